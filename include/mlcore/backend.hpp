@@ -1,0 +1,192 @@
+// Backend: the small set of primitives every algorithm is written against.
+//
+// Almost all of classic ML is a handful of multiply-accumulate (MAC) patterns: least squares is
+// XᵀX, k-means and kNN are distance matrices, naive Bayes and linear models are X·W, a histogram
+// tree is a scatter-add. Each algorithm in mlcore is written once against this interface, and
+// each backend (scalar, avx2, cuda, systolic) implements it for one kind of machine.
+//
+// Conventions for every primitive:
+//   * Tensors are row-major (see tensor.hpp) and must live on this backend's device
+//     (to_device / to_host move them; on the CPU backends both are free).
+//   * Outputs are passed in, already allocated with the right shape (empty() allocates on the
+//     device); they are overwritten unless the doc says "accumulates". An output must not
+//     overlap an input unless the doc says in-place is allowed.
+//   * Caller mistakes (shape, dtype, device) throw mlcore::Error naming the values.
+//   * Each call appends one OpRecord to the profiles installed with ProfileScope.
+//
+// The public methods are non-virtual: they check arguments, time the call and fill the record,
+// then call the protected *_impl hook a backend overrides. So every backend gets identical
+// validation and identical MAC/byte accounting, and a backend's code is only the arithmetic.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mlcore/profile.hpp"
+#include "mlcore/tensor.hpp"
+
+namespace mlcore {
+
+// Whether a matrix operand is used as stored or transposed: op(A) = A or Aᵀ.
+enum class Trans : std::uint8_t { no, yes };
+
+// The closed set of element-wise functions of map(). Each is applied to u = scale·x + shift.
+enum class MapFn : std::uint8_t {
+  identity,    // u
+  exp,         // eᵘ
+  log,         // ln u            (u ≤ 0 gives -inf / NaN, as in IEEE arithmetic)
+  sigmoid,     // 1 / (1 + e⁻ᵘ)   (computed without overflow for large |u|)
+  tanh,        // tanh u
+  sqrt,        // √u
+  square,      // u²
+  abs,         // |u|
+  relu,        // max(u, 0)
+  reciprocal,  // 1 / u
+  pow,         // uᵖ, p = MapArgs::exponent (a polynomial kernel's degree)
+  log1pexp,    // ln(1 + eᵘ), the softplus, computed without overflow (logistic loss)
+};
+const char* map_fn_name(MapFn fn);
+
+struct MapArgs {
+  float scale = 1.0f;
+  float shift = 0.0f;
+  float exponent = 1.0f;  // used by MapFn::pow only
+};
+
+// Column reductions of reduce_cols().
+enum class Reduce : std::uint8_t { sum, mean, var };  // var: population variance (ddof = 0)
+const char* reduce_name(Reduce r);
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // The registry name ("scalar", "avx2", "cuda", "systolic").
+  virtual std::string name() const = 0;
+  // A one-line human description with its configuration ("avx2: 2 threads, AVX2+FMA").
+  virtual std::string description() const { return name(); }
+  // Where this backend's tensors live.
+  virtual Device device() const { return Device::host; }
+
+  // ---- memory ---------------------------------------------------------------------------
+  // A zero-filled tensor on this backend's device.
+  Tensor empty(std::int64_t rows, std::int64_t cols, DType dtype = DType::f32);
+  // A copy of host tensor `t` on this device (CPU backends return `t` itself, no copy). Counted
+  // in the profile as host→device bytes.
+  Tensor to_device(const Tensor& t);
+  // A host tensor with the contents of `t` (CPU backends return `t` itself). Counted as
+  // device→host bytes.
+  Tensor to_host(const Tensor& t);
+  // Every element of `Y` set to `value` (f32 or i32 tensors).
+  void fill(Tensor& Y, float value);
+
+  // ---- multiply-accumulate primitives -----------------------------------------------------
+  // C ← α·op(A)·op(B) + β·C.   op(A): m × k, op(B): k × n, C: m × n.
+  // f32: A, B, C all f32. int8: A, B i8 and C i32, with α = 1 and β ∈ {0, 1} (exact integer
+  // arithmetic, the path of int8 tensor cores and systolic arrays). β = 0 ignores C's contents.
+  void gemm(Trans trans_a, Trans trans_b, float alpha, const Tensor& A, const Tensor& B,
+            float beta, Tensor& C);
+  // y ← α·op(A)·x + β·y.   A: m × n; x: vector of length n (m if transposed); y: length m (n).
+  void gemv(Trans trans_a, float alpha, const Tensor& A, const Tensor& x, float beta,
+            Tensor& y);
+  // D[i, j] = ‖a_i − b_j‖², clamped at 0.   A: m × d, B: n × d, D: m × n (all f32).
+  // Computed as ‖a‖² + ‖b‖² − 2·A·Bᵀ: m·n·d MACs for the GEMM plus (m + n)·d for the norms.
+  void sqdist(const Tensor& A, const Tensor& B, Tensor& D);
+
+  // ---- row selections ---------------------------------------------------------------------
+  // For each row i of D (m × n, f32, n ≥ 1): index[i] = argmin_j D[i, j] (the first on ties),
+  // value[i] = that minimum. index: m × 1 i32, value: m × 1 f32. NaNs are never chosen unless
+  // the row is all NaN (then index 0).
+  void argmin_rows(const Tensor& D, Tensor& index, Tensor& value);
+  // The k smallest entries of each row of D (m × n), sorted ascending, ties broken by the lower
+  // column index. index: m × k i32, value: m × k f32; 1 ≤ k ≤ n.
+  void topk_rows(const Tensor& D, std::int64_t k, Tensor& index, Tensor& value);
+
+  // ---- element-wise and row-wise ----------------------------------------------------------
+  // Y = f(scale·X + shift) element-wise. X, Y: same shape, f32. In-place (Y is X) allowed.
+  void map(MapFn fn, const Tensor& X, Tensor& Y, MapArgs args = {});
+  // Y[i, :] = softmax(X[i, :]) (or log_softmax when `log`), computed stably (max subtracted).
+  // X, Y: m × n f32; in-place allowed.
+  void softmax_rows(const Tensor& X, Tensor& Y, bool log = false);
+  // Y ← α·X + β·Y. X, Y: same shape, f32. β = 0 ignores Y's contents.
+  void axpby(float alpha, const Tensor& X, float beta, Tensor& Y);
+  // Y ← X ⊙ Y (element-wise product). X, Y: same shape, f32.
+  void multiply(const Tensor& X, Tensor& Y);
+  // Y[i, j] += α·v[j] for every row i (a row vector broadcast over rows: a bias, a mean).
+  // Y: m × n f32; v: vector of length n.
+  void add_row_vector(float alpha, const Tensor& v, Tensor& Y);
+  // Y[i, j] *= w[i] for every column j (per-sample weights). Y: m × n f32; w: vector of length m.
+  void scale_rows(const Tensor& w, Tensor& Y);
+
+  // ---- scatter / gather -------------------------------------------------------------------
+  // Accumulates: for each sample i and each index column p with index[i, p] ≥ 0,
+  //   out[index[i, p], :] += X[i, :].
+  // index: n × P i32 (P = 1 for k-means' labels; P = n_features for a tree's histograms, where
+  // index[i, f] = f·n_bins + bin[i, f]); X: n × c f32; out: m × c f32; entries must be < m.
+  // Negative entries are skipped (a sample outside the current tree node, say).
+  void scatter_add(const Tensor& index, const Tensor& X, Tensor& out);
+  // Y[i, :] = X[index[i], :]. X: n × c (any dtype); index: vector of length m, i32, each in
+  // [0, n); Y: m × c of X's dtype.
+  void gather_rows(const Tensor& X, const Tensor& index, Tensor& Y);
+
+  // ---- reductions ---------------------------------------------------------------------------
+  // out[0, j] = sum / mean / variance over i of X[i, j].  X: m × n f32 (m ≥ 1); out: 1 × n f32.
+  void reduce_cols(Reduce op, const Tensor& X, Tensor& out);
+
+ protected:
+  // Hooks a backend implements. Arguments are already validated; `record` arrives with op,
+  // shape, MACs and bytes filled, and seconds will be set to the measured wall time unless the
+  // hook sets record.seconds_simulated (the simulator) or overrides seconds (CUDA events).
+  virtual Tensor alloc_impl(std::int64_t rows, std::int64_t cols, DType dtype);
+  virtual Tensor to_device_impl(const Tensor& t, OpRecord& record);
+  virtual Tensor to_host_impl(const Tensor& t, OpRecord& record);
+  virtual void fill_impl(Tensor& Y, float value, OpRecord& record) = 0;
+  virtual void gemm_impl(Trans ta, Trans tb, float alpha, const Tensor& A, const Tensor& B,
+                         float beta, Tensor& C, OpRecord& record) = 0;
+  virtual void gemv_impl(Trans ta, float alpha, const Tensor& A, const Tensor& x, float beta,
+                         Tensor& y, OpRecord& record) = 0;
+  virtual void sqdist_impl(const Tensor& A, const Tensor& B, Tensor& D, OpRecord& record) = 0;
+  virtual void argmin_rows_impl(const Tensor& D, Tensor& index, Tensor& value,
+                                OpRecord& record) = 0;
+  virtual void topk_rows_impl(const Tensor& D, std::int64_t k, Tensor& index, Tensor& value,
+                              OpRecord& record) = 0;
+  virtual void map_impl(MapFn fn, const Tensor& X, Tensor& Y, MapArgs args,
+                        OpRecord& record) = 0;
+  virtual void softmax_rows_impl(const Tensor& X, Tensor& Y, bool log, OpRecord& record) = 0;
+  virtual void axpby_impl(float alpha, const Tensor& X, float beta, Tensor& Y,
+                          OpRecord& record) = 0;
+  virtual void multiply_impl(const Tensor& X, Tensor& Y, OpRecord& record) = 0;
+  virtual void add_row_vector_impl(float alpha, const Tensor& v, Tensor& Y,
+                                   OpRecord& record) = 0;
+  virtual void scale_rows_impl(const Tensor& w, Tensor& Y, OpRecord& record) = 0;
+  virtual void scatter_add_impl(const Tensor& index, const Tensor& X, Tensor& out,
+                                OpRecord& record) = 0;
+  virtual void gather_rows_impl(const Tensor& X, const Tensor& index, Tensor& Y,
+                                OpRecord& record) = 0;
+  virtual void reduce_cols_impl(Reduce op, const Tensor& X, Tensor& out, OpRecord& record) = 0;
+
+ private:
+  void check_on_device(const Tensor& t, const char* what) const;
+};
+
+using BackendPtr = std::shared_ptr<Backend>;
+
+// ---- registry -----------------------------------------------------------------------------
+// Every backend mlcore knows of, whether or not it can run here.
+struct BackendInfo {
+  std::string name;
+  bool available = false;
+  std::string reason;  // why not, when unavailable ("built without CUDA", "CPU lacks AVX2")
+};
+std::vector<BackendInfo> backend_info();
+// Names of the backends that can run on this machine, in a fixed order
+// (scalar, avx2, cuda, systolic).
+std::vector<std::string> available_backends();
+// The shared default instance of a backend. Throws mlcore::Error for an unknown name, and
+// mlcore::DeviceError naming the reason when the backend was not built or its hardware is
+// missing.
+BackendPtr backend(const std::string& name);
+
+}  // namespace mlcore

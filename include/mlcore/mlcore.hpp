@@ -1,0 +1,9 @@
+// The whole public C++ API in one include.
+#pragma once
+
+#include "mlcore/backend.hpp"
+#include "mlcore/backends.hpp"
+#include "mlcore/error.hpp"
+#include "mlcore/profile.hpp"
+#include "mlcore/tensor.hpp"
+#include "mlcore/config.hpp"

@@ -1,0 +1,425 @@
+// The non-virtual half of Backend: argument checks, MAC and byte accounting, timing and the
+// profile record, identical for every backend. The counts are the op's *compulsory* work: each
+// input read once, each output written once, the MACs of the textbook algorithm. A backend that
+// moves more (the simulator re-reading tiles from DRAM) reports that in its SimCounters.
+#include "mlcore/backend.hpp"
+
+#include <chrono>
+#include <cstdint>
+
+namespace mlcore {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::int64_t bytes_of(const Tensor& t) { return static_cast<std::int64_t>(t.size_bytes()); }
+
+// True when the byte ranges of a and b intersect (an output aliasing an input).
+bool overlaps(const Tensor& a, const Tensor& b) {
+  if (a.size_bytes() == 0 || b.size_bytes() == 0) return false;
+  auto a0 = reinterpret_cast<std::uintptr_t>(a.raw());
+  auto b0 = reinterpret_cast<std::uintptr_t>(b.raw());
+  return a0 < b0 + b.size_bytes() && b0 < a0 + a.size_bytes();
+}
+
+void check_no_overlap(const Tensor& out, const Tensor& in, const char* op, const char* out_name,
+                      const char* in_name) {
+  MLCORE_CHECK(!overlaps(out, in), op << ": output " << out_name << " must not overlap input "
+                                      << in_name << " (" << out.describe() << ")");
+}
+
+// In-place is allowed (same storage), partial overlap is not: it would read half-updated data.
+void check_same_or_disjoint(const Tensor& out, const Tensor& in, const char* op) {
+  MLCORE_CHECK(out.raw() == in.raw() || !overlaps(out, in),
+               op << ": output partially overlaps the input; pass the same tensor for in-place");
+}
+
+void check_same_shape(const Tensor& X, const Tensor& Y, const char* op) {
+  MLCORE_CHECK(X.rows() == Y.rows() && X.cols() == Y.cols(),
+               op << ": X and Y must have the same shape, got " << X.describe() << " and "
+                  << Y.describe());
+}
+
+// Runs `body` (which calls the backend's hook), timing it, and hands the record to the
+// installed profiles. `seconds` stays as the hook left it if the hook set it (simulated cycles,
+// CUDA events); otherwise it is the measured wall time.
+template <class Body>
+void run_and_record(OpRecord& record, Body&& body) {
+  record.seconds = -1.0;
+  const auto start = Clock::now();
+  body();
+  record.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (record.seconds < 0.0) record.seconds = record.wall_seconds;
+  if (ProfileScope::active()) ProfileScope::record(record);
+}
+
+OpRecord new_record(std::string op, std::string backend, std::string dtype, std::int64_t m,
+                    std::int64_t n, std::int64_t k, std::int64_t macs = 0) {
+  OpRecord r;
+  r.op = std::move(op);
+  r.backend = std::move(backend);
+  r.dtype = std::move(dtype);
+  r.m = m;
+  r.n = n;
+  r.k = k;
+  r.macs = macs;
+  return r;
+}
+
+}  // namespace
+
+const char* map_fn_name(MapFn fn) {
+  switch (fn) {
+    case MapFn::identity: return "identity";
+    case MapFn::exp: return "exp";
+    case MapFn::log: return "log";
+    case MapFn::sigmoid: return "sigmoid";
+    case MapFn::tanh: return "tanh";
+    case MapFn::sqrt: return "sqrt";
+    case MapFn::square: return "square";
+    case MapFn::abs: return "abs";
+    case MapFn::relu: return "relu";
+    case MapFn::reciprocal: return "reciprocal";
+    case MapFn::pow: return "pow";
+    case MapFn::log1pexp: return "log1pexp";
+  }
+  return "?";
+}
+
+const char* reduce_name(Reduce r) {
+  switch (r) {
+    case Reduce::sum: return "sum";
+    case Reduce::mean: return "mean";
+    case Reduce::var: return "var";
+  }
+  return "?";
+}
+
+void Backend::check_on_device(const Tensor& t, const char* what) const {
+  MLCORE_CHECK(t.device() == device(), what << " is on " << device_name(t.device())
+                                            << " but backend '" << name() << "' works on "
+                                            << device_name(device())
+                                            << "; move it with to_device()");
+}
+
+// ---- memory ---------------------------------------------------------------------------------
+
+Tensor Backend::alloc_impl(std::int64_t rows, std::int64_t cols, DType dtype) {
+  return Tensor(rows, cols, dtype);
+}
+
+Tensor Backend::to_device_impl(const Tensor& t, OpRecord&) { return t; }
+
+Tensor Backend::to_host_impl(const Tensor& t, OpRecord&) { return t; }
+
+Tensor Backend::empty(std::int64_t rows, std::int64_t cols, DType dtype) {
+  MLCORE_CHECK(rows >= 0 && cols >= 0,
+               "empty(): dimensions must be non-negative, got " << rows << " x " << cols);
+  return alloc_impl(rows, cols, dtype);
+}
+
+Tensor Backend::to_device(const Tensor& t) {
+  if (t.device() == device()) return t;
+  MLCORE_CHECK(t.device() == Device::host,
+               "to_device(): backend '" << name() << "' cannot take " << t.describe());
+  OpRecord r = new_record("to_device", name(), dtype_name(t.dtype()), t.rows(), t.cols(), 0);
+  r.host_to_device_bytes = bytes_of(t);
+  Tensor out;
+  run_and_record(r, [&] { out = to_device_impl(t, r); });
+  return out;
+}
+
+Tensor Backend::to_host(const Tensor& t) {
+  if (t.device() == Device::host) return t;
+  check_on_device(t, "to_host() argument");
+  OpRecord r = new_record("to_host", name(), dtype_name(t.dtype()), t.rows(), t.cols(), 0);
+  r.device_to_host_bytes = bytes_of(t);
+  Tensor out;
+  run_and_record(r, [&] { out = to_host_impl(t, r); });
+  return out;
+}
+
+void Backend::fill(Tensor& Y, float value) {
+  check_on_device(Y, "fill(): Y");
+  MLCORE_CHECK(Y.dtype() != DType::i8, "fill(): Y must be f32 or i32, got " << Y.describe());
+  OpRecord r = new_record("fill", name(), dtype_name(Y.dtype()), Y.rows(), Y.cols(), 0);
+  r.bytes_written = bytes_of(Y);
+  run_and_record(r, [&] { fill_impl(Y, value, r); });
+}
+
+// ---- multiply-accumulate --------------------------------------------------------------------
+
+void Backend::gemm(Trans trans_a, Trans trans_b, float alpha, const Tensor& A, const Tensor& B,
+                   float beta, Tensor& C) {
+  check_on_device(A, "gemm(): A");
+  check_on_device(B, "gemm(): B");
+  check_on_device(C, "gemm(): C");
+  const bool ta = trans_a == Trans::yes, tb = trans_b == Trans::yes;
+  const std::int64_t m = ta ? A.cols() : A.rows();
+  const std::int64_t k = ta ? A.rows() : A.cols();
+  const std::int64_t kb = tb ? B.cols() : B.rows();
+  const std::int64_t n = tb ? B.rows() : B.cols();
+  MLCORE_CHECK(k == kb, "gemm(): inner dimensions differ: op(A) is " << m << "x" << k
+                                                                     << " but op(B) is " << kb
+                                                                     << "x" << n);
+  MLCORE_CHECK(C.rows() == m && C.cols() == n,
+               "gemm(): C must be " << m << "x" << n << ", got " << C.describe());
+  if (A.dtype() == DType::f32) {
+    check_dtype(B, DType::f32, "gemm(): B (A is f32)");
+    check_dtype(C, DType::f32, "gemm(): C (A is f32)");
+  } else {
+    MLCORE_CHECK(A.dtype() == DType::i8,
+                 "gemm(): A must be f32 or i8, got " << A.describe());
+    check_dtype(B, DType::i8, "gemm(): B (A is i8)");
+    check_dtype(C, DType::i32, "gemm(): C (int8 GEMM accumulates in i32)");
+    MLCORE_CHECK(alpha == 1.0f && (beta == 0.0f || beta == 1.0f),
+                 "gemm(): int8 GEMM needs alpha = 1 and beta in {0, 1}, got alpha = "
+                     << alpha << ", beta = " << beta);
+  }
+  check_no_overlap(C, A, "gemm()", "C", "A");
+  check_no_overlap(C, B, "gemm()", "C", "B");
+  OpRecord r = new_record("gemm", name(), dtype_name(A.dtype()), m, n, k, m * n * k);
+  r.bytes_read = bytes_of(A) + bytes_of(B) + (beta != 0.0f ? bytes_of(C) : 0);
+  r.bytes_written = bytes_of(C);
+  run_and_record(r, [&] { gemm_impl(trans_a, trans_b, alpha, A, B, beta, C, r); });
+}
+
+void Backend::gemv(Trans trans_a, float alpha, const Tensor& A, const Tensor& x, float beta,
+                   Tensor& y) {
+  check_on_device(A, "gemv(): A");
+  check_on_device(x, "gemv(): x");
+  check_on_device(y, "gemv(): y");
+  check_dtype(A, DType::f32, "gemv(): A");
+  check_dtype(x, DType::f32, "gemv(): x");
+  check_dtype(y, DType::f32, "gemv(): y");
+  const bool ta = trans_a == Trans::yes;
+  const std::int64_t out_len = ta ? A.cols() : A.rows();
+  const std::int64_t in_len = ta ? A.rows() : A.cols();
+  check_vector(x, in_len, "gemv(): x");
+  check_vector(y, out_len, "gemv(): y");
+  check_no_overlap(y, A, "gemv()", "y", "A");
+  check_no_overlap(y, x, "gemv()", "y", "x");
+  OpRecord r = new_record("gemv", name(), "f32", out_len, 1, in_len, out_len * in_len);
+  r.bytes_read = bytes_of(A) + bytes_of(x) + (beta != 0.0f ? bytes_of(y) : 0);
+  r.bytes_written = bytes_of(y);
+  run_and_record(r, [&] { gemv_impl(trans_a, alpha, A, x, beta, y, r); });
+}
+
+void Backend::sqdist(const Tensor& A, const Tensor& B, Tensor& D) {
+  check_on_device(A, "sqdist(): A");
+  check_on_device(B, "sqdist(): B");
+  check_on_device(D, "sqdist(): D");
+  check_dtype(A, DType::f32, "sqdist(): A");
+  check_dtype(B, DType::f32, "sqdist(): B");
+  check_dtype(D, DType::f32, "sqdist(): D");
+  MLCORE_CHECK(A.cols() == B.cols(), "sqdist(): A and B need the same number of columns, got "
+                                         << A.describe() << " and " << B.describe());
+  check_shape(D, A.rows(), B.rows(), "sqdist(): D");
+  check_no_overlap(D, A, "sqdist()", "D", "A");
+  check_no_overlap(D, B, "sqdist()", "D", "B");
+  const std::int64_t m = A.rows(), n = B.rows(), d = A.cols();
+  OpRecord r = new_record("sqdist", name(), "f32", m, n, d, m * n * d + (m + n) * d);
+  r.bytes_read = bytes_of(A) + bytes_of(B);
+  r.bytes_written = bytes_of(D);
+  run_and_record(r, [&] { sqdist_impl(A, B, D, r); });
+}
+
+// ---- row selections -------------------------------------------------------------------------
+
+void Backend::argmin_rows(const Tensor& D, Tensor& index, Tensor& value) {
+  check_on_device(D, "argmin_rows(): D");
+  check_on_device(index, "argmin_rows(): index");
+  check_on_device(value, "argmin_rows(): value");
+  check_dtype(D, DType::f32, "argmin_rows(): D");
+  check_dtype(index, DType::i32, "argmin_rows(): index");
+  check_dtype(value, DType::f32, "argmin_rows(): value");
+  MLCORE_CHECK(D.cols() >= 1 || D.rows() == 0,
+               "argmin_rows(): D needs at least one column, got " << D.describe());
+  check_vector(index, D.rows(), "argmin_rows(): index");
+  check_vector(value, D.rows(), "argmin_rows(): value");
+  OpRecord r = new_record("argmin_rows", name(), "f32", D.rows(), D.cols(), 0, 0);
+  r.bytes_read = bytes_of(D);
+  r.bytes_written = bytes_of(index) + bytes_of(value);
+  run_and_record(r, [&] { argmin_rows_impl(D, index, value, r); });
+}
+
+void Backend::topk_rows(const Tensor& D, std::int64_t k, Tensor& index, Tensor& value) {
+  check_on_device(D, "topk_rows(): D");
+  check_on_device(index, "topk_rows(): index");
+  check_on_device(value, "topk_rows(): value");
+  check_dtype(D, DType::f32, "topk_rows(): D");
+  check_dtype(index, DType::i32, "topk_rows(): index");
+  check_dtype(value, DType::f32, "topk_rows(): value");
+  MLCORE_CHECK(k >= 1 && k <= D.cols(),
+               "topk_rows(): k must be in [1, " << D.cols() << "] for " << D.describe()
+                                                << ", got " << k);
+  check_shape(index, D.rows(), k, "topk_rows(): index");
+  check_shape(value, D.rows(), k, "topk_rows(): value");
+  OpRecord r = new_record("topk_rows", name(), "f32", D.rows(), D.cols(), k, 0);
+  r.bytes_read = bytes_of(D);
+  r.bytes_written = bytes_of(index) + bytes_of(value);
+  run_and_record(r, [&] { topk_rows_impl(D, k, index, value, r); });
+}
+
+// ---- element-wise and row-wise --------------------------------------------------------------
+
+void Backend::map(MapFn fn, const Tensor& X, Tensor& Y, MapArgs args) {
+  check_on_device(X, "map(): X");
+  check_on_device(Y, "map(): Y");
+  check_dtype(X, DType::f32, "map(): X");
+  check_dtype(Y, DType::f32, "map(): Y");
+  check_same_shape(X, Y, "map()");
+  check_same_or_disjoint(Y, X, "map()");
+  OpRecord r = new_record(std::string("map_") + map_fn_name(fn), name(), "f32", X.rows(), X.cols(), 0, 0);
+  r.bytes_read = bytes_of(X);
+  r.bytes_written = bytes_of(Y);
+  run_and_record(r, [&] { map_impl(fn, X, Y, args, r); });
+}
+
+void Backend::softmax_rows(const Tensor& X, Tensor& Y, bool log) {
+  check_on_device(X, "softmax_rows(): X");
+  check_on_device(Y, "softmax_rows(): Y");
+  check_dtype(X, DType::f32, "softmax_rows(): X");
+  check_dtype(Y, DType::f32, "softmax_rows(): Y");
+  check_same_shape(X, Y, "softmax_rows()");
+  check_same_or_disjoint(Y, X, "softmax_rows()");
+  OpRecord r = new_record(log ? "log_softmax_rows" : "softmax_rows", name(), "f32", X.rows(), X.cols(), 0, 0);
+  r.bytes_read = bytes_of(X);
+  r.bytes_written = bytes_of(Y);
+  run_and_record(r, [&] { softmax_rows_impl(X, Y, log, r); });
+}
+
+void Backend::axpby(float alpha, const Tensor& X, float beta, Tensor& Y) {
+  check_on_device(X, "axpby(): X");
+  check_on_device(Y, "axpby(): Y");
+  check_dtype(X, DType::f32, "axpby(): X");
+  check_dtype(Y, DType::f32, "axpby(): Y");
+  check_same_shape(X, Y, "axpby()");
+  check_same_or_disjoint(Y, X, "axpby()");
+  OpRecord r = new_record("axpby", name(), "f32", X.rows(), X.cols(), 0, 0);
+  r.bytes_read = bytes_of(X) + (beta != 0.0f ? bytes_of(Y) : 0);
+  r.bytes_written = bytes_of(Y);
+  run_and_record(r, [&] { axpby_impl(alpha, X, beta, Y, r); });
+}
+
+void Backend::multiply(const Tensor& X, Tensor& Y) {
+  check_on_device(X, "multiply(): X");
+  check_on_device(Y, "multiply(): Y");
+  check_dtype(X, DType::f32, "multiply(): X");
+  check_dtype(Y, DType::f32, "multiply(): Y");
+  check_same_shape(X, Y, "multiply()");
+  check_same_or_disjoint(Y, X, "multiply()");
+  OpRecord r = new_record("multiply", name(), "f32", X.rows(), X.cols(), 0, 0);
+  r.bytes_read = bytes_of(X) + bytes_of(Y);
+  r.bytes_written = bytes_of(Y);
+  run_and_record(r, [&] { multiply_impl(X, Y, r); });
+}
+
+void Backend::add_row_vector(float alpha, const Tensor& v, Tensor& Y) {
+  check_on_device(v, "add_row_vector(): v");
+  check_on_device(Y, "add_row_vector(): Y");
+  check_dtype(v, DType::f32, "add_row_vector(): v");
+  check_dtype(Y, DType::f32, "add_row_vector(): Y");
+  check_vector(v, Y.cols(), "add_row_vector(): v");
+  check_no_overlap(Y, v, "add_row_vector()", "Y", "v");
+  OpRecord r = new_record("add_row_vector", name(), "f32", Y.rows(), Y.cols(), 0, 0);
+  r.bytes_read = bytes_of(v) + bytes_of(Y);
+  r.bytes_written = bytes_of(Y);
+  run_and_record(r, [&] { add_row_vector_impl(alpha, v, Y, r); });
+}
+
+void Backend::scale_rows(const Tensor& w, Tensor& Y) {
+  check_on_device(w, "scale_rows(): w");
+  check_on_device(Y, "scale_rows(): Y");
+  check_dtype(w, DType::f32, "scale_rows(): w");
+  check_dtype(Y, DType::f32, "scale_rows(): Y");
+  check_vector(w, Y.rows(), "scale_rows(): w");
+  check_no_overlap(Y, w, "scale_rows()", "Y", "w");
+  OpRecord r = new_record("scale_rows", name(), "f32", Y.rows(), Y.cols(), 0, 0);
+  r.bytes_read = bytes_of(w) + bytes_of(Y);
+  r.bytes_written = bytes_of(Y);
+  run_and_record(r, [&] { scale_rows_impl(w, Y, r); });
+}
+
+// ---- scatter / gather -----------------------------------------------------------------------
+
+void Backend::scatter_add(const Tensor& index, const Tensor& X, Tensor& out) {
+  check_on_device(index, "scatter_add(): index");
+  check_on_device(X, "scatter_add(): X");
+  check_on_device(out, "scatter_add(): out");
+  check_dtype(index, DType::i32, "scatter_add(): index");
+  check_dtype(X, DType::f32, "scatter_add(): X");
+  check_dtype(out, DType::f32, "scatter_add(): out");
+  MLCORE_CHECK(index.rows() == X.rows(), "scatter_add(): index needs one row per sample of X, got "
+                                             << index.describe() << " and " << X.describe());
+  MLCORE_CHECK(out.cols() == X.cols(), "scatter_add(): out needs X's " << X.cols()
+                                                                       << " columns, got "
+                                                                       << out.describe());
+  check_no_overlap(out, X, "scatter_add()", "out", "X");
+  check_no_overlap(out, index, "scatter_add()", "out", "index");
+  // Out-of-range indices would write outside `out`: check them on the host-visible backends.
+  // (The CUDA backend checks on the device and raises the same error.)
+  if (index.device() == Device::host) {
+    const std::int32_t* idx = index.data<std::int32_t>();
+    for (std::int64_t i = 0; i < index.numel(); ++i) {
+      MLCORE_CHECK(idx[i] < out.rows(), "scatter_add(): index[" << i / index.cols() << ", "
+                                                                << i % index.cols() << "] = "
+                                                                << idx[i] << " but out has only "
+                                                                << out.rows() << " rows");
+    }
+  }
+  const std::int64_t n = X.rows(), p = index.cols(), c = X.cols();
+  OpRecord r = new_record("scatter_add", name(), "f32", out.rows(), n, c, n * p * c);
+  r.bytes_read = bytes_of(index) + bytes_of(X) + bytes_of(out);
+  r.bytes_written = bytes_of(out);
+  run_and_record(r, [&] { scatter_add_impl(index, X, out, r); });
+}
+
+void Backend::gather_rows(const Tensor& X, const Tensor& index, Tensor& Y) {
+  check_on_device(X, "gather_rows(): X");
+  check_on_device(index, "gather_rows(): index");
+  check_on_device(Y, "gather_rows(): Y");
+  check_dtype(index, DType::i32, "gather_rows(): index");
+  MLCORE_CHECK(Y.dtype() == X.dtype(), "gather_rows(): Y must have X's dtype "
+                                           << dtype_name(X.dtype()) << ", got " << Y.describe());
+  check_vector(index, Y.rows(), "gather_rows(): index");
+  MLCORE_CHECK(Y.cols() == X.cols(), "gather_rows(): Y needs X's " << X.cols() << " columns, got "
+                                                                   << Y.describe());
+  check_no_overlap(Y, X, "gather_rows()", "Y", "X");
+  check_no_overlap(Y, index, "gather_rows()", "Y", "index");
+  if (index.device() == Device::host) {
+    const std::int32_t* idx = index.data<std::int32_t>();
+    for (std::int64_t i = 0; i < index.numel(); ++i) {
+      MLCORE_CHECK(idx[i] >= 0 && idx[i] < X.rows(), "gather_rows(): index[" << i << "] = "
+                                                                             << idx[i]
+                                                                             << " is outside [0, "
+                                                                             << X.rows() << ")");
+    }
+  }
+  OpRecord r = new_record("gather_rows", name(), dtype_name(X.dtype()), Y.rows(), X.rows(), X.cols(), 0);
+  r.bytes_read = bytes_of(index) + bytes_of(Y);  // only the gathered rows are read
+  r.bytes_written = bytes_of(Y);
+  run_and_record(r, [&] { gather_rows_impl(X, index, Y, r); });
+}
+
+// ---- reductions -----------------------------------------------------------------------------
+
+void Backend::reduce_cols(Reduce op, const Tensor& X, Tensor& out) {
+  check_on_device(X, "reduce_cols(): X");
+  check_on_device(out, "reduce_cols(): out");
+  check_dtype(X, DType::f32, "reduce_cols(): X");
+  check_dtype(out, DType::f32, "reduce_cols(): out");
+  MLCORE_CHECK(X.rows() >= 1, "reduce_cols(): X needs at least one row, got " << X.describe());
+  check_vector(out, X.cols(), "reduce_cols(): out");
+  check_no_overlap(out, X, "reduce_cols()", "out", "X");
+  // A column sum is a GEMV against a ones vector: m·n MACs (variance: two passes, 2·m·n).
+  const std::int64_t passes = op == Reduce::var ? 2 : 1;
+  OpRecord r = new_record(std::string("reduce_cols_") + reduce_name(op), name(), "f32", X.rows(), X.cols(), 0,
+             passes * X.rows() * X.cols());
+  r.bytes_read = bytes_of(X);
+  r.bytes_written = bytes_of(out);
+  run_and_record(r, [&] { reduce_cols_impl(op, X, out, r); });
+}
+
+}  // namespace mlcore

@@ -1,0 +1,39 @@
+// The `scalar` backend's class, visible to the other CPU backends: the avx2 backend derives
+// from it, so any primitive it does not (yet) speed up runs the reference loop, and a reader
+// can see at a glance which primitives a faster backend actually changes.
+#pragma once
+
+#include "mlcore/backend.hpp"
+
+namespace mlcore {
+
+class ScalarBackend : public Backend {
+ public:
+  std::string name() const override;
+  std::string description() const override;
+
+ protected:
+  void fill_impl(Tensor& Y, float value, OpRecord& record) override;
+  void gemm_impl(Trans ta, Trans tb, float alpha, const Tensor& A, const Tensor& B, float beta,
+                 Tensor& C, OpRecord& record) override;
+  void gemv_impl(Trans ta, float alpha, const Tensor& A, const Tensor& x, float beta, Tensor& y,
+                 OpRecord& record) override;
+  void sqdist_impl(const Tensor& A, const Tensor& B, Tensor& D, OpRecord& record) override;
+  void argmin_rows_impl(const Tensor& D, Tensor& index, Tensor& value,
+                        OpRecord& record) override;
+  void topk_rows_impl(const Tensor& D, std::int64_t k, Tensor& index, Tensor& value,
+                      OpRecord& record) override;
+  void map_impl(MapFn fn, const Tensor& X, Tensor& Y, MapArgs args, OpRecord& record) override;
+  void softmax_rows_impl(const Tensor& X, Tensor& Y, bool log, OpRecord& record) override;
+  void axpby_impl(float alpha, const Tensor& X, float beta, Tensor& Y, OpRecord& record) override;
+  void multiply_impl(const Tensor& X, Tensor& Y, OpRecord& record) override;
+  void add_row_vector_impl(float alpha, const Tensor& v, Tensor& Y, OpRecord& record) override;
+  void scale_rows_impl(const Tensor& w, Tensor& Y, OpRecord& record) override;
+  void scatter_add_impl(const Tensor& index, const Tensor& X, Tensor& out,
+                        OpRecord& record) override;
+  void gather_rows_impl(const Tensor& X, const Tensor& index, Tensor& Y,
+                        OpRecord& record) override;
+  void reduce_cols_impl(Reduce op, const Tensor& X, Tensor& out, OpRecord& record) override;
+};
+
+}  // namespace mlcore

@@ -1,0 +1,427 @@
+// Every primitive on every f32 backend against a float64 reference computed here with plain
+// loops, on random inputs whose shapes include 1, primes and non-multiples of every tile size
+// (the AVX2 micro-tile is 6×16, its blocks 144×256×4080; CUDA tiles are powers of two).
+#include <algorithm>
+#include <limits>
+#include <numeric>
+
+#include "test_util.hpp"
+
+namespace mlcore::test {
+namespace {
+
+class Primitives : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { on.b = backend(GetParam()); }
+  OnBackend on;
+  std::mt19937 rng{12345};
+};
+
+struct GemmShape {
+  std::int64_t m, n, k;
+};
+
+// Shapes: degenerate, prime, just off the 6×16 micro-tile, spanning the KC = 256 panel depth,
+// and one large enough to spread over threads and several MC blocks.
+const GemmShape kGemmShapes[] = {{1, 1, 1},    {1, 7, 3},     {13, 1, 17},   {6, 16, 8},
+                                 {7, 17, 9},   {37, 41, 29},  {5, 33, 257},  {97, 130, 61},
+                                 {64, 64, 64}, {149, 37, 300}, {301, 263, 19}};
+
+TEST_P(Primitives, GemmMatchesFloat64ForAllTransposesAndScalings) {
+  const std::pair<float, float> scalings[] = {{1.0f, 0.0f}, {0.5f, 2.0f}, {-1.5f, 1.0f}};
+  for (const GemmShape& s : kGemmShapes) {
+    for (bool ta : {false, true}) {
+      for (bool tb : {false, true}) {
+        for (auto [alpha, beta] : scalings) {
+          Tensor A = ta ? random_tensor(s.k, s.m, rng) : random_tensor(s.m, s.k, rng);
+          Tensor B = tb ? random_tensor(s.n, s.k, rng) : random_tensor(s.k, s.n, rng);
+          Tensor C0 = random_tensor(s.m, s.n, rng);
+          if (beta == 0.0f) {
+            // beta = 0 must ignore C entirely, NaN included (BLAS semantics).
+            std::fill_n(C0.data<float>(), C0.numel(), std::numeric_limits<float>::quiet_NaN());
+          }
+          std::vector<double> ref(s.m * s.n), scale(s.m * s.n);
+          for (std::int64_t i = 0; i < s.m; ++i) {
+            for (std::int64_t j = 0; j < s.n; ++j) {
+              double sum = 0, mag = 0;
+              for (std::int64_t p = 0; p < s.k; ++p) {
+                const double prod = op_at(A, ta, i, p) * op_at(B, tb, p, j);
+                sum += prod;
+                mag += std::fabs(prod);
+              }
+              const double c = beta == 0.0f ? 0.0 : beta * C0.at<float>(i, j);
+              ref[i * s.n + j] = alpha * sum + c;
+              scale[i * s.n + j] = std::fabs(alpha) * mag + std::fabs(c);
+            }
+          }
+          Tensor C = on.dev(C0.clone());
+          on.b->gemm(ta ? Trans::yes : Trans::no, tb ? Trans::yes : Trans::no, alpha,
+                     on.dev(A), on.dev(B), beta, C);
+          // Summation error of a k-term f32 dot product is at most ~k·eps·Σ|a·b|; random
+          // signs make it far smaller in practice, so (k + 2)·eps is a safe, still-tight bound.
+          const double rtol = static_cast<double>(s.k + 2) * kEpsF32;
+          expect_close(on.host(C), ref, scale, rtol, 1e-6,
+                       "gemm " + std::to_string(s.m) + "x" + std::to_string(s.n) + "x" +
+                           std::to_string(s.k) + " ta=" + std::to_string(ta) +
+                           " tb=" + std::to_string(tb) + " alpha=" + std::to_string(alpha) +
+                           " beta=" + std::to_string(beta));
+        }
+      }
+    }
+  }
+}
+
+TEST_P(Primitives, GemmWithZeroInnerDimensionScalesC) {
+  Tensor A(4, 0), B(0, 3);
+  Tensor C0 = random_tensor(4, 3, rng);
+  Tensor C = on.dev(C0.clone());
+  on.b->gemm(Trans::no, Trans::no, 1.0f, on.dev(A), on.dev(B), 0.5f, C);
+  std::vector<double> ref(12);
+  for (int i = 0; i < 12; ++i) ref[i] = 0.5 * C0.data<float>()[i];
+  expect_close(on.host(C), ref, 1e-6, 0.0, "gemm with k = 0");
+}
+
+TEST_P(Primitives, Int8GemmIsExact) {
+  const GemmShape shapes[] = {{1, 1, 1}, {3, 5, 7}, {17, 31, 64}, {65, 33, 129}, {130, 70, 300}};
+  for (const GemmShape& s : shapes) {
+    for (bool ta : {false, true}) {
+      for (bool tb : {false, true}) {
+        for (bool accumulate : {false, true}) {
+          Tensor A = ta ? random_i8(s.k, s.m, rng) : random_i8(s.m, s.k, rng);
+          Tensor B = tb ? random_i8(s.n, s.k, rng) : random_i8(s.k, s.n, rng);
+          Tensor C0(s.m, s.n, DType::i32);
+          for (std::int64_t i = 0; i < C0.numel(); ++i) C0.data<std::int32_t>()[i] = int(i % 97) - 40;
+          Tensor C = on.dev(C0.clone());
+          on.b->gemm(ta ? Trans::yes : Trans::no, tb ? Trans::yes : Trans::no, 1.0f, on.dev(A),
+                     on.dev(B), accumulate ? 1.0f : 0.0f, C);
+          Tensor got = on.host(C);
+          std::int64_t mismatches = 0;
+          for (std::int64_t i = 0; i < s.m; ++i) {
+            for (std::int64_t j = 0; j < s.n; ++j) {
+              std::int64_t sum = accumulate ? C0.at<std::int32_t>(i, j) : 0;
+              for (std::int64_t p = 0; p < s.k; ++p) {
+                const int a = ta ? A.at<std::int8_t>(p, i) : A.at<std::int8_t>(i, p);
+                const int b = tb ? B.at<std::int8_t>(j, p) : B.at<std::int8_t>(p, j);
+                sum += a * b;
+              }
+              mismatches += got.at<std::int32_t>(i, j) != sum;
+            }
+          }
+          EXPECT_EQ(mismatches, 0) << "int8 gemm " << s.m << "x" << s.n << "x" << s.k
+                                   << " ta=" << ta << " tb=" << tb << " acc=" << accumulate;
+        }
+      }
+    }
+  }
+}
+
+TEST_P(Primitives, GemvMatchesFloat64) {
+  const std::pair<std::int64_t, std::int64_t> shapes[] = {{1, 1}, {1, 13}, {17, 1}, {31, 67}, {300, 129}};
+  for (auto [m, n] : shapes) {
+    for (bool ta : {false, true}) {
+      Tensor A = random_tensor(m, n, rng);
+      const std::int64_t in = ta ? m : n, out = ta ? n : m;
+      Tensor x = random_tensor(in, 1, rng);
+      Tensor y0 = random_tensor(1, out, rng);  // a row vector works as well as a column
+      const float alpha = 1.25f, beta = -0.5f;
+      std::vector<double> ref(out), scale(out);
+      for (std::int64_t i = 0; i < out; ++i) {
+        double sum = 0, mag = 0;
+        for (std::int64_t p = 0; p < in; ++p) {
+          const double prod = (ta ? A.at<float>(p, i) : A.at<float>(i, p)) * x.data<float>()[p];
+          sum += prod;
+          mag += std::fabs(prod);
+        }
+        ref[i] = alpha * sum + beta * y0.data<float>()[i];
+        scale[i] = std::fabs(alpha) * mag + std::fabs(beta * y0.data<float>()[i]);
+      }
+      Tensor y = on.dev(y0.clone());
+      on.b->gemv(ta ? Trans::yes : Trans::no, alpha, on.dev(A), on.dev(x), beta, y);
+      expect_close(on.host(y), ref, scale, (in + 2) * kEpsF32, 1e-6,
+                   "gemv " + std::to_string(m) + "x" + std::to_string(n) + " ta=" + std::to_string(ta));
+    }
+  }
+}
+
+TEST_P(Primitives, SqdistMatchesFloat64AndIsNonNegative) {
+  const GemmShape shapes[] = {{1, 1, 1}, {5, 3, 2}, {37, 53, 17}, {200, 64, 33}, {129, 257, 3}};
+  for (const GemmShape& s : shapes) {
+    // An offset makes ‖a‖² and ‖b‖² large next to ‖a − b‖²: the expansion's cancellation case.
+    Tensor A = random_tensor(s.m, s.k, rng, 2.0f, 3.0f);
+    Tensor B = random_tensor(s.n, s.k, rng, 2.0f, 3.0f);
+    // Rows equal to a row of A: their distance is exactly 0 and must not come out negative.
+    for (std::int64_t p = 0; p < s.k; ++p) B.at<float>(0, p) = A.at<float>(0, p);
+    std::vector<double> ref(s.m * s.n), scale(s.m * s.n);
+    for (std::int64_t i = 0; i < s.m; ++i) {
+      for (std::int64_t j = 0; j < s.n; ++j) {
+        double d = 0, na = 0, nb = 0;
+        for (std::int64_t p = 0; p < s.k; ++p) {
+          const double diff = A.at<float>(i, p) - B.at<float>(j, p);
+          d += diff * diff;
+          na += A.at<float>(i, p) * A.at<float>(i, p);
+          nb += B.at<float>(j, p) * B.at<float>(j, p);
+        }
+        ref[i * s.n + j] = d;
+        scale[i * s.n + j] = na + nb;  // the size of the terms that cancel
+      }
+    }
+    Tensor D = on.b->empty(s.m, s.n);
+    on.b->sqdist(on.dev(A), on.dev(B), D);
+    Tensor got = on.host(D);
+    expect_close(got, ref, scale, (s.k + 4) * kEpsF32 * 2, 1e-6,
+                 "sqdist " + std::to_string(s.m) + "x" + std::to_string(s.n) + " d=" + std::to_string(s.k));
+    for (std::int64_t i = 0; i < got.numel(); ++i) {
+      ASSERT_GE(got.data<float>()[i], 0.0f) << "sqdist must clamp at 0 (flat index " << i << ")";
+    }
+  }
+}
+
+TEST_P(Primitives, ArgminRowsPicksFirstMinimumAndSkipsNaN) {
+  const std::pair<std::int64_t, std::int64_t> shapes[] = {{1, 1}, {7, 1}, {1, 19}, {33, 64}, {101, 257}};
+  for (auto [m, n] : shapes) {
+    Tensor D = random_tensor(m, n, rng);
+    // Plant ties and NaNs: row 0's minimum appears twice, row 1 starts with a NaN.
+    if (n >= 3) {
+      D.at<float>(0, 1) = -5.0f;
+      D.at<float>(0, n - 1) = -5.0f;
+    }
+    if (m >= 2 && n >= 2) D.at<float>(1, 0) = std::numeric_limits<float>::quiet_NaN();
+    Tensor idx = on.b->empty(m, 1, DType::i32), val = on.b->empty(m, 1);
+    on.b->argmin_rows(on.dev(D), idx, val);
+    Tensor hi = on.host(idx), hv = on.host(val);
+    for (std::int64_t i = 0; i < m; ++i) {
+      std::int64_t best = -1;
+      for (std::int64_t j = 0; j < n; ++j) {
+        const float v = D.at<float>(i, j);
+        if (std::isnan(v)) continue;
+        if (best < 0 || v < D.at<float>(i, best)) best = j;
+      }
+      ASSERT_EQ(hi.data<std::int32_t>()[i], best) << "row " << i << " of " << m << "x" << n;
+      ASSERT_EQ(hv.data<float>()[i], D.at<float>(i, best)) << "row " << i;
+    }
+  }
+}
+
+TEST_P(Primitives, TopkRowsIsSortedWithStableTies) {
+  const std::tuple<std::int64_t, std::int64_t, std::int64_t> cases[] = {
+      {1, 1, 1}, {5, 9, 9}, {17, 100, 1}, {31, 257, 10}, {8, 1000, 64}, {3, 70, 65}};
+  for (auto [m, n, k] : cases) {
+    Tensor D = random_tensor(m, n, rng);
+    // Quantise some values so ties occur and must be broken by the lower column index.
+    for (std::int64_t i = 0; i < D.numel(); i += 3) D.data<float>()[i] = std::round(D.data<float>()[i] * 4) / 4;
+    Tensor idx = on.b->empty(m, k, DType::i32), val = on.b->empty(m, k);
+    on.b->topk_rows(on.dev(D), k, idx, val);
+    Tensor hi = on.host(idx), hv = on.host(val);
+    for (std::int64_t i = 0; i < m; ++i) {
+      std::vector<std::int32_t> order(n);
+      std::iota(order.begin(), order.end(), 0);
+      std::stable_sort(order.begin(), order.end(),
+                       [&](int a, int b) { return D.at<float>(i, a) < D.at<float>(i, b); });
+      for (std::int64_t j = 0; j < k; ++j) {
+        ASSERT_EQ(hi.at<std::int32_t>(i, j), order[j]) << "row " << i << " rank " << j << " (" << m << "x" << n << ", k=" << k << ")";
+        ASSERT_EQ(hv.at<float>(i, j), D.at<float>(i, order[j]));
+      }
+    }
+  }
+}
+
+TEST_P(Primitives, MapMatchesStdMath) {
+  struct Case {
+    MapFn fn;
+    MapArgs args;
+    float lo, hi;
+    double (*ref)(double, double);
+  };
+  const Case cases[] = {
+      {MapFn::identity, {2.0f, -1.0f, 1.0f}, -3, 3, [](double u, double) { return u; }},
+      {MapFn::exp, {1.0f, 0.0f, 1.0f}, -80, 80, [](double u, double) { return std::exp(u); }},
+      {MapFn::exp, {-0.7f, 0.0f, 1.0f}, 0, 30, [](double u, double) { return std::exp(u); }},
+      {MapFn::log, {1.0f, 0.0f, 1.0f}, 1e-6f, 1e6f, [](double u, double) { return std::log(u); }},
+      {MapFn::sigmoid, {1.0f, 0.0f, 1.0f}, -100, 100, [](double u, double) { return 1 / (1 + std::exp(-u)); }},
+      {MapFn::tanh, {1.0f, 0.0f, 1.0f}, -20, 20, [](double u, double) { return std::tanh(u); }},
+      {MapFn::sqrt, {1.0f, 0.0f, 1.0f}, 0, 1e4f, [](double u, double) { return std::sqrt(u); }},
+      {MapFn::square, {1.0f, 0.5f, 1.0f}, -10, 10, [](double u, double) { return u * u; }},
+      {MapFn::abs, {1.0f, 0.0f, 1.0f}, -10, 10, [](double u, double) { return std::fabs(u); }},
+      {MapFn::relu, {1.0f, 0.0f, 1.0f}, -10, 10, [](double u, double) { return u > 0 ? u : 0; }},
+      {MapFn::reciprocal, {1.0f, 0.0f, 1.0f}, 0.01f, 100, [](double u, double) { return 1 / u; }},
+      {MapFn::pow, {0.5f, 1.0f, 3.0f}, -4, 4, [](double u, double p) { return std::pow(u, p); }},
+      {MapFn::log1pexp, {1.0f, 0.0f, 1.0f}, -100, 100, [](double u, double) { return u > 0 ? u + std::log1p(std::exp(-u)) : std::log1p(std::exp(u)); }},
+  };
+  for (const Case& c : cases) {
+    for (std::int64_t n : {1, 7, 33, 1000}) {
+      Tensor X = random_tensor(n, 3, rng, c.lo, c.hi);
+      std::vector<double> ref(X.numel()), scale(X.numel());
+      for (std::int64_t i = 0; i < X.numel(); ++i) {
+        // The reference sees the same rounded u the backend computes (scale·x + shift in f32).
+        const float u = c.args.scale * X.data<float>()[i] + c.args.shift;
+        ref[i] = c.ref(u, c.args.exponent);
+        scale[i] = std::fabs(ref[i]);
+      }
+      Tensor Y = on.b->empty(n, 3);
+      on.b->map(c.fn, on.dev(X), Y, c.args);
+      // A few ulp of the result: vectorised polynomial exp/log are accurate to ~2-4 ulp.
+      expect_close(on.host(Y), ref, scale, 8 * kEpsF32, 1e-30,
+                   std::string("map ") + map_fn_name(c.fn) + " n=" + std::to_string(n));
+      // In place gives the same answer.
+      Tensor Z = on.dev(X.clone());
+      on.b->map(c.fn, Z, Z, c.args);
+      expect_close(on.host(Z), ref, scale, 8 * kEpsF32, 1e-30,
+                   std::string("in-place map ") + map_fn_name(c.fn));
+    }
+  }
+}
+
+TEST_P(Primitives, SoftmaxRowsMatchesFloat64IncludingLargeLogits) {
+  for (auto [m, n] : std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 1}, {3, 2}, {17, 10}, {64, 257}}) {
+    for (bool log : {false, true}) {
+      Tensor X = random_tensor(m, n, rng, -5.0f, 5.0f);
+      X.at<float>(0, 0) = 500.0f;  // would overflow exp() without the max subtraction
+      std::vector<double> ref(m * n);
+      for (std::int64_t i = 0; i < m; ++i) {
+        double mx = -INFINITY, sum = 0;
+        for (std::int64_t j = 0; j < n; ++j) mx = std::max(mx, double(X.at<float>(i, j)));
+        for (std::int64_t j = 0; j < n; ++j) sum += std::exp(X.at<float>(i, j) - mx);
+        for (std::int64_t j = 0; j < n; ++j) {
+          const double ls = X.at<float>(i, j) - mx - std::log(sum);
+          ref[i * n + j] = log ? ls : std::exp(ls);
+        }
+      }
+      Tensor Y = on.b->empty(m, n);
+      on.b->softmax_rows(on.dev(X), Y, log);
+      expect_close(on.host(Y), ref, 16 * kEpsF32, 1e-6,
+                   std::string(log ? "log_" : "") + "softmax " + std::to_string(m) + "x" + std::to_string(n));
+    }
+  }
+}
+
+TEST_P(Primitives, ElementwiseUpdatesMatchFloat64) {
+  for (auto [m, n] : std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 1}, {13, 7}, {100, 33}}) {
+    Tensor X = random_tensor(m, n, rng), Y0 = random_tensor(m, n, rng);
+    Tensor v = random_tensor(1, n, rng), w = random_tensor(m, 1, rng);
+    std::vector<double> axpby(m * n), mul(m * n), addrow(m * n), scale(m * n);
+    for (std::int64_t i = 0; i < m; ++i) {
+      for (std::int64_t j = 0; j < n; ++j) {
+        const double x = X.at<float>(i, j), y = Y0.at<float>(i, j);
+        axpby[i * n + j] = 2.5 * x - 0.5 * y;
+        mul[i * n + j] = x * y;
+        addrow[i * n + j] = y - 3.0 * v.data<float>()[j];
+        scale[i * n + j] = y * w.data<float>()[i];
+      }
+    }
+    Tensor Y = on.dev(Y0.clone());
+    on.b->axpby(2.5f, on.dev(X), -0.5f, Y);
+    expect_close(on.host(Y), axpby, 4 * kEpsF32, 1e-7, "axpby");
+    Tensor Z = on.b->empty(m, n);
+    on.b->fill(Z, std::numeric_limits<float>::quiet_NaN());
+    on.b->axpby(1.0f, on.dev(Y0), 0.0f, Z);  // beta = 0 ignores Z (NaN) and copies
+    std::vector<double> copy(Y0.data<float>(), Y0.data<float>() + m * n);
+    expect_close(on.host(Z), copy, 0.0, 0.0, "axpby with beta = 0");
+    Y = on.dev(Y0.clone());
+    on.b->multiply(on.dev(X), Y);
+    expect_close(on.host(Y), mul, 2 * kEpsF32, 1e-7, "multiply");
+    Y = on.dev(Y0.clone());
+    on.b->add_row_vector(-3.0f, on.dev(v), Y);
+    expect_close(on.host(Y), addrow, 4 * kEpsF32, 1e-6, "add_row_vector");
+    Y = on.dev(Y0.clone());
+    on.b->scale_rows(on.dev(w), Y);
+    expect_close(on.host(Y), scale, 2 * kEpsF32, 1e-7, "scale_rows");
+  }
+}
+
+TEST_P(Primitives, ScatterAddAccumulatesAndSkipsNegativeIndices) {
+  for (auto [n, p, c, m] : std::vector<std::tuple<int, int, int, int>>{{1, 1, 1, 1}, {50, 1, 3, 7}, {257, 5, 2, 40}, {1000, 3, 1, 255}}) {
+    Tensor X = random_tensor(n, c, rng);
+    Tensor index(n, p, DType::i32);
+    std::uniform_int_distribution<int> pick(-1, m - 1);  // -1: skipped
+    for (std::int64_t i = 0; i < index.numel(); ++i) index.data<std::int32_t>()[i] = pick(rng);
+    Tensor out0 = random_tensor(m, c, rng);
+    std::vector<double> ref(out0.data<float>(), out0.data<float>() + m * c), scale(m * c, 1.0);
+    for (int i = 0; i < n; ++i) {
+      for (int q = 0; q < p; ++q) {
+        const int t = index.at<std::int32_t>(i, q);
+        if (t < 0) continue;
+        for (int j = 0; j < c; ++j) {
+          ref[t * c + j] += X.at<float>(i, j);
+          scale[t * c + j] += std::fabs(X.at<float>(i, j));
+        }
+      }
+    }
+    Tensor out = on.dev(out0.clone());
+    on.b->scatter_add(on.dev(index), on.dev(X), out);
+    expect_close(on.host(out), ref, scale, (n + 2) * kEpsF32, 1e-6, "scatter_add n=" + std::to_string(n));
+  }
+}
+
+TEST_P(Primitives, GatherRowsCopiesTheIndexedRows) {
+  Tensor X = random_tensor(37, 5, rng);
+  Tensor index(1, 11, DType::i32);
+  for (int i = 0; i < 11; ++i) index.data<std::int32_t>()[i] = (i * 7 + 3) % 37;
+  Tensor Y = on.b->empty(11, 5);
+  on.b->gather_rows(on.dev(X), on.dev(index), Y);
+  Tensor got = on.host(Y);
+  for (int i = 0; i < 11; ++i) {
+    for (int j = 0; j < 5; ++j) {
+      ASSERT_EQ(got.at<float>(i, j), X.at<float>((i * 7 + 3) % 37, j));
+    }
+  }
+  // i32 payloads (labels) gather too.
+  Tensor labels(37, 1, DType::i32);
+  for (int i = 0; i < 37; ++i) labels.data<std::int32_t>()[i] = 100 + i;
+  Tensor L = on.b->empty(11, 1, DType::i32);
+  on.b->gather_rows(on.dev(labels), on.dev(index), L);
+  Tensor hl = on.host(L);
+  for (int i = 0; i < 11; ++i) ASSERT_EQ(hl.data<std::int32_t>()[i], 100 + (i * 7 + 3) % 37);
+}
+
+TEST_P(Primitives, ReduceColsMatchesFloat64) {
+  for (auto [m, n] : std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 1}, {1, 9}, {31, 1}, {1000, 17}, {20000, 3}}) {
+    // An offset of 100 makes naive E[x²] − E[x]² variance lose every digit in f32.
+    Tensor X = random_tensor(m, n, rng, 99.0f, 101.0f);
+    for (Reduce op : {Reduce::sum, Reduce::mean, Reduce::var}) {
+      std::vector<double> ref(n);
+      for (std::int64_t j = 0; j < n; ++j) {
+        double s = 0;
+        for (std::int64_t i = 0; i < m; ++i) s += X.at<float>(i, j);
+        const double mean = s / m;
+        double ss = 0;
+        for (std::int64_t i = 0; i < m; ++i) ss += (X.at<float>(i, j) - mean) * (X.at<float>(i, j) - mean);
+        ref[j] = op == Reduce::sum ? s : op == Reduce::mean ? mean : ss / m;
+      }
+      Tensor out = on.b->empty(1, n);
+      on.b->reduce_cols(op, on.dev(X), out);
+      // Pairwise/blocked f32 sums are good to ~log2(m)·eps; allow 64·eps relative.
+      expect_close(on.host(out), ref, 64 * kEpsF32, 1e-7,
+                   std::string("reduce_cols ") + reduce_name(op) + " " + std::to_string(m) + "x" + std::to_string(n));
+    }
+  }
+}
+
+TEST_P(Primitives, BadArgumentsThrowErrorsNamingTheValues) {
+  Tensor A(3, 4), B(5, 6), C(3, 6);
+  try {
+    on.b->gemm(Trans::no, Trans::no, 1.0f, on.dev(A), on.dev(B), 0.0f, C);
+    FAIL() << "gemm with mismatched inner dimensions must throw";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("3x4"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("5x6"), std::string::npos) << e.what();
+  }
+  Tensor D = on.b->empty(3, 4);
+  Tensor idx = on.b->empty(3, 2, DType::i32), val = on.b->empty(3, 2);
+  EXPECT_THROW(on.b->topk_rows(D, 5, idx, val), Error);
+  EXPECT_THROW(on.b->topk_rows(D, 0, idx, val), Error);
+  Tensor wrong_dtype = on.b->empty(3, 1, DType::f32);
+  Tensor v1 = on.b->empty(3, 1);
+  EXPECT_THROW(on.b->argmin_rows(D, wrong_dtype, v1), Error);
+  Tensor index(2, 1, DType::i32);
+  index.data<std::int32_t>()[1] = 9;
+  Tensor X(2, 3), out = on.b->empty(4, 3);
+  EXPECT_THROW(on.b->scatter_add(on.dev(index), on.dev(X), out), Error);
+  Tensor S = on.dev(Tensor(4, 4));
+  EXPECT_THROW(on.b->gemm(Trans::no, Trans::no, 1.0f, S, S, 0.0f, S), Error) << "C aliases A";
+}
+
+INSTANTIATE_TEST_SUITE_P(AllF32Backends, Primitives, ::testing::ValuesIn(f32_backends()),
+                         backend_param_name);
+
+}  // namespace
+}  // namespace mlcore::test

@@ -1,0 +1,102 @@
+// Helpers shared by the C++ tests: random tensors, float64 reference arithmetic, tolerance
+// checks of the form |got − ref| ≤ atol + rtol·scale (STYLE.md 10), and the list of backends a
+// parameterised test runs on.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "mlcore/mlcore.hpp"
+
+namespace mlcore::test {
+
+// Every backend that can run here. A test body written once runs on each (STYLE.md 9).
+inline std::vector<std::string> all_backends() { return available_backends(); }
+
+// Backends whose f32 arithmetic is IEEE f32 (not int8-quantized like the systolic array), for
+// tests that compare f32 results tightly against a float64 reference.
+inline std::vector<std::string> f32_backends() {
+  std::vector<std::string> names;
+  for (const std::string& n : available_backends()) {
+    if (n != "systolic") names.push_back(n);
+  }
+  return names;
+}
+
+inline std::string backend_param_name(const ::testing::TestParamInfo<std::string>& info) {
+  return info.param;
+}
+
+// A host f32 tensor of uniform values in [lo, hi).
+inline Tensor random_tensor(std::int64_t rows, std::int64_t cols, std::mt19937& rng,
+                            float lo = -1.0f, float hi = 1.0f) {
+  Tensor t(rows, cols, DType::f32);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  float* p = t.data<float>();
+  for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = dist(rng);
+  return t;
+}
+
+inline Tensor random_i8(std::int64_t rows, std::int64_t cols, std::mt19937& rng) {
+  Tensor t(rows, cols, DType::i8);
+  std::uniform_int_distribution<int> dist(-128, 127);
+  std::int8_t* p = t.data<std::int8_t>();
+  for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<std::int8_t>(dist(rng));
+  return t;
+}
+
+// Element (i, j) of op(T) where op transposes when `trans`.
+inline double op_at(const Tensor& t, bool trans, std::int64_t i, std::int64_t j) {
+  return trans ? t.at<float>(j, i) : t.at<float>(i, j);
+}
+
+// A device-agnostic round trip: put host tensor `t` on backend `b`, and bring results back.
+struct OnBackend {
+  BackendPtr b;
+  Tensor dev(const Tensor& host) { return b->to_device(host); }
+  Tensor host(const Tensor& device) { return b->to_host(device); }
+};
+
+// Expects |got − ref| ≤ atol + rtol·scale for every element; reports the worst element.
+inline void expect_close(const Tensor& got, const std::vector<double>& ref,
+                         const std::vector<double>& scale, double rtol, double atol,
+                         const std::string& what) {
+  ASSERT_EQ(static_cast<std::size_t>(got.numel()), ref.size()) << what;
+  const float* g = got.data<float>();
+  std::int64_t bad = 0, worst = -1;
+  double worst_excess = 0.0;
+  for (std::size_t i = 0; i < ref.size(); ++i) {
+    const double err = std::fabs(static_cast<double>(g[i]) - ref[i]);
+    const double allowed = atol + rtol * scale[i];
+    const bool same_nonfinite = !std::isfinite(ref[i]) && (std::isnan(ref[i]) ? std::isnan(g[i]) : g[i] == ref[i]);
+    if (!(err <= allowed) && !same_nonfinite) {
+      ++bad;
+      if (worst < 0 || err - allowed > worst_excess) {
+        worst_excess = err - allowed;
+        worst = static_cast<std::int64_t>(i);
+      }
+    }
+  }
+  if (bad > 0) {
+    ADD_FAILURE() << what << ": " << bad << " of " << ref.size() << " elements out of tolerance; "
+                  << "worst at flat index " << worst << ": got " << g[worst] << ", want "
+                  << ref[worst] << " (allowed ±" << atol + rtol * scale[worst] << ")";
+  }
+}
+
+// Same, with scale = |ref|.
+inline void expect_close(const Tensor& got, const std::vector<double>& ref, double rtol,
+                         double atol, const std::string& what) {
+  std::vector<double> scale(ref.size());
+  for (std::size_t i = 0; i < ref.size(); ++i) scale[i] = std::fabs(ref[i]);
+  expect_close(got, ref, scale, rtol, atol, what);
+}
+
+constexpr double kEpsF32 = 1.1920928955078125e-07;  // 2^-23
+
+}  // namespace mlcore::test
