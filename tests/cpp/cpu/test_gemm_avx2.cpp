@@ -19,9 +19,9 @@ using std::int64_t;
 
 bool cpu_has_avx2_fma() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 
-#define SKIP_WITHOUT_AVX2()                                                  \
-  do {                                                                       \
-    if (!cpu_has_avx2_fma()) GTEST_SKIP() << "this CPU lacks AVX2 or FMA";   \
+#define SKIP_WITHOUT_AVX2()                                                \
+  do {                                                                     \
+    if (!cpu_has_avx2_fma()) GTEST_SKIP() << "this CPU lacks AVX2 or FMA"; \
   } while (0)
 
 struct Case {
@@ -152,7 +152,7 @@ TEST(GemmAvx2, ThreadsAndBlockBoundaries) {
     run_case({false, false, 301, 190, 530, 1.0f, 0.0f, 0, 0, 0, threads});
     run_case({true, true, 289, 211, 260, -1.0f, 0.5f, 2, 0, 1, threads});
   }
-  run_case({false, true, 7, 4100, 70, 1.0f, 1.0f, 0, 3, 0, 2});  // short and wide: split columns
+  run_case({false, true, 7, 4100, 70, 1.0f, 1.0f, 0, 3, 0, 2});   // short and wide: split columns
   run_case({true, false, 2000, 33, 64, 1.0f, 0.0f, 0, 0, 0, 2});  // tall and skinny
 }
 
