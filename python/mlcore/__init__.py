@@ -1,0 +1,27 @@
+"""mlcore: ten classic ML algorithms on shared multiply-accumulate primitives, on four kinds of
+hardware: a plain scalar CPU core, AVX2 SIMD on every core, a CUDA GPU, and an int8 systolic
+array simulated in the style of a TPU.
+
+>>> import mlcore, numpy as np
+>>> mlcore.available_backends()                     # doctest: +SKIP
+['scalar', 'avx2', 'systolic']
+>>> c = mlcore.gemm(np.ones((4, 3)), np.ones((3, 2)), backend="scalar")
+>>> mlcore.last_profile()[0]["macs"]
+24
+"""
+
+from . import _core
+from ._backends import Backend, available_backends, avx2, backend, backend_info, cuda_available
+from .primitives import (add_row_vector, argmin_rows, axpby, gather_rows, gemm, gemv, map,
+                         multiply, reduce_cols, scale_rows, scatter_add, softmax_rows, sqdist,
+                         topk_rows)
+from .profile import Profile, last_profile
+
+__version__ = _core.__version__
+
+__all__ = [
+    "Backend", "Profile", "add_row_vector", "argmin_rows", "available_backends", "avx2",
+    "axpby", "backend", "backend_info", "cuda_available", "gather_rows", "gemm", "gemv",
+    "last_profile", "map", "multiply", "reduce_cols", "scale_rows", "scatter_add",
+    "softmax_rows", "sqdist", "topk_rows",
+]

@@ -1,0 +1,120 @@
+"""Backends as Python values.
+
+A backend can be named by a string ("scalar", "avx2", "cuda", "systolic") or given as a
+:class:`Backend` object, which records a backend's name and configuration. Backend objects
+print their configuration, compare equal when configured alike, and pickle by configuration
+(the C++ instance is rebuilt on first use after unpickling), so estimators holding one can be
+cloned, copied and saved.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict
+
+from . import _core
+
+# name -> function(options) building a configured C++ backend. A backend with options
+# registers its factory here (see systolic.py); the default instance comes from the registry.
+_FACTORIES: Dict[str, Callable[[Dict[str, Any]], Any]] = {
+    "scalar": lambda options: _core.make_scalar_backend(),
+    "avx2": lambda options: _core.make_avx2_backend(int(options.get("num_threads", 0) or 0)),
+}
+
+
+class Backend:
+    """A backend and its configuration.
+
+    Parameters
+    ----------
+    name : str
+        The backend's registry name, one of :func:`mlcore.available_backends` on this machine.
+    **options
+        Backend-specific settings (``num_threads`` for avx2; the array shape, dataflow, ... for
+        systolic). With no options the shared default instance is used.
+    """
+
+    def __init__(self, name: str, **options: Any):
+        if not isinstance(name, str):
+            raise TypeError(f"backend name must be a str, got {type(name).__name__}")
+        known = [info["name"] for info in _core.backend_info()]
+        if name not in known:
+            raise ValueError(f"unknown backend {name!r}; known backends: {', '.join(known)}")
+        self.name = name
+        self.options = dict(options)
+        self._instance = None
+
+    # The C++ object, built on first use (so unpickling needs no hardware until it runs).
+    def _get(self):
+        if self._instance is None:
+            if not self.options:
+                self._instance = _core.backend(self.name)
+            else:
+                factory = _FACTORIES.get(self.name)
+                if factory is None:
+                    raise ValueError(f"backend {self.name!r} takes no options, got {self.options}")
+                self._instance = factory(self.options)
+        return self._instance
+
+    @property
+    def description(self) -> str:
+        """One line describing the backend instance and its configuration."""
+        return self._get().description
+
+    def __repr__(self) -> str:
+        args = [repr(self.name)] + [f"{k}={v!r}" for k, v in sorted(self.options.items())]
+        return f"mlcore.Backend({', '.join(args)})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Backend):
+            return NotImplemented
+        return self.name == other.name and self.options == other.options
+
+    def __hash__(self) -> int:
+        return hash((self.name, tuple(sorted((k, repr(v)) for k, v in self.options.items()))))
+
+    def __getstate__(self):
+        return {"name": self.name, "options": self.options}
+
+    def __setstate__(self, state):
+        self.name = state["name"]
+        self.options = dict(state["options"])
+        self._instance = None
+
+
+def backend(spec: "str | Backend" = "avx2", **options: Any) -> Backend:
+    """A :class:`Backend` from a name (with optional options) or an existing Backend."""
+    if isinstance(spec, Backend):
+        if options:
+            return Backend(spec.name, **{**spec.options, **options})
+        return spec
+    if isinstance(spec, str):
+        return Backend(spec, **options)
+    raise TypeError(
+        f"backend must be a name (str) or an mlcore.Backend, got {type(spec).__name__}")
+
+
+def resolve(spec: "str | Backend"):
+    """The C++ backend instance for a name or Backend (raises if it cannot run here)."""
+    return backend(spec)._get()
+
+
+def available_backends() -> list:
+    """Names of the backends that can run on this machine (scalar, avx2, cuda, systolic)."""
+    return list(_core.available_backends())
+
+
+def backend_info() -> list:
+    """Every backend mlcore knows, with whether it can run here and, if not, why."""
+    return list(_core.backend_info())
+
+
+def cuda_available() -> bool:
+    """True when the cuda backend was built and a GPU is present."""
+    return _core.cuda_unavailable_reason() == ""
+
+
+def avx2(num_threads: int = 0) -> Backend:
+    """The avx2 backend on ``num_threads`` threads (0: one per core)."""
+    if not isinstance(num_threads, int) or num_threads < 0:
+        raise ValueError(f"num_threads must be a non-negative int, got {num_threads!r}")
+    return Backend("avx2", num_threads=num_threads) if num_threads else Backend("avx2")

@@ -1,0 +1,215 @@
+"""The multiply-accumulate primitives, callable on numpy arrays.
+
+Each function runs one primitive on the chosen backend and returns a new numpy array; its
+hardware record is then in :func:`mlcore.last_profile`. Inputs that are C-contiguous float32
+are used without a copy; other real dtypes and layouts are converted. Every function takes
+``backend=`` as a name ("scalar", "avx2", "cuda", "systolic") or an :class:`mlcore.Backend`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _core
+from ._backends import resolve
+from ._validation import as_float32_matrix, as_int_matrix, check_scalar
+from .profile import _set_last
+
+_MAP_FUNCTIONS = ("identity", "exp", "log", "sigmoid", "tanh", "sqrt", "square", "abs", "relu",
+                  "reciprocal", "pow", "log1pexp")
+
+
+def _gemm_operand(x, name):
+    # int8 operands stay int8 (the integer GEMM); everything else becomes float32.
+    if isinstance(x, np.ndarray) and x.dtype == np.int8:
+        if x.ndim != 2:
+            raise ValueError(f"{name} must be a 2-D array, got shape {x.shape}")
+        return np.ascontiguousarray(x)
+    return as_float32_matrix(x, name, allow_empty=True)
+
+
+def gemm(a, b, *, trans_a=False, trans_b=False, alpha=1.0, c=None, beta=0.0, backend="avx2"):
+    """``alpha * op(a) @ op(b) + beta * c``, where op transposes when ``trans_*`` is true.
+
+    a, b: 2-D arrays. Both int8 gives the exact integer GEMM (int32 result, alpha = 1,
+    beta in {0, 1}), the arithmetic of int8 tensor cores and systolic arrays.
+    c: optional array of the result's shape (read when beta != 0; not modified).
+    """
+    a = _gemm_operand(a, "a")
+    b = _gemm_operand(b, "b")
+    integer = a.dtype == np.int8 and b.dtype == np.int8
+    if (a.dtype == np.int8) != (b.dtype == np.int8):
+        raise TypeError(f"a and b must both be int8 or both be real; got {a.dtype} and {b.dtype}")
+    alpha = check_scalar(alpha, "alpha")
+    beta = check_scalar(beta, "beta")
+    m, k = (a.shape[1], a.shape[0]) if trans_a else a.shape
+    kb, n = (b.shape[1], b.shape[0]) if trans_b else b.shape
+    if k != kb:
+        raise ValueError(f"inner dimensions differ: op(a) is {m}x{k} but op(b) is {kb}x{n}")
+    out_dtype = np.int32 if integer else np.float32
+    if c is None or beta == 0.0:
+        out = np.zeros((m, n), dtype=out_dtype)
+    else:
+        if integer:
+            out = as_int_matrix(c, "c", np.int32, allow_1d=False).copy()
+        else:
+            out = as_float32_matrix(c, "c", allow_empty=True).copy()
+        if out.shape != (m, n):
+            raise ValueError(f"c must have shape {(m, n)}, got {out.shape}")
+    _set_last(_core.gemm(resolve(backend), bool(trans_a), bool(trans_b), alpha, a, b, beta, out))
+    return out
+
+
+def gemv(a, x, *, trans_a=False, alpha=1.0, y=None, beta=0.0, backend="avx2"):
+    """``alpha * op(a) @ x + beta * y`` for a 2-D ``a`` and 1-D ``x``; returns a 1-D array."""
+    a = as_float32_matrix(a, "a", allow_empty=True)
+    x = as_float32_matrix(x, "x", allow_1d=True, allow_empty=True).reshape(-1)
+    alpha = check_scalar(alpha, "alpha")
+    beta = check_scalar(beta, "beta")
+    n_in, n_out = (a.shape[0], a.shape[1]) if trans_a else (a.shape[1], a.shape[0])
+    if x.shape[0] != n_in:
+        raise ValueError(f"x must have length {n_in} for a of shape {a.shape}"
+                         f"{' (transposed)' if trans_a else ''}, got {x.shape[0]}")
+    if y is None or beta == 0.0:
+        out = np.zeros(n_out, dtype=np.float32)
+    else:
+        out = as_float32_matrix(y, "y", allow_1d=True, allow_empty=True).reshape(-1).copy()
+        if out.shape[0] != n_out:
+            raise ValueError(f"y must have length {n_out}, got {out.shape[0]}")
+    _set_last(_core.gemv(resolve(backend), bool(trans_a), alpha, a, x, beta, out))
+    return out
+
+
+def sqdist(a, b, *, backend="avx2"):
+    """Squared Euclidean distances: ``out[i, j] = ||a[i] - b[j]||^2`` (never negative)."""
+    a = as_float32_matrix(a, "a")
+    b = as_float32_matrix(b, "b")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"a and b need the same number of columns, got {a.shape} and {b.shape}")
+    out = np.empty((a.shape[0], b.shape[0]), dtype=np.float32)
+    _set_last(_core.sqdist(resolve(backend), a, b, out))
+    return out
+
+
+def argmin_rows(d, *, backend="avx2"):
+    """(index, value) of each row's minimum (first on ties; NaN never chosen unless all NaN)."""
+    d = as_float32_matrix(d, "d", allow_nan=True)
+    index = np.empty(d.shape[0], dtype=np.int32)
+    value = np.empty(d.shape[0], dtype=np.float32)
+    _set_last(_core.argmin_rows(resolve(backend), d, index, value))
+    return index, value
+
+
+def topk_rows(d, k, *, backend="avx2"):
+    """(index, value) of the k smallest entries of each row, ascending; ties by lower index."""
+    d = as_float32_matrix(d, "d", allow_nan=True)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"k must be an int, got {type(k).__name__}")
+    if not 1 <= k <= d.shape[1]:
+        raise ValueError(f"k must be in [1, {d.shape[1]}] for d of shape {d.shape}, got {k}")
+    index = np.empty((d.shape[0], k), dtype=np.int32)
+    value = np.empty((d.shape[0], k), dtype=np.float32)
+    _set_last(_core.topk_rows(resolve(backend), d, int(k), index, value))
+    return index, value
+
+
+def map(fn, x, *, scale=1.0, shift=0.0, exponent=1.0, backend="avx2"):  # noqa: A001
+    """Element-wise ``fn(scale * x + shift)``; fn is one of
+    identity, exp, log, sigmoid, tanh, sqrt, square, abs, relu, reciprocal, pow (u**exponent),
+    log1pexp (softplus)."""
+    if fn not in _MAP_FUNCTIONS:
+        raise ValueError(f"unknown map function {fn!r}; known: {', '.join(_MAP_FUNCTIONS)}")
+    x = as_float32_matrix(x, "x", allow_nan=True, allow_empty=True)
+    out = np.empty_like(x)
+    _set_last(_core.map(resolve(backend), fn, x, out, check_scalar(scale, "scale"),
+                        check_scalar(shift, "shift"), check_scalar(exponent, "exponent")))
+    return out
+
+
+def softmax_rows(x, *, log=False, backend="avx2"):
+    """Softmax (or log-softmax) of each row, computed stably."""
+    x = as_float32_matrix(x, "x", allow_nan=True)
+    out = np.empty_like(x)
+    _set_last(_core.softmax_rows(resolve(backend), x, out, bool(log)))
+    return out
+
+
+def axpby(alpha, x, beta, y, *, backend="avx2"):
+    """``alpha * x + beta * y`` (a new array; y is not modified)."""
+    x = as_float32_matrix(x, "x", allow_empty=True)
+    out = as_float32_matrix(y, "y", allow_empty=True).copy()
+    if x.shape != out.shape:
+        raise ValueError(f"x and y must have the same shape, got {x.shape} and {out.shape}")
+    _set_last(_core.axpby(resolve(backend), check_scalar(alpha, "alpha"), x,
+                          check_scalar(beta, "beta"), out))
+    return out
+
+
+def multiply(x, y, *, backend="avx2"):
+    """Element-wise product ``x * y``."""
+    x = as_float32_matrix(x, "x", allow_empty=True)
+    out = as_float32_matrix(y, "y", allow_empty=True).copy()
+    if x.shape != out.shape:
+        raise ValueError(f"x and y must have the same shape, got {x.shape} and {out.shape}")
+    _set_last(_core.multiply(resolve(backend), x, out))
+    return out
+
+
+def add_row_vector(y, v, *, alpha=1.0, backend="avx2"):
+    """``y + alpha * v`` with the vector v (length y.shape[1]) added to every row."""
+    out = as_float32_matrix(y, "y", allow_empty=True).copy()
+    v = as_float32_matrix(v, "v", allow_1d=True).reshape(-1)
+    if v.shape[0] != out.shape[1]:
+        raise ValueError(f"v must have length {out.shape[1]}, got {v.shape[0]}")
+    _set_last(_core.add_row_vector(resolve(backend), check_scalar(alpha, "alpha"), v, out))
+    return out
+
+
+def scale_rows(y, w, *, backend="avx2"):
+    """``y * w[:, None]``: row i scaled by w[i]."""
+    out = as_float32_matrix(y, "y", allow_empty=True).copy()
+    w = as_float32_matrix(w, "w", allow_1d=True, allow_empty=True).reshape(-1)
+    if w.shape[0] != out.shape[0]:
+        raise ValueError(f"w must have length {out.shape[0]}, got {w.shape[0]}")
+    _set_last(_core.scale_rows(resolve(backend), w, out))
+    return out
+
+
+def scatter_add(index, x, n_out, *, backend="avx2"):
+    """Sum rows of x into ``n_out`` bins: ``out[index[i, p]] += x[i]`` for every p with
+    ``index[i, p] >= 0``. index: 1-D (one bin per row) or 2-D (several)."""
+    x = as_float32_matrix(x, "x")
+    index = as_int_matrix(index, "index")
+    if index.ndim == 1:
+        index = index.reshape(-1, 1)
+    if index.shape[0] != x.shape[0]:
+        raise ValueError(f"index needs one row per row of x ({x.shape[0]}), got {index.shape[0]}")
+    if isinstance(n_out, bool) or not isinstance(n_out, (int, np.integer)) or n_out < 1:
+        raise ValueError(f"n_out must be a positive int, got {n_out!r}")
+    if index.size and index.max() >= n_out:
+        raise ValueError(f"index has value {int(index.max())} but out has only {n_out} rows")
+    out = np.zeros((int(n_out), x.shape[1]), dtype=np.float32)
+    _set_last(_core.scatter_add(resolve(backend), index, x, out))
+    return out
+
+
+def gather_rows(x, index, *, backend="avx2"):
+    """``x[index]`` for a 2-D x and 1-D integer index."""
+    x = as_float32_matrix(x, "x", allow_nan=True, allow_empty=True)
+    index = as_int_matrix(index, "index").reshape(-1)
+    if index.size and (index.min() < 0 or index.max() >= x.shape[0]):
+        raise ValueError(f"index values must be in [0, {x.shape[0]}), got "
+                         f"[{int(index.min())}, {int(index.max())}]")
+    out = np.empty((index.shape[0], x.shape[1]), dtype=np.float32)
+    _set_last(_core.gather_rows(resolve(backend), x, index, out))
+    return out
+
+
+def reduce_cols(x, op="sum", *, backend="avx2"):
+    """Column sums, means or (population) variances of x; returns a 1-D array."""
+    if op not in ("sum", "mean", "var"):
+        raise ValueError(f"op must be 'sum', 'mean' or 'var', got {op!r}")
+    x = as_float32_matrix(x, "x")
+    out = np.empty(x.shape[1], dtype=np.float32)
+    _set_last(_core.reduce_cols(resolve(backend), op, x, out))
+    return out

@@ -1,0 +1,230 @@
+// Bindings of the core: backends, the registry and the primitives. Each primitive binding takes
+// already-validated numpy arrays (outputs allocated by the Python layer), runs the call with the
+// GIL released under a fresh ProfileScope, and returns that call's records as a list of dicts.
+#include <map>
+
+#include "bindings.hpp"
+#include "convert.hpp"
+#include "mlcore/backends.hpp"
+#include "mlcore/config.hpp"
+
+namespace mlcore::python {
+
+namespace {
+
+MapFn map_fn_from_name(const std::string& name) {
+  static const std::map<std::string, MapFn> kNames = {
+      {"identity", MapFn::identity}, {"exp", MapFn::exp},           {"log", MapFn::log},
+      {"sigmoid", MapFn::sigmoid},   {"tanh", MapFn::tanh},         {"sqrt", MapFn::sqrt},
+      {"square", MapFn::square},     {"abs", MapFn::abs},           {"relu", MapFn::relu},
+      {"reciprocal", MapFn::reciprocal}, {"pow", MapFn::pow},       {"log1pexp", MapFn::log1pexp}};
+  auto it = kNames.find(name);
+  if (it == kNames.end()) {
+    std::string known;
+    for (const auto& kv : kNames) known += (known.empty() ? "" : ", ") + kv.first;
+    MLCORE_FAIL("unknown map function '" << name << "'; known: " << known);
+  }
+  return it->second;
+}
+
+Reduce reduce_from_name(const std::string& name) {
+  if (name == "sum") return Reduce::sum;
+  if (name == "mean") return Reduce::mean;
+  if (name == "var") return Reduce::var;
+  MLCORE_FAIL("unknown column reduction '" << name << "'; known: sum, mean, var");
+}
+
+Trans trans(bool t) { return t ? Trans::yes : Trans::no; }
+
+}  // namespace
+
+void bind_core(py::module_& m) {
+  m.attr("__version__") = MLCORE_VERSION;
+  m.attr("with_cuda") = bool(MLCORE_WITH_CUDA);
+
+  py::class_<Backend, BackendPtr>(m, "Backend", "A backend instance (use mlcore.backend()).")
+      .def_property_readonly("name", &Backend::name)
+      .def_property_readonly("description", &Backend::description)
+      .def_property_readonly("device", [](const Backend& b) { return device_name(b.device()); })
+      .def("__repr__", [](const Backend& b) { return "<mlcore._core.Backend " + b.description() + ">"; });
+
+  m.def("backend", &backend, py::arg("name"), "The shared default instance of a backend.");
+  m.def("make_scalar_backend", &make_scalar_backend);
+  m.def("make_avx2_backend", &make_avx2_backend, py::arg("num_threads") = 0);
+  m.def("available_backends", &available_backends);
+  m.def("cuda_unavailable_reason", &cuda_unavailable_reason);
+  m.def("cpu_supports_avx2", &cpu_supports_avx2);
+  m.def("backend_info", [] {
+    py::list out;
+    for (const BackendInfo& i : backend_info()) {
+      py::dict d;
+      d["name"] = i.name;
+      d["available"] = i.available;
+      d["reason"] = i.reason;
+      out.append(d);
+    }
+    return out;
+  });
+
+  m.def("gemm", [](BackendPtr b, bool ta, bool tb, float alpha, py::array a, py::array bm,
+                   float beta, py::array c) {
+    return profiled([&] {
+      DeviceCall call(b);
+      Tensor A = call.input(a, "a"), B = call.input(bm, "b"), C = call.output(c, "out");
+      {
+        py::gil_scoped_release nogil;
+        b->gemm(trans(ta), trans(tb), alpha, A, B, beta, C);
+      }
+      call.finish();
+    });
+  });
+  m.def("gemv", [](BackendPtr b, bool ta, float alpha, py::array a, py::array x, float beta,
+                   py::array y) {
+    return profiled([&] {
+      DeviceCall call(b);
+      Tensor A = call.input(a, "a"), X = call.input(x, "x"), Y = call.output(y, "out");
+      {
+        py::gil_scoped_release nogil;
+        b->gemv(trans(ta), alpha, A, X, beta, Y);
+      }
+      call.finish();
+    });
+  });
+  m.def("sqdist", [](BackendPtr b, py::array a, py::array bm, py::array d) {
+    return profiled([&] {
+      DeviceCall call(b);
+      Tensor A = call.input(a, "a"), B = call.input(bm, "b"), D = call.output(d, "out");
+      {
+        py::gil_scoped_release nogil;
+        b->sqdist(A, B, D);
+      }
+      call.finish();
+    });
+  });
+  m.def("argmin_rows", [](BackendPtr b, py::array d, py::array index, py::array value) {
+    return profiled([&] {
+      DeviceCall call(b);
+      Tensor D = call.input(d, "d"), I = call.output(index, "index"), V = call.output(value, "value");
+      {
+        py::gil_scoped_release nogil;
+        b->argmin_rows(D, I, V);
+      }
+      call.finish();
+    });
+  });
+  m.def("topk_rows", [](BackendPtr b, py::array d, std::int64_t k, py::array index, py::array value) {
+    return profiled([&] {
+      DeviceCall call(b);
+      Tensor D = call.input(d, "d"), I = call.output(index, "index"), V = call.output(value, "value");
+      {
+        py::gil_scoped_release nogil;
+        b->topk_rows(D, k, I, V);
+      }
+      call.finish();
+    });
+  });
+  m.def("map", [](BackendPtr b, const std::string& fn, py::array x, py::array y, float scale,
+                  float shift, float exponent) {
+    const MapFn f = map_fn_from_name(fn);
+    return profiled([&] {
+      DeviceCall call(b);
+      Tensor X = call.input(x, "x"), Y = call.output(y, "out");
+      {
+        py::gil_scoped_release nogil;
+        b->map(f, X, Y, MapArgs{scale, shift, exponent});
+      }
+      call.finish();
+    });
+  });
+  m.def("softmax_rows", [](BackendPtr b, py::array x, py::array y, bool log) {
+    return profiled([&] {
+      DeviceCall call(b);
+      Tensor X = call.input(x, "x"), Y = call.output(y, "out");
+      {
+        py::gil_scoped_release nogil;
+        b->softmax_rows(X, Y, log);
+      }
+      call.finish();
+    });
+  });
+  m.def("axpby", [](BackendPtr b, float alpha, py::array x, float beta, py::array y) {
+    return profiled([&] {
+      DeviceCall call(b);
+      Tensor X = call.input(x, "x"), Y = call.output(y, "y");
+      {
+        py::gil_scoped_release nogil;
+        b->axpby(alpha, X, beta, Y);
+      }
+      call.finish();
+    });
+  });
+  m.def("multiply", [](BackendPtr b, py::array x, py::array y) {
+    return profiled([&] {
+      DeviceCall call(b);
+      Tensor X = call.input(x, "x"), Y = call.output(y, "y");
+      {
+        py::gil_scoped_release nogil;
+        b->multiply(X, Y);
+      }
+      call.finish();
+    });
+  });
+  m.def("add_row_vector", [](BackendPtr b, float alpha, py::array v, py::array y) {
+    return profiled([&] {
+      DeviceCall call(b);
+      Tensor V = call.input(v, "v"), Y = call.output(y, "y");
+      {
+        py::gil_scoped_release nogil;
+        b->add_row_vector(alpha, V, Y);
+      }
+      call.finish();
+    });
+  });
+  m.def("scale_rows", [](BackendPtr b, py::array w, py::array y) {
+    return profiled([&] {
+      DeviceCall call(b);
+      Tensor W = call.input(w, "w"), Y = call.output(y, "y");
+      {
+        py::gil_scoped_release nogil;
+        b->scale_rows(W, Y);
+      }
+      call.finish();
+    });
+  });
+  m.def("scatter_add", [](BackendPtr b, py::array index, py::array x, py::array out) {
+    return profiled([&] {
+      DeviceCall call(b);
+      Tensor I = call.input(index, "index"), X = call.input(x, "x"), O = call.output(out, "out");
+      {
+        py::gil_scoped_release nogil;
+        b->scatter_add(I, X, O);
+      }
+      call.finish();
+    });
+  });
+  m.def("gather_rows", [](BackendPtr b, py::array x, py::array index, py::array y) {
+    return profiled([&] {
+      DeviceCall call(b);
+      Tensor X = call.input(x, "x"), I = call.input(index, "index"), Y = call.output(y, "out");
+      {
+        py::gil_scoped_release nogil;
+        b->gather_rows(X, I, Y);
+      }
+      call.finish();
+    });
+  });
+  m.def("reduce_cols", [](BackendPtr b, const std::string& op, py::array x, py::array out) {
+    const Reduce r = reduce_from_name(op);
+    return profiled([&] {
+      DeviceCall call(b);
+      Tensor X = call.input(x, "x"), O = call.output(out, "out");
+      {
+        py::gil_scoped_release nogil;
+        b->reduce_cols(r, X, O);
+      }
+      call.finish();
+    });
+  });
+}
+
+}  // namespace mlcore::python

@@ -1,0 +1,29 @@
+// The pieces of the mlcore._core module. Each bind_*.cpp file adds one component's functions;
+// module.cpp calls them all. A new component adds its bind_ function here and one line there.
+#pragma once
+
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "mlcore/profile.hpp"
+
+namespace mlcore::python {
+
+namespace py = pybind11;
+
+py::list profile_to_list(const Profile& p);
+
+// Runs `body` under a fresh ProfileScope and returns the records it produced (list of dicts).
+template <class Body>
+py::list profiled(Body&& body) {
+  Profile profile;
+  {
+    ProfileScope scope(profile);
+    body();
+  }
+  return profile_to_list(profile);
+}
+
+void bind_core(py::module_& m);
+
+}  // namespace mlcore::python

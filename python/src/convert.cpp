@@ -1,0 +1,118 @@
+#include "convert.hpp"
+
+#include <cstring>
+
+namespace mlcore::python {
+
+namespace {
+
+DType dtype_of_array(const py::array& a, const char* what) {
+  if (a.dtype().is(py::dtype::of<float>())) return DType::f32;
+  if (a.dtype().is(py::dtype::of<std::int8_t>())) return DType::i8;
+  if (a.dtype().is(py::dtype::of<std::int32_t>())) return DType::i32;
+  MLCORE_FAIL(what << ": dtype " << std::string(py::str(a.dtype()))
+                   << " is not one of float32, int8, int32");
+}
+
+py::dtype numpy_dtype(DType d) {
+  switch (d) {
+    case DType::f32:
+      return py::dtype::of<float>();
+    case DType::i8:
+      return py::dtype::of<std::int8_t>();
+    case DType::i32:
+      return py::dtype::of<std::int32_t>();
+  }
+  return py::dtype::of<float>();
+}
+
+}  // namespace
+
+Tensor borrow_array(const py::array& a, const char* what) {
+  MLCORE_CHECK(a.ndim() == 1 || a.ndim() == 2,
+               what << ": expected a 1-D or 2-D array, got " << a.ndim() << " dimensions");
+  MLCORE_CHECK(a.flags() & py::array::c_style,
+               what << ": array must be C-contiguous (the Python layer should have converted it)");
+  const DType dtype = dtype_of_array(a, what);
+  const std::int64_t rows = a.shape(0);
+  const std::int64_t cols = a.ndim() == 2 ? a.shape(1) : 1;
+  // numpy may hand a null data pointer for empty arrays; a tensor of no elements never reads it.
+  void* data = const_cast<void*>(a.data());
+  if (rows * cols == 0) return Tensor::borrow(nullptr, rows, cols, dtype);
+  return Tensor::borrow(data, rows, cols, dtype);
+}
+
+py::array new_array(std::int64_t rows, std::int64_t cols, DType dtype) {
+  return py::array(numpy_dtype(dtype), {rows, cols});
+}
+
+py::array tensor_to_array(const Tensor& t) {
+  MLCORE_CHECK(t.device() == Device::host, "tensor_to_array needs a host tensor, got " << t.describe());
+  py::array out = new_array(t.rows(), t.cols(), t.dtype());
+  if (t.size_bytes() > 0) std::memcpy(out.mutable_data(), t.raw(), t.size_bytes());
+  return out;
+}
+
+py::dict record_to_dict(const OpRecord& r) {
+  py::dict d;
+  d["op"] = r.op;
+  d["backend"] = r.backend;
+  d["dtype"] = r.dtype;
+  d["m"] = r.m;
+  d["n"] = r.n;
+  d["k"] = r.k;
+  d["macs"] = r.macs;
+  d["bytes_read"] = r.bytes_read;
+  d["bytes_written"] = r.bytes_written;
+  d["host_to_device_bytes"] = r.host_to_device_bytes;
+  d["device_to_host_bytes"] = r.device_to_host_bytes;
+  d["seconds"] = r.seconds;
+  d["seconds_simulated"] = r.seconds_simulated;
+  d["wall_seconds"] = r.wall_seconds;
+  const py::object none = py::none();
+  d["cycles"] = r.sim ? py::object(py::int_(r.sim->cycles())) : none;
+  d["compute_cycles"] = r.sim ? py::object(py::int_(r.sim->compute_cycles)) : none;
+  d["stall_cycles"] = r.sim ? py::object(py::int_(r.sim->stall_cycles)) : none;
+  d["clock_hz"] = r.sim ? py::object(py::float_(r.sim->clock_hz)) : none;
+  d["utilization"] = r.sim ? py::object(py::float_(r.sim->utilization)) : none;
+  d["onchip_read_bytes"] = r.sim ? py::object(py::int_(r.sim->onchip_read_bytes)) : none;
+  d["onchip_write_bytes"] = r.sim ? py::object(py::int_(r.sim->onchip_write_bytes)) : none;
+  d["dram_read_bytes"] = r.sim ? py::object(py::int_(r.sim->dram_read_bytes)) : none;
+  d["dram_write_bytes"] = r.sim ? py::object(py::int_(r.sim->dram_write_bytes)) : none;
+  d["energy_joules"] = r.sim ? py::object(py::float_(r.sim->energy_joules)) : none;
+  d["quant_error"] = r.quant_error ? py::object(py::float_(*r.quant_error)) : none;
+  return d;
+}
+
+py::list profile_to_list(const Profile& p) {
+  py::list out;
+  for (const OpRecord& r : p.records()) out.append(record_to_dict(r));
+  return out;
+}
+
+Tensor DeviceCall::input(const py::array& a, const char* what) {
+  Tensor host = borrow_array(a, what);
+  if (backend_->device() == Device::host) return host;
+  py::gil_scoped_release nogil;
+  return backend_->to_device(host);
+}
+
+Tensor DeviceCall::output(py::array& a, const char* what) {
+  Tensor host = borrow_array(a, what);
+  if (backend_->device() == Device::host) return host;
+  py::gil_scoped_release nogil;
+  Tensor device = backend_->to_device(host);  // carries the initial contents (beta ≠ 0)
+  outputs_.push_back({host, device});
+  return device;
+}
+
+void DeviceCall::finish() {
+  py::gil_scoped_release nogil;
+  for (Pending& p : outputs_) {
+    Tensor back = backend_->to_host(p.device);
+    std::memcpy(p.host.raw(), back.raw(), back.size_bytes());
+  }
+  outputs_.clear();
+}
+
+}  // namespace mlcore::python

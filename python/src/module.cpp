@@ -1,0 +1,24 @@
+// mlcore._core: the private extension module under the pure-Python package `mlcore`.
+// It stays thin (STYLE.md 14): array conversion, GIL release and exception translation. The
+// user-facing API, its validation messages and docstrings live in python/mlcore/.
+#include <pybind11/pybind11.h>
+
+#include "bindings.hpp"
+#include "mlcore/error.hpp"
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "mlcore's C++ core (private: use the mlcore package)";
+
+  // mlcore::Error is a caller's mistake -> ValueError; DeviceError is the hardware -> RuntimeError.
+  pybind11::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const mlcore::Error& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const mlcore::DeviceError& e) {
+      PyErr_SetString(PyExc_RuntimeError, e.what());
+    }
+  });
+
+  mlcore::python::bind_core(m);
+}
