@@ -1,0 +1,53 @@
+"""What every mlcore estimator shares on the Python side.
+
+An estimator is a scikit-learn estimator (parameters in ``__init__``, fitted attributes ending
+in ``_``) whose work is done by a C++ model object (``self._model``, a class bound in
+``mlcore._core``). This mixin provides:
+
+* ``backend`` handling: a name or an :class:`mlcore.Backend`, resolved at fit time;
+* ``profile_``: the hardware records of the last fit / predict / transform call;
+* pickling: the C++ model is saved with its versioned binary format (the same bytes as the C++
+  ``save``), and rebuilt on the estimator's backend when unpickled.
+
+Subclasses set ``_core_class`` to the bound C++ class, which must provide ``save_bytes()``,
+``load_bytes(bytes, backend)`` (static), ``profile()`` and ``set_backend(backend)``.
+"""
+
+from __future__ import annotations
+
+from ._backends import resolve
+from .profile import Profile
+
+
+class MLCoreEstimatorMixin:
+    """Mixin for estimators backed by a C++ model in ``self._model``."""
+
+    _core_class = None
+
+    def _core_backend(self):
+        """The C++ backend instance for ``self.backend`` (ValueError / RuntimeError if not)."""
+        return resolve(self.backend)
+
+    def _record_profile(self):
+        """Copy the C++ model's last-call records into ``profile_``."""
+        self.profile_ = Profile(self._model.profile())
+
+    def _model_for_call(self):
+        """The fitted C++ model, switched to ``self.backend`` if it was changed after fit."""
+        model = self._model
+        model.set_backend(self._core_backend())
+        return model
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        model = state.pop("_model", None)
+        if model is not None:
+            state["_model_bytes"] = model.save_bytes()
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        model_bytes = state.pop("_model_bytes", None)
+        self.__dict__.update(state)
+        if model_bytes is not None:
+            self._model = self._core_class.load_bytes(model_bytes, self._core_backend())

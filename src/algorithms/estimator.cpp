@@ -1,0 +1,21 @@
+#include "mlcore/estimator.hpp"
+
+#include "mlcore/backends.hpp"
+
+namespace mlcore {
+
+BackendPtr default_backend() { return backend(cpu_supports_avx2() ? "avx2" : "scalar"); }
+
+Estimator::Estimator(BackendPtr backend) { set_backend(std::move(backend)); }
+
+void Estimator::set_backend(BackendPtr backend) {
+  MLCORE_CHECK(backend != nullptr, "an estimator needs a backend, got a null BackendPtr");
+  backend_ = std::move(backend);
+}
+
+ProfileScope Estimator::begin_call() const {
+  profile_.clear();
+  return ProfileScope(profile_);
+}
+
+}  // namespace mlcore

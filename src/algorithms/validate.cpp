@@ -1,0 +1,65 @@
+#include "validate.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace mlcore::detail {
+
+void check_samples(const Tensor& X, const char* estimator, const char* what) {
+  MLCORE_CHECK(X.device() == Device::host && X.dtype() == DType::f32,
+               estimator << ": " << what << " must be a host f32 tensor, got " << X.describe());
+  MLCORE_CHECK(X.rows() >= 1, estimator << ": " << what << " has no samples (" << X.describe() << ")");
+  MLCORE_CHECK(X.cols() >= 1, estimator << ": " << what << " has no features (" << X.describe() << ")");
+  const float* x = X.data<float>();
+  for (std::int64_t i = 0; i < X.numel(); ++i) {
+    MLCORE_CHECK(std::isfinite(x[i]), estimator << ": " << what << " contains NaN or infinity at ["
+                                                << i / X.cols() << ", " << i % X.cols() << "]");
+  }
+}
+
+void check_targets(const Tensor& y, std::int64_t n, const char* estimator, const char* what) {
+  MLCORE_CHECK(y.device() == Device::host && y.dtype() == DType::f32,
+               estimator << ": " << what << " must be a host f32 tensor, got " << y.describe());
+  MLCORE_CHECK((y.rows() == 1 || y.cols() == 1) && y.numel() == n,
+               estimator << ": " << what << " must be a vector with one value per sample (" << n
+                         << "), got " << y.describe());
+  const float* v = y.data<float>();
+  for (std::int64_t i = 0; i < n; ++i) {
+    MLCORE_CHECK(std::isfinite(v[i]), estimator << ": " << what << " contains NaN or infinity at " << i);
+  }
+}
+
+void check_n_features(const Tensor& X, std::int64_t expected, const char* estimator) {
+  MLCORE_CHECK(X.cols() == expected, estimator << ": X has " << X.cols()
+                                               << " features, but the model was fitted with "
+                                               << expected);
+}
+
+void check_fitted(bool fitted, const char* estimator) {
+  MLCORE_CHECK(fitted, estimator << " is not fitted yet; call fit() first");
+}
+
+LabelEncoding encode_labels(const Tensor& y, const char* estimator, std::size_t min_classes) {
+  const float* v = y.data<float>();
+  LabelEncoding enc;
+  enc.classes.assign(v, v + y.numel());
+  std::sort(enc.classes.begin(), enc.classes.end());
+  enc.classes.erase(std::unique(enc.classes.begin(), enc.classes.end()), enc.classes.end());
+  MLCORE_CHECK(enc.classes.size() >= min_classes,
+               estimator << " needs at least " << min_classes << " classes in y, got "
+                         << enc.classes.size());
+  enc.code.resize(y.numel());
+  for (std::int64_t i = 0; i < y.numel(); ++i) {
+    enc.code[i] = static_cast<std::int32_t>(
+        std::lower_bound(enc.classes.begin(), enc.classes.end(), double(v[i])) - enc.classes.begin());
+  }
+  return enc;
+}
+
+Tensor column(const std::vector<float>& values) {
+  Tensor t(static_cast<std::int64_t>(values.size()), 1);
+  std::copy(values.begin(), values.end(), t.data<float>());
+  return t;
+}
+
+}  // namespace mlcore::detail
