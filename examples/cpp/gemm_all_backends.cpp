@@ -2,9 +2,8 @@
 //   usage: gemm_all_backends [n]        (C = A·B with A, B n × n; default n = 256)
 #include <cstdio>
 #include <cstdlib>
-#include <random>
-
 #include <mlcore/mlcore.hpp>
+#include <random>
 
 int main(int argc, char** argv) {
   const std::int64_t n = argc > 1 ? std::atoll(argv[1]) : 256;
@@ -22,8 +21,8 @@ int main(int argc, char** argv) {
 
   std::printf("mlcore %s: C = A·B, %lld × %lld × %lld\n", MLCORE_VERSION, (long long)n,
               (long long)n, (long long)n);
-  std::printf("%-10s %14s %12s %12s %10s  %s\n", "backend", "MACs", "bytes", "seconds",
-              "GFLOP/s", "time is");
+  std::printf("%-10s %14s %12s %12s %10s  %s\n", "backend", "MACs", "bytes", "seconds", "GFLOP/s",
+              "time is");
   for (const std::string& name : mlcore::available_backends()) {
     mlcore::BackendPtr b = mlcore::backend(name);
     mlcore::Profile profile;
@@ -43,7 +42,8 @@ int main(int argc, char** argv) {
     std::printf("  profile JSON: %.160s...\n", profile.to_json().c_str());
   }
   for (const mlcore::BackendInfo& info : mlcore::backend_info()) {
-    if (!info.available) std::printf("(%s not available: %s)\n", info.name.c_str(), info.reason.c_str());
+    if (!info.available)
+      std::printf("(%s not available: %s)\n", info.name.c_str(), info.reason.c_str());
   }
   return 0;
 }

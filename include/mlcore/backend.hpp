@@ -86,11 +86,10 @@ class Backend {
   // C ← α·op(A)·op(B) + β·C.   op(A): m × k, op(B): k × n, C: m × n.
   // f32: A, B, C all f32. int8: A, B i8 and C i32, with α = 1 and β ∈ {0, 1} (exact integer
   // arithmetic, the path of int8 tensor cores and systolic arrays). β = 0 ignores C's contents.
-  void gemm(Trans trans_a, Trans trans_b, float alpha, const Tensor& A, const Tensor& B,
-            float beta, Tensor& C);
+  void gemm(Trans trans_a, Trans trans_b, float alpha, const Tensor& A, const Tensor& B, float beta,
+            Tensor& C);
   // y ← α·op(A)·x + β·y.   A: m × n; x: vector of length n (m if transposed); y: length m (n).
-  void gemv(Trans trans_a, float alpha, const Tensor& A, const Tensor& x, float beta,
-            Tensor& y);
+  void gemv(Trans trans_a, float alpha, const Tensor& A, const Tensor& x, float beta, Tensor& y);
   // D[i, j] = ‖a_i − b_j‖², clamped at 0.   A: m × d, B: n × d, D: m × n (all f32).
   // Computed as ‖a‖² + ‖b‖² − 2·A·Bᵀ: m·n·d MACs for the GEMM plus (m + n)·d for the norms.
   void sqdist(const Tensor& A, const Tensor& B, Tensor& D);
@@ -152,14 +151,12 @@ class Backend {
                                 OpRecord& record) = 0;
   virtual void topk_rows_impl(const Tensor& D, std::int64_t k, Tensor& index, Tensor& value,
                               OpRecord& record) = 0;
-  virtual void map_impl(MapFn fn, const Tensor& X, Tensor& Y, MapArgs args,
-                        OpRecord& record) = 0;
+  virtual void map_impl(MapFn fn, const Tensor& X, Tensor& Y, MapArgs args, OpRecord& record) = 0;
   virtual void softmax_rows_impl(const Tensor& X, Tensor& Y, bool log, OpRecord& record) = 0;
   virtual void axpby_impl(float alpha, const Tensor& X, float beta, Tensor& Y,
                           OpRecord& record) = 0;
   virtual void multiply_impl(const Tensor& X, Tensor& Y, OpRecord& record) = 0;
-  virtual void add_row_vector_impl(float alpha, const Tensor& v, Tensor& Y,
-                                   OpRecord& record) = 0;
+  virtual void add_row_vector_impl(float alpha, const Tensor& v, Tensor& Y, OpRecord& record) = 0;
   virtual void scale_rows_impl(const Tensor& w, Tensor& Y, OpRecord& record) = 0;
   virtual void scatter_add_impl(const Tensor& index, const Tensor& X, Tensor& out,
                                 OpRecord& record) = 0;

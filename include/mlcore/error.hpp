@@ -38,19 +38,19 @@ struct MessageBuilder {
 }  // namespace mlcore
 
 // Throws mlcore::Error with the streamed message when `cond` is false.
-#define MLCORE_CHECK(cond, message)                                   \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      ::mlcore::detail::MessageBuilder mlcore_message_builder_;       \
-      mlcore_message_builder_ << message;                             \
-      throw ::mlcore::Error(mlcore_message_builder_.stream.str());     \
-    }                                                                 \
+#define MLCORE_CHECK(cond, message)                                \
+  do {                                                             \
+    if (!(cond)) {                                                 \
+      ::mlcore::detail::MessageBuilder mlcore_message_builder_;    \
+      mlcore_message_builder_ << message;                          \
+      throw ::mlcore::Error(mlcore_message_builder_.stream.str()); \
+    }                                                              \
   } while (0)
 
 // Throws mlcore::Error unconditionally (for `default:` branches and similar).
-#define MLCORE_FAIL(message)                                          \
-  do {                                                                \
-    ::mlcore::detail::MessageBuilder mlcore_message_builder_;         \
-    mlcore_message_builder_ << message;                               \
-    throw ::mlcore::Error(mlcore_message_builder_.stream.str());      \
+#define MLCORE_FAIL(message)                                     \
+  do {                                                           \
+    ::mlcore::detail::MessageBuilder mlcore_message_builder_;    \
+    mlcore_message_builder_ << message;                          \
+    throw ::mlcore::Error(mlcore_message_builder_.stream.str()); \
   } while (0)

@@ -39,7 +39,7 @@ struct SimCounters {
   std::int64_t onchip_write_bytes = 0;
   std::int64_t dram_read_bytes = 0;
   std::int64_t dram_write_bytes = 0;
-  double energy_joules = 0;         // from the configuration's energy table
+  double energy_joules = 0;  // from the configuration's energy table
   std::int64_t cycles() const { return compute_cycles + stall_cycles; }
 };
 
@@ -77,7 +77,7 @@ struct OpTotals {
   std::int64_t device_to_host_bytes = 0;
   double seconds = 0;
   double wall_seconds = 0;
-  std::int64_t cycles = 0;     // sum of sim cycles (0 when no record has sim counters)
+  std::int64_t cycles = 0;  // sum of sim cycles (0 when no record has sim counters)
   double energy_joules = 0;
   void add(const OpRecord& record);
 };

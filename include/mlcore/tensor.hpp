@@ -65,8 +65,8 @@ class Tensor {
 
   // A tensor over memory kept alive by `owner` (used by backends that allocate device memory,
   // and by the Python layer to tie a tensor to a numpy array).
-  static Tensor adopt(std::shared_ptr<void> owner, void* data, std::int64_t rows,
-                      std::int64_t cols, DType dtype, Device device);
+  static Tensor adopt(std::shared_ptr<void> owner, void* data, std::int64_t rows, std::int64_t cols,
+                      DType dtype, Device device);
 
   std::int64_t rows() const { return rows_; }
   std::int64_t cols() const { return cols_; }

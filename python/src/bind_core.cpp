@@ -14,10 +14,10 @@ namespace {
 
 MapFn map_fn_from_name(const std::string& name) {
   static const std::map<std::string, MapFn> kNames = {
-      {"identity", MapFn::identity}, {"exp", MapFn::exp},           {"log", MapFn::log},
-      {"sigmoid", MapFn::sigmoid},   {"tanh", MapFn::tanh},         {"sqrt", MapFn::sqrt},
-      {"square", MapFn::square},     {"abs", MapFn::abs},           {"relu", MapFn::relu},
-      {"reciprocal", MapFn::reciprocal}, {"pow", MapFn::pow},       {"log1pexp", MapFn::log1pexp}};
+      {"identity", MapFn::identity},     {"exp", MapFn::exp},   {"log", MapFn::log},
+      {"sigmoid", MapFn::sigmoid},       {"tanh", MapFn::tanh}, {"sqrt", MapFn::sqrt},
+      {"square", MapFn::square},         {"abs", MapFn::abs},   {"relu", MapFn::relu},
+      {"reciprocal", MapFn::reciprocal}, {"pow", MapFn::pow},   {"log1pexp", MapFn::log1pexp}};
   auto it = kNames.find(name);
   if (it == kNames.end()) {
     std::string known;
@@ -46,7 +46,8 @@ void bind_core(py::module_& m) {
       .def_property_readonly("name", &Backend::name)
       .def_property_readonly("description", &Backend::description)
       .def_property_readonly("device", [](const Backend& b) { return device_name(b.device()); })
-      .def("__repr__", [](const Backend& b) { return "<mlcore._core.Backend " + b.description() + ">"; });
+      .def("__repr__",
+           [](const Backend& b) { return "<mlcore._core.Backend " + b.description() + ">"; });
 
   m.def("backend", &backend, py::arg("name"), "The shared default instance of a backend.");
   m.def("make_scalar_backend", &make_scalar_backend);
@@ -78,18 +79,18 @@ void bind_core(py::module_& m) {
       call.finish();
     });
   });
-  m.def("gemv", [](BackendPtr b, bool ta, float alpha, py::array a, py::array x, float beta,
-                   py::array y) {
-    return profiled([&] {
-      DeviceCall call(b);
-      Tensor A = call.input(a, "a"), X = call.input(x, "x"), Y = call.output(y, "out");
-      {
-        py::gil_scoped_release nogil;
-        b->gemv(trans(ta), alpha, A, X, beta, Y);
-      }
-      call.finish();
-    });
-  });
+  m.def("gemv",
+        [](BackendPtr b, bool ta, float alpha, py::array a, py::array x, float beta, py::array y) {
+          return profiled([&] {
+            DeviceCall call(b);
+            Tensor A = call.input(a, "a"), X = call.input(x, "x"), Y = call.output(y, "out");
+            {
+              py::gil_scoped_release nogil;
+              b->gemv(trans(ta), alpha, A, X, beta, Y);
+            }
+            call.finish();
+          });
+        });
   m.def("sqdist", [](BackendPtr b, py::array a, py::array bm, py::array d) {
     return profiled([&] {
       DeviceCall call(b);
@@ -104,7 +105,8 @@ void bind_core(py::module_& m) {
   m.def("argmin_rows", [](BackendPtr b, py::array d, py::array index, py::array value) {
     return profiled([&] {
       DeviceCall call(b);
-      Tensor D = call.input(d, "d"), I = call.output(index, "index"), V = call.output(value, "value");
+      Tensor D = call.input(d, "d"), I = call.output(index, "index"),
+             V = call.output(value, "value");
       {
         py::gil_scoped_release nogil;
         b->argmin_rows(D, I, V);
@@ -112,17 +114,19 @@ void bind_core(py::module_& m) {
       call.finish();
     });
   });
-  m.def("topk_rows", [](BackendPtr b, py::array d, std::int64_t k, py::array index, py::array value) {
-    return profiled([&] {
-      DeviceCall call(b);
-      Tensor D = call.input(d, "d"), I = call.output(index, "index"), V = call.output(value, "value");
-      {
-        py::gil_scoped_release nogil;
-        b->topk_rows(D, k, I, V);
-      }
-      call.finish();
-    });
-  });
+  m.def("topk_rows",
+        [](BackendPtr b, py::array d, std::int64_t k, py::array index, py::array value) {
+          return profiled([&] {
+            DeviceCall call(b);
+            Tensor D = call.input(d, "d"), I = call.output(index, "index"),
+                   V = call.output(value, "value");
+            {
+              py::gil_scoped_release nogil;
+              b->topk_rows(D, k, I, V);
+            }
+            call.finish();
+          });
+        });
   m.def("map", [](BackendPtr b, const std::string& fn, py::array x, py::array y, float scale,
                   float shift, float exponent) {
     const MapFn f = map_fn_from_name(fn);

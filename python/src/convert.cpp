@@ -47,7 +47,8 @@ py::array new_array(std::int64_t rows, std::int64_t cols, DType dtype) {
 }
 
 py::array tensor_to_array(const Tensor& t) {
-  MLCORE_CHECK(t.device() == Device::host, "tensor_to_array needs a host tensor, got " << t.describe());
+  MLCORE_CHECK(t.device() == Device::host,
+               "tensor_to_array needs a host tensor, got " << t.describe());
   py::array out = new_array(t.rows(), t.cols(), t.dtype());
   if (t.size_bytes() > 0) std::memcpy(out.mutable_data(), t.raw(), t.size_bytes());
   return out;

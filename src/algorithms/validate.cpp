@@ -8,8 +8,10 @@ namespace mlcore::detail {
 void check_samples(const Tensor& X, const char* estimator, const char* what) {
   MLCORE_CHECK(X.device() == Device::host && X.dtype() == DType::f32,
                estimator << ": " << what << " must be a host f32 tensor, got " << X.describe());
-  MLCORE_CHECK(X.rows() >= 1, estimator << ": " << what << " has no samples (" << X.describe() << ")");
-  MLCORE_CHECK(X.cols() >= 1, estimator << ": " << what << " has no features (" << X.describe() << ")");
+  MLCORE_CHECK(X.rows() >= 1,
+               estimator << ": " << what << " has no samples (" << X.describe() << ")");
+  MLCORE_CHECK(X.cols() >= 1,
+               estimator << ": " << what << " has no features (" << X.describe() << ")");
   const float* x = X.data<float>();
   for (std::int64_t i = 0; i < X.numel(); ++i) {
     MLCORE_CHECK(std::isfinite(x[i]), estimator << ": " << what << " contains NaN or infinity at ["
@@ -25,7 +27,8 @@ void check_targets(const Tensor& y, std::int64_t n, const char* estimator, const
                          << "), got " << y.describe());
   const float* v = y.data<float>();
   for (std::int64_t i = 0; i < n; ++i) {
-    MLCORE_CHECK(std::isfinite(v[i]), estimator << ": " << what << " contains NaN or infinity at " << i);
+    MLCORE_CHECK(std::isfinite(v[i]),
+                 estimator << ": " << what << " contains NaN or infinity at " << i);
   }
 }
 
@@ -45,13 +48,14 @@ LabelEncoding encode_labels(const Tensor& y, const char* estimator, std::size_t 
   enc.classes.assign(v, v + y.numel());
   std::sort(enc.classes.begin(), enc.classes.end());
   enc.classes.erase(std::unique(enc.classes.begin(), enc.classes.end()), enc.classes.end());
-  MLCORE_CHECK(enc.classes.size() >= min_classes,
-               estimator << " needs at least " << min_classes << " classes in y, got "
-                         << enc.classes.size());
+  MLCORE_CHECK(enc.classes.size() >= min_classes, estimator << " needs at least " << min_classes
+                                                            << " classes in y, got "
+                                                            << enc.classes.size());
   enc.code.resize(y.numel());
   for (std::int64_t i = 0; i < y.numel(); ++i) {
     enc.code[i] = static_cast<std::int32_t>(
-        std::lower_bound(enc.classes.begin(), enc.classes.end(), double(v[i])) - enc.classes.begin());
+        std::lower_bound(enc.classes.begin(), enc.classes.end(), double(v[i])) -
+        enc.classes.begin());
   }
   return enc;
 }

@@ -36,9 +36,9 @@ void check_same_or_disjoint(const Tensor& out, const Tensor& in, const char* op)
 }
 
 void check_same_shape(const Tensor& X, const Tensor& Y, const char* op) {
-  MLCORE_CHECK(X.rows() == Y.rows() && X.cols() == Y.cols(),
-               op << ": X and Y must have the same shape, got " << X.describe() << " and "
-                  << Y.describe());
+  MLCORE_CHECK(
+      X.rows() == Y.rows() && X.cols() == Y.cols(),
+      op << ": X and Y must have the same shape, got " << X.describe() << " and " << Y.describe());
 }
 
 // Runs `body` (which calls the backend's hook), timing it, and hands the record to the
@@ -71,36 +71,50 @@ OpRecord new_record(std::string op, std::string backend, std::string dtype, std:
 
 const char* map_fn_name(MapFn fn) {
   switch (fn) {
-    case MapFn::identity: return "identity";
-    case MapFn::exp: return "exp";
-    case MapFn::log: return "log";
-    case MapFn::sigmoid: return "sigmoid";
-    case MapFn::tanh: return "tanh";
-    case MapFn::sqrt: return "sqrt";
-    case MapFn::square: return "square";
-    case MapFn::abs: return "abs";
-    case MapFn::relu: return "relu";
-    case MapFn::reciprocal: return "reciprocal";
-    case MapFn::pow: return "pow";
-    case MapFn::log1pexp: return "log1pexp";
+    case MapFn::identity:
+      return "identity";
+    case MapFn::exp:
+      return "exp";
+    case MapFn::log:
+      return "log";
+    case MapFn::sigmoid:
+      return "sigmoid";
+    case MapFn::tanh:
+      return "tanh";
+    case MapFn::sqrt:
+      return "sqrt";
+    case MapFn::square:
+      return "square";
+    case MapFn::abs:
+      return "abs";
+    case MapFn::relu:
+      return "relu";
+    case MapFn::reciprocal:
+      return "reciprocal";
+    case MapFn::pow:
+      return "pow";
+    case MapFn::log1pexp:
+      return "log1pexp";
   }
   return "?";
 }
 
 const char* reduce_name(Reduce r) {
   switch (r) {
-    case Reduce::sum: return "sum";
-    case Reduce::mean: return "mean";
-    case Reduce::var: return "var";
+    case Reduce::sum:
+      return "sum";
+    case Reduce::mean:
+      return "mean";
+    case Reduce::var:
+      return "var";
   }
   return "?";
 }
 
 void Backend::check_on_device(const Tensor& t, const char* what) const {
-  MLCORE_CHECK(t.device() == device(), what << " is on " << device_name(t.device())
-                                            << " but backend '" << name() << "' works on "
-                                            << device_name(device())
-                                            << "; move it with to_device()");
+  MLCORE_CHECK(t.device() == device(),
+               what << " is on " << device_name(t.device()) << " but backend '" << name()
+                    << "' works on " << device_name(device()) << "; move it with to_device()");
 }
 
 // ---- memory ---------------------------------------------------------------------------------
@@ -160,17 +174,15 @@ void Backend::gemm(Trans trans_a, Trans trans_b, float alpha, const Tensor& A, c
   const std::int64_t k = ta ? A.rows() : A.cols();
   const std::int64_t kb = tb ? B.cols() : B.rows();
   const std::int64_t n = tb ? B.rows() : B.cols();
-  MLCORE_CHECK(k == kb, "gemm(): inner dimensions differ: op(A) is " << m << "x" << k
-                                                                     << " but op(B) is " << kb
-                                                                     << "x" << n);
+  MLCORE_CHECK(k == kb, "gemm(): inner dimensions differ: op(A) is "
+                            << m << "x" << k << " but op(B) is " << kb << "x" << n);
   MLCORE_CHECK(C.rows() == m && C.cols() == n,
                "gemm(): C must be " << m << "x" << n << ", got " << C.describe());
   if (A.dtype() == DType::f32) {
     check_dtype(B, DType::f32, "gemm(): B (A is f32)");
     check_dtype(C, DType::f32, "gemm(): C (A is f32)");
   } else {
-    MLCORE_CHECK(A.dtype() == DType::i8,
-                 "gemm(): A must be f32 or i8, got " << A.describe());
+    MLCORE_CHECK(A.dtype() == DType::i8, "gemm(): A must be f32 or i8, got " << A.describe());
     check_dtype(B, DType::i8, "gemm(): B (A is i8)");
     check_dtype(C, DType::i32, "gemm(): C (int8 GEMM accumulates in i32)");
     MLCORE_CHECK(alpha == 1.0f && (beta == 0.0f || beta == 1.0f),
@@ -251,9 +263,9 @@ void Backend::topk_rows(const Tensor& D, std::int64_t k, Tensor& index, Tensor& 
   check_dtype(D, DType::f32, "topk_rows(): D");
   check_dtype(index, DType::i32, "topk_rows(): index");
   check_dtype(value, DType::f32, "topk_rows(): value");
-  MLCORE_CHECK(k >= 1 && k <= D.cols(),
-               "topk_rows(): k must be in [1, " << D.cols() << "] for " << D.describe()
-                                                << ", got " << k);
+  MLCORE_CHECK(k >= 1 && k <= D.cols(), "topk_rows(): k must be in [1, " << D.cols() << "] for "
+                                                                         << D.describe() << ", got "
+                                                                         << k);
   check_shape(index, D.rows(), k, "topk_rows(): index");
   check_shape(value, D.rows(), k, "topk_rows(): value");
   OpRecord r = new_record("topk_rows", name(), "f32", D.rows(), D.cols(), k, 0);
@@ -271,7 +283,8 @@ void Backend::map(MapFn fn, const Tensor& X, Tensor& Y, MapArgs args) {
   check_dtype(Y, DType::f32, "map(): Y");
   check_same_shape(X, Y, "map()");
   check_same_or_disjoint(Y, X, "map()");
-  OpRecord r = new_record(std::string("map_") + map_fn_name(fn), name(), "f32", X.rows(), X.cols(), 0, 0);
+  OpRecord r =
+      new_record(std::string("map_") + map_fn_name(fn), name(), "f32", X.rows(), X.cols(), 0, 0);
   r.bytes_read = bytes_of(X);
   r.bytes_written = bytes_of(Y);
   run_and_record(r, [&] { map_impl(fn, X, Y, args, r); });
@@ -284,7 +297,8 @@ void Backend::softmax_rows(const Tensor& X, Tensor& Y, bool log) {
   check_dtype(Y, DType::f32, "softmax_rows(): Y");
   check_same_shape(X, Y, "softmax_rows()");
   check_same_or_disjoint(Y, X, "softmax_rows()");
-  OpRecord r = new_record(log ? "log_softmax_rows" : "softmax_rows", name(), "f32", X.rows(), X.cols(), 0, 0);
+  OpRecord r = new_record(log ? "log_softmax_rows" : "softmax_rows", name(), "f32", X.rows(),
+                          X.cols(), 0, 0);
   r.bytes_read = bytes_of(X);
   r.bytes_written = bytes_of(Y);
   run_and_record(r, [&] { softmax_rows_impl(X, Y, log, r); });
@@ -353,9 +367,8 @@ void Backend::scatter_add(const Tensor& index, const Tensor& X, Tensor& out) {
   check_dtype(out, DType::f32, "scatter_add(): out");
   MLCORE_CHECK(index.rows() == X.rows(), "scatter_add(): index needs one row per sample of X, got "
                                              << index.describe() << " and " << X.describe());
-  MLCORE_CHECK(out.cols() == X.cols(), "scatter_add(): out needs X's " << X.cols()
-                                                                       << " columns, got "
-                                                                       << out.describe());
+  MLCORE_CHECK(out.cols() == X.cols(),
+               "scatter_add(): out needs X's " << X.cols() << " columns, got " << out.describe());
   check_no_overlap(out, X, "scatter_add()", "out", "X");
   check_no_overlap(out, index, "scatter_add()", "out", "index");
   // Out-of-range indices would write outside `out`: check them on the host-visible backends.
@@ -363,10 +376,10 @@ void Backend::scatter_add(const Tensor& index, const Tensor& X, Tensor& out) {
   if (index.device() == Device::host) {
     const std::int32_t* idx = index.data<std::int32_t>();
     for (std::int64_t i = 0; i < index.numel(); ++i) {
-      MLCORE_CHECK(idx[i] < out.rows(), "scatter_add(): index[" << i / index.cols() << ", "
-                                                                << i % index.cols() << "] = "
-                                                                << idx[i] << " but out has only "
-                                                                << out.rows() << " rows");
+      MLCORE_CHECK(idx[i] < out.rows(), "scatter_add(): index["
+                                            << i / index.cols() << ", " << i % index.cols()
+                                            << "] = " << idx[i] << " but out has only "
+                                            << out.rows() << " rows");
     }
   }
   const std::int64_t n = X.rows(), p = index.cols(), c = X.cols();
@@ -384,20 +397,20 @@ void Backend::gather_rows(const Tensor& X, const Tensor& index, Tensor& Y) {
   MLCORE_CHECK(Y.dtype() == X.dtype(), "gather_rows(): Y must have X's dtype "
                                            << dtype_name(X.dtype()) << ", got " << Y.describe());
   check_vector(index, Y.rows(), "gather_rows(): index");
-  MLCORE_CHECK(Y.cols() == X.cols(), "gather_rows(): Y needs X's " << X.cols() << " columns, got "
-                                                                   << Y.describe());
+  MLCORE_CHECK(Y.cols() == X.cols(),
+               "gather_rows(): Y needs X's " << X.cols() << " columns, got " << Y.describe());
   check_no_overlap(Y, X, "gather_rows()", "Y", "X");
   check_no_overlap(Y, index, "gather_rows()", "Y", "index");
   if (index.device() == Device::host) {
     const std::int32_t* idx = index.data<std::int32_t>();
     for (std::int64_t i = 0; i < index.numel(); ++i) {
-      MLCORE_CHECK(idx[i] >= 0 && idx[i] < X.rows(), "gather_rows(): index[" << i << "] = "
-                                                                             << idx[i]
-                                                                             << " is outside [0, "
-                                                                             << X.rows() << ")");
+      MLCORE_CHECK(idx[i] >= 0 && idx[i] < X.rows(), "gather_rows(): index["
+                                                         << i << "] = " << idx[i]
+                                                         << " is outside [0, " << X.rows() << ")");
     }
   }
-  OpRecord r = new_record("gather_rows", name(), dtype_name(X.dtype()), Y.rows(), X.rows(), X.cols(), 0);
+  OpRecord r =
+      new_record("gather_rows", name(), dtype_name(X.dtype()), Y.rows(), X.rows(), X.cols(), 0);
   r.bytes_read = bytes_of(index) + bytes_of(Y);  // only the gathered rows are read
   r.bytes_written = bytes_of(Y);
   run_and_record(r, [&] { gather_rows_impl(X, index, Y, r); });
@@ -415,8 +428,8 @@ void Backend::reduce_cols(Reduce op, const Tensor& X, Tensor& out) {
   check_no_overlap(out, X, "reduce_cols()", "out", "X");
   // A column sum is a GEMV against a ones vector: m·n MACs (variance: two passes, 2·m·n).
   const std::int64_t passes = op == Reduce::var ? 2 : 1;
-  OpRecord r = new_record(std::string("reduce_cols_") + reduce_name(op), name(), "f32", X.rows(), X.cols(), 0,
-             passes * X.rows() * X.cols());
+  OpRecord r = new_record(std::string("reduce_cols_") + reduce_name(op), name(), "f32", X.rows(),
+                          X.cols(), 0, passes * X.rows() * X.cols());
   r.bytes_read = bytes_of(X);
   r.bytes_written = bytes_of(out);
   run_and_record(r, [&] { reduce_cols_impl(op, X, out, r); });

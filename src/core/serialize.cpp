@@ -53,7 +53,8 @@ void ModelWriter::write_string(const std::string& s) {
 }
 
 void ModelWriter::write_tensor(const Tensor& t) {
-  MLCORE_CHECK(t.device() == Device::host, "write_tensor needs a host tensor, got " << t.describe());
+  MLCORE_CHECK(t.device() == Device::host,
+               "write_tensor needs a host tensor, got " << t.describe());
   write_u8(static_cast<std::uint8_t>(t.dtype()));
   write_i64(t.rows());
   write_i64(t.cols());
@@ -121,23 +122,26 @@ void ModelReader::parse(const std::string& bytes, const std::string& model_type,
     pos += 8;
     return v;
   };
-  MLCORE_CHECK(bytes.size() >= sizeof kMagic && std::memcmp(bytes.data(), kMagic, sizeof kMagic) == 0,
-               "not an mlcore model file (bad magic bytes)");
+  MLCORE_CHECK(
+      bytes.size() >= sizeof kMagic && std::memcmp(bytes.data(), kMagic, sizeof kMagic) == 0,
+      "not an mlcore model file (bad magic bytes)");
   pos = sizeof kMagic;
   const std::uint32_t format = get_u32("format version");
   MLCORE_CHECK(format == kFormatVersion, "mlcore model file has format version "
                                              << format << "; this build reads version "
                                              << kFormatVersion);
   const std::uint64_t type_len = get_u64("model type");
-  MLCORE_CHECK(type_len <= 256, "corrupted mlcore model file (model type length " << type_len << ")");
+  MLCORE_CHECK(type_len <= 256,
+               "corrupted mlcore model file (model type length " << type_len << ")");
   need(type_len, "model type");
   model_type_ = bytes.substr(pos, type_len);
   pos += type_len;
-  MLCORE_CHECK(model_type_ == model_type, "the file holds a " << model_type_ << " model, not a "
-                                                              << model_type);
+  MLCORE_CHECK(model_type_ == model_type,
+               "the file holds a " << model_type_ << " model, not a " << model_type);
   model_version_ = get_u32("model version");
   MLCORE_CHECK(model_version_ >= 1 && model_version_ <= max_model_version,
-               model_type << " model version " << model_version_ << " is not supported (this build reads versions 1 to "
+               model_type << " model version " << model_version_
+                          << " is not supported (this build reads versions 1 to "
                           << max_model_version << ")");
   const std::uint64_t len = get_u64("payload length");
   MLCORE_CHECK(len <= kMaxPayload, "corrupted mlcore model file (payload length " << len << ")");
@@ -147,8 +151,9 @@ void ModelReader::parse(const std::string& bytes, const std::string& model_type,
   const std::uint64_t hash = get_u64("checksum");
   MLCORE_CHECK(hash == fnv1a(payload_),
                "corrupted " << model_type << " model file: checksum mismatch");
-  MLCORE_CHECK(pos == bytes.size(), "corrupted " << model_type << " model file: "
-                                                 << bytes.size() - pos << " unexpected trailing bytes");
+  MLCORE_CHECK(pos == bytes.size(), "corrupted " << model_type
+                                                 << " model file: " << bytes.size() - pos
+                                                 << " unexpected trailing bytes");
 }
 
 void ModelReader::take(void* out, std::size_t bytes, const char* what) {
@@ -217,8 +222,8 @@ std::vector<std::int64_t> ModelReader::read_i64s() {
 }
 
 void ModelReader::finish() const {
-  MLCORE_CHECK(pos_ == payload_.size(), "corrupted " << model_type_ << " model: "
-                                                     << payload_.size() - pos_
+  MLCORE_CHECK(pos_ == payload_.size(), "corrupted " << model_type_
+                                                     << " model: " << payload_.size() - pos_
                                                      << " payload bytes were not read");
 }
 

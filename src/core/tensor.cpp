@@ -80,8 +80,8 @@ Tensor Tensor::borrow(void* data, std::int64_t rows, std::int64_t cols, DType dt
   return t;
 }
 
-Tensor Tensor::adopt(std::shared_ptr<void> owner, void* data, std::int64_t rows,
-                     std::int64_t cols, DType dtype, Device device) {
+Tensor Tensor::adopt(std::shared_ptr<void> owner, void* data, std::int64_t rows, std::int64_t cols,
+                     DType dtype, Device device) {
   Tensor t = borrow(data, rows, cols, dtype, device);
   t.owner_ = std::move(owner);
   return t;
@@ -101,8 +101,8 @@ Tensor Tensor::row_slice(std::int64_t begin, std::int64_t end) const {
   MLCORE_CHECK(0 <= begin && begin <= end && end <= rows_,
                "row_slice [" << begin << ", " << end << ") out of range for " << describe());
   Tensor t = *this;
-  t.data_ = static_cast<char*>(data_) +
-            static_cast<std::size_t>(begin * cols_) * dtype_size(dtype_);
+  t.data_ =
+      static_cast<char*>(data_) + static_cast<std::size_t>(begin * cols_) * dtype_size(dtype_);
   t.rows_ = end - begin;
   return t;
 }

@@ -43,7 +43,8 @@ class Avx2Backend final : public ScalarBackend {
 }  // namespace
 
 BackendPtr make_avx2_backend(int num_threads) {
-  if (!cpu_supports_avx2()) throw DeviceError("backend 'avx2' is not available: this CPU lacks AVX2/FMA");
+  if (!cpu_supports_avx2())
+    throw DeviceError("backend 'avx2' is not available: this CPU lacks AVX2/FMA");
   return std::make_shared<Avx2Backend>(num_threads);
 }
 

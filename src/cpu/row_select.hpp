@@ -39,7 +39,9 @@ inline void row_topk(const float* row, std::int64_t n, std::int64_t k,
                      std::vector<std::int32_t>& order, std::int32_t* out_index, float* out_value) {
   order.resize(n);
   for (std::int64_t j = 0; j < n; ++j) order[j] = static_cast<std::int32_t>(j);
-  auto before = [row](std::int32_t a, std::int32_t b) { return select_before(row[a], a, row[b], b); };
+  auto before = [row](std::int32_t a, std::int32_t b) {
+    return select_before(row[a], a, row[b], b);
+  };
   // partial_sort: O(n log k), enough for a reference.
   std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
   for (std::int64_t j = 0; j < k; ++j) {

@@ -5,6 +5,8 @@
 // from straightforward code (the compiler may still auto-vectorise simple loops; that is part
 // of what "plain code on a modern CPU" means). Sums that run over many samples (column
 // reductions) accumulate in double so the reference is more accurate than what it checks.
+#include "scalar_backend.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -16,7 +18,6 @@
 #include "map_scalar.hpp"
 #include "mlcore/backends.hpp"
 #include "row_select.hpp"
-#include "scalar_backend.hpp"
 
 namespace mlcore {
 
@@ -32,21 +33,21 @@ void ScalarBackend::fill_impl(Tensor& Y, float value, OpRecord&) {
   }
 }
 
-void ScalarBackend::gemm_impl(Trans ta, Trans tb, float alpha, const Tensor& A, const Tensor& B, float beta,
-               Tensor& C, OpRecord& r) {
+void ScalarBackend::gemm_impl(Trans ta, Trans tb, float alpha, const Tensor& A, const Tensor& B,
+                              float beta, Tensor& C, OpRecord& r) {
   const bool tra = ta == Trans::yes, trb = tb == Trans::yes;
   if (A.dtype() == DType::f32) {
-    cpu::sgemm_scalar(tra, trb, r.m, r.n, r.k, alpha, A.data<float>(), A.cols(),
-                      B.data<float>(), B.cols(), beta, C.data<float>(), C.cols());
+    cpu::sgemm_scalar(tra, trb, r.m, r.n, r.k, alpha, A.data<float>(), A.cols(), B.data<float>(),
+                      B.cols(), beta, C.data<float>(), C.cols());
   } else {
     cpu::igemm_scalar(tra, trb, r.m, r.n, r.k, A.data<std::int8_t>(), A.cols(),
-                      B.data<std::int8_t>(), B.cols(), beta != 0.0f,
-                      C.data<std::int32_t>(), C.cols());
+                      B.data<std::int8_t>(), B.cols(), beta != 0.0f, C.data<std::int32_t>(),
+                      C.cols());
   }
 }
 
-void ScalarBackend::gemv_impl(Trans ta, float alpha, const Tensor& A, const Tensor& x, float beta, Tensor& y,
-               OpRecord&) {
+void ScalarBackend::gemv_impl(Trans ta, float alpha, const Tensor& A, const Tensor& x, float beta,
+                              Tensor& y, OpRecord&) {
   // y = alpha · op(A) · x + beta · y, one dot product (or one column sweep) per output.
   const std::int64_t rows = A.rows(), cols = A.cols();
   const float* a = A.data<float>();
@@ -102,7 +103,7 @@ void ScalarBackend::argmin_rows_impl(const Tensor& D, Tensor& index, Tensor& val
 }
 
 void ScalarBackend::topk_rows_impl(const Tensor& D, std::int64_t k, Tensor& index, Tensor& value,
-                    OpRecord&) {
+                                   OpRecord&) {
   const std::int64_t m = D.rows(), n = D.cols();
   std::vector<std::int32_t> order(n);
   for (std::int64_t i = 0; i < m; ++i) {

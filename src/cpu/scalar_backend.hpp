@@ -19,8 +19,7 @@ class ScalarBackend : public Backend {
   void gemv_impl(Trans ta, float alpha, const Tensor& A, const Tensor& x, float beta, Tensor& y,
                  OpRecord& record) override;
   void sqdist_impl(const Tensor& A, const Tensor& B, Tensor& D, OpRecord& record) override;
-  void argmin_rows_impl(const Tensor& D, Tensor& index, Tensor& value,
-                        OpRecord& record) override;
+  void argmin_rows_impl(const Tensor& D, Tensor& index, Tensor& value, OpRecord& record) override;
   void topk_rows_impl(const Tensor& D, std::int64_t k, Tensor& index, Tensor& value,
                       OpRecord& record) override;
   void map_impl(MapFn fn, const Tensor& X, Tensor& Y, MapArgs args, OpRecord& record) override;
@@ -31,8 +30,7 @@ class ScalarBackend : public Backend {
   void scale_rows_impl(const Tensor& w, Tensor& Y, OpRecord& record) override;
   void scatter_add_impl(const Tensor& index, const Tensor& X, Tensor& out,
                         OpRecord& record) override;
-  void gather_rows_impl(const Tensor& X, const Tensor& index, Tensor& Y,
-                        OpRecord& record) override;
+  void gather_rows_impl(const Tensor& X, const Tensor& index, Tensor& Y, OpRecord& record) override;
   void reduce_cols_impl(Reduce op, const Tensor& X, Tensor& out, OpRecord& record) override;
 };
 

@@ -73,7 +73,8 @@ inline void expect_close(const Tensor& got, const std::vector<double>& ref,
   for (std::size_t i = 0; i < ref.size(); ++i) {
     const double err = std::fabs(static_cast<double>(g[i]) - ref[i]);
     const double allowed = atol + rtol * scale[i];
-    const bool same_nonfinite = !std::isfinite(ref[i]) && (std::isnan(ref[i]) ? std::isnan(g[i]) : g[i] == ref[i]);
+    const bool same_nonfinite =
+        !std::isfinite(ref[i]) && (std::isnan(ref[i]) ? std::isnan(g[i]) : g[i] == ref[i]);
     if (!(err <= allowed) && !same_nonfinite) {
       ++bad;
       if (worst < 0 || err - allowed > worst_excess) {

@@ -23,8 +23,8 @@ struct GemmShape {
 
 // Shapes: degenerate, prime, just off the 6×16 micro-tile, spanning the KC = 256 panel depth,
 // and one large enough to spread over threads and several MC blocks.
-const GemmShape kGemmShapes[] = {{1, 1, 1},    {1, 7, 3},     {13, 1, 17},   {6, 16, 8},
-                                 {7, 17, 9},   {37, 41, 29},  {5, 33, 257},  {97, 130, 61},
+const GemmShape kGemmShapes[] = {{1, 1, 1},    {1, 7, 3},      {13, 1, 17},   {6, 16, 8},
+                                 {7, 17, 9},   {37, 41, 29},   {5, 33, 257},  {97, 130, 61},
                                  {64, 64, 64}, {149, 37, 300}, {301, 263, 19}};
 
 TEST_P(Primitives, GemmMatchesFloat64ForAllTransposesAndScalings) {
@@ -55,8 +55,8 @@ TEST_P(Primitives, GemmMatchesFloat64ForAllTransposesAndScalings) {
             }
           }
           Tensor C = on.dev(C0.clone());
-          on.b->gemm(ta ? Trans::yes : Trans::no, tb ? Trans::yes : Trans::no, alpha,
-                     on.dev(A), on.dev(B), beta, C);
+          on.b->gemm(ta ? Trans::yes : Trans::no, tb ? Trans::yes : Trans::no, alpha, on.dev(A),
+                     on.dev(B), beta, C);
           // Summation error of a k-term f32 dot product is at most ~k·eps·Σ|a·b|; random
           // signs make it far smaller in practice, so (k + 2)·eps is a safe, still-tight bound.
           const double rtol = static_cast<double>(s.k + 2) * kEpsF32;
@@ -90,7 +90,8 @@ TEST_P(Primitives, Int8GemmIsExact) {
           Tensor A = ta ? random_i8(s.k, s.m, rng) : random_i8(s.m, s.k, rng);
           Tensor B = tb ? random_i8(s.n, s.k, rng) : random_i8(s.k, s.n, rng);
           Tensor C0(s.m, s.n, DType::i32);
-          for (std::int64_t i = 0; i < C0.numel(); ++i) C0.data<std::int32_t>()[i] = int(i % 97) - 40;
+          for (std::int64_t i = 0; i < C0.numel(); ++i)
+            C0.data<std::int32_t>()[i] = int(i % 97) - 40;
           Tensor C = on.dev(C0.clone());
           on.b->gemm(ta ? Trans::yes : Trans::no, tb ? Trans::yes : Trans::no, 1.0f, on.dev(A),
                      on.dev(B), accumulate ? 1.0f : 0.0f, C);
@@ -116,7 +117,8 @@ TEST_P(Primitives, Int8GemmIsExact) {
 }
 
 TEST_P(Primitives, GemvMatchesFloat64) {
-  const std::pair<std::int64_t, std::int64_t> shapes[] = {{1, 1}, {1, 13}, {17, 1}, {31, 67}, {300, 129}};
+  const std::pair<std::int64_t, std::int64_t> shapes[] = {
+      {1, 1}, {1, 13}, {17, 1}, {31, 67}, {300, 129}};
   for (auto [m, n] : shapes) {
     for (bool ta : {false, true}) {
       Tensor A = random_tensor(m, n, rng);
@@ -137,8 +139,9 @@ TEST_P(Primitives, GemvMatchesFloat64) {
       }
       Tensor y = on.dev(y0.clone());
       on.b->gemv(ta ? Trans::yes : Trans::no, alpha, on.dev(A), on.dev(x), beta, y);
-      expect_close(on.host(y), ref, scale, (in + 2) * kEpsF32, 1e-6,
-                   "gemv " + std::to_string(m) + "x" + std::to_string(n) + " ta=" + std::to_string(ta));
+      expect_close(
+          on.host(y), ref, scale, (in + 2) * kEpsF32, 1e-6,
+          "gemv " + std::to_string(m) + "x" + std::to_string(n) + " ta=" + std::to_string(ta));
     }
   }
 }
@@ -168,8 +171,9 @@ TEST_P(Primitives, SqdistMatchesFloat64AndIsNonNegative) {
     Tensor D = on.b->empty(s.m, s.n);
     on.b->sqdist(on.dev(A), on.dev(B), D);
     Tensor got = on.host(D);
-    expect_close(got, ref, scale, (s.k + 4) * kEpsF32 * 2, 1e-6,
-                 "sqdist " + std::to_string(s.m) + "x" + std::to_string(s.n) + " d=" + std::to_string(s.k));
+    expect_close(
+        got, ref, scale, (s.k + 4) * kEpsF32 * 2, 1e-6,
+        "sqdist " + std::to_string(s.m) + "x" + std::to_string(s.n) + " d=" + std::to_string(s.k));
     for (std::int64_t i = 0; i < got.numel(); ++i) {
       ASSERT_GE(got.data<float>()[i], 0.0f) << "sqdist must clamp at 0 (flat index " << i << ")";
     }
@@ -177,7 +181,8 @@ TEST_P(Primitives, SqdistMatchesFloat64AndIsNonNegative) {
 }
 
 TEST_P(Primitives, ArgminRowsPicksFirstMinimumAndSkipsNaN) {
-  const std::pair<std::int64_t, std::int64_t> shapes[] = {{1, 1}, {7, 1}, {1, 19}, {33, 64}, {101, 257}};
+  const std::pair<std::int64_t, std::int64_t> shapes[] = {
+      {1, 1}, {7, 1}, {1, 19}, {33, 64}, {101, 257}};
   for (auto [m, n] : shapes) {
     Tensor D = random_tensor(m, n, rng);
     // Plant ties and NaNs: row 0's minimum appears twice, row 1 starts with a NaN.
@@ -208,7 +213,8 @@ TEST_P(Primitives, TopkRowsIsSortedWithStableTies) {
   for (auto [m, n, k] : cases) {
     Tensor D = random_tensor(m, n, rng);
     // Quantise some values so ties occur and must be broken by the lower column index.
-    for (std::int64_t i = 0; i < D.numel(); i += 3) D.data<float>()[i] = std::round(D.data<float>()[i] * 4) / 4;
+    for (std::int64_t i = 0; i < D.numel(); i += 3)
+      D.data<float>()[i] = std::round(D.data<float>()[i] * 4) / 4;
     Tensor idx = on.b->empty(m, k, DType::i32), val = on.b->empty(m, k);
     on.b->topk_rows(on.dev(D), k, idx, val);
     Tensor hi = on.host(idx), hv = on.host(val);
@@ -218,7 +224,8 @@ TEST_P(Primitives, TopkRowsIsSortedWithStableTies) {
       std::stable_sort(order.begin(), order.end(),
                        [&](int a, int b) { return D.at<float>(i, a) < D.at<float>(i, b); });
       for (std::int64_t j = 0; j < k; ++j) {
-        ASSERT_EQ(hi.at<std::int32_t>(i, j), order[j]) << "row " << i << " rank " << j << " (" << m << "x" << n << ", k=" << k << ")";
+        ASSERT_EQ(hi.at<std::int32_t>(i, j), order[j])
+            << "row " << i << " rank " << j << " (" << m << "x" << n << ", k=" << k << ")";
         ASSERT_EQ(hv.at<float>(i, j), D.at<float>(i, order[j]));
       }
     }
@@ -237,7 +244,11 @@ TEST_P(Primitives, MapMatchesStdMath) {
       {MapFn::exp, {1.0f, 0.0f, 1.0f}, -80, 80, [](double u, double) { return std::exp(u); }},
       {MapFn::exp, {-0.7f, 0.0f, 1.0f}, 0, 30, [](double u, double) { return std::exp(u); }},
       {MapFn::log, {1.0f, 0.0f, 1.0f}, 1e-6f, 1e6f, [](double u, double) { return std::log(u); }},
-      {MapFn::sigmoid, {1.0f, 0.0f, 1.0f}, -100, 100, [](double u, double) { return 1 / (1 + std::exp(-u)); }},
+      {MapFn::sigmoid,
+       {1.0f, 0.0f, 1.0f},
+       -100,
+       100,
+       [](double u, double) { return 1 / (1 + std::exp(-u)); }},
       {MapFn::tanh, {1.0f, 0.0f, 1.0f}, -20, 20, [](double u, double) { return std::tanh(u); }},
       {MapFn::sqrt, {1.0f, 0.0f, 1.0f}, 0, 1e4f, [](double u, double) { return std::sqrt(u); }},
       {MapFn::square, {1.0f, 0.5f, 1.0f}, -10, 10, [](double u, double) { return u * u; }},
@@ -245,7 +256,13 @@ TEST_P(Primitives, MapMatchesStdMath) {
       {MapFn::relu, {1.0f, 0.0f, 1.0f}, -10, 10, [](double u, double) { return u > 0 ? u : 0; }},
       {MapFn::reciprocal, {1.0f, 0.0f, 1.0f}, 0.01f, 100, [](double u, double) { return 1 / u; }},
       {MapFn::pow, {0.5f, 1.0f, 3.0f}, -4, 4, [](double u, double p) { return std::pow(u, p); }},
-      {MapFn::log1pexp, {1.0f, 0.0f, 1.0f}, -100, 100, [](double u, double) { return u > 0 ? u + std::log1p(std::exp(-u)) : std::log1p(std::exp(u)); }},
+      {MapFn::log1pexp,
+       {1.0f, 0.0f, 1.0f},
+       -100,
+       100,
+       [](double u, double) {
+         return u > 0 ? u + std::log1p(std::exp(-u)) : std::log1p(std::exp(u));
+       }},
   };
   for (const Case& c : cases) {
     for (std::int64_t n : {1, 7, 33, 1000}) {
@@ -272,7 +289,8 @@ TEST_P(Primitives, MapMatchesStdMath) {
 }
 
 TEST_P(Primitives, SoftmaxRowsMatchesFloat64IncludingLargeLogits) {
-  for (auto [m, n] : std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 1}, {3, 2}, {17, 10}, {64, 257}}) {
+  for (auto [m, n] :
+       std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 1}, {3, 2}, {17, 10}, {64, 257}}) {
     for (bool log : {false, true}) {
       Tensor X = random_tensor(m, n, rng, -5.0f, 5.0f);
       X.at<float>(0, 0) = 500.0f;  // would overflow exp() without the max subtraction
@@ -289,13 +307,15 @@ TEST_P(Primitives, SoftmaxRowsMatchesFloat64IncludingLargeLogits) {
       Tensor Y = on.b->empty(m, n);
       on.b->softmax_rows(on.dev(X), Y, log);
       expect_close(on.host(Y), ref, 16 * kEpsF32, 1e-6,
-                   std::string(log ? "log_" : "") + "softmax " + std::to_string(m) + "x" + std::to_string(n));
+                   std::string(log ? "log_" : "") + "softmax " + std::to_string(m) + "x" +
+                       std::to_string(n));
     }
   }
 }
 
 TEST_P(Primitives, ElementwiseUpdatesMatchFloat64) {
-  for (auto [m, n] : std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 1}, {13, 7}, {100, 33}}) {
+  for (auto [m, n] :
+       std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 1}, {13, 7}, {100, 33}}) {
     Tensor X = random_tensor(m, n, rng), Y0 = random_tensor(m, n, rng);
     Tensor v = random_tensor(1, n, rng), w = random_tensor(m, 1, rng);
     std::vector<double> axpby(m * n), mul(m * n), addrow(m * n), scale(m * n);
@@ -329,7 +349,8 @@ TEST_P(Primitives, ElementwiseUpdatesMatchFloat64) {
 }
 
 TEST_P(Primitives, ScatterAddAccumulatesAndSkipsNegativeIndices) {
-  for (auto [n, p, c, m] : std::vector<std::tuple<int, int, int, int>>{{1, 1, 1, 1}, {50, 1, 3, 7}, {257, 5, 2, 40}, {1000, 3, 1, 255}}) {
+  for (auto [n, p, c, m] : std::vector<std::tuple<int, int, int, int>>{
+           {1, 1, 1, 1}, {50, 1, 3, 7}, {257, 5, 2, 40}, {1000, 3, 1, 255}}) {
     Tensor X = random_tensor(n, c, rng);
     Tensor index(n, p, DType::i32);
     std::uniform_int_distribution<int> pick(-1, m - 1);  // -1: skipped
@@ -348,7 +369,8 @@ TEST_P(Primitives, ScatterAddAccumulatesAndSkipsNegativeIndices) {
     }
     Tensor out = on.dev(out0.clone());
     on.b->scatter_add(on.dev(index), on.dev(X), out);
-    expect_close(on.host(out), ref, scale, (n + 2) * kEpsF32, 1e-6, "scatter_add n=" + std::to_string(n));
+    expect_close(on.host(out), ref, scale, (n + 2) * kEpsF32, 1e-6,
+                 "scatter_add n=" + std::to_string(n));
   }
 }
 
@@ -374,7 +396,8 @@ TEST_P(Primitives, GatherRowsCopiesTheIndexedRows) {
 }
 
 TEST_P(Primitives, ReduceColsMatchesFloat64) {
-  for (auto [m, n] : std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 1}, {1, 9}, {31, 1}, {1000, 17}, {20000, 3}}) {
+  for (auto [m, n] : std::vector<std::pair<std::int64_t, std::int64_t>>{
+           {1, 1}, {1, 9}, {31, 1}, {1000, 17}, {20000, 3}}) {
     // An offset of 100 makes naive E[x²] − E[x]² variance lose every digit in f32.
     Tensor X = random_tensor(m, n, rng, 99.0f, 101.0f);
     for (Reduce op : {Reduce::sum, Reduce::mean, Reduce::var}) {
@@ -384,14 +407,16 @@ TEST_P(Primitives, ReduceColsMatchesFloat64) {
         for (std::int64_t i = 0; i < m; ++i) s += X.at<float>(i, j);
         const double mean = s / m;
         double ss = 0;
-        for (std::int64_t i = 0; i < m; ++i) ss += (X.at<float>(i, j) - mean) * (X.at<float>(i, j) - mean);
+        for (std::int64_t i = 0; i < m; ++i)
+          ss += (X.at<float>(i, j) - mean) * (X.at<float>(i, j) - mean);
         ref[j] = op == Reduce::sum ? s : op == Reduce::mean ? mean : ss / m;
       }
       Tensor out = on.b->empty(1, n);
       on.b->reduce_cols(op, on.dev(X), out);
       // Pairwise/blocked f32 sums are good to ~log2(m)·eps; allow 64·eps relative.
       expect_close(on.host(out), ref, 64 * kEpsF32, 1e-7,
-                   std::string("reduce_cols ") + reduce_name(op) + " " + std::to_string(m) + "x" + std::to_string(n));
+                   std::string("reduce_cols ") + reduce_name(op) + " " + std::to_string(m) + "x" +
+                       std::to_string(n));
     }
   }
 }

@@ -39,7 +39,8 @@ TEST_P(ProfileCounts, GemmCountsMacsAndCompulsoryBytes) {
   EXPECT_DOUBLE_EQ(r.intensity(), double(m * n * k) / (4.0 * (m * k + k * n + 2 * m * n)));
   r = record_of([&] { b->gemm(Trans::yes, Trans::no, 1.0f, A, B, 0.0f, C); });
   EXPECT_EQ(r.bytes_read, 4 * (m * k + k * n));  // beta = 0 does not read C
-  Tensor Ai = b->empty(m, k, DType::i8), Bi = b->empty(k, n, DType::i8), Ci = b->empty(m, n, DType::i32);
+  Tensor Ai = b->empty(m, k, DType::i8), Bi = b->empty(k, n, DType::i8),
+         Ci = b->empty(m, n, DType::i32);
   r = record_of([&] { b->gemm(Trans::no, Trans::no, 1.0f, Ai, Bi, 0.0f, Ci); });
   EXPECT_EQ(r.dtype, "i8");
   EXPECT_EQ(r.bytes_read, m * k + k * n);

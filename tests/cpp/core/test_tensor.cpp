@@ -15,7 +15,8 @@ TEST(Tensor, OwningTensorIsZeroFilledWithShapeAndDtype) {
   EXPECT_EQ(t.device(), Device::host);
   EXPECT_TRUE(t.owns_storage());
   for (int i = 0; i < 15; ++i) EXPECT_EQ(t.data<std::int32_t>()[i], 0);
-  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(t.raw()) % 64, 0u) << "host tensors are 64-byte aligned";
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(t.raw()) % 64, 0u)
+      << "host tensors are 64-byte aligned";
 }
 
 TEST(Tensor, BorrowedTensorSeesTheCallersMemoryWithoutCopy) {

@@ -1,0 +1,21 @@
+"""Shared pytest fixtures: the backends a test runs on."""
+
+import numpy as np
+import pytest
+
+import mlcore
+
+AVAILABLE = mlcore.available_backends()
+# Backends whose f32 arithmetic is IEEE f32 (the systolic array quantizes to int8).
+F32_BACKENDS = [b for b in AVAILABLE if b != "systolic"]
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+def pytest_report_header(config):
+    info = ", ".join(f"{b['name']}={'yes' if b['available'] else 'no'}"
+                     for b in mlcore.backend_info())
+    return f"mlcore {mlcore.__version__} backends: {info}"

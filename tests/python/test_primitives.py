@@ -1,0 +1,187 @@
+"""The Python primitives against numpy (float64), on every f32 backend, plus bad input."""
+
+import numpy as np
+import pytest
+
+import mlcore
+from conftest import AVAILABLE, F32_BACKENDS
+
+SHAPES = [(1, 1, 1), (7, 3, 5), (37, 41, 29), (128, 65, 257)]
+
+
+def assert_close(got, ref, rtol, atol=1e-6):
+    np.testing.assert_allclose(np.asarray(got, dtype=np.float64), ref, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("backend", F32_BACKENDS)
+@pytest.mark.parametrize("m,n,k", SHAPES)
+@pytest.mark.parametrize("trans_a,trans_b", [(False, False), (True, False), (False, True), (True, True)])
+def test_gemm_matches_numpy(backend, m, n, k, trans_a, trans_b, rng):
+    a = rng.standard_normal((k, m) if trans_a else (m, k)).astype(np.float32)
+    b = rng.standard_normal((n, k) if trans_b else (k, n)).astype(np.float32)
+    c = rng.standard_normal((m, n)).astype(np.float32)
+    c_before = c.copy()
+    oa = a.T.astype(np.float64) if trans_a else a.astype(np.float64)
+    ob = b.T.astype(np.float64) if trans_b else b.astype(np.float64)
+    got = mlcore.gemm(a, b, trans_a=trans_a, trans_b=trans_b, alpha=0.5, c=c, beta=2.0,
+                      backend=backend)
+    ref = 0.5 * oa @ ob + 2.0 * c.astype(np.float64)
+    scale = 0.5 * np.abs(oa) @ np.abs(ob) + 2.0 * np.abs(c)
+    assert got.dtype == np.float32 and got.shape == (m, n)
+    assert np.all(np.abs(got - ref) <= 1e-6 + (k + 2) * 1.2e-7 * scale)
+    np.testing.assert_array_equal(c, c_before)  # inputs are never modified
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_int8_gemm_is_exact(backend, rng):
+    a = rng.integers(-128, 128, size=(19, 70), dtype=np.int8)
+    b = rng.integers(-128, 128, size=(70, 23), dtype=np.int8)
+    got = mlcore.gemm(a, b, backend=backend)
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got, a.astype(np.int64) @ b.astype(np.int64))
+
+
+@pytest.mark.parametrize("backend", F32_BACKENDS)
+def test_gemv_sqdist_and_reductions_match_numpy(backend, rng):
+    a = rng.standard_normal((53, 17)).astype(np.float32)
+    x = rng.standard_normal(17).astype(np.float32)
+    assert_close(mlcore.gemv(a, x, backend=backend), a.astype(np.float64) @ x, rtol=1e-5)
+    z = rng.standard_normal(53)
+    assert_close(mlcore.gemv(a, z, trans_a=True, backend=backend), a.T.astype(np.float64) @ z,
+                 rtol=1e-5, atol=1e-5)
+    b = rng.standard_normal((11, 17)).astype(np.float32)
+    ref = ((a[:, None, :].astype(np.float64) - b[None, :, :]) ** 2).sum(-1)
+    d = mlcore.sqdist(a, b, backend=backend)
+    assert_close(d, ref, rtol=1e-5, atol=1e-4)
+    assert (mlcore.sqdist(a, a, backend=backend) >= 0).all()
+    for op, fn in [("sum", np.sum), ("mean", np.mean), ("var", np.var)]:
+        assert_close(mlcore.reduce_cols(a, op, backend=backend), fn(a.astype(np.float64), axis=0),
+                     rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_argmin_and_topk_match_numpy(backend, rng):
+    d = rng.standard_normal((31, 97)).astype(np.float32)
+    idx, val = mlcore.argmin_rows(d, backend=backend)
+    np.testing.assert_array_equal(idx, d.argmin(axis=1))
+    np.testing.assert_array_equal(val, d.min(axis=1))
+    idx, val = mlcore.topk_rows(d, 10, backend=backend)
+    order = np.argsort(d, axis=1, kind="stable")[:, :10]
+    np.testing.assert_array_equal(idx, order)
+    np.testing.assert_array_equal(val, np.take_along_axis(d, order, axis=1))
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_map_and_softmax_match_numpy(backend, rng):
+    x = rng.uniform(-5, 5, size=(40, 9)).astype(np.float32)
+    x64 = x.astype(np.float64)
+    cases = {"exp": np.exp(x64), "tanh": np.tanh(x64), "sigmoid": 1 / (1 + np.exp(-x64)),
+             "relu": np.maximum(x64, 0), "abs": np.abs(x64), "square": x64 ** 2,
+             "log1pexp": np.logaddexp(0, x64)}
+    for fn, ref in cases.items():
+        assert_close(mlcore.map(fn, x, backend=backend), ref, rtol=1e-5, atol=1e-6)
+    assert_close(mlcore.map("log", np.abs(x) + 0.1, backend=backend),
+                 np.log(np.abs(x64) + 0.1), rtol=1e-5, atol=1e-6)
+    assert_close(mlcore.map("pow", x, scale=0.5, shift=1.0, exponent=3.0, backend=backend),
+                 (0.5 * x64 + 1.0) ** 3, rtol=1e-5, atol=1e-5)
+    e = np.exp(x64 - x64.max(axis=1, keepdims=True))
+    soft = e / e.sum(axis=1, keepdims=True)
+    assert_close(mlcore.softmax_rows(x, backend=backend), soft, rtol=1e-5, atol=1e-7)
+    assert_close(mlcore.softmax_rows(x, log=True, backend=backend), np.log(soft), rtol=1e-5,
+                 atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_elementwise_scatter_gather_match_numpy(backend, rng):
+    x = rng.standard_normal((25, 4)).astype(np.float32)
+    y = rng.standard_normal((25, 4)).astype(np.float32)
+    v = rng.standard_normal(4).astype(np.float32)
+    w = rng.standard_normal(25).astype(np.float32)
+    assert_close(mlcore.axpby(2.0, x, -1.0, y, backend=backend), 2.0 * x - y, rtol=1e-6)
+    assert_close(mlcore.multiply(x, y, backend=backend), x * y, rtol=1e-6)
+    assert_close(mlcore.add_row_vector(y, v, alpha=3.0, backend=backend), y + 3.0 * v, rtol=1e-6)
+    assert_close(mlcore.scale_rows(y, w, backend=backend), y * w[:, None], rtol=1e-6)
+    index = rng.integers(-1, 6, size=25)
+    ref = np.zeros((6, 4))
+    for i, t in enumerate(index):
+        if t >= 0:
+            ref[t] += x[i]
+    assert_close(mlcore.scatter_add(index, x, 6, backend=backend), ref, rtol=1e-4, atol=5e-2
+                 if backend == "systolic" else 1e-5)
+    rows = rng.integers(0, 25, size=9)
+    np.testing.assert_array_equal(mlcore.gather_rows(x, rows, backend=backend), x[rows])
+
+
+def test_float32_c_contiguous_input_is_not_copied():
+    a = np.ones((4, 3), dtype=np.float32)
+    from mlcore._validation import as_float32_matrix
+    assert as_float32_matrix(a, "a") is a
+    assert as_float32_matrix(np.asfortranarray(a), "a") is not a  # converted, still correct
+    got = mlcore.gemm(np.asfortranarray(a), np.ones((3, 2)), backend="scalar")
+    np.testing.assert_array_equal(got, np.full((4, 2), 3.0))
+
+
+def test_last_profile_holds_the_last_calls_records():
+    mlcore.gemm(np.ones((4, 3)), np.ones((3, 5)), backend="scalar")
+    prof = mlcore.last_profile()
+    assert len(prof) == 1
+    r = prof[0]
+    assert (r["op"], r["backend"], r["m"], r["n"], r["k"]) == ("gemm", "scalar", 4, 5, 3)
+    assert r["macs"] == 60
+    assert r["bytes_read"] == 4 * (12 + 15) and r["bytes_written"] == 4 * 20
+    assert r["seconds"] >= 0 and r["seconds_simulated"] is False
+    assert prof.total()["macs"] == 60
+    assert '"macs": 60' in prof.to_json()
+    mlcore.sqdist(np.ones((2, 3)), np.ones((5, 3)), backend="scalar")
+    assert mlcore.last_profile()[0]["op"] == "sqdist"
+
+
+@pytest.mark.parametrize("bad,exc,phrase", [
+    (np.ones((2, 2), dtype=np.complex64), TypeError, "complex"),
+    (np.array([["a", "b"]]), TypeError, "dtype"),
+    (np.array([[object(), 1]], dtype=object), TypeError, "dtype"),
+    (np.ones((2, 2, 2)), ValueError, "2-D"),
+    (np.ones(3), ValueError, "2-D"),
+    (np.array([[1.0, np.nan]]), ValueError, "NaN"),
+    (np.array([[1.0, np.inf]]), ValueError, "infinity"),
+    (np.ones((0, 3)), ValueError, "empty"),
+])
+def test_bad_inputs_raise_clear_errors(bad, exc, phrase):
+    with pytest.raises(exc, match=phrase):
+        mlcore.sqdist(bad, np.ones((2, 2)), backend="scalar")
+
+
+def test_bad_arguments_raise_clear_errors():
+    with pytest.raises(ValueError, match="inner dimensions"):
+        mlcore.gemm(np.ones((2, 3)), np.ones((2, 3)))
+    with pytest.raises(ValueError, match="unknown backend 'tpu9'"):
+        mlcore.gemm(np.ones((2, 2)), np.ones((2, 2)), backend="tpu9")
+    with pytest.raises(TypeError, match="backend must be"):
+        mlcore.gemm(np.ones((2, 2)), np.ones((2, 2)), backend=3)
+    with pytest.raises(ValueError, match="k must be in"):
+        mlcore.topk_rows(np.ones((2, 3)), 4)
+    with pytest.raises(ValueError, match="unknown map function"):
+        mlcore.map("cosh", np.ones((2, 2)))
+    with pytest.raises(ValueError, match="out has only 2 rows"):
+        mlcore.scatter_add([0, 5], np.ones((2, 2)), 2)
+    with pytest.raises(TypeError, match="both be int8"):
+        mlcore.gemm(np.ones((2, 2), dtype=np.int8), np.ones((2, 2)))
+
+
+@pytest.mark.skipif(mlcore.cuda_available(), reason="this machine has a GPU: cuda is available")
+def test_unavailable_cuda_says_why():
+    with pytest.raises(RuntimeError, match="cuda"):
+        mlcore.gemm(np.ones((2, 2)), np.ones((2, 2)), backend="cuda")
+
+
+def test_backend_objects_compare_print_and_pickle():
+    import copy
+    import pickle
+    a = mlcore.backend("avx2", num_threads=1) if "avx2" in AVAILABLE else mlcore.backend("scalar")
+    b = pickle.loads(pickle.dumps(a))
+    assert a == b and hash(a) == hash(b)
+    assert copy.deepcopy(a) == a
+    assert "mlcore.Backend(" in repr(a)
+    got = mlcore.gemm(np.ones((2, 2)), np.ones((2, 2)), backend=b)
+    np.testing.assert_array_equal(got, np.full((2, 2), 2.0))
+    assert mlcore.backend("scalar") != mlcore.Backend("avx2")
