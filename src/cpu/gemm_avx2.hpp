@@ -29,6 +29,14 @@ void sgemm_avx2(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std:
                 float alpha, const float* A, std::int64_t lda, const float* B, std::int64_t ldb,
                 float beta, float* C, std::int64_t ldc, int num_threads);
 
+// C (m × n, i32, row stride ldc) ← op(A)·op(B) + (accumulate ? C : 0) with int8 A and B and
+// exact int32 arithmetic (no overflow while k < 2³¹/2¹⁴ = 131072). Shapes and transposes as in
+// sgemm_avx2. The code is in igemm_avx2.cpp (the same packing + register tile idea with
+// _mm256_madd_epi16: 16 int8×int8 products per instruction).
+void igemm_avx2(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+                const std::int8_t* A, std::int64_t lda, const std::int8_t* B, std::int64_t ldb,
+                bool accumulate, std::int32_t* C, std::int64_t ldc, int num_threads);
+
 // The ladder of versions (STYLE.md 2): each step adds one idea to the previous one. Only
 // sgemm_avx2 above is on the library path; these are kept for the benchmark and the notebooks.
 // All three compute C (m × n, ldc = n) ← A (m × k, lda = k) · B (k × n, ldb = n), no transposes,

@@ -1,0 +1,665 @@
+// The avx2 backend's non-GEMM kernels (declared in primitives_avx2.hpp), compiled with
+// -mavx2 -mfma. They are all memory-bound or nearly so (a few flops per element loaded), so the
+// lessons here are different from the GEMM's: 8 floats per instruction, masked loads for the
+// tails instead of scalar clean-up loops, several independent accumulators where a reduction
+// would otherwise wait on its own latency, and a second thread only where a row range carries
+// enough work to pay for waking it.
+#include "primitives_avx2.hpp"
+
+#include <immintrin.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <vector>
+
+#include "gemm_avx2.hpp"
+#include "map_scalar.hpp"
+#include "row_select.hpp"
+#include "vecmath_avx2.hpp"
+
+namespace mlcore::cpu {
+namespace {
+
+using std::int32_t;
+using std::int64_t;
+
+// ---- threads --------------------------------------------------------------------------------
+// A thread is worth waking for ≥ 32 Ki elements of work: ~128 KiB of traffic, some 10 µs at one
+// core's ~10 GB/s, well above the 2–5 µs an OpenMP fork/join costs.
+constexpr int64_t kMinWorkPerThread = int64_t{1} << 15;
+
+// [begin, end) of part `part` when `count` items are split into `parts` near-equal ranges.
+inline void split_range(int64_t count, int parts, int part, int64_t* begin, int64_t* end) {
+  const int64_t base = count / parts, extra = count % parts;
+  *begin = part * base + std::min<int64_t>(part, extra);
+  *end = *begin + base + (part < extra ? 1 : 0);
+}
+
+inline int threads_for(int64_t items, int64_t work_per_item, int threads) {
+  const int64_t useful = items * work_per_item / kMinWorkPerThread;
+  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>({threads, useful, items})));
+}
+
+// Runs body(thread, begin, end) over `items` split into contiguous ranges, one per thread.
+template <class Body>
+void parallel_ranges(int64_t items, int64_t work_per_item, int threads, Body&& body) {
+  const int t = threads_for(items, work_per_item, threads);
+  if (t <= 1 || omp_in_parallel()) {
+    body(0, int64_t{0}, items);
+    return;
+  }
+#pragma omp parallel num_threads(t)
+  {
+    int64_t begin, end;
+    split_range(items, omp_get_num_threads(), omp_get_thread_num(), &begin, &end);
+    body(omp_get_thread_num(), begin, end);
+  }
+}
+
+// ---- small vector helpers -------------------------------------------------------------------
+// Lanes 0..count-1 set (count ≤ 8): the mask of a loop's tail.
+inline __m256i tail_mask(int64_t count) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// x0 + x1 + … + x7.
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+inline double hsum(__m256d v) {
+  __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+  return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+}
+
+// Σ a[j]·b[j]: 4 accumulators, because one FMA chain would wait 4 cycles per step (latency)
+// where the loads allow ~1 step per cycle.
+inline float dot(const float* a, const float* b, int64_t n) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+  int64_t j = 0;
+  for (; j + 32 <= n; j += 32) {
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(b + j), s0);
+    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j + 8), _mm256_loadu_ps(b + j + 8), s1);
+    s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j + 16), _mm256_loadu_ps(b + j + 16), s2);
+    s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j + 24), _mm256_loadu_ps(b + j + 24), s3);
+  }
+  for (; j + 8 <= n; j += 8) {
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(b + j), s0);
+  }
+  if (j < n) {
+    const __m256i mask = tail_mask(n - j);
+    s1 = _mm256_fmadd_ps(_mm256_maskload_ps(a + j, mask), _mm256_maskload_ps(b + j, mask), s1);
+  }
+  return hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+}
+
+// y[j] = f(x[j]) for j < count, 8 at a time; the tail goes through masked loads and stores,
+// so it runs the same vector code (same rounding) as the body.
+template <class F>
+inline void map_vector(const float* x, float* y, int64_t count, F f) {
+  int64_t j = 0;
+  for (; j + 8 <= count; j += 8) _mm256_storeu_ps(y + j, f(_mm256_loadu_ps(x + j)));
+  if (j < count) {
+    const __m256i mask = tail_mask(count - j);
+    _mm256_maskstore_ps(y + j, mask, f(_mm256_maskload_ps(x + j, mask)));
+  }
+}
+
+// y[j] = f(a[j], b[j]) for j < count: the two-input form of map_vector.
+template <class F>
+inline void zip_vector(const float* a, const float* b, float* y, int64_t count, F f) {
+  int64_t j = 0;
+  for (; j + 8 <= count; j += 8) {
+    _mm256_storeu_ps(y + j, f(_mm256_loadu_ps(a + j), _mm256_loadu_ps(b + j)));
+  }
+  if (j < count) {
+    const __m256i mask = tail_mask(count - j);
+    _mm256_maskstore_ps(y + j, mask,
+                        f(_mm256_maskload_ps(a + j, mask), _mm256_maskload_ps(b + j, mask)));
+  }
+}
+
+}  // namespace
+
+// ---- gemv -----------------------------------------------------------------------------------
+
+void sgemv_avx2(bool trans, int64_t m, int64_t n, float alpha, const float* A, const float* x,
+                float beta, float* y, int threads) {
+  auto finish = [alpha, beta](float sum, float& out) {
+    out = beta == 0.0f ? alpha * sum : alpha * sum + beta * out;
+  };
+  if (!trans) {
+    // y[i] = alpha·(A[i, :] · x) + beta·y[i]: one dot product per row. Four rows at a time, so
+    // each load of x feeds 4 FMAs (x stays in L1; A streams from memory once).
+    parallel_ranges(m, n, threads, [&](int, int64_t begin, int64_t end) {
+      int64_t i = begin;
+      for (; i + 4 <= end; i += 4) {
+        const float* a0 = A + i * n;
+        const float *a1 = a0 + n, *a2 = a1 + n, *a3 = a2 + n;
+        __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+        int64_t j = 0;
+        for (; j + 8 <= n; j += 8) {
+          const __m256 xv = _mm256_loadu_ps(x + j);
+          s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a0 + j), xv, s0);
+          s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a1 + j), xv, s1);
+          s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a2 + j), xv, s2);
+          s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a3 + j), xv, s3);
+        }
+        if (j < n) {
+          const __m256i mask = tail_mask(n - j);
+          const __m256 xv = _mm256_maskload_ps(x + j, mask);
+          s0 = _mm256_fmadd_ps(_mm256_maskload_ps(a0 + j, mask), xv, s0);
+          s1 = _mm256_fmadd_ps(_mm256_maskload_ps(a1 + j, mask), xv, s1);
+          s2 = _mm256_fmadd_ps(_mm256_maskload_ps(a2 + j, mask), xv, s2);
+          s3 = _mm256_fmadd_ps(_mm256_maskload_ps(a3 + j, mask), xv, s3);
+        }
+        finish(hsum(s0), y[i]);
+        finish(hsum(s1), y[i + 1]);
+        finish(hsum(s2), y[i + 2]);
+        finish(hsum(s3), y[i + 3]);
+      }
+      for (; i < end; ++i) finish(dot(A + i * n, x, n), y[i]);
+    });
+    return;
+  }
+  // y[j] = alpha·Σ_i A[i, j]·x[i] + beta·y[j]: walk A row by row (contiguous) and accumulate
+  // x[i]·A[i, :] into a row of partial sums. Each thread sums its own block of rows into its
+  // own partial row; the partial rows are then added in thread order (deterministic).
+  const int t = threads_for(m, n, threads);
+  std::vector<float> partial(static_cast<std::size_t>(t) * n, 0.0f);
+  parallel_ranges(m, n, t, [&](int tid, int64_t begin, int64_t end) {
+    float* acc = partial.data() + tid * n;
+    // Two rows per pass over acc: halves the loads and stores of the partial row.
+    int64_t i = begin;
+    for (; i + 2 <= end; i += 2) {
+      const float *a0 = A + i * n, *a1 = a0 + n;
+      const __m256 x0 = _mm256_set1_ps(x[i]), x1 = _mm256_set1_ps(x[i + 1]);
+      int64_t j = 0;
+      for (; j + 8 <= n; j += 8) {
+        __m256 s = _mm256_fmadd_ps(_mm256_loadu_ps(a0 + j), x0, _mm256_loadu_ps(acc + j));
+        _mm256_storeu_ps(acc + j, _mm256_fmadd_ps(_mm256_loadu_ps(a1 + j), x1, s));
+      }
+      for (; j < n; ++j) acc[j] += a0[j] * x[i] + a1[j] * x[i + 1];
+    }
+    for (; i < end; ++i) {
+      const float* a0 = A + i * n;
+      const __m256 x0 = _mm256_set1_ps(x[i]);
+      int64_t j = 0;
+      for (; j + 8 <= n; j += 8) {
+        _mm256_storeu_ps(acc + j,
+                         _mm256_fmadd_ps(_mm256_loadu_ps(a0 + j), x0, _mm256_loadu_ps(acc + j)));
+      }
+      for (; j < n; ++j) acc[j] += a0[j] * x[i];
+    }
+  });
+  for (int64_t j = 0; j < n; ++j) {
+    float sum = partial[j];
+    for (int tid = 1; tid < t; ++tid) sum += partial[tid * n + j];
+    finish(sum, y[j]);
+  }
+}
+
+// ---- sqdist ---------------------------------------------------------------------------------
+
+void sqdist_avx2(int64_t m, int64_t n, int64_t d, const float* A, const float* B, float* D,
+                 int threads) {
+  // ‖a − b‖² = ‖a‖² + ‖b‖² − 2·a·b: the m·n·d MACs become one GEMM (D = −2·A·Bᵀ, at the GEMM's
+  // speed) and the norms cost only (m + n)·d.
+  std::vector<float> norm_a(m), norm_b(n);
+  parallel_ranges(m, d, threads, [&](int, int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) norm_a[i] = dot(A + i * d, A + i * d, d);
+  });
+  parallel_ranges(n, d, threads, [&](int, int64_t begin, int64_t end) {
+    for (int64_t j = begin; j < end; ++j) norm_b[j] = dot(B + j * d, B + j * d, d);
+  });
+  sgemm_avx2(false, true, m, n, d, -2.0f, A, d, B, d, 0.0f, D, n, threads);
+  // D[i, j] = max(0, (‖a_i‖² + ‖b_j‖²) + D[i, j]). Rounding can leave a tiny negative where a_i
+  // and b_j (nearly) coincide; a squared distance is never negative, so clamp. max(0, v) keeps a
+  // NaN (max returns its second operand when one is NaN).
+  parallel_ranges(m, n, threads, [&](int, int64_t begin, int64_t end) {
+    const __m256 zero = _mm256_setzero_ps();
+    for (int64_t i = begin; i < end; ++i) {
+      const __m256 na = _mm256_set1_ps(norm_a[i]);
+      float* row = D + i * n;
+      int64_t j = 0;
+      for (; j + 8 <= n; j += 8) {
+        const __m256 v = _mm256_add_ps(_mm256_add_ps(na, _mm256_loadu_ps(norm_b.data() + j)),
+                                       _mm256_loadu_ps(row + j));
+        _mm256_storeu_ps(row + j, _mm256_max_ps(zero, v));
+      }
+      for (; j < n; ++j) {
+        const float v = (norm_a[i] + norm_b[j]) + row[j];
+        row[j] = v < 0.0f ? 0.0f : v;
+      }
+    }
+  });
+}
+
+// ---- row selections -------------------------------------------------------------------------
+
+void argmin_rows_avx2(int64_t m, int64_t n, const float* D, int32_t* index, float* value,
+                      int threads) {
+  parallel_ranges(m, n, threads, [&](int, int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const float* row = D + i * n;
+      // Eight running minima, one per lane, each with the column it came from. `v < min` is an
+      // ordered compare: false for NaN, so a NaN is never taken, and strict, so each lane keeps
+      // its first occurrence of a tie.
+      __m256 vmin = _mm256_set1_ps(std::numeric_limits<float>::infinity());
+      __m256i vidx = _mm256_set1_epi32(-1);
+      __m256i col = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+      const __m256i eight = _mm256_set1_epi32(8);
+      int64_t j = 0;
+      for (; j + 8 <= n; j += 8) {
+        const __m256 v = _mm256_loadu_ps(row + j);
+        const __m256 lt = _mm256_cmp_ps(v, vmin, _CMP_LT_OQ);
+        vmin = _mm256_blendv_ps(vmin, v, lt);
+        vidx = _mm256_castps_si256(
+            _mm256_blendv_ps(_mm256_castsi256_ps(vidx), _mm256_castsi256_ps(col), lt));
+        col = _mm256_add_epi32(col, eight);
+      }
+      // Across lanes: the smallest value, on ties the lowest column.
+      alignas(32) float lane_min[8];
+      alignas(32) int32_t lane_idx[8];
+      _mm256_store_ps(lane_min, vmin);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(lane_idx), vidx);
+      RowMin best{-1, std::numeric_limits<float>::infinity()};
+      for (int l = 0; l < 8; ++l) {
+        if (lane_idx[l] < 0) continue;
+        if (lane_min[l] < best.value || (lane_min[l] == best.value && lane_idx[l] < best.index)) {
+          best = {lane_idx[l], lane_min[l]};
+        }
+      }
+      for (; j < n; ++j) {  // the tail: later columns, so strict < keeps the earlier tie
+        if (row[j] < best.value) best = {static_cast<int32_t>(j), row[j]};
+      }
+      // Nothing below +inf: the row is +inf and NaN only; the reference rule settles it.
+      if (best.index < 0) best = row_argmin(row, n);
+      index[i] = best.index;
+      value[i] = best.value;
+    }
+  });
+}
+
+namespace {
+
+// The k smallest of row[0..n) by the select_before order, ascending, for k ≪ n: keep the best k
+// in a sorted buffer and test 8 columns at a time against its worst entry; only the (few)
+// columns that beat it are inserted. For random rows about k·ln(n/k) insertions happen.
+void row_topk_filtered(const float* row, int64_t n, int64_t k, std::vector<int32_t>& order,
+                       int32_t* out_index, float* out_value) {
+  // The first k columns, sorted, start the buffer.
+  order.resize(k);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(),
+            [row](int32_t a, int32_t b) { return select_before(row[a], a, row[b], b); });
+  for (int64_t q = 0; q < k; ++q) {
+    out_index[q] = order[q];
+    out_value[q] = row[order[q]];
+  }
+  auto insert = [&](float v, int32_t j) {
+    if (!select_before(v, j, out_value[k - 1], out_index[k - 1])) return;
+    int64_t pos = k - 1;  // shift worse entries right, dropping the worst
+    while (pos > 0 && select_before(v, j, out_value[pos - 1], out_index[pos - 1])) {
+      out_value[pos] = out_value[pos - 1];
+      out_index[pos] = out_index[pos - 1];
+      --pos;
+    }
+    out_value[pos] = v;
+    out_index[pos] = j;
+  };
+  int64_t j = k;
+  for (; j + 8 <= n; j += 8) {
+    const __m256 v = _mm256_loadu_ps(row + j);
+    const float worst = out_value[k - 1];
+    // A later column beats the worst entry iff it is smaller (ties lose to the lower index), or
+    // the worst is NaN and it is a number.
+    const __m256 beats = std::isnan(worst) ? _mm256_cmp_ps(v, v, _CMP_ORD_Q)
+                                           : _mm256_cmp_ps(v, _mm256_set1_ps(worst), _CMP_LT_OQ);
+    int bits = _mm256_movemask_ps(beats);
+    while (bits != 0) {
+      const int l = __builtin_ctz(bits);
+      bits &= bits - 1;
+      insert(row[j + l], static_cast<int32_t>(j + l));  // re-checked: the worst may have moved
+    }
+  }
+  for (; j < n; ++j) insert(row[j], static_cast<int32_t>(j));
+}
+
+}  // namespace
+
+void topk_rows_avx2(int64_t m, int64_t n, int64_t k, const float* D, int32_t* index, float* value,
+                    int threads) {
+  // The filtered insertion pays while k is small next to n; otherwise partial_sort (the
+  // reference) is as good.
+  const bool filtered = k <= 64 && k * 8 <= n;
+  parallel_ranges(m, n, threads, [&](int, int64_t begin, int64_t end) {
+    std::vector<int32_t> order;
+    for (int64_t i = begin; i < end; ++i) {
+      if (filtered) {
+        row_topk_filtered(D + i * n, n, k, order, index + i * k, value + i * k);
+      } else {
+        row_topk(D + i * n, n, k, order, index + i * k, value + i * k);
+      }
+    }
+  });
+}
+
+// ---- element-wise ---------------------------------------------------------------------------
+
+namespace {
+
+// uᵖ for an integer p, |p| ≤ 64, computed in double by repeated squaring (≤ 12 roundings of
+// 2⁻⁵³ each) and rounded once to float: correctly rounded in practice, and right for negative
+// u, which exp(p·ln u) is not.
+inline __m256 pow_int(__m256 u, int p) {
+  const unsigned e = static_cast<unsigned>(p < 0 ? -p : p);
+  __m256d base[2] = {_mm256_cvtps_pd(_mm256_castps256_ps128(u)),
+                     _mm256_cvtps_pd(_mm256_extractf128_ps(u, 1))};
+  __m256d result[2] = {_mm256_set1_pd(1.0), _mm256_set1_pd(1.0)};
+  for (unsigned bits = e; bits != 0; bits >>= 1) {
+    for (int h = 0; h < 2; ++h) {
+      if (bits & 1u) result[h] = _mm256_mul_pd(result[h], base[h]);
+      base[h] = _mm256_mul_pd(base[h], base[h]);
+    }
+  }
+  if (p < 0) {
+    for (int h = 0; h < 2; ++h) result[h] = _mm256_div_pd(_mm256_set1_pd(1.0), result[h]);
+  }
+  return _mm256_set_m128(_mm256_cvtpd_ps(result[1]), _mm256_cvtpd_ps(result[0]));
+}
+
+// Runs f(u) over the range with u = scale·x + shift rounded twice (a multiply, then an add), the
+// same u the scalar reference computes, so f sees identical inputs on every backend.
+template <class F>
+void map_range(const float* x, float* y, int64_t count, const MapArgs& args, F f) {
+  const __m256 scale = _mm256_set1_ps(args.scale), shift = _mm256_set1_ps(args.shift);
+  map_vector(x, y, count,
+             [&](__m256 v) { return f(_mm256_add_ps(_mm256_mul_ps(scale, v), shift)); });
+}
+
+}  // namespace
+
+void map_avx2(MapFn fn, int64_t count, const float* x, float* y, MapArgs args, int threads) {
+  namespace vm = vecmath;
+  // Transcendentals cost ~20–40 instructions per 8 elements: count them as 8 units of work.
+  const int64_t cost =
+      (fn == MapFn::identity || fn == MapFn::square || fn == MapFn::abs || fn == MapFn::relu) ? 1
+                                                                                              : 8;
+  const double p = args.exponent;
+  const bool small_int_pow = p == std::floor(p) && std::fabs(p) <= 64.0;
+  parallel_ranges(count, cost, threads, [&](int, int64_t begin, int64_t end) {
+    const float* xs = x + begin;
+    float* ys = y + begin;
+    const int64_t len = end - begin;
+    switch (fn) {
+      case MapFn::identity:
+        map_range(xs, ys, len, args, [](__m256 u) { return u; });
+        break;
+      case MapFn::exp:
+        map_range(xs, ys, len, args, [](__m256 u) { return vm::exp(u); });
+        break;
+      case MapFn::log:
+        map_range(xs, ys, len, args, [](__m256 u) { return vm::log(u); });
+        break;
+      case MapFn::sigmoid:
+        map_range(xs, ys, len, args, [](__m256 u) { return vm::sigmoid(u); });
+        break;
+      case MapFn::tanh:
+        map_range(xs, ys, len, args, [](__m256 u) { return vm::tanh(u); });
+        break;
+      case MapFn::sqrt:
+        map_range(xs, ys, len, args, [](__m256 u) { return _mm256_sqrt_ps(u); });
+        break;
+      case MapFn::square:
+        map_range(xs, ys, len, args, [](__m256 u) { return _mm256_mul_ps(u, u); });
+        break;
+      case MapFn::abs:
+        map_range(xs, ys, len, args, [](__m256 u) { return vm::abs(u); });
+        break;
+      case MapFn::relu:
+        // max(u, 0) returns its second operand, 0, for a NaN u: like the reference u > 0 ? u : 0.
+        map_range(xs, ys, len, args,
+                  [](__m256 u) { return _mm256_max_ps(u, _mm256_setzero_ps()); });
+        break;
+      case MapFn::reciprocal:
+        map_range(xs, ys, len, args,
+                  [](__m256 u) { return _mm256_div_ps(_mm256_set1_ps(1.0f), u); });
+        break;
+      case MapFn::pow:
+        if (small_int_pow) {
+          const int e = static_cast<int>(p);
+          map_range(xs, ys, len, args, [e](__m256 u) { return pow_int(u, e); });
+        } else {  // a fractional power: std::pow, one element at a time
+          for (int64_t i = 0; i < len; ++i) ys[i] = apply_map_fn(fn, xs[i], args);
+        }
+        break;
+      case MapFn::log1pexp:
+        map_range(xs, ys, len, args, [](__m256 u) { return vm::log1pexp(u); });
+        break;
+    }
+  });
+}
+
+void softmax_rows_avx2(int64_t m, int64_t n, const float* X, float* Y, bool log, int threads) {
+  parallel_ranges(m, n * 4, threads, [&](int, int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const float* x = X + i * n;
+      float* y = Y + i * n;
+      // Pass 1: the row max, so exp never overflows (softmax(x) = softmax(x − max x)).
+      __m256 vmax = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+      int64_t j = 0;
+      for (; j + 8 <= n; j += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + j));
+      alignas(32) float lanes[8];
+      _mm256_store_ps(lanes, vmax);
+      float mx = lanes[0];
+      for (int l = 1; l < 8; ++l) mx = std::max(mx, lanes[l]);
+      for (; j < n; ++j) mx = std::max(mx, x[j]);
+      const __m256 vmx = _mm256_set1_ps(mx);
+      // Pass 2: Σ exp(x − max), summed in double (as the reference does) from f32 exps. For
+      // softmax the exps are kept in y, so pass 3 only scales them.
+      __m256d sum0 = _mm256_setzero_pd(), sum1 = sum0;
+      auto accumulate = [&](__m256 e) {
+        sum0 = _mm256_add_pd(sum0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+        sum1 = _mm256_add_pd(sum1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+      };
+      for (j = 0; j + 8 <= n; j += 8) {
+        const __m256 e = vecmath::exp(_mm256_sub_ps(_mm256_loadu_ps(x + j), vmx));
+        accumulate(e);
+        if (!log) _mm256_storeu_ps(y + j, e);
+      }
+      if (j < n) {
+        const __m256i mask = tail_mask(n - j);
+        const __m256 e = _mm256_and_ps(  // lanes past the row add 0
+            vecmath::exp(_mm256_sub_ps(_mm256_maskload_ps(x + j, mask), vmx)),
+            _mm256_castsi256_ps(mask));
+        accumulate(e);
+        if (!log) _mm256_maskstore_ps(y + j, mask, e);
+      }
+      const double sum = hsum(_mm256_add_pd(sum0, sum1));
+      // Pass 3.
+      if (log) {
+        // log_softmax = (x − max) − ln Σ.
+        const __m256 lse = _mm256_set1_ps(static_cast<float>(std::log(sum)));
+        map_vector(x, y, n, [&](__m256 v) { return _mm256_sub_ps(_mm256_sub_ps(v, vmx), lse); });
+      } else {
+        const __m256 inv = _mm256_set1_ps(static_cast<float>(1.0 / sum));
+        map_vector(y, y, n, [&](__m256 e) { return _mm256_mul_ps(e, inv); });
+      }
+    }
+  });
+}
+
+void axpby_avx2(int64_t count, float alpha, const float* x, float beta, float* y, int threads) {
+  const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+  parallel_ranges(count, 1, threads, [&](int, int64_t begin, int64_t end) {
+    const float* xs = x + begin;
+    float* ys = y + begin;
+    if (beta == 0.0f) {  // y's old contents are ignored, NaN included
+      map_vector(xs, ys, end - begin, [va](__m256 xv) { return _mm256_mul_ps(va, xv); });
+    } else {
+      zip_vector(xs, ys, ys, end - begin, [va, vb](__m256 xv, __m256 yv) {
+        return _mm256_fmadd_ps(va, xv, _mm256_mul_ps(vb, yv));
+      });
+    }
+  });
+}
+
+void multiply_avx2(int64_t count, const float* x, float* y, int threads) {
+  parallel_ranges(count, 1, threads, [&](int, int64_t begin, int64_t end) {
+    zip_vector(x + begin, y + begin, y + begin, end - begin,
+               [](__m256 xv, __m256 yv) { return _mm256_mul_ps(xv, yv); });
+  });
+}
+
+void add_row_vector_avx2(int64_t m, int64_t n, float alpha, const float* v, float* Y, int threads) {
+  // alpha·v is the same for every row: computed once (rounded as the reference rounds it).
+  std::vector<float> av(n);
+  for (int64_t j = 0; j < n; ++j) av[j] = alpha * v[j];
+  parallel_ranges(m, n, threads, [&](int, int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      float* row = Y + i * n;
+      zip_vector(row, av.data(), row, n, [](__m256 r, __m256 a) { return _mm256_add_ps(r, a); });
+    }
+  });
+}
+
+void scale_rows_avx2(int64_t m, int64_t n, const float* w, float* Y, int threads) {
+  parallel_ranges(m, n, threads, [&](int, int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const __m256 wi = _mm256_set1_ps(w[i]);
+      float* row = Y + i * n;
+      map_vector(row, row, n, [wi](__m256 r) { return _mm256_mul_ps(r, wi); });
+    }
+  });
+}
+
+// ---- scatter / gather -----------------------------------------------------------------------
+
+namespace {
+
+// dst[0..c) += src[0..c).
+inline void add_row(float* dst, const float* src, int64_t c) {
+  int64_t j = 0;
+  for (; j + 8 <= c; j += 8) {
+    _mm256_storeu_ps(dst + j, _mm256_add_ps(_mm256_loadu_ps(dst + j), _mm256_loadu_ps(src + j)));
+  }
+  for (; j < c; ++j) dst[j] += src[j];
+}
+
+void scatter_rows(int64_t begin, int64_t end, int64_t p, int64_t c, const int32_t* index,
+                  const float* X, float* out) {
+  for (int64_t i = begin; i < end; ++i) {
+    for (int64_t q = 0; q < p; ++q) {
+      const int32_t target = index[i * p + q];
+      if (target >= 0) add_row(out + target * c, X + i * c, c);
+    }
+  }
+}
+
+}  // namespace
+
+void scatter_add_avx2(int64_t n, int64_t p, int64_t c, const int32_t* index, const float* X,
+                      int64_t out_rows, float* out, int threads) {
+  // Two samples may hit the same output row, so threads cannot share `out`. Each thread scatters
+  // its block of samples into a private zeroed copy, and the copies are added into `out` in
+  // thread order. Worth it only when the scatter work (n·p·c) dwarfs the copies (threads·m·c),
+  // as in k-means (few centroids, many samples).
+  const int64_t work = n * p * c, copies = out_rows * c;
+  int t = threads_for(n, p * c, threads);
+  if (work < 4 * copies * t) t = 1;
+  if (t <= 1) {
+    scatter_rows(0, n, p, c, index, X, out);
+    return;
+  }
+  std::vector<float> priv(static_cast<std::size_t>(t) * copies, 0.0f);
+  parallel_ranges(n, p * c, t, [&](int tid, int64_t begin, int64_t end) {
+    scatter_rows(begin, end, p, c, index, X, priv.data() + tid * copies);
+  });
+  for (int tid = 0; tid < t; ++tid) add_row(out, priv.data() + tid * copies, copies);
+}
+
+void gather_rows_avx2(int64_t m, int64_t row_bytes, const void* X, const int32_t* index, void* Y,
+                      int threads) {
+  const char* x = static_cast<const char*>(X);
+  char* y = static_cast<char*>(Y);
+  parallel_ranges(m, std::max<int64_t>(1, row_bytes / 4), threads,
+                  [&](int, int64_t begin, int64_t end) {
+                    for (int64_t i = begin; i < end; ++i) {
+                      std::memcpy(y + i * row_bytes, x + index[i] * row_bytes, row_bytes);
+                    }
+                  });
+}
+
+// ---- column reductions ----------------------------------------------------------------------
+
+namespace {
+
+// acc[j] += (x[j] − center[j])² (square) or x[j] (plain), for one row, in double: 8 floats are
+// widened to two groups of 4 doubles. Double sums keep m ≫ 10⁴ rows exact to f32 precision,
+// which an f32 running sum does not (it loses ~log2(m) bits).
+template <bool kSquare>
+inline void accumulate_row(const float* x, const double* center, double* acc, int64_t n) {
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const __m256 v = _mm256_loadu_ps(x + j);
+    for (int h = 0; h < 2; ++h) {
+      __m256d d = _mm256_cvtps_pd(h == 0 ? _mm256_castps256_ps128(v) : _mm256_extractf128_ps(v, 1));
+      if (kSquare) {
+        d = _mm256_sub_pd(d, _mm256_loadu_pd(center + j + 4 * h));
+        d = _mm256_mul_pd(d, d);
+      }
+      _mm256_storeu_pd(acc + j + 4 * h, _mm256_add_pd(_mm256_loadu_pd(acc + j + 4 * h), d));
+    }
+  }
+  for (; j < n; ++j) {
+    const double d = kSquare ? double(x[j]) - center[j] : double(x[j]);
+    acc[j] += kSquare ? d * d : d;
+  }
+}
+
+// out[j] = Σ_i over rows (of x[i, j], or of (x[i, j] − center[j])²), in double. Each thread sums
+// a block of rows into its own accumulator row; the rows are added in thread order.
+template <bool kSquare>
+std::vector<double> column_sums(int64_t m, int64_t n, const float* X, const double* center,
+                                int threads) {
+  const int t = threads_for(m, n, threads);
+  std::vector<double> partial(static_cast<std::size_t>(t) * n, 0.0);
+  parallel_ranges(m, n, t, [&](int tid, int64_t begin, int64_t end) {
+    double* acc = partial.data() + tid * n;
+    for (int64_t i = begin; i < end; ++i) accumulate_row<kSquare>(X + i * n, center, acc, n);
+  });
+  std::vector<double> sum(partial.begin(), partial.begin() + n);
+  for (int tid = 1; tid < t; ++tid) {
+    for (int64_t j = 0; j < n; ++j) sum[j] += partial[tid * n + j];
+  }
+  return sum;
+}
+
+}  // namespace
+
+void reduce_cols_avx2(Reduce op, int64_t m, int64_t n, const float* X, float* out, int threads) {
+  std::vector<double> sum = column_sums<false>(m, n, X, nullptr, threads);
+  if (op == Reduce::sum) {
+    for (int64_t j = 0; j < n; ++j) out[j] = static_cast<float>(sum[j]);
+    return;
+  }
+  for (int64_t j = 0; j < n; ++j) sum[j] /= static_cast<double>(m);  // now the means
+  if (op == Reduce::mean) {
+    for (int64_t j = 0; j < n; ++j) out[j] = static_cast<float>(sum[j]);
+    return;
+  }
+  // Variance in two passes, Σ(x − mean)²/m: no catastrophic cancellation when the mean is large
+  // next to the spread (E[x²] − E[x]² would lose every digit at mean 100, spread 1, in f32).
+  const std::vector<double> ss = column_sums<true>(m, n, X, sum.data(), threads);
+  for (int64_t j = 0; j < n; ++j) out[j] = static_cast<float>(ss[j] / static_cast<double>(m));
+}
+
+}  // namespace mlcore::cpu

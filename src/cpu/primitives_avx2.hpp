@@ -1,0 +1,69 @@
+// The avx2 backend's kernels other than the GEMMs (those are in gemm_avx2.hpp): raw pointers,
+// row-major, shapes in the comments. The code (primitives_avx2.cpp) is compiled with
+// -mavx2 -mfma; this header is plain C++ so the baseline-compiled Avx2Backend can call it. Every
+// function needs a CPU with AVX2 + FMA (the backend checks before it is created) and has the
+// semantics of the matching Backend primitive (backend.hpp), which the tests check against the
+// scalar backend's loops.
+//
+// `threads` is an upper bound: a kernel splits its rows over threads only when there is enough
+// work to pay for waking them (see kMinWorkPerThread in the .cpp), and always in contiguous
+// blocks with a fixed order of summation, so results do not depend on timing.
+#pragma once
+
+#include <cstdint>
+
+#include "mlcore/backend.hpp"
+
+namespace mlcore::cpu {
+
+// y ← alpha·op(A)·x + beta·y.  A: m × n (lda = n); x: n (m if trans); y: m (n if trans).
+// beta == 0 ignores y's contents.
+void sgemv_avx2(bool trans, std::int64_t m, std::int64_t n, float alpha, const float* A,
+                const float* x, float beta, float* y, int threads);
+
+// D[i, j] = max(0, ‖a_i‖² + ‖b_j‖² − 2·a_i·b_j).  A: m × d, B: n × d, D: m × n.
+// One sgemm_avx2 (A·Bᵀ, m·n·d MACs) plus the norms and a fused add-and-clamp pass over D.
+void sqdist_avx2(std::int64_t m, std::int64_t n, std::int64_t d, const float* A, const float* B,
+                 float* D, int threads);
+
+// For each row i of D (m × n, n ≥ 1): index[i], value[i] = the first minimum (NaN never chosen
+// unless the row is all NaN; then index 0). Ties → lowest column.
+void argmin_rows_avx2(std::int64_t m, std::int64_t n, const float* D, std::int32_t* index,
+                      float* value, int threads);
+
+// The k smallest entries of each row of D (m × n), ascending, ties → lower column, NaN last.
+// index, value: m × k.
+void topk_rows_avx2(std::int64_t m, std::int64_t n, std::int64_t k, const float* D,
+                    std::int32_t* index, float* value, int threads);
+
+// y[i] = fn(scale·x[i] + shift) for i < count. In place (y == x) allowed.
+void map_avx2(MapFn fn, std::int64_t count, const float* x, float* y, MapArgs args, int threads);
+
+// Y[i, :] = softmax(X[i, :]) or log_softmax. X, Y: m × n; in place allowed.
+void softmax_rows_avx2(std::int64_t m, std::int64_t n, const float* X, float* Y, bool log,
+                       int threads);
+
+// y ← alpha·x + beta·y (beta == 0 ignores y); y ← x ⊙ y.   x, y: count floats.
+void axpby_avx2(std::int64_t count, float alpha, const float* x, float beta, float* y, int threads);
+void multiply_avx2(std::int64_t count, const float* x, float* y, int threads);
+
+// Y[i, j] += alpha·v[j] (Y: m × n, v: n);  Y[i, j] *= w[i] (w: m).
+void add_row_vector_avx2(std::int64_t m, std::int64_t n, float alpha, const float* v, float* Y,
+                         int threads);
+void scale_rows_avx2(std::int64_t m, std::int64_t n, const float* w, float* Y, int threads);
+
+// out[index[i, q], :] += X[i, :] for every i < n, q < p with index[i, q] ≥ 0.
+// index: n × p; X: n × c; out: out_rows × c (indices already checked < out_rows).
+void scatter_add_avx2(std::int64_t n, std::int64_t p, std::int64_t c, const std::int32_t* index,
+                      const float* X, std::int64_t out_rows, float* out, int threads);
+
+// Y[i, :] = X[index[i], :] for i < m; rows of `row_bytes` bytes (any dtype).
+void gather_rows_avx2(std::int64_t m, std::int64_t row_bytes, const void* X,
+                      const std::int32_t* index, void* Y, int threads);
+
+// out[j] = sum / mean / population variance over the m rows of column j. X: m × n (m ≥ 1).
+// Sums are accumulated in double (and the variance in two passes), like the reference.
+void reduce_cols_avx2(Reduce op, std::int64_t m, std::int64_t n, const float* X, float* out,
+                      int threads);
+
+}  // namespace mlcore::cpu
