@@ -1,0 +1,84 @@
+// KMeans: Lloyd's algorithm with k-means++ seeding, on the backend's distance primitives.
+//
+// Each Lloyd iteration is three primitives over the n samples and a little host arithmetic on
+// the k centres:
+//
+//   D      = sqdist(X̃, C̃)                // n × k   squared distances (in row blocks)
+//   l, m   = argmin_rows(D)               // n × 1   label and distance of the nearest centre
+//   S      = scatter_add(l, [X̃ | 1])     // k × (d+1): per-cluster sums of x, and the counts
+//   C_new  = S[:, :d] / S[:, d]           // host, k × d
+//
+// X̃ = [X − mean | 1]: the data are centred first (as scikit-learn does, for accuracy of the
+// ‖a‖² + ‖b‖² − 2a·b expansion in f32), and a constant-1 column rides along so one scatter_add
+// yields sums and counts together. Centres carry a 1 in the same column, so that column adds
+// (1 − 1)² = 0 to every distance. Iterations stop when the labels no longer change ("strict
+// convergence") or when the centres moved less than tol · mean feature variance in total
+// squared shift (scikit-learn's tolerance); a cluster left empty is re-seeded with the point
+// farthest from its centre (topk_rows of −m), as scikit-learn does.
+//
+// k-means++ seeding (scikit-learn's greedy variant): each new centre is the best of
+// 2 + ⌊ln k⌋ candidates drawn with probability ∝ distance² to the nearest chosen centre; the
+// candidates' distances to every sample are one sqdist, and "best" is the lowest potential
+// Σ_i min(d_i, d(candidate, x_i)).
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+
+#include "mlcore/estimator.hpp"
+#include "mlcore/tensor.hpp"
+
+namespace mlcore {
+
+struct KMeansOptions {
+  std::int64_t n_clusters = 8;
+  // "k-means++", "random" (n_clusters distinct samples), or "array": start from init_centers.
+  std::string init = "k-means++";
+  Tensor init_centers;  // n_clusters × n_features host f32, used when init == "array"
+  // Runs from different seeds, keeping the lowest inertia. 0 means scikit-learn's "auto":
+  // 1 for "k-means++" and "array", 10 for "random".
+  std::int64_t n_init = 0;
+  std::int64_t max_iter = 300;
+  double tol = 1e-4;  // relative to the mean variance of the features
+  std::uint64_t random_state = 0;
+};
+
+class KMeans : public Estimator {
+ public:
+  explicit KMeans(const KMeansOptions& options = {}, BackendPtr backend = default_backend());
+
+  // X: n × d (n ≥ n_clusters). sample_weight: optional vector of n non-negative weights.
+  KMeans& fit(const Tensor& X, const Tensor& sample_weight = Tensor());
+  // The index of the nearest centre for each row of X: n × 1 i32.
+  Tensor predict(const Tensor& X) const;
+  // Euclidean distance of each row of X to each centre: n × n_clusters f32.
+  Tensor transform(const Tensor& X) const;
+  // fit(X) then labels().
+  Tensor fit_predict(const Tensor& X, const Tensor& sample_weight = Tensor());
+  // Minus the (weighted) sum of squared distances of X to the nearest centres.
+  double score(const Tensor& X, const Tensor& sample_weight = Tensor()) const;
+
+  const KMeansOptions& options() const { return options_; }
+  const Tensor& cluster_centers() const;  // n_clusters × n_features f32
+  const Tensor& labels() const;           // n_samples × 1 i32, of the training samples
+  double inertia() const;                 // Σ w_i ‖x_i − c_{l_i}‖² of the best run
+  std::int64_t n_iter() const;            // Lloyd iterations of the best run
+  std::int64_t n_features_in() const;
+
+  void save(std::ostream& out) const;
+  static KMeans load(std::istream& in, BackendPtr backend = default_backend());
+
+ private:
+  // Sum of (weighted) min squared distances, and the labels, of X against `centers`.
+  double assign_new(const Tensor& X, const Tensor& sample_weight, Tensor* labels) const;
+
+  KMeansOptions options_;
+  bool fitted_ = false;
+  Tensor centers_;  // k × d
+  Tensor labels_;   // n × 1 i32
+  double inertia_ = 0.0;
+  std::int64_t n_iter_ = 0;
+};
+
+}  // namespace mlcore

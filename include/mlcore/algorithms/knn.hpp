@@ -1,0 +1,138 @@
+// k-nearest neighbours (KNeighborsClassifier, KNeighborsRegressor) by batched brute force.
+//
+// fit() only remembers the training set. A query is answered in batches of `batch_size` rows,
+// so memory stays bounded however many queries arrive:
+//
+//   for each batch Q (b × d) of the queries:
+//     D   = sqdist(Q, X_fit)            // b × n   squared Euclidean distances (one GEMM)
+//     I,V = topk_rows(D, k)             // b × k   the k nearest, ascending, ties → lower index
+//
+// kneighbors() returns √V and I. predict() turns the neighbours into a vote without leaving the
+// backend: gather the neighbours' targets (one-hot class rows, or regression targets), scale
+// them by the neighbour weights, and scatter_add them into one row per query:
+//
+//   G   = gather_rows(Y_fit, I)          // (b·k) × c   targets of every neighbour
+//   G  *= w                               //             scale_rows: uniform 1 or 1/distance
+//   out = scatter_add(query_of_row, G)    // b × c       Σ over each query's k neighbours
+//
+// For the classifier `out` holds each class's (weighted) votes: normalised it is
+// predict_proba, its argmax the prediction. For the regressor it is the weighted sum of the
+// neighbours' targets, divided by the sum of the weights.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "mlcore/estimator.hpp"
+#include "mlcore/serialize.hpp"
+#include "mlcore/tensor.hpp"
+
+namespace mlcore {
+
+// Options shared by the classifier and the regressor (scikit-learn's names and defaults).
+struct KNeighborsOptions {
+  std::int64_t n_neighbors = 5;      // k ≥ 1
+  std::string weights = "uniform";   // "uniform", or "distance": weight 1/distance
+  // Queries per batch: bounds the distance block (batch_size × n_samples_fit floats).
+  // 0 chooses a batch so that the block stays within about 64 MiB.
+  std::int64_t batch_size = 0;
+};
+
+// The k nearest training samples of each query (host tensors, n_queries × k).
+struct Neighbors {
+  Tensor distances;  // f32 Euclidean distances, ascending along each row
+  Tensor indices;    // i32 row indices into the training X
+};
+
+// What the classifier and regressor share: the stored training set and the batched search.
+class KNeighborsBase : public Estimator {
+ public:
+  const KNeighborsOptions& options() const { return options_; }
+
+  // The k nearest training samples of each row of X (n_queries × n_features), k =
+  // n_neighbors (0: the option's value). Throws unless 1 ≤ k ≤ n_samples_fit.
+  Neighbors kneighbors(const Tensor& X, std::int64_t n_neighbors = 0) const;
+
+  // The training samples (n_samples_fit × n_features) and their count.
+  const Tensor& fit_X() const;
+  std::int64_t n_samples_fit() const;
+  std::int64_t n_features_in() const;
+
+ protected:
+  KNeighborsBase(const KNeighborsOptions& options, BackendPtr backend, const char* name);
+
+  // Stores a copy of X (and checks it); targets are stored by the subclass.
+  void fit_samples(const Tensor& X);
+  // The (weighted) vote of each query's k nearest neighbours, batch by batch. For each batch
+  // of queries [begin, end) it calls finish(begin, end, sums, weight_sums) with
+  //   sums[q, :]     = Σ_j w_qj · Y_fit[I_qj, :]   (b × c, on the device)
+  //   weight_sums[q] = Σ_j w_qj                     (host)
+  // where Y_fit is the host n_samples_fit × c target table (one-hot classes, or targets) and
+  // w_qj is 1 (uniform) or 1/distance ("distance", with scikit-learn's rule for zero distances).
+  void vote(const Tensor& X, const Tensor& Y_fit,
+            const std::function<void(std::int64_t, std::int64_t, Tensor&,
+                                     const std::vector<float>&)>& finish) const;
+  // Writes the options and training set / reads them back (shared part of save / load).
+  void write_base(ModelWriter& w) const;
+  void read_base(ModelReader& r);
+
+  const char* name_;
+  KNeighborsOptions options_;
+  Tensor fit_X_;  // host copy of the training samples (n × d)
+  bool fitted_ = false;
+
+ private:
+  // Runs `body(begin, end, I, V)` for each batch of queries [begin, end) with the batch's
+  // top-k indices I (b × k i32) and squared distances V (b × k f32), both on the device.
+  template <class Body>
+  void for_each_batch(const Tensor& X, std::int64_t k, Body&& body) const;
+};
+
+// Classification by a (weighted) vote of the k nearest training samples.
+class KNeighborsClassifier : public KNeighborsBase {
+ public:
+  explicit KNeighborsClassifier(const KNeighborsOptions& options = {},
+                                BackendPtr backend = default_backend());
+
+  // X: n × d; y: n class labels (any float values; classes() lists them sorted).
+  KNeighborsClassifier& fit(const Tensor& X, const Tensor& y);
+  // The most voted class of each row (n × 1 f32, values from classes()); ties → the
+  // smallest class, as scikit-learn.
+  Tensor predict(const Tensor& X) const;
+  // Each class's share of the (weighted) votes: n × n_classes, rows sum to 1.
+  Tensor predict_proba(const Tensor& X) const;
+
+  const std::vector<double>& classes() const;
+
+  void save(std::ostream& out) const;
+  static KNeighborsClassifier load(std::istream& in, BackendPtr backend = default_backend());
+
+ private:
+  std::vector<double> classes_;
+  Tensor one_hot_;  // host n × n_classes: row i has a 1 in the column of y[i]'s class
+};
+
+// Regression by the (weighted) mean of the k nearest training samples' targets.
+class KNeighborsRegressor : public KNeighborsBase {
+ public:
+  explicit KNeighborsRegressor(const KNeighborsOptions& options = {},
+                               BackendPtr backend = default_backend());
+
+  // X: n × d; y: a vector of n targets, or an n × n_outputs matrix.
+  KNeighborsRegressor& fit(const Tensor& X, const Tensor& y);
+  // n × n_outputs f32.
+  Tensor predict(const Tensor& X) const;
+
+  std::int64_t n_outputs() const;
+
+  void save(std::ostream& out) const;
+  static KNeighborsRegressor load(std::istream& in, BackendPtr backend = default_backend());
+
+ private:
+  Tensor targets_;  // host n × n_outputs
+};
+
+}  // namespace mlcore
