@@ -55,6 +55,14 @@ struct MapArgs {
   float exponent = 1.0f;  // used by MapFn::pow only
 };
 
+// The ceilings of the machine a backend runs on: what a roofline plot draws and what "% of peak"
+// divides by. Zero means unknown.
+struct MachinePeaks {
+  double macs_per_second = 0;   // peak multiply-accumulates per second (f32; int8 on systolic)
+  double bytes_per_second = 0;  // bandwidth of the memory the primitives stream operands from
+  std::string source;           // how the figures were obtained ("measured: ...", "config: ...")
+};
+
 // Column reductions of reduce_cols().
 enum class Reduce : std::uint8_t { sum, mean, var };  // var: population variance (ddof = 0)
 const char* reduce_name(Reduce r);
@@ -69,6 +77,9 @@ class Backend {
   virtual std::string description() const { return name(); }
   // Where this backend's tensors live.
   virtual Device device() const { return Device::host; }
+  // The machine's compute and bandwidth ceilings (measured once and cached on CPU backends,
+  // from the configuration on the simulator, from the device properties on CUDA).
+  virtual MachinePeaks peaks() const { return {0, 0, "unknown"}; }
 
   // ---- memory ---------------------------------------------------------------------------
   // A zero-filled tensor on this backend's device.

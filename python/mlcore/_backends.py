@@ -60,6 +60,12 @@ class Backend:
         """One line describing the backend instance and its configuration."""
         return self._get().description
 
+    @property
+    def peaks(self) -> dict:
+        """The machine's ceilings: ``macs_per_second``, ``bytes_per_second`` and ``source``
+        (how they were obtained). Measured once per process on CPU backends."""
+        return dict(self._get().peaks)
+
     def __repr__(self) -> str:
         args = [repr(self.name)] + [f"{k}={v!r}" for k, v in sorted(self.options.items())]
         return f"mlcore.Backend({', '.join(args)})"

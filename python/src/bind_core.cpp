@@ -46,6 +46,15 @@ void bind_core(py::module_& m) {
       .def_property_readonly("name", &Backend::name)
       .def_property_readonly("description", &Backend::description)
       .def_property_readonly("device", [](const Backend& b) { return device_name(b.device()); })
+      .def_property_readonly("peaks",
+                             [](const Backend& b) {
+                               const MachinePeaks p = b.peaks();
+                               py::dict d;
+                               d["macs_per_second"] = p.macs_per_second;
+                               d["bytes_per_second"] = p.bytes_per_second;
+                               d["source"] = p.source;
+                               return d;
+                             })
       .def("__repr__",
            [](const Backend& b) { return "<mlcore._core.Backend " + b.description() + ">"; });
 

@@ -11,6 +11,8 @@ class ScalarBackend : public Backend {
  public:
   std::string name() const override;
   std::string description() const override;
+  // One core running plain code: scalar multiply-add rate and single-thread read bandwidth.
+  MachinePeaks peaks() const override;
 
  protected:
   void fill_impl(Tensor& Y, float value, OpRecord& record) override;

@@ -185,3 +185,17 @@ def test_backend_objects_compare_print_and_pickle():
     got = mlcore.gemm(np.ones((2, 2)), np.ones((2, 2)), backend=b)
     np.testing.assert_array_equal(got, np.full((2, 2), 2.0))
     assert mlcore.backend("scalar") != mlcore.Backend("avx2")
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_backends_report_their_ceilings(backend):
+    peaks = mlcore.backend(backend).peaks
+    assert peaks["macs_per_second"] > 0 and peaks["bytes_per_second"] > 0, peaks
+    assert isinstance(peaks["source"], str) and peaks["source"]
+
+
+@pytest.mark.skipif("avx2" not in AVAILABLE, reason="this CPU lacks AVX2/FMA")
+def test_avx2_ceiling_is_above_plain_scalar_code():
+    # 8 SIMD lanes on every core against one scalar lane on one core.
+    assert (mlcore.backend("avx2").peaks["macs_per_second"]
+            > 2 * mlcore.backend("scalar").peaks["macs_per_second"])
