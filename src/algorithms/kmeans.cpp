@@ -374,6 +374,7 @@ KMeans& KMeans::fit(const Tensor& X, const Tensor& sample_weight) {
     }
   }
 
+  mean_ = mean;
   centers_ = best.centers;  // back to the caller's coordinates
   for (std::int64_t j = 0; j < k; ++j) {
     for (std::int64_t p = 0; p < d; ++p) centers_.at<float>(j, p) += mean.data<float>()[p];
@@ -385,27 +386,43 @@ KMeans& KMeans::fit(const Tensor& X, const Tensor& sample_weight) {
   return *this;
 }
 
-double KMeans::assign_new(const Tensor& X, const Tensor& sample_weight, Tensor* labels) const {
+// Runs body(b0, b1, D) for row blocks [b0, b1) of X with D = ‖x − c‖² (block × k, device).
+// Queries are centred with the training mean first, like the training data: the distances
+// then come from small numbers (accurate in f32's ‖a‖² + ‖b‖² − 2a·b and in int8).
+template <class Body>
+void KMeans::for_each_block(const Tensor& X, Body&& body) const {
   detail::check_fitted(fitted_, kName);
   detail::check_samples(X, kName);
   detail::check_n_features(X, centers_.cols(), kName);
   Backend& b = *backend();
-  const std::int64_t n = X.rows(), k = centers_.rows();
-  const Tensor Xd = b.to_device(X), C = b.to_device(centers_);
+  const std::int64_t n = X.rows(), d = X.cols(), k = centers_.rows();
+  const Tensor Xd = b.to_device(X), mean = b.to_device(mean_);
+  Tensor Cc = b.empty(k, d);
+  b.axpby(1.0f, b.to_device(centers_), 0.0f, Cc);
+  b.add_row_vector(-1.0f, mean, Cc);  // centred centres
+  const std::int64_t block = block_rows(n, k);
+  Tensor D = b.empty(block, k), Xc = b.empty(block, d);
+  for (std::int64_t b0 = 0; b0 < n; b0 += block) {
+    const std::int64_t b1 = std::min(n, b0 + block);
+    Tensor Db = D.row_slice(0, b1 - b0), Xb = Xc.row_slice(0, b1 - b0);
+    b.axpby(1.0f, Xd.row_slice(b0, b1), 0.0f, Xb);
+    b.add_row_vector(-1.0f, mean, Xb);  // x − mean
+    b.sqdist(Xb, Cc, Db);
+    body(b0, b1, Db);
+  }
+}
+
+double KMeans::assign_new(const Tensor& X, const Tensor& sample_weight, Tensor* labels) const {
+  Backend& b = *backend();
+  const std::int64_t n = X.rows();
+  if (!sample_weight.empty()) detail::check_targets(sample_weight, n, kName, "sample_weight");
   Tensor lab = b.empty(n, 1, DType::i32), mind = b.empty(n, 1);
-  Tensor D = b.empty(block_rows(n, k), k);
-  for (std::int64_t b0 = 0; b0 < n; b0 += D.rows()) {
-    const std::int64_t b1 = std::min(n, b0 + D.rows());
-    Tensor Db = D.row_slice(0, b1 - b0);
+  for_each_block(X, [&](std::int64_t b0, std::int64_t b1, Tensor& D) {
     Tensor lb = lab.row_slice(b0, b1), mb = mind.row_slice(b0, b1);
-    b.sqdist(Xd.row_slice(b0, b1), C, Db);
-    b.argmin_rows(Db, lb, mb);
-  }
+    b.argmin_rows(D, lb, mb);
+  });
   if (labels) *labels = b.to_host(lab).clone();
-  if (!sample_weight.empty()) {
-    detail::check_targets(sample_weight, n, kName, "sample_weight");
-    b.multiply(b.to_device(sample_weight.reshaped(n, 1)), mind);
-  }
+  if (!sample_weight.empty()) b.multiply(b.to_device(sample_weight.reshaped(n, 1)), mind);
   Tensor total = b.empty(1, 1);
   b.reduce_cols(Reduce::sum, mind, total);
   return static_cast<double>(b.to_host(total).data<float>()[0]);
@@ -420,14 +437,16 @@ Tensor KMeans::predict(const Tensor& X) const {
 
 Tensor KMeans::transform(const Tensor& X) const {
   ProfileScope scope = begin_call();
-  detail::check_fitted(fitted_, kName);
-  detail::check_samples(X, kName);
-  detail::check_n_features(X, centers_.cols(), kName);
   Backend& b = *backend();
-  Tensor D = b.empty(X.rows(), centers_.rows());  // n × k
-  b.sqdist(b.to_device(X), b.to_device(centers_), D);
-  b.map(MapFn::sqrt, D, D);
-  return b.to_host(D).clone();
+  const std::int64_t k = options_.n_clusters;
+  Tensor out(X.rows(), k);
+  for_each_block(X, [&](std::int64_t b0, std::int64_t b1, Tensor& D) {
+    b.map(MapFn::sqrt, D, D);
+    const Tensor h = b.to_host(D);
+    std::memcpy(out.data<float>() + b0 * k, h.raw(), h.size_bytes());
+    (void)b1;
+  });
+  return out;
 }
 
 Tensor KMeans::fit_predict(const Tensor& X, const Tensor& sample_weight) {
@@ -475,6 +494,7 @@ void KMeans::save(std::ostream& out) const {
   w.write_i64(options_.max_iter);
   w.write_f64(options_.tol);
   w.write_i64(static_cast<std::int64_t>(options_.random_state));
+  w.write_tensor(mean_);
   w.write_tensor(centers_);
   w.write_tensor(labels_);
   w.write_f64(inertia_);
@@ -493,12 +513,15 @@ KMeans KMeans::load(std::istream& in, BackendPtr backend) {
   o.tol = r.read_f64();
   o.random_state = static_cast<std::uint64_t>(r.read_i64());
   KMeans model(o, std::move(backend));
+  model.mean_ = r.read_tensor();
   model.centers_ = r.read_tensor();
   model.labels_ = r.read_tensor();
   model.inertia_ = r.read_f64();
   model.n_iter_ = r.read_i64();
   r.finish();
   MLCORE_CHECK(model.centers_.dtype() == DType::f32 && model.centers_.rows() == o.n_clusters &&
+                   model.mean_.dtype() == DType::f32 && model.mean_.rows() == 1 &&
+                   model.mean_.cols() == model.centers_.cols() &&
                    model.labels_.dtype() == DType::i32,
                "KMeans: the saved model is inconsistent");
   model.fitted_ = true;

@@ -72,9 +72,12 @@ class KMeans : public Estimator {
  private:
   // Sum of (weighted) min squared distances, and the labels, of X against `centers`.
   double assign_new(const Tensor& X, const Tensor& sample_weight, Tensor* labels) const;
+  template <class Body>
+  void for_each_block(const Tensor& X, Body&& body) const;
 
   KMeansOptions options_;
   bool fitted_ = false;
+  Tensor mean_;     // 1 × d  the training data's column means (queries are centred with it)
   Tensor centers_;  // k × d
   Tensor labels_;   // n × 1 i32
   double inertia_ = 0.0;
