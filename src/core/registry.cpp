@@ -6,6 +6,7 @@
 
 #include "mlcore/backend.hpp"
 #include "mlcore/backends.hpp"
+#include "mlcore/systolic.hpp"
 
 namespace mlcore {
 
@@ -24,6 +25,7 @@ const std::vector<Entry>& entries() {
       {"avx2", [] { return make_avx2_backend(0); },
        [] { return cpu_supports_avx2() ? std::string() : std::string("this CPU lacks AVX2/FMA"); }},
       {"cuda", [] { return make_cuda_backend(0); }, [] { return cuda_unavailable_reason(); }},
+      {"systolic", [] { return make_default_systolic_backend(); }, [] { return std::string(); }},
   };
   return kEntries;
 }

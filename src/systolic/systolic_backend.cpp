@@ -1,0 +1,422 @@
+// The `systolic` backend: every primitive of Backend on the simulated array.
+//
+// MAC primitives (gemm, gemv, sqdist, reduce_cols) quantize their f32 operands to int8
+// (quantize.hpp), run the exact int8 product on the array, and dequantize; an int8 gemm runs
+// exactly with no quantization. Their cycles come from the cycle model of the configuration's
+// mode (analytic: cycle_model_analytic.cpp with the product computed by igemm_fast; stepped:
+// the register-level engines, which compute the product themselves). Everything else runs on
+// the vector unit in f32 with exactly the scalar backend's loops (so its results are the
+// reference's, bit for bit), costed by vector_unit.hpp. Every call fills OpRecord::sim and sets
+// `seconds` to the simulated time; `wall_seconds` (filled by Backend) is the simulator's own.
+#include <algorithm>
+#include <cmath>
+#include <utility>
+#include <vector>
+
+#include "cost_model.hpp"
+#include "cpu/scalar_backend.hpp"
+#include "cycle_model.hpp"
+#include "igemm.hpp"
+#include "mlcore/systolic.hpp"
+#include "quantize.hpp"
+#include "vector_unit.hpp"
+
+namespace mlcore {
+namespace {
+
+using systolic::ComputeCount;
+using systolic::OpCost;
+using systolic::Quantized;
+using systolic::ScaleAxis;
+
+// An int32 sum of K products of codes in [−127, 127] stays below 2^31 while K ≤ 2^17
+// (2^17 · 127² = 2 114 060 288 < 2 147 483 648). Longer f32 products are cut into groups of this
+// depth whose int32 sums are dequantized and added in the f32 read-out path, as a real
+// accelerator's compiler would split them.
+constexpr std::int64_t kExactDepth = std::int64_t{1} << 17;
+
+// Up to this many outputs are compared with a float64 reference to estimate a call's
+// quantization error (all of them for small outputs); a deterministic, evenly spread sample.
+constexpr std::int64_t kErrorSamples = 1024;
+
+// op(X) of an int8 tensor as a dense rows × cols array.
+std::vector<std::int8_t> op_i8(const Tensor& X, bool trans) {
+  const std::int8_t* x = X.data<std::int8_t>();
+  if (!trans) return std::vector<std::int8_t>(x, x + X.numel());
+  const std::int64_t r = X.rows(), c = X.cols();
+  std::vector<std::int8_t> out(static_cast<std::size_t>(r * c));
+  for (std::int64_t i = 0; i < r; ++i) {
+    for (std::int64_t j = 0; j < c; ++j) out[j * r + i] = x[i * c + j];
+  }
+  return out;
+}
+
+// A ones vector (rows × 1) with scale 1: the right operand of a column reduction.
+Quantized ones(std::int64_t rows) {
+  Quantized q;
+  q.rows = rows;
+  q.cols = 1;
+  q.q.assign(static_cast<std::size_t>(rows), 1);
+  q.scale = {1.0f};
+  return q;
+}
+
+// ‖got − ref‖ / ‖ref‖ over the sampled flat indices of a `count`-element output.
+template <class Got, class Ref>
+double sampled_relative_error(std::int64_t count, Got got, Ref ref) {
+  if (count <= 0) return 0.0;
+  const std::int64_t samples = std::min(count, kErrorSamples);
+  double num = 0.0, den = 0.0;
+  for (std::int64_t s = 0; s < samples; ++s) {
+    const std::int64_t flat = samples == count ? s : s * count / samples;
+    const double r = ref(flat), d = got(flat) - r;
+    num += d * d;
+    den += r * r;
+  }
+  if (den > 0.0) return std::sqrt(num / den);
+  return std::sqrt(num);  // the exact result is zero: report the absolute error
+}
+
+class SystolicBackend final : public ScalarBackend {
+ public:
+  explicit SystolicBackend(SystolicConfig config) : cfg_(std::move(config)) { validate(cfg_); }
+
+  std::string name() const override { return "systolic"; }
+  std::string description() const override { return to_string(cfg_); }
+  const SystolicConfig& config() const { return cfg_; }
+  // The simulated machine's ceilings, from its configuration: rows × cols int8 MACs per cycle
+  // (tpu-v1: 65 536 × 700 MHz = 45.9 T MAC/s, Jouppi et al.'s 92 TOPS) and the DRAM bandwidth.
+  MachinePeaks peaks() const override {
+    return {static_cast<double>(cfg_.rows * cfg_.cols) * cfg_.clock_hz,
+            cfg_.dram_bytes_per_second, "config: " + to_string(cfg_)};
+  }
+
+ protected:
+  // ---- MAC primitives on the array ----------------------------------------------------------
+  void gemm_impl(Trans ta, Trans tb, float alpha, const Tensor& A, const Tensor& B, float beta,
+                 Tensor& C, OpRecord& r) override {
+    const std::int64_t m = r.m, n = r.n, k = r.k;
+    const bool tra = ta == Trans::yes, trb = tb == Trans::yes;
+    ComputeCount count;
+    if (A.dtype() == DType::i8) {
+      // Exact: int8 operands, int32 results, C ← op(A)·op(B) (+ C when β = 1).
+      const std::vector<std::int8_t> a = op_i8(A, tra), b = op_i8(B, trb);
+      std::vector<std::int32_t> prod(static_cast<std::size_t>(m * n));
+      count = run_int8(m, n, k, a.data(), b.data(), prod.data());
+      std::int32_t* c = C.data<std::int32_t>();
+      for (std::int64_t i = 0; i < m * n; ++i) {
+        // Wrap-around addition, like the 32-bit accumulators.
+        c[i] = beta == 0.0f ? prod[i]
+                            : static_cast<std::int32_t>(static_cast<std::uint32_t>(c[i]) +
+                                                        static_cast<std::uint32_t>(prod[i]));
+      }
+    } else {
+      // A per tensor (activations), op(B) per output column (weights).
+      const Quantized qa = systolic::quantize(A, tra, ScaleAxis::tensor, "A");
+      const Quantized qb = systolic::quantize(B, trb, ScaleAxis::col, "B");
+      std::vector<double> prod;
+      count = product(qa, qb, prod);
+      float* c = C.data<float>();
+      for (std::int64_t i = 0; i < m; ++i) {
+        for (std::int64_t j = 0; j < n; ++j) {
+          const double deq =
+              static_cast<double>(qa.scale_of_row(i)) * qb.scale_of_col(j) * prod[i * n + j];
+          float& out = c[i * n + j];
+          out = static_cast<float>(alpha * deq + (beta == 0.0f ? 0.0 : beta * double(out)));
+        }
+      }
+      if (cfg_.record_quant_error) {
+        const float* a = A.data<float>();
+        const float* bb = B.data<float>();
+        auto opa = [&](std::int64_t i, std::int64_t p) {
+          return double(tra ? a[p * A.cols() + i] : a[i * A.cols() + p]);
+        };
+        auto opb = [&](std::int64_t p, std::int64_t j) {
+          return double(trb ? bb[j * B.cols() + p] : bb[p * B.cols() + j]);
+        };
+        // The error of the product the array computed (β·C is not quantized).
+        r.quant_error = sampled_relative_error(
+            m * n,
+            [&](std::int64_t f) {
+              return double(qa.scale_of_row(f / n)) * qb.scale_of_col(f % n) * prod[f];
+            },
+            [&](std::int64_t f) {
+              double s = 0.0;
+              for (std::int64_t p = 0; p < k; ++p) s += opa(f / n, p) * opb(p, f % n);
+              return s;
+            });
+      }
+    }
+    OpCost cost = systolic::gemm_cost(cfg_, m, n, k, count);
+    if (beta != 0.0f) add_output_read(cost, 4 * m * n);
+    finish(r, cost);
+  }
+
+  void gemv_impl(Trans ta, float alpha, const Tensor& A, const Tensor& x, float beta, Tensor& y,
+                 OpRecord& r) override {
+    // y (out) = α·op(A) (out × in) · x (in) + β·y: a GEMM with one output column. op(A) is the
+    // weight matrix here, quantized per output channel (row); x per tensor.
+    const std::int64_t out_len = r.m, in_len = r.k;
+    const Quantized qa = systolic::quantize(A, ta == Trans::yes, ScaleAxis::row, "A");
+    const Quantized qx = systolic::quantize(x.reshaped(in_len, 1), false, ScaleAxis::tensor, "x");
+    std::vector<double> prod;
+    const ComputeCount count = product(qa, qx, prod);
+    float* yv = y.data<float>();
+    for (std::int64_t i = 0; i < out_len; ++i) {
+      const double deq = double(qa.scale_of_row(i)) * qx.scale[0] * prod[i];
+      yv[i] = static_cast<float>(alpha * deq + (beta == 0.0f ? 0.0 : beta * double(yv[i])));
+    }
+    if (cfg_.record_quant_error) {
+      const float* a = A.data<float>();
+      const float* xv = x.data<float>();
+      const bool tra = ta == Trans::yes;
+      r.quant_error = sampled_relative_error(
+          out_len,
+          [&](std::int64_t i) { return double(qa.scale_of_row(i)) * qx.scale[0] * prod[i]; },
+          [&](std::int64_t i) {
+            double s = 0.0;
+            for (std::int64_t p = 0; p < in_len; ++p) {
+              s += double(tra ? a[p * A.cols() + i] : a[i * A.cols() + p]) * xv[p];
+            }
+            return s;
+          });
+    }
+    OpCost cost = systolic::gemm_cost(cfg_, out_len, 1, in_len, count);
+    if (beta != 0.0f) add_output_read(cost, 4 * out_len);
+    finish(r, cost);
+  }
+
+  void sqdist_impl(const Tensor& A, const Tensor& B, Tensor& D, OpRecord& r) override {
+    // D[i, j] = ‖â_i‖² + ‖b̂_j‖² − 2 â_i·b̂_j for the dequantized rows â_i = s_A·qa_i and
+    // b̂_j = s_j·qb_j (A per tensor, B per row: each b_j is an output channel). The cross term
+    // runs on the array; the norms are computed by the vector unit from the same int8 codes
+    // (exact integer sums of squares, d lane-cycles per row), and the combination and the
+    // clamp at 0 are fused into the accumulator read-out. Using the codes' norms, not the f32
+    // ones, makes D the exact squared distance between â_i and b̂_j: its error is of the order
+    // ‖a − b‖·‖quantization error‖, whereas f32 norms would leave an error of the order
+    // ‖a‖·‖b‖·(relative quantization error) in the cancellation ‖a‖² + ‖b‖² − 2a·b.
+    const std::int64_t m = A.rows(), n = B.rows(), d = A.cols();
+    const Quantized qa = systolic::quantize(A, false, ScaleAxis::tensor, "A");
+    const Quantized qbt = systolic::quantize(B, true, ScaleAxis::col, "B");  // Bᵀ: d × n
+    std::vector<double> cross;
+    const ComputeCount count = product(qa, qbt, cross);
+    std::vector<double> na(static_cast<std::size_t>(m), 0.0), nb(static_cast<std::size_t>(n), 0.0);
+    for (std::int64_t i = 0; i < m; ++i) {
+      std::int64_t s = 0;
+      for (std::int64_t p = 0; p < d; ++p) s += std::int64_t{qa.q[i * d + p]} * qa.q[i * d + p];
+      na[i] = double(qa.scale[0]) * qa.scale[0] * double(s);
+    }
+    for (std::int64_t j = 0; j < n; ++j) {
+      std::int64_t s = 0;
+      for (std::int64_t p = 0; p < d; ++p) s += std::int64_t{qbt.q[p * n + j]} * qbt.q[p * n + j];
+      nb[j] = double(qbt.scale[j]) * qbt.scale[j] * double(s);
+    }
+    float* out = D.data<float>();
+    for (std::int64_t i = 0; i < m; ++i) {
+      for (std::int64_t j = 0; j < n; ++j) {
+        const double dot = double(qa.scale[0]) * qbt.scale[j] * cross[i * n + j];
+        out[i * n + j] = static_cast<float>(std::max(0.0, na[i] + nb[j] - 2.0 * dot));
+      }
+    }
+    if (cfg_.record_quant_error) {
+      const float* a = A.data<float>();
+      const float* b = B.data<float>();
+      r.quant_error = sampled_relative_error(
+          m * n, [&](std::int64_t f) { return double(out[f]); },
+          [&](std::int64_t f) {
+            double s = 0.0;
+            for (std::int64_t p = 0; p < d; ++p) {
+              const double diff = double(a[(f / n) * d + p]) - b[(f % n) * d + p];
+              s += diff * diff;
+            }
+            return s;
+          });
+    }
+    OpCost cost = systolic::gemm_cost(cfg_, m, n, d, count);
+    cost.vector_ops += (m + n) * d;
+    cost.vector_cycles += systolic::ceil_div((m + n) * d, cfg_.vector_lanes);
+    finish(r, cost);
+  }
+
+  void reduce_cols_impl(Reduce op, const Tensor& X, Tensor& out, OpRecord& r) override {
+    // Column sums are a GEMV against a ones vector: sum (n) = Xᵀ (n × m) · 1 (m). Xᵀ's rows are
+    // the output channels, quantized per row (= per column of X); the ones are exact codes.
+    // var takes a second pass: the vector unit forms (x − mean)² in f32, and the array sums it.
+    const std::int64_t m = X.rows(), n = X.cols();
+    const Quantized q1 = systolic::quantize(X, true, ScaleAxis::row, "X");
+    const Quantized one = ones(m);
+    std::vector<double> sums;
+    OpCost cost = systolic::gemm_cost(cfg_, n, 1, m, product(q1, one, sums));
+    std::vector<double> result(static_cast<std::size_t>(n));
+    for (std::int64_t j = 0; j < n; ++j) {
+      result[j] = double(q1.scale[j]) * sums[j];
+      if (op != Reduce::sum) result[j] /= double(m);
+    }
+    if (op == Reduce::var) {
+      Tensor dev2(m, n);  // (x − mean)², f32 on the vector unit
+      const float* x = X.data<float>();
+      float* d2 = dev2.data<float>();
+      for (std::int64_t i = 0; i < m; ++i) {
+        for (std::int64_t j = 0; j < n; ++j) {
+          const float dv = x[i * n + j] - static_cast<float>(result[j]);
+          d2[i * n + j] = dv * dv;
+        }
+      }
+      cost.then(systolic::vector_cost(cfg_, 2 * m * n, 4 * m * n, 0));
+      const Quantized q2 = systolic::quantize(dev2, true, ScaleAxis::row, "(X - mean)^2");
+      std::vector<double> ss;
+      cost.then(systolic::gemm_cost(cfg_, n, 1, m, product(q2, one, ss)));
+      for (std::int64_t j = 0; j < n; ++j) result[j] = double(q2.scale[j]) * ss[j] / double(m);
+    }
+    float* o = out.data<float>();
+    for (std::int64_t j = 0; j < n; ++j) o[j] = static_cast<float>(result[j]);
+    if (cfg_.record_quant_error) {
+      const float* x = X.data<float>();
+      r.quant_error = sampled_relative_error(
+          n, [&](std::int64_t j) { return double(o[j]); },
+          [&](std::int64_t j) {
+            double s = 0.0;
+            for (std::int64_t i = 0; i < m; ++i) s += x[i * n + j];
+            if (op == Reduce::sum) return s;
+            const double mean = s / double(m);
+            if (op == Reduce::mean) return mean;
+            double v = 0.0;
+            for (std::int64_t i = 0; i < m; ++i) v += (x[i * n + j] - mean) * (x[i * n + j] - mean);
+            return v / double(m);
+          });
+    }
+    finish(r, cost);
+  }
+
+  // ---- the vector unit: the scalar reference's f32 loops, with the vector unit's cost ------
+  void fill_impl(Tensor& Y, float value, OpRecord& r) override {
+    ScalarBackend::fill_impl(Y, value, r);
+    vector_op(r, Y.numel() * systolic::kElementwiseLaneCycles);
+  }
+  void argmin_rows_impl(const Tensor& D, Tensor& index, Tensor& value, OpRecord& r) override {
+    ScalarBackend::argmin_rows_impl(D, index, value, r);
+    vector_op(r, D.numel() * systolic::kCompareLaneCycles);
+  }
+  void topk_rows_impl(const Tensor& D, std::int64_t k, Tensor& index, Tensor& value,
+                      OpRecord& r) override {
+    ScalarBackend::topk_rows_impl(D, k, index, value, r);
+    vector_op(r, D.numel() * systolic::topk_lane_cycles(k));
+  }
+  void map_impl(MapFn fn, const Tensor& X, Tensor& Y, MapArgs args, OpRecord& r) override {
+    ScalarBackend::map_impl(fn, X, Y, args, r);
+    vector_op(r, X.numel() * systolic::map_lane_cycles(fn));
+  }
+  void softmax_rows_impl(const Tensor& X, Tensor& Y, bool log, OpRecord& r) override {
+    ScalarBackend::softmax_rows_impl(X, Y, log, r);
+    vector_op(r, X.numel() * systolic::kSoftmaxLaneCycles);
+  }
+  void axpby_impl(float alpha, const Tensor& X, float beta, Tensor& Y, OpRecord& r) override {
+    ScalarBackend::axpby_impl(alpha, X, beta, Y, r);
+    vector_op(r, X.numel() * (beta == 0.0f ? 1 : 2));  // a multiply, or a multiply and an FMA
+  }
+  void multiply_impl(const Tensor& X, Tensor& Y, OpRecord& r) override {
+    ScalarBackend::multiply_impl(X, Y, r);
+    vector_op(r, X.numel() * systolic::kElementwiseLaneCycles);
+  }
+  void add_row_vector_impl(float alpha, const Tensor& v, Tensor& Y, OpRecord& r) override {
+    ScalarBackend::add_row_vector_impl(alpha, v, Y, r);
+    vector_op(r, Y.numel() * systolic::kElementwiseLaneCycles);
+  }
+  void scale_rows_impl(const Tensor& w, Tensor& Y, OpRecord& r) override {
+    ScalarBackend::scale_rows_impl(w, Y, r);
+    vector_op(r, Y.numel() * systolic::kElementwiseLaneCycles);
+  }
+  // scatter_add runs on the vector unit, not as a one-hot GEMM on the array. A one-hot GEMM
+  // out (m × c) += Hᵀ (m × n) · X (n × c), with H[i, index[i]] = 1, would
+  //   * quantize X to int8, while the sums it makes (k-means centroids, a tree's gradient and
+  //     hessian histograms) are compared and divided afterwards and need f32; and
+  //   * spend m MACs per useful add: for a histogram, m = features × bins (100 × 256 = 25 600)
+  //     MACs, all but one multiplying by 0. In ws the streamed operand is Hᵀ (m rows), so each
+  //     fold of 256 samples takes max(m, 256) cycles: about m/256 = 100 cycles per sample, and
+  //     for k-means (m = 8 clusters) still 1 cycle per sample (the weight loads dominate).
+  // The vector unit adds each sample's row into an on-chip copy of `out` (m × c: centroids or
+  // histograms are small), lanes elements per cycle: n · P · c / lanes cycles (k-means with
+  // c = 16 features on 256 lanes: 1/16 cycle per sample), in f32, bit-identical to the scalar
+  // reference. We assume a banked scratchpad that takes `lanes` independent read-modify-writes
+  // per cycle (bank conflicts ignored: an optimistic bound, documented in docs/SYSTOLIC.md).
+  void scatter_add_impl(const Tensor& index, const Tensor& X, Tensor& out, OpRecord& r) override {
+    ScalarBackend::scatter_add_impl(index, X, out, r);
+    const std::int32_t* idx = index.data<std::int32_t>();
+    std::int64_t adds = 0;
+    for (std::int64_t i = 0; i < index.numel(); ++i) adds += idx[i] >= 0 ? 1 : 0;
+    vector_op(r, adds * X.cols() * systolic::kElementwiseLaneCycles);
+  }
+  void gather_rows_impl(const Tensor& X, const Tensor& index, Tensor& Y, OpRecord& r) override {
+    ScalarBackend::gather_rows_impl(X, index, Y, r);
+    vector_op(r, 0);  // pure data movement: the DMA engine copies the rows, no lane work
+  }
+
+ private:
+  // C (m × n, int32) = A (m × k) · B (k × n), int8 row-major, on the array; the compute count.
+  ComputeCount run_int8(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_t* A,
+                        const std::int8_t* B, std::int32_t* C) const {
+    if (cfg_.mode == SimMode::stepped) {
+      return systolic::stepped_compute(cfg_, m, n, k, A, B, C, nullptr);
+    }
+    systolic::igemm_fast(m, n, k, A, k, B, n, C, n, cfg_.num_threads);
+    return systolic::analytic_compute(cfg_, m, n, k);
+  }
+
+  // prod (a.rows × b.cols, float64) = qa · qb as exact integers, the compute count of the whole
+  // product. Depths beyond kExactDepth are summed in groups (analytic mode).
+  ComputeCount product(const Quantized& qa, const Quantized& qb, std::vector<double>& prod) const {
+    const std::int64_t m = qa.rows, n = qb.cols, k = qa.cols;
+    prod.assign(static_cast<std::size_t>(m * n), 0.0);
+    std::vector<std::int32_t> acc(static_cast<std::size_t>(m * n));
+    if (k <= kExactDepth || cfg_.mode == SimMode::stepped) {
+      const ComputeCount count = run_int8(m, n, k, qa.q.data(), qb.q.data(), acc.data());
+      for (std::size_t i = 0; i < acc.size(); ++i) prod[i] = acc[i];
+      return count;
+    }
+    for (std::int64_t k0 = 0; k0 < k; k0 += kExactDepth) {
+      const std::int64_t kg = std::min(kExactDepth, k - k0);
+      systolic::igemm_fast(m, n, kg, qa.q.data() + k0, k, qb.q.data() + k0 * n, n, acc.data(), n,
+                           cfg_.num_threads);
+      for (std::size_t i = 0; i < acc.size(); ++i) prod[i] += acc[i];
+    }
+    return systolic::analytic_compute(cfg_, m, n, k);
+  }
+
+  // β ≠ 0: the old output is read from DRAM and added in the read-out path.
+  static void add_output_read(OpCost& cost, std::int64_t bytes) {
+    cost.dram_read += bytes;
+    cost.onchip_write += bytes;
+    cost.onchip_read += bytes;
+  }
+
+  void vector_op(OpRecord& r, std::int64_t lane_ops) const {
+    finish(r, systolic::vector_cost(cfg_, lane_ops, r.bytes_read, r.bytes_written));
+  }
+
+  void finish(OpRecord& r, const OpCost& cost) const {
+    r.sim = systolic::to_counters(cfg_, cost);
+    r.seconds = static_cast<double>(r.sim->cycles()) / cfg_.clock_hz;
+    r.seconds_simulated = true;
+  }
+
+  SystolicConfig cfg_;
+};
+
+}  // namespace
+
+BackendPtr make_systolic_backend(const SystolicConfig& config) {
+  return std::make_shared<SystolicBackend>(config);
+}
+
+BackendPtr make_default_systolic_backend() {
+  return make_systolic_backend(systolic_preset("tpu-v1"));
+}
+
+SystolicConfig systolic_config_of(const Backend& b) {
+  const auto* s = dynamic_cast<const SystolicBackend*>(&b);
+  MLCORE_CHECK(s != nullptr,
+               "systolic_config_of(): backend '" << b.name() << "' is not a systolic backend");
+  return s->config();
+}
+
+}  // namespace mlcore
