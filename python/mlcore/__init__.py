@@ -19,8 +19,19 @@ from .profile import Profile, last_profile
 
 __version__ = _core.__version__
 
+
+def __getattr__(name):
+    # `mlcore.compare` is imported on first use rather than here, so that
+    # `python -m mlcore.compare` runs the module fresh. The module is callable:
+    # mlcore.compare(estimator, X, y) runs mlcore.compare.compare(...).
+    if name == "compare":
+        import importlib
+        return importlib.import_module(".compare", __name__)
+    raise AttributeError(f"module 'mlcore' has no attribute {name!r}")
+
+
 __all__ = [
-    "Backend", "Profile", "add_row_vector", "argmin_rows", "available_backends", "avx2",
+    "Backend", "Profile", "add_row_vector", "compare", "argmin_rows", "available_backends", "avx2",
     "axpby", "backend", "backend_info", "cuda_available", "gather_rows", "gemm", "gemv",
     "last_profile", "map", "multiply", "reduce_cols", "scale_rows", "scatter_add",
     "softmax_rows", "sqdist", "topk_rows",
