@@ -21,4 +21,6 @@ PYBIND11_MODULE(_core, m) {
   });
 
   mlcore::python::bind_core(m);
+  mlcore::python::bind_neighbors(m);
+  mlcore::python::bind_cluster(m);
 }

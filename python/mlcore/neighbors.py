@@ -1,0 +1,286 @@
+"""k-nearest neighbours: :class:`KNeighborsClassifier`, :class:`KNeighborsRegressor`.
+
+scikit-learn-style estimators whose work is done in C++ (``mlcore._core``) by batched brute
+force: for each batch of queries one ``sqdist`` against the training set and one ``topk_rows``
+pick the k nearest; the vote is a ``gather_rows`` of the neighbours' targets, a ``scale_rows``
+by the weights and a ``scatter_add`` into one row per query. ``batch_size`` bounds the memory
+of the distance block (``batch_size × n_samples_fit`` floats).
+
+Only the Euclidean metric is computed (``metric="minkowski"`` with ``p=2``, scikit-learn's
+default, or ``"euclidean"``); ``algorithm`` and ``leaf_size`` are accepted for compatibility,
+and brute force is always used. Ties in distance go to the lower training index; ties in the
+vote to the smallest class, as scikit-learn.
+
+>>> from sklearn.datasets import load_iris
+>>> from mlcore import KNeighborsClassifier
+>>> X, y = load_iris(return_X_y=True)
+>>> KNeighborsClassifier(n_neighbors=5).fit(X, y).score(X, y) > 0.9
+True
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _core
+from ._estimator import MLCoreEstimatorMixin
+
+__all__ = ["KNeighborsClassifier", "KNeighborsRegressor"]
+
+
+# ---- small parameter checks (also used by cluster.py and svm.py) ---------------------------
+
+def _check_int(name, value, low, *, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int{' or None' if allow_none else ''}, "
+                        f"got {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+    return int(value)
+
+
+def _check_float(name, value, low, *, low_open=False):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if value < low or (low_open and value == low):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value}")
+    return value
+
+
+def _check_choice(name, value, choices):
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(repr(c) for c in choices)}; "
+                         f"got {value!r}")
+    return value
+
+
+def _seed(random_state):
+    """A non-negative int seed for C++ from scikit-learn's random_state (None, int, RandomState).
+
+    An int is used as the seed itself; None draws one from numpy's global generator (so
+    ``np.random.seed`` makes runs repeatable, as in scikit-learn)."""
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        if random_state < 0:
+            raise ValueError(f"random_state must be >= 0, got {random_state}")
+        return int(random_state)
+    if random_state is None or isinstance(random_state, np.random.RandomState):
+        return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    raise TypeError(f"random_state must be None, an int or a numpy RandomState, "
+                    f"got {random_state!r}")
+
+
+def _as_float32(X):
+    return np.ascontiguousarray(X, dtype=np.float32)
+
+
+# ---- the estimators ---------------------------------------------------------------------------
+
+class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
+    """What both estimators share: parameters, fit of the samples, kneighbors()."""
+
+    _classifier = False
+
+    def __init__(self, n_neighbors=5, *, weights="uniform", algorithm="auto", leaf_size=30, p=2,
+                 metric="minkowski", metric_params=None, n_jobs=None, batch_size=None,
+                 backend="avx2"):
+        self.n_neighbors = n_neighbors
+        self.weights = weights
+        self.algorithm = algorithm
+        self.leaf_size = leaf_size
+        self.p = p
+        self.metric = metric
+        self.metric_params = metric_params
+        self.n_jobs = n_jobs
+        self.batch_size = batch_size
+        self.backend = backend
+
+    def _check_params(self, n_samples):
+        name = type(self).__name__
+        k = _check_int("n_neighbors", self.n_neighbors, 1)
+        if k > n_samples:
+            raise ValueError(f"{name}: n_neighbors = {k} is larger than the number of training "
+                             f"samples ({n_samples}); expected n_neighbors <= n_samples_fit")
+        if not callable(self.weights):
+            _check_choice("weights", self.weights, ("uniform", "distance"))
+        _check_choice("algorithm", self.algorithm, ("auto", "ball_tree", "kd_tree", "brute"))
+        _check_int("leaf_size", self.leaf_size, 1)
+        metric = self.metric
+        if metric == "minkowski":
+            p = _check_float("p", self.p, 0.0, low_open=True)
+            if p != 2:
+                raise ValueError(f"{name} computes Euclidean distances only (metric='minkowski' "
+                                 f"with p=2, or 'euclidean'); got p={self.p}")
+        elif metric not in ("euclidean", "l2"):
+            raise ValueError(f"{name} computes Euclidean distances only (metric='minkowski' with "
+                             f"p=2, 'euclidean' or 'l2'); got metric={metric!r}")
+        if self.metric_params:
+            raise ValueError(f"{name}: metric_params are not supported (Euclidean metric only)")
+        batch = _check_int("batch_size", self.batch_size, 1, allow_none=True)
+        return k, batch or 0
+
+    def _fit(self, X, y_for_core):
+        k, batch = self._check_params(X.shape[0])
+        # Callable weights are applied in Python to the neighbours found in C++: the C++ vote
+        # runs with uniform weights only when they are not used.
+        weights = "uniform" if callable(self.weights) else self.weights
+        self._model = self._core_class(n_neighbors=k, weights=weights, batch_size=batch,
+                                       backend=self._core_backend())
+        self._model.fit(X, y_for_core)
+        self._record_profile()
+        self.n_samples_fit_ = X.shape[0]
+        self.effective_metric_ = "euclidean"
+        self.effective_metric_params_ = {}
+        return self
+
+    def _validate_query(self, X):
+        check_is_fitted(self, "_model")
+        X = validate_data(self, X, dtype=np.float32, order="C", reset=False)
+        return _as_float32(X)
+
+    def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
+        """The ``n_neighbors`` nearest training samples of each row of X.
+
+        Returns ``(distances, indices)`` (each ``(n_queries, n_neighbors)``; distances are
+        Euclidean, ascending) or only ``indices`` when ``return_distance`` is false. With
+        ``X=None`` the queries are the training samples, each excluded from its own result.
+        """
+        check_is_fitted(self, "_model")
+        k = self.n_neighbors if n_neighbors is None else n_neighbors
+        k = _check_int("n_neighbors", k, 1)
+        query_is_train = X is None
+        if query_is_train:
+            X = self._model.fit_X
+            k += 1
+        else:
+            X = self._validate_query(X)
+        n_fit = self._model.n_samples_fit
+        if k > n_fit:
+            raise ValueError(f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k}, "
+                             f"n_samples_fit = {n_fit}, n_samples = {X.shape[0]}")
+        model = self._model_for_call()
+        dist, ind = model.kneighbors(X, k)
+        self._record_profile()
+        dist = dist.astype(np.float64)
+        ind = ind.astype(np.intp)
+        if query_is_train:
+            # Drop each sample from its own list (scikit-learn's rule): where it appears, remove
+            # it; where it does not (duplicates at distance 0), drop the last neighbour.
+            n = ind.shape[0]
+            is_self = ind == np.arange(n)[:, None]
+            is_self[~is_self.any(axis=1), -1] = True
+            ind = ind[~is_self].reshape(n, k - 1)
+            dist = dist[~is_self].reshape(n, k - 1)
+        return (dist, ind) if return_distance else ind
+
+    def kneighbors_graph(self, X=None, n_neighbors=None, mode="connectivity"):
+        """Sparse (n_queries, n_samples_fit) graph of the k nearest neighbours: 1 per edge
+        (``mode="connectivity"``) or the distance (``mode="distance"``)."""
+        from scipy.sparse import csr_matrix
+
+        _check_choice("mode", mode, ("connectivity", "distance"))
+        dist, ind = self.kneighbors(X, n_neighbors, return_distance=True)
+        n_queries, k = ind.shape
+        data = np.ones(n_queries * k) if mode == "connectivity" else dist.ravel()
+        indptr = np.arange(0, n_queries * k + 1, k)
+        return csr_matrix((data, ind.ravel(), indptr), shape=(n_queries, self.n_samples_fit_))
+
+    def _callable_weights(self, X):
+        """Neighbour indices and the user's weights (n_queries × k) for callable ``weights``."""
+        dist, ind = self.kneighbors(X)
+        w = np.asarray(self.weights(dist), dtype=np.float64)
+        if w.shape != dist.shape:
+            raise ValueError(f"weights function must return an array of shape {dist.shape}, "
+                             f"got {w.shape}")
+        return ind, w
+
+
+class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
+    """Classifier by a vote of the k nearest neighbours (Euclidean, brute force).
+
+    Parameters follow :class:`sklearn.neighbors.KNeighborsClassifier`; in addition
+    ``batch_size`` (queries per batch, None: automatic, about 64 MiB of distances) and
+    ``backend``.
+
+    Attributes: ``classes_``, ``n_features_in_``, ``n_samples_fit_``, ``effective_metric_``,
+    ``outputs_2d_``, ``profile_``.
+    """
+
+    _core_class = _core.KNeighborsClassifier
+    _classifier = True
+
+    def fit(self, X, y):
+        """Remember the training samples X (n_samples, n_features) and their labels y."""
+        X, y = validate_data(self, X, y, dtype=np.float32, order="C")
+        check_classification_targets(y)
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        self.outputs_2d_ = False
+        self._y_codes = codes
+        return self._fit(_as_float32(X), np.ascontiguousarray(codes, dtype=np.float32))
+
+    def predict_proba(self, X):
+        """Each class's share of the (weighted) votes: (n_samples, n_classes)."""
+        if callable(self.weights):
+            ind, w = self._callable_weights(X)
+            votes = np.zeros((ind.shape[0], len(self.classes_)))
+            rows = np.repeat(np.arange(ind.shape[0]), ind.shape[1])
+            np.add.at(votes, (rows, self._y_codes[ind].ravel()), w.ravel())
+            total = votes.sum(axis=1, keepdims=True)
+            total[total == 0] = 1.0
+            return votes / total
+        X = self._validate_query(X)
+        proba = self._model_for_call().predict_proba(X)
+        self._record_profile()
+        return proba.astype(np.float64)
+
+    def predict(self, X):
+        """The most voted class of each row of X (ties: the smallest class)."""
+        if callable(self.weights):
+            return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        X = self._validate_query(X)
+        codes = self._model_for_call().predict(X).ravel()
+        self._record_profile()
+        return self.classes_[codes.astype(np.intp)]
+
+
+class KNeighborsRegressor(RegressorMixin, _KNeighborsBase):
+    """Regression by the (weighted) mean of the k nearest neighbours' targets.
+
+    Parameters follow :class:`sklearn.neighbors.KNeighborsRegressor`; in addition
+    ``batch_size`` and ``backend``. ``y`` may be 1-D or (n_samples, n_outputs).
+    """
+
+    _core_class = _core.KNeighborsRegressor
+
+    def fit(self, X, y):
+        """Remember the training samples X and their targets y (n_samples,) or
+        (n_samples, n_outputs)."""
+        X, y = validate_data(self, X, y, dtype=np.float32, order="C", multi_output=True,
+                             y_numeric=True)
+        y = np.asarray(y, dtype=np.float64)
+        self._y_1d = y.ndim == 1
+        self._y = y
+        y2 = y.reshape(y.shape[0], -1)
+        return self._fit(_as_float32(X), np.ascontiguousarray(y2, dtype=np.float32))
+
+    def predict(self, X):
+        """The (weighted) mean target of each row's k nearest neighbours."""
+        if callable(self.weights):
+            ind, w = self._callable_weights(X)
+            y2 = self._y.reshape(self._y.shape[0], -1)
+            pred = np.einsum("qk,qko->qo", w, y2[ind]) / w.sum(axis=1, keepdims=True)
+        else:
+            X = self._validate_query(X)
+            pred = self._model_for_call().predict(X).astype(np.float64)
+            self._record_profile()
+        return pred.ravel() if self._y_1d else pred

@@ -1,0 +1,102 @@
+// Bindings of the clustering estimators: KMeans. Thin: the Python class in mlcore/cluster.py
+// validates parameters and inputs (and resolves random_state and callable inits); this only
+// converts arrays and options, and releases the GIL around the C++ calls.
+#include <pybind11/numpy.h>
+
+#include <sstream>
+
+#include "bindings.hpp"
+#include "convert.hpp"
+#include "mlcore/algorithms/kmeans.hpp"
+
+namespace mlcore::python {
+
+namespace {
+
+// An optional numpy vector (None → an empty tensor).
+Tensor optional_array(const py::object& o, const char* what) {
+  if (o.is_none()) return Tensor();
+  return borrow_array(o.cast<py::array>(), what);
+}
+
+}  // namespace
+
+void bind_cluster(py::module_& m) {
+  py::class_<KMeans>(m, "KMeans", "k-means clustering (use mlcore.KMeans)")
+      .def(py::init([](std::int64_t n_clusters, const std::string& init,
+                       const py::object& init_centers, std::int64_t n_init,
+                       std::int64_t max_iter, double tol, std::uint64_t random_state,
+                       BackendPtr backend) {
+             KMeansOptions o;
+             o.n_clusters = n_clusters;
+             o.init = init;
+             o.init_centers = optional_array(init_centers, "init");  // cloned by KMeans
+             o.n_init = n_init;
+             o.max_iter = max_iter;
+             o.tol = tol;
+             o.random_state = random_state;
+             return KMeans(o, std::move(backend));
+           }),
+           py::arg("n_clusters") = 8, py::arg("init") = "k-means++",
+           py::arg("init_centers") = py::none(), py::arg("n_init") = 0,
+           py::arg("max_iter") = 300, py::arg("tol") = 1e-4, py::arg("random_state") = 0,
+           py::arg("backend"))
+      .def(
+          "fit",
+          [](KMeans& m, const py::array& X, const py::object& sample_weight) {
+            const Tensor tx = borrow_array(X, "X");
+            const Tensor tw = optional_array(sample_weight, "sample_weight");
+            py::gil_scoped_release nogil;
+            m.fit(tx, tw);
+          },
+          py::arg("X"), py::arg("sample_weight") = py::none())
+      .def("predict",
+           [](const KMeans& m, const py::array& X) {
+             const Tensor tx = borrow_array(X, "X");
+             Tensor out;
+             {
+               py::gil_scoped_release nogil;
+               out = m.predict(tx);
+             }
+             return tensor_to_array(out);
+           })
+      .def("transform",
+           [](const KMeans& m, const py::array& X) {
+             const Tensor tx = borrow_array(X, "X");
+             Tensor out;
+             {
+               py::gil_scoped_release nogil;
+               out = m.transform(tx);
+             }
+             return tensor_to_array(out);
+           })
+      .def(
+          "score",
+          [](const KMeans& m, const py::array& X, const py::object& sample_weight) {
+            const Tensor tx = borrow_array(X, "X");
+            const Tensor tw = optional_array(sample_weight, "sample_weight");
+            py::gil_scoped_release nogil;
+            return m.score(tx, tw);
+          },
+          py::arg("X"), py::arg("sample_weight") = py::none())
+      .def_property_readonly("cluster_centers",
+                             [](const KMeans& m) { return tensor_to_array(m.cluster_centers()); })
+      .def_property_readonly("labels", [](const KMeans& m) { return tensor_to_array(m.labels()); })
+      .def_property_readonly("inertia", &KMeans::inertia)
+      .def_property_readonly("n_iter", &KMeans::n_iter)
+      .def_property_readonly("n_features_in", &KMeans::n_features_in)
+      .def("profile", [](const KMeans& m) { return profile_to_list(m.profile()); })
+      .def("set_backend", &KMeans::set_backend)
+      .def("save_bytes",
+           [](const KMeans& m) {
+             std::ostringstream s;
+             m.save(s);
+             return py::bytes(s.str());
+           })
+      .def_static("load_bytes", [](const py::bytes& b, BackendPtr backend) {
+        std::istringstream s(static_cast<std::string>(b));
+        return KMeans::load(s, std::move(backend));
+      });
+}
+
+}  // namespace mlcore::python

@@ -1,0 +1,103 @@
+// Bindings of the neighbours estimators: KNeighborsClassifier, KNeighborsRegressor. Thin: the
+// Python classes in mlcore/neighbors.py validate parameters and inputs and map class labels to
+// float codes; these only convert arrays and options, and release the GIL around the C++ calls.
+#include <pybind11/numpy.h>
+
+#include <sstream>
+
+#include "bindings.hpp"
+#include "convert.hpp"
+#include "mlcore/algorithms/knn.hpp"
+
+namespace mlcore::python {
+
+namespace {
+
+KNeighborsOptions knn_options(std::int64_t n_neighbors, const std::string& weights,
+                              std::int64_t batch_size) {
+  KNeighborsOptions o;
+  o.n_neighbors = n_neighbors;
+  o.weights = weights;
+  o.batch_size = batch_size;
+  return o;
+}
+
+// What both estimators bind alike: fit, predict, kneighbors, attributes, profile, save/load.
+template <class Model, class Class>
+void bind_knn_common(Class& c) {
+  c.def(py::init([](std::int64_t n_neighbors, const std::string& weights, std::int64_t batch_size,
+                    BackendPtr backend) {
+          return Model(knn_options(n_neighbors, weights, batch_size), std::move(backend));
+        }),
+        py::arg("n_neighbors") = 5, py::arg("weights") = "uniform", py::arg("batch_size") = 0,
+        py::arg("backend"))
+      .def("fit",
+           [](Model& m, const py::array& X, const py::array& y) {
+             const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
+             py::gil_scoped_release nogil;
+             m.fit(tx, ty);
+           })
+      .def("predict",
+           [](const Model& m, const py::array& X) {
+             const Tensor tx = borrow_array(X, "X");
+             Tensor out;
+             {
+               py::gil_scoped_release nogil;
+               out = m.predict(tx);
+             }
+             return tensor_to_array(out);
+           })
+      .def(
+          "kneighbors",
+          [](const Model& m, const py::array& X, std::int64_t n_neighbors) {
+            const Tensor tx = borrow_array(X, "X");
+            Neighbors nb;
+            {
+              py::gil_scoped_release nogil;
+              nb = m.kneighbors(tx, n_neighbors);
+            }
+            return py::make_tuple(tensor_to_array(nb.distances), tensor_to_array(nb.indices));
+          },
+          py::arg("X"), py::arg("n_neighbors") = 0)
+      .def_property_readonly("fit_X", [](const Model& m) { return tensor_to_array(m.fit_X()); })
+      .def_property_readonly("n_samples_fit", &Model::n_samples_fit)
+      .def_property_readonly("n_features_in", &Model::n_features_in)
+      .def("profile", [](const Model& m) { return profile_to_list(m.profile()); })
+      .def("set_backend", &Model::set_backend)
+      .def("save_bytes",
+           [](const Model& m) {
+             std::ostringstream s;
+             m.save(s);
+             return py::bytes(s.str());
+           })
+      .def_static("load_bytes", [](const py::bytes& b, BackendPtr backend) {
+        std::istringstream s(static_cast<std::string>(b));
+        return Model::load(s, std::move(backend));
+      });
+}
+
+}  // namespace
+
+void bind_neighbors(py::module_& m) {
+  py::class_<KNeighborsClassifier> clf(m, "KNeighborsClassifier",
+                                       "k-nearest-neighbours vote (use mlcore.KNeighborsClassifier)");
+  bind_knn_common<KNeighborsClassifier>(clf);
+  clf.def("predict_proba",
+          [](const KNeighborsClassifier& m, const py::array& X) {
+            const Tensor tx = borrow_array(X, "X");
+            Tensor out;
+            {
+              py::gil_scoped_release nogil;
+              out = m.predict_proba(tx);
+            }
+            return tensor_to_array(out);
+          })
+      .def_property_readonly("classes", &KNeighborsClassifier::classes);
+
+  py::class_<KNeighborsRegressor> reg(m, "KNeighborsRegressor",
+                                      "k-nearest-neighbours mean (use mlcore.KNeighborsRegressor)");
+  bind_knn_common<KNeighborsRegressor>(reg);
+  reg.def_property_readonly("n_outputs", &KNeighborsRegressor::n_outputs);
+}
+
+}  // namespace mlcore::python
