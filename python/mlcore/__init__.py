@@ -16,6 +16,9 @@ from .primitives import (add_row_vector, argmin_rows, axpby, gather_rows, gemm, 
                          multiply, reduce_cols, scale_rows, scatter_add, softmax_rows, sqdist,
                          topk_rows)
 from .profile import Profile, last_profile
+from .tree import DecisionTreeClassifier, DecisionTreeRegressor
+from .ensemble import (GradientBoostingClassifier, GradientBoostingRegressor,
+                       RandomForestClassifier, RandomForestRegressor)
 from .neighbors import KNeighborsClassifier, KNeighborsRegressor
 from .cluster import KMeans
 
@@ -38,4 +41,6 @@ __all__ = [
     "last_profile", "map", "multiply", "reduce_cols", "scale_rows", "scatter_add",
     "softmax_rows", "sqdist", "topk_rows",
     "KNeighborsClassifier", "KNeighborsRegressor", "KMeans",
+    "DecisionTreeClassifier", "DecisionTreeRegressor", "RandomForestClassifier",
+    "RandomForestRegressor", "GradientBoostingClassifier", "GradientBoostingRegressor",
 ]

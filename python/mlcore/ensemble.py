@@ -1,0 +1,351 @@
+"""Tree ensembles: random forests and histogram gradient boosting.
+
+* :class:`RandomForestClassifier`, :class:`RandomForestRegressor` — scikit-learn's parameters;
+  the trees are grown in parallel over the cores (``n_jobs``; ``None`` means OpenMP's default,
+  i.e. every core, which ``threadpoolctl`` can limit).
+* :class:`GradientBoostingClassifier`, :class:`GradientBoostingRegressor` — the histogram
+  method of LightGBM / XGBoost-hist with the parameters of scikit-learn's
+  ``HistGradientBoostingClassifier`` / ``HistGradientBoostingRegressor`` (``max_iter``,
+  ``learning_rate``, ``max_leaf_nodes``, ``l2_regularization``, ``early_stopping``, ...).
+
+All of them bin the features once and build every node histogram with ``scatter_add`` on the
+chosen backend; NaN in ``X`` is a missing value whose side each split learns.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+
+from . import _core
+from ._estimator import MLCoreEstimatorMixin
+from .tree import (_TreeTags, _check_float, _check_int, _check_max_features, _min_samples,
+                   _seed, _validate_fit, _validate_predict)
+
+__all__ = ["RandomForestClassifier", "RandomForestRegressor", "GradientBoostingClassifier",
+           "GradientBoostingRegressor"]
+
+
+# ---- random forests ------------------------------------------------------------------------
+
+class _BaseForest(_TreeTags, MLCoreEstimatorMixin, BaseEstimator):
+    _classifier = False
+
+    def fit(self, X, y):
+        """Grow n_estimators trees on bootstrap samples of (X, y); NaN in X means missing."""
+        X, y_codes = _validate_fit(self, X, y, self._classifier)
+        n = X.shape[0]
+        bootstrap = bool(self.bootstrap)
+        if self.oob_score and not bootstrap:
+            raise ValueError("oob_score=True needs bootstrap=True (no sample is out of bag)")
+        n_jobs = _check_int("n_jobs", self.n_jobs, -1, allow_none=True)
+        self._model = self._core_class(
+            n_estimators=_check_int("n_estimators", self.n_estimators, 1),
+            criterion=self.criterion,
+            max_depth=_check_int("max_depth", self.max_depth, 1, allow_none=True),
+            min_samples_split=_min_samples("min_samples_split", self.min_samples_split, n, 2),
+            min_samples_leaf=_min_samples("min_samples_leaf", self.min_samples_leaf, n, 1),
+            max_features=_check_max_features(self.max_features),
+            min_impurity_decrease=_check_float("min_impurity_decrease",
+                                               self.min_impurity_decrease, 0.0),
+            bootstrap=bootstrap, oob_score=bool(self.oob_score),
+            n_jobs=-1 if n_jobs in (None, 0) else n_jobs,
+            random_state=_seed(self.random_state),
+            max_bins=_check_int("max_bins", self.max_bins, 2),
+            backend=self._core_backend())
+        self._model.fit(X, y_codes)
+        self._record_profile()
+        self.feature_importances_ = np.asarray(self._model.feature_importances_, dtype=np.float64)
+        if self.oob_score:
+            self.oob_score_ = float(self._model.oob_score_)
+            if self._classifier:
+                self.oob_decision_function_ = self._model.oob_decision_function_.astype(np.float64)
+            else:
+                self.oob_prediction_ = self._model.oob_prediction_.astype(np.float64)
+        return self
+
+
+class RandomForestClassifier(ClassifierMixin, _BaseForest):
+    """A random forest of histogram classification trees (scikit-learn's parameters).
+
+    Parameters
+    ----------
+    n_estimators : int, default=100
+    criterion : {"gini", "entropy", "log_loss"}, default="gini"
+    max_depth, min_samples_split, min_samples_leaf, min_impurity_decrease : as scikit-learn's
+    max_features : {"sqrt", "log2"}, int, float or None, default="sqrt"
+    bootstrap : bool, default=True
+    oob_score : bool, default=False
+        Accuracy of out-of-bag predictions, in ``oob_score_``.
+    n_jobs : int or None, default=None
+        Threads growing trees; None or -1: every core OpenMP may use.
+    random_state : int, RandomState or None, default=None
+    max_bins : int, default=255
+    backend : str or mlcore.Backend, default="avx2"
+    """
+
+    _core_class = _core.RandomForestClassifier
+    _classifier = True
+
+    def __init__(self, n_estimators=100, *, criterion="gini", max_depth=None,
+                 min_samples_split=2, min_samples_leaf=1, max_features="sqrt",
+                 min_impurity_decrease=0.0, bootstrap=True, oob_score=False, n_jobs=None,
+                 random_state=None, max_bins=255, backend="avx2"):
+        self.n_estimators = n_estimators
+        self.criterion = criterion
+        self.max_depth = max_depth
+        self.min_samples_split = min_samples_split
+        self.min_samples_leaf = min_samples_leaf
+        self.max_features = max_features
+        self.min_impurity_decrease = min_impurity_decrease
+        self.bootstrap = bootstrap
+        self.oob_score = oob_score
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.max_bins = max_bins
+        self.backend = backend
+
+    def predict_proba(self, X):
+        """The trees' mean class probabilities (n_samples, n_classes)."""
+        X = _validate_predict(self, X)
+        proba = self._model_for_call().predict_proba(X)
+        self._record_profile()
+        return proba.astype(np.float64)
+
+    def predict(self, X):
+        """The class with the largest mean probability."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class RandomForestRegressor(RegressorMixin, _BaseForest):
+    """A random forest of histogram regression trees (scikit-learn's parameters; criterion
+    "squared_error", max_features default 1.0)."""
+
+    _core_class = _core.RandomForestRegressor
+
+    def __init__(self, n_estimators=100, *, criterion="squared_error", max_depth=None,
+                 min_samples_split=2, min_samples_leaf=1, max_features=1.0,
+                 min_impurity_decrease=0.0, bootstrap=True, oob_score=False, n_jobs=None,
+                 random_state=None, max_bins=255, backend="avx2"):
+        self.n_estimators = n_estimators
+        self.criterion = criterion
+        self.max_depth = max_depth
+        self.min_samples_split = min_samples_split
+        self.min_samples_leaf = min_samples_leaf
+        self.max_features = max_features
+        self.min_impurity_decrease = min_impurity_decrease
+        self.bootstrap = bootstrap
+        self.oob_score = oob_score
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.max_bins = max_bins
+        self.backend = backend
+
+    def predict(self, X):
+        """The trees' mean prediction."""
+        X = _validate_predict(self, X)
+        pred = self._model_for_call().predict(X)
+        self._record_profile()
+        return pred.reshape(-1).astype(np.float64)
+
+
+# ---- gradient boosting ---------------------------------------------------------------------
+
+class _BaseBoosting(_TreeTags, MLCoreEstimatorMixin, BaseEstimator):
+    _classifier = False
+
+    def fit(self, X, y):
+        """Boost max_iter rounds of trees on (X, y); NaN in X means missing."""
+        X, y_codes = _validate_fit(self, X, y, self._classifier)
+        if self._classifier and self.n_classes_ < 2:
+            raise ValueError(f"{type(self).__name__} needs at least 2 classes in y, "
+                             f"got {self.n_classes_}")
+        if self.early_stopping not in ("auto", True, False):
+            raise ValueError(f"early_stopping must be 'auto', True or False, "
+                             f"got {self.early_stopping!r}")
+        if self.scoring != "loss":
+            raise ValueError(f"scoring must be 'loss' (the only one mlcore implements), "
+                             f"got {self.scoring!r}")
+        vf = self.validation_fraction
+        if vf is not None:
+            vf = _check_float("validation_fraction", vf, 0.0, 1.0, low_open=True,
+                              high_open=True)
+        self._model = self._core_class(
+            loss=self.loss,
+            learning_rate=_check_float("learning_rate", self.learning_rate, 0.0, low_open=True),
+            max_iter=_check_int("max_iter", self.max_iter, 1),
+            max_leaf_nodes=_check_int("max_leaf_nodes", self.max_leaf_nodes, 2,
+                                      allow_none=True),
+            max_depth=_check_int("max_depth", self.max_depth, 1, allow_none=True),
+            min_samples_leaf=_check_int("min_samples_leaf", self.min_samples_leaf, 1),
+            l2_regularization=_check_float("l2_regularization", self.l2_regularization, 0.0),
+            max_bins=_check_int("max_bins", self.max_bins, 2),
+            early_stopping={"auto": "auto", True: "true", False: "false"}[self.early_stopping],
+            scoring="loss", validation_fraction=vf,
+            n_iter_no_change=_check_int("n_iter_no_change", self.n_iter_no_change, 1),
+            tol=_check_float("tol", self.tol, 0.0),
+            random_state=_seed(self.random_state),
+            backend=self._core_backend())
+        self._model.fit(X, y_codes)
+        self._record_profile()
+        self.n_iter_ = int(self._model.n_iter_)
+        self.do_early_stopping_ = (self.early_stopping is True or
+                                   (self.early_stopping == "auto" and X.shape[0] > 10000))
+        self.train_score_ = np.asarray(self._model.train_score_, dtype=np.float64)
+        self.validation_score_ = np.asarray(self._model.validation_score_, dtype=np.float64)
+        self.feature_importances_ = np.asarray(self._model.feature_importances_, dtype=np.float64)
+        return self
+
+    def _staged_raw(self, X):
+        """Raw scores (n_samples, n_trees_per_iteration) after each iteration."""
+        X = _validate_predict(self, X)
+        model = self._model_for_call()
+        raw = model.baseline_raw(X.shape[0])
+        for it in range(self.n_iter_):
+            model.add_iteration(X, it, raw)
+            yield raw
+
+
+class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
+    """Histogram gradient boosting for classification (log-loss; binary or multiclass, one
+    tree per class and iteration), with scikit-learn's ``HistGradientBoostingClassifier``
+    parameters.
+
+    Parameters
+    ----------
+    loss : {"log_loss"}, default="log_loss"
+    learning_rate : float, default=0.1
+    max_iter : int, default=100
+    max_leaf_nodes : int or None, default=31
+        Trees grow best-first (largest gain first) up to this many leaves.
+    max_depth : int or None, default=None
+    min_samples_leaf : int, default=20
+    l2_regularization : float, default=0.0
+    max_bins : int, default=255
+    early_stopping : "auto" or bool, default="auto"
+        "auto": on when n_samples > 10000.
+    scoring : {"loss"}, default="loss"
+    validation_fraction : float or None, default=0.1
+    n_iter_no_change : int, default=10
+    tol : float, default=1e-7
+    random_state : int, RandomState or None, default=None
+    backend : str or mlcore.Backend, default="avx2"
+
+    Attributes
+    ----------
+    classes_, n_iter_, n_trees_per_iteration_, train_score_, validation_score_,
+    feature_importances_ (gain-based; an mlcore extra), profile_
+    """
+
+    _core_class = _core.GradientBoostingClassifier
+    _classifier = True
+
+    def __init__(self, loss="log_loss", *, learning_rate=0.1, max_iter=100, max_leaf_nodes=31,
+                 max_depth=None, min_samples_leaf=20, l2_regularization=0.0, max_bins=255,
+                 early_stopping="auto", scoring="loss", validation_fraction=0.1,
+                 n_iter_no_change=10, tol=1e-7, random_state=None, backend="avx2"):
+        self.loss = loss
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.max_leaf_nodes = max_leaf_nodes
+        self.max_depth = max_depth
+        self.min_samples_leaf = min_samples_leaf
+        self.l2_regularization = l2_regularization
+        self.max_bins = max_bins
+        self.early_stopping = early_stopping
+        self.scoring = scoring
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.random_state = random_state
+        self.backend = backend
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        self.n_trees_per_iteration_ = 1 if self.n_classes_ == 2 else self.n_classes_
+        return self
+
+    def _raw_to_proba(self, raw):
+        raw = np.asarray(raw, dtype=np.float64)
+        if raw.shape[1] == 1:
+            p1 = 1.0 / (1.0 + np.exp(-raw[:, 0]))
+            return np.column_stack([1.0 - p1, p1])
+        e = np.exp(raw - raw.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def decision_function(self, X):
+        """Raw scores: (n_samples,) for two classes, else (n_samples, n_classes)."""
+        X = _validate_predict(self, X)
+        raw = self._model_for_call().decision_function(X).astype(np.float64)
+        self._record_profile()
+        return raw[:, 0] if raw.shape[1] == 1 else raw
+
+    def predict_proba(self, X):
+        """Class probabilities (n_samples, n_classes)."""
+        X = _validate_predict(self, X)
+        raw = self._model_for_call().decision_function(X)
+        self._record_profile()
+        return self._raw_to_proba(raw)
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def staged_predict_proba(self, X):
+        """Class probabilities after each iteration (a generator)."""
+        for raw in self._staged_raw(X):
+            yield self._raw_to_proba(raw)
+
+    def staged_predict(self, X):
+        """Predicted classes after each iteration (a generator)."""
+        for proba in self.staged_predict_proba(X):
+            yield self.classes_[np.argmax(proba, axis=1)]
+
+    def staged_decision_function(self, X):
+        """Raw scores after each iteration (a generator)."""
+        for raw in self._staged_raw(X):
+            out = np.asarray(raw, dtype=np.float64)
+            yield out[:, 0].copy() if out.shape[1] == 1 else out.copy()
+
+
+class GradientBoostingRegressor(RegressorMixin, _BaseBoosting):
+    """Histogram gradient boosting for regression (squared error), with scikit-learn's
+    ``HistGradientBoostingRegressor`` parameters (see :class:`GradientBoostingClassifier`)."""
+
+    _core_class = _core.GradientBoostingRegressor
+
+    def __init__(self, loss="squared_error", *, learning_rate=0.1, max_iter=100,
+                 max_leaf_nodes=31, max_depth=None, min_samples_leaf=20, l2_regularization=0.0,
+                 max_bins=255, early_stopping="auto", scoring="loss", validation_fraction=0.1,
+                 n_iter_no_change=10, tol=1e-7, random_state=None, backend="avx2"):
+        self.loss = loss
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.max_leaf_nodes = max_leaf_nodes
+        self.max_depth = max_depth
+        self.min_samples_leaf = min_samples_leaf
+        self.l2_regularization = l2_regularization
+        self.max_bins = max_bins
+        self.early_stopping = early_stopping
+        self.scoring = scoring
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.random_state = random_state
+        self.backend = backend
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        self.n_trees_per_iteration_ = 1
+        return self
+
+    def predict(self, X):
+        X = _validate_predict(self, X)
+        pred = self._model_for_call().predict(X)
+        self._record_profile()
+        return pred.reshape(-1).astype(np.float64)
+
+    def staged_predict(self, X):
+        """Predictions after each iteration (a generator)."""
+        for raw in self._staged_raw(X):
+            yield np.asarray(raw[:, 0], dtype=np.float64).copy()

@@ -1,0 +1,331 @@
+// Bindings of the tree estimators: DecisionTree*, RandomForest*, GradientBoosting*. Thin: the
+// Python classes in mlcore/tree.py and mlcore/ensemble.py validate parameters and inputs and
+// handle class labels; these only convert arrays and options, and release the GIL around the
+// C++ calls.
+#include <pybind11/numpy.h>
+
+#include <sstream>
+#include <type_traits>
+
+#include "bindings.hpp"
+#include "convert.hpp"
+#include "mlcore/algorithms/forest.hpp"
+#include "mlcore/algorithms/gradient_boosting.hpp"
+#include "mlcore/algorithms/tree.hpp"
+
+namespace mlcore::python {
+
+namespace {
+
+// scikit-learn's max_features: None, "sqrt", "log2", an int (count) or a float (fraction).
+MaxFeatures max_features_from(const py::object& o) {
+  MaxFeatures m;
+  if (o.is_none()) return m;
+  if (py::isinstance<py::str>(o)) {
+    const std::string s = o.cast<std::string>();
+    if (s == "sqrt") {
+      m.kind = MaxFeatures::Kind::sqrt;
+    } else if (s == "log2") {
+      m.kind = MaxFeatures::Kind::log2;
+    } else {
+      MLCORE_FAIL("max_features must be None, 'sqrt', 'log2', an int or a float, got '" << s
+                                                                                       << "'");
+    }
+  } else if (py::isinstance<py::bool_>(o)) {
+    MLCORE_FAIL("max_features must be None, 'sqrt', 'log2', an int or a float, got a bool");
+  } else if (py::isinstance<py::int_>(o)) {
+    m.kind = MaxFeatures::Kind::count;
+    m.value = o.cast<double>();
+  } else {
+    m.kind = MaxFeatures::Kind::fraction;
+    m.value = o.cast<double>();
+  }
+  return m;
+}
+
+std::int64_t optional_int(const py::object& o, std::int64_t none_value) {
+  return o.is_none() ? none_value : o.cast<std::int64_t>();
+}
+
+// What every tree estimator binding has: fit, apply, profile, save/load, set_backend,
+// feature_importances_.
+template <class Model, class Class>
+void bind_common(Class& c) {
+  c.def("fit",
+        [](Model& m, const py::array& X, const py::array& y) {
+          const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
+          py::gil_scoped_release nogil;
+          m.fit(tx, ty);
+        })
+      .def("predict",
+           [](const Model& m, const py::array& X) {
+             const Tensor tx = borrow_array(X, "X");
+             Tensor out;
+             {
+               py::gil_scoped_release nogil;
+               out = m.predict(tx);
+             }
+             return tensor_to_array(out);
+           })
+      .def("profile", [](const Model& m) { return profile_to_list(m.profile()); })
+      .def("set_backend", &Model::set_backend)
+      .def("save_bytes",
+           [](const Model& m) {
+             std::ostringstream s;
+             m.save(s);
+             return py::bytes(s.str());
+           })
+      .def_static("load_bytes",
+                  [](const py::bytes& b, BackendPtr backend) {
+                    std::istringstream s(static_cast<std::string>(b));
+                    return Model::load(s, std::move(backend));
+                  })
+      .def_property_readonly("feature_importances_", [](const Model& m) {
+        return tensor_to_array(m.feature_importances()).attr("reshape")(-1);
+      });
+}
+
+template <class Model, class Class>
+void bind_single_tree(Class& c) {
+  bind_common<Model>(c);
+  c.def("apply",
+        [](const Model& m, const py::array& X) {
+          const Tensor tx = borrow_array(X, "X");
+          Tensor out;
+          {
+            py::gil_scoped_release nogil;
+            out = m.apply(tx);
+          }
+          return tensor_to_array(out).attr("reshape")(-1);
+        })
+      .def("get_depth", &Model::get_depth)
+      .def("get_n_leaves", &Model::get_n_leaves)
+      .def_property_readonly("node_count",
+                             [](const Model& m) { return m.tree().nodes.size(); });
+}
+
+template <class Model, class Class>
+void bind_predict_proba(Class& c) {
+  c.def("predict_proba", [](const Model& m, const py::array& X) {
+    const Tensor tx = borrow_array(X, "X");
+    Tensor out;
+    {
+      py::gil_scoped_release nogil;
+      out = m.predict_proba(tx);
+    }
+    return tensor_to_array(out);
+  });
+}
+
+template <class Options>
+Options tree_options(const std::string& criterion, const py::object& max_depth,
+                     std::int64_t min_samples_split, std::int64_t min_samples_leaf,
+                     const py::object& max_features, double min_impurity_decrease,
+                     std::uint64_t random_state, int max_bins) {
+  Options o;
+  o.criterion = criterion;
+  o.max_depth = optional_int(max_depth, -1);
+  o.min_samples_split = min_samples_split;
+  o.min_samples_leaf = min_samples_leaf;
+  o.max_features = max_features_from(max_features);
+  o.min_impurity_decrease = min_impurity_decrease;
+  o.random_state = random_state;
+  o.max_bins = max_bins;
+  return o;
+}
+
+
+template <class Options>
+Options forest_options(std::int64_t n_estimators, const std::string& criterion,
+                       const py::object& max_depth, std::int64_t min_samples_split,
+                       std::int64_t min_samples_leaf, const py::object& max_features,
+                       double min_impurity_decrease, bool bootstrap, bool oob_score, int n_jobs,
+                       std::uint64_t random_state, int max_bins) {
+  Options o;
+  o.n_estimators = n_estimators;
+  o.criterion = criterion;
+  o.max_depth = optional_int(max_depth, -1);
+  o.min_samples_split = min_samples_split;
+  o.min_samples_leaf = min_samples_leaf;
+  o.max_features = max_features_from(max_features);
+  o.min_impurity_decrease = min_impurity_decrease;
+  o.bootstrap = bootstrap;
+  o.oob_score = oob_score;
+  o.n_jobs = n_jobs;
+  o.random_state = random_state;
+  o.max_bins = max_bins;
+  return o;
+}
+
+// Both boosting estimators: options, staged raw scores, scores per iteration.
+template <class M>
+void bind_boosting(py::module_& m, const char* name, bool classifier) {
+  py::class_<M> c(m, name);
+  c.def(py::init([](const std::string& loss, double learning_rate, std::int64_t max_iter,
+                    const py::object& max_leaf_nodes, const py::object& max_depth,
+                    std::int64_t min_samples_leaf, double l2_regularization, int max_bins,
+                    const std::string& early_stopping, const std::string& scoring,
+                    const py::object& validation_fraction, std::int64_t n_iter_no_change,
+                    double tol, std::uint64_t random_state, BackendPtr backend) {
+          GradientBoostingOptions o;
+          o.loss = loss;
+          o.learning_rate = learning_rate;
+          o.max_iter = max_iter;
+          o.max_leaf_nodes = optional_int(max_leaf_nodes, -1);
+          o.max_depth = optional_int(max_depth, -1);
+          o.min_samples_leaf = min_samples_leaf;
+          o.l2_regularization = l2_regularization;
+          o.max_bins = max_bins;
+          o.early_stopping = early_stopping;
+          o.scoring = scoring;
+          o.validation_fraction =
+              validation_fraction.is_none() ? 0.0 : validation_fraction.cast<double>();
+          o.n_iter_no_change = n_iter_no_change;
+          o.tol = tol;
+          o.random_state = random_state;
+          return M(o, std::move(backend));
+        }),
+        py::arg("loss"), py::arg("learning_rate"), py::arg("max_iter"), py::arg("max_leaf_nodes"),
+        py::arg("max_depth"), py::arg("min_samples_leaf"), py::arg("l2_regularization"),
+        py::arg("max_bins"), py::arg("early_stopping"), py::arg("scoring"),
+        py::arg("validation_fraction"), py::arg("n_iter_no_change"), py::arg("tol"),
+        py::arg("random_state"), py::arg("backend"));
+  bind_common<M>(c);
+  c.def("baseline_raw",
+        [](const M& model, std::int64_t n) { return tensor_to_array(model.baseline_raw(n)); })
+      .def("add_iteration",
+           [](const M& model, const py::array& X, std::int64_t iteration, py::array raw) {
+             const Tensor tx = borrow_array(X, "X");
+             Tensor tr = borrow_array(raw, "raw");
+             py::gil_scoped_release nogil;
+             model.add_iteration(tx, iteration, tr);
+           })
+      .def_property_readonly("n_iter_", &M::n_iter)
+      .def_property_readonly("train_score_",
+                             [](const M& model) { return model.model().train_score; })
+      .def_property_readonly("validation_score_",
+                             [](const M& model) { return model.model().validation_score; })
+      .def("tree_leaf_counts", [](const M& model) {
+        std::vector<std::int64_t> leaves;
+        for (const Tree& t : model.model().trees) leaves.push_back(t.n_leaves());
+        return leaves;
+      });
+  if constexpr (std::is_same_v<M, GradientBoostingClassifier>) {
+    bind_predict_proba<M>(c);
+    c.def("decision_function", [](const M& model, const py::array& X) {
+      const Tensor tx = borrow_array(X, "X");
+      Tensor out;
+      {
+        py::gil_scoped_release nogil;
+        out = model.decision_function(tx);
+      }
+      return tensor_to_array(out);
+    });
+  }
+  (void)classifier;
+}
+
+}  // namespace
+
+void bind_tree(py::module_& m) {
+  // ---- decision trees ----
+  {
+    using M = DecisionTreeClassifier;
+    py::class_<M> c(m, "DecisionTreeClassifier");
+    c.def(py::init([](const std::string& criterion, const py::object& max_depth,
+                      std::int64_t min_samples_split, std::int64_t min_samples_leaf,
+                      const py::object& max_features, double min_impurity_decrease,
+                      std::uint64_t random_state, int max_bins, BackendPtr backend) {
+            return M(tree_options<M::Options>(criterion, max_depth, min_samples_split,
+                                              min_samples_leaf, max_features,
+                                              min_impurity_decrease, random_state, max_bins),
+                     std::move(backend));
+          }),
+          py::arg("criterion"), py::arg("max_depth"), py::arg("min_samples_split"),
+          py::arg("min_samples_leaf"), py::arg("max_features"), py::arg("min_impurity_decrease"),
+          py::arg("random_state"), py::arg("max_bins"), py::arg("backend"));
+    bind_single_tree<M>(c);
+    bind_predict_proba<M>(c);
+  }
+  {
+    using M = DecisionTreeRegressor;
+    py::class_<M> c(m, "DecisionTreeRegressor");
+    c.def(py::init([](const std::string& criterion, const py::object& max_depth,
+                      std::int64_t min_samples_split, std::int64_t min_samples_leaf,
+                      const py::object& max_features, double min_impurity_decrease,
+                      std::uint64_t random_state, int max_bins, BackendPtr backend) {
+            return M(tree_options<M::Options>(criterion, max_depth, min_samples_split,
+                                              min_samples_leaf, max_features,
+                                              min_impurity_decrease, random_state, max_bins),
+                     std::move(backend));
+          }),
+          py::arg("criterion"), py::arg("max_depth"), py::arg("min_samples_split"),
+          py::arg("min_samples_leaf"), py::arg("max_features"), py::arg("min_impurity_decrease"),
+          py::arg("random_state"), py::arg("max_bins"), py::arg("backend"));
+    bind_single_tree<M>(c);
+  }
+
+  // ---- random forests ----
+  {
+    using M = RandomForestClassifier;
+    py::class_<M> c(m, "RandomForestClassifier");
+    c.def(py::init([](std::int64_t n_estimators, const std::string& criterion,
+                      const py::object& max_depth, std::int64_t min_samples_split,
+                      std::int64_t min_samples_leaf, const py::object& max_features,
+                      double min_impurity_decrease, bool bootstrap, bool oob_score, int n_jobs,
+                      std::uint64_t random_state, int max_bins, BackendPtr backend) {
+            return M(forest_options<M::Options>(n_estimators, criterion, max_depth,
+                                                min_samples_split, min_samples_leaf,
+                                                max_features, min_impurity_decrease, bootstrap,
+                                                oob_score, n_jobs, random_state, max_bins),
+                     std::move(backend));
+          }),
+          py::arg("n_estimators"), py::arg("criterion"), py::arg("max_depth"),
+          py::arg("min_samples_split"), py::arg("min_samples_leaf"), py::arg("max_features"),
+          py::arg("min_impurity_decrease"), py::arg("bootstrap"), py::arg("oob_score"),
+          py::arg("n_jobs"), py::arg("random_state"), py::arg("max_bins"), py::arg("backend"));
+    bind_common<M>(c);
+    bind_predict_proba<M>(c);
+    c.def_property_readonly("oob_score_", &M::oob_score)
+        .def_property_readonly("oob_decision_function_",
+                               [](const M& m) { return tensor_to_array(m.oob_decision_function()); })
+        .def_property_readonly("n_estimators_", [](const M& m) { return m.trees().size(); })
+        .def("tree_depths", [](const M& m) {
+          std::vector<int> d;
+          for (const Tree& t : m.trees()) d.push_back(t.max_depth());
+          return d;
+        });
+  }
+  {
+    using M = RandomForestRegressor;
+    py::class_<M> c(m, "RandomForestRegressor");
+    c.def(py::init([](std::int64_t n_estimators, const std::string& criterion,
+                      const py::object& max_depth, std::int64_t min_samples_split,
+                      std::int64_t min_samples_leaf, const py::object& max_features,
+                      double min_impurity_decrease, bool bootstrap, bool oob_score, int n_jobs,
+                      std::uint64_t random_state, int max_bins, BackendPtr backend) {
+            return M(forest_options<M::Options>(n_estimators, criterion, max_depth,
+                                                min_samples_split, min_samples_leaf,
+                                                max_features, min_impurity_decrease, bootstrap,
+                                                oob_score, n_jobs, random_state, max_bins),
+                     std::move(backend));
+          }),
+          py::arg("n_estimators"), py::arg("criterion"), py::arg("max_depth"),
+          py::arg("min_samples_split"), py::arg("min_samples_leaf"), py::arg("max_features"),
+          py::arg("min_impurity_decrease"), py::arg("bootstrap"), py::arg("oob_score"),
+          py::arg("n_jobs"), py::arg("random_state"), py::arg("max_bins"), py::arg("backend"));
+    bind_common<M>(c);
+    c.def_property_readonly("oob_score_", &M::oob_score)
+        .def_property_readonly("oob_prediction_",
+                               [](const M& m) {
+                                 return tensor_to_array(m.oob_prediction()).attr("reshape")(-1);
+                               })
+        .def_property_readonly("n_estimators_", [](const M& m) { return m.trees().size(); });
+  }
+
+  // ---- gradient boosting ----
+  bind_boosting<GradientBoostingClassifier>(m, "GradientBoostingClassifier", true);
+  bind_boosting<GradientBoostingRegressor>(m, "GradientBoostingRegressor", false);
+}
+
+}  // namespace mlcore::python

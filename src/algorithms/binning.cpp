@@ -1,0 +1,133 @@
+// BinMapper: quantile thresholds per feature, and the codes / scatter_add index of a data set.
+// See include/mlcore/algorithms/binning.hpp for what the codes mean.
+#include "mlcore/algorithms/binning.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+#include "mlcore/error.hpp"
+
+namespace mlcore {
+
+namespace {
+
+// Thresholds of one feature from its sorted non-missing values v (ascending).
+std::vector<double> learn_thresholds(const std::vector<float>& v, int max_bins) {
+  std::vector<double> t;
+  if (v.empty()) return t;  // only NaN seen: one (empty) value bin
+  std::vector<float> distinct;
+  distinct.reserve(std::min<std::size_t>(v.size(), max_bins + 1));
+  for (float x : v) {
+    if (distinct.empty() || x != distinct.back()) {
+      distinct.push_back(x);
+      if (static_cast<int>(distinct.size()) > max_bins) break;  // too many: quantiles below
+    }
+  }
+  if (static_cast<int>(distinct.size()) <= max_bins) {
+    // Few distinct values: one bin each, thresholds at the midpoints (exact CART thresholds).
+    for (std::size_t j = 0; j + 1 < distinct.size(); ++j) {
+      t.push_back((double(distinct[j]) + double(distinct[j + 1])) / 2.0);
+    }
+    return t;
+  }
+  // Many values: a boundary near each j/max_bins quantile. The boundary is placed at the
+  // midpoint between the quantile's value a and the next larger distinct value b, as exact CART
+  // would place it, so a split that falls on a bin boundary is the very split scikit-learn's
+  // tree finds. Duplicates are dropped (a heavy value may absorb several quantiles, so a feature
+  // can get fewer than max_bins bins).
+  const std::size_t m = v.size();
+  for (int j = 1; j < max_bins; ++j) {
+    const std::size_t pos = static_cast<std::size_t>(double(j) * double(m) / double(max_bins));
+    const float a = v[std::min(pos, m - 1)];
+    const auto next = std::upper_bound(v.begin(), v.end(), a);
+    if (next == v.end()) break;  // a is the largest value: no boundary above it
+    const double q = (double(a) + double(*next)) / 2.0;
+    if (t.empty() || q > t.back()) t.push_back(q);
+  }
+  return t;
+}
+
+}  // namespace
+
+void BinMapper::fit(const Tensor& X, int max_bins, std::uint64_t seed, std::int64_t subsample) {
+  MLCORE_CHECK(max_bins >= 2 && max_bins <= 255,
+               "BinMapper: max_bins must be in [2, 255], got " << max_bins);
+  const std::int64_t n = X.rows(), d = X.cols();
+  const float* x = X.data<float>();
+  // Rows used to learn the thresholds: all of them, or a seeded subsample (sorted so reads
+  // stay in order).
+  std::vector<std::int64_t> rows;
+  if (n > subsample) {
+    std::mt19937_64 rng(seed);
+    rows.resize(n);
+    std::iota(rows.begin(), rows.end(), 0);
+    for (std::int64_t i = 0; i < subsample; ++i) {  // partial Fisher–Yates
+      std::uniform_int_distribution<std::int64_t> pick(i, n - 1);
+      std::swap(rows[i], rows[pick(rng)]);
+    }
+    rows.resize(subsample);
+    std::sort(rows.begin(), rows.end());
+  }
+  const std::int64_t m = rows.empty() ? n : static_cast<std::int64_t>(rows.size());
+
+  n_bins_.assign(d, 1);
+  thresholds_.assign(d, {});
+#pragma omp parallel for schedule(dynamic, 1)
+  for (std::int64_t f = 0; f < d; ++f) {
+    std::vector<float> v;
+    v.reserve(m);
+    for (std::int64_t r = 0; r < m; ++r) {
+      const float value = x[(rows.empty() ? r : rows[r]) * d + f];
+      if (!std::isnan(value)) v.push_back(value);
+    }
+    std::sort(v.begin(), v.end());
+    thresholds_[f] = learn_thresholds(v, max_bins);
+    n_bins_[f] = static_cast<int>(thresholds_[f].size()) + 1;
+  }
+  offsets_.assign(d + 1, 0);
+  for (std::int64_t f = 0; f < d; ++f) offsets_[f + 1] = offsets_[f] + n_bins_[f] + 1;
+}
+
+std::uint8_t BinMapper::code(std::int64_t f, float x) const {
+  if (std::isnan(x)) return static_cast<std::uint8_t>(n_bins_[f]);
+  const std::vector<double>& t = thresholds_[f];
+  // #{b : t_b < x}: the position of the first threshold ≥ x.
+  return static_cast<std::uint8_t>(std::lower_bound(t.begin(), t.end(), double(x)) - t.begin());
+}
+
+std::vector<std::uint8_t> BinMapper::transform(const Tensor& X) const {
+  MLCORE_CHECK(X.cols() == n_features(), "BinMapper: X has " << X.cols() << " features, expected "
+                                                             << n_features());
+  const std::int64_t n = X.rows(), d = X.cols();
+  const float* x = X.data<float>();
+  std::vector<std::uint8_t> codes(static_cast<std::size_t>(n * d));
+  // Blocks of rows, so each block of X is read from cache once for all d features.
+  constexpr std::int64_t kBlock = 512;
+  const std::int64_t blocks = (n + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(static)
+  for (std::int64_t blk = 0; blk < blocks; ++blk) {
+    const std::int64_t begin = blk * kBlock, end = std::min(n, begin + kBlock);
+    for (std::int64_t f = 0; f < d; ++f) {
+      std::uint8_t* out = codes.data() + f * n;
+      for (std::int64_t i = begin; i < end; ++i) out[i] = code(f, x[i * d + f]);
+    }
+  }
+  return codes;
+}
+
+Tensor BinMapper::histogram_index(const std::vector<std::uint8_t>& codes, std::int64_t n) const {
+  const std::int64_t d = n_features();
+  MLCORE_CHECK(static_cast<std::int64_t>(codes.size()) == n * d,
+               "BinMapper: " << codes.size() << " codes for " << n << " × " << d << " samples");
+  Tensor index(n, d, DType::i32);  // n × d
+  std::int32_t* idx = index.data<std::int32_t>();
+#pragma omp parallel for schedule(static)
+  for (std::int64_t i = 0; i < n; ++i) {
+    for (std::int64_t f = 0; f < d; ++f) idx[i * d + f] = offsets_[f] + codes[f * n + i];
+  }
+  return index;
+}
+
+}  // namespace mlcore

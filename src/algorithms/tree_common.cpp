@@ -1,0 +1,104 @@
+// Shared pieces of the tree estimators (see tree_common.hpp).
+#include "tree_common.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "mlcore/error.hpp"
+
+namespace mlcore::detail {
+
+void check_tree_samples(const Tensor& X, const char* estimator) {
+  MLCORE_CHECK(X.device() == Device::host && X.dtype() == DType::f32,
+               estimator << ": X must be a host f32 tensor, got " << X.describe());
+  MLCORE_CHECK(X.rows() >= 1, estimator << ": X has no samples (" << X.describe() << ")");
+  MLCORE_CHECK(X.cols() >= 1, estimator << ": X has no features (" << X.describe() << ")");
+  const float* x = X.data<float>();
+  for (std::int64_t i = 0; i < X.numel(); ++i) {
+    MLCORE_CHECK(!std::isinf(x[i]), estimator << ": X contains infinity at [" << i / X.cols()
+                                              << ", " << i % X.cols()
+                                              << "] (NaN is allowed: a missing value)");
+  }
+  MLCORE_CHECK(double(X.rows()) <= kMaxTotalWeight,
+               estimator << ": at most 2^24 − 1 samples are supported, got " << X.rows());
+}
+
+void check_tree_options(const char* estimator, std::int64_t max_depth,
+                        std::int64_t min_samples_split, std::int64_t min_samples_leaf,
+                        double min_impurity_decrease, int max_bins) {
+  MLCORE_CHECK(max_depth == -1 || max_depth >= 1,
+               estimator << ": max_depth must be ≥ 1 or None (-1), got " << max_depth);
+  MLCORE_CHECK(min_samples_split >= 2,
+               estimator << ": min_samples_split must be an integer ≥ 2, got " << min_samples_split);
+  MLCORE_CHECK(min_samples_leaf >= 1,
+               estimator << ": min_samples_leaf must be an integer ≥ 1, got " << min_samples_leaf);
+  MLCORE_CHECK(min_impurity_decrease >= 0 && std::isfinite(min_impurity_decrease),
+               estimator << ": min_impurity_decrease must be ≥ 0, got " << min_impurity_decrease);
+  MLCORE_CHECK(max_bins >= 2 && max_bins <= 255,
+               estimator << ": max_bins must be in [2, 255], got " << max_bins);
+}
+
+BinnedTrainingSet bin_training_set(const Tensor& X, int max_bins, std::uint64_t seed,
+                                   Backend& backend) {
+  BinnedTrainingSet s;
+  s.n = X.rows();
+  s.d = X.cols();
+  s.mapper.fit(X, max_bins, seed);
+  s.codes = s.mapper.transform(X);
+  s.index = backend.to_device(s.mapper.histogram_index(s.codes, s.n));
+  return s;
+}
+
+Tensor class_weight_values(const std::vector<std::int32_t>& codes, int n_classes,
+                           const std::vector<double>& weights) {
+  const std::int64_t n = static_cast<std::int64_t>(codes.size());
+  Tensor V(n, n_classes, DType::f32);  // zero-filled; n × K
+  float* v = V.data<float>();
+  for (std::int64_t i = 0; i < n; ++i) {
+    v[i * n_classes + codes[i]] = static_cast<float>(weights.empty() ? 1.0 : weights[i]);
+  }
+  return V;
+}
+
+Tensor regression_values(const float* y, std::int64_t n, const std::vector<double>& weights,
+                         double center, DigitCodec& codec) {
+  double max_abs = 0, total = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double w = weights.empty() ? 1.0 : weights[i];
+    if (w > 0) max_abs = std::max(max_abs, std::fabs(double(y[i]) - center));
+    total += w;
+  }
+  codec = DigitCodec::for_values(max_abs, total);
+  Tensor V(n, 1 + codec.digits, DType::f32);  // n × (1 + k): [w, digits of w·(y − center)]
+  float* v = V.data<float>();
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double w = weights.empty() ? 1.0 : weights[i];
+    float* row = v + i * (1 + codec.digits);
+    row[0] = static_cast<float>(w);
+    codec.encode(double(y[i]) - center, w, row + 1);
+  }
+  return V;
+}
+
+Tensor apply_tree(const Tree& tree, const Tensor& X) {
+  const std::int64_t n = X.rows(), d = X.cols();
+  Tensor out(n, 1, DType::i32);
+  const float* x = X.data<float>();
+  std::int32_t* o = out.data<std::int32_t>();
+#pragma omp parallel for schedule(static) if (n > 4096)
+  for (std::int64_t i = 0; i < n; ++i) o[i] = tree.apply_one(x + i * d);
+  return out;
+}
+
+Tensor normalized_importances(const std::vector<double>& importances) {
+  const std::int64_t d = static_cast<std::int64_t>(importances.size());
+  Tensor out(1, d);
+  double total = 0;
+  for (double v : importances) total += v;
+  for (std::int64_t f = 0; f < d; ++f) {
+    out.at<float>(0, f) = total > 0 ? static_cast<float>(importances[f] / total) : 0.0f;
+  }
+  return out;
+}
+
+}  // namespace mlcore::detail

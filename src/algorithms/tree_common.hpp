@@ -1,0 +1,48 @@
+// Pieces shared by the tree estimators (decision trees, forests, boosting): input checks that
+// allow NaN (a missing value), binning a training set onto a backend, and growing options.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "mlcore/algorithms/binning.hpp"
+#include "mlcore/algorithms/tree.hpp"
+#include "mlcore/backend.hpp"
+#include "tree_grower.hpp"
+
+namespace mlcore::detail {
+
+// X must be a non-empty host f32 tensor whose values are finite or NaN (missing); ±inf throws.
+void check_tree_samples(const Tensor& X, const char* estimator);
+
+// A training set binned once: the mapper, the codes (host, column-major) and the scatter_add
+// index on the backend's device.
+struct BinnedTrainingSet {
+  BinMapper mapper;
+  std::vector<std::uint8_t> codes;  // d × n
+  Tensor index;                     // n × d i32 on the device
+  std::int64_t n = 0, d = 0;
+  BinnedData view() const { return BinnedData{&mapper, codes.data(), n, d}; }
+};
+BinnedTrainingSet bin_training_set(const Tensor& X, int max_bins, std::uint64_t seed,
+                                   Backend& backend);
+
+// Checks shared by the tree options (names as scikit-learn's), throwing mlcore::Error.
+void check_tree_options(const char* estimator, std::int64_t max_depth,
+                        std::int64_t min_samples_split, std::int64_t min_samples_leaf,
+                        double min_impurity_decrease, int max_bins);
+
+// The class-weight statistics of a classification tree: V[i, code_i] = w_i (n × K, integers).
+Tensor class_weight_values(const std::vector<std::int32_t>& codes, int n_classes,
+                           const std::vector<double>& weights);
+// The statistics of a regression tree: V = [w_i, digits of w_i·(y_i − center)] and the codec.
+Tensor regression_values(const float* y, std::int64_t n, const std::vector<double>& weights,
+                         double center, DigitCodec& codec);
+
+// Leaf ids of every row of X (n × 1 i32), rows in parallel.
+Tensor apply_tree(const Tree& tree, const Tensor& X);
+
+// importances / Σ importances (all zero when the sum is zero), as a 1 × d tensor.
+Tensor normalized_importances(const std::vector<double>& importances);
+
+}  // namespace mlcore::detail

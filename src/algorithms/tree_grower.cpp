@@ -1,0 +1,181 @@
+// grow_tree (see tree_grower.hpp): the frontier loop, host partitioning, and the histogram
+// subtraction trick.
+#include "tree_grower.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <utility>
+
+#include "mlcore/error.hpp"
+#include "tree_split.hpp"
+
+namespace mlcore::detail {
+
+namespace {
+
+// A node waiting to be split, with what splitting it needs.
+struct Pending {
+  std::int32_t node;
+  Histogram hist;  // its histogram: the parent term of its children's subtraction
+  SplitInfo split;
+};
+
+// The stable partition of order[begin, end) by `split`: left ids first, each side ascending.
+// Returns the first right position. O(end − begin), reading one column of codes.
+std::int64_t partition(const BinnedData& data, const SplitInfo& split, std::int32_t* order,
+                       std::int64_t begin, std::int64_t end, std::vector<std::int32_t>& tmp) {
+  const std::uint8_t* codes = data.codes + static_cast<std::ptrdiff_t>(split.feature) * data.n;
+  const int missing_code = data.mapper->n_bins(split.feature);
+  tmp.clear();
+  std::int64_t out = begin;
+  for (std::int64_t k = begin; k < end; ++k) {
+    const std::int32_t i = order[k];
+    const int c = codes[i];
+    const bool left = (c == missing_code) ? split.missing_left : c <= split.bin;
+    if (left) {
+      order[out++] = i;
+    } else {
+      tmp.push_back(i);
+    }
+  }
+  std::copy(tmp.begin(), tmp.end(), order + out);
+  return out;
+}
+
+}  // namespace
+
+GrownTree grow_tree(const BinnedData& data, const HistogramBuilder& histograms,
+                    const GrowerParams& params, std::vector<std::int32_t> rows,
+                    std::mt19937_64& rng) {
+  MLCORE_CHECK(!rows.empty(), "grow_tree: no samples to grow a tree on");
+  const BinMapper& mapper = *data.mapper;
+  const int q = params.n_stats;
+  const double unit = gain_unit(params);
+  GrownTree g;
+  g.order = std::move(rows);
+  g.importances.assign(data.d, 0.0);
+  Tree& tree = g.tree;
+
+  auto add_node = [&](std::int64_t begin, std::int64_t end, std::int32_t depth,
+                      std::vector<double> stats) {
+    TreeNode node;
+    node.depth = depth;
+    node.n_samples = end - begin;
+    node.weighted_n_samples = node_weight(params, stats.data());
+    tree.nodes.push_back(node);
+    g.begin.push_back(begin);
+    g.end.push_back(end);
+    g.stats.push_back(std::move(stats));
+    return static_cast<std::int32_t>(tree.nodes.size() - 1);
+  };
+  // Whether a node could ever be split (decided before paying for its histogram).
+  auto may_split = [&](std::int32_t k) {
+    const TreeNode& node = tree.nodes[k];
+    if (params.max_depth >= 0 && node.depth >= params.max_depth) return false;
+    if (node.n_samples < params.min_samples_split) return false;
+    if (node.n_samples < 2 * params.min_samples_leaf) return false;
+    return !node_pure(params, g.stats[k].data());
+  };
+  // Best split of node k from its histogram, or an invalid split if it should stay a leaf.
+  double root_weight = 0;
+  auto best_split = [&](std::int32_t k, const Histogram& hist) {
+    SplitInfo s = find_best_split(hist, g.stats[k], mapper, params, rng);
+    if (!s.valid) return s;
+    if (params.require_positive_gain && !(s.gain > 0)) s.valid = false;
+    // scikit-learn's rule: split when the weighted impurity decrease + ε ≥ the minimum.
+    const double decrease = s.gain * unit / root_weight;
+    if (decrease + std::numeric_limits<double>::epsilon() < params.min_impurity_decrease) {
+      s.valid = false;
+    }
+    return s;
+  };
+
+  // The root: its histogram gives its statistics (any feature's bins sum to the node total).
+  Histogram root_hist;
+  histograms.build(g.order.data(), static_cast<std::int64_t>(g.order.size()), root_hist);
+  std::vector<double> root_stats(q, 0.0);
+  const std::int64_t f0_rows = mapper.n_bins(0) + 1;
+  for (std::int64_t b = 0; b < f0_rows; ++b) {
+    for (int k = 0; k < q; ++k) root_stats[k] += root_hist[b * q + k];
+  }
+  const std::int32_t root =
+      add_node(0, static_cast<std::int64_t>(g.order.size()), 0, std::move(root_stats));
+  root_weight = std::max(tree.nodes[root].weighted_n_samples, 1.0);
+
+  std::vector<Pending> frontier;
+  if (may_split(root)) {
+    SplitInfo s = best_split(root, root_hist);
+    if (s.valid) frontier.push_back({root, std::move(root_hist), std::move(s)});
+  }
+  const bool best_first = params.max_leaf_nodes > 0;
+  std::int64_t n_leaves = 1;
+  std::vector<std::int32_t> tmp;
+  while (!frontier.empty()) {
+    if (best_first && n_leaves >= params.max_leaf_nodes) break;
+    // Depth-first: the last pushed. Best-first: the largest gain (the first on ties).
+    std::size_t pick = frontier.size() - 1;
+    if (best_first) {
+      for (std::size_t j = 0; j < frontier.size(); ++j) {
+        if (frontier[j].split.gain > frontier[pick].split.gain ||
+            (frontier[j].split.gain == frontier[pick].split.gain &&
+             frontier[j].node < frontier[pick].node)) {
+          pick = j;
+        }
+      }
+    }
+    Pending parent = std::move(frontier[pick]);
+    frontier.erase(frontier.begin() + static_cast<std::ptrdiff_t>(pick));
+    const std::int32_t k = parent.node;
+    const SplitInfo& split = parent.split;
+
+    // The split, recorded on the node.
+    const int nb = mapper.n_bins(split.feature);
+    {
+      TreeNode& node = tree.nodes[k];
+      node.feature = split.feature;
+      node.missing_left = split.missing_left;
+      node.threshold = split.bin < nb - 1 ? mapper.thresholds(split.feature)[split.bin]
+                                          : std::numeric_limits<double>::infinity();
+      node.gain = split.gain * unit;
+    }
+    g.importances[split.feature] += split.gain * unit;
+    ++n_leaves;
+
+    // Children: samples partitioned on the host, statistics from the split.
+    const std::int64_t begin = g.begin[k], end = g.end[k];
+    const std::int64_t mid = partition(data, split, g.order.data(), begin, end, tmp);
+    std::vector<double> right_stats(q);
+    for (int j = 0; j < q; ++j) right_stats[j] = g.stats[k][j] - split.left[j];
+    const std::int32_t depth = tree.nodes[k].depth + 1;
+    const std::int32_t left = add_node(begin, mid, depth, split.left);
+    const std::int32_t right = add_node(mid, end, depth, std::move(right_stats));
+    tree.nodes[k].left = left;
+    tree.nodes[k].right = right;
+
+    const bool split_left = may_split(left), split_right = may_split(right);
+    if (!split_left && !split_right) continue;
+    // Histograms: the smaller child on the backend, the larger by subtraction.
+    const bool left_smaller = (mid - begin) <= (end - mid);
+    const std::int32_t small = left_smaller ? left : right;
+    const std::int32_t large = left_smaller ? right : left;
+    Histogram small_hist;
+    histograms.build(g.order.data() + g.begin[small], g.end[small] - g.begin[small], small_hist);
+    Histogram large_hist;
+    if (left_smaller ? split_right : split_left) {
+      large_hist = std::move(parent.hist);
+      subtract_histogram(large_hist, small_hist);
+    }
+    // Push right then left, so depth-first growth visits the left subtree first.
+    for (const std::int32_t child : {right, left}) {
+      if (!(child == left ? split_left : split_right)) continue;
+      Histogram& hist = (child == small) ? small_hist : large_hist;
+      (void)large;
+      SplitInfo s = best_split(child, hist);
+      if (s.valid) frontier.push_back({child, std::move(hist), std::move(s)});
+    }
+  }
+  return g;
+}
+
+}  // namespace mlcore::detail
