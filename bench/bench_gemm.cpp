@@ -1,0 +1,219 @@
+// GEMM on every backend, next to Eigen, against the machine's measured FMA peak.
+//
+//   ./bench/bench_gemm                                   # everything
+//   ./bench/bench_gemm --benchmark_filter='avx2|eigen' --benchmark_repetitions=5 \
+//                      --benchmark_report_aggregates_only=true
+//
+// Benchmarks (one per backend × shape × thread count):
+//   gemm/<backend>[/threads:T]/<m>x<n>x<k>   mlcore::backend(name)->gemm, f32, C = A·B
+//   gemm_i8/<backend>[/threads:T]/<shape>     the int8 × int8 → int32 GEMM
+//   eigen/threads:T/<shape>                   Eigen 3's product, same flags as a user would use
+//   ladder/stepN/<shape>                      the lower steps of the AVX2 GEMM (gemm_avx2.hpp)
+// Shapes: square n = 256, 512, 1024, 2048 (scalar and systolic only up to 512: they are slow to
+// run) and the tall-skinny 100000×64 · 64×64 of a linear model's X·W.
+//
+// Counters: GFLOP/s (2·m·n·k flops per call) and, for CPU backends, pct_peak = GFLOP/s as a
+// percentage of the FMA peak measured at start-up on the same number of cores (printed first).
+// Times are the backend's own record.seconds from its Profile (wall time on the CPU backends,
+// CUDA events on cuda, simulated cycles / clock on systolic), so each backend is timed the way
+// its profile reports it.
+#include <benchmark/benchmark.h>
+#include <omp.h>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bench_gemm_avx2.hpp"
+#include "cpu/gemm_avx2.hpp"
+#include "mlcore/backends.hpp"
+#include "mlcore/mlcore.hpp"
+
+namespace {
+
+using mlcore::BackendPtr;
+using mlcore::DType;
+using mlcore::Tensor;
+using mlcore::Trans;
+
+struct Shape {
+  std::int64_t m, n, k;
+  std::string label() const {
+    return std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k);
+  }
+  double flops() const { return 2.0 * double(m) * double(n) * double(k); }
+};
+
+std::map<int, double> g_peak_gflops;  // threads → measured FMA peak
+
+Tensor random_f32(std::int64_t rows, std::int64_t cols, unsigned seed) {
+  Tensor t(rows, cols, DType::f32);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (std::int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = dist(rng);
+  return t;
+}
+
+Tensor random_i8(std::int64_t rows, std::int64_t cols, unsigned seed) {
+  Tensor t(rows, cols, DType::i8);
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> dist(-128, 127);
+  for (std::int64_t i = 0; i < t.numel(); ++i) t.data<std::int8_t>()[i] = std::int8_t(dist(rng));
+  return t;
+}
+
+// Sets GFLOP/s and, when a peak for `cpu_threads` is known (> 0), pct_peak.
+void set_counters(benchmark::State& state, double flops, double seconds, int cpu_threads) {
+  const double gflops = flops * double(state.iterations()) / seconds * 1e-9;
+  state.counters["GFLOP/s"] = gflops;
+  const auto peak = g_peak_gflops.find(cpu_threads);
+  if (cpu_threads > 0 && peak != g_peak_gflops.end()) {
+    state.counters["pct_peak"] = 100.0 * gflops / peak->second;
+  }
+}
+
+// gemm through a Backend, timed by the backend's own profile record.
+void bm_backend_gemm(benchmark::State& state, BackendPtr backend, Shape s, DType dtype,
+                     int cpu_threads) {
+  const bool int8 = dtype == DType::i8;
+  Tensor A = backend->to_device(int8 ? random_i8(s.m, s.k, 1) : random_f32(s.m, s.k, 1));
+  Tensor B = backend->to_device(int8 ? random_i8(s.k, s.n, 2) : random_f32(s.k, s.n, 2));
+  Tensor C = backend->empty(s.m, s.n, int8 ? DType::i32 : DType::f32);
+  backend->gemm(Trans::no, Trans::no, 1.0f, A, B, 0.0f, C);  // warm-up: buffers, caches, clocks
+  mlcore::Profile profile;
+  mlcore::ProfileScope scope(profile);
+  double seconds = 0.0;
+  for (auto _ : state) {
+    profile.clear();
+    backend->gemm(Trans::no, Trans::no, 1.0f, A, B, 0.0f, C);
+    const double t = profile.records().back().seconds;
+    state.SetIterationTime(t);
+    seconds += t;
+  }
+  set_counters(state, s.flops(), seconds, cpu_threads);
+}
+
+// A raw-pointer GEMM (Eigen, the ladder steps), timed with the wall clock.
+template <class Fn>
+void bm_raw_gemm(benchmark::State& state, Shape s, int cpu_threads, Fn fn) {
+  Tensor A = random_f32(s.m, s.k, 1), B = random_f32(s.k, s.n, 2), C(s.m, s.n);
+  fn(A.data<float>(), B.data<float>(), C.data<float>());  // warm-up
+  double seconds = 0.0;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    fn(A.data<float>(), B.data<float>(), C.data<float>());
+    const double t =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    benchmark::DoNotOptimize(C.data<float>());
+    benchmark::ClobberMemory();
+    state.SetIterationTime(t);
+    seconds += t;
+  }
+  set_counters(state, s.flops(), seconds, cpu_threads);
+}
+
+void register_all() {
+  const std::vector<Shape> squares = {
+      {256, 256, 256}, {512, 512, 512}, {1024, 1024, 1024}, {2048, 2048, 2048}};
+  const Shape tall{100000, 64, 64};
+  const bool avx2 = mlcore::cpu_supports_avx2();
+  const int cores = std::max(1, omp_get_num_procs());
+  std::vector<int> thread_counts = {1};
+  if (cores > 1) thread_counts.push_back(cores);
+
+  auto reg = [](const std::string& name, auto fn) {
+    benchmark::RegisterBenchmark(name.c_str(), fn)->UseManualTime()->Unit(benchmark::kMillisecond);
+  };
+
+  for (const std::string& name : mlcore::available_backends()) {
+    // (label suffix, backend instance, cores it uses: 0 = not a CPU backend, no % of peak)
+    std::vector<std::tuple<std::string, BackendPtr, int>> variants;
+    if (name == "avx2") {
+      for (int t : thread_counts) {
+        variants.emplace_back("/threads:" + std::to_string(t), mlcore::make_avx2_backend(t), t);
+      }
+    } else {
+      variants.emplace_back("", mlcore::backend(name), name == "scalar" ? 1 : 0);
+    }
+    const bool slow = name == "scalar" || name == "systolic";
+    for (const auto& [suffix, backend, cpu_threads] : variants) {
+      std::vector<Shape> shapes;
+      for (const Shape& s : squares) {
+        if (!slow || s.n <= 512) shapes.push_back(s);
+      }
+      shapes.push_back(tall);
+      for (const Shape& s : shapes) {
+        BackendPtr b = backend;
+        const int ct = cpu_threads;
+        reg("gemm/" + name + suffix + "/" + s.label(),
+            [b, s, ct](benchmark::State& st) { bm_backend_gemm(st, b, s, DType::f32, ct); });
+      }
+      for (const Shape& s : {Shape{512, 512, 512}, Shape{1024, 1024, 1024}}) {
+        if (slow && s.n > 512) continue;
+        BackendPtr b = backend;
+        reg("gemm_i8/" + name + suffix + "/" + s.label(),
+            [b, s](benchmark::State& st) { bm_backend_gemm(st, b, s, DType::i8, 0); });
+      }
+    }
+  }
+
+  if (!avx2) return;  // Eigen (built with -mavx2 -mfma here) and the ladder need AVX2
+  for (int t : thread_counts) {
+    std::vector<Shape> shapes = squares;
+    shapes.push_back(tall);
+    for (const Shape& s : shapes) {
+      reg("eigen/threads:" + std::to_string(t) + "/" + s.label(), [s, t](benchmark::State& st) {
+        bm_raw_gemm(st, s, t, [&](const float* A, const float* B, float* C) {
+          mlcore::bench::eigen_sgemm(s.m, s.n, s.k, A, B, C, t);
+        });
+      });
+    }
+  }
+  namespace ladder = mlcore::cpu::gemm_avx2_ladder;
+  using Step =
+      void (*)(std::int64_t, std::int64_t, std::int64_t, const float*, const float*, float*);
+  const std::pair<const char*, Step> steps[] = {
+      {"step1_vectorized_loops", ladder::step1_vectorized_loops},
+      {"step2_register_blocked", ladder::step2_register_blocked},
+      {"step3_packed_blocked", ladder::step3_packed_blocked}};
+  for (const Shape& s : {Shape{512, 512, 512}, Shape{1024, 1024, 1024}}) {
+    for (const auto& [label, step] : steps) {
+      Step f = step;
+      reg(std::string("ladder/") + label + "/" + s.label(), [s, f](benchmark::State& st) {
+        bm_raw_gemm(st, s, 1,
+                    [&](const float* A, const float* B, float* C) { f(s.m, s.n, s.k, A, B, C); });
+      });
+    }
+    reg("ladder/step4_threads:" + std::to_string(cores) + "/" + s.label(),
+        [s, cores](benchmark::State& st) {
+          bm_raw_gemm(st, s, cores, [&](const float* A, const float* B, float* C) {
+            mlcore::cpu::sgemm_avx2(false, false, s.m, s.n, s.k, 1.0f, A, s.k, B, s.n, 0.0f, C, s.n,
+                                    cores);
+          });
+        });
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  if (mlcore::cpu_supports_avx2()) {
+    const int cores = std::max(1, omp_get_num_procs());
+    for (int t : {1, cores}) {
+      g_peak_gflops[t] = mlcore::bench::measure_fma_peak_gflops(t);
+      benchmark::AddCustomContext("fma_peak_gflops_threads_" + std::to_string(t),
+                                  std::to_string(g_peak_gflops[t]));
+      std::fprintf(stderr, "FMA peak (AVX2, %d thread%s): %.1f GFLOP/s\n", t, t > 1 ? "s" : "",
+                   g_peak_gflops[t]);
+    }
+  }
+  register_all();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
