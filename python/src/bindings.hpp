@@ -25,6 +25,9 @@ py::list profiled(Body&& body) {
 }
 
 void bind_core(py::module_& m);
+void bind_neighbors(py::module_& m);
+void bind_cluster(py::module_& m);
+void bind_svm(py::module_& m);
 void bind_tree(py::module_& m);
 void bind_neighbors(py::module_& m);
 void bind_cluster(py::module_& m);

@@ -1,0 +1,492 @@
+// SVC: one SMO problem per pair of classes (one-vs-one), kernel rows from the backend, and
+// scikit-learn's (libsvm's) layout of the fitted attributes. See include/mlcore/algorithms/svm.hpp.
+//
+// Layout, for classes c_0 < c_1 < … < c_{K−1} and pairs p = (a, b), a < b, in the order
+// (0,1), (0,2), …, (0,K−1), (1,2), …:
+//   * the samples of pair (a, b) are those of class a then those of class b, each in their
+//     order in X, with y = +1 for a and −1 for b;
+//   * a sample is a support vector if its α is non-zero in any of its pairs; support vectors
+//     are listed by class, then by index in X (support_, support_vectors_, n_support_);
+//   * dual_coef_[b−1, s] = α_s·y_s of a support vector s of class a in pair (a, b), and
+//     dual_coef_[a, s] the same for a support vector of class b (libsvm's packing: row r of
+//     dual_coef_ holds, for each SV, its coefficient in its pair with the r-th other class);
+//   * intercept_[p] = −rho_p. For two classes scikit-learn flips the signs of dual_coef_,
+//     intercept_ and the decision function, so that positive means classes_[1]; so do we.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <sstream>
+
+#include "mlcore/algorithms/svm.hpp"
+#include "mlcore/serialize.hpp"
+#include "svm_kernel.hpp"
+#include "svm_smo.hpp"
+#include "validate.hpp"
+
+namespace mlcore {
+
+namespace {
+
+constexpr const char* kName = "SVC";
+constexpr std::uint32_t kModelVersion = 1;
+
+// Rows of X per block in decision_function: a K(X_block, SV) block of at most 4 Mi floats.
+std::int64_t decision_block(std::int64_t n, std::int64_t n_sv) {
+  return std::clamp<std::int64_t>((4ll << 20) / std::max<std::int64_t>(n_sv, 1), 1,
+                                  std::max<std::int64_t>(n, 1));
+}
+
+detail::KernelSpec kernel_spec(const SVCOptions& o, double gamma) {
+  detail::KernelSpec spec;
+  spec.kind = detail::parse_kernel(o.kernel);
+  spec.gamma = gamma;
+  spec.coef0 = o.coef0;
+  spec.degree = o.degree;
+  return spec;
+}
+
+// Var(X) over all elements: mean over columns of (var_j + (μ_j − μ)²), from two column
+// reductions on the backend.
+double total_variance(Backend& b, const Tensor& X) {
+  const std::int64_t d = X.cols();
+  Tensor stat = b.empty(1, d);
+  b.reduce_cols(Reduce::mean, X, stat);
+  const Tensor mean = b.to_host(stat).clone();
+  b.reduce_cols(Reduce::var, X, stat);
+  const Tensor var = b.to_host(stat);
+  double mu = 0.0;
+  for (std::int64_t j = 0; j < d; ++j) mu += mean.data<float>()[j];
+  mu /= static_cast<double>(d);
+  double total = 0.0;
+  for (std::int64_t j = 0; j < d; ++j) {
+    const double dm = mean.data<float>()[j] - mu;
+    total += var.data<float>()[j] + dm * dm;
+  }
+  return total / static_cast<double>(d);
+}
+
+}  // namespace
+
+SVC::SVC(const SVCOptions& options, BackendPtr backend)
+    : Estimator(std::move(backend)), options_(options) {
+  MLCORE_CHECK(options.C > 0.0 && std::isfinite(options.C),
+               "SVC: C must be a positive number, got " << options.C);
+  detail::parse_kernel(options.kernel);  // throws for an unknown kernel
+  MLCORE_CHECK(options.degree >= 0, "SVC: degree must be >= 0, got " << options.degree);
+  MLCORE_CHECK(options.gamma == "scale" || options.gamma == "auto" || options.gamma == "value",
+               "SVC: gamma must be 'scale', 'auto' or a number (\"value\"), got '" << options.gamma
+                                                                                  << "'");
+  MLCORE_CHECK(options.gamma != "value" || (options.gamma_value >= 0.0 &&
+                                            std::isfinite(options.gamma_value)),
+               "SVC: gamma must be >= 0, got " << options.gamma_value);
+  MLCORE_CHECK(std::isfinite(options.coef0), "SVC: coef0 must be finite");
+  MLCORE_CHECK(options.tol > 0.0 && std::isfinite(options.tol),
+               "SVC: tol must be a positive number, got " << options.tol);
+  MLCORE_CHECK(options.cache_size > 0.0, "SVC: cache_size must be > 0, got " << options.cache_size);
+  MLCORE_CHECK(options.max_iter == -1 || options.max_iter >= 1,
+               "SVC: max_iter must be -1 (no limit) or >= 1, got " << options.max_iter);
+  MLCORE_CHECK(options.decision_function_shape == "ovr" ||
+                   options.decision_function_shape == "ovo",
+               "SVC: decision_function_shape must be 'ovr' or 'ovo', got '"
+                   << options.decision_function_shape << "'");
+  for (double w : options.class_weight) {
+    MLCORE_CHECK(w >= 0.0 && std::isfinite(w), "SVC: class weights must be >= 0, got " << w);
+  }
+}
+
+SVC& SVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
+  ProfileScope scope = begin_call();
+  fitted_ = false;
+  detail::check_samples(X, kName);
+  const std::int64_t n = X.rows(), d = X.cols();
+  detail::check_targets(y, n, kName);
+  const detail::LabelEncoding enc = detail::encode_labels(y, kName, 2);
+  const std::int64_t K = static_cast<std::int64_t>(enc.classes.size());
+  MLCORE_CHECK(options_.class_weight.empty() ||
+                   static_cast<std::int64_t>(options_.class_weight.size()) == K,
+               "SVC: class_weight has " << options_.class_weight.size() << " entries for " << K
+                                        << " classes");
+  std::vector<double> sw(n, 1.0);
+  if (!sample_weight.empty()) {
+    detail::check_targets(sample_weight, n, kName, "sample_weight");
+    for (std::int64_t i = 0; i < n; ++i) {
+      sw[i] = sample_weight.data<float>()[i];
+      MLCORE_CHECK(sw[i] >= 0.0, "SVC: sample_weight must be >= 0, got " << sw[i] << " at " << i);
+    }
+  }
+
+  Backend& b = *backend();
+  const Tensor Xd = b.to_device(X);
+  if (options_.gamma == "scale") {
+    const double var = total_variance(b, Xd);
+    gamma_ = var > 0.0 ? 1.0 / (static_cast<double>(d) * var) : 1.0;
+  } else if (options_.gamma == "auto") {
+    gamma_ = 1.0 / static_cast<double>(d);
+  } else {
+    gamma_ = options_.gamma_value;
+  }
+  const detail::KernelSpec spec = kernel_spec(options_, gamma_);
+
+  // Samples by class, in order; a sample of zero C (weight 0) takes no part (libsvm too).
+  std::vector<double> Cs(n);
+  std::vector<std::vector<std::int64_t>> members(K);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int32_t c = enc.code[i];
+    Cs[i] = options_.C * sw[i] * (options_.class_weight.empty() ? 1.0 : options_.class_weight[c]);
+    if (Cs[i] > 0.0) members[c].push_back(i);
+  }
+  for (std::int64_t c = 0; c < K; ++c) {
+    MLCORE_CHECK(!members[c].empty(), "SVC: class " << enc.classes[c]
+                                                    << " has no sample of positive weight");
+  }
+
+  // One SMO problem per pair; alpha_of[i] collects sample i's coefficient in each of its pairs.
+  const std::int64_t n_pairs = K * (K - 1) / 2;
+  std::vector<std::vector<double>> pair_alpha(n_pairs);  // aligned with the pair's samples
+  std::vector<std::vector<std::int64_t>> pair_samples(n_pairs);
+  std::vector<double> rho(n_pairs);
+  n_iter_.assign(n_pairs, 0);
+  converged_ = true;
+  std::int64_t p = 0;
+  for (std::int64_t a = 0; a < K; ++a) {
+    for (std::int64_t c = a + 1; c < K; ++c, ++p) {
+      std::vector<std::int64_t>& idx = pair_samples[p];
+      idx = members[a];
+      idx.insert(idx.end(), members[c].begin(), members[c].end());
+      const std::int64_t l = static_cast<std::int64_t>(idx.size());
+      Tensor index(l, 1, DType::i32);
+      for (std::int64_t t = 0; t < l; ++t) index.data<std::int32_t>()[t] = static_cast<std::int32_t>(idx[t]);
+      Tensor Xp = b.empty(l, d);  // the pair's samples, on the device
+      b.gather_rows(Xd, b.to_device(index), Xp);
+
+      detail::KernelRows rows(b, spec, Xp, options_.cache_size * 1024.0 * 1024.0);
+      detail::SmoProblem prob;
+      prob.y.resize(l);
+      prob.C.resize(l);
+      for (std::int64_t t = 0; t < l; ++t) {
+        prob.y[t] = t < static_cast<std::int64_t>(members[a].size()) ? 1.0 : -1.0;
+        prob.C[t] = Cs[idx[t]];
+      }
+      prob.QD = detail::kernel_diagonal(b, spec, Xp);
+      prob.K = &rows;
+      prob.eps = options_.tol;
+      prob.max_iter = options_.max_iter;
+      prob.shrinking = options_.shrinking;
+      detail::SmoResult res = detail::solve_smo(prob);
+      pair_alpha[p] = std::move(res.alpha);
+      rho[p] = res.rho;
+      n_iter_[p] = res.n_iter;
+      converged_ = converged_ && res.converged;
+    }
+  }
+
+  // Support vectors: non-zero α in any pair; listed by class, then by index.
+  std::vector<char> is_sv(n, 0);
+  for (std::int64_t q = 0; q < n_pairs; ++q) {
+    for (std::size_t t = 0; t < pair_samples[q].size(); ++t) {
+      if (pair_alpha[q][t] > 0.0) is_sv[pair_samples[q][t]] = 1;
+    }
+  }
+  std::vector<std::int64_t> sv_list, sv_pos(n, -1);
+  n_support_.assign(K, 0);
+  for (std::int64_t c = 0; c < K; ++c) {
+    for (std::int64_t i : members[c]) {
+      if (!is_sv[i]) continue;
+      sv_pos[i] = static_cast<std::int64_t>(sv_list.size());
+      sv_list.push_back(i);
+      ++n_support_[c];
+    }
+  }
+  const std::int64_t n_sv = static_cast<std::int64_t>(sv_list.size());
+  support_ = Tensor(n_sv, 1, DType::i32);
+  support_vectors_ = Tensor(n_sv, d);
+  for (std::int64_t s = 0; s < n_sv; ++s) {
+    support_.data<std::int32_t>()[s] = static_cast<std::int32_t>(sv_list[s]);
+    std::memcpy(support_vectors_.data<float>() + s * d, X.data<float>() + sv_list[s] * d,
+                d * sizeof(float));
+  }
+  dual_coef_ = Tensor::zeros(std::max<std::int64_t>(K - 1, 1), n_sv);
+  pair_coef_ = Tensor::zeros(n_sv, n_pairs);
+  intercept_ = Tensor(1, n_pairs);
+  rho_ = Tensor(1, n_pairs);
+  p = 0;
+  for (std::int64_t a = 0; a < K; ++a) {
+    for (std::int64_t c = a + 1; c < K; ++c, ++p) {
+      const std::int64_t na = static_cast<std::int64_t>(members[a].size());
+      for (std::size_t t = 0; t < pair_samples[p].size(); ++t) {
+        const double alpha = pair_alpha[p][t];
+        if (alpha == 0.0) continue;
+        const bool first = static_cast<std::int64_t>(t) < na;
+        const std::int64_t s = sv_pos[pair_samples[p][t]];
+        const float coef = static_cast<float>(first ? alpha : -alpha);  // α·y
+        dual_coef_.at<float>(first ? c - 1 : a, s) = coef;
+        pair_coef_.at<float>(s, p) = coef;
+      }
+      rho_.at<float>(0, p) = static_cast<float>(rho[p]);
+      intercept_.at<float>(0, p) = static_cast<float>(-rho[p]);
+    }
+  }
+  // The same coefficients transposed (for decision_function's GEMM), and for the linear
+  // kernel the primal weights w_p = Σ_s pair_coef[s, p] · sv_s (n_pairs × d, in double on the
+  // host: a small dense product that must not lose the cancellation between support vectors).
+  pair_coef_t_ = Tensor(n_pairs, n_sv);
+  for (std::int64_t s = 0; s < n_sv; ++s) {
+    for (std::int64_t q = 0; q < n_pairs; ++q) pair_coef_t_.at<float>(q, s) = pair_coef_.at<float>(s, q);
+  }
+  primal_coef_ = Tensor(n_pairs, d);
+  if (options_.kernel == "linear") {
+    std::vector<double> acc(d);
+    for (std::int64_t q = 0; q < n_pairs; ++q) {
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (std::int64_t s = 0; s < n_sv; ++s) {
+        const double c = pair_coef_.at<float>(s, q);
+        if (c == 0.0) continue;
+        for (std::int64_t j = 0; j < d; ++j) acc[j] += c * support_vectors_.at<float>(s, j);
+      }
+      for (std::int64_t j = 0; j < d; ++j) primal_coef_.at<float>(q, j) = static_cast<float>(acc[j]);
+    }
+  }
+  if (K == 2) {  // scikit-learn's sign convention for two classes: positive → classes_[1]
+    for (std::int64_t s = 0; s < n_sv; ++s) dual_coef_.at<float>(0, s) *= -1.0f;
+    intercept_.at<float>(0, 0) *= -1.0f;
+  }
+  classes_ = enc.classes;
+  fitted_ = true;
+  return *this;
+}
+
+Tensor SVC::ovo_decision(const Tensor& X) const {
+  detail::check_fitted(fitted_, kName);
+  detail::check_samples(X, kName);
+  detail::check_n_features(X, support_vectors_.cols(), kName);
+  Backend& b = *backend();
+  const std::int64_t n = X.rows(), n_sv = support_vectors_.rows(), n_pairs = rho_.cols();
+  const Tensor Xd = b.to_device(X);
+  Tensor out(n, n_pairs);
+  if (options_.kernel == "linear") {
+    // Linear kernel: Σ_s c_s (x·sv_s) = x·w with w = Σ_s c_s sv_s (primal_coef_, from fit):
+    // one GEMM over the features instead of one over the support vectors.
+    Tensor D = b.empty(n, n_pairs);
+    b.gemm(Trans::no, Trans::yes, 1.0f, Xd, b.to_device(primal_coef_), 0.0f, D);
+    b.add_row_vector(-1.0f, b.to_device(rho_), D);
+    const Tensor h = b.to_host(D);
+    std::memcpy(out.raw(), h.raw(), h.size_bytes());
+    return out;
+  }
+  // decision[x, p] = Σ_s pair_coef[s, p] · K(x, sv_s) − rho_p, in blocks of rows of X:
+  //   K_r  = k(X_r, SV)                 m × n_SV
+  //   D_rᵀ = pair_coefᵀ · K_rᵀ          n_pairs × m   (gemm with K_r as the transposed B)
+  // The product is taken with K_r as the B operand so that each query's kernel row is one
+  // output column: int8 hardware quantizes B per column, so a query whose kernel values are
+  // large (poly) does not coarsen the others' (A is quantized per tensor).
+  const detail::KernelSpec spec = kernel_spec(options_, gamma_);
+  const Tensor SV = b.to_device(support_vectors_);
+  const Tensor Wt = b.to_device(pair_coef_t_);  // n_pairs × n_SV
+  const std::int64_t block = decision_block(n, n_sv);
+  Tensor Kb = b.empty(block, n_sv), scratch, Db = b.empty(n_pairs, block);
+  if (spec.kind == detail::KernelKind::poly) scratch = b.empty(block, n_sv);
+  for (std::int64_t r0 = 0; r0 < n; r0 += block) {
+    const std::int64_t r1 = std::min(n, r0 + block), m = r1 - r0;
+    Tensor Kr = Kb.row_slice(0, m);
+    Tensor Dr = m == block ? Db : b.empty(n_pairs, m);
+    Tensor Sr = scratch.empty() ? scratch : scratch.row_slice(0, m);
+    detail::kernel_block(b, spec, Xd.row_slice(r0, r1), SV, Kr, Sr);  // m × n_SV
+    b.gemm(Trans::no, Trans::yes, 1.0f, Wt, Kr, 0.0f, Dr);            // n_pairs × m
+    // Back to one row per query, minus rho (an O(m·n_pairs) copy on the host).
+    const Tensor h = b.to_host(Dr);
+    for (std::int64_t p = 0; p < n_pairs; ++p) {
+      const float r = rho_.at<float>(0, p);
+      for (std::int64_t q = 0; q < m; ++q) out.at<float>(r0 + q, p) = h.at<float>(p, q) - r;
+    }
+  }
+  return out;
+}
+
+Tensor SVC::ovr_from_ovo(const Tensor& dec) const {
+  // scikit-learn's "ovr" shape from one-vs-one results: votes plus confidences squashed into
+  // (−1/3, 1/3), so they only break ties between equal vote counts. (O(n·K²) on the host.)
+  const std::int64_t n = dec.rows(), K = static_cast<std::int64_t>(classes_.size());
+  Tensor out(n, K);
+  std::vector<double> votes(K), conf(K);
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::fill(votes.begin(), votes.end(), 0.0);
+    std::fill(conf.begin(), conf.end(), 0.0);
+    std::int64_t p = 0;
+    for (std::int64_t a = 0; a < K; ++a) {
+      for (std::int64_t c = a + 1; c < K; ++c, ++p) {
+        const double v = dec.at<float>(i, p);
+        conf[a] += v;
+        conf[c] -= v;
+        votes[v < 0 ? c : a] += 1.0;
+      }
+    }
+    for (std::int64_t a = 0; a < K; ++a) {
+      out.at<float>(i, a) =
+          static_cast<float>(votes[a] + conf[a] / (3.0 * (std::fabs(conf[a]) + 1.0)));
+    }
+  }
+  return out;
+}
+
+Tensor SVC::decision_function(const Tensor& X) const {
+  ProfileScope scope = begin_call();
+  Tensor dec = ovo_decision(X);
+  const std::int64_t K = static_cast<std::int64_t>(classes_.size());
+  if (K == 2) {
+    for (std::int64_t i = 0; i < dec.rows(); ++i) dec.data<float>()[i] *= -1.0f;
+    return dec;
+  }
+  if (options_.decision_function_shape == "ovo") return dec;
+  return ovr_from_ovo(dec);
+}
+
+Tensor SVC::predict(const Tensor& X) const {
+  ProfileScope scope = begin_call();
+  const Tensor dec = ovo_decision(X);
+  const std::int64_t K = static_cast<std::int64_t>(classes_.size());
+  Tensor out(dec.rows(), 1);
+  if (options_.break_ties && options_.decision_function_shape == "ovr" && K > 2) {
+    // The largest "ovr" value (first on ties).
+    const Tensor ovr = ovr_from_ovo(dec);
+    for (std::int64_t i = 0; i < dec.rows(); ++i) {
+      std::int64_t best = 0;
+      for (std::int64_t a = 1; a < K; ++a) {
+        if (ovr.at<float>(i, a) > ovr.at<float>(i, best)) best = a;
+      }
+      out.at<float>(i, 0) = static_cast<float>(classes_[best]);
+    }
+    return out;
+  }
+  // libsvm's vote: pair (a, b) votes a when its decision value is > 0; most votes win, ties
+  // go to the smallest class. (O(n·K²) on the host: the n × n_pairs values are already here.)
+  std::vector<std::int64_t> votes(K);
+  for (std::int64_t i = 0; i < dec.rows(); ++i) {
+    std::fill(votes.begin(), votes.end(), 0);
+    std::int64_t p = 0;
+    for (std::int64_t a = 0; a < K; ++a) {
+      for (std::int64_t c = a + 1; c < K; ++c, ++p) ++votes[dec.at<float>(i, p) > 0 ? a : c];
+    }
+    const std::int64_t best = std::max_element(votes.begin(), votes.end()) - votes.begin();
+    out.at<float>(i, 0) = static_cast<float>(classes_[best]);
+  }
+  return out;
+}
+
+const std::vector<double>& SVC::classes() const {
+  detail::check_fitted(fitted_, kName);
+  return classes_;
+}
+const Tensor& SVC::support() const {
+  detail::check_fitted(fitted_, kName);
+  return support_;
+}
+const Tensor& SVC::support_vectors() const {
+  detail::check_fitted(fitted_, kName);
+  return support_vectors_;
+}
+const std::vector<std::int64_t>& SVC::n_support() const {
+  detail::check_fitted(fitted_, kName);
+  return n_support_;
+}
+const Tensor& SVC::dual_coef() const {
+  detail::check_fitted(fitted_, kName);
+  return dual_coef_;
+}
+const Tensor& SVC::intercept() const {
+  detail::check_fitted(fitted_, kName);
+  return intercept_;
+}
+const std::vector<std::int64_t>& SVC::n_iter() const {
+  detail::check_fitted(fitted_, kName);
+  return n_iter_;
+}
+double SVC::gamma() const {
+  detail::check_fitted(fitted_, kName);
+  return gamma_;
+}
+bool SVC::converged() const {
+  detail::check_fitted(fitted_, kName);
+  return converged_;
+}
+std::int64_t SVC::n_features_in() const {
+  detail::check_fitted(fitted_, kName);
+  return support_vectors_.cols();
+}
+
+void SVC::save(std::ostream& out) const {
+  detail::check_fitted(fitted_, kName);
+  ModelWriter w(kName, kModelVersion);
+  w.write_f64(options_.C);
+  w.write_string(options_.kernel);
+  w.write_i64(options_.degree);
+  w.write_string(options_.gamma);
+  w.write_f64(options_.gamma_value);
+  w.write_f64(options_.coef0);
+  w.write_u8(options_.shrinking ? 1 : 0);
+  w.write_f64(options_.tol);
+  w.write_f64(options_.cache_size);
+  w.write_f64s(options_.class_weight);
+  w.write_i64(options_.max_iter);
+  w.write_string(options_.decision_function_shape);
+  w.write_u8(options_.break_ties ? 1 : 0);
+  w.write_f64(gamma_);
+  w.write_u8(converged_ ? 1 : 0);
+  w.write_f64s(classes_);
+  w.write_tensor(support_);
+  w.write_tensor(support_vectors_);
+  w.write_tensor(dual_coef_);
+  w.write_tensor(intercept_);
+  w.write_i64s(n_support_);
+  w.write_i64s(n_iter_);
+  w.write_tensor(pair_coef_);
+  w.write_tensor(pair_coef_t_);
+  w.write_tensor(primal_coef_);
+  w.write_tensor(rho_);
+  w.finish(out);
+}
+
+SVC SVC::load(std::istream& in, BackendPtr backend) {
+  ModelReader r(in, kName, kModelVersion);
+  SVCOptions o;
+  o.C = r.read_f64();
+  o.kernel = r.read_string();
+  o.degree = r.read_i64();
+  o.gamma = r.read_string();
+  o.gamma_value = r.read_f64();
+  o.coef0 = r.read_f64();
+  o.shrinking = r.read_u8() != 0;
+  o.tol = r.read_f64();
+  o.cache_size = r.read_f64();
+  o.class_weight = r.read_f64s();
+  o.max_iter = r.read_i64();
+  o.decision_function_shape = r.read_string();
+  o.break_ties = r.read_u8() != 0;
+  SVC m(o, std::move(backend));
+  m.gamma_ = r.read_f64();
+  m.converged_ = r.read_u8() != 0;
+  m.classes_ = r.read_f64s();
+  m.support_ = r.read_tensor();
+  m.support_vectors_ = r.read_tensor();
+  m.dual_coef_ = r.read_tensor();
+  m.intercept_ = r.read_tensor();
+  m.n_support_ = r.read_i64s();
+  m.n_iter_ = r.read_i64s();
+  m.pair_coef_ = r.read_tensor();
+  m.pair_coef_t_ = r.read_tensor();
+  m.primal_coef_ = r.read_tensor();
+  m.rho_ = r.read_tensor();
+  r.finish();
+  const std::int64_t K = static_cast<std::int64_t>(m.classes_.size());
+  const std::int64_t n_sv = m.support_vectors_.rows();
+  MLCORE_CHECK(K >= 2 && m.support_vectors_.dtype() == DType::f32 &&
+                   m.pair_coef_.rows() == n_sv && m.pair_coef_.cols() == K * (K - 1) / 2 &&
+                   m.rho_.cols() == K * (K - 1) / 2 && m.support_.rows() == n_sv &&
+                   m.pair_coef_t_.rows() == K * (K - 1) / 2 && m.pair_coef_t_.cols() == n_sv &&
+                   m.primal_coef_.rows() == K * (K - 1) / 2 &&
+                   m.primal_coef_.cols() == m.support_vectors_.cols(),
+               "SVC: the saved model is inconsistent");
+  m.fitted_ = true;
+  return m;
+}
+
+}  // namespace mlcore
