@@ -16,6 +16,9 @@ from .primitives import (add_row_vector, argmin_rows, axpby, gather_rows, gemm, 
                          multiply, reduce_cols, scale_rows, scatter_add, softmax_rows, sqdist,
                          topk_rows)
 from .profile import Profile, last_profile
+from .neighbors import KNeighborsClassifier, KNeighborsRegressor
+from .cluster import KMeans
+from .svm import SVC, LinearSVC
 from .tree import DecisionTreeClassifier, DecisionTreeRegressor
 from .ensemble import (GradientBoostingClassifier, GradientBoostingRegressor,
                        RandomForestClassifier, RandomForestRegressor)
@@ -40,7 +43,7 @@ __all__ = [
     "axpby", "backend", "backend_info", "cuda_available", "gather_rows", "gemm", "gemv",
     "last_profile", "map", "multiply", "reduce_cols", "scale_rows", "scatter_add",
     "softmax_rows", "sqdist", "topk_rows",
-    "KNeighborsClassifier", "KNeighborsRegressor", "KMeans",
+    "KNeighborsClassifier", "KNeighborsRegressor", "KMeans", "LinearSVC", "SVC",
     "DecisionTreeClassifier", "DecisionTreeRegressor", "RandomForestClassifier",
     "RandomForestRegressor", "GradientBoostingClassifier", "GradientBoostingRegressor",
 ]

@@ -1,0 +1,264 @@
+"""Support vector machines: :class:`LinearSVC` and :class:`SVC`.
+
+scikit-learn-style estimators whose work is done in C++ (``mlcore._core``):
+
+* :class:`LinearSVC` — hinge or squared-hinge loss with an L2 penalty, solved by dual coordinate
+  descent (Hsieh et al. 2008, liblinear's method) with shrinking; one-vs-rest for several
+  classes. The coordinate steps are sequential host code; the squared norms and
+  ``decision_function`` (a GEMM) run on the chosen backend. ``dual`` is accepted for
+  compatibility; the dual problem is always solved (it has the same optimum as the primal).
+* :class:`SVC` — kernel SVM ('linear', 'poly', 'rbf', 'sigmoid') trained by SMO with libsvm's
+  second-order working-set selection and shrinking; kernel rows come from the backend
+  (``gemm`` or ``sqdist`` then an element-wise ``map``) and are cached within ``cache_size``
+  MB; one-vs-one for several classes, with scikit-learn's layout of ``support_``,
+  ``dual_coef_``, ``intercept_``. ``probability=True`` (Platt scaling) is not supported.
+
+>>> from sklearn.datasets import load_iris
+>>> from mlcore import SVC
+>>> X, y = load_iris(return_X_y=True)
+>>> SVC().fit(X, y).score(X, y) > 0.9
+True
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from . import _core
+from ._estimator import MLCoreEstimatorMixin
+from .neighbors import _check_choice, _check_float, _check_int, _seed
+
+__all__ = ["LinearSVC", "SVC"]
+
+
+class _SVMBase(MLCoreEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """What both classifiers share: label handling, class weights, decision and predict."""
+
+    def _prepare_fit(self, X, y, sample_weight):
+        X, y = validate_data(self, X, y, dtype=np.float32, order="C")
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        check_classification_targets(y)
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"The number of classes has to be greater than one; got "
+                             f"{len(self.classes_)} class")
+        cw = self.class_weight
+        if isinstance(cw, str) and cw != "balanced":
+            raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {cw!r}")
+        self.class_weight_ = compute_class_weight(cw, classes=self.classes_, y=y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
+            if np.any(sample_weight < 0):
+                raise ValueError("sample_weight must be non-negative")
+            sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float32)
+        return X, np.ascontiguousarray(codes, dtype=np.float32), sample_weight
+
+    def _validate_query(self, X):
+        check_is_fitted(self, "_model")
+        X = validate_data(self, X, dtype=np.float32, order="C", reset=False)
+        return np.ascontiguousarray(X, dtype=np.float32)
+
+    def decision_function(self, X):
+        """Signed distances to the decision boundaries; (n_samples,) for two classes."""
+        X = self._validate_query(X)
+        dec = self._model_for_call().decision_function(X).astype(np.float64)
+        self._record_profile()
+        return dec.ravel() if len(self.classes_) == 2 else dec
+
+    def predict(self, X):
+        """The predicted class of each row of X."""
+        X = self._validate_query(X)
+        codes = self._model_for_call().predict(X).ravel()
+        self._record_profile()
+        return self.classes_[codes.astype(np.intp)]
+
+
+class LinearSVC(_SVMBase):
+    """Linear support vector classifier (dual coordinate descent, as liblinear).
+
+    Parameters follow :class:`sklearn.svm.LinearSVC`: ``penalty`` ('l2' only), ``loss``
+    ('squared_hinge' or 'hinge'), ``dual`` (accepted; the dual is always solved), ``tol``,
+    ``C``, ``multi_class`` ('ovr' only), ``fit_intercept``, ``intercept_scaling``,
+    ``class_weight``, ``random_state``, ``max_iter``; plus ``shrinking`` (skip variables stuck
+    at a bound) and ``backend``.
+
+    Attributes: ``coef_``, ``intercept_``, ``classes_``, ``n_iter_``, ``n_features_in_``,
+    ``profile_``.
+    """
+
+    _core_class = _core.LinearSVC
+
+    def __init__(self, penalty="l2", loss="squared_hinge", *, dual="auto", tol=1e-4, C=1.0,
+                 multi_class="ovr", fit_intercept=True, intercept_scaling=1, class_weight=None,
+                 verbose=0, random_state=None, max_iter=1000, shrinking=True, backend="avx2"):
+        self.penalty = penalty
+        self.loss = loss
+        self.dual = dual
+        self.tol = tol
+        self.C = C
+        self.multi_class = multi_class
+        self.fit_intercept = fit_intercept
+        self.intercept_scaling = intercept_scaling
+        self.class_weight = class_weight
+        self.verbose = verbose
+        self.random_state = random_state
+        self.max_iter = max_iter
+        self.shrinking = shrinking
+        self.backend = backend
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit on X (n_samples, n_features) and labels y; ``sample_weight`` optional."""
+        if self.penalty != "l2":
+            raise ValueError(f"mlcore's LinearSVC supports penalty='l2' only, got "
+                             f"penalty={self.penalty!r}")
+        _check_choice("loss", self.loss, ("hinge", "squared_hinge"))
+        if not (self.dual == "auto" or isinstance(self.dual, (bool, np.bool_))):
+            raise ValueError(f"dual must be 'auto', True or False, got {self.dual!r}")
+        if self.loss == "hinge" and self.dual is False:
+            raise ValueError("Unsupported set of arguments: loss='hinge' is not supported with "
+                             "dual=False (the hinge loss is solved in the dual only)")
+        if self.multi_class != "ovr":
+            raise ValueError(f"mlcore's LinearSVC supports multi_class='ovr' only, got "
+                             f"{self.multi_class!r}")
+        C = _check_float("C", self.C, 0.0, low_open=True)
+        tol = _check_float("tol", self.tol, 0.0, low_open=True)
+        max_iter = _check_int("max_iter", self.max_iter, 1)
+        scaling = _check_float("intercept_scaling", self.intercept_scaling, 0.0, low_open=True)
+        X, codes, sample_weight = self._prepare_fit(X, y, sample_weight)
+        self._model = self._core_class(
+            loss=self.loss, C=C, tol=tol, max_iter=max_iter,
+            fit_intercept=bool(self.fit_intercept), intercept_scaling=scaling,
+            shrinking=bool(self.shrinking), class_weight=[float(w) for w in self.class_weight_],
+            random_state=_seed(self.random_state), backend=self._core_backend())
+        self._model.fit(X, codes, sample_weight)
+        self._record_profile()
+        self.coef_ = np.asarray(self._model.coef, dtype=np.float64)
+        self.intercept_ = np.asarray(self._model.intercept, dtype=np.float64).ravel()
+        self.n_iter_ = int(self._model.n_iter)
+        if self.n_iter_ >= max_iter:
+            warnings.warn("Liblinear-style dual coordinate descent failed to converge, increase "
+                          "the number of iterations.", ConvergenceWarning, stacklevel=2)
+        return self
+
+
+class SVC(_SVMBase):
+    """Kernel support vector classifier (SMO, as libsvm), one-vs-one for several classes.
+
+    Parameters follow :class:`sklearn.svm.SVC`: ``C``, ``kernel`` ('linear', 'poly', 'rbf',
+    'sigmoid'), ``degree``, ``gamma`` ('scale', 'auto' or a float), ``coef0``, ``shrinking``,
+    ``probability`` (False only), ``tol``, ``cache_size`` (MB of kernel rows), ``class_weight``,
+    ``max_iter`` (-1: no limit), ``decision_function_shape`` ('ovr' or 'ovo'), ``break_ties``;
+    plus ``backend``.
+
+    Attributes: ``support_``, ``support_vectors_``, ``n_support_``, ``dual_coef_``,
+    ``intercept_``, ``classes_``, ``class_weight_``, ``n_iter_``, ``fit_status_``,
+    ``shape_fit_``, ``coef_`` (linear kernel), ``n_features_in_``, ``profile_``.
+    """
+
+    _core_class = _core.SVC
+
+    def __init__(self, *, C=1.0, kernel="rbf", degree=3, gamma="scale", coef0=0.0,
+                 shrinking=True, probability=False, tol=1e-3, cache_size=200,
+                 class_weight=None, verbose=False, max_iter=-1, decision_function_shape="ovr",
+                 break_ties=False, random_state=None, backend="avx2"):
+        self.C = C
+        self.kernel = kernel
+        self.degree = degree
+        self.gamma = gamma
+        self.coef0 = coef0
+        self.shrinking = shrinking
+        self.probability = probability
+        self.tol = tol
+        self.cache_size = cache_size
+        self.class_weight = class_weight
+        self.verbose = verbose
+        self.max_iter = max_iter
+        self.decision_function_shape = decision_function_shape
+        self.break_ties = break_ties
+        self.random_state = random_state
+        self.backend = backend
+
+    def _check_params(self):
+        if callable(self.kernel) or self.kernel == "precomputed":
+            raise ValueError(f"mlcore's SVC computes its kernels itself; kernel must be one of "
+                             f"'linear', 'poly', 'rbf', 'sigmoid', got {self.kernel!r}")
+        _check_choice("kernel", self.kernel, ("linear", "poly", "rbf", "sigmoid"))
+        if self.probability:
+            raise ValueError("SVC(probability=True) is not supported by mlcore (Platt scaling is "
+                             "not implemented); use probability=False and decision_function")
+        gamma = self.gamma
+        if isinstance(gamma, str):
+            _check_choice("gamma", gamma, ("scale", "auto"))
+            gamma_mode, gamma_value = gamma, 0.0
+        else:
+            gamma_mode, gamma_value = "value", _check_float("gamma", gamma, 0.0)
+        _check_choice("decision_function_shape", self.decision_function_shape, ("ovr", "ovo"))
+        if self.break_ties and self.decision_function_shape == "ovo":
+            raise ValueError("break_ties must be False when decision_function_shape is 'ovo'")
+        if isinstance(self.max_iter, (bool, np.bool_)) or not isinstance(self.max_iter,
+                                                                         numbers.Integral):
+            raise TypeError(f"max_iter must be an int, got {self.max_iter!r}")
+        if self.max_iter != -1 and self.max_iter < 1:
+            raise ValueError(f"max_iter must be -1 (no limit) or >= 1, got {self.max_iter}")
+        return dict(C=_check_float("C", self.C, 0.0, low_open=True), kernel=self.kernel,
+                    degree=_check_int("degree", self.degree, 0), gamma=gamma_mode,
+                    gamma_value=gamma_value, coef0=_check_float("coef0", self.coef0, -np.inf),
+                    shrinking=bool(self.shrinking),
+                    tol=_check_float("tol", self.tol, 0.0, low_open=True),
+                    cache_size=_check_float("cache_size", self.cache_size, 0.0, low_open=True),
+                    max_iter=int(self.max_iter),
+                    decision_function_shape=self.decision_function_shape,
+                    break_ties=bool(self.break_ties))
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit on X (n_samples, n_features) and labels y; ``sample_weight`` optional."""
+        params = self._check_params()
+        X, codes, sample_weight = self._prepare_fit(X, y, sample_weight)
+        self._model = self._core_class(class_weight=[float(w) for w in self.class_weight_],
+                                       backend=self._core_backend(), **params)
+        self._model.fit(X, codes, sample_weight)
+        self._record_profile()
+        m = self._model
+        self.support_ = m.support.ravel().astype(np.int32)
+        self.support_vectors_ = np.asarray(m.support_vectors, dtype=np.float64)
+        self.n_support_ = np.asarray(m.n_support, dtype=np.int32)
+        self.dual_coef_ = np.asarray(m.dual_coef, dtype=np.float64)
+        self.intercept_ = np.asarray(m.intercept, dtype=np.float64).ravel()
+        self.n_iter_ = np.asarray(m.n_iter, dtype=np.int32)
+        self._gamma = float(m.gamma)
+        self.fit_status_ = 0
+        self.shape_fit_ = X.shape
+        if not m.converged:
+            warnings.warn(f"Solver terminated early (max_iter={self.max_iter}).  Consider "
+                          "pre-processing your data with StandardScaler or MinMaxScaler.",
+                          ConvergenceWarning, stacklevel=2)
+        return self
+
+    @property
+    def coef_(self):
+        """Primal weights, for the linear kernel only: (1, n_features) for two classes, else
+        one row per pair of classes (n_classes·(n_classes−1)/2, n_features)."""
+        check_is_fitted(self, "_model")
+        if self.kernel != "linear":
+            raise AttributeError("coef_ is only available when using a linear kernel")
+        if len(self.classes_) == 2:
+            return self.dual_coef_ @ self.support_vectors_
+        # Pair (a, b): the class-a SVs' coefficients sit in row b−1, the class-b SVs' in row a.
+        start = np.concatenate([[0], np.cumsum(self.n_support_)])
+        rows = []
+        k = len(self.classes_)
+        for a in range(k):
+            for b in range(a + 1, k):
+                sa, sb = slice(start[a], start[a + 1]), slice(start[b], start[b + 1])
+                rows.append(self.dual_coef_[b - 1, sa] @ self.support_vectors_[sa]
+                            + self.dual_coef_[a, sb] @ self.support_vectors_[sb])
+        return np.vstack(rows)
+
