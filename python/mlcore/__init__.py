@@ -16,6 +16,7 @@ from .primitives import (add_row_vector, argmin_rows, axpby, gather_rows, gemm, 
                          multiply, reduce_cols, scale_rows, scatter_add, softmax_rows, sqdist,
                          topk_rows)
 from .profile import Profile, last_profile
+from .systolic import SystolicBackend, systolic
 from .neighbors import KNeighborsClassifier, KNeighborsRegressor
 from .cluster import KMeans
 from .svm import SVC, LinearSVC
@@ -42,7 +43,7 @@ __all__ = [
     "Backend", "Profile", "add_row_vector", "compare", "argmin_rows", "available_backends", "avx2",
     "axpby", "backend", "backend_info", "cuda_available", "gather_rows", "gemm", "gemv",
     "last_profile", "map", "multiply", "reduce_cols", "scale_rows", "scatter_add",
-    "softmax_rows", "sqdist", "topk_rows",
+    "softmax_rows", "sqdist", "systolic", "SystolicBackend", "topk_rows",
     "KNeighborsClassifier", "KNeighborsRegressor", "KMeans", "LinearSVC", "SVC",
     "DecisionTreeClassifier", "DecisionTreeRegressor", "RandomForestClassifier",
     "RandomForestRegressor", "GradientBoostingClassifier", "GradientBoostingRegressor",

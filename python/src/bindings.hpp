@@ -29,6 +29,7 @@ void bind_neighbors(py::module_& m);
 void bind_cluster(py::module_& m);
 void bind_svm(py::module_& m);
 void bind_tree(py::module_& m);
+void bind_systolic(py::module_& m);
 void bind_neighbors(py::module_& m);
 void bind_cluster(py::module_& m);
 

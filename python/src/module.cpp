@@ -25,6 +25,7 @@ PYBIND11_MODULE(_core, m) {
   mlcore::python::bind_cluster(m);
   mlcore::python::bind_svm(m);
   mlcore::python::bind_tree(m);
+  mlcore::python::bind_systolic(m);
   mlcore::python::bind_neighbors(m);
   mlcore::python::bind_cluster(m);
 }
