@@ -5,7 +5,9 @@ in ``_``) whose work is done by a C++ model object (``self._model``, a class bou
 ``mlcore._core``). This mixin provides:
 
 * ``backend`` handling: a name or an :class:`mlcore.Backend`, resolved at fit time;
-* ``profile_``: the hardware records of the last fit / predict / transform call;
+* ``profile_``: the hardware records of the last fit / predict / transform call. It is read
+  from the C++ model (which keeps its last call's records), so predicting does not change the
+  estimator's ``__dict__`` — scikit-learn's checks require that;
 * pickling: the C++ model is saved with its versioned binary format (the same bytes as the C++
   ``save``), and rebuilt on the estimator's backend when unpickled.
 
@@ -28,9 +30,16 @@ class MLCoreEstimatorMixin:
         """The C++ backend instance for ``self.backend`` (ValueError / RuntimeError if not)."""
         return resolve(self.backend)
 
+    @property
+    def profile_(self) -> Profile:
+        """The records of the last fit / predict / transform call (a list of dicts)."""
+        model = self.__dict__.get("_model")
+        if model is None:
+            raise AttributeError(f"{type(self).__name__} has no profile_ before fit")
+        return Profile(model.profile())
+
     def _record_profile(self):
-        """Copy the C++ model's last-call records into ``profile_``."""
-        self.profile_ = Profile(self._model.profile())
+        """Nothing to do: ``profile_`` reads the C++ model's records when asked."""
 
     def _model_for_call(self):
         """The fitted C++ model, switched to ``self.backend`` if it was changed after fit."""
