@@ -1,0 +1,225 @@
+"""LinearSVC and SVC against scikit-learn on its bundled datasets, on every backend: accuracy,
+the fitted attributes' layout, determinism, scikit-learn tooling, pickling and bad input."""
+
+import functools
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from sklearn import svm as sks
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import mlcore
+from conftest import AVAILABLE, F32_BACKENDS
+
+LOADERS = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_cancer,
+           "digits": load_digits}
+
+
+def tolerance(backend):
+    """Allowed accuracy gap to scikit-learn: 1 point on f32 backends, 3 on the int8 array."""
+    return 0.03 if backend == "systolic" else 0.01
+
+
+@functools.lru_cache(maxsize=None)
+def split(name):
+    X, y = LOADERS[name](return_X_y=True)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, random_state=0)
+    scaler = StandardScaler().fit(Xtr)
+    return (scaler.transform(Xtr).astype(np.float32), scaler.transform(Xte).astype(np.float32),
+            ytr, yte)
+
+
+# ---- SVC -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+@pytest.mark.parametrize("dataset", list(LOADERS))
+@pytest.mark.parametrize("kernel", ["rbf", "linear", "poly"])
+def test_svc_accuracy_matches_sklearn(backend, dataset, kernel):
+    Xtr, Xte, ytr, yte = split(dataset)
+    ours = mlcore.SVC(kernel=kernel, backend=backend).fit(Xtr, ytr)
+    ref = sks.SVC(kernel=kernel).fit(Xtr, ytr)
+    acc, acc_ref = ours.score(Xte, yte), ref.score(Xte, yte)
+    assert abs(acc - acc_ref) <= tolerance(backend) + 1e-12, (acc, acc_ref)
+    if backend != "systolic":
+        # The same dual solution: same support vectors, coefficients and intercepts.
+        np.testing.assert_array_equal(ours.n_support_, ref.n_support_)
+        np.testing.assert_array_equal(ours.support_, ref.support_)
+        np.testing.assert_allclose(ours.dual_coef_, ref.dual_coef_, atol=2e-2 * ref.C)
+        np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=2e-2)
+        # ("ovr" values hold votes: a pair whose value is near 0 may flip one vote.)
+        close = np.abs(ours.decision_function(Xte) - ref.decision_function(Xte)) <= 2e-2
+        assert close.mean() > 0.998
+
+
+@pytest.mark.parametrize("backend", F32_BACKENDS)
+def test_svc_options_match_sklearn(backend):
+    Xtr, Xte, ytr, yte = split("wine")
+    for params in [dict(kernel="sigmoid", gamma="auto", coef0=0.5),
+                   dict(kernel="poly", degree=2, gamma=0.05, coef0=1.0, C=3.0),
+                   dict(kernel="rbf", C=0.5, decision_function_shape="ovo"),
+                   dict(kernel="rbf", break_ties=True),
+                   dict(kernel="rbf", class_weight="balanced", shrinking=False),
+                   dict(kernel="linear", class_weight={0: 2.0, 1: 1.0, 2: 0.5})]:
+        ours = mlcore.SVC(backend=backend, **params).fit(Xtr, ytr)
+        ref = sks.SVC(**params).fit(Xtr, ytr)
+        np.testing.assert_array_equal(ours.predict(Xte), ref.predict(Xte))
+        dec, dec_ref = ours.decision_function(Xte), ref.decision_function(Xte)
+        assert dec.shape == dec_ref.shape
+        np.testing.assert_allclose(dec, dec_ref, atol=3e-2, err_msg=str(params))
+    lin = mlcore.SVC(kernel="linear", backend=backend).fit(Xtr, ytr)
+    np.testing.assert_allclose(lin.coef_, sks.SVC(kernel="linear").fit(Xtr, ytr).coef_, atol=1e-2)
+
+
+@pytest.mark.parametrize("backend", F32_BACKENDS)
+def test_svc_binary_signs_and_sample_weight(backend):
+    Xtr, Xte, ytr, yte = split("breast_cancer")
+    labels = np.where(ytr == 1, "benign", "malignant")
+    w = np.random.default_rng(0).uniform(0.5, 2.0, len(ytr))
+    ours = mlcore.SVC(backend=backend).fit(Xtr, labels, sample_weight=w)
+    ref = sks.SVC().fit(Xtr, labels, sample_weight=w)
+    assert ours.decision_function(Xte).shape == (len(Xte),)
+    np.testing.assert_allclose(ours.decision_function(Xte), ref.decision_function(Xte), atol=2e-2)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=2e-2)
+    assert np.mean(ours.predict(Xte) == ref.predict(Xte)) > 0.99
+    np.testing.assert_allclose(ours._gamma, ref._gamma, rtol=1e-5)
+
+
+@pytest.mark.parametrize("backend", F32_BACKENDS)
+def test_svc_small_cache_gives_the_same_model(backend):
+    # A cache of a few rows forces the LRU path (rows computed on demand, evicted, recomputed).
+    Xtr, Xte, ytr, _ = split("breast_cancer")
+    full = mlcore.SVC(backend=backend).fit(Xtr, ytr)
+    tiny = mlcore.SVC(cache_size=0.01, backend=backend).fit(Xtr, ytr)
+    np.testing.assert_array_equal(full.support_, tiny.support_)
+    np.testing.assert_allclose(full.decision_function(Xte), tiny.decision_function(Xte),
+                               atol=1e-4)
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_svc_deterministic(backend):
+    Xtr, Xte, ytr, _ = split("iris")
+    a = mlcore.SVC(backend=backend).fit(Xtr, ytr)
+    b = mlcore.SVC(backend=backend).fit(Xtr, ytr)
+    np.testing.assert_array_equal(a.dual_coef_, b.dual_coef_)
+    np.testing.assert_array_equal(a.decision_function(Xte), b.decision_function(Xte))
+
+
+def test_svc_max_iter_warns():
+    Xtr, _, ytr, _ = split("breast_cancer")
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        mlcore.SVC(max_iter=5).fit(Xtr, ytr)
+
+
+# ---- LinearSVC -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+@pytest.mark.parametrize("dataset", list(LOADERS))
+@pytest.mark.parametrize("loss", ["squared_hinge", "hinge"])
+def test_linear_svc_accuracy_matches_sklearn(backend, dataset, loss):
+    Xtr, Xte, ytr, yte = split(dataset)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # digits needs > 1000 passes
+        ours = mlcore.LinearSVC(loss=loss, random_state=0, backend=backend).fit(Xtr, ytr)
+        ref = sks.LinearSVC(loss=loss, dual=True, random_state=0).fit(Xtr, ytr)
+    acc, acc_ref = ours.score(Xte, yte), ref.score(Xte, yte)
+    assert abs(acc - acc_ref) <= tolerance(backend) + 1e-12, (acc, acc_ref)
+    assert ours.coef_.shape == ref.coef_.shape and ours.intercept_.shape == ref.intercept_.shape
+    if backend != "systolic" and dataset != "digits":
+        np.testing.assert_allclose(ours.coef_, ref.coef_, atol=5e-3)
+        np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=5e-3)
+
+
+@pytest.mark.parametrize("backend", F32_BACKENDS)
+def test_linear_svc_options(backend):
+    Xtr, Xte, ytr, yte = split("breast_cancer")
+    for params in [dict(C=0.1), dict(fit_intercept=False), dict(intercept_scaling=10.0),
+                   dict(class_weight="balanced"), dict(tol=1e-6, max_iter=5000)]:
+        ours = mlcore.LinearSVC(random_state=0, backend=backend, **params).fit(Xtr, ytr)
+        ref = sks.LinearSVC(dual=True, random_state=0, **params).fit(Xtr, ytr)
+        np.testing.assert_allclose(ours.decision_function(Xte), ref.decision_function(Xte),
+                                   atol=2e-2, err_msg=str(params))
+    # Shrinking changes the path, not the optimum.
+    a = mlcore.LinearSVC(tol=1e-6, max_iter=10000, backend=backend).fit(Xtr, ytr)
+    b = mlcore.LinearSVC(tol=1e-6, max_iter=10000, shrinking=False, backend=backend).fit(Xtr, ytr)
+    np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-3)
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_linear_svc_deterministic(backend):
+    Xtr, Xte, ytr, _ = split("wine")
+    a = mlcore.LinearSVC(random_state=3, backend=backend).fit(Xtr, ytr)
+    b = mlcore.LinearSVC(random_state=3, backend=backend).fit(Xtr, ytr)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    np.testing.assert_array_equal(a.decision_function(Xte), b.decision_function(Xte))
+
+
+# ---- both ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cls", [mlcore.SVC, mlcore.LinearSVC])
+def test_sklearn_tools_and_pickle(cls):
+    Xtr, Xte, ytr, yte = split("iris")
+    names = np.array(["setosa", "versicolor", "virginica"])[ytr]
+    pipe = make_pipeline(StandardScaler(), cls())
+    assert cross_val_score(pipe, Xtr, ytr, cv=3).mean() > 0.85
+    grid = GridSearchCV(cls(), {"C": [0.1, 1.0]}, cv=3).fit(Xtr, ytr)
+    assert grid.best_params_["C"] in (0.1, 1.0)
+    est = clone(cls(C=2.0)).fit(Xtr, names)
+    assert set(est.predict(Xte)) <= set(names)
+    back = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(back.predict(Xte), est.predict(Xte))
+    np.testing.assert_array_equal(back.decision_function(Xte), est.decision_function(Xte))
+    assert "gemm" in est.profile_.by_op() or "sqdist" in est.profile_.by_op()
+
+
+def test_bad_input():
+    X = np.random.default_rng(0).standard_normal((20, 3))
+    y = np.arange(20) % 2
+    for cls in (mlcore.SVC, mlcore.LinearSVC):
+        with pytest.raises(ValueError, match="class"):
+            cls().fit(X, np.zeros(20))  # a single class
+        with pytest.raises(ValueError):
+            cls().fit(X, y[:10])
+        with pytest.raises(ValueError):
+            cls().fit(np.empty((0, 3)), [])
+        Xn = X.copy()
+        Xn[3, 2] = np.nan
+        with pytest.raises(ValueError):
+            cls().fit(Xn, y)
+        with pytest.raises(ValueError, match="C"):
+            cls(C=0.0).fit(X, y)
+        with pytest.raises(Exception, match="not fitted"):
+            cls().predict(X)
+        est = cls().fit(X, y)
+        with pytest.raises(ValueError, match="features"):
+            est.predict(X[:, :2])
+    with pytest.raises(ValueError, match="kernel"):
+        mlcore.SVC(kernel="laplacian").fit(X, y)
+    with pytest.raises(ValueError, match="kernel"):
+        mlcore.SVC(kernel="precomputed").fit(X, y)
+    with pytest.raises(ValueError, match="gamma"):
+        mlcore.SVC(gamma="large").fit(X, y)
+    with pytest.raises(ValueError, match="gamma"):
+        mlcore.SVC(gamma=-1.0).fit(X, y)
+    with pytest.raises(ValueError, match="probability"):
+        mlcore.SVC(probability=True).fit(X, y)
+    with pytest.raises(AttributeError):
+        mlcore.SVC().fit(X, y).predict_proba(X)
+    with pytest.raises(AttributeError, match="linear"):
+        mlcore.SVC().fit(X, y).coef_
+    with pytest.raises(ValueError, match="break_ties"):
+        mlcore.SVC(break_ties=True, decision_function_shape="ovo").fit(X, y)
+    with pytest.raises(ValueError, match="loss"):
+        mlcore.LinearSVC(loss="log").fit(X, y)
+    with pytest.raises(ValueError, match="penalty"):
+        mlcore.LinearSVC(penalty="l1").fit(X, y)
+    with pytest.raises(ValueError, match="hinge"):
+        mlcore.LinearSVC(loss="hinge", dual=False).fit(X, y)
+    with pytest.raises(ValueError, match="multi_class"):
+        mlcore.LinearSVC(multi_class="crammer_singer").fit(X, y)
