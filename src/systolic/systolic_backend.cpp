@@ -37,7 +37,10 @@ constexpr std::int64_t kExactDepth = std::int64_t{1} << 17;
 
 // Up to this many outputs are compared with a float64 reference to estimate a call's
 // quantization error (all of them for small outputs); a deterministic, evenly spread sample.
+// The reference costs `depth` multiply-adds per output, so long reductions (XᵀX over a million
+// samples) get fewer samples: at most kErrorWork multiply-adds in all, and at least 16 outputs.
 constexpr std::int64_t kErrorSamples = 1024;
+constexpr std::int64_t kErrorWork = std::int64_t{1} << 24;
 
 // op(X) of an int8 tensor as a dense rows × cols array.
 std::vector<std::int8_t> op_i8(const Tensor& X, bool trans) {
@@ -61,11 +64,14 @@ Quantized ones(std::int64_t rows) {
   return q;
 }
 
-// ‖got − ref‖ / ‖ref‖ over the sampled flat indices of a `count`-element output.
+// ‖got − ref‖ / ‖ref‖ over the sampled flat indices of a `count`-element output whose
+// reference costs `depth` multiply-adds per element.
 template <class Got, class Ref>
-double sampled_relative_error(std::int64_t count, Got got, Ref ref) {
+double sampled_relative_error(std::int64_t count, std::int64_t depth, Got got, Ref ref) {
   if (count <= 0) return 0.0;
-  const std::int64_t samples = std::min(count, kErrorSamples);
+  const std::int64_t budget =
+      std::max<std::int64_t>(16, kErrorWork / std::max<std::int64_t>(depth, 1));
+  const std::int64_t samples = std::min({count, kErrorSamples, budget});
   double num = 0.0, den = 0.0;
   for (std::int64_t s = 0; s < samples; ++s) {
     const std::int64_t flat = samples == count ? s : s * count / samples;
@@ -87,8 +93,8 @@ class SystolicBackend final : public ScalarBackend {
   // The simulated machine's ceilings, from its configuration: rows × cols int8 MACs per cycle
   // (tpu-v1: 65 536 × 700 MHz = 45.9 T MAC/s, Jouppi et al.'s 92 TOPS) and the DRAM bandwidth.
   MachinePeaks peaks() const override {
-    return {static_cast<double>(cfg_.rows * cfg_.cols) * cfg_.clock_hz,
-            cfg_.dram_bytes_per_second, "config: " + to_string(cfg_)};
+    return {static_cast<double>(cfg_.rows * cfg_.cols) * cfg_.clock_hz, cfg_.dram_bytes_per_second,
+            "config: " + to_string(cfg_)};
   }
 
  protected:
@@ -136,7 +142,7 @@ class SystolicBackend final : public ScalarBackend {
         };
         // The error of the product the array computed (β·C is not quantized).
         r.quant_error = sampled_relative_error(
-            m * n,
+            m * n, k,
             [&](std::int64_t f) {
               return double(qa.scale_of_row(f / n)) * qb.scale_of_col(f % n) * prod[f];
             },
@@ -171,7 +177,7 @@ class SystolicBackend final : public ScalarBackend {
       const float* xv = x.data<float>();
       const bool tra = ta == Trans::yes;
       r.quant_error = sampled_relative_error(
-          out_len,
+          out_len, in_len,
           [&](std::int64_t i) { return double(qa.scale_of_row(i)) * qx.scale[0] * prod[i]; },
           [&](std::int64_t i) {
             double s = 0.0;
@@ -222,7 +228,7 @@ class SystolicBackend final : public ScalarBackend {
       const float* a = A.data<float>();
       const float* b = B.data<float>();
       r.quant_error = sampled_relative_error(
-          m * n, [&](std::int64_t f) { return double(out[f]); },
+          m * n, d, [&](std::int64_t f) { return double(out[f]); },
           [&](std::int64_t f) {
             double s = 0.0;
             for (std::int64_t p = 0; p < d; ++p) {
@@ -273,7 +279,7 @@ class SystolicBackend final : public ScalarBackend {
     if (cfg_.record_quant_error) {
       const float* x = X.data<float>();
       r.quant_error = sampled_relative_error(
-          n, [&](std::int64_t j) { return double(o[j]); },
+          n, 3 * m, [&](std::int64_t j) { return double(o[j]); },
           [&](std::int64_t j) {
             double s = 0.0;
             for (std::int64_t i = 0; i < m; ++i) s += x[i * n + j];
