@@ -286,6 +286,43 @@ TEST(SystolicCycles, AccumulatorCapacitySplitsTheStream) {
   EXPECT_EQ(s.dram_read_bytes, 5000 * 256 + 3 * 256 * 256);  // weights once per chunk
 }
 
+TEST(SystolicCycles, SmallBuffersRereadOperandsAndStallLonger) {
+  // os on 8 × 8, 64 × 64 × 64: with a 24 MiB buffer A and B are read once (8 KiB). With the
+  // smallest buffer (two 8 × 8 tiles, half of it 64 B) neither an 8-row tile of A (512 B) nor B
+  // fits: A is re-read for each of the 8 column tiles and B for each of the 8 row tiles.
+  SystolicConfig big = small_array(8, 8, Dataflow::os);
+  big.dram_bytes_per_second = 1e9;  // 1.43 B per cycle: memory-bound either way
+  SystolicConfig tiny = big;
+  tiny.unified_buffer_bytes = 2 * 8 * 8;
+  const SystolicGemmStats a = systolic_gemm_cycles(big, 64, 64, 64);
+  const SystolicGemmStats b = systolic_gemm_cycles(tiny, 64, 64, 64);
+  EXPECT_EQ(a.dram_read_bytes, 2 * 64 * 64);
+  EXPECT_EQ(b.dram_read_bytes, 2 * 64 * 64 * 8);
+  EXPECT_EQ(a.compute_cycles, b.compute_cycles);
+  // Memory-bound: total = DRAM bytes / 1.43 B per cycle, 4 KiB of A and B + 16 KiB of C
+  // against 32 + 32 KiB of re-read operands + 16 KiB.
+  EXPECT_EQ(a.cycles(), ((2 * 4096 + 16384) * 700 + 999) / 1000);  // ⌈bytes · 0.7⌉
+  EXPECT_EQ(b.cycles(), ((16 * 4096 + 16384) * 700 + 999) / 1000);
+}
+
+TEST(SystolicCycles, VectorUnitCostsLaneCyclesOverLanes) {
+  // exp costs 4 lane-cycles per element: 1000 elements on 256 lanes = ⌈4000 / 256⌉ = 16 cycles.
+  BackendPtr b = backend("systolic");
+  Tensor X(1000, 1), Y(1000, 1);
+  Profile p;
+  {
+    ProfileScope s(p);
+    b->map(MapFn::exp, X, Y);
+  }
+  const OpRecord r = p.records()[0];
+  EXPECT_EQ(r.sim->compute_cycles, 16);
+  // 4000 B in and 4000 B out at 48.57 B/cycle: ⌈8000 / 48.57⌉ = 165 cycles of DRAM time, which
+  // bounds the op (first vector 22 + 16 + last vector 22 = 60 < 165).
+  EXPECT_EQ(r.sim->cycles(), 165);
+  EXPECT_EQ(r.sim->dram_read_bytes, 4000);
+  EXPECT_EQ(r.sim->dram_write_bytes, 4000);
+}
+
 // ---- wavefront trace ---------------------------------------------------------------------------
 
 TEST(SystolicTrace, RecordsEveryCycleAndEveryUsefulMac) {
