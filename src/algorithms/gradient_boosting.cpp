@@ -240,9 +240,10 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
       std::vector<detail::DigitCodec> codecs = {
           detail::DigitCodec::integers(), detail::DigitCodec::for_values(g_max, double(n_train))};
       if (!p.constant_hessian) codecs.push_back(detail::DigitCodec::for_values(h_max, n_train));
-      int c = 0;
-      for (const auto& codec : codecs) c += codec.digits;
-      Tensor V(n_train, c);  // n × c
+      int used = 0;
+      for (const auto& codec : codecs) used += codec.digits;
+      const int c = detail::padded_columns(used);
+      Tensor V(n_train, c);  // n × c, zero padding after the used columns
       float* v = V.data<float>();
 #pragma omp parallel for schedule(static) if (n_train > 8192)
       for (std::int64_t i = 0; i < n_train; ++i) {

@@ -1,9 +1,12 @@
 // RandomForestClassifier and RandomForestRegressor (see include/mlcore/algorithms/forest.hpp):
 // bootstrap weights, trees grown in parallel on the shared binned data, averaged predictions.
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <istream>
 #include <limits>
+#include <memory>
 #include <ostream>
 #include <random>
 
@@ -65,6 +68,9 @@ GrownForest grow_forest(const Tensor& X, const ForestTarget& target, const Optio
   forest.importances.resize(o.n_estimators);
   forest.oob.resize(o.n_estimators);
   const int threads = o.n_jobs > 0 ? o.n_jobs : detail::tree_threads();
+  // One histogram builder per thread, reused by the trees that thread grows (its device
+  // buffers are allocated once, not once per tree).
+  std::vector<std::unique_ptr<detail::HistogramBuilder>> builders(std::max(threads, 1));
 
   detail::parallel_for_profiled(o.n_estimators, threads, [&](std::int64_t t) {
     std::mt19937_64 rng(tree_seed(o.random_state, t));
@@ -83,7 +89,13 @@ GrownForest grow_forest(const Tensor& X, const ForestTarget& target, const Optio
       for (std::int64_t i = 0; i < n; ++i) rows[i] = static_cast<std::int32_t>(i);
     }
     // This tree's statistics (its own weights), on the device; the index is shared.
-    detail::HistogramBuilder hist(backend, data.index, data.mapper.total_bins());
+    std::unique_ptr<detail::HistogramBuilder>& slot =
+        builders[std::min<int>(omp_get_thread_num(), static_cast<int>(builders.size()) - 1)];
+    if (!slot) {
+      slot = std::make_unique<detail::HistogramBuilder>(backend, data.index,
+                                                        data.mapper.total_bins());
+    }
+    detail::HistogramBuilder& hist = *slot;
     detail::GrowerParams p;
     p.criterion = criterion;
     detail::DigitCodec codec;

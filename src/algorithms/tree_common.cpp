@@ -52,10 +52,11 @@ BinnedTrainingSet bin_training_set(const Tensor& X, int max_bins, std::uint64_t 
 Tensor class_weight_values(const std::vector<std::int32_t>& codes, int n_classes,
                            const std::vector<double>& weights) {
   const std::int64_t n = static_cast<std::int64_t>(codes.size());
-  Tensor V(n, n_classes, DType::f32);  // zero-filled; n × K
+  const int c = padded_columns(n_classes);
+  Tensor V(n, c, DType::f32);  // zero-filled; n × c, columns K.. are padding
   float* v = V.data<float>();
   for (std::int64_t i = 0; i < n; ++i) {
-    v[i * n_classes + codes[i]] = static_cast<float>(weights.empty() ? 1.0 : weights[i]);
+    v[i * c + codes[i]] = static_cast<float>(weights.empty() ? 1.0 : weights[i]);
   }
   return V;
 }
@@ -69,11 +70,12 @@ Tensor regression_values(const float* y, std::int64_t n, const std::vector<doubl
     total += w;
   }
   codec = DigitCodec::for_values(max_abs, total);
-  Tensor V(n, 1 + codec.digits, DType::f32);  // n × (1 + k): [w, digits of w·(y − center)]
+  const int c = padded_columns(1 + codec.digits);
+  Tensor V(n, c, DType::f32);  // n × c: [w, digits of w·(y − center), zero padding]
   float* v = V.data<float>();
   for (std::int64_t i = 0; i < n; ++i) {
     const double w = weights.empty() ? 1.0 : weights[i];
-    float* row = v + i * (1 + codec.digits);
+    float* row = v + i * c;
     row[0] = static_cast<float>(w);
     codec.encode(double(y[i]) - center, w, row + 1);
   }

@@ -45,6 +45,9 @@ struct GrowerParams {
   bool require_positive_gain = false;   // split only when the gain is > 0
   double l2_regularization = 0;         // gradient: λ in G²/(H + λ)
   double min_hessian_to_split = 1e-3;   // gradient: each child's hessian sum at least this
+  // 1 / value_scale and 1 / hessian_scale: set by find_best_split (a multiply, not a divide,
+  // per candidate split).
+  double inv_value_scale = 1, inv_hessian_scale = 1;
 };
 
 // The samples, as binned codes (column-major d × n, BinMapper::transform).

@@ -45,14 +45,14 @@ DigitCodec DigitCodec::for_values(double max_abs, double total_weight) {
 }
 
 void DigitCodec::encode(double v, double w, float* out) const {
-  std::int64_t q = std::llround(v * scale);
-  q = std::max(-q_max, std::min(q_max, q));
-  const std::int64_t b = 2 * D + 1;
+  const double qmax = double(q_max);
+  double q = std::max(-qmax, std::min(qmax, std::nearbyint(v * scale)));
+  // Balanced digits in double arithmetic (exact: every value is an integer below 2^53). β is
+  // odd, so q/β is never halfway between integers and nearbyint picks the unique nearest.
   for (int t = 0; t < digits; ++t) {
-    std::int64_t r = ((q % b) + b) % b;  // in [0, β)
-    if (r > D) r -= b;                   // balanced: in [−D, D]
-    out[t] = static_cast<float>(w * double(r));
-    q = (q - r) / b;
+    const double r = q - base * std::nearbyint(q / base);  // in [−D, D]
+    out[t] = static_cast<float>(w * r);
+    q = (q - r) / base;
   }
 }
 
@@ -68,43 +68,56 @@ HistogramBuilder::HistogramBuilder(BackendPtr backend, Tensor index, std::int32_
     : backend_(std::move(backend)), index_(std::move(index)), total_bins_(total_bins) {}
 
 void HistogramBuilder::set_values(Tensor values, std::vector<DigitCodec> codecs) {
-  int columns = 0;
-  for (const DigitCodec& c : codecs) columns += c.digits;
-  MLCORE_CHECK(values.cols() == columns && values.rows() == index_.rows(),
-               "HistogramBuilder: values " << values.describe() << " do not match " << columns
+  int used = 0;
+  for (const DigitCodec& c : codecs) used += c.digits;
+  MLCORE_CHECK(values.cols() >= used && values.rows() == index_.rows(),
+               "HistogramBuilder: values " << values.describe() << " do not hold " << used
                                            << " digit columns for " << index_.rows()
                                            << " samples");
+  columns_ = static_cast<int>(values.cols());
   values_ = std::move(values);
   codecs_ = std::move(codecs);
-  columns_ = columns;
 }
 
 void HistogramBuilder::build_block(const std::int32_t* rows, std::int64_t m,
-                                   std::vector<double>& sums) const {
+                                   Scratch& scratch) const {
+  Backend& b = *backend_;
   const std::int64_t d = index_.cols();
+  if (scratch.out.rows() != total_bins_ || scratch.out.cols() != columns_) {
+    scratch.out = b.empty(total_bins_, columns_, DType::f32);
+    scratch.sums.assign(static_cast<std::size_t>(total_bins_) * columns_, 0.0);
+  } else {
+    b.fill(scratch.out, 0.0f);
+  }
   Tensor I, V;  // m × d i32, m × c f32: this block's index rows and statistics
   // Ascending distinct ids spanning exactly m values are a contiguous run: no gather needed.
   if (rows[m - 1] - rows[0] == m - 1) {
     I = index_.row_slice(rows[0], rows[0] + m);
     V = values_.row_slice(rows[0], rows[0] + m);
   } else {
-    const Tensor ids = backend_->to_device(
+    if (scratch.index.rows() < m || scratch.values.cols() != columns_) {
+      scratch.index = b.empty(m, d, DType::i32);
+      scratch.values = b.empty(m, columns_, DType::f32);
+    }
+    const Tensor ids = b.to_device(
         Tensor::borrow(const_cast<std::int32_t*>(rows), m, 1, DType::i32));
-    I = backend_->empty(m, d, DType::i32);
-    backend_->gather_rows(index_, ids, I);
-    V = backend_->empty(m, columns_, DType::f32);
-    backend_->gather_rows(values_, ids, V);
+    I = scratch.index.row_slice(0, m);
+    b.gather_rows(index_, ids, I);
+    V = scratch.values.row_slice(0, m);
+    b.gather_rows(values_, ids, V);
   }
-  Tensor out = backend_->empty(total_bins_, columns_, DType::f32);  // zero-filled
-  backend_->scatter_add(I, V, out);
-  const Tensor host = backend_->to_host(out);
+  b.scatter_add(I, V, scratch.out);
+  const Tensor host = b.to_host(scratch.out);
   const float* h = host.data<float>();
-  // The sums are exact integers on an exact backend; rounding only matters on an inexact one.
-  for (std::size_t k = 0; k < sums.size(); ++k) sums[k] += std::nearbyint(double(h[k]));
+  // The sums are exact integers on an exact backend; on an inexact one (an int8 array) they are
+  // rounded to the nearest integer: adding and subtracting 1.5·2^52 rounds a double to an integer
+  // in one vectorisable step (for |x| < 2^51), where nearbyint would be a library call.
+  constexpr double kRound = 6755399441055744.0;  // 1.5 · 2^52
+  std::vector<double>& sums = scratch.sums;
+  for (std::size_t k = 0; k < sums.size(); ++k) sums[k] = (double(h[k]) + kRound) - kRound;
 }
 
 void HistogramBuilder::build(const std::int32_t* rows, std::int64_t m, Histogram& hist) const {
-  const std::size_t cells = static_cast<std::size_t>(total_bins_) * columns_;
   hist.assign(static_cast<std::size_t>(total_bins_) * codecs_.size(), 0.0);
   if (m == 0) return;
   // Row blocks for the threads: each at least ~2^18 index entries (≈ 1 ms of scatter), so the
@@ -114,17 +127,20 @@ void HistogramBuilder::build(const std::int32_t* rows, std::int64_t m, Histogram
   const int threads = tree_threads();
   const std::int64_t blocks =
       std::max<std::int64_t>(1, std::min<std::int64_t>(threads, m * d / kMinBlockEntries));
-  std::vector<std::vector<double>> sums(blocks, std::vector<double>(cells, 0.0));
+  if (static_cast<std::int64_t>(scratch_.size()) < blocks) scratch_.resize(blocks);
   parallel_for_profiled(blocks, threads, [&](std::int64_t b) {
     const std::int64_t begin = m * b / blocks, end = m * (b + 1) / blocks;
-    build_block(rows + begin, end - begin, sums[b]);
+    build_block(rows + begin, end - begin, scratch_[b]);
   });
+  const std::size_t cells = static_cast<std::size_t>(total_bins_) * columns_;
+  std::vector<double>& total = scratch_[0].sums;
   for (std::int64_t b = 1; b < blocks; ++b) {
-    for (std::size_t k = 0; k < cells; ++k) sums[0][k] += sums[b][k];  // exact integers
+    const std::vector<double>& other = scratch_[b].sums;
+    for (std::size_t k = 0; k < cells; ++k) total[k] += other[k];  // exact integers
   }
   // Digit columns → one integer sum per statistic.
   const std::size_t n_stats = codecs_.size();
-  const double* s = sums[0].data();
+  const double* s = total.data();
   for (std::int32_t bin = 0; bin < total_bins_; ++bin) {
     const double* row = s + static_cast<std::size_t>(bin) * columns_;
     double* out = hist.data() + static_cast<std::size_t>(bin) * n_stats;

@@ -65,6 +65,12 @@ struct DigitCodec {
 // The largest total sample weight the exact scheme supports (counts must stay below 2^24).
 constexpr double kMaxTotalWeight = 16777215.0;
 
+// The width of V and of the scatter_add output for `digit_columns` used columns: rounded up to
+// a multiple of 8 floats. A row is then whole 32-byte vectors, so a vectorised scatter_add adds
+// one sample's statistics to a histogram row with one AVX load/add/store (c = 5 used columns
+// would otherwise be five scalar read-modify-writes), and a row never straddles a 64-byte line.
+inline int padded_columns(int digit_columns) { return (digit_columns + 7) / 8 * 8; }
+
 // A node's histogram: total_bins × Q integer sums (as doubles), Q = number of statistics.
 using Histogram = std::vector<double>;
 
@@ -73,8 +79,9 @@ class HistogramBuilder {
   // index: n × d i32 on the backend's device (BinMapper::histogram_index, moved once).
   HistogramBuilder(BackendPtr backend, Tensor index, std::int32_t total_bins);
 
-  // The statistics to accumulate: V (n × c f32 on the device) and, per statistic, its codec
-  // (the codecs' digits add up to c). Called once per tree (boosting: once per iteration).
+  // The statistics to accumulate: V (n × c f32 on the device) and, per statistic, its codec.
+  // The codecs' digits fill the first columns of V; the rest (up to padded_columns) are zero.
+  // Called once per tree (boosting: once per tree of an iteration).
   void set_values(Tensor values, std::vector<DigitCodec> codecs);
 
   int n_stats() const { return static_cast<int>(codecs_.size()); }
@@ -84,13 +91,23 @@ class HistogramBuilder {
   // hist (resized to total_bins × n_stats) ← the histogram of samples rows[0..m), ascending ids.
   // Large nodes are split into row blocks built on parallel threads (each thread installs the
   // caller's profile); inside an enclosing parallel region (a forest) it runs on this thread.
+  // Not reentrant: one build at a time per builder (a forest uses one builder per thread).
   void build(const std::int32_t* rows, std::int64_t m, Histogram& hist) const;
 
  private:
-  // Σ over rows[0..m) into `sums` (total_bins × c column sums, as doubles).
-  void build_block(const std::int32_t* rows, std::int64_t m, std::vector<double>& sums) const;
+  // Device buffers of one row block, kept between calls: allocating (and page-faulting) fresh
+  // multi-megabyte tensors for every node cost more than the scatter itself.
+  struct Scratch {
+    Tensor index;   // capacity × d i32: the gathered index rows
+    Tensor values;  // capacity × c f32: the gathered statistics
+    Tensor out;     // total_bins × c f32: the block's histogram
+    std::vector<double> sums;  // total_bins × c, host
+  };
+  // Σ over rows[0..m) into scratch.sums (total_bins × c column sums, as doubles).
+  void build_block(const std::int32_t* rows, std::int64_t m, Scratch& scratch) const;
 
   BackendPtr backend_;
+  mutable std::vector<Scratch> scratch_;  // one per row block (block b runs on one thread)
   Tensor index_;  // n × d i32, device
   Tensor values_;  // n × c f32, device
   std::vector<DigitCodec> codecs_;

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "tree_parallel.hpp"
+
 namespace mlcore::detail {
 
 namespace {
@@ -50,10 +52,10 @@ struct SquaredError {
 struct Gradient {
   static double weight(const GrowerParams&, const double* s) { return s[0]; }
   static double hessian(const GrowerParams& p, const double* s) {
-    return p.constant_hessian ? s[0] : s[2] / p.hessian_scale;
+    return p.constant_hessian ? s[0] : s[2] * p.inv_hessian_scale;
   }
   static double score(const GrowerParams& p, const double* s, double) {
-    const double g = s[1] / p.value_scale;
+    const double g = s[1] * p.inv_value_scale;
     return g * g / (hessian(p, s) + p.l2_regularization);
   }
   static bool leaf_ok(const GrowerParams& p, const double* s, double w) {
@@ -119,26 +121,55 @@ bool constant_feature(const GrowerParams& p, const double* h, int nb) {
   return true;
 }
 
+// Scans features [f_begin, f_end) (all of them) into `best`.
+template <class C>
+void scan_range(const Histogram& hist, const std::vector<double>& node_stats,
+                const BinMapper& mapper, const GrowerParams& p, double parent,
+                std::int64_t f_begin, std::int64_t f_end, SplitInfo& best) {
+  Scratch scratch(p.n_stats);
+  for (std::int64_t f = f_begin; f < f_end; ++f) {
+    const double* h = hist.data() + static_cast<std::ptrdiff_t>(mapper.offset(f)) * p.n_stats;
+    scan_feature<C>(p, h, mapper.n_bins(f), node_stats.data(), parent,
+                    static_cast<std::int32_t>(f), scratch, best);
+  }
+}
+
 template <class C>
 SplitInfo find_split(const Histogram& hist, const std::vector<double>& node_stats,
                      const BinMapper& mapper, const GrowerParams& p, std::mt19937_64& rng) {
   SplitInfo best;
   const std::int64_t d = mapper.n_features();
   const double parent = C::score(p, node_stats.data(), C::weight(p, node_stats.data()));
-  Scratch scratch(p.n_stats);
   auto feature_hist = [&](std::int64_t f) {
     return hist.data() + static_cast<std::ptrdiff_t>(mapper.offset(f)) * p.n_stats;
   };
   const std::int64_t wanted = (p.max_features <= 0 || p.max_features >= d) ? d : p.max_features;
   if (wanted == d) {
-    for (std::int64_t f = 0; f < d; ++f) {
-      scan_feature<C>(p, feature_hist(f), mapper.n_bins(f), node_stats.data(), parent,
-                      static_cast<std::int32_t>(f), scratch, best);
+    // Every feature, in order. A large histogram is scanned in contiguous feature ranges on
+    // parallel threads; taking range 0's best unless a later range's is strictly better is
+    // exactly the sequential scan's "first best wins".
+    const int threads = tree_threads();
+    const std::int64_t cells = static_cast<std::int64_t>(hist.size());
+    const int parts = static_cast<int>(
+        std::min<std::int64_t>({threads, d, std::max<std::int64_t>(1, cells / 16384)}));
+    if (parts <= 1) {
+      scan_range<C>(hist, node_stats, mapper, p, parent, 0, d, best);
+      return best;
+    }
+    std::vector<SplitInfo> bests(parts);
+#pragma omp parallel for num_threads(parts) schedule(static)
+    for (int t = 0; t < parts; ++t) {
+      scan_range<C>(hist, node_stats, mapper, p, parent, d * t / parts, d * (t + 1) / parts,
+                    bests[t]);
+    }
+    for (SplitInfo& s : bests) {
+      if (s.valid && (!best.valid || s.gain > best.gain)) best = std::move(s);
     }
     return best;
   }
   // Draw features without replacement until `wanted` non-constant ones were examined (a
   // constant feature drawn does not count, as in scikit-learn).
+  Scratch scratch(p.n_stats);
   std::vector<std::int32_t> features(d);
   std::iota(features.begin(), features.end(), 0);
   std::int64_t examined = 0;
@@ -166,20 +197,6 @@ double node_weight(const GrowerParams& p, const double* stats) {
   }
 }
 
-double node_score(const GrowerParams& p, const double* stats) {
-  const double w = node_weight(p, stats);
-  switch (p.criterion) {
-    case SplitCriterion::gini:
-      return Gini::score(p, stats, w);
-    case SplitCriterion::entropy:
-      return Entropy::score(p, stats, w);
-    case SplitCriterion::squared_error:
-      return SquaredError::score(p, stats, w);
-    default:
-      return Gradient::score(p, stats, w);
-  }
-}
-
 bool node_pure(const GrowerParams& p, const double* stats) {
   if (p.criterion != SplitCriterion::gini && p.criterion != SplitCriterion::entropy) return false;
   const double w = Gini::weight(p, stats);
@@ -195,7 +212,11 @@ double gain_unit(const GrowerParams& p) {
 }
 
 SplitInfo find_best_split(const Histogram& hist, const std::vector<double>& node_stats,
-                          const BinMapper& mapper, const GrowerParams& p, std::mt19937_64& rng) {
+                          const BinMapper& mapper, const GrowerParams& params,
+                          std::mt19937_64& rng) {
+  GrowerParams p = params;
+  p.inv_value_scale = 1.0 / params.value_scale;
+  p.inv_hessian_scale = 1.0 / params.hessian_scale;
   switch (p.criterion) {
     case SplitCriterion::gini:
       return find_split<Gini>(hist, node_stats, mapper, p, rng);

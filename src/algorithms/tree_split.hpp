@@ -31,8 +31,6 @@ struct SplitInfo {
   std::vector<double> left;   // the left child's statistics (integer sums)
 };
 
-// The node's own proxy score (the parent term of the gain).
-double node_score(const GrowerParams& p, const double* stats);
 // The node's weight statistic (class weights summed, w, or the count).
 double node_weight(const GrowerParams& p, const double* stats);
 // True when every sample of a classification node has the same class.
