@@ -5,6 +5,7 @@
 // reason, when the backend cannot run here.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "mlcore/backend.hpp"
@@ -20,10 +21,44 @@ BackendPtr make_avx2_backend(int num_threads = 0);
 // for the baseline x86-64 never executes an AVX2 instruction on a CPU without it).
 bool cpu_supports_avx2();
 
-// The CUDA GPU `device_index`. Throws DeviceError when mlcore was built without CUDA or no
-// device is present.
+// Settings of a cuda backend instance.
+struct CudaOptions {
+  // Run f32 GEMMs on the tensor cores in TF32: inputs rounded to a 10-bit mantissa, products
+  // accumulated in f32. Several times the f32 rate, at a relative error near 1e-3 instead of
+  // 1e-6 (int8 GEMMs use the tensor cores whatever this says).
+  bool tf32 = false;
+};
+
+// The CUDA GPU `device_index`. Throws DeviceError when mlcore was built without CUDA, no
+// device is present, or the device is older than compute capability 8.0 (Ampere).
 BackendPtr make_cuda_backend(int device_index = 0);
+BackendPtr make_cuda_backend(int device_index, const CudaOptions& options);
 // Empty when the CUDA backend can run here; otherwise the reason it cannot.
 std::string cuda_unavailable_reason();
+
+// What a GPU is and what it can do at most: the denominators of "% of peak". The peaks are
+// computed from the device's SM count and maximum clocks and the per-SM rates of its
+// architecture (dense tensor-core rates, no sparsity), so they sit a little above the
+// datasheet where the datasheet uses a lower boost clock.
+struct CudaDeviceInfo {
+  int index = 0;
+  std::string name;  // "NVIDIA H100 80GB HBM3"
+  int compute_capability_major = 0;
+  int compute_capability_minor = 0;
+  int sm_count = 0;
+  double sm_clock_hz = 0;      // maximum SM clock
+  double memory_clock_hz = 0;  // maximum memory clock
+  int memory_bus_width_bits = 0;
+  std::int64_t global_memory_bytes = 0;
+  std::int64_t l2_cache_bytes = 0;
+  std::int64_t shared_memory_per_sm_bytes = 0;
+  std::int64_t shared_memory_per_block_optin_bytes = 0;
+  double peak_f32_flops = 0;         // 2 × FP32 lanes per SM × SMs × clock
+  double peak_tf32_flops = 0;        // tensor cores, TF32 inputs, f32 accumulation
+  double peak_int8_ops = 0;          // tensor cores, int8 × int8 → int32 (2 ops per MAC)
+  double peak_bytes_per_second = 0;  // DRAM: 2 transfers per clock × bus width
+};
+// Throws DeviceError when mlcore was built without CUDA or there is no such device.
+CudaDeviceInfo cuda_device_info(int device_index = 0);
 
 }  // namespace mlcore

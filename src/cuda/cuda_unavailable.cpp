@@ -14,4 +14,12 @@ BackendPtr make_cuda_backend(int) {
   throw DeviceError("backend 'cuda' is not available: " + cuda_unavailable_reason());
 }
 
+BackendPtr make_cuda_backend(int, const CudaOptions&) {
+  throw DeviceError("backend 'cuda' is not available: " + cuda_unavailable_reason());
+}
+
+CudaDeviceInfo cuda_device_info(int) {
+  throw DeviceError("no CUDA device information: " + cuda_unavailable_reason());
+}
+
 }  // namespace mlcore

@@ -1,0 +1,111 @@
+// The GPU code of the cuda backend, one host-callable launcher per kernel family: the table of
+// contents of src/cuda. Each launcher enqueues its kernels on `stream` and returns without
+// waiting (unless its comment says it synchronises); CudaBackend times and synchronises the
+// whole call. Pointers are device pointers; matrices are row-major with the given row stride
+// (ld, in elements). Sizes are validated by Backend before they get here.
+//
+// This header is plain C++ (no kernel syntax), so the tests and benchmarks can call every
+// step of a ladder directly.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+#include "device_memory.hpp"
+#include "mlcore/backend.hpp"
+
+namespace mlcore::cuda {
+
+using i64 = std::int64_t;
+
+// ---- sgemm.cu: f32 GEMM, a ladder of four steps -------------------------------------------------
+// C (m×n) ← α·op(A)·op(B) + β·C; op(A) is m×k (A stored k×m when trans_a), op(B) is k×n
+// (B stored n×k when trans_b). β = 0 ignores C (NaN included). Only `register_blocked` is on
+// the library path; the others stay for the benchmarks and notebooks.
+enum class SgemmStep : int {
+  naive,             // one thread per C element, threads along rows: uncoalesced
+  coalesced,         // threads along columns: each warp reads 128 contiguous bytes of B and C
+  shared_tiles,      // 32×32 tiles staged in shared memory: each element loaded once per tile
+  register_blocked,  // 128×128 block tile, 8×8 per thread, float4 loads, double buffering
+};
+const char* sgemm_step_name(SgemmStep step);
+void sgemm(SgemmStep step, bool trans_a, bool trans_b, i64 m, i64 n, i64 k, float alpha,
+           const float* A, i64 lda, const float* B, i64 ldb, float beta, float* C, i64 ldc,
+           cudaStream_t stream);
+
+// ---- sgemm_tf32_tensor_core.cu: the same GEMM on the tensor cores in TF32 (WMMA) ----------------
+void sgemm_tf32(bool trans_a, bool trans_b, i64 m, i64 n, i64 k, float alpha, const float* A,
+                i64 lda, const float* B, i64 ldb, float beta, float* C, i64 ldc,
+                cudaStream_t stream);
+
+// ---- igemm_tensor_core.cu: int8 × int8 → int32 on the tensor cores (mma.sync) ------------------
+// C (m×n, i32) ← op(A)·op(B) + (accumulate ? C : 0), exact. The kernel wants both operands
+// K-contiguous (A as m×k, B as n×k) with 16-byte aligned rows; other layouts are first packed
+// into that form in workspace memory.
+void igemm(bool trans_a, bool trans_b, i64 m, i64 n, i64 k, const std::int8_t* A, i64 lda,
+           const std::int8_t* B, i64 ldb, bool accumulate, std::int32_t* C, i64 ldc,
+           cudaStream_t stream, Workspace& workspace);
+// True when igemm can run on these operands as they are (no packing pass).
+bool igemm_runs_unpacked(bool trans_a, bool trans_b, i64 k, const std::int8_t* A, i64 lda,
+                         const std::int8_t* B, i64 ldb);
+
+// ---- gemv.cu -------------------------------------------------------------------------------
+// y ← α·op(A)·x + β·y; A is rows × cols (row stride cols); op(A) = Aᵀ when trans.
+void gemv(bool trans, i64 rows, i64 cols, float alpha, const float* A, const float* x, float beta,
+          float* y, cudaStream_t stream, Workspace& workspace);
+
+// ---- sqdist.cu: D (m×n) = max(0, ‖a_i‖² + ‖b_j‖² − 2·a_i·b_j), fused in one kernel -----------
+void sqdist(i64 m, i64 n, i64 d, const float* A, const float* B, float* D, cudaStream_t stream);
+
+// ---- select_rows.cu: argmin and top-k per row (NaN last, ties to the lower column) ---------
+void argmin_rows(i64 m, i64 n, const float* D, std::int32_t* index, float* value,
+                 cudaStream_t stream);
+// `force_global_buffer` runs the path for very large k (candidate buffer in device memory
+// instead of shared memory) whatever k is: for the tests.
+void topk_rows(i64 m, i64 n, i64 k, const float* D, std::int32_t* index, float* value,
+               cudaStream_t stream, Workspace& workspace, bool force_global_buffer = false);
+
+// ---- map.cu: element-wise functions and row softmax ----------------------------------------
+void map(MapFn fn, i64 count, const float* x, float* y, MapArgs args, cudaStream_t stream);
+void softmax_rows(i64 m, i64 n, const float* X, float* Y, bool log, cudaStream_t stream);
+
+// ---- elementwise.cu --------------------------------------------------------------------------
+void fill(i64 count, float* y, float value, cudaStream_t stream);
+void fill(i64 count, std::int32_t* y, std::int32_t value, cudaStream_t stream);
+void axpby(i64 count, float alpha, const float* x, float beta, float* y, cudaStream_t stream);
+void multiply(i64 count, const float* x, float* y, cudaStream_t stream);
+void add_row_vector(i64 m, i64 n, float alpha, const float* v, float* Y, cudaStream_t stream);
+void scale_rows(i64 m, i64 n, const float* w, float* Y, cudaStream_t stream);
+
+// ---- index_check.cu: the device-side version of Backend's host index checks ----------------
+struct BadIndex {
+  bool found = false;
+  i64 position = -1;       // flat position of the first offending entry
+  std::int32_t value = 0;  // its value
+};
+// The first entry of index[0..count) outside [lo, hi), where entries < 0 are allowed (skipped)
+// when `negative_ok`. Synchronises the stream (the answer is needed on the host).
+BadIndex find_bad_index(const std::int32_t* index, i64 count, std::int32_t lo, std::int32_t hi,
+                        bool negative_ok, cudaStream_t stream, Workspace& workspace);
+
+// ---- scatter_add.cu: out[index[i, q], :] += X[i, :] -------------------------------------------
+// index: n × p, X: n × c, out: m × c; negative indices skipped; all others must be < m.
+// The library path is deterministic (the same bits on every run): warp-private partial sums
+// added in a fixed order.
+void scatter_add(i64 n, i64 p, i64 c, i64 m, const std::int32_t* index, const float* X, float* out,
+                 cudaStream_t stream, Workspace& workspace);
+// The first rung: one float atomicAdd per (sample, index column, feature). Faster to write,
+// not reproducible (the order in which atomics land changes the rounding).
+void scatter_add_atomic(i64 n, i64 p, i64 c, const std::int32_t* index, const float* X, float* out,
+                        cudaStream_t stream);
+
+// ---- gather.cu: Y[i, :] = X[index[i], :] for rows of `row_bytes` bytes -----------------------
+void gather_rows(i64 rows_out, i64 row_bytes, const std::int32_t* index, const void* X, void* Y,
+                 cudaStream_t stream);
+
+// ---- reduce.cu: column sum / mean / population variance, accumulated in double ------------
+void reduce_cols(Reduce op, i64 m, i64 n, const float* X, float* out, cudaStream_t stream,
+                 Workspace& workspace);
+
+}  // namespace mlcore::cuda
