@@ -66,10 +66,16 @@ ComputeCount step_output_stationary(const SystolicConfig& cfg, std::int64_t m, s
     }
   }
 
+  // Operand tags: id = (fold << shift) | κ with 2^shift ≥ K, so one 64-bit compare checks
+  // both, and the fold is a shift away (no division in the inner loop). −1 is a bubble.
+  int shift = 0;
+  while ((std::int64_t{1} << shift) < k) ++shift;
   const std::size_t pes = static_cast<std::size_t>(R * C);
   std::vector<std::int8_t> a(pes, 0), b(pes, 0);
-  std::vector<std::int32_t> a_f(pes, -1), a_k(pes, 0), b_f(pes, -1), b_k(pes, 0);
-  std::vector<std::int32_t> acc(pes, 0), acc_n(pes, 0), acc_f(pes, -1);
+  std::vector<std::int64_t> a_id(pes, -1), b_id(pes, -1);
+  // acc_base: the tag of the sum's first product (κ = 0); the p-th product must carry base + p.
+  std::vector<std::int32_t> acc(pes, 0), acc_n(pes, 0);
+  std::vector<std::int64_t> acc_base(pes, -1);
   std::vector<std::int32_t> out_v(pes, 0), out_f(pes, -1), out_r(pes, 0);
   std::vector<std::uint8_t> busy(trace ? pes : 0, 0);
   std::vector<std::int64_t> emitted(F, 0);  // outputs written per fold (physical)
@@ -111,59 +117,72 @@ ComputeCount step_output_stationary(const SystolicConfig& cfg, std::int64_t m, s
       std::int64_t kappa_a = 0;
       const std::int64_t ga = injecting(inj_row, r, t, kappa_a);
       std::int8_t va = 0;
-      std::int32_t fa = -1;
+      std::int64_t ida = -1;
       if (ga >= 0 && (!physical || r < folds[ga].rt)) {  // scalesim pads rows with zeros
-        fa = static_cast<std::int32_t>(ga);
+        ida = (ga << shift) | kappa_a;
         if (r < folds[ga].rt) va = A[(folds[ga].row0 + r) * k + kappa_a];
       }
       for (std::int64_t c = C - 1; c >= 0; --c) {
         const std::size_t idx = static_cast<std::size_t>(r * C + c);
         std::int8_t a_in, b_in;
-        std::int32_t fa_in, ka_in, fb_in, kb_in;
+        std::int64_t id_a, id_b;
         if (c) {
-          a_in = a[idx - 1], fa_in = a_f[idx - 1], ka_in = a_k[idx - 1];
+          a_in = a[idx - 1], id_a = a_id[idx - 1];
         } else {
-          a_in = va, fa_in = fa, ka_in = static_cast<std::int32_t>(kappa_a);
+          a_in = va, id_a = ida;
         }
         if (r) {
-          b_in = b[idx - C], fb_in = b_f[idx - C], kb_in = b_k[idx - C];
+          b_in = b[idx - C], id_b = b_id[idx - C];
         } else {
           std::int64_t kappa_b = 0;
           const std::int64_t gb = injecting(inj_col, c, t, kappa_b);
-          b_in = 0, fb_in = -1, kb_in = static_cast<std::int32_t>(kappa_b);
+          b_in = 0, id_b = -1;
           if (gb >= 0 && (!physical || c < folds[gb].w)) {
-            fb_in = static_cast<std::int32_t>(gb);
+            id_b = (gb << shift) | kappa_b;
             if (c < folds[gb].w) b_in = B[kappa_b * n + folds[gb].col0 + c];
           }
         }
-        a[idx] = a_in, a_f[idx] = fa_in, a_k[idx] = ka_in;
-        b[idx] = b_in, b_f[idx] = fb_in, b_k[idx] = kb_in;
+        a[idx] = a_in, a_id[idx] = id_a;
+        b[idx] = b_in, b_id[idx] = id_b;
         if (trace) busy[idx] = 0;
-        if (fa_in < 0 || fb_in < 0) {
+        if (id_a < 0 || id_b < 0) {
           // One operand passing through a PE outside its tile (physical: A's rows run past
           // the tile's columns, B's columns past its rows) is fine; inside the tile it is not.
-          const std::int32_t g = std::max(fa_in, fb_in);
-          if (g >= 0 && r < folds[g].rt && c < folds[g].w) hazard("missing operand", t, r, c);
+          const std::int64_t id = std::max(id_a, id_b);
+          if (id >= 0) {
+            const OsFold& fo = folds[id >> shift];
+            if (r < fo.rt && c < fo.w) hazard("missing operand", t, r, c);
+          }
           continue;
         }
-        if (fa_in != fb_in || ka_in != kb_in) hazard("operands out of step", t, r, c);
-        if (acc_n[idx] == 0) {
+        if (id_a != id_b) hazard("operands out of step", t, r, c);
+        const std::int32_t products = acc_n[idx];
+        if (products == 0) {
+          if ((id_a & ((std::int64_t{1} << shift) - 1)) != 0) {
+            hazard("a sum started mid-stream", t, r, c);
+          }
           acc[idx] = 0;
-          acc_f[idx] = fa_in;
-        } else if (acc_f[idx] != fa_in) {
+          acc_base[idx] = id_a;
+        } else if (id_a != acc_base[idx] + products) {
           hazard("a new fold reached an unfinished sum", t, r, c);
         }
         acc[idx] += static_cast<std::int32_t>(a_in) * b_in;
-        const OsFold& fo = folds[fa_in];
-        const bool real = r < fo.rt && c < fo.w;
-        if (trace) busy[idx] = real ? 1 : 0;
-        if (++acc_n[idx] < k) continue;
+        if (trace) {
+          const OsFold& fo = folds[id_a >> shift];
+          busy[idx] = (r < fo.rt && c < fo.w) ? 1 : 0;
+        }
+        if (products + 1 < k) {
+          acc_n[idx] = products + 1;
+          continue;
+        }
         acc_n[idx] = 0;  // the K-th product: the sum is finished
+        const std::int32_t g = static_cast<std::int32_t>(id_a >> shift);
+        const OsFold& fo = folds[g];
         if (physical) {
           if (out_f[idx] >= 0) hazard("output register still occupied", t, r, c);
-          out_v[idx] = acc[idx], out_f[idx] = fa_in, out_r[idx] = static_cast<std::int32_t>(r);
+          out_v[idx] = acc[idx], out_f[idx] = g, out_r[idx] = static_cast<std::int32_t>(r);
         } else {
-          if (real) Cout[(fo.row0 + r) * n + fo.col0 + c] = acc[idx];
+          if (r < fo.rt && c < fo.w) Cout[(fo.row0 + r) * n + fo.col0 + c] = acc[idx];
           if (r == R - 1 && c == C - 1) {  // the padded fold's last product
             ++finished;                    // SCALE-Sim starts the next fold on the next cycle
             done = t;
