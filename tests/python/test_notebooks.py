@@ -85,7 +85,6 @@ def test_notebook_executes(path, kernel_dir, tmp_path, monkeypatch):
     print(f"{path.name}: {elapsed:.1f} s")
 
 
-@pytest.mark.filterwarnings("ignore:Animation was deleted without rendering")
 def test_wavefront_plot_draws_the_trace():
     """mlcore.plot.wavefront (drawn by notebook 05): one frame per cycle, or an animation."""
     import matplotlib
@@ -106,7 +105,8 @@ def test_wavefront_plot_draws_the_trace():
     # every busy PE is labelled with its operand x weight and partial sum
     assert sum(len(ax.texts) for ax in frames) == int(trace["busy"].sum()) == 6 * 4 * 4
     plt.close(fig)
-    anim = mlcore.plot.wavefront(trace, animate=True)
+    anim = mlcore.plot.wavefront(trace, animate=True, cycles=[4, 5])
     assert isinstance(anim, FuncAnimation)
+    assert "<script" in anim.to_jshtml()  # renders the two frames, as notebook 05 shows them
     with pytest.raises(ValueError):
         mlcore.plot.wavefront(trace, cycles=[trace["cycles"]])
