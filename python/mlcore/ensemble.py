@@ -115,7 +115,8 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
 
     def predict(self, X):
         """The class with the largest mean probability."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # checks fitted first
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 class RandomForestRegressor(RegressorMixin, _BaseForest):
@@ -289,7 +290,8 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
         return self._raw_to_proba(raw)
 
     def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # checks fitted first
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def staged_predict_proba(self, X):
         """Class probabilities after each iteration (a generator)."""

@@ -1,0 +1,176 @@
+"""Random forests and histogram gradient boosting against scikit-learn on its bundled data sets,
+on every backend; determinism; staged predictions; early stopping; tooling; bad input."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn import ensemble as sk_ens
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris, load_wine
+from sklearn.model_selection import cross_val_score, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import mlcore
+from conftest import AVAILABLE
+
+CLASSIFICATION = [load_iris, load_wine, load_breast_cancer, load_digits]
+EXACT = [b for b in AVAILABLE if b != "systolic"]
+
+
+def tolerance(backend):
+    # The issue's 2 points (R² 0.02); the int8 systolic array quantizes scatter_add: 3 points.
+    return 0.03 if backend == "systolic" else 0.02
+
+
+def split(load):
+    X, y = load(return_X_y=True)
+    return train_test_split(X, y, random_state=0)
+
+
+def mean_score(make, Xtr, ytr, Xte, yte, seeds=3):
+    """Test score averaged over random_state (a forest's score is one draw of its randomness)."""
+    return np.mean([make(s).fit(Xtr, ytr).score(Xte, yte) for s in range(seeds)])
+
+
+# ---- random forests ----
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+@pytest.mark.parametrize("load", CLASSIFICATION, ids=lambda f: f.__name__)
+def test_forest_classifier_matches_sklearn(backend, load):
+    Xtr, Xte, ytr, yte = split(load)
+    ours = mean_score(lambda s: mlcore.RandomForestClassifier(50, random_state=s, backend=backend),
+                      Xtr, ytr, Xte, yte)
+    ref = mean_score(lambda s: sk_ens.RandomForestClassifier(50, random_state=s), Xtr, ytr, Xte,
+                     yte)
+    assert ours >= ref - tolerance(backend)
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_forest_regressor_matches_sklearn(backend):
+    Xtr, Xte, ytr, yte = split(load_diabetes)
+    ours = mean_score(lambda s: mlcore.RandomForestRegressor(50, random_state=s, backend=backend),
+                      Xtr, ytr, Xte, yte)
+    ref = mean_score(lambda s: sk_ens.RandomForestRegressor(50, random_state=s), Xtr, ytr, Xte,
+                     yte)
+    assert ours >= ref - tolerance(backend)
+
+
+def test_forest_oob_and_importances():
+    Xtr, Xte, ytr, yte = split(load_breast_cancer)
+    m = mlcore.RandomForestClassifier(60, oob_score=True, random_state=0).fit(Xtr, ytr)
+    assert abs(m.oob_score_ - m.score(Xte, yte)) < 0.06
+    assert m.oob_decision_function_.shape == (len(Xtr), 2)
+    np.testing.assert_allclose(m.feature_importances_.sum(), 1.0, rtol=1e-6)
+    r = mlcore.RandomForestRegressor(30, oob_score=True, random_state=0).fit(
+        *split(load_diabetes)[::2])
+    assert 0.2 < r.oob_score_ < 0.7
+    assert r.oob_prediction_.shape == (331,)
+
+
+def test_forest_same_on_every_exact_backend_and_thread_count():
+    Xtr, Xte, ytr, _ = split(load_wine)
+    preds = [mlcore.RandomForestClassifier(20, random_state=5, n_jobs=j, backend=b)
+             .fit(Xtr, ytr).predict_proba(Xte) for b in EXACT for j in (1, 2)]
+    for p in preds[1:]:
+        np.testing.assert_array_equal(p, preds[0])
+
+
+# ---- gradient boosting ----
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+@pytest.mark.parametrize("load", CLASSIFICATION, ids=lambda f: f.__name__)
+def test_boosting_classifier_matches_sklearn(backend, load):
+    Xtr, Xte, ytr, yte = split(load)
+    ours = mlcore.GradientBoostingClassifier(random_state=0, backend=backend).fit(Xtr, ytr)
+    ref = sk_ens.HistGradientBoostingClassifier(random_state=0).fit(Xtr, ytr)
+    assert ours.score(Xte, yte) >= ref.score(Xte, yte) - tolerance(backend)
+    assert ours.n_iter_ == 100 and ours.n_trees_per_iteration_ == ref.n_trees_per_iteration_
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_boosting_regressor_matches_sklearn(backend):
+    Xtr, Xte, ytr, yte = split(load_diabetes)
+    ours = mlcore.GradientBoostingRegressor(random_state=0, backend=backend).fit(Xtr, ytr)
+    ref = sk_ens.HistGradientBoostingRegressor(random_state=0).fit(Xtr, ytr)
+    assert ours.score(Xte, yte) >= ref.score(Xte, yte) - tolerance(backend)
+
+
+def test_boosting_same_on_every_exact_backend():
+    Xtr, Xte, ytr, _ = split(load_digits)
+    runs = [mlcore.GradientBoostingClassifier(max_iter=10, random_state=0, backend=b)
+            .fit(Xtr, ytr).decision_function(Xte) for b in EXACT for _ in range(2)]
+    for r in runs[1:]:
+        np.testing.assert_array_equal(r, runs[0])
+
+
+def test_staged_predict_and_proba():
+    Xtr, Xte, ytr, yte = split(load_iris)
+    m = mlcore.GradientBoostingClassifier(max_iter=20).fit(Xtr, ytr)
+    stages = list(m.staged_predict_proba(Xte))
+    assert len(stages) == 20
+    np.testing.assert_allclose(stages[-1], m.predict_proba(Xte), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(list(m.staged_predict(Xte))[-1], m.predict(Xte))
+    r = mlcore.GradientBoostingRegressor(max_iter=15).fit(*split(load_diabetes)[::2])
+    Xd = split(load_diabetes)[1]
+    np.testing.assert_allclose(list(r.staged_predict(Xd))[-1], r.predict(Xd), rtol=1e-5)
+
+
+def test_early_stopping_and_scores():
+    X, y = load_breast_cancer(return_X_y=True)
+    m = mlcore.GradientBoostingClassifier(max_iter=500, learning_rate=0.5, early_stopping=True,
+                                          n_iter_no_change=5, random_state=0).fit(X, y)
+    assert m.n_iter_ < 500
+    assert len(m.validation_score_) == m.n_iter_ + 1
+    assert m.do_early_stopping_
+    off = mlcore.GradientBoostingClassifier(max_iter=5).fit(X, y)
+    assert not off.do_early_stopping_ and len(off.train_score_) == 0
+
+
+def test_missing_values_in_boosting():
+    rng = np.random.default_rng(0)
+    X = rng.random((600, 3))
+    y = rng.integers(0, 2, 600)
+    X[y == 1, 2] = np.nan
+    m = mlcore.GradientBoostingClassifier(max_iter=10).fit(X, y)
+    assert m.score(X, y) == 1.0
+
+
+def test_tooling_and_pickle():
+    X, y = load_wine(return_X_y=True)
+    for est in (mlcore.RandomForestClassifier(20, random_state=0),
+                mlcore.GradientBoostingClassifier(max_iter=20, random_state=0)):
+        pipe = make_pipeline(StandardScaler(), est)
+        assert cross_val_score(pipe, X, y, cv=3).mean() > 0.85
+        fitted = clone(est).fit(X, y)
+        assert fitted.profile_.by_op()["scatter_add"]["calls"] >= 1  # the fit's histograms
+        again = pickle.loads(pickle.dumps(fitted))
+        np.testing.assert_array_equal(fitted.predict_proba(X), again.predict_proba(X))
+
+
+def test_bad_input():
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError):
+        mlcore.GradientBoostingClassifier().fit(X, np.zeros(len(y)))  # one class
+    with pytest.raises(ValueError):
+        mlcore.GradientBoostingClassifier(learning_rate=0).fit(X, y)
+    with pytest.raises(ValueError):
+        mlcore.GradientBoostingClassifier(early_stopping="yes").fit(X, y)
+    with pytest.raises(ValueError):
+        mlcore.GradientBoostingRegressor(scoring="r2").fit(X, y)
+    with pytest.raises(ValueError):
+        mlcore.RandomForestClassifier(n_estimators=0).fit(X, y)
+    with pytest.raises(ValueError):
+        mlcore.RandomForestClassifier(bootstrap=False, oob_score=True).fit(X, y)
+    with pytest.raises(Exception, match="not fitted"):
+        mlcore.RandomForestRegressor().predict(X)
+    with pytest.raises(ValueError):
+        mlcore.GradientBoostingRegressor().fit(X, y[:-3])
+    bad = X.copy()
+    bad[1, 1] = -np.inf
+    with pytest.raises(ValueError):
+        mlcore.RandomForestClassifier().fit(bad, y)
+    m = mlcore.GradientBoostingClassifier(max_iter=3).fit(X, y)
+    with pytest.raises(ValueError):
+        m.predict(X[:, :2])
