@@ -59,6 +59,10 @@ run_for() {
 }
 
 stage "machine"
+if ! command -v nvcc >/dev/null 2>&1 && [[ -x /usr/local/cuda/bin/nvcc ]]; then
+  export PATH="/usr/local/cuda/bin:$PATH"
+fi
+command -v nvcc >/dev/null 2>&1 && export CUDACXX="${CUDACXX:-$(command -v nvcc)}"
 nvidia-smi --query-gpu=name,compute_cap,memory.total,clocks.max.sm,clocks.max.memory,driver_version \
   --format=csv || echo "nvidia-smi failed"
 nvcc --version | tail -n 2
