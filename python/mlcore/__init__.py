@@ -23,8 +23,6 @@ from .svm import SVC, LinearSVC
 from .tree import DecisionTreeClassifier, DecisionTreeRegressor
 from .ensemble import (GradientBoostingClassifier, GradientBoostingRegressor,
                        RandomForestClassifier, RandomForestRegressor)
-from .neighbors import KNeighborsClassifier, KNeighborsRegressor
-from .cluster import KMeans
 
 __version__ = _core.__version__
 
@@ -37,7 +35,6 @@ def __getattr__(name):
         import importlib
         return importlib.import_module(".compare", __name__)
     raise AttributeError(f"module 'mlcore' has no attribute {name!r}")
-
 
 __all__ = [
     "Backend", "Profile", "add_row_vector", "compare", "argmin_rows", "available_backends", "avx2",

@@ -29,8 +29,9 @@ void bind_neighbors(py::module_& m);
 void bind_cluster(py::module_& m);
 void bind_svm(py::module_& m);
 void bind_tree(py::module_& m);
+void bind_linear(py::module_& m);
+void bind_naive_bayes(py::module_& m);
+void bind_decomposition(py::module_& m);
 void bind_systolic(py::module_& m);
-void bind_neighbors(py::module_& m);
-void bind_cluster(py::module_& m);
 
 }  // namespace mlcore::python

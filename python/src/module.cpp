@@ -25,7 +25,8 @@ PYBIND11_MODULE(_core, m) {
   mlcore::python::bind_cluster(m);
   mlcore::python::bind_svm(m);
   mlcore::python::bind_tree(m);
+  mlcore::python::bind_linear(m);
+  mlcore::python::bind_naive_bayes(m);
+  mlcore::python::bind_decomposition(m);
   mlcore::python::bind_systolic(m);
-  mlcore::python::bind_neighbors(m);
-  mlcore::python::bind_cluster(m);
 }

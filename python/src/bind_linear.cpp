@@ -1,0 +1,158 @@
+// Bindings of the linear models: LinearRegression, Ridge, LogisticRegression. Thin: the Python
+// classes in mlcore/linear_model.py validate parameters and inputs and map class labels to float
+// codes; these only convert arrays and options, and release the GIL around the C++ calls.
+#include <pybind11/numpy.h>
+
+#include <sstream>
+
+#include "bindings.hpp"
+#include "convert.hpp"
+#include "mlcore/algorithms/linear_regression.hpp"
+#include "mlcore/algorithms/logistic_regression.hpp"
+
+namespace mlcore::python {
+
+namespace {
+
+// An optional array argument (None → an empty tensor, which the C++ side reads as "absent").
+Tensor borrow_optional(const py::object& a, const char* what) {
+  if (a.is_none()) return Tensor();
+  return borrow_array(a.cast<py::array>(), what);
+}
+
+// Runs `f(X)` → Tensor with the GIL released and returns a numpy copy.
+template <class F>
+py::array apply(const py::array& X, F&& f) {
+  const Tensor tx = borrow_array(X, "X");
+  Tensor out;
+  {
+    py::gil_scoped_release nogil;
+    out = f(tx);
+  }
+  return tensor_to_array(out);
+}
+
+// What every model binds alike: profile, backend switch, save / load.
+template <class Model, class Class>
+void bind_model_common(Class& c) {
+  c.def("profile", [](const Model& m) { return profile_to_list(m.profile()); })
+      .def("set_backend", &Model::set_backend)
+      .def("save_bytes",
+           [](const Model& m) {
+             std::ostringstream s;
+             m.save(s);
+             return py::bytes(s.str());
+           })
+      .def_static("load_bytes", [](const py::bytes& b, BackendPtr backend) {
+        std::istringstream s(static_cast<std::string>(b));
+        return Model::load(s, std::move(backend));
+      });
+}
+
+// The least-squares models share fit / predict / coef / intercept.
+template <class Model, class Class>
+void bind_least_squares(Class& c) {
+  c.def("fit",
+        [](Model& m, const py::array& X, const py::array& y, const py::object& sample_weight) {
+          const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
+          const Tensor tw = borrow_optional(sample_weight, "sample_weight");
+          py::gil_scoped_release nogil;
+          m.fit(tx, ty, tw);
+        },
+        py::arg("X"), py::arg("y"), py::arg("sample_weight") = py::none())
+      .def("predict",
+           [](const Model& m, const py::array& X) {
+             return apply(X, [&](const Tensor& t) { return m.predict(t); });
+           })
+      .def_property_readonly("coef", [](const Model& m) { return tensor_to_array(m.coef()); })
+      .def_property_readonly("intercept",
+                             [](const Model& m) { return tensor_to_array(m.intercept()); })
+      .def_property_readonly("n_features_in", &Model::n_features_in)
+      .def_property_readonly("fitted", &Model::fitted);
+  bind_model_common<Model>(c);
+}
+
+}  // namespace
+
+void bind_linear(py::module_& m) {
+  py::class_<LinearRegression> lr(m, "LinearRegression",
+                                  "least squares by the normal equations (use "
+                                  "mlcore.LinearRegression)");
+  lr.def(py::init([](bool fit_intercept, BackendPtr backend) {
+           LinearRegressionOptions o;
+           o.fit_intercept = fit_intercept;
+           return LinearRegression(o, std::move(backend));
+         }),
+         py::arg("fit_intercept") = true, py::arg("backend"))
+      .def_property_readonly("rank", &LinearRegression::rank)
+      .def_property_readonly("singular",
+                             [](const LinearRegression& m) { return tensor_to_array(m.singular()); });
+  bind_least_squares<LinearRegression>(lr);
+
+  py::class_<Ridge> ridge(m, "Ridge", "L2-penalised least squares (use mlcore.Ridge)");
+  ridge.def(py::init([](double alpha, bool fit_intercept, BackendPtr backend) {
+              RidgeOptions o;
+              o.alpha = alpha;
+              o.fit_intercept = fit_intercept;
+              return Ridge(o, std::move(backend));
+            }),
+            py::arg("alpha") = 1.0, py::arg("fit_intercept") = true, py::arg("backend"));
+  bind_least_squares<Ridge>(ridge);
+
+  py::class_<LogisticRegression> logit(m, "LogisticRegression",
+                                       "L2 logistic regression by L-BFGS (use "
+                                       "mlcore.LogisticRegression)");
+  logit
+      .def(py::init([](double C, double tol, int max_iter, bool fit_intercept, bool balanced,
+                       const std::map<double, double>& class_weight, BackendPtr backend) {
+             LogisticRegressionOptions o;
+             o.C = C;
+             o.tol = tol;
+             o.max_iter = max_iter;
+             o.fit_intercept = fit_intercept;
+             o.class_weight_balanced = balanced;
+             o.class_weight = class_weight;
+             return LogisticRegression(o, std::move(backend));
+           }),
+           py::arg("C") = 1.0, py::arg("tol") = 1e-4, py::arg("max_iter") = 100,
+           py::arg("fit_intercept") = true, py::arg("class_weight_balanced") = false,
+           py::arg("class_weight") = std::map<double, double>{}, py::arg("backend"))
+      .def("fit",
+           [](LogisticRegression& m, const py::array& X, const py::array& y,
+              const py::object& sample_weight) {
+             const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
+             const Tensor tw = borrow_optional(sample_weight, "sample_weight");
+             py::gil_scoped_release nogil;
+             m.fit(tx, ty, tw);
+           },
+           py::arg("X"), py::arg("y"), py::arg("sample_weight") = py::none())
+      .def("decision_function",
+           [](const LogisticRegression& m, const py::array& X) {
+             return apply(X, [&](const Tensor& t) { return m.decision_function(t); });
+           })
+      .def("predict_proba",
+           [](const LogisticRegression& m, const py::array& X) {
+             return apply(X, [&](const Tensor& t) { return m.predict_proba(t); });
+           })
+      .def("predict_log_proba",
+           [](const LogisticRegression& m, const py::array& X) {
+             return apply(X, [&](const Tensor& t) { return m.predict_log_proba(t); });
+           })
+      .def("predict",
+           [](const LogisticRegression& m, const py::array& X) {
+             return apply(X, [&](const Tensor& t) { return m.predict(t); });
+           })
+      .def_property_readonly("classes", &LogisticRegression::classes)
+      .def_property_readonly("coef",
+                             [](const LogisticRegression& m) { return tensor_to_array(m.coef()); })
+      .def_property_readonly(
+          "intercept", [](const LogisticRegression& m) { return tensor_to_array(m.intercept()); })
+      .def_property_readonly("n_features_in", &LogisticRegression::n_features_in)
+      .def_property_readonly("n_iter", &LogisticRegression::n_iter)
+      .def_property_readonly("converged", &LogisticRegression::converged)
+      .def_property_readonly("solver_message", &LogisticRegression::solver_message)
+      .def_property_readonly("fitted", &LogisticRegression::fitted);
+  bind_model_common<LogisticRegression>(logit);
+}
+
+}  // namespace mlcore::python

@@ -1,0 +1,121 @@
+// Bindings of naive Bayes: GaussianNB, MultinomialNB. Thin: the Python classes in
+// mlcore/naive_bayes.py validate parameters and inputs and map class labels to float codes;
+// these only convert arrays and options, and release the GIL around the C++ calls.
+#include <pybind11/numpy.h>
+
+#include <sstream>
+
+#include "bindings.hpp"
+#include "convert.hpp"
+#include "mlcore/algorithms/naive_bayes.hpp"
+
+namespace mlcore::python {
+
+namespace {
+
+Tensor borrow_optional(const py::object& a, const char* what) {
+  if (a.is_none()) return Tensor();
+  return borrow_array(a.cast<py::array>(), what);
+}
+
+template <class F>
+py::array apply(const py::array& X, F&& f) {
+  const Tensor tx = borrow_array(X, "X");
+  Tensor out;
+  {
+    py::gil_scoped_release nogil;
+    out = f(tx);
+  }
+  return tensor_to_array(out);
+}
+
+// fit, the four predictions, classes / class_count, profile, backend, save / load.
+template <class Model, class Class>
+void bind_nb_common(Class& c) {
+  c.def("fit",
+        [](Model& m, const py::array& X, const py::array& y, const py::object& sample_weight) {
+          const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
+          const Tensor tw = borrow_optional(sample_weight, "sample_weight");
+          py::gil_scoped_release nogil;
+          m.fit(tx, ty, tw);
+        },
+        py::arg("X"), py::arg("y"), py::arg("sample_weight") = py::none())
+      .def("predict",
+           [](const Model& m, const py::array& X) {
+             return apply(X, [&](const Tensor& t) { return m.predict(t); });
+           })
+      .def("predict_proba",
+           [](const Model& m, const py::array& X) {
+             return apply(X, [&](const Tensor& t) { return m.predict_proba(t); });
+           })
+      .def("predict_log_proba",
+           [](const Model& m, const py::array& X) {
+             return apply(X, [&](const Tensor& t) { return m.predict_log_proba(t); });
+           })
+      .def("predict_joint_log_proba",
+           [](const Model& m, const py::array& X) {
+             return apply(X, [&](const Tensor& t) { return m.predict_joint_log_proba(t); });
+           })
+      .def_property_readonly("classes", &Model::classes)
+      .def_property_readonly("class_count",
+                             [](const Model& m) { return tensor_to_array(m.class_count()); })
+      .def_property_readonly("n_features_in", &Model::n_features_in)
+      .def_property_readonly("fitted", &Model::fitted)
+      .def("profile", [](const Model& m) { return profile_to_list(m.profile()); })
+      .def("set_backend", &Model::set_backend)
+      .def("save_bytes",
+           [](const Model& m) {
+             std::ostringstream s;
+             m.save(s);
+             return py::bytes(s.str());
+           })
+      .def_static("load_bytes", [](const py::bytes& b, BackendPtr backend) {
+        std::istringstream s(static_cast<std::string>(b));
+        return Model::load(s, std::move(backend));
+      });
+}
+
+}  // namespace
+
+void bind_naive_bayes(py::module_& m) {
+  py::class_<GaussianNB> g(m, "GaussianNB", "Gaussian naive Bayes (use mlcore.GaussianNB)");
+  g.def(py::init([](double var_smoothing, const std::vector<double>& priors, BackendPtr backend) {
+          GaussianNBOptions o;
+          o.var_smoothing = var_smoothing;
+          o.priors = priors;
+          return GaussianNB(o, std::move(backend));
+        }),
+        py::arg("var_smoothing") = 1e-9, py::arg("priors") = std::vector<double>{},
+        py::arg("backend"))
+      .def_property_readonly("theta", [](const GaussianNB& m) { return tensor_to_array(m.theta()); })
+      .def_property_readonly("var", [](const GaussianNB& m) { return tensor_to_array(m.var()); })
+      .def_property_readonly("class_prior",
+                             [](const GaussianNB& m) { return tensor_to_array(m.class_prior()); })
+      .def_property_readonly("epsilon", &GaussianNB::epsilon);
+  bind_nb_common<GaussianNB>(g);
+
+  py::class_<MultinomialNB> mn(m, "MultinomialNB",
+                               "multinomial naive Bayes (use mlcore.MultinomialNB)");
+  mn.def(py::init([](double alpha, bool force_alpha, bool fit_prior,
+                     const std::vector<double>& class_prior, BackendPtr backend) {
+           MultinomialNBOptions o;
+           o.alpha = alpha;
+           o.force_alpha = force_alpha;
+           o.fit_prior = fit_prior;
+           o.class_prior = class_prior;
+           return MultinomialNB(o, std::move(backend));
+         }),
+         py::arg("alpha") = 1.0, py::arg("force_alpha") = true, py::arg("fit_prior") = true,
+         py::arg("class_prior") = std::vector<double>{}, py::arg("backend"))
+      .def_property_readonly("feature_count",
+                             [](const MultinomialNB& m) { return tensor_to_array(m.feature_count()); })
+      .def_property_readonly(
+          "feature_log_prob",
+          [](const MultinomialNB& m) { return tensor_to_array(m.feature_log_prob()); })
+      .def_property_readonly(
+          "class_log_prior",
+          [](const MultinomialNB& m) { return tensor_to_array(m.class_log_prior()); });
+  bind_nb_common<MultinomialNB>(mn);
+}
+
+}  // namespace mlcore::python
