@@ -23,6 +23,9 @@ from .svm import SVC, LinearSVC
 from .tree import DecisionTreeClassifier, DecisionTreeRegressor
 from .ensemble import (GradientBoostingClassifier, GradientBoostingRegressor,
                        RandomForestClassifier, RandomForestRegressor)
+from .linear_model import LinearRegression, LogisticRegression, Ridge
+from .naive_bayes import GaussianNB, MultinomialNB
+from .decomposition import PCA
 
 __version__ = _core.__version__
 
@@ -44,4 +47,5 @@ __all__ = [
     "KNeighborsClassifier", "KNeighborsRegressor", "KMeans", "LinearSVC", "SVC",
     "DecisionTreeClassifier", "DecisionTreeRegressor", "RandomForestClassifier",
     "RandomForestRegressor", "GradientBoostingClassifier", "GradientBoostingRegressor",
+    "LinearRegression", "LogisticRegression", "Ridge", "GaussianNB", "MultinomialNB", "PCA",
 ]

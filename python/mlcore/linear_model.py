@@ -1,0 +1,402 @@
+"""Linear models: :class:`LinearRegression`, :class:`Ridge`, :class:`LogisticRegression`.
+
+scikit-learn-style estimators whose work is done in C++ (``mlcore._core``) against the backend
+primitives:
+
+* **LinearRegression / Ridge** solve the normal equations. The backend forms the Gram matrix
+  ``XcᵀXc`` and ``Xcᵀy`` with one GEMM each (``Xc``: X centred, and scaled per column unless
+  the features are already alike); the host solves the small d × d system in double with a
+  Cholesky factorisation, falling back to a symmetric eigen-decomposition (the minimum-norm
+  solution, as scikit-learn's ``lstsq``) when the features are collinear. This is
+  scikit-learn's ``Ridge(solver="cholesky")`` and a normal-equations version of
+  ``LinearRegression`` (which uses an SVD-based ``lstsq``): the same solution, at one pass of
+  MACs over X.
+* **LogisticRegression** minimises scikit-learn's objective (``C·Σ loss + ½‖w‖²``, intercept not
+  penalised, binary or multinomial) with an L-BFGS written for mlcore: the optimiser runs on the
+  host, every loss and gradient evaluation on the backend (``X·W`` and ``Xᵀ(P − Y)`` as GEMMs,
+  ``softmax_rows`` / ``sigmoid`` / ``log1pexp`` maps, reductions). ``tol`` is scikit-learn's:
+  stop when the largest gradient entry of the mean loss is at most ``tol``.
+
+Precision: the backend computes in f32 (int8 MACs on ``"systolic"``). Least squares squares the
+condition number of X; see ``include/mlcore/algorithms/linear_regression.hpp`` for what that
+costs and why X is centred (and scaled) before its Gram matrix is formed.
+
+>>> from sklearn.datasets import load_diabetes
+>>> from mlcore import LinearRegression
+>>> X, y = load_diabetes(return_X_y=True)
+>>> round(LinearRegression().fit(X, y).score(X, y), 3)
+0.518
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from . import _core
+from ._estimator import MLCoreEstimatorMixin
+
+__all__ = ["LinearRegression", "LogisticRegression", "Ridge"]
+
+
+# ---- parameter checks shared by linear_model, naive_bayes and decomposition -------------------
+
+def _check_real(name, value, low=None, *, low_open=False, allow_inf=False):
+    """``value`` as a float: a real number (not bool), finite unless ``allow_inf``, ≥ low."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if np.isnan(value) or (not allow_inf and not np.isfinite(value)):
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    if low is not None and (value < low or (low_open and value == low)):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value}")
+    return value
+
+
+def _check_int(name, value, low):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+    return int(value)
+
+
+def _check_bool(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return bool(value)
+
+
+def _float32_sample_weight(sample_weight, X):
+    """None, or the weights as a C-contiguous float32 vector (checked: length, finite, ≥ 0)."""
+    if sample_weight is None:
+        return None
+    sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    if not np.isfinite(sw).all():
+        raise ValueError("sample_weight contains NaN or infinity")
+    if sw.sum() <= 0:
+        raise ValueError("sample_weight sums to 0: at least one sample needs a positive weight")
+    return np.ascontiguousarray(sw, dtype=np.float32)
+
+
+def _encode_classes(y):
+    """classes_ (np.unique order) and the codes 0..K-1 of y as float32 (what C++ takes)."""
+    check_classification_targets(y)
+    classes, codes = np.unique(y, return_inverse=True)
+    return classes, np.ascontiguousarray(codes.reshape(-1), dtype=np.float32)
+
+
+# ---- least squares ----------------------------------------------------------------------------
+
+class _LeastSquares(RegressorMixin, MLCoreEstimatorMixin, BaseEstimator):
+    """fit / predict shared by LinearRegression and Ridge (the C++ normal-equations solver)."""
+
+    def _make_model(self):
+        raise NotImplementedError
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets)."""
+        X, y = validate_data(self, X, y, dtype=np.float32, order="C", multi_output=True,
+                             y_numeric=True)
+        if _check_bool("positive", self.positive):
+            raise ValueError(f"{type(self).__name__}(positive=True) is not supported by mlcore "
+                             "(the normal equations have no sign constraints)")
+        y = np.ascontiguousarray(y, dtype=np.float32)
+        sw = _float32_sample_weight(sample_weight, X)
+        self._model = self._make_model()
+        self._model.fit(X, y, sample_weight=sw)
+        self._record_profile()
+        coef = self._model.coef.astype(np.float64)        # (n_targets, n_features)
+        intercept = self._model.intercept.astype(np.float64).reshape(-1)
+        if y.ndim == 1:
+            self.coef_ = coef.reshape(-1)
+            self.intercept_ = float(intercept[0])
+        else:
+            self.coef_ = coef
+            self.intercept_ = intercept
+        return self
+
+    def predict(self, X):
+        """Predictions X·coef_ᵀ + intercept_: (n_samples,) or (n_samples, n_targets)."""
+        check_is_fitted(self, "_model")
+        X = validate_data(self, X, dtype=np.float32, order="C", reset=False)
+        out = self._model_for_call().predict(X)
+        self._record_profile()
+        out = out.astype(np.float64)
+        return out.reshape(-1) if np.ndim(self.coef_) == 1 else out
+
+
+class LinearRegression(_LeastSquares):
+    """Ordinary least squares, fitted through the normal equations on an mlcore backend.
+
+    Parameters
+    ----------
+    fit_intercept : bool, default=True
+        Whether to fit an intercept (X and y are then centred).
+    copy_X, tol, n_jobs :
+        Accepted for scikit-learn compatibility; they do not change anything (X is never
+        modified; the solver is direct; threads belong to the backend).
+    positive : bool, default=False
+        Only False is supported.
+    backend : str or mlcore.Backend, default="avx2"
+        Where the work runs: "scalar", "avx2", "cuda" or "systolic".
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+    intercept_ : float or ndarray of shape (n_targets,)
+    rank_ : int
+        Numerical rank of the centred X as the solver saw it.
+    singular_ : ndarray of shape (n_features,)
+        Singular values of the centred X.
+    n_features_in_ : int
+    profile_ : mlcore.Profile
+        Hardware records of the last fit / predict.
+    """
+
+    _core_class = _core.LinearRegression
+
+    def __init__(self, *, fit_intercept=True, copy_X=True, tol=1e-6, n_jobs=None, positive=False,
+                 backend="avx2"):
+        self.fit_intercept = fit_intercept
+        self.copy_X = copy_X
+        self.tol = tol
+        self.n_jobs = n_jobs
+        self.positive = positive
+        self.backend = backend
+
+    def _make_model(self):
+        return _core.LinearRegression(fit_intercept=_check_bool("fit_intercept",
+                                                                self.fit_intercept),
+                                      backend=self._core_backend())
+
+    def fit(self, X, y, sample_weight=None):
+        super().fit(X, y, sample_weight)
+        self.rank_ = int(self._model.rank)
+        self.singular_ = self._model.singular.astype(np.float64).reshape(-1)
+        return self
+
+
+class Ridge(_LeastSquares):
+    """Least squares with an L2 penalty ``alpha·‖w‖²``, by the normal equations (Cholesky).
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Penalty strength, >= 0 (one value for every target).
+    fit_intercept : bool, default=True
+    solver : {"auto", "cholesky"}, default="auto"
+        mlcore always solves the normal equations by Cholesky ("auto" means that).
+    copy_X, max_iter, tol, random_state :
+        Accepted for scikit-learn compatibility; unused by the direct solver.
+    positive : bool, default=False
+        Only False is supported.
+    backend : str or mlcore.Backend, default="avx2"
+
+    Attributes
+    ----------
+    coef_, intercept_, n_features_in_, profile_ : as :class:`LinearRegression`.
+    n_iter_ : None
+        The direct solver has no iterations.
+    solver_ : str
+        "cholesky".
+    """
+
+    _core_class = _core.Ridge
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, copy_X=True, max_iter=None, tol=1e-4,
+                 solver="auto", positive=False, random_state=None, backend="avx2"):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.copy_X = copy_X
+        self.max_iter = max_iter
+        self.tol = tol
+        self.solver = solver
+        self.positive = positive
+        self.random_state = random_state
+        self.backend = backend
+
+    def _make_model(self):
+        if np.ndim(self.alpha) != 0:
+            raise ValueError("mlcore's Ridge takes one alpha for all targets (a float); got an "
+                             f"array of shape {np.shape(self.alpha)}")
+        alpha = _check_real("alpha", self.alpha, 0.0)
+        if self.solver not in ("auto", "cholesky"):
+            raise ValueError("mlcore's Ridge solves the normal equations by Cholesky: solver "
+                             f"must be 'auto' or 'cholesky', got {self.solver!r}")
+        return _core.Ridge(alpha=alpha,
+                           fit_intercept=_check_bool("fit_intercept", self.fit_intercept),
+                           backend=self._core_backend())
+
+    def fit(self, X, y, sample_weight=None):
+        super().fit(X, y, sample_weight)
+        self.n_iter_ = None
+        self.solver_ = "cholesky"
+        return self
+
+
+# ---- logistic regression -------------------------------------------------------------------------
+
+class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
+    """L2-regularised logistic regression (binary or multinomial) by L-BFGS on an mlcore backend.
+
+    The objective is scikit-learn's: ``C·Σᵢ sᵢ·loss(yᵢ, xᵢ·W + b) + ½‖W‖²`` (sᵢ: sample weight
+    times class weight; the intercept is not penalised), with the binomial loss for two classes
+    (``coef_`` of shape (1, n_features)) and the multinomial (softmax) loss otherwise
+    (``coef_`` of shape (n_classes, n_features)).
+
+    Parameters
+    ----------
+    penalty : {"deprecated", "l2", None}, default="deprecated"
+        As scikit-learn ≥ 1.8: leave it; ``None`` means no penalty (same as ``C=np.inf``).
+        "l1" and "elasticnet" are not supported.
+    C : float, default=1.0
+        Inverse penalty strength, > 0; ``np.inf`` for no penalty.
+    l1_ratio : float, default=0.0
+        Only 0 (pure L2) is supported.
+    dual : bool, default=False
+        Only False is supported.
+    tol : float, default=1e-4
+        Stop when max |gradient of the mean loss| <= tol.
+    fit_intercept : bool, default=True
+    intercept_scaling : float, default=1
+        Unused (a liblinear parameter), accepted for compatibility.
+    class_weight : None, "balanced" or dict, default=None
+        Per-class weights multiplying each sample's loss (scikit-learn's semantics).
+    random_state : None, int or RandomState
+        Unused (the solver is deterministic), accepted for compatibility.
+    solver : {"lbfgs"}, default="lbfgs"
+    max_iter : int, default=100
+        L-BFGS iterations.
+    verbose, n_jobs :
+        Accepted for compatibility; unused.
+    warm_start : bool, default=False
+        Only False is supported.
+    backend : str or mlcore.Backend, default="avx2"
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_iter_ : ndarray of shape (1,)
+        L-BFGS iterations run.
+    n_features_in_ : int
+    profile_ : mlcore.Profile
+    """
+
+    _core_class = _core.LogisticRegression
+
+    def __init__(self, penalty="deprecated", *, C=1.0, l1_ratio=0.0, dual=False, tol=1e-4,
+                 fit_intercept=True, intercept_scaling=1, class_weight=None, random_state=None,
+                 solver="lbfgs", max_iter=100, verbose=0, warm_start=False, n_jobs=None,
+                 backend="avx2"):
+        self.penalty = penalty
+        self.C = C
+        self.l1_ratio = l1_ratio
+        self.dual = dual
+        self.tol = tol
+        self.fit_intercept = fit_intercept
+        self.intercept_scaling = intercept_scaling
+        self.class_weight = class_weight
+        self.random_state = random_state
+        self.solver = solver
+        self.max_iter = max_iter
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.n_jobs = n_jobs
+        self.backend = backend
+
+    def _effective_C(self):
+        if self.penalty not in ("deprecated", "l2", None):
+            raise ValueError("mlcore's LogisticRegression supports the L2 penalty only (penalty "
+                             f"'l2' or None); got penalty={self.penalty!r}")
+        if self.l1_ratio not in (None, 0, 0.0):
+            raise ValueError("mlcore's LogisticRegression supports the L2 penalty only: l1_ratio "
+                             f"must be 0, got {self.l1_ratio!r}")
+        if _check_bool("dual", self.dual):
+            raise ValueError("dual=True is a liblinear formulation; mlcore solves the primal "
+                             "(dual=False)")
+        if self.solver != "lbfgs":
+            raise ValueError(f"mlcore's LogisticRegression has the 'lbfgs' solver only; got "
+                             f"solver={self.solver!r}")
+        if _check_bool("warm_start", self.warm_start):
+            raise ValueError("warm_start=True is not supported by mlcore's LogisticRegression")
+        C = _check_real("C", self.C, 0.0, low_open=True, allow_inf=True)
+        return np.inf if self.penalty is None else C
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit on X (n_samples, n_features) and class labels y (n_samples,)."""
+        C = self._effective_C()
+        tol = _check_real("tol", self.tol, 0.0)
+        max_iter = _check_int("max_iter", self.max_iter, 0)
+        fit_intercept = _check_bool("fit_intercept", self.fit_intercept)
+        X, y = validate_data(self, X, y, dtype=np.float32, order="C")
+        classes, codes = _encode_classes(y)
+        if len(classes) < 2:
+            raise ValueError("This solver needs samples of at least 2 classes in the data, but "
+                             f"the data contains only one class: {classes[0]!r}")
+        sw = _float32_sample_weight(sample_weight, X)
+        weights = {}
+        if self.class_weight is not None:
+            if not (self.class_weight == "balanced" or isinstance(self.class_weight, dict)):
+                raise ValueError("class_weight must be None, 'balanced' or a dict, got "
+                                 f"{self.class_weight!r}")
+            cw = compute_class_weight(self.class_weight, classes=classes, y=y,
+                                      sample_weight=None if sw is None else sw.astype(np.float64))
+            weights = {float(code): float(w) for code, w in enumerate(cw)}
+        self.classes_ = classes
+        self._model = _core.LogisticRegression(C=C, tol=tol, max_iter=max_iter,
+                                               fit_intercept=fit_intercept,
+                                               class_weight=weights, backend=self._core_backend())
+        self._model.fit(X, codes, sample_weight=sw)
+        self._record_profile()
+        self.coef_ = self._model.coef.astype(np.float64)
+        self.intercept_ = self._model.intercept.astype(np.float64).reshape(-1)
+        self.n_iter_ = np.array([self._model.n_iter], dtype=np.int32)
+        if not self._model.converged:
+            warnings.warn(f"lbfgs failed to converge after {self._model.n_iter} iteration(s): "
+                          f"{self._model.solver_message}. Increase max_iter or scale the data "
+                          "(e.g. with sklearn.preprocessing.StandardScaler).",
+                          ConvergenceWarning, stacklevel=2)
+        return self
+
+    def _check_X(self, X):
+        check_is_fitted(self, "_model")
+        return validate_data(self, X, dtype=np.float32, order="C", reset=False)
+
+    def decision_function(self, X):
+        """Scores X·coef_ᵀ + intercept_: (n_samples,) for two classes (the score of
+        classes_[1]), else (n_samples, n_classes)."""
+        X = self._check_X(X)
+        out = self._model_for_call().decision_function(X).astype(np.float64)
+        self._record_profile()
+        return out.reshape(-1) if out.shape[1] == 1 else out
+
+    def predict_proba(self, X):
+        """Class probabilities (n_samples, n_classes), columns in classes_ order."""
+        X = self._check_X(X)
+        out = self._model_for_call().predict_proba(X).astype(np.float64)
+        self._record_profile()
+        return out
+
+    def predict_log_proba(self, X):
+        """Log of predict_proba, computed stably (log_softmax)."""
+        X = self._check_X(X)
+        out = self._model_for_call().predict_log_proba(X).astype(np.float64)
+        self._record_profile()
+        return out
+
+    def predict(self, X):
+        """The most probable class of each sample."""
+        X = self._check_X(X)
+        codes = self._model_for_call().predict(X).reshape(-1)
+        self._record_profile()
+        return self.classes_[codes.astype(np.intp)]
