@@ -393,15 +393,27 @@ Tensor BoostedTrees::raw_predict(const Tensor& X, std::int64_t iterations) const
   Tensor raw(n, K);
   const float* x = X.data<float>();
   float* r = raw.data<float>();
+  // Blocks of rows walk one tree at a time (its nodes stay in cache); sums in double, rounded
+  // once.
+  constexpr std::int64_t kRows = 256;
+  const std::int64_t blocks = (n + kRows - 1) / kRows;
 #pragma omp parallel for schedule(static) if (n > 1024)
-  for (std::int64_t i = 0; i < n; ++i) {
-    for (int k = 0; k < K; ++k) {
-      double acc = baseline[k];  // summed in double, rounded once
-      for (std::int64_t it = 0; it < iterations; ++it) {
+  for (std::int64_t blk = 0; blk < blocks; ++blk) {
+    const std::int64_t begin = blk * kRows, end = std::min(n, begin + kRows);
+    std::vector<double> acc(static_cast<std::size_t>(end - begin) * K);
+    for (std::int64_t i = begin; i < end; ++i) {
+      for (int k = 0; k < K; ++k) acc[(i - begin) * K + k] = baseline[k];
+    }
+    for (std::int64_t it = 0; it < iterations; ++it) {
+      for (int k = 0; k < K; ++k) {
         const Tree& t = trees[it * K + k];
-        acc += t.value(t.apply_one(x + i * d))[0];
+        for (std::int64_t i = begin; i < end; ++i) {
+          acc[(i - begin) * K + k] += t.value(t.apply_one(x + i * d))[0];
+        }
       }
-      r[i * K + k] = static_cast<float>(acc);
+    }
+    for (std::int64_t i = begin; i < end; ++i) {
+      for (int k = 0; k < K; ++k) r[i * K + k] = static_cast<float>(acc[(i - begin) * K + k]);
     }
   }
   return raw;

@@ -1,0 +1,113 @@
+"""Benchmark: mlcore's trees against scikit-learn and XGBoost, all on the same threads.
+
+    python bench/algorithms/bench_trees.py [--threads 2] [--repeats 1] [--backends avx2]
+                                           [--quick]
+
+Two synthetic problems (the issue's sizes): classification 100 000 × 50 (make_classification,
+20 informative features) and regression 200 000 × 20 (make_regression). On each, fit and predict
+(on the training matrix) of
+  DecisionTree (unlimited depth)        mlcore DecisionTree*      vs sklearn DecisionTree*
+  RandomForest (100 trees, depth 10)    mlcore RandomForest*      vs sklearn RandomForest*
+  boosting (100 iterations)             mlcore GradientBoosting*  vs sklearn HistGradientBoosting*
+                                                                 and XGBoost tree_method="hist"
+scikit-learn, XGBoost and mlcore's OpenMP are limited to --threads with threadpoolctl (and
+n_jobs / nthread); boosting runs without early stopping so every library does 100 iterations.
+Times are medians over --repeats; the quality column is the training accuracy / R² so a fast
+but wrong fit shows. mlcore's binning (quantile thresholds + codes, O(n·d) host work) is inside
+its fit time, as scikit-learn's and XGBoost's is inside theirs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+from sklearn import ensemble as sk_ens
+from sklearn import tree as sk_tree
+from sklearn.datasets import make_classification, make_regression
+from threadpoolctl import threadpool_limits
+
+import mlcore
+
+try:
+    import xgboost
+except ImportError:  # pip install xgboost
+    xgboost = None
+
+
+def timed(fn, repeats):
+    times, out = [], None
+    for _ in range(repeats):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), out
+
+
+def candidates(task, backends, threads):
+    """(family, library, estimator factory) for one task."""
+    clf = task == "classification"
+    out = []
+    for b in backends:
+        out += [
+            ("DecisionTree", f"mlcore[{b}]", lambda b=b: (mlcore.DecisionTreeClassifier if clf
+                                                          else mlcore.DecisionTreeRegressor)(
+                random_state=0, backend=b)),
+            ("RandomForest", f"mlcore[{b}]", lambda b=b: (mlcore.RandomForestClassifier if clf
+                                                          else mlcore.RandomForestRegressor)(
+                100, max_depth=10, random_state=0, n_jobs=threads, backend=b)),
+            ("Boosting", f"mlcore[{b}]", lambda b=b: (mlcore.GradientBoostingClassifier if clf
+                                                      else mlcore.GradientBoostingRegressor)(
+                max_iter=100, early_stopping=False, random_state=0, backend=b)),
+        ]
+    out += [
+        ("DecisionTree", "sklearn", lambda: (sk_tree.DecisionTreeClassifier if clf
+                                             else sk_tree.DecisionTreeRegressor)(random_state=0)),
+        ("RandomForest", "sklearn", lambda: (sk_ens.RandomForestClassifier if clf
+                                             else sk_ens.RandomForestRegressor)(
+            100, max_depth=10, random_state=0, n_jobs=threads)),
+        ("Boosting", "sklearn HGB", lambda: (sk_ens.HistGradientBoostingClassifier if clf
+                                             else sk_ens.HistGradientBoostingRegressor)(
+            max_iter=100, early_stopping=False, random_state=0)),
+    ]
+    if xgboost is not None:
+        out.append(("Boosting", "xgboost hist", lambda: (xgboost.XGBClassifier if clf
+                                                         else xgboost.XGBRegressor)(
+            tree_method="hist", n_estimators=100, n_jobs=threads, random_state=0)))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--backends", default="avx2", help="comma-separated mlcore backends")
+    ap.add_argument("--quick", action="store_true", help="10x smaller problems (a smoke test)")
+    args = ap.parse_args()
+    backends = [b for b in args.backends.split(",") if b in mlcore.available_backends()]
+    scale = 10 if args.quick else 1
+    problems = {
+        "classification": make_classification(n_samples=100_000 // scale, n_features=50,
+                                               n_informative=20, random_state=0),
+        "regression": make_regression(n_samples=200_000 // scale, n_features=20,
+                                      n_informative=10, noise=10.0, random_state=0),
+    }
+    print(f"threads={args.threads} repeats={args.repeats} backends={backends}")
+    print(f"{'task':15s} {'family':13s} {'library':14s} {'fit s':>8s} {'predict s':>10s} "
+          f"{'train score':>12s}")
+    with threadpool_limits(args.threads):
+        for task, (X, y) in problems.items():
+            X = np.ascontiguousarray(X, dtype=np.float32)
+            for family, library, make in candidates(task, backends, args.threads):
+                fit_s, model = timed(lambda: make().fit(X, y), args.repeats)
+                pred_s, pred = timed(lambda: model.predict(X), args.repeats)
+                score = (np.mean(pred == y) if task == "classification"
+                         else 1 - np.mean((pred - y) ** 2) / np.var(y))
+                print(f"{task:15s} {family:13s} {library:14s} {fit_s:8.2f} {pred_s:10.3f} "
+                      f"{score:12.4f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
