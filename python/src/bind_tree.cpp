@@ -29,7 +29,7 @@ MaxFeatures max_features_from(const py::object& o) {
       m.kind = MaxFeatures::Kind::log2;
     } else {
       MLCORE_FAIL("max_features must be None, 'sqrt', 'log2', an int or a float, got '" << s
-                                                                                       << "'");
+                                                                                        << "'");
     }
   } else if (py::isinstance<py::bool_>(o)) {
     MLCORE_FAIL("max_features must be None, 'sqrt', 'log2', an int or a float, got a bool");
@@ -100,8 +100,7 @@ void bind_single_tree(Class& c) {
         })
       .def("get_depth", &Model::get_depth)
       .def("get_n_leaves", &Model::get_n_leaves)
-      .def_property_readonly("node_count",
-                             [](const Model& m) { return m.tree().nodes.size(); });
+      .def_property_readonly("node_count", [](const Model& m) { return m.tree().nodes.size(); });
 }
 
 template <class Model, class Class>
@@ -133,7 +132,6 @@ Options tree_options(const std::string& criterion, const py::object& max_depth,
   o.max_bins = max_bins;
   return o;
 }
-
 
 template <class Options>
 Options forest_options(std::int64_t n_estimators, const std::string& criterion,
@@ -237,8 +235,8 @@ void bind_tree(py::module_& m) {
                       const py::object& max_features, double min_impurity_decrease,
                       std::uint64_t random_state, int max_bins, BackendPtr backend) {
             return M(tree_options<M::Options>(criterion, max_depth, min_samples_split,
-                                              min_samples_leaf, max_features,
-                                              min_impurity_decrease, random_state, max_bins),
+                                              min_samples_leaf, max_features, min_impurity_decrease,
+                                              random_state, max_bins),
                      std::move(backend));
           }),
           py::arg("criterion"), py::arg("max_depth"), py::arg("min_samples_split"),
@@ -255,8 +253,8 @@ void bind_tree(py::module_& m) {
                       const py::object& max_features, double min_impurity_decrease,
                       std::uint64_t random_state, int max_bins, BackendPtr backend) {
             return M(tree_options<M::Options>(criterion, max_depth, min_samples_split,
-                                              min_samples_leaf, max_features,
-                                              min_impurity_decrease, random_state, max_bins),
+                                              min_samples_leaf, max_features, min_impurity_decrease,
+                                              random_state, max_bins),
                      std::move(backend));
           }),
           py::arg("criterion"), py::arg("max_depth"), py::arg("min_samples_split"),
@@ -274,11 +272,11 @@ void bind_tree(py::module_& m) {
                       std::int64_t min_samples_leaf, const py::object& max_features,
                       double min_impurity_decrease, bool bootstrap, bool oob_score, int n_jobs,
                       std::uint64_t random_state, int max_bins, BackendPtr backend) {
-            return M(forest_options<M::Options>(n_estimators, criterion, max_depth,
-                                                min_samples_split, min_samples_leaf,
-                                                max_features, min_impurity_decrease, bootstrap,
-                                                oob_score, n_jobs, random_state, max_bins),
-                     std::move(backend));
+            return M(
+                forest_options<M::Options>(n_estimators, criterion, max_depth, min_samples_split,
+                                           min_samples_leaf, max_features, min_impurity_decrease,
+                                           bootstrap, oob_score, n_jobs, random_state, max_bins),
+                std::move(backend));
           }),
           py::arg("n_estimators"), py::arg("criterion"), py::arg("max_depth"),
           py::arg("min_samples_split"), py::arg("min_samples_leaf"), py::arg("max_features"),
@@ -287,8 +285,9 @@ void bind_tree(py::module_& m) {
     bind_common<M>(c);
     bind_predict_proba<M>(c);
     c.def_property_readonly("oob_score_", &M::oob_score)
-        .def_property_readonly("oob_decision_function_",
-                               [](const M& m) { return tensor_to_array(m.oob_decision_function()); })
+        .def_property_readonly(
+            "oob_decision_function_",
+            [](const M& m) { return tensor_to_array(m.oob_decision_function()); })
         .def_property_readonly("n_estimators_", [](const M& m) { return m.trees().size(); })
         .def("tree_depths", [](const M& m) {
           std::vector<int> d;
@@ -304,11 +303,11 @@ void bind_tree(py::module_& m) {
                       std::int64_t min_samples_leaf, const py::object& max_features,
                       double min_impurity_decrease, bool bootstrap, bool oob_score, int n_jobs,
                       std::uint64_t random_state, int max_bins, BackendPtr backend) {
-            return M(forest_options<M::Options>(n_estimators, criterion, max_depth,
-                                                min_samples_split, min_samples_leaf,
-                                                max_features, min_impurity_decrease, bootstrap,
-                                                oob_score, n_jobs, random_state, max_bins),
-                     std::move(backend));
+            return M(
+                forest_options<M::Options>(n_estimators, criterion, max_depth, min_samples_split,
+                                           min_samples_leaf, max_features, min_impurity_decrease,
+                                           bootstrap, oob_score, n_jobs, random_state, max_bins),
+                std::move(backend));
           }),
           py::arg("n_estimators"), py::arg("criterion"), py::arg("max_depth"),
           py::arg("min_samples_split"), py::arg("min_samples_leaf"), py::arg("max_features"),
@@ -316,10 +315,9 @@ void bind_tree(py::module_& m) {
           py::arg("n_jobs"), py::arg("random_state"), py::arg("max_bins"), py::arg("backend"));
     bind_common<M>(c);
     c.def_property_readonly("oob_score_", &M::oob_score)
-        .def_property_readonly("oob_prediction_",
-                               [](const M& m) {
-                                 return tensor_to_array(m.oob_prediction()).attr("reshape")(-1);
-                               })
+        .def_property_readonly(
+            "oob_prediction_",
+            [](const M& m) { return tensor_to_array(m.oob_prediction()).attr("reshape")(-1); })
         .def_property_readonly("n_estimators_", [](const M& m) { return m.trees().size(); });
   }
 

@@ -98,8 +98,8 @@ std::uint8_t BinMapper::code(std::int64_t f, float x) const {
 }
 
 std::vector<std::uint8_t> BinMapper::transform(const Tensor& X) const {
-  MLCORE_CHECK(X.cols() == n_features(), "BinMapper: X has " << X.cols() << " features, expected "
-                                                             << n_features());
+  MLCORE_CHECK(X.cols() == n_features(),
+               "BinMapper: X has " << X.cols() << " features, expected " << n_features());
   const std::int64_t n = X.rows(), d = X.cols();
   const float* x = X.data<float>();
   std::vector<std::uint8_t> codes(static_cast<std::size_t>(n * d));

@@ -347,9 +347,9 @@ DecisionTreeRegressor DecisionTreeRegressor::load(std::istream& in, BackendPtr b
   m.importances_ = r.read_f64s();
   m.tree_ = Tree::load(r);
   r.finish();
-  MLCORE_CHECK(m.tree_.n_outputs == 1 &&
-                   static_cast<std::int64_t>(m.importances_.size()) == m.n_features_,
-               kRegressor << ": inconsistent model file");
+  MLCORE_CHECK(
+      m.tree_.n_outputs == 1 && static_cast<std::int64_t>(m.importances_.size()) == m.n_features_,
+      kRegressor << ": inconsistent model file");
   m.fitted_ = true;
   return m;
 }

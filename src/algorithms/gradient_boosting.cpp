@@ -36,16 +36,15 @@ void check_boosting_options(const GradientBoostingOptions& o, const char* est) {
                est << ": l2_regularization must be ≥ 0, got " << o.l2_regularization);
   MLCORE_CHECK(o.max_bins >= 2 && o.max_bins <= 255,
                est << ": max_bins must be in [2, 255], got " << o.max_bins);
-  MLCORE_CHECK(o.early_stopping == "auto" || o.early_stopping == "true" ||
-                   o.early_stopping == "false",
-               est << ": early_stopping must be 'auto', True or False, got '" << o.early_stopping
-                   << "'");
+  MLCORE_CHECK(
+      o.early_stopping == "auto" || o.early_stopping == "true" || o.early_stopping == "false",
+      est << ": early_stopping must be 'auto', True or False, got '" << o.early_stopping << "'");
   MLCORE_CHECK(o.scoring == "loss",
                est << ": scoring must be 'loss' (the only one mlcore implements), got '"
                    << o.scoring << "'");
-  MLCORE_CHECK(o.validation_fraction < 1 && std::isfinite(o.validation_fraction),
-               est << ": validation_fraction must be in (0, 1) or None, got "
-                   << o.validation_fraction);
+  MLCORE_CHECK(
+      o.validation_fraction < 1 && std::isfinite(o.validation_fraction),
+      est << ": validation_fraction must be in (0, 1) or None, got " << o.validation_fraction);
   MLCORE_CHECK(o.n_iter_no_change >= 1,
                est << ": n_iter_no_change must be an integer ≥ 1, got " << o.n_iter_no_change);
   MLCORE_CHECK(o.tol >= 0 && std::isfinite(o.tol), est << ": tol must be ≥ 0, got " << o.tol);
@@ -175,7 +174,8 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
     std::vector<std::int64_t> counts(n_classes, 0);
     for (double v : y) ++counts[static_cast<int>(v)];
     for (int c = 0; c < n_classes; ++c) {
-      MLCORE_CHECK(counts[c] > 0, "class " << c << " has no sample left for training after the "
+      MLCORE_CHECK(counts[c] > 0, "class " << c
+                                           << " has no sample left for training after the "
                                               "validation split; lower validation_fraction");
     }
   }
@@ -542,9 +542,8 @@ GradientBoostingClassifier GradientBoostingClassifier::load(std::istream& in, Ba
   m.classes_ = r.read_f64s();
   m.model_ = read_model(r);
   r.finish();
-  MLCORE_CHECK(m.classes_.size() >= 2 &&
-                   (m.classes_.size() == 2 ? 1u : m.classes_.size()) ==
-                       static_cast<std::size_t>(m.model_.trees_per_iteration),
+  MLCORE_CHECK(m.classes_.size() >= 2 && (m.classes_.size() == 2 ? 1u : m.classes_.size()) ==
+                                             static_cast<std::size_t>(m.model_.trees_per_iteration),
                kClassifier << ": inconsistent model file");
   m.fitted_ = true;
   return m;

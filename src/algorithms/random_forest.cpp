@@ -92,18 +92,17 @@ GrownForest grow_forest(const Tensor& X, const ForestTarget& target, const Optio
     std::unique_ptr<detail::HistogramBuilder>& slot =
         builders[std::min<int>(omp_get_thread_num(), static_cast<int>(builders.size()) - 1)];
     if (!slot) {
-      slot = std::make_unique<detail::HistogramBuilder>(backend, data.index,
-                                                        data.mapper.total_bins());
+      slot =
+          std::make_unique<detail::HistogramBuilder>(backend, data.index, data.mapper.total_bins());
     }
     detail::HistogramBuilder& hist = *slot;
     detail::GrowerParams p;
     p.criterion = criterion;
     detail::DigitCodec codec;
     if (target.classification) {
-      hist.set_values(backend->to_device(detail::class_weight_values(*target.codes,
-                                                                     target.n_classes, weights)),
-                      std::vector<detail::DigitCodec>(target.n_classes,
-                                                      detail::DigitCodec::integers()));
+      hist.set_values(
+          backend->to_device(detail::class_weight_values(*target.codes, target.n_classes, weights)),
+          std::vector<detail::DigitCodec>(target.n_classes, detail::DigitCodec::integers()));
       p.n_stats = target.n_classes;
     } else {
       const Tensor V = detail::regression_values(target.y, n, weights, target.center, codec);
@@ -170,7 +169,7 @@ std::vector<double> sum_over_trees(const std::vector<Tree>& trees, const Tensor&
   // rows walks it (a row walking all 100 trees in turn would miss on every tree).
   constexpr std::int64_t kRows = 256;
   const std::int64_t blocks = (n + kRows - 1) / kRows;
-#pragma omp parallel for schedule(static) if (n * static_cast<std::int64_t>(trees.size()) > 4096)
+#pragma omp parallel for schedule(static) if (n * static_cast <std::int64_t>(trees.size()) > 4096)
   for (std::int64_t blk = 0; blk < blocks; ++blk) {
     const std::int64_t begin = blk * kRows, end = std::min(n, begin + kRows);
     for (const Tree& tree : trees) {
@@ -253,13 +252,12 @@ std::vector<Tree> read_trees(ModelReader& r, std::int64_t n_features, int n_outp
   std::vector<Tree> trees;
   for (std::int64_t t = 0; t < count; ++t) {
     trees.push_back(Tree::load(r));
-    MLCORE_CHECK(trees.back().n_outputs == n_outputs, "model file: tree " << t << " has "
-                                                                          << trees.back().n_outputs
-                                                                          << " outputs, expected "
-                                                                          << n_outputs);
+    MLCORE_CHECK(trees.back().n_outputs == n_outputs, "model file: tree "
+                                                          << t << " has " << trees.back().n_outputs
+                                                          << " outputs, expected " << n_outputs);
     for (const TreeNode& node : trees.back().nodes) {
-      MLCORE_CHECK(node.feature < n_features, "model file: a node splits on feature "
-                                                  << node.feature << " of " << n_features);
+      MLCORE_CHECK(node.feature < n_features,
+                   "model file: a node splits on feature " << node.feature << " of " << n_features);
     }
   }
   return trees;
@@ -287,9 +285,8 @@ RandomForestClassifier& RandomForestClassifier::fit(const Tensor& X, const Tenso
   target.classification = true;
   target.n_classes = static_cast<int>(enc.classes.size());
   target.codes = &enc.code;
-  const detail::SplitCriterion criterion = options_.criterion == "gini"
-                                               ? detail::SplitCriterion::gini
-                                               : detail::SplitCriterion::entropy;
+  const detail::SplitCriterion criterion =
+      options_.criterion == "gini" ? detail::SplitCriterion::gini : detail::SplitCriterion::entropy;
   GrownForest f = grow_forest(X, target, options_, backend(), criterion);
   const std::int64_t n = X.rows(), k = target.n_classes;
   if (options_.oob_score) {
@@ -360,7 +357,8 @@ Tensor RandomForestClassifier::feature_importances() const {
 }
 double RandomForestClassifier::oob_score() const {
   detail::check_fitted(fitted_, kClassifier);
-  MLCORE_CHECK(options_.oob_score, kClassifier << ": oob_score is only computed with oob_score=True");
+  MLCORE_CHECK(options_.oob_score,
+               kClassifier << ": oob_score is only computed with oob_score=True");
   return oob_score_;
 }
 Tensor RandomForestClassifier::oob_decision_function() const {
@@ -484,7 +482,8 @@ Tensor RandomForestRegressor::feature_importances() const {
 }
 double RandomForestRegressor::oob_score() const {
   detail::check_fitted(fitted_, kRegressor);
-  MLCORE_CHECK(options_.oob_score, kRegressor << ": oob_score is only computed with oob_score=True");
+  MLCORE_CHECK(options_.oob_score,
+               kRegressor << ": oob_score is only computed with oob_score=True");
   return oob_score_;
 }
 Tensor RandomForestRegressor::oob_prediction() const {

@@ -28,8 +28,9 @@ void check_tree_options(const char* estimator, std::int64_t max_depth,
                         double min_impurity_decrease, int max_bins) {
   MLCORE_CHECK(max_depth == -1 || max_depth >= 1,
                estimator << ": max_depth must be ≥ 1 or None (-1), got " << max_depth);
-  MLCORE_CHECK(min_samples_split >= 2,
-               estimator << ": min_samples_split must be an integer ≥ 2, got " << min_samples_split);
+  MLCORE_CHECK(min_samples_split >= 2, estimator
+                                           << ": min_samples_split must be an integer ≥ 2, got "
+                                           << min_samples_split);
   MLCORE_CHECK(min_samples_leaf >= 1,
                estimator << ": min_samples_leaf must be an integer ≥ 1, got " << min_samples_leaf);
   MLCORE_CHECK(min_impurity_decrease >= 0 && std::isfinite(min_impurity_decrease),

@@ -36,15 +36,15 @@ struct GrowerParams {
   double value_scale = 1;    // squared_error: S of q; gradient: S of the gradient
   double hessian_scale = 1;  // gradient: S of the hessian
   bool constant_hessian = false;
-  std::int64_t max_depth = -1;          // -1: unlimited
-  std::int64_t min_samples_split = 2;   // on the number of distinct samples of a node
-  std::int64_t min_samples_leaf = 1;    // on each child's weight (its count when unweighted)
-  std::int64_t max_leaf_nodes = -1;     // > 0: best-first growth with this many leaves at most
-  std::int64_t max_features = 0;        // features examined per split (0: all)
-  double min_impurity_decrease = 0;     // on the weighted impurity decrease (scikit-learn's)
-  bool require_positive_gain = false;   // split only when the gain is > 0
-  double l2_regularization = 0;         // gradient: λ in G²/(H + λ)
-  double min_hessian_to_split = 1e-3;   // gradient: each child's hessian sum at least this
+  std::int64_t max_depth = -1;         // -1: unlimited
+  std::int64_t min_samples_split = 2;  // on the number of distinct samples of a node
+  std::int64_t min_samples_leaf = 1;   // on each child's weight (its count when unweighted)
+  std::int64_t max_leaf_nodes = -1;    // > 0: best-first growth with this many leaves at most
+  std::int64_t max_features = 0;       // features examined per split (0: all)
+  double min_impurity_decrease = 0;    // on the weighted impurity decrease (scikit-learn's)
+  bool require_positive_gain = false;  // split only when the gain is > 0
+  double l2_regularization = 0;        // gradient: λ in G²/(H + λ)
+  double min_hessian_to_split = 1e-3;  // gradient: each child's hessian sum at least this
   // 1 / value_scale and 1 / hessian_scale: set by find_best_split (a multiply, not a divide,
   // per candidate split).
   double inv_value_scale = 1, inv_hessian_scale = 1;

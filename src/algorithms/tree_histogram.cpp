@@ -29,8 +29,8 @@ DigitCodec DigitCodec::for_values(double max_abs, double total_weight) {
   c.base = 2.0 * double(c.D) + 1.0;
   // Largest |q| we allow: sums Σ w·q, and the squares of node sums divided by node weights that
   // the split criteria form, stay exact in double (q² · W < 2^52).
-  const double cap = std::min(std::ldexp(1.0, 30), std::floor(std::sqrt(std::ldexp(1.0, 52) /
-                                                                          total_weight)));
+  const double cap =
+      std::min(std::ldexp(1.0, 30), std::floor(std::sqrt(std::ldexp(1.0, 52) / total_weight)));
   // Fewest digits giving a grid of at least 2^13 steps each side of zero.
   constexpr double kMinSteps = 8192.0;
   double reach = double(c.D);  // (β^k − 1) / 2: the largest |q| k balanced digits can write
@@ -72,8 +72,7 @@ void HistogramBuilder::set_values(Tensor values, std::vector<DigitCodec> codecs)
   for (const DigitCodec& c : codecs) used += c.digits;
   MLCORE_CHECK(values.cols() >= used && values.rows() == index_.rows(),
                "HistogramBuilder: values " << values.describe() << " do not hold " << used
-                                           << " digit columns for " << index_.rows()
-                                           << " samples");
+                                           << " digit columns for " << index_.rows() << " samples");
   columns_ = static_cast<int>(values.cols());
   values_ = std::move(values);
   codecs_ = std::move(codecs);
@@ -99,8 +98,8 @@ void HistogramBuilder::build_block(const std::int32_t* rows, std::int64_t m,
       scratch.index = b.empty(m, d, DType::i32);
       scratch.values = b.empty(m, columns_, DType::f32);
     }
-    const Tensor ids = b.to_device(
-        Tensor::borrow(const_cast<std::int32_t*>(rows), m, 1, DType::i32));
+    const Tensor ids =
+        b.to_device(Tensor::borrow(const_cast<std::int32_t*>(rows), m, 1, DType::i32));
     I = scratch.index.row_slice(0, m);
     b.gather_rows(index_, ids, I);
     V = scratch.values.row_slice(0, m);

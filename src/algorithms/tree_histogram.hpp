@@ -44,10 +44,10 @@ namespace mlcore::detail {
 
 // How one statistic is stored in digit columns (see above).
 struct DigitCodec {
-  int digits = 1;       // k: f32 columns used
-  std::int64_t D = 0;   // largest |digit|
-  double base = 1;      // β = 2D + 1
-  double scale = 1;     // S: q = round(v·S)
+  int digits = 1;      // k: f32 columns used
+  std::int64_t D = 0;  // largest |digit|
+  double base = 1;     // β = 2D + 1
+  double scale = 1;    // S: q = round(v·S)
   std::int64_t q_max = 0;
 
   // Integers (counts, class weights): one column, no quantization.
@@ -98,9 +98,9 @@ class HistogramBuilder {
   // Device buffers of one row block, kept between calls: allocating (and page-faulting) fresh
   // multi-megabyte tensors for every node cost more than the scatter itself.
   struct Scratch {
-    Tensor index;   // capacity × d i32: the gathered index rows
-    Tensor values;  // capacity × c f32: the gathered statistics
-    Tensor out;     // total_bins × c f32: the block's histogram
+    Tensor index;              // capacity × d i32: the gathered index rows
+    Tensor values;             // capacity × c f32: the gathered statistics
+    Tensor out;                // total_bins × c f32: the block's histogram
     std::vector<double> sums;  // total_bins × c, host
   };
   // Σ over rows[0..m) into scratch.sums (total_bins × c column sums, as doubles).
@@ -108,8 +108,8 @@ class HistogramBuilder {
 
   BackendPtr backend_;
   mutable std::vector<Scratch> scratch_;  // one per row block (block b runs on one thread)
-  Tensor index_;  // n × d i32, device
-  Tensor values_;  // n × c f32, device
+  Tensor index_;                          // n × d i32, device
+  Tensor values_;                         // n × c f32, device
   std::vector<DigitCodec> codecs_;
   std::int32_t total_bins_ = 0;
   int columns_ = 0;

@@ -64,11 +64,11 @@ Tree Tree::load(ModelReader& r) {
     node.right = static_cast<std::int32_t>(right[k]);
     node.feature = static_cast<std::int32_t>(feature[k]);
     // Children must come after their parent (no cycles), so apply_one always terminates.
-    MLCORE_CHECK((node.left < 0 && node.right < 0) ||
-                     (node.left > static_cast<std::int64_t>(k) && node.right > node.left - 1 &&
-                      static_cast<std::size_t>(std::max(node.left, node.right)) < n &&
-                      node.feature >= 0),
-                 "Tree: node " << k << " has invalid children in the model file");
+    MLCORE_CHECK(
+        (node.left < 0 && node.right < 0) ||
+            (node.left > static_cast<std::int64_t>(k) && node.right > node.left - 1 &&
+             static_cast<std::size_t>(std::max(node.left, node.right)) < n && node.feature >= 0),
+        "Tree: node " << k << " has invalid children in the model file");
     node.depth = static_cast<std::int32_t>(depth[k]);
     node.n_samples = n_samples[k];
     node.missing_left = missing_left[k] != 0;

@@ -124,13 +124,13 @@ bool constant_feature(const GrowerParams& p, const double* h, int nb) {
 // Scans features [f_begin, f_end) (all of them) into `best`.
 template <class C>
 void scan_range(const Histogram& hist, const std::vector<double>& node_stats,
-                const BinMapper& mapper, const GrowerParams& p, double parent,
-                std::int64_t f_begin, std::int64_t f_end, SplitInfo& best) {
+                const BinMapper& mapper, const GrowerParams& p, double parent, std::int64_t f_begin,
+                std::int64_t f_end, SplitInfo& best) {
   Scratch scratch(p.n_stats);
   for (std::int64_t f = f_begin; f < f_end; ++f) {
     const double* h = hist.data() + static_cast<std::ptrdiff_t>(mapper.offset(f)) * p.n_stats;
-    scan_feature<C>(p, h, mapper.n_bins(f), node_stats.data(), parent,
-                    static_cast<std::int32_t>(f), scratch, best);
+    scan_feature<C>(p, h, mapper.n_bins(f), node_stats.data(), parent, static_cast<std::int32_t>(f),
+                    scratch, best);
   }
 }
 
@@ -207,8 +207,7 @@ bool node_pure(const GrowerParams& p, const double* stats) {
 }
 
 double gain_unit(const GrowerParams& p) {
-  return p.criterion == SplitCriterion::squared_error ? 1.0 / (p.value_scale * p.value_scale)
-                                                      : 1.0;
+  return p.criterion == SplitCriterion::squared_error ? 1.0 / (p.value_scale * p.value_scale) : 1.0;
 }
 
 SplitInfo find_best_split(const Histogram& hist, const std::vector<double>& node_stats,

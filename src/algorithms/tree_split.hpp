@@ -27,8 +27,8 @@ struct SplitInfo {
   std::int32_t feature = -1;
   int bin = 0;  // code ≤ bin goes left
   bool missing_left = false;
-  double gain = 0;            // in the criterion's raw units (see gain_unit)
-  std::vector<double> left;   // the left child's statistics (integer sums)
+  double gain = 0;           // in the criterion's raw units (see gain_unit)
+  std::vector<double> left;  // the left child's statistics (integer sums)
 };
 
 // The node's weight statistic (class weights summed, w, or the count).

@@ -73,9 +73,9 @@ class RandomForestClassifier : public Estimator {
   const std::vector<double>& classes() const;
   std::int64_t n_features_in() const;
   const std::vector<Tree>& trees() const;
-  Tensor feature_importances() const;  // 1 × d, mean of the trees' normalized importances
-  double oob_score() const;                // accuracy on out-of-bag predictions (oob_score=true)
-  Tensor oob_decision_function() const;    // n × n_classes (NaN rows: never out of bag)
+  Tensor feature_importances() const;    // 1 × d, mean of the trees' normalized importances
+  double oob_score() const;              // accuracy on out-of-bag predictions (oob_score=true)
+  Tensor oob_decision_function() const;  // n × n_classes (NaN rows: never out of bag)
 
   void save(std::ostream& out) const;
   static RandomForestClassifier load(std::istream& in, BackendPtr backend = default_backend());
@@ -104,8 +104,8 @@ class RandomForestRegressor : public Estimator {
   std::int64_t n_features_in() const;
   const std::vector<Tree>& trees() const;
   Tensor feature_importances() const;
-  double oob_score() const;         // R² of the out-of-bag predictions (oob_score=true)
-  Tensor oob_prediction() const;    // n × 1 (NaN: never out of bag)
+  double oob_score() const;       // R² of the out-of-bag predictions (oob_score=true)
+  Tensor oob_prediction() const;  // n × 1 (NaN: never out of bag)
 
   void save(std::ostream& out) const;
   static RandomForestRegressor load(std::istream& in, BackendPtr backend = default_backend());

@@ -6,7 +6,8 @@
 //      in double: see below);
 //        squared error  g = raw − y,  h = 1
 //        binary log-loss  p = σ(raw),  g = p − y,  h = p(1 − p)
-//        multiclass (one tree per class)  p = softmax(raw),  g_k = p_k − [y = k],  h_k = p_k(1 − p_k)
+//        multiclass (one tree per class)  p = softmax(raw),  g_k = p_k − [y = k],  h_k = p_k(1 −
+//        p_k)
 //   2. per tree: statistics V = [1, digits of g, digits of h] (n × c, exact integers, see
 //      src/algorithms/tree_histogram.hpp), and a tree grown best-first (the split with the largest
 //      gain G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ) first) up to max_leaf_nodes leaves. Every node

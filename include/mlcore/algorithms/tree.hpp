@@ -43,9 +43,9 @@ struct TreeNode {
   double threshold = 0;       // x[feature] ≤ threshold goes left
   bool missing_left = false;  // where NaN goes (learned, or the larger child if none was seen)
   std::int32_t depth = 0;
-  std::int64_t n_samples = 0;      // training samples reaching the node (distinct, unweighted)
-  double weighted_n_samples = 0;   // their total weight (bootstrap counts in a forest)
-  double gain = 0;                 // the split's criterion improvement (0 for leaves)
+  std::int64_t n_samples = 0;     // training samples reaching the node (distinct, unweighted)
+  double weighted_n_samples = 0;  // their total weight (bootstrap counts in a forest)
+  double gain = 0;                // the split's criterion improvement (0 for leaves)
   bool is_leaf() const { return left < 0; }
 };
 

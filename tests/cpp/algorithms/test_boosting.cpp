@@ -30,10 +30,13 @@ TEST_P(BoostingTest, RegressorFitsAWaveWithBoundedLeaves) {
   // Staged predictions: baseline + iterations one by one = predict.
   Tensor raw = g.baseline_raw(test.X.rows());
   for (std::int64_t it = 0; it < g.n_iter(); ++it) g.add_iteration(test.X, it, raw);
-  expect_close(raw, [&] {
-    const Tensor p = g.predict(test.X);
-    return std::vector<double>(p.data<float>(), p.data<float>() + p.numel());
-  }(), 1e-5, 1e-5, "staged");
+  expect_close(
+      raw,
+      [&] {
+        const Tensor p = g.predict(test.X);
+        return std::vector<double>(p.data<float>(), p.data<float>() + p.numel());
+      }(),
+      1e-5, 1e-5, "staged");
 }
 
 TEST_P(BoostingTest, BinaryAndMulticlassClassifiers) {

@@ -159,7 +159,7 @@ TEST_P(TreeTest, MinSamplesLeafAndImportances) {
   for (int j = 0; j < 4; ++j) total += imp.at<float>(0, j);
   EXPECT_NEAR(total, 1.0, 1e-6);
   EXPECT_GT(imp.at<float>(0, 0), imp.at<float>(0, 2));  // x0 decides the class
-  EXPECT_GT(accuracy(t.predict(p.X), p.y), 0.8);  // oblique slabs, leaves of ≥ 30 samples
+  EXPECT_GT(accuracy(t.predict(p.X), p.y), 0.8);        // oblique slabs, leaves of ≥ 30 samples
 }
 
 // The histogram sums are exact integers (tree_histogram.hpp), so every exact backend grows

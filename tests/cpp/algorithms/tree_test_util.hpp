@@ -16,8 +16,7 @@
 namespace mlcore::test {
 
 inline Tensor matrix(std::initializer_list<std::initializer_list<float>> rows) {
-  Tensor t(static_cast<std::int64_t>(rows.size()),
-           static_cast<std::int64_t>(rows.begin()->size()));
+  Tensor t(static_cast<std::int64_t>(rows.size()), static_cast<std::int64_t>(rows.begin()->size()));
   std::int64_t i = 0;
   for (const auto& r : rows) {
     std::int64_t j = 0;
@@ -60,8 +59,8 @@ inline Problem wave(std::int64_t n, std::int64_t d, std::uint32_t seed) {
   Problem p{Tensor(n, d), Tensor(n, 1)};
   for (std::int64_t i = 0; i < n; ++i) {
     for (std::int64_t j = 0; j < d; ++j) p.X.at<float>(i, j) = u(rng);
-    p.y.at<float>(i, 0) = std::sin(6.0f * p.X.at<float>(i, 0)) + 2.0f * p.X.at<float>(i, 1) +
-                          noise(rng);
+    p.y.at<float>(i, 0) =
+        std::sin(6.0f * p.X.at<float>(i, 0)) + 2.0f * p.X.at<float>(i, 1) + noise(rng);
   }
   return p;
 }
