@@ -125,6 +125,9 @@ class Workspace {
 thread_local Workspace tls_a_block;  // MC × KC, one per thread
 thread_local Workspace tls_b_panel;  // KC × NC, owned by the calling thread, shared by the team
 
+// The unpacked-A path's limit on a thread's C columns: 4 micro-panels (see gemm_team_body).
+constexpr int64_t kDirectACols = 4 * NR;
+
 // Extra floats at the end of a packed A block: pack_a stores 8 floats where 6 are meant (the next
 // store overwrites the extra 2), so the last store runs 2 floats past the block.
 constexpr int kPackAPad = kYmmFloats - MR;
@@ -254,13 +257,15 @@ void pack_b(bool trans, const float* B, int64_t ldb, int64_t kc, int64_t nc, int
 // independent accumulators. Gained: step 1 → step 2 in the ladder (C leaves the load/store
 // path; FMAs become the bottleneck).
 //
-// `a` and `b` are packed micro-panels. kFull: the tile is entirely inside C (write it directly);
+// `b` is a packed micro-panel. `a` is a packed micro-panel (kPackedA: A_micro[r, p] at
+// a[p·MR + r]) or, on the unpacked-A path (see gemm_team_body), MR full rows of op(A) in place
+// (A_micro[r, p] at a[r·lda + p]). kFull: the tile is entirely inside C (write it directly);
 // otherwise only rows < mr and columns < nr are written (through a small stack tile).
 // beta == 0 stores without reading C.
-template <bool kFull>
+template <bool kFull, bool kPackedA>
 inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b,
                          float alpha, float beta, float* __restrict C, int64_t ldc, int64_t mr,
-                         int64_t nr) {
+                         int64_t nr, int64_t lda) {
   // acc[r][h]: C tile row r, columns 8h..8h+7. With the loops fully unrolled these are 12 ymm
   // registers (checked: the compiled loop has no stack traffic).
   __m256 acc[MR][2];
@@ -279,7 +284,8 @@ inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __r
     const __m256 b1 = _mm256_load_ps(b + p * NR + 8);  // B_micro[p, 8:16]
 #pragma GCC unroll 6
     for (int r = 0; r < MR; ++r) {
-      const __m256 a_rp = _mm256_broadcast_ss(a + p * MR + r);  // A_micro[r, p] in all 8 lanes
+      // A_micro[r, p] in all 8 lanes
+      const __m256 a_rp = _mm256_broadcast_ss(kPackedA ? a + p * MR + r : a + r * lda + p);
       acc[r][0] = _mm256_fmadd_ps(a_rp, b0, acc[r][0]);
       acc[r][1] = _mm256_fmadd_ps(a_rp, b1, acc[r][1]);
     }
@@ -316,8 +322,11 @@ inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __r
 // (packed, kc × nc) + beta · C block, as a grid of micro-tiles. The jr loop is outside the ir
 // loop so one B micro-panel (16 KiB) stays in L1 while all the A block's micro-panels stream
 // from L2 past it. Gained: together with packing, step 2 → step 3.
+// a_direct != nullptr: the unpacked-A path; whole MR-row micro-panels are read from a_direct
+// (row stride lda) and only a partial last one comes from a_pack.
 void macro_kernel(int64_t mc, int64_t nc, int64_t kc, float alpha, const float* a_pack,
-                  const float* b_pack, float beta, float* C, int64_t ldc) {
+                  const float* b_pack, float beta, float* C, int64_t ldc, const float* a_direct,
+                  int64_t lda) {
   for (int64_t jr = 0; jr < nc; jr += NR) {
     const int64_t nr = std::min<int64_t>(NR, nc - jr);
     const float* b_micro = b_pack + jr * kc;
@@ -325,10 +334,17 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t kc, float alpha, const float* 
       const int64_t mr = std::min<int64_t>(MR, mc - ir);
       const float* a_micro = a_pack + ir * kc;
       float* c_tile = C + ir * ldc + jr;
-      if (mr == MR && nr == NR) {
-        micro_kernel<true>(kc, a_micro, b_micro, alpha, beta, c_tile, ldc, MR, NR);
+      if (a_direct != nullptr && mr == MR) {
+        const float* a_rows = a_direct + ir * lda;
+        if (nr == NR) {
+          micro_kernel<true, false>(kc, a_rows, b_micro, alpha, beta, c_tile, ldc, MR, NR, lda);
+        } else {
+          micro_kernel<false, false>(kc, a_rows, b_micro, alpha, beta, c_tile, ldc, MR, nr, lda);
+        }
+      } else if (mr == MR && nr == NR) {
+        micro_kernel<true, true>(kc, a_micro, b_micro, alpha, beta, c_tile, ldc, MR, NR, 0);
       } else {
-        micro_kernel<false>(kc, a_micro, b_micro, alpha, beta, c_tile, ldc, mr, nr);
+        micro_kernel<false, true>(kc, a_micro, b_micro, alpha, beta, c_tile, ldc, mr, nr, 0);
       }
     }
   }
@@ -412,13 +428,27 @@ void gemm_team_body(const GemmArgs& g, int tid, int threads) {
       pack_b(g.trans_b, b_src, g.ldb, kc, nc, pb, pe, g.b_panel);
 #pragma omp barrier  // the whole panel is packed before anyone reads it
 
+      // Unpacked A (BLIS calls such paths "sup", for skinny shapes): when this thread's C block
+      // is at most kDirectACols wide, each element of the A block is used by at most 4 B
+      // micro-panels, and copying it into the packed buffer costs more than the unit-stride reads
+      // save; the micro-kernel then reads MR rows of A in place. Only for !trans_a (rows of A are
+      // contiguous) and k ≤ KC (one pass over k, so each row is read in one sweep). Gained on
+      // the tall-skinny 100000×64·64×64: ~5-15% (see docs/AVX2_GEMM.md).
+      const bool direct_a = !g.trans_a && g.k <= KC && col_end - col_begin <= kDirectACols;
       for (int64_t ic = row_begin; ic < row_end; ic += MC) {
         const int64_t mc = std::min<int64_t>(MC, row_end - ic);
         const float* a_src = g.trans_a ? g.A + pc * g.lda + ic : g.A + ic * g.lda + pc;
-        pack_a(g.trans_a, a_src, g.lda, mc, kc, a_block);
+        if (direct_a) {
+          const int64_t full = mc / MR * MR;  // a partial last micro-panel is still packed
+          if (full < mc)
+            pack_a(false, a_src + full * g.lda, g.lda, mc - full, kc, a_block + full * kc);
+        } else {
+          pack_a(g.trans_a, a_src, g.lda, mc, kc, a_block);
+        }
         if (col_end > col_begin) {
           macro_kernel(mc, col_end - col_begin, kc, g.alpha, a_block, g.b_panel + col_begin * kc,
-                       beta, g.C + ic * g.ldc + jc + col_begin, g.ldc);
+                       beta, g.C + ic * g.ldc + jc + col_begin, g.ldc, direct_a ? a_src : nullptr,
+                       g.lda);
         }
       }
 #pragma omp barrier  // everyone is done with the panel before it is overwritten
