@@ -131,8 +131,9 @@ def wavefront(trace, *, cycles=None, max_frames=24, ncols=6, values=True, animat
     cycles: which cycles to draw (default: all of them; in the grid at most ``max_frames``,
     evenly spread).
     ncols: frames per row of the grid. animate: return a
-    ``matplotlib.animation.FuncAnimation`` (one frame per cycle, ``interval`` ms apart; in
-    Jupyter show it with ``IPython.display.HTML(anim.to_jshtml())``) instead of a Figure.
+    ``matplotlib.animation.FuncAnimation`` (one frame per cycle, ``interval`` ms apart) instead
+    of a Figure; in Jupyter, set ``plt.rcParams["animation.html"] = "jshtml"`` and make it a
+    cell's last expression to get a player.
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
