@@ -14,6 +14,11 @@ from conftest import AVAILABLE
 PRESENT = [a for a in cmp.ALGORITHMS if hasattr(mlcore, a.estimator)]
 
 
+def test_every_algorithm_family_is_in_the_package():
+    missing = [a.estimator for a in cmp.ALGORITHMS if not hasattr(mlcore, a.estimator)]
+    assert not missing, f"the comparison names estimators mlcore lacks: {missing}"
+
+
 def test_command_line_prints_the_table_and_writes_csv_json_png(tmp_path, capsys):
     spec = PRESENT[0]
     rc = cmp.main(["--algorithms", spec.key, "--backends", *AVAILABLE, "--quiet",
