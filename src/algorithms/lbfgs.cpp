@@ -15,6 +15,11 @@ namespace {
 // the step t = 1 is usually right and a precise line minimum is wasted work.
 constexpr double kC1 = 1e-4;
 constexpr double kC2 = 0.9;
+// The approximate Wolfe condition (Hager & Zhang, "A new conjugate gradient method with
+// guaranteed descent and an efficient line search", SIAM J. Optim. 2005): δ, and ε, the relative
+// size of f's rounding noise (an f32 sum of n losses is good to a few 1e-7).
+constexpr double kApproxDelta = 0.1;
+constexpr double kRelativeNoise = 1e-6;
 
 // One trial step t along p: f(x + t·p), its gradient, and the slope gᵀp.
 struct Trial {
@@ -49,6 +54,7 @@ double interpolate(const Trial& a, const Trial& b) {
 struct LineSearch {
   bool ok = false;  // a step with sufficient decrease was found
   Trial best;
+  bool armijo = false;  // the step decreased f measurably (not only by the approximate test)
 };
 
 // Strong-Wolfe line search from (x, f0, g0) along the descent direction p (slope0 = g0ᵀp < 0).
@@ -68,7 +74,17 @@ LineSearch line_search(const Objective& fun, const Eigen::VectorXd& x, double f0
     }
     return tr;
   };
-  auto sufficient = [&](const Trial& tr) { return tr.f <= f0 + kC1 * tr.t * slope0; };
+  // Sufficient decrease: Armijo, or — when f has stopped moving by more than its own rounding
+  // noise — Hager and Zhang's "approximate Wolfe" condition, which judges the step by the slope
+  // instead: f no higher than f0 + ε|f0| and the slope at most (2δ − 1)·slope0 (δ = 0.1). Near
+  // the optimum of an f32 objective, f(x + t·p) − f(x) ~ |g|² is far below f's 1e-7 relative
+  // rounding while the gradient is still accurate; Armijo alone would stall there.
+  const double noise = kRelativeNoise * std::fabs(f0);
+  auto armijo = [&](const Trial& tr) { return tr.f <= f0 + kC1 * tr.t * slope0; };
+  auto sufficient = [&](const Trial& tr) {
+    if (armijo(tr)) return true;
+    return tr.f <= f0 + noise && tr.slope <= (2.0 * kApproxDelta - 1.0) * slope0;
+  };
   auto curvature = [&](const Trial& tr) { return std::fabs(tr.slope) <= -kC2 * slope0; };
 
   LineSearch out;
@@ -84,7 +100,7 @@ LineSearch line_search(const Objective& fun, const Eigen::VectorXd& x, double f0
   while (evals < max_eval) {
     Trial cur = evaluate(t);
     ++evals;
-    if (!sufficient(cur) || (evals > 1 && cur.f >= prev.f)) {
+    if (!sufficient(cur) || (evals > 1 && cur.f > prev.f + noise)) {
       lo = prev;
       hi = cur;
       bracketed = true;
@@ -93,6 +109,7 @@ LineSearch line_search(const Objective& fun, const Eigen::VectorXd& x, double f0
     if (curvature(cur)) {
       out.ok = true;
       out.best = cur;
+      out.armijo = armijo(cur);
       return out;
     }
     if (cur.slope >= 0.0) {
@@ -108,6 +125,7 @@ LineSearch line_search(const Objective& fun, const Eigen::VectorXd& x, double f0
     if (prev.t > 0.0) {
       out.ok = true;
       out.best = prev;
+      out.armijo = armijo(prev);
     }
     return out;
   }
@@ -119,7 +137,7 @@ LineSearch line_search(const Objective& fun, const Eigen::VectorXd& x, double f0
     if (std::fabs(hi.t - lo.t) <= 1e-12 * std::max(1.0, std::fabs(lo.t))) break;
     Trial cur = evaluate(tj);
     ++evals;
-    if (!sufficient(cur) || cur.f >= lo.f) {
+    if (!sufficient(cur) || cur.f > lo.f + noise) {
       hi = cur;
     } else {
       if (curvature(cur)) {
@@ -135,6 +153,7 @@ LineSearch line_search(const Objective& fun, const Eigen::VectorXd& x, double f0
   if (lo.t > 0.0) {
     out.ok = true;
     out.best = lo;
+    out.armijo = armijo(lo);
   }
   return out;
 }
@@ -234,7 +253,9 @@ LbfgsResult minimize_lbfgs(const Objective& fun, Eigen::VectorXd& x, const Lbfgs
     f = ls.best.f;
     g = ls.best.g;
     ++res.n_iter;
-    if (f_old - f <= o.ftol * std::max({std::fabs(f_old), std::fabs(f), 1.0})) {
+    // The relative-reduction test only means something while f still moves measurably: a step
+    // taken on the slope alone (approximate Wolfe) can make real progress with f unchanged.
+    if (ls.armijo && f_old - f <= o.ftol * std::max({std::fabs(f_old), std::fabs(f), 1.0})) {
       res.grad_max = grad_max(g);
       res.converged = true;
       res.message = "converged: relative reduction of the objective <= ftol";

@@ -16,7 +16,9 @@
 // Line search (Nocedal & Wright, Numerical Optimization, algorithms 3.5 and 3.6): bracket a step
 // satisfying f(x + t·p) ≤ f(x) + c₁·t·gᵀp (sufficient decrease) and |∇f(x + t·p)ᵀp| ≤ c₂·|gᵀp|
 // (curvature), then shrink the bracket by safeguarded cubic interpolation. Each trial step costs
-// one function + gradient evaluation.
+// one function + gradient evaluation. Near the optimum, f changes by less than its own f32
+// rounding while the gradient is still accurate; there the sufficient-decrease test switches to
+// Hager & Zhang's approximate Wolfe condition, which reads the slope instead of f.
 //
 // Written for noisy gradients too: on the int8 systolic backend f and g carry ~1% relative
 // error, so a line search can fail to find a decrease. The optimiser then stops and says so in
