@@ -7,10 +7,17 @@ namespace mlcore::python {
 namespace {
 
 DType dtype_of_array(const py::array& a, const char* what) {
-  if (a.dtype().is(py::dtype::of<float>())) return DType::f32;
-  if (a.dtype().is(py::dtype::of<std::int8_t>())) return DType::i8;
-  if (a.dtype().is(py::dtype::of<std::int32_t>())) return DType::i32;
-  MLCORE_FAIL(what << ": dtype " << std::string(py::str(a.dtype()))
+  // Compare by kind and size, not by dtype object identity: numpy may hand an equal float32
+  // dtype that is a different object (e.g. after unpickling).
+  const py::dtype dt = a.dtype();
+  const char order = dt.byteorder();
+  MLCORE_CHECK(order == '=' || order == '|' || order == '<',
+               what << ": dtype " << std::string(py::str(dt))
+                    << " is not in the machine's byte order");
+  if (dt.kind() == 'f' && dt.itemsize() == 4) return DType::f32;
+  if (dt.kind() == 'i' && dt.itemsize() == 1) return DType::i8;
+  if (dt.kind() == 'i' && dt.itemsize() == 4) return DType::i32;
+  MLCORE_FAIL(what << ": dtype " << std::string(py::str(dt))
                    << " is not one of float32, int8, int32");
 }
 
