@@ -1,0 +1,230 @@
+"""GaussianNB and MultinomialNB against scikit-learn on its bundled datasets, on every backend;
+priors, smoothing and sample weights, determinism, scikit-learn tooling, pickling and bad
+input."""
+
+import functools
+import pickle
+
+import numpy as np
+import pytest
+from sklearn import naive_bayes as sknb
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MaxAbsScaler, StandardScaler
+
+import mlcore
+from conftest import AVAILABLE, F32_BACKENDS
+
+LOADERS = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_cancer,
+           "digits": load_digits}
+
+
+def tolerance(backend):
+    """Allowed accuracy gap to scikit-learn: 1 point on f32 backends, 3 on the int8 array."""
+    return 0.03 if backend == "systolic" else 0.01
+
+
+@functools.lru_cache(maxsize=None)
+def split(name):
+    """The fixed split of the raw data (naive Bayes needs no scaling; MultinomialNB needs the
+    raw non-negative values)."""
+    X, y = LOADERS[name](return_X_y=True)
+    return tuple(train_test_split(X, y, random_state=0))
+
+
+# GaussianNB's int8 limit (include/mlcore/algorithms/naive_bayes.hpp, "Hard pairs"): digits has
+# pixels that are constant within a class, whose precisions reach 1/var_smoothing; the squared,
+# sparse pixel features then span a dynamic range one int8 scale per tensor cannot hold.
+SYSTOLIC_GAUSSIAN_DIGITS = pytest.mark.xfail(
+    reason="GaussianNB on digits needs ~1e9 dynamic range in its weights and X²: beyond int8",
+    strict=False)
+
+
+def gaussian_cases():
+    for backend in AVAILABLE:
+        for dataset in LOADERS:
+            marks = ([SYSTOLIC_GAUSSIAN_DIGITS]
+                     if backend == "systolic" and dataset == "digits" else [])
+            yield pytest.param(backend, dataset, marks=marks, id=f"{dataset}-{backend}")
+
+
+@pytest.mark.parametrize("backend,dataset", list(gaussian_cases()))
+def test_gaussian_accuracy_matches_sklearn(backend, dataset):
+    Xtr, Xte, ytr, yte = split(dataset)
+    ours = mlcore.GaussianNB(backend=backend).fit(Xtr, ytr)
+    ref = sknb.GaussianNB().fit(Xtr, ytr)
+    acc, acc_ref = ours.score(Xte, yte), ref.score(Xte, yte)
+    assert abs(acc - acc_ref) <= tolerance(backend) + 1e-12, (acc, acc_ref)
+    proba = ours.predict_proba(Xte)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    # The class statistics are scatter_adds (the systolic array's vector unit: f32 there too);
+    # epsilon comes from reduce_cols(var), a MAC reduction (int8 on the array).
+    np.testing.assert_allclose(ours.theta_, ref.theta_, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ours.var_, ref.var_, rtol=1e-4, atol=1e-6 * ref.var_.max())
+    np.testing.assert_allclose(ours.class_prior_, ref.class_prior_, rtol=1e-6)
+    np.testing.assert_allclose(ours.class_count_, ref.class_count_)
+    assert ours.epsilon_ == pytest.approx(ref.epsilon_, rel=1e-5 if backend != "systolic" else 0.02)
+    if backend != "systolic":
+        assert np.mean(ours.predict(Xte) == ref.predict(Xte)) >= 0.99
+        # Probabilities where both are not saturated agree closely.
+        np.testing.assert_allclose(proba, ref.predict_proba(Xte), atol=0.02)
+
+
+@pytest.mark.parametrize("backend", F32_BACKENDS)
+@pytest.mark.parametrize("dataset", ["iris", "wine", "breast_cancer"])
+def test_gaussian_joint_log_likelihood_matches_sklearn(backend, dataset):
+    Xtr, Xte, ytr, _ = split(dataset)
+    ours = mlcore.GaussianNB(backend=backend).fit(Xtr, ytr)
+    ref = sknb.GaussianNB().fit(Xtr, ytr)
+    jll, jll_ref = ours.predict_joint_log_proba(Xte), ref.predict_joint_log_proba(Xte)
+    np.testing.assert_allclose(jll, jll_ref, rtol=1e-4, atol=1e-2)
+    lp = ours.predict_log_proba(Xte)
+    np.testing.assert_allclose(np.exp(lp), ours.predict_proba(Xte), atol=1e-6)
+
+
+@pytest.mark.parametrize("backend", F32_BACKENDS)
+def test_gaussian_hard_pixels_predict_like_sklearn(backend):
+    # digits: many (class, pixel) pairs have variance var_smoothing·max var (a pixel that is
+    # blank in every training image of a class). The GEMM expansion is centred on those
+    # classes' values so that their enormous terms cancel exactly.
+    Xtr, Xte, ytr, _ = split("digits")
+    ours = mlcore.GaussianNB(backend=backend).fit(Xtr, ytr)
+    ref = sknb.GaussianNB().fit(Xtr, ytr)
+    np.testing.assert_array_equal(ours.predict(Xte), ref.predict(Xte))
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+@pytest.mark.parametrize("dataset", list(LOADERS))
+def test_multinomial_accuracy_matches_sklearn(backend, dataset):
+    Xtr, Xte, ytr, yte = split(dataset)
+    ours = mlcore.MultinomialNB(backend=backend).fit(Xtr, ytr)
+    ref = sknb.MultinomialNB().fit(Xtr, ytr)
+    acc, acc_ref = ours.score(Xte, yte), ref.score(Xte, yte)
+    assert abs(acc - acc_ref) <= tolerance(backend) + 1e-12, (acc, acc_ref)
+    np.testing.assert_allclose(ours.feature_count_, ref.feature_count_, rtol=1e-5)
+    np.testing.assert_allclose(ours.feature_log_prob_, ref.feature_log_prob_, rtol=1e-5,
+                               atol=1e-5)
+    np.testing.assert_allclose(ours.class_log_prior_, ref.class_log_prior_, rtol=1e-6)
+    if backend != "systolic":
+        assert np.mean(ours.predict(Xte) == ref.predict(Xte)) >= 0.99
+        np.testing.assert_allclose(ours.predict_joint_log_proba(Xte),
+                                   ref.predict_joint_log_proba(Xte), rtol=1e-5, atol=1e-2)
+        np.testing.assert_allclose(ours.predict_proba(Xte), ref.predict_proba(Xte), atol=1e-3)
+
+
+@pytest.mark.parametrize("backend", F32_BACKENDS)
+def test_priors_smoothing_and_weights_match_sklearn(backend):
+    Xtr, Xte, ytr, _ = split("wine")
+    w = np.random.default_rng(0).uniform(0.2, 2.0, size=len(ytr))
+    cases = [
+        (mlcore.GaussianNB(priors=[0.2, 0.5, 0.3], backend=backend),
+         sknb.GaussianNB(priors=[0.2, 0.5, 0.3]), None),
+        (mlcore.GaussianNB(var_smoothing=1e-3, backend=backend),
+         sknb.GaussianNB(var_smoothing=1e-3), None),
+        (mlcore.GaussianNB(backend=backend), sknb.GaussianNB(), w),
+        (mlcore.MultinomialNB(alpha=0.1, backend=backend), sknb.MultinomialNB(alpha=0.1), None),
+        (mlcore.MultinomialNB(fit_prior=False, backend=backend),
+         sknb.MultinomialNB(fit_prior=False), None),
+        (mlcore.MultinomialNB(class_prior=[0.5, 0.25, 0.25], backend=backend),
+         sknb.MultinomialNB(class_prior=[0.5, 0.25, 0.25]), None),
+        (mlcore.MultinomialNB(backend=backend), sknb.MultinomialNB(), w),
+    ]
+    for ours, ref, sw in cases:
+        ours.fit(Xtr, ytr, sample_weight=sw)
+        ref.fit(Xtr, ytr, sample_weight=sw)
+        np.testing.assert_allclose(ours.predict_proba(Xte), ref.predict_proba(Xte), atol=2e-3,
+                                   err_msg=repr(ours))
+        np.testing.assert_allclose(ours.class_count_, ref.class_count_, rtol=1e-5)
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+@pytest.mark.parametrize("Model", [mlcore.GaussianNB, mlcore.MultinomialNB])
+def test_deterministic_and_profiled(backend, Model):
+    Xtr, Xte, ytr, _ = split("digits")
+    a = Model(backend=backend).fit(Xtr, ytr)
+    fit_ops = {r["op"] for r in a.profile_}
+    assert "scatter_add" in fit_ops
+    b = Model(backend=backend).fit(Xtr, ytr)
+    np.testing.assert_array_equal(a.predict_proba(Xte), b.predict_proba(Xte))
+    assert "gemm" in {r["op"] for r in a.profile_}
+    assert "softmax_rows" in {r["op"] for r in a.profile_}
+
+
+def test_string_labels_and_sample_weight_equivalence():
+    Xtr, Xte, ytr, _ = split("iris")
+    names = np.array(["a", "b", "c"])[ytr]
+    for Model in (mlcore.GaussianNB, mlcore.MultinomialNB):
+        m = Model().fit(Xtr, names)
+        assert list(m.classes_) == ["a", "b", "c"]
+        assert set(m.predict(Xte)) <= {"a", "b", "c"}
+        # Integer weights are the same as repeated samples.
+        w = np.random.default_rng(2).integers(1, 4, size=len(ytr))
+        a = Model().fit(Xtr, ytr, sample_weight=w)
+        b = Model().fit(np.repeat(Xtr, w, axis=0), np.repeat(ytr, w))
+        np.testing.assert_allclose(a.predict_proba(Xte), b.predict_proba(Xte), atol=1e-4)
+
+
+@pytest.mark.parametrize("Model,scaler", [(mlcore.GaussianNB, StandardScaler),
+                                          (mlcore.MultinomialNB, MaxAbsScaler)])
+def test_sklearn_tooling_and_pickle(Model, scaler):
+    Xtr, Xte, ytr, _ = split("wine")
+    pipe = make_pipeline(scaler(), Model())
+    scores = cross_val_score(pipe, Xtr, ytr, cv=3)
+    assert np.all(scores > 0.7)
+    key = "var_smoothing" if Model is mlcore.GaussianNB else "alpha"
+    name = Model.__name__.lower()
+    grid = GridSearchCV(pipe, {f"{name}__{key}": [1e-3, 1e-1]}, cv=3).fit(Xtr, ytr)
+    assert grid.best_score_ > 0.7
+    fitted = pipe.fit(Xtr, ytr)
+    clone(fitted)
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.predict_proba(Xte), fitted.predict_proba(Xte))
+    fitted[-1].set_params(backend="scalar")
+    np.testing.assert_allclose(fitted.predict_proba(Xte), restored.predict_proba(Xte),
+                               atol=1e-5)
+
+
+@pytest.mark.parametrize("Model", [mlcore.GaussianNB, mlcore.MultinomialNB])
+def test_bad_input(Model):
+    X = np.abs(np.random.default_rng(0).normal(size=(20, 3)))
+    y = np.arange(20) % 2
+    with pytest.raises(NotFittedError):
+        Model().predict(X)
+    with pytest.raises(ValueError):
+        Model().fit(np.empty((0, 3)), np.empty(0))
+    Xn = X.copy()
+    Xn[2, 2] = np.inf
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        Model().fit(Xn, y)
+    with pytest.raises(ValueError, match="inconsistent|samples"):
+        Model().fit(X, y[:-1])
+    with pytest.raises(ValueError, match="one class"):
+        Model().fit(X, np.zeros(20))
+    with pytest.raises(ValueError):
+        Model().fit(X, y, sample_weight=np.full(20, -1.0))
+    m = Model().fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        m.predict(X[:, :2])
+
+
+def test_bad_hyperparameters():
+    X = np.abs(np.random.default_rng(0).normal(size=(20, 3)))
+    y = np.arange(20) % 2
+    for bad in [{"var_smoothing": -1.0}, {"var_smoothing": "x"}, {"priors": [0.5, 0.6]},
+                {"priors": [1.0]}, {"priors": [-0.5, 1.5]}, {"backend": "tpu"}]:
+        with pytest.raises((ValueError, TypeError)):
+            mlcore.GaussianNB(**bad).fit(X, y)
+    for bad in [{"alpha": -1.0}, {"alpha": [1.0, 1.0, 1.0]}, {"class_prior": [0.3, 0.3]},
+                {"fit_prior": "yes"}]:
+        with pytest.raises((ValueError, TypeError)):
+            mlcore.MultinomialNB(**bad).fit(X, y)
+    with pytest.raises(ValueError, match="Negative values"):
+        mlcore.MultinomialNB().fit(-X, y)
+    m = mlcore.MultinomialNB().fit(X, y)
+    with pytest.raises(ValueError, match="Negative values"):
+        m.predict(-X)
+    with pytest.warns(UserWarning, match="alpha too small"):
+        mlcore.MultinomialNB(alpha=0.0, force_alpha=False).fit(X, y)
