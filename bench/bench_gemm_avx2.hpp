@@ -7,7 +7,7 @@
 namespace mlcore::bench {
 
 // This machine's single-precision FMA peak on `threads` cores, in GFLOP/s: independent ymm FMA
-// chains, no memory traffic, best of 3 runs.
+// chains, no memory traffic, best of 7 short runs.
 double measure_fma_peak_gflops(int threads);
 
 // C (m × n) = A (m × k) · B (k × n), row-major, with Eigen on `threads` threads.
