@@ -2,11 +2,12 @@
 
 scikit-learn-style estimators whose work is done in C++ (``mlcore._core``):
 
-* :class:`LinearSVC` — hinge or squared-hinge loss with an L2 penalty, solved by dual coordinate
-  descent (Hsieh et al. 2008, liblinear's method) with shrinking; one-vs-rest for several
-  classes. The coordinate steps are sequential host code; the squared norms and
-  ``decision_function`` (a GEMM) run on the chosen backend. ``dual`` is accepted for
-  compatibility; the dual problem is always solved (it has the same optimum as the primal).
+* :class:`LinearSVC` — hinge or squared-hinge loss with an L2 penalty; one-vs-rest for several
+  classes. ``dual=True``: dual coordinate descent (Hsieh et al. 2008, liblinear's method) with
+  shrinking — sequential host code, the squared norms on the backend. ``dual=False``
+  (squared hinge): a primal Newton method whose gradients and Hessians (XᵀDX) are GEMV/GEMMs
+  on the backend. ``dual="auto"`` chooses as scikit-learn does (primal when n_samples ≥
+  n_features and the loss allows it). ``decision_function`` is a GEMM.
 * :class:`SVC` — kernel SVM ('linear', 'poly', 'rbf', 'sigmoid') trained by SMO with libsvm's
   second-order working-set selection and shrinking; kernel rows come from the backend
   (``gemm`` or ``sqdist`` then an element-wise ``map``) and are cached within ``cache_size``
@@ -85,7 +86,8 @@ class LinearSVC(_SVMBase):
     """Linear support vector classifier (dual coordinate descent, as liblinear).
 
     Parameters follow :class:`sklearn.svm.LinearSVC`: ``penalty`` ('l2' only), ``loss``
-    ('squared_hinge' or 'hinge'), ``dual`` (accepted; the dual is always solved), ``tol``,
+    ('squared_hinge' or 'hinge'), ``dual`` (True: coordinate descent on the dual; False: primal
+    Newton; 'auto': scikit-learn's rule), ``tol``,
     ``C``, ``multi_class`` ('ovr' only), ``fit_intercept``, ``intercept_scaling``,
     ``class_weight``, ``random_state``, ``max_iter``; plus ``shrinking`` (skip variables stuck
     at a bound) and ``backend``.
@@ -133,8 +135,9 @@ class LinearSVC(_SVMBase):
         max_iter = _check_int("max_iter", self.max_iter, 1)
         scaling = _check_float("intercept_scaling", self.intercept_scaling, 0.0, low_open=True)
         X, codes, sample_weight = self._prepare_fit(X, y, sample_weight)
+        solver = "auto" if self.dual == "auto" else ("dual_cd" if self.dual else "primal_newton")
         self._model = self._core_class(
-            loss=self.loss, C=C, tol=tol, max_iter=max_iter,
+            loss=self.loss, solver=solver, C=C, tol=tol, max_iter=max_iter,
             fit_intercept=bool(self.fit_intercept), intercept_scaling=scaling,
             shrinking=bool(self.shrinking), class_weight=[float(w) for w in self.class_weight_],
             random_state=_seed(self.random_state), backend=self._core_backend())
@@ -144,8 +147,8 @@ class LinearSVC(_SVMBase):
         self.intercept_ = np.asarray(self._model.intercept, dtype=np.float64).ravel()
         self.n_iter_ = int(self._model.n_iter)
         if self.n_iter_ >= max_iter:
-            warnings.warn("Liblinear-style dual coordinate descent failed to converge, increase "
-                          "the number of iterations.", ConvergenceWarning, stacklevel=2)
+            warnings.warn("LinearSVC failed to converge, increase the number of iterations.",
+                          ConvergenceWarning, stacklevel=2)
         return self
 
 

@@ -71,12 +71,14 @@ void bind_svm_common(Class& c) {
 
 void bind_svm(py::module_& m) {
   py::class_<LinearSVC> lin(m, "LinearSVC", "linear SVM, dual coordinate descent (use mlcore.LinearSVC)");
-  lin.def(py::init([](const std::string& loss, double C, double tol, std::int64_t max_iter,
+  lin.def(py::init([](const std::string& loss, const std::string& solver, double C, double tol,
+                      std::int64_t max_iter,
                       bool fit_intercept, double intercept_scaling, bool shrinking,
                       std::vector<double> class_weight, std::uint64_t random_state,
                       BackendPtr backend) {
             LinearSVCOptions o;
             o.loss = loss;
+            o.solver = solver;
             o.C = C;
             o.tol = tol;
             o.max_iter = max_iter;
@@ -87,7 +89,8 @@ void bind_svm(py::module_& m) {
             o.random_state = random_state;
             return LinearSVC(o, std::move(backend));
           }),
-          py::arg("loss") = "squared_hinge", py::arg("C") = 1.0, py::arg("tol") = 1e-4,
+          py::arg("loss") = "squared_hinge", py::arg("solver") = "auto", py::arg("C") = 1.0,
+          py::arg("tol") = 1e-4,
           py::arg("max_iter") = 1000, py::arg("fit_intercept") = true,
           py::arg("intercept_scaling") = 1.0, py::arg("shrinking") = true,
           py::arg("class_weight") = std::vector<double>{}, py::arg("random_state") = 0,

@@ -30,7 +30,7 @@ constexpr std::uint32_t kModelVersion = 1;
 // Rows per distance block: a block of D (rows × k floats) of about 2 MiB stays in cache between
 // sqdist writing it and argmin_rows reading it.
 std::int64_t block_rows(std::int64_t n, std::int64_t k) {
-  const std::int64_t rows = (2ll << 20) / (k * std::int64_t(sizeof(float)));
+  const std::int64_t rows = (2048ll << 10) / (k * std::int64_t(sizeof(float)));
   return std::clamp<std::int64_t>(rows, 256, std::max<std::int64_t>(n, 1));
 }
 

@@ -1,7 +1,9 @@
-// LinearSVC: dual coordinate descent (Hsieh et al. 2008) per one-vs-rest problem, on the host;
-// squared norms and the decision function on the backend. See include/mlcore/algorithms/svm.hpp.
+// LinearSVC: per one-vs-rest problem, dual coordinate descent (Hsieh et al. 2008) on the host,
+// or a primal Newton method whose passes over the data are backend GEMV/GEMMs. See
+// include/mlcore/algorithms/svm.hpp.
 //
-// The dual of  min_w ½‖w‖² + Σ_i C_i ξ_i^p  (p = 1 hinge, p = 2 squared hinge) is
+// Dual coordinate descent. The dual of  min_w ½‖w‖² + Σ_i C_i ξ_i^p  (p = 1 hinge, p = 2
+// squared hinge) is
 //   min_α ½ αᵀ Q̄ α − Σα,  0 ≤ α_i ≤ U,   Q̄ = Q + D,  Q_ij = y_i y_j x̃_i·x̃_j,
 // with U = C_i, D_ii = 0 (hinge) or U = ∞, D_ii = 1/(2C_i) (squared hinge). Coordinate i's
 // gradient is G = y_i w·x̃_i − 1 + D_ii α_i where w = Σ_j y_j α_j x̃_j is kept up to date, so a
@@ -10,18 +12,26 @@
 // That loop is inherently sequential (each step reads the w the previous one wrote) and runs
 // on the host; only Q̄_ii = ‖x̃_i‖² + D_ii (one sqdist against the origin) and the decision
 // function (a GEMM) are per-sample work that the backend does. The one-vs-rest problems are
-// independent and run on separate host threads.
+// independent and run on separate host threads. Stopping (liblinear's rule): the spread of the
+// projected gradient over a pass, max PG − min PG, falls below tol. With shrinking, a variable
+// at a bound whose gradient pushes it further out (beyond last pass's extreme PG) leaves the
+// active set; when the active set converges, all variables come back for a final check.
 //
-// Stopping (liblinear's rule): the spread of the projected gradient over a pass,
-// max PG − min PG, falls below tol. With shrinking, a variable at a bound whose gradient pushes
-// it further out (beyond last pass's extreme PG) leaves the active set; when the active set
-// converges, all variables come back for a final check.
+// Primal Newton (squared hinge). f(w) = ½‖w‖² + Σ_i C_i max(0, 1 − y_i z_i)², z = X̃w, is
+// piecewise quadratic. With I = {i : y_i z_i < 1} (the samples inside the margin):
+//   g = w + X̃ᵀc,          c_i = −2 C_i (1 − y_i z_i) y_i on I, 0 elsewhere    (gemv, Trans)
+//   H = 1 + X̃ᵀ diag(h) X̃,  h_i = 2 C_i on I, 0 elsewhere                      (scale_rows, gemm)
+//   s = −H⁻¹g (Cholesky, (d+1)², host);  X̃s (gemv);  w ← w + t·s, t from a backtracking
+//   (Armijo) search on f along s, evaluated from z + t·X̃s on the host.
+// Keerthi & DeCoste (2005) show this "finite Newton" method ends in a few iterations.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
+
+#include <Eigen/Dense>
 
 #include "mlcore/algorithms/svm.hpp"
 #include "mlcore/serialize.hpp"
@@ -128,6 +138,93 @@ CdResult solve_dual_cd(const CdProblem& p) {
   return {w, iter};
 }
 
+// Primal Newton on the squared hinge. Xa: the device samples with the bias column, n × da.
+CdResult solve_primal_newton(Backend& b, const Tensor& Xa, const CdProblem& p) {
+  const std::int64_t n = Xa.rows(), da = Xa.cols();
+  // liblinear's tolerance for its primal solvers: relative to the first gradient, scaled by the
+  // minority class's share.
+  std::int64_t pos = 0, neg = 0;
+  for (std::int64_t i : p.index) (p.y[i] > 0 ? pos : neg) += 1;
+  const double l = static_cast<double>(std::max<std::size_t>(p.index.size(), 1));
+  const double eps = p.eps * static_cast<double>(std::max<std::int64_t>(std::min(pos, neg), 1)) / l;
+
+  Eigen::VectorXd w = Eigen::VectorXd::Zero(da), g(da), step(da);
+  std::vector<double> z(n, 0.0), xs(n);
+  Tensor c_host(n, 1), h_host(n, 1), vec_host(da, 1);
+  Tensor out_d = b.empty(da, 1), out_n = b.empty(n, 1), T = b.empty(n, da), H = b.empty(da, da);
+  // f(w + t·s) from z + t·X̃s, on the host (O(n) per trial step).
+  auto objective = [&](double t) {
+    double f = 0.5 * (w + t * step).squaredNorm();
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (p.C[i] == 0.0) continue;
+      const double r = 1.0 - p.y[i] * (z[i] + t * xs[i]);
+      if (r > 0.0) f += p.C[i] * r * r;
+    }
+    return f;
+  };
+  auto to_vec = [&](const Eigen::VectorXd& v) {
+    for (std::int64_t j = 0; j < da; ++j) vec_host.data<float>()[j] = static_cast<float>(v[j]);
+    return b.to_device(vec_host);
+  };
+
+  double gnorm0 = -1.0;
+  std::int64_t iter = 0;
+  for (; iter < p.max_iter; ++iter) {
+    // Loss terms at z: the gradient coefficients c and Hessian weights h (0 outside I).
+    double f = 0.5 * w.squaredNorm();
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double r = 1.0 - p.y[i] * z[i];
+      const bool inside = p.C[i] > 0.0 && r > 0.0;
+      if (inside) f += p.C[i] * r * r;
+      c_host.data<float>()[i] = inside ? static_cast<float>(-2.0 * p.C[i] * r * p.y[i]) : 0.0f;
+      h_host.data<float>()[i] = inside ? static_cast<float>(2.0 * p.C[i]) : 0.0f;
+    }
+    // g = w + X̃ᵀc.
+    b.gemv(Trans::yes, 1.0f, Xa, b.to_device(c_host), 0.0f, out_d);
+    const Tensor gh = b.to_host(out_d);
+    for (std::int64_t j = 0; j < da; ++j) g[j] = w[j] + gh.data<float>()[j];
+    const double gnorm = g.norm();
+    if (gnorm0 < 0.0) gnorm0 = gnorm;
+    if (gnorm <= eps * gnorm0) break;
+    // H = 1 + X̃ᵀ diag(h) X̃: the weighted Gram matrix of the samples inside the margin.
+    b.axpby(1.0f, Xa, 0.0f, T);
+    b.scale_rows(b.to_device(h_host), T);
+    b.gemm(Trans::yes, Trans::no, 1.0f, Xa, T, 0.0f, H);
+    const Tensor Hh = b.to_host(H);
+    Eigen::MatrixXd Hd(da, da);
+    for (std::int64_t r = 0; r < da; ++r) {
+      for (std::int64_t q = 0; q < da; ++q) {
+        // Symmetrised (the GEMM's rounding need not be), plus the regulariser's identity.
+        Hd(r, q) = 0.5 * (double(Hh.at<float>(r, q)) + Hh.at<float>(q, r)) + (r == q ? 1.0 : 0.0);
+      }
+    }
+    step = Hd.ldlt().solve(-g);
+    // X̃s, then the step length: the largest t = 2^−k with Armijo's sufficient decrease.
+    b.gemv(Trans::no, 1.0f, Xa, to_vec(step), 0.0f, out_n);
+    const Tensor xh = b.to_host(out_n);
+    for (std::int64_t i = 0; i < n; ++i) xs[i] = xh.data<float>()[i];
+    const double slope = g.dot(step);
+    if (!(slope < 0.0)) break;  // not a descent direction: rounding has the last word
+    double t = 1.0;
+    bool accepted = false;
+    for (int k = 0; k < 30; ++k, t *= 0.5) {
+      if (objective(t) <= f + 0.01 * t * slope) {
+        accepted = true;
+        break;
+      }
+    }
+    if (!accepted) break;  // no measurable decrease left
+    w += t * step;
+    for (std::int64_t i = 0; i < n; ++i) z[i] += t * xs[i];
+  }
+  CdResult res;
+  res.w.assign(p.d + 1, 0.0);
+  for (std::int64_t j = 0; j < p.d; ++j) res.w[j] = w[j];
+  if (da > p.d) res.w[p.d] = w[p.d];
+  res.n_iter = iter;
+  return res;
+}
+
 }  // namespace
 
 LinearSVC::LinearSVC(const LinearSVCOptions& options, BackendPtr backend)
@@ -136,6 +233,13 @@ LinearSVC::LinearSVC(const LinearSVCOptions& options, BackendPtr backend)
                "LinearSVC: loss must be 'hinge' or 'squared_hinge', got '" << options.loss << "'");
   MLCORE_CHECK(options.C > 0.0 && std::isfinite(options.C),
                "LinearSVC: C must be a positive number, got " << options.C);
+  MLCORE_CHECK(options.solver == "auto" || options.solver == "dual_cd" ||
+                   options.solver == "primal_newton",
+               "LinearSVC: solver must be 'auto', 'dual_cd' or 'primal_newton', got '"
+                   << options.solver << "'");
+  MLCORE_CHECK(options.solver != "primal_newton" || options.loss == "squared_hinge",
+               "LinearSVC: the primal solver needs loss='squared_hinge' (the hinge loss is not "
+               "differentiable); use the dual solver");
   MLCORE_CHECK(options.tol > 0.0 && std::isfinite(options.tol),
                "LinearSVC: tol must be a positive number, got " << options.tol);
   MLCORE_CHECK(options.max_iter >= 1, "LinearSVC: max_iter must be >= 1, got " << options.max_iter);
@@ -170,10 +274,14 @@ LinearSVC& LinearSVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample
     return options_.class_weight.empty() ? 1.0 : options_.class_weight[c];
   };
 
-  // ‖x_i‖² for every sample: sqdist against the origin, on the backend.
+  // scikit-learn's dual="auto": the primal when there are at least as many samples as features
+  // and the loss allows it (the squared hinge), else the dual.
+  const bool primal = options_.solver == "primal_newton" ||
+                      (options_.solver == "auto" && options_.loss == "squared_hinge" && n >= d);
+  // ‖x_i‖² for every sample (the dual solver's diagonal): sqdist against the origin.
   Backend& b = *backend();
   std::vector<double> sqnorm(n);
-  {
+  if (!primal) {
     Tensor origin = b.empty(1, d), norms = b.empty(n, 1);
     b.sqdist(b.to_device(X), origin, norms);
     const Tensor h = b.to_host(norms);
@@ -207,8 +315,22 @@ LinearSVC& LinearSVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample
     p.seed = options_.random_state + static_cast<std::uint64_t>(k);
   }
   std::vector<CdResult> results(n_problems);
+  if (primal) {
+    // X̃ = [X | intercept_scaling] on the device, built once (a layout step on the host).
+    const std::int64_t da = options_.fit_intercept ? d + 1 : d;
+    Tensor Xa_host(n, da);
+    for (std::int64_t i = 0; i < n; ++i) {
+      std::memcpy(Xa_host.data<float>() + i * da, X.data<float>() + i * d, d * sizeof(float));
+      if (da > d) Xa_host.at<float>(i, d) = static_cast<float>(options_.intercept_scaling);
+    }
+    const Tensor Xa = b.to_device(Xa_host);
+    for (std::int64_t k = 0; k < n_problems; ++k) {
+      results[k] = solve_primal_newton(b, Xa, problems[k]);
+    }
+  } else {
 #pragma omp parallel for schedule(dynamic, 1)
-  for (std::int64_t k = 0; k < n_problems; ++k) results[k] = solve_dual_cd(problems[k]);
+    for (std::int64_t k = 0; k < n_problems; ++k) results[k] = solve_dual_cd(problems[k]);
+  }
 
   coef_ = Tensor(n_problems, d);
   intercept_ = Tensor(1, n_problems);
@@ -290,6 +412,7 @@ void LinearSVC::save(std::ostream& out) const {
   detail::check_fitted(fitted_, kName);
   ModelWriter w(kName, kModelVersion);
   w.write_string(options_.loss);
+  w.write_string(options_.solver);
   w.write_f64(options_.C);
   w.write_f64(options_.tol);
   w.write_i64(options_.max_iter);
@@ -309,6 +432,7 @@ LinearSVC LinearSVC::load(std::istream& in, BackendPtr backend) {
   ModelReader r(in, kName, kModelVersion);
   LinearSVCOptions o;
   o.loss = r.read_string();
+  o.solver = r.read_string();
   o.C = r.read_f64();
   o.tol = r.read_f64();
   o.max_iter = r.read_i64();

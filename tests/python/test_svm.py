@@ -121,34 +121,46 @@ def test_svc_max_iter_warns():
 
 @pytest.mark.parametrize("backend", AVAILABLE)
 @pytest.mark.parametrize("dataset", list(LOADERS))
-@pytest.mark.parametrize("loss", ["squared_hinge", "hinge"])
-def test_linear_svc_accuracy_matches_sklearn(backend, dataset, loss):
+@pytest.mark.parametrize("loss,dual", [("squared_hinge", "auto"), ("squared_hinge", True),
+                                       ("hinge", True)])
+def test_linear_svc_accuracy_matches_sklearn(backend, dataset, loss, dual):
+    # dual="auto" picks the primal (Newton) solver here, n_samples > n_features, as in sklearn.
     Xtr, Xte, ytr, yte = split(dataset)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # digits needs > 1000 passes
-        ours = mlcore.LinearSVC(loss=loss, random_state=0, backend=backend).fit(Xtr, ytr)
-        ref = sks.LinearSVC(loss=loss, dual=True, random_state=0).fit(Xtr, ytr)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the dual on digits: > 1000 passes
+        ours = mlcore.LinearSVC(loss=loss, dual=dual, random_state=0, backend=backend)
+        ours.fit(Xtr, ytr)
+        ref = sks.LinearSVC(loss=loss, dual=dual, random_state=0).fit(Xtr, ytr)
     acc, acc_ref = ours.score(Xte, yte), ref.score(Xte, yte)
     assert abs(acc - acc_ref) <= tolerance(backend) + 1e-12, (acc, acc_ref)
     assert ours.coef_.shape == ref.coef_.shape and ours.intercept_.shape == ref.intercept_.shape
     if backend != "systolic" and dataset != "digits":
-        np.testing.assert_allclose(ours.coef_, ref.coef_, atol=5e-3)
+        np.testing.assert_allclose(ours.coef_, ref.coef_, atol=2e-2)
         np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=5e-3)
 
 
 @pytest.mark.parametrize("backend", F32_BACKENDS)
 def test_linear_svc_options(backend):
     Xtr, Xte, ytr, yte = split("breast_cancer")
-    for params in [dict(C=0.1), dict(fit_intercept=False), dict(intercept_scaling=10.0),
-                   dict(class_weight="balanced"), dict(tol=1e-6, max_iter=5000)]:
-        ours = mlcore.LinearSVC(random_state=0, backend=backend, **params).fit(Xtr, ytr)
-        ref = sks.LinearSVC(dual=True, random_state=0, **params).fit(Xtr, ytr)
-        np.testing.assert_allclose(ours.decision_function(Xte), ref.decision_function(Xte),
-                                   atol=2e-2, err_msg=str(params))
-    # Shrinking changes the path, not the optimum.
-    a = mlcore.LinearSVC(tol=1e-6, max_iter=10000, backend=backend).fit(Xtr, ytr)
-    b = mlcore.LinearSVC(tol=1e-6, max_iter=10000, shrinking=False, backend=backend).fit(Xtr, ytr)
+    w = np.random.default_rng(0).uniform(0.5, 2.0, len(ytr))
+    for dual in (True, False):
+        for params in [dict(C=0.1), dict(fit_intercept=False), dict(intercept_scaling=10.0),
+                       dict(class_weight="balanced"), dict(tol=1e-6, max_iter=5000)]:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                ours = mlcore.LinearSVC(dual=dual, random_state=0, backend=backend, **params)
+                ref = sks.LinearSVC(dual=dual, random_state=0, **params)
+                ours.fit(Xtr, ytr, sample_weight=w)
+                ref.fit(Xtr, ytr, sample_weight=w)
+            np.testing.assert_allclose(ours.decision_function(Xte), ref.decision_function(Xte),
+                                       rtol=1e-2, atol=3e-2, err_msg=f"dual={dual} {params}")
+    # Shrinking changes the path, not the optimum; the primal solver finds the same optimum.
+    a = mlcore.LinearSVC(dual=True, tol=1e-6, max_iter=10000, backend=backend).fit(Xtr, ytr)
+    b = mlcore.LinearSVC(dual=True, tol=1e-6, max_iter=10000, shrinking=False,
+                         backend=backend).fit(Xtr, ytr)
+    c = mlcore.LinearSVC(dual=False, tol=1e-8, backend=backend).fit(Xtr, ytr)
     np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-3)
+    np.testing.assert_allclose(a.coef_, c.coef_, atol=1e-2)
 
 
 @pytest.mark.parametrize("backend", AVAILABLE)

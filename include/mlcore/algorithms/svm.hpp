@@ -1,14 +1,21 @@
 // Support vector machines: LinearSVC (dual coordinate descent) and SVC (SMO on a kernel).
 //
-// LinearSVC minimises  ½‖w‖² + C Σ_i loss(y_i·w·x̃_i)  with the hinge or squared hinge loss,
-// by coordinate descent on the dual (Hsieh, Chang, Lin, Keerthi & Sundararajan, "A dual
-// coordinate descent method for large-scale linear SVM", ICML 2008): one dual variable α_i at a
-// time, keeping w = Σ α_i y_i x̃_i up to date, with optional shrinking of variables stuck at a
-// bound. x̃ = [x, intercept_scaling] when fit_intercept (the intercept is a weight on a constant
-// feature, regularised like the others, as liblinear does). Multiclass is one-vs-rest. Each
-// coordinate step reads the current w, so the loop is sequential and runs on the host; the
-// per-sample work that is not (the squared norms ‖x̃_i‖², and decision_function = X·Wᵀ + b) is a
-// backend primitive.
+// LinearSVC minimises  ½‖w‖² + C Σ_i loss(y_i·w·x̃_i)  with the hinge or squared hinge loss.
+// x̃ = [x, intercept_scaling] when fit_intercept (the intercept is a weight on a constant
+// feature, regularised like the others, as liblinear does). Multiclass is one-vs-rest. Two
+// solvers, chosen as scikit-learn's dual="auto" chooses:
+//   * dual coordinate descent (Hsieh, Chang, Lin, Keerthi & Sundararajan, "A dual coordinate
+//     descent method for large-scale linear SVM", ICML 2008): one dual variable α_i at a time,
+//     keeping w = Σ α_i y_i x̃_i up to date, with optional shrinking of variables stuck at a
+//     bound. Each step reads the w the previous one wrote, so this loop is sequential host
+//     code; the squared norms ‖x̃_i‖² come from the backend. Any loss; best when
+//     n_samples < n_features.
+//   * primal Newton for the squared hinge (Keerthi & DeCoste, "A modified finite Newton method
+//     for fast solution of large scale linear SVMs", JMLR 2005): with I = {i : y_i w·x̃_i < 1},
+//     gradient w − 2 X̃_Iᵀ(C(1 − y z) y) and Hessian 1 + 2 X̃_Iᵀ C X̃_I — a GEMV, a GEMV and a
+//     GEMM (XᵀDX) over the samples on the backend, then a (d+1)² Cholesky solve on the host,
+//     and a backtracking line search. A handful of iterations; best when n_samples ≥ n_features.
+// decision_function = X·Wᵀ + b is a GEMM.
 //
 // SVC solves the dual  min ½αᵀQα − Σα,  0 ≤ α_i ≤ C, yᵀα = 0,  Q_ij = y_i y_j K(x_i, x_j), by
 // sequential minimal optimisation with libsvm's working-set selection using second-order
@@ -34,8 +41,13 @@ namespace mlcore {
 struct LinearSVCOptions {
   std::string loss = "squared_hinge";  // or "hinge"
   double C = 1.0;
-  double tol = 1e-4;           // stop when the projected-gradient spread falls below tol
-  std::int64_t max_iter = 1000;  // passes over the data (per one-vs-rest problem)
+  // "dual_cd", "primal_newton" (squared_hinge only), or "auto": scikit-learn's dual="auto"
+  // rule, primal when n_samples ≥ n_features and the loss allows it, else dual.
+  std::string solver = "auto";
+  // dual_cd: stop when the projected-gradient spread falls below tol. primal_newton: when
+  // ‖gradient‖ ≤ tol · max(min(n_pos, n_neg), 1) / n · ‖initial gradient‖ (liblinear's rule).
+  double tol = 1e-4;
+  std::int64_t max_iter = 1000;  // passes over the data (dual_cd) or Newton steps, per problem
   bool fit_intercept = true;
   double intercept_scaling = 1.0;
   bool shrinking = true;       // skip variables that sit at a bound (Hsieh et al., §3.2)
