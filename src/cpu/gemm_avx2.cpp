@@ -371,51 +371,53 @@ struct GemmArgs {
   float* b_panel;  // shared packed-B buffer, KC × min(NC, n) rounded up to NR
 };
 
-// Threads are arranged as a grid: `grid_m` row groups × `grid_n` column groups. Each thread owns
-// the C blocks (its rows × its columns), so no two threads write the same element. Row groups
-// are preferred (grid_n > 1 makes two threads pack the same A block); columns are split only when
-// there are too few MR-row panels to keep every thread busy (a short, wide C).
-void choose_grid(int64_t m, int64_t n, int threads, int* grid_m, int* grid_n) {
-  const int64_t panels_m = (m + MR - 1) / MR;
-  const int64_t panels_n = (std::min<int64_t>(n, NC) + NR - 1) / NR;
-  int64_t best_cost = -1;
-  for (int gn = 1; gn <= threads; ++gn) {
-    if (threads % gn != 0) continue;
-    const int gm = threads / gn;
-    // The busiest thread's micro-tiles; + a small charge per extra column group for the duplicate
-    // A packing, so ties go to splitting rows.
-    const int64_t cost = ((panels_m + gm - 1) / gm) * ((panels_n + gn - 1) / gn) * 64 + gn;
-    if (best_cost < 0 || cost < best_cost) {
-      best_cost = cost;
-      *grid_m = gm;
-      *grid_n = gn;
-    }
+// How the C block of one (jc, pc) step is cut into work items for the threads: row blocks of at
+// most MC rows, and, only when there are too few of those to keep every thread busy (a short,
+// wide C), column chunks of whole NR-panels. An item is one A block (packed by the thread that
+// takes it) times one column chunk of the shared B panel; no two items write the same C element.
+struct ItemGrid {
+  int64_t rows_per_item;  // a multiple of MR, ≤ MC
+  int64_t row_items;
+  int64_t col_chunks;  // ≥ 1; chunk c covers NR-panels [split_range(panels, col_chunks, c)]
+  int64_t items() const { return row_items * col_chunks; }
+};
+
+ItemGrid make_item_grid(int64_t m, int64_t panels_n, int threads) {
+  ItemGrid grid;
+  // q items per thread, all of about the same height: q = ⌈m / (threads·MC)⌉ keeps items ≤ MC
+  // rows, and q ≥ 2 (with several threads) leaves dynamic scheduling something to even out.
+  // Equal heights matter: at m = 1024 on 2 threads, MC-high items (7 × 144 + 16) would leave one
+  // thread 576 rows and the other 448 (89% efficiency); 8 items of ~128 rows give 528 vs 496.
+  const int64_t t = threads;
+  const int64_t q = std::max<int64_t>(threads > 1 ? 2 : 1, (m + t * MC - 1) / (t * MC));
+  const int64_t rows = (m + t * q - 1) / (t * q);
+  grid.rows_per_item = std::min<int64_t>(MC, (rows + MR - 1) / MR * MR);
+  grid.row_items = (m + grid.rows_per_item - 1) / grid.rows_per_item;
+  // Too few row items for the threads (a short, wide C): split the columns too.
+  grid.col_chunks = 1;
+  if (grid.row_items < 2 * t) {
+    grid.col_chunks =
+        std::max<int64_t>(1, std::min(panels_n, (2 * t + grid.row_items - 1) / grid.row_items));
   }
+  if (threads == 1) grid.col_chunks = 1;
+  return grid;
 }
 
 // LEVEL: threads. The body every thread of the team runs: the five loops, with the B panel packed
-// cooperatively (each thread a share of its micro-panels) and a barrier before and after it is
-// read. Each thread packs its own A blocks into its own L2-sized buffer (its own core's L2).
+// cooperatively (each thread a share of its micro-panels) and a barrier before it is read. The
+// items of C (make_item_grid) are then handed out one at a time (schedule(dynamic): a thread
+// that finishes early, or was not preempted by another process, takes the next one, so a busy
+// neighbour on a shared machine slows the team by one item, not by half the matrix). Each thread
+// packs the A block of its item into its own L2-sized buffer (its own core's L2). The implicit
+// barrier at the end of the `omp for` keeps the B panel alive until every item is done.
+// Outside a parallel region (one thread) the `omp for` is an ordinary loop.
 void gemm_team_body(const GemmArgs& g, int tid, int threads) {
-  int grid_m = 1, grid_n = 1;
-  choose_grid(g.m, g.n, threads, &grid_m, &grid_n);
-  const int tid_m = tid / grid_n, tid_n = tid % grid_n;
-
-  // This thread's rows of C: whole MR-panels [row_begin, row_end).
-  int64_t row_begin, row_end;
-  split_range((g.m + MR - 1) / MR, grid_m, tid_m, &row_begin, &row_end);
-  row_begin *= MR;
-  row_end = std::min(row_end * MR, g.m);
-
   float* a_block = tls_a_block.get(std::size_t{MC} * KC + kPackAPad);
 
   for (int64_t jc = 0; jc < g.n; jc += NC) {
     const int64_t nc = std::min<int64_t>(NC, g.n - jc);
     const int64_t panels_n = (nc + NR - 1) / NR;
-    int64_t col_begin, col_end;  // this thread's columns of the panel, whole NR-panels
-    split_range(panels_n, grid_n, tid_n, &col_begin, &col_end);
-    col_begin *= NR;
-    col_end = std::min(col_end * NR, nc);
+    const ItemGrid grid = make_item_grid(g.m, panels_n, threads);
 
     for (int64_t pc = 0; pc < g.k; pc += KC) {
       const int64_t kc = std::min<int64_t>(KC, g.k - pc);
@@ -428,30 +430,37 @@ void gemm_team_body(const GemmArgs& g, int tid, int threads) {
       pack_b(g.trans_b, b_src, g.ldb, kc, nc, pb, pe, g.b_panel);
 #pragma omp barrier  // the whole panel is packed before anyone reads it
 
-      // Unpacked A (BLIS calls such paths "sup", for skinny shapes): when this thread's C block
-      // is at most kDirectACols wide, each element of the A block is used by at most 4 B
-      // micro-panels, and copying it into the packed buffer costs more than the unit-stride reads
-      // save; the micro-kernel then reads MR rows of A in place. Only for !trans_a (rows of A are
-      // contiguous) and k ≤ KC (one pass over k, so each row is read in one sweep). Gained on
-      // the tall-skinny 100000×64·64×64: ~5-15% (see docs/AVX2_GEMM.md).
-      const bool direct_a = !g.trans_a && g.k <= KC && col_end - col_begin <= kDirectACols;
-      for (int64_t ic = row_begin; ic < row_end; ic += MC) {
-        const int64_t mc = std::min<int64_t>(MC, row_end - ic);
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t item = 0; item < grid.items(); ++item) {
+        const int64_t ic = (item / grid.col_chunks) * grid.rows_per_item;
+        const int64_t mc = std::min(grid.rows_per_item, g.m - ic);
+        int64_t col_begin, col_end;  // this item's columns of the panel, whole NR-panels
+        split_range(panels_n, static_cast<int>(grid.col_chunks),
+                    static_cast<int>(item % grid.col_chunks), &col_begin, &col_end);
+        col_begin *= NR;
+        col_end = std::min(col_end * NR, nc);
+        if (col_end <= col_begin) continue;
+
+        // Unpacked A (BLIS calls such paths "sup", for skinny shapes): when the item's C block is
+        // at most kDirectACols wide, each element of the A block is used by at most 4 B
+        // micro-panels, and copying it into the packed buffer costs more than the unit-stride
+        // reads save; the micro-kernel then reads MR rows of A in place. Only for !trans_a (rows
+        // of A are contiguous) and k ≤ KC (one pass over k, each row read in one sweep). Gained
+        // on the tall-skinny 100000×64·64×64: ~5-15% (see docs/AVX2_GEMM.md).
+        const bool direct_a = !g.trans_a && g.k <= KC && col_end - col_begin <= kDirectACols;
         const float* a_src = g.trans_a ? g.A + pc * g.lda + ic : g.A + ic * g.lda + pc;
         if (direct_a) {
           const int64_t full = mc / MR * MR;  // a partial last micro-panel is still packed
-          if (full < mc)
+          if (full < mc) {
             pack_a(false, a_src + full * g.lda, g.lda, mc - full, kc, a_block + full * kc);
+          }
         } else {
           pack_a(g.trans_a, a_src, g.lda, mc, kc, a_block);
         }
-        if (col_end > col_begin) {
-          macro_kernel(mc, col_end - col_begin, kc, g.alpha, a_block, g.b_panel + col_begin * kc,
-                       beta, g.C + ic * g.ldc + jc + col_begin, g.ldc, direct_a ? a_src : nullptr,
-                       g.lda);
-        }
-      }
-#pragma omp barrier  // everyone is done with the panel before it is overwritten
+        macro_kernel(mc, col_end - col_begin, kc, g.alpha, a_block, g.b_panel + col_begin * kc,
+                     beta, g.C + ic * g.ldc + jc + col_begin, g.ldc, direct_a ? a_src : nullptr,
+                     g.lda);
+      }  // implicit barrier: everyone is done with the panel before it is overwritten
     }
   }
 }
@@ -486,12 +495,12 @@ void sgemm_avx2(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, flo
   // far above the few µs an OpenMP fork/join costs), and no more threads than MR×NR tiles.
   const int64_t macs = m * n * k;
   const int64_t tiles = ((m + MR - 1) / MR) * ((n + NR - 1) / NR);
-  int64_t threads = std::min<int64_t>({num_threads, std::max<int64_t>(1, macs >> 20), tiles});
-  if (threads <= 1 || omp_in_parallel()) {
-    gemm_team_body(g, 0, 1);
-    return;
-  }
-#pragma omp parallel num_threads(static_cast <int>(threads))
+  const int64_t threads = std::min<int64_t>({num_threads, std::max<int64_t>(1, macs >> 20), tiles});
+  // Called from inside someone else's parallel region: run on this thread alone. The body still
+  // goes through a (one-thread) parallel region of its own, so its `omp barrier` and `omp for`
+  // bind to that region, never to the caller's team (whose other threads would never arrive).
+  const int team = omp_in_parallel() ? 1 : static_cast<int>(threads);
+#pragma omp parallel num_threads(team)
   gemm_team_body(g, omp_get_thread_num(), omp_get_num_threads());
 }
 

@@ -225,11 +225,10 @@ void igemm_avx2(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, con
   // As in sgemm_avx2: ≥ 2^20 MACs per thread, and at least one MR-row panel each.
   const int64_t threads =
       std::min<int64_t>({num_threads, std::max<int64_t>(1, (m * n * k) >> 20), (m + MR - 1) / MR});
-  if (threads <= 1 || omp_in_parallel()) {
-    team_body(g, 0, 1);
-    return;
-  }
-#pragma omp parallel num_threads(static_cast <int>(threads))
+  // From inside someone else's parallel region, run alone, in a one-thread region of our own
+  // (see sgemm_avx2: the body's barriers must not bind to the caller's team).
+  const int team = omp_in_parallel() ? 1 : static_cast<int>(threads);
+#pragma omp parallel num_threads(team)
   team_body(g, omp_get_thread_num(), omp_get_num_threads());
 }
 

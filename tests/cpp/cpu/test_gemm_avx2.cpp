@@ -156,6 +156,27 @@ TEST(GemmAvx2, ThreadsAndBlockBoundaries) {
   run_case({true, false, 2000, 33, 64, 1.0f, 0.0f, 0, 0, 0, 2});  // tall and skinny
 }
 
+TEST(GemmAvx2, CalledFromInsideAParallelRegion) {
+  SKIP_WITHOUT_AVX2();
+  // Each thread of the caller's team runs its own GEMM (asking for 2 threads): the GEMM must run
+  // on the calling thread alone and never wait at a barrier of the caller's team.
+  const int64_t m = 150, n = 70, k = 300;
+  std::vector<float> A(m * k), B(k * n);
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (float& x : A) x = dist(rng);
+  for (float& x : B) x = dist(rng);
+  std::vector<float> ref(m * n);
+  sgemm_avx2(false, false, m, n, k, 1.0f, A.data(), k, B.data(), n, 0.0f, ref.data(), n, 1);
+  std::vector<std::vector<float>> results(4, std::vector<float>(m * n));
+#pragma omp parallel for num_threads(2)
+  for (int t = 0; t < 4; ++t) {
+    sgemm_avx2(false, false, m, n, k, 1.0f, A.data(), k, B.data(), n, 0.0f, results[t].data(), n,
+               2);
+  }
+  for (const auto& r : results) EXPECT_EQ(r, ref);  // same blocking, so bit-identical
+}
+
 TEST(GemmAvx2, LadderStepsMatchTheReference) {
   SKIP_WITHOUT_AVX2();
   for (int64_t s : {int64_t{1}, int64_t{23}, int64_t{100}}) {

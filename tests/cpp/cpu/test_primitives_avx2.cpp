@@ -439,5 +439,21 @@ TEST(Int8GemmAvx2, ExactOnLargeThreadedShapes) {
   }
 }
 
+TEST(Int8GemmAvx2, CalledFromInsideAParallelRegion) {
+  SKIP_WITHOUT_AVX2();
+  const int64_t m = 200, n = 50, k = 600;
+  std::vector<std::int8_t> A(m * k), B(k * n);
+  for (int64_t i = 0; i < m * k; ++i) A[i] = std::int8_t(i * 7 % 255 - 127);
+  for (int64_t i = 0; i < k * n; ++i) B[i] = std::int8_t(i * 13 % 255 - 127);
+  std::vector<int32_t> ref(m * n);
+  igemm_scalar(false, false, m, n, k, A.data(), k, B.data(), n, false, ref.data(), n);
+  std::vector<std::vector<int32_t>> results(4, std::vector<int32_t>(m * n));
+#pragma omp parallel for num_threads(2)
+  for (int t = 0; t < 4; ++t) {
+    igemm_avx2(false, false, m, n, k, A.data(), k, B.data(), n, false, results[t].data(), n, 2);
+  }
+  for (const auto& r : results) EXPECT_EQ(r, ref);
+}
+
 }  // namespace
 }  // namespace mlcore::cpu
