@@ -52,14 +52,15 @@ void bind_model_common(Class& c) {
 // The least-squares models share fit / predict / coef / intercept.
 template <class Model, class Class>
 void bind_least_squares(Class& c) {
-  c.def("fit",
-        [](Model& m, const py::array& X, const py::array& y, const py::object& sample_weight) {
-          const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
-          const Tensor tw = borrow_optional(sample_weight, "sample_weight");
-          py::gil_scoped_release nogil;
-          m.fit(tx, ty, tw);
-        },
-        py::arg("X"), py::arg("y"), py::arg("sample_weight") = py::none())
+  c.def(
+       "fit",
+       [](Model& m, const py::array& X, const py::array& y, const py::object& sample_weight) {
+         const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
+         const Tensor tw = borrow_optional(sample_weight, "sample_weight");
+         py::gil_scoped_release nogil;
+         m.fit(tx, ty, tw);
+       },
+       py::arg("X"), py::arg("y"), py::arg("sample_weight") = py::none())
       .def("predict",
            [](const Model& m, const py::array& X) {
              return apply(X, [&](const Tensor& t) { return m.predict(t); });
@@ -85,8 +86,8 @@ void bind_linear(py::module_& m) {
          }),
          py::arg("fit_intercept") = true, py::arg("backend"))
       .def_property_readonly("rank", &LinearRegression::rank)
-      .def_property_readonly("singular",
-                             [](const LinearRegression& m) { return tensor_to_array(m.singular()); });
+      .def_property_readonly(
+          "singular", [](const LinearRegression& m) { return tensor_to_array(m.singular()); });
   bind_least_squares<LinearRegression>(lr);
 
   py::class_<Ridge> ridge(m, "Ridge", "L2-penalised least squares (use mlcore.Ridge)");
@@ -117,15 +118,16 @@ void bind_linear(py::module_& m) {
            py::arg("C") = 1.0, py::arg("tol") = 1e-4, py::arg("max_iter") = 100,
            py::arg("fit_intercept") = true, py::arg("class_weight_balanced") = false,
            py::arg("class_weight") = std::map<double, double>{}, py::arg("backend"))
-      .def("fit",
-           [](LogisticRegression& m, const py::array& X, const py::array& y,
-              const py::object& sample_weight) {
-             const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
-             const Tensor tw = borrow_optional(sample_weight, "sample_weight");
-             py::gil_scoped_release nogil;
-             m.fit(tx, ty, tw);
-           },
-           py::arg("X"), py::arg("y"), py::arg("sample_weight") = py::none())
+      .def(
+          "fit",
+          [](LogisticRegression& m, const py::array& X, const py::array& y,
+             const py::object& sample_weight) {
+            const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
+            const Tensor tw = borrow_optional(sample_weight, "sample_weight");
+            py::gil_scoped_release nogil;
+            m.fit(tx, ty, tw);
+          },
+          py::arg("X"), py::arg("y"), py::arg("sample_weight") = py::none())
       .def("decision_function",
            [](const LogisticRegression& m, const py::array& X) {
              return apply(X, [&](const Tensor& t) { return m.decision_function(t); });

@@ -32,14 +32,15 @@ py::array apply(const py::array& X, F&& f) {
 // fit, the four predictions, classes / class_count, profile, backend, save / load.
 template <class Model, class Class>
 void bind_nb_common(Class& c) {
-  c.def("fit",
-        [](Model& m, const py::array& X, const py::array& y, const py::object& sample_weight) {
-          const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
-          const Tensor tw = borrow_optional(sample_weight, "sample_weight");
-          py::gil_scoped_release nogil;
-          m.fit(tx, ty, tw);
-        },
-        py::arg("X"), py::arg("y"), py::arg("sample_weight") = py::none())
+  c.def(
+       "fit",
+       [](Model& m, const py::array& X, const py::array& y, const py::object& sample_weight) {
+         const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
+         const Tensor tw = borrow_optional(sample_weight, "sample_weight");
+         py::gil_scoped_release nogil;
+         m.fit(tx, ty, tw);
+       },
+       py::arg("X"), py::arg("y"), py::arg("sample_weight") = py::none())
       .def("predict",
            [](const Model& m, const py::array& X) {
              return apply(X, [&](const Tensor& t) { return m.predict(t); });
@@ -87,7 +88,8 @@ void bind_naive_bayes(py::module_& m) {
         }),
         py::arg("var_smoothing") = 1e-9, py::arg("priors") = std::vector<double>{},
         py::arg("backend"))
-      .def_property_readonly("theta", [](const GaussianNB& m) { return tensor_to_array(m.theta()); })
+      .def_property_readonly("theta",
+                             [](const GaussianNB& m) { return tensor_to_array(m.theta()); })
       .def_property_readonly("var", [](const GaussianNB& m) { return tensor_to_array(m.var()); })
       .def_property_readonly("class_prior",
                              [](const GaussianNB& m) { return tensor_to_array(m.class_prior()); })
@@ -107,14 +109,15 @@ void bind_naive_bayes(py::module_& m) {
          }),
          py::arg("alpha") = 1.0, py::arg("force_alpha") = true, py::arg("fit_prior") = true,
          py::arg("class_prior") = std::vector<double>{}, py::arg("backend"))
-      .def_property_readonly("feature_count",
-                             [](const MultinomialNB& m) { return tensor_to_array(m.feature_count()); })
+      .def_property_readonly(
+          "feature_count",
+          [](const MultinomialNB& m) { return tensor_to_array(m.feature_count()); })
       .def_property_readonly(
           "feature_log_prob",
           [](const MultinomialNB& m) { return tensor_to_array(m.feature_log_prob()); })
-      .def_property_readonly(
-          "class_log_prior",
-          [](const MultinomialNB& m) { return tensor_to_array(m.class_log_prior()); });
+      .def_property_readonly("class_log_prior", [](const MultinomialNB& m) {
+        return tensor_to_array(m.class_log_prior());
+      });
   bind_nb_common<MultinomialNB>(mn);
 }
 

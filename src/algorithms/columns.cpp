@@ -87,7 +87,8 @@ Tensor affine_scores(Backend& b, const Tensor& Xt, const Tensor& W, const Tensor
     for (std::int64_t r = 0; r < k; ++r) {
       double s = bias.numel() ? double(bias.at<float>(0, r)) : 0.0;
       for (std::int64_t j = 0; j < d; ++j) {
-        Wt.at<float>(r, j) = static_cast<float>(double(W.at<float>(r, j)) / t.scale.at<float>(0, j));
+        Wt.at<float>(r, j) =
+            static_cast<float>(double(W.at<float>(r, j)) / t.scale.at<float>(0, j));
         s += double(t.shift.at<float>(0, j)) * W.at<float>(r, j);
       }
       bt.at<float>(0, r) = static_cast<float>(s);

@@ -30,19 +30,19 @@ SampleWeights check_sample_weight(const Tensor& sample_weight, std::int64_t n,
   SampleWeights sw;
   sw.sum = static_cast<double>(n);
   if (sample_weight.numel() == 0) return sw;
-  MLCORE_CHECK(sample_weight.device() == Device::host && sample_weight.dtype() == DType::f32,
-               estimator << ": sample_weight must be a host f32 tensor, got "
-                         << sample_weight.describe());
-  MLCORE_CHECK((sample_weight.rows() == 1 || sample_weight.cols() == 1) &&
-                   sample_weight.numel() == n,
-               estimator << ": sample_weight must have one value per sample (" << n << "), got "
-                         << sample_weight.describe());
+  MLCORE_CHECK(
+      sample_weight.device() == Device::host && sample_weight.dtype() == DType::f32,
+      estimator << ": sample_weight must be a host f32 tensor, got " << sample_weight.describe());
+  MLCORE_CHECK(
+      (sample_weight.rows() == 1 || sample_weight.cols() == 1) && sample_weight.numel() == n,
+      estimator << ": sample_weight must have one value per sample (" << n << "), got "
+                << sample_weight.describe());
   const float* v = sample_weight.data<float>();
   double sum = 0.0;
   for (std::int64_t i = 0; i < n; ++i) {
-    MLCORE_CHECK(std::isfinite(v[i]) && v[i] >= 0.0f,
-                 estimator << ": sample_weight must be finite and >= 0, got " << v[i]
-                           << " at index " << i);
+    MLCORE_CHECK(
+        std::isfinite(v[i]) && v[i] >= 0.0f,
+        estimator << ": sample_weight must be finite and >= 0, got " << v[i] << " at index " << i);
     sum += v[i];
   }
   MLCORE_CHECK(sum > 0.0, estimator << ": sample_weight sums to 0; at least one sample must "

@@ -27,8 +27,8 @@ SampleWeights check_sample_weight(const Tensor& sample_weight, std::int64_t n,
 
 // The solution of (G + αI)·W = B for a symmetric positive semi-definite G (d × d) and B (d × t).
 struct NormalEquationsSolution {
-  Eigen::MatrixXd W;         // d × t
-  std::int64_t rank = 0;     // d when Cholesky succeeded; else the eigenvalues kept
+  Eigen::MatrixXd W;      // d × t
+  std::int64_t rank = 0;  // d when Cholesky succeeded; else the eigenvalues kept
   bool used_pseudo_inverse = false;
 };
 // Cholesky of the Jacobi-scaled system D⁻¹(G + αI)D⁻¹, D = diag(√(G_jj + α)); when a pivot is

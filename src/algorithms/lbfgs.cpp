@@ -197,7 +197,8 @@ LbfgsResult minimize_lbfgs(const Objective& fun, Eigen::VectorXd& x, const Lbfgs
   std::deque<Pair> pairs;
   auto grad_max = [&](const Eigen::VectorXd& grad) {
     if (grad.size() == 0) return 0.0;
-    if (o.gtol_scale.size() == grad.size()) return grad.cwiseProduct(o.gtol_scale).cwiseAbs().maxCoeff();
+    if (o.gtol_scale.size() == grad.size())
+      return grad.cwiseProduct(o.gtol_scale).cwiseAbs().maxCoeff();
     return grad.cwiseAbs().maxCoeff();
   };
 

@@ -32,11 +32,12 @@
 namespace mlcore::detail {
 
 struct LbfgsOptions {
-  int max_iter = 100;     // iterations (each: one line search, usually one evaluation)
-  double gtol = 1e-4;     // stop when max |gᵢ| ≤ gtol
-  double ftol = 64 * 2.220446049250313e-16;  // stop when (f_k − f_{k+1}) ≤ ftol·max(|f_k|, |f_{k+1}|, 1)
-  int memory = 10;        // m: (s, y) pairs kept (scipy's maxcor)
-  int max_linesearch = 20;  // evaluations per line search before giving up
+  int max_iter = 100;  // iterations (each: one line search, usually one evaluation)
+  double gtol = 1e-4;  // stop when max |gᵢ| ≤ gtol
+  double ftol =
+      64 * 2.220446049250313e-16;  // stop when (f_k − f_{k+1}) ≤ ftol·max(|f_k|, |f_{k+1}|, 1)
+  int memory = 10;                 // m: (s, y) pairs kept (scipy's maxcor)
+  int max_linesearch = 20;         // evaluations per line search before giving up
   // When the parameters are a rescaling x = D·u of the caller's (for better conditioning), the
   // convergence test should still read the caller's gradient ∇_u f = D·∇_x f: give D's
   // diagonal here (empty: the identity).
@@ -44,12 +45,12 @@ struct LbfgsOptions {
 };
 
 struct LbfgsResult {
-  int n_iter = 0;        // iterations completed
-  int n_eval = 0;        // function + gradient evaluations
+  int n_iter = 0;  // iterations completed
+  int n_eval = 0;  // function + gradient evaluations
   bool converged = false;
-  double f = 0.0;        // f at the returned x
+  double f = 0.0;         // f at the returned x
   double grad_max = 0.0;  // max |gtol_scaleᵢ·gᵢ| at the returned x
-  std::string message;   // why it stopped
+  std::string message;    // why it stopped
 };
 
 // f(x, g): returns f(x) and writes ∇f(x) into g (already sized like x).

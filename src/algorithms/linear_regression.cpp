@@ -26,8 +26,8 @@ Tensor targets_as_matrix(const Tensor& y, std::int64_t n, const char* name) {
                name << ": y must have one row per sample (" << n << "), got " << y.describe());
   const float* v = y.data<float>();
   for (std::int64_t i = 0; i < y.numel(); ++i) {
-    MLCORE_CHECK(std::isfinite(v[i]), name << ": y contains NaN or infinity at ["
-                                           << i / y.cols() << ", " << i % y.cols() << "]");
+    MLCORE_CHECK(std::isfinite(v[i]), name << ": y contains NaN or infinity at [" << i / y.cols()
+                                           << ", " << i % y.cols() << "]");
   }
   return y;
 }
@@ -68,8 +68,7 @@ void detail::LeastSquaresModel::fit_normal_equations(const Tensor& X, const Tens
   Tensor Yd = b.to_device(Y);  // n × t
   const ColumnStats stats = column_stats(b, Xd);
   // Raw X only without weights (those need a scaled copy anyway) and with alike columns.
-  const InputTransform input =
-      choose_input_transform(stats, fit_intercept, /*always=*/sw.weighted);
+  const InputTransform input = choose_input_transform(stats, fit_intercept, /*always=*/sw.weighted);
 
   // G (d × d) and B (d × t) of the centred, weighted problem in the units of X, and the centres
   // x̄ (1 × d), ȳ (1 × t) (zero without an intercept).
@@ -120,16 +119,40 @@ void detail::LeastSquaresModel::fit_normal_equations(const Tensor& X, const Tens
       b.axpby(1.0f, Yd, 0.0f, Yc);
       if (fit_intercept) b.add_row_vector(-1.0f, b.to_device(from_eigen(ym)), Yc);
     }
+    // The centres came from a reduction that may be inexact (int8 on the systolic array: its
+    // error is ~1% of the largest |x|, which for offset data can exceed the spread). Measure
+    // the means that are left, mx (1 × d) and my (1 × t) — small numbers now, so accurately —
+    // and remove them on the host: Σ w (x − m)(x − m)ᵀ = Σ w x xᵀ − Σw·m mᵀ.
+    Eigen::RowVectorXd mx = Eigen::RowVectorXd::Zero(d), my = Eigen::RowVectorXd::Zero(t);
+    if (fit_intercept) {
+      Tensor rx = b.empty(1, d), ry = b.empty(1, t);
+      if (sw.weighted) {
+        const float inv_sum = static_cast<float>(1.0 / sw.sum);
+        b.gemm(Trans::yes, Trans::no, inv_sum, w_dev, Xs, 0.0f, rx);
+        b.gemm(Trans::yes, Trans::no, inv_sum, w_dev, Yc, 0.0f, ry);
+      } else {
+        b.reduce_cols(Reduce::mean, Xs, rx);
+        b.reduce_cols(Reduce::mean, Yc, ry);
+      }
+      mx = to_eigen(b.to_host(rx));
+      my = to_eigen(b.to_host(ry));
+    }
     if (sw.weighted) {
       b.scale_rows(sqrt_w, Xs);
       b.scale_rows(sqrt_w, Yc);
     }
     b.gemm(Trans::yes, Trans::no, 1.0f, Xs, Xs, 0.0f, Gd);  // n·d² MACs: the fit's cost
     b.gemm(Trans::yes, Trans::no, 1.0f, Xs, Yc, 0.0f, Bd);
-    // Back to the units of X: Xc = Xs·S⁻¹ ⇒ G = S⁻¹·Gs·S⁻¹, B = S⁻¹·Bs.
+    Eigen::MatrixXd Gs = to_eigen(b.to_host(Gd)), Bs = to_eigen(b.to_host(Bd));
+    Gs.noalias() -= sw.sum * mx.transpose() * mx;
+    Bs.noalias() -= sw.sum * mx.transpose() * my;
+    // Back to the units of X: Xc = Xs·S⁻¹ ⇒ G = S⁻¹·Gs·S⁻¹, B = S⁻¹·Bs; and the true centres
+    // x̄ = shift + mx·S⁻¹, ȳ = shift_y + my.
     const Eigen::VectorXd inv_s = to_eigen(input.scale).transpose().cwiseInverse();
-    G = inv_s.asDiagonal() * to_eigen(b.to_host(Gd)) * inv_s.asDiagonal();
-    B = inv_s.asDiagonal() * to_eigen(b.to_host(Bd));
+    G = inv_s.asDiagonal() * Gs * inv_s.asDiagonal();
+    B = inv_s.asDiagonal() * Bs;
+    xm += mx.cwiseProduct(inv_s.transpose());
+    ym += my;
   }
 
   // ---- the d × d solve on the host --------------------------------------------------------------
@@ -227,7 +250,8 @@ LinearRegression LinearRegression::load(std::istream& in, BackendPtr backend) {
   return model;
 }
 
-// ---- Ridge ----------------------------------------------------------------------------------------
+// ---- Ridge
+// ----------------------------------------------------------------------------------------
 
 Ridge::Ridge(Options options, BackendPtr backend)
     : LeastSquaresModel(std::move(backend), "Ridge"), options_(options) {

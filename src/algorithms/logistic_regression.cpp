@@ -49,12 +49,13 @@ Weights sample_times_class_weights(const LogisticRegressionOptions& o,
   }
   for (const auto& [label, weight] : o.class_weight) {
     auto it = std::find(enc.classes.begin(), enc.classes.end(), label);
-    MLCORE_CHECK(it != enc.classes.end(), kName << ": class_weight names class " << label
-                                                << ", which is not in y");
+    MLCORE_CHECK(it != enc.classes.end(),
+                 kName << ": class_weight names class " << label << ", which is not in y");
     cw[it - enc.classes.begin()] = weight;
   }
   Weights out;
-  out.weighted = sw.weighted || std::any_of(cw.begin(), cw.end(), [](double c) { return c != 1.0; });
+  out.weighted =
+      sw.weighted || std::any_of(cw.begin(), cw.end(), [](double c) { return c != 1.0; });
   if (!out.weighted) {
     out.sum = static_cast<double>(n);
     return out;
@@ -77,14 +78,13 @@ LogisticRegression::LogisticRegression(Options options, BackendPtr backend)
                kName << ": C must be > 0 (+infinity for no penalty), got " << o.C);
   MLCORE_CHECK(std::isfinite(o.tol) && o.tol >= 0.0, kName << ": tol must be >= 0, got " << o.tol);
   MLCORE_CHECK(o.max_iter >= 0, kName << ": max_iter must be >= 0, got " << o.max_iter);
-  MLCORE_CHECK(o.lbfgs_memory >= 1,
-               kName << ": lbfgs_memory must be >= 1, got " << o.lbfgs_memory);
+  MLCORE_CHECK(o.lbfgs_memory >= 1, kName << ": lbfgs_memory must be >= 1, got " << o.lbfgs_memory);
   MLCORE_CHECK(!(o.class_weight_balanced && !o.class_weight.empty()),
                kName << ": give class_weight either as 'balanced' or as a map, not both");
   for (const auto& [label, weight] : o.class_weight) {
-    MLCORE_CHECK(std::isfinite(weight) && weight >= 0.0,
-                 kName << ": class_weight[" << label << "] must be finite and >= 0, got "
-                       << weight);
+    MLCORE_CHECK(std::isfinite(weight) && weight >= 0.0, kName << ": class_weight[" << label
+                                                               << "] must be finite and >= 0, got "
+                                                               << weight);
   }
 }
 
@@ -350,7 +350,8 @@ void LogisticRegression::save(std::ostream& out) const {
     w.write_f64s(classes_);
     w.write_tensor(coef_);
     w.write_tensor(intercept_);
-    detail::write_input_transform(w, detail::InputTransform{raw_input_, input_shift_, input_scale_});
+    detail::write_input_transform(w,
+                                  detail::InputTransform{raw_input_, input_shift_, input_scale_});
     w.write_i64(n_iter_);
     w.write_u8(converged_ ? 1 : 0);
     w.write_string(message_);
@@ -385,8 +386,7 @@ LogisticRegression LogisticRegression::load(std::istream& in, BackendPtr backend
     model.message_ = r.read_string();
     const std::int64_t K = static_cast<std::int64_t>(model.classes_.size());
     const std::int64_t Kp = model.coef_.rows(), d = model.coef_.cols();
-    MLCORE_CHECK(K >= 2 && Kp == (K == 2 ? 1 : K) && model.intercept_.cols() == Kp &&
-                     d >= 1,
+    MLCORE_CHECK(K >= 2 && Kp == (K == 2 ? 1 : K) && model.intercept_.cols() == Kp && d >= 1,
                  kName << ": the saved model's arrays have inconsistent shapes");
   }
   r.finish();

@@ -62,16 +62,16 @@ void subtract_column_medians(Eigen::MatrixXd& A) {
 // Checks a user-given prior: one value per class, each ≥ 0, summing to 1 (within 1e-5, numpy's
 // isclose, as scikit-learn).
 void check_prior(const std::vector<double>& p, std::size_t K, const char* name, const char* what) {
-  MLCORE_CHECK(p.size() == K, name << ": " << what << " has " << p.size()
-                                   << " values but y has " << K << " classes");
+  MLCORE_CHECK(p.size() == K, name << ": " << what << " has " << p.size() << " values but y has "
+                                   << K << " classes");
   double sum = 0.0;
   for (double v : p) {
     MLCORE_CHECK(std::isfinite(v) && v >= 0.0,
                  name << ": " << what << " must be finite and >= 0, got " << v);
     sum += v;
   }
-  MLCORE_CHECK(std::fabs(sum - 1.0) <= 1e-8 + 1e-5, name << ": " << what
-                                                         << " must sum to 1, got " << sum);
+  MLCORE_CHECK(std::fabs(sum - 1.0) <= 1e-8 + 1e-5,
+               name << ": " << what << " must sum to 1, got " << sum);
 }
 
 Tensor row_tensor(const std::vector<double>& v) {
@@ -163,12 +163,12 @@ GaussianNB& GaussianNB::fit(const Tensor& X, const Tensor& y, const Tensor& samp
   if (!options_.priors.empty()) check_prior(options_.priors, K, name_, "priors");
   Backend& b = *backend();
 
-  Tensor Xd = b.to_device(X);              // n × d
-  Tensor code = b.to_device(code_column(enc));  // n × 1 i32
+  Tensor Xd = b.to_device(X);                            // n × d
+  Tensor code = b.to_device(code_column(enc));           // n × 1 i32
   const Tensor count = class_totals(b, code, sw, n, K);  // 1 × K (host)
   for (std::int64_t k = 0; k < K; ++k) {
-    MLCORE_CHECK(count.at<float>(0, k) > 0.0f, name_ << ": class " << enc.classes[k]
-                                                     << " has a total sample weight of 0");
+    MLCORE_CHECK(count.at<float>(0, k) > 0.0f,
+                 name_ << ": class " << enc.classes[k] << " has a total sample weight of 0");
   }
 
   // Pass 1: per-class sums Σ wᵢ xᵢ → means θ (K × d).
@@ -201,7 +201,8 @@ GaussianNB& GaussianNB::fit(const Tensor& X, const Tensor& y, const Tensor& samp
   // epsilon = var_smoothing × the largest (unweighted) variance of any feature.
   const detail::ColumnStats stats = detail::column_stats(b, Xd);
   double max_var = 0.0;
-  for (std::int64_t j = 0; j < d; ++j) max_var = std::max(max_var, double(stats.var.at<float>(0, j)));
+  for (std::int64_t j = 0; j < d; ++j)
+    max_var = std::max(max_var, double(stats.var.at<float>(0, j)));
   epsilon_ = options_.var_smoothing * max_var;
   var.array() += epsilon_;
 
@@ -470,7 +471,8 @@ void MultinomialNB::save(std::ostream& out) const {
     w.write_tensor(feature_count_);
     w.write_tensor(feature_log_prob_);
     w.write_tensor(class_log_prior_);
-    detail::write_input_transform(w, detail::InputTransform{raw_input_, input_shift_, input_scale_});
+    detail::write_input_transform(w,
+                                  detail::InputTransform{raw_input_, input_shift_, input_scale_});
   }
   w.finish(out);
 }

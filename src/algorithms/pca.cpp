@@ -27,10 +27,10 @@ PCA::PCA(Options options, BackendPtr backend) : Estimator(std::move(backend)), o
   const Options& o = options_;
   MLCORE_CHECK(o.n_components == -1 || o.n_components >= 1,
                kName << ": n_components must be >= 1 (or -1 for all), got " << o.n_components);
-  MLCORE_CHECK(o.variance_fraction == 0.0 ||
-                   (o.variance_fraction > 0.0 && o.variance_fraction < 1.0),
-               kName << ": variance_fraction must be in (0, 1) (or 0 to use n_components), got "
-                     << o.variance_fraction);
+  MLCORE_CHECK(
+      o.variance_fraction == 0.0 || (o.variance_fraction > 0.0 && o.variance_fraction < 1.0),
+      kName << ": variance_fraction must be in (0, 1) (or 0 to use n_components), got "
+            << o.variance_fraction);
   MLCORE_CHECK(!(o.variance_fraction > 0.0 && o.n_components != -1),
                kName << ": give either n_components or variance_fraction, not both");
 }
@@ -54,18 +54,28 @@ Tensor PCA::fit_impl(const Tensor& X) {
   const double inv_n1 = 1.0 / double(n - 1);
   b.gemm(Trans::yes, Trans::no, 1.0f, Xt, Xt, 0.0f, G);  // n·d² MACs: the fit's cost
   Eigen::MatrixXd Ch = detail::to_eigen(b.to_host(G));
+  Tensor mean = stats.mean;  // 1 × d, refined below on the scaled path
   if (input.raw) {
     // XcᵀXc = XᵀX − n·x̄ᵀx̄ (the offsets are small: see the header).
     const Eigen::RowVectorXd xm = detail::to_eigen(stats.mean);
     Ch.noalias() -= double(n) * xm.transpose() * xm;
     Ch *= inv_n1;
   } else {
-    // Xc = Xs·D, D = diag(sd) ⇒ XcᵀXc = D·XsᵀXs·D.
+    // The shift came from a reduction that may be inexact (int8 on the systolic array, ~1% of
+    // the largest |x|, more than the spread for offset data): measure the mean left in Xs — a
+    // small number now, so accurately — and remove it on the host, XsᵀXs − n·m mᵀm. Then
+    // Xc = Xs·D, D = diag(sd) ⇒ XcᵀXc = D·(that)·D.
+    Tensor rest = b.empty(1, d);
+    b.reduce_cols(Reduce::mean, Xt, rest);
+    const Eigen::RowVectorXd m = detail::to_eigen(b.to_host(rest));
+    Ch.noalias() -= double(n) * m.transpose() * m;
     const Eigen::VectorXd sd = detail::to_eigen(input.scale).transpose().cwiseInverse();
     Ch = inv_n1 * (sd.asDiagonal() * Ch * sd.asDiagonal());
+    mean = detail::from_eigen(detail::to_eigen(stats.mean) + m.cwiseProduct(sd.transpose()));
   }
 
-  // ---- host: eigen-decomposition, descending, negative rounding clipped to 0 ---------------------
+  // ---- host: eigen-decomposition, descending, negative rounding clipped to 0
+  // ---------------------
   detail::SymmetricEigen eig = detail::symmetric_eigen_descending(Ch);
   Eigen::VectorXd ev = eig.values.cwiseMax(0.0);
   const double total_var = ev.sum();
@@ -85,7 +95,8 @@ Tensor PCA::fit_impl(const Tensor& X) {
     k = std::max<std::int64_t>(k, 1);
   }
 
-  // ---- attributes, with the sign of each component fixed ------------------------------------------
+  // ---- attributes, with the sign of each component fixed
+  // ------------------------------------------
   components_ = Tensor(k, d);
   explained_variance_ = Tensor(1, k);
   explained_variance_ratio_ = Tensor(1, k);
@@ -101,7 +112,7 @@ Tensor PCA::fit_impl(const Tensor& X) {
     singular_values_.at<float>(0, c) = static_cast<float>(std::sqrt(ev(c) * double(n - 1)));
   }
   noise_variance_ = k < r ? ev.segment(k, r - k).mean() : 0.0;
-  mean_ = stats.mean;
+  mean_ = mean;
   raw_input_ = input.raw;
   input_shift_ = input.shift;
   input_scale_ = input.scale;
@@ -161,15 +172,16 @@ Tensor PCA::inverse_transform(const Tensor& Z) const {
   detail::check_fitted(fitted_, kName);
   detail::check_samples(Z, kName, "Z");
   const std::int64_t k = components_.rows(), d = components_.cols();
-  MLCORE_CHECK(Z.cols() == k, kName << ": Z has " << Z.cols() << " columns, but the model has "
-                                    << k << " components");
+  MLCORE_CHECK(Z.cols() == k, kName << ": Z has " << Z.cols() << " columns, but the model has " << k
+                                    << " components");
   Backend& b = *backend();
   Tensor W = components_;  // k × d
   if (options_.whiten) {
     W = components_.clone();
     for (std::int64_t c = 0; c < k; ++c) {
       const double scale = std::sqrt(double(explained_variance_.at<float>(0, c)));
-      for (std::int64_t j = 0; j < d; ++j) W.at<float>(c, j) = static_cast<float>(W.at<float>(c, j) * scale);
+      for (std::int64_t j = 0; j < d; ++j)
+        W.at<float>(c, j) = static_cast<float>(W.at<float>(c, j) * scale);
     }
   }
   Tensor Xr = b.empty(Z.rows(), d);
@@ -229,7 +241,8 @@ void PCA::save(std::ostream& out) const {
     w.write_tensor(mean_);
     w.write_i64(n_samples_);
     w.write_f64(noise_variance_);
-    detail::write_input_transform(w, detail::InputTransform{raw_input_, input_shift_, input_scale_});
+    detail::write_input_transform(w,
+                                  detail::InputTransform{raw_input_, input_shift_, input_scale_});
   }
   w.finish(out);
 }

@@ -72,7 +72,8 @@ class LeastSquaresModel : public Estimator {
   Tensor predict(const Tensor& X) const;
 
  protected:
-  LeastSquaresModel(BackendPtr backend, const char* name) : Estimator(std::move(backend)), name_(name) {}
+  LeastSquaresModel(BackendPtr backend, const char* name)
+      : Estimator(std::move(backend)), name_(name) {}
   // Fits with penalty α. y: vector of length n, or n × t; sample_weight: empty or length n.
   void fit_normal_equations(const Tensor& X, const Tensor& y, const Tensor& sample_weight,
                             double alpha, bool fit_intercept);

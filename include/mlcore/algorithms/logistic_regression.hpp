@@ -48,16 +48,16 @@
 namespace mlcore {
 
 struct LogisticRegressionOptions {
-  double C = 1.0;            // inverse penalty strength, > 0; +infinity: no penalty
-  double tol = 1e-4;         // stop when max |∇F| ≤ tol; ≥ 0
-  int max_iter = 100;        // L-BFGS iterations, ≥ 0
+  double C = 1.0;      // inverse penalty strength, > 0; +infinity: no penalty
+  double tol = 1e-4;   // stop when max |∇F| ≤ tol; ≥ 0
+  int max_iter = 100;  // L-BFGS iterations, ≥ 0
   bool fit_intercept = true;
   // class_weight: every class weighs 1 unless `class_weight_balanced` (class k weighs
   // Σw / (K · Σ_{i in k} wᵢ), scikit-learn's 'balanced') or listed in `class_weight`
   // ({class label → weight}; labels absent from y are an error).
   bool class_weight_balanced = false;
   std::map<double, double> class_weight;
-  int lbfgs_memory = 10;     // (s, y) pairs L-BFGS keeps (scipy's maxcor)
+  int lbfgs_memory = 10;  // (s, y) pairs L-BFGS keeps (scipy's maxcor)
 };
 
 class LogisticRegression : public Estimator {

@@ -85,7 +85,8 @@ class NaiveBayesBase : public Estimator {
   bool fitted() const { return fitted_; }
 
  protected:
-  NaiveBayesBase(BackendPtr backend, const char* name) : Estimator(std::move(backend)), name_(name) {}
+  NaiveBayesBase(BackendPtr backend, const char* name)
+      : Estimator(std::move(backend)), name_(name) {}
   // jll on the device, n × K; `exact` = false allows the per-feature median shift (see above).
   virtual Tensor jll_on_device(const Tensor& Xd, bool exact) const = 0;
   void check_predict_input(const Tensor& X) const;
