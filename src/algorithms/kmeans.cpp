@@ -27,10 +27,13 @@ namespace {
 constexpr const char* kName = "KMeans";
 constexpr std::uint32_t kModelVersion = 1;
 
-// Rows per distance block: a block of D (rows × k floats) of about 2 MiB stays in cache between
-// sqdist writing it and argmin_rows reading it.
+// Rows per distance block: a block of D (rows × k floats) of about 1 MiB stays in a core's L2
+// between sqdist writing it and argmin_rows reading it, and is tall enough (thousands of rows
+// for tens of clusters) that each call's fixed costs are small.
+constexpr std::int64_t kBlockBytes = 1ll << 20;
+
 std::int64_t block_rows(std::int64_t n, std::int64_t k) {
-  const std::int64_t rows = (2048ll << 10) / (k * std::int64_t(sizeof(float)));
+  const std::int64_t rows = kBlockBytes / (k * std::int64_t(sizeof(float)));
   return std::clamp<std::int64_t>(rows, 256, std::max<std::int64_t>(n, 1));
 }
 

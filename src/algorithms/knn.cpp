@@ -102,8 +102,8 @@ Neighbors KNeighborsBase::kneighbors(const Tensor& X, std::int64_t n_neighbors) 
   detail::check_fitted(fitted_, name_);
   detail::check_samples(X, name_);
   detail::check_n_features(X, fit_X_.cols(), name_);
-  const std::int64_t k = n_neighbors > 0 ? n_neighbors : options_.n_neighbors;
   MLCORE_CHECK(n_neighbors >= 0, name_ << ": n_neighbors must be >= 1, got " << n_neighbors);
+  const std::int64_t k = n_neighbors > 0 ? n_neighbors : options_.n_neighbors;
   MLCORE_CHECK(k <= fit_X_.rows(), name_ << ": n_neighbors = " << k
                                          << " is larger than the number of training samples ("
                                          << fit_X_.rows() << ")");

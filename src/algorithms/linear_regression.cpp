@@ -32,6 +32,16 @@ Tensor targets_as_matrix(const Tensor& y, std::int64_t n, const char* name) {
   return y;
 }
 
+// B = XᵀY (d × t): a gemv for one target (the memory-bound MAC: one pass over X, no packing),
+// else a gemm.
+void gram_rhs(Backend& b, const Tensor& X, const Tensor& Y, Tensor& B) {
+  if (Y.cols() == 1) {
+    b.gemv(Trans::yes, 1.0f, X, Y, 0.0f, B);
+  } else {
+    b.gemm(Trans::yes, Trans::no, 1.0f, X, Y, 0.0f, B);
+  }
+}
+
 }  // namespace
 
 // ---- the shared least-squares model -----------------------------------------------------------
@@ -78,7 +88,7 @@ void detail::LeastSquaresModel::fit_normal_equations(const Tensor& X, const Tens
   if (input.raw) {
     // G = XᵀX, B = XᵀY straight from X; centring on the host: XcᵀXc = XᵀX − n·x̄ᵀx̄.
     b.gemm(Trans::yes, Trans::no, 1.0f, Xd, Xd, 0.0f, Gd);  // n·d² MACs: the fit's cost
-    b.gemm(Trans::yes, Trans::no, 1.0f, Xd, Yd, 0.0f, Bd);  // n·d·t MACs
+    gram_rhs(b, Xd, Yd, Bd);  // n·d·t MACs
     G = to_eigen(b.to_host(Gd));
     B = to_eigen(b.to_host(Bd));
     if (fit_intercept) {
@@ -142,7 +152,7 @@ void detail::LeastSquaresModel::fit_normal_equations(const Tensor& X, const Tens
       b.scale_rows(sqrt_w, Yc);
     }
     b.gemm(Trans::yes, Trans::no, 1.0f, Xs, Xs, 0.0f, Gd);  // n·d² MACs: the fit's cost
-    b.gemm(Trans::yes, Trans::no, 1.0f, Xs, Yc, 0.0f, Bd);
+    gram_rhs(b, Xs, Yc, Bd);
     Eigen::MatrixXd Gs = to_eigen(b.to_host(Gd)), Bs = to_eigen(b.to_host(Bd));
     Gs.noalias() -= sw.sum * mx.transpose() * mx;
     Bs.noalias() -= sw.sum * mx.transpose() * my;

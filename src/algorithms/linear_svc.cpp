@@ -167,9 +167,16 @@ CdResult solve_primal_newton(Backend& b, const Tensor& Xa, const CdProblem& p) {
     return b.to_device(vec_host);
   };
 
-  double gnorm0 = -1.0;
+  double gnorm0 = -1.0, f_prev = std::numeric_limits<double>::infinity();
   std::int64_t iter = 0;
   for (; iter < p.max_iter; ++iter) {
+    // z = X̃w, recomputed each step rather than updated by z += t·X̃s: on int8 hardware each
+    // product carries ~1 % error, which must not accumulate in the margins over the steps.
+    if (iter > 0) {
+      b.gemv(Trans::no, 1.0f, Xa, to_vec(w), 0.0f, out_n);
+      const Tensor zh = b.to_host(out_n);
+      for (std::int64_t i = 0; i < n; ++i) z[i] = zh.data<float>()[i];
+    }
     // Loss terms at z: the gradient coefficients c and Hessian weights h (0 outside I).
     double f = 0.5 * w.squaredNorm();
     for (std::int64_t i = 0; i < n; ++i) {
@@ -186,6 +193,10 @@ CdResult solve_primal_newton(Backend& b, const Tensor& Xa, const CdProblem& p) {
     const double gnorm = g.norm();
     if (gnorm0 < 0.0) gnorm0 = gnorm;
     if (gnorm <= eps * gnorm0) break;
+    // Stagnation: the objective no longer moves (f32 / int8 rounding of the products sets a
+    // floor under the gradient that the test above may never see).
+    if (f >= f_prev * (1.0 - 1e-9)) break;
+    f_prev = f;
     // H = 1 + X̃ᵀ diag(h) X̃: the weighted Gram matrix of the samples inside the margin.
     b.axpby(1.0f, Xa, 0.0f, T);
     b.scale_rows(b.to_device(h_host), T);
@@ -215,7 +226,6 @@ CdResult solve_primal_newton(Backend& b, const Tensor& Xa, const CdProblem& p) {
     }
     if (!accepted) break;  // no measurable decrease left
     w += t * step;
-    for (std::int64_t i = 0; i < n; ++i) z[i] += t * xs[i];
   }
   CdResult res;
   res.w.assign(p.d + 1, 0.0);

@@ -289,6 +289,16 @@ Tensor LogisticRegression::predict_log_proba(const Tensor& X) const {
 Tensor LogisticRegression::predict(const Tensor& X) const {
   ProfileScope scope = begin_call();
   Backend& b = *backend();
+  if (classes_.size() == 2) {
+    // One score z per sample (a gemv): classes[1] exactly when z > 0, scikit-learn's rule. The
+    // comparison rides along with the label lookup the host does anyway.
+    const Tensor z = b.to_host(scores_on_device(X, /*all_classes=*/false));
+    Tensor labels(z.rows(), 1);
+    for (std::int64_t i = 0; i < z.rows(); ++i) {
+      labels.at<float>(i, 0) = static_cast<float>(classes_[z.at<float>(i, 0) > 0.0f ? 1 : 0]);
+    }
+    return labels;
+  }
   Tensor Z = scores_on_device(X, /*all_classes=*/true);
   // argmax over classes = argmin of −Z (the first on ties, as numpy's argmax).
   b.map(MapFn::identity, Z, Z, MapArgs{-1.0f, 0.0f, 1.0f});

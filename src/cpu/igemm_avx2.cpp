@@ -11,10 +11,15 @@
 // word holds (A[i, p], A[i, p+1]). One vpmaddwd then does 2 k-steps of 8 columns: 16 MACs.
 // Overflow: |int8·int8| ≤ 2¹⁴, a pair ≤ 2¹⁵, so the int32 accumulators are exact for k < 2¹⁷.
 //
-// THE TILE: 6 × 16 int32 accumulators in 12 ymm, as in the f32 kernel. Per 2 k-steps: 2 loads
-// of B, 6 broadcasts of A, 12 vpmaddwd + 12 vpaddd = 192 MACs. vpmaddwd issues on 2 ports
-// (Skylake p0/p1; Zen 3 has 2 as well) and vpaddd on 3, so ~8 cycles per 192 MACs: ~24 MACs per
-// cycle, 1.5× the f32 kernel's 16 (2 ports × 8 lanes), in a quarter of the operand bytes.
+// THE TILE: 4 × 16 int32 accumulators in 8 ymm. Unlike an FMA, vpmaddwd cannot add into its
+// destination, so each step needs a temporary: 6 × 16 (the f32 tile) would need 12 accumulators
+// + 2 B + 1 A + 1 temporary = all 16 registers, and GCC then spills accumulators to the stack
+// (seen in the assembly: half of them lived on the stack, the int8 GEMM ran slower than f32).
+// 4 × 16 uses 8 + 2 + 1 + 1 = 12. Per 2 k-steps: 2 loads of B, 4 broadcasts of A, 8 vpmaddwd +
+// 8 vpaddd = 128 MACs. The accumulator chains only see the 1-cycle vpaddd (vpmaddwd's 5-cycle
+// latency is off the chain), so 8 accumulators suffice. vpmaddwd issues on 2 ports (Skylake
+// p0/p1; Zen 3 also 2) and vpaddd on 3, so ~16/3 ≈ 5.3 cycles per 128 MACs: ~24 MACs per cycle,
+// 1.5× the f32 kernel's 16 (2 ports × 8 lanes), on a quarter of the operand bytes.
 #include <immintrin.h>
 #include <omp.h>
 
@@ -33,7 +38,7 @@ using std::int32_t;
 using std::int64_t;
 using std::int8_t;
 
-constexpr int MR = 6;   // micro-tile rows
+constexpr int MR = 4;   // micro-tile rows
 constexpr int NR = 16;  // micro-tile columns: 2 ymm of 8 int32
 constexpr int KC = 512;  // k-steps per packed panel (256 pairs): B micro-panel 256·16·4 B = 16 KiB,
                          // half of L1d, as in the f32 kernel
@@ -122,7 +127,7 @@ void micro_kernel(int64_t kc2, const int32_t* __restrict a, const int32_t* __res
   for (int64_t q = 0; q < kc2; ++q) {
     const __m256i b0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(b + q * NR));
     const __m256i b1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(b + q * NR + 8));
-#pragma GCC unroll 6
+#pragma GCC unroll 4
     for (int r = 0; r < MR; ++r) {
       const __m256i a_rq = _mm256_set1_epi32(a[q * MR + r]);  // (A[r, 2q], A[r, 2q+1]) × 8
       acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(a_rq, b0));

@@ -8,32 +8,37 @@
 //     x̄, var = reduce_cols(mean / var, X)  1 × d
 //     Xc = (X − x̄)/sd per column            n × d   centre first: see "precision" below
 //     G = gemm(Xcᵀ, Xc)                    d × d   the Gram matrix, n·d² MACs
-//     B = gemm(Xcᵀ, yc)                    d × t   (t targets)
+//     B = gemv(Xcᵀ, yc) (gemm for t > 1)   d × t   (t targets), n·d·t MACs
 //   on the host (O(d³), independent of n), in double with Eigen:
 //     Cholesky of the Jacobi-scaled G + αI; if it finds the system numerically singular
 //     (collinear or constant features), a symmetric eigen-decomposition and its pseudo-inverse,
 //     which gives the minimum-norm solution as scikit-learn's lstsq does.
 //
 // Precision. G is accumulated in f32 (or, on the systolic backend, from int8-quantized
-// operands). Two things keep that usable:
+// operands). Three things keep that usable:
 //   * Centring before the product. XᵀX − n·x̄x̄ᵀ computed from raw X subtracts two huge,
 //     nearly equal numbers when |x̄| ≫ spread; after centring every entry of G is a sum of
-//     terms of the size of the answer.
-//   * Jacobi scaling on the host: the solve uses D⁻¹GD⁻¹ with D = diag(√G_jj), so the solve's
-//     error depends on the condition number of the feature *correlation* matrix, not on the
-//     features' units. f32 rounding perturbs each scaled entry by roughly 1e-7 relative, so the
-//     solution loses about κ·1e-7 (κ: that condition number). scikit-learn's diabetes data has
+//     terms of the size of the answer. If the centre itself was inexact (an int8 reduction is
+//     good to ~1% of max |x|, which for offset data is more than the spread), the mean left in
+//     Xc is measured (a small number now, so accurately) and removed on the host.
+//   * Scaling: the columns of Xc are divided by their sd on the backend (see "column scaling"
+//     below), and the host solve is Jacobi-scaled too (D⁻¹GD⁻¹, D = diag(√G_jj)), so the
+//     solve's error depends on the condition number κ of the feature *correlation* matrix, not
+//     on the features' units. f32 rounding perturbs each scaled entry by roughly 1e-7
+//     relative, so the solution loses about κ·1e-7. scikit-learn's diabetes data has
 //     κ(XcᵀXc) ≈ 470 (its columns are already scaled alike): about 5e-5 relative error in w,
 //     invisible in R². Raw, unscaled diabetes has κ(XcᵀXc) ≈ 7.6e4 and uncentred
 //     κ(XᵀX) ≈ 1e6 — the scaling brings it back to 470, the centring avoids the 1e6.
-//   * The systolic backend's int8 MACs perturb G by ~1e-3..1e-2 relative: w carries κ times
-//     that. That is the lesson of that backend: least squares squares the condition number.
+//   * Double precision for everything after the GEMMs (the d × d algebra is cheap).
+// The systolic backend's int8 MACs perturb G by ~1e-3 relative: w carries κ times that. That
+// is the lesson of that backend: least squares squares the condition number of X.
 //
 // Column scaling. When the features are alike (|mean| ≤ sd, sds within a factor 4: e.g.
 // standardized data), G = XᵀX and B = XᵀY are formed from X as it is and centred on the host
-// (XcᵀXc = XᵀX − n·x̄x̄ᵀ; the offsets are too small to cost precision) — no copy of X at all.
+// (XcᵀXc = XᵀX − n·x̄ᵀx̄; the offsets are too small to cost precision) — no copy of X at all.
 // Otherwise X is centred *and scaled* per column on the backend first (src/algorithms/
 // columns.hpp), which on the int8 systolic backend keeps every feature inside the int8 range.
+// (Sample weights always take the second path: the rows are scaled by √w on the copy.)
 //
 // predict(X) = X·wᵀ + b (gemv / gemm + add_row_vector), through the same column scaling.
 #pragma once

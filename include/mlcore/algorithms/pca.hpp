@@ -20,8 +20,10 @@
 // within a factor 4, e.g. standardized data) the GEMM takes X as it is and the host centres the
 // product, C = (XᵀX − n·x̄ᵀx̄)/(n − 1) — no copy of X (the offsets are too small to cost
 // precision). Otherwise X is centred and scaled per column on the backend, Xs = (X − x̄)/sd,
-// and the host scales back, C = D·(XsᵀXs)·D/(n − 1) with D = diag(sd); on the int8 systolic
-// backend that keeps every feature inside the int8 range.
+// and the host scales back, C = D·(XsᵀXs − n·mᵀm)·D/(n − 1) with D = diag(sd), where m is the
+// mean left in Xs (non-zero when the first mean was inexact: an int8 reduction on the systolic
+// array is good to ~1% of max |x|); on the int8 backend the scaling keeps every feature inside
+// the int8 range.
 //
 // transform(X)   = (X − x̄)·componentsᵀ  [/ √explained_variance when whiten]      gemm
 // inverse(Z)     = Z·[√explained_variance ·] components + x̄                      gemm
