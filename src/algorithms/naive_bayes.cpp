@@ -74,6 +74,42 @@ void check_prior(const std::vector<double>& p, std::size_t K, const char* name, 
                name << ": " << what << " must sum to 1, got " << sum);
 }
 
+// Magnitude bands of a weight matrix (see naive_bayes.hpp, "Bands"): each band holds the
+// weights within a factor kBandRatio of the next band up, measured from the class's largest
+// |weight|; the last band takes everything smaller.
+constexpr double kBandRatio = 16.0;
+constexpr int kMaxBands = 3;
+
+// Q (n × K) += A (n × d) · Wᵀ, W (K × d) on the host, as one GEMM per non-empty magnitude band
+// of each row of W. `first`: Q holds nothing yet (β = 0 for the first GEMM); cleared on return.
+void add_banded_product(Backend& b, const Tensor& A, const Eigen::MatrixXd& W, Tensor& Q,
+                        bool& first) {
+  const Eigen::Index K = W.rows(), d = W.cols();
+  std::vector<Eigen::MatrixXd> bands(kMaxBands, Eigen::MatrixXd::Zero(K, d));
+  std::vector<bool> used(kMaxBands, false);
+  for (Eigen::Index k = 0; k < K; ++k) {
+    const double top = W.row(k).cwiseAbs().maxCoeff();
+    for (Eigen::Index j = 0; j < d; ++j) {
+      const double w = std::fabs(W(k, j));
+      if (w == 0.0) continue;
+      // band = ⌊log_R(top / |w|)⌋, capped
+      int band = 0;
+      for (double limit = top / kBandRatio; band + 1 < kMaxBands && w <= limit;
+           limit /= kBandRatio) {
+        ++band;
+      }
+      bands[band](k, j) = W(k, j);
+      used[band] = true;
+    }
+  }
+  for (int band = 0; band < kMaxBands; ++band) {
+    if (!used[band]) continue;
+    b.gemm(Trans::no, Trans::yes, 1.0f, A, b.to_device(detail::from_eigen(bands[band])),
+           first ? 0.0f : 1.0f, Q);
+    first = false;
+  }
+}
+
 Tensor row_tensor(const std::vector<double>& v) {
   Tensor t(1, static_cast<std::int64_t>(v.size()));
   for (std::size_t i = 0; i < v.size(); ++i) t.at<float>(0, i) = static_cast<float>(v[i]);
@@ -217,23 +253,21 @@ GaussianNB& GaussianNB::fit(const Tensor& X, const Tensor& y, const Tensor& samp
   class_prior_ = row_tensor(prior);
   theta_ = detail::from_eigen(theta);
   var_ = detail::from_eigen(var);
-  // The expansion's centre and scale per feature (see jll_on_device): scale 1/sd; centre the
-  // feature mean — unless some class is (nearly) constant on the feature, a "hard" pair whose
-  // tiny variance turns the expansion's three terms into huge numbers that must cancel. Centring
-  // on that class's mean makes its terms exactly 0 when x equals it (a blank pixel of a digit).
+  // The expansion's centre and scale per feature (see naive_bayes.hpp, "Centre"): scale 1/sd,
+  // centre the mean of the feature's tightest class, whose large weights then multiply terms
+  // that vanish for its own samples instead of cancelling. Hard pairs (a class (nearly)
+  // constant on the feature) are marked for a GEMM of their own.
   const Tensor scale = detail::inverse_spread(stats, /*centred=*/true);
-  Tensor shift = stats.mean.clone();
+  Tensor shift(1, d);
   hard_ = Tensor(K, d);
   for (std::int64_t j = 0; j < d; ++j) {
     const double limit = kHardVarianceRatio * stats.var.at<float>(0, j);
-    std::int64_t tightest = -1;
+    std::int64_t tightest = 0;
     for (std::int64_t k = 0; k < K; ++k) {
-      if (var(k, j) < limit) {
-        hard_.at<float>(k, j) = 1.0f;
-        if (tightest < 0 || var(k, j) < var(tightest, j)) tightest = k;
-      }
+      if (var(k, j) < limit) hard_.at<float>(k, j) = 1.0f;
+      if (var(k, j) < var(tightest, j)) tightest = k;
     }
-    if (tightest >= 0) shift.at<float>(0, j) = static_cast<float>(theta(tightest, j));
+    shift.at<float>(0, j) = static_cast<float>(theta(tightest, j));
   }
   input_shift_ = shift;
   input_scale_ = scale;
@@ -280,16 +314,17 @@ Tensor GaussianNB::jll_on_device(const Tensor& Xd, bool exact) const {
     subtract_column_medians(A2);
   }
 
-  // Device: X″ and X″² (n × d each); jll = X″²·A1ᵀ + X″·A2ᵀ [+ X″²·A1hᵀ] + bias (n × K).
+  // Device: X″ and X″² (n × d each); jll = X″²·A1ᵀ + X″·A2ᵀ [+ X″²·A1hᵀ] + bias (n × K),
+  // each product cut into magnitude bands (one GEMM per band, all into Q).
   const Tensor Xs = detail::shift_scale_columns(b, Xd, input_shift_, input_scale_);
   Tensor X2 = b.empty(n, d);
   b.map(MapFn::square, Xs, X2);
   Tensor Q = b.empty(n, K);
-  b.gemm(Trans::no, Trans::yes, 1.0f, X2, b.to_device(detail::from_eigen(A1)), 0.0f, Q);
-  b.gemm(Trans::no, Trans::yes, 1.0f, Xs, b.to_device(detail::from_eigen(A2)), 1.0f, Q);
-  if (any_hard) {
-    b.gemm(Trans::no, Trans::yes, 1.0f, X2, b.to_device(detail::from_eigen(A1h)), 1.0f, Q);
-  }
+  bool first = true;
+  add_banded_product(b, X2, A1, Q, first);
+  add_banded_product(b, Xs, A2, Q, first);
+  if (any_hard) add_banded_product(b, X2, A1h, Q, first);
+  if (first) b.fill(Q, 0.0f);  // every weight 0
   b.add_row_vector(1.0f, b.to_device(row_tensor(bias)), Q);
   return Q;
 }

@@ -3,9 +3,10 @@
 // A real value x is stored as the int8 code q = round(x / s), clamped to [−127, 127], with one
 // f32 scale s = max|x| / 127 per group of values; x ≈ s · q. Symmetric (no zero point) because
 // a zero point would add correction terms to every dot product; −128 is left unused so that
-// −q is always representable. The group is the whole tensor (activations), or one output
-// channel (weights: the column of op(B) that makes output column j, so one large column does
-// not cost the others their precision).
+// −q is always representable. The group is the whole tensor, one row of activations (gemm's
+// op(A): one sample, so a sample with an outlying value does not cost the others their
+// precision), or one output channel (weights: the column of op(B) that makes output column j,
+// so one large column does not cost the others theirs).
 //
 // A product of quantized operands is then exact in int32 and dequantized once per output:
 //   C[i, j] = Σ_p op(A)[i, p] · op(B)[p, j] ≈ s_A[i] · s_B[j] · Σ_p qA[i, p] · qB[p, j].

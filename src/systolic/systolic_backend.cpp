@@ -117,8 +117,13 @@ class SystolicBackend final : public ScalarBackend {
                                                         static_cast<std::uint32_t>(prod[i]));
       }
     } else {
-      // A per tensor (activations), op(B) per output column (weights).
-      const Quantized qa = systolic::quantize(A, tra, ScaleAxis::tensor, "A");
+      // op(A) per row (each sample / activation row its own scale), op(B) per output column
+      // (weights): the standard int8 inference scheme. A per-tensor scale would let one large
+      // row (a sample with an outlying feature) round every other row's values to 0; per row,
+      // C[i, j] is dequantized by s_A[i]·s_B[j] in the read-out, one multiply either way. The
+      // m + n scales are not counted as traffic (as for the per-tensor scale before): they are
+      // O(m + n) next to the m·k + k·n operand bytes.
+      const Quantized qa = systolic::quantize(A, tra, ScaleAxis::row, "A");
       const Quantized qb = systolic::quantize(B, trb, ScaleAxis::col, "B");
       std::vector<double> prod;
       count = product(qa, qb, prod);

@@ -21,26 +21,33 @@
 //   (The one-pass E[x²] − E[x]² loses every digit when |mean| ≫ spread.)
 //
 // Precision of the GaussianNB expansion. x²/σ² and 2xμ/σ² can be much larger than their
-// difference (x − μ)²/σ²: the f32 GEMM then leaves an absolute error of about 1e-7 times those
-// terms. Two things keep them small: X is centred and scaled by the training mean and standard
-// deviation first, x″ = (x − x̄)/sd (on the backend, src/algorithms/columns.hpp; the weights
-// are rewritten for x″ on the host), and each feature's weights are shifted by their median
-// over the classes before the GEMM (a per-feature constant adds the same amount to every
-// class's score and so changes neither the probabilities nor the argmax).
-// predict_joint_log_proba keeps the exact weights. MultinomialNB's weights get the same median
-// shift, which on the int8 systolic backend shrinks the quantization step of the
-// log-probabilities several-fold, and its X is scaled per column when the features' magnitudes
-// differ widely (the weights take the inverse scale).
+// difference (x − μ)²/σ²: the GEMM then leaves an error proportional to those terms (about
+// 1e-7 of them in f32, about 1% on the int8 array). Three things keep it small:
+//  * Centre. X is shifted and scaled per feature first, x″ = (x − c)/sd (on the backend,
+//    src/algorithms/columns.hpp; the weights are rewritten for x″ on the host), with c the
+//    mean of the feature's *tightest* class — the class with the smallest variance on it. That
+//    class has the largest weights 1/σ² on the feature, and its terms now vanish (μ″ = 0, and
+//    x″² ≈ 0 for its own samples) instead of cancelling: for its samples the error term is
+//    proportional to x″², which is small exactly where the weight is large.
+//  * Median. Each feature's weights are shifted by their median over the classes before the
+//    GEMM (a per-feature constant adds the same amount to every class's score and so changes
+//    neither the probabilities nor the argmax). predict_joint_log_proba keeps the exact weights.
+//  * Bands. The weights of one class span a wide range (1/σ² of a tight feature against that of
+//    a loose one). One GEMM adds products of every magnitude in one accumulator; an int8 array
+//    with one scale per class column then rounds the small weights to 0. So each weight matrix
+//    is cut, per class, into magnitude bands (each within a factor 16 of the next; at most
+//    three, the last one taking everything smaller) and each band is its own GEMM into the same
+//    output (β = 1): the bands' results are added in f32. In f32 the sum is the same product.
+// MultinomialNB's weights get the same median shift, which on the int8 systolic backend shrinks
+// the quantization step of the log-probabilities several-fold, and its X is scaled per column
+// when the features' magnitudes differ widely (the weights take the inverse scale).
 //
 // Hard pairs. GaussianNB's precisions 1/σ² reach 1/(var_smoothing · max var) ≈ 1e9 when a
 // feature is (nearly) constant within one class (digits' blank border pixels): a "hard"
-// constraint, "this class never has ink here". In the expansion its three terms are then ~1e9
-// and must cancel exactly when x equals the class mean — they would not, in f32. So the
-// expansion is centred per feature on the mean of its tightest class (not the overall mean)
-// where a class's variance is below 1e-4 of the feature's: the hard terms are then exactly 0
-// when x equals that mean and huge otherwise, as they should be. The hard weights also get a
-// GEMM of their own, so that on the int8 backend (one scale per class column) they do not
-// round every ordinary weight of their class to 0.
+// constraint, "this class never has ink here". Thanks to the centring above its terms are
+// exactly 0 when x equals the class mean and huge otherwise, as they should be. Hard weights
+// (a class variance below 1e-4 of the feature's) get their own GEMM (banded too), so that they
+// never share a band with ordinary weights.
 #pragma once
 
 #include <cstdint>

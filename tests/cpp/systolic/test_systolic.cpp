@@ -388,9 +388,12 @@ TEST(SystolicF32, GemmWithinTheQuantizationBound) {
                       : random_tensor(s.k, s.n, rng, -3.0f, 3.0f);
         Tensor C0 = random_tensor(s.m, s.n, rng);
         const float alpha = 1.5f, beta = 0.5f;
-        double amax = 0;
-        for (std::int64_t i = 0; i < A.numel(); ++i)
-          amax = std::max(amax, double(std::fabs(A.data<float>()[i])));
+        // op(A) is quantized per row: one scale per sample.
+        std::vector<double> amax(s.m, 0.0);
+        for (std::int64_t i = 0; i < s.m; ++i) {
+          for (std::int64_t p = 0; p < s.k; ++p)
+            amax[i] = std::max(amax[i], std::fabs(op_at(A, ta, i, p)));
+        }
         std::vector<double> ref(s.m * s.n), tol(s.m * s.n), zero(s.m * s.n, 1.0);
         for (std::int64_t j = 0; j < s.n; ++j) {
           double bmax = 0;
@@ -403,7 +406,7 @@ TEST(SystolicF32, GemmWithinTheQuantizationBound) {
               sum += a * bb;
               // |âb̂ − ab| ≤ |a|·|b − b̂| + |b̂|·|a − â|
               bound += std::fabs(a) * half_step(bmax) +
-                       (std::fabs(bb) + half_step(bmax)) * half_step(amax);
+                       (std::fabs(bb) + half_step(bmax)) * half_step(amax[i]);
             }
             const double c = beta * C0.at<float>(i, j);
             ref[i * s.n + j] = alpha * sum + c;
@@ -416,6 +419,26 @@ TEST(SystolicF32, GemmWithinTheQuantizationBound) {
         b->gemm(ta ? Trans::yes : Trans::no, tb ? Trans::yes : Trans::no, alpha, A, B, beta, C);
         expect_close(C, ref, tol, 1.0, 1e-7, "systolic f32 gemm");
       }
+    }
+  }
+}
+
+TEST(SystolicF32, GemmKeepsEachRowsPrecision) {
+  // Row 0 is 1000 times larger than row 1. With one scale for all of A, row 1's values (about
+  // 0.001 of the largest) would all round to code 0 and its products to 0; with a scale per row
+  // each row keeps ~1% relative precision.
+  BackendPtr b = backend("systolic");
+  std::mt19937 rng(12);
+  const std::int64_t k = 64, n = 5;
+  Tensor A = random_tensor(2, k, rng, 0.5f, 1.0f), B = random_tensor(k, n, rng, 0.5f, 1.0f);
+  for (std::int64_t p = 0; p < k; ++p) A.at<float>(0, p) *= 1000.0f;
+  Tensor C(2, n);
+  b->gemm(Trans::no, Trans::no, 1.0f, A, B, 0.0f, C);
+  for (std::int64_t i = 0; i < 2; ++i) {
+    for (std::int64_t j = 0; j < n; ++j) {
+      double ref = 0;
+      for (std::int64_t p = 0; p < k; ++p) ref += double(A.at<float>(i, p)) * B.at<float>(p, j);
+      EXPECT_NEAR(C.at<float>(i, j), ref, 0.02 * ref) << "row " << i << ", column " << j;
     }
   }
 }
