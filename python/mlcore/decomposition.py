@@ -178,6 +178,25 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
         """The inverse of get_covariance()."""
         return np.linalg.inv(self.get_covariance())
 
+    def score_samples(self, X):
+        """Log-likelihood of each sample under the model's Gaussian (scikit-learn's formula):
+        −½·((x − mean_)ᵀ·P·(x − mean_) + n_features·log 2π − log det P), P = get_precision().
+
+        Computed on the host in float64 (NumPy): the d × d precision is host work by the
+        library's rule, and this keeps scores comparable with scikit-learn's."""
+        check_is_fitted(self, "_model")
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        Xc = X - self.mean_
+        precision = self.get_precision()
+        _, logdet = np.linalg.slogdet(precision)
+        log_like = -0.5 * np.einsum("ij,ij->i", Xc, Xc @ precision)
+        return log_like - 0.5 * (X.shape[1] * np.log(2.0 * np.pi) - logdet)
+
+    def score(self, X, y=None):
+        """Mean log-likelihood of the samples (what cross_val_score / GridSearchCV maximise
+        when PCA is the last step and no scoring is given)."""
+        return float(np.mean(self.score_samples(X)))
+
     @property
     def _n_features_out(self):
         return self.n_components_

@@ -160,8 +160,8 @@ class _BaseBoosting(_TreeTags, MLCoreEstimatorMixin, BaseEstimator):
         """Boost max_iter rounds of trees on (X, y); NaN in X means missing."""
         X, y_codes = _validate_fit(self, X, y, self._classifier)
         if self._classifier and self.n_classes_ < 2:
-            raise ValueError(f"{type(self).__name__} needs at least 2 classes in y, "
-                             f"got {self.n_classes_}")
+            raise ValueError(f"{type(self).__name__} needs at least 2 classes in y, got "
+                             f"{self.n_classes_} class{'es' if self.n_classes_ != 1 else ''}")
         if self.early_stopping not in ("auto", True, False):
             raise ValueError(f"early_stopping must be 'auto', True or False, "
                              f"got {self.early_stopping!r}")

@@ -34,7 +34,7 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -95,8 +95,11 @@ def _encode_classes(y):
 
 # ---- least squares ----------------------------------------------------------------------------
 
-class _LeastSquares(RegressorMixin, MLCoreEstimatorMixin, BaseEstimator):
-    """fit / predict shared by LinearRegression and Ridge (the C++ normal-equations solver)."""
+class _LeastSquares(MultiOutputMixin, RegressorMixin, MLCoreEstimatorMixin, BaseEstimator):
+    """fit / predict shared by LinearRegression and Ridge (the C++ normal-equations solver).
+
+    MultiOutputMixin: y may be (n_samples, n_targets), so a column y is not converted (and not
+    warned about) but fitted as one target, as scikit-learn's linear models do."""
 
     def _make_model(self):
         raise NotImplementedError

@@ -86,8 +86,13 @@ class _NaiveBayes(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         return self._call("predict_log_proba", X).astype(np.float64)
 
     def predict_proba(self, X):
-        """P(c | x): (n_samples, n_classes), columns in classes_ order."""
-        return self._call("predict_proba", X).astype(np.float64)
+        """P(c | x): (n_samples, n_classes), columns in classes_ order.
+
+        ``exp(predict_log_proba(X))`` taken in float64, as scikit-learn defines it: a
+        probability within 6e-8 of 1 rounds to exactly 1 in float32, while its logarithm
+        (about −1e-8) does not round to 0, so the two methods would disagree if the
+        probabilities came from a float32 softmax."""
+        return np.exp(self.predict_log_proba(X))
 
     def predict(self, X):
         """The most probable class of each sample."""
@@ -170,6 +175,14 @@ class MultinomialNB(_NaiveBayes):
         self.fit_prior = fit_prior
         self.class_prior = class_prior
         self.backend = backend
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True  # counts or frequencies: X >= 0
+        # A multinomial model of dense Gaussian blobs fits them poorly (scikit-learn's
+        # MultinomialNB scores the same 0.79 on its classifier check, and sets this tag too).
+        tags.classifier_tags.poor_score = True
+        return tags
 
     def _check_X_fit(self, X):
         if (X < 0).any():

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -110,7 +110,8 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
         k = _check_int("n_neighbors", self.n_neighbors, 1)
         if k > n_samples:
             raise ValueError(f"{name}: n_neighbors = {k} is larger than the number of training "
-                             f"samples ({n_samples}); expected n_neighbors <= n_samples_fit")
+                             f"samples (n_samples = {n_samples}); expected n_neighbors <= "
+                             "n_samples_fit")
         if not callable(self.weights):
             _check_choice("weights", self.weights, ("uniform", "distance"))
         _check_choice("algorithm", self.algorithm, ("auto", "ball_tree", "kd_tree", "brute"))
@@ -253,7 +254,7 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
         return self.classes_[codes.astype(np.intp)]
 
 
-class KNeighborsRegressor(RegressorMixin, _KNeighborsBase):
+class KNeighborsRegressor(MultiOutputMixin, RegressorMixin, _KNeighborsBase):
     """Regression by the (weighted) mean of the k nearest neighbours' targets.
 
     Parameters follow :class:`sklearn.neighbors.KNeighborsRegressor`; in addition
