@@ -21,8 +21,12 @@
 // Hager & Zhang's approximate Wolfe condition, which reads the slope instead of f.
 //
 // Written for noisy gradients too: on the int8 systolic backend f and g carry ~1% relative
-// error, so a line search can fail to find a decrease. The optimiser then stops and says so in
-// `message` (converged = false) instead of looping.
+// error, so the gradient has a noise floor far above a tol such as 1e-4. The optimiser
+// recognises it: when a line search along −g (the steepest-descent direction, along which a
+// small enough step must lower an exact f) finds no decrease, the gradient is no longer
+// telling the truth about f, and the point is the optimum to the arithmetic's precision. It
+// then stops with converged = true, noise_floor = true and says so in `message`. In f32 this
+// happens only when ‖g‖ is within rounding of 0.
 #pragma once
 
 #include <Eigen/Dense>
@@ -48,6 +52,9 @@ struct LbfgsResult {
   int n_iter = 0;  // iterations completed
   int n_eval = 0;  // function + gradient evaluations
   bool converged = false;
+  // Stopped because the gradient is at the noise floor of its arithmetic (see
+  // "Written for noisy gradients" above): converged to that precision, not to gtol.
+  bool noise_floor = false;
   double f = 0.0;         // f at the returned x
   double grad_max = 0.0;  // max |gtol_scaleᵢ·gᵢ| at the returned x
   std::string message;    // why it stopped

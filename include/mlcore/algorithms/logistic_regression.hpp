@@ -31,9 +31,11 @@
 // respect to the original w.
 //
 // Convergence: max |∇F| ≤ tol (scikit-learn's test for lbfgs), or no relative decrease of F
-// within 64 machine epsilons; n_iter() counts the iterations; converged() is false when
-// max_iter was reached or when the line search could not decrease F any more (on the int8
-// systolic backend the gradient is only good to about 1%).
+// within 64 machine epsilons, or the gradient's noise floor: on the int8 systolic backend the
+// gradient is only good to about 1%, far above tol, and once no step along −∇F lowers F the
+// optimum has been reached to that precision (solver_message() says which test stopped it;
+// see src/algorithms/lbfgs.hpp). n_iter() counts the iterations; converged() is false when
+// max_iter was reached.
 #pragma once
 
 #include <cstdint>
