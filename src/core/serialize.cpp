@@ -196,8 +196,15 @@ Tensor ModelReader::read_tensor() {
   MLCORE_CHECK(dtype <= static_cast<std::uint8_t>(DType::i32),
                "corrupted " << model_type_ << " model: unknown dtype code " << int(dtype));
   const std::int64_t rows = read_i64(), cols = read_i64();
-  MLCORE_CHECK(rows >= 0 && cols >= 0 && (rows == 0 || cols <= std::int64_t(kMaxPayload) / rows),
-               "corrupted " << model_type_ << " model: tensor shape " << rows << "x" << cols);
+  // The shape must fit in what is left of the payload *before* anything is allocated: the
+  // checksum catches accidents, not a crafted file, and a shape of 2^20 x 2^20 must be an
+  // error, not a terabyte allocation.
+  const std::uint64_t left = payload_.size() - pos_;
+  const std::uint64_t elem = dtype_size(static_cast<DType>(dtype));
+  MLCORE_CHECK(rows >= 0 && cols >= 0 &&
+                   (rows == 0 || std::uint64_t(cols) <= left / elem / std::uint64_t(rows)),
+               "corrupted " << model_type_ << " model: a tensor of shape " << rows << "x" << cols
+                            << " does not fit in the " << left << " payload bytes left");
   Tensor t(rows, cols, static_cast<DType>(dtype));
   if (t.size_bytes() > 0) take(t.raw(), t.size_bytes(), "tensor");
   return t;
