@@ -141,6 +141,23 @@ class Backend {
   // [0, n); Y: m × c of X's dtype.
   void gather_rows(const Tensor& X, const Tensor& index, Tensor& Y);
 
+  // ---- histograms ---------------------------------------------------------------------------
+  // Accumulates the per-bin sums of the listed samples, the one hot loop of a histogram tree:
+  //   for each k < m with r = rows[k], and each feature p with offsets[p] ≥ 0,
+  //     out[offsets[p] + code(r, p), :] += X[r, :]
+  // codes: n × P, dtype i8 but read as *unsigned* bytes: code(r, p) = (uint8) codes[r, p] in
+  // [0, 255] (the Tensor has no u8 dtype; a one-byte code keeps four times more of a node's rows
+  // in cache than an i32 index); offsets: vector of length P, i32, a negative one skips feature
+  // p; rows: vector of length m ≥ 0, i32, each in [0, n), repeats allowed; X: n × c f32;
+  // out: B × c f32, and every offsets[p] + code(r, p) of a listed row must be < B.
+  // It is scatter_add with the index built on the fly (index[k, p] = offsets[p] + code(r, p))
+  // and with the gather of the node's rows fused in: a tree passes the row ids of one node
+  // instead of copying that node's index and statistics rows first. Rows may be added in any
+  // order (threads, atomics): sums of integers below 2^24 are exact and the same on every
+  // backend; other sums may differ in their last bits.
+  void histogram(const Tensor& codes, const Tensor& offsets, const Tensor& rows, const Tensor& X,
+                 Tensor& out);
+
   // ---- reductions ---------------------------------------------------------------------------
   // out[0, j] = sum / mean / variance over i of X[i, j].  X: m × n f32 (m ≥ 1); out: 1 × n f32.
   void reduce_cols(Reduce op, const Tensor& X, Tensor& out);
@@ -173,6 +190,8 @@ class Backend {
                                 OpRecord& record) = 0;
   virtual void gather_rows_impl(const Tensor& X, const Tensor& index, Tensor& Y,
                                 OpRecord& record) = 0;
+  virtual void histogram_impl(const Tensor& codes, const Tensor& offsets, const Tensor& rows,
+                              const Tensor& X, Tensor& out, OpRecord& record) = 0;
   virtual void reduce_cols_impl(Reduce op, const Tensor& X, Tensor& out, OpRecord& record) = 0;
 
  private:

@@ -8,7 +8,7 @@
   ``HistGradientBoostingClassifier`` / ``HistGradientBoostingRegressor`` (``max_iter``,
   ``learning_rate``, ``max_leaf_nodes``, ``l2_regularization``, ``early_stopping``, ...).
 
-All of them bin the features once and build every node histogram with ``scatter_add`` on the
+All of them bin the features once and build every node histogram with the ``histogram`` primitive on the
 chosen backend; NaN in ``X`` is a missing value whose side each split learns.
 """
 

@@ -2,7 +2,7 @@
 
 scikit-learn-style estimators whose work is done in C++ (``mlcore._core``): the features are
 binned once (at most ``max_bins`` bins per feature, plus a bin for missing values), and every
-node's histogram is a ``gather_rows`` + ``scatter_add`` on the chosen backend. Histogram sums are
+node's histogram is one ``histogram`` primitive call on the chosen backend. Histogram sums are
 exact integers, so the same ``random_state`` grows the same tree on every backend.
 
 Missing values (NaN) in ``X`` are supported: each split learns which side they go to.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <random>
 
@@ -97,11 +98,38 @@ std::uint8_t BinMapper::code(std::int64_t f, float x) const {
   return static_cast<std::uint8_t>(std::lower_bound(t.begin(), t.end(), double(x)) - t.begin());
 }
 
+namespace {
+
+// #{b : t[b] < x} for ascending t[0..n): a binary search without branches (the compare picks
+// the next base with a conditional move), so the ~8 steps of 255 thresholds do not mispredict
+// on random data as std::lower_bound's branches do.
+inline int count_below(const float* t, int n, float x) {
+  const float* base = t;
+  while (n > 1) {
+    const int half = n / 2;
+    base = (base[half] < x) ? base + half : base;
+    n -= half;
+  }
+  return static_cast<int>(base - t) + (n == 1 && *base < x ? 1 : 0);
+}
+
+}  // namespace
+
 std::vector<std::uint8_t> BinMapper::transform(const Tensor& X) const {
   MLCORE_CHECK(X.cols() == n_features(),
                "BinMapper: X has " << X.cols() << " features, expected " << n_features());
   const std::int64_t n = X.rows(), d = X.cols();
   const float* x = X.data<float>();
+  // The thresholds rounded down to floats: for a float x, t < x ⇔ round_down(t) < x (when t
+  // is not a float, no float lies between round_down(t) and t), so the search compares floats.
+  std::vector<std::vector<float>> t(d);
+  for (std::int64_t f = 0; f < d; ++f) {
+    for (double v : thresholds_[f]) {
+      float r = static_cast<float>(v);
+      if (double(r) > v) r = std::nextafter(r, -std::numeric_limits<float>::infinity());
+      t[f].push_back(r);
+    }
+  }
   std::vector<std::uint8_t> codes(static_cast<std::size_t>(n * d));
   // Blocks of rows, so each block of X is read from cache once for all d features.
   constexpr std::int64_t kBlock = 512;
@@ -111,7 +139,13 @@ std::vector<std::uint8_t> BinMapper::transform(const Tensor& X) const {
     const std::int64_t begin = blk * kBlock, end = std::min(n, begin + kBlock);
     for (std::int64_t f = 0; f < d; ++f) {
       std::uint8_t* out = codes.data() + f * n;
-      for (std::int64_t i = begin; i < end; ++i) out[i] = code(f, x[i * d + f]);
+      const float* tf = t[f].data();
+      const int nt = static_cast<int>(t[f].size());
+      const auto missing = static_cast<std::uint8_t>(n_bins_[f]);
+      for (std::int64_t i = begin; i < end; ++i) {
+        const float v = x[i * d + f];
+        out[i] = std::isnan(v) ? missing : static_cast<std::uint8_t>(count_below(tf, nt, v));
+      }
     }
   }
   return codes;
@@ -128,6 +162,32 @@ Tensor BinMapper::histogram_index(const std::vector<std::uint8_t>& codes, std::i
     for (std::int64_t f = 0; f < d; ++f) idx[i * d + f] = offsets_[f] + codes[f * n + i];
   }
   return index;
+}
+
+Tensor BinMapper::histogram_codes(const std::vector<std::uint8_t>& codes, std::int64_t n) const {
+  const std::int64_t d = n_features();
+  MLCORE_CHECK(static_cast<std::int64_t>(codes.size()) == n * d,
+               "BinMapper: " << codes.size() << " codes for " << n << " × " << d << " samples");
+  Tensor out(n, d, DType::i8);  // n × d, one unsigned code per byte
+  auto* o = reinterpret_cast<std::uint8_t*>(out.raw());
+  // Blocks of rows, so each block's column segments stay in cache while rows are written.
+  constexpr std::int64_t kBlock = 4096;
+#pragma omp parallel for schedule(static)
+  for (std::int64_t begin = 0; begin < n; begin += kBlock) {
+    const std::int64_t end = std::min(n, begin + kBlock);
+    for (std::int64_t f = 0; f < d; ++f) {
+      const std::uint8_t* col = codes.data() + f * n;
+      for (std::int64_t i = begin; i < end; ++i) o[i * d + f] = col[i];
+    }
+  }
+  return out;
+}
+
+Tensor BinMapper::histogram_offsets() const {
+  const std::int64_t d = n_features();
+  Tensor out(1, d, DType::i32);
+  std::copy_n(offsets_.data(), d, out.data<std::int32_t>());
+  return out;
 }
 
 }  // namespace mlcore

@@ -69,9 +69,10 @@ DecisionTreeClassifier& DecisionTreeClassifier::fit(const Tensor& X, const Tenso
   Backend& b = *backend();
   detail::BinnedTrainingSet data =
       detail::bin_training_set(X, options_.max_bins, options_.random_state, b);
-  detail::HistogramBuilder hist(backend(), data.index, data.mapper.total_bins());
+  detail::HistogramBuilder hist(backend(), data.device_codes, data.device_offsets,
+                                   data.mapper.total_bins());
   // Statistics: one-hot class counts (n × K), exact integers.
-  hist.set_values(b.to_device(detail::class_weight_values(enc.code, n_classes, {})),
+  hist.set_values(detail::class_weight_values(enc.code, n_classes, {}),
                   std::vector<detail::DigitCodec>(n_classes, detail::DigitCodec::integers()));
 
   detail::GrowerParams p;
@@ -231,11 +232,12 @@ DecisionTreeRegressor& DecisionTreeRegressor::fit(const Tensor& X, const Tensor&
   Backend& b = *backend();
   detail::BinnedTrainingSet data =
       detail::bin_training_set(X, options_.max_bins, options_.random_state, b);
-  detail::HistogramBuilder hist(backend(), data.index, data.mapper.total_bins());
+  detail::HistogramBuilder hist(backend(), data.device_codes, data.device_offsets,
+                                   data.mapper.total_bins());
   // Statistics: [1, digits of (y − mean)] — exact integer sums (tree_histogram.hpp).
   detail::DigitCodec codec;
   const Tensor V = detail::regression_values(yv, n, {}, center, codec);
-  hist.set_values(b.to_device(V), {detail::DigitCodec::integers(), codec});
+  hist.set_values(V, {detail::DigitCodec::integers(), codec});
 
   detail::GrowerParams p;
   p.criterion = detail::SplitCriterion::squared_error;

@@ -208,7 +208,8 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
   // ---- binning and the histogram builder: once ----
   const detail::BinnedTrainingSet data =
       detail::bin_training_set(X_train, o.max_bins, o.random_state, *backend);
-  detail::HistogramBuilder hist(backend, data.index, data.mapper.total_bins());
+  detail::HistogramBuilder hist(backend, data.device_codes, data.device_offsets,
+                                   data.mapper.total_bins());
 
   detail::GrowerParams p;
   p.criterion = detail::SplitCriterion::gradient;
@@ -254,7 +255,7 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
       }
       p.value_scale = codecs[1].scale;
       p.hessian_scale = codecs.size() > 2 ? codecs[2].scale : 1.0;
-      hist.set_values(backend->to_device(V), codecs);
+      hist.set_values(V, codecs);
       std::mt19937_64 tree_rng(o.random_state + static_cast<std::uint64_t>(it * K + k));
       detail::GrownTree grown = detail::grow_tree(data.view(), hist, p, all_rows, tree_rng);
 

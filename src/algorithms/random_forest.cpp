@@ -13,6 +13,7 @@
 #include "mlcore/algorithms/forest.hpp"
 #include "mlcore/serialize.hpp"
 #include "tree_common.hpp"
+#include "tree_parallel.hpp"
 #include "validate.hpp"
 
 namespace mlcore {
@@ -93,20 +94,20 @@ GrownForest grow_forest(const Tensor& X, const ForestTarget& target, const Optio
         builders[std::min<int>(omp_get_thread_num(), static_cast<int>(builders.size()) - 1)];
     if (!slot) {
       slot =
-          std::make_unique<detail::HistogramBuilder>(backend, data.index, data.mapper.total_bins());
+          std::make_unique<detail::HistogramBuilder>(backend, data.device_codes, data.device_offsets,
+                                   data.mapper.total_bins());
     }
     detail::HistogramBuilder& hist = *slot;
     detail::GrowerParams p;
     p.criterion = criterion;
     detail::DigitCodec codec;
     if (target.classification) {
-      hist.set_values(
-          backend->to_device(detail::class_weight_values(*target.codes, target.n_classes, weights)),
+      hist.set_values(detail::class_weight_values(*target.codes, target.n_classes, weights),
           std::vector<detail::DigitCodec>(target.n_classes, detail::DigitCodec::integers()));
       p.n_stats = target.n_classes;
     } else {
       const Tensor V = detail::regression_values(target.y, n, weights, target.center, codec);
-      hist.set_values(backend->to_device(V), {detail::DigitCodec::integers(), codec});
+      hist.set_values(V, {detail::DigitCodec::integers(), codec});
       p.n_stats = 2;
       p.value_scale = codec.scale;
       p.require_positive_gain = true;

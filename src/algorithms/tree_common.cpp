@@ -46,7 +46,9 @@ BinnedTrainingSet bin_training_set(const Tensor& X, int max_bins, std::uint64_t 
   s.d = X.cols();
   s.mapper.fit(X, max_bins, seed);
   s.codes = s.mapper.transform(X);
-  s.index = backend.to_device(s.mapper.histogram_index(s.codes, s.n));
+  s.row_codes = s.mapper.histogram_codes(s.codes, s.n);
+  s.device_codes = backend.to_device(s.row_codes);
+  s.device_offsets = backend.to_device(s.mapper.histogram_offsets());
   return s;
 }
 

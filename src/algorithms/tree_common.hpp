@@ -15,14 +15,20 @@ namespace mlcore::detail {
 // X must be a non-empty host f32 tensor whose values are finite or NaN (missing); ±inf throws.
 void check_tree_samples(const Tensor& X, const char* estimator);
 
-// A training set binned once: the mapper, the codes (host, column-major) and the scatter_add
-// index on the backend's device.
+// A training set binned once: the mapper, the codes column-major (host, for partitioning a
+// node by one feature) and row-major (host, for the small-node path; and on the backend's
+// device with the offsets, for Backend::histogram).
 struct BinnedTrainingSet {
   BinMapper mapper;
   std::vector<std::uint8_t> codes;  // d × n
-  Tensor index;                     // n × d i32 on the device
+  Tensor row_codes;                 // n × d i8 (unsigned codes), host
+  Tensor device_codes;              // the same on the device (row_codes itself on a CPU)
+  Tensor device_offsets;            // 1 × d i32 on the device
   std::int64_t n = 0, d = 0;
-  BinnedData view() const { return BinnedData{&mapper, codes.data(), n, d}; }
+  BinnedData view() const {
+    return BinnedData{&mapper, codes.data(),
+                      reinterpret_cast<const std::uint8_t*>(row_codes.raw()), n, d};
+  }
 };
 BinnedTrainingSet bin_training_set(const Tensor& X, int max_bins, std::uint64_t seed,
                                    Backend& backend);

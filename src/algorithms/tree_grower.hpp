@@ -50,10 +50,11 @@ struct GrowerParams {
   double inv_value_scale = 1, inv_hessian_scale = 1;
 };
 
-// The samples, as binned codes (column-major d × n, BinMapper::transform).
+// The samples, as binned codes: column-major d × n (BinMapper::transform) and row-major n × d.
 struct BinnedData {
   const BinMapper* mapper = nullptr;
-  const std::uint8_t* codes = nullptr;
+  const std::uint8_t* codes = nullptr;      // codes[f·n + i]
+  const std::uint8_t* row_codes = nullptr;  // row_codes[i·d + f]
   std::int64_t n = 0, d = 0;
 };
 

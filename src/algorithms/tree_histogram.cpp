@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <omp.h>
+
 #include "mlcore/error.hpp"
 
 namespace mlcore::detail {
@@ -64,90 +66,87 @@ double DigitCodec::combine(const double* column_sums) const {
 
 // ---- HistogramBuilder -------------------------------------------------------------------------
 
-HistogramBuilder::HistogramBuilder(BackendPtr backend, Tensor index, std::int32_t total_bins)
-    : backend_(std::move(backend)), index_(std::move(index)), total_bins_(total_bins) {}
-
-void HistogramBuilder::set_values(Tensor values, std::vector<DigitCodec> codecs) {
-  int used = 0;
-  for (const DigitCodec& c : codecs) used += c.digits;
-  MLCORE_CHECK(values.cols() >= used && values.rows() == index_.rows(),
-               "HistogramBuilder: values " << values.describe() << " do not hold " << used
-                                           << " digit columns for " << index_.rows() << " samples");
-  columns_ = static_cast<int>(values.cols());
-  values_ = std::move(values);
-  codecs_ = std::move(codecs);
+HistogramBuilder::HistogramBuilder(BackendPtr backend, Tensor codes, Tensor offsets,
+                                   std::int32_t total_bins)
+    : backend_(std::move(backend)),
+      codes_(std::move(codes)),
+      offsets_(std::move(offsets)),
+      total_bins_(total_bins) {
+  // out gets room for every code (0..255) after the last feature's offset, rows that are never
+  // written: Backend::histogram then sees that no code can fall outside out and skips reading
+  // the codes to check them (a pass as long as a small node's whole histogram).
+  const Tensor host_offsets = backend_->to_host(offsets_);
+  std::int32_t last = 0;
+  for (std::int64_t f = 0; f < host_offsets.numel(); ++f) {
+    last = std::max(last, host_offsets.data<std::int32_t>()[f]);
+  }
+  out_rows_ = std::max(total_bins_, last + 256);
 }
 
-void HistogramBuilder::build_block(const std::int32_t* rows, std::int64_t m,
-                                   Scratch& scratch) const {
-  Backend& b = *backend_;
-  const std::int64_t d = index_.cols();
-  if (scratch.out.rows() != total_bins_ || scratch.out.cols() != columns_) {
-    scratch.out = b.empty(total_bins_, columns_, DType::f32);
-    scratch.sums.assign(static_cast<std::size_t>(total_bins_) * columns_, 0.0);
-  } else {
-    b.fill(scratch.out, 0.0f);
-  }
-  Tensor I, V;  // m × d i32, m × c f32: this block's index rows and statistics
-  // Ascending distinct ids spanning exactly m values are a contiguous run: no gather needed.
-  if (rows[m - 1] - rows[0] == m - 1) {
-    I = index_.row_slice(rows[0], rows[0] + m);
-    V = values_.row_slice(rows[0], rows[0] + m);
-  } else {
-    if (scratch.index.rows() < m || scratch.values.cols() != columns_) {
-      scratch.index = b.empty(m, d, DType::i32);
-      scratch.values = b.empty(m, columns_, DType::f32);
+void HistogramBuilder::set_values(const Tensor& values, std::vector<DigitCodec> codecs) {
+  int used = 0;
+  for (const DigitCodec& c : codecs) used += c.digits;
+  MLCORE_CHECK(values.device() == Device::host && values.dtype() == DType::f32 &&
+                   values.cols() >= used && values.rows() == codes_.rows(),
+               "HistogramBuilder: values " << values.describe() << " do not hold " << used
+                                           << " digit columns for " << codes_.rows()
+                                           << " samples on the host");
+  columns_ = static_cast<int>(values.cols());
+  values_ = backend_->to_device(values);
+  codecs_ = std::move(codecs);
+  // Each sample's statistics as integers: its digits recombined (exact, see above).
+  const std::int64_t n = values.rows();
+  const std::size_t q = codecs_.size();
+  stats_.resize(static_cast<std::size_t>(n) * q);
+  const float* v = values.data<float>();
+#pragma omp parallel for schedule(static) if (n > 16384)
+  for (std::int64_t i = 0; i < n; ++i) {
+    double digits[64];
+    const float* row = v + i * columns_;
+    int col = 0;
+    for (std::size_t j = 0; j < q; ++j) {
+      for (int t = 0; t < codecs_[j].digits; ++t) digits[t] = row[col + t];
+      stats_[i * q + j] = codecs_[j].combine(digits);
+      col += codecs_[j].digits;
     }
-    const Tensor ids =
-        b.to_device(Tensor::borrow(const_cast<std::int32_t*>(rows), m, 1, DType::i32));
-    I = scratch.index.row_slice(0, m);
-    b.gather_rows(index_, ids, I);
-    V = scratch.values.row_slice(0, m);
-    b.gather_rows(values_, ids, V);
   }
-  b.scatter_add(I, V, scratch.out);
-  const Tensor host = b.to_host(scratch.out);
-  const float* h = host.data<float>();
-  // The sums are exact integers on an exact backend; on an inexact one (an int8 array) they are
-  // rounded to the nearest integer: adding and subtracting 1.5·2^52 rounds a double to an integer
-  // in one vectorisable step (for |x| < 2^51), where nearbyint would be a library call.
-  constexpr double kRound = 6755399441055744.0;  // 1.5 · 2^52
-  std::vector<double>& sums = scratch.sums;
-  for (std::size_t k = 0; k < sums.size(); ++k) sums[k] = (double(h[k]) + kRound) - kRound;
 }
 
 void HistogramBuilder::build(const std::int32_t* rows, std::int64_t m, Histogram& hist) const {
-  hist.assign(static_cast<std::size_t>(total_bins_) * codecs_.size(), 0.0);
+  const std::size_t q = codecs_.size();
+  hist.assign(static_cast<std::size_t>(total_bins_) * q, 0.0);
   if (m == 0) return;
-  // Row blocks for the threads: each at least ~2^18 index entries (≈ 1 ms of scatter), so the
-  // extra zero-fill and host reduction of a block's histogram (total_bins × c) stay small.
-  const std::int64_t d = index_.cols();
-  constexpr std::int64_t kMinBlockEntries = std::int64_t{1} << 18;
-  const int threads = tree_threads();
-  const std::int64_t blocks =
-      std::max<std::int64_t>(1, std::min<std::int64_t>(threads, m * d / kMinBlockEntries));
-  if (static_cast<std::int64_t>(scratch_.size()) < blocks) scratch_.resize(blocks);
-  parallel_for_profiled(blocks, threads, [&](std::int64_t b) {
-    const std::int64_t begin = m * b / blocks, end = m * (b + 1) / blocks;
-    build_block(rows + begin, end - begin, scratch_[b]);
-  });
-  const std::size_t cells = static_cast<std::size_t>(total_bins_) * columns_;
-  std::vector<double>& total = scratch_[0].sums;
-  for (std::int64_t b = 1; b < blocks; ++b) {
-    const std::vector<double>& other = scratch_[b].sums;
-    for (std::size_t k = 0; k < cells; ++k) total[k] += other[k];  // exact integers
+  Backend& b = *backend_;
+  if (out_.rows() != out_rows_ || out_.cols() != columns_) {
+    out_ = b.empty(out_rows_, columns_, DType::f32);
+  } else {
+    b.fill(out_, 0.0f);
   }
-  // Digit columns → one integer sum per statistic.
-  const std::size_t n_stats = codecs_.size();
-  const double* s = total.data();
-  for (std::int32_t bin = 0; bin < total_bins_; ++bin) {
-    const double* row = s + static_cast<std::size_t>(bin) * columns_;
-    double* out = hist.data() + static_cast<std::size_t>(bin) * n_stats;
-    int col = 0;
-    for (std::size_t j = 0; j < n_stats; ++j) {
-      out[j] = codecs_[j].combine(row + col);
-      col += codecs_[j].digits;
+  const Tensor ids = b.to_device(Tensor::borrow(const_cast<std::int32_t*>(rows), m, 1, DType::i32));
+  b.histogram(codes_, offsets_, ids, values_, out_);
+  const Tensor host = b.to_host(out_);
+  const float* h = host.data<float>();
+  // Digit columns → one integer sum per statistic, Σ_t β^t·(column t's sum). The sums are
+  // exact integers on an exact backend; on an inexact one they would be rounded to the nearest
+  // integer: adding and subtracting 1.5·2^52 rounds a double to an integer in one vectorisable
+  // step (for |x| < 2^51), where nearbyint would be a library call. One statistic at a time,
+  // so the loop over bins has a fixed digit count and vectorises.
+  constexpr double kRound = 6755399441055744.0;  // 1.5 · 2^52
+  double* out = hist.data();
+  const std::int64_t bins = total_bins_, C = columns_;
+  int col = 0;
+  for (std::size_t j = 0; j < q; ++j) {
+    const int digits = codecs_[j].digits;
+    const double base = codecs_[j].base;
+    const float* first = h + col;
+#pragma omp parallel for schedule(static) if (bins * C > (1 << 16) && !omp_in_parallel())
+    for (std::int64_t bin = 0; bin < bins; ++bin) {
+      const float* digit = first + bin * C;
+      double acc = (double(digit[digits - 1]) + kRound) - kRound;
+      for (int t = digits - 2; t >= 0; --t) acc = acc * base + ((double(digit[t]) + kRound) - kRound);
+      out[bin * static_cast<std::int64_t>(q) + j] = acc;
     }
+    col += digits;
   }
 }
 

@@ -3,17 +3,24 @@
 //
 // What a histogram is. For the samples S of a tree node and every (feature f, bin b), the sum of
 // some per-sample statistics: class weights (a classification tree), [weight, weight·y] (a
-// regression tree), [count, gradient, hessian] (boosting). With BinMapper's index
-// (index[i, f] = offset(f) + code(x[i, f]), n × d i32 on the device) and the statistics V
-// (n × c f32 on the device), one node is
-//     I_S = gather_rows(index, S)      (m × d)     V_S = gather_rows(V, S)      (m × c)
-//     H   = 0 (total_bins × c);  scatter_add(I_S, V_S, H)      // H[I_S[r, f], :] += V_S[r, :]
-// which is m·d·c additions — the whole cost of growing a tree lives here. (When S is a contiguous
-// run of samples, as at the root, row_slice replaces the gathers.)
+// regression tree), [count, gradient, hessian] (boosting). With BinMapper's row-major codes
+// (n × d, one byte each), its offsets (offset(f): feature f's first histogram row) and the
+// statistics V (n × c f32), all on the device, one node is
+//     H = 0 (total_bins × c);  histogram(codes, offsets, S, V, H)
+//         // H[offset(f) + code(i, f), :] += V[i, :] for every i in S and every feature f
+// which is m·d·c additions — the whole cost of growing a tree lives here. The primitive fetches
+// the node's rows by id itself (no gathered copy of the node's index and statistics).
+//
+// Small nodes skip the backend (SparseHistogram in tree_split.hpp): a node of m samples needs
+// only m·d additions, but a full histogram costs total_bins × c to zero, copy and scan whatever
+// m is — for the ~10^5 nodes of a few samples each of an unlimited-depth tree, that fixed cost
+// was nearly all of the fit. Below a size chosen by the grower, the node's non-empty bins are
+// summed on the host from the per-sample statistics (sample_stats), O(m·d) work that is at most
+// O(features × bins), within the host-glue rule of DESIGN.md.
 //
 // Why the sums are exact, so trees agree across backends. A backend may add the m·d rows in any
-// order: avx2 splits the samples into per-thread blocks and adds the blocks' histograms at the
-// end, a GPU uses atomics. f32 addition is not associative, so f32 sums of arbitrary gradients
+// order: avx2 splits the features over its threads, a GPU adds with atomics, the small-node
+// path sums on the host. f32 addition is not associative, so f32 sums of arbitrary gradients
 // would differ in their last bits between backends, and a near-tie between two splits could go
 // either way. We therefore only ever scatter *integers*: a statistic v is quantized to
 // q = round(v·S) and q is written as k balanced digits in base β = 2D + 1,
@@ -25,20 +32,20 @@
 // weights are integers already (one column, no quantization). The quantization grid has at least
 // 2^14 steps over the largest |v| (k = 2 digits for 10^5 samples, 1 digit below ~2000 samples):
 // far finer than split finding needs (LightGBM trains on 3-bit gradients with little loss).
-// Where this can break: a backend whose scatter_add is itself inexact (an int8 systolic array
-// that quantizes V) returns sums that are not exact integers; we round them, trees on such a
-// backend may differ, and the tests hold it to a looser accuracy tolerance instead.
+// Where this could break: a backend whose histogram were itself inexact (one that quantized V
+// to int8, as the systolic array's MAC primitives do) would return sums that are not exact
+// integers; we round them, and trees on it could differ. No backend does today: the systolic
+// array runs histogram on its f32 vector unit, so it grows the same trees too.
 //
 // Exact integer sums also make the histogram-subtraction trick exact: a node's larger child is
-// parent − smaller child, with no drift, and a node may be built in several row blocks (one per
-// thread) and the blocks added on the host — the same exact integers.
+// parent − smaller child, with no drift, whether the smaller child was summed on the backend
+// or on the host, sample by sample — the same exact integers.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "mlcore/backend.hpp"
-#include "tree_parallel.hpp"
 
 namespace mlcore::detail {
 
@@ -76,42 +83,40 @@ using Histogram = std::vector<double>;
 
 class HistogramBuilder {
  public:
-  // index: n × d i32 on the backend's device (BinMapper::histogram_index, moved once).
-  HistogramBuilder(BackendPtr backend, Tensor index, std::int32_t total_bins);
+  // codes: n × d i8 (BinMapper::histogram_codes) and offsets: 1 × d i32
+  // (BinMapper::histogram_offsets), both on the backend's device, moved there once per fit.
+  HistogramBuilder(BackendPtr backend, Tensor codes, Tensor offsets, std::int32_t total_bins);
 
-  // The statistics to accumulate: V (n × c f32 on the device) and, per statistic, its codec.
-  // The codecs' digits fill the first columns of V; the rest (up to padded_columns) are zero.
-  // Called once per tree (boosting: once per tree of an iteration).
-  void set_values(Tensor values, std::vector<DigitCodec> codecs);
+  // The statistics to accumulate: V (n × c f32, a *host* tensor; it is moved to the device
+  // here) and, per statistic, its codec. The codecs' digits fill the first columns of V; the
+  // rest (up to padded_columns) are zero. Called once per tree (boosting: once per tree of an
+  // iteration). Also keeps each sample's statistics as integers on the host (sample_stats).
+  void set_values(const Tensor& values, std::vector<DigitCodec> codecs);
 
   int n_stats() const { return static_cast<int>(codecs_.size()); }
   std::int32_t total_bins() const { return total_bins_; }
   const std::vector<DigitCodec>& codecs() const { return codecs_; }
+  // Sample i's n_stats integer statistics (the digits recombined): what a histogram sums.
+  const double* sample_stats(std::int64_t i) const {
+    return stats_.data() + i * static_cast<std::int64_t>(codecs_.size());
+  }
 
-  // hist (resized to total_bins × n_stats) ← the histogram of samples rows[0..m), ascending ids.
-  // Large nodes are split into row blocks built on parallel threads (each thread installs the
-  // caller's profile); inside an enclosing parallel region (a forest) it runs on this thread.
+  // hist (resized to total_bins × n_stats) ← the histogram of samples rows[0..m), one
+  // Backend::histogram call (which spreads large nodes over the backend's threads).
   // Not reentrant: one build at a time per builder (a forest uses one builder per thread).
   void build(const std::int32_t* rows, std::int64_t m, Histogram& hist) const;
 
  private:
-  // Device buffers of one row block, kept between calls: allocating (and page-faulting) fresh
-  // multi-megabyte tensors for every node cost more than the scatter itself.
-  struct Scratch {
-    Tensor index;              // capacity × d i32: the gathered index rows
-    Tensor values;             // capacity × c f32: the gathered statistics
-    Tensor out;                // total_bins × c f32: the block's histogram
-    std::vector<double> sums;  // total_bins × c, host
-  };
-  // Σ over rows[0..m) into scratch.sums (total_bins × c column sums, as doubles).
-  void build_block(const std::int32_t* rows, std::int64_t m, Scratch& scratch) const;
-
   BackendPtr backend_;
-  mutable std::vector<Scratch> scratch_;  // one per row block (block b runs on one thread)
-  Tensor index_;                          // n × d i32, device
-  Tensor values_;                         // n × c f32, device
+  mutable Tensor out_;   // total_bins × c f32 on the device, kept between calls: allocating
+                         // (and page-faulting) it per node cost more than the histogram itself
+  Tensor codes_;         // n × d i8, device
+  Tensor offsets_;       // 1 × d i32, device
+  Tensor values_;        // n × c f32, device
+  std::vector<double> stats_;  // n × n_stats, host
   std::vector<DigitCodec> codecs_;
   std::int32_t total_bins_ = 0;
+  std::int32_t out_rows_ = 0;  // total_bins_, or more: room for any code after the last offset
   int columns_ = 0;
 };
 

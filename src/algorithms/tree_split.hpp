@@ -44,4 +44,45 @@ double gain_unit(const GrowerParams& p);
 SplitInfo find_best_split(const Histogram& hist, const std::vector<double>& node_stats,
                           const BinMapper& mapper, const GrowerParams& p, std::mt19937_64& rng);
 
+// The histogram of a small node, summed on the host over its non-empty bins only.
+//
+// A node of m samples touches at most m bins per feature; when m is far below the number of
+// bins, zeroing, copying and scanning the whole total_bins × c histogram costs more than the
+// node's m·d additions. SparseHistogram adds each sample's statistics (HistogramBuilder::
+// sample_stats, exact integers) into a dense total_bins × n_stats array that is zero outside a
+// build, and remembers which bins it touched, so that the split scan visits those only and
+// clear() re-zeroes only them: O(m·d) per node, whatever the number of bins.
+//
+// find_best_split on it gives the very split the full histogram gives: a scan that skips empty
+// bins meets the same candidates (see scan_feature), so a node's split does not depend on
+// which path summed it.
+class SparseHistogram {
+ public:
+  SparseHistogram(const BinMapper& mapper, int n_stats);
+
+  // Sums the statistics of samples rows[0..m) (row-major codes: data.row_codes).
+  void build(const BinnedData& data, const HistogramBuilder& values, const std::int32_t* rows,
+             std::int64_t m);
+  // Back to all zeros (O(bins touched)).
+  void clear();
+
+  // Feature f's rows of the dense array (n_bins(f) + 1 rows of n_stats sums; zero if untouched)
+  const double* feature_rows(std::int64_t f) const;
+  // Feature f's non-empty *value* bins, ascending (the missing bin is never listed).
+  const std::uint8_t* value_bins(std::int64_t f, int* count) const;
+
+ private:
+  const BinMapper& mapper_;
+  int q_;
+  std::vector<double> sums_;            // total_bins × q, zero outside a build
+  std::vector<std::uint8_t> touched_;   // total_bins: 1 for a bin listed in this build
+  std::vector<std::uint8_t> bins_;      // d × 256: feature f's touched codes, sorted by build
+  std::vector<int> count_;              // d: how many of them
+  std::vector<int> value_count_;        // d: how many are value bins (not the missing one)
+};
+
+// The same as find_best_split, for a node summed into a SparseHistogram.
+SplitInfo find_best_split(const SparseHistogram& hist, const std::vector<double>& node_stats,
+                          const BinMapper& mapper, const GrowerParams& p, std::mt19937_64& rng);
+
 }  // namespace mlcore::detail

@@ -120,6 +120,14 @@ class Avx2Backend final : public ScalarBackend {
                           X.raw(), index.data<std::int32_t>(), Y.raw(), threads_);
   }
 
+  void histogram_impl(const Tensor& codes, const Tensor& offsets, const Tensor& rows,
+                      const Tensor& X, Tensor& out, OpRecord&) override {
+    cpu::histogram_avx2(rows.numel(), codes.cols(), X.cols(),
+                        reinterpret_cast<const std::uint8_t*>(codes.raw()),
+                        offsets.data<std::int32_t>(), rows.data<std::int32_t>(), X.data<float>(),
+                        out.data<float>(), threads_);
+  }
+
   void reduce_cols_impl(Reduce op, const Tensor& X, Tensor& out, OpRecord&) override {
     cpu::reduce_cols_avx2(op, X.rows(), X.cols(), X.data<float>(), out.data<float>(), threads_);
   }

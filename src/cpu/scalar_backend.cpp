@@ -201,6 +201,24 @@ void ScalarBackend::gather_rows_impl(const Tensor& X, const Tensor& index, Tenso
   }
 }
 
+void ScalarBackend::histogram_impl(const Tensor& codes, const Tensor& offsets, const Tensor& rows,
+                                   const Tensor& X, Tensor& out, OpRecord&) {
+  const std::int64_t P = codes.cols(), c = X.cols(), m = rows.numel();
+  const auto* code = reinterpret_cast<const std::uint8_t*>(codes.raw());  // unsigned bytes
+  const std::int32_t* off = offsets.data<std::int32_t>();
+  const std::int32_t* r = rows.data<std::int32_t>();
+  const float* x = X.data<float>();
+  float* o = out.data<float>();
+  for (std::int64_t k = 0; k < m; ++k) {
+    const std::int64_t i = r[k];
+    for (std::int64_t p = 0; p < P; ++p) {
+      if (off[p] < 0) continue;  // feature not wanted
+      const std::int64_t bin = std::int64_t{off[p]} + code[i * P + p];
+      for (std::int64_t j = 0; j < c; ++j) o[bin * c + j] += x[i * c + j];
+    }
+  }
+}
+
 void ScalarBackend::reduce_cols_impl(Reduce op, const Tensor& X, Tensor& out, OpRecord&) {
   const std::int64_t m = X.rows(), n = X.cols();
   const float* x = X.data<float>();

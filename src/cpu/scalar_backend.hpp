@@ -33,6 +33,8 @@ class ScalarBackend : public Backend {
   void scatter_add_impl(const Tensor& index, const Tensor& X, Tensor& out,
                         OpRecord& record) override;
   void gather_rows_impl(const Tensor& X, const Tensor& index, Tensor& Y, OpRecord& record) override;
+  void histogram_impl(const Tensor& codes, const Tensor& offsets, const Tensor& rows,
+                      const Tensor& X, Tensor& out, OpRecord& record) override;
   void reduce_cols_impl(Reduce op, const Tensor& X, Tensor& out, OpRecord& record) override;
 };
 

@@ -397,6 +397,31 @@ class CudaBackend final : public Backend {
     call.finish();
   }
 
+  void histogram_impl(const Tensor& codes, const Tensor& offsets, const Tensor& rows,
+                      const Tensor& X, Tensor& out, OpRecord& record) override {
+    Call call(*this, record);
+    // Backend checks host tensors; device ones are checked here, before `out` is touched,
+    // with the messages of the host checks.
+    const i64 m = rows.numel(), P = codes.cols();
+    const std::int32_t n = static_cast<std::int32_t>(std::min<i64>(X.rows(), INT32_MAX));
+    const cuda::BadIndex bad_row = cuda::find_bad_index(rows.data<std::int32_t>(), m, 0, n, false,
+                                                        call.stream(), call.workspace);
+    MLCORE_CHECK(!bad_row.found, "histogram(): rows[" << bad_row.position << "] = "
+                                                      << bad_row.value << " is outside [0, "
+                                                      << X.rows() << ")");
+    const auto* code = reinterpret_cast<const std::uint8_t*>(codes.raw());
+    const cuda::BadBin bad = cuda::find_bad_bin(m, P, code, offsets.data<std::int32_t>(),
+                                                rows.data<std::int32_t>(), out.rows(),
+                                                call.stream(), call.workspace);
+    MLCORE_CHECK(!bad.found, "histogram(): offsets[" << bad.p << "] + codes[" << bad.row << ", "
+                                                     << bad.p << "] = " << bad.offset << " + "
+                                                     << int(bad.code) << " but out has only "
+                                                     << out.rows() << " rows");
+    cuda::histogram(m, P, X.cols(), code, offsets.data<std::int32_t>(), rows.data<std::int32_t>(),
+                    X.data<float>(), out.data<float>(), call.stream());
+    call.finish();
+  }
+
   void reduce_cols_impl(Reduce op, const Tensor& X, Tensor& out, OpRecord& record) override {
     Call call(*this, record);
     cuda::reduce_cols(op, X.rows(), X.cols(), X.data<float>(), out.data<float>(), call.stream(),

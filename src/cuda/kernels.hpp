@@ -100,6 +100,23 @@ void scatter_add(i64 n, i64 p, i64 c, i64 m, const std::int32_t* index, const fl
 void scatter_add_atomic(i64 n, i64 p, i64 c, const std::int32_t* index, const float* X, float* out,
                         cudaStream_t stream);
 
+// ---- histogram.cu: out[offsets[p] + codes[rows[k], p], :] += X[rows[k], :] -------------------
+// codes: n × P unsigned bytes; offsets: P (negative: feature skipped); rows: m ids in [0, n)
+// (checked before); X: n × c; out: bins × c. float atomics: exact for integer sums below 2^24,
+// otherwise the last bits may vary from run to run.
+void histogram(i64 m, i64 P, i64 c, const std::uint8_t* codes, const std::int32_t* offsets,
+               const std::int32_t* rows, const float* X, float* out, cudaStream_t stream);
+struct BadBin {
+  bool found = false;
+  i64 k = -1, p = -1;  // the listed row's position and the feature of the first offender
+  std::int32_t row = 0, offset = 0;
+  std::uint8_t code = 0;
+};
+// The first (k, p) whose bin offsets[p] + codes[rows[k], p] is ≥ bins (wanted features only).
+// Synchronises the stream.
+BadBin find_bad_bin(i64 m, i64 P, const std::uint8_t* codes, const std::int32_t* offsets,
+                    const std::int32_t* rows, i64 bins, cudaStream_t stream, Workspace& workspace);
+
 // ---- gather.cu: Y[i, :] = X[index[i], :] for rows of `row_bytes` bytes -----------------------
 void gather_rows(i64 rows_out, i64 row_bytes, const std::int32_t* index, const void* X, void* Y,
                  cudaStream_t stream);

@@ -357,6 +357,14 @@ class SystolicBackend final : public ScalarBackend {
     for (std::int64_t i = 0; i < index.numel(); ++i) adds += idx[i] >= 0 ? 1 : 0;
     vector_op(r, adds * X.cols() * systolic::kElementwiseLaneCycles);
   }
+  // histogram is scatter_add with the index made on the fly (offset + code) and the node's
+  // rows fetched by id: the same vector-unit adds, one per (listed row, wanted feature, column),
+  // which is the record's MAC count. The DMA engine fetches the listed rows (no lane work).
+  void histogram_impl(const Tensor& codes, const Tensor& offsets, const Tensor& rows,
+                      const Tensor& X, Tensor& out, OpRecord& r) override {
+    ScalarBackend::histogram_impl(codes, offsets, rows, X, out, r);
+    vector_op(r, r.macs * systolic::kElementwiseLaneCycles);
+  }
   void gather_rows_impl(const Tensor& X, const Tensor& index, Tensor& Y, OpRecord& r) override {
     ScalarBackend::gather_rows_impl(X, index, Y, r);
     vector_op(r, 0);  // pure data movement: the DMA engine copies the rows, no lane work

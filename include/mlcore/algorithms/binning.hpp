@@ -19,7 +19,9 @@
 // then its missing bin). histogram_index() gives, for every sample i and feature f, the row
 //     index[i, f] = offset(f) + code(x[i, f])
 // which is exactly the multi-column index Backend::scatter_add takes: one scatter_add of the
-// per-sample statistics accumulates every feature's histogram at once.
+// per-sample statistics accumulates every feature's histogram at once. The trees use the
+// leaner form Backend::histogram takes: the codes row-major, one byte each (histogram_codes),
+// and the offsets (histogram_offsets), the index being offset + code computed in the kernel.
 #pragma once
 
 #include <cstdint>
@@ -54,6 +56,11 @@ class BinMapper {
   std::vector<std::uint8_t> transform(const Tensor& X) const;
   // The scatter_add index (n × d i32 host tensor): index[i, f] = offset(f) + codes[f·n + i].
   Tensor histogram_index(const std::vector<std::uint8_t>& codes, std::int64_t n) const;
+  // The same codes row-major for Backend::histogram: an n × d i8 host tensor whose bytes are
+  // the unsigned codes (codes ≥ 128 read back negative as i8; histogram() reads them unsigned).
+  Tensor histogram_codes(const std::vector<std::uint8_t>& codes, std::int64_t n) const;
+  // offset(f) for every feature: a 1 × d i32 host tensor.
+  Tensor histogram_offsets() const;
 
  private:
   std::vector<int> n_bins_;

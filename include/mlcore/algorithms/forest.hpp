@@ -2,7 +2,7 @@
 //
 // n_estimators histogram trees (tree.hpp explains one), each grown on a bootstrap sample and
 // examining max_features random features at each split, averaged at prediction. The features are
-// binned once for all trees; the per-node histograms of every tree are backend scatter_adds.
+// binned once for all trees; the per-node histograms of every tree are Backend::histogram calls.
 //
 // Parallelism: trees are independent, so they are grown in parallel over the cores (an OpenMP
 // loop over trees, n_jobs threads). Each worker installs the estimator's profile for its own

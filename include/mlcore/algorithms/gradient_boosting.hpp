@@ -11,7 +11,7 @@
 //   2. per tree: statistics V = [1, digits of g, digits of h] (n × c, exact integers, see
 //      src/algorithms/tree_histogram.hpp), and a tree grown best-first (the split with the largest
 //      gain G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ) first) up to max_leaf_nodes leaves. Every node
-//      histogram is gather_rows + scatter_add on the backend, and only the smaller child of a
+//      histogram is one Backend::histogram call over the node's samples, and only the smaller child of a
 //      split is built: the larger one is parent − smaller (the histogram-subtraction trick).
 //   3. leaf value = −learning_rate · G / (H + λ) with G, H summed exactly over the leaf's samples,
 //      added to raw for those samples (the partition already says which leaf each sample is in).

@@ -1,14 +1,16 @@
 // Decision trees (CART) on binned features: DecisionTreeClassifier and DecisionTreeRegressor.
 //
 // The algorithm in terms of the primitives (the same grower serves the forests and boosting):
-//   1. Bin every feature once (BinMapper, host preprocessing): codes ≤ 255, NaN → its own bin,
-//      and the scatter_add index[i, f] = offset(f) + code(x[i, f]) (n × d i32, moved to the
-//      device once).
+//   1. Bin every feature once (BinMapper, host preprocessing): codes ≤ 255, NaN → its own bin;
+//      the codes (n × d, one byte each) and each feature's first histogram row offset(f) are
+//      moved to the device once.
 //   2. Per-sample statistics V (n × c): one-hot class weights (classifier) or [1, y] (regressor),
 //      written as exact integer digits (see src/algorithms/tree_histogram.hpp).
-//   3. Grow from the root. A node's histogram (total_bins × c) is gather_rows of its samples'
-//      index rows and statistics, then one scatter_add — on the backend. Only the smaller child
-//      of each split is built that way; the larger is parent − smaller (histogram subtraction).
+//   3. Grow from the root. A node's histogram (total_bins × c) is one Backend::histogram call
+//      over its samples' ids: H[offset(f) + code(i, f)] += V[i] for every sample i of the node
+//      and feature f. Only the smaller child of each split is built that way; the larger is
+//      parent − smaller (histogram subtraction). Nodes of a few samples are summed on the host
+//      over their non-empty bins instead (src/algorithms/tree_split.hpp: SparseHistogram).
 //   4. The best split of a node is a scan over its histogram, O(features × bins) on the host:
 //      for every feature and bin boundary the class counts (or sums of y) left and right give the
 //      impurity decrease; missing values are tried on both sides (the learned default direction).

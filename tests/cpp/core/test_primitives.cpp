@@ -448,5 +448,157 @@ TEST_P(Primitives, BadArgumentsThrowErrorsNamingTheValues) {
 INSTANTIATE_TEST_SUITE_P(AllF32Backends, Primitives, ::testing::ValuesIn(f32_backends()),
                          backend_param_name);
 
+// ---- histogram: on every backend (the systolic array runs it in f32 on its vector unit) ----
+
+class HistogramPrimitive : public Primitives {};
+
+// n × P codes (unsigned bytes in an i8 tensor) drawn in [0, max_code].
+Tensor random_codes(std::int64_t n, std::int64_t P, int max_code, std::mt19937& rng) {
+  Tensor codes(n, P, DType::i8);
+  std::uniform_int_distribution<int> pick(0, max_code);
+  auto* c = reinterpret_cast<std::uint8_t*>(codes.raw());
+  for (std::int64_t i = 0; i < codes.numel(); ++i) c[i] = static_cast<std::uint8_t>(pick(rng));
+  return codes;
+}
+
+TEST_P(HistogramPrimitive, MatchesAPlainLoopOverListedRowsAndWantedFeatures) {
+  struct Case {
+    int n, P, c, m, max_code;
+    bool skip_some;  // some features get a negative offset (skipped)
+  };
+  // c = 8 and 16 are the avx2 kernel's register widths; 1, 3 and 13 its generic path. Codes up
+  // to 255 check they are read unsigned; m = 0 adds nothing; P = 1 and primes split unevenly
+  // over threads; 3000 × 37 is large enough to spread over threads.
+  for (const Case& t : std::vector<Case>{{1, 1, 1, 1, 0, false},
+                                         {5, 1, 8, 0, 3, false},
+                                         {50, 3, 3, 70, 9, true},
+                                         {257, 7, 8, 300, 255, true},
+                                         {300, 5, 16, 123, 200, false},
+                                         {100, 11, 13, 64, 130, true},
+                                         {3000, 37, 8, 2500, 255, true}}) {
+    Tensor X = random_tensor(t.n, t.c, rng);
+    Tensor codes = random_codes(t.n, t.P, t.max_code, rng);
+    Tensor offsets(1, t.P, DType::i32);
+    std::int32_t next = 0;
+    for (int p = 0; p < t.P; ++p) {
+      if (t.skip_some && p % 3 == 1) {
+        offsets.data<std::int32_t>()[p] = -1;
+      } else {
+        offsets.data<std::int32_t>()[p] = next;
+        next += t.max_code + 1;
+      }
+    }
+    const int bins = std::max(next, 1);
+    Tensor rows(t.m, 1, DType::i32);  // repeats allowed, any order
+    std::uniform_int_distribution<int> pick_row(0, t.n - 1);
+    for (int k = 0; k < t.m; ++k) rows.data<std::int32_t>()[k] = pick_row(rng);
+    Tensor out0 = random_tensor(bins, t.c, rng);  // histogram() accumulates
+    std::vector<double> ref(out0.data<float>(), out0.data<float>() + bins * t.c);
+    std::vector<double> scale(ref.size(), 1.0);
+    const auto* code = reinterpret_cast<const std::uint8_t*>(codes.raw());
+    for (int k = 0; k < t.m; ++k) {
+      const int r = rows.data<std::int32_t>()[k];
+      for (int p = 0; p < t.P; ++p) {
+        const std::int32_t off = offsets.data<std::int32_t>()[p];
+        if (off < 0) continue;
+        const int bin = off + code[r * t.P + p];
+        for (int j = 0; j < t.c; ++j) {
+          ref[bin * t.c + j] += X.at<float>(r, j);
+          scale[bin * t.c + j] += std::fabs(X.at<float>(r, j));
+        }
+      }
+    }
+    Tensor out = on.dev(out0.clone());
+    on.b->histogram(on.dev(codes), on.dev(offsets), on.dev(rows), on.dev(X), out);
+    expect_close(on.host(out), ref, scale, (t.m + 2) * kEpsF32, 1e-6,
+                 "histogram n=" + std::to_string(t.n) + " P=" + std::to_string(t.P) +
+                     " c=" + std::to_string(t.c) + " m=" + std::to_string(t.m));
+  }
+}
+
+TEST_P(HistogramPrimitive, IntegerSumsAreExactAndEqualScatterAdd) {
+  // What the trees rely on: integer statistics sum to the same exact integers in any order,
+  // and histogram() is scatter_add with index[k, p] = offsets[p] + code(rows[k], p).
+  const int n = 2000, P = 6, c = 8, bins = P * 256;
+  Tensor X(n, c);
+  std::uniform_int_distribution<int> digit(-200, 200);
+  for (std::int64_t i = 0; i < X.numel(); ++i) X.data<float>()[i] = float(digit(rng));
+  Tensor codes = random_codes(n, P, 255, rng);
+  Tensor offsets(1, P, DType::i32);
+  for (int p = 0; p < P; ++p) offsets.data<std::int32_t>()[p] = 256 * p;
+  Tensor rows(n / 2, 1, DType::i32), index(n / 2, P, DType::i32), Xs(n / 2, c);
+  const auto* code = reinterpret_cast<const std::uint8_t*>(codes.raw());
+  for (int k = 0; k < n / 2; ++k) {
+    const int r = 2 * k + 1;
+    rows.data<std::int32_t>()[k] = r;
+    for (int p = 0; p < P; ++p) index.at<std::int32_t>(k, p) = 256 * p + code[r * P + p];
+    for (int j = 0; j < c; ++j) Xs.at<float>(k, j) = X.at<float>(r, j);
+  }
+  Tensor a = on.b->empty(bins, c), b = on.b->empty(bins, c);
+  on.b->histogram(on.dev(codes), on.dev(offsets), on.dev(rows), on.dev(X), a);
+  on.b->scatter_add(on.dev(index), on.dev(Xs), b);
+  Tensor ha = on.host(a), hb = on.host(b);
+  for (std::int64_t e = 0; e < ha.numel(); ++e) {
+    ASSERT_EQ(ha.data<float>()[e], hb.data<float>()[e]) << "cell " << e;
+  }
+  // The record: one op, m·P·c MACs.
+  const Tensor dc = on.dev(codes), doff = on.dev(offsets), drows = on.dev(rows), dX = on.dev(X);
+  Profile prof;
+  {
+    ProfileScope scope(prof);
+    on.b->histogram(dc, doff, drows, dX, a);
+  }
+  ASSERT_EQ(prof.records().size(), 1u);
+  EXPECT_EQ(prof.records()[0].op, "histogram");
+  EXPECT_EQ(prof.records()[0].macs, std::int64_t{n / 2} * P * c);
+}
+
+TEST_P(HistogramPrimitive, BadArgumentsThrowErrorsNamingTheValues) {
+  const int n = 10, P = 3, c = 2;
+  Tensor X = random_tensor(n, c, rng);
+  Tensor codes = random_codes(n, P, 9, rng);
+  reinterpret_cast<std::uint8_t*>(codes.raw())[7 * P + 2] = 200;  // row 7, feature 2
+  Tensor offsets(1, P, DType::i32);
+  for (int p = 0; p < P; ++p) offsets.data<std::int32_t>()[p] = 10 * p;
+  Tensor rows(4, 1, DType::i32);
+  for (int k = 0; k < 4; ++k) rows.data<std::int32_t>()[k] = k;
+  Tensor out = on.b->empty(30, c);
+  auto expect_error = [&](const Tensor& cd, const Tensor& off, const Tensor& r, const Tensor& x,
+                          Tensor& o, const std::string& needle) {
+    try {
+      on.b->histogram(on.dev(cd), on.dev(off), on.dev(r), on.dev(x), o);
+      ADD_FAILURE() << "expected an error containing '" << needle << "'";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  on.b->histogram(on.dev(codes), on.dev(offsets), on.dev(rows), on.dev(X), out);  // fine
+  Tensor bad_rows = rows.clone();
+  bad_rows.data<std::int32_t>()[2] = n;
+  expect_error(codes, offsets, bad_rows, X, out, "rows[2] = 10");
+  bad_rows.data<std::int32_t>()[2] = -1;
+  expect_error(codes, offsets, bad_rows, X, out, "rows[2] = -1");
+  Tensor rows7(1, 1, DType::i32);
+  rows7.data<std::int32_t>()[0] = 7;
+  expect_error(codes, offsets, rows7, X, out, "offsets[2] + codes[7, 2] = 20 + 200");
+  // Skipping the feature skips its check.
+  Tensor skip2 = offsets.clone();
+  skip2.data<std::int32_t>()[2] = -5;
+  on.b->histogram(on.dev(codes), on.dev(skip2), on.dev(rows7), on.dev(X), out);
+  Tensor codes_i32(n, P, DType::i32);
+  expect_error(codes_i32, offsets, rows, X, out, "codes");
+  Tensor short_offsets(1, P - 1, DType::i32);
+  expect_error(codes, short_offsets, rows, X, out, "offsets");
+  Tensor X_short = random_tensor(n - 1, c, rng);
+  expect_error(codes, offsets, rows, X_short, out, "one row per sample");
+  Tensor out_wide = on.b->empty(30, c + 1);
+  expect_error(codes, offsets, rows, X, out_wide, "columns");
+  Tensor rows_matrix(2, 2, DType::i32);
+  expect_error(codes, offsets, rows_matrix, X, out, "vector");
+}
+
+INSTANTIATE_TEST_SUITE_P(AllBackends, HistogramPrimitive, ::testing::ValuesIn(all_backends()),
+                         backend_param_name);
+
 }  // namespace
 }  // namespace mlcore::test
