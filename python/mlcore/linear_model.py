@@ -93,6 +93,20 @@ def _encode_classes(y):
     return classes, np.ascontiguousarray(codes.reshape(-1), dtype=np.float32)
 
 
+def _class_weights(class_weight, classes, y, codes, sw):
+    """Per-class weights (n_classes,). "balanced" counts each class by its total sample weight:
+    Σw / (n_classes · Σ_{y=k} w), as scikit-learn's LogisticRegression and LinearSVC do since 1.7
+    (through ``compute_class_weight(..., sample_weight=...)``, a parameter scikit-learn 1.6
+    lacks, so the formula is written out here). So weight k equals k repeated rows here too.
+    A class whose samples all weigh 0 gets weight 0 (it contributes nothing either way)."""
+    if isinstance(class_weight, str) and class_weight == "balanced" and sw is not None:
+        counts = np.bincount(codes.astype(np.intp), weights=np.asarray(sw, dtype=np.float64),
+                             minlength=len(classes))
+        return np.divide(counts.sum(), len(classes) * counts, out=np.zeros(len(classes)),
+                         where=counts > 0)
+    return compute_class_weight(class_weight, classes=classes, y=y)
+
+
 # ---- least squares ----------------------------------------------------------------------------
 
 class _LeastSquares(MultiOutputMixin, RegressorMixin, MLCoreEstimatorMixin, BaseEstimator):
@@ -352,8 +366,7 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
             if not (self.class_weight == "balanced" or isinstance(self.class_weight, dict)):
                 raise ValueError("class_weight must be None, 'balanced' or a dict, got "
                                  f"{self.class_weight!r}")
-            cw = compute_class_weight(self.class_weight, classes=classes, y=y,
-                                      sample_weight=None if sw is None else sw.astype(np.float64))
+            cw = _class_weights(self.class_weight, classes, y, codes, sw)
             weights = {float(code): float(w) for code, w in enumerate(cw)}
         self.classes_ = classes
         self._model = _core.LogisticRegression(C=C, tol=tol, max_iter=max_iter,

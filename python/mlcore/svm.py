@@ -35,6 +35,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from . import _core
 from ._estimator import MLCoreEstimatorMixin
+from .linear_model import _class_weights
 from .neighbors import _check_choice, _check_float, _check_int, _seed
 
 __all__ = ["LinearSVC", "SVC"]
@@ -42,6 +43,10 @@ __all__ = ["LinearSVC", "SVC"]
 
 class _SVMBase(MLCoreEstimatorMixin, ClassifierMixin, BaseEstimator):
     """What both classifiers share: label handling, class weights, decision and predict."""
+
+    # class_weight="balanced" counts classes by their total sample weight (LinearSVC, as
+    # scikit-learn's liblinear path) or by their number of rows (SVC, as libsvm's).
+    _balance_by_sample_weight = False
 
     def _prepare_fit(self, X, y, sample_weight):
         X, y = validate_data(self, X, y, dtype=np.float32, order="C")
@@ -54,12 +59,15 @@ class _SVMBase(MLCoreEstimatorMixin, ClassifierMixin, BaseEstimator):
         cw = self.class_weight
         if isinstance(cw, str) and cw != "balanced":
             raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {cw!r}")
-        self.class_weight_ = compute_class_weight(cw, classes=self.classes_, y=y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
             if np.any(sample_weight < 0):
                 raise ValueError("sample_weight must be non-negative")
             sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float32)
+        if self._balance_by_sample_weight:
+            self.class_weight_ = _class_weights(cw, self.classes_, y, codes, sample_weight)
+        else:
+            self.class_weight_ = compute_class_weight(cw, classes=self.classes_, y=y)
         return X, np.ascontiguousarray(codes, dtype=np.float32), sample_weight
 
     def _validate_query(self, X):
@@ -97,6 +105,7 @@ class LinearSVC(_SVMBase):
     """
 
     _core_class = _core.LinearSVC
+    _balance_by_sample_weight = True
 
     def __init__(self, penalty="l2", loss="squared_hinge", *, dual="auto", tol=1e-4, C=1.0,
                  multi_class="ovr", fit_intercept=True, intercept_scaling=1, class_weight=None,

@@ -160,14 +160,17 @@ _RTOL = _ATOL = 1e-5  # float32 (eps 6e-8) through a d = 30 Gram matrix or solve
     lambda X: mlcore.GaussianNB(),
     lambda X: mlcore.MultinomialNB(),
     lambda X: mlcore.LogisticRegression(tol=1e-8, max_iter=1000),
+    lambda X: mlcore.LogisticRegression(class_weight="balanced", tol=1e-8, max_iter=1000),
     lambda X: mlcore.LinearSVC(dual=False, tol=1e-12),
     lambda X: mlcore.LinearSVC(dual=True, tol=1e-10, max_iter=100_000),
+    lambda X: mlcore.LinearSVC(dual=False, tol=1e-12, class_weight="balanced"),
     lambda X: mlcore.LinearSVC(loss="hinge", dual=True, tol=1e-10, max_iter=100_000),
     lambda X: mlcore.SVC(kernel="linear", tol=1e-8),
     lambda X: mlcore.SVC(kernel="rbf", gamma=0.05, tol=1e-8),
     lambda X: mlcore.KMeans(n_clusters=3, init=X[[0, 1, 2]]),  # rows 0-2 have weight > 0
 ], ids=["LinearRegression", "Ridge", "GaussianNB", "MultinomialNB", "LogisticRegression",
-        "LinearSVC-primal", "LinearSVC-dual", "LinearSVC-hinge", "SVC-linear", "SVC-rbf",
+        "LogisticRegression-balanced", "LinearSVC-primal", "LinearSVC-dual",
+        "LinearSVC-primal-balanced", "LinearSVC-hinge", "SVC-linear", "SVC-rbf",
         "KMeans-fixed-init"])
 def test_weights_equal_repeated_rows(make):
     """Integer sample weights are the same as repeating rows, to float32 precision: the
