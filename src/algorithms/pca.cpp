@@ -35,7 +35,7 @@ PCA::PCA(Options options, BackendPtr backend) : Estimator(std::move(backend)), o
                kName << ": give either n_components or variance_fraction, not both");
 }
 
-Tensor PCA::fit_impl(const Tensor& X) {
+void PCA::fit_impl(const Tensor& X) {
   detail::check_samples(X, kName);
   const std::int64_t n = X.rows(), d = X.cols();
   const std::int64_t r = std::min(n, d);  // the rank bound: at most min(n, d) components
@@ -45,28 +45,56 @@ Tensor PCA::fit_impl(const Tensor& X) {
                      << " must be between 1 and min(n_samples, n_features)=" << r);
   Backend& b = *backend();
 
-  // ---- backend: column statistics, then the covariance ---------------------------------------
+  // ---- backend: the column means and G = XᵀX, on X as it is ------------------------------------
   Tensor Xd = b.to_device(X);
-  const detail::ColumnStats stats = detail::column_stats(b, Xd);
-  const detail::InputTransform input = detail::choose_input_transform(stats, /*centred=*/true);
-  const Tensor Xt = detail::apply_input_transform(b, Xd, input);
+  Tensor mean_dev = b.empty(1, d);
+  b.reduce_cols(Reduce::mean, Xd, mean_dev);
   Tensor G = b.empty(d, d);
-  const double inv_n1 = 1.0 / double(n - 1);
-  b.gemm(Trans::yes, Trans::no, 1.0f, Xt, Xt, 0.0f, G);  // n·d² MACs: the fit's cost
+  b.gemm(Trans::yes, Trans::no, 1.0f, Xd, Xd, 0.0f, G);  // n·d² MACs: the fit's cost
   Eigen::MatrixXd Ch = detail::to_eigen(b.to_host(G));
+  const double inv_n1 = 1.0 / double(n - 1);
+  // G's diagonal gives the variances in one pass, Σx²/n − x̄², without a pass of reduce_cols:
+  // accurate when the offsets are small (|x̄| ≤ sd: at most a factor 2 cancels), and only then
+  // used. Their f32 rounding is ~1e-7·x̄², so a feature with |x̄| ≫ sd never passes the test.
+  detail::ColumnStats stats;
+  stats.mean = b.to_host(mean_dev).clone();
+  stats.var = Tensor(1, d);
+  bool small_offsets = true;
+  for (std::int64_t j = 0; j < d; ++j) {
+    const double m = stats.mean.at<float>(0, j);
+    const double v = std::max(Ch(j, j) / double(n) - m * m, 0.0);
+    stats.var.at<float>(0, j) = static_cast<float>(v);
+    if (std::fabs(m) > detail::kOffsetRatio * std::sqrt(v)) small_offsets = false;
+  }
+  detail::InputTransform input;
   Tensor mean = stats.mean;  // 1 × d, refined below on the scaled path
-  if (input.raw) {
+  if (!small_offsets) {
+    // Large offsets: XᵀX − n·x̄ᵀx̄ would cancel most of G's digits. Measure the variances in
+    // two passes and decide again (the one-pass ones were not to be trusted here).
+    stats = detail::column_stats(b, Xd);
+    input = detail::choose_input_transform(stats, /*centred=*/true);
+    small_offsets = input.raw;
+  } else {
+    // The covariance comes from G; the transform (for transform / fit_transform) still scales
+    // the columns when their spreads differ widely (columns.hpp: the int8 range per feature).
+    input = detail::choose_input_transform(stats, /*centred=*/true);
+  }
+  if (small_offsets) {
     // XcᵀXc = XᵀX − n·x̄ᵀx̄ (the offsets are small: see the header).
     const Eigen::RowVectorXd xm = detail::to_eigen(stats.mean);
     Ch.noalias() -= double(n) * xm.transpose() * xm;
     Ch *= inv_n1;
   } else {
-    // The shift came from a reduction that may be inexact (int8 on the systolic array, ~1% of
-    // the largest |x|, more than the spread for offset data): measure the mean left in Xs — a
-    // small number now, so accurately — and remove it on the host, XsᵀXs − n·m mᵀm. Then
-    // Xc = Xs·D, D = diag(sd) ⇒ XcᵀXc = D·(that)·D.
+    // Centred and scaled, Xs = (X − x̄)/sd, and its Gram matrix. The shift came from a
+    // reduction that may be inexact (int8 on the systolic array, ~1% of the largest |x|, more
+    // than the spread for offset data): measure the mean left in Xs — a small number now, so
+    // accurately — and remove it on the host, XsᵀXs − n·m mᵀm. Then Xc = Xs·D, D = diag(sd)
+    // ⇒ XcᵀXc = D·(that)·D.
+    const Tensor Xs = detail::apply_input_transform(b, Xd, input);
+    b.gemm(Trans::yes, Trans::no, 1.0f, Xs, Xs, 0.0f, G);
+    Ch = detail::to_eigen(b.to_host(G));
     Tensor rest = b.empty(1, d);
-    b.reduce_cols(Reduce::mean, Xt, rest);
+    b.reduce_cols(Reduce::mean, Xs, rest);
     const Eigen::RowVectorXd m = detail::to_eigen(b.to_host(rest));
     Ch.noalias() -= double(n) * m.transpose() * m;
     const Eigen::VectorXd sd = detail::to_eigen(input.scale).transpose().cwiseInverse();
@@ -118,7 +146,6 @@ Tensor PCA::fit_impl(const Tensor& X) {
   input_scale_ = input.scale;
   n_samples_ = n;
   fitted_ = true;
-  return Xt;
 }
 
 PCA& PCA::fit(const Tensor& X) {
@@ -129,8 +156,10 @@ PCA& PCA::fit(const Tensor& X) {
 
 Tensor PCA::fit_transform(const Tensor& X) {
   ProfileScope scope = begin_call();
-  const Tensor Xt = fit_impl(X);
-  return backend()->to_host(project(Xt));
+  fit_impl(X);
+  Backend& b = *backend();
+  const detail::InputTransform input{raw_input_, input_shift_, input_scale_};
+  return b.to_host(project(detail::apply_input_transform(b, b.to_device(X), input)));
 }
 
 Tensor PCA::project(const Tensor& Xt) const {

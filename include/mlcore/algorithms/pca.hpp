@@ -16,10 +16,13 @@
 // up to sign; fixing it makes results deterministic and comparable across backends and with
 // scikit-learn.
 //
-// How Xc is formed (src/algorithms/columns.hpp): when the features are alike (|mean| ≤ sd, sds
-// within a factor 4, e.g. standardized data) the GEMM takes X as it is and the host centres the
-// product, C = (XᵀX − n·x̄ᵀx̄)/(n − 1) — no copy of X (the offsets are too small to cost
-// precision). Otherwise X is centred and scaled per column on the backend, Xs = (X − x̄)/sd,
+// How Xc is formed (src/algorithms/columns.hpp): first the column means and G = XᵀX on X as it
+// is (two passes, one GEMM). When the offsets are small (every |mean| ≤ sd, with the variances
+// read off G's diagonal, Σx²/n − x̄², exact enough exactly then) the host centres the product,
+// C = (XᵀX − n·x̄ᵀx̄)/(n − 1) — no copy of X and no variance pass (the offsets are too small to
+// cost precision; on the int8 backend the Gram GEMM quantizes per feature on both sides, so
+// unequal spreads cost nothing either). Otherwise X is centred and scaled per column on the
+// backend (after a two-pass variance), Xs = (X − x̄)/sd,
 // and the host scales back, C = D·(XsᵀXs − n·mᵀm)·D/(n − 1) with D = diag(sd), where m is the
 // mean left in Xs (non-zero when the first mean was inexact: an int8 reduction on the systolic
 // array is good to ~1% of max |x|); on the int8 backend the scaling keeps every feature inside
@@ -83,9 +86,8 @@ class PCA : public Estimator {
   static PCA load(std::istream& in, BackendPtr backend = default_backend());
 
  private:
-  // The fit; returns X on the device as the products take it (raw or scaled, for
-  // fit_transform).
-  Tensor fit_impl(const Tensor& X);
+  // The fit (fit and fit_transform).
+  void fit_impl(const Tensor& X);
   // (X − x̄)·Wᵀ with W the (whitened) components, n × k on the device; Xt is X on the device
   // after the model's input transform.
   Tensor project(const Tensor& Xt) const;
