@@ -135,6 +135,27 @@ def test_unfitted_estimator_pickles_and_then_fits_the_same(name):
     _assert_same_outputs(est.fit(X, y), loaded.fit(X, y), Xq)
 
 
+@pytest.mark.parametrize("make_backend", [
+    lambda: mlcore.systolic(rows=16, cols=8, dataflow="os"),
+    lambda: mlcore.avx2(num_threads=1),
+], ids=["systolic-16x8-os", "avx2-1-thread"])
+def test_configured_backend_objects_survive_pickling(make_backend):
+    """A configured Backend object is pickled with the estimator: the reloaded model runs on the
+    same configuration (same outputs, same simulated cycles), not on the default instance."""
+    be = make_backend()
+    X, y, Xq = _data(mlcore.KMeans())
+    est = mlcore.KMeans(n_clusters=3, random_state=0, backend=be).fit(X)
+    loaded = pickle.loads(pickle.dumps(est))
+    assert loaded.backend == be
+    _assert_same_outputs(est, loaded, Xq)
+    cycles = [r["cycles"] for r in est.profile_]
+    assert [r["cycles"] for r in loaded.profile_] == cycles
+    if be.name == "systolic":  # and the default 256 x 256 array would have taken other cycles
+        default = mlcore.KMeans(n_clusters=3, random_state=0, backend="systolic").fit(X)
+        default.transform(Xq)
+        assert [r["cycles"] for r in default.profile_] != cycles
+
+
 def test_a_model_reloads_onto_another_backend():
     """The saved model holds no backend: changing `backend` after loading moves the work."""
     X, y, Xq = _data(mlcore.LogisticRegression())
