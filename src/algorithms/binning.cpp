@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <random>
@@ -13,6 +14,36 @@
 namespace mlcore {
 
 namespace {
+
+// Sorts finite floats ascending: an LSD radix sort on 11-bit digits of an order-preserving
+// key (the sign bit flipped for positives, every bit for negatives), three counting passes.
+// For the 10^5 values of a feature it is several times faster than std::sort's comparisons;
+// −0 sorts just before +0, an order std::sort could also produce (they compare equal).
+void radix_sort(std::vector<float>& v) {
+  const std::size_t n = v.size();
+  if (n < 512) {  // the passes' fixed cost (3 × 2048 counters) would dominate
+    std::sort(v.begin(), v.end());
+    return;
+  }
+  std::vector<std::uint32_t> a(n), b(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t u;
+    std::memcpy(&u, &v[i], sizeof u);
+    a[i] = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+  }
+  for (int shift = 0; shift < 32; shift += 11) {
+    std::vector<std::size_t> count(2049, 0);
+    for (std::uint32_t k : a) ++count[((k >> shift) & 2047u) + 1];
+    for (int j = 0; j < 2048; ++j) count[j + 1] += count[j];
+    for (std::uint32_t k : a) b[count[(k >> shift) & 2047u]++] = k;
+    a.swap(b);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t k = a[i];
+    const std::uint32_t u = (k & 0x80000000u) ? (k & 0x7fffffffu) : ~k;
+    std::memcpy(&v[i], &u, sizeof u);
+  }
+}
 
 // Thresholds of one feature from its sorted non-missing values v (ascending).
 std::vector<double> learn_thresholds(const std::vector<float>& v, int max_bins) {
@@ -83,7 +114,7 @@ void BinMapper::fit(const Tensor& X, int max_bins, std::uint64_t seed, std::int6
       const float value = x[(rows.empty() ? r : rows[r]) * d + f];
       if (!std::isnan(value)) v.push_back(value);
     }
-    std::sort(v.begin(), v.end());
+    radix_sort(v);
     thresholds_[f] = learn_thresholds(v, max_bins);
     n_bins_[f] = static_cast<int>(thresholds_[f].size()) + 1;
   }

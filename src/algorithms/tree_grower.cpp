@@ -27,19 +27,24 @@ std::int64_t partition(const BinnedData& data, const SplitInfo& split, std::int3
                        std::int64_t begin, std::int64_t end, std::vector<std::int32_t>& tmp) {
   const std::uint8_t* codes = data.codes + static_cast<std::ptrdiff_t>(split.feature) * data.n;
   const int missing_code = data.mapper->n_bins(split.feature);
-  tmp.clear();
-  std::int64_t out = begin;
+  // Which side each code goes to, as a table: the loop below then has no data-dependent
+  // branch (each id is written to both outputs and only one cursor advances), where an `if`
+  // on a random split mispredicts for half the samples (~15 cycles each).
+  bool goes_left[256];
+  for (int c = 0; c < 256; ++c) {
+    goes_left[c] = (c == missing_code) ? split.missing_left : c <= split.bin;
+  }
+  if (tmp.size() < static_cast<std::size_t>(end - begin)) tmp.resize(end - begin);
+  std::int64_t out = begin, right = 0;
   for (std::int64_t k = begin; k < end; ++k) {
     const std::int32_t i = order[k];
-    const int c = codes[i];
-    const bool left = (c == missing_code) ? split.missing_left : c <= split.bin;
-    if (left) {
-      order[out++] = i;
-    } else {
-      tmp.push_back(i);
-    }
+    const bool left = goes_left[codes[i]];
+    order[out] = i;  // out ≤ k: never overwrites an id not yet read
+    tmp[right] = i;
+    out += left;
+    right += !left;
   }
-  std::copy(tmp.begin(), tmp.end(), order + out);
+  std::copy(tmp.begin(), tmp.begin() + right, order + out);
   return out;
 }
 

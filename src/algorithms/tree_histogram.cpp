@@ -22,7 +22,7 @@ DigitCodec DigitCodec::integers() {
   return c;
 }
 
-DigitCodec DigitCodec::for_values(double max_abs, double total_weight) {
+DigitCodec DigitCodec::for_values(double max_abs, double total_weight, double min_steps) {
   MLCORE_CHECK(total_weight >= 1 && total_weight <= kMaxTotalWeight,
                "histogram trees support a total sample weight in [1, 2^24), got " << total_weight);
   DigitCodec c;
@@ -33,11 +33,10 @@ DigitCodec DigitCodec::for_values(double max_abs, double total_weight) {
   // the split criteria form, stay exact in double (q² · W < 2^52).
   const double cap =
       std::min(std::ldexp(1.0, 30), std::floor(std::sqrt(std::ldexp(1.0, 52) / total_weight)));
-  // Fewest digits giving a grid of at least 2^13 steps each side of zero.
-  constexpr double kMinSteps = 8192.0;
+  // Fewest digits giving a grid of at least min_steps steps each side of zero.
   double reach = double(c.D);  // (β^k − 1) / 2: the largest |q| k balanced digits can write
   c.digits = 1;
-  while (reach < kMinSteps && reach < cap) {
+  while (reach < min_steps && reach < cap) {
     reach = (std::pow(c.base, c.digits + 1) - 1.0) / 2.0;
     ++c.digits;
   }

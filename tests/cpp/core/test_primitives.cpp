@@ -466,7 +466,7 @@ TEST_P(HistogramPrimitive, MatchesAPlainLoopOverListedRowsAndWantedFeatures) {
     int n, P, c, m, max_code;
     bool skip_some;  // some features get a negative offset (skipped)
   };
-  // c = 8 and 16 are the avx2 kernel's register widths; 1, 3 and 13 its generic path. Codes up
+  // c = 4, 8 and 16 are the avx2 kernel's register widths; 1, 3 and 13 its generic path. Codes up
   // to 255 check they are read unsigned; m = 0 adds nothing; P = 1 and primes split unevenly
   // over threads; 3000 × 37 is large enough to spread over threads.
   for (const Case& t : std::vector<Case>{{1, 1, 1, 1, 0, false},
@@ -474,6 +474,8 @@ TEST_P(HistogramPrimitive, MatchesAPlainLoopOverListedRowsAndWantedFeatures) {
                                          {50, 3, 3, 70, 9, true},
                                          {257, 7, 8, 300, 255, true},
                                          {300, 5, 16, 123, 200, false},
+                                         {400, 9, 4, 333, 255, true},
+                                         {1000, 20, 4, 900, 255, false},
                                          {100, 11, 13, 64, 130, true},
                                          {3000, 37, 8, 2500, 255, true}}) {
     Tensor X = random_tensor(t.n, t.c, rng);
