@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
+#include <vector>
 #include <sstream>
 
 #include "mlcore/algorithms/naive_bayes.hpp"
@@ -84,6 +86,57 @@ TEST_P(NaiveBayesTest, GaussianHardFeatureIsAConstraint) {
     const Tensor jll = nb.predict_joint_log_proba(from_rows(1, 2, {1, 0}));
     EXPECT_GT(jll.at<float>(0, 0), -50.0f);
   }
+}
+
+TEST_P(NaiveBayesTest, GaussianWideWeightRangePredictsLikeFloat64) {
+  // Three classes, 6 features, 301 samples (an awkward size). Class 0 is constant at 2.5 on
+  // feature 0 (a "hard" pair: precision ~1/var_smoothing) and class 1 has a tight spread
+  // (sd 0.02) around 3 on feature 1, next to ordinary features with sd ~1: weights that span
+  // ~1e9 within a class. Predictions must match the float64 formula on the fitted statistics
+  // (on the int8 array too: centring on the tightest class and the magnitude bands keep the
+  // ordinary weights from rounding to 0).
+  std::mt19937 rng(21);
+  std::normal_distribution<double> z(0.0, 1.0);
+  const std::int64_t n = 301, d = 6, K = 3;
+  Tensor X(n, d), y(n, 1);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const int k = static_cast<int>(i % K);
+    y.at<float>(i, 0) = static_cast<float>(k);
+    for (std::int64_t j = 0; j < d; ++j) {
+      double v = 0.8 * k * (j % 2 == 0 ? 1.0 : -1.0) + z(rng);
+      if (j == 0 && k == 0) v = 2.5;
+      if (j == 1 && k == 1) v = 3.0 + 0.02 * z(rng);
+      X.at<float>(i, j) = static_cast<float>(v);
+    }
+  }
+  GaussianNB nb({}, b());
+  nb.fit(X, y);
+  // Test points: fresh samples of each class (class 0 exactly at its constant).
+  Tensor Q(90, d);
+  std::vector<int> want(90);
+  for (std::int64_t i = 0; i < 90; ++i) {
+    const int k = static_cast<int>(i % K);
+    for (std::int64_t j = 0; j < d; ++j) {
+      double v = 0.8 * k * (j % 2 == 0 ? 1.0 : -1.0) + z(rng);
+      if (j == 0 && k == 0) v = 2.5;
+      if (j == 1 && k == 1) v = 3.0 + 0.02 * z(rng);
+      Q.at<float>(i, j) = static_cast<float>(v);
+    }
+    double best = -INFINITY;
+    for (int c = 0; c < K; ++c) {
+      double jll = std::log(double(nb.class_prior().at<float>(0, c)));
+      for (std::int64_t j = 0; j < d; ++j) {
+        const double var = nb.var().at<float>(c, j), mu = nb.theta().at<float>(c, j);
+        const double x = Q.at<float>(i, j);
+        jll -= 0.5 * (std::log(2 * M_PI * var) + (x - mu) * (x - mu) / var);
+      }
+      if (jll > best) best = jll, want[i] = c;
+    }
+  }
+  const Tensor pred = nb.predict(Q);
+  int same = 0;
+  for (std::int64_t i = 0; i < 90; ++i) same += pred.at<float>(i, 0) == float(want[i]) ? 1 : 0;
+  EXPECT_GE(same, exact() ? 90 : 87) << "of 90";
 }
 
 TEST_P(NaiveBayesTest, MultinomialCountsAndScores) {
