@@ -289,9 +289,20 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
         self._record_profile()
         return self._raw_to_proba(raw)
 
+    def _raw_to_codes(self, raw):
+        """The predicted class codes from raw scores: the sign for two classes, else the
+        largest score. The same as the most probable class, but taken before the sigmoid /
+        softmax, whose rounding can tie: a raw score of 1e-16 is a probability of exactly 0.5,
+        and the argmax of [0.5, 0.5] would contradict decision_function's sign."""
+        raw = np.asarray(raw)
+        if raw.ndim == 1 or raw.shape[1] == 1:
+            return (raw.reshape(-1) > 0).astype(np.intp)
+        return np.argmax(raw, axis=1)
+
     def predict(self, X):
-        proba = self.predict_proba(X)  # checks fitted first
-        return self.classes_[np.argmax(proba, axis=1)]
+        """The most probable class (from the raw scores, consistent with decision_function)."""
+        codes = self._raw_to_codes(self.decision_function(X))  # checks fitted first
+        return self.classes_[codes]
 
     def staged_predict_proba(self, X):
         """Class probabilities after each iteration (a generator)."""
@@ -300,8 +311,8 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
 
     def staged_predict(self, X):
         """Predicted classes after each iteration (a generator)."""
-        for proba in self.staged_predict_proba(X):
-            yield self.classes_[np.argmax(proba, axis=1)]
+        for raw in self._staged_raw(X):
+            yield self.classes_[self._raw_to_codes(raw)]
 
     def staged_decision_function(self, X):
         """Raw scores after each iteration (a generator)."""

@@ -247,7 +247,8 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
     def predict(self, X):
         """The most voted class of each row of X (ties: the smallest class)."""
         if callable(self.weights):
-            return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+            proba = self.predict_proba(X)  # checks fitted first (classes_ is read after)
+            return self.classes_[np.argmax(proba, axis=1)]
         X = self._validate_query(X)
         codes = self._model_for_call().predict(X).ravel()
         self._record_profile()

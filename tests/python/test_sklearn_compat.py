@@ -7,9 +7,11 @@
 scikit-learn. Passed as ``expected_failed_checks``, each listed check runs as an xfail (strict
 where scikit-learn supports it, so a check that starts passing must be taken off the list).
 
-The estimators run on the default backend (avx2 where the CPU has it, else scalar), and a
-second time on the int8 systolic simulator, whose quantization has its own (listed) failures.
-They are built small (few trees, few boosting rounds), as scikit-learn does for its own.
+The estimators run on the default backend (avx2 where the CPU has it, else scalar), together
+with variants that take other code paths (solvers, callable weights, random seeding, early
+stopping, ...), and a second time on the int8 systolic simulator, whose quantization has its
+own (listed) failures. They are built small (few trees, few boosting rounds), as scikit-learn
+does for its own.
 
 Below the checks: the claims the list rests on (weighted fits equal repeated rows to float32
 precision), and the scikit-learn tools (clone, Pipeline, cross_val_score, GridSearchCV) on every
@@ -29,6 +31,17 @@ from sklearn.utils import shuffle
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import mlcore
+
+
+class InverseDistance:
+    """A callable ``weights`` for kNN: module level, so estimators using it pickle, and with a
+    stable repr, so the test ids do not carry a memory address."""
+
+    def __call__(self, dist):
+        return 1.0 / (1.0 + dist)
+
+    def __repr__(self):
+        return "InverseDistance()"
 
 
 def make_estimators(backend=None):
@@ -52,6 +65,24 @@ def make_estimators(backend=None):
         mlcore.RandomForestRegressor(n_estimators=5, **kw),
         mlcore.GradientBoostingClassifier(max_iter=10, **kw),
         mlcore.GradientBoostingRegressor(max_iter=10, **kw),
+    ]
+
+
+def make_variants():
+    """Other code paths of the same estimators (other solvers, weights, seeding, options)."""
+    return [
+        mlcore.LinearSVC(loss="hinge"),
+        mlcore.LinearSVC(dual=False, class_weight="balanced"),
+        mlcore.KNeighborsClassifier(weights="distance"),
+        mlcore.KNeighborsClassifier(weights=InverseDistance()),
+        mlcore.KNeighborsRegressor(weights=InverseDistance()),
+        mlcore.KMeans(n_clusters=3, init="random", n_init=2, max_iter=50),
+        mlcore.PCA(n_components=0.9, whiten=True),
+        mlcore.DecisionTreeClassifier(criterion="entropy", max_features="sqrt"),
+        mlcore.RandomForestClassifier(n_estimators=5, oob_score=True),
+        mlcore.RandomForestRegressor(n_estimators=5, bootstrap=False, max_features=0.5),
+        mlcore.GradientBoostingClassifier(max_iter=10, early_stopping=True),
+        mlcore.GradientBoostingRegressor(max_iter=10, early_stopping=True, max_depth=3),
     ]
 
 
@@ -82,9 +113,9 @@ EXPECTED_FAILED_CHECKS = {
         "as scikit-learn's SVC (which lists this check for itself): repeated rows change X.var() "
         "and so the kernel. With a fixed gamma the fits agree (test_weights_equal_repeated_rows)")},
     "KMeans": {_SW: (
-        "k-means++ seeding draws candidate rows at random by position, so repeating rows changes "
-        "the draws and the local optimum found, as in scikit-learn's KMeans (which lists this "
-        "check for itself). From the same initial centres the fits agree "
+        "random seeding (k-means++ or 'random') draws rows at random by position, so repeating "
+        "rows changes the draws and the local optimum found, as in scikit-learn's KMeans (which "
+        "lists this check for itself). From the same initial centres the fits agree "
         "(test_weights_equal_repeated_rows)")},
 }
 
@@ -126,7 +157,7 @@ def _checks(estimators, strict):
 
 
 # Strict: a listed check that passes fails the test, so the list stays exactly true.
-@_checks(make_estimators(), strict=True)
+@_checks(make_estimators() + make_variants(), strict=True)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
