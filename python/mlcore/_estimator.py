@@ -9,7 +9,11 @@ in ``_``) whose work is done by a C++ model object (``self._model``, a class bou
   from the C++ model (which keeps its last call's records), so predicting does not change the
   estimator's ``__dict__`` — scikit-learn's checks require that;
 * pickling: the C++ model is saved with its versioned binary format (the same bytes as the C++
-  ``save``), and rebuilt on the estimator's backend when unpickled.
+  ``save``), and rebuilt on the estimator's backend when unpickled. Damaged bytes raise
+  ValueError (the format checks a checksum). A model pickled on a backend this machine lacks
+  (a GPU model opened on a laptop) still unpickles: it is held on the scalar backend, every call
+  raises the RuntimeError that says why the original backend cannot run, and
+  ``set_params(backend=...)`` moves it to one that can.
 
 Subclasses set ``_core_class`` to the bound C++ class, which must provide ``save_bytes()``,
 ``load_bytes(bytes, backend)`` (static), ``profile()`` and ``set_backend(backend)``.
@@ -59,4 +63,8 @@ class MLCoreEstimatorMixin:
         model_bytes = state.pop("_model_bytes", None)
         self.__dict__.update(state)
         if model_bytes is not None:
-            self._model = self._core_class.load_bytes(model_bytes, self._core_backend())
+            try:
+                backend = self._core_backend()
+            except RuntimeError:  # the hardware is missing here; calls will say so
+                backend = resolve("scalar")
+            self._model = self._core_class.load_bytes(model_bytes, backend)

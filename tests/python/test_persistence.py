@@ -111,7 +111,36 @@ def _assert_same_outputs(a, b, X):
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("name", NAMES)
 def test_pickle_and_joblib_round_trip_exactly(name, backend, tmp_path):
-    est = _estimator(name, backend)
+    _check_round_trip(_estimator(name, backend), backend, tmp_path)
+
+
+def gaussian(dist):
+    """A callable kNN ``weights`` (a module-level function: it pickles by reference, so the
+    reloaded estimator's parameter is the same object)."""
+    return np.exp(-dist ** 2)
+
+
+@pytest.mark.parametrize("est", [
+    mlcore.LogisticRegression(class_weight="balanced", C=0.5),
+    mlcore.LinearSVC(loss="hinge", dual=True),
+    mlcore.SVC(kernel="linear", decision_function_shape="ovo"),
+    mlcore.SVC(kernel="poly", degree=2, gamma=0.3),
+    mlcore.KNeighborsClassifier(weights=gaussian),
+    mlcore.KMeans(n_clusters=3, init="random", n_init=3, random_state=1),
+    mlcore.PCA(n_components=0.8),
+    mlcore.RandomForestClassifier(n_estimators=4, oob_score=True, random_state=0),
+    mlcore.GradientBoostingClassifier(max_iter=30, early_stopping=True, random_state=0),
+    mlcore.GradientBoostingRegressor(max_iter=30, max_depth=2, l2_regularization=1.0,
+                                     random_state=0),
+], ids=lambda e: type(e).__name__)
+def test_variants_round_trip_exactly(est, tmp_path):
+    """Options that change what the model stores (OvO pairs, OOB scores, early-stopping
+    histories, a variance-fraction PCA, ...) survive the round trip as well."""
+    _check_round_trip(est, "avx2" if _INFO["avx2"]["available"] else "scalar", tmp_path)
+
+
+def _check_round_trip(est, backend, tmp_path):
+    est.set_params(backend=backend)
     X, y, Xq = _data(est)
     est.fit(X, y)
     path = tmp_path / "model.joblib"
@@ -163,6 +192,26 @@ def test_a_model_reloads_onto_another_backend():
     moved = pickle.loads(pickle.dumps(est)).set_params(backend="avx2")
     np.testing.assert_allclose(moved.predict_proba(Xq), est.predict_proba(Xq), atol=1e-5)
     assert {r["backend"] for r in moved.profile_} == {"avx2"}
+
+
+def test_a_model_from_a_machine_with_other_hardware_still_unpickles():
+    """A model pickled where its backend runs (say cuda) opens where it does not: calls raise
+    the RuntimeError naming the missing hardware, and moving it to a backend that runs here
+    predicts as before. Simulated with a backend name no build has as available: the state of
+    a scalar model is given backend "cuda" where cuda is missing (skipped where it is present,
+    since there the model would simply run)."""
+    if _INFO["cuda"]["available"]:
+        pytest.skip("cuda is available here; the missing-hardware path cannot be simulated")
+    X, y, Xq = _data(mlcore.GaussianNB())
+    est = mlcore.GaussianNB(backend="scalar").fit(X, y)
+    state = est.__getstate__()
+    state["backend"] = "cuda"
+    opened = mlcore.GaussianNB.__new__(mlcore.GaussianNB)
+    opened.__setstate__(state)  # no error: nothing has to run yet
+    with pytest.raises(RuntimeError, match="cuda"):
+        opened.predict(Xq)
+    opened.set_params(backend="scalar")
+    _assert_same_outputs(est, opened, Xq)
 
 
 # ---- refusal of damaged or foreign models --------------------------------------------------
