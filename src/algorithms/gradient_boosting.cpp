@@ -227,6 +227,7 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
     if (split) model.validation_score.push_back(-mean_loss(loss, raw_val, y_val, K));
   }
   std::vector<double> g, h;
+  Tensor V;  // n × c statistics, reused by every tree (a fresh one page-faults n·c floats)
   std::vector<std::int32_t> all_rows(n_train);
   std::iota(all_rows.begin(), all_rows.end(), 0);
   for (std::int64_t it = 0; it < o.max_iter; ++it) {
@@ -234,6 +235,7 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
     for (int k = 0; k < K; ++k) {
       // Statistics: [1, digits of g] or [1, digits of g, digits of h], exact integers.
       double g_max = 0, h_max = 0;
+#pragma omp parallel for schedule(static) reduction(max : g_max, h_max) if (n_train > 8192)
       for (std::int64_t i = 0; i < n_train; ++i) {
         g_max = std::max(g_max, std::fabs(g[i * K + k]));
         h_max = std::max(h_max, h[i * K + k]);
@@ -250,7 +252,7 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
       int used = 0;
       for (const auto& codec : codecs) used += codec.digits;
       const int c = detail::padded_columns(used);
-      Tensor V(n_train, c);  // n × c, zero padding after the used columns
+      if (V.rows() != n_train || V.cols() != c) V = Tensor(n_train, c);
       float* v = V.data<float>();
 #pragma omp parallel for schedule(static) if (n_train > 8192)
       for (std::int64_t i = 0; i < n_train; ++i) {
@@ -258,6 +260,7 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
         row[0] = 1.0f;
         codecs[1].encode(g[i * K + k], 1.0, row + 1);
         if (codecs.size() > 2) codecs[2].encode(h[i * K + k], 1.0, row + 1 + codecs[1].digits);
+        for (int j = used; j < c; ++j) row[j] = 0.0f;  // padding
       }
       p.value_scale = codecs[1].scale;
       p.hessian_scale = codecs.size() > 2 ? codecs[2].scale : 1.0;
@@ -269,8 +272,15 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
       Tree tree = std::move(grown.tree);
       tree.n_outputs = 1;
       tree.values.assign(tree.nodes.size(), 0.0);
+      // Leaves own disjoint samples: their sums and raw updates run in parallel.
+      std::vector<std::int64_t> leaves;
       for (std::size_t node = 0; node < tree.nodes.size(); ++node) {
-        if (!tree.nodes[node].is_leaf()) continue;
+        if (tree.nodes[node].is_leaf()) leaves.push_back(static_cast<std::int64_t>(node));
+      }
+      const std::int64_t n_leaves = static_cast<std::int64_t>(leaves.size());
+#pragma omp parallel for schedule(dynamic, 1) if (n_train > 8192)
+      for (std::int64_t l = 0; l < n_leaves; ++l) {
+        const std::int64_t node = leaves[l];
         double G = 0, H = 0;
         for (std::int64_t j = grown.begin[node]; j < grown.end[node]; ++j) {
           const std::int32_t i = grown.order[j];

@@ -17,6 +17,7 @@ DigitCodec DigitCodec::integers() {
   c.digits = 1;
   c.D = static_cast<std::int64_t>(kMaxTotalWeight);
   c.base = 2.0 * double(c.D) + 1.0;
+  c.inv_base = 1.0 / c.base;
   c.scale = 1.0;
   c.q_max = c.D;
   return c;
@@ -29,6 +30,7 @@ DigitCodec DigitCodec::for_values(double max_abs, double total_weight, double mi
   // Every column sum Σ w·|digit| ≤ D·Σw must stay below 2^24 (exact in f32).
   c.D = static_cast<std::int64_t>(std::floor(kMaxTotalWeight / total_weight));
   c.base = 2.0 * double(c.D) + 1.0;
+  c.inv_base = 1.0 / c.base;
   // Largest |q| we allow: sums Σ w·q, and the squares of node sums divided by node weights that
   // the split criteria form, stay exact in double (q² · W < 2^52).
   const double cap =
@@ -45,22 +47,30 @@ DigitCodec DigitCodec::for_values(double max_abs, double total_weight, double mi
   return c;
 }
 
-void DigitCodec::encode(double v, double w, float* out) const {
-  const double qmax = double(q_max);
-  double q = std::max(-qmax, std::min(qmax, std::nearbyint(v * scale)));
-  // Balanced digits in double arithmetic (exact: every value is an integer below 2^53). β is
-  // odd, so q/β is never halfway between integers and nearbyint picks the unique nearest.
-  for (int t = 0; t < digits; ++t) {
-    const double r = q - base * std::nearbyint(q / base);  // in [−D, D]
-    out[t] = static_cast<float>(w * r);
-    q = (q - r) / base;
-  }
+namespace {
+
+// nearbyint(x) for |x| < 2^51 in the default rounding mode (to nearest, ties to even), without
+// the library call that nearbyint is on a baseline x86-64 build (no SSE4.1 roundsd): adding
+// 1.5·2^52 pushes the fraction bits out of the double, subtracting it back leaves the integer.
+inline double round_integer(double x) {
+  constexpr double kRound = 6755399441055744.0;  // 1.5 · 2^52
+  return (x + kRound) - kRound;
 }
 
-double DigitCodec::combine(const double* column_sums) const {
-  double acc = column_sums[digits - 1];
-  for (int t = digits - 2; t >= 0; --t) acc = acc * base + column_sums[t];
-  return acc;
+}  // namespace
+
+void DigitCodec::encode(double v, double w, float* out) const {
+  const double qmax = double(q_max);
+  // |v·S| may exceed 2^51 only far outside the clamp (|v| ≫ max_abs): clamp first.
+  const double scaled = std::max(-2 * qmax, std::min(2 * qmax, v * scale));
+  double q = std::max(-qmax, std::min(qmax, round_integer(scaled)));
+  // Balanced digits in double arithmetic (exact: every value is an integer below 2^53). β is
+  // odd, so q/β is never halfway between integers and the rounding picks the unique nearest.
+  for (int t = 0; t < digits; ++t) {
+    const double r = q - base * round_integer(q * inv_base);  // in [−D, D]
+    out[t] = static_cast<float>(w * r);
+    q = round_integer((q - r) * inv_base);  // an exact multiple of β: its quotient, exactly
+  }
 }
 
 // ---- HistogramBuilder -------------------------------------------------------------------------

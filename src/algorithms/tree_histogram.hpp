@@ -55,6 +55,7 @@ struct DigitCodec {
   int digits = 1;      // k: f32 columns used
   std::int64_t D = 0;  // largest |digit|
   double base = 1;     // β = 2D + 1
+  double inv_base = 1; // 1/β: q·(1/β) rounds like q/β (|q| < 2^30 keeps it off half-integers)
   double scale = 1;    // S: q = round(v·S)
   std::int64_t q_max = 0;
 
@@ -68,7 +69,11 @@ struct DigitCodec {
   // Writes w·digits(round(v·S)) to out[0..digits).
   void encode(double v, double w, float* out) const;
   // The integer Σ q from the digit-column sums.
-  double combine(const double* column_sums) const;
+  double combine(const double* column_sums) const {
+    double acc = column_sums[digits - 1];
+    for (int t = digits - 2; t >= 0; --t) acc = acc * base + column_sums[t];
+    return acc;
+  }
 };
 
 // The largest total sample weight the exact scheme supports (counts must stay below 2^24).

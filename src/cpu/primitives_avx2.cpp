@@ -695,7 +695,11 @@ void histogram_avx2(int64_t m, int64_t P, int64_t c, const uint8_t* codes, const
   const int64_t nf = static_cast<int64_t>(features.size());
   if (m == 0 || nf == 0 || c == 0) return;
   const bool all = nf == P;
-  parallel_ranges(nf, m * c, threads, [&](int, int64_t begin, int64_t end) {
+  // A second thread only for ≥ 2^17 updates (≥ ~50 µs each): a tree makes some 30 calls per
+  // boosting iteration, and each fork/join is also a chance to wait on a descheduled thread
+  // when the machine is shared.
+  const int t = m * nf >= (int64_t{1} << 17) ? threads : 1;
+  parallel_ranges(nf, m * c, t, [&](int, int64_t begin, int64_t end) {
     const HistFeature* f = features.data() + begin;
     if (c == 4) {
       all ? histogram_rows4<true>(m, P, codes, f, end - begin, offsets, rows, X, out)
