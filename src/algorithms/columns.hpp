@@ -52,8 +52,8 @@ Tensor inverse_spread(const ColumnStats& s, bool centred = true);
 // device, n × d). A new n × d device tensor, made with primitives (there is no "scale columns"
 // primitive, so the scale row is broadcast to n rows by a gather):
 //   Y = X; Y −= shift                         axpby, add_row_vector
-//   S = gather_rows(scale, [0, 0, …, 0])      n × d, every row the scale row
-//   Y = S ⊙ Y                                 multiply
+//   S = gather_rows(scale, [0, 0, …, 0])      B × d, every row the scale row (B ≤ 4096)
+//   Y[block] = S ⊙ Y[block]                   multiply, for each block of B rows
 Tensor shift_scale_columns(Backend& b, const Tensor& Xd, const Tensor& shift, const Tensor& scale);
 
 // How an estimator feeds X into its products: as it is (raw), or shifted and scaled column by

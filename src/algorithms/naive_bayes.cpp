@@ -316,14 +316,14 @@ Tensor GaussianNB::jll_on_device(const Tensor& Xd, bool exact) const {
 
   // Device: X″ and X″² (n × d each); jll = X″²·A1ᵀ + X″·A2ᵀ [+ X″²·A1hᵀ] + bias (n × K),
   // each product cut into magnitude bands (one GEMM per band, all into Q).
-  const Tensor Xs = detail::shift_scale_columns(b, Xd, input_shift_, input_scale_);
-  Tensor X2 = b.empty(n, d);
-  b.map(MapFn::square, Xs, X2);
+  // X″ is squared in place once the linear term is done: one n × d temporary, not two.
+  Tensor Xs = detail::shift_scale_columns(b, Xd, input_shift_, input_scale_);
   Tensor Q = b.empty(n, K);
   bool first = true;
-  add_banded_product(b, X2, A1, Q, first);
   add_banded_product(b, Xs, A2, Q, first);
-  if (any_hard) add_banded_product(b, X2, A1h, Q, first);
+  b.map(MapFn::square, Xs, Xs);  // X″²
+  add_banded_product(b, Xs, A1, Q, first);
+  if (any_hard) add_banded_product(b, Xs, A1h, Q, first);
   if (first) b.fill(Q, 0.0f);  // every weight 0
   b.add_row_vector(1.0f, b.to_device(row_tensor(bias)), Q);
   return Q;
