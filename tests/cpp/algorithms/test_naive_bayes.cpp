@@ -5,8 +5,8 @@
 
 #include <cmath>
 #include <random>
-#include <vector>
 #include <sstream>
+#include <vector>
 
 #include "mlcore/algorithms/naive_bayes.hpp"
 #include "test_util.hpp"
