@@ -1,6 +1,7 @@
 """Benchmark: mlcore's trees against scikit-learn and XGBoost, all on the same threads.
 
     python bench/algorithms/bench_trees.py [--threads 2] [--repeats 1] [--backends avx2]
+                                           [--families DecisionTree,RandomForest,Boosting]
                                            [--quick]
 
 Two synthetic problems (the issue's sizes): classification 100 000 × 50 (make_classification,
@@ -84,6 +85,9 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--backends", default="avx2", help="comma-separated mlcore backends")
+    ap.add_argument("--families", default="DecisionTree,RandomForest,Boosting",
+                    help="comma-separated families to run (e.g. Boosting alone with more repeats: "
+                         "scikit-learn's forests take minutes per fit)")
     ap.add_argument("--quick", action="store_true", help="10x smaller problems (a smoke test)")
     args = ap.parse_args()
     backends = [b for b in args.backends.split(",") if b in mlcore.available_backends()]
@@ -101,6 +105,8 @@ def main():
         for task, (X, y) in problems.items():
             X = np.ascontiguousarray(X, dtype=np.float32)
             for family, library, make in candidates(task, backends, args.threads):
+                if family not in args.families.split(","):
+                    continue
                 fit_s, model = timed(lambda: make().fit(X, y), args.repeats)
                 pred_s, pred = timed(lambda: model.predict(X), args.repeats)
                 score = (np.mean(pred == y) if task == "classification"

@@ -54,10 +54,12 @@ void subtract_samples(Histogram& hist, const BinnedData& data, const HistogramBu
   const BinMapper& mapper = *data.mapper;
   const std::int64_t d = data.d;
   const int q = values.n_stats();
+  std::vector<double> stats(q);
+  const double* s = stats.data();  // sample i's statistics, refilled for each
   for (std::int64_t k = 0; k < m; ++k) {
     const std::int64_t i = rows[k];
     const std::uint8_t* code = data.row_codes + i * d;
-    const double* s = values.sample_stats(i);
+    values.sample_stats(i, stats.data());
     for (std::int64_t f = 0; f < d; ++f) {
       double* h = hist.data() + (mapper.offset(f) + code[f]) * static_cast<std::int64_t>(q);
       for (int j = 0; j < q; ++j) h[j] -= s[j];
@@ -132,8 +134,13 @@ GrownTree grow_tree(const BinnedData& data, const HistogramBuilder& histograms,
     return accept(find_best_split(hist, g.stats[k], mapper, params, rng));
   };
 
+  // Full histograms come from, and go back to, the builder's pool (recycled between nodes and
+  // trees: see HistogramBuilder::acquire).
+  auto fresh = [&]() { return histograms.acquire(); };
+  auto recycle = [&](Histogram& h) { histograms.release(h); };
+
   // The root: its histogram gives its statistics (any feature's bins sum to the node total).
-  Histogram root_hist;
+  Histogram root_hist = fresh();
   histograms.build(g.order.data(), static_cast<std::int64_t>(g.order.size()), root_hist);
   std::vector<double> root_stats(q, 0.0);
   const std::int64_t f0_rows = mapper.n_bins(0) + 1;
@@ -195,7 +202,10 @@ GrownTree grow_tree(const BinnedData& data, const HistogramBuilder& histograms,
     tree.nodes[k].right = right;
 
     const bool split_left = may_split(left), split_right = may_split(right);
-    if (!split_left && !split_right) continue;
+    if (!split_left && !split_right) {
+      recycle(parent.hist);
+      continue;
+    }
     // Full histograms for the children that are not small: the smaller child's on the
     // backend, the larger's as parent − smaller. When the smaller child is small, its samples
     // are subtracted from the parent's histogram one by one instead (m·d host additions).
@@ -208,6 +218,7 @@ GrownTree grow_tree(const BinnedData& data, const HistogramBuilder& histograms,
     const bool large_full = split_large && !is_small(large);
     Histogram small_hist, large_hist;
     if (!is_small(small) && (split_small || large_full)) {
+      small_hist = fresh();
       histograms.build(g.order.data() + g.begin[small], g.end[small] - g.begin[small], small_hist);
     }
     if (large_full) {
@@ -223,11 +234,20 @@ GrownTree grow_tree(const BinnedData& data, const HistogramBuilder& histograms,
     for (const std::int32_t child : {right, left}) {
       if (!(child == left ? split_left : split_right)) continue;
       Histogram hist = std::move(child == small ? small_hist : large_hist);
-      if (is_small(child)) hist.clear();  // found from its samples; no histogram kept
+      if (is_small(child)) recycle(hist);  // found from its samples; no histogram kept
       SplitInfo s = best_split(child, hist);
-      if (s.valid) frontier.push_back({child, std::move(hist), std::move(s)});
+      if (s.valid) {
+        frontier.push_back({child, std::move(hist), std::move(s)});
+      } else {
+        recycle(hist);
+      }
     }
+    recycle(small_hist);  // whichever were not kept (moved-from ones are empty)
+    recycle(large_hist);
+    recycle(parent.hist);
   }
+  for (Pending& left_over : frontier) recycle(left_over.hist);  // best-first stopped early
+  recycle(root_hist);  // still held only when the root was never split
   return g;
 }
 

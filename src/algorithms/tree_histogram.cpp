@@ -103,28 +103,19 @@ void HistogramBuilder::set_values(const Tensor& values, std::vector<DigitCodec> 
   columns_ = static_cast<int>(values.cols());
   values_ = backend_->to_device(values);
   codecs_ = std::move(codecs);
-  // Each sample's statistics as integers: its digits recombined (exact, see above).
-  const std::int64_t n = values.rows();
-  const std::size_t q = codecs_.size();
-  stats_.resize(static_cast<std::size_t>(n) * q);
-  const float* v = values.data<float>();
-#pragma omp parallel for schedule(static) if (n > 16384)
-  for (std::int64_t i = 0; i < n; ++i) {
-    double digits[64];
-    const float* row = v + i * columns_;
-    int col = 0;
-    for (std::size_t j = 0; j < q; ++j) {
-      for (int t = 0; t < codecs_[j].digits; ++t) digits[t] = row[col + t];
-      stats_[i * q + j] = codecs_[j].combine(digits);
-      col += codecs_[j].digits;
-    }
+  host_values_ = values;
+  for (const DigitCodec& c : codecs_) {
+    MLCORE_CHECK(c.digits <= kMaxDigits, "HistogramBuilder: " << c.digits << " digits");
   }
 }
 
 void HistogramBuilder::build(const std::int32_t* rows, std::int64_t m, Histogram& hist) const {
   const std::size_t q = codecs_.size();
-  hist.assign(static_cast<std::size_t>(total_bins_) * q, 0.0);
-  if (m == 0) return;
+  hist.resize(static_cast<std::size_t>(total_bins_) * q);  // every entry is written below
+  if (m == 0) {
+    std::fill(hist.begin(), hist.end(), 0.0);
+    return;
+  }
   Backend& b = *backend_;
   if (out_.rows() != out_rows_ || out_.cols() != columns_) {
     out_ = b.empty(out_rows_, columns_, DType::f32);
@@ -157,6 +148,20 @@ void HistogramBuilder::build(const std::int32_t* rows, std::int64_t m, Histogram
     }
     col += digits;
   }
+}
+
+Histogram HistogramBuilder::acquire() const {
+  Histogram h;
+  if (!pool_.empty()) {
+    h = std::move(pool_.back());
+    pool_.pop_back();
+  }
+  return h;
+}
+
+void HistogramBuilder::release(Histogram& hist) const {
+  if (hist.capacity() > 0) pool_.push_back(std::move(hist));
+  hist = Histogram();
 }
 
 void subtract_histogram(Histogram& hist, const Histogram& other) {

@@ -101,30 +101,44 @@ class HistogramBuilder {
   // The statistics to accumulate: V (n × c f32, a *host* tensor; it is moved to the device
   // here) and, per statistic, its codec. The codecs' digits fill the first columns of V; the
   // rest (up to padded_columns) are zero. Called once per tree (boosting: once per tree of an
-  // iteration). Also keeps each sample's statistics as integers on the host (sample_stats).
+  // iteration). Keeps a reference to the host V for sample_stats.
   void set_values(const Tensor& values, std::vector<DigitCodec> codecs);
 
   int n_stats() const { return static_cast<int>(codecs_.size()); }
   std::int32_t total_bins() const { return total_bins_; }
   const std::vector<DigitCodec>& codecs() const { return codecs_; }
-  // Sample i's n_stats integer statistics (the digits recombined): what a histogram sums.
-  const double* sample_stats(std::int64_t i) const {
-    return stats_.data() + i * static_cast<std::int64_t>(codecs_.size());
+  // Sample i's n_stats integer statistics, its digits recombined (what a histogram sums), into
+  // out[0..n_stats). Computed on demand: only the samples of small nodes ever need them.
+  void sample_stats(std::int64_t i, double* out) const {
+    const float* row = host_values_.data<float>() + i * columns_;
+    for (std::size_t j = 0, col = 0; j < codecs_.size(); col += codecs_[j].digits, ++j) {
+      double digits[kMaxDigits];
+      for (int t = 0; t < codecs_[j].digits; ++t) digits[t] = row[col + t];
+      out[j] = codecs_[j].combine(digits);
+    }
   }
+  static constexpr int kMaxDigits = 32;  // base ≥ 3: 32 digits reach far beyond 2^30
 
   // hist (resized to total_bins × n_stats) ← the histogram of samples rows[0..m), one
   // Backend::histogram call (which spreads large nodes over the backend's threads).
   // Not reentrant: one build at a time per builder (a forest uses one builder per thread).
   void build(const std::int32_t* rows, std::int64_t m, Histogram& hist) const;
 
+  // Histogram buffers for the grower, recycled across nodes and trees: a best-first tree keeps
+  // up to max_leaf_nodes of them alive (~300 KB each for 50 features), and fresh ones for every
+  // tree cost page faults and zero-fills each boosting iteration.
+  Histogram acquire() const;
+  void release(Histogram& hist) const;  // leaves `hist` empty
+
  private:
   BackendPtr backend_;
+  mutable std::vector<Histogram> pool_;  // released buffers (capacity kept)
   mutable Tensor out_;   // total_bins × c f32 on the device, kept between calls: allocating
                          // (and page-faulting) it per node cost more than the histogram itself
   Tensor codes_;         // n × d i8, device
   Tensor offsets_;       // 1 × d i32, device
   Tensor values_;        // n × c f32, device
-  std::vector<double> stats_;  // n × n_stats, host
+  Tensor host_values_;          // n × c f32, host (values_ itself on a CPU backend)
   std::vector<DigitCodec> codecs_;
   std::int32_t total_bins_ = 0;
   std::int32_t out_rows_ = 0;  // total_bins_, or more: room for any code after the last offset

@@ -312,16 +312,18 @@ SparseHistogram::SparseHistogram(const BinMapper& mapper, int n_stats)
       touched_(static_cast<std::size_t>(mapper.total_bins()), 0),
       bins_(static_cast<std::size_t>(mapper.n_features()) * 256),
       count_(static_cast<std::size_t>(mapper.n_features()), 0),
-      value_count_(static_cast<std::size_t>(mapper.n_features()), 0) {}
+      value_count_(static_cast<std::size_t>(mapper.n_features()), 0),
+      sample_(static_cast<std::size_t>(n_stats), 0.0) {}
 
 void SparseHistogram::build(const BinnedData& data, const HistogramBuilder& values,
                             const std::int32_t* rows, std::int64_t m) {
   const std::int64_t d = data.d;
   const int q = q_;
+  double* s = sample_.data();
   for (std::int64_t k = 0; k < m; ++k) {
     const std::int64_t i = rows[k];
     const std::uint8_t* code = data.row_codes + i * d;
-    const double* s = values.sample_stats(i);
+    values.sample_stats(i, s);
     for (std::int64_t f = 0; f < d; ++f) {
       const std::int64_t bin = mapper_.offset(f) + code[f];
       if (!touched_[bin]) {

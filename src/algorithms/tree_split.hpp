@@ -79,6 +79,7 @@ class SparseHistogram {
   std::vector<std::uint8_t> bins_;      // d × 256: feature f's touched codes, sorted by build
   std::vector<int> count_;              // d: how many of them
   std::vector<int> value_count_;        // d: how many are value bins (not the missing one)
+  std::vector<double> sample_;          // one sample's statistics
 };
 
 // The same as find_best_split, for a node summed into a SparseHistogram.

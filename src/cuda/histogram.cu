@@ -57,8 +57,7 @@ __global__ void find_bad_bin_kernel(i64 m, i64 P, const std::uint8_t* __restrict
 }  // namespace
 
 BadBin find_bad_bin(i64 m, i64 P, const std::uint8_t* codes, const std::int32_t* offsets,
-                    const std::int32_t* rows, i64 bins, cudaStream_t stream,
-                    Workspace& workspace) {
+                    const std::int32_t* rows, i64 bins, cudaStream_t stream, Workspace& workspace) {
   BadBin result;
   if (m == 0 || P == 0) return result;
   auto* first_bad = workspace.alloc<unsigned long long>(1);
@@ -80,7 +79,8 @@ BadBin find_bad_bin(i64 m, i64 P, const std::uint8_t* codes, const std::int32_t*
   MLCORE_CUDA_CHECK(cudaMemcpyAsync(&result.offset, offsets + result.p, sizeof(std::int32_t),
                                     cudaMemcpyDeviceToHost, stream));
   MLCORE_CUDA_CHECK(cudaStreamSynchronize(stream));
-  MLCORE_CUDA_CHECK(cudaMemcpyAsync(&result.code, codes + static_cast<i64>(result.row) * P + result.p,
+  MLCORE_CUDA_CHECK(cudaMemcpyAsync(&result.code,
+                                    codes + static_cast<i64>(result.row) * P + result.p,
                                     sizeof(std::uint8_t), cudaMemcpyDeviceToHost, stream));
   MLCORE_CUDA_CHECK(cudaStreamSynchronize(stream));
   return result;
@@ -90,7 +90,7 @@ void histogram(i64 m, i64 P, i64 c, const std::uint8_t* codes, const std::int32_
                const std::int32_t* rows, const float* X, float* out, cudaStream_t stream) {
   if (m == 0 || P == 0 || c == 0) return;
   histogram_atomic_kernel<<<grid_for(m * P * c, 256), 256, 0, stream>>>(m, P, c, codes, offsets,
-                                                                         rows, X, out);
+                                                                        rows, X, out);
   MLCORE_CUDA_CHECK_LAUNCH();
 }
 
