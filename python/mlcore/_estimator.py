@@ -21,6 +21,9 @@ Subclasses set ``_core_class`` to the bound C++ class, which must provide ``save
 
 from __future__ import annotations
 
+import numpy as np
+from sklearn.utils.validation import check_is_fitted, validate_data
+
 from ._backends import resolve
 from .profile import Profile
 
@@ -41,6 +44,18 @@ class MLCoreEstimatorMixin:
         if model is None:
             raise AttributeError(f"{type(self).__name__} has no profile_ before fit")
         return Profile(model.profile())
+
+    def _query_X(self, X):
+        """X for predict / transform / decision_function: fitted, float32, C order, n_features_in_.
+
+        NaN and infinity are left to the C++ core, which checks every X it is given with a
+        vectorised scan and raises ValueError naming the first bad entry. Checking here as well
+        would read the data twice: for a linear model's predict the second scan of X costs more
+        than the product itself (200 000 × 100: ~9 ms against a ~5 ms gemv).
+        """
+        check_is_fitted(self, "_model")
+        return validate_data(self, X, dtype=np.float32, order="C", reset=False,
+                             ensure_all_finite=False)
 
     def _record_profile(self):
         """Nothing to do: ``profile_`` reads the C++ model's records when asked."""

@@ -125,9 +125,7 @@ class KMeans(MLCoreEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
         return self
 
     def _validate_query(self, X):
-        check_is_fitted(self, "_model")
-        X = validate_data(self, X, dtype=np.float32, order="C", reset=False)
-        return np.ascontiguousarray(X, dtype=np.float32)
+        return self._query_X(X)
 
     def predict(self, X):
         """The index of the nearest centre for each row of X (int32)."""

@@ -139,8 +139,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
 
     def transform(self, X):
         """Project X onto the components: (X − mean_)·components_ᵀ (whitened if asked)."""
-        check_is_fitted(self, "_model")
-        X = validate_data(self, X, dtype=np.float32, order="C", reset=False)
+        X = self._query_X(X)
         out = self._model_for_call().transform(X)
         self._record_profile()
         return out.astype(np.float64)

@@ -142,8 +142,7 @@ class _LeastSquares(MultiOutputMixin, RegressorMixin, MLCoreEstimatorMixin, Base
 
     def predict(self, X):
         """Predictions X·coef_ᵀ + intercept_: (n_samples,) or (n_samples, n_targets)."""
-        check_is_fitted(self, "_model")
-        X = validate_data(self, X, dtype=np.float32, order="C", reset=False)
+        X = self._query_X(X)
         out = self._model_for_call().predict(X)
         self._record_profile()
         out = out.astype(np.float64)
@@ -385,8 +384,7 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         return self
 
     def _check_X(self, X):
-        check_is_fitted(self, "_model")
-        return validate_data(self, X, dtype=np.float32, order="C", reset=False)
+        return self._query_X(X)
 
     def decision_function(self, X):
         """Scores X·coef_ᵀ + intercept_: (n_samples,) for two classes (the score of

@@ -71,8 +71,7 @@ class _NaiveBayes(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         return self
 
     def _call(self, method, X):
-        check_is_fitted(self, "_model")
-        X = validate_data(self, X, dtype=np.float32, order="C", reset=False)
+        X = self._query_X(X)
         out = getattr(self._model_for_call(), method)(X)
         self._record_profile()
         return out
@@ -212,8 +211,7 @@ class MultinomialNB(_NaiveBayes):
         return self
 
     def _call(self, method, X):
-        check_is_fitted(self, "_model")
-        X = validate_data(self, X, dtype=np.float32, order="C", reset=False)
+        X = self._query_X(X)
         if (X < 0).any():
             raise ValueError("Negative values in data passed to MultinomialNB (input X)")
         out = getattr(self._model_for_call(), method)(X)

@@ -145,9 +145,7 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
         return self
 
     def _validate_query(self, X):
-        check_is_fitted(self, "_model")
-        X = validate_data(self, X, dtype=np.float32, order="C", reset=False)
-        return _as_float32(X)
+        return self._query_X(X)
 
     def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
         """The ``n_neighbors`` nearest training samples of each row of X.

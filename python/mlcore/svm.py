@@ -71,9 +71,7 @@ class _SVMBase(MLCoreEstimatorMixin, ClassifierMixin, BaseEstimator):
         return X, np.ascontiguousarray(codes, dtype=np.float32), sample_weight
 
     def _validate_query(self, X):
-        check_is_fitted(self, "_model")
-        X = validate_data(self, X, dtype=np.float32, order="C", reset=False)
-        return np.ascontiguousarray(X, dtype=np.float32)
+        return self._query_X(X)
 
     def decision_function(self, X):
         """Signed distances to the decision boundaries; (n_samples,) for two classes."""
