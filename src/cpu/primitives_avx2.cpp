@@ -244,39 +244,75 @@ void sqdist_avx2(int64_t m, int64_t n, int64_t d, const float* A, const float* B
 
 // ---- row selections -------------------------------------------------------------------------
 
+namespace {
+
+// A running (minimum, column) per lane; `take` marks the lanes where (v, c) comes first in the
+// order: smaller value, or the same value at a lower column. Ordered compares are false for
+// NaN, so a NaN is never taken.
+struct LaneMin {
+  __m256 value;
+  __m256i column;
+};
+
+inline __m256 comes_first(__m256 v, __m256i c, const LaneMin& cur) {
+  const __m256 lt = _mm256_cmp_ps(v, cur.value, _CMP_LT_OQ);
+  const __m256 eq = _mm256_cmp_ps(v, cur.value, _CMP_EQ_OQ);
+  const __m256 lower = _mm256_castsi256_ps(_mm256_cmpgt_epi32(cur.column, c));
+  return _mm256_or_ps(lt, _mm256_and_ps(eq, lower));
+}
+
+inline void take_where(__m256 take, __m256 v, __m256i c, LaneMin& cur) {
+  cur.value = _mm256_blendv_ps(cur.value, v, take);
+  cur.column = _mm256_castps_si256(
+      _mm256_blendv_ps(_mm256_castsi256_ps(cur.column), _mm256_castsi256_ps(c), take));
+}
+
+// Folds the 8 lanes into lane 0 in three shuffle steps (halves, pairs, neighbours), each
+// keeping the first of two (value, column) pairs.
+inline RowMin fold_lanes(LaneMin cur) {
+  auto step = [&](__m256 v, __m256i c) { take_where(comes_first(v, c, cur), v, c, cur); };
+  step(_mm256_permute2f128_ps(cur.value, cur.value, 1),
+       _mm256_permute2f128_si256(cur.column, cur.column, 1));
+  step(_mm256_permute_ps(cur.value, _MM_SHUFFLE(1, 0, 3, 2)),
+       _mm256_shuffle_epi32(cur.column, _MM_SHUFFLE(1, 0, 3, 2)));
+  step(_mm256_permute_ps(cur.value, _MM_SHUFFLE(2, 3, 0, 1)),
+       _mm256_shuffle_epi32(cur.column, _MM_SHUFFLE(2, 3, 0, 1)));
+  return {_mm256_cvtsi256_si32(cur.column), _mm256_cvtss_f32(cur.value)};
+}
+
+}  // namespace
+
 void argmin_rows_avx2(int64_t m, int64_t n, const float* D, int32_t* index, float* value,
                       int threads) {
   parallel_ranges(m, n, threads, [&](int, int64_t begin, int64_t end) {
+    const __m256 inf = _mm256_set1_ps(std::numeric_limits<float>::infinity());
+    const __m256i none = _mm256_set1_epi32(-1);
+    const __m256i step8 = _mm256_set1_epi32(8), step16 = _mm256_set1_epi32(16);
     for (int64_t i = begin; i < end; ++i) {
       const float* row = D + i * n;
-      // Eight running minima, one per lane, each with the column it came from. `v < min` is an
-      // ordered compare: false for NaN, so a NaN is never taken, and strict, so each lane keeps
-      // its first occurrence of a tie.
-      __m256 vmin = _mm256_set1_ps(std::numeric_limits<float>::infinity());
-      __m256i vidx = _mm256_set1_epi32(-1);
+      // Two running minima per lane, over alternate blocks of 8 columns: a compare + blend
+      // takes ~6 cycles of latency, so one chain would leave the core idle between blocks;
+      // two independent chains overlap (k-means rows are 10-100 columns: a few blocks each).
+      // Within a chain `v < min` is strict, so each lane keeps its first occurrence of a tie.
+      LaneMin even{inf, none}, odd{inf, none};
       __m256i col = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-      const __m256i eight = _mm256_set1_epi32(8);
       int64_t j = 0;
-      for (; j + 8 <= n; j += 8) {
+      for (; j + 16 <= n; j += 16) {
+        const __m256 v0 = _mm256_loadu_ps(row + j), v1 = _mm256_loadu_ps(row + j + 8);
+        const __m256i col1 = _mm256_add_epi32(col, step8);
+        take_where(_mm256_cmp_ps(v0, even.value, _CMP_LT_OQ), v0, col, even);
+        take_where(_mm256_cmp_ps(v1, odd.value, _CMP_LT_OQ), v1, col1, odd);
+        col = _mm256_add_epi32(col, step16);
+      }
+      if (j + 8 <= n) {
         const __m256 v = _mm256_loadu_ps(row + j);
-        const __m256 lt = _mm256_cmp_ps(v, vmin, _CMP_LT_OQ);
-        vmin = _mm256_blendv_ps(vmin, v, lt);
-        vidx = _mm256_castps_si256(
-            _mm256_blendv_ps(_mm256_castsi256_ps(vidx), _mm256_castsi256_ps(col), lt));
-        col = _mm256_add_epi32(col, eight);
+        take_where(_mm256_cmp_ps(v, even.value, _CMP_LT_OQ), v, col, even);
+        j += 8;
       }
-      // Across lanes: the smallest value, on ties the lowest column.
-      alignas(32) float lane_min[8];
-      alignas(32) int32_t lane_idx[8];
-      _mm256_store_ps(lane_min, vmin);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(lane_idx), vidx);
-      RowMin best{-1, std::numeric_limits<float>::infinity()};
-      for (int l = 0; l < 8; ++l) {
-        if (lane_idx[l] < 0) continue;
-        if (lane_min[l] < best.value || (lane_min[l] == best.value && lane_idx[l] < best.index)) {
-          best = {lane_idx[l], lane_min[l]};
-        }
-      }
+      // The chains interleave columns, so either may hold the earlier of a tie: compare both.
+      take_where(comes_first(odd.value, odd.column, even), odd.value, odd.column, even);
+      // Lanes never taken hold (+inf, −1) and lose to any taken lane (whose value is < +inf).
+      RowMin best = fold_lanes(even);
       for (; j < n; ++j) {  // the tail: later columns, so strict < keeps the earlier tie
         if (row[j] < best.value) best = {static_cast<int32_t>(j), row[j]};
       }

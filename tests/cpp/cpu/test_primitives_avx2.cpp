@@ -227,30 +227,44 @@ TEST(PrimitivesAvx2, SqdistLargeIsClampedAndAccurate) {
 
 TEST(PrimitivesAvx2, ArgminMatchesReferenceOnNastyRows) {
   SKIP_WITHOUT_AVX2();
-  const int64_t m = 4000, n = 37;
-  std::vector<float> D = random_floats(m * n, -1, 1, 6);
-  for (int64_t j = 0; j < n; ++j) {
-    D[0 * n + j] = kNaN;                   // all NaN → index 0
-    D[1 * n + j] = kInf;                   // all +inf → index 0, value inf
-    D[2 * n + j] = j % 2 ? kNaN : kInf;    // NaN and +inf → the first +inf
-    D[3 * n + j] = 0.25f;                  // all tied → index 0
-    D[4 * n + j] = j < 30 ? kNaN : -kInf;  // −inf only in the tail
-  }
-  D[5 * n + 36] = -5.0f;                 // the minimum in the scalar tail
-  D[6 * n + 9] = D[6 * n + 17] = -7.0f;  // a tie between lanes: the lower column wins
-  for (int64_t j = 0; j < n; ++j) D[7 * n + j] = std::fabs(D[7 * n + j]) + 1.0f;
-  D[7 * n + 8] = -0.0f;  // −0 == 0: the first of the two zeros wins
-  D[7 * n + 16] = 0.0f;
-  std::vector<int32_t> index(m);
-  std::vector<float> value(m);
-  argmin_rows_avx2(m, n, D.data(), index.data(), value.data(), kThreads);
-  for (int64_t i = 0; i < m; ++i) {
-    const RowMin want = row_argmin(D.data() + i * n, n);
-    ASSERT_EQ(index[i], want.index) << "row " << i;
-    if (std::isnan(want.value)) {
-      ASSERT_TRUE(std::isnan(value[i]));
-    } else {
-      ASSERT_EQ(value[i], want.value) << "row " << i;
+  // Widths around the kernel's blocks: under one block, one, two (one per chain), two and a
+  // tail, k-means-sized rows, and long ones.
+  for (const int64_t n : {1, 5, 8, 9, 16, 23, 37, 64, 65, 100, 257}) {
+    const int64_t m = 600;
+    std::vector<float> D = random_floats(m * n, -1, 1, 6 + n);
+    auto at = [&](int64_t i, int64_t j) -> float& { return D[i * n + j]; };
+    for (int64_t j = 0; j < n; ++j) {
+      at(0, j) = kNaN;                              // all NaN → index 0
+      at(1, j) = kInf;                              // all +inf → index 0, value inf
+      at(2, j) = j % 2 ? kNaN : kInf;               // NaN and +inf → the first +inf
+      at(3, j) = 0.25f;                             // all tied → index 0
+      at(4, j) = j < (n * 4) / 5 ? kNaN : -kInf;    // −inf only late (in the tail for n = 37)
+      at(7, j) = std::fabs(at(7, j)) + 1.0f;
+      at(8, j) = std::fabs(at(8, j)) + 1.0f;
+    }
+    at(5, n - 1) = -5.0f;  // the minimum in the last column
+    // Ties between lanes, blocks and the two chains (blocks 0/2 are one chain, 1/3 the
+    // other): the lower column must win whichever chain holds it.
+    if (n > 17) at(6, 9) = at(6, 17) = -7.0f;   // chain 1 (block 1) before chain 0 (block 2)
+    if (n > 9) at(9, 1) = at(9, 9) = -7.0f;     // chain 0 before chain 1
+    if (n > 40) at(10, 40) = at(10, 3) = -7.0f;  // the later one seen first in its chain
+    if (n > 16) {
+      at(7, 8) = -0.0f;  // −0 == 0: the first of the two zeros wins
+      at(7, 16) = 0.0f;
+      at(8, 16) = -0.0f;
+      at(8, 8) = 0.0f;
+    }
+    std::vector<int32_t> index(m);
+    std::vector<float> value(m);
+    argmin_rows_avx2(m, n, D.data(), index.data(), value.data(), kThreads);
+    for (int64_t i = 0; i < m; ++i) {
+      const RowMin want = row_argmin(D.data() + i * n, n);
+      ASSERT_EQ(index[i], want.index) << "row " << i << ", n " << n;
+      if (std::isnan(want.value)) {
+        ASSERT_TRUE(std::isnan(value[i]));
+      } else {
+        ASSERT_EQ(value[i], want.value) << "row " << i << ", n " << n;
+      }
     }
   }
 }
