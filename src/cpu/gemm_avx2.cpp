@@ -41,6 +41,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <vector>
 
 namespace mlcore::cpu {
 namespace {
@@ -465,6 +466,54 @@ void gemm_team_body(const GemmArgs& g, int tid, int threads) {
   }
 }
 
+// LEVEL: threads, split along k. When C is small and k long — a Gram matrix XᵀX of a tall X,
+// 100 × 100 from 200 000 rows — the loops above leave each KC slice too little work to share:
+// one barrier and one B pack per 100·100·256 MACs, and only a few C items to hand out. Then
+// each thread takes its own share of k instead and computes a private partial C with the
+// single-thread loops (no barrier at all), and the partials are added at the end: m·n adds per
+// extra thread against m·n·k MACs. Worth it when every thread gets several KC slices and C
+// fits in L2 (each partial is re-read once, from cache).
+constexpr int64_t kSplitKMaxC = 256 * 256;        // m·n floats: 256 KiB
+constexpr int64_t kSplitKMinSlices = 8;           // KC slices per thread at least
+
+bool use_split_k(int64_t m, int64_t n, int64_t k, int team) {
+  return team > 1 && m * n <= kSplitKMaxC && k >= kSplitKMinSlices * KC * team;
+}
+
+void gemm_split_k(const GemmArgs& g, int team) {
+  std::vector<float> partial(std::size_t(team - 1) * g.m * g.n);
+#pragma omp parallel num_threads(team)
+  {
+    const int tid = omp_get_thread_num();
+    int64_t kb, ke;
+    split_range(g.k, omp_get_num_threads(), tid, &kb, &ke);
+    // Thread 0 writes C itself (with β); the others their partial, row stride n.
+    GemmArgs mine = g;
+    mine.k = ke - kb;
+    mine.A = g.trans_a ? g.A + kb * g.lda : g.A + kb;  // op(A) = A[:, kb:ke]
+    mine.B = g.trans_b ? g.B + kb : g.B + kb * g.ldb;  // op(B) = B[kb:ke, :]
+    if (tid > 0) {
+      mine.beta = 0.0f;
+      mine.C = partial.data() + std::size_t(tid - 1) * g.m * g.n;
+      mine.ldc = g.n;
+    }
+    mine.b_panel = tls_b_panel.get(std::size_t(std::min<int64_t>(mine.k, KC)) *
+                                   ((std::min<int64_t>(g.n, NC) + NR - 1) / NR * NR));
+    if (mine.k > 0) {
+      // A team of one of its own, so the body's barrier and `omp for` bind to it, not to us.
+#pragma omp parallel num_threads(1)
+      gemm_team_body(mine, 0, 1);
+    }
+  }
+  for (int t = 1; t < team; ++t) {
+    const float* p = partial.data() + std::size_t(t - 1) * g.m * g.n;
+    for (int64_t i = 0; i < g.m; ++i) {
+      float* c = g.C + i * g.ldc;
+      for (int64_t j = 0; j < g.n; ++j) c[j] += p[i * g.n + j];
+    }
+  }
+}
+
 // C ← beta · C (for k == 0 or alpha == 0, where there is no product to add).
 void scale_c(int64_t m, int64_t n, float beta, float* C, int64_t ldc) {
   for (int64_t i = 0; i < m; ++i) {
@@ -500,6 +549,10 @@ void sgemm_avx2(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, flo
   // goes through a (one-thread) parallel region of its own, so its `omp barrier` and `omp for`
   // bind to that region, never to the caller's team (whose other threads would never arrive).
   const int team = omp_in_parallel() ? 1 : static_cast<int>(threads);
+  if (use_split_k(m, n, k, team)) {
+    gemm_split_k(g, team);
+    return;
+  }
 #pragma omp parallel num_threads(team)
   gemm_team_body(g, omp_get_thread_num(), omp_get_num_threads());
 }

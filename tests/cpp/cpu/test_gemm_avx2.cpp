@@ -156,6 +156,19 @@ TEST(GemmAvx2, ThreadsAndBlockBoundaries) {
   run_case({true, false, 2000, 33, 64, 1.0f, 0.0f, 0, 0, 0, 2});  // tall and skinny
 }
 
+TEST(GemmAvx2, SmallCLongKSplitsKAcrossThreads) {
+  SKIP_WITHOUT_AVX2();
+  // C small and k long (a Gram matrix XᵀX of a tall X): each thread sums its own share of k
+  // and the partial Cs are added. Every transpose, α and β, padded leading dimensions, a k that
+  // does not divide evenly, and 3 threads (the partials of two helpers added to thread 0's C).
+  for (int ta = 0; ta < 2; ++ta) {
+    for (int tb = 0; tb < 2; ++tb) {
+      run_case({ta == 1, tb == 1, 37, 19, 20011, 1.0f, 0.0f, 0, 0, 0, 2});
+      run_case({ta == 1, tb == 1, 100, 100, 7001, -0.5f, 1.5f, 3, 1, 2, 3});
+    }
+  }
+}
+
 TEST(GemmAvx2, CalledFromInsideAParallelRegion) {
   SKIP_WITHOUT_AVX2();
   // Each thread of the caller's team runs its own GEMM (asking for 2 threads): the GEMM must run
