@@ -97,7 +97,8 @@ class KMeans(MLCoreEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
 
     def fit(self, X, y=None, sample_weight=None):
         """Cluster X (n_samples, n_features); ``sample_weight`` optional, non-negative."""
-        X = validate_data(self, X, dtype=np.float32, order="C")
+        X = validate_data(self, X, dtype=np.float32, order="C",
+                          ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
         X = np.ascontiguousarray(X, dtype=np.float32)
         n_clusters = _check_int("n_clusters", self.n_clusters, 1)
         if X.shape[0] < n_clusters:

@@ -104,7 +104,8 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
         return {"n_components": -1, "variance_fraction": float(nc)}
 
     def _fit_model(self, X):
-        X = validate_data(self, X, dtype=np.float32, order="C", ensure_min_samples=2)
+        X = validate_data(self, X, dtype=np.float32, order="C", ensure_min_samples=2,
+                          ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
         options = self._core_options(*X.shape)
         self._model = _core.PCA(**options, whiten=_check_bool("whiten", self.whiten),
                                 backend=self._core_backend())

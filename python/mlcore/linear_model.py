@@ -121,7 +121,8 @@ class _LeastSquares(MultiOutputMixin, RegressorMixin, MLCoreEstimatorMixin, Base
     def fit(self, X, y, sample_weight=None):
         """Fit on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets)."""
         X, y = validate_data(self, X, y, dtype=np.float32, order="C", multi_output=True,
-                             y_numeric=True)
+                             y_numeric=True,
+                             ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
         if _check_bool("positive", self.positive):
             raise ValueError(f"{type(self).__name__}(positive=True) is not supported by mlcore "
                              "(the normal equations have no sign constraints)")
@@ -354,7 +355,8 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         tol = _check_real("tol", self.tol, 0.0)
         max_iter = _check_int("max_iter", self.max_iter, 0)
         fit_intercept = _check_bool("fit_intercept", self.fit_intercept)
-        X, y = validate_data(self, X, y, dtype=np.float32, order="C")
+        X, y = validate_data(self, X, y, dtype=np.float32, order="C",
+                             ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
         classes, codes = _encode_classes(y)
         if len(classes) < 2:
             raise ValueError("This solver needs samples of at least 2 classes in the data, but "

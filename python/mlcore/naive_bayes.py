@@ -56,7 +56,8 @@ class _NaiveBayes(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
 
     def fit(self, X, y, sample_weight=None):
         """Fit on X (n_samples, n_features) and class labels y (n_samples,)."""
-        X, y = validate_data(self, X, y, dtype=np.float32, order="C")
+        X, y = validate_data(self, X, y, dtype=np.float32, order="C",
+                             ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
         X = self._check_X_fit(X)
         classes, codes = _encode_classes(y)
         if len(classes) < 2:

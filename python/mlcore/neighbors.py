@@ -220,7 +220,8 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
 
     def fit(self, X, y):
         """Remember the training samples X (n_samples, n_features) and their labels y."""
-        X, y = validate_data(self, X, y, dtype=np.float32, order="C")
+        X, y = validate_data(self, X, y, dtype=np.float32, order="C",
+                             ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         self.outputs_2d_ = False
@@ -266,7 +267,8 @@ class KNeighborsRegressor(MultiOutputMixin, RegressorMixin, _KNeighborsBase):
         """Remember the training samples X and their targets y (n_samples,) or
         (n_samples, n_outputs)."""
         X, y = validate_data(self, X, y, dtype=np.float32, order="C", multi_output=True,
-                             y_numeric=True)
+                             y_numeric=True,
+                             ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
         y = np.asarray(y, dtype=np.float64)
         self._y_1d = y.ndim == 1
         self._y = y

@@ -49,7 +49,8 @@ class _SVMBase(MLCoreEstimatorMixin, ClassifierMixin, BaseEstimator):
     _balance_by_sample_weight = False
 
     def _prepare_fit(self, X, y, sample_weight):
-        X, y = validate_data(self, X, y, dtype=np.float32, order="C")
+        X, y = validate_data(self, X, y, dtype=np.float32, order="C",
+                             ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
         X = np.ascontiguousarray(X, dtype=np.float32)
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
