@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 namespace mlcore::detail {
 
@@ -71,15 +72,33 @@ void check_fitted(bool fitted, const char* estimator) {
 
 LabelEncoding encode_labels(const Tensor& y, const char* estimator, std::size_t min_classes) {
   const float* v = y.data<float>();
+  const std::int64_t n = y.numel();
   LabelEncoding enc;
-  enc.classes.assign(v, v + y.numel());
-  std::sort(enc.classes.begin(), enc.classes.end());
-  enc.classes.erase(std::unique(enc.classes.begin(), enc.classes.end()), enc.classes.end());
+  // The distinct labels, sorted. Classification labels are few, so keep the sorted list of
+  // those seen so far and binary-search it per sample: O(n log C) instead of sorting all n
+  // labels (O(n log n): ~3 ms for 50 000, most of a kNN fit). Past kFewClasses distinct
+  // values the list is abandoned for the sort, so many-valued y never costs O(n·C).
+  constexpr std::size_t kFewClasses = 256;
+  std::vector<double>& seen = enc.classes;
+  bool few = true;
+  for (std::int64_t i = 0; i < n && few; ++i) {
+    const double label = v[i];
+    const auto at = std::lower_bound(seen.begin(), seen.end(), label);
+    if (at == seen.end() || *at != label) {
+      seen.insert(at, label);
+      few = seen.size() <= kFewClasses;
+    }
+  }
+  if (!few) {
+    seen.assign(v, v + n);
+    std::sort(seen.begin(), seen.end());
+    seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+  }
   MLCORE_CHECK(enc.classes.size() >= min_classes, estimator << " needs at least " << min_classes
                                                             << " classes in y, got "
                                                             << enc.classes.size());
-  enc.code.resize(y.numel());
-  for (std::int64_t i = 0; i < y.numel(); ++i) {
+  enc.code.resize(n);
+  for (std::int64_t i = 0; i < n; ++i) {
     enc.code[i] = static_cast<std::int32_t>(
         std::lower_bound(enc.classes.begin(), enc.classes.end(), double(v[i])) -
         enc.classes.begin());

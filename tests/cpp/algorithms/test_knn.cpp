@@ -2,8 +2,12 @@
 // batching, ties, save/load and bad input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
 #include <sstream>
+#include <vector>
 
+#include "algorithms/validate.hpp"
 #include "mlcore/algorithms/knn.hpp"
 #include "test_util.hpp"
 
@@ -214,4 +218,37 @@ INSTANTIATE_TEST_SUITE_P(AllBackends, KnnTest, ::testing::ValuesIn(all_backends(
                          backend_param_name);
 
 }  // namespace
+}  // namespace mlcore::test
+
+namespace mlcore::test {
+
+// The label encoding every classifier uses: the sorted distinct labels and each sample's index
+// into them, against a plain sort-and-unique reference. Few classes take the incremental path,
+// more than 256 distinct values the full sort; the labels are arbitrary floats, negative and
+// fractional, in random order.
+TEST(LabelEncoding, MatchesSortAndUniqueForFewAndManyClasses) {
+  std::mt19937 rng(7);
+  for (const int distinct : {1, 2, 3, 10, 256, 257, 5000}) {
+    const std::int64_t n = 20000;
+    std::vector<float> pool(distinct);
+    for (int c = 0; c < distinct; ++c) pool[c] = -50.0f + 0.25f * float(c * 7 % 1999) + c * 1e-3f;
+    Tensor y(n, 1);
+    std::uniform_int_distribution<int> pick(0, distinct - 1);
+    for (std::int64_t i = 0; i < n; ++i) y.at<float>(i, 0) = pool[pick(rng)];
+    const detail::LabelEncoding enc = detail::encode_labels(y, "test", 1);
+
+    std::vector<double> want(y.data<float>(), y.data<float>() + n);
+    std::sort(want.begin(), want.end());
+    want.erase(std::unique(want.begin(), want.end()), want.end());
+    ASSERT_EQ(enc.classes, want) << distinct << " distinct labels";
+    ASSERT_EQ(static_cast<std::int64_t>(enc.code.size()), n);
+    for (std::int64_t i = 0; i < n; ++i) {
+      ASSERT_EQ(enc.classes[enc.code[i]], double(y.at<float>(i, 0))) << "sample " << i;
+    }
+  }
+  Tensor one_class(5, 1);
+  for (std::int64_t i = 0; i < 5; ++i) one_class.at<float>(i, 0) = 3.0f;
+  EXPECT_THROW(detail::encode_labels(one_class, "test", 2), Error);
+}
+
 }  // namespace mlcore::test
