@@ -254,13 +254,20 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
       const int c = detail::padded_columns(used);
       if (V.rows() != n_train || V.cols() != c) V = Tensor(n_train, c);
       float* v = V.data<float>();
+      if (codecs.size() == 2 && codecs[1].digits == 2 && c == 4) {
+        // The common regression case: a vectorised encoder, the same floats (see the header).
+        detail::encode_count_and_two_digits(codecs[1], g.data() + k, K, n_train, v);
+      } else {
 #pragma omp parallel for schedule(static) if (n_train > 8192)
-      for (std::int64_t i = 0; i < n_train; ++i) {
-        float* row = v + i * c;
-        row[0] = 1.0f;
-        codecs[1].encode(g[i * K + k], 1.0, row + 1);
-        if (codecs.size() > 2) codecs[2].encode(h[i * K + k], 1.0, row + 1 + codecs[1].digits);
-        for (int j = used; j < c; ++j) row[j] = 0.0f;  // padding
+        for (std::int64_t i = 0; i < n_train; ++i) {
+          float* row = v + i * c;
+          row[0] = 1.0f;
+          codecs[1].encode(g[i * K + k], 1.0, row + 1);
+          if (codecs.size() > 2) {
+            codecs[2].encode(h[i * K + k], 1.0, row + 1 + codecs[1].digits);
+          }
+          for (int j = used; j < c; ++j) row[j] = 0.0f;  // padding
+        }
       }
       p.value_scale = codecs[1].scale;
       p.hessian_scale = codecs.size() > 2 ? codecs[2].scale : 1.0;

@@ -47,29 +47,24 @@ DigitCodec DigitCodec::for_values(double max_abs, double total_weight, double mi
   return c;
 }
 
-namespace {
-
-// nearbyint(x) for |x| < 2^51 in the default rounding mode (to nearest, ties to even), without
-// the library call that nearbyint is on a baseline x86-64 build (no SSE4.1 roundsd): adding
-// 1.5·2^52 pushes the fraction bits out of the double, subtracting it back leaves the integer.
-inline double round_integer(double x) {
-  constexpr double kRound = 6755399441055744.0;  // 1.5 · 2^52
-  return (x + kRound) - kRound;
-}
-
-}  // namespace
-
-void DigitCodec::encode(double v, double w, float* out) const {
-  const double qmax = double(q_max);
-  // |v·S| may exceed 2^51 only far outside the clamp (|v| ≫ max_abs): clamp first.
-  const double scaled = std::max(-2 * qmax, std::min(2 * qmax, v * scale));
-  double q = std::max(-qmax, std::min(qmax, round_integer(scaled)));
-  // Balanced digits in double arithmetic (exact: every value is an integer below 2^53). β is
-  // odd, so q/β is never halfway between integers and the rounding picks the unique nearest.
-  for (int t = 0; t < digits; ++t) {
-    const double r = q - base * round_integer(q * inv_base);  // in [−D, D]
-    out[t] = static_cast<float>(w * r);
-    q = round_integer((q - r) * inv_base);  // an exact multiple of β: its quotient, exactly
+void encode_count_and_two_digits(const DigitCodec& codec, const double* v, std::int64_t stride,
+                                 std::int64_t n, float* rows) {
+  MLCORE_CHECK(codec.digits == 2, "encode_count_and_two_digits: a codec of " << codec.digits
+                                                                            << " digits");
+  const double qmax = double(codec.q_max), scale = codec.scale, base = codec.base,
+               inv = codec.inv_base;
+#pragma omp parallel for simd schedule(static) if (n > 8192)
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double scaled = std::max(-2 * qmax, std::min(2 * qmax, v[i * stride] * scale));
+    const double q = std::max(-qmax, std::min(qmax, round_integer(scaled)));
+    const double r0 = q - base * round_integer(q * inv);
+    const double q1 = round_integer((q - r0) * inv);
+    const double r1 = q1 - base * round_integer(q1 * inv);
+    float* row = rows + i * 4;
+    row[0] = 1.0f;
+    row[1] = static_cast<float>(r0);
+    row[2] = static_cast<float>(r1);
+    row[3] = 0.0f;
   }
 }
 

@@ -3,13 +3,60 @@
 // backends, save/load, bad input.
 #include <gtest/gtest.h>
 
+#include <random>
 #include <sstream>
+#include <vector>
+
+#include "algorithms/tree_histogram.hpp"
 
 #include "mlcore/algorithms/gradient_boosting.hpp"
 #include "tree_test_util.hpp"
 
 namespace mlcore::test {
 namespace {
+
+// The vectorised encoder of squared-error gradients writes exactly DigitCodec::encode's floats
+// (so the fast path grows the same trees as the general one): random values, values past the
+// clamp, grid points and half-way points between them, on a strided input, below and above
+// the size that spreads the loop over threads.
+TEST(BoostingEncoder, TwoDigitEncoderMatchesDigitCodecEncode) {
+  for (const double total : {3000.0, 160000.0}) {
+    const double max_abs = 7.25;
+    const detail::DigitCodec c = detail::DigitCodec::for_values(max_abs, total);
+    ASSERT_EQ(c.digits, 2);
+    for (const std::int64_t n : {std::int64_t{7}, std::int64_t{20011}}) {
+      const std::int64_t stride = 3;
+      std::vector<double> v(static_cast<std::size_t>(n * stride), 0.0);
+      std::mt19937_64 rng(11);
+      std::uniform_real_distribution<double> u(-1.0, 1.0);
+      for (std::int64_t i = 0; i < n; ++i) {
+        double x = 0;
+        switch (i % 5) {
+          case 0: x = u(rng) * max_abs; break;
+          case 1: x = u(rng) * 3 * max_abs; break;                              // clamped
+          case 2: x = std::round(u(rng) * double(c.q_max)) / c.scale; break;    // grid point
+          case 3: x = (std::floor(u(rng) * double(c.q_max)) + 0.5) / c.scale; break;  // half
+          default: x = (i % 2 ? 1 : -1) * max_abs * (i % 3 == 0 ? 1.0 : 0.0); break;
+        }
+        v[static_cast<std::size_t>(i * stride)] = x;
+      }
+      std::vector<float> fast(static_cast<std::size_t>(n * 4), -9.0f);
+      detail::encode_count_and_two_digits(c, v.data(), stride, n, fast.data());
+      for (std::int64_t i = 0; i < n; ++i) {
+        float want[2];
+        c.encode(v[static_cast<std::size_t>(i * stride)], 1.0, want);
+        const float* row = fast.data() + i * 4;
+        ASSERT_EQ(row[0], 1.0f) << i;
+        ASSERT_EQ(row[1], want[0]) << "sample " << i << " value " << v[i * stride];
+        ASSERT_EQ(row[2], want[1]) << "sample " << i << " value " << v[i * stride];
+        ASSERT_EQ(row[3], 0.0f) << i;
+      }
+    }
+  }
+  EXPECT_THROW(detail::encode_count_and_two_digits(detail::DigitCodec::integers(), nullptr, 1, 0,
+                                                   nullptr),
+               Error);
+}
 
 class BoostingTest : public ::testing::TestWithParam<std::string> {
  protected:
