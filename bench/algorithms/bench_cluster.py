@@ -27,10 +27,7 @@ from sklearn.datasets import make_blobs
 from threadpoolctl import threadpool_limits
 
 import mlcore
-
-
-def backend_for(name, threads):
-    return mlcore.avx2(threads) if name == "avx2" else mlcore.backend(name)
+from bench_common import backend_for
 
 
 def main():

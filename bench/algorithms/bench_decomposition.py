@@ -17,27 +17,13 @@ quality column is the largest relative difference of explained_variance_ to the 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 from sklearn import decomposition as skd
 from threadpoolctl import threadpool_limits
 
 import mlcore
-
-
-def timed(fn, repeats):
-    times, out = [], None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
-
-
-def backend_spec(name, threads):
-    return mlcore.avx2(threads) if name == "avx2" else name
+from bench_common import timed, backend_for
 
 
 def spectrum_data(n, d, seed=0):
@@ -58,12 +44,12 @@ def main():
     args = ap.parse_args()
     n, d, k = (200_000 // (10 if args.quick else 1)), 100, args.components
     print(f"mlcore {mlcore.__version__}; threads={args.threads}; repeats={args.repeats}; "
-          f"backends: {', '.join(mlcore.backend(backend_spec(b, args.threads)).description for b in args.backends)}")
+          f"backends: {', '.join(mlcore.backend(backend_for(b, args.threads)).description for b in args.backends)}")
     X = spectrum_data(n, d)
     with threadpool_limits(args.threads):
         reference = skd.PCA(k, svd_solver="full").fit(X).explained_variance_
         candidates = [(f"mlcore[{b}] PCA",
-                       lambda spec=backend_spec(b, args.threads): mlcore.PCA(k, backend=spec))
+                       lambda spec=backend_for(b, args.threads): mlcore.PCA(k, backend=spec))
                       for b in args.backends]
         candidates += [("sklearn PCA (auto: covariance_eigh)", lambda: skd.PCA(k)),
                        ("sklearn PCA (full SVD)", lambda: skd.PCA(k, svd_solver="full"))]

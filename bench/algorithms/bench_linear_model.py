@@ -19,8 +19,6 @@ matrix); the quality column (R² / accuracy on the training data) shows the fits
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 import warnings
 
 import numpy as np
@@ -31,19 +29,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 import mlcore
-
-
-def timed(fn, repeats):
-    times, out = [], None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
-
-
-def backend_spec(name, threads):
-    return mlcore.avx2(threads) if name == "avx2" else name
+from bench_common import timed, backend_for
 
 
 def least_squares_data(n, d, seed=0):
@@ -96,14 +82,14 @@ def main():
     args = ap.parse_args()
     scale = 10 if args.quick else 1
     print(f"mlcore {mlcore.__version__}; threads={args.threads}; repeats={args.repeats}; "
-          f"backends: {', '.join(mlcore.backend(backend_spec(b, args.threads)).description for b in args.backends)}")
+          f"backends: {', '.join(mlcore.backend(backend_for(b, args.threads)).description for b in args.backends)}")
 
     with threadpool_limits(args.threads):
         n, d = 200_000 // scale, 100
         X, y = least_squares_data(n, d)
         rows = []
         for b in args.backends:
-            spec = backend_spec(b, args.threads)
+            spec = backend_for(b, args.threads)
             run(rows, f"mlcore[{b}] LinearRegression", lambda: mlcore.LinearRegression(backend=spec),
                 X, y, args.repeats, r2)
             run(rows, f"mlcore[{b}] Ridge(alpha=1)", lambda: mlcore.Ridge(1.0, backend=spec),
@@ -118,7 +104,7 @@ def main():
             X, y = logistic_data(n, d, classes)
             rows = []
             for b in args.backends:
-                spec = backend_spec(b, args.threads)
+                spec = backend_for(b, args.threads)
                 run(rows, f"mlcore[{b}] LogisticRegression",
                     lambda: mlcore.LogisticRegression(backend=spec), X, y, args.repeats, accuracy)
             run(rows, "sklearn LogisticRegression (lbfgs)", skl.LogisticRegression, X, y,

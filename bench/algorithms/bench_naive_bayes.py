@@ -16,8 +16,6 @@ the quality column is the training accuracy (the same model should give the same
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 from sklearn import naive_bayes as sknb
@@ -25,19 +23,7 @@ from sklearn.datasets import make_classification
 from threadpoolctl import threadpool_limits
 
 import mlcore
-
-
-def timed(fn, repeats):
-    times, out = [], None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
-
-
-def backend_spec(name, threads):
-    return mlcore.avx2(threads) if name == "avx2" else name
+from bench_common import timed, backend_for
 
 
 def gaussian_data(n, d, classes, seed=0):
@@ -77,7 +63,7 @@ def main():
     args = ap.parse_args()
     n, d, k = (200_000 // (10 if args.quick else 1)), 100, 10
     print(f"mlcore {mlcore.__version__}; threads={args.threads}; repeats={args.repeats}; "
-          f"backends: {', '.join(mlcore.backend(backend_spec(b, args.threads)).description for b in args.backends)}")
+          f"backends: {', '.join(mlcore.backend(backend_for(b, args.threads)).description for b in args.backends)}")
     with threadpool_limits(args.threads):
         for title, data, ours, ref in (
                 ("GaussianNB", gaussian_data, mlcore.GaussianNB, sknb.GaussianNB),
@@ -85,7 +71,7 @@ def main():
             X, y = data(n, d, k)
             rows = []
             for b in args.backends:
-                spec = backend_spec(b, args.threads)
+                spec = backend_for(b, args.threads)
                 run(rows, f"mlcore[{b}] {title}", lambda: ours(backend=spec), X, y, args.repeats)
             run(rows, f"sklearn {title}", ref, X, y, args.repeats)
             print_table(f"{title}, {n} x {d} float32, {k} classes (predict on the training set)",

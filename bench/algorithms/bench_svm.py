@@ -31,10 +31,7 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 import mlcore
-
-
-def backend_for(name, threads):
-    return mlcore.avx2(threads) if name == "avx2" else mlcore.backend(name)
+from bench_common import backend_for
 
 
 def problem(n_train, n_test, d, n_classes, informative):

@@ -21,8 +21,6 @@ its fit time, as scikit-learn's and XGBoost's is inside theirs.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 from sklearn import ensemble as sk_ens
@@ -31,20 +29,12 @@ from sklearn.datasets import make_classification, make_regression
 from threadpoolctl import threadpool_limits
 
 import mlcore
+from bench_common import timed
 
 try:
     import xgboost
 except ImportError:  # pip install xgboost
     xgboost = None
-
-
-def timed(fn, repeats):
-    times, out = [], None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
 
 
 def candidates(task, backends, threads):
