@@ -125,12 +125,9 @@ class KMeans(MLCoreEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
         self._n_features_out = n_clusters
         return self
 
-    def _validate_query(self, X):
-        return self._query_X(X)
-
     def predict(self, X):
         """The index of the nearest centre for each row of X (int32)."""
-        X = self._validate_query(X)
+        X = self._query_X(X)
         labels = self._model_for_call().predict(X).ravel().astype(np.int32)
         self._record_profile()
         return labels
@@ -141,7 +138,7 @@ class KMeans(MLCoreEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
 
     def transform(self, X):
         """Euclidean distance of each row of X to each centre: (n_samples, n_clusters)."""
-        X = self._validate_query(X)
+        X = self._query_X(X)
         distances = self._model_for_call().transform(X).astype(np.float64)
         self._record_profile()
         return distances
@@ -152,7 +149,7 @@ class KMeans(MLCoreEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
 
     def score(self, X, y=None, sample_weight=None):
         """Minus the (weighted) sum of squared distances of X to the nearest centres."""
-        X = self._validate_query(X)
+        X = self._query_X(X)
         if sample_weight is not None:
             sample_weight = np.ascontiguousarray(
                 _check_sample_weight(sample_weight, X, dtype=np.float32), dtype=np.float32)

@@ -385,34 +385,31 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
                           ConvergenceWarning, stacklevel=2)
         return self
 
-    def _check_X(self, X):
-        return self._query_X(X)
-
     def decision_function(self, X):
         """Scores X·coef_ᵀ + intercept_: (n_samples,) for two classes (the score of
         classes_[1]), else (n_samples, n_classes)."""
-        X = self._check_X(X)
+        X = self._query_X(X)
         out = self._model_for_call().decision_function(X).astype(np.float64)
         self._record_profile()
         return out.reshape(-1) if out.shape[1] == 1 else out
 
     def predict_proba(self, X):
         """Class probabilities (n_samples, n_classes), columns in classes_ order."""
-        X = self._check_X(X)
+        X = self._query_X(X)
         out = self._model_for_call().predict_proba(X).astype(np.float64)
         self._record_profile()
         return out
 
     def predict_log_proba(self, X):
         """Log of predict_proba, computed stably (log_softmax)."""
-        X = self._check_X(X)
+        X = self._query_X(X)
         out = self._model_for_call().predict_log_proba(X).astype(np.float64)
         self._record_profile()
         return out
 
     def predict(self, X):
         """The most probable class of each sample."""
-        X = self._check_X(X)
+        X = self._query_X(X)
         codes = self._model_for_call().predict(X).reshape(-1)
         self._record_profile()
         return self.classes_[codes.astype(np.intp)]

@@ -144,9 +144,6 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
         self.effective_metric_params_ = {}
         return self
 
-    def _validate_query(self, X):
-        return self._query_X(X)
-
     def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
         """The ``n_neighbors`` nearest training samples of each row of X.
 
@@ -162,7 +159,7 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
             X = self._model.fit_X
             k += 1
         else:
-            X = self._validate_query(X)
+            X = self._query_X(X)
         n_fit = self._model.n_samples_fit
         if k > n_fit:
             raise ValueError(f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k}, "
@@ -238,7 +235,7 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
             total = votes.sum(axis=1, keepdims=True)
             total[total == 0] = 1.0
             return votes / total
-        X = self._validate_query(X)
+        X = self._query_X(X)
         proba = self._model_for_call().predict_proba(X)
         self._record_profile()
         return proba.astype(np.float64)
@@ -248,7 +245,7 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
         if callable(self.weights):
             proba = self.predict_proba(X)  # checks fitted first (classes_ is read after)
             return self.classes_[np.argmax(proba, axis=1)]
-        X = self._validate_query(X)
+        X = self._query_X(X)
         codes = self._model_for_call().predict(X).ravel()
         self._record_profile()
         return self.classes_[codes.astype(np.intp)]
@@ -282,7 +279,7 @@ class KNeighborsRegressor(MultiOutputMixin, RegressorMixin, _KNeighborsBase):
             y2 = self._y.reshape(self._y.shape[0], -1)
             pred = np.einsum("qk,qko->qo", w, y2[ind]) / w.sum(axis=1, keepdims=True)
         else:
-            X = self._validate_query(X)
+            X = self._query_X(X)
             pred = self._model_for_call().predict(X).astype(np.float64)
             self._record_profile()
         return pred.ravel() if self._y_1d else pred

@@ -71,19 +71,16 @@ class _SVMBase(MLCoreEstimatorMixin, ClassifierMixin, BaseEstimator):
             self.class_weight_ = compute_class_weight(cw, classes=self.classes_, y=y)
         return X, np.ascontiguousarray(codes, dtype=np.float32), sample_weight
 
-    def _validate_query(self, X):
-        return self._query_X(X)
-
     def decision_function(self, X):
         """Signed distances to the decision boundaries; (n_samples,) for two classes."""
-        X = self._validate_query(X)
+        X = self._query_X(X)
         dec = self._model_for_call().decision_function(X).astype(np.float64)
         self._record_profile()
         return dec.ravel() if len(self.classes_) == 2 else dec
 
     def predict(self, X):
         """The predicted class of each row of X."""
-        X = self._validate_query(X)
+        X = self._query_X(X)
         codes = self._model_for_call().predict(X).ravel()
         self._record_profile()
         return self.classes_[codes.astype(np.intp)]
