@@ -2,7 +2,7 @@
 
     python bench/algorithms/bench_trees.py [--threads 2] [--repeats 1] [--backends avx2]
                                            [--families DecisionTree,RandomForest,Boosting]
-                                           [--quick]
+                                           [--tasks classification,regression] [--quick]
 
 Two synthetic problems (the issue's sizes): classification 100 000 × 50 (make_classification,
 20 informative features) and regression 200 000 × 20 (make_regression). On each, fit and predict
@@ -78,6 +78,8 @@ def main():
     ap.add_argument("--families", default="DecisionTree,RandomForest,Boosting",
                     help="comma-separated families to run (e.g. Boosting alone with more repeats: "
                          "scikit-learn's forests take minutes per fit)")
+    ap.add_argument("--tasks", default="classification,regression",
+                    help="comma-separated problems to run (classification, regression)")
     ap.add_argument("--quick", action="store_true", help="10x smaller problems (a smoke test)")
     args = ap.parse_args()
     backends = [b for b in args.backends.split(",") if b in mlcore.available_backends()]
@@ -93,6 +95,8 @@ def main():
           f"{'train score':>12s}")
     with threadpool_limits(args.threads):
         for task, (X, y) in problems.items():
+            if task not in args.tasks.split(","):
+                continue
             X = np.ascontiguousarray(X, dtype=np.float32)
             for family, library, make in candidates(task, backends, args.threads):
                 if family not in args.families.split(","):

@@ -148,13 +148,14 @@ class Backend {
   // codes: n × P, dtype i8 but read as *unsigned* bytes: code(r, p) = (uint8) codes[r, p] in
   // [0, 255] (the Tensor has no u8 dtype; a one-byte code keeps four times more of a node's rows
   // in cache than an i32 index); offsets: vector of length P, i32, a negative one skips feature
-  // p; rows: vector of length m ≥ 0, i32, each in [0, n), repeats allowed; X: n × c f32;
-  // out: B × c f32, and every offsets[p] + code(r, p) of a listed row must be < B.
+  // p; rows: vector of length m ≥ 0, i32, each in [0, n), repeats allowed; X: n × c, f32 or
+  // i64; out: B × c of X's dtype, and every offsets[p] + code(r, p) of a listed row must be < B.
   // It is scatter_add with the index built on the fly (index[k, p] = offsets[p] + code(r, p))
   // and with the gather of the node's rows fused in: a tree passes the row ids of one node
   // instead of copying that node's index and statistics rows first. Rows may be added in any
-  // order (threads, atomics): sums of integers below 2^24 are exact and the same on every
-  // backend; other sums may differ in their last bits.
+  // order (threads, atomics): f32 sums of integers below 2^24 are exact and the same on every
+  // backend, other f32 sums may differ in their last bits; i64 sums are exact, wrapping modulo
+  // 2^64 (two's complement) — the same bits on every backend, in any order.
   void histogram(const Tensor& codes, const Tensor& offsets, const Tensor& rows, const Tensor& X,
                  Tensor& out);
 

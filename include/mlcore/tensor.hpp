@@ -19,11 +19,13 @@
 
 namespace mlcore {
 
-enum class DType : std::uint8_t { f32, i8, i32 };
+// i64 exists for exact integer sums (a histogram tree's packed statistics, see
+// Backend::histogram); the arithmetic primitives take f32 (and i8 → i32 for the int8 GEMM).
+enum class DType : std::uint8_t { f32, i8, i32, i64 };
 
-// Bytes per element: 4, 1, 4.
+// Bytes per element: 4, 1, 4, 8.
 std::size_t dtype_size(DType dtype);
-// "f32", "i8", "i32".
+// "f32", "i8", "i32", "i64".
 const char* dtype_name(DType dtype);
 
 // Where a tensor's bytes are. The systolic simulator keeps its tensors on the host (its "DRAM"
@@ -45,6 +47,10 @@ struct dtype_of<std::int8_t> {
 template <>
 struct dtype_of<std::int32_t> {
   static constexpr DType value = DType::i32;
+};
+template <>
+struct dtype_of<std::int64_t> {
+  static constexpr DType value = DType::i64;
 };
 
 class Tensor {

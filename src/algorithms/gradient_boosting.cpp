@@ -227,51 +227,33 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
     if (split) model.validation_score.push_back(-mean_loss(loss, raw_val, y_val, K));
   }
   std::vector<double> g, h;
-  Tensor V;  // n × c statistics, reused by every tree (a fresh one page-faults n·c floats)
+  Tensor V;  // n × c i64 statistics, reused by every tree (a fresh one page-faults n·c values)
   std::vector<std::int32_t> all_rows(n_train);
   std::iota(all_rows.begin(), all_rows.end(), 0);
   for (std::int64_t it = 0; it < o.max_iter; ++it) {
     gradients(loss, raw, y, K, g, h);
     for (int k = 0; k < K; ++k) {
-      // Statistics: [1, digits of g] or [1, digits of g, digits of h], exact integers.
+      // Statistics, exact integers packed in i64 (PackedCodec): [q_g · 2^24 + 1] with a
+      // constant hessian, else [q_g · 2^24 + 1, q_h] — count, gradient and hessian sums.
       double g_max = 0, h_max = 0;
 #pragma omp parallel for schedule(static) reduction(max : g_max, h_max) if (n_train > 8192)
       for (std::int64_t i = 0; i < n_train; ++i) {
         g_max = std::max(g_max, std::fabs(g[i * K + k]));
         h_max = std::max(h_max, h[i * K + k]);
       }
-      std::vector<detail::DigitCodec> codecs = {
-          detail::DigitCodec::integers(), detail::DigitCodec::for_values(g_max, double(n_train))};
-      // The hessian only scales the gain's denominators (G²/(H + λ)): 2^7 steps over
-      // [0, h_max] leave each H within 0.4 % (LightGBM splits on far coarser quantized
-      // hessians), and let [count, 2 digits of g, 1 of h] fit a 4-float histogram row up to
-      // ~130 000 samples — half the histogram of 8 floats. Leaf values use exact sums.
-      if (!p.constant_hessian) {
-        codecs.push_back(detail::DigitCodec::for_values(h_max, n_train, 128));
-      }
-      int used = 0;
-      for (const auto& codec : codecs) used += codec.digits;
-      const int c = detail::padded_columns(used);
-      if (V.rows() != n_train || V.cols() != c) V = Tensor(n_train, c);
-      float* v = V.data<float>();
-      if (codecs.size() == 2 && codecs[1].digits == 2 && c == 4) {
-        // The common regression case: a vectorised encoder, the same floats (see the header).
-        detail::encode_count_and_two_digits(codecs[1], g.data() + k, K, n_train, v);
-      } else {
+      const auto gc = detail::PackedCodec::for_values(g_max, double(n_train), true);
+      const auto hc = detail::PackedCodec::for_values(h_max, double(n_train), false);
+      const int c = p.constant_hessian ? 1 : 2;
+      if (V.rows() != n_train || V.cols() != c) V = Tensor(n_train, c, DType::i64);
+      std::int64_t* v = V.data<std::int64_t>();
 #pragma omp parallel for schedule(static) if (n_train > 8192)
-        for (std::int64_t i = 0; i < n_train; ++i) {
-          float* row = v + i * c;
-          row[0] = 1.0f;
-          codecs[1].encode(g[i * K + k], 1.0, row + 1);
-          if (codecs.size() > 2) {
-            codecs[2].encode(h[i * K + k], 1.0, row + 1 + codecs[1].digits);
-          }
-          for (int j = used; j < c; ++j) row[j] = 0.0f;  // padding
-        }
+      for (std::int64_t i = 0; i < n_train; ++i) {
+        v[i * c] = gc.pack_with_count(g[i * K + k]);
+        if (c == 2) v[i * c + 1] = hc.quantize(h[i * K + k]);
       }
-      p.value_scale = codecs[1].scale;
-      p.hessian_scale = codecs.size() > 2 ? codecs[2].scale : 1.0;
-      hist.set_values(V, codecs);
+      p.value_scale = gc.scale;
+      p.hessian_scale = p.constant_hessian ? 1.0 : hc.scale;
+      hist.set_packed_values(V);
       std::mt19937_64 tree_rng(o.random_state + static_cast<std::uint64_t>(it * K + k));
       detail::GrownTree grown = detail::grow_tree(data.view(), hist, p, all_rows, tree_rng);
 

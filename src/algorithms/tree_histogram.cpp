@@ -47,25 +47,21 @@ DigitCodec DigitCodec::for_values(double max_abs, double total_weight, double mi
   return c;
 }
 
-void encode_count_and_two_digits(const DigitCodec& codec, const double* v, std::int64_t stride,
-                                 std::int64_t n, float* rows) {
-  MLCORE_CHECK(codec.digits == 2, "encode_count_and_two_digits: a codec of " << codec.digits
-                                                                            << " digits");
-  const double qmax = double(codec.q_max), scale = codec.scale, base = codec.base,
-               inv = codec.inv_base;
-#pragma omp parallel for simd schedule(static) if (n > 8192)
-  for (std::int64_t i = 0; i < n; ++i) {
-    const double scaled = std::max(-2 * qmax, std::min(2 * qmax, v[i * stride] * scale));
-    const double q = std::max(-qmax, std::min(qmax, round_integer(scaled)));
-    const double r0 = q - base * round_integer(q * inv);
-    const double q1 = round_integer((q - r0) * inv);
-    const double r1 = q1 - base * round_integer(q1 * inv);
-    float* row = rows + i * 4;
-    row[0] = 1.0f;
-    row[1] = static_cast<float>(r0);
-    row[2] = static_cast<float>(r1);
-    row[3] = 0.0f;
-  }
+// ---- PackedCodec ------------------------------------------------------------------------------
+
+PackedCodec PackedCodec::for_values(double max_abs, double total_weight, bool with_count) {
+  MLCORE_CHECK(total_weight >= 1 && total_weight <= kMaxTotalWeight,
+               "histogram trees support a total sample weight in [1, 2^24), got " << total_weight);
+  // |Σ q| ≤ q_max · total_weight must stay below the column's room for it: 2^39 beside the
+  // count (63 bits less the count's 24), 2^62 alone; and q_max² · total_weight < 2^52.
+  const double room = std::ldexp(1.0, with_count ? 39 : 62);
+  PackedCodec c;
+  double q = std::min({std::ldexp(1.0, 30), std::floor(std::sqrt(std::ldexp(1.0, 52) / total_weight)),
+                       std::floor((room - 1) / total_weight)});
+  if (q * q * total_weight >= std::ldexp(1.0, 52)) q -= 1;  // strictly below (W = 1: 2^26)
+  c.q_max = static_cast<std::int64_t>(q);
+  c.scale = max_abs > 0 ? double(c.q_max) / max_abs : 1.0;
+  return c;
 }
 
 // ---- HistogramBuilder -------------------------------------------------------------------------
@@ -98,28 +94,54 @@ void HistogramBuilder::set_values(const Tensor& values, std::vector<DigitCodec> 
   columns_ = static_cast<int>(values.cols());
   values_ = backend_->to_device(values);
   codecs_ = std::move(codecs);
+  packed_ = false;
   host_values_ = values;
   for (const DigitCodec& c : codecs_) {
     MLCORE_CHECK(c.digits <= kMaxDigits, "HistogramBuilder: " << c.digits << " digits");
   }
 }
 
+void HistogramBuilder::set_packed_values(const Tensor& values) {
+  MLCORE_CHECK(values.device() == Device::host && values.dtype() == DType::i64 &&
+                   values.cols() >= 1 && values.rows() == codes_.rows(),
+               "HistogramBuilder: packed values " << values.describe() << " are not n × c i64 for "
+                                                  << codes_.rows() << " samples on the host");
+  columns_ = static_cast<int>(values.cols());
+  values_ = backend_->to_device(values);
+  codecs_.clear();
+  packed_ = true;
+  host_values_ = values;
+}
+
 void HistogramBuilder::build(const std::int32_t* rows, std::int64_t m, Histogram& hist) const {
-  const std::size_t q = codecs_.size();
+  const std::size_t q = static_cast<std::size_t>(n_stats());
   hist.resize(static_cast<std::size_t>(total_bins_) * q);  // every entry is written below
   if (m == 0) {
     std::fill(hist.begin(), hist.end(), 0.0);
     return;
   }
   Backend& b = *backend_;
-  if (out_.rows() != out_rows_ || out_.cols() != columns_) {
-    out_ = b.empty(out_rows_, columns_, DType::f32);
+  const DType dtype = packed_ ? DType::i64 : DType::f32;
+  if (out_.rows() != out_rows_ || out_.cols() != columns_ || out_.dtype() != dtype) {
+    out_ = b.empty(out_rows_, columns_, dtype);
   } else {
     b.fill(out_, 0.0f);
   }
   const Tensor ids = b.to_device(Tensor::borrow(const_cast<std::int32_t*>(rows), m, 1, DType::i32));
   b.histogram(codes_, offsets_, ids, values_, out_);
   const Tensor host = b.to_host(out_);
+  double* out = hist.data();
+  const std::int64_t bins = total_bins_, C = columns_;
+  if (packed_) {
+    // [count, Σ q_1] from column 0, then Σ q_j from column j.
+    const std::int64_t* h = host.data<std::int64_t>();
+    for (std::int64_t bin = 0; bin < bins; ++bin) {
+      double* o = out + bin * static_cast<std::int64_t>(q);
+      PackedCodec::unpack(h[bin * C], &o[0], &o[1]);
+      for (std::int64_t j = 1; j < C; ++j) o[j + 1] = double(h[bin * C + j]);
+    }
+    return;
+  }
   const float* h = host.data<float>();
   // Digit columns → one integer sum per statistic, Σ_t β^t·(column t's sum). The sums are
   // exact integers on an exact backend; on an inexact one they would be rounded to the nearest
@@ -127,8 +149,6 @@ void HistogramBuilder::build(const std::int32_t* rows, std::int64_t m, Histogram
   // step (for |x| < 2^51), where nearbyint would be a library call. One statistic at a time,
   // so the loop over bins has a fixed digit count and vectorises.
   constexpr double kRound = 6755399441055744.0;  // 1.5 · 2^52
-  double* out = hist.data();
-  const std::int64_t bins = total_bins_, C = columns_;
   int col = 0;
   for (std::size_t j = 0; j < q; ++j) {
     const int digits = codecs_[j].digits;

@@ -38,6 +38,11 @@
 // integers; we round them, and trees on it could differ. No backend does today: the systolic
 // array runs histogram on its f32 vector unit, so it grows the same trees too.
 //
+// Gradient boosting stores its statistics differently, as i64 integers (PackedCodec below):
+// 64-bit integer sums are exact in any order with no digit splitting, and the sample count
+// rides in the low bits of the gradient's column, so a squared-error boosting histogram is
+// one 8-byte integer per bin where f32 digits took a 16-byte row [count, d_0, d_1, padding].
+//
 // Exact integer sums also make the histogram-subtraction trick exact: a node's larger child is
 // parent − smaller child, with no drift, whether the smaller child was summed on the backend
 // or on the host, sample by sample — the same exact integers.
@@ -101,14 +106,39 @@ void DigitCodec::encode(double v, double w, float* out) const {
   }
 }
 
-// Rows [1, d_0, d_1, 0] (count, g's two digits, padding: a 4-float histogram row) for
-// v[i·stride], i < n, into rows (n × 4). Exactly codec.encode(v, 1, row + 1) — the same
-// operations in the same order, so the same floats — spelled out for two digits, with no
-// digit loop and no call, so the compiler vectorises it over samples. Boosting with squared
-// error encodes every gradient this way each iteration (the general loop was ~7 % of a
-// 200k × 20 regression fit). Requires codec.digits == 2.
-void encode_count_and_two_digits(const DigitCodec& codec, const double* v, std::int64_t stride,
-                                 std::int64_t n, float* rows);
+// One statistic stored as an integer in an i64 column (gradient boosting's gradients and
+// hessians): q = round(v·S), clamped to ±q_max. Column 0 of the i64 statistics packs the
+// sample's count under its first statistic,
+//     column 0 = q · 2^24 + 1,   so a node's sum is (Σ q) · 2^24 + count,
+// exact as long as count < 2^24 (no carry ever crosses bit 24: every sample adds exactly 1 to
+// the low part) and |Σ q| < 2^39 (the sum stays inside 63 bits); two's complement makes
+// negative Σ q work unchanged. Further columns hold one statistic each, q alone.
+struct PackedCodec {
+  static constexpr int kCountBits = 24;
+  static constexpr std::int64_t kCountUnit = std::int64_t{1} << kCountBits;
+  double scale = 1;  // S
+  std::int64_t q_max = 0;
+
+  // For |v| ≤ max_abs over samples of total count `total_weight`; `with_count`: the statistic
+  // shares column 0 with the count (|Σ q| < 2^39), else it has a column of its own (|Σ q| <
+  // 2^62). Like DigitCodec, q_max² · total_weight < 2^52 keeps squares of sums exact.
+  static PackedCodec for_values(double max_abs, double total_weight, bool with_count);
+
+  // round(v·S) clamped to [−q_max, q_max]; v beyond ±2·max_abs is clamped before scaling.
+  std::int64_t quantize(double v) const {
+    const double qmax = double(q_max);
+    const double scaled = std::max(-2 * qmax, std::min(2 * qmax, v * scale));
+    return static_cast<std::int64_t>(std::max(-qmax, std::min(qmax, round_integer(scaled))));
+  }
+  // Column 0's value for one sample of statistic v.
+  std::int64_t pack_with_count(double v) const { return quantize(v) * kCountUnit + 1; }
+  // A column-0 sum → (count, Σ q).
+  static void unpack(std::int64_t sum, double* count, double* value) {
+    const std::int64_t n = sum & (kCountUnit - 1);
+    *count = double(n);
+    *value = double((sum - n) / kCountUnit);  // exact: sum − n is a multiple of 2^24
+  }
+};
 
 // The largest total sample weight the exact scheme supports (counts must stay below 2^24).
 constexpr double kMaxTotalWeight = 16777215.0;
@@ -138,12 +168,23 @@ class HistogramBuilder {
   // iteration). Keeps a reference to the host V for sample_stats.
   void set_values(const Tensor& values, std::vector<DigitCodec> codecs);
 
-  int n_stats() const { return static_cast<int>(codecs_.size()); }
+  int n_stats() const { return packed_ ? columns_ + 1 : static_cast<int>(codecs_.size()); }
   std::int32_t total_bins() const { return total_bins_; }
-  const std::vector<DigitCodec>& codecs() const { return codecs_; }
-  // Sample i's n_stats integer statistics, its digits recombined (what a histogram sums), into
-  // out[0..n_stats). Computed on demand: only the samples of small nodes ever need them.
+  // The same for i64 statistics (PackedCodec): values n × c i64 on the host, column 0 the
+  // count packed with the first statistic, then one statistic per column: the statistics are
+  // [count, Σ q_1, …, Σ q_c] (c + 1 of them).
+  void set_packed_values(const Tensor& values);
+
+  // Sample i's n_stats integer statistics, its digits recombined or unpacked (what a histogram
+  // sums), into out[0..n_stats). Computed on demand: only the samples of small nodes ever need
+  // them.
   void sample_stats(std::int64_t i, double* out) const {
+    if (packed_) {
+      const std::int64_t* row = host_values_.data<std::int64_t>() + i * columns_;
+      PackedCodec::unpack(row[0], &out[0], &out[1]);
+      for (int j = 1; j < columns_; ++j) out[j + 1] = double(row[j]);
+      return;
+    }
     const float* row = host_values_.data<float>() + i * columns_;
     for (std::size_t j = 0, col = 0; j < codecs_.size(); col += codecs_[j].digits, ++j) {
       double digits[kMaxDigits];
@@ -167,13 +208,15 @@ class HistogramBuilder {
  private:
   BackendPtr backend_;
   mutable std::vector<Histogram> pool_;  // released buffers (capacity kept)
-  mutable Tensor out_;   // total_bins × c f32 on the device, kept between calls: allocating
-                         // (and page-faulting) it per node cost more than the histogram itself
+  mutable Tensor out_;   // total_bins × c (f32 or i64) on the device, kept between calls:
+                         // allocating (and page-faulting) it per node cost more than the
+                         // histogram itself
   Tensor codes_;         // n × d i8, device
   Tensor offsets_;       // 1 × d i32, device
-  Tensor values_;        // n × c f32, device
-  Tensor host_values_;          // n × c f32, host (values_ itself on a CPU backend)
-  std::vector<DigitCodec> codecs_;
+  Tensor values_;        // n × c f32 or i64, device
+  Tensor host_values_;          // n × c, host (values_ itself on a CPU backend)
+  std::vector<DigitCodec> codecs_;  // f32 digit columns (unused when packed_)
+  bool packed_ = false;             // i64 statistics (set_packed_values)
   std::int32_t total_bins_ = 0;
   std::int32_t out_rows_ = 0;  // total_bins_, or more: room for any code after the last offset
   int columns_ = 0;

@@ -158,7 +158,7 @@ Tensor Backend::to_host(const Tensor& t) {
 
 void Backend::fill(Tensor& Y, float value) {
   check_on_device(Y, "fill(): Y");
-  MLCORE_CHECK(Y.dtype() != DType::i8, "fill(): Y must be f32 or i32, got " << Y.describe());
+  MLCORE_CHECK(Y.dtype() != DType::i8, "fill(): Y must be f32, i32 or i64, got " << Y.describe());
   OpRecord r = new_record("fill", name(), dtype_name(Y.dtype()), Y.rows(), Y.cols(), 0);
   r.bytes_written = bytes_of(Y);
   run_and_record(r, [&] { fill_impl(Y, value, r); });
@@ -448,8 +448,9 @@ void Backend::histogram(const Tensor& codes, const Tensor& offsets, const Tensor
   check_dtype(codes, DType::i8, "histogram(): codes (unsigned bin codes stored as i8)");
   check_dtype(offsets, DType::i32, "histogram(): offsets");
   check_dtype(rows, DType::i32, "histogram(): rows");
-  check_dtype(X, DType::f32, "histogram(): X");
-  check_dtype(out, DType::f32, "histogram(): out");
+  MLCORE_CHECK(X.dtype() == DType::f32 || X.dtype() == DType::i64,
+               "histogram(): X must be f32 or i64, got " << X.describe());
+  check_dtype(out, X.dtype(), "histogram(): out (X's dtype)");
   MLCORE_CHECK(codes.rows() == X.rows(), "histogram(): codes needs one row per sample of X, got "
                                              << codes.describe() << " and " << X.describe());
   check_vector(offsets, codes.cols(), "histogram(): offsets (one per column of codes)");
@@ -499,9 +500,10 @@ void Backend::histogram(const Tensor& codes, const Tensor& offsets, const Tensor
       }
     }
   }
-  OpRecord rec = new_record("histogram", name(), "f32", bins, m, c, m * active * c);
+  OpRecord rec = new_record("histogram", name(), dtype_name(X.dtype()), bins, m, c, m * active * c);
   // Compulsory traffic: the listed rows' ids, codes and statistics, the offsets, and out.
-  rec.bytes_read = 4 * m + m * P + 4 * m * c + bytes_of(offsets) + bytes_of(out);
+  const std::int64_t elem = static_cast<std::int64_t>(dtype_size(X.dtype()));
+  rec.bytes_read = 4 * m + m * P + elem * m * c + bytes_of(offsets) + bytes_of(out);
   rec.bytes_written = bytes_of(out);
   run_and_record(rec, [&] { histogram_impl(codes, offsets, rows, X, out, rec); });
 }

@@ -15,6 +15,8 @@ std::size_t dtype_size(DType dtype) {
       return 1;
     case DType::i32:
       return 4;
+    case DType::i64:
+      return 8;
   }
   return 0;
 }
@@ -27,6 +29,8 @@ const char* dtype_name(DType dtype) {
       return "i8";
     case DType::i32:
       return "i32";
+    case DType::i64:
+      return "i64";
   }
   return "?";
 }

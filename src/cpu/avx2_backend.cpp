@@ -124,8 +124,8 @@ class Avx2Backend final : public ScalarBackend {
                       const Tensor& X, Tensor& out, OpRecord&) override {
     cpu::histogram_avx2(rows.numel(), codes.cols(), X.cols(),
                         reinterpret_cast<const std::uint8_t*>(codes.raw()),
-                        offsets.data<std::int32_t>(), rows.data<std::int32_t>(), X.data<float>(),
-                        out.data<float>(), threads_);
+                        offsets.data<std::int32_t>(), rows.data<std::int32_t>(), X.raw(),
+                        X.dtype() == DType::i64, out.raw(), out.rows(), threads_);
   }
 
   void reduce_cols_impl(Reduce op, const Tensor& X, Tensor& out, OpRecord&) override {

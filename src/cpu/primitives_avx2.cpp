@@ -705,6 +705,131 @@ void histogram_rows4(int64_t m, int64_t P, const uint8_t* codes, const HistFeatu
   }
 }
 
+// The same sums for the common case — every feature wanted, nodes of ≥ kBlockedMinRows rows —
+// reorganised around the two costs left in the loops above, which are not the additions:
+//   * loads: each update loads its code byte *and* its feature's offset, besides the bin it
+//     adds to — three loads on two load ports. Here eight codes come in one 8-byte load and are
+//     taken apart with shifts (ALU work, of which there are four ports), and
+//   * the offsets disappear: the thread accumulates into a private block laid out with a fixed
+//     stride of 256 bins per feature, so a bin's address is block + 256·j + code, with 256·j a
+//     constant of the unrolled loop. The block is added into `out` at the real offsets at the
+//     end (256 · c values per feature, a few µs: why small nodes keep the direct loops).
+// i64 statistics (a boosting tree's count and gradient packed in one integer: 8 bytes a bin
+// where f32 digits take 16) add with one read-modify-write `add` instruction per bin.
+// Measured with one thread on 10–20 features of random codes: ≈ 1.0 ns per update for the
+// direct f32 loop, ≈ 0.9 ns blocked f32 (c = 4), ≈ 0.7 ns blocked i64 (c = 1).
+constexpr int64_t kBlockedMinRows = 1024;
+
+template <int C>
+struct F32Row;  // one sample's c f32 statistics, held in registers
+template <>
+struct F32Row<4> {
+  using T = float;
+  __m128 v;
+  explicit F32Row(const float* x) : v(_mm_loadu_ps(x)) {}
+  void add_to(float* o) const { _mm_storeu_ps(o, _mm_add_ps(_mm_loadu_ps(o), v)); }
+};
+template <>
+struct F32Row<8> {
+  using T = float;
+  __m256 v;
+  explicit F32Row(const float* x) : v(_mm256_loadu_ps(x)) {}
+  void add_to(float* o) const { _mm256_storeu_ps(o, _mm256_add_ps(_mm256_loadu_ps(o), v)); }
+};
+template <>
+struct F32Row<16> {
+  using T = float;
+  __m256 v0, v1;
+  explicit F32Row(const float* x) : v0(_mm256_loadu_ps(x)), v1(_mm256_loadu_ps(x + 8)) {}
+  void add_to(float* o) const {
+    _mm256_storeu_ps(o, _mm256_add_ps(_mm256_loadu_ps(o), v0));
+    _mm256_storeu_ps(o + 8, _mm256_add_ps(_mm256_loadu_ps(o + 8), v1));
+  }
+};
+// C i64 statistics as unsigned integers (wrapping adds are defined; the bits are the signed
+// sums' bits). One: a scalar `add` to memory; two: one 16-byte SSE add (paddq).
+template <int C>
+struct U64Row;
+template <>
+struct U64Row<1> {
+  using T = std::uint64_t;
+  std::uint64_t v;
+  explicit U64Row(const std::uint64_t* x) : v(*x) {}
+  void add_to(std::uint64_t* o) const { *o += v; }
+};
+template <>
+struct U64Row<2> {
+  using T = std::uint64_t;
+  __m128i v;
+  explicit U64Row(const std::uint64_t* x)
+      : v(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x))) {}
+  void add_to(std::uint64_t* o) const {
+    auto* p = reinterpret_cast<__m128i*>(o);
+    _mm_storeu_si128(p, _mm_add_epi64(_mm_loadu_si128(p), v));
+  }
+};
+
+// Columns [first, first + nf) of rows[0..m) into out (bins at offsets[first..], out has
+// `bins` rows), C statistics of type Row::T per row.
+template <class Row, int C>
+void histogram_rows_blocked(int64_t m, int64_t P, int64_t first, int64_t nf,
+                            const uint8_t* codes, const int32_t* offsets, int64_t bins,
+                            const int32_t* rows, const typename Row::T* X,
+                            typename Row::T* out) {
+  using T = typename Row::T;
+  constexpr int64_t kStride = 256 * C;  // values per feature in the block
+  thread_local std::vector<T> block;
+  block.assign(static_cast<std::size_t>(nf * kStride), T(0));
+  T* blk = block.data();
+  for (int64_t k = 0; k < m; ++k) {
+    if (k + kHistPrefetchRows < m) {
+      const int64_t ahead = rows[k + kHistPrefetchRows];
+      _mm_prefetch(reinterpret_cast<const char*>(codes + ahead * P + first), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(X + ahead * C), _MM_HINT_T0);
+    }
+    const int64_t r = rows[k];
+    const Row x(X + r * C);
+    const uint8_t* code = codes + r * P + first;
+    T* o = blk;
+    int64_t j = 0;
+    for (; j + 8 <= nf; j += 8, o += 8 * kStride) {
+      std::uint64_t w;
+      std::memcpy(&w, code + j, 8);
+      for (int b = 0; b < 8; ++b) x.add_to(o + b * kStride + int64_t((w >> (8 * b)) & 255) * C);
+    }
+    for (; j < nf; ++j, o += kStride) x.add_to(o + int64_t{code[j]} * C);
+  }
+  // The block into out: feature j's 256 rows at offsets[first + j], clipped to out's rows (the
+  // caller checked that no listed code lands past them, so the clipped rows are zero).
+  for (int64_t j = 0; j < nf; ++j) {
+    const int64_t off = offsets[first + j];
+    const int64_t rows_j = std::min<int64_t>(256, bins - off);
+    T* dst = out + off * C;
+    const T* src = blk + j * kStride;
+    for (int64_t e = 0; e < rows_j * C; ++e) dst[e] += src[e];
+  }
+}
+
+// i64 statistics, any c, any features: the plain loop (small nodes, feature subsets).
+void histogram_rows_u64(int64_t m, int64_t P, int64_t c, const uint8_t* codes,
+                        const HistFeature* f, int64_t nf, const int32_t* rows,
+                        const std::uint64_t* X, std::uint64_t* out) {
+  for (int64_t k = 0; k < m; ++k) {
+    if (k + kHistPrefetchRows < m) {
+      const int64_t ahead = rows[k + kHistPrefetchRows];
+      _mm_prefetch(reinterpret_cast<const char*>(codes + ahead * P), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(X + ahead * c), _MM_HINT_T0);
+    }
+    const int64_t r = rows[k];
+    const uint8_t* code = codes + r * P;
+    const std::uint64_t* x = X + r * c;
+    for (int64_t j = 0; j < nf; ++j) {
+      std::uint64_t* o = out + (int64_t{f[j].offset} + code[f[j].column]) * c;
+      for (int64_t e = 0; e < c; ++e) o[e] += x[e];
+    }
+  }
+}
+
 // Any c: the row added with add_row (whole vectors, then a scalar tail).
 void histogram_rows_any(int64_t m, int64_t P, int64_t c, const uint8_t* codes,
                         const HistFeature* f, int64_t nf, const int32_t* rows, const float* X,
@@ -722,7 +847,8 @@ void histogram_rows_any(int64_t m, int64_t P, int64_t c, const uint8_t* codes,
 }  // namespace
 
 void histogram_avx2(int64_t m, int64_t P, int64_t c, const uint8_t* codes, const int32_t* offsets,
-                    const int32_t* rows, const float* X, float* out, int threads) {
+                    const int32_t* rows, const void* X, bool is_i64, void* out, int64_t bins,
+                    int threads) {
   std::vector<HistFeature> features;  // the wanted ones (offset ≥ 0), in column order
   features.reserve(static_cast<std::size_t>(P));
   for (int64_t p = 0; p < P; ++p) {
@@ -731,23 +857,46 @@ void histogram_avx2(int64_t m, int64_t P, int64_t c, const uint8_t* codes, const
   const int64_t nf = static_cast<int64_t>(features.size());
   if (m == 0 || nf == 0 || c == 0) return;
   const bool all = nf == P;
+  const bool blocked = all && m >= kBlockedMinRows;
   // A second thread only for ≥ 2^17 updates (≥ ~50 µs each): a tree makes some 30 calls per
   // boosting iteration, and each fork/join is also a chance to wait on a descheduled thread
   // when the machine is shared.
   const int t = m * nf >= (int64_t{1} << 17) ? threads : 1;
+  const auto* xf = static_cast<const float*>(X);
+  auto* of = static_cast<float*>(out);
+  const auto* xu = static_cast<const std::uint64_t*>(X);
+  auto* ou = static_cast<std::uint64_t*>(out);
   parallel_ranges(nf, m * c, t, [&](int, int64_t begin, int64_t end) {
     const HistFeature* f = features.data() + begin;
-    if (c == 4) {
-      all ? histogram_rows4<true>(m, P, codes, f, end - begin, offsets, rows, X, out)
-          : histogram_rows4<false>(m, P, codes, f, end - begin, offsets, rows, X, out);
+    const int64_t first = f[0].column, count = end - begin;
+    if (is_i64) {
+      if (blocked && c == 1) {
+        histogram_rows_blocked<U64Row<1>, 1>(m, P, first, count, codes, offsets, bins, rows, xu,
+                                             ou);
+      } else if (blocked && c == 2) {
+        histogram_rows_blocked<U64Row<2>, 2>(m, P, first, count, codes, offsets, bins, rows, xu,
+                                             ou);
+      } else {
+        histogram_rows_u64(m, P, c, codes, f, count, rows, xu, ou);
+      }
+    } else if (blocked && c == 4) {
+      histogram_rows_blocked<F32Row<4>, 4>(m, P, first, count, codes, offsets, bins, rows, xf, of);
+    } else if (blocked && c == 8) {
+      histogram_rows_blocked<F32Row<8>, 8>(m, P, first, count, codes, offsets, bins, rows, xf, of);
+    } else if (blocked && c == 16) {
+      histogram_rows_blocked<F32Row<16>, 16>(m, P, first, count, codes, offsets, bins, rows, xf,
+                                             of);
+    } else if (c == 4) {
+      all ? histogram_rows4<true>(m, P, codes, f, count, offsets, rows, xf, of)
+          : histogram_rows4<false>(m, P, codes, f, count, offsets, rows, xf, of);
     } else if (c == 8) {
-      all ? histogram_rows<1, true>(m, P, codes, f, end - begin, offsets, rows, X, out)
-          : histogram_rows<1, false>(m, P, codes, f, end - begin, offsets, rows, X, out);
+      all ? histogram_rows<1, true>(m, P, codes, f, count, offsets, rows, xf, of)
+          : histogram_rows<1, false>(m, P, codes, f, count, offsets, rows, xf, of);
     } else if (c == 16) {
-      all ? histogram_rows<2, true>(m, P, codes, f, end - begin, offsets, rows, X, out)
-          : histogram_rows<2, false>(m, P, codes, f, end - begin, offsets, rows, X, out);
+      all ? histogram_rows<2, true>(m, P, codes, f, count, offsets, rows, xf, of)
+          : histogram_rows<2, false>(m, P, codes, f, count, offsets, rows, xf, of);
     } else {
-      histogram_rows_any(m, P, c, codes, f, end - begin, rows, X, out);
+      histogram_rows_any(m, P, c, codes, f, count, rows, xf, of);
     }
   });
 }

@@ -59,10 +59,11 @@ void scatter_add_avx2(std::int64_t n, std::int64_t p, std::int64_t c, const std:
 
 // For k < m, r = rows[k], and each p < P with offsets[p] ≥ 0:
 //   out[offsets[p] + codes[r·P + p], :] += X[r, :]        (codes read as unsigned bytes)
-// codes: n × P; X: n × c; out: out_rows × c (rows and bins already checked in range).
+// codes: n × P; X: n × c and out: bins × c, both f32 or both i64 (is_i64; summed as unsigned
+// integers, wrapping); rows and bins already checked in range.
 void histogram_avx2(std::int64_t m, std::int64_t P, std::int64_t c, const std::uint8_t* codes,
-                    const std::int32_t* offsets, const std::int32_t* rows, const float* X,
-                    float* out, int threads);
+                    const std::int32_t* offsets, const std::int32_t* rows, const void* X,
+                    bool is_i64, void* out, std::int64_t bins, int threads);
 
 // Y[i, :] = X[index[i], :] for i < m; rows of `row_bytes` bytes (any dtype).
 void gather_rows_avx2(std::int64_t m, std::int64_t row_bytes, const void* X,

@@ -37,6 +37,8 @@ MachinePeaks ScalarBackend::peaks() const {
 void ScalarBackend::fill_impl(Tensor& Y, float value, OpRecord&) {
   if (Y.dtype() == DType::f32) {
     std::fill_n(Y.data<float>(), Y.numel(), value);
+  } else if (Y.dtype() == DType::i64) {
+    std::fill_n(Y.data<std::int64_t>(), Y.numel(), static_cast<std::int64_t>(value));
   } else {
     std::fill_n(Y.data<std::int32_t>(), Y.numel(), static_cast<std::int32_t>(value));
   }
@@ -201,14 +203,17 @@ void ScalarBackend::gather_rows_impl(const Tensor& X, const Tensor& index, Tenso
   }
 }
 
-void ScalarBackend::histogram_impl(const Tensor& codes, const Tensor& offsets, const Tensor& rows,
-                                   const Tensor& X, Tensor& out, OpRecord&) {
-  const std::int64_t P = codes.cols(), c = X.cols(), m = rows.numel();
+namespace {
+
+// T = float, or std::uint64_t for i64 statistics: unsigned, so that a sum that wraps is
+// defined behaviour (two's complement modulo 2^64, what the signed sums' bits then are).
+template <class T>
+void histogram_loop(const Tensor& codes, const Tensor& offsets, const Tensor& rows,
+                    const T* x, std::int64_t c, T* o) {
+  const std::int64_t P = codes.cols(), m = rows.numel();
   const auto* code = reinterpret_cast<const std::uint8_t*>(codes.raw());  // unsigned bytes
   const std::int32_t* off = offsets.data<std::int32_t>();
   const std::int32_t* r = rows.data<std::int32_t>();
-  const float* x = X.data<float>();
-  float* o = out.data<float>();
   for (std::int64_t k = 0; k < m; ++k) {
     const std::int64_t i = r[k];
     for (std::int64_t p = 0; p < P; ++p) {
@@ -216,6 +221,18 @@ void ScalarBackend::histogram_impl(const Tensor& codes, const Tensor& offsets, c
       const std::int64_t bin = std::int64_t{off[p]} + code[i * P + p];
       for (std::int64_t j = 0; j < c; ++j) o[bin * c + j] += x[i * c + j];
     }
+  }
+}
+
+}  // namespace
+
+void ScalarBackend::histogram_impl(const Tensor& codes, const Tensor& offsets, const Tensor& rows,
+                                   const Tensor& X, Tensor& out, OpRecord&) {
+  if (X.dtype() == DType::i64) {
+    histogram_loop(codes, offsets, rows, static_cast<const std::uint64_t*>(X.raw()), X.cols(),
+                   static_cast<std::uint64_t*>(out.raw()));
+  } else {
+    histogram_loop(codes, offsets, rows, X.data<float>(), X.cols(), out.data<float>());
   }
 }
 

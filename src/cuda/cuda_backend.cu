@@ -272,6 +272,9 @@ class CudaBackend final : public Backend {
     Call call(*this, record);
     if (Y.dtype() == DType::f32) {
       cuda::fill(Y.numel(), Y.data<float>(), value, call.stream());
+    } else if (Y.dtype() == DType::i64) {
+      cuda::fill(Y.numel(), Y.data<std::int64_t>(), static_cast<std::int64_t>(value),
+                 call.stream());
     } else {
       cuda::fill(Y.numel(), Y.data<std::int32_t>(), static_cast<std::int32_t>(value),
                  call.stream());
@@ -417,8 +420,15 @@ class CudaBackend final : public Backend {
                                                      << bad.p << "] = " << bad.offset << " + "
                                                      << int(bad.code) << " but out has only "
                                                      << out.rows() << " rows");
-    cuda::histogram(m, P, X.cols(), code, offsets.data<std::int32_t>(), rows.data<std::int32_t>(),
-                    X.data<float>(), out.data<float>(), call.stream());
+    if (X.dtype() == DType::i64) {
+      cuda::histogram(m, P, X.cols(), code, offsets.data<std::int32_t>(),
+                      rows.data<std::int32_t>(), X.data<std::int64_t>(),
+                      out.data<std::int64_t>(), call.stream());
+    } else {
+      cuda::histogram(m, P, X.cols(), code, offsets.data<std::int32_t>(),
+                      rows.data<std::int32_t>(), X.data<float>(), out.data<float>(),
+                      call.stream());
+    }
     call.finish();
   }
 

@@ -57,6 +57,12 @@ void fill(i64 count, std::int32_t* y, std::int32_t value, cudaStream_t stream) {
   MLCORE_CUDA_CHECK_LAUNCH();
 }
 
+void fill(i64 count, std::int64_t* y, std::int64_t value, cudaStream_t stream) {
+  if (count == 0) return;
+  fill_kernel<std::int64_t><<<grid_for(count, kThreads), kThreads, 0, stream>>>(count, y, value);
+  MLCORE_CUDA_CHECK_LAUNCH();
+}
+
 void axpby(i64 count, float alpha, const float* x, float beta, float* y, cudaStream_t stream) {
   if (count == 0) return;
   axpby_kernel<<<grid_for(count, kThreads), kThreads, 0, stream>>>(count, alpha, x, beta, y);

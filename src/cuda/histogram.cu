@@ -9,7 +9,9 @@
 // last bits from run to run; the trees only ever add integers below 2^24, whose sums are
 // exact in any order (src/algorithms/tree_histogram.hpp), so their histograms are the same
 // bits on every run and every backend. (scatter_add.cu shows the deterministic, warp-private
-// alternative; a tree does not need it.)
+// alternative; a tree does not need it.) i64 statistics add with a 64-bit integer atomicAdd
+// (on unsigned long long: wrapping, the two's complement bits of the signed sums), exact in
+// any order.
 //
 // find_bad_bin is the device-side version of Backend::histogram's host range check.
 #include "device_util.cuh"
@@ -19,11 +21,12 @@ namespace mlcore::cuda {
 
 namespace {
 
+template <class T>  // float or unsigned long long
 __global__ void __launch_bounds__(256)
     histogram_atomic_kernel(i64 m, i64 P, i64 c, const std::uint8_t* __restrict__ codes,
                             const std::int32_t* __restrict__ offsets,
-                            const std::int32_t* __restrict__ rows, const float* __restrict__ X,
-                            float* __restrict__ out) {
+                            const std::int32_t* __restrict__ rows, const T* __restrict__ X,
+                            T* __restrict__ out) {
   const i64 count = m * P * c;
   for (i64 e = static_cast<i64>(blockIdx.x) * blockDim.x + threadIdx.x; e < count;
        e += static_cast<i64>(gridDim.x) * blockDim.x) {
@@ -89,8 +92,18 @@ BadBin find_bad_bin(i64 m, i64 P, const std::uint8_t* codes, const std::int32_t*
 void histogram(i64 m, i64 P, i64 c, const std::uint8_t* codes, const std::int32_t* offsets,
                const std::int32_t* rows, const float* X, float* out, cudaStream_t stream) {
   if (m == 0 || P == 0 || c == 0) return;
-  histogram_atomic_kernel<<<grid_for(m * P * c, 256), 256, 0, stream>>>(m, P, c, codes, offsets,
-                                                                        rows, X, out);
+  histogram_atomic_kernel<float><<<grid_for(m * P * c, 256), 256, 0, stream>>>(
+      m, P, c, codes, offsets, rows, X, out);
+  MLCORE_CUDA_CHECK_LAUNCH();
+}
+
+void histogram(i64 m, i64 P, i64 c, const std::uint8_t* codes, const std::int32_t* offsets,
+               const std::int32_t* rows, const std::int64_t* X, std::int64_t* out,
+               cudaStream_t stream) {
+  if (m == 0 || P == 0 || c == 0) return;
+  using u64 = unsigned long long;
+  histogram_atomic_kernel<u64><<<grid_for(m * P * c, 256), 256, 0, stream>>>(
+      m, P, c, codes, offsets, rows, reinterpret_cast<const u64*>(X), reinterpret_cast<u64*>(out));
   MLCORE_CUDA_CHECK_LAUNCH();
 }
 

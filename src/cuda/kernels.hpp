@@ -73,6 +73,7 @@ void softmax_rows(i64 m, i64 n, const float* X, float* Y, bool log, cudaStream_t
 // ---- elementwise.cu --------------------------------------------------------------------------
 void fill(i64 count, float* y, float value, cudaStream_t stream);
 void fill(i64 count, std::int32_t* y, std::int32_t value, cudaStream_t stream);
+void fill(i64 count, std::int64_t* y, std::int64_t value, cudaStream_t stream);
 void axpby(i64 count, float alpha, const float* x, float beta, float* y, cudaStream_t stream);
 void multiply(i64 count, const float* x, float* y, cudaStream_t stream);
 void add_row_vector(i64 m, i64 n, float alpha, const float* v, float* Y, cudaStream_t stream);
@@ -103,9 +104,12 @@ void scatter_add_atomic(i64 n, i64 p, i64 c, const std::int32_t* index, const fl
 // ---- histogram.cu: out[offsets[p] + codes[rows[k], p], :] += X[rows[k], :] -------------------
 // codes: n × P unsigned bytes; offsets: P (negative: feature skipped); rows: m ids in [0, n)
 // (checked before); X: n × c; out: bins × c. float atomics: exact for integer sums below 2^24,
-// otherwise the last bits may vary from run to run.
+// otherwise the last bits may vary from run to run; i64: exact (wrapping) in any order.
 void histogram(i64 m, i64 P, i64 c, const std::uint8_t* codes, const std::int32_t* offsets,
                const std::int32_t* rows, const float* X, float* out, cudaStream_t stream);
+void histogram(i64 m, i64 P, i64 c, const std::uint8_t* codes, const std::int32_t* offsets,
+               const std::int32_t* rows, const std::int64_t* X, std::int64_t* out,
+               cudaStream_t stream);
 struct BadBin {
   bool found = false;
   i64 k = -1, p = -1;  // the listed row's position and the feature of the first offender

@@ -8,8 +8,9 @@
 //        binary log-loss  p = σ(raw),  g = p − y,  h = p(1 − p)
 //        multiclass (one tree per class)  p = softmax(raw),  g_k = p_k − [y = k],  h_k = p_k(1 −
 //        p_k)
-//   2. per tree: statistics V = [1, digits of g, digits of h] (n × c, exact integers, see
-//      src/algorithms/tree_histogram.hpp), and a tree grown best-first (the split with the largest
+//   2. per tree: statistics V = [q_g · 2^24 + 1, q_h] (n × 1 or 2 i64: the count packed under
+//      the quantized gradient, then the quantized hessian unless it is constant; exact integer
+//      sums, see PackedCodec in src/algorithms/tree_histogram.hpp), and a tree grown best-first (the split with the largest
 //      gain G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ) first) up to max_leaf_nodes leaves. Every node
 //      histogram is one Backend::histogram call over the node's samples, and only the smaller child of a
 //      split is built: the larger one is parent − smaller (the histogram-subtraction trick).

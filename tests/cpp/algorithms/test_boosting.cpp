@@ -3,6 +3,7 @@
 // backends, save/load, bad input.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 #include <sstream>
 #include <vector>
@@ -15,47 +16,52 @@
 namespace mlcore::test {
 namespace {
 
-// The vectorised encoder of squared-error gradients writes exactly DigitCodec::encode's floats
-// (so the fast path grows the same trees as the general one): random values, values past the
-// clamp, grid points and half-way points between them, on a strided input, below and above
-// the size that spreads the loop over threads.
-TEST(BoostingEncoder, TwoDigitEncoderMatchesDigitCodecEncode) {
-  for (const double total : {3000.0, 160000.0}) {
-    const double max_abs = 7.25;
-    const detail::DigitCodec c = detail::DigitCodec::for_values(max_abs, total);
-    ASSERT_EQ(c.digits, 2);
-    for (const std::int64_t n : {std::int64_t{7}, std::int64_t{20011}}) {
-      const std::int64_t stride = 3;
-      std::vector<double> v(static_cast<std::size_t>(n * stride), 0.0);
-      std::mt19937_64 rng(11);
-      std::uniform_real_distribution<double> u(-1.0, 1.0);
-      for (std::int64_t i = 0; i < n; ++i) {
-        double x = 0;
-        switch (i % 5) {
-          case 0: x = u(rng) * max_abs; break;
-          case 1: x = u(rng) * 3 * max_abs; break;                              // clamped
-          case 2: x = std::round(u(rng) * double(c.q_max)) / c.scale; break;    // grid point
-          case 3: x = (std::floor(u(rng) * double(c.q_max)) + 0.5) / c.scale; break;  // half
-          default: x = (i % 2 ? 1 : -1) * max_abs * (i % 3 == 0 ? 1.0 : 0.0); break;
-        }
-        v[static_cast<std::size_t>(i * stride)] = x;
-      }
-      std::vector<float> fast(static_cast<std::size_t>(n * 4), -9.0f);
-      detail::encode_count_and_two_digits(c, v.data(), stride, n, fast.data());
-      for (std::int64_t i = 0; i < n; ++i) {
-        float want[2];
-        c.encode(v[static_cast<std::size_t>(i * stride)], 1.0, want);
-        const float* row = fast.data() + i * 4;
-        ASSERT_EQ(row[0], 1.0f) << i;
-        ASSERT_EQ(row[1], want[0]) << "sample " << i << " value " << v[i * stride];
-        ASSERT_EQ(row[2], want[1]) << "sample " << i << " value " << v[i * stride];
-        ASSERT_EQ(row[3], 0.0f) << i;
-      }
+// PackedCodec: a column-0 value sums, over any subset of samples and in any order, to
+// (Σ q) · 2^24 + count, and unpacks to exactly the count and Σ q of a plain loop — including
+// negative and near-limit sums (the largest |q| on every sample of the largest node).
+TEST(PackedCodec, CountAndValueSumsUnpackExactly) {
+  for (const double total : {1.0, 7.0, 160000.0, detail::kMaxTotalWeight}) {
+    const double max_abs = 3.5;
+    const auto c = detail::PackedCodec::for_values(max_abs, total, true);
+    ASSERT_GT(c.q_max, 0);
+    // The room the packing needs: every |Σ q| below 2^39.
+    EXPECT_LT(double(c.q_max) * total, std::ldexp(1.0, 39)) << total;
+    EXPECT_LT(double(c.q_max) * double(c.q_max) * total, std::ldexp(1.0, 52)) << total;
+    EXPECT_EQ(c.quantize(max_abs), c.q_max);
+    EXPECT_EQ(c.quantize(-10 * max_abs), -c.q_max);  // clamped
+    EXPECT_EQ(c.quantize(0.5 / c.scale), 0);         // ties to even
+    EXPECT_EQ(c.quantize(1.5 / c.scale), 2);
+    // Extreme sums: `count` samples all at +max or all at −max.
+    const std::int64_t count = static_cast<std::int64_t>(std::min(total, 1.0e6));
+    for (const double v : {max_abs, -max_abs}) {
+      std::int64_t sum = 0;
+      for (std::int64_t i = 0; i < count; ++i) sum += c.pack_with_count(v);
+      double n = 0, q = 0;
+      detail::PackedCodec::unpack(sum, &n, &q);
+      EXPECT_EQ(n, double(count));
+      EXPECT_EQ(q, double(count) * double(v > 0 ? c.q_max : -c.q_max));
     }
   }
-  EXPECT_THROW(detail::encode_count_and_two_digits(detail::DigitCodec::integers(), nullptr, 1, 0,
-                                                   nullptr),
-               Error);
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(-2.0, 2.0);
+  const auto c = detail::PackedCodec::for_values(2.0, 5000, true);
+  std::vector<double> v(5000);
+  for (double& x : v) x = u(rng);
+  for (int trial = 0; trial < 50; ++trial) {
+    std::int64_t sum = 0, n_want = 0, q_want = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (rng() % 3 == 0) continue;
+      sum += c.pack_with_count(v[i]);
+      ++n_want;
+      q_want += c.quantize(v[i]);
+    }
+    double n = 0, q = 0;
+    detail::PackedCodec::unpack(sum, &n, &q);
+    ASSERT_EQ(n, double(n_want));
+    ASSERT_EQ(q, double(q_want));
+  }
+  EXPECT_THROW(detail::PackedCodec::for_values(1.0, 0.5, true), Error);
+  EXPECT_THROW(detail::PackedCodec::for_values(1.0, 2 * detail::kMaxTotalWeight, true), Error);
 }
 
 class BoostingTest : public ::testing::TestWithParam<std::string> {

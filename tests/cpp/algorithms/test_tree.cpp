@@ -151,7 +151,8 @@ TEST(SparseHistogram, FindsTheSplitOfTheFullHistogram) {
   for (const Setup& st : std::vector<Setup>{{detail::SplitCriterion::gini, 3, 0},
                                             {detail::SplitCriterion::entropy, 3, 2},
                                             {detail::SplitCriterion::squared_error, 2, 0},
-                                            {detail::SplitCriterion::gradient, 3, 3}}) {
+                                            {detail::SplitCriterion::gradient, 3, 3},
+                                            {detail::SplitCriterion::gradient, 2, 0}}) {
     detail::GrowerParams p;
     p.criterion = st.criterion;
     p.n_stats = st.n_stats;
@@ -167,15 +168,19 @@ TEST(SparseHistogram, FindsTheSplitOfTheFullHistogram) {
                     {detail::DigitCodec::integers(), codec});
       p.value_scale = codec.scale;
     } else {
-      const auto gc = detail::DigitCodec::for_values(1.0, double(n));
-      const auto hc = detail::DigitCodec::for_values(0.25, double(n));
-      Tensor V(n, detail::padded_columns(1 + gc.digits + hc.digits));
+      // Boosting's packed i64 statistics: [q_g · 2^24 + 1, q_h], or [q_g · 2^24 + 1] with a
+      // constant hessian (squared error).
+      p.constant_hessian = st.n_stats == 2;
+      const auto gc = detail::PackedCodec::for_values(1.0, double(n), true);
+      const auto hc = detail::PackedCodec::for_values(0.25, double(n), false);
+      const int c = st.n_stats - 1;
+      Tensor V(n, c, DType::i64);
       for (std::int64_t i = 0; i < n; ++i) {
-        V.at<float>(i, 0) = 1.0f;
-        gc.encode(std::tanh(double(y.at<float>(i, 0)) - 1.0 + 0.1 * g(rng)), 1.0, &V.at<float>(i, 1));
-        hc.encode(0.1 + 0.15 * u(rng), 1.0, &V.at<float>(i, 1 + gc.digits));
+        V.at<std::int64_t>(i, 0) =
+            gc.pack_with_count(std::tanh(double(y.at<float>(i, 0)) - 1.0 + 0.1 * g(rng)));
+        if (c == 2) V.at<std::int64_t>(i, 1) = hc.quantize(0.1 + 0.15 * u(rng));
       }
-      hb.set_values(V, {detail::DigitCodec::integers(), gc, hc});
+      hb.set_packed_values(V);
       p.value_scale = gc.scale;
       p.hessian_scale = hc.scale;
     }

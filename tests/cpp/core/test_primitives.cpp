@@ -477,7 +477,13 @@ TEST_P(HistogramPrimitive, MatchesAPlainLoopOverListedRowsAndWantedFeatures) {
                                          {400, 9, 4, 333, 255, true},
                                          {1000, 20, 4, 900, 255, false},
                                          {100, 11, 13, 64, 130, true},
-                                         {3000, 37, 8, 2500, 255, true}}) {
+                                         {3000, 37, 8, 2500, 255, true},
+                                         // ≥ 1024 rows, every feature: avx2's blocked kernels,
+                                         // with bins spaced < 256 apart (the block clipped)
+                                         {3000, 20, 4, 2500, 255, false},
+                                         {2500, 17, 4, 2000, 40, false},
+                                         {2000, 9, 8, 1500, 255, false},
+                                         {1500, 13, 16, 1100, 200, false}}) {
     Tensor X = random_tensor(t.n, t.c, rng);
     Tensor codes = random_codes(t.n, t.P, t.max_code, rng);
     Tensor offsets(1, t.P, DType::i32);
@@ -553,6 +559,87 @@ TEST_P(HistogramPrimitive, IntegerSumsAreExactAndEqualScatterAdd) {
   ASSERT_EQ(prof.records().size(), 1u);
   EXPECT_EQ(prof.records()[0].op, "histogram");
   EXPECT_EQ(prof.records()[0].macs, std::int64_t{n / 2} * P * c);
+}
+
+TEST_P(HistogramPrimitive, I64SumsAreExactAndWrapLikeAPlainLoop) {
+  // i64 statistics (boosting's packed count + gradient): every backend gives the bits of a
+  // plain unsigned 64-bit loop, whatever order it adds in — including sums that wrap past
+  // 2^63 and negative values. Sizes cover avx2's plain loop (small m, skipped features, odd c)
+  // and its blocked kernels (m ≥ 1024, every feature, c = 1 and 2).
+  struct Case {
+    int n, P, c, m, max_code;
+    bool skip_some;
+  };
+  std::uniform_int_distribution<std::int64_t> small(-(std::int64_t{1} << 40),
+                                                    std::int64_t{1} << 40);
+  std::uniform_int_distribution<std::int64_t> huge(std::numeric_limits<std::int64_t>::min(),
+                                                   std::numeric_limits<std::int64_t>::max());
+  for (const Case& t : std::vector<Case>{{1, 1, 1, 1, 0, false},
+                                         {7, 3, 1, 0, 5, false},
+                                         {50, 5, 3, 70, 255, true},
+                                         {400, 11, 2, 333, 255, true},
+                                         {3000, 20, 1, 2500, 255, false},
+                                         {2500, 13, 1, 2000, 60, false},
+                                         {2000, 9, 2, 1500, 255, false},
+                                         {1300, 7, 5, 1100, 255, false}}) {
+    Tensor X(t.n, t.c, DType::i64);
+    for (std::int64_t i = 0; i < X.numel(); ++i) {
+      X.data<std::int64_t>()[i] = (i % 5 == 0) ? huge(rng) : small(rng);
+    }
+    Tensor codes = random_codes(t.n, t.P, t.max_code, rng);
+    Tensor offsets(1, t.P, DType::i32);
+    std::int32_t next = 0;
+    for (int p = 0; p < t.P; ++p) {
+      const bool skip = t.skip_some && p % 3 == 1;
+      offsets.data<std::int32_t>()[p] = skip ? -1 : next;
+      if (!skip) next += t.max_code + 1;
+    }
+    const int bins = std::max(next, 1);
+    Tensor rows(t.m, 1, DType::i32);
+    std::uniform_int_distribution<int> pick_row(0, t.n - 1);
+    for (int k = 0; k < t.m; ++k) rows.data<std::int32_t>()[k] = pick_row(rng);
+    Tensor out0(bins, t.c, DType::i64);  // histogram() accumulates
+    for (std::int64_t e = 0; e < out0.numel(); ++e) out0.data<std::int64_t>()[e] = small(rng);
+    std::vector<std::uint64_t> ref(out0.numel());
+    for (std::int64_t e = 0; e < out0.numel(); ++e) {
+      ref[e] = static_cast<std::uint64_t>(out0.data<std::int64_t>()[e]);
+    }
+    const auto* code = reinterpret_cast<const std::uint8_t*>(codes.raw());
+    for (int k = 0; k < t.m; ++k) {
+      const int r = rows.data<std::int32_t>()[k];
+      for (int p = 0; p < t.P; ++p) {
+        const std::int32_t off = offsets.data<std::int32_t>()[p];
+        if (off < 0) continue;
+        const int bin = off + code[r * t.P + p];
+        for (int j = 0; j < t.c; ++j) {
+          ref[bin * t.c + j] += static_cast<std::uint64_t>(X.at<std::int64_t>(r, j));
+        }
+      }
+    }
+    Tensor out = on.dev(out0.clone());
+    on.b->histogram(on.dev(codes), on.dev(offsets), on.dev(rows), on.dev(X), out);
+    const Tensor got = on.host(out);
+    ASSERT_EQ(got.dtype(), DType::i64);
+    for (std::int64_t e = 0; e < got.numel(); ++e) {
+      ASSERT_EQ(static_cast<std::uint64_t>(got.data<std::int64_t>()[e]), ref[e])
+          << "cell " << e << " of n=" << t.n << " P=" << t.P << " c=" << t.c << " m=" << t.m;
+    }
+  }
+  // X and out must agree on the dtype, and only f32 and i64 are statistics.
+  Tensor codes = random_codes(4, 2, 3, rng), offsets(1, 2, DType::i32), rows(2, 1, DType::i32);
+  offsets.data<std::int32_t>()[1] = 4;
+  Tensor Xi(4, 1, DType::i64), Xf(4, 1), X32(4, 1, DType::i32);
+  Tensor out_f = on.b->empty(8, 1), out_i = on.b->empty(8, 1, DType::i64);
+  EXPECT_THROW(on.b->histogram(on.dev(codes), on.dev(offsets), on.dev(rows), on.dev(Xi), out_f),
+               Error);
+  EXPECT_THROW(on.b->histogram(on.dev(codes), on.dev(offsets), on.dev(rows), on.dev(Xf), out_i),
+               Error);
+  try {
+    on.b->histogram(on.dev(codes), on.dev(offsets), on.dev(rows), on.dev(X32), out_f);
+    ADD_FAILURE() << "i32 statistics accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("f32 or i64"), std::string::npos) << e.what();
+  }
 }
 
 TEST_P(HistogramPrimitive, BadArgumentsThrowErrorsNamingTheValues) {
