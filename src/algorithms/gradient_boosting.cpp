@@ -228,6 +228,7 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
   }
   std::vector<double> g, h;
   Tensor V;  // n × c i64 statistics, reused by every tree (a fresh one page-faults n·c values)
+  std::vector<std::int32_t> leaf_of;  // per training sample: its leaf in the current tree
   std::vector<std::int32_t> all_rows(n_train);
   std::iota(all_rows.begin(), all_rows.end(), 0);
   for (std::int64_t it = 0; it < o.max_iter; ++it) {
@@ -261,27 +262,34 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
       Tree tree = std::move(grown.tree);
       tree.n_outputs = 1;
       tree.values.assign(tree.nodes.size(), 0.0);
-      // Leaves own disjoint samples: their sums and raw updates run in parallel.
-      std::vector<std::int64_t> leaves;
+      // Which leaf each sample ended in, then the leaf sums in one pass over the samples in
+      // id order: each leaf's samples are then added in ascending id order, as a walk of the
+      // leaf's own (ascending) ids would add them — the same doubles, with the arrays read
+      // front to back instead of gathered leaf by leaf (a random access per sample).
+      std::vector<std::int32_t> leaves;
       for (std::size_t node = 0; node < tree.nodes.size(); ++node) {
-        if (tree.nodes[node].is_leaf()) leaves.push_back(static_cast<std::int64_t>(node));
+        if (tree.nodes[node].is_leaf()) leaves.push_back(static_cast<std::int32_t>(node));
       }
       const std::int64_t n_leaves = static_cast<std::int64_t>(leaves.size());
+      leaf_of.resize(static_cast<std::size_t>(n_train));
 #pragma omp parallel for schedule(dynamic, 1) if (n_train > 8192)
       for (std::int64_t l = 0; l < n_leaves; ++l) {
-        const std::int64_t node = leaves[l];
-        double G = 0, H = 0;
+        const std::int32_t node = leaves[l];
         for (std::int64_t j = grown.begin[node]; j < grown.end[node]; ++j) {
-          const std::int32_t i = grown.order[j];
-          G += g[i * K + k];
-          H += h[i * K + k];
-        }
-        const double value = -o.learning_rate * G / (H + o.l2_regularization + 1e-15);
-        tree.values[node] = value;
-        for (std::int64_t j = grown.begin[node]; j < grown.end[node]; ++j) {
-          raw[static_cast<std::size_t>(grown.order[j]) * K + k] += value;
+          leaf_of[grown.order[j]] = node;
         }
       }
+      std::vector<double> G(tree.nodes.size(), 0.0), H(tree.nodes.size(), 0.0);
+      for (std::int64_t i = 0; i < n_train; ++i) {
+        G[leaf_of[i]] += g[i * K + k];
+        H[leaf_of[i]] += h[i * K + k];
+      }
+      for (const std::int32_t node : leaves) {
+        tree.values[node] = -o.learning_rate * G[node] / (H[node] + o.l2_regularization + 1e-15);
+      }
+      const double* value = tree.values.data();
+#pragma omp parallel for schedule(static) if (n_train > 8192)
+      for (std::int64_t i = 0; i < n_train; ++i) raw[i * K + k] += value[leaf_of[i]];
       for (std::int64_t i = 0; i < n_val; ++i) {
         raw_val[i * K + k] += tree.value(tree.apply_one(X_val.data<float>() + i * d))[0];
       }

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
+#include <type_traits>
 
 #include "tree_parallel.hpp"
 
@@ -133,6 +135,61 @@ void scan_feature(const GrowerParams& p, const double* h, int nb, const std::uin
   }
 }
 
+// scan_feature for the gradient criterion on a full histogram, when the node has no missing
+// value: boosting's common case, and most of its scanning time. The same candidates, gains
+// (the same operations in the same order, so the same doubles) and first-best-wins choice as
+// scan_feature, in three passes, so that the middle one — two divisions per boundary, where
+// the time goes — is a branch-free loop over arrays that the compiler vectorises:
+//   1. running sums: left statistics of every boundary b (bins 0..b left, the rest right);
+//   2. every boundary's gain, or −∞ where a child breaks a leaf rule;
+//   3. the first largest gain.
+template <int Q>
+void scan_gradient_dense(const GrowerParams& p, const double* h, int nb, const double* total,
+                         double parent_score, std::int32_t f, SplitInfo& best) {
+  const int boundaries = nb - 1;  // the last bin puts everything left: not a split
+  if (boundaries <= 0) return;
+  thread_local std::vector<double> buffer;
+  buffer.resize(static_cast<std::size_t>(4 * boundaries));
+  double* w_left = buffer.data();               // count (weight) left
+  double* g_left = w_left + boundaries;          // Σ q_g left
+  double* h_left = g_left + boundaries;          // Σ q_h left (Q = 3)
+  double* gain = h_left + boundaries;
+  double left[3] = {0, 0, 0};
+  for (int b = 0; b < boundaries; ++b) {
+    for (int k = 0; k < Q; ++k) left[k] += h[b * Q + k];
+    w_left[b] = left[0];
+    g_left[b] = left[1];
+    h_left[b] = Q == 3 ? left[2] : 0.0;
+  }
+  const double min_leaf = double(p.min_samples_leaf), min_h = p.min_hessian_to_split;
+  const double lambda = p.l2_regularization, inv_g = p.inv_value_scale;
+  const double inv_h = p.inv_hessian_scale;
+  const bool constant = p.constant_hessian;
+  const double minus_inf = -std::numeric_limits<double>::infinity();
+  for (int b = 0; b < boundaries; ++b) {
+    const double wl = w_left[b], wr = total[0] - wl;
+    // Gradient::hessian: the count when the hessian is constant (a missing third statistic
+    // reads as 0, as the general loop's zeroed third slot does).
+    const double hl = constant ? wl : h_left[b] * inv_h;
+    const double hr = constant ? wr : (Q == 3 ? total[2] - h_left[b] : 0.0) * inv_h;
+    const double gl = g_left[b] * inv_g, gr = (total[1] - g_left[b]) * inv_g;
+    const double value = (gl * gl / (hl + lambda) + gr * gr / (hr + lambda)) - parent_score;
+    const bool ok = wl >= min_leaf && wl > 0 && hl >= min_h && wr >= min_leaf && wr > 0 &&
+                    hr >= min_h;
+    gain[b] = ok ? value : minus_inf;
+  }
+  for (int b = 0; b < boundaries; ++b) {
+    if (gain[b] == minus_inf || (best.valid && !(gain[b] > best.gain))) continue;
+    best.valid = true;
+    best.feature = f;
+    best.bin = b;
+    best.gain = gain[b];
+    best.missing_left = w_left[b] >= total[0] - w_left[b];  // NaN later follows the larger child
+    const double l[3] = {w_left[b], g_left[b], h_left[b]};
+    best.left.assign(l, l + Q);
+  }
+}
+
 // A node's histogram as the scan sees it: per feature, its rows and the value bins to visit.
 struct DenseView {
   const Histogram& hist;
@@ -178,6 +235,18 @@ void scan_one(const GrowerParams& p, const View& view, const BinMapper& mapper, 
   const std::uint8_t* bins = view.bins(f, &count);
   const int nb = mapper.n_bins(f);
   const auto feature = static_cast<std::int32_t>(f);
+  if constexpr (std::is_same_v<C, Gradient>) {
+    const double* h = view.rows(f);
+    const bool no_missing = !(C::weight(p, h + static_cast<std::ptrdiff_t>(nb) * p.n_stats) > 0);
+    if (bins == nullptr && no_missing && (p.n_stats == 2 || p.n_stats == 3)) {
+      if (p.n_stats == 2) {
+        scan_gradient_dense<2>(p, h, nb, total, parent, feature, best);
+      } else {
+        scan_gradient_dense<3>(p, h, nb, total, parent, feature, best);
+      }
+      return;
+    }
+  }
   switch (p.n_stats) {
     case 2:
       scan_feature<C, 2>(p, view.rows(f), nb, bins, count, total, parent, feature, scratch, best);
@@ -214,7 +283,7 @@ SplitInfo find_split(const View& view, const std::vector<double>& node_stats,
     // exactly the sequential scan's "first best wins".
     const int threads = tree_threads();
     const int parts = static_cast<int>(
-        std::min<std::int64_t>({threads, d, std::max<std::int64_t>(1, view.cells() / 16384)}));
+        std::min<std::int64_t>({threads, d, std::max<std::int64_t>(1, view.cells() / 4096)}));
     if (parts <= 1) {
       scan_range<C>(view, node_stats, mapper, p, parent, 0, d, best);
       return best;

@@ -2,6 +2,7 @@
 // max_leaf_nodes, staged predictions add up, early stopping stops, identical models across
 // backends, save/load, bad input.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cmath>
 #include <random>
@@ -135,6 +136,36 @@ TEST_P(BoostingTest, SameModelOnEveryBackend) {
   ASSERT_EQ(a.model().trees.size(), c.model().trees.size());
   for (std::size_t t = 0; t < a.model().trees.size(); ++t) {
     expect_same_tree(a.model().trees[t], c.model().trees[t], "tree " + std::to_string(t));
+  }
+}
+
+// Large enough (≥ 2^15 samples) that the root's partition, the split scans and the
+// histograms are spread over threads: the model must be the one a single thread grows, leaf
+// values to the last bit — on every backend, for a constant hessian (regression) and not.
+TEST_P(BoostingTest, SameModelForAnyThreadCount) {
+  const int saved = omp_get_max_threads();
+  const Problem r = wave(40000, 6, 17);
+  const Problem c = slabs(40000, 6, 3, 18, true);
+  GradientBoostingOptions o;
+  o.max_iter = 4;
+  o.early_stopping = "false";
+  auto fit_both = [&](int threads) {
+    omp_set_num_threads(threads);
+    GradientBoostingRegressor reg(o, b());
+    reg.fit(r.X, r.y);
+    GradientBoostingClassifier clf(o, b());
+    clf.fit(c.X, c.y);
+    return std::make_pair(reg.model(), clf.model());
+  };
+  const auto one = fit_both(1);
+  const auto three = fit_both(3);
+  omp_set_num_threads(saved);
+  for (std::size_t t = 0; t < one.first.trees.size(); ++t) {
+    expect_same_tree(one.first.trees[t], three.first.trees[t], "regression tree " + std::to_string(t));
+  }
+  ASSERT_EQ(one.second.trees.size(), three.second.trees.size());
+  for (std::size_t t = 0; t < one.second.trees.size(); ++t) {
+    expect_same_tree(one.second.trees[t], three.second.trees[t], "class tree " + std::to_string(t));
   }
 }
 
