@@ -141,9 +141,9 @@ void scan_feature(const GrowerParams& p, const double* h, int nb, const std::uin
 // scan_feature, in three passes, so that the middle one — two divisions per boundary, where
 // the time goes — is a branch-free loop over arrays that the compiler vectorises:
 //   1. running sums: left statistics of every boundary b (bins 0..b left, the rest right);
-//   2. every boundary's gain, or −∞ where a child breaks a leaf rule;
-//   3. the first largest gain.
-template <int Q>
+//   2. every boundary's gain;
+//   3. the first largest gain among the boundaries whose children keep the leaf rules.
+template <int Q, bool kConstantHessian>
 void scan_gradient_dense(const GrowerParams& p, const double* h, int nb, const double* total,
                          double parent_score, std::int32_t f, SplitInfo& best) {
   const int boundaries = nb - 1;  // the last bin puts everything left: not a split
@@ -161,30 +161,35 @@ void scan_gradient_dense(const GrowerParams& p, const double* h, int nb, const d
     g_left[b] = left[1];
     h_left[b] = Q == 3 ? left[2] : 0.0;
   }
-  const double min_leaf = double(p.min_samples_leaf), min_h = p.min_hessian_to_split;
   const double lambda = p.l2_regularization, inv_g = p.inv_value_scale;
   const double inv_h = p.inv_hessian_scale;
-  const bool constant = p.constant_hessian;
-  const double minus_inf = -std::numeric_limits<double>::infinity();
-  for (int b = 0; b < boundaries; ++b) {
+  // Gradient::hessian: the count when the hessian is constant (a missing third statistic reads
+  // as 0, as the general loop's zeroed third slot does).
+  auto hessians = [&](int b, double* hl, double* hr) {
     const double wl = w_left[b], wr = total[0] - wl;
-    // Gradient::hessian: the count when the hessian is constant (a missing third statistic
-    // reads as 0, as the general loop's zeroed third slot does).
-    const double hl = constant ? wl : h_left[b] * inv_h;
-    const double hr = constant ? wr : (Q == 3 ? total[2] - h_left[b] : 0.0) * inv_h;
+    *hl = kConstantHessian ? wl : h_left[b] * inv_h;
+    *hr = kConstantHessian ? wr : (Q == 3 ? total[2] - h_left[b] : 0.0) * inv_h;
+  };
+  for (int b = 0; b < boundaries; ++b) {  // pure arithmetic: vectorised
+    double hl, hr;
+    hessians(b, &hl, &hr);
     const double gl = g_left[b] * inv_g, gr = (total[1] - g_left[b]) * inv_g;
-    const double value = (gl * gl / (hl + lambda) + gr * gr / (hr + lambda)) - parent_score;
-    const bool ok = wl >= min_leaf && wl > 0 && hl >= min_h && wr >= min_leaf && wr > 0 &&
-                    hr >= min_h;
-    gain[b] = ok ? value : minus_inf;
+    gain[b] = (gl * gl / (hl + lambda) + gr * gr / (hr + lambda)) - parent_score;
   }
+  const double min_leaf = double(p.min_samples_leaf), min_h = p.min_hessian_to_split;
   for (int b = 0; b < boundaries; ++b) {
-    if (gain[b] == minus_inf || (best.valid && !(gain[b] > best.gain))) continue;
+    if (best.valid && !(gain[b] > best.gain)) continue;
+    const double wl = w_left[b], wr = total[0] - wl;
+    double hl, hr;
+    hessians(b, &hl, &hr);
+    if (!(wl >= min_leaf && wl > 0 && hl >= min_h && wr >= min_leaf && wr > 0 && hr >= min_h)) {
+      continue;  // a child breaks a leaf rule (Gradient::leaf_ok)
+    }
     best.valid = true;
     best.feature = f;
     best.bin = b;
     best.gain = gain[b];
-    best.missing_left = w_left[b] >= total[0] - w_left[b];  // NaN later follows the larger child
+    best.missing_left = wl >= wr;  // NaN later follows the larger child
     const double l[3] = {w_left[b], g_left[b], h_left[b]};
     best.left.assign(l, l + Q);
   }
@@ -239,10 +244,14 @@ void scan_one(const GrowerParams& p, const View& view, const BinMapper& mapper, 
     const double* h = view.rows(f);
     const bool no_missing = !(C::weight(p, h + static_cast<std::ptrdiff_t>(nb) * p.n_stats) > 0);
     if (bins == nullptr && no_missing && (p.n_stats == 2 || p.n_stats == 3)) {
-      if (p.n_stats == 2) {
-        scan_gradient_dense<2>(p, h, nb, total, parent, feature, best);
+      if (p.n_stats == 2 && p.constant_hessian) {
+        scan_gradient_dense<2, true>(p, h, nb, total, parent, feature, best);
+      } else if (p.n_stats == 2) {
+        scan_gradient_dense<2, false>(p, h, nb, total, parent, feature, best);
+      } else if (p.constant_hessian) {
+        scan_gradient_dense<3, true>(p, h, nb, total, parent, feature, best);
       } else {
-        scan_gradient_dense<3>(p, h, nb, total, parent, feature, best);
+        scan_gradient_dense<3, false>(p, h, nb, total, parent, feature, best);
       }
       return;
     }
