@@ -13,7 +13,8 @@ Two synthetic problems (the issue's sizes): classification 100 000 × 50 (make_c
                                                                  and XGBoost tree_method="hist"
 scikit-learn, XGBoost and mlcore's OpenMP are limited to --threads with threadpoolctl (and
 n_jobs / nthread); boosting runs without early stopping so every library does 100 iterations.
-Times are medians over --repeats; the quality column is the training accuracy / R² so a fast
+Times are medians over --repeats, run interleaved (each library once per round, so all see the
+same drift of a shared machine's load); the quality column is the training accuracy / R² so a fast
 but wrong fit shows. mlcore's binning (quantile thresholds + codes, O(n·d) host work) is inside
 its fit time, as scikit-learn's and XGBoost's is inside theirs.
 """
@@ -21,6 +22,7 @@ its fit time, as scikit-learn's and XGBoost's is inside theirs.
 from __future__ import annotations
 
 import argparse
+import statistics
 
 import numpy as np
 from sklearn import ensemble as sk_ens
@@ -98,15 +100,29 @@ def main():
             if task not in args.tasks.split(","):
                 continue
             X = np.ascontiguousarray(X, dtype=np.float32)
-            for family, library, make in candidates(task, backends, args.threads):
-                if family not in args.families.split(","):
-                    continue
-                fit_s, model = timed(lambda: make().fit(X, y), args.repeats)
-                pred_s, pred = timed(lambda: model.predict(X), args.repeats)
-                score = (np.mean(pred == y) if task == "classification"
-                         else 1 - np.mean((pred - y) ** 2) / np.var(y))
-                print(f"{task:15s} {family:13s} {library:14s} {fit_s:8.2f} {pred_s:10.3f} "
-                      f"{score:12.4f}", flush=True)
+            for family in args.families.split(","):
+                rows = [(library, make) for fam, library, make in
+                        candidates(task, backends, args.threads) if fam == family]
+                # Repeats interleaved (library A, B, C, then A, B, C again, ...): the machine's
+                # load drifts over minutes, and a library timed minutes after another would
+                # see a different machine. Medians of the paired rounds are reported.
+                fit_times = {library: [] for library, _ in rows}
+                pred_times = {library: [] for library, _ in rows}
+                models, preds = {}, {}
+                for _ in range(args.repeats):
+                    for library, make in rows:
+                        t, models[library] = timed(lambda: make().fit(X, y), 1)
+                        fit_times[library].append(t)
+                        t, preds[library] = timed(lambda: models[library].predict(X), 1)
+                        pred_times[library].append(t)
+                for library, _ in rows:
+                    pred = preds[library]
+                    score = (np.mean(pred == y) if task == "classification"
+                             else 1 - np.mean((pred - y) ** 2) / np.var(y))
+                    print(f"{task:15s} {family:13s} {library:14s} "
+                          f"{statistics.median(fit_times[library]):8.2f} "
+                          f"{statistics.median(pred_times[library]):10.3f} {score:12.4f}",
+                          flush=True)
 
 
 if __name__ == "__main__":

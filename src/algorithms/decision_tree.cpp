@@ -72,8 +72,7 @@ DecisionTreeClassifier& DecisionTreeClassifier::fit(const Tensor& X, const Tenso
   detail::HistogramBuilder hist(backend(), data.device_codes, data.device_offsets,
                                    data.mapper.total_bins());
   // Statistics: one-hot class counts (n × K), exact integers.
-  hist.set_values(detail::class_weight_values(enc.code, n_classes, {}),
-                  std::vector<detail::DigitCodec>(n_classes, detail::DigitCodec::integers()));
+  hist.set_values(detail::class_weight_values(enc.code, n_classes, {}), n_classes);
 
   detail::GrowerParams p;
   p.criterion = classification_criterion(options_.criterion, kClassifier);
@@ -234,10 +233,11 @@ DecisionTreeRegressor& DecisionTreeRegressor::fit(const Tensor& X, const Tensor&
       detail::bin_training_set(X, options_.max_bins, options_.random_state, b);
   detail::HistogramBuilder hist(backend(), data.device_codes, data.device_offsets,
                                    data.mapper.total_bins());
-  // Statistics: [1, digits of (y − mean)] — exact integer sums (tree_histogram.hpp).
-  detail::DigitCodec codec;
+  // Statistics: [count, Σ quantized (y − mean)], packed in one i64 — exact integer sums
+  // (PackedCodec in tree_histogram.hpp).
+  detail::PackedCodec codec;
   const Tensor V = detail::regression_values(yv, n, {}, center, codec);
-  hist.set_values(V, {detail::DigitCodec::integers(), codec});
+  hist.set_packed_values(V);
 
   detail::GrowerParams p;
   p.criterion = detail::SplitCriterion::squared_error;

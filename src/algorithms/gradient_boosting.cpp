@@ -82,22 +82,31 @@ double mean_loss(Loss loss, const std::vector<double>& raw, const std::vector<do
   return total / double(std::max<std::size_t>(n, 1));
 }
 
-// g, h (n × K) at raw scores, in double (bit-identical on every backend).
+// g, h (n × K) at raw scores, in double (bit-identical on every backend), and each class's
+// largest |g| and h (the range the histograms quantize over), in the same pass. Squared error's
+// hessian is the constant 1: h is left empty and h_max is 1.
 void gradients(Loss loss, const std::vector<double>& raw, const std::vector<double>& y, int K,
-               std::vector<double>& g, std::vector<double>& h) {
+               std::vector<double>& g, std::vector<double>& h, std::vector<double>& g_max,
+               std::vector<double>& h_max) {
   const std::int64_t n = static_cast<std::int64_t>(y.size());
   g.resize(static_cast<std::size_t>(n) * K);
-  h.resize(static_cast<std::size_t>(n) * K);
-#pragma omp parallel for schedule(static) if (n > 8192)
+  if (loss != Loss::squared_error) h.resize(static_cast<std::size_t>(n) * K);
+  g_max.assign(K, 0.0);
+  h_max.assign(K, loss == Loss::squared_error ? 1.0 : 0.0);
+  double* gm = g_max.data();
+  double* hm = h_max.data();
+#pragma omp parallel for schedule(static) reduction(max : gm[:K], hm[:K]) if (n > 8192)
   for (std::int64_t i = 0; i < n; ++i) {
     const double* r = raw.data() + i * K;
     if (loss == Loss::squared_error) {
       g[i] = r[0] - y[i];
-      h[i] = 1.0;
+      gm[0] = std::max(gm[0], std::fabs(g[i]));
     } else if (loss == Loss::binary) {
       const double p = 1.0 / (1.0 + std::exp(-r[0]));
       g[i] = p - y[i];
       h[i] = p * (1.0 - p);
+      gm[0] = std::max(gm[0], std::fabs(g[i]));
+      hm[0] = std::max(hm[0], h[i]);
     } else {
       const double mx = *std::max_element(r, r + K);
       double s = 0;
@@ -106,6 +115,8 @@ void gradients(Loss loss, const std::vector<double>& raw, const std::vector<doub
         const double p = std::exp(r[k] - mx) / s;
         g[i * K + k] = p - (static_cast<int>(y[i]) == k ? 1.0 : 0.0);
         h[i * K + k] = p * (1.0 - p);
+        gm[k] = std::max(gm[k], std::fabs(g[i * K + k]));
+        hm[k] = std::max(hm[k], h[i * K + k]);
       }
     }
   }
@@ -226,24 +237,18 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
     model.train_score.push_back(-mean_loss(loss, raw, y, K));
     if (split) model.validation_score.push_back(-mean_loss(loss, raw_val, y_val, K));
   }
-  std::vector<double> g, h;
+  std::vector<double> g, h, g_max, h_max;
   Tensor V;  // n × c i64 statistics, reused by every tree (a fresh one page-faults n·c values)
   std::vector<std::int32_t> leaf_of;  // per training sample: its leaf in the current tree
   std::vector<std::int32_t> all_rows(n_train);
   std::iota(all_rows.begin(), all_rows.end(), 0);
   for (std::int64_t it = 0; it < o.max_iter; ++it) {
-    gradients(loss, raw, y, K, g, h);
+    gradients(loss, raw, y, K, g, h, g_max, h_max);
     for (int k = 0; k < K; ++k) {
       // Statistics, exact integers packed in i64 (PackedCodec): [q_g · 2^24 + 1] with a
       // constant hessian, else [q_g · 2^24 + 1, q_h] — count, gradient and hessian sums.
-      double g_max = 0, h_max = 0;
-#pragma omp parallel for schedule(static) reduction(max : g_max, h_max) if (n_train > 8192)
-      for (std::int64_t i = 0; i < n_train; ++i) {
-        g_max = std::max(g_max, std::fabs(g[i * K + k]));
-        h_max = std::max(h_max, h[i * K + k]);
-      }
-      const auto gc = detail::PackedCodec::for_values(g_max, double(n_train), true);
-      const auto hc = detail::PackedCodec::for_values(h_max, double(n_train), false);
+      const auto gc = detail::PackedCodec::for_values(g_max[k], double(n_train), true);
+      const auto hc = detail::PackedCodec::for_values(h_max[k], double(n_train), false);
       const int c = p.constant_hessian ? 1 : 2;
       if (V.rows() != n_train || V.cols() != c) V = Tensor(n_train, c, DType::i64);
       std::int64_t* v = V.data<std::int64_t>();
@@ -282,7 +287,7 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
       std::vector<double> G(tree.nodes.size(), 0.0), H(tree.nodes.size(), 0.0);
       for (std::int64_t i = 0; i < n_train; ++i) {
         G[leaf_of[i]] += g[i * K + k];
-        H[leaf_of[i]] += h[i * K + k];
+        H[leaf_of[i]] += p.constant_hessian ? 1.0 : h[i * K + k];
       }
       for (const std::int32_t node : leaves) {
         tree.values[node] = -o.learning_rate * G[node] / (H[node] + o.l2_regularization + 1e-15);

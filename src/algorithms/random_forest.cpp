@@ -100,14 +100,14 @@ GrownForest grow_forest(const Tensor& X, const ForestTarget& target, const Optio
     detail::HistogramBuilder& hist = *slot;
     detail::GrowerParams p;
     p.criterion = criterion;
-    detail::DigitCodec codec;
+    detail::PackedCodec codec;
     if (target.classification) {
       hist.set_values(detail::class_weight_values(*target.codes, target.n_classes, weights),
-          std::vector<detail::DigitCodec>(target.n_classes, detail::DigitCodec::integers()));
+                      target.n_classes);
       p.n_stats = target.n_classes;
     } else {
       const Tensor V = detail::regression_values(target.y, n, weights, target.center, codec);
-      hist.set_values(V, {detail::DigitCodec::integers(), codec});
+      hist.set_packed_values(V);
       p.n_stats = 2;
       p.value_scale = codec.scale;
       p.require_positive_gain = true;

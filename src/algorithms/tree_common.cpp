@@ -65,22 +65,19 @@ Tensor class_weight_values(const std::vector<std::int32_t>& codes, int n_classes
 }
 
 Tensor regression_values(const float* y, std::int64_t n, const std::vector<double>& weights,
-                         double center, DigitCodec& codec) {
+                         double center, PackedCodec& codec) {
   double max_abs = 0, total = 0;
   for (std::int64_t i = 0; i < n; ++i) {
     const double w = weights.empty() ? 1.0 : weights[i];
     if (w > 0) max_abs = std::max(max_abs, std::fabs(double(y[i]) - center));
     total += w;
   }
-  codec = DigitCodec::for_values(max_abs, total);
-  const int c = padded_columns(1 + codec.digits);
-  Tensor V(n, c, DType::f32);  // n × c: [w, digits of w·(y − center), zero padding]
-  float* v = V.data<float>();
+  codec = PackedCodec::for_values(max_abs, total, true);  // keeps Σ w·|q| < 2^39
+  Tensor V(n, 1, DType::i64);
+  std::int64_t* v = V.data<std::int64_t>();
   for (std::int64_t i = 0; i < n; ++i) {
-    const double w = weights.empty() ? 1.0 : weights[i];
-    float* row = v + i * c;
-    row[0] = static_cast<float>(w);
-    codec.encode(double(y[i]) - center, w, row + 1);
+    const auto w = static_cast<std::int64_t>(weights.empty() ? 1.0 : weights[i]);
+    v[i] = w * codec.pack_with_count(double(y[i]) - center);
   }
   return V;
 }

@@ -41,9 +41,11 @@ void check_tree_options(const char* estimator, std::int64_t max_depth,
 // The class-weight statistics of a classification tree: V[i, code_i] = w_i (n × K, integers).
 Tensor class_weight_values(const std::vector<std::int32_t>& codes, int n_classes,
                            const std::vector<double>& weights);
-// The statistics of a regression tree: V = [w_i, digits of w_i·(y_i − center)] and the codec.
+// The statistics of a regression tree, packed (PackedCodec): V[i] = w_i·(q_i·2^24 + 1) with
+// q_i = round((y_i − center)·S), n × 1 i64, whose sums are [Σ w, Σ w·q]; and the codec. The
+// weights (bootstrap counts) are integers.
 Tensor regression_values(const float* y, std::int64_t n, const std::vector<double>& weights,
-                         double center, DigitCodec& codec);
+                         double center, PackedCodec& codec);
 
 // Leaf ids of every row of X (n × 1 i32), rows in parallel.
 Tensor apply_tree(const Tree& tree, const Tensor& X);

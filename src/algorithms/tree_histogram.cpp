@@ -10,43 +10,6 @@
 
 namespace mlcore::detail {
 
-// ---- DigitCodec -------------------------------------------------------------------------------
-
-DigitCodec DigitCodec::integers() {
-  DigitCodec c;
-  c.digits = 1;
-  c.D = static_cast<std::int64_t>(kMaxTotalWeight);
-  c.base = 2.0 * double(c.D) + 1.0;
-  c.inv_base = 1.0 / c.base;
-  c.scale = 1.0;
-  c.q_max = c.D;
-  return c;
-}
-
-DigitCodec DigitCodec::for_values(double max_abs, double total_weight, double min_steps) {
-  MLCORE_CHECK(total_weight >= 1 && total_weight <= kMaxTotalWeight,
-               "histogram trees support a total sample weight in [1, 2^24), got " << total_weight);
-  DigitCodec c;
-  // Every column sum Σ w·|digit| ≤ D·Σw must stay below 2^24 (exact in f32).
-  c.D = static_cast<std::int64_t>(std::floor(kMaxTotalWeight / total_weight));
-  c.base = 2.0 * double(c.D) + 1.0;
-  c.inv_base = 1.0 / c.base;
-  // Largest |q| we allow: sums Σ w·q, and the squares of node sums divided by node weights that
-  // the split criteria form, stay exact in double (q² · W < 2^52).
-  const double cap =
-      std::min(std::ldexp(1.0, 30), std::floor(std::sqrt(std::ldexp(1.0, 52) / total_weight)));
-  // Fewest digits giving a grid of at least min_steps steps each side of zero.
-  double reach = double(c.D);  // (β^k − 1) / 2: the largest |q| k balanced digits can write
-  c.digits = 1;
-  while (reach < min_steps && reach < cap) {
-    reach = (std::pow(c.base, c.digits + 1) - 1.0) / 2.0;
-    ++c.digits;
-  }
-  c.q_max = static_cast<std::int64_t>(std::min(reach, cap));
-  c.scale = max_abs > 0 ? double(c.q_max) / max_abs : 1.0;
-  return c;
-}
-
 // ---- PackedCodec ------------------------------------------------------------------------------
 
 PackedCodec PackedCodec::for_values(double max_abs, double total_weight, bool with_count) {
@@ -83,22 +46,17 @@ HistogramBuilder::HistogramBuilder(BackendPtr backend, Tensor codes, Tensor offs
   out_rows_ = std::max(total_bins_, last + 256);
 }
 
-void HistogramBuilder::set_values(const Tensor& values, std::vector<DigitCodec> codecs) {
-  int used = 0;
-  for (const DigitCodec& c : codecs) used += c.digits;
-  MLCORE_CHECK(values.device() == Device::host && values.dtype() == DType::f32 &&
-                   values.cols() >= used && values.rows() == codes_.rows(),
-               "HistogramBuilder: values " << values.describe() << " do not hold " << used
-                                           << " digit columns for " << codes_.rows()
+void HistogramBuilder::set_values(const Tensor& values, int n_stats) {
+  MLCORE_CHECK(values.device() == Device::host && values.dtype() == DType::f32 && n_stats >= 1 &&
+                   values.cols() >= n_stats && values.rows() == codes_.rows(),
+               "HistogramBuilder: values " << values.describe() << " do not hold " << n_stats
+                                           << " statistics for " << codes_.rows()
                                            << " samples on the host");
   columns_ = static_cast<int>(values.cols());
   values_ = backend_->to_device(values);
-  codecs_ = std::move(codecs);
   packed_ = false;
+  n_stats_ = n_stats;
   host_values_ = values;
-  for (const DigitCodec& c : codecs_) {
-    MLCORE_CHECK(c.digits <= kMaxDigits, "HistogramBuilder: " << c.digits << " digits");
-  }
 }
 
 void HistogramBuilder::set_packed_values(const Tensor& values) {
@@ -108,8 +66,8 @@ void HistogramBuilder::set_packed_values(const Tensor& values) {
                                                   << codes_.rows() << " samples on the host");
   columns_ = static_cast<int>(values.cols());
   values_ = backend_->to_device(values);
-  codecs_.clear();
   packed_ = true;
+  n_stats_ = columns_ + 1;
   host_values_ = values;
 }
 
@@ -142,26 +100,15 @@ void HistogramBuilder::build(const std::int32_t* rows, std::int64_t m, Histogram
     }
     return;
   }
+  // f32 integer columns: exact integers on an exact backend; on an inexact one they would be
+  // rounded to the nearest integer (adding and subtracting 1.5·2^52 rounds a double in one
+  // vectorisable step, where nearbyint would be a library call).
   const float* h = host.data<float>();
-  // Digit columns → one integer sum per statistic, Σ_t β^t·(column t's sum). The sums are
-  // exact integers on an exact backend; on an inexact one they would be rounded to the nearest
-  // integer: adding and subtracting 1.5·2^52 rounds a double to an integer in one vectorisable
-  // step (for |x| < 2^51), where nearbyint would be a library call. One statistic at a time,
-  // so the loop over bins has a fixed digit count and vectorises.
-  constexpr double kRound = 6755399441055744.0;  // 1.5 · 2^52
-  int col = 0;
-  for (std::size_t j = 0; j < q; ++j) {
-    const int digits = codecs_[j].digits;
-    const double base = codecs_[j].base;
-    const float* first = h + col;
 #pragma omp parallel for schedule(static) if (bins * C > (1 << 16) && !omp_in_parallel())
-    for (std::int64_t bin = 0; bin < bins; ++bin) {
-      const float* digit = first + bin * C;
-      double acc = (double(digit[digits - 1]) + kRound) - kRound;
-      for (int t = digits - 2; t >= 0; --t) acc = acc * base + ((double(digit[t]) + kRound) - kRound);
-      out[bin * static_cast<std::int64_t>(q) + j] = acc;
+  for (std::int64_t bin = 0; bin < bins; ++bin) {
+    for (std::size_t j = 0; j < q; ++j) {
+      out[bin * static_cast<std::int64_t>(q) + j] = round_integer(double(h[bin * C + j]));
     }
-    col += digits;
   }
 }
 

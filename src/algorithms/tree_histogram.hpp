@@ -1,11 +1,12 @@
 // Node histograms for the tree learners (decision trees, forests, gradient boosting), built on
-// the backend with gather_rows + scatter_add, summed exactly so every backend grows the same tree.
+// the backend with one Backend::histogram call per node, summed exactly so every backend grows
+// the same tree.
 //
 // What a histogram is. For the samples S of a tree node and every (feature f, bin b), the sum of
 // some per-sample statistics: class weights (a classification tree), [weight, weight·y] (a
 // regression tree), [count, gradient, hessian] (boosting). With BinMapper's row-major codes
 // (n × d, one byte each), its offsets (offset(f): feature f's first histogram row) and the
-// statistics V (n × c f32), all on the device, one node is
+// statistics V (n × c), all on the device, one node is
 //     H = 0 (total_bins × c);  histogram(codes, offsets, S, V, H)
 //         // H[offset(f) + code(i, f), :] += V[i, :] for every i in S and every feature f
 // which is m·d·c additions — the whole cost of growing a tree lives here. The primitive fetches
@@ -19,29 +20,25 @@
 // O(features × bins), within the host-glue rule of DESIGN.md.
 //
 // Why the sums are exact, so trees agree across backends. A backend may add the m·d rows in any
-// order: avx2 splits the features over its threads, a GPU adds with atomics, the small-node
-// path sums on the host. f32 addition is not associative, so f32 sums of arbitrary gradients
-// would differ in their last bits between backends, and a near-tie between two splits could go
-// either way. We therefore only ever scatter *integers*: a statistic v is quantized to
-// q = round(v·S) and q is written as k balanced digits in base β = 2D + 1,
-//     q = d_0 + β·d_1 + … + β^(k−1)·d_(k−1),      |d_t| ≤ D,
-// one f32 column per digit. D is chosen so that D · (Σ of all sample weights) < 2^24: then every
-// partial sum of any column, in any order, is an integer below 2^24 in magnitude, which f32
-// represents exactly — so each column's sum is the same exact integer on every backend, whatever
-// the order. The host recombines the digit sums in double (exact below 2^53). Counts and class
-// weights are integers already (one column, no quantization). The quantization grid has at least
-// 2^14 steps over the largest |v| (k = 2 digits for 10^5 samples, 1 digit below ~2000 samples):
-// far finer than split finding needs (LightGBM trains on 3-bit gradients with little loss);
-// boosting's hessians take a coarser 2^7-step grid (gradient_boosting.cpp says why).
+// order: avx2 splits the work over its threads, a GPU adds with atomics, the small-node path
+// sums on the host. Floating-point addition is not associative, so f32 sums of arbitrary
+// gradients would differ in their last bits between backends, and a near-tie between two splits
+// could go either way. We therefore only ever add *integers*, in one of two forms:
+//   * class weights (classification trees): integer weights in f32 columns, one per class.
+//     Every partial sum of a column, in any order, is an integer below 2^24 (the total weight is
+//     kept below it), which f32 represents exactly.
+//   * values (regression trees' targets, boosting's gradients and hessians): quantized to
+//     q = round(v·S) and stored in i64 (PackedCodec below). 64-bit integer addition is exact and
+//     associative, so any order gives the same sum; and since a count (or integer weight) is
+//     never negative and stays below 2^24, it rides in the low 24 bits of the first value's
+//     column: one 8-byte integer per bin carries [count, Σ q] (where f32 needed a 16-byte row of
+//     digit columns). The grid has at least 2^14 steps over the largest |v| up to 2^24 samples
+//     (2^17 at 200 000): far finer than split finding needs (LightGBM trains on 3-bit
+//     gradients with little loss).
 // Where this could break: a backend whose histogram were itself inexact (one that quantized V
-// to int8, as the systolic array's MAC primitives do) would return sums that are not exact
+// to int8, as the systolic array's MAC primitives do) would return f32 sums that are not exact
 // integers; we round them, and trees on it could differ. No backend does today: the systolic
-// array runs histogram on its f32 vector unit, so it grows the same trees too.
-//
-// Gradient boosting stores its statistics differently, as i64 integers (PackedCodec below):
-// 64-bit integer sums are exact in any order with no digit splitting, and the sample count
-// rides in the low bits of the gradient's column, so a squared-error boosting histogram is
-// one 8-byte integer per bin where f32 digits took a 16-byte row [count, d_0, d_1, padding].
+// array runs histogram on its vector unit (f32 and i64 adds), so it grows the same trees too.
 //
 // Exact integer sums also make the histogram-subtraction trick exact: a node's larger child is
 // parent − smaller child, with no drift, whether the smaller child was summed on the backend
@@ -56,54 +53,12 @@
 
 namespace mlcore::detail {
 
-// How one statistic is stored in digit columns (see above).
-struct DigitCodec {
-  int digits = 1;      // k: f32 columns used
-  std::int64_t D = 0;  // largest |digit|
-  double base = 1;     // β = 2D + 1
-  double inv_base = 1; // 1/β: q·(1/β) rounds like q/β (|q| < 2^30 keeps it off half-integers)
-  double scale = 1;    // S: q = round(v·S)
-  std::int64_t q_max = 0;
-
-  // Integers (counts, class weights): one column, no quantization.
-  static DigitCodec integers();
-  // Values with |v| ≤ max_abs, summed over samples of total weight `total_weight` (integer
-  // weights), on a grid of at least `min_steps` steps each side of zero. Also keeps
-  // q_max² · total_weight < 2^52, so sums of squares of sums stay exact.
-  static DigitCodec for_values(double max_abs, double total_weight, double min_steps = 8192);
-
-  // Writes w·digits(round(v·S)) to out[0..digits). Inline: boosting encodes every sample's
-  // gradient each iteration (n calls), and as an out-of-line call it took ~9 % of a 200k × 20
-  // regression fit; inlined into the caller's loop it is a few multiply-adds per digit.
-  inline void encode(double v, double w, float* out) const;
-  // The integer Σ q from the digit-column sums.
-  double combine(const double* column_sums) const {
-    double acc = column_sums[digits - 1];
-    for (int t = digits - 2; t >= 0; --t) acc = acc * base + column_sums[t];
-    return acc;
-  }
-};
-
 // nearbyint(x) for |x| < 2^51 in the default rounding mode (to nearest, ties to even), without
 // the library call that nearbyint is on a baseline x86-64 build (no SSE4.1 roundsd): adding
 // 1.5·2^52 pushes the fraction bits out of the double, subtracting it back leaves the integer.
 inline double round_integer(double x) {
   constexpr double kRound = 6755399441055744.0;  // 1.5 · 2^52
   return (x + kRound) - kRound;
-}
-
-void DigitCodec::encode(double v, double w, float* out) const {
-  const double qmax = double(q_max);
-  // |v·S| may exceed 2^51 only far outside the clamp (|v| ≫ max_abs): clamp first.
-  const double scaled = std::max(-2 * qmax, std::min(2 * qmax, v * scale));
-  double q = std::max(-qmax, std::min(qmax, round_integer(scaled)));
-  // Balanced digits in double arithmetic (exact: every value is an integer below 2^53). β is
-  // odd, so q/β is never halfway between integers and the rounding picks the unique nearest.
-  for (int t = 0; t < digits; ++t) {
-    const double r = q - base * round_integer(q * inv_base);  // in [−D, D]
-    out[t] = static_cast<float>(w * r);
-    q = round_integer((q - r) * inv_base);  // an exact multiple of β: its quotient, exactly
-  }
 }
 
 // One statistic stored as an integer in an i64 column (gradient boosting's gradients and
@@ -121,7 +76,8 @@ struct PackedCodec {
 
   // For |v| ≤ max_abs over samples of total count `total_weight`; `with_count`: the statistic
   // shares column 0 with the count (|Σ q| < 2^39), else it has a column of its own (|Σ q| <
-  // 2^62). Like DigitCodec, q_max² · total_weight < 2^52 keeps squares of sums exact.
+  // 2^62). And q_max² · total_weight < 2^52, so the squares of sums that the split criteria
+  // form stay exact in double.
   static PackedCodec for_values(double max_abs, double total_weight, bool with_count);
 
   // round(v·S) clamped to [−q_max, q_max]; v beyond ±2·max_abs is clamped before scaling.
@@ -143,15 +99,12 @@ struct PackedCodec {
 // The largest total sample weight the exact scheme supports (counts must stay below 2^24).
 constexpr double kMaxTotalWeight = 16777215.0;
 
-// The width of V and of the histogram for `digit_columns` used columns: 4 floats when they
-// fit, else a multiple of 8. A row is then one 16-byte SSE or whole 32-byte AVX vectors, so a
-// vectorised histogram adds one sample's statistics to a bin with one load/add/store (c = 5
-// used columns would otherwise be five scalar read-modify-writes), and a row never straddles a
-// 64-byte line. Four rather than eight when possible halves the histogram (a regression tree's
-// [w, 2 digits], boosting's [count, 2 digits of g, 1 of h]): more of it stays in L1.
-inline int padded_columns(int digit_columns) {
-  return digit_columns <= 4 ? 4 : (digit_columns + 7) / 8 * 8;
-}
+// The width of V and of the histogram for `used` f32 columns (a classification tree's
+// classes): 4 floats when they fit, else a multiple of 8. A row is then one 16-byte SSE or whole
+// 32-byte AVX vectors, so a vectorised histogram adds one sample's statistics to a bin with one
+// load/add/store (c = 5 used columns would otherwise be five scalar read-modify-writes), and a
+// row never straddles a 64-byte line.
+inline int padded_columns(int used) { return used <= 4 ? 4 : (used + 7) / 8 * 8; }
 
 // A node's histogram: total_bins × Q integer sums (as doubles), Q = number of statistics.
 using Histogram = std::vector<double>;
@@ -162,22 +115,21 @@ class HistogramBuilder {
   // (BinMapper::histogram_offsets), both on the backend's device, moved there once per fit.
   HistogramBuilder(BackendPtr backend, Tensor codes, Tensor offsets, std::int32_t total_bins);
 
-  // The statistics to accumulate: V (n × c f32, a *host* tensor; it is moved to the device
-  // here) and, per statistic, its codec. The codecs' digits fill the first columns of V; the
-  // rest (up to padded_columns) are zero. Called once per tree (boosting: once per tree of an
-  // iteration). Keeps a reference to the host V for sample_stats.
-  void set_values(const Tensor& values, std::vector<DigitCodec> codecs);
-
-  int n_stats() const { return packed_ ? columns_ + 1 : static_cast<int>(codecs_.size()); }
-  std::int32_t total_bins() const { return total_bins_; }
+  // The statistics to accumulate, as f32 integers: V (n × c f32, a *host* tensor; it is moved
+  // to the device here) whose first n_stats columns are integer statistics (a classification
+  // tree's class weights) and the rest zero padding. Called once per tree. Keeps a reference
+  // to the host V for sample_stats.
+  void set_values(const Tensor& values, int n_stats);
   // The same for i64 statistics (PackedCodec): values n × c i64 on the host, column 0 the
   // count packed with the first statistic, then one statistic per column: the statistics are
-  // [count, Σ q_1, …, Σ q_c] (c + 1 of them).
+  // [count, Σ q_1, …, Σ q_c] (c + 1 of them). Boosting calls it once per tree of an iteration.
   void set_packed_values(const Tensor& values);
 
-  // Sample i's n_stats integer statistics, its digits recombined or unpacked (what a histogram
-  // sums), into out[0..n_stats). Computed on demand: only the samples of small nodes ever need
-  // them.
+  int n_stats() const { return n_stats_; }
+  std::int32_t total_bins() const { return total_bins_; }
+
+  // Sample i's n_stats integer statistics (what a histogram sums; unpacked for i64) into
+  // out[0..n_stats). Computed on demand: only the samples of small nodes ever need them.
   void sample_stats(std::int64_t i, double* out) const {
     if (packed_) {
       const std::int64_t* row = host_values_.data<std::int64_t>() + i * columns_;
@@ -186,13 +138,8 @@ class HistogramBuilder {
       return;
     }
     const float* row = host_values_.data<float>() + i * columns_;
-    for (std::size_t j = 0, col = 0; j < codecs_.size(); col += codecs_[j].digits, ++j) {
-      double digits[kMaxDigits];
-      for (int t = 0; t < codecs_[j].digits; ++t) digits[t] = row[col + t];
-      out[j] = codecs_[j].combine(digits);
-    }
+    for (int j = 0; j < n_stats_; ++j) out[j] = row[j];
   }
-  static constexpr int kMaxDigits = 32;  // base ≥ 3: 32 digits reach far beyond 2^30
 
   // hist (resized to total_bins × n_stats) ← the histogram of samples rows[0..m), one
   // Backend::histogram call (which spreads large nodes over the backend's threads).
@@ -214,9 +161,9 @@ class HistogramBuilder {
   Tensor codes_;         // n × d i8, device
   Tensor offsets_;       // 1 × d i32, device
   Tensor values_;        // n × c f32 or i64, device
-  Tensor host_values_;          // n × c, host (values_ itself on a CPU backend)
-  std::vector<DigitCodec> codecs_;  // f32 digit columns (unused when packed_)
-  bool packed_ = false;             // i64 statistics (set_packed_values)
+  Tensor host_values_;   // n × c, host (values_ itself on a CPU backend)
+  bool packed_ = false;  // i64 statistics (set_packed_values), else f32 integers
+  int n_stats_ = 0;
   std::int32_t total_bins_ = 0;
   std::int32_t out_rows_ = 0;  // total_bins_, or more: room for any code after the last offset
   int columns_ = 0;

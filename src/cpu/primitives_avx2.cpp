@@ -714,8 +714,8 @@ void histogram_rows4(int64_t m, int64_t P, const uint8_t* codes, const HistFeatu
 //     stride of 256 bins per feature, so a bin's address is block + 256·j + code, with 256·j a
 //     constant of the unrolled loop. The block is added into `out` at the real offsets at the
 //     end (256 · c values per feature, a few µs: why small nodes keep the direct loops).
-// i64 statistics (a boosting tree's count and gradient packed in one integer: 8 bytes a bin
-// where f32 digits take 16) add with one read-modify-write `add` instruction per bin.
+// i64 statistics (a regression or boosting tree's count and value packed in one integer: 8
+// bytes a bin, where f32 digit columns took 16) add with one read-modify-write `add` per bin.
 // Measured with one thread on 10–20 features of random codes: ≈ 1.0 ns per update for the
 // direct f32 loop, ≈ 0.9 ns blocked f32 (c = 4), ≈ 0.7 ns blocked i64 (c = 1).
 constexpr int64_t kBlockedMinRows = 1024;

@@ -4,8 +4,9 @@
 //   1. Bin every feature once (BinMapper, host preprocessing): codes ≤ 255, NaN → its own bin;
 //      the codes (n × d, one byte each) and each feature's first histogram row offset(f) are
 //      moved to the device once.
-//   2. Per-sample statistics V (n × c): one-hot class weights (classifier) or [1, y] (regressor),
-//      written as exact integer digits (see src/algorithms/tree_histogram.hpp).
+//   2. Per-sample statistics V (n × c): one-hot class weights (classifier, f32 integers) or
+//      [1, y] (regressor: y quantized and packed with the count in one exact i64; see
+//      src/algorithms/tree_histogram.hpp).
 //   3. Grow from the root. A node's histogram (total_bins × c) is one Backend::histogram call
 //      over its samples' ids: H[offset(f) + code(i, f)] += V[i] for every sample i of the node
 //      and feature f. Only the smaller child of each split is built that way; the larger is

@@ -52,23 +52,6 @@ TEST(BinMapper, ManyValuesAreCutAtQuantilesBetweenDistinctValues) {
   for (int b = 0; b < 10; ++b) EXPECT_NEAR(count[b], 100, 2) << b;
 }
 
-TEST(DigitCodec, DigitsAreBoundedAndRecombineExactly) {
-  const detail::DigitCodec c = detail::DigitCodec::for_values(2.5, 100000);
-  EXPECT_EQ(c.digits, 2);
-  EXPECT_LE(double(c.D) * 100000, detail::kMaxTotalWeight);  // column sums stay below 2^24
-  std::mt19937 rng(3);
-  std::uniform_real_distribution<double> u(-2.5, 2.5);
-  for (int i = 0; i < 1000; ++i) {
-    const double v = u(rng);
-    float d[2];
-    c.encode(v, 1.0, d);
-    EXPECT_LE(std::fabs(d[0]), c.D);
-    EXPECT_LE(std::fabs(d[1]), c.D);
-    const double sums[2] = {d[0], d[1]};
-    EXPECT_EQ(c.combine(sums), std::nearbyint(v * c.scale)) << v;
-  }
-}
-
 TEST(BinMapper, FastTransformAgreesWithCodeAndRowMajorCodesWithTheIndex) {
   // Values on and right beside every threshold (midpoints that are not floats), duplicates,
   // NaN: the float search of transform() must give code()'s double comparison.
@@ -161,11 +144,10 @@ TEST(SparseHistogram, FindsTheSplitOfTheFullHistogram) {
     if (st.criterion == detail::SplitCriterion::gini ||
         st.criterion == detail::SplitCriterion::entropy) {
       hb.set_values(detail::class_weight_values(labels, 3, weights),
-                    std::vector<detail::DigitCodec>(3, detail::DigitCodec::integers()));
+                    3);
     } else if (st.criterion == detail::SplitCriterion::squared_error) {
-      detail::DigitCodec codec;
-      hb.set_values(detail::regression_values(y.data<float>(), n, weights, 0.7, codec),
-                    {detail::DigitCodec::integers(), codec});
+      detail::PackedCodec codec;
+      hb.set_packed_values(detail::regression_values(y.data<float>(), n, weights, 0.7, codec));
       p.value_scale = codec.scale;
     } else {
       // Boosting's packed i64 statistics: [q_g · 2^24 + 1, q_h], or [q_g · 2^24 + 1] with a
