@@ -705,7 +705,8 @@ void histogram_rows4(int64_t m, int64_t P, const uint8_t* codes, const HistFeatu
   }
 }
 
-// The same sums for the common case — every feature wanted, nodes of ≥ kBlockedMinRows rows —
+// The same sums for the common case — every feature wanted, nodes of ≥ kBlockedMinRows rows per
+// statistic —
 // reorganised around the two costs left in the loops above, which are not the additions:
 //   * loads: each update loads its code byte *and* its feature's offset, besides the bin it
 //     adds to — three loads on two load ports. Here eight codes come in one 8-byte load and are
@@ -713,12 +714,13 @@ void histogram_rows4(int64_t m, int64_t P, const uint8_t* codes, const HistFeatu
 //   * the offsets disappear: the thread accumulates into a private block laid out with a fixed
 //     stride of 256 bins per feature, so a bin's address is block + 256·j + code, with 256·j a
 //     constant of the unrolled loop. The block is added into `out` at the real offsets at the
-//     end (256 · c values per feature, a few µs: why small nodes keep the direct loops).
+//     end: 256 · c values per feature to zero and add, which a node must have enough rows to
+//     repay — why smaller nodes, and wide rows, keep the direct loops.
 // i64 statistics (a regression or boosting tree's count and value packed in one integer: 8
 // bytes a bin, where f32 digit columns took 16) add with one read-modify-write `add` per bin.
 // Measured with one thread on 10–20 features of random codes: ≈ 1.0 ns per update for the
 // direct f32 loop, ≈ 0.9 ns blocked f32 (c = 4), ≈ 0.7 ns blocked i64 (c = 1).
-constexpr int64_t kBlockedMinRows = 1024;
+constexpr int64_t kBlockedMinRows = 2048;
 
 template <int C>
 struct F32Row;  // one sample's c f32 statistics, held in registers
@@ -857,7 +859,7 @@ void histogram_avx2(int64_t m, int64_t P, int64_t c, const uint8_t* codes, const
   const int64_t nf = static_cast<int64_t>(features.size());
   if (m == 0 || nf == 0 || c == 0) return;
   const bool all = nf == P;
-  const bool blocked = all && m >= kBlockedMinRows;
+  const bool blocked = all && m >= kBlockedMinRows * c;
   // A second thread only for ≥ 2^17 updates (≥ ~50 µs each): a tree makes some 30 calls per
   // boosting iteration, and each fork/join is also a chance to wait on a descheduled thread
   // when the machine is shared.

@@ -461,6 +461,29 @@ Tensor random_codes(std::int64_t n, std::int64_t P, int max_code, std::mt19937& 
   return codes;
 }
 
+// Offsets for P features of codes in [0, max_code], each feature's bins right after the
+// previous one's; with skip_some every third feature (p % 3 == 1) is skipped (offset −1).
+// *bins: the rows `out` needs.
+Tensor packed_offsets(int P, int max_code, bool skip_some, int* bins) {
+  Tensor offsets(1, P, DType::i32);
+  std::int32_t next = 0;
+  for (int p = 0; p < P; ++p) {
+    const bool skip = skip_some && p % 3 == 1;
+    offsets.data<std::int32_t>()[p] = skip ? -1 : next;
+    if (!skip) next += max_code + 1;
+  }
+  *bins = std::max(next, 1);
+  return offsets;
+}
+
+// m row ids in [0, n): repeats allowed, any order.
+Tensor random_rows(int m, int n, std::mt19937& rng) {
+  Tensor rows(m, 1, DType::i32);
+  std::uniform_int_distribution<int> pick_row(0, n - 1);
+  for (int k = 0; k < m; ++k) rows.data<std::int32_t>()[k] = pick_row(rng);
+  return rows;
+}
+
 TEST_P(HistogramPrimitive, MatchesAPlainLoopOverListedRowsAndWantedFeatures) {
   struct Case {
     int n, P, c, m, max_code;
@@ -478,28 +501,17 @@ TEST_P(HistogramPrimitive, MatchesAPlainLoopOverListedRowsAndWantedFeatures) {
                                          {1000, 20, 4, 900, 255, false},
                                          {100, 11, 13, 64, 130, true},
                                          {3000, 37, 8, 2500, 255, true},
-                                         // ≥ 1024 rows, every feature: avx2's blocked kernels,
+                                         // ≥ 2048·c rows, every feature: avx2's blocked kernels,
                                          // with bins spaced < 256 apart (the block clipped)
-                                         {3000, 20, 4, 2500, 255, false},
-                                         {2500, 17, 4, 2000, 40, false},
-                                         {2000, 9, 8, 1500, 255, false},
-                                         {1500, 13, 16, 1100, 200, false}}) {
+                                         {10000, 20, 4, 9000, 255, false},
+                                         {9000, 17, 4, 8500, 40, false},
+                                         {18000, 9, 8, 17000, 255, false},
+                                         {34000, 5, 16, 33000, 200, false}}) {
     Tensor X = random_tensor(t.n, t.c, rng);
     Tensor codes = random_codes(t.n, t.P, t.max_code, rng);
-    Tensor offsets(1, t.P, DType::i32);
-    std::int32_t next = 0;
-    for (int p = 0; p < t.P; ++p) {
-      if (t.skip_some && p % 3 == 1) {
-        offsets.data<std::int32_t>()[p] = -1;
-      } else {
-        offsets.data<std::int32_t>()[p] = next;
-        next += t.max_code + 1;
-      }
-    }
-    const int bins = std::max(next, 1);
-    Tensor rows(t.m, 1, DType::i32);  // repeats allowed, any order
-    std::uniform_int_distribution<int> pick_row(0, t.n - 1);
-    for (int k = 0; k < t.m; ++k) rows.data<std::int32_t>()[k] = pick_row(rng);
+    int bins = 0;
+    const Tensor offsets = packed_offsets(t.P, t.max_code, t.skip_some, &bins);
+    const Tensor rows = random_rows(t.m, t.n, rng);
     Tensor out0 = random_tensor(bins, t.c, rng);  // histogram() accumulates
     std::vector<double> ref(out0.data<float>(), out0.data<float>() + bins * t.c);
     std::vector<double> scale(ref.size(), 1.0);
@@ -565,7 +577,7 @@ TEST_P(HistogramPrimitive, I64SumsAreExactAndWrapLikeAPlainLoop) {
   // i64 statistics (boosting's packed count + gradient): every backend gives the bits of a
   // plain unsigned 64-bit loop, whatever order it adds in — including sums that wrap past
   // 2^63 and negative values. Sizes cover avx2's plain loop (small m, skipped features, odd c)
-  // and its blocked kernels (m ≥ 1024, every feature, c = 1 and 2).
+  // and its blocked kernels (m ≥ 2048·c, every feature, c = 1 and 2).
   struct Case {
     int n, P, c, m, max_code;
     bool skip_some;
@@ -579,25 +591,17 @@ TEST_P(HistogramPrimitive, I64SumsAreExactAndWrapLikeAPlainLoop) {
                                          {50, 5, 3, 70, 255, true},
                                          {400, 11, 2, 333, 255, true},
                                          {3000, 20, 1, 2500, 255, false},
-                                         {2500, 13, 1, 2000, 60, false},
-                                         {2000, 9, 2, 1500, 255, false},
+                                         {2500, 13, 1, 2100, 60, false},
+                                         {5000, 9, 2, 4200, 255, false},
                                          {1300, 7, 5, 1100, 255, false}}) {
     Tensor X(t.n, t.c, DType::i64);
     for (std::int64_t i = 0; i < X.numel(); ++i) {
       X.data<std::int64_t>()[i] = (i % 5 == 0) ? huge(rng) : small(rng);
     }
     Tensor codes = random_codes(t.n, t.P, t.max_code, rng);
-    Tensor offsets(1, t.P, DType::i32);
-    std::int32_t next = 0;
-    for (int p = 0; p < t.P; ++p) {
-      const bool skip = t.skip_some && p % 3 == 1;
-      offsets.data<std::int32_t>()[p] = skip ? -1 : next;
-      if (!skip) next += t.max_code + 1;
-    }
-    const int bins = std::max(next, 1);
-    Tensor rows(t.m, 1, DType::i32);
-    std::uniform_int_distribution<int> pick_row(0, t.n - 1);
-    for (int k = 0; k < t.m; ++k) rows.data<std::int32_t>()[k] = pick_row(rng);
+    int bins = 0;
+    const Tensor offsets = packed_offsets(t.P, t.max_code, t.skip_some, &bins);
+    const Tensor rows = random_rows(t.m, t.n, rng);
     Tensor out0(bins, t.c, DType::i64);  // histogram() accumulates
     for (std::int64_t e = 0; e < out0.numel(); ++e) out0.data<std::int64_t>()[e] = small(rng);
     std::vector<std::uint64_t> ref(out0.numel());
