@@ -413,7 +413,9 @@ Tensor BoostedTrees::raw_predict(const Tensor& X, std::int64_t iterations) const
   const float* x = X.data<float>();
   float* r = raw.data<float>();
   // Blocks of rows walk one tree at a time (its nodes stay in cache); sums in double, rounded
-  // once.
+  // once. One sample at a time (apply_one), not Tree::apply_rows: on boosting's small trees
+  // (≤ 31 leaves, 3 KB of nodes) the plain walk measured as fast or faster (200k × 20, 100
+  // trees: 0.53–0.61 s against 0.63–0.68 s), where on a forest's deep trees apply_rows wins 2×.
   constexpr std::int64_t kRows = 256;
   const std::int64_t blocks = (n + kRows - 1) / kRows;
 #pragma omp parallel for schedule(static) if (n > 1024)

@@ -87,8 +87,13 @@ Tensor apply_tree(const Tree& tree, const Tensor& X) {
   Tensor out(n, 1, DType::i32);
   const float* x = X.data<float>();
   std::int32_t* o = out.data<std::int32_t>();
+  constexpr std::int64_t kRows = 256;
+  const std::int64_t blocks = (n + kRows - 1) / kRows;
 #pragma omp parallel for schedule(static) if (n > 4096)
-  for (std::int64_t i = 0; i < n; ++i) o[i] = tree.apply_one(x + i * d);
+  for (std::int64_t blk = 0; blk < blocks; ++blk) {
+    const std::int64_t begin = blk * kRows, end = std::min(n, begin + kRows);
+    tree.apply_rows(x + begin * d, d, end - begin, o + begin);
+  }
   return out;
 }
 

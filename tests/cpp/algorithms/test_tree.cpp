@@ -52,6 +52,37 @@ TEST(BinMapper, ManyValuesAreCutAtQuantilesBetweenDistinctValues) {
   for (int b = 0; b < 10; ++b) EXPECT_NEAR(count[b], 100, 2) << b;
 }
 
+// apply_rows (lockstep, branch-free) finds apply_one's leaf for every sample: fitted trees of
+// several depths (a stump, depth 4, unlimited), NaN in the data (missing_left both ways),
+// values exactly on thresholds, and m = 0, 1, a prime and a non-multiple of its 16 lanes.
+TEST(Tree, ApplyRowsAgreesWithApplyOne) {
+  const Problem p = slabs(3001, 5, 4, 77, true);
+  for (const std::int64_t max_depth : {std::int64_t{1}, std::int64_t{4}, std::int64_t{-1}}) {
+    DecisionTreeClassifierOptions o;
+    o.max_depth = max_depth;
+    DecisionTreeClassifier t(o, backend("scalar"));
+    t.fit(p.X, p.y);
+    const Tree& tree = t.tree();
+    Tensor X = p.X.clone();
+    // Some values exactly on a threshold of the feature split at the root.
+    if (!tree.nodes[0].is_leaf()) {
+      for (std::int64_t i = 0; i < X.rows(); i += 7) {
+        X.at<float>(i, tree.nodes[0].feature) = static_cast<float>(tree.nodes[0].threshold);
+      }
+    }
+    for (const std::int64_t m : {std::int64_t{0}, std::int64_t{1}, std::int64_t{17},
+                                 std::int64_t{1009}, X.rows()}) {
+      std::vector<std::int32_t> leaf(static_cast<std::size_t>(m) + 1, -7);
+      tree.apply_rows(X.data<float>(), X.cols(), m, leaf.data());
+      for (std::int64_t i = 0; i < m; ++i) {
+        ASSERT_EQ(leaf[i], tree.apply_one(X.data<float>() + i * X.cols()))
+            << "row " << i << " of " << m << ", max_depth " << max_depth;
+      }
+      EXPECT_EQ(leaf[m], -7) << "wrote past m";
+    }
+  }
+}
+
 TEST(BinMapper, FastTransformAgreesWithCodeAndRowMajorCodesWithTheIndex) {
   // Values on and right beside every threshold (midpoints that are not floats), duplicates,
   // NaN: the float search of transform() must give code()'s double comparison.
