@@ -360,6 +360,7 @@ class SystolicBackend final : public ScalarBackend {
   // histogram is scatter_add with the index made on the fly (offset + code) and the node's
   // rows fetched by id: the same vector-unit adds, one per (listed row, wanted feature, column),
   // which is the record's MAC count. The DMA engine fetches the listed rows (no lane work).
+  // i64 statistics are costed like f32 ones (docs/SYSTOLIC.md says why that is optimistic).
   void histogram_impl(const Tensor& codes, const Tensor& offsets, const Tensor& rows,
                       const Tensor& X, Tensor& out, OpRecord& r) override {
     ScalarBackend::histogram_impl(codes, offsets, rows, X, out, r);
