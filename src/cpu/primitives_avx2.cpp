@@ -648,7 +648,8 @@ struct HistFeature {
 // enough to cover a DRAM miss (~100 ns) at ~5 ns of adds per row of 50 features.
 constexpr int64_t kHistPrefetchRows = 16;
 
-inline void prefetch_row(const uint8_t* codes, int64_t P, const float* X, int64_t c, int64_t r) {
+template <class T>  // float or std::uint64_t statistics
+inline void prefetch_row(const uint8_t* codes, int64_t P, const T* X, int64_t c, int64_t r) {
   const uint8_t* code = codes + r * P;
   _mm_prefetch(reinterpret_cast<const char*>(code), _MM_HINT_T0);
   _mm_prefetch(reinterpret_cast<const char*>(code + P - 1), _MM_HINT_T0);  // may span two lines
@@ -812,22 +813,23 @@ void histogram_rows_blocked(int64_t m, int64_t P, int64_t first, int64_t nf,
   }
 }
 
-// i64 statistics, any c, any features: the plain loop (small nodes, feature subsets).
-void histogram_rows_u64(int64_t m, int64_t P, int64_t c, const uint8_t* codes,
-                        const HistFeature* f, int64_t nf, const int32_t* rows,
+// i64 statistics of small nodes or feature subsets, c = 1 or 2: the direct loop of
+// histogram_rows4 with the statistics in one register (U64Row).
+template <class Row, int C, bool kAllWanted>
+void histogram_rows_u64(int64_t m, int64_t P, const uint8_t* codes, const HistFeature* f,
+                        int64_t nf, const int32_t* offsets, const int32_t* rows,
                         const std::uint64_t* X, std::uint64_t* out) {
+  const int64_t first = f[0].column;
+  const int32_t* off = offsets + first;
   for (int64_t k = 0; k < m; ++k) {
-    if (k + kHistPrefetchRows < m) {
-      const int64_t ahead = rows[k + kHistPrefetchRows];
-      _mm_prefetch(reinterpret_cast<const char*>(codes + ahead * P), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(X + ahead * c), _MM_HINT_T0);
-    }
+    if (k + kHistPrefetchRows < m) prefetch_row(codes, P, X, C, rows[k + kHistPrefetchRows]);
     const int64_t r = rows[k];
+    const Row x(X + r * C);
     const uint8_t* code = codes + r * P;
-    const std::uint64_t* x = X + r * c;
     for (int64_t j = 0; j < nf; ++j) {
-      std::uint64_t* o = out + (int64_t{f[j].offset} + code[f[j].column]) * c;
-      for (int64_t e = 0; e < c; ++e) o[e] += x[e];
+      const int64_t bin = kAllWanted ? int64_t{off[j]} + code[first + j]
+                                     : int64_t{f[j].offset} + code[f[j].column];
+      x.add_to(out + bin * C);
     }
   }
 }
@@ -842,6 +844,22 @@ void histogram_rows_any(int64_t m, int64_t P, int64_t c, const uint8_t* codes,
     const uint8_t* code = codes + r * P;
     for (int64_t j = 0; j < nf; ++j) {
       add_row(out + (int64_t{f[j].offset} + code[f[j].column]) * c, X + r * c, c);
+    }
+  }
+}
+
+// i64 statistics, any c, any features: the plain loop.
+void histogram_rows_u64_any(int64_t m, int64_t P, int64_t c, const uint8_t* codes,
+                            const HistFeature* f, int64_t nf, const int32_t* rows,
+                            const std::uint64_t* X, std::uint64_t* out) {
+  for (int64_t k = 0; k < m; ++k) {
+    if (k + kHistPrefetchRows < m) prefetch_row(codes, P, X, c, rows[k + kHistPrefetchRows]);
+    const int64_t r = rows[k];
+    const uint8_t* code = codes + r * P;
+    const std::uint64_t* x = X + r * c;
+    for (int64_t j = 0; j < nf; ++j) {
+      std::uint64_t* o = out + (int64_t{f[j].offset} + code[f[j].column]) * c;
+      for (int64_t e = 0; e < c; ++e) o[e] += x[e];
     }
   }
 }
@@ -878,8 +896,14 @@ void histogram_avx2(int64_t m, int64_t P, int64_t c, const uint8_t* codes, const
       } else if (blocked && c == 2) {
         histogram_rows_blocked<U64Row<2>, 2>(m, P, first, count, codes, offsets, bins, rows, xu,
                                              ou);
+      } else if (c == 1) {
+        all ? histogram_rows_u64<U64Row<1>, 1, true>(m, P, codes, f, count, offsets, rows, xu, ou)
+            : histogram_rows_u64<U64Row<1>, 1, false>(m, P, codes, f, count, offsets, rows, xu, ou);
+      } else if (c == 2) {
+        all ? histogram_rows_u64<U64Row<2>, 2, true>(m, P, codes, f, count, offsets, rows, xu, ou)
+            : histogram_rows_u64<U64Row<2>, 2, false>(m, P, codes, f, count, offsets, rows, xu, ou);
       } else {
-        histogram_rows_u64(m, P, c, codes, f, count, rows, xu, ou);
+        histogram_rows_u64_any(m, P, c, codes, f, count, rows, xu, ou);
       }
     } else if (blocked && c == 4) {
       histogram_rows_blocked<F32Row<4>, 4>(m, P, first, count, codes, offsets, bins, rows, xf, of);
