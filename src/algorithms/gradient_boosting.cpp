@@ -9,6 +9,7 @@
 #include <ostream>
 #include <random>
 
+#include "flat_tree.hpp"
 #include "mlcore/serialize.hpp"
 #include "tree_common.hpp"
 #include "validate.hpp"
@@ -412,24 +413,27 @@ Tensor BoostedTrees::raw_predict(const Tensor& X, std::int64_t iterations) const
   Tensor raw(n, K);
   const float* x = X.data<float>();
   float* r = raw.data<float>();
+  std::vector<detail::FlatTree> flat;
+  flat.reserve(static_cast<std::size_t>(iterations * K));
+  for (std::int64_t t = 0; t < iterations * K; ++t) flat.emplace_back(trees[t]);
   // Blocks of rows walk one tree at a time (its nodes stay in cache); sums in double, rounded
-  // once. One sample at a time (apply_one), not Tree::apply_rows: on boosting's small trees
-  // (≤ 31 leaves, 3 KB of nodes) the plain walk measured as fast or faster (200k × 20, 100
-  // trees: 0.53–0.61 s against 0.63–0.68 s), where on a forest's deep trees apply_rows wins 2×.
+  // once.
   constexpr std::int64_t kRows = 256;
   const std::int64_t blocks = (n + kRows - 1) / kRows;
 #pragma omp parallel for schedule(static) if (n > 1024)
   for (std::int64_t blk = 0; blk < blocks; ++blk) {
     const std::int64_t begin = blk * kRows, end = std::min(n, begin + kRows);
     std::vector<double> acc(static_cast<std::size_t>(end - begin) * K);
+    std::int32_t leaf[kRows];
     for (std::int64_t i = begin; i < end; ++i) {
       for (int k = 0; k < K; ++k) acc[(i - begin) * K + k] = baseline[k];
     }
     for (std::int64_t it = 0; it < iterations; ++it) {
       for (int k = 0; k < K; ++k) {
         const Tree& t = trees[it * K + k];
+        flat[it * K + k].apply_rows(x + begin * d, d, end - begin, leaf);
         for (std::int64_t i = begin; i < end; ++i) {
-          acc[(i - begin) * K + k] += t.value(t.apply_one(x + i * d))[0];
+          acc[(i - begin) * K + k] += t.value(leaf[i - begin])[0];
         }
       }
     }

@@ -11,6 +11,7 @@
 #include <random>
 
 #include "mlcore/algorithms/forest.hpp"
+#include "flat_tree.hpp"
 #include "mlcore/serialize.hpp"
 #include "tree_common.hpp"
 #include "tree_parallel.hpp"
@@ -168,16 +169,20 @@ std::vector<double> sum_over_trees(const std::vector<Tree>& trees, const Tensor&
   const float* x = X.data<float>();
   // Blocks of rows, trees in the middle loop: one tree's nodes stay in cache while a block of
   // rows walks it (a row walking all 100 trees in turn would miss on every tree). A forest's
-  // trees are deep (2^10 nodes of 56 bytes at depth 10), so a block is large enough for the
-  // nodes it pulls into cache to be reused: 2048 rows (their features: ~400 KB for 50, in L2).
+  // trees are deep (up to 2^11 nodes at depth 10: 32 KB as FlatTrees), so a block is large
+  // enough for the nodes it pulls into cache to be reused: 2048 rows (their features: ~400 KB
+  // for 50, in L2).
   constexpr std::int64_t kRows = 2048;
   const std::int64_t blocks = (n + kRows - 1) / kRows;
+  std::vector<detail::FlatTree> flat;
+  flat.reserve(trees.size());
+  for (const Tree& tree : trees) flat.emplace_back(tree);
 #pragma omp parallel for schedule(static) if (n * static_cast <std::int64_t>(trees.size()) > 4096)
   for (std::int64_t blk = 0; blk < blocks; ++blk) {
     const std::int64_t begin = blk * kRows, end = std::min(n, begin + kRows);
     std::vector<std::int32_t> leaf(kRows);
     for (std::size_t t = 0; t < trees.size(); ++t) {
-      trees[t].apply_rows(x + begin * d, d, end - begin, leaf.data());
+      flat[t].apply_rows(x + begin * d, d, end - begin, leaf.data());
       for (std::int64_t i = begin; i < end; ++i) {
         const double* v = trees[t].value(leaf[i - begin]);
         double* a = acc.data() + i * k;

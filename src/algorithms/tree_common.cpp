@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "flat_tree.hpp"
 #include "mlcore/error.hpp"
 
 namespace mlcore::detail {
@@ -87,12 +88,13 @@ Tensor apply_tree(const Tree& tree, const Tensor& X) {
   Tensor out(n, 1, DType::i32);
   const float* x = X.data<float>();
   std::int32_t* o = out.data<std::int32_t>();
+  const FlatTree flat(tree);
   constexpr std::int64_t kRows = 256;
   const std::int64_t blocks = (n + kRows - 1) / kRows;
 #pragma omp parallel for schedule(static) if (n > 4096)
   for (std::int64_t blk = 0; blk < blocks; ++blk) {
     const std::int64_t begin = blk * kRows, end = std::min(n, begin + kRows);
-    tree.apply_rows(x + begin * d, d, end - begin, o + begin);
+    flat.apply_rows(x + begin * d, d, end - begin, o + begin);
   }
   return out;
 }

@@ -13,46 +13,6 @@ int Tree::max_depth() const {
   return depth;
 }
 
-// Walking one sample down a tree is a chain of dependent loads and data-dependent branches: on
-// random data every level mispredicts about half the time (~15 cycles), and the next node's
-// load cannot start before the comparison. Here kLanes samples are walked at once, one level
-// per step each: their walks are independent, so their loads overlap, and each picks its child
-// with arithmetic on the comparison (no branch to mispredict). A lane whose sample reached its
-// leaf takes the next sample, so no lane idles while a deeper sample finishes (best-first
-// boosting trees have leaves from depth 1 to 15): one mispredicted branch per sample, at its
-// leaf, instead of one per level.
-void Tree::apply_rows(const float* X, std::int64_t d, std::int64_t m, std::int32_t* leaf) const {
-  constexpr int kLanes = 16;
-  const TreeNode* nd = nodes.data();
-  std::int32_t k[kLanes];  // each lane's current node
-  std::int64_t row[kLanes];  // each lane's sample, −1 once no sample is left for it
-  std::int64_t next = 0;
-  int active = 0;
-  for (int l = 0; l < kLanes; ++l) {
-    k[l] = 0;
-    row[l] = next < m ? next++ : -1;
-    active += row[l] >= 0;
-  }
-  while (active > 0) {
-    for (int l = 0; l < kLanes; ++l) {
-      if (row[l] < 0) continue;
-      const TreeNode& node = nd[k[l]];
-      if (node.left < 0) {  // at its leaf: record it, take the next sample
-        leaf[row[l]] = k[l];
-        k[l] = 0;
-        row[l] = next < m ? next++ : -1;
-        active -= row[l] < 0;
-        continue;
-      }
-      const float v = X[row[l] * d + node.feature];
-      // Bitwise, not && / ?: — the compiler then emits compares and masks, not branches.
-      const int nan = v != v;
-      const int left = (nan & int(node.missing_left)) | (!nan & (double(v) <= node.threshold));
-      k[l] = node.right + left * (node.left - node.right);
-    }
-  }
-}
-
 std::int64_t Tree::n_leaves() const {
   return std::count_if(nodes.begin(), nodes.end(), [](const TreeNode& n) { return n.is_leaf(); });
 }

@@ -71,10 +71,6 @@ class Tree {
     }
     return k;
   }
-  // The leaves of m samples (rows of X, m × d floats, row-major) into leaf[0..m): apply_one for
-  // each, but the samples walk in lockstep, many at a time, each choosing its child with a
-  // select rather than a branch (see tree_model.cpp).
-  void apply_rows(const float* X, std::int64_t d, std::int64_t m, std::int32_t* leaf) const;
   const double* value(std::int32_t node) const { return values.data() + node * n_outputs; }
   int max_depth() const;
   std::int64_t n_leaves() const;

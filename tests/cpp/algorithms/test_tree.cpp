@@ -5,6 +5,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "algorithms/flat_tree.hpp"
 #include "algorithms/tree_common.hpp"
 #include "algorithms/tree_histogram.hpp"
 #include "algorithms/tree_split.hpp"
@@ -52,10 +53,11 @@ TEST(BinMapper, ManyValuesAreCutAtQuantilesBetweenDistinctValues) {
   for (int b = 0; b < 10; ++b) EXPECT_NEAR(count[b], 100, 2) << b;
 }
 
-// apply_rows (lockstep, branch-free) finds apply_one's leaf for every sample: fitted trees of
-// several depths (a stump, depth 4, unlimited), NaN in the data (missing_left both ways),
-// values exactly on thresholds, and m = 0, 1, a prime and a non-multiple of its 16 lanes.
-TEST(Tree, ApplyRowsAgreesWithApplyOne) {
+// FlatTree::apply_rows (16 lanes, branch-free, float thresholds rounded down) finds
+// apply_one's leaf for every sample: fitted trees of several depths (a stump, depth 4,
+// unlimited), NaN in the data (missing_left both ways), values exactly on a threshold and on
+// the floats just above and below it, ±inf, and m = 0, 1, a prime and a non-multiple of 16.
+TEST(FlatTree, ApplyRowsAgreesWithApplyOne) {
   const Problem p = slabs(3001, 5, 4, 77, true);
   for (const std::int64_t max_depth : {std::int64_t{1}, std::int64_t{4}, std::int64_t{-1}}) {
     DecisionTreeClassifierOptions o;
@@ -64,16 +66,21 @@ TEST(Tree, ApplyRowsAgreesWithApplyOne) {
     t.fit(p.X, p.y);
     const Tree& tree = t.tree();
     Tensor X = p.X.clone();
-    // Some values exactly on a threshold of the feature split at the root.
-    if (!tree.nodes[0].is_leaf()) {
-      for (std::int64_t i = 0; i < X.rows(); i += 7) {
-        X.at<float>(i, tree.nodes[0].feature) = static_cast<float>(tree.nodes[0].threshold);
-      }
+    // Values at and right beside the thresholds of the first nodes (a threshold is a double
+    // midpoint between two floats: the float nearest it, the next one up and the next down).
+    for (std::int64_t i = 0; i < X.rows(); i += 5) {
+      const TreeNode& node = tree.nodes[(i / 5) % std::min<std::size_t>(tree.nodes.size(), 7)];
+      if (node.is_leaf()) continue;
+      const float f = static_cast<float>(node.threshold);
+      const float pick[] = {f, std::nextafter(f, INFINITY), std::nextafter(f, -INFINITY),
+                            INFINITY, -INFINITY};
+      X.at<float>(i, node.feature) = pick[(i / 5) % 5];
     }
+    const detail::FlatTree flat(tree);
     for (const std::int64_t m : {std::int64_t{0}, std::int64_t{1}, std::int64_t{17},
                                  std::int64_t{1009}, X.rows()}) {
       std::vector<std::int32_t> leaf(static_cast<std::size_t>(m) + 1, -7);
-      tree.apply_rows(X.data<float>(), X.cols(), m, leaf.data());
+      flat.apply_rows(X.data<float>(), X.cols(), m, leaf.data());
       for (std::int64_t i = 0; i < m; ++i) {
         ASSERT_EQ(leaf[i], tree.apply_one(X.data<float>() + i * X.cols()))
             << "row " << i << " of " << m << ", max_depth " << max_depth;
