@@ -656,78 +656,17 @@ inline void prefetch_row(const uint8_t* codes, int64_t P, const T* X, int64_t c,
   _mm_prefetch(reinterpret_cast<const char*>(X + r * c), _MM_HINT_T0);
 }
 
-// Features f[0..nf) of rows[0..m), c = 8·kVecs statistics per row (kVecs registers).
-// kAllWanted: the features are columns f[0].column, f[0].column + 1, … with offsets read
-// straight from `offsets` — two loads per update (code, offset) besides the bin's own
-// load and store, where the feature list needs a third.
-template <int kVecs, bool kAllWanted>
-void histogram_rows(int64_t m, int64_t P, const uint8_t* codes, const HistFeature* f, int64_t nf,
-                    const int32_t* offsets, const int32_t* rows, const float* X, float* out) {
-  constexpr int64_t c = 8 * kVecs;
-  const int64_t first = f[0].column;
-  const int32_t* off = offsets + first;
-  for (int64_t k = 0; k < m; ++k) {
-    if (k + kHistPrefetchRows < m) prefetch_row(codes, P, X, c, rows[k + kHistPrefetchRows]);
-    const int64_t r = rows[k];
-    __m256 x[kVecs];
-    for (int v = 0; v < kVecs; ++v) x[v] = _mm256_loadu_ps(X + r * c + 8 * v);
-    const uint8_t* code = codes + r * P;
-    for (int64_t j = 0; j < nf; ++j) {
-      const int64_t bin = kAllWanted ? int64_t{off[j]} + code[first + j]
-                                     : int64_t{f[j].offset} + code[f[j].column];
-      float* o = out + bin * c;
-      for (int v = 0; v < kVecs; ++v) {
-        _mm256_storeu_ps(o + 8 * v, _mm256_add_ps(_mm256_loadu_ps(o + 8 * v), x[v]));
-      }
-    }
-  }
-}
-
-// c = 4: one 16-byte SSE register per row (a 4-float histogram row is half the cache
-// footprint of an 8-float one; the trees use it whenever their statistics fit).
-template <bool kAllWanted>
-void histogram_rows4(int64_t m, int64_t P, const uint8_t* codes, const HistFeature* f,
-                     int64_t nf, const int32_t* offsets, const int32_t* rows, const float* X,
-                     float* out) {
-  constexpr int64_t c = 4;
-  const int64_t first = f[0].column;
-  const int32_t* off = offsets + first;
-  for (int64_t k = 0; k < m; ++k) {
-    if (k + kHistPrefetchRows < m) prefetch_row(codes, P, X, c, rows[k + kHistPrefetchRows]);
-    const int64_t r = rows[k];
-    const __m128 x = _mm_loadu_ps(X + r * c);
-    const uint8_t* code = codes + r * P;
-    for (int64_t j = 0; j < nf; ++j) {
-      const int64_t bin = kAllWanted ? int64_t{off[j]} + code[first + j]
-                                     : int64_t{f[j].offset} + code[f[j].column];
-      float* o = out + bin * c;
-      _mm_storeu_ps(o, _mm_add_ps(_mm_loadu_ps(o), x));
-    }
-  }
-}
-
-// The same sums for the common case — every feature wanted, nodes of ≥ kBlockedMinRows rows per
-// statistic —
-// reorganised around the two costs left in the loops above, which are not the additions:
-//   * loads: each update loads its code byte *and* its feature's offset, besides the bin it
-//     adds to — three loads on two load ports. Here eight codes come in one 8-byte load and are
-//     taken apart with shifts (ALU work, of which there are four ports), and
-//   * the offsets disappear: the thread accumulates into a private block laid out with a fixed
-//     stride of 256 bins per feature, so a bin's address is block + 256·j + code, with 256·j a
-//     constant of the unrolled loop. The block is added into `out` at the real offsets at the
-//     end: 256 · c values per feature to zero and add, which a node must have enough rows to
-//     repay — why smaller nodes, and wide rows, keep the direct loops.
-// i64 statistics (a regression or boosting tree's count and value packed in one integer: 8
-// bytes a bin, where f32 digit columns took 16) add with one read-modify-write `add` per bin.
-// Measured with one thread on 10–20 features of random codes: ≈ 1.0 ns per update for the
-// direct f32 loop, ≈ 0.9 ns blocked f32 (c = 4), ≈ 0.7 ns blocked i64 (c = 1).
-constexpr int64_t kBlockedMinRows = 2048;
+template <class R>
+struct RowTag {  // names a row type where a value is needed (a generic lambda's argument)
+  using Row = R;
+};
 
 template <int C>
 struct F32Row;  // one sample's c f32 statistics, held in registers
 template <>
 struct F32Row<4> {
   using T = float;
+  static constexpr int kColumns = 4;
   __m128 v;
   explicit F32Row(const float* x) : v(_mm_loadu_ps(x)) {}
   void add_to(float* o) const { _mm_storeu_ps(o, _mm_add_ps(_mm_loadu_ps(o), v)); }
@@ -735,6 +674,7 @@ struct F32Row<4> {
 template <>
 struct F32Row<8> {
   using T = float;
+  static constexpr int kColumns = 8;
   __m256 v;
   explicit F32Row(const float* x) : v(_mm256_loadu_ps(x)) {}
   void add_to(float* o) const { _mm256_storeu_ps(o, _mm256_add_ps(_mm256_loadu_ps(o), v)); }
@@ -742,6 +682,7 @@ struct F32Row<8> {
 template <>
 struct F32Row<16> {
   using T = float;
+  static constexpr int kColumns = 16;
   __m256 v0, v1;
   explicit F32Row(const float* x) : v0(_mm256_loadu_ps(x)), v1(_mm256_loadu_ps(x + 8)) {}
   void add_to(float* o) const {
@@ -756,6 +697,7 @@ struct U64Row;
 template <>
 struct U64Row<1> {
   using T = std::uint64_t;
+  static constexpr int kColumns = 1;
   std::uint64_t v;
   explicit U64Row(const std::uint64_t* x) : v(*x) {}
   void add_to(std::uint64_t* o) const { *o += v; }
@@ -763,6 +705,7 @@ struct U64Row<1> {
 template <>
 struct U64Row<2> {
   using T = std::uint64_t;
+  static constexpr int kColumns = 2;
   __m128i v;
   explicit U64Row(const std::uint64_t* x)
       : v(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x))) {}
@@ -771,6 +714,47 @@ struct U64Row<2> {
     _mm_storeu_si128(p, _mm_add_epi64(_mm_loadu_si128(p), v));
   }
 };
+
+// Features f[0..nf) of rows[0..m), C statistics per row held in registers by Row (F32Row:
+// c = 4, 8, 16 floats; U64Row: 1 or 2 integers): per update one load/add/store of a bin.
+// kAllWanted: the features are columns f[0].column, f[0].column + 1, … with offsets read
+// straight from `offsets` — two loads per update (code, offset) besides the bin's own
+// load and store, where the feature list needs a third.
+template <class Row, int C, bool kAllWanted>
+void histogram_rows(int64_t m, int64_t P, const uint8_t* codes, const HistFeature* f, int64_t nf,
+                    const int32_t* offsets, const int32_t* rows, const typename Row::T* X,
+                    typename Row::T* out) {
+  const int64_t first = f[0].column;
+  const int32_t* off = offsets + first;
+  for (int64_t k = 0; k < m; ++k) {
+    if (k + kHistPrefetchRows < m) prefetch_row(codes, P, X, C, rows[k + kHistPrefetchRows]);
+    const int64_t r = rows[k];
+    const Row x(X + r * C);
+    const uint8_t* code = codes + r * P;
+    for (int64_t j = 0; j < nf; ++j) {
+      const int64_t bin = kAllWanted ? int64_t{off[j]} + code[first + j]
+                                     : int64_t{f[j].offset} + code[f[j].column];
+      x.add_to(out + bin * C);
+    }
+  }
+}
+
+// The same sums for the common case — every feature wanted, nodes of ≥ kBlockedMinRows rows per
+// statistic — reorganised around the two costs left in the loop above, which are not the
+// additions:
+//   * loads: each update loads its code byte *and* its feature's offset, besides the bin it
+//     adds to — three loads on two load ports. Here eight codes come in one 8-byte load and are
+//     taken apart with shifts (ALU work, of which there are four ports), and
+//   * the offsets disappear: the thread accumulates into a private block laid out with a fixed
+//     stride of 256 bins per feature, so a bin's address is block + 256·j + code, with 256·j a
+//     constant of the unrolled loop. The block is added into `out` at the real offsets at the
+//     end: 256 · c values per feature to zero and add, which a node must have enough rows to
+//     repay — why smaller nodes, and wide rows, keep the direct loops.
+// i64 statistics (a regression or boosting tree's count and value packed in one integer: 8
+// bytes a bin, where f32 digit columns took 16) add with one read-modify-write `add` per bin.
+// Measured with one thread on 10–20 features of random codes: ≈ 1.0 ns per update for the
+// direct f32 loop, ≈ 0.9 ns blocked f32 (c = 4), ≈ 0.7 ns blocked i64 (c = 1).
+constexpr int64_t kBlockedMinRows = 2048;
 
 // Columns [first, first + nf) of rows[0..m) into out (bins at offsets[first..], out has
 // `bins` rows), C statistics of type Row::T per row.
@@ -810,27 +794,6 @@ void histogram_rows_blocked(int64_t m, int64_t P, int64_t first, int64_t nf,
     T* dst = out + off * C;
     const T* src = blk + j * kStride;
     for (int64_t e = 0; e < rows_j * C; ++e) dst[e] += src[e];
-  }
-}
-
-// i64 statistics of small nodes or feature subsets, c = 1 or 2: the direct loop of
-// histogram_rows4 with the statistics in one register (U64Row).
-template <class Row, int C, bool kAllWanted>
-void histogram_rows_u64(int64_t m, int64_t P, const uint8_t* codes, const HistFeature* f,
-                        int64_t nf, const int32_t* offsets, const int32_t* rows,
-                        const std::uint64_t* X, std::uint64_t* out) {
-  const int64_t first = f[0].column;
-  const int32_t* off = offsets + first;
-  for (int64_t k = 0; k < m; ++k) {
-    if (k + kHistPrefetchRows < m) prefetch_row(codes, P, X, C, rows[k + kHistPrefetchRows]);
-    const int64_t r = rows[k];
-    const Row x(X + r * C);
-    const uint8_t* code = codes + r * P;
-    for (int64_t j = 0; j < nf; ++j) {
-      const int64_t bin = kAllWanted ? int64_t{off[j]} + code[first + j]
-                                     : int64_t{f[j].offset} + code[f[j].column];
-      x.add_to(out + bin * C);
-    }
   }
 }
 
@@ -888,39 +851,31 @@ void histogram_avx2(int64_t m, int64_t P, int64_t c, const uint8_t* codes, const
   auto* ou = static_cast<std::uint64_t*>(out);
   parallel_ranges(nf, m * c, t, [&](int, int64_t begin, int64_t end) {
     const HistFeature* f = features.data() + begin;
-    const int64_t first = f[0].column, count = end - begin;
-    if (is_i64) {
-      if (blocked && c == 1) {
-        histogram_rows_blocked<U64Row<1>, 1>(m, P, first, count, codes, offsets, bins, rows, xu,
-                                             ou);
-      } else if (blocked && c == 2) {
-        histogram_rows_blocked<U64Row<2>, 2>(m, P, first, count, codes, offsets, bins, rows, xu,
-                                             ou);
-      } else if (c == 1) {
-        all ? histogram_rows_u64<U64Row<1>, 1, true>(m, P, codes, f, count, offsets, rows, xu, ou)
-            : histogram_rows_u64<U64Row<1>, 1, false>(m, P, codes, f, count, offsets, rows, xu, ou);
-      } else if (c == 2) {
-        all ? histogram_rows_u64<U64Row<2>, 2, true>(m, P, codes, f, count, offsets, rows, xu, ou)
-            : histogram_rows_u64<U64Row<2>, 2, false>(m, P, codes, f, count, offsets, rows, xu, ou);
+    const int64_t count = end - begin;
+    // A statistics width with a register row type: the blocked or the direct kernel.
+    auto run = [&](auto tag, const auto* x, auto* o) {
+      using Row = typename decltype(tag)::Row;
+      constexpr int C = Row::kColumns;
+      if (blocked) {
+        histogram_rows_blocked<Row, C>(m, P, f[0].column, count, codes, offsets, bins, rows, x, o);
+      } else if (all) {
+        histogram_rows<Row, C, true>(m, P, codes, f, count, offsets, rows, x, o);
       } else {
-        histogram_rows_u64_any(m, P, c, codes, f, count, rows, xu, ou);
+        histogram_rows<Row, C, false>(m, P, codes, f, count, offsets, rows, x, o);
       }
-    } else if (blocked && c == 4) {
-      histogram_rows_blocked<F32Row<4>, 4>(m, P, first, count, codes, offsets, bins, rows, xf, of);
-    } else if (blocked && c == 8) {
-      histogram_rows_blocked<F32Row<8>, 8>(m, P, first, count, codes, offsets, bins, rows, xf, of);
-    } else if (blocked && c == 16) {
-      histogram_rows_blocked<F32Row<16>, 16>(m, P, first, count, codes, offsets, bins, rows, xf,
-                                             of);
+    };
+    if (is_i64 && c == 1) {
+      run(RowTag<U64Row<1>>(), xu, ou);
+    } else if (is_i64 && c == 2) {
+      run(RowTag<U64Row<2>>(), xu, ou);
+    } else if (is_i64) {
+      histogram_rows_u64_any(m, P, c, codes, f, count, rows, xu, ou);
     } else if (c == 4) {
-      all ? histogram_rows4<true>(m, P, codes, f, count, offsets, rows, xf, of)
-          : histogram_rows4<false>(m, P, codes, f, count, offsets, rows, xf, of);
+      run(RowTag<F32Row<4>>(), xf, of);
     } else if (c == 8) {
-      all ? histogram_rows<1, true>(m, P, codes, f, count, offsets, rows, xf, of)
-          : histogram_rows<1, false>(m, P, codes, f, count, offsets, rows, xf, of);
+      run(RowTag<F32Row<8>>(), xf, of);
     } else if (c == 16) {
-      all ? histogram_rows<2, true>(m, P, codes, f, count, offsets, rows, xf, of)
-          : histogram_rows<2, false>(m, P, codes, f, count, offsets, rows, xf, of);
+      run(RowTag<F32Row<16>>(), xf, of);
     } else {
       histogram_rows_any(m, P, c, codes, f, count, rows, xf, of);
     }
