@@ -17,7 +17,6 @@ alternate within each repeat and the table shows medians.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 
@@ -27,15 +26,11 @@ from sklearn.datasets import make_blobs
 from threadpoolctl import threadpool_limits
 
 import mlcore
-from bench_common import backend_for
+from bench_common import backend_for, bench_arguments
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--backends", nargs="+", default=["avx2"])
-    ap.add_argument("--quick", action="store_true", help="10x smaller problem (a smoke test)")
+    ap = bench_arguments(__doc__)
     args = ap.parse_args()
     n, d, k = (20000, 32, 64) if args.quick else (200000, 32, 64)
     X, _ = make_blobs(n, d, centers=k, cluster_std=3.0, random_state=0)

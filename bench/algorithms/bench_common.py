@@ -1,4 +1,5 @@
-"""What every bench/algorithms script shares: a median timer and the backend for a name.
+"""What every bench/algorithms script shares: a median timer, the backend for a name, and the
+common command-line options.
 
 The scripts run as `python bench/algorithms/bench_<family>.py`, so this folder is on sys.path
 and they import this module by its plain name.
@@ -6,6 +7,7 @@ and they import this module by its plain name.
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 
@@ -25,3 +27,22 @@ def timed(fn, repeats):
 def backend_for(name, threads):
     """The mlcore backend called `name`; avx2 pinned to `threads` threads, like scikit-learn."""
     return mlcore.avx2(threads) if name == "avx2" else mlcore.backend(name)
+
+
+def bench_arguments(doc):
+    """A parser with the options every script takes (--threads, --repeats, --backends, --quick),
+    described by the first line of `doc`; the script adds its own before parsing."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--backends", nargs="+", default=["avx2"])
+    ap.add_argument("--quick", action="store_true", help="a tenth of the samples (a smoke test)")
+    return ap
+
+
+def run_header(args):
+    """The line a script prints first: mlcore's version, threads, repeats, the backends."""
+    names = ", ".join(mlcore.backend(backend_for(b, args.threads)).description
+                      for b in args.backends)
+    return (f"mlcore {mlcore.__version__}; threads={args.threads}; repeats={args.repeats}; "
+            f"backends: {names}")

@@ -16,14 +16,13 @@ quality column is the largest relative difference of explained_variance_ to the 
 
 from __future__ import annotations
 
-import argparse
 
 import numpy as np
 from sklearn import decomposition as skd
 from threadpoolctl import threadpool_limits
 
 import mlcore
-from bench_common import timed, backend_for
+from bench_common import backend_for, bench_arguments, run_header, timed
 
 
 def spectrum_data(n, d, seed=0):
@@ -35,16 +34,11 @@ def spectrum_data(n, d, seed=0):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--backends", nargs="+", default=["avx2"])
+    ap = bench_arguments(__doc__)
     ap.add_argument("--components", type=int, default=10)
-    ap.add_argument("--quick", action="store_true", help="a tenth of the samples")
     args = ap.parse_args()
     n, d, k = (200_000 // (10 if args.quick else 1)), 100, args.components
-    print(f"mlcore {mlcore.__version__}; threads={args.threads}; repeats={args.repeats}; "
-          f"backends: {', '.join(mlcore.backend(backend_for(b, args.threads)).description for b in args.backends)}")
+    print(run_header(args))
     X = spectrum_data(n, d)
     with threadpool_limits(args.threads):
         reference = skd.PCA(k, svd_solver="full").fit(X).explained_variance_

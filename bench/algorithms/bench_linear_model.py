@@ -18,7 +18,6 @@ matrix); the quality column (R² / accuracy on the training data) shows the fits
 
 from __future__ import annotations
 
-import argparse
 import warnings
 
 import numpy as np
@@ -29,7 +28,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 import mlcore
-from bench_common import timed, backend_for
+from bench_common import backend_for, bench_arguments, run_header, timed
 
 
 def least_squares_data(n, d, seed=0):
@@ -74,15 +73,10 @@ def accuracy(y, p):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--backends", nargs="+", default=["avx2"])
-    ap.add_argument("--quick", action="store_true", help="a tenth of the samples")
+    ap = bench_arguments(__doc__)
     args = ap.parse_args()
     scale = 10 if args.quick else 1
-    print(f"mlcore {mlcore.__version__}; threads={args.threads}; repeats={args.repeats}; "
-          f"backends: {', '.join(mlcore.backend(backend_for(b, args.threads)).description for b in args.backends)}")
+    print(run_header(args))
 
     with threadpool_limits(args.threads):
         n, d = 200_000 // scale, 100

@@ -15,7 +15,6 @@ the quality column is the training accuracy (the same model should give the same
 
 from __future__ import annotations
 
-import argparse
 
 import numpy as np
 from sklearn import naive_bayes as sknb
@@ -23,7 +22,7 @@ from sklearn.datasets import make_classification
 from threadpoolctl import threadpool_limits
 
 import mlcore
-from bench_common import timed, backend_for
+from bench_common import backend_for, bench_arguments, run_header, timed
 
 
 def gaussian_data(n, d, classes, seed=0):
@@ -55,15 +54,10 @@ def print_table(title, rows):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--backends", nargs="+", default=["avx2"])
-    ap.add_argument("--quick", action="store_true", help="a tenth of the samples")
+    ap = bench_arguments(__doc__)
     args = ap.parse_args()
     n, d, k = (200_000 // (10 if args.quick else 1)), 100, 10
-    print(f"mlcore {mlcore.__version__}; threads={args.threads}; repeats={args.repeats}; "
-          f"backends: {', '.join(mlcore.backend(backend_for(b, args.threads)).description for b in args.backends)}")
+    print(run_header(args))
     with threadpool_limits(args.threads):
         for title, data, ours, ref in (
                 ("GaussianNB", gaussian_data, mlcore.GaussianNB, sknb.GaussianNB),

@@ -16,7 +16,6 @@ predictions equal to scikit-learn's.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 
@@ -26,15 +25,11 @@ from sklearn.datasets import make_classification
 from threadpoolctl import threadpool_limits
 
 import mlcore
-from bench_common import backend_for
+from bench_common import backend_for, bench_arguments
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--backends", nargs="+", default=["avx2"])
-    ap.add_argument("--quick", action="store_true", help="10x smaller problem (a smoke test)")
+    ap = bench_arguments(__doc__)
     args = ap.parse_args()
     n_train, n_query, d = (5000, 1000, 32) if args.quick else (50000, 10000, 32)
     X, y = make_classification(n_train + n_query, d, n_informative=16, n_classes=4,

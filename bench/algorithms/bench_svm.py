@@ -19,7 +19,6 @@ test predictions equal to scikit-learn's.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 import warnings
@@ -31,7 +30,7 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 import mlcore
-from bench_common import backend_for
+from bench_common import backend_for, bench_arguments
 
 
 def problem(n_train, n_test, d, n_classes, informative):
@@ -42,11 +41,7 @@ def problem(n_train, n_test, d, n_classes, informative):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--backends", nargs="+", default=["avx2"])
-    ap.add_argument("--quick", action="store_true", help="10x smaller problems (a smoke test)")
+    ap = bench_arguments(__doc__)
     args = ap.parse_args()
     s = 10 if args.quick else 1
     cases = [
