@@ -398,11 +398,20 @@ void BoostedTrees::add_iteration(const Tensor& X, std::int64_t iteration, Tensor
   check_shape(raw, n, K, "raw");
   const float* x = X.data<float>();
   float* r = raw.data<float>();
+  // The walk predict uses (FlatTree, blocks of rows in parallel), one tree at a time.
+  constexpr std::int64_t kRows = 256;
+  const std::int64_t blocks = (n + kRows - 1) / kRows;
+  for (int k = 0; k < K; ++k) {
+    const Tree& t = trees[iteration * K + k];
+    const detail::FlatTree flat(t);
 #pragma omp parallel for schedule(static) if (n > 4096)
-  for (std::int64_t i = 0; i < n; ++i) {
-    for (int k = 0; k < K; ++k) {
-      const Tree& t = trees[iteration * K + k];
-      r[i * K + k] += static_cast<float>(t.value(t.apply_one(x + i * d))[0]);
+    for (std::int64_t blk = 0; blk < blocks; ++blk) {
+      const std::int64_t begin = blk * kRows, end = std::min(n, begin + kRows);
+      std::int32_t leaf[kRows];
+      flat.apply_rows(x + begin * d, d, end - begin, leaf);
+      for (std::int64_t i = begin; i < end; ++i) {
+        r[i * K + k] += static_cast<float>(t.value(leaf[i - begin])[0]);
+      }
     }
   }
 }

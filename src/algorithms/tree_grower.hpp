@@ -1,6 +1,6 @@
 // grow_tree: one histogram tree, shared by decision trees, random forests and gradient boosting.
 //
-//   root histogram ← HistogramBuilder (backend: gather_rows + scatter_add)
+//   root histogram ← HistogramBuilder (backend: one Backend::histogram call)
 //   frontier ← {root with its best split}
 //   while the frontier has a node to split (and the leaf budget allows):
 //     pop a node (depth-first, or the largest gain first when max_leaf_nodes is set — the

@@ -461,6 +461,13 @@ Tensor random_codes(std::int64_t n, std::int64_t P, int max_code, std::mt19937& 
   return codes;
 }
 
+// One histogram test case: n samples of P features with codes in [0, max_code], c statistics,
+// m listed rows; skip_some gives every third feature a negative offset (skipped).
+struct HistogramCase {
+  int n, P, c, m, max_code;
+  bool skip_some;
+};
+
 // Offsets for P features of codes in [0, max_code], each feature's bins right after the
 // previous one's; with skip_some every third feature (p % 3 == 1) is skipped (offset −1).
 // *bins: the rows `out` needs.
@@ -485,14 +492,10 @@ Tensor random_rows(int m, int n, std::mt19937& rng) {
 }
 
 TEST_P(HistogramPrimitive, MatchesAPlainLoopOverListedRowsAndWantedFeatures) {
-  struct Case {
-    int n, P, c, m, max_code;
-    bool skip_some;  // some features get a negative offset (skipped)
-  };
   // c = 4, 8 and 16 are the avx2 kernel's register widths; 1, 3 and 13 its generic path. Codes up
   // to 255 check they are read unsigned; m = 0 adds nothing; P = 1 and primes split unevenly
   // over threads; 3000 × 37 is large enough to spread over threads.
-  for (const Case& t : std::vector<Case>{{1, 1, 1, 1, 0, false},
+  for (const HistogramCase& t : std::vector<HistogramCase>{{1, 1, 1, 1, 0, false},
                                          {5, 1, 8, 0, 3, false},
                                          {50, 3, 3, 70, 9, true},
                                          {257, 7, 8, 300, 255, true},
@@ -578,15 +581,11 @@ TEST_P(HistogramPrimitive, I64SumsAreExactAndWrapLikeAPlainLoop) {
   // plain unsigned 64-bit loop, whatever order it adds in — including sums that wrap past
   // 2^63 and negative values. Sizes cover avx2's plain loop (small m, skipped features, odd c)
   // and its blocked kernels (m ≥ 2048·c, every feature, c = 1 and 2).
-  struct Case {
-    int n, P, c, m, max_code;
-    bool skip_some;
-  };
   std::uniform_int_distribution<std::int64_t> small(-(std::int64_t{1} << 40),
                                                     std::int64_t{1} << 40);
   std::uniform_int_distribution<std::int64_t> huge(std::numeric_limits<std::int64_t>::min(),
                                                    std::numeric_limits<std::int64_t>::max());
-  for (const Case& t : std::vector<Case>{{1, 1, 1, 1, 0, false},
+  for (const HistogramCase& t : std::vector<HistogramCase>{{1, 1, 1, 1, 0, false},
                                          {7, 3, 1, 0, 5, false},
                                          {50, 5, 3, 70, 255, true},
                                          {400, 11, 2, 333, 255, true},
