@@ -124,3 +124,17 @@ def avx2(num_threads: int = 0) -> Backend:
     if not isinstance(num_threads, int) or num_threads < 0:
         raise ValueError(f"num_threads must be a non-negative int, got {num_threads!r}")
     return Backend("avx2", num_threads=num_threads) if num_threads else Backend("avx2")
+
+
+def num_threads() -> int:
+    """Threads a call uses when its backend was not given a count (``avx2(0)``, the tree
+    learners, the simulator's host arithmetic): ``set_num_threads(n)`` if set, else
+    ``MLCORE_NUM_THREADS`` or ``OMP_NUM_THREADS``, else the CPUs this process may run on."""
+    return _core.num_threads()
+
+
+def set_num_threads(n: int) -> None:
+    """Sets the default thread count for every backend and estimator; 0 restores the default."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"set_num_threads: n must be a non-negative int, got {n!r}")
+    _core.set_num_threads(n)

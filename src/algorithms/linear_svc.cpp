@@ -34,6 +34,7 @@
 #include <Eigen/Dense>
 
 #include "mlcore/algorithms/svm.hpp"
+#include "mlcore/interrupt.hpp"
 #include "mlcore/parallel.hpp"
 #include "mlcore/serialize.hpp"
 #include "validate.hpp"
@@ -81,6 +82,7 @@ CdResult solve_dual_cd(const CdProblem& p) {
   std::int64_t active = l, iter = 0;
   double PGmax_old = kInf, PGmin_old = -kInf;
   while (iter < p.max_iter) {
+    check_interrupt();
     double PGmax_new = -kInf, PGmin_new = kInf;
     // A random order of the active variables for this pass.
     for (std::int64_t s = 0; s < active; ++s) {
