@@ -558,8 +558,8 @@ TEST(SystolicF32, NonFiniteOperandsGiveTheReferencesNonFiniteOutputs) {
     for (std::int64_t i = 0; i < got.numel(); ++i) {
       const float g = got.data<float>()[i], w = want.data<float>()[i];
       if (!std::isfinite(w)) {
-        EXPECT_TRUE(std::isnan(w) ? std::isnan(g) : g == w) << what << " at " << i << ": " << g
-                                                            << " vs the reference's " << w;
+        EXPECT_TRUE(std::isnan(w) ? std::isnan(g) : g == w)
+            << what << " at " << i << ": " << g << " vs the reference's " << w;
       } else {
         EXPECT_EQ(g, clean.data<float>()[i]) << what << " at " << i;
       }
