@@ -65,3 +65,17 @@ def test_pca_score_on_singular_data_says_why(backend, rng):
     pca = mlcore.PCA(backend=backend).fit(X)
     with pytest.raises(ValueError, match="covariance .* is singular.*noise_variance_"):
         pca.score(X)
+
+
+def test_svc_with_a_gamma_beyond_float32_is_an_error_not_a_crash(rng):
+    # Found by the fuzz suite: subnormal X made gamma='scale' = 1/(d·var) ≈ 6e80, inf in the
+    # float32 kernel, K(x, x) = NaN, NaN dual coefficients — and a write before the support
+    # vectors' array (a crash). Now: an error naming X, on every backend; likewise a gamma
+    # given beyond float32's range.
+    X = rng.normal(size=(4, 2)) * 1e-40
+    y = [0, 1, 0, 1]
+    for backend in AVAILABLE:
+        with pytest.raises(ValueError, match=r"gamma='scale' .* X's values are too small"):
+            mlcore.SVC(backend=backend).fit(X, y)
+        with pytest.raises(ValueError, match="gamma must be at most"):
+            mlcore.SVC(gamma=1e300, backend=backend).fit(rng.normal(size=(4, 2)), y)
