@@ -22,6 +22,7 @@
 #include <cstdint>
 
 #include "gemm_driver.hpp"
+#include "simd_avx512.hpp"
 
 namespace mlcore::cpu {
 namespace {
@@ -87,40 +88,6 @@ static_assert(MC * KC * 4 <= kL2Bytes / 4, "A block must fit in a quarter of L2"
 static_assert(int64_t{KC} * NC * 4 <= kL3Bytes / 8, "B panel must be a small share of L3");
 static_assert(MC % MR == 0 && NC % NR == 0 && KC % kZmmFloats == 0,
               "blocks must be whole micro-tiles");
-
-// Lanes 0..count-1 of a zmm (count clamped to [0, 16]): the mask of an edge.
-inline __mmask16 lanes(int64_t count) {
-  return count >= 16 ? __mmask16(0xFFFF) : count <= 0 ? __mmask16(0) : __mmask16((1u << count) - 1);
-}
-
-// In-register transpose of a 16 × 16 block: r[i] holds row i on entry, column i on exit. Three
-// rounds, each swapping ever larger sub-blocks (1, 2, then 4 floats; then 128-bit quarters):
-//   unpack{lo,hi}_ps   interleaves pairs of rows           (2 × 2 blocks of single floats)
-//   shuffle_ps         combines 64-bit pairs               (4 × 4 blocks inside each 128 bits)
-//   shuffle_f32x4 ×2   moves 128-bit quarters across rows  (the 4 × 4 grid of 4 × 4 blocks)
-inline void transpose16x16(__m512 r[16]) {
-  __m512 t[16];
-  for (int i = 0; i < 8; ++i) {
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  for (int i = 0; i < 4; ++i) {
-    r[4 * i + 0] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-  }
-  for (int h = 0; h < 2; ++h) {  // quarters 0,2 and 1,3 of row groups (0..3, 4..7), (8..11, 12..15)
-    for (int i = 0; i < 4; ++i) {
-      t[8 * h + i] = _mm512_shuffle_f32x4(r[8 * h + i], r[8 * h + 4 + i], 0x88);
-      t[8 * h + 4 + i] = _mm512_shuffle_f32x4(r[8 * h + i], r[8 * h + 4 + i], 0xDD);
-    }
-  }
-  for (int i = 0; i < 8; ++i) {
-    r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
-    r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xDD);
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // LEVEL: packing (as gemm_avx2.cpp: one layout whatever the transposes, unit-stride reads, zero

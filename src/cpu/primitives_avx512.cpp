@@ -15,17 +15,13 @@
 #include "cpu_parallel.hpp"
 #include "gemm_avx512.hpp"
 #include "row_select.hpp"
+#include "simd_avx512.hpp"
 
 namespace mlcore::cpu {
 namespace {
 
 using std::int32_t;
 using std::int64_t;
-
-// Lanes 0..count-1 (count clamped to [0, 16]).
-inline __mmask16 lanes(int64_t count) {
-  return count >= 16 ? __mmask16(0xFFFF) : count <= 0 ? __mmask16(0) : __mmask16((1u << count) - 1);
-}
 
 // Σ a[j]·b[j]: 4 zmm accumulators (4 FMA chains of 4-cycle latency, where the loads allow one
 // step per cycle); the tail is one more masked step.
