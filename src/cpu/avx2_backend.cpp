@@ -8,8 +8,6 @@
 // instruction ever runs where it would fault. It derives from ScalarBackend only for fill().
 #include "avx2_backend.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <map>
 #include <mutex>
@@ -18,17 +16,21 @@
 #include "cpu_features.hpp"
 #include "gemm_avx2.hpp"
 #include "mlcore/backends.hpp"
+#include "mlcore/parallel.hpp"
 #include "peaks.hpp"
 #include "primitives_avx2.hpp"
 
 namespace mlcore {
 
-Avx2Backend::Avx2Backend(int num_threads)
-    : threads_(num_threads > 0 ? num_threads : std::max(1, omp_get_num_procs())) {}
+Avx2Backend::Avx2Backend(int num_threads) : requested_threads_(std::max(num_threads, 0)) {}
+
+int Avx2Backend::threads() const {
+  return requested_threads_ > 0 ? requested_threads_ : num_threads();
+}
 
 std::string Avx2Backend::description() const {
   std::ostringstream s;
-  s << "avx2: AVX2+FMA kernels, " << threads_ << " thread" << (threads_ > 1 ? "s" : "");
+  s << "avx2: AVX2+FMA kernels, " << threads() << " thread" << (threads() > 1 ? "s" : "");
   return s.str();
 }
 
@@ -36,12 +38,12 @@ MachinePeaks Avx2Backend::peaks() const {
   static std::mutex mutex;
   static std::map<int, MachinePeaks> cache;
   std::lock_guard<std::mutex> lock(mutex);
-  auto it = cache.find(threads_);
+  auto it = cache.find(threads());
   if (it == cache.end()) {
-    MachinePeaks p{cpu::measure_avx2_fma_peak(threads_), cpu::measure_read_bandwidth(threads_),
+    MachinePeaks p{cpu::measure_avx2_fma_peak(threads()), cpu::measure_read_bandwidth(threads()),
                    "measured: 10 independent 8-lane FMA chains per thread; 64 MiB read, " +
-                       std::to_string(threads_) + " threads"};
-    it = cache.emplace(threads_, p).first;
+                       std::to_string(threads()) + " threads"};
+    it = cache.emplace(threads(), p).first;
   }
   return it->second;
 }
@@ -51,68 +53,69 @@ void Avx2Backend::gemm_impl(Trans ta, Trans tb, float alpha, const Tensor& A, co
   // Tensors are dense row-major, so a leading dimension is simply the stored column count.
   if (A.dtype() == DType::f32) {
     cpu::sgemm_avx2(ta == Trans::yes, tb == Trans::yes, r.m, r.n, r.k, alpha, A.data<float>(),
-                    A.cols(), B.data<float>(), B.cols(), beta, C.data<float>(), C.cols(), threads_);
+                    A.cols(), B.data<float>(), B.cols(), beta, C.data<float>(), C.cols(),
+                    threads());
   } else {  // int8 × int8 → int32 (alpha = 1, beta ∈ {0, 1}, checked by Backend::gemm)
     cpu::igemm_avx2(ta == Trans::yes, tb == Trans::yes, r.m, r.n, r.k, A.data<std::int8_t>(),
                     A.cols(), B.data<std::int8_t>(), B.cols(), beta != 0.0f, C.data<std::int32_t>(),
-                    C.cols(), threads_);
+                    C.cols(), threads());
   }
 }
 
 void Avx2Backend::gemv_impl(Trans ta, float alpha, const Tensor& A, const Tensor& x, float beta,
                             Tensor& y, OpRecord&) {
   cpu::sgemv_avx2(ta == Trans::yes, A.rows(), A.cols(), alpha, A.data<float>(), x.data<float>(),
-                  beta, y.data<float>(), threads_);
+                  beta, y.data<float>(), threads());
 }
 
 void Avx2Backend::sqdist_impl(const Tensor& A, const Tensor& B, Tensor& D, OpRecord&) {
   cpu::sqdist_avx2(A.rows(), B.rows(), A.cols(), A.data<float>(), B.data<float>(), D.data<float>(),
-                   threads_);
+                   threads());
 }
 
 void Avx2Backend::argmin_rows_impl(const Tensor& D, Tensor& index, Tensor& value, OpRecord&) {
   cpu::argmin_rows_avx2(D.rows(), D.cols(), D.data<float>(), index.data<std::int32_t>(),
-                        value.data<float>(), threads_);
+                        value.data<float>(), threads());
 }
 
 void Avx2Backend::topk_rows_impl(const Tensor& D, std::int64_t k, Tensor& index, Tensor& value,
                                  OpRecord&) {
   cpu::topk_rows_avx2(D.rows(), D.cols(), k, D.data<float>(), index.data<std::int32_t>(),
-                      value.data<float>(), threads_);
+                      value.data<float>(), threads());
 }
 
 void Avx2Backend::map_impl(MapFn fn, const Tensor& X, Tensor& Y, MapArgs args, OpRecord&) {
-  cpu::map_avx2(fn, X.numel(), X.data<float>(), Y.data<float>(), args, threads_);
+  cpu::map_avx2(fn, X.numel(), X.data<float>(), Y.data<float>(), args, threads());
 }
 
 void Avx2Backend::softmax_rows_impl(const Tensor& X, Tensor& Y, bool log, OpRecord&) {
-  cpu::softmax_rows_avx2(X.rows(), X.cols(), X.data<float>(), Y.data<float>(), log, threads_);
+  cpu::softmax_rows_avx2(X.rows(), X.cols(), X.data<float>(), Y.data<float>(), log, threads());
 }
 
 void Avx2Backend::axpby_impl(float alpha, const Tensor& X, float beta, Tensor& Y, OpRecord&) {
-  cpu::axpby_avx2(X.numel(), alpha, X.data<float>(), beta, Y.data<float>(), threads_);
+  cpu::axpby_avx2(X.numel(), alpha, X.data<float>(), beta, Y.data<float>(), threads());
 }
 
 void Avx2Backend::multiply_impl(const Tensor& X, Tensor& Y, OpRecord&) {
-  cpu::multiply_avx2(X.numel(), X.data<float>(), Y.data<float>(), threads_);
+  cpu::multiply_avx2(X.numel(), X.data<float>(), Y.data<float>(), threads());
 }
 
 void Avx2Backend::add_row_vector_impl(float alpha, const Tensor& v, Tensor& Y, OpRecord&) {
-  cpu::add_row_vector_avx2(Y.rows(), Y.cols(), alpha, v.data<float>(), Y.data<float>(), threads_);
+  cpu::add_row_vector_avx2(Y.rows(), Y.cols(), alpha, v.data<float>(), Y.data<float>(), threads());
 }
 
 void Avx2Backend::scale_rows_impl(const Tensor& w, Tensor& Y, OpRecord&) {
-  cpu::scale_rows_avx2(Y.rows(), Y.cols(), w.data<float>(), Y.data<float>(), threads_);
+  cpu::scale_rows_avx2(Y.rows(), Y.cols(), w.data<float>(), Y.data<float>(), threads());
 }
 
 void Avx2Backend::scatter_add_impl(const Tensor& index, const Tensor& X, Tensor& out, OpRecord&) {
   cpu::scatter_add_avx2(X.rows(), index.cols(), X.cols(), index.data<std::int32_t>(),
-                        X.data<float>(), out.rows(), out.data<float>(), threads_);
+                        X.data<float>(), out.rows(), out.data<float>(), threads());
 }
 
 void Avx2Backend::gather_rows_impl(const Tensor& X, const Tensor& index, Tensor& Y, OpRecord&) {
   cpu::gather_rows_avx2(Y.rows(), static_cast<std::int64_t>(X.cols() * dtype_size(X.dtype())),
-                        X.raw(), index.data<std::int32_t>(), Y.raw(), threads_);
+                        X.raw(), index.data<std::int32_t>(), Y.raw(), threads());
 }
 
 void Avx2Backend::histogram_impl(const Tensor& codes, const Tensor& offsets, const Tensor& rows,
@@ -120,11 +123,11 @@ void Avx2Backend::histogram_impl(const Tensor& codes, const Tensor& offsets, con
   cpu::histogram_avx2(rows.numel(), codes.cols(), X.cols(),
                       reinterpret_cast<const std::uint8_t*>(codes.raw()),
                       offsets.data<std::int32_t>(), rows.data<std::int32_t>(), X.raw(),
-                      X.dtype() == DType::i64, out.raw(), out.rows(), threads_);
+                      X.dtype() == DType::i64, out.raw(), out.rows(), threads());
 }
 
 void Avx2Backend::reduce_cols_impl(Reduce op, const Tensor& X, Tensor& out, OpRecord&) {
-  cpu::reduce_cols_avx2(op, X.rows(), X.cols(), X.data<float>(), out.data<float>(), threads_);
+  cpu::reduce_cols_avx2(op, X.rows(), X.cols(), X.data<float>(), out.data<float>(), threads());
 }
 
 BackendPtr make_avx2_backend(int num_threads) {

@@ -12,7 +12,7 @@ namespace mlcore {
 
 class Avx2Backend : public ScalarBackend {
  public:
-  // num_threads ≤ 0: one per core.
+  // num_threads ≤ 0: mlcore::num_threads() at each call, so set_num_threads() reaches it.
   explicit Avx2Backend(int num_threads);
 
   std::string name() const override { return "avx2"; }
@@ -20,7 +20,8 @@ class Avx2Backend : public ScalarBackend {
   // All cores running 8-lane FMAs, and the read bandwidth of that many threads. Measured once
   // per thread count and cached (~0.2 s).
   MachinePeaks peaks() const override;
-  int threads() const { return threads_; }
+  // The thread count of this call: the configured one, or mlcore::num_threads().
+  int threads() const;
 
  protected:
   void gemm_impl(Trans ta, Trans tb, float alpha, const Tensor& A, const Tensor& B, float beta,
@@ -44,7 +45,7 @@ class Avx2Backend : public ScalarBackend {
   void reduce_cols_impl(Reduce op, const Tensor& X, Tensor& out, OpRecord& r) override;
 
  private:
-  int threads_;
+  int requested_threads_;
 };
 
 }  // namespace mlcore

@@ -1,16 +1,15 @@
-// What the SIMD CPU backends (avx2, avx512) share outside their kernels: splitting work over
-// threads, the one place they start threads for element-wise work, and grow-only aligned
-// buffers. Plain C++ that compiles under any ISA flags.
+// What the SIMD CPU backends (avx2, avx512) share outside their kernels: how many threads
+// element-wise work is worth, the one place their element-wise kernels start threads (through
+// mlcore's pool, include/mlcore/parallel.hpp), and grow-only aligned buffers. Plain C++ that
+// compiles under any ISA flags.
 //
 // INTERNAL LINKAGE ON PURPOSE. This header is included by files compiled with different target
 // flags (*_avx2.cpp with -mavx2 -mfma, *_avx512.cpp with -mavx512f ...). An ordinary inline
 // function would be emitted by each of them as a weak symbol of which the linker keeps one, at
-// random: split_range compiled (and auto-vectorised) with AVX-512 could then be the copy the avx2
+// random: a helper compiled (and auto-vectorised) with AVX-512 could then be the copy the avx2
 // backend calls on a CPU without AVX-512, and die with SIGILL. In an unnamed namespace every file
 // gets its own copy, compiled with its own flags.
 #pragma once
-
-#include <omp.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -18,19 +17,15 @@
 #include <cstdlib>
 #include <new>
 
+#include "mlcore/parallel.hpp"
+
 namespace mlcore::cpu {
 namespace {  // see above: one private copy per ISA-specific file
 
-// [begin, end) of part `part` when `count` items are split into `parts` near-equal ranges.
-inline void split_range(std::int64_t count, int parts, int part, std::int64_t* begin,
-                        std::int64_t* end) {
-  const std::int64_t base = count / parts, extra = count % parts;
-  *begin = part * base + std::min<std::int64_t>(part, extra);
-  *end = *begin + base + (part < extra ? 1 : 0);
-}
+using parallel::split_range;
 
 // A thread is worth waking for ≥ 32 Ki elements of work: ~128 KiB of traffic, some 10 µs at one
-// core's ~10 GB/s, well above the 2–5 µs an OpenMP fork/join costs.
+// core's ~10 GB/s, well above the few µs a team's start and join cost.
 constexpr std::int64_t kMinWorkPerThread = std::int64_t{1} << 15;
 
 inline int threads_for(std::int64_t items, std::int64_t work_per_item, int threads) {
@@ -40,21 +35,12 @@ inline int threads_for(std::int64_t items, std::int64_t work_per_item, int threa
 }
 
 // THE place the element-wise kernels start threads: body(thread, begin, end) over `items` split
-// into contiguous ranges, one per thread (a fixed split, so sums do not depend on timing). Called
-// from inside another parallel region it runs the whole range on the calling thread.
+// into contiguous ranges, one per thread (a fixed split, so sums do not depend on timing), on as
+// many threads as the work pays for. Inside another team it runs the whole range on the calling
+// thread (parallel::for_ranges).
 template <class Body>
 void parallel_ranges(std::int64_t items, std::int64_t work_per_item, int threads, Body&& body) {
-  const int t = threads_for(items, work_per_item, threads);
-  if (t <= 1 || omp_in_parallel()) {
-    body(0, std::int64_t{0}, items);
-    return;
-  }
-#pragma omp parallel num_threads(t)
-  {
-    std::int64_t begin, end;
-    split_range(items, omp_get_num_threads(), omp_get_thread_num(), &begin, &end);
-    body(omp_get_thread_num(), begin, end);
-  }
+  parallel::for_ranges(items, threads_for(items, work_per_item, threads), body);
 }
 
 // A grow-only, 64-byte aligned buffer (a cache line: every packed micro-panel row starts on one,

@@ -30,14 +30,13 @@
 // flags (see cpu_parallel.hpp for why that matters).
 #pragma once
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
 #include "cpu_parallel.hpp"
+#include "mlcore/parallel.hpp"
 
 namespace mlcore::cpu {
 namespace {
@@ -105,15 +104,16 @@ inline ItemGrid make_item_grid(std::int64_t m, std::int64_t panels_n, int thread
 
 // LEVEL: threads. The body every thread of the team runs: the five loops, with the B panel packed
 // cooperatively (each thread a share of its micro-panels) and a barrier before it is read. The
-// items of C (make_item_grid) are then handed out one at a time (schedule(dynamic): a thread
-// that finishes early, or was not preempted by another process, takes the next one, so a busy
+// items of C (make_item_grid) are then handed out one at a time (a dynamic loop: a thread that
+// finishes early, or was not preempted by another process, takes the next one, so a busy
 // neighbour on a shared machine slows the team by one item, not by half the matrix). Each thread
-// packs the A block of its item into its own L2-sized buffer (its own core's L2). The implicit
-// barrier at the end of the `omp for` keeps the B panel alive until every item is done.
-// Outside a parallel region (one thread) the `omp for` is an ordinary loop.
+// packs the A block of its item into its own L2-sized buffer (its own core's L2). The barrier
+// that ends the dynamic loop keeps the B panel alive until every item is done. In a team of one
+// the barriers are no-ops and the loop is an ordinary loop.
 template <class K>
-void gemm_team_body(const GemmArgs<K>& g, typename K::Packed* b_panel, int tid, int threads) {
+void gemm_team_body(const GemmArgs<K>& g, typename K::Packed* b_panel, parallel::Team& team) {
   using Packed = typename K::Packed;
+  const int threads = team.size();
   constexpr int MR = K::MR, NR = K::NR, KC = K::KC, MC = K::MC, NC = K::NC;
   Packed* a_block = a_block_buffer<K>().get(std::size_t{MC} * K::packed_depth(KC) + K::kPackAPad);
 
@@ -130,12 +130,11 @@ void gemm_team_body(const GemmArgs<K>& g, typename K::Packed* b_panel, int tid, 
 
       const auto* b_src = g.trans_b ? g.B + jc * g.ldb + pc : g.B + pc * g.ldb + jc;
       std::int64_t pb, pe;
-      split_range(panels_n, threads, tid, &pb, &pe);
+      team.my_range(panels_n, &pb, &pe);
       K::pack_b(g.trans_b, b_src, g.ldb, kc, nc, pb, pe, b_panel);
-#pragma omp barrier  // the whole panel is packed before anyone reads it
+      team.barrier();  // the whole panel is packed before anyone reads it
 
-#pragma omp for schedule(dynamic, 1)
-      for (std::int64_t item = 0; item < grid.items(); ++item) {
+      team.for_dynamic(grid.items(), [&](std::int64_t item) {
         const std::int64_t ic = (item / grid.col_chunks) * grid.rows_per_item;
         const std::int64_t mc = std::min(grid.rows_per_item, g.m - ic);
         std::int64_t col_begin, col_end;  // this item's columns of the panel, whole NR-panels
@@ -143,7 +142,7 @@ void gemm_team_body(const GemmArgs<K>& g, typename K::Packed* b_panel, int tid, 
                     static_cast<int>(item % grid.col_chunks), &col_begin, &col_end);
         col_begin *= NR;
         col_end = std::min(col_end * NR, nc);
-        if (col_end <= col_begin) continue;
+        if (col_end <= col_begin) return;
 
         // Unpacked A (BLIS calls such paths "sup", for skinny shapes): when the item's C block is
         // at most 4 micro-panels wide, each element of the A block is used by at most 4 B
@@ -165,7 +164,7 @@ void gemm_team_body(const GemmArgs<K>& g, typename K::Packed* b_panel, int tid, 
         K::macro_kernel(mc, col_end - col_begin, kc, g.alpha, a_block, b_panel + col_begin * depth,
                         beta, g.C + ic * g.ldc + jc + col_begin, g.ldc, direct_a ? a_src : nullptr,
                         g.lda);
-      }  // implicit barrier: everyone is done with the panel before it is overwritten
+      });  // ends with a barrier: everyone is done with the panel before it is overwritten
     }
   }
 }
@@ -191,15 +190,16 @@ template <class K>
 void gemm_split_k(const GemmArgs<K>& g, int team) {
   using Out = typename K::Out;
   std::vector<Out> partial(std::size_t(team - 1) * g.m * g.n);
-#pragma omp parallel num_threads(team)
-  {
-    const int tid = omp_get_thread_num();
+  // Whole KC slices per thread (so an integer kernel's k-groups never straddle two threads); the
+  // last thread also takes the remainder. A part the pool could not run on its own thread (it was
+  // busy) still runs, so every partial is written.
+  const std::int64_t slices = g.k / K::KC;
+  parallel::for_each(team, team, [&](std::int64_t part) {
+    const int tid = static_cast<int>(part);
     std::int64_t kb, ke;
-    split_range(g.k / K::KC, omp_get_num_threads(), tid, &kb, &ke);
-    // Whole KC slices per thread (so an integer kernel's k-groups never straddle two threads);
-    // the last thread also takes the remainder.
+    split_range(slices, team, tid, &kb, &ke);
     kb *= K::KC;
-    ke = tid == omp_get_num_threads() - 1 ? g.k : ke * K::KC;
+    ke = tid == team - 1 ? g.k : ke * K::KC;
     // Thread 0 writes C itself (with β); the others their partial, row stride n.
     GemmArgs<K> mine = g;
     mine.k = ke - kb;
@@ -212,13 +212,12 @@ void gemm_split_k(const GemmArgs<K>& g, int team) {
     }
     if (mine.k > 0) {
       typename K::Packed* b_panel = b_panel_for<K>(mine.k, g.n);
-      // A team of one of its own, so the body's barrier and `omp for` bind to it, not to us.
-#pragma omp parallel num_threads(1)
-      gemm_team_body<K>(mine, b_panel, 0, 1);
+      parallel::Team solo = parallel::Team::solo();  // this thread's share runs alone
+      gemm_team_body<K>(mine, b_panel, solo);
     } else if (tid > 0) {
       std::fill(mine.C, mine.C + g.m * g.n, Out(0));
     }
-  }
+  });
   for (int t = 1; t < team; ++t) {
     const Out* p = partial.data() + std::size_t(t - 1) * g.m * g.n;
     for (std::int64_t i = 0; i < g.m; ++i) {
@@ -250,22 +249,20 @@ void gemm_driver(const GemmArgs<K>& g, int num_threads) {
     return;
   }
   // A thread is worth starting only with enough work: ≥ 2^20 MACs each (~25 µs at the FMA peak,
-  // far above the few µs an OpenMP fork/join costs), and no more threads than MR×NR tiles.
+  // far above the few µs a team's start and join cost), and no more threads than MR×NR tiles.
   const std::int64_t macs = g.m * g.n * g.k;
   const std::int64_t tiles = ((g.m + K::MR - 1) / K::MR) * ((g.n + K::NR - 1) / K::NR);
   const std::int64_t threads =
       std::min<std::int64_t>({num_threads, std::max<std::int64_t>(1, macs >> 20), tiles});
-  // Called from inside someone else's parallel region: run on this thread alone. The body still
-  // goes through a (one-thread) parallel region of its own, so its `omp barrier` and `omp for`
-  // bind to that region, never to the caller's team (whose other threads would never arrive).
-  const int team = omp_in_parallel() ? 1 : static_cast<int>(threads);
+  // Called from inside someone else's team: run on this thread alone (run_team makes a team of
+  // one there, whose barriers are no-ops).
+  const int team = parallel::in_team() ? 1 : static_cast<int>(threads);
   if (team > 1 && g.m * g.n <= kSplitKMaxC && g.k >= kSplitKMinSlices * K::KC * team) {
     gemm_split_k<K>(g, team);
     return;
   }
   typename K::Packed* b_panel = b_panel_for<K>(g.k, g.n);
-#pragma omp parallel num_threads(team)
-  gemm_team_body<K>(g, b_panel, omp_get_thread_num(), omp_get_num_threads());
+  parallel::run_team(team, [&](parallel::Team& t) { gemm_team_body<K>(g, b_panel, t); });
 }
 
 }  // namespace

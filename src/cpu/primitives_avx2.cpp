@@ -7,7 +7,6 @@
 #include "primitives_avx2.hpp"
 
 #include <immintrin.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
