@@ -76,7 +76,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=1)
-    ap.add_argument("--backends", default="avx2", help="comma-separated mlcore backends")
+    ap.add_argument("--backends", default=mlcore.default_backend(),
+                    help="comma-separated mlcore backends (default: the fastest f32 CPU backend "
+                         "here, mlcore.default_backend())")
     ap.add_argument("--families", default="DecisionTree,RandomForest,Boosting",
                     help="comma-separated families to run (e.g. Boosting alone with more repeats: "
                          "scikit-learn's forests take minutes per fit)")

@@ -61,9 +61,13 @@ void bind_core(py::module_& m) {
   m.def("backend", &backend, py::arg("name"), "The shared default instance of a backend.");
   m.def("make_scalar_backend", &make_scalar_backend);
   m.def("make_avx2_backend", &make_avx2_backend, py::arg("num_threads") = 0);
+  m.def("make_avx512_backend", &make_avx512_backend, py::arg("num_threads") = 0);
+  m.def("default_backend_name", &default_backend_name,
+        "The fastest f32 CPU backend this machine runs: what a backend left unnamed means.");
   m.def("available_backends", &available_backends);
   m.def("cuda_unavailable_reason", &cuda_unavailable_reason);
   m.def("cpu_supports_avx2", &cpu_supports_avx2);
+  m.def("cpu_supports_avx512", &cpu_supports_avx512);
   m.def("backend_info", [] {
     py::list out;
     for (const BackendInfo& i : backend_info()) {

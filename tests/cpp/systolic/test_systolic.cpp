@@ -104,7 +104,7 @@ TEST(SystolicInt8, ExtremeCodesAreExact) {
 }
 
 TEST(SystolicInt8, BaselineAndAvx2MicroKernelsAgree) {
-  if (!cpu_supports_avx2()) GTEST_SKIP() << "this CPU lacks AVX2";
+  MLCORE_SKIP_UNLESS_BACKEND("avx2");
   // Packed operands as igemm_fast builds them (igemm.hpp): 6 rows of int16 pairs, one panel
   // of 16 columns × pairs, with extreme values included.
   std::mt19937 rng(15);
