@@ -33,6 +33,8 @@ EXPECTED = [
     "04_trees_and_boosting.ipynb",
     "05_inside_the_systolic_array.ipynb",
     "06_cpu_gpu_tpu.ipynb",
+    "08_cpus_and_gpus.ipynb",
+    "09_gpu_stack_and_sharing.ipynb",
 ]
 CELL_TIMEOUT_S = 300
 KERNEL_NAME = "mlcore-test-python"
