@@ -7,9 +7,13 @@
 //     it is or shifted and scaled per column, from column statistics reduced across workers.
 //   * minimize_lbfgs (src/algorithms/lbfgs.hpp): the L-BFGS of LogisticRegression, driven by a
 //     Python objective whose loss and gradient are summed over the workers' partitions.
-// The last two are private headers of the algorithms (the one place the bindings reach past the
+//   * solve_normal_equations, singular_values_from_gram, symmetric_eigen_descending
+//     (src/algorithms/host_math.hpp): the host-side d × d algebra of least squares and PCA,
+//     applied to the Gram / covariance matrix reduced across workers.
+// The last three are private headers of the algorithms (the one place the bindings reach past the
 // public API): exposing them publicly would make two internal helpers part of the C++ API only
 // for this use.
+#include <pybind11/eigen.h>
 #include <pybind11/numpy.h>
 
 #include <cstring>
@@ -17,6 +21,7 @@
 #include "bindings.hpp"
 #include "columns.hpp"
 #include "convert.hpp"
+#include "host_math.hpp"
 #include "lbfgs.hpp"
 #include "mlcore/serialize.hpp"
 
@@ -101,6 +106,27 @@ void bind_distributed(py::module_& m) {
       },
       py::arg("fun"), py::arg("x0"), py::arg("max_iter"), py::arg("gtol"), py::arg("memory"),
       py::arg("gtol_scale") = py::none());
+
+  // G (d × d), B (d × t) float64 → (W (d × t), rank).
+  m.def(
+      "solve_normal_equations",
+      [](const Eigen::MatrixXd& G, const Eigen::MatrixXd& B, double alpha) {
+        MLCORE_CHECK(G.rows() == G.cols() && B.rows() == G.rows(),
+                     "solve_normal_equations: G must be d × d and B d × t, got "
+                         << G.rows() << " × " << G.cols() << " and " << B.rows() << " × "
+                         << B.cols());
+        const detail::NormalEquationsSolution s = detail::solve_normal_equations(G, B, alpha);
+        return py::make_tuple(s.W, s.rank);
+      },
+      py::arg("G"), py::arg("B"), py::arg("alpha"));
+  m.def("singular_values_from_gram", [](const Eigen::MatrixXd& G) -> Eigen::VectorXd {
+    return detail::singular_values_from_gram(G);
+  });
+  // A symmetric matrix → (eigenvalues descending, eigenvectors in the columns).
+  m.def("symmetric_eigen_descending", [](const Eigen::MatrixXd& A) {
+    const detail::SymmetricEigen e = detail::symmetric_eigen_descending(A);
+    return py::make_tuple(e.values, e.vectors);
+  });
 }
 
 }  // namespace mlcore::python
