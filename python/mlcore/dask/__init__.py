@@ -23,5 +23,7 @@ How each family is split, what travels and what does not scale: docs/DISTRIBUTED
 
 from ._base import get_client
 from .linear_model import LinearRegression, LogisticRegression, Ridge
+from .naive_bayes import GaussianNB, MultinomialNB
 
-__all__ = ["LinearRegression", "LogisticRegression", "Ridge", "get_client"]
+__all__ = ["GaussianNB", "LinearRegression", "LogisticRegression", "MultinomialNB", "Ridge",
+           "get_client"]

@@ -187,7 +187,11 @@ class DistributedFit:
         if keep:
             kept = [self.client.submit(_kept_value, f, pure=False) for f in futures]
             futures = [self.client.submit(_without_kept_value, f, pure=False) for f in futures]
-        results = self.client.gather(futures)
+        try:
+            results = self.client.gather(futures)
+        except BaseException:
+            self.release()  # a failed fit leaves nothing behind on the workers
+            raise
         wall = time.perf_counter() - start
         self.n_rounds += 1
         partials = [r[0] for r in results]

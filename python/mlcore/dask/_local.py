@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core
+from .._core import ModelWriter  # noqa: F401  (re-exported for the family modules)
 
 
 def f32_row(values):
@@ -29,7 +30,7 @@ def input_transform(mean, var, centred):
     return _core.choose_input_transform(f32_row(mean), f32_row(var), bool(centred))
 
 
-def _write_input_transform(w, transform):
+def write_input_transform(w, transform):
     # src/algorithms/columns.cpp write_input_transform
     raw, shift, scale = transform
     w.write_u8(1 if raw else 0)
@@ -48,7 +49,7 @@ def least_squares_bytes(kind, *, alpha, fit_intercept, coef, intercept, transfor
     w.write_u8(1)                      # fitted
     w.write_tensor(f32(np.atleast_2d(coef)))          # t × d
     w.write_tensor(f32_row(intercept))                # 1 × t
-    _write_input_transform(w, transform)
+    write_input_transform(w, transform)
     w.write_i64(int(rank))
     w.write_tensor(f32_row(singular))                 # 1 × d
     return w.finish()
@@ -73,7 +74,7 @@ def logistic_regression_bytes(*, C, tol, max_iter, fit_intercept, class_weight, 
     w.write_f64s([float(c) for c in classes])
     w.write_tensor(f32(coef))                         # Kp × d
     w.write_tensor(f32_row(intercept))                # 1 × Kp
-    _write_input_transform(w, transform)
+    write_input_transform(w, transform)
     w.write_i64(int(n_iter))
     w.write_u8(1 if converged else 0)
     w.write_string(str(message))
