@@ -22,8 +22,10 @@ How each family is split, what travels and what does not scale: docs/DISTRIBUTED
 """
 
 from ._base import get_client
+from .cluster import KMeans
+from .decomposition import PCA
 from .linear_model import LinearRegression, LogisticRegression, Ridge
 from .naive_bayes import GaussianNB, MultinomialNB
 
-__all__ = ["GaussianNB", "LinearRegression", "LogisticRegression", "MultinomialNB", "Ridge",
-           "get_client"]
+__all__ = ["GaussianNB", "KMeans", "LinearRegression", "LogisticRegression", "MultinomialNB",
+           "PCA", "Ridge", "get_client"]

@@ -303,12 +303,19 @@ class DaskEstimatorMixin:
         return profile
 
     def to_local(self):
-        """The fitted single-machine estimator (an ordinary mlcore.{Name}, without client)."""
+        """The fitted single-machine estimator (an ordinary mlcore estimator, no client)."""
+        return self._local_copy()
+
+    def _local_copy(self):
+        """The single-machine estimator with this one's parameters and fitted state, less
+        what only the distributed one has (client, profile, lazy dask attributes)."""
         if "_model" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__} is not fitted: call fit first")
         state = self.__getstate__()
         for key in ("client", "_dask_profile", "n_partitions_", "n_rounds_"):
             state.pop(key, None)
+        for key in [k for k, v in state.items() if isinstance(v, da.Array)]:
+            del state[key]
         local = self._local_class.__new__(self._local_class)
         local.__setstate__(state)
         return local
@@ -324,9 +331,13 @@ class DaskEstimatorMixin:
         if not isinstance(X, da.Array) and not hasattr(X, "to_dask_array"):
             return getattr(super(), method)(X)
         X = as_rows(X, "X", type(self).__name__)
-        local = self.to_local()
+        local = self._local_copy()
+        names = getattr(local, "feature_names_in_", None)
 
         def block(x):
+            if names is not None:  # fitted on a DataFrame: give the columns their names
+                import pandas as pd
+                x = pd.DataFrame(x, columns=names)
             return getattr(local, method)(x)
         if n_cols is None:
             return X.map_blocks(block, drop_axis=1, dtype=dtype, meta=np.empty((0,), dtype))
