@@ -26,6 +26,7 @@ from .cluster import KMeans
 from .decomposition import PCA
 from .linear_model import LinearRegression, LogisticRegression, Ridge
 from .naive_bayes import GaussianNB, MultinomialNB
+from .neighbors import KNeighborsClassifier, KNeighborsRegressor
 
-__all__ = ["GaussianNB", "KMeans", "LinearRegression", "LogisticRegression", "MultinomialNB",
-           "PCA", "Ridge", "get_client"]
+__all__ = ["GaussianNB", "KMeans", "KNeighborsClassifier", "KNeighborsRegressor",
+           "LinearRegression", "LogisticRegression", "MultinomialNB", "PCA", "Ridge", "get_client"]
