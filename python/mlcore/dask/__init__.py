@@ -21,6 +21,7 @@ rounds on other interconnects.
 How each family is split, what travels and what does not scale: docs/DISTRIBUTED.md.
 """
 
+from . import cost_model
 from ._base import get_client
 from .cluster import KMeans
 from .decomposition import PCA
@@ -29,4 +30,5 @@ from .naive_bayes import GaussianNB, MultinomialNB
 from .neighbors import KNeighborsClassifier, KNeighborsRegressor
 
 __all__ = ["GaussianNB", "KMeans", "KNeighborsClassifier", "KNeighborsRegressor",
-           "LinearRegression", "LogisticRegression", "MultinomialNB", "PCA", "Ridge", "get_client"]
+           "LinearRegression", "LogisticRegression", "MultinomialNB", "PCA", "Ridge", "cost_model",
+           "get_client"]
