@@ -189,8 +189,16 @@ class DistributedFit:
             futures = [self.client.submit(_without_kept_value, f, pure=False) for f in futures]
         try:
             results = self.client.gather(futures)
-        except BaseException:
+        except distributed.client.FutureCancelledError as e:
             self.release()  # a failed fit leaves nothing behind on the workers
+            raise RuntimeError(
+                f"mlcore.dask: a partition of the data was lost with its worker and cannot be "
+                f"recomputed ({e}). Data scattered to the workers (client.scatter) has no "
+                "recipe to rebuild it: build the dask array from a graph (from_array, "
+                "from_zarr, from_npy_stack, read_parquet, ...) so that Dask recomputes lost "
+                "partitions on the surviving workers.") from e
+        except BaseException:
+            self.release()
             raise
         wall = time.perf_counter() - start
         self.n_rounds += 1
