@@ -34,6 +34,7 @@
 #include <Eigen/Dense>
 
 #include "mlcore/algorithms/svm.hpp"
+#include "mlcore/parallel.hpp"
 #include "mlcore/serialize.hpp"
 #include "validate.hpp"
 
@@ -338,8 +339,8 @@ LinearSVC& LinearSVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample
       results[k] = solve_primal_newton(b, Xa, problems[k]);
     }
   } else {
-#pragma omp parallel for schedule(dynamic, 1)
-    for (std::int64_t k = 0; k < n_problems; ++k) results[k] = solve_dual_cd(problems[k]);
+    parallel::for_each(n_problems, num_threads(),
+                       [&](std::int64_t k) { results[k] = solve_dual_cd(problems[k]); });
   }
 
   coef_ = Tensor(n_problems, d);

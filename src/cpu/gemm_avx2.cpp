@@ -33,7 +33,6 @@
 #include "gemm_avx2.hpp"
 
 #include <immintrin.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -42,6 +41,8 @@
 #include <cstring>
 #include <new>
 #include <vector>
+
+#include "mlcore/parallel.hpp"
 
 namespace mlcore::cpu {
 namespace {
@@ -351,12 +352,7 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t kc, float alpha, const float* 
   }
 }
 
-// [begin, end) of part `part` when `count` items are split into `parts` near-equal ranges.
-inline void split_range(int64_t count, int parts, int part, int64_t* begin, int64_t* end) {
-  const int64_t base = count / parts, extra = count % parts;
-  *begin = part * base + std::min<int64_t>(part, extra);
-  *end = *begin + base + (part < extra ? 1 : 0);
-}
+using parallel::split_range;
 
 struct GemmArgs {
   bool trans_a, trans_b;
@@ -410,9 +406,10 @@ ItemGrid make_item_grid(int64_t m, int64_t panels_n, int threads) {
 // that finishes early, or was not preempted by another process, takes the next one, so a busy
 // neighbour on a shared machine slows the team by one item, not by half the matrix). Each thread
 // packs the A block of its item into its own L2-sized buffer (its own core's L2). The implicit
-// barrier at the end of the `omp for` keeps the B panel alive until every item is done.
-// Outside a parallel region (one thread) the `omp for` is an ordinary loop.
-void gemm_team_body(const GemmArgs& g, int tid, int threads) {
+// barrier at the end of the dynamic loop keeps the B panel alive until every item is done.
+// In a team of one the barriers are no-ops and the loop is an ordinary loop.
+void gemm_team_body(const GemmArgs& g, parallel::Team& team) {
+  const int threads = team.size();
   float* a_block = tls_a_block.get(std::size_t{MC} * KC + kPackAPad);
 
   for (int64_t jc = 0; jc < g.n; jc += NC) {
@@ -427,12 +424,11 @@ void gemm_team_body(const GemmArgs& g, int tid, int threads) {
 
       const float* b_src = g.trans_b ? g.B + jc * g.ldb + pc : g.B + pc * g.ldb + jc;
       int64_t pb, pe;
-      split_range(panels_n, threads, tid, &pb, &pe);
+      team.my_range(panels_n, &pb, &pe);
       pack_b(g.trans_b, b_src, g.ldb, kc, nc, pb, pe, g.b_panel);
-#pragma omp barrier  // the whole panel is packed before anyone reads it
+      team.barrier();  // the whole panel is packed before anyone reads it
 
-#pragma omp for schedule(dynamic, 1)
-      for (int64_t item = 0; item < grid.items(); ++item) {
+      team.for_dynamic(grid.items(), [&](int64_t item) {
         const int64_t ic = (item / grid.col_chunks) * grid.rows_per_item;
         const int64_t mc = std::min(grid.rows_per_item, g.m - ic);
         int64_t col_begin, col_end;  // this item's columns of the panel, whole NR-panels
@@ -440,7 +436,7 @@ void gemm_team_body(const GemmArgs& g, int tid, int threads) {
                     static_cast<int>(item % grid.col_chunks), &col_begin, &col_end);
         col_begin *= NR;
         col_end = std::min(col_end * NR, nc);
-        if (col_end <= col_begin) continue;
+        if (col_end <= col_begin) return;
 
         // Unpacked A (BLIS calls such paths "sup", for skinny shapes): when the item's C block is
         // at most kDirectACols wide, each element of the A block is used by at most 4 B
@@ -461,7 +457,7 @@ void gemm_team_body(const GemmArgs& g, int tid, int threads) {
         macro_kernel(mc, col_end - col_begin, kc, g.alpha, a_block, g.b_panel + col_begin * kc,
                      beta, g.C + ic * g.ldc + jc + col_begin, g.ldc, direct_a ? a_src : nullptr,
                      g.lda);
-      }  // implicit barrier: everyone is done with the panel before it is overwritten
+      });  // ends with a barrier: everyone is done with the panel before it is overwritten
     }
   }
 }
@@ -482,11 +478,7 @@ bool use_split_k(int64_t m, int64_t n, int64_t k, int team) {
 
 void gemm_split_k(const GemmArgs& g, int team) {
   std::vector<float> partial(std::size_t(team - 1) * g.m * g.n);
-#pragma omp parallel num_threads(team)
-  {
-    const int tid = omp_get_thread_num();
-    int64_t kb, ke;
-    split_range(g.k, omp_get_num_threads(), tid, &kb, &ke);
+  parallel::for_ranges(g.k, team, [&](int tid, int64_t kb, int64_t ke) {
     // Thread 0 writes C itself (with β); the others their partial, row stride n.
     GemmArgs mine = g;
     mine.k = ke - kb;
@@ -500,11 +492,10 @@ void gemm_split_k(const GemmArgs& g, int team) {
     mine.b_panel = tls_b_panel.get(std::size_t(std::min<int64_t>(mine.k, KC)) *
                                    ((std::min<int64_t>(g.n, NC) + NR - 1) / NR * NR));
     if (mine.k > 0) {
-      // A team of one of its own, so the body's barrier and `omp for` bind to it, not to us.
-#pragma omp parallel num_threads(1)
-      gemm_team_body(mine, 0, 1);
+      parallel::Team solo = parallel::Team::solo();  // this thread's share runs alone
+      gemm_team_body(mine, solo);
     }
-  }
+  });
   for (int t = 1; t < team; ++t) {
     const float* p = partial.data() + std::size_t(t - 1) * g.m * g.n;
     for (int64_t i = 0; i < g.m; ++i) {
@@ -541,20 +532,18 @@ void sgemm_avx2(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, flo
   const GemmArgs g{trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, b_panel};
 
   // A thread is worth starting only with enough work: ≥ 2^20 MACs each (~25 µs at the FMA peak,
-  // far above the few µs an OpenMP fork/join costs), and no more threads than MR×NR tiles.
+  // far above the few µs a team's start and join cost), and no more threads than MR×NR tiles.
   const int64_t macs = m * n * k;
   const int64_t tiles = ((m + MR - 1) / MR) * ((n + NR - 1) / NR);
   const int64_t threads = std::min<int64_t>({num_threads, std::max<int64_t>(1, macs >> 20), tiles});
-  // Called from inside someone else's parallel region: run on this thread alone. The body still
-  // goes through a (one-thread) parallel region of its own, so its `omp barrier` and `omp for`
-  // bind to that region, never to the caller's team (whose other threads would never arrive).
-  const int team = omp_in_parallel() ? 1 : static_cast<int>(threads);
+  // Called from inside someone else's team: run on this thread alone (run_team makes a team of
+  // one there, whose barriers are no-ops).
+  const int team = parallel::in_team() ? 1 : static_cast<int>(threads);
   if (use_split_k(m, n, k, team)) {
     gemm_split_k(g, team);
     return;
   }
-#pragma omp parallel num_threads(team)
-  gemm_team_body(g, omp_get_thread_num(), omp_get_num_threads());
+  parallel::run_team(team, [&](parallel::Team& t) { gemm_team_body(g, t); });
 }
 
 // ---------------------------------------------------------------------------------------------

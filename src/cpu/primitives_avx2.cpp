@@ -7,7 +7,6 @@
 #include "primitives_avx2.hpp"
 
 #include <immintrin.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -18,6 +17,7 @@
 
 #include "gemm_avx2.hpp"
 #include "map_scalar.hpp"
+#include "mlcore/parallel.hpp"
 #include "row_select.hpp"
 #include "vecmath_avx2.hpp"
 
@@ -29,15 +29,8 @@ using std::int64_t;
 
 // ---- threads --------------------------------------------------------------------------------
 // A thread is worth waking for ≥ 32 Ki elements of work: ~128 KiB of traffic, some 10 µs at one
-// core's ~10 GB/s, well above the 2–5 µs an OpenMP fork/join costs.
+// core's ~10 GB/s, well above the few µs a team's start and join cost.
 constexpr int64_t kMinWorkPerThread = int64_t{1} << 15;
-
-// [begin, end) of part `part` when `count` items are split into `parts` near-equal ranges.
-inline void split_range(int64_t count, int parts, int part, int64_t* begin, int64_t* end) {
-  const int64_t base = count / parts, extra = count % parts;
-  *begin = part * base + std::min<int64_t>(part, extra);
-  *end = *begin + base + (part < extra ? 1 : 0);
-}
 
 inline int threads_for(int64_t items, int64_t work_per_item, int threads) {
   const int64_t useful = items * work_per_item / kMinWorkPerThread;
@@ -47,17 +40,7 @@ inline int threads_for(int64_t items, int64_t work_per_item, int threads) {
 // Runs body(thread, begin, end) over `items` split into contiguous ranges, one per thread.
 template <class Body>
 void parallel_ranges(int64_t items, int64_t work_per_item, int threads, Body&& body) {
-  const int t = threads_for(items, work_per_item, threads);
-  if (t <= 1 || omp_in_parallel()) {
-    body(0, int64_t{0}, items);
-    return;
-  }
-#pragma omp parallel num_threads(t)
-  {
-    int64_t begin, end;
-    split_range(items, omp_get_num_threads(), omp_get_thread_num(), &begin, &end);
-    body(omp_get_thread_num(), begin, end);
-  }
+  parallel::for_ranges(items, threads_for(items, work_per_item, threads), body);
 }
 
 // ---- small vector helpers -------------------------------------------------------------------

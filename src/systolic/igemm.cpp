@@ -2,12 +2,11 @@
 // igemm_microkernel.cpp (baseline) and igemm_avx2.cpp (the only file built with -mavx2).
 #include "igemm.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <vector>
 
 #include "mlcore/backends.hpp"
+#include "mlcore/parallel.hpp"
 
 namespace mlcore::systolic {
 
@@ -48,13 +47,12 @@ void igemm_fast(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_
 
   // The kernel is chosen once per call, never inside the loop (STYLE.md 5).
   const auto kernel = cpu_supports_avx2() ? igemm_microkernel_avx2 : igemm_microkernel_scalar;
-  const int threads = num_threads > 0 ? num_threads : omp_get_max_threads();
+  const int threads = num_threads > 0 ? num_threads : mlcore::num_threads();
   const std::int64_t blocks = (mp + kIgemmMC - 1) / kIgemmMC;
   // Loop nest: for each MC block of rows (one per thread at a time; its Ap rows stay in L2),
   //   for each 16-column panel of B (K × 32 bytes, streamed from L3),
   //     for each 6-row micro-tile: a 6 × 16 tile of C from one pass over k.
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (std::int64_t blk = 0; blk < blocks; ++blk) {
+  parallel::for_each(blocks, threads, [&](std::int64_t blk) {
     std::int32_t tile[kIgemmMR * kIgemmNR];
     const std::int64_t i_end = std::min(mp, (blk + 1) * kIgemmMC);
     for (std::int64_t jp = 0; jp < panels; ++jp) {
@@ -68,7 +66,7 @@ void igemm_fast(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_
         }
       }
     }
-  }
+  });
 }
 
 }  // namespace mlcore::systolic

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cpu/gemm_avx2.hpp"
+#include "mlcore/parallel.hpp"
 
 namespace mlcore::cpu {
 namespace {
@@ -182,11 +183,10 @@ TEST(GemmAvx2, CalledFromInsideAParallelRegion) {
   std::vector<float> ref(m * n);
   sgemm_avx2(false, false, m, n, k, 1.0f, A.data(), k, B.data(), n, 0.0f, ref.data(), n, 1);
   std::vector<std::vector<float>> results(4, std::vector<float>(m * n));
-#pragma omp parallel for num_threads(2)
-  for (int t = 0; t < 4; ++t) {
+  parallel::for_each(4, 2, [&](int64_t t) {
     sgemm_avx2(false, false, m, n, k, 1.0f, A.data(), k, B.data(), n, 0.0f, results[t].data(), n,
                2);
-  }
+  });
   for (const auto& r : results) EXPECT_EQ(r, ref);  // same blocking, so bit-identical
 }
 

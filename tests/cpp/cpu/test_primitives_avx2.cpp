@@ -19,6 +19,7 @@
 #include "cpu/map_scalar.hpp"
 #include "cpu/primitives_avx2.hpp"
 #include "cpu/row_select.hpp"
+#include "mlcore/parallel.hpp"
 
 namespace mlcore::cpu {
 namespace {
@@ -462,10 +463,9 @@ TEST(Int8GemmAvx2, CalledFromInsideAParallelRegion) {
   std::vector<int32_t> ref(m * n);
   igemm_scalar(false, false, m, n, k, A.data(), k, B.data(), n, false, ref.data(), n);
   std::vector<std::vector<int32_t>> results(4, std::vector<int32_t>(m * n));
-#pragma omp parallel for num_threads(2)
-  for (int t = 0; t < 4; ++t) {
+  parallel::for_each(4, 2, [&](int64_t t) {
     igemm_avx2(false, false, m, n, k, A.data(), k, B.data(), n, false, results[t].data(), n, 2);
-  }
+  });
   for (const auto& r : results) EXPECT_EQ(r, ref);
 }
 
