@@ -161,9 +161,15 @@ class DistributedFit:
         self.backend = worker_backend(backend)
         blocks = [a.to_delayed().ravel().tolist() for a in arrays]
         tasks = [dask.delayed(prepare, pure=True)(*bs) for bs in zip(*blocks)]
+        start = time.perf_counter()
         self.parts = client.compute(tasks)  # futures: the blocks stay on the workers
+        distributed.wait(self.parts)
         self.row_counts = [int(c) for c in arrays[0].chunks[0]]
-        self.records = []
+        # Building the partitions (reading or computing the input chunks where they are) is
+        # neither the fit's compute nor its communication: it has a record of its own.
+        self.records = [comm_record("partitions", "build the row partitions on the workers", 0,
+                                    len(self.parts), time.perf_counter() - start,
+                                    time.perf_counter() - start, 0)]
         self.n_rounds = 0
 
     @property
@@ -230,8 +236,9 @@ class DistributedFit:
 
 
 def comm_record(op, what, n_bytes, messages, seconds, wall_seconds, round_index):
-    """A profile record for one broadcast or reduction (fields as a primitive's where they mean
-    the same: op, seconds; comm_bytes, messages and round for the communication)."""
+    """A profile record for one broadcast or reduction (or, op "partitions", the building of
+    the partitions), with the fields of a primitive's record where they mean the same (op,
+    seconds) and comm_bytes, messages and round for the communication."""
     return {"op": op, "what": what, "backend": "dask", "dtype": None, "m": None, "n": None,
             "k": None, "macs": 0, "bytes_read": 0, "bytes_written": 0,
             "host_to_device_bytes": 0, "device_to_host_bytes": 0, "seconds": seconds,

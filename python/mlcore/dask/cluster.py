@@ -8,9 +8,9 @@ rows:
 * X̃ = [X − mean | 1] (and [w·(X − mean) | w] with sample weights) built once per partition and
   kept on its worker;
 * k-means++ (scikit-learn's greedy variant): per centre, a client-side draw of 2 + ⌊log k⌋
-  candidates ∝ D² (the partitions' potentials say which partition each falls in, one round
-  fetches those rows), then one round scoring every candidate on every partition (``sqdist``);
-  the best is kept and each partition updates its nearest-centre distances in place;
+  candidates ∝ D² (the partitions' potentials say which partition each falls in, and one
+  round brings those rows), one round scoring every candidate on every partition (``sqdist``),
+  and one round in which each partition updates its nearest-centre distances to the best;
 * each Lloyd iteration: broadcast the k × (d+1) centres; each partition runs ``sqdist`` +
   ``argmin_rows`` + ``scatter_add`` and returns its k × (d+1) sums and counts, its inertia and a
   hash of its labels (for the single-machine stopping rule "labels unchanged"); the client
@@ -80,17 +80,12 @@ def _potential_task(rec, state, first_row):
     return (Xa, Xs, w, closest), float(np.sum(_weighted(rec, w, closest), dtype=np.float64))
 
 
-def _rows_at_task(rec, state, offsets):
-    """The rows Xa[offsets] (candidates drawn in this partition)."""
-    return state[0][np.asarray(offsets, dtype=np.intp)]
-
-
-def _draw_offsets_task(rec, state, targets):
-    """For each target t in [0, potential), the row i with prefix(w·D²)[i] ≥ t (numpy's
+def _draw_rows_task(rec, state, targets):
+    """For each target t in [0, potential), the row Xa[i] with prefix(w·D²)[i] ≥ t (numpy's
     searchsorted on the cumulative sum, as the single-machine draw)."""
     Xa, _, w, closest = state
     prefix = np.cumsum(_weighted(rec, w, closest).reshape(-1).astype(np.float64))
-    return np.minimum(np.searchsorted(prefix, targets), len(prefix) - 1)
+    return Xa[np.minimum(np.searchsorted(prefix, targets), len(prefix) - 1)]
 
 
 def _candidate_potentials_task(rec, state, candidates):
@@ -219,10 +214,8 @@ class KMeans(DaskEstimatorMixin, _local.KMeans):
         part, local = self._locate(cumulative, targets)
         chosen = sorted(set(part.tolist()))
         parts = [state[p] for p in chosen]
-        offsets = fit.round(f"{what}: draw", _draw_offsets_task, parts=parts,
+        fetched = fit.round(f"{what}: draw rows", _draw_rows_task, parts=parts,
                             per_part=[(local[part == p],) for p in chosen])
-        fetched = fit.round(f"{what}: fetch rows", _rows_at_task, parts=parts,
-                            per_part=[(o,) for o in offsets])
         rows = np.empty((count, fetched[0].shape[1]), np.float32)
         for p, r in zip(chosen, fetched):
             rows[part == p] = r

@@ -76,11 +76,12 @@ def summary(profile):
     Returns a dict: ``rounds``; ``bytes_broadcast`` and ``bytes_reduced`` (all partitions);
     ``comm_seconds`` (measured: each round's wall time less its slowest partition's compute);
     ``compute_seconds`` (the workers' primitive seconds, summed over workers) and
-    ``compute_seconds_per_worker`` (a dict by worker address)."""
+    ``compute_seconds_per_worker`` (a dict by worker address); ``partition_seconds`` (building
+    the row partitions on the workers: reading or computing the input chunks)."""
     comm = _comm_records(profile)
     per_worker = {}
     for r in profile:
-        if r.get("op") not in ("broadcast", "reduce"):
+        if r.get("op") not in ("broadcast", "reduce", "partitions"):
             per_worker[r.get("worker")] = per_worker.get(r.get("worker"), 0.0) + r["seconds"]
     return {
         "rounds": len({r["round"] for r in comm}),
@@ -89,6 +90,7 @@ def summary(profile):
         "comm_seconds": sum(r["seconds"] for r in comm),
         "compute_seconds": sum(per_worker.values()),
         "compute_seconds_per_worker": per_worker,
+        "partition_seconds": sum(r["seconds"] for r in profile if r.get("op") == "partitions"),
     }
 
 
