@@ -55,5 +55,6 @@ void bind_linear(py::module_& m);
 void bind_naive_bayes(py::module_& m);
 void bind_decomposition(py::module_& m);
 void bind_systolic(py::module_& m);
+void bind_distributed(py::module_& m);
 
 }  // namespace mlcore::python

@@ -39,4 +39,5 @@ PYBIND11_MODULE(_core, m) {
   mlcore::python::bind_naive_bayes(m);
   mlcore::python::bind_decomposition(m);
   mlcore::python::bind_systolic(m);
+  mlcore::python::bind_distributed(m);
 }
