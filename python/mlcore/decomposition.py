@@ -49,7 +49,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
         Accepted for compatibility; mlcore always uses the covariance eigen-decomposition.
     tol, iterated_power, n_oversamples, power_iteration_normalizer, random_state :
         Accepted for compatibility; unused (the method is exact and deterministic).
-    backend : str or mlcore.Backend, default="avx2"
+    backend : str, mlcore.Backend or None, default=None
 
     Attributes
     ----------
@@ -68,7 +68,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
 
     def __init__(self, n_components=None, *, copy=True, whiten=False, svd_solver="auto",
                  tol=0.0, iterated_power="auto", n_oversamples=10,
-                 power_iteration_normalizer="auto", random_state=None, backend="avx2"):
+                 power_iteration_normalizer="auto", random_state=None, backend=None):
         self.n_components = n_components
         self.copy = copy
         self.whiten = whiten

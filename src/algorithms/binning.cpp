@@ -10,6 +10,7 @@
 #include <random>
 
 #include "mlcore/error.hpp"
+#include "mlcore/parallel.hpp"
 
 namespace mlcore {
 
@@ -106,8 +107,7 @@ void BinMapper::fit(const Tensor& X, int max_bins, std::uint64_t seed, std::int6
 
   n_bins_.assign(d, 1);
   thresholds_.assign(d, {});
-#pragma omp parallel for schedule(dynamic, 1)
-  for (std::int64_t f = 0; f < d; ++f) {
+  parallel::for_each(d, num_threads(), [&](std::int64_t f) {
     std::vector<float> v;
     v.reserve(m);
     for (std::int64_t r = 0; r < m; ++r) {
@@ -117,7 +117,7 @@ void BinMapper::fit(const Tensor& X, int max_bins, std::uint64_t seed, std::int6
     radix_sort(v);
     thresholds_[f] = learn_thresholds(v, max_bins);
     n_bins_[f] = static_cast<int>(thresholds_[f].size()) + 1;
-  }
+  });
   offsets_.assign(d + 1, 0);
   for (std::int64_t f = 0; f < d; ++f) offsets_[f + 1] = offsets_[f] + n_bins_[f] + 1;
 }
@@ -165,8 +165,7 @@ std::vector<std::uint8_t> BinMapper::transform(const Tensor& X) const {
   // Blocks of rows, so each block of X is read from cache once for all d features.
   constexpr std::int64_t kBlock = 512;
   const std::int64_t blocks = (n + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static)
-  for (std::int64_t blk = 0; blk < blocks; ++blk) {
+  parallel::for_each_static(blocks, num_threads(), [&](std::int64_t blk) {
     const std::int64_t begin = blk * kBlock, end = std::min(n, begin + kBlock);
     for (std::int64_t f = 0; f < d; ++f) {
       std::uint8_t* out = codes.data() + f * n;
@@ -178,7 +177,7 @@ std::vector<std::uint8_t> BinMapper::transform(const Tensor& X) const {
         out[i] = std::isnan(v) ? missing : static_cast<std::uint8_t>(count_below(tf, nt, v));
       }
     }
-  }
+  });
   return codes;
 }
 
@@ -188,10 +187,9 @@ Tensor BinMapper::histogram_index(const std::vector<std::uint8_t>& codes, std::i
                "BinMapper: " << codes.size() << " codes for " << n << " × " << d << " samples");
   Tensor index(n, d, DType::i32);  // n × d
   std::int32_t* idx = index.data<std::int32_t>();
-#pragma omp parallel for schedule(static)
-  for (std::int64_t i = 0; i < n; ++i) {
+  parallel::for_each_static(n, num_threads(), [&](std::int64_t i) {
     for (std::int64_t f = 0; f < d; ++f) idx[i * d + f] = offsets_[f] + codes[f * n + i];
-  }
+  });
   return index;
 }
 
@@ -203,14 +201,13 @@ Tensor BinMapper::histogram_codes(const std::vector<std::uint8_t>& codes, std::i
   auto* o = reinterpret_cast<std::uint8_t*>(out.raw());
   // Blocks of rows, so each block's column segments stay in cache while rows are written.
   constexpr std::int64_t kBlock = 4096;
-#pragma omp parallel for schedule(static)
-  for (std::int64_t begin = 0; begin < n; begin += kBlock) {
-    const std::int64_t end = std::min(n, begin + kBlock);
+  parallel::for_each_static((n + kBlock - 1) / kBlock, num_threads(), [&](std::int64_t blk) {
+    const std::int64_t begin = blk * kBlock, end = std::min(n, begin + kBlock);
     for (std::int64_t f = 0; f < d; ++f) {
       const std::uint8_t* col = codes.data() + f * n;
       for (std::int64_t i = begin; i < end; ++i) o[i * d + f] = col[i];
     }
-  }
+  });
   return out;
 }
 

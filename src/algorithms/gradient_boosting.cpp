@@ -10,6 +10,7 @@
 #include <random>
 
 #include "flat_tree.hpp"
+#include "mlcore/parallel.hpp"
 #include "mlcore/serialize.hpp"
 #include "tree_common.hpp"
 #include "validate.hpp"
@@ -94,31 +95,42 @@ void gradients(Loss loss, const std::vector<double>& raw, const std::vector<doub
   if (loss != Loss::squared_error) h.resize(static_cast<std::size_t>(n) * K);
   g_max.assign(K, 0.0);
   h_max.assign(K, loss == Loss::squared_error ? 1.0 : 0.0);
-  double* gm = g_max.data();
-  double* hm = h_max.data();
-#pragma omp parallel for schedule(static) reduction(max : gm[:K], hm[:K]) if (n > 8192)
-  for (std::int64_t i = 0; i < n; ++i) {
-    const double* r = raw.data() + i * K;
-    if (loss == Loss::squared_error) {
-      g[i] = r[0] - y[i];
-      gm[0] = std::max(gm[0], std::fabs(g[i]));
-    } else if (loss == Loss::binary) {
-      const double p = 1.0 / (1.0 + std::exp(-r[0]));
-      g[i] = p - y[i];
-      h[i] = p * (1.0 - p);
-      gm[0] = std::max(gm[0], std::fabs(g[i]));
-      hm[0] = std::max(hm[0], h[i]);
-    } else {
-      const double mx = *std::max_element(r, r + K);
-      double s = 0;
-      for (int k = 0; k < K; ++k) s += std::exp(r[k] - mx);
-      for (int k = 0; k < K; ++k) {
-        const double p = std::exp(r[k] - mx) / s;
-        g[i * K + k] = p - (static_cast<int>(y[i]) == k ? 1.0 : 0.0);
-        h[i * K + k] = p * (1.0 - p);
-        gm[k] = std::max(gm[k], std::fabs(g[i * K + k]));
-        hm[k] = std::max(hm[k], h[i * K + k]);
+  // Each part keeps its own maxima (max is exact, so the parts combine to the serial result).
+  const int parts = n > 8192 ? num_threads() : 1;
+  std::vector<double> part_g(static_cast<std::size_t>(parts) * K, 0.0);
+  std::vector<double> part_h(static_cast<std::size_t>(parts) * K, h_max[0]);
+  parallel::for_ranges(n, parts, [&](int part, std::int64_t begin, std::int64_t end) {
+    double* gm = part_g.data() + static_cast<std::size_t>(part) * K;
+    double* hm = part_h.data() + static_cast<std::size_t>(part) * K;
+    for (std::int64_t i = begin; i < end; ++i) {
+      const double* r = raw.data() + i * K;
+      if (loss == Loss::squared_error) {
+        g[i] = r[0] - y[i];
+        gm[0] = std::max(gm[0], std::fabs(g[i]));
+      } else if (loss == Loss::binary) {
+        const double p = 1.0 / (1.0 + std::exp(-r[0]));
+        g[i] = p - y[i];
+        h[i] = p * (1.0 - p);
+        gm[0] = std::max(gm[0], std::fabs(g[i]));
+        hm[0] = std::max(hm[0], h[i]);
+      } else {
+        const double mx = *std::max_element(r, r + K);
+        double s = 0;
+        for (int k = 0; k < K; ++k) s += std::exp(r[k] - mx);
+        for (int k = 0; k < K; ++k) {
+          const double p = std::exp(r[k] - mx) / s;
+          g[i * K + k] = p - (static_cast<int>(y[i]) == k ? 1.0 : 0.0);
+          h[i * K + k] = p * (1.0 - p);
+          gm[k] = std::max(gm[k], std::fabs(g[i * K + k]));
+          hm[k] = std::max(hm[k], h[i * K + k]);
+        }
       }
+    }
+  });
+  for (int part = 0; part < parts; ++part) {
+    for (int k = 0; k < K; ++k) {
+      g_max[k] = std::max(g_max[k], part_g[static_cast<std::size_t>(part) * K + k]);
+      h_max[k] = std::max(h_max[k], part_h[static_cast<std::size_t>(part) * K + k]);
     }
   }
 }
@@ -253,11 +265,10 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
       const int c = p.constant_hessian ? 1 : 2;
       if (V.rows() != n_train || V.cols() != c) V = Tensor(n_train, c, DType::i64);
       std::int64_t* v = V.data<std::int64_t>();
-#pragma omp parallel for schedule(static) if (n_train > 8192)
-      for (std::int64_t i = 0; i < n_train; ++i) {
+      parallel::for_each_static(n_train, n_train > 8192 ? num_threads() : 1, [&](std::int64_t i) {
         v[i * c] = gc.pack_with_count(g[i * K + k]);
         if (c == 2) v[i * c + 1] = hc.quantize(h[i * K + k]);
-      }
+      });
       p.value_scale = gc.scale;
       p.hessian_scale = p.constant_hessian ? 1.0 : hc.scale;
       hist.set_packed_values(V);
@@ -278,13 +289,12 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
       }
       const std::int64_t n_leaves = static_cast<std::int64_t>(leaves.size());
       leaf_of.resize(static_cast<std::size_t>(n_train));
-#pragma omp parallel for schedule(dynamic, 1) if (n_train > 8192)
-      for (std::int64_t l = 0; l < n_leaves; ++l) {
+      parallel::for_each(n_leaves, n_train > 8192 ? num_threads() : 1, [&](std::int64_t l) {
         const std::int32_t node = leaves[l];
         for (std::int64_t j = grown.begin[node]; j < grown.end[node]; ++j) {
           leaf_of[grown.order[j]] = node;
         }
-      }
+      });
       std::vector<double> G(tree.nodes.size(), 0.0), H(tree.nodes.size(), 0.0);
       for (std::int64_t i = 0; i < n_train; ++i) {
         G[leaf_of[i]] += g[i * K + k];
@@ -294,8 +304,8 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
         tree.values[node] = -o.learning_rate * G[node] / (H[node] + o.l2_regularization + 1e-15);
       }
       const double* value = tree.values.data();
-#pragma omp parallel for schedule(static) if (n_train > 8192)
-      for (std::int64_t i = 0; i < n_train; ++i) raw[i * K + k] += value[leaf_of[i]];
+      parallel::for_each_static(n_train, n_train > 8192 ? num_threads() : 1,
+                                [&](std::int64_t i) { raw[i * K + k] += value[leaf_of[i]]; });
       for (std::int64_t i = 0; i < n_val; ++i) {
         raw_val[i * K + k] += tree.value(tree.apply_one(X_val.data<float>() + i * d))[0];
       }
@@ -404,15 +414,14 @@ void BoostedTrees::add_iteration(const Tensor& X, std::int64_t iteration, Tensor
   for (int k = 0; k < K; ++k) {
     const Tree& t = trees[iteration * K + k];
     const detail::FlatTree flat(t);
-#pragma omp parallel for schedule(static) if (n > 4096)
-    for (std::int64_t blk = 0; blk < blocks; ++blk) {
+    parallel::for_each_static(blocks, n > 4096 ? num_threads() : 1, [&](std::int64_t blk) {
       const std::int64_t begin = blk * kRows, end = std::min(n, begin + kRows);
       std::int32_t leaf[kRows];
       flat.apply_rows(x + begin * d, d, end - begin, leaf);
       for (std::int64_t i = begin; i < end; ++i) {
         r[i * K + k] += static_cast<float>(t.value(leaf[i - begin])[0]);
       }
-    }
+    });
   }
 }
 
@@ -429,8 +438,7 @@ Tensor BoostedTrees::raw_predict(const Tensor& X, std::int64_t iterations) const
   // once.
   constexpr std::int64_t kRows = 256;
   const std::int64_t blocks = (n + kRows - 1) / kRows;
-#pragma omp parallel for schedule(static) if (n > 1024)
-  for (std::int64_t blk = 0; blk < blocks; ++blk) {
+  parallel::for_each_static(blocks, n > 1024 ? num_threads() : 1, [&](std::int64_t blk) {
     const std::int64_t begin = blk * kRows, end = std::min(n, begin + kRows);
     std::vector<double> acc(static_cast<std::size_t>(end - begin) * K);
     std::int32_t leaf[kRows];
@@ -449,7 +457,7 @@ Tensor BoostedTrees::raw_predict(const Tensor& X, std::int64_t iterations) const
     for (std::int64_t i = begin; i < end; ++i) {
       for (int k = 0; k < K; ++k) r[i * K + k] = static_cast<float>(acc[(i - begin) * K + k]);
     }
-  }
+  });
   return raw;
 }
 

@@ -35,6 +35,8 @@
 #include <Eigen/Dense>
 
 #include "mlcore/algorithms/svm.hpp"
+#include "mlcore/interrupt.hpp"
+#include "mlcore/parallel.hpp"
 #include "mlcore/serialize.hpp"
 #include "validate.hpp"
 
@@ -82,6 +84,7 @@ CdResult solve_dual_cd(const CdProblem& p) {
   std::int64_t active = l, iter = 0;
   double PGmax_old = kInf, PGmin_old = -kInf;
   while (iter < p.max_iter) {
+    check_interrupt();
     double PGmax_new = -kInf, PGmin_new = kInf;
     // A random order of the active variables for this pass.
     for (std::int64_t s = 0; s < active; ++s) {
@@ -358,8 +361,8 @@ LinearSVC& LinearSVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample
         detail::throw_too_large(X, kName, "the Newton step's products X̃ᵀc and X̃ᵀ·diag(h)·X̃");
     }
   } else {
-#pragma omp parallel for schedule(dynamic, 1)
-    for (std::int64_t k = 0; k < n_problems; ++k) results[k] = solve_dual_cd(problems[k]);
+    parallel::for_each(n_problems, num_threads(),
+                       [&](std::int64_t k) { results[k] = solve_dual_cd(problems[k]); });
   }
 
   coef_ = Tensor(n_problems, d);

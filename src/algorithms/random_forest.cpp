@@ -1,7 +1,5 @@
 // RandomForestClassifier and RandomForestRegressor (see include/mlcore/algorithms/forest.hpp):
 // bootstrap weights, trees grown in parallel on the shared binned data, averaged predictions.
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <istream>
@@ -74,7 +72,7 @@ GrownForest grow_forest(const Tensor& X, const ForestTarget& target, const Optio
   // buffers are allocated once, not once per tree).
   std::vector<std::unique_ptr<detail::HistogramBuilder>> builders(std::max(threads, 1));
 
-  detail::parallel_for_profiled(o.n_estimators, threads, [&](std::int64_t t) {
+  detail::parallel_for_profiled(o.n_estimators, threads, [&](std::int64_t t, int worker) {
     std::mt19937_64 rng(tree_seed(o.random_state, t));
     // The bootstrap sample as integer weights: w_i = times sample i was drawn.
     std::vector<double> weights;
@@ -92,7 +90,7 @@ GrownForest grow_forest(const Tensor& X, const ForestTarget& target, const Optio
     }
     // This tree's statistics (its own weights), on the device; the index is shared.
     std::unique_ptr<detail::HistogramBuilder>& slot =
-        builders[std::min<int>(omp_get_thread_num(), static_cast<int>(builders.size()) - 1)];
+        builders[std::min<int>(worker, static_cast<int>(builders.size()) - 1)];
     if (!slot) {
       slot =
           std::make_unique<detail::HistogramBuilder>(backend, data.device_codes, data.device_offsets,
@@ -177,8 +175,8 @@ std::vector<double> sum_over_trees(const std::vector<Tree>& trees, const Tensor&
   std::vector<detail::FlatTree> flat;
   flat.reserve(trees.size());
   for (const Tree& tree : trees) flat.emplace_back(tree);
-#pragma omp parallel for schedule(static) if (n * static_cast <std::int64_t>(trees.size()) > 4096)
-  for (std::int64_t blk = 0; blk < blocks; ++blk) {
+  const int threads = n * static_cast<std::int64_t>(trees.size()) > 4096 ? num_threads() : 1;
+  parallel::for_each_static(blocks, threads, [&](std::int64_t blk) {
     const std::int64_t begin = blk * kRows, end = std::min(n, begin + kRows);
     std::vector<std::int32_t> leaf(kRows);
     for (std::size_t t = 0; t < trees.size(); ++t) {
@@ -189,7 +187,7 @@ std::vector<double> sum_over_trees(const std::vector<Tree>& trees, const Tensor&
         for (int c = 0; c < k; ++c) a[c] += v[c];
       }
     }
-  }
+  });
   return acc;
 }
 

@@ -6,6 +6,7 @@
 
 #include "flat_tree.hpp"
 #include "mlcore/error.hpp"
+#include "mlcore/parallel.hpp"
 
 namespace mlcore::detail {
 
@@ -91,11 +92,10 @@ Tensor apply_tree(const Tree& tree, const Tensor& X) {
   const FlatTree flat(tree);
   constexpr std::int64_t kRows = 256;
   const std::int64_t blocks = (n + kRows - 1) / kRows;
-#pragma omp parallel for schedule(static) if (n > 4096)
-  for (std::int64_t blk = 0; blk < blocks; ++blk) {
+  parallel::for_each_static(blocks, n > 4096 ? num_threads() : 1, [&](std::int64_t blk) {
     const std::int64_t begin = blk * kRows, end = std::min(n, begin + kRows);
     flat.apply_rows(x + begin * d, d, end - begin, o + begin);
-  }
+  });
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "mlcore/error.hpp"
+#include "mlcore/interrupt.hpp"
 #include "tree_parallel.hpp"
 #include "tree_split.hpp"
 
@@ -82,11 +83,10 @@ std::int64_t partition(const BinnedData& data, const SplitInfo& split, std::int3
   std::int32_t* rights = tmp.data() + m;
   std::vector<std::int64_t> chunk_begin(threads + 1), n_left(threads, 0);
   for (int t = 0; t <= threads; ++t) chunk_begin[t] = m * t / threads;
-#pragma omp parallel for num_threads(threads) schedule(static, 1)
-  for (int t = 0; t < threads; ++t) {
+  parallel::for_each_static(threads, threads, [&](std::int64_t t) {
     const std::int64_t b = chunk_begin[t], count = chunk_begin[t + 1] - b;
     n_left[t] = split_ids(side, codes, ids + b, count, lefts + b, rights + b);
-  }
+  });
   std::vector<std::int64_t> left_at(threads), right_at(threads);
   std::int64_t total_left = 0;
   for (int t = 0; t < threads; ++t) {
@@ -97,12 +97,11 @@ std::int64_t partition(const BinnedData& data, const SplitInfo& split, std::int3
     right_at[t] = at;
     at += (chunk_begin[t + 1] - chunk_begin[t]) - n_left[t];
   }
-#pragma omp parallel for num_threads(threads) schedule(static, 1)
-  for (int t = 0; t < threads; ++t) {
+  parallel::for_each_static(threads, threads, [&](std::int64_t t) {
     const std::int64_t b = chunk_begin[t], count = chunk_begin[t + 1] - b;
     std::copy(lefts + b, lefts + b + n_left[t], ids + left_at[t]);
     std::copy(rights + b, rights + b + (count - n_left[t]), ids + right_at[t]);
-  }
+  });
   return begin + total_left;
 }
 
@@ -218,6 +217,7 @@ GrownTree grow_tree(const BinnedData& data, const HistogramBuilder& histograms,
   std::int64_t n_leaves = 1;
   std::vector<std::int32_t> tmp;
   while (!frontier.empty()) {
+    check_interrupt();
     if (best_first && n_leaves >= params.max_leaf_nodes) break;
     // Depth-first: the last pushed. Best-first: the largest gain (the first on ties).
     std::size_t pick = frontier.size() - 1;

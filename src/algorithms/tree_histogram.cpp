@@ -4,9 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include <omp.h>
-
 #include "mlcore/error.hpp"
+#include "mlcore/parallel.hpp"
 
 namespace mlcore::detail {
 
@@ -104,12 +103,11 @@ void HistogramBuilder::build(const std::int32_t* rows, std::int64_t m, Histogram
   // rounded to the nearest integer (adding and subtracting 1.5·2^52 rounds a double in one
   // vectorisable step, where nearbyint would be a library call).
   const float* h = host.data<float>();
-#pragma omp parallel for schedule(static) if (bins * C > (1 << 16) && !omp_in_parallel())
-  for (std::int64_t bin = 0; bin < bins; ++bin) {
+  parallel::for_each_static(bins, bins * C > (1 << 16) ? num_threads() : 1, [&](std::int64_t bin) {
     for (std::size_t j = 0; j < q; ++j) {
       out[bin * static_cast<std::int64_t>(q) + j] = round_integer(double(h[bin * C + j]));
     }
-  }
+  });
 }
 
 Histogram HistogramBuilder::acquire() const {

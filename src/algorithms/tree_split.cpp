@@ -298,11 +298,10 @@ SplitInfo find_split(const View& view, const std::vector<double>& node_stats,
       return best;
     }
     std::vector<SplitInfo> bests(parts);
-#pragma omp parallel for num_threads(parts) schedule(static)
-    for (int t = 0; t < parts; ++t) {
+    parallel::for_each_static(parts, parts, [&](std::int64_t t) {
       scan_range<C>(view, node_stats, mapper, p, parent, d * t / parts, d * (t + 1) / parts,
                     bests[t]);
-    }
+    });
     for (SplitInfo& s : bests) {
       if (s.valid && (!best.valid || s.gain > best.gain)) best = std::move(s);
     }

@@ -1,10 +1,13 @@
 #include "validate.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <vector>
+
+#include "mlcore/parallel.hpp"
 
 namespace mlcore::detail {
 
@@ -20,14 +23,18 @@ namespace {
 bool all_finite(const float* x, std::int64_t n) {
   constexpr std::uint32_t kExponent = 0x7f800000u;
   constexpr std::int64_t kParallelFrom = 1 << 21;  // 8 MiB: below, starting threads costs more
-  std::uint32_t bad = 0;
-#pragma omp parallel for reduction(| : bad) schedule(static) if (n >= kParallelFrom)
-  for (std::int64_t i = 0; i < n; ++i) {
-    std::uint32_t bits;
-    std::memcpy(&bits, x + i, sizeof bits);
-    bad |= static_cast<std::uint32_t>((bits & kExponent) == kExponent);
-  }
-  return bad == 0;
+  std::atomic<std::uint32_t> bad{0};
+  parallel::for_ranges(n, n >= kParallelFrom ? num_threads() : 1,
+                       [&](int, std::int64_t begin, std::int64_t end) {
+                         std::uint32_t part = 0;
+                         for (std::int64_t i = begin; i < end; ++i) {
+                           std::uint32_t bits;
+                           std::memcpy(&bits, x + i, sizeof bits);
+                           part |= static_cast<std::uint32_t>((bits & kExponent) == kExponent);
+                         }
+                         bad.fetch_or(part, std::memory_order_relaxed);
+                       });
+  return bad.load() == 0;
 }
 
 }  // namespace

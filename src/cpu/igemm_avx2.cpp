@@ -21,7 +21,6 @@
 // p0/p1; Zen 3 also 2) and vpaddd on 3, so ~16/3 ≈ 5.3 cycles per 128 MACs: ~24 MACs per cycle,
 // 1.5× the f32 kernel's 16 (2 ports × 8 lanes), on a quarter of the operand bytes.
 #include <immintrin.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -29,7 +28,9 @@
 #include <cstdlib>
 #include <new>
 
+#include "cpu_parallel.hpp"
 #include "gemm_avx2.hpp"
+#include "mlcore/parallel.hpp"
 
 namespace mlcore::cpu {
 namespace {
@@ -55,30 +56,9 @@ inline int32_t pair(int8_t first, int8_t second) {
       (static_cast<std::uint32_t>(static_cast<std::uint16_t>(second)) << 16));
 }
 
-// Grow-only, 64-byte aligned per-thread buffers (as in gemm_avx2.cpp).
-class Workspace {
- public:
-  ~Workspace() { std::free(data_); }
-  int32_t* get(std::size_t words) {
-    if (words > capacity_) {
-      std::free(data_);
-      const std::size_t bytes = (words * sizeof(int32_t) + 63) / 64 * 64;
-      data_ = static_cast<int32_t*>(std::aligned_alloc(64, bytes));
-      if (data_ == nullptr) {
-        capacity_ = 0;
-        throw std::bad_alloc();
-      }
-      capacity_ = bytes / sizeof(int32_t);
-    }
-    return data_;
-  }
-
- private:
-  int32_t* data_ = nullptr;
-  std::size_t capacity_ = 0;
-};
-thread_local Workspace tls_a_block;
-thread_local Workspace tls_b_panel;
+// Grow-only, 64-byte aligned per-thread buffers (cpu_parallel.hpp, as in gemm_avx2.cpp).
+thread_local AlignedBuffer<int32_t> tls_a_block;
+thread_local AlignedBuffer<int32_t> tls_b_panel;
 
 // Packed A block (mc rows × kc k-steps of op(A), kc2 = ⌈kc/2⌉ pairs) as micro-panels of MR rows:
 //   a_pack[(i / MR)·MR·kc2 + q·MR + i % MR] = pair(op(A)[i, 2q], op(A)[i, 2q + 1]),
@@ -157,12 +137,6 @@ void micro_kernel(int64_t kc2, const int32_t* __restrict a, const int32_t* __res
   }
 }
 
-inline void split_range(int64_t count, int parts, int part, int64_t* begin, int64_t* end) {
-  const int64_t base = count / parts, extra = count % parts;
-  *begin = part * base + std::min<int64_t>(part, extra);
-  *end = *begin + base + (part < extra ? 1 : 0);
-}
-
 struct Args {
   bool trans_a, trans_b;
   int64_t m, n, k;
@@ -178,9 +152,9 @@ struct Args {
 
 // The five loops of gemm_avx2.cpp; threads split C's rows (the B panel is packed by all and
 // shared, with a barrier on each side).
-void team_body(const Args& g, int tid, int threads) {
+void team_body(const Args& g, parallel::Team& team) {
   int64_t row_begin, row_end;
-  split_range((g.m + MR - 1) / MR, threads, tid, &row_begin, &row_end);
+  team.my_range((g.m + MR - 1) / MR, &row_begin, &row_end);
   row_begin *= MR;
   row_end = std::min(row_end * MR, g.m);
   int32_t* a_block = tls_a_block.get(std::size_t{MC} * KC2);
@@ -191,10 +165,10 @@ void team_body(const Args& g, int tid, int threads) {
       const int64_t kc = std::min<int64_t>(KC, g.k - pc), kc2 = (kc + 1) / 2;
       const bool accumulate = pc > 0 || g.accumulate;
       int64_t pb, pe;
-      split_range(panels, threads, tid, &pb, &pe);
+      team.my_range(panels, &pb, &pe);
       pack_b(g.trans_b, g.trans_b ? g.B + jc * g.ldb + pc : g.B + pc * g.ldb + jc, g.ldb, kc, nc,
              pb, pe, g.b_panel);
-#pragma omp barrier
+      team.barrier();
       for (int64_t ic = row_begin; ic < row_end; ic += MC) {
         const int64_t mc = std::min<int64_t>(MC, row_end - ic);
         pack_a(g.trans_a, g.trans_a ? g.A + pc * g.lda + ic : g.A + ic * g.lda + pc, g.lda, mc, kc,
@@ -207,7 +181,7 @@ void team_body(const Args& g, int tid, int threads) {
           }
         }
       }
-#pragma omp barrier
+      team.barrier();
     }
   }
 }
@@ -230,11 +204,8 @@ void igemm_avx2(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, con
   // As in sgemm_avx2: ≥ 2^20 MACs per thread, and at least one MR-row panel each.
   const int64_t threads =
       std::min<int64_t>({num_threads, std::max<int64_t>(1, (m * n * k) >> 20), (m + MR - 1) / MR});
-  // From inside someone else's parallel region, run alone, in a one-thread region of our own
-  // (see sgemm_avx2: the body's barriers must not bind to the caller's team).
-  const int team = omp_in_parallel() ? 1 : static_cast<int>(threads);
-#pragma omp parallel num_threads(team)
-  team_body(g, omp_get_thread_num(), omp_get_num_threads());
+  // From inside someone else's team, run_team makes a team of one (see sgemm_avx2).
+  parallel::run_team(static_cast<int>(threads), [&](parallel::Team& team) { team_body(g, team); });
 }
 
 }  // namespace mlcore::cpu

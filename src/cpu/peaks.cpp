@@ -1,12 +1,13 @@
 #include "peaks.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <vector>
+
+#include "mlcore/parallel.hpp"
 
 namespace mlcore::cpu {
 
@@ -63,10 +64,14 @@ double measure_read_bandwidth(int threads) {
   std::vector<std::uint64_t> buffer(n / 2, 1);
   double best = 0;
   for (int rep = 0; rep < 3; ++rep) {
-    std::uint64_t total = 0;
+    std::atomic<std::uint64_t> total{0};
     const auto t0 = std::chrono::steady_clock::now();
-#pragma omp parallel for num_threads(threads) reduction(+ : total) schedule(static)
-    for (std::int64_t i = 0; i < static_cast<std::int64_t>(buffer.size()); ++i) total += buffer[i];
+    parallel::for_ranges(static_cast<std::int64_t>(buffer.size()), threads,
+                         [&](int, std::int64_t begin, std::int64_t end) {
+                           std::uint64_t part = 0;
+                           for (std::int64_t i = begin; i < end; ++i) part += buffer[i];
+                           total.fetch_add(part, std::memory_order_relaxed);
+                         });
     const double secs = seconds_since(t0);
     volatile std::uint64_t sink = total;
     (void)sink;

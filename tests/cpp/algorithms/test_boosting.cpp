@@ -2,7 +2,6 @@
 // max_leaf_nodes, staged predictions add up, early stopping stops, identical models across
 // backends, save/load, bad input.
 #include <gtest/gtest.h>
-#include <omp.h>
 
 #include <cmath>
 #include <random>
@@ -10,8 +9,8 @@
 #include <vector>
 
 #include "algorithms/tree_histogram.hpp"
-
 #include "mlcore/algorithms/gradient_boosting.hpp"
+#include "mlcore/parallel.hpp"
 #include "tree_test_util.hpp"
 
 namespace mlcore::test {
@@ -143,14 +142,13 @@ TEST_P(BoostingTest, SameModelOnEveryBackend) {
 // histograms are spread over threads: the model must be the one a single thread grows, leaf
 // values to the last bit — on every backend, for a constant hessian (regression) and not.
 TEST_P(BoostingTest, SameModelForAnyThreadCount) {
-  const int saved = omp_get_max_threads();
   const Problem r = wave(40000, 6, 17);
   const Problem c = slabs(40000, 6, 3, 18, true);
   GradientBoostingOptions o;
   o.max_iter = 4;
   o.early_stopping = "false";
   auto fit_both = [&](int threads) {
-    omp_set_num_threads(threads);
+    set_num_threads(threads);
     GradientBoostingRegressor reg(o, b());
     reg.fit(r.X, r.y);
     GradientBoostingClassifier clf(o, b());
@@ -159,7 +157,7 @@ TEST_P(BoostingTest, SameModelForAnyThreadCount) {
   };
   const auto one = fit_both(1);
   const auto three = fit_both(3);
-  omp_set_num_threads(saved);
+  set_num_threads(0);  // back to the default
   for (std::size_t t = 0; t < one.first.trees.size(); ++t) {
     expect_same_tree(one.first.trees[t], three.first.trees[t], "regression tree " + std::to_string(t));
   }
