@@ -1,6 +1,6 @@
 """Executes every teaching notebook (notebooks/*.ipynb) in quick mode and fails on any cell error.
 
-Each notebook reads ``MLCORE_QUICK=1`` and shrinks its sizes, so all of them run in about two
+Each notebook reads ``MLCORE_QUICK=1`` and shrinks its sizes, so all of them run in a few
 minutes on a 2-core machine. The kernel is this interpreter (a kernel spec written into a
 temporary folder, so a python3 kernel registered for another Python cannot be picked up), and it
 imports the same ``mlcore`` as the tests (its folder is put first on PYTHONPATH).
@@ -39,6 +39,7 @@ EXPECTED = [
     "04_trees_and_boosting.ipynb",
     "05_inside_the_systolic_array.ipynb",
     "06_cpu_gpu_tpu.ipynb",
+    "07_beyond_one_machine.ipynb",
     "08_cpus_and_gpus.ipynb",
     "09_gpu_stack_and_sharing.ipynb",
 ]
