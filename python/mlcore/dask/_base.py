@@ -163,7 +163,12 @@ class DistributedFit:
         tasks = [dask.delayed(prepare, pure=True)(*bs) for bs in zip(*blocks)]
         start = time.perf_counter()
         self.parts = client.compute(tasks)  # futures: the blocks stay on the workers
-        distributed.wait(self.parts)
+        try:
+            with client.as_current():  # wait() asks for the current client: ours
+                distributed.wait(self.parts)
+        except _CANCELLED as e:
+            self.release()
+            raise _lost_partition_error(e) from e
         self.row_counts = [int(c) for c in arrays[0].chunks[0]]
         # Building the partitions (reading or computing the input chunks where they are) is
         # neither the fit's compute nor its communication: it has a record of its own.
@@ -195,14 +200,9 @@ class DistributedFit:
             futures = [self.client.submit(_without_kept_value, f, pure=False) for f in futures]
         try:
             results = self.client.gather(futures)
-        except distributed.client.FutureCancelledError as e:
+        except _CANCELLED as e:
             self.release()  # a failed fit leaves nothing behind on the workers
-            raise RuntimeError(
-                f"mlcore.dask: a partition of the data was lost with its worker and cannot be "
-                f"recomputed ({e}). Data scattered to the workers (client.scatter) has no "
-                "recipe to rebuild it: build the dask array from a graph (from_array, "
-                "from_zarr, from_npy_stack, read_parquet, ...) so that Dask recomputes lost "
-                "partitions on the surviving workers.") from e
+            raise _lost_partition_error(e) from e
         except BaseException:
             self.release()
             raise
@@ -233,6 +233,21 @@ class DistributedFit:
         for f in self.parts:
             f.release()
         self.parts = []
+
+
+# What Dask raises when a future's data is gone for good (gather: one future; wait: several).
+_CANCELLED = (distributed.client.FutureCancelledError,
+              getattr(distributed.client, "FuturesCancelledError",
+                      distributed.client.FutureCancelledError))
+
+
+def _lost_partition_error(e):
+    return RuntimeError(
+        f"mlcore.dask: a partition of the data was lost with its worker and cannot be "
+        f"recomputed ({str(e).strip()}). Data scattered to the workers (client.scatter) has no "
+        "recipe to rebuild it: build the dask array from a graph (from_array, from_zarr, "
+        "from_npy_stack, read_parquet, ...) so that Dask recomputes lost partitions on the "
+        "surviving workers.")
 
 
 def comm_record(op, what, n_bytes, messages, seconds, wall_seconds, round_index):
