@@ -95,20 +95,25 @@ def main():
     ap.add_argument("--features", type=int, default=20)
     ap.add_argument("--iters", type=int, default=10)
     ap.add_argument("--families", nargs="+", default=FAMILIES)
+    ap.add_argument("--chunks", type=int, default=2,
+                    help="row chunks (the same on both clusters; 2 = one per worker on two)")
     ap.add_argument("--no-daskml", action="store_true")
     args = ap.parse_args()
     rows = args.rows // 10 if args.quick else args.rows
     backend = mlcore.avx2(1)  # one thread per worker: the workers are the parallelism
     print(f"mlcore {mlcore.__version__}; rows={rows}; features={args.features}; "
-          f"iters={args.iters}; repeats={args.repeats}; backend={backend.description}")
+          f"chunks={args.chunks}; iters={args.iters}; repeats={args.repeats}; "
+          f"backend={backend.description}")
     warnings.simplefilter("ignore")
     results = {}
     for n_workers in (1, 2):
         with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                           dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
                 Client(cluster) as client:
-            # 8 chunks: 4 per worker on two workers, 8 on one — the same partitions both times.
-            arrays = client.persist(list(data(rows, args.features, rows // 8)))
+            # The same partitions on both clusters (by default two: one per worker on two, as
+            # XGBoost and LightGBM advise; every round then costs one task per partition).
+            arrays = client.persist(list(data(rows, args.features,
+                                              -(-rows // args.chunks))))
             client.wait_for_workers(n_workers)
             X, y, label, Xk = arrays
             for name in args.families:
