@@ -82,10 +82,6 @@ def align_rows(X, y, name="y"):
     return y
 
 
-def _as_float32_block(x):
-    return np.ascontiguousarray(x, dtype=np.float32)
-
-
 def worker_backend(backend):
     """What to send to the workers: a name, or an mlcore.Backend (it pickles by configuration)."""
     resolve(backend)  # fail here, on the client, if it is unknown
@@ -169,7 +165,6 @@ class DistributedFit:
         except _CANCELLED as e:
             self.release()
             raise _lost_partition_error(e) from e
-        self.row_counts = [int(c) for c in arrays[0].chunks[0]]
         # Building the partitions (reading or computing the input chunks where they are) is
         # neither the fit's compute nor its communication: it has a record of its own.
         self.records = [comm_record("partitions", "build the row partitions on the workers", 0,
@@ -260,17 +255,6 @@ def comm_record(op, what, n_bytes, messages, seconds, wall_seconds, round_index)
             "wall_seconds": wall_seconds, "seconds_simulated": False, "comm_bytes": int(n_bytes),
             "messages": int(messages), "round": int(round_index), "worker": "client",
             "partition": None}
-
-
-def tree_sum(partials):
-    """Σ of a list of arrays (or tuples of arrays), in float64."""
-    first = partials[0]
-    if isinstance(first, tuple):
-        return tuple(tree_sum([p[i] for p in partials]) for i in range(len(first)))
-    total = np.zeros(np.shape(first), dtype=np.float64)
-    for p in partials:
-        total += p
-    return total
 
 
 # ---- the estimator side -----------------------------------------------------------------------
