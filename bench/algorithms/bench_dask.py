@@ -108,7 +108,7 @@ def main():
     results = {}
     for n_workers in (1, 2):
         with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+                          dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
                 Client(cluster) as client:
             # The same partitions on both clusters (by default two: one per worker on two, as
             # XGBoost and LightGBM advise; every round then costs one task per partition).
