@@ -24,9 +24,14 @@ def timed(fn, repeats):
     return statistics.median(times), out
 
 
+# The threaded CPU backends, each pinned to --threads like scikit-learn's BLAS.
+_THREADED = {"avx2": mlcore.avx2, "avx512": mlcore.avx512}
+
+
 def backend_for(name, threads):
-    """The mlcore backend called `name`; avx2 pinned to `threads` threads, like scikit-learn."""
-    return mlcore.avx2(threads) if name == "avx2" else mlcore.backend(name)
+    """The mlcore backend called `name`; avx2 / avx512 pinned to `threads` threads, like
+    scikit-learn."""
+    return _THREADED[name](threads) if name in _THREADED else mlcore.backend(name)
 
 
 def bench_arguments(doc):
@@ -35,7 +40,9 @@ def bench_arguments(doc):
     ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--backends", nargs="+", default=["avx2"])
+    ap.add_argument("--backends", nargs="+", default=[mlcore.default_backend()],
+                    help="mlcore backends (default: mlcore.default_backend(), the fastest f32 "
+                         f"CPU backend here: {mlcore.default_backend()})")
     ap.add_argument("--quick", action="store_true", help="a tenth of the samples (a smoke test)")
     return ap
 
@@ -45,4 +52,4 @@ def run_header(args):
     names = ", ".join(mlcore.backend(backend_for(b, args.threads)).description
                       for b in args.backends)
     return (f"mlcore {mlcore.__version__}; threads={args.threads}; repeats={args.repeats}; "
-            f"backends: {names}")
+            f"backends: {names}; default backend here: {mlcore.default_backend()}")

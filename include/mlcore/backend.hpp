@@ -210,8 +210,12 @@ struct BackendInfo {
 };
 std::vector<BackendInfo> backend_info();
 // Names of the backends that can run on this machine, in a fixed order
-// (scalar, avx2, cuda, systolic).
+// (scalar, avx2, avx512, cuda, systolic).
 std::vector<std::string> available_backends();
+// The backend estimators, primitives and the comparison use when none is named: the fastest
+// f32 CPU backend this machine can run (avx512, else avx2, else scalar). The one place that
+// choice is made (registry.cpp).
+std::string default_backend_name();
 // The shared default instance of a backend. Throws mlcore::Error for an unknown name, and
 // mlcore::DeviceError naming the reason when the backend was not built or its hardware is
 // missing.

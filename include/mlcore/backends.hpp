@@ -21,6 +21,13 @@ BackendPtr make_avx2_backend(int num_threads = 0);
 // for the baseline x86-64 never executes an AVX2 instruction on a CPU without it).
 bool cpu_supports_avx2();
 
+// AVX-512 (F, DQ, BW, VL, VNNI) kernels on `num_threads` threads (0: one per core): 16 f32 lanes
+// per FMA, 32 zmm registers, masked tails, and an int8 GEMM on vpdpbusd.
+BackendPtr make_avx512_backend(int num_threads = 0);
+// True when this CPU has those extensions and the OS saves the zmm and opmask registers (CPUID
+// and XCR0, checked at run time; the library itself is built for the baseline x86-64).
+bool cpu_supports_avx512();
+
 // Settings of a cuda backend instance.
 struct CudaOptions {
   // Run f32 GEMMs on the tensor cores in TF32: inputs rounded to a 10-bit mantissa, products

@@ -20,7 +20,8 @@
 
 namespace mlcore {
 
-// The backend estimators use when none is given: avx2 where the CPU has it, else scalar.
+// The backend estimators use when none is given: backend(default_backend_name()), the fastest
+// f32 CPU backend this machine runs.
 BackendPtr default_backend();
 
 class Estimator {

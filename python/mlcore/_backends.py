@@ -1,7 +1,9 @@
 """Backends as Python values.
 
-A backend can be named by a string ("scalar", "avx2", "cuda", "systolic") or given as a
-:class:`Backend` object, which records a backend's name and configuration. Backend objects
+A backend can be named by a string ("scalar", "avx2", "avx512", "cuda", "systolic"), given as a
+:class:`Backend` object, or left as ``None``: the default, the fastest f32 CPU backend this
+machine runs (:func:`default_backend`, chosen in one place, the C++ registry). A
+:class:`Backend` object which records a backend's name and configuration. Backend objects
 print their configuration, compare equal when configured alike, and pickle by configuration
 (the C++ instance is rebuilt on first use after unpickling), so estimators holding one can be
 cloned, copied and saved.
@@ -18,6 +20,7 @@ from . import _core
 _FACTORIES: Dict[str, Callable[[Dict[str, Any]], Any]] = {
     "scalar": lambda options: _core.make_scalar_backend(),
     "avx2": lambda options: _core.make_avx2_backend(int(options.get("num_threads", 0) or 0)),
+    "avx512": lambda options: _core.make_avx512_backend(int(options.get("num_threads", 0) or 0)),
 }
 
 
@@ -29,7 +32,7 @@ class Backend:
     name : str
         The backend's registry name, one of :func:`mlcore.available_backends` on this machine.
     **options
-        Backend-specific settings (``num_threads`` for avx2; the array shape, dataflow, ... for
+        Backend-specific settings (``num_threads`` for avx2 and avx512; the array shape, dataflow, ... for
         systolic). With no options the shared default instance is used.
     """
 
@@ -87,8 +90,18 @@ class Backend:
         self._instance = None
 
 
-def backend(spec: "str | Backend" = "avx2", **options: Any) -> Backend:
-    """A :class:`Backend` from a name (with optional options) or an existing Backend."""
+def default_backend() -> str:
+    """The name of the backend used when none is given (``backend=None``): the fastest f32 CPU
+    backend this machine runs, avx512 > avx2 > scalar (CPUID and the OS decide; see
+    :func:`backend_info` for why a faster one is absent)."""
+    return _core.default_backend_name()
+
+
+def backend(spec: "str | Backend | None" = None, **options: Any) -> Backend:
+    """A :class:`Backend` from a name (with optional options), an existing Backend, or None
+    (:func:`default_backend`)."""
+    if spec is None:
+        spec = default_backend()
     if isinstance(spec, Backend):
         if options:
             return Backend(spec.name, **{**spec.options, **options})
@@ -99,19 +112,23 @@ def backend(spec: "str | Backend" = "avx2", **options: Any) -> Backend:
         f"backend must be a name (str) or an mlcore.Backend, got {type(spec).__name__}")
 
 
-def resolve(spec: "str | Backend"):
-    """The C++ backend instance for a name or Backend (raises if it cannot run here)."""
+def resolve(spec: "str | Backend | None"):
+    """The C++ backend instance for a name, a Backend or None (the default; raises if it cannot
+    run here)."""
     return backend(spec)._get()
 
 
 def available_backends() -> list:
-    """Names of the backends that can run on this machine (scalar, avx2, cuda, systolic)."""
+    """Names of the backends that can run on this machine (scalar, avx2, avx512, cuda,
+    systolic)."""
     return list(_core.available_backends())
 
 
 def backend_info() -> list:
-    """Every backend mlcore knows, with whether it can run here and, if not, why."""
-    return list(_core.backend_info())
+    """Every backend mlcore knows, as dicts: ``name``, ``available``, ``reason`` (why not, e.g.
+    "the CPU lacks AVX512_VNNI") and ``default`` (the one used when none is named)."""
+    default = default_backend()
+    return [{**info, "default": info["name"] == default} for info in _core.backend_info()]
 
 
 def cuda_available() -> bool:
@@ -119,8 +136,31 @@ def cuda_available() -> bool:
     return _core.cuda_unavailable_reason() == ""
 
 
-def avx2(num_threads: int = 0) -> Backend:
-    """The avx2 backend on ``num_threads`` threads (0: one per core)."""
+def _threaded(name: str, num_threads: int) -> Backend:
     if not isinstance(num_threads, int) or num_threads < 0:
         raise ValueError(f"num_threads must be a non-negative int, got {num_threads!r}")
-    return Backend("avx2", num_threads=num_threads) if num_threads else Backend("avx2")
+    return Backend(name, num_threads=num_threads) if num_threads else Backend(name)
+
+
+def avx2(num_threads: int = 0) -> Backend:
+    """The avx2 backend on ``num_threads`` threads (0: ``num_threads()``, read at each call)."""
+    return _threaded("avx2", num_threads)
+
+
+def avx512(num_threads: int = 0) -> Backend:
+    """The avx512 backend on ``num_threads`` threads (0: ``num_threads()``, read at each call)."""
+    return _threaded("avx512", num_threads)
+
+
+def num_threads() -> int:
+    """Threads a call uses when its backend was not given a count (``avx2(0)``, the tree
+    learners, the simulator's host arithmetic): ``set_num_threads(n)`` if set, else
+    ``MLCORE_NUM_THREADS`` or ``OMP_NUM_THREADS``, else the CPUs this process may run on."""
+    return _core.num_threads()
+
+
+def set_num_threads(n: int) -> None:
+    """Sets the default thread count for every backend and estimator; 0 restores the default."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"set_num_threads: n must be a non-negative int, got {n!r}")
+    _core.set_num_threads(n)

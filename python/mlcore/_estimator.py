@@ -8,6 +8,10 @@ in ``_``) whose work is done by a C++ model object (``self._model``, a class bou
 * ``profile_``: the hardware records of the last fit / predict / transform call. It is read
   from the C++ model (which keeps its last call's records), so predicting does not change the
   estimator's ``__dict__`` — scikit-learn's checks require that;
+* atomic fits: ``fit`` works on a copy of the estimator and the result replaces the estimator's
+  state in one step when it succeeds. A fit that fails or is interrupted (Ctrl-C) leaves the
+  previous model as it was, and another thread reading the estimator meanwhile sees the old
+  model or the new one, never a half-fitted mixture or "not fitted" in between;
 * pickling: the C++ model is saved with its versioned binary format (the same bytes as the C++
   ``save``), and rebuilt on the estimator's backend when unpickled. Damaged bytes raise
   ValueError (the format checks a checksum). A model pickled on a backend this machine lacks
@@ -21,6 +25,8 @@ Subclasses set ``_core_class`` to the bound C++ class, which must provide ``save
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -32,6 +38,11 @@ class MLCoreEstimatorMixin:
     """Mixin for estimators backed by a C++ model in ``self._model``."""
 
     _core_class = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "fit" in cls.__dict__:
+            cls.fit = _atomic_fit(cls.__dict__["fit"])
 
     def _core_backend(self):
         """The C++ backend instance for ``self.backend`` (ValueError / RuntimeError if not)."""
@@ -83,3 +94,20 @@ class MLCoreEstimatorMixin:
             except RuntimeError:  # the hardware is missing here; calls will say so
                 backend = resolve("scalar")
             self._model = self._core_class.load_bytes(model_bytes, backend)
+
+
+def _atomic_fit(fit):
+    """``fit`` run on a shallow copy of the estimator, whose state replaces the original's only
+    when it returns. Swapping ``__dict__`` is one attribute store, so it is atomic for other
+    Python threads. (The copy starts from the current state, so a refit keeps what a plain
+    scikit-learn refit keeps.)"""
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        staging = object.__new__(type(self))  # not copy.copy: __getstate__ would save the model
+        staging.__dict__.update(self.__dict__)
+        result = fit(staging, *args, **kwargs)
+        self.__dict__ = staging.__dict__
+        return self if result is staging else result
+
+    return wrapper

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._backends import Backend, available_backends, backend as make_backend
+from ._backends import Backend, available_backends, backend as make_backend, default_backend
 from .profile import Profile
 
 # ---- what is compared ----------------------------------------------------------------------
@@ -459,6 +459,8 @@ def main(argv=None) -> int:
         print("nothing to compare: no requested algorithm is in this build", file=sys.stderr)
         return 1
     print(format_table(rows))
+    print(f"\nDefault backend here (what an estimator uses when none is named): "
+          f"{default_backend()}, the fastest f32 CPU backend this machine runs.")
     print(f"\n{len(rows)} runs in {time.perf_counter() - start:.0f} s. Times are measured "
           "wall-clock for CPU/GPU backends and simulated from cycle counts for systolic; "
           "'host s' is measured time outside the primitives (not in a simulated time); "

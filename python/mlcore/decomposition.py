@@ -49,7 +49,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
         Accepted for compatibility; mlcore always uses the covariance eigen-decomposition.
     tol, iterated_power, n_oversamples, power_iteration_normalizer, random_state :
         Accepted for compatibility; unused (the method is exact and deterministic).
-    backend : str or mlcore.Backend, default="avx2"
+    backend : str, mlcore.Backend or None, default=None
 
     Attributes
     ----------
@@ -68,7 +68,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
 
     def __init__(self, n_components=None, *, copy=True, whiten=False, svd_solver="auto",
                  tol=0.0, iterated_power="auto", n_oversamples=10,
-                 power_iteration_normalizer="auto", random_state=None, backend="avx2"):
+                 power_iteration_normalizer="auto", random_state=None, backend=None):
         self.n_components = n_components
         self.copy = copy
         self.whiten = whiten
@@ -175,8 +175,19 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
         return cov
 
     def get_precision(self):
-        """The inverse of get_covariance()."""
-        return np.linalg.inv(self.get_covariance())
+        """The inverse of get_covariance(). Raises ValueError when the covariance is singular
+        (training data confined to a subspace, with no noise variance left to fill the rest)."""
+        cov = self.get_covariance()
+        try:
+            return np.linalg.inv(cov)
+        except np.linalg.LinAlgError:
+            raise ValueError(
+                f"PCA: the model's covariance ({cov.shape[0]} x {cov.shape[0]}) is singular, so it "
+                "has no precision matrix and the log-likelihood (score, score_samples) is not "
+                "defined: the training data lie in a subspace of fewer than n_features dimensions "
+                f"and noise_variance_ is {self.noise_variance_:g}. Remove the linearly dependent "
+                "features, or fit with n_components below the data's rank so that the discarded "
+                "directions give a positive noise_variance_.") from None
 
     def score_samples(self, X):
         """Log-likelihood of each sample under the model's Gaussian (scikit-learn's formula):

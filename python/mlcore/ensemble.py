@@ -1,8 +1,9 @@
 """Tree ensembles: random forests and histogram gradient boosting.
 
 * :class:`RandomForestClassifier`, :class:`RandomForestRegressor` — scikit-learn's parameters;
-  the trees are grown in parallel over the cores (``n_jobs``; ``None`` means OpenMP's default,
-  i.e. every core, which ``threadpoolctl`` can limit).
+  the trees are grown in parallel over the cores (``n_jobs``; ``None`` means
+  ``mlcore.num_threads()``, i.e. every core unless ``mlcore.set_num_threads`` or
+  ``MLCORE_NUM_THREADS`` / ``OMP_NUM_THREADS`` say fewer).
 * :class:`GradientBoostingClassifier`, :class:`GradientBoostingRegressor` — the histogram
   method of LightGBM / XGBoost-hist with the parameters of scikit-learn's
   ``HistGradientBoostingClassifier`` / ``HistGradientBoostingRegressor`` (``max_iter``,
@@ -79,10 +80,10 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
     oob_score : bool, default=False
         Accuracy of out-of-bag predictions, in ``oob_score_``.
     n_jobs : int or None, default=None
-        Threads growing trees; None or -1: every core OpenMP may use.
+        Threads growing trees; None or -1: ``mlcore.num_threads()``.
     random_state : int, RandomState or None, default=None
     max_bins : int, default=255
-    backend : str or mlcore.Backend, default="avx2"
+    backend : str, mlcore.Backend or None, default=None
     """
 
     _core_class = _core.RandomForestClassifier
@@ -91,7 +92,7 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
     def __init__(self, n_estimators=100, *, criterion="gini", max_depth=None,
                  min_samples_split=2, min_samples_leaf=1, max_features="sqrt",
                  min_impurity_decrease=0.0, bootstrap=True, oob_score=False, n_jobs=None,
-                 random_state=None, max_bins=255, backend="avx2"):
+                 random_state=None, max_bins=255, backend=None):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -128,7 +129,7 @@ class RandomForestRegressor(RegressorMixin, _BaseForest):
     def __init__(self, n_estimators=100, *, criterion="squared_error", max_depth=None,
                  min_samples_split=2, min_samples_leaf=1, max_features=1.0,
                  min_impurity_decrease=0.0, bootstrap=True, oob_score=False, n_jobs=None,
-                 random_state=None, max_bins=255, backend="avx2"):
+                 random_state=None, max_bins=255, backend=None):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -231,7 +232,7 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
     n_iter_no_change : int, default=10
     tol : float, default=1e-7
     random_state : int, RandomState or None, default=None
-    backend : str or mlcore.Backend, default="avx2"
+    backend : str, mlcore.Backend or None, default=None
 
     Attributes
     ----------
@@ -245,7 +246,7 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
     def __init__(self, loss="log_loss", *, learning_rate=0.1, max_iter=100, max_leaf_nodes=31,
                  max_depth=None, min_samples_leaf=20, l2_regularization=0.0, max_bins=255,
                  early_stopping="auto", scoring="loss", validation_fraction=0.1,
-                 n_iter_no_change=10, tol=1e-7, random_state=None, backend="avx2"):
+                 n_iter_no_change=10, tol=1e-7, random_state=None, backend=None):
         self.loss = loss
         self.learning_rate = learning_rate
         self.max_iter = max_iter
@@ -330,7 +331,7 @@ class GradientBoostingRegressor(RegressorMixin, _BaseBoosting):
     def __init__(self, loss="squared_error", *, learning_rate=0.1, max_iter=100,
                  max_leaf_nodes=31, max_depth=None, min_samples_leaf=20, l2_regularization=0.0,
                  max_bins=255, early_stopping="auto", scoring="loss", validation_fraction=0.1,
-                 n_iter_no_change=10, tol=1e-7, random_state=None, backend="avx2"):
+                 n_iter_no_change=10, tol=1e-7, random_state=None, backend=None):
         self.loss = loss
         self.learning_rate = learning_rate
         self.max_iter = max_iter

@@ -162,8 +162,9 @@ class LinearRegression(_LeastSquares):
         modified; the solver is direct; threads belong to the backend).
     positive : bool, default=False
         Only False is supported.
-    backend : str or mlcore.Backend, default="avx2"
-        Where the work runs: "scalar", "avx2", "cuda" or "systolic".
+    backend : str, mlcore.Backend or None, default=None
+        Where the work runs: "scalar", "avx2", "avx512", "cuda" or "systolic"; None is
+        :func:`mlcore.default_backend`, the fastest f32 CPU backend here.
 
     Attributes
     ----------
@@ -181,7 +182,7 @@ class LinearRegression(_LeastSquares):
     _core_class = _core.LinearRegression
 
     def __init__(self, *, fit_intercept=True, copy_X=True, tol=1e-6, n_jobs=None, positive=False,
-                 backend="avx2"):
+                 backend=None):
         self.fit_intercept = fit_intercept
         self.copy_X = copy_X
         self.tol = tol
@@ -215,7 +216,7 @@ class Ridge(_LeastSquares):
         Accepted for scikit-learn compatibility; unused by the direct solver.
     positive : bool, default=False
         Only False is supported.
-    backend : str or mlcore.Backend, default="avx2"
+    backend : str, mlcore.Backend or None, default=None
 
     Attributes
     ----------
@@ -229,7 +230,7 @@ class Ridge(_LeastSquares):
     _core_class = _core.Ridge
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, copy_X=True, max_iter=None, tol=1e-4,
-                 solver="auto", positive=False, random_state=None, backend="avx2"):
+                 solver="auto", positive=False, random_state=None, backend=None):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.copy_X = copy_X
@@ -296,7 +297,7 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         Accepted for compatibility; unused.
     warm_start : bool, default=False
         Only False is supported.
-    backend : str or mlcore.Backend, default="avx2"
+    backend : str, mlcore.Backend or None, default=None
 
     Attributes
     ----------
@@ -314,7 +315,7 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
     def __init__(self, penalty="deprecated", *, C=1.0, l1_ratio=0.0, dual=False, tol=1e-4,
                  fit_intercept=True, intercept_scaling=1, class_weight=None, random_state=None,
                  solver="lbfgs", max_iter=100, verbose=0, warm_start=False, n_jobs=None,
-                 backend="avx2"):
+                 backend=None):
         self.penalty = penalty
         self.C = C
         self.l1_ratio = l1_ratio

@@ -109,7 +109,7 @@ class GaussianNB(_NaiveBayes):
         Class prior probabilities; None: the class frequencies of the training data.
     var_smoothing : float, default=1e-9
         var_smoothing × the largest feature variance is added to every variance.
-    backend : str or mlcore.Backend, default="avx2"
+    backend : str, mlcore.Backend or None, default=None
 
     Attributes
     ----------
@@ -123,7 +123,7 @@ class GaussianNB(_NaiveBayes):
 
     _core_class = _core.GaussianNB
 
-    def __init__(self, *, priors=None, var_smoothing=1e-9, backend="avx2"):
+    def __init__(self, *, priors=None, var_smoothing=1e-9, backend=None):
         self.priors = priors
         self.var_smoothing = var_smoothing
         self.backend = backend
@@ -156,7 +156,7 @@ class MultinomialNB(_NaiveBayes):
         False: a uniform class prior.
     class_prior : array-like of shape (n_classes,), default=None
         Explicit class prior (overrides fit_prior).
-    backend : str or mlcore.Backend, default="avx2"
+    backend : str, mlcore.Backend or None, default=None
 
     Attributes
     ----------
@@ -169,7 +169,7 @@ class MultinomialNB(_NaiveBayes):
     _core_class = _core.MultinomialNB
 
     def __init__(self, *, alpha=1.0, force_alpha=True, fit_prior=True, class_prior=None,
-                 backend="avx2"):
+                 backend=None):
         self.alpha = alpha
         self.force_alpha = force_alpha
         self.fit_prior = fit_prior

@@ -93,7 +93,7 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
 
     def __init__(self, n_neighbors=5, *, weights="uniform", algorithm="auto", leaf_size=30, p=2,
                  metric="minkowski", metric_params=None, n_jobs=None, batch_size=None,
-                 backend="avx2"):
+                 backend=None):
         self.n_neighbors = n_neighbors
         self.weights = weights
         self.algorithm = algorithm

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-BACKEND_COLORS = {"scalar": "#7f7f7f", "avx2": "#1f77b4", "cuda": "#2ca02c",
-                  "systolic": "#d62728"}
+BACKEND_COLORS = {"scalar": "#7f7f7f", "avx2": "#1f77b4", "avx512": "#17becf",
+                  "cuda": "#2ca02c", "systolic": "#d62728"}
 
 
 def _rows(rows) -> list:

@@ -3,7 +3,9 @@
 Each function runs one primitive on the chosen backend and returns a new numpy array; its
 hardware record is then in :func:`mlcore.last_profile`. Inputs that are C-contiguous float32
 are used without a copy; other real dtypes and layouts are converted. Every function takes
-``backend=`` as a name ("scalar", "avx2", "cuda", "systolic") or an :class:`mlcore.Backend`.
+``backend=`` as a name ("scalar", "avx2", "avx512", "cuda", "systolic"), an
+:class:`mlcore.Backend`, or None (the default: :func:`mlcore.default_backend`, the fastest f32 CPU
+backend here).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ def _gemm_operand(x, name):
     return as_float32_matrix(x, name, allow_empty=True)
 
 
-def gemm(a, b, *, trans_a=False, trans_b=False, alpha=1.0, c=None, beta=0.0, backend="avx2"):
+def gemm(a, b, *, trans_a=False, trans_b=False, alpha=1.0, c=None, beta=0.0, backend=None):
     """``alpha * op(a) @ op(b) + beta * c``, where op transposes when ``trans_*`` is true.
 
     a, b: 2-D arrays. Both int8 gives the exact integer GEMM (int32 result, alpha = 1,
@@ -60,7 +62,7 @@ def gemm(a, b, *, trans_a=False, trans_b=False, alpha=1.0, c=None, beta=0.0, bac
     return out
 
 
-def gemv(a, x, *, trans_a=False, alpha=1.0, y=None, beta=0.0, backend="avx2"):
+def gemv(a, x, *, trans_a=False, alpha=1.0, y=None, beta=0.0, backend=None):
     """``alpha * op(a) @ x + beta * y`` for a 2-D ``a`` and 1-D ``x``; returns a 1-D array."""
     a = as_float32_matrix(a, "a", allow_empty=True)
     x = as_float32_matrix(x, "x", allow_1d=True, allow_empty=True).reshape(-1)
@@ -80,7 +82,7 @@ def gemv(a, x, *, trans_a=False, alpha=1.0, y=None, beta=0.0, backend="avx2"):
     return out
 
 
-def sqdist(a, b, *, backend="avx2"):
+def sqdist(a, b, *, backend=None):
     """Squared Euclidean distances: ``out[i, j] = ||a[i] - b[j]||^2`` (never negative)."""
     a = as_float32_matrix(a, "a")
     b = as_float32_matrix(b, "b")
@@ -91,7 +93,7 @@ def sqdist(a, b, *, backend="avx2"):
     return out
 
 
-def argmin_rows(d, *, backend="avx2"):
+def argmin_rows(d, *, backend=None):
     """(index, value) of each row's minimum (first on ties; NaN never chosen unless all NaN)."""
     d = as_float32_matrix(d, "d", allow_nan=True)
     index = np.empty(d.shape[0], dtype=np.int32)
@@ -100,7 +102,7 @@ def argmin_rows(d, *, backend="avx2"):
     return index, value
 
 
-def topk_rows(d, k, *, backend="avx2"):
+def topk_rows(d, k, *, backend=None):
     """(index, value) of the k smallest entries of each row, ascending; ties by lower index."""
     d = as_float32_matrix(d, "d", allow_nan=True)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
@@ -113,7 +115,7 @@ def topk_rows(d, k, *, backend="avx2"):
     return index, value
 
 
-def map(fn, x, *, scale=1.0, shift=0.0, exponent=1.0, backend="avx2"):  # noqa: A001
+def map(fn, x, *, scale=1.0, shift=0.0, exponent=1.0, backend=None):  # noqa: A001
     """Element-wise ``fn(scale * x + shift)``; fn is one of
     identity, exp, log, sigmoid, tanh, sqrt, square, abs, relu, reciprocal, pow (u**exponent),
     log1pexp (softplus)."""
@@ -126,7 +128,7 @@ def map(fn, x, *, scale=1.0, shift=0.0, exponent=1.0, backend="avx2"):  # noqa: 
     return out
 
 
-def softmax_rows(x, *, log=False, backend="avx2"):
+def softmax_rows(x, *, log=False, backend=None):
     """Softmax (or log-softmax) of each row, computed stably."""
     x = as_float32_matrix(x, "x", allow_nan=True)
     out = np.empty_like(x)
@@ -134,7 +136,7 @@ def softmax_rows(x, *, log=False, backend="avx2"):
     return out
 
 
-def axpby(alpha, x, beta, y, *, backend="avx2"):
+def axpby(alpha, x, beta, y, *, backend=None):
     """``alpha * x + beta * y`` (a new array; y is not modified)."""
     x = as_float32_matrix(x, "x", allow_empty=True)
     out = as_float32_matrix(y, "y", allow_empty=True).copy()
@@ -145,7 +147,7 @@ def axpby(alpha, x, beta, y, *, backend="avx2"):
     return out
 
 
-def multiply(x, y, *, backend="avx2"):
+def multiply(x, y, *, backend=None):
     """Element-wise product ``x * y``."""
     x = as_float32_matrix(x, "x", allow_empty=True)
     out = as_float32_matrix(y, "y", allow_empty=True).copy()
@@ -155,7 +157,7 @@ def multiply(x, y, *, backend="avx2"):
     return out
 
 
-def add_row_vector(y, v, *, alpha=1.0, backend="avx2"):
+def add_row_vector(y, v, *, alpha=1.0, backend=None):
     """``y + alpha * v`` with the vector v (length y.shape[1]) added to every row."""
     out = as_float32_matrix(y, "y", allow_empty=True).copy()
     v = as_float32_matrix(v, "v", allow_1d=True).reshape(-1)
@@ -165,7 +167,7 @@ def add_row_vector(y, v, *, alpha=1.0, backend="avx2"):
     return out
 
 
-def scale_rows(y, w, *, backend="avx2"):
+def scale_rows(y, w, *, backend=None):
     """``y * w[:, None]``: row i scaled by w[i]."""
     out = as_float32_matrix(y, "y", allow_empty=True).copy()
     w = as_float32_matrix(w, "w", allow_1d=True, allow_empty=True).reshape(-1)
@@ -175,7 +177,7 @@ def scale_rows(y, w, *, backend="avx2"):
     return out
 
 
-def scatter_add(index, x, n_out, *, backend="avx2"):
+def scatter_add(index, x, n_out, *, backend=None):
     """Sum rows of x into ``n_out`` bins: ``out[index[i, p]] += x[i]`` for every p with
     ``index[i, p] >= 0``. index: 1-D (one bin per row) or 2-D (several)."""
     x = as_float32_matrix(x, "x")
@@ -193,7 +195,7 @@ def scatter_add(index, x, n_out, *, backend="avx2"):
     return out
 
 
-def gather_rows(x, index, *, backend="avx2"):
+def gather_rows(x, index, *, backend=None):
     """``x[index]`` for a 2-D x and 1-D integer index."""
     x = as_float32_matrix(x, "x", allow_nan=True, allow_empty=True)
     index = as_int_matrix(index, "index").reshape(-1)
@@ -205,7 +207,7 @@ def gather_rows(x, index, *, backend="avx2"):
     return out
 
 
-def reduce_cols(x, op="sum", *, backend="avx2"):
+def reduce_cols(x, op="sum", *, backend=None):
     """Column sums, means or (population) variances of x; returns a 1-D array."""
     if op not in ("sum", "mean", "var"):
         raise ValueError(f"op must be 'sum', 'mean' or 'var', got {op!r}")

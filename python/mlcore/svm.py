@@ -105,7 +105,7 @@ class LinearSVC(_SVMBase):
 
     def __init__(self, penalty="l2", loss="squared_hinge", *, dual="auto", tol=1e-4, C=1.0,
                  multi_class="ovr", fit_intercept=True, intercept_scaling=1, class_weight=None,
-                 verbose=0, random_state=None, max_iter=1000, shrinking=True, backend="avx2"):
+                 verbose=0, random_state=None, max_iter=1000, shrinking=True, backend=None):
         self.penalty = penalty
         self.loss = loss
         self.dual = dual
@@ -176,7 +176,7 @@ class SVC(_SVMBase):
     def __init__(self, *, C=1.0, kernel="rbf", degree=3, gamma="scale", coef0=0.0,
                  shrinking=True, probability=False, tol=1e-3, cache_size=200,
                  class_weight=None, verbose=False, max_iter=-1, decision_function_shape="ovr",
-                 break_ties=False, random_state=None, backend="avx2"):
+                 break_ties=False, random_state=None, backend=None):
         self.C = C
         self.kernel = kernel
         self.degree = degree

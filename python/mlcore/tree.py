@@ -183,7 +183,7 @@ class DecisionTreeClassifier(ClassifierMixin, _BaseDecisionTree):
     max_bins : int, default=255
         Bins per feature (at most 255, plus one for missing values). A feature with at most
         ``max_bins`` distinct values is split exactly as scikit-learn would.
-    backend : str or mlcore.Backend, default="avx2"
+    backend : str, mlcore.Backend or None, default=None
 
     Attributes
     ----------
@@ -195,7 +195,7 @@ class DecisionTreeClassifier(ClassifierMixin, _BaseDecisionTree):
 
     def __init__(self, *, criterion="gini", max_depth=None, min_samples_split=2,
                  min_samples_leaf=1, max_features=None, random_state=None,
-                 min_impurity_decrease=0.0, max_bins=255, backend="avx2"):
+                 min_impurity_decrease=0.0, max_bins=255, backend=None):
         self.criterion = criterion
         self.max_depth = max_depth
         self.min_samples_split = min_samples_split
@@ -230,7 +230,7 @@ class DecisionTreeRegressor(RegressorMixin, _BaseDecisionTree):
 
     def __init__(self, *, criterion="squared_error", max_depth=None, min_samples_split=2,
                  min_samples_leaf=1, max_features=None, random_state=None,
-                 min_impurity_decrease=0.0, max_bins=255, backend="avx2"):
+                 min_impurity_decrease=0.0, max_bins=255, backend=None):
         self.criterion = criterion
         self.max_depth = max_depth
         self.min_samples_split = min_samples_split

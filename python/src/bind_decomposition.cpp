@@ -17,7 +17,7 @@ py::array apply(const py::array& X, const char* what, F&& f) {
   const Tensor tx = borrow_array(X, what);
   Tensor out;
   {
-    py::gil_scoped_release nogil;
+    InterruptibleCall nogil;
     out = f(tx);
   }
   return tensor_to_array(out);
@@ -42,7 +42,7 @@ void bind_decomposition(py::module_& m) {
       .def("fit",
            [](PCA& p, const py::array& X) {
              const Tensor tx = borrow_array(X, "X");
-             py::gil_scoped_release nogil;
+             InterruptibleCall nogil;
              p.fit(tx);
            })
       .def("transform",

@@ -4,7 +4,7 @@
 
 namespace mlcore {
 
-BackendPtr default_backend() { return backend(cpu_supports_avx2() ? "avx2" : "scalar"); }
+BackendPtr default_backend() { return backend(default_backend_name()); }
 
 Estimator::Estimator(BackendPtr backend) { set_backend(std::move(backend)); }
 

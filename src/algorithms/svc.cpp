@@ -15,7 +15,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <sstream>
+#include <string>
 
 #include "mlcore/algorithms/svm.hpp"
 #include "mlcore/serialize.hpp"
@@ -28,6 +30,8 @@ namespace mlcore {
 namespace {
 
 constexpr const char* kName = "SVC";
+// The kernel runs in float32: a larger gamma would be inf there, and K(x, x) = exp(−inf·0) NaN.
+constexpr double kMaxGamma = std::numeric_limits<float>::max();
 constexpr std::uint32_t kModelVersion = 1;
 
 // Rows of X per block in decision_function: a K(X_block, SV) block of at most 4 Mi floats.
@@ -79,6 +83,9 @@ SVC::SVC(const SVCOptions& options, BackendPtr backend)
   MLCORE_CHECK(options.gamma != "value" || (options.gamma_value >= 0.0 &&
                                             std::isfinite(options.gamma_value)),
                "SVC: gamma must be >= 0, got " << options.gamma_value);
+  MLCORE_CHECK(options.gamma != "value" || options.gamma_value <= kMaxGamma,
+               "SVC: gamma must be at most " << kMaxGamma << " (the kernel runs in float32), got "
+                                             << options.gamma_value);
   MLCORE_CHECK(std::isfinite(options.coef0), "SVC: coef0 must be finite");
   MLCORE_CHECK(options.tol > 0.0 && std::isfinite(options.tol),
                "SVC: tol must be a positive number, got " << options.tol);
@@ -125,6 +132,12 @@ SVC& SVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
   } else {
     gamma_ = options_.gamma_value;
   }
+  MLCORE_CHECK(gamma_ <= kMaxGamma,
+               "SVC: gamma='scale' is 1 / (n_features · X.var()) = "
+                   << gamma_ << ", beyond float32's range (the kernel runs in float32): X's values "
+                   << "are too small (their variance is " << 1.0 / (gamma_ * double(d))
+                   << "). Rescale X, e.g. with sklearn.preprocessing.StandardScaler, or pass "
+                   << "gamma as a number");
   const detail::KernelSpec spec = kernel_spec(options_, gamma_);
 
   // Samples by class, in order; a sample of zero C (weight 0) takes no part (libsvm too).
@@ -168,6 +181,13 @@ SVC& SVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
         prob.C[t] = Cs[idx[t]];
       }
       prob.QD = detail::kernel_diagonal(b, spec, Xp);
+      for (std::int64_t t = 0; t < l; ++t) {
+        // Finite X and gamma: only a polynomial kernel of huge x overflows float32.
+        if (!std::isfinite(prob.QD[t])) {
+          detail::throw_too_large(X, kName, "the kernel K(x, x) of sample " +
+                                                std::to_string(idx[t]));
+        }
+      }
       prob.K = &rows;
       prob.eps = options_.tol;
       prob.max_iter = options_.max_iter;
@@ -215,7 +235,7 @@ SVC& SVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
       const std::int64_t na = static_cast<std::int64_t>(members[a].size());
       for (std::size_t t = 0; t < pair_samples[p].size(); ++t) {
         const double alpha = pair_alpha[p][t];
-        if (alpha == 0.0) continue;
+        if (!(alpha > 0.0)) continue;  // the support-vector test above: sv_pos is set exactly then
         const bool first = static_cast<std::int64_t>(t) < na;
         const std::int64_t s = sv_pos[pair_samples[p][t]];
         const float coef = static_cast<float>(first ? alpha : -alpha);  // α·y

@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 
+#include "cpu/cpu_features.hpp"
 #include "mlcore/backend.hpp"
 #include "mlcore/backends.hpp"
 #include "mlcore/systolic.hpp"
@@ -17,13 +18,17 @@ struct Entry {
   std::function<BackendPtr()> make;
   // Empty when the backend can run on this machine, otherwise why not.
   std::function<std::string()> unavailable_reason;
+  // For the default backend (default_backend_name): how fast this backend's f32 arithmetic is
+  // among the CPU backends, higher is faster; 0 = never the default (a device with its own
+  // memory, or a simulator, is something to ask for by name).
+  int cpu_f32_speed = 0;
 };
 
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> kEntries = {
-      {"scalar", [] { return make_scalar_backend(); }, [] { return std::string(); }},
-      {"avx2", [] { return make_avx2_backend(0); },
-       [] { return cpu_supports_avx2() ? std::string() : std::string("this CPU lacks AVX2/FMA"); }},
+      {"scalar", [] { return make_scalar_backend(); }, [] { return std::string(); }, 1},
+      {"avx2", [] { return make_avx2_backend(0); }, cpu::avx2_unavailable_reason, 2},
+      {"avx512", [] { return make_avx512_backend(0); }, cpu::avx512_unavailable_reason, 3},
       {"cuda", [] { return make_cuda_backend(0); }, [] { return cuda_unavailable_reason(); }},
       {"systolic", [] { return make_default_systolic_backend(); }, [] { return std::string(); }},
   };
@@ -47,6 +52,20 @@ std::vector<std::string> available_backends() {
     if (b.available) names.push_back(b.name);
   }
   return names;
+}
+
+std::string default_backend_name() {
+  // Asked once: the hardware does not change while the process runs.
+  static const std::string name = [] {
+    const Entry* best = nullptr;
+    for (const Entry& e : entries()) {
+      if (e.cpu_f32_speed > (best ? best->cpu_f32_speed : 0) && e.unavailable_reason().empty()) {
+        best = &e;
+      }
+    }
+    return std::string(best->name);  // scalar always runs
+  }();
+  return name;
 }
 
 BackendPtr backend(const std::string& name) {

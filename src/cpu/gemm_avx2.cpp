@@ -18,7 +18,9 @@
 //   step 4  threads                 the MC blocks of C split between cores; the B panel is packed
 //                                   once, by all threads together, and shared.
 //
-// The loop nest of step 3/4 (BLIS's five loops around the micro-kernel):
+// The loop nest of step 3/4 (BLIS's five loops around the micro-kernel; they are written once, in
+// gemm_driver.hpp, for every SIMD GEMM of the library; this file supplies the AVX2 packing and
+// kernels and the block sizes, through the policy Avx2F32 at the end):
 //
 //   for jc in [0, n) step NC:                        B panel  op(B)[pc:pc+KC, jc:jc+NC] → L3
 //     for pc in [0, k) step KC:
@@ -35,14 +37,9 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <cstddef>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
-#include <new>
-#include <vector>
 
-#include "mlcore/parallel.hpp"
+#include "gemm_driver.hpp"
 
 namespace mlcore::cpu {
 namespace {
@@ -97,38 +94,6 @@ static_assert(KC * NR * 4 <= kL1dBytes / 2, "B micro-panel must fit in half of L
 static_assert(MC * KC * 4 <= kL2BytesSmallest / 2, "A block must fit in half of the smaller L2");
 static_assert(int64_t{KC} * NC * 4 <= kL3BytesSmallest / 4, "B panel must be a small share of L3");
 static_assert(MC % MR == 0 && NC % NR == 0, "blocks must be whole micro-tiles");
-
-// ---------------------------------------------------------------------------------------------
-// Packing buffers: 64-byte aligned (a cache line, so every micro-panel row of B is two aligned
-// ymm loads), grow-only and kept per thread, so no call after the first allocates (a fresh
-// 4 MiB malloc is an mmap whose page faults would cost ~1 ms per call).
-class Workspace {
- public:
-  ~Workspace() { std::free(data_); }
-  float* get(std::size_t floats) {
-    if (floats > capacity_) {
-      std::free(data_);
-      // Round up to a whole cache line, as aligned_alloc requires a multiple of the alignment.
-      std::size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
-      data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
-      if (data_ == nullptr) {
-        capacity_ = 0;
-        throw std::bad_alloc();
-      }
-      capacity_ = bytes / sizeof(float);
-    }
-    return data_;
-  }
-
- private:
-  float* data_ = nullptr;
-  std::size_t capacity_ = 0;
-};
-thread_local Workspace tls_a_block;  // MC × KC, one per thread
-thread_local Workspace tls_b_panel;  // KC × NC, owned by the calling thread, shared by the team
-
-// The unpacked-A path's limit on a thread's C columns: 4 micro-panels (see gemm_team_body).
-constexpr int64_t kDirectACols = 4 * NR;
 
 // Extra floats at the end of a packed A block: pack_a stores 8 floats where 6 are meant (the next
 // store overwrites the extra 2), so the last store runs 2 floats past the block.
@@ -352,198 +317,37 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t kc, float alpha, const float* 
   }
 }
 
-using parallel::split_range;
-
-struct GemmArgs {
-  bool trans_a, trans_b;
-  int64_t m, n, k;
-  float alpha;
-  const float* A;
-  int64_t lda;
-  const float* B;
-  int64_t ldb;
-  float beta;
-  float* C;
-  int64_t ldc;
-  float* b_panel;  // shared packed-B buffer, KC × min(NC, n) rounded up to NR
+// The policy that plugs this file's packing and kernels into the shared loops (gemm_driver.hpp:
+// the five loops, work items, threads and the split along k are written there, once).
+struct Avx2F32 {
+  using In = float;
+  using Packed = float;
+  using Out = float;
+  static constexpr int MR = cpu::MR, NR = cpu::NR, KC = cpu::KC, MC = cpu::MC, NC = cpu::NC;
+  static constexpr int kPackAPad = cpu::kPackAPad;
+  static constexpr bool kDirectA = true;
+  static constexpr int64_t packed_depth(int64_t kc) { return kc; }
+  static void pack_a(bool trans, const float* A, int64_t lda, int64_t mc, int64_t kc, float* out) {
+    cpu::pack_a(trans, A, lda, mc, kc, out);
+  }
+  static void pack_b(bool trans, const float* B, int64_t ldb, int64_t kc, int64_t nc,
+                     int64_t panel_begin, int64_t panel_end, float* out) {
+    cpu::pack_b(trans, B, ldb, kc, nc, panel_begin, panel_end, out);
+  }
+  static void macro_kernel(int64_t mc, int64_t nc, int64_t kc, float alpha, const float* a_pack,
+                           const float* b_pack, float beta, float* C, int64_t ldc,
+                           const float* a_direct, int64_t lda) {
+    cpu::macro_kernel(mc, nc, kc, alpha, a_pack, b_pack, beta, C, ldc, a_direct, lda);
+  }
 };
-
-// How the C block of one (jc, pc) step is cut into work items for the threads: row blocks of at
-// most MC rows, and, only when there are too few of those to keep every thread busy (a short,
-// wide C), column chunks of whole NR-panels. An item is one A block (packed by the thread that
-// takes it) times one column chunk of the shared B panel; no two items write the same C element.
-struct ItemGrid {
-  int64_t rows_per_item;  // a multiple of MR, ≤ MC
-  int64_t row_items;
-  int64_t col_chunks;  // ≥ 1; chunk c covers NR-panels [split_range(panels, col_chunks, c)]
-  int64_t items() const { return row_items * col_chunks; }
-};
-
-ItemGrid make_item_grid(int64_t m, int64_t panels_n, int threads) {
-  ItemGrid grid;
-  // q items per thread, all of about the same height: q = ⌈m / (threads·MC)⌉ keeps items ≤ MC
-  // rows, and q ≥ 2 (with several threads) leaves dynamic scheduling something to even out.
-  // Equal heights matter: at m = 1024 on 2 threads, MC-high items (7 × 144 + 16) would leave one
-  // thread 576 rows and the other 448 (89% efficiency); 8 items of ~128 rows give 528 vs 496.
-  const int64_t t = threads;
-  const int64_t q = std::max<int64_t>(threads > 1 ? 2 : 1, (m + t * MC - 1) / (t * MC));
-  const int64_t rows = (m + t * q - 1) / (t * q);
-  grid.rows_per_item = std::min<int64_t>(MC, (rows + MR - 1) / MR * MR);
-  grid.row_items = (m + grid.rows_per_item - 1) / grid.rows_per_item;
-  // Too few row items for the threads (a short, wide C): split the columns too.
-  grid.col_chunks = 1;
-  if (grid.row_items < 2 * t) {
-    grid.col_chunks =
-        std::max<int64_t>(1, std::min(panels_n, (2 * t + grid.row_items - 1) / grid.row_items));
-  }
-  if (threads == 1) grid.col_chunks = 1;
-  return grid;
-}
-
-// LEVEL: threads. The body every thread of the team runs: the five loops, with the B panel packed
-// cooperatively (each thread a share of its micro-panels) and a barrier before it is read. The
-// items of C (make_item_grid) are then handed out one at a time (schedule(dynamic): a thread
-// that finishes early, or was not preempted by another process, takes the next one, so a busy
-// neighbour on a shared machine slows the team by one item, not by half the matrix). Each thread
-// packs the A block of its item into its own L2-sized buffer (its own core's L2). The implicit
-// barrier at the end of the dynamic loop keeps the B panel alive until every item is done.
-// In a team of one the barriers are no-ops and the loop is an ordinary loop.
-void gemm_team_body(const GemmArgs& g, parallel::Team& team) {
-  const int threads = team.size();
-  float* a_block = tls_a_block.get(std::size_t{MC} * KC + kPackAPad);
-
-  for (int64_t jc = 0; jc < g.n; jc += NC) {
-    const int64_t nc = std::min<int64_t>(NC, g.n - jc);
-    const int64_t panels_n = (nc + NR - 1) / NR;
-    const ItemGrid grid = make_item_grid(g.m, panels_n, threads);
-
-    for (int64_t pc = 0; pc < g.k; pc += KC) {
-      const int64_t kc = std::min<int64_t>(KC, g.k - pc);
-      // After the first KC slice, later slices accumulate into the C computed so far.
-      const float beta = pc == 0 ? g.beta : 1.0f;
-
-      const float* b_src = g.trans_b ? g.B + jc * g.ldb + pc : g.B + pc * g.ldb + jc;
-      int64_t pb, pe;
-      team.my_range(panels_n, &pb, &pe);
-      pack_b(g.trans_b, b_src, g.ldb, kc, nc, pb, pe, g.b_panel);
-      team.barrier();  // the whole panel is packed before anyone reads it
-
-      team.for_dynamic(grid.items(), [&](int64_t item) {
-        const int64_t ic = (item / grid.col_chunks) * grid.rows_per_item;
-        const int64_t mc = std::min(grid.rows_per_item, g.m - ic);
-        int64_t col_begin, col_end;  // this item's columns of the panel, whole NR-panels
-        split_range(panels_n, static_cast<int>(grid.col_chunks),
-                    static_cast<int>(item % grid.col_chunks), &col_begin, &col_end);
-        col_begin *= NR;
-        col_end = std::min(col_end * NR, nc);
-        if (col_end <= col_begin) return;
-
-        // Unpacked A (BLIS calls such paths "sup", for skinny shapes): when the item's C block is
-        // at most kDirectACols wide, each element of the A block is used by at most 4 B
-        // micro-panels, and copying it into the packed buffer costs more than the unit-stride
-        // reads save; the micro-kernel then reads MR rows of A in place. Only for !trans_a (rows
-        // of A are contiguous) and k ≤ KC (one pass over k, each row read in one sweep). Gained
-        // on the tall-skinny 100000×64·64×64: ~5-15% (see docs/AVX2_GEMM.md).
-        const bool direct_a = !g.trans_a && g.k <= KC && col_end - col_begin <= kDirectACols;
-        const float* a_src = g.trans_a ? g.A + pc * g.lda + ic : g.A + ic * g.lda + pc;
-        if (direct_a) {
-          const int64_t full = mc / MR * MR;  // a partial last micro-panel is still packed
-          if (full < mc) {
-            pack_a(false, a_src + full * g.lda, g.lda, mc - full, kc, a_block + full * kc);
-          }
-        } else {
-          pack_a(g.trans_a, a_src, g.lda, mc, kc, a_block);
-        }
-        macro_kernel(mc, col_end - col_begin, kc, g.alpha, a_block, g.b_panel + col_begin * kc,
-                     beta, g.C + ic * g.ldc + jc + col_begin, g.ldc, direct_a ? a_src : nullptr,
-                     g.lda);
-      });  // ends with a barrier: everyone is done with the panel before it is overwritten
-    }
-  }
-}
-
-// LEVEL: threads, split along k. When C is small and k long — a Gram matrix XᵀX of a tall X,
-// 100 × 100 from 200 000 rows — the loops above leave each KC slice too little work to share:
-// one barrier and one B pack per 100·100·256 MACs, and only a few C items to hand out. Then
-// each thread takes its own share of k instead and computes a private partial C with the
-// single-thread loops (no barrier at all), and the partials are added at the end: m·n adds per
-// extra thread against m·n·k MACs. Worth it when every thread gets several KC slices and C
-// fits in L2 (each partial is re-read once, from cache).
-constexpr int64_t kSplitKMaxC = 256 * 256;        // m·n floats: 256 KiB
-constexpr int64_t kSplitKMinSlices = 8;           // KC slices per thread at least
-
-bool use_split_k(int64_t m, int64_t n, int64_t k, int team) {
-  return team > 1 && m * n <= kSplitKMaxC && k >= kSplitKMinSlices * KC * team;
-}
-
-void gemm_split_k(const GemmArgs& g, int team) {
-  std::vector<float> partial(std::size_t(team - 1) * g.m * g.n);
-  parallel::for_ranges(g.k, team, [&](int tid, int64_t kb, int64_t ke) {
-    // Thread 0 writes C itself (with β); the others their partial, row stride n.
-    GemmArgs mine = g;
-    mine.k = ke - kb;
-    mine.A = g.trans_a ? g.A + kb * g.lda : g.A + kb;  // op(A) = A[:, kb:ke]
-    mine.B = g.trans_b ? g.B + kb : g.B + kb * g.ldb;  // op(B) = B[kb:ke, :]
-    if (tid > 0) {
-      mine.beta = 0.0f;
-      mine.C = partial.data() + std::size_t(tid - 1) * g.m * g.n;
-      mine.ldc = g.n;
-    }
-    mine.b_panel = tls_b_panel.get(std::size_t(std::min<int64_t>(mine.k, KC)) *
-                                   ((std::min<int64_t>(g.n, NC) + NR - 1) / NR * NR));
-    if (mine.k > 0) {
-      parallel::Team solo = parallel::Team::solo();  // this thread's share runs alone
-      gemm_team_body(mine, solo);
-    }
-  });
-  for (int t = 1; t < team; ++t) {
-    const float* p = partial.data() + std::size_t(t - 1) * g.m * g.n;
-    for (int64_t i = 0; i < g.m; ++i) {
-      float* c = g.C + i * g.ldc;
-      for (int64_t j = 0; j < g.n; ++j) c[j] += p[i * g.n + j];
-    }
-  }
-}
-
-// C ← beta · C (for k == 0 or alpha == 0, where there is no product to add).
-void scale_c(int64_t m, int64_t n, float beta, float* C, int64_t ldc) {
-  for (int64_t i = 0; i < m; ++i) {
-    float* c = C + i * ldc;
-    if (beta == 0.0f) {
-      std::fill(c, c + n, 0.0f);
-    } else {
-      for (int64_t j = 0; j < n; ++j) c[j] *= beta;
-    }
-  }
-}
 
 }  // namespace
 
 void sgemm_avx2(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                 const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                 int64_t ldc, int num_threads) {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0 || alpha == 0.0f) {
-    scale_c(m, n, beta, C, ldc);
-    return;
-  }
-  const int64_t panel_cols = (std::min<int64_t>(n, NC) + NR - 1) / NR * NR;
-  float* b_panel = tls_b_panel.get(std::size_t(std::min<int64_t>(k, KC)) * panel_cols);
-  const GemmArgs g{trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, b_panel};
-
-  // A thread is worth starting only with enough work: ≥ 2^20 MACs each (~25 µs at the FMA peak,
-  // far above the few µs a team's start and join cost), and no more threads than MR×NR tiles.
-  const int64_t macs = m * n * k;
-  const int64_t tiles = ((m + MR - 1) / MR) * ((n + NR - 1) / NR);
-  const int64_t threads = std::min<int64_t>({num_threads, std::max<int64_t>(1, macs >> 20), tiles});
-  // Called from inside someone else's team: run on this thread alone (run_team makes a team of
-  // one there, whose barriers are no-ops).
-  const int team = parallel::in_team() ? 1 : static_cast<int>(threads);
-  if (use_split_k(m, n, k, team)) {
-    gemm_split_k(g, team);
-    return;
-  }
-  parallel::run_team(team, [&](parallel::Team& t) { gemm_team_body(g, t); });
+  gemm_driver<Avx2F32>({trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc},
+                       num_threads);
 }
 
 // ---------------------------------------------------------------------------------------------

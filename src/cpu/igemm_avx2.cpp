@@ -28,6 +28,7 @@
 #include <cstdlib>
 #include <new>
 
+#include "cpu_parallel.hpp"
 #include "gemm_avx2.hpp"
 #include "mlcore/parallel.hpp"
 
@@ -55,30 +56,9 @@ inline int32_t pair(int8_t first, int8_t second) {
       (static_cast<std::uint32_t>(static_cast<std::uint16_t>(second)) << 16));
 }
 
-// Grow-only, 64-byte aligned per-thread buffers (as in gemm_avx2.cpp).
-class Workspace {
- public:
-  ~Workspace() { std::free(data_); }
-  int32_t* get(std::size_t words) {
-    if (words > capacity_) {
-      std::free(data_);
-      const std::size_t bytes = (words * sizeof(int32_t) + 63) / 64 * 64;
-      data_ = static_cast<int32_t*>(std::aligned_alloc(64, bytes));
-      if (data_ == nullptr) {
-        capacity_ = 0;
-        throw std::bad_alloc();
-      }
-      capacity_ = bytes / sizeof(int32_t);
-    }
-    return data_;
-  }
-
- private:
-  int32_t* data_ = nullptr;
-  std::size_t capacity_ = 0;
-};
-thread_local Workspace tls_a_block;
-thread_local Workspace tls_b_panel;
+// Grow-only, 64-byte aligned per-thread buffers (cpu_parallel.hpp, as in gemm_avx2.cpp).
+thread_local AlignedBuffer<int32_t> tls_a_block;
+thread_local AlignedBuffer<int32_t> tls_b_panel;
 
 // Packed A block (mc rows × kc k-steps of op(A), kc2 = ⌈kc/2⌉ pairs) as micro-panels of MR rows:
 //   a_pack[(i / MR)·MR·kc2 + q·MR + i % MR] = pair(op(A)[i, 2q], op(A)[i, 2q + 1]),

@@ -8,6 +8,10 @@
 #include "mlcore/backend.hpp"
 
 namespace mlcore::cpu {
+// Unnamed: included by files built for different instruction sets (baseline, -mavx2, -mavx512f);
+// each must get its own copy, or the linker may keep an AVX-512-compiled one for the scalar
+// backend (see cpu_parallel.hpp).
+namespace {
 
 // f(u) for u = scale·x + shift.
 inline float apply_map_fn(MapFn fn, float x, const MapArgs& args) {
@@ -47,4 +51,5 @@ inline float apply_map_fn(MapFn fn, float x, const MapArgs& args) {
   return u;
 }
 
+}  // namespace
 }  // namespace mlcore::cpu

@@ -10,6 +10,8 @@ namespace mlcore::cpu {
 double measure_scalar_mac_peak();
 // MACs/s of `threads` cores running independent 8-lane AVX2 FMAs (peaks_avx2.cpp; needs AVX2).
 double measure_avx2_fma_peak(int threads);
+// MACs/s of `threads` cores running independent 16-lane AVX-512 FMAs (peaks_avx512.cpp).
+double measure_avx512_fma_peak(int threads);
 // Bytes/s that `threads` threads read from a buffer much larger than the last-level cache.
 double measure_read_bandwidth(int threads);
 

@@ -15,9 +15,9 @@
 #include <numeric>
 #include <vector>
 
+#include "cpu_parallel.hpp"
 #include "gemm_avx2.hpp"
 #include "map_scalar.hpp"
-#include "mlcore/parallel.hpp"
 #include "row_select.hpp"
 #include "vecmath_avx2.hpp"
 
@@ -27,21 +27,7 @@ namespace {
 using std::int32_t;
 using std::int64_t;
 
-// ---- threads --------------------------------------------------------------------------------
-// A thread is worth waking for ≥ 32 Ki elements of work: ~128 KiB of traffic, some 10 µs at one
-// core's ~10 GB/s, well above the few µs a team's start and join cost.
-constexpr int64_t kMinWorkPerThread = int64_t{1} << 15;
-
-inline int threads_for(int64_t items, int64_t work_per_item, int threads) {
-  const int64_t useful = items * work_per_item / kMinWorkPerThread;
-  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>({threads, useful, items})));
-}
-
-// Runs body(thread, begin, end) over `items` split into contiguous ranges, one per thread.
-template <class Body>
-void parallel_ranges(int64_t items, int64_t work_per_item, int threads, Body&& body) {
-  parallel::for_ranges(items, threads_for(items, work_per_item, threads), body);
-}
+// Threads: parallel_ranges / threads_for / split_range (cpu_parallel.hpp, shared with avx512).
 
 // ---- small vector helpers -------------------------------------------------------------------
 // Lanes 0..count-1 set (count ≤ 8): the mask of a loop's tail.
@@ -715,8 +701,8 @@ void histogram_rows(int64_t m, int64_t P, const uint8_t* codes, const HistFeatur
     const Row x(X + r * C);
     const uint8_t* code = codes + r * P;
     for (int64_t j = 0; j < nf; ++j) {
-      const int64_t bin = kAllWanted ? int64_t{off[j]} + code[first + j]
-                                     : int64_t{f[j].offset} + code[f[j].column];
+      const int64_t bin =
+          kAllWanted ? int64_t{off[j]} + code[first + j] : int64_t{f[j].offset} + code[f[j].column];
       x.add_to(out + bin * C);
     }
   }
@@ -742,10 +728,9 @@ constexpr int64_t kBlockedMinRows = 2048;
 // Columns [first, first + nf) of rows[0..m) into out (bins at offsets[first..], out has
 // `bins` rows), C statistics of type Row::T per row.
 template <class Row, int C>
-void histogram_rows_blocked(int64_t m, int64_t P, int64_t first, int64_t nf,
-                            const uint8_t* codes, const int32_t* offsets, int64_t bins,
-                            const int32_t* rows, const typename Row::T* X,
-                            typename Row::T* out) {
+void histogram_rows_blocked(int64_t m, int64_t P, int64_t first, int64_t nf, const uint8_t* codes,
+                            const int32_t* offsets, int64_t bins, const int32_t* rows,
+                            const typename Row::T* X, typename Row::T* out) {
   using T = typename Row::T;
   constexpr int64_t kStride = 256 * C;  // values per feature in the block
   thread_local std::vector<T> block;
@@ -781,9 +766,8 @@ void histogram_rows_blocked(int64_t m, int64_t P, int64_t first, int64_t nf,
 }
 
 // Any c: the row added with add_row (whole vectors, then a scalar tail).
-void histogram_rows_any(int64_t m, int64_t P, int64_t c, const uint8_t* codes,
-                        const HistFeature* f, int64_t nf, const int32_t* rows, const float* X,
-                        float* out) {
+void histogram_rows_any(int64_t m, int64_t P, int64_t c, const uint8_t* codes, const HistFeature* f,
+                        int64_t nf, const int32_t* rows, const float* X, float* out) {
   for (int64_t k = 0; k < m; ++k) {
     if (k + kHistPrefetchRows < m) prefetch_row(codes, P, X, c, rows[k + kHistPrefetchRows]);
     const int64_t r = rows[k];

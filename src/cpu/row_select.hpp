@@ -9,6 +9,10 @@
 #include <vector>
 
 namespace mlcore::cpu {
+// Unnamed: included by files built for different instruction sets (baseline, -mavx2, -mavx512f);
+// each must get its own copy, or the linker may keep an AVX-512-compiled one for the scalar
+// backend (see cpu_parallel.hpp).
+namespace {
 
 // The total order used by argmin and top-k: (value, index), NaN largest.
 inline bool select_before(float a, std::int32_t ia, float b, std::int32_t ib) {
@@ -50,4 +54,5 @@ inline void row_topk(const float* row, std::int64_t n, std::int64_t k,
   }
 }
 
+}  // namespace
 }  // namespace mlcore::cpu

@@ -7,7 +7,9 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,52 @@ inline std::vector<std::string> f32_backends() {
   }
   return names;
 }
+
+// The backends this machine must run: MLCORE_REQUIRE=avx512,cuda (comma-separated names; the
+// older MLCORE_REQUIRE_CUDA=1 means cuda). On the project's own machines it is set, so a test
+// that would skip for want of a listed backend fails instead: a silent skip cannot pass.
+inline std::vector<std::string> required_backends() {
+  std::vector<std::string> names;
+  if (const char* env = std::getenv("MLCORE_REQUIRE")) {
+    std::stringstream list(env);
+    std::string name;
+    while (std::getline(list, name, ',')) {
+      name.erase(0, name.find_first_not_of(" \t"));
+      name.erase(name.find_last_not_of(" \t") + 1);
+      if (!name.empty()) names.push_back(name);
+    }
+  }
+  if (std::getenv("MLCORE_REQUIRE_CUDA") != nullptr) names.push_back("cuda");
+  return names;
+}
+
+inline bool is_required(const std::string& name) {
+  for (const std::string& n : required_backends()) {
+    if (n == name) return true;
+  }
+  return false;
+}
+
+// Empty when backend `name` can run here, otherwise the registry's reason (or "unknown backend").
+inline std::string unavailable_reason(const std::string& name) {
+  for (const BackendInfo& info : backend_info()) {
+    if (info.name == name) return info.reason;
+  }
+  return "unknown backend '" + name + "'";
+}
+
+// In a test body: skip, with the registry's reason, when backend `name` cannot run here, or
+// fail instead when MLCORE_REQUIRE lists it.
+#define MLCORE_SKIP_UNLESS_BACKEND(name)                                                      \
+  do {                                                                                        \
+    const std::string mlcore_why_ = ::mlcore::test::unavailable_reason(name);                 \
+    if (!mlcore_why_.empty()) {                                                               \
+      if (::mlcore::test::is_required(name)) {                                                \
+        FAIL() << "MLCORE_REQUIRE lists " << (name) << " but it cannot run: " << mlcore_why_; \
+      }                                                                                       \
+      GTEST_SKIP() << "backend " << (name) << " is not available: " << mlcore_why_;           \
+    }                                                                                         \
+  } while (0)
 
 inline std::string backend_param_name(const ::testing::TestParamInfo<std::string>& info) {
   return info.param;

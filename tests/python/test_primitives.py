@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import mlcore
-from conftest import AVAILABLE, F32_BACKENDS
+from conftest import AVAILABLE, F32_BACKENDS, REQUIRED, unavailable_reason
 
 SHAPES = [(1, 1, 1), (7, 3, 5), (37, 41, 29), (128, 65, 257)]
 
@@ -194,8 +194,36 @@ def test_backends_report_their_ceilings(backend):
     assert isinstance(peaks["source"], str) and peaks["source"]
 
 
-@pytest.mark.skipif("avx2" not in AVAILABLE, reason="this CPU lacks AVX2/FMA")
+@pytest.mark.backend("avx2")
 def test_avx2_ceiling_is_above_plain_scalar_code():
     # 8 SIMD lanes on every core against one scalar lane on one core.
     assert (mlcore.backend("avx2").peaks["macs_per_second"]
             > 2 * mlcore.backend("scalar").peaks["macs_per_second"])
+
+
+@pytest.mark.parametrize("name", REQUIRED)
+def test_required_backends_are_available(name):
+    # MLCORE_REQUIRE=avx512,cuda on the project's machines: a listed backend that cannot run
+    # fails here with the registry's reason (elsewhere its tests would only be skipped).
+    assert unavailable_reason(name) == "", f"MLCORE_REQUIRE lists {name}"
+
+
+def test_default_backend_is_the_fastest_f32_cpu_backend_here():
+    info = {b["name"]: b for b in mlcore.backend_info()}
+    expected = next(n for n in ("avx512", "avx2", "scalar") if info[n]["available"])
+    assert mlcore.default_backend() == expected
+    assert [b["name"] for b in info.values() if b["default"]] == [expected]
+    # Estimators and primitives left without a backend run there, and their records say so.
+    mlcore.gemm(np.ones((3, 2)), np.ones((2, 4)))
+    assert mlcore.last_profile()[0]["backend"] == expected
+    assert mlcore.KMeans(n_clusters=2, n_init=1).get_params()["backend"] is None
+    km = mlcore.KMeans(n_clusters=2, n_init=1, random_state=0).fit(np.random.rand(20, 3))
+    assert {r["backend"] for r in km.profile_} == {expected}
+
+
+def test_absent_backends_say_why():
+    for b in mlcore.backend_info():
+        assert b["available"] == (b["reason"] == ""), b
+        if not b["available"]:
+            with pytest.raises(RuntimeError, match=b["name"]):
+                mlcore.gemm(np.ones((2, 2)), np.ones((2, 2)), backend=b["name"])

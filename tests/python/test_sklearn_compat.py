@@ -9,7 +9,8 @@ where scikit-learn supports it, so a check that starts passing must be taken off
 The list was drawn up on scikit-learn 1.9 and the file also passes on 1.6, the oldest release
 mlcore supports.
 
-The estimators run on the default backend (avx2 where the CPU has it, else scalar), together
+The estimators run on the default backend (mlcore.default_backend(): the fastest f32 CPU
+backend here, avx512 > avx2 > scalar), together
 with variants that take other code paths (solvers, callable weights, random seeding, early
 stopping, ...), and a second time on the int8 systolic simulator, whose quantization has its
 own (listed) failures. They are built small (few trees, few boosting rounds), as scikit-learn

@@ -9,10 +9,31 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-TEST(Registry, ScalarIsAlwaysAvailableAndAvx2FollowsCpuid) {
+TEST(Registry, ScalarIsAlwaysAvailableAndTheSimdBackendsFollowCpuid) {
   auto names = available_backends();
   EXPECT_TRUE(contains(names, "scalar"));
   EXPECT_EQ(contains(names, "avx2"), cpu_supports_avx2());
+  EXPECT_EQ(contains(names, "avx512"), cpu_supports_avx512());
+  // Every AVX-512 CPU has AVX2: the avx512 backend reuses avx2 kernels where they are at
+  // bandwidth, so it must never be listed without avx2.
+  if (contains(names, "avx512")) EXPECT_TRUE(contains(names, "avx2"));
+}
+
+// MLCORE_REQUIRE=avx512,cuda on the project's machines: every listed backend must be known and
+// able to run here, or this fails with the registry's reason (the other tests would only skip).
+TEST(Registry, RequiredBackendsAreAvailable) {
+  for (const std::string& name : required_backends()) {
+    EXPECT_EQ(unavailable_reason(name), "") << "MLCORE_REQUIRE lists " << name;
+  }
+}
+
+TEST(Registry, DefaultIsTheFastestF32CpuBackendHere) {
+  const std::string name = default_backend_name();
+  const auto names = available_backends();
+  ASSERT_TRUE(contains(names, name)) << name;
+  const char* expected = cpu_supports_avx512() ? "avx512" : cpu_supports_avx2() ? "avx2" : "scalar";
+  EXPECT_EQ(name, expected);
+  EXPECT_EQ(default_backend()->name(), name);  // what estimators get when none is named
 }
 
 TEST(Registry, DefaultInstancesAreSharedAndNamed) {
@@ -60,9 +81,28 @@ TEST(Registry, CudaIsKnownEvenWhenNotBuilt) {
 }
 
 TEST(Registry, ConfiguredAvx2InstanceReportsItsThreads) {
-  if (!cpu_supports_avx2()) GTEST_SKIP() << "this CPU lacks AVX2/FMA";
+  MLCORE_SKIP_UNLESS_BACKEND("avx2");
   BackendPtr one = make_avx2_backend(1);
   EXPECT_NE(one->description().find("1 thread"), std::string::npos) << one->description();
+}
+
+TEST(Registry, ConfiguredAvx512InstanceReportsItsThreads) {
+  MLCORE_SKIP_UNLESS_BACKEND("avx512");
+  BackendPtr one = make_avx512_backend(1);
+  EXPECT_NE(one->description().find("1 thread"), std::string::npos) << one->description();
+}
+
+TEST(Registry, Avx512AbsentSaysWhichFeatureIsMissing) {
+  if (cpu_supports_avx512()) GTEST_SKIP() << "this machine runs avx512: no reason to check";
+  const std::string why = unavailable_reason("avx512");
+  EXPECT_TRUE(why.find("lacks") != std::string::npos || why.find("XCR0") != std::string::npos)
+      << why;
+  try {
+    make_avx512_backend(1);
+    FAIL() << "make_avx512_backend must refuse a CPU without AVX-512";
+  } catch (const DeviceError& e) {
+    EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
-// Kernel-level tests of the AVX2 SGEMM (src/cpu/gemm_avx2.cpp) against a float64 plain-loop
-// reference: awkward sizes (1, primes, one less / one more than every block size), all four
-// transpose combinations, alpha/beta values, leading dimensions larger than the matrix, threads.
+// Kernel-level tests of the SIMD SGEMMs — AVX2 (src/cpu/gemm_avx2.cpp) and AVX-512
+// (gemm_avx512.cpp), one test body run on each (they share the loops of gemm_driver.hpp and
+// differ in tiles, packing and masks) — against a float64 plain-loop reference: awkward sizes
+// (1, primes, one less / one more than every block size of either kernel), all four transpose
+// combinations, alpha/beta values, leading dimensions larger than the matrix, threads. A kernel
+// whose instruction set this CPU lacks is skipped with the reason (a failure where
+// MLCORE_REQUIRE lists its backend).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,19 +15,29 @@
 #include <vector>
 
 #include "cpu/gemm_avx2.hpp"
+#include "cpu/gemm_avx512.hpp"
 #include "mlcore/parallel.hpp"
+#include "test_util.hpp"
 
 namespace mlcore::cpu {
 namespace {
 
 using std::int64_t;
 
-bool cpu_has_avx2_fma() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+using SgemmFn = void (*)(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
+                         const float*, int64_t, float, float*, int64_t, int);
 
-#define SKIP_WITHOUT_AVX2()                                                \
-  do {                                                                     \
-    if (!cpu_has_avx2_fma()) GTEST_SKIP() << "this CPU lacks AVX2 or FMA"; \
-  } while (0)
+// A SIMD SGEMM and the backend whose CPU check guards it.
+struct Kernel {
+  const char* backend;
+  SgemmFn sgemm;
+};
+const Kernel kKernels[] = {{"avx2", sgemm_avx2}, {"avx512", sgemm_avx512}};
+
+class Sgemm : public ::testing::TestWithParam<Kernel> {
+ protected:
+  void SetUp() override { MLCORE_SKIP_UNLESS_BACKEND(GetParam().backend); }
+};
 
 struct Case {
   bool trans_a, trans_b;
@@ -45,7 +59,7 @@ std::string describe(const Case& c) {
 //   |got − ref| ≤ 2·(k + 2)·u · (|α|·Σ_p |a_ip·b_pj| + |β·c_ij|),   u = 2⁻²⁴,
 // the textbook bound γ_k for a float32 dot product of length k (any summation order, so any
 // blocking), doubled for the final scaling by α and β.
-void run_case(const Case& c) {
+void run_case(SgemmFn sgemm, const Case& c) {
   SCOPED_TRACE(describe(c));
   const int64_t a_rows = c.trans_a ? c.k : c.m, a_cols = c.trans_a ? c.m : c.k;
   const int64_t b_rows = c.trans_b ? c.n : c.k, b_cols = c.trans_b ? c.k : c.n;
@@ -65,8 +79,8 @@ void run_case(const Case& c) {
       C[i * ldc + j] = c.beta == 0.0f ? std::numeric_limits<float>::quiet_NaN() : dist(rng);
   const std::vector<float> C0 = C;
 
-  sgemm_avx2(c.trans_a, c.trans_b, c.m, c.n, c.k, c.alpha, A.data(), lda, B.data(), ldb, c.beta,
-             C.data(), ldc, c.threads);
+  sgemm(c.trans_a, c.trans_b, c.m, c.n, c.k, c.alpha, A.data(), lda, B.data(), ldb, c.beta,
+        C.data(), ldc, c.threads);
 
   auto a_at = [&](int64_t i, int64_t p) { return c.trans_a ? A[p * lda + i] : A[i * lda + p]; };
   auto b_at = [&](int64_t p, int64_t j) { return c.trans_b ? B[j * ldb + p] : B[p * ldb + j]; };
@@ -100,16 +114,18 @@ void run_case(const Case& c) {
   EXPECT_EQ(failures, 0);
 }
 
-TEST(GemmAvx2, AwkwardSizesAllTransposes) {
-  SKIP_WITHOUT_AVX2();
-  // 1, primes, and one off every tile and block size (MR = 6, NR = 16, KC = 256, MC = 144).
-  const int64_t sizes[] = {1, 2, 5, 7, 13, 17, 31, 47, 97, 145, 257};
+TEST_P(Sgemm, AwkwardSizesAllTransposes) {
+  // 1, primes, and one off every tile and block size: avx2 MR = 6, NR = 16, KC = 256, MC = 144;
+  // avx512 MR = 14, NR = 32, KC = 128, MC = 448.
+  const int64_t sizes[] = {1, 2, 5, 7, 13, 15, 17, 29, 31, 47, 97, 145, 257, 449};
   for (int ta = 0; ta < 2; ++ta) {
     for (int tb = 0; tb < 2; ++tb) {
       for (int64_t m : sizes) {
-        for (int64_t n : {int64_t{1}, int64_t{15}, int64_t{17}, int64_t{33}, int64_t{97}}) {
-          for (int64_t k : {int64_t{1}, int64_t{7}, int64_t{9}, int64_t{255}, int64_t{257}}) {
-            run_case({ta == 1, tb == 1, m, n, k, 1.0f, 0.0f});
+        for (int64_t n :
+             {int64_t{1}, int64_t{15}, int64_t{17}, int64_t{31}, int64_t{33}, int64_t{97}}) {
+          for (int64_t k :
+               {int64_t{1}, int64_t{7}, int64_t{17}, int64_t{127}, int64_t{129}, int64_t{257}}) {
+            run_case(GetParam().sgemm, {ta == 1, tb == 1, m, n, k, 1.0f, 0.0f});
           }
         }
       }
@@ -117,61 +133,64 @@ TEST(GemmAvx2, AwkwardSizesAllTransposes) {
   }
 }
 
-TEST(GemmAvx2, AlphaBetaAndLeadingDimensions) {
-  SKIP_WITHOUT_AVX2();
+TEST_P(Sgemm, AlphaBetaAndLeadingDimensions) {
+  const SgemmFn sgemm = GetParam().sgemm;
   const float alphas[] = {1.0f, -0.5f, 2.0f};
   const float betas[] = {0.0f, 1.0f, -1.5f};
   for (int ta = 0; ta < 2; ++ta) {
     for (int tb = 0; tb < 2; ++tb) {
       for (float alpha : alphas) {
         for (float beta : betas) {
-          run_case({ta == 1, tb == 1, 37, 41, 300, alpha, beta, 3, 5, 7});
-          run_case({ta == 1, tb == 1, 6, 16, 8, alpha, beta, 1, 1, 1});
+          run_case(sgemm, {ta == 1, tb == 1, 37, 41, 300, alpha, beta, 3, 5, 7});
+          run_case(sgemm, {ta == 1, tb == 1, 6, 16, 8, alpha, beta, 1, 1, 1});
+          run_case(sgemm, {ta == 1, tb == 1, 14, 32, 16, alpha, beta, 1, 1, 1});
         }
       }
     }
   }
 }
 
-TEST(GemmAvx2, AlphaZeroAndEmptyK) {
-  SKIP_WITHOUT_AVX2();
-  run_case({false, false, 9, 10, 11, 0.0f, 0.0f});  // C = 0 even though C held NaN
-  run_case({false, false, 9, 10, 11, 0.0f, 2.0f});  // C = 2·C
-  run_case({false, true, 9, 10, 0, 1.0f, 0.0f});    // k = 0: no product
-  run_case({true, false, 9, 10, 0, 1.0f, -1.0f});
+TEST_P(Sgemm, AlphaZeroAndEmptyK) {
+  const SgemmFn sgemm = GetParam().sgemm;
+  run_case(sgemm, {false, false, 9, 10, 11, 0.0f, 0.0f});  // C = 0 even though C held NaN
+  run_case(sgemm, {false, false, 9, 10, 11, 0.0f, 2.0f});  // C = 2·C
+  run_case(sgemm, {false, true, 9, 10, 0, 1.0f, 0.0f});    // k = 0: no product
+  run_case(sgemm, {true, false, 9, 10, 0, 1.0f, -1.0f});
   // m = 0 or n = 0 touch nothing.
   float c = 7.0f, a = 1.0f, b = 1.0f;
-  sgemm_avx2(false, false, 0, 1, 1, 1.0f, &a, 1, &b, 1, 0.0f, &c, 1, 1);
-  sgemm_avx2(false, false, 1, 0, 1, 1.0f, &a, 1, &b, 1, 0.0f, &c, 1, 1);
+  sgemm(false, false, 0, 1, 1, 1.0f, &a, 1, &b, 1, 0.0f, &c, 1, 1);
+  sgemm(false, false, 1, 0, 1, 1.0f, &a, 1, &b, 1, 0.0f, &c, 1, 1);
   EXPECT_EQ(c, 7.0f);
 }
 
-TEST(GemmAvx2, ThreadsAndBlockBoundaries) {
-  SKIP_WITHOUT_AVX2();
-  // Large enough to use several threads and cross MC, KC and (for n) NC = 4080 boundaries.
+TEST_P(Sgemm, ThreadsAndBlockBoundaries) {
+  const SgemmFn sgemm = GetParam().sgemm;
+  // Large enough to use several threads and cross MC, KC and (for n) NC (4080; 8192) boundaries.
   for (int threads : {1, 2, 3, 4}) {
-    run_case({false, false, 301, 190, 530, 1.0f, 0.0f, 0, 0, 0, threads});
-    run_case({true, true, 289, 211, 260, -1.0f, 0.5f, 2, 0, 1, threads});
+    run_case(sgemm, {false, false, 301, 190, 530, 1.0f, 0.0f, 0, 0, 0, threads});
+    run_case(sgemm, {true, true, 289, 211, 260, -1.0f, 0.5f, 2, 0, 1, threads});
   }
-  run_case({false, true, 7, 4100, 70, 1.0f, 1.0f, 0, 3, 0, 2});   // short and wide: split columns
-  run_case({true, false, 2000, 33, 64, 1.0f, 0.0f, 0, 0, 0, 2});  // tall and skinny
+  run_case(sgemm, {false, true, 7, 4100, 70, 1.0f, 1.0f, 0, 3, 0, 2});   // short, wide: split cols
+  run_case(sgemm, {true, false, 5, 8200, 33, 1.0f, 0.0f, 0, 0, 0, 2});   // crosses avx512's NC
+  run_case(sgemm, {true, false, 2000, 33, 64, 1.0f, 0.0f, 0, 0, 0, 2});  // tall and skinny
+  run_case(sgemm, {false, false, 1000, 40, 100, 1.0f, 0.5f, 0, 0, 0, 2});  // unpacked-A path
 }
 
-TEST(GemmAvx2, SmallCLongKSplitsKAcrossThreads) {
-  SKIP_WITHOUT_AVX2();
+TEST_P(Sgemm, SmallCLongKSplitsKAcrossThreads) {
+  const SgemmFn sgemm = GetParam().sgemm;
   // C small and k long (a Gram matrix XᵀX of a tall X): each thread sums its own share of k
   // and the partial Cs are added. Every transpose, α and β, padded leading dimensions, a k that
   // does not divide evenly, and 3 threads (the partials of two helpers added to thread 0's C).
   for (int ta = 0; ta < 2; ++ta) {
     for (int tb = 0; tb < 2; ++tb) {
-      run_case({ta == 1, tb == 1, 37, 19, 20011, 1.0f, 0.0f, 0, 0, 0, 2});
-      run_case({ta == 1, tb == 1, 100, 100, 7001, -0.5f, 1.5f, 3, 1, 2, 3});
+      run_case(sgemm, {ta == 1, tb == 1, 37, 19, 20011, 1.0f, 0.0f, 0, 0, 0, 2});
+      run_case(sgemm, {ta == 1, tb == 1, 100, 100, 7001, -0.5f, 1.5f, 3, 1, 2, 3});
     }
   }
 }
 
-TEST(GemmAvx2, CalledFromInsideAParallelRegion) {
-  SKIP_WITHOUT_AVX2();
+TEST_P(Sgemm, CalledFromInsideAParallelRegion) {
+  const SgemmFn sgemm = GetParam().sgemm;
   // Each thread of the caller's team runs its own GEMM (asking for 2 threads): the GEMM must run
   // on the calling thread alone and never wait at a barrier of the caller's team.
   const int64_t m = 150, n = 70, k = 300;
@@ -181,17 +200,21 @@ TEST(GemmAvx2, CalledFromInsideAParallelRegion) {
   for (float& x : A) x = dist(rng);
   for (float& x : B) x = dist(rng);
   std::vector<float> ref(m * n);
-  sgemm_avx2(false, false, m, n, k, 1.0f, A.data(), k, B.data(), n, 0.0f, ref.data(), n, 1);
+  sgemm(false, false, m, n, k, 1.0f, A.data(), k, B.data(), n, 0.0f, ref.data(), n, 1);
   std::vector<std::vector<float>> results(4, std::vector<float>(m * n));
   parallel::for_each(4, 2, [&](int64_t t) {
-    sgemm_avx2(false, false, m, n, k, 1.0f, A.data(), k, B.data(), n, 0.0f, results[t].data(), n,
-               2);
+    sgemm(false, false, m, n, k, 1.0f, A.data(), k, B.data(), n, 0.0f, results[t].data(), n, 2);
   });
   for (const auto& r : results) EXPECT_EQ(r, ref);  // same blocking, so bit-identical
 }
 
+INSTANTIATE_TEST_SUITE_P(Simd, Sgemm, ::testing::ValuesIn(kKernels),
+                         [](const ::testing::TestParamInfo<Kernel>& info) {
+                           return std::string(info.param.backend);
+                         });
+
 TEST(GemmAvx2, LadderStepsMatchTheReference) {
-  SKIP_WITHOUT_AVX2();
+  MLCORE_SKIP_UNLESS_BACKEND("avx2");
   for (int64_t s : {int64_t{1}, int64_t{23}, int64_t{100}}) {
     const int64_t m = s + 5, n = s + 17, k = s + 3;
     std::vector<float> A(m * k), B(k * n), C(m * n), R(m * n);

@@ -1,9 +1,11 @@
 // Kernel-level tests of the avx2 backend's non-GEMM kernels (src/cpu/primitives_avx2.cpp,
-// vecmath_avx2.hpp) and of its int8 GEMM (igemm_avx2.cpp). The backend-level test in
-// tests/cpp/core/test_primitives.cpp covers the semantics on small shapes; these add what it
-// cannot see: ulp accuracy of the vector math over dense sweeps and IEEE special values, and
-// shapes large enough to take the multi-threaded paths (private scatter copies, per-thread
-// partial sums), each against the scalar reference.
+// vecmath_avx2.hpp) and of its int8 GEMM (igemm_avx2.cpp); the kernels the avx512 backend
+// replaces (sqdist, argmin, the VNNI int8 GEMM: primitives_avx512.cpp, igemm_avx512.cpp) run
+// the same test bodies (the TEST_P suites below, one instance per instruction set). The
+// backend-level test in tests/cpp/core/test_primitives.cpp covers the semantics on small shapes;
+// these add what it cannot see: ulp accuracy of the vector math over dense sweeps and IEEE special
+// values, and shapes large enough to take the multi-threaded paths (private scatter copies,
+// per-thread partial sums), each against the scalar reference.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -15,11 +17,14 @@
 #include <vector>
 
 #include "cpu/gemm_avx2.hpp"
+#include "cpu/gemm_avx512.hpp"
 #include "cpu/gemm_scalar.hpp"
 #include "cpu/map_scalar.hpp"
 #include "cpu/primitives_avx2.hpp"
+#include "cpu/primitives_avx512.hpp"
 #include "cpu/row_select.hpp"
 #include "mlcore/parallel.hpp"
+#include "test_util.hpp"
 
 namespace mlcore::cpu {
 namespace {
@@ -27,11 +32,28 @@ namespace {
 using std::int32_t;
 using std::int64_t;
 
-#define SKIP_WITHOUT_AVX2()                                                 \
-  do {                                                                      \
-    if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) \
-      GTEST_SKIP() << "this CPU lacks AVX2 or FMA";                         \
-  } while (0)
+#define SKIP_WITHOUT_AVX2() MLCORE_SKIP_UNLESS_BACKEND("avx2")
+
+// The kernels that exist for more than one instruction set, and the backend whose CPU check
+// guards each: the TEST_P suites run once per row.
+struct SimdKernels {
+  const char* backend;
+  void (*sqdist)(int64_t, int64_t, int64_t, const float*, const float*, float*, int);
+  void (*argmin_rows)(int64_t, int64_t, const float*, int32_t*, float*, int);
+  void (*igemm)(bool, bool, int64_t, int64_t, int64_t, const std::int8_t*, int64_t,
+                const std::int8_t*, int64_t, bool, int32_t*, int64_t, int);
+};
+const SimdKernels kSimd[] = {{"avx2", sqdist_avx2, argmin_rows_avx2, igemm_avx2},
+                             {"avx512", sqdist_avx512, argmin_rows_avx512, igemm_avx512}};
+
+class Simd : public ::testing::TestWithParam<SimdKernels> {
+ protected:
+  void SetUp() override { MLCORE_SKIP_UNLESS_BACKEND(GetParam().backend); }
+};
+INSTANTIATE_TEST_SUITE_P(Kernels, Simd, ::testing::ValuesIn(kSimd),
+                         [](const ::testing::TestParamInfo<SimdKernels>& info) {
+                           return std::string(info.param.backend);
+                         });
 
 constexpr int kThreads = 4;  // more than this machine's cores is fine: the kernels cap it
 const float kInf = std::numeric_limits<float>::infinity();
@@ -205,13 +227,12 @@ TEST(PrimitivesAvx2, GemvBothWaysLargeAndThreaded) {
   }
 }
 
-TEST(PrimitivesAvx2, SqdistLargeIsClampedAndAccurate) {
-  SKIP_WITHOUT_AVX2();
+TEST_P(Simd, SqdistLargeIsClampedAndAccurate) {
   const int64_t m = 531, n = 389, d = 19;
   std::vector<float> A = random_floats(m * d, 5, 6, 4), B = random_floats(n * d, 5, 6, 5);
   for (int64_t p = 0; p < d; ++p) B[3 * d + p] = A[7 * d + p];  // an exact zero distance
   std::vector<float> D(m * n);
-  sqdist_avx2(m, n, d, A.data(), B.data(), D.data(), kThreads);
+  GetParam().sqdist(m, n, d, A.data(), B.data(), D.data(), kThreads);
   for (int64_t i = 0; i < m; ++i) {
     for (int64_t j = 0; j < n; ++j) {
       double dist = 0, norms = 0;
@@ -226,29 +247,30 @@ TEST(PrimitivesAvx2, SqdistLargeIsClampedAndAccurate) {
   }
 }
 
-TEST(PrimitivesAvx2, ArgminMatchesReferenceOnNastyRows) {
-  SKIP_WITHOUT_AVX2();
-  // Widths around the kernel's blocks: under one block, one, two (one per chain), two and a
-  // tail, k-means-sized rows, and long ones.
-  for (const int64_t n : {1, 5, 8, 9, 16, 23, 37, 64, 65, 100, 257}) {
+TEST_P(Simd, ArgminMatchesReferenceOnNastyRows) {
+  // Widths around the kernels' blocks (8 lanes for avx2, 16 for avx512): under one block, one,
+  // two (one per chain), two and a tail, k-means-sized rows, and long ones.
+  for (const int64_t n : {1, 5, 8, 9, 16, 17, 23, 31, 32, 33, 37, 48, 64, 65, 100, 257}) {
     const int64_t m = 600;
     std::vector<float> D = random_floats(m * n, -1, 1, 6 + n);
     auto at = [&](int64_t i, int64_t j) -> float& { return D[i * n + j]; };
     for (int64_t j = 0; j < n; ++j) {
-      at(0, j) = kNaN;                              // all NaN → index 0
-      at(1, j) = kInf;                              // all +inf → index 0, value inf
-      at(2, j) = j % 2 ? kNaN : kInf;               // NaN and +inf → the first +inf
-      at(3, j) = 0.25f;                             // all tied → index 0
-      at(4, j) = j < (n * 4) / 5 ? kNaN : -kInf;    // −inf only late (in the tail for n = 37)
+      at(0, j) = kNaN;                            // all NaN → index 0
+      at(1, j) = kInf;                            // all +inf → index 0, value inf
+      at(2, j) = j % 2 ? kNaN : kInf;             // NaN and +inf → the first +inf
+      at(3, j) = 0.25f;                           // all tied → index 0
+      at(4, j) = j < (n * 4) / 5 ? kNaN : -kInf;  // −inf only late (in the tail for n = 37)
       at(7, j) = std::fabs(at(7, j)) + 1.0f;
       at(8, j) = std::fabs(at(8, j)) + 1.0f;
     }
     at(5, n - 1) = -5.0f;  // the minimum in the last column
     // Ties between lanes, blocks and the two chains (blocks 0/2 are one chain, 1/3 the
     // other): the lower column must win whichever chain holds it.
-    if (n > 17) at(6, 9) = at(6, 17) = -7.0f;   // chain 1 (block 1) before chain 0 (block 2)
-    if (n > 9) at(9, 1) = at(9, 9) = -7.0f;     // chain 0 before chain 1
-    if (n > 40) at(10, 40) = at(10, 3) = -7.0f;  // the later one seen first in its chain
+    if (n > 17) at(6, 9) = at(6, 17) = -7.0f;     // chain 1 (block 1) before chain 0 (block 2)
+    if (n > 9) at(9, 1) = at(9, 9) = -7.0f;       // chain 0 before chain 1
+    if (n > 40) at(10, 40) = at(10, 3) = -7.0f;   // the later one seen first in its chain
+    if (n > 33) at(11, 33) = at(11, 17) = -7.0f;  // avx512: block 2 (chain 0) vs 1 (chain 1)
+    if (n > 31) at(12, 31) = -kInf;               // the last lane of a block
     if (n > 16) {
       at(7, 8) = -0.0f;  // −0 == 0: the first of the two zeros wins
       at(7, 16) = 0.0f;
@@ -257,7 +279,7 @@ TEST(PrimitivesAvx2, ArgminMatchesReferenceOnNastyRows) {
     }
     std::vector<int32_t> index(m);
     std::vector<float> value(m);
-    argmin_rows_avx2(m, n, D.data(), index.data(), value.data(), kThreads);
+    GetParam().argmin_rows(m, n, D.data(), index.data(), value.data(), kThreads);
     for (int64_t i = 0; i < m; ++i) {
       const RowMin want = row_argmin(D.data() + i * n, n);
       ASSERT_EQ(index[i], want.index) << "row " << i << ", n " << n;
@@ -422,13 +444,15 @@ TEST(PrimitivesAvx2, ReduceColsThreadedDoubleAccuracy) {
   }
 }
 
-TEST(Int8GemmAvx2, ExactOnLargeThreadedShapes) {
-  SKIP_WITHOUT_AVX2();
+TEST_P(Simd, Int8GemmExactOnLargeThreadedShapes) {
   struct Shape {
     int64_t m, n, k;
   };
-  // Cross KC = 512 (odd k too), NC = 4080 and several MC = 144 blocks per thread.
-  for (Shape s : {Shape{301, 97, 1031}, Shape{13, 4100, 37}, Shape{1, 1, 1}, Shape{7, 5, 2}}) {
+  // Cross KC = 512 (odd k too, and k not a multiple of avx512's 4-byte groups), NC (4080; 8192),
+  // several MC blocks per thread, tile edges (14 × 32 for avx512), and the split along k
+  // (small C, long k).
+  for (Shape s : {Shape{301, 97, 1031}, Shape{13, 4100, 37}, Shape{1, 1, 1}, Shape{7, 5, 2},
+                  Shape{15, 33, 3}, Shape{29, 8200, 5}, Shape{30, 20, 9000}}) {
     for (bool ta : {false, true}) {
       for (bool tb : {false, true}) {
         std::mt19937 rng(19);
@@ -442,8 +466,8 @@ TEST(Int8GemmAvx2, ExactOnLargeThreadedShapes) {
         for (int64_t i = 0; i < s.m * s.n; ++i) C[i] = R[i] = int32_t(i % 101) - 50;
         const int64_t lda = ta ? s.m : s.k, ldb = tb ? s.k : s.n;
         for (bool accumulate : {true, false}) {
-          igemm_avx2(ta, tb, s.m, s.n, s.k, A.data(), lda, B.data(), ldb, accumulate, C.data(), s.n,
-                     kThreads);
+          GetParam().igemm(ta, tb, s.m, s.n, s.k, A.data(), lda, B.data(), ldb, accumulate,
+                           C.data(), s.n, kThreads);
           igemm_scalar(ta, tb, s.m, s.n, s.k, A.data(), lda, B.data(), ldb, accumulate, R.data(),
                        s.n);
           ASSERT_EQ(C, R) << s.m << "x" << s.n << "x" << s.k << " ta=" << ta << " tb=" << tb
@@ -454,8 +478,7 @@ TEST(Int8GemmAvx2, ExactOnLargeThreadedShapes) {
   }
 }
 
-TEST(Int8GemmAvx2, CalledFromInsideAParallelRegion) {
-  SKIP_WITHOUT_AVX2();
+TEST_P(Simd, Int8GemmCalledFromInsideAParallelRegion) {
   const int64_t m = 200, n = 50, k = 600;
   std::vector<std::int8_t> A(m * k), B(k * n);
   for (int64_t i = 0; i < m * k; ++i) A[i] = std::int8_t(i * 7 % 255 - 127);
@@ -464,9 +487,29 @@ TEST(Int8GemmAvx2, CalledFromInsideAParallelRegion) {
   igemm_scalar(false, false, m, n, k, A.data(), k, B.data(), n, false, ref.data(), n);
   std::vector<std::vector<int32_t>> results(4, std::vector<int32_t>(m * n));
   parallel::for_each(4, 2, [&](int64_t t) {
-    igemm_avx2(false, false, m, n, k, A.data(), k, B.data(), n, false, results[t].data(), n, 2);
+    GetParam().igemm(false, false, m, n, k, A.data(), k, B.data(), n, false, results[t].data(), n,
+                     2);
   });
   for (const auto& r : results) EXPECT_EQ(r, ref);
+}
+
+// The extremes of the u8 × s8 offset trick (igemm_avx512.cpp): A = −128 (A + 128 = 0) and 127
+// (255) against B = −128 and 127, over long k, where the partial sums with the offset exceed
+// int32 and wrap; the result must still be exact.
+TEST_P(Simd, Int8GemmExtremesOverLongK) {
+  const int64_t m = 16, n = 33, k = 100000;  // 255·127·k > 2³¹: the offset sums wrap
+  std::vector<std::int8_t> A(m * k), B(k * n);
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t p = 0; p < k; ++p) A[i * k + p] = std::int8_t(i % 2 ? 127 : -128);
+  }
+  for (int64_t p = 0; p < k; ++p) {
+    for (int64_t j = 0; j < n; ++j)
+      B[p * n + j] = std::int8_t(j % 3 == 0 ? -128 : (j % 3 == 1 ? 127 : p % 256 - 128));
+  }
+  std::vector<int32_t> C(m * n), R(m * n);
+  GetParam().igemm(false, false, m, n, k, A.data(), k, B.data(), n, false, C.data(), n, kThreads);
+  igemm_scalar(false, false, m, n, k, A.data(), k, B.data(), n, false, R.data(), n);
+  EXPECT_EQ(C, R);
 }
 
 }  // namespace

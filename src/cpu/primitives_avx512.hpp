@@ -1,0 +1,27 @@
+// The avx512 backend's kernels other than the GEMMs (gemm_avx512.hpp): raw pointers, row-major,
+// the semantics of the matching Backend primitive (backend.hpp) and of the *_avx2 kernel of the
+// same name (primitives_avx2.hpp), which the tests check against the scalar backend. The code
+// (primitives_avx512.cpp) is compiled with the AVX-512 flags; this header is plain C++. Each
+// function needs a CPU with AVX-512F/BW/DQ/VL (the backend checks before it is created).
+//
+// Only the primitives AVX-512 makes faster are here; the avx512 backend runs the others on the
+// AVX2 kernels, and avx512_backend.cpp says why for each.
+#pragma once
+
+#include <cstdint>
+
+#include "mlcore/backend.hpp"
+
+namespace mlcore::cpu {
+
+// D[i, j] = max(0, ‖a_i‖² + ‖b_j‖² − 2·a_i·b_j).  A: m × d, B: n × d, D: m × n. The product is
+// one sgemm_avx512 (m·n·d MACs), the norms and the add-and-clamp pass 16 lanes at a time.
+void sqdist_avx512(std::int64_t m, std::int64_t n, std::int64_t d, const float* A, const float* B,
+                   float* D, int threads);
+
+// For each row i of D (m × n, n ≥ 1): index[i], value[i] = the first minimum (NaN never chosen
+// unless the row is all NaN; then index 0).
+void argmin_rows_avx512(std::int64_t m, std::int64_t n, const float* D, std::int32_t* index,
+                        float* value, int threads);
+
+}  // namespace mlcore::cpu
