@@ -98,6 +98,8 @@ def main():
     ap.add_argument("--chunks", type=int, default=2,
                     help="row chunks (the same on both clusters; 2 = one per worker on two)")
     ap.add_argument("--no-daskml", action="store_true")
+    ap.add_argument("--daskml-repeats", type=int, default=1,
+                    help="repeats of the (slower) dask-ml fits")
     args = ap.parse_args()
     rows = args.rows // 10 if args.quick else args.rows
     backend = mlcore.avx2(1)  # one thread per worker: the workers are the parallelism
@@ -131,7 +133,7 @@ def main():
                 if n_workers == 2 and not args.no_daskml:
                     try:
                         t_ml, est_ml = timed(lambda: daskml_fit(name, X, y, label, Xk,
-                                                                args.iters), args.repeats)
+                                                                args.iters), args.daskml_repeats)
                     except ImportError:
                         print("  dask-ml is not installed (pip install dask-ml)")
                         continue
