@@ -138,6 +138,15 @@ class FaissKMeans:
         return self.km.index.search(np.ascontiguousarray(X, dtype=np.float32), 1)[1][:, 0]
 
 
+# The compute-or-memory floors the issue asks about (full sizes): (timed op, MACs, bytes that
+# must move at least once). kNN: every query against every training row (10k · 50k · 32 MACs);
+# the data that must be read is the two matrices (the 10k x 50k distance matrix is an
+# implementation's choice, not part of the floor). k-means, per Lloyd iteration: n · k · d MACs
+# for the distances, and one pass over X (n · d floats) for the distances and the new sums.
+FLOORS = {"knn": ("predict", 10000 * 50000 * 32, (10000 + 50000) * 32 * 4),
+          "kmeans": ("fit", 200000 * 64 * 32, 200000 * 32 * 4)}
+
+
 class Entry:
     """One library on one case: make() -> estimator; fit(est); predict(est) -> output or None;
     quality(est, output) -> float."""
@@ -367,12 +376,17 @@ def main():
                  for n, m in peers.items() if m is not None]
     print(f"threads={T}; rounds={args.repeats} (interleaved, medians); " + "; ".join(versions))
 
+    peaks = mlcore.backend(spec).peaks
+    mac_peak, bw_peak = peaks["macs_per_second"], peaks["bytes_per_second"]
+    print(f"measured peaks ({T} threads, {peaks['source']}): FMA {mac_peak / 1e9:.1f} G MAC/s, "
+          f"memory {bw_peak / 1e9:.1f} GB/s")
     present = ["sklearn"] + [n for n in ("sklearnex", "faiss", "lightgbm", "xgboost")
                              if peers[n] is not None] + ["numpy"]
     header = (["case", "op", "mlcore", "spread"] + present
               + ["fastest peer", "peer/mlcore", "sklearn/mlcore", "quality"])
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
+    floors = []
     with threadpool_limits(T):
         for name, make_case in build_cases(args, peers, spec).items():
             case = make_case()
@@ -412,6 +426,16 @@ def main():
                       f"{spread:.0%} | " + " | ".join(cells)
                       + f" | {best} | {peer_libs[best] / ml:.2f} | {sk} | "
                       + (f"{qname}: {qtxt}" if op == "fit" else "") + " |", flush=True)
+            if name in FLOORS and not args.quick:
+                floors.append((label, FLOORS[name], times, iters))
+    for label, (op, macs, nbytes), times, iters in floors:
+        t = statistics.median(times["mlcore"][op]) / (iters["mlcore"] if op == "fit" else 1)
+        compute, memory = macs / mac_peak, nbytes / bw_peak
+        bound = "compute" if compute >= memory else "memory"
+        print(f"floor, {label} {op}: {macs / 1e6:.0f} M MACs / peak = {compute * 1e3:.2f} ms, "
+              f"{nbytes / 1e6:.1f} MB / bandwidth = {memory * 1e3:.2f} ms -> {bound}-bound; "
+              f"mlcore {t * 1e3:.2f} ms = {t / max(compute, memory):.2f}x the floor, "
+              f"{macs / t / mac_peak:.0%} of the FMA peak")
 
 
 if __name__ == "__main__":
