@@ -12,6 +12,7 @@ with it, and dask recomputes them from the graph on another worker.
 
 from __future__ import annotations
 
+import concurrent.futures
 import inspect
 import pickle
 import time
@@ -147,6 +148,16 @@ def nbytes(obj):
     return len(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
 
 
+
+def _lost_partition(error):
+    """The error for a partition whose worker died and that Dask cannot rebuild."""
+    return RuntimeError(
+        f"mlcore.dask: a partition of the data was lost with its worker and cannot be "
+        f"recomputed ({error}). Data scattered to the workers (client.scatter) has no "
+        "recipe to rebuild it: build the dask array from a graph (from_array, "
+        "from_zarr, from_npy_stack, read_parquet, ...) so that Dask recomputes lost "
+        "partitions on the surviving workers.")
+
 class DistributedFit:
     """One fit's partitions on the workers and its rounds of communication.
 
@@ -163,7 +174,11 @@ class DistributedFit:
         tasks = [dask.delayed(prepare, pure=True)(*bs) for bs in zip(*blocks)]
         start = time.perf_counter()
         self.parts = client.compute(tasks)  # futures: the blocks stay on the workers
-        distributed.wait(self.parts)
+        try:
+            distributed.wait(self.parts)
+        except concurrent.futures.CancelledError as e:
+            self.release()
+            raise _lost_partition(e) from e
         self.row_counts = [int(c) for c in arrays[0].chunks[0]]
         # Building the partitions (reading or computing the input chunks where they are) is
         # neither the fit's compute nor its communication: it has a record of its own.
@@ -195,14 +210,9 @@ class DistributedFit:
             futures = [self.client.submit(_without_kept_value, f, pure=False) for f in futures]
         try:
             results = self.client.gather(futures)
-        except distributed.client.FutureCancelledError as e:
+        except concurrent.futures.CancelledError as e:  # Future(s)CancelledError, by version
             self.release()  # a failed fit leaves nothing behind on the workers
-            raise RuntimeError(
-                f"mlcore.dask: a partition of the data was lost with its worker and cannot be "
-                f"recomputed ({e}). Data scattered to the workers (client.scatter) has no "
-                "recipe to rebuild it: build the dask array from a graph (from_array, "
-                "from_zarr, from_npy_stack, read_parquet, ...) so that Dask recomputes lost "
-                "partitions on the surviving workers.") from e
+            raise _lost_partition(e) from e
         except BaseException:
             self.release()
             raise
