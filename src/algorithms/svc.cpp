@@ -32,12 +32,20 @@ namespace {
 constexpr const char* kName = "SVC";
 // The kernel runs in float32: a larger gamma would be inf there, and K(x, x) = exp(−inf·0) NaN.
 constexpr double kMaxGamma = std::numeric_limits<float>::max();
-constexpr std::uint32_t kModelVersion = 1;
+constexpr std::uint32_t kModelVersion = 2;  // 2: derived coefficients no longer stored
 
-// Rows of X per block in decision_function: a K(X_block, SV) block of at most 4 Mi floats.
-std::int64_t decision_block(std::int64_t n, std::int64_t n_sv) {
-  return std::clamp<std::int64_t>((4ll << 20) / std::max<std::int64_t>(n_sv, 1), 1,
+// Rows of X per block when each row needs `width` floats: a block of at most `floats` floats
+// (4 Mi, 16 MiB: the kernel blocks of ovo_decision; predict allows its one-vs-one values 16 Mi,
+// so that at many classes a block still holds enough rows to amortise its K per-class calls).
+std::int64_t decision_block(std::int64_t n, std::int64_t width, std::int64_t floats = 4ll << 20) {
+  return std::clamp<std::int64_t>(floats / std::max<std::int64_t>(width, 1), 1,
                                   std::max<std::int64_t>(n, 1));
+}
+
+// The first rows·cols elements of t's storage as a dense rows × cols tensor (a smaller block in a
+// buffer allocated once for the largest).
+Tensor leading(const Tensor& t, std::int64_t rows, std::int64_t cols) {
+  return t.reshaped(t.numel(), 1).row_slice(0, rows * cols).reshaped(rows, cols);
 }
 
 detail::KernelSpec kernel_spec(const SVCOptions& o, double gamma) {
@@ -269,30 +277,52 @@ Tensor SVC::ovo_decision(const Tensor& X) const {
     std::memcpy(out.raw(), h.raw(), h.size_bytes());
     return out;
   }
-  // decision[x, p] = Σ_s pair_coef[s, p] · K(x, sv_s) − rho_p, in blocks of rows of X:
-  //   K_r  = k(X_r, SV)                 m × n_SV
-  //   D_rᵀ = pair_coefᵀ · K_rᵀ          n_pairs × m   (gemm with K_r as the transposed B)
-  // The product is taken with K_r as the B operand so that each query's kernel row is one
-  // output column: int8 hardware quantizes B per column, so a query whose kernel values are
-  // large (poly) does not coarsen the others' (A is quantized per tensor).
+  // decision[x, p] = Σ_s coef(s, p) · K(x, sv_s) − rho_p for pair p = (a, c), where only the
+  // support vectors of classes a and c have a coefficient in p. Class by class, with SV_k the
+  // rows of class k (contiguous: support vectors are grouped by class) and sv_coef_k their rows
+  // of sv_coef_ (n_k × (K−1), libsvm's packing: column c−1 for a pair with a later class c,
+  // column a for an earlier class a), in blocks of rows X_r of X:
+  //   K_rk = k(X_r, SV_k)               m × n_k
+  //   E_kᵀ = sv_coef_kᵀ · K_rkᵀ         (K−1) × m   (gemm with K_rk as the transposed B)
+  //   decision[x, (a, c)] = E_a[c−1, x] + E_c[a, x] − rho_p
+  // Σ_k m·n_k·(K−1) = m·n_SV·(K−1) MACs: each support vector meets only its own K−1 pairs (a
+  // dense n_SV × n_pairs coefficient matrix would cost K/2 times more, and its memory grows with
+  // K³: 4 GB at 1000 classes of 2 samples). K_rk is the B operand so that each query's kernel
+  // row is one output column: int8 hardware quantizes B per column, so a query whose kernel
+  // values are large (poly) does not coarsen the others'.
   const detail::KernelSpec spec = kernel_spec(options_, gamma_);
+  const std::int64_t K = static_cast<std::int64_t>(n_support_.size()), others = K - 1;
   const Tensor SV = b.to_device(support_vectors_);
-  const Tensor Wt = b.to_device(pair_coef_t_);  // n_pairs × n_SV
-  const std::int64_t block = decision_block(n, n_sv);
-  Tensor Kb = b.empty(block, n_sv), scratch, Db = b.empty(n_pairs, block);
-  if (spec.kind == detail::KernelKind::poly) scratch = b.empty(block, n_sv);
+  const Tensor W = b.to_device(sv_coef_);  // n_SV × (K−1)
+  std::int64_t widest = 1;
+  for (std::int64_t nk : n_support_) widest = std::max(widest, nk);
+  const std::int64_t block = decision_block(n, std::max(widest, others));
+  Tensor Kb = b.empty(block, widest), scratch, Eb = b.empty(others, block);
+  if (spec.kind == detail::KernelKind::poly) scratch = b.empty(block, widest);
+  std::vector<Tensor> E(K);  // host copies of E_k for the block
   for (std::int64_t r0 = 0; r0 < n; r0 += block) {
     const std::int64_t r1 = std::min(n, r0 + block), m = r1 - r0;
-    Tensor Kr = Kb.row_slice(0, m);
-    Tensor Dr = m == block ? Db : b.empty(n_pairs, m);
-    Tensor Sr = scratch.empty() ? scratch : scratch.row_slice(0, m);
-    detail::kernel_block(b, spec, Xd.row_slice(r0, r1), SV, Kr, Sr);  // m × n_SV
-    b.gemm(Trans::no, Trans::yes, 1.0f, Wt, Kr, 0.0f, Dr);            // n_pairs × m
-    // Back to one row per query, minus rho (an O(m·n_pairs) copy on the host).
-    const Tensor h = b.to_host(Dr);
-    for (std::int64_t p = 0; p < n_pairs; ++p) {
-      const float r = rho_.at<float>(0, p);
-      for (std::int64_t q = 0; q < m; ++q) out.at<float>(r0 + q, p) = h.at<float>(p, q) - r;
+    for (std::int64_t k = 0, s0 = 0; k < K; s0 += n_support_[k], ++k) {
+      const std::int64_t nk = n_support_[k];
+      if (nk == 0) {
+        E[k] = Tensor::zeros(others, m);
+        continue;
+      }
+      Tensor Kr = leading(Kb, m, nk);
+      Tensor Sr = scratch.empty() ? scratch : leading(scratch, m, nk);
+      detail::kernel_block(b, spec, Xd.row_slice(r0, r1), SV.row_slice(s0, s0 + nk), Kr, Sr);
+      Tensor Er = leading(Eb, others, m);
+      b.gemm(Trans::yes, Trans::yes, 1.0f, W.row_slice(s0, s0 + nk), Kr, 0.0f, Er);
+      E[k] = b.to_host(Er).clone();
+    }
+    // The pairs' values, minus rho (an O(m·n_pairs) pass on the host: the output's own size).
+    for (std::int64_t a = 0, p = 0; a < K; ++a) {
+      for (std::int64_t c = a + 1; c < K; ++c, ++p) {
+        const float r = rho_.at<float>(0, p);
+        const float* ea = E[a].data<float>() + (c - 1) * m;
+        const float* ec = E[c].data<float>() + a * m;
+        for (std::int64_t q = 0; q < m; ++q) out.at<float>(r0 + q, p) = ea[q] + ec[q] - r;
+      }
     }
   }
   return out;
@@ -338,32 +368,39 @@ Tensor SVC::decision_function(const Tensor& X) const {
 
 Tensor SVC::predict(const Tensor& X) const {
   ProfileScope scope = begin_call();
-  const Tensor dec = ovo_decision(X);
-  const std::int64_t K = static_cast<std::int64_t>(classes_.size());
-  Tensor out(dec.rows(), 1);
-  if (options_.break_ties && options_.decision_function_shape == "ovr" && K > 2) {
-    // The largest "ovr" value (first on ties).
-    const Tensor ovr = ovr_from_ovo(dec);
-    for (std::int64_t i = 0; i < dec.rows(); ++i) {
-      std::int64_t best = 0;
-      for (std::int64_t a = 1; a < K; ++a) {
-        if (ovr.at<float>(i, a) > ovr.at<float>(i, best)) best = a;
-      }
-      out.at<float>(i, 0) = static_cast<float>(classes_[best]);
-    }
-    return out;
-  }
-  // libsvm's vote: pair (a, b) votes a when its decision value is > 0; most votes win, ties
-  // go to the smallest class. (O(n·K²) on the host: the n × n_pairs values are already here.)
+  detail::check_fitted(fitted_, kName);
+  const std::int64_t K = static_cast<std::int64_t>(classes_.size()), n = X.rows();
+  Tensor out(n, 1);
+  // Row blocks: the n × n_pairs one-vs-one values exist only a block at a time (at 1000
+  // classes a row holds 499 500 of them).
+  const std::int64_t block = decision_block(n, K * (K - 1) / 2, 16ll << 20);
   std::vector<std::int64_t> votes(K);
-  for (std::int64_t i = 0; i < dec.rows(); ++i) {
-    std::fill(votes.begin(), votes.end(), 0);
-    std::int64_t p = 0;
-    for (std::int64_t a = 0; a < K; ++a) {
-      for (std::int64_t c = a + 1; c < K; ++c, ++p) ++votes[dec.at<float>(i, p) > 0 ? a : c];
+  for (std::int64_t r0 = 0; r0 < std::max<std::int64_t>(n, 1); r0 += block) {
+    const std::int64_t r1 = std::min(n, r0 + block);
+    const Tensor dec = ovo_decision(X.row_slice(r0, r1));
+    if (options_.break_ties && options_.decision_function_shape == "ovr" && K > 2) {
+      // The largest "ovr" value (first on ties).
+      const Tensor ovr = ovr_from_ovo(dec);
+      for (std::int64_t i = 0; i < dec.rows(); ++i) {
+        std::int64_t best = 0;
+        for (std::int64_t a = 1; a < K; ++a) {
+          if (ovr.at<float>(i, a) > ovr.at<float>(i, best)) best = a;
+        }
+        out.at<float>(r0 + i, 0) = static_cast<float>(classes_[best]);
+      }
+      continue;
     }
-    const std::int64_t best = std::max_element(votes.begin(), votes.end()) - votes.begin();
-    out.at<float>(i, 0) = static_cast<float>(classes_[best]);
+    // libsvm's vote: pair (a, b) votes a when its decision value is > 0; most votes win, ties
+    // go to the smallest class. (O(n·K²) on the host: the block's values are already here.)
+    for (std::int64_t i = 0; i < dec.rows(); ++i) {
+      std::fill(votes.begin(), votes.end(), 0);
+      std::int64_t p = 0;
+      for (std::int64_t a = 0; a < K; ++a) {
+        for (std::int64_t c = a + 1; c < K; ++c, ++p) ++votes[dec.at<float>(i, p) > 0 ? a : c];
+      }
+      const std::int64_t best = std::max_element(votes.begin(), votes.end()) - votes.begin();
+      out.at<float>(r0 + i, 0) = static_cast<float>(classes_[best]);
+    }
   }
   return out;
 }
@@ -434,10 +471,6 @@ void SVC::save(std::ostream& out) const {
   w.write_tensor(intercept_);
   w.write_i64s(n_support_);
   w.write_i64s(n_iter_);
-  w.write_tensor(pair_coef_);
-  w.write_tensor(pair_coef_t_);
-  w.write_tensor(primal_coef_);
-  w.write_tensor(rho_);
   w.finish(out);
 }
 
@@ -467,20 +500,19 @@ SVC SVC::load(std::istream& in, BackendPtr backend) {
   m.intercept_ = r.read_tensor();
   m.n_support_ = r.read_i64s();
   m.n_iter_ = r.read_i64s();
-  m.pair_coef_ = r.read_tensor();
-  m.pair_coef_t_ = r.read_tensor();
-  m.primal_coef_ = r.read_tensor();
-  m.rho_ = r.read_tensor();
   r.finish();
   const std::int64_t K = static_cast<std::int64_t>(m.classes_.size());
   const std::int64_t n_sv = m.support_vectors_.rows();
+  std::int64_t counted = 0;
+  for (std::int64_t c : m.n_support_) counted += c >= 0 ? c : n_sv + 1;
   MLCORE_CHECK(K >= 2 && m.support_vectors_.dtype() == DType::f32 &&
-                   m.pair_coef_.rows() == n_sv && m.pair_coef_.cols() == K * (K - 1) / 2 &&
-                   m.rho_.cols() == K * (K - 1) / 2 && m.support_.rows() == n_sv &&
-                   m.pair_coef_t_.rows() == K * (K - 1) / 2 && m.pair_coef_t_.cols() == n_sv &&
-                   m.primal_coef_.rows() == K * (K - 1) / 2 &&
-                   m.primal_coef_.cols() == m.support_vectors_.cols(),
+                   static_cast<std::int64_t>(m.n_support_.size()) == K && counted == n_sv &&
+                   m.support_.rows() == n_sv && m.dual_coef_.dtype() == DType::f32 &&
+                   m.dual_coef_.rows() == K - 1 && m.dual_coef_.cols() == n_sv &&
+                   m.intercept_.dtype() == DType::f32 && m.intercept_.rows() == 1 &&
+                   m.intercept_.cols() == K * (K - 1) / 2,
                "SVC: the saved model is inconsistent");
+  m.derive_pair_coefficients();
   m.fitted_ = true;
   return m;
 }
@@ -495,45 +527,41 @@ void SVC::fitted_array_changed(const std::string& /*name*/) { derive_pair_coeffi
 void SVC::derive_pair_coefficients() {
   // dual_coef_ row r holds, for a support vector s of class k, its coefficient in the pair of k
   // with the r-th other class: row o − 1 for another class o > k, row o for o < k (libsvm's
-  // packing). For two classes the public dual_coef_ and intercept_ carry scikit-learn's flipped
-  // sign (positive → classes_[1]), so the pair's own coefficients are their negation.
+  // packing). sv_coef_ is its transpose, one row per support vector, with the pairs' own signs:
+  // for two classes the public dual_coef_ and intercept_ carry scikit-learn's flipped sign
+  // (positive → classes_[1]), so the pair's coefficients are their negation.
   const std::int64_t K = static_cast<std::int64_t>(n_support_.size());
   const std::int64_t n_pairs = K * (K - 1) / 2, n_sv = support_vectors_.rows();
-  const std::int64_t d = support_vectors_.cols();
+  const std::int64_t d = support_vectors_.cols(), others = dual_coef_.rows();
   const float sign = K == 2 ? -1.0f : 1.0f;
-  std::vector<std::int64_t> pair_index(K * K, 0);
-  for (std::int64_t a = 0, p = 0; a < K; ++a) {
-    for (std::int64_t c = a + 1; c < K; ++c, ++p) pair_index[a * K + c] = pair_index[c * K + a] = p;
-  }
-  pair_coef_ = Tensor::zeros(n_sv, n_pairs);
-  for (std::int64_t k = 0, s = 0; k < K; ++k) {
-    for (std::int64_t t = 0; t < n_support_[k]; ++t, ++s) {
-      for (std::int64_t o = 0; o < K; ++o) {
-        if (o == k) continue;
-        pair_coef_.at<float>(s, pair_index[k * K + o]) = sign * dual_coef_.at<float>(o > k ? o - 1 : o, s);
-      }
-    }
+  sv_coef_ = Tensor(n_sv, others);
+  for (std::int64_t r = 0; r < others; ++r) {
+    for (std::int64_t s = 0; s < n_sv; ++s) sv_coef_.at<float>(s, r) = sign * dual_coef_.at<float>(r, s);
   }
   rho_ = Tensor(1, n_pairs);
   for (std::int64_t p = 0; p < n_pairs; ++p) rho_.at<float>(0, p) = -sign * intercept_.at<float>(0, p);
-  // The same coefficients transposed (for decision_function's GEMM), and for the linear
-  // kernel the primal weights w_p = Σ_s pair_coef[s, p] · sv_s (n_pairs × d, in double on the
-  // host: a small dense product that must not lose the cancellation between support vectors).
-  pair_coef_t_ = Tensor(n_pairs, n_sv);
-  for (std::int64_t s = 0; s < n_sv; ++s) {
-    for (std::int64_t q = 0; q < n_pairs; ++q) pair_coef_t_.at<float>(q, s) = pair_coef_.at<float>(s, q);
-  }
+  // Linear kernel: the primal weights w_p = Σ_s coef(s, p) · sv_s (n_pairs × d), summed class by
+  // class as ovo_decision sums (w_(a,c) = the a-part of column c−1 plus the c-part of column a),
+  // in double on the host: a small dense product that must not lose the cancellation between
+  // support vectors.
   primal_coef_ = Tensor(n_pairs, d);
-  if (options_.kernel == "linear") {
-    std::vector<double> acc(d);
-    for (std::int64_t q = 0; q < n_pairs; ++q) {
-      std::fill(acc.begin(), acc.end(), 0.0);
-      for (std::int64_t s = 0; s < n_sv; ++s) {
-        const double c = pair_coef_.at<float>(s, q);
+  if (options_.kernel != "linear") return;
+  std::vector<double> part(static_cast<std::size_t>(K * others * d), 0.0);  // [k][r][j]
+  for (std::int64_t k = 0, s = 0; k < K; ++k) {
+    for (std::int64_t t = 0; t < n_support_[k]; ++t, ++s) {
+      for (std::int64_t r = 0; r < others; ++r) {
+        const double c = sv_coef_.at<float>(s, r);
         if (c == 0.0) continue;
-        for (std::int64_t j = 0; j < d; ++j) acc[j] += c * support_vectors_.at<float>(s, j);
+        double* w = part.data() + (k * others + r) * d;
+        for (std::int64_t j = 0; j < d; ++j) w[j] += c * support_vectors_.at<float>(s, j);
       }
-      for (std::int64_t j = 0; j < d; ++j) primal_coef_.at<float>(q, j) = static_cast<float>(acc[j]);
+    }
+  }
+  for (std::int64_t a = 0, p = 0; a < K; ++a) {
+    for (std::int64_t c = a + 1; c < K; ++c, ++p) {
+      const double* wa = part.data() + (a * others + (c - 1)) * d;
+      const double* wc = part.data() + (c * others + a) * d;
+      for (std::int64_t j = 0; j < d; ++j) primal_coef_.at<float>(p, j) = static_cast<float>(wa[j] + wc[j]);
     }
   }
 }

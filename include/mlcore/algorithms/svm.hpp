@@ -138,11 +138,11 @@ class SVC : public Estimator {
  private:
   std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
   void fitted_array_changed(const std::string& name) override;
-  // pair_coef_, pair_coef_t_, primal_coef_ and rho_ from dual_coef_, intercept_,
+  // sv_coef_, primal_coef_ and rho_ from dual_coef_, intercept_,
   // support_vectors_ and n_support_ (after fit, and after an edit of those arrays).
   void derive_pair_coefficients();
   // The one-vs-one decision values, libsvm's signs (positive → the pair's first class):
-  // n × n_pairs, computed as K(X, SV) · pair_coef − rho in row blocks on the backend.
+  // n × n_pairs, computed class by class from K(X, SV_k) · sv_coef_k − rho in row blocks.
   Tensor ovo_decision(const Tensor& X) const;
   // scikit-learn's "ovr" decision values (n × n_classes) from the one-vs-one ones.
   Tensor ovr_from_ovo(const Tensor& dec) const;
@@ -154,9 +154,8 @@ class SVC : public Estimator {
   std::vector<double> classes_;
   Tensor support_, support_vectors_, dual_coef_, intercept_;
   std::vector<std::int64_t> n_support_, n_iter_;
-  Tensor pair_coef_;  // n_SV × n_pairs: each pair's coefficients (0 for SVs outside the pair)
-  Tensor pair_coef_t_;  // its transpose, n_pairs × n_SV
-  Tensor primal_coef_;  // linear kernel: n_pairs × d, w_p = Σ_s pair_coef[s, p] · sv_s
+  Tensor sv_coef_;      // n_SV × (K−1): dual_coef_ᵀ with the pairs' own signs (libsvm packing)
+  Tensor primal_coef_;  // linear kernel: n_pairs × d, w_p = Σ_s coef(s, p) · sv_s
   Tensor rho_;        // 1 × n_pairs
 };
 
