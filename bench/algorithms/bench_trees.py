@@ -11,8 +11,8 @@ Two synthetic problems (the issue's sizes): classification 100 000 × 50 (make_c
   RandomForest (100 trees, depth 10)    mlcore RandomForest*      vs sklearn RandomForest*
   boosting (100 iterations)             mlcore GradientBoosting*  vs sklearn HistGradientBoosting*
                                                                  and XGBoost tree_method="hist"
-scikit-learn, XGBoost and mlcore's OpenMP are limited to --threads with threadpoolctl (and
-n_jobs / nthread); boosting runs without early stopping so every library does 100 iterations.
+scikit-learn and XGBoost are limited to --threads with threadpoolctl (and n_jobs / nthread),
+mlcore's thread pool with mlcore.set_num_threads; boosting runs without early stopping so every library does 100 iterations.
 Times are medians over --repeats, run interleaved (each library once per round, so all see the
 same drift of a shared machine's load); the quality column is the training accuracy / R² so a fast
 but wrong fit shows. mlcore's binning (quantile thresholds + codes, O(n·d) host work) is inside
@@ -97,6 +97,7 @@ def main():
     print(f"threads={args.threads} repeats={args.repeats} backends={backends}")
     print(f"{'task':15s} {'family':13s} {'library':14s} {'fit s':>8s} {'predict s':>10s} "
           f"{'train score':>12s}")
+    mlcore.set_num_threads(args.threads)
     with threadpool_limits(args.threads):
         for task, (X, y) in problems.items():
             if task not in args.tasks.split(","):

@@ -143,10 +143,24 @@ def _threaded(name: str, num_threads: int) -> Backend:
 
 
 def avx2(num_threads: int = 0) -> Backend:
-    """The avx2 backend on ``num_threads`` threads (0: one per core)."""
+    """The avx2 backend on ``num_threads`` threads (0: ``num_threads()``, read at each call)."""
     return _threaded("avx2", num_threads)
 
 
 def avx512(num_threads: int = 0) -> Backend:
-    """The avx512 backend on ``num_threads`` threads (0: one per core)."""
+    """The avx512 backend on ``num_threads`` threads (0: ``num_threads()``, read at each call)."""
     return _threaded("avx512", num_threads)
+
+
+def num_threads() -> int:
+    """Threads a call uses when its backend was not given a count (``avx2(0)``, the tree
+    learners, the simulator's host arithmetic): ``set_num_threads(n)`` if set, else
+    ``MLCORE_NUM_THREADS`` or ``OMP_NUM_THREADS``, else the CPUs this process may run on."""
+    return _core.num_threads()
+
+
+def set_num_threads(n: int) -> None:
+    """Sets the default thread count for every backend and estimator; 0 restores the default."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"set_num_threads: n must be a non-negative int, got {n!r}")
+    _core.set_num_threads(n)

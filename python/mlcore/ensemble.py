@@ -1,8 +1,9 @@
 """Tree ensembles: random forests and histogram gradient boosting.
 
 * :class:`RandomForestClassifier`, :class:`RandomForestRegressor` — scikit-learn's parameters;
-  the trees are grown in parallel over the cores (``n_jobs``; ``None`` means OpenMP's default,
-  i.e. every core, which ``threadpoolctl`` can limit).
+  the trees are grown in parallel over the cores (``n_jobs``; ``None`` means
+  ``mlcore.num_threads()``, i.e. every core unless ``mlcore.set_num_threads`` or
+  ``MLCORE_NUM_THREADS`` / ``OMP_NUM_THREADS`` say fewer).
 * :class:`GradientBoostingClassifier`, :class:`GradientBoostingRegressor` — the histogram
   method of LightGBM / XGBoost-hist with the parameters of scikit-learn's
   ``HistGradientBoostingClassifier`` / ``HistGradientBoostingRegressor`` (``max_iter``,
@@ -79,7 +80,7 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
     oob_score : bool, default=False
         Accuracy of out-of-bag predictions, in ``oob_score_``.
     n_jobs : int or None, default=None
-        Threads growing trees; None or -1: every core OpenMP may use.
+        Threads growing trees; None or -1: ``mlcore.num_threads()``.
     random_state : int, RandomState or None, default=None
     max_bins : int, default=255
     backend : str, mlcore.Backend or None, default=None

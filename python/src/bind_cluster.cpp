@@ -46,7 +46,7 @@ void bind_cluster(py::module_& m) {
           [](KMeans& m, const py::array& X, const py::object& sample_weight) {
             const Tensor tx = borrow_array(X, "X");
             const Tensor tw = optional_array(sample_weight, "sample_weight");
-            py::gil_scoped_release nogil;
+            InterruptibleCall nogil;
             m.fit(tx, tw);
           },
           py::arg("X"), py::arg("sample_weight") = py::none())
@@ -55,7 +55,7 @@ void bind_cluster(py::module_& m) {
              const Tensor tx = borrow_array(X, "X");
              Tensor out;
              {
-               py::gil_scoped_release nogil;
+               InterruptibleCall nogil;
                out = m.predict(tx);
              }
              return tensor_to_array(out);
@@ -65,7 +65,7 @@ void bind_cluster(py::module_& m) {
              const Tensor tx = borrow_array(X, "X");
              Tensor out;
              {
-               py::gil_scoped_release nogil;
+               InterruptibleCall nogil;
                out = m.transform(tx);
              }
              return tensor_to_array(out);
@@ -75,7 +75,7 @@ void bind_cluster(py::module_& m) {
           [](const KMeans& m, const py::array& X, const py::object& sample_weight) {
             const Tensor tx = borrow_array(X, "X");
             const Tensor tw = optional_array(sample_weight, "sample_weight");
-            py::gil_scoped_release nogil;
+            InterruptibleCall nogil;
             return m.score(tx, tw);
           },
           py::arg("X"), py::arg("sample_weight") = py::none())
@@ -87,6 +87,8 @@ void bind_cluster(py::module_& m) {
       .def_property_readonly("n_features_in", &KMeans::n_features_in)
       .def("profile", [](const KMeans& m) { return profile_to_list(m.profile()); })
       .def("set_backend", &KMeans::set_backend)
+      .def("set_fitted_array", &set_fitted_array<KMeans>)
+      .def("fitted_array_names", &KMeans::fitted_array_names)
       .def("save_bytes",
            [](const KMeans& m) {
              std::ostringstream s;

@@ -86,7 +86,7 @@ void bind_core(py::module_& m) {
       DeviceCall call(b);
       Tensor A = call.input(a, "a"), B = call.input(bm, "b"), C = call.output(c, "out");
       {
-        py::gil_scoped_release nogil;
+        InterruptibleCall nogil;
         b->gemm(trans(ta), trans(tb), alpha, A, B, beta, C);
       }
       call.finish();
@@ -98,7 +98,7 @@ void bind_core(py::module_& m) {
             DeviceCall call(b);
             Tensor A = call.input(a, "a"), X = call.input(x, "x"), Y = call.output(y, "out");
             {
-              py::gil_scoped_release nogil;
+              InterruptibleCall nogil;
               b->gemv(trans(ta), alpha, A, X, beta, Y);
             }
             call.finish();
@@ -109,7 +109,7 @@ void bind_core(py::module_& m) {
       DeviceCall call(b);
       Tensor A = call.input(a, "a"), B = call.input(bm, "b"), D = call.output(d, "out");
       {
-        py::gil_scoped_release nogil;
+        InterruptibleCall nogil;
         b->sqdist(A, B, D);
       }
       call.finish();
@@ -121,7 +121,7 @@ void bind_core(py::module_& m) {
       Tensor D = call.input(d, "d"), I = call.output(index, "index"),
              V = call.output(value, "value");
       {
-        py::gil_scoped_release nogil;
+        InterruptibleCall nogil;
         b->argmin_rows(D, I, V);
       }
       call.finish();
@@ -134,7 +134,7 @@ void bind_core(py::module_& m) {
             Tensor D = call.input(d, "d"), I = call.output(index, "index"),
                    V = call.output(value, "value");
             {
-              py::gil_scoped_release nogil;
+              InterruptibleCall nogil;
               b->topk_rows(D, k, I, V);
             }
             call.finish();
@@ -147,7 +147,7 @@ void bind_core(py::module_& m) {
       DeviceCall call(b);
       Tensor X = call.input(x, "x"), Y = call.output(y, "out");
       {
-        py::gil_scoped_release nogil;
+        InterruptibleCall nogil;
         b->map(f, X, Y, MapArgs{scale, shift, exponent});
       }
       call.finish();
@@ -158,7 +158,7 @@ void bind_core(py::module_& m) {
       DeviceCall call(b);
       Tensor X = call.input(x, "x"), Y = call.output(y, "out");
       {
-        py::gil_scoped_release nogil;
+        InterruptibleCall nogil;
         b->softmax_rows(X, Y, log);
       }
       call.finish();
@@ -169,7 +169,7 @@ void bind_core(py::module_& m) {
       DeviceCall call(b);
       Tensor X = call.input(x, "x"), Y = call.output(y, "y");
       {
-        py::gil_scoped_release nogil;
+        InterruptibleCall nogil;
         b->axpby(alpha, X, beta, Y);
       }
       call.finish();
@@ -180,7 +180,7 @@ void bind_core(py::module_& m) {
       DeviceCall call(b);
       Tensor X = call.input(x, "x"), Y = call.output(y, "y");
       {
-        py::gil_scoped_release nogil;
+        InterruptibleCall nogil;
         b->multiply(X, Y);
       }
       call.finish();
@@ -191,7 +191,7 @@ void bind_core(py::module_& m) {
       DeviceCall call(b);
       Tensor V = call.input(v, "v"), Y = call.output(y, "y");
       {
-        py::gil_scoped_release nogil;
+        InterruptibleCall nogil;
         b->add_row_vector(alpha, V, Y);
       }
       call.finish();
@@ -202,7 +202,7 @@ void bind_core(py::module_& m) {
       DeviceCall call(b);
       Tensor W = call.input(w, "w"), Y = call.output(y, "y");
       {
-        py::gil_scoped_release nogil;
+        InterruptibleCall nogil;
         b->scale_rows(W, Y);
       }
       call.finish();
@@ -213,7 +213,7 @@ void bind_core(py::module_& m) {
       DeviceCall call(b);
       Tensor I = call.input(index, "index"), X = call.input(x, "x"), O = call.output(out, "out");
       {
-        py::gil_scoped_release nogil;
+        InterruptibleCall nogil;
         b->scatter_add(I, X, O);
       }
       call.finish();
@@ -224,7 +224,7 @@ void bind_core(py::module_& m) {
       DeviceCall call(b);
       Tensor X = call.input(x, "x"), I = call.input(index, "index"), Y = call.output(y, "out");
       {
-        py::gil_scoped_release nogil;
+        InterruptibleCall nogil;
         b->gather_rows(X, I, Y);
       }
       call.finish();
@@ -236,7 +236,7 @@ void bind_core(py::module_& m) {
       DeviceCall call(b);
       Tensor X = call.input(x, "x"), O = call.output(out, "out");
       {
-        py::gil_scoped_release nogil;
+        InterruptibleCall nogil;
         b->reduce_cols(r, X, O);
       }
       call.finish();

@@ -17,7 +17,7 @@ py::array apply(const py::array& X, const char* what, F&& f) {
   const Tensor tx = borrow_array(X, what);
   Tensor out;
   {
-    py::gil_scoped_release nogil;
+    InterruptibleCall nogil;
     out = f(tx);
   }
   return tensor_to_array(out);
@@ -42,7 +42,7 @@ void bind_decomposition(py::module_& m) {
       .def("fit",
            [](PCA& p, const py::array& X) {
              const Tensor tx = borrow_array(X, "X");
-             py::gil_scoped_release nogil;
+             InterruptibleCall nogil;
              p.fit(tx);
            })
       .def("transform",
@@ -72,6 +72,8 @@ void bind_decomposition(py::module_& m) {
       .def_property_readonly("fitted", &PCA::fitted)
       .def("profile", [](const PCA& p) { return profile_to_list(p.profile()); })
       .def("set_backend", &PCA::set_backend)
+      .def("set_fitted_array", &set_fitted_array<PCA>)
+      .def("fitted_array_names", &PCA::fitted_array_names)
       .def("save_bytes",
            [](const PCA& p) {
              std::ostringstream s;

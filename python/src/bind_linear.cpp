@@ -26,7 +26,7 @@ py::array apply(const py::array& X, F&& f) {
   const Tensor tx = borrow_array(X, "X");
   Tensor out;
   {
-    py::gil_scoped_release nogil;
+    InterruptibleCall nogil;
     out = f(tx);
   }
   return tensor_to_array(out);
@@ -37,6 +37,8 @@ template <class Model, class Class>
 void bind_model_common(Class& c) {
   c.def("profile", [](const Model& m) { return profile_to_list(m.profile()); })
       .def("set_backend", &Model::set_backend)
+      .def("set_fitted_array", &set_fitted_array<Model>)
+      .def("fitted_array_names", &Model::fitted_array_names)
       .def("save_bytes",
            [](const Model& m) {
              std::ostringstream s;
@@ -57,7 +59,7 @@ void bind_least_squares(Class& c) {
        [](Model& m, const py::array& X, const py::array& y, const py::object& sample_weight) {
          const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
          const Tensor tw = borrow_optional(sample_weight, "sample_weight");
-         py::gil_scoped_release nogil;
+         InterruptibleCall nogil;
          m.fit(tx, ty, tw);
        },
        py::arg("X"), py::arg("y"), py::arg("sample_weight") = py::none())
@@ -124,7 +126,7 @@ void bind_linear(py::module_& m) {
              const py::object& sample_weight) {
             const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
             const Tensor tw = borrow_optional(sample_weight, "sample_weight");
-            py::gil_scoped_release nogil;
+            InterruptibleCall nogil;
             m.fit(tx, ty, tw);
           },
           py::arg("X"), py::arg("y"), py::arg("sample_weight") = py::none())

@@ -23,7 +23,7 @@ py::array apply(const py::array& X, F&& f) {
   const Tensor tx = borrow_array(X, "X");
   Tensor out;
   {
-    py::gil_scoped_release nogil;
+    InterruptibleCall nogil;
     out = f(tx);
   }
   return tensor_to_array(out);
@@ -37,7 +37,7 @@ void bind_nb_common(Class& c) {
        [](Model& m, const py::array& X, const py::array& y, const py::object& sample_weight) {
          const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
          const Tensor tw = borrow_optional(sample_weight, "sample_weight");
-         py::gil_scoped_release nogil;
+         InterruptibleCall nogil;
          m.fit(tx, ty, tw);
        },
        py::arg("X"), py::arg("y"), py::arg("sample_weight") = py::none())
@@ -64,6 +64,8 @@ void bind_nb_common(Class& c) {
       .def_property_readonly("fitted", &Model::fitted)
       .def("profile", [](const Model& m) { return profile_to_list(m.profile()); })
       .def("set_backend", &Model::set_backend)
+      .def("set_fitted_array", &set_fitted_array<Model>)
+      .def("fitted_array_names", &Model::fitted_array_names)
       .def("save_bytes",
            [](const Model& m) {
              std::ostringstream s;

@@ -34,7 +34,7 @@ void bind_knn_common(Class& c) {
       .def("fit",
            [](Model& m, const py::array& X, const py::array& y) {
              const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
-             py::gil_scoped_release nogil;
+             InterruptibleCall nogil;
              m.fit(tx, ty);
            })
       .def("predict",
@@ -42,7 +42,7 @@ void bind_knn_common(Class& c) {
              const Tensor tx = borrow_array(X, "X");
              Tensor out;
              {
-               py::gil_scoped_release nogil;
+               InterruptibleCall nogil;
                out = m.predict(tx);
              }
              return tensor_to_array(out);
@@ -53,7 +53,7 @@ void bind_knn_common(Class& c) {
             const Tensor tx = borrow_array(X, "X");
             Neighbors nb;
             {
-              py::gil_scoped_release nogil;
+              InterruptibleCall nogil;
               nb = m.kneighbors(tx, n_neighbors);
             }
             return py::make_tuple(tensor_to_array(nb.distances), tensor_to_array(nb.indices));
@@ -64,6 +64,8 @@ void bind_knn_common(Class& c) {
       .def_property_readonly("n_features_in", &Model::n_features_in)
       .def("profile", [](const Model& m) { return profile_to_list(m.profile()); })
       .def("set_backend", &Model::set_backend)
+      .def("set_fitted_array", &set_fitted_array<Model>)
+      .def("fitted_array_names", &Model::fitted_array_names)
       .def("save_bytes",
            [](const Model& m) {
              std::ostringstream s;
@@ -87,7 +89,7 @@ void bind_neighbors(py::module_& m) {
             const Tensor tx = borrow_array(X, "X");
             Tensor out;
             {
-              py::gil_scoped_release nogil;
+              InterruptibleCall nogil;
               out = m.predict_proba(tx);
             }
             return tensor_to_array(out);

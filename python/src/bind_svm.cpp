@@ -26,7 +26,7 @@ void bind_svm_common(Class& c) {
        [](Model& m, const py::array& X, const py::array& y, const py::object& sample_weight) {
          const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
          const Tensor tw = optional_array(sample_weight, "sample_weight");
-         py::gil_scoped_release nogil;
+         InterruptibleCall nogil;
          m.fit(tx, ty, tw);
        },
        py::arg("X"), py::arg("y"), py::arg("sample_weight") = py::none())
@@ -35,7 +35,7 @@ void bind_svm_common(Class& c) {
              const Tensor tx = borrow_array(X, "X");
              Tensor out;
              {
-               py::gil_scoped_release nogil;
+               InterruptibleCall nogil;
                out = m.decision_function(tx);
              }
              return tensor_to_array(out);
@@ -45,7 +45,7 @@ void bind_svm_common(Class& c) {
              const Tensor tx = borrow_array(X, "X");
              Tensor out;
              {
-               py::gil_scoped_release nogil;
+               InterruptibleCall nogil;
                out = m.predict(tx);
              }
              return tensor_to_array(out);
@@ -55,6 +55,8 @@ void bind_svm_common(Class& c) {
       .def_property_readonly("n_features_in", &Model::n_features_in)
       .def("profile", [](const Model& m) { return profile_to_list(m.profile()); })
       .def("set_backend", &Model::set_backend)
+      .def("set_fitted_array", &set_fitted_array<Model>)
+      .def("fitted_array_names", &Model::fitted_array_names)
       .def("save_bytes",
            [](const Model& m) {
              std::ostringstream s;

@@ -135,7 +135,7 @@ void bind_systolic(py::module_& m) {
     Tensor C(A.rows(), B.cols(), DType::i32);
     WavefrontTrace t;
     {
-      py::gil_scoped_release nogil;
+      InterruptibleCall nogil;
       t = systolic_trace(c, A, B, C);
     }
     py::dict out;

@@ -54,7 +54,7 @@ void bind_common(Class& c) {
   c.def("fit",
         [](Model& m, const py::array& X, const py::array& y) {
           const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
-          py::gil_scoped_release nogil;
+          InterruptibleCall nogil;
           m.fit(tx, ty);
         })
       .def("predict",
@@ -62,13 +62,15 @@ void bind_common(Class& c) {
              const Tensor tx = borrow_array(X, "X");
              Tensor out;
              {
-               py::gil_scoped_release nogil;
+               InterruptibleCall nogil;
                out = m.predict(tx);
              }
              return tensor_to_array(out);
            })
       .def("profile", [](const Model& m) { return profile_to_list(m.profile()); })
       .def("set_backend", &Model::set_backend)
+      .def("set_fitted_array", &set_fitted_array<Model>)
+      .def("fitted_array_names", &Model::fitted_array_names)
       .def("save_bytes",
            [](const Model& m) {
              std::ostringstream s;
@@ -93,7 +95,7 @@ void bind_single_tree(Class& c) {
           const Tensor tx = borrow_array(X, "X");
           Tensor out;
           {
-            py::gil_scoped_release nogil;
+            InterruptibleCall nogil;
             out = m.apply(tx);
           }
           return tensor_to_array(out).attr("reshape")(-1);
@@ -109,7 +111,7 @@ void bind_predict_proba(Class& c) {
     const Tensor tx = borrow_array(X, "X");
     Tensor out;
     {
-      py::gil_scoped_release nogil;
+      InterruptibleCall nogil;
       out = m.predict_proba(tx);
     }
     return tensor_to_array(out);
@@ -195,7 +197,7 @@ void bind_boosting(py::module_& m, const char* name, bool classifier) {
            [](const M& model, const py::array& X, std::int64_t iteration, py::array raw) {
              const Tensor tx = borrow_array(X, "X");
              Tensor tr = borrow_array(raw, "raw");
-             py::gil_scoped_release nogil;
+             InterruptibleCall nogil;
              model.add_iteration(tx, iteration, tr);
            })
       .def_property_readonly("n_iter_", &M::n_iter)
@@ -214,7 +216,7 @@ void bind_boosting(py::module_& m, const char* name, bool classifier) {
       const Tensor tx = borrow_array(X, "X");
       Tensor out;
       {
-        py::gil_scoped_release nogil;
+        InterruptibleCall nogil;
         out = model.decision_function(tx);
       }
       return tensor_to_array(out);

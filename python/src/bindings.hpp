@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "mlcore/interrupt.hpp"
 #include "mlcore/profile.hpp"
 
 namespace mlcore::python {
@@ -12,6 +13,27 @@ namespace mlcore::python {
 namespace py = pybind11;
 
 py::list profile_to_list(const Profile& p);
+
+// Replaces py::gil_scoped_release around every call into the library: releases the GIL and lets
+// Ctrl-C (Jupyter's "interrupt kernel") stop the call. Python's own SIGINT handler only sets a
+// flag; PyErr_CheckSignals runs it and raises KeyboardInterrupt, and only on the main thread
+// with the GIL. So the library's check_interrupt() polls here (at most every 50 ms, on the
+// calling thread): take the GIL, PyErr_CheckSignals(), and on an exception leave it set and ask
+// the call to stop. The library then throws mlcore::Interrupted from its next boundary, every
+// thread of the call stops, and module.cpp's translator lets the pending KeyboardInterrupt
+// through. Declare it where gil_scoped_release stood: `InterruptibleCall nogil;`.
+class InterruptibleCall {
+ public:
+  InterruptibleCall() = default;
+
+ private:
+  static bool poll(void*) {
+    py::gil_scoped_acquire gil;
+    return PyErr_CheckSignals() != 0;
+  }
+  InterruptScope scope_{&InterruptibleCall::poll, nullptr};  // constructed first, ended last
+  py::gil_scoped_release release_;
+};
 
 // Runs `body` under a fresh ProfileScope and returns the records it produced (list of dicts).
 template <class Body>
@@ -33,5 +55,6 @@ void bind_linear(py::module_& m);
 void bind_naive_bayes(py::module_& m);
 void bind_decomposition(py::module_& m);
 void bind_systolic(py::module_& m);
+void bind_distributed(py::module_& m);
 
 }  // namespace mlcore::python

@@ -1,5 +1,7 @@
 #include "convert.hpp"
 
+#include "bindings.hpp"
+
 #include <cstring>
 
 namespace mlcore::python {
@@ -104,21 +106,21 @@ py::list profile_to_list(const Profile& p) {
 Tensor DeviceCall::input(const py::array& a, const char* what) {
   Tensor host = borrow_array(a, what);
   if (backend_->device() == Device::host) return host;
-  py::gil_scoped_release nogil;
+  InterruptibleCall nogil;
   return backend_->to_device(host);
 }
 
 Tensor DeviceCall::output(py::array& a, const char* what) {
   Tensor host = borrow_array(a, what);
   if (backend_->device() == Device::host) return host;
-  py::gil_scoped_release nogil;
+  InterruptibleCall nogil;
   Tensor device = backend_->to_device(host);  // carries the initial contents (beta ≠ 0)
   outputs_.push_back({host, device});
   return device;
 }
 
 void DeviceCall::finish() {
-  py::gil_scoped_release nogil;
+  InterruptibleCall nogil;
   for (Pending& p : outputs_) {
     Tensor back = backend_->to_host(p.device);
     std::memcpy(p.host.raw(), back.raw(), back.size_bytes());

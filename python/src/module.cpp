@@ -5,6 +5,8 @@
 
 #include "bindings.hpp"
 #include "mlcore/error.hpp"
+#include "mlcore/interrupt.hpp"
+#include "mlcore/parallel.hpp"
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "mlcore's C++ core (private: use the mlcore package)";
@@ -17,8 +19,16 @@ PYBIND11_MODULE(_core, m) {
       PyErr_SetString(PyExc_ValueError, e.what());
     } catch (const mlcore::DeviceError& e) {
       PyErr_SetString(PyExc_RuntimeError, e.what());
+    } catch (const mlcore::Interrupted&) {
+      // InterruptibleCall's poll left the signal handler's exception (KeyboardInterrupt) set.
+      if (!PyErr_Occurred()) PyErr_SetNone(PyExc_KeyboardInterrupt);
     }
   });
+
+  m.def("num_threads", &mlcore::num_threads,
+        "Threads a call uses when its backend was not given a count.");
+  m.def("set_num_threads", &mlcore::set_num_threads, pybind11::arg("n"),
+        "Sets that default (0: back to MLCORE_NUM_THREADS / OMP_NUM_THREADS / the CPUs).");
 
   mlcore::python::bind_core(m);
   mlcore::python::bind_neighbors(m);
@@ -29,4 +39,5 @@ PYBIND11_MODULE(_core, m) {
   mlcore::python::bind_naive_bayes(m);
   mlcore::python::bind_decomposition(m);
   mlcore::python::bind_systolic(m);
+  mlcore::python::bind_distributed(m);
 }

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+
+#include "validate.hpp"
 
 namespace mlcore::detail {
 
@@ -20,7 +23,7 @@ double ColumnStats::rms(std::int64_t j) const {
   return std::sqrt(std::max(static_cast<double>(var.at<float>(0, j)), 0.0) + m * m);
 }
 
-ColumnStats column_stats(Backend& b, const Tensor& Xd) {
+ColumnStats column_stats(Backend& b, const Tensor& X, const Tensor& Xd, const char* estimator) {
   const std::int64_t d = Xd.cols();
   Tensor mean = b.empty(1, d), var = b.empty(1, d);
   b.reduce_cols(Reduce::mean, Xd, mean);
@@ -28,6 +31,11 @@ ColumnStats column_stats(Backend& b, const Tensor& Xd) {
   ColumnStats s;
   s.mean = b.to_host(mean).clone();
   s.var = b.to_host(var).clone();
+  for (std::int64_t j = 0; j < d; ++j) {
+    if (!std::isfinite(s.mean.at<float>(0, j)) || !std::isfinite(s.var.at<float>(0, j))) {
+      throw_too_large(X, estimator, "the variance of feature " + std::to_string(j));
+    }
+  }
   return s;
 }
 

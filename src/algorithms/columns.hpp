@@ -30,7 +30,9 @@ inline constexpr double kOffsetRatio = 1.0;
 inline constexpr double kSpreadRatio = 4.0;
 
 // Column means and population variances of X (on the device), as 1 × d host tensors:
-// reduce_cols(mean) and reduce_cols(var) on the backend.
+// reduce_cols(mean) and reduce_cols(var) on the backend. Throws (throw_too_large, naming X) when
+// one is not finite: X's values are too large for float32 (|x − mean|² beyond FLT_MAX), and
+// every product the estimator would form from them overflows too. X is the host copy of Xd.
 struct ColumnStats {
   Tensor mean;  // 1 × d
   Tensor var;   // 1 × d
@@ -38,7 +40,7 @@ struct ColumnStats {
   // √(var + mean²): a column's root mean square, the scale to use when it is not centred.
   double rms(std::int64_t j) const;
 };
-ColumnStats column_stats(Backend& b, const Tensor& Xd);
+ColumnStats column_stats(Backend& b, const Tensor& X, const Tensor& Xd, const char* estimator);
 
 // See kOffsetRatio / kSpreadRatio. `centred` = false ignores the offsets (for estimators that
 // never centre, such as MultinomialNB) and compares the columns' rms instead of their sd.

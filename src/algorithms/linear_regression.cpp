@@ -76,7 +76,7 @@ void detail::LeastSquaresModel::fit_normal_equations(const Tensor& X, const Tens
 
   Tensor Xd = b.to_device(X);  // n × d
   Tensor Yd = b.to_device(Y);  // n × t
-  const ColumnStats stats = column_stats(b, Xd);
+  const ColumnStats stats = column_stats(b, X, Xd, name_);
   // Raw X only without weights (those need a scaled copy anyway) and with alike columns.
   const InputTransform input = choose_input_transform(stats, fit_intercept, /*always=*/sw.weighted);
 
@@ -291,6 +291,11 @@ Ridge Ridge::load(std::istream& in, BackendPtr backend) {
   model.read_fitted(r);
   r.finish();
   return model;
+}
+
+std::vector<std::pair<std::string, Tensor*>> detail::LeastSquaresModel::fitted_arrays() {
+  if (!fitted_) return {};
+  return {{"coef", &coef_}, {"intercept", &intercept_}};
 }
 
 }  // namespace mlcore

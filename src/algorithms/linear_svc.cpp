@@ -29,11 +29,13 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <Eigen/Dense>
 
 #include "mlcore/algorithms/svm.hpp"
+#include "mlcore/interrupt.hpp"
 #include "mlcore/parallel.hpp"
 #include "mlcore/serialize.hpp"
 #include "validate.hpp"
@@ -64,6 +66,7 @@ struct CdProblem {
 struct CdResult {
   std::vector<double> w;  // d + 1: weights, then the bias feature's weight
   std::int64_t n_iter = 0;
+  bool overflow = false;  // the primal's gradient or Hessian overflowed (X's values too large)
 };
 
 CdResult solve_dual_cd(const CdProblem& p) {
@@ -81,6 +84,7 @@ CdResult solve_dual_cd(const CdProblem& p) {
   std::int64_t active = l, iter = 0;
   double PGmax_old = kInf, PGmin_old = -kInf;
   while (iter < p.max_iter) {
+    check_interrupt();
     double PGmax_new = -kInf, PGmin_new = kInf;
     // A random order of the active variables for this pass.
     for (std::int64_t s = 0; s < active; ++s) {
@@ -191,7 +195,16 @@ CdResult solve_primal_newton(Backend& b, const Tensor& Xa, const CdProblem& p) {
     b.gemv(Trans::yes, 1.0f, Xa, b.to_device(c_host), 0.0f, out_d);
     const Tensor gh = b.to_host(out_d);
     for (std::int64_t j = 0; j < da; ++j) g[j] = w[j] + gh.data<float>()[j];
+    // With finite X and C, the gradient and the Hessian are finite unless the float32
+    // products of huge x (|x|² beyond FLT_MAX) overflow: report that instead of stopping on a
+    // NaN test with the weights at 0.
+    const auto overflowed = [] {
+      CdResult res;
+      res.overflow = true;
+      return res;
+    };
     const double gnorm = g.norm();
+    if (!std::isfinite(gnorm)) return overflowed();
     if (gnorm0 < 0.0) gnorm0 = gnorm;
     if (gnorm <= eps * gnorm0) break;
     // Stagnation: the objective no longer moves (f32 / int8 rounding of the products sets a
@@ -210,6 +223,7 @@ CdResult solve_primal_newton(Backend& b, const Tensor& Xa, const CdProblem& p) {
         Hd(r, q) = 0.5 * (double(Hh.at<float>(r, q)) + Hh.at<float>(q, r)) + (r == q ? 1.0 : 0.0);
       }
     }
+    if (!Hd.allFinite()) return overflowed();
     step = Hd.ldlt().solve(-g);
     // X̃s, then the step length: the largest t = 2^−k with Armijo's sufficient decrease.
     b.gemv(Trans::no, 1.0f, Xa, to_vec(step), 0.0f, out_n);
@@ -244,10 +258,10 @@ LinearSVC::LinearSVC(const LinearSVCOptions& options, BackendPtr backend)
                "LinearSVC: loss must be 'hinge' or 'squared_hinge', got '" << options.loss << "'");
   MLCORE_CHECK(options.C > 0.0 && std::isfinite(options.C),
                "LinearSVC: C must be a positive number, got " << options.C);
-  MLCORE_CHECK(options.solver == "auto" || options.solver == "dual_cd" ||
-                   options.solver == "primal_newton",
-               "LinearSVC: solver must be 'auto', 'dual_cd' or 'primal_newton', got '"
-                   << options.solver << "'");
+  MLCORE_CHECK(
+      options.solver == "auto" || options.solver == "dual_cd" || options.solver == "primal_newton",
+      "LinearSVC: solver must be 'auto', 'dual_cd' or 'primal_newton', got '" << options.solver
+                                                                              << "'");
   MLCORE_CHECK(options.solver != "primal_newton" || options.loss == "squared_hinge",
                "LinearSVC: the primal solver needs loss='squared_hinge' (the hinge loss is not "
                "differentiable); use the dual solver");
@@ -269,16 +283,17 @@ LinearSVC& LinearSVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample
   detail::check_targets(y, n, kName);
   const detail::LabelEncoding enc = detail::encode_labels(y, kName, 2);
   const std::int64_t K = static_cast<std::int64_t>(enc.classes.size());
-  MLCORE_CHECK(options_.class_weight.empty() ||
-                   static_cast<std::int64_t>(options_.class_weight.size()) == K,
-               "LinearSVC: class_weight has " << options_.class_weight.size() << " entries for "
-                                              << K << " classes");
+  MLCORE_CHECK(
+      options_.class_weight.empty() || static_cast<std::int64_t>(options_.class_weight.size()) == K,
+      "LinearSVC: class_weight has " << options_.class_weight.size() << " entries for " << K
+                                     << " classes");
   std::vector<double> sw(n, 1.0);
   if (!sample_weight.empty()) {
     detail::check_targets(sample_weight, n, kName, "sample_weight");
     for (std::int64_t i = 0; i < n; ++i) {
       sw[i] = sample_weight.data<float>()[i];
-      MLCORE_CHECK(sw[i] >= 0.0, kName << ": sample_weight must be >= 0, got " << sw[i] << " at " << i);
+      MLCORE_CHECK(sw[i] >= 0.0,
+                   kName << ": sample_weight must be >= 0, got " << sw[i] << " at " << i);
     }
   }
   auto cw = [&](std::int64_t c) {
@@ -296,7 +311,12 @@ LinearSVC& LinearSVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample
     Tensor origin = b.empty(1, d), norms = b.empty(n, 1);
     b.sqdist(b.to_device(X), origin, norms);
     const Tensor h = b.to_host(norms);
-    for (std::int64_t i = 0; i < n; ++i) sqnorm[i] = h.data<float>()[i];
+    for (std::int64_t i = 0; i < n; ++i) {
+      sqnorm[i] = h.data<float>()[i];
+      if (!std::isfinite(sqnorm[i])) {
+        detail::throw_too_large(X, kName, "the squared norm of sample " + std::to_string(i));
+      }
+    }
   }
 
   // Two classes: one problem, positive = classes[1]. More: one per class, that class positive.
@@ -337,6 +357,8 @@ LinearSVC& LinearSVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample
     const Tensor Xa = b.to_device(Xa_host);
     for (std::int64_t k = 0; k < n_problems; ++k) {
       results[k] = solve_primal_newton(b, Xa, problems[k]);
+      if (results[k].overflow)
+        detail::throw_too_large(X, kName, "the Newton step's products X̃ᵀc and X̃ᵀ·diag(h)·X̃");
     }
   } else {
     parallel::for_each(n_problems, num_threads(),
@@ -347,11 +369,11 @@ LinearSVC& LinearSVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample
   intercept_ = Tensor(1, n_problems);
   n_iter_ = 0;
   for (std::int64_t k = 0; k < n_problems; ++k) {
-    for (std::int64_t j = 0; j < d; ++j) coef_.at<float>(k, j) = static_cast<float>(results[k].w[j]);
+    for (std::int64_t j = 0; j < d; ++j)
+      coef_.at<float>(k, j) = static_cast<float>(results[k].w[j]);
     intercept_.at<float>(0, k) =
-        options_.fit_intercept
-            ? static_cast<float>(options_.intercept_scaling * results[k].w[d])
-            : 0.0f;
+        options_.fit_intercept ? static_cast<float>(options_.intercept_scaling * results[k].w[d])
+                               : 0.0f;
     n_iter_ = std::max(n_iter_, results[k].n_iter);
   }
   classes_ = enc.classes;
@@ -465,6 +487,11 @@ LinearSVC LinearSVC::load(std::istream& in, BackendPtr backend) {
                "LinearSVC: the saved model is inconsistent");
   m.fitted_ = true;
   return m;
+}
+
+std::vector<std::pair<std::string, Tensor*>> LinearSVC::fitted_arrays() {
+  if (!fitted_) return {};
+  return {{"coef", &coef_}, {"intercept", &intercept_}};
 }
 
 }  // namespace mlcore

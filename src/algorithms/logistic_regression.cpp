@@ -107,7 +107,7 @@ LogisticRegression& LogisticRegression::fit(const Tensor& X, const Tensor& y,
 
   // ---- the data on the device: X as it is, or centred and scaled per column ----------------
   Tensor Xd = b.to_device(X);  // n × d
-  const detail::ColumnStats stats = detail::column_stats(b, Xd);
+  const detail::ColumnStats stats = detail::column_stats(b, X, Xd, kName);
   const detail::InputTransform input = detail::choose_input_transform(stats, fit_b);
   const Tensor Xc = detail::apply_input_transform(b, Xd, input);  // n × d
   // The optimiser's weights w″ relate to the model's by w_j = s_j·w″_j (s = the column scale).
@@ -401,6 +401,11 @@ LogisticRegression LogisticRegression::load(std::istream& in, BackendPtr backend
   }
   r.finish();
   return model;
+}
+
+std::vector<std::pair<std::string, Tensor*>> LogisticRegression::fitted_arrays() {
+  if (!fitted_) return {};
+  return {{"coef", &coef_}, {"intercept", &intercept_}};
 }
 
 }  // namespace mlcore

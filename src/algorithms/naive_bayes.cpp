@@ -235,7 +235,7 @@ GaussianNB& GaussianNB::fit(const Tensor& X, const Tensor& y, const Tensor& samp
   for (std::int64_t k = 0; k < K; ++k) var.row(k) /= count.at<float>(0, k);
 
   // epsilon = var_smoothing × the largest (unweighted) variance of any feature.
-  const detail::ColumnStats stats = detail::column_stats(b, Xd);
+  const detail::ColumnStats stats = detail::column_stats(b, X, Xd, name_);
   double max_var = 0.0;
   for (std::int64_t j = 0; j < d; ++j)
     max_var = std::max(max_var, double(stats.var.at<float>(0, j)));
@@ -435,7 +435,7 @@ MultinomialNB& MultinomialNB::fit(const Tensor& X, const Tensor& y, const Tensor
   // Predict scales X per column when the features' magnitudes differ widely (not centred:
   // counts keep their 0).
   const detail::InputTransform input =
-      detail::choose_input_transform(detail::column_stats(b, Xd), /*centred=*/false);
+      detail::choose_input_transform(detail::column_stats(b, X, Xd, name_), /*centred=*/false);
   raw_input_ = input.raw;
   input_shift_ = input.shift;
   input_scale_ = input.scale;
@@ -540,6 +540,18 @@ MultinomialNB MultinomialNB::load(std::istream& in, BackendPtr backend) {
   }
   r.finish();
   return m;
+}
+
+// theta / var / class_prior are read at every call (jll_on_device); the expansion's centre,
+// scale and hard pairs chosen at fit only condition the arithmetic, so edits need nothing more.
+std::vector<std::pair<std::string, Tensor*>> GaussianNB::fitted_arrays() {
+  if (!fitted_) return {};
+  return {{"theta", &theta_}, {"var", &var_}, {"class_prior", &class_prior_}};
+}
+
+std::vector<std::pair<std::string, Tensor*>> MultinomialNB::fitted_arrays() {
+  if (!fitted_) return {};
+  return {{"feature_log_prob", &feature_log_prob_}, {"class_log_prior", &class_log_prior_}};
 }
 
 }  // namespace mlcore

@@ -63,6 +63,7 @@ void PCA::fit_impl(const Tensor& X) {
   for (std::int64_t j = 0; j < d; ++j) {
     const double m = stats.mean.at<float>(0, j);
     const double v = std::max(Ch(j, j) / double(n) - m * m, 0.0);
+    if (!std::isfinite(v)) detail::throw_too_large(X, kName, "XᵀX");
     stats.var.at<float>(0, j) = static_cast<float>(v);
     if (std::fabs(m) > detail::kOffsetRatio * std::sqrt(v)) small_offsets = false;
   }
@@ -71,7 +72,7 @@ void PCA::fit_impl(const Tensor& X) {
   if (!small_offsets) {
     // Large offsets: XᵀX − n·x̄ᵀx̄ would cancel most of G's digits. Measure the variances in
     // two passes and decide again (the one-pass ones were not to be trusted here).
-    stats = detail::column_stats(b, Xd);
+    stats = detail::column_stats(b, X, Xd, kName);
     input = detail::choose_input_transform(stats, /*centred=*/true);
     small_offsets = input.raw;
   } else {
@@ -303,6 +304,12 @@ PCA PCA::load(std::istream& in, BackendPtr backend) {
   }
   r.finish();
   return m;
+}
+
+// project() and inverse_transform() read these at every call.
+std::vector<std::pair<std::string, Tensor*>> PCA::fitted_arrays() {
+  if (!fitted_) return {};
+  return {{"components", &components_}, {"mean", &mean_}, {"explained_variance", &explained_variance_}};
 }
 
 }  // namespace mlcore

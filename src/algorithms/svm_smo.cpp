@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "mlcore/interrupt.hpp"
+
 namespace mlcore::detail {
 
 namespace {
@@ -37,6 +39,7 @@ class Solver {
     std::int64_t iter = 0;
     std::int64_t counter = std::min<std::int64_t>(l_, 1000) + 1;
     while (iter < max_iter_) {
+      check_interrupt();
       if (--counter == 0) {
         counter = std::min<std::int64_t>(l_, 1000);
         if (shrinking_) shrink();

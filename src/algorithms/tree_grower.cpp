@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "mlcore/error.hpp"
+#include "mlcore/interrupt.hpp"
 #include "tree_parallel.hpp"
 #include "tree_split.hpp"
 
@@ -216,6 +217,7 @@ GrownTree grow_tree(const BinnedData& data, const HistogramBuilder& histograms,
   std::int64_t n_leaves = 1;
   std::vector<std::int32_t> tmp;
   while (!frontier.empty()) {
+    check_interrupt();
     if (best_first && n_leaves >= params.max_leaf_nodes) break;
     // Depth-first: the last pushed. Best-first: the largest gain (the first on ties).
     std::size_t pick = frontier.size() - 1;

@@ -67,6 +67,18 @@ void check_targets(const Tensor& y, std::int64_t n, const char* estimator, const
   }
 }
 
+void throw_too_large(const Tensor& X, const char* estimator, const std::string& overflowed,
+                     const char* what) {
+  const float* x = X.data<float>();
+  float max_abs = 0.0f;
+  for (std::int64_t i = 0; i < X.numel(); ++i) max_abs = std::max(max_abs, std::fabs(x[i]));
+  MessageBuilder message;
+  message << estimator << ": " << what << "'s values are too large for float32 arithmetic (the "
+          << "largest |value| is " << max_abs << "): " << overflowed << " overflows. Rescale "
+          << what << ", e.g. with sklearn.preprocessing.StandardScaler";
+  throw Error(message.stream.str());
+}
+
 void check_n_features(const Tensor& X, std::int64_t expected, const char* estimator) {
   MLCORE_CHECK(X.cols() == expected, estimator << ": X has " << X.cols()
                                                << " features, but the model was fitted with "

@@ -16,6 +16,11 @@ void check_samples(const Tensor& X, const char* estimator, const char* what = "X
 void check_targets(const Tensor& y, std::int64_t n, const char* estimator, const char* what = "y");
 // X must have the number of features the estimator was fitted with.
 void check_n_features(const Tensor& X, std::int64_t expected, const char* estimator);
+// Throws mlcore::Error saying that X's values (finite, as check_samples made sure) are too large
+// for float32 arithmetic: `overflowed` (e.g. "the variance of feature 3"), computed from X, came
+// out NaN or infinite. Names X's largest |value| and what to do (rescale X). X: host f32.
+[[noreturn]] void throw_too_large(const Tensor& X, const char* estimator,
+                                  const std::string& overflowed, const char* what = "X");
 // Throws "<estimator> is not fitted yet; call fit() first" unless fitted.
 void check_fitted(bool fitted, const char* estimator);
 

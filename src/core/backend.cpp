@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "mlcore/interrupt.hpp"
+
 namespace mlcore {
 
 namespace {
@@ -48,6 +50,7 @@ void check_same_shape(const Tensor& X, const Tensor& Y, const char* op) {
 // CUDA events); otherwise it is the measured wall time.
 template <class Body>
 void run_and_record(OpRecord& record, Body&& body) {
+  check_interrupt();  // every primitive call is a point where a long fit can be stopped
   record.seconds = -1.0;
   const auto start = Clock::now();
   body();

@@ -1,5 +1,7 @@
 #include "gemm_scalar.hpp"
 
+#include "mlcore/interrupt.hpp"
+
 namespace mlcore::cpu {
 
 void sgemm_scalar(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
@@ -13,6 +15,7 @@ void sgemm_scalar(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, st
     return trans_b ? B[j * ldb + p] : B[p * ldb + j];
   };
   for (std::int64_t i = 0; i < m; ++i) {
+    check_interrupt();  // a row of C is a point where a long call can stop (interrupt.hpp)
     for (std::int64_t j = 0; j < n; ++j) {
       // C[i, j] = alpha · Σ_p op(A)[i, p] · op(B)[p, j] + beta · C[i, j]
       float sum = 0.0f;
@@ -33,6 +36,7 @@ void igemm_scalar(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, st
     return trans_b ? B[j * ldb + p] : B[p * ldb + j];
   };
   for (std::int64_t i = 0; i < m; ++i) {
+    check_interrupt();
     for (std::int64_t j = 0; j < n; ++j) {
       // Each product of two int8 values fits in 15 bits; an int32 sum of k of them cannot
       // overflow while k < 2^31 / 2^14 = 131072 (the same bound a TPU's accumulators rely on).

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "gemm_scalar.hpp"
+#include "mlcore/interrupt.hpp"
 #include "map_scalar.hpp"
 #include "peaks.hpp"
 #include "mlcore/backends.hpp"
@@ -90,6 +91,7 @@ void ScalarBackend::sqdist_impl(const Tensor& A, const Tensor& B, Tensor& D, OpR
   const float* b = B.data<float>();
   float* out = D.data<float>();
   for (std::int64_t i = 0; i < m; ++i) {
+    check_interrupt();  // one row can be long: n·d MACs
     for (std::int64_t j = 0; j < n; ++j) {
       float sum = 0.0f;
       for (std::int64_t p = 0; p < d; ++p) {

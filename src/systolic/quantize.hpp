@@ -28,14 +28,19 @@ struct Quantized {
   ScaleAxis axis = ScaleAxis::tensor;
   std::vector<std::int8_t> q;
   std::vector<float> scale;  // 1 (tensor), rows (row) or cols (col) entries
+  // The rows and the columns of op(X) that hold a NaN or an infinity, ascending. Such a value
+  // has no int8 code: it is coded 0 and left out of its group's scale, and the primitive takes
+  // every output it feeds from the f32 reference instead, where IEEE arithmetic makes that
+  // output NaN or ±inf as on every other backend (systolic_backend.cpp, "Non-finite operands").
+  std::vector<std::int64_t> non_finite_rows, non_finite_cols;
+  bool all_finite() const { return non_finite_rows.empty(); }
   float scale_of_row(std::int64_t i) const { return axis == ScaleAxis::row ? scale[i] : scale[0]; }
   float scale_of_col(std::int64_t j) const { return axis == ScaleAxis::col ? scale[j] : scale[0]; }
 };
 
-// Quantizes op(X), where op transposes when `trans` (X is f32, stored row-major). Throws
-// mlcore::Error naming `what` and the position when X holds a NaN or an infinity: int8 codes
-// cannot represent them.
-Quantized quantize(const Tensor& X, bool trans, ScaleAxis axis, const char* what);
+// Quantizes op(X), where op transposes when `trans` (X is f32, stored row-major). NaN and ±inf
+// are coded 0, kept out of the scales and listed in non_finite_rows / non_finite_cols.
+Quantized quantize(const Tensor& X, bool trans, ScaleAxis axis);
 
 // The scale that maps max_abs to 127 (1 when max_abs is 0, so all codes are 0).
 inline float symmetric_scale(float max_abs) { return max_abs > 0.0f ? max_abs / 127.0f : 1.0f; }

@@ -3,7 +3,8 @@
 // MAC primitives (gemm, gemv, sqdist, reduce_cols) quantize their f32 operands to int8
 // (quantize.hpp), run the exact int8 product on the array, and dequantize; an int8 gemm runs
 // exactly with no quantization. Their cycles come from the cycle model of the configuration's
-// mode (analytic: cycle_model_analytic.cpp with the product computed by igemm_fast; stepped:
+// mode (analytic: cycle_model_analytic.cpp with the product computed by the CPU's own int8
+// GEMM, cpu/igemm_host.hpp; stepped:
 // the register-level engines, which compute the product themselves). Everything else runs on
 // the vector unit in f32 with exactly the scalar backend's loops (so its results are the
 // reference's, bit for bit), costed by vector_unit.hpp. Every call fills OpRecord::sim and sets
@@ -14,9 +15,9 @@
 #include <vector>
 
 #include "cost_model.hpp"
+#include "cpu/igemm_host.hpp"
 #include "cpu/scalar_backend.hpp"
 #include "cycle_model.hpp"
-#include "igemm.hpp"
 #include "mlcore/systolic.hpp"
 #include "quantize.hpp"
 #include "vector_unit.hpp"
@@ -41,6 +42,29 @@ constexpr std::int64_t kExactDepth = std::int64_t{1} << 17;
 // samples) get fewer samples: at most kErrorWork multiply-adds in all, and at least 16 outputs.
 constexpr std::int64_t kErrorSamples = 1024;
 constexpr std::int64_t kErrorWork = std::int64_t{1} << 24;
+
+// ---- Non-finite operands ---------------------------------------------------------------------
+// Valid inputs hold no NaN or ±inf (the estimators reject them), but degenerate fits make them:
+// 1/variance of a one-sample class (GaussianNB with var_smoothing = 0), (x − mean)² of values
+// beyond √FLT_MAX ≈ 1.8e19, the weights of a diverged solver. An int8 code cannot hold them, so
+// quantize() codes them 0 and lists their rows and columns, and each MAC primitive then takes
+// the outputs that those rows and columns feed from the scalar reference, an f32 computation
+// whose IEEE arithmetic makes them NaN or ±inf. So an input gets the same kind of outcome here
+// as on every other backend, and the estimator above, not the array, decides what a NaN means.
+// The reference runs only when an operand holds such a value; its time is not simulated (the
+// read-out forwarding an IEEE special value is modelled as free).
+
+// Y[i, :] = R[i, :] for i in rows, Y[:, j] = R[:, j] for j in cols (R, Y: host f32, same shape).
+void take_from_reference(const Tensor& R, const std::vector<std::int64_t>& rows,
+                         const std::vector<std::int64_t>& cols, Tensor& Y) {
+  const std::int64_t m = Y.rows(), n = Y.cols();
+  const float* r = R.data<float>();
+  float* y = Y.data<float>();
+  for (const std::int64_t i : rows) std::copy(r + i * n, r + (i + 1) * n, y + i * n);
+  for (const std::int64_t j : cols) {
+    for (std::int64_t i = 0; i < m; ++i) y[i * n + j] = r[i * n + j];
+  }
+}
 
 // op(X) of an int8 tensor as a dense rows × cols array.
 std::vector<std::int8_t> op_i8(const Tensor& X, bool trans) {
@@ -123,10 +147,16 @@ class SystolicBackend final : public ScalarBackend {
       // C[i, j] is dequantized by s_A[i]·s_B[j] in the read-out, one multiply either way. The
       // m + n scales are not counted as traffic (as for the per-tensor scale before): they are
       // O(m + n) next to the m·k + k·n operand bytes.
-      const Quantized qa = systolic::quantize(A, tra, ScaleAxis::row, "A");
-      const Quantized qb = systolic::quantize(B, trb, ScaleAxis::col, "B");
+      const Quantized qa = systolic::quantize(A, tra, ScaleAxis::row);
+      const Quantized qb = systolic::quantize(B, trb, ScaleAxis::col);
       std::vector<double> prod;
       count = product(qa, qb, prod);
+      // A non-finite op(A)[i, p] makes row i of C non-finite, op(B)[p, j] column j.
+      Tensor ref;
+      if (!qa.all_finite() || !qb.all_finite()) {
+        ref = C.clone();
+        ScalarBackend::gemm_impl(ta, tb, alpha, A, B, beta, ref, r);
+      }
       float* c = C.data<float>();
       for (std::int64_t i = 0; i < m; ++i) {
         for (std::int64_t j = 0; j < n; ++j) {
@@ -136,6 +166,7 @@ class SystolicBackend final : public ScalarBackend {
           out = static_cast<float>(alpha * deq + (beta == 0.0f ? 0.0 : beta * double(out)));
         }
       }
+      if (ref.numel()) take_from_reference(ref, qa.non_finite_rows, qb.non_finite_cols, C);
       if (cfg_.record_quant_error) {
         const float* a = A.data<float>();
         const float* bb = B.data<float>();
@@ -168,14 +199,25 @@ class SystolicBackend final : public ScalarBackend {
     // y (out) = α·op(A) (out × in) · x (in) + β·y: a GEMM with one output column. op(A) is the
     // weight matrix here, quantized per output channel (row); x per tensor.
     const std::int64_t out_len = r.m, in_len = r.k;
-    const Quantized qa = systolic::quantize(A, ta == Trans::yes, ScaleAxis::row, "A");
-    const Quantized qx = systolic::quantize(x.reshaped(in_len, 1), false, ScaleAxis::tensor, "x");
+    const Quantized qa = systolic::quantize(A, ta == Trans::yes, ScaleAxis::row);
+    const Quantized qx = systolic::quantize(x.reshaped(in_len, 1), false, ScaleAxis::tensor);
     std::vector<double> prod;
     const ComputeCount count = product(qa, qx, prod);
+    // A non-finite row of op(A) makes its output non-finite; a non-finite x, all of them.
+    Tensor ref;
+    if (!qa.all_finite() || !qx.all_finite()) {
+      ref = y.clone();
+      ScalarBackend::gemv_impl(ta, alpha, A, x, beta, ref, r);
+    }
     float* yv = y.data<float>();
     for (std::int64_t i = 0; i < out_len; ++i) {
       const double deq = double(qa.scale_of_row(i)) * qx.scale[0] * prod[i];
       yv[i] = static_cast<float>(alpha * deq + (beta == 0.0f ? 0.0 : beta * double(yv[i])));
+    }
+    if (!qx.all_finite()) {
+      std::copy(ref.data<float>(), ref.data<float>() + out_len, yv);
+    } else if (ref.numel()) {
+      for (const std::int64_t i : qa.non_finite_rows) yv[i] = ref.data<float>()[i];
     }
     if (cfg_.record_quant_error) {
       const float* a = A.data<float>();
@@ -207,8 +249,8 @@ class SystolicBackend final : public ScalarBackend {
     // ‖a − b‖·‖quantization error‖, whereas f32 norms would leave an error of the order
     // ‖a‖·‖b‖·(relative quantization error) in the cancellation ‖a‖² + ‖b‖² − 2a·b.
     const std::int64_t m = A.rows(), n = B.rows(), d = A.cols();
-    const Quantized qa = systolic::quantize(A, false, ScaleAxis::tensor, "A");
-    const Quantized qbt = systolic::quantize(B, true, ScaleAxis::col, "B");  // Bᵀ: d × n
+    const Quantized qa = systolic::quantize(A, false, ScaleAxis::tensor);
+    const Quantized qbt = systolic::quantize(B, true, ScaleAxis::col);  // Bᵀ: d × n
     std::vector<double> cross;
     const ComputeCount count = product(qa, qbt, cross);
     std::vector<double> na(static_cast<std::size_t>(m), 0.0), nb(static_cast<std::size_t>(n), 0.0);
@@ -228,6 +270,12 @@ class SystolicBackend final : public ScalarBackend {
         const double dot = double(qa.scale[0]) * qbt.scale[j] * cross[i * n + j];
         out[i * n + j] = static_cast<float>(std::max(0.0, na[i] + nb[j] - 2.0 * dot));
       }
+    }
+    // A non-finite a_i makes row i of D non-finite, a non-finite b_j column j.
+    if (!qa.all_finite() || !qbt.all_finite()) {
+      Tensor ref = D.clone();
+      ScalarBackend::sqdist_impl(A, B, ref, r);
+      take_from_reference(ref, qa.non_finite_rows, qbt.non_finite_cols, D);
     }
     if (cfg_.record_quant_error) {
       const float* a = A.data<float>();
@@ -254,7 +302,11 @@ class SystolicBackend final : public ScalarBackend {
     // the output channels, quantized per row (= per column of X); the ones are exact codes.
     // var takes a second pass: the vector unit forms (x − mean)² in f32, and the array sums it.
     const std::int64_t m = X.rows(), n = X.cols();
-    const Quantized q1 = systolic::quantize(X, true, ScaleAxis::row, "X");
+    const Quantized q1 = systolic::quantize(X, true, ScaleAxis::row);
+    // Columns of X (rows of Xᵀ) whose result is non-finite in f32: a NaN or ±inf in X, or, for
+    // var, an (x − mean)² that overflows. They take the scalar reference's result (in float64
+    // there, so a column whose f32 squares overflow may still have a finite variance).
+    std::vector<std::int64_t> non_finite = q1.non_finite_rows;
     const Quantized one = ones(m);
     std::vector<double> sums;
     OpCost cost = systolic::gemm_cost(cfg_, n, 1, m, product(q1, one, sums));
@@ -274,13 +326,19 @@ class SystolicBackend final : public ScalarBackend {
         }
       }
       cost.then(systolic::vector_cost(cfg_, 2 * m * n, 4 * m * n, 0));
-      const Quantized q2 = systolic::quantize(dev2, true, ScaleAxis::row, "(X - mean)^2");
+      const Quantized q2 = systolic::quantize(dev2, true, ScaleAxis::row);
+      non_finite.insert(non_finite.end(), q2.non_finite_rows.begin(), q2.non_finite_rows.end());
       std::vector<double> ss;
       cost.then(systolic::gemm_cost(cfg_, n, 1, m, product(q2, one, ss)));
       for (std::int64_t j = 0; j < n; ++j) result[j] = double(q2.scale[j]) * ss[j] / double(m);
     }
     float* o = out.data<float>();
     for (std::int64_t j = 0; j < n; ++j) o[j] = static_cast<float>(result[j]);
+    if (!non_finite.empty()) {
+      Tensor ref = out.clone();
+      ScalarBackend::reduce_cols_impl(op, X, ref, r);
+      for (const std::int64_t j : non_finite) o[j] = ref.data<float>()[j];
+    }
     if (cfg_.record_quant_error) {
       const float* x = X.data<float>();
       r.quant_error = sampled_relative_error(
@@ -378,7 +436,7 @@ class SystolicBackend final : public ScalarBackend {
     if (cfg_.mode == SimMode::stepped) {
       return systolic::stepped_compute(cfg_, m, n, k, A, B, C, nullptr);
     }
-    systolic::igemm_fast(m, n, k, A, k, B, n, C, n, cfg_.num_threads);
+    cpu::igemm_host(false, false, m, n, k, A, k, B, n, false, C, n, cfg_.num_threads);
     return systolic::analytic_compute(cfg_, m, n, k);
   }
 
@@ -395,8 +453,8 @@ class SystolicBackend final : public ScalarBackend {
     }
     for (std::int64_t k0 = 0; k0 < k; k0 += kExactDepth) {
       const std::int64_t kg = std::min(kExactDepth, k - k0);
-      systolic::igemm_fast(m, n, kg, qa.q.data() + k0, k, qb.q.data() + k0 * n, n, acc.data(), n,
-                           cfg_.num_threads);
+      cpu::igemm_host(false, false, m, n, kg, qa.q.data() + k0, k, qb.q.data() + k0 * n, n, false,
+                      acc.data(), n, cfg_.num_threads);
       for (std::size_t i = 0; i < acc.size(); ++i) prod[i] += acc[i];
     }
     return systolic::analytic_compute(cfg_, m, n, k);

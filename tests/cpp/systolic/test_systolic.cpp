@@ -7,7 +7,6 @@
 
 #include "cpu/gemm_scalar.hpp"
 #include "mlcore/systolic.hpp"
-#include "systolic/igemm.hpp"
 #include "test_util.hpp"
 
 namespace mlcore::test {
@@ -101,28 +100,6 @@ TEST(SystolicInt8, ExtremeCodesAreExact) {
   std::fill_n(B.data<std::int8_t>(), B.numel(), std::int8_t{-128});
   b->gemm(Trans::no, Trans::no, 1.0f, A, B, 0.0f, C);
   for (std::int64_t i = 0; i < C.numel(); ++i) EXPECT_EQ(C.data<std::int32_t>()[i], 256 * 16384);
-}
-
-TEST(SystolicInt8, BaselineAndAvx2MicroKernelsAgree) {
-  MLCORE_SKIP_UNLESS_BACKEND("avx2");
-  // Packed operands as igemm_fast builds them (igemm.hpp): 6 rows of int16 pairs, one panel
-  // of 16 columns × pairs, with extreme values included.
-  std::mt19937 rng(15);
-  std::uniform_int_distribution<int> v(-128, 127);
-  const std::int64_t kp2 = 37;
-  std::vector<std::int32_t> ap(systolic::kIgemmMR * kp2);
-  std::vector<std::int16_t> bp(kp2 * systolic::kIgemmNR * 2);
-  for (auto& x : ap) {
-    x = static_cast<std::int32_t>(static_cast<std::uint16_t>(std::int16_t(v(rng))) |
-                                  (std::uint32_t(std::uint16_t(std::int16_t(v(rng)))) << 16));
-  }
-  for (auto& x : bp) x = std::int16_t(v(rng));
-  ap[0] = static_cast<std::int32_t>(0x80808080u | 0xFF80FF80u);  // (−128, −128)
-  std::int32_t c1[systolic::kIgemmMR * systolic::kIgemmNR],
-      c2[systolic::kIgemmMR * systolic::kIgemmNR];
-  systolic::igemm_microkernel_scalar(kp2, ap.data(), kp2, bp.data(), c1);
-  systolic::igemm_microkernel_avx2(kp2, ap.data(), kp2, bp.data(), c2);
-  for (int i = 0; i < systolic::kIgemmMR * systolic::kIgemmNR; ++i) ASSERT_EQ(c1[i], c2[i]) << i;
 }
 
 // ---- the two cycle modes agree -----------------------------------------------------------------
@@ -538,11 +515,93 @@ TEST(SystolicF32, ColumnReductionsWithinTheQuantizationBound) {
   }
 }
 
-TEST(SystolicF32, NonFiniteOperandsAreRejected) {
-  BackendPtr b = backend("systolic");
-  Tensor A(2, 2), B(2, 2), C(2, 2);
-  A.at<float>(1, 0) = std::numeric_limits<float>::quiet_NaN();
-  EXPECT_THROW(b->gemm(Trans::no, Trans::no, 1.0f, A, B, 0.0f, C), Error);
+// NaN and ±inf have no int8 code: the outputs they feed are the scalar reference's (NaN or ±inf
+// where IEEE arithmetic makes them so), and every other output keeps the array's int8 result,
+// untouched by the special value (its row's or column's scale ignores it).
+TEST(SystolicF32, NonFiniteOperandsGiveTheReferencesNonFiniteOutputs) {
+  std::mt19937 rng(21);
+  BackendPtr sys = backend("systolic"), ref = backend("scalar");
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::int64_t m = 7, n = 5, k = 6;
+  Tensor A = random_tensor(m, k, rng, -2.0f, 2.0f), B = random_tensor(k, n, rng, -2.0f, 2.0f);
+  A.at<float>(1, 2) = nan;   // row 1 of C
+  A.at<float>(4, 0) = -inf;  // row 4
+  B.at<float>(3, 2) = inf;   // column 2
+  // Non-finite outputs must be the reference's (NaN where it is NaN, the same infinity where it
+  // is infinite); finite ones must equal the product of the clean operands on the array.
+  auto check = [](const Tensor& got, const Tensor& want, const Tensor& clean, const char* what) {
+    ASSERT_EQ(got.numel(), want.numel());
+    for (std::int64_t i = 0; i < got.numel(); ++i) {
+      const float g = got.data<float>()[i], w = want.data<float>()[i];
+      if (!std::isfinite(w)) {
+        EXPECT_TRUE(std::isnan(w) ? std::isnan(g) : g == w)
+            << what << " at " << i << ": " << g << " vs the reference's " << w;
+      } else {
+        EXPECT_EQ(g, clean.data<float>()[i]) << what << " at " << i;
+      }
+    }
+  };
+  {  // gemm, β ≠ 0 so that the reference also reads C
+    Tensor C0 = random_tensor(m, n, rng, -1.0f, 1.0f);
+    Tensor got = C0.clone(), want = C0.clone(), clean = C0.clone();
+    sys->gemm(Trans::no, Trans::no, 0.5f, A, B, 1.0f, got);
+    ref->gemm(Trans::no, Trans::no, 0.5f, A, B, 1.0f, want);
+    // The clean product: the special values' rows and columns replaced by finite values, so
+    // the other outputs (whose scales never saw the specials) must come out bit-identical.
+    Tensor Ac = A.clone(), Bc = B.clone();
+    Ac.at<float>(1, 2) = Ac.at<float>(4, 0) = Bc.at<float>(3, 2) = 0.0f;
+    sys->gemm(Trans::no, Trans::no, 0.5f, Ac, Bc, 1.0f, clean);
+    check(got, want, clean, "gemm");
+    for (std::int64_t j = 0; j < n; ++j) EXPECT_FALSE(std::isfinite(got.at<float>(1, j)));
+    for (std::int64_t i = 0; i < m; ++i) EXPECT_FALSE(std::isfinite(got.at<float>(i, 2)));
+  }
+  {  // gemv: a non-finite row of A, then a non-finite x (every output)
+    Tensor x = random_tensor(k, 1, rng, -1.0f, 1.0f), got(m, 1), want(m, 1), clean(m, 1);
+    sys->gemv(Trans::no, 1.0f, A, x, 0.0f, got);
+    ref->gemv(Trans::no, 1.0f, A, x, 0.0f, want);
+    Tensor Ac = A.clone();
+    Ac.at<float>(1, 2) = Ac.at<float>(4, 0) = 0.0f;
+    sys->gemv(Trans::no, 1.0f, Ac, x, 0.0f, clean);
+    check(got, want, clean, "gemv");
+    x.at<float>(0, 0) = nan;
+    sys->gemv(Trans::no, 1.0f, Ac, x, 0.0f, got);
+    for (std::int64_t i = 0; i < m; ++i) EXPECT_TRUE(std::isnan(got.at<float>(i, 0))) << i;
+  }
+  {  // sqdist: rows of A and rows of B
+    Tensor Bq = random_tensor(n, k, rng, -2.0f, 2.0f);
+    Bq.at<float>(3, 1) = inf;
+    Tensor got(m, n), want(m, n);
+    sys->sqdist(A, Bq, got);
+    ref->sqdist(A, Bq, want);
+    for (std::int64_t i = 0; i < m; ++i) {
+      for (std::int64_t j = 0; j < n; ++j) {
+        const float w = want.at<float>(i, j), g = got.at<float>(i, j);
+        if (std::isfinite(w)) {
+          EXPECT_NEAR(g, w, 0.1f * (1.0f + w)) << "sqdist " << i << ", " << j;
+        } else {
+          EXPECT_TRUE(std::isnan(w) ? std::isnan(g) : g == w) << "sqdist " << i << ", " << j;
+        }
+      }
+    }
+  }
+  {  // reduce_cols: a NaN column, and a column whose f32 squares overflow but whose float64
+     // variance (the reference's) does not
+    Tensor X = random_tensor(64, 3, rng, -1.0f, 1.0f);
+    X.at<float>(5, 0) = nan;
+    X.at<float>(9, 2) = 3e19f;  // (x − mean)² ≈ 9e38 > FLT_MAX; / 64 rows ≈ 1.4e37 < FLT_MAX
+    for (Reduce op : {Reduce::sum, Reduce::mean, Reduce::var}) {
+      Tensor got(1, 3), want(1, 3);
+      sys->reduce_cols(op, X, got);
+      ref->reduce_cols(op, X, want);
+      EXPECT_TRUE(std::isnan(got.at<float>(0, 0))) << reduce_name(op);
+      // Column 1 is clean: within 64 half-steps of 1/127 (the sum's bound).
+      EXPECT_NEAR(got.at<float>(0, 1), want.at<float>(0, 1), 0.3) << reduce_name(op);
+      EXPECT_TRUE(std::isfinite(got.at<float>(0, 2))) << reduce_name(op);
+      EXPECT_NEAR(got.at<float>(0, 2), want.at<float>(0, 2), 0.02 * std::fabs(want.at<float>(0, 2)))
+          << reduce_name(op);
+    }
+  }
 }
 
 // ---- non-MAC primitives are the scalar reference's

@@ -1,0 +1,83 @@
+"""Fitted single-machine models written from parameters a distributed fit computed.
+
+Each function writes the fitted fields of one C++ model in the order its ``save`` writes them
+(the C++ function is named beside each one), through the C++ ``ModelWriter``; the model's
+``load_bytes`` then reads them back with every check a saved file gets (model version, shapes,
+checksum), so a layout that drifted from the C++ one fails loudly, never silently. The tests
+compare every distributed fit with the single-machine fit, which covers each layout.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _core
+
+
+ModelWriter = _core.ModelWriter  # the family modules write their models through this module
+
+
+def f32_row(values):
+    """A (1, n) float32 C-contiguous array."""
+    return np.ascontiguousarray(np.asarray(values, dtype=np.float64).reshape(1, -1),
+                                dtype=np.float32)
+
+
+def f32(values):
+    return np.ascontiguousarray(values, dtype=np.float32)
+
+
+def input_transform(mean, var, centred):
+    """(raw, shift, scale) by the C++ fit's own rule (src/algorithms/columns.hpp)."""
+    return _core.choose_input_transform(f32_row(mean), f32_row(var), bool(centred))
+
+
+def write_input_transform(w, transform):
+    # src/algorithms/columns.cpp write_input_transform
+    raw, shift, scale = transform
+    w.write_u8(1 if raw else 0)
+    if not raw:
+        w.write_tensor(shift)
+        w.write_tensor(scale)
+
+
+def least_squares_bytes(kind, *, alpha, fit_intercept, coef, intercept, transform, rank,
+                        singular):
+    """LinearRegression::save / Ridge::save (src/algorithms/linear_regression.cpp)."""
+    w = ModelWriter(kind, 1)
+    if kind == "Ridge":
+        w.write_f64(float(alpha))
+    w.write_u8(1 if fit_intercept else 0)
+    w.write_u8(1)                      # fitted
+    w.write_tensor(f32(np.atleast_2d(coef)))          # t × d
+    w.write_tensor(f32_row(intercept))                # 1 × t
+    write_input_transform(w, transform)
+    w.write_i64(int(rank))
+    w.write_tensor(f32_row(singular))                 # 1 × d
+    return w.finish()
+
+
+def logistic_regression_bytes(*, C, tol, max_iter, fit_intercept, class_weight, lbfgs_memory,
+                              classes, coef, intercept, transform, n_iter, converged, message):
+    """LogisticRegression::save (src/algorithms/logistic_regression.cpp). class_weight: the
+    {code: weight} map the C++ options hold (balanced weights already resolved)."""
+    w = ModelWriter("LogisticRegression", 1)
+    w.write_f64(float(C))
+    w.write_f64(float(tol))
+    w.write_i64(int(max_iter))
+    w.write_u8(1 if fit_intercept else 0)
+    w.write_u8(0)                      # class_weight_balanced: resolved into the map
+    flat = []
+    for code, weight in sorted(class_weight.items()):
+        flat += [float(code), float(weight)]
+    w.write_f64s(flat)
+    w.write_i64(int(lbfgs_memory))
+    w.write_u8(1)                      # fitted
+    w.write_f64s([float(c) for c in classes])
+    w.write_tensor(f32(coef))                         # Kp × d
+    w.write_tensor(f32_row(intercept))                # 1 × Kp
+    write_input_transform(w, transform)
+    w.write_i64(int(n_iter))
+    w.write_u8(1 if converged else 0)
+    w.write_string(str(message))
+    return w.finish()
