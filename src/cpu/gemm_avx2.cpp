@@ -230,9 +230,10 @@ void pack_b(bool trans, const float* B, int64_t ldb, int64_t kc, int64_t nc, int
 // otherwise only rows < mr and columns < nr are written (through a small stack tile).
 // beta == 0 stores without reading C.
 template <bool kFull, bool kPackedA>
-inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b,
-                         float alpha, float beta, float* __restrict C, int64_t ldc, int64_t mr,
-                         int64_t nr, int64_t lda) {
+__attribute__((noinline)) void micro_kernel(int64_t kc, const float* __restrict a,
+                                            const float* __restrict b, float alpha, float beta,
+                                            float* __restrict C, int64_t ldc, int64_t mr,
+                                            int64_t nr, int64_t lda) {
   // acc[r][h]: C tile row r, columns 8h..8h+7. With the loops fully unrolled these are 12 ymm
   // registers (checked: the compiled loop has no stack traffic).
   __m256 acc[MR][2];
@@ -245,7 +246,7 @@ inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __r
     }
   }
 
-#pragma GCC unroll 4
+#pragma GCC unroll 2
   for (int64_t p = 0; p < kc; ++p) {
     const __m256 b0 = _mm256_load_ps(b + p * NR);      // B_micro[p, 0:8]
     const __m256 b1 = _mm256_load_ps(b + p * NR + 8);  // B_micro[p, 8:16]
@@ -259,8 +260,12 @@ inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __r
   }
 
   const __m256 valpha = _mm256_set1_ps(alpha), vbeta = _mm256_set1_ps(beta);
+  // The loops over the tile are unrolled here too: an acc[r][h] indexed by a loop counter would
+  // make GCC keep the whole array in memory, storing all 12 accumulators on every k-step.
   if (kFull) {
+#pragma GCC unroll 6
     for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 2
       for (int h = 0; h < 2; ++h) {
         float* c = C + r * ldc + h * 8;
         __m256 v = _mm256_mul_ps(valpha, acc[r][h]);
@@ -270,6 +275,7 @@ inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __r
     }
   } else {
     alignas(32) float tile[MR * NR];
+#pragma GCC unroll 6
     for (int r = 0; r < MR; ++r) {
       _mm256_store_ps(tile + r * NR, acc[r][0]);
       _mm256_store_ps(tile + r * NR + 8, acc[r][1]);

@@ -178,9 +178,10 @@ void pack_b(bool trans, const float* B, int64_t ldb, int64_t kc, int64_t nc, int
 // masked off: the same loads and stores under a mask, where gemm_avx2.cpp needs a stack tile.
 // beta == 0 stores without reading C.
 template <bool kFull, bool kPackedA>
-inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b,
-                         float alpha, float beta, float* __restrict C, int64_t ldc, int64_t mr,
-                         int64_t nr, int64_t lda) {
+__attribute__((noinline)) void micro_kernel(int64_t kc, const float* __restrict a,
+                                            const float* __restrict b, float alpha, float beta,
+                                            float* __restrict C, int64_t ldc, int64_t mr,
+                                            int64_t nr, int64_t lda) {
   __m512 acc[MR][2];  // acc[r][h]: C tile row r, columns 16h..16h+15 (28 zmm registers)
   for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
 

@@ -163,9 +163,10 @@ void pack_b(bool trans, const int8_t* B, int64_t ldb, int64_t kc, int64_t nc, in
 //   acc[r][c] = −128·colsum[c];  for q < kw: for r < MR: for c < NR:
 //     acc[r][c] += Σ_t A'[r, 4q+t]·B[4q+t, c]            (one vpdpbusd per 16 c)
 template <bool kFull>
-inline void micro_kernel(int64_t kw, const int32_t* __restrict a, const int32_t* __restrict b,
-                         bool accumulate, int32_t* __restrict C, int64_t ldc, int64_t mr,
-                         int64_t nr) {
+__attribute__((noinline)) void micro_kernel(int64_t kw, const int32_t* __restrict a,
+                                            const int32_t* __restrict b, bool accumulate,
+                                            int32_t* __restrict C, int64_t ldc, int64_t mr,
+                                            int64_t nr) {
   const __m512i corr0 = _mm512_load_si512(b + kw * NR), corr1 = _mm512_load_si512(b + kw * NR + 16);
   const __m512i start0 = _mm512_sub_epi32(_mm512_setzero_si512(), corr0);
   const __m512i start1 = _mm512_sub_epi32(_mm512_setzero_si512(), corr1);
