@@ -43,6 +43,31 @@ void parallel_ranges(std::int64_t items, std::int64_t work_per_item, int threads
   parallel::for_ranges(items, threads_for(items, work_per_item, threads), body);
 }
 
+// Reductions over rows (Aᵀx, column sums, scatter-add) sum each block of rows into its own
+// partial result and add the partials in block order. The blocks are cut by the work's size
+// alone, never by the thread count, so the float sums are grouped alike on 1, 2 or 64 threads
+// and the result is bit-identical whatever the count (docs/ARCHITECTURE.md, "Determinism"); the
+// threads then share out the blocks. As many blocks as threads_for would use threads, at most
+// kMaxReductionBlocks (the partials' memory and the cost of adding them up).
+constexpr std::int64_t kMaxReductionBlocks = 16;
+
+inline std::int64_t reduction_blocks(std::int64_t items, std::int64_t work_per_item) {
+  return std::max<std::int64_t>(
+      1, std::min<std::int64_t>(
+             {kMaxReductionBlocks, items * work_per_item / kMinWorkPerThread, items}));
+}
+
+// body(block, begin, end) for each of `blocks` fixed contiguous ranges of [0, items), on up to
+// `threads` threads.
+template <class Body>
+void parallel_blocks(std::int64_t items, std::int64_t blocks, int threads, Body&& body) {
+  parallel::for_ranges(blocks, threads, [&](int, std::int64_t b0, std::int64_t b1) {
+    for (std::int64_t blk = b0; blk < b1; ++blk) {
+      body(blk, items * blk / blocks, items * (blk + 1) / blocks);
+    }
+  });
+}
+
 // A grow-only, 64-byte aligned buffer (a cache line: every packed micro-panel row starts on one,
 // so the kernels' vector loads are aligned). Kept per thread by its users, so no call after the
 // first allocates: a fresh multi-MiB malloc is an mmap whose page faults cost ~1 ms per call.

@@ -139,12 +139,13 @@ void sgemv_avx2(bool trans, int64_t m, int64_t n, float alpha, const float* A, c
     return;
   }
   // y[j] = alpha·Σ_i A[i, j]·x[i] + beta·y[j]: walk A row by row (contiguous) and accumulate
-  // x[i]·A[i, :] into a row of partial sums. Each thread sums its own block of rows into its
-  // own partial row; the partial rows are then added in thread order (deterministic).
-  const int t = threads_for(m, n, threads);
-  std::vector<float> partial(static_cast<std::size_t>(t) * n, 0.0f);
-  parallel_ranges(m, n, t, [&](int tid, int64_t begin, int64_t end) {
-    float* acc = partial.data() + tid * n;
+  // x[i]·A[i, :] into a row of partial sums. Each block of rows (cut by size: reduction_blocks)
+  // has its own partial row; the partial rows are then added in block order, so the result
+  // does not depend on the thread count.
+  const int64_t blocks = reduction_blocks(m, n);
+  std::vector<float> partial(static_cast<std::size_t>(blocks) * n, 0.0f);
+  parallel_blocks(m, blocks, threads, [&](int64_t blk, int64_t begin, int64_t end) {
+    float* acc = partial.data() + blk * n;
     // Two rows per pass over acc: halves the loads and stores of the partial row.
     int64_t i = begin;
     for (; i + 2 <= end; i += 2) {
@@ -170,7 +171,7 @@ void sgemv_avx2(bool trans, int64_t m, int64_t n, float alpha, const float* A, c
   });
   for (int64_t j = 0; j < n; ++j) {
     float sum = partial[j];
-    for (int tid = 1; tid < t; ++tid) sum += partial[tid * n + j];
+    for (int64_t blk = 1; blk < blocks; ++blk) sum += partial[blk * n + j];
     finish(sum, y[j]);
   }
 }
@@ -573,22 +574,23 @@ void scatter_rows(int64_t begin, int64_t end, int64_t p, int64_t c, const int32_
 
 void scatter_add_avx2(int64_t n, int64_t p, int64_t c, const int32_t* index, const float* X,
                       int64_t out_rows, float* out, int threads) {
-  // Two samples may hit the same output row, so threads cannot share `out`. Each thread scatters
-  // its block of samples into a private zeroed copy, and the copies are added into `out` in
-  // thread order. Worth it only when the scatter work (n·p·c) dwarfs the copies (threads·m·c),
-  // as in k-means (few centroids, many samples).
+  // Two samples may hit the same output row, so threads cannot share `out`. Each block of
+  // samples (cut by size: reduction_blocks) scatters into a private zeroed copy, and the copies
+  // are added into `out` in block order, so the result does not depend on the thread count.
+  // Worth it only when the scatter work (n·p·c) dwarfs the copies (blocks·m·c), as in k-means
+  // (few centroids, many samples); that choice too depends on sizes alone.
   const int64_t work = n * p * c, copies = out_rows * c;
-  int t = threads_for(n, p * c, threads);
-  if (work < 4 * copies * t) t = 1;
-  if (t <= 1) {
+  int64_t blocks = reduction_blocks(n, p * c);
+  if (work < 4 * copies * blocks) blocks = 1;
+  if (blocks <= 1) {
     scatter_rows(0, n, p, c, index, X, out);
     return;
   }
-  std::vector<float> priv(static_cast<std::size_t>(t) * copies, 0.0f);
-  parallel_ranges(n, p * c, t, [&](int tid, int64_t begin, int64_t end) {
-    scatter_rows(begin, end, p, c, index, X, priv.data() + tid * copies);
+  std::vector<float> priv(static_cast<std::size_t>(blocks) * copies, 0.0f);
+  parallel_blocks(n, blocks, threads, [&](int64_t blk, int64_t begin, int64_t end) {
+    scatter_rows(begin, end, p, c, index, X, priv.data() + blk * copies);
   });
-  for (int tid = 0; tid < t; ++tid) add_row(out, priv.data() + tid * copies, copies);
+  for (int64_t blk = 0; blk < blocks; ++blk) add_row(out, priv.data() + blk * copies, copies);
 }
 
 // ---- histograms -----------------------------------------------------------------------------
@@ -888,20 +890,21 @@ inline void accumulate_row(const float* x, const double* center, double* acc, in
   }
 }
 
-// out[j] = Σ_i over rows (of x[i, j], or of (x[i, j] − center[j])²), in double. Each thread sums
-// a block of rows into its own accumulator row; the rows are added in thread order.
+// out[j] = Σ_i over rows (of x[i, j], or of (x[i, j] − center[j])²), in double. Each block of
+// rows (cut by size: reduction_blocks) sums into its own accumulator row; the rows are added in
+// block order, so the result does not depend on the thread count.
 template <bool kSquare>
 std::vector<double> column_sums(int64_t m, int64_t n, const float* X, const double* center,
                                 int threads) {
-  const int t = threads_for(m, n, threads);
-  std::vector<double> partial(static_cast<std::size_t>(t) * n, 0.0);
-  parallel_ranges(m, n, t, [&](int tid, int64_t begin, int64_t end) {
-    double* acc = partial.data() + tid * n;
+  const int64_t blocks = reduction_blocks(m, n);
+  std::vector<double> partial(static_cast<std::size_t>(blocks) * n, 0.0);
+  parallel_blocks(m, blocks, threads, [&](int64_t blk, int64_t begin, int64_t end) {
+    double* acc = partial.data() + blk * n;
     for (int64_t i = begin; i < end; ++i) accumulate_row<kSquare>(X + i * n, center, acc, n);
   });
   std::vector<double> sum(partial.begin(), partial.begin() + n);
-  for (int tid = 1; tid < t; ++tid) {
-    for (int64_t j = 0; j < n; ++j) sum[j] += partial[tid * n + j];
+  for (int64_t blk = 1; blk < blocks; ++blk) {
+    for (int64_t j = 0; j < n; ++j) sum[j] += partial[blk * n + j];
   }
   return sum;
 }

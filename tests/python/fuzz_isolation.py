@@ -1,9 +1,8 @@
 """Runs fuzz examples in a separate process, so that a crash or a hang of the library fails the
 example that caused it instead of killing or stalling pytest.
 
-The worker is a *spawned* process (a fresh interpreter, not a fork): a child forked from a
-process that has used mlcore cannot safely use OpenMP (issue 17, item 2), and a spawned worker
-also starts without pytest's state. It serves calls over a pipe; `Isolated.call` waits a bounded
+The worker is a *spawned* process (a fresh interpreter, not a fork): it starts without pytest's
+state and threads, and a crash in it cannot corrupt the test process. It serves calls over a pipe; `Isolated.call` waits a bounded
 time for the answer, and when the worker has died (a crash) or not answered (a hang) it starts a
 new one and raises `Crashed` / `Hung`.
 

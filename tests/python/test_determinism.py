@@ -4,7 +4,7 @@ mlcore.set_num_threads), for every estimator on every available backend.
 
 "The model" is every array-valued fitted attribute and the outputs of predict, predict_proba,
 decision_function, transform and score_samples on held-out rows, compared bit for bit. The data
-set (fuzz_isolation.fitted_state) is large enough (4000 × 16) that the primitives, the tree
+set (fuzz_isolation.fitted_state) is large enough (6000 × 24) that the primitives, the tree
 learners and the solvers take their multi-threaded paths.
 
 docs/ARCHITECTURE.md ("Determinism") says how each part keeps its results independent of the
@@ -38,12 +38,14 @@ ESTIMATORS = [
     ("MultinomialNB", "classifier", {}),
     ("PCA", "cluster", {"n_components": 5, "random_state": 0}),
 ]
-N, D = 4000, 16
+N, D = 6000, 24  # m·n ≥ 3 · 2¹⁵: every row-split primitive (cpu_parallel.hpp threads_for) uses 3 threads
 THREADS = [1, 2, 3]
 # (estimator, backend) -> why its model depends on the thread count (docs/ARCHITECTURE.md).
-_SCATTER = ("scatter_add (the centroid sums) adds per-thread partial sums in thread order, so "
-            "the float32 sums are grouped by the thread count")
-NOT_DETERMINISTIC = {("KMeans", "avx2"): _SCATTER, ("KMeans", "avx512"): _SCATTER}
+_SPLIT_K = ("the Gram matrix XᵀX of a tall X is a GEMM split along k into one partial C per "
+            "thread (gemm_driver.hpp, gemm_split_k): the float32 sums are grouped by the "
+            "thread count")
+NOT_DETERMINISTIC = {(name, backend): _SPLIT_K for name in ("LinearRegression", "Ridge", "PCA")
+                     for backend in ("avx2", "avx512")}
 
 
 @pytest.fixture(scope="module")
