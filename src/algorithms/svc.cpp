@@ -236,7 +236,8 @@ SVC& SVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
         if (!(alpha > 0.0)) continue;  // the support-vector test above: sv_pos is set exactly then
         const bool first = static_cast<std::int64_t>(t) < na;
         const std::int64_t s = sv_pos[pair_samples[p][t]];
-        dual_coef_.at<float>(first ? c - 1 : a, s) = static_cast<float>(first ? alpha : -alpha);  // α·y
+        dual_coef_.at<float>(first ? c - 1 : a, s) =
+            static_cast<float>(first ? alpha : -alpha);  // α·y
       }
       intercept_.at<float>(0, p) = static_cast<float>(-rho[p]);
     }
@@ -487,7 +488,9 @@ SVC SVC::load(std::istream& in, BackendPtr backend) {
 
 std::vector<std::pair<std::string, Tensor*>> SVC::fitted_arrays() {
   if (!fitted_) return {};
-  return {{"dual_coef", &dual_coef_}, {"intercept", &intercept_}, {"support_vectors", &support_vectors_}};
+  return {{"dual_coef", &dual_coef_},
+          {"intercept", &intercept_},
+          {"support_vectors", &support_vectors_}};
 }
 
 void SVC::fitted_array_changed(const std::string& /*name*/) { derive_pair_coefficients(); }
@@ -510,18 +513,21 @@ void SVC::derive_pair_coefficients() {
     for (std::int64_t t = 0; t < n_support_[k]; ++t, ++s) {
       for (std::int64_t o = 0; o < K; ++o) {
         if (o == k) continue;
-        pair_coef_.at<float>(s, pair_index[k * K + o]) = sign * dual_coef_.at<float>(o > k ? o - 1 : o, s);
+        pair_coef_.at<float>(s, pair_index[k * K + o]) =
+            sign * dual_coef_.at<float>(o > k ? o - 1 : o, s);
       }
     }
   }
   rho_ = Tensor(1, n_pairs);
-  for (std::int64_t p = 0; p < n_pairs; ++p) rho_.at<float>(0, p) = -sign * intercept_.at<float>(0, p);
+  for (std::int64_t p = 0; p < n_pairs; ++p)
+    rho_.at<float>(0, p) = -sign * intercept_.at<float>(0, p);
   // The same coefficients transposed (for decision_function's GEMM), and for the linear
   // kernel the primal weights w_p = Σ_s pair_coef[s, p] · sv_s (n_pairs × d, in double on the
   // host: a small dense product that must not lose the cancellation between support vectors).
   pair_coef_t_ = Tensor(n_pairs, n_sv);
   for (std::int64_t s = 0; s < n_sv; ++s) {
-    for (std::int64_t q = 0; q < n_pairs; ++q) pair_coef_t_.at<float>(q, s) = pair_coef_.at<float>(s, q);
+    for (std::int64_t q = 0; q < n_pairs; ++q)
+      pair_coef_t_.at<float>(q, s) = pair_coef_.at<float>(s, q);
   }
   primal_coef_ = Tensor(n_pairs, d);
   if (options_.kernel == "linear") {
@@ -533,7 +539,8 @@ void SVC::derive_pair_coefficients() {
         if (c == 0.0) continue;
         for (std::int64_t j = 0; j < d; ++j) acc[j] += c * support_vectors_.at<float>(s, j);
       }
-      for (std::int64_t j = 0; j < d; ++j) primal_coef_.at<float>(q, j) = static_cast<float>(acc[j]);
+      for (std::int64_t j = 0; j < d; ++j)
+        primal_coef_.at<float>(q, j) = static_cast<float>(acc[j]);
     }
   }
 }
