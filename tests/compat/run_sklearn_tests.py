@@ -83,8 +83,14 @@ def run_family(family: str, timeout: float) -> dict:
                            os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     env = dict(os.environ, MLCORE_COMPAT_FAMILY=family, MLCORE_COMPAT_OUT=out_path,
                PYTHONPATH=os.pathsep.join(paths))
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "sklearn_substitute", "-p",
-           "no:cacheprovider", "--no-header", "-rN", "-W", "ignore", *files]
+    # scikit-learn's own conftest.py (its fixtures: global_random_seed, ...) must load: the
+    # rootdir and the conftest cut-off are the folder holding the sklearn package, and an empty
+    # ini keeps any other configuration out.
+    ini = Path(tempfile.gettempdir()) / "mlcore_compat_pytest.ini"
+    ini.write_text("[pytest]\n")
+    cmd = [sys.executable, "-m", "pytest", "-q", "-c", str(ini), "--rootdir", str(SK.parent),
+           "--confcutdir", str(SK.parent), "-p", "sklearn_substitute", "-p", "no:cacheprovider",
+           "--no-header", "-rN", "-W", "ignore", *files]
     start = time.time()
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout,

@@ -108,6 +108,10 @@ _CLASS_WEIGHT = ("the check's class_weight {0: 1000, 1: 0.0001, 2: 0.0001} is fr
 _BOOTSTRAP = ("each tree's bootstrap sample draws rows by position, so repeating rows changes the "
               "draws, as in scikit-learn's forests (which list this check for themselves); without "
               "the bootstrap weighted and repeated fits agree")
+_FEATURE_DRAWS = ("max_features < all: each node that may split draws its features from the "
+                  "tree's generator, and a row of weight 2 is one sample (a node of it alone cannot "
+                  "split) where its two repeated rows are two, so the draws of later nodes shift; "
+                  "scikit-learn's trees draw per node the same way")
 _EARLY_STOP = ("early stopping holds out a validation split drawn by position, so repeating rows "
                "changes the split (scikit-learn lists this check for its HistGradientBoosting); "
                "without early stopping the fits agree")
@@ -141,6 +145,8 @@ CONDITIONAL_FAILED_CHECKS = [
     ("RandomForestClassifier", lambda p: True, {"check_class_weight_classifiers": _CLASS_WEIGHT}),
     ("RandomForestClassifier", lambda p: p["bootstrap"], {_SW: _BOOTSTRAP}),
     ("RandomForestRegressor", lambda p: p["bootstrap"], {_SW: _BOOTSTRAP}),
+    ("RandomForestRegressor", lambda p: not p["bootstrap"] and p["max_features"] not in (None, 1.0),
+     {_SW: _FEATURE_DRAWS}),
     ("GradientBoostingClassifier", lambda p: p["early_stopping"] is True, {_SW: _EARLY_STOP}),
     ("GradientBoostingRegressor", lambda p: p["early_stopping"] is True, {_SW: _EARLY_STOP}),
 ]
