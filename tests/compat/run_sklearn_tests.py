@@ -53,15 +53,17 @@ CAUSES = [
     ("sparse input (not supported)", r"sparse|csr|csc|Sparse"),
     ("parameter or feature refused by mlcore",
      r"not supported by mlcore|mlcore's \w+ (supports|has|takes|solves)|only .* is supported"
-     r"|is not supported|whole numbers|Euclidean distances only"),
+     r"|is not supported|whole numbers|Euclidean distances only|the only one mlcore implements"
+     r"|mlcore's \w+ computes|a liblinear formulation|Invalid parameter|loss must be"),
     ("unknown parameter / missing API",
      r"unexpected keyword|has no attribute|not callable|takes \d+ positional"),
     ("error or warning wording / type",
      r"Regex pattern did not match|DID NOT|match=|Expected exactly one warning"
      r"|not an instance|InvalidParameterError"),
+    ("multi-output y (not supported)", r"y should be a 1d array|got an array of shape \(\d+, \d+\)"),
     ("numerical difference",
      r"Not equal to tolerance|not almost equal|Arrays are not equal|Mismatched elements"
-     r"|AssertionError"),
+     r"|AssertionError|^assert "),
 ]
 
 
@@ -123,6 +125,7 @@ def markdown(results: list) -> str:
              "| family | test file(s) | counted | pass | rate | failures by cause |",
              "|---|---|---|---|---|---|"]
     for r in results:
+        r["causes"] = dict(collections.Counter(classify(m) for _, m in r["failures"]).most_common())
         causes = "; ".join(f"{n} {g}" for g, n in r["causes"].items())
         files = ", ".join(f"`{f}`" for f in TEST_FILES[r["family"]])
         rate = 100.0 * r["passed"] / max(r["counted"], 1)
@@ -145,7 +148,11 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=900, help="seconds per family")
     ap.add_argument("--json", help="write every result (with each failure) to this file")
     ap.add_argument("--markdown", help="write the summary table to this file")
+    ap.add_argument("--from-json", help="no run: print the table of a run kept with --json")
     args = ap.parse_args()
+    if args.from_json:
+        print(markdown(json.loads(Path(args.from_json).read_text())))
+        return 0
     import mlcore  # the package under test, as the runs will import it
 
     print(f"mlcore from {Path(mlcore.__file__).parent}; scikit-learn {sklearn.__version__} "
