@@ -18,12 +18,12 @@
 //     model derives from it is derived again.
 #pragma once
 
-#include "mlcore/backend.hpp"
-#include "mlcore/profile.hpp"
-
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "mlcore/backend.hpp"
+#include "mlcore/profile.hpp"
 
 namespace mlcore {
 

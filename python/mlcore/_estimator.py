@@ -38,6 +38,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._backends import resolve
@@ -81,6 +82,13 @@ class MLCoreEstimatorMixin:
         check_is_fitted(self, "_model")
         return validate_data(self, X, dtype=np.float32, order="C", reset=False,
                              ensure_all_finite=False)
+
+    @available_if(lambda self: hasattr(self, "predict_proba"))
+    def predict_log_proba(self, X):
+        """log(predict_proba(X)), -inf where a probability is 0 (as scikit-learn's trees,
+        forests and kNN compute it). Estimators with a stabler form (log-softmax) override it."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
 
     def _record_profile(self):
         """Nothing to do: ``profile_`` reads the C++ model's records when asked."""

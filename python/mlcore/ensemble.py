@@ -33,9 +33,11 @@ __all__ = ["RandomForestClassifier", "RandomForestRegressor", "GradientBoostingC
 class _BaseForest(_TreeTags, MLCoreEstimatorMixin, BaseEstimator):
     _classifier = False
 
-    def fit(self, X, y):
-        """Grow n_estimators trees on bootstrap samples of (X, y); NaN in X means missing."""
-        X, y_codes = _validate_fit(self, X, y, self._classifier)
+    def fit(self, X, y, sample_weight=None):
+        """Grow n_estimators trees on bootstrap samples of (X, y); NaN in X means missing.
+        sample_weight (times class_weight) must be whole numbers, as for a tree; they multiply
+        each tree's bootstrap counts."""
+        X, y_codes, sw = _validate_fit(self, X, y, self._classifier, sample_weight)
         n = X.shape[0]
         bootstrap = bool(self.bootstrap)
         if self.oob_score and not bootstrap:
@@ -55,7 +57,7 @@ class _BaseForest(_TreeTags, MLCoreEstimatorMixin, BaseEstimator):
             random_state=_seed(self.random_state),
             max_bins=_check_int("max_bins", self.max_bins, 2),
             backend=self._core_backend())
-        self._model.fit(X, y_codes)
+        self._model.fit(X, y_codes, sample_weight=sw)
         self._record_profile()
         self.feature_importances_ = np.asarray(self._model.feature_importances_, dtype=np.float64)
         if self.oob_score:
@@ -92,7 +94,8 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
     def __init__(self, n_estimators=100, *, criterion="gini", max_depth=None,
                  min_samples_split=2, min_samples_leaf=1, max_features="sqrt",
                  min_impurity_decrease=0.0, bootstrap=True, oob_score=False, n_jobs=None,
-                 random_state=None, max_bins=255, backend=None):
+                 random_state=None, class_weight=None, max_bins=255, backend=None):
+        self.class_weight = class_weight
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -157,9 +160,10 @@ class RandomForestRegressor(RegressorMixin, _BaseForest):
 class _BaseBoosting(_TreeTags, MLCoreEstimatorMixin, BaseEstimator):
     _classifier = False
 
-    def fit(self, X, y):
-        """Boost max_iter rounds of trees on (X, y); NaN in X means missing."""
-        X, y_codes = _validate_fit(self, X, y, self._classifier)
+    def fit(self, X, y, sample_weight=None):
+        """Boost max_iter rounds of trees on (X, y); NaN in X means missing. sample_weight
+        scales each sample's gradient and hessian (any finite weights >= 0)."""
+        X, y_codes, sw = _validate_fit(self, X, y, self._classifier, sample_weight)
         if self._classifier and self.n_classes_ < 2:
             raise ValueError(f"{type(self).__name__} needs at least 2 classes in y, got "
                              f"{self.n_classes_} class{'es' if self.n_classes_ != 1 else ''}")
@@ -189,7 +193,7 @@ class _BaseBoosting(_TreeTags, MLCoreEstimatorMixin, BaseEstimator):
             tol=_check_float("tol", self.tol, 0.0),
             random_state=_seed(self.random_state),
             backend=self._core_backend())
-        self._model.fit(X, y_codes)
+        self._model.fit(X, y_codes, sample_weight=sw)
         self._record_profile()
         self.n_iter_ = int(self._model.n_iter_)
         self.do_early_stopping_ = (self.early_stopping is True or
@@ -263,8 +267,8 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
         self.random_state = random_state
         self.backend = backend
 
-    def fit(self, X, y):
-        super().fit(X, y)
+    def fit(self, X, y, sample_weight=None):
+        super().fit(X, y, sample_weight)
         self.n_trees_per_iteration_ = 1 if self.n_classes_ == 2 else self.n_classes_
         return self
 
@@ -348,8 +352,8 @@ class GradientBoostingRegressor(RegressorMixin, _BaseBoosting):
         self.random_state = random_state
         self.backend = backend
 
-    def fit(self, X, y):
-        super().fit(X, y)
+    def fit(self, X, y, sample_weight=None):
+        super().fit(X, y, sample_weight)
         self.n_trees_per_iteration_ = 1
         return self
 

@@ -59,10 +59,7 @@ class _NaiveBayes(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=np.float32, order="C",
                              ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
         X = self._check_X_fit(X)
-        classes, codes = _encode_classes(y)
-        if len(classes) < 2:
-            raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes, but y "
-                             f"contains only one class: {classes[0]!r}")
+        classes, codes = _encode_classes(y)  # one class is allowed, as in scikit-learn
         sw = _float32_sample_weight(sample_weight, X)
         self.classes_ = classes
         self._model = self._make_model(len(classes))

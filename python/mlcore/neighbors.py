@@ -191,13 +191,30 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
         indptr = np.arange(0, n_queries * k + 1, k)
         return csr_matrix((data, ind.ravel(), indptr), shape=(n_queries, self.n_samples_fit_))
 
-    def _callable_weights(self, X):
-        """Neighbour indices and the user's weights (n_queries × k) for callable ``weights``."""
+    def _votes_here(self, X):
+        """Whether the vote is taken here from kneighbors() rather than by the C++ model: for
+        callable ``weights``, and for ``X=None`` (each training sample's neighbours without
+        itself, which the C++ vote, given points, cannot leave out)."""
+        return callable(self.weights) or X is None
+
+    def _neighbour_weights(self, X):
+        """Neighbour indices and weights (n_queries × k) for a vote taken here: the user's
+        function, 1/distance (a query with neighbours at distance 0 gives weight 1 to those
+        and 0 to the rest, scikit-learn's rule) or 1."""
         dist, ind = self.kneighbors(X)
-        w = np.asarray(self.weights(dist), dtype=np.float64)
-        if w.shape != dist.shape:
-            raise ValueError(f"weights function must return an array of shape {dist.shape}, "
-                             f"got {w.shape}")
+        if callable(self.weights):
+            w = np.asarray(self.weights(dist), dtype=np.float64)
+            if w.shape != dist.shape:
+                raise ValueError(f"weights function must return an array of shape "
+                                 f"{dist.shape}, got {w.shape}")
+        elif self.weights == "distance":
+            with np.errstate(divide="ignore"):
+                w = 1.0 / dist
+            zero = dist == 0
+            exact = zero.any(axis=1)
+            w[exact] = zero[exact]
+        else:
+            w = np.ones_like(dist)
         return ind, w
 
 
@@ -225,10 +242,11 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
         self._y_codes = codes
         return self._fit(_as_float32(X), np.ascontiguousarray(codes, dtype=np.float32))
 
-    def predict_proba(self, X):
-        """Each class's share of the (weighted) votes: (n_samples, n_classes)."""
-        if callable(self.weights):
-            ind, w = self._callable_weights(X)
+    def predict_proba(self, X=None):
+        """Each class's share of the (weighted) votes: (n_samples, n_classes). X=None: the
+        training samples, each without itself among its neighbours."""
+        if self._votes_here(X):
+            ind, w = self._neighbour_weights(X)
             votes = np.zeros((ind.shape[0], len(self.classes_)))
             rows = np.repeat(np.arange(ind.shape[0]), ind.shape[1])
             np.add.at(votes, (rows, self._y_codes[ind].ravel()), w.ravel())
@@ -240,9 +258,10 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
         self._record_profile()
         return proba.astype(np.float64)
 
-    def predict(self, X):
-        """The most voted class of each row of X (ties: the smallest class)."""
-        if callable(self.weights):
+    def predict(self, X=None):
+        """The most voted class of each row of X (ties: the smallest class); X=None as in
+        predict_proba."""
+        if self._votes_here(X):
             proba = self.predict_proba(X)  # checks fitted first (classes_ is read after)
             return self.classes_[np.argmax(proba, axis=1)]
         X = self._query_X(X)
@@ -272,10 +291,11 @@ class KNeighborsRegressor(MultiOutputMixin, RegressorMixin, _KNeighborsBase):
         y2 = y.reshape(y.shape[0], -1)
         return self._fit(_as_float32(X), np.ascontiguousarray(y2, dtype=np.float32))
 
-    def predict(self, X):
-        """The (weighted) mean target of each row's k nearest neighbours."""
-        if callable(self.weights):
-            ind, w = self._callable_weights(X)
+    def predict(self, X=None):
+        """The (weighted) mean target of each row's k nearest neighbours. X=None: of the
+        training samples, each without itself among its neighbours."""
+        if self._votes_here(X):
+            ind, w = self._neighbour_weights(X)
             y2 = self._y.reshape(self._y.shape[0], -1)
             pred = np.einsum("qk,qko->qo", w, y2[ind]) / w.sum(axis=1, keepdims=True)
         else:

@@ -22,11 +22,13 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _core
 from ._estimator import MLCoreEstimatorMixin
+from .linear_model import _float32_sample_weight
 
 __all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor"]
 
@@ -94,20 +96,32 @@ def _seed(random_state):
                     f"got {random_state!r}")
 
 
-def _validate_fit(est, X, y, classifier):
-    """X as C-contiguous float32 (NaN allowed, inf refused) and y; classes for a classifier."""
+def _validate_fit(est, X, y, classifier, sample_weight=None):
+    """X as C-contiguous float32 (NaN allowed, inf refused), y (class codes for a classifier,
+    whose classes_ are set), and the sample weights as float32 or None: ``sample_weight``
+    times the estimator's ``class_weight`` where it has one (scikit-learn's rule:
+    compute_sample_weight(class_weight, y) · sample_weight). The C++ fit checks what its
+    statistics need (a tree's weights must be whole numbers)."""
     X, y = validate_data(est, X, y, dtype=np.float32, ensure_all_finite="allow-nan",
                          order="C", y_numeric=not classifier)
     X = np.ascontiguousarray(X, dtype=np.float32)
+    sw = _float32_sample_weight(sample_weight, X)
+    class_weight = getattr(est, "class_weight", None)
     if classifier:
         check_classification_targets(y)
         est.classes_, codes = np.unique(y, return_inverse=True)
         est.n_classes_ = len(est.classes_)
-        return X, np.ascontiguousarray(codes, dtype=np.float32)
+        if class_weight is not None:
+            if isinstance(class_weight, str) and class_weight == "balanced_subsample":
+                raise ValueError("class_weight='balanced_subsample' is not supported by mlcore "
+                                 "(the bootstrap is drawn in C++); use 'balanced' or a dict")
+            cw = compute_sample_weight(class_weight, y)
+            sw = np.ascontiguousarray(cw if sw is None else cw * sw, dtype=np.float32)
+        return X, np.ascontiguousarray(codes, dtype=np.float32), sw
     y = np.asarray(y, dtype=np.float64)
     if not np.all(np.isfinite(y)):
         raise ValueError("y contains NaN or infinity")
-    return X, np.ascontiguousarray(y, dtype=np.float32)
+    return X, np.ascontiguousarray(y, dtype=np.float32), sw
 
 
 def _validate_predict(est, X):
@@ -129,9 +143,11 @@ class _TreeTags:
 class _BaseDecisionTree(_TreeTags, MLCoreEstimatorMixin, BaseEstimator):
     _classifier = False
 
-    def fit(self, X, y):
-        """Grow the tree on X (n_samples, n_features), NaN meaning missing, and targets y."""
-        X, y_codes = _validate_fit(self, X, y, self._classifier)
+    def fit(self, X, y, sample_weight=None):
+        """Grow the tree on X (n_samples, n_features), NaN meaning missing, and targets y.
+        sample_weight (and a classifier's class_weight) must give whole-number weights: the
+        histograms keep exact integer counts (weight 2 is the row twice)."""
+        X, y_codes, sw = _validate_fit(self, X, y, self._classifier, sample_weight)
         n = X.shape[0]
         self._model = self._core_class(
             criterion=self.criterion,
@@ -144,7 +160,7 @@ class _BaseDecisionTree(_TreeTags, MLCoreEstimatorMixin, BaseEstimator):
             random_state=_seed(self.random_state),
             max_bins=_check_int("max_bins", self.max_bins, 2),
             backend=self._core_backend())
-        self._model.fit(X, y_codes)
+        self._model.fit(X, y_codes, sample_weight=sw)
         self._record_profile()
         self.feature_importances_ = np.asarray(self._model.feature_importances_, dtype=np.float64)
         return self
@@ -195,7 +211,7 @@ class DecisionTreeClassifier(ClassifierMixin, _BaseDecisionTree):
 
     def __init__(self, *, criterion="gini", max_depth=None, min_samples_split=2,
                  min_samples_leaf=1, max_features=None, random_state=None,
-                 min_impurity_decrease=0.0, max_bins=255, backend=None):
+                 min_impurity_decrease=0.0, class_weight=None, max_bins=255, backend=None):
         self.criterion = criterion
         self.max_depth = max_depth
         self.min_samples_split = min_samples_split
@@ -203,6 +219,7 @@ class DecisionTreeClassifier(ClassifierMixin, _BaseDecisionTree):
         self.max_features = max_features
         self.random_state = random_state
         self.min_impurity_decrease = min_impurity_decrease
+        self.class_weight = class_weight
         self.max_bins = max_bins
         self.backend = backend
 

@@ -24,9 +24,8 @@ Tensor optional_array(const py::object& o, const char* what) {
 void bind_cluster(py::module_& m) {
   py::class_<KMeans>(m, "KMeans", "k-means clustering (use mlcore.KMeans)")
       .def(py::init([](std::int64_t n_clusters, const std::string& init,
-                       const py::object& init_centers, std::int64_t n_init,
-                       std::int64_t max_iter, double tol, std::uint64_t random_state,
-                       BackendPtr backend) {
+                       const py::object& init_centers, std::int64_t n_init, std::int64_t max_iter,
+                       double tol, std::uint64_t random_state, BackendPtr backend) {
              KMeansOptions o;
              o.n_clusters = n_clusters;
              o.init = init;
@@ -38,9 +37,8 @@ void bind_cluster(py::module_& m) {
              return KMeans(o, std::move(backend));
            }),
            py::arg("n_clusters") = 8, py::arg("init") = "k-means++",
-           py::arg("init_centers") = py::none(), py::arg("n_init") = 0,
-           py::arg("max_iter") = 300, py::arg("tol") = 1e-4, py::arg("random_state") = 0,
-           py::arg("backend"))
+           py::arg("init_centers") = py::none(), py::arg("n_init") = 0, py::arg("max_iter") = 300,
+           py::arg("tol") = 1e-4, py::arg("random_state") = 0, py::arg("backend"))
       .def(
           "fit",
           [](KMeans& m, const py::array& X, const py::object& sample_weight) {

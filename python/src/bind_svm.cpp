@@ -51,7 +51,8 @@ void bind_svm_common(Class& c) {
              return tensor_to_array(out);
            })
       .def_property_readonly("classes", &Model::classes)
-      .def_property_readonly("intercept", [](const Model& m) { return tensor_to_array(m.intercept()); })
+      .def_property_readonly("intercept",
+                             [](const Model& m) { return tensor_to_array(m.intercept()); })
       .def_property_readonly("n_features_in", &Model::n_features_in)
       .def("profile", [](const Model& m) { return profile_to_list(m.profile()); })
       .def("set_backend", &Model::set_backend)

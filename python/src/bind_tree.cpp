@@ -51,12 +51,17 @@ std::int64_t optional_int(const py::object& o, std::int64_t none_value) {
 // feature_importances_.
 template <class Model, class Class>
 void bind_common(Class& c) {
-  c.def("fit",
-        [](Model& m, const py::array& X, const py::array& y) {
-          const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
-          InterruptibleCall nogil;
-          m.fit(tx, ty);
-        })
+  c.def(
+       "fit",
+       [](Model& m, const py::array& X, const py::array& y, const py::object& sample_weight) {
+         const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
+         const Tensor tw = sample_weight.is_none()
+                               ? Tensor()
+                               : borrow_array(sample_weight.cast<py::array>(), "sample_weight");
+         InterruptibleCall nogil;
+         m.fit(tx, ty, tw);
+       },
+       py::arg("X"), py::arg("y"), py::arg("sample_weight") = py::none())
       .def("predict",
            [](const Model& m, const py::array& X) {
              const Tensor tx = borrow_array(X, "X");

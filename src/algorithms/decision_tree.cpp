@@ -58,21 +58,23 @@ DecisionTreeClassifier::DecisionTreeClassifier(Options options, BackendPtr backe
   options_.max_features.validate(kClassifier);
 }
 
-DecisionTreeClassifier& DecisionTreeClassifier::fit(const Tensor& X, const Tensor& y) {
+DecisionTreeClassifier& DecisionTreeClassifier::fit(const Tensor& X, const Tensor& y,
+                                                    const Tensor& sample_weight) {
   ProfileScope scope = begin_call();
   detail::check_tree_samples(X, kClassifier);
   detail::check_targets(y, X.rows(), kClassifier);
   const detail::LabelEncoding enc = detail::encode_labels(y, kClassifier, 1);
   const int n_classes = static_cast<int>(enc.classes.size());
   const std::int64_t n = X.rows(), d = X.cols();
+  const std::vector<double> weights = detail::integer_sample_weights(sample_weight, n, kClassifier);
 
   Backend& b = *backend();
   detail::BinnedTrainingSet data =
-      detail::bin_training_set(X, options_.max_bins, options_.random_state, b);
+      detail::bin_training_set(X, options_.max_bins, options_.random_state, b, weights);
   detail::HistogramBuilder hist(backend(), data.device_codes, data.device_offsets,
                                    data.mapper.total_bins());
-  // Statistics: one-hot class counts (n × K), exact integers.
-  hist.set_values(detail::class_weight_values(enc.code, n_classes, {}), n_classes);
+  // Statistics: one-hot class counts (n × K) times the sample weights, exact integers.
+  hist.set_values(detail::class_weight_values(enc.code, n_classes, weights), n_classes);
 
   detail::GrowerParams p;
   p.criterion = classification_criterion(options_.criterion, kClassifier);
@@ -82,10 +84,9 @@ DecisionTreeClassifier& DecisionTreeClassifier::fit(const Tensor& X, const Tenso
   p.min_samples_leaf = options_.min_samples_leaf;
   p.max_features = options_.max_features.resolve(d);
   p.min_impurity_decrease = options_.min_impurity_decrease;
-  std::vector<std::int32_t> rows(n);
-  std::iota(rows.begin(), rows.end(), 0);
   std::mt19937_64 rng(options_.random_state);
-  detail::GrownTree g = detail::grow_tree(data.view(), hist, p, std::move(rows), rng);
+  detail::GrownTree g =
+      detail::grow_tree(data.view(), hist, p, detail::weighted_rows(weights, n), rng);
 
   // Node values: class probabilities from the exact class counts.
   tree_ = std::move(g.tree);
@@ -218,25 +219,31 @@ DecisionTreeRegressor::DecisionTreeRegressor(Options options, BackendPtr backend
   options_.max_features.validate(kRegressor);
 }
 
-DecisionTreeRegressor& DecisionTreeRegressor::fit(const Tensor& X, const Tensor& y) {
+DecisionTreeRegressor& DecisionTreeRegressor::fit(const Tensor& X, const Tensor& y,
+                                                  const Tensor& sample_weight) {
   ProfileScope scope = begin_call();
   detail::check_tree_samples(X, kRegressor);
   detail::check_targets(y, X.rows(), kRegressor);
   const std::int64_t n = X.rows(), d = X.cols();
   const float* yv = y.data<float>();
-  double center = 0;
-  for (std::int64_t i = 0; i < n; ++i) center += yv[i];
-  center /= double(n);
+  const std::vector<double> weights = detail::integer_sample_weights(sample_weight, n, kRegressor);
+  auto weight = [&](std::int64_t i) { return weights.empty() ? 1.0 : weights[i]; };
+  double center = 0, total = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    center += weight(i) * yv[i];
+    total += weight(i);
+  }
+  center /= total;
 
   Backend& b = *backend();
   detail::BinnedTrainingSet data =
-      detail::bin_training_set(X, options_.max_bins, options_.random_state, b);
+      detail::bin_training_set(X, options_.max_bins, options_.random_state, b, weights);
   detail::HistogramBuilder hist(backend(), data.device_codes, data.device_offsets,
                                    data.mapper.total_bins());
   // Statistics: [count, Σ quantized (y − mean)], packed in one i64 — exact integer sums
   // (PackedCodec in tree_histogram.hpp).
   detail::PackedCodec codec;
-  const Tensor V = detail::regression_values(yv, n, {}, center, codec);
+  const Tensor V = detail::regression_values(yv, n, weights, center, codec);
   hist.set_packed_values(V);
 
   detail::GrowerParams p;
@@ -249,10 +256,9 @@ DecisionTreeRegressor& DecisionTreeRegressor::fit(const Tensor& X, const Tensor&
   p.max_features = options_.max_features.resolve(d);
   p.min_impurity_decrease = options_.min_impurity_decrease;
   p.require_positive_gain = true;
-  std::vector<std::int32_t> rows(n);
-  std::iota(rows.begin(), rows.end(), 0);
   std::mt19937_64 rng(options_.random_state);
-  detail::GrownTree g = detail::grow_tree(data.view(), hist, p, std::move(rows), rng);
+  detail::GrownTree g =
+      detail::grow_tree(data.view(), hist, p, detail::weighted_rows(weights, n), rng);
 
   // Node values: the mean target. Leaves exactly (a host pass over their samples, O(n) per
   // tree in all); inner nodes from the quantized sums.
@@ -261,9 +267,12 @@ DecisionTreeRegressor& DecisionTreeRegressor::fit(const Tensor& X, const Tensor&
   tree_.values.assign(tree_.nodes.size(), 0.0);
   for (std::size_t k = 0; k < tree_.nodes.size(); ++k) {
     if (tree_.nodes[k].is_leaf()) {
-      double sum = 0;
-      for (std::int64_t j = g.begin[k]; j < g.end[k]; ++j) sum += yv[g.order[j]];
-      tree_.values[k] = sum / double(g.end[k] - g.begin[k]);
+      double sum = 0, wsum = 0;  // the leaf's exact weighted mean
+      for (std::int64_t j = g.begin[k]; j < g.end[k]; ++j) {
+        sum += weight(g.order[j]) * yv[g.order[j]];
+        wsum += weight(g.order[j]);
+      }
+      tree_.values[k] = sum / wsum;
     } else {
       tree_.values[k] = center + g.stats[k][1] / (g.stats[k][0] * codec.scale);
     }

@@ -21,7 +21,8 @@ std::vector<std::string> Estimator::fitted_array_names() {
 
 void Estimator::set_fitted_array(const std::string& name, const Tensor& values) {
   const auto arrays = fitted_arrays();
-  MLCORE_CHECK(!arrays.empty(), "set_fitted_array(\"" << name
+  MLCORE_CHECK(!arrays.empty(), "set_fitted_array(\""
+                                    << name
                                     << "\"): the model is not fitted (or has no parameter arrays)");
   for (const auto& [known, array] : arrays) {
     if (known != name) continue;
@@ -37,7 +38,8 @@ void Estimator::set_fitted_array(const std::string& name, const Tensor& values) 
   }
   std::string list;
   for (const auto& [known, array] : arrays) list += (list.empty() ? "" : ", ") + known;
-  MLCORE_CHECK(false, "set_fitted_array: unknown array \"" << name << "\"; this model has " << list);
+  MLCORE_CHECK(false,
+               "set_fitted_array: unknown array \"" << name << "\"; this model has " << list);
 }
 
 ProfileScope Estimator::begin_call() const {

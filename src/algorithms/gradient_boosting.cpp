@@ -62,26 +62,31 @@ Tensor take_rows(const Tensor& X, const std::vector<std::int32_t>& ids) {
   return out;
 }
 
-// The mean loss at raw scores (n × K): half squared error, binary or multiclass log-loss.
-double mean_loss(Loss loss, const std::vector<double>& raw, const std::vector<double>& y, int K) {
+// The mean loss at raw scores (n × K): half squared error, binary or multiclass log-loss;
+// weighted by w when w is not empty.
+double mean_loss(Loss loss, const std::vector<double>& raw, const std::vector<double>& y, int K,
+                 const std::vector<double>& w) {
   const std::size_t n = y.size();
-  double total = 0;
+  double total = 0, total_w = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const double* r = raw.data() + i * K;
+    const double wi = w.empty() ? 1.0 : w[i];
+    total_w += wi;
+    if (wi == 0) continue;
     if (loss == Loss::squared_error) {
-      total += 0.5 * (y[i] - r[0]) * (y[i] - r[0]);
+      total += wi * 0.5 * (y[i] - r[0]) * (y[i] - r[0]);
     } else if (loss == Loss::binary) {
       // log(1 + e^r) − y·r, without overflow.
-      total += (r[0] > 0 ? r[0] + std::log1p(std::exp(-r[0])) : std::log1p(std::exp(r[0]))) -
-               y[i] * r[0];
+      total += wi * ((r[0] > 0 ? r[0] + std::log1p(std::exp(-r[0])) : std::log1p(std::exp(r[0]))) -
+                     y[i] * r[0]);
     } else {
       const double mx = *std::max_element(r, r + K);
       double s = 0;
       for (int k = 0; k < K; ++k) s += std::exp(r[k] - mx);
-      total += mx + std::log(s) - r[static_cast<int>(y[i])];
+      total += wi * (mx + std::log(s) - r[static_cast<int>(y[i])]);
     }
   }
-  return total / double(std::max<std::size_t>(n, 1));
+  return total_w > 0 ? total / total_w : 0.0;
 }
 
 // g, h (n × K) at raw scores, in double (bit-identical on every backend), and each class's
@@ -135,6 +140,44 @@ void gradients(Loss loss, const std::vector<double>& raw, const std::vector<doub
   }
 }
 
+// sample_weight as a vector (empty when not given): n finite values ≥ 0. Unlike a tree's, they
+// need not be whole numbers: they scale the gradients, which are quantized anyway.
+std::vector<double> boosting_weights(const Tensor& sample_weight, std::int64_t n,
+                                     const char* estimator) {
+  if (sample_weight.numel() == 0) return {};
+  MLCORE_CHECK(sample_weight.dtype() == DType::f32 && sample_weight.numel() == n,
+               estimator << ": sample_weight must hold " << n << " f32 values, got "
+                         << sample_weight.numel());
+  std::vector<double> w(sample_weight.data<float>(), sample_weight.data<float>() + n);
+  for (std::int64_t i = 0; i < n; ++i) {
+    MLCORE_CHECK(std::isfinite(w[i]) && w[i] >= 0,
+                 estimator << ": sample_weight must be finite and >= 0, got sample_weight[" << i
+                           << "] = " << w[i]);
+  }
+  return w;
+}
+
+// Sample weights as scikit-learn's boosting applies them: g ← w·g and h ← w·h (squared error's
+// constant hessian becomes h = w), with the quantization ranges g_max, h_max taken again. The
+// histograms' count statistic stays the sample count (min_samples_leaf counts samples).
+void weight_gradients(Loss loss, const std::vector<double>& w, int K, std::vector<double>& g,
+                      std::vector<double>& h, std::vector<double>& g_max,
+                      std::vector<double>& h_max) {
+  const std::size_t n = w.size();
+  if (loss == Loss::squared_error) h.assign(n, 0.0);
+  g_max.assign(K, 0.0);
+  h_max.assign(K, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (int k = 0; k < K; ++k) {
+      const std::size_t e = i * K + k;
+      g[e] *= w[i];
+      h[e] = loss == Loss::squared_error ? w[i] : h[e] * w[i];
+      g_max[k] = std::max(g_max[k], std::fabs(g[e]));
+      h_max[k] = std::max(h_max[k], h[e]);
+    }
+  }
+}
+
 // scikit-learn's rule: stop when none of the last n_iter_no_change scores beats the score
 // before them by more than tol (scores are −loss: higher is better).
 bool should_stop(const std::vector<double>& scores, std::int64_t n_iter_no_change, double tol) {
@@ -148,9 +191,10 @@ bool should_stop(const std::vector<double>& scores, std::int64_t n_iter_no_chang
 }
 
 // Fits the boosted trees. y: targets (regression) or class codes 0..K−1 (classification).
+// sw_all: empty, or one weight ≥ 0 per sample (scikit-learn's sample_weight).
 BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Loss loss,
                           int n_classes, const GradientBoostingOptions& o,
-                          const BackendPtr& backend) {
+                          const BackendPtr& backend, const std::vector<double>& sw_all) {
   const std::int64_t n = X.rows(), d = X.cols();
   const int K = loss == Loss::multiclass ? n_classes : 1;
   BoostedTrees model;
@@ -185,13 +229,22 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
   const bool split = !val_ids.empty();
   const Tensor X_train = split ? take_rows(X, train_ids) : X;
   const Tensor X_val = split ? take_rows(X, val_ids) : Tensor();
-  std::vector<double> y, y_val;
+  std::vector<double> y, y_val, sw, sw_val;
   if (split) {
     for (std::int32_t i : train_ids) y.push_back(y_all[i]);
     for (std::int32_t i : val_ids) y_val.push_back(y_all[i]);
+    if (!sw_all.empty()) {
+      for (std::int32_t i : train_ids) sw.push_back(sw_all[i]);
+      for (std::int32_t i : val_ids) sw_val.push_back(sw_all[i]);
+    }
   } else {
     y = y_all;
+    sw = sw_all;
   }
+  auto weight = [&](std::int64_t i) { return sw.empty() ? 1.0 : sw[i]; };
+  double total_weight = 0;
+  for (std::int64_t i = 0; i < static_cast<std::int64_t>(y.size()); ++i) total_weight += weight(i);
+  MLCORE_CHECK(total_weight > 0, "sample_weight is 0 for every training sample");
   const std::int64_t n_train = static_cast<std::int64_t>(y.size());
   const std::int64_t n_val = static_cast<std::int64_t>(y_val.size());
   if (loss != Loss::squared_error) {
@@ -207,10 +260,13 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
   // ---- baseline: the best constant raw score ----
   model.baseline.assign(K, 0.0);
   if (loss == Loss::squared_error) {
-    model.baseline[0] = std::accumulate(y.begin(), y.end(), 0.0) / double(n_train);
+    double sum = 0;
+    for (std::int64_t i = 0; i < n_train; ++i) sum += weight(i) * y[i];
+    model.baseline[0] = sum / total_weight;
   } else {
     std::vector<double> prior(n_classes, 0.0);
-    for (double v : y) prior[static_cast<int>(v)] += 1.0 / double(n_train);
+    for (std::int64_t i = 0; i < n_train; ++i)
+      prior[static_cast<int>(y[i])] += weight(i) / total_weight;
     const double eps = 1e-15;
     if (loss == Loss::binary) {
       const double p = std::min(std::max(prior[1], eps), 1 - eps);
@@ -237,7 +293,7 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
 
   detail::GrowerParams p;
   p.criterion = detail::SplitCriterion::gradient;
-  p.constant_hessian = loss == Loss::squared_error;
+  p.constant_hessian = loss == Loss::squared_error && sw.empty();
   p.n_stats = p.constant_hessian ? 2 : 3;
   p.max_depth = o.max_depth;
   p.min_samples_split = 2;
@@ -247,8 +303,8 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
   p.l2_regularization = o.l2_regularization;
 
   if (early) {
-    model.train_score.push_back(-mean_loss(loss, raw, y, K));
-    if (split) model.validation_score.push_back(-mean_loss(loss, raw_val, y_val, K));
+    model.train_score.push_back(-mean_loss(loss, raw, y, K, sw));
+    if (split) model.validation_score.push_back(-mean_loss(loss, raw_val, y_val, K, sw_val));
   }
   std::vector<double> g, h, g_max, h_max;
   Tensor V;  // n × c i64 statistics, reused by every tree (a fresh one page-faults n·c values)
@@ -257,6 +313,7 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
   std::iota(all_rows.begin(), all_rows.end(), 0);
   for (std::int64_t it = 0; it < o.max_iter; ++it) {
     gradients(loss, raw, y, K, g, h, g_max, h_max);
+    if (!sw.empty()) weight_gradients(loss, sw, K, g, h, g_max, h_max);
     for (int k = 0; k < K; ++k) {
       // Statistics, exact integers packed in i64 (PackedCodec): [q_g · 2^24 + 1] with a
       // constant hessian, else [q_g · 2^24 + 1, q_h] — count, gradient and hessian sums.
@@ -314,8 +371,8 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
     }
     model.n_iter = it + 1;
     if (early) {
-      model.train_score.push_back(-mean_loss(loss, raw, y, K));
-      if (split) model.validation_score.push_back(-mean_loss(loss, raw_val, y_val, K));
+      model.train_score.push_back(-mean_loss(loss, raw, y, K, sw));
+      if (split) model.validation_score.push_back(-mean_loss(loss, raw_val, y_val, K, sw_val));
       if (should_stop(split ? model.validation_score : model.train_score, o.n_iter_no_change,
                       o.tol)) {
         break;
@@ -471,15 +528,17 @@ GradientBoostingClassifier::GradientBoostingClassifier(Options options, BackendP
   check_boosting_options(options_, kClassifier);
 }
 
-GradientBoostingClassifier& GradientBoostingClassifier::fit(const Tensor& X, const Tensor& y) {
+GradientBoostingClassifier& GradientBoostingClassifier::fit(const Tensor& X, const Tensor& y,
+                                                            const Tensor& sample_weight) {
   ProfileScope scope = begin_call();
   detail::check_tree_samples(X, kClassifier);
   detail::check_targets(y, X.rows(), kClassifier);
   const detail::LabelEncoding enc = detail::encode_labels(y, kClassifier, 2);
   const int n_classes = static_cast<int>(enc.classes.size());
   std::vector<double> codes(enc.code.begin(), enc.code.end());
-  model_ = fit_boosting(X, codes, n_classes == 2 ? Loss::binary : Loss::multiclass, n_classes,
-                        options_, backend());
+  model_ =
+      fit_boosting(X, codes, n_classes == 2 ? Loss::binary : Loss::multiclass, n_classes, options_,
+                   backend(), boosting_weights(sample_weight, X.rows(), kClassifier));
   classes_ = enc.classes;
   fitted_ = true;
   return *this;
@@ -601,12 +660,14 @@ GradientBoostingRegressor::GradientBoostingRegressor(Options options, BackendPtr
   check_boosting_options(options_, kRegressor);
 }
 
-GradientBoostingRegressor& GradientBoostingRegressor::fit(const Tensor& X, const Tensor& y) {
+GradientBoostingRegressor& GradientBoostingRegressor::fit(const Tensor& X, const Tensor& y,
+                                                          const Tensor& sample_weight) {
   ProfileScope scope = begin_call();
   detail::check_tree_samples(X, kRegressor);
   detail::check_targets(y, X.rows(), kRegressor);
   std::vector<double> targets(y.data<float>(), y.data<float>() + y.numel());
-  model_ = fit_boosting(X, targets, Loss::squared_error, 0, options_, backend());
+  model_ = fit_boosting(X, targets, Loss::squared_error, 0, options_, backend(),
+                        boosting_weights(sample_weight, X.rows(), kRegressor));
   fitted_ = true;
   return *this;
 }

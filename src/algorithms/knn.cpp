@@ -280,8 +280,8 @@ Tensor KNeighborsClassifier::predict(const Tensor& X) const {
   detail::check_n_features(X, fit_X_.cols(), name_);
   Backend& b = *backend();
   Tensor labels(X.rows(), 1);
-  const std::int64_t batch = batch_rows(options_.batch_size, X.rows(), fit_X_.rows(),
-                                        options_.n_neighbors, fit_X_.cols());
+  const std::int64_t batch =
+      batch_rows(options_.batch_size, X.rows(), fit_X_.rows(), options_.n_neighbors, fit_X_.cols());
   Tensor best = b.empty(batch, 1, DType::i32), best_value = b.empty(batch, 1);
   vote(X, one_hot_, [&](std::int64_t begin, std::int64_t end, Tensor& votes,
                         const std::vector<float>&) {

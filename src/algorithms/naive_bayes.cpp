@@ -194,7 +194,8 @@ GaussianNB& GaussianNB::fit(const Tensor& X, const Tensor& y, const Tensor& samp
   const std::int64_t n = X.rows(), d = X.cols();
   detail::check_targets(y, n, name_);
   const detail::SampleWeights sw = detail::check_sample_weight(sample_weight, n, name_);
-  const detail::LabelEncoding enc = detail::encode_labels(y, name_, 2);
+  const detail::LabelEncoding enc =
+      detail::encode_labels(y, name_, 1);  // one class: P = 1 (scikit-learn's)
   const std::int64_t K = static_cast<std::int64_t>(enc.classes.size());
   if (!options_.priors.empty()) check_prior(options_.priors, K, name_, "priors");
   Backend& b = *backend();
@@ -416,7 +417,8 @@ MultinomialNB& MultinomialNB::fit(const Tensor& X, const Tensor& y, const Tensor
   }
   detail::check_targets(y, n, name_);
   const detail::SampleWeights sw = detail::check_sample_weight(sample_weight, n, name_);
-  const detail::LabelEncoding enc = detail::encode_labels(y, name_, 2);
+  const detail::LabelEncoding enc =
+      detail::encode_labels(y, name_, 1);  // one class: P = 1 (scikit-learn's)
   const std::int64_t K = static_cast<std::int64_t>(enc.classes.size());
   if (!options_.class_prior.empty()) check_prior(options_.class_prior, K, name_, "class_prior");
   Backend& b = *backend();

@@ -309,7 +309,8 @@ PCA PCA::load(std::istream& in, BackendPtr backend) {
 // project() and inverse_transform() read these at every call.
 std::vector<std::pair<std::string, Tensor*>> PCA::fitted_arrays() {
   if (!fitted_) return {};
-  return {{"components", &components_}, {"mean", &mean_}, {"explained_variance", &explained_variance_}};
+  return {
+      {"components", &components_}, {"mean", &mean_}, {"explained_variance", &explained_variance_}};
 }
 
 }  // namespace mlcore

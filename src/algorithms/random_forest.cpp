@@ -57,12 +57,15 @@ struct GrownForest {
 };
 
 template <class Options>
+// sample_weight: empty, or integer weights (integer_sample_weights) that multiply each tree's
+// bootstrap counts, as scikit-learn's forests do.
 GrownForest grow_forest(const Tensor& X, const ForestTarget& target, const Options& o,
-                        const BackendPtr& backend, detail::SplitCriterion criterion) {
+                        const BackendPtr& backend, detail::SplitCriterion criterion,
+                        const std::vector<double>& sample_weight) {
   const std::int64_t n = X.rows(), d = X.cols();
   // Binning and the scatter_add index: once for all trees.
   const detail::BinnedTrainingSet data =
-      detail::bin_training_set(X, o.max_bins, o.random_state, *backend);
+      detail::bin_training_set(X, o.max_bins, o.random_state, *backend, sample_weight);
   GrownForest forest;
   forest.trees.resize(o.n_estimators);
   forest.importances.resize(o.n_estimators);
@@ -82,11 +85,14 @@ GrownForest grow_forest(const Tensor& X, const ForestTarget& target, const Optio
       std::uniform_int_distribution<std::int64_t> draw(0, n - 1);
       for (std::int64_t k = 0; k < n; ++k) weights[draw(rng)] += 1.0;
       for (std::int64_t i = 0; i < n; ++i) {
-        (weights[i] > 0 ? rows : forest.oob[t]).push_back(static_cast<std::int32_t>(i));
+        const bool drawn = weights[i] > 0;
+        if (!sample_weight.empty()) weights[i] *= sample_weight[i];
+        if (weights[i] > 0) rows.push_back(static_cast<std::int32_t>(i));
+        if (!drawn) forest.oob[t].push_back(static_cast<std::int32_t>(i));
       }
     } else {
-      rows.resize(n);
-      for (std::int64_t i = 0; i < n; ++i) rows[i] = static_cast<std::int32_t>(i);
+      weights = sample_weight;
+      rows = detail::weighted_rows(weights, n);
     }
     // This tree's statistics (its own weights), on the device; the index is shared.
     std::unique_ptr<detail::HistogramBuilder>& slot =
@@ -284,7 +290,8 @@ RandomForestClassifier::RandomForestClassifier(Options options, BackendPtr backe
   check_forest_options(options_, kClassifier);
 }
 
-RandomForestClassifier& RandomForestClassifier::fit(const Tensor& X, const Tensor& y) {
+RandomForestClassifier& RandomForestClassifier::fit(const Tensor& X, const Tensor& y,
+                                                    const Tensor& sample_weight) {
   ProfileScope scope = begin_call();
   detail::check_tree_samples(X, kClassifier);
   detail::check_targets(y, X.rows(), kClassifier);
@@ -295,7 +302,8 @@ RandomForestClassifier& RandomForestClassifier::fit(const Tensor& X, const Tenso
   target.codes = &enc.code;
   const detail::SplitCriterion criterion =
       options_.criterion == "gini" ? detail::SplitCriterion::gini : detail::SplitCriterion::entropy;
-  GrownForest f = grow_forest(X, target, options_, backend(), criterion);
+  GrownForest f = grow_forest(X, target, options_, backend(), criterion,
+                              detail::integer_sample_weights(sample_weight, X.rows(), kClassifier));
   const std::int64_t n = X.rows(), k = target.n_classes;
   if (options_.oob_score) {
     std::vector<double> sums;
@@ -417,7 +425,8 @@ RandomForestRegressor::RandomForestRegressor(Options options, BackendPtr backend
   check_forest_options(options_, kRegressor);
 }
 
-RandomForestRegressor& RandomForestRegressor::fit(const Tensor& X, const Tensor& y) {
+RandomForestRegressor& RandomForestRegressor::fit(const Tensor& X, const Tensor& y,
+                                                  const Tensor& sample_weight) {
   ProfileScope scope = begin_call();
   detail::check_tree_samples(X, kRegressor);
   detail::check_targets(y, X.rows(), kRegressor);
@@ -427,8 +436,8 @@ RandomForestRegressor& RandomForestRegressor::fit(const Tensor& X, const Tensor&
   target.y = y.data<float>();
   for (std::int64_t i = 0; i < n; ++i) target.center += target.y[i];
   target.center /= double(n);
-  GrownForest f =
-      grow_forest(X, target, options_, backend(), detail::SplitCriterion::squared_error);
+  GrownForest f = grow_forest(X, target, options_, backend(), detail::SplitCriterion::squared_error,
+                              detail::integer_sample_weights(sample_weight, X.rows(), kRegressor));
   if (options_.oob_score) {
     std::vector<double> sums;
     std::vector<std::int64_t> counts;

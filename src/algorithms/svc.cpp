@@ -244,7 +244,8 @@ SVC& SVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
         if (!(alpha > 0.0)) continue;  // the support-vector test above: sv_pos is set exactly then
         const bool first = static_cast<std::int64_t>(t) < na;
         const std::int64_t s = sv_pos[pair_samples[p][t]];
-        dual_coef_.at<float>(first ? c - 1 : a, s) = static_cast<float>(first ? alpha : -alpha);  // α·y
+        dual_coef_.at<float>(first ? c - 1 : a, s) =
+            static_cast<float>(first ? alpha : -alpha);  // α·y
       }
       intercept_.at<float>(0, p) = static_cast<float>(-rho[p]);
     }
@@ -519,7 +520,9 @@ SVC SVC::load(std::istream& in, BackendPtr backend) {
 
 std::vector<std::pair<std::string, Tensor*>> SVC::fitted_arrays() {
   if (!fitted_) return {};
-  return {{"dual_coef", &dual_coef_}, {"intercept", &intercept_}, {"support_vectors", &support_vectors_}};
+  return {{"dual_coef", &dual_coef_},
+          {"intercept", &intercept_},
+          {"support_vectors", &support_vectors_}};
 }
 
 void SVC::fitted_array_changed(const std::string& /*name*/) { derive_pair_coefficients(); }

@@ -42,16 +42,58 @@ void check_tree_options(const char* estimator, std::int64_t max_depth,
 }
 
 BinnedTrainingSet bin_training_set(const Tensor& X, int max_bins, std::uint64_t seed,
-                                   Backend& backend) {
+                                   Backend& backend, const std::vector<double>& weights) {
   BinnedTrainingSet s;
   s.n = X.rows();
   s.d = X.cols();
-  s.mapper.fit(X, max_bins, seed);
+  const std::vector<std::int32_t> rows = weighted_rows(weights, s.n);
+  if (static_cast<std::int64_t>(rows.size()) == s.n) {
+    s.mapper.fit(X, max_bins, seed);
+  } else {  // host preprocessing, like the binning itself: a copy of the weighted rows
+    Tensor kept(static_cast<std::int64_t>(rows.size()), s.d);
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      std::copy_n(X.data<float>() + rows[r] * s.d, s.d, kept.data<float>() + r * s.d);
+    }
+    s.mapper.fit(kept, max_bins, seed);
+  }
   s.codes = s.mapper.transform(X);
   s.row_codes = s.mapper.histogram_codes(s.codes, s.n);
   s.device_codes = backend.to_device(s.row_codes);
   s.device_offsets = backend.to_device(s.mapper.histogram_offsets());
   return s;
+}
+
+std::vector<double> integer_sample_weights(const Tensor& sample_weight, std::int64_t n,
+                                           const char* estimator) {
+  if (sample_weight.numel() == 0) return {};
+  MLCORE_CHECK(sample_weight.dtype() == DType::f32 && sample_weight.numel() == n,
+               estimator << ": sample_weight must hold " << n << " f32 values, got "
+                         << sample_weight.numel());
+  std::vector<double> w(static_cast<std::size_t>(n));
+  double total = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double v = sample_weight.data<float>()[i];
+    MLCORE_CHECK(std::isfinite(v) && v >= 0 && v == std::floor(v) && v < (1 << 24),
+                 estimator << ": sample_weight must be whole numbers >= 0 (the trees keep exact "
+                              "integer counts in their histograms), got sample_weight["
+                           << i << "] = " << v);
+    w[i] = v;
+    total += v;
+  }
+  MLCORE_CHECK(total > 0, estimator << ": sample_weight is 0 for every sample");
+  MLCORE_CHECK(total <= kMaxTotalWeight, estimator << ": sample_weight sums to " << total
+                                                   << "; the exact histogram counts hold at most "
+                                                   << kMaxTotalWeight);
+  return w;
+}
+
+std::vector<std::int32_t> weighted_rows(const std::vector<double>& weights, std::int64_t n) {
+  std::vector<std::int32_t> rows;
+  rows.reserve(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (weights.empty() || weights[i] > 0) rows.push_back(static_cast<std::int32_t>(i));
+  }
+  return rows;
 }
 
 Tensor class_weight_values(const std::vector<std::int32_t>& codes, int n_classes,

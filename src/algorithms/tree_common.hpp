@@ -30,13 +30,25 @@ struct BinnedTrainingSet {
                       reinterpret_cast<const std::uint8_t*>(row_codes.raw()), n, d};
   }
 };
+// The bin edges are learned from the rows of positive weight only (all rows when `weights` is
+// empty): a row of weight 0 is no training sample, and its value must not place a threshold
+// (the fit then equals the fit without the row, as scikit-learn's weight semantics require).
 BinnedTrainingSet bin_training_set(const Tensor& X, int max_bins, std::uint64_t seed,
-                                   Backend& backend);
+                                   Backend& backend, const std::vector<double>& weights = {});
 
 // Checks shared by the tree options (names as scikit-learn's), throwing mlcore::Error.
 void check_tree_options(const char* estimator, std::int64_t max_depth,
                         std::int64_t min_samples_split, std::int64_t min_samples_leaf,
                         double min_impurity_decrease, int max_bins);
+
+// sample_weight of a tree or forest fit as the integer weights the exact histogram statistics
+// take (empty when sample_weight is empty: every weight 1). Each must be a whole number ≥ 0
+// (weight 2 is the row counted twice, as scikit-learn's equivalence demands), not all 0;
+// mlcore::Error naming the first bad one otherwise.
+std::vector<double> integer_sample_weights(const Tensor& sample_weight, std::int64_t n,
+                                           const char* estimator);
+// The rows with a positive weight, ascending (all rows when `weights` is empty).
+std::vector<std::int32_t> weighted_rows(const std::vector<double>& weights, std::int64_t n);
 
 // The class-weight statistics of a classification tree: V[i, code_i] = w_i (n × K, integers).
 Tensor class_weight_values(const std::vector<std::int32_t>& codes, int n_classes,

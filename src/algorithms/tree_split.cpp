@@ -108,7 +108,7 @@ void scan_feature(const GrowerParams& p, const double* h, int nb, const std::uin
       best.bin = bin;
       best.gain = gain;
       // With no missing value in the node, NaN later follows the larger child, and the right
-      // one on a tie (scikit-learn's rule in both its trees: missing_go_to_left = n_left > n_right).
+      // one on a tie (scikit-learn's rule in both its trees: n_left > n_right sends it left).
       best.missing_left = has_missing ? missing_left : (wl > wr);
       best.left.assign(l, l + q);
     }

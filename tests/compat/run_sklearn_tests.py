@@ -51,10 +51,19 @@ TEST_FILES = {
 # Failure causes, first match wins: (group, pattern on the failure's message).
 CAUSES = [
     ("sparse input (not supported)", r"sparse|csr|csc|Sparse"),
-    ("parameter or feature refused by mlcore", r"not supported by mlcore|mlcore's \w+ (supports|has|takes|solves)|only .* is supported|is not supported"),
-    ("unknown parameter / missing API", r"unexpected keyword|has no attribute|object has no attribute|not callable|got an unexpected|takes \d+ positional"),
-    ("error or warning wording / type", r"Regex pattern did not match|DID NOT RAISE|DID NOT WARN|match=|Expected exactly one warning|DID NOT|not an instance|InvalidParameterError"),
-    ("numerical difference", r"Not equal to tolerance|not almost equal|Arrays are not equal|Mismatched elements|assert .*(==|<|>|<=|>=|isclose|allclose)|AssertionError"),
+    ("parameter or feature refused by mlcore",
+     r"not supported by mlcore|mlcore's \w+ (supports|has|takes|solves)|only .* is supported"
+     r"|is not supported|whole numbers|Euclidean distances only|the only one mlcore implements"
+     r"|mlcore's \w+ computes|a liblinear formulation|Invalid parameter|loss must be"),
+    ("unknown parameter / missing API",
+     r"unexpected keyword|has no attribute|not callable|takes \d+ positional"),
+    ("error or warning wording / type",
+     r"Regex pattern did not match|DID NOT|match=|Expected exactly one warning"
+     r"|not an instance|InvalidParameterError"),
+    ("multi-output y (not supported)", r"y should be a 1d array|got an array of shape \(\d+, \d+\)"),
+    ("numerical difference",
+     r"Not equal to tolerance|not almost equal|Arrays are not equal|Mismatched elements"
+     r"|AssertionError|^assert "),
 ]
 
 
@@ -69,10 +78,21 @@ def run_family(family: str, timeout: float) -> dict:
     files = [str(SK / f) for f in TEST_FILES[family]]
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as tmp:
         out_path = tmp.name
+    # pytest runs outside the repository (so that no conftest of ours is picked up): the
+    # PYTHONPATH entries are made absolute, or a relative build/dev/python would silently give
+    # the installed mlcore instead of the build under test.
+    paths = [str(HERE)] + [os.path.abspath(p) for p in
+                           os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     env = dict(os.environ, MLCORE_COMPAT_FAMILY=family, MLCORE_COMPAT_OUT=out_path,
-               PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "sklearn_substitute", "-p",
-           "no:cacheprovider", "--no-header", "-rN", "-W", "ignore", *files]
+               PYTHONPATH=os.pathsep.join(paths))
+    # scikit-learn's own conftest.py (its fixtures: global_random_seed, ...) must load: the
+    # rootdir and the conftest cut-off are the folder holding the sklearn package, and an empty
+    # ini keeps any other configuration out.
+    ini = Path(tempfile.gettempdir()) / "mlcore_compat_pytest.ini"
+    ini.write_text("[pytest]\n")
+    cmd = [sys.executable, "-m", "pytest", "-q", "-c", str(ini), "--rootdir", str(SK.parent),
+           "--confcutdir", str(SK.parent), "-p", "sklearn_substitute", "-p", "no:cacheprovider",
+           "--no-header", "-rN", "-W", "ignore", *files]
     start = time.time()
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout,
@@ -105,11 +125,19 @@ def markdown(results: list) -> str:
              "| family | test file(s) | counted | pass | rate | failures by cause |",
              "|---|---|---|---|---|---|"]
     for r in results:
+        r["causes"] = dict(collections.Counter(classify(m) for _, m in r["failures"]).most_common())
         causes = "; ".join(f"{n} {g}" for g, n in r["causes"].items())
         files = ", ".join(f"`{f}`" for f in TEST_FILES[r["family"]])
         rate = 100.0 * r["passed"] / max(r["counted"], 1)
         lines.append(f"| {r['family']} | {files} | {r['counted']} | {r['passed']} | "
                      f"{rate:.0f} % | {causes} |")
+    lines += ["", "The most frequent failure messages per family (numbers replaced by N):", ""]
+    for r in results:
+        messages = collections.Counter(
+            re.sub(r"\d+(\.\d+)?(e-?\d+)?", "N", m)[:120] or "(no message)"
+            for _, m in r["failures"])
+        lines.append(f"- **{r['family']}**: " + "; ".join(
+            f"{n} × `{m.replace('`', '')}`" for m, n in messages.most_common(6)))
     return "\n".join(lines) + "\n"
 
 
@@ -120,7 +148,15 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=900, help="seconds per family")
     ap.add_argument("--json", help="write every result (with each failure) to this file")
     ap.add_argument("--markdown", help="write the summary table to this file")
+    ap.add_argument("--from-json", help="no run: print the table of a run kept with --json")
     args = ap.parse_args()
+    if args.from_json:
+        print(markdown(json.loads(Path(args.from_json).read_text())))
+        return 0
+    import mlcore  # the package under test, as the runs will import it
+
+    print(f"mlcore from {Path(mlcore.__file__).parent}; scikit-learn {sklearn.__version__} "
+          f"from {SK}", flush=True)
     results = []
     for family in args.family or list(TEST_FILES):
         r = run_family(family, args.timeout)

@@ -9,9 +9,10 @@ scikit-learn's own modules keep their references (its internals stay scikit-lear
 
 Which tests count: a test counts when, during its setup or call, an instance of a substituted
 mlcore class is constructed (every ``__init__`` of those classes is wrapped to note it; fitting
-needs an instance, and ``clone`` constructs one, so "constructs or fits" is "constructs"). Tests
-that never touch the substituted class (of other scikit-learn estimators in the same file, of
-helper functions) do not count. The outcome of each test is written as one JSON line to the file
+needs an instance, and ``clone`` constructs one, so "constructs or fits" is "constructs"), or
+when it is parameterised with a substituted class or an instance of one (built at collection).
+Tests that never touch the substituted class (of other scikit-learn estimators in the same
+file, of helper functions) do not count. The outcome of each test is written as one JSON line to the file
 named by MLCORE_COMPAT_OUT: node id, whether it counted, outcome, and the failure's last line.
 """
 
@@ -63,7 +64,9 @@ def _note_construction(cls):
 
 
 def pytest_configure(config):
+    global _substituted
     family = os.environ["MLCORE_COMPAT_FAMILY"]
+    _substituted = tuple(cls for names in FAMILIES[family].values() for cls in names.values())
     for module_name, names in FAMILIES[family].items():
         module = importlib.import_module(module_name)
         for name, cls in names.items():
@@ -71,8 +74,15 @@ def pytest_configure(config):
             setattr(module, name, cls)
 
 
+_substituted = ()
+
+
 def pytest_runtest_setup(item):
-    _used[0] = False
+    # A test also counts when it is parameterised with a substituted class or an instance of
+    # one (built when the module was collected, so its __init__ ran before the test).
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    _used[0] = any((isinstance(v, type) and issubclass(v, _substituted))
+                   or isinstance(v, _substituted) for v in params.values())
 
 
 def pytest_runtest_logreport(report):

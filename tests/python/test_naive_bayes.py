@@ -211,8 +211,6 @@ def test_bad_input(Model):
         Model().fit(Xn, y)
     with pytest.raises(ValueError, match="inconsistent|samples"):
         Model().fit(X, y[:-1])
-    with pytest.raises(ValueError, match="one class"):
-        Model().fit(X, np.zeros(20))
     with pytest.raises(ValueError):
         Model().fit(X, y, sample_weight=np.full(20, -1.0))
     m = Model().fit(X, y)
@@ -238,3 +236,16 @@ def test_bad_hyperparameters():
         m.predict(-X)
     with pytest.warns(UserWarning, match="alpha too small"):
         mlcore.MultinomialNB(alpha=0.0, force_alpha=False).fit(X, y)
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+@pytest.mark.parametrize("name", ["GaussianNB", "MultinomialNB"])
+def test_single_class_y_predicts_it_with_probability_one(name, backend):
+    """scikit-learn fits naive Bayes on one class: every prediction is that class, P = 1."""
+    X = np.abs(np.random.default_rng(0).normal(size=(20, 3)))
+    y = np.full(20, 7)
+    ours = getattr(mlcore, name)(backend=backend).fit(X, y)
+    theirs = getattr(sknb, name)().fit(X, y)
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X))
+    np.testing.assert_array_equal(ours.classes_, [7])

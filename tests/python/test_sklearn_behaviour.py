@@ -251,3 +251,125 @@ def test_fitted_attribute_dtypes_follow_scikit_learn(case, dtype):
     want = _float_attributes(theirs)
     got = _float_attributes(ours)
     assert {k: got[k] for k in want if k in got} == {k: want[k] for k in want if k in got}
+
+
+# ---- weights: scikit-learn's equivalence (weight k is the row k times) -----------------------
+
+def _weighted_data(classifier, seed=11):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(61, 4))
+    X[rng.random(X.shape) < 0.05] = np.nan  # missing values take part too
+    y = rng.integers(0, 3, 61) if classifier else rng.normal(size=61)
+    # Weights ≥ 1: a weight-0 row would still place bin thresholds (as it places scikit-learn's
+    # midpoints), which the repeated data lacks.
+    w = rng.integers(1, 4, 61)
+    return X, y, w
+
+
+WEIGHT_CASES = [
+    ("DecisionTreeClassifier", lambda b: mlcore.DecisionTreeClassifier(random_state=0,
+                                                                       backend=b), True),
+    ("DecisionTreeRegressor", lambda b: mlcore.DecisionTreeRegressor(random_state=0,
+                                                                     backend=b), False),
+    ("RandomForestClassifier", lambda b: mlcore.RandomForestClassifier(
+        5, bootstrap=False, max_features=None, random_state=0, backend=b), True),
+    ("RandomForestRegressor", lambda b: mlcore.RandomForestRegressor(
+        5, bootstrap=False, random_state=0, backend=b), False),
+]
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+@pytest.mark.parametrize("case", WEIGHT_CASES, ids=[c[0] for c in WEIGHT_CASES])
+def test_tree_sample_weight_equals_repeated_rows(case, backend):
+    _, factory, classifier = case
+    X, y, w = _weighted_data(classifier)
+    weighted = factory(backend).fit(X, y, sample_weight=w)
+    repeated = factory(backend).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
+    Q = np.random.default_rng(2).normal(size=(40, 4))
+    method = "predict_proba" if classifier else "predict"
+    np.testing.assert_allclose(getattr(weighted, method)(Q), getattr(repeated, method)(Q),
+                               rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_tree_class_weight_is_sample_weight_per_class(backend):
+    X, y, _ = _weighted_data(True)
+    cw = {0: 1, 1: 3, 2: 2}
+    a = mlcore.DecisionTreeClassifier(class_weight=cw, random_state=0, backend=backend).fit(X, y)
+    b = mlcore.DecisionTreeClassifier(random_state=0, backend=backend).fit(
+        X, y, sample_weight=np.array([cw[c] for c in y]))
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    forest = mlcore.RandomForestClassifier(5, class_weight=cw, random_state=0, backend=backend)
+    forest2 = mlcore.RandomForestClassifier(5, random_state=0, backend=backend)
+    np.testing.assert_array_equal(forest.fit(X, y).predict_proba(X), forest2.fit(
+        X, y, sample_weight=np.array([cw[c] for c in y])).predict_proba(X))
+
+
+def test_tree_fractional_weights_are_refused_with_the_reason():
+    X, y, _ = _weighted_data(True)
+    with pytest.raises(ValueError,
+                       match=r"sample_weight must be whole numbers.*sample_weight\[0\] = 0.5"):
+        mlcore.DecisionTreeClassifier().fit(X, y, sample_weight=np.full(len(y), 0.5))
+    with pytest.raises(ValueError, match="whole numbers"):
+        mlcore.RandomForestClassifier(3, class_weight="balanced").fit(X, y)
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+@pytest.mark.parametrize("classifier", [True, False], ids=["classifier", "regressor"])
+def test_boosting_sample_weight_matches_repeated_rows(backend, classifier):
+    """Gradients and hessians scaled by the weights: the same sums as the repeated rows up to
+    the histograms' quantization of g (one quantum, ~2^-23 of the largest |g|, per sum)."""
+    X, y, w = _weighted_data(classifier)
+    cls = mlcore.GradientBoostingClassifier if classifier else mlcore.GradientBoostingRegressor
+    kw = dict(max_iter=10, early_stopping=False, min_samples_leaf=1, backend=backend)
+    weighted = cls(**kw).fit(X, y, sample_weight=w)
+    repeated = cls(**kw).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
+    Q = np.random.default_rng(2).normal(size=(40, 4))
+    method = "predict_proba" if classifier else "predict"
+    np.testing.assert_allclose(getattr(weighted, method)(Q), getattr(repeated, method)(Q),
+                               rtol=1e-4, atol=1e-4)
+    # Real-valued weights are accepted (and weight 0).
+    half = cls(**kw).fit(X, y, sample_weight=np.where(w > 1, 0.5 * w, 0.0))
+    assert np.isfinite(getattr(half, method)(Q)).all()
+
+
+# ---- the API surface: predict_log_proba, kNN predict(X=None) ------------------------------
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_predict_log_proba_is_log_of_predict_proba(backend):
+    X, y = _classification()
+    for model in (mlcore.DecisionTreeClassifier(max_depth=3, backend=backend),
+                  mlcore.RandomForestClassifier(5, random_state=0, backend=backend),
+                  mlcore.KNeighborsClassifier(5, backend=backend)):
+        model.fit(X, y)
+        with np.errstate(divide="ignore"):
+            np.testing.assert_array_equal(model.predict_log_proba(X),
+                                          np.log(model.predict_proba(X)))
+    assert not hasattr(mlcore.DecisionTreeRegressor(), "predict_log_proba")
+
+
+def _leave_one_out(make, X, y, method):
+    """scikit-learn's estimator fitted without row i, asked about row i, for every i."""
+    rows = []
+    for i in range(len(X)):
+        keep = np.arange(len(X)) != i
+        rows.append(getattr(make().fit(X[keep], y[keep]), method)(X[i:i + 1])[0])
+    return np.array(rows)
+
+
+@pytest.mark.parametrize("backend", F32_BACKENDS)
+@pytest.mark.parametrize("weights", ["uniform", "distance"])
+def test_knn_predict_without_X_leaves_each_sample_out(backend, weights):
+    """X=None: each training sample predicted from the others (scikit-learn's kneighbors(None)
+    rule); the reference refits scikit-learn without the sample."""
+    X, y = _classification(n=40)
+    ours = mlcore.KNeighborsClassifier(5, weights=weights, backend=backend).fit(X, y)
+    make = lambda: sklearn.neighbors.KNeighborsClassifier(5, weights=weights)  # noqa: E731
+    np.testing.assert_allclose(ours.predict_proba(), _leave_one_out(make, X, y, "predict_proba"),
+                               atol=1e-6)
+    np.testing.assert_array_equal(ours.predict(), _leave_one_out(make, X, y, "predict"))
+    Xr, yr = _regression(n=40)
+    ours_r = mlcore.KNeighborsRegressor(5, weights=weights, backend=backend).fit(Xr, yr)
+    make_r = lambda: sklearn.neighbors.KNeighborsRegressor(5, weights=weights)  # noqa: E731
+    np.testing.assert_allclose(ours_r.predict(), _leave_one_out(make_r, Xr, yr, "predict"),
+                               rtol=1e-5)

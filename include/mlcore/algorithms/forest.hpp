@@ -65,7 +65,8 @@ class RandomForestClassifier : public Estimator {
                                   BackendPtr backend = default_backend());
 
   // X: n × d host f32 (NaN = missing); y: n class labels.
-  RandomForestClassifier& fit(const Tensor& X, const Tensor& y);
+  RandomForestClassifier& fit(const Tensor& X, const Tensor& y,
+                              const Tensor& sample_weight = Tensor());
   Tensor predict(const Tensor& X) const;        // n × 1 labels
   Tensor predict_proba(const Tensor& X) const;  // n × n_classes: the trees' mean probabilities
 
@@ -97,7 +98,8 @@ class RandomForestRegressor : public Estimator {
   explicit RandomForestRegressor(Options options = Options(),
                                  BackendPtr backend = default_backend());
 
-  RandomForestRegressor& fit(const Tensor& X, const Tensor& y);
+  RandomForestRegressor& fit(const Tensor& X, const Tensor& y,
+                             const Tensor& sample_weight = Tensor());
   Tensor predict(const Tensor& X) const;  // n × 1: the trees' mean
 
   const Options& options() const { return options_; }

@@ -77,7 +77,8 @@ class GradientBoostingClassifier : public Estimator {
                                       BackendPtr backend = default_backend());
 
   // X: n × d host f32 (NaN = missing); y: n class labels (at least two classes).
-  GradientBoostingClassifier& fit(const Tensor& X, const Tensor& y);
+  GradientBoostingClassifier& fit(const Tensor& X, const Tensor& y,
+                                  const Tensor& sample_weight = Tensor());
   Tensor predict(const Tensor& X) const;            // n × 1 labels
   Tensor predict_proba(const Tensor& X) const;      // n × n_classes
   Tensor decision_function(const Tensor& X) const;  // n × K raw scores (K = 1 when binary)
@@ -110,7 +111,8 @@ class GradientBoostingRegressor : public Estimator {
   explicit GradientBoostingRegressor(Options options = Options(),
                                      BackendPtr backend = default_backend());
 
-  GradientBoostingRegressor& fit(const Tensor& X, const Tensor& y);
+  GradientBoostingRegressor& fit(const Tensor& X, const Tensor& y,
+                                 const Tensor& sample_weight = Tensor());
   Tensor predict(const Tensor& X) const;  // n × 1
   void add_iteration(const Tensor& X, std::int64_t iteration, Tensor& raw) const;
   Tensor baseline_raw(std::int64_t n) const;

@@ -120,7 +120,8 @@ class DecisionTreeClassifier : public Estimator {
                                   BackendPtr backend = default_backend());
 
   // X: n × d host f32 (NaN = missing); y: n class labels (as floats).
-  DecisionTreeClassifier& fit(const Tensor& X, const Tensor& y);
+  DecisionTreeClassifier& fit(const Tensor& X, const Tensor& y,
+                              const Tensor& sample_weight = Tensor());
   Tensor predict(const Tensor& X) const;        // n × 1 labels
   Tensor predict_proba(const Tensor& X) const;  // n × n_classes
   Tensor apply(const Tensor& X) const;          // n × 1 i32 leaf ids
@@ -152,7 +153,8 @@ class DecisionTreeRegressor : public Estimator {
   explicit DecisionTreeRegressor(Options options = Options(),
                                  BackendPtr backend = default_backend());
 
-  DecisionTreeRegressor& fit(const Tensor& X, const Tensor& y);
+  DecisionTreeRegressor& fit(const Tensor& X, const Tensor& y,
+                             const Tensor& sample_weight = Tensor());
   Tensor predict(const Tensor& X) const;  // n × 1
   Tensor apply(const Tensor& X) const;    // n × 1 i32
 

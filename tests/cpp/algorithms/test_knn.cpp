@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 #include <sstream>
 #include <vector>
@@ -161,10 +162,41 @@ TEST_P(KnnTest, BatchingDoesNotChangeResults) {
   const auto by_op = batched.profile().totals_by_op();
   EXPECT_EQ(by_op.at("sqdist").calls, 8);
   EXPECT_EQ(by_op.at("topk_rows").calls, 8);
-  // Per batch: the chosen neighbours' exact distances (two gathers and a row sum by
-  // scatter_add), then the votes (the neighbours' labels gathered, summed by scatter_add).
-  EXPECT_EQ(by_op.at("gather_rows").calls, 3 * 8);
-  EXPECT_EQ(by_op.at("scatter_add").calls, 2 * 8);
+  // Per batch: the exact distances of the chosen neighbours (two gathers, one scatter_add of
+  // the squared differences), then the vote (one gather, one scatter_add).
+  EXPECT_EQ(by_op.at("gather_rows").calls, 24);
+  EXPECT_EQ(by_op.at("scatter_add").calls, 16);
+}
+
+TEST_P(KnnTest, NearNeighbourDistancesAreExactDifferences) {
+  // Points of norm ~8 and queries 1e-5 away from some of them: the expansion
+  // ‖q‖² + ‖x‖² − 2·q·x cancels to 0 in f32; the differences q − x do not.
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal;
+  const std::int64_t n = 53, d = 6;
+  Tensor X(n, d), Q(5, d);
+  for (std::int64_t i = 0; i < X.numel(); ++i) X.data<float>()[i] = 3.0f + normal(rng);
+  for (std::int64_t q = 0; q < Q.rows(); ++q) {
+    for (std::int64_t j = 0; j < d; ++j)
+      Q.at<float>(q, j) = X.at<float>(q * 10, j) + 1e-5f * normal(rng);
+  }
+  KNeighborsOptions o;
+  o.n_neighbors = 2;
+  KNeighborsRegressor reg(o, b());
+  reg.fit(X, Tensor::zeros(n, 1));
+  const Neighbors nb = reg.kneighbors(Q);
+  for (std::int64_t q = 0; q < Q.rows(); ++q) {
+    const std::int32_t i = nb.indices.at<std::int32_t>(q, 0);
+    double ref = 0;  // the float64 distance between the same f32 points
+    for (std::int64_t j = 0; j < d; ++j) {
+      const double diff = double(Q.at<float>(q, j)) - double(X.at<float>(i, j));
+      ref += diff * diff;
+    }
+    ref = std::sqrt(ref);
+    EXPECT_GT(nb.distances.at<float>(q, 0), 0.0f) << "query " << q;
+    EXPECT_NEAR(nb.distances.at<float>(q, 0), ref, 1e-5 * ref) << "query " << q;
+    if (exact()) EXPECT_EQ(i, q * 10);
+  }
 }
 
 TEST_P(KnnTest, SaveLoadRoundTrip) {

@@ -220,7 +220,12 @@ TEST_P(NaiveBayesTest, SaveLoadRoundTrip) {
 TEST_P(NaiveBayesTest, BadInput) {
   GaussianNB g({}, b());
   EXPECT_THROW(g.predict(two_X()), Error);
-  EXPECT_THROW(g.fit(two_X(), from_rows(5, 1, {1, 1, 1, 1, 1})), Error);  // one class
+  {  // one class is allowed (scikit-learn's rule): every prediction is it
+    GaussianNB one({}, b());
+    one.fit(two_X(), from_rows(5, 1, {1, 1, 1, 1, 1}));
+    const Tensor p = one.predict(two_X());
+    for (std::int64_t i = 0; i < p.numel(); ++i) EXPECT_EQ(p.data<float>()[i], 1.0f);
+  }
   EXPECT_THROW(g.fit(two_X(), from_rows(4, 1, {0, 0, 1, 1})), Error);     // length
   Tensor Xn = two_X().clone();
   Xn.at<float>(1, 0) = INFINITY;
