@@ -3,7 +3,8 @@
 // MAC primitives (gemm, gemv, sqdist, reduce_cols) quantize their f32 operands to int8
 // (quantize.hpp), run the exact int8 product on the array, and dequantize; an int8 gemm runs
 // exactly with no quantization. Their cycles come from the cycle model of the configuration's
-// mode (analytic: cycle_model_analytic.cpp with the product computed by igemm_fast; stepped:
+// mode (analytic: cycle_model_analytic.cpp with the product computed by the CPU's own int8
+// GEMM, cpu/igemm_host.hpp; stepped:
 // the register-level engines, which compute the product themselves). Everything else runs on
 // the vector unit in f32 with exactly the scalar backend's loops (so its results are the
 // reference's, bit for bit), costed by vector_unit.hpp. Every call fills OpRecord::sim and sets
@@ -14,9 +15,9 @@
 #include <vector>
 
 #include "cost_model.hpp"
+#include "cpu/igemm_host.hpp"
 #include "cpu/scalar_backend.hpp"
 #include "cycle_model.hpp"
-#include "igemm.hpp"
 #include "mlcore/systolic.hpp"
 #include "quantize.hpp"
 #include "vector_unit.hpp"
@@ -435,7 +436,7 @@ class SystolicBackend final : public ScalarBackend {
     if (cfg_.mode == SimMode::stepped) {
       return systolic::stepped_compute(cfg_, m, n, k, A, B, C, nullptr);
     }
-    systolic::igemm_fast(m, n, k, A, k, B, n, C, n, cfg_.num_threads);
+    cpu::igemm_host(false, false, m, n, k, A, k, B, n, false, C, n, cfg_.num_threads);
     return systolic::analytic_compute(cfg_, m, n, k);
   }
 
@@ -452,8 +453,8 @@ class SystolicBackend final : public ScalarBackend {
     }
     for (std::int64_t k0 = 0; k0 < k; k0 += kExactDepth) {
       const std::int64_t kg = std::min(kExactDepth, k - k0);
-      systolic::igemm_fast(m, n, kg, qa.q.data() + k0, k, qb.q.data() + k0 * n, n, acc.data(), n,
-                           cfg_.num_threads);
+      cpu::igemm_host(false, false, m, n, kg, qa.q.data() + k0, k, qb.q.data() + k0 * n, n, false,
+                      acc.data(), n, cfg_.num_threads);
       for (std::size_t i = 0; i < acc.size(); ++i) prod[i] += acc[i];
     }
     return systolic::analytic_compute(cfg_, m, n, k);

@@ -5,6 +5,7 @@ processes started from the command line."""
 import os
 import pathlib
 import pickle
+import signal
 import subprocess
 import sys
 import time
@@ -77,7 +78,7 @@ def test_the_fitted_object_is_a_single_machine_estimator(dask_client, rng):
     again = pickle.loads(pickle.dumps(est))
     np.testing.assert_allclose(again.predict_proba(X), est.predict_proba(X))
     local.predict(X[:10])  # the local model's own records, on its own backend
-    assert local.profile_ and all(r["backend"] == "avx2" for r in local.profile_)
+    assert local.profile_ and all(r["backend"] == mlcore.default_backend() for r in local.profile_)
     assert {r["m"] for r in local.profile_ if r["op"] in ("gemv", "gemm")} == {10}
     params = clone(est).get_params()
     assert params["C"] == 0.3 and params["parallel"] == "data" and params["client"] is None
@@ -146,14 +147,24 @@ def cli_cluster(tmp_path):
                   "--host", "127.0.0.1", "--no-dashboard")
         yield file
     finally:
+        # Each process leads its own session (a worker's nanny has a child process): stop the
+        # whole group, politely first, and make sure nothing of it is left.
         for p in reversed(procs):
-            p.terminate()
+            _signal_group(p, signal.SIGTERM)
         for p in reversed(procs):
             try:
-                p.wait(timeout=20)
+                p.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=20)
+                pass
+            _signal_group(p, signal.SIGKILL)
+            p.wait(timeout=10)
+
+
+def _signal_group(proc, sig):
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def test_real_scheduler_and_workers_by_address(cli_cluster, rng):

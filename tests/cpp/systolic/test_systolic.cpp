@@ -7,7 +7,6 @@
 
 #include "cpu/gemm_scalar.hpp"
 #include "mlcore/systolic.hpp"
-#include "systolic/igemm.hpp"
 #include "test_util.hpp"
 
 namespace mlcore::test {
@@ -101,28 +100,6 @@ TEST(SystolicInt8, ExtremeCodesAreExact) {
   std::fill_n(B.data<std::int8_t>(), B.numel(), std::int8_t{-128});
   b->gemm(Trans::no, Trans::no, 1.0f, A, B, 0.0f, C);
   for (std::int64_t i = 0; i < C.numel(); ++i) EXPECT_EQ(C.data<std::int32_t>()[i], 256 * 16384);
-}
-
-TEST(SystolicInt8, BaselineAndAvx2MicroKernelsAgree) {
-  MLCORE_SKIP_UNLESS_BACKEND("avx2");
-  // Packed operands as igemm_fast builds them (igemm.hpp): 6 rows of int16 pairs, one panel
-  // of 16 columns × pairs, with extreme values included.
-  std::mt19937 rng(15);
-  std::uniform_int_distribution<int> v(-128, 127);
-  const std::int64_t kp2 = 37;
-  std::vector<std::int32_t> ap(systolic::kIgemmMR * kp2);
-  std::vector<std::int16_t> bp(kp2 * systolic::kIgemmNR * 2);
-  for (auto& x : ap) {
-    x = static_cast<std::int32_t>(static_cast<std::uint16_t>(std::int16_t(v(rng))) |
-                                  (std::uint32_t(std::uint16_t(std::int16_t(v(rng)))) << 16));
-  }
-  for (auto& x : bp) x = std::int16_t(v(rng));
-  ap[0] = static_cast<std::int32_t>(0x80808080u | 0xFF80FF80u);  // (−128, −128)
-  std::int32_t c1[systolic::kIgemmMR * systolic::kIgemmNR],
-      c2[systolic::kIgemmMR * systolic::kIgemmNR];
-  systolic::igemm_microkernel_scalar(kp2, ap.data(), kp2, bp.data(), c1);
-  systolic::igemm_microkernel_avx2(kp2, ap.data(), kp2, bp.data(), c2);
-  for (int i = 0; i < systolic::kIgemmMR * systolic::kIgemmNR; ++i) ASSERT_EQ(c1[i], c2[i]) << i;
 }
 
 // ---- the two cycle modes agree -----------------------------------------------------------------

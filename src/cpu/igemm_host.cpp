@@ -1,0 +1,53 @@
+// Compiled for the baseline x86-64: it only asks CPUID (cpu_features.cpp) which kernel may run.
+#include "igemm_host.hpp"
+
+#include "cpu_features.hpp"
+#include "gemm_avx2.hpp"
+#include "gemm_avx512.hpp"
+#include "gemm_scalar.hpp"
+#include "mlcore/parallel.hpp"
+
+namespace mlcore::cpu {
+namespace {
+
+enum class Kernel { avx512_vnni, avx2, scalar };
+
+Kernel best_kernel() {
+  static const Kernel kernel = avx512_unavailable_reason().empty() ? Kernel::avx512_vnni
+                               : avx2_unavailable_reason().empty() ? Kernel::avx2
+                                                                   : Kernel::scalar;
+  return kernel;
+}
+
+}  // namespace
+
+void igemm_host(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+                const std::int8_t* A, std::int64_t lda, const std::int8_t* B, std::int64_t ldb,
+                bool accumulate, std::int32_t* C, std::int64_t ldc, int num_threads) {
+  const int threads = num_threads > 0 ? num_threads : mlcore::num_threads();
+  switch (best_kernel()) {
+    case Kernel::avx512_vnni:
+      igemm_avx512(trans_a, trans_b, m, n, k, A, lda, B, ldb, accumulate, C, ldc, threads);
+      return;
+    case Kernel::avx2:
+      igemm_avx2(trans_a, trans_b, m, n, k, A, lda, B, ldb, accumulate, C, ldc, threads);
+      return;
+    case Kernel::scalar:
+      igemm_scalar(trans_a, trans_b, m, n, k, A, lda, B, ldb, accumulate, C, ldc);
+      return;
+  }
+}
+
+const char* igemm_host_kernel() {
+  switch (best_kernel()) {
+    case Kernel::avx512_vnni:
+      return "avx512_vnni";
+    case Kernel::avx2:
+      return "avx2";
+    case Kernel::scalar:
+      return "scalar";
+  }
+  return "scalar";
+}
+
+}  // namespace mlcore::cpu
