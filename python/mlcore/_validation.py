@@ -39,6 +39,25 @@ def as_float32_matrix(x, name: str, *, allow_nan: bool = False, allow_1d: bool =
     return arr
 
 
+def float_dtype_of(x):
+    """The float dtype scikit-learn gives results computed from ``x``: float32 when ``x`` is
+    float32 data (an array, or a DataFrame whose columns are all float32), float64 for
+    anything else. mlcore computes in float32 either way; returning float32 for float32 input
+    (as scikit-learn's PCA, linear models and KMeans do) saves a float64 copy of every output,
+    which for a cheap transform costs about as much as the product itself."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is None and hasattr(x, "dtypes"):
+        kinds = set(x.dtypes)
+        dtype = kinds.pop() if len(kinds) == 1 else None
+    return np.dtype(np.float32) if dtype == np.float32 else np.dtype(np.float64)
+
+
+def result_dtype(x, fitted) -> np.dtype:
+    """The dtype of a result computed from query data ``x`` and a fitted float array: float32
+    only when both are float32 (numpy's promotion, as in scikit-learn's ``X @ coef_.T``)."""
+    return np.result_type(float_dtype_of(x), fitted.dtype)
+
+
 def check_finite(arr: np.ndarray, name: str) -> None:
     """Raise ValueError naming the first NaN or infinity in ``arr``."""
     finite = np.isfinite(arr)

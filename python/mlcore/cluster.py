@@ -30,6 +30,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from . import _core
 from ._estimator import MLCoreEstimatorMixin
+from ._validation import float_dtype_of, result_dtype
 from .neighbors import _check_choice, _check_float, _check_int, _seed
 
 __all__ = ["KMeans"]
@@ -49,6 +50,7 @@ class KMeans(MLCoreEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
     """
 
     _core_class = _core.KMeans
+    _dtype_follows_X = ("cluster_centers_",)
 
     def __init__(self, n_clusters=8, *, init="k-means++", n_init="auto", max_iter=300, tol=1e-4,
                  verbose=0, random_state=None, copy_x=True, algorithm="lloyd", backend=None):
@@ -97,6 +99,7 @@ class KMeans(MLCoreEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
 
     def fit(self, X, y=None, sample_weight=None):
         """Cluster X (n_samples, n_features); ``sample_weight`` optional, non-negative."""
+        dtype = float_dtype_of(X)  # cluster_centers_'s dtype, as scikit-learn's
         X = validate_data(self, X, dtype=np.float32, order="C",
                           ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
         X = np.ascontiguousarray(X, dtype=np.float32)
@@ -118,7 +121,7 @@ class KMeans(MLCoreEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
                                        random_state=seed, backend=self._core_backend())
         self._model.fit(X, sample_weight)
         self._record_profile()
-        self.cluster_centers_ = np.asarray(self._model.cluster_centers, dtype=np.float64)
+        self.cluster_centers_ = np.asarray(self._model.cluster_centers, dtype=dtype)
         self.labels_ = self._model.labels.ravel().astype(np.int32)
         self.inertia_ = float(self._model.inertia)
         self.n_iter_ = int(self._model.n_iter)
@@ -138,8 +141,9 @@ class KMeans(MLCoreEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
 
     def transform(self, X):
         """Euclidean distance of each row of X to each centre: (n_samples, n_clusters)."""
-        X = self._query_X(X)
-        distances = self._model_for_call().transform(X).astype(np.float64)
+        Xq = self._query_X(X)  # raises NotFittedError first
+        dtype = result_dtype(X, self.cluster_centers_)
+        distances = self._model_for_call().transform(Xq).astype(dtype, copy=False)
         self._record_profile()
         return distances
 

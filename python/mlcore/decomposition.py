@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _core
 from ._estimator import MLCoreEstimatorMixin
+from ._validation import float_dtype_of, result_dtype
 from .linear_model import _check_bool
 
 __all__ = ["PCA"]
@@ -65,6 +66,8 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
     """
 
     _core_class = _core.PCA
+    _dtype_follows_X = ("components_", "mean_", "explained_variance_", "explained_variance_ratio_",
+                        "singular_values_", "noise_variance_")
 
     def __init__(self, n_components=None, *, copy=True, whiten=False, svd_solver="auto",
                  tol=0.0, iterated_power="auto", n_oversamples=10,
@@ -111,44 +114,49 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
                                 backend=self._core_backend())
         return X
 
-    def _set_attributes(self):
+    def _set_attributes(self, dt):
+        """The fitted arrays, in dtype ``dt``: float32 for float32 X, as scikit-learn's."""
         m = self._model
-        self.components_ = m.components.astype(np.float64)
-        self.explained_variance_ = m.explained_variance.astype(np.float64).reshape(-1)
-        self.explained_variance_ratio_ = m.explained_variance_ratio.astype(np.float64).reshape(-1)
-        self.singular_values_ = m.singular_values.astype(np.float64).reshape(-1)
-        self.mean_ = m.mean.astype(np.float64).reshape(-1)
+        self.components_ = m.components.astype(dt)
+        self.explained_variance_ = m.explained_variance.astype(dt).reshape(-1)
+        self.explained_variance_ratio_ = m.explained_variance_ratio.astype(dt).reshape(-1)
+        self.singular_values_ = m.singular_values.astype(dt).reshape(-1)
+        self.mean_ = m.mean.astype(dt).reshape(-1)
         self.n_components_ = int(m.n_components)
         self.n_samples_ = int(m.n_samples)
         self.noise_variance_ = float(m.noise_variance)
 
     def fit(self, X, y=None):
         """Fit the model on X (n_samples, n_features)."""
+        dtype = float_dtype_of(X)
         X = self._fit_model(X)
         self._model.fit(X)
         self._record_profile()
-        self._set_attributes()
+        self._set_attributes(dtype)
         return self
 
     def fit_transform(self, X, y=None):
         """Fit on X and return its projection (n_samples, n_components_)."""
+        dtype = float_dtype_of(X)
         X = self._fit_model(X)
         out = self._model.fit_transform(X)
         self._record_profile()
-        self._set_attributes()
-        return out.astype(np.float64)
+        self._set_attributes(dtype)
+        return out.astype(self.components_.dtype, copy=False)
 
     def transform(self, X):
         """Project X onto the components: (X − mean_)·components_ᵀ (whitened if asked)."""
-        X = self._query_X(X)
-        out = self._model_for_call().transform(X)
+        Xq = self._query_X(X)  # raises NotFittedError first
+        dtype = result_dtype(X, self.components_)
+        out = self._model_for_call().transform(Xq)
         self._record_profile()
-        return out.astype(np.float64)
+        return out.astype(dtype, copy=False)
 
     def inverse_transform(self, X):
         """Map projections (n_samples, n_components_) back to feature space."""
         check_is_fitted(self, "_model")
         Z = np.asarray(X)
+        dtype = result_dtype(Z, self.components_)
         if Z.ndim != 2 or Z.shape[1] != self.n_components_:
             raise ValueError(f"X must have shape (n_samples, {self.n_components_}) (one column "
                              f"per component), got {Z.shape}")
@@ -159,7 +167,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
             raise ValueError("X contains NaN or infinity")
         out = self._model_for_call().inverse_transform(Z)
         self._record_profile()
-        return out.astype(np.float64)
+        return out.astype(dtype, copy=False)
 
     def get_covariance(self):
         """The model's covariance (scikit-learn's formula):

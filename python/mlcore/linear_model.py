@@ -42,6 +42,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from . import _core
 from ._estimator import MLCoreEstimatorMixin
+from ._validation import float_dtype_of, result_dtype
 
 __all__ = ["LinearRegression", "LogisticRegression", "Ridge"]
 
@@ -115,11 +116,14 @@ class _LeastSquares(MultiOutputMixin, RegressorMixin, MLCoreEstimatorMixin, Base
     MultiOutputMixin: y may be (n_samples, n_targets), so a column y is not converted (and not
     warned about) but fitted as one target, as scikit-learn's linear models do."""
 
+    _dtype_follows_X = ("coef_", "intercept_")
+
     def _make_model(self):
         raise NotImplementedError
 
     def fit(self, X, y, sample_weight=None):
         """Fit on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets)."""
+        dtype = float_dtype_of(X)  # coef_'s dtype: float32 for float32 X, as scikit-learn's
         X, y = validate_data(self, X, y, dtype=np.float32, order="C", multi_output=True,
                              y_numeric=True,
                              ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
@@ -131,8 +135,8 @@ class _LeastSquares(MultiOutputMixin, RegressorMixin, MLCoreEstimatorMixin, Base
         self._model = self._make_model()
         self._model.fit(X, y, sample_weight=sw)
         self._record_profile()
-        coef = self._model.coef.astype(np.float64)        # (n_targets, n_features)
-        intercept = self._model.intercept.astype(np.float64).reshape(-1)
+        coef = self._model.coef.astype(dtype)        # (n_targets, n_features)
+        intercept = self._model.intercept.astype(dtype).reshape(-1)
         if y.ndim == 1:
             self.coef_ = coef.reshape(-1)
             self.intercept_ = float(intercept[0])
@@ -143,10 +147,11 @@ class _LeastSquares(MultiOutputMixin, RegressorMixin, MLCoreEstimatorMixin, Base
 
     def predict(self, X):
         """Predictions X·coef_ᵀ + intercept_: (n_samples,) or (n_samples, n_targets)."""
-        X = self._query_X(X)
-        out = self._model_for_call().predict(X)
+        Xq = self._query_X(X)  # raises NotFittedError first
+        dtype = result_dtype(X, np.asarray(self.coef_))
+        out = self._model_for_call().predict(Xq)
         self._record_profile()
-        out = out.astype(np.float64)
+        out = out.astype(dtype, copy=False)
         return out.reshape(-1) if np.ndim(self.coef_) == 1 else out
 
 
@@ -180,6 +185,7 @@ class LinearRegression(_LeastSquares):
     """
 
     _core_class = _core.LinearRegression
+    _dtype_follows_X = ("coef_", "intercept_", "singular_")
 
     def __init__(self, *, fit_intercept=True, copy_X=True, tol=1e-6, n_jobs=None, positive=False,
                  backend=None):
@@ -311,6 +317,7 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
     """
 
     _core_class = _core.LogisticRegression
+    _dtype_follows_X = ("coef_", "intercept_")
 
     def __init__(self, penalty="deprecated", *, C=1.0, l1_ratio=0.0, dual=False, tol=1e-4,
                  fit_intercept=True, intercept_scaling=1, class_weight=None, random_state=None,
@@ -356,6 +363,7 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         tol = _check_real("tol", self.tol, 0.0)
         max_iter = _check_int("max_iter", self.max_iter, 0)
         fit_intercept = _check_bool("fit_intercept", self.fit_intercept)
+        dtype = float_dtype_of(X)  # coef_'s dtype: float32 for float32 X, as scikit-learn's
         X, y = validate_data(self, X, y, dtype=np.float32, order="C",
                              ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
         classes, codes = _encode_classes(y)
@@ -376,8 +384,8 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
                                                class_weight=weights, backend=self._core_backend())
         self._model.fit(X, codes, sample_weight=sw)
         self._record_profile()
-        self.coef_ = self._model.coef.astype(np.float64)
-        self.intercept_ = self._model.intercept.astype(np.float64).reshape(-1)
+        self.coef_ = self._model.coef.astype(dtype)
+        self.intercept_ = self._model.intercept.astype(dtype).reshape(-1)
         self.n_iter_ = np.array([self._model.n_iter], dtype=np.int32)
         if not self._model.converged:
             warnings.warn(f"lbfgs failed to converge after {self._model.n_iter} iteration(s): "
@@ -389,22 +397,25 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
     def decision_function(self, X):
         """Scores X·coef_ᵀ + intercept_: (n_samples,) for two classes (the score of
         classes_[1]), else (n_samples, n_classes)."""
-        X = self._query_X(X)
-        out = self._model_for_call().decision_function(X).astype(np.float64)
+        Xq = self._query_X(X)  # raises NotFittedError first
+        dtype = result_dtype(X, self.coef_)
+        out = self._model_for_call().decision_function(Xq).astype(dtype, copy=False)
         self._record_profile()
         return out.reshape(-1) if out.shape[1] == 1 else out
 
     def predict_proba(self, X):
         """Class probabilities (n_samples, n_classes), columns in classes_ order."""
-        X = self._query_X(X)
-        out = self._model_for_call().predict_proba(X).astype(np.float64)
+        Xq = self._query_X(X)  # raises NotFittedError first
+        dtype = result_dtype(X, self.coef_)
+        out = self._model_for_call().predict_proba(Xq).astype(dtype, copy=False)
         self._record_profile()
         return out
 
     def predict_log_proba(self, X):
         """Log of predict_proba, computed stably (log_softmax)."""
-        X = self._query_X(X)
-        out = self._model_for_call().predict_log_proba(X).astype(np.float64)
+        Xq = self._query_X(X)  # raises NotFittedError first
+        dtype = result_dtype(X, self.coef_)
+        out = self._model_for_call().predict_log_proba(Xq).astype(dtype, copy=False)
         self._record_profile()
         return out
 

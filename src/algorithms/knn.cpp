@@ -6,6 +6,9 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 #include "validate.hpp"
 
@@ -17,12 +20,25 @@ constexpr std::uint32_t kModelVersion = 1;
 
 // Distance blocks of about this many bytes when batch_size = 0. Large enough that the GEMM
 // inside sqdist has a tall A (hundreds of queries) to amortise packing X_fit, small enough to
-// never be a memory problem.
+// never be a memory problem. A query row of a batch holds n_fit distances, and for the exact
+// re-ranking (refine_neighbours) k gathered neighbours, k copies of the query and k·d row
+// numbers: n_fit + 3·k·d four-byte values.
 constexpr std::int64_t kAutoBlockBytes = 64ll << 20;
 
-std::int64_t batch_rows(std::int64_t option, std::int64_t n_queries, std::int64_t n_fit) {
-  std::int64_t b = option > 0 ? option : kAutoBlockBytes / (n_fit * std::int64_t(sizeof(float)));
+std::int64_t batch_rows(std::int64_t option, std::int64_t n_queries, std::int64_t n_fit,
+                        std::int64_t k, std::int64_t d) {
+  const std::int64_t row_bytes = (n_fit + 3 * k * d) * std::int64_t(sizeof(float));
+  std::int64_t b = option > 0 ? option : kAutoBlockBytes / row_bytes;
   return std::clamp<std::int64_t>(b, 1, std::max<std::int64_t>(n_queries, 1));
+}
+
+// index[r] = r / group for r < count: row r of a block of repeated rows belongs to r / group.
+Tensor group_index(std::int64_t count, std::int64_t group) {
+  Tensor index(count, 1, DType::i32);
+  for (std::int64_t r = 0; r < count; ++r) {
+    index.data<std::int32_t>()[r] = static_cast<std::int32_t>(r / group);
+  }
+  return index;
 }
 
 // scikit-learn's 'distance' weights for one query's k neighbours: w = 1/dist, except that a
@@ -81,19 +97,48 @@ void KNeighborsBase::fit_samples(const Tensor& X) {
 template <class Body>
 void KNeighborsBase::for_each_batch(const Tensor& X, std::int64_t k, Body&& body) const {
   Backend& b = *backend();
-  const std::int64_t n_fit = fit_X_.rows(), n_q = X.rows();
-  const std::int64_t batch = batch_rows(options_.batch_size, n_q, n_fit);
+  const std::int64_t n_fit = fit_X_.rows(), n_q = X.rows(), d = fit_X_.cols();
+  const std::int64_t batch = batch_rows(options_.batch_size, n_q, n_fit, k, d);
   const Tensor fit = b.to_device(fit_X_);  // n_fit × d
   const Tensor queries = b.to_device(X);   // n_q × d
   Tensor D = b.empty(batch, n_fit);        // batch × n_fit   the distance block
   Tensor I = b.empty(batch, k, DType::i32);
   Tensor V = b.empty(batch, k);
+  // For the exact distances of the chosen neighbours (see below): query_of[r] = r / k picks the
+  // query of neighbour row r; row_of[e] = e / d the neighbour row of element e of a flattened
+  // (b·k) × d block. The same indices serve every batch (a shorter one uses their first rows).
+  const Tensor query_of = b.to_device(group_index(batch * k, k));
+  const Tensor row_of = b.to_device(group_index(batch * k * d, d));
+  Tensor Nbr = b.empty(batch * k, d), Qry = b.empty(batch * k, d);
   for (std::int64_t begin = 0; begin < n_q; begin += batch) {
-    const std::int64_t end = std::min(n_q, begin + batch), rows = end - begin;
+    const std::int64_t end = std::min(n_q, begin + batch), rows = end - begin, m = rows * k;
     Tensor Db = D.row_slice(0, rows), Ib = I.row_slice(0, rows), Vb = V.row_slice(0, rows);
     b.sqdist(queries.row_slice(begin, end), fit, Db);  // ‖q − x‖² for the whole batch
     b.topk_rows(Db, k, Ib, Vb);                          // the k smallest per query
-    body(begin, end, Ib, Vb);
+    // sqdist's ‖q‖² + ‖x‖² − 2·q·x cancels: in f32 a neighbour 1e-5 from the query, both
+    // of norm ~1, comes out as 0 (the terms' rounding, ~1e-7 each, swamps the 1e-10 result).
+    // So the k chosen neighbours' distances are computed again from the differences q − x
+    // (O(b·k·d), against sqdist's O(b·n_fit·d)), every step an f32 element-wise primitive:
+    //   N[r] = fit[I[r]], Q[r] = queries[r / k], N = (Q − N)², V[r] = Σ_p N[r, p]
+    // and each query's k neighbours are re-sorted by these distances (ties: lower index).
+    Tensor Nb = Nbr.row_slice(0, m), Qb = Qry.row_slice(0, m), Vcol = Vb.reshaped(m, 1);
+    b.gather_rows(fit, Ib.reshaped(m, 1), Nb);
+    b.gather_rows(queries.row_slice(begin, end), query_of.row_slice(0, m), Qb);
+    b.axpby(1.0f, Qb, -1.0f, Nb);
+    b.map(MapFn::square, Nb, Nb);
+    b.fill(Vcol, 0.0f);
+    b.scatter_add(row_of.row_slice(0, m * d), Nb.reshaped(m * d, 1), Vcol);
+    Tensor Ih = b.to_host(Ib).clone(), Vh = b.to_host(Vb).clone();
+    std::vector<std::pair<float, std::int32_t>> pairs(k);
+    for (std::int64_t q = 0; q < rows; ++q) {
+      float* v = Vh.data<float>() + q * k;
+      std::int32_t* idx = Ih.data<std::int32_t>() + q * k;
+      for (std::int64_t j = 0; j < k; ++j) pairs[j] = {v[j], idx[j]};
+      std::sort(pairs.begin(), pairs.end());  // NaN distances only come from NaN in X, refused
+      for (std::int64_t j = 0; j < k; ++j) std::tie(v[j], idx[j]) = pairs[j];
+    }
+    Tensor Ir = b.to_device(Ih), Vr = b.to_device(Vh);
+    body(begin, end, Ir, Vr);
   }
 }
 
@@ -125,16 +170,13 @@ void KNeighborsBase::vote(const Tensor& X, const Tensor& Y_fit,
   Backend& b = *backend();
   const std::int64_t k = options_.n_neighbors, c = Y_fit.cols();
   const bool uniform = options_.weights == "uniform";
-  const std::int64_t batch = batch_rows(options_.batch_size, X.rows(), fit_X_.rows());
+  const std::int64_t batch =
+      batch_rows(options_.batch_size, X.rows(), fit_X_.rows(), k, fit_X_.cols());
   const Tensor Y = b.to_device(Y_fit);  // n_fit × c
 
   // query_of[r] = r / k: neighbour row r of a batch belongs to query r / k. The same index
   // serves every batch (a shorter last batch uses its first rows).
-  Tensor query_of_host(batch * k, 1, DType::i32);
-  for (std::int64_t r = 0; r < batch * k; ++r) {
-    query_of_host.data<std::int32_t>()[r] = static_cast<std::int32_t>(r / k);
-  }
-  const Tensor query_of = b.to_device(query_of_host);
+  const Tensor query_of = b.to_device(group_index(batch * k, k));
   Tensor G = b.empty(batch * k, c);  // (b·k) × c   the neighbours' target rows
   Tensor sums = b.empty(batch, c);   // b × c
   Tensor w_host(batch * k, 1);
@@ -238,7 +280,8 @@ Tensor KNeighborsClassifier::predict(const Tensor& X) const {
   detail::check_n_features(X, fit_X_.cols(), name_);
   Backend& b = *backend();
   Tensor labels(X.rows(), 1);
-  const std::int64_t batch = batch_rows(options_.batch_size, X.rows(), fit_X_.rows());
+  const std::int64_t batch = batch_rows(options_.batch_size, X.rows(), fit_X_.rows(),
+                                        options_.n_neighbors, fit_X_.cols());
   Tensor best = b.empty(batch, 1, DType::i32), best_value = b.empty(batch, 1);
   vote(X, one_hot_, [&](std::int64_t begin, std::int64_t end, Tensor& votes,
                         const std::vector<float>&) {

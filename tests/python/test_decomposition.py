@@ -167,3 +167,51 @@ def test_bad_input():
         m.inverse_transform(np.ones((3, 3)))
     with pytest.raises(ValueError):
         mlcore.PCA(backend="tpu").fit(X)
+
+
+# Output dtypes follow scikit-learn (issue 18 item 4): float32 data in, float32 results and
+# fitted arrays out; float64 (or integer) data in, float64 out; a float32-fitted model asked
+# about float64 data answers in float64 (numpy's promotion of X @ components_.T). Checked
+# against scikit-learn's own dtypes on the same calls, so the test follows scikit-learn.
+_DTYPE_CASES = {
+    "PCA": (lambda m, X: m.PCA(3), False, ("transform", "inverse_transform"),
+            ("components_", "mean_", "explained_variance_", "singular_values_")),
+    "LinearRegression": (lambda m, X: m.LinearRegression(), "reg", ("predict",), ("coef_",)),
+    "Ridge": (lambda m, X: m.Ridge(1.0), "reg", ("predict",), ("coef_",)),
+    "LogisticRegression": (lambda m, X: m.LogisticRegression(), "clf",
+                           ("decision_function", "predict_proba", "predict_log_proba"),
+                           ("coef_", "intercept_")),
+    # the same initial centres, so both libraries find the same clustering
+    "KMeans": (lambda m, X: m.KMeans(3, init=X[:3], n_init=1), False, ("transform",),
+               ("cluster_centers_",)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_DTYPE_CASES))
+@pytest.mark.parametrize("fit_dtype", [np.float32, np.float64, np.int64])
+@pytest.mark.parametrize("query_dtype", [np.float32, np.float64])
+def test_output_dtypes_follow_scikit_learn(name, fit_dtype, query_dtype):
+    import sklearn.cluster
+    import sklearn.decomposition
+    import sklearn.linear_model
+
+    make, target, methods, attributes = _DTYPE_CASES[name]
+    rng = np.random.default_rng(7)
+    X = (rng.normal(size=(61, 5)) * 4).astype(fit_dtype)
+    y = {"reg": X[:, 0] * 2.0 + 1.0, "clf": (X[:, 1] > 0).astype(int), False: None}[target]
+    sk_module = next(m for m in (sklearn.decomposition, sklearn.linear_model, sklearn.cluster)
+                     if hasattr(m, name))
+    fitted = {}
+    for lib, module in (("mlcore", mlcore), ("sklearn", sk_module)):
+        est = make(module, X)
+        est.fit(X) if y is None else est.fit(X, y)
+        fitted[lib] = est
+    Xq = X[:17].astype(query_dtype)
+    for attr in attributes:
+        assert getattr(fitted["mlcore"], attr).dtype == getattr(fitted["sklearn"], attr).dtype, attr
+    for method in methods:
+        arg = fitted["sklearn"].transform(Xq) if method == "inverse_transform" else Xq
+        got = getattr(fitted["mlcore"], method)(arg)
+        want = getattr(fitted["sklearn"], method)(arg)
+        assert got.dtype == want.dtype, (method, got.dtype, want.dtype)
+        np.testing.assert_allclose(got, want, rtol=2e-3, atol=2e-3 * np.abs(want).max())

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import _core
 from .. import decomposition as _local
+from .._validation import float_dtype_of
 from ..linear_model import _check_bool
 from . import _local as write
 from ._base import DaskEstimatorMixin, check_fit_inputs, init_with_client
@@ -40,6 +41,7 @@ class PCA(DaskEstimatorMixin, _local.PCA):
 
     def fit(self, X, y=None):
         """Fit on a dask X (n_samples, n_features)."""
+        dtype = float_dtype_of(X)  # the fitted arrays' dtype, as the local PCA's
         X, _ = check_fit_inputs(self, X)
         n, d = X.shape
         if n < 2:
@@ -52,7 +54,7 @@ class PCA(DaskEstimatorMixin, _local.PCA):
             raise ValueError("X contains NaN or infinity")
         model = self._model_bytes(options, whiten, int(round(n_w)), mean, M)
         self._finish_fit(fit, model)
-        self._set_attributes()
+        self._set_attributes(dtype)
         return self
 
     @staticmethod
