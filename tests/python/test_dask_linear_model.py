@@ -58,7 +58,9 @@ def test_least_squares_one_target_and_collinear_columns(dask_client, rng):
     dist = md.LinearRegression().fit(_chunks(X, (500, 501)), da.from_array(y, chunks=300))
     one = mlcore.LinearRegression().fit(X, y)
     assert dist.rank_ == one.rank_ == 4
-    assert np.ndim(dist.coef_) == 1 and isinstance(dist.intercept_, float)
+    assert np.ndim(dist.coef_) == 1 and np.ndim(dist.intercept_) == 0
+    # the single-machine dtypes: float32 attributes for float32 X
+    assert dist.coef_.dtype == one.coef_.dtype and type(dist.intercept_) is type(one.intercept_)
     np.testing.assert_allclose(dist.coef_, one.coef_, atol=1e-4)
 
 

@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 from .._backends import resolve
+from .._estimator import MLCoreEstimatorMixin
 from .. import primitives as _primitives
 from ..profile import Profile, last_profile
 
@@ -285,8 +286,12 @@ def init_with_client(local_class, **extra):
     return __init__
 
 
-class DaskEstimatorMixin:
+class DaskEstimatorMixin(MLCoreEstimatorMixin):
     """Shared by the mlcore.dask estimators, which subclass their single-machine estimator.
+
+    (It derives from MLCoreEstimatorMixin so that a ``fit`` defined in a shared mixin such as
+    the least squares' one is made atomic, with float32 X giving float32 attributes, as every
+    mlcore fit is.)
 
     After ``fit`` the object holds the same fitted C++ model and attributes as the
     single-machine estimator would, so its methods work on numpy arrays unchanged; given a dask
