@@ -156,6 +156,13 @@ void Team::end_dynamic() {
   state_->barrier([this] { state_->next_item.store(0, std::memory_order_relaxed); });
 }
 
+void split_range(std::int64_t count, int parts, int part, std::int64_t* begin,
+                 std::int64_t* end) {
+  const std::int64_t base = count / parts, extra = count % parts;
+  *begin = part * base + std::min<std::int64_t>(part, extra);
+  *end = *begin + base + (part < extra ? 1 : 0);
+}
+
 void Team::my_range(std::int64_t count, std::int64_t* begin, std::int64_t* end) const {
   split_range(count, size_, id_, begin, end);
 }
