@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: builds the C++ library, tests, examples and benchmarks, runs the GoogleTest
-# suite (ctest, which also builds examples/cpp against an installed copy), then pip-installs the
-# Python package and runs pytest (which also executes the notebooks in quick mode).
+# suite (ctest, which also builds examples/cpp against an installed copy), runs it again built
+# with AddressSanitizer + UndefinedBehaviorSanitizer (scripts/sanitize.sh), then pip-installs the
+# Python package as a fresh machine would (scripts/pip_install.sh) and runs pytest (which also
+# executes the notebooks in quick mode, and fuzzes every estimator and primitive).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="$(nproc)"
@@ -15,6 +17,8 @@ cmake --build build/test -j "$jobs"
 
 echo "== C++ tests"
 ctest --test-dir build/test --output-on-failure -j "$jobs"
+
+scripts/sanitize.sh
 
 scripts/pip_install.sh
 

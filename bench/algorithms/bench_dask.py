@@ -1,6 +1,7 @@
 """mlcore.dask on a LocalCluster: 1 vs 2 workers (one thread each), and against dask-ml.
 
     python bench/algorithms/bench_dask.py [--rows 2000000] [--quick] [--repeats 3]
+    python bench/algorithms/bench_dask.py --out-of-core --rows 8000000 --memory-limit 256MiB
 
 For each family the same dask array (generated on the workers and persisted before timing, so
 only the fit is timed) is fitted on a cluster of one worker and on one of two workers, each
@@ -89,26 +90,79 @@ def quality(name, est, X, y, label, Xk, sample=200_000):
     return f"logloss={-np.mean(ls * np.log(p) + (1 - ls) * np.log(1 - p)):.5f}"
 
 
+def out_of_core(args):
+    """KMeans and LinearRegression on a .npy stack on disk larger than the workers' memory
+    limit: the chunks are read where they are needed, and Dask spills what it must keep (the
+    prepared partitions) to the workers' local disk. Prints each worker's peak resident memory
+    (getrusage ru_maxrss) beside the limit."""
+    import os
+    import resource
+    import tempfile
+
+    rows, d = args.rows, args.features
+    limit = args.memory_limit
+    with tempfile.TemporaryDirectory(dir=args.store_dir) as store:
+        path = os.path.join(store, "X.npy-stack")
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
+                Client(cluster) as client:
+            da.to_npy_stack(path, data(rows, d, 100_000)[0])  # written by the workers
+        size = sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path))
+        print(f"store: {rows} x {d} float32 = {size / 2**20:.0f} MiB on disk; 2 workers with "
+              f"memory_limit={limit} each")
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          memory_limit=limit, dashboard_address=":0",
+                          silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+            X = da.from_npy_stack(path)
+            y = X[:, 0] * 2.0 + X[:, 1]
+            backend = mlcore.avx2(1)
+            for name, fit in (("LinearRegression",
+                               lambda: md.LinearRegression(backend=backend).fit(X, y)),
+                              ("KMeans", lambda: md.KMeans(8, init=np.asarray(
+                                  X[:8].compute()), max_iter=args.iters, tol=0.0,
+                                  backend=backend).fit(X))):
+                start = time.perf_counter()
+                fit()
+                seconds = time.perf_counter() - start
+                peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+                print(f"{name:18s} fitted in {seconds:.1f} s; peak resident memory per worker: "
+                      + ", ".join(f"{kb / 1024:.0f} MiB" for kb in peaks.values()), flush=True)
+
+
 def main():
     ap = bench_arguments(__doc__)
     ap.add_argument("--rows", type=int, default=2_000_000)
     ap.add_argument("--features", type=int, default=20)
     ap.add_argument("--iters", type=int, default=10)
     ap.add_argument("--families", nargs="+", default=FAMILIES)
+    ap.add_argument("--chunks", type=int, default=2,
+                    help="row chunks (the same on both clusters; 2 = one per worker on two)")
     ap.add_argument("--no-daskml", action="store_true")
+    ap.add_argument("--daskml-repeats", type=int, default=1,
+                    help="repeats of the (slower) dask-ml fits")
+    ap.add_argument("--out-of-core", action="store_true",
+                    help="instead: KMeans and LinearRegression on a .npy stack larger than the "
+                         "workers' memory limit")
+    ap.add_argument("--memory-limit", default="256MiB")
+    ap.add_argument("--store-dir", default=None, help="where to write the .npy stack (tmp)")
     args = ap.parse_args()
+    if args.out_of_core:
+        return out_of_core(args)
     rows = args.rows // 10 if args.quick else args.rows
     backend = mlcore.avx2(1)  # one thread per worker: the workers are the parallelism
     print(f"mlcore {mlcore.__version__}; rows={rows}; features={args.features}; "
-          f"iters={args.iters}; repeats={args.repeats}; backend={backend.description}")
+          f"chunks={args.chunks}; iters={args.iters}; repeats={args.repeats}; "
+          f"backend={backend.description}")
     warnings.simplefilter("ignore")
     results = {}
     for n_workers in (1, 2):
         with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+                          dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
                 Client(cluster) as client:
-            # 8 chunks: 4 per worker on two workers, 8 on one — the same partitions both times.
-            arrays = client.persist(list(data(rows, args.features, rows // 8)))
+            # The same partitions on both clusters (by default two: one per worker on two, as
+            # XGBoost and LightGBM advise; every round then costs one task per partition).
+            arrays = client.persist(list(data(rows, args.features,
+                                              -(-rows // args.chunks))))
             client.wait_for_workers(n_workers)
             X, y, label, Xk = arrays
             for name in args.families:
@@ -126,7 +180,7 @@ def main():
                 if n_workers == 2 and not args.no_daskml:
                     try:
                         t_ml, est_ml = timed(lambda: daskml_fit(name, X, y, label, Xk,
-                                                                args.iters), args.repeats)
+                                                                args.iters), args.daskml_repeats)
                     except ImportError:
                         print("  dask-ml is not installed (pip install dask-ml)")
                         continue

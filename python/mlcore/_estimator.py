@@ -12,6 +12,16 @@ in ``_``) whose work is done by a C++ model object (``self._model``, a class bou
   state in one step when it succeeds. A fit that fails or is interrupted (Ctrl-C) leaves the
   previous model as it was, and another thread reading the estimator meanwhile sees the old
   model or the new one, never a half-fitted mixture or "not fitted" in between;
+* fitted attributes are the model: the public parameter arrays that the C++ model names in
+  ``fitted_array_names()`` (``coef_`` for ``"coef"``, ``dual_coef_``, ``cluster_centers_``, ...)
+  are compared with the model's own before every predict / transform, and an edited one (written
+  in place, ``m.coef_[:] = 0``, or replaced, ``m.coef_ = w``) is copied into the model first, as
+  scikit-learn, whose predict reads ``coef_`` itself, would use it. One rule, in
+  ``_model_for_call``, for every estimator; the comparison costs one copy of the parameters per
+  call, small beside the call's product with X;
+* dtype: the attributes a subclass lists in ``_dtype_follows_X`` are float32 after a fit on
+  float32 X and float64 otherwise, as scikit-learn's are (the C++ model computes in float32
+  either way);
 * pickling: the C++ model is saved with its versioned binary format (the same bytes as the C++
   ``save``), and rebuilt on the estimator's backend when unpickled. Damaged bytes raise
   ValueError (the format checks a checksum). A model pickled on a backend this machine lacks
@@ -38,11 +48,15 @@ class MLCoreEstimatorMixin:
     """Mixin for estimators backed by a C++ model in ``self._model``."""
 
     _core_class = None
+    # Fitted attributes that scikit-learn's estimator keeps in X's float dtype (float32 X →
+    # float32 attributes); the others stay float64 as scikit-learn's do.
+    _dtype_follows_X = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "fit" in cls.__dict__:
-            cls.fit = _atomic_fit(cls.__dict__["fit"])
+        for name in ("fit", "fit_transform"):  # fit_transform fits too (PCA's does its own)
+            if name in cls.__dict__:
+                setattr(cls, name, _atomic_fit(cls.__dict__[name]))
 
     def _core_backend(self):
         """The C++ backend instance for ``self.backend`` (ValueError / RuntimeError if not)."""
@@ -72,9 +86,23 @@ class MLCoreEstimatorMixin:
         """Nothing to do: ``profile_`` reads the C++ model's records when asked."""
 
     def _model_for_call(self):
-        """The fitted C++ model, switched to ``self.backend`` if it was changed after fit."""
+        """The fitted C++ model, switched to ``self.backend`` if it was changed after fit, and
+        holding the current values of the public parameter arrays (see the module docstring)."""
         model = self._model
         model.set_backend(self._core_backend())
+        for name in model.fitted_array_names():
+            public = self.__dict__.get(name + "_")
+            if public is None:
+                continue
+            held = getattr(model, name)
+            edited = np.asarray(public, dtype=np.float32)
+            if edited.size != held.size:
+                raise ValueError(f"{type(self).__name__}.{name}_ has shape {np.shape(public)}, "
+                                 f"but the fitted model's has {held.size} values (shape "
+                                 f"{held.shape}); assign an array of the fitted shape")
+            edited = edited.reshape(held.shape)
+            if not np.array_equal(edited, held, equal_nan=True):
+                model.set_fitted_array(name, np.ascontiguousarray(edited))
         return model
 
     def __getstate__(self):
@@ -107,7 +135,29 @@ def _atomic_fit(fit):
         staging = object.__new__(type(self))  # not copy.copy: __getstate__ would save the model
         staging.__dict__.update(self.__dict__)
         result = fit(staging, *args, **kwargs)
+        _cast_fitted(staging, _float_dtype_of(args[0] if args else kwargs.get("X")))
         self.__dict__ = staging.__dict__
         return self if result is staging else result
 
     return wrapper
+
+
+def _float_dtype_of(X):
+    """float32 when X holds float32 (an array, a sparse matrix, or a DataFrame whose columns all
+    are), else float64: the dtype scikit-learn's validation would give X."""
+    dtype = getattr(X, "dtype", None)
+    if dtype is None and hasattr(X, "dtypes"):
+        dtypes = set(np.atleast_1d(np.asarray(X.dtypes, dtype=object)))
+        dtype = dtypes.pop() if len(dtypes) == 1 else None
+    return np.float32 if dtype == np.float32 else np.float64
+
+
+def _cast_fitted(estimator, dtype):
+    """Gives the fitted attributes listed in ``_dtype_follows_X`` the dtype ``dtype``."""
+    state = estimator.__dict__
+    for name in type(estimator)._dtype_follows_X:
+        value = state.get(name)
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+            state[name] = value.astype(dtype, copy=False)
+        elif isinstance(value, (float, np.floating)):
+            state[name] = dtype(value)

@@ -50,6 +50,7 @@ class KMeans(MLCoreEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
     """
 
     _core_class = _core.KMeans
+    _dtype_follows_X = ("cluster_centers_",)
 
     def __init__(self, n_clusters=8, *, init="k-means++", n_init="auto", max_iter=300, tol=1e-4,
                  verbose=0, random_state=None, copy_x=True, algorithm="lloyd", backend=None):

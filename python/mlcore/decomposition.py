@@ -66,6 +66,8 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
     """
 
     _core_class = _core.PCA
+    _dtype_follows_X = ("components_", "mean_", "explained_variance_", "explained_variance_ratio_",
+                        "singular_values_", "noise_variance_")
 
     def __init__(self, n_components=None, *, copy=True, whiten=False, svd_solver="auto",
                  tol=0.0, iterated_power="auto", n_oversamples=10,

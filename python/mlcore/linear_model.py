@@ -116,6 +116,8 @@ class _LeastSquares(MultiOutputMixin, RegressorMixin, MLCoreEstimatorMixin, Base
     MultiOutputMixin: y may be (n_samples, n_targets), so a column y is not converted (and not
     warned about) but fitted as one target, as scikit-learn's linear models do."""
 
+    _dtype_follows_X = ("coef_", "intercept_")
+
     def _make_model(self):
         raise NotImplementedError
 
@@ -183,6 +185,7 @@ class LinearRegression(_LeastSquares):
     """
 
     _core_class = _core.LinearRegression
+    _dtype_follows_X = ("coef_", "intercept_", "singular_")
 
     def __init__(self, *, fit_intercept=True, copy_X=True, tol=1e-6, n_jobs=None, positive=False,
                  backend=None):
@@ -314,6 +317,7 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
     """
 
     _core_class = _core.LogisticRegression
+    _dtype_follows_X = ("coef_", "intercept_")
 
     def __init__(self, penalty="deprecated", *, C=1.0, l1_ratio=0.0, dual=False, tol=1e-4,
                  fit_intercept=True, intercept_scaling=1, class_weight=None, random_state=None,

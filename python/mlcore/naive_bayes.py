@@ -122,6 +122,7 @@ class GaussianNB(_NaiveBayes):
     """
 
     _core_class = _core.GaussianNB
+    _dtype_follows_X = ("theta_", "var_", "class_count_", "class_prior_", "epsilon_")
 
     def __init__(self, *, priors=None, var_smoothing=1e-9, backend=None):
         self.priors = priors

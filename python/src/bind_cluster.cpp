@@ -87,6 +87,8 @@ void bind_cluster(py::module_& m) {
       .def_property_readonly("n_features_in", &KMeans::n_features_in)
       .def("profile", [](const KMeans& m) { return profile_to_list(m.profile()); })
       .def("set_backend", &KMeans::set_backend)
+      .def("set_fitted_array", &set_fitted_array<KMeans>)
+      .def("fitted_array_names", &KMeans::fitted_array_names)
       .def("save_bytes",
            [](const KMeans& m) {
              std::ostringstream s;

@@ -72,6 +72,8 @@ void bind_decomposition(py::module_& m) {
       .def_property_readonly("fitted", &PCA::fitted)
       .def("profile", [](const PCA& p) { return profile_to_list(p.profile()); })
       .def("set_backend", &PCA::set_backend)
+      .def("set_fitted_array", &set_fitted_array<PCA>)
+      .def("fitted_array_names", &PCA::fitted_array_names)
       .def("save_bytes",
            [](const PCA& p) {
              std::ostringstream s;

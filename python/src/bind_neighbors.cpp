@@ -64,6 +64,8 @@ void bind_knn_common(Class& c) {
       .def_property_readonly("n_features_in", &Model::n_features_in)
       .def("profile", [](const Model& m) { return profile_to_list(m.profile()); })
       .def("set_backend", &Model::set_backend)
+      .def("set_fitted_array", &set_fitted_array<Model>)
+      .def("fitted_array_names", &Model::fitted_array_names)
       .def("save_bytes",
            [](const Model& m) {
              std::ostringstream s;

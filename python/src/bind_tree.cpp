@@ -69,6 +69,8 @@ void bind_common(Class& c) {
            })
       .def("profile", [](const Model& m) { return profile_to_list(m.profile()); })
       .def("set_backend", &Model::set_backend)
+      .def("set_fitted_array", &set_fitted_array<Model>)
+      .def("fitted_array_names", &Model::fitted_array_names)
       .def("save_bytes",
            [](const Model& m) {
              std::ostringstream s;

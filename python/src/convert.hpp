@@ -21,6 +21,14 @@ namespace py = pybind11;
 // mlcore::Error (ValueError). The array must outlive the tensor (true for one call).
 Tensor borrow_array(const py::array& a, const char* what);
 
+// Estimator::set_fitted_array with a numpy array (converted to f32, C order; 2-D, the array's
+// shape). Bound on every model as set_fitted_array(name, values), beside fitted_array_names().
+template <class Model>
+void set_fitted_array(Model& m, const std::string& name,
+                      const py::array_t<float, py::array::c_style | py::array::forcecast>& a) {
+  m.set_fitted_array(name, borrow_array(a, name.c_str()));
+}
+
 // A new numpy array of the given shape and dtype (uninitialised).
 py::array new_array(std::int64_t rows, std::int64_t cols, DType dtype);
 

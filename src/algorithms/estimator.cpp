@@ -13,6 +13,33 @@ void Estimator::set_backend(BackendPtr backend) {
   backend_ = std::move(backend);
 }
 
+std::vector<std::string> Estimator::fitted_array_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, array] : fitted_arrays()) names.push_back(name);
+  return names;
+}
+
+void Estimator::set_fitted_array(const std::string& name, const Tensor& values) {
+  const auto arrays = fitted_arrays();
+  MLCORE_CHECK(!arrays.empty(), "set_fitted_array(\"" << name
+                                    << "\"): the model is not fitted (or has no parameter arrays)");
+  for (const auto& [known, array] : arrays) {
+    if (known != name) continue;
+    MLCORE_CHECK(values.dtype() == DType::f32 && values.device() == Device::host,
+                 "set_fitted_array(\"" << name << "\"): values must be a host f32 tensor");
+    MLCORE_CHECK(values.rows() == array->rows() && values.cols() == array->cols(),
+                 "set_fitted_array(\"" << name << "\"): the model's array is " << array->rows()
+                                       << " × " << array->cols() << ", got " << values.rows()
+                                       << " × " << values.cols());
+    *array = values.clone();  // a fresh buffer: a copy saved elsewhere keeps the old values
+    fitted_array_changed(name);
+    return;
+  }
+  std::string list;
+  for (const auto& [known, array] : arrays) list += (list.empty() ? "" : ", ") + known;
+  MLCORE_CHECK(false, "set_fitted_array: unknown array \"" << name << "\"; this model has " << list);
+}
+
 ProfileScope Estimator::begin_call() const {
   profile_.clear();
   return ProfileScope(profile_);

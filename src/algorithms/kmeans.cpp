@@ -531,4 +531,9 @@ KMeans KMeans::load(std::istream& in, BackendPtr backend) {
   return model;
 }
 
+std::vector<std::pair<std::string, Tensor*>> KMeans::fitted_arrays() {
+  if (!fitted_) return {};
+  return {{"cluster_centers", &centers_}};
+}
+
 }  // namespace mlcore

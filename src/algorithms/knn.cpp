@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "validate.hpp"
@@ -18,7 +20,9 @@ constexpr std::uint32_t kModelVersion = 1;
 
 // Distance blocks of about this many bytes when batch_size = 0. Large enough that the GEMM
 // inside sqdist has a tall A (hundreds of queries) to amortise packing X_fit, small enough to
-// never be a memory problem.
+// never be a memory problem. A query row of a batch holds n_fit distances, and for the exact
+// re-ranking (refine_neighbours) k gathered neighbours, k copies of the query and k·d row
+// numbers: n_fit + 3·k·d four-byte values.
 constexpr std::int64_t kAutoBlockBytes = 64ll << 20;
 
 // A large training set is searched in tiles of kTileQueries queries × about kTileFit training
@@ -37,14 +41,23 @@ std::int64_t fit_tiles(std::int64_t n_fit, std::int64_t k) {
   return (tiles < 4 || n_fit / tiles < 4 * k) ? 1 : tiles;
 }
 
-// Queries per batch (the search's and the vote's buffers are sized by it).
+// Queries per batch (the search's, the re-ranking's and the vote's buffers are sized by it).
 std::int64_t batch_rows(std::int64_t option, std::int64_t n_queries, std::int64_t n_fit,
-                        std::int64_t k) {
-  const std::int64_t b =
-      option > 0                ? option
-      : fit_tiles(n_fit, k) > 1 ? kTileQueries
-                                : kAutoBlockBytes / (n_fit * std::int64_t(sizeof(float)));
+                        std::int64_t k, std::int64_t d) {
+  const std::int64_t row_bytes = (n_fit + 3 * k * d) * std::int64_t(sizeof(float));
+  const std::int64_t b = option > 0                ? option
+                         : fit_tiles(n_fit, k) > 1 ? kTileQueries
+                                                   : kAutoBlockBytes / row_bytes;
   return std::clamp<std::int64_t>(b, 1, std::max<std::int64_t>(n_queries, 1));
+}
+
+// index[r] = r / group for r < count: row r of a block of repeated rows belongs to r / group.
+Tensor group_index(std::int64_t count, std::int64_t group) {
+  Tensor index(count, 1, DType::i32);
+  for (std::int64_t r = 0; r < count; ++r) {
+    index.data<std::int32_t>()[r] = static_cast<std::int32_t>(r / group);
+  }
+  return index;
 }
 
 // scikit-learn's 'distance' weights for one query's k neighbours: w = 1/dist, except that a
@@ -103,57 +116,57 @@ void KNeighborsBase::fit_samples(const Tensor& X) {
 template <class Body>
 void KNeighborsBase::for_each_batch(const Tensor& X, std::int64_t k, Body&& body) const {
   Backend& b = *backend();
-  const std::int64_t n_fit = fit_X_.rows(), n_q = X.rows();
-  const std::int64_t tiles = fit_tiles(n_fit, k);
-  const std::int64_t batch = batch_rows(options_.batch_size, n_q, n_fit, k);
+  const std::int64_t n_fit = fit_X_.rows(), n_q = X.rows(), d = fit_X_.cols();
+  const std::int64_t batch = batch_rows(options_.batch_size, n_q, n_fit, k, d);
   const Tensor fit = b.to_device(fit_X_);  // n_fit × d
   const Tensor queries = b.to_device(X);   // n_q × d
+  const std::int64_t tiles = fit_tiles(n_fit, k);
+  // The distance block: batch × n_fit, or one batch × ~n_fit/tiles tile (reshaped per tile).
+  const std::int64_t tile_max = tiles == 1 ? n_fit : n_fit / tiles + 1;
+  Tensor D = b.empty(batch * tile_max, 1);
+  Tensor I = b.empty(batch, k, DType::i32);
   Tensor V = b.empty(batch, k);
-  if (tiles == 1) {
-    Tensor I = b.empty(batch, k, DType::i32);
-    Tensor D = b.empty(batch, n_fit);  // batch × n_fit   the distance block
-    for (std::int64_t begin = 0; begin < n_q; begin += batch) {
-      const std::int64_t end = std::min(n_q, begin + batch), rows = end - begin;
-      Tensor Db = D.row_slice(0, rows), Ib = I.row_slice(0, rows), Vb = V.row_slice(0, rows);
-      b.sqdist(queries.row_slice(begin, end), fit, Db);  // ‖q − x‖² for the whole batch
-      b.topk_rows(Db, k, Ib, Vb);                          // the k smallest per query
-      body(begin, end, Ib, Vb);
-    }
-    return;
-  }
-  // Tiles [start[t], start[t + 1]) of X_fit, of equal size ± 1.
+  // Tiles [start[t], start[t + 1]) of X_fit, of equal size ± 1. Candidates, tile-major: rows
+  // [t·rows, (t + 1)·rows) hold tile t's k best of each query (indices local to the tile).
+  // gather_rows reorders them query-major, so that each query's tiles·k candidates are one row
+  // for the final topk_rows; candidate c of a query comes from tile c / k, and positions keep
+  // the global index order (tile, then rank within it), so the final tie-break by lower
+  // position is the tie-break by lower index of one topk over the whole row.
   std::vector<std::int64_t> start(tiles + 1);
   for (std::int64_t t = 0; t <= tiles; ++t) start[t] = t * n_fit / tiles;
-  const std::int64_t tile_max = start[1] + 1;  // tiles hold n_fit / tiles rows, or one more
-  Tensor D = b.empty(batch * tile_max, 1);      // a rows × len tile, reshaped per tile
-  // Candidates, tile-major: rows [t·rows, (t + 1)·rows) hold tile t's k best of each query
-  // (indices local to the tile). gather_rows reorders them query-major, so that each query's
-  // tiles·k candidates are one row for the final topk_rows; candidate c of a query comes from
-  // tile c / k, and positions keep the global index order (tile, then rank within it), so the
-  // final tie-break by lower position is the tie-break by lower index of one topk over the row.
-  Tensor cand_i = b.empty(tiles * batch, k, DType::i32), cand_v = b.empty(tiles * batch, k);
-  Tensor merged_v = b.empty(batch * tiles, k);
-  Tensor order_host(batch * tiles, 1, DType::i32);
-  Tensor pos = b.empty(batch, k, DType::i32);
-  for (std::int64_t begin = 0; begin < n_q; begin += batch) {
-    const std::int64_t end = std::min(n_q, begin + batch), rows = end - begin;
+  Tensor cand_i, cand_v, merged_v, pos, order_host;
+  if (tiles > 1) {
+    cand_i = b.empty(tiles * batch, k, DType::i32);
+    cand_v = b.empty(tiles * batch, k);
+    merged_v = b.empty(batch * tiles, k);
+    pos = b.empty(batch, k, DType::i32);
+    order_host = Tensor(batch * tiles, 1, DType::i32);
+  }
+  // The k nearest of queries [begin, end): I (rows × k, device i32) and V (squared distances).
+  auto search = [&](std::int64_t begin, std::int64_t end, Tensor& Ib, Tensor& Vb) {
+    const std::int64_t rows = end - begin;
     const Tensor Q = queries.row_slice(begin, end);
+    if (tiles == 1) {
+      Tensor Db = D.row_slice(0, rows * n_fit).reshaped(rows, n_fit);
+      b.sqdist(Q, fit, Db);     // ‖q − x‖² for the whole batch
+      b.topk_rows(Db, k, Ib, Vb);  // the k smallest per query
+      return;
+    }
     for (std::int64_t t = 0; t < tiles; ++t) {
       const std::int64_t len = start[t + 1] - start[t];
-      Tensor Dv = D.row_slice(0, rows * len).reshaped(rows, len);
-      b.sqdist(Q, fit.row_slice(start[t], start[t + 1]), Dv);
+      Tensor Dt = D.row_slice(0, rows * len).reshaped(rows, len);
+      b.sqdist(Q, fit.row_slice(start[t], start[t + 1]), Dt);
       Tensor Ct = cand_i.row_slice(t * rows, (t + 1) * rows);
       Tensor Cv = cand_v.row_slice(t * rows, (t + 1) * rows);
-      b.topk_rows(Dv, k, Ct, Cv);
+      b.topk_rows(Dt, k, Ct, Cv);
     }
     std::int32_t* order = order_host.data<std::int32_t>();
     for (std::int64_t q = 0; q < rows; ++q) {
       for (std::int64_t t = 0; t < tiles; ++t) order[q * tiles + t] = std::int32_t(t * rows + q);
     }
-    Tensor Mv = merged_v.row_slice(0, rows * tiles);
+    Tensor Mv = merged_v.row_slice(0, rows * tiles), Pb = pos.row_slice(0, rows);
     b.gather_rows(cand_v.row_slice(0, tiles * rows),
                   b.to_device(order_host.row_slice(0, rows * tiles)), Mv);
-    Tensor Vb = V.row_slice(0, rows), Pb = pos.row_slice(0, rows);
     b.topk_rows(Mv.reshaped(rows, tiles * k), k, Pb, Vb);
     // Position p of a query's merged row is tile p / k, rank p % k: its global index is that
     // candidate's local index plus the tile's start (O(rows·k) host work, like the vote's).
@@ -166,8 +179,42 @@ void KNeighborsBase::for_each_batch(const Tensor& X, std::int64_t k, Body&& body
             Ch.data<std::int32_t>()[(t * rows + q) * k + p % k] + start[t]);
       }
     }
-    Tensor Id = b.to_device(Ih);
-    body(begin, end, Id, Vb);
+    Ib = b.to_device(Ih);
+  };
+  // For the exact distances of the chosen neighbours (see below): query_of[r] = r / k picks the
+  // query of neighbour row r; row_of[e] = e / d the neighbour row of element e of a flattened
+  // (b·k) × d block. The same indices serve every batch (a shorter one uses their first rows).
+  const Tensor query_of = b.to_device(group_index(batch * k, k));
+  const Tensor row_of = b.to_device(group_index(batch * k * d, d));
+  Tensor Nbr = b.empty(batch * k, d), Qry = b.empty(batch * k, d);
+  for (std::int64_t begin = 0; begin < n_q; begin += batch) {
+    const std::int64_t end = std::min(n_q, begin + batch), rows = end - begin, m = rows * k;
+    Tensor Ib = I.row_slice(0, rows), Vb = V.row_slice(0, rows);
+    search(begin, end, Ib, Vb);
+    // sqdist's ‖q‖² + ‖x‖² − 2·q·x cancels: in f32 a neighbour 1e-5 from the query, both
+    // of norm ~1, comes out as 0 (the terms' rounding, ~1e-7 each, swamps the 1e-10 result).
+    // So the k chosen neighbours' distances are computed again from the differences q − x
+    // (O(b·k·d), against sqdist's O(b·n_fit·d)), every step an f32 element-wise primitive:
+    //   N[r] = fit[I[r]], Q[r] = queries[r / k], N = (Q − N)², V[r] = Σ_p N[r, p]
+    // and each query's k neighbours are re-sorted by these distances (ties: lower index).
+    Tensor Nb = Nbr.row_slice(0, m), Qb = Qry.row_slice(0, m), Vcol = Vb.reshaped(m, 1);
+    b.gather_rows(fit, Ib.reshaped(m, 1), Nb);
+    b.gather_rows(queries.row_slice(begin, end), query_of.row_slice(0, m), Qb);
+    b.axpby(1.0f, Qb, -1.0f, Nb);
+    b.map(MapFn::square, Nb, Nb);
+    b.fill(Vcol, 0.0f);
+    b.scatter_add(row_of.row_slice(0, m * d), Nb.reshaped(m * d, 1), Vcol);
+    Tensor Ih = b.to_host(Ib).clone(), Vh = b.to_host(Vb).clone();
+    std::vector<std::pair<float, std::int32_t>> pairs(k);
+    for (std::int64_t q = 0; q < rows; ++q) {
+      float* v = Vh.data<float>() + q * k;
+      std::int32_t* idx = Ih.data<std::int32_t>() + q * k;
+      for (std::int64_t j = 0; j < k; ++j) pairs[j] = {v[j], idx[j]};
+      std::sort(pairs.begin(), pairs.end());  // NaN distances only come from NaN in X, refused
+      for (std::int64_t j = 0; j < k; ++j) std::tie(v[j], idx[j]) = pairs[j];
+    }
+    Tensor Ir = b.to_device(Ih), Vr = b.to_device(Vh);
+    body(begin, end, Ir, Vr);
   }
 }
 
@@ -199,16 +246,13 @@ void KNeighborsBase::vote(const Tensor& X, const Tensor& Y_fit,
   Backend& b = *backend();
   const std::int64_t k = options_.n_neighbors, c = Y_fit.cols();
   const bool uniform = options_.weights == "uniform";
-  const std::int64_t batch = batch_rows(options_.batch_size, X.rows(), fit_X_.rows(), k);
+  const std::int64_t batch =
+      batch_rows(options_.batch_size, X.rows(), fit_X_.rows(), k, fit_X_.cols());
   const Tensor Y = b.to_device(Y_fit);  // n_fit × c
 
   // query_of[r] = r / k: neighbour row r of a batch belongs to query r / k. The same index
   // serves every batch (a shorter last batch uses its first rows).
-  Tensor query_of_host(batch * k, 1, DType::i32);
-  for (std::int64_t r = 0; r < batch * k; ++r) {
-    query_of_host.data<std::int32_t>()[r] = static_cast<std::int32_t>(r / k);
-  }
-  const Tensor query_of = b.to_device(query_of_host);
+  const Tensor query_of = b.to_device(group_index(batch * k, k));
   Tensor G = b.empty(batch * k, c);  // (b·k) × c   the neighbours' target rows
   Tensor sums = b.empty(batch, c);   // b × c
   Tensor w_host(batch * k, 1);
@@ -312,8 +356,8 @@ Tensor KNeighborsClassifier::predict(const Tensor& X) const {
   detail::check_n_features(X, fit_X_.cols(), name_);
   Backend& b = *backend();
   Tensor labels(X.rows(), 1);
-  const std::int64_t batch =
-      batch_rows(options_.batch_size, X.rows(), fit_X_.rows(), options_.n_neighbors);
+  const std::int64_t batch = batch_rows(options_.batch_size, X.rows(), fit_X_.rows(),
+                                        options_.n_neighbors, fit_X_.cols());
   Tensor best = b.empty(batch, 1, DType::i32), best_value = b.empty(batch, 1);
   vote(X, one_hot_, [&](std::int64_t begin, std::int64_t end, Tensor& votes,
                         const std::vector<float>&) {

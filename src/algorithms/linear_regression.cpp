@@ -293,4 +293,9 @@ Ridge Ridge::load(std::istream& in, BackendPtr backend) {
   return model;
 }
 
+std::vector<std::pair<std::string, Tensor*>> detail::LeastSquaresModel::fitted_arrays() {
+  if (!fitted_) return {};
+  return {{"coef", &coef_}, {"intercept", &intercept_}};
+}
+
 }  // namespace mlcore

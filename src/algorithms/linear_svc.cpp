@@ -489,4 +489,9 @@ LinearSVC LinearSVC::load(std::istream& in, BackendPtr backend) {
   return m;
 }
 
+std::vector<std::pair<std::string, Tensor*>> LinearSVC::fitted_arrays() {
+  if (!fitted_) return {};
+  return {{"coef", &coef_}, {"intercept", &intercept_}};
+}
+
 }  // namespace mlcore

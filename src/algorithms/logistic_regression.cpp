@@ -403,4 +403,9 @@ LogisticRegression LogisticRegression::load(std::istream& in, BackendPtr backend
   return model;
 }
 
+std::vector<std::pair<std::string, Tensor*>> LogisticRegression::fitted_arrays() {
+  if (!fitted_) return {};
+  return {{"coef", &coef_}, {"intercept", &intercept_}};
+}
+
 }  // namespace mlcore

@@ -542,4 +542,16 @@ MultinomialNB MultinomialNB::load(std::istream& in, BackendPtr backend) {
   return m;
 }
 
+// theta / var / class_prior are read at every call (jll_on_device); the expansion's centre,
+// scale and hard pairs chosen at fit only condition the arithmetic, so edits need nothing more.
+std::vector<std::pair<std::string, Tensor*>> GaussianNB::fitted_arrays() {
+  if (!fitted_) return {};
+  return {{"theta", &theta_}, {"var", &var_}, {"class_prior", &class_prior_}};
+}
+
+std::vector<std::pair<std::string, Tensor*>> MultinomialNB::fitted_arrays() {
+  if (!fitted_) return {};
+  return {{"feature_log_prob", &feature_log_prob_}, {"class_log_prior", &class_log_prior_}};
+}
+
 }  // namespace mlcore

@@ -306,4 +306,10 @@ PCA PCA::load(std::istream& in, BackendPtr backend) {
   return m;
 }
 
+// project() and inverse_transform() read these at every call.
+std::vector<std::pair<std::string, Tensor*>> PCA::fitted_arrays() {
+  if (!fitted_) return {};
+  return {{"components", &components_}, {"mean", &mean_}, {"explained_variance", &explained_variance_}};
+}
+
 }  // namespace mlcore

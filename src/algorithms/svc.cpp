@@ -226,9 +226,7 @@ SVC& SVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
                 d * sizeof(float));
   }
   dual_coef_ = Tensor::zeros(std::max<std::int64_t>(K - 1, 1), n_sv);
-  pair_coef_ = Tensor::zeros(n_sv, n_pairs);
   intercept_ = Tensor(1, n_pairs);
-  rho_ = Tensor(1, n_pairs);
   p = 0;
   for (std::int64_t a = 0; a < K; ++a) {
     for (std::int64_t c = a + 1; c < K; ++c, ++p) {
@@ -238,38 +236,16 @@ SVC& SVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
         if (!(alpha > 0.0)) continue;  // the support-vector test above: sv_pos is set exactly then
         const bool first = static_cast<std::int64_t>(t) < na;
         const std::int64_t s = sv_pos[pair_samples[p][t]];
-        const float coef = static_cast<float>(first ? alpha : -alpha);  // α·y
-        dual_coef_.at<float>(first ? c - 1 : a, s) = coef;
-        pair_coef_.at<float>(s, p) = coef;
+        dual_coef_.at<float>(first ? c - 1 : a, s) = static_cast<float>(first ? alpha : -alpha);  // α·y
       }
-      rho_.at<float>(0, p) = static_cast<float>(rho[p]);
       intercept_.at<float>(0, p) = static_cast<float>(-rho[p]);
-    }
-  }
-  // The same coefficients transposed (for decision_function's GEMM), and for the linear
-  // kernel the primal weights w_p = Σ_s pair_coef[s, p] · sv_s (n_pairs × d, in double on the
-  // host: a small dense product that must not lose the cancellation between support vectors).
-  pair_coef_t_ = Tensor(n_pairs, n_sv);
-  for (std::int64_t s = 0; s < n_sv; ++s) {
-    for (std::int64_t q = 0; q < n_pairs; ++q) pair_coef_t_.at<float>(q, s) = pair_coef_.at<float>(s, q);
-  }
-  primal_coef_ = Tensor(n_pairs, d);
-  if (options_.kernel == "linear") {
-    std::vector<double> acc(d);
-    for (std::int64_t q = 0; q < n_pairs; ++q) {
-      std::fill(acc.begin(), acc.end(), 0.0);
-      for (std::int64_t s = 0; s < n_sv; ++s) {
-        const double c = pair_coef_.at<float>(s, q);
-        if (c == 0.0) continue;
-        for (std::int64_t j = 0; j < d; ++j) acc[j] += c * support_vectors_.at<float>(s, j);
-      }
-      for (std::int64_t j = 0; j < d; ++j) primal_coef_.at<float>(q, j) = static_cast<float>(acc[j]);
     }
   }
   if (K == 2) {  // scikit-learn's sign convention for two classes: positive → classes_[1]
     for (std::int64_t s = 0; s < n_sv; ++s) dual_coef_.at<float>(0, s) *= -1.0f;
     intercept_.at<float>(0, 0) *= -1.0f;
   }
+  derive_pair_coefficients();
   classes_ = enc.classes;
   fitted_ = true;
   return *this;
@@ -507,6 +483,59 @@ SVC SVC::load(std::istream& in, BackendPtr backend) {
                "SVC: the saved model is inconsistent");
   m.fitted_ = true;
   return m;
+}
+
+std::vector<std::pair<std::string, Tensor*>> SVC::fitted_arrays() {
+  if (!fitted_) return {};
+  return {{"dual_coef", &dual_coef_}, {"intercept", &intercept_}, {"support_vectors", &support_vectors_}};
+}
+
+void SVC::fitted_array_changed(const std::string& /*name*/) { derive_pair_coefficients(); }
+
+void SVC::derive_pair_coefficients() {
+  // dual_coef_ row r holds, for a support vector s of class k, its coefficient in the pair of k
+  // with the r-th other class: row o − 1 for another class o > k, row o for o < k (libsvm's
+  // packing). For two classes the public dual_coef_ and intercept_ carry scikit-learn's flipped
+  // sign (positive → classes_[1]), so the pair's own coefficients are their negation.
+  const std::int64_t K = static_cast<std::int64_t>(n_support_.size());
+  const std::int64_t n_pairs = K * (K - 1) / 2, n_sv = support_vectors_.rows();
+  const std::int64_t d = support_vectors_.cols();
+  const float sign = K == 2 ? -1.0f : 1.0f;
+  std::vector<std::int64_t> pair_index(K * K, 0);
+  for (std::int64_t a = 0, p = 0; a < K; ++a) {
+    for (std::int64_t c = a + 1; c < K; ++c, ++p) pair_index[a * K + c] = pair_index[c * K + a] = p;
+  }
+  pair_coef_ = Tensor::zeros(n_sv, n_pairs);
+  for (std::int64_t k = 0, s = 0; k < K; ++k) {
+    for (std::int64_t t = 0; t < n_support_[k]; ++t, ++s) {
+      for (std::int64_t o = 0; o < K; ++o) {
+        if (o == k) continue;
+        pair_coef_.at<float>(s, pair_index[k * K + o]) = sign * dual_coef_.at<float>(o > k ? o - 1 : o, s);
+      }
+    }
+  }
+  rho_ = Tensor(1, n_pairs);
+  for (std::int64_t p = 0; p < n_pairs; ++p) rho_.at<float>(0, p) = -sign * intercept_.at<float>(0, p);
+  // The same coefficients transposed (for decision_function's GEMM), and for the linear
+  // kernel the primal weights w_p = Σ_s pair_coef[s, p] · sv_s (n_pairs × d, in double on the
+  // host: a small dense product that must not lose the cancellation between support vectors).
+  pair_coef_t_ = Tensor(n_pairs, n_sv);
+  for (std::int64_t s = 0; s < n_sv; ++s) {
+    for (std::int64_t q = 0; q < n_pairs; ++q) pair_coef_t_.at<float>(q, s) = pair_coef_.at<float>(s, q);
+  }
+  primal_coef_ = Tensor(n_pairs, d);
+  if (options_.kernel == "linear") {
+    std::vector<double> acc(d);
+    for (std::int64_t q = 0; q < n_pairs; ++q) {
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (std::int64_t s = 0; s < n_sv; ++s) {
+        const double c = pair_coef_.at<float>(s, q);
+        if (c == 0.0) continue;
+        for (std::int64_t j = 0; j < d; ++j) acc[j] += c * support_vectors_.at<float>(s, j);
+      }
+      for (std::int64_t j = 0; j < d; ++j) primal_coef_.at<float>(q, j) = static_cast<float>(acc[j]);
+    }
+  }
 }
 
 }  // namespace mlcore

@@ -107,8 +107,9 @@ void scan_feature(const GrowerParams& p, const double* h, int nb, const std::uin
       best.feature = f;
       best.bin = bin;
       best.gain = gain;
-      // With no missing value in the node, NaN later follows the larger child.
-      best.missing_left = has_missing ? missing_left : (wl >= wr);
+      // With no missing value in the node, NaN later follows the larger child, and the right
+      // one on a tie (scikit-learn's rule in both its trees: missing_go_to_left = n_left > n_right).
+      best.missing_left = has_missing ? missing_left : (wl > wr);
       best.left.assign(l, l + q);
     }
   };
@@ -189,7 +190,7 @@ void scan_gradient_dense(const GrowerParams& p, const double* h, int nb, const d
     best.feature = f;
     best.bin = b;
     best.gain = gain[b];
-    best.missing_left = wl >= wr;  // NaN later follows the larger child
+    best.missing_left = wl > wr;  // NaN later follows the larger child (right on a tie, as above)
     const double l[3] = {w_left[b], g_left[b], h_left[b]};
     best.left.assign(l, l + Q);
   }

@@ -301,3 +301,45 @@ def primitive_call(payload):
         unmodified = all(_same(a, b) for a, b in zip(args, before))
         results.append((backend, kind, message, unmodified, out))
     return results
+
+
+def fitted_state(payload):
+    """Fits estimator `name` on a fixed data set with mlcore.set_num_threads(threads) and returns
+    its fitted state: every array-valued fitted attribute (name ending in "_", except profile_)
+    and the outputs of its prediction methods on held-out rows — for bit-for-bit comparison
+    across runs and thread counts (tests/python/test_determinism.py)."""
+    import numpy as np
+    import mlcore
+
+    name, params, backend, threads, kind, n, d = payload
+    rng = np.random.default_rng(42)
+    X = rng.normal(size=(n, d))
+    X[:, 0] += 3 * (np.arange(n) % 3)  # three groups, so every estimator has something to find
+    Xq = rng.normal(size=(257, d))
+    if kind == "classifier":
+        y = np.arange(n) % 3
+    elif kind == "regressor":
+        y = X @ rng.normal(size=d) + rng.normal(size=n) * 0.1
+    else:
+        y = None
+    if name == "MultinomialNB":
+        X, Xq = np.abs(X), np.abs(Xq)
+    mlcore.set_num_threads(threads)
+    try:
+        est = getattr(mlcore, name)(backend=backend, **params)
+        est.fit(X) if y is None else est.fit(X, y)
+        state = {}
+        for attr in sorted(vars(est)):
+            value = getattr(est, attr)
+            if attr.endswith("_") and not attr.startswith("_") and attr != "profile_" and \
+                    isinstance(value, (np.ndarray, float, int, np.floating, np.integer)):
+                state[attr] = np.asarray(value)
+        for m in ("predict", "predict_proba", "decision_function", "transform", "score_samples"):
+            if hasattr(est, m):
+                try:
+                    state[m] = np.asarray(getattr(est, m)(Xq))
+                except (ValueError, AttributeError):  # e.g. score_samples of a singular PCA
+                    pass
+        return state
+    finally:
+        mlcore.set_num_threads(0)

@@ -5,6 +5,7 @@ processes started from the command line."""
 import os
 import pathlib
 import pickle
+import signal
 import subprocess
 import sys
 import time
@@ -146,14 +147,24 @@ def cli_cluster(tmp_path):
                   "--host", "127.0.0.1", "--no-dashboard")
         yield file
     finally:
+        # Each process leads its own session (a worker's nanny has a child process): stop the
+        # whole group, politely first, and make sure nothing of it is left.
         for p in reversed(procs):
-            p.terminate()
+            _signal_group(p, signal.SIGTERM)
         for p in reversed(procs):
             try:
-                p.wait(timeout=20)
+                p.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=20)
+                pass
+            _signal_group(p, signal.SIGKILL)
+            p.wait(timeout=10)
+
+
+def _signal_group(proc, sig):
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def test_real_scheduler_and_workers_by_address(cli_cluster, rng):

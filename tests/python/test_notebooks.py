@@ -1,7 +1,7 @@
 """Executes every teaching notebook (notebooks/*.ipynb) in quick mode and fails on any cell error.
 
-Each notebook reads ``MLCORE_QUICK=1`` and shrinks its sizes, so the seven run in well under
-three minutes on a 2-core machine. The kernel is this interpreter (a kernel spec written into a
+Each notebook reads ``MLCORE_QUICK=1`` and shrinks its sizes, so all of them run in a few
+minutes on a 2-core machine. The kernel is this interpreter (a kernel spec written into a
 temporary folder, so a python3 kernel registered for another Python cannot be picked up), and it
 imports the same ``mlcore`` as the tests (its folder is put first on PYTHONPATH).
 

@@ -70,6 +70,7 @@ class KMeans : public Estimator {
   static KMeans load(std::istream& in, BackendPtr backend = default_backend());
 
  private:
+  std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
   // Sum of (weighted) min squared distances, and the labels, of X against `centers`.
   double assign_new(const Tensor& X, const Tensor& sample_weight, Tensor* labels) const;
   template <class Body>

@@ -90,6 +90,7 @@ class LeastSquaresModel : public Estimator {
   Tensor singular_;  // 1 × d, singular values of Xc (√ of the eigenvalues of XcᵀXc), descending
 
  private:
+  std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
   const char* name_;
   bool fitted_ = false;
   Tensor coef_;       // t × d

@@ -95,6 +95,7 @@ class LogisticRegression : public Estimator {
   static LogisticRegression load(std::istream& in, BackendPtr backend = default_backend());
 
  private:
+  std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
   // Z = X·Wᵀ + b on the backend, centring X when the training means ask for it: n × K', or
   // with all_classes n × K (for two classes the columns [0, z]).
   Tensor scores_on_device(const Tensor& X, bool all_classes) const;

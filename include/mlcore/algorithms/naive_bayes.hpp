@@ -125,6 +125,7 @@ class GaussianNB : public detail::NaiveBayesBase {
   static GaussianNB load(std::istream& in, BackendPtr backend = default_backend());
 
  private:
+  std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
   Tensor jll_on_device(const Tensor& Xd, bool exact) const override;
 
   Options options_;
@@ -153,6 +154,7 @@ class MultinomialNB : public detail::NaiveBayesBase {
   static MultinomialNB load(std::istream& in, BackendPtr backend = default_backend());
 
  private:
+  std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
   Tensor jll_on_device(const Tensor& Xd, bool exact) const override;
 
   Options options_;

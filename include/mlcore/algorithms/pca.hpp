@@ -86,6 +86,7 @@ class PCA : public Estimator {
   static PCA load(std::istream& in, BackendPtr backend = default_backend());
 
  private:
+  std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
   // The fit (fit and fit_transform).
   void fit_impl(const Tensor& X);
   // (X − x̄)·Wᵀ with W the (whitened) components, n × k on the device; Xt is X on the device

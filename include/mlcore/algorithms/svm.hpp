@@ -79,6 +79,7 @@ class LinearSVC : public Estimator {
   static LinearSVC load(std::istream& in, BackendPtr backend = default_backend());
 
  private:
+  std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
   // X·coefᵀ + intercept on the device (n × n_problems).
   Tensor decision_values(const Tensor& X) const;
 
@@ -135,6 +136,11 @@ class SVC : public Estimator {
   static SVC load(std::istream& in, BackendPtr backend = default_backend());
 
  private:
+  std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
+  void fitted_array_changed(const std::string& name) override;
+  // pair_coef_, pair_coef_t_, primal_coef_ and rho_ from dual_coef_, intercept_,
+  // support_vectors_ and n_support_ (after fit, and after an edit of those arrays).
+  void derive_pair_coefficients();
   // The one-vs-one decision values, libsvm's signs (positive → the pair's first class):
   // n × n_pairs, computed as K(X, SV) · pair_coef − rho in row blocks on the backend.
   Tensor ovo_decision(const Tensor& X) const;

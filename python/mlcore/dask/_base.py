@@ -12,7 +12,6 @@ with it, and dask recomputes them from the graph on another worker.
 
 from __future__ import annotations
 
-import concurrent.futures
 import inspect
 import pickle
 import time
@@ -83,10 +82,6 @@ def align_rows(X, y, name="y"):
     return y
 
 
-def _as_float32_block(x):
-    return np.ascontiguousarray(x, dtype=np.float32)
-
-
 def worker_backend(backend):
     """What to send to the workers: a name, or an mlcore.Backend (it pickles by configuration)."""
     resolve(backend)  # fail here, on the client, if it is unknown
@@ -148,16 +143,6 @@ def nbytes(obj):
     return len(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-
-def _lost_partition(error):
-    """The error for a partition whose worker died and that Dask cannot rebuild."""
-    return RuntimeError(
-        f"mlcore.dask: a partition of the data was lost with its worker and cannot be "
-        f"recomputed ({error}). Data scattered to the workers (client.scatter) has no "
-        "recipe to rebuild it: build the dask array from a graph (from_array, "
-        "from_zarr, from_npy_stack, read_parquet, ...) so that Dask recomputes lost "
-        "partitions on the surviving workers.")
-
 class DistributedFit:
     """One fit's partitions on the workers and its rounds of communication.
 
@@ -175,11 +160,11 @@ class DistributedFit:
         start = time.perf_counter()
         self.parts = client.compute(tasks)  # futures: the blocks stay on the workers
         try:
-            distributed.wait(self.parts)
-        except concurrent.futures.CancelledError as e:
+            with client.as_current():  # wait() asks for the current client: ours
+                distributed.wait(self.parts)
+        except _CANCELLED as e:
             self.release()
-            raise _lost_partition(e) from e
-        self.row_counts = [int(c) for c in arrays[0].chunks[0]]
+            raise _lost_partition_error(e) from e
         # Building the partitions (reading or computing the input chunks where they are) is
         # neither the fit's compute nor its communication: it has a record of its own.
         self.records = [comm_record("partitions", "build the row partitions on the workers", 0,
@@ -210,9 +195,9 @@ class DistributedFit:
             futures = [self.client.submit(_without_kept_value, f, pure=False) for f in futures]
         try:
             results = self.client.gather(futures)
-        except concurrent.futures.CancelledError as e:  # Future(s)CancelledError, by version
+        except _CANCELLED as e:
             self.release()  # a failed fit leaves nothing behind on the workers
-            raise _lost_partition(e) from e
+            raise _lost_partition_error(e) from e
         except BaseException:
             self.release()
             raise
@@ -245,6 +230,21 @@ class DistributedFit:
         self.parts = []
 
 
+# What Dask raises when a future's data is gone for good (gather: one future; wait: several).
+_CANCELLED = (distributed.client.FutureCancelledError,
+              getattr(distributed.client, "FuturesCancelledError",
+                      distributed.client.FutureCancelledError))
+
+
+def _lost_partition_error(e):
+    return RuntimeError(
+        f"mlcore.dask: a partition of the data was lost with its worker and cannot be "
+        f"recomputed ({str(e).strip()}). Data scattered to the workers (client.scatter) has no "
+        "recipe to rebuild it: build the dask array from a graph (from_array, from_zarr, "
+        "from_npy_stack, read_parquet, ...) so that Dask recomputes lost partitions on the "
+        "surviving workers.")
+
+
 def comm_record(op, what, n_bytes, messages, seconds, wall_seconds, round_index):
     """A profile record for one broadcast or reduction (or, op "partitions", the building of
     the partitions), with the fields of a primitive's record where they mean the same (op,
@@ -255,17 +255,6 @@ def comm_record(op, what, n_bytes, messages, seconds, wall_seconds, round_index)
             "wall_seconds": wall_seconds, "seconds_simulated": False, "comm_bytes": int(n_bytes),
             "messages": int(messages), "round": int(round_index), "worker": "client",
             "partition": None}
-
-
-def tree_sum(partials):
-    """Σ of a list of arrays (or tuples of arrays), in float64."""
-    first = partials[0]
-    if isinstance(first, tuple):
-        return tuple(tree_sum([p[i] for p in partials]) for i in range(len(first)))
-    total = np.zeros(np.shape(first), dtype=np.float64)
-    for p in partials:
-        total += p
-    return total
 
 
 # ---- the estimator side -----------------------------------------------------------------------

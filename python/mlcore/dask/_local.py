@@ -12,7 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core
-from .._core import ModelWriter  # noqa: F401  (re-exported for the family modules)
+
+
+ModelWriter = _core.ModelWriter  # the family modules write their models through this module
 
 
 def f32_row(values):
@@ -42,7 +44,7 @@ def write_input_transform(w, transform):
 def least_squares_bytes(kind, *, alpha, fit_intercept, coef, intercept, transform, rank,
                         singular):
     """LinearRegression::save / Ridge::save (src/algorithms/linear_regression.cpp)."""
-    w = _core.ModelWriter(kind, 1)
+    w = ModelWriter(kind, 1)
     if kind == "Ridge":
         w.write_f64(float(alpha))
     w.write_u8(1 if fit_intercept else 0)
@@ -59,7 +61,7 @@ def logistic_regression_bytes(*, C, tol, max_iter, fit_intercept, class_weight, 
                               classes, coef, intercept, transform, n_iter, converged, message):
     """LogisticRegression::save (src/algorithms/logistic_regression.cpp). class_weight: the
     {code: weight} map the C++ options hold (balanced weights already resolved)."""
-    w = _core.ModelWriter("LogisticRegression", 1)
+    w = ModelWriter("LogisticRegression", 1)
     w.write_f64(float(C))
     w.write_f64(float(tol))
     w.write_i64(int(max_iter))

@@ -248,7 +248,7 @@ class KMeans(DaskEstimatorMixin, _local.KMeans):
                                           keep=True)
         return np.asarray(centres)[:, :-1].astype(np.float64), state
 
-    # ---- Lloyd ------------------------------------------------------------------------------------
+    # ---- Lloyd ----------------------------------------------------------------------------------
 
     def _lloyd(self, fit, state, start, max_iter, tol_abs):
         C = start.astype(np.float32)

@@ -1,0 +1,253 @@
+"""Behaviour scikit-learn's own tests rely on (issue 19, item 1), each checked against
+scikit-learn itself on every backend:
+
+* the public fitted arrays are the model: an edit (in place or by assignment) is what the next
+  predict / transform uses — compared with scikit-learn's estimator holding the same arrays;
+* kNN distances of near neighbours are exact differences, not the GEMM expansion's cancellation;
+* a tree sends NaN to the larger child, and to the right one on a tie;
+* fitted attributes keep float32 where scikit-learn's do.
+"""
+
+import numpy as np
+import pytest
+import sklearn.cluster
+import sklearn.decomposition
+import sklearn.linear_model
+import sklearn.naive_bayes
+import sklearn.neighbors
+import sklearn.svm
+import sklearn.tree
+from conftest import AVAILABLE, F32_BACKENDS
+
+import mlcore
+
+
+def _classification(n=57, d=5, k=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    y = rng.integers(0, k, n)
+    X[np.arange(n), y % d] += 2.0  # separable enough that every class has support vectors
+    return X, y
+
+
+def _regression(n=43, d=4, seed=1):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    return X, X @ rng.normal(size=d) + 0.1 * rng.normal(size=n)
+
+
+# name, mlcore factory, scikit-learn factory, data, edited attributes, compared method
+CASES = [
+    ("LinearRegression", mlcore.LinearRegression, sklearn.linear_model.LinearRegression,
+     _regression, ("coef_", "intercept_"), "predict"),
+    ("Ridge", mlcore.Ridge, sklearn.linear_model.Ridge, _regression, ("coef_", "intercept_"),
+     "predict"),
+    ("LogisticRegression-binary", mlcore.LogisticRegression,
+     sklearn.linear_model.LogisticRegression, lambda: _classification(k=2),
+     ("coef_", "intercept_"), "decision_function"),
+    ("LogisticRegression", mlcore.LogisticRegression, sklearn.linear_model.LogisticRegression,
+     _classification, ("coef_", "intercept_"), "predict_proba"),
+    ("LinearSVC", mlcore.LinearSVC, sklearn.svm.LinearSVC, _classification,
+     ("coef_", "intercept_"), "decision_function"),
+    ("GaussianNB", mlcore.GaussianNB, sklearn.naive_bayes.GaussianNB, _classification,
+     ("theta_", "var_", "class_prior_"), "predict_log_proba"),
+    ("MultinomialNB", mlcore.MultinomialNB, sklearn.naive_bayes.MultinomialNB,
+     lambda: (lambda X, y: (np.abs(X), y))(*_classification()),
+     ("feature_log_prob_", "class_log_prior_"), "predict_log_proba"),
+    ("PCA", lambda **kw: mlcore.PCA(3, **kw), lambda: sklearn.decomposition.PCA(3),
+     lambda: (_regression()[0], None), ("components_", "mean_"), "transform"),
+    ("PCA-whiten", lambda **kw: mlcore.PCA(3, whiten=True, **kw),
+     lambda: sklearn.decomposition.PCA(3, whiten=True), lambda: (_regression()[0], None),
+     ("components_", "mean_", "explained_variance_"), "transform"),
+    ("KMeans", lambda **kw: mlcore.KMeans(3, n_init=1, random_state=0, **kw),
+     lambda: sklearn.cluster.KMeans(3, n_init=1, random_state=0),
+     lambda: (_regression()[0], None), ("cluster_centers_",), "transform"),
+]
+
+
+def _edit(model, names, rng, in_place):
+    """New values for the named attributes: perturbed copies, written in place or assigned."""
+    edits = {}
+    for name in names:
+        old = np.asarray(getattr(model, name), dtype=np.float64)
+        new = old * rng.uniform(0.5, 1.5, size=old.shape) + rng.normal(0.0, 0.1, size=old.shape)
+        if name in ("var_", "explained_variance_"):
+            new = np.abs(new) + 0.1
+        if name == "class_prior_":
+            new = np.abs(new) / np.abs(new).sum()
+        if in_place and isinstance(getattr(model, name), np.ndarray):
+            getattr(model, name)[...] = new
+        else:
+            setattr(model, name, new.reshape(np.shape(getattr(model, name))))
+        edits[name] = new
+    return edits
+
+
+@pytest.mark.parametrize("backend", F32_BACKENDS)
+@pytest.mark.parametrize("in_place", [True, False], ids=["in-place", "assigned"])
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_edited_fitted_arrays_are_what_predict_uses(case, in_place, backend):
+    _, ours_factory, theirs_factory, data, names, method = case
+    X, y = data()
+    ours = ours_factory(backend=backend).fit(X, y)
+    theirs = theirs_factory().fit(X, y)
+    edits = _edit(ours, names, np.random.default_rng(5), in_place)
+    for name, value in edits.items():  # scikit-learn holding the same arrays is the reference
+        setattr(theirs, name, value.reshape(np.shape(getattr(theirs, name))))
+    got = getattr(ours, method)(X)
+    want = getattr(theirs, method)(X)
+    np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-4 * np.abs(want).max())
+    # And back: restoring the fit's values restores the fit's predictions.
+    refit = ours_factory(backend=backend).fit(X, y)
+    for name in names:
+        setattr(ours, name, getattr(refit, name))
+    np.testing.assert_array_equal(getattr(ours, method)(X), getattr(refit, method)(X))
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+@pytest.mark.parametrize("k", [2, 3])
+def test_zeroed_coefficients_give_zero_scores(backend, k):
+    """The issue's report, on every backend (the systolic array too: zero weights are exact)."""
+    X, y = _classification(k=k)
+    for model in (mlcore.LogisticRegression(backend=backend), mlcore.LinearSVC(backend=backend)):
+        model.fit(X, y)
+        model.coef_[:] = 0
+        model.intercept_[:] = 0
+        np.testing.assert_array_equal(model.decision_function(X), 0.0)
+    svc = mlcore.SVC(decision_function_shape="ovo", backend=backend).fit(X, y)
+    svc.dual_coef_[:] = 0
+    svc.intercept_[:] = 0
+    np.testing.assert_array_equal(svc.decision_function(X), 0.0)
+
+
+def _rbf(A, B, gamma):
+    return np.exp(-gamma * ((A[:, None, :] - B[None, :, :]) ** 2).sum(-1))
+
+
+def _libsvm_ovo_decision(svc, X, gamma):
+    """scikit-learn's documented layout, in float64: for classes i < j, the pair's decision is
+    Σ_{s of class i} dual_coef_[j−1, s]·K(x, sv_s) + Σ_{s of class j} dual_coef_[i, s]·K(x, sv_s)
+    + intercept_[pair] (for two classes scikit-learn negates the coefficients and intercept)."""
+    K = _rbf(np.asarray(X, np.float64), np.asarray(svc.support_vectors_, np.float64), gamma)
+    start = np.concatenate([[0], np.cumsum(svc.n_support_)])
+    n_classes = len(svc.n_support_)
+    out, p = [], 0
+    for i in range(n_classes):
+        for j in range(i + 1, n_classes):
+            si, sj = slice(start[i], start[i + 1]), slice(start[j], start[j + 1])
+            dec = (K[:, si] @ svc.dual_coef_[j - 1, si] + K[:, sj] @ svc.dual_coef_[i, sj]
+                   + svc.intercept_[p])
+            out.append(dec)
+            p += 1
+    out = np.stack(out, axis=1)
+    return out.ravel() if n_classes == 2 else out
+
+
+@pytest.mark.parametrize("backend", F32_BACKENDS)
+@pytest.mark.parametrize("k", [2, 4])
+def test_svc_edited_dual_coef_follows_libsvm_layout(backend, k):
+    X, y = _classification(n=61, k=k, seed=3)
+    svc = mlcore.SVC(gamma=0.2, decision_function_shape="ovo", backend=backend).fit(X, y)
+    rng = np.random.default_rng(7)
+    svc.dual_coef_[:] = rng.normal(size=svc.dual_coef_.shape)
+    svc.intercept_ = rng.normal(size=svc.intercept_.shape)
+    svc.support_vectors_[0] += 0.5
+    np.testing.assert_allclose(svc.decision_function(X), _libsvm_ovo_decision(svc, X, 0.2),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_edited_array_of_another_shape_is_refused():
+    X, y = _classification()
+    model = mlcore.LogisticRegression().fit(X, y)
+    model.coef_ = np.zeros((2, X.shape[1]))
+    with pytest.raises(ValueError, match=r"coef_ has shape \(2, 5\).*15 values"):
+        model.predict(X)
+
+
+# ---- kNN: near neighbours' distances ---------------------------------------------------------
+
+def _near_queries(seed=0, n=203, d=7):
+    rng = np.random.default_rng(seed)
+    X = (rng.normal(size=(n, d)) + 3.0).astype(np.float32)  # norms ~8: cancellation matters
+    Q = X[::10] + np.float32(1e-5) * rng.normal(size=(len(X[::10]), d)).astype(np.float32)
+    return X, Q
+
+
+@pytest.mark.parametrize("backend", F32_BACKENDS)
+@pytest.mark.parametrize("k", [1, 4])
+def test_kneighbors_distances_are_exact_differences(backend, k):
+    X, Q = _near_queries()
+    model = mlcore.KNeighborsRegressor(n_neighbors=k, backend=backend).fit(X, np.zeros(len(X)))
+    dist, ind = model.kneighbors(Q)
+    # Reference: float64 distances of the same float32 points, sorted, ties by lower index.
+    ref = np.sqrt(((Q[:, None, :].astype(np.float64) - X[None].astype(np.float64)) ** 2).sum(-1))
+    order = np.argsort(ref, axis=1, kind="stable")[:, :k]
+    np.testing.assert_array_equal(ind, order)
+    np.testing.assert_allclose(dist, np.take_along_axis(ref, order, 1), rtol=1e-5)
+    assert (dist[:, 0] > 0).all()
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_knn_regressor_inverse_square_weights_are_finite(backend):
+    """The issue's report: weights=1/d² with a query 1e-5 from a training point was NaN."""
+    X, Q = _near_queries(d=2)
+    y = np.arange(len(X), dtype=np.float64)
+    ours = mlcore.KNeighborsRegressor(3, weights=lambda d: 1 / d**2, backend=backend).fit(X, y)
+    got = ours.predict(Q)
+    assert np.isfinite(got).all()
+    if backend in F32_BACKENDS:
+        theirs = sklearn.neighbors.KNeighborsRegressor(3, weights=lambda d: 1 / d**2).fit(X, y)
+        np.testing.assert_allclose(got, theirs.predict(Q), rtol=1e-4)
+
+
+# ---- trees: where NaN goes when training saw none ---------------------------------------------
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+@pytest.mark.parametrize("drop_last", [False, True], ids=["larger-right", "tie"])
+def test_tree_sends_nan_to_larger_child_right_on_tie(backend, drop_last):
+    """scikit-learn's test_missing_values_on_equal_nodes_no_missing."""
+    X = np.array([[0, 1, 2, 3, 8, 9, 11, 12, 15]], dtype=np.float64).T
+    y = np.array([0.1, 0.2, 0.3, 0.2, 1.4, 1.4, 1.5, 1.6, 2.6])
+    if drop_last:
+        X, y = X[:-1], y[:-1]
+    theirs = sklearn.tree.DecisionTreeRegressor(max_depth=1, random_state=42).fit(X, y)
+    ours = mlcore.DecisionTreeRegressor(max_depth=1, backend=backend).fit(X, y)
+    want = theirs.predict([[np.nan]])
+    np.testing.assert_allclose(want, [np.mean(y[-5:] if not drop_last else y[-4:])])
+    np.testing.assert_allclose(ours.predict([[np.nan]]), want, rtol=1e-6)
+
+
+# ---- dtypes of fitted attributes -------------------------------------------------------------
+
+DTYPE_CASES = [
+    (mlcore.LinearRegression, sklearn.linear_model.LinearRegression, _regression),
+    (mlcore.Ridge, sklearn.linear_model.Ridge, _regression),
+    (mlcore.LogisticRegression, sklearn.linear_model.LogisticRegression, _classification),
+    (mlcore.LinearSVC, sklearn.svm.LinearSVC, _classification),
+    (mlcore.SVC, sklearn.svm.SVC, _classification),
+    (mlcore.GaussianNB, sklearn.naive_bayes.GaussianNB, _classification),
+    (mlcore.MultinomialNB, sklearn.naive_bayes.MultinomialNB,
+     lambda: (lambda X, y: (np.abs(X), y))(*_classification())),
+    (lambda: mlcore.PCA(2), lambda: sklearn.decomposition.PCA(2), _regression),
+    (lambda: mlcore.KMeans(2, n_init=1), lambda: sklearn.cluster.KMeans(2, n_init=1),
+     _regression),
+]
+
+
+def _float_attributes(model):
+    return {k: (v.dtype if isinstance(v, np.ndarray) else type(v))
+            for k, v in vars(model).items()
+            if k.endswith("_") and not k.startswith("_") and k != "profile_"
+            and (isinstance(v, np.ndarray) and v.dtype.kind == "f" or isinstance(v, float))}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", DTYPE_CASES, ids=lambda c: getattr(c, "__name__", ""))
+def test_fitted_attribute_dtypes_follow_scikit_learn(case, dtype):
+    ours_factory, theirs_factory, data = case
+    X, y = data()
+    X = X.astype(dtype)
+    ours, theirs = ours_factory().fit(X, y), theirs_factory().fit(X, y)
+    want = _float_attributes(theirs)
+    got = _float_attributes(ours)
+    assert {k: got[k] for k in want if k in got} == {k: want[k] for k in want if k in got}
