@@ -20,7 +20,8 @@ Cases (issue 18's sizes, float32 data):
   kmeans    KMeans k=64, 200 000 x 32 blobs, Lloyd from the same 64 initial centres, 20
             iterations (tol=0): the fit time divided by the iterations run, "s/iter"
   boosting  gradient boosting, 100 iterations, 100 000 x 50 classification (mlcore
-            GradientBoosting, sklearn HistGradientBoosting, LightGBM, XGBoost hist)
+            GradientBoosting, sklearn HistGradientBoosting, LightGBM, XGBoost hist), all with
+            learning rate 0.1 and trees of at most 31 leaves
   sgemm     2048^3 float32 GEMM: mlcore.gemm against numpy's matmul
 
 Same threads for everybody: threadpoolctl limits every BLAS/OpenMP library (scikit-learn,
@@ -252,8 +253,11 @@ def build_cases(args, peers, spec):
             pairs.append(("lightgbm", lambda: lg.LGBMClassifier(
                 n_estimators=100, n_jobs=T, random_state=0, verbose=-1)))
         if xg:
+            # XGBoost's defaults (learning rate 0.3, depth-6 trees) fit a different model;
+            # these are the others' (0.1, 31 leaves grown best-first), for equal quality.
             pairs.append(("xgboost", lambda: xg.XGBClassifier(
-                tree_method="hist", n_estimators=100, n_jobs=T, random_state=0)))
+                tree_method="hist", n_estimators=100, learning_rate=0.1, grow_policy="lossguide",
+                max_leaves=31, max_depth=0, n_jobs=T, random_state=0)))
         return ("boosting 100 iterations, 100k x 50", "accuracy", within(0.01),
                 supervised(pairs, Xtr, ytr, Xte, yte, accuracy))
 

@@ -42,6 +42,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._backends import resolve
+from ._validation import float_dtype_of
 from .profile import Profile
 
 
@@ -143,21 +144,11 @@ def _atomic_fit(fit):
         staging = object.__new__(type(self))  # not copy.copy: __getstate__ would save the model
         staging.__dict__.update(self.__dict__)
         result = fit(staging, *args, **kwargs)
-        _cast_fitted(staging, _float_dtype_of(args[0] if args else kwargs.get("X")))
+        _cast_fitted(staging, float_dtype_of(args[0] if args else kwargs.get("X")))
         self.__dict__ = staging.__dict__
         return self if result is staging else result
 
     return wrapper
-
-
-def _float_dtype_of(X):
-    """float32 when X holds float32 (an array, a sparse matrix, or a DataFrame whose columns all
-    are), else float64: the dtype scikit-learn's validation would give X."""
-    dtype = getattr(X, "dtype", None)
-    if dtype is None and hasattr(X, "dtypes"):
-        dtypes = set(np.atleast_1d(np.asarray(X.dtypes, dtype=object)))
-        dtype = dtypes.pop() if len(dtypes) == 1 else None
-    return np.float32 if dtype == np.float32 else np.float64
 
 
 def _cast_fitted(estimator, dtype):
@@ -168,4 +159,4 @@ def _cast_fitted(estimator, dtype):
         if isinstance(value, np.ndarray) and value.dtype.kind == "f":
             state[name] = value.astype(dtype, copy=False)
         elif isinstance(value, (float, np.floating)):
-            state[name] = dtype(value)
+            state[name] = np.dtype(dtype).type(value)

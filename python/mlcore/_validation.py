@@ -39,16 +39,16 @@ def as_float32_matrix(x, name: str, *, allow_nan: bool = False, allow_1d: bool =
     return arr
 
 
-def float_dtype_of(x):
-    """The float dtype scikit-learn gives results computed from ``x``: float32 when ``x`` is
-    float32 data (an array, or a DataFrame whose columns are all float32), float64 for
+def float_dtype_of(x) -> np.dtype:
+    """The float dtype scikit-learn gives results computed from ``x``: float32 when ``x`` holds
+    float32 (an array, a sparse matrix, or a DataFrame whose columns all are), float64 for
     anything else. mlcore computes in float32 either way; returning float32 for float32 input
     (as scikit-learn's PCA, linear models and KMeans do) saves a float64 copy of every output,
     which for a cheap transform costs about as much as the product itself."""
     dtype = getattr(x, "dtype", None)
     if dtype is None and hasattr(x, "dtypes"):
-        kinds = set(x.dtypes)
-        dtype = kinds.pop() if len(kinds) == 1 else None
+        dtypes = set(np.atleast_1d(np.asarray(x.dtypes, dtype=object)))
+        dtype = dtypes.pop() if len(dtypes) == 1 else None
     return np.dtype(np.float32) if dtype == np.float32 else np.dtype(np.float64)
 
 

@@ -25,10 +25,29 @@ constexpr std::uint32_t kModelVersion = 1;
 // numbers: n_fit + 3·k·d four-byte values.
 constexpr std::int64_t kAutoBlockBytes = 64ll << 20;
 
+// A large training set is searched in tiles of kTileQueries queries × about kTileFit training
+// rows (256 × 2048 floats = 2 MiB: each thread's half of the tile stays in its 1 MiB L2 between
+// sqdist writing it and topk_rows reading it). One distance block per batch over all of X_fit
+// (64 MiB) went to DRAM and back: 10 000 queries against 50 000 rows wrote and re-read 4 GB,
+// as much time as the 16 G MACs themselves. Each tile keeps its own k best; a second, small
+// topk_rows over the tiles' candidates picks the k best of the row.
+constexpr std::int64_t kTileQueries = 256;
+constexpr std::int64_t kTileFit = 2048;
+
+// How many tiles X_fit is cut into for k neighbours: 1 (the whole row at once) unless X_fit is
+// several tiles long; every tile holds at least k rows, so each yields k candidates.
+std::int64_t fit_tiles(std::int64_t n_fit, std::int64_t k) {
+  const std::int64_t tiles = (n_fit + kTileFit - 1) / kTileFit;
+  return (tiles < 4 || n_fit / tiles < 4 * k) ? 1 : tiles;
+}
+
+// Queries per batch (the search's, the re-ranking's and the vote's buffers are sized by it).
 std::int64_t batch_rows(std::int64_t option, std::int64_t n_queries, std::int64_t n_fit,
                         std::int64_t k, std::int64_t d) {
   const std::int64_t row_bytes = (n_fit + 3 * k * d) * std::int64_t(sizeof(float));
-  std::int64_t b = option > 0 ? option : kAutoBlockBytes / row_bytes;
+  const std::int64_t b = option > 0                ? option
+                         : fit_tiles(n_fit, k) > 1 ? kTileQueries
+                                                   : kAutoBlockBytes / row_bytes;
   return std::clamp<std::int64_t>(b, 1, std::max<std::int64_t>(n_queries, 1));
 }
 
@@ -101,9 +120,67 @@ void KNeighborsBase::for_each_batch(const Tensor& X, std::int64_t k, Body&& body
   const std::int64_t batch = batch_rows(options_.batch_size, n_q, n_fit, k, d);
   const Tensor fit = b.to_device(fit_X_);  // n_fit × d
   const Tensor queries = b.to_device(X);   // n_q × d
-  Tensor D = b.empty(batch, n_fit);        // batch × n_fit   the distance block
+  const std::int64_t tiles = fit_tiles(n_fit, k);
+  // The distance block: batch × n_fit, or one batch × ~n_fit/tiles tile (reshaped per tile).
+  const std::int64_t tile_max = tiles == 1 ? n_fit : n_fit / tiles + 1;
+  Tensor D = b.empty(batch * tile_max, 1);
   Tensor I = b.empty(batch, k, DType::i32);
   Tensor V = b.empty(batch, k);
+  // Tiles [start[t], start[t + 1]) of X_fit, of equal size ± 1. Candidates, tile-major: rows
+  // [t·rows, (t + 1)·rows) hold tile t's k best of each query (indices local to the tile).
+  // gather_rows reorders them query-major, so that each query's tiles·k candidates are one row
+  // for the final topk_rows; candidate c of a query comes from tile c / k, and positions keep
+  // the global index order (tile, then rank within it), so the final tie-break by lower
+  // position is the tie-break by lower index of one topk over the whole row.
+  std::vector<std::int64_t> start(tiles + 1);
+  for (std::int64_t t = 0; t <= tiles; ++t) start[t] = t * n_fit / tiles;
+  Tensor cand_i, cand_v, merged_v, pos, order_host;
+  if (tiles > 1) {
+    cand_i = b.empty(tiles * batch, k, DType::i32);
+    cand_v = b.empty(tiles * batch, k);
+    merged_v = b.empty(batch * tiles, k);
+    pos = b.empty(batch, k, DType::i32);
+    order_host = Tensor(batch * tiles, 1, DType::i32);
+  }
+  // The k nearest of queries [begin, end): I (rows × k, device i32) and V (squared distances).
+  auto search = [&](std::int64_t begin, std::int64_t end, Tensor& Ib, Tensor& Vb) {
+    const std::int64_t rows = end - begin;
+    const Tensor Q = queries.row_slice(begin, end);
+    if (tiles == 1) {
+      Tensor Db = D.row_slice(0, rows * n_fit).reshaped(rows, n_fit);
+      b.sqdist(Q, fit, Db);     // ‖q − x‖² for the whole batch
+      b.topk_rows(Db, k, Ib, Vb);  // the k smallest per query
+      return;
+    }
+    for (std::int64_t t = 0; t < tiles; ++t) {
+      const std::int64_t len = start[t + 1] - start[t];
+      Tensor Dt = D.row_slice(0, rows * len).reshaped(rows, len);
+      b.sqdist(Q, fit.row_slice(start[t], start[t + 1]), Dt);
+      Tensor Ct = cand_i.row_slice(t * rows, (t + 1) * rows);
+      Tensor Cv = cand_v.row_slice(t * rows, (t + 1) * rows);
+      b.topk_rows(Dt, k, Ct, Cv);
+    }
+    std::int32_t* order = order_host.data<std::int32_t>();
+    for (std::int64_t q = 0; q < rows; ++q) {
+      for (std::int64_t t = 0; t < tiles; ++t) order[q * tiles + t] = std::int32_t(t * rows + q);
+    }
+    Tensor Mv = merged_v.row_slice(0, rows * tiles), Pb = pos.row_slice(0, rows);
+    b.gather_rows(cand_v.row_slice(0, tiles * rows),
+                  b.to_device(order_host.row_slice(0, rows * tiles)), Mv);
+    b.topk_rows(Mv.reshaped(rows, tiles * k), k, Pb, Vb);
+    // Position p of a query's merged row is tile p / k, rank p % k: its global index is that
+    // candidate's local index plus the tile's start (O(rows·k) host work, like the vote's).
+    const Tensor Ph = b.to_host(Pb), Ch = b.to_host(cand_i.row_slice(0, tiles * rows));
+    Tensor Ih(rows, k, DType::i32);
+    for (std::int64_t q = 0; q < rows; ++q) {
+      for (std::int64_t j = 0; j < k; ++j) {
+        const std::int64_t p = Ph.data<std::int32_t>()[q * k + j], t = p / k;
+        Ih.data<std::int32_t>()[q * k + j] = static_cast<std::int32_t>(
+            Ch.data<std::int32_t>()[(t * rows + q) * k + p % k] + start[t]);
+      }
+    }
+    Ib = b.to_device(Ih);
+  };
   // For the exact distances of the chosen neighbours (see below): query_of[r] = r / k picks the
   // query of neighbour row r; row_of[e] = e / d the neighbour row of element e of a flattened
   // (b·k) × d block. The same indices serve every batch (a shorter one uses their first rows).
@@ -112,9 +189,8 @@ void KNeighborsBase::for_each_batch(const Tensor& X, std::int64_t k, Body&& body
   Tensor Nbr = b.empty(batch * k, d), Qry = b.empty(batch * k, d);
   for (std::int64_t begin = 0; begin < n_q; begin += batch) {
     const std::int64_t end = std::min(n_q, begin + batch), rows = end - begin, m = rows * k;
-    Tensor Db = D.row_slice(0, rows), Ib = I.row_slice(0, rows), Vb = V.row_slice(0, rows);
-    b.sqdist(queries.row_slice(begin, end), fit, Db);  // ‖q − x‖² for the whole batch
-    b.topk_rows(Db, k, Ib, Vb);                          // the k smallest per query
+    Tensor Ib = I.row_slice(0, rows), Vb = V.row_slice(0, rows);
+    search(begin, end, Ib, Vb);
     // sqdist's ‖q‖² + ‖x‖² − 2·q·x cancels: in f32 a neighbour 1e-5 from the query, both
     // of norm ~1, comes out as 0 (the terms' rounding, ~1e-7 each, swamps the 1e-10 result).
     // So the k chosen neighbours' distances are computed again from the differences q − x

@@ -113,6 +113,29 @@ def test_deterministic_and_batch_size_independent(backend):
         np.testing.assert_array_equal(c.predict_proba(Xte), a)
 
 
+@pytest.mark.parametrize("backend", F32_BACKENDS)
+@pytest.mark.parametrize("k", [1, 5, 40])
+def test_tiled_search_of_a_large_training_set_is_exact(backend, k):
+    # 9001 training rows are searched in 5 tiles of ~1800 rows (in cache), the 300 queries in
+    # batches of 256 + 44; small integer coordinates make the float32 distances exact and
+    # full of ties, so the result must equal a float64 reference sorted by (distance, index).
+    rng = np.random.default_rng(3)
+    Xtr = rng.integers(0, 6, size=(9001, 3)).astype(np.float32)
+    Xq = rng.integers(0, 6, size=(300, 3)).astype(np.float32)
+    ytr = rng.integers(0, 3, size=9001)
+    d = ((Xq[:, None, :].astype(np.float64) - Xtr[None, :, :]) ** 2).sum(-1)
+    ref = np.stack([np.lexsort((np.arange(len(Xtr)), row))[:k] for row in d])
+    est = mlcore.KNeighborsClassifier(n_neighbors=k, backend=backend).fit(Xtr, ytr)
+    dist, ind = est.kneighbors(Xq)
+    sqdist_calls = sum(r["op"] == "sqdist" for r in est.profile_)
+    assert sqdist_calls > 2, "the training set was searched in tiles (2 query batches)"
+    np.testing.assert_array_equal(ind, ref)
+    np.testing.assert_array_equal(dist, np.sqrt(np.take_along_axis(d, ref, 1)).astype(np.float32))
+    # The vote sees the same neighbours.
+    votes = np.stack([np.bincount(ytr[r], minlength=3) for r in ref]) / k
+    np.testing.assert_allclose(est.predict_proba(Xq), votes, rtol=1e-6)
+
+
 def test_labels_profile_and_backend_switch():
     Xtr, Xte, ytr, yte = split("iris")
     names = np.array(["setosa", "versicolor", "virginica"])[ytr]

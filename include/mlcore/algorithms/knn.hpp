@@ -7,6 +7,11 @@
 //     D   = sqdist(Q, X_fit)            // b × n   squared Euclidean distances (one GEMM)
 //     I,V = topk_rows(D, k)             // b × k   the k nearest, ascending, ties → lower index
 //
+// A training set of many tiles (more than 4 × 2048 rows) is searched tile by tile instead, so
+// that each distance tile (256 queries × ~2048 rows) stays in cache between sqdist and
+// topk_rows rather than going to DRAM and back; each tile's k best are kept, and one more
+// topk_rows over the tiles' candidates gives the same I, V (ties → lower index) as above.
+//
 // kneighbors() returns √V and I. predict() turns the neighbours into a vote without leaving the
 // backend: gather the neighbours' targets (one-hot class rows, or regression targets), scale
 // them by the neighbour weights, and scatter_add them into one row per query:
@@ -36,8 +41,9 @@ namespace mlcore {
 struct KNeighborsOptions {
   std::int64_t n_neighbors = 5;      // k ≥ 1
   std::string weights = "uniform";   // "uniform", or "distance": weight 1/distance
-  // Queries per batch: bounds the distance block (batch_size × n_samples_fit floats).
-  // 0 chooses a batch so that the block stays within about 64 MiB.
+  // Queries per batch: bounds the distance block (batch_size × n_samples_fit floats, or
+  // batch_size × ~2048 for a tiled training set). 0 chooses a batch so that the block stays
+  // within about 64 MiB (256 queries for a tiled training set).
   std::int64_t batch_size = 0;
 };
 
