@@ -265,7 +265,7 @@ Tensor SVC::ovo_decision(const Tensor& X) const {
   detail::check_samples(X, kName);
   detail::check_n_features(X, support_vectors_.cols(), kName);
   Backend& b = *backend();
-  const std::int64_t n = X.rows(), n_sv = support_vectors_.rows(), n_pairs = rho_.cols();
+  const std::int64_t n = X.rows(), n_pairs = rho_.cols();
   const Tensor Xd = b.to_device(X);
   Tensor out(n, n_pairs);
   if (options_.kernel == "linear") {

@@ -56,6 +56,21 @@ double measure_scalar_mac_peak() {
   return best;
 }
 
+double measure_team_mac_rate(int threads, int reps, long long iters, double macs_per_iter,
+                             void (*run)(long long iters)) {
+  double best = 0;
+  for (int rep = 0; rep < reps; ++rep) {
+    std::atomic<int> ran{0};
+    const auto t0 = std::chrono::steady_clock::now();
+    parallel::run_team(threads, [&](parallel::Team&) {
+      run(iters);
+      ran.fetch_add(1, std::memory_order_relaxed);
+    });
+    best = std::max(best, ran.load() * double(iters) * macs_per_iter / seconds_since(t0));
+  }
+  return best;
+}
+
 double measure_read_bandwidth(int threads) {
   // 64 MiB per pass: larger than this machine's 36 MiB L3, so the reads come from DRAM.
   const std::size_t n = (std::size_t(64) << 20) / sizeof(float);

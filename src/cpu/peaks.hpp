@@ -12,6 +12,12 @@ double measure_scalar_mac_peak();
 double measure_avx2_fma_peak(int threads);
 // MACs/s of `threads` cores running independent 16-lane AVX-512 FMAs (peaks_avx512.cpp).
 double measure_avx512_fma_peak(int threads);
+// The timing harness of the SIMD probes (peaks.cpp, baseline code): run(iters) on each member of
+// a team of `threads`, `macs_per_iter` MACs per iteration each; the best MACs/s of `reps` runs
+// (on a shared machine a run that lost its core is discarded, not averaged in). A smaller team
+// than asked (the pool busy) is counted as the members that ran.
+double measure_team_mac_rate(int threads, int reps, long long iters, double macs_per_iter,
+                             void (*run)(long long iters));
 // Bytes/s that `threads` threads read from a buffer much larger than the last-level cache.
 double measure_read_bandwidth(int threads);
 

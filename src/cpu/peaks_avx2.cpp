@@ -1,12 +1,8 @@
 // The AVX2 FMA ceiling: compiled with -mavx2 -mfma, called only after a CPUID check.
 #include <immintrin.h>
 
-#include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cstdint>
 
-#include "mlcore/parallel.hpp"
 #include "peaks.hpp"
 
 namespace mlcore::cpu {
@@ -31,29 +27,21 @@ __attribute__((noinline)) void fma_chains(const float* init, const float* ab, fl
   _mm256_storeu_ps(out, sum);
 }
 
-}  // namespace
-
-double measure_avx2_fma_peak(int threads) {
-  constexpr std::int64_t kIters = 10'000'000;
+// One team member's share of the probe: kChains chains of 8-lane FMAs, iters times each.
+void run_chains(long long iters) {
   float init[kChains];
   for (int j = 0; j < kChains; ++j) init[j] = 1.0f + 0.01f * j;
   const float ab[2] = {0.9999999f, 1e-7f};
-  double best = 0;
-  for (int rep = 0; rep < 3; ++rep) {
-    std::atomic<int> ran{0};  // the team may be smaller than asked if the pool is busy
-    const auto t0 = std::chrono::steady_clock::now();
-    parallel::run_team(threads, [&](parallel::Team&) {
-      float out[8];
-      fma_chains(init, ab, out, kIters);
-      volatile float sink = out[0];
-      (void)sink;
-      ran.fetch_add(1, std::memory_order_relaxed);
-    });
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    best = std::max(best, double(ran.load()) * kIters * kChains * 8 / secs);
-  }
-  return best;
+  float out[8];
+  fma_chains(init, ab, out, iters);
+  volatile float sink = out[0];
+  (void)sink;
+}
+
+}  // namespace
+
+double measure_avx2_fma_peak(int threads) {
+  return measure_team_mac_rate(threads, 3, 10'000'000, double(kChains) * 8, run_chains);
 }
 
 }  // namespace mlcore::cpu

@@ -5,12 +5,8 @@
 // same — a measured figure says which machine this is.
 #include <immintrin.h>
 
-#include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cstdint>
 
-#include "mlcore/parallel.hpp"
 #include "peaks.hpp"
 
 namespace mlcore::cpu {
@@ -35,31 +31,22 @@ __attribute__((noinline)) void fma_chains(const float* init, const float* ab, fl
   _mm512_storeu_ps(out, sum);
 }
 
-}  // namespace
-
-double measure_avx512_fma_peak(int threads) {
-  // Best of 7 short runs (~10 ms each): the peak is what the cores *can* do, so on a machine
-  // shared with other work a run that lost its core for a while is discarded, not averaged in.
-  constexpr std::int64_t kIters = 2'000'000;
+// One team member's share of the probe: kChains chains of 16-lane FMAs, iters times each.
+void run_chains(long long iters) {
   float init[kChains];
   for (int j = 0; j < kChains; ++j) init[j] = 1.0f + 0.01f * j;
   const float ab[2] = {0.9999999f, 1e-7f};
-  double best = 0;
-  for (int rep = 0; rep < 7; ++rep) {
-    std::atomic<int> ran{0};  // the team may be smaller than asked if the pool is busy
-    const auto t0 = std::chrono::steady_clock::now();
-    parallel::run_team(threads, [&](parallel::Team&) {
-      float out[16];
-      fma_chains(init, ab, out, kIters);
-      volatile float sink = out[0];
-      (void)sink;
-      ran.fetch_add(1, std::memory_order_relaxed);
-    });
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    best = std::max(best, double(ran.load()) * kIters * kChains * 16 / secs);
-  }
-  return best;
+  float out[16];
+  fma_chains(init, ab, out, iters);
+  volatile float sink = out[0];
+  (void)sink;
+}
+
+}  // namespace
+
+double measure_avx512_fma_peak(int threads) {
+  // Best of 7 short runs (~10 ms each): a run that lost its core is discarded, not averaged in.
+  return measure_team_mac_rate(threads, 7, 2'000'000, double(kChains) * 16, run_chains);
 }
 
 }  // namespace mlcore::cpu
