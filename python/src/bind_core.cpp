@@ -46,6 +46,15 @@ void bind_core(py::module_& m) {
       .def_property_readonly("name", &Backend::name)
       .def_property_readonly("description", &Backend::description)
       .def_property_readonly("device", [](const Backend& b) { return device_name(b.device()); })
+      .def_property_readonly("capabilities",
+                             [](const Backend& b) {
+                               const Capabilities c = b.capabilities();
+                               py::dict d;
+                               d["exact_f32"] = c.exact_f32;
+                               d["simulated_time"] = c.simulated_time;
+                               d["device_memory"] = b.device() != Device::host;
+                               return d;
+                             })
       .def_property_readonly("peaks",
                              [](const Backend& b) {
                                const MachinePeaks p = b.peaks();
