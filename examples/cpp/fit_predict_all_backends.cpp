@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <random>
 
-#include <mlcore/algorithms/kmeans.hpp>
-#include <mlcore/algorithms/knn.hpp>
+#include <mlcore/algorithms/cluster/kmeans.hpp>
+#include <mlcore/algorithms/neighbors/knn.hpp>
 #include <mlcore/mlcore.hpp>
 
 namespace {

@@ -18,7 +18,7 @@ primitives:
   stop when the largest gradient entry of the mean loss is at most ``tol``.
 
 Precision: the backend computes in f32 (int8 MACs on ``"systolic"``). Least squares squares the
-condition number of X; see ``include/mlcore/algorithms/linear_regression.hpp`` for what that
+condition number of X; see ``include/mlcore/algorithms/linear/linear_regression.hpp`` for what that
 costs and why X is centred (and scaled) before its Gram matrix is formed.
 
 >>> from sklearn.datasets import load_diabetes

@@ -7,7 +7,7 @@
 
 #include "bindings.hpp"
 #include "convert.hpp"
-#include "mlcore/algorithms/kmeans.hpp"
+#include "mlcore/algorithms/cluster/kmeans.hpp"
 
 namespace mlcore::python {
 

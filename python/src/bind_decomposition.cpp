@@ -6,7 +6,7 @@
 
 #include "bindings.hpp"
 #include "convert.hpp"
-#include "mlcore/algorithms/pca.hpp"
+#include "mlcore/algorithms/decomposition/pca.hpp"
 
 namespace mlcore::python {
 

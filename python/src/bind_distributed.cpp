@@ -3,12 +3,12 @@
 //   * ModelWriter (include/mlcore/serialize.hpp): a distributed fit reduces statistics across
 //     workers and writes the fitted parameters in the model's own layout; the model's
 //     load_bytes then checks every field (versions, shapes, checksum) as for a saved file.
-//   * choose_input_transform (src/algorithms/columns.hpp): whether the linear models feed X as
+//   * choose_input_transform (src/algorithms/common/columns.hpp): whether the linear models feed X as
 //     it is or shifted and scaled per column, from column statistics reduced across workers.
-//   * minimize_lbfgs (src/algorithms/lbfgs.hpp): the L-BFGS of LogisticRegression, driven by a
+//   * minimize_lbfgs (src/algorithms/common/lbfgs.hpp): the L-BFGS of LogisticRegression, driven by a
 //     Python objective whose loss and gradient are summed over the workers' partitions.
 //   * solve_normal_equations, singular_values_from_gram, symmetric_eigen_descending
-//     (src/algorithms/host_math.hpp): the host-side d × d algebra of least squares and PCA,
+//     (src/algorithms/common/host_math.hpp): the host-side d × d algebra of least squares and PCA,
 //     applied to the Gram / covariance matrix reduced across workers.
 // The last three are private headers of the algorithms (the one place the bindings reach past the
 // public API): exposing them publicly would make two internal helpers part of the C++ API only
@@ -19,10 +19,10 @@
 #include <cstring>
 
 #include "bindings.hpp"
-#include "columns.hpp"
+#include "algorithms/common/columns.hpp"
 #include "convert.hpp"
-#include "host_math.hpp"
-#include "lbfgs.hpp"
+#include "algorithms/common/host_math.hpp"
+#include "algorithms/common/lbfgs.hpp"
 #include "mlcore/serialize.hpp"
 
 namespace mlcore::python {

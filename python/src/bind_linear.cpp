@@ -7,8 +7,8 @@
 
 #include "bindings.hpp"
 #include "convert.hpp"
-#include "mlcore/algorithms/linear_regression.hpp"
-#include "mlcore/algorithms/logistic_regression.hpp"
+#include "mlcore/algorithms/linear/linear_regression.hpp"
+#include "mlcore/algorithms/linear/logistic_regression.hpp"
 
 namespace mlcore::python {
 

@@ -7,7 +7,7 @@
 
 #include "bindings.hpp"
 #include "convert.hpp"
-#include "mlcore/algorithms/naive_bayes.hpp"
+#include "mlcore/algorithms/naive_bayes/naive_bayes.hpp"
 
 namespace mlcore::python {
 

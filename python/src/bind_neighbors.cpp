@@ -7,7 +7,7 @@
 
 #include "bindings.hpp"
 #include "convert.hpp"
-#include "mlcore/algorithms/knn.hpp"
+#include "mlcore/algorithms/neighbors/knn.hpp"
 
 namespace mlcore::python {
 

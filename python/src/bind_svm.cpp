@@ -7,7 +7,7 @@
 
 #include "bindings.hpp"
 #include "convert.hpp"
-#include "mlcore/algorithms/svm.hpp"
+#include "mlcore/algorithms/svm/svm.hpp"
 
 namespace mlcore::python {
 

@@ -9,9 +9,9 @@
 
 #include "bindings.hpp"
 #include "convert.hpp"
-#include "mlcore/algorithms/forest.hpp"
-#include "mlcore/algorithms/gradient_boosting.hpp"
-#include "mlcore/algorithms/tree.hpp"
+#include "mlcore/algorithms/trees/forest.hpp"
+#include "mlcore/algorithms/trees/gradient_boosting.hpp"
+#include "mlcore/algorithms/trees/tree.hpp"
 
 namespace mlcore::python {
 

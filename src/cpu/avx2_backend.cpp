@@ -2,7 +2,7 @@
 //
 // Every primitive runs an AVX2 + FMA kernel over all cores: the GEMMs (gemm_avx2.cpp,
 // igemm_avx2.cpp: packing + cache blocking + register-blocked micro-kernels) and the
-// memory-bound rest (primitives_avx2.cpp). This file is compiled for the baseline x86-64 and
+// memory-bound rest (primitives_avx2.hpp, one file per primitive family). This file is compiled for the baseline x86-64 and
 // only forwards tensors to those kernels; the kernels' files alone carry -mavx2 -mfma, and
 // make_avx2_backend refuses to build the backend on a CPU without AVX2/FMA, so no AVX2
 // instruction ever runs where it would fault. It derives from ScalarBackend only for fill().

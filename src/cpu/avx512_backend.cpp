@@ -9,7 +9,7 @@
 //                  on vpdpbusd, 64 MACs per instruction (igemm_avx512.cpp)
 //     sqdist       one sgemm_avx512 plus 16-lane norms and a masked clamp pass
 //     argmin_rows  16 lanes per compare, mask-register blends, a masked tail
-//   inherited from avx2 (primitives_avx2.cpp), and why
+//   inherited from avx2 (primitives_avx2.hpp), and why
 //     gemv, axpby, multiply, add_row_vector, scale_rows, gather_rows, reduce_cols:
 //                  memory-bound — 1 or 2 flops per 4-8 bytes moved. The AVX2 kernels already
 //                  stream at the cores' read bandwidth (bench/RESULTS.md, avx2 section), so a

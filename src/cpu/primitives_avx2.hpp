@@ -1,12 +1,20 @@
 // The avx2 backend's kernels other than the GEMMs (those are in gemm_avx2.hpp): raw pointers,
-// row-major, shapes in the comments. The code (primitives_avx2.cpp) is compiled with
+// row-major, shapes in the comments. The code (the *_avx2.cpp files named below) is compiled with
 // -mavx2 -mfma; this header is plain C++ so the baseline-compiled Avx2Backend can call it. Every
 // function needs a CPU with AVX2 + FMA (the backend checks before it is created) and has the
 // semantics of the matching Backend primitive (backend.hpp), which the tests check against the
-// scalar backend's loops.
+// scalar backend's loops. One file per primitive family (gemv_avx2.cpp, sqdist_avx2.cpp,
+// select_rows_avx2.cpp, map_avx2.cpp, elementwise_avx2.cpp, scatter_add_avx2.cpp,
+// histogram_avx2.cpp, reduce_avx2.cpp), as in src/cuda; their small helpers are in simd_avx2.hpp.
+//
+// They are all memory-bound or nearly so (a few flops per element loaded), so the lessons differ
+// from the GEMM's: 8 floats per instruction, masked loads for the tails instead of scalar
+// clean-up loops, several independent accumulators where a reduction would otherwise wait on
+// its own latency, and a second thread only where a row range carries enough work to pay for
+// waking it.
 //
 // `threads` is an upper bound: a kernel splits its rows over threads only when there is enough
-// work to pay for waking them (see kMinWorkPerThread in the .cpp), and always in contiguous
+// work to pay for waking them (see kMinWorkPerThread in cpu_parallel.hpp), and always in contiguous
 // blocks with a fixed order of summation, so results do not depend on timing.
 #pragma once
 

@@ -1,8 +1,15 @@
 // The avx512 backend's kernels other than the GEMMs (gemm_avx512.hpp): raw pointers, row-major,
 // the semantics of the matching Backend primitive (backend.hpp) and of the *_avx2 kernel of the
 // same name (primitives_avx2.hpp), which the tests check against the scalar backend. The code
-// (primitives_avx512.cpp) is compiled with the AVX-512 flags; this header is plain C++. Each
-// function needs a CPU with AVX-512F/BW/DQ/VL (the backend checks before it is created).
+// (sqdist_avx512.cpp, select_rows_avx512.cpp; helpers in simd_avx512.hpp) is compiled with the
+// AVX-512 flags; this header is plain C++. Each function needs a CPU with AVX-512F/BW/DQ/VL (the
+// backend checks before it is created).
+//
+// What AVX-512 adds to the lessons of the avx2 kernels is the mask register: a compare writes a
+// 16-bit mask (k-register) instead of a vector of all-ones lanes, a blend or a store takes that
+// mask directly, and a loop's tail is the body's instruction under a mask (_mm512_maskz_loadu_ps
+// never touches memory past the end), so no scalar clean-up loop and no second rounding path
+// exist.
 //
 // Only the primitives AVX-512 makes faster are here; the avx512 backend runs the others on the
 // AVX2 kernels, and avx512_backend.cpp says why for each.

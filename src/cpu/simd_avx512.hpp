@@ -69,5 +69,23 @@ inline __m512i interleave4x16(__m128i r0, __m128i r1, __m128i r2, __m128i r3) {
   return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 }
 
+// Σ a[j]·b[j]: 4 zmm accumulators (4 FMA chains of 4-cycle latency, where the loads allow one
+// step per cycle); the tail is one more masked step.
+inline float dot(const float* a, const float* b, int64_t n) {
+  __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+  int64_t j = 0;
+  for (; j + 64 <= n; j += 64) {
+    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + j), _mm512_loadu_ps(b + j), s0);
+    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + j + 16), _mm512_loadu_ps(b + j + 16), s1);
+    s2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + j + 32), _mm512_loadu_ps(b + j + 32), s2);
+    s3 = _mm512_fmadd_ps(_mm512_loadu_ps(a + j + 48), _mm512_loadu_ps(b + j + 48), s3);
+  }
+  for (; j < n; j += 16) {
+    const __mmask16 m = lanes(n - j);
+    s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + j), _mm512_maskz_loadu_ps(m, b + j), s0);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+}
+
 }  // namespace
 }  // namespace mlcore::cpu

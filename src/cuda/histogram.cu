@@ -7,7 +7,7 @@
 // feature — and each adds its element with a float atomicAdd (RED.ADD.F32 at the L2). The
 // order in which atomics land varies between runs, so general f32 sums may differ in their
 // last bits from run to run; the trees only ever add integers below 2^24, whose sums are
-// exact in any order (src/algorithms/tree_histogram.hpp), so their histograms are the same
+// exact in any order (src/algorithms/trees/tree_histogram.hpp), so their histograms are the same
 // bits on every run and every backend. (scatter_add.cu shows the deterministic, warp-private
 // alternative; a tree does not need it.) i64 statistics add with a 64-bit integer atomicAdd
 // (on unsigned long long: wrapping, the two's complement bits of the signed sums), exact in

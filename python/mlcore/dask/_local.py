@@ -28,12 +28,12 @@ def f32(values):
 
 
 def input_transform(mean, var, centred):
-    """(raw, shift, scale) by the C++ fit's own rule (src/algorithms/columns.hpp)."""
+    """(raw, shift, scale) by the C++ fit's own rule (src/algorithms/common/columns.hpp)."""
     return _core.choose_input_transform(f32_row(mean), f32_row(var), bool(centred))
 
 
 def write_input_transform(w, transform):
-    # src/algorithms/columns.cpp write_input_transform
+    # src/algorithms/common/columns.cpp write_input_transform
     raw, shift, scale = transform
     w.write_u8(1 if raw else 0)
     if not raw:
@@ -43,7 +43,7 @@ def write_input_transform(w, transform):
 
 def least_squares_bytes(kind, *, alpha, fit_intercept, coef, intercept, transform, rank,
                         singular):
-    """LinearRegression::save / Ridge::save (src/algorithms/linear_regression.cpp)."""
+    """LinearRegression::save / Ridge::save (src/algorithms/linear/linear_regression.cpp)."""
     w = ModelWriter(kind, 1)
     if kind == "Ridge":
         w.write_f64(float(alpha))
@@ -59,7 +59,7 @@ def least_squares_bytes(kind, *, alpha, fit_intercept, coef, intercept, transfor
 
 def logistic_regression_bytes(*, C, tol, max_iter, fit_intercept, class_weight, lbfgs_memory,
                               classes, coef, intercept, transform, n_iter, converged, message):
-    """LogisticRegression::save (src/algorithms/logistic_regression.cpp). class_weight: the
+    """LogisticRegression::save (src/algorithms/linear/logistic_regression.cpp). class_weight: the
     {code: weight} map the C++ options hold (balanced weights already resolved)."""
     w = ModelWriter("LogisticRegression", 1)
     w.write_f64(float(C))

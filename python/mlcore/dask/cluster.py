@@ -1,6 +1,6 @@
 """Distributed KMeans: k-means++ seeding and Lloyd iterations over partitions on the workers.
 
-The single-machine fit (src/algorithms/kmeans.cpp), with every pass over the samples split by
+The single-machine fit (src/algorithms/cluster/kmeans.cpp), with every pass over the samples split by
 rows:
 
 * column means and variances: one reduction (the centring offset, and ``tol`` relative to the

@@ -59,7 +59,7 @@ class PCA(DaskEstimatorMixin, _local.PCA):
 
     @staticmethod
     def _model_bytes(options, whiten, n, mean, M):
-        # What PCA::fit_impl (src/algorithms/pca.cpp) does with the covariance.
+        # What PCA::fit_impl (src/algorithms/decomposition/pca.cpp) does with the covariance.
         d = M.shape[0]
         r = min(n, d)
         values, vectors = _core.symmetric_eigen_descending(M / (n - 1))

@@ -22,7 +22,7 @@ from .linear_model import _check_weights, _labels_xy
 __all__ = ["GaussianNB", "MultinomialNB"]
 
 # The single-machine GaussianNB's threshold for a "hard" (class, feature) pair
-# (kHardVarianceRatio in src/algorithms/naive_bayes.cpp).
+# (kHardVarianceRatio in src/algorithms/naive_bayes/naive_bayes.cpp).
 _HARD_VARIANCE_RATIO = 1e-4
 
 
@@ -126,7 +126,7 @@ class GaussianNB(_DaskNaiveBayes, _local.GaussianNB):
     __init__ = init_with_client(_local.GaussianNB)
 
     def _model_bytes(self, count, sums, sq, mean, col_var):
-        # What GaussianNB::fit (src/algorithms/naive_bayes.cpp) does after its reductions.
+        # What GaussianNB::fit (src/algorithms/naive_bayes/naive_bayes.cpp) does after its reductions.
         count = count.astype(np.float32).astype(np.float64)  # the model keeps f32 counts
         theta = sums / count[:, None]
         col_var32 = write.f32_row(col_var).reshape(-1).astype(np.float64)
@@ -169,7 +169,7 @@ class MultinomialNB(_DaskNaiveBayes, _local.MultinomialNB):
     __init__ = init_with_client(_local.MultinomialNB)
 
     def _model_bytes(self, count, sums, sq, mean, col_var):
-        # What MultinomialNB::fit (src/algorithms/naive_bayes.cpp) does after its reductions.
+        # What MultinomialNB::fit (src/algorithms/naive_bayes/naive_bayes.cpp) does after its reductions.
         count = count.astype(np.float32).astype(np.float64)
         K = len(count)
         alpha = float(self.alpha)

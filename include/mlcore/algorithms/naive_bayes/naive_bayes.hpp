@@ -1,0 +1,167 @@
+// Naive Bayes: GaussianNB and MultinomialNB.
+//
+// Both score a sample x against each class k by a joint log-likelihood
+//   jll[i, k] = log P(class k) + log P(xᵢ | class k)
+// that is *linear in a few feature maps of x*, so scoring n samples against K classes is a GEMM:
+//
+//   MultinomialNB:  log P(x | k) = Σⱼ xⱼ·log θ_kj (+ a term that does not depend on k)
+//                   jll = X · log θᵀ + log prior                           one gemm, n·d·K MACs
+//   GaussianNB:     log P(x | k) = −½ Σⱼ [log 2πσ²_kj + (xⱼ − μ_kj)² / σ²_kj]; expanding the
+//                   square, (x − μ)²/σ² = x²·(1/σ²) − 2x·(μ/σ²) + μ²/σ², so
+//                   jll = X²·(−½/σ²)ᵀ + X·(μ/σ²)ᵀ + const_k                two gemms (β = 1)
+//                   with X² = map(square, X).
+// predict_proba / predict_log_proba = softmax_rows(jll) (log option); predict = the argmax
+// (argmin_rows of −jll).
+//
+// Fitting is a handful of passes over X: per-class sums are a scatter_add of the rows of X into
+// the row of their class (index = class code), i.e. a one-hot(y)ᵀ·X product without the zeros:
+//   feature sums   S = scatter_add(code, X)                       K × d
+//   GaussianNB's variance, in two passes for accuracy: M = gather_rows(μ, code) (each sample's
+//   class mean), M = X − M, map(square), scatter_add(code, M)  →  Σ (x − μ_k)² per class.
+//   (The one-pass E[x²] − E[x]² loses every digit when |mean| ≫ spread.)
+//
+// Precision of the GaussianNB expansion. x²/σ² and 2xμ/σ² can be much larger than their
+// difference (x − μ)²/σ²: the GEMM then leaves an error proportional to those terms (about
+// 1e-7 of them in f32, about 1% on the int8 array). Three things keep it small:
+//  * Centre. X is shifted and scaled per feature first, x″ = (x − c)/sd (on the backend,
+//    src/algorithms/common/columns.hpp; the weights are rewritten for x″ on the host), with c the
+//    mean of the feature's *tightest* class — the class with the smallest variance on it. That
+//    class has the largest weights 1/σ² on the feature, and its terms now vanish (μ″ = 0, and
+//    x″² ≈ 0 for its own samples) instead of cancelling: for its samples the error term is
+//    proportional to x″², which is small exactly where the weight is large.
+//  * Median. Each feature's weights are shifted by their median over the classes before the
+//    GEMM (a per-feature constant adds the same amount to every class's score and so changes
+//    neither the probabilities nor the argmax). predict_joint_log_proba keeps the exact weights.
+//  * Bands. The weights of one class span a wide range (1/σ² of a tight feature against that of
+//    a loose one). One GEMM adds products of every magnitude in one accumulator; an int8 array
+//    with one scale per class column then rounds the small weights to 0. So each weight matrix
+//    is cut, per class, into magnitude bands (each within a factor 16 of the next; at most
+//    three, the last one taking everything smaller) and each band is its own GEMM into the same
+//    output (β = 1): the bands' results are added in f32. In f32 the sum is the same product.
+// MultinomialNB's weights get the same median shift, which on the int8 systolic backend shrinks
+// the quantization step of the log-probabilities several-fold, and its X is scaled per column
+// when the features' magnitudes differ widely (the weights take the inverse scale).
+//
+// Hard pairs. GaussianNB's precisions 1/σ² reach 1/(var_smoothing · max var) ≈ 1e9 when a
+// feature is (nearly) constant within one class (digits' blank border pixels): a "hard"
+// constraint, "this class never has ink here". Thanks to the centring above its terms are
+// exactly 0 when x equals the class mean and huge otherwise, as they should be. Hard weights
+// (a class variance below 1e-4 of the feature's) get their own GEMM (banded too), so that they
+// never share a band with ordinary weights.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <vector>
+
+#include "mlcore/estimator.hpp"
+#include "mlcore/tensor.hpp"
+
+namespace mlcore {
+
+struct GaussianNBOptions {
+  // Added to every variance: var_smoothing × the largest variance of any feature (over all
+  // samples), so a feature constant within a class does not give a zero variance.
+  double var_smoothing = 1e-9;
+  // Class prior probabilities in classes() order (≥ 0, summing to 1); empty: the class
+  // frequencies of the training data.
+  std::vector<double> priors;
+};
+
+struct MultinomialNBOptions {
+  double alpha = 1.0;       // additive (Laplace / Lidstone) smoothing of the feature counts, ≥ 0
+  bool force_alpha = true;  // false: an alpha below 1e-10 is raised to 1e-10 (as scikit-learn)
+  bool fit_prior = true;    // false: uniform class prior
+  std::vector<double> class_prior;  // explicit prior in classes() order (overrides fit_prior)
+};
+
+namespace detail {
+// What the two share: classes, the jll → probabilities / labels step.
+class NaiveBayesBase : public Estimator {
+ public:
+  // n × K joint log-likelihood log P(k) + log P(xᵢ | k), columns in classes() order.
+  Tensor predict_joint_log_proba(const Tensor& X) const;
+  Tensor predict_proba(const Tensor& X) const;      // n × K
+  Tensor predict_log_proba(const Tensor& X) const;  // n × K
+  Tensor predict(const Tensor& X) const;            // n × 1 class labels
+
+  const std::vector<double>& classes() const;
+  // Σ of sample weights per class (the number of samples without weights), 1 × K.
+  const Tensor& class_count() const;
+  std::int64_t n_features_in() const;
+  bool fitted() const { return fitted_; }
+
+ protected:
+  NaiveBayesBase(BackendPtr backend, const char* name)
+      : Estimator(std::move(backend)), name_(name) {}
+  // jll on the device, n × K; `exact` = false allows the per-feature median shift (see above).
+  virtual Tensor jll_on_device(const Tensor& Xd, bool exact) const = 0;
+  void check_predict_input(const Tensor& X) const;
+
+  const char* name_;
+  bool fitted_ = false;
+  std::vector<double> classes_;
+  Tensor class_count_;  // 1 × K
+  std::int64_t n_features_ = 0;
+};
+}  // namespace detail
+
+// Gaussian naive Bayes (scikit-learn's GaussianNB).
+class GaussianNB : public detail::NaiveBayesBase {
+ public:
+  using Options = GaussianNBOptions;
+  explicit GaussianNB(Options options = {}, BackendPtr backend = default_backend());
+
+  // X: n × d; y: n class labels (≥ 2 distinct); sample_weight: empty or n values ≥ 0.
+  GaussianNB& fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight = Tensor());
+
+  const Options& options() const { return options_; }
+  const Tensor& theta() const;        // K × d per-class feature means
+  const Tensor& var() const;          // K × d per-class feature variances (+ epsilon)
+  const Tensor& class_prior() const;  // 1 × K
+  double epsilon() const;             // the variance added to every entry of var()
+
+  void save(std::ostream& out) const;
+  static GaussianNB load(std::istream& in, BackendPtr backend = default_backend());
+
+ private:
+  std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
+  Tensor jll_on_device(const Tensor& Xd, bool exact) const override;
+
+  Options options_;
+  Tensor theta_, var_, class_prior_;
+  // The centre and scale of the expansion: x″ = (x − c)/sd per column (1 × d each), and the
+  // "hard" (class, feature) pairs (K × d, 1 where a class is nearly constant on a feature).
+  Tensor input_shift_, input_scale_, hard_;
+  double epsilon_ = 0.0;
+};
+
+// Multinomial naive Bayes for counts / frequencies (scikit-learn's MultinomialNB).
+class MultinomialNB : public detail::NaiveBayesBase {
+ public:
+  using Options = MultinomialNBOptions;
+  explicit MultinomialNB(Options options = {}, BackendPtr backend = default_backend());
+
+  // X: n × d, non-negative; y: n class labels (≥ 2 distinct); sample_weight: empty or n ≥ 0.
+  MultinomialNB& fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight = Tensor());
+
+  const Options& options() const { return options_; }
+  const Tensor& feature_count() const;     // K × d  Σ (weighted) counts per class
+  const Tensor& feature_log_prob() const;  // K × d  log θ_kj
+  const Tensor& class_log_prior() const;   // 1 × K
+
+  void save(std::ostream& out) const;
+  static MultinomialNB load(std::istream& in, BackendPtr backend = default_backend());
+
+ private:
+  std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
+  Tensor jll_on_device(const Tensor& Xd, bool exact) const override;
+
+  Options options_;
+  Tensor feature_count_, feature_log_prob_, class_log_prior_;
+  // How X is fed to the GEMM (src/algorithms/common/columns.hpp): as it is, or scaled per column.
+  bool raw_input_ = true;
+  Tensor input_shift_, input_scale_;  // 1 × d each, when !raw_input_
+};
+
+}  // namespace mlcore

@@ -1,0 +1,316 @@
+// PCA: covariance GEMM on the backend, symmetric eigensolver on the host. The plan is in
+// include/mlcore/algorithms/decomposition/pca.hpp.
+#include "mlcore/algorithms/decomposition/pca.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <istream>
+#include <ostream>
+
+#include "algorithms/common/columns.hpp"
+#include "algorithms/common/host_math.hpp"
+#include "mlcore/serialize.hpp"
+#include "algorithms/common/validate.hpp"
+
+namespace mlcore {
+
+namespace {
+
+constexpr const char* kName = "PCA";
+// Whitening divides by √λ; scikit-learn clips that scale at the machine epsilon of the data's
+// type so a zero-variance direction does not divide by 0. Ours is f32.
+constexpr double kMinWhitenScale = 1.1920928955078125e-07;
+
+}  // namespace
+
+PCA::PCA(Options options, BackendPtr backend) : Estimator(std::move(backend)), options_(options) {
+  const Options& o = options_;
+  MLCORE_CHECK(o.n_components == -1 || o.n_components >= 1,
+               kName << ": n_components must be >= 1 (or -1 for all), got " << o.n_components);
+  MLCORE_CHECK(
+      o.variance_fraction == 0.0 || (o.variance_fraction > 0.0 && o.variance_fraction < 1.0),
+      kName << ": variance_fraction must be in (0, 1) (or 0 to use n_components), got "
+            << o.variance_fraction);
+  MLCORE_CHECK(!(o.variance_fraction > 0.0 && o.n_components != -1),
+               kName << ": give either n_components or variance_fraction, not both");
+}
+
+void PCA::fit_impl(const Tensor& X) {
+  detail::check_samples(X, kName);
+  const std::int64_t n = X.rows(), d = X.cols();
+  const std::int64_t r = std::min(n, d);  // the rank bound: at most min(n, d) components
+  MLCORE_CHECK(n >= 2, kName << " needs at least 2 samples to estimate a variance, got " << n);
+  MLCORE_CHECK(options_.n_components <= r,
+               kName << ": n_components=" << options_.n_components
+                     << " must be between 1 and min(n_samples, n_features)=" << r);
+  Backend& b = *backend();
+
+  // ---- backend: the column means and G = XᵀX, on X as it is ------------------------------------
+  Tensor Xd = b.to_device(X);
+  Tensor mean_dev = b.empty(1, d);
+  b.reduce_cols(Reduce::mean, Xd, mean_dev);
+  Tensor G = b.empty(d, d);
+  b.gemm(Trans::yes, Trans::no, 1.0f, Xd, Xd, 0.0f, G);  // n·d² MACs: the fit's cost
+  Eigen::MatrixXd Ch = detail::to_eigen(b.to_host(G));
+  const double inv_n1 = 1.0 / double(n - 1);
+  // G's diagonal gives the variances in one pass, Σx²/n − x̄², without a pass of reduce_cols:
+  // accurate when the offsets are small (|x̄| ≤ sd: at most a factor 2 cancels), and only then
+  // used. Their f32 rounding is ~1e-7·x̄², so a feature with |x̄| ≫ sd never passes the test.
+  detail::ColumnStats stats;
+  stats.mean = b.to_host(mean_dev).clone();
+  stats.var = Tensor(1, d);
+  bool small_offsets = true;
+  for (std::int64_t j = 0; j < d; ++j) {
+    const double m = stats.mean.at<float>(0, j);
+    const double v = std::max(Ch(j, j) / double(n) - m * m, 0.0);
+    if (!std::isfinite(v)) detail::throw_too_large(X, kName, "XᵀX");
+    stats.var.at<float>(0, j) = static_cast<float>(v);
+    if (std::fabs(m) > detail::kOffsetRatio * std::sqrt(v)) small_offsets = false;
+  }
+  detail::InputTransform input;
+  Tensor mean = stats.mean;  // 1 × d, refined below on the scaled path
+  if (!small_offsets) {
+    // Large offsets: XᵀX − n·x̄ᵀx̄ would cancel most of G's digits. Measure the variances in
+    // two passes and decide again (the one-pass ones were not to be trusted here).
+    stats = detail::column_stats(b, X, Xd, kName);
+    input = detail::choose_input_transform(stats, /*centred=*/true);
+    small_offsets = input.raw;
+  } else {
+    // The covariance comes from G; the transform (for transform / fit_transform) still scales
+    // the columns when their spreads differ widely (columns.hpp: the int8 range per feature).
+    input = detail::choose_input_transform(stats, /*centred=*/true);
+  }
+  if (small_offsets) {
+    // XcᵀXc = XᵀX − n·x̄ᵀx̄ (the offsets are small: see the header).
+    const Eigen::RowVectorXd xm = detail::to_eigen(stats.mean);
+    Ch.noalias() -= double(n) * xm.transpose() * xm;
+    Ch *= inv_n1;
+  } else {
+    // Centred and scaled, Xs = (X − x̄)/sd, and its Gram matrix. The shift came from a
+    // reduction that may be inexact (int8 on the systolic array, ~1% of the largest |x|, more
+    // than the spread for offset data): measure the mean left in Xs — a small number now, so
+    // accurately — and remove it on the host, XsᵀXs − n·m mᵀm. Then Xc = Xs·D, D = diag(sd)
+    // ⇒ XcᵀXc = D·(that)·D.
+    const Tensor Xs = detail::apply_input_transform(b, Xd, input);
+    b.gemm(Trans::yes, Trans::no, 1.0f, Xs, Xs, 0.0f, G);
+    Ch = detail::to_eigen(b.to_host(G));
+    Tensor rest = b.empty(1, d);
+    b.reduce_cols(Reduce::mean, Xs, rest);
+    const Eigen::RowVectorXd m = detail::to_eigen(b.to_host(rest));
+    Ch.noalias() -= double(n) * m.transpose() * m;
+    const Eigen::VectorXd sd = detail::to_eigen(input.scale).transpose().cwiseInverse();
+    Ch = inv_n1 * (sd.asDiagonal() * Ch * sd.asDiagonal());
+    mean = detail::from_eigen(detail::to_eigen(stats.mean) + m.cwiseProduct(sd.transpose()));
+  }
+
+  // ---- host: eigen-decomposition, descending, negative rounding clipped to 0
+  // ---------------------
+  detail::SymmetricEigen eig = detail::symmetric_eigen_descending(Ch);
+  Eigen::VectorXd ev = eig.values.cwiseMax(0.0);
+  const double total_var = ev.sum();
+  const Eigen::VectorXd ratio =
+      total_var > 0.0 ? Eigen::VectorXd(ev / total_var) : Eigen::VectorXd::Zero(d);
+
+  // ---- how many to keep ------------------------------------------------------------------------
+  std::int64_t k = r;
+  if (options_.n_components > 0) {
+    k = options_.n_components;
+  } else if (options_.variance_fraction > 0.0) {
+    // The fewest components whose ratios sum to *more than* the fraction (scikit-learn's
+    // searchsorted(cumsum, fraction, side='right') + 1).
+    double cum = 0.0;
+    k = 0;
+    while (k < r && cum <= options_.variance_fraction) cum += ratio(k++);
+    k = std::max<std::int64_t>(k, 1);
+  }
+
+  // ---- attributes, with the sign of each component fixed
+  // ------------------------------------------
+  components_ = Tensor(k, d);
+  explained_variance_ = Tensor(1, k);
+  explained_variance_ratio_ = Tensor(1, k);
+  singular_values_ = Tensor(1, k);
+  for (std::int64_t c = 0; c < k; ++c) {
+    Eigen::VectorXd v = eig.vectors.col(c);
+    Eigen::Index big = 0;
+    v.cwiseAbs().maxCoeff(&big);  // the first entry of largest |v|, as numpy's argmax
+    if (v(big) < 0.0) v = -v;
+    for (std::int64_t j = 0; j < d; ++j) components_.at<float>(c, j) = static_cast<float>(v(j));
+    explained_variance_.at<float>(0, c) = static_cast<float>(ev(c));
+    explained_variance_ratio_.at<float>(0, c) = static_cast<float>(ratio(c));
+    singular_values_.at<float>(0, c) = static_cast<float>(std::sqrt(ev(c) * double(n - 1)));
+  }
+  noise_variance_ = k < r ? ev.segment(k, r - k).mean() : 0.0;
+  mean_ = mean;
+  raw_input_ = input.raw;
+  input_shift_ = input.shift;
+  input_scale_ = input.scale;
+  n_samples_ = n;
+  fitted_ = true;
+}
+
+PCA& PCA::fit(const Tensor& X) {
+  ProfileScope scope = begin_call();
+  fit_impl(X);
+  return *this;
+}
+
+Tensor PCA::fit_transform(const Tensor& X) {
+  ProfileScope scope = begin_call();
+  fit_impl(X);
+  Backend& b = *backend();
+  const detail::InputTransform input{raw_input_, input_shift_, input_scale_};
+  return b.to_host(project(detail::apply_input_transform(b, b.to_device(X), input)));
+}
+
+Tensor PCA::project(const Tensor& Xt) const {
+  const std::int64_t k = components_.rows(), d = components_.cols();
+  Tensor W = components_;  // k × d
+  if (options_.whiten) {
+    W = components_.clone();
+    for (std::int64_t c = 0; c < k; ++c) {
+      const double scale =
+          std::max(std::sqrt(double(explained_variance_.at<float>(0, c))), kMinWhitenScale);
+      for (std::int64_t j = 0; j < d; ++j) {
+        W.at<float>(c, j) = static_cast<float>(W.at<float>(c, j) / scale);
+      }
+    }
+  }
+  // (X − x̄)·Wᵀ = X·Wᵀ + bias with bias = −x̄·Wᵀ (affine_scores folds in the column scaling).
+  Tensor bias(1, k);
+  for (std::int64_t c = 0; c < k; ++c) {
+    double s = 0.0;
+    for (std::int64_t j = 0; j < d; ++j) s -= double(mean_.at<float>(0, j)) * W.at<float>(c, j);
+    bias.at<float>(0, c) = static_cast<float>(s);
+  }
+  const detail::InputTransform input{raw_input_, input_shift_, input_scale_};
+  return detail::affine_scores(*backend(), Xt, W, bias, input);
+}
+
+Tensor PCA::transform(const Tensor& X) const {
+  ProfileScope scope = begin_call();
+  detail::check_fitted(fitted_, kName);
+  detail::check_samples(X, kName);
+  detail::check_n_features(X, components_.cols(), kName);
+  Backend& b = *backend();
+  const detail::InputTransform input{raw_input_, input_shift_, input_scale_};
+  return b.to_host(project(detail::apply_input_transform(b, b.to_device(X), input)));
+}
+
+Tensor PCA::inverse_transform(const Tensor& Z) const {
+  ProfileScope scope = begin_call();
+  detail::check_fitted(fitted_, kName);
+  detail::check_samples(Z, kName, "Z");
+  const std::int64_t k = components_.rows(), d = components_.cols();
+  MLCORE_CHECK(Z.cols() == k, kName << ": Z has " << Z.cols() << " columns, but the model has " << k
+                                    << " components");
+  Backend& b = *backend();
+  Tensor W = components_;  // k × d
+  if (options_.whiten) {
+    W = components_.clone();
+    for (std::int64_t c = 0; c < k; ++c) {
+      const double scale = std::sqrt(double(explained_variance_.at<float>(0, c)));
+      for (std::int64_t j = 0; j < d; ++j)
+        W.at<float>(c, j) = static_cast<float>(W.at<float>(c, j) * scale);
+    }
+  }
+  Tensor Xr = b.empty(Z.rows(), d);
+  b.gemm(Trans::no, Trans::no, 1.0f, b.to_device(Z), b.to_device(W), 0.0f, Xr);  // (n × k)(k × d)
+  b.add_row_vector(1.0f, b.to_device(mean_), Xr);
+  return b.to_host(Xr);
+}
+
+const Tensor& PCA::components() const {
+  detail::check_fitted(fitted_, kName);
+  return components_;
+}
+const Tensor& PCA::explained_variance() const {
+  detail::check_fitted(fitted_, kName);
+  return explained_variance_;
+}
+const Tensor& PCA::explained_variance_ratio() const {
+  detail::check_fitted(fitted_, kName);
+  return explained_variance_ratio_;
+}
+const Tensor& PCA::singular_values() const {
+  detail::check_fitted(fitted_, kName);
+  return singular_values_;
+}
+const Tensor& PCA::mean() const {
+  detail::check_fitted(fitted_, kName);
+  return mean_;
+}
+std::int64_t PCA::n_components() const {
+  detail::check_fitted(fitted_, kName);
+  return components_.rows();
+}
+std::int64_t PCA::n_features_in() const {
+  detail::check_fitted(fitted_, kName);
+  return components_.cols();
+}
+std::int64_t PCA::n_samples() const {
+  detail::check_fitted(fitted_, kName);
+  return n_samples_;
+}
+double PCA::noise_variance() const {
+  detail::check_fitted(fitted_, kName);
+  return noise_variance_;
+}
+
+void PCA::save(std::ostream& out) const {
+  ModelWriter w(kName, 1);
+  w.write_i64(options_.n_components);
+  w.write_f64(options_.variance_fraction);
+  w.write_u8(options_.whiten ? 1 : 0);
+  w.write_u8(fitted_ ? 1 : 0);
+  if (fitted_) {
+    w.write_tensor(components_);
+    w.write_tensor(explained_variance_);
+    w.write_tensor(explained_variance_ratio_);
+    w.write_tensor(singular_values_);
+    w.write_tensor(mean_);
+    w.write_i64(n_samples_);
+    w.write_f64(noise_variance_);
+    detail::write_input_transform(w,
+                                  detail::InputTransform{raw_input_, input_shift_, input_scale_});
+  }
+  w.finish(out);
+}
+
+PCA PCA::load(std::istream& in, BackendPtr backend) {
+  ModelReader r(in, kName, 1);
+  Options o;
+  o.n_components = r.read_i64();
+  o.variance_fraction = r.read_f64();
+  o.whiten = r.read_u8() != 0;
+  PCA m(o, std::move(backend));
+  m.fitted_ = r.read_u8() != 0;
+  if (m.fitted_) {
+    m.components_ = r.read_tensor();
+    m.explained_variance_ = r.read_tensor();
+    m.explained_variance_ratio_ = r.read_tensor();
+    m.singular_values_ = r.read_tensor();
+    m.mean_ = r.read_tensor();
+    m.n_samples_ = r.read_i64();
+    m.noise_variance_ = r.read_f64();
+    const std::int64_t k = m.components_.rows(), d = m.components_.cols();
+    const detail::InputTransform input = detail::read_input_transform(r, d);
+    m.raw_input_ = input.raw;
+    m.input_shift_ = input.shift;
+    m.input_scale_ = input.scale;
+    MLCORE_CHECK(m.explained_variance_.cols() == k && m.explained_variance_ratio_.cols() == k &&
+                     m.singular_values_.cols() == k && m.mean_.cols() == d,
+                 kName << ": the saved model's arrays have inconsistent shapes");
+  }
+  r.finish();
+  return m;
+}
+
+// project() and inverse_transform() read these at every call.
+std::vector<std::pair<std::string, Tensor*>> PCA::fitted_arrays() {
+  if (!fitted_) return {};
+  return {
+      {"components", &components_}, {"mean", &mean_}, {"explained_variance", &explained_variance_}};
+}
+
+}  // namespace mlcore

@@ -1,0 +1,411 @@
+// LogisticRegression: L-BFGS on the host over a loss and gradient computed on the backend.
+// The plan, with the primitive behind each step, is in
+// include/mlcore/algorithms/linear/logistic_regression.hpp.
+#include "mlcore/algorithms/linear/logistic_regression.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <istream>
+#include <limits>
+#include <ostream>
+#include <sstream>
+
+#include "algorithms/common/columns.hpp"
+#include "algorithms/common/host_math.hpp"
+#include "algorithms/common/lbfgs.hpp"
+#include "mlcore/serialize.hpp"
+#include "algorithms/common/validate.hpp"
+
+namespace mlcore {
+
+namespace {
+
+constexpr const char* kName = "LogisticRegression";
+
+// Per-sample weights sᵢ = sample_weight[i] · class_weight[yᵢ], and whether any differs from 1.
+struct Weights {
+  bool weighted = false;
+  std::vector<float> s;  // n (empty when unweighted)
+  double sum = 0.0;      // S = Σ sᵢ
+};
+
+Weights sample_times_class_weights(const LogisticRegressionOptions& o,
+                                   const detail::LabelEncoding& enc,
+                                   const detail::SampleWeights& sw) {
+  const std::size_t K = enc.classes.size();
+  const std::size_t n = enc.code.size();
+  const float* w = sw.weighted ? sw.w.data<float>() : nullptr;
+  std::vector<double> cw(K, 1.0);
+  if (o.class_weight_balanced) {
+    // class k weighs Σw / (K · Σ_{i in k} wᵢ): each class then carries the same total weight.
+    std::vector<double> count(K, 0.0);
+    for (std::size_t i = 0; i < n; ++i) count[enc.code[i]] += w ? w[i] : 1.0;
+    for (std::size_t k = 0; k < K; ++k) {
+      MLCORE_CHECK(count[k] > 0.0, kName << ": class_weight='balanced' needs a positive total "
+                                            "sample weight in every class; class "
+                                         << enc.classes[k] << " has 0");
+      cw[k] = sw.sum / (static_cast<double>(K) * count[k]);
+    }
+  }
+  for (const auto& [label, weight] : o.class_weight) {
+    auto it = std::find(enc.classes.begin(), enc.classes.end(), label);
+    MLCORE_CHECK(it != enc.classes.end(),
+                 kName << ": class_weight names class " << label << ", which is not in y");
+    cw[it - enc.classes.begin()] = weight;
+  }
+  Weights out;
+  out.weighted =
+      sw.weighted || std::any_of(cw.begin(), cw.end(), [](double c) { return c != 1.0; });
+  if (!out.weighted) {
+    out.sum = static_cast<double>(n);
+    return out;
+  }
+  out.s.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    out.s[i] = static_cast<float>((w ? w[i] : 1.0) * cw[enc.code[i]]);
+    out.sum += out.s[i];
+  }
+  MLCORE_CHECK(out.sum > 0.0, kName << ": the sample weights times the class weights sum to 0");
+  return out;
+}
+
+}  // namespace
+
+LogisticRegression::LogisticRegression(Options options, BackendPtr backend)
+    : Estimator(std::move(backend)), options_(std::move(options)) {
+  const Options& o = options_;
+  MLCORE_CHECK(o.C > 0.0 && !std::isnan(o.C),
+               kName << ": C must be > 0 (+infinity for no penalty), got " << o.C);
+  MLCORE_CHECK(std::isfinite(o.tol) && o.tol >= 0.0, kName << ": tol must be >= 0, got " << o.tol);
+  MLCORE_CHECK(o.max_iter >= 0, kName << ": max_iter must be >= 0, got " << o.max_iter);
+  MLCORE_CHECK(o.lbfgs_memory >= 1, kName << ": lbfgs_memory must be >= 1, got " << o.lbfgs_memory);
+  MLCORE_CHECK(!(o.class_weight_balanced && !o.class_weight.empty()),
+               kName << ": give class_weight either as 'balanced' or as a map, not both");
+  for (const auto& [label, weight] : o.class_weight) {
+    MLCORE_CHECK(std::isfinite(weight) && weight >= 0.0, kName << ": class_weight[" << label
+                                                               << "] must be finite and >= 0, got "
+                                                               << weight);
+  }
+}
+
+LogisticRegression& LogisticRegression::fit(const Tensor& X, const Tensor& y,
+                                            const Tensor& sample_weight) {
+  ProfileScope scope = begin_call();
+  detail::check_samples(X, kName);
+  const std::int64_t n = X.rows(), d = X.cols();
+  detail::check_targets(y, n, kName);
+  const detail::SampleWeights sw = detail::check_sample_weight(sample_weight, n, kName);
+  const detail::LabelEncoding enc = detail::encode_labels(y, kName, 2);
+  const std::int64_t K = static_cast<std::int64_t>(enc.classes.size());
+  const bool binary = K == 2;
+  const std::int64_t Kp = binary ? 1 : K;  // columns of W: one score for two classes
+  const Weights wt = sample_times_class_weights(options_, enc, sw);
+  const bool fit_b = options_.fit_intercept;
+  const double S = wt.sum;
+  const double inv_CS = std::isinf(options_.C) ? 0.0 : 1.0 / (options_.C * S);
+  Backend& b = *backend();
+
+  // ---- the data on the device: X as it is, or centred and scaled per column ----------------
+  Tensor Xd = b.to_device(X);  // n × d
+  const detail::ColumnStats stats = detail::column_stats(b, X, Xd, kName);
+  const detail::InputTransform input = detail::choose_input_transform(stats, fit_b);
+  const Tensor Xc = detail::apply_input_transform(b, Xd, input);  // n × d
+  // The optimiser's weights w″ relate to the model's by w_j = s_j·w″_j (s = the column scale).
+  std::vector<double> s_col(d, 1.0);
+  if (!input.raw) {
+    for (std::int64_t j = 0; j < d; ++j) s_col[j] = input.scale.at<float>(0, j);
+  }
+  // Targets, built once on the host (O(n) setup) and moved to the device:
+  //   binary:      y (n × 1) in {0, 1} and ỹ = 1 − 2y in {+1, −1}
+  //   multinomial: Ys (n × K) = sᵢ at (i, yᵢ), 0 elsewhere (the weighted one-hot matrix)
+  Tensor s_dev, y_dev, ysign_dev, Ys_dev;
+  if (wt.weighted) s_dev = b.to_device(detail::column(wt.s));
+  if (binary) {
+    Tensor yh(n, 1), sh(n, 1);
+    for (std::int64_t i = 0; i < n; ++i) {
+      yh.at<float>(i, 0) = static_cast<float>(enc.code[i]);
+      sh.at<float>(i, 0) = enc.code[i] == 1 ? -1.0f : 1.0f;
+    }
+    y_dev = b.to_device(yh);
+    ysign_dev = b.to_device(sh);
+  } else {
+    Tensor Yh(n, K);
+    for (std::int64_t i = 0; i < n; ++i) {
+      Yh.at<float>(i, enc.code[i]) = wt.weighted ? wt.s[i] : 1.0f;
+    }
+    Ys_dev = b.to_device(Yh);
+  }
+
+  // Work buffers, allocated once per fit.
+  Tensor Z = b.empty(n, Kp), U = b.empty(n, Kp), P = b.empty(n, Kp);
+  Tensor GW = b.empty(Kp, d), gb = b.empty(1, Kp), loss_parts = b.empty(1, Kp);
+  Tensor loss_scalar = b.empty(1, 1);
+  Tensor W_host(Kp, d), b_host(1, Kp);
+
+  // ---- F(θ) and ∇F(θ), θ = [W (Kp × d, row-major), b (Kp)] -----------------------------------
+  const std::int64_t n_w = Kp * d;
+  auto objective = [&](const Eigen::VectorXd& theta, Eigen::VectorXd& grad) -> double {
+    for (std::int64_t i = 0; i < n_w; ++i) W_host.data<float>()[i] = static_cast<float>(theta(i));
+    for (std::int64_t k = 0; k < Kp; ++k)
+      b_host.at<float>(0, k) = fit_b ? static_cast<float>(theta(n_w + k)) : 0.0f;
+    Tensor W = b.to_device(W_host);
+
+    // Z = Xc·Wᵀ + b   (n × Kp)
+    if (Kp == 1) {
+      b.gemv(Trans::no, 1.0f, Xc, W, 0.0f, Z);
+    } else {
+      b.gemm(Trans::no, Trans::yes, 1.0f, Xc, W, 0.0f, Z);
+    }
+    if (fit_b) b.add_row_vector(1.0f, b.to_device(b_host), Z);
+
+    double loss = 0.0;
+    if (binary) {
+      // loss = Σ sᵢ·log(1 + exp(ỹᵢ·zᵢ)): for y = 1 that is log(1 + e^{−z}), for y = 0
+      // log(1 + e^{z}) — the binomial loss without computing a sigmoid and its log.
+      b.axpby(1.0f, Z, 0.0f, U);
+      b.multiply(ysign_dev, U);
+      b.map(MapFn::log1pexp, U, U);
+      if (wt.weighted) {
+        b.gemv(Trans::yes, 1.0f, U, s_dev, 0.0f, loss_scalar);  // sᵀU
+      } else {
+        b.reduce_cols(Reduce::sum, U, loss_scalar);
+      }
+      loss = b.to_host(loss_scalar).at<float>(0, 0);
+      // R = s ⊙ (sigmoid(Z) − y), in Z's storage.
+      b.map(MapFn::sigmoid, Z, Z);
+      b.axpby(-1.0f, y_dev, 1.0f, Z);
+      if (wt.weighted) b.scale_rows(s_dev, Z);
+    } else {
+      // L = log_softmax(Z); loss = −Σ Ys ⊙ L; R = s ⊙ exp(L) − Ys.
+      b.softmax_rows(Z, U, /*log=*/true);
+      b.map(MapFn::exp, U, P);
+      b.multiply(Ys_dev, U);
+      b.reduce_cols(Reduce::sum, U, loss_parts);
+      const Tensor lp = b.to_host(loss_parts);
+      for (std::int64_t k = 0; k < Kp; ++k) loss -= lp.at<float>(0, k);
+      if (wt.weighted) b.scale_rows(s_dev, P);
+      b.axpby(-1.0f, Ys_dev, 1.0f, P);
+    }
+    const Tensor& R = binary ? Z : P;  // n × Kp
+
+    // ∇W = Rᵀ·Xc (Kp × d), ∇b = Σᵢ Rᵢ (1 × Kp).
+    if (Kp == 1) {
+      b.gemv(Trans::yes, 1.0f, Xc, R, 0.0f, GW);
+    } else {
+      b.gemm(Trans::yes, Trans::no, 1.0f, R, Xc, 0.0f, GW);
+    }
+    const Tensor GWh = b.to_host(GW);
+    Tensor gbh;
+    if (fit_b) {
+      b.reduce_cols(Reduce::sum, R, gb);
+      gbh = b.to_host(gb);
+    }
+
+    // F = loss/S + ‖W‖²/(2CS);  ∇F = (GW + W/C)/S, ∇b F = gb/S — with W = s ⊙ W″ per column,
+    // so the penalty reads ‖s ⊙ W″‖² and its gradient s²·W″.
+    double penalty = 0.0;
+    for (std::int64_t i = 0; i < n_w; ++i) {
+      const double s2 = s_col[i % d] * s_col[i % d];
+      penalty += s2 * theta(i) * theta(i);
+      grad(i) = GWh.data<float>()[i] / S + s2 * theta(i) * inv_CS;
+    }
+    for (std::int64_t k = 0; k < Kp && fit_b; ++k) grad(n_w + k) = gbh.at<float>(0, k) / S;
+    return loss / S + 0.5 * penalty * inv_CS;
+  };
+
+  // ---- L-BFGS from θ = 0 -----------------------------------------------------------------------
+  Eigen::VectorXd theta = Eigen::VectorXd::Zero(n_w + (fit_b ? Kp : 0));
+  detail::LbfgsOptions lo;
+  lo.max_iter = options_.max_iter;
+  lo.gtol = options_.tol;
+  lo.memory = options_.lbfgs_memory;
+  // Converge on the gradient with respect to the original weights: ∂F/∂w_j = (∂F/∂w″_j)/s_j.
+  lo.gtol_scale = Eigen::VectorXd::Ones(theta.size());
+  for (std::int64_t i = 0; i < n_w; ++i) lo.gtol_scale(i) = 1.0 / s_col[i % d];
+  const detail::LbfgsResult res = detail::minimize_lbfgs(objective, theta, lo);
+
+  // ---- the fitted model: w = s ⊙ w″, and the intercept moved back to uncentred X: b = b″ − x̄·w --
+  classes_ = enc.classes;
+  coef_ = Tensor(Kp, d);
+  intercept_ = Tensor(1, Kp);
+  for (std::int64_t k = 0; k < Kp; ++k) {
+    double bk = fit_b ? theta(n_w + k) : 0.0;
+    for (std::int64_t j = 0; j < d; ++j) {
+      const double w = s_col[j] * theta(k * d + j);
+      coef_.at<float>(k, j) = static_cast<float>(w);
+      if (!input.raw) bk -= double(input.shift.at<float>(0, j)) * w;
+    }
+    intercept_.at<float>(0, k) = static_cast<float>(bk);
+  }
+  raw_input_ = input.raw;
+  input_shift_ = input.shift;
+  input_scale_ = input.scale;
+  n_iter_ = res.n_iter;
+  converged_ = res.converged;
+  message_ = res.message;
+  fitted_ = true;
+  return *this;
+}
+
+Tensor LogisticRegression::scores_on_device(const Tensor& X, bool all_classes) const {
+  detail::check_fitted(fitted_, kName);
+  detail::check_samples(X, kName);
+  detail::check_n_features(X, coef_.cols(), kName);
+  Backend& b = *backend();
+  const std::int64_t d = X.cols(), Kp = coef_.rows();
+  // With all_classes, two classes get the scores [0, z]: softmax of that row is
+  // [1 − σ(z), σ(z)], and its argmax is classes[1] exactly when z > 0 (scikit-learn's rule).
+  const std::int64_t Kc = all_classes ? static_cast<std::int64_t>(classes_.size()) : Kp;
+  const std::int64_t off = Kc - Kp;  // 1 for the zero column of the binary case, else 0
+  Tensor W(Kc, d), bias(1, Kc);
+  for (std::int64_t k = 0; k < Kp; ++k) {
+    for (std::int64_t j = 0; j < d; ++j) W.at<float>(off + k, j) = coef_.at<float>(k, j);
+    bias.at<float>(0, off + k) = intercept_.at<float>(0, k);
+  }
+  const detail::InputTransform input{raw_input_, input_shift_, input_scale_};
+  const Tensor Xt = detail::apply_input_transform(b, b.to_device(X), input);
+  return detail::affine_scores(b, Xt, W, bias, input);  // n × Kc
+}
+
+Tensor LogisticRegression::decision_function(const Tensor& X) const {
+  ProfileScope scope = begin_call();
+  return backend()->to_host(scores_on_device(X, /*all_classes=*/false));
+}
+
+Tensor LogisticRegression::predict_proba(const Tensor& X) const {
+  ProfileScope scope = begin_call();
+  Tensor Z = scores_on_device(X, /*all_classes=*/true);
+  backend()->softmax_rows(Z, Z);
+  return backend()->to_host(Z);
+}
+
+Tensor LogisticRegression::predict_log_proba(const Tensor& X) const {
+  ProfileScope scope = begin_call();
+  Tensor Z = scores_on_device(X, /*all_classes=*/true);
+  backend()->softmax_rows(Z, Z, /*log=*/true);
+  return backend()->to_host(Z);
+}
+
+Tensor LogisticRegression::predict(const Tensor& X) const {
+  ProfileScope scope = begin_call();
+  Backend& b = *backend();
+  if (classes_.size() == 2) {
+    // One score z per sample (a gemv): classes[1] exactly when z > 0, scikit-learn's rule. The
+    // comparison rides along with the label lookup the host does anyway.
+    const Tensor z = b.to_host(scores_on_device(X, /*all_classes=*/false));
+    Tensor labels(z.rows(), 1);
+    for (std::int64_t i = 0; i < z.rows(); ++i) {
+      labels.at<float>(i, 0) = static_cast<float>(classes_[z.at<float>(i, 0) > 0.0f ? 1 : 0]);
+    }
+    return labels;
+  }
+  Tensor Z = scores_on_device(X, /*all_classes=*/true);
+  // argmax over classes = argmin of −Z (the first on ties, as numpy's argmax).
+  b.map(MapFn::identity, Z, Z, MapArgs{-1.0f, 0.0f, 1.0f});
+  Tensor index = b.empty(Z.rows(), 1, DType::i32), value = b.empty(Z.rows(), 1);
+  b.argmin_rows(Z, index, value);
+  const Tensor idx = b.to_host(index);
+  Tensor labels(Z.rows(), 1);
+  for (std::int64_t i = 0; i < Z.rows(); ++i) {
+    labels.at<float>(i, 0) = static_cast<float>(classes_[idx.at<std::int32_t>(i, 0)]);
+  }
+  return labels;
+}
+
+const std::vector<double>& LogisticRegression::classes() const {
+  detail::check_fitted(fitted_, kName);
+  return classes_;
+}
+const Tensor& LogisticRegression::coef() const {
+  detail::check_fitted(fitted_, kName);
+  return coef_;
+}
+const Tensor& LogisticRegression::intercept() const {
+  detail::check_fitted(fitted_, kName);
+  return intercept_;
+}
+std::int64_t LogisticRegression::n_features_in() const {
+  detail::check_fitted(fitted_, kName);
+  return coef_.cols();
+}
+int LogisticRegression::n_iter() const {
+  detail::check_fitted(fitted_, kName);
+  return n_iter_;
+}
+bool LogisticRegression::converged() const {
+  detail::check_fitted(fitted_, kName);
+  return converged_;
+}
+const std::string& LogisticRegression::solver_message() const {
+  detail::check_fitted(fitted_, kName);
+  return message_;
+}
+
+void LogisticRegression::save(std::ostream& out) const {
+  ModelWriter w(kName, 1);
+  w.write_f64(options_.C);
+  w.write_f64(options_.tol);
+  w.write_i64(options_.max_iter);
+  w.write_u8(options_.fit_intercept ? 1 : 0);
+  w.write_u8(options_.class_weight_balanced ? 1 : 0);
+  std::vector<double> cw;
+  for (const auto& [label, weight] : options_.class_weight) {
+    cw.push_back(label);
+    cw.push_back(weight);
+  }
+  w.write_f64s(cw);
+  w.write_i64(options_.lbfgs_memory);
+  w.write_u8(fitted_ ? 1 : 0);
+  if (fitted_) {
+    w.write_f64s(classes_);
+    w.write_tensor(coef_);
+    w.write_tensor(intercept_);
+    detail::write_input_transform(w,
+                                  detail::InputTransform{raw_input_, input_shift_, input_scale_});
+    w.write_i64(n_iter_);
+    w.write_u8(converged_ ? 1 : 0);
+    w.write_string(message_);
+  }
+  w.finish(out);
+}
+
+LogisticRegression LogisticRegression::load(std::istream& in, BackendPtr backend) {
+  ModelReader r(in, kName, 1);
+  Options o;
+  o.C = r.read_f64();
+  o.tol = r.read_f64();
+  o.max_iter = static_cast<int>(r.read_i64());
+  o.fit_intercept = r.read_u8() != 0;
+  o.class_weight_balanced = r.read_u8() != 0;
+  const std::vector<double> cw = r.read_f64s();
+  MLCORE_CHECK(cw.size() % 2 == 0, kName << ": corrupted class_weight in the saved model");
+  for (std::size_t i = 0; i < cw.size(); i += 2) o.class_weight[cw[i]] = cw[i + 1];
+  o.lbfgs_memory = static_cast<int>(r.read_i64());
+  LogisticRegression model(o, std::move(backend));
+  model.fitted_ = r.read_u8() != 0;
+  if (model.fitted_) {
+    model.classes_ = r.read_f64s();
+    model.coef_ = r.read_tensor();
+    model.intercept_ = r.read_tensor();
+    const detail::InputTransform input = detail::read_input_transform(r, model.coef_.cols());
+    model.raw_input_ = input.raw;
+    model.input_shift_ = input.shift;
+    model.input_scale_ = input.scale;
+    model.n_iter_ = static_cast<int>(r.read_i64());
+    model.converged_ = r.read_u8() != 0;
+    model.message_ = r.read_string();
+    const std::int64_t K = static_cast<std::int64_t>(model.classes_.size());
+    const std::int64_t Kp = model.coef_.rows(), d = model.coef_.cols();
+    MLCORE_CHECK(K >= 2 && Kp == (K == 2 ? 1 : K) && model.intercept_.cols() == Kp && d >= 1,
+                 kName << ": the saved model's arrays have inconsistent shapes");
+  }
+  r.finish();
+  return model;
+}
+
+std::vector<std::pair<std::string, Tensor*>> LogisticRegression::fitted_arrays() {
+  if (!fitted_) return {};
+  return {{"coef", &coef_}, {"intercept", &intercept_}};
+}
+
+}  // namespace mlcore

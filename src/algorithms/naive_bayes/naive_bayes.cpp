@@ -1,0 +1,559 @@
+// GaussianNB and MultinomialNB: class statistics by scatter_add, scores by GEMM. The plan is in
+// include/mlcore/algorithms/naive_bayes/naive_bayes.hpp.
+#include "mlcore/algorithms/naive_bayes/naive_bayes.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <istream>
+#include <ostream>
+
+#include "algorithms/common/columns.hpp"
+#include "algorithms/common/host_math.hpp"
+#include "mlcore/serialize.hpp"
+#include "algorithms/common/validate.hpp"
+
+namespace mlcore {
+
+namespace {
+
+constexpr double kTwoPi = 6.283185307179586;
+
+// A class's variance on a feature counts as "hard" below this fraction of the feature's overall
+// variance: its terms in the GEMM expansion are then ≥ 1e4 times the overall scale, where f32
+// cancellation starts to cost ~1e-3 in the log-likelihood (see GaussianNB::fit).
+constexpr double kHardVarianceRatio = 1e-4;
+
+// The class code of every sample as an n × 1 i32 host tensor (the scatter / gather index).
+Tensor code_column(const detail::LabelEncoding& enc) {
+  Tensor t(static_cast<std::int64_t>(enc.code.size()), 1, DType::i32);
+  std::copy(enc.code.begin(), enc.code.end(), t.data<std::int32_t>());
+  return t;
+}
+
+// Per-class totals of the sample weights (counts without weights), 1 × K on the host, computed
+// on the backend as scatter_add(code, w).
+Tensor class_totals(Backend& b, const Tensor& code_dev, const detail::SampleWeights& sw,
+                    std::int64_t n, std::int64_t K) {
+  Tensor w = b.empty(n, 1);
+  if (sw.weighted) {
+    w = b.to_device(sw.w);
+  } else {
+    b.fill(w, 1.0f);
+  }
+  Tensor totals = b.empty(K, 1);
+  b.scatter_add(code_dev, w, totals);
+  return b.to_host(totals).clone().reshaped(1, K);
+}
+
+// Subtracts from each column of A (K × d) its median over the rows. A per-feature constant c_j
+// adds Σⱼ xⱼ·c_j to every class's score alike; removing it leaves probabilities and argmax
+// unchanged and keeps the weights small (the median, unlike the mean, is not dragged along by a
+// single class with an extreme weight).
+void subtract_column_medians(Eigen::MatrixXd& A) {
+  std::vector<double> col(A.rows());
+  for (Eigen::Index j = 0; j < A.cols(); ++j) {
+    for (Eigen::Index k = 0; k < A.rows(); ++k) col[k] = A(k, j);
+    std::nth_element(col.begin(), col.begin() + col.size() / 2, col.end());
+    const double median = col[col.size() / 2];
+    if (std::isfinite(median)) A.col(j).array() -= median;
+  }
+}
+
+// Checks a user-given prior: one value per class, each ≥ 0, summing to 1 (within 1e-5, numpy's
+// isclose, as scikit-learn).
+void check_prior(const std::vector<double>& p, std::size_t K, const char* name, const char* what) {
+  MLCORE_CHECK(p.size() == K, name << ": " << what << " has " << p.size() << " values but y has "
+                                   << K << " classes");
+  double sum = 0.0;
+  for (double v : p) {
+    MLCORE_CHECK(std::isfinite(v) && v >= 0.0,
+                 name << ": " << what << " must be finite and >= 0, got " << v);
+    sum += v;
+  }
+  MLCORE_CHECK(std::fabs(sum - 1.0) <= 1e-8 + 1e-5,
+               name << ": " << what << " must sum to 1, got " << sum);
+}
+
+// Magnitude bands of a weight matrix (see naive_bayes.hpp, "Bands"): each band holds the
+// weights within a factor kBandRatio of the next band up, measured from the class's largest
+// |weight|; the last band takes everything smaller.
+constexpr double kBandRatio = 16.0;
+constexpr int kMaxBands = 3;
+
+// Q (n × K) += A (n × d) · Wᵀ, W (K × d) on the host, as one GEMM per non-empty magnitude band
+// of each row of W. `first`: Q holds nothing yet (β = 0 for the first GEMM); cleared on return.
+void add_banded_product(Backend& b, const Tensor& A, const Eigen::MatrixXd& W, Tensor& Q,
+                        bool& first) {
+  const Eigen::Index K = W.rows(), d = W.cols();
+  std::vector<Eigen::MatrixXd> bands(kMaxBands, Eigen::MatrixXd::Zero(K, d));
+  std::vector<bool> used(kMaxBands, false);
+  for (Eigen::Index k = 0; k < K; ++k) {
+    const double top = W.row(k).cwiseAbs().maxCoeff();
+    for (Eigen::Index j = 0; j < d; ++j) {
+      const double w = std::fabs(W(k, j));
+      if (w == 0.0) continue;
+      // band = ⌊log_R(top / |w|)⌋, capped
+      int band = 0;
+      for (double limit = top / kBandRatio; band + 1 < kMaxBands && w <= limit;
+           limit /= kBandRatio) {
+        ++band;
+      }
+      bands[band](k, j) = W(k, j);
+      used[band] = true;
+    }
+  }
+  for (int band = 0; band < kMaxBands; ++band) {
+    if (!used[band]) continue;
+    b.gemm(Trans::no, Trans::yes, 1.0f, A, b.to_device(detail::from_eigen(bands[band])),
+           first ? 0.0f : 1.0f, Q);
+    first = false;
+  }
+}
+
+Tensor row_tensor(const std::vector<double>& v) {
+  Tensor t(1, static_cast<std::int64_t>(v.size()));
+  for (std::size_t i = 0; i < v.size(); ++i) t.at<float>(0, i) = static_cast<float>(v[i]);
+  return t;
+}
+
+}  // namespace
+
+// ---- the shared part ---------------------------------------------------------------------------
+
+void detail::NaiveBayesBase::check_predict_input(const Tensor& X) const {
+  check_fitted(fitted_, name_);
+  check_samples(X, name_);
+  check_n_features(X, n_features_, name_);
+}
+
+Tensor detail::NaiveBayesBase::predict_joint_log_proba(const Tensor& X) const {
+  ProfileScope scope = begin_call();
+  check_predict_input(X);
+  return backend()->to_host(jll_on_device(backend()->to_device(X), /*exact=*/true));
+}
+
+Tensor detail::NaiveBayesBase::predict_proba(const Tensor& X) const {
+  ProfileScope scope = begin_call();
+  check_predict_input(X);
+  Backend& b = *backend();
+  Tensor Q = jll_on_device(b.to_device(X), /*exact=*/false);
+  b.softmax_rows(Q, Q);
+  return b.to_host(Q);
+}
+
+Tensor detail::NaiveBayesBase::predict_log_proba(const Tensor& X) const {
+  ProfileScope scope = begin_call();
+  check_predict_input(X);
+  Backend& b = *backend();
+  Tensor Q = jll_on_device(b.to_device(X), /*exact=*/false);
+  b.softmax_rows(Q, Q, /*log=*/true);
+  return b.to_host(Q);
+}
+
+Tensor detail::NaiveBayesBase::predict(const Tensor& X) const {
+  ProfileScope scope = begin_call();
+  check_predict_input(X);
+  Backend& b = *backend();
+  Tensor Q = jll_on_device(b.to_device(X), /*exact=*/false);
+  // argmax over classes = argmin of −jll (the first on ties, as numpy's argmax).
+  b.map(MapFn::identity, Q, Q, MapArgs{-1.0f, 0.0f, 1.0f});
+  Tensor index = b.empty(Q.rows(), 1, DType::i32), value = b.empty(Q.rows(), 1);
+  b.argmin_rows(Q, index, value);
+  const Tensor idx = b.to_host(index);
+  Tensor labels(Q.rows(), 1);
+  for (std::int64_t i = 0; i < Q.rows(); ++i) {
+    labels.at<float>(i, 0) = static_cast<float>(classes_[idx.at<std::int32_t>(i, 0)]);
+  }
+  return labels;
+}
+
+const std::vector<double>& detail::NaiveBayesBase::classes() const {
+  check_fitted(fitted_, name_);
+  return classes_;
+}
+const Tensor& detail::NaiveBayesBase::class_count() const {
+  check_fitted(fitted_, name_);
+  return class_count_;
+}
+std::int64_t detail::NaiveBayesBase::n_features_in() const {
+  check_fitted(fitted_, name_);
+  return n_features_;
+}
+
+// ---- GaussianNB ---------------------------------------------------------------------------------
+
+GaussianNB::GaussianNB(Options options, BackendPtr backend)
+    : NaiveBayesBase(std::move(backend), "GaussianNB"), options_(std::move(options)) {
+  MLCORE_CHECK(std::isfinite(options_.var_smoothing) && options_.var_smoothing >= 0.0,
+               "GaussianNB: var_smoothing must be >= 0, got " << options_.var_smoothing);
+}
+
+GaussianNB& GaussianNB::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
+  ProfileScope scope = begin_call();
+  detail::check_samples(X, name_);
+  const std::int64_t n = X.rows(), d = X.cols();
+  detail::check_targets(y, n, name_);
+  const detail::SampleWeights sw = detail::check_sample_weight(sample_weight, n, name_);
+  const detail::LabelEncoding enc =
+      detail::encode_labels(y, name_, 1);  // one class: P = 1 (scikit-learn's)
+  const std::int64_t K = static_cast<std::int64_t>(enc.classes.size());
+  if (!options_.priors.empty()) check_prior(options_.priors, K, name_, "priors");
+  Backend& b = *backend();
+
+  Tensor Xd = b.to_device(X);                            // n × d
+  Tensor code = b.to_device(code_column(enc));           // n × 1 i32
+  const Tensor count = class_totals(b, code, sw, n, K);  // 1 × K (host)
+  for (std::int64_t k = 0; k < K; ++k) {
+    MLCORE_CHECK(count.at<float>(0, k) > 0.0f,
+                 name_ << ": class " << enc.classes[k] << " has a total sample weight of 0");
+  }
+
+  // Pass 1: per-class sums Σ wᵢ xᵢ → means θ (K × d).
+  Tensor Xw = Xd;
+  Tensor w_dev;
+  if (sw.weighted) {
+    w_dev = b.to_device(sw.w);
+    Xw = b.empty(n, d);
+    b.axpby(1.0f, Xd, 0.0f, Xw);
+    b.scale_rows(w_dev, Xw);
+  }
+  Tensor sums = b.empty(K, d);
+  b.scatter_add(code, Xw, sums);
+  Eigen::MatrixXd theta = detail::to_eigen(b.to_host(sums));
+  for (std::int64_t k = 0; k < K; ++k) theta.row(k) /= count.at<float>(0, k);
+
+  // Pass 2: per-class Σ wᵢ (xᵢ − θ_k)² → variances. M = X − θ[code] (gather_rows brings each
+  // sample its class mean), squared, scattered back by class.
+  Tensor theta_dev = b.to_device(detail::from_eigen(theta));
+  Tensor M = b.empty(n, d);
+  b.gather_rows(theta_dev, code, M);
+  b.axpby(1.0f, Xd, -1.0f, M);
+  b.map(MapFn::square, M, M);
+  if (sw.weighted) b.scale_rows(w_dev, M);
+  Tensor sq = b.empty(K, d);
+  b.scatter_add(code, M, sq);
+  Eigen::MatrixXd var = detail::to_eigen(b.to_host(sq));
+  for (std::int64_t k = 0; k < K; ++k) var.row(k) /= count.at<float>(0, k);
+
+  // epsilon = var_smoothing × the largest (unweighted) variance of any feature.
+  const detail::ColumnStats stats = detail::column_stats(b, X, Xd, name_);
+  double max_var = 0.0;
+  for (std::int64_t j = 0; j < d; ++j)
+    max_var = std::max(max_var, double(stats.var.at<float>(0, j)));
+  epsilon_ = options_.var_smoothing * max_var;
+  var.array() += epsilon_;
+
+  classes_ = enc.classes;
+  class_count_ = count;
+  std::vector<double> prior(K);
+  double total = 0.0;
+  for (std::int64_t k = 0; k < K; ++k) total += count.at<float>(0, k);
+  for (std::int64_t k = 0; k < K; ++k) {
+    prior[k] = options_.priors.empty() ? count.at<float>(0, k) / total : options_.priors[k];
+  }
+  class_prior_ = row_tensor(prior);
+  theta_ = detail::from_eigen(theta);
+  var_ = detail::from_eigen(var);
+  // The expansion's centre and scale per feature (see naive_bayes.hpp, "Centre"): scale 1/sd,
+  // centre the mean of the feature's tightest class, whose large weights then multiply terms
+  // that vanish for its own samples instead of cancelling. Hard pairs (a class (nearly)
+  // constant on the feature) are marked for a GEMM of their own.
+  const Tensor scale = detail::inverse_spread(stats, /*centred=*/true);
+  Tensor shift(1, d);
+  hard_ = Tensor(K, d);
+  for (std::int64_t j = 0; j < d; ++j) {
+    const double limit = kHardVarianceRatio * stats.var.at<float>(0, j);
+    std::int64_t tightest = 0;
+    for (std::int64_t k = 0; k < K; ++k) {
+      if (var(k, j) < limit) hard_.at<float>(k, j) = 1.0f;
+      if (var(k, j) < var(tightest, j)) tightest = k;
+    }
+    shift.at<float>(0, j) = static_cast<float>(theta(tightest, j));
+  }
+  input_shift_ = shift;
+  input_scale_ = scale;
+  n_features_ = d;
+  fitted_ = true;
+  return *this;
+}
+
+Tensor GaussianNB::jll_on_device(const Tensor& Xd, bool exact) const {
+  Backend& b = *backend();
+  const std::int64_t n = Xd.rows(), d = Xd.cols();
+  const std::int64_t K = static_cast<std::int64_t>(classes_.size());
+
+  // Host (K × d): in the scaled coordinates x″ = (x − c)·s (c, s: the expansion's centre and
+  // scale, chosen at fit), μ″ = (μ − c)·s and σ″² = σ²·s², the quadratic form is unchanged:
+  // (x − μ)²/σ² = (x″ − μ″)²/σ″², and
+  //   −½(x″ − μ″)²/σ″² = x″²·A1 + x″·A2 − ½μ″²/σ″²,   A1 = −½/σ″²,  A2 = μ″/σ″².
+  // The hard pairs' A1 goes into a GEMM of its own (A1h): on the int8 backend each GEMM has one
+  // scale per class column, and a hard weight (up to 1/var_smoothing) would round every normal
+  // weight of its class to 0.
+  Eigen::MatrixXd A1 = Eigen::MatrixXd::Zero(K, d), A1h = Eigen::MatrixXd::Zero(K, d), A2(K, d);
+  std::vector<double> bias(K);
+  bool any_hard = false;
+  for (std::int64_t k = 0; k < K; ++k) {
+    double c = std::log(double(class_prior_.at<float>(0, k)));
+    for (std::int64_t j = 0; j < d; ++j) {
+      const double s = input_scale_.at<float>(0, j);
+      const double v = var_.at<float>(k, j);
+      const double v2 = v * s * s;
+      const double mu = (double(theta_.at<float>(k, j)) - input_shift_.at<float>(0, j)) * s;
+      if (hard_.at<float>(k, j) != 0.0f) {
+        A1h(k, j) = -0.5 / v2;
+        any_hard = true;
+      } else {
+        A1(k, j) = -0.5 / v2;
+      }
+      A2(k, j) = mu / v2;
+      c -= 0.5 * (std::log(kTwoPi * v) + mu * mu / v2);
+    }
+    bias[k] = c;
+  }
+  if (!exact) {
+    subtract_column_medians(A1);
+    subtract_column_medians(A2);
+  }
+
+  // Device: X″ and X″² (n × d each); jll = X″²·A1ᵀ + X″·A2ᵀ [+ X″²·A1hᵀ] + bias (n × K),
+  // each product cut into magnitude bands (one GEMM per band, all into Q).
+  // X″ is squared in place once the linear term is done: one n × d temporary, not two.
+  Tensor Xs = detail::shift_scale_columns(b, Xd, input_shift_, input_scale_);
+  Tensor Q = b.empty(n, K);
+  bool first = true;
+  add_banded_product(b, Xs, A2, Q, first);
+  b.map(MapFn::square, Xs, Xs);  // X″²
+  add_banded_product(b, Xs, A1, Q, first);
+  if (any_hard) add_banded_product(b, Xs, A1h, Q, first);
+  if (first) b.fill(Q, 0.0f);  // every weight 0
+  b.add_row_vector(1.0f, b.to_device(row_tensor(bias)), Q);
+  return Q;
+}
+
+const Tensor& GaussianNB::theta() const {
+  detail::check_fitted(fitted_, name_);
+  return theta_;
+}
+const Tensor& GaussianNB::var() const {
+  detail::check_fitted(fitted_, name_);
+  return var_;
+}
+const Tensor& GaussianNB::class_prior() const {
+  detail::check_fitted(fitted_, name_);
+  return class_prior_;
+}
+double GaussianNB::epsilon() const {
+  detail::check_fitted(fitted_, name_);
+  return epsilon_;
+}
+
+void GaussianNB::save(std::ostream& out) const {
+  ModelWriter w("GaussianNB", 1);
+  w.write_f64(options_.var_smoothing);
+  w.write_f64s(options_.priors);
+  w.write_u8(fitted_ ? 1 : 0);
+  if (fitted_) {
+    w.write_f64s(classes_);
+    w.write_tensor(class_count_);
+    w.write_tensor(theta_);
+    w.write_tensor(var_);
+    w.write_tensor(class_prior_);
+    w.write_tensor(input_shift_);
+    w.write_tensor(input_scale_);
+    w.write_tensor(hard_);
+    w.write_f64(epsilon_);
+  }
+  w.finish(out);
+}
+
+GaussianNB GaussianNB::load(std::istream& in, BackendPtr backend) {
+  ModelReader r(in, "GaussianNB", 1);
+  Options o;
+  o.var_smoothing = r.read_f64();
+  o.priors = r.read_f64s();
+  GaussianNB m(o, std::move(backend));
+  m.fitted_ = r.read_u8() != 0;
+  if (m.fitted_) {
+    m.classes_ = r.read_f64s();
+    m.class_count_ = r.read_tensor();
+    m.theta_ = r.read_tensor();
+    m.var_ = r.read_tensor();
+    m.class_prior_ = r.read_tensor();
+    m.input_shift_ = r.read_tensor();
+    m.input_scale_ = r.read_tensor();
+    m.hard_ = r.read_tensor();
+    m.epsilon_ = r.read_f64();
+    const std::int64_t K = static_cast<std::int64_t>(m.classes_.size());
+    m.n_features_ = m.theta_.cols();
+    MLCORE_CHECK(K >= 2 && m.theta_.rows() == K && m.var_.rows() == K &&
+                     m.var_.cols() == m.n_features_ && m.class_prior_.cols() == K &&
+                     m.class_count_.cols() == K && m.input_shift_.cols() == m.n_features_ &&
+                     m.input_scale_.cols() == m.n_features_ && m.hard_.rows() == K &&
+                     m.hard_.cols() == m.n_features_,
+                 "GaussianNB: the saved model's arrays have inconsistent shapes");
+  }
+  r.finish();
+  return m;
+}
+
+// ---- MultinomialNB ------------------------------------------------------------------------------
+
+MultinomialNB::MultinomialNB(Options options, BackendPtr backend)
+    : NaiveBayesBase(std::move(backend), "MultinomialNB"), options_(std::move(options)) {
+  MLCORE_CHECK(std::isfinite(options_.alpha) && options_.alpha >= 0.0,
+               "MultinomialNB: alpha must be >= 0, got " << options_.alpha);
+}
+
+MultinomialNB& MultinomialNB::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
+  ProfileScope scope = begin_call();
+  detail::check_samples(X, name_);
+  const std::int64_t n = X.rows(), d = X.cols();
+  {
+    const float* x = X.data<float>();
+    for (std::int64_t i = 0; i < X.numel(); ++i) {
+      MLCORE_CHECK(x[i] >= 0.0f, name_ << ": X must be non-negative (counts or frequencies), got "
+                                       << x[i] << " at [" << i / d << ", " << i % d << "]");
+    }
+  }
+  detail::check_targets(y, n, name_);
+  const detail::SampleWeights sw = detail::check_sample_weight(sample_weight, n, name_);
+  const detail::LabelEncoding enc =
+      detail::encode_labels(y, name_, 1);  // one class: P = 1 (scikit-learn's)
+  const std::int64_t K = static_cast<std::int64_t>(enc.classes.size());
+  if (!options_.class_prior.empty()) check_prior(options_.class_prior, K, name_, "class_prior");
+  Backend& b = *backend();
+
+  Tensor Xd = b.to_device(X);
+  Tensor code = b.to_device(code_column(enc));
+  const Tensor count = class_totals(b, code, sw, n, K);
+  Tensor Xw = Xd;
+  if (sw.weighted) {
+    Xw = b.empty(n, d);
+    b.axpby(1.0f, Xd, 0.0f, Xw);
+    b.scale_rows(b.to_device(sw.w), Xw);
+  }
+  Tensor fc = b.empty(K, d);
+  b.scatter_add(code, Xw, fc);  // Σ_{i in k} wᵢ xᵢ: the (weighted) feature counts per class
+  // Predict scales X per column when the features' magnitudes differ widely (not centred:
+  // counts keep their 0).
+  const detail::InputTransform input =
+      detail::choose_input_transform(detail::column_stats(b, X, Xd, name_), /*centred=*/false);
+  raw_input_ = input.raw;
+  input_shift_ = input.shift;
+  input_scale_ = input.scale;
+  const Eigen::MatrixXd counts = detail::to_eigen(b.to_host(fc));
+
+  // log θ_kj = log(count_kj + α) − log Σⱼ (count_kj + α)
+  const double alpha = (!options_.force_alpha && options_.alpha < 1e-10) ? 1e-10 : options_.alpha;
+  Eigen::MatrixXd flp = (counts.array() + alpha).matrix();
+  for (std::int64_t k = 0; k < K; ++k) {
+    const double row_total = flp.row(k).sum();
+    for (std::int64_t j = 0; j < d; ++j) flp(k, j) = std::log(flp(k, j)) - std::log(row_total);
+  }
+  std::vector<double> prior(K);
+  double total = 0.0;
+  for (std::int64_t k = 0; k < K; ++k) total += count.at<float>(0, k);
+  for (std::int64_t k = 0; k < K; ++k) {
+    if (!options_.class_prior.empty()) {
+      prior[k] = std::log(options_.class_prior[k]);
+    } else if (options_.fit_prior) {
+      prior[k] = std::log(double(count.at<float>(0, k))) - std::log(total);
+    } else {
+      prior[k] = -std::log(static_cast<double>(K));
+    }
+  }
+  classes_ = enc.classes;
+  class_count_ = count;
+  feature_count_ = detail::from_eigen(counts);
+  feature_log_prob_ = detail::from_eigen(flp);
+  class_log_prior_ = row_tensor(prior);
+  n_features_ = d;
+  fitted_ = true;
+  return *this;
+}
+
+Tensor MultinomialNB::jll_on_device(const Tensor& Xd, bool exact) const {
+  Backend& b = *backend();
+  Eigen::MatrixXd W = detail::to_eigen(feature_log_prob_);  // K × d
+  if (!exact) subtract_column_medians(W);
+  // jll = X·Wᵀ + log prior: one GEMM (through the column scaling when the model has one).
+  const detail::InputTransform input{raw_input_, input_shift_, input_scale_};
+  const Tensor Xt = detail::apply_input_transform(b, Xd, input);
+  return detail::affine_scores(b, Xt, detail::from_eigen(W), class_log_prior_, input);
+}
+
+const Tensor& MultinomialNB::feature_count() const {
+  detail::check_fitted(fitted_, name_);
+  return feature_count_;
+}
+const Tensor& MultinomialNB::feature_log_prob() const {
+  detail::check_fitted(fitted_, name_);
+  return feature_log_prob_;
+}
+const Tensor& MultinomialNB::class_log_prior() const {
+  detail::check_fitted(fitted_, name_);
+  return class_log_prior_;
+}
+
+void MultinomialNB::save(std::ostream& out) const {
+  ModelWriter w("MultinomialNB", 1);
+  w.write_f64(options_.alpha);
+  w.write_u8(options_.force_alpha ? 1 : 0);
+  w.write_u8(options_.fit_prior ? 1 : 0);
+  w.write_f64s(options_.class_prior);
+  w.write_u8(fitted_ ? 1 : 0);
+  if (fitted_) {
+    w.write_f64s(classes_);
+    w.write_tensor(class_count_);
+    w.write_tensor(feature_count_);
+    w.write_tensor(feature_log_prob_);
+    w.write_tensor(class_log_prior_);
+    detail::write_input_transform(w,
+                                  detail::InputTransform{raw_input_, input_shift_, input_scale_});
+  }
+  w.finish(out);
+}
+
+MultinomialNB MultinomialNB::load(std::istream& in, BackendPtr backend) {
+  ModelReader r(in, "MultinomialNB", 1);
+  Options o;
+  o.alpha = r.read_f64();
+  o.force_alpha = r.read_u8() != 0;
+  o.fit_prior = r.read_u8() != 0;
+  o.class_prior = r.read_f64s();
+  MultinomialNB m(o, std::move(backend));
+  m.fitted_ = r.read_u8() != 0;
+  if (m.fitted_) {
+    m.classes_ = r.read_f64s();
+    m.class_count_ = r.read_tensor();
+    m.feature_count_ = r.read_tensor();
+    m.feature_log_prob_ = r.read_tensor();
+    m.class_log_prior_ = r.read_tensor();
+    m.n_features_ = m.feature_log_prob_.cols();
+    const detail::InputTransform input = detail::read_input_transform(r, m.n_features_);
+    m.raw_input_ = input.raw;
+    m.input_shift_ = input.shift;
+    m.input_scale_ = input.scale;
+    const std::int64_t K = static_cast<std::int64_t>(m.classes_.size());
+    MLCORE_CHECK(K >= 2 && m.feature_log_prob_.rows() == K && m.feature_count_.rows() == K &&
+                     m.feature_count_.cols() == m.n_features_ && m.class_log_prior_.cols() == K &&
+                     m.class_count_.cols() == K,
+                 "MultinomialNB: the saved model's arrays have inconsistent shapes");
+  }
+  r.finish();
+  return m;
+}
+
+// theta / var / class_prior are read at every call (jll_on_device); the expansion's centre,
+// scale and hard pairs chosen at fit only condition the arithmetic, so edits need nothing more.
+std::vector<std::pair<std::string, Tensor*>> GaussianNB::fitted_arrays() {
+  if (!fitted_) return {};
+  return {{"theta", &theta_}, {"var", &var_}, {"class_prior", &class_prior_}};
+}
+
+std::vector<std::pair<std::string, Tensor*>> MultinomialNB::fitted_arrays() {
+  if (!fitted_) return {};
+  return {{"feature_log_prob", &feature_log_prob_}, {"class_log_prior", &class_log_prior_}};
+}
+
+}  // namespace mlcore

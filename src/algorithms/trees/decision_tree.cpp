@@ -1,0 +1,368 @@
+// DecisionTreeClassifier and DecisionTreeRegressor: one histogram tree each (see
+// include/mlcore/algorithms/trees/tree.hpp for the algorithm in terms of the primitives).
+#include <algorithm>
+#include <istream>
+#include <numeric>
+#include <ostream>
+#include <random>
+
+#include "mlcore/algorithms/trees/tree.hpp"
+#include "mlcore/serialize.hpp"
+#include "algorithms/trees/tree_common.hpp"
+#include "algorithms/common/validate.hpp"
+
+namespace mlcore {
+
+namespace {
+
+constexpr const char* kClassifier = "DecisionTreeClassifier";
+constexpr const char* kRegressor = "DecisionTreeRegressor";
+
+detail::SplitCriterion classification_criterion(const std::string& name, const char* estimator) {
+  if (name == "gini") return detail::SplitCriterion::gini;
+  if (name == "entropy" || name == "log_loss") return detail::SplitCriterion::entropy;
+  MLCORE_FAIL(estimator << ": criterion must be 'gini', 'entropy' or 'log_loss', got '" << name
+                        << "'");
+}
+
+void check_regression_criterion(const std::string& name, const char* estimator) {
+  MLCORE_CHECK(name == "squared_error", estimator << ": criterion must be 'squared_error' (the "
+                                                     "only one mlcore implements), got '"
+                                                  << name << "'");
+}
+
+void write_max_features(ModelWriter& w, const MaxFeatures& m) {
+  w.write_u8(static_cast<std::uint8_t>(m.kind));
+  w.write_f64(m.value);
+}
+MaxFeatures read_max_features(ModelReader& r) {
+  MaxFeatures m;
+  const std::uint8_t kind = r.read_u8();
+  MLCORE_CHECK(kind <= static_cast<std::uint8_t>(MaxFeatures::Kind::fraction),
+               "model file: invalid max_features kind " << int(kind));
+  m.kind = static_cast<MaxFeatures::Kind>(kind);
+  m.value = r.read_f64();
+  return m;
+}
+
+}  // namespace
+
+// ---- DecisionTreeClassifier ---------------------------------------------------------------------
+
+DecisionTreeClassifier::DecisionTreeClassifier(Options options, BackendPtr backend)
+    : Estimator(std::move(backend)), options_(std::move(options)) {
+  classification_criterion(options_.criterion, kClassifier);
+  detail::check_tree_options(kClassifier, options_.max_depth, options_.min_samples_split,
+                             options_.min_samples_leaf, options_.min_impurity_decrease,
+                             options_.max_bins);
+  options_.max_features.validate(kClassifier);
+}
+
+DecisionTreeClassifier& DecisionTreeClassifier::fit(const Tensor& X, const Tensor& y,
+                                                    const Tensor& sample_weight) {
+  ProfileScope scope = begin_call();
+  detail::check_tree_samples(X, kClassifier);
+  detail::check_targets(y, X.rows(), kClassifier);
+  const detail::LabelEncoding enc = detail::encode_labels(y, kClassifier, 1);
+  const int n_classes = static_cast<int>(enc.classes.size());
+  const std::int64_t n = X.rows(), d = X.cols();
+  const std::vector<double> weights = detail::integer_sample_weights(sample_weight, n, kClassifier);
+
+  Backend& b = *backend();
+  detail::BinnedTrainingSet data =
+      detail::bin_training_set(X, options_.max_bins, options_.random_state, b, weights);
+  detail::HistogramBuilder hist(backend(), data.device_codes, data.device_offsets,
+                                   data.mapper.total_bins());
+  // Statistics: one-hot class counts (n × K) times the sample weights, exact integers.
+  hist.set_values(detail::class_weight_values(enc.code, n_classes, weights), n_classes);
+
+  detail::GrowerParams p;
+  p.criterion = classification_criterion(options_.criterion, kClassifier);
+  p.n_stats = n_classes;
+  p.max_depth = options_.max_depth;
+  p.min_samples_split = options_.min_samples_split;
+  p.min_samples_leaf = options_.min_samples_leaf;
+  p.max_features = options_.max_features.resolve(d);
+  p.min_impurity_decrease = options_.min_impurity_decrease;
+  std::mt19937_64 rng(options_.random_state);
+  detail::GrownTree g =
+      detail::grow_tree(data.view(), hist, p, detail::weighted_rows(weights, n), rng);
+
+  // Node values: class probabilities from the exact class counts.
+  tree_ = std::move(g.tree);
+  tree_.n_outputs = n_classes;
+  tree_.values.assign(tree_.nodes.size() * n_classes, 0.0);
+  for (std::size_t k = 0; k < tree_.nodes.size(); ++k) {
+    const double w = tree_.nodes[k].weighted_n_samples;
+    for (int c = 0; c < n_classes; ++c) tree_.values[k * n_classes + c] = g.stats[k][c] / w;
+  }
+  classes_ = enc.classes;
+  n_features_ = d;
+  importances_ = std::move(g.importances);
+  fitted_ = true;
+  return *this;
+}
+
+Tensor DecisionTreeClassifier::predict_proba(const Tensor& X) const {
+  ProfileScope scope = begin_call();
+  detail::check_fitted(fitted_, kClassifier);
+  detail::check_tree_samples(X, kClassifier);
+  detail::check_n_features(X, n_features_, kClassifier);
+  const Tensor leaves = detail::apply_tree(tree_, X);
+  const int k = tree_.n_outputs;
+  Tensor P(X.rows(), k);
+  for (std::int64_t i = 0; i < X.rows(); ++i) {
+    const double* v = tree_.value(leaves.at<std::int32_t>(i, 0));
+    for (int c = 0; c < k; ++c) P.at<float>(i, c) = static_cast<float>(v[c]);
+  }
+  return P;
+}
+
+Tensor DecisionTreeClassifier::predict(const Tensor& X) const {
+  ProfileScope scope = begin_call();
+  detail::check_fitted(fitted_, kClassifier);
+  detail::check_tree_samples(X, kClassifier);
+  detail::check_n_features(X, n_features_, kClassifier);
+  const Tensor leaves = detail::apply_tree(tree_, X);
+  const int k = tree_.n_outputs;
+  Tensor out(X.rows(), 1);
+  for (std::int64_t i = 0; i < X.rows(); ++i) {
+    const double* v = tree_.value(leaves.at<std::int32_t>(i, 0));
+    out.at<float>(i, 0) = static_cast<float>(classes_[std::max_element(v, v + k) - v]);
+  }
+  return out;
+}
+
+Tensor DecisionTreeClassifier::apply(const Tensor& X) const {
+  ProfileScope scope = begin_call();
+  detail::check_fitted(fitted_, kClassifier);
+  detail::check_tree_samples(X, kClassifier);
+  detail::check_n_features(X, n_features_, kClassifier);
+  return detail::apply_tree(tree_, X);
+}
+
+const std::vector<double>& DecisionTreeClassifier::classes() const {
+  detail::check_fitted(fitted_, kClassifier);
+  return classes_;
+}
+std::int64_t DecisionTreeClassifier::n_features_in() const {
+  detail::check_fitted(fitted_, kClassifier);
+  return n_features_;
+}
+Tensor DecisionTreeClassifier::feature_importances() const {
+  detail::check_fitted(fitted_, kClassifier);
+  return detail::normalized_importances(importances_);
+}
+int DecisionTreeClassifier::get_depth() const {
+  detail::check_fitted(fitted_, kClassifier);
+  return tree_.max_depth();
+}
+std::int64_t DecisionTreeClassifier::get_n_leaves() const {
+  detail::check_fitted(fitted_, kClassifier);
+  return tree_.n_leaves();
+}
+const Tree& DecisionTreeClassifier::tree() const {
+  detail::check_fitted(fitted_, kClassifier);
+  return tree_;
+}
+
+void DecisionTreeClassifier::save(std::ostream& out) const {
+  detail::check_fitted(fitted_, kClassifier);
+  ModelWriter w(kClassifier, 1);
+  w.write_string(options_.criterion);
+  w.write_i64(options_.max_depth);
+  w.write_i64(options_.min_samples_split);
+  w.write_i64(options_.min_samples_leaf);
+  write_max_features(w, options_.max_features);
+  w.write_f64(options_.min_impurity_decrease);
+  w.write_i64(static_cast<std::int64_t>(options_.random_state));
+  w.write_i64(options_.max_bins);
+  w.write_f64s(classes_);
+  w.write_i64(n_features_);
+  w.write_f64s(importances_);
+  tree_.save(w);
+  w.finish(out);
+}
+
+DecisionTreeClassifier DecisionTreeClassifier::load(std::istream& in, BackendPtr backend) {
+  ModelReader r(in, kClassifier, 1);
+  Options o;
+  o.criterion = r.read_string();
+  o.max_depth = r.read_i64();
+  o.min_samples_split = r.read_i64();
+  o.min_samples_leaf = r.read_i64();
+  o.max_features = read_max_features(r);
+  o.min_impurity_decrease = r.read_f64();
+  o.random_state = static_cast<std::uint64_t>(r.read_i64());
+  o.max_bins = static_cast<int>(r.read_i64());
+  DecisionTreeClassifier m(o, std::move(backend));
+  m.classes_ = r.read_f64s();
+  m.n_features_ = r.read_i64();
+  m.importances_ = r.read_f64s();
+  m.tree_ = Tree::load(r);
+  r.finish();
+  MLCORE_CHECK(m.tree_.n_outputs == static_cast<int>(m.classes_.size()) &&
+                   static_cast<std::int64_t>(m.importances_.size()) == m.n_features_,
+               kClassifier << ": inconsistent model file");
+  m.fitted_ = true;
+  return m;
+}
+
+// ---- DecisionTreeRegressor ----------------------------------------------------------------------
+
+DecisionTreeRegressor::DecisionTreeRegressor(Options options, BackendPtr backend)
+    : Estimator(std::move(backend)), options_(std::move(options)) {
+  check_regression_criterion(options_.criterion, kRegressor);
+  detail::check_tree_options(kRegressor, options_.max_depth, options_.min_samples_split,
+                             options_.min_samples_leaf, options_.min_impurity_decrease,
+                             options_.max_bins);
+  options_.max_features.validate(kRegressor);
+}
+
+DecisionTreeRegressor& DecisionTreeRegressor::fit(const Tensor& X, const Tensor& y,
+                                                  const Tensor& sample_weight) {
+  ProfileScope scope = begin_call();
+  detail::check_tree_samples(X, kRegressor);
+  detail::check_targets(y, X.rows(), kRegressor);
+  const std::int64_t n = X.rows(), d = X.cols();
+  const float* yv = y.data<float>();
+  const std::vector<double> weights = detail::integer_sample_weights(sample_weight, n, kRegressor);
+  auto weight = [&](std::int64_t i) { return weights.empty() ? 1.0 : weights[i]; };
+  double center = 0, total = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    center += weight(i) * yv[i];
+    total += weight(i);
+  }
+  center /= total;
+
+  Backend& b = *backend();
+  detail::BinnedTrainingSet data =
+      detail::bin_training_set(X, options_.max_bins, options_.random_state, b, weights);
+  detail::HistogramBuilder hist(backend(), data.device_codes, data.device_offsets,
+                                   data.mapper.total_bins());
+  // Statistics: [count, Σ quantized (y − mean)], packed in one i64 — exact integer sums
+  // (PackedCodec in tree_histogram.hpp).
+  detail::PackedCodec codec;
+  const Tensor V = detail::regression_values(yv, n, weights, center, codec);
+  hist.set_packed_values(V);
+
+  detail::GrowerParams p;
+  p.criterion = detail::SplitCriterion::squared_error;
+  p.n_stats = 2;
+  p.value_scale = codec.scale;
+  p.max_depth = options_.max_depth;
+  p.min_samples_split = options_.min_samples_split;
+  p.min_samples_leaf = options_.min_samples_leaf;
+  p.max_features = options_.max_features.resolve(d);
+  p.min_impurity_decrease = options_.min_impurity_decrease;
+  p.require_positive_gain = true;
+  std::mt19937_64 rng(options_.random_state);
+  detail::GrownTree g =
+      detail::grow_tree(data.view(), hist, p, detail::weighted_rows(weights, n), rng);
+
+  // Node values: the mean target. Leaves exactly (a host pass over their samples, O(n) per
+  // tree in all); inner nodes from the quantized sums.
+  tree_ = std::move(g.tree);
+  tree_.n_outputs = 1;
+  tree_.values.assign(tree_.nodes.size(), 0.0);
+  for (std::size_t k = 0; k < tree_.nodes.size(); ++k) {
+    if (tree_.nodes[k].is_leaf()) {
+      double sum = 0, wsum = 0;  // the leaf's exact weighted mean
+      for (std::int64_t j = g.begin[k]; j < g.end[k]; ++j) {
+        sum += weight(g.order[j]) * yv[g.order[j]];
+        wsum += weight(g.order[j]);
+      }
+      tree_.values[k] = sum / wsum;
+    } else {
+      tree_.values[k] = center + g.stats[k][1] / (g.stats[k][0] * codec.scale);
+    }
+  }
+  n_features_ = d;
+  importances_ = std::move(g.importances);
+  fitted_ = true;
+  return *this;
+}
+
+Tensor DecisionTreeRegressor::predict(const Tensor& X) const {
+  ProfileScope scope = begin_call();
+  detail::check_fitted(fitted_, kRegressor);
+  detail::check_tree_samples(X, kRegressor);
+  detail::check_n_features(X, n_features_, kRegressor);
+  const Tensor leaves = detail::apply_tree(tree_, X);
+  Tensor out(X.rows(), 1);
+  for (std::int64_t i = 0; i < X.rows(); ++i) {
+    out.at<float>(i, 0) = static_cast<float>(tree_.value(leaves.at<std::int32_t>(i, 0))[0]);
+  }
+  return out;
+}
+
+Tensor DecisionTreeRegressor::apply(const Tensor& X) const {
+  ProfileScope scope = begin_call();
+  detail::check_fitted(fitted_, kRegressor);
+  detail::check_tree_samples(X, kRegressor);
+  detail::check_n_features(X, n_features_, kRegressor);
+  return detail::apply_tree(tree_, X);
+}
+
+std::int64_t DecisionTreeRegressor::n_features_in() const {
+  detail::check_fitted(fitted_, kRegressor);
+  return n_features_;
+}
+Tensor DecisionTreeRegressor::feature_importances() const {
+  detail::check_fitted(fitted_, kRegressor);
+  return detail::normalized_importances(importances_);
+}
+int DecisionTreeRegressor::get_depth() const {
+  detail::check_fitted(fitted_, kRegressor);
+  return tree_.max_depth();
+}
+std::int64_t DecisionTreeRegressor::get_n_leaves() const {
+  detail::check_fitted(fitted_, kRegressor);
+  return tree_.n_leaves();
+}
+const Tree& DecisionTreeRegressor::tree() const {
+  detail::check_fitted(fitted_, kRegressor);
+  return tree_;
+}
+
+void DecisionTreeRegressor::save(std::ostream& out) const {
+  detail::check_fitted(fitted_, kRegressor);
+  ModelWriter w(kRegressor, 1);
+  w.write_string(options_.criterion);
+  w.write_i64(options_.max_depth);
+  w.write_i64(options_.min_samples_split);
+  w.write_i64(options_.min_samples_leaf);
+  write_max_features(w, options_.max_features);
+  w.write_f64(options_.min_impurity_decrease);
+  w.write_i64(static_cast<std::int64_t>(options_.random_state));
+  w.write_i64(options_.max_bins);
+  w.write_i64(n_features_);
+  w.write_f64s(importances_);
+  tree_.save(w);
+  w.finish(out);
+}
+
+DecisionTreeRegressor DecisionTreeRegressor::load(std::istream& in, BackendPtr backend) {
+  ModelReader r(in, kRegressor, 1);
+  Options o;
+  o.criterion = r.read_string();
+  o.max_depth = r.read_i64();
+  o.min_samples_split = r.read_i64();
+  o.min_samples_leaf = r.read_i64();
+  o.max_features = read_max_features(r);
+  o.min_impurity_decrease = r.read_f64();
+  o.random_state = static_cast<std::uint64_t>(r.read_i64());
+  o.max_bins = static_cast<int>(r.read_i64());
+  DecisionTreeRegressor m(o, std::move(backend));
+  m.n_features_ = r.read_i64();
+  m.importances_ = r.read_f64s();
+  m.tree_ = Tree::load(r);
+  r.finish();
+  MLCORE_CHECK(
+      m.tree_.n_outputs == 1 && static_cast<std::int64_t>(m.importances_.size()) == m.n_features_,
+      kRegressor << ": inconsistent model file");
+  m.fitted_ = true;
+  return m;
+}
+
+}  // namespace mlcore

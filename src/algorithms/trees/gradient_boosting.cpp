@@ -1,0 +1,733 @@
+// GradientBoostingClassifier / GradientBoostingRegressor: histogram gradient boosting (see
+// include/mlcore/algorithms/trees/gradient_boosting.hpp for the algorithm).
+#include "mlcore/algorithms/trees/gradient_boosting.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <istream>
+#include <numeric>
+#include <ostream>
+#include <random>
+
+#include "algorithms/trees/flat_tree.hpp"
+#include "mlcore/parallel.hpp"
+#include "mlcore/serialize.hpp"
+#include "algorithms/trees/tree_common.hpp"
+#include "algorithms/common/validate.hpp"
+
+namespace mlcore {
+
+namespace {
+
+constexpr const char* kClassifier = "GradientBoostingClassifier";
+constexpr const char* kRegressor = "GradientBoostingRegressor";
+
+enum class Loss { squared_error, binary, multiclass };
+
+void check_boosting_options(const GradientBoostingOptions& o, const char* est) {
+  MLCORE_CHECK(o.learning_rate > 0 && std::isfinite(o.learning_rate),
+               est << ": learning_rate must be > 0, got " << o.learning_rate);
+  MLCORE_CHECK(o.max_iter >= 1, est << ": max_iter must be an integer ≥ 1, got " << o.max_iter);
+  MLCORE_CHECK(o.max_leaf_nodes == -1 || o.max_leaf_nodes >= 2,
+               est << ": max_leaf_nodes must be ≥ 2 or None (-1), got " << o.max_leaf_nodes);
+  MLCORE_CHECK(o.max_depth == -1 || o.max_depth >= 1,
+               est << ": max_depth must be ≥ 1 or None (-1), got " << o.max_depth);
+  MLCORE_CHECK(o.min_samples_leaf >= 1,
+               est << ": min_samples_leaf must be an integer ≥ 1, got " << o.min_samples_leaf);
+  MLCORE_CHECK(o.l2_regularization >= 0 && std::isfinite(o.l2_regularization),
+               est << ": l2_regularization must be ≥ 0, got " << o.l2_regularization);
+  MLCORE_CHECK(o.max_bins >= 2 && o.max_bins <= 255,
+               est << ": max_bins must be in [2, 255], got " << o.max_bins);
+  MLCORE_CHECK(
+      o.early_stopping == "auto" || o.early_stopping == "true" || o.early_stopping == "false",
+      est << ": early_stopping must be 'auto', True or False, got '" << o.early_stopping << "'");
+  MLCORE_CHECK(o.scoring == "loss",
+               est << ": scoring must be 'loss' (the only one mlcore implements), got '"
+                   << o.scoring << "'");
+  MLCORE_CHECK(
+      o.validation_fraction < 1 && std::isfinite(o.validation_fraction),
+      est << ": validation_fraction must be in (0, 1) or None, got " << o.validation_fraction);
+  MLCORE_CHECK(o.n_iter_no_change >= 1,
+               est << ": n_iter_no_change must be an integer ≥ 1, got " << o.n_iter_no_change);
+  MLCORE_CHECK(o.tol >= 0 && std::isfinite(o.tol), est << ": tol must be ≥ 0, got " << o.tol);
+}
+
+// Rows `ids` of X (a host copy).
+Tensor take_rows(const Tensor& X, const std::vector<std::int32_t>& ids) {
+  Tensor out(static_cast<std::int64_t>(ids.size()), X.cols());
+  const std::size_t row = static_cast<std::size_t>(X.cols());
+  for (std::size_t r = 0; r < ids.size(); ++r) {
+    std::copy_n(X.data<float>() + ids[r] * row, row, out.data<float>() + r * row);
+  }
+  return out;
+}
+
+// The mean loss at raw scores (n × K): half squared error, binary or multiclass log-loss;
+// weighted by w when w is not empty.
+double mean_loss(Loss loss, const std::vector<double>& raw, const std::vector<double>& y, int K,
+                 const std::vector<double>& w) {
+  const std::size_t n = y.size();
+  double total = 0, total_w = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double* r = raw.data() + i * K;
+    const double wi = w.empty() ? 1.0 : w[i];
+    total_w += wi;
+    if (wi == 0) continue;
+    if (loss == Loss::squared_error) {
+      total += wi * 0.5 * (y[i] - r[0]) * (y[i] - r[0]);
+    } else if (loss == Loss::binary) {
+      // log(1 + e^r) − y·r, without overflow.
+      total += wi * ((r[0] > 0 ? r[0] + std::log1p(std::exp(-r[0])) : std::log1p(std::exp(r[0]))) -
+                     y[i] * r[0]);
+    } else {
+      const double mx = *std::max_element(r, r + K);
+      double s = 0;
+      for (int k = 0; k < K; ++k) s += std::exp(r[k] - mx);
+      total += wi * (mx + std::log(s) - r[static_cast<int>(y[i])]);
+    }
+  }
+  return total_w > 0 ? total / total_w : 0.0;
+}
+
+// g, h (n × K) at raw scores, in double (bit-identical on every backend), and each class's
+// largest |g| and h (the range the histograms quantize over), in the same pass. Squared error's
+// hessian is the constant 1: h is left empty and h_max is 1.
+void gradients(Loss loss, const std::vector<double>& raw, const std::vector<double>& y, int K,
+               std::vector<double>& g, std::vector<double>& h, std::vector<double>& g_max,
+               std::vector<double>& h_max) {
+  const std::int64_t n = static_cast<std::int64_t>(y.size());
+  g.resize(static_cast<std::size_t>(n) * K);
+  if (loss != Loss::squared_error) h.resize(static_cast<std::size_t>(n) * K);
+  g_max.assign(K, 0.0);
+  h_max.assign(K, loss == Loss::squared_error ? 1.0 : 0.0);
+  // Each part keeps its own maxima (max is exact, so the parts combine to the serial result).
+  const int parts = n > 8192 ? num_threads() : 1;
+  std::vector<double> part_g(static_cast<std::size_t>(parts) * K, 0.0);
+  std::vector<double> part_h(static_cast<std::size_t>(parts) * K, h_max[0]);
+  parallel::for_ranges(n, parts, [&](int part, std::int64_t begin, std::int64_t end) {
+    double* gm = part_g.data() + static_cast<std::size_t>(part) * K;
+    double* hm = part_h.data() + static_cast<std::size_t>(part) * K;
+    for (std::int64_t i = begin; i < end; ++i) {
+      const double* r = raw.data() + i * K;
+      if (loss == Loss::squared_error) {
+        g[i] = r[0] - y[i];
+        gm[0] = std::max(gm[0], std::fabs(g[i]));
+      } else if (loss == Loss::binary) {
+        const double p = 1.0 / (1.0 + std::exp(-r[0]));
+        g[i] = p - y[i];
+        h[i] = p * (1.0 - p);
+        gm[0] = std::max(gm[0], std::fabs(g[i]));
+        hm[0] = std::max(hm[0], h[i]);
+      } else {
+        const double mx = *std::max_element(r, r + K);
+        double s = 0;
+        for (int k = 0; k < K; ++k) s += std::exp(r[k] - mx);
+        for (int k = 0; k < K; ++k) {
+          const double p = std::exp(r[k] - mx) / s;
+          g[i * K + k] = p - (static_cast<int>(y[i]) == k ? 1.0 : 0.0);
+          h[i * K + k] = p * (1.0 - p);
+          gm[k] = std::max(gm[k], std::fabs(g[i * K + k]));
+          hm[k] = std::max(hm[k], h[i * K + k]);
+        }
+      }
+    }
+  });
+  for (int part = 0; part < parts; ++part) {
+    for (int k = 0; k < K; ++k) {
+      g_max[k] = std::max(g_max[k], part_g[static_cast<std::size_t>(part) * K + k]);
+      h_max[k] = std::max(h_max[k], part_h[static_cast<std::size_t>(part) * K + k]);
+    }
+  }
+}
+
+// sample_weight as a vector (empty when not given): n finite values ≥ 0. Unlike a tree's, they
+// need not be whole numbers: they scale the gradients, which are quantized anyway.
+std::vector<double> boosting_weights(const Tensor& sample_weight, std::int64_t n,
+                                     const char* estimator) {
+  if (sample_weight.numel() == 0) return {};
+  MLCORE_CHECK(sample_weight.dtype() == DType::f32 && sample_weight.numel() == n,
+               estimator << ": sample_weight must hold " << n << " f32 values, got "
+                         << sample_weight.numel());
+  std::vector<double> w(sample_weight.data<float>(), sample_weight.data<float>() + n);
+  for (std::int64_t i = 0; i < n; ++i) {
+    MLCORE_CHECK(std::isfinite(w[i]) && w[i] >= 0,
+                 estimator << ": sample_weight must be finite and >= 0, got sample_weight[" << i
+                           << "] = " << w[i]);
+  }
+  return w;
+}
+
+// Sample weights as scikit-learn's boosting applies them: g ← w·g and h ← w·h (squared error's
+// constant hessian becomes h = w), with the quantization ranges g_max, h_max taken again. The
+// histograms' count statistic stays the sample count (min_samples_leaf counts samples).
+void weight_gradients(Loss loss, const std::vector<double>& w, int K, std::vector<double>& g,
+                      std::vector<double>& h, std::vector<double>& g_max,
+                      std::vector<double>& h_max) {
+  const std::size_t n = w.size();
+  if (loss == Loss::squared_error) h.assign(n, 0.0);
+  g_max.assign(K, 0.0);
+  h_max.assign(K, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (int k = 0; k < K; ++k) {
+      const std::size_t e = i * K + k;
+      g[e] *= w[i];
+      h[e] = loss == Loss::squared_error ? w[i] : h[e] * w[i];
+      g_max[k] = std::max(g_max[k], std::fabs(g[e]));
+      h_max[k] = std::max(h_max[k], h[e]);
+    }
+  }
+}
+
+// scikit-learn's rule: stop when none of the last n_iter_no_change scores beats the score
+// before them by more than tol (scores are −loss: higher is better).
+bool should_stop(const std::vector<double>& scores, std::int64_t n_iter_no_change, double tol) {
+  const std::size_t ref = static_cast<std::size_t>(n_iter_no_change) + 1;
+  if (scores.size() < ref) return false;
+  const double reference = scores[scores.size() - ref] + tol;
+  for (std::size_t j = scores.size() - ref + 1; j < scores.size(); ++j) {
+    if (scores[j] > reference) return false;
+  }
+  return true;
+}
+
+// Fits the boosted trees. y: targets (regression) or class codes 0..K−1 (classification).
+// sw_all: empty, or one weight ≥ 0 per sample (scikit-learn's sample_weight).
+BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Loss loss,
+                          int n_classes, const GradientBoostingOptions& o,
+                          const BackendPtr& backend, const std::vector<double>& sw_all) {
+  const std::int64_t n = X.rows(), d = X.cols();
+  const int K = loss == Loss::multiclass ? n_classes : 1;
+  BoostedTrees model;
+  model.trees_per_iteration = K;
+  model.n_features = d;
+  model.importances.assign(d, 0.0);
+  std::mt19937_64 rng(o.random_state);
+
+  // ---- early stopping: a (stratified) validation split ----
+  const bool early = o.early_stopping == "true" || (o.early_stopping == "auto" && n > 10000);
+  std::vector<std::int32_t> train_ids, val_ids;
+  if (early && o.validation_fraction > 0) {
+    std::vector<std::vector<std::int32_t>> groups(loss == Loss::squared_error ? 1 : n_classes);
+    for (std::int64_t i = 0; i < n; ++i) {
+      groups[loss == Loss::squared_error ? 0 : static_cast<int>(y_all[i])].push_back(
+          static_cast<std::int32_t>(i));
+    }
+    for (auto& grp : groups) {
+      std::shuffle(grp.begin(), grp.end(), rng);
+      const std::size_t n_val = static_cast<std::size_t>(
+          std::llround(o.validation_fraction * static_cast<double>(grp.size())));
+      val_ids.insert(val_ids.end(), grp.begin(), grp.begin() + n_val);
+      train_ids.insert(train_ids.end(), grp.begin() + n_val, grp.end());
+    }
+    std::sort(train_ids.begin(), train_ids.end());
+    std::sort(val_ids.begin(), val_ids.end());
+    MLCORE_CHECK(!train_ids.empty() && !val_ids.empty(),
+                 "validation_fraction = " << o.validation_fraction << " leaves an empty "
+                                          << (train_ids.empty() ? "training" : "validation")
+                                          << " set for " << n << " samples");
+  }
+  const bool split = !val_ids.empty();
+  const Tensor X_train = split ? take_rows(X, train_ids) : X;
+  const Tensor X_val = split ? take_rows(X, val_ids) : Tensor();
+  std::vector<double> y, y_val, sw, sw_val;
+  if (split) {
+    for (std::int32_t i : train_ids) y.push_back(y_all[i]);
+    for (std::int32_t i : val_ids) y_val.push_back(y_all[i]);
+    if (!sw_all.empty()) {
+      for (std::int32_t i : train_ids) sw.push_back(sw_all[i]);
+      for (std::int32_t i : val_ids) sw_val.push_back(sw_all[i]);
+    }
+  } else {
+    y = y_all;
+    sw = sw_all;
+  }
+  auto weight = [&](std::int64_t i) { return sw.empty() ? 1.0 : sw[i]; };
+  double total_weight = 0;
+  for (std::int64_t i = 0; i < static_cast<std::int64_t>(y.size()); ++i) total_weight += weight(i);
+  MLCORE_CHECK(total_weight > 0, "sample_weight is 0 for every training sample");
+  const std::int64_t n_train = static_cast<std::int64_t>(y.size());
+  const std::int64_t n_val = static_cast<std::int64_t>(y_val.size());
+  if (loss != Loss::squared_error) {
+    std::vector<std::int64_t> counts(n_classes, 0);
+    for (double v : y) ++counts[static_cast<int>(v)];
+    for (int c = 0; c < n_classes; ++c) {
+      MLCORE_CHECK(counts[c] > 0, "class " << c
+                                           << " has no sample left for training after the "
+                                              "validation split; lower validation_fraction");
+    }
+  }
+
+  // ---- baseline: the best constant raw score ----
+  model.baseline.assign(K, 0.0);
+  if (loss == Loss::squared_error) {
+    double sum = 0;
+    for (std::int64_t i = 0; i < n_train; ++i) sum += weight(i) * y[i];
+    model.baseline[0] = sum / total_weight;
+  } else {
+    std::vector<double> prior(n_classes, 0.0);
+    for (std::int64_t i = 0; i < n_train; ++i)
+      prior[static_cast<int>(y[i])] += weight(i) / total_weight;
+    const double eps = 1e-15;
+    if (loss == Loss::binary) {
+      const double p = std::min(std::max(prior[1], eps), 1 - eps);
+      model.baseline[0] = std::log(p / (1 - p));
+    } else {
+      double mean_log = 0;
+      for (int k = 0; k < K; ++k) mean_log += std::log(std::max(prior[k], eps)) / K;
+      for (int k = 0; k < K; ++k) model.baseline[k] = std::log(std::max(prior[k], eps)) - mean_log;
+    }
+  }
+  std::vector<double> raw(static_cast<std::size_t>(n_train) * K), raw_val(n_val * K);
+  for (std::int64_t i = 0; i < n_train; ++i) {
+    for (int k = 0; k < K; ++k) raw[i * K + k] = model.baseline[k];
+  }
+  for (std::int64_t i = 0; i < n_val; ++i) {
+    for (int k = 0; k < K; ++k) raw_val[i * K + k] = model.baseline[k];
+  }
+
+  // ---- binning and the histogram builder: once ----
+  const detail::BinnedTrainingSet data =
+      detail::bin_training_set(X_train, o.max_bins, o.random_state, *backend);
+  detail::HistogramBuilder hist(backend, data.device_codes, data.device_offsets,
+                                   data.mapper.total_bins());
+
+  detail::GrowerParams p;
+  p.criterion = detail::SplitCriterion::gradient;
+  p.constant_hessian = loss == Loss::squared_error && sw.empty();
+  p.n_stats = p.constant_hessian ? 2 : 3;
+  p.max_depth = o.max_depth;
+  p.min_samples_split = 2;
+  p.min_samples_leaf = o.min_samples_leaf;
+  p.max_leaf_nodes = o.max_leaf_nodes;
+  p.require_positive_gain = true;
+  p.l2_regularization = o.l2_regularization;
+
+  if (early) {
+    model.train_score.push_back(-mean_loss(loss, raw, y, K, sw));
+    if (split) model.validation_score.push_back(-mean_loss(loss, raw_val, y_val, K, sw_val));
+  }
+  std::vector<double> g, h, g_max, h_max;
+  Tensor V;  // n × c i64 statistics, reused by every tree (a fresh one page-faults n·c values)
+  std::vector<std::int32_t> leaf_of;  // per training sample: its leaf in the current tree
+  std::vector<std::int32_t> all_rows(n_train);
+  std::iota(all_rows.begin(), all_rows.end(), 0);
+  for (std::int64_t it = 0; it < o.max_iter; ++it) {
+    gradients(loss, raw, y, K, g, h, g_max, h_max);
+    if (!sw.empty()) weight_gradients(loss, sw, K, g, h, g_max, h_max);
+    for (int k = 0; k < K; ++k) {
+      // Statistics, exact integers packed in i64 (PackedCodec): [q_g · 2^24 + 1] with a
+      // constant hessian, else [q_g · 2^24 + 1, q_h] — count, gradient and hessian sums.
+      const auto gc = detail::PackedCodec::for_values(g_max[k], double(n_train), true);
+      const auto hc = detail::PackedCodec::for_values(h_max[k], double(n_train), false);
+      const int c = p.constant_hessian ? 1 : 2;
+      if (V.rows() != n_train || V.cols() != c) V = Tensor(n_train, c, DType::i64);
+      std::int64_t* v = V.data<std::int64_t>();
+      parallel::for_each_static(n_train, n_train > 8192 ? num_threads() : 1, [&](std::int64_t i) {
+        v[i * c] = gc.pack_with_count(g[i * K + k]);
+        if (c == 2) v[i * c + 1] = hc.quantize(h[i * K + k]);
+      });
+      p.value_scale = gc.scale;
+      p.hessian_scale = p.constant_hessian ? 1.0 : hc.scale;
+      hist.set_packed_values(V);
+      std::mt19937_64 tree_rng(o.random_state + static_cast<std::uint64_t>(it * K + k));
+      detail::GrownTree grown = detail::grow_tree(data.view(), hist, p, all_rows, tree_rng);
+
+      // Leaf values from exact sums over each leaf's samples; raw scores updated in place.
+      Tree tree = std::move(grown.tree);
+      tree.n_outputs = 1;
+      tree.values.assign(tree.nodes.size(), 0.0);
+      // Which leaf each sample ended in, then the leaf sums in one pass over the samples in
+      // id order: each leaf's samples are then added in ascending id order, as a walk of the
+      // leaf's own (ascending) ids would add them — the same doubles, with the arrays read
+      // front to back instead of gathered leaf by leaf (a random access per sample).
+      std::vector<std::int32_t> leaves;
+      for (std::size_t node = 0; node < tree.nodes.size(); ++node) {
+        if (tree.nodes[node].is_leaf()) leaves.push_back(static_cast<std::int32_t>(node));
+      }
+      const std::int64_t n_leaves = static_cast<std::int64_t>(leaves.size());
+      leaf_of.resize(static_cast<std::size_t>(n_train));
+      parallel::for_each(n_leaves, n_train > 8192 ? num_threads() : 1, [&](std::int64_t l) {
+        const std::int32_t node = leaves[l];
+        for (std::int64_t j = grown.begin[node]; j < grown.end[node]; ++j) {
+          leaf_of[grown.order[j]] = node;
+        }
+      });
+      std::vector<double> G(tree.nodes.size(), 0.0), H(tree.nodes.size(), 0.0);
+      for (std::int64_t i = 0; i < n_train; ++i) {
+        G[leaf_of[i]] += g[i * K + k];
+        H[leaf_of[i]] += p.constant_hessian ? 1.0 : h[i * K + k];
+      }
+      for (const std::int32_t node : leaves) {
+        tree.values[node] = -o.learning_rate * G[node] / (H[node] + o.l2_regularization + 1e-15);
+      }
+      const double* value = tree.values.data();
+      parallel::for_each_static(n_train, n_train > 8192 ? num_threads() : 1,
+                                [&](std::int64_t i) { raw[i * K + k] += value[leaf_of[i]]; });
+      for (std::int64_t i = 0; i < n_val; ++i) {
+        raw_val[i * K + k] += tree.value(tree.apply_one(X_val.data<float>() + i * d))[0];
+      }
+      for (std::int64_t f = 0; f < d; ++f) model.importances[f] += grown.importances[f];
+      model.trees.push_back(std::move(tree));
+    }
+    model.n_iter = it + 1;
+    if (early) {
+      model.train_score.push_back(-mean_loss(loss, raw, y, K, sw));
+      if (split) model.validation_score.push_back(-mean_loss(loss, raw_val, y_val, K, sw_val));
+      if (should_stop(split ? model.validation_score : model.train_score, o.n_iter_no_change,
+                      o.tol)) {
+        break;
+      }
+    }
+  }
+  return model;
+}
+
+void write_options(ModelWriter& w, const GradientBoostingOptions& o) {
+  w.write_string(o.loss);
+  w.write_f64(o.learning_rate);
+  w.write_i64(o.max_iter);
+  w.write_i64(o.max_leaf_nodes);
+  w.write_i64(o.max_depth);
+  w.write_i64(o.min_samples_leaf);
+  w.write_f64(o.l2_regularization);
+  w.write_i64(o.max_bins);
+  w.write_string(o.early_stopping);
+  w.write_string(o.scoring);
+  w.write_f64(o.validation_fraction);
+  w.write_i64(o.n_iter_no_change);
+  w.write_f64(o.tol);
+  w.write_i64(static_cast<std::int64_t>(o.random_state));
+}
+
+GradientBoostingOptions read_options(ModelReader& r) {
+  GradientBoostingOptions o;
+  o.loss = r.read_string();
+  o.learning_rate = r.read_f64();
+  o.max_iter = r.read_i64();
+  o.max_leaf_nodes = r.read_i64();
+  o.max_depth = r.read_i64();
+  o.min_samples_leaf = r.read_i64();
+  o.l2_regularization = r.read_f64();
+  o.max_bins = static_cast<int>(r.read_i64());
+  o.early_stopping = r.read_string();
+  o.scoring = r.read_string();
+  o.validation_fraction = r.read_f64();
+  o.n_iter_no_change = r.read_i64();
+  o.tol = r.read_f64();
+  o.random_state = static_cast<std::uint64_t>(r.read_i64());
+  return o;
+}
+
+void write_model(ModelWriter& w, const BoostedTrees& m) {
+  w.write_f64s(m.baseline);
+  w.write_i64(m.trees_per_iteration);
+  w.write_i64(m.n_iter);
+  w.write_i64(m.n_features);
+  w.write_f64s(m.train_score);
+  w.write_f64s(m.validation_score);
+  w.write_f64s(m.importances);
+  for (const Tree& t : m.trees) t.save(w);
+}
+
+BoostedTrees read_model(ModelReader& r) {
+  BoostedTrees m;
+  m.baseline = r.read_f64s();
+  m.trees_per_iteration = static_cast<int>(r.read_i64());
+  m.n_iter = r.read_i64();
+  m.n_features = r.read_i64();
+  m.train_score = r.read_f64s();
+  m.validation_score = r.read_f64s();
+  m.importances = r.read_f64s();
+  MLCORE_CHECK(m.trees_per_iteration >= 1 &&
+                   m.baseline.size() == static_cast<std::size_t>(m.trees_per_iteration) &&
+                   m.n_iter >= 1 && m.n_iter < (std::int64_t{1} << 24) && m.n_features >= 1 &&
+                   m.importances.size() == static_cast<std::size_t>(m.n_features),
+               "model file: inconsistent boosting model");
+  for (std::int64_t t = 0; t < m.n_iter * m.trees_per_iteration; ++t) {
+    m.trees.push_back(Tree::load(r));
+    for (const TreeNode& node : m.trees.back().nodes) {
+      MLCORE_CHECK(node.feature < m.n_features, "model file: a node splits on feature "
+                                                    << node.feature << " of " << m.n_features);
+    }
+  }
+  return m;
+}
+
+}  // namespace
+
+// ---- BoostedTrees -------------------------------------------------------------------------------
+
+void BoostedTrees::add_iteration(const Tensor& X, std::int64_t iteration, Tensor& raw) const {
+  MLCORE_CHECK(iteration >= 0 && iteration < n_iter,
+               "iteration " << iteration << " is outside [0, " << n_iter << ")");
+  const std::int64_t n = X.rows(), d = X.cols();
+  const int K = trees_per_iteration;
+  check_shape(raw, n, K, "raw");
+  const float* x = X.data<float>();
+  float* r = raw.data<float>();
+  // The walk predict uses (FlatTree, blocks of rows in parallel), one tree at a time.
+  constexpr std::int64_t kRows = 256;
+  const std::int64_t blocks = (n + kRows - 1) / kRows;
+  for (int k = 0; k < K; ++k) {
+    const Tree& t = trees[iteration * K + k];
+    const detail::FlatTree flat(t);
+    parallel::for_each_static(blocks, n > 4096 ? num_threads() : 1, [&](std::int64_t blk) {
+      const std::int64_t begin = blk * kRows, end = std::min(n, begin + kRows);
+      std::int32_t leaf[kRows];
+      flat.apply_rows(x + begin * d, d, end - begin, leaf);
+      for (std::int64_t i = begin; i < end; ++i) {
+        r[i * K + k] += static_cast<float>(t.value(leaf[i - begin])[0]);
+      }
+    });
+  }
+}
+
+Tensor BoostedTrees::raw_predict(const Tensor& X, std::int64_t iterations) const {
+  const std::int64_t n = X.rows(), d = X.cols();
+  const int K = trees_per_iteration;
+  Tensor raw(n, K);
+  const float* x = X.data<float>();
+  float* r = raw.data<float>();
+  std::vector<detail::FlatTree> flat;
+  flat.reserve(static_cast<std::size_t>(iterations * K));
+  for (std::int64_t t = 0; t < iterations * K; ++t) flat.emplace_back(trees[t]);
+  // Blocks of rows walk one tree at a time (its nodes stay in cache); sums in double, rounded
+  // once.
+  constexpr std::int64_t kRows = 256;
+  const std::int64_t blocks = (n + kRows - 1) / kRows;
+  parallel::for_each_static(blocks, n > 1024 ? num_threads() : 1, [&](std::int64_t blk) {
+    const std::int64_t begin = blk * kRows, end = std::min(n, begin + kRows);
+    std::vector<double> acc(static_cast<std::size_t>(end - begin) * K);
+    std::int32_t leaf[kRows];
+    for (std::int64_t i = begin; i < end; ++i) {
+      for (int k = 0; k < K; ++k) acc[(i - begin) * K + k] = baseline[k];
+    }
+    for (std::int64_t it = 0; it < iterations; ++it) {
+      for (int k = 0; k < K; ++k) {
+        const Tree& t = trees[it * K + k];
+        flat[it * K + k].apply_rows(x + begin * d, d, end - begin, leaf);
+        for (std::int64_t i = begin; i < end; ++i) {
+          acc[(i - begin) * K + k] += t.value(leaf[i - begin])[0];
+        }
+      }
+    }
+    for (std::int64_t i = begin; i < end; ++i) {
+      for (int k = 0; k < K; ++k) r[i * K + k] = static_cast<float>(acc[(i - begin) * K + k]);
+    }
+  });
+  return raw;
+}
+
+// ---- GradientBoostingClassifier -----------------------------------------------------------------
+
+GradientBoostingClassifier::GradientBoostingClassifier(Options options, BackendPtr backend)
+    : Estimator(std::move(backend)), options_(std::move(options)) {
+  if (options_.loss.empty()) options_.loss = "log_loss";
+  MLCORE_CHECK(options_.loss == "log_loss",
+               kClassifier << ": loss must be 'log_loss', got '" << options_.loss << "'");
+  check_boosting_options(options_, kClassifier);
+}
+
+GradientBoostingClassifier& GradientBoostingClassifier::fit(const Tensor& X, const Tensor& y,
+                                                            const Tensor& sample_weight) {
+  ProfileScope scope = begin_call();
+  detail::check_tree_samples(X, kClassifier);
+  detail::check_targets(y, X.rows(), kClassifier);
+  const detail::LabelEncoding enc = detail::encode_labels(y, kClassifier, 2);
+  const int n_classes = static_cast<int>(enc.classes.size());
+  std::vector<double> codes(enc.code.begin(), enc.code.end());
+  model_ =
+      fit_boosting(X, codes, n_classes == 2 ? Loss::binary : Loss::multiclass, n_classes, options_,
+                   backend(), boosting_weights(sample_weight, X.rows(), kClassifier));
+  classes_ = enc.classes;
+  fitted_ = true;
+  return *this;
+}
+
+Tensor GradientBoostingClassifier::decision_function(const Tensor& X) const {
+  ProfileScope scope = begin_call();
+  detail::check_fitted(fitted_, kClassifier);
+  detail::check_tree_samples(X, kClassifier);
+  detail::check_n_features(X, model_.n_features, kClassifier);
+  return model_.raw_predict(X, model_.n_iter);
+}
+
+Tensor GradientBoostingClassifier::predict_proba(const Tensor& X) const {
+  const Tensor raw = decision_function(X);
+  const std::int64_t n = X.rows();
+  const int k = static_cast<int>(classes_.size());
+  Tensor P(n, k);
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (k == 2) {
+      const double p1 = 1.0 / (1.0 + std::exp(-double(raw.at<float>(i, 0))));
+      P.at<float>(i, 0) = static_cast<float>(1.0 - p1);
+      P.at<float>(i, 1) = static_cast<float>(p1);
+    } else {
+      const float* r = raw.data<float>() + i * k;
+      const double mx = *std::max_element(r, r + k);
+      double s = 0;
+      for (int c = 0; c < k; ++c) s += std::exp(double(r[c]) - mx);
+      for (int c = 0; c < k; ++c) P.at<float>(i, c) = static_cast<float>(std::exp(r[c] - mx) / s);
+    }
+  }
+  return P;
+}
+
+Tensor GradientBoostingClassifier::predict(const Tensor& X) const {
+  const Tensor raw = decision_function(X);
+  const std::int64_t n = X.rows();
+  const int K = model_.trees_per_iteration;
+  Tensor out(n, 1);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float* r = raw.data<float>() + i * K;
+    const std::size_t c = K == 1 ? (r[0] > 0 ? 1 : 0) : std::max_element(r, r + K) - r;
+    out.at<float>(i, 0) = static_cast<float>(classes_[c]);
+  }
+  return out;
+}
+
+void GradientBoostingClassifier::add_iteration(const Tensor& X, std::int64_t iteration,
+                                               Tensor& raw) const {
+  detail::check_fitted(fitted_, kClassifier);
+  detail::check_tree_samples(X, kClassifier);
+  detail::check_n_features(X, model_.n_features, kClassifier);
+  model_.add_iteration(X, iteration, raw);
+}
+
+Tensor GradientBoostingClassifier::baseline_raw(std::int64_t n) const {
+  detail::check_fitted(fitted_, kClassifier);
+  Tensor raw(n, model_.trees_per_iteration);
+  for (std::int64_t i = 0; i < raw.numel(); ++i) {
+    raw.data<float>()[i] = static_cast<float>(model_.baseline[i % model_.trees_per_iteration]);
+  }
+  return raw;
+}
+
+const std::vector<double>& GradientBoostingClassifier::classes() const {
+  detail::check_fitted(fitted_, kClassifier);
+  return classes_;
+}
+std::int64_t GradientBoostingClassifier::n_features_in() const {
+  detail::check_fitted(fitted_, kClassifier);
+  return model_.n_features;
+}
+std::int64_t GradientBoostingClassifier::n_iter() const {
+  detail::check_fitted(fitted_, kClassifier);
+  return model_.n_iter;
+}
+int GradientBoostingClassifier::n_trees_per_iteration() const {
+  detail::check_fitted(fitted_, kClassifier);
+  return model_.trees_per_iteration;
+}
+const BoostedTrees& GradientBoostingClassifier::model() const {
+  detail::check_fitted(fitted_, kClassifier);
+  return model_;
+}
+Tensor GradientBoostingClassifier::feature_importances() const {
+  detail::check_fitted(fitted_, kClassifier);
+  return detail::normalized_importances(model_.importances);
+}
+
+void GradientBoostingClassifier::save(std::ostream& out) const {
+  detail::check_fitted(fitted_, kClassifier);
+  ModelWriter w(kClassifier, 1);
+  write_options(w, options_);
+  w.write_f64s(classes_);
+  write_model(w, model_);
+  w.finish(out);
+}
+
+GradientBoostingClassifier GradientBoostingClassifier::load(std::istream& in, BackendPtr backend) {
+  ModelReader r(in, kClassifier, 1);
+  GradientBoostingClassifier m(read_options(r), std::move(backend));
+  m.classes_ = r.read_f64s();
+  m.model_ = read_model(r);
+  r.finish();
+  MLCORE_CHECK(m.classes_.size() >= 2 && (m.classes_.size() == 2 ? 1u : m.classes_.size()) ==
+                                             static_cast<std::size_t>(m.model_.trees_per_iteration),
+               kClassifier << ": inconsistent model file");
+  m.fitted_ = true;
+  return m;
+}
+
+// ---- GradientBoostingRegressor ------------------------------------------------------------------
+
+GradientBoostingRegressor::GradientBoostingRegressor(Options options, BackendPtr backend)
+    : Estimator(std::move(backend)), options_(std::move(options)) {
+  if (options_.loss.empty()) options_.loss = "squared_error";
+  MLCORE_CHECK(options_.loss == "squared_error",
+               kRegressor << ": loss must be 'squared_error', got '" << options_.loss << "'");
+  check_boosting_options(options_, kRegressor);
+}
+
+GradientBoostingRegressor& GradientBoostingRegressor::fit(const Tensor& X, const Tensor& y,
+                                                          const Tensor& sample_weight) {
+  ProfileScope scope = begin_call();
+  detail::check_tree_samples(X, kRegressor);
+  detail::check_targets(y, X.rows(), kRegressor);
+  std::vector<double> targets(y.data<float>(), y.data<float>() + y.numel());
+  model_ = fit_boosting(X, targets, Loss::squared_error, 0, options_, backend(),
+                        boosting_weights(sample_weight, X.rows(), kRegressor));
+  fitted_ = true;
+  return *this;
+}
+
+Tensor GradientBoostingRegressor::predict(const Tensor& X) const {
+  ProfileScope scope = begin_call();
+  detail::check_fitted(fitted_, kRegressor);
+  detail::check_tree_samples(X, kRegressor);
+  detail::check_n_features(X, model_.n_features, kRegressor);
+  return model_.raw_predict(X, model_.n_iter);
+}
+
+void GradientBoostingRegressor::add_iteration(const Tensor& X, std::int64_t iteration,
+                                              Tensor& raw) const {
+  detail::check_fitted(fitted_, kRegressor);
+  detail::check_tree_samples(X, kRegressor);
+  detail::check_n_features(X, model_.n_features, kRegressor);
+  model_.add_iteration(X, iteration, raw);
+}
+
+Tensor GradientBoostingRegressor::baseline_raw(std::int64_t n) const {
+  detail::check_fitted(fitted_, kRegressor);
+  Tensor raw(n, 1);
+  for (std::int64_t i = 0; i < n; ++i) raw.data<float>()[i] = float(model_.baseline[0]);
+  return raw;
+}
+
+std::int64_t GradientBoostingRegressor::n_features_in() const {
+  detail::check_fitted(fitted_, kRegressor);
+  return model_.n_features;
+}
+std::int64_t GradientBoostingRegressor::n_iter() const {
+  detail::check_fitted(fitted_, kRegressor);
+  return model_.n_iter;
+}
+const BoostedTrees& GradientBoostingRegressor::model() const {
+  detail::check_fitted(fitted_, kRegressor);
+  return model_;
+}
+Tensor GradientBoostingRegressor::feature_importances() const {
+  detail::check_fitted(fitted_, kRegressor);
+  return detail::normalized_importances(model_.importances);
+}
+
+void GradientBoostingRegressor::save(std::ostream& out) const {
+  detail::check_fitted(fitted_, kRegressor);
+  ModelWriter w(kRegressor, 1);
+  write_options(w, options_);
+  write_model(w, model_);
+  w.finish(out);
+}
+
+GradientBoostingRegressor GradientBoostingRegressor::load(std::istream& in, BackendPtr backend) {
+  ModelReader r(in, kRegressor, 1);
+  GradientBoostingRegressor m(read_options(r), std::move(backend));
+  m.model_ = read_model(r);
+  r.finish();
+  MLCORE_CHECK(m.model_.trees_per_iteration == 1, kRegressor << ": inconsistent model file");
+  m.fitted_ = true;
+  return m;
+}
+
+}  // namespace mlcore

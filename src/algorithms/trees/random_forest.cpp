@@ -1,0 +1,541 @@
+// RandomForestClassifier and RandomForestRegressor (see include/mlcore/algorithms/trees/forest.hpp):
+// bootstrap weights, trees grown in parallel on the shared binned data, averaged predictions.
+#include <algorithm>
+#include <cmath>
+#include <istream>
+#include <limits>
+#include <memory>
+#include <ostream>
+#include <random>
+
+#include "mlcore/algorithms/trees/forest.hpp"
+#include "algorithms/trees/flat_tree.hpp"
+#include "mlcore/serialize.hpp"
+#include "algorithms/trees/tree_common.hpp"
+#include "algorithms/trees/tree_parallel.hpp"
+#include "algorithms/common/validate.hpp"
+
+namespace mlcore {
+
+namespace {
+
+constexpr const char* kClassifier = "RandomForestClassifier";
+constexpr const char* kRegressor = "RandomForestRegressor";
+
+// A well-mixed 64-bit seed for tree t (splitmix64 of random_state and t).
+std::uint64_t tree_seed(std::uint64_t random_state, std::int64_t t) {
+  std::uint64_t z = random_state + 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(t + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+template <class Options>
+void check_forest_options(const Options& o, const char* estimator) {
+  MLCORE_CHECK(o.n_estimators >= 1,
+               estimator << ": n_estimators must be an integer ≥ 1, got " << o.n_estimators);
+  detail::check_tree_options(estimator, o.max_depth, o.min_samples_split, o.min_samples_leaf,
+                             o.min_impurity_decrease, o.max_bins);
+  o.max_features.validate(estimator);
+  MLCORE_CHECK(o.bootstrap || !o.oob_score,
+               estimator << ": oob_score=True needs bootstrap=True (no sample is out of bag)");
+}
+
+// What differs between the classifier and the regressor while growing.
+struct ForestTarget {
+  bool classification = true;
+  int n_classes = 0;
+  const std::vector<std::int32_t>* codes = nullptr;  // classification
+  const float* y = nullptr;                          // regression
+  double center = 0;                                 // regression: mean of y
+};
+
+struct GrownForest {
+  std::vector<Tree> trees;
+  std::vector<std::vector<double>> importances;  // per tree, raw gains per feature
+  std::vector<std::vector<std::int32_t>> oob;    // per tree, out-of-bag sample ids
+};
+
+template <class Options>
+// sample_weight: empty, or integer weights (integer_sample_weights) that multiply each tree's
+// bootstrap counts, as scikit-learn's forests do.
+GrownForest grow_forest(const Tensor& X, const ForestTarget& target, const Options& o,
+                        const BackendPtr& backend, detail::SplitCriterion criterion,
+                        const std::vector<double>& sample_weight) {
+  const std::int64_t n = X.rows(), d = X.cols();
+  // Binning and the scatter_add index: once for all trees.
+  const detail::BinnedTrainingSet data =
+      detail::bin_training_set(X, o.max_bins, o.random_state, *backend, sample_weight);
+  GrownForest forest;
+  forest.trees.resize(o.n_estimators);
+  forest.importances.resize(o.n_estimators);
+  forest.oob.resize(o.n_estimators);
+  const int threads = o.n_jobs > 0 ? o.n_jobs : detail::tree_threads();
+  // One histogram builder per thread, reused by the trees that thread grows (its device
+  // buffers are allocated once, not once per tree).
+  std::vector<std::unique_ptr<detail::HistogramBuilder>> builders(std::max(threads, 1));
+
+  detail::parallel_for_profiled(o.n_estimators, threads, [&](std::int64_t t, int worker) {
+    std::mt19937_64 rng(tree_seed(o.random_state, t));
+    // The bootstrap sample as integer weights: w_i = times sample i was drawn.
+    std::vector<double> weights;
+    std::vector<std::int32_t> rows;
+    if (o.bootstrap) {
+      weights.assign(n, 0.0);
+      std::uniform_int_distribution<std::int64_t> draw(0, n - 1);
+      for (std::int64_t k = 0; k < n; ++k) weights[draw(rng)] += 1.0;
+      for (std::int64_t i = 0; i < n; ++i) {
+        const bool drawn = weights[i] > 0;
+        if (!sample_weight.empty()) weights[i] *= sample_weight[i];
+        if (weights[i] > 0) rows.push_back(static_cast<std::int32_t>(i));
+        if (!drawn) forest.oob[t].push_back(static_cast<std::int32_t>(i));
+      }
+    } else {
+      weights = sample_weight;
+      rows = detail::weighted_rows(weights, n);
+    }
+    // This tree's statistics (its own weights), on the device; the index is shared.
+    std::unique_ptr<detail::HistogramBuilder>& slot =
+        builders[std::min<int>(worker, static_cast<int>(builders.size()) - 1)];
+    if (!slot) {
+      slot =
+          std::make_unique<detail::HistogramBuilder>(backend, data.device_codes, data.device_offsets,
+                                   data.mapper.total_bins());
+    }
+    detail::HistogramBuilder& hist = *slot;
+    detail::GrowerParams p;
+    p.criterion = criterion;
+    detail::PackedCodec codec;
+    if (target.classification) {
+      hist.set_values(detail::class_weight_values(*target.codes, target.n_classes, weights),
+                      target.n_classes);
+      p.n_stats = target.n_classes;
+    } else {
+      const Tensor V = detail::regression_values(target.y, n, weights, target.center, codec);
+      hist.set_packed_values(V);
+      p.n_stats = 2;
+      p.value_scale = codec.scale;
+      p.require_positive_gain = true;
+    }
+    p.max_depth = o.max_depth;
+    p.min_samples_split = o.min_samples_split;
+    p.min_samples_leaf = o.min_samples_leaf;
+    p.max_features = o.max_features.resolve(d);
+    p.min_impurity_decrease = o.min_impurity_decrease;
+    detail::GrownTree g = detail::grow_tree(data.view(), hist, p, std::move(rows), rng);
+
+    Tree& tree = forest.trees[t];
+    tree = std::move(g.tree);
+    const int k_out = target.classification ? target.n_classes : 1;
+    tree.n_outputs = k_out;
+    tree.values.assign(tree.nodes.size() * k_out, 0.0);
+    for (std::size_t k = 0; k < tree.nodes.size(); ++k) {
+      const double w = tree.nodes[k].weighted_n_samples;
+      if (target.classification) {
+        for (int c = 0; c < k_out; ++c) tree.values[k * k_out + c] = g.stats[k][c] / w;
+      } else if (tree.nodes[k].is_leaf()) {  // exact weighted mean of the leaf's targets
+        double sum = 0, wsum = 0;
+        for (std::int64_t j = g.begin[k]; j < g.end[k]; ++j) {
+          const std::int32_t i = g.order[j];
+          const double wi = weights.empty() ? 1.0 : weights[i];
+          sum += wi * target.y[i];
+          wsum += wi;
+        }
+        tree.values[k] = sum / wsum;
+      } else {
+        tree.values[k] = target.center + g.stats[k][1] / (g.stats[k][0] * codec.scale);
+      }
+    }
+    forest.importances[t] = std::move(g.importances);
+  });
+  return forest;
+}
+
+// scikit-learn's forest importances: the mean over trees (of more than one node) of each tree's
+// normalized importances, normalized again.
+std::vector<double> forest_importances(const GrownForest& f, std::int64_t d) {
+  std::vector<double> mean(d, 0.0);
+  for (std::size_t t = 0; t < f.trees.size(); ++t) {
+    if (f.trees[t].nodes.size() <= 1) continue;
+    double total = 0;
+    for (double v : f.importances[t]) total += v;
+    if (total <= 0) continue;
+    for (std::int64_t j = 0; j < d; ++j) mean[j] += f.importances[t][j] / total;
+  }
+  return mean;  // normalized_importances() divides by the sum
+}
+
+// Σ over trees of the leaf values reached by each row of X: n × n_outputs, rows in parallel.
+std::vector<double> sum_over_trees(const std::vector<Tree>& trees, const Tensor& X) {
+  const std::int64_t n = X.rows(), d = X.cols();
+  const int k = trees.front().n_outputs;
+  std::vector<double> acc(static_cast<std::size_t>(n) * k, 0.0);
+  const float* x = X.data<float>();
+  // Blocks of rows, trees in the middle loop: one tree's nodes stay in cache while a block of
+  // rows walks it (a row walking all 100 trees in turn would miss on every tree). A forest's
+  // trees are deep (up to 2^11 nodes at depth 10: 32 KB as FlatTrees), so a block is large
+  // enough for the nodes it pulls into cache to be reused: 2048 rows (their features: ~400 KB
+  // for 50, in L2).
+  constexpr std::int64_t kRows = 2048;
+  const std::int64_t blocks = (n + kRows - 1) / kRows;
+  std::vector<detail::FlatTree> flat;
+  flat.reserve(trees.size());
+  for (const Tree& tree : trees) flat.emplace_back(tree);
+  const int threads = n * static_cast<std::int64_t>(trees.size()) > 4096 ? num_threads() : 1;
+  parallel::for_each_static(blocks, threads, [&](std::int64_t blk) {
+    const std::int64_t begin = blk * kRows, end = std::min(n, begin + kRows);
+    std::vector<std::int32_t> leaf(kRows);
+    for (std::size_t t = 0; t < trees.size(); ++t) {
+      flat[t].apply_rows(x + begin * d, d, end - begin, leaf.data());
+      for (std::int64_t i = begin; i < end; ++i) {
+        const double* v = trees[t].value(leaf[i - begin]);
+        double* a = acc.data() + i * k;
+        for (int c = 0; c < k; ++c) a[c] += v[c];
+      }
+    }
+  });
+  return acc;
+}
+
+// Out-of-bag sums: for every sample, Σ over the trees it was out of bag for (n × k), and how
+// many such trees.
+void oob_sums(const GrownForest& f, const Tensor& X, std::vector<double>& sums,
+              std::vector<std::int64_t>& counts) {
+  const std::int64_t n = X.rows(), d = X.cols();
+  const int k = f.trees.front().n_outputs;
+  sums.assign(static_cast<std::size_t>(n) * k, 0.0);
+  counts.assign(n, 0);
+  const float* x = X.data<float>();
+  for (std::size_t t = 0; t < f.trees.size(); ++t) {
+    for (const std::int32_t i : f.oob[t]) {
+      const double* v = f.trees[t].value(f.trees[t].apply_one(x + i * d));
+      for (int c = 0; c < k; ++c) sums[i * k + c] += v[c];
+      ++counts[i];
+    }
+  }
+}
+
+template <class Options>
+void write_forest_options(ModelWriter& w, const Options& o) {
+  w.write_i64(o.n_estimators);
+  w.write_string(o.criterion);
+  w.write_i64(o.max_depth);
+  w.write_i64(o.min_samples_split);
+  w.write_i64(o.min_samples_leaf);
+  w.write_u8(static_cast<std::uint8_t>(o.max_features.kind));
+  w.write_f64(o.max_features.value);
+  w.write_f64(o.min_impurity_decrease);
+  w.write_u8(o.bootstrap ? 1 : 0);
+  w.write_u8(o.oob_score ? 1 : 0);
+  w.write_i64(o.n_jobs);
+  w.write_i64(static_cast<std::int64_t>(o.random_state));
+  w.write_i64(o.max_bins);
+}
+
+template <class Options>
+Options read_forest_options(ModelReader& r) {
+  Options o;
+  o.n_estimators = r.read_i64();
+  o.criterion = r.read_string();
+  o.max_depth = r.read_i64();
+  o.min_samples_split = r.read_i64();
+  o.min_samples_leaf = r.read_i64();
+  const std::uint8_t kind = r.read_u8();
+  MLCORE_CHECK(kind <= static_cast<std::uint8_t>(MaxFeatures::Kind::fraction),
+               "model file: invalid max_features kind " << int(kind));
+  o.max_features.kind = static_cast<MaxFeatures::Kind>(kind);
+  o.max_features.value = r.read_f64();
+  o.min_impurity_decrease = r.read_f64();
+  o.bootstrap = r.read_u8() != 0;
+  o.oob_score = r.read_u8() != 0;
+  o.n_jobs = static_cast<int>(r.read_i64());
+  o.random_state = static_cast<std::uint64_t>(r.read_i64());
+  o.max_bins = static_cast<int>(r.read_i64());
+  return o;
+}
+
+void write_trees(ModelWriter& w, const std::vector<Tree>& trees) {
+  w.write_i64(static_cast<std::int64_t>(trees.size()));
+  for (const Tree& t : trees) t.save(w);
+}
+
+std::vector<Tree> read_trees(ModelReader& r, std::int64_t n_features, int n_outputs) {
+  const std::int64_t count = r.read_i64();
+  MLCORE_CHECK(count >= 1 && count < (std::int64_t{1} << 24),
+               "model file: invalid number of trees " << count);
+  std::vector<Tree> trees;
+  for (std::int64_t t = 0; t < count; ++t) {
+    trees.push_back(Tree::load(r));
+    MLCORE_CHECK(trees.back().n_outputs == n_outputs, "model file: tree "
+                                                          << t << " has " << trees.back().n_outputs
+                                                          << " outputs, expected " << n_outputs);
+    for (const TreeNode& node : trees.back().nodes) {
+      MLCORE_CHECK(node.feature < n_features,
+                   "model file: a node splits on feature " << node.feature << " of " << n_features);
+    }
+  }
+  return trees;
+}
+
+}  // namespace
+
+// ---- RandomForestClassifier ---------------------------------------------------------------------
+
+RandomForestClassifier::RandomForestClassifier(Options options, BackendPtr backend)
+    : Estimator(std::move(backend)), options_(std::move(options)) {
+  MLCORE_CHECK(options_.criterion == "gini" || options_.criterion == "entropy" ||
+                   options_.criterion == "log_loss",
+               kClassifier << ": criterion must be 'gini', 'entropy' or 'log_loss', got '"
+                           << options_.criterion << "'");
+  check_forest_options(options_, kClassifier);
+}
+
+RandomForestClassifier& RandomForestClassifier::fit(const Tensor& X, const Tensor& y,
+                                                    const Tensor& sample_weight) {
+  ProfileScope scope = begin_call();
+  detail::check_tree_samples(X, kClassifier);
+  detail::check_targets(y, X.rows(), kClassifier);
+  const detail::LabelEncoding enc = detail::encode_labels(y, kClassifier, 1);
+  ForestTarget target;
+  target.classification = true;
+  target.n_classes = static_cast<int>(enc.classes.size());
+  target.codes = &enc.code;
+  const detail::SplitCriterion criterion =
+      options_.criterion == "gini" ? detail::SplitCriterion::gini : detail::SplitCriterion::entropy;
+  GrownForest f = grow_forest(X, target, options_, backend(), criterion,
+                              detail::integer_sample_weights(sample_weight, X.rows(), kClassifier));
+  const std::int64_t n = X.rows(), k = target.n_classes;
+  if (options_.oob_score) {
+    std::vector<double> sums;
+    std::vector<std::int64_t> counts;
+    oob_sums(f, X, sums, counts);
+    oob_decision_ = Tensor(n, k);
+    std::int64_t correct = 0, scored = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double* s = sums.data() + i * k;
+      for (std::int64_t c = 0; c < k; ++c) {
+        oob_decision_.at<float>(i, c) = counts[i] > 0 ? static_cast<float>(s[c] / counts[i])
+                                                      : std::numeric_limits<float>::quiet_NaN();
+      }
+      if (counts[i] == 0) continue;
+      ++scored;
+      correct += (std::max_element(s, s + k) - s) == enc.code[i];
+    }
+    oob_score_ = scored > 0 ? double(correct) / double(scored) : 0.0;
+  }
+  importances_ = forest_importances(f, X.cols());
+  trees_ = std::move(f.trees);
+  classes_ = enc.classes;
+  n_features_ = X.cols();
+  fitted_ = true;
+  return *this;
+}
+
+Tensor RandomForestClassifier::predict_proba(const Tensor& X) const {
+  ProfileScope scope = begin_call();
+  detail::check_fitted(fitted_, kClassifier);
+  detail::check_tree_samples(X, kClassifier);
+  detail::check_n_features(X, n_features_, kClassifier);
+  const std::vector<double> acc = sum_over_trees(trees_, X);
+  const std::int64_t k = static_cast<std::int64_t>(classes_.size());
+  Tensor P(X.rows(), k);
+  const double inv = 1.0 / double(trees_.size());
+  for (std::int64_t i = 0; i < X.rows() * k; ++i) P.data<float>()[i] = float(acc[i] * inv);
+  return P;
+}
+
+Tensor RandomForestClassifier::predict(const Tensor& X) const {
+  const Tensor P = predict_proba(X);
+  const std::int64_t k = P.cols();
+  Tensor out(X.rows(), 1);
+  for (std::int64_t i = 0; i < X.rows(); ++i) {
+    const float* p = P.data<float>() + i * k;
+    out.at<float>(i, 0) = static_cast<float>(classes_[std::max_element(p, p + k) - p]);
+  }
+  return out;
+}
+
+const std::vector<double>& RandomForestClassifier::classes() const {
+  detail::check_fitted(fitted_, kClassifier);
+  return classes_;
+}
+std::int64_t RandomForestClassifier::n_features_in() const {
+  detail::check_fitted(fitted_, kClassifier);
+  return n_features_;
+}
+const std::vector<Tree>& RandomForestClassifier::trees() const {
+  detail::check_fitted(fitted_, kClassifier);
+  return trees_;
+}
+Tensor RandomForestClassifier::feature_importances() const {
+  detail::check_fitted(fitted_, kClassifier);
+  return detail::normalized_importances(importances_);
+}
+double RandomForestClassifier::oob_score() const {
+  detail::check_fitted(fitted_, kClassifier);
+  MLCORE_CHECK(options_.oob_score,
+               kClassifier << ": oob_score is only computed with oob_score=True");
+  return oob_score_;
+}
+Tensor RandomForestClassifier::oob_decision_function() const {
+  detail::check_fitted(fitted_, kClassifier);
+  MLCORE_CHECK(options_.oob_score, kClassifier << ": oob_decision_function is only computed with "
+                                                  "oob_score=True");
+  return oob_decision_;
+}
+
+void RandomForestClassifier::save(std::ostream& out) const {
+  detail::check_fitted(fitted_, kClassifier);
+  ModelWriter w(kClassifier, 1);
+  write_forest_options(w, options_);
+  w.write_f64s(classes_);
+  w.write_i64(n_features_);
+  w.write_f64s(importances_);
+  w.write_f64(oob_score_);
+  w.write_u8(options_.oob_score ? 1 : 0);
+  if (options_.oob_score) w.write_tensor(oob_decision_);
+  write_trees(w, trees_);
+  w.finish(out);
+}
+
+RandomForestClassifier RandomForestClassifier::load(std::istream& in, BackendPtr backend) {
+  ModelReader r(in, kClassifier, 1);
+  RandomForestClassifier m(read_forest_options<Options>(r), std::move(backend));
+  m.classes_ = r.read_f64s();
+  m.n_features_ = r.read_i64();
+  m.importances_ = r.read_f64s();
+  m.oob_score_ = r.read_f64();
+  if (r.read_u8() != 0) m.oob_decision_ = r.read_tensor();
+  m.trees_ = read_trees(r, m.n_features_, static_cast<int>(m.classes_.size()));
+  r.finish();
+  MLCORE_CHECK(static_cast<std::int64_t>(m.importances_.size()) == m.n_features_,
+               kClassifier << ": inconsistent model file");
+  m.fitted_ = true;
+  return m;
+}
+
+// ---- RandomForestRegressor ----------------------------------------------------------------------
+
+RandomForestRegressor::RandomForestRegressor(Options options, BackendPtr backend)
+    : Estimator(std::move(backend)), options_(std::move(options)) {
+  MLCORE_CHECK(options_.criterion == "squared_error",
+               kRegressor << ": criterion must be 'squared_error' (the only one mlcore "
+                             "implements), got '"
+                          << options_.criterion << "'");
+  check_forest_options(options_, kRegressor);
+}
+
+RandomForestRegressor& RandomForestRegressor::fit(const Tensor& X, const Tensor& y,
+                                                  const Tensor& sample_weight) {
+  ProfileScope scope = begin_call();
+  detail::check_tree_samples(X, kRegressor);
+  detail::check_targets(y, X.rows(), kRegressor);
+  const std::int64_t n = X.rows();
+  ForestTarget target;
+  target.classification = false;
+  target.y = y.data<float>();
+  for (std::int64_t i = 0; i < n; ++i) target.center += target.y[i];
+  target.center /= double(n);
+  GrownForest f = grow_forest(X, target, options_, backend(), detail::SplitCriterion::squared_error,
+                              detail::integer_sample_weights(sample_weight, X.rows(), kRegressor));
+  if (options_.oob_score) {
+    std::vector<double> sums;
+    std::vector<std::int64_t> counts;
+    oob_sums(f, X, sums, counts);
+    oob_prediction_ = Tensor(n, 1);
+    double mean = 0;
+    std::int64_t scored = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (counts[i] > 0) {
+        mean += target.y[i];
+        ++scored;
+      }
+    }
+    mean /= std::max<std::int64_t>(scored, 1);
+    double ss_res = 0, ss_tot = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (counts[i] == 0) {
+        oob_prediction_.at<float>(i, 0) = std::numeric_limits<float>::quiet_NaN();
+        continue;
+      }
+      const double pred = sums[i] / counts[i];
+      oob_prediction_.at<float>(i, 0) = static_cast<float>(pred);
+      ss_res += (target.y[i] - pred) * (target.y[i] - pred);
+      ss_tot += (target.y[i] - mean) * (target.y[i] - mean);
+    }
+    oob_score_ = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 0.0;
+  }
+  importances_ = forest_importances(f, X.cols());
+  trees_ = std::move(f.trees);
+  n_features_ = X.cols();
+  fitted_ = true;
+  return *this;
+}
+
+Tensor RandomForestRegressor::predict(const Tensor& X) const {
+  ProfileScope scope = begin_call();
+  detail::check_fitted(fitted_, kRegressor);
+  detail::check_tree_samples(X, kRegressor);
+  detail::check_n_features(X, n_features_, kRegressor);
+  const std::vector<double> acc = sum_over_trees(trees_, X);
+  Tensor out(X.rows(), 1);
+  for (std::int64_t i = 0; i < X.rows(); ++i) {
+    out.at<float>(i, 0) = static_cast<float>(acc[i] / double(trees_.size()));
+  }
+  return out;
+}
+
+std::int64_t RandomForestRegressor::n_features_in() const {
+  detail::check_fitted(fitted_, kRegressor);
+  return n_features_;
+}
+const std::vector<Tree>& RandomForestRegressor::trees() const {
+  detail::check_fitted(fitted_, kRegressor);
+  return trees_;
+}
+Tensor RandomForestRegressor::feature_importances() const {
+  detail::check_fitted(fitted_, kRegressor);
+  return detail::normalized_importances(importances_);
+}
+double RandomForestRegressor::oob_score() const {
+  detail::check_fitted(fitted_, kRegressor);
+  MLCORE_CHECK(options_.oob_score,
+               kRegressor << ": oob_score is only computed with oob_score=True");
+  return oob_score_;
+}
+Tensor RandomForestRegressor::oob_prediction() const {
+  detail::check_fitted(fitted_, kRegressor);
+  MLCORE_CHECK(options_.oob_score,
+               kRegressor << ": oob_prediction is only computed with oob_score=True");
+  return oob_prediction_;
+}
+
+void RandomForestRegressor::save(std::ostream& out) const {
+  detail::check_fitted(fitted_, kRegressor);
+  ModelWriter w(kRegressor, 1);
+  write_forest_options(w, options_);
+  w.write_i64(n_features_);
+  w.write_f64s(importances_);
+  w.write_f64(oob_score_);
+  w.write_u8(options_.oob_score ? 1 : 0);
+  if (options_.oob_score) w.write_tensor(oob_prediction_);
+  write_trees(w, trees_);
+  w.finish(out);
+}
+
+RandomForestRegressor RandomForestRegressor::load(std::istream& in, BackendPtr backend) {
+  ModelReader r(in, kRegressor, 1);
+  RandomForestRegressor m(read_forest_options<Options>(r), std::move(backend));
+  m.n_features_ = r.read_i64();
+  m.importances_ = r.read_f64s();
+  m.oob_score_ = r.read_f64();
+  if (r.read_u8() != 0) m.oob_prediction_ = r.read_tensor();
+  m.trees_ = read_trees(r, m.n_features_, 1);
+  r.finish();
+  MLCORE_CHECK(static_cast<std::int64_t>(m.importances_.size()) == m.n_features_,
+               kRegressor << ": inconsistent model file");
+  m.fitted_ = true;
+  return m;
+}
+
+}  // namespace mlcore

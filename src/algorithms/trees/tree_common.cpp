@@ -1,0 +1,155 @@
+// Shared pieces of the tree estimators (see tree_common.hpp).
+#include "algorithms/trees/tree_common.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "algorithms/trees/flat_tree.hpp"
+#include "mlcore/error.hpp"
+#include "mlcore/parallel.hpp"
+
+namespace mlcore::detail {
+
+void check_tree_samples(const Tensor& X, const char* estimator) {
+  MLCORE_CHECK(X.device() == Device::host && X.dtype() == DType::f32,
+               estimator << ": X must be a host f32 tensor, got " << X.describe());
+  MLCORE_CHECK(X.rows() >= 1, estimator << ": X has no samples (" << X.describe() << ")");
+  MLCORE_CHECK(X.cols() >= 1, estimator << ": X has no features (" << X.describe() << ")");
+  const float* x = X.data<float>();
+  for (std::int64_t i = 0; i < X.numel(); ++i) {
+    MLCORE_CHECK(!std::isinf(x[i]), estimator << ": X contains infinity at [" << i / X.cols()
+                                              << ", " << i % X.cols()
+                                              << "] (NaN is allowed: a missing value)");
+  }
+  MLCORE_CHECK(double(X.rows()) <= kMaxTotalWeight,
+               estimator << ": at most 2^24 − 1 samples are supported, got " << X.rows());
+}
+
+void check_tree_options(const char* estimator, std::int64_t max_depth,
+                        std::int64_t min_samples_split, std::int64_t min_samples_leaf,
+                        double min_impurity_decrease, int max_bins) {
+  MLCORE_CHECK(max_depth == -1 || max_depth >= 1,
+               estimator << ": max_depth must be ≥ 1 or None (-1), got " << max_depth);
+  MLCORE_CHECK(min_samples_split >= 2, estimator
+                                           << ": min_samples_split must be an integer ≥ 2, got "
+                                           << min_samples_split);
+  MLCORE_CHECK(min_samples_leaf >= 1,
+               estimator << ": min_samples_leaf must be an integer ≥ 1, got " << min_samples_leaf);
+  MLCORE_CHECK(min_impurity_decrease >= 0 && std::isfinite(min_impurity_decrease),
+               estimator << ": min_impurity_decrease must be ≥ 0, got " << min_impurity_decrease);
+  MLCORE_CHECK(max_bins >= 2 && max_bins <= 255,
+               estimator << ": max_bins must be in [2, 255], got " << max_bins);
+}
+
+BinnedTrainingSet bin_training_set(const Tensor& X, int max_bins, std::uint64_t seed,
+                                   Backend& backend, const std::vector<double>& weights) {
+  BinnedTrainingSet s;
+  s.n = X.rows();
+  s.d = X.cols();
+  const std::vector<std::int32_t> rows = weighted_rows(weights, s.n);
+  if (static_cast<std::int64_t>(rows.size()) == s.n) {
+    s.mapper.fit(X, max_bins, seed);
+  } else {  // host preprocessing, like the binning itself: a copy of the weighted rows
+    Tensor kept(static_cast<std::int64_t>(rows.size()), s.d);
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      std::copy_n(X.data<float>() + rows[r] * s.d, s.d, kept.data<float>() + r * s.d);
+    }
+    s.mapper.fit(kept, max_bins, seed);
+  }
+  s.codes = s.mapper.transform(X);
+  s.row_codes = s.mapper.histogram_codes(s.codes, s.n);
+  s.device_codes = backend.to_device(s.row_codes);
+  s.device_offsets = backend.to_device(s.mapper.histogram_offsets());
+  return s;
+}
+
+std::vector<double> integer_sample_weights(const Tensor& sample_weight, std::int64_t n,
+                                           const char* estimator) {
+  if (sample_weight.numel() == 0) return {};
+  MLCORE_CHECK(sample_weight.dtype() == DType::f32 && sample_weight.numel() == n,
+               estimator << ": sample_weight must hold " << n << " f32 values, got "
+                         << sample_weight.numel());
+  std::vector<double> w(static_cast<std::size_t>(n));
+  double total = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double v = sample_weight.data<float>()[i];
+    MLCORE_CHECK(std::isfinite(v) && v >= 0 && v == std::floor(v) && v < (1 << 24),
+                 estimator << ": sample_weight must be whole numbers >= 0 (the trees keep exact "
+                              "integer counts in their histograms), got sample_weight["
+                           << i << "] = " << v);
+    w[i] = v;
+    total += v;
+  }
+  MLCORE_CHECK(total > 0, estimator << ": sample_weight is 0 for every sample");
+  MLCORE_CHECK(total <= kMaxTotalWeight, estimator << ": sample_weight sums to " << total
+                                                   << "; the exact histogram counts hold at most "
+                                                   << kMaxTotalWeight);
+  return w;
+}
+
+std::vector<std::int32_t> weighted_rows(const std::vector<double>& weights, std::int64_t n) {
+  std::vector<std::int32_t> rows;
+  rows.reserve(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (weights.empty() || weights[i] > 0) rows.push_back(static_cast<std::int32_t>(i));
+  }
+  return rows;
+}
+
+Tensor class_weight_values(const std::vector<std::int32_t>& codes, int n_classes,
+                           const std::vector<double>& weights) {
+  const std::int64_t n = static_cast<std::int64_t>(codes.size());
+  const int c = padded_columns(n_classes);
+  Tensor V(n, c, DType::f32);  // zero-filled; n × c, columns K.. are padding
+  float* v = V.data<float>();
+  for (std::int64_t i = 0; i < n; ++i) {
+    v[i * c + codes[i]] = static_cast<float>(weights.empty() ? 1.0 : weights[i]);
+  }
+  return V;
+}
+
+Tensor regression_values(const float* y, std::int64_t n, const std::vector<double>& weights,
+                         double center, PackedCodec& codec) {
+  double max_abs = 0, total = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double w = weights.empty() ? 1.0 : weights[i];
+    if (w > 0) max_abs = std::max(max_abs, std::fabs(double(y[i]) - center));
+    total += w;
+  }
+  codec = PackedCodec::for_values(max_abs, total, true);  // keeps Σ w·|q| < 2^39
+  Tensor V(n, 1, DType::i64);
+  std::int64_t* v = V.data<std::int64_t>();
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto w = static_cast<std::int64_t>(weights.empty() ? 1.0 : weights[i]);
+    v[i] = w * codec.pack_with_count(double(y[i]) - center);
+  }
+  return V;
+}
+
+Tensor apply_tree(const Tree& tree, const Tensor& X) {
+  const std::int64_t n = X.rows(), d = X.cols();
+  Tensor out(n, 1, DType::i32);
+  const float* x = X.data<float>();
+  std::int32_t* o = out.data<std::int32_t>();
+  const FlatTree flat(tree);
+  constexpr std::int64_t kRows = 256;
+  const std::int64_t blocks = (n + kRows - 1) / kRows;
+  parallel::for_each_static(blocks, n > 4096 ? num_threads() : 1, [&](std::int64_t blk) {
+    const std::int64_t begin = blk * kRows, end = std::min(n, begin + kRows);
+    flat.apply_rows(x + begin * d, d, end - begin, o + begin);
+  });
+  return out;
+}
+
+Tensor normalized_importances(const std::vector<double>& importances) {
+  const std::int64_t d = static_cast<std::int64_t>(importances.size());
+  Tensor out(1, d);
+  double total = 0;
+  for (double v : importances) total += v;
+  for (std::int64_t f = 0; f < d; ++f) {
+    out.at<float>(0, f) = total > 0 ? static_cast<float>(importances[f] / total) : 0.0f;
+  }
+  return out;
+}
+
+}  // namespace mlcore::detail

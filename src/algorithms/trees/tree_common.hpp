@@ -1,0 +1,68 @@
+// Pieces shared by the tree estimators (decision trees, forests, boosting): input checks that
+// allow NaN (a missing value), binning a training set onto a backend, and growing options.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "mlcore/algorithms/trees/binning.hpp"
+#include "mlcore/algorithms/trees/tree.hpp"
+#include "mlcore/backend.hpp"
+#include "algorithms/trees/tree_grower.hpp"
+
+namespace mlcore::detail {
+
+// X must be a non-empty host f32 tensor whose values are finite or NaN (missing); ±inf throws.
+void check_tree_samples(const Tensor& X, const char* estimator);
+
+// A training set binned once: the mapper, the codes column-major (host, for partitioning a
+// node by one feature) and row-major (host, for the small-node path; and on the backend's
+// device with the offsets, for Backend::histogram).
+struct BinnedTrainingSet {
+  BinMapper mapper;
+  std::vector<std::uint8_t> codes;  // d × n
+  Tensor row_codes;                 // n × d i8 (unsigned codes), host
+  Tensor device_codes;              // the same on the device (row_codes itself on a CPU)
+  Tensor device_offsets;            // 1 × d i32 on the device
+  std::int64_t n = 0, d = 0;
+  BinnedData view() const {
+    return BinnedData{&mapper, codes.data(),
+                      reinterpret_cast<const std::uint8_t*>(row_codes.raw()), n, d};
+  }
+};
+// The bin edges are learned from the rows of positive weight only (all rows when `weights` is
+// empty): a row of weight 0 is no training sample, and its value must not place a threshold
+// (the fit then equals the fit without the row, as scikit-learn's weight semantics require).
+BinnedTrainingSet bin_training_set(const Tensor& X, int max_bins, std::uint64_t seed,
+                                   Backend& backend, const std::vector<double>& weights = {});
+
+// Checks shared by the tree options (names as scikit-learn's), throwing mlcore::Error.
+void check_tree_options(const char* estimator, std::int64_t max_depth,
+                        std::int64_t min_samples_split, std::int64_t min_samples_leaf,
+                        double min_impurity_decrease, int max_bins);
+
+// sample_weight of a tree or forest fit as the integer weights the exact histogram statistics
+// take (empty when sample_weight is empty: every weight 1). Each must be a whole number ≥ 0
+// (weight 2 is the row counted twice, as scikit-learn's equivalence demands), not all 0;
+// mlcore::Error naming the first bad one otherwise.
+std::vector<double> integer_sample_weights(const Tensor& sample_weight, std::int64_t n,
+                                           const char* estimator);
+// The rows with a positive weight, ascending (all rows when `weights` is empty).
+std::vector<std::int32_t> weighted_rows(const std::vector<double>& weights, std::int64_t n);
+
+// The class-weight statistics of a classification tree: V[i, code_i] = w_i (n × K, integers).
+Tensor class_weight_values(const std::vector<std::int32_t>& codes, int n_classes,
+                           const std::vector<double>& weights);
+// The statistics of a regression tree, packed (PackedCodec): V[i] = w_i·(q_i·2^24 + 1) with
+// q_i = round((y_i − center)·S), n × 1 i64, whose sums are [Σ w, Σ w·q]; and the codec. The
+// weights (bootstrap counts) are integers.
+Tensor regression_values(const float* y, std::int64_t n, const std::vector<double>& weights,
+                         double center, PackedCodec& codec);
+
+// Leaf ids of every row of X (n × 1 i32), rows in parallel.
+Tensor apply_tree(const Tree& tree, const Tensor& X);
+
+// importances / Σ importances (all zero when the sum is zero), as a 1 × d tensor.
+Tensor normalized_importances(const std::vector<double>& importances);
+
+}  // namespace mlcore::detail

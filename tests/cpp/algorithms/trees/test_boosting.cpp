@@ -1,0 +1,214 @@
+// Histogram gradient boosting on every backend: losses go down, best-first growth honours
+// max_leaf_nodes, staged predictions add up, early stopping stops, identical models across
+// backends, save/load, bad input.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <sstream>
+#include <vector>
+
+#include "algorithms/trees/tree_histogram.hpp"
+#include "mlcore/algorithms/trees/gradient_boosting.hpp"
+#include "mlcore/parallel.hpp"
+#include "tree_test_util.hpp"
+
+namespace mlcore::test {
+namespace {
+
+// PackedCodec: a column-0 value sums, over any subset of samples and in any order, to
+// (Σ q) · 2^24 + count, and unpacks to exactly the count and Σ q of a plain loop — including
+// negative and near-limit sums (the largest |q| on every sample of the largest node).
+TEST(PackedCodec, CountAndValueSumsUnpackExactly) {
+  for (const double total : {1.0, 7.0, 160000.0, detail::kMaxTotalWeight}) {
+    const double max_abs = 3.5;
+    const auto c = detail::PackedCodec::for_values(max_abs, total, true);
+    ASSERT_GT(c.q_max, 0);
+    // The room the packing needs: every |Σ q| below 2^39.
+    EXPECT_LT(double(c.q_max) * total, std::ldexp(1.0, 39)) << total;
+    EXPECT_LT(double(c.q_max) * double(c.q_max) * total, std::ldexp(1.0, 52)) << total;
+    EXPECT_EQ(c.quantize(max_abs), c.q_max);
+    EXPECT_EQ(c.quantize(-10 * max_abs), -c.q_max);  // clamped
+    EXPECT_EQ(c.quantize(0.5 / c.scale), 0);         // ties to even
+    EXPECT_EQ(c.quantize(1.5 / c.scale), 2);
+    // Extreme sums: `count` samples all at +max or all at −max.
+    const std::int64_t count = static_cast<std::int64_t>(std::min(total, 1.0e6));
+    for (const double v : {max_abs, -max_abs}) {
+      std::int64_t sum = 0;
+      for (std::int64_t i = 0; i < count; ++i) sum += c.pack_with_count(v);
+      double n = 0, q = 0;
+      detail::PackedCodec::unpack(sum, &n, &q);
+      EXPECT_EQ(n, double(count));
+      EXPECT_EQ(q, double(count) * double(v > 0 ? c.q_max : -c.q_max));
+    }
+  }
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(-2.0, 2.0);
+  const auto c = detail::PackedCodec::for_values(2.0, 5000, true);
+  std::vector<double> v(5000);
+  for (double& x : v) x = u(rng);
+  for (int trial = 0; trial < 50; ++trial) {
+    std::int64_t sum = 0, n_want = 0, q_want = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (rng() % 3 == 0) continue;
+      sum += c.pack_with_count(v[i]);
+      ++n_want;
+      q_want += c.quantize(v[i]);
+    }
+    double n = 0, q = 0;
+    detail::PackedCodec::unpack(sum, &n, &q);
+    ASSERT_EQ(n, double(n_want));
+    ASSERT_EQ(q, double(q_want));
+  }
+  EXPECT_THROW(detail::PackedCodec::for_values(1.0, 0.5, true), Error);
+  EXPECT_THROW(detail::PackedCodec::for_values(1.0, 2 * detail::kMaxTotalWeight, true), Error);
+}
+
+class BoostingTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  BackendPtr b() const { return backend(GetParam()); }
+};
+
+TEST_P(BoostingTest, RegressorFitsAWaveWithBoundedLeaves) {
+  const Problem train = wave(2000, 3, 1), test = wave(500, 3, 2);
+  GradientBoostingOptions o;
+  o.max_iter = 60;
+  o.max_leaf_nodes = 8;
+  GradientBoostingRegressor g(o, b());
+  g.fit(train.X, train.y);
+  EXPECT_EQ(g.n_iter(), 60);
+  EXPECT_LT(mse(g.predict(test.X), test.y), 0.03);  // noise variance is 0.01
+  for (const Tree& t : g.model().trees) EXPECT_LE(t.n_leaves(), 8);
+  // Staged predictions: baseline + iterations one by one = predict.
+  Tensor raw = g.baseline_raw(test.X.rows());
+  for (std::int64_t it = 0; it < g.n_iter(); ++it) g.add_iteration(test.X, it, raw);
+  expect_close(
+      raw,
+      [&] {
+        const Tensor p = g.predict(test.X);
+        return std::vector<double>(p.data<float>(), p.data<float>() + p.numel());
+      }(),
+      1e-5, 1e-5, "staged");
+}
+
+TEST_P(BoostingTest, BinaryAndMulticlassClassifiers) {
+  for (int classes : {2, 3}) {
+    const Problem train = slabs(2000, 4, classes, 10 + classes, true);
+    const Problem test = slabs(500, 4, classes, 20 + classes, true);
+    GradientBoostingOptions o;
+    o.max_iter = 40;
+    GradientBoostingClassifier g(o, b());
+    g.fit(train.X, train.y);
+    EXPECT_EQ(g.n_trees_per_iteration(), classes == 2 ? 1 : classes);
+    EXPECT_GT(accuracy(g.predict(test.X), test.y), 0.9) << classes;
+    const Tensor P = g.predict_proba(test.X.row_slice(0, 3));
+    for (int i = 0; i < 3; ++i) {
+      double s = 0;
+      for (int c = 0; c < classes; ++c) s += P.at<float>(i, c);
+      EXPECT_NEAR(s, 1.0, 1e-5);
+    }
+  }
+}
+
+TEST_P(BoostingTest, EarlyStoppingStopsOnAPlateau) {
+  const Problem p = wave(3000, 2, 3);
+  GradientBoostingOptions o;
+  o.max_iter = 500;
+  o.learning_rate = 0.5;
+  o.early_stopping = "true";
+  o.n_iter_no_change = 5;
+  GradientBoostingRegressor g(o, b());
+  g.fit(p.X, p.y);
+  EXPECT_LT(g.n_iter(), 500);
+  EXPECT_EQ(g.model().validation_score.size(), static_cast<std::size_t>(g.n_iter() + 1));
+}
+
+// Gradients are computed in double on the host and histogram sums are exact integers, so every
+// backend (systolic included: f32 vector unit) grows the very same trees.
+TEST_P(BoostingTest, SameModelOnEveryBackend) {
+  const Problem p = slabs(3000, 5, 3, 7, true);
+  GradientBoostingOptions o;
+  o.max_iter = 10;
+  GradientBoostingClassifier a(o, backend("scalar")), c(o, b());
+  a.fit(p.X, p.y);
+  c.fit(p.X, p.y);
+  ASSERT_EQ(a.model().trees.size(), c.model().trees.size());
+  for (std::size_t t = 0; t < a.model().trees.size(); ++t) {
+    expect_same_tree(a.model().trees[t], c.model().trees[t], "tree " + std::to_string(t));
+  }
+}
+
+// Large enough (≥ 2^15 samples) that the root's partition, the split scans and the
+// histograms are spread over threads: the model must be the one a single thread grows, leaf
+// values to the last bit — on every backend, for a constant hessian (regression) and not.
+TEST_P(BoostingTest, SameModelForAnyThreadCount) {
+  const Problem r = wave(40000, 6, 17);
+  const Problem c = slabs(40000, 6, 3, 18, true);
+  GradientBoostingOptions o;
+  o.max_iter = 4;
+  o.early_stopping = "false";
+  auto fit_both = [&](int threads) {
+    set_num_threads(threads);
+    GradientBoostingRegressor reg(o, b());
+    reg.fit(r.X, r.y);
+    GradientBoostingClassifier clf(o, b());
+    clf.fit(c.X, c.y);
+    return std::make_pair(reg.model(), clf.model());
+  };
+  const auto one = fit_both(1);
+  const auto three = fit_both(3);
+  set_num_threads(0);  // back to the default
+  for (std::size_t t = 0; t < one.first.trees.size(); ++t) {
+    expect_same_tree(one.first.trees[t], three.first.trees[t], "regression tree " + std::to_string(t));
+  }
+  ASSERT_EQ(one.second.trees.size(), three.second.trees.size());
+  for (std::size_t t = 0; t < one.second.trees.size(); ++t) {
+    expect_same_tree(one.second.trees[t], three.second.trees[t], "class tree " + std::to_string(t));
+  }
+}
+
+TEST_P(BoostingTest, SaveLoadRoundTrip) {
+  const Problem p = slabs(500, 3, 3, 8);
+  GradientBoostingOptions o;
+  o.max_iter = 5;
+  GradientBoostingClassifier g(o, b());
+  g.fit(p.X, p.y);
+  std::stringstream s;
+  g.save(s);
+  const GradientBoostingClassifier h = GradientBoostingClassifier::load(s, b());
+  EXPECT_EQ(accuracy(h.predict(p.X), g.predict(p.X)), 1.0);
+  const Problem r = wave(300, 2, 9);
+  GradientBoostingRegressor gr(o, b());
+  gr.fit(r.X, r.y);
+  std::stringstream s2;
+  gr.save(s2);
+  EXPECT_EQ(mse(GradientBoostingRegressor::load(s2, b()).predict(r.X), gr.predict(r.X)), 0.0);
+}
+
+TEST_P(BoostingTest, BadInputIsRefused) {
+  GradientBoostingOptions o;
+  o.learning_rate = 0;
+  EXPECT_THROW(GradientBoostingClassifier(o, b()), Error);
+  o = {};
+  o.max_leaf_nodes = 1;
+  EXPECT_THROW(GradientBoostingRegressor(o, b()), Error);
+  o = {};
+  o.loss = "squared_error";
+  EXPECT_THROW(GradientBoostingClassifier(o, b()), Error);
+  o = {};
+  o.scoring = "accuracy";
+  EXPECT_THROW(GradientBoostingClassifier(o, b()), Error);
+  GradientBoostingClassifier g({}, b());
+  const Problem p = slabs(50, 2, 2, 4);
+  EXPECT_THROW(g.predict(p.X), Error);
+  Tensor one_class(50, 1);
+  EXPECT_THROW(g.fit(p.X, one_class), Error);  // a single class
+  g.fit(p.X, p.y);
+  EXPECT_THROW(g.predict(Tensor(3, 7)), Error);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, BoostingTest, ::testing::ValuesIn(all_backends()),
+                         backend_param_name);
+
+}  // namespace
+}  // namespace mlcore::test
