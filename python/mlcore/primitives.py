@@ -196,6 +196,40 @@ def scatter_add(index, x, n_out, *, backend=None):
     return out
 
 
+def histogram(codes, offsets, rows, x, n_out, *, backend=None):
+    """Per-bin sums of the listed rows, a histogram tree's one hot loop:
+    ``out[offsets[p] + codes[r, p]] += x[r]`` for every r in ``rows`` and feature p.
+
+    codes: (n, P) uint8 (or int8 holding unsigned bytes) bin codes; offsets: (P,) first bin of
+    each feature (a negative one skips the feature); rows: 1-D row ids in [0, n) (repeats
+    allowed); x: (n, c) float32 or int64 statistics; returns (n_out, c) of x's dtype. int64
+    sums are exact whatever the order; float32 sums of integers below 2^24 too."""
+    codes = np.asarray(codes)
+    if codes.dtype not in (np.uint8, np.int8) or codes.ndim != 2:
+        raise TypeError(f"codes must be a 2-D uint8 array, got {codes.dtype} {codes.shape}")
+    codes = np.ascontiguousarray(codes).view(np.int8)
+    offsets = as_int_matrix(offsets, "offsets").reshape(1, -1)
+    if offsets.shape[1] != codes.shape[1]:
+        raise ValueError(f"offsets needs one entry per column of codes ({codes.shape[1]}), "
+                         f"got {offsets.shape[1]}")
+    rows = as_int_matrix(rows, "rows").reshape(-1)
+    if rows.size and (rows.min() < 0 or rows.max() >= codes.shape[0]):
+        raise ValueError(f"rows must be in [0, {codes.shape[0]}), got "
+                         f"[{int(rows.min())}, {int(rows.max())}]")
+    x = np.asarray(x)
+    if x.dtype == np.int64:
+        x = np.ascontiguousarray(x).reshape(x.shape[0], -1)
+    else:
+        x = as_float32_matrix(x, "x", allow_1d=True, allow_empty=True).reshape(len(x), -1)
+    if x.shape[0] != codes.shape[0]:
+        raise ValueError(f"x needs one row per row of codes ({codes.shape[0]}), got {x.shape[0]}")
+    if isinstance(n_out, bool) or not isinstance(n_out, (int, np.integer)) or n_out < 1:
+        raise ValueError(f"n_out must be a positive int, got {n_out!r}")
+    out = np.zeros((int(n_out), x.shape[1]), dtype=x.dtype)
+    _set_last(_core.histogram(resolve(backend), codes, offsets, rows, x, out))
+    return out
+
+
 def gather_rows(x, index, *, backend=None):
     """``x[index]`` for a 2-D x and 1-D integer index."""
     x = as_float32_matrix(x, "x", allow_nan=True, allow_empty=True)

@@ -239,6 +239,21 @@ void bind_core(py::module_& m) {
       call.finish();
     });
   });
+  // codes: n × P int8 (unsigned codes as bytes); offsets: 1 × P int32; rows: m int32; x: n × c
+  // float32 or int64; out: B × c of x's dtype, accumulated into (Backend::histogram).
+  m.def("histogram", [](BackendPtr b, py::array codes, py::array offsets, py::array rows,
+                        py::array x, py::array out) {
+    return profiled([&] {
+      DeviceCall call(b);
+      Tensor C = call.input(codes, "codes"), F = call.input(offsets, "offsets"),
+             R = call.input(rows, "rows"), X = call.input(x, "x"), O = call.output(out, "out");
+      {
+        InterruptibleCall nogil;
+        b->histogram(C, F, R, X, O);
+      }
+      call.finish();
+    });
+  });
   m.def("reduce_cols", [](BackendPtr b, const std::string& op, py::array x, py::array out) {
     const Reduce r = reduce_from_name(op);
     return profiled([&] {
