@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -25,6 +26,8 @@ struct AmxPath {
   IgemmFn fn;
   bool hardware;
 };
+
+void PrintTo(const AmxPath& path, std::ostream* os) { *os << path.name; }
 
 class AmxIgemm : public ::testing::TestWithParam<AmxPath> {
  protected:
