@@ -28,6 +28,13 @@ BackendPtr make_avx512_backend(int num_threads = 0);
 // and XCR0, checked at run time; the library itself is built for the baseline x86-64).
 bool cpu_supports_avx512();
 
+// The host's exact int8 GEMM, the fastest this machine runs ("amx", "avx512_vnni", "avx2" or
+// "scalar"): the simulator's functional int8 products run on it. AMX tiles are used only after
+// CPUID, XCR0, Linux's permission and a self-test agree; amx_unavailable_reason() says which
+// did not ("" when AMX runs).
+std::string host_int8_kernel();
+std::string amx_unavailable_reason();
+
 // Settings of a cuda backend instance.
 struct CudaOptions {
   // Run f32 GEMMs on the tensor cores in TF32: inputs rounded to a 10-bit mantissa, products

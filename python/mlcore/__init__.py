@@ -12,7 +12,7 @@ array simulated in the style of a TPU.
 
 from . import _core
 from ._backends import (Backend, available_backends, avx2, avx512, backend, backend_info,
-                        cuda_available, default_backend, num_threads, set_num_threads)
+                        cpu_info, cuda_available, default_backend, num_threads, set_num_threads)
 from .primitives import (add_row_vector, argmin_rows, axpby, gather_rows, gemm, gemv, map,
                          multiply, reduce_cols, scale_rows, scatter_add, softmax_rows, sqdist,
                          topk_rows)
@@ -42,7 +42,7 @@ def __getattr__(name):
 
 __all__ = [
     "Backend", "Profile", "add_row_vector", "compare", "argmin_rows", "available_backends", "avx2",
-    "avx512", "axpby", "backend", "backend_info", "cuda_available", "default_backend",
+    "avx512", "axpby", "backend", "backend_info", "cpu_info", "cuda_available", "default_backend",
     "gather_rows", "gemm", "gemv", "last_profile", "map", "multiply", "num_threads",
     "reduce_cols", "scale_rows", "scatter_add", "set_num_threads",
     "softmax_rows", "sqdist", "systolic", "SystolicBackend", "topk_rows",

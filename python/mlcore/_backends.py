@@ -140,6 +140,17 @@ def backend_info() -> list:
     return [{**info, "default": info["name"] == default} for info in _core.backend_info()]
 
 
+def cpu_info() -> dict:
+    """What this CPU's vector and matrix units offer mlcore, asked at run time (CPUID, XCR0, the
+    OS): ``avx2`` and ``avx512`` (the backends can run), ``amx`` (True when the AMX tile unit runs
+    mlcore's int8 GEMM), ``amx_reason`` (why not, "" when it does) and ``int8_kernel`` (the host's
+    exact int8 GEMM: "amx", "avx512_vnni", "avx2" or "scalar")."""
+    amx_reason = _core.amx_unavailable_reason()
+    return {"avx2": _core.cpu_supports_avx2(), "avx512": _core.cpu_supports_avx512(),
+            "amx": amx_reason == "", "amx_reason": amx_reason,
+            "int8_kernel": _core.host_int8_kernel()}
+
+
 def cuda_available() -> bool:
     """True when the cuda backend was built and a GPU is present."""
     return _core.cuda_unavailable_reason() == ""

@@ -77,6 +77,8 @@ void bind_core(py::module_& m) {
   m.def("cuda_unavailable_reason", &cuda_unavailable_reason);
   m.def("cpu_supports_avx2", &cpu_supports_avx2);
   m.def("cpu_supports_avx512", &cpu_supports_avx512);
+  m.def("host_int8_kernel", &host_int8_kernel);
+  m.def("amx_unavailable_reason", &amx_unavailable_reason);
   m.def("backend_info", [] {
     py::list out;
     for (const BackendInfo& i : backend_info()) {

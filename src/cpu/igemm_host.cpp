@@ -6,6 +6,7 @@
 #include "gemm_avx512.hpp"
 #include "gemm_scalar.hpp"
 #include "igemm_amx.hpp"
+#include "mlcore/backends.hpp"
 #include "mlcore/parallel.hpp"
 
 namespace mlcore::cpu {
@@ -58,3 +59,10 @@ const char* igemm_host_kernel() {
 }
 
 }  // namespace mlcore::cpu
+
+namespace mlcore {
+
+std::string host_int8_kernel() { return cpu::igemm_host_kernel(); }
+std::string amx_unavailable_reason() { return cpu::amx_unavailable_reason(); }
+
+}  // namespace mlcore

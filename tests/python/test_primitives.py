@@ -242,3 +242,14 @@ def test_capabilities_are_what_the_backend_does(backend):
     gemm = [r for r in mlcore.last_profile() if r["op"] == "gemm"]
     assert gemm and all(r["seconds_simulated"] == caps["simulated_time"] for r in gemm)
     assert caps["device_memory"] == (mlcore.backend(backend)._get().device != "host")
+
+
+def test_cpu_info_agrees_with_the_backends_and_the_int8_kernel():
+    info = mlcore.cpu_info()
+    assert info["avx2"] == ("avx2" in AVAILABLE) and info["avx512"] == ("avx512" in AVAILABLE)
+    assert info["amx"] == (info["amx_reason"] == "")
+    expected = ("amx" if info["amx"] else "avx512_vnni" if info["avx512"]
+                else "avx2" if info["avx2"] else "scalar")
+    assert info["int8_kernel"] == expected
+    if "amx" in REQUIRED:  # MLCORE_REQUIRE=amx on the project's AMX machines
+        assert info["amx"], info["amx_reason"]
