@@ -6,7 +6,10 @@ avx2 backend: the figures of bench/RESULTS.md, section "avx512".
 
 Prints, for each size n: SGEMM GFLOP/s of numpy (OpenBLAS), the avx2 and the avx512 backend,
 the ratio avx512 / OpenBLAS and avx512's share of the measured AVX-512 FMA peak; then the int8
-GEMM (GOP/s, 2 ops per MAC) of avx2 (vpmaddwd) and avx512 (VNNI vpdpbusd) and their ratio.
+GEMM (GOP/s, 2 ops per MAC) of avx2 (vpmaddwd) and avx512 (VNNI vpdpbusd) and their ratio; and,
+where the CPU and OS run AMX (mlcore.cpu_info()), the host's int8 GEMM on AMX tiles against the
+tile unit's peak (a loop of tile multiplies on resident tiles, measured in the same run, TOP/s)
+and against the VNNI GEMM.
 
 The machine is shared: every round runs the contenders back to back (interleaved), each figure
 is the median over the rounds, and a ratio is the ratio of medians taken in the same run, so a
@@ -106,6 +109,29 @@ def main() -> None:
             print(f"{n:>6} {g['blas']:>9.1f} {g['avx2']:>7.1f} {g['avx512']:>7.1f}  "
                   f"{t['blas'] / t['avx512']:>8.2f} {g['avx512'] / peak5:>8.0%}   "
                   f"{gi['avx2']:>8.1f} {gi['avx512']:>9.1f} {ti['avx2'] / ti['avx512']:>9.2f}")
+    amx_table(args, b5, rng)
+
+
+def amx_table(args, b5, rng) -> None:
+    """The AMX int8 GEMM (the host's int8 kernel where AMX runs) against the tile-loop peak and
+    the avx512 backend's VNNI GEMM, interleaved."""
+    cpu = mlcore.cpu_info()
+    if not cpu["amx"]:
+        print(f"\nAMX: not measured here ({cpu['amx_reason']})")
+        return
+    peak = 2 * mlcore._core.measure_amx_int8_peak(args.threads) / 1e12
+    print(f"\nAMX tile-loop peak, {args.threads} threads: {peak:.2f} TOP/s")
+    print(f"{'n':>6} {'i8 VNNI':>9} {'i8 AMX':>9} {'%peak':>6} {'AMX/VNNI':>9}   (TOP/s)")
+    for n in args.sizes:
+        ai = rng.integers(-128, 128, (n, n), dtype=np.int8)
+        bi = rng.integers(-128, 128, (n, n), dtype=np.int8)
+        t = interleaved({
+            "vnni": lambda: mlcore.gemm(ai, bi, backend=b5),
+            "amx": lambda: mlcore._core.host_int8_gemm(ai, bi, args.threads),
+        }, args.repeats)
+        top = {k: 2 * n**3 / v / 1e12 for k, v in t.items()}
+        print(f"{n:>6} {top['vnni']:>9.2f} {top['amx']:>9.2f} {top['amx'] / peak:>6.0%} "
+              f"{t['vnni'] / t['amx']:>9.2f}")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,13 @@ bool cpu_supports_avx512();
 // did not ("" when AMX runs).
 std::string host_int8_kernel();
 std::string amx_unavailable_reason();
+// C (m × n, i32) = A (m × k, i8) · B (k × n, i8), host tensors, exact, on that kernel with
+// `num_threads` threads (0: the default): what the int8 benchmarks time.
+void host_int8_gemm(const Tensor& A, const Tensor& B, Tensor& C, int num_threads = 0);
+// int8 MACs/s of the AMX tile unit on `num_threads` cores, from a loop of tile multiplies on
+// resident tiles (the ceiling an AMX GEMM is measured against). Throws DeviceError with
+// amx_unavailable_reason() where AMX cannot run.
+double measure_amx_int8_peak(int num_threads);
 
 // Settings of a cuda backend instance.
 struct CudaOptions {

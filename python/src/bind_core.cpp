@@ -79,6 +79,27 @@ void bind_core(py::module_& m) {
   m.def("cpu_supports_avx512", &cpu_supports_avx512);
   m.def("host_int8_kernel", &host_int8_kernel);
   m.def("amx_unavailable_reason", &amx_unavailable_reason);
+  // For the int8 benchmarks (bench/bench_avx512.py): the host's int8 GEMM and the AMX ceiling.
+  m.def(
+      "host_int8_gemm",
+      [](py::array a, py::array b, int num_threads) {
+        Tensor A = borrow_array(a, "a"), B = borrow_array(b, "b");
+        py::array c = new_array(A.rows(), B.cols(), DType::i32);
+        Tensor C = borrow_array(c, "out");
+        {
+          InterruptibleCall nogil;
+          host_int8_gemm(A, B, C, num_threads);
+        }
+        return c;
+      },
+      py::arg("a"), py::arg("b"), py::arg("num_threads") = 0);
+  m.def(
+      "measure_amx_int8_peak",
+      [](int num_threads) {
+        InterruptibleCall nogil;
+        return measure_amx_int8_peak(num_threads);
+      },
+      py::arg("num_threads") = 0);
   m.def("backend_info", [] {
     py::list out;
     for (const BackendInfo& i : backend_info()) {

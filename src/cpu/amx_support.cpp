@@ -119,6 +119,9 @@ void igemm_amx(bool, bool, std::int64_t, std::int64_t, std::int64_t, const std::
                int) {
   throw std::logic_error("igemm_amx called in a build without AMX support");
 }
+double measure_amx_int8_peak(int) {
+  throw std::logic_error("measure_amx_int8_peak called in a build without AMX support");
+}
 #endif
 
 }  // namespace mlcore::cpu

@@ -9,6 +9,7 @@
 
 #include "igemm_amx.hpp"
 #include "igemm_amx_loops.hpp"
+#include "peaks.hpp"
 
 namespace mlcore::cpu {
 namespace {
@@ -51,7 +52,34 @@ class HardwareTiles {
   }
 };
 
+// The tile unit's ceiling: four independent tdpbssd chains on resident tiles (no loads), so only
+// the multiply unit's throughput limits them — Intel rates it at one 16 × 16 × 64 tile multiply
+// per 16 cycles per core. One team member's share of the probe.
+void run_tile_chains(long long iters) {
+  alignas(64) static const std::int8_t zeros[kAmxTileSize] = {};
+  HardwareTiles tiles;
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  _tile_loadd(4, zeros, kAmxTileBytes);
+  _tile_loadd(5, zeros, kAmxTileBytes);
+  _tile_loadd(6, zeros, kAmxTileBytes);
+  _tile_loadd(7, zeros, kAmxTileBytes);
+  for (long long i = 0; i < iters; ++i) {
+    _tile_dpbssd(0, 4, 6);
+    _tile_dpbssd(1, 4, 7);
+    _tile_dpbssd(2, 5, 6);
+    _tile_dpbssd(3, 5, 7);
+  }
+}
+
 }  // namespace
+
+double measure_amx_int8_peak(int threads) {
+  constexpr double kMacsPerTileMultiply = double(kAmxTileRows) * kAmxTileCols * kAmxTileK;
+  return measure_team_mac_rate(threads, 7, 20'000, 4 * kMacsPerTileMultiply, run_tile_chains);
+}
 
 void igemm_amx(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
                const std::int8_t* A, std::int64_t lda, const std::int8_t* B, std::int64_t ldb,

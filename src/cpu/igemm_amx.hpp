@@ -21,6 +21,11 @@ void igemm_amx(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::
                const std::int8_t* A, std::int64_t lda, const std::int8_t* B, std::int64_t ldb,
                bool accumulate, std::int32_t* C, std::int64_t ldc, int threads);
 
+// int8 MACs/s of `threads` cores running independent tile multiplies on resident tiles: the
+// ceiling the AMX GEMM is measured against (bench/bench_avx512.py). Needs
+// amx_unavailable_reason() to be empty.
+double measure_amx_int8_peak(int threads);
+
 // The same loops on a plain-C++ model of the tile unit (the tiles as arrays, tdpbssd as its
 // defining sum): runs anywhere, so the tests check the packing and the loops on every machine.
 void igemm_amx_emulated(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n,

@@ -7,6 +7,8 @@
 #include "gemm_scalar.hpp"
 #include "igemm_amx.hpp"
 #include "mlcore/backends.hpp"
+#include "mlcore/error.hpp"
+#include "mlcore/tensor.hpp"
 #include "mlcore/parallel.hpp"
 
 namespace mlcore::cpu {
@@ -64,5 +66,25 @@ namespace mlcore {
 
 std::string host_int8_kernel() { return cpu::igemm_host_kernel(); }
 std::string amx_unavailable_reason() { return cpu::amx_unavailable_reason(); }
+
+void host_int8_gemm(const Tensor& A, const Tensor& B, Tensor& C, int num_threads) {
+  MLCORE_CHECK(A.device() == Device::host && B.device() == Device::host &&
+                   C.device() == Device::host,
+               "host_int8_gemm: A, B and C must be host tensors");
+  MLCORE_CHECK(A.dtype() == DType::i8 && B.dtype() == DType::i8 && C.dtype() == DType::i32,
+               "host_int8_gemm: A and B must be int8 and C int32");
+  MLCORE_CHECK(A.cols() == B.rows() && C.rows() == A.rows() && C.cols() == B.cols(),
+               "host_int8_gemm: shapes " + A.describe() + " · " + B.describe() + " → " +
+                   C.describe() + " do not match");
+  cpu::igemm_host(false, false, A.rows(), B.cols(), A.cols(), A.data<std::int8_t>(), A.cols(),
+                  B.data<std::int8_t>(), B.cols(), false, C.data<std::int32_t>(), C.cols(),
+                  num_threads);
+}
+
+double measure_amx_int8_peak(int num_threads) {
+  const std::string why = cpu::amx_unavailable_reason();
+  if (!why.empty()) throw DeviceError("AMX is not available: " + why);
+  return cpu::measure_amx_int8_peak(num_threads > 0 ? num_threads : mlcore::num_threads());
+}
 
 }  // namespace mlcore

@@ -253,3 +253,22 @@ def test_cpu_info_agrees_with_the_backends_and_the_int8_kernel():
     assert info["int8_kernel"] == expected
     if "amx" in REQUIRED:  # MLCORE_REQUIRE=amx on the project's AMX machines
         assert info["amx"], info["amx_reason"]
+
+
+def test_host_int8_gemm_is_exact_and_the_amx_peak_needs_amx():
+    """The int8 benchmarks' entry points: the host's int8 GEMM (AMX where it runs) against numpy's
+    integer product, awkward sizes; the AMX peak probe refuses where AMX cannot run."""
+    rng = np.random.default_rng(5)
+    for m, k, n in [(1, 1, 1), (17, 131, 33), (64, 64, 16)]:
+        a = rng.integers(-128, 128, (m, k), dtype=np.int8)
+        b = rng.integers(-128, 128, (k, n), dtype=np.int8)
+        got = mlcore._core.host_int8_gemm(a, b, 2)
+        assert got.dtype == np.int32
+        np.testing.assert_array_equal(got, a.astype(np.int64) @ b.astype(np.int64))
+    with pytest.raises(ValueError, match="int8"):
+        mlcore._core.host_int8_gemm(np.zeros((2, 2), np.float32), np.zeros((2, 2), np.int8))
+    if mlcore.cpu_info()["amx"]:
+        assert mlcore._core.measure_amx_int8_peak(1) > 1e11
+    else:
+        with pytest.raises(RuntimeError, match="AMX is not available"):
+            mlcore._core.measure_amx_int8_peak(1)
