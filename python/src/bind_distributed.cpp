@@ -180,6 +180,12 @@ void bind_trees(py::module_& m) {
              return bin < t.mapper.n_bins(f) - 1 ? t.mapper.thresholds(f)[bin]
                                                  : std::numeric_limits<double>::infinity();
            })
+      // Whether each split examines a random subset of the features (the generator matters).
+      .def_property_readonly("random_features",
+                             [](const TreeSplitter& t) {
+                               return t.params.max_features > 0 &&
+                                      t.params.max_features < t.mapper.n_features();
+                             })
       .def_property_readonly("total_bins",
                              [](const TreeSplitter& t) { return t.mapper.total_bins(); });
 
@@ -225,6 +231,11 @@ void bind_trees(py::module_& m) {
         return thresholds_of(mapper);
       },
       py::arg("X"), py::arg("max_bins"), py::arg("seed"), py::arg("subsample"));
+  // max_features as the model file stores it (MaxFeatures: kind, value).
+  m.def("max_features_spec", [](const py::object& o) {
+    const MaxFeatures mf = max_features_from(o);
+    return py::make_tuple(static_cast<int>(mf.kind), mf.value);
+  });
   // PackedCodec::for_values → (scale, q_max): a statistic v is stored as
   // clamp(round(clamp(v·scale, ±2 q_max)), ±q_max).
   m.def(

@@ -28,7 +28,9 @@ from .decomposition import PCA
 from .linear_model import LinearRegression, LogisticRegression, Ridge
 from .naive_bayes import GaussianNB, MultinomialNB
 from .neighbors import KNeighborsClassifier, KNeighborsRegressor
+from ._sketch import single_machine_thresholds
+from .tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-__all__ = ["GaussianNB", "KMeans", "KNeighborsClassifier", "KNeighborsRegressor",
+__all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor", "GaussianNB", "KMeans", "KNeighborsClassifier", "KNeighborsRegressor",
            "LinearRegression", "LogisticRegression", "MultinomialNB", "PCA", "Ridge", "cost_model",
-           "get_client"]
+           "get_client", "single_machine_thresholds"]
