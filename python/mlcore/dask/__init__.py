@@ -30,7 +30,9 @@ from .naive_bayes import GaussianNB, MultinomialNB
 from .neighbors import KNeighborsClassifier, KNeighborsRegressor
 from ._sketch import single_machine_thresholds
 from .tree import DecisionTreeClassifier, DecisionTreeRegressor
+from .ensemble import GradientBoostingClassifier, GradientBoostingRegressor
 
-__all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor", "GaussianNB", "KMeans", "KNeighborsClassifier", "KNeighborsRegressor",
+__all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor", "GaussianNB",
+           "GradientBoostingClassifier", "GradientBoostingRegressor", "KMeans", "KNeighborsClassifier", "KNeighborsRegressor",
            "LinearRegression", "LogisticRegression", "MultinomialNB", "PCA", "Ridge", "cost_model",
            "get_client", "single_machine_thresholds"]

@@ -36,7 +36,8 @@ def rows_xyw(xb, yb, wb=None):
     """A partition as the workers keep it first: X float32, y, w float64 (or None)."""
     X = np.ascontiguousarray(xb, dtype=np.float32)
     y = np.asarray(yb).reshape(-1)
-    w = None if wb is None else np.asarray(wb, dtype=np.float64).reshape(-1)
+    # float32 weights, as the single-machine fits take them
+    w = None if wb is None else np.asarray(wb, dtype=np.float32).astype(np.float64).reshape(-1)
     return X, y, w
 
 
@@ -79,7 +80,8 @@ def prepare_task(rec, part, classes, cw, center, whole, sketch):
         dev = np.abs(t.astype(np.float64) - center)
         keep = dev if w is None else dev[w > 0]
         max_abs = float(keep.max()) if len(keep) else 0.0
-    s = _sketch.partition_sketch(X, w) if sketch else None
+    # Trees bin the rows of positive weight only; boosting bins every row (as on one machine).
+    s = _sketch.partition_sketch(X, w if whole else None) if sketch else None
     return (X, t, w), (s, total, max_abs)
 
 
