@@ -140,6 +140,11 @@ void bind_trees(py::module_& m) {
              for (std::int64_t i = 0; i < n; ++i) o[i] = static_cast<std::int32_t>(counts[i]);
              return out;
            })
+      // A forest's tree t without bootstrap: the generator seeded as the forest seeds it.
+      .def("forest_seed",
+           [](TreeSplitter& t, std::uint64_t random_state, std::int64_t tree) {
+             t.rng.seed(detail::forest_tree_seed(random_state, tree));
+           })
       .def("set_root_weight", [](TreeSplitter& t, double w) { t.root_weight = std::max(w, 1.0); })
       .def("may_split",
            [](const TreeSplitter& t, std::int32_t depth, std::int64_t n_samples,

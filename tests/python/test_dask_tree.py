@@ -104,6 +104,28 @@ def test_sketch_of_many_distinct_values_is_a_quantile_summary(rng):
     assert np.max(np.abs(ranks_got - ranks_want)) < 2.0 / _sketch.SKETCH_POINTS
 
 
+@pytest.mark.parametrize("params", [dict(n_estimators=5, max_depth=5),
+                                    dict(n_estimators=9, max_depth=3, bootstrap=False,
+                                         max_features=2)])
+def test_random_forests_equal_one_machine_given_its_bins(dask_client, rng, params):
+    """Nine trees cross the batch of TREES_AT_ONCE trees grown in the same rounds."""
+    X, y, y_reg = _data(rng)
+    w = rng.integers(0, 3, size=len(X)).astype(np.float64)
+    bins = md.single_machine_thresholds(X, 255, 0, sample_weight=w)
+    dist = md.RandomForestClassifier(random_state=0, **params).fit(
+        _chunks(X), _chunks(y), sample_weight=_chunks(w), bin_thresholds=bins)
+    _same_model(dist, mlcore.RandomForestClassifier(random_state=0, **params).fit(
+        X, y, sample_weight=w))
+    bins = md.single_machine_thresholds(X, 255, 0)
+    dist = md.RandomForestRegressor(random_state=0, **params).fit(_chunks(X), _chunks(y_reg),
+                                                                  bin_thresholds=bins)
+    one = mlcore.RandomForestRegressor(random_state=0, **params).fit(X, y_reg)
+    np.testing.assert_allclose(dist.to_local().predict(X), one.predict(X), rtol=1e-12)
+    np.testing.assert_array_equal(dist.feature_importances_, one.feature_importances_)
+    with pytest.raises(ValueError, match="oob_score=False"):
+        md.RandomForestRegressor(oob_score=True).fit(_chunks(X), _chunks(y_reg))
+
+
 @pytest.mark.parametrize("classes", [2, 3])
 def test_gradient_boosting_classifier_equals_one_machine(dask_client, rng, classes):
     X, y, _ = _data(rng, n=1501)

@@ -30,9 +30,12 @@ from .naive_bayes import GaussianNB, MultinomialNB
 from .neighbors import KNeighborsClassifier, KNeighborsRegressor
 from ._sketch import single_machine_thresholds
 from .tree import DecisionTreeClassifier, DecisionTreeRegressor
-from .ensemble import GradientBoostingClassifier, GradientBoostingRegressor
+from .ensemble import (GradientBoostingClassifier, GradientBoostingRegressor,
+                       RandomForestClassifier, RandomForestRegressor)
 
 __all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor", "GaussianNB",
-           "GradientBoostingClassifier", "GradientBoostingRegressor", "KMeans", "KNeighborsClassifier", "KNeighborsRegressor",
-           "LinearRegression", "LogisticRegression", "MultinomialNB", "PCA", "Ridge", "cost_model",
-           "get_client", "single_machine_thresholds"]
+           "GradientBoostingClassifier", "GradientBoostingRegressor", "KMeans",
+           "KNeighborsClassifier", "KNeighborsRegressor", "LinearRegression",
+           "LogisticRegression", "MultinomialNB", "PCA", "RandomForestClassifier",
+           "RandomForestRegressor", "Ridge", "cost_model", "get_client",
+           "single_machine_thresholds"]

@@ -78,6 +78,7 @@ def with_tree(state, key, V, rows):
 def without_trees(state, keys):
     state = dict(state)
     state["trees"] = {k: v for k, v in state.get("trees", {}).items() if k not in keys}
+    state["boot"] = {k: v for k, v in state.get("boot", {}).items() if k not in keys}
     return state
 
 

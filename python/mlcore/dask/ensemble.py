@@ -33,7 +33,7 @@ from .. import ensemble as _local
 from ..tree import _check_float, _check_int, _check_max_features, _min_samples, _seed
 from . import _grower, _local as write
 from .tree import (TreeFitMixin, class_values, leaf_sums_task, regression_values,
-                   tree_values_classifier, tree_values_regressor)
+                   tree_values_classifier, tree_values_regressor, tree_weights)
 from ._base import as_rows, init_with_client
 
 __all__ = ["GradientBoostingClassifier", "GradientBoostingRegressor",
@@ -269,6 +269,181 @@ class GradientBoostingRegressor(_DaskBoosting, _local.GradientBoostingRegressor)
 
     _local_class = _local.GradientBoostingRegressor
     __init__ = init_with_client(_local.GradientBoostingRegressor)
+
+    def predict(self, X):
+        return self._map_rows("predict", X, None)
+
+
+# ---- random forests ------------------------------------------------------------------------
+
+TREES_AT_ONCE = 8  # a forest's trees grown in the same rounds (each holds its row lists)
+
+
+def bootstrap_task(rec, state, counts, center):
+    """Keeps each tree's bootstrap counts for this partition's rows ({key: counts or None});
+    returns per tree (Σ weights, max |y − center| over its rows of positive weight)."""
+    state = dict(state)
+    state["boot"] = dict(state.get("boot", {}))
+    out = {}
+    for key, c in counts.items():
+        state["boot"][key] = None if c is None else c.astype(np.float64)
+        w = tree_weights(state, key)
+        max_abs = 0.0
+        if center is not None and np.any(w > 0):
+            max_abs = float(np.max(np.abs(state["t"][w > 0].astype(np.float64) - center)))
+        out[key] = (float(np.sum(w)), max_abs)
+    return state, out
+
+
+class _DaskForest(TreeFitMixin):
+    _classifier = False
+    _weighted_center = False  # random_forest.cpp centres y on its plain mean
+
+    def fit(self, X, y, sample_weight=None, bin_thresholds=None):
+        """Grow n_estimators trees on bootstrap samples of a dask X (NaN = missing) and y;
+        bin_thresholds as for mlcore.dask.DecisionTreeClassifier. oob_score is not computed
+        on a cluster."""
+        if self.oob_score:
+            raise ValueError(f"{type(self).__name__} on dask does not compute the out-of-bag "
+                             "score: pass oob_score=False")
+        Xr = as_rows(X, "X", type(self).__name__)
+        n = Xr.shape[0]
+        n_estimators = _check_int("n_estimators", self.n_estimators, 1)
+        max_bins = _check_int("max_bins", self.max_bins, 2)
+        seed = _seed(self.random_state)
+        bootstrap = bool(self.bootstrap)
+        opts = dict(
+            max_depth=_check_int("max_depth", self.max_depth, 1, allow_none=True),
+            min_samples_split=_min_samples("min_samples_split", self.min_samples_split, n, 2),
+            min_samples_leaf=_min_samples("min_samples_leaf", self.min_samples_leaf, n, 1),
+            max_features=_check_max_features(self.max_features),
+            min_impurity_decrease=_check_float("min_impurity_decrease",
+                                               self.min_impurity_decrease, 0.0))
+        criterion = self.criterion
+        if self._classifier and criterion not in ("gini", "entropy", "log_loss"):
+            raise ValueError(f"criterion must be 'gini', 'entropy' or 'log_loss', got "
+                             f"{criterion!r}")
+        if not self._classifier and criterion != "squared_error":
+            raise ValueError(f"criterion must be 'squared_error' (the only one mlcore "
+                             f"implements), got {criterion!r}")
+        fit, state, classes, center, _, _ = self._binned_fit(
+            X, y, sample_weight, bin_thresholds, classifier=self._classifier,
+            whole_weights=True, max_bins=max_bins, seed=seed)
+        bounds = np.concatenate([[0], np.cumsum(Xr.chunks[0])]).astype(np.int64)
+        fitted = []
+        for first in range(0, n_estimators, TREES_AT_ONCE):
+            keys = list(range(first, min(first + TREES_AT_ONCE, n_estimators)))
+            splitters, counts = {}, {}
+            for t in keys:
+                if self._classifier:
+                    sp, params = self._splitter(
+                        "entropy" if criterion == "log_loss" else criterion,
+                        len(classes), seed=seed, **opts)
+                else:
+                    sp, params = self._splitter("squared_error", 2, seed=seed,
+                                                require_positive_gain=True, **opts)
+                if bootstrap:
+                    c = sp.forest_bootstrap(seed, t, n)
+                    counts[t] = c.astype(np.uint8) if c.max() < 256 else c
+                else:
+                    sp.forest_seed(seed, t)
+                    counts[t] = None
+                splitters[t] = (sp, params)
+            per_part = [({t: None if c is None else c[bounds[p]:bounds[p + 1]]
+                          for t, c in counts.items()}, center) for p in range(len(state))]
+            sums, state = fit.round(f"trees {keys[0]}..{keys[-1]}: bootstrap counts",
+                                    bootstrap_task, parts=state, per_part=per_part, keep=True)
+            growing, specs, scales = [], {}, {}
+            for t in keys:
+                sp, params = splitters[t]
+                if self._classifier:
+                    specs[t] = (class_values, (t, len(classes)))
+                else:
+                    total = sum(s[t][0] for s in sums)
+                    max_abs = max(s[t][1] for s in sums)
+                    scale, q_max = _core.packed_codec(max_abs, total, True)
+                    sp.set_scales(scale, 1.0)
+                    scales[t] = scale
+                    specs[t] = (regression_values, (t, center, scale, q_max))
+                growing.append(_grower.GrowingTree(t, sp, self.bin_thresholds_, params))
+            state = _grower.grow_trees(fit, state, growing,
+                                       (_grower.tree_init_task, [(specs,)] * len(state)),
+                                       name=f"trees {keys[0]}..{keys[-1]}")
+            arrays = [g.finish() for g in growing]
+            leaf, state = fit.round(f"trees {keys[0]}..{keys[-1]}: leaf sums", leaf_sums_task,
+                                    {g.key: (g.leaf_of, len(g.nodes)) for g in growing},
+                                    parts=state, keep=True)
+            for g, nodes in zip(growing, arrays):
+                if self._classifier:
+                    values = tree_values_classifier(g, len(classes))
+                else:
+                    wy = sum(s[g.key][0] for s in leaf)
+                    w = sum(s[g.key][1] for s in leaf)
+                    values = tree_values_regressor(g, (wy, w), center, scales[g.key])
+                fitted.append((g, nodes, values))
+        for f in state:
+            f.release()
+        # forest_importances (random_forest.cpp): the mean of the trees' normalized importances
+        importances = np.zeros(self.n_features_in_)
+        for g, _, _ in fitted:
+            total = 0.0
+            for v in g.importances:
+                total += v
+            if len(g.nodes) > 1 and total > 0:
+                importances += g.importances / total
+        w = write.ModelWriter(type(self).__name__, 1)
+        w.write_i64(n_estimators)                                   # write_forest_options
+        w.write_string(criterion)
+        w.write_i64(-1 if opts["max_depth"] is None else opts["max_depth"])
+        w.write_i64(opts["min_samples_split"])
+        w.write_i64(opts["min_samples_leaf"])
+        kind, value = _core.max_features_spec(opts["max_features"])
+        w.write_u8(kind)
+        w.write_f64(value)
+        w.write_f64(opts["min_impurity_decrease"])
+        w.write_u8(1 if bootstrap else 0)
+        w.write_u8(0)                                               # oob_score
+        n_jobs = self.n_jobs
+        w.write_i64(-1 if n_jobs in (None, 0) else int(n_jobs))
+        w.write_i64(seed)
+        w.write_i64(max_bins)
+        if self._classifier:
+            w.write_f64s([float(c) for c in range(len(classes))])
+        w.write_i64(self.n_features_in_)
+        w.write_f64s(importances.tolist())
+        w.write_f64(0.0)                                            # oob_score_
+        w.write_u8(0)
+        w.write_i64(len(fitted))                                    # write_trees
+        for g, nodes, values in fitted:
+            write.write_tree(w, nodes, values, len(classes) if self._classifier else 1)
+        self._finish_fit(fit, w.finish())
+        self.feature_importances_ = np.asarray(self._model.feature_importances_, np.float64)
+        return self
+
+
+class RandomForestClassifier(_DaskForest, _local.RandomForestClassifier):
+    """mlcore.RandomForestClassifier grown on a dask cluster (same parameters, plus
+    ``client``; oob_score is refused). Given the same bins, every tree is the single-machine
+    forest's tree: the bootstrap is drawn on the client by the same generator and each worker
+    gets its rows' counts (one byte per row and tree)."""
+
+    _local_class = _local.RandomForestClassifier
+    _classifier = True
+    __init__ = init_with_client(_local.RandomForestClassifier)
+
+    def predict_proba(self, X):
+        return self._map_rows("predict_proba", X, len(self.classes_))
+
+    def predict(self, X):
+        return self._map_rows("predict", X, None, self.classes_.dtype)
+
+
+class RandomForestRegressor(_DaskForest, _local.RandomForestRegressor):
+    """mlcore.RandomForestRegressor grown on a dask cluster (see
+    :class:`RandomForestClassifier`); leaf means summed per partition first."""
+
+    _local_class = _local.RandomForestRegressor
+    __init__ = init_with_client(_local.RandomForestRegressor)
 
     def predict(self, X):
         return self._map_rows("predict", X, None)

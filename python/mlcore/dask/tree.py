@@ -56,7 +56,7 @@ def survey_task(rec, part, classifier):
     if not np.all(np.isfinite(yf)):
         raise ValueError("y contains NaN or infinity")
     w1 = np.ones(len(yf)) if w is None else w
-    return float(np.sum(w1 * yf)), float(np.sum(w1))
+    return float(np.sum(w1 * yf)), float(np.sum(w1)), float(np.sum(yf)), len(yf)
 
 
 def prepare_task(rec, part, classes, cw, center, whole, sketch):
@@ -93,39 +93,42 @@ def bin_task(rec, part, thresholds):
     return state, None
 
 
-def class_values(state, K, counts=None):
+def tree_weights(state, key):
+    """The integer weights tree ``key`` grows on: sample (× class) weights, times the tree's
+    bootstrap counts in a forest (state["boot"][key])."""
+    w = state["w"]
+    weight = np.ones(len(state["t"])) if w is None else w
+    counts = state.get("boot", {}).get(key)
+    return weight if counts is None else weight * counts
+
+
+def class_values(state, key, K):
     """A classification tree's statistics: V[i, code_i] = w_i (float32 integers); rows of
-    weight > 0. counts: a forest tree's bootstrap counts for these rows (int32)."""
-    t, w = state["t"], state["w"]
-    weight = np.ones(len(t)) if w is None else w
-    if counts is not None:
-        weight = weight * counts
+    weight > 0."""
+    t = state["t"]
+    weight = tree_weights(state, key)
     V = np.zeros((len(t), K), np.float32)
     V[np.arange(len(t)), t] = weight
     return V, np.flatnonzero(weight > 0).astype(np.int32)
 
 
-def regression_values(state, center, scale, q_max, counts=None):
+def regression_values(state, key, center, scale, q_max):
     """A regression tree's statistics (regression_values in tree_common.cpp): one int64
     w·(q·2^24 + 1) per row, q = quantized (y − center)."""
-    t, w = state["t"], state["w"]
-    weight = np.ones(len(t), np.int64) if w is None else w.astype(np.int64)
-    if counts is not None:
-        weight = weight * counts
+    t = state["t"]
+    weight = tree_weights(state, key).astype(np.int64)
     q = _grower.quantize(t.astype(np.float64) - center, scale, q_max)
     V = (weight * ((q << _grower.COUNT_BITS) + 1)).reshape(-1, 1)
     return V, np.flatnonzero(weight > 0).astype(np.int32)
 
 
 def leaf_sums_task(rec, state, specs):
-    """Per tree {key: (leaf_of, counts or None)}: Σ w·y and Σ w over each fitted leaf's rows
+    """Per tree {key: (leaf_of, number of nodes)}: Σ w·y and Σ w over each fitted leaf's rows
     (the exact leaf means of a regression tree), and the tree dropped from the state."""
     out = {}
-    for key, (leaf_of, counts, n_nodes) in specs.items():
+    for key, (leaf_of, n_nodes) in specs.items():
         rows, leaves = _grower.leaf_rows(state, key, leaf_of)
-        w = np.ones(len(state["t"])) if state["w"] is None else state["w"]
-        if counts is not None:
-            w = w * counts
+        w = tree_weights(state, key)
         wy = w[rows] * state["t"][rows].astype(np.float64)
         out[key] = (np.bincount(leaves, weights=wy, minlength=n_nodes),
                     np.bincount(leaves, weights=w[rows], minlength=n_nodes))
@@ -136,6 +139,8 @@ def leaf_sums_task(rec, state, specs):
 
 class TreeFitMixin(DaskEstimatorMixin):
     """What the distributed trees and forests share: inputs, bins, the binned partitions."""
+
+    _weighted_center = True
 
     def _binned_fit(self, X, y, sample_weight, bin_thresholds, *, classifier, whole_weights,
                     max_bins, seed):
@@ -170,7 +175,9 @@ class TreeFitMixin(DaskEstimatorMixin):
             wy, wsum = sum(s[0] for s in survey), sum(s[1] for s in survey)
             if wsum <= 0:
                 raise ValueError(f"{type(self).__name__}: sample_weight is 0 for every sample")
-            center = wy / wsum
+            # A tree centres y on its weighted mean, a forest on the plain mean (as in C++).
+            center = (wy / wsum if self._weighted_center else
+                      sum(s[2] for s in survey) / sum(s[3] for s in survey))
         out, state = fit.round("targets, weights, quantile sketch", prepare_task, classes, cw,
                                center, whole_weights, bin_thresholds is None, keep=True)
         total = sum(o[1] for o in out)
@@ -254,14 +261,14 @@ class _DaskTree(TreeFitMixin):
             K = len(classes)
             sp, params = self._splitter(
                 "entropy" if criterion == "log_loss" else criterion, K, seed=seed, **opts)
-            spec = (class_values, (K,))
+            spec = (class_values, (0, K))
         else:
             from .. import _core
             scale, q_max = _core.packed_codec(max_abs, total, True)
             sp, params = self._splitter("squared_error", 2, seed=seed,
                                                 require_positive_gain=True, **opts)
             sp.set_scales(scale, 1.0)
-            spec = (regression_values, (center, scale, q_max))
+            spec = (regression_values, (0, center, scale, q_max))
         tree = _grower.GrowingTree(0, sp, self.bin_thresholds_, params)
         state = _grower.grow_trees(fit, state, [tree],
                                    (_grower.tree_init_task, [({0: spec},)] * len(state)))
@@ -270,7 +277,7 @@ class _DaskTree(TreeFitMixin):
             values, n_outputs = tree_values_classifier(tree, K), K
         else:
             sums, state = fit.round("leaf sums", leaf_sums_task,
-                                    {0: (tree.leaf_of, None, len(tree.nodes))}, parts=state,
+                                    {0: (tree.leaf_of, len(tree.nodes))}, parts=state,
                                     keep=True)
             values = tree_values_regressor(
                 tree, (sum(s[0][0] for s in sums), sum(s[0][1] for s in sums)), center, scale)
