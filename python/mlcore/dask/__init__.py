@@ -29,13 +29,14 @@ from .linear_model import LinearRegression, LogisticRegression, Ridge
 from .naive_bayes import GaussianNB, MultinomialNB
 from .neighbors import KNeighborsClassifier, KNeighborsRegressor
 from ._sketch import single_machine_thresholds
+from .svm import LinearSVC
 from .tree import DecisionTreeClassifier, DecisionTreeRegressor
 from .ensemble import (GradientBoostingClassifier, GradientBoostingRegressor,
                        RandomForestClassifier, RandomForestRegressor)
 
 __all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor", "GaussianNB",
            "GradientBoostingClassifier", "GradientBoostingRegressor", "KMeans",
-           "KNeighborsClassifier", "KNeighborsRegressor", "LinearRegression",
+           "KNeighborsClassifier", "KNeighborsRegressor", "LinearRegression", "LinearSVC",
            "LogisticRegression", "MultinomialNB", "PCA", "RandomForestClassifier",
            "RandomForestRegressor", "Ridge", "cost_model", "get_client",
            "single_machine_thresholds"]
