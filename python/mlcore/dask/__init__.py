@@ -29,7 +29,7 @@ from .linear_model import LinearRegression, LogisticRegression, Ridge
 from .naive_bayes import GaussianNB, MultinomialNB
 from .neighbors import KNeighborsClassifier, KNeighborsRegressor
 from ._sketch import single_machine_thresholds
-from .svm import LinearSVC
+from .svm import SVC, LinearSVC
 from .tree import DecisionTreeClassifier, DecisionTreeRegressor
 from .ensemble import (GradientBoostingClassifier, GradientBoostingRegressor,
                        RandomForestClassifier, RandomForestRegressor)
@@ -38,5 +38,5 @@ __all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor", "GaussianNB",
            "GradientBoostingClassifier", "GradientBoostingRegressor", "KMeans",
            "KNeighborsClassifier", "KNeighborsRegressor", "LinearRegression", "LinearSVC",
            "LogisticRegression", "MultinomialNB", "PCA", "RandomForestClassifier",
-           "RandomForestRegressor", "Ridge", "cost_model", "get_client",
+           "RandomForestRegressor", "Ridge", "SVC", "cost_model", "get_client",
            "single_machine_thresholds"]
