@@ -162,7 +162,7 @@ def test_gradient_boosting_refuses_early_stopping(dask_client, rng):
         md.GradientBoostingRegressor(early_stopping=True).fit(_chunks(X), _chunks(y))
 
 
-def test_trees_refuse_infinity_and_fractional_weights(dask_client, rng):
+def test_trees_refuse_infinity_fractional_weights_and_bad_bins(dask_client, rng):
     X, y, _ = _data(rng, n=300)
     bad = X.copy()
     bad[5, 1] = np.inf
@@ -171,6 +171,12 @@ def test_trees_refuse_infinity_and_fractional_weights(dask_client, rng):
     with pytest.raises(ValueError, match="whole numbers"):
         md.DecisionTreeClassifier().fit(_chunks(X), _chunks(y),
                                         sample_weight=_chunks(np.full(len(X), 0.5)))
+    bins = md.single_machine_thresholds(X)
+    with pytest.raises(ValueError, match="bin_thresholds has 4 features' thresholds"):
+        md.DecisionTreeClassifier().fit(_chunks(X), _chunks(y), bin_thresholds=bins[:4])
+    bins[2] = bins[2][::-1]
+    with pytest.raises(ValueError, match="strictly ascending"):
+        md.DecisionTreeClassifier().fit(_chunks(X), _chunks(y), bin_thresholds=bins)
 
 
 def test_gradient_boosting_survives_a_killed_worker(dask_client, rng, monkeypatch):

@@ -152,9 +152,10 @@ class _Node:
 class GrowingTree:
     """The client's view of one tree while it grows (see the module docstring).
 
-    splitter: a TreeSplitter; n_features: d. After ``grow_trees``: ``nodes`` in the fitted
-    tree's order as (handle, node) pairs, ``importances`` (per feature, criterion units) and
-    ``leaf_of`` (current worker leaf handle → fitted leaf id)."""
+    splitter: a TreeSplitter. After ``grow_trees``: ``nodes`` in the fitted tree's order as
+    (handle, node) pairs, ``split_nodes`` (the handles the walk split; the others are the
+    fitted tree's leaves), ``importances`` (per feature, criterion units) and, after
+    ``finish``, ``leaf_of`` (current worker leaf handle → fitted leaf id)."""
 
     def __init__(self, key, splitter, thresholds, params):
         """params: max_depth (-1: none), min_samples_split, min_samples_leaf, max_leaf_nodes
@@ -166,7 +167,7 @@ class GrowingTree:
         self.best_first = params["max_leaf_nodes"] > 0
         self.random_features = random_features
         self.eager = not self.best_first and not random_features
-        self._popped = set()
+        self.split_nodes = set()
         self.table = {}
         self.next_handle = 1
         self.queue = []
@@ -276,7 +277,7 @@ class GrowingTree:
                     if g > best or (g == best and self.table[h].id < self.table[frontier[pick]].id):
                         pick = j
             h = frontier.pop(pick)
-            self._popped.add(h)
+            self.split_nodes.add(h)
             node = self.table[h]
             f, _, _, gain, _ = node.split
             self.importances[f] += gain * unit
@@ -302,7 +303,7 @@ class GrowingTree:
         out = {k: [] for k in ("left", "right", "feature", "depth", "n_samples",
                                "missing_left", "threshold", "weighted", "gain")}
         for h, node in self.nodes:
-            split = h in self._popped
+            split = h in self.split_nodes
             if split:
                 f, b, missing_left, gain, _ = node.split
                 left, right = (self.table[c].id for c in node.children)

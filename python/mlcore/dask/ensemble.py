@@ -175,7 +175,7 @@ class _DaskBoosting(TreeFitMixin):
                 H = sum(s[t.key][1] for s in sums)
                 values = np.zeros(len(t.nodes))
                 for h, node in t.nodes:
-                    if h not in t._popped:
+                    if h not in t.split_nodes:
                         values[node.id] = -lr * G[node.id] / (H[node.id] + l2 + 1e-15)
                 trees.append((nodes, values))
                 importances += t.importances

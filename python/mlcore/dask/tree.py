@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _core
 from .. import tree as _local
 from ..tree import _check_float, _check_int, _check_max_features, _min_samples, _seed
 from . import _grower, _local as write, _sketch
@@ -160,6 +161,7 @@ class TreeFitMixin(DaskEstimatorMixin):
             if len(bin_thresholds) != d:
                 raise ValueError(f"bin_thresholds has {len(bin_thresholds)} features' "
                                  f"thresholds, X has {d} features")
+            _core.bin_codes(bin_thresholds, np.zeros((0, d), np.float32))  # checks them here
         fit = self._fit_context(arrays, rows_xyw)
         survey = fit.round("labels / target sums, checks", survey_task, classifier)
         classes = cw = center = None
@@ -197,7 +199,6 @@ class TreeFitMixin(DaskEstimatorMixin):
     def _splitter(self, criterion, n_stats, *, max_depth, min_samples_split, min_samples_leaf,
                   max_features, min_impurity_decrease, seed, require_positive_gain=False,
                   max_leaf_nodes=-1, l2_regularization=0.0, constant_hessian=False):
-        from .. import _core
         sp = _core.TreeSplitter(self.bin_thresholds_, criterion, n_stats,
                                 -1 if max_depth is None else max_depth, min_samples_split,
                                 min_samples_leaf, max_leaf_nodes, max_features,
@@ -221,7 +222,7 @@ def tree_values_regressor(tree, sums, center, scale):
     wy, w = sums
     values = np.empty(len(tree.nodes))
     for h, node in tree.nodes:
-        if h in tree._popped:
+        if h in tree.split_nodes:
             values[node.id] = center + node.stats[1] / (node.stats[0] * scale)
         else:
             values[node.id] = wy[node.id] / w[node.id]
@@ -263,7 +264,6 @@ class _DaskTree(TreeFitMixin):
                 "entropy" if criterion == "log_loss" else criterion, K, seed=seed, **opts)
             spec = (class_values, (0, K))
         else:
-            from .. import _core
             scale, q_max = _core.packed_codec(max_abs, total, True)
             sp, params = self._splitter("squared_error", 2, seed=seed,
                                                 require_positive_gain=True, **opts)
@@ -304,7 +304,8 @@ class DecisionTreeClassifier(_DaskTree, _local.DecisionTreeClassifier):
     """mlcore.DecisionTreeClassifier grown on a dask cluster (same parameters, plus
     ``client``). Given the same bins (``fit(..., bin_thresholds=...)``) it is the single-machine
     tree exactly: same splits, thresholds, counts and leaf class fractions. With the sketched
-    bins it equals the single-machine tree whenever the bins do (see ``_sketch.py``)."""
+    bins it equals the single-machine tree whenever the bins do (see ``_sketch.py``).
+    ``bin_thresholds_``: the thresholds the fit used, per feature."""
 
     _local_class = _local.DecisionTreeClassifier
     _classifier = True
