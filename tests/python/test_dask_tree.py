@@ -209,3 +209,23 @@ def test_gradient_boosting_survives_a_killed_worker(dask_client, rng, monkeypatc
     assert killed
     assert dist._model.save_bytes() == undisturbed._model.save_bytes()
     client.wait_for_workers(2, timeout=60)  # the nanny restarted it for the next tests
+
+
+def test_tree_profile_pickle_and_clone(dask_client, rng):
+    """The workers' histogram calls are in the profile with the rounds; the fitted estimator
+    pickles (without its client) and clones with the single-machine parameters plus client."""
+    import pickle
+
+    from sklearn.base import clone
+
+    X, y, _ = _data(rng, n=800)
+    est = md.RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0).fit(
+        _chunks(X, 400), _chunks(y, 400))
+    hist = [r for r in est.profile_ if r["op"] == "histogram"]
+    assert hist and all(r["worker"].startswith("tcp://") for r in hist)
+    assert {r["partition"] for r in hist} == {0, 1}
+    assert {"broadcast", "reduce"} <= {r["op"] for r in est.profile_}
+    again = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(again.predict_proba(X), est.predict_proba(X))
+    params = clone(est).get_params()
+    assert params["n_estimators"] == 3 and params["client"] is None
