@@ -1,13 +1,15 @@
 """mlcore.dask on a LocalCluster: 1 vs 2 workers (one thread each), and against dask-ml.
 
     python bench/algorithms/bench_dask.py [--rows 2000000] [--quick] [--repeats 3]
+    python bench/algorithms/bench_dask.py --out-of-core [--ooc-rows 8000000] [--features 20]
 
 For each family the same dask array (generated on the workers and persisted before timing, so
 only the fit is timed) is fitted on a cluster of one worker and on one of two workers, each
 worker with one thread and mlcore's avx2 backend pinned to one thread. Scaling efficiency =
 t(1 worker) / (2 · t(2 workers)). The iterative fits run a fixed amount of work (KMeans:
 max_iter iterations from given centres with tol = 0; LogisticRegression: max_iter L-BFGS
-iterations with tol = 0) so that both clusters do the same iterations. dask-ml (if installed:
+iterations with tol = 0; GradientBoosting: max_iter iterations, no early stopping, bins from
+the sketch) so that both clusters do the same iterations. dask-ml (if installed:
 pip install dask-ml) runs on the two-worker cluster with the same data and iteration budget;
 its quality (inertia, R², log-loss, explained variance) is printed beside its time.
 Every fit's profile splits the time into the workers' compute and the rounds' communication.
@@ -43,7 +45,8 @@ def data(rows, d, chunks, seed=0):
     return X, y, label, Xk
 
 
-FAMILIES = ["LinearRegression", "PCA", "KMeans", "LogisticRegression"]
+FAMILIES = ["LinearRegression", "PCA", "KMeans", "LogisticRegression", "GradientBoosting"]
+NOT_IN_DASKML = {"GradientBoosting"}  # dask-ml has no histogram boosting of its own
 
 
 def mlcore_fit(name, backend, X, y, label, Xk, iters):
@@ -54,6 +57,9 @@ def mlcore_fit(name, backend, X, y, label, Xk, iters):
     if name == "KMeans":
         init = np.linspace(-2.5, 2.5, 8)[:, None] * np.ones((1, X.shape[1]), np.float32)
         return md.KMeans(8, init=init, max_iter=iters, tol=0.0, backend=backend).fit(Xk)
+    if name == "GradientBoosting":
+        return md.GradientBoostingClassifier(max_iter=iters, early_stopping=False,
+                                             backend=backend).fit(X, label)
     return md.LogisticRegression(max_iter=iters, tol=0.0, backend=backend).fit(X, label)
 
 
@@ -89,6 +95,105 @@ def quality(name, est, X, y, label, Xk, sample=200_000):
     return f"logloss={-np.mean(ls * np.log(p) + (1 - ls) * np.log(1 - p)):.5f}"
 
 
+# ---- out of core: a data set larger than the workers' memory -------------------------------
+
+def write_npy(path, rows, d, block=250_000, seed=0):
+    """A .npy file of rows × d float32 blobs (8 centres) written block by block, never whole in
+    memory; y = X·w + noise in a second file."""
+    rng = np.random.default_rng(seed)
+    X = np.lib.format.open_memmap(path + "-X.npy", mode="w+", dtype=np.float32, shape=(rows, d))
+    y = np.lib.format.open_memmap(path + "-y.npy", mode="w+", dtype=np.float32, shape=(rows,))
+    w = np.linspace(-1, 1, d).astype(np.float32)
+    centres = (np.linspace(-3, 3, 8)[:, None] * np.ones((1, d))).astype(np.float32)
+    for start in range(0, rows, block):
+        stop = min(rows, start + block)
+        Xb = rng.normal(size=(stop - start, d)).astype(np.float32)
+        Xb += centres[rng.integers(0, 8, stop - start)]
+        X[start:stop] = Xb
+        y[start:stop] = Xb @ w + rng.normal(size=stop - start).astype(np.float32)
+    X.flush()
+    y.flush()
+    del X, y
+
+
+def _read_rows(path, start, stop):
+    """One chunk read from the memory-mapped file (the task that dask recomputes if needed)."""
+    return np.array(np.load(path, mmap_mode="r")[start:stop])
+
+
+def npy_rows(path, chunk):
+    """A dask array over a .npy file, one task per row chunk: each task maps the file and copies
+    its rows (da.from_array on a memmap would pickle the whole array into the graph)."""
+    import dask
+    shape = np.load(path, mmap_mode="r").shape
+    parts = [da.from_delayed(dask.delayed(_read_rows)(path, s, min(shape[0], s + chunk)),
+                             shape=(min(shape[0], s + chunk) - s,) + shape[1:], dtype=np.float32)
+             for s in range(0, shape[0], chunk)]
+    return da.concatenate(parts)
+
+
+def out_of_core(args):
+    """KMeans and LinearRegression on a .npy data set larger than the two workers' memory
+    limits together; the workers' peak RSS (sampled every 0.1 s) against their limit."""
+    import os
+    import tempfile
+    import threading
+
+    import psutil
+
+    rows, d = args.ooc_rows, args.features
+    limit = args.ooc_memory_limit
+    with tempfile.TemporaryDirectory(dir=args.ooc_dir) as tmp:
+        path = os.path.join(tmp, "data")
+        write_npy(path, rows, d)
+        size = os.path.getsize(path + "-X.npy") + os.path.getsize(path + "-y.npy")
+        print(f"out of core: {rows} × {d} float32 + y on disk = {size / 2**20:.0f} MiB; "
+              f"2 workers × memory_limit {limit / 2**20:.0f} MiB = {2 * limit / 2**20:.0f} MiB; "
+              f"chunks of {args.ooc_chunk} rows", flush=True)
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          memory_limit=limit, dashboard_address=":0",
+                          local_directory=tmp, silence_logs=logging.ERROR) as cluster, \
+                Client(cluster) as client:
+            peak = {}
+            stop = threading.Event()
+
+            def sample():
+                while not stop.is_set():
+                    try:
+                        for w, rss in client.run(lambda: psutil.Process().memory_info().rss,
+                                                 nanny=False).items():
+                            peak[w] = max(peak.get(w, 0), rss)
+                    except Exception:  # noqa: BLE001 - a worker restarting: try again
+                        pass
+                    stop.wait(0.1)
+            X, y = npy_rows(path + "-X.npy", args.ooc_chunk), npy_rows(path + "-y.npy",
+                                                                       args.ooc_chunk)
+            backend = mlcore.avx2(1)
+            md.LinearRegression(backend=backend).fit(X[:10000], y[:10000])  # imports
+            base = dict(client.run(lambda: psutil.Process().memory_info().rss))
+            thread = threading.Thread(target=sample, daemon=True)
+            thread.start()
+            init = (np.linspace(-2.5, 2.5, 8)[:, None] * np.ones((1, d))).astype(np.float32)
+            for name, fit in (
+                    ("LinearRegression",
+                     lambda: md.LinearRegression(backend=backend).fit(X, y)),
+                    ("KMeans", lambda: md.KMeans(8, init=init, max_iter=args.iters, tol=0.0,
+                                                 backend=backend).fit(X))):
+                peak.clear()
+                t0 = time.perf_counter()
+                est = fit()
+                t = time.perf_counter() - t0
+                what = (f"R² on 10k rows="
+                        f"{est.score(X[:10000].compute(), y[:10000].compute()):.4f}"
+                        if name == "LinearRegression" else f"inertia/row={est.inertia_ / rows:.3f}")
+                print(f"{name:18s} out of core: {t:7.1f} s; peak worker RSS "
+                      + ", ".join(f"{v / 2**20:.0f} MiB" for v in peak.values())
+                      + f" (idle {max(base.values()) / 2**20:.0f} MiB, limit "
+                      f"{limit / 2**20:.0f} MiB); {what}", flush=True)
+            stop.set()
+            thread.join()
+
+
 def main():
     ap = bench_arguments(__doc__)
     ap.add_argument("--rows", type=int, default=2_000_000)
@@ -100,7 +205,16 @@ def main():
     ap.add_argument("--no-daskml", action="store_true")
     ap.add_argument("--daskml-repeats", type=int, default=1,
                     help="repeats of the (slower) dask-ml fits")
+    ap.add_argument("--out-of-core", action="store_true",
+                    help="only the out-of-core runs: KMeans and LinearRegression on a .npy "
+                         "file larger than the workers' memory")
+    ap.add_argument("--ooc-rows", type=int, default=8_000_000)
+    ap.add_argument("--ooc-chunk", type=int, default=200_000)
+    ap.add_argument("--ooc-memory-limit", type=int, default=300 * 2**20)
+    ap.add_argument("--ooc-dir", default=None, help="where the .npy files go (default: /tmp)")
     args = ap.parse_args()
+    if args.out_of_core:
+        return out_of_core(args)
     rows = args.rows // 10 if args.quick else args.rows
     backend = mlcore.avx2(1)  # one thread per worker: the workers are the parallelism
     print(f"mlcore {mlcore.__version__}; rows={rows}; features={args.features}; "
@@ -130,7 +244,7 @@ def main():
                       f"{max(s['compute_seconds_per_worker'].values()):.3f} s  "
                       f"comm={s['comm_seconds']:.3f} s  {quality(name, est, X, y, label, Xk)}",
                       flush=True)
-                if n_workers == 2 and not args.no_daskml:
+                if n_workers == 2 and not args.no_daskml and name not in NOT_IN_DASKML:
                     try:
                         t_ml, est_ml = timed(lambda: daskml_fit(name, X, y, label, Xk,
                                                                 args.iters), args.daskml_repeats)

@@ -32,6 +32,7 @@
 #include "convert.hpp"
 #include "algorithms/common/host_math.hpp"
 #include "algorithms/common/lbfgs.hpp"
+#include "algorithms/svm/linear_svc_newton.hpp"
 #include "algorithms/trees/tree_common.hpp"
 #include "algorithms/trees/tree_grower.hpp"
 #include "algorithms/trees/tree_split.hpp"
@@ -140,6 +141,11 @@ void bind_trees(py::module_& m) {
              for (std::int64_t i = 0; i < n; ++i) o[i] = static_cast<std::int32_t>(counts[i]);
              return out;
            })
+      // A forest's tree t without bootstrap: the generator seeded as the forest seeds it.
+      .def("forest_seed",
+           [](TreeSplitter& t, std::uint64_t random_state, std::int64_t tree) {
+             t.rng.seed(detail::forest_tree_seed(random_state, tree));
+           })
       .def("set_root_weight", [](TreeSplitter& t, double w) { t.root_weight = std::max(w, 1.0); })
       .def("may_split",
            [](const TreeSplitter& t, std::int32_t depth, std::int64_t n_samples,
@@ -180,6 +186,12 @@ void bind_trees(py::module_& m) {
              return bin < t.mapper.n_bins(f) - 1 ? t.mapper.thresholds(f)[bin]
                                                  : std::numeric_limits<double>::infinity();
            })
+      // Whether each split examines a random subset of the features (the generator matters).
+      .def_property_readonly("random_features",
+                             [](const TreeSplitter& t) {
+                               return t.params.max_features > 0 &&
+                                      t.params.max_features < t.mapper.n_features();
+                             })
       .def_property_readonly("total_bins",
                              [](const TreeSplitter& t) { return t.mapper.total_bins(); });
 
@@ -225,6 +237,11 @@ void bind_trees(py::module_& m) {
         return thresholds_of(mapper);
       },
       py::arg("X"), py::arg("max_bins"), py::arg("seed"), py::arg("subsample"));
+  // max_features as the model file stores it (MaxFeatures: kind, value).
+  m.def("max_features_spec", [](const py::object& o) {
+    const MaxFeatures mf = max_features_from(o);
+    return py::make_tuple(static_cast<int>(mf.kind), mf.value);
+  });
   // PackedCodec::for_values → (scale, q_max): a statistic v is stored as
   // clamp(round(clamp(v·scale, ±2 q_max)), ±q_max).
   m.def(
@@ -319,6 +336,41 @@ void bind_distributed(py::module_& m) {
       },
       py::arg("fun"), py::arg("x0"), py::arg("max_iter"), py::arg("gtol"), py::arg("memory"),
       py::arg("gtol_scale") = py::none());
+
+  // LinearSVC's primal Newton method (linear_svc_newton.hpp) driven by Python sums:
+  // evaluate(w, f0) -> (f, G, S) or None on overflow; line(w, s) -> obj(t, f0) -> f.
+  // Returns (w, n_iter) or None when a product overflowed.
+  m.def(
+      "minimize_squared_hinge",
+      [](const py::function& evaluate, const py::function& line, std::int64_t da, double eps,
+         std::int64_t max_iter) -> py::object {
+        detail::SquaredHingeOracle oracle;
+        oracle.evaluate = [&](const Eigen::VectorXd& w, double f0, double& f,
+                              Eigen::VectorXd& G, Eigen::MatrixXd& S) {
+          const py::object out = evaluate(w, f0);
+          if (out.is_none()) return false;
+          const py::tuple t = out.cast<py::tuple>();
+          f = t[0].cast<double>();
+          G = t[1].cast<Eigen::VectorXd>();
+          S = t[2].cast<Eigen::MatrixXd>();
+          MLCORE_CHECK(G.size() == da && S.rows() == da && S.cols() == da,
+                       "minimize_squared_hinge: evaluate returned G of " << G.size()
+                           << " and S of " << S.rows() << " × " << S.cols() << ", expected "
+                           << da);
+          return true;
+        };
+        oracle.line = [&](const Eigen::VectorXd& w, const Eigen::VectorXd& s) {
+          const py::function obj = line(w, s);
+          return std::function<double(double, double)>(
+              [obj](double t, double f0) { return obj(t, f0).cast<double>(); });
+        };
+        const detail::SquaredHingeResult r =
+            detail::minimize_squared_hinge(oracle, da, eps, max_iter);
+        if (r.overflow) return py::none();
+        return py::make_tuple(r.w, r.n_iter);
+      },
+      py::arg("evaluate"), py::arg("line"), py::arg("da"), py::arg("eps"), py::arg("max_iter"));
+  m.def("primal_eps", &detail::primal_eps, py::arg("tol"), py::arg("pos"), py::arg("neg"));
 
   // G (d × d), B (d × t) float64 → (W (d × t), rank).
   m.def(

@@ -272,3 +272,25 @@ def test_host_int8_gemm_is_exact_and_the_amx_peak_needs_amx():
     else:
         with pytest.raises(RuntimeError, match="AMX is not available"):
             mlcore._core.measure_amx_int8_peak(1)
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_histogram_sums_the_listed_rows_per_feature_bin(backend, rng):
+    """histogram against a plain loop: out[offsets[p] + codes[r, p]] += x[r] for listed rows
+    (repeats included, codes above 127 read unsigned); int64 sums exact, f32 sums of integers."""
+    n, P = 301, 3
+    codes = rng.integers(0, 200, size=(n, P)).astype(np.uint8)
+    offsets = np.array([0, 200, 400], np.int32)
+    rows = rng.integers(0, n, size=450).astype(np.int32)
+    x64 = rng.integers(-2**40, 2**40, size=(n, 2)).astype(np.int64)
+    x32 = rng.integers(0, 50, size=(n, 3)).astype(np.float32)
+    for x in (x64, x32):
+        want = np.zeros((600, x.shape[1]), dtype=x.dtype)
+        for r in rows:
+            for p in range(P):
+                want[offsets[p] + codes[r, p]] += x[r]
+        got = mlcore.primitives.histogram(codes, offsets, rows, x, 600, backend=backend)
+        np.testing.assert_array_equal(got, want)
+        assert mlcore.last_profile()[0]["op"] == "histogram"
+    with pytest.raises(ValueError, match="rows must be in"):
+        mlcore.primitives.histogram(codes, offsets, [n], x32, 600, backend=backend)

@@ -28,7 +28,15 @@ from .decomposition import PCA
 from .linear_model import LinearRegression, LogisticRegression, Ridge
 from .naive_bayes import GaussianNB, MultinomialNB
 from .neighbors import KNeighborsClassifier, KNeighborsRegressor
+from ._sketch import single_machine_thresholds
+from .svm import SVC, LinearSVC
+from .tree import DecisionTreeClassifier, DecisionTreeRegressor
+from .ensemble import (GradientBoostingClassifier, GradientBoostingRegressor,
+                       RandomForestClassifier, RandomForestRegressor)
 
-__all__ = ["GaussianNB", "KMeans", "KNeighborsClassifier", "KNeighborsRegressor",
-           "LinearRegression", "LogisticRegression", "MultinomialNB", "PCA", "Ridge", "cost_model",
-           "get_client"]
+__all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor", "GaussianNB",
+           "GradientBoostingClassifier", "GradientBoostingRegressor", "KMeans",
+           "KNeighborsClassifier", "KNeighborsRegressor", "LinearRegression", "LinearSVC",
+           "LogisticRegression", "MultinomialNB", "PCA", "RandomForestClassifier",
+           "RandomForestRegressor", "Ridge", "SVC", "cost_model", "get_client",
+           "single_machine_thresholds"]

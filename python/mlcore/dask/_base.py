@@ -395,3 +395,20 @@ def check_fit_inputs(estimator, X, y=None, *, y_ndim=(1,)):
         return X, None
     y = as_rows(y, "y", name, ndim=y_ndim)
     return X, align_rows(X, y)
+
+
+def class_weight_vector(class_weight, classes, counts):
+    """Per-class weights from the class counts reduced across partitions, scikit-learn's
+    rules: None (all 1), "balanced" (n / (K · count)) or a {label: weight} dict."""
+    cw = class_weight
+    if cw is None:
+        return np.ones(len(classes))
+    if isinstance(cw, str) and cw == "balanced":
+        return np.divide(counts.sum(), len(classes) * counts, out=np.zeros(len(classes)),
+                         where=counts > 0)
+    if isinstance(cw, dict):
+        missing = [c for c in cw if c not in set(classes.tolist())]
+        if missing:
+            raise ValueError(f"The classes, {missing}, are not in class")
+        return np.array([float(cw.get(c, 1.0)) for c in classes.tolist()])
+    raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {cw!r}")

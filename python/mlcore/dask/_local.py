@@ -81,3 +81,29 @@ def logistic_regression_bytes(*, C, tol, max_iter, fit_intercept, class_weight, 
     w.write_u8(1 if converged else 0)
     w.write_string(str(message))
     return w.finish()
+
+
+def write_tree(w, nodes, values, n_outputs):
+    """Tree::save (src/algorithms/trees/tree_model.cpp). nodes: the arrays of
+    GrowingTree.finish(); values: n_nodes × n_outputs."""
+    w.write_i64(int(n_outputs))
+    for key in ("left", "right", "feature", "depth", "n_samples", "missing_left"):
+        w.write_i64s([int(v) for v in nodes[key]])
+    for key in ("threshold", "weighted", "gain"):
+        w.write_f64s([float(v) for v in nodes[key]])
+    w.write_f64s([float(v) for v in np.asarray(values, np.float64).reshape(-1)])
+
+
+def write_tree_options(w, *, criterion, max_depth, min_samples_split, min_samples_leaf,
+                       max_features, min_impurity_decrease, random_state, max_bins):
+    """The options of DecisionTree*::save (src/algorithms/trees/decision_tree.cpp)."""
+    w.write_string(criterion)
+    w.write_i64(-1 if max_depth is None else int(max_depth))
+    w.write_i64(int(min_samples_split))
+    w.write_i64(int(min_samples_leaf))
+    kind, value = _core.max_features_spec(max_features)   # write_max_features
+    w.write_u8(int(kind))
+    w.write_f64(float(value))
+    w.write_f64(float(min_impurity_decrease))
+    w.write_i64(int(random_state))
+    w.write_i64(int(max_bins))

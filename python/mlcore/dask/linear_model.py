@@ -29,8 +29,8 @@ from .. import _core
 from .. import linear_model as _local
 from .._validation import check_bool, check_int, check_real
 from . import _local as write
-from ._base import (DaskEstimatorMixin, check_fit_inputs, check_weights, init_with_client,
-                    labels_xy)
+from ._base import (DaskEstimatorMixin, check_fit_inputs, check_weights,
+                    class_weight_vector, init_with_client, labels_xy)
 from ._moments import combine_moments, partition_moments
 
 __all__ = ["LinearRegression", "LogisticRegression", "Ridge"]
@@ -284,7 +284,7 @@ class LogisticRegression(DaskEstimatorMixin, _local.LogisticRegression):
             raise ValueError("parallel='model' splits the weight matrix by classes: it needs a "
                              f"multinomial problem (>= 3 classes), got {K} classes (a binary "
                              "problem has a single weight column)")
-        cw = self._class_weight_vector(classes, counts)
+        cw = class_weight_vector(self.class_weight, classes, counts)
         n, xm, m2 = combine_moments([p[2] for p in partials])
         transform = write.input_transform(xm, m2 / n, fit_b)
         s_col = np.ones(d) if transform[0] else transform[2].reshape(-1).astype(np.float64)
@@ -349,21 +349,6 @@ class LogisticRegression(DaskEstimatorMixin, _local.LogisticRegression):
                           f"{info['message']}. Increase max_iter or scale the data.",
                           ConvergenceWarning, stacklevel=2)
         return self
-
-    def _class_weight_vector(self, classes, counts):
-        """Per-class weights from the reduced (weighted) class counts, scikit-learn's rules."""
-        cw = self.class_weight
-        if cw is None:
-            return np.ones(len(classes))
-        if isinstance(cw, str) and cw == "balanced":
-            return np.divide(counts.sum(), len(classes) * counts, out=np.zeros(len(classes)),
-                             where=counts > 0)
-        if isinstance(cw, dict):
-            missing = [c for c in cw if c not in set(classes.tolist())]
-            if missing:
-                raise ValueError(f"The classes, {missing}, are not in class")
-            return np.array([float(cw.get(c, 1.0)) for c in classes.tolist()])
-        raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {cw!r}")
 
     @staticmethod
     def _model_parallel_loss_grad(fit, shards, blocks, W, b):

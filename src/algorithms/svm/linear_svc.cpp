@@ -39,6 +39,7 @@
 #include "mlcore/parallel.hpp"
 #include "mlcore/serialize.hpp"
 #include "algorithms/common/validate.hpp"
+#include "algorithms/svm/linear_svc_newton.hpp"
 
 namespace mlcore {
 
@@ -146,44 +147,30 @@ CdResult solve_dual_cd(const CdProblem& p) {
 // Primal Newton on the squared hinge. Xa: the device samples with the bias column, n × da.
 CdResult solve_primal_newton(Backend& b, const Tensor& Xa, const CdProblem& p) {
   const std::int64_t n = Xa.rows(), da = Xa.cols();
-  // liblinear's tolerance for its primal solvers: relative to the first gradient, scaled by the
-  // minority class's share.
   std::int64_t pos = 0, neg = 0;
   for (std::int64_t i : p.index) (p.y[i] > 0 ? pos : neg) += 1;
-  const double l = static_cast<double>(std::max<std::size_t>(p.index.size(), 1));
-  const double eps = p.eps * static_cast<double>(std::max<std::int64_t>(std::min(pos, neg), 1)) / l;
 
-  Eigen::VectorXd w = Eigen::VectorXd::Zero(da), g(da), step(da);
   std::vector<double> z(n, 0.0), xs(n);
   Tensor c_host(n, 1), h_host(n, 1), vec_host(da, 1);
   Tensor out_d = b.empty(da, 1), out_n = b.empty(n, 1), T = b.empty(n, da), H = b.empty(da, da);
-  // f(w + t·s) from z + t·X̃s, on the host (O(n) per trial step).
-  auto objective = [&](double t) {
-    double f = 0.5 * (w + t * step).squaredNorm();
-    for (std::int64_t i = 0; i < n; ++i) {
-      if (p.C[i] == 0.0) continue;
-      const double r = 1.0 - p.y[i] * (z[i] + t * xs[i]);
-      if (r > 0.0) f += p.C[i] * r * r;
-    }
-    return f;
-  };
   auto to_vec = [&](const Eigen::VectorXd& v) {
     for (std::int64_t j = 0; j < da; ++j) vec_host.data<float>()[j] = static_cast<float>(v[j]);
     return b.to_device(vec_host);
   };
-
-  double gnorm0 = -1.0, f_prev = std::numeric_limits<double>::infinity();
-  std::int64_t iter = 0;
-  for (; iter < p.max_iter; ++iter) {
+  bool first = true;
+  detail::SquaredHingeOracle oracle;
+  oracle.evaluate = [&](const Eigen::VectorXd& w, double f0, double& f, Eigen::VectorXd& G,
+                        Eigen::MatrixXd& S) {
     // z = X̃w, recomputed each step rather than updated by z += t·X̃s: on int8 hardware each
     // product carries ~1 % error, which must not accumulate in the margins over the steps.
-    if (iter > 0) {
+    if (!first) {
       b.gemv(Trans::no, 1.0f, Xa, to_vec(w), 0.0f, out_n);
       const Tensor zh = b.to_host(out_n);
       for (std::int64_t i = 0; i < n; ++i) z[i] = zh.data<float>()[i];
     }
+    first = false;
     // Loss terms at z: the gradient coefficients c and Hessian weights h (0 outside I).
-    double f = 0.5 * w.squaredNorm();
+    f = f0;
     for (std::int64_t i = 0; i < n; ++i) {
       const double r = 1.0 - p.y[i] * z[i];
       const bool inside = p.C[i] > 0.0 && r > 0.0;
@@ -191,62 +178,48 @@ CdResult solve_primal_newton(Backend& b, const Tensor& Xa, const CdProblem& p) {
       c_host.data<float>()[i] = inside ? static_cast<float>(-2.0 * p.C[i] * r * p.y[i]) : 0.0f;
       h_host.data<float>()[i] = inside ? static_cast<float>(2.0 * p.C[i]) : 0.0f;
     }
-    // g = w + X̃ᵀc.
-    b.gemv(Trans::yes, 1.0f, Xa, b.to_device(c_host), 0.0f, out_d);
+    b.gemv(Trans::yes, 1.0f, Xa, b.to_device(c_host), 0.0f, out_d);  // X̃ᵀc
     const Tensor gh = b.to_host(out_d);
-    for (std::int64_t j = 0; j < da; ++j) g[j] = w[j] + gh.data<float>()[j];
-    // With finite X and C, the gradient and the Hessian are finite unless the float32
-    // products of huge x (|x|² beyond FLT_MAX) overflow: report that instead of stopping on a
-    // NaN test with the weights at 0.
-    const auto overflowed = [] {
-      CdResult res;
-      res.overflow = true;
-      return res;
-    };
-    const double gnorm = g.norm();
-    if (!std::isfinite(gnorm)) return overflowed();
-    if (gnorm0 < 0.0) gnorm0 = gnorm;
-    if (gnorm <= eps * gnorm0) break;
-    // Stagnation: the objective no longer moves (f32 / int8 rounding of the products sets a
-    // floor under the gradient that the test above may never see).
-    if (f >= f_prev * (1.0 - 1e-9)) break;
-    f_prev = f;
-    // H = 1 + X̃ᵀ diag(h) X̃: the weighted Gram matrix of the samples inside the margin.
+    G.resize(da);
+    for (std::int64_t j = 0; j < da; ++j) G[j] = gh.data<float>()[j];
+    if (!std::isfinite(G.norm())) return false;
+    // X̃ᵀ diag(h) X̃: the weighted Gram matrix of the samples inside the margin.
     b.axpby(1.0f, Xa, 0.0f, T);
     b.scale_rows(b.to_device(h_host), T);
     b.gemm(Trans::yes, Trans::no, 1.0f, Xa, T, 0.0f, H);
     const Tensor Hh = b.to_host(H);
-    Eigen::MatrixXd Hd(da, da);
+    S.resize(da, da);
     for (std::int64_t r = 0; r < da; ++r) {
-      for (std::int64_t q = 0; q < da; ++q) {
-        // Symmetrised (the GEMM's rounding need not be), plus the regulariser's identity.
-        Hd(r, q) = 0.5 * (double(Hh.at<float>(r, q)) + Hh.at<float>(q, r)) + (r == q ? 1.0 : 0.0);
-      }
+      for (std::int64_t q = 0; q < da; ++q) S(r, q) = Hh.at<float>(r, q);
     }
-    if (!Hd.allFinite()) return overflowed();
-    step = Hd.ldlt().solve(-g);
-    // X̃s, then the step length: the largest t = 2^−k with Armijo's sufficient decrease.
-    b.gemv(Trans::no, 1.0f, Xa, to_vec(step), 0.0f, out_n);
+    return true;
+  };
+  oracle.line = [&](const Eigen::VectorXd&, const Eigen::VectorXd& s) {
+    b.gemv(Trans::no, 1.0f, Xa, to_vec(s), 0.0f, out_n);  // X̃s
     const Tensor xh = b.to_host(out_n);
     for (std::int64_t i = 0; i < n; ++i) xs[i] = xh.data<float>()[i];
-    const double slope = g.dot(step);
-    if (!(slope < 0.0)) break;  // not a descent direction: rounding has the last word
-    double t = 1.0;
-    bool accepted = false;
-    for (int k = 0; k < 30; ++k, t *= 0.5) {
-      if (objective(t) <= f + 0.01 * t * slope) {
-        accepted = true;
-        break;
+    // f0 + the loss at w + t·s from z + t·X̃s, on the host (O(n) per trial step).
+    return std::function<double(double, double)>([&](double t, double f0) {
+      double f = f0;
+      for (std::int64_t i = 0; i < n; ++i) {
+        if (p.C[i] == 0.0) continue;
+        const double r = 1.0 - p.y[i] * (z[i] + t * xs[i]);
+        if (r > 0.0) f += p.C[i] * r * r;
       }
-    }
-    if (!accepted) break;  // no measurable decrease left
-    w += t * step;
-  }
+      return f;
+    });
+  };
+  const detail::SquaredHingeResult r =
+      detail::minimize_squared_hinge(oracle, da, detail::primal_eps(p.eps, pos, neg), p.max_iter);
   CdResult res;
+  if (r.overflow) {
+    res.overflow = true;
+    return res;
+  }
   res.w.assign(p.d + 1, 0.0);
-  for (std::int64_t j = 0; j < p.d; ++j) res.w[j] = w[j];
-  if (da > p.d) res.w[p.d] = w[p.d];
-  res.n_iter = iter;
+  for (std::int64_t j = 0; j < p.d; ++j) res.w[j] = r.w[j];
+  if (da > p.d) res.w[p.d] = r.w[p.d];
+  res.n_iter = r.n_iter;
   return res;
 }
 
@@ -495,3 +468,73 @@ std::vector<std::pair<std::string, Tensor*>> LinearSVC::fitted_arrays() {
 }
 
 }  // namespace mlcore
+
+namespace mlcore::detail {
+
+double primal_eps(double tol, std::int64_t pos, std::int64_t neg) {
+  const double l = static_cast<double>(std::max<std::int64_t>(pos + neg, 1));
+  return tol * static_cast<double>(std::max<std::int64_t>(std::min(pos, neg), 1)) / l;
+}
+
+SquaredHingeResult minimize_squared_hinge(const SquaredHingeOracle& oracle, std::int64_t da,
+                                          double eps, std::int64_t max_iter) {
+  Eigen::VectorXd w = Eigen::VectorXd::Zero(da), g(da), step(da), G(da);
+  Eigen::MatrixXd S(da, da);
+  double gnorm0 = -1.0, f_prev = std::numeric_limits<double>::infinity();
+  SquaredHingeResult res;
+  std::int64_t iter = 0;
+  for (; iter < max_iter; ++iter) {
+    check_interrupt();
+    double f = 0.0;
+    // With finite X and C, the gradient and the Hessian are finite unless the float32
+    // products of huge x (|x|² beyond FLT_MAX) overflow: report that instead of stopping on a
+    // NaN test with the weights at 0.
+    if (!oracle.evaluate(w, 0.5 * w.squaredNorm(), f, G, S)) {
+      res.overflow = true;
+      return res;
+    }
+    g = w + G;
+    const double gnorm = g.norm();
+    if (!std::isfinite(gnorm)) {
+      res.overflow = true;
+      return res;
+    }
+    if (gnorm0 < 0.0) gnorm0 = gnorm;
+    if (gnorm <= eps * gnorm0) break;
+    // Stagnation: the objective no longer moves (f32 / int8 rounding of the products sets a
+    // floor under the gradient that the test above may never see).
+    if (f >= f_prev * (1.0 - 1e-9)) break;
+    f_prev = f;
+    Eigen::MatrixXd Hd(da, da);
+    for (std::int64_t r = 0; r < da; ++r) {
+      for (std::int64_t q = 0; q < da; ++q) {
+        // Symmetrised (the GEMM's rounding need not be), plus the regulariser's identity.
+        Hd(r, q) = 0.5 * (S(r, q) + S(q, r)) + (r == q ? 1.0 : 0.0);
+      }
+    }
+    if (!Hd.allFinite()) {
+      res.overflow = true;
+      return res;
+    }
+    step = Hd.ldlt().solve(-g);
+    const std::function<double(double, double)> objective = oracle.line(w, step);
+    const double slope = g.dot(step);
+    if (!(slope < 0.0)) break;  // not a descent direction: rounding has the last word
+    // The step length: the largest t = 2^−k with Armijo's sufficient decrease.
+    double t = 1.0;
+    bool accepted = false;
+    for (int k = 0; k < 30; ++k, t *= 0.5) {
+      if (objective(t, 0.5 * (w + t * step).squaredNorm()) <= f + 0.01 * t * slope) {
+        accepted = true;
+        break;
+      }
+    }
+    if (!accepted) break;  // no measurable decrease left
+    w += t * step;
+  }
+  res.w = w;
+  res.n_iter = iter;
+  return res;
+}
+
+}  // namespace mlcore::detail

@@ -1,0 +1,449 @@
+"""Distributed ensembles of histogram trees: GradientBoosting* and RandomForest* on Dask.
+
+**Gradient boosting** (src/algorithms/trees/gradient_boosting.cpp) per iteration:
+
+1. one round: each worker adds the previous iteration's leaf values to its rows' raw scores
+   (it knows each row's leaf: the rows stay on their worker), then computes the gradients and
+   hessians of its rows in double and returns their per-class maxima (2·K numbers), from which
+   the client sets the quantization scales (PackedCodec) exactly as one machine does;
+2. the K trees of the iteration grow together (``_grower.py``): root and node histograms of the
+   quantized [count, Σ g, Σ h] on the workers, summed exactly, split by the single-machine split
+   finder best-first up to max_leaf_nodes, a few rounds per tree;
+3. one round returns every leaf's Σ g and Σ h per partition: leaf value = −lr · G / (H + λ).
+
+**Random forests** (random_forest.cpp): each tree's bootstrap counts are drawn on the client by
+the single-machine generator (``forest_bootstrap``: the same seed and draws) and each worker
+receives its rows' counts; the trees then grow as decision trees, a batch of trees at a time in
+the same rounds.
+
+Equality with one machine: given the same bins, a forest is the single-machine forest (every
+tree byte for byte up to the regression leaf means, summed per partition first); boosting
+grows the same trees as long as no quantized gradient lands on a rounding boundary — the leaf
+values are summed per partition, then across partitions, so raw scores differ from one
+machine's by ~1e-16 relative, which moves a gradient across a quantization step with a
+probability of about that size per sample — and its predictions agree to float32 rounding.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _core
+from .. import ensemble as _local
+from ..tree import _check_float, _check_int, _check_max_features, _min_samples, _seed
+from . import _grower, _local as write
+from .tree import (TreeFitMixin, class_values, leaf_sums_task, regression_values,
+                   tree_values_classifier, tree_values_regressor, tree_weights)
+from ._base import as_rows, init_with_client
+
+__all__ = ["GradientBoostingClassifier", "GradientBoostingRegressor",
+           "RandomForestClassifier", "RandomForestRegressor"]
+
+
+# ---- gradient boosting: worker tasks ---------------------------------------------------------
+
+def gradients_task(rec, state, loss, K, baseline, update):
+    """Raw scores += the last iteration's leaf values (``update``: {k: (leaf_of, values)}),
+    then g, h (m × K, double) at the raw scores, weighted as scikit-learn does; returns the
+    per-class max |g| and max h (gradient_boosting.cpp: gradients, weight_gradients)."""
+    t, w = state["t"], state["w"]
+    m = len(t)
+    raw = state["raw"].copy() if "raw" in state else np.tile(np.asarray(baseline), (m, 1))
+    for k, (leaf_of, values) in update.items():
+        rows, leaves = _grower.leaf_rows(state, k, leaf_of)
+        raw[rows, k] += values[leaves]
+    state = _grower.without_trees(state, set(update))
+    if loss == "squared_error":
+        g = raw - t.astype(np.float64).reshape(-1, 1)
+        h = None
+    elif loss == "binary":
+        p = 1.0 / (1.0 + np.exp(-raw))
+        g = p - t.reshape(-1, 1)
+        h = p * (1.0 - p)
+    else:
+        mx = raw.max(axis=1, keepdims=True)
+        e = np.exp(raw - mx)
+        p = e / e.sum(axis=1, keepdims=True)
+        g = p - (t.reshape(-1, 1) == np.arange(K))
+        h = p * (1.0 - p)
+    if w is not None:
+        g = g * w.reshape(-1, 1)
+        h = np.tile(w.reshape(-1, 1), (1, K)) if h is None else h * w.reshape(-1, 1)
+    state = dict(state, raw=raw, g=g, h=h)
+    g_max = np.abs(g).max(axis=0) if m else np.zeros(K)
+    h_max = (h.max(axis=0) if m else np.zeros(K)) if h is not None else np.ones(K)
+    return state, (g_max, h_max)
+
+
+def boost_values(state, k, g_codec, h_codec):
+    """Tree k's statistics: [q_g · 2^24 + 1] or [q_g · 2^24 + 1, q_h] int64; every row."""
+    g = _grower.quantize(state["g"][:, k], *g_codec)
+    col0 = (g << _grower.COUNT_BITS) + 1
+    if h_codec is None:
+        V = col0.reshape(-1, 1)
+    else:
+        V = np.column_stack([col0, _grower.quantize(state["h"][:, k], *h_codec)])
+    return np.ascontiguousarray(V), np.arange(len(g), dtype=np.int32)
+
+
+def boost_leaf_sums_task(rec, state, specs):
+    """Per tree {k: (leaf_of, n_nodes)}: Σ g and Σ h (1 per row for a constant hessian) over
+    each fitted leaf's rows of this partition."""
+    out = {}
+    for k, (leaf_of, n_nodes) in specs.items():
+        rows, leaves = _grower.leaf_rows(state, k, leaf_of)
+        G = np.bincount(leaves, weights=state["g"][rows, k], minlength=n_nodes)
+        H = np.bincount(leaves, weights=None if state["h"] is None else state["h"][rows, k],
+                        minlength=n_nodes).astype(np.float64)
+        out[k] = (G, H)
+    return out
+
+
+class _DaskBoosting(TreeFitMixin):
+    _classifier = False
+
+    def fit(self, X, y, sample_weight=None, bin_thresholds=None):
+        """Boost max_iter iterations on a dask X (NaN = missing) and y. Early stopping is not
+        done on a cluster: early_stopping="auto" means off here (True is refused).
+        bin_thresholds: as for mlcore.dask.DecisionTreeClassifier."""
+        if self.early_stopping is True:
+            raise ValueError(f"{type(self).__name__} on dask does not implement early stopping "
+                             "(its validation split): pass early_stopping=False")
+        if self.early_stopping not in ("auto", False):
+            raise ValueError(f"early_stopping must be 'auto', True or False, "
+                             f"got {self.early_stopping!r}")
+        if self.scoring != "loss":
+            raise ValueError(f"scoring must be 'loss' (the only one mlcore implements), "
+                             f"got {self.scoring!r}")
+        lr = _check_float("learning_rate", self.learning_rate, 0.0, low_open=True)
+        max_iter = _check_int("max_iter", self.max_iter, 1)
+        max_leaf = _check_int("max_leaf_nodes", self.max_leaf_nodes, 2, allow_none=True)
+        max_depth = _check_int("max_depth", self.max_depth, 1, allow_none=True)
+        min_leaf = _check_int("min_samples_leaf", self.min_samples_leaf, 1)
+        l2 = _check_float("l2_regularization", self.l2_regularization, 0.0)
+        max_bins = _check_int("max_bins", self.max_bins, 2)
+        vf = self.validation_fraction
+        if vf is not None:
+            vf = _check_float("validation_fraction", vf, 0.0, 1.0, low_open=True,
+                              high_open=True)
+        n_iter_no_change = _check_int("n_iter_no_change", self.n_iter_no_change, 1)
+        tol = _check_float("tol", self.tol, 0.0)
+        seed = _seed(self.random_state)
+        fit, state, classes, _, total, _ = self._binned_fit(
+            X, y, sample_weight, bin_thresholds, classifier=self._classifier,
+            whole_weights=False, max_bins=max_bins, seed=seed)
+        n = as_rows(X, "X", type(self).__name__).shape[0]
+        if self._classifier:
+            if len(classes) < 2:
+                raise ValueError(f"{type(self).__name__} needs at least 2 classes in y, got "
+                                 f"{len(classes)} class")
+            K = 1 if len(classes) == 2 else len(classes)
+            loss = "binary" if K == 1 else "multiclass"
+        else:
+            K, loss = 1, "squared_error"
+        weighted = sample_weight is not None
+        baseline = self._baseline(fit, state, loss, K, total, classes)
+        constant = loss == "squared_error" and not weighted
+        trees, importances, update = [], np.zeros(self.n_features_in_), {}
+        for it in range(max_iter):
+            maxima, state = fit.round(f"iteration {it}: raw scores, gradients", gradients_task,
+                                      loss, K, baseline, update, parts=state, keep=True)
+            g_max = np.max([m[0] for m in maxima], axis=0)
+            h_max = np.max([m[1] for m in maxima], axis=0)
+            growing, specs = [], {}
+            for k in range(K):
+                gc = _core.packed_codec(float(g_max[k]), float(n), True)
+                hc = None if constant else _core.packed_codec(float(h_max[k]), float(n), False)
+                sp, params = self._splitter(
+                    "gradient", 2 if constant else 3, max_depth=max_depth, min_samples_split=2,
+                    min_samples_leaf=min_leaf, max_features=None, min_impurity_decrease=0.0,
+                    seed=seed + it * K + k, require_positive_gain=True,
+                    max_leaf_nodes=-1 if max_leaf is None else max_leaf,
+                    l2_regularization=l2, constant_hessian=constant)
+                sp.set_scales(gc[0], 1.0 if hc is None else hc[0])
+                growing.append(_grower.GrowingTree(k, sp, self.bin_thresholds_, params))
+                specs[k] = (boost_values, (k, gc, hc))
+            state = _grower.grow_trees(fit, state, growing,
+                                       (_grower.tree_init_task, [(specs,)] * len(state)),
+                                       name=f"iteration {it}")
+            node_arrays = [t.finish() for t in growing]
+            sums = fit.round(f"iteration {it}: leaf sums", boost_leaf_sums_task,
+                             {t.key: (t.leaf_of, len(t.nodes)) for t in growing}, parts=state)
+            update = {}
+            for t, nodes in zip(growing, node_arrays):
+                G = sum(s[t.key][0] for s in sums)
+                H = sum(s[t.key][1] for s in sums)
+                values = np.zeros(len(t.nodes))
+                for h, node in t.nodes:
+                    if h not in t.split_nodes:
+                        values[node.id] = -lr * G[node.id] / (H[node.id] + l2 + 1e-15)
+                trees.append((nodes, values))
+                importances += t.importances
+                update[t.key] = (t.leaf_of, values)
+        for f in state:
+            f.release()
+        w = write.ModelWriter(type(self).__name__, 1)
+        w.write_string(self.loss)                                   # write_options
+        w.write_f64(lr)
+        w.write_i64(max_iter)
+        w.write_i64(-1 if max_leaf is None else max_leaf)
+        w.write_i64(-1 if max_depth is None else max_depth)
+        w.write_i64(min_leaf)
+        w.write_f64(l2)
+        w.write_i64(max_bins)
+        w.write_string("false")  # what this fit did (no early stopping on a cluster)
+        w.write_string("loss")
+        w.write_f64(0.0 if vf is None else vf)
+        w.write_i64(n_iter_no_change)
+        w.write_f64(tol)
+        w.write_i64(seed)
+        if self._classifier:
+            w.write_f64s([float(c) for c in range(len(classes))])
+        w.write_f64s([float(b) for b in baseline])                  # write_model
+        w.write_i64(K)
+        w.write_i64(max_iter)
+        w.write_i64(self.n_features_in_)
+        w.write_f64s([])
+        w.write_f64s([])
+        w.write_f64s(importances.tolist())
+        for nodes, values in trees:
+            write.write_tree(w, nodes, values, 1)
+        self._finish_fit(fit, w.finish())
+        self.n_iter_ = max_iter
+        self.do_early_stopping_ = False
+        self.n_trees_per_iteration_ = K
+        self.train_score_ = np.zeros(0)
+        self.validation_score_ = np.zeros(0)
+        self.feature_importances_ = np.asarray(self._model.feature_importances_, np.float64)
+        return self
+
+    @staticmethod
+    def _baseline(fit, state, loss, K, total, classes):
+        """The best constant raw score (fit_boosting's baseline), from reduced sums."""
+        sums = fit.round("baseline: target sums", _target_sums_task, loss,
+                         0 if classes is None else len(classes), parts=state)
+        s = sum(sums)
+        if loss == "squared_error":
+            return np.array([s[0] / total])
+        prior = s / total
+        eps = 1e-15
+        if loss == "binary":
+            p = min(max(prior[1], eps), 1 - eps)
+            return np.array([np.log(p / (1 - p))])
+        logs = np.log(np.maximum(prior, eps))
+        return logs - np.sum(logs / K)
+
+
+def _target_sums_task(rec, state, loss, n_classes):
+    t, w = state["t"], state["w"]
+    w = np.ones(len(t)) if w is None else w
+    if loss == "squared_error":
+        return np.array([np.sum(w * t.astype(np.float64))])
+    return np.bincount(t, weights=w, minlength=n_classes)
+
+
+class GradientBoostingClassifier(_DaskBoosting, _local.GradientBoostingClassifier):
+    """mlcore.GradientBoostingClassifier boosted on a dask cluster (same parameters, plus
+    ``client``; early stopping is not done: "auto" means off). Given the same bins, the same
+    trees as one machine with early_stopping=False, and predict_proba to float32 rounding
+    (tests/python/test_dask_tree.py)."""
+
+    _local_class = _local.GradientBoostingClassifier
+    _classifier = True
+    __init__ = init_with_client(_local.GradientBoostingClassifier)
+
+    def decision_function(self, X):
+        n_cols = None if len(self.classes_) == 2 else len(self.classes_)
+        return self._map_rows("decision_function", X, n_cols)
+
+    def predict_proba(self, X):
+        return self._map_rows("predict_proba", X, len(self.classes_))
+
+    def predict(self, X):
+        return self._map_rows("predict", X, None, self.classes_.dtype)
+
+
+class GradientBoostingRegressor(_DaskBoosting, _local.GradientBoostingRegressor):
+    """mlcore.GradientBoostingRegressor boosted on a dask cluster (see
+    :class:`GradientBoostingClassifier`)."""
+
+    _local_class = _local.GradientBoostingRegressor
+    __init__ = init_with_client(_local.GradientBoostingRegressor)
+
+    def predict(self, X):
+        return self._map_rows("predict", X, None)
+
+
+# ---- random forests ------------------------------------------------------------------------
+
+TREES_AT_ONCE = 8  # a forest's trees grown in the same rounds (each holds its row lists)
+
+
+def bootstrap_task(rec, state, counts, center):
+    """Keeps each tree's bootstrap counts for this partition's rows ({key: counts or None});
+    returns per tree (Σ weights, max |y − center| over its rows of positive weight)."""
+    state = dict(state)
+    state["boot"] = dict(state.get("boot", {}))
+    out = {}
+    for key, c in counts.items():
+        state["boot"][key] = None if c is None else c.astype(np.float64)
+        w = tree_weights(state, key)
+        max_abs = 0.0
+        if center is not None and np.any(w > 0):
+            max_abs = float(np.max(np.abs(state["t"][w > 0].astype(np.float64) - center)))
+        out[key] = (float(np.sum(w)), max_abs)
+    return state, out
+
+
+class _DaskForest(TreeFitMixin):
+    _classifier = False
+    _weighted_center = False  # random_forest.cpp centres y on its plain mean
+
+    def fit(self, X, y, sample_weight=None, bin_thresholds=None):
+        """Grow n_estimators trees on bootstrap samples of a dask X (NaN = missing) and y;
+        bin_thresholds as for mlcore.dask.DecisionTreeClassifier. oob_score is not computed
+        on a cluster."""
+        if self.oob_score:
+            raise ValueError(f"{type(self).__name__} on dask does not compute the out-of-bag "
+                             "score: pass oob_score=False")
+        Xr = as_rows(X, "X", type(self).__name__)
+        n = Xr.shape[0]
+        n_estimators = _check_int("n_estimators", self.n_estimators, 1)
+        max_bins = _check_int("max_bins", self.max_bins, 2)
+        seed = _seed(self.random_state)
+        bootstrap = bool(self.bootstrap)
+        opts = dict(
+            max_depth=_check_int("max_depth", self.max_depth, 1, allow_none=True),
+            min_samples_split=_min_samples("min_samples_split", self.min_samples_split, n, 2),
+            min_samples_leaf=_min_samples("min_samples_leaf", self.min_samples_leaf, n, 1),
+            max_features=_check_max_features(self.max_features),
+            min_impurity_decrease=_check_float("min_impurity_decrease",
+                                               self.min_impurity_decrease, 0.0))
+        criterion = self.criterion
+        if self._classifier and criterion not in ("gini", "entropy", "log_loss"):
+            raise ValueError(f"criterion must be 'gini', 'entropy' or 'log_loss', got "
+                             f"{criterion!r}")
+        if not self._classifier and criterion != "squared_error":
+            raise ValueError(f"criterion must be 'squared_error' (the only one mlcore "
+                             f"implements), got {criterion!r}")
+        fit, state, classes, center, _, _ = self._binned_fit(
+            X, y, sample_weight, bin_thresholds, classifier=self._classifier,
+            whole_weights=True, max_bins=max_bins, seed=seed)
+        bounds = np.concatenate([[0], np.cumsum(Xr.chunks[0])]).astype(np.int64)
+        fitted = []
+        for first in range(0, n_estimators, TREES_AT_ONCE):
+            keys = list(range(first, min(first + TREES_AT_ONCE, n_estimators)))
+            splitters, counts = {}, {}
+            for t in keys:
+                if self._classifier:
+                    sp, params = self._splitter(
+                        "entropy" if criterion == "log_loss" else criterion,
+                        len(classes), seed=seed, **opts)
+                else:
+                    sp, params = self._splitter("squared_error", 2, seed=seed,
+                                                require_positive_gain=True, **opts)
+                if bootstrap:
+                    c = sp.forest_bootstrap(seed, t, n)
+                    counts[t] = c.astype(np.uint8) if c.max() < 256 else c
+                else:
+                    sp.forest_seed(seed, t)
+                    counts[t] = None
+                splitters[t] = (sp, params)
+            per_part = [({t: None if c is None else c[bounds[p]:bounds[p + 1]]
+                          for t, c in counts.items()}, center) for p in range(len(state))]
+            sums, state = fit.round(f"trees {keys[0]}..{keys[-1]}: bootstrap counts",
+                                    bootstrap_task, parts=state, per_part=per_part, keep=True)
+            growing, specs, scales = [], {}, {}
+            for t in keys:
+                sp, params = splitters[t]
+                if self._classifier:
+                    specs[t] = (class_values, (t, len(classes)))
+                else:
+                    total = sum(s[t][0] for s in sums)
+                    max_abs = max(s[t][1] for s in sums)
+                    scale, q_max = _core.packed_codec(max_abs, total, True)
+                    sp.set_scales(scale, 1.0)
+                    scales[t] = scale
+                    specs[t] = (regression_values, (t, center, scale, q_max))
+                growing.append(_grower.GrowingTree(t, sp, self.bin_thresholds_, params))
+            state = _grower.grow_trees(fit, state, growing,
+                                       (_grower.tree_init_task, [(specs,)] * len(state)),
+                                       name=f"trees {keys[0]}..{keys[-1]}")
+            arrays = [g.finish() for g in growing]
+            leaf, state = fit.round(f"trees {keys[0]}..{keys[-1]}: leaf sums", leaf_sums_task,
+                                    {g.key: (g.leaf_of, len(g.nodes)) for g in growing},
+                                    parts=state, keep=True)
+            for g, nodes in zip(growing, arrays):
+                if self._classifier:
+                    values = tree_values_classifier(g, len(classes))
+                else:
+                    wy = sum(s[g.key][0] for s in leaf)
+                    w = sum(s[g.key][1] for s in leaf)
+                    values = tree_values_regressor(g, (wy, w), center, scales[g.key])
+                fitted.append((g, nodes, values))
+        for f in state:
+            f.release()
+        # forest_importances (random_forest.cpp): the mean of the trees' normalized importances
+        importances = np.zeros(self.n_features_in_)
+        for g, _, _ in fitted:
+            total = 0.0
+            for v in g.importances:
+                total += v
+            if len(g.nodes) > 1 and total > 0:
+                importances += g.importances / total
+        w = write.ModelWriter(type(self).__name__, 1)
+        w.write_i64(n_estimators)                                   # write_forest_options
+        w.write_string(criterion)
+        w.write_i64(-1 if opts["max_depth"] is None else opts["max_depth"])
+        w.write_i64(opts["min_samples_split"])
+        w.write_i64(opts["min_samples_leaf"])
+        kind, value = _core.max_features_spec(opts["max_features"])
+        w.write_u8(kind)
+        w.write_f64(value)
+        w.write_f64(opts["min_impurity_decrease"])
+        w.write_u8(1 if bootstrap else 0)
+        w.write_u8(0)                                               # oob_score
+        n_jobs = self.n_jobs
+        w.write_i64(-1 if n_jobs in (None, 0) else int(n_jobs))
+        w.write_i64(seed)
+        w.write_i64(max_bins)
+        if self._classifier:
+            w.write_f64s([float(c) for c in range(len(classes))])
+        w.write_i64(self.n_features_in_)
+        w.write_f64s(importances.tolist())
+        w.write_f64(0.0)                                            # oob_score_
+        w.write_u8(0)
+        w.write_i64(len(fitted))                                    # write_trees
+        for g, nodes, values in fitted:
+            write.write_tree(w, nodes, values, len(classes) if self._classifier else 1)
+        self._finish_fit(fit, w.finish())
+        self.feature_importances_ = np.asarray(self._model.feature_importances_, np.float64)
+        return self
+
+
+class RandomForestClassifier(_DaskForest, _local.RandomForestClassifier):
+    """mlcore.RandomForestClassifier grown on a dask cluster (same parameters, plus
+    ``client``; oob_score is refused). Given the same bins, every tree is the single-machine
+    forest's tree: the bootstrap is drawn on the client by the same generator and each worker
+    gets its rows' counts (one byte per row and tree)."""
+
+    _local_class = _local.RandomForestClassifier
+    _classifier = True
+    __init__ = init_with_client(_local.RandomForestClassifier)
+
+    def predict_proba(self, X):
+        return self._map_rows("predict_proba", X, len(self.classes_))
+
+    def predict(self, X):
+        return self._map_rows("predict", X, None, self.classes_.dtype)
+
+
+class RandomForestRegressor(_DaskForest, _local.RandomForestRegressor):
+    """mlcore.RandomForestRegressor grown on a dask cluster (see
+    :class:`RandomForestClassifier`); leaf means summed per partition first."""
+
+    _local_class = _local.RandomForestRegressor
+    __init__ = init_with_client(_local.RandomForestRegressor)
+
+    def predict(self, X):
+        return self._map_rows("predict", X, None)

@@ -1,0 +1,330 @@
+"""Distributed decision trees: DecisionTreeClassifier and DecisionTreeRegressor on Dask.
+
+The single-machine tree (src/algorithms/trees/decision_tree.cpp) with its two passes over the
+samples split by rows:
+
+* **bins**: a quantile sketch per partition merged on the client (``_sketch.py``), the
+  thresholds chosen by the single-machine ``BinMapper`` rule; or given (``bin_thresholds=``,
+  e.g. ``single_machine_thresholds(X)``: then the tree is the single-machine tree);
+* **growth**: per-node histograms on the workers (``histogram`` primitive), summed exactly on
+  the client, split by the single-machine split finder, rows moved to the children on the
+  workers (``_grower.py``): one round per tree level.
+
+What travels: the sketches (≤ 2049 value/count pairs per feature and partition), then per
+level the splits (a few numbers per node) out and, per partition, one total_bins × c histogram
+per built node back (c = classes, or 1 int64 for regression). Never a row of X.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _core
+from .. import tree as _local
+from ..tree import _check_float, _check_int, _check_max_features, _min_samples, _seed
+from . import _grower, _local as write, _sketch
+from ._base import (DaskEstimatorMixin, check_fit_inputs, class_weight_vector,
+                    init_with_client, as_rows, align_rows)
+
+__all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor"]
+
+MAX_TOTAL_WEIGHT = 16777215.0  # kMaxTotalWeight (tree_histogram.hpp): counts below 2^24
+
+
+# ---- worker tasks -------------------------------------------------------------------------------
+
+def rows_xyw(xb, yb, wb=None):
+    """A partition as the workers keep it first: X float32, y, w float64 (or None)."""
+    X = np.ascontiguousarray(xb, dtype=np.float32)
+    y = np.asarray(yb).reshape(-1)
+    # float32 weights, as the single-machine fits take them
+    w = None if wb is None else np.asarray(wb, dtype=np.float32).astype(np.float64).reshape(-1)
+    return X, y, w
+
+
+def survey_task(rec, part, classifier):
+    """Round 1: checks, and the labels with their weighted counts (classifier) or Σ w·y and
+    Σ w (regressor)."""
+    X, y, w = part
+    if np.isinf(X).any():
+        raise ValueError("X contains infinity (NaN is allowed: a missing value)")
+    if w is not None and (not np.all(np.isfinite(w)) or np.any(w < 0)):
+        raise ValueError("sample_weight must be finite and >= 0")
+    if classifier:
+        labels, inverse = np.unique(y, return_inverse=True)
+        return labels, np.bincount(inverse, weights=w, minlength=len(labels))
+    yf = y.astype(np.float32).astype(np.float64)  # the C++ fit reads y as float32
+    if not np.all(np.isfinite(yf)):
+        raise ValueError("y contains NaN or infinity")
+    w1 = np.ones(len(yf)) if w is None else w
+    return float(np.sum(w1 * yf)), float(np.sum(w1)), float(np.sum(yf)), len(yf)
+
+
+def prepare_task(rec, part, classes, cw, center, whole, sketch):
+    """Round 2, kept: X, the targets (class codes, or y as float32 as the C++ fit reads it)
+    and the effective weights (sample × class weight; None when all 1). Returns the sketch of
+    the rows of positive weight, the total weight, and max |y − center| for a regressor."""
+    X, y, w = part
+    if classes is not None:
+        t = np.searchsorted(classes, y).astype(np.int32)
+        if cw is not None:
+            w = cw[t] * (1.0 if w is None else w)
+    else:
+        t = y.astype(np.float32)
+    if whole and w is not None and np.any((w != np.floor(w)) | (w >= 2.0 ** 24)):
+        bad = int(np.flatnonzero((w != np.floor(w)) | (w >= 2.0 ** 24))[0])
+        raise ValueError("sample_weight must be whole numbers >= 0 (the trees keep exact integer "
+                         f"counts in their histograms), got {w[bad]!r} in a partition's row {bad}")
+    total = float(len(X) if w is None else np.sum(w))
+    max_abs = 0.0
+    if classes is None:
+        dev = np.abs(t.astype(np.float64) - center)
+        keep = dev if w is None else dev[w > 0]
+        max_abs = float(keep.max()) if len(keep) else 0.0
+    # Trees bin the rows of positive weight only; boosting bins every row (as on one machine).
+    s = _sketch.partition_sketch(X, w if whole else None) if sketch else None
+    return (X, t, w), (s, total, max_abs)
+
+
+def bin_task(rec, part, thresholds):
+    """Round 3, kept: the partition binned under the fit's thresholds (X is dropped)."""
+    X, t, w = part
+    state = _grower.binned_partition(X, thresholds)
+    state.update(t=t, w=w, trees={})
+    return state, None
+
+
+def tree_weights(state, key):
+    """The integer weights tree ``key`` grows on: sample (× class) weights, times the tree's
+    bootstrap counts in a forest (state["boot"][key])."""
+    w = state["w"]
+    weight = np.ones(len(state["t"])) if w is None else w
+    counts = state.get("boot", {}).get(key)
+    return weight if counts is None else weight * counts
+
+
+def class_values(state, key, K):
+    """A classification tree's statistics: V[i, code_i] = w_i (float32 integers); rows of
+    weight > 0."""
+    t = state["t"]
+    weight = tree_weights(state, key)
+    V = np.zeros((len(t), K), np.float32)
+    V[np.arange(len(t)), t] = weight
+    return V, np.flatnonzero(weight > 0).astype(np.int32)
+
+
+def regression_values(state, key, center, scale, q_max):
+    """A regression tree's statistics (regression_values in tree_common.cpp): one int64
+    w·(q·2^24 + 1) per row, q = quantized (y − center)."""
+    t = state["t"]
+    weight = tree_weights(state, key).astype(np.int64)
+    q = _grower.quantize(t.astype(np.float64) - center, scale, q_max)
+    V = (weight * ((q << _grower.COUNT_BITS) + 1)).reshape(-1, 1)
+    return V, np.flatnonzero(weight > 0).astype(np.int32)
+
+
+def leaf_sums_task(rec, state, specs):
+    """Per tree {key: (leaf_of, number of nodes)}: Σ w·y and Σ w over each fitted leaf's rows
+    (the exact leaf means of a regression tree), and the tree dropped from the state."""
+    out = {}
+    for key, (leaf_of, n_nodes) in specs.items():
+        rows, leaves = _grower.leaf_rows(state, key, leaf_of)
+        w = tree_weights(state, key)
+        wy = w[rows] * state["t"][rows].astype(np.float64)
+        out[key] = (np.bincount(leaves, weights=wy, minlength=n_nodes),
+                    np.bincount(leaves, weights=w[rows], minlength=n_nodes))
+    return _grower.without_trees(state, set(specs)), out
+
+
+# ---- the shared fit ----------------------------------------------------------------------------
+
+class TreeFitMixin(DaskEstimatorMixin):
+    """What the distributed trees and forests share: inputs, bins, the binned partitions."""
+
+    _weighted_center = True
+
+    def _binned_fit(self, X, y, sample_weight, bin_thresholds, *, classifier, whole_weights,
+                    max_bins, seed):
+        """Rounds 1–3. Returns (fit, state futures, classes or None, center or None,
+        thresholds, total weight, max |y − center|)."""
+        X, y = check_fit_inputs(self, X, y)
+        arrays = [X, y]
+        if sample_weight is not None:
+            sw = as_rows(sample_weight, "sample_weight", type(self).__name__, ndim=(1,))
+            arrays.append(align_rows(X, sw, "sample_weight"))
+        n, d = X.shape
+        if n > MAX_TOTAL_WEIGHT:
+            raise ValueError(f"{type(self).__name__}: at most 2^24 − 1 samples are supported, "
+                             f"got {n}")
+        if bin_thresholds is not None:
+            bin_thresholds = [np.asarray(t, np.float64).reshape(-1) for t in bin_thresholds]
+            if len(bin_thresholds) != d:
+                raise ValueError(f"bin_thresholds has {len(bin_thresholds)} features' "
+                                 f"thresholds, X has {d} features")
+            _core.bin_codes(bin_thresholds, np.zeros((0, d), np.float32))  # checks them here
+        fit = self._fit_context(arrays, rows_xyw)
+        survey = fit.round("labels / target sums, checks", survey_task, classifier)
+        classes = cw = center = None
+        if classifier:
+            classes = np.unique(np.concatenate([s[0] for s in survey]))
+            counts = np.zeros(len(classes))
+            for labels, c in survey:
+                counts[np.searchsorted(classes, labels)] += c
+            self.classes_, self.n_classes_ = classes, len(classes)
+            if getattr(self, "class_weight", None) is not None:
+                cw = class_weight_vector(self.class_weight, classes, counts)
+        else:
+            wy, wsum = sum(s[0] for s in survey), sum(s[1] for s in survey)
+            if wsum <= 0:
+                raise ValueError(f"{type(self).__name__}: sample_weight is 0 for every sample")
+            # A tree centres y on its weighted mean, a forest on the plain mean (as in C++).
+            center = (wy / wsum if self._weighted_center else
+                      sum(s[2] for s in survey) / sum(s[3] for s in survey))
+        out, state = fit.round("targets, weights, quantile sketch", prepare_task, classes, cw,
+                               center, whole_weights, bin_thresholds is None, keep=True)
+        total = sum(o[1] for o in out)
+        if total <= 0:
+            raise ValueError(f"{type(self).__name__}: sample_weight is 0 for every sample")
+        if whole_weights and total > MAX_TOTAL_WEIGHT:
+            raise ValueError(f"{type(self).__name__}: sample_weight sums to {total}; the exact "
+                             f"histogram counts hold at most {MAX_TOTAL_WEIGHT:.0f}")
+        if bin_thresholds is None:
+            merged = _sketch.merge_sketches([o[0] for o in out])
+            bin_thresholds = _sketch.thresholds_from_sketch(merged, max_bins, seed)
+        self.bin_thresholds_ = [np.asarray(t, np.float64) for t in bin_thresholds]
+        _, state = fit.round("bin the partitions", bin_task, self.bin_thresholds_, parts=state,
+                             keep=True)
+        return fit, state, classes, center, total, max(o[2] for o in out)
+
+    def _splitter(self, criterion, n_stats, *, max_depth, min_samples_split, min_samples_leaf,
+                  max_features, min_impurity_decrease, seed, require_positive_gain=False,
+                  max_leaf_nodes=-1, l2_regularization=0.0, constant_hessian=False):
+        sp = _core.TreeSplitter(self.bin_thresholds_, criterion, n_stats,
+                                -1 if max_depth is None else max_depth, min_samples_split,
+                                min_samples_leaf, max_leaf_nodes, max_features,
+                                min_impurity_decrease, require_positive_gain,
+                                l2_regularization, constant_hessian, seed)
+        params = {"max_depth": -1 if max_depth is None else max_depth,
+                  "min_samples_split": min_samples_split, "min_samples_leaf": min_samples_leaf,
+                  "max_leaf_nodes": max_leaf_nodes}
+        return sp, params
+
+
+def tree_values_classifier(tree, n_classes):
+    """Class fractions from the exact class counts (decision_tree.cpp)."""
+    return np.array([node.stats / tree.splitter.node_weight(node.stats)
+                     for _, node in tree.nodes]).reshape(len(tree.nodes), n_classes)
+
+
+def tree_values_regressor(tree, sums, center, scale):
+    """Leaves: the exact weighted mean (Σ w·y / Σ w, summed per partition then across);
+    inner nodes: center + Σ q / (count · S) from the quantized sums (decision_tree.cpp)."""
+    wy, w = sums
+    values = np.empty(len(tree.nodes))
+    for h, node in tree.nodes:
+        if h in tree.split_nodes:
+            values[node.id] = center + node.stats[1] / (node.stats[0] * scale)
+        else:
+            values[node.id] = wy[node.id] / w[node.id]
+    return values
+
+
+class _DaskTree(TreeFitMixin):
+    _classifier = False
+
+    def fit(self, X, y, sample_weight=None, bin_thresholds=None):
+        """Grow the tree on a dask X (n_samples, n_features; NaN = missing) and y.
+
+        bin_thresholds: None (a quantile sketch of the partitions), or each feature's bin
+        thresholds — ``mlcore.dask.single_machine_thresholds(X_numpy, max_bins, random_state)``
+        gives the single-machine fit's, and then the tree is the single-machine tree."""
+        n = as_rows(X, "X", type(self).__name__).shape[0]
+        max_bins = _check_int("max_bins", self.max_bins, 2)
+        seed = _seed(self.random_state)
+        opts = dict(
+            max_depth=_check_int("max_depth", self.max_depth, 1, allow_none=True),
+            min_samples_split=_min_samples("min_samples_split", self.min_samples_split, n, 2),
+            min_samples_leaf=_min_samples("min_samples_leaf", self.min_samples_leaf, n, 1),
+            max_features=_check_max_features(self.max_features),
+            min_impurity_decrease=_check_float("min_impurity_decrease",
+                                               self.min_impurity_decrease, 0.0))
+        criterion = self.criterion
+        if self._classifier and criterion not in ("gini", "entropy", "log_loss"):
+            raise ValueError(f"criterion must be 'gini', 'entropy' or 'log_loss', got "
+                             f"{criterion!r}")
+        if not self._classifier and criterion != "squared_error":
+            raise ValueError(f"criterion must be 'squared_error' (the only one mlcore "
+                             f"implements), got {criterion!r}")
+        fit, state, classes, center, total, max_abs = self._binned_fit(
+            X, y, sample_weight, bin_thresholds, classifier=self._classifier,
+            whole_weights=True, max_bins=max_bins, seed=seed)
+        if self._classifier:
+            K = len(classes)
+            sp, params = self._splitter(
+                "entropy" if criterion == "log_loss" else criterion, K, seed=seed, **opts)
+            spec = (class_values, (0, K))
+        else:
+            scale, q_max = _core.packed_codec(max_abs, total, True)
+            sp, params = self._splitter("squared_error", 2, seed=seed,
+                                                require_positive_gain=True, **opts)
+            sp.set_scales(scale, 1.0)
+            spec = (regression_values, (0, center, scale, q_max))
+        tree = _grower.GrowingTree(0, sp, self.bin_thresholds_, params)
+        state = _grower.grow_trees(fit, state, [tree],
+                                   (_grower.tree_init_task, [({0: spec},)] * len(state)))
+        nodes = tree.finish()
+        if self._classifier:
+            values, n_outputs = tree_values_classifier(tree, K), K
+        else:
+            sums, state = fit.round("leaf sums", leaf_sums_task,
+                                    {0: (tree.leaf_of, len(tree.nodes))}, parts=state,
+                                    keep=True)
+            values = tree_values_regressor(
+                tree, (sum(s[0][0] for s in sums), sum(s[0][1] for s in sums)), center, scale)
+            n_outputs = 1
+        w = write.ModelWriter(type(self).__name__, 1)
+        write.write_tree_options(w, criterion=criterion, max_bins=max_bins, random_state=seed,
+                                 **opts)
+        if self._classifier:
+            w.write_f64s([float(c) for c in range(K)])
+        w.write_i64(self.n_features_in_)
+        w.write_f64s(tree.importances.tolist())
+        write.write_tree(w, nodes, values, n_outputs)
+        for f in state:
+            f.release()
+        self._finish_fit(fit, w.finish())
+        self.feature_importances_ = np.asarray(self._model.feature_importances_, np.float64)
+        return self
+
+    def apply(self, X):
+        return self._map_rows("apply", X, None, np.intp)
+
+
+class DecisionTreeClassifier(_DaskTree, _local.DecisionTreeClassifier):
+    """mlcore.DecisionTreeClassifier grown on a dask cluster (same parameters, plus
+    ``client``). Given the same bins (``fit(..., bin_thresholds=...)``) it is the single-machine
+    tree exactly: same splits, thresholds, counts and leaf class fractions. With the sketched
+    bins it equals the single-machine tree whenever the bins do (see ``_sketch.py``).
+    ``bin_thresholds_``: the thresholds the fit used, per feature."""
+
+    _local_class = _local.DecisionTreeClassifier
+    _classifier = True
+    __init__ = init_with_client(_local.DecisionTreeClassifier)
+
+    def predict_proba(self, X):
+        return self._map_rows("predict_proba", X, len(self.classes_))
+
+    def predict(self, X):
+        return self._map_rows("predict", X, None, self.classes_.dtype)
+
+
+class DecisionTreeRegressor(_DaskTree, _local.DecisionTreeRegressor):
+    """mlcore.DecisionTreeRegressor grown on a dask cluster (same parameters, plus
+    ``client``). Given the same bins, the same tree (structure, thresholds, counts exactly);
+    the leaf means are summed per partition first, so they agree to ~1e-15 relative."""
+
+    _local_class = _local.DecisionTreeRegressor
+    __init__ = init_with_client(_local.DecisionTreeRegressor)
+
+    def predict(self, X):
+        return self._map_rows("predict", X, None)

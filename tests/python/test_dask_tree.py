@@ -1,0 +1,231 @@
+"""mlcore.dask trees, forests and boosting against the single-machine fits.
+
+Tolerances, per family, given the same bins (``bin_thresholds=single_machine_thresholds(X)``):
+* DecisionTree*, RandomForestClassifier: the fitted model is the single-machine model byte for
+  byte (its save_bytes): the histograms are exact integer sums and the splits are chosen by the
+  same C++ split finder in the same order.
+* RandomForestRegressor / DecisionTreeRegressor: the same, as the leaf means (summed per
+  partition, then across partitions) happen to round alike on these data; the tests require
+  equal predictions to 1e-12 relative.
+* GradientBoosting*: the same trees; leaf values are summed per partition first, so raw scores
+  may differ by ~1e-16 relative: decision_function / predict after every iteration to float32
+  rounding (rtol 1e-6).
+The sketched bins are compared with the single-machine bins where they must be equal (few
+distinct values; all values of ≤ 200 000 rows) and by rank error where they are quantiles.
+"""
+
+import logging
+import os
+import signal
+
+import numpy as np
+import pytest
+
+import dask.array as da
+
+import mlcore
+import mlcore.dask as md
+from mlcore.dask import _sketch
+from mlcore.dask._base import DistributedFit
+
+
+def _data(rng, n=2003, d=5, nan=0.05):
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    X[:, 3] = np.round(X[:, 3] * 2)            # a feature with few distinct values
+    X[rng.random(X.shape) < nan] = np.nan
+    Z = np.nan_to_num(X)
+    y_class = (Z[:, 0] + Z[:, 1] ** 2 > 0.5).astype(int) + (Z[:, 2] > 1)
+    y_reg = 2 * Z[:, 0] + np.sin(Z[:, 1]) + 0.1 * rng.normal(size=n)
+    return X, y_class, y_reg
+
+
+def _chunks(a, rows=700):
+    return da.from_array(a, chunks=(rows,) + a.shape[1:])
+
+
+def _same_model(dist, one):
+    assert type(dist.to_local()) is type(one)
+    assert dist._model.save_bytes() == one._model.save_bytes()
+
+
+@pytest.mark.parametrize("params", [dict(max_depth=5), dict(criterion="entropy",
+                                                            min_samples_leaf=4),
+                                    dict(max_features="sqrt", max_depth=6)])
+def test_decision_tree_classifier_equals_one_machine_given_its_bins(dask_client, rng, params):
+    X, y, _ = _data(rng)
+    bins = md.single_machine_thresholds(X, 255, 0)
+    dist = md.DecisionTreeClassifier(random_state=0, **params).fit(_chunks(X), _chunks(y),
+                                                                   bin_thresholds=bins)
+    one = mlcore.DecisionTreeClassifier(random_state=0, **params).fit(X, y)
+    _same_model(dist, one)
+    np.testing.assert_array_equal(dist.predict(_chunks(X)).compute(), one.predict(X))
+    np.testing.assert_array_equal(dist.feature_importances_, one.feature_importances_)
+    if "max_features" not in params:  # one round per level when no feature is drawn
+        assert dist.n_rounds_ <= 3 + one.get_depth() + 1
+
+
+def test_decision_tree_regressor_with_weights_equals_one_machine(dask_client, rng):
+    X, _, y = _data(rng)
+    w = rng.integers(0, 3, size=len(X)).astype(np.float64)
+    bins = md.single_machine_thresholds(X, 64, 0, sample_weight=w)
+    dist = md.DecisionTreeRegressor(max_bins=64, min_samples_leaf=3, random_state=0).fit(
+        _chunks(X), _chunks(y), sample_weight=_chunks(w, 500), bin_thresholds=bins)
+    one = mlcore.DecisionTreeRegressor(max_bins=64, min_samples_leaf=3, random_state=0).fit(
+        X, y, sample_weight=w)
+    assert dist.get_n_leaves() == one.get_n_leaves()
+    np.testing.assert_allclose(dist.to_local().predict(X), one.predict(X), rtol=1e-12)
+    np.testing.assert_array_equal(dist.apply(X), one.apply(X))
+
+
+def test_sketched_bins_are_the_single_machine_bins_when_they_must_be(dask_client, rng):
+    X, y, _ = _data(rng)
+    dist = md.DecisionTreeClassifier(max_depth=4, random_state=0).fit(_chunks(X), _chunks(y))
+    bins = md.single_machine_thresholds(X, 255, 0)
+    for got, want in zip(dist.bin_thresholds_, bins):  # n ≤ 200 000, partitions exact
+        np.testing.assert_array_equal(got, want)
+    _same_model(dist, mlcore.DecisionTreeClassifier(max_depth=4, random_state=0).fit(X, y))
+
+
+def test_sketch_of_many_distinct_values_is_a_quantile_summary(rng):
+    """Partitions with more than SKETCH_POINTS distinct values send order statistics: the
+    merged thresholds are within ~1/SKETCH_POINTS of the true quantile ranks, and a feature
+    with few distinct values keeps exactly its midpoints."""
+    x = rng.standard_exponential(size=(30000, 1)).astype(np.float32)
+    few = rng.integers(0, 7, size=(30000, 1)).astype(np.float32)
+    X = np.hstack([x, few])
+    parts = [_sketch.partition_sketch(X[i:i + 10000]) for i in range(0, 30000, 10000)]
+    merged = _sketch.merge_sketches(parts)
+    got = _sketch.thresholds_from_sketch(merged, 32, 0)
+    want = md.single_machine_thresholds(X, 32, 0)
+    np.testing.assert_array_equal(got[1], want[1])
+    ranks_got = np.searchsorted(np.sort(x[:, 0]), got[0]) / len(x)
+    ranks_want = np.searchsorted(np.sort(x[:, 0]), want[0]) / len(x)
+    assert len(got[0]) == len(want[0])
+    assert np.max(np.abs(ranks_got - ranks_want)) < 2.0 / _sketch.SKETCH_POINTS
+
+
+@pytest.mark.parametrize("params", [dict(n_estimators=5, max_depth=5),
+                                    dict(n_estimators=9, max_depth=3, bootstrap=False,
+                                         max_features=2)])
+def test_random_forests_equal_one_machine_given_its_bins(dask_client, rng, params):
+    """Nine trees cross the batch of TREES_AT_ONCE trees grown in the same rounds."""
+    X, y, y_reg = _data(rng)
+    w = rng.integers(0, 3, size=len(X)).astype(np.float64)
+    bins = md.single_machine_thresholds(X, 255, 0, sample_weight=w)
+    dist = md.RandomForestClassifier(random_state=0, **params).fit(
+        _chunks(X), _chunks(y), sample_weight=_chunks(w), bin_thresholds=bins)
+    _same_model(dist, mlcore.RandomForestClassifier(random_state=0, **params).fit(
+        X, y, sample_weight=w))
+    bins = md.single_machine_thresholds(X, 255, 0)
+    dist = md.RandomForestRegressor(random_state=0, **params).fit(_chunks(X), _chunks(y_reg),
+                                                                  bin_thresholds=bins)
+    one = mlcore.RandomForestRegressor(random_state=0, **params).fit(X, y_reg)
+    np.testing.assert_allclose(dist.to_local().predict(X), one.predict(X), rtol=1e-12)
+    np.testing.assert_array_equal(dist.feature_importances_, one.feature_importances_)
+    with pytest.raises(ValueError, match="oob_score=False"):
+        md.RandomForestRegressor(oob_score=True).fit(_chunks(X), _chunks(y_reg))
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_gradient_boosting_classifier_equals_one_machine(dask_client, rng, classes):
+    X, y, _ = _data(rng, n=1501)
+    y = y if classes == 3 else (y > 0).astype(int)
+    bins = md.single_machine_thresholds(X, 255, 0)
+    params = dict(max_iter=4, max_leaf_nodes=8, early_stopping=False, random_state=0)
+    dist = md.GradientBoostingClassifier(**params).fit(_chunks(X), _chunks(y),
+                                                       bin_thresholds=bins)
+    one = mlcore.GradientBoostingClassifier(**params).fit(X, y)
+    local = dist.to_local()
+    assert type(local) is mlcore.GradientBoostingClassifier
+    for a, b in zip(local.staged_decision_function(X), one.staged_decision_function(X)):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(dist.predict(_chunks(X)).compute(), one.predict(X))
+    np.testing.assert_allclose(dist.feature_importances_, one.feature_importances_, rtol=1e-9)
+
+
+def test_gradient_boosting_regressor_with_weights_equals_one_machine(dask_client, rng):
+    X, _, y = _data(rng, n=1501)
+    w = rng.random(len(X)) * 2
+    bins = md.single_machine_thresholds(X, 255, 0)
+    params = dict(max_iter=5, max_leaf_nodes=None, max_depth=3, early_stopping=False,
+                  random_state=0)
+    dist = md.GradientBoostingRegressor(**params).fit(
+        _chunks(X), _chunks(y), sample_weight=_chunks(w, 400), bin_thresholds=bins)
+    one = mlcore.GradientBoostingRegressor(**params).fit(X, y, sample_weight=w)
+    for a, b in zip(dist.to_local().staged_predict(X), one.staged_predict(X)):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_gradient_boosting_refuses_early_stopping(dask_client, rng):
+    X, _, y = _data(rng, n=300)
+    with pytest.raises(ValueError, match="early stopping.*early_stopping=False"):
+        md.GradientBoostingRegressor(early_stopping=True).fit(_chunks(X), _chunks(y))
+
+
+def test_trees_refuse_infinity_fractional_weights_and_bad_bins(dask_client, rng):
+    X, y, _ = _data(rng, n=300)
+    bad = X.copy()
+    bad[5, 1] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        md.DecisionTreeClassifier().fit(_chunks(bad), _chunks(y))
+    with pytest.raises(ValueError, match="whole numbers"):
+        md.DecisionTreeClassifier().fit(_chunks(X), _chunks(y),
+                                        sample_weight=_chunks(np.full(len(X), 0.5)))
+    bins = md.single_machine_thresholds(X)
+    with pytest.raises(ValueError, match="bin_thresholds has 4 features' thresholds"):
+        md.DecisionTreeClassifier().fit(_chunks(X), _chunks(y), bin_thresholds=bins[:4])
+    bins[2] = bins[2][::-1]
+    with pytest.raises(ValueError, match="strictly ascending"):
+        md.DecisionTreeClassifier().fit(_chunks(X), _chunks(y), bin_thresholds=bins)
+
+
+def test_gradient_boosting_survives_a_killed_worker(dask_client, rng, monkeypatch):
+    """A worker process is killed (SIGKILL) in the middle of the boosting iterations: its
+    partitions' state (binned rows, raw scores, the current tree's row lists) is lost, Dask
+    recomputes it from the graph (the chain of rounds) on the other worker, and the fit ends
+    with the model of an undisturbed fit."""
+    X, _, y = _data(rng, n=1201)
+    params = dict(max_iter=4, max_leaf_nodes=6, early_stopping=False, random_state=0)
+    bins = md.single_machine_thresholds(X, 255, 0)
+    undisturbed = md.GradientBoostingRegressor(**params).fit(_chunks(X, 400), _chunks(y, 400),
+                                                             bin_thresholds=bins)
+    client = dask_client
+    client.wait_for_workers(2, timeout=60)
+    pids = client.run(os.getpid)
+    original = DistributedFit.round
+    killed = []
+
+    def round_that_kills(self, name, *args, **kwargs):
+        if name.startswith("iteration 2") and not killed:
+            victim = sorted(pids)[0]
+            os.kill(pids[victim], signal.SIGKILL)
+            killed.append(victim)
+        return original(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(DistributedFit, "round", round_that_kills)
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+    dist = md.GradientBoostingRegressor(**params).fit(_chunks(X, 400), _chunks(y, 400),
+                                                      bin_thresholds=bins)
+    assert killed
+    assert dist._model.save_bytes() == undisturbed._model.save_bytes()
+    client.wait_for_workers(2, timeout=60)  # the nanny restarted it for the next tests
+
+
+def test_tree_profile_pickle_and_clone(dask_client, rng):
+    """The workers' histogram calls are in the profile with the rounds; the fitted estimator
+    pickles (without its client) and clones with the single-machine parameters plus client."""
+    import pickle
+
+    from sklearn.base import clone
+
+    X, y, _ = _data(rng, n=800)
+    est = md.RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0).fit(
+        _chunks(X, 400), _chunks(y, 400))
+    hist = [r for r in est.profile_ if r["op"] == "histogram"]
+    assert hist and all(r["worker"].startswith("tcp://") for r in hist)
+    assert {r["partition"] for r in hist} == {0, 1}
+    assert {"broadcast", "reduce"} <= {r["op"] for r in est.profile_}
+    again = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(again.predict_proba(X), est.predict_proba(X))
+    params = clone(est).get_params()
+    assert params["n_estimators"] == 3 and params["client"] is None
