@@ -175,8 +175,9 @@ CdResult solve_primal_newton(Backend& b, const Tensor& Xa, const CdProblem& p) {
   double gnorm0 = -1.0, f_prev = std::numeric_limits<double>::infinity();
   std::int64_t iter = 0;
   for (; iter < p.max_iter; ++iter) {
-    // z = X̃w, recomputed each step rather than updated by z += t·X̃s: on int8 hardware each
-    // product carries ~1 % error, which must not accumulate in the margins over the steps.
+    // z = X̃w, recomputed each step rather than updated by z += t·X̃s, so the rounding of the
+    // products (whatever the backend's arithmetic) never accumulates in the margins over the
+    // steps: each step's margins are one product's rounding away from the exact ones.
     if (iter > 0) {
       b.gemv(Trans::no, 1.0f, Xa, to_vec(w), 0.0f, out_n);
       const Tensor zh = b.to_host(out_n);
@@ -207,7 +208,7 @@ CdResult solve_primal_newton(Backend& b, const Tensor& Xa, const CdProblem& p) {
     if (!std::isfinite(gnorm)) return overflowed();
     if (gnorm0 < 0.0) gnorm0 = gnorm;
     if (gnorm <= eps * gnorm0) break;
-    // Stagnation: the objective no longer moves (f32 / int8 rounding of the products sets a
+    // Stagnation: the objective no longer moves (the rounding of the products sets a
     // floor under the gradient that the test above may never see).
     if (f >= f_prev * (1.0 - 1e-9)) break;
     f_prev = f;
