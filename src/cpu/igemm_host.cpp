@@ -5,15 +5,17 @@
 #include "gemm_avx2.hpp"
 #include "gemm_avx512.hpp"
 #include "gemm_scalar.hpp"
+#include "igemm_amx.hpp"
 #include "mlcore/parallel.hpp"
 
 namespace mlcore::cpu {
 namespace {
 
-enum class Kernel { avx512_vnni, avx2, scalar };
+enum class Kernel { amx, avx512_vnni, avx2, scalar };
 
 Kernel best_kernel() {
-  static const Kernel kernel = avx512_unavailable_reason().empty() ? Kernel::avx512_vnni
+  static const Kernel kernel = amx_unavailable_reason().empty()      ? Kernel::amx
+                               : avx512_unavailable_reason().empty() ? Kernel::avx512_vnni
                                : avx2_unavailable_reason().empty() ? Kernel::avx2
                                                                    : Kernel::scalar;
   return kernel;
@@ -26,6 +28,9 @@ void igemm_host(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std:
                 bool accumulate, std::int32_t* C, std::int64_t ldc, int num_threads) {
   const int threads = num_threads > 0 ? num_threads : mlcore::num_threads();
   switch (best_kernel()) {
+    case Kernel::amx:
+      igemm_amx(trans_a, trans_b, m, n, k, A, lda, B, ldb, accumulate, C, ldc, threads);
+      return;
     case Kernel::avx512_vnni:
       igemm_avx512(trans_a, trans_b, m, n, k, A, lda, B, ldb, accumulate, C, ldc, threads);
       return;
@@ -40,6 +45,8 @@ void igemm_host(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std:
 
 const char* igemm_host_kernel() {
   switch (best_kernel()) {
+    case Kernel::amx:
+      return "amx";
     case Kernel::avx512_vnni:
       return "avx512_vnni";
     case Kernel::avx2:

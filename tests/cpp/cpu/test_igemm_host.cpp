@@ -9,6 +9,7 @@
 
 #include "cpu/cpu_features.hpp"
 #include "cpu/gemm_scalar.hpp"
+#include "cpu/igemm_amx.hpp"
 #include "cpu/igemm_host.hpp"
 
 namespace mlcore::cpu {
@@ -16,7 +17,9 @@ namespace {
 
 TEST(IgemmHost, PicksTheBestKernelThisCpuHas) {
   const std::string kernel = igemm_host_kernel();
-  if (avx512_unavailable_reason().empty()) {
+  if (amx_unavailable_reason().empty()) {
+    EXPECT_EQ(kernel, "amx");
+  } else if (avx512_unavailable_reason().empty()) {
     EXPECT_EQ(kernel, "avx512_vnni");
   } else if (avx2_unavailable_reason().empty()) {
     EXPECT_EQ(kernel, "avx2");

@@ -1,0 +1,63 @@
+// The AMX GEMM's tile unit: the hardware's. Compiled with -mamx-tile -mamx-int8 (only this
+// file), and called only after amx_unavailable_reason() (amx_support.cpp) said this process may.
+// GCC's tile intrinsics name the tile register in their assembly text, so the register numbers
+// are literals here and the block is written out; EmulatedTiles (igemm_amx_emulated.cpp) issues
+// the same sequence on its model, and the tests compare both with the scalar GEMM.
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "igemm_amx.hpp"
+#include "igemm_amx_loops.hpp"
+
+namespace mlcore::cpu {
+namespace {
+
+class HardwareTiles {
+ public:
+  // The tile configuration is per thread (XSAVE state): each worker loads it before its first
+  // tile instruction and releases the tiles (back to the init state, cheap to context-switch)
+  // when it is done.
+  HardwareTiles() {
+    static const AmxTileConfig config = amx_config_16x64();
+    _tile_loadconfig(&config);
+  }
+  ~HardwareTiles() { _tile_release(); }
+  HardwareTiles(const HardwareTiles&) = delete;
+  HardwareTiles& operator=(const HardwareTiles&) = delete;
+
+  void block(const std::int8_t* a0, const std::int8_t* a1, const std::int8_t* b0,
+             const std::int8_t* b1, std::int64_t kchunks, std::int32_t* out) {
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    for (std::int64_t kb = 0; kb < kchunks; ++kb) {
+      const std::int64_t at = kb * kAmxTileSize;
+      _tile_loadd(4, a0 + at, kAmxTileBytes);
+      _tile_loadd(5, a1 + at, kAmxTileBytes);
+      _tile_loadd(6, b0 + at, kAmxTileBytes);
+      _tile_loadd(7, b1 + at, kAmxTileBytes);
+      _tile_dpbssd(0, 4, 6);
+      _tile_dpbssd(1, 4, 7);
+      _tile_dpbssd(2, 5, 6);
+      _tile_dpbssd(3, 5, 7);
+    }
+    constexpr int kStride = kAmxBlock * sizeof(std::int32_t);  // bytes per row of `out`
+    _tile_stored(0, out, kStride);
+    _tile_stored(1, out + kAmxTileCols, kStride);
+    _tile_stored(2, out + kAmxTileRows * kAmxBlock, kStride);
+    _tile_stored(3, out + kAmxTileRows * kAmxBlock + kAmxTileCols, kStride);
+  }
+};
+
+}  // namespace
+
+void igemm_amx(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+               const std::int8_t* A, std::int64_t lda, const std::int8_t* B, std::int64_t ldb,
+               bool accumulate, std::int32_t* C, std::int64_t ldc, int threads) {
+  amx_igemm_loops<HardwareTiles>(trans_a, trans_b, m, n, k, A, lda, B, ldb, accumulate, C, ldc,
+                                 threads);
+}
+
+}  // namespace mlcore::cpu
