@@ -63,6 +63,23 @@ struct MachinePeaks {
   std::string source;           // how the figures were obtained ("measured: ...", "config: ...")
 };
 
+// What a caller knows about a gemm's f32 operands that an int8 backend needs to represent them
+// well (docs/ARCHITECTURE.md, "int8 numerics"). The product is the same: an f32 backend ignores
+// the hints; an int8 backend (the systolic array) may spend extra passes, recorded in the call's
+// profile record (SimCounters::passes) with the error that remains (OpRecord::quant_error).
+struct GemmHints {
+  // The entries of each column of op(B) span orders of magnitude and the small ones matter
+  // (GaussianNB's precisions 1/σ²: ~10⁹ for a feature constant within a class, ~1 for the
+  // others). One int8 scale per column would round the small ones to 0; an int8 backend cuts
+  // op(B) into magnitude bands instead, one int8 pass per band.
+  bool wide_range_b = false;
+  // Only the differences within each row of C are used (a softmax or an argmax over the row
+  // follows), so C may come back moved by any constant per row. An int8 backend then subtracts
+  // a constant from each row of op(B) (which moves each row of C by a constant) to narrow
+  // op(B)'s range before quantizing it.
+  bool rows_up_to_constant = false;
+};
+
 // Column reductions of reduce_cols().
 enum class Reduce : std::uint8_t { sum, mean, var };  // var: population variance (ddof = 0)
 const char* reduce_name(Reduce r);
@@ -114,6 +131,9 @@ class Backend {
   // arithmetic, the path of int8 tensor cores and systolic arrays). β = 0 ignores C's contents.
   void gemm(Trans trans_a, Trans trans_b, float alpha, const Tensor& A, const Tensor& B, float beta,
             Tensor& C);
+  // The same product, with what the caller knows about the operands (GemmHints; f32 only).
+  void gemm(Trans trans_a, Trans trans_b, float alpha, const Tensor& A, const Tensor& B, float beta,
+            Tensor& C, const GemmHints& hints);
   // y ← α·op(A)·x + β·y.   A: m × n; x: vector of length n (m if transposed); y: length m (n).
   void gemv(Trans trans_a, float alpha, const Tensor& A, const Tensor& x, float beta, Tensor& y);
   // D[i, j] = ‖a_i − b_j‖², clamped at 0.   A: m × d, B: n × d, D: m × n (all f32).
@@ -188,6 +208,12 @@ class Backend {
   virtual void fill_impl(Tensor& Y, float value, OpRecord& record) = 0;
   virtual void gemm_impl(Trans ta, Trans tb, float alpha, const Tensor& A, const Tensor& B,
                          float beta, Tensor& C, OpRecord& record) = 0;
+  // gemm with hints: an int8 backend overrides this; by default the hints are not needed.
+  virtual void gemm_hinted_impl(Trans ta, Trans tb, float alpha, const Tensor& A, const Tensor& B,
+                                float beta, Tensor& C, const GemmHints& hints, OpRecord& record) {
+    (void)hints;
+    gemm_impl(ta, tb, alpha, A, B, beta, C, record);
+  }
   virtual void gemv_impl(Trans ta, float alpha, const Tensor& A, const Tensor& x, float beta,
                          Tensor& y, OpRecord& record) = 0;
   virtual void sqdist_impl(const Tensor& A, const Tensor& B, Tensor& D, OpRecord& record) = 0;

@@ -40,6 +40,9 @@ struct SimCounters {
   std::int64_t dram_read_bytes = 0;
   std::int64_t dram_write_bytes = 0;
   double energy_joules = 0;  // from the configuration's energy table
+  // int8 products the array ran for the call: 1 for a GEMM, one per magnitude band when an
+  // operand was cut into bands (GemmHints::wide_range_b), 2 for a variance; 0 on the vector unit.
+  std::int64_t passes = 0;
   std::int64_t cycles() const { return compute_cycles + stall_cycles; }
 };
 

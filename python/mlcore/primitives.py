@@ -30,12 +30,19 @@ def _gemm_operand(x, name):
     return as_float32_matrix(x, name, allow_empty=True)
 
 
-def gemm(a, b, *, trans_a=False, trans_b=False, alpha=1.0, c=None, beta=0.0, backend=None):
+def gemm(a, b, *, trans_a=False, trans_b=False, alpha=1.0, c=None, beta=0.0, backend=None,
+         wide_range_b=False, rows_up_to_constant=False):
     """``alpha * op(a) @ op(b) + beta * c``, where op transposes when ``trans_*`` is true.
 
     a, b: 2-D arrays. Both int8 gives the exact integer GEMM (int32 result, alpha = 1,
     beta in {0, 1}), the arithmetic of int8 tensor cores and systolic arrays.
     c: optional array of the result's shape (read when beta != 0; not modified).
+    wide_range_b, rows_up_to_constant: what you know about real operands that an int8 backend
+    needs (f32 backends give the same result either way). wide_range_b: each column of op(b)
+    mixes magnitudes that all matter, so the systolic backend cuts it into magnitude bands, one
+    int8 pass per band (the record's ``passes``). rows_up_to_constant: you use only the
+    differences within each row of the result (a softmax or argmax follows), so each row may come
+    back moved by a constant; the systolic backend subtracts each row of op(b)'s median first.
     """
     a = _gemm_operand(a, "a")
     b = _gemm_operand(b, "b")
@@ -58,8 +65,11 @@ def gemm(a, b, *, trans_a=False, trans_b=False, alpha=1.0, c=None, beta=0.0, bac
             out = as_float32_matrix(c, "c", allow_empty=True).copy()
         if out.shape != (m, n):
             raise ValueError(f"c must have shape {(m, n)}, got {out.shape}")
+    if integer and (wide_range_b or rows_up_to_constant):
+        raise ValueError("wide_range_b and rows_up_to_constant describe real operands; an int8 "
+                         "GEMM is exact and takes neither")
     set_last_profile(_core.gemm(resolve(backend), bool(trans_a), bool(trans_b), alpha, a, b, beta,
-                                out))
+                                out, bool(wide_range_b), bool(rows_up_to_constant)))
     return out
 
 

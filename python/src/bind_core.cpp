@@ -113,13 +113,16 @@ void bind_core(py::module_& m) {
   });
 
   m.def("gemm", [](BackendPtr b, bool ta, bool tb, float alpha, py::array a, py::array bm,
-                   float beta, py::array c) {
+                   float beta, py::array c, bool wide_range_b, bool rows_up_to_constant) {
     return profiled([&] {
       DeviceCall call(b);
       Tensor A = call.input(a, "a"), B = call.input(bm, "b"), C = call.output(c, "out");
+      GemmHints hints;
+      hints.wide_range_b = wide_range_b;
+      hints.rows_up_to_constant = rows_up_to_constant;
       {
         InterruptibleCall nogil;
-        b->gemm(trans(ta), trans(tb), alpha, A, B, beta, C);
+        b->gemm(trans(ta), trans(tb), alpha, A, B, beta, C, hints);
       }
       call.finish();
     });

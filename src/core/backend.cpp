@@ -171,6 +171,11 @@ void Backend::fill(Tensor& Y, float value) {
 
 void Backend::gemm(Trans trans_a, Trans trans_b, float alpha, const Tensor& A, const Tensor& B,
                    float beta, Tensor& C) {
+  gemm(trans_a, trans_b, alpha, A, B, beta, C, GemmHints{});
+}
+
+void Backend::gemm(Trans trans_a, Trans trans_b, float alpha, const Tensor& A, const Tensor& B,
+                   float beta, Tensor& C, const GemmHints& hints) {
   check_on_device(A, "gemm(): A");
   check_on_device(B, "gemm(): B");
   check_on_device(C, "gemm(): C");
@@ -193,13 +198,15 @@ void Backend::gemm(Trans trans_a, Trans trans_b, float alpha, const Tensor& A, c
     MLCORE_CHECK(alpha == 1.0f && (beta == 0.0f || beta == 1.0f),
                  "gemm(): int8 GEMM needs alpha = 1 and beta in {0, 1}, got alpha = "
                      << alpha << ", beta = " << beta);
+    MLCORE_CHECK(!hints.wide_range_b && !hints.rows_up_to_constant,
+                 "gemm(): hints describe f32 operands; an int8 GEMM is exact and takes none");
   }
   check_no_overlap(C, A, "gemm()", "C", "A");
   check_no_overlap(C, B, "gemm()", "C", "B");
   OpRecord r = new_record("gemm", name(), dtype_name(A.dtype()), m, n, k, m * n * k);
   r.bytes_read = bytes_of(A) + bytes_of(B) + (beta != 0.0f ? bytes_of(C) : 0);
   r.bytes_written = bytes_of(C);
-  run_and_record(r, [&] { gemm_impl(trans_a, trans_b, alpha, A, B, beta, C, r); });
+  run_and_record(r, [&] { gemm_hinted_impl(trans_a, trans_b, alpha, A, B, beta, C, hints, r); });
 }
 
 void Backend::gemv(Trans trans_a, float alpha, const Tensor& A, const Tensor& x, float beta,

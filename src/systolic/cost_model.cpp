@@ -26,6 +26,7 @@ void OpCost::then(const OpCost& next) {
   accumulates += next.accumulates;
   vector_ops += next.vector_ops;
   folds += next.folds;
+  passes += next.passes;
   if (first_load == 0) first_load = next.first_load;
   last_store = next.last_store;
 }
@@ -42,6 +43,7 @@ OpCost gemm_cost(const SystolicConfig& c, std::int64_t m, std::int64_t n, std::i
   OpCost cost;
   cost.array_cycles = count.cycles;
   cost.folds = count.folds;
+  cost.passes = 1;
   if (m <= 0 || n <= 0) return cost;
   const std::int64_t R = c.rows, C = c.cols;
   const std::int64_t half_ub = c.unified_buffer_bytes / 2;
@@ -131,6 +133,7 @@ SimCounters to_counters(const SystolicConfig& c, const OpCost& cost) {
                     static_cast<double>(cost.dram_read + cost.dram_write) * e.dram_pj_per_byte +
                     static_cast<double>(cost.vector_ops) * e.vector_op_pj;
   s.energy_joules = pj * 1e-12;
+  s.passes = cost.passes;
   return s;
 }
 

@@ -132,14 +132,18 @@ class SystolicBackend final : public ScalarBackend {
   // ---- MAC primitives on the array ----------------------------------------------------------
   void gemm_impl(Trans ta, Trans tb, float alpha, const Tensor& A, const Tensor& B, float beta,
                  Tensor& C, OpRecord& r) override {
+    gemm_hinted_impl(ta, tb, alpha, A, B, beta, C, GemmHints{}, r);
+  }
+
+  void gemm_hinted_impl(Trans ta, Trans tb, float alpha, const Tensor& A, const Tensor& B,
+                        float beta, Tensor& C, const GemmHints& hints, OpRecord& r) override {
     const std::int64_t m = r.m, n = r.n, k = r.k;
     const bool tra = ta == Trans::yes, trb = tb == Trans::yes;
-    ComputeCount count;
     if (A.dtype() == DType::i8) {
       // Exact: int8 operands, int32 results, C ← op(A)·op(B) (+ C when β = 1).
       const std::vector<std::int8_t> a = op_i8(A, tra), b = op_i8(B, trb);
       std::vector<std::int32_t> prod(static_cast<std::size_t>(m * n));
-      count = run_int8(m, n, k, a.data(), b.data(), prod.data());
+      const ComputeCount count = run_int8(m, n, k, a.data(), b.data(), prod.data());
       std::int32_t* c = C.data<std::int32_t>();
       for (std::int64_t i = 0; i < m * n; ++i) {
         // Wrap-around addition, like the 32-bit accumulators.
@@ -147,56 +151,77 @@ class SystolicBackend final : public ScalarBackend {
                             : static_cast<std::int32_t>(static_cast<std::uint32_t>(c[i]) +
                                                         static_cast<std::uint32_t>(prod[i]));
       }
-    } else {
-      // op(A) per row (each sample / activation row its own scale), op(B) per output column
-      // (weights): the standard int8 inference scheme. A per-tensor scale would let one large
-      // row (a sample with an outlying feature) round every other row's values to 0; per row,
-      // C[i, j] is dequantized by s_A[i]·s_B[j] in the read-out, one multiply either way. The
-      // m + n scales are not counted as traffic (as for the per-tensor scale before): they are
-      // O(m + n) next to the m·k + k·n operand bytes.
-      const Quantized qa = systolic::quantize(A, tra, ScaleAxis::row);
-      const Quantized qb = systolic::quantize(B, trb, ScaleAxis::col);
-      std::vector<double> prod;
-      count = product(qa, qb, prod);
-      // A non-finite op(A)[i, p] makes row i of C non-finite, op(B)[p, j] column j.
-      Tensor ref;
-      if (!qa.all_finite() || !qb.all_finite()) {
-        ref = C.clone();
-        ScalarBackend::gemm_impl(ta, tb, alpha, A, B, beta, ref, r);
-      }
-      float* c = C.data<float>();
+      OpCost cost = systolic::gemm_cost(cfg_, m, n, k, count);
+      if (beta != 0.0f) add_output_read(cost, 4 * m * n);
+      finish(r, cost);
+      return;
+    }
+    // op(A) per row (each sample / activation row its own scale), op(B) per output column
+    // (weights): the standard int8 inference scheme. A per-tensor scale would let one large
+    // row (a sample with an outlying feature) round every other row's values to 0; per row,
+    // C[i, j] is dequantized by s_A[i]·s_B[j] in the read-out, one multiply either way. The
+    // m + n scales are not counted as traffic (as for the per-tensor scale before): they are
+    // O(m + n) next to the m·k + k·n operand bytes.
+    const Quantized qa = systolic::quantize(A, tra, ScaleAxis::row);
+    // What the hints allow (quantize.hpp): op(B) less its row medians, and cut into magnitude
+    // bands. Both are part of quantizing the weights, which the model does off the array (as
+    // for every operand, docs/SYSTOLIC.md "Simplifications"); the bands' passes are not.
+    Tensor Bq = B;  // the op(B) the array multiplies: B itself, or op(B) − row medians
+    bool trq = trb;
+    if (hints.rows_up_to_constant) {
+      Bq = systolic::subtract_row_medians(B, trb);
+      trq = false;
+    }
+    const std::vector<Quantized> qbs =
+        hints.wide_range_b ? systolic::quantize_bands(Bq, trq, ScaleAxis::col)
+                           : std::vector<Quantized>{systolic::quantize(Bq, trq, ScaleAxis::col)};
+    // deq = Σ_bands s_A[i]·s_b[j]·(qa·q_b)[i, j]: each band one int8 pass on the array, its
+    // int32 sums dequantized and added to the previous bands' in the read-out (as a GEMM with
+    // β = 1 reads its C: add_output_read).
+    std::vector<double> deq(static_cast<std::size_t>(m * n), 0.0), prod;
+    OpCost cost;
+    for (std::size_t p = 0; p < qbs.size(); ++p) {
+      const Quantized& qb = qbs[p];
+      OpCost pass = systolic::gemm_cost(cfg_, m, n, k, product(qa, qb, prod));
+      if (p > 0) add_output_read(pass, 4 * m * n);
+      cost.then(pass);
       for (std::int64_t i = 0; i < m; ++i) {
-        for (std::int64_t j = 0; j < n; ++j) {
-          const double deq =
-              static_cast<double>(qa.scale_of_row(i)) * qb.scale_of_col(j) * prod[i * n + j];
-          float& out = c[i * n + j];
-          out = static_cast<float>(alpha * deq + (beta == 0.0f ? 0.0 : beta * double(out)));
-        }
-      }
-      if (ref.numel()) take_from_reference(ref, qa.non_finite_rows, qb.non_finite_cols, C);
-      if (cfg_.record_quant_error) {
-        const float* a = A.data<float>();
-        const float* bb = B.data<float>();
-        auto opa = [&](std::int64_t i, std::int64_t p) {
-          return double(tra ? a[p * A.cols() + i] : a[i * A.cols() + p]);
-        };
-        auto opb = [&](std::int64_t p, std::int64_t j) {
-          return double(trb ? bb[j * B.cols() + p] : bb[p * B.cols() + j]);
-        };
-        // The error of the product the array computed (β·C is not quantized).
-        r.quant_error = sampled_relative_error(
-            m * n, k,
-            [&](std::int64_t f) {
-              return double(qa.scale_of_row(f / n)) * qb.scale_of_col(f % n) * prod[f];
-            },
-            [&](std::int64_t f) {
-              double s = 0.0;
-              for (std::int64_t p = 0; p < k; ++p) s += opa(f / n, p) * opb(p, f % n);
-              return s;
-            });
+        const double sa = qa.scale_of_row(i);
+        for (std::int64_t j = 0; j < n; ++j) deq[i * n + j] += sa * qb.scale_of_col(j) * prod[i * n + j];
       }
     }
-    OpCost cost = systolic::gemm_cost(cfg_, m, n, k, count);
+    // A non-finite op(A)[i, p] makes row i of C non-finite, op(B)[p, j] column j.
+    const Quantized& qb0 = qbs.front();
+    Tensor ref;
+    if (!qa.all_finite() || !qb0.all_finite()) {
+      ref = C.clone();
+      ScalarBackend::gemm_impl(ta, tb, alpha, A, B, beta, ref, r);
+    }
+    float* c = C.data<float>();
+    for (std::int64_t i = 0; i < m * n; ++i) {
+      c[i] = static_cast<float>(alpha * deq[i] + (beta == 0.0f ? 0.0 : beta * double(c[i])));
+    }
+    if (ref.numel()) take_from_reference(ref, qa.non_finite_rows, qb0.non_finite_cols, C);
+    if (cfg_.record_quant_error) {
+      // The error of the product the array computed (β·C is not quantized), against op(A)
+      // times the op(B) it was given (less the row medians when the hints allowed them: that
+      // shift is exact and the caller's to ignore).
+      const float* a = A.data<float>();
+      const float* bq = Bq.data<float>();
+      auto opa = [&](std::int64_t i, std::int64_t p) {
+        return double(tra ? a[p * A.cols() + i] : a[i * A.cols() + p]);
+      };
+      auto opb = [&](std::int64_t p, std::int64_t j) {
+        return double(trq ? bq[j * Bq.cols() + p] : bq[p * Bq.cols() + j]);
+      };
+      r.quant_error = sampled_relative_error(
+          m * n, k, [&](std::int64_t f) { return deq[f]; },
+          [&](std::int64_t f) {
+            double s = 0.0;
+            for (std::int64_t p = 0; p < k; ++p) s += opa(f / n, p) * opb(p, f % n);
+            return s;
+          });
+    }
     if (beta != 0.0f) add_output_read(cost, 4 * m * n);
     finish(r, cost);
   }

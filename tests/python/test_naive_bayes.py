@@ -68,9 +68,9 @@ def test_gaussian_standardized_digits_matches_sklearn(backend):
     # Standardized digits: a pixel blank in every training image of a class is constant at a
     # *nonzero* value there, with a precision near 1/var_smoothing. The expansion is centred
     # per feature on its tightest class's mean (so those terms vanish instead of cancelling)
-    # and each class's weights are cut into magnitude bands (so the int8 array's per-class
-    # scale does not round the ordinary weights to 0). Was 31 points below scikit-learn on
-    # the systolic backend before both.
+    # and the int8 backend cuts each class's weights into magnitude bands (GemmHints::
+    # wide_range_b; so the per-class scale does not round the ordinary weights to 0). Was 31
+    # points below scikit-learn on the systolic backend before both.
     Xtr, Xte, ytr, yte = split("digits")
     scaler = StandardScaler().fit(Xtr)
     Xtr, Xte = scaler.transform(Xtr), scaler.transform(Xte)

@@ -21,10 +21,6 @@ from ._moments import combine_moments
 
 __all__ = ["GaussianNB", "MultinomialNB"]
 
-# The single-machine GaussianNB's threshold for a "hard" (class, feature) pair
-# (kHardVarianceRatio in src/algorithms/naive_bayes/naive_bayes.cpp).
-_HARD_VARIANCE_RATIO = 1e-4
-
 
 def _class_stats_task(rec, part, gaussian):
     """Per class present here: weighted count, Σ w·x, and (Gaussian) Σ w·(x − θ_local)²;
@@ -136,9 +132,8 @@ class GaussianNB(_DaskNaiveBayes, _local.GaussianNB):
         prior = np.asarray(priors) if priors else count / count.sum()
         sd = np.sqrt(col_var32)
         scale = np.where(sd > 0, 1.0 / np.where(sd > 0, sd, 1.0), 1.0)
-        hard = (var < _HARD_VARIANCE_RATIO * col_var32[None, :]).astype(np.float32)
         shift = theta[np.argmin(var, axis=0), np.arange(theta.shape[1])]
-        w = write.ModelWriter("GaussianNB", 1)
+        w = write.ModelWriter("GaussianNB", 2)  # kGaussianVersion
         w.write_f64(float(self.var_smoothing))
         w.write_f64s([float(p) for p in priors])
         w.write_u8(1)
@@ -149,7 +144,6 @@ class GaussianNB(_DaskNaiveBayes, _local.GaussianNB):
         w.write_tensor(write.f32_row(prior))
         w.write_tensor(write.f32_row(shift))
         w.write_tensor(write.f32_row(scale))
-        w.write_tensor(write.f32(hard))
         w.write_f64(epsilon)
         return w.finish()
 

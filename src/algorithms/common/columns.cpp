@@ -100,7 +100,7 @@ Tensor apply_input_transform(Backend& b, const Tensor& Xd, const InputTransform&
 }
 
 Tensor affine_scores(Backend& b, const Tensor& Xt, const Tensor& W, const Tensor& bias,
-                     const InputTransform& t) {
+                     const InputTransform& t, const GemmHints& hints) {
   const std::int64_t n = Xt.rows(), k = W.rows(), d = W.cols();
   Tensor Wt = W, bt = bias;
   if (!t.raw) {
@@ -120,7 +120,7 @@ Tensor affine_scores(Backend& b, const Tensor& Xt, const Tensor& W, const Tensor
   if (k == 1) {
     b.gemv(Trans::no, 1.0f, Xt, b.to_device(Wt), 0.0f, Z);
   } else {
-    b.gemm(Trans::no, Trans::yes, 1.0f, Xt, b.to_device(Wt), 0.0f, Z);  // (n × d)(d × k)
+    b.gemm(Trans::no, Trans::yes, 1.0f, Xt, b.to_device(Wt), 0.0f, Z, hints);  // (n × d)(d × k)
   }
   if (bt.numel()) b.add_row_vector(1.0f, b.to_device(bt), Z);
   return Z;

@@ -80,8 +80,8 @@ Tensor apply_input_transform(Backend& b, const Tensor& Xd, const InputTransform&
 // apply_input_transform(t); for a scaled transform the weights and bias are rewritten on the
 // host so that the result is the same:
 //   X·Wᵀ + bias = Xs·(W ⊙ 1/scale)ᵀ + (bias + shift·Wᵀ),   Xs = (X − shift) ⊙ scale.
-// One gemv when k = 1 (the memory-bound MAC), else one gemm; then add_row_vector.
+// One gemv when k = 1 (the memory-bound MAC), else one gemm (with `hints`); then add_row_vector.
 Tensor affine_scores(Backend& b, const Tensor& Xt, const Tensor& W, const Tensor& bias,
-                     const InputTransform& t);
+                     const InputTransform& t, const GemmHints& hints = {});
 
 }  // namespace mlcore::detail

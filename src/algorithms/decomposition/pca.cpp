@@ -77,7 +77,7 @@ void PCA::fit_impl(const Tensor& X) {
     small_offsets = input.raw;
   } else {
     // The covariance comes from G; the transform (for transform / fit_transform) still scales
-    // the columns when their spreads differ widely (columns.hpp: the int8 range per feature).
+    // the columns when their spreads differ widely (columns.hpp).
     input = detail::choose_input_transform(stats, /*centred=*/true);
   }
   if (small_offsets) {
@@ -87,10 +87,10 @@ void PCA::fit_impl(const Tensor& X) {
     Ch *= inv_n1;
   } else {
     // Centred and scaled, Xs = (X − x̄)/sd, and its Gram matrix. The shift came from a
-    // reduction that may be inexact (int8 on the systolic array, ~1% of the largest |x|, more
-    // than the spread for offset data): measure the mean left in Xs — a small number now, so
-    // accurately — and remove it on the host, XsᵀXs − n·m mᵀm. Then Xc = Xs·D, D = diag(sd)
-    // ⇒ XcᵀXc = D·(that)·D.
+    // reduction, which rounds relative to the largest |x| (more than the spread for offset
+    // data), so measure the mean left in Xs — a small number now, so accurately — and remove it
+    // on the host, XsᵀXs − n·m mᵀm: the corrected two-pass formula. Then Xc = Xs·D,
+    // D = diag(sd) ⇒ XcᵀXc = D·(that)·D.
     const Tensor Xs = detail::apply_input_transform(b, Xd, input);
     b.gemm(Trans::yes, Trans::no, 1.0f, Xs, Xs, 0.0f, G);
     Ch = detail::to_eigen(b.to_host(G));

@@ -17,11 +17,8 @@ namespace mlcore {
 namespace {
 
 constexpr double kTwoPi = 6.283185307179586;
-
-// A class's variance on a feature counts as "hard" below this fraction of the feature's overall
-// variance: its terms in the GEMM expansion are then ≥ 1e4 times the overall scale, where f32
-// cancellation starts to cost ~1e-3 in the log-likelihood (see GaussianNB::fit).
-constexpr double kHardVarianceRatio = 1e-4;
+// Model format: version 2 dropped GaussianNB's "hard pairs" tensor (version 1 files still load).
+constexpr std::uint32_t kGaussianVersion = 2;
 
 // The class code of every sample as an n × 1 i32 host tensor (the scatter / gather index).
 Tensor code_column(const detail::LabelEncoding& enc) {
@@ -45,20 +42,6 @@ Tensor class_totals(Backend& b, const Tensor& code_dev, const detail::SampleWeig
   return b.to_host(totals).clone().reshaped(1, K);
 }
 
-// Subtracts from each column of A (K × d) its median over the rows. A per-feature constant c_j
-// adds Σⱼ xⱼ·c_j to every class's score alike; removing it leaves probabilities and argmax
-// unchanged and keeps the weights small (the median, unlike the mean, is not dragged along by a
-// single class with an extreme weight).
-void subtract_column_medians(Eigen::MatrixXd& A) {
-  std::vector<double> col(A.rows());
-  for (Eigen::Index j = 0; j < A.cols(); ++j) {
-    for (Eigen::Index k = 0; k < A.rows(); ++k) col[k] = A(k, j);
-    std::nth_element(col.begin(), col.begin() + col.size() / 2, col.end());
-    const double median = col[col.size() / 2];
-    if (std::isfinite(median)) A.col(j).array() -= median;
-  }
-}
-
 // Checks a user-given prior: one value per class, each ≥ 0, summing to 1 (within 1e-5, numpy's
 // isclose, as scikit-learn).
 void check_prior(const std::vector<double>& p, std::size_t K, const char* name, const char* what) {
@@ -74,40 +57,15 @@ void check_prior(const std::vector<double>& p, std::size_t K, const char* name, 
                name << ": " << what << " must sum to 1, got " << sum);
 }
 
-// Magnitude bands of a weight matrix (see naive_bayes.hpp, "Bands"): each band holds the
-// weights within a factor kBandRatio of the next band up, measured from the class's largest
-// |weight|; the last band takes everything smaller.
-constexpr double kBandRatio = 16.0;
-constexpr int kMaxBands = 3;
-
-// Q (n × K) += A (n × d) · Wᵀ, W (K × d) on the host, as one GEMM per non-empty magnitude band
-// of each row of W. `first`: Q holds nothing yet (β = 0 for the first GEMM); cleared on return.
-void add_banded_product(Backend& b, const Tensor& A, const Eigen::MatrixXd& W, Tensor& Q,
-                        bool& first) {
-  const Eigen::Index K = W.rows(), d = W.cols();
-  std::vector<Eigen::MatrixXd> bands(kMaxBands, Eigen::MatrixXd::Zero(K, d));
-  std::vector<bool> used(kMaxBands, false);
-  for (Eigen::Index k = 0; k < K; ++k) {
-    const double top = W.row(k).cwiseAbs().maxCoeff();
-    for (Eigen::Index j = 0; j < d; ++j) {
-      const double w = std::fabs(W(k, j));
-      if (w == 0.0) continue;
-      // band = ⌊log_R(top / |w|)⌋, capped
-      int band = 0;
-      for (double limit = top / kBandRatio; band + 1 < kMaxBands && w <= limit;
-           limit /= kBandRatio) {
-        ++band;
-      }
-      bands[band](k, j) = W(k, j);
-      used[band] = true;
-    }
-  }
-  for (int band = 0; band < kMaxBands; ++band) {
-    if (!used[band]) continue;
-    b.gemm(Trans::no, Trans::yes, 1.0f, A, b.to_device(detail::from_eigen(bands[band])),
-           first ? 0.0f : 1.0f, Q);
-    first = false;
-  }
+// The scores' hints for the gemm (backend.hpp, GemmHints): naive Bayes weights span orders of
+// magnitude (GaussianNB's precisions; MultinomialNB's log-probabilities of rare features), and
+// predict / predict_proba use only the differences between a sample's class scores, so the
+// scores may come back moved by a constant per sample unless the exact jll is asked for.
+GemmHints score_hints(bool wide_range, bool exact) {
+  GemmHints h;
+  h.wide_range_b = wide_range;
+  h.rows_up_to_constant = !exact;
+  return h;
 }
 
 Tensor row_tensor(const std::vector<double>& v) {
@@ -256,16 +214,12 @@ GaussianNB& GaussianNB::fit(const Tensor& X, const Tensor& y, const Tensor& samp
   var_ = detail::from_eigen(var);
   // The expansion's centre and scale per feature (see naive_bayes.hpp, "Centre"): scale 1/sd,
   // centre the mean of the feature's tightest class, whose large weights then multiply terms
-  // that vanish for its own samples instead of cancelling. Hard pairs (a class (nearly)
-  // constant on the feature) are marked for a GEMM of their own.
+  // that vanish for its own samples instead of cancelling.
   const Tensor scale = detail::inverse_spread(stats, /*centred=*/true);
   Tensor shift(1, d);
-  hard_ = Tensor(K, d);
   for (std::int64_t j = 0; j < d; ++j) {
-    const double limit = kHardVarianceRatio * stats.var.at<float>(0, j);
     std::int64_t tightest = 0;
     for (std::int64_t k = 0; k < K; ++k) {
-      if (var(k, j) < limit) hard_.at<float>(k, j) = 1.0f;
       if (var(k, j) < var(tightest, j)) tightest = k;
     }
     shift.at<float>(0, j) = static_cast<float>(theta(tightest, j));
@@ -286,12 +240,8 @@ Tensor GaussianNB::jll_on_device(const Tensor& Xd, bool exact) const {
   // scale, chosen at fit), μ″ = (μ − c)·s and σ″² = σ²·s², the quadratic form is unchanged:
   // (x − μ)²/σ² = (x″ − μ″)²/σ″², and
   //   −½(x″ − μ″)²/σ″² = x″²·A1 + x″·A2 − ½μ″²/σ″²,   A1 = −½/σ″²,  A2 = μ″/σ″².
-  // The hard pairs' A1 goes into a GEMM of its own (A1h): on the int8 backend each GEMM has one
-  // scale per class column, and a hard weight (up to 1/var_smoothing) would round every normal
-  // weight of its class to 0.
-  Eigen::MatrixXd A1 = Eigen::MatrixXd::Zero(K, d), A1h = Eigen::MatrixXd::Zero(K, d), A2(K, d);
+  Eigen::MatrixXd A1(K, d), A2(K, d);
   std::vector<double> bias(K);
-  bool any_hard = false;
   for (std::int64_t k = 0; k < K; ++k) {
     double c = std::log(double(class_prior_.at<float>(0, k)));
     for (std::int64_t j = 0; j < d; ++j) {
@@ -299,33 +249,21 @@ Tensor GaussianNB::jll_on_device(const Tensor& Xd, bool exact) const {
       const double v = var_.at<float>(k, j);
       const double v2 = v * s * s;
       const double mu = (double(theta_.at<float>(k, j)) - input_shift_.at<float>(0, j)) * s;
-      if (hard_.at<float>(k, j) != 0.0f) {
-        A1h(k, j) = -0.5 / v2;
-        any_hard = true;
-      } else {
-        A1(k, j) = -0.5 / v2;
-      }
+      A1(k, j) = -0.5 / v2;
       A2(k, j) = mu / v2;
       c -= 0.5 * (std::log(kTwoPi * v) + mu * mu / v2);
     }
     bias[k] = c;
   }
-  if (!exact) {
-    subtract_column_medians(A1);
-    subtract_column_medians(A2);
-  }
 
-  // Device: X″ and X″² (n × d each); jll = X″²·A1ᵀ + X″·A2ᵀ [+ X″²·A1hᵀ] + bias (n × K),
-  // each product cut into magnitude bands (one GEMM per band, all into Q).
-  // X″ is squared in place once the linear term is done: one n × d temporary, not two.
+  // Device: the three terms, jll = X″²·A1ᵀ + X″·A2ᵀ + bias (n × K). X″ is squared in place once
+  // the linear term is done: one n × d temporary, not two.
+  const GemmHints hints = score_hints(/*wide_range=*/true, exact);
   Tensor Xs = detail::shift_scale_columns(b, Xd, input_shift_, input_scale_);
   Tensor Q = b.empty(n, K);
-  bool first = true;
-  add_banded_product(b, Xs, A2, Q, first);
+  b.gemm(Trans::no, Trans::yes, 1.0f, Xs, b.to_device(detail::from_eigen(A2)), 0.0f, Q, hints);
   b.map(MapFn::square, Xs, Xs);  // X″²
-  add_banded_product(b, Xs, A1, Q, first);
-  if (any_hard) add_banded_product(b, Xs, A1h, Q, first);
-  if (first) b.fill(Q, 0.0f);  // every weight 0
+  b.gemm(Trans::no, Trans::yes, 1.0f, Xs, b.to_device(detail::from_eigen(A1)), 1.0f, Q, hints);
   b.add_row_vector(1.0f, b.to_device(row_tensor(bias)), Q);
   return Q;
 }
@@ -348,7 +286,7 @@ double GaussianNB::epsilon() const {
 }
 
 void GaussianNB::save(std::ostream& out) const {
-  ModelWriter w("GaussianNB", 1);
+  ModelWriter w("GaussianNB", kGaussianVersion);
   w.write_f64(options_.var_smoothing);
   w.write_f64s(options_.priors);
   w.write_u8(fitted_ ? 1 : 0);
@@ -360,14 +298,13 @@ void GaussianNB::save(std::ostream& out) const {
     w.write_tensor(class_prior_);
     w.write_tensor(input_shift_);
     w.write_tensor(input_scale_);
-    w.write_tensor(hard_);
     w.write_f64(epsilon_);
   }
   w.finish(out);
 }
 
 GaussianNB GaussianNB::load(std::istream& in, BackendPtr backend) {
-  ModelReader r(in, "GaussianNB", 1);
+  ModelReader r(in, "GaussianNB", kGaussianVersion);
   Options o;
   o.var_smoothing = r.read_f64();
   o.priors = r.read_f64s();
@@ -381,15 +318,14 @@ GaussianNB GaussianNB::load(std::istream& in, BackendPtr backend) {
     m.class_prior_ = r.read_tensor();
     m.input_shift_ = r.read_tensor();
     m.input_scale_ = r.read_tensor();
-    m.hard_ = r.read_tensor();
+    if (r.model_version() == 1) r.read_tensor();  // the "hard pairs", no longer used
     m.epsilon_ = r.read_f64();
     const std::int64_t K = static_cast<std::int64_t>(m.classes_.size());
     m.n_features_ = m.theta_.cols();
     MLCORE_CHECK(K >= 2 && m.theta_.rows() == K && m.var_.rows() == K &&
                      m.var_.cols() == m.n_features_ && m.class_prior_.cols() == K &&
                      m.class_count_.cols() == K && m.input_shift_.cols() == m.n_features_ &&
-                     m.input_scale_.cols() == m.n_features_ && m.hard_.rows() == K &&
-                     m.hard_.cols() == m.n_features_,
+                     m.input_scale_.cols() == m.n_features_,
                  "GaussianNB: the saved model's arrays have inconsistent shapes");
   }
   r.finish();
@@ -474,12 +410,11 @@ MultinomialNB& MultinomialNB::fit(const Tensor& X, const Tensor& y, const Tensor
 
 Tensor MultinomialNB::jll_on_device(const Tensor& Xd, bool exact) const {
   Backend& b = *backend();
-  Eigen::MatrixXd W = detail::to_eigen(feature_log_prob_);  // K × d
-  if (!exact) subtract_column_medians(W);
-  // jll = X·Wᵀ + log prior: one GEMM (through the column scaling when the model has one).
+  // jll = X·log θᵀ + log prior: one GEMM (through the column scaling when the model has one).
   const detail::InputTransform input{raw_input_, input_shift_, input_scale_};
   const Tensor Xt = detail::apply_input_transform(b, Xd, input);
-  return detail::affine_scores(b, Xt, detail::from_eigen(W), class_log_prior_, input);
+  return detail::affine_scores(b, Xt, feature_log_prob_, class_log_prior_, input,
+                               score_hints(/*wide_range=*/false, exact));
 }
 
 const Tensor& MultinomialNB::feature_count() const {
@@ -544,8 +479,8 @@ MultinomialNB MultinomialNB::load(std::istream& in, BackendPtr backend) {
   return m;
 }
 
-// theta / var / class_prior are read at every call (jll_on_device); the expansion's centre,
-// scale and hard pairs chosen at fit only condition the arithmetic, so edits need nothing more.
+// theta / var / class_prior are read at every call (jll_on_device); the expansion's centre and
+// scale chosen at fit only condition the arithmetic, so edits need nothing more.
 std::vector<std::pair<std::string, Tensor*>> GaussianNB::fitted_arrays() {
   if (!fitted_) return {};
   return {{"theta", &theta_}, {"var", &var_}, {"class_prior", &class_prior_}};

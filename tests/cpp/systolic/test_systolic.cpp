@@ -3,10 +3,12 @@
 // bound, non-MAC primitives equal to the scalar reference, and the profile it records.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "cpu/gemm_scalar.hpp"
 #include "mlcore/systolic.hpp"
+#include "systolic/quantize.hpp"
 #include "test_util.hpp"
 
 namespace mlcore::test {
@@ -417,6 +419,231 @@ TEST(SystolicF32, GemmKeepsEachRowsPrecision) {
       for (std::int64_t p = 0; p < k; ++p) ref += double(A.at<float>(i, p)) * B.at<float>(p, j);
       EXPECT_NEAR(C.at<float>(i, j), ref, 0.02 * ref) << "row " << i << ", column " << j;
     }
+  }
+}
+
+// ---- wide-range operands: magnitude bands and row medians (GemmHints) -------------------------
+
+// A rows × cols operand whose columns span orders of magnitude: each entry ±10^u, u uniform in
+// [−2, 1) (three decades: at most 5 bands of R = 8), and in every third column a cluster of
+// entries 10⁸ times larger, within a factor 2 of each other (GaussianNB's "hard" precisions
+// beside ordinary ones: 1–2 bands more), some entries 0, and column 0 all zeros when cols > 2.
+// At most 7 bands in all, so every value keeps its band's relative precision.
+Tensor wide_range(std::int64_t rows, std::int64_t cols, std::mt19937& rng) {
+  Tensor t(rows, cols);
+  std::uniform_real_distribution<double> u(-2.0, 1.0), coin(0.0, 1.0);
+  for (std::int64_t i = 0; i < rows; ++i) {
+    for (std::int64_t j = 0; j < cols; ++j) {
+      double v = std::pow(10.0, u(rng)) * (coin(rng) < 0.5 ? -1.0 : 1.0);
+      if (j % 3 == 1 && coin(rng) < 0.2) v = std::copysign(1e8 * (1.0 + coin(rng)), v);
+      if (coin(rng) < 0.1 || (cols > 2 && j == 0)) v = 0.0;
+      t.at<float>(i, j) = static_cast<float>(v);
+    }
+  }
+  return t;
+}
+
+TEST(SystolicBands, EveryValueInOneBandWithinRelativePrecision) {
+  // quantize_bands: the bands' dequantized sum gives every value back within R/254 of itself
+  // (each band's scale is at most R times its smallest value), zeros stay 0, and the bands are
+  // exactly those that hold a value. Shapes: 1 × 1, primes, a column of zeros, all zeros.
+  std::mt19937 rng(21);
+  for (auto [r, c] : {std::pair<int, int>{1, 1}, {7, 1}, {13, 11}, {64, 10}, {3, 29}}) {
+    for (bool trans : {false, true}) {
+      const Tensor X = trans ? wide_range(c, r, rng) : wide_range(r, c, rng);
+      const auto bands = systolic::quantize_bands(X, trans, systolic::ScaleAxis::col);
+      ASSERT_GE(bands.size(), 1u);
+      ASSERT_LE(bands.size(), static_cast<std::size_t>(systolic::kMaxBands));
+      for (std::int64_t i = 0; i < r; ++i) {
+        for (std::int64_t j = 0; j < c; ++j) {
+          const double x = op_at(X, trans, i, j);
+          double back = 0.0;
+          int holders = 0;
+          for (const auto& q : bands) {
+            const int code = q.q[i * c + j];
+            back += double(q.scale_of_col(j)) * code;
+            holders += code != 0;
+          }
+          EXPECT_LE(holders, 1) << "value at " << i << ", " << j;
+          EXPECT_LE(std::fabs(back - x), systolic::kBandRatio / 254.0 * std::fabs(x) * (1 + 1e-6))
+              << "value " << x << " at " << i << ", " << j << " of " << r << "x" << c;
+        }
+      }
+      for (const auto& q : bands) {  // no empty band (unless all of X is 0: one band of zeros)
+        const bool any = std::any_of(q.q.begin(), q.q.end(), [](std::int8_t v) { return v != 0; });
+        EXPECT_TRUE(any || bands.size() == 1);
+      }
+    }
+  }
+  const auto zeros = systolic::quantize_bands(Tensor(4, 3), false, systolic::ScaleAxis::col);
+  ASSERT_EQ(zeros.size(), 1u);
+  EXPECT_TRUE(std::all_of(zeros[0].q.begin(), zeros[0].q.end(), [](std::int8_t v) { return v == 0; }));
+}
+
+TEST(SystolicBands, WideRangeGemmKeepsEveryProductsRelativePrecision) {
+  // With wide_range_b each B value is quantized within R/254 of itself, so the error bound of
+  // C[i, j] is relative to Σ_p |a|·|b|, not to max|b| as with one scale per column: the small
+  // products keep their digits. Against a float64 reference; awkward sizes on an 8 × 8 array
+  // (non-multiples, primes, 1) and on tpu-v1; every transpose; α, β ≠ 0, 1.
+  std::mt19937 rng(22);
+  GemmHints hints;
+  hints.wide_range_b = true;
+  for (bool tpu : {false, true}) {
+    BackendPtr b = tpu ? backend("systolic") : make_systolic_backend(small_array(8, 8, Dataflow::ws));
+    for (const Shape& s : {Shape{1, 1, 1}, Shape{1, 7, 3}, Shape{13, 1, 17}, Shape{17, 19, 23},
+                           Shape{31, 4, 37}, Shape{300, 10, 64}}) {
+      for (bool ta : {false, true}) {
+        for (bool tb : {false, true}) {
+          Tensor A = ta ? random_tensor(s.k, s.m, rng) : random_tensor(s.m, s.k, rng);
+          Tensor B = tb ? wide_range(s.n, s.k, rng) : wide_range(s.k, s.n, rng);
+          // (a wide_range(n, k) transposed is wide per row of B, i.e. per column of op(B) it is
+          // still a mix of magnitudes: what the bound below needs is only the mix)
+          Tensor C0 = random_tensor(s.m, s.n, rng);
+          const float alpha = 1.5f, beta = 0.5f;
+          std::vector<double> ref(s.m * s.n), tol(s.m * s.n);
+          for (std::int64_t i = 0; i < s.m; ++i) {
+            double amax = 0;
+            for (std::int64_t p = 0; p < s.k; ++p) amax = std::max(amax, std::fabs(op_at(A, ta, i, p)));
+            for (std::int64_t j = 0; j < s.n; ++j) {
+              double sum = 0, bound = 0;
+              for (std::int64_t p = 0; p < s.k; ++p) {
+                const double a = op_at(A, ta, i, p), bb = op_at(B, tb, p, j);
+                const double eb = systolic::kBandRatio / 254.0 * std::fabs(bb);
+                sum += a * bb;
+                bound += std::fabs(a) * eb + (std::fabs(bb) + eb) * half_step(amax);
+              }
+              const double c = beta * C0.at<float>(i, j);
+              ref[i * s.n + j] = alpha * sum + c;
+              tol[i * s.n + j] = alpha * bound * (1 + 1e-6) +
+                                 4 * kEpsF32 * (std::fabs(alpha * sum) + std::fabs(c));
+            }
+          }
+          Tensor C = C0.clone();
+          Profile prof;
+          {
+            ProfileScope scope(prof);
+            b->gemm(ta ? Trans::yes : Trans::no, tb ? Trans::yes : Trans::no, alpha, A, B, beta, C,
+                    hints);
+          }
+          expect_close(C, ref, tol, 1.0, 1e-7, "banded gemm " + label(systolic_config_of(*b), s.m, s.n, s.k));
+          const OpRecord r = prof.records().back();
+          ASSERT_TRUE(r.sim.has_value());
+          EXPECT_GE(r.sim->passes, 1);
+          EXPECT_LE(r.sim->passes, systolic::kMaxBands);
+          EXPECT_EQ(r.macs, s.m * s.n * s.k);  // the op's MACs; the passes show in the counters
+        }
+      }
+    }
+  }
+}
+
+TEST(SystolicBands, PassesCyclesAndErrorShowInTheProfile) {
+  // Each column of B holds one "hard" value 10⁶ in row 0, where A is 0 (so it adds nothing to
+  // C, as a hard precision times x″ = 0), and two clusters of ordinary values, ~1 and ~1e-3.
+  // One scale per column rounds all the ordinary values to 0 (C = 0, relative error 1); in bands
+  // there are three int8 passes (each as many array cycles as the plain GEMM, the later ones
+  // reading back the sum so far) and the error of ordinary int8.
+  std::mt19937 rng(23);
+  const std::int64_t m = 40, n = 6, k = 31;
+  Tensor A = random_tensor(m, k, rng, 0.5f, 1.0f), B(k, n);
+  std::uniform_real_distribution<float> u(0.5f, 1.0f);
+  for (std::int64_t p = 0; p < k; ++p) {
+    const float size = p == 0 ? 1e6f : p % 2 == 1 ? 1.0f : 1e-3f;
+    for (std::int64_t j = 0; j < n; ++j) B.at<float>(p, j) = size * u(rng);
+  }
+  for (std::int64_t i = 0; i < m; ++i) A.at<float>(i, 0) = 0.0f;
+  BackendPtr b = backend("systolic");
+  GemmHints hints;
+  hints.wide_range_b = true;
+  Tensor plain(m, n), banded(m, n);
+  Profile prof;
+  {
+    ProfileScope scope(prof);
+    b->gemm(Trans::no, Trans::no, 1.0f, A, B, 0.0f, plain);
+    b->gemm(Trans::no, Trans::no, 1.0f, A, B, 0.0f, banded, hints);
+  }
+  const std::vector<OpRecord> recs = prof.records();
+  const OpRecord& p1 = recs[0];
+  const OpRecord& p3 = recs[1];
+  EXPECT_EQ(p1.sim->passes, 1);
+  EXPECT_EQ(p3.sim->passes, 3);
+  EXPECT_EQ(p1.macs, p3.macs);
+  EXPECT_GE(p3.sim->compute_cycles, 3 * p1.sim->compute_cycles);
+  EXPECT_GT(p3.sim->dram_read_bytes, p1.sim->dram_read_bytes);  // the partial sums read back
+  ASSERT_TRUE(p1.quant_error && p3.quant_error);
+  EXPECT_GT(*p1.quant_error, 0.5) << "the plain GEMM loses the ordinary values";
+  EXPECT_LT(*p3.quant_error, 0.02);
+  EXPECT_LT(*p3.quant_error * 10, *p1.quant_error);
+}
+
+TEST(SystolicBands, RowsUpToAConstantNarrowTheWeights) {
+  // rows_up_to_constant: each row of op(B) is 100 + a small spread, so the differences between
+  // C's columns are what carries information. Subtracting the rows' medians lets the int8 codes
+  // resolve the spread: the differences C[i, j] − C[i, 0] are within the bound of the shifted B
+  // (|spread| ≤ 2, so half a step ≤ 2/254), while C itself may move by a constant per row. A
+  // row of B with an outlier ten thousand times larger does not choose its row's shift.
+  std::mt19937 rng(24);
+  for (const Shape& s : {Shape{1, 2, 1}, Shape{13, 7, 17}, Shape{29, 11, 31}}) {
+    Tensor A = random_tensor(s.m, s.k, rng), B = random_tensor(s.k, s.n, rng, 99.0f, 101.0f);
+    B.at<float>(0, s.n - 1) = 1e6f;  // an outlier in row 0
+    GemmHints hints;
+    hints.rows_up_to_constant = true;
+    Tensor C(s.m, s.n), plain(s.m, s.n);
+    BackendPtr b = backend("systolic");
+    b->gemm(Trans::no, Trans::no, 1.0f, A, B, 0.0f, C, hints);
+    b->gemm(Trans::no, Trans::no, 1.0f, A, B, 0.0f, plain);
+    double worst = 0.0, worst_plain = 0.0;
+    for (std::int64_t i = 0; i < s.m; ++i) {
+      double asum = 0;
+      for (std::int64_t p = 0; p < s.k; ++p) asum += std::fabs(A.at<float>(i, p));
+      for (std::int64_t j = 1; j + 1 < s.n; ++j) {  // the outlier's column aside
+        double diff = 0;
+        for (std::int64_t p = 0; p < s.k; ++p)
+          diff += double(A.at<float>(i, p)) * (double(B.at<float>(p, j)) - B.at<float>(p, 0));
+        const double got = double(C.at<float>(i, j)) - C.at<float>(i, 0);
+        const double got_plain = double(plain.at<float>(i, j)) - plain.at<float>(i, 0);
+        // two entries, each within Σ|a|·(half a step of the shifted column + A's share)
+        const double bound = 2 * asum * (2.0 / 254.0 + 3.0 * 2.0 / 254.0) + 1e-4 * asum * 100;
+        EXPECT_LE(std::fabs(got - diff), bound) << "row " << i << ", column " << j;
+        worst = std::max(worst, std::fabs(got - diff) / asum);
+        worst_plain = std::max(worst_plain, std::fabs(got_plain - diff) / asum);
+      }
+    }
+    if (s.n > 2) EXPECT_LT(worst * 4, worst_plain) << "the shift should narrow the codes' step";
+  }
+}
+
+TEST(SystolicBands, HintsChangeNothingOnF32BackendsAndIntGemmRefusesThem) {
+  std::mt19937 rng(25);
+  Tensor A = random_tensor(17, 23, rng), B = wide_range(23, 19, rng);
+  GemmHints hints;
+  hints.wide_range_b = true;
+  hints.rows_up_to_constant = true;
+  for (const std::string& name : available_backends()) {
+    BackendPtr b = backend(name);
+    if (name == "systolic" || b->device() != Device::host) continue;
+    Tensor C1(17, 19), C2(17, 19);
+    b->gemm(Trans::no, Trans::no, 1.0f, A, B, 0.0f, C1);
+    b->gemm(Trans::no, Trans::no, 1.0f, A, B, 0.0f, C2, hints);
+    EXPECT_EQ(0, std::memcmp(C1.data<float>(), C2.data<float>(), 4 * C1.numel())) << name;
+  }
+  BackendPtr s = backend("systolic");
+  Tensor Ai = random_i8(3, 4, rng), Bi = random_i8(4, 2, rng), Ci(3, 2, DType::i32);
+  EXPECT_THROW(s->gemm(Trans::no, Trans::no, 1.0f, Ai, Bi, 0.0f, Ci, hints), Error);
+}
+
+TEST(SystolicBands, NonFiniteWeightsStillGiveTheReferencesNonFiniteOutputs) {
+  std::mt19937 rng(26);
+  Tensor A = random_tensor(5, 7, rng), B = wide_range(7, 4, rng);
+  B.at<float>(3, 2) = std::numeric_limits<float>::infinity();
+  GemmHints hints;
+  hints.wide_range_b = true;
+  hints.rows_up_to_constant = true;
+  Tensor C(5, 4);
+  backend("systolic")->gemm(Trans::no, Trans::no, 1.0f, A, B, 0.0f, C, hints);
+  for (std::int64_t i = 0; i < 5; ++i) {
+    EXPECT_FALSE(std::isfinite(C.at<float>(i, 2))) << i;
+    for (std::int64_t j : {0, 1, 3}) EXPECT_TRUE(std::isfinite(C.at<float>(i, j))) << i << j;
   }
 }
 

@@ -20,13 +20,10 @@
 // is (two passes, one GEMM). When the offsets are small (every |mean| ≤ sd, with the variances
 // read off G's diagonal, Σx²/n − x̄², exact enough exactly then) the host centres the product,
 // C = (XᵀX − n·x̄ᵀx̄)/(n − 1) — no copy of X and no variance pass (the offsets are too small to
-// cost precision; on the int8 backend the Gram GEMM quantizes per feature on both sides, so
-// unequal spreads cost nothing either). Otherwise X is centred and scaled per column on the
-// backend (after a two-pass variance), Xs = (X − x̄)/sd,
-// and the host scales back, C = D·(XsᵀXs − n·mᵀm)·D/(n − 1) with D = diag(sd), where m is the
-// mean left in Xs (non-zero when the first mean was inexact: an int8 reduction on the systolic
-// array is good to ~1% of max |x|); on the int8 backend the scaling keeps every feature inside
-// the int8 range.
+// cost precision). Otherwise X is centred and scaled per column on the backend (after a
+// two-pass variance), Xs = (X − x̄)/sd, and the host scales back,
+// C = D·(XsᵀXs − n·mᵀm)·D/(n − 1) with D = diag(sd), where m is the mean left in Xs (the
+// corrected two-pass formula: the first mean's rounding, relative to max |x|, is removed).
 //
 // transform(X)   = (X − x̄)·componentsᵀ  [/ √explained_variance when whiten]      gemm
 // inverse(Z)     = Z·[√explained_variance ·] components + x̄                      gemm

@@ -22,32 +22,23 @@
 //
 // Precision of the GaussianNB expansion. x²/σ² and 2xμ/σ² can be much larger than their
 // difference (x − μ)²/σ²: the GEMM then leaves an error proportional to those terms (about
-// 1e-7 of them in f32, about 1% on the int8 array). Three things keep it small:
-//  * Centre. X is shifted and scaled per feature first, x″ = (x − c)/sd (on the backend,
-//    src/algorithms/common/columns.hpp; the weights are rewritten for x″ on the host), with c the
-//    mean of the feature's *tightest* class — the class with the smallest variance on it. That
-//    class has the largest weights 1/σ² on the feature, and its terms now vanish (μ″ = 0, and
-//    x″² ≈ 0 for its own samples) instead of cancelling: for its samples the error term is
-//    proportional to x″², which is small exactly where the weight is large.
-//  * Median. Each feature's weights are shifted by their median over the classes before the
-//    GEMM (a per-feature constant adds the same amount to every class's score and so changes
-//    neither the probabilities nor the argmax). predict_joint_log_proba keeps the exact weights.
-//  * Bands. The weights of one class span a wide range (1/σ² of a tight feature against that of
-//    a loose one). One GEMM adds products of every magnitude in one accumulator; an int8 array
-//    with one scale per class column then rounds the small weights to 0. So each weight matrix
-//    is cut, per class, into magnitude bands (each within a factor 16 of the next; at most
-//    three, the last one taking everything smaller) and each band is its own GEMM into the same
-//    output (β = 1): the bands' results are added in f32. In f32 the sum is the same product.
-// MultinomialNB's weights get the same median shift, which on the int8 systolic backend shrinks
-// the quantization step of the log-probabilities several-fold, and its X is scaled per column
-// when the features' magnitudes differ widely (the weights take the inverse scale).
+// 1e-7 of them in f32, about 1% in int8). So X is shifted and scaled per feature first,
+// x″ = (x − c)/sd (on the backend, src/algorithms/common/columns.hpp; the weights are rewritten
+// for x″ on the host), with c the mean of the feature's *tightest* class — the class with the
+// smallest variance on it. That class has the largest weights 1/σ² on the feature, and its terms
+// now vanish (μ″ = 0, and x″² ≈ 0 for its own samples) instead of cancelling: for its samples the
+// error term is proportional to x″², which is small exactly where the weight is large.
 //
-// Hard pairs. GaussianNB's precisions 1/σ² reach 1/(var_smoothing · max var) ≈ 1e9 when a
-// feature is (nearly) constant within one class (digits' blank border pixels): a "hard"
-// constraint, "this class never has ink here". Thanks to the centring above its terms are
-// exactly 0 when x equals the class mean and huge otherwise, as they should be. Hard weights
-// (a class variance below 1e-4 of the feature's) get their own GEMM (banded too), so that they
-// never share a band with ordinary weights.
+// The weights span orders of magnitude: a feature (nearly) constant within one class (digits'
+// blank border pixels) has a precision 1/σ² up to 1/(var_smoothing · max var) ≈ 1e9 times the
+// others', a "hard" constraint ("this class never has ink here") whose terms are exactly 0 when
+// x equals the class mean and huge otherwise, as they should be. Both GEMMs say so to the
+// backend (GemmHints::wide_range_b), and predict / predict_proba also say that they use only the
+// differences between a sample's class scores (rows_up_to_constant; predict_joint_log_proba does
+// not). An f32 backend needs neither; an int8 backend uses them to keep the small weights
+// (magnitude bands) and to narrow the weights' range (src/systolic/quantize.hpp).
+// MultinomialNB's predict / predict_proba pass rows_up_to_constant too, and its X is scaled per
+// column when the features' magnitudes differ widely (the weights take the inverse scale).
 #pragma once
 
 #include <cstdint>
@@ -94,7 +85,7 @@ class NaiveBayesBase : public Estimator {
  protected:
   NaiveBayesBase(BackendPtr backend, const char* name)
       : Estimator(std::move(backend)), name_(name) {}
-  // jll on the device, n × K; `exact` = false allows the per-feature median shift (see above).
+  // jll on the device, n × K; `exact` = false allows a constant per sample (see above).
   virtual Tensor jll_on_device(const Tensor& Xd, bool exact) const = 0;
   void check_predict_input(const Tensor& X) const;
 
@@ -130,9 +121,8 @@ class GaussianNB : public detail::NaiveBayesBase {
 
   Options options_;
   Tensor theta_, var_, class_prior_;
-  // The centre and scale of the expansion: x″ = (x − c)/sd per column (1 × d each), and the
-  // "hard" (class, feature) pairs (K × d, 1 where a class is nearly constant on a feature).
-  Tensor input_shift_, input_scale_, hard_;
+  // The centre and scale of the expansion: x″ = (x − c)/sd per column (1 × d each).
+  Tensor input_shift_, input_scale_;
   double epsilon_ = 0.0;
 };
 

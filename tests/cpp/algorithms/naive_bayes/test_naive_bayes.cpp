@@ -93,8 +93,8 @@ TEST_P(NaiveBayesTest, GaussianWideWeightRangePredictsLikeFloat64) {
   // feature 0 (a "hard" pair: precision ~1/var_smoothing) and class 1 has a tight spread
   // (sd 0.02) around 3 on feature 1, next to ordinary features with sd ~1: weights that span
   // ~1e9 within a class. Predictions must match the float64 formula on the fitted statistics
-  // (on the int8 array too: centring on the tightest class and the magnitude bands keep the
-  // ordinary weights from rounding to 0).
+  // (on the int8 array too: centring on the tightest class, and the magnitude bands the
+  // systolic gemm makes of wide-range weights, keep the ordinary weights from rounding to 0).
   std::mt19937 rng(21);
   std::normal_distribution<double> z(0.0, 1.0);
   const std::int64_t n = 301, d = 6, K = 3;
