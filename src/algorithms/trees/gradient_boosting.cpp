@@ -3,6 +3,7 @@
 #include "mlcore/algorithms/trees/gradient_boosting.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <istream>
 #include <numeric>
@@ -363,8 +364,12 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
       const double* value = tree.values.data();
       parallel::for_each_static(n_train, n_train > 8192 ? num_threads() : 1,
                                 [&](std::int64_t i) { raw[i * K + k] += value[leaf_of[i]]; });
-      for (std::int64_t i = 0; i < n_val; ++i) {
-        raw_val[i * K + k] += tree.value(tree.apply_one(X_val.data<float>() + i * d))[0];
+      if (n_val > 0) {  // the validation rows walk the new tree on the backend
+        detail::LeafValues lv;
+        lv.columns = 1;
+        const Tensor step = backend->to_host(
+            detail::walk_sum(*backend, detail::make_walk_table({&tree}, lv), X_val, 1.0));
+        for (std::int64_t i = 0; i < n_val; ++i) raw_val[i * K + k] += step.data<float>()[i];
       }
       for (std::int64_t f = 0; f < d; ++f) model.importances[f] += grown.importances[f];
       model.trees.push_back(std::move(tree));
@@ -457,65 +462,50 @@ BoostedTrees read_model(ModelReader& r) {
 
 // ---- BoostedTrees -------------------------------------------------------------------------------
 
-void BoostedTrees::add_iteration(const Tensor& X, std::int64_t iteration, Tensor& raw) const {
-  MLCORE_CHECK(iteration >= 0 && iteration < n_iter,
-               "iteration " << iteration << " is outside [0, " << n_iter << ")");
-  const std::int64_t n = X.rows(), d = X.cols();
-  const int K = trees_per_iteration;
-  check_shape(raw, n, K, "raw");
-  const float* x = X.data<float>();
-  float* r = raw.data<float>();
-  // The walk predict uses (FlatTree, blocks of rows in parallel), one tree at a time.
-  constexpr std::int64_t kRows = 256;
-  const std::int64_t blocks = (n + kRows - 1) / kRows;
-  for (int k = 0; k < K; ++k) {
-    const Tree& t = trees[iteration * K + k];
-    const detail::FlatTree flat(t);
-    parallel::for_each_static(blocks, n > 4096 ? num_threads() : 1, [&](std::int64_t blk) {
-      const std::int64_t begin = blk * kRows, end = std::min(n, begin + kRows);
-      std::int32_t leaf[kRows];
-      flat.apply_rows(x + begin * d, d, end - begin, leaf);
-      for (std::int64_t i = begin; i < end; ++i) {
-        r[i * K + k] += static_cast<float>(t.value(leaf[i - begin])[0]);
-      }
-    });
+namespace {
+
+// The walk table of iterations [first, last): tree it·K + k adds its leaf value to column k
+// (column 1 for binary_logits, whose column 0 stays 0), after a one-leaf tree adding the
+// baseline when `with_baseline`.
+detail::WalkTable iterations_table(const BoostedTrees& m, std::int64_t first, std::int64_t last,
+                                   bool with_baseline, bool binary_logits) {
+  const int K = m.trees_per_iteration;
+  detail::LeafValues lv;
+  lv.columns = binary_logits ? 2 : K;
+  std::vector<const Tree*> trees;
+  for (std::int64_t it = first; it < last; ++it) {
+    for (int k = 0; k < K; ++k) {
+      trees.push_back(&m.trees[it * K + k]);
+      lv.column_of_tree.push_back(binary_logits ? 1 : k);
+    }
   }
+  if (with_baseline) {
+    lv.constant = binary_logits ? std::vector<double>{0.0, m.baseline[0]} : m.baseline;
+  }
+  return detail::make_walk_table(trees, lv);
 }
 
-Tensor BoostedTrees::raw_predict(const Tensor& X, std::int64_t iterations) const {
-  const std::int64_t n = X.rows(), d = X.cols();
-  const int K = trees_per_iteration;
-  Tensor raw(n, K);
-  const float* x = X.data<float>();
-  float* r = raw.data<float>();
-  std::vector<detail::FlatTree> flat;
-  flat.reserve(static_cast<std::size_t>(iterations * K));
-  for (std::int64_t t = 0; t < iterations * K; ++t) flat.emplace_back(trees[t]);
-  // Blocks of rows walk one tree at a time (its nodes stay in cache); sums in double, rounded
-  // once.
-  constexpr std::int64_t kRows = 256;
-  const std::int64_t blocks = (n + kRows - 1) / kRows;
-  parallel::for_each_static(blocks, n > 1024 ? num_threads() : 1, [&](std::int64_t blk) {
-    const std::int64_t begin = blk * kRows, end = std::min(n, begin + kRows);
-    std::vector<double> acc(static_cast<std::size_t>(end - begin) * K);
-    std::int32_t leaf[kRows];
-    for (std::int64_t i = begin; i < end; ++i) {
-      for (int k = 0; k < K; ++k) acc[(i - begin) * K + k] = baseline[k];
-    }
-    for (std::int64_t it = 0; it < iterations; ++it) {
-      for (int k = 0; k < K; ++k) {
-        const Tree& t = trees[it * K + k];
-        flat[it * K + k].apply_rows(x + begin * d, d, end - begin, leaf);
-        for (std::int64_t i = begin; i < end; ++i) {
-          acc[(i - begin) * K + k] += t.value(leaf[i - begin])[0];
-        }
-      }
-    }
-    for (std::int64_t i = begin; i < end; ++i) {
-      for (int k = 0; k < K; ++k) r[i * K + k] = static_cast<float>(acc[(i - begin) * K + k]);
-    }
-  });
-  return raw;
+}  // namespace
+
+void BoostedTrees::add_iteration(Backend& backend, const Tensor& X, std::int64_t iteration,
+                                 Tensor& raw) const {
+  MLCORE_CHECK(iteration >= 0 && iteration < n_iter,
+               "iteration " << iteration << " is outside [0, " << n_iter << ")");
+  check_shape(raw, X.rows(), trees_per_iteration, "raw");
+  const Tensor step =
+      detail::walk_sum(backend, iterations_table(*this, iteration, iteration + 1, false, false),
+                       X, 1.0);
+  Tensor r = backend.to_device(raw);
+  backend.axpby(1.0f, step, 1.0f, r);  // raw += step (exact: 1·x + 1·y)
+  const Tensor host = backend.to_host(r);
+  if (host.raw() != raw.raw()) std::memcpy(raw.raw(), host.raw(), raw.size_bytes());
+}
+
+Tensor BoostedTrees::raw_predict(Backend& backend, const Tensor& X, std::int64_t iterations,
+                                 bool binary_logits) const {
+  // The baseline first, then the trees in order, summed in double and rounded once.
+  return detail::walk_sum(backend, iterations_table(*this, 0, iterations, true, binary_logits), X,
+                          1.0);
 }
 
 // ---- GradientBoostingClassifier -----------------------------------------------------------------
@@ -549,41 +539,29 @@ Tensor GradientBoostingClassifier::decision_function(const Tensor& X) const {
   detail::check_fitted(fitted_, kClassifier);
   detail::check_tree_samples(X, kClassifier);
   detail::check_n_features(X, model_.n_features, kClassifier);
-  return model_.raw_predict(X, model_.n_iter);
+  return backend()->to_host(model_.raw_predict(*backend(), X, model_.n_iter));
+}
+
+// One logit per class (binary: [0, raw], whose softmax is [1 − σ(raw), σ(raw)]), on the device.
+Tensor GradientBoostingClassifier::class_logits(const Tensor& X) const {
+  detail::check_fitted(fitted_, kClassifier);
+  detail::check_tree_samples(X, kClassifier);
+  detail::check_n_features(X, model_.n_features, kClassifier);
+  return model_.raw_predict(*backend(), X, model_.n_iter, classes_.size() == 2);
 }
 
 Tensor GradientBoostingClassifier::predict_proba(const Tensor& X) const {
-  const Tensor raw = decision_function(X);
-  const std::int64_t n = X.rows();
-  const int k = static_cast<int>(classes_.size());
-  Tensor P(n, k);
-  for (std::int64_t i = 0; i < n; ++i) {
-    if (k == 2) {
-      const double p1 = 1.0 / (1.0 + std::exp(-double(raw.at<float>(i, 0))));
-      P.at<float>(i, 0) = static_cast<float>(1.0 - p1);
-      P.at<float>(i, 1) = static_cast<float>(p1);
-    } else {
-      const float* r = raw.data<float>() + i * k;
-      const double mx = *std::max_element(r, r + k);
-      double s = 0;
-      for (int c = 0; c < k; ++c) s += std::exp(double(r[c]) - mx);
-      for (int c = 0; c < k; ++c) P.at<float>(i, c) = static_cast<float>(std::exp(r[c] - mx) / s);
-    }
-  }
-  return P;
+  ProfileScope scope = begin_call();
+  Tensor P = class_logits(X);
+  backend()->softmax_rows(P, P);
+  return backend()->to_host(P);
 }
 
 Tensor GradientBoostingClassifier::predict(const Tensor& X) const {
-  const Tensor raw = decision_function(X);
-  const std::int64_t n = X.rows();
-  const int K = model_.trees_per_iteration;
-  Tensor out(n, 1);
-  for (std::int64_t i = 0; i < n; ++i) {
-    const float* r = raw.data<float>() + i * K;
-    const std::size_t c = K == 1 ? (r[0] > 0 ? 1 : 0) : std::max_element(r, r + K) - r;
-    out.at<float>(i, 0) = static_cast<float>(classes_[c]);
-  }
-  return out;
+  // The class of the largest logit, first on ties (binary: raw > 0, as [0, raw] orders it).
+  ProfileScope scope = begin_call();
+  Tensor logits = class_logits(X);
+  return detail::labels_of_max(*backend(), logits, classes_);
 }
 
 void GradientBoostingClassifier::add_iteration(const Tensor& X, std::int64_t iteration,
@@ -591,7 +569,7 @@ void GradientBoostingClassifier::add_iteration(const Tensor& X, std::int64_t ite
   detail::check_fitted(fitted_, kClassifier);
   detail::check_tree_samples(X, kClassifier);
   detail::check_n_features(X, model_.n_features, kClassifier);
-  model_.add_iteration(X, iteration, raw);
+  model_.add_iteration(*backend(), X, iteration, raw);
 }
 
 Tensor GradientBoostingClassifier::baseline_raw(std::int64_t n) const {
@@ -677,7 +655,7 @@ Tensor GradientBoostingRegressor::predict(const Tensor& X) const {
   detail::check_fitted(fitted_, kRegressor);
   detail::check_tree_samples(X, kRegressor);
   detail::check_n_features(X, model_.n_features, kRegressor);
-  return model_.raw_predict(X, model_.n_iter);
+  return backend()->to_host(model_.raw_predict(*backend(), X, model_.n_iter));
 }
 
 void GradientBoostingRegressor::add_iteration(const Tensor& X, std::int64_t iteration,
@@ -685,7 +663,7 @@ void GradientBoostingRegressor::add_iteration(const Tensor& X, std::int64_t iter
   detail::check_fitted(fitted_, kRegressor);
   detail::check_tree_samples(X, kRegressor);
   detail::check_n_features(X, model_.n_features, kRegressor);
-  model_.add_iteration(X, iteration, raw);
+  model_.add_iteration(*backend(), X, iteration, raw);
 }
 
 Tensor GradientBoostingRegressor::baseline_raw(std::int64_t n) const {

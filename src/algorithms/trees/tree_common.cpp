@@ -126,19 +126,14 @@ Tensor regression_values(const float* y, std::int64_t n, const std::vector<doubl
   return V;
 }
 
-Tensor apply_tree(const Tree& tree, const Tensor& X) {
-  const std::int64_t n = X.rows(), d = X.cols();
-  Tensor out(n, 1, DType::i32);
-  const float* x = X.data<float>();
-  std::int32_t* o = out.data<std::int32_t>();
-  const FlatTree flat(tree);
-  constexpr std::int64_t kRows = 256;
-  const std::int64_t blocks = (n + kRows - 1) / kRows;
-  parallel::for_each_static(blocks, n > 4096 ? num_threads() : 1, [&](std::int64_t blk) {
-    const std::int64_t begin = blk * kRows, end = std::min(n, begin + kRows);
-    flat.apply_rows(x + begin * d, d, end - begin, o + begin);
-  });
-  return out;
+Tensor apply_tree(Backend& backend, const Tree& tree, const Tensor& X) {
+  return walk_leaves(backend, make_walk_table({&tree}, {}), X);
+}
+
+Tensor tree_values(Backend& backend, const Tree& tree, const Tensor& X) {
+  LeafValues lv;
+  lv.columns = tree.n_outputs;
+  return backend.to_host(walk_sum(backend, make_walk_table({&tree}, lv), X, 1.0));
 }
 
 Tensor normalized_importances(const std::vector<double>& importances) {
