@@ -83,6 +83,19 @@ static_assert(sizeof(TreeWalkNode) == 16, "a node is one row of an N x 4 i32 ten
 enum class Reduce : std::uint8_t { sum, mean, var };  // var: population variance (ddof = 0)
 const char* reduce_name(Reduce r);
 
+// What a backend's arithmetic and clock are. Code and tests that must treat backends differently
+// ask this, never the backend's name, so a new backend (an int8 matrix engine, another
+// simulator) is handled by what it is, not by a list of names someone must remember to extend.
+struct Capabilities {
+  // f32 GEMMs are computed in f32 arithmetic (IEEE products, f32-or-wider sums). false: the
+  // backend quantizes f32 operands to int8 inside its GEMM (the systolic array, an int8 matrix
+  // engine), so its f32 results carry quantization error, recorded in the profile.
+  bool exact_f32 = true;
+  // The profile's seconds come from a model of the hardware (cycles at a clock), not from a
+  // clock on this machine (OpRecord::seconds_simulated).
+  bool simulated_time = false;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -91,8 +104,10 @@ class Backend {
   virtual std::string name() const = 0;
   // A one-line human description with its configuration ("avx2: 2 threads, AVX2+FMA").
   virtual std::string description() const { return name(); }
-  // Where this backend's tensors live.
+  // Where this backend's tensors live (anything but host: to_device / to_host copy).
   virtual Device device() const { return Device::host; }
+  // What its arithmetic and its clock are (see Capabilities).
+  virtual Capabilities capabilities() const { return {}; }
   // The machine's compute and bandwidth ceilings (measured once and cached on CPU backends,
   // from the configuration on the simulator, from the device properties on CUDA).
   virtual MachinePeaks peaks() const { return {0, 0, "unknown"}; }

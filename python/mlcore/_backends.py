@@ -64,6 +64,15 @@ class Backend:
         return self._get().description
 
     @property
+    def capabilities(self) -> dict:
+        """What the backend's arithmetic and clock are: ``exact_f32`` (f32 GEMMs in f32 arithmetic;
+        False where f32 operands are quantized to int8, as on the systolic array),
+        ``simulated_time`` (profile seconds from a hardware model, not a clock) and
+        ``device_memory`` (tensors live in the backend's own memory). Ask this rather than
+        comparing names, so that a new backend is treated by what it is."""
+        return dict(self._get().capabilities)
+
+    @property
     def peaks(self) -> dict:
         """The machine's ceilings: ``macs_per_second``, ``bytes_per_second`` and ``source``
         (how they were obtained). Measured once per process on CPU backends."""

@@ -133,6 +133,16 @@ class MLCoreEstimatorMixin:
             self._model = self._core_class.load_bytes(model_bytes, backend)
 
 
+class MissingValuesTags:
+    """scikit-learn tags of the tree-based estimators: NaN in X is a missing value (each split
+    learns its side), not an error."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
 def _atomic_fit(fit):
     """``fit`` run on a shallow copy of the estimator, whose state replaces the original's only
     when it returns. Swapping ``__dict__`` is one attribute store, so it is atomic for other

@@ -1,8 +1,16 @@
-"""Input checks with messages that name the problem (ValueError / TypeError, never a crash)."""
+"""Input and parameter checks with messages that name the problem (ValueError / TypeError,
+never a crash): the one place every estimator module takes them from."""
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
+from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 _FLOAT_KINDS = "fiub"  # float, signed int, unsigned int, bool: convertible to float32
 
@@ -88,3 +96,172 @@ def check_scalar(value, name: str) -> float:
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     return value
+
+
+# ---- hyper-parameter checks (every estimator's, in one place) ---------------------------------
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def check_int(name, value, low, *, allow_none=False):
+    """``value`` as an int >= ``low`` (not a bool); None passes when ``allow_none``."""
+    if value is None and allow_none:
+        return None
+    if not _is_int(value):
+        raise TypeError(f"{name} must be an int{' or None' if allow_none else ''}, got {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+    return int(value)
+
+
+def check_real(name, value, low=None, high=None, *, low_open=False, high_open=False,
+               allow_inf=False):
+    """``value`` as a float (a real number, not a bool): finite unless ``allow_inf``, and
+    within the bounds given (``low`` / ``high``, open or closed)."""
+    if not _is_real(value):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if np.isnan(value) or (not allow_inf and not np.isfinite(value)):
+        raise ValueError(f"{name} must be finite, got {value}")
+    bad_low = low is not None and (value < low or (low_open and value == low))
+    bad_high = high is not None and (value > high or (high_open and value == high))
+    if bad_low or bad_high:
+        if high is None:
+            raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value}")
+        lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
+        raise ValueError(f"{name} must be in {lo}{low}, {high}{hi}, got {value}")
+    return value
+
+
+def check_bool(name, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return bool(value)
+
+
+def check_choice(name, value, choices):
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(repr(c) for c in choices)}; "
+                         f"got {value!r}")
+    return value
+
+
+def seed_of(random_state) -> int:
+    """A non-negative int seed for C++ from scikit-learn's random_state (None, int, RandomState).
+
+    An int is used as the seed itself; None draws one from numpy's global generator (so
+    ``np.random.seed`` makes runs repeatable, as in scikit-learn)."""
+    if _is_int(random_state):
+        if random_state < 0:
+            raise ValueError(f"random_state must be >= 0, got {random_state}")
+        return int(random_state)
+    if random_state is None or isinstance(random_state, np.random.RandomState):
+        return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    raise TypeError(f"random_state must be None, an int or a numpy RandomState, "
+                    f"got {random_state!r}")
+
+
+def min_samples(name, value, n_samples, low) -> int:
+    """scikit-learn's min_samples_split / min_samples_leaf: an int, or a fraction of n."""
+    if _is_int(value):
+        return check_int(name, value, low)
+    if _is_real(value):
+        frac = check_real(name, value, 0.0, 1.0, low_open=True)
+        return max(low, int(math.ceil(frac * n_samples)))
+    raise TypeError(f"{name} must be an int or a float, got {value!r}")
+
+
+def check_max_features(value):
+    """scikit-learn's max_features: None, "sqrt", "log2", an int >= 1 or a fraction in (0, 1]."""
+    if value is None or value in ("sqrt", "log2"):
+        return value
+    if isinstance(value, str):
+        raise ValueError(f"max_features must be None, 'sqrt', 'log2', an int or a float, "
+                         f"got {value!r}")
+    if _is_int(value):
+        return check_int("max_features", value, 1)
+    if _is_real(value):
+        return check_real("max_features", value, 0.0, 1.0, low_open=True)
+    raise TypeError(f"max_features must be None, 'sqrt', 'log2', an int or a float, "
+                    f"got {value!r}")
+
+
+# ---- labels and weights -------------------------------------------------------------------------
+
+
+def float32_sample_weight(sample_weight, X):
+    """None, or the weights as a C-contiguous float32 vector (checked: length, finite, ≥ 0)."""
+    if sample_weight is None:
+        return None
+    sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    if not np.isfinite(sw).all():
+        raise ValueError("sample_weight contains NaN or infinity")
+    if sw.sum() <= 0:
+        raise ValueError("sample_weight sums to 0: at least one sample needs a positive weight")
+    return np.ascontiguousarray(sw, dtype=np.float32)
+
+
+def encode_classes(y):
+    """classes_ (np.unique order) and the codes 0..K-1 of y as float32 (what C++ takes)."""
+    check_classification_targets(y)
+    classes, codes = np.unique(y, return_inverse=True)
+    return classes, np.ascontiguousarray(codes.reshape(-1), dtype=np.float32)
+
+
+def class_weights(class_weight, classes, y, codes, sw):
+    """Per-class weights (n_classes,). "balanced" counts each class by its total sample weight:
+    Σw / (n_classes · Σ_{y=k} w), as scikit-learn's LogisticRegression and LinearSVC do since 1.7
+    (through ``compute_class_weight(..., sample_weight=...)``, a parameter scikit-learn 1.6
+    lacks, so the formula is written out here). So weight k equals k repeated rows here too.
+    A class whose samples all weigh 0 gets weight 0 (it contributes nothing either way)."""
+    if isinstance(class_weight, str) and class_weight == "balanced" and sw is not None:
+        counts = np.bincount(codes.astype(np.intp), weights=np.asarray(sw, dtype=np.float64),
+                             minlength=len(classes))
+        return np.divide(counts.sum(), len(classes) * counts, out=np.zeros(len(classes)),
+                         where=counts > 0)
+    return compute_class_weight(class_weight, classes=classes, y=y)
+
+
+# ---- the tree family's data (NaN is a missing value there) --------------------------------------
+
+
+def tree_fit_data(est, X, y, classifier, sample_weight=None):
+    """X as C-contiguous float32 (NaN allowed, inf refused), y (class codes for a classifier,
+    whose classes_ are set), and the sample weights as float32 or None: ``sample_weight``
+    times the estimator's ``class_weight`` where it has one (scikit-learn's rule:
+    compute_sample_weight(class_weight, y) · sample_weight). The C++ fit checks what its
+    statistics need (a tree's weights must be whole numbers)."""
+    X, y = validate_data(est, X, y, dtype=np.float32, ensure_all_finite="allow-nan",
+                         order="C", y_numeric=not classifier)
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    sw = float32_sample_weight(sample_weight, X)
+    class_weight = getattr(est, "class_weight", None)
+    if classifier:
+        check_classification_targets(y)
+        est.classes_, codes = np.unique(y, return_inverse=True)
+        est.n_classes_ = len(est.classes_)
+        if class_weight is not None:
+            if isinstance(class_weight, str) and class_weight == "balanced_subsample":
+                raise ValueError("class_weight='balanced_subsample' is not supported by mlcore "
+                                 "(the bootstrap is drawn in C++); use 'balanced' or a dict")
+            cw = compute_sample_weight(class_weight, y)
+            sw = np.ascontiguousarray(cw if sw is None else cw * sw, dtype=np.float32)
+        return X, np.ascontiguousarray(codes, dtype=np.float32), sw
+    y = np.asarray(y, dtype=np.float64)
+    if not np.all(np.isfinite(y)):
+        raise ValueError("y contains NaN or infinity")
+    return X, np.ascontiguousarray(y, dtype=np.float32), sw
+
+
+def tree_query_X(est, X):
+    """X for a tree model's predict / apply: fitted, float32, C order, NaN allowed."""
+    check_is_fitted(est, "_model")
+    X = validate_data(est, X, dtype=np.float32, ensure_all_finite="allow-nan", order="C",
+                      reset=False)
+    return np.ascontiguousarray(X, dtype=np.float32)

@@ -26,12 +26,12 @@ import numpy as np
 from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin,
                           TransformerMixin)
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from . import _core
 from ._estimator import MLCoreEstimatorMixin
-from ._validation import float_dtype_of, result_dtype
-from .neighbors import _check_choice, _check_float, _check_int, _seed
+from ._validation import (check_choice, check_int, check_real, float_dtype_of, result_dtype,
+                          seed_of)
 
 __all__ = ["KMeans"]
 
@@ -70,7 +70,7 @@ class KMeans(MLCoreEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
         init = self.init
         centers = None
         if isinstance(init, str):
-            _check_choice("init", init, ("k-means++", "random"))
+            check_choice("init", init, ("k-means++", "random"))
         elif callable(init):
             centers = init(X, n_clusters, random_state=check_random_state(self.random_state))
         else:
@@ -90,7 +90,7 @@ class KMeans(MLCoreEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
         if self.n_init == "auto":
             n_init = 10 if isinstance(init, str) and init == "random" else 1
         else:
-            n_init = _check_int("n_init", self.n_init, 1)
+            n_init = check_int("n_init", self.n_init, 1)
         if centers is not None and n_init != 1:
             warnings.warn("Explicit initial center position passed: performing only one init in "
                           f"KMeans instead of n_init={n_init}.", RuntimeWarning, stacklevel=3)
@@ -103,13 +103,13 @@ class KMeans(MLCoreEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
         X = validate_data(self, X, dtype=np.float32, order="C",
                           ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
         X = np.ascontiguousarray(X, dtype=np.float32)
-        n_clusters = _check_int("n_clusters", self.n_clusters, 1)
+        n_clusters = check_int("n_clusters", self.n_clusters, 1)
         if X.shape[0] < n_clusters:
             raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={n_clusters}.")
-        max_iter = _check_int("max_iter", self.max_iter, 1)
-        tol = _check_float("tol", self.tol, 0.0)
-        _check_choice("algorithm", self.algorithm, ("lloyd", "elkan"))
-        seed = _seed(self.random_state)
+        max_iter = check_int("max_iter", self.max_iter, 1)
+        tol = check_real("tol", self.tol, 0.0)
+        check_choice("algorithm", self.algorithm, ("lloyd", "elkan"))
+        seed = seed_of(self.random_state)
         init, centers, n_init = self._init_and_runs(X, n_clusters)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32)

@@ -25,8 +25,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _core
 from ._estimator import MLCoreEstimatorMixin
-from ._validation import float_dtype_of, result_dtype
-from .linear_model import _check_bool
+from ._validation import check_bool, float_dtype_of, result_dtype
 
 __all__ = ["PCA"]
 
@@ -110,7 +109,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
         X = validate_data(self, X, dtype=np.float32, order="C", ensure_min_samples=2,
                           ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
         options = self._core_options(*X.shape)
-        self._model = _core.PCA(**options, whiten=_check_bool("whiten", self.whiten),
+        self._model = _core.PCA(**options, whiten=check_bool("whiten", self.whiten),
                                 backend=self._core_backend())
         return X
 

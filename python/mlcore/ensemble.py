@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.utils.validation import check_is_fitted
 
 from . import _core
-from ._estimator import MLCoreEstimatorMixin
-from .tree import (_TreeTags, _check_float, _check_int, _check_max_features, _min_samples,
-                   _seed, _validate_fit, _validate_predict)
+from ._estimator import MissingValuesTags, MLCoreEstimatorMixin
+from ._validation import (check_int, check_max_features, check_real, min_samples, seed_of,
+                          tree_fit_data, tree_query_X)
 
 __all__ = ["RandomForestClassifier", "RandomForestRegressor", "GradientBoostingClassifier",
            "GradientBoostingRegressor"]
@@ -30,32 +29,32 @@ __all__ = ["RandomForestClassifier", "RandomForestRegressor", "GradientBoostingC
 
 # ---- random forests ------------------------------------------------------------------------
 
-class _BaseForest(_TreeTags, MLCoreEstimatorMixin, BaseEstimator):
+class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
     _classifier = False
 
     def fit(self, X, y, sample_weight=None):
         """Grow n_estimators trees on bootstrap samples of (X, y); NaN in X means missing.
         sample_weight (times class_weight) must be whole numbers, as for a tree; they multiply
         each tree's bootstrap counts."""
-        X, y_codes, sw = _validate_fit(self, X, y, self._classifier, sample_weight)
+        X, y_codes, sw = tree_fit_data(self, X, y, self._classifier, sample_weight)
         n = X.shape[0]
         bootstrap = bool(self.bootstrap)
         if self.oob_score and not bootstrap:
             raise ValueError("oob_score=True needs bootstrap=True (no sample is out of bag)")
-        n_jobs = _check_int("n_jobs", self.n_jobs, -1, allow_none=True)
+        n_jobs = check_int("n_jobs", self.n_jobs, -1, allow_none=True)
         self._model = self._core_class(
-            n_estimators=_check_int("n_estimators", self.n_estimators, 1),
+            n_estimators=check_int("n_estimators", self.n_estimators, 1),
             criterion=self.criterion,
-            max_depth=_check_int("max_depth", self.max_depth, 1, allow_none=True),
-            min_samples_split=_min_samples("min_samples_split", self.min_samples_split, n, 2),
-            min_samples_leaf=_min_samples("min_samples_leaf", self.min_samples_leaf, n, 1),
-            max_features=_check_max_features(self.max_features),
-            min_impurity_decrease=_check_float("min_impurity_decrease",
-                                               self.min_impurity_decrease, 0.0),
+            max_depth=check_int("max_depth", self.max_depth, 1, allow_none=True),
+            min_samples_split=min_samples("min_samples_split", self.min_samples_split, n, 2),
+            min_samples_leaf=min_samples("min_samples_leaf", self.min_samples_leaf, n, 1),
+            max_features=check_max_features(self.max_features),
+            min_impurity_decrease=check_real("min_impurity_decrease",
+                                              self.min_impurity_decrease, 0.0, allow_inf=True),
             bootstrap=bootstrap, oob_score=bool(self.oob_score),
             n_jobs=-1 if n_jobs in (None, 0) else n_jobs,
-            random_state=_seed(self.random_state),
-            max_bins=_check_int("max_bins", self.max_bins, 2),
+            random_state=seed_of(self.random_state),
+            max_bins=check_int("max_bins", self.max_bins, 2),
             backend=self._core_backend())
         self._model.fit(X, y_codes, sample_weight=sw)
         self._record_profile()
@@ -112,7 +111,7 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
 
     def predict_proba(self, X):
         """The trees' mean class probabilities (n_samples, n_classes)."""
-        X = _validate_predict(self, X)
+        X = tree_query_X(self, X)
         proba = self._model_for_call().predict_proba(X)
         self._record_profile()
         return proba.astype(np.float64)
@@ -149,7 +148,7 @@ class RandomForestRegressor(RegressorMixin, _BaseForest):
 
     def predict(self, X):
         """The trees' mean prediction."""
-        X = _validate_predict(self, X)
+        X = tree_query_X(self, X)
         pred = self._model_for_call().predict(X)
         self._record_profile()
         return pred.reshape(-1).astype(np.float64)
@@ -157,13 +156,13 @@ class RandomForestRegressor(RegressorMixin, _BaseForest):
 
 # ---- gradient boosting ---------------------------------------------------------------------
 
-class _BaseBoosting(_TreeTags, MLCoreEstimatorMixin, BaseEstimator):
+class _BaseBoosting(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
     _classifier = False
 
     def fit(self, X, y, sample_weight=None):
         """Boost max_iter rounds of trees on (X, y); NaN in X means missing. sample_weight
         scales each sample's gradient and hessian (any finite weights >= 0)."""
-        X, y_codes, sw = _validate_fit(self, X, y, self._classifier, sample_weight)
+        X, y_codes, sw = tree_fit_data(self, X, y, self._classifier, sample_weight)
         if self._classifier and self.n_classes_ < 2:
             raise ValueError(f"{type(self).__name__} needs at least 2 classes in y, got "
                              f"{self.n_classes_} class{'es' if self.n_classes_ != 1 else ''}")
@@ -175,23 +174,25 @@ class _BaseBoosting(_TreeTags, MLCoreEstimatorMixin, BaseEstimator):
                              f"got {self.scoring!r}")
         vf = self.validation_fraction
         if vf is not None:
-            vf = _check_float("validation_fraction", vf, 0.0, 1.0, low_open=True,
+            vf = check_real("validation_fraction", vf, 0.0, 1.0, low_open=True,
                               high_open=True)
         self._model = self._core_class(
             loss=self.loss,
-            learning_rate=_check_float("learning_rate", self.learning_rate, 0.0, low_open=True),
-            max_iter=_check_int("max_iter", self.max_iter, 1),
-            max_leaf_nodes=_check_int("max_leaf_nodes", self.max_leaf_nodes, 2,
+            learning_rate=check_real("learning_rate", self.learning_rate, 0.0, low_open=True,
+                                     allow_inf=True),
+            max_iter=check_int("max_iter", self.max_iter, 1),
+            max_leaf_nodes=check_int("max_leaf_nodes", self.max_leaf_nodes, 2,
                                       allow_none=True),
-            max_depth=_check_int("max_depth", self.max_depth, 1, allow_none=True),
-            min_samples_leaf=_check_int("min_samples_leaf", self.min_samples_leaf, 1),
-            l2_regularization=_check_float("l2_regularization", self.l2_regularization, 0.0),
-            max_bins=_check_int("max_bins", self.max_bins, 2),
+            max_depth=check_int("max_depth", self.max_depth, 1, allow_none=True),
+            min_samples_leaf=check_int("min_samples_leaf", self.min_samples_leaf, 1),
+            l2_regularization=check_real("l2_regularization", self.l2_regularization, 0.0,
+                                         allow_inf=True),
+            max_bins=check_int("max_bins", self.max_bins, 2),
             early_stopping={"auto": "auto", True: "true", False: "false"}[self.early_stopping],
             scoring="loss", validation_fraction=vf,
-            n_iter_no_change=_check_int("n_iter_no_change", self.n_iter_no_change, 1),
-            tol=_check_float("tol", self.tol, 0.0),
-            random_state=_seed(self.random_state),
+            n_iter_no_change=check_int("n_iter_no_change", self.n_iter_no_change, 1),
+            tol=check_real("tol", self.tol, 0.0, allow_inf=True),
+            random_state=seed_of(self.random_state),
             backend=self._core_backend())
         self._model.fit(X, y_codes, sample_weight=sw)
         self._record_profile()
@@ -205,7 +206,7 @@ class _BaseBoosting(_TreeTags, MLCoreEstimatorMixin, BaseEstimator):
 
     def _staged_raw(self, X):
         """Raw scores (n_samples, n_trees_per_iteration) after each iteration."""
-        X = _validate_predict(self, X)
+        X = tree_query_X(self, X)
         model = self._model_for_call()
         raw = model.baseline_raw(X.shape[0])
         for it in range(self.n_iter_):
@@ -282,14 +283,14 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
 
     def decision_function(self, X):
         """Raw scores: (n_samples,) for two classes, else (n_samples, n_classes)."""
-        X = _validate_predict(self, X)
+        X = tree_query_X(self, X)
         raw = self._model_for_call().decision_function(X).astype(np.float64)
         self._record_profile()
         return raw[:, 0] if raw.shape[1] == 1 else raw
 
     def predict_proba(self, X):
         """Class probabilities (n_samples, n_classes)."""
-        X = _validate_predict(self, X)
+        X = tree_query_X(self, X)
         raw = self._model_for_call().decision_function(X)
         self._record_profile()
         return self._raw_to_proba(raw)
@@ -358,7 +359,7 @@ class GradientBoostingRegressor(RegressorMixin, _BaseBoosting):
         return self
 
     def predict(self, X):
-        X = _validate_predict(self, X)
+        X = tree_query_X(self, X)
         pred = self._model_for_call().predict(X)
         self._record_profile()
         return pred.reshape(-1).astype(np.float64)

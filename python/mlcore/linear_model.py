@@ -30,82 +30,19 @@ costs and why X is centred (and scaled) before its Gram matrix is formed.
 
 from __future__ import annotations
 
-import numbers
 import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from . import _core
 from ._estimator import MLCoreEstimatorMixin
-from ._validation import float_dtype_of, result_dtype
+from ._validation import (check_bool, check_int, check_real, class_weights, encode_classes,
+                          float32_sample_weight, float_dtype_of, result_dtype)
 
 __all__ = ["LinearRegression", "LogisticRegression", "Ridge"]
-
-
-# ---- parameter checks shared by linear_model, naive_bayes and decomposition -------------------
-
-def _check_real(name, value, low=None, *, low_open=False, allow_inf=False):
-    """``value`` as a float: a real number (not bool), finite unless ``allow_inf``, ≥ low."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if np.isnan(value) or (not allow_inf and not np.isfinite(value)):
-        raise ValueError(f"{name} must be a finite number, got {value}")
-    if low is not None and (value < low or (low_open and value == low)):
-        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value}")
-    return value
-
-
-def _check_int(name, value, low):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    return int(value)
-
-
-def _check_bool(name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool, got {value!r}")
-    return bool(value)
-
-
-def _float32_sample_weight(sample_weight, X):
-    """None, or the weights as a C-contiguous float32 vector (checked: length, finite, ≥ 0)."""
-    if sample_weight is None:
-        return None
-    sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-    if not np.isfinite(sw).all():
-        raise ValueError("sample_weight contains NaN or infinity")
-    if sw.sum() <= 0:
-        raise ValueError("sample_weight sums to 0: at least one sample needs a positive weight")
-    return np.ascontiguousarray(sw, dtype=np.float32)
-
-
-def _encode_classes(y):
-    """classes_ (np.unique order) and the codes 0..K-1 of y as float32 (what C++ takes)."""
-    check_classification_targets(y)
-    classes, codes = np.unique(y, return_inverse=True)
-    return classes, np.ascontiguousarray(codes.reshape(-1), dtype=np.float32)
-
-
-def _class_weights(class_weight, classes, y, codes, sw):
-    """Per-class weights (n_classes,). "balanced" counts each class by its total sample weight:
-    Σw / (n_classes · Σ_{y=k} w), as scikit-learn's LogisticRegression and LinearSVC do since 1.7
-    (through ``compute_class_weight(..., sample_weight=...)``, a parameter scikit-learn 1.6
-    lacks, so the formula is written out here). So weight k equals k repeated rows here too.
-    A class whose samples all weigh 0 gets weight 0 (it contributes nothing either way)."""
-    if isinstance(class_weight, str) and class_weight == "balanced" and sw is not None:
-        counts = np.bincount(codes.astype(np.intp), weights=np.asarray(sw, dtype=np.float64),
-                             minlength=len(classes))
-        return np.divide(counts.sum(), len(classes) * counts, out=np.zeros(len(classes)),
-                         where=counts > 0)
-    return compute_class_weight(class_weight, classes=classes, y=y)
 
 
 # ---- least squares ----------------------------------------------------------------------------
@@ -127,11 +64,11 @@ class _LeastSquares(MultiOutputMixin, RegressorMixin, MLCoreEstimatorMixin, Base
         X, y = validate_data(self, X, y, dtype=np.float32, order="C", multi_output=True,
                              y_numeric=True,
                              ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
-        if _check_bool("positive", self.positive):
+        if check_bool("positive", self.positive):
             raise ValueError(f"{type(self).__name__}(positive=True) is not supported by mlcore "
                              "(the normal equations have no sign constraints)")
         y = np.ascontiguousarray(y, dtype=np.float32)
-        sw = _float32_sample_weight(sample_weight, X)
+        sw = float32_sample_weight(sample_weight, X)
         self._model = self._make_model()
         self._model.fit(X, y, sample_weight=sw)
         self._record_profile()
@@ -197,7 +134,7 @@ class LinearRegression(_LeastSquares):
         self.backend = backend
 
     def _make_model(self):
-        return _core.LinearRegression(fit_intercept=_check_bool("fit_intercept",
+        return _core.LinearRegression(fit_intercept=check_bool("fit_intercept",
                                                                 self.fit_intercept),
                                       backend=self._core_backend())
 
@@ -251,12 +188,12 @@ class Ridge(_LeastSquares):
         if np.ndim(self.alpha) != 0:
             raise ValueError("mlcore's Ridge takes one alpha for all targets (a float); got an "
                              f"array of shape {np.shape(self.alpha)}")
-        alpha = _check_real("alpha", self.alpha, 0.0)
+        alpha = check_real("alpha", self.alpha, 0.0)
         if self.solver not in ("auto", "cholesky"):
             raise ValueError("mlcore's Ridge solves the normal equations by Cholesky: solver "
                              f"must be 'auto' or 'cholesky', got {self.solver!r}")
         return _core.Ridge(alpha=alpha,
-                           fit_intercept=_check_bool("fit_intercept", self.fit_intercept),
+                           fit_intercept=check_bool("fit_intercept", self.fit_intercept),
                            backend=self._core_backend())
 
     def fit(self, X, y, sample_weight=None):
@@ -346,37 +283,37 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         if self.l1_ratio not in (None, 0, 0.0):
             raise ValueError("mlcore's LogisticRegression supports the L2 penalty only: l1_ratio "
                              f"must be 0, got {self.l1_ratio!r}")
-        if _check_bool("dual", self.dual):
+        if check_bool("dual", self.dual):
             raise ValueError("dual=True is a liblinear formulation; mlcore solves the primal "
                              "(dual=False)")
         if self.solver != "lbfgs":
             raise ValueError(f"mlcore's LogisticRegression has the 'lbfgs' solver only; got "
                              f"solver={self.solver!r}")
-        if _check_bool("warm_start", self.warm_start):
+        if check_bool("warm_start", self.warm_start):
             raise ValueError("warm_start=True is not supported by mlcore's LogisticRegression")
-        C = _check_real("C", self.C, 0.0, low_open=True, allow_inf=True)
+        C = check_real("C", self.C, 0.0, low_open=True, allow_inf=True)
         return np.inf if self.penalty is None else C
 
     def fit(self, X, y, sample_weight=None):
         """Fit on X (n_samples, n_features) and class labels y (n_samples,)."""
         C = self._effective_C()
-        tol = _check_real("tol", self.tol, 0.0)
-        max_iter = _check_int("max_iter", self.max_iter, 0)
-        fit_intercept = _check_bool("fit_intercept", self.fit_intercept)
+        tol = check_real("tol", self.tol, 0.0)
+        max_iter = check_int("max_iter", self.max_iter, 0)
+        fit_intercept = check_bool("fit_intercept", self.fit_intercept)
         dtype = float_dtype_of(X)  # coef_'s dtype: float32 for float32 X, as scikit-learn's
         X, y = validate_data(self, X, y, dtype=np.float32, order="C",
                              ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
-        classes, codes = _encode_classes(y)
+        classes, codes = encode_classes(y)
         if len(classes) < 2:
             raise ValueError("This solver needs samples of at least 2 classes in the data, but "
                              f"the data contains only one class: {classes[0]!r}")
-        sw = _float32_sample_weight(sample_weight, X)
+        sw = float32_sample_weight(sample_weight, X)
         weights = {}
         if self.class_weight is not None:
             if not (self.class_weight == "balanced" or isinstance(self.class_weight, dict)):
                 raise ValueError("class_weight must be None, 'balanced' or a dict, got "
                                  f"{self.class_weight!r}")
-            cw = _class_weights(self.class_weight, classes, y, codes, sw)
+            cw = class_weights(self.class_weight, classes, y, codes, sw)
             weights = {float(code): float(w) for code, w in enumerate(cw)}
         self.classes_ = classes
         self._model = _core.LogisticRegression(C=C, tol=tol, max_iter=max_iter,

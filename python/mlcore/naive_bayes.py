@@ -22,12 +22,11 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from . import _core
 from ._estimator import MLCoreEstimatorMixin
-from .linear_model import (_check_bool, _check_real, _encode_classes,
-                           _float32_sample_weight)
+from ._validation import check_bool, check_real, encode_classes, float32_sample_weight
 
 __all__ = ["GaussianNB", "MultinomialNB"]
 
@@ -59,8 +58,8 @@ class _NaiveBayes(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=np.float32, order="C",
                              ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
         X = self._check_X_fit(X)
-        classes, codes = _encode_classes(y)  # one class is allowed, as in scikit-learn
-        sw = _float32_sample_weight(sample_weight, X)
+        classes, codes = encode_classes(y)  # one class is allowed, as in scikit-learn
+        sw = float32_sample_weight(sample_weight, X)
         self.classes_ = classes
         self._model = self._make_model(len(classes))
         self._model.fit(X, codes, sample_weight=sw)
@@ -127,7 +126,7 @@ class GaussianNB(_NaiveBayes):
         self.backend = backend
 
     def _make_model(self, n_classes):
-        var_smoothing = _check_real("var_smoothing", self.var_smoothing, 0.0)
+        var_smoothing = check_real("var_smoothing", self.var_smoothing, 0.0)
         priors = [] if self.priors is None else _prior("priors", self.priors, n_classes)
         return _core.GaussianNB(var_smoothing=var_smoothing, priors=priors,
                                 backend=self._core_backend())
@@ -191,15 +190,15 @@ class MultinomialNB(_NaiveBayes):
         if np.ndim(self.alpha) != 0:
             raise ValueError("mlcore's MultinomialNB takes one alpha for all features (a "
                              f"float); got an array of shape {np.shape(self.alpha)}")
-        alpha = _check_real("alpha", self.alpha, 0.0)
-        force_alpha = _check_bool("force_alpha", self.force_alpha)
+        alpha = check_real("alpha", self.alpha, 0.0)
+        force_alpha = check_bool("force_alpha", self.force_alpha)
         if not force_alpha and alpha < 1e-10:
             warnings.warn("alpha too small will result in numeric errors, setting alpha = "
                           "1.0e-10. Use `force_alpha=True` to keep alpha unchanged.")
         class_prior = ([] if self.class_prior is None
                        else _prior("class_prior", self.class_prior, n_classes))
         return _core.MultinomialNB(alpha=alpha, force_alpha=force_alpha,
-                                   fit_prior=_check_bool("fit_prior", self.fit_prior),
+                                   fit_prior=check_bool("fit_prior", self.fit_prior),
                                    class_prior=class_prior, backend=self._core_backend())
 
     def fit(self, X, y, sample_weight=None):

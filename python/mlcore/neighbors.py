@@ -20,64 +20,16 @@ True
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin, RegressorMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _core
 from ._estimator import MLCoreEstimatorMixin
+from ._validation import check_choice, check_int, check_real
 
 __all__ = ["KNeighborsClassifier", "KNeighborsRegressor"]
-
-
-# ---- small parameter checks (also used by cluster.py and svm.py) ---------------------------
-
-def _check_int(name, value, low, *, allow_none=False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int{' or None' if allow_none else ''}, "
-                        f"got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    return int(value)
-
-
-def _check_float(name, value, low, *, low_open=False):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    if value < low or (low_open and value == low):
-        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value}")
-    return value
-
-
-def _check_choice(name, value, choices):
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(repr(c) for c in choices)}; "
-                         f"got {value!r}")
-    return value
-
-
-def _seed(random_state):
-    """A non-negative int seed for C++ from scikit-learn's random_state (None, int, RandomState).
-
-    An int is used as the seed itself; None draws one from numpy's global generator (so
-    ``np.random.seed`` makes runs repeatable, as in scikit-learn)."""
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        if random_state < 0:
-            raise ValueError(f"random_state must be >= 0, got {random_state}")
-        return int(random_state)
-    if random_state is None or isinstance(random_state, np.random.RandomState):
-        return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-    raise TypeError(f"random_state must be None, an int or a numpy RandomState, "
-                    f"got {random_state!r}")
 
 
 def _as_float32(X):
@@ -107,18 +59,18 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
 
     def _check_params(self, n_samples):
         name = type(self).__name__
-        k = _check_int("n_neighbors", self.n_neighbors, 1)
+        k = check_int("n_neighbors", self.n_neighbors, 1)
         if k > n_samples:
             raise ValueError(f"{name}: n_neighbors = {k} is larger than the number of training "
                              f"samples (n_samples = {n_samples}); expected n_neighbors <= "
                              "n_samples_fit")
         if not callable(self.weights):
-            _check_choice("weights", self.weights, ("uniform", "distance"))
-        _check_choice("algorithm", self.algorithm, ("auto", "ball_tree", "kd_tree", "brute"))
-        _check_int("leaf_size", self.leaf_size, 1)
+            check_choice("weights", self.weights, ("uniform", "distance"))
+        check_choice("algorithm", self.algorithm, ("auto", "ball_tree", "kd_tree", "brute"))
+        check_int("leaf_size", self.leaf_size, 1)
         metric = self.metric
         if metric == "minkowski":
-            p = _check_float("p", self.p, 0.0, low_open=True)
+            p = check_real("p", self.p, 0.0, low_open=True)
             if p != 2:
                 raise ValueError(f"{name} computes Euclidean distances only (metric='minkowski' "
                                  f"with p=2, or 'euclidean'); got p={self.p}")
@@ -127,7 +79,7 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
                              f"p=2, 'euclidean' or 'l2'); got metric={metric!r}")
         if self.metric_params:
             raise ValueError(f"{name}: metric_params are not supported (Euclidean metric only)")
-        batch = _check_int("batch_size", self.batch_size, 1, allow_none=True)
+        batch = check_int("batch_size", self.batch_size, 1, allow_none=True)
         return k, batch or 0
 
     def _fit(self, X, y_for_core):
@@ -153,7 +105,7 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
         """
         check_is_fitted(self, "_model")
         k = self.n_neighbors if n_neighbors is None else n_neighbors
-        k = _check_int("n_neighbors", k, 1)
+        k = check_int("n_neighbors", k, 1)
         query_is_train = X is None
         if query_is_train:
             X = self._model.fit_X
@@ -184,7 +136,7 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
         (``mode="connectivity"``) or the distance (``mode="distance"``)."""
         from scipy.sparse import csr_matrix
 
-        _check_choice("mode", mode, ("connectivity", "distance"))
+        check_choice("mode", mode, ("connectivity", "distance"))
         dist, ind = self.kneighbors(X, n_neighbors, return_distance=True)
         n_queries, k = ind.shape
         data = np.ones(n_queries * k) if mode == "connectivity" else dist.ravel()

@@ -15,7 +15,7 @@ import numpy as np
 from . import _core
 from ._backends import resolve
 from ._validation import as_float32_matrix, as_int_matrix, check_scalar
-from .profile import _set_last
+from .profile import set_last_profile
 
 _MAP_FUNCTIONS = ("identity", "exp", "log", "sigmoid", "tanh", "sqrt", "square", "abs", "relu",
                   "reciprocal", "pow", "log1pexp")
@@ -58,7 +58,8 @@ def gemm(a, b, *, trans_a=False, trans_b=False, alpha=1.0, c=None, beta=0.0, bac
             out = as_float32_matrix(c, "c", allow_empty=True).copy()
         if out.shape != (m, n):
             raise ValueError(f"c must have shape {(m, n)}, got {out.shape}")
-    _set_last(_core.gemm(resolve(backend), bool(trans_a), bool(trans_b), alpha, a, b, beta, out))
+    set_last_profile(_core.gemm(resolve(backend), bool(trans_a), bool(trans_b), alpha, a, b, beta,
+                                out))
     return out
 
 
@@ -78,7 +79,7 @@ def gemv(a, x, *, trans_a=False, alpha=1.0, y=None, beta=0.0, backend=None):
         out = as_float32_matrix(y, "y", allow_1d=True, allow_empty=True).reshape(-1).copy()
         if out.shape[0] != n_out:
             raise ValueError(f"y must have length {n_out}, got {out.shape[0]}")
-    _set_last(_core.gemv(resolve(backend), bool(trans_a), alpha, a, x, beta, out))
+    set_last_profile(_core.gemv(resolve(backend), bool(trans_a), alpha, a, x, beta, out))
     return out
 
 
@@ -89,7 +90,7 @@ def sqdist(a, b, *, backend=None):
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"a and b need the same number of columns, got {a.shape} and {b.shape}")
     out = np.empty((a.shape[0], b.shape[0]), dtype=np.float32)
-    _set_last(_core.sqdist(resolve(backend), a, b, out))
+    set_last_profile(_core.sqdist(resolve(backend), a, b, out))
     return out
 
 
@@ -98,7 +99,7 @@ def argmin_rows(d, *, backend=None):
     d = as_float32_matrix(d, "d", allow_nan=True)
     index = np.empty(d.shape[0], dtype=np.int32)
     value = np.empty(d.shape[0], dtype=np.float32)
-    _set_last(_core.argmin_rows(resolve(backend), d, index, value))
+    set_last_profile(_core.argmin_rows(resolve(backend), d, index, value))
     return index, value
 
 
@@ -111,7 +112,7 @@ def topk_rows(d, k, *, backend=None):
         raise ValueError(f"k must be in [1, {d.shape[1]}] for d of shape {d.shape}, got {k}")
     index = np.empty((d.shape[0], k), dtype=np.int32)
     value = np.empty((d.shape[0], k), dtype=np.float32)
-    _set_last(_core.topk_rows(resolve(backend), d, int(k), index, value))
+    set_last_profile(_core.topk_rows(resolve(backend), d, int(k), index, value))
     return index, value
 
 
@@ -123,7 +124,7 @@ def map(fn, x, *, scale=1.0, shift=0.0, exponent=1.0, backend=None):  # noqa: A0
         raise ValueError(f"unknown map function {fn!r}; known: {', '.join(_MAP_FUNCTIONS)}")
     x = as_float32_matrix(x, "x", allow_nan=True, allow_empty=True)
     out = np.empty_like(x)
-    _set_last(_core.map(resolve(backend), fn, x, out, check_scalar(scale, "scale"),
+    set_last_profile(_core.map(resolve(backend), fn, x, out, check_scalar(scale, "scale"),
                         check_scalar(shift, "shift"), check_scalar(exponent, "exponent")))
     return out
 
@@ -132,7 +133,7 @@ def softmax_rows(x, *, log=False, backend=None):
     """Softmax (or log-softmax) of each row, computed stably."""
     x = as_float32_matrix(x, "x", allow_nan=True)
     out = np.empty_like(x)
-    _set_last(_core.softmax_rows(resolve(backend), x, out, bool(log)))
+    set_last_profile(_core.softmax_rows(resolve(backend), x, out, bool(log)))
     return out
 
 
@@ -142,7 +143,7 @@ def axpby(alpha, x, beta, y, *, backend=None):
     out = as_float32_matrix(y, "y", allow_empty=True).copy()
     if x.shape != out.shape:
         raise ValueError(f"x and y must have the same shape, got {x.shape} and {out.shape}")
-    _set_last(_core.axpby(resolve(backend), check_scalar(alpha, "alpha"), x,
+    set_last_profile(_core.axpby(resolve(backend), check_scalar(alpha, "alpha"), x,
                           check_scalar(beta, "beta"), out))
     return out
 
@@ -153,7 +154,7 @@ def multiply(x, y, *, backend=None):
     out = as_float32_matrix(y, "y", allow_empty=True).copy()
     if x.shape != out.shape:
         raise ValueError(f"x and y must have the same shape, got {x.shape} and {out.shape}")
-    _set_last(_core.multiply(resolve(backend), x, out))
+    set_last_profile(_core.multiply(resolve(backend), x, out))
     return out
 
 
@@ -163,7 +164,7 @@ def add_row_vector(y, v, *, alpha=1.0, backend=None):
     v = as_float32_matrix(v, "v", allow_1d=True).reshape(-1)
     if v.shape[0] != out.shape[1]:
         raise ValueError(f"v must have length {out.shape[1]}, got {v.shape[0]}")
-    _set_last(_core.add_row_vector(resolve(backend), check_scalar(alpha, "alpha"), v, out))
+    set_last_profile(_core.add_row_vector(resolve(backend), check_scalar(alpha, "alpha"), v, out))
     return out
 
 
@@ -173,7 +174,7 @@ def scale_rows(y, w, *, backend=None):
     w = as_float32_matrix(w, "w", allow_1d=True, allow_empty=True).reshape(-1)
     if w.shape[0] != out.shape[0]:
         raise ValueError(f"w must have length {out.shape[0]}, got {w.shape[0]}")
-    _set_last(_core.scale_rows(resolve(backend), w, out))
+    set_last_profile(_core.scale_rows(resolve(backend), w, out))
     return out
 
 
@@ -191,7 +192,41 @@ def scatter_add(index, x, n_out, *, backend=None):
     if index.size and index.max() >= n_out:
         raise ValueError(f"index has value {int(index.max())} but out has only {n_out} rows")
     out = np.zeros((int(n_out), x.shape[1]), dtype=np.float32)
-    _set_last(_core.scatter_add(resolve(backend), index, x, out))
+    set_last_profile(_core.scatter_add(resolve(backend), index, x, out))
+    return out
+
+
+def histogram(codes, offsets, rows, x, n_out, *, backend=None):
+    """Per-bin sums of the listed rows, a histogram tree's one hot loop:
+    ``out[offsets[p] + codes[r, p]] += x[r]`` for every r in ``rows`` and feature p.
+
+    codes: (n, P) uint8 (or int8 holding unsigned bytes) bin codes; offsets: (P,) first bin of
+    each feature (a negative one skips the feature); rows: 1-D row ids in [0, n) (repeats
+    allowed); x: (n, c) float32 or int64 statistics; returns (n_out, c) of x's dtype. int64
+    sums are exact whatever the order; float32 sums of integers below 2^24 too."""
+    codes = np.asarray(codes)
+    if codes.dtype not in (np.uint8, np.int8) or codes.ndim != 2:
+        raise TypeError(f"codes must be a 2-D uint8 array, got {codes.dtype} {codes.shape}")
+    codes = np.ascontiguousarray(codes).view(np.int8)
+    offsets = as_int_matrix(offsets, "offsets").reshape(1, -1)
+    if offsets.shape[1] != codes.shape[1]:
+        raise ValueError(f"offsets needs one entry per column of codes ({codes.shape[1]}), "
+                         f"got {offsets.shape[1]}")
+    rows = as_int_matrix(rows, "rows").reshape(-1)
+    if rows.size and (rows.min() < 0 or rows.max() >= codes.shape[0]):
+        raise ValueError(f"rows must be in [0, {codes.shape[0]}), got "
+                         f"[{int(rows.min())}, {int(rows.max())}]")
+    x = np.asarray(x)
+    if x.dtype == np.int64:
+        x = np.ascontiguousarray(x).reshape(x.shape[0], -1)
+    else:
+        x = as_float32_matrix(x, "x", allow_1d=True, allow_empty=True).reshape(len(x), -1)
+    if x.shape[0] != codes.shape[0]:
+        raise ValueError(f"x needs one row per row of codes ({codes.shape[0]}), got {x.shape[0]}")
+    if isinstance(n_out, bool) or not isinstance(n_out, (int, np.integer)) or n_out < 1:
+        raise ValueError(f"n_out must be a positive int, got {n_out!r}")
+    out = np.zeros((int(n_out), x.shape[1]), dtype=x.dtype)
+    _set_last(_core.histogram(resolve(backend), codes, offsets, rows, x, out))
     return out
 
 
@@ -203,7 +238,7 @@ def gather_rows(x, index, *, backend=None):
         raise ValueError(f"index values must be in [0, {x.shape[0]}), got "
                          f"[{int(index.min())}, {int(index.max())}]")
     out = np.empty((index.shape[0], x.shape[1]), dtype=np.float32)
-    _set_last(_core.gather_rows(resolve(backend), x, index, out))
+    set_last_profile(_core.gather_rows(resolve(backend), x, index, out))
     return out
 
 
@@ -213,5 +248,5 @@ def reduce_cols(x, op="sum", *, backend=None):
         raise ValueError(f"op must be 'sum', 'mean' or 'var', got {op!r}")
     x = as_float32_matrix(x, "x")
     out = np.empty(x.shape[1], dtype=np.float32)
-    _set_last(_core.reduce_cols(resolve(backend), op, x, out))
+    set_last_profile(_core.reduce_cols(resolve(backend), op, x, out))
     return out

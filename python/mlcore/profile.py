@@ -57,7 +57,9 @@ def _sum_records(records) -> dict:
     return out
 
 
-def _set_last(records) -> Profile:
+def set_last_profile(records) -> Profile:
+    """Makes ``records`` (a primitive call's, as the bindings return them) this thread's
+    :func:`last_profile`; the primitives in primitives.py call it after each call."""
     profile = Profile(records)
     _last.profile = profile
     return profile

@@ -35,8 +35,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from . import _core
 from ._estimator import MLCoreEstimatorMixin
-from .linear_model import _class_weights
-from .neighbors import _check_choice, _check_float, _check_int, _seed
+from ._validation import check_choice, check_int, check_real, class_weights, seed_of
 
 __all__ = ["LinearSVC", "SVC"]
 
@@ -66,7 +65,7 @@ class _SVMBase(MLCoreEstimatorMixin, ClassifierMixin, BaseEstimator):
                 raise ValueError("sample_weight must be non-negative")
             sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float32)
         if self._balance_by_sample_weight:
-            self.class_weight_ = _class_weights(cw, self.classes_, y, codes, sample_weight)
+            self.class_weight_ = class_weights(cw, self.classes_, y, codes, sample_weight)
         else:
             self.class_weight_ = compute_class_weight(cw, classes=self.classes_, y=y)
         return X, np.ascontiguousarray(codes, dtype=np.float32), sample_weight
@@ -126,7 +125,7 @@ class LinearSVC(_SVMBase):
         if self.penalty != "l2":
             raise ValueError(f"mlcore's LinearSVC supports penalty='l2' only, got "
                              f"penalty={self.penalty!r}")
-        _check_choice("loss", self.loss, ("hinge", "squared_hinge"))
+        check_choice("loss", self.loss, ("hinge", "squared_hinge"))
         if not (self.dual == "auto" or isinstance(self.dual, (bool, np.bool_))):
             raise ValueError(f"dual must be 'auto', True or False, got {self.dual!r}")
         if self.loss == "hinge" and self.dual is False:
@@ -135,17 +134,17 @@ class LinearSVC(_SVMBase):
         if self.multi_class != "ovr":
             raise ValueError(f"mlcore's LinearSVC supports multi_class='ovr' only, got "
                              f"{self.multi_class!r}")
-        C = _check_float("C", self.C, 0.0, low_open=True)
-        tol = _check_float("tol", self.tol, 0.0, low_open=True)
-        max_iter = _check_int("max_iter", self.max_iter, 1)
-        scaling = _check_float("intercept_scaling", self.intercept_scaling, 0.0, low_open=True)
+        C = check_real("C", self.C, 0.0, low_open=True)
+        tol = check_real("tol", self.tol, 0.0, low_open=True)
+        max_iter = check_int("max_iter", self.max_iter, 1)
+        scaling = check_real("intercept_scaling", self.intercept_scaling, 0.0, low_open=True)
         X, codes, sample_weight = self._prepare_fit(X, y, sample_weight)
         solver = "auto" if self.dual == "auto" else ("dual_cd" if self.dual else "primal_newton")
         self._model = self._core_class(
             loss=self.loss, solver=solver, C=C, tol=tol, max_iter=max_iter,
             fit_intercept=bool(self.fit_intercept), intercept_scaling=scaling,
             shrinking=bool(self.shrinking), class_weight=[float(w) for w in self.class_weight_],
-            random_state=_seed(self.random_state), backend=self._core_backend())
+            random_state=seed_of(self.random_state), backend=self._core_backend())
         self._model.fit(X, codes, sample_weight)
         self._record_profile()
         self.coef_ = np.asarray(self._model.coef, dtype=np.float64)
@@ -198,17 +197,17 @@ class SVC(_SVMBase):
         if callable(self.kernel) or self.kernel == "precomputed":
             raise ValueError(f"mlcore's SVC computes its kernels itself; kernel must be one of "
                              f"'linear', 'poly', 'rbf', 'sigmoid', got {self.kernel!r}")
-        _check_choice("kernel", self.kernel, ("linear", "poly", "rbf", "sigmoid"))
+        check_choice("kernel", self.kernel, ("linear", "poly", "rbf", "sigmoid"))
         if self.probability:
             raise ValueError("SVC(probability=True) is not supported by mlcore (Platt scaling is "
                              "not implemented); use probability=False and decision_function")
         gamma = self.gamma
         if isinstance(gamma, str):
-            _check_choice("gamma", gamma, ("scale", "auto"))
+            check_choice("gamma", gamma, ("scale", "auto"))
             gamma_mode, gamma_value = gamma, 0.0
         else:
-            gamma_mode, gamma_value = "value", _check_float("gamma", gamma, 0.0)
-        _check_choice("decision_function_shape", self.decision_function_shape, ("ovr", "ovo"))
+            gamma_mode, gamma_value = "value", check_real("gamma", gamma, 0.0)
+        check_choice("decision_function_shape", self.decision_function_shape, ("ovr", "ovo"))
         if self.break_ties and self.decision_function_shape == "ovo":
             raise ValueError("break_ties must be False when decision_function_shape is 'ovo'")
         if isinstance(self.max_iter, (bool, np.bool_)) or not isinstance(self.max_iter,
@@ -216,12 +215,12 @@ class SVC(_SVMBase):
             raise TypeError(f"max_iter must be an int, got {self.max_iter!r}")
         if self.max_iter != -1 and self.max_iter < 1:
             raise ValueError(f"max_iter must be -1 (no limit) or >= 1, got {self.max_iter}")
-        return dict(C=_check_float("C", self.C, 0.0, low_open=True), kernel=self.kernel,
-                    degree=_check_int("degree", self.degree, 0), gamma=gamma_mode,
-                    gamma_value=gamma_value, coef0=_check_float("coef0", self.coef0, -np.inf),
+        return dict(C=check_real("C", self.C, 0.0, low_open=True), kernel=self.kernel,
+                    degree=check_int("degree", self.degree, 0), gamma=gamma_mode,
+                    gamma_value=gamma_value, coef0=check_real("coef0", self.coef0, -np.inf),
                     shrinking=bool(self.shrinking),
-                    tol=_check_float("tol", self.tol, 0.0, low_open=True),
-                    cache_size=_check_float("cache_size", self.cache_size, 0.0, low_open=True),
+                    tol=check_real("tol", self.tol, 0.0, low_open=True),
+                    cache_size=check_real("cache_size", self.cache_size, 0.0, low_open=True),
                     max_iter=int(self.max_iter),
                     decision_function_shape=self.decision_function_shape,
                     break_ties=bool(self.break_ties))

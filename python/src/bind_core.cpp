@@ -46,6 +46,15 @@ void bind_core(py::module_& m) {
       .def_property_readonly("name", &Backend::name)
       .def_property_readonly("description", &Backend::description)
       .def_property_readonly("device", [](const Backend& b) { return device_name(b.device()); })
+      .def_property_readonly("capabilities",
+                             [](const Backend& b) {
+                               const Capabilities c = b.capabilities();
+                               py::dict d;
+                               d["exact_f32"] = c.exact_f32;
+                               d["simulated_time"] = c.simulated_time;
+                               d["device_memory"] = b.device() != Device::host;
+                               return d;
+                             })
       .def_property_readonly("peaks",
                              [](const Backend& b) {
                                const MachinePeaks p = b.peaks();
@@ -226,6 +235,21 @@ void bind_core(py::module_& m) {
       {
         InterruptibleCall nogil;
         b->gather_rows(X, I, Y);
+      }
+      call.finish();
+    });
+  });
+  // codes: n × P int8 (unsigned codes as bytes); offsets: 1 × P int32; rows: m int32; x: n × c
+  // float32 or int64; out: B × c of x's dtype, accumulated into (Backend::histogram).
+  m.def("histogram", [](BackendPtr b, py::array codes, py::array offsets, py::array rows,
+                        py::array x, py::array out) {
+    return profiled([&] {
+      DeviceCall call(b);
+      Tensor C = call.input(codes, "codes"), F = call.input(offsets, "offsets"),
+             R = call.input(rows, "rows"), X = call.input(x, "x"), O = call.output(out, "out");
+      {
+        InterruptibleCall nogil;
+        b->histogram(C, F, R, X, O);
       }
       call.finish();
     });

@@ -10,24 +10,237 @@
 //   * solve_normal_equations, singular_values_from_gram, symmetric_eigen_descending
 //     (src/algorithms/common/host_math.hpp): the host-side d × d algebra of least squares and PCA,
 //     applied to the Gram / covariance matrix reduced across workers.
-// The last three are private headers of the algorithms (the one place the bindings reach past the
+//   * the tree learners' pieces (src/algorithms/trees): BinMapper with given thresholds (the
+//     codes and histogram offsets a worker bins its partition with, and BinMapper::fit for the
+//     merged quantile sketch), the split finder find_best_split with the grower's own rules
+//     node_may_split / accept_split, PackedCodec's scale, and a forest tree's seed and
+//     bootstrap draw: the distributed grower (mlcore/dask/_grower.py) sums the workers' node
+//     histograms and lets these choose every split, so that it grows the single-machine trees.
+// The private headers of the algorithms (the one place the bindings reach past the
 // public API): exposing them publicly would make two internal helpers part of the C++ API only
 // for this use.
 #include <pybind11/eigen.h>
 #include <pybind11/numpy.h>
 
+#include <algorithm>
 #include <cstring>
+#include <limits>
+#include <random>
 
 #include "bindings.hpp"
 #include "algorithms/common/columns.hpp"
 #include "convert.hpp"
 #include "algorithms/common/host_math.hpp"
 #include "algorithms/common/lbfgs.hpp"
+#include "algorithms/trees/tree_common.hpp"
+#include "algorithms/trees/tree_grower.hpp"
+#include "algorithms/trees/tree_split.hpp"
+#include "mlcore/algorithms/trees/binning.hpp"
 #include "mlcore/serialize.hpp"
 
 namespace mlcore::python {
 
+MaxFeatures max_features_from(const py::object& o);  // bind_tree.cpp
+
+namespace {
+
+using F64Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
+
+BinMapper mapper_from(const std::vector<std::vector<double>>& thresholds) {
+  BinMapper mapper;
+  mapper.set_thresholds(thresholds);
+  return mapper;
+}
+
+py::list thresholds_of(const BinMapper& mapper) {
+  py::list out;
+  for (std::int64_t f = 0; f < mapper.n_features(); ++f) {
+    const std::vector<double>& t = mapper.thresholds(f);
+    py::array_t<double> a(static_cast<py::ssize_t>(t.size()));
+    std::copy(t.begin(), t.end(), a.mutable_data());
+    out.append(a);
+  }
+  return out;
+}
+
+// One tree's split finder on the client of a distributed fit: the bins, the grower's
+// parameters (as the single-machine estimator sets them) and the generator that draws the
+// features examined at each split, consumed in the single-machine order by the caller.
+struct TreeSplitter {
+  BinMapper mapper;
+  detail::GrowerParams params;
+  std::mt19937_64 rng;
+  double root_weight = 1;
+
+  std::vector<double> stats_of(const F64Array& a) const {
+    MLCORE_CHECK(a.size() == params.n_stats, "TreeSplitter: node statistics have "
+                                                 << a.size() << " entries, expected "
+                                                 << params.n_stats);
+    return std::vector<double>(a.data(), a.data() + a.size());
+  }
+};
+
+detail::SplitCriterion criterion_from(const std::string& name) {
+  if (name == "gini") return detail::SplitCriterion::gini;
+  if (name == "entropy") return detail::SplitCriterion::entropy;
+  if (name == "squared_error") return detail::SplitCriterion::squared_error;
+  if (name == "gradient") return detail::SplitCriterion::gradient;
+  MLCORE_FAIL("TreeSplitter: criterion must be gini, entropy, squared_error or gradient, got '"
+              << name << "'");
+}
+
+void bind_trees(py::module_& m) {
+  py::class_<TreeSplitter>(m, "TreeSplitter", "a distributed tree's split finder (private)")
+      .def(py::init([](const std::vector<std::vector<double>>& thresholds,
+                       const std::string& criterion, int n_stats, std::int64_t max_depth,
+                       std::int64_t min_samples_split, std::int64_t min_samples_leaf,
+                       std::int64_t max_leaf_nodes, const py::object& max_features,
+                       double min_impurity_decrease, bool require_positive_gain,
+                       double l2_regularization, bool constant_hessian, std::uint64_t seed) {
+             TreeSplitter t;
+             t.mapper = mapper_from(thresholds);
+             detail::GrowerParams& p = t.params;
+             p.criterion = criterion_from(criterion);
+             MLCORE_CHECK(n_stats >= 1, "TreeSplitter: n_stats must be >= 1, got " << n_stats);
+             p.n_stats = n_stats;
+             p.max_depth = max_depth;
+             p.min_samples_split = min_samples_split;
+             p.min_samples_leaf = min_samples_leaf;
+             p.max_leaf_nodes = max_leaf_nodes;
+             const MaxFeatures mf = max_features_from(max_features);
+             mf.validate("TreeSplitter");
+             p.max_features = mf.resolve(t.mapper.n_features());
+             p.min_impurity_decrease = min_impurity_decrease;
+             p.require_positive_gain = require_positive_gain;
+             p.l2_regularization = l2_regularization;
+             p.constant_hessian = constant_hessian;
+             t.rng.seed(seed);
+             return t;
+           }),
+           py::arg("thresholds"), py::arg("criterion"), py::arg("n_stats"), py::arg("max_depth"),
+           py::arg("min_samples_split"), py::arg("min_samples_leaf"), py::arg("max_leaf_nodes"),
+           py::arg("max_features"), py::arg("min_impurity_decrease"),
+           py::arg("require_positive_gain"), py::arg("l2_regularization"),
+           py::arg("constant_hessian"), py::arg("seed"))
+      // The quantization scales of the histogram statistics (PackedCodec::scale).
+      .def("set_scales",
+           [](TreeSplitter& t, double value_scale, double hessian_scale) {
+             t.params.value_scale = value_scale;
+             t.params.hessian_scale = hessian_scale;
+           })
+      .def("seed", [](TreeSplitter& t, std::uint64_t seed) { t.rng.seed(seed); })
+      // A forest's tree t: the generator seeded as the single-machine forest seeds it, its
+      // bootstrap counts drawn first (n of them, uint8 would not do: returned as int32).
+      .def("forest_bootstrap",
+           [](TreeSplitter& t, std::uint64_t random_state, std::int64_t tree, std::int64_t n) {
+             t.rng.seed(detail::forest_tree_seed(random_state, tree));
+             const std::vector<double> counts = detail::bootstrap_counts(t.rng, n);
+             py::array_t<std::int32_t> out(static_cast<py::ssize_t>(n));
+             std::int32_t* o = out.mutable_data();
+             for (std::int64_t i = 0; i < n; ++i) o[i] = static_cast<std::int32_t>(counts[i]);
+             return out;
+           })
+      .def("set_root_weight", [](TreeSplitter& t, double w) { t.root_weight = std::max(w, 1.0); })
+      .def("may_split",
+           [](const TreeSplitter& t, std::int32_t depth, std::int64_t n_samples,
+              const F64Array& stats) {
+             return detail::node_may_split(t.params, depth, n_samples, t.stats_of(stats).data());
+           })
+      .def("node_weight",
+           [](const TreeSplitter& t, const F64Array& stats) {
+             return detail::node_weight(t.params, t.stats_of(stats).data());
+           })
+      .def("node_pure",
+           [](const TreeSplitter& t, const F64Array& stats) {
+             return detail::node_pure(t.params, t.stats_of(stats).data());
+           })
+      .def("gain_unit", [](const TreeSplitter& t) { return detail::gain_unit(t.params); })
+      // hist: total_bins × n_stats integer sums (float64); stats: the node's n_stats sums.
+      // Returns None (no split kept) or (feature, bin, missing_left, gain, left statistics).
+      .def("best_split",
+           [](TreeSplitter& t, const F64Array& hist, const F64Array& stats) -> py::object {
+             const std::int64_t cells =
+                 static_cast<std::int64_t>(t.mapper.total_bins()) * t.params.n_stats;
+             MLCORE_CHECK(hist.size() == cells, "TreeSplitter: the histogram has "
+                                                    << hist.size() << " cells, expected "
+                                                    << t.mapper.total_bins() << " bins × "
+                                                    << t.params.n_stats);
+             const detail::Histogram h(hist.data(), hist.data() + cells);
+             detail::SplitInfo s = detail::accept_split(
+                 detail::find_best_split(h, t.stats_of(stats), t.mapper, t.params, t.rng),
+                 t.params, t.root_weight);
+             if (!s.valid) return py::none();
+             py::array_t<double> left(static_cast<py::ssize_t>(s.left.size()));
+             std::copy(s.left.begin(), s.left.end(), left.mutable_data());
+             return py::make_tuple(s.feature, s.bin, s.missing_left, s.gain, left);
+           })
+      // The raw-value threshold of "code ≤ bin" (+inf when every value bin goes left).
+      .def("threshold",
+           [](const TreeSplitter& t, std::int32_t f, int bin) {
+             return bin < t.mapper.n_bins(f) - 1 ? t.mapper.thresholds(f)[bin]
+                                                 : std::numeric_limits<double>::infinity();
+           })
+      .def_property_readonly("total_bins",
+                             [](const TreeSplitter& t) { return t.mapper.total_bins(); });
+
+  // X: n × d float32 (NaN = missing) → (n × d uint8 codes row-major, offsets int32 (d,),
+  // missing codes int32 (d,)) under the given thresholds: what a worker bins its partition to.
+  m.def(
+      "bin_codes",
+      [](const std::vector<std::vector<double>>& thresholds, const py::array& X) {
+        const BinMapper mapper = mapper_from(thresholds);
+        const Tensor x = borrow_array(X, "X");
+        MLCORE_CHECK(x.dtype() == DType::f32 && x.cols() == mapper.n_features(),
+                     "bin_codes: X must be float32 with " << mapper.n_features()
+                                                          << " columns, got " << x.describe());
+        Tensor codes;
+        {
+          InterruptibleCall nogil;
+          codes = mapper.histogram_codes(mapper.transform(x), x.rows());
+        }
+        const std::int64_t d = mapper.n_features();
+        py::array_t<std::uint8_t> out({static_cast<py::ssize_t>(x.rows()),
+                                       static_cast<py::ssize_t>(d)});
+        std::memcpy(out.mutable_data(), codes.raw(), static_cast<std::size_t>(x.rows() * d));
+        py::array_t<std::int32_t> offsets(static_cast<py::ssize_t>(d)),
+            missing(static_cast<py::ssize_t>(d));
+        for (std::int64_t f = 0; f < d; ++f) {
+          offsets.mutable_data()[f] = mapper.offset(f);
+          missing.mutable_data()[f] = mapper.n_bins(f);
+        }
+        return py::make_tuple(out, offsets, missing);
+      },
+      py::arg("thresholds"), py::arg("X"));
+  // BinMapper::fit on X (n × d float32, NaN ignored) → the thresholds of every feature.
+  m.def(
+      "bin_thresholds",
+      [](const py::array& X, int max_bins, std::uint64_t seed, std::int64_t subsample) {
+        const Tensor x = borrow_array(X, "X");
+        MLCORE_CHECK(x.dtype() == DType::f32, "bin_thresholds: X must be float32");
+        BinMapper mapper;
+        {
+          InterruptibleCall nogil;
+          mapper.fit(x, max_bins, seed, subsample);
+        }
+        return thresholds_of(mapper);
+      },
+      py::arg("X"), py::arg("max_bins"), py::arg("seed"), py::arg("subsample"));
+  // PackedCodec::for_values → (scale, q_max): a statistic v is stored as
+  // clamp(round(clamp(v·scale, ±2 q_max)), ±q_max).
+  m.def(
+      "packed_codec",
+      [](double max_abs, double total_weight, bool with_count) {
+        const detail::PackedCodec c =
+            detail::PackedCodec::for_values(max_abs, total_weight, with_count);
+        return py::make_tuple(c.scale, c.q_max);
+      },
+      py::arg("max_abs"), py::arg("total_weight"), py::arg("with_count"));
+}
+
+}  // namespace
+
 void bind_distributed(py::module_& m) {
+  bind_trees(m);
   py::class_<ModelWriter>(m, "ModelWriter",
                           "writes a fitted model in mlcore's binary format (private)")
       .def(py::init<std::string, std::uint32_t>(), py::arg("model_type"), py::arg("model_version"))

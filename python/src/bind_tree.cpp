@@ -15,9 +15,8 @@
 
 namespace mlcore::python {
 
-namespace {
-
 // scikit-learn's max_features: None, "sqrt", "log2", an int (count) or a float (fraction).
+// (Also used by bind_distributed.cpp.)
 MaxFeatures max_features_from(const py::object& o) {
   MaxFeatures m;
   if (o.is_none()) return m;
@@ -42,6 +41,8 @@ MaxFeatures max_features_from(const py::object& o) {
   }
   return m;
 }
+
+namespace {
 
 std::int64_t optional_int(const py::object& o, std::int64_t none_value) {
   return o.is_none() ? none_value : o.cast<std::int64_t>();

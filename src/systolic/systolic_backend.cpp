@@ -112,6 +112,13 @@ class SystolicBackend final : public ScalarBackend {
   explicit SystolicBackend(SystolicConfig config) : cfg_(std::move(config)) { validate(cfg_); }
 
   std::string name() const override { return "systolic"; }
+  // int8 MACs behind an f32 interface; times are cycles of the modelled array at its clock.
+  Capabilities capabilities() const override {
+    Capabilities c;
+    c.exact_f32 = false;
+    c.simulated_time = true;
+    return c;
+  }
   std::string description() const override { return to_string(cfg_); }
   const SystolicConfig& config() const { return cfg_; }
   // The simulated machine's ceilings, from its configuration: rows × cols int8 MACs per cycle

@@ -20,12 +20,17 @@ namespace mlcore::test {
 // Every backend that can run here. A test body written once runs on each (STYLE.md 9).
 inline std::vector<std::string> all_backends() { return available_backends(); }
 
-// Backends whose f32 arithmetic is IEEE f32 (not int8-quantized like the systolic array), for
-// tests that compare f32 results tightly against a float64 reference.
+// True where the backend quantizes f32 operands to int8 (Capabilities::exact_f32 false: the
+// systolic array, an int8 matrix engine): its results are compared at int8 tolerances. Tests ask
+// the capability, never the name, so a new backend is tested by what it is.
+inline bool quantized(const std::string& name) { return !backend(name)->capabilities().exact_f32; }
+
+// Backends whose f32 arithmetic is IEEE f32, for tests that compare f32 results tightly against a
+// float64 reference.
 inline std::vector<std::string> f32_backends() {
   std::vector<std::string> names;
   for (const std::string& n : available_backends()) {
-    if (n != "systolic") names.push_back(n);
+    if (!quantized(n)) names.push_back(n);
   }
   return names;
 }

@@ -16,8 +16,23 @@ import pytest
 import mlcore
 
 AVAILABLE = mlcore.available_backends()
-# Backends whose f32 arithmetic is IEEE f32 (the systolic array quantizes to int8).
-F32_BACKENDS = [b for b in AVAILABLE if b != "systolic"]
+# name -> Backend.capabilities: tests ask what a backend is, never compare its name.
+CAPABILITIES = {b: mlcore.backend(b).capabilities for b in AVAILABLE}
+
+
+def quantized(name: str) -> bool:
+    """True where f32 operands are quantized to int8 (the systolic array, an int8 matrix engine):
+    results carry quantization error and are compared at int8 tolerances."""
+    return not CAPABILITIES[name]["exact_f32"]
+
+
+def simulated(name: str) -> bool:
+    """True where the profile's seconds come from a hardware model, not a clock."""
+    return CAPABILITIES[name]["simulated_time"]
+
+
+# Backends whose f32 arithmetic is IEEE f32, for tight comparisons with a float64 reference.
+F32_BACKENDS = [b for b in AVAILABLE if not quantized(b)]
 # name -> why it cannot run here ("" when it can).
 REASONS = {b["name"]: b["reason"] for b in mlcore.backend_info()}
 

@@ -13,15 +13,15 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import mlcore
-from conftest import AVAILABLE
+from conftest import AVAILABLE, F32_BACKENDS, quantized
 
 CLASSIFICATION = [load_iris, load_wine, load_breast_cancer, load_digits]
-EXACT = [b for b in AVAILABLE if b != "systolic"]
+EXACT = F32_BACKENDS
 
 
 def tolerance(backend):
     # The 2 points (R² 0.02); the int8 systolic array quantizes scatter_add: 3 points.
-    return 0.03 if backend == "systolic" else 0.02
+    return 0.03 if quantized(backend) else 0.02
 
 
 def split(load):

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import AVAILABLE
+from conftest import AVAILABLE, quantized
 from fuzz_isolation import Isolated, build
 from test_fuzz_estimators import check_outcomes
 
@@ -78,7 +78,7 @@ def mac_atol(backend, depth, a_max, b_max):
     rounding (~depth · 2⁻²⁴ relative), or on the array two int8 roundings per product, each at
     most half a step of max/127 (docs/SYSTOLIC.md, "Quantization")."""
     scale = max(depth, 1) * a_max * b_max
-    return scale * (1.0 / 127.0 if backend == "systolic" else 1e-5) + 1e-6
+    return scale * (1.0 / 127.0 if quantized(backend) else 1e-5) + 1e-6
 
 
 @FUZZ
@@ -158,7 +158,7 @@ def test_fuzz_reductions_and_softmax(worker, data):
         for backend, _, _, _, got in results:
             scale = top * top if op == "var" else top
             depth = m if op == "sum" else 1
-            atol = depth * scale * (1 / 50 if backend == "systolic" else 1e-5) + 1e-6
+            atol = depth * scale * (1 / 50 if quantized(backend) else 1e-5) + 1e-6
             close(got, want, atol, f"reduce_cols({op}) on {backend}")
     log = data.draw(st.booleans())
     results = run(worker, "softmax_rows", [x], {"log": log})

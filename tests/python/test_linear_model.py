@@ -18,7 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import mlcore
-from conftest import AVAILABLE, F32_BACKENDS
+from conftest import AVAILABLE, F32_BACKENDS, quantized
 
 CLASSIFICATION = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_cancer,
                   "digits": load_digits}
@@ -26,11 +26,11 @@ CLASSIFICATION = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_br
 
 def accuracy_tolerance(backend):
     """Allowed accuracy gap to scikit-learn: 1 point on f32 backends, 3 on the int8 array."""
-    return 0.03 if backend == "systolic" else 0.01
+    return 0.03 if quantized(backend) else 0.01
 
 
 def r2_tolerance(backend):
-    return 0.03 if backend == "systolic" else 0.01
+    return 0.03 if quantized(backend) else 0.01
 
 
 @functools.lru_cache(maxsize=None)
@@ -66,7 +66,7 @@ def test_linear_regression_r2_matches_sklearn(backend, scale):
     assert abs(r2 - r2_ref) <= r2_tolerance(backend), (r2, r2_ref)
     assert ours.coef_.shape == ref.coef_.shape and np.isscalar(ours.intercept_)
     assert ours.score(Xte, yte) == pytest.approx(r2)
-    if backend != "systolic":
+    if not quantized(backend):
         # κ(XcᵀXc) ≈ 470 on diabetes: f32 leaves ~κ·1e-7 relative error in the coefficients.
         scale_ = np.abs(ref.coef_).max()
         np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-3 * scale_)
@@ -84,7 +84,7 @@ def test_ridge_r2_matches_sklearn(backend, alpha):
     ref = skl.Ridge(alpha=alpha, solver="cholesky").fit(Xtr, ytr)
     r2, r2_ref = ours.score(Xte, yte), ref.score(Xte, yte)
     assert abs(r2 - r2_ref) <= r2_tolerance(backend), (r2, r2_ref)
-    if backend != "systolic":
+    if not quantized(backend):
         np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-3,
                                    atol=1e-4 * np.abs(ref.coef_).max())
         np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-4)
@@ -135,7 +135,7 @@ def test_sample_weight_matches_sklearn(backend, Model, kwargs):
     ours = Model(**kwargs, backend=backend).fit(Xtr, ytr, sample_weight=w)
     ref = getattr(skl, Model.__name__)(**kwargs).fit(Xtr, ytr, sample_weight=w)
     assert abs(ours.score(Xte, yte) - ref.score(Xte, yte)) <= r2_tolerance(backend)
-    if backend != "systolic":
+    if not quantized(backend):
         np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-3 * np.abs(ref.coef_).max())
         # Integer weights are the same as repeating the samples.
         rep = Model(**kwargs, backend=backend).fit(np.repeat(Xtr, w.astype(int), axis=0),
@@ -177,7 +177,7 @@ def test_logistic_accuracy_matches_sklearn(backend, dataset):
         warnings.simplefilter("error", ConvergenceWarning)
         ours = mlcore.LogisticRegression(max_iter=500, backend=backend).fit(Xtr, ytr)
     assert 0 < ours.n_iter_[0] < 500
-    if backend == "systolic":
+    if quantized(backend):
         assert ours._model.solver_message.startswith("converged")
     ref = skl.LogisticRegression(max_iter=500).fit(Xtr, ytr)
     acc, acc_ref = ours.score(Xte, yte), ref.score(Xte, yte)
@@ -187,7 +187,7 @@ def test_logistic_accuracy_matches_sklearn(backend, dataset):
     assert ours.intercept_.shape == ref.intercept_.shape
     proba = ours.predict_proba(Xte)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
-    if backend != "systolic":
+    if not quantized(backend):
         # The same optimum (up to tol) → nearly the same probabilities.
         assert np.abs(proba - ref.predict_proba(Xte)).max() < 0.02
         assert np.mean(ours.predict(Xte) == ref.predict(Xte)) >= 0.99
@@ -230,7 +230,7 @@ def test_class_weight_matches_sklearn(backend, class_weight):
                      Xtr, ytr)
     ref = skl.LogisticRegression(class_weight=class_weight).fit(Xtr, ytr)
     assert abs(ours.score(Xte, yte) - ref.score(Xte, yte)) <= accuracy_tolerance(backend)
-    if backend != "systolic":
+    if not quantized(backend):
         np.testing.assert_allclose(ours.predict_proba(Xte), ref.predict_proba(Xte), atol=0.02)
 
 
@@ -260,7 +260,7 @@ def test_logistic_outputs_are_consistent(backend):
     Xtr, Xte, ytr, _ = split("breast_cancer")
     # f32: the same numbers to rounding. systolic: decision_function (a gemv) and predict /
     # predict_proba (a gemm of [0, z]) quantize differently, to ~1% of the largest score.
-    f32 = backend != "systolic"
+    f32 = not quantized(backend)
     m = quiet_fit(mlcore.LogisticRegression(backend=backend), Xtr, ytr)
     z = m.decision_function(Xte)
     assert z.shape == (len(Xte),)

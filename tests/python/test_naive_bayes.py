@@ -16,7 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 
 import mlcore
-from conftest import AVAILABLE, F32_BACKENDS
+from conftest import AVAILABLE, F32_BACKENDS, quantized
 
 LOADERS = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_cancer,
            "digits": load_digits}
@@ -24,7 +24,7 @@ LOADERS = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_ca
 
 def tolerance(backend):
     """Allowed accuracy gap to scikit-learn: 1 point on f32 backends, 3 on the int8 array."""
-    return 0.03 if backend == "systolic" else 0.01
+    return 0.03 if quantized(backend) else 0.01
 
 
 @functools.lru_cache(maxsize=None)
@@ -56,8 +56,8 @@ def test_gaussian_accuracy_matches_sklearn(backend, dataset):
     np.testing.assert_allclose(ours.var_, ref.var_, rtol=1e-4, atol=1e-6 * ref.var_.max())
     np.testing.assert_allclose(ours.class_prior_, ref.class_prior_, rtol=1e-6)
     np.testing.assert_allclose(ours.class_count_, ref.class_count_)
-    assert ours.epsilon_ == pytest.approx(ref.epsilon_, rel=1e-5 if backend != "systolic" else 0.02)
-    if backend != "systolic":
+    assert ours.epsilon_ == pytest.approx(ref.epsilon_, rel=1e-5 if not quantized(backend) else 0.02)
+    if not quantized(backend):
         assert np.mean(ours.predict(Xte) == ref.predict(Xte)) >= 0.99
         # Probabilities where both are not saturated agree closely.
         np.testing.assert_allclose(proba, ref.predict_proba(Xte), atol=0.02)
@@ -78,7 +78,7 @@ def test_gaussian_standardized_digits_matches_sklearn(backend):
     ref = sknb.GaussianNB().fit(Xtr, ytr)
     gap = ours.score(Xte, yte) - ref.score(Xte, yte)
     assert abs(gap) <= tolerance(backend) + 1e-12, gap
-    if backend != "systolic":
+    if not quantized(backend):
         assert np.mean(ours.predict(Xte) == ref.predict(Xte)) >= 0.99
 
 
@@ -117,7 +117,7 @@ def test_multinomial_accuracy_matches_sklearn(backend, dataset):
     np.testing.assert_allclose(ours.feature_log_prob_, ref.feature_log_prob_, rtol=1e-5,
                                atol=1e-5)
     np.testing.assert_allclose(ours.class_log_prior_, ref.class_log_prior_, rtol=1e-6)
-    if backend != "systolic":
+    if not quantized(backend):
         assert np.mean(ours.predict(Xte) == ref.predict(Xte)) >= 0.99
         np.testing.assert_allclose(ours.predict_joint_log_proba(Xte),
                                    ref.predict_joint_log_proba(Xte), rtol=1e-5, atol=1e-2)

@@ -14,7 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import mlcore
-from conftest import AVAILABLE, F32_BACKENDS
+from conftest import AVAILABLE, F32_BACKENDS, quantized
 
 LOADERS = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_cancer,
            "digits": load_digits}
@@ -22,7 +22,7 @@ LOADERS = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_ca
 
 def tolerance(backend):
     """Allowed accuracy gap to scikit-learn: 1 point on f32 backends, 3 on the int8 array."""
-    return 0.03 if backend == "systolic" else 0.01
+    return 0.03 if quantized(backend) else 0.01
 
 
 @functools.lru_cache(maxsize=None)
@@ -48,7 +48,7 @@ def test_classifier_accuracy_matches_sklearn(backend, dataset, weights):
     proba = ours.predict_proba(Xte)
     assert proba.shape == (len(yte), len(np.unique(ytr)))
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
-    if backend != "systolic":
+    if not quantized(backend):
         # Same neighbours, almost everywhere, so nearly identical probabilities.
         assert np.mean(np.abs(proba - ref.predict_proba(Xte)).max(axis=1) < 1e-4) > 0.97
 
@@ -81,7 +81,7 @@ def test_regressor_r2_matches_sklearn(backend, weights):
     r2 = mlcore.KNeighborsRegressor(n_neighbors=7, weights=weights, backend=backend).fit(
         Xtr, ytr).score(Xte, yte)
     r2_ref = skn.KNeighborsRegressor(n_neighbors=7, weights=weights).fit(Xtr, ytr).score(Xte, yte)
-    assert abs(r2 - r2_ref) <= (0.03 if backend == "systolic" else 0.01), (r2, r2_ref)
+    assert abs(r2 - r2_ref) <= (0.03 if quantized(backend) else 0.01), (r2, r2_ref)
 
 
 @pytest.mark.parametrize("backend", F32_BACKENDS)
@@ -108,7 +108,7 @@ def test_deterministic_and_batch_size_independent(backend):
     a = mlcore.KNeighborsClassifier(backend=backend).fit(Xtr, ytr).predict_proba(Xte)
     b = mlcore.KNeighborsClassifier(backend=backend).fit(Xtr, ytr).predict_proba(Xte)
     np.testing.assert_array_equal(a, b)
-    if backend != "systolic":  # int8 quantization scales depend on the batch
+    if not quantized(backend):  # int8 quantization scales depend on the batch
         c = mlcore.KNeighborsClassifier(batch_size=7, backend=backend).fit(Xtr, ytr)
         np.testing.assert_array_equal(c.predict_proba(Xte), a)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import mlcore
-from conftest import AVAILABLE, F32_BACKENDS, REQUIRED, unavailable_reason
+from conftest import AVAILABLE, F32_BACKENDS, REQUIRED, quantized, unavailable_reason
 
 SHAPES = [(1, 1, 1), (7, 3, 5), (37, 41, 29), (128, 65, 257)]
 
@@ -107,7 +107,7 @@ def test_elementwise_scatter_gather_match_numpy(backend, rng):
         if t >= 0:
             ref[t] += x[i]
     assert_close(mlcore.scatter_add(index, x, 6, backend=backend), ref, rtol=1e-4, atol=5e-2
-                 if backend == "systolic" else 1e-5)
+                 if quantized(backend) else 1e-5)
     rows = rng.integers(0, 25, size=9)
     np.testing.assert_array_equal(mlcore.gather_rows(x, rows, backend=backend), x[rows])
 
@@ -227,3 +227,18 @@ def test_absent_backends_say_why():
         if not b["available"]:
             with pytest.raises(RuntimeError, match=b["name"]):
                 mlcore.gemm(np.ones((2, 2)), np.ones((2, 2)), backend=b["name"])
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_capabilities_are_what_the_backend_does(backend):
+    """Backend.capabilities is what tests branch on instead of names: it must match behaviour."""
+    rng = np.random.default_rng(3)
+    a = rng.uniform(-1, 1, (37, 53)).astype(np.float32)
+    b = rng.uniform(-1, 1, (53, 29)).astype(np.float32)
+    caps = mlcore.backend(backend).capabilities
+    c = mlcore.primitives.gemm(a, b, backend=backend)
+    err = np.abs(c - a.astype(np.float64) @ b).max()
+    assert (err < 1e-4) == caps["exact_f32"], err
+    gemm = [r for r in mlcore.last_profile() if r["op"] == "gemm"]
+    assert gemm and all(r["seconds_simulated"] == caps["simulated_time"] for r in gemm)
+    assert caps["device_memory"] == (mlcore.backend(backend)._get().device != "host")

@@ -13,14 +13,14 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import mlcore
-from conftest import AVAILABLE
+from conftest import AVAILABLE, F32_BACKENDS, quantized
 
 CLASSIFICATION = [load_iris, load_wine, load_breast_cancer, load_digits]
 
 
 def tolerance(backend):
     # The issue's 2 points (R² 0.02); the int8 systolic array quantizes scatter_add: 3 points.
-    return 0.03 if backend == "systolic" else 0.02
+    return 0.03 if quantized(backend) else 0.02
 
 
 def sklearn_score(make, Xtr, ytr, Xte, yte, seeds=5):
@@ -66,7 +66,7 @@ def test_same_tree_on_every_exact_backend():
     """Histogram sums are exact integers, so every f32 backend grows the same tree."""
     Xtr, Xte, ytr, _ = split(load_digits)
     results = []
-    for backend in [b for b in AVAILABLE if b != "systolic"]:
+    for backend in F32_BACKENDS:
         for _ in range(2):
             m = mlcore.DecisionTreeClassifier(max_features="sqrt", random_state=3,
                                               backend=backend).fit(Xtr, ytr)

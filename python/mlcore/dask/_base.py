@@ -83,6 +83,21 @@ def align_rows(X, y, name="y"):
     return y
 
 
+def check_weights(estimator, X, sample_weight):
+    """None, or the dask vector of sample weights checked and chunked as X's rows."""
+    if sample_weight is None:
+        return None
+    sw = as_rows(sample_weight, "sample_weight", type(estimator).__name__, ndim=(1,))
+    return align_rows(X, sw, "sample_weight")
+
+
+def labels_xy(xb, yb, wb=None):
+    """A partition's (X, y, w) blocks as the labelled fits take them: X float32 C order,
+    y a 1-D label vector, w float32 or None."""
+    w = None if wb is None else np.ascontiguousarray(wb, dtype=np.float32).reshape(-1)
+    return np.ascontiguousarray(xb, dtype=np.float32), np.asarray(yb).reshape(-1), w
+
+
 def worker_backend(backend):
     """What to send to the workers: a name, or an mlcore.Backend (it pickles by configuration)."""
     resolve(backend)  # fail here, on the client, if it is unknown

@@ -29,7 +29,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from .. import cluster as _local
-from ..neighbors import _check_choice, _check_float, _check_int
+from .._validation import check_choice, check_int, check_real
 from . import _local as write
 from ._base import DaskEstimatorMixin, align_rows, as_rows, check_fit_inputs, init_with_client
 from ._moments import combine_moments
@@ -143,12 +143,12 @@ class KMeans(DaskEstimatorMixin, _local.KMeans):
         X_in = X
         X, _ = check_fit_inputs(self, X)
         n, d = X.shape
-        k = _check_int("n_clusters", self.n_clusters, 1)
+        k = check_int("n_clusters", self.n_clusters, 1)
         if n < k:
             raise ValueError(f"n_samples={n} should be >= n_clusters={k}.")
-        max_iter = _check_int("max_iter", self.max_iter, 1)
-        tol = _check_float("tol", self.tol, 0.0)
-        _check_choice("algorithm", self.algorithm, ("lloyd", "elkan"))
+        max_iter = check_int("max_iter", self.max_iter, 1)
+        tol = check_real("tol", self.tol, 0.0)
+        check_choice("algorithm", self.algorithm, ("lloyd", "elkan"))
         rng = check_random_state(self.random_state)
         init, centres, n_init = self._init_and_runs(X, k)
         arrays = [X]

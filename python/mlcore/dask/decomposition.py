@@ -15,7 +15,7 @@ import numpy as np
 from .. import _core
 from .. import decomposition as _local
 from .._validation import float_dtype_of
-from ..linear_model import _check_bool
+from .._validation import check_bool
 from . import _local as write
 from ._base import DaskEstimatorMixin, check_fit_inputs, init_with_client
 from ._moments import combine_moments, partition_moments
@@ -47,7 +47,7 @@ class PCA(DaskEstimatorMixin, _local.PCA):
         if n < 2:
             raise ValueError(f"PCA needs at least 2 samples to estimate a variance, got {n}")
         options = self._core_options(n, d)
-        whiten = _check_bool("whiten", self.whiten)
+        whiten = check_bool("whiten", self.whiten)
         fit = self._fit_context([X], _rows)
         n_w, mean, M = combine_moments(fit.round("mean and centred XᵀX", _moments_task))
         if not np.all(np.isfinite(M)):

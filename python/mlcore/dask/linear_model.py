@@ -27,9 +27,10 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .. import _core
 from .. import linear_model as _local
-from ..linear_model import _check_bool, _check_int, _check_real
+from .._validation import check_bool, check_int, check_real
 from . import _local as write
-from ._base import DaskEstimatorMixin, as_rows, align_rows, check_fit_inputs, init_with_client
+from ._base import (DaskEstimatorMixin, check_fit_inputs, check_weights, init_with_client,
+                    labels_xy)
 from ._moments import combine_moments, partition_moments
 
 __all__ = ["LinearRegression", "LogisticRegression", "Ridge"]
@@ -50,26 +51,19 @@ def _moments_task(rec, part):
     return partition_moments(rec, Z, w)
 
 
-def _check_weights(estimator, X, sample_weight):
-    if sample_weight is None:
-        return None
-    sw = as_rows(sample_weight, "sample_weight", type(estimator).__name__, ndim=(1,))
-    return align_rows(X, sw, "sample_weight")
-
-
 class _DaskLeastSquares(DaskEstimatorMixin):
     def fit(self, X, y, sample_weight=None):
         """Fit on a dask X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets)
         with the same row chunks (y is re-chunked to X's); sample_weight: an optional dask
         vector of non-negative weights."""
-        if _check_bool("positive", self.positive):
+        if check_bool("positive", self.positive):
             raise ValueError(f"{type(self).__name__}(positive=True) is not supported by mlcore "
                              "(the normal equations have no sign constraints)")
         self._make_model()  # checks the parameters as the single-machine fit does
         alpha = getattr(self, "alpha", 0.0)
-        fit_intercept = _check_bool("fit_intercept", self.fit_intercept)
+        fit_intercept = check_bool("fit_intercept", self.fit_intercept)
         X, y = check_fit_inputs(self, X, y, y_ndim=(1, 2))
-        sw = _check_weights(self, X, sample_weight)
+        sw = check_weights(self, X, sample_weight)
         d = X.shape[1]
         fit = self._fit_context([X, y] + ([sw] if sw is not None else []), _stack_xy)
         W, mean, M = combine_moments(fit.round("moments of [X | y]", _moments_task))
@@ -130,11 +124,6 @@ class Ridge(_DaskLeastSquares, _local.Ridge):
 
 
 # ---- logistic regression -------------------------------------------------------------------------
-
-def _labels_xy(xb, yb, wb=None):
-    w = None if wb is None else np.ascontiguousarray(wb, dtype=np.float32).reshape(-1)
-    return np.ascontiguousarray(xb, dtype=np.float32), np.asarray(yb).reshape(-1), w
-
 
 def _label_stats_task(rec, part):
     """Round 1: the partition's labels with their (weighted) counts, and its column moments
@@ -272,13 +261,13 @@ class LogisticRegression(DaskEstimatorMixin, _local.LogisticRegression):
         if self.parallel not in ("data", "model"):
             raise ValueError(f"parallel must be 'data' or 'model', got {self.parallel!r}")
         C = self._effective_C()
-        tol = _check_real("tol", self.tol, 0.0)
-        max_iter = _check_int("max_iter", self.max_iter, 0)
-        fit_b = _check_bool("fit_intercept", self.fit_intercept)
+        tol = check_real("tol", self.tol, 0.0)
+        max_iter = check_int("max_iter", self.max_iter, 0)
+        fit_b = check_bool("fit_intercept", self.fit_intercept)
         X, y = check_fit_inputs(self, X, y)
-        sw = _check_weights(self, X, sample_weight)
+        sw = check_weights(self, X, sample_weight)
         d = X.shape[1]
-        fit = self._fit_context([X, y] + ([sw] if sw is not None else []), _labels_xy)
+        fit = self._fit_context([X, y] + ([sw] if sw is not None else []), labels_xy)
 
         # Round 1: labels, counts and column statistics.
         partials = fit.round("labels, counts, column moments", _label_stats_task)

@@ -15,9 +15,9 @@ import numpy as np
 
 from .. import naive_bayes as _local
 from . import _local as write
-from ._base import DaskEstimatorMixin, check_fit_inputs, init_with_client
+from ._base import (DaskEstimatorMixin, check_fit_inputs, check_weights, init_with_client,
+                    labels_xy)
 from ._moments import combine_moments
-from .linear_model import _check_weights, _labels_xy
 
 __all__ = ["GaussianNB", "MultinomialNB"]
 
@@ -82,9 +82,9 @@ class _DaskNaiveBayes(DaskEstimatorMixin):
     def fit(self, X, y, sample_weight=None):
         """Fit on a dask X (n_samples, n_features) and labels y (n_samples,)."""
         X, y = check_fit_inputs(self, X, y)
-        sw = _check_weights(self, X, sample_weight)
+        sw = check_weights(self, X, sample_weight)
         d = X.shape[1]
-        fit = self._fit_context([X, y] + ([sw] if sw is not None else []), _labels_xy)
+        fit = self._fit_context([X, y] + ([sw] if sw is not None else []), labels_xy)
         partials = fit.round("class statistics", _class_stats_task, self._gaussian)
         classes, count, sums, sq, (n, mean, m2) = _merge(partials, d, self._gaussian)
         if len(classes) < 2:

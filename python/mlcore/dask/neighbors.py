@@ -18,7 +18,7 @@ import dask.array as da
 from sklearn.utils.multiclass import check_classification_targets
 
 from .. import neighbors as _local
-from ..neighbors import _check_int
+from .._validation import check_int
 from ._base import DaskEstimatorMixin, check_fit_inputs, get_client, init_with_client
 from ._base import DistributedFit
 
@@ -109,7 +109,7 @@ class _DaskKNeighbors(DaskEstimatorMixin):
         indices) as the single-machine estimator returns them (indices into the training
         rows, in dask order)."""
         X = self._queries(X)
-        k = _check_int("n_neighbors", self.n_neighbors if n_neighbors is None else n_neighbors,
+        k = check_int("n_neighbors", self.n_neighbors if n_neighbors is None else n_neighbors,
                        1)
         if k > self.n_samples_fit_:
             raise ValueError(f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k}, "

@@ -122,6 +122,30 @@ void BinMapper::fit(const Tensor& X, int max_bins, std::uint64_t seed, std::int6
   for (std::int64_t f = 0; f < d; ++f) offsets_[f + 1] = offsets_[f] + n_bins_[f] + 1;
 }
 
+void BinMapper::set_thresholds(std::vector<std::vector<double>> thresholds) {
+  MLCORE_CHECK(!thresholds.empty(), "BinMapper: thresholds for at least one feature needed");
+  const std::int64_t d = static_cast<std::int64_t>(thresholds.size());
+  for (std::int64_t f = 0; f < d; ++f) {
+    const std::vector<double>& t = thresholds[f];
+    MLCORE_CHECK(t.size() <= 254, "BinMapper: feature " << f << " has " << t.size()
+                                                        << " thresholds; at most 254 (255 bins)");
+    for (std::size_t b = 0; b < t.size(); ++b) {
+      MLCORE_CHECK(std::isfinite(t[b]) && (b == 0 || t[b] > t[b - 1]),
+                   "BinMapper: the thresholds of feature " << f
+                                                           << " must be finite and strictly "
+                                                              "ascending, got "
+                                                           << t[b] << " at position " << b);
+    }
+  }
+  thresholds_ = std::move(thresholds);
+  n_bins_.assign(d, 1);
+  offsets_.assign(d + 1, 0);
+  for (std::int64_t f = 0; f < d; ++f) {
+    n_bins_[f] = static_cast<int>(thresholds_[f].size()) + 1;
+    offsets_[f + 1] = offsets_[f] + n_bins_[f] + 1;
+  }
+}
+
 std::uint8_t BinMapper::code(std::int64_t f, float x) const {
   if (std::isnan(x)) return static_cast<std::uint8_t>(n_bins_[f]);
   const std::vector<double>& t = thresholds_[f];

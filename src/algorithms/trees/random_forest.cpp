@@ -22,14 +22,6 @@ namespace {
 constexpr const char* kClassifier = "RandomForestClassifier";
 constexpr const char* kRegressor = "RandomForestRegressor";
 
-// A well-mixed 64-bit seed for tree t (splitmix64 of random_state and t).
-std::uint64_t tree_seed(std::uint64_t random_state, std::int64_t t) {
-  std::uint64_t z = random_state + 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(t + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 template <class Options>
 void check_forest_options(const Options& o, const char* estimator) {
   MLCORE_CHECK(o.n_estimators >= 1,
@@ -76,14 +68,12 @@ GrownForest grow_forest(const Tensor& X, const ForestTarget& target, const Optio
   std::vector<std::unique_ptr<detail::HistogramBuilder>> builders(std::max(threads, 1));
 
   detail::parallel_for_profiled(o.n_estimators, threads, [&](std::int64_t t, int worker) {
-    std::mt19937_64 rng(tree_seed(o.random_state, t));
+    std::mt19937_64 rng(detail::forest_tree_seed(o.random_state, t));
     // The bootstrap sample as integer weights: w_i = times sample i was drawn.
     std::vector<double> weights;
     std::vector<std::int32_t> rows;
     if (o.bootstrap) {
-      weights.assign(n, 0.0);
-      std::uniform_int_distribution<std::int64_t> draw(0, n - 1);
-      for (std::int64_t k = 0; k < n; ++k) weights[draw(rng)] += 1.0;
+      weights = detail::bootstrap_counts(rng, n);
       for (std::int64_t i = 0; i < n; ++i) {
         const bool drawn = weights[i] > 0;
         if (!sample_weight.empty()) weights[i] *= sample_weight[i];

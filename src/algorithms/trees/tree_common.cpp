@@ -126,6 +126,20 @@ Tensor regression_values(const float* y, std::int64_t n, const std::vector<doubl
   return V;
 }
 
+std::uint64_t forest_tree_seed(std::uint64_t random_state, std::int64_t t) {
+  std::uint64_t z = random_state + 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(t + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+std::vector<double> bootstrap_counts(std::mt19937_64& rng, std::int64_t n) {
+  std::vector<double> counts(static_cast<std::size_t>(n), 0.0);
+  std::uniform_int_distribution<std::int64_t> draw(0, n - 1);
+  for (std::int64_t k = 0; k < n; ++k) counts[draw(rng)] += 1.0;
+  return counts;
+}
+
 Tensor apply_tree(Backend& backend, const Tree& tree, const Tensor& X) {
   return walk_leaves(backend, make_walk_table({&tree}, {}), X);
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <random>
 #include <vector>
 
 #include "mlcore/algorithms/trees/binning.hpp"
@@ -58,6 +59,12 @@ Tensor class_weight_values(const std::vector<std::int32_t>& codes, int n_classes
 // weights (bootstrap counts) are integers.
 Tensor regression_values(const float* y, std::int64_t n, const std::vector<double>& weights,
                          double center, PackedCodec& codec);
+
+// A forest's tree t: the seed of its generator (splitmix64 of random_state and t, well mixed),
+// and its bootstrap sample drawn from that generator first (n draws with replacement;
+// counts[i] = times sample i was drawn). The generator then draws the tree's features.
+std::uint64_t forest_tree_seed(std::uint64_t random_state, std::int64_t t);
+std::vector<double> bootstrap_counts(std::mt19937_64& rng, std::int64_t n);
 
 // Leaf ids of every row of X (n × 1 i32, host), walked on the backend (Backend::tree_walk).
 Tensor apply_tree(Backend& backend, const Tree& tree, const Tensor& X);

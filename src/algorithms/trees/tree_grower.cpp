@@ -126,6 +126,25 @@ void subtract_samples(Histogram& hist, const BinnedData& data, const HistogramBu
 
 }  // namespace
 
+bool node_may_split(const GrowerParams& params, std::int32_t depth, std::int64_t n_samples,
+                    const double* stats) {
+  if (params.max_depth >= 0 && depth >= params.max_depth) return false;
+  if (n_samples < params.min_samples_split) return false;
+  if (n_samples < 2 * params.min_samples_leaf) return false;
+  return !node_pure(params, stats);
+}
+
+SplitInfo accept_split(SplitInfo s, const GrowerParams& params, double root_weight) {
+  if (!s.valid) return s;
+  if (params.require_positive_gain && !(s.gain > 0)) s.valid = false;
+  // scikit-learn's rule: split when the weighted impurity decrease + ε ≥ the minimum.
+  const double decrease = s.gain * gain_unit(params) / root_weight;
+  if (decrease + std::numeric_limits<double>::epsilon() < params.min_impurity_decrease) {
+    s.valid = false;
+  }
+  return s;
+}
+
 GrownTree grow_tree(const BinnedData& data, const HistogramBuilder& histograms,
                     const GrowerParams& params, std::vector<std::int32_t> rows,
                     std::mt19937_64& rng) {
@@ -153,10 +172,7 @@ GrownTree grow_tree(const BinnedData& data, const HistogramBuilder& histograms,
   // Whether a node could ever be split (decided before paying for its histogram).
   auto may_split = [&](std::int32_t k) {
     const TreeNode& node = tree.nodes[k];
-    if (params.max_depth >= 0 && node.depth >= params.max_depth) return false;
-    if (node.n_samples < params.min_samples_split) return false;
-    if (node.n_samples < 2 * params.min_samples_leaf) return false;
-    return !node_pure(params, g.stats[k].data());
+    return node_may_split(params, node.depth, node.n_samples, g.stats[k].data());
   };
   // A node with at most `sparse_rows` samples is summed on the host over its non-empty bins
   // (SparseHistogram) rather than on the backend over all total_bins: its m·d additions then
@@ -169,16 +185,7 @@ GrownTree grow_tree(const BinnedData& data, const HistogramBuilder& histograms,
 
   // Keeps a split only if it passes the gain rules (else the node stays a leaf).
   double root_weight = 0;
-  auto accept = [&](SplitInfo s) {
-    if (!s.valid) return s;
-    if (params.require_positive_gain && !(s.gain > 0)) s.valid = false;
-    // scikit-learn's rule: split when the weighted impurity decrease + ε ≥ the minimum.
-    const double decrease = s.gain * unit / root_weight;
-    if (decrease + std::numeric_limits<double>::epsilon() < params.min_impurity_decrease) {
-      s.valid = false;
-    }
-    return s;
-  };
+  auto accept = [&](SplitInfo s) { return accept_split(std::move(s), params, root_weight); };
   // Best split of node k from its full histogram, or from its samples when it is small.
   auto best_split = [&](std::int32_t k, const Histogram& hist) {
     if (hist.empty()) {

@@ -23,6 +23,8 @@
 
 namespace mlcore::detail {
 
+struct SplitInfo;  // tree_split.hpp
+
 enum class SplitCriterion : std::uint8_t { gini, entropy, squared_error, gradient };
 
 // The statistics a criterion reads from a histogram row (integer sums, see tree_histogram.hpp):
@@ -65,6 +67,17 @@ struct GrownTree {
   std::vector<std::vector<double>> stats;  // per node: its n_stats integer sums
   std::vector<double> importances;         // per feature: Σ of its splits' gains (criterion units)
 };
+
+// The grower's two rules, shared with the distributed grower (python/mlcore/dask/_grower.py,
+// through python/src/bind_distributed.cpp) so that both grow the same trees:
+// whether a node of `n_samples` distinct samples at `depth` with statistics `stats` may ever be
+// split (decided before paying for its histogram) ...
+bool node_may_split(const GrowerParams& params, std::int32_t depth, std::int64_t n_samples,
+                    const double* stats);
+// ... and whether a split found for it is kept: the gain rules (require_positive_gain and
+// scikit-learn's min_impurity_decrease on the weighted impurity decrease, relative to the
+// root's weight). Returns the split, invalid when rejected.
+SplitInfo accept_split(SplitInfo split, const GrowerParams& params, double root_weight);
 
 // Grows a tree over the samples `rows` (ascending distinct ids, each with its weight already in
 // the histogram builder's values). `rng` draws the features examined at each split.

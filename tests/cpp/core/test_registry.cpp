@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <cmath>
+#include <random>
 
 #include "test_util.hpp"
 
@@ -24,6 +26,45 @@ TEST(Registry, ScalarIsAlwaysAvailableAndTheSimdBackendsFollowCpuid) {
 TEST(Registry, RequiredBackendsAreAvailable) {
   for (const std::string& name : required_backends()) {
     EXPECT_EQ(unavailable_reason(name), "") << "MLCORE_REQUIRE lists " << name;
+  }
+}
+
+// Backend::capabilities() is what tests and code branch on instead of names, so it must tell the
+// truth about what the backend does: exact_f32 backends match a float64 GEMM to f32 rounding and
+// quantizing ones do not (int8 steps are ~1/127 of the operands' range); simulated_time says
+// whether the profile's seconds came from the simulator's clock.
+TEST(Registry, CapabilitiesDescribeWhatEachBackendDoes) {
+  for (const std::string& name : available_backends()) {
+    SCOPED_TRACE(name);
+    BackendPtr b = backend(name);
+    std::mt19937 rng(11);
+    const std::int64_t m = 37, k = 53, n = 29;  // primes: no tile divides them
+    Tensor A = random_tensor(m, k, rng, -1.0f, 1.0f), B = random_tensor(k, n, rng, -1.0f, 1.0f);
+    OnBackend on{b};
+    Tensor Ad = on.dev(A), Bd = on.dev(B), Cd = b->empty(m, n);
+    Profile profile;
+    {
+      ProfileScope scope(profile);
+      b->gemm(Trans::no, Trans::no, 1.0f, Ad, Bd, 0.0f, Cd);
+    }
+    Tensor C = on.host(Cd);
+    double worst = 0.0;
+    for (std::int64_t i = 0; i < m; ++i) {
+      for (std::int64_t j = 0; j < n; ++j) {
+        double ref = 0.0;
+        for (std::int64_t p = 0; p < k; ++p) ref += double(A.at<float>(i, p)) * B.at<float>(p, j);
+        worst = std::max(worst, std::fabs(C.at<float>(i, j) - ref));
+      }
+    }
+    const Capabilities caps = b->capabilities();
+    if (caps.exact_f32) {
+      EXPECT_LT(worst, 1e-4);
+    } else {
+      EXPECT_GT(worst, 1e-4);
+    }
+    bool simulated = false;
+    for (const OpRecord& r : profile.records()) simulated |= r.op == "gemm" && r.seconds_simulated;
+    EXPECT_EQ(simulated, caps.simulated_time);
   }
 }
 

@@ -39,6 +39,12 @@ class BinMapper {
   // when n > subsample, `subsample` rows drawn with `seed` are used (as scikit-learn does).
   void fit(const Tensor& X, int max_bins, std::uint64_t seed, std::int64_t subsample = 200000);
 
+  // Takes given thresholds instead of learning them: thresholds[f] ascending, finite, at most
+  // 254 per feature (n_bins(f) ≤ 255). "Given the same bins, the same trees": a distributed
+  // fit (python/mlcore/dask) bins with thresholds merged from its workers' sketches, or with
+  // these of a single-machine fit, through this.
+  void set_thresholds(std::vector<std::vector<double>> thresholds);
+
   bool fitted() const { return !n_bins_.empty(); }
   std::int64_t n_features() const { return static_cast<std::int64_t>(n_bins_.size()); }
   // Value bins of feature f (≥ 1); its missing-value bin has code n_bins(f) (≤ 255).

@@ -38,7 +38,7 @@ class KMeansTest : public ::testing::TestWithParam<std::string> {
  protected:
   BackendPtr b() const { return backend(GetParam()); }
   // The systolic array's int8 distances are approximate: looser checks of the values there.
-  double rtol() const { return GetParam() == "systolic" ? 0.05 : 1e-5; }
+  double rtol() const { return test::quantized(GetParam()) ? 0.05 : 1e-5; }
 };
 
 TEST_P(KMeansTest, ConvergesToTheTwoSquaresFromGivenCentres) {
@@ -141,7 +141,7 @@ TEST_P(KMeansTest, LargerRandomProblemIsDeterministicAndNoWorseThanItsStart) {
       ref += diff * diff;
     }
   }
-  EXPECT_NEAR(a.inertia(), ref, ref * (GetParam() == "systolic" ? 0.03 : 1e-4));
+  EXPECT_NEAR(a.inertia(), ref, ref * (test::quantized(GetParam()) ? 0.03 : 1e-4));
   // A Lloyd step never increases the objective: the fit beats its own random start.
   KMeansOptions one = o;
   one.max_iter = 1;

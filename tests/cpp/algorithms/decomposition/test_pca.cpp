@@ -35,7 +35,7 @@ Tensor rect_X() {
 class PcaTest : public ::testing::TestWithParam<std::string> {
  protected:
   BackendPtr b() const { return backend(GetParam()); }
-  bool exact() const { return GetParam() != "systolic"; }
+  bool exact() const { return !test::quantized(GetParam()); }
   double tol(double f32) const { return exact() ? f32 : 0.03; }
 };
 

@@ -32,7 +32,7 @@ Tensor plane_y() {
 class LinearTest : public ::testing::TestWithParam<std::string> {
  protected:
   BackendPtr b() const { return backend(GetParam()); }
-  bool exact() const { return GetParam() != "systolic"; }  // f32 MACs
+  bool exact() const { return !test::quantized(GetParam()); }  // f32 MACs
   double tol(double f32_tol) const { return exact() ? f32_tol : 0.05; }
 };
 

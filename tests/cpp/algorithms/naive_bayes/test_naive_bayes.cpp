@@ -29,7 +29,7 @@ Tensor two_y() { return from_rows(5, 1, {0, 0, 0, 1, 1}); }
 class NaiveBayesTest : public ::testing::TestWithParam<std::string> {
  protected:
   BackendPtr b() const { return backend(GetParam()); }
-  bool exact() const { return GetParam() != "systolic"; }
+  bool exact() const { return !test::quantized(GetParam()); }
 };
 
 TEST_P(NaiveBayesTest, GaussianStatisticsAndScores) {

@@ -33,7 +33,7 @@ Tensor column_of(std::initializer_list<float> values) {
 class KnnTest : public ::testing::TestWithParam<std::string> {
  protected:
   BackendPtr b() const { return backend(GetParam()); }
-  bool exact() const { return GetParam() != "systolic"; }  // f32 distances
+  bool exact() const { return !test::quantized(GetParam()); }  // f32 distances
 };
 
 TEST_P(KnnTest, ClassifiesTwoGroupsAndReturnsSortedNeighbours) {

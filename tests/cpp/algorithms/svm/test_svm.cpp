@@ -47,7 +47,7 @@ void blobs(Tensor& X, Tensor& y) {
 class SvmTest : public ::testing::TestWithParam<std::string> {
  protected:
   BackendPtr b() const { return backend(GetParam()); }
-  bool exact() const { return GetParam() != "systolic"; }
+  bool exact() const { return !test::quantized(GetParam()); }
   double tol() const { return exact() ? 2e-3 : 0.05; }
 };
 
