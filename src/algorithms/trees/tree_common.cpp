@@ -15,11 +15,16 @@ void check_tree_samples(const Tensor& X, const char* estimator) {
                estimator << ": X must be a host f32 tensor, got " << X.describe());
   MLCORE_CHECK(X.rows() >= 1, estimator << ": X has no samples (" << X.describe() << ")");
   MLCORE_CHECK(X.cols() >= 1, estimator << ": X has no features (" << X.describe() << ")");
+  // One branch-free pass (the compiler vectorises it: |x| == inf on 8 floats at a time), and
+  // the position searched for only when there is one to report.
   const float* x = X.data<float>();
-  for (std::int64_t i = 0; i < X.numel(); ++i) {
-    MLCORE_CHECK(!std::isinf(x[i]), estimator << ": X contains infinity at [" << i / X.cols()
-                                              << ", " << i % X.cols()
-                                              << "] (NaN is allowed: a missing value)");
+  bool any_inf = false;
+  for (std::int64_t i = 0; i < X.numel(); ++i) any_inf |= std::fabs(x[i]) == INFINITY;
+  if (any_inf) {
+    std::int64_t i = 0;
+    while (!std::isinf(x[i])) ++i;
+    MLCORE_FAIL(estimator << ": X contains infinity at [" << i / X.cols() << ", "
+                          << i % X.cols() << "] (NaN is allowed: a missing value)");
   }
   MLCORE_CHECK(double(X.rows()) <= kMaxTotalWeight,
                estimator << ": at most 2^24 − 1 samples are supported, got " << X.rows());
