@@ -140,9 +140,9 @@ BackendPtr make_avx2_backend(int num_threads) {
 
 void Avx2Backend::tree_walk_impl(const Tensor& nodes, const Tensor& roots, const Tensor& X,
                                  const Tensor* values, double scale, Tensor& out, OpRecord& r) {
-  // The gathers address a group's 8 rows with i32 offsets: a row wider than 2^28 floats
-  // (1 GiB) takes the reference loop.
-  if (8 * X.cols() >= INT32_MAX) {
+  // The gathers address a block's 512 rows with i32 offsets: rows wider than 2^22 floats take
+  // the reference loop.
+  if (512 * X.cols() >= INT32_MAX) {
     ScalarBackend::tree_walk_impl(nodes, roots, X, values, scale, out, r);
     return;
   }

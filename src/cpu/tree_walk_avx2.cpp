@@ -13,13 +13,14 @@
 //      instruction) and the 8 rows' values x[l, f(j_l)] (one more gather).
 //   3. The branch becomes a mask: go_left = (v ≤ thr) | (v is NaN & missing_left), and
 //      j ← blend(right, left, go_left) — both children are fetched, the mask picks one.
-//   4. A lane that reached its leaf keeps its node (a second blend) while the others go on;
-//      the loop ends when all 8 lanes are at leaves.
-// What it costs: the 8 walks share one instruction stream, so a group takes as many steps as
-// its *deepest* row — lanes that finished early idle, exactly as the threads of a GPU warp do
-// on divergent branches (src/cuda/tree_walk.cu). For a forest's or boosted model's trees,
-// whose leaves sit at similar depths, the idle share is small; what is gained is no
-// mispredicted branch at all and 8 independent load chains in flight.
+//   4. A lane that reached its leaf hands its row's leaf over and takes the next row.
+// What lockstep would cost: 8 walks sharing one instruction stream take as many steps as the
+// *deepest* row — lanes that finished early idle, exactly as the threads of a GPU warp do on
+// divergent branches (src/cuda/tree_walk.cu). A single tree of unlimited depth is very
+// unbalanced, and a first version that walked 8 rows in lockstep predicted 1.7× slower than
+// the 16-lane scalar walk it replaced (bench/RESULTS.md, "tree walks"); refilling lanes
+// (walk_rows) removes the idling, at the price of one unpredictable branch per row. What is
+// gained: no mispredicted branch per level and 8 independent load chains in flight.
 //
 // Blocks of rows walk one tree at a time (its nodes stay in cache: a depth-10 tree is 32 KB of
 // TreeWalkNodes) and blocks are shared out over the threads. A row's leaf values are added in
@@ -46,27 +47,55 @@ using std::int64_t;
 constexpr int64_t kBlockRows = 512;
 constexpr int kLanes = 8;  // one ymm of i32 node ids or f32 values
 
-// The leaves of `count` ≤ 8 rows (x: their first row, d floats per row) in the tree at `root`,
-// into leaf[0..count). `nodes` is the table as 4 i32 per node.
-inline void walk8(const int32_t* nodes, int32_t root, const float* x, int64_t d, int count,
-                  int32_t* leaf) {
-  // Lane l reads row l (rows past `count` re-read row 0: in bounds, results dropped).
-  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32(count), lane);
-  const __m256i row_offset =
-      _mm256_and_si256(_mm256_mullo_epi32(lane, _mm256_set1_epi32(static_cast<int>(d))), live);
+// The leaves of `rows` rows (x: their first row, d floats per row) in the tree at `root`, into
+// leaf[0..rows). `nodes` is the table as 4 i32 per node.
+//
+// Lanes do not wait for each other: a lane whose row reached its leaf records it and takes
+// the next row of the block at once (a refill), so no lane idles while a deeper row finishes.
+// That costs one unpredictable branch per *row* (the refill), not one per level; for the very
+// unbalanced trees of unlimited depth, where one row of 8 may be 3× deeper than the others,
+// it keeps all 8 lanes busy.
+inline void walk_rows(const int32_t* nodes, int32_t root, const float* x, int64_t d,
+                      int64_t rows, int32_t* leaf) {
+  alignas(32) int32_t row[kLanes];     // each lane's row, −1 once no row is left for it
+  alignas(32) int32_t offset[kLanes];  // row · d: where the lane's row starts in x
+  alignas(32) int32_t node[kLanes];
+  int64_t next = 0;
+  auto take_next = [&](int l) {
+    row[l] = next < rows ? static_cast<int32_t>(next++) : -1;
+    offset[l] = row[l] >= 0 ? static_cast<int32_t>(row[l] * d) : 0;
+    node[l] = root;  // a lane without a row stays parked at the root
+  };
+  for (int l = 0; l < kLanes; ++l) take_next(l);
   const __m256i feature_bits = _mm256_set1_epi32(0x7fffffff);
-  __m256i j = _mm256_set1_epi32(root);
+  __m256i j = _mm256_load_si256(reinterpret_cast<const __m256i*>(node));
+  __m256i row_offset = _mm256_load_si256(reinterpret_cast<const __m256i*>(offset));
+  __m256i live = _mm256_cmpgt_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(row)),
+                                    _mm256_set1_epi32(-1));
   for (;;) {
     const __m256i at = _mm256_slli_epi32(j, 2);  // node j's fields start at nodes[4j]
     const __m256i left = _mm256_i32gather_epi32(nodes, at, 4);
-    // left < 0: the lane is at its leaf. All 8 there: done (one well-predicted branch per step).
+    // left < 0: the lane is at its leaf. Live lanes there record it and take their next row.
     const __m256i at_leaf = _mm256_cmpgt_epi32(_mm256_setzero_si256(), left);
-    if (_mm256_movemask_ps(_mm256_castsi256_ps(at_leaf)) == 0xff) break;
+    int done = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_and_si256(at_leaf, live)));
+    if (done != 0) {
+      _mm256_store_si256(reinterpret_cast<__m256i*>(node), j);
+      for (; done != 0; done &= done - 1) {
+        const int l = __builtin_ctz(static_cast<unsigned>(done));
+        leaf[row[l]] = node[l];
+        take_next(l);
+      }
+      j = _mm256_load_si256(reinterpret_cast<const __m256i*>(node));
+      row_offset = _mm256_load_si256(reinterpret_cast<const __m256i*>(offset));
+      live = _mm256_cmpgt_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(row)),
+                                _mm256_set1_epi32(-1));
+      if (_mm256_movemask_ps(_mm256_castsi256_ps(live)) == 0) return;
+      continue;  // the refilled lanes gather their roots
+    }
     const __m256i right = _mm256_i32gather_epi32(nodes + 1, at, 4);
     const __m256i fm = _mm256_i32gather_epi32(nodes + 2, at, 4);
     const __m256 thr = _mm256_i32gather_ps(reinterpret_cast<const float*>(nodes + 3), at, 4);
-    // A leaf's feature field is 0, so its lane gathers x[l, 0]: in bounds, and ignored.
+    // A leaf's feature field is 0, so a parked lane gathers x[0]: in bounds, and ignored.
     const __m256i at_x = _mm256_add_epi32(row_offset, _mm256_and_si256(fm, feature_bits));
     const __m256 v = _mm256_i32gather_ps(x, at_x, 4);
     // The branch as a mask: v ≤ thr (false for NaN), or NaN where missing_left (the top bit,
@@ -77,12 +106,10 @@ inline void walk8(const int32_t* nodes, int32_t root, const float* x, int64_t d,
     const __m256 go_left = _mm256_or_ps(le, _mm256_and_ps(nan, missing_left));
     const __m256i child = _mm256_castps_si256(_mm256_blendv_ps(
         _mm256_castsi256_ps(right), _mm256_castsi256_ps(left), go_left));
-    j = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(child), _mm256_castsi256_ps(j),
-                                             _mm256_castsi256_ps(at_leaf)));
+    // Parked lanes (no row left) stay where they are, at the root or at a leaf.
+    j = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(j), _mm256_castsi256_ps(child),
+                                             _mm256_castsi256_ps(live)));
   }
-  alignas(32) int32_t out[kLanes];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(out), j);
-  std::copy_n(out, count, leaf);
 }
 
 }  // namespace
@@ -100,11 +127,7 @@ void tree_walk_avx2(int64_t m, int64_t d, int64_t T, const TreeWalkNode* nodes,
       const int64_t begin = blk * kBlockRows, rows = std::min(kBlockRows, m - begin);
       std::fill(acc.begin(), acc.end(), 0.0);
       for (int64_t t = 0; t < T; ++t) {
-        for (int64_t r = 0; r < rows; r += kLanes) {
-          walk8(nd, roots[t], X + (begin + r) * d, d, static_cast<int>(std::min<int64_t>(
-                                                          kLanes, rows - r)),
-                leaf + r);
-        }
+        walk_rows(nd, roots[t], X + begin * d, d, rows, leaf);
         if (values == nullptr) {
           int32_t* o = static_cast<int32_t*>(out);
           for (int64_t r = 0; r < rows; ++r) o[(begin + r) * T + t] = leaf[r];

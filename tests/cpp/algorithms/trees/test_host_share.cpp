@@ -1,23 +1,27 @@
 // Every O(n) loop of a tree model's prediction goes through the Backend (docs/ARCHITECTURE.md's
 // rule), so the profile accounts for the work: for each tree estimator on each backend, the
-// wall time of predict / predict_proba / decision_function outside the recorded primitives
-// must stay below kMaxHostShare on an input large enough for the per-call bookkeeping (the
-// walk table, O(nodes); argument checks) to be small beside the walk (O(rows × trees × depth)).
+// wall time of predict / predict_proba / decision_function / apply outside the recorded
+// primitives must stay below a stated share, on 80 000 rows.
 //
-// Why 25%. With the walks on the backend the remaining host work per call is the O(nodes)
-// table, an O(rows × features) scan of X for infinities and the profile's own records:
-// measured 1–12% for forests and boosting and up to ~20% for a single tree (whose walk is the
-// shortest) on this project's 2-vCPU machine. Before the walks were primitives the share was
-// 100% (no primitive ran at all), so the check fails on that code. Shares are ratios of two
-// times taken in the same call, so a busy machine slows both; the best of 3 calls is kept.
+// The shares, and why. What is left on the host per call: the O(nodes) walk table, the output
+// tensors, and the estimator's check that X holds no infinity — one read of X, O(rows ×
+// features), memory-bound. A single tree's walk reads about as much (each row's cache lines
+// once, ~12 levels), so that check alone is a third of a single tree's call: measured 20–27%
+// on this project's 2-vCPU machine, shared with other work; kMaxSingleTree = 40%. Forests and
+// boosted models walk 10+ trees per row, so the check shrinks beside the walks: measured
+// 1–12%; kMaxEnsemble = 25%. Before the walks were primitives the share was 100% for every
+// one of these calls (no primitive ran), so the check fails on that code. Both times are
+// taken in the same call, so a busy machine slows both; the best of 3 calls is kept.
 //
-// Fits are not checked here: the tree grower's row partition and small-node histograms still
-// run on the host (docs/ARCHITECTURE.md, "What still runs on the host").
+// Fits are not checked here: the tree grower's row partition and small-node histograms, and
+// boosting's gradients, still run on the host (docs/ARCHITECTURE.md, "What still runs on the
+// host").
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <string>
 
 #include "mlcore/algorithms/trees/forest.hpp"
 #include "mlcore/algorithms/trees/gradient_boosting.hpp"
@@ -27,7 +31,8 @@
 namespace mlcore::test {
 namespace {
 
-constexpr double kMaxHostShare = 0.25;
+constexpr double kMaxSingleTree = 0.40;
+constexpr double kMaxEnsemble = 0.25;
 
 // The smallest share of host time over 3 calls of `call` (which must leave its records in
 // `profile`): 1 − Σ recorded wall seconds / the call's wall seconds.
@@ -66,7 +71,8 @@ TEST_P(HostShareTest, PredictionsRunOnTheBackend) {
   const Tensor cX = tile_rows(c.X, 4), rX = tile_rows(r.X, 4);
   auto expect_small = [&](const char* what, const Estimator& est, std::function<void()> call) {
     const double share = host_share(call, est);
-    EXPECT_LT(share, kMaxHostShare) << what << " on " << GetParam() << ": " << share * 100
+    const bool single = std::string(what).rfind("DecisionTree", 0) == 0;
+    EXPECT_LT(share, single ? kMaxSingleTree : kMaxEnsemble) << what << " on " << GetParam() << ": " << share * 100
                                     << "% of the call's time is outside the recorded primitives";
   };
   DecisionTreeClassifierOptions tco;
