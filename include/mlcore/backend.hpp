@@ -80,6 +80,22 @@ struct GemmHints {
   bool rows_up_to_constant = false;
 };
 
+// One node of a decision tree in the flat form tree_walk() reads (16 bytes, so a depth-10 tree
+// of 2047 nodes is 32 KB, inside L1): a Tensor of N × 4 i32 holds N of them, one per row.
+//   left, right:  rows of the node table (absolute: several trees share one table); left < 0
+//                 marks a leaf, whose other fields are ignored. A child's row must be greater
+//                 than its parent's (every walk then ends; Backend checks it).
+//   feature_and_missing: the split's feature in the low 31 bits; the top bit set sends a NaN
+//                 left (missing_left).
+//   threshold:    a sample goes left when x[feature] ≤ threshold (stored in the i32 column by
+//                 its bit pattern).
+struct TreeWalkNode {
+  std::int32_t left = -1, right = -1;
+  std::uint32_t feature_and_missing = 0;
+  float threshold = 0;
+};
+static_assert(sizeof(TreeWalkNode) == 16, "a node is one row of an N x 4 i32 tensor");
+
 // Column reductions of reduce_cols().
 enum class Reduce : std::uint8_t { sum, mean, var };  // var: population variance (ddof = 0)
 const char* reduce_name(Reduce r);
@@ -198,6 +214,25 @@ class Backend {
   // out[0, j] = sum / mean / variance over i of X[i, j].  X: m × n f32 (m ≥ 1); out: 1 × n f32.
   void reduce_cols(Reduce op, const Tensor& X, Tensor& out);
 
+  // ---- trees --------------------------------------------------------------------------------
+  // Prediction of a decision tree, a forest or a boosted ensemble: each row of X walks from a
+  // root down to a leaf. The forest is T trees in one node table:
+  //   nodes: N × 4 i32, row j the TreeWalkNode j (above); roots: vector of T i32, each tree's
+  //   root row; X: m × d f32, d greater than every split's feature.
+  // tree_walk: leaf[i, t] = the leaf (row of nodes) that row i reaches in tree t. leaf: m × T
+  //   i32. The plain loop:
+  //     for i < m, t < T:  j = roots[t]
+  //                        while left(j) ≥ 0:  j = (x[i, f(j)] ≤ thr(j) or NaN and missing_left)
+  //                                                ? left(j) : right(j)
+  //                        leaf[i, t] = j
+  void tree_walk(const Tensor& nodes, const Tensor& roots, const Tensor& X, Tensor& leaf);
+  // tree_walk_sum: out[i, :] = scale · Σ_t values[leaf(i, t), :] — a forest's mean leaf value
+  //   (scale 1/T), a boosted model's raw score (a one-leaf tree carries the baseline). The sum
+  //   runs in double, tree by tree in order, and is rounded once to f32, so every backend
+  //   gives the same bits. values: N × c f32; out: m × c f32.
+  void tree_walk_sum(const Tensor& nodes, const Tensor& roots, const Tensor& values,
+                     const Tensor& X, double scale, Tensor& out);
+
  protected:
   // Hooks a backend implements. Arguments are already validated; `record` arrives with op,
   // shape, MACs and bytes filled, and seconds will be set to the measured wall time unless the
@@ -235,6 +270,11 @@ class Backend {
   virtual void histogram_impl(const Tensor& codes, const Tensor& offsets, const Tensor& rows,
                               const Tensor& X, Tensor& out, OpRecord& record) = 0;
   virtual void reduce_cols_impl(Reduce op, const Tensor& X, Tensor& out, OpRecord& record) = 0;
+  // Both tree walks: values == nullptr → out is tree_walk's leaf (m × T i32); otherwise out is
+  // tree_walk_sum's m × c f32 and scale applies.
+  virtual void tree_walk_impl(const Tensor& nodes, const Tensor& roots, const Tensor& X,
+                              const Tensor* values, double scale, Tensor& out,
+                              OpRecord& record) = 0;
 
  private:
   void check_on_device(const Tensor& t, const char* what) const;

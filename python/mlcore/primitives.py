@@ -236,7 +236,7 @@ def histogram(codes, offsets, rows, x, n_out, *, backend=None):
     if isinstance(n_out, bool) or not isinstance(n_out, (int, np.integer)) or n_out < 1:
         raise ValueError(f"n_out must be a positive int, got {n_out!r}")
     out = np.zeros((int(n_out), x.shape[1]), dtype=x.dtype)
-    _set_last(_core.histogram(resolve(backend), codes, offsets, rows, x, out))
+    set_last_profile(_core.histogram(resolve(backend), codes, offsets, rows, x, out))
     return out
 
 
@@ -260,3 +260,60 @@ def reduce_cols(x, op="sum", *, backend=None):
     out = np.empty(x.shape[1], dtype=np.float32)
     set_last_profile(_core.reduce_cols(resolve(backend), op, x, out))
     return out
+
+
+def tree_nodes(left, right, feature, threshold, missing_left=None):
+    """The node table the tree walks read (``TreeWalkNode`` in backend.hpp), from one entry per
+    node: children ``left``/``right`` (rows of the table; ``left < 0`` marks a leaf, and a
+    child must come after its parent), the split's ``feature`` and ``threshold`` (a row goes
+    left when ``x[feature] <= threshold``) and whether a NaN goes left. Returns (N, 4) int32,
+    the threshold stored by its float32 bit pattern."""
+    left = as_int_matrix(left, "left").reshape(-1)
+    n = left.shape[0]
+    right = as_int_matrix(right, "right").reshape(-1)
+    feature = as_int_matrix(feature, "feature").reshape(-1)
+    threshold = as_float32_matrix(threshold, "threshold", allow_1d=True).reshape(-1)
+    missing = (np.zeros(n, dtype=bool) if missing_left is None
+               else np.asarray(missing_left, dtype=bool).reshape(-1))
+    for name, arr in (("right", right), ("feature", feature), ("threshold", threshold),
+                      ("missing_left", missing)):
+        if arr.shape[0] != n:
+            raise ValueError(f"{name} needs one entry per node ({n}), got {arr.shape[0]}")
+    if feature.size and feature.min() < 0:
+        raise ValueError(f"feature must be >= 0, got {int(feature.min())}")
+    table = np.empty((n, 4), dtype=np.int32)
+    table[:, 0], table[:, 1] = left, right
+    table[:, 2] = (feature.astype(np.uint32) | (missing.astype(np.uint32) << 31)).view(np.int32)
+    table[:, 3] = threshold.view(np.int32)
+    return table
+
+
+def _tree_inputs(nodes, roots, x):
+    nodes = as_int_matrix(nodes, "nodes", allow_1d=False)
+    if nodes.shape[1] != 4 or nodes.shape[0] < 1:
+        raise ValueError(f"nodes must be an (N, 4) table (see tree_nodes), got {nodes.shape}")
+    roots = as_int_matrix(roots, "roots").reshape(-1, 1)
+    x = as_float32_matrix(x, "x", allow_nan=True, allow_empty=True)
+    return nodes, roots, x
+
+
+def tree_walk(nodes, roots, x, *, backend=None):
+    """The leaf each row of x reaches in each tree: ``out[i, t]`` is a row of ``nodes`` (a
+    forest: several trees in one table, tree t rooted at ``roots[t]``). Returns (m, T) int32."""
+    nodes, roots, x = _tree_inputs(nodes, roots, x)
+    out = np.empty((x.shape[0], roots.shape[0]), dtype=np.int32)
+    set_last_profile(_core.tree_walk(resolve(backend), nodes, roots, x, out))
+    return out
+
+
+def tree_walk_sum(nodes, roots, values, x, *, scale=1.0, backend=None):
+    """``scale * sum over trees of values[leaf]`` for each row of x — a forest's mean (scale
+    1/T) or a boosted model's raw score; summed in float64 in tree order, rounded once.
+    values: (N, c), one row per node. Returns (m, c) float32."""
+    nodes, roots, x = _tree_inputs(nodes, roots, x)
+    values = as_float32_matrix(values, "values", allow_1d=True).reshape(nodes.shape[0], -1)
+    out = np.empty((x.shape[0], values.shape[1]), dtype=np.float32)
+    set_last_profile(_core.tree_walk_sum(resolve(backend), nodes, roots, values, x,
+                                         check_scalar(scale, "scale"), out))
+    return out
+

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -535,6 +536,90 @@ void Backend::reduce_cols(Reduce op, const Tensor& X, Tensor& out) {
   r.bytes_read = bytes_of(X);
   r.bytes_written = bytes_of(out);
   run_and_record(r, [&] { reduce_cols_impl(op, X, out, r); });
+}
+
+// ---- trees ------------------------------------------------------------------------------------
+
+namespace {
+
+// The checks both tree walks share. Where the host can see the table (every backend but cuda,
+// which checks on the device with the same messages), each split node's children must lie
+// after it and inside the table, and its feature inside X: O(N) work, a small part of a walk
+// of m ≫ 1 rows, and it makes every walk end inside the table.
+void check_tree_walk(const Tensor& nodes, const Tensor& roots, const Tensor& X, const char* op) {
+  check_dtype(nodes, DType::i32, op);
+  MLCORE_CHECK(nodes.cols() == 4 && nodes.rows() >= 1,
+               op << ": nodes must be N x 4 (TreeWalkNode rows), N >= 1, got " << nodes.describe());
+  check_dtype(roots, DType::i32, op);
+  MLCORE_CHECK(roots.numel() >= 1 && (roots.rows() == 1 || roots.cols() == 1),
+               op << ": roots must be a vector of at least one tree, got " << roots.describe());
+  check_dtype(X, DType::f32, op);
+  const std::int64_t N = nodes.rows();
+  if (roots.device() == Device::host) {
+    const std::int32_t* r = roots.data<std::int32_t>();
+    for (std::int64_t t = 0; t < roots.numel(); ++t) {
+      MLCORE_CHECK(r[t] >= 0 && r[t] < N,
+                   op << ": roots[" << t << "] = " << r[t] << " is outside [0, " << N << ")");
+    }
+  }
+  if (nodes.device() == Device::host) {
+    const auto* nd = reinterpret_cast<const TreeWalkNode*>(nodes.raw());
+    for (std::int64_t j = 0; j < N; ++j) {
+      if (nd[j].left < 0) continue;
+      MLCORE_CHECK(nd[j].left > j && nd[j].left < N && nd[j].right > j && nd[j].right < N,
+                   op << ": node " << j << "'s children " << nd[j].left << ", " << nd[j].right
+                      << " must lie after it and before " << N);
+      const std::int64_t f = nd[j].feature_and_missing & 0x7fffffffu;
+      MLCORE_CHECK(f < X.cols(), op << ": node " << j << " splits on feature " << f
+                                    << " but X has " << X.cols() << " columns");
+    }
+  }
+}
+
+}  // namespace
+
+void Backend::tree_walk(const Tensor& nodes, const Tensor& roots, const Tensor& X, Tensor& leaf) {
+  check_on_device(nodes, "tree_walk(): nodes");
+  check_on_device(roots, "tree_walk(): roots");
+  check_on_device(X, "tree_walk(): X");
+  check_on_device(leaf, "tree_walk(): leaf");
+  check_tree_walk(nodes, roots, X, "tree_walk()");
+  check_dtype(leaf, DType::i32, "tree_walk(): leaf");
+  check_shape(leaf, X.rows(), roots.numel(), "tree_walk(): leaf (rows of X x trees)");
+  check_no_overlap(leaf, X, "tree_walk()", "leaf", "X");
+  check_no_overlap(leaf, nodes, "tree_walk()", "leaf", "nodes");
+  check_no_overlap(leaf, roots, "tree_walk()", "leaf", "roots");
+  // m = rows, n = trees, k = nodes; no MACs (a walk only compares).
+  OpRecord r = new_record("tree_walk", name(), "f32", X.rows(), roots.numel(), nodes.rows(), 0);
+  r.bytes_read = bytes_of(nodes) + bytes_of(roots) + bytes_of(X);
+  r.bytes_written = bytes_of(leaf);
+  run_and_record(r, [&] { tree_walk_impl(nodes, roots, X, nullptr, 1.0, leaf, r); });
+}
+
+void Backend::tree_walk_sum(const Tensor& nodes, const Tensor& roots, const Tensor& values,
+                            const Tensor& X, double scale, Tensor& out) {
+  check_on_device(nodes, "tree_walk_sum(): nodes");
+  check_on_device(roots, "tree_walk_sum(): roots");
+  check_on_device(values, "tree_walk_sum(): values");
+  check_on_device(X, "tree_walk_sum(): X");
+  check_on_device(out, "tree_walk_sum(): out");
+  check_tree_walk(nodes, roots, X, "tree_walk_sum()");
+  check_dtype(values, DType::f32, "tree_walk_sum(): values");
+  MLCORE_CHECK(values.rows() == nodes.rows() && values.cols() >= 1,
+               "tree_walk_sum(): values needs one row per node (" << nodes.rows() << "), got "
+                                                                  << values.describe());
+  check_dtype(out, DType::f32, "tree_walk_sum(): out");
+  check_shape(out, X.rows(), values.cols(), "tree_walk_sum(): out (rows of X x columns of values)");
+  MLCORE_CHECK(std::isfinite(scale), "tree_walk_sum(): scale must be finite, got " << scale);
+  for (const Tensor* in : {&X, &nodes, &roots, &values}) {
+    check_no_overlap(out, *in, "tree_walk_sum()", "out", "an input");
+  }
+  // The additions of the leaf values are counted as MACs, as scatter_add's are.
+  const std::int64_t m = X.rows(), T = roots.numel(), c = values.cols();
+  OpRecord r = new_record("tree_walk_sum", name(), "f32", m, T, nodes.rows(), m * T * c);
+  r.bytes_read = bytes_of(nodes) + bytes_of(roots) + bytes_of(values) + bytes_of(X);
+  r.bytes_written = bytes_of(out);
+  run_and_record(r, [&] { tree_walk_impl(nodes, roots, X, &values, scale, out, r); });
 }
 
 }  // namespace mlcore

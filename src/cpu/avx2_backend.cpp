@@ -9,6 +9,7 @@
 #include "avx2_backend.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -135,6 +136,21 @@ BackendPtr make_avx2_backend(int num_threads) {
     throw DeviceError("backend 'avx2' is not available: " + why);
   }
   return std::make_shared<Avx2Backend>(num_threads);
+}
+
+void Avx2Backend::tree_walk_impl(const Tensor& nodes, const Tensor& roots, const Tensor& X,
+                                 const Tensor* values, double scale, Tensor& out, OpRecord& r) {
+  // The gathers address a block's 512 rows with i32 offsets: rows wider than 2^22 floats take
+  // the reference loop.
+  if (512 * X.cols() >= INT32_MAX) {
+    ScalarBackend::tree_walk_impl(nodes, roots, X, values, scale, out, r);
+    return;
+  }
+  cpu::tree_walk_avx2(X.rows(), X.cols(), roots.numel(),
+                      reinterpret_cast<const TreeWalkNode*>(nodes.raw()),
+                      roots.data<std::int32_t>(), X.data<float>(),
+                      values ? values->data<float>() : nullptr, values ? values->cols() : 0, scale,
+                      out.raw(), threads());
 }
 
 }  // namespace mlcore

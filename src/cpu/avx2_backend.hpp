@@ -43,6 +43,8 @@ class Avx2Backend : public ScalarBackend {
   void histogram_impl(const Tensor& codes, const Tensor& offsets, const Tensor& rows,
                       const Tensor& X, Tensor& out, OpRecord& r) override;
   void reduce_cols_impl(Reduce op, const Tensor& X, Tensor& out, OpRecord& r) override;
+  void tree_walk_impl(const Tensor& nodes, const Tensor& roots, const Tensor& X,
+                      const Tensor* values, double scale, Tensor& out, OpRecord& r) override;
 
  private:
   int requested_threads_;

@@ -19,6 +19,10 @@
 //                  by vector width.
 //     topk_rows:   bound by the sorted-buffer insertions of the few columns that beat the k-th
 //                  best, not by the 8-column filter.
+//     tree_walk, tree_walk_sum: bound by the latency of each level's two dependent gathers
+//                  (the node, then the row's value), not by width; a 16-lane walk also idles
+//                  more lanes behind its deepest row, and Zen 4 runs zmm operations as two
+//                  256-bit halves. Not ported (tree_walk_avx2.cpp).
 //     map, softmax_rows: the exp/log polynomials are compute-bound, and a 16-lane port of
 //                  vecmath_avx2.hpp would double the work per instruction on cores with two
 //                  512-bit FMA units; on AMD Zen 4 (this project's machine) a zmm operation runs

@@ -77,6 +77,14 @@ void histogram_avx2(std::int64_t m, std::int64_t P, std::int64_t c, const std::u
 void gather_rows_avx2(std::int64_t m, std::int64_t row_bytes, const void* X,
                       const std::int32_t* index, void* Y, int threads);
 
+// The tree walks (tree_walk_avx2.cpp). For each of the m rows of X (m × d) and each of the T
+// trees (nodes, roots: Backend::tree_walk's table): values == nullptr → out is the m × T i32
+// leaf ids; else out (m × c f32) = scale · Σ_t values[leaf, :] (N × c), summed in double in
+// tree order. Needs 512·d < 2^31 (the gathers' i32 offsets within a block of rows).
+void tree_walk_avx2(std::int64_t m, std::int64_t d, std::int64_t T, const TreeWalkNode* nodes,
+                    const std::int32_t* roots, const float* X, const float* values,
+                    std::int64_t c, double scale, void* out, int threads);
+
 // out[j] = sum / mean / population variance over the m rows of column j. X: m × n (m ≥ 1).
 // Sums are accumulated in double (and the variance in two passes), like the reference.
 void reduce_cols_avx2(Reduce op, std::int64_t m, std::int64_t n, const float* X, float* out,

@@ -267,4 +267,39 @@ void ScalarBackend::reduce_cols_impl(Reduce op, const Tensor& X, Tensor& out, Op
 
 BackendPtr make_scalar_backend() { return std::make_shared<ScalarBackend>(); }
 
+// One row at a time, one tree at a time, the textbook walk: at each split a data-dependent
+// branch picks the child. (The avx2 backend walks 8 rows at once without that branch.)
+void ScalarBackend::tree_walk_impl(const Tensor& nodes, const Tensor& roots, const Tensor& X,
+                                   const Tensor* values, double scale, Tensor& out, OpRecord&) {
+  const auto* nd = reinterpret_cast<const TreeWalkNode*>(nodes.raw());
+  const std::int32_t* root = roots.data<std::int32_t>();
+  const std::int64_t m = X.rows(), d = X.cols(), T = roots.numel();
+  const std::int64_t c = values ? values->cols() : 0;
+  std::vector<double> acc(static_cast<std::size_t>(c));
+  for (std::int64_t i = 0; i < m; ++i) {
+    if (i % 4096 == 0) check_interrupt();
+    const float* x = X.data<float>() + i * d;
+    std::fill(acc.begin(), acc.end(), 0.0);
+    for (std::int64_t t = 0; t < T; ++t) {
+      std::int32_t j = root[t];
+      while (nd[j].left >= 0) {
+        const std::uint32_t fm = nd[j].feature_and_missing;
+        const float v = x[fm & 0x7fffffffu];
+        const bool go_left = v <= nd[j].threshold || (std::isnan(v) && (fm >> 31) != 0);
+        j = go_left ? nd[j].left : nd[j].right;
+      }
+      if (values == nullptr) {
+        out.data<std::int32_t>()[i * T + t] = j;
+      } else {
+        const float* v = values->data<float>() + std::int64_t{j} * c;
+        for (std::int64_t q = 0; q < c; ++q) acc[q] += v[q];
+      }
+    }
+    if (values != nullptr) {
+      float* o = out.data<float>() + i * c;
+      for (std::int64_t q = 0; q < c; ++q) o[q] = static_cast<float>(scale * acc[q]);
+    }
+  }
+}
+
 }  // namespace mlcore

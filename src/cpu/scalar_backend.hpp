@@ -36,6 +36,8 @@ class ScalarBackend : public Backend {
   void histogram_impl(const Tensor& codes, const Tensor& offsets, const Tensor& rows,
                       const Tensor& X, Tensor& out, OpRecord& record) override;
   void reduce_cols_impl(Reduce op, const Tensor& X, Tensor& out, OpRecord& record) override;
+  void tree_walk_impl(const Tensor& nodes, const Tensor& roots, const Tensor& X,
+                      const Tensor* values, double scale, Tensor& out, OpRecord& record) override;
 };
 
 }  // namespace mlcore

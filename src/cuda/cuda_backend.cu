@@ -400,6 +400,36 @@ class CudaBackend final : public Backend {
     call.finish();
   }
 
+  void tree_walk_impl(const Tensor& nodes, const Tensor& roots, const Tensor& X,
+                      const Tensor* values, double scale, Tensor& out,
+                      OpRecord& record) override {
+    Call call(*this, record);
+    // The table lives on the device, out of Backend's host checks: checked here first, with
+    // the same messages, before any walk can leave it.
+    const char* op = values ? "tree_walk_sum()" : "tree_walk()";
+    const i64 N = nodes.rows();
+    const std::int32_t n32 = static_cast<std::int32_t>(std::min<i64>(N, INT32_MAX));
+    const cuda::BadIndex bad_root = cuda::find_bad_index(
+        roots.data<std::int32_t>(), roots.numel(), 0, n32, false, call.stream(), call.workspace);
+    MLCORE_CHECK(!bad_root.found, op << ": roots[" << bad_root.position << "] = "
+                                     << bad_root.value << " is outside [0, " << N << ")");
+    const auto* nd = reinterpret_cast<const TreeWalkNode*>(nodes.raw());
+    const i64 bad = cuda::find_bad_node(nd, N, X.cols(), call.stream(), call.workspace);
+    if (bad >= 0) {
+      TreeWalkNode node;
+      MLCORE_CUDA_CHECK(cudaMemcpy(&node, nd + bad, sizeof(node), cudaMemcpyDeviceToHost));
+      const i64 f = node.feature_and_missing & 0x7fffffffu;
+      MLCORE_CHECK(f < X.cols(), op << ": node " << bad << " splits on feature " << f
+                                    << " but X has " << X.cols() << " columns");
+      MLCORE_FAIL(op << ": node " << bad << "'s children " << node.left << ", " << node.right
+                     << " must lie after it and before " << N);
+    }
+    cuda::tree_walk(X.rows(), X.cols(), roots.numel(), nd, roots.data<std::int32_t>(),
+                    X.data<float>(), values ? values->data<float>() : nullptr,
+                    values ? values->cols() : 0, scale, out.raw(), call.stream(), call.workspace);
+    call.finish();
+  }
+
   void histogram_impl(const Tensor& codes, const Tensor& offsets, const Tensor& rows,
                       const Tensor& X, Tensor& out, OpRecord& record) override {
     Call call(*this, record);

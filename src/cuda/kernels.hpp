@@ -125,6 +125,17 @@ BadBin find_bad_bin(i64 m, i64 P, const std::uint8_t* codes, const std::int32_t*
 void gather_rows(i64 rows_out, i64 row_bytes, const std::int32_t* index, const void* X, void* Y,
                  cudaStream_t stream);
 
+// ---- tree_walk.cu: rows of X (m × d) down T trees of one node table, one thread per row ------
+// The first node j (in row order) that breaks the table's rules (a split node whose children
+// are not after it and inside [0, N), or whose feature is ≥ d), or −1. Synchronises the stream.
+i64 find_bad_node(const TreeWalkNode* nodes, i64 N, i64 d, cudaStream_t stream,
+                  Workspace& workspace);
+// values == nullptr: out = leaf ids, m × T i32. Else out (m × c f32) = scale · Σ_t
+// values[leaf, :] (values: N × c), summed in double in tree order.
+void tree_walk(i64 m, i64 d, i64 T, const TreeWalkNode* nodes, const std::int32_t* roots,
+               const float* X, const float* values, i64 c, double scale, void* out,
+               cudaStream_t stream, Workspace& workspace);
+
 // ---- reduce.cu: column sum / mean / population variance, accumulated in double ------------
 void reduce_cols(Reduce op, i64 m, i64 n, const float* X, float* out, cudaStream_t stream,
                  Workspace& workspace);

@@ -460,6 +460,24 @@ class SystolicBackend final : public ScalarBackend {
     ScalarBackend::gather_rows_impl(X, index, Y, r);
     vector_op(r, 0);  // pure data movement: the DMA engine copies the rows, no lane work
   }
+  // Tree walks on the vector unit: `vector_lanes` rows walk in lockstep (the avx2 kernel's
+  // scheme, tree_walk_avx2.cpp), each level a gather of the node and of the row's value, a
+  // compare and a select (vector_unit.hpp); tree_walk_sum adds each leaf's values (its MACs).
+  // The result is the scalar reference's; the walk is repeated for the leaves the cost needs
+  // when the sum does not keep them.
+  void tree_walk_impl(const Tensor& nodes, const Tensor& roots, const Tensor& X,
+                      const Tensor* values, double scale, Tensor& out, OpRecord& r) override {
+    ScalarBackend::tree_walk_impl(nodes, roots, X, values, scale, out, r);
+    Tensor leaf = out;
+    if (values != nullptr) {
+      leaf = Tensor(X.rows(), roots.numel(), DType::i32);
+      ScalarBackend::tree_walk_impl(nodes, roots, X, nullptr, 1.0, leaf, r);
+    }
+    const std::int64_t walk = systolic::tree_walk_lane_ops(
+        reinterpret_cast<const TreeWalkNode*>(nodes.raw()), nodes.rows(),
+        leaf.data<std::int32_t>(), X.rows(), roots.numel(), cfg_.vector_lanes);
+    vector_op(r, walk + r.macs * systolic::kElementwiseLaneCycles);
+  }
 
  private:
   // C (m × n, int32) = A (m × k) · B (k × n), int8 row-major, on the array; the compute count.

@@ -8,7 +8,9 @@
 // documented in docs/SYSTOLIC.md, not measurements.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "mlcore/backend.hpp"
 
@@ -41,6 +43,37 @@ inline std::int64_t map_lane_cycles(MapFn fn) {
 constexpr std::int64_t kSoftmaxLaneCycles = 9;      // max 1, subtract+exp 5, sum 1, scale 2
 constexpr std::int64_t kCompareLaneCycles = 1;      // argmin: one compare-select per element
 constexpr std::int64_t kElementwiseLaneCycles = 1;  // add, multiply, FMA, store
+
+// Lane-cycles per row per tree level of a tree walk: a gather of the node's 16 bytes from the
+// on-chip buffer, a gather of the row's feature value, a compare (and NaN test) and a select.
+// The lanes walk `vector_lanes` rows in lockstep, so a group of rows costs the depth of its
+// deepest row (see tree_walk_lane_ops).
+constexpr std::int64_t kTreeStepLaneCycles = 4;
+
+// The lane-cycles of walking m rows through T trees (nodes: N TreeWalkNodes; leaf: m × T, the
+// leaves reached), `lanes` rows in lockstep: for each group of rows and each tree, every lane
+// spends (depth of the group's deepest leaf + 1) steps — the last one finds the leaf. The
+// idle lanes of shallower rows are counted: that is the cost of divergence on a SIMD unit.
+inline std::int64_t tree_walk_lane_ops(const TreeWalkNode* nodes, std::int64_t N,
+                                       const std::int32_t* leaf, std::int64_t m, std::int64_t T,
+                                       std::int64_t lanes) {
+  // Depths in one forward pass: a child's row is after its parent's (Backend checks).
+  std::vector<std::int32_t> depth(static_cast<std::size_t>(N), 0);
+  for (std::int64_t j = 0; j < N; ++j) {
+    if (nodes[j].left < 0) continue;
+    depth[nodes[j].left] = depth[nodes[j].right] = depth[j] + 1;
+  }
+  std::int64_t ops = 0;
+  for (std::int64_t g = 0; g < m; g += lanes) {
+    const std::int64_t g_end = std::min(m, g + lanes);
+    for (std::int64_t t = 0; t < T; ++t) {
+      std::int32_t deepest = 0;
+      for (std::int64_t i = g; i < g_end; ++i) deepest = std::max(deepest, depth[leaf[i * T + t]]);
+      ops += lanes * (deepest + 1) * kTreeStepLaneCycles;
+    }
+  }
+  return ops;
+}
 
 // Lane-cycles per element for the k smallest of a row: a compare against the current k-th
 // value, and for the few that enter, a binary search of the sorted list of k: 1 + ceil(log2 k).

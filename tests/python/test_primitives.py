@@ -294,3 +294,53 @@ def test_histogram_sums_the_listed_rows_per_feature_bin(backend, rng):
         assert mlcore.last_profile()[0]["op"] == "histogram"
     with pytest.raises(ValueError, match="rows must be in"):
         mlcore.primitives.histogram(codes, offsets, [n], x32, 600, backend=backend)
+
+def _random_forest_table(rng, d, trees, max_depth):
+    """A random forest in one node table (children after parents), and its roots."""
+    left, right, feature, threshold, missing, roots = [], [], [], [], [], []
+    for _ in range(trees):
+        roots.append(len(left))
+        open_nodes = [(len(left), 0)]
+        left.append(-1), right.append(-1), feature.append(0), threshold.append(0.0)
+        missing.append(False)
+        for j, depth in open_nodes:
+            if depth >= max_depth or rng.random() < 0.2:
+                continue
+            left[j], right[j] = len(left), len(left) + 1
+            feature[j], threshold[j] = int(rng.integers(d)), float(rng.normal() * 0.5)
+            missing[j] = bool(rng.integers(2))
+            for _child in range(2):
+                left.append(-1), right.append(-1), feature.append(0), threshold.append(0.0)
+                missing.append(False)
+                open_nodes.append((len(left) - 1, depth + 1))
+    nodes = mlcore.primitives.tree_nodes(left, right, feature, threshold, missing)
+    return nodes, np.array(roots), (left, right, feature, np.float32(threshold), missing)
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+@pytest.mark.parametrize("m", [1, 7, 513, 2001])
+def test_tree_walk_matches_a_python_walk(backend, m, rng):
+    d = 5
+    nodes, roots, (left, right, feature, threshold, missing) = _random_forest_table(rng, d, 4, 9)
+    x = rng.normal(size=(m, d)).astype(np.float32)
+    x[rng.random(size=x.shape) < 0.1] = np.nan
+    want = np.empty((m, len(roots)), dtype=np.int32)
+    for i in range(m):
+        for t, j in enumerate(roots):
+            while left[j] >= 0:
+                v = x[i, feature[j]]
+                j = left[j] if (v <= threshold[j] or (np.isnan(v) and missing[j])) else right[j]
+            want[i, t] = j
+    np.testing.assert_array_equal(mlcore.primitives.tree_walk(nodes, roots, x, backend=backend),
+                                  want)
+    assert mlcore.last_profile()[-1]["op"] == "tree_walk"
+    values = rng.normal(size=(len(left), 3)).astype(np.float32)
+    got = mlcore.primitives.tree_walk_sum(nodes, roots, values, x, scale=0.25, backend=backend)
+    ref = (0.25 * values.astype(np.float64)[want].sum(axis=1)).astype(np.float32)
+    np.testing.assert_allclose(got, ref, rtol=2e-7, atol=1e-7)  # float64 sums, one rounding
+
+
+def test_tree_walk_refuses_a_cycle():
+    nodes = mlcore.primitives.tree_nodes([0, -1], [1, -1], [0, 0], [0.0, 0.0])
+    with pytest.raises(ValueError, match="node 0's children 0, 1 must lie after it"):
+        mlcore.primitives.tree_walk(nodes, [0], np.zeros((2, 1), np.float32))

@@ -8,6 +8,7 @@
 
 #include "mlcore/algorithms/trees/tree.hpp"
 #include "mlcore/serialize.hpp"
+#include "algorithms/trees/flat_tree.hpp"
 #include "algorithms/trees/tree_common.hpp"
 #include "algorithms/common/validate.hpp"
 
@@ -108,14 +109,7 @@ Tensor DecisionTreeClassifier::predict_proba(const Tensor& X) const {
   detail::check_fitted(fitted_, kClassifier);
   detail::check_tree_samples(X, kClassifier);
   detail::check_n_features(X, n_features_, kClassifier);
-  const Tensor leaves = detail::apply_tree(tree_, X);
-  const int k = tree_.n_outputs;
-  Tensor P(X.rows(), k);
-  for (std::int64_t i = 0; i < X.rows(); ++i) {
-    const double* v = tree_.value(leaves.at<std::int32_t>(i, 0));
-    for (int c = 0; c < k; ++c) P.at<float>(i, c) = static_cast<float>(v[c]);
-  }
-  return P;
+  return detail::tree_values(*backend(), tree_, X);
 }
 
 Tensor DecisionTreeClassifier::predict(const Tensor& X) const {
@@ -123,14 +117,17 @@ Tensor DecisionTreeClassifier::predict(const Tensor& X) const {
   detail::check_fitted(fitted_, kClassifier);
   detail::check_tree_samples(X, kClassifier);
   detail::check_n_features(X, n_features_, kClassifier);
-  const Tensor leaves = detail::apply_tree(tree_, X);
+  // Each leaf's label (its class of largest value, first on ties) as the leaf's one value:
+  // O(nodes) here, and the rows' labels in one walk on the backend.
+  detail::WalkTable table = detail::make_walk_table({&tree_}, {});
+  table.values = Tensor(table.nodes.rows(), 1);
   const int k = tree_.n_outputs;
-  Tensor out(X.rows(), 1);
-  for (std::int64_t i = 0; i < X.rows(); ++i) {
-    const double* v = tree_.value(leaves.at<std::int32_t>(i, 0));
-    out.at<float>(i, 0) = static_cast<float>(classes_[std::max_element(v, v + k) - v]);
+  for (std::size_t j = 0; j < tree_.nodes.size(); ++j) {
+    if (!tree_.nodes[j].is_leaf()) continue;
+    const double* v = tree_.value(static_cast<std::int32_t>(j));
+    table.values.data<float>()[j] = static_cast<float>(classes_[std::max_element(v, v + k) - v]);
   }
-  return out;
+  return backend()->to_host(detail::walk_sum(*backend(), table, X, 1.0));
 }
 
 Tensor DecisionTreeClassifier::apply(const Tensor& X) const {
@@ -138,7 +135,7 @@ Tensor DecisionTreeClassifier::apply(const Tensor& X) const {
   detail::check_fitted(fitted_, kClassifier);
   detail::check_tree_samples(X, kClassifier);
   detail::check_n_features(X, n_features_, kClassifier);
-  return detail::apply_tree(tree_, X);
+  return detail::apply_tree(*backend(), tree_, X);
 }
 
 const std::vector<double>& DecisionTreeClassifier::classes() const {
@@ -288,12 +285,7 @@ Tensor DecisionTreeRegressor::predict(const Tensor& X) const {
   detail::check_fitted(fitted_, kRegressor);
   detail::check_tree_samples(X, kRegressor);
   detail::check_n_features(X, n_features_, kRegressor);
-  const Tensor leaves = detail::apply_tree(tree_, X);
-  Tensor out(X.rows(), 1);
-  for (std::int64_t i = 0; i < X.rows(); ++i) {
-    out.at<float>(i, 0) = static_cast<float>(tree_.value(leaves.at<std::int32_t>(i, 0))[0]);
-  }
-  return out;
+  return detail::tree_values(*backend(), tree_, X);
 }
 
 Tensor DecisionTreeRegressor::apply(const Tensor& X) const {
@@ -301,7 +293,7 @@ Tensor DecisionTreeRegressor::apply(const Tensor& X) const {
   detail::check_fitted(fitted_, kRegressor);
   detail::check_tree_samples(X, kRegressor);
   detail::check_n_features(X, n_features_, kRegressor);
-  return detail::apply_tree(tree_, X);
+  return detail::apply_tree(*backend(), tree_, X);
 }
 
 std::int64_t DecisionTreeRegressor::n_features_in() const {

@@ -1,8 +1,8 @@
-// FlatTree (see flat_tree.hpp): the compact nodes and the batched walk.
+// The walk table (see flat_tree.hpp) and the calls that walk it on a backend.
 #include "algorithms/trees/flat_tree.hpp"
 
-#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace mlcore::detail {
 
@@ -17,58 +17,79 @@ float float_at_or_below(double t) {
 
 }  // namespace
 
-FlatTree::FlatTree(const Tree& tree) : nodes_(tree.nodes.size()) {
-  for (std::size_t k = 0; k < tree.nodes.size(); ++k) {
-    const TreeNode& src = tree.nodes[k];
-    Node& dst = nodes_[k];
-    if (src.is_leaf()) continue;  // left = right = −1, feature 0
-    dst.left = src.left;
-    dst.right = src.right;
-    dst.feature_and_missing = static_cast<std::uint32_t>(src.feature) |
-                              (src.missing_left ? 0x80000000u : 0u);
-    dst.threshold = float_at_or_below(src.threshold);
+WalkTable make_walk_table(const std::vector<const Tree*>& trees, const LeafValues& lv) {
+  WalkTable table;
+  const bool constant = !lv.constant.empty();
+  std::int64_t N = constant ? 1 : 0;
+  for (const Tree* t : trees) N += static_cast<std::int64_t>(t->nodes.size());
+  const std::int64_t T = static_cast<std::int64_t>(trees.size()) + (constant ? 1 : 0);
+  table.nodes = Tensor(N, 4, DType::i32);
+  table.roots = Tensor(T, 1, DType::i32);
+  if (lv.columns > 0) table.values = Tensor(N, lv.columns);  // zero-filled
+  auto* nd = reinterpret_cast<TreeWalkNode*>(table.nodes.raw());
+  std::int32_t* root = table.roots.data<std::int32_t>();
+  std::int32_t row = 0, tree = 0;
+  if (constant) {  // a one-leaf tree: every row reaches row 0 and adds the constants
+    nd[0] = TreeWalkNode{};
+    root[tree++] = 0;
+    for (int q = 0; q < lv.columns; ++q) table.values.at<float>(0, q) = float(lv.constant[q]);
+    row = 1;
   }
+  for (std::size_t t = 0; t < trees.size(); ++t) {
+    const Tree& src = *trees[t];
+    const int col = lv.column_of_tree.empty() ? 0 : lv.column_of_tree[t];
+    table.offset.push_back(row);
+    root[tree++] = row;
+    for (std::size_t j = 0; j < src.nodes.size(); ++j) {
+      const TreeNode& s = src.nodes[j];
+      TreeWalkNode& dst = nd[row + j];
+      dst = TreeWalkNode{};
+      if (!s.is_leaf()) {
+        dst.left = row + s.left;
+        dst.right = row + s.right;
+        dst.feature_and_missing =
+            static_cast<std::uint32_t>(s.feature) | (s.missing_left ? 0x80000000u : 0u);
+        dst.threshold = float_at_or_below(s.threshold);
+      } else if (lv.columns > 0) {
+        const double* v = src.value(static_cast<std::int32_t>(j));
+        for (int q = 0; q < src.n_outputs; ++q) {
+          table.values.at<float>(row + static_cast<std::int64_t>(j), col + q) = float(v[q]);
+        }
+      }
+    }
+    row += static_cast<std::int32_t>(src.nodes.size());
+  }
+  return table;
 }
 
-// Walking one sample down a tree is a chain of dependent loads and data-dependent branches: on
-// random data every level mispredicts about half the time (~15 cycles), and the next node's
-// load cannot start before the comparison. Here kLanes samples are walked at once, one level
-// per step each: their walks are independent, so their loads overlap, and each picks its child
-// with arithmetic on the comparison (no branch to mispredict). A lane whose sample reached its
-// leaf takes the next sample, so no lane idles while a deeper sample finishes: one
-// mispredicted branch per sample, at its leaf, instead of one per level.
-void FlatTree::apply_rows(const float* X, std::int64_t d, std::int64_t m,
-                          std::int32_t* leaf) const {
-  constexpr int kLanes = 16;
-  const Node* nd = nodes_.data();
-  std::int32_t k[kLanes];    // each lane's current node
-  std::int64_t row[kLanes];  // each lane's sample, −1 once no sample is left for it
-  std::int64_t next = 0;
-  int active = 0;
-  for (int l = 0; l < kLanes; ++l) {
-    k[l] = 0;
-    row[l] = next < m ? next++ : -1;
-    active += row[l] >= 0;
+Tensor walk_sum(Backend& backend, const WalkTable& table, const Tensor& X, double scale) {
+  const Tensor nodes = backend.to_device(table.nodes), roots = backend.to_device(table.roots);
+  const Tensor values = backend.to_device(table.values), x = backend.to_device(X);
+  Tensor out = backend.empty(X.rows(), table.values.cols());
+  backend.tree_walk_sum(nodes, roots, values, x, scale, out);
+  return out;
+}
+
+Tensor walk_leaves(Backend& backend, const WalkTable& table, const Tensor& X) {
+  const Tensor nodes = backend.to_device(table.nodes), roots = backend.to_device(table.roots);
+  const Tensor x = backend.to_device(X);
+  Tensor leaf = backend.empty(X.rows(), table.roots.numel(), DType::i32);
+  backend.tree_walk(nodes, roots, x, leaf);
+  return backend.to_host(leaf);  // one tree at offset 0: its own node ids
+}
+
+Tensor labels_of_max(Backend& backend, Tensor& P, const std::vector<double>& classes) {
+  const std::int64_t m = P.rows();
+  backend.map(MapFn::identity, P, P, {-1.0f, 0.0f});  // first max of P = first min of −P
+  Tensor index = backend.empty(m, 1, DType::i32), value = backend.empty(m, 1);
+  backend.argmin_rows(P, index, value);
+  Tensor labels(static_cast<std::int64_t>(classes.size()), 1);
+  for (std::size_t c = 0; c < classes.size(); ++c) {
+    labels.data<float>()[c] = static_cast<float>(classes[c]);
   }
-  while (active > 0) {
-    for (int l = 0; l < kLanes; ++l) {
-      if (row[l] < 0) continue;
-      const Node& node = nd[k[l]];
-      if (node.left < 0) {  // at its leaf: record it, take the next sample
-        leaf[row[l]] = k[l];
-        k[l] = 0;
-        row[l] = next < m ? next++ : -1;
-        active -= row[l] < 0;
-        continue;
-      }
-      const std::uint32_t fm = node.feature_and_missing;
-      const float v = X[row[l] * d + (fm & 0x7fffffffu)];
-      // NaN compares false: it goes left only where missing_left is set. Bitwise, not && / ?:,
-      // so the compiler emits compares and masks, not branches.
-      const int go_left = int(v <= node.threshold) | (int(v != v) & int(fm >> 31));
-      k[l] = node.right + go_left * (node.left - node.right);
-    }
-  }
+  Tensor out = backend.empty(m, 1);
+  backend.gather_rows(backend.to_device(labels), index, out);
+  return backend.to_host(out);
 }
 
 }  // namespace mlcore::detail

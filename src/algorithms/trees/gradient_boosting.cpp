@@ -3,6 +3,7 @@
 #include "mlcore/algorithms/trees/gradient_boosting.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <istream>
 #include <numeric>
@@ -190,23 +191,21 @@ bool should_stop(const std::vector<double>& scores, std::int64_t n_iter_no_chang
   return true;
 }
 
-// Fits the boosted trees. y: targets (regression) or class codes 0..K−1 (classification).
-// sw_all: empty, or one weight ≥ 0 per sample (scikit-learn's sample_weight).
-BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Loss loss,
-                          int n_classes, const GradientBoostingOptions& o,
-                          const BackendPtr& backend, const std::vector<double>& sw_all) {
-  const std::int64_t n = X.rows(), d = X.cols();
-  const int K = loss == Loss::multiclass ? n_classes : 1;
-  BoostedTrees model;
-  model.trees_per_iteration = K;
-  model.n_features = d;
-  model.importances.assign(d, 0.0);
-  std::mt19937_64 rng(o.random_state);
+// The training and validation samples: with early stopping and validation_fraction > 0, a
+// split stratified by class (shuffled by `rng`, then sorted back to sample order); otherwise
+// all samples train and none validate.
+struct TrainValidation {
+  Tensor X, X_val;
+  std::vector<double> y, y_val, sw, sw_val;
+};
 
-  // ---- early stopping: a (stratified) validation split ----
-  const bool early = o.early_stopping == "true" || (o.early_stopping == "auto" && n > 10000);
+TrainValidation split_for_validation(const Tensor& X, const std::vector<double>& y_all,
+                                     const std::vector<double>& sw_all, Loss loss, int n_classes,
+                                     bool early, double fraction, std::mt19937_64& rng) {
+  const std::int64_t n = X.rows();
+  TrainValidation s;
   std::vector<std::int32_t> train_ids, val_ids;
-  if (early && o.validation_fraction > 0) {
+  if (early && fraction > 0) {
     std::vector<std::vector<std::int32_t>> groups(loss == Loss::squared_error ? 1 : n_classes);
     for (std::int64_t i = 0; i < n; ++i) {
       groups[loss == Loss::squared_error ? 0 : static_cast<int>(y_all[i])].push_back(
@@ -215,85 +214,78 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
     for (auto& grp : groups) {
       std::shuffle(grp.begin(), grp.end(), rng);
       const std::size_t n_val = static_cast<std::size_t>(
-          std::llround(o.validation_fraction * static_cast<double>(grp.size())));
+          std::llround(fraction * static_cast<double>(grp.size())));
       val_ids.insert(val_ids.end(), grp.begin(), grp.begin() + n_val);
       train_ids.insert(train_ids.end(), grp.begin() + n_val, grp.end());
     }
     std::sort(train_ids.begin(), train_ids.end());
     std::sort(val_ids.begin(), val_ids.end());
     MLCORE_CHECK(!train_ids.empty() && !val_ids.empty(),
-                 "validation_fraction = " << o.validation_fraction << " leaves an empty "
+                 "validation_fraction = " << fraction << " leaves an empty "
                                           << (train_ids.empty() ? "training" : "validation")
                                           << " set for " << n << " samples");
   }
-  const bool split = !val_ids.empty();
-  const Tensor X_train = split ? take_rows(X, train_ids) : X;
-  const Tensor X_val = split ? take_rows(X, val_ids) : Tensor();
-  std::vector<double> y, y_val, sw, sw_val;
-  if (split) {
-    for (std::int32_t i : train_ids) y.push_back(y_all[i]);
-    for (std::int32_t i : val_ids) y_val.push_back(y_all[i]);
-    if (!sw_all.empty()) {
-      for (std::int32_t i : train_ids) sw.push_back(sw_all[i]);
-      for (std::int32_t i : val_ids) sw_val.push_back(sw_all[i]);
-    }
-  } else {
-    y = y_all;
-    sw = sw_all;
+  if (val_ids.empty()) {
+    s.X = X;
+    s.y = y_all;
+    s.sw = sw_all;
+    return s;
   }
+  s.X = take_rows(X, train_ids);
+  s.X_val = take_rows(X, val_ids);
+  for (std::int32_t i : train_ids) s.y.push_back(y_all[i]);
+  for (std::int32_t i : val_ids) s.y_val.push_back(y_all[i]);
+  if (!sw_all.empty()) {
+    for (std::int32_t i : train_ids) s.sw.push_back(sw_all[i]);
+    for (std::int32_t i : val_ids) s.sw_val.push_back(sw_all[i]);
+  }
+  return s;
+}
+
+// The best constant raw score (one per tree of an iteration): the weighted mean target, the
+// log-odds of the positive class, or the centred log-priors of the classes. Checks that the
+// training samples carry weight and every class.
+std::vector<double> baseline_scores(Loss loss, const std::vector<double>& y,
+                                    const std::vector<double>& sw, int n_classes, int K) {
+  const std::int64_t n = static_cast<std::int64_t>(y.size());
   auto weight = [&](std::int64_t i) { return sw.empty() ? 1.0 : sw[i]; };
   double total_weight = 0;
-  for (std::int64_t i = 0; i < static_cast<std::int64_t>(y.size()); ++i) total_weight += weight(i);
+  for (std::int64_t i = 0; i < n; ++i) total_weight += weight(i);
   MLCORE_CHECK(total_weight > 0, "sample_weight is 0 for every training sample");
-  const std::int64_t n_train = static_cast<std::int64_t>(y.size());
-  const std::int64_t n_val = static_cast<std::int64_t>(y_val.size());
-  if (loss != Loss::squared_error) {
-    std::vector<std::int64_t> counts(n_classes, 0);
-    for (double v : y) ++counts[static_cast<int>(v)];
-    for (int c = 0; c < n_classes; ++c) {
-      MLCORE_CHECK(counts[c] > 0, "class " << c
-                                           << " has no sample left for training after the "
-                                              "validation split; lower validation_fraction");
-    }
-  }
-
-  // ---- baseline: the best constant raw score ----
-  model.baseline.assign(K, 0.0);
+  std::vector<double> baseline(K, 0.0);
   if (loss == Loss::squared_error) {
     double sum = 0;
-    for (std::int64_t i = 0; i < n_train; ++i) sum += weight(i) * y[i];
-    model.baseline[0] = sum / total_weight;
+    for (std::int64_t i = 0; i < n; ++i) sum += weight(i) * y[i];
+    baseline[0] = sum / total_weight;
+    return baseline;
+  }
+  std::vector<std::int64_t> counts(n_classes, 0);
+  for (double v : y) ++counts[static_cast<int>(v)];
+  for (int c = 0; c < n_classes; ++c) {
+    MLCORE_CHECK(counts[c] > 0, "class " << c
+                                         << " has no sample left for training after the "
+                                            "validation split; lower validation_fraction");
+  }
+  std::vector<double> prior(n_classes, 0.0);
+  for (std::int64_t i = 0; i < n; ++i) prior[static_cast<int>(y[i])] += weight(i) / total_weight;
+  const double eps = 1e-15;
+  if (loss == Loss::binary) {
+    const double p = std::min(std::max(prior[1], eps), 1 - eps);
+    baseline[0] = std::log(p / (1 - p));
   } else {
-    std::vector<double> prior(n_classes, 0.0);
-    for (std::int64_t i = 0; i < n_train; ++i)
-      prior[static_cast<int>(y[i])] += weight(i) / total_weight;
-    const double eps = 1e-15;
-    if (loss == Loss::binary) {
-      const double p = std::min(std::max(prior[1], eps), 1 - eps);
-      model.baseline[0] = std::log(p / (1 - p));
-    } else {
-      double mean_log = 0;
-      for (int k = 0; k < K; ++k) mean_log += std::log(std::max(prior[k], eps)) / K;
-      for (int k = 0; k < K; ++k) model.baseline[k] = std::log(std::max(prior[k], eps)) - mean_log;
-    }
+    double mean_log = 0;
+    for (int k = 0; k < K; ++k) mean_log += std::log(std::max(prior[k], eps)) / K;
+    for (int k = 0; k < K; ++k) baseline[k] = std::log(std::max(prior[k], eps)) - mean_log;
   }
-  std::vector<double> raw(static_cast<std::size_t>(n_train) * K), raw_val(n_val * K);
-  for (std::int64_t i = 0; i < n_train; ++i) {
-    for (int k = 0; k < K; ++k) raw[i * K + k] = model.baseline[k];
-  }
-  for (std::int64_t i = 0; i < n_val; ++i) {
-    for (int k = 0; k < K; ++k) raw_val[i * K + k] = model.baseline[k];
-  }
+  return baseline;
+}
 
-  // ---- binning and the histogram builder: once ----
-  const detail::BinnedTrainingSet data =
-      detail::bin_training_set(X_train, o.max_bins, o.random_state, *backend);
-  detail::HistogramBuilder hist(backend, data.device_codes, data.device_offsets,
-                                   data.mapper.total_bins());
-
+// The grower's settings for a boosting tree (gradient criterion, best-first under the limits).
+detail::GrowerParams boosting_grower_params(Loss loss, bool weighted,
+                                            const GradientBoostingOptions& o) {
   detail::GrowerParams p;
   p.criterion = detail::SplitCriterion::gradient;
-  p.constant_hessian = loss == Loss::squared_error && sw.empty();
+  p.constant_hessian = loss == Loss::squared_error && !weighted;
   p.n_stats = p.constant_hessian ? 2 : 3;
   p.max_depth = o.max_depth;
   p.min_samples_split = 2;
@@ -301,78 +293,138 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
   p.max_leaf_nodes = o.max_leaf_nodes;
   p.require_positive_gain = true;
   p.l2_regularization = o.l2_regularization;
+  return p;
+}
 
-  if (early) {
-    model.train_score.push_back(-mean_loss(loss, raw, y, K, sw));
-    if (split) model.validation_score.push_back(-mean_loss(loss, raw_val, y_val, K, sw_val));
+// Class k's statistics as exact integers packed in i64 (PackedCodec): [q_g · 2^24 + 1] with a
+// constant hessian, else [q_g · 2^24 + 1, q_h] — count, gradient and hessian sums — into V
+// (n × c, reused by every tree: a fresh one page-faults n·c values), with their scales in p.
+void pack_statistics(const std::vector<double>& g, const std::vector<double>& h, int K, int k,
+                     double g_max, double h_max, std::int64_t n, detail::GrowerParams& p,
+                     Tensor& V) {
+  const auto gc = detail::PackedCodec::for_values(g_max, double(n), true);
+  const auto hc = detail::PackedCodec::for_values(h_max, double(n), false);
+  const int c = p.constant_hessian ? 1 : 2;
+  if (V.rows() != n || V.cols() != c) V = Tensor(n, c, DType::i64);
+  std::int64_t* v = V.data<std::int64_t>();
+  parallel::for_each_static(n, n > 8192 ? num_threads() : 1, [&](std::int64_t i) {
+    v[i * c] = gc.pack_with_count(g[i * K + k]);
+    if (c == 2) v[i * c + 1] = hc.quantize(h[i * K + k]);
+  });
+  p.value_scale = gc.scale;
+  p.hessian_scale = p.constant_hessian ? 1.0 : hc.scale;
+}
+
+// The leaf of every training sample (leaf_of, from the grower's partition) and the tree's leaf
+// values −lr · G / (H + λ) from exact sums over each leaf's samples. The sums run in one pass
+// over the samples in id order: each leaf's samples are then added in ascending id order, as a
+// walk of the leaf's own (ascending) ids would add them — the same doubles, with the arrays
+// read front to back instead of gathered leaf by leaf (a random access per sample).
+void fit_leaf_values(const detail::GrownTree& grown, const std::vector<double>& g,
+                     const std::vector<double>& h, int K, int k, bool constant_hessian,
+                     const GradientBoostingOptions& o, Tree& tree,
+                     std::vector<std::int32_t>& leaf_of) {
+  const std::int64_t n = static_cast<std::int64_t>(leaf_of.size());
+  std::vector<std::int32_t> leaves;
+  for (std::size_t node = 0; node < tree.nodes.size(); ++node) {
+    if (tree.nodes[node].is_leaf()) leaves.push_back(static_cast<std::int32_t>(node));
   }
+  parallel::for_each(static_cast<std::int64_t>(leaves.size()), n > 8192 ? num_threads() : 1,
+                     [&](std::int64_t l) {
+                       const std::int32_t node = leaves[l];
+                       for (std::int64_t j = grown.begin[node]; j < grown.end[node]; ++j) {
+                         leaf_of[grown.order[j]] = node;
+                       }
+                     });
+  std::vector<double> G(tree.nodes.size(), 0.0), H(tree.nodes.size(), 0.0);
+  for (std::int64_t i = 0; i < n; ++i) {
+    G[leaf_of[i]] += g[i * K + k];
+    H[leaf_of[i]] += constant_hessian ? 1.0 : h[i * K + k];
+  }
+  tree.n_outputs = 1;
+  tree.values.assign(tree.nodes.size(), 0.0);
+  for (const std::int32_t node : leaves) {
+    tree.values[node] = -o.learning_rate * G[node] / (H[node] + o.l2_regularization + 1e-15);
+  }
+}
+
+// Column k of the raw scores += the new tree's leaf values: the training samples' from
+// leaf_of, the validation samples' by walking the tree on the backend.
+void update_scores(const Tree& tree, const std::vector<std::int32_t>& leaf_of, int K, int k,
+                   const Tensor& X_val, Backend& backend, std::vector<double>& raw,
+                   std::vector<double>& raw_val) {
+  const std::int64_t n = static_cast<std::int64_t>(leaf_of.size());
+  const double* value = tree.values.data();
+  parallel::for_each_static(n, n > 8192 ? num_threads() : 1,
+                            [&](std::int64_t i) { raw[i * K + k] += value[leaf_of[i]]; });
+  const std::int64_t n_val = static_cast<std::int64_t>(raw_val.size()) / K;
+  if (n_val == 0) return;
+  detail::LeafValues lv;
+  lv.columns = 1;
+  const Tensor step =
+      backend.to_host(detail::walk_sum(backend, detail::make_walk_table({&tree}, lv), X_val, 1.0));
+  for (std::int64_t i = 0; i < n_val; ++i) raw_val[i * K + k] += step.data<float>()[i];
+}
+
+// Fits the boosted trees. y: targets (regression) or class codes 0..K−1 (classification).
+// sw_all: empty, or one weight ≥ 0 per sample (scikit-learn's sample_weight). Each iteration:
+// gradients at the current scores, then per class a tree grown on their histograms, its leaf
+// values, and the scores moved by it; early stopping watches the (validation) loss.
+BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Loss loss,
+                          int n_classes, const GradientBoostingOptions& o,
+                          const BackendPtr& backend, const std::vector<double>& sw_all) {
+  const std::int64_t d = X.cols();
+  const int K = loss == Loss::multiclass ? n_classes : 1;
+  BoostedTrees model;
+  model.trees_per_iteration = K;
+  model.n_features = d;
+  model.importances.assign(d, 0.0);
+  std::mt19937_64 rng(o.random_state);
+
+  const bool early = o.early_stopping == "true" || (o.early_stopping == "auto" && X.rows() > 10000);
+  const TrainValidation s =
+      split_for_validation(X, y_all, sw_all, loss, n_classes, early, o.validation_fraction, rng);
+  const bool split = !s.y_val.empty();
+  const std::int64_t n_train = static_cast<std::int64_t>(s.y.size());
+  model.baseline = baseline_scores(loss, s.y, s.sw, n_classes, K);
+  std::vector<double> raw(static_cast<std::size_t>(n_train) * K), raw_val(s.y_val.size() * K);
+  for (std::size_t e = 0; e < raw.size(); ++e) raw[e] = model.baseline[e % K];
+  for (std::size_t e = 0; e < raw_val.size(); ++e) raw_val[e] = model.baseline[e % K];
+
+  // Binning and the histogram builder: once.
+  const detail::BinnedTrainingSet data =
+      detail::bin_training_set(s.X, o.max_bins, o.random_state, *backend);
+  detail::HistogramBuilder hist(backend, data.device_codes, data.device_offsets,
+                                data.mapper.total_bins());
+  detail::GrowerParams p = boosting_grower_params(loss, !s.sw.empty(), o);
+
+  auto record_scores = [&] {
+    model.train_score.push_back(-mean_loss(loss, raw, s.y, K, s.sw));
+    if (split) model.validation_score.push_back(-mean_loss(loss, raw_val, s.y_val, K, s.sw_val));
+  };
+  if (early) record_scores();
   std::vector<double> g, h, g_max, h_max;
-  Tensor V;  // n × c i64 statistics, reused by every tree (a fresh one page-faults n·c values)
-  std::vector<std::int32_t> leaf_of;  // per training sample: its leaf in the current tree
+  Tensor V;
+  std::vector<std::int32_t> leaf_of(static_cast<std::size_t>(n_train));
   std::vector<std::int32_t> all_rows(n_train);
   std::iota(all_rows.begin(), all_rows.end(), 0);
   for (std::int64_t it = 0; it < o.max_iter; ++it) {
-    gradients(loss, raw, y, K, g, h, g_max, h_max);
-    if (!sw.empty()) weight_gradients(loss, sw, K, g, h, g_max, h_max);
+    gradients(loss, raw, s.y, K, g, h, g_max, h_max);
+    if (!s.sw.empty()) weight_gradients(loss, s.sw, K, g, h, g_max, h_max);
     for (int k = 0; k < K; ++k) {
-      // Statistics, exact integers packed in i64 (PackedCodec): [q_g · 2^24 + 1] with a
-      // constant hessian, else [q_g · 2^24 + 1, q_h] — count, gradient and hessian sums.
-      const auto gc = detail::PackedCodec::for_values(g_max[k], double(n_train), true);
-      const auto hc = detail::PackedCodec::for_values(h_max[k], double(n_train), false);
-      const int c = p.constant_hessian ? 1 : 2;
-      if (V.rows() != n_train || V.cols() != c) V = Tensor(n_train, c, DType::i64);
-      std::int64_t* v = V.data<std::int64_t>();
-      parallel::for_each_static(n_train, n_train > 8192 ? num_threads() : 1, [&](std::int64_t i) {
-        v[i * c] = gc.pack_with_count(g[i * K + k]);
-        if (c == 2) v[i * c + 1] = hc.quantize(h[i * K + k]);
-      });
-      p.value_scale = gc.scale;
-      p.hessian_scale = p.constant_hessian ? 1.0 : hc.scale;
+      pack_statistics(g, h, K, k, g_max[k], h_max[k], n_train, p, V);
       hist.set_packed_values(V);
       std::mt19937_64 tree_rng(o.random_state + static_cast<std::uint64_t>(it * K + k));
       detail::GrownTree grown = detail::grow_tree(data.view(), hist, p, all_rows, tree_rng);
-
-      // Leaf values from exact sums over each leaf's samples; raw scores updated in place.
       Tree tree = std::move(grown.tree);
-      tree.n_outputs = 1;
-      tree.values.assign(tree.nodes.size(), 0.0);
-      // Which leaf each sample ended in, then the leaf sums in one pass over the samples in
-      // id order: each leaf's samples are then added in ascending id order, as a walk of the
-      // leaf's own (ascending) ids would add them — the same doubles, with the arrays read
-      // front to back instead of gathered leaf by leaf (a random access per sample).
-      std::vector<std::int32_t> leaves;
-      for (std::size_t node = 0; node < tree.nodes.size(); ++node) {
-        if (tree.nodes[node].is_leaf()) leaves.push_back(static_cast<std::int32_t>(node));
-      }
-      const std::int64_t n_leaves = static_cast<std::int64_t>(leaves.size());
-      leaf_of.resize(static_cast<std::size_t>(n_train));
-      parallel::for_each(n_leaves, n_train > 8192 ? num_threads() : 1, [&](std::int64_t l) {
-        const std::int32_t node = leaves[l];
-        for (std::int64_t j = grown.begin[node]; j < grown.end[node]; ++j) {
-          leaf_of[grown.order[j]] = node;
-        }
-      });
-      std::vector<double> G(tree.nodes.size(), 0.0), H(tree.nodes.size(), 0.0);
-      for (std::int64_t i = 0; i < n_train; ++i) {
-        G[leaf_of[i]] += g[i * K + k];
-        H[leaf_of[i]] += p.constant_hessian ? 1.0 : h[i * K + k];
-      }
-      for (const std::int32_t node : leaves) {
-        tree.values[node] = -o.learning_rate * G[node] / (H[node] + o.l2_regularization + 1e-15);
-      }
-      const double* value = tree.values.data();
-      parallel::for_each_static(n_train, n_train > 8192 ? num_threads() : 1,
-                                [&](std::int64_t i) { raw[i * K + k] += value[leaf_of[i]]; });
-      for (std::int64_t i = 0; i < n_val; ++i) {
-        raw_val[i * K + k] += tree.value(tree.apply_one(X_val.data<float>() + i * d))[0];
-      }
+      fit_leaf_values(grown, g, h, K, k, p.constant_hessian, o, tree, leaf_of);
+      update_scores(tree, leaf_of, K, k, s.X_val, *backend, raw, raw_val);
       for (std::int64_t f = 0; f < d; ++f) model.importances[f] += grown.importances[f];
       model.trees.push_back(std::move(tree));
     }
     model.n_iter = it + 1;
     if (early) {
-      model.train_score.push_back(-mean_loss(loss, raw, y, K, sw));
-      if (split) model.validation_score.push_back(-mean_loss(loss, raw_val, y_val, K, sw_val));
+      record_scores();
       if (should_stop(split ? model.validation_score : model.train_score, o.n_iter_no_change,
                       o.tol)) {
         break;
@@ -457,65 +509,50 @@ BoostedTrees read_model(ModelReader& r) {
 
 // ---- BoostedTrees -------------------------------------------------------------------------------
 
-void BoostedTrees::add_iteration(const Tensor& X, std::int64_t iteration, Tensor& raw) const {
-  MLCORE_CHECK(iteration >= 0 && iteration < n_iter,
-               "iteration " << iteration << " is outside [0, " << n_iter << ")");
-  const std::int64_t n = X.rows(), d = X.cols();
-  const int K = trees_per_iteration;
-  check_shape(raw, n, K, "raw");
-  const float* x = X.data<float>();
-  float* r = raw.data<float>();
-  // The walk predict uses (FlatTree, blocks of rows in parallel), one tree at a time.
-  constexpr std::int64_t kRows = 256;
-  const std::int64_t blocks = (n + kRows - 1) / kRows;
-  for (int k = 0; k < K; ++k) {
-    const Tree& t = trees[iteration * K + k];
-    const detail::FlatTree flat(t);
-    parallel::for_each_static(blocks, n > 4096 ? num_threads() : 1, [&](std::int64_t blk) {
-      const std::int64_t begin = blk * kRows, end = std::min(n, begin + kRows);
-      std::int32_t leaf[kRows];
-      flat.apply_rows(x + begin * d, d, end - begin, leaf);
-      for (std::int64_t i = begin; i < end; ++i) {
-        r[i * K + k] += static_cast<float>(t.value(leaf[i - begin])[0]);
-      }
-    });
+namespace {
+
+// The walk table of iterations [first, last): tree it·K + k adds its leaf value to column k
+// (column 1 for binary_logits, whose column 0 stays 0), after a one-leaf tree adding the
+// baseline when `with_baseline`.
+detail::WalkTable iterations_table(const BoostedTrees& m, std::int64_t first, std::int64_t last,
+                                   bool with_baseline, bool binary_logits) {
+  const int K = m.trees_per_iteration;
+  detail::LeafValues lv;
+  lv.columns = binary_logits ? 2 : K;
+  std::vector<const Tree*> trees;
+  for (std::int64_t it = first; it < last; ++it) {
+    for (int k = 0; k < K; ++k) {
+      trees.push_back(&m.trees[it * K + k]);
+      lv.column_of_tree.push_back(binary_logits ? 1 : k);
+    }
   }
+  if (with_baseline) {
+    lv.constant = binary_logits ? std::vector<double>{0.0, m.baseline[0]} : m.baseline;
+  }
+  return detail::make_walk_table(trees, lv);
 }
 
-Tensor BoostedTrees::raw_predict(const Tensor& X, std::int64_t iterations) const {
-  const std::int64_t n = X.rows(), d = X.cols();
-  const int K = trees_per_iteration;
-  Tensor raw(n, K);
-  const float* x = X.data<float>();
-  float* r = raw.data<float>();
-  std::vector<detail::FlatTree> flat;
-  flat.reserve(static_cast<std::size_t>(iterations * K));
-  for (std::int64_t t = 0; t < iterations * K; ++t) flat.emplace_back(trees[t]);
-  // Blocks of rows walk one tree at a time (its nodes stay in cache); sums in double, rounded
-  // once.
-  constexpr std::int64_t kRows = 256;
-  const std::int64_t blocks = (n + kRows - 1) / kRows;
-  parallel::for_each_static(blocks, n > 1024 ? num_threads() : 1, [&](std::int64_t blk) {
-    const std::int64_t begin = blk * kRows, end = std::min(n, begin + kRows);
-    std::vector<double> acc(static_cast<std::size_t>(end - begin) * K);
-    std::int32_t leaf[kRows];
-    for (std::int64_t i = begin; i < end; ++i) {
-      for (int k = 0; k < K; ++k) acc[(i - begin) * K + k] = baseline[k];
-    }
-    for (std::int64_t it = 0; it < iterations; ++it) {
-      for (int k = 0; k < K; ++k) {
-        const Tree& t = trees[it * K + k];
-        flat[it * K + k].apply_rows(x + begin * d, d, end - begin, leaf);
-        for (std::int64_t i = begin; i < end; ++i) {
-          acc[(i - begin) * K + k] += t.value(leaf[i - begin])[0];
-        }
-      }
-    }
-    for (std::int64_t i = begin; i < end; ++i) {
-      for (int k = 0; k < K; ++k) r[i * K + k] = static_cast<float>(acc[(i - begin) * K + k]);
-    }
-  });
-  return raw;
+}  // namespace
+
+void BoostedTrees::add_iteration(Backend& backend, const Tensor& X, std::int64_t iteration,
+                                 Tensor& raw) const {
+  MLCORE_CHECK(iteration >= 0 && iteration < n_iter,
+               "iteration " << iteration << " is outside [0, " << n_iter << ")");
+  check_shape(raw, X.rows(), trees_per_iteration, "raw");
+  const Tensor step =
+      detail::walk_sum(backend, iterations_table(*this, iteration, iteration + 1, false, false),
+                       X, 1.0);
+  Tensor r = backend.to_device(raw);
+  backend.axpby(1.0f, step, 1.0f, r);  // raw += step (exact: 1·x + 1·y)
+  const Tensor host = backend.to_host(r);
+  if (host.raw() != raw.raw()) std::memcpy(raw.raw(), host.raw(), raw.size_bytes());
+}
+
+Tensor BoostedTrees::raw_predict(Backend& backend, const Tensor& X, std::int64_t iterations,
+                                 bool binary_logits) const {
+  // The baseline first, then the trees in order, summed in double and rounded once.
+  return detail::walk_sum(backend, iterations_table(*this, 0, iterations, true, binary_logits), X,
+                          1.0);
 }
 
 // ---- GradientBoostingClassifier -----------------------------------------------------------------
@@ -549,41 +586,29 @@ Tensor GradientBoostingClassifier::decision_function(const Tensor& X) const {
   detail::check_fitted(fitted_, kClassifier);
   detail::check_tree_samples(X, kClassifier);
   detail::check_n_features(X, model_.n_features, kClassifier);
-  return model_.raw_predict(X, model_.n_iter);
+  return backend()->to_host(model_.raw_predict(*backend(), X, model_.n_iter));
+}
+
+// One logit per class (binary: [0, raw], whose softmax is [1 − σ(raw), σ(raw)]), on the device.
+Tensor GradientBoostingClassifier::class_logits(const Tensor& X) const {
+  detail::check_fitted(fitted_, kClassifier);
+  detail::check_tree_samples(X, kClassifier);
+  detail::check_n_features(X, model_.n_features, kClassifier);
+  return model_.raw_predict(*backend(), X, model_.n_iter, classes_.size() == 2);
 }
 
 Tensor GradientBoostingClassifier::predict_proba(const Tensor& X) const {
-  const Tensor raw = decision_function(X);
-  const std::int64_t n = X.rows();
-  const int k = static_cast<int>(classes_.size());
-  Tensor P(n, k);
-  for (std::int64_t i = 0; i < n; ++i) {
-    if (k == 2) {
-      const double p1 = 1.0 / (1.0 + std::exp(-double(raw.at<float>(i, 0))));
-      P.at<float>(i, 0) = static_cast<float>(1.0 - p1);
-      P.at<float>(i, 1) = static_cast<float>(p1);
-    } else {
-      const float* r = raw.data<float>() + i * k;
-      const double mx = *std::max_element(r, r + k);
-      double s = 0;
-      for (int c = 0; c < k; ++c) s += std::exp(double(r[c]) - mx);
-      for (int c = 0; c < k; ++c) P.at<float>(i, c) = static_cast<float>(std::exp(r[c] - mx) / s);
-    }
-  }
-  return P;
+  ProfileScope scope = begin_call();
+  Tensor P = class_logits(X);
+  backend()->softmax_rows(P, P);
+  return backend()->to_host(P);
 }
 
 Tensor GradientBoostingClassifier::predict(const Tensor& X) const {
-  const Tensor raw = decision_function(X);
-  const std::int64_t n = X.rows();
-  const int K = model_.trees_per_iteration;
-  Tensor out(n, 1);
-  for (std::int64_t i = 0; i < n; ++i) {
-    const float* r = raw.data<float>() + i * K;
-    const std::size_t c = K == 1 ? (r[0] > 0 ? 1 : 0) : std::max_element(r, r + K) - r;
-    out.at<float>(i, 0) = static_cast<float>(classes_[c]);
-  }
-  return out;
+  // The class of the largest logit, first on ties (binary: raw > 0, as [0, raw] orders it).
+  ProfileScope scope = begin_call();
+  Tensor logits = class_logits(X);
+  return detail::labels_of_max(*backend(), logits, classes_);
 }
 
 void GradientBoostingClassifier::add_iteration(const Tensor& X, std::int64_t iteration,
@@ -591,7 +616,7 @@ void GradientBoostingClassifier::add_iteration(const Tensor& X, std::int64_t ite
   detail::check_fitted(fitted_, kClassifier);
   detail::check_tree_samples(X, kClassifier);
   detail::check_n_features(X, model_.n_features, kClassifier);
-  model_.add_iteration(X, iteration, raw);
+  model_.add_iteration(*backend(), X, iteration, raw);
 }
 
 Tensor GradientBoostingClassifier::baseline_raw(std::int64_t n) const {
@@ -677,7 +702,7 @@ Tensor GradientBoostingRegressor::predict(const Tensor& X) const {
   detail::check_fitted(fitted_, kRegressor);
   detail::check_tree_samples(X, kRegressor);
   detail::check_n_features(X, model_.n_features, kRegressor);
-  return model_.raw_predict(X, model_.n_iter);
+  return backend()->to_host(model_.raw_predict(*backend(), X, model_.n_iter));
 }
 
 void GradientBoostingRegressor::add_iteration(const Tensor& X, std::int64_t iteration,
@@ -685,7 +710,7 @@ void GradientBoostingRegressor::add_iteration(const Tensor& X, std::int64_t iter
   detail::check_fitted(fitted_, kRegressor);
   detail::check_tree_samples(X, kRegressor);
   detail::check_n_features(X, model_.n_features, kRegressor);
-  model_.add_iteration(X, iteration, raw);
+  model_.add_iteration(*backend(), X, iteration, raw);
 }
 
 Tensor GradientBoostingRegressor::baseline_raw(std::int64_t n) const {

@@ -155,36 +155,15 @@ std::vector<double> forest_importances(const GrownForest& f, std::int64_t d) {
   return mean;  // normalized_importances() divides by the sum
 }
 
-// Σ over trees of the leaf values reached by each row of X: n × n_outputs, rows in parallel.
-std::vector<double> sum_over_trees(const std::vector<Tree>& trees, const Tensor& X) {
-  const std::int64_t n = X.rows(), d = X.cols();
-  const int k = trees.front().n_outputs;
-  std::vector<double> acc(static_cast<std::size_t>(n) * k, 0.0);
-  const float* x = X.data<float>();
-  // Blocks of rows, trees in the middle loop: one tree's nodes stay in cache while a block of
-  // rows walks it (a row walking all 100 trees in turn would miss on every tree). A forest's
-  // trees are deep (up to 2^11 nodes at depth 10: 32 KB as FlatTrees), so a block is large
-  // enough for the nodes it pulls into cache to be reused: 2048 rows (their features: ~400 KB
-  // for 50, in L2).
-  constexpr std::int64_t kRows = 2048;
-  const std::int64_t blocks = (n + kRows - 1) / kRows;
-  std::vector<detail::FlatTree> flat;
-  flat.reserve(trees.size());
-  for (const Tree& tree : trees) flat.emplace_back(tree);
-  const int threads = n * static_cast<std::int64_t>(trees.size()) > 4096 ? num_threads() : 1;
-  parallel::for_each_static(blocks, threads, [&](std::int64_t blk) {
-    const std::int64_t begin = blk * kRows, end = std::min(n, begin + kRows);
-    std::vector<std::int32_t> leaf(kRows);
-    for (std::size_t t = 0; t < trees.size(); ++t) {
-      flat[t].apply_rows(x + begin * d, d, end - begin, leaf.data());
-      for (std::int64_t i = begin; i < end; ++i) {
-        const double* v = trees[t].value(leaf[i - begin]);
-        double* a = acc.data() + i * k;
-        for (int c = 0; c < k; ++c) a[c] += v[c];
-      }
-    }
-  });
-  return acc;
+// The mean over trees of the leaf values each row of X reaches (n × n_outputs), walked on the
+// backend (Backend::tree_walk_sum, scale 1/T); left on the backend's device.
+Tensor mean_over_trees(Backend& backend, const std::vector<Tree>& trees, const Tensor& X) {
+  std::vector<const Tree*> all;
+  for (const Tree& t : trees) all.push_back(&t);
+  detail::LeafValues lv;
+  lv.columns = trees.front().n_outputs;
+  return detail::walk_sum(backend, detail::make_walk_table(all, lv), X,
+                          1.0 / double(trees.size()));
 }
 
 // Out-of-bag sums: for every sample, Σ over the trees it was out of bag for (n × k), and how
@@ -326,23 +305,16 @@ Tensor RandomForestClassifier::predict_proba(const Tensor& X) const {
   detail::check_fitted(fitted_, kClassifier);
   detail::check_tree_samples(X, kClassifier);
   detail::check_n_features(X, n_features_, kClassifier);
-  const std::vector<double> acc = sum_over_trees(trees_, X);
-  const std::int64_t k = static_cast<std::int64_t>(classes_.size());
-  Tensor P(X.rows(), k);
-  const double inv = 1.0 / double(trees_.size());
-  for (std::int64_t i = 0; i < X.rows() * k; ++i) P.data<float>()[i] = float(acc[i] * inv);
-  return P;
+  return backend()->to_host(mean_over_trees(*backend(), trees_, X));
 }
 
 Tensor RandomForestClassifier::predict(const Tensor& X) const {
-  const Tensor P = predict_proba(X);
-  const std::int64_t k = P.cols();
-  Tensor out(X.rows(), 1);
-  for (std::int64_t i = 0; i < X.rows(); ++i) {
-    const float* p = P.data<float>() + i * k;
-    out.at<float>(i, 0) = static_cast<float>(classes_[std::max_element(p, p + k) - p]);
-  }
-  return out;
+  ProfileScope scope = begin_call();
+  detail::check_fitted(fitted_, kClassifier);
+  detail::check_tree_samples(X, kClassifier);
+  detail::check_n_features(X, n_features_, kClassifier);
+  Tensor P = mean_over_trees(*backend(), trees_, X);
+  return detail::labels_of_max(*backend(), P, classes_);
 }
 
 const std::vector<double>& RandomForestClassifier::classes() const {
@@ -467,12 +439,7 @@ Tensor RandomForestRegressor::predict(const Tensor& X) const {
   detail::check_fitted(fitted_, kRegressor);
   detail::check_tree_samples(X, kRegressor);
   detail::check_n_features(X, n_features_, kRegressor);
-  const std::vector<double> acc = sum_over_trees(trees_, X);
-  Tensor out(X.rows(), 1);
-  for (std::int64_t i = 0; i < X.rows(); ++i) {
-    out.at<float>(i, 0) = static_cast<float>(acc[i] / double(trees_.size()));
-  }
-  return out;
+  return backend()->to_host(mean_over_trees(*backend(), trees_, X));
 }
 
 std::int64_t RandomForestRegressor::n_features_in() const {

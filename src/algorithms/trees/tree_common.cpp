@@ -15,11 +15,16 @@ void check_tree_samples(const Tensor& X, const char* estimator) {
                estimator << ": X must be a host f32 tensor, got " << X.describe());
   MLCORE_CHECK(X.rows() >= 1, estimator << ": X has no samples (" << X.describe() << ")");
   MLCORE_CHECK(X.cols() >= 1, estimator << ": X has no features (" << X.describe() << ")");
+  // One branch-free pass (the compiler vectorises it: |x| == inf on 8 floats at a time), and
+  // the position searched for only when there is one to report.
   const float* x = X.data<float>();
-  for (std::int64_t i = 0; i < X.numel(); ++i) {
-    MLCORE_CHECK(!std::isinf(x[i]), estimator << ": X contains infinity at [" << i / X.cols()
-                                              << ", " << i % X.cols()
-                                              << "] (NaN is allowed: a missing value)");
+  bool any_inf = false;
+  for (std::int64_t i = 0; i < X.numel(); ++i) any_inf |= std::fabs(x[i]) == INFINITY;
+  if (any_inf) {
+    std::int64_t i = 0;
+    while (!std::isinf(x[i])) ++i;
+    MLCORE_FAIL(estimator << ": X contains infinity at [" << i / X.cols() << ", "
+                          << i % X.cols() << "] (NaN is allowed: a missing value)");
   }
   MLCORE_CHECK(double(X.rows()) <= kMaxTotalWeight,
                estimator << ": at most 2^24 − 1 samples are supported, got " << X.rows());
@@ -140,19 +145,14 @@ std::vector<double> bootstrap_counts(std::mt19937_64& rng, std::int64_t n) {
   return counts;
 }
 
-Tensor apply_tree(const Tree& tree, const Tensor& X) {
-  const std::int64_t n = X.rows(), d = X.cols();
-  Tensor out(n, 1, DType::i32);
-  const float* x = X.data<float>();
-  std::int32_t* o = out.data<std::int32_t>();
-  const FlatTree flat(tree);
-  constexpr std::int64_t kRows = 256;
-  const std::int64_t blocks = (n + kRows - 1) / kRows;
-  parallel::for_each_static(blocks, n > 4096 ? num_threads() : 1, [&](std::int64_t blk) {
-    const std::int64_t begin = blk * kRows, end = std::min(n, begin + kRows);
-    flat.apply_rows(x + begin * d, d, end - begin, o + begin);
-  });
-  return out;
+Tensor apply_tree(Backend& backend, const Tree& tree, const Tensor& X) {
+  return walk_leaves(backend, make_walk_table({&tree}, {}), X);
+}
+
+Tensor tree_values(Backend& backend, const Tree& tree, const Tensor& X) {
+  LeafValues lv;
+  lv.columns = tree.n_outputs;
+  return backend.to_host(walk_sum(backend, make_walk_table({&tree}, lv), X, 1.0));
 }
 
 Tensor normalized_importances(const std::vector<double>& importances) {

@@ -66,8 +66,11 @@ Tensor regression_values(const float* y, std::int64_t n, const std::vector<doubl
 std::uint64_t forest_tree_seed(std::uint64_t random_state, std::int64_t t);
 std::vector<double> bootstrap_counts(std::mt19937_64& rng, std::int64_t n);
 
-// Leaf ids of every row of X (n × 1 i32), rows in parallel.
-Tensor apply_tree(const Tree& tree, const Tensor& X);
+// Leaf ids of every row of X (n × 1 i32, host), walked on the backend (Backend::tree_walk).
+Tensor apply_tree(Backend& backend, const Tree& tree, const Tensor& X);
+// The leaf values of one tree for every row of X (n × n_outputs f32, host; the doubles
+// rounded to float), walked on the backend (Backend::tree_walk_sum).
+Tensor tree_values(Backend& backend, const Tree& tree, const Tensor& X);
 
 // importances / Σ importances (all zero when the sum is zero), as a 1 × d tensor.
 Tensor normalized_importances(const std::vector<double>& importances);

@@ -556,6 +556,66 @@ TEST_F(Cuda, ProfileSecondsOfAPrimitiveComeFromEvents) {
   EXPECT_FALSE(r.seconds_simulated);
 }
 
+// tree_walk / tree_walk_sum (tree_walk.cu, one thread per row) give the scalar reference's
+// leaves and sums bit for bit: a forest of random trees (unbalanced, depths up to 14) in one
+// table, rows with NaNs (missing_left both ways) and values on thresholds, m not a multiple of
+// the block; a bad table is refused from the device copy with the host checks' messages.
+TEST_F(Cuda, TreeWalkMatchesTheScalarReference) {
+  const std::int64_t d = 7, T = 5, c = 3;
+  std::vector<TreeWalkNode> nodes;
+  std::vector<std::int32_t> roots;
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (std::int64_t t = 0; t < T; ++t) {
+    roots.push_back(static_cast<std::int32_t>(nodes.size()));
+    // Grow breadth-first: each open node splits with probability 0.8 until depth 14.
+    std::vector<std::pair<std::size_t, int>> open{{nodes.size(), 0}};
+    nodes.emplace_back();
+    for (std::size_t q = 0; q < open.size(); ++q) {
+      const auto [j, depth] = open[q];
+      if (depth >= 14 || u(rng) < -0.6f) continue;  // a leaf
+      const auto left = static_cast<std::int32_t>(nodes.size());
+      nodes.emplace_back();
+      nodes.emplace_back();
+      nodes[j].left = left;
+      nodes[j].right = left + 1;
+      nodes[j].feature_and_missing =
+          static_cast<std::uint32_t>(rng() % d) | (rng() % 2 ? 0x80000000u : 0u);
+      nodes[j].threshold = u(rng) * 0.5f;
+      open.push_back({std::size_t(left), depth + 1});
+      open.push_back({std::size_t(left) + 1, depth + 1});
+    }
+  }
+  const std::int64_t N = static_cast<std::int64_t>(nodes.size()), m = 10007;
+  Tensor table(N, 4, DType::i32), root(T, 1, DType::i32);
+  std::memcpy(table.raw(), nodes.data(), sizeof(TreeWalkNode) * N);
+  std::copy(roots.begin(), roots.end(), root.data<std::int32_t>());
+  const Tensor values = random_tensor(N, c, rng);
+  Tensor X = random_tensor(m, d, rng);
+  for (std::int64_t i = 0; i < m; i += 11) X.at<float>(i, i % d) = std::nanf("");
+  for (std::int64_t i = 5; i < m; i += 13) X.at<float>(i, 0) = nodes[0].threshold;
+
+  Tensor leaf_ref(m, T, DType::i32), sum_ref(m, c);
+  ref->tree_walk(table, root, X, leaf_ref);
+  ref->tree_walk_sum(table, root, values, X, 0.2, sum_ref);
+  const Tensor dt = gpu->to_device(table), dr = gpu->to_device(root), dx = gpu->to_device(X);
+  Tensor leaf = gpu->empty(m, T, DType::i32), sum = gpu->empty(m, c);
+  gpu->tree_walk(dt, dr, dx, leaf);
+  gpu->tree_walk_sum(dt, dr, gpu->to_device(values), dx, 0.2, sum);
+  const Tensor leaf_h = gpu->to_host(leaf), sum_h = gpu->to_host(sum);
+  ASSERT_EQ(std::memcmp(leaf_h.raw(), leaf_ref.raw(), leaf_ref.size_bytes()), 0);
+  ASSERT_EQ(std::memcmp(sum_h.raw(), sum_ref.raw(), sum_ref.size_bytes()), 0);
+
+  // A cycle in the table: refused before any walk.
+  TreeWalkNode* first = reinterpret_cast<TreeWalkNode*>(table.raw());
+  first[0].left = 0;
+  try {
+    gpu->tree_walk(gpu->to_device(table), dr, dx, leaf);
+    ADD_FAILURE() << "a cyclic table was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("node 0's children 0,"), std::string::npos) << e.what();
+  }
+}
+
 #endif  // MLCORE_WITH_CUDA
 
 }  // namespace

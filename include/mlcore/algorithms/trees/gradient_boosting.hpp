@@ -64,10 +64,14 @@ struct BoostedTrees {
   std::vector<double> train_score, validation_score;  // −loss per iteration (0 = baseline)
   std::vector<double> importances;                    // Σ of split gains per feature
 
-  // raw (n × K host f32) ← baseline + the trees of iterations [0, n_iter).
-  Tensor raw_predict(const Tensor& X, std::int64_t n_iter) const;
-  // raw += the trees of iteration `iteration` (for staged predictions).
-  void add_iteration(const Tensor& X, std::int64_t iteration, Tensor& raw) const;
+  // The raw scores of X (host, n × d) after iterations [0, iterations): baseline + the trees'
+  // leaf values, walked on `backend` (Backend::tree_walk_sum); n × K f32 on its device. With
+  // `binary_logits` (K = 1 only) the n × 2 logits [0, raw], whose softmax is [1 − σ, σ].
+  Tensor raw_predict(Backend& backend, const Tensor& X, std::int64_t iterations,
+                     bool binary_logits = false) const;
+  // raw (n × K host f32) += the trees of iteration `iteration` (for staged predictions).
+  void add_iteration(Backend& backend, const Tensor& X, std::int64_t iteration,
+                     Tensor& raw) const;
 };
 
 class GradientBoostingClassifier : public Estimator {
@@ -99,6 +103,7 @@ class GradientBoostingClassifier : public Estimator {
   static GradientBoostingClassifier load(std::istream& in, BackendPtr backend = default_backend());
 
  private:
+  Tensor class_logits(const Tensor& X) const;  // on the backend's device
   Options options_;
   bool fitted_ = false;
   std::vector<double> classes_;

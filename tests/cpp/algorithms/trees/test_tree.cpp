@@ -53,43 +53,6 @@ TEST(BinMapper, ManyValuesAreCutAtQuantilesBetweenDistinctValues) {
   for (int b = 0; b < 10; ++b) EXPECT_NEAR(count[b], 100, 2) << b;
 }
 
-// FlatTree::apply_rows (16 lanes, branch-free, float thresholds rounded down) finds
-// apply_one's leaf for every sample: fitted trees of several depths (a stump, depth 4,
-// unlimited), NaN in the data (missing_left both ways), values exactly on a threshold and on
-// the floats just above and below it, ±inf, and m = 0, 1, a prime and a non-multiple of 16.
-TEST(FlatTree, ApplyRowsAgreesWithApplyOne) {
-  const Problem p = slabs(3001, 5, 4, 77, true);
-  for (const std::int64_t max_depth : {std::int64_t{1}, std::int64_t{4}, std::int64_t{-1}}) {
-    DecisionTreeClassifierOptions o;
-    o.max_depth = max_depth;
-    DecisionTreeClassifier t(o, backend("scalar"));
-    t.fit(p.X, p.y);
-    const Tree& tree = t.tree();
-    Tensor X = p.X.clone();
-    // Values at and right beside the thresholds of the first nodes (a threshold is a double
-    // midpoint between two floats: the float nearest it, the next one up and the next down).
-    for (std::int64_t i = 0; i < X.rows(); i += 5) {
-      const TreeNode& node = tree.nodes[(i / 5) % std::min<std::size_t>(tree.nodes.size(), 7)];
-      if (node.is_leaf()) continue;
-      const float f = static_cast<float>(node.threshold);
-      const float pick[] = {f, std::nextafter(f, INFINITY), std::nextafter(f, -INFINITY),
-                            INFINITY, -INFINITY};
-      X.at<float>(i, node.feature) = pick[(i / 5) % 5];
-    }
-    const detail::FlatTree flat(tree);
-    for (const std::int64_t m : {std::int64_t{0}, std::int64_t{1}, std::int64_t{17},
-                                 std::int64_t{1009}, X.rows()}) {
-      std::vector<std::int32_t> leaf(static_cast<std::size_t>(m) + 1, -7);
-      flat.apply_rows(X.data<float>(), X.cols(), m, leaf.data());
-      for (std::int64_t i = 0; i < m; ++i) {
-        ASSERT_EQ(leaf[i], tree.apply_one(X.data<float>() + i * X.cols()))
-            << "row " << i << " of " << m << ", max_depth " << max_depth;
-      }
-      EXPECT_EQ(leaf[m], -7) << "wrote past m";
-    }
-  }
-}
-
 TEST(BinMapper, FastTransformAgreesWithCodeAndRowMajorCodesWithTheIndex) {
   // Values on and right beside every threshold (midpoints that are not floats), duplicates,
   // NaN: the float search of transform() must give code()'s double comparison.
@@ -362,6 +325,109 @@ TEST_P(TreeTest, ProfileShowsTheHistogramPrimitives) {
   const auto by_op = t.profile().totals_by_op();
   ASSERT_TRUE(by_op.count("histogram"));
   EXPECT_GE(by_op.at("histogram").calls, 1);
+}
+
+// Backend::tree_walk on the walk table (float thresholds rounded down) finds apply_one's leaf
+// for every sample: fitted trees of several depths (a stump, depth 4, unlimited), NaN in the
+// data (missing_left both ways), values exactly on a threshold and on the floats just above and
+// below it, ±inf, and m = 0, 1, a prime, a non-multiple of 8 and of the avx2 block (512).
+// tree_walk_sum over the three trees as one forest (one tree's values in another column, and
+// a constant one-leaf tree first) matches a double-precision reference to the last bit.
+TEST_P(TreeTest, WalkAgreesWithApplyOne) {
+  const Problem p = slabs(3001, 5, 4, 77, true);
+  std::vector<Tree> trees;
+  for (const std::int64_t max_depth : {std::int64_t{1}, std::int64_t{4}, std::int64_t{-1}}) {
+    DecisionTreeClassifierOptions o;
+    o.max_depth = max_depth;
+    DecisionTreeClassifier t(o, backend("scalar"));
+    t.fit(p.X, p.y);
+    trees.push_back(t.tree());
+  }
+  Tensor X = p.X.clone();
+  // Values at and right beside the thresholds of the first nodes (a threshold is a double
+  // midpoint between two floats: the float nearest it, the next one up and the next down).
+  for (std::int64_t i = 0; i < X.rows(); i += 5) {
+    const Tree& tree = trees[(i / 5) % 3];
+    const TreeNode& node = tree.nodes[(i / 15) % std::min<std::size_t>(tree.nodes.size(), 7)];
+    if (node.is_leaf()) continue;
+    const float f = static_cast<float>(node.threshold);
+    const float pick[] = {f, std::nextafter(f, INFINITY), std::nextafter(f, -INFINITY), INFINITY,
+                          -INFINITY};
+    X.at<float>(i, node.feature) = pick[(i / 5) % 5];
+  }
+  Backend& be = *b();
+  for (const std::int64_t m :
+       {std::int64_t{0}, std::int64_t{1}, std::int64_t{17}, std::int64_t{1009}, X.rows()}) {
+    Tensor rows(m, X.cols());
+    std::copy_n(X.data<float>(), m * X.cols(), rows.data<float>());
+    for (const Tree& tree : trees) {
+      const Tensor leaf = detail::apply_tree(be, tree, rows);
+      ASSERT_EQ(leaf.rows(), m);
+      for (std::int64_t i = 0; i < m; ++i) {
+        ASSERT_EQ(leaf.at<std::int32_t>(i, 0), tree.apply_one(rows.data<float>() + i * X.cols()))
+            << "row " << i << " of " << m << ", " << tree.nodes.size() << " nodes";
+      }
+    }
+    // The forest: a constant tree, then tree 0 into columns [0, 4), tree 1 into [1, 5), tree 2
+    // into [0, 4); scaled by 1/3.
+    detail::LeafValues lv;
+    lv.columns = 5;
+    lv.column_of_tree = {0, 1, 0};
+    lv.constant = {0.25, -1.5, 0.0, 3.0, 1e-3};
+    const detail::WalkTable table =
+        detail::make_walk_table({&trees[0], &trees[1], &trees[2]}, lv);
+    const Tensor got = be.to_host(detail::walk_sum(be, table, rows, 1.0 / 3.0));
+    for (std::int64_t i = 0; i < m; ++i) {
+      double acc[5];
+      for (int q = 0; q < 5; ++q) acc[q] = double(float(lv.constant[q]));
+      for (int t = 0; t < 3; ++t) {
+        const double* v = trees[t].value(trees[t].apply_one(rows.data<float>() + i * X.cols()));
+        for (int q = 0; q < trees[t].n_outputs; ++q) {
+          acc[lv.column_of_tree[t] + q] += double(float(v[q]));
+        }
+      }
+      for (int q = 0; q < 5; ++q) {
+        ASSERT_EQ(got.at<float>(i, q), static_cast<float>((1.0 / 3.0) * acc[q]))
+            << "row " << i << " column " << q;
+      }
+    }
+  }
+}
+
+// The walks refuse a table that could send a walk astray, naming the node, on every backend
+// (the cuda backend checks its device copy).
+TEST_P(TreeTest, WalkRefusesABadTable) {
+  Backend& be = *b();
+  Tensor nodes(3, 4, DType::i32);
+  auto* nd = reinterpret_cast<TreeWalkNode*>(nodes.raw());
+  nd[0] = {1, 2, 0, 0.5f};
+  nd[1] = TreeWalkNode{};
+  nd[2] = TreeWalkNode{};
+  Tensor roots(1, 1, DType::i32);
+  Tensor X(4, 2);
+  Tensor leaf = be.empty(4, 1, DType::i32);
+  auto walk = [&] {
+    be.tree_walk(be.to_device(nodes), be.to_device(roots), be.to_device(X), leaf);
+  };
+  auto expect_error = [&](const std::string& what) {
+    try {
+      walk();
+      ADD_FAILURE() << "no error; expected: " << what;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  };
+  EXPECT_NO_THROW(walk());
+  nd[0].feature_and_missing = 2;  // X has 2 columns
+  expect_error("node 0 splits on feature 2");
+  nd[0].feature_and_missing = 1;
+  nd[0].left = 0;  // a cycle
+  expect_error("node 0's children 0, 2 must lie after it");
+  nd[0].left = 3;  // past the table
+  expect_error("node 0's children 3, 2 must lie after it and before 3");
+  nd[0].left = 1;
+  roots.at<std::int32_t>(0, 0) = 3;
+  expect_error("roots[0] = 3 is outside [0, 3)");
 }
 
 TEST_P(TreeTest, SaveLoadRoundTrip) {
