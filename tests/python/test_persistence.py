@@ -14,7 +14,7 @@ import pickle
 import joblib
 import numpy as np
 import pytest
-from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.base import is_classifier, is_regressor
 from sklearn.datasets import make_classification, make_regression
 
 import mlcore

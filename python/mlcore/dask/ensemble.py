@@ -30,7 +30,7 @@ import numpy as np
 
 from .. import _core
 from .. import ensemble as _local
-from ..tree import _check_float, _check_int, _check_max_features, _min_samples, _seed
+from .._validation import check_int, check_max_features, check_real, min_samples, seed_of
 from . import _grower, _local as write
 from .tree import (TreeFitMixin, class_values, leaf_sums_task, regression_values,
                    tree_values_classifier, tree_values_regressor, tree_weights)
@@ -115,20 +115,20 @@ class _DaskBoosting(TreeFitMixin):
         if self.scoring != "loss":
             raise ValueError(f"scoring must be 'loss' (the only one mlcore implements), "
                              f"got {self.scoring!r}")
-        lr = _check_float("learning_rate", self.learning_rate, 0.0, low_open=True)
-        max_iter = _check_int("max_iter", self.max_iter, 1)
-        max_leaf = _check_int("max_leaf_nodes", self.max_leaf_nodes, 2, allow_none=True)
-        max_depth = _check_int("max_depth", self.max_depth, 1, allow_none=True)
-        min_leaf = _check_int("min_samples_leaf", self.min_samples_leaf, 1)
-        l2 = _check_float("l2_regularization", self.l2_regularization, 0.0)
-        max_bins = _check_int("max_bins", self.max_bins, 2)
+        lr = check_real("learning_rate", self.learning_rate, 0.0, low_open=True, allow_inf=True)
+        max_iter = check_int("max_iter", self.max_iter, 1)
+        max_leaf = check_int("max_leaf_nodes", self.max_leaf_nodes, 2, allow_none=True)
+        max_depth = check_int("max_depth", self.max_depth, 1, allow_none=True)
+        min_leaf = check_int("min_samples_leaf", self.min_samples_leaf, 1)
+        l2 = check_real("l2_regularization", self.l2_regularization, 0.0, allow_inf=True)
+        max_bins = check_int("max_bins", self.max_bins, 2)
         vf = self.validation_fraction
         if vf is not None:
-            vf = _check_float("validation_fraction", vf, 0.0, 1.0, low_open=True,
+            vf = check_real("validation_fraction", vf, 0.0, 1.0, low_open=True,
                               high_open=True)
-        n_iter_no_change = _check_int("n_iter_no_change", self.n_iter_no_change, 1)
-        tol = _check_float("tol", self.tol, 0.0)
-        seed = _seed(self.random_state)
+        n_iter_no_change = check_int("n_iter_no_change", self.n_iter_no_change, 1)
+        tol = check_real("tol", self.tol, 0.0, allow_inf=True)
+        seed = seed_of(self.random_state)
         fit, state, classes, _, total, _ = self._binned_fit(
             X, y, sample_weight, bin_thresholds, classifier=self._classifier,
             whole_weights=False, max_bins=max_bins, seed=seed)
@@ -308,17 +308,17 @@ class _DaskForest(TreeFitMixin):
                              "score: pass oob_score=False")
         Xr = as_rows(X, "X", type(self).__name__)
         n = Xr.shape[0]
-        n_estimators = _check_int("n_estimators", self.n_estimators, 1)
-        max_bins = _check_int("max_bins", self.max_bins, 2)
-        seed = _seed(self.random_state)
+        n_estimators = check_int("n_estimators", self.n_estimators, 1)
+        max_bins = check_int("max_bins", self.max_bins, 2)
+        seed = seed_of(self.random_state)
         bootstrap = bool(self.bootstrap)
         opts = dict(
-            max_depth=_check_int("max_depth", self.max_depth, 1, allow_none=True),
-            min_samples_split=_min_samples("min_samples_split", self.min_samples_split, n, 2),
-            min_samples_leaf=_min_samples("min_samples_leaf", self.min_samples_leaf, n, 1),
-            max_features=_check_max_features(self.max_features),
-            min_impurity_decrease=_check_float("min_impurity_decrease",
-                                               self.min_impurity_decrease, 0.0))
+            max_depth=check_int("max_depth", self.max_depth, 1, allow_none=True),
+            min_samples_split=min_samples("min_samples_split", self.min_samples_split, n, 2),
+            min_samples_leaf=min_samples("min_samples_leaf", self.min_samples_leaf, n, 1),
+            max_features=check_max_features(self.max_features),
+            min_impurity_decrease=check_real("min_impurity_decrease",
+                                               self.min_impurity_decrease, 0.0, allow_inf=True))
         criterion = self.criterion
         if self._classifier and criterion not in ("gini", "entropy", "log_loss"):
             raise ValueError(f"criterion must be 'gini', 'entropy' or 'log_loss', got "

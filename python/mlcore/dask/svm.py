@@ -32,7 +32,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .. import _core
 from .. import svm as _local
-from ..neighbors import _check_float, _check_int, _seed
+from .._validation import check_int, check_real, seed_of
 from . import _local as write
 from ._base import (DaskEstimatorMixin, align_rows, as_rows, check_fit_inputs,
                     class_weight_vector, init_with_client)
@@ -131,10 +131,10 @@ class LinearSVC(DaskEstimatorMixin, _local.LinearSVC):
         if self.multi_class != "ovr":
             raise ValueError(f"mlcore's LinearSVC supports multi_class='ovr' only, got "
                              f"{self.multi_class!r}")
-        C = _check_float("C", self.C, 0.0, low_open=True)
-        tol = _check_float("tol", self.tol, 0.0, low_open=True)
-        max_iter = _check_int("max_iter", self.max_iter, 1)
-        scaling = _check_float("intercept_scaling", self.intercept_scaling, 0.0, low_open=True)
+        C = check_real("C", self.C, 0.0, low_open=True)
+        tol = check_real("tol", self.tol, 0.0, low_open=True)
+        max_iter = check_int("max_iter", self.max_iter, 1)
+        scaling = check_real("intercept_scaling", self.intercept_scaling, 0.0, low_open=True)
         fit_b = bool(self.fit_intercept)
         X, y = check_fit_inputs(self, X, y)
         arrays = [X, y]
@@ -210,7 +210,7 @@ class LinearSVC(DaskEstimatorMixin, _local.LinearSVC):
         wr.write_f64(scaling)
         wr.write_u8(1 if self.shrinking else 0)
         wr.write_f64s([float(v) for v in self.class_weight_])
-        wr.write_i64(_seed(self.random_state))
+        wr.write_i64(seed_of(self.random_state))
         wr.write_f64s([float(c) for c in range(K)])
         wr.write_tensor(write.f32(coef))
         wr.write_tensor(write.f32_row(intercept))
@@ -298,7 +298,7 @@ class SVC(DaskEstimatorMixin, _local.SVC):
 
     def fit(self, X, y, sample_weight=None):
         """Fit on a dask X (n_samples, n_features) and labels y."""
-        passes = _check_int("cascade_passes", self.cascade_passes, 1)
+        passes = check_int("cascade_passes", self.cascade_passes, 1)
         if passes > 2:
             raise ValueError(f"cascade_passes must be 1 or 2, got {passes}")
         params = self.get_params()

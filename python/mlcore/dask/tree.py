@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import _core
 from .. import tree as _local
-from ..tree import _check_float, _check_int, _check_max_features, _min_samples, _seed
+from .._validation import check_int, check_max_features, check_real, min_samples, seed_of
 from . import _grower, _local as write, _sketch
 from ._base import (DaskEstimatorMixin, check_fit_inputs, class_weight_vector,
                     init_with_client, as_rows, align_rows)
@@ -239,15 +239,15 @@ class _DaskTree(TreeFitMixin):
         thresholds — ``mlcore.dask.single_machine_thresholds(X_numpy, max_bins, random_state)``
         gives the single-machine fit's, and then the tree is the single-machine tree."""
         n = as_rows(X, "X", type(self).__name__).shape[0]
-        max_bins = _check_int("max_bins", self.max_bins, 2)
-        seed = _seed(self.random_state)
+        max_bins = check_int("max_bins", self.max_bins, 2)
+        seed = seed_of(self.random_state)
         opts = dict(
-            max_depth=_check_int("max_depth", self.max_depth, 1, allow_none=True),
-            min_samples_split=_min_samples("min_samples_split", self.min_samples_split, n, 2),
-            min_samples_leaf=_min_samples("min_samples_leaf", self.min_samples_leaf, n, 1),
-            max_features=_check_max_features(self.max_features),
-            min_impurity_decrease=_check_float("min_impurity_decrease",
-                                               self.min_impurity_decrease, 0.0))
+            max_depth=check_int("max_depth", self.max_depth, 1, allow_none=True),
+            min_samples_split=min_samples("min_samples_split", self.min_samples_split, n, 2),
+            min_samples_leaf=min_samples("min_samples_leaf", self.min_samples_leaf, n, 1),
+            max_features=check_max_features(self.max_features),
+            min_impurity_decrease=check_real("min_impurity_decrease",
+                                               self.min_impurity_decrease, 0.0, allow_inf=True))
         criterion = self.criterion
         if self._classifier and criterion not in ("gini", "entropy", "log_loss"):
             raise ValueError(f"criterion must be 'gini', 'entropy' or 'log_loss', got "
