@@ -30,7 +30,7 @@ import numpy as np
 
 from .. import _core
 from .. import ensemble as _local
-from .._validation import check_int, check_max_features, check_real, min_samples, seed_of
+from .._validation import check_int, check_real, seed_of
 from . import _grower, _local as write
 from .tree import (TreeFitMixin, class_values, leaf_sums_task, regression_values,
                    tree_values_classifier, tree_values_regressor, tree_weights)
@@ -312,20 +312,8 @@ class _DaskForest(TreeFitMixin):
         max_bins = check_int("max_bins", self.max_bins, 2)
         seed = seed_of(self.random_state)
         bootstrap = bool(self.bootstrap)
-        opts = dict(
-            max_depth=check_int("max_depth", self.max_depth, 1, allow_none=True),
-            min_samples_split=min_samples("min_samples_split", self.min_samples_split, n, 2),
-            min_samples_leaf=min_samples("min_samples_leaf", self.min_samples_leaf, n, 1),
-            max_features=check_max_features(self.max_features),
-            min_impurity_decrease=check_real("min_impurity_decrease",
-                                               self.min_impurity_decrease, 0.0, allow_inf=True))
+        opts = self._grower_options(n)
         criterion = self.criterion
-        if self._classifier and criterion not in ("gini", "entropy", "log_loss"):
-            raise ValueError(f"criterion must be 'gini', 'entropy' or 'log_loss', got "
-                             f"{criterion!r}")
-        if not self._classifier and criterion != "squared_error":
-            raise ValueError(f"criterion must be 'squared_error' (the only one mlcore "
-                             f"implements), got {criterion!r}")
         fit, state, classes, center, _, _ = self._binned_fit(
             X, y, sample_weight, bin_thresholds, classifier=self._classifier,
             whole_weights=True, max_bins=max_bins, seed=seed)

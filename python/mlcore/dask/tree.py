@@ -143,6 +143,24 @@ class TreeFitMixin(DaskEstimatorMixin):
 
     _weighted_center = True
 
+
+    def _grower_options(self, n):
+        """The tree-growing parameters shared by trees and forests, checked, for n samples; and
+        the criterion checked against the ones mlcore implements."""
+        criterion = self.criterion
+        if self._classifier and criterion not in ("gini", "entropy", "log_loss"):
+            raise ValueError(f"criterion must be 'gini', 'entropy' or 'log_loss', got "
+                             f"{criterion!r}")
+        if not self._classifier and criterion != "squared_error":
+            raise ValueError(f"criterion must be 'squared_error' (the only one mlcore "
+                             f"implements), got {criterion!r}")
+        return dict(
+            max_depth=check_int("max_depth", self.max_depth, 1, allow_none=True),
+            min_samples_split=min_samples("min_samples_split", self.min_samples_split, n, 2),
+            min_samples_leaf=min_samples("min_samples_leaf", self.min_samples_leaf, n, 1),
+            max_features=check_max_features(self.max_features),
+            min_impurity_decrease=check_real("min_impurity_decrease",
+                                             self.min_impurity_decrease, 0.0, allow_inf=True))
     def _binned_fit(self, X, y, sample_weight, bin_thresholds, *, classifier, whole_weights,
                     max_bins, seed):
         """Rounds 1–3. Returns (fit, state futures, classes or None, center or None,
@@ -241,20 +259,8 @@ class _DaskTree(TreeFitMixin):
         n = as_rows(X, "X", type(self).__name__).shape[0]
         max_bins = check_int("max_bins", self.max_bins, 2)
         seed = seed_of(self.random_state)
-        opts = dict(
-            max_depth=check_int("max_depth", self.max_depth, 1, allow_none=True),
-            min_samples_split=min_samples("min_samples_split", self.min_samples_split, n, 2),
-            min_samples_leaf=min_samples("min_samples_leaf", self.min_samples_leaf, n, 1),
-            max_features=check_max_features(self.max_features),
-            min_impurity_decrease=check_real("min_impurity_decrease",
-                                               self.min_impurity_decrease, 0.0, allow_inf=True))
+        opts = self._grower_options(n)
         criterion = self.criterion
-        if self._classifier and criterion not in ("gini", "entropy", "log_loss"):
-            raise ValueError(f"criterion must be 'gini', 'entropy' or 'log_loss', got "
-                             f"{criterion!r}")
-        if not self._classifier and criterion != "squared_error":
-            raise ValueError(f"criterion must be 'squared_error' (the only one mlcore "
-                             f"implements), got {criterion!r}")
         fit, state, classes, center, total, max_abs = self._binned_fit(
             X, y, sample_weight, bin_thresholds, classifier=self._classifier,
             whole_weights=True, max_bins=max_bins, seed=seed)
