@@ -74,41 +74,55 @@ def main() -> None:
 
     blas = next((i for i in threadpool_info() if i["user_api"] == "blas"), {})
     print(f"CPU: {cpu_line()}")
-    print(f"numpy {np.__version__}, BLAS {blas.get('internal_api')} {blas.get('version')} "
-          f"(kernel: {blas.get('architecture')}); OPENBLAS_CORETYPE="
-          f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}; threads={args.threads}; "
-          f"repeats={args.repeats} interleaved rounds, medians")
+    print(
+        f"numpy {np.__version__}, BLAS {blas.get('internal_api')} {blas.get('version')} "
+        f"(kernel: {blas.get('architecture')}); OPENBLAS_CORETYPE="
+        f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}; threads={args.threads}; "
+        f"repeats={args.repeats} interleaved rounds, medians"
+    )
     b2, b5 = mlcore.avx2(args.threads), mlcore.avx512(args.threads)
     # GFLOP/s = 2 flops per MAC.
     peak2 = 2 * b2.peaks["macs_per_second"] / 1e9
     peak5 = 2 * b5.peaks["macs_per_second"] / 1e9
-    print(f"measured FMA peak, {args.threads} threads: AVX2 {peak2:.0f} GFLOP/s, "
-          f"AVX-512 {peak5:.0f} GFLOP/s")
+    print(
+        f"measured FMA peak, {args.threads} threads: AVX2 {peak2:.0f} GFLOP/s, "
+        f"AVX-512 {peak5:.0f} GFLOP/s"
+    )
 
     rng = np.random.default_rng(0)
-    print(f"\n{'n':>6} {'OpenBLAS':>9} {'avx2':>7} {'avx512':>7}  {'512/BLAS':>8} "
-          f"{'%peak512':>8}   {'i8 avx2':>8} {'i8 avx512':>9} {'VNNI/avx2':>9}   (GFLOP/s, GOP/s)")
+    print(
+        f"\n{'n':>6} {'OpenBLAS':>9} {'avx2':>7} {'avx512':>7}  {'512/BLAS':>8} "
+        f"{'%peak512':>8}   {'i8 avx2':>8} {'i8 avx512':>9} {'VNNI/avx2':>9}   (GFLOP/s, GOP/s)"
+    )
     with threadpool_limits(limits=args.threads, user_api="blas"):
         for n in args.sizes:
             a = rng.standard_normal((n, n), dtype=np.float32)
             b = rng.standard_normal((n, n), dtype=np.float32)
             c = np.empty((n, n), np.float32)
-            t = interleaved({
-                "blas": lambda: np.matmul(a, b, out=c),
-                "avx2": lambda: mlcore.gemm(a, b, backend=b2),
-                "avx512": lambda: mlcore.gemm(a, b, backend=b5),
-            }, args.repeats)
+            t = interleaved(
+                {
+                    "blas": lambda: np.matmul(a, b, out=c),
+                    "avx2": lambda: mlcore.gemm(a, b, backend=b2),
+                    "avx512": lambda: mlcore.gemm(a, b, backend=b5),
+                },
+                args.repeats,
+            )
             ai = rng.integers(-128, 128, (n, n), dtype=np.int8)
             bi = rng.integers(-128, 128, (n, n), dtype=np.int8)
-            ti = interleaved({
-                "avx2": lambda: mlcore.gemm(ai, bi, backend=b2),
-                "avx512": lambda: mlcore.gemm(ai, bi, backend=b5),
-            }, args.repeats)
+            ti = interleaved(
+                {
+                    "avx2": lambda: mlcore.gemm(ai, bi, backend=b2),
+                    "avx512": lambda: mlcore.gemm(ai, bi, backend=b5),
+                },
+                args.repeats,
+            )
             g = {k: 2 * n**3 / v / 1e9 for k, v in t.items()}
             gi = {k: 2 * n**3 / v / 1e9 for k, v in ti.items()}
-            print(f"{n:>6} {g['blas']:>9.1f} {g['avx2']:>7.1f} {g['avx512']:>7.1f}  "
-                  f"{t['blas'] / t['avx512']:>8.2f} {g['avx512'] / peak5:>8.0%}   "
-                  f"{gi['avx2']:>8.1f} {gi['avx512']:>9.1f} {ti['avx2'] / ti['avx512']:>9.2f}")
+            print(
+                f"{n:>6} {g['blas']:>9.1f} {g['avx2']:>7.1f} {g['avx512']:>7.1f}  "
+                f"{t['blas'] / t['avx512']:>8.2f} {g['avx512'] / peak5:>8.0%}   "
+                f"{gi['avx2']:>8.1f} {gi['avx512']:>9.1f} {ti['avx2'] / ti['avx512']:>9.2f}"
+            )
     amx_table(args, b5, rng)
 
 
@@ -125,13 +139,18 @@ def amx_table(args, b5, rng) -> None:
     for n in args.sizes:
         ai = rng.integers(-128, 128, (n, n), dtype=np.int8)
         bi = rng.integers(-128, 128, (n, n), dtype=np.int8)
-        t = interleaved({
-            "vnni": lambda: mlcore.gemm(ai, bi, backend=b5),
-            "amx": lambda: mlcore._core.host_int8_gemm(ai, bi, args.threads),
-        }, args.repeats)
+        t = interleaved(
+            {
+                "vnni": lambda: mlcore.gemm(ai, bi, backend=b5),
+                "amx": lambda: mlcore._core.host_int8_gemm(ai, bi, args.threads),
+            },
+            args.repeats,
+        )
         top = {k: 2 * n**3 / v / 1e12 for k, v in t.items()}
-        print(f"{n:>6} {top['vnni']:>9.2f} {top['amx']:>9.2f} {top['amx'] / peak:>6.0%} "
-              f"{t['vnni'] / t['amx']:>9.2f}")
+        print(
+            f"{n:>6} {top['vnni']:>9.2f} {top['amx']:>9.2f} {top['amx'] / peak:>6.0%} "
+            f"{t['vnni'] / t['amx']:>9.2f}"
+        )
 
 
 if __name__ == "__main__":

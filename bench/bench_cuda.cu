@@ -408,8 +408,7 @@ void BM_softmax_rows(benchmark::State& state) {
   auto X = random_floats(m * n, 15, -5.0f, 5.0f);
   DeviceArray<float> Y(m * n);
   Gpu& g = Gpu::get();
-  time_gpu(
-      state, [&] { cuda::softmax_rows(m, n, X.ptr, Y.ptr, false, g.stream); }, 0, 8.0 * m * n);
+  time_gpu(state, [&] { cuda::softmax_rows(m, n, X.ptr, Y.ptr, false, g.stream); }, 0, 8.0 * m * n);
 }
 
 void BM_reduce_cols_var(benchmark::State& state) {

@@ -24,9 +24,11 @@ def load(path):
             continue
         # Google Benchmark appends settings to the name ("/min_time:0.300", "/iterations:2",
         # "/manual_time"); drop them so the names are the registered ones plus their arguments.
-        name = "/".join(part for part in b["name"].split("/")
-                        if not re.match(r"(min_time|iterations|repeats):|manual_time$|real_time$",
-                                        part))
+        name = "/".join(
+            part
+            for part in b["name"].split("/")
+            if not re.match(r"(min_time|iterations|repeats):|manual_time$|real_time$", part)
+        )
         runs[name] = b
     return data.get("context", {}), runs
 
@@ -65,10 +67,12 @@ def main(argv):
     peak_int8 = float(context.get("gpu_peak_int8_tops", 0) or 0)
     peak_bw = float(context.get("gpu_peak_dram_gbps", 0) or 0)
     if "gpu_name" in context:
-        print(f"GPU: {context['gpu_name']} (compute capability "
-              f"{context.get('gpu_compute_capability', '?')}, "
-              f"{context.get('gpu_sm_count', '?')} SMs); peaks at max clock: f32 "
-              f"{peak_f32:.1f} TFLOP/s, int8 {peak_int8:.0f} TOP/s, DRAM {peak_bw:.0f} GB/s")
+        print(
+            f"GPU: {context['gpu_name']} (compute capability "
+            f"{context.get('gpu_compute_capability', '?')}, "
+            f"{context.get('gpu_sm_count', '?')} SMs); peaks at max clock: f32 "
+            f"{peak_f32:.1f} TFLOP/s, int8 {peak_int8:.0f} TOP/s, DRAM {peak_bw:.0f} GB/s"
+        )
     bw = counter(runs, "memcpy_d2d", "GBps")
     if bw:
         print(f"measured device-to-device copy: {bw:.0f} GB/s (read + write)")
@@ -80,33 +84,56 @@ def main(argv):
     def target_row(label, ours, ref, ratio, target_text, passed, note=""):
         nonlocal ok
         ok = ok and passed
-        rows.append((label, ours, ref, ratio, target_text,
-                     ("PASS" if passed else "FAIL") + (f" ({note})" if note else "")))
+        rows.append(
+            (
+                label,
+                ours,
+                ref,
+                ratio,
+                target_text,
+                ("PASS" if passed else "FAIL") + (f" ({note})" if note else ""),
+            )
+        )
 
     # 1. SGEMM 4096³, TF32 off, against cublasSgemm.
     ours = counter(runs, "sgemm/register_blocked/4096", "TFLOPs")
     ref = counter(runs, "sgemm/cublas/4096", "TFLOPs")
     ratio = ours / ref if ours and ref else None
-    target_row("SGEMM 4096³ f32 (TF32 off)", fmt(ours, "TFLOP/s"), fmt(ref, "TFLOP/s") + " cuBLAS",
-               fmt(ratio, "", 2).strip(), "≥ 0.60 of cuBLAS",
-               ratio is not None and ratio >= 0.60,
-               error_of(runs, "sgemm/register_blocked/4096") or error_of(runs, "sgemm/cublas/4096") or "")
+    target_row(
+        "SGEMM 4096³ f32 (TF32 off)",
+        fmt(ours, "TFLOP/s"),
+        fmt(ref, "TFLOP/s") + " cuBLAS",
+        fmt(ratio, "", 2).strip(),
+        "≥ 0.60 of cuBLAS",
+        ratio is not None and ratio >= 0.60,
+        error_of(runs, "sgemm/register_blocked/4096") or error_of(runs, "sgemm/cublas/4096") or "",
+    )
     # 2. int8 GEMM 4096³ on the tensor cores, against cublasGemmEx int8.
     ours = counter(runs, "igemm/ours/4096", "TFLOPs")
     ref = counter(runs, "igemm/cublas/4096", "TFLOPs")
     ratio = ours / ref if ours and ref else None
-    target_row("int8 GEMM 4096³ (tensor cores)", fmt(ours, "TOP/s", 0), fmt(ref, "TOP/s", 0) + " cuBLAS",
-               fmt(ratio, "", 2).strip(), "≥ 0.40 of cuBLAS",
-               ratio is not None and ratio >= 0.40,
-               error_of(runs, "igemm/ours/4096") or error_of(runs, "igemm/cublas/4096") or "")
+    target_row(
+        "int8 GEMM 4096³ (tensor cores)",
+        fmt(ours, "TOP/s", 0),
+        fmt(ref, "TOP/s", 0) + " cuBLAS",
+        fmt(ratio, "", 2).strip(),
+        "≥ 0.40 of cuBLAS",
+        ratio is not None and ratio >= 0.40,
+        error_of(runs, "igemm/ours/4096") or error_of(runs, "igemm/cublas/4096") or "",
+    )
     # 3. One k-means step against its memory-bound floor.
     secs = counter(runs, "kmeans_step/library", "seconds")
     floor = counter(runs, "kmeans_step/library", "floor_seconds")
     ratio = secs / floor if secs and floor else None
-    target_row("k-means step 10⁶×32, 64 centroids", fmt(secs and secs * 1e3, "ms", 3),
-               fmt(floor and floor * 1e3, "ms", 3) + " floor", fmt(ratio, "×", 2),
-               "≤ 2× the floor", ratio is not None and ratio <= 2.0,
-               error_of(runs, "kmeans_step/library") or "")
+    target_row(
+        "k-means step 10⁶×32, 64 centroids",
+        fmt(secs and secs * 1e3, "ms", 3),
+        fmt(floor and floor * 1e3, "ms", 3) + " floor",
+        fmt(ratio, "×", 2),
+        "≤ 2× the floor",
+        ratio is not None and ratio <= 2.0,
+        error_of(runs, "kmeans_step/library") or "",
+    )
 
     print("| primitive | ours | reference | ratio | target | result |")
     print("|---|---|---|---|---|---|")
@@ -122,8 +149,9 @@ def main(argv):
         pct = f"{100 * v / peak_f32:.0f}% of f32" if v and peak_f32 else "—"
         print(f"| sgemm ladder: {step} | {fmt(v, 'TFLOP/s')} | | | {pct} |")
     for name, label, ref_name in (
-            ("sgemm_tf32/ours/4096", "TF32 GEMM 4096³ (WMMA)", "sgemm_tf32/cublas/4096"),
-            ("igemm/ours_packed/4096", "int8 GEMM 4096³, B stored k×n (packed)", "igemm/cublas/4096")):
+        ("sgemm_tf32/ours/4096", "TF32 GEMM 4096³ (WMMA)", "sgemm_tf32/cublas/4096"),
+        ("igemm/ours_packed/4096", "int8 GEMM 4096³, B stored k×n (packed)", "igemm/cublas/4096"),
+    ):
         v, r = counter(runs, name, "TFLOPs"), counter(runs, ref_name, "TFLOPs")
         ratio = f"{v / r:.2f}" if v and r else "—"
         print(f"| {label} | {fmt(v, 'T/s')} | {fmt(r, 'T/s')} cuBLAS | {ratio} | |")
@@ -135,17 +163,21 @@ def main(argv):
     gpu_s = counter(runs, "kmeans_step/library", "gpu_seconds")
     fused = counter(runs, "kmeans_step/library", "fused_floor_seconds")
     if gpu_s:
-        print(f"| k-means step, GPU time only (events) | {gpu_s * 1e3:.3f} ms | "
-              f"{fmt(fused and fused * 1e3, 'ms', 3)} one fused pass | | |")
-    for name, label in (("sqdist/ours", "sqdist 10⁶×64, d=32"),
-                        ("argmin_rows/ours", "argmin_rows 10⁶×64"),
-                        ("scatter_add/ours", "scatter_add 10⁶×32 → 64 (deterministic)"),
-                        ("scatter_add/atomic", "scatter_add 10⁶×32 → 64 (atomics)"),
-                        ("topk_rows/ours/10", "topk_rows 10⁴×8192, k=10"),
-                        ("topk_rows/ours/100", "topk_rows 10⁴×8192, k=100"),
-                        ("softmax_rows/ours", "softmax_rows 65536×1000"),
-                        ("reduce_cols_var/ours", "reduce_cols var 10⁶×32"),
-                        ("map_exp/ours", "map exp 2²⁶")):
+        print(
+            f"| k-means step, GPU time only (events) | {gpu_s * 1e3:.3f} ms | "
+            f"{fmt(fused and fused * 1e3, 'ms', 3)} one fused pass | | |"
+        )
+    for name, label in (
+        ("sqdist/ours", "sqdist 10⁶×64, d=32"),
+        ("argmin_rows/ours", "argmin_rows 10⁶×64"),
+        ("scatter_add/ours", "scatter_add 10⁶×32 → 64 (deterministic)"),
+        ("scatter_add/atomic", "scatter_add 10⁶×32 → 64 (atomics)"),
+        ("topk_rows/ours/10", "topk_rows 10⁴×8192, k=10"),
+        ("topk_rows/ours/100", "topk_rows 10⁴×8192, k=100"),
+        ("softmax_rows/ours", "softmax_rows 65536×1000"),
+        ("reduce_cols_var/ours", "reduce_cols var 10⁶×32"),
+        ("map_exp/ours", "map exp 2²⁶"),
+    ):
         v = counter(runs, name, "GBps")
         pct = f"{100 * v / bw:.0f}% of copy" if v and bw else (error_of(runs, name) or "—")
         print(f"| {label} | {fmt(v, 'GB/s', 0)} | | | {pct} |")

@@ -19,7 +19,6 @@ import os
 import tempfile
 import time
 
-import numpy as np
 
 import mlcore
 
@@ -79,8 +78,14 @@ def run_scalesim(rows, cols, dataflow, m, n, k):
             f.write("Layer name, x,\n")
         start = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()):
-            sim = scalesim(save_disk_space=True, verbose=False, config=cfg, topology=topo,
-                           layout=layout, input_type_gemm=True)
+            sim = scalesim(
+                save_disk_space=True,
+                verbose=False,
+                config=cfg,
+                topology=topo,
+                layout=layout,
+                input_type_gemm=True,
+            )
             sim.run_scale(top_path=os.path.join(tmp, "out"))
         wall = time.perf_counter() - start
         report = None
@@ -105,9 +110,18 @@ def ours(rows, cols, dataflow, m, n, k):
 # (rows, cols, m, n, k): square and rectangular arrays, 1 x 1 GEMMs, primes, shapes smaller and
 # larger than the array in every dimension.
 SPREAD = [
-    (4, 4, 1, 1, 1), (8, 8, 8, 8, 8), (8, 8, 20, 12, 10), (4, 8, 7, 13, 5), (8, 4, 30, 3, 17),
-    (3, 5, 11, 7, 13), (16, 16, 5, 40, 33), (16, 16, 100, 64, 64), (32, 32, 97, 61, 131),
-    (32, 16, 256, 100, 50), (64, 64, 200, 300, 150), (128, 128, 1000, 10, 64),
+    (4, 4, 1, 1, 1),
+    (8, 8, 8, 8, 8),
+    (8, 8, 20, 12, 10),
+    (4, 8, 7, 13, 5),
+    (8, 4, 30, 3, 17),
+    (3, 5, 11, 7, 13),
+    (16, 16, 5, 40, 33),
+    (16, 16, 100, 64, 64),
+    (32, 32, 97, 61, 131),
+    (32, 16, 256, 100, 50),
+    (64, 64, 200, 300, 150),
+    (128, 128, 1000, 10, 64),
 ]
 BIG = [(256, 256, 1000, 10, 64), (256, 256, 1024, 1024, 1024)]
 
@@ -117,8 +131,10 @@ def main():
     parser.add_argument("--big", action="store_true", help="also the tpu-v1-sized GEMMs")
     args = parser.parse_args()
     cases = SPREAD + (BIG if args.big else [])
-    print("| array | dataflow | M x N x K | SCALE-Sim cycles | mlcore scalesim | match | "
-          "SCALE-Sim wall s | mlcore count s |")
+    print(
+        "| array | dataflow | M x N x K | SCALE-Sim cycles | mlcore scalesim | match | "
+        "SCALE-Sim wall s | mlcore count s |"
+    )
     print("|---|---|---|---:|---:|---|---:|---:|")
     mismatches = 0
     for rows, cols, m, n, k in cases:
@@ -127,8 +143,11 @@ def main():
             mine, t_mine = ours(rows, cols, df, m, n, k)
             ok = total - stall == mine
             mismatches += not ok
-            print(f"| {rows}x{cols} | {df} | {m}x{n}x{k} | {total - stall} | {mine} | "
-                  f"{'yes' if ok else 'NO'} | {wall:.3f} | {t_mine:.2e} |", flush=True)
+            print(
+                f"| {rows}x{cols} | {df} | {m}x{n}x{k} | {total - stall} | {mine} | "
+                f"{'yes' if ok else 'NO'} | {wall:.3f} | {t_mine:.2e} |",
+                flush=True,
+            )
     print(f"\n{len(cases) * 3 - mismatches} of {len(cases) * 3} match")
     return 1 if mismatches else 0
 

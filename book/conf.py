@@ -5,6 +5,7 @@ and runs sphinx-build on it. MLCORE_BOOK_EXECUTE says whether myst-nb executes t
 ("force": every notebook, in full mode unless MLCORE_QUICK=1) or renders copies that were
 already executed ("off").
 """
+
 import os
 
 project = "mlcore: the lessons"
@@ -20,7 +21,7 @@ nb_execution_raise_on_error = True
 nb_execution_allow_errors = False
 nb_merge_streams = True
 
-myst_heading_anchors = 3      # "#1-one-primitive-call-one-record" style anchors for ## and ###
+myst_heading_anchors = 3  # "#1-one-primitive-call-one-record" style anchors for ## and ###
 html_theme = "alabaster"
 html_title = project
 html_theme_options = {"description": "classic ML on CPU, GPU and a TPU-style array"}

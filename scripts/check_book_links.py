@@ -5,6 +5,7 @@ followed (the build machine may be offline). Exit status 1 lists what is broken.
 
 Usage: check_book_links.py HTML_DIR
 """
+
 import html.parser
 import pathlib
 import sys
@@ -41,7 +42,9 @@ def check(root: pathlib.Path) -> list:
             parts = urllib.parse.urlsplit(link)
             if parts.scheme or link.startswith("//") or link.startswith("javascript:"):
                 continue
-            target = (path.parent / urllib.parse.unquote(parts.path)).resolve() if parts.path else path
+            target = (
+                (path.parent / urllib.parse.unquote(parts.path)).resolve() if parts.path else path
+            )
             if target.is_dir():
                 target = target / "index.html"
             if not target.exists():

@@ -6,6 +6,7 @@ Usage: export_figures.py EXECUTED_DIR OUT_DIR
 EXECUTED_DIR holds executed notebooks (scripts/book.sh leaves them in build/book/jupyter_execute).
 Each figure is listed under the last heading above the cell that drew it.
 """
+
 import base64
 import pathlib
 import re
@@ -22,17 +23,25 @@ def export(executed: pathlib.Path, out: pathlib.Path) -> int:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    index = ["# The lessons' figures",
-             "",
-             "Every figure of the notebooks in `notebooks/`, from one full-mode run of",
-             "`scripts/book.sh --export` (see the README for why they are kept here rather than as",
-             "notebook outputs). Measured times are this machine's at that run; rerun to refresh.",
-             ""]
+    index = [
+        "# The lessons' figures",
+        "",
+        "Every figure of the notebooks in `notebooks/`, from one full-mode run of",
+        "`scripts/book.sh --export` (see the README for why they are kept here rather than as",
+        "notebook outputs). Measured times are this machine's at that run; rerun to refresh.",
+        "",
+    ]
     count = 0
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)
-        title = next((re.sub(r"^#\s*", "", c.source.splitlines()[0]) for c in nb.cells
-                      if c.cell_type == "markdown" and c.source.startswith("# ")), path.stem)
+        title = next(
+            (
+                re.sub(r"^#\s*", "", c.source.splitlines()[0])
+                for c in nb.cells
+                if c.cell_type == "markdown" and c.source.startswith("# ")
+            ),
+            path.stem,
+        )
         index += [f"## {title}", "", f"Notebook: [`{path.name}`](../{path.name})", ""]
         heading, k = None, 0
         for cell in nb.cells:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: builds the C++ library, tests, examples and benchmarks, runs the GoogleTest
+# Runs every test: checks the formatting (scripts/check_format.sh), builds the C++ library, tests, examples and benchmarks, runs the GoogleTest
 # suite (ctest, which also builds examples/cpp against an installed copy), runs it again built
 # with AddressSanitizer + UndefinedBehaviorSanitizer (scripts/sanitize.sh), then pip-installs the
 # Python package as a fresh machine would (scripts/pip_install.sh) and runs pytest (which also
@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 jobs="$(nproc)"
 
 scripts/install_deps.sh
+
+scripts/check_format.sh
 
 echo "== C++ build (build/test)"
 cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=Release -DMLCORE_TESTS=ON \

@@ -59,18 +59,28 @@ def main():
     for r in range(args.rounds):
         for name, path in (("A", args.a), ("B", args.b)):
             env = dict(os.environ, PYTHONPATH=path)
-            res = subprocess.run([sys.executable, "-c", ROUND, args.backend, str(args.threads)],
-                                 env=env, capture_output=True, text=True, check=True)
+            res = subprocess.run(
+                [sys.executable, "-c", ROUND, args.backend, str(args.threads)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             runs[name].append(json.loads(res.stdout.strip().splitlines()[-1]))
             print(f"round {r + 1}: {name} done", file=sys.stderr, flush=True)
-    print(f"| case | fit A s | fit B s | B/A | predict A s | predict B s | B/A | score A | score B |")
+    print(
+        "| case | fit A s | fit B s | B/A | predict A s | predict B s | B/A | score A | score B |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for case in runs["A"][0]:
-        med = {k: [statistics.median(run[case][i] for run in runs[k]) for i in range(3)]
-               for k in runs}
+        med = {
+            k: [statistics.median(run[case][i] for run in runs[k]) for i in range(3)] for k in runs
+        }
         a, b = med["A"], med["B"]
-        print(f"| {case} | {a[0]:.3f} | {b[0]:.3f} | {b[0] / a[0]:.2f} | {a[1]:.4f} | {b[1]:.4f} "
-              f"| {b[1] / a[1]:.2f} | {a[2]:.4f} | {b[2]:.4f} |")
+        print(
+            f"| {case} | {a[0]:.3f} | {b[0]:.3f} | {b[0] / a[0]:.2f} | {a[1]:.4f} | {b[1]:.4f} "
+            f"| {b[1] / a[1]:.2f} | {a[2]:.4f} | {b[2]:.4f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -42,12 +42,19 @@ def main():
         ("k-means++ (defaults)", dict(random_state=0)),
     ]
     print(f"KMeans: {n} x {d}, {k} clusters, {args.threads} threads, median of {args.repeats}")
-    print(f"{'start':22s} {'library':16s} {'fit s':>8s} {'iters':>6s} {'s/iter':>8s} "
-          f"{'predict s':>10s} {'inertia':>14s} {'vs sklearn':>10s}")
+    print(
+        f"{'start':22s} {'library':16s} {'fit s':>8s} {'iters':>6s} {'s/iter':>8s} "
+        f"{'predict s':>10s} {'inertia':>14s} {'vs sklearn':>10s}"
+    )
     with threadpool_limits(args.threads):
         for label, params in configs:
-            libs = [(f"mlcore[{b}]", lambda b=b: mlcore.KMeans(
-                k, backend=backend_for(b, args.threads), **params)) for b in args.backends]
+            libs = [
+                (
+                    f"mlcore[{b}]",
+                    lambda b=b: mlcore.KMeans(k, backend=backend_for(b, args.threads), **params),
+                )
+                for b in args.backends
+            ]
             libs.append(("sklearn", lambda: skc.KMeans(k, **params)))
             fit_t = {lib: [] for lib, _ in libs}
             pred_t = {lib: [] for lib, _ in libs}
@@ -66,9 +73,11 @@ def main():
             for lib, _ in libs:
                 est = fitted[lib]
                 fit_s = statistics.median(fit_t[lib])
-                print(f"{label:22s} {lib:16s} {fit_s:8.3f} {est.n_iter_:6d} "
-                      f"{fit_s / est.n_iter_:8.4f} {statistics.median(pred_t[lib]):10.3f} "
-                      f"{est.inertia_:14.6g} {est.inertia_ / ref - 1:+10.2%}")
+                print(
+                    f"{label:22s} {lib:16s} {fit_s:8.3f} {est.n_iter_:6d} "
+                    f"{fit_s / est.n_iter_:8.4f} {statistics.median(pred_t[lib]):10.3f} "
+                    f"{est.inertia_:14.6g} {est.inertia_ / ref - 1:+10.2%}"
+                )
 
 
 if __name__ == "__main__":

@@ -40,16 +40,23 @@ def bench_arguments(doc):
     ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--backends", nargs="+", default=[mlcore.default_backend()],
-                    help="mlcore backends (default: mlcore.default_backend(), the fastest f32 "
-                         f"CPU backend here: {mlcore.default_backend()})")
+    ap.add_argument(
+        "--backends",
+        nargs="+",
+        default=[mlcore.default_backend()],
+        help="mlcore backends (default: mlcore.default_backend(), the fastest f32 "
+        f"CPU backend here: {mlcore.default_backend()})",
+    )
     ap.add_argument("--quick", action="store_true", help="a tenth of the samples (a smoke test)")
     return ap
 
 
 def run_header(args):
     """The line a script prints first: mlcore's version, threads, repeats, the backends."""
-    names = ", ".join(mlcore.backend(backend_for(b, args.threads)).description
-                      for b in args.backends)
-    return (f"mlcore {mlcore.__version__}; threads={args.threads}; repeats={args.repeats}; "
-            f"backends: {names}; default backend here: {mlcore.default_backend()}")
+    names = ", ".join(
+        mlcore.backend(backend_for(b, args.threads)).description for b in args.backends
+    )
+    return (
+        f"mlcore {mlcore.__version__}; threads={args.threads}; repeats={args.repeats}; "
+        f"backends: {names}; default backend here: {mlcore.default_backend()}"
+    )

@@ -32,8 +32,7 @@ def spin_forever():
 
 def cases(scale, backend):
     """(name, fit thunk, predict thunk) per family, at sizes that take ~0.05–0.5 s quiet."""
-    Xc, yc = make_classification(40_000 // scale, 32, n_informative=16, n_classes=2,
-                                 random_state=0)
+    Xc, yc = make_classification(40_000 // scale, 32, n_informative=16, n_classes=2, random_state=0)
     Xc = Xc.astype(np.float32)
     Xr, yr = make_regression(100_000 // scale, 50, noise=1.0, random_state=0)
     Xr = Xr.astype(np.float32)
@@ -51,18 +50,31 @@ def cases(scale, backend):
         ("SVC", lambda: mlcore.SVC(backend=b), Xs, ys),
         ("LinearSVC", lambda: mlcore.LinearSVC(backend=b), Xc, yc),
         ("DecisionTree", lambda: mlcore.DecisionTreeClassifier(max_depth=12, backend=b), Xc, yc),
-        ("RandomForest", lambda: mlcore.RandomForestClassifier(20, max_depth=10, random_state=0,
-                                                               backend=b), Xc, yc),
-        ("GradientBoosting", lambda: mlcore.GradientBoostingClassifier(
-            max_iter=30, early_stopping=False, backend=b), Xc, yc),
+        (
+            "RandomForest",
+            lambda: mlcore.RandomForestClassifier(20, max_depth=10, random_state=0, backend=b),
+            Xc,
+            yc,
+        ),
+        (
+            "GradientBoosting",
+            lambda: mlcore.GradientBoostingClassifier(max_iter=30, early_stopping=False, backend=b),
+            Xc,
+            yc,
+        ),
     ]
     out = []
     for name, make, X, y in families:
         est = make().fit(X, y)
         query = X[: 10_000 // scale] if name == "KNeighbors" else X
         predict = est.transform if name == "PCA" else est.predict
-        out.append((name, (lambda make=make, X=X, y=y: make().fit(X, y)),
-                    (lambda predict=predict, query=query: predict(query))))
+        out.append(
+            (
+                name,
+                (lambda make=make, X=X, y=y: make().fit(X, y)),
+                (lambda predict=predict, query=query: predict(query)),
+            )
+        )
     return out
 
 
@@ -96,9 +108,11 @@ def main():
                 if hog is not None:
                     hog.terminate()
                     hog.join()
-    print(f"mlcore {mlcore.__version__}, backend {mlcore.backend(backend).description}; "
-          f"{args.threads} threads; medians of {args.repeats} rounds; busy = one process "
-          f"spinning on a core")
+    print(
+        f"mlcore {mlcore.__version__}, backend {mlcore.backend(backend).description}; "
+        f"{args.threads} threads; medians of {args.repeats} rounds; busy = one process "
+        f"spinning on a core"
+    )
     print(f"{'family':20s} {'call':8s} {'quiet s':>9s} {'busy s':>9s} {'slowdown':>9s}")
     worst = 0.0
     for (name, what), q in quiet.items():

@@ -40,8 +40,12 @@ def data(rows, d, chunks, seed=0):
     y = X @ w + rs.normal(size=rows, chunks=chunks).astype(np.float32)
     label = (y > 0).astype(np.int32)
     centres = np.linspace(-3, 3, 8)[:, None] * np.ones((1, d))
-    Xk = X + da.from_array(centres.astype(np.float32), chunks=(8, d))[
-        rs.randint(0, 8, size=rows, chunks=chunks)]
+    Xk = (
+        X
+        + da.from_array(centres.astype(np.float32), chunks=(8, d))[
+            rs.randint(0, 8, size=rows, chunks=chunks)
+        ]
+    )
     return X, y, label, Xk
 
 
@@ -58,8 +62,9 @@ def mlcore_fit(name, backend, X, y, label, Xk, iters):
         init = np.linspace(-2.5, 2.5, 8)[:, None] * np.ones((1, X.shape[1]), np.float32)
         return md.KMeans(8, init=init, max_iter=iters, tol=0.0, backend=backend).fit(Xk)
     if name == "GradientBoosting":
-        return md.GradientBoostingClassifier(max_iter=iters, early_stopping=False,
-                                             backend=backend).fit(X, label)
+        return md.GradientBoostingClassifier(
+            max_iter=iters, early_stopping=False, backend=backend
+        ).fit(X, label)
     return md.LogisticRegression(max_iter=iters, tol=0.0, backend=backend).fit(X, label)
 
 
@@ -67,16 +72,19 @@ def daskml_fit(name, X, y, label, Xk, iters):
     import dask_ml.cluster
     import dask_ml.decomposition
     import dask_ml.linear_model
+
     if name == "LinearRegression":
         return dask_ml.linear_model.LinearRegression(solver="lbfgs", max_iter=iters).fit(X, y)
     if name == "PCA":
         return dask_ml.decomposition.PCA(n_components=5, svd_solver="tsqr").fit(X)
     if name == "KMeans":
         init = np.linspace(-2.5, 2.5, 8)[:, None] * np.ones((1, X.shape[1]), np.float32)
-        return dask_ml.cluster.KMeans(8, init=init, max_iter=iters, tol=0.0,
-                                      oversampling_factor=2).fit(Xk)
-    return dask_ml.linear_model.LogisticRegression(solver="lbfgs", max_iter=iters,
-                                                   tol=0.0).fit(X, label)
+        return dask_ml.cluster.KMeans(
+            8, init=init, max_iter=iters, tol=0.0, oversampling_factor=2
+        ).fit(Xk)
+    return dask_ml.linear_model.LogisticRegression(solver="lbfgs", max_iter=iters, tol=0.0).fit(
+        X, label
+    )
 
 
 def quality(name, est, X, y, label, Xk, sample=200_000):
@@ -96,6 +104,7 @@ def quality(name, est, X, y, label, Xk, sample=200_000):
 
 
 # ---- out of core: a data set larger than the workers' memory -------------------------------
+
 
 def write_npy(path, rows, d, block=250_000, seed=0):
     """A .npy file of rows × d float32 blobs (8 centres) written block by block, never whole in
@@ -125,10 +134,16 @@ def npy_rows(path, chunk):
     """A dask array over a .npy file, one task per row chunk: each task maps the file and copies
     its rows (da.from_array on a memmap would pickle the whole array into the graph)."""
     import dask
+
     shape = np.load(path, mmap_mode="r").shape
-    parts = [da.from_delayed(dask.delayed(_read_rows)(path, s, min(shape[0], s + chunk)),
-                             shape=(min(shape[0], s + chunk) - s,) + shape[1:], dtype=np.float32)
-             for s in range(0, shape[0], chunk)]
+    parts = [
+        da.from_delayed(
+            dask.delayed(_read_rows)(path, s, min(shape[0], s + chunk)),
+            shape=(min(shape[0], s + chunk) - s,) + shape[1:],
+            dtype=np.float32,
+        )
+        for s in range(0, shape[0], chunk)
+    ]
     return da.concatenate(parts)
 
 
@@ -147,27 +162,42 @@ def out_of_core(args):
         path = os.path.join(tmp, "data")
         write_npy(path, rows, d)
         size = os.path.getsize(path + "-X.npy") + os.path.getsize(path + "-y.npy")
-        print(f"out of core: {rows} × {d} float32 + y on disk = {size / 2**20:.0f} MiB; "
-              f"2 workers × memory_limit {limit / 2**20:.0f} MiB = {2 * limit / 2**20:.0f} MiB; "
-              f"chunks of {args.ooc_chunk} rows", flush=True)
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                          memory_limit=limit, dashboard_address=":0",
-                          local_directory=tmp, silence_logs=logging.ERROR) as cluster, \
-                Client(cluster) as client:
+        print(
+            f"out of core: {rows} × {d} float32 + y on disk = {size / 2**20:.0f} MiB; "
+            f"2 workers × memory_limit {limit / 2**20:.0f} MiB = {2 * limit / 2**20:.0f} MiB; "
+            f"chunks of {args.ooc_chunk} rows",
+            flush=True,
+        )
+        with (
+            LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=True,
+                memory_limit=limit,
+                dashboard_address=":0",
+                local_directory=tmp,
+                silence_logs=logging.ERROR,
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             peak = {}
             stop = threading.Event()
 
             def sample():
                 while not stop.is_set():
                     try:
-                        for w, rss in client.run(lambda: psutil.Process().memory_info().rss,
-                                                 nanny=False).items():
+                        for w, rss in client.run(
+                            lambda: psutil.Process().memory_info().rss, nanny=False
+                        ).items():
                             peak[w] = max(peak.get(w, 0), rss)
                     except Exception:  # noqa: BLE001 - a worker restarting: try again
                         pass
                     stop.wait(0.1)
-            X, y = npy_rows(path + "-X.npy", args.ooc_chunk), npy_rows(path + "-y.npy",
-                                                                       args.ooc_chunk)
+
+            X, y = (
+                npy_rows(path + "-X.npy", args.ooc_chunk),
+                npy_rows(path + "-y.npy", args.ooc_chunk),
+            )
             backend = mlcore.avx2(1)
             md.LinearRegression(backend=backend).fit(X[:10000], y[:10000])  # imports
             base = dict(client.run(lambda: psutil.Process().memory_info().rss))
@@ -175,21 +205,30 @@ def out_of_core(args):
             thread.start()
             init = (np.linspace(-2.5, 2.5, 8)[:, None] * np.ones((1, d))).astype(np.float32)
             for name, fit in (
-                    ("LinearRegression",
-                     lambda: md.LinearRegression(backend=backend).fit(X, y)),
-                    ("KMeans", lambda: md.KMeans(8, init=init, max_iter=args.iters, tol=0.0,
-                                                 backend=backend).fit(X))):
+                ("LinearRegression", lambda: md.LinearRegression(backend=backend).fit(X, y)),
+                (
+                    "KMeans",
+                    lambda: md.KMeans(
+                        8, init=init, max_iter=args.iters, tol=0.0, backend=backend
+                    ).fit(X),
+                ),
+            ):
                 peak.clear()
                 t0 = time.perf_counter()
                 est = fit()
                 t = time.perf_counter() - t0
-                what = (f"R² on 10k rows="
-                        f"{est.score(X[:10000].compute(), y[:10000].compute()):.4f}"
-                        if name == "LinearRegression" else f"inertia/row={est.inertia_ / rows:.3f}")
-                print(f"{name:18s} out of core: {t:7.1f} s; peak worker RSS "
-                      + ", ".join(f"{v / 2**20:.0f} MiB" for v in peak.values())
-                      + f" (idle {max(base.values()) / 2**20:.0f} MiB, limit "
-                      f"{limit / 2**20:.0f} MiB); {what}", flush=True)
+                what = (
+                    f"R² on 10k rows={est.score(X[:10000].compute(), y[:10000].compute()):.4f}"
+                    if name == "LinearRegression"
+                    else f"inertia/row={est.inertia_ / rows:.3f}"
+                )
+                print(
+                    f"{name:18s} out of core: {t:7.1f} s; peak worker RSS "
+                    + ", ".join(f"{v / 2**20:.0f} MiB" for v in peak.values())
+                    + f" (idle {max(base.values()) / 2**20:.0f} MiB, limit "
+                    f"{limit / 2**20:.0f} MiB); {what}",
+                    flush=True,
+                )
             stop.set()
             thread.join()
 
@@ -200,14 +239,22 @@ def main():
     ap.add_argument("--features", type=int, default=20)
     ap.add_argument("--iters", type=int, default=10)
     ap.add_argument("--families", nargs="+", default=FAMILIES)
-    ap.add_argument("--chunks", type=int, default=2,
-                    help="row chunks (the same on both clusters; 2 = one per worker on two)")
+    ap.add_argument(
+        "--chunks",
+        type=int,
+        default=2,
+        help="row chunks (the same on both clusters; 2 = one per worker on two)",
+    )
     ap.add_argument("--no-daskml", action="store_true")
-    ap.add_argument("--daskml-repeats", type=int, default=1,
-                    help="repeats of the (slower) dask-ml fits")
-    ap.add_argument("--out-of-core", action="store_true",
-                    help="only the out-of-core runs: KMeans and LinearRegression on a .npy "
-                         "file larger than the workers' memory")
+    ap.add_argument(
+        "--daskml-repeats", type=int, default=1, help="repeats of the (slower) dask-ml fits"
+    )
+    ap.add_argument(
+        "--out-of-core",
+        action="store_true",
+        help="only the out-of-core runs: KMeans and LinearRegression on a .npy "
+        "file larger than the workers' memory",
+    )
     ap.add_argument("--ooc-rows", type=int, default=8_000_000)
     ap.add_argument("--ooc-chunk", type=int, default=200_000)
     ap.add_argument("--ooc-memory-limit", type=int, default=300 * 2**20)
@@ -217,47 +264,66 @@ def main():
         return out_of_core(args)
     rows = args.rows // 10 if args.quick else args.rows
     backend = mlcore.avx2(1)  # one thread per worker: the workers are the parallelism
-    print(f"mlcore {mlcore.__version__}; rows={rows}; features={args.features}; "
-          f"chunks={args.chunks}; iters={args.iters}; repeats={args.repeats}; "
-          f"backend={backend.description}")
+    print(
+        f"mlcore {mlcore.__version__}; rows={rows}; features={args.features}; "
+        f"chunks={args.chunks}; iters={args.iters}; repeats={args.repeats}; "
+        f"backend={backend.description}"
+    )
     warnings.simplefilter("ignore")
     results = {}
     for n_workers in (1, 2):
-        with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                          dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
-                Client(cluster) as client:
+        with (
+            LocalCluster(
+                n_workers=n_workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=logging.ERROR,
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             # The same partitions on both clusters (by default two: one per worker on two, as
             # XGBoost and LightGBM advise; every round then costs one task per partition).
-            arrays = client.persist(list(data(rows, args.features,
-                                              -(-rows // args.chunks))))
+            arrays = client.persist(list(data(rows, args.features, -(-rows // args.chunks))))
             client.wait_for_workers(n_workers)
             X, y, label, Xk = arrays
             for name in args.families:
-                mlcore_fit(name, backend, X[:20_000], y[:20_000], label[:20_000],
-                           Xk[:20_000], 2)  # warm-up: imports on the workers
-                t, est = timed(lambda: mlcore_fit(name, backend, X, y, label, Xk, args.iters),
-                               args.repeats)
+                mlcore_fit(
+                    name, backend, X[:20_000], y[:20_000], label[:20_000], Xk[:20_000], 2
+                )  # warm-up: imports on the workers
+                t, est = timed(
+                    lambda: mlcore_fit(name, backend, X, y, label, Xk, args.iters), args.repeats
+                )
                 s = cost_model.summary(est.profile_)
                 results[(name, n_workers)] = t
-                print(f"{name:18s} workers={n_workers} mlcore.dask {t:8.3f} s  rounds="
-                      f"{s['rounds']:3d}  compute(max worker)="
-                      f"{max(s['compute_seconds_per_worker'].values()):.3f} s  "
-                      f"comm={s['comm_seconds']:.3f} s  {quality(name, est, X, y, label, Xk)}",
-                      flush=True)
+                print(
+                    f"{name:18s} workers={n_workers} mlcore.dask {t:8.3f} s  rounds="
+                    f"{s['rounds']:3d}  compute(max worker)="
+                    f"{max(s['compute_seconds_per_worker'].values()):.3f} s  "
+                    f"comm={s['comm_seconds']:.3f} s  {quality(name, est, X, y, label, Xk)}",
+                    flush=True,
+                )
                 if n_workers == 2 and not args.no_daskml and name not in NOT_IN_DASKML:
                     try:
-                        t_ml, est_ml = timed(lambda: daskml_fit(name, X, y, label, Xk,
-                                                                args.iters), args.daskml_repeats)
+                        t_ml, est_ml = timed(
+                            lambda: daskml_fit(name, X, y, label, Xk, args.iters),
+                            args.daskml_repeats,
+                        )
                     except ImportError:
                         print("  dask-ml is not installed (pip install dask-ml)")
                         continue
-                    print(f"{name:18s} workers=2 dask-ml     {t_ml:8.3f} s  "
-                          f"{quality(name, est_ml, X, y, label, Xk)}  "
-                          f"mlcore.dask is {t_ml / t:.1f}x faster", flush=True)
+                    print(
+                        f"{name:18s} workers=2 dask-ml     {t_ml:8.3f} s  "
+                        f"{quality(name, est_ml, X, y, label, Xk)}  "
+                        f"mlcore.dask is {t_ml / t:.1f}x faster",
+                        flush=True,
+                    )
     for name in args.families:
         t1, t2 = results[(name, 1)], results[(name, 2)]
-        print(f"{name:18s} 1 worker {t1:.3f} s, 2 workers {t2:.3f} s: speed-up {t1 / t2:.2f}, "
-              f"efficiency {t1 / (2 * t2):.0%}")
+        print(
+            f"{name:18s} 1 worker {t1:.3f} s, 2 workers {t2:.3f} s: speed-up {t1 / t2:.2f}, "
+            f"efficiency {t1 / (2 * t2):.0%}"
+        )
 
 
 if __name__ == "__main__":

@@ -42,11 +42,17 @@ def main():
     X = spectrum_data(n, d)
     with threadpool_limits(args.threads):
         reference = skd.PCA(k, svd_solver="full").fit(X).explained_variance_
-        candidates = [(f"mlcore[{b}] PCA",
-                       lambda spec=backend_for(b, args.threads): mlcore.PCA(k, backend=spec))
-                      for b in args.backends]
-        candidates += [("sklearn PCA (auto: covariance_eigh)", lambda: skd.PCA(k)),
-                       ("sklearn PCA (full SVD)", lambda: skd.PCA(k, svd_solver="full"))]
+        candidates = [
+            (
+                f"mlcore[{b}] PCA",
+                lambda spec=backend_for(b, args.threads): mlcore.PCA(k, backend=spec),
+            )
+            for b in args.backends
+        ]
+        candidates += [
+            ("sklearn PCA (auto: covariance_eigh)", lambda: skd.PCA(k)),
+            ("sklearn PCA (full SVD)", lambda: skd.PCA(k, svd_solver="full")),
+        ]
         print(f"\nPCA(n_components={k}), {n} x {d} float32 (transform on the training set)")
         print(f"  {'estimator':38s} {'fit s':>9s} {'transform s':>12s} {'max rel dvar':>13s}")
         for label, make in candidates:

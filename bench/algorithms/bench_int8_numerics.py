@@ -35,9 +35,12 @@ def measure(label, make, X, y, predict, repeats):
     fit_sim, fit_passes = simulated(model.profile_)
     pred_s, _ = timed(lambda: getattr(model, predict)(X), repeats)
     pred_sim, pred_passes = simulated(model.profile_)
-    print(f"  {label:34s} fit {fit_s:8.4f} s (sim {fit_sim * 1e3:9.4f} ms, gemm passes "
-          f"{fit_passes:3d})   {predict} {pred_s:8.4f} s (sim {pred_sim * 1e3:9.4f} ms, gemm "
-          f"passes {pred_passes:3d})", flush=True)
+    print(
+        f"  {label:34s} fit {fit_s:8.4f} s (sim {fit_sim * 1e3:9.4f} ms, gemm passes "
+        f"{fit_passes:3d})   {predict} {pred_s:8.4f} s (sim {pred_sim * 1e3:9.4f} ms, gemm "
+        f"passes {pred_passes:3d})",
+        flush=True,
+    )
 
 
 def main():
@@ -49,17 +52,41 @@ def main():
     spec = backend_for(name, args.threads)
     print(f"mlcore {mlcore.__version__}; backend {name}; repeats {args.repeats}")
     X, y = gaussian_data(200_000 // s, 100, 10)
-    measure(f"GaussianNB {big} x 100", lambda: mlcore.GaussianNB(backend=spec), X, y,
-            "predict_proba", args.repeats)
+    measure(
+        f"GaussianNB {big} x 100",
+        lambda: mlcore.GaussianNB(backend=spec),
+        X,
+        y,
+        "predict_proba",
+        args.repeats,
+    )
     X, y = count_data(200_000 // s, 100, 10)
-    measure(f"MultinomialNB {big} x 100", lambda: mlcore.MultinomialNB(backend=spec), X, y,
-            "predict_proba", args.repeats)
+    measure(
+        f"MultinomialNB {big} x 100",
+        lambda: mlcore.MultinomialNB(backend=spec),
+        X,
+        y,
+        "predict_proba",
+        args.repeats,
+    )
     X, y, _, _ = problem(100_000 // s, 10, 50, 5, 20)
-    measure(f"LinearSVC {mid} x 50, 5 cl.", lambda: mlcore.LinearSVC(backend=spec), X, y,
-            "predict", args.repeats)
+    measure(
+        f"LinearSVC {mid} x 50, 5 cl.",
+        lambda: mlcore.LinearSVC(backend=spec),
+        X,
+        y,
+        "predict",
+        args.repeats,
+    )
     X = spectrum_data(200_000 // s, 100)
-    measure(f"PCA(10) {big} x 100", lambda: mlcore.PCA(10, backend=spec), X, None, "transform",
-            args.repeats)
+    measure(
+        f"PCA(10) {big} x 100",
+        lambda: mlcore.PCA(10, backend=spec),
+        X,
+        None,
+        "transform",
+        args.repeats,
+    )
 
 
 if __name__ == "__main__":

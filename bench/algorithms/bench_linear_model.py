@@ -40,8 +40,14 @@ def least_squares_data(n, d, seed=0):
 
 
 def logistic_data(n, d, classes, seed=0):
-    X, y = make_classification(n_samples=n, n_features=d, n_informative=20, n_redundant=10,
-                               n_classes=classes, random_state=seed)
+    X, y = make_classification(
+        n_samples=n,
+        n_features=d,
+        n_informative=20,
+        n_redundant=10,
+        n_classes=classes,
+        random_state=seed,
+    )
     return StandardScaler().fit_transform(X).astype(np.float32), y
 
 
@@ -84,13 +90,34 @@ def main():
         rows = []
         for b in args.backends:
             spec = backend_for(b, args.threads)
-            run(rows, f"mlcore[{b}] LinearRegression", lambda: mlcore.LinearRegression(backend=spec),
-                X, y, args.repeats, r2)
-            run(rows, f"mlcore[{b}] Ridge(alpha=1)", lambda: mlcore.Ridge(1.0, backend=spec),
-                X, y, args.repeats, r2)
+            run(
+                rows,
+                f"mlcore[{b}] LinearRegression",
+                lambda: mlcore.LinearRegression(backend=spec),
+                X,
+                y,
+                args.repeats,
+                r2,
+            )
+            run(
+                rows,
+                f"mlcore[{b}] Ridge(alpha=1)",
+                lambda: mlcore.Ridge(1.0, backend=spec),
+                X,
+                y,
+                args.repeats,
+                r2,
+            )
         run(rows, "sklearn LinearRegression (lstsq)", skl.LinearRegression, X, y, args.repeats, r2)
-        run(rows, "sklearn Ridge(alpha=1, solver='cholesky')",
-            lambda: skl.Ridge(1.0, solver="cholesky"), X, y, args.repeats, r2)
+        run(
+            rows,
+            "sklearn Ridge(alpha=1, solver='cholesky')",
+            lambda: skl.Ridge(1.0, solver="cholesky"),
+            X,
+            y,
+            args.repeats,
+            r2,
+        )
         print_table(f"least squares, {n} x {d} float32 (quality: training R²)", rows, "R²")
 
         for classes in (2, 5):
@@ -99,12 +126,30 @@ def main():
             rows = []
             for b in args.backends:
                 spec = backend_for(b, args.threads)
-                run(rows, f"mlcore[{b}] LogisticRegression",
-                    lambda: mlcore.LogisticRegression(backend=spec), X, y, args.repeats, accuracy)
-            run(rows, "sklearn LogisticRegression (lbfgs)", skl.LogisticRegression, X, y,
-                args.repeats, accuracy)
-            print_table(f"logistic regression, {classes} classes, {n} x {d} float32 "
-                        "(quality: training accuracy)", rows, "accuracy")
+                run(
+                    rows,
+                    f"mlcore[{b}] LogisticRegression",
+                    lambda: mlcore.LogisticRegression(backend=spec),
+                    X,
+                    y,
+                    args.repeats,
+                    accuracy,
+                )
+            run(
+                rows,
+                "sklearn LogisticRegression (lbfgs)",
+                skl.LogisticRegression,
+                X,
+                y,
+                args.repeats,
+                accuracy,
+            )
+            print_table(
+                f"logistic regression, {classes} classes, {n} x {d} float32 "
+                "(quality: training accuracy)",
+                rows,
+                "accuracy",
+            )
 
 
 if __name__ == "__main__":

@@ -26,8 +26,15 @@ from bench_common import backend_for, bench_arguments, run_header, timed
 
 
 def gaussian_data(n, d, classes, seed=0):
-    X, y = make_classification(n_samples=n, n_features=d, n_informative=30, n_redundant=0,
-                               n_classes=classes, n_clusters_per_class=1, random_state=seed)
+    X, y = make_classification(
+        n_samples=n,
+        n_features=d,
+        n_informative=30,
+        n_redundant=0,
+        n_classes=classes,
+        n_clusters_per_class=1,
+        random_state=seed,
+    )
     return X.astype(np.float32), y
 
 
@@ -60,16 +67,18 @@ def main():
     print(run_header(args))
     with threadpool_limits(args.threads):
         for title, data, ours, ref in (
-                ("GaussianNB", gaussian_data, mlcore.GaussianNB, sknb.GaussianNB),
-                ("MultinomialNB", count_data, mlcore.MultinomialNB, sknb.MultinomialNB)):
+            ("GaussianNB", gaussian_data, mlcore.GaussianNB, sknb.GaussianNB),
+            ("MultinomialNB", count_data, mlcore.MultinomialNB, sknb.MultinomialNB),
+        ):
             X, y = data(n, d, k)
             rows = []
             for b in args.backends:
                 spec = backend_for(b, args.threads)
                 run(rows, f"mlcore[{b}] {title}", lambda: ours(backend=spec), X, y, args.repeats)
             run(rows, f"sklearn {title}", ref, X, y, args.repeats)
-            print_table(f"{title}, {n} x {d} float32, {k} classes (predict on the training set)",
-                        rows)
+            print_table(
+                f"{title}, {n} x {d} float32, {k} classes (predict on the training set)", rows
+            )
 
 
 if __name__ == "__main__":

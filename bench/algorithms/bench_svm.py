@@ -34,8 +34,9 @@ from bench_common import backend_for, bench_arguments
 
 
 def problem(n_train, n_test, d, n_classes, informative):
-    X, y = make_classification(n_train + n_test, d, n_informative=informative,
-                               n_classes=n_classes, random_state=0)
+    X, y = make_classification(
+        n_train + n_test, d, n_informative=informative, n_classes=n_classes, random_state=0
+    )
     X = X.astype(np.float32)
     return X[:n_train], y[:n_train], X[n_train:], y[n_train:]
 
@@ -46,19 +47,42 @@ def main():
     s = 10 if args.quick else 1
     cases = [
         ("SVC rbf 10k x 20", "SVC", {}, problem(10000 // s, 10000 // s, 20, 2, 10)),
-        ("LinearSVC 100k x 50, 2 cl.", "LinearSVC", {}, problem(100000 // s, 10000 // s, 50, 2, 20)),
-        ("LinearSVC 100k x 50, 5 cl.", "LinearSVC", {}, problem(100000 // s, 10000 // s, 50, 5, 20)),
-        ("LinearSVC 2k x 5k (dual)", "LinearSVC", {}, problem(2000 // s, 2000 // s, 5000 // s, 2,
-                                                               50 // s)),
+        (
+            "LinearSVC 100k x 50, 2 cl.",
+            "LinearSVC",
+            {},
+            problem(100000 // s, 10000 // s, 50, 2, 20),
+        ),
+        (
+            "LinearSVC 100k x 50, 5 cl.",
+            "LinearSVC",
+            {},
+            problem(100000 // s, 10000 // s, 50, 5, 20),
+        ),
+        (
+            "LinearSVC 2k x 5k (dual)",
+            "LinearSVC",
+            {},
+            problem(2000 // s, 2000 // s, 5000 // s, 2, 50 // s),
+        ),
     ]
     print(f"SVMs: {args.threads} threads, median of {args.repeats}")
-    print(f"{'problem':28s} {'library':16s} {'fit s':>8s} {'predict s':>10s} {'iters':>10s} "
-          f"{'accuracy':>9s} {'same as sk':>10s}")
+    print(
+        f"{'problem':28s} {'library':16s} {'fit s':>8s} {'predict s':>10s} {'iters':>10s} "
+        f"{'accuracy':>9s} {'same as sk':>10s}"
+    )
     with threadpool_limits(args.threads), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for label, cls, params, (Xtr, ytr, Xte, yte) in cases:
-            libs = [(f"mlcore[{b}]", lambda b=b: getattr(mlcore, cls)(
-                backend=backend_for(b, args.threads), **params)) for b in args.backends]
+            libs = [
+                (
+                    f"mlcore[{b}]",
+                    lambda b=b: getattr(mlcore, cls)(
+                        backend=backend_for(b, args.threads), **params
+                    ),
+                )
+                for b in args.backends
+            ]
             libs.append(("sklearn", lambda: getattr(sks, cls)(**params)))
             fit_t = {lib: [] for lib, _ in libs}
             pred_t = {lib: [] for lib, _ in libs}
@@ -76,10 +100,12 @@ def main():
             for lib, _ in libs:
                 it = fitted[lib].n_iter_
                 it = int(np.max(it)) if np.ndim(it) else int(it)
-                print(f"{label:28s} {lib:16s} {statistics.median(fit_t[lib]):8.3f} "
-                      f"{statistics.median(pred_t[lib]):10.3f} {it:10d} "
-                      f"{np.mean(preds[lib] == yte):9.4f} "
-                      f"{np.mean(preds[lib] == preds['sklearn']):10.4f}")
+                print(
+                    f"{label:28s} {lib:16s} {statistics.median(fit_t[lib]):8.3f} "
+                    f"{statistics.median(pred_t[lib]):10.3f} {it:10d} "
+                    f"{np.mean(preds[lib] == yte):9.4f} "
+                    f"{np.mean(preds[lib] == preds['sklearn']):10.4f}"
+                )
 
 
 if __name__ == "__main__":

@@ -27,8 +27,12 @@ from sklearn.preprocessing import StandardScaler
 
 import mlcore
 
-LOADERS = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_cancer,
-           "digits": load_digits}
+LOADERS = {
+    "iris": load_iris,
+    "wine": load_wine,
+    "breast_cancer": load_breast_cancer,
+    "digits": load_digits,
+}
 
 
 def split(name, scale=False):
@@ -43,19 +47,35 @@ def split(name, scale=False):
 def classifier_rows(backend):
     cases = []
     for name in LOADERS:
-        cases.append(("GaussianNB", name, False, lambda b: mlcore.GaussianNB(backend=b),
-                      sknb.GaussianNB))
-    cases.append(("GaussianNB", "digits-std", True, lambda b: mlcore.GaussianNB(backend=b),
-                  sknb.GaussianNB))
+        cases.append(
+            ("GaussianNB", name, False, lambda b: mlcore.GaussianNB(backend=b), sknb.GaussianNB)
+        )
+    cases.append(
+        ("GaussianNB", "digits-std", True, lambda b: mlcore.GaussianNB(backend=b), sknb.GaussianNB)
+    )
     for name in LOADERS:
-        cases.append(("MultinomialNB", name, False, lambda b: mlcore.MultinomialNB(backend=b),
-                      sknb.MultinomialNB))
+        cases.append(
+            (
+                "MultinomialNB",
+                name,
+                False,
+                lambda b: mlcore.MultinomialNB(backend=b),
+                sknb.MultinomialNB,
+            )
+        )
     for loss, dual in (("squared_hinge", "auto"), ("squared_hinge", True), ("hinge", True)):
         for name in LOADERS:
-            cases.append((f"LinearSVC {loss} dual={dual}", name + "-std", True,
-                          lambda b, l=loss, d=dual: mlcore.LinearSVC(loss=l, dual=d,
-                                                                     random_state=0, backend=b),
-                          lambda l=loss, d=dual: sks.LinearSVC(loss=l, dual=d, random_state=0)))
+            cases.append(
+                (
+                    f"LinearSVC {loss} dual={dual}",
+                    name + "-std",
+                    True,
+                    lambda b, l=loss, d=dual: mlcore.LinearSVC(
+                        loss=l, dual=d, random_state=0, backend=b
+                    ),
+                    lambda l=loss, d=dual: sks.LinearSVC(loss=l, dual=d, random_state=0),
+                )
+            )
     for est, name, scale, make, make_ref in cases:
         Xtr, Xte, ytr, yte = split(name.replace("-std", ""), scale)
         if est.startswith("LinearSVC"):  # test_svm.py's split: standardized, float32
@@ -68,8 +88,10 @@ def classifier_rows(backend):
         proba = ""
         if hasattr(ref, "predict_proba") and "NB" in est:
             proba = f"{np.abs(ours.predict_proba(Xte) - ref.predict_proba(Xte)).max():.2e}"
-        yield (f"{est:<34} {name:<14} acc {ours.score(Xte, yte):.4f} (sklearn "
-               f"{ref.score(Xte, yte):.4f})  same-as-sklearn {agree:.4f}  max|dproba| {proba}")
+        yield (
+            f"{est:<34} {name:<14} acc {ours.score(Xte, yte):.4f} (sklearn "
+            f"{ref.score(Xte, yte):.4f})  same-as-sklearn {agree:.4f}  max|dproba| {proba}"
+        )
 
 
 def pca_rows(backend):
@@ -84,8 +106,10 @@ def pca_rows(backend):
             cos = np.abs(np.sum(ours.components_[:top] * ref.components_[:top], axis=1)).min()
             Z, Zr = ours.transform(Xte)[:, :top], ref.transform(Xte)[:, :top]
             zerr = np.abs(np.abs(Z) - np.abs(Zr)).max() / np.abs(Zr).max()
-            yield (f"{'PCA':<34} {name + ('-std' if scale else ''):<14} max|dratio| "
-                   f"{dratio.max():.2e}  min|cos| top{top} {cos:.5f}  transform err {zerr:.2e}")
+            yield (
+                f"{'PCA':<34} {name + ('-std' if scale else ''):<14} max|dratio| "
+                f"{dratio.max():.2e}  min|cos| top{top} {cos:.5f}  transform err {zerr:.2e}"
+            )
 
 
 def main():

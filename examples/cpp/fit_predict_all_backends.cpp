@@ -3,11 +3,10 @@
 //   usage: fit_predict_all_backends [n_samples]      (default 3000)
 #include <cstdio>
 #include <cstdlib>
-#include <random>
-
 #include <mlcore/algorithms/cluster/kmeans.hpp>
 #include <mlcore/algorithms/neighbors/knn.hpp>
 #include <mlcore/mlcore.hpp>
+#include <random>
 
 namespace {
 

@@ -110,8 +110,7 @@ void run_team(int threads, Body&& body) {
 // (Out of line on purpose: this header is included by files compiled with AVX2 / AVX-512
 // flags, and the linker keeps one copy of an inline function; a copy compiled for AVX-512
 // must never be the one a baseline caller runs.)
-void split_range(std::int64_t count, int parts, int part, std::int64_t* begin,
-                 std::int64_t* end);
+void split_range(std::int64_t count, int parts, int part, std::int64_t* begin, std::int64_t* end);
 
 // body(part, begin, end) over `count` items split into up to `threads` contiguous ranges, one
 // per member (static: the same split every time, so per-part partial results combine in a

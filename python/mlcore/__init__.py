@@ -11,19 +11,47 @@ array simulated in the style of a TPU.
 """
 
 from . import _core
-from ._backends import (Backend, available_backends, avx2, avx512, backend, backend_info,
-                        cpu_info, cuda_available, default_backend, num_threads, set_num_threads)
-from .primitives import (add_row_vector, argmin_rows, axpby, gather_rows, gemm, gemv, map,
-                         multiply, reduce_cols, scale_rows, scatter_add, softmax_rows, sqdist,
-                         topk_rows)
+from ._backends import (
+    Backend,
+    available_backends,
+    avx2,
+    avx512,
+    backend,
+    backend_info,
+    cpu_info,
+    cuda_available,
+    default_backend,
+    num_threads,
+    set_num_threads,
+)
+from .primitives import (
+    add_row_vector,
+    argmin_rows,
+    axpby,
+    gather_rows,
+    gemm,
+    gemv,
+    map,
+    multiply,
+    reduce_cols,
+    scale_rows,
+    scatter_add,
+    softmax_rows,
+    sqdist,
+    topk_rows,
+)
 from .profile import Profile, last_profile
 from .systolic import SystolicBackend, systolic
 from .neighbors import KNeighborsClassifier, KNeighborsRegressor
 from .cluster import KMeans
 from .svm import SVC, LinearSVC
 from .tree import DecisionTreeClassifier, DecisionTreeRegressor
-from .ensemble import (GradientBoostingClassifier, GradientBoostingRegressor,
-                       RandomForestClassifier, RandomForestRegressor)
+from .ensemble import (
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
 from .linear_model import LinearRegression, LogisticRegression, Ridge
 from .naive_bayes import GaussianNB, MultinomialNB
 from .decomposition import PCA
@@ -37,17 +65,57 @@ def __getattr__(name):
     # mlcore.compare(estimator, X, y) runs mlcore.compare.compare(...).
     if name == "compare":
         import importlib
+
         return importlib.import_module(".compare", __name__)
     raise AttributeError(f"module 'mlcore' has no attribute {name!r}")
 
+
 __all__ = [
-    "Backend", "Profile", "add_row_vector", "compare", "argmin_rows", "available_backends", "avx2",
-    "avx512", "axpby", "backend", "backend_info", "cpu_info", "cuda_available", "default_backend",
-    "gather_rows", "gemm", "gemv", "last_profile", "map", "multiply", "num_threads",
-    "reduce_cols", "scale_rows", "scatter_add", "set_num_threads",
-    "softmax_rows", "sqdist", "systolic", "SystolicBackend", "topk_rows",
-    "KNeighborsClassifier", "KNeighborsRegressor", "KMeans", "LinearSVC", "SVC",
-    "DecisionTreeClassifier", "DecisionTreeRegressor", "RandomForestClassifier",
-    "RandomForestRegressor", "GradientBoostingClassifier", "GradientBoostingRegressor",
-    "LinearRegression", "LogisticRegression", "Ridge", "GaussianNB", "MultinomialNB", "PCA",
+    "Backend",
+    "Profile",
+    "add_row_vector",
+    "compare",
+    "argmin_rows",
+    "available_backends",
+    "avx2",
+    "avx512",
+    "axpby",
+    "backend",
+    "backend_info",
+    "cpu_info",
+    "cuda_available",
+    "default_backend",
+    "gather_rows",
+    "gemm",
+    "gemv",
+    "last_profile",
+    "map",
+    "multiply",
+    "num_threads",
+    "reduce_cols",
+    "scale_rows",
+    "scatter_add",
+    "set_num_threads",
+    "softmax_rows",
+    "sqdist",
+    "systolic",
+    "SystolicBackend",
+    "topk_rows",
+    "KNeighborsClassifier",
+    "KNeighborsRegressor",
+    "KMeans",
+    "LinearSVC",
+    "SVC",
+    "DecisionTreeClassifier",
+    "DecisionTreeRegressor",
+    "RandomForestClassifier",
+    "RandomForestRegressor",
+    "GradientBoostingClassifier",
+    "GradientBoostingRegressor",
+    "LinearRegression",
+    "LogisticRegression",
+    "Ridge",
+    "GaussianNB",
+    "MultinomialNB",
+    "PCA",
 ]

@@ -117,8 +117,7 @@ def backend(spec: "str | Backend | None" = None, **options: Any) -> Backend:
         return spec
     if isinstance(spec, str):
         return Backend(spec, **options)
-    raise TypeError(
-        f"backend must be a name (str) or an mlcore.Backend, got {type(spec).__name__}")
+    raise TypeError(f"backend must be a name (str) or an mlcore.Backend, got {type(spec).__name__}")
 
 
 def resolve(spec: "str | Backend | None"):
@@ -146,9 +145,13 @@ def cpu_info() -> dict:
     mlcore's int8 GEMM), ``amx_reason`` (why not, "" when it does) and ``int8_kernel`` (the host's
     exact int8 GEMM: "amx", "avx512_vnni", "avx2" or "scalar")."""
     amx_reason = _core.amx_unavailable_reason()
-    return {"avx2": _core.cpu_supports_avx2(), "avx512": _core.cpu_supports_avx512(),
-            "amx": amx_reason == "", "amx_reason": amx_reason,
-            "int8_kernel": _core.host_int8_kernel()}
+    return {
+        "avx2": _core.cpu_supports_avx2(),
+        "avx512": _core.cpu_supports_avx512(),
+        "amx": amx_reason == "",
+        "amx_reason": amx_reason,
+        "int8_kernel": _core.host_int8_kernel(),
+    }
 
 
 def cuda_available() -> bool:

@@ -15,8 +15,9 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 _FLOAT_KINDS = "fiub"  # float, signed int, unsigned int, bool: convertible to float32
 
 
-def as_float32_matrix(x, name: str, *, allow_nan: bool = False, allow_1d: bool = False,
-                      allow_empty: bool = False) -> np.ndarray:
+def as_float32_matrix(
+    x, name: str, *, allow_nan: bool = False, allow_1d: bool = False, allow_empty: bool = False
+) -> np.ndarray:
     """``x`` as a C-contiguous float32 2-D array, copying only when needed.
 
     A C-contiguous float32 array comes back as the same object (no copy), so the C++ core
@@ -37,8 +38,9 @@ def as_float32_matrix(x, name: str, *, allow_nan: bool = False, allow_1d: bool =
     if arr.ndim == 1 and allow_1d:
         pass
     elif arr.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array, got {arr.ndim} dimension(s) "
-                         f"with shape {arr.shape}")
+        raise ValueError(
+            f"{name} must be a 2-D array, got {arr.ndim} dimension(s) with shape {arr.shape}"
+        )
     if not allow_empty and arr.size == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape})")
     arr = np.ascontiguousarray(arr, dtype=np.float32)
@@ -71,8 +73,7 @@ def check_finite(arr: np.ndarray, name: str) -> None:
     finite = np.isfinite(arr)
     if not finite.all():
         where = tuple(int(i) for i in np.argwhere(~finite)[0])
-        raise ValueError(f"{name} contains NaN or infinity (first at index {where}: "
-                         f"{arr[where]})")
+        raise ValueError(f"{name} contains NaN or infinity (first at index {where}: {arr[where]})")
 
 
 def as_int_matrix(x, name: str, dtype=np.int32, *, allow_1d: bool = True) -> np.ndarray:
@@ -120,8 +121,9 @@ def check_int(name, value, low, *, allow_none=False):
     return int(value)
 
 
-def check_real(name, value, low=None, high=None, *, low_open=False, high_open=False,
-               allow_inf=False):
+def check_real(
+    name, value, low=None, high=None, *, low_open=False, high_open=False, allow_inf=False
+):
     """``value`` as a float (a real number, not a bool): finite unless ``allow_inf``, and
     within the bounds given (``low`` / ``high``, open or closed)."""
     if not _is_real(value):
@@ -147,8 +149,9 @@ def check_bool(name, value) -> bool:
 
 def check_choice(name, value, choices):
     if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(repr(c) for c in choices)}; "
-                         f"got {value!r}")
+        raise ValueError(
+            f"{name} must be one of {', '.join(repr(c) for c in choices)}; got {value!r}"
+        )
     return value
 
 
@@ -163,8 +166,9 @@ def seed_of(random_state) -> int:
         return int(random_state)
     if random_state is None or isinstance(random_state, np.random.RandomState):
         return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-    raise TypeError(f"random_state must be None, an int or a numpy RandomState, "
-                    f"got {random_state!r}")
+    raise TypeError(
+        f"random_state must be None, an int or a numpy RandomState, got {random_state!r}"
+    )
 
 
 def min_samples(name, value, n_samples, low) -> int:
@@ -182,14 +186,14 @@ def check_max_features(value):
     if value is None or value in ("sqrt", "log2"):
         return value
     if isinstance(value, str):
-        raise ValueError(f"max_features must be None, 'sqrt', 'log2', an int or a float, "
-                         f"got {value!r}")
+        raise ValueError(
+            f"max_features must be None, 'sqrt', 'log2', an int or a float, got {value!r}"
+        )
     if _is_int(value):
         return check_int("max_features", value, 1)
     if _is_real(value):
         return check_real("max_features", value, 0.0, 1.0, low_open=True)
-    raise TypeError(f"max_features must be None, 'sqrt', 'log2', an int or a float, "
-                    f"got {value!r}")
+    raise TypeError(f"max_features must be None, 'sqrt', 'log2', an int or a float, got {value!r}")
 
 
 # ---- labels and weights -------------------------------------------------------------------------
@@ -221,10 +225,12 @@ def class_weights(class_weight, classes, y, codes, sw):
     lacks, so the formula is written out here). So weight k equals k repeated rows here too.
     A class whose samples all weigh 0 gets weight 0 (it contributes nothing either way)."""
     if isinstance(class_weight, str) and class_weight == "balanced" and sw is not None:
-        counts = np.bincount(codes.astype(np.intp), weights=np.asarray(sw, dtype=np.float64),
-                             minlength=len(classes))
-        return np.divide(counts.sum(), len(classes) * counts, out=np.zeros(len(classes)),
-                         where=counts > 0)
+        counts = np.bincount(
+            codes.astype(np.intp), weights=np.asarray(sw, dtype=np.float64), minlength=len(classes)
+        )
+        return np.divide(
+            counts.sum(), len(classes) * counts, out=np.zeros(len(classes)), where=counts > 0
+        )
     return compute_class_weight(class_weight, classes=classes, y=y)
 
 
@@ -237,8 +243,15 @@ def tree_fit_data(est, X, y, classifier, sample_weight=None):
     times the estimator's ``class_weight`` where it has one (scikit-learn's rule:
     compute_sample_weight(class_weight, y) · sample_weight). The C++ fit checks what its
     statistics need (a tree's weights must be whole numbers)."""
-    X, y = validate_data(est, X, y, dtype=np.float32, ensure_all_finite="allow-nan",
-                         order="C", y_numeric=not classifier)
+    X, y = validate_data(
+        est,
+        X,
+        y,
+        dtype=np.float32,
+        ensure_all_finite="allow-nan",
+        order="C",
+        y_numeric=not classifier,
+    )
     X = np.ascontiguousarray(X, dtype=np.float32)
     sw = float32_sample_weight(sample_weight, X)
     class_weight = getattr(est, "class_weight", None)
@@ -248,8 +261,10 @@ def tree_fit_data(est, X, y, classifier, sample_weight=None):
         est.n_classes_ = len(est.classes_)
         if class_weight is not None:
             if isinstance(class_weight, str) and class_weight == "balanced_subsample":
-                raise ValueError("class_weight='balanced_subsample' is not supported by mlcore "
-                                 "(the bootstrap is drawn in C++); use 'balanced' or a dict")
+                raise ValueError(
+                    "class_weight='balanced_subsample' is not supported by mlcore "
+                    "(the bootstrap is drawn in C++); use 'balanced' or a dict"
+                )
             cw = compute_sample_weight(class_weight, y)
             sw = np.ascontiguousarray(cw if sw is None else cw * sw, dtype=np.float32)
         return X, np.ascontiguousarray(codes, dtype=np.float32), sw
@@ -262,6 +277,7 @@ def tree_fit_data(est, X, y, classifier, sample_weight=None):
 def tree_query_X(est, X):
     """X for a tree model's predict / apply: fitted, float32, C order, NaN allowed."""
     check_is_fitted(est, "_model")
-    X = validate_data(est, X, dtype=np.float32, ensure_all_finite="allow-nan", order="C",
-                      reset=False)
+    X = validate_data(
+        est, X, dtype=np.float32, ensure_all_finite="allow-nan", order="C", reset=False
+    )
     return np.ascontiguousarray(X, dtype=np.float32)

@@ -23,21 +23,29 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin,
-                          TransformerMixin)
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from . import _core
 from ._estimator import MLCoreEstimatorMixin
-from ._validation import (check_choice, check_int, check_real, float_dtype_of, result_dtype,
-                          seed_of)
+from ._validation import check_choice, check_int, check_real, float_dtype_of, result_dtype, seed_of
 
 __all__ = ["KMeans"]
 
 
-class KMeans(MLCoreEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
-             ClusterMixin, BaseEstimator):
+class KMeans(
+    MLCoreEstimatorMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    ClusterMixin,
+    BaseEstimator,
+):
     """K-means clustering (Lloyd's algorithm, k-means++ seeding).
 
     Parameters follow :class:`sklearn.cluster.KMeans`: ``n_clusters``, ``init`` ('k-means++',
@@ -52,8 +60,20 @@ class KMeans(MLCoreEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
     _core_class = _core.KMeans
     _dtype_follows_X = ("cluster_centers_",)
 
-    def __init__(self, n_clusters=8, *, init="k-means++", n_init="auto", max_iter=300, tol=1e-4,
-                 verbose=0, random_state=None, copy_x=True, algorithm="lloyd", backend=None):
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        init="k-means++",
+        n_init="auto",
+        max_iter=300,
+        tol=1e-4,
+        verbose=0,
+        random_state=None,
+        copy_x=True,
+        algorithm="lloyd",
+        backend=None,
+    ):
         self.n_clusters = n_clusters
         self.init = init
         self.n_init = n_init
@@ -78,12 +98,16 @@ class KMeans(MLCoreEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
         if centers is not None:
             centers = np.asarray(centers)
             if centers.dtype.kind not in "fiub" or centers.ndim != 2:
-                raise ValueError(f"init must be 'k-means++', 'random', a callable or an array "
-                                 f"of shape (n_clusters, n_features); got {init!r}")
+                raise ValueError(
+                    f"init must be 'k-means++', 'random', a callable or an array "
+                    f"of shape (n_clusters, n_features); got {init!r}"
+                )
             if centers.shape != (n_clusters, X.shape[1]):
-                raise ValueError(f"The shape of the initial centers {centers.shape} does not "
-                                 f"match the number of clusters {n_clusters} and features "
-                                 f"{X.shape[1]}: expected {(n_clusters, X.shape[1])}")
+                raise ValueError(
+                    f"The shape of the initial centers {centers.shape} does not "
+                    f"match the number of clusters {n_clusters} and features "
+                    f"{X.shape[1]}: expected {(n_clusters, X.shape[1])}"
+                )
             centers = np.ascontiguousarray(centers, dtype=np.float32)
             if not np.all(np.isfinite(centers)):
                 raise ValueError("init contains NaN or infinity")
@@ -92,16 +116,21 @@ class KMeans(MLCoreEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
         else:
             n_init = check_int("n_init", self.n_init, 1)
         if centers is not None and n_init != 1:
-            warnings.warn("Explicit initial center position passed: performing only one init in "
-                          f"KMeans instead of n_init={n_init}.", RuntimeWarning, stacklevel=3)
+            warnings.warn(
+                "Explicit initial center position passed: performing only one init in "
+                f"KMeans instead of n_init={n_init}.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
             n_init = 1
         return ("array" if centers is not None else init), centers, n_init
 
     def fit(self, X, y=None, sample_weight=None):
         """Cluster X (n_samples, n_features); ``sample_weight`` optional, non-negative."""
         dtype = float_dtype_of(X)  # cluster_centers_'s dtype, as scikit-learn's
-        X = validate_data(self, X, dtype=np.float32, order="C",
-                          ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
+        X = validate_data(
+            self, X, dtype=np.float32, order="C", ensure_all_finite=False
+        )  # NaN/inf: the C++ fit checks X
         X = np.ascontiguousarray(X, dtype=np.float32)
         n_clusters = check_int("n_clusters", self.n_clusters, 1)
         if X.shape[0] < n_clusters:
@@ -116,9 +145,16 @@ class KMeans(MLCoreEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
             if np.any(sample_weight < 0):
                 raise ValueError("sample_weight must be non-negative")
             sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float32)
-        self._model = self._core_class(n_clusters=n_clusters, init=init, init_centers=centers,
-                                       n_init=n_init, max_iter=max_iter, tol=tol,
-                                       random_state=seed, backend=self._core_backend())
+        self._model = self._core_class(
+            n_clusters=n_clusters,
+            init=init,
+            init_centers=centers,
+            n_init=n_init,
+            max_iter=max_iter,
+            tol=tol,
+            random_state=seed,
+            backend=self._core_backend(),
+        )
         self._model.fit(X, sample_weight)
         self._record_profile()
         self.cluster_centers_ = np.asarray(self._model.cluster_centers, dtype=dtype)
@@ -156,8 +192,8 @@ class KMeans(MLCoreEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
         X = self._query_X(X)
         if sample_weight is not None:
             sample_weight = np.ascontiguousarray(
-                _check_sample_weight(sample_weight, X, dtype=np.float32), dtype=np.float32)
+                _check_sample_weight(sample_weight, X, dtype=np.float32), dtype=np.float32
+            )
         value = self._model_for_call().score(X, sample_weight)
         self._record_profile()
         return float(value)
-

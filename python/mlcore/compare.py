@@ -33,10 +33,10 @@ from .profile import Profile
 class AlgorithmSpec:
     """One row group of the comparison: an mlcore estimator, its parameters, how it is scored."""
 
-    key: str          # the --algorithms name
-    title: str        # what the table prints
-    estimator: str    # class name in the mlcore package
-    task: str         # classification | regression | clustering | decomposition
+    key: str  # the --algorithms name
+    title: str  # what the table prints
+    estimator: str  # class name in the mlcore package
+    task: str  # classification | regression | clustering | decomposition
     params: dict = field(default_factory=dict)
 
 
@@ -44,26 +44,56 @@ class AlgorithmSpec:
 # comparison, scalar reference included, runs in minutes on a laptop.
 ALGORITHMS = [
     AlgorithmSpec("linear_regression", "least squares", "LinearRegression", "regression"),
-    AlgorithmSpec("logistic_regression", "logistic regression", "LogisticRegression",
-                  "classification", {"max_iter": 300}),
-    AlgorithmSpec("decision_tree", "decision tree", "DecisionTreeClassifier", "classification",
-                  {"max_depth": 10, "random_state": 0}),
+    AlgorithmSpec(
+        "logistic_regression",
+        "logistic regression",
+        "LogisticRegression",
+        "classification",
+        {"max_iter": 300},
+    ),
+    AlgorithmSpec(
+        "decision_tree",
+        "decision tree",
+        "DecisionTreeClassifier",
+        "classification",
+        {"max_depth": 10, "random_state": 0},
+    ),
     AlgorithmSpec("svm", "SVM (RBF)", "SVC", "classification", {"kernel": "rbf"}),
     AlgorithmSpec("naive_bayes", "naive Bayes", "GaussianNB", "classification"),
-    AlgorithmSpec("knn", "k-nearest neighbours", "KNeighborsClassifier", "classification",
-                  {"n_neighbors": 5}),
-    AlgorithmSpec("kmeans", "k-means", "KMeans", "clustering",
-                  {"n_clusters": 10, "n_init": 1, "random_state": 0}),
-    AlgorithmSpec("random_forest", "random forest", "RandomForestClassifier", "classification",
-                  {"n_estimators": 50, "max_depth": 10, "random_state": 0}),
+    AlgorithmSpec(
+        "knn", "k-nearest neighbours", "KNeighborsClassifier", "classification", {"n_neighbors": 5}
+    ),
+    AlgorithmSpec(
+        "kmeans",
+        "k-means",
+        "KMeans",
+        "clustering",
+        {"n_clusters": 10, "n_init": 1, "random_state": 0},
+    ),
+    AlgorithmSpec(
+        "random_forest",
+        "random forest",
+        "RandomForestClassifier",
+        "classification",
+        {"n_estimators": 50, "max_depth": 10, "random_state": 0},
+    ),
     AlgorithmSpec("pca", "PCA", "PCA", "decomposition", {"n_components": 16}),
-    AlgorithmSpec("gradient_boosting", "gradient boosting", "GradientBoostingClassifier",
-                  "classification", {"max_iter": 50, "random_state": 0}),
+    AlgorithmSpec(
+        "gradient_boosting",
+        "gradient boosting",
+        "GradientBoostingClassifier",
+        "classification",
+        {"max_iter": 50, "random_state": 0},
+    ),
 ]
 ALGORITHM_KEYS = [a.key for a in ALGORITHMS]
 
-SCORE_NAMES = {"classification": "accuracy", "regression": "R2",
-               "clustering": "ARI", "decomposition": "var kept"}
+SCORE_NAMES = {
+    "classification": "accuracy",
+    "regression": "R2",
+    "clustering": "ARI",
+    "decomposition": "var kept",
+}
 
 DATASETS = ("digits", "diabetes", "iris", "wine", "breast_cancer")
 
@@ -82,15 +112,17 @@ def load_data(task: str, dataset: str | None = None, n_samples: int | None = Non
 
     if n_samples is not None:
         if task == "regression":
-            X, y = datasets.make_regression(n_samples=n_samples, n_features=20, noise=10.0,
-                                            random_state=seed)
+            X, y = datasets.make_regression(
+                n_samples=n_samples, n_features=20, noise=10.0, random_state=seed
+            )
         elif task == "clustering":
-            X, y = datasets.make_blobs(n_samples=n_samples, n_features=32, centers=10,
-                                       random_state=seed)
+            X, y = datasets.make_blobs(
+                n_samples=n_samples, n_features=32, centers=10, random_state=seed
+            )
         else:
-            X, y = datasets.make_classification(n_samples=n_samples, n_features=32,
-                                                n_informative=16, n_classes=4,
-                                                random_state=seed)
+            X, y = datasets.make_classification(
+                n_samples=n_samples, n_features=32, n_informative=16, n_classes=4, random_state=seed
+            )
     else:
         name = dataset or ("diabetes" if task == "regression" else "digits")
         if name not in DATASETS:
@@ -115,24 +147,34 @@ def score(task: str, est, X_test, y_test) -> float:
         return float(est.score(X_test, y_test))
     if task == "clustering":
         from sklearn.metrics import adjusted_rand_score
+
         return float(adjusted_rand_score(y_test, est.predict(X_test)))
     return float(np.sum(est.explained_variance_ratio_))
+
 
 # ---- one measurement ---------------------------------------------------------------------
 
 
 def _totals(profile: Profile) -> dict:
     """Sums over a call's records, with the simulator's MAC-weighted utilization."""
-    t = {"macs": 0, "bytes": 0, "seconds": 0.0, "wall": 0.0, "cycles": None, "energy_j": None,
-         "dram_bytes": None, "simulated": False, "util_weight": 0.0}
+    t = {
+        "macs": 0,
+        "bytes": 0,
+        "seconds": 0.0,
+        "wall": 0.0,
+        "cycles": None,
+        "energy_j": None,
+        "dram_bytes": None,
+        "simulated": False,
+        "util_weight": 0.0,
+    }
     for r in profile:
         t["macs"] += r["macs"]
         t["bytes"] += r["bytes_read"] + r["bytes_written"]
         t["seconds"] += r["seconds"]
         t["wall"] += r["wall_seconds"]
         if r.get("dram_read_bytes") is not None:
-            t["dram_bytes"] = ((t["dram_bytes"] or 0) + r["dram_read_bytes"]
-                               + r["dram_write_bytes"])
+            t["dram_bytes"] = (t["dram_bytes"] or 0) + r["dram_read_bytes"] + r["dram_write_bytes"]
         t["simulated"] |= bool(r["seconds_simulated"])
         if r.get("cycles") is not None:
             t["cycles"] = (t["cycles"] or 0) + r["cycles"]
@@ -240,7 +282,8 @@ def compare(estimator, X, y=None, backends=None, *, test_size=0.25, random_state
             raise ValueError("compare() needs y to score a clustering (adjusted Rand index)")
     else:
         X_train, X_test, y_train, y_test = train_test_split(
-            X, np.asarray(y), test_size=test_size, random_state=random_state)
+            X, np.asarray(y), test_size=test_size, random_state=random_state
+        )
     data = (X_train, X_test, y_train, y_test)
     rows = []
     for b in backends:
@@ -257,6 +300,7 @@ def compare(estimator, X, y=None, backends=None, *, test_size=0.25, random_state
 
 def _task_of(estimator) -> str:
     from sklearn.base import is_classifier, is_regressor
+
     if is_classifier(estimator):
         return "classification"
     if is_regressor(estimator):
@@ -265,11 +309,18 @@ def _task_of(estimator) -> str:
         return "decomposition"
     return "clustering"
 
+
 # ---- the whole comparison ------------------------------------------------------------------
 
 
-def run(algorithms=None, backends=None, dataset=None, n_samples=None, systolic_preset=None,
-        progress=True) -> list:
+def run(
+    algorithms=None,
+    backends=None,
+    dataset=None,
+    n_samples=None,
+    systolic_preset=None,
+    progress=True,
+) -> list:
     """The comparison table as a list of rows (see :func:`format_table`)."""
     import mlcore
 
@@ -299,8 +350,14 @@ def run(algorithms=None, backends=None, dataset=None, n_samples=None, systolic_p
             data_cache[spec.task] = load_data(spec.task, dataset, n_samples)
         be = make_backend(b, preset=systolic_preset) if (b == "systolic" and systolic_preset) else b
         row = measure(cls(**spec.params), spec.task, data_cache[spec.task], be)
-        row.update({"algorithm": spec.title, "key": spec.key, "task": spec.task,
-                    "score_name": SCORE_NAMES[spec.task]})
+        row.update(
+            {
+                "algorithm": spec.title,
+                "key": spec.key,
+                "task": spec.task,
+                "score_name": SCORE_NAMES[spec.task],
+            }
+        )
         rows.append(row)
     bar.close()
     return _with_deltas(rows)
@@ -315,6 +372,7 @@ class _Progress:
         if self.enabled:
             try:
                 from tqdm import tqdm
+
                 self._tqdm = tqdm(total=total, file=sys.stderr, leave=False)
             except ImportError:
                 pass
@@ -329,8 +387,12 @@ class _Progress:
         else:
             width = 30
             filled = int(width * self.done / self.total)
-            print(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
-                  f"{label:<40}", end="", file=sys.stderr, flush=True)
+            print(
+                f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {label:<40}",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
         self.done += 1
 
     def close(self):
@@ -342,11 +404,27 @@ class _Progress:
         else:
             print("\r" + " " * 90 + "\r", end="", file=sys.stderr, flush=True)
 
+
 # ---- output --------------------------------------------------------------------------------
 
-COLUMNS = ["algorithm", "backend", "fit_s", "predict_s", "time_is", "host_s", "macs", "bytes",
-           "intensity", "gops", "cycles", "utilization", "energy_j", "score_name", "score",
-           "score_delta"]
+COLUMNS = [
+    "algorithm",
+    "backend",
+    "fit_s",
+    "predict_s",
+    "time_is",
+    "host_s",
+    "macs",
+    "bytes",
+    "intensity",
+    "gops",
+    "cycles",
+    "utilization",
+    "energy_j",
+    "score_name",
+    "score",
+    "score_delta",
+]
 
 
 def _fmt(key, value) -> str:
@@ -371,11 +449,24 @@ def _fmt(key, value) -> str:
     return str(value)
 
 
-HEADERS = {"algorithm": "algorithm", "backend": "backend", "fit_s": "fit s",
-           "predict_s": "predict s", "time_is": "time is", "host_s": "host s", "macs": "MACs", "bytes": "bytes",
-           "intensity": "MAC/B", "gops": "GOP/s", "cycles": "cycles", "utilization": "util",
-           "energy_j": "energy J", "score_name": "score", "score": "value",
-           "score_delta": "vs scalar"}
+HEADERS = {
+    "algorithm": "algorithm",
+    "backend": "backend",
+    "fit_s": "fit s",
+    "predict_s": "predict s",
+    "time_is": "time is",
+    "host_s": "host s",
+    "macs": "MACs",
+    "bytes": "bytes",
+    "intensity": "MAC/B",
+    "gops": "GOP/s",
+    "cycles": "cycles",
+    "utilization": "util",
+    "energy_j": "energy J",
+    "score_name": "score",
+    "score": "value",
+    "score_delta": "vs scalar",
+}
 
 
 def format_table(rows: list) -> str:
@@ -387,8 +478,10 @@ def format_table(rows: list) -> str:
     left = {"algorithm", "backend", "time_is", "score_name"}
     lines = []
     for n, row in enumerate(cells):
-        parts = [v.ljust(w) if COLUMNS[i] in left else v.rjust(w)
-                 for i, (v, w) in enumerate(zip(row, widths))]
+        parts = [
+            v.ljust(w) if COLUMNS[i] in left else v.rjust(w)
+            for i, (v, w) in enumerate(zip(row, widths))
+        ]
         lines.append("  ".join(parts))
         if n == 0:
             lines.append("-" * len(lines[0]))
@@ -412,6 +505,7 @@ def write_outputs(rows: list, out_dir: str) -> list:
     paths.append(json_path)
     try:
         import matplotlib
+
         matplotlib.use("Agg")
         from . import plot
     except ImportError:
@@ -429,18 +523,36 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="mlcore-compare",
         description="Run the ten algorithm families on every backend and compare what the "
-                    "hardware did.")
-    parser.add_argument("--algorithms", nargs="+", metavar="NAME", choices=ALGORITHM_KEYS,
-                        help=f"subset to run (default: all): {', '.join(ALGORITHM_KEYS)}")
-    parser.add_argument("--backends", nargs="+", metavar="NAME",
-                        help="backends to compare (default: every available one)")
-    parser.add_argument("--dataset", choices=DATASETS,
-                        help="bundled dataset for the classifiers/clustering/PCA "
-                             "(default: digits; regressors always use diabetes)")
-    parser.add_argument("--n-samples", type=int, metavar="N",
-                        help="use synthetic data of N samples instead (scaling studies)")
-    parser.add_argument("--systolic-preset", metavar="NAME",
-                        help="systolic array preset (default: tpu-v1)")
+        "hardware did.",
+    )
+    parser.add_argument(
+        "--algorithms",
+        nargs="+",
+        metavar="NAME",
+        choices=ALGORITHM_KEYS,
+        help=f"subset to run (default: all): {', '.join(ALGORITHM_KEYS)}",
+    )
+    parser.add_argument(
+        "--backends",
+        nargs="+",
+        metavar="NAME",
+        help="backends to compare (default: every available one)",
+    )
+    parser.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        help="bundled dataset for the classifiers/clustering/PCA "
+        "(default: digits; regressors always use diabetes)",
+    )
+    parser.add_argument(
+        "--n-samples",
+        type=int,
+        metavar="N",
+        help="use synthetic data of N samples instead (scaling studies)",
+    )
+    parser.add_argument(
+        "--systolic-preset", metavar="NAME", help="systolic array preset (default: tpu-v1)"
+    )
     parser.add_argument("--out", metavar="DIR", help="write CSV, JSON and PNG plots here")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
@@ -448,24 +560,36 @@ def main(argv=None) -> int:
     if args.backends:
         missing = [b for b in args.backends if b not in available]
         if missing:
-            parser.error(f"backend(s) not available here: {', '.join(missing)}; "
-                         f"available: {', '.join(available)}")
+            parser.error(
+                f"backend(s) not available here: {', '.join(missing)}; "
+                f"available: {', '.join(available)}"
+            )
     if args.n_samples is not None and args.n_samples < 20:
         parser.error("--n-samples must be at least 20")
     start = time.perf_counter()
-    rows = run(args.algorithms, args.backends, args.dataset, args.n_samples,
-               args.systolic_preset, progress=not args.quiet)
+    rows = run(
+        args.algorithms,
+        args.backends,
+        args.dataset,
+        args.n_samples,
+        args.systolic_preset,
+        progress=not args.quiet,
+    )
     if not rows:
         print("nothing to compare: no requested algorithm is in this build", file=sys.stderr)
         return 1
     print(format_table(rows))
-    print(f"\nDefault backend here (what an estimator uses when none is named): "
-          f"{default_backend()}, the fastest f32 CPU backend this machine runs.")
-    print(f"\n{len(rows)} runs in {time.perf_counter() - start:.0f} s. Times are measured "
-          "wall-clock for CPU/GPU backends and simulated from cycle counts for systolic; "
-          "'host s' is measured time outside the primitives (not in a simulated time); "
-          "GOP/s = 2·MACs / primitive time; 'vs scalar' is the score minus the f32 scalar "
-          "backend's.")
+    print(
+        f"\nDefault backend here (what an estimator uses when none is named): "
+        f"{default_backend()}, the fastest f32 CPU backend this machine runs."
+    )
+    print(
+        f"\n{len(rows)} runs in {time.perf_counter() - start:.0f} s. Times are measured "
+        "wall-clock for CPU/GPU backends and simulated from cycle counts for systolic; "
+        "'host s' is measured time outside the primitives (not in a simulated time); "
+        "GOP/s = 2·MACs / primitive time; 'vs scalar' is the score minus the f32 scalar "
+        "backend's."
+    )
     if args.out:
         for p in write_outputs(rows, args.out):
             print(f"wrote {p}")

@@ -65,12 +65,29 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
     """
 
     _core_class = _core.PCA
-    _dtype_follows_X = ("components_", "mean_", "explained_variance_", "explained_variance_ratio_",
-                        "singular_values_", "noise_variance_")
+    _dtype_follows_X = (
+        "components_",
+        "mean_",
+        "explained_variance_",
+        "explained_variance_ratio_",
+        "singular_values_",
+        "noise_variance_",
+    )
 
-    def __init__(self, n_components=None, *, copy=True, whiten=False, svd_solver="auto",
-                 tol=0.0, iterated_power="auto", n_oversamples=10,
-                 power_iteration_normalizer="auto", random_state=None, backend=None):
+    def __init__(
+        self,
+        n_components=None,
+        *,
+        copy=True,
+        whiten=False,
+        svd_solver="auto",
+        tol=0.0,
+        iterated_power="auto",
+        n_oversamples=10,
+        power_iteration_normalizer="auto",
+        random_state=None,
+        backend=None,
+    ):
         self.n_components = n_components
         self.copy = copy
         self.whiten = whiten
@@ -84,33 +101,41 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
 
     def _core_options(self, n_samples, n_features):
         if self.svd_solver not in _SOLVERS:
-            raise ValueError(f"svd_solver must be one of {', '.join(map(repr, _SOLVERS))}; got "
-                             f"{self.svd_solver!r}")
+            raise ValueError(
+                f"svd_solver must be one of {', '.join(map(repr, _SOLVERS))}; got "
+                f"{self.svd_solver!r}"
+            )
         nc = self.n_components
         limit = min(n_samples, n_features)
         if nc is None:
             return {"n_components": -1, "variance_fraction": 0.0}
         if isinstance(nc, str):
-            raise ValueError(f"n_components={nc!r} is not supported by mlcore's PCA; give an int, "
-                             "a float in (0, 1) or None")
+            raise ValueError(
+                f"n_components={nc!r} is not supported by mlcore's PCA; give an int, "
+                "a float in (0, 1) or None"
+            )
         if isinstance(nc, (bool, np.bool_)) or not isinstance(nc, numbers.Real):
             raise TypeError(f"n_components must be an int, a float in (0, 1) or None, got {nc!r}")
         if isinstance(nc, numbers.Integral):
             if not 1 <= nc <= limit:
-                raise ValueError(f"n_components={nc} must be between 1 and "
-                                 f"min(n_samples, n_features)={limit}")
+                raise ValueError(
+                    f"n_components={nc} must be between 1 and min(n_samples, n_features)={limit}"
+                )
             return {"n_components": int(nc), "variance_fraction": 0.0}
         if not 0.0 < nc < 1.0:
-            raise ValueError(f"n_components={nc} must be an int >= 1 or a float strictly "
-                             "between 0 and 1")
+            raise ValueError(
+                f"n_components={nc} must be an int >= 1 or a float strictly between 0 and 1"
+            )
         return {"n_components": -1, "variance_fraction": float(nc)}
 
     def _fit_model(self, X):
-        X = validate_data(self, X, dtype=np.float32, order="C", ensure_min_samples=2,
-                          ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
+        X = validate_data(
+            self, X, dtype=np.float32, order="C", ensure_min_samples=2, ensure_all_finite=False
+        )  # NaN/inf: the C++ fit checks X
         options = self._core_options(*X.shape)
-        self._model = _core.PCA(**options, whiten=check_bool("whiten", self.whiten),
-                                backend=self._core_backend())
+        self._model = _core.PCA(
+            **options, whiten=check_bool("whiten", self.whiten), backend=self._core_backend()
+        )
         return X
 
     def _set_attributes(self, dt):
@@ -157,8 +182,10 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
         Z = np.asarray(X)
         dtype = result_dtype(Z, self.components_)
         if Z.ndim != 2 or Z.shape[1] != self.n_components_:
-            raise ValueError(f"X must have shape (n_samples, {self.n_components_}) (one column "
-                             f"per component), got {Z.shape}")
+            raise ValueError(
+                f"X must have shape (n_samples, {self.n_components_}) (one column "
+                f"per component), got {Z.shape}"
+            )
         if Z.shape[0] == 0:
             raise ValueError("X is empty (0 samples)")
         Z = np.ascontiguousarray(Z, dtype=np.float32)
@@ -194,7 +221,8 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
                 "defined: the training data lie in a subspace of fewer than n_features dimensions "
                 f"and noise_variance_ is {self.noise_variance_:g}. Remove the linearly dependent "
                 "features, or fit with n_components below the data's rank so that the discarded "
-                "directions give a positive noise_variance_.") from None
+                "directions give a positive noise_variance_."
+            ) from None
 
     def score_samples(self, X):
         """Log-likelihood of each sample under the model's Gaussian (scikit-learn's formula):

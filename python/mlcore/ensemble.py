@@ -20,14 +20,26 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from . import _core
 from ._estimator import MissingValuesTags, MLCoreEstimatorMixin
-from ._validation import (check_int, check_max_features, check_real, min_samples, seed_of,
-                          tree_fit_data, tree_query_X)
+from ._validation import (
+    check_int,
+    check_max_features,
+    check_real,
+    min_samples,
+    seed_of,
+    tree_fit_data,
+    tree_query_X,
+)
 
-__all__ = ["RandomForestClassifier", "RandomForestRegressor", "GradientBoostingClassifier",
-           "GradientBoostingRegressor"]
+__all__ = [
+    "RandomForestClassifier",
+    "RandomForestRegressor",
+    "GradientBoostingClassifier",
+    "GradientBoostingRegressor",
+]
 
 
 # ---- random forests ------------------------------------------------------------------------
+
 
 class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
     _classifier = False
@@ -49,13 +61,16 @@ class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             min_samples_split=min_samples("min_samples_split", self.min_samples_split, n, 2),
             min_samples_leaf=min_samples("min_samples_leaf", self.min_samples_leaf, n, 1),
             max_features=check_max_features(self.max_features),
-            min_impurity_decrease=check_real("min_impurity_decrease",
-                                              self.min_impurity_decrease, 0.0, allow_inf=True),
-            bootstrap=bootstrap, oob_score=bool(self.oob_score),
+            min_impurity_decrease=check_real(
+                "min_impurity_decrease", self.min_impurity_decrease, 0.0, allow_inf=True
+            ),
+            bootstrap=bootstrap,
+            oob_score=bool(self.oob_score),
             n_jobs=-1 if n_jobs in (None, 0) else n_jobs,
             random_state=seed_of(self.random_state),
             max_bins=check_int("max_bins", self.max_bins, 2),
-            backend=self._core_backend())
+            backend=self._core_backend(),
+        )
         self._model.fit(X, y_codes, sample_weight=sw)
         self._record_profile()
         self.feature_importances_ = np.asarray(self._model.feature_importances_, dtype=np.float64)
@@ -90,10 +105,24 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
     _core_class = _core.RandomForestClassifier
     _classifier = True
 
-    def __init__(self, n_estimators=100, *, criterion="gini", max_depth=None,
-                 min_samples_split=2, min_samples_leaf=1, max_features="sqrt",
-                 min_impurity_decrease=0.0, bootstrap=True, oob_score=False, n_jobs=None,
-                 random_state=None, class_weight=None, max_bins=255, backend=None):
+    def __init__(
+        self,
+        n_estimators=100,
+        *,
+        criterion="gini",
+        max_depth=None,
+        min_samples_split=2,
+        min_samples_leaf=1,
+        max_features="sqrt",
+        min_impurity_decrease=0.0,
+        bootstrap=True,
+        oob_score=False,
+        n_jobs=None,
+        random_state=None,
+        class_weight=None,
+        max_bins=255,
+        backend=None,
+    ):
         self.class_weight = class_weight
         self.n_estimators = n_estimators
         self.criterion = criterion
@@ -128,10 +157,23 @@ class RandomForestRegressor(RegressorMixin, _BaseForest):
 
     _core_class = _core.RandomForestRegressor
 
-    def __init__(self, n_estimators=100, *, criterion="squared_error", max_depth=None,
-                 min_samples_split=2, min_samples_leaf=1, max_features=1.0,
-                 min_impurity_decrease=0.0, bootstrap=True, oob_score=False, n_jobs=None,
-                 random_state=None, max_bins=255, backend=None):
+    def __init__(
+        self,
+        n_estimators=100,
+        *,
+        criterion="squared_error",
+        max_depth=None,
+        min_samples_split=2,
+        min_samples_leaf=1,
+        max_features=1.0,
+        min_impurity_decrease=0.0,
+        bootstrap=True,
+        oob_score=False,
+        n_jobs=None,
+        random_state=None,
+        max_bins=255,
+        backend=None,
+    ):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -156,6 +198,7 @@ class RandomForestRegressor(RegressorMixin, _BaseForest):
 
 # ---- gradient boosting ---------------------------------------------------------------------
 
+
 class _BaseBoosting(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
     _classifier = False
 
@@ -164,41 +207,48 @@ class _BaseBoosting(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
         scales each sample's gradient and hessian (any finite weights >= 0)."""
         X, y_codes, sw = tree_fit_data(self, X, y, self._classifier, sample_weight)
         if self._classifier and self.n_classes_ < 2:
-            raise ValueError(f"{type(self).__name__} needs at least 2 classes in y, got "
-                             f"{self.n_classes_} class{'es' if self.n_classes_ != 1 else ''}")
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 classes in y, got "
+                f"{self.n_classes_} class{'es' if self.n_classes_ != 1 else ''}"
+            )
         if self.early_stopping not in ("auto", True, False):
-            raise ValueError(f"early_stopping must be 'auto', True or False, "
-                             f"got {self.early_stopping!r}")
+            raise ValueError(
+                f"early_stopping must be 'auto', True or False, got {self.early_stopping!r}"
+            )
         if self.scoring != "loss":
-            raise ValueError(f"scoring must be 'loss' (the only one mlcore implements), "
-                             f"got {self.scoring!r}")
+            raise ValueError(
+                f"scoring must be 'loss' (the only one mlcore implements), got {self.scoring!r}"
+            )
         vf = self.validation_fraction
         if vf is not None:
-            vf = check_real("validation_fraction", vf, 0.0, 1.0, low_open=True,
-                              high_open=True)
+            vf = check_real("validation_fraction", vf, 0.0, 1.0, low_open=True, high_open=True)
         self._model = self._core_class(
             loss=self.loss,
-            learning_rate=check_real("learning_rate", self.learning_rate, 0.0, low_open=True,
-                                     allow_inf=True),
+            learning_rate=check_real(
+                "learning_rate", self.learning_rate, 0.0, low_open=True, allow_inf=True
+            ),
             max_iter=check_int("max_iter", self.max_iter, 1),
-            max_leaf_nodes=check_int("max_leaf_nodes", self.max_leaf_nodes, 2,
-                                      allow_none=True),
+            max_leaf_nodes=check_int("max_leaf_nodes", self.max_leaf_nodes, 2, allow_none=True),
             max_depth=check_int("max_depth", self.max_depth, 1, allow_none=True),
             min_samples_leaf=check_int("min_samples_leaf", self.min_samples_leaf, 1),
-            l2_regularization=check_real("l2_regularization", self.l2_regularization, 0.0,
-                                         allow_inf=True),
+            l2_regularization=check_real(
+                "l2_regularization", self.l2_regularization, 0.0, allow_inf=True
+            ),
             max_bins=check_int("max_bins", self.max_bins, 2),
             early_stopping={"auto": "auto", True: "true", False: "false"}[self.early_stopping],
-            scoring="loss", validation_fraction=vf,
+            scoring="loss",
+            validation_fraction=vf,
             n_iter_no_change=check_int("n_iter_no_change", self.n_iter_no_change, 1),
             tol=check_real("tol", self.tol, 0.0, allow_inf=True),
             random_state=seed_of(self.random_state),
-            backend=self._core_backend())
+            backend=self._core_backend(),
+        )
         self._model.fit(X, y_codes, sample_weight=sw)
         self._record_profile()
         self.n_iter_ = int(self._model.n_iter_)
-        self.do_early_stopping_ = (self.early_stopping is True or
-                                   (self.early_stopping == "auto" and X.shape[0] > 10000))
+        self.do_early_stopping_ = self.early_stopping is True or (
+            self.early_stopping == "auto" and X.shape[0] > 10000
+        )
         self.train_score_ = np.asarray(self._model.train_score_, dtype=np.float64)
         self.validation_score_ = np.asarray(self._model.validation_score_, dtype=np.float64)
         self.feature_importances_ = np.asarray(self._model.feature_importances_, dtype=np.float64)
@@ -248,10 +298,25 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
     _core_class = _core.GradientBoostingClassifier
     _classifier = True
 
-    def __init__(self, loss="log_loss", *, learning_rate=0.1, max_iter=100, max_leaf_nodes=31,
-                 max_depth=None, min_samples_leaf=20, l2_regularization=0.0, max_bins=255,
-                 early_stopping="auto", scoring="loss", validation_fraction=0.1,
-                 n_iter_no_change=10, tol=1e-7, random_state=None, backend=None):
+    def __init__(
+        self,
+        loss="log_loss",
+        *,
+        learning_rate=0.1,
+        max_iter=100,
+        max_leaf_nodes=31,
+        max_depth=None,
+        min_samples_leaf=20,
+        l2_regularization=0.0,
+        max_bins=255,
+        early_stopping="auto",
+        scoring="loss",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-7,
+        random_state=None,
+        backend=None,
+    ):
         self.loss = loss
         self.learning_rate = learning_rate
         self.max_iter = max_iter
@@ -333,10 +398,25 @@ class GradientBoostingRegressor(RegressorMixin, _BaseBoosting):
 
     _core_class = _core.GradientBoostingRegressor
 
-    def __init__(self, loss="squared_error", *, learning_rate=0.1, max_iter=100,
-                 max_leaf_nodes=31, max_depth=None, min_samples_leaf=20, l2_regularization=0.0,
-                 max_bins=255, early_stopping="auto", scoring="loss", validation_fraction=0.1,
-                 n_iter_no_change=10, tol=1e-7, random_state=None, backend=None):
+    def __init__(
+        self,
+        loss="squared_error",
+        *,
+        learning_rate=0.1,
+        max_iter=100,
+        max_leaf_nodes=31,
+        max_depth=None,
+        min_samples_leaf=20,
+        l2_regularization=0.0,
+        max_bins=255,
+        early_stopping="auto",
+        scoring="loss",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-7,
+        random_state=None,
+        backend=None,
+    ):
         self.loss = loss
         self.learning_rate = learning_rate
         self.max_iter = max_iter

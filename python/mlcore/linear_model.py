@@ -39,13 +39,22 @@ from sklearn.utils.validation import validate_data
 
 from . import _core
 from ._estimator import MLCoreEstimatorMixin
-from ._validation import (check_bool, check_int, check_real, class_weights, encode_classes,
-                          float32_sample_weight, float_dtype_of, result_dtype)
+from ._validation import (
+    check_bool,
+    check_int,
+    check_real,
+    class_weights,
+    encode_classes,
+    float32_sample_weight,
+    float_dtype_of,
+    result_dtype,
+)
 
 __all__ = ["LinearRegression", "LogisticRegression", "Ridge"]
 
 
 # ---- least squares ----------------------------------------------------------------------------
+
 
 class _LeastSquares(MultiOutputMixin, RegressorMixin, MLCoreEstimatorMixin, BaseEstimator):
     """fit / predict shared by LinearRegression and Ridge (the C++ normal-equations solver).
@@ -61,18 +70,27 @@ class _LeastSquares(MultiOutputMixin, RegressorMixin, MLCoreEstimatorMixin, Base
     def fit(self, X, y, sample_weight=None):
         """Fit on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets)."""
         dtype = float_dtype_of(X)  # coef_'s dtype: float32 for float32 X, as scikit-learn's
-        X, y = validate_data(self, X, y, dtype=np.float32, order="C", multi_output=True,
-                             y_numeric=True,
-                             ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=np.float32,
+            order="C",
+            multi_output=True,
+            y_numeric=True,
+            ensure_all_finite=False,
+        )  # NaN/inf: the C++ fit checks X
         if check_bool("positive", self.positive):
-            raise ValueError(f"{type(self).__name__}(positive=True) is not supported by mlcore "
-                             "(the normal equations have no sign constraints)")
+            raise ValueError(
+                f"{type(self).__name__}(positive=True) is not supported by mlcore "
+                "(the normal equations have no sign constraints)"
+            )
         y = np.ascontiguousarray(y, dtype=np.float32)
         sw = float32_sample_weight(sample_weight, X)
         self._model = self._make_model()
         self._model.fit(X, y, sample_weight=sw)
         self._record_profile()
-        coef = self._model.coef.astype(dtype)        # (n_targets, n_features)
+        coef = self._model.coef.astype(dtype)  # (n_targets, n_features)
         intercept = self._model.intercept.astype(dtype).reshape(-1)
         if y.ndim == 1:
             self.coef_ = coef.reshape(-1)
@@ -124,8 +142,16 @@ class LinearRegression(_LeastSquares):
     _core_class = _core.LinearRegression
     _dtype_follows_X = ("coef_", "intercept_", "singular_")
 
-    def __init__(self, *, fit_intercept=True, copy_X=True, tol=1e-6, n_jobs=None, positive=False,
-                 backend=None):
+    def __init__(
+        self,
+        *,
+        fit_intercept=True,
+        copy_X=True,
+        tol=1e-6,
+        n_jobs=None,
+        positive=False,
+        backend=None,
+    ):
         self.fit_intercept = fit_intercept
         self.copy_X = copy_X
         self.tol = tol
@@ -134,9 +160,10 @@ class LinearRegression(_LeastSquares):
         self.backend = backend
 
     def _make_model(self):
-        return _core.LinearRegression(fit_intercept=check_bool("fit_intercept",
-                                                                self.fit_intercept),
-                                      backend=self._core_backend())
+        return _core.LinearRegression(
+            fit_intercept=check_bool("fit_intercept", self.fit_intercept),
+            backend=self._core_backend(),
+        )
 
     def fit(self, X, y, sample_weight=None):
         super().fit(X, y, sample_weight)
@@ -172,8 +199,19 @@ class Ridge(_LeastSquares):
 
     _core_class = _core.Ridge
 
-    def __init__(self, alpha=1.0, *, fit_intercept=True, copy_X=True, max_iter=None, tol=1e-4,
-                 solver="auto", positive=False, random_state=None, backend=None):
+    def __init__(
+        self,
+        alpha=1.0,
+        *,
+        fit_intercept=True,
+        copy_X=True,
+        max_iter=None,
+        tol=1e-4,
+        solver="auto",
+        positive=False,
+        random_state=None,
+        backend=None,
+    ):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.copy_X = copy_X
@@ -186,15 +224,21 @@ class Ridge(_LeastSquares):
 
     def _make_model(self):
         if np.ndim(self.alpha) != 0:
-            raise ValueError("mlcore's Ridge takes one alpha for all targets (a float); got an "
-                             f"array of shape {np.shape(self.alpha)}")
+            raise ValueError(
+                "mlcore's Ridge takes one alpha for all targets (a float); got an "
+                f"array of shape {np.shape(self.alpha)}"
+            )
         alpha = check_real("alpha", self.alpha, 0.0)
         if self.solver not in ("auto", "cholesky"):
-            raise ValueError("mlcore's Ridge solves the normal equations by Cholesky: solver "
-                             f"must be 'auto' or 'cholesky', got {self.solver!r}")
-        return _core.Ridge(alpha=alpha,
-                           fit_intercept=check_bool("fit_intercept", self.fit_intercept),
-                           backend=self._core_backend())
+            raise ValueError(
+                "mlcore's Ridge solves the normal equations by Cholesky: solver "
+                f"must be 'auto' or 'cholesky', got {self.solver!r}"
+            )
+        return _core.Ridge(
+            alpha=alpha,
+            fit_intercept=check_bool("fit_intercept", self.fit_intercept),
+            backend=self._core_backend(),
+        )
 
     def fit(self, X, y, sample_weight=None):
         super().fit(X, y, sample_weight)
@@ -204,6 +248,7 @@ class Ridge(_LeastSquares):
 
 
 # ---- logistic regression -------------------------------------------------------------------------
+
 
 class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
     """L2-regularised logistic regression (binary or multinomial) by L-BFGS on an mlcore backend.
@@ -256,10 +301,25 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
     _core_class = _core.LogisticRegression
     _dtype_follows_X = ("coef_", "intercept_")
 
-    def __init__(self, penalty="deprecated", *, C=1.0, l1_ratio=0.0, dual=False, tol=1e-4,
-                 fit_intercept=True, intercept_scaling=1, class_weight=None, random_state=None,
-                 solver="lbfgs", max_iter=100, verbose=0, warm_start=False, n_jobs=None,
-                 backend=None):
+    def __init__(
+        self,
+        penalty="deprecated",
+        *,
+        C=1.0,
+        l1_ratio=0.0,
+        dual=False,
+        tol=1e-4,
+        fit_intercept=True,
+        intercept_scaling=1,
+        class_weight=None,
+        random_state=None,
+        solver="lbfgs",
+        max_iter=100,
+        verbose=0,
+        warm_start=False,
+        n_jobs=None,
+        backend=None,
+    ):
         self.penalty = penalty
         self.C = C
         self.l1_ratio = l1_ratio
@@ -278,17 +338,24 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
 
     def _effective_C(self):
         if self.penalty not in ("deprecated", "l2", None):
-            raise ValueError("mlcore's LogisticRegression supports the L2 penalty only (penalty "
-                             f"'l2' or None); got penalty={self.penalty!r}")
+            raise ValueError(
+                "mlcore's LogisticRegression supports the L2 penalty only (penalty "
+                f"'l2' or None); got penalty={self.penalty!r}"
+            )
         if self.l1_ratio not in (None, 0, 0.0):
-            raise ValueError("mlcore's LogisticRegression supports the L2 penalty only: l1_ratio "
-                             f"must be 0, got {self.l1_ratio!r}")
+            raise ValueError(
+                "mlcore's LogisticRegression supports the L2 penalty only: l1_ratio "
+                f"must be 0, got {self.l1_ratio!r}"
+            )
         if check_bool("dual", self.dual):
-            raise ValueError("dual=True is a liblinear formulation; mlcore solves the primal "
-                             "(dual=False)")
+            raise ValueError(
+                "dual=True is a liblinear formulation; mlcore solves the primal (dual=False)"
+            )
         if self.solver != "lbfgs":
-            raise ValueError(f"mlcore's LogisticRegression has the 'lbfgs' solver only; got "
-                             f"solver={self.solver!r}")
+            raise ValueError(
+                f"mlcore's LogisticRegression has the 'lbfgs' solver only; got "
+                f"solver={self.solver!r}"
+            )
         if check_bool("warm_start", self.warm_start):
             raise ValueError("warm_start=True is not supported by mlcore's LogisticRegression")
         C = check_real("C", self.C, 0.0, low_open=True, allow_inf=True)
@@ -301,34 +368,46 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         max_iter = check_int("max_iter", self.max_iter, 0)
         fit_intercept = check_bool("fit_intercept", self.fit_intercept)
         dtype = float_dtype_of(X)  # coef_'s dtype: float32 for float32 X, as scikit-learn's
-        X, y = validate_data(self, X, y, dtype=np.float32, order="C",
-                             ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
+        X, y = validate_data(
+            self, X, y, dtype=np.float32, order="C", ensure_all_finite=False
+        )  # NaN/inf: the C++ fit checks X
         classes, codes = encode_classes(y)
         if len(classes) < 2:
-            raise ValueError("This solver needs samples of at least 2 classes in the data, but "
-                             f"the data contains only one class: {classes[0]!r}")
+            raise ValueError(
+                "This solver needs samples of at least 2 classes in the data, but "
+                f"the data contains only one class: {classes[0]!r}"
+            )
         sw = float32_sample_weight(sample_weight, X)
         weights = {}
         if self.class_weight is not None:
             if not (self.class_weight == "balanced" or isinstance(self.class_weight, dict)):
-                raise ValueError("class_weight must be None, 'balanced' or a dict, got "
-                                 f"{self.class_weight!r}")
+                raise ValueError(
+                    f"class_weight must be None, 'balanced' or a dict, got {self.class_weight!r}"
+                )
             cw = class_weights(self.class_weight, classes, y, codes, sw)
             weights = {float(code): float(w) for code, w in enumerate(cw)}
         self.classes_ = classes
-        self._model = _core.LogisticRegression(C=C, tol=tol, max_iter=max_iter,
-                                               fit_intercept=fit_intercept,
-                                               class_weight=weights, backend=self._core_backend())
+        self._model = _core.LogisticRegression(
+            C=C,
+            tol=tol,
+            max_iter=max_iter,
+            fit_intercept=fit_intercept,
+            class_weight=weights,
+            backend=self._core_backend(),
+        )
         self._model.fit(X, codes, sample_weight=sw)
         self._record_profile()
         self.coef_ = self._model.coef.astype(dtype)
         self.intercept_ = self._model.intercept.astype(dtype).reshape(-1)
         self.n_iter_ = np.array([self._model.n_iter], dtype=np.int32)
         if not self._model.converged:
-            warnings.warn(f"lbfgs failed to converge after {self._model.n_iter} iteration(s): "
-                          f"{self._model.solver_message}. Increase max_iter or scale the data "
-                          "(e.g. with sklearn.preprocessing.StandardScaler).",
-                          ConvergenceWarning, stacklevel=2)
+            warnings.warn(
+                f"lbfgs failed to converge after {self._model.n_iter} iteration(s): "
+                f"{self._model.solver_message}. Increase max_iter or scale the data "
+                "(e.g. with sklearn.preprocessing.StandardScaler).",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         return self
 
     def decision_function(self, X):

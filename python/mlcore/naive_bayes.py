@@ -35,8 +35,10 @@ def _prior(name, value, n_classes):
     """A user-given prior as a list of floats (checked: length, ≥ 0, sums to 1)."""
     p = np.asarray(value, dtype=np.float64).reshape(-1)
     if p.shape[0] != n_classes:
-        raise ValueError(f"Number of priors must match number of classes: {name} has "
-                         f"{p.shape[0]} values, y has {n_classes} classes.")
+        raise ValueError(
+            f"Number of priors must match number of classes: {name} has "
+            f"{p.shape[0]} values, y has {n_classes} classes."
+        )
     if not np.isfinite(p).all() or (p < 0).any():
         raise ValueError(f"{name} must be finite and non-negative, got {p}")
     if not np.isclose(p.sum(), 1.0):
@@ -55,8 +57,9 @@ class _NaiveBayes(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
 
     def fit(self, X, y, sample_weight=None):
         """Fit on X (n_samples, n_features) and class labels y (n_samples,)."""
-        X, y = validate_data(self, X, y, dtype=np.float32, order="C",
-                             ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
+        X, y = validate_data(
+            self, X, y, dtype=np.float32, order="C", ensure_all_finite=False
+        )  # NaN/inf: the C++ fit checks X
         X = self._check_X_fit(X)
         classes, codes = encode_classes(y)  # one class is allowed, as in scikit-learn
         sw = float32_sample_weight(sample_weight, X)
@@ -128,8 +131,9 @@ class GaussianNB(_NaiveBayes):
     def _make_model(self, n_classes):
         var_smoothing = check_real("var_smoothing", self.var_smoothing, 0.0)
         priors = [] if self.priors is None else _prior("priors", self.priors, n_classes)
-        return _core.GaussianNB(var_smoothing=var_smoothing, priors=priors,
-                                backend=self._core_backend())
+        return _core.GaussianNB(
+            var_smoothing=var_smoothing, priors=priors, backend=self._core_backend()
+        )
 
     def fit(self, X, y, sample_weight=None):
         super().fit(X, y, sample_weight)
@@ -165,8 +169,9 @@ class MultinomialNB(_NaiveBayes):
 
     _core_class = _core.MultinomialNB
 
-    def __init__(self, *, alpha=1.0, force_alpha=True, fit_prior=True, class_prior=None,
-                 backend=None):
+    def __init__(
+        self, *, alpha=1.0, force_alpha=True, fit_prior=True, class_prior=None, backend=None
+    ):
         self.alpha = alpha
         self.force_alpha = force_alpha
         self.fit_prior = fit_prior
@@ -188,18 +193,27 @@ class MultinomialNB(_NaiveBayes):
 
     def _make_model(self, n_classes):
         if np.ndim(self.alpha) != 0:
-            raise ValueError("mlcore's MultinomialNB takes one alpha for all features (a "
-                             f"float); got an array of shape {np.shape(self.alpha)}")
+            raise ValueError(
+                "mlcore's MultinomialNB takes one alpha for all features (a "
+                f"float); got an array of shape {np.shape(self.alpha)}"
+            )
         alpha = check_real("alpha", self.alpha, 0.0)
         force_alpha = check_bool("force_alpha", self.force_alpha)
         if not force_alpha and alpha < 1e-10:
-            warnings.warn("alpha too small will result in numeric errors, setting alpha = "
-                          "1.0e-10. Use `force_alpha=True` to keep alpha unchanged.")
-        class_prior = ([] if self.class_prior is None
-                       else _prior("class_prior", self.class_prior, n_classes))
-        return _core.MultinomialNB(alpha=alpha, force_alpha=force_alpha,
-                                   fit_prior=check_bool("fit_prior", self.fit_prior),
-                                   class_prior=class_prior, backend=self._core_backend())
+            warnings.warn(
+                "alpha too small will result in numeric errors, setting alpha = "
+                "1.0e-10. Use `force_alpha=True` to keep alpha unchanged."
+            )
+        class_prior = (
+            [] if self.class_prior is None else _prior("class_prior", self.class_prior, n_classes)
+        )
+        return _core.MultinomialNB(
+            alpha=alpha,
+            force_alpha=force_alpha,
+            fit_prior=check_bool("fit_prior", self.fit_prior),
+            class_prior=class_prior,
+            backend=self._core_backend(),
+        )
 
     def fit(self, X, y, sample_weight=None):
         super().fit(X, y, sample_weight)

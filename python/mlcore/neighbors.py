@@ -38,14 +38,26 @@ def _as_float32(X):
 
 # ---- the estimators ---------------------------------------------------------------------------
 
+
 class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
     """What both estimators share: parameters, fit of the samples, kneighbors()."""
 
     _classifier = False
 
-    def __init__(self, n_neighbors=5, *, weights="uniform", algorithm="auto", leaf_size=30, p=2,
-                 metric="minkowski", metric_params=None, n_jobs=None, batch_size=None,
-                 backend=None):
+    def __init__(
+        self,
+        n_neighbors=5,
+        *,
+        weights="uniform",
+        algorithm="auto",
+        leaf_size=30,
+        p=2,
+        metric="minkowski",
+        metric_params=None,
+        n_jobs=None,
+        batch_size=None,
+        backend=None,
+    ):
         self.n_neighbors = n_neighbors
         self.weights = weights
         self.algorithm = algorithm
@@ -61,9 +73,11 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
         name = type(self).__name__
         k = check_int("n_neighbors", self.n_neighbors, 1)
         if k > n_samples:
-            raise ValueError(f"{name}: n_neighbors = {k} is larger than the number of training "
-                             f"samples (n_samples = {n_samples}); expected n_neighbors <= "
-                             "n_samples_fit")
+            raise ValueError(
+                f"{name}: n_neighbors = {k} is larger than the number of training "
+                f"samples (n_samples = {n_samples}); expected n_neighbors <= "
+                "n_samples_fit"
+            )
         if not callable(self.weights):
             check_choice("weights", self.weights, ("uniform", "distance"))
         check_choice("algorithm", self.algorithm, ("auto", "ball_tree", "kd_tree", "brute"))
@@ -72,11 +86,15 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
         if metric == "minkowski":
             p = check_real("p", self.p, 0.0, low_open=True)
             if p != 2:
-                raise ValueError(f"{name} computes Euclidean distances only (metric='minkowski' "
-                                 f"with p=2, or 'euclidean'); got p={self.p}")
+                raise ValueError(
+                    f"{name} computes Euclidean distances only (metric='minkowski' "
+                    f"with p=2, or 'euclidean'); got p={self.p}"
+                )
         elif metric not in ("euclidean", "l2"):
-            raise ValueError(f"{name} computes Euclidean distances only (metric='minkowski' with "
-                             f"p=2, 'euclidean' or 'l2'); got metric={metric!r}")
+            raise ValueError(
+                f"{name} computes Euclidean distances only (metric='minkowski' with "
+                f"p=2, 'euclidean' or 'l2'); got metric={metric!r}"
+            )
         if self.metric_params:
             raise ValueError(f"{name}: metric_params are not supported (Euclidean metric only)")
         batch = check_int("batch_size", self.batch_size, 1, allow_none=True)
@@ -87,8 +105,9 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
         # Callable weights are applied in Python to the neighbours found in C++: the C++ vote
         # runs with uniform weights only when they are not used.
         weights = "uniform" if callable(self.weights) else self.weights
-        self._model = self._core_class(n_neighbors=k, weights=weights, batch_size=batch,
-                                       backend=self._core_backend())
+        self._model = self._core_class(
+            n_neighbors=k, weights=weights, batch_size=batch, backend=self._core_backend()
+        )
         self._model.fit(X, y_for_core)
         self._record_profile()
         self.n_samples_fit_ = X.shape[0]
@@ -114,8 +133,10 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
             X = self._query_X(X)
         n_fit = self._model.n_samples_fit
         if k > n_fit:
-            raise ValueError(f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k}, "
-                             f"n_samples_fit = {n_fit}, n_samples = {X.shape[0]}")
+            raise ValueError(
+                f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k}, "
+                f"n_samples_fit = {n_fit}, n_samples = {X.shape[0]}"
+            )
         model = self._model_for_call()
         dist, ind = model.kneighbors(X, k)
         self._record_profile()
@@ -157,8 +178,9 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
         if callable(self.weights):
             w = np.asarray(self.weights(dist), dtype=np.float64)
             if w.shape != dist.shape:
-                raise ValueError(f"weights function must return an array of shape "
-                                 f"{dist.shape}, got {w.shape}")
+                raise ValueError(
+                    f"weights function must return an array of shape {dist.shape}, got {w.shape}"
+                )
         elif self.weights == "distance":
             with np.errstate(divide="ignore"):
                 w = 1.0 / dist
@@ -186,8 +208,9 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
 
     def fit(self, X, y):
         """Remember the training samples X (n_samples, n_features) and their labels y."""
-        X, y = validate_data(self, X, y, dtype=np.float32, order="C",
-                             ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
+        X, y = validate_data(
+            self, X, y, dtype=np.float32, order="C", ensure_all_finite=False
+        )  # NaN/inf: the C++ fit checks X
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         self.outputs_2d_ = False
@@ -234,9 +257,16 @@ class KNeighborsRegressor(MultiOutputMixin, RegressorMixin, _KNeighborsBase):
     def fit(self, X, y):
         """Remember the training samples X and their targets y (n_samples,) or
         (n_samples, n_outputs)."""
-        X, y = validate_data(self, X, y, dtype=np.float32, order="C", multi_output=True,
-                             y_numeric=True,
-                             ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=np.float32,
+            order="C",
+            multi_output=True,
+            y_numeric=True,
+            ensure_all_finite=False,
+        )  # NaN/inf: the C++ fit checks X
         y = np.asarray(y, dtype=np.float64)
         self._y_1d = y.ndim == 1
         self._y = y

@@ -13,8 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
-BACKEND_COLORS = {"scalar": "#7f7f7f", "avx2": "#1f77b4", "avx512": "#17becf",
-                  "cuda": "#2ca02c", "systolic": "#d62728"}
+BACKEND_COLORS = {
+    "scalar": "#7f7f7f",
+    "avx2": "#1f77b4",
+    "avx512": "#17becf",
+    "cuda": "#2ca02c",
+    "systolic": "#d62728",
+}
 
 
 def _rows(rows) -> list:
@@ -34,12 +39,17 @@ def compare(rows, *, metrics=("fit_s", "energy_j", "score_delta")):
     rows = _rows(rows)
     algorithms = list(dict.fromkeys(r.get("algorithm", "?") for r in rows))
     backends = list(dict.fromkeys(r["backend"] for r in rows))
-    titles = {"fit_s": "fit time (s, log)", "predict_s": "predict time (s, log)",
-              "energy_j": "energy estimate (J, log; systolic only)",
-              "score_delta": "score − scalar f32 score", "gops": "achieved GOP/s (log)"}
+    titles = {
+        "fit_s": "fit time (s, log)",
+        "predict_s": "predict time (s, log)",
+        "energy_j": "energy estimate (J, log; systolic only)",
+        "score_delta": "score − scalar f32 score",
+        "gops": "achieved GOP/s (log)",
+    }
     log_scale = {"fit_s", "predict_s", "energy_j", "gops"}
-    fig, axes = plt.subplots(len(metrics), 1, figsize=(max(8, 1.1 * len(algorithms)), 3.2 * len(metrics)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(metrics), 1, figsize=(max(8, 1.1 * len(algorithms)), 3.2 * len(metrics)), squeeze=False
+    )
     width = 0.8 / max(1, len(backends))
     x = np.arange(len(algorithms))
     for ax, metric in zip(axes[:, 0], metrics):
@@ -49,8 +59,9 @@ def compare(rows, *, metrics=("fit_s", "energy_j", "score_delta")):
                 match = [r for r in rows if r["backend"] == b and r.get("algorithm", "?") == a]
                 v = match[0].get(metric) if match else None
                 values.append(np.nan if v is None else float(v))
-            ax.bar(x + (j - (len(backends) - 1) / 2) * width, values, width, label=b,
-                   color=_color(b))
+            ax.bar(
+                x + (j - (len(backends) - 1) / 2) * width, values, width, label=b, color=_color(b)
+            )
         if metric in log_scale:
             ax.set_yscale("log")
         if metric == "score_delta":
@@ -97,18 +108,36 @@ def roofline(rows, *, peaks=None):
         p = peaks.get(b, {})
         peak, bw = p.get("macs_per_second", 0), p.get("bytes_per_second", 0)
         if peak > 0 and bw > 0:
-            ax.plot(xs, np.minimum(peak, xs * bw) * 1e-9, color=_color(b), linewidth=1.5,
-                    alpha=0.7, label=f"{b} ceiling")
+            ax.plot(
+                xs,
+                np.minimum(peak, xs * bw) * 1e-9,
+                color=_color(b),
+                linewidth=1.5,
+                alpha=0.7,
+                label=f"{b} ceiling",
+            )
         pts = [r for r in rows if r["backend"] == b]
-        ax.scatter([r["intensity"] for r in pts], [r["gops"] / 2 for r in pts], color=_color(b),
-                   edgecolor="black", zorder=3, label=f"{b} runs")
+        ax.scatter(
+            [r["intensity"] for r in pts],
+            [r["gops"] / 2 for r in pts],
+            color=_color(b),
+            edgecolor="black",
+            zorder=3,
+            label=f"{b} runs",
+        )
         for r in pts:
-            ax.annotate(r.get("algorithm", ""), (r["intensity"], r["gops"] / 2), fontsize=7,
-                        xytext=(3, 3), textcoords="offset points")
+            ax.annotate(
+                r.get("algorithm", ""),
+                (r["intensity"], r["gops"] / 2),
+                fontsize=7,
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("arithmetic intensity (MACs per byte: compulsory f32 traffic; DRAM bytes for "
-                  "the simulator)")
+    ax.set_xlabel(
+        "arithmetic intensity (MACs per byte: compulsory f32 traffic; DRAM bytes for the simulator)"
+    )
     ax.set_ylabel("achieved GMAC/s (primitive time)")
     ax.set_title("roofline: each algorithm on each backend")
     ax.grid(which="both", alpha=0.25)
@@ -125,8 +154,9 @@ _DATAFLOW_CAPTIONS = {
 }
 
 
-def wavefront(trace, *, cycles=None, max_frames=24, ncols=6, values=True, animate=False,
-              interval=600):
+def wavefront(
+    trace, *, cycles=None, max_frames=24, ncols=6, values=True, animate=False, interval=600
+):
     """Draws the trace of :meth:`mlcore.SystolicBackend.trace`: one frame per cycle.
 
     Each frame is the PE grid at the end of that cycle. A PE that did a useful
@@ -188,8 +218,14 @@ def wavefront(trace, *, cycles=None, max_frames=24, ncols=6, values=True, animat
             for r in range(rows):
                 for c in range(cols):
                     if busy[t, r, c]:
-                        ax.text(c, r, f"{left[t, r, c]}\u00d7{top[t, r, c]}\n\u03a3{acc[t, r, c]}",
-                                ha="center", va="center", fontsize=fontsize)
+                        ax.text(
+                            c,
+                            r,
+                            f"{left[t, r, c]}\u00d7{top[t, r, c]}\n\u03a3{acc[t, r, c]}",
+                            ha="center",
+                            va="center",
+                            fontsize=fontsize,
+                        )
 
     caption = _DATAFLOW_CAPTIONS.get(dataflow, dataflow)
     if animate:
@@ -197,16 +233,18 @@ def wavefront(trace, *, cycles=None, max_frames=24, ncols=6, values=True, animat
 
         fig, ax = plt.subplots(figsize=(0.8 * cols + 2.0, 0.8 * rows + 1.4))
         fig.suptitle(caption, fontsize=8)
-        anim = animation.FuncAnimation(fig, lambda i: draw(ax, cycles[i]), frames=len(cycles),
-                                       interval=interval)
+        anim = animation.FuncAnimation(
+            fig, lambda i: draw(ax, cycles[i]), frames=len(cycles), interval=interval
+        )
         plt.close(fig)  # the animation draws it; do not also show the empty figure
         return anim
 
     nrows = (len(cycles) + ncols - 1) // ncols
     width = min(ncols, len(cycles))
     cell = max(1.6, 0.45 * max(rows, cols))
-    fig, axes = plt.subplots(nrows, width, figsize=(cell * width, (cell + 0.3) * nrows + 0.6),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, width, figsize=(cell * width, (cell + 0.3) * nrows + 0.6), squeeze=False
+    )
     for ax in axes.flat:
         ax.axis("off")
     for ax, t in zip(axes.flat, cycles):

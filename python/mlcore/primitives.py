@@ -17,8 +17,20 @@ from ._backends import resolve
 from ._validation import as_float32_matrix, as_int_matrix, check_scalar
 from .profile import set_last_profile
 
-_MAP_FUNCTIONS = ("identity", "exp", "log", "sigmoid", "tanh", "sqrt", "square", "abs", "relu",
-                  "reciprocal", "pow", "log1pexp")
+_MAP_FUNCTIONS = (
+    "identity",
+    "exp",
+    "log",
+    "sigmoid",
+    "tanh",
+    "sqrt",
+    "square",
+    "abs",
+    "relu",
+    "reciprocal",
+    "pow",
+    "log1pexp",
+)
 
 
 def _gemm_operand(x, name):
@@ -30,8 +42,19 @@ def _gemm_operand(x, name):
     return as_float32_matrix(x, name, allow_empty=True)
 
 
-def gemm(a, b, *, trans_a=False, trans_b=False, alpha=1.0, c=None, beta=0.0, backend=None,
-         wide_range_b=False, rows_up_to_constant=False):
+def gemm(
+    a,
+    b,
+    *,
+    trans_a=False,
+    trans_b=False,
+    alpha=1.0,
+    c=None,
+    beta=0.0,
+    backend=None,
+    wide_range_b=False,
+    rows_up_to_constant=False,
+):
     """``alpha * op(a) @ op(b) + beta * c``, where op transposes when ``trans_*`` is true.
 
     a, b: 2-D arrays. Both int8 gives the exact integer GEMM (int32 result, alpha = 1,
@@ -66,10 +89,24 @@ def gemm(a, b, *, trans_a=False, trans_b=False, alpha=1.0, c=None, beta=0.0, bac
         if out.shape != (m, n):
             raise ValueError(f"c must have shape {(m, n)}, got {out.shape}")
     if integer and (wide_range_b or rows_up_to_constant):
-        raise ValueError("wide_range_b and rows_up_to_constant describe real operands; an int8 "
-                         "GEMM is exact and takes neither")
-    set_last_profile(_core.gemm(resolve(backend), bool(trans_a), bool(trans_b), alpha, a, b, beta,
-                                out, bool(wide_range_b), bool(rows_up_to_constant)))
+        raise ValueError(
+            "wide_range_b and rows_up_to_constant describe real operands; an int8 "
+            "GEMM is exact and takes neither"
+        )
+    set_last_profile(
+        _core.gemm(
+            resolve(backend),
+            bool(trans_a),
+            bool(trans_b),
+            alpha,
+            a,
+            b,
+            beta,
+            out,
+            bool(wide_range_b),
+            bool(rows_up_to_constant),
+        )
+    )
     return out
 
 
@@ -81,8 +118,10 @@ def gemv(a, x, *, trans_a=False, alpha=1.0, y=None, beta=0.0, backend=None):
     beta = check_scalar(beta, "beta")
     n_in, n_out = (a.shape[0], a.shape[1]) if trans_a else (a.shape[1], a.shape[0])
     if x.shape[0] != n_in:
-        raise ValueError(f"x must have length {n_in} for a of shape {a.shape}"
-                         f"{' (transposed)' if trans_a else ''}, got {x.shape[0]}")
+        raise ValueError(
+            f"x must have length {n_in} for a of shape {a.shape}"
+            f"{' (transposed)' if trans_a else ''}, got {x.shape[0]}"
+        )
     if y is None or beta == 0.0:
         out = np.zeros(n_out, dtype=np.float32)
     else:
@@ -134,8 +173,17 @@ def map(fn, x, *, scale=1.0, shift=0.0, exponent=1.0, backend=None):  # noqa: A0
         raise ValueError(f"unknown map function {fn!r}; known: {', '.join(_MAP_FUNCTIONS)}")
     x = as_float32_matrix(x, "x", allow_nan=True, allow_empty=True)
     out = np.empty_like(x)
-    set_last_profile(_core.map(resolve(backend), fn, x, out, check_scalar(scale, "scale"),
-                        check_scalar(shift, "shift"), check_scalar(exponent, "exponent")))
+    set_last_profile(
+        _core.map(
+            resolve(backend),
+            fn,
+            x,
+            out,
+            check_scalar(scale, "scale"),
+            check_scalar(shift, "shift"),
+            check_scalar(exponent, "exponent"),
+        )
+    )
     return out
 
 
@@ -153,8 +201,11 @@ def axpby(alpha, x, beta, y, *, backend=None):
     out = as_float32_matrix(y, "y", allow_empty=True).copy()
     if x.shape != out.shape:
         raise ValueError(f"x and y must have the same shape, got {x.shape} and {out.shape}")
-    set_last_profile(_core.axpby(resolve(backend), check_scalar(alpha, "alpha"), x,
-                          check_scalar(beta, "beta"), out))
+    set_last_profile(
+        _core.axpby(
+            resolve(backend), check_scalar(alpha, "alpha"), x, check_scalar(beta, "beta"), out
+        )
+    )
     return out
 
 
@@ -220,12 +271,15 @@ def histogram(codes, offsets, rows, x, n_out, *, backend=None):
     codes = np.ascontiguousarray(codes).view(np.int8)
     offsets = as_int_matrix(offsets, "offsets").reshape(1, -1)
     if offsets.shape[1] != codes.shape[1]:
-        raise ValueError(f"offsets needs one entry per column of codes ({codes.shape[1]}), "
-                         f"got {offsets.shape[1]}")
+        raise ValueError(
+            f"offsets needs one entry per column of codes ({codes.shape[1]}), "
+            f"got {offsets.shape[1]}"
+        )
     rows = as_int_matrix(rows, "rows").reshape(-1)
     if rows.size and (rows.min() < 0 or rows.max() >= codes.shape[0]):
-        raise ValueError(f"rows must be in [0, {codes.shape[0]}), got "
-                         f"[{int(rows.min())}, {int(rows.max())}]")
+        raise ValueError(
+            f"rows must be in [0, {codes.shape[0]}), got [{int(rows.min())}, {int(rows.max())}]"
+        )
     x = np.asarray(x)
     if x.dtype == np.int64:
         x = np.ascontiguousarray(x).reshape(x.shape[0], -1)
@@ -245,8 +299,10 @@ def gather_rows(x, index, *, backend=None):
     x = as_float32_matrix(x, "x", allow_nan=True, allow_empty=True)
     index = as_int_matrix(index, "index").reshape(-1)
     if index.size and (index.min() < 0 or index.max() >= x.shape[0]):
-        raise ValueError(f"index values must be in [0, {x.shape[0]}), got "
-                         f"[{int(index.min())}, {int(index.max())}]")
+        raise ValueError(
+            f"index values must be in [0, {x.shape[0]}), got "
+            f"[{int(index.min())}, {int(index.max())}]"
+        )
     out = np.empty((index.shape[0], x.shape[1]), dtype=np.float32)
     set_last_profile(_core.gather_rows(resolve(backend), x, index, out))
     return out
@@ -273,10 +329,17 @@ def tree_nodes(left, right, feature, threshold, missing_left=None):
     right = as_int_matrix(right, "right").reshape(-1)
     feature = as_int_matrix(feature, "feature").reshape(-1)
     threshold = as_float32_matrix(threshold, "threshold", allow_1d=True).reshape(-1)
-    missing = (np.zeros(n, dtype=bool) if missing_left is None
-               else np.asarray(missing_left, dtype=bool).reshape(-1))
-    for name, arr in (("right", right), ("feature", feature), ("threshold", threshold),
-                      ("missing_left", missing)):
+    missing = (
+        np.zeros(n, dtype=bool)
+        if missing_left is None
+        else np.asarray(missing_left, dtype=bool).reshape(-1)
+    )
+    for name, arr in (
+        ("right", right),
+        ("feature", feature),
+        ("threshold", threshold),
+        ("missing_left", missing),
+    ):
         if arr.shape[0] != n:
             raise ValueError(f"{name} needs one entry per node ({n}), got {arr.shape[0]}")
     if feature.size and feature.min() < 0:
@@ -313,7 +376,9 @@ def tree_walk_sum(nodes, roots, values, x, *, scale=1.0, backend=None):
     nodes, roots, x = _tree_inputs(nodes, roots, x)
     values = as_float32_matrix(values, "values", allow_1d=True).reshape(nodes.shape[0], -1)
     out = np.empty((x.shape[0], values.shape[1]), dtype=np.float32)
-    set_last_profile(_core.tree_walk_sum(resolve(backend), nodes, roots, values, x,
-                                         check_scalar(scale, "scale"), out))
+    set_last_profile(
+        _core.tree_walk_sum(
+            resolve(backend), nodes, roots, values, x, check_scalar(scale, "scale"), out
+        )
+    )
     return out
-

@@ -14,8 +14,17 @@ from collections import defaultdict
 
 _last = threading.local()
 
-_SUMMED = ("macs", "bytes_read", "bytes_written", "host_to_device_bytes",
-           "device_to_host_bytes", "seconds", "wall_seconds", "cycles", "energy_joules")
+_SUMMED = (
+    "macs",
+    "bytes_read",
+    "bytes_written",
+    "host_to_device_bytes",
+    "device_to_host_bytes",
+    "seconds",
+    "wall_seconds",
+    "cycles",
+    "energy_joules",
+)
 
 
 class Profile(list):
@@ -45,8 +54,10 @@ class Profile(list):
 
     def __repr__(self) -> str:
         t = self.total()
-        return (f"<mlcore.Profile {len(self)} records, {t['macs']} MACs, "
-                f"{t['bytes_read'] + t['bytes_written']} bytes, {t['seconds']:.3g} s>")
+        return (
+            f"<mlcore.Profile {len(self)} records, {t['macs']} MACs, "
+            f"{t['bytes_read'] + t['bytes_written']} bytes, {t['seconds']:.3g} s>"
+        )
 
 
 def _sum_records(records) -> dict:

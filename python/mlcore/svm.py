@@ -48,14 +48,16 @@ class _SVMBase(MLCoreEstimatorMixin, ClassifierMixin, BaseEstimator):
     _balance_by_sample_weight = False
 
     def _prepare_fit(self, X, y, sample_weight):
-        X, y = validate_data(self, X, y, dtype=np.float32, order="C",
-                             ensure_all_finite=False)  # NaN/inf: the C++ fit checks X
+        X, y = validate_data(
+            self, X, y, dtype=np.float32, order="C", ensure_all_finite=False
+        )  # NaN/inf: the C++ fit checks X
         X = np.ascontiguousarray(X, dtype=np.float32)
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError(f"The number of classes has to be greater than one; got "
-                             f"{len(self.classes_)} class")
+            raise ValueError(
+                f"The number of classes has to be greater than one; got {len(self.classes_)} class"
+            )
         cw = self.class_weight
         if isinstance(cw, str) and cw != "balanced":
             raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {cw!r}")
@@ -102,9 +104,24 @@ class LinearSVC(_SVMBase):
     _core_class = _core.LinearSVC
     _balance_by_sample_weight = True
 
-    def __init__(self, penalty="l2", loss="squared_hinge", *, dual="auto", tol=1e-4, C=1.0,
-                 multi_class="ovr", fit_intercept=True, intercept_scaling=1, class_weight=None,
-                 verbose=0, random_state=None, max_iter=1000, shrinking=True, backend=None):
+    def __init__(
+        self,
+        penalty="l2",
+        loss="squared_hinge",
+        *,
+        dual="auto",
+        tol=1e-4,
+        C=1.0,
+        multi_class="ovr",
+        fit_intercept=True,
+        intercept_scaling=1,
+        class_weight=None,
+        verbose=0,
+        random_state=None,
+        max_iter=1000,
+        shrinking=True,
+        backend=None,
+    ):
         self.penalty = penalty
         self.loss = loss
         self.dual = dual
@@ -123,17 +140,21 @@ class LinearSVC(_SVMBase):
     def fit(self, X, y, sample_weight=None):
         """Fit on X (n_samples, n_features) and labels y; ``sample_weight`` optional."""
         if self.penalty != "l2":
-            raise ValueError(f"mlcore's LinearSVC supports penalty='l2' only, got "
-                             f"penalty={self.penalty!r}")
+            raise ValueError(
+                f"mlcore's LinearSVC supports penalty='l2' only, got penalty={self.penalty!r}"
+            )
         check_choice("loss", self.loss, ("hinge", "squared_hinge"))
         if not (self.dual == "auto" or isinstance(self.dual, (bool, np.bool_))):
             raise ValueError(f"dual must be 'auto', True or False, got {self.dual!r}")
         if self.loss == "hinge" and self.dual is False:
-            raise ValueError("Unsupported set of arguments: loss='hinge' is not supported with "
-                             "dual=False (the hinge loss is solved in the dual only)")
+            raise ValueError(
+                "Unsupported set of arguments: loss='hinge' is not supported with "
+                "dual=False (the hinge loss is solved in the dual only)"
+            )
         if self.multi_class != "ovr":
-            raise ValueError(f"mlcore's LinearSVC supports multi_class='ovr' only, got "
-                             f"{self.multi_class!r}")
+            raise ValueError(
+                f"mlcore's LinearSVC supports multi_class='ovr' only, got {self.multi_class!r}"
+            )
         C = check_real("C", self.C, 0.0, low_open=True)
         tol = check_real("tol", self.tol, 0.0, low_open=True)
         max_iter = check_int("max_iter", self.max_iter, 1)
@@ -141,18 +162,29 @@ class LinearSVC(_SVMBase):
         X, codes, sample_weight = self._prepare_fit(X, y, sample_weight)
         solver = "auto" if self.dual == "auto" else ("dual_cd" if self.dual else "primal_newton")
         self._model = self._core_class(
-            loss=self.loss, solver=solver, C=C, tol=tol, max_iter=max_iter,
-            fit_intercept=bool(self.fit_intercept), intercept_scaling=scaling,
-            shrinking=bool(self.shrinking), class_weight=[float(w) for w in self.class_weight_],
-            random_state=seed_of(self.random_state), backend=self._core_backend())
+            loss=self.loss,
+            solver=solver,
+            C=C,
+            tol=tol,
+            max_iter=max_iter,
+            fit_intercept=bool(self.fit_intercept),
+            intercept_scaling=scaling,
+            shrinking=bool(self.shrinking),
+            class_weight=[float(w) for w in self.class_weight_],
+            random_state=seed_of(self.random_state),
+            backend=self._core_backend(),
+        )
         self._model.fit(X, codes, sample_weight)
         self._record_profile()
         self.coef_ = np.asarray(self._model.coef, dtype=np.float64)
         self.intercept_ = np.asarray(self._model.intercept, dtype=np.float64).ravel()
         self.n_iter_ = int(self._model.n_iter)
         if self.n_iter_ >= max_iter:
-            warnings.warn("LinearSVC failed to converge, increase the number of iterations.",
-                          ConvergenceWarning, stacklevel=2)
+            warnings.warn(
+                "LinearSVC failed to converge, increase the number of iterations.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         return self
 
 
@@ -172,10 +204,26 @@ class SVC(_SVMBase):
 
     _core_class = _core.SVC
 
-    def __init__(self, *, C=1.0, kernel="rbf", degree=3, gamma="scale", coef0=0.0,
-                 shrinking=True, probability=False, tol=1e-3, cache_size=200,
-                 class_weight=None, verbose=False, max_iter=-1, decision_function_shape="ovr",
-                 break_ties=False, random_state=None, backend=None):
+    def __init__(
+        self,
+        *,
+        C=1.0,
+        kernel="rbf",
+        degree=3,
+        gamma="scale",
+        coef0=0.0,
+        shrinking=True,
+        probability=False,
+        tol=1e-3,
+        cache_size=200,
+        class_weight=None,
+        verbose=False,
+        max_iter=-1,
+        decision_function_shape="ovr",
+        break_ties=False,
+        random_state=None,
+        backend=None,
+    ):
         self.C = C
         self.kernel = kernel
         self.degree = degree
@@ -195,12 +243,16 @@ class SVC(_SVMBase):
 
     def _check_params(self):
         if callable(self.kernel) or self.kernel == "precomputed":
-            raise ValueError(f"mlcore's SVC computes its kernels itself; kernel must be one of "
-                             f"'linear', 'poly', 'rbf', 'sigmoid', got {self.kernel!r}")
+            raise ValueError(
+                f"mlcore's SVC computes its kernels itself; kernel must be one of "
+                f"'linear', 'poly', 'rbf', 'sigmoid', got {self.kernel!r}"
+            )
         check_choice("kernel", self.kernel, ("linear", "poly", "rbf", "sigmoid"))
         if self.probability:
-            raise ValueError("SVC(probability=True) is not supported by mlcore (Platt scaling is "
-                             "not implemented); use probability=False and decision_function")
+            raise ValueError(
+                "SVC(probability=True) is not supported by mlcore (Platt scaling is "
+                "not implemented); use probability=False and decision_function"
+            )
         gamma = self.gamma
         if isinstance(gamma, str):
             check_choice("gamma", gamma, ("scale", "auto"))
@@ -210,27 +262,36 @@ class SVC(_SVMBase):
         check_choice("decision_function_shape", self.decision_function_shape, ("ovr", "ovo"))
         if self.break_ties and self.decision_function_shape == "ovo":
             raise ValueError("break_ties must be False when decision_function_shape is 'ovo'")
-        if isinstance(self.max_iter, (bool, np.bool_)) or not isinstance(self.max_iter,
-                                                                         numbers.Integral):
+        if isinstance(self.max_iter, (bool, np.bool_)) or not isinstance(
+            self.max_iter, numbers.Integral
+        ):
             raise TypeError(f"max_iter must be an int, got {self.max_iter!r}")
         if self.max_iter != -1 and self.max_iter < 1:
             raise ValueError(f"max_iter must be -1 (no limit) or >= 1, got {self.max_iter}")
-        return dict(C=check_real("C", self.C, 0.0, low_open=True), kernel=self.kernel,
-                    degree=check_int("degree", self.degree, 0), gamma=gamma_mode,
-                    gamma_value=gamma_value, coef0=check_real("coef0", self.coef0, -np.inf),
-                    shrinking=bool(self.shrinking),
-                    tol=check_real("tol", self.tol, 0.0, low_open=True),
-                    cache_size=check_real("cache_size", self.cache_size, 0.0, low_open=True),
-                    max_iter=int(self.max_iter),
-                    decision_function_shape=self.decision_function_shape,
-                    break_ties=bool(self.break_ties))
+        return dict(
+            C=check_real("C", self.C, 0.0, low_open=True),
+            kernel=self.kernel,
+            degree=check_int("degree", self.degree, 0),
+            gamma=gamma_mode,
+            gamma_value=gamma_value,
+            coef0=check_real("coef0", self.coef0, -np.inf),
+            shrinking=bool(self.shrinking),
+            tol=check_real("tol", self.tol, 0.0, low_open=True),
+            cache_size=check_real("cache_size", self.cache_size, 0.0, low_open=True),
+            max_iter=int(self.max_iter),
+            decision_function_shape=self.decision_function_shape,
+            break_ties=bool(self.break_ties),
+        )
 
     def fit(self, X, y, sample_weight=None):
         """Fit on X (n_samples, n_features) and labels y; ``sample_weight`` optional."""
         params = self._check_params()
         X, codes, sample_weight = self._prepare_fit(X, y, sample_weight)
-        self._model = self._core_class(class_weight=[float(w) for w in self.class_weight_],
-                                       backend=self._core_backend(), **params)
+        self._model = self._core_class(
+            class_weight=[float(w) for w in self.class_weight_],
+            backend=self._core_backend(),
+            **params,
+        )
         self._model.fit(X, codes, sample_weight)
         self._record_profile()
         m = self._model
@@ -244,9 +305,12 @@ class SVC(_SVMBase):
         self.fit_status_ = 0
         self.shape_fit_ = X.shape
         if not m.converged:
-            warnings.warn(f"Solver terminated early (max_iter={self.max_iter}).  Consider "
-                          "pre-processing your data with StandardScaler or MinMaxScaler.",
-                          ConvergenceWarning, stacklevel=2)
+            warnings.warn(
+                f"Solver terminated early (max_iter={self.max_iter}).  Consider "
+                "pre-processing your data with StandardScaler or MinMaxScaler.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         return self
 
     @property
@@ -265,7 +329,8 @@ class SVC(_SVMBase):
         for a in range(k):
             for b in range(a + 1, k):
                 sa, sb = slice(start[a], start[a + 1]), slice(start[b], start[b + 1])
-                rows.append(self.dual_coef_[b - 1, sa] @ self.support_vectors_[sa]
-                            + self.dual_coef_[a, sb] @ self.support_vectors_[sb])
+                rows.append(
+                    self.dual_coef_[b - 1, sa] @ self.support_vectors_[sa]
+                    + self.dual_coef_[a, sb] @ self.support_vectors_[sb]
+                )
         return np.vstack(rows)
-

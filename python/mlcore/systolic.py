@@ -93,8 +93,9 @@ class SystolicBackend(_backends.Backend):
         a = np.ascontiguousarray(a)
         b = np.ascontiguousarray(b)
         if a.dtype != np.int8 or b.dtype != np.int8 or a.ndim != 2 or b.ndim != 2:
-            raise ValueError("trace() takes two 2-D int8 arrays, got "
-                             f"{a.dtype}{a.shape} and {b.dtype}{b.shape}")
+            raise ValueError(
+                f"trace() takes two 2-D int8 arrays, got {a.dtype}{a.shape} and {b.dtype}{b.shape}"
+            )
         if a.shape[1] != b.shape[0]:
             raise ValueError(f"inner dimensions differ: a is {a.shape}, b is {b.shape}")
         return dict(_core.systolic_trace(dict(self.options), a, b))
@@ -119,12 +120,14 @@ def systolic(preset: str = DEFAULT_PRESET, **overrides: Any) -> SystolicBackend:
     compare equal however they were written, and ``systolic()`` equals ``backend("systolic")``.
     """
     if not isinstance(preset, str) or preset not in presets():
-        raise ValueError(f"unknown systolic preset {preset!r}; known presets: "
-                         f"{', '.join(presets())}")
+        raise ValueError(
+            f"unknown systolic preset {preset!r}; known presets: {', '.join(presets())}"
+        )
     unknown = sorted(set(overrides) - set(FIELDS))
     if unknown:
-        raise ValueError(f"unknown systolic setting(s) {', '.join(unknown)}; known: "
-                         f"{', '.join(FIELDS)}")
+        raise ValueError(
+            f"unknown systolic setting(s) {', '.join(unknown)}; known: {', '.join(FIELDS)}"
+        )
     base = preset_config(preset)
     options: Dict[str, Any] = {} if preset == DEFAULT_PRESET else {"preset": preset}
     for key, value in overrides.items():

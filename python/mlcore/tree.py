@@ -22,8 +22,15 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _core
 from ._estimator import MissingValuesTags, MLCoreEstimatorMixin
-from ._validation import (check_int, check_max_features, check_real, min_samples, seed_of,
-                          tree_fit_data, tree_query_X)
+from ._validation import (
+    check_int,
+    check_max_features,
+    check_real,
+    min_samples,
+    seed_of,
+    tree_fit_data,
+    tree_query_X,
+)
 
 __all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor"]
 
@@ -43,11 +50,13 @@ class _BaseDecisionTree(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             min_samples_split=min_samples("min_samples_split", self.min_samples_split, n, 2),
             min_samples_leaf=min_samples("min_samples_leaf", self.min_samples_leaf, n, 1),
             max_features=check_max_features(self.max_features),
-            min_impurity_decrease=check_real("min_impurity_decrease",
-                                              self.min_impurity_decrease, 0.0, allow_inf=True),
+            min_impurity_decrease=check_real(
+                "min_impurity_decrease", self.min_impurity_decrease, 0.0, allow_inf=True
+            ),
             random_state=seed_of(self.random_state),
             max_bins=check_int("max_bins", self.max_bins, 2),
-            backend=self._core_backend())
+            backend=self._core_backend(),
+        )
         self._model.fit(X, y_codes, sample_weight=sw)
         self._record_profile()
         self.feature_importances_ = np.asarray(self._model.feature_importances_, dtype=np.float64)
@@ -97,9 +106,20 @@ class DecisionTreeClassifier(ClassifierMixin, _BaseDecisionTree):
     _core_class = _core.DecisionTreeClassifier
     _classifier = True
 
-    def __init__(self, *, criterion="gini", max_depth=None, min_samples_split=2,
-                 min_samples_leaf=1, max_features=None, random_state=None,
-                 min_impurity_decrease=0.0, class_weight=None, max_bins=255, backend=None):
+    def __init__(
+        self,
+        *,
+        criterion="gini",
+        max_depth=None,
+        min_samples_split=2,
+        min_samples_leaf=1,
+        max_features=None,
+        random_state=None,
+        min_impurity_decrease=0.0,
+        class_weight=None,
+        max_bins=255,
+        backend=None,
+    ):
         self.criterion = criterion
         self.max_depth = max_depth
         self.min_samples_split = min_samples_split
@@ -133,9 +153,19 @@ class DecisionTreeRegressor(RegressorMixin, _BaseDecisionTree):
 
     _core_class = _core.DecisionTreeRegressor
 
-    def __init__(self, *, criterion="squared_error", max_depth=None, min_samples_split=2,
-                 min_samples_leaf=1, max_features=None, random_state=None,
-                 min_impurity_decrease=0.0, max_bins=255, backend=None):
+    def __init__(
+        self,
+        *,
+        criterion="squared_error",
+        max_depth=None,
+        min_samples_split=2,
+        min_samples_leaf=1,
+        max_features=None,
+        random_state=None,
+        min_impurity_decrease=0.0,
+        max_bins=255,
+        backend=None,
+    ):
         self.criterion = criterion
         self.max_depth = max_depth
         self.min_samples_split = min_samples_split

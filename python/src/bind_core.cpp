@@ -282,27 +282,26 @@ void bind_core(py::module_& m) {
   });
   // nodes: N × 4 int32 (TreeWalkNode rows); roots: T × 1 int32; x: m × d float32; leaf: m × T
   // int32 (Backend::tree_walk).
-  m.def("tree_walk", [](BackendPtr b, py::array nodes, py::array roots, py::array x,
-                        py::array leaf) {
-    return profiled([&] {
-      DeviceCall call(b);
-      Tensor N = call.input(nodes, "nodes"), R = call.input(roots, "roots"),
-             X = call.input(x, "x"), L = call.output(leaf, "out");
-      {
-        InterruptibleCall nogil;
-        b->tree_walk(N, R, X, L);
-      }
-      call.finish();
-    });
-  });
+  m.def("tree_walk",
+        [](BackendPtr b, py::array nodes, py::array roots, py::array x, py::array leaf) {
+          return profiled([&] {
+            DeviceCall call(b);
+            Tensor N = call.input(nodes, "nodes"), R = call.input(roots, "roots"),
+                   X = call.input(x, "x"), L = call.output(leaf, "out");
+            {
+              InterruptibleCall nogil;
+              b->tree_walk(N, R, X, L);
+            }
+            call.finish();
+          });
+        });
   // values: N × c float32; out: m × c float32 (Backend::tree_walk_sum).
   m.def("tree_walk_sum", [](BackendPtr b, py::array nodes, py::array roots, py::array values,
                             py::array x, double scale, py::array out) {
     return profiled([&] {
       DeviceCall call(b);
       Tensor N = call.input(nodes, "nodes"), R = call.input(roots, "roots"),
-             V = call.input(values, "values"), X = call.input(x, "x"),
-             O = call.output(out, "out");
+             V = call.input(values, "values"), X = call.input(x, "x"), O = call.output(out, "out");
       {
         InterruptibleCall nogil;
         b->tree_walk_sum(N, R, V, X, scale, O);

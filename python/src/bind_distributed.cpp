@@ -3,9 +3,11 @@
 //   * ModelWriter (include/mlcore/serialize.hpp): a distributed fit reduces statistics across
 //     workers and writes the fitted parameters in the model's own layout; the model's
 //     load_bytes then checks every field (versions, shapes, checksum) as for a saved file.
-//   * choose_input_transform (src/algorithms/common/columns.hpp): whether the linear models feed X as
+//   * choose_input_transform (src/algorithms/common/columns.hpp): whether the linear models feed X
+//   as
 //     it is or shifted and scaled per column, from column statistics reduced across workers.
-//   * minimize_lbfgs (src/algorithms/common/lbfgs.hpp): the L-BFGS of LogisticRegression, driven by a
+//   * minimize_lbfgs (src/algorithms/common/lbfgs.hpp): the L-BFGS of LogisticRegression, driven by
+//   a
 //     Python objective whose loss and gradient are summed over the workers' partitions.
 //   * solve_normal_equations, singular_values_from_gram, symmetric_eigen_descending
 //     (src/algorithms/common/host_math.hpp): the host-side d × d algebra of least squares and PCA,
@@ -27,15 +29,15 @@
 #include <limits>
 #include <random>
 
-#include "bindings.hpp"
 #include "algorithms/common/columns.hpp"
-#include "convert.hpp"
 #include "algorithms/common/host_math.hpp"
 #include "algorithms/common/lbfgs.hpp"
 #include "algorithms/svm/linear_svc_newton.hpp"
 #include "algorithms/trees/tree_common.hpp"
 #include "algorithms/trees/tree_grower.hpp"
 #include "algorithms/trees/tree_split.hpp"
+#include "bindings.hpp"
+#include "convert.hpp"
 #include "mlcore/algorithms/trees/binning.hpp"
 #include "mlcore/serialize.hpp"
 
@@ -173,8 +175,8 @@ void bind_trees(py::module_& m) {
                                                     << t.params.n_stats);
              const detail::Histogram h(hist.data(), hist.data() + cells);
              detail::SplitInfo s = detail::accept_split(
-                 detail::find_best_split(h, t.stats_of(stats), t.mapper, t.params, t.rng),
-                 t.params, t.root_weight);
+                 detail::find_best_split(h, t.stats_of(stats), t.mapper, t.params, t.rng), t.params,
+                 t.root_weight);
              if (!s.valid) return py::none();
              py::array_t<double> left(static_cast<py::ssize_t>(s.left.size()));
              std::copy(s.left.begin(), s.left.end(), left.mutable_data());
@@ -203,16 +205,16 @@ void bind_trees(py::module_& m) {
         const BinMapper mapper = mapper_from(thresholds);
         const Tensor x = borrow_array(X, "X");
         MLCORE_CHECK(x.dtype() == DType::f32 && x.cols() == mapper.n_features(),
-                     "bin_codes: X must be float32 with " << mapper.n_features()
-                                                          << " columns, got " << x.describe());
+                     "bin_codes: X must be float32 with " << mapper.n_features() << " columns, got "
+                                                          << x.describe());
         Tensor codes;
         {
           InterruptibleCall nogil;
           codes = mapper.histogram_codes(mapper.transform(x), x.rows());
         }
         const std::int64_t d = mapper.n_features();
-        py::array_t<std::uint8_t> out({static_cast<py::ssize_t>(x.rows()),
-                                       static_cast<py::ssize_t>(d)});
+        py::array_t<std::uint8_t> out(
+            {static_cast<py::ssize_t>(x.rows()), static_cast<py::ssize_t>(d)});
         std::memcpy(out.mutable_data(), codes.raw(), static_cast<std::size_t>(x.rows() * d));
         py::array_t<std::int32_t> offsets(static_cast<py::ssize_t>(d)),
             missing(static_cast<py::ssize_t>(d));
@@ -345,8 +347,8 @@ void bind_distributed(py::module_& m) {
       [](const py::function& evaluate, const py::function& line, std::int64_t da, double eps,
          std::int64_t max_iter) -> py::object {
         detail::SquaredHingeOracle oracle;
-        oracle.evaluate = [&](const Eigen::VectorXd& w, double f0, double& f,
-                              Eigen::VectorXd& G, Eigen::MatrixXd& S) {
+        oracle.evaluate = [&](const Eigen::VectorXd& w, double f0, double& f, Eigen::VectorXd& G,
+                              Eigen::MatrixXd& S) {
           const py::object out = evaluate(w, f0);
           if (out.is_none()) return false;
           const py::tuple t = out.cast<py::tuple>();
@@ -354,9 +356,9 @@ void bind_distributed(py::module_& m) {
           G = t[1].cast<Eigen::VectorXd>();
           S = t[2].cast<Eigen::MatrixXd>();
           MLCORE_CHECK(G.size() == da && S.rows() == da && S.cols() == da,
-                       "minimize_squared_hinge: evaluate returned G of " << G.size()
-                           << " and S of " << S.rows() << " × " << S.cols() << ", expected "
-                           << da);
+                       "minimize_squared_hinge: evaluate returned G of "
+                           << G.size() << " and S of " << S.rows() << " × " << S.cols()
+                           << ", expected " << da);
           return true;
         };
         oracle.line = [&](const Eigen::VectorXd& w, const Eigen::VectorXd& s) {

@@ -81,8 +81,8 @@ void bind_knn_common(Class& c) {
 }  // namespace
 
 void bind_neighbors(py::module_& m) {
-  py::class_<KNeighborsClassifier> clf(m, "KNeighborsClassifier",
-                                       "k-nearest-neighbours vote (use mlcore.KNeighborsClassifier)");
+  py::class_<KNeighborsClassifier> clf(
+      m, "KNeighborsClassifier", "k-nearest-neighbours vote (use mlcore.KNeighborsClassifier)");
   bind_knn_common<KNeighborsClassifier>(clf);
   clf.def("predict_proba",
           [](const KNeighborsClassifier& m, const py::array& X) {

@@ -73,11 +73,11 @@ void bind_svm_common(Class& c) {
 }  // namespace
 
 void bind_svm(py::module_& m) {
-  py::class_<LinearSVC> lin(m, "LinearSVC", "linear SVM, dual coordinate descent (use mlcore.LinearSVC)");
+  py::class_<LinearSVC> lin(m, "LinearSVC",
+                            "linear SVM, dual coordinate descent (use mlcore.LinearSVC)");
   lin.def(py::init([](const std::string& loss, const std::string& solver, double C, double tol,
-                      std::int64_t max_iter,
-                      bool fit_intercept, double intercept_scaling, bool shrinking,
-                      std::vector<double> class_weight, std::uint64_t random_state,
+                      std::int64_t max_iter, bool fit_intercept, double intercept_scaling,
+                      bool shrinking, std::vector<double> class_weight, std::uint64_t random_state,
                       BackendPtr backend) {
             LinearSVCOptions o;
             o.loss = loss;
@@ -93,8 +93,7 @@ void bind_svm(py::module_& m) {
             return LinearSVC(o, std::move(backend));
           }),
           py::arg("loss") = "squared_hinge", py::arg("solver") = "auto", py::arg("C") = 1.0,
-          py::arg("tol") = 1e-4,
-          py::arg("max_iter") = 1000, py::arg("fit_intercept") = true,
+          py::arg("tol") = 1e-4, py::arg("max_iter") = 1000, py::arg("fit_intercept") = true,
           py::arg("intercept_scaling") = 1.0, py::arg("shrinking") = true,
           py::arg("class_weight") = std::vector<double>{}, py::arg("random_state") = 0,
           py::arg("backend"));
@@ -135,7 +134,8 @@ void bind_svm(py::module_& m) {
       .def_property_readonly("support_vectors",
                              [](const SVC& m) { return tensor_to_array(m.support_vectors()); })
       .def_property_readonly("n_support", &SVC::n_support)
-      .def_property_readonly("dual_coef", [](const SVC& m) { return tensor_to_array(m.dual_coef()); })
+      .def_property_readonly("dual_coef",
+                             [](const SVC& m) { return tensor_to_array(m.dual_coef()); })
       .def_property_readonly("n_iter", &SVC::n_iter)
       .def_property_readonly("gamma", &SVC::gamma)
       .def_property_readonly("converged", &SVC::converged);

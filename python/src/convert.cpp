@@ -1,8 +1,8 @@
 #include "convert.hpp"
 
-#include "bindings.hpp"
-
 #include <cstring>
+
+#include "bindings.hpp"
 
 namespace mlcore::python {
 
@@ -13,9 +13,9 @@ DType dtype_of_array(const py::array& a, const char* what) {
   // dtype that is a different object (e.g. after unpickling).
   const py::dtype dt = a.dtype();
   const char order = dt.byteorder();
-  MLCORE_CHECK(order == '=' || order == '|' || order == '<',
-               what << ": dtype " << std::string(py::str(dt))
-                    << " is not in the machine's byte order");
+  MLCORE_CHECK(
+      order == '=' || order == '|' || order == '<',
+      what << ": dtype " << std::string(py::str(dt)) << " is not in the machine's byte order");
   if (dt.kind() == 'f' && dt.itemsize() == 4) return DType::f32;
   if (dt.kind() == 'i' && dt.itemsize() == 1) return DType::i8;
   if (dt.kind() == 'i' && dt.itemsize() == 4) return DType::i32;

@@ -493,8 +493,8 @@ void Backend::histogram(const Tensor& codes, const Tensor& offsets, const Tensor
   if (rows.device() == Device::host) {
     const std::int32_t* r = rows.data<std::int32_t>();
     for (std::int64_t k = 0; k < m; ++k) {
-      MLCORE_CHECK(r[k] >= 0 && r[k] < n, "histogram(): rows[" << k << "] = " << r[k]
-                                                               << " is outside [0, " << n << ")");
+      MLCORE_CHECK(r[k] >= 0 && r[k] < n,
+                   "histogram(): rows[" << k << "] = " << r[k] << " is outside [0, " << n << ")");
     }
     if (max_offset >= 0 && max_offset + 255 >= bins) {
       const auto* cd = reinterpret_cast<const std::uint8_t*>(codes.raw());
@@ -504,10 +504,10 @@ void Backend::histogram(const Tensor& codes, const Tensor& offsets, const Tensor
         if (off[p] < 0 || std::int64_t{off[p]} + mx[p] < bins) continue;
         std::int64_t k = 0;  // the first offending row, for the message
         while (std::int64_t{off[p]} + cd[std::int64_t{r[k]} * P + p] < bins) ++k;
-        MLCORE_FAIL("histogram(): offsets[" << p << "] + codes[" << r[k] << ", " << p << "] = "
-                                            << off[p] << " + "
-                                            << int(cd[std::int64_t{r[k]} * P + p])
-                                            << " but out has only " << bins << " rows");
+        MLCORE_FAIL("histogram(): offsets["
+                    << p << "] + codes[" << r[k] << ", " << p << "] = " << off[p] << " + "
+                    << int(cd[std::int64_t{r[k]} * P + p]) << " but out has only " << bins
+                    << " rows");
       }
     }
   }
@@ -570,8 +570,8 @@ void check_tree_walk(const Tensor& nodes, const Tensor& roots, const Tensor& X, 
                    op << ": node " << j << "'s children " << nd[j].left << ", " << nd[j].right
                       << " must lie after it and before " << N);
       const std::int64_t f = nd[j].feature_and_missing & 0x7fffffffu;
-      MLCORE_CHECK(f < X.cols(), op << ": node " << j << " splits on feature " << f
-                                    << " but X has " << X.cols() << " columns");
+      MLCORE_CHECK(f < X.cols(), op << ": node " << j << " splits on feature " << f << " but X has "
+                                    << X.cols() << " columns");
     }
   }
 }

@@ -83,7 +83,9 @@ void wait_until(Ready&& ready, std::mutex& mutex, std::condition_variable& cv) {
 // Wakes the sleepers of wait_until after the caller made their condition true. Taking the mutex
 // orders the change before any sleeper's final check under it.
 void notify_under_lock(std::mutex& mutex, std::condition_variable& cv) {
-  { std::lock_guard<std::mutex> lock(mutex); }
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+  }
   cv.notify_all();
 }
 
@@ -156,8 +158,7 @@ void Team::end_dynamic() {
   state_->barrier([this] { state_->next_item.store(0, std::memory_order_relaxed); });
 }
 
-void split_range(std::int64_t count, int parts, int part, std::int64_t* begin,
-                 std::int64_t* end) {
+void split_range(std::int64_t count, int parts, int part, std::int64_t* begin, std::int64_t* end) {
   const std::int64_t base = count / parts, extra = count % parts;
   *begin = part * base + std::min<std::int64_t>(part, extra);
   *end = *begin + base + (part < extra ? 1 : 0);

@@ -58,8 +58,7 @@ bool amx_matches_scalar() {
     std::vector<std::int32_t> got(s.m * s.n, 3), want(s.m * s.n, 3);
     const std::int64_t lda = s.ta ? s.m : s.k, ldb = s.tb ? s.k : s.n;
     igemm_amx(s.ta, s.tb, s.m, s.n, s.k, A.data(), lda, B.data(), ldb, s.acc, got.data(), s.n, 1);
-    igemm_scalar(s.ta, s.tb, s.m, s.n, s.k, A.data(), lda, B.data(), ldb, s.acc, want.data(),
-                 s.n);
+    igemm_scalar(s.ta, s.tb, s.m, s.n, s.k, A.data(), lda, B.data(), ldb, s.acc, want.data(), s.n);
     if (got != want) return false;
   }
   return true;
@@ -71,7 +70,8 @@ std::string self_test_in_child() {
   if (pid == 0) _exit(amx_matches_scalar() ? 0 : 1);  // the child: no destructors, no atexit
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return std::string("waiting for the AMX self-test: ") + std::strerror(errno);
+    if (errno != EINTR)
+      return std::string("waiting for the AMX self-test: ") + std::strerror(errno);
   }
   if (WIFSIGNALED(status)) {
     return "the AMX GEMM's self-test died with signal " + std::to_string(WTERMSIG(status));

@@ -2,10 +2,10 @@
 //
 // Every primitive runs an AVX2 + FMA kernel over all cores: the GEMMs (gemm_avx2.cpp,
 // igemm_avx2.cpp: packing + cache blocking + register-blocked micro-kernels) and the
-// memory-bound rest (primitives_avx2.hpp, one file per primitive family). This file is compiled for the baseline x86-64 and
-// only forwards tensors to those kernels; the kernels' files alone carry -mavx2 -mfma, and
-// make_avx2_backend refuses to build the backend on a CPU without AVX2/FMA, so no AVX2
-// instruction ever runs where it would fault. It derives from ScalarBackend only for fill().
+// memory-bound rest (primitives_avx2.hpp, one file per primitive family). This file is compiled for
+// the baseline x86-64 and only forwards tensors to those kernels; the kernels' files alone carry
+// -mavx2 -mfma, and make_avx2_backend refuses to build the backend on a CPU without AVX2/FMA, so no
+// AVX2 instruction ever runs where it would fault. It derives from ScalarBackend only for fill().
 #include "avx2_backend.hpp"
 
 #include <algorithm>
@@ -146,11 +146,10 @@ void Avx2Backend::tree_walk_impl(const Tensor& nodes, const Tensor& roots, const
     ScalarBackend::tree_walk_impl(nodes, roots, X, values, scale, out, r);
     return;
   }
-  cpu::tree_walk_avx2(X.rows(), X.cols(), roots.numel(),
-                      reinterpret_cast<const TreeWalkNode*>(nodes.raw()),
-                      roots.data<std::int32_t>(), X.data<float>(),
-                      values ? values->data<float>() : nullptr, values ? values->cols() : 0, scale,
-                      out.raw(), threads());
+  cpu::tree_walk_avx2(
+      X.rows(), X.cols(), roots.numel(), reinterpret_cast<const TreeWalkNode*>(nodes.raw()),
+      roots.data<std::int32_t>(), X.data<float>(), values ? values->data<float>() : nullptr,
+      values ? values->cols() : 0, scale, out.raw(), threads());
 }
 
 }  // namespace mlcore

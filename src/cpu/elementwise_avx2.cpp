@@ -1,10 +1,10 @@
-// The avx2 backend's element-wise arithmetic (axpby, multiply, add_row_vector, scale_rows); compiled with -mavx2
-// -mfma. The lessons these memory-bound kernels share are in primitives_avx2.hpp.
-#include "primitives_avx2.hpp"
-
+// The avx2 backend's element-wise arithmetic (axpby, multiply, add_row_vector, scale_rows);
+// compiled with -mavx2 -mfma. The lessons these memory-bound kernels share are in
+// primitives_avx2.hpp.
 #include <immintrin.h>
 
 #include "cpu_parallel.hpp"
+#include "primitives_avx2.hpp"
 #include "simd_avx2.hpp"
 
 namespace mlcore::cpu {

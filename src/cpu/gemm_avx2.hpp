@@ -10,8 +10,8 @@ namespace mlcore::cpu {
 
 // Block sizes of sgemm_avx2 (the derivation is in gemm_avx2.cpp, beside the code that uses them).
 struct GemmAvx2Blocking {
-  static constexpr int kMR = 6;   // micro-tile rows      (6 × 2 = 12 ymm accumulators)
-  static constexpr int kNR = 16;  // micro-tile columns   (2 ymm of 8 floats)
+  static constexpr int kMR = 6;    // micro-tile rows      (6 × 2 = 12 ymm accumulators)
+  static constexpr int kNR = 16;   // micro-tile columns   (2 ymm of 8 floats)
   static constexpr int kKC = 256;  // depth of a packed panel: B micro-panel KC×NR = 16 KiB ≈ ½ L1d
   static constexpr int kMC =
       144;  // rows of a packed A block: MC×KC = 144 KiB ≤ ½ L2 (Zen 3: 512 KiB)

@@ -10,10 +10,10 @@ namespace mlcore::cpu {
 
 // Block sizes of sgemm_avx512 (derived in gemm_avx512.cpp beside the code that uses them).
 struct GemmAvx512Blocking {
-  static constexpr int kMR = 14;   // micro-tile rows      (14 × 2 = 28 zmm accumulators)
-  static constexpr int kNR = 32;   // micro-tile columns   (2 zmm of 16 floats)
-  static constexpr int kKC = 128;  // packed depth: B micro-panel 128 × 32 × 4 B = 16 KiB = ½ L1d
-  static constexpr int kMC = 448;  // A block 448 × 128 × 4 B = 224 KiB ≤ ¼ of a 1 MiB L2
+  static constexpr int kMR = 14;    // micro-tile rows      (14 × 2 = 28 zmm accumulators)
+  static constexpr int kNR = 32;    // micro-tile columns   (2 zmm of 16 floats)
+  static constexpr int kKC = 128;   // packed depth: B micro-panel 128 × 32 × 4 B = 16 KiB = ½ L1d
+  static constexpr int kMC = 448;   // A block 448 × 128 × 4 B = 224 KiB ≤ ¼ of a 1 MiB L2
   static constexpr int kNC = 8192;  // B panel 128 × 8192 × 4 B = 4 MiB, a small share of L3
 };
 

@@ -1,7 +1,5 @@
-// The avx2 backend's histograms (the tree learners' per-feature gradient sums); compiled with -mavx2
-// -mfma. The lessons these memory-bound kernels share are in primitives_avx2.hpp.
-#include "primitives_avx2.hpp"
-
+// The avx2 backend's histograms (the tree learners' per-feature gradient sums); compiled with
+// -mavx2 -mfma. The lessons these memory-bound kernels share are in primitives_avx2.hpp.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -9,6 +7,7 @@
 #include <vector>
 
 #include "cpu_parallel.hpp"
+#include "primitives_avx2.hpp"
 #include "simd_avx2.hpp"
 
 namespace mlcore::cpu {

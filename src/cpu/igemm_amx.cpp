@@ -3,11 +3,12 @@
 // GCC's tile intrinsics name the tile register in their assembly text, so the register numbers
 // are literals here and the block is written out; EmulatedTiles (igemm_amx_emulated.cpp) issues
 // the same sequence on its model, and the tests compare both with the scalar GEMM.
+#include "igemm_amx.hpp"
+
 #include <immintrin.h>
 
 #include <cstdint>
 
-#include "igemm_amx.hpp"
 #include "igemm_amx_loops.hpp"
 #include "peaks.hpp"
 

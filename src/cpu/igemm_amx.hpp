@@ -28,9 +28,9 @@ double measure_amx_int8_peak(int threads);
 
 // The same loops on a plain-C++ model of the tile unit (the tiles as arrays, tdpbssd as its
 // defining sum): runs anywhere, so the tests check the packing and the loops on every machine.
-void igemm_amx_emulated(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n,
-                        std::int64_t k, const std::int8_t* A, std::int64_t lda,
-                        const std::int8_t* B, std::int64_t ldb, bool accumulate,
-                        std::int32_t* C, std::int64_t ldc, int threads);
+void igemm_amx_emulated(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+                        const std::int8_t* A, std::int64_t lda, const std::int8_t* B,
+                        std::int64_t ldb, bool accumulate, std::int32_t* C, std::int64_t ldc,
+                        int threads);
 
 }  // namespace mlcore::cpu

@@ -64,10 +64,10 @@ class EmulatedTiles {
 
 }  // namespace
 
-void igemm_amx_emulated(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n,
-                        std::int64_t k, const std::int8_t* A, std::int64_t lda,
-                        const std::int8_t* B, std::int64_t ldb, bool accumulate,
-                        std::int32_t* C, std::int64_t ldc, int threads) {
+void igemm_amx_emulated(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+                        const std::int8_t* A, std::int64_t lda, const std::int8_t* B,
+                        std::int64_t ldb, bool accumulate, std::int32_t* C, std::int64_t ldc,
+                        int threads) {
   amx_igemm_loops<EmulatedTiles>(trans_a, trans_b, m, n, k, A, lda, B, ldb, accumulate, C, ldc,
                                  threads);
 }

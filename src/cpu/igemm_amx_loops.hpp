@@ -33,12 +33,12 @@
 namespace mlcore::cpu {
 namespace {
 
-constexpr int kAmxTileRows = 16;                                 // rows of every tile
-constexpr int kAmxTileBytes = 64;                                // bytes per tile row
-constexpr int kAmxTileK = 64;                                    // int8 k-steps per A tile row
-constexpr int kAmxTileCols = 16;                                 // int32 columns of a C tile
+constexpr int kAmxTileRows = 16;                                     // rows of every tile
+constexpr int kAmxTileBytes = 64;                                    // bytes per tile row
+constexpr int kAmxTileK = 64;                                        // int8 k-steps per A tile row
+constexpr int kAmxTileCols = 16;                                     // int32 columns of a C tile
 constexpr std::int64_t kAmxTileSize = kAmxTileRows * kAmxTileBytes;  // 1 KiB
-constexpr int kAmxBlock = 2 * kAmxTileRows;                      // a 32 × 32 block of C
+constexpr int kAmxBlock = 2 * kAmxTileRows;                          // a 32 × 32 block of C
 
 // The 64-byte operand of ldtilecfg (_tile_loadconfig): palette 1, and per tile register its
 // rows and bytes per row. All eight tiles are 16 × 64 here.
@@ -70,8 +70,8 @@ inline std::int8_t op_at(const std::int8_t* X, std::int64_t ld, bool trans, std:
 
 // A tile row-block rb, k-chunk kb of op(A) (m × k) at out + (rb·kchunks + kb)·1 KiB: 16 rows of 64
 // k-steps, zeros past m and k. `out` is zero-filled by the caller.
-void amx_pack_a(bool trans, std::int64_t m, std::int64_t k, const std::int8_t* A,
-                std::int64_t lda, std::int64_t rb, std::int64_t kchunks, std::int8_t* out) {
+void amx_pack_a(bool trans, std::int64_t m, std::int64_t k, const std::int8_t* A, std::int64_t lda,
+                std::int64_t rb, std::int64_t kchunks, std::int8_t* out) {
   for (std::int64_t kb = 0; kb < kchunks; ++kb) {
     std::int8_t* tile = out + (rb * kchunks + kb) * kAmxTileSize;
     const std::int64_t p0 = kb * kAmxTileK, pn = std::min<std::int64_t>(kAmxTileK, k - p0);
@@ -90,8 +90,8 @@ void amx_pack_a(bool trans, std::int64_t m, std::int64_t k, const std::int8_t* A
 
 // B tile column-block cb, k-chunk kb of op(B) (k × n) in the VNNI-4 layout, at
 // out + (cb·kchunks + kb)·1 KiB: row r, byte 4j + q = op(B)(64·kb + 4r + q, 16·cb + j).
-void amx_pack_b(bool trans, std::int64_t k, std::int64_t n, const std::int8_t* B,
-                std::int64_t ldb, std::int64_t cb, std::int64_t kchunks, std::int8_t* out) {
+void amx_pack_b(bool trans, std::int64_t k, std::int64_t n, const std::int8_t* B, std::int64_t ldb,
+                std::int64_t cb, std::int64_t kchunks, std::int8_t* out) {
   const std::int64_t jn = std::min<std::int64_t>(kAmxTileCols, n - cb * kAmxTileCols);
   for (std::int64_t kb = 0; kb < kchunks; ++kb) {
     std::int8_t* tile = out + (cb * kchunks + kb) * kAmxTileSize;
@@ -114,9 +114,8 @@ void amx_pack_b(bool trans, std::int64_t k, std::int64_t n, const std::int8_t* B
 // stride 32 int32). Exact while |op(A)·op(B)| < 2³¹ (k < 131072).
 template <class Tiles>
 void amx_igemm_loops(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
-                     const std::int8_t* A, std::int64_t lda, const std::int8_t* B,
-                     std::int64_t ldb, bool accumulate, std::int32_t* C, std::int64_t ldc,
-                     int threads) {
+                     const std::int8_t* A, std::int64_t lda, const std::int8_t* B, std::int64_t ldb,
+                     bool accumulate, std::int32_t* C, std::int64_t ldc, int threads) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     if (!accumulate) {
@@ -138,24 +137,26 @@ void amx_igemm_loops(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n,
 
   const std::int64_t row_pairs = row_blocks / 2, col_pairs = col_blocks / 2;
   const std::int64_t panel = kchunks * kAmxTileSize;  // bytes of one packed 16-row/column panel
-  parallel::for_ranges(row_pairs * col_pairs, threads, [&](int, std::int64_t begin, std::int64_t end) {
-    Tiles tiles;
-    alignas(64) std::int32_t out[kAmxBlock * kAmxBlock];
-    for (std::int64_t item = begin; item < end; ++item) {
-      const std::int64_t cp = item / row_pairs, rp = item % row_pairs;
-      const std::int8_t* a0 = pa.data() + 2 * rp * panel;
-      const std::int8_t* b0 = pb.data() + 2 * cp * panel;
-      tiles.block(a0, a0 + panel, b0, b0 + panel, kchunks, out);
-      const std::int64_t i0 = rp * kAmxBlock, j0 = cp * kAmxBlock;
-      const std::int64_t ni = std::min<std::int64_t>(kAmxBlock, m - i0);
-      const std::int64_t nj = std::min<std::int64_t>(kAmxBlock, n - j0);
-      for (std::int64_t i = 0; i < ni; ++i) {
-        std::int32_t* c = C + (i0 + i) * ldc + j0;
-        const std::int32_t* o = out + i * kAmxBlock;
-        for (std::int64_t j = 0; j < nj; ++j) c[j] = accumulate ? c[j] + o[j] : o[j];
-      }
-    }
-  });
+  parallel::for_ranges(row_pairs * col_pairs, threads,
+                       [&](int, std::int64_t begin, std::int64_t end) {
+                         Tiles tiles;
+                         alignas(64) std::int32_t out[kAmxBlock * kAmxBlock];
+                         for (std::int64_t item = begin; item < end; ++item) {
+                           const std::int64_t cp = item / row_pairs, rp = item % row_pairs;
+                           const std::int8_t* a0 = pa.data() + 2 * rp * panel;
+                           const std::int8_t* b0 = pb.data() + 2 * cp * panel;
+                           tiles.block(a0, a0 + panel, b0, b0 + panel, kchunks, out);
+                           const std::int64_t i0 = rp * kAmxBlock, j0 = cp * kAmxBlock;
+                           const std::int64_t ni = std::min<std::int64_t>(kAmxBlock, m - i0);
+                           const std::int64_t nj = std::min<std::int64_t>(kAmxBlock, n - j0);
+                           for (std::int64_t i = 0; i < ni; ++i) {
+                             std::int32_t* c = C + (i0 + i) * ldc + j0;
+                             const std::int32_t* o = out + i * kAmxBlock;
+                             for (std::int64_t j = 0; j < nj; ++j)
+                               c[j] = accumulate ? c[j] + o[j] : o[j];
+                           }
+                         }
+                       });
 }
 
 }  // namespace

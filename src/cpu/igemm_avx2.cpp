@@ -39,11 +39,11 @@ using std::int32_t;
 using std::int64_t;
 using std::int8_t;
 
-constexpr int MR = 4;   // micro-tile rows
-constexpr int NR = 16;  // micro-tile columns: 2 ymm of 8 int32
+constexpr int MR = 4;    // micro-tile rows
+constexpr int NR = 16;   // micro-tile columns: 2 ymm of 8 int32
 constexpr int KC = 512;  // k-steps per packed panel (256 pairs): B micro-panel 256·16·4 B = 16 KiB,
                          // half of L1d, as in the f32 kernel
-constexpr int MC = 144;   // A block 144 rows × 256 pairs × 4 B = 144 KiB ≤ ½ of a 512 KiB L2
+constexpr int MC = 144;  // A block 144 rows × 256 pairs × 4 B = 144 KiB ≤ ½ of a 512 KiB L2
 constexpr int NC = 4080;  // B panel 256 pairs × 4080 × 4 B ≈ 4 MiB, a small share of L3
 constexpr int KC2 = KC / 2;
 static_assert(KC % 2 == 0 && MC % MR == 0 && NC % NR == 0, "blocks must be whole tiles");

@@ -8,8 +8,8 @@
 #include "igemm_amx.hpp"
 #include "mlcore/backends.hpp"
 #include "mlcore/error.hpp"
-#include "mlcore/tensor.hpp"
 #include "mlcore/parallel.hpp"
+#include "mlcore/tensor.hpp"
 
 namespace mlcore::cpu {
 namespace {
@@ -19,8 +19,8 @@ enum class Kernel { amx, avx512_vnni, avx2, scalar };
 Kernel best_kernel() {
   static const Kernel kernel = amx_unavailable_reason().empty()      ? Kernel::amx
                                : avx512_unavailable_reason().empty() ? Kernel::avx512_vnni
-                               : avx2_unavailable_reason().empty() ? Kernel::avx2
-                                                                   : Kernel::scalar;
+                               : avx2_unavailable_reason().empty()   ? Kernel::avx2
+                                                                     : Kernel::scalar;
   return kernel;
 }
 
@@ -68,9 +68,9 @@ std::string host_int8_kernel() { return cpu::igemm_host_kernel(); }
 std::string amx_unavailable_reason() { return cpu::amx_unavailable_reason(); }
 
 void host_int8_gemm(const Tensor& A, const Tensor& B, Tensor& C, int num_threads) {
-  MLCORE_CHECK(A.device() == Device::host && B.device() == Device::host &&
-                   C.device() == Device::host,
-               "host_int8_gemm: A, B and C must be host tensors");
+  MLCORE_CHECK(
+      A.device() == Device::host && B.device() == Device::host && C.device() == Device::host,
+      "host_int8_gemm: A, B and C must be host tensors");
   MLCORE_CHECK(A.dtype() == DType::i8 && B.dtype() == DType::i8 && C.dtype() == DType::i32,
                "host_int8_gemm: A and B must be int8 and C int32");
   MLCORE_CHECK(A.cols() == B.rows() && C.rows() == A.rows() && C.cols() == B.cols(),

@@ -1,7 +1,7 @@
 // The host's exact int8 GEMM: the fastest of the CPU backends' int8 kernels this machine can run,
 // chosen once per process (AMX tiles, else avx512's VNNI vpdpbusd, else avx2's vpmaddwd, else
-// the scalar reference). One int8 CPU GEMM serves both the CPU backends and the systolic simulator, whose
-// analytic mode needs the exact int32 product its array would compute: integer addition is
+// the scalar reference). One int8 CPU GEMM serves both the CPU backends and the systolic simulator,
+// whose analytic mode needs the exact int32 product its array would compute: integer addition is
 // associative, so any blocking gives the array's bits.
 #pragma once
 

@@ -1,7 +1,5 @@
 // The avx2 backend's element-wise functions (map) and row softmax; compiled with -mavx2
 // -mfma. The lessons these memory-bound kernels share are in primitives_avx2.hpp.
-#include "primitives_avx2.hpp"
-
 #include <immintrin.h>
 
 #include <cmath>
@@ -9,6 +7,7 @@
 
 #include "cpu_parallel.hpp"
 #include "map_scalar.hpp"
+#include "primitives_avx2.hpp"
 #include "simd_avx2.hpp"
 #include "vecmath_avx2.hpp"
 

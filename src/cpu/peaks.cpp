@@ -27,8 +27,10 @@ namespace {
 // code can reach; inputs and result go through memory so the compiler cannot fold the chains.
 constexpr int kScalarChains = 16;
 
-__attribute__((noinline, optimize("no-tree-vectorize"))) void scalar_chains(
-    const float* init, const float* ab, float* out, std::int64_t iters) {
+__attribute__((noinline, optimize("no-tree-vectorize"))) void scalar_chains(const float* init,
+                                                                            const float* ab,
+                                                                            float* out,
+                                                                            std::int64_t iters) {
   float acc[kScalarChains];
   for (int j = 0; j < kScalarChains; ++j) acc[j] = init[j];
   const float a = ab[0], b = ab[1];

@@ -82,8 +82,8 @@ void gather_rows_avx2(std::int64_t m, std::int64_t row_bytes, const void* X,
 // leaf ids; else out (m × c f32) = scale · Σ_t values[leaf, :] (N × c), summed in double in
 // tree order. Needs 512·d < 2^31 (the gathers' i32 offsets within a block of rows).
 void tree_walk_avx2(std::int64_t m, std::int64_t d, std::int64_t T, const TreeWalkNode* nodes,
-                    const std::int32_t* roots, const float* X, const float* values,
-                    std::int64_t c, double scale, void* out, int threads);
+                    const std::int32_t* roots, const float* X, const float* values, std::int64_t c,
+                    double scale, void* out, int threads);
 
 // out[j] = sum / mean / population variance over the m rows of column j. X: m × n (m ≥ 1).
 // Sums are accumulated in double (and the variance in two passes), like the reference.

@@ -15,10 +15,10 @@
 #include <vector>
 
 #include "gemm_scalar.hpp"
-#include "mlcore/interrupt.hpp"
 #include "map_scalar.hpp"
-#include "peaks.hpp"
 #include "mlcore/backends.hpp"
+#include "mlcore/interrupt.hpp"
+#include "peaks.hpp"
 #include "row_select.hpp"
 
 namespace mlcore {
@@ -210,8 +210,8 @@ namespace {
 // T = float, or std::uint64_t for i64 statistics: unsigned, so that a sum that wraps is
 // defined behaviour (two's complement modulo 2^64, what the signed sums' bits then are).
 template <class T>
-void histogram_loop(const Tensor& codes, const Tensor& offsets, const Tensor& rows,
-                    const T* x, std::int64_t c, T* o) {
+void histogram_loop(const Tensor& codes, const Tensor& offsets, const Tensor& rows, const T* x,
+                    std::int64_t c, T* o) {
   const std::int64_t P = codes.cols(), m = rows.numel();
   const auto* code = reinterpret_cast<const std::uint8_t*>(codes.raw());  // unsigned bytes
   const std::int32_t* off = offsets.data<std::int32_t>();

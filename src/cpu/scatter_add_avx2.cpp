@@ -1,12 +1,11 @@
 // The avx2 backend's scatter_add and gather_rows; compiled with -mavx2
 // -mfma. The lessons these memory-bound kernels share are in primitives_avx2.hpp.
-#include "primitives_avx2.hpp"
-
 #include <immintrin.h>
 
 #include <cstring>
 
 #include "cpu_parallel.hpp"
+#include "primitives_avx2.hpp"
 #include "simd_avx2.hpp"
 
 namespace mlcore::cpu {

@@ -1,7 +1,5 @@
 // The avx2 backend's row selections (argmin_rows, topk_rows); compiled with -mavx2
 // -mfma. The lessons these memory-bound kernels share are in primitives_avx2.hpp.
-#include "primitives_avx2.hpp"
-
 #include <immintrin.h>
 
 #include <algorithm>
@@ -10,6 +8,7 @@
 #include <vector>
 
 #include "cpu_parallel.hpp"
+#include "primitives_avx2.hpp"
 #include "row_select.hpp"
 #include "simd_avx2.hpp"
 

@@ -1,7 +1,5 @@
 // The avx512 backend's argmin_rows; compiled with the AVX-512 flags. What AVX-512 adds to the
 // avx2 kernels' lessons is in primitives_avx512.hpp.
-#include "primitives_avx512.hpp"
-
 #include <immintrin.h>
 
 #include <algorithm>
@@ -9,6 +7,7 @@
 #include <vector>
 
 #include "cpu_parallel.hpp"
+#include "primitives_avx512.hpp"
 #include "row_select.hpp"
 #include "simd_avx512.hpp"
 

@@ -1,11 +1,10 @@
 // The avx2 backend's squared distances (one GEMM plus the norms); compiled with -mavx2
 // -mfma. The lessons these memory-bound kernels share are in primitives_avx2.hpp.
-#include "primitives_avx2.hpp"
-
 #include <immintrin.h>
 
 #include "cpu_parallel.hpp"
 #include "gemm_avx2.hpp"
+#include "primitives_avx2.hpp"
 #include "simd_avx2.hpp"
 
 namespace mlcore::cpu {

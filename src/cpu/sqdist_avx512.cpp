@@ -1,11 +1,10 @@
 // The avx512 backend's squared distances (one GEMM plus the norms); compiled with the AVX-512
 // flags. What AVX-512 adds to the avx2 kernels' lessons is in primitives_avx512.hpp.
-#include "primitives_avx512.hpp"
-
 #include <immintrin.h>
 
 #include "cpu_parallel.hpp"
 #include "gemm_avx512.hpp"
+#include "primitives_avx512.hpp"
 #include "simd_avx512.hpp"
 
 namespace mlcore::cpu {

@@ -55,8 +55,8 @@ constexpr int kLanes = 8;  // one ymm of i32 node ids or f32 values
 // That costs one unpredictable branch per *row* (the refill), not one per level; for the very
 // unbalanced trees of unlimited depth, where one row of 8 may be 3× deeper than the others,
 // it keeps all 8 lanes busy.
-inline void walk_rows(const int32_t* nodes, int32_t root, const float* x, int64_t d,
-                      int64_t rows, int32_t* leaf) {
+inline void walk_rows(const int32_t* nodes, int32_t root, const float* x, int64_t d, int64_t rows,
+                      int32_t* leaf) {
   alignas(32) int32_t row[kLanes];     // each lane's row, −1 once no row is left for it
   alignas(32) int32_t offset[kLanes];  // row · d: where the lane's row starts in x
   alignas(32) int32_t node[kLanes];
@@ -104,8 +104,8 @@ inline void walk_rows(const int32_t* nodes, int32_t root, const float* x, int64_
     const __m256 nan = _mm256_cmp_ps(v, v, _CMP_UNORD_Q);
     const __m256 missing_left = _mm256_castsi256_ps(_mm256_srai_epi32(fm, 31));
     const __m256 go_left = _mm256_or_ps(le, _mm256_and_ps(nan, missing_left));
-    const __m256i child = _mm256_castps_si256(_mm256_blendv_ps(
-        _mm256_castsi256_ps(right), _mm256_castsi256_ps(left), go_left));
+    const __m256i child = _mm256_castps_si256(
+        _mm256_blendv_ps(_mm256_castsi256_ps(right), _mm256_castsi256_ps(left), go_left));
     // Parked lanes (no row left) stay where they are, at the root or at a leaf.
     j = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(j), _mm256_castsi256_ps(child),
                                              _mm256_castsi256_ps(live)));

@@ -401,8 +401,7 @@ class CudaBackend final : public Backend {
   }
 
   void tree_walk_impl(const Tensor& nodes, const Tensor& roots, const Tensor& X,
-                      const Tensor* values, double scale, Tensor& out,
-                      OpRecord& record) override {
+                      const Tensor* values, double scale, Tensor& out, OpRecord& record) override {
     Call call(*this, record);
     // The table lives on the device, out of Backend's host checks: checked here first, with
     // the same messages, before any walk can leave it.
@@ -411,8 +410,8 @@ class CudaBackend final : public Backend {
     const std::int32_t n32 = static_cast<std::int32_t>(std::min<i64>(N, INT32_MAX));
     const cuda::BadIndex bad_root = cuda::find_bad_index(
         roots.data<std::int32_t>(), roots.numel(), 0, n32, false, call.stream(), call.workspace);
-    MLCORE_CHECK(!bad_root.found, op << ": roots[" << bad_root.position << "] = "
-                                     << bad_root.value << " is outside [0, " << N << ")");
+    MLCORE_CHECK(!bad_root.found, op << ": roots[" << bad_root.position << "] = " << bad_root.value
+                                     << " is outside [0, " << N << ")");
     const auto* nd = reinterpret_cast<const TreeWalkNode*>(nodes.raw());
     const i64 bad = cuda::find_bad_node(nd, N, X.cols(), call.stream(), call.workspace);
     if (bad >= 0) {
@@ -439,25 +438,22 @@ class CudaBackend final : public Backend {
     const std::int32_t n = static_cast<std::int32_t>(std::min<i64>(X.rows(), INT32_MAX));
     const cuda::BadIndex bad_row = cuda::find_bad_index(rows.data<std::int32_t>(), m, 0, n, false,
                                                         call.stream(), call.workspace);
-    MLCORE_CHECK(!bad_row.found, "histogram(): rows[" << bad_row.position << "] = "
-                                                      << bad_row.value << " is outside [0, "
-                                                      << X.rows() << ")");
+    MLCORE_CHECK(!bad_row.found, "histogram(): rows[" << bad_row.position << "] = " << bad_row.value
+                                                      << " is outside [0, " << X.rows() << ")");
     const auto* code = reinterpret_cast<const std::uint8_t*>(codes.raw());
-    const cuda::BadBin bad = cuda::find_bad_bin(m, P, code, offsets.data<std::int32_t>(),
-                                                rows.data<std::int32_t>(), out.rows(),
-                                                call.stream(), call.workspace);
+    const cuda::BadBin bad =
+        cuda::find_bad_bin(m, P, code, offsets.data<std::int32_t>(), rows.data<std::int32_t>(),
+                           out.rows(), call.stream(), call.workspace);
     MLCORE_CHECK(!bad.found, "histogram(): offsets[" << bad.p << "] + codes[" << bad.row << ", "
                                                      << bad.p << "] = " << bad.offset << " + "
                                                      << int(bad.code) << " but out has only "
                                                      << out.rows() << " rows");
     if (X.dtype() == DType::i64) {
-      cuda::histogram(m, P, X.cols(), code, offsets.data<std::int32_t>(),
-                      rows.data<std::int32_t>(), X.data<std::int64_t>(),
-                      out.data<std::int64_t>(), call.stream());
+      cuda::histogram(m, P, X.cols(), code, offsets.data<std::int32_t>(), rows.data<std::int32_t>(),
+                      X.data<std::int64_t>(), out.data<std::int64_t>(), call.stream());
     } else {
-      cuda::histogram(m, P, X.cols(), code, offsets.data<std::int32_t>(),
-                      rows.data<std::int32_t>(), X.data<float>(), out.data<float>(),
-                      call.stream());
+      cuda::histogram(m, P, X.cols(), code, offsets.data<std::int32_t>(), rows.data<std::int32_t>(),
+                      X.data<float>(), out.data<float>(), call.stream());
     }
     call.finish();
   }

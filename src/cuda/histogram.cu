@@ -92,8 +92,8 @@ BadBin find_bad_bin(i64 m, i64 P, const std::uint8_t* codes, const std::int32_t*
 void histogram(i64 m, i64 P, i64 c, const std::uint8_t* codes, const std::int32_t* offsets,
                const std::int32_t* rows, const float* X, float* out, cudaStream_t stream) {
   if (m == 0 || P == 0 || c == 0) return;
-  histogram_atomic_kernel<float><<<grid_for(m * P * c, 256), 256, 0, stream>>>(
-      m, P, c, codes, offsets, rows, X, out);
+  histogram_atomic_kernel<float>
+      <<<grid_for(m * P * c, 256), 256, 0, stream>>>(m, P, c, codes, offsets, rows, X, out);
   MLCORE_CUDA_CHECK_LAUNCH();
 }
 

@@ -138,8 +138,8 @@ __global__ void __launch_bounds__(kThreads, 2)
 #pragma unroll
       for (int e = 0; e < 4; ++e) acc[i][j][e] = 0;
 
-        // Prologue: tiles 0 .. kStages-2 in flight. One commit per stage, even when empty, so that
-        // "group t" always means "tile t" in the waits below.
+  // Prologue: tiles 0 .. kStages-2 in flight. One commit per stage, even when empty, so that
+  // "group t" always means "tile t" in the waits below.
 #pragma unroll
   for (int s = 0; s < kStages - 1; ++s) {
     if (s < ktiles) load_stage(s, s);

@@ -63,9 +63,9 @@ __global__ void tree_walk_kernel(i64 m, i64 d, i64 T, const TreeWalkNode* __rest
 // acc (m × c, double, zeroed) += values of each tree's leaf; then out = scale · acc.
 __global__ void tree_walk_sum_kernel(i64 m, i64 d, i64 T, const TreeWalkNode* __restrict__ nodes,
                                      const std::int32_t* __restrict__ roots,
-                                     const float* __restrict__ X,
-                                     const float* __restrict__ values, i64 c, double scale,
-                                     double* __restrict__ acc, float* __restrict__ out) {
+                                     const float* __restrict__ X, const float* __restrict__ values,
+                                     i64 c, double scale, double* __restrict__ acc,
+                                     float* __restrict__ out) {
   for (i64 i = static_cast<i64>(blockIdx.x) * blockDim.x + threadIdx.x; i < m;
        i += static_cast<i64>(gridDim.x) * blockDim.x) {
     double* a = acc + i * c;

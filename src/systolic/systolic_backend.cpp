@@ -187,7 +187,8 @@ class SystolicBackend final : public ScalarBackend {
       cost.then(pass);
       for (std::int64_t i = 0; i < m; ++i) {
         const double sa = qa.scale_of_row(i);
-        for (std::int64_t j = 0; j < n; ++j) deq[i * n + j] += sa * qb.scale_of_col(j) * prod[i * n + j];
+        for (std::int64_t j = 0; j < n; ++j)
+          deq[i * n + j] += sa * qb.scale_of_col(j) * prod[i * n + j];
       }
     }
     // A non-finite op(A)[i, p] makes row i of C non-finite, op(B)[p, j] column j.
@@ -474,8 +475,8 @@ class SystolicBackend final : public ScalarBackend {
       ScalarBackend::tree_walk_impl(nodes, roots, X, nullptr, 1.0, leaf, r);
     }
     const std::int64_t walk = systolic::tree_walk_lane_ops(
-        reinterpret_cast<const TreeWalkNode*>(nodes.raw()), nodes.rows(),
-        leaf.data<std::int32_t>(), X.rows(), roots.numel(), cfg_.vector_lanes);
+        reinterpret_cast<const TreeWalkNode*>(nodes.raw()), nodes.rows(), leaf.data<std::int32_t>(),
+        X.rows(), roots.numel(), cfg_.vector_lanes);
     vector_op(r, walk + r.macs * systolic::kElementwiseLaneCycles);
   }
 

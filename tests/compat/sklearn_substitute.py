@@ -26,24 +26,43 @@ import mlcore
 FAMILIES = {
     "KMeans": {"sklearn.cluster": {"KMeans": mlcore.KMeans}},
     "PCA": {"sklearn.decomposition": {"PCA": mlcore.PCA}},
-    "LogisticRegression": {"sklearn.linear_model": {"LogisticRegression":
-                                                    mlcore.LogisticRegression}},
-    "LinearRegression+Ridge": {"sklearn.linear_model": {"LinearRegression":
-                                                        mlcore.LinearRegression,
-                                                        "Ridge": mlcore.Ridge}},
-    "naive Bayes": {"sklearn.naive_bayes": {"GaussianNB": mlcore.GaussianNB,
-                                            "MultinomialNB": mlcore.MultinomialNB}},
-    "kNN": {"sklearn.neighbors": {"KNeighborsClassifier": mlcore.KNeighborsClassifier,
-                                  "KNeighborsRegressor": mlcore.KNeighborsRegressor}},
+    "LogisticRegression": {
+        "sklearn.linear_model": {"LogisticRegression": mlcore.LogisticRegression}
+    },
+    "LinearRegression+Ridge": {
+        "sklearn.linear_model": {"LinearRegression": mlcore.LinearRegression, "Ridge": mlcore.Ridge}
+    },
+    "naive Bayes": {
+        "sklearn.naive_bayes": {
+            "GaussianNB": mlcore.GaussianNB,
+            "MultinomialNB": mlcore.MultinomialNB,
+        }
+    },
+    "kNN": {
+        "sklearn.neighbors": {
+            "KNeighborsClassifier": mlcore.KNeighborsClassifier,
+            "KNeighborsRegressor": mlcore.KNeighborsRegressor,
+        }
+    },
     "SVC/LinearSVC": {"sklearn.svm": {"SVC": mlcore.SVC, "LinearSVC": mlcore.LinearSVC}},
-    "DecisionTree": {"sklearn.tree": {"DecisionTreeClassifier": mlcore.DecisionTreeClassifier,
-                                      "DecisionTreeRegressor": mlcore.DecisionTreeRegressor}},
-    "RandomForest": {"sklearn.ensemble": {"RandomForestClassifier":
-                                          mlcore.RandomForestClassifier,
-                                          "RandomForestRegressor": mlcore.RandomForestRegressor}},
-    "GradientBoosting": {"sklearn.ensemble": {
-        "HistGradientBoostingClassifier": mlcore.GradientBoostingClassifier,
-        "HistGradientBoostingRegressor": mlcore.GradientBoostingRegressor}},
+    "DecisionTree": {
+        "sklearn.tree": {
+            "DecisionTreeClassifier": mlcore.DecisionTreeClassifier,
+            "DecisionTreeRegressor": mlcore.DecisionTreeRegressor,
+        }
+    },
+    "RandomForest": {
+        "sklearn.ensemble": {
+            "RandomForestClassifier": mlcore.RandomForestClassifier,
+            "RandomForestRegressor": mlcore.RandomForestRegressor,
+        }
+    },
+    "GradientBoosting": {
+        "sklearn.ensemble": {
+            "HistGradientBoostingClassifier": mlcore.GradientBoostingClassifier,
+            "HistGradientBoostingRegressor": mlcore.GradientBoostingRegressor,
+        }
+    },
 }
 
 _used = [False]
@@ -81,8 +100,10 @@ def pytest_runtest_setup(item):
     # A test also counts when it is parameterised with a substituted class or an instance of
     # one (built when the module was collected, so its __init__ ran before the test).
     params = getattr(getattr(item, "callspec", None), "params", {})
-    _used[0] = any((isinstance(v, type) and issubclass(v, _substituted))
-                   or isinstance(v, _substituted) for v in params.values())
+    _used[0] = any(
+        (isinstance(v, type) and issubclass(v, _substituted)) or isinstance(v, _substituted)
+        for v in params.values()
+    )
 
 
 def pytest_runtest_logreport(report):
@@ -92,7 +113,15 @@ def pytest_runtest_logreport(report):
             crash = getattr(report.longrepr, "reprcrash", None)
             message = crash.message if crash is not None else str(report.longrepr)[-300:]
         with open(os.environ["MLCORE_COMPAT_OUT"], "a") as out:
-            out.write(json.dumps({"test": report.nodeid, "counted": _used[0],
-                                  "outcome": report.outcome, "when": report.when,
-                                  "message": message.splitlines()[0][:300] if message else ""})
-                      + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "test": report.nodeid,
+                        "counted": _used[0],
+                        "outcome": report.outcome,
+                        "when": report.when,
+                        "message": message.splitlines()[0][:300] if message else "",
+                    }
+                )
+                + "\n"
+            )

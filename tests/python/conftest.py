@@ -59,15 +59,16 @@ def skip_unless_backend(name: str) -> None:
     why = unavailable_reason(name)
     if why:
         if name in REQUIRED:
-            pytest.fail(f"MLCORE_REQUIRE lists {name} but it cannot run here: {why}",
-                        pytrace=False)
+            pytest.fail(f"MLCORE_REQUIRE lists {name} but it cannot run here: {why}", pytrace=False)
         pytest.skip(f"backend {name} is not available: {why}")
 
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "backend(name): the test needs backend `name`; skipped with the reason where "
-                   "it is absent, failed instead when MLCORE_REQUIRE lists it")
+        "markers",
+        "backend(name): the test needs backend `name`; skipped with the reason where "
+        "it is absent, failed instead when MLCORE_REQUIRE lists it",
+    )
 
 
 def pytest_runtest_setup(item):
@@ -88,8 +89,13 @@ def dask_client():
 
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=":0", silence_logs=logging.ERROR)
+    cluster = LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        silence_logs=logging.ERROR,
+    )
     client = Client(cluster)
     yield client
     client.close()
@@ -97,8 +103,11 @@ def dask_client():
 
 
 def pytest_report_header(config):
-    info = ", ".join(f"{b['name']}={'yes' if b['available'] else 'no'}"
-                     for b in mlcore.backend_info())
+    info = ", ".join(
+        f"{b['name']}={'yes' if b['available'] else 'no'}" for b in mlcore.backend_info()
+    )
     required = f"; MLCORE_REQUIRE: {', '.join(REQUIRED)}" if REQUIRED else ""
-    return (f"mlcore {mlcore.__version__} backends: {info}; "
-            f"default: {mlcore.default_backend()}{required}")
+    return (
+        f"mlcore {mlcore.__version__} backends: {info}; "
+        f"default: {mlcore.default_backend()}{required}"
+    )

@@ -77,6 +77,7 @@ class Isolated:
 def _serve(conn):
     # Imported here, in the worker: the parent needs neither numpy work nor mlcore loaded.
     import warnings
+
     warnings.simplefilter("ignore")
     while True:
         try:
@@ -93,6 +94,7 @@ def _serve(conn):
 
 
 # ---- recipes ---------------------------------------------------------------------------------
+
 
 def build(recipe):
     """The array-like a recipe describes:
@@ -161,9 +163,11 @@ def _layout(X, layout):
         return X.tolist()
     if layout == "pandas":
         import pandas as pd
+
         return pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
     if layout == "sparse":
         import scipy.sparse as sp
+
         return sp.csr_matrix(X) if X.dtype.kind in "biufc" and X.dtype != np.float16 else X
     if layout == "1d":  # a user passing one sample or one feature as a vector
         return X.ravel()
@@ -206,6 +210,7 @@ def _labels(seed, n, kind, layout):
         return y.tolist()
     if layout == "pandas":
         import pandas as pd
+
         return pd.Series(y.ravel()) if y.ndim == 1 else pd.DataFrame(y)
     if layout == "readonly":
         y = np.array(y)
@@ -216,6 +221,7 @@ def _labels(seed, n, kind, layout):
 def _snapshot(obj):
     """A deep copy of an input, to check afterwards that the call left it as it was."""
     import copy
+
     return copy.deepcopy(obj)
 
 
@@ -226,9 +232,9 @@ def _same(a, b):
         return b is None
     if hasattr(a, "tocsr"):  # scipy.sparse: the same stored entries
         a, b = a.tocsr(), b.tocsr()
-        return a.shape == b.shape and all(_same(x, y) for x, y in
-                                          ((a.data, b.data), (a.indices, b.indices),
-                                           (a.indptr, b.indptr)))
+        return a.shape == b.shape and all(
+            _same(x, y) for x, y in ((a.data, b.data), (a.indices, b.indices), (a.indptr, b.indptr))
+        )
     if hasattr(a, "equals"):  # pandas
         return a.equals(b)
     a, b = np.asarray(a), np.asarray(b)
@@ -254,6 +260,7 @@ def _outcome(exc):
 
 
 # ---- the calls -------------------------------------------------------------------------------
+
 
 def estimator_calls(payload):
     """Fits estimator `name` with `params` on each backend and calls its prediction methods on
@@ -330,8 +337,12 @@ def fitted_state(payload):
         state = {}
         for attr in sorted(vars(est)):
             value = getattr(est, attr)
-            if attr.endswith("_") and not attr.startswith("_") and attr != "profile_" and \
-                    isinstance(value, (np.ndarray, float, int, np.floating, np.integer)):
+            if (
+                attr.endswith("_")
+                and not attr.startswith("_")
+                and attr != "profile_"
+                and isinstance(value, (np.ndarray, float, int, np.floating, np.integer))
+            ):
                 state[attr] = np.asarray(value)
         for m in ("predict", "predict_proba", "decision_function", "transform", "score_samples"):
             if hasattr(est, m):

@@ -20,8 +20,12 @@ from sklearn.preprocessing import StandardScaler
 import mlcore
 from conftest import AVAILABLE, F32_BACKENDS, quantized
 
-LOADERS = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_cancer,
-           "digits": load_digits}
+LOADERS = {
+    "iris": load_iris,
+    "wine": load_wine,
+    "breast_cancer": load_breast_cancer,
+    "digits": load_digits,
+}
 
 
 def inertia_rtol(backend):
@@ -43,7 +47,9 @@ def test_inertia_matches_sklearn_from_the_same_centres(backend, dataset):
     ours = mlcore.KMeans(n_clusters=k, init=init, n_init=1, backend=backend).fit(X)
     ref = skc.KMeans(n_clusters=k, init=init, n_init=1).fit(X)
     assert abs(ours.inertia_ - ref.inertia_) <= inertia_rtol(backend) * ref.inertia_, (
-        ours.inertia_, ref.inertia_)
+        ours.inertia_,
+        ref.inertia_,
+    )
     assert ours.cluster_centers_.shape == (k, X.shape[1])
     assert ours.labels_.shape == (len(X),) and ours.labels_.dtype == np.int32
     if not quantized(backend):
@@ -61,10 +67,11 @@ def test_inertia_matches_sklearn_from_the_same_centres(backend, dataset):
 @pytest.mark.parametrize("init", ["k-means++", "random"])
 def test_seeding_quality_close_to_sklearn(backend, init):
     X, _ = data("digits")
-    ours = [mlcore.KMeans(n_clusters=10, init=init, random_state=s, backend=backend).fit(X).inertia_
-            for s in range(3)]
-    ref = [skc.KMeans(n_clusters=10, init=init, random_state=s).fit(X).inertia_
-           for s in range(3)]
+    ours = [
+        mlcore.KMeans(n_clusters=10, init=init, random_state=s, backend=backend).fit(X).inertia_
+        for s in range(3)
+    ]
+    ref = [skc.KMeans(n_clusters=10, init=init, random_state=s).fit(X).inertia_ for s in range(3)]
     # Different random streams, same algorithm: the typical result is as good.
     assert np.median(ours) <= 1.03 * np.median(ref), (ours, ref)
 

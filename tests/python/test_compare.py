@@ -21,8 +21,9 @@ def test_every_algorithm_family_is_in_the_package():
 
 def test_command_line_prints_the_table_and_writes_csv_json_png(tmp_path, capsys):
     spec = PRESENT[0]
-    rc = cmp.main(["--algorithms", spec.key, "--backends", *AVAILABLE, "--quiet",
-                   "--out", str(tmp_path)])
+    rc = cmp.main(
+        ["--algorithms", spec.key, "--backends", *AVAILABLE, "--quiet", "--out", str(tmp_path)]
+    )
     assert rc == 0
     out = capsys.readouterr().out
     assert spec.title in out and "vs scalar" in out
@@ -44,10 +45,12 @@ def test_command_line_prints_the_table_and_writes_csv_json_png(tmp_path, capsys)
 
 def test_compare_function_runs_one_estimator_on_each_backend():
     from sklearn.datasets import load_iris
+
     X, y = load_iris(return_X_y=True)
     spec = next(a for a in PRESENT if a.task == "classification")
-    table = mlcore.compare(getattr(mlcore, spec.estimator)(**spec.params), X, y,
-                           backends=["scalar"])
+    table = mlcore.compare(
+        getattr(mlcore, spec.estimator)(**spec.params), X, y, backends=["scalar"]
+    )
     rows = table.to_dict("records") if hasattr(table, "to_dict") else table
     assert len(rows) == 1
     assert rows[0]["backend"] == "scalar" and 0.5 < rows[0]["score"] <= 1.0

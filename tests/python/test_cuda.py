@@ -23,15 +23,18 @@ def test_cuda_is_listed_and_describes_its_device():
 
 
 @pytest.mark.parametrize("m,n,k", [(1, 1, 1), (37, 41, 29), (130, 257, 65), (500, 300, 1000)])
-@pytest.mark.parametrize("trans_a,trans_b", [(False, False), (True, False), (False, True), (True, True)])
+@pytest.mark.parametrize(
+    "trans_a,trans_b", [(False, False), (True, False), (False, True), (True, True)]
+)
 def test_gemm_f32(m, n, k, trans_a, trans_b, rng):
     a = rng.standard_normal((k, m) if trans_a else (m, k)).astype(np.float32)
     b = rng.standard_normal((n, k) if trans_b else (k, n)).astype(np.float32)
     c = rng.standard_normal((m, n)).astype(np.float32)
     oa = a.T.astype(np.float64) if trans_a else a.astype(np.float64)
     ob = b.T.astype(np.float64) if trans_b else b.astype(np.float64)
-    got = mlcore.gemm(a, b, trans_a=trans_a, trans_b=trans_b, alpha=0.5, c=c, beta=2.0,
-                      backend="cuda")
+    got = mlcore.gemm(
+        a, b, trans_a=trans_a, trans_b=trans_b, alpha=0.5, c=c, beta=2.0, backend="cuda"
+    )
     ref = 0.5 * oa @ ob + 2.0 * c
     scale = 0.5 * np.abs(oa) @ np.abs(ob) + 2.0 * np.abs(c)
     assert np.all(np.abs(got - ref) <= 1e-6 + (k + 2) * EPS * scale)
@@ -53,11 +56,16 @@ def test_int8_gemm_on_tensor_cores_is_exact(m, n, k, rng):
 def test_gemv_sqdist_argmin_topk(rng):
     a = rng.standard_normal((1000, 33)).astype(np.float32)
     x = rng.standard_normal(33).astype(np.float32)
-    np.testing.assert_allclose(mlcore.gemv(a, x, backend="cuda"), a.astype(np.float64) @ x,
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        mlcore.gemv(a, x, backend="cuda"), a.astype(np.float64) @ x, rtol=1e-5, atol=1e-5
+    )
     z = rng.standard_normal(1000).astype(np.float32)
-    np.testing.assert_allclose(mlcore.gemv(a, z, trans_a=True, backend="cuda"),
-                               a.T.astype(np.float64) @ z, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        mlcore.gemv(a, z, trans_a=True, backend="cuda"),
+        a.T.astype(np.float64) @ z,
+        rtol=1e-4,
+        atol=1e-4,
+    )
     centroids = rng.standard_normal((64, 33)).astype(np.float32)
     d = mlcore.sqdist(a, centroids, backend="cuda")
     ref = ((a[:, None, :].astype(np.float64) - centroids[None, :, :]) ** 2).sum(-1)
@@ -73,21 +81,29 @@ def test_gemv_sqdist_argmin_topk(rng):
 
 def test_map_softmax_elementwise_reductions(rng):
     x = rng.uniform(-5, 5, size=(257, 33)).astype(np.float32)
-    np.testing.assert_allclose(mlcore.map("exp", x, backend="cuda"), np.exp(x.astype(np.float64)),
-                               rtol=8 * EPS)
-    np.testing.assert_allclose(mlcore.map("sigmoid", x, backend="cuda"),
-                               1 / (1 + np.exp(-x.astype(np.float64))), rtol=8 * EPS)
+    np.testing.assert_allclose(
+        mlcore.map("exp", x, backend="cuda"), np.exp(x.astype(np.float64)), rtol=8 * EPS
+    )
+    np.testing.assert_allclose(
+        mlcore.map("sigmoid", x, backend="cuda"),
+        1 / (1 + np.exp(-x.astype(np.float64))),
+        rtol=8 * EPS,
+    )
     s = mlcore.softmax_rows(x, backend="cuda")
     e = np.exp(x - x.max(axis=1, keepdims=True))
     np.testing.assert_allclose(s, e / e.sum(axis=1, keepdims=True), rtol=1e-5, atol=1e-7)
     y = rng.standard_normal(x.shape).astype(np.float32)
-    np.testing.assert_allclose(mlcore.axpby(2.0, x, -1.0, y, backend="cuda"), 2.0 * x - y,
-                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        mlcore.axpby(2.0, x, -1.0, y, backend="cuda"), 2.0 * x - y, rtol=1e-6, atol=1e-6
+    )
     np.testing.assert_allclose(mlcore.multiply(x, y, backend="cuda"), x * y, rtol=1e-6)
     big = rng.uniform(99, 101, size=(100000, 3)).astype(np.float32)
     for op, fn in [("sum", np.sum), ("mean", np.mean), ("var", np.var)]:
-        np.testing.assert_allclose(mlcore.reduce_cols(big, op, backend="cuda"),
-                                   fn(big.astype(np.float64), axis=0), rtol=64 * EPS)
+        np.testing.assert_allclose(
+            mlcore.reduce_cols(big, op, backend="cuda"),
+            fn(big.astype(np.float64), axis=0),
+            rtol=64 * EPS,
+        )
 
 
 def test_scatter_add_and_gather(rng):

@@ -50,8 +50,9 @@ def test_mismatched_chunks_are_rechunked_and_lengths_checked(dask_client, rng):
 
 def test_client_argument(dask_client, rng):
     X, y = _xy(rng, n=200)
-    est = md.Ridge(alpha=2.0, client=dask_client).fit(da.from_array(X, chunks=(100, 4)),
-                                                      da.from_array(y, chunks=100))
+    est = md.Ridge(alpha=2.0, client=dask_client).fit(
+        da.from_array(X, chunks=(100, 4)), da.from_array(y, chunks=100)
+    )
     assert est.client is dask_client
     with pytest.raises(TypeError, match="client must be a distributed.Client"):
         md.Ridge(client="tcp://127.0.0.1:8786").fit(da.from_array(X), da.from_array(y))
@@ -68,12 +69,14 @@ def test_dask_dataframe_input(dask_client, rng):
 
 def test_the_fitted_object_is_a_single_machine_estimator(dask_client, rng):
     X, y = _xy(rng)
-    est = md.LogisticRegression(C=0.3).fit(da.from_array(X, chunks=(400, 4)),
-                                           da.from_array(y > 1, chunks=400))
+    est = md.LogisticRegression(C=0.3).fit(
+        da.from_array(X, chunks=(400, 4)), da.from_array(y > 1, chunks=400)
+    )
     local = est.to_local()
     assert type(local) is mlcore.LogisticRegression
-    assert local.get_params() == {k: v for k, v in est.get_params().items()
-                                  if k not in ("client", "parallel")}
+    assert local.get_params() == {
+        k: v for k, v in est.get_params().items() if k not in ("client", "parallel")
+    }
     np.testing.assert_array_equal(local.predict(X), est.predict(X))
     again = pickle.loads(pickle.dumps(est))
     np.testing.assert_allclose(again.predict_proba(X), est.predict_proba(X))
@@ -87,10 +90,10 @@ def test_the_fitted_object_is_a_single_machine_estimator(dask_client, rng):
 
 def test_profile_has_worker_records_and_rounds(dask_client, rng):
     X, y = _xy(rng, n=1200)
-    est = md.LinearRegression().fit(da.from_array(X, chunks=(300, 4)),
-                                    da.from_array(y, chunks=300))
-    workers = {r["worker"] for r in est.profile_
-               if r["op"] not in ("broadcast", "reduce", "partitions")}
+    est = md.LinearRegression().fit(da.from_array(X, chunks=(300, 4)), da.from_array(y, chunks=300))
+    workers = {
+        r["worker"] for r in est.profile_ if r["op"] not in ("broadcast", "reduce", "partitions")
+    }
     assert len(workers) == 2 and all(w.startswith("tcp://") for w in workers)
     assert {r["partition"] for r in est.profile_ if r["op"] == "gemm"} == {0, 1, 2, 3}
     reduce = [r for r in est.profile_ if r["op"] == "reduce"]
@@ -108,11 +111,12 @@ def test_ring_allreduce_cost_model():
     # p = 4: 6 steps, each worker sends 2·3/4 of the message.
     assert cost_model.ring_allreduce_seconds(1e9, 4, link) == pytest.approx(6e-6 + 1.5)
     assert cost_model.ring_allreduce_seconds(123, 1, link) == 0.0
-    big = [{"op": "reduce", "comm_bytes": 8 * 2**20 * 4, "messages": 4, "seconds": 0.1,
-            "round": 1}]
+    big = [{"op": "reduce", "comm_bytes": 8 * 2**20 * 4, "messages": 4, "seconds": 0.1, "round": 1}]
     est = {e["link"]: e["estimated_seconds"] for e in cost_model.estimate(big, 4)}
-    names = [cost_model.LINKS[k].name for k in ("nvlink4", "pcie5_x16", "infiniband_ndr",
-                                                 "ethernet_100g")]
+    names = [
+        cost_model.LINKS[k].name
+        for k in ("nvlink4", "pcie5_x16", "infiniband_ndr", "ethernet_100g")
+    ]
     times = [est[n] for n in names]
     assert times == sorted(times)  # NVLink < PCIe 5 < NDR InfiniBand < 100 GbE for 8 MiB
     assert all(link.source for link in cost_model.LINKS.values())
@@ -125,26 +129,52 @@ def cli_cluster(tmp_path):
     """`dask scheduler` and two `dask worker` processes on 127.0.0.1, always cleaned up."""
     env = dict(os.environ)
     package_parent = str(pathlib.Path(mlcore.__file__).resolve().parents[1])
-    env["PYTHONPATH"] = os.pathsep.join([package_parent] + [p for p in env.get(
-        "PYTHONPATH", "").split(os.pathsep) if p])
+    env["PYTHONPATH"] = os.pathsep.join(
+        [package_parent] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    )
     file = tmp_path / "scheduler.json"
     procs = []
 
     def start(*args):
-        procs.append(subprocess.Popen([sys.executable, "-m", "dask", *args], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                      start_new_session=True))
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "dask", *args],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        )
+
     try:
-        start("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-              "--scheduler-file", str(file))
+        start(
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-dashboard",
+            "--scheduler-file",
+            str(file),
+        )
         deadline = time.monotonic() + 60
         while not file.exists():
             assert time.monotonic() < deadline, "the dask scheduler did not start in 60 s"
             assert procs[0].poll() is None, "the dask scheduler exited"
             time.sleep(0.2)
         for _ in range(2):
-            start("worker", "--scheduler-file", str(file), "--nthreads", "1", "--nworkers", "1",
-                  "--host", "127.0.0.1", "--no-dashboard")
+            start(
+                "worker",
+                "--scheduler-file",
+                str(file),
+                "--nthreads",
+                "1",
+                "--nworkers",
+                "1",
+                "--host",
+                "127.0.0.1",
+                "--no-dashboard",
+            )
         yield file
     finally:
         # Each process leads its own session (a worker's nanny has a child process): stop the
@@ -177,9 +207,9 @@ def test_real_scheduler_and_workers_by_address(cli_cluster, rng):
     with Client(address, timeout=30, set_as_default=False) as client:
         client.wait_for_workers(2, timeout=60)
         X, y = _xy(rng, n=900)
-        est = md.LinearRegression(client=client).fit(da.from_array(X, chunks=(300, 4)),
-                                                     da.from_array(y, chunks=300))
-        np.testing.assert_allclose(est.coef_, mlcore.LinearRegression().fit(X, y).coef_,
-                                   atol=1e-4)
+        est = md.LinearRegression(client=client).fit(
+            da.from_array(X, chunks=(300, 4)), da.from_array(y, chunks=300)
+        )
+        np.testing.assert_allclose(est.coef_, mlcore.LinearRegression().fit(X, y).coef_, atol=1e-4)
         workers = {r["worker"] for r in est.profile_ if r["op"] == "gemm"}
         assert len(workers) == 2

@@ -30,8 +30,9 @@ def _blobs(n=6007, k=5, d=4, seed=0):
 def _assert_same_fit(dist, one, X):
     assert dist.n_iter_ == one.n_iter_
     np.testing.assert_array_equal(dist.labels_.compute(), one.labels_)
-    np.testing.assert_allclose(dist.cluster_centers_, one.cluster_centers_,
-                               atol=1e-5 * np.abs(X).max())
+    np.testing.assert_allclose(
+        dist.cluster_centers_, one.cluster_centers_, atol=1e-5 * np.abs(X).max()
+    )
     assert dist.inertia_ == pytest.approx(one.inertia_, rel=1e-5)
 
 
@@ -42,7 +43,8 @@ def test_kmeans_from_the_same_centres_equals_one_machine(dask_client, rng, weigh
     w = rng.random(len(X)) if weighted else None
     Xd = da.from_array(X, chunks=(2000, 4))
     dist = md.KMeans(5, init=init, tol=0.0).fit(
-        Xd, sample_weight=None if w is None else da.from_array(w, chunks=1500))
+        Xd, sample_weight=None if w is None else da.from_array(w, chunks=1500)
+    )
     one = mlcore.KMeans(5, init=init, tol=0.0).fit(X, sample_weight=w)
     _assert_same_fit(dist, one, X)
     np.testing.assert_array_equal(dist.predict(Xd).compute(), one.predict(X))
@@ -64,12 +66,12 @@ def test_kmeans_reseeds_an_empty_cluster_as_one_machine(dask_client):
 @pytest.mark.parametrize("init", ["k-means++", "random"])
 def test_kmeans_seeding_finds_the_clusters(dask_client, init):
     X = _blobs(n=4003, k=5, seed=3)
-    dist = md.KMeans(5, init=init, n_init=3, random_state=0).fit(
-        da.from_array(X, chunks=(1500, 4)))
+    dist = md.KMeans(5, init=init, n_init=3, random_state=0).fit(da.from_array(X, chunks=(1500, 4)))
     one = mlcore.KMeans(5, init=init, n_init=3, random_state=0).fit(X)
     assert dist.inertia_ == pytest.approx(one.inertia_, rel=0.02)
     assert sorted(np.bincount(dist.labels_.compute(), minlength=5).tolist()) == pytest.approx(
-        sorted(np.bincount(one.labels_, minlength=5).tolist()), abs=40)
+        sorted(np.bincount(one.labels_, minlength=5).tolist()), abs=40
+    )
 
 
 def test_kmeans_survives_a_killed_worker(dask_client, monkeypatch):
@@ -109,8 +111,9 @@ def test_a_partition_that_cannot_be_recomputed_raises(dask_client):
     X = _blobs(n=2000, k=3)
     w0, w1 = sorted(client.scheduler_info()["workers"])
     futures = [client.scatter(X[:1000], workers=[w0]), client.scatter(X[1000:], workers=[w1])]
-    Xd = da.concatenate([da.from_delayed(dask.delayed(f), shape=(1000, 4), dtype=np.float32)
-                         for f in futures])
+    Xd = da.concatenate(
+        [da.from_delayed(dask.delayed(f), shape=(1000, 4), dtype=np.float32) for f in futures]
+    )
     os.kill(client.run(os.getpid)[w0], signal.SIGKILL)
     logging.getLogger("distributed").setLevel(logging.CRITICAL)
     with pytest.raises(RuntimeError, match="lost with its worker and cannot be recomputed"):

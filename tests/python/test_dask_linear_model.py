@@ -37,8 +37,10 @@ def test_least_squares_equals_one_machine(dask_client, rng, name, fit_intercept,
     y += rng.normal(size=y.shape)
     w = rng.random(len(X)) if weighted else None
     dist = getattr(md, name)(fit_intercept=fit_intercept).fit(
-        _chunks(X), da.from_array(y, chunks=(500, 2)),
-        sample_weight=None if w is None else da.from_array(w, chunks=700))
+        _chunks(X),
+        da.from_array(y, chunks=(500, 2)),
+        sample_weight=None if w is None else da.from_array(w, chunks=700),
+    )
     one = getattr(mlcore, name)(fit_intercept=fit_intercept).fit(X, y, sample_weight=w)
     scale = np.abs(one.coef_).max()
     np.testing.assert_allclose(dist.coef_, one.coef_, atol=1e-4 * scale)
@@ -77,17 +79,26 @@ def test_least_squares_runs_on_the_systolic_backend(dask_client, rng):
     assert dist.score(X, y) == pytest.approx(exact.score(X, y), abs=2e-3)
 
 
-@pytest.mark.parametrize("parallel, weights", [("data", None), ("data", "sample"),
-                                               ("data", "balanced"), ("model", None),
-                                               ("model", "sample")])
+@pytest.mark.parametrize(
+    "parallel, weights",
+    [
+        ("data", None),
+        ("data", "sample"),
+        ("data", "balanced"),
+        ("model", None),
+        ("model", "sample"),
+    ],
+)
 def test_logistic_regression_equals_one_machine(dask_client, rng, parallel, weights):
     X = _data(rng, n=1503)
     y = np.array(["a", "b", "c", "d"])[(X[:, 0] > 0).astype(int) + 2 * (X[:, 1] > 1)]
     w = rng.random(len(X)) if weights == "sample" else None
     cw = "balanced" if weights == "balanced" else None
     dist = md.LogisticRegression(parallel=parallel, class_weight=cw).fit(
-        _chunks(X, (500, 500, 503)), da.from_array(y, chunks=400),
-        sample_weight=None if w is None else da.from_array(w, chunks=600))
+        _chunks(X, (500, 500, 503)),
+        da.from_array(y, chunks=400),
+        sample_weight=None if w is None else da.from_array(w, chunks=600),
+    )
     one = mlcore.LogisticRegression(class_weight=cw).fit(X, y, sample_weight=w)
     assert abs(int(dist.n_iter_[0]) - int(one.n_iter_[0])) <= 2
     scale = np.abs(one.coef_).max()
@@ -111,11 +122,13 @@ def test_logistic_regression_binary_equals_one_machine(dask_client, rng):
 def test_model_parallel_needs_three_classes(dask_client, rng):
     X = _data(rng, n=300)
     with pytest.raises(ValueError, match="parallel='model'.*>= 3 classes"):
-        md.LogisticRegression(parallel="model").fit(_chunks(X, (150, 150)),
-                                                    da.from_array(X[:, 0] > 0, chunks=150))
+        md.LogisticRegression(parallel="model").fit(
+            _chunks(X, (150, 150)), da.from_array(X[:, 0] > 0, chunks=150)
+        )
     with pytest.raises(ValueError, match="parallel must be"):
-        md.LogisticRegression(parallel="pipeline").fit(_chunks(X, (150, 150)),
-                                                       da.from_array(X[:, 0] > 0, chunks=150))
+        md.LogisticRegression(parallel="pipeline").fit(
+            _chunks(X, (150, 150)), da.from_array(X[:, 0] > 0, chunks=150)
+        )
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # max_iter=5
@@ -124,16 +137,18 @@ def test_model_parallel_moves_activations_not_weights(dask_client, rng):
     parallel K·(d+1) gradients per partition — the profile's bytes show the trade."""
     X = _data(rng, n=600)
     y = rng.integers(0, 5, len(X))
-    data = md.LogisticRegression(parallel="data", max_iter=5).fit(_chunks(X, (300, 300)),
-                                                                  da.from_array(y, chunks=300))
-    model = md.LogisticRegression(parallel="model", max_iter=5).fit(_chunks(X, (300, 300)),
-                                                                    da.from_array(y, chunks=300))
+    data = md.LogisticRegression(parallel="data", max_iter=5).fit(
+        _chunks(X, (300, 300)), da.from_array(y, chunks=300)
+    )
+    model = md.LogisticRegression(parallel="model", max_iter=5).fit(
+        _chunks(X, (300, 300)), da.from_array(y, chunks=300)
+    )
     names = {r["what"] for r in model.profile_ if r["op"] == "reduce"}
     assert {"softmax: row max", "softmax: row sum"} <= names
     row_max = [r for r in model.profile_ if r["op"] == "reduce" and r["what"] == "softmax: row max"]
     assert all(r["comm_bytes"] >= 2 * 600 * 4 for r in row_max)  # n floats from each shard
     grads = [r for r in data.profile_ if r["op"] == "reduce" and r["what"] == "loss and gradient"]
-    assert all(r["comm_bytes"] >= 2 * 5 * 7 * 8 for r in grads)    # K·d doubles per partition
+    assert all(r["comm_bytes"] >= 2 * 5 * 7 * 8 for r in grads)  # K·d doubles per partition
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -142,23 +157,28 @@ def test_gaussian_nb_equals_one_machine(dask_client, rng, weighted):
     y = rng.integers(0, 3, len(X))
     X[y == 1] += 1.5
     w = rng.random(len(X)) if weighted else None
-    dist = md.GaussianNB().fit(_chunks(X, (600, 600, 501)), da.from_array(y, chunks=800),
-                               sample_weight=None if w is None else da.from_array(w, chunks=500))
+    dist = md.GaussianNB().fit(
+        _chunks(X, (600, 600, 501)),
+        da.from_array(y, chunks=800),
+        sample_weight=None if w is None else da.from_array(w, chunks=500),
+    )
     one = mlcore.GaussianNB().fit(X, y, sample_weight=w)
     for attr in ("theta_", "class_count_", "class_prior_"):
         np.testing.assert_allclose(getattr(dist, attr), getattr(one, attr), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(dist.var_, one.var_, rtol=1e-5)
     assert dist.epsilon_ == pytest.approx(one.epsilon_, rel=1e-6)
-    np.testing.assert_allclose(dist.predict_proba(_chunks(X, (600, 600, 501))).compute(),
-                               one.predict_proba(X), atol=1e-5)
+    np.testing.assert_allclose(
+        dist.predict_proba(_chunks(X, (600, 600, 501))).compute(), one.predict_proba(X), atol=1e-5
+    )
 
 
 def test_multinomial_nb_equals_one_machine(dask_client, rng):
     X = rng.poisson(3.0, size=(1501, 9)).astype(np.float32)
     X[:, 8] *= 50  # one feature far larger than the others: the scaled input path
     y = rng.integers(0, 4, len(X))
-    dist = md.MultinomialNB(alpha=0.5).fit(_chunks(X, (500, 500, 501)),
-                                           da.from_array(y, chunks=500))
+    dist = md.MultinomialNB(alpha=0.5).fit(
+        _chunks(X, (500, 500, 501)), da.from_array(y, chunks=500)
+    )
     one = mlcore.MultinomialNB(alpha=0.5).fit(X, y)
     np.testing.assert_allclose(dist.feature_count_, one.feature_count_, rtol=1e-6)
     np.testing.assert_allclose(dist.feature_log_prob_, one.feature_log_prob_, atol=1e-6)
@@ -182,12 +202,12 @@ def test_pca_equals_one_machine(dask_client, rng, n_components):
     # eigenvalue is close to another's is only as exact as that gap allows.
     ev = mlcore.PCA().fit(X).explained_variance_
     gaps = np.array([np.min(np.abs(np.delete(ev, c) - ev[c])) for c in range(len(ev))])
-    atol = 1e-4 + 1e-6 * ev[0] / gaps[:one.n_components_]
+    atol = 1e-4 + 1e-6 * ev[0] / gaps[: one.n_components_]
     assert np.all(np.abs(dist.components_ - one.components_) <= atol[:, None])
-    np.testing.assert_allclose(dist.explained_variance_, one.explained_variance_, rtol=1e-5,
-                               atol=1e-6 * ev[0])
+    np.testing.assert_allclose(
+        dist.explained_variance_, one.explained_variance_, rtol=1e-5, atol=1e-6 * ev[0]
+    )
     np.testing.assert_allclose(dist.mean_, one.mean_, rtol=1e-5, atol=1e-5)
     Z = dist.transform(_chunks(X, (400, 400, 403)))
     scale = np.abs(X).max() * np.sqrt(X.shape[1])
-    np.testing.assert_allclose(Z.compute(), one.transform(X),
-                               atol=scale * atol.max())
+    np.testing.assert_allclose(Z.compute(), one.transform(X), atol=scale * atol.max())

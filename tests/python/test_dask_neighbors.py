@@ -17,8 +17,9 @@ def test_classifier_equals_one_machine_with_ties(dask_client, rng, weights):
     X = rng.integers(0, 4, size=(1501, 4)).astype(np.float32)  # many equal distances
     y = np.array(["x", "y", "z"])[rng.integers(0, 3, len(X))]
     Q = np.vstack([rng.integers(0, 4, size=(97, 4)), X[:3]]).astype(np.float32)  # exact hits
-    dist = md.KNeighborsClassifier(7, weights=weights).fit(da.from_array(X, chunks=(400, 4)),
-                                                           da.from_array(y, chunks=400))
+    dist = md.KNeighborsClassifier(7, weights=weights).fit(
+        da.from_array(X, chunks=(400, 4)), da.from_array(y, chunks=400)
+    )
     one = mlcore.KNeighborsClassifier(7, weights=weights).fit(X, y)
     d_dist, i_dist = dist.kneighbors(Q)
     d_one, i_one = one.kneighbors(Q)
@@ -33,11 +34,14 @@ def test_regressor_equals_one_machine(dask_client, rng):
     y = np.stack([X.sum(axis=1), X[:, 0] ** 2], axis=1)
     Q = rng.normal(size=(50, 5)).astype(np.float32)
     dist = md.KNeighborsRegressor(4, weights="distance").fit(
-        da.from_array(X, chunks=(500, 5)), da.from_array(y, chunks=(500, 2)))
+        da.from_array(X, chunks=(500, 5)), da.from_array(y, chunks=(500, 2))
+    )
     one = mlcore.KNeighborsRegressor(4, weights="distance").fit(X, y)
     np.testing.assert_allclose(dist.predict(Q), one.predict(Q), rtol=1e-6, atol=1e-6)
-    assert dist.kneighbors(da.from_array(Q, chunks=(25, 5)), 3, return_distance=False).shape \
-        == (50, 3)
+    assert dist.kneighbors(da.from_array(Q, chunks=(25, 5)), 3, return_distance=False).shape == (
+        50,
+        3,
+    )
     local = dist.to_local()
     assert type(local) is mlcore.KNeighborsRegressor
     np.testing.assert_allclose(local.predict(Q), one.predict(Q), rtol=1e-6)
@@ -46,8 +50,9 @@ def test_regressor_equals_one_machine(dask_client, rng):
 def test_queries_travel_not_the_training_set(dask_client, rng):
     """Per query batch: the queries go to every shard; each returns k candidates per query."""
     X = rng.normal(size=(2000, 8)).astype(np.float32)
-    dist = md.KNeighborsClassifier(5).fit(da.from_array(X, chunks=(1000, 8)),
-                                          da.from_array(X[:, 0] > 0, chunks=1000))
+    dist = md.KNeighborsClassifier(5).fit(
+        da.from_array(X, chunks=(1000, 8)), da.from_array(X[:, 0] > 0, chunks=1000)
+    )
     Q = X[:10]
     dist.kneighbors(Q)
     comm = {r["op"]: r for r in dist.profile_ if r["op"] in ("broadcast", "reduce")}
@@ -59,12 +64,14 @@ def test_queries_travel_not_the_training_set(dask_client, rng):
 
 def test_knn_errors(dask_client, rng):
     X = rng.normal(size=(100, 3)).astype(np.float32)
-    est = md.KNeighborsClassifier(3).fit(da.from_array(X, chunks=(50, 3)),
-                                         da.from_array(X[:, 0] > 0, chunks=50))
+    est = md.KNeighborsClassifier(3).fit(
+        da.from_array(X, chunks=(50, 3)), da.from_array(X[:, 0] > 0, chunks=50)
+    )
     with pytest.raises(ValueError, match="pass the queries"):
         est.kneighbors()
     with pytest.raises(ValueError, match="3 features"):
         est.predict(X[:, :2])
     with pytest.raises(TypeError, match="pickle est.to_local"):
         import pickle
+
         pickle.dumps(est)

@@ -19,17 +19,18 @@ import mlcore.dask as md
 
 @pytest.mark.parametrize("n_classes", [2, 3])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_linear_svc_equals_the_single_machine_primal_fit(dask_client, rng, n_classes,
-                                                         weighted):
-    X, y = make_classification(n_samples=2501, n_features=7, n_informative=5,
-                               n_classes=n_classes, random_state=1)
+def test_linear_svc_equals_the_single_machine_primal_fit(dask_client, rng, n_classes, weighted):
+    X, y = make_classification(
+        n_samples=2501, n_features=7, n_informative=5, n_classes=n_classes, random_state=1
+    )
     X = X.astype(np.float32)
     w = rng.random(len(X)) * 2 if weighted else None
     dist = md.LinearSVC(C=0.5, class_weight="balanced").fit(
-        da.from_array(X, chunks=(900, 7)), da.from_array(y, chunks=900),
-        sample_weight=None if w is None else da.from_array(w, chunks=600))
-    one = mlcore.LinearSVC(C=0.5, class_weight="balanced", dual=False).fit(X, y,
-                                                                            sample_weight=w)
+        da.from_array(X, chunks=(900, 7)),
+        da.from_array(y, chunks=900),
+        sample_weight=None if w is None else da.from_array(w, chunks=600),
+    )
+    one = mlcore.LinearSVC(C=0.5, class_weight="balanced", dual=False).fit(X, y, sample_weight=w)
     assert dist.n_iter_ == one.n_iter_
     scale = np.abs(one.coef_).max()
     np.testing.assert_allclose(dist.coef_, one.coef_, atol=5e-4 * scale)
@@ -50,8 +51,9 @@ def test_linear_svc_refuses_the_dual(dask_client):
 
 
 def _cascade_data():
-    X, y = make_classification(n_samples=6000, n_features=10, n_informative=6, n_classes=2,
-                               flip_y=0.05, random_state=3)
+    X, y = make_classification(
+        n_samples=6000, n_features=10, n_informative=6, n_classes=2, flip_y=0.05, random_state=3
+    )
     X = X.astype(np.float32)
     return X[:4000], y[:4000], X[4000:], y[4000:]
 
@@ -73,16 +75,24 @@ def test_cascade_svc_accuracy_gap_is_the_documented_one(dask_client):
     # support_ indexes the whole training set.
     np.testing.assert_array_equal(Xtr[feedback.support_], feedback.support_vectors_)
     assert type(feedback.to_local()) is mlcore.SVC
-    np.testing.assert_array_equal(feedback.predict(da.from_array(Xte, chunks=500)).compute(),
-                                  feedback.to_local().predict(Xte))
+    np.testing.assert_array_equal(
+        feedback.predict(da.from_array(Xte, chunks=500)).compute(), feedback.to_local().predict(Xte)
+    )
 
 
 def test_cascade_svc_several_classes_and_balanced_weights(dask_client):
-    X, y = make_classification(n_samples=1500, n_features=6, n_informative=4, n_classes=3,
-                               weights=[0.6, 0.3, 0.1], random_state=0)
+    X, y = make_classification(
+        n_samples=1500,
+        n_features=6,
+        n_informative=4,
+        n_classes=3,
+        weights=[0.6, 0.3, 0.1],
+        random_state=0,
+    )
     X = X.astype(np.float32)
     dist = md.SVC(class_weight="balanced", gamma="scale").fit(
-        da.from_array(X, chunks=(500, 6)), da.from_array(y, chunks=500))
+        da.from_array(X, chunks=(500, 6)), da.from_array(y, chunks=500)
+    )
     one = mlcore.SVC(class_weight="balanced").fit(X, y)
     np.testing.assert_allclose(dist._gamma, one._gamma, rtol=1e-6)  # the whole data's gamma
     assert abs(dist.score(X, y) - one.score(X, y)) < 0.02

@@ -31,7 +31,7 @@ from mlcore.dask._base import DistributedFit
 
 def _data(rng, n=2003, d=5, nan=0.05):
     X = rng.normal(size=(n, d)).astype(np.float32)
-    X[:, 3] = np.round(X[:, 3] * 2)            # a feature with few distinct values
+    X[:, 3] = np.round(X[:, 3] * 2)  # a feature with few distinct values
     X[rng.random(X.shape) < nan] = np.nan
     Z = np.nan_to_num(X)
     y_class = (Z[:, 0] + Z[:, 1] ** 2 > 0.5).astype(int) + (Z[:, 2] > 1)
@@ -48,14 +48,20 @@ def _same_model(dist, one):
     assert dist._model.save_bytes() == one._model.save_bytes()
 
 
-@pytest.mark.parametrize("params", [dict(max_depth=5), dict(criterion="entropy",
-                                                            min_samples_leaf=4),
-                                    dict(max_features="sqrt", max_depth=6)])
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(max_depth=5),
+        dict(criterion="entropy", min_samples_leaf=4),
+        dict(max_features="sqrt", max_depth=6),
+    ],
+)
 def test_decision_tree_classifier_equals_one_machine_given_its_bins(dask_client, rng, params):
     X, y, _ = _data(rng)
     bins = md.single_machine_thresholds(X, 255, 0)
-    dist = md.DecisionTreeClassifier(random_state=0, **params).fit(_chunks(X), _chunks(y),
-                                                                   bin_thresholds=bins)
+    dist = md.DecisionTreeClassifier(random_state=0, **params).fit(
+        _chunks(X), _chunks(y), bin_thresholds=bins
+    )
     one = mlcore.DecisionTreeClassifier(random_state=0, **params).fit(X, y)
     _same_model(dist, one)
     np.testing.assert_array_equal(dist.predict(_chunks(X)).compute(), one.predict(X))
@@ -69,9 +75,11 @@ def test_decision_tree_regressor_with_weights_equals_one_machine(dask_client, rn
     w = rng.integers(0, 3, size=len(X)).astype(np.float64)
     bins = md.single_machine_thresholds(X, 64, 0, sample_weight=w)
     dist = md.DecisionTreeRegressor(max_bins=64, min_samples_leaf=3, random_state=0).fit(
-        _chunks(X), _chunks(y), sample_weight=_chunks(w, 500), bin_thresholds=bins)
+        _chunks(X), _chunks(y), sample_weight=_chunks(w, 500), bin_thresholds=bins
+    )
     one = mlcore.DecisionTreeRegressor(max_bins=64, min_samples_leaf=3, random_state=0).fit(
-        X, y, sample_weight=w)
+        X, y, sample_weight=w
+    )
     assert dist.get_n_leaves() == one.get_n_leaves()
     np.testing.assert_allclose(dist.to_local().predict(X), one.predict(X), rtol=1e-12)
     np.testing.assert_array_equal(dist.apply(X), one.apply(X))
@@ -93,7 +101,7 @@ def test_sketch_of_many_distinct_values_is_a_quantile_summary(rng):
     x = rng.standard_exponential(size=(30000, 1)).astype(np.float32)
     few = rng.integers(0, 7, size=(30000, 1)).astype(np.float32)
     X = np.hstack([x, few])
-    parts = [_sketch.partition_sketch(X[i:i + 10000]) for i in range(0, 30000, 10000)]
+    parts = [_sketch.partition_sketch(X[i : i + 10000]) for i in range(0, 30000, 10000)]
     merged = _sketch.merge_sketches(parts)
     got = _sketch.thresholds_from_sketch(merged, 32, 0)
     want = md.single_machine_thresholds(X, 32, 0)
@@ -104,21 +112,28 @@ def test_sketch_of_many_distinct_values_is_a_quantile_summary(rng):
     assert np.max(np.abs(ranks_got - ranks_want)) < 2.0 / _sketch.SKETCH_POINTS
 
 
-@pytest.mark.parametrize("params", [dict(n_estimators=5, max_depth=5),
-                                    dict(n_estimators=9, max_depth=3, bootstrap=False,
-                                         max_features=2)])
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(n_estimators=5, max_depth=5),
+        dict(n_estimators=9, max_depth=3, bootstrap=False, max_features=2),
+    ],
+)
 def test_random_forests_equal_one_machine_given_its_bins(dask_client, rng, params):
     """Nine trees cross the batch of TREES_AT_ONCE trees grown in the same rounds."""
     X, y, y_reg = _data(rng)
     w = rng.integers(0, 3, size=len(X)).astype(np.float64)
     bins = md.single_machine_thresholds(X, 255, 0, sample_weight=w)
     dist = md.RandomForestClassifier(random_state=0, **params).fit(
-        _chunks(X), _chunks(y), sample_weight=_chunks(w), bin_thresholds=bins)
-    _same_model(dist, mlcore.RandomForestClassifier(random_state=0, **params).fit(
-        X, y, sample_weight=w))
+        _chunks(X), _chunks(y), sample_weight=_chunks(w), bin_thresholds=bins
+    )
+    _same_model(
+        dist, mlcore.RandomForestClassifier(random_state=0, **params).fit(X, y, sample_weight=w)
+    )
     bins = md.single_machine_thresholds(X, 255, 0)
-    dist = md.RandomForestRegressor(random_state=0, **params).fit(_chunks(X), _chunks(y_reg),
-                                                                  bin_thresholds=bins)
+    dist = md.RandomForestRegressor(random_state=0, **params).fit(
+        _chunks(X), _chunks(y_reg), bin_thresholds=bins
+    )
     one = mlcore.RandomForestRegressor(random_state=0, **params).fit(X, y_reg)
     np.testing.assert_allclose(dist.to_local().predict(X), one.predict(X), rtol=1e-12)
     np.testing.assert_array_equal(dist.feature_importances_, one.feature_importances_)
@@ -132,8 +147,7 @@ def test_gradient_boosting_classifier_equals_one_machine(dask_client, rng, class
     y = y if classes == 3 else (y > 0).astype(int)
     bins = md.single_machine_thresholds(X, 255, 0)
     params = dict(max_iter=4, max_leaf_nodes=8, early_stopping=False, random_state=0)
-    dist = md.GradientBoostingClassifier(**params).fit(_chunks(X), _chunks(y),
-                                                       bin_thresholds=bins)
+    dist = md.GradientBoostingClassifier(**params).fit(_chunks(X), _chunks(y), bin_thresholds=bins)
     one = mlcore.GradientBoostingClassifier(**params).fit(X, y)
     local = dist.to_local()
     assert type(local) is mlcore.GradientBoostingClassifier
@@ -147,10 +161,12 @@ def test_gradient_boosting_regressor_with_weights_equals_one_machine(dask_client
     X, _, y = _data(rng, n=1501)
     w = rng.random(len(X)) * 2
     bins = md.single_machine_thresholds(X, 255, 0)
-    params = dict(max_iter=5, max_leaf_nodes=None, max_depth=3, early_stopping=False,
-                  random_state=0)
+    params = dict(
+        max_iter=5, max_leaf_nodes=None, max_depth=3, early_stopping=False, random_state=0
+    )
     dist = md.GradientBoostingRegressor(**params).fit(
-        _chunks(X), _chunks(y), sample_weight=_chunks(w, 400), bin_thresholds=bins)
+        _chunks(X), _chunks(y), sample_weight=_chunks(w, 400), bin_thresholds=bins
+    )
     one = mlcore.GradientBoostingRegressor(**params).fit(X, y, sample_weight=w)
     for a, b in zip(dist.to_local().staged_predict(X), one.staged_predict(X)):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
@@ -169,8 +185,9 @@ def test_trees_refuse_infinity_fractional_weights_and_bad_bins(dask_client, rng)
     with pytest.raises(ValueError, match="infinity"):
         md.DecisionTreeClassifier().fit(_chunks(bad), _chunks(y))
     with pytest.raises(ValueError, match="whole numbers"):
-        md.DecisionTreeClassifier().fit(_chunks(X), _chunks(y),
-                                        sample_weight=_chunks(np.full(len(X), 0.5)))
+        md.DecisionTreeClassifier().fit(
+            _chunks(X), _chunks(y), sample_weight=_chunks(np.full(len(X), 0.5))
+        )
     bins = md.single_machine_thresholds(X)
     with pytest.raises(ValueError, match="bin_thresholds has 4 features' thresholds"):
         md.DecisionTreeClassifier().fit(_chunks(X), _chunks(y), bin_thresholds=bins[:4])
@@ -187,8 +204,9 @@ def test_gradient_boosting_survives_a_killed_worker(dask_client, rng, monkeypatc
     X, _, y = _data(rng, n=1201)
     params = dict(max_iter=4, max_leaf_nodes=6, early_stopping=False, random_state=0)
     bins = md.single_machine_thresholds(X, 255, 0)
-    undisturbed = md.GradientBoostingRegressor(**params).fit(_chunks(X, 400), _chunks(y, 400),
-                                                             bin_thresholds=bins)
+    undisturbed = md.GradientBoostingRegressor(**params).fit(
+        _chunks(X, 400), _chunks(y, 400), bin_thresholds=bins
+    )
     client = dask_client
     client.wait_for_workers(2, timeout=60)
     pids = client.run(os.getpid)
@@ -204,8 +222,9 @@ def test_gradient_boosting_survives_a_killed_worker(dask_client, rng, monkeypatc
 
     monkeypatch.setattr(DistributedFit, "round", round_that_kills)
     logging.getLogger("distributed").setLevel(logging.CRITICAL)
-    dist = md.GradientBoostingRegressor(**params).fit(_chunks(X, 400), _chunks(y, 400),
-                                                      bin_thresholds=bins)
+    dist = md.GradientBoostingRegressor(**params).fit(
+        _chunks(X, 400), _chunks(y, 400), bin_thresholds=bins
+    )
     assert killed
     assert dist._model.save_bytes() == undisturbed._model.save_bytes()
     client.wait_for_workers(2, timeout=60)  # the nanny restarted it for the next tests
@@ -220,7 +239,8 @@ def test_tree_profile_pickle_and_clone(dask_client, rng):
 
     X, y, _ = _data(rng, n=800)
     est = md.RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0).fit(
-        _chunks(X, 400), _chunks(y, 400))
+        _chunks(X, 400), _chunks(y, 400)
+    )
     hist = [r for r in est.profile_ if r["op"] == "histogram"]
     assert hist and all(r["worker"].startswith("tcp://") for r in hist)
     assert {r["partition"] for r in hist} == {0, 1}

@@ -19,8 +19,12 @@ from sklearn.preprocessing import StandardScaler
 import mlcore
 from conftest import AVAILABLE, F32_BACKENDS, quantized
 
-LOADERS = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_cancer,
-           "digits": load_digits}
+LOADERS = {
+    "iris": load_iris,
+    "wine": load_wine,
+    "breast_cancer": load_breast_cancer,
+    "digits": load_digits,
+}
 
 
 @functools.lru_cache(maxsize=None)
@@ -57,22 +61,23 @@ def test_explained_variance_matches_sklearn(backend, dataset, scale):
         # terms (ratios) for all of them.
         np.testing.assert_allclose(ev, ev_ref, rtol=1e-4)
         np.testing.assert_allclose(ratio, ratio_ref, atol=1e-4)
-        np.testing.assert_allclose(ours.singular_values_[:k], ref.singular_values_[:k],
-                                   rtol=1e-4)
-        np.testing.assert_allclose(ours.mean_, ref.mean_, rtol=1e-5,
-                                   atol=1e-6 * np.abs(Xtr).max())
+        np.testing.assert_allclose(ours.singular_values_[:k], ref.singular_values_[:k], rtol=1e-4)
+        np.testing.assert_allclose(ours.mean_, ref.mean_, rtol=1e-5, atol=1e-6 * np.abs(Xtr).max())
         # Components, with scikit-learn's sign convention, where their eigenvalues are distinct.
         top = min(k, 5)
         np.testing.assert_allclose(ours.components_[:top], ref.components_[:top], atol=2e-3)
-        np.testing.assert_allclose(ours.transform(Xte)[:, :top], ref.transform(Xte)[:, :top],
-                                   rtol=1e-3, atol=2e-3 * np.sqrt(ev_ref[0]))
+        np.testing.assert_allclose(
+            ours.transform(Xte)[:, :top],
+            ref.transform(Xte)[:, :top],
+            rtol=1e-3,
+            atol=2e-3 * np.sqrt(ev_ref[0]),
+        )
     else:
         # int8 covariance: ~1% of the largest eigenvalue (the columns are scaled per feature
         # first, so every feature keeps the int8 range).
         np.testing.assert_allclose(ratio[:k], ratio_ref[:k], atol=0.03)
         top = min(k, 2)
-        assert np.all(np.abs(np.sum(ours.components_[:top] * ref.components_[:top], axis=1))
-                      > 0.95)
+        assert np.all(np.abs(np.sum(ours.components_[:top] * ref.components_[:top], axis=1)) > 0.95)
 
 
 @pytest.mark.parametrize("backend", AVAILABLE)
@@ -84,8 +89,9 @@ def test_n_components_whiten_and_round_trip(backend):
         ref = skd.PCA(n_components=nc, svd_solver="full").fit(Xtr)
         if not quantized(backend):
             assert ours.n_components_ == ref.n_components_
-            assert ours.noise_variance_ == pytest.approx(ref.noise_variance_, rel=1e-3,
-                                                         abs=1e-6 * ref.explained_variance_[0])
+            assert ours.noise_variance_ == pytest.approx(
+                ref.noise_variance_, rel=1e-3, abs=1e-6 * ref.explained_variance_[0]
+            )
         assert ours.transform(Xte).shape == (len(Xte), ours.n_components_)
     # All components: inverse_transform(transform(X)) gives X back.
     full = mlcore.PCA(backend=backend).fit(Xtr)
@@ -95,10 +101,13 @@ def test_n_components_whiten_and_round_trip(backend):
     white = mlcore.PCA(n_components=4, whiten=True, backend=backend)
     Z = white.fit_transform(Xtr)
     np.testing.assert_allclose(Z.var(axis=0, ddof=1), 1.0, rtol=5 * tol)
-    np.testing.assert_allclose(white.inverse_transform(Z),
-                               skd.PCA(4, whiten=True).fit(Xtr).inverse_transform(
-                                   skd.PCA(4, whiten=True).fit(Xtr).transform(Xtr)),
-                               atol=20 * tol * np.abs(Xtr).max())
+    np.testing.assert_allclose(
+        white.inverse_transform(Z),
+        skd.PCA(4, whiten=True)
+        .fit(Xtr)
+        .inverse_transform(skd.PCA(4, whiten=True).fit(Xtr).transform(Xtr)),
+        atol=20 * tol * np.abs(Xtr).max(),
+    )
 
 
 @pytest.mark.parametrize("backend", F32_BACKENDS)
@@ -109,8 +118,12 @@ def test_fit_transform_equals_fit_then_transform(backend):
     Zb = mlcore.PCA(n_components=10, backend=backend).fit(Xtr).transform(Xtr)
     np.testing.assert_allclose(Za, Zb, rtol=1e-4, atol=1e-3)
     ref = skd.PCA(n_components=10).fit(Xtr)
-    np.testing.assert_allclose(a.get_covariance(), ref.get_covariance(), rtol=1e-3,
-                               atol=1e-4 * np.abs(ref.get_covariance()).max())
+    np.testing.assert_allclose(
+        a.get_covariance(),
+        ref.get_covariance(),
+        rtol=1e-3,
+        atol=1e-4 * np.abs(ref.get_covariance()).max(),
+    )
     np.testing.assert_allclose(a.get_precision() @ a.get_covariance(), np.eye(64), atol=1e-6)
     assert list(a.get_feature_names_out()) == [f"pca{i}" for i in range(10)]
 
@@ -128,8 +141,9 @@ def test_deterministic_and_profiled(backend):
 
 def test_sklearn_tooling_and_pickle():
     Xtr, Xte, ytr, yte = split("digits", False)
-    pipe = make_pipeline(StandardScaler(), mlcore.PCA(n_components=20),
-                         LogisticRegression(max_iter=2000))
+    pipe = make_pipeline(
+        StandardScaler(), mlcore.PCA(n_components=20), LogisticRegression(max_iter=2000)
+    )
     grid = GridSearchCV(pipe, {"pca__n_components": [10, 30]}, cv=3).fit(Xtr, ytr)
     assert grid.best_score_ > 0.9
     fitted = pipe.fit(Xtr, ytr)
@@ -139,8 +153,9 @@ def test_sklearn_tooling_and_pickle():
     np.testing.assert_array_equal(restored.predict(Xte), fitted.predict(Xte))
     pca = fitted[1]
     pca.set_params(backend="scalar")
-    np.testing.assert_allclose(pca.transform(Xte[:5]),
-                               restored[1].transform(Xte[:5]), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        pca.transform(Xte[:5]), restored[1].transform(Xte[:5]), rtol=1e-4, atol=1e-4
+    )
 
 
 def test_bad_input():
@@ -174,16 +189,27 @@ def test_bad_input():
 # about float64 data answers in float64 (numpy's promotion of X @ components_.T). Checked
 # against scikit-learn's own dtypes on the same calls, so the test follows scikit-learn.
 _DTYPE_CASES = {
-    "PCA": (lambda m, X: m.PCA(3), False, ("transform", "inverse_transform"),
-            ("components_", "mean_", "explained_variance_", "singular_values_")),
+    "PCA": (
+        lambda m, X: m.PCA(3),
+        False,
+        ("transform", "inverse_transform"),
+        ("components_", "mean_", "explained_variance_", "singular_values_"),
+    ),
     "LinearRegression": (lambda m, X: m.LinearRegression(), "reg", ("predict",), ("coef_",)),
     "Ridge": (lambda m, X: m.Ridge(1.0), "reg", ("predict",), ("coef_",)),
-    "LogisticRegression": (lambda m, X: m.LogisticRegression(), "clf",
-                           ("decision_function", "predict_proba", "predict_log_proba"),
-                           ("coef_", "intercept_")),
+    "LogisticRegression": (
+        lambda m, X: m.LogisticRegression(),
+        "clf",
+        ("decision_function", "predict_proba", "predict_log_proba"),
+        ("coef_", "intercept_"),
+    ),
     # the same initial centres, so both libraries find the same clustering
-    "KMeans": (lambda m, X: m.KMeans(3, init=X[:3], n_init=1), False, ("transform",),
-               ("cluster_centers_",)),
+    "KMeans": (
+        lambda m, X: m.KMeans(3, init=X[:3], n_init=1),
+        False,
+        ("transform",),
+        ("cluster_centers_",),
+    ),
 }
 
 
@@ -199,8 +225,11 @@ def test_output_dtypes_follow_scikit_learn(name, fit_dtype, query_dtype):
     rng = np.random.default_rng(7)
     X = (rng.normal(size=(61, 5)) * 4).astype(fit_dtype)
     y = {"reg": X[:, 0] * 2.0 + 1.0, "clf": (X[:, 1] > 0).astype(int), False: None}[target]
-    sk_module = next(m for m in (sklearn.decomposition, sklearn.linear_model, sklearn.cluster)
-                     if hasattr(m, name))
+    sk_module = next(
+        m
+        for m in (sklearn.decomposition, sklearn.linear_model, sklearn.cluster)
+        if hasattr(m, name)
+    )
     fitted = {}
     for lib, module in (("mlcore", mlcore), ("sklearn", sk_module)):
         est = make(module, X)

@@ -38,14 +38,22 @@ ESTIMATORS = [
     ("MultinomialNB", "classifier", {}),
     ("PCA", "cluster", {"n_components": 5, "random_state": 0}),
 ]
-N, D = 6000, 24  # m·n ≥ 3 · 2¹⁵: every row-split primitive (cpu_parallel.hpp threads_for) uses 3 threads
+N, D = (
+    6000,
+    24,
+)  # m·n ≥ 3 · 2¹⁵: every row-split primitive (cpu_parallel.hpp threads_for) uses 3 threads
 THREADS = [1, 2, 3]
 # (estimator, backend) -> why its model depends on the thread count (docs/ARCHITECTURE.md).
-_SPLIT_K = ("the Gram matrix XᵀX of a tall X is a GEMM split along k into one partial C per "
-            "thread (gemm_driver.hpp, gemm_split_k): the float32 sums are grouped by the "
-            "thread count")
-NOT_DETERMINISTIC = {(name, backend): _SPLIT_K for name in ("LinearRegression", "Ridge", "PCA")
-                     for backend in ("avx2", "avx512")}
+_SPLIT_K = (
+    "the Gram matrix XᵀX of a tall X is a GEMM split along k into one partial C per "
+    "thread (gemm_driver.hpp, gemm_split_k): the float32 sums are grouped by the "
+    "thread count"
+)
+NOT_DETERMINISTIC = {
+    (name, backend): _SPLIT_K
+    for name in ("LinearRegression", "Ridge", "PCA")
+    for backend in ("avx2", "avx512")
+}
 
 
 @pytest.fixture(scope="module")
@@ -58,18 +66,25 @@ def workers():
 
 def differences(first, second):
     keys = sorted(set(first) | set(second))
-    return [k for k in keys if k not in first or k not in second or
-            first[k].shape != second[k].shape or
-            not np.array_equal(first[k], second[k], equal_nan=first[k].dtype.kind in "fc")]
+    return [
+        k
+        for k in keys
+        if k not in first
+        or k not in second
+        or first[k].shape != second[k].shape
+        or not np.array_equal(first[k], second[k], equal_nan=first[k].dtype.kind in "fc")
+    ]
 
 
 @pytest.mark.parametrize("backend", AVAILABLE)
 @pytest.mark.parametrize("name,kind,params", ESTIMATORS, ids=[e[0] for e in ESTIMATORS])
-def test_same_random_state_same_model_across_runs_and_thread_counts(workers, name, kind, params,
-                                                                   backend):
+def test_same_random_state_same_model_across_runs_and_thread_counts(
+    workers, name, kind, params, backend
+):
     first, second = workers
-    states = {t: first.call("fitted_state", (name, params, backend, t, kind, N, D), 120)
-              for t in THREADS}
+    states = {
+        t: first.call("fitted_state", (name, params, backend, t, kind, N, D), 120) for t in THREADS
+    }
     # Another process, the first thread count again: across runs.
     rerun = second.call("fitted_state", (name, params, backend, THREADS[0], kind, N, D), 120)
     found = {f"run 2 ({THREADS[0]} threads)": differences(states[THREADS[0]], rerun)}
@@ -81,5 +96,7 @@ def test_same_random_state_same_model_across_runs_and_thread_counts(workers, nam
         assert not any(k.startswith("run 2") for k in found), found
         assert found, f"{name} on {backend} is deterministic now: remove it from NOT_DETERMINISTIC"
     else:
-        assert not found, (f"{name} on {backend}: the model differs from the first run with "
-                           f"{THREADS[0]} thread(s) in {found}")
+        assert not found, (
+            f"{name} on {backend}: the model differs from the first run with "
+            f"{THREADS[0]} thread(s) in {found}"
+        )

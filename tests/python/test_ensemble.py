@@ -36,24 +36,35 @@ def mean_score(make, Xtr, ytr, Xte, yte, seeds=3):
 
 # ---- random forests ----
 
+
 @pytest.mark.parametrize("backend", AVAILABLE)
 @pytest.mark.parametrize("load", CLASSIFICATION, ids=lambda f: f.__name__)
 def test_forest_classifier_matches_sklearn(backend, load):
     Xtr, Xte, ytr, yte = split(load)
-    ours = mean_score(lambda s: mlcore.RandomForestClassifier(50, random_state=s, backend=backend),
-                      Xtr, ytr, Xte, yte)
-    ref = mean_score(lambda s: sk_ens.RandomForestClassifier(50, random_state=s), Xtr, ytr, Xte,
-                     yte)
+    ours = mean_score(
+        lambda s: mlcore.RandomForestClassifier(50, random_state=s, backend=backend),
+        Xtr,
+        ytr,
+        Xte,
+        yte,
+    )
+    ref = mean_score(
+        lambda s: sk_ens.RandomForestClassifier(50, random_state=s), Xtr, ytr, Xte, yte
+    )
     assert ours >= ref - tolerance(backend)
 
 
 @pytest.mark.parametrize("backend", AVAILABLE)
 def test_forest_regressor_matches_sklearn(backend):
     Xtr, Xte, ytr, yte = split(load_diabetes)
-    ours = mean_score(lambda s: mlcore.RandomForestRegressor(50, random_state=s, backend=backend),
-                      Xtr, ytr, Xte, yte)
-    ref = mean_score(lambda s: sk_ens.RandomForestRegressor(50, random_state=s), Xtr, ytr, Xte,
-                     yte)
+    ours = mean_score(
+        lambda s: mlcore.RandomForestRegressor(50, random_state=s, backend=backend),
+        Xtr,
+        ytr,
+        Xte,
+        yte,
+    )
+    ref = mean_score(lambda s: sk_ens.RandomForestRegressor(50, random_state=s), Xtr, ytr, Xte, yte)
     assert ours >= ref - tolerance(backend)
 
 
@@ -64,20 +75,27 @@ def test_forest_oob_and_importances():
     assert m.oob_decision_function_.shape == (len(Xtr), 2)
     np.testing.assert_allclose(m.feature_importances_.sum(), 1.0, rtol=1e-6)
     r = mlcore.RandomForestRegressor(30, oob_score=True, random_state=0).fit(
-        *split(load_diabetes)[::2])
+        *split(load_diabetes)[::2]
+    )
     assert 0.2 < r.oob_score_ < 0.7
     assert r.oob_prediction_.shape == (331,)
 
 
 def test_forest_same_on_every_exact_backend_and_thread_count():
     Xtr, Xte, ytr, _ = split(load_wine)
-    preds = [mlcore.RandomForestClassifier(20, random_state=5, n_jobs=j, backend=b)
-             .fit(Xtr, ytr).predict_proba(Xte) for b in EXACT for j in (1, 2)]
+    preds = [
+        mlcore.RandomForestClassifier(20, random_state=5, n_jobs=j, backend=b)
+        .fit(Xtr, ytr)
+        .predict_proba(Xte)
+        for b in EXACT
+        for j in (1, 2)
+    ]
     for p in preds[1:]:
         np.testing.assert_array_equal(p, preds[0])
 
 
 # ---- gradient boosting ----
+
 
 @pytest.mark.parametrize("backend", AVAILABLE)
 @pytest.mark.parametrize("load", CLASSIFICATION, ids=lambda f: f.__name__)
@@ -99,8 +117,13 @@ def test_boosting_regressor_matches_sklearn(backend):
 
 def test_boosting_same_on_every_exact_backend():
     Xtr, Xte, ytr, _ = split(load_digits)
-    runs = [mlcore.GradientBoostingClassifier(max_iter=10, random_state=0, backend=b)
-            .fit(Xtr, ytr).decision_function(Xte) for b in EXACT for _ in range(2)]
+    runs = [
+        mlcore.GradientBoostingClassifier(max_iter=10, random_state=0, backend=b)
+        .fit(Xtr, ytr)
+        .decision_function(Xte)
+        for b in EXACT
+        for _ in range(2)
+    ]
     for r in runs[1:]:
         np.testing.assert_array_equal(r, runs[0])
 
@@ -119,8 +142,9 @@ def test_staged_predict_and_proba():
 
 def test_early_stopping_and_scores():
     X, y = load_breast_cancer(return_X_y=True)
-    m = mlcore.GradientBoostingClassifier(max_iter=500, learning_rate=0.5, early_stopping=True,
-                                          n_iter_no_change=5, random_state=0).fit(X, y)
+    m = mlcore.GradientBoostingClassifier(
+        max_iter=500, learning_rate=0.5, early_stopping=True, n_iter_no_change=5, random_state=0
+    ).fit(X, y)
     assert m.n_iter_ < 500
     assert len(m.validation_score_) == m.n_iter_ + 1
     assert m.do_early_stopping_
@@ -139,8 +163,10 @@ def test_missing_values_in_boosting():
 
 def test_tooling_and_pickle():
     X, y = load_wine(return_X_y=True)
-    for est in (mlcore.RandomForestClassifier(20, random_state=0),
-                mlcore.GradientBoostingClassifier(max_iter=20, random_state=0)):
+    for est in (
+        mlcore.RandomForestClassifier(20, random_state=0),
+        mlcore.GradientBoostingClassifier(max_iter=20, random_state=0),
+    ):
         pipe = make_pipeline(StandardScaler(), est)
         assert cross_val_score(pipe, X, y, cv=3).mean() > 0.85
         fitted = clone(est).fit(X, y)

@@ -16,6 +16,7 @@ from sklearn.naive_bayes import GaussianNB as SkGaussianNB
 import mlcore
 from conftest import AVAILABLE
 
+
 def _one_sample_class(rng):
     X = rng.normal(size=(20, 3))
     y = np.r_[np.zeros(10), np.ones(9), 2].astype(int)
@@ -41,13 +42,16 @@ HUGE_X_ESTIMATORS = [
     lambda b: mlcore.LogisticRegression(backend=b),
     lambda b: mlcore.GaussianNB(backend=b),
     lambda b: mlcore.PCA(n_components=2, backend=b),
-    lambda b: mlcore.LinearSVC(backend=b),                       # primal Newton (n >= d)
-    lambda b: mlcore.LinearSVC(loss="hinge", backend=b),         # dual coordinate descent
+    lambda b: mlcore.LinearSVC(backend=b),  # primal Newton (n >= d)
+    lambda b: mlcore.LinearSVC(loss="hinge", backend=b),  # dual coordinate descent
 ]
 
 
-@pytest.mark.parametrize("make", HUGE_X_ESTIMATORS,
-                         ids=["linreg", "ridge", "logistic", "gnb", "pca", "linsvc", "linsvc_dual"])
+@pytest.mark.parametrize(
+    "make",
+    HUGE_X_ESTIMATORS,
+    ids=["linreg", "ridge", "logistic", "gnb", "pca", "linsvc", "linsvc_dual"],
+)
 def test_values_too_large_for_float32_are_an_error_naming_x_on_every_backend(make, rng):
     # |x| = 1e30: finite in float32, but x² is not. Every backend raised nothing and fitted a
     # zero model (scalar, avx2) or raised about "(X - mean)^2" (systolic).

@@ -22,8 +22,14 @@ from hypothesis import strategies as st
 from conftest import AVAILABLE
 from fuzz_isolation import Isolated
 
-FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=int(__import__("os").environ.get("MLCORE_FUZZ_EXAMPLES", 60)),
-                suppress_health_check=list(HealthCheck), print_blob=True)
+FUZZ = settings(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=int(__import__("os").environ.get("MLCORE_FUZZ_EXAMPLES", 60)),
+    suppress_health_check=list(HealthCheck),
+    print_blob=True,
+)
 TIMEOUT_S = 60  # one example, every backend; the slowest legitimate example takes ~2 s
 
 # Each dimension of an example has benign and hostile choices. An example makes 0 to 3 of its
@@ -31,16 +37,24 @@ TIMEOUT_S = 60  # one example, every backend; the slowest legitimate example tak
 # the fitting and prediction code itself with one odd thing at a time (examples hostile in
 # every dimension would only ever test the first check that fails).
 DIMENSIONS = {
-    "shape": ([(5, 3), (40, 3), (60, 2), (30, 5), (12, 1)],
-              [(0, 3), (3, 0), (1, 1), (1, 4), (2, 2), (2, 300), (300, 1)]),
-    "values": (["normal", "counts"],
-               ["constant", "duplicates", "subnormal", "huge", "mixed_scale", "offset"]),
+    "shape": (
+        [(5, 3), (40, 3), (60, 2), (30, 5), (12, 1)],
+        [(0, 3), (3, 0), (1, 1), (1, 4), (2, 2), (2, 300), (300, 1)],
+    ),
+    "values": (
+        ["normal", "counts"],
+        ["constant", "duplicates", "subnormal", "huge", "mixed_scale", "offset"],
+    ),
     "special": ([None], ["nan", "inf", "-inf"]),
-    "dtype": (["float64", "float32"],
-              ["float16", "int64", "int8", "uint8", "bool", "complex128", "str"]),
+    "dtype": (
+        ["float64", "float32"],
+        ["float16", "int64", "int8", "uint8", "bool", "complex128", "str"],
+    ),
     "layout": (["C", "F", "readonly", "list", "pandas", "strided"], ["sparse", "1d", "3d"]),
-    "classes": (["binary", "multiclass", "strings"],
-                ["one_class", "every_sample_a_class", "float", "wrong_length", "column"]),
+    "classes": (
+        ["binary", "multiclass", "strings"],
+        ["one_class", "every_sample_a_class", "float", "wrong_length", "column"],
+    ),
     "targets": (["float"], ["binary", "float_nan", "huge", "wrong_length", "column", "strings"]),
     "label_layout": (["ndarray", "list", "pandas", "readonly"], ["ndarray"]),
     "params": ([False], [True]),
@@ -56,43 +70,129 @@ CHOICE = ["bogus", None, 3, ""]
 # name, kind (classifier / regressor / cluster / transformer), methods called after fit, and
 # the hyperparameters fuzzed with their kind of hostile values.
 ESTIMATORS = [
-    ("KNeighborsClassifier", "classifier", ["predict", "predict_proba"],
-     {"n_neighbors": COUNT + [10**9], "weights": CHOICE, "p": REAL, "batch_size": COUNT}),
-    ("KNeighborsRegressor", "regressor", ["predict"],
-     {"n_neighbors": COUNT + [10**9], "weights": CHOICE, "p": REAL}),
-    ("KMeans", "cluster", ["predict", "transform", "score"],
-     {"n_clusters": COUNT + [10**9], "max_iter": WORK, "tol": REAL, "n_init": WORK,
-      "init": CHOICE, "random_state": COUNT}),
-    ("SVC", "classifier", ["predict", "decision_function"],
-     {"C": REAL, "gamma": REAL + CHOICE, "kernel": CHOICE, "degree": WORK, "tol": REAL,
-      "coef0": REAL, "max_iter": WORK}),
-    ("LinearSVC", "classifier", ["predict", "decision_function"],
-     {"C": REAL, "tol": REAL, "max_iter": WORK, "loss": CHOICE, "intercept_scaling": REAL}),
-    ("DecisionTreeClassifier", "classifier", ["predict", "predict_proba"],
-     {"max_depth": COUNT + [10**9], "min_samples_split": COUNT + [10**9],
-      "min_samples_leaf": COUNT, "max_bins": COUNT + [10**9], "max_features": COUNT + CHOICE,
-      "criterion": CHOICE}),
-    ("DecisionTreeRegressor", "regressor", ["predict"],
-     {"max_depth": COUNT, "min_samples_leaf": COUNT + [10**9], "max_bins": COUNT}),
-    ("RandomForestClassifier", "classifier", ["predict", "predict_proba"],
-     {"n_estimators": WORK, "max_depth": COUNT, "max_features": REAL + CHOICE,
-      "bootstrap": CHOICE, "random_state": COUNT}),
-    ("RandomForestRegressor", "regressor", ["predict"],
-     {"n_estimators": WORK, "max_features": REAL, "min_samples_leaf": COUNT}),
-    ("GradientBoostingClassifier", "classifier", ["predict", "predict_proba"],
-     {"max_iter": WORK, "learning_rate": REAL, "max_leaf_nodes": COUNT, "l2_regularization": REAL,
-      "max_bins": COUNT, "early_stopping": CHOICE, "validation_fraction": REAL}),
-    ("GradientBoostingRegressor", "regressor", ["predict"],
-     {"max_iter": WORK, "learning_rate": REAL, "min_samples_leaf": COUNT, "loss": CHOICE}),
+    (
+        "KNeighborsClassifier",
+        "classifier",
+        ["predict", "predict_proba"],
+        {"n_neighbors": COUNT + [10**9], "weights": CHOICE, "p": REAL, "batch_size": COUNT},
+    ),
+    (
+        "KNeighborsRegressor",
+        "regressor",
+        ["predict"],
+        {"n_neighbors": COUNT + [10**9], "weights": CHOICE, "p": REAL},
+    ),
+    (
+        "KMeans",
+        "cluster",
+        ["predict", "transform", "score"],
+        {
+            "n_clusters": COUNT + [10**9],
+            "max_iter": WORK,
+            "tol": REAL,
+            "n_init": WORK,
+            "init": CHOICE,
+            "random_state": COUNT,
+        },
+    ),
+    (
+        "SVC",
+        "classifier",
+        ["predict", "decision_function"],
+        {
+            "C": REAL,
+            "gamma": REAL + CHOICE,
+            "kernel": CHOICE,
+            "degree": WORK,
+            "tol": REAL,
+            "coef0": REAL,
+            "max_iter": WORK,
+        },
+    ),
+    (
+        "LinearSVC",
+        "classifier",
+        ["predict", "decision_function"],
+        {"C": REAL, "tol": REAL, "max_iter": WORK, "loss": CHOICE, "intercept_scaling": REAL},
+    ),
+    (
+        "DecisionTreeClassifier",
+        "classifier",
+        ["predict", "predict_proba"],
+        {
+            "max_depth": COUNT + [10**9],
+            "min_samples_split": COUNT + [10**9],
+            "min_samples_leaf": COUNT,
+            "max_bins": COUNT + [10**9],
+            "max_features": COUNT + CHOICE,
+            "criterion": CHOICE,
+        },
+    ),
+    (
+        "DecisionTreeRegressor",
+        "regressor",
+        ["predict"],
+        {"max_depth": COUNT, "min_samples_leaf": COUNT + [10**9], "max_bins": COUNT},
+    ),
+    (
+        "RandomForestClassifier",
+        "classifier",
+        ["predict", "predict_proba"],
+        {
+            "n_estimators": WORK,
+            "max_depth": COUNT,
+            "max_features": REAL + CHOICE,
+            "bootstrap": CHOICE,
+            "random_state": COUNT,
+        },
+    ),
+    (
+        "RandomForestRegressor",
+        "regressor",
+        ["predict"],
+        {"n_estimators": WORK, "max_features": REAL, "min_samples_leaf": COUNT},
+    ),
+    (
+        "GradientBoostingClassifier",
+        "classifier",
+        ["predict", "predict_proba"],
+        {
+            "max_iter": WORK,
+            "learning_rate": REAL,
+            "max_leaf_nodes": COUNT,
+            "l2_regularization": REAL,
+            "max_bins": COUNT,
+            "early_stopping": CHOICE,
+            "validation_fraction": REAL,
+        },
+    ),
+    (
+        "GradientBoostingRegressor",
+        "regressor",
+        ["predict"],
+        {"max_iter": WORK, "learning_rate": REAL, "min_samples_leaf": COUNT, "loss": CHOICE},
+    ),
     ("LinearRegression", "regressor", ["predict"], {"fit_intercept": CHOICE}),
     ("Ridge", "regressor", ["predict"], {"alpha": REAL, "fit_intercept": CHOICE}),
-    ("LogisticRegression", "classifier", ["predict", "predict_proba"],
-     {"C": REAL, "max_iter": WORK, "tol": REAL, "l1_ratio": REAL}),
+    (
+        "LogisticRegression",
+        "classifier",
+        ["predict", "predict_proba"],
+        {"C": REAL, "max_iter": WORK, "tol": REAL, "l1_ratio": REAL},
+    ),
     ("GaussianNB", "classifier", ["predict", "predict_proba"], {"var_smoothing": REAL}),
-    ("MultinomialNB", "classifier", ["predict", "predict_proba"],
-     {"alpha": REAL, "fit_prior": CHOICE}),
-    ("PCA", "transformer", ["transform"],
-     {"n_components": COUNT + REAL + [10**9], "whiten": CHOICE, "svd_solver": CHOICE}),
+    (
+        "MultinomialNB",
+        "classifier",
+        ["predict", "predict_proba"],
+        {"alpha": REAL, "fit_prior": CHOICE},
+    ),
+    (
+        "PCA",
+        "transformer",
+        ["transform"],
+        {"n_components": COUNT + REAL + [10**9], "whiten": CHOICE, "svd_solver": CHOICE},
+    ),
 ]
 
 
@@ -138,8 +238,9 @@ def check_outcomes(results, what):
             assert message.split(":", 1)[1].strip(), f"{what} on {backend}: an empty message"
         assert unmodified, f"{what} on {backend} modified its input"
     assert len(set(kinds.values())) == 1, (
-        f"{what}: the outcome differs between backends: " +
-        "; ".join(f"{b}: {m or 'ok'}" for b, _, m, _, _ in results))
+        f"{what}: the outcome differs between backends: "
+        + "; ".join(f"{b}: {m or 'ok'}" for b, _, m, _, _ in results)
+    )
 
 
 @pytest.mark.parametrize("name,kind,methods,params", ESTIMATORS, ids=[e[0] for e in ESTIMATORS])
@@ -148,8 +249,9 @@ def test_fuzz_estimator(worker, name, kind, methods, params):
     @given(example=examples(kind, params))
     def run(example):
         X, y, chosen = example
-        results = worker.call("estimator_calls", (name, chosen, X, y, methods, AVAILABLE),
-                              TIMEOUT_S)
+        results = worker.call(
+            "estimator_calls", (name, chosen, X, y, methods, AVAILABLE), TIMEOUT_S
+        )
         check_outcomes(results, f"{name}({chosen}).fit(X={X}, y={y})")
 
     run()
@@ -164,20 +266,34 @@ def test_fuzz_estimator(worker, name, kind, methods, params):
 #    meeting their tolerance, so they run to max_iter with 1000-column GEMMs (130 s and 43 s;
 #    bounded, not a hang).
 SLOW_WITH_A_THOUSAND_CLASSES = {("SVC", b) for b in AVAILABLE} | {
-    ("LogisticRegression", "systolic"), ("LinearSVC", "systolic")}
+    ("LogisticRegression", "systolic"),
+    ("LinearSVC", "systolic"),
+}
 
 
-@pytest.mark.parametrize("name", ["KNeighborsClassifier", "DecisionTreeClassifier",
-                                  "RandomForestClassifier", "GradientBoostingClassifier",
-                                  "LogisticRegression", "LinearSVC", "GaussianNB",
-                                  "MultinomialNB"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "KNeighborsClassifier",
+        "DecisionTreeClassifier",
+        "RandomForestClassifier",
+        "GradientBoostingClassifier",
+        "LogisticRegression",
+        "LinearSVC",
+        "GaussianNB",
+        "MultinomialNB",
+    ],
+)
 def test_a_thousand_classes(worker, name):
     # 1000 classes of 2 samples each: a result (or a clear error) on every backend, in bounded
     # time, with the same kind of outcome.
     X = ("matrix", 7, 2000, 3, "counts", None, "float64", "C")
     y = ("labels", 7, 2000, "a_thousand_classes", "ndarray")
-    params = {"n_estimators": 3} if name == "RandomForestClassifier" else (
-        {"max_iter": 3} if name == "GradientBoostingClassifier" else {})
+    params = (
+        {"n_estimators": 3}
+        if name == "RandomForestClassifier"
+        else ({"max_iter": 3} if name == "GradientBoostingClassifier" else {})
+    )
     backends = [b for b in AVAILABLE if (name, b) not in SLOW_WITH_A_THOUSAND_CLASSES]
     results = worker.call("estimator_calls", (name, params, X, y, ["predict"], backends), 120)
     check_outcomes(results, f"{name} with 1000 classes")

@@ -20,15 +20,27 @@ from conftest import AVAILABLE, quantized
 from fuzz_isolation import Isolated, build
 from test_fuzz_estimators import check_outcomes
 
-FUZZ = settings(derandomize=True, database=None, deadline=None,
-                max_examples=int(os.environ.get("MLCORE_FUZZ_EXAMPLES", 60)),
-                suppress_health_check=list(HealthCheck), print_blob=True)
+FUZZ = settings(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=int(os.environ.get("MLCORE_FUZZ_EXAMPLES", 60)),
+    suppress_health_check=list(HealthCheck),
+    print_blob=True,
+)
 TIMEOUT_S = 60
 
 DIMS = [0, 1, 2, 3, 7, 16, 33]
 BENIGN_LAYOUTS = ["C", "C", "F", "strided", "readonly", "list", "pandas"]
-HOSTILE = [("special", "nan"), ("special", "inf"), ("dtype", "complex128"), ("dtype", "str"),
-           ("layout", "sparse"), ("layout", "1d"), ("layout", "3d")]
+HOSTILE = [
+    ("special", "nan"),
+    ("special", "inf"),
+    ("dtype", "complex128"),
+    ("dtype", "str"),
+    ("layout", "sparse"),
+    ("layout", "1d"),
+    ("layout", "3d"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -42,15 +54,26 @@ def worker():
 def operand(draw, rows, cols, hostile=None):
     """A matrix recipe of rows × cols; `hostile` (a (dimension, choice) pair) replaces one
     benign choice."""
-    spec = {"values": "normal", "special": None, "dtype": draw(st.sampled_from(["float64",
-                                                                                 "float32"])),
-            "layout": draw(st.sampled_from(BENIGN_LAYOUTS))}
+    spec = {
+        "values": "normal",
+        "special": None,
+        "dtype": draw(st.sampled_from(["float64", "float32"])),
+        "layout": draw(st.sampled_from(BENIGN_LAYOUTS)),
+    }
     if hostile:
         spec[hostile[0]] = hostile[1]
     if spec["layout"] == "pandas" and cols == 0:
         spec["layout"] = "C"
-    return ("matrix", draw(st.integers(0, 2**16)), rows, cols, spec["values"], spec["special"],
-            spec["dtype"], spec["layout"])
+    return (
+        "matrix",
+        draw(st.integers(0, 2**16)),
+        rows,
+        cols,
+        spec["values"],
+        spec["special"],
+        spec["dtype"],
+        spec["layout"],
+    )
 
 
 def hostile_or_none(draw):
@@ -105,8 +128,12 @@ def test_fuzz_gemm_and_gemv(worker, data):
         A = A.T if trans_a else A
         want = A @ as64(x).ravel()
         for backend, _, _, _, got in results:
-            close(got, want, mac_atol(backend, k, np.abs(A).max(initial=0),
-                                      np.abs(as64(x)).max(initial=0)), f"gemv on {backend}")
+            close(
+                got,
+                want,
+                mac_atol(backend, k, np.abs(A).max(initial=0), np.abs(as64(x)).max(initial=0)),
+                f"gemv on {backend}",
+            )
 
 
 @FUZZ
@@ -132,8 +159,9 @@ def test_fuzz_sqdist_argmin_topk(worker, data):
         for backend, _, _, _, (index, value) in results:
             finite_rows = ~np.isnan(M).all(axis=1) if M.size else np.ones(m, bool)
             want = np.nanargmin(np.where(np.isnan(M), np.inf, M), axis=1) if n else index
-            np.testing.assert_array_equal(index[finite_rows], want[finite_rows],
-                                          err_msg=f"argmin_rows on {backend}")
+            np.testing.assert_array_equal(
+                index[finite_rows], want[finite_rows], err_msg=f"argmin_rows on {backend}"
+            )
     k = data.draw(st.sampled_from([0, 1, 2, 5, 40]))
     results = run(worker, "topk_rows", [D, ("raw", k)], {})
     if results:
@@ -165,8 +193,11 @@ def test_fuzz_reductions_and_softmax(worker, data):
     if results:
         X = as64(x)
         Z = X - X.max(axis=1, keepdims=True) if X.size else X
-        want = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True)) if log else \
-            np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
+        want = (
+            Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
+            if log
+            else np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
+        )
         for backend, _, _, _, got in results:
             close(got, want, 1e-5, f"softmax_rows(log={log}) on {backend}")
 
@@ -179,20 +210,26 @@ def test_fuzz_elementwise(worker, data):
     x, y = data.draw(operand(m, n, hostile)), data.draw(operand(m, n))
     v, w = data.draw(operand(n, 1)), data.draw(operand(m, 1))
     v, w = (r[:7] + ("C",) for r in (v, w))
-    fn = data.draw(st.sampled_from(["exp", "sigmoid", "tanh", "square", "abs", "relu",
-                                    "log1pexp", "bogus"]))
+    fn = data.draw(
+        st.sampled_from(["exp", "sigmoid", "tanh", "square", "abs", "relu", "log1pexp", "bogus"])
+    )
     X, Y = (as64(x), as64(y)) if hostile is None else (None, None)
     refs = {
-        "exp": lambda u: np.exp(u), "sigmoid": lambda u: 1 / (1 + np.exp(-u)),
-        "tanh": np.tanh, "square": np.square, "abs": np.abs, "relu": lambda u: np.maximum(u, 0),
-        "log1pexp": lambda u: np.logaddexp(0, u)}
+        "exp": lambda u: np.exp(u),
+        "sigmoid": lambda u: 1 / (1 + np.exp(-u)),
+        "tanh": np.tanh,
+        "square": np.square,
+        "abs": np.abs,
+        "relu": lambda u: np.maximum(u, 0),
+        "log1pexp": lambda u: np.logaddexp(0, u),
+    }
     for name, args, kwargs, ref in [
-            ("axpby", [("raw", 2.0), x, ("raw", -0.5), y], {}, lambda: 2 * X - 0.5 * Y),
-            ("multiply", [x, y], {}, lambda: X * Y),
-            ("add_row_vector", [x, v], {"alpha": 3.0}, lambda: X + 3 * as64(v).ravel()),
-            ("scale_rows", [x, w], {}, lambda: X * as64(w).ravel()[:, None]),
-            ("map", [("raw", fn), x], {"scale": 0.5, "shift": 0.25},
-             lambda: refs[fn](0.5 * X + 0.25))]:
+        ("axpby", [("raw", 2.0), x, ("raw", -0.5), y], {}, lambda: 2 * X - 0.5 * Y),
+        ("multiply", [x, y], {}, lambda: X * Y),
+        ("add_row_vector", [x, v], {"alpha": 3.0}, lambda: X + 3 * as64(v).ravel()),
+        ("scale_rows", [x, w], {}, lambda: X * as64(w).ravel()[:, None]),
+        ("map", [("raw", fn), x], {"scale": 0.5, "shift": 0.25}, lambda: refs[fn](0.5 * X + 0.25)),
+    ]:
         results = run(worker, name, args, kwargs)
         if results and X is not None:
             want = ref()
@@ -222,6 +259,8 @@ def test_fuzz_scatter_and_gather(worker, data):
     results = run(worker, "gather_rows", [x, ("raw", gather)], {})
     if results:
         for backend, _, _, _, got in results:
-            np.testing.assert_array_equal(np.asarray(got, np.float64),
-                                          as64(x).astype(np.float32)[gather].astype(np.float64),
-                                          err_msg=f"gather_rows on {backend}")
+            np.testing.assert_array_equal(
+                np.asarray(got, np.float64),
+                as64(x).astype(np.float32)[gather].astype(np.float64),
+                err_msg=f"gather_rows on {backend}",
+            )

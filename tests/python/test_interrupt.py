@@ -19,8 +19,12 @@ from conftest import AVAILABLE
 
 def run_script(body, timeout=120):
     """Runs `body` in a new interpreter and returns the JSON object on its last output line."""
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(body)], capture_output=True,
-                          text=True, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(body)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -87,7 +91,9 @@ INTERRUPT_SCRIPT = """
 def test_ctrl_c_stops_long_calls_promptly_and_keeps_the_estimator(backend):
     r = run_script(INTERRUPT_SCRIPT.format(backend=backend))
     for call in ("svc_fit", "boost_fit", "knn_predict"):
-        assert r[call] is not None, f"{call} on {backend} ended before the interrupt: make it longer"
+        assert r[call] is not None, (
+            f"{call} on {backend} ended before the interrupt: make it longer"
+        )
         # "Within about a second" on a shared 2-core machine: the poll runs every 50 ms.
         assert r[call] < 1.0, f"{call} on {backend}: KeyboardInterrupt {r[call]:.2f} s after SIGINT"
     assert r["svc_unfitted"], "an interrupted first fit must leave the estimator unfitted"

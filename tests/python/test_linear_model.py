@@ -20,8 +20,12 @@ from sklearn.preprocessing import StandardScaler
 import mlcore
 from conftest import AVAILABLE, F32_BACKENDS, quantized
 
-CLASSIFICATION = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_cancer,
-                  "digits": load_digits}
+CLASSIFICATION = {
+    "iris": load_iris,
+    "wine": load_wine,
+    "breast_cancer": load_breast_cancer,
+    "digits": load_digits,
+}
 
 
 def accuracy_tolerance(backend):
@@ -56,6 +60,7 @@ def quiet_fit(model, *args, **kwargs):
 
 # ---- least squares ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("backend", AVAILABLE)
 @pytest.mark.parametrize("scale", [True, False])
 def test_linear_regression_r2_matches_sklearn(backend, scale):
@@ -71,8 +76,9 @@ def test_linear_regression_r2_matches_sklearn(backend, scale):
         scale_ = np.abs(ref.coef_).max()
         np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-3 * scale_)
         np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-4)
-        np.testing.assert_allclose(ours.singular_, ref.singular_, rtol=1e-3,
-                                   atol=1e-4 * ref.singular_.max())
+        np.testing.assert_allclose(
+            ours.singular_, ref.singular_, rtol=1e-3, atol=1e-4 * ref.singular_.max()
+        )
         assert ours.rank_ == ref.rank_
 
 
@@ -85,15 +91,17 @@ def test_ridge_r2_matches_sklearn(backend, alpha):
     r2, r2_ref = ours.score(Xte, yte), ref.score(Xte, yte)
     assert abs(r2 - r2_ref) <= r2_tolerance(backend), (r2, r2_ref)
     if not quantized(backend):
-        np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-3,
-                                   atol=1e-4 * np.abs(ref.coef_).max())
+        np.testing.assert_allclose(
+            ours.coef_, ref.coef_, rtol=1e-3, atol=1e-4 * np.abs(ref.coef_).max()
+        )
         np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-4)
     assert ours.solver_ == "cholesky" and ours.n_iter_ is None
 
 
 @pytest.mark.parametrize("backend", F32_BACKENDS)
-@pytest.mark.parametrize("Model,kwargs", [(mlcore.LinearRegression, {}),
-                                          (mlcore.Ridge, {"alpha": 3.0})])
+@pytest.mark.parametrize(
+    "Model,kwargs", [(mlcore.LinearRegression, {}), (mlcore.Ridge, {"alpha": 3.0})]
+)
 def test_multi_output_matches_sklearn(backend, Model, kwargs, rng):
     X = rng.normal(size=(300, 6)) * [1, 10, 0.1, 5, 1, 2] + [0, 50, 0, -3, 1, 0]
     W = rng.normal(size=(6, 3))
@@ -127,8 +135,9 @@ def test_rank_deficient_gives_minimum_norm_solution(backend, rng):
 
 
 @pytest.mark.parametrize("backend", AVAILABLE)
-@pytest.mark.parametrize("Model,kwargs", [(mlcore.LinearRegression, {}),
-                                          (mlcore.Ridge, {"alpha": 0.5})])
+@pytest.mark.parametrize(
+    "Model,kwargs", [(mlcore.LinearRegression, {}), (mlcore.Ridge, {"alpha": 0.5})]
+)
 def test_sample_weight_matches_sklearn(backend, Model, kwargs):
     Xtr, Xte, ytr, yte = split("diabetes", True)
     w = np.random.default_rng(0).integers(0, 4, size=len(ytr)).astype(float)
@@ -138,8 +147,9 @@ def test_sample_weight_matches_sklearn(backend, Model, kwargs):
     if not quantized(backend):
         np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-3 * np.abs(ref.coef_).max())
         # Integer weights are the same as repeating the samples.
-        rep = Model(**kwargs, backend=backend).fit(np.repeat(Xtr, w.astype(int), axis=0),
-                                                   np.repeat(ytr, w.astype(int)))
+        rep = Model(**kwargs, backend=backend).fit(
+            np.repeat(Xtr, w.astype(int), axis=0), np.repeat(ytr, w.astype(int))
+        )
         np.testing.assert_allclose(ours.coef_, rep.coef_, atol=1e-3 * np.abs(ref.coef_).max())
 
 
@@ -166,6 +176,7 @@ def test_large_offsets_keep_f32_precision():
 
 
 # ---- logistic regression ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("backend", AVAILABLE)
 @pytest.mark.parametrize("dataset", list(CLASSIFICATION))
@@ -203,8 +214,7 @@ def test_logistic_converges_to_sklearns_optimum(backend, dataset):
     ours.fit(Xtr, ytr)
     np.testing.assert_allclose(ours.coef_, ref.coef_, atol=2e-3 * np.abs(ref.coef_).max())
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=2e-3)
-    np.testing.assert_allclose(ours.decision_function(Xte), ref.decision_function(Xte),
-                               atol=1e-2)
+    np.testing.assert_allclose(ours.decision_function(Xte), ref.decision_function(Xte), atol=1e-2)
 
 
 @pytest.mark.parametrize("backend", F32_BACKENDS)
@@ -226,8 +236,9 @@ def test_logistic_unscaled_data(backend):
 @pytest.mark.parametrize("class_weight", ["balanced", {0: 1.0, 1: 3.0, 2: 0.5}])
 def test_class_weight_matches_sklearn(backend, class_weight):
     Xtr, Xte, ytr, yte = split("wine")
-    ours = quiet_fit(mlcore.LogisticRegression(class_weight=class_weight, backend=backend),
-                     Xtr, ytr)
+    ours = quiet_fit(
+        mlcore.LogisticRegression(class_weight=class_weight, backend=backend), Xtr, ytr
+    )
     ref = skl.LogisticRegression(class_weight=class_weight).fit(Xtr, ytr)
     assert abs(ours.score(Xte, yte) - ref.score(Xte, yte)) <= accuracy_tolerance(backend)
     if not quantized(backend):
@@ -319,8 +330,7 @@ def test_sklearn_tooling_and_pickle(make, dataset):
     pipe = make_pipeline(StandardScaler(), est)
     scores = cross_val_score(pipe, Xtr, ytr, cv=3)
     assert scores.shape == (3,) and np.all(np.isfinite(scores))
-    grid_key = "alpha" if hasattr(est, "alpha") else ("C" if hasattr(est, "C") else
-                                                      "fit_intercept")
+    grid_key = "alpha" if hasattr(est, "alpha") else ("C" if hasattr(est, "C") else "fit_intercept")
     values = {"alpha": [0.1, 1.0], "C": [0.1, 1.0], "fit_intercept": [True, False]}[grid_key]
     name = type(est).__name__.lower()
     grid = GridSearchCV(pipe, {f"{name}__{grid_key}": values}, cv=3).fit(Xtr, ytr)
@@ -332,14 +342,17 @@ def test_sklearn_tooling_and_pickle(make, dataset):
     # Switching backend after fit keeps the model.
     model = fitted[-1]
     model.set_params(backend="scalar")
-    np.testing.assert_allclose(fitted.predict(Xte).astype(float),
-                               restored.predict(Xte).astype(float), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        fitted.predict(Xte).astype(float), restored.predict(Xte).astype(float), rtol=1e-4, atol=1e-4
+    )
 
 
 # ---- bad input ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("Model", [mlcore.LinearRegression, mlcore.Ridge,
-                                   mlcore.LogisticRegression])
+
+@pytest.mark.parametrize(
+    "Model", [mlcore.LinearRegression, mlcore.Ridge, mlcore.LogisticRegression]
+)
 def test_bad_input(Model):
     X = np.random.default_rng(0).normal(size=(20, 3))
     y = np.arange(20) % 2
@@ -363,14 +376,30 @@ def test_bad_input(Model):
 def test_bad_hyperparameters():
     X = np.random.default_rng(0).normal(size=(20, 3))
     y = np.arange(20) % 2
-    for bad in [{"alpha": -1.0}, {"alpha": np.nan}, {"solver": "sag"}, {"positive": True},
-                {"alpha": [1.0, 2.0]}]:
+    for bad in [
+        {"alpha": -1.0},
+        {"alpha": np.nan},
+        {"solver": "sag"},
+        {"positive": True},
+        {"alpha": [1.0, 2.0]},
+    ]:
         with pytest.raises((ValueError, TypeError)):
             mlcore.Ridge(**bad).fit(X, y)
-    for bad in [{"C": 0.0}, {"C": -1.0}, {"tol": -1.0}, {"max_iter": -1}, {"penalty": "l1"},
-                {"l1_ratio": 0.5}, {"solver": "liblinear"}, {"dual": True}, {"warm_start": True},
-                {"class_weight": "heavy"}, {"class_weight": {0: 1.0, 7: 2.0}}, {"max_iter": 1.5},
-                {"backend": "tpu"}]:
+    for bad in [
+        {"C": 0.0},
+        {"C": -1.0},
+        {"tol": -1.0},
+        {"max_iter": -1},
+        {"penalty": "l1"},
+        {"l1_ratio": 0.5},
+        {"solver": "liblinear"},
+        {"dual": True},
+        {"warm_start": True},
+        {"class_weight": "heavy"},
+        {"class_weight": {0: 1.0, 7: 2.0}},
+        {"max_iter": 1.5},
+        {"backend": "tpu"},
+    ]:
         with pytest.raises((ValueError, TypeError)):
             mlcore.LogisticRegression(**bad).fit(X, y)
     with pytest.raises(ValueError, match="one class"):

@@ -18,8 +18,12 @@ from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 import mlcore
 from conftest import AVAILABLE, F32_BACKENDS, quantized
 
-LOADERS = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_cancer,
-           "digits": load_digits}
+LOADERS = {
+    "iris": load_iris,
+    "wine": load_wine,
+    "breast_cancer": load_breast_cancer,
+    "digits": load_digits,
+}
 
 
 def tolerance(backend):
@@ -56,7 +60,9 @@ def test_gaussian_accuracy_matches_sklearn(backend, dataset):
     np.testing.assert_allclose(ours.var_, ref.var_, rtol=1e-4, atol=1e-6 * ref.var_.max())
     np.testing.assert_allclose(ours.class_prior_, ref.class_prior_, rtol=1e-6)
     np.testing.assert_allclose(ours.class_count_, ref.class_count_)
-    assert ours.epsilon_ == pytest.approx(ref.epsilon_, rel=1e-5 if not quantized(backend) else 0.02)
+    assert ours.epsilon_ == pytest.approx(
+        ref.epsilon_, rel=1e-5 if not quantized(backend) else 0.02
+    )
     if not quantized(backend):
         assert np.mean(ours.predict(Xte) == ref.predict(Xte)) >= 0.99
         # Probabilities where both are not saturated agree closely.
@@ -114,13 +120,16 @@ def test_multinomial_accuracy_matches_sklearn(backend, dataset):
     acc, acc_ref = ours.score(Xte, yte), ref.score(Xte, yte)
     assert abs(acc - acc_ref) <= tolerance(backend) + 1e-12, (acc, acc_ref)
     np.testing.assert_allclose(ours.feature_count_, ref.feature_count_, rtol=1e-5)
-    np.testing.assert_allclose(ours.feature_log_prob_, ref.feature_log_prob_, rtol=1e-5,
-                               atol=1e-5)
+    np.testing.assert_allclose(ours.feature_log_prob_, ref.feature_log_prob_, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(ours.class_log_prior_, ref.class_log_prior_, rtol=1e-6)
     if not quantized(backend):
         assert np.mean(ours.predict(Xte) == ref.predict(Xte)) >= 0.99
-        np.testing.assert_allclose(ours.predict_joint_log_proba(Xte),
-                                   ref.predict_joint_log_proba(Xte), rtol=1e-5, atol=1e-2)
+        np.testing.assert_allclose(
+            ours.predict_joint_log_proba(Xte),
+            ref.predict_joint_log_proba(Xte),
+            rtol=1e-5,
+            atol=1e-2,
+        )
         np.testing.assert_allclose(ours.predict_proba(Xte), ref.predict_proba(Xte), atol=1e-3)
 
 
@@ -129,23 +138,36 @@ def test_priors_smoothing_and_weights_match_sklearn(backend):
     Xtr, Xte, ytr, _ = split("wine")
     w = np.random.default_rng(0).uniform(0.2, 2.0, size=len(ytr))
     cases = [
-        (mlcore.GaussianNB(priors=[0.2, 0.5, 0.3], backend=backend),
-         sknb.GaussianNB(priors=[0.2, 0.5, 0.3]), None),
-        (mlcore.GaussianNB(var_smoothing=1e-3, backend=backend),
-         sknb.GaussianNB(var_smoothing=1e-3), None),
+        (
+            mlcore.GaussianNB(priors=[0.2, 0.5, 0.3], backend=backend),
+            sknb.GaussianNB(priors=[0.2, 0.5, 0.3]),
+            None,
+        ),
+        (
+            mlcore.GaussianNB(var_smoothing=1e-3, backend=backend),
+            sknb.GaussianNB(var_smoothing=1e-3),
+            None,
+        ),
         (mlcore.GaussianNB(backend=backend), sknb.GaussianNB(), w),
         (mlcore.MultinomialNB(alpha=0.1, backend=backend), sknb.MultinomialNB(alpha=0.1), None),
-        (mlcore.MultinomialNB(fit_prior=False, backend=backend),
-         sknb.MultinomialNB(fit_prior=False), None),
-        (mlcore.MultinomialNB(class_prior=[0.5, 0.25, 0.25], backend=backend),
-         sknb.MultinomialNB(class_prior=[0.5, 0.25, 0.25]), None),
+        (
+            mlcore.MultinomialNB(fit_prior=False, backend=backend),
+            sknb.MultinomialNB(fit_prior=False),
+            None,
+        ),
+        (
+            mlcore.MultinomialNB(class_prior=[0.5, 0.25, 0.25], backend=backend),
+            sknb.MultinomialNB(class_prior=[0.5, 0.25, 0.25]),
+            None,
+        ),
         (mlcore.MultinomialNB(backend=backend), sknb.MultinomialNB(), w),
     ]
     for ours, ref, sw in cases:
         ours.fit(Xtr, ytr, sample_weight=sw)
         ref.fit(Xtr, ytr, sample_weight=sw)
-        np.testing.assert_allclose(ours.predict_proba(Xte), ref.predict_proba(Xte), atol=2e-3,
-                                   err_msg=repr(ours))
+        np.testing.assert_allclose(
+            ours.predict_proba(Xte), ref.predict_proba(Xte), atol=2e-3, err_msg=repr(ours)
+        )
         np.testing.assert_allclose(ours.class_count_, ref.class_count_, rtol=1e-5)
 
 
@@ -177,8 +199,9 @@ def test_string_labels_and_sample_weight_equivalence():
         np.testing.assert_allclose(a.predict_proba(Xte), b.predict_proba(Xte), atol=1e-4)
 
 
-@pytest.mark.parametrize("Model,scaler", [(mlcore.GaussianNB, StandardScaler),
-                                          (mlcore.MultinomialNB, MaxAbsScaler)])
+@pytest.mark.parametrize(
+    "Model,scaler", [(mlcore.GaussianNB, StandardScaler), (mlcore.MultinomialNB, MaxAbsScaler)]
+)
 def test_sklearn_tooling_and_pickle(Model, scaler):
     Xtr, Xte, ytr, _ = split("wine")
     pipe = make_pipeline(scaler(), Model())
@@ -193,8 +216,7 @@ def test_sklearn_tooling_and_pickle(Model, scaler):
     restored = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(restored.predict_proba(Xte), fitted.predict_proba(Xte))
     fitted[-1].set_params(backend="scalar")
-    np.testing.assert_allclose(fitted.predict_proba(Xte), restored.predict_proba(Xte),
-                               atol=1e-5)
+    np.testing.assert_allclose(fitted.predict_proba(Xte), restored.predict_proba(Xte), atol=1e-5)
 
 
 @pytest.mark.parametrize("Model", [mlcore.GaussianNB, mlcore.MultinomialNB])
@@ -221,12 +243,22 @@ def test_bad_input(Model):
 def test_bad_hyperparameters():
     X = np.abs(np.random.default_rng(0).normal(size=(20, 3)))
     y = np.arange(20) % 2
-    for bad in [{"var_smoothing": -1.0}, {"var_smoothing": "x"}, {"priors": [0.5, 0.6]},
-                {"priors": [1.0]}, {"priors": [-0.5, 1.5]}, {"backend": "tpu"}]:
+    for bad in [
+        {"var_smoothing": -1.0},
+        {"var_smoothing": "x"},
+        {"priors": [0.5, 0.6]},
+        {"priors": [1.0]},
+        {"priors": [-0.5, 1.5]},
+        {"backend": "tpu"},
+    ]:
         with pytest.raises((ValueError, TypeError)):
             mlcore.GaussianNB(**bad).fit(X, y)
-    for bad in [{"alpha": -1.0}, {"alpha": [1.0, 1.0, 1.0]}, {"class_prior": [0.3, 0.3]},
-                {"fit_prior": "yes"}]:
+    for bad in [
+        {"alpha": -1.0},
+        {"alpha": [1.0, 1.0, 1.0]},
+        {"class_prior": [0.3, 0.3]},
+        {"fit_prior": "yes"},
+    ]:
         with pytest.raises((ValueError, TypeError)):
             mlcore.MultinomialNB(**bad).fit(X, y)
     with pytest.raises(ValueError, match="Negative values"):

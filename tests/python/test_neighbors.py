@@ -16,8 +16,12 @@ from sklearn.preprocessing import StandardScaler
 import mlcore
 from conftest import AVAILABLE, F32_BACKENDS, quantized
 
-LOADERS = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_cancer,
-           "digits": load_digits}
+LOADERS = {
+    "iris": load_iris,
+    "wine": load_wine,
+    "breast_cancer": load_breast_cancer,
+    "digits": load_digits,
+}
 
 
 def tolerance(backend):
@@ -31,8 +35,12 @@ def split(name):
     X, y = (load_diabetes if name == "diabetes" else LOADERS[name])(return_X_y=True)
     Xtr, Xte, ytr, yte = train_test_split(X, y, random_state=0)
     scaler = StandardScaler().fit(Xtr)
-    return (scaler.transform(Xtr).astype(np.float32), scaler.transform(Xte).astype(np.float32),
-            ytr, yte)
+    return (
+        scaler.transform(Xtr).astype(np.float32),
+        scaler.transform(Xte).astype(np.float32),
+        ytr,
+        yte,
+    )
 
 
 @pytest.mark.parametrize("backend", AVAILABLE)
@@ -78,8 +86,11 @@ def test_kneighbors_matches_sklearn(backend):
 @pytest.mark.parametrize("weights", ["uniform", "distance"])
 def test_regressor_r2_matches_sklearn(backend, weights):
     Xtr, Xte, ytr, yte = split("diabetes")
-    r2 = mlcore.KNeighborsRegressor(n_neighbors=7, weights=weights, backend=backend).fit(
-        Xtr, ytr).score(Xte, yte)
+    r2 = (
+        mlcore.KNeighborsRegressor(n_neighbors=7, weights=weights, backend=backend)
+        .fit(Xtr, ytr)
+        .score(Xte, yte)
+    )
     r2_ref = skn.KNeighborsRegressor(n_neighbors=7, weights=weights).fit(Xtr, ytr).score(Xte, yte)
     assert abs(r2 - r2_ref) <= (0.03 if quantized(backend) else 0.01), (r2, r2_ref)
 
@@ -94,10 +105,13 @@ def test_regressor_two_outputs_and_callable_weights(backend):
     np.testing.assert_allclose(pred, ref, rtol=1e-4, atol=1e-2)
 
     def inverse_square(d):
-        return 1.0 / (d ** 2 + 1e-3)
+        return 1.0 / (d**2 + 1e-3)
 
-    p = mlcore.KNeighborsRegressor(weights=inverse_square, backend=backend).fit(
-        Xtr, ytr).predict(Xte)
+    p = (
+        mlcore.KNeighborsRegressor(weights=inverse_square, backend=backend)
+        .fit(Xtr, ytr)
+        .predict(Xte)
+    )
     p_ref = skn.KNeighborsRegressor(weights=inverse_square).fit(Xtr, ytr).predict(Xte)
     np.testing.assert_allclose(p, p_ref, rtol=1e-3)
 

@@ -49,14 +49,18 @@ KERNEL_NAME = "mlcore-test-python"
 
 def test_every_notebook_is_there():
     assert [p.name for p in NOTEBOOKS if p.name in EXPECTED] == EXPECTED, (
-        f"expected notebooks {EXPECTED} in {NOTEBOOK_DIR}, found {[p.name for p in NOTEBOOKS]}")
+        f"expected notebooks {EXPECTED} in {NOTEBOOK_DIR}, found {[p.name for p in NOTEBOOKS]}"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_is_committed_without_outputs(path):
     nb = nbformat.read(path, as_version=4)
-    with_outputs = [i for i, c in enumerate(nb.cells)
-                    if c.cell_type == "code" and (c.outputs or c.execution_count is not None)]
+    with_outputs = [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and (c.outputs or c.execution_count is not None)
+    ]
     assert not with_outputs, f"{path.name}: cells {with_outputs} have outputs; clear them"
 
 
@@ -66,9 +70,15 @@ def kernel_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("kernels")
     spec = root / KERNEL_NAME
     spec.mkdir()
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "mlcore tests", "language": "python"}))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "mlcore tests",
+                "language": "python",
+            }
+        )
+    )
     return root
 
 
@@ -82,20 +92,36 @@ def executed_dir(tmp_path_factory):
 def test_notebook_executes(path, kernel_dir, tmp_path, monkeypatch, executed_dir):
     monkeypatch.setenv("MLCORE_QUICK", "1")
     package_parent = str(pathlib.Path(mlcore.__file__).resolve().parents[1])
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
-        [package_parent] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    monkeypatch.setenv(
+        "PYTHONPATH",
+        os.pathsep.join(
+            [package_parent] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        ),
+    )
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend draws figures
 
     nb = nbformat.read(path, as_version=4)
-    km = KernelManager(kernel_name=KERNEL_NAME,
-                       kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernel_dir)]))
-    client = NotebookClient(nb, km=km, timeout=CELL_TIMEOUT_S, allow_errors=False,
-                            resources={"metadata": {"path": str(tmp_path)}})
+    km = KernelManager(
+        kernel_name=KERNEL_NAME,
+        kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernel_dir)]),
+    )
+    client = NotebookClient(
+        nb,
+        km=km,
+        timeout=CELL_TIMEOUT_S,
+        allow_errors=False,
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
     start = time.perf_counter()
     client.execute()  # raises CellExecutionError, with the cell and its traceback, on an error
     elapsed = time.perf_counter() - start
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
+    errors = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     assert not errors
     nbformat.write(nb, executed_dir / path.name)
     print(f"{path.name}: {elapsed:.1f} s")
@@ -104,6 +130,7 @@ def test_notebook_executes(path, kernel_dir, tmp_path, monkeypatch, executed_dir
 def test_wavefront_plot_draws_the_trace():
     """mlcore.plot.wavefront (drawn by notebook 05): one frame per cycle, or an animation."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
@@ -131,17 +158,24 @@ def test_wavefront_plot_draws_the_trace():
 def test_book_builds(executed_dir, tmp_path):
     """scripts/book.sh builds the HTML book (quick mode), warning-free, with every link resolving."""
     package_parent = str(pathlib.Path(mlcore.__file__).resolve().parents[1])
-    env = dict(os.environ, PYTHON=sys.executable, PYTHONPATH=os.pathsep.join(
-        [package_parent] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    env = dict(
+        os.environ,
+        PYTHON=sys.executable,
+        PYTHONPATH=os.pathsep.join(
+            [package_parent] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        ),
+    )
     command = [str(ROOT / "scripts" / "book.sh"), "--quick", "--out", str(tmp_path / "book")]
     if all((executed_dir / p.name).exists() for p in NOTEBOOKS):
-        command += ["--executed", str(executed_dir)]      # render what the tests above executed
+        command += ["--executed", str(executed_dir)]  # render what the tests above executed
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-8000:]
     html = tmp_path / "book" / "html"
     pages = {p.relative_to(html).as_posix() for p in html.rglob("*.html")}
     for nb in NOTEBOOKS:
-        assert f"notebooks/{nb.stem}.html" in pages, f"{nb.name} is not in the book: {sorted(pages)}"
+        assert f"notebooks/{nb.stem}.html" in pages, (
+            f"{nb.name} is not in the book: {sorted(pages)}"
+        )
     for doc in sorted((ROOT / "docs").glob("*.md")):
         assert f"docs/{doc.stem}.html" in pages, f"{doc.name} is not in the book"
     assert "all resolve" in result.stdout

@@ -64,8 +64,9 @@ def _data(est):
     if is_regressor(est):
         X, y = make_regression(n_samples=90, n_features=6, noise=3.0, random_state=0)
     else:
-        X, y = make_classification(n_samples=90, n_features=6, n_informative=4, n_classes=3,
-                                   random_state=0)
+        X, y = make_classification(
+            n_samples=90, n_features=6, n_informative=4, n_classes=3, random_state=0
+        )
         if not is_classifier(est):
             y = None
     if type(est).__name__ == "MultinomialNB":
@@ -73,8 +74,14 @@ def _data(est):
     return X[:70], (None if y is None else y[:70]), X[70:]
 
 
-_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function", "transform",
-            "apply")
+_METHODS = (
+    "predict",
+    "predict_proba",
+    "predict_log_proba",
+    "decision_function",
+    "transform",
+    "apply",
+)
 
 
 def _outputs(est, X):
@@ -111,6 +118,7 @@ def _assert_same_outputs(a, b, X):
 
 # ---- round trips -------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("name", NAMES)
 def test_pickle_and_joblib_round_trip_exactly(name, backend, tmp_path):
@@ -120,22 +128,27 @@ def test_pickle_and_joblib_round_trip_exactly(name, backend, tmp_path):
 def gaussian(dist):
     """A callable kNN ``weights`` (a module-level function: it pickles by reference, so the
     reloaded estimator's parameter is the same object)."""
-    return np.exp(-dist ** 2)
+    return np.exp(-(dist**2))
 
 
-@pytest.mark.parametrize("est", [
-    mlcore.LogisticRegression(class_weight="balanced", C=0.5),
-    mlcore.LinearSVC(loss="hinge", dual=True),
-    mlcore.SVC(kernel="linear", decision_function_shape="ovo"),
-    mlcore.SVC(kernel="poly", degree=2, gamma=0.3),
-    mlcore.KNeighborsClassifier(weights=gaussian),
-    mlcore.KMeans(n_clusters=3, init="random", n_init=3, random_state=1),
-    mlcore.PCA(n_components=0.8),
-    mlcore.RandomForestClassifier(n_estimators=4, oob_score=True, random_state=0),
-    mlcore.GradientBoostingClassifier(max_iter=30, early_stopping=True, random_state=0),
-    mlcore.GradientBoostingRegressor(max_iter=30, max_depth=2, l2_regularization=1.0,
-                                     random_state=0),
-], ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize(
+    "est",
+    [
+        mlcore.LogisticRegression(class_weight="balanced", C=0.5),
+        mlcore.LinearSVC(loss="hinge", dual=True),
+        mlcore.SVC(kernel="linear", decision_function_shape="ovo"),
+        mlcore.SVC(kernel="poly", degree=2, gamma=0.3),
+        mlcore.KNeighborsClassifier(weights=gaussian),
+        mlcore.KMeans(n_clusters=3, init="random", n_init=3, random_state=1),
+        mlcore.PCA(n_components=0.8),
+        mlcore.RandomForestClassifier(n_estimators=4, oob_score=True, random_state=0),
+        mlcore.GradientBoostingClassifier(max_iter=30, early_stopping=True, random_state=0),
+        mlcore.GradientBoostingRegressor(
+            max_iter=30, max_depth=2, l2_regularization=1.0, random_state=0
+        ),
+    ],
+    ids=lambda e: type(e).__name__,
+)
 def test_variants_round_trip_exactly(est, tmp_path):
     """Options that change what the model stores (OvO pairs, OOB scores, early-stopping
     histories, a variance-fraction PCA, ...) survive the round trip as well."""
@@ -167,10 +180,14 @@ def test_unfitted_estimator_pickles_and_then_fits_the_same(name):
     _assert_same_outputs(est.fit(X, y), loaded.fit(X, y), Xq)
 
 
-@pytest.mark.parametrize("make_backend", [
-    lambda: mlcore.systolic(rows=16, cols=8, dataflow="os"),
-    lambda: mlcore.avx2(num_threads=1),
-], ids=["systolic-16x8-os", "avx2-1-thread"])
+@pytest.mark.parametrize(
+    "make_backend",
+    [
+        lambda: mlcore.systolic(rows=16, cols=8, dataflow="os"),
+        lambda: mlcore.avx2(num_threads=1),
+    ],
+    ids=["systolic-16x8-os", "avx2-1-thread"],
+)
 def test_configured_backend_objects_survive_pickling(make_backend):
     """A configured Backend object is pickled with the estimator: the reloaded model runs on the
     same configuration (same outputs, same simulated cycles), not on the default instance."""
@@ -219,14 +236,21 @@ def test_a_model_from_a_machine_with_other_hardware_still_unpickles():
 
 # ---- refusal of damaged or foreign models --------------------------------------------------
 
+
 def _layout(blob):
     """Offsets of the header fields (serialize.hpp): magic 8, format u32, type (u64 length +
     bytes), model version u32, payload length u64, payload, checksum u64."""
     type_len = int.from_bytes(blob[12:20], "little")
     version_at = 20 + type_len
-    return {"magic": 0, "format": 8, "type": 20, "model_version": version_at,
-            "payload_length": version_at + 4, "payload": version_at + 12,
-            "checksum": len(blob) - 8}
+    return {
+        "magic": 0,
+        "format": 8,
+        "type": 20,
+        "model_version": version_at,
+        "payload_length": version_at + 4,
+        "payload": version_at + 12,
+        "checksum": len(blob) - 8,
+    }
 
 
 def _flip(blob, at):
@@ -248,7 +272,7 @@ def test_damaged_model_bytes_are_refused_with_a_clear_error(name):
     backend = est._core_backend()  # the C++ backend object load_bytes takes
     blob = est._model.save_bytes()
     at = _layout(blob)
-    payload_len = int.from_bytes(blob[at["payload_length"]:at["payload"]], "little")
+    payload_len = int.from_bytes(blob[at["payload_length"] : at["payload"]], "little")
     assert blob[:8] == b"MLCOREMD" and at["payload"] + payload_len + 8 == len(blob)
 
     def refused(bad, phrase):

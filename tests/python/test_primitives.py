@@ -15,7 +15,9 @@ def assert_close(got, ref, rtol, atol=1e-6):
 
 @pytest.mark.parametrize("backend", F32_BACKENDS)
 @pytest.mark.parametrize("m,n,k", SHAPES)
-@pytest.mark.parametrize("trans_a,trans_b", [(False, False), (True, False), (False, True), (True, True)])
+@pytest.mark.parametrize(
+    "trans_a,trans_b", [(False, False), (True, False), (False, True), (True, True)]
+)
 def test_gemm_matches_numpy(backend, m, n, k, trans_a, trans_b, rng):
     a = rng.standard_normal((k, m) if trans_a else (m, k)).astype(np.float32)
     b = rng.standard_normal((n, k) if trans_b else (k, n)).astype(np.float32)
@@ -23,8 +25,9 @@ def test_gemm_matches_numpy(backend, m, n, k, trans_a, trans_b, rng):
     c_before = c.copy()
     oa = a.T.astype(np.float64) if trans_a else a.astype(np.float64)
     ob = b.T.astype(np.float64) if trans_b else b.astype(np.float64)
-    got = mlcore.gemm(a, b, trans_a=trans_a, trans_b=trans_b, alpha=0.5, c=c, beta=2.0,
-                      backend=backend)
+    got = mlcore.gemm(
+        a, b, trans_a=trans_a, trans_b=trans_b, alpha=0.5, c=c, beta=2.0, backend=backend
+    )
     ref = 0.5 * oa @ ob + 2.0 * c.astype(np.float64)
     scale = 0.5 * np.abs(oa) @ np.abs(ob) + 2.0 * np.abs(c)
     assert got.dtype == np.float32 and got.shape == (m, n)
@@ -47,16 +50,24 @@ def test_gemv_sqdist_and_reductions_match_numpy(backend, rng):
     x = rng.standard_normal(17).astype(np.float32)
     assert_close(mlcore.gemv(a, x, backend=backend), a.astype(np.float64) @ x, rtol=1e-5)
     z = rng.standard_normal(53)
-    assert_close(mlcore.gemv(a, z, trans_a=True, backend=backend), a.T.astype(np.float64) @ z,
-                 rtol=1e-5, atol=1e-5)
+    assert_close(
+        mlcore.gemv(a, z, trans_a=True, backend=backend),
+        a.T.astype(np.float64) @ z,
+        rtol=1e-5,
+        atol=1e-5,
+    )
     b = rng.standard_normal((11, 17)).astype(np.float32)
     ref = ((a[:, None, :].astype(np.float64) - b[None, :, :]) ** 2).sum(-1)
     d = mlcore.sqdist(a, b, backend=backend)
     assert_close(d, ref, rtol=1e-5, atol=1e-4)
     assert (mlcore.sqdist(a, a, backend=backend) >= 0).all()
     for op, fn in [("sum", np.sum), ("mean", np.mean), ("var", np.var)]:
-        assert_close(mlcore.reduce_cols(a, op, backend=backend), fn(a.astype(np.float64), axis=0),
-                     rtol=1e-5, atol=1e-6)
+        assert_close(
+            mlcore.reduce_cols(a, op, backend=backend),
+            fn(a.astype(np.float64), axis=0),
+            rtol=1e-5,
+            atol=1e-6,
+        )
 
 
 @pytest.mark.parametrize("backend", AVAILABLE)
@@ -75,20 +86,35 @@ def test_argmin_and_topk_match_numpy(backend, rng):
 def test_map_and_softmax_match_numpy(backend, rng):
     x = rng.uniform(-5, 5, size=(40, 9)).astype(np.float32)
     x64 = x.astype(np.float64)
-    cases = {"exp": np.exp(x64), "tanh": np.tanh(x64), "sigmoid": 1 / (1 + np.exp(-x64)),
-             "relu": np.maximum(x64, 0), "abs": np.abs(x64), "square": x64 ** 2,
-             "log1pexp": np.logaddexp(0, x64)}
+    cases = {
+        "exp": np.exp(x64),
+        "tanh": np.tanh(x64),
+        "sigmoid": 1 / (1 + np.exp(-x64)),
+        "relu": np.maximum(x64, 0),
+        "abs": np.abs(x64),
+        "square": x64**2,
+        "log1pexp": np.logaddexp(0, x64),
+    }
     for fn, ref in cases.items():
         assert_close(mlcore.map(fn, x, backend=backend), ref, rtol=1e-5, atol=1e-6)
-    assert_close(mlcore.map("log", np.abs(x) + 0.1, backend=backend),
-                 np.log(np.abs(x64) + 0.1), rtol=1e-5, atol=1e-6)
-    assert_close(mlcore.map("pow", x, scale=0.5, shift=1.0, exponent=3.0, backend=backend),
-                 (0.5 * x64 + 1.0) ** 3, rtol=1e-5, atol=1e-5)
+    assert_close(
+        mlcore.map("log", np.abs(x) + 0.1, backend=backend),
+        np.log(np.abs(x64) + 0.1),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    assert_close(
+        mlcore.map("pow", x, scale=0.5, shift=1.0, exponent=3.0, backend=backend),
+        (0.5 * x64 + 1.0) ** 3,
+        rtol=1e-5,
+        atol=1e-5,
+    )
     e = np.exp(x64 - x64.max(axis=1, keepdims=True))
     soft = e / e.sum(axis=1, keepdims=True)
     assert_close(mlcore.softmax_rows(x, backend=backend), soft, rtol=1e-5, atol=1e-7)
-    assert_close(mlcore.softmax_rows(x, log=True, backend=backend), np.log(soft), rtol=1e-5,
-                 atol=1e-5)
+    assert_close(
+        mlcore.softmax_rows(x, log=True, backend=backend), np.log(soft), rtol=1e-5, atol=1e-5
+    )
 
 
 @pytest.mark.parametrize("backend", AVAILABLE)
@@ -106,8 +132,12 @@ def test_elementwise_scatter_gather_match_numpy(backend, rng):
     for i, t in enumerate(index):
         if t >= 0:
             ref[t] += x[i]
-    assert_close(mlcore.scatter_add(index, x, 6, backend=backend), ref, rtol=1e-4, atol=5e-2
-                 if quantized(backend) else 1e-5)
+    assert_close(
+        mlcore.scatter_add(index, x, 6, backend=backend),
+        ref,
+        rtol=1e-4,
+        atol=5e-2 if quantized(backend) else 1e-5,
+    )
     rows = rng.integers(0, 25, size=9)
     np.testing.assert_array_equal(mlcore.gather_rows(x, rows, backend=backend), x[rows])
 
@@ -115,6 +145,7 @@ def test_elementwise_scatter_gather_match_numpy(backend, rng):
 def test_float32_c_contiguous_input_is_not_copied():
     a = np.ones((4, 3), dtype=np.float32)
     from mlcore._validation import as_float32_matrix
+
     assert as_float32_matrix(a, "a") is a
     assert as_float32_matrix(np.asfortranarray(a), "a") is not a  # converted, still correct
     got = mlcore.gemm(np.asfortranarray(a), np.ones((3, 2)), backend="scalar")
@@ -136,16 +167,19 @@ def test_last_profile_holds_the_last_calls_records():
     assert mlcore.last_profile()[0]["op"] == "sqdist"
 
 
-@pytest.mark.parametrize("bad,exc,phrase", [
-    (np.ones((2, 2), dtype=np.complex64), TypeError, "complex"),
-    (np.array([["a", "b"]]), TypeError, "dtype"),
-    (np.array([[object(), 1]], dtype=object), TypeError, "dtype"),
-    (np.ones((2, 2, 2)), ValueError, "2-D"),
-    (np.ones(3), ValueError, "2-D"),
-    (np.array([[1.0, np.nan]]), ValueError, "NaN"),
-    (np.array([[1.0, np.inf]]), ValueError, "infinity"),
-    (np.ones((0, 3)), ValueError, "empty"),
-])
+@pytest.mark.parametrize(
+    "bad,exc,phrase",
+    [
+        (np.ones((2, 2), dtype=np.complex64), TypeError, "complex"),
+        (np.array([["a", "b"]]), TypeError, "dtype"),
+        (np.array([[object(), 1]], dtype=object), TypeError, "dtype"),
+        (np.ones((2, 2, 2)), ValueError, "2-D"),
+        (np.ones(3), ValueError, "2-D"),
+        (np.array([[1.0, np.nan]]), ValueError, "NaN"),
+        (np.array([[1.0, np.inf]]), ValueError, "infinity"),
+        (np.ones((0, 3)), ValueError, "empty"),
+    ],
+)
 def test_bad_inputs_raise_clear_errors(bad, exc, phrase):
     with pytest.raises(exc, match=phrase):
         mlcore.sqdist(bad, np.ones((2, 2)), backend="scalar")
@@ -177,6 +211,7 @@ def test_unavailable_cuda_says_why():
 def test_backend_objects_compare_print_and_pickle():
     import copy
     import pickle
+
     a = mlcore.backend("avx2", num_threads=1) if "avx2" in AVAILABLE else mlcore.backend("scalar")
     b = pickle.loads(pickle.dumps(a))
     assert a == b and hash(a) == hash(b)
@@ -197,8 +232,10 @@ def test_backends_report_their_ceilings(backend):
 @pytest.mark.backend("avx2")
 def test_avx2_ceiling_is_above_plain_scalar_code():
     # 8 SIMD lanes on every core against one scalar lane on one core.
-    assert (mlcore.backend("avx2").peaks["macs_per_second"]
-            > 2 * mlcore.backend("scalar").peaks["macs_per_second"])
+    assert (
+        mlcore.backend("avx2").peaks["macs_per_second"]
+        > 2 * mlcore.backend("scalar").peaks["macs_per_second"]
+    )
 
 
 @pytest.mark.parametrize("name", REQUIRED)
@@ -248,8 +285,15 @@ def test_cpu_info_agrees_with_the_backends_and_the_int8_kernel():
     info = mlcore.cpu_info()
     assert info["avx2"] == ("avx2" in AVAILABLE) and info["avx512"] == ("avx512" in AVAILABLE)
     assert info["amx"] == (info["amx_reason"] == "")
-    expected = ("amx" if info["amx"] else "avx512_vnni" if info["avx512"]
-                else "avx2" if info["avx2"] else "scalar")
+    expected = (
+        "amx"
+        if info["amx"]
+        else "avx512_vnni"
+        if info["avx512"]
+        else "avx2"
+        if info["avx2"]
+        else "scalar"
+    )
     assert info["int8_kernel"] == expected
     if "amx" in REQUIRED:  # MLCORE_REQUIRE=amx on the project's AMX machines
         assert info["amx"], info["amx_reason"]
@@ -282,7 +326,7 @@ def test_histogram_sums_the_listed_rows_per_feature_bin(backend, rng):
     codes = rng.integers(0, 200, size=(n, P)).astype(np.uint8)
     offsets = np.array([0, 200, 400], np.int32)
     rows = rng.integers(0, n, size=450).astype(np.int32)
-    x64 = rng.integers(-2**40, 2**40, size=(n, 2)).astype(np.int64)
+    x64 = rng.integers(-(2**40), 2**40, size=(n, 2)).astype(np.int64)
     x32 = rng.integers(0, 50, size=(n, 3)).astype(np.float32)
     for x in (x64, x32):
         want = np.zeros((600, x.shape[1]), dtype=x.dtype)
@@ -294,6 +338,7 @@ def test_histogram_sums_the_listed_rows_per_feature_bin(backend, rng):
         assert mlcore.last_profile()[0]["op"] == "histogram"
     with pytest.raises(ValueError, match="rows must be in"):
         mlcore.primitives.histogram(codes, offsets, [n], x32, 600, backend=backend)
+
 
 def _random_forest_table(rng, d, trees, max_depth):
     """A random forest in one node table (children after parents), and its roots."""
@@ -331,8 +376,9 @@ def test_tree_walk_matches_a_python_walk(backend, m, rng):
                 v = x[i, feature[j]]
                 j = left[j] if (v <= threshold[j] or (np.isnan(v) and missing[j])) else right[j]
             want[i, t] = j
-    np.testing.assert_array_equal(mlcore.primitives.tree_walk(nodes, roots, x, backend=backend),
-                                  want)
+    np.testing.assert_array_equal(
+        mlcore.primitives.tree_walk(nodes, roots, x, backend=backend), want
+    )
     assert mlcore.last_profile()[-1]["op"] == "tree_walk"
     values = rng.normal(size=(len(left), 3)).astype(np.float32)
     got = mlcore.primitives.tree_walk_sum(nodes, roots, values, x, scale=0.25, backend=backend)

@@ -13,11 +13,27 @@ from sklearn.base import is_classifier, is_regressor
 
 from test_persistence import BACKENDS, NAMES, _data, _estimator
 
-QUERY_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function",
-                 "transform", "inverse_transform", "apply", "kneighbors", "score_samples",
-                 "fit_predict", "staged_predict")
-TREES = {"DecisionTreeClassifier", "DecisionTreeRegressor", "RandomForestClassifier",
-         "RandomForestRegressor", "GradientBoostingClassifier", "GradientBoostingRegressor"}
+QUERY_METHODS = (
+    "predict",
+    "predict_proba",
+    "predict_log_proba",
+    "decision_function",
+    "transform",
+    "inverse_transform",
+    "apply",
+    "kneighbors",
+    "score_samples",
+    "fit_predict",
+    "staged_predict",
+)
+TREES = {
+    "DecisionTreeClassifier",
+    "DecisionTreeRegressor",
+    "RandomForestClassifier",
+    "RandomForestRegressor",
+    "GradientBoostingClassifier",
+    "GradientBoostingRegressor",
+}
 
 
 def _call(est, method, X):

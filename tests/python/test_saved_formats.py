@@ -22,23 +22,32 @@ import mlcore
 from mlcore import _core
 
 DATA = Path(__file__).with_name("data") / "saved_models.npz"
-_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function", "transform",
-            "apply")
+_METHODS = (
+    "predict",
+    "predict_proba",
+    "predict_log_proba",
+    "decision_function",
+    "transform",
+    "apply",
+)
 
 
 def _estimators():
     return [
-        mlcore.LinearRegression(), mlcore.Ridge(alpha=0.5),
+        mlcore.LinearRegression(),
+        mlcore.Ridge(alpha=0.5),
         mlcore.LogisticRegression(max_iter=50, class_weight="balanced"),
-        mlcore.LinearSVC(), mlcore.SVC(kernel="poly", degree=2),
-        mlcore.GaussianNB(), mlcore.MultinomialNB(),
+        mlcore.LinearSVC(),
+        mlcore.SVC(kernel="poly", degree=2),
+        mlcore.GaussianNB(),
+        mlcore.MultinomialNB(),
         mlcore.KNeighborsClassifier(n_neighbors=3, weights="distance"),
         mlcore.KNeighborsRegressor(n_neighbors=3),
-        mlcore.KMeans(n_clusters=3, random_state=0), mlcore.PCA(n_components=3, whiten=True),
+        mlcore.KMeans(n_clusters=3, random_state=0),
+        mlcore.PCA(n_components=3, whiten=True),
         mlcore.DecisionTreeClassifier(max_depth=4, random_state=0),
         mlcore.DecisionTreeRegressor(max_depth=4, random_state=0),
-        mlcore.RandomForestClassifier(n_estimators=3, max_depth=4, oob_score=True,
-                                      random_state=0),
+        mlcore.RandomForestClassifier(n_estimators=3, max_depth=4, oob_score=True, random_state=0),
         mlcore.RandomForestRegressor(n_estimators=3, max_depth=4, random_state=0),
         mlcore.GradientBoostingClassifier(max_iter=4, random_state=0),
         mlcore.GradientBoostingRegressor(max_iter=4, random_state=0),
@@ -47,11 +56,13 @@ def _estimators():
 
 def _data(name):
     from sklearn.datasets import make_classification, make_regression
+
     if name.endswith("Regressor") or name in ("LinearRegression", "Ridge"):
         X, y = make_regression(n_samples=60, n_features=5, noise=3.0, random_state=1)
     else:
-        X, y = make_classification(n_samples=60, n_features=5, n_informative=3, n_classes=3,
-                                   random_state=1)
+        X, y = make_classification(
+            n_samples=60, n_features=5, n_informative=3, n_classes=3, random_state=1
+        )
     if name == "MultinomialNB":
         X = np.abs(X)
     return X[:45], y[:45], np.ascontiguousarray(X[45:], dtype=np.float32)
@@ -87,8 +98,7 @@ def _write():
 
 
 # The models whose saved format held an unfitted model when the file was made.
-UNFITTED = ("LinearRegression", "Ridge", "LogisticRegression", "GaussianNB", "MultinomialNB",
-            "PCA")
+UNFITTED = ("LinearRegression", "Ridge", "LogisticRegression", "GaussianNB", "MultinomialNB", "PCA")
 
 
 def _saved():
@@ -106,8 +116,11 @@ def test_a_saved_model_of_an_earlier_build_loads_and_predicts_the_same(name):
     Xq = saved[f"{name}/X"]
     model = getattr(_core, name).load_bytes(data, mlcore._backends.resolve("scalar"))
     outputs = _outputs(model, Xq)
-    expected = {k.split("/", 1)[1]: v for k, v in saved.items()
-                if k.startswith(name + "/") and k.split("/", 1)[1] in _METHODS}
+    expected = {
+        k.split("/", 1)[1]: v
+        for k, v in saved.items()
+        if k.startswith(name + "/") and k.split("/", 1)[1] in _METHODS
+    }
     assert outputs.keys() == expected.keys()
     for method, want in expected.items():
         got = outputs[method]

@@ -38,30 +38,86 @@ def _regression(n=43, d=4, seed=1):
 
 # name, mlcore factory, scikit-learn factory, data, edited attributes, compared method
 CASES = [
-    ("LinearRegression", mlcore.LinearRegression, sklearn.linear_model.LinearRegression,
-     _regression, ("coef_", "intercept_"), "predict"),
-    ("Ridge", mlcore.Ridge, sklearn.linear_model.Ridge, _regression, ("coef_", "intercept_"),
-     "predict"),
-    ("LogisticRegression-binary", mlcore.LogisticRegression,
-     sklearn.linear_model.LogisticRegression, lambda: _classification(k=2),
-     ("coef_", "intercept_"), "decision_function"),
-    ("LogisticRegression", mlcore.LogisticRegression, sklearn.linear_model.LogisticRegression,
-     _classification, ("coef_", "intercept_"), "predict_proba"),
-    ("LinearSVC", mlcore.LinearSVC, sklearn.svm.LinearSVC, _classification,
-     ("coef_", "intercept_"), "decision_function"),
-    ("GaussianNB", mlcore.GaussianNB, sklearn.naive_bayes.GaussianNB, _classification,
-     ("theta_", "var_", "class_prior_"), "predict_log_proba"),
-    ("MultinomialNB", mlcore.MultinomialNB, sklearn.naive_bayes.MultinomialNB,
-     lambda: (lambda X, y: (np.abs(X), y))(*_classification()),
-     ("feature_log_prob_", "class_log_prior_"), "predict_log_proba"),
-    ("PCA", lambda **kw: mlcore.PCA(3, **kw), lambda: sklearn.decomposition.PCA(3),
-     lambda: (_regression()[0], None), ("components_", "mean_"), "transform"),
-    ("PCA-whiten", lambda **kw: mlcore.PCA(3, whiten=True, **kw),
-     lambda: sklearn.decomposition.PCA(3, whiten=True), lambda: (_regression()[0], None),
-     ("components_", "mean_", "explained_variance_"), "transform"),
-    ("KMeans", lambda **kw: mlcore.KMeans(3, n_init=1, random_state=0, **kw),
-     lambda: sklearn.cluster.KMeans(3, n_init=1, random_state=0),
-     lambda: (_regression()[0], None), ("cluster_centers_",), "transform"),
+    (
+        "LinearRegression",
+        mlcore.LinearRegression,
+        sklearn.linear_model.LinearRegression,
+        _regression,
+        ("coef_", "intercept_"),
+        "predict",
+    ),
+    (
+        "Ridge",
+        mlcore.Ridge,
+        sklearn.linear_model.Ridge,
+        _regression,
+        ("coef_", "intercept_"),
+        "predict",
+    ),
+    (
+        "LogisticRegression-binary",
+        mlcore.LogisticRegression,
+        sklearn.linear_model.LogisticRegression,
+        lambda: _classification(k=2),
+        ("coef_", "intercept_"),
+        "decision_function",
+    ),
+    (
+        "LogisticRegression",
+        mlcore.LogisticRegression,
+        sklearn.linear_model.LogisticRegression,
+        _classification,
+        ("coef_", "intercept_"),
+        "predict_proba",
+    ),
+    (
+        "LinearSVC",
+        mlcore.LinearSVC,
+        sklearn.svm.LinearSVC,
+        _classification,
+        ("coef_", "intercept_"),
+        "decision_function",
+    ),
+    (
+        "GaussianNB",
+        mlcore.GaussianNB,
+        sklearn.naive_bayes.GaussianNB,
+        _classification,
+        ("theta_", "var_", "class_prior_"),
+        "predict_log_proba",
+    ),
+    (
+        "MultinomialNB",
+        mlcore.MultinomialNB,
+        sklearn.naive_bayes.MultinomialNB,
+        lambda: (lambda X, y: (np.abs(X), y))(*_classification()),
+        ("feature_log_prob_", "class_log_prior_"),
+        "predict_log_proba",
+    ),
+    (
+        "PCA",
+        lambda **kw: mlcore.PCA(3, **kw),
+        lambda: sklearn.decomposition.PCA(3),
+        lambda: (_regression()[0], None),
+        ("components_", "mean_"),
+        "transform",
+    ),
+    (
+        "PCA-whiten",
+        lambda **kw: mlcore.PCA(3, whiten=True, **kw),
+        lambda: sklearn.decomposition.PCA(3, whiten=True),
+        lambda: (_regression()[0], None),
+        ("components_", "mean_", "explained_variance_"),
+        "transform",
+    ),
+    (
+        "KMeans",
+        lambda **kw: mlcore.KMeans(3, n_init=1, random_state=0, **kw),
+        lambda: sklearn.cluster.KMeans(3, n_init=1, random_state=0),
+        lambda: (_regression()[0], None),
+        ("cluster_centers_",),
+        "transform",
+    ),
 ]
 
 
@@ -135,8 +191,11 @@ def _libsvm_ovo_decision(svc, X, gamma):
     for i in range(n_classes):
         for j in range(i + 1, n_classes):
             si, sj = slice(start[i], start[i + 1]), slice(start[j], start[j + 1])
-            dec = (K[:, si] @ svc.dual_coef_[j - 1, si] + K[:, sj] @ svc.dual_coef_[i, sj]
-                   + svc.intercept_[p])
+            dec = (
+                K[:, si] @ svc.dual_coef_[j - 1, si]
+                + K[:, sj] @ svc.dual_coef_[i, sj]
+                + svc.intercept_[p]
+            )
             out.append(dec)
             p += 1
     out = np.stack(out, axis=1)
@@ -152,8 +211,9 @@ def test_svc_edited_dual_coef_follows_libsvm_layout(backend, k):
     svc.dual_coef_[:] = rng.normal(size=svc.dual_coef_.shape)
     svc.intercept_ = rng.normal(size=svc.intercept_.shape)
     svc.support_vectors_[0] += 0.5
-    np.testing.assert_allclose(svc.decision_function(X), _libsvm_ovo_decision(svc, X, 0.2),
-                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        svc.decision_function(X), _libsvm_ovo_decision(svc, X, 0.2), rtol=1e-4, atol=1e-4
+    )
 
 
 def test_edited_array_of_another_shape_is_refused():
@@ -165,6 +225,7 @@ def test_edited_array_of_another_shape_is_refused():
 
 
 # ---- kNN: near neighbours' distances ---------------------------------------------------------
+
 
 def _near_queries(seed=0, n=203, d=7):
     rng = np.random.default_rng(seed)
@@ -202,6 +263,7 @@ def test_knn_regressor_inverse_square_weights_are_finite(backend):
 
 # ---- trees: where NaN goes when training saw none ---------------------------------------------
 
+
 @pytest.mark.parametrize("backend", AVAILABLE)
 @pytest.mark.parametrize("drop_last", [False, True], ids=["larger-right", "tie"])
 def test_tree_sends_nan_to_larger_child_right_on_tie(backend, drop_last):
@@ -226,19 +288,25 @@ DTYPE_CASES = [
     (mlcore.LinearSVC, sklearn.svm.LinearSVC, _classification),
     (mlcore.SVC, sklearn.svm.SVC, _classification),
     (mlcore.GaussianNB, sklearn.naive_bayes.GaussianNB, _classification),
-    (mlcore.MultinomialNB, sklearn.naive_bayes.MultinomialNB,
-     lambda: (lambda X, y: (np.abs(X), y))(*_classification())),
+    (
+        mlcore.MultinomialNB,
+        sklearn.naive_bayes.MultinomialNB,
+        lambda: (lambda X, y: (np.abs(X), y))(*_classification()),
+    ),
     (lambda: mlcore.PCA(2), lambda: sklearn.decomposition.PCA(2), _regression),
-    (lambda: mlcore.KMeans(2, n_init=1), lambda: sklearn.cluster.KMeans(2, n_init=1),
-     _regression),
+    (lambda: mlcore.KMeans(2, n_init=1), lambda: sklearn.cluster.KMeans(2, n_init=1), _regression),
 ]
 
 
 def _float_attributes(model):
-    return {k: (v.dtype if isinstance(v, np.ndarray) else type(v))
-            for k, v in vars(model).items()
-            if k.endswith("_") and not k.startswith("_") and k != "profile_"
-            and (isinstance(v, np.ndarray) and v.dtype.kind == "f" or isinstance(v, float))}
+    return {
+        k: (v.dtype if isinstance(v, np.ndarray) else type(v))
+        for k, v in vars(model).items()
+        if k.endswith("_")
+        and not k.startswith("_")
+        and k != "profile_"
+        and (isinstance(v, np.ndarray) and v.dtype.kind == "f" or isinstance(v, float))
+    }
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -255,6 +323,7 @@ def test_fitted_attribute_dtypes_follow_scikit_learn(case, dtype):
 
 # ---- weights: scikit-learn's equivalence (weight k is the row k times) -----------------------
 
+
 def _weighted_data(classifier, seed=11):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(61, 4))
@@ -267,14 +336,28 @@ def _weighted_data(classifier, seed=11):
 
 
 WEIGHT_CASES = [
-    ("DecisionTreeClassifier", lambda b: mlcore.DecisionTreeClassifier(random_state=0,
-                                                                       backend=b), True),
-    ("DecisionTreeRegressor", lambda b: mlcore.DecisionTreeRegressor(random_state=0,
-                                                                     backend=b), False),
-    ("RandomForestClassifier", lambda b: mlcore.RandomForestClassifier(
-        5, bootstrap=False, max_features=None, random_state=0, backend=b), True),
-    ("RandomForestRegressor", lambda b: mlcore.RandomForestRegressor(
-        5, bootstrap=False, random_state=0, backend=b), False),
+    (
+        "DecisionTreeClassifier",
+        lambda b: mlcore.DecisionTreeClassifier(random_state=0, backend=b),
+        True,
+    ),
+    (
+        "DecisionTreeRegressor",
+        lambda b: mlcore.DecisionTreeRegressor(random_state=0, backend=b),
+        False,
+    ),
+    (
+        "RandomForestClassifier",
+        lambda b: mlcore.RandomForestClassifier(
+            5, bootstrap=False, max_features=None, random_state=0, backend=b
+        ),
+        True,
+    ),
+    (
+        "RandomForestRegressor",
+        lambda b: mlcore.RandomForestRegressor(5, bootstrap=False, random_state=0, backend=b),
+        False,
+    ),
 ]
 
 
@@ -287,8 +370,9 @@ def test_tree_sample_weight_equals_repeated_rows(case, backend):
     repeated = factory(backend).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
     Q = np.random.default_rng(2).normal(size=(40, 4))
     method = "predict_proba" if classifier else "predict"
-    np.testing.assert_allclose(getattr(weighted, method)(Q), getattr(repeated, method)(Q),
-                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        getattr(weighted, method)(Q), getattr(repeated, method)(Q), rtol=1e-6, atol=1e-9
+    )
 
 
 @pytest.mark.parametrize("backend", AVAILABLE)
@@ -297,18 +381,22 @@ def test_tree_class_weight_is_sample_weight_per_class(backend):
     cw = {0: 1, 1: 3, 2: 2}
     a = mlcore.DecisionTreeClassifier(class_weight=cw, random_state=0, backend=backend).fit(X, y)
     b = mlcore.DecisionTreeClassifier(random_state=0, backend=backend).fit(
-        X, y, sample_weight=np.array([cw[c] for c in y]))
+        X, y, sample_weight=np.array([cw[c] for c in y])
+    )
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
     forest = mlcore.RandomForestClassifier(5, class_weight=cw, random_state=0, backend=backend)
     forest2 = mlcore.RandomForestClassifier(5, random_state=0, backend=backend)
-    np.testing.assert_array_equal(forest.fit(X, y).predict_proba(X), forest2.fit(
-        X, y, sample_weight=np.array([cw[c] for c in y])).predict_proba(X))
+    np.testing.assert_array_equal(
+        forest.fit(X, y).predict_proba(X),
+        forest2.fit(X, y, sample_weight=np.array([cw[c] for c in y])).predict_proba(X),
+    )
 
 
 def test_tree_fractional_weights_are_refused_with_the_reason():
     X, y, _ = _weighted_data(True)
-    with pytest.raises(ValueError,
-                       match=r"sample_weight must be whole numbers.*sample_weight\[0\] = 0.5"):
+    with pytest.raises(
+        ValueError, match=r"sample_weight must be whole numbers.*sample_weight\[0\] = 0.5"
+    ):
         mlcore.DecisionTreeClassifier().fit(X, y, sample_weight=np.full(len(y), 0.5))
     with pytest.raises(ValueError, match="whole numbers"):
         mlcore.RandomForestClassifier(3, class_weight="balanced").fit(X, y)
@@ -326,8 +414,9 @@ def test_boosting_sample_weight_matches_repeated_rows(backend, classifier):
     repeated = cls(**kw).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
     Q = np.random.default_rng(2).normal(size=(40, 4))
     method = "predict_proba" if classifier else "predict"
-    np.testing.assert_allclose(getattr(weighted, method)(Q), getattr(repeated, method)(Q),
-                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        getattr(weighted, method)(Q), getattr(repeated, method)(Q), rtol=1e-4, atol=1e-4
+    )
     # Real-valued weights are accepted (and weight 0).
     half = cls(**kw).fit(X, y, sample_weight=np.where(w > 1, 0.5 * w, 0.0))
     assert np.isfinite(getattr(half, method)(Q)).all()
@@ -335,16 +424,20 @@ def test_boosting_sample_weight_matches_repeated_rows(backend, classifier):
 
 # ---- the API surface: predict_log_proba, kNN predict(X=None) ------------------------------
 
+
 @pytest.mark.parametrize("backend", AVAILABLE)
 def test_predict_log_proba_is_log_of_predict_proba(backend):
     X, y = _classification()
-    for model in (mlcore.DecisionTreeClassifier(max_depth=3, backend=backend),
-                  mlcore.RandomForestClassifier(5, random_state=0, backend=backend),
-                  mlcore.KNeighborsClassifier(5, backend=backend)):
+    for model in (
+        mlcore.DecisionTreeClassifier(max_depth=3, backend=backend),
+        mlcore.RandomForestClassifier(5, random_state=0, backend=backend),
+        mlcore.KNeighborsClassifier(5, backend=backend),
+    ):
         model.fit(X, y)
         with np.errstate(divide="ignore"):
-            np.testing.assert_array_equal(model.predict_log_proba(X),
-                                          np.log(model.predict_proba(X)))
+            np.testing.assert_array_equal(
+                model.predict_log_proba(X), np.log(model.predict_proba(X))
+            )
     assert not hasattr(mlcore.DecisionTreeRegressor(), "predict_log_proba")
 
 
@@ -353,7 +446,7 @@ def _leave_one_out(make, X, y, method):
     rows = []
     for i in range(len(X)):
         keep = np.arange(len(X)) != i
-        rows.append(getattr(make().fit(X[keep], y[keep]), method)(X[i:i + 1])[0])
+        rows.append(getattr(make().fit(X[keep], y[keep]), method)(X[i : i + 1])[0])
     return np.array(rows)
 
 
@@ -365,11 +458,13 @@ def test_knn_predict_without_X_leaves_each_sample_out(backend, weights):
     X, y = _classification(n=40)
     ours = mlcore.KNeighborsClassifier(5, weights=weights, backend=backend).fit(X, y)
     make = lambda: sklearn.neighbors.KNeighborsClassifier(5, weights=weights)  # noqa: E731
-    np.testing.assert_allclose(ours.predict_proba(), _leave_one_out(make, X, y, "predict_proba"),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        ours.predict_proba(), _leave_one_out(make, X, y, "predict_proba"), atol=1e-6
+    )
     np.testing.assert_array_equal(ours.predict(), _leave_one_out(make, X, y, "predict"))
     Xr, yr = _regression(n=40)
     ours_r = mlcore.KNeighborsRegressor(5, weights=weights, backend=backend).fit(Xr, yr)
     make_r = lambda: sklearn.neighbors.KNeighborsRegressor(5, weights=weights)  # noqa: E731
-    np.testing.assert_allclose(ours_r.predict(), _leave_one_out(make_r, Xr, yr, "predict"),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        ours_r.predict(), _leave_one_out(make_r, Xr, yr, "predict"), rtol=1e-5
+    )

@@ -92,29 +92,41 @@ def make_variants():
 # ---- the checks that cannot pass, and why (the one list) -------------------------------------
 
 _SW = "check_sample_weight_equivalence_on_dense_data"
-_F32 = ("float32 arithmetic: fitting with integer weights and fitting on the repeated rows give "
-        "the same model to float32 precision (test_weights_equal_repeated_rows below), but the "
-        "check demands rtol 1e-7")
-_TOL = ("iterative solver stopped at `tol`: the weighted and the repeated problems are the same "
-        "objective but take different paths to it; at a tight tol they agree to float32 "
-        "precision (test_weights_equal_repeated_rows). scikit-learn lists this check for its "
-        "own {}")
+_F32 = (
+    "float32 arithmetic: fitting with integer weights and fitting on the repeated rows give "
+    "the same model to float32 precision (test_weights_equal_repeated_rows below), but the "
+    "check demands rtol 1e-7"
+)
+_TOL = (
+    "iterative solver stopped at `tol`: the weighted and the repeated problems are the same "
+    "objective but take different paths to it; at a tight tol they agree to float32 "
+    "precision (test_weights_equal_repeated_rows). scikit-learn lists this check for its "
+    "own {}"
+)
 
-_CLASS_WEIGHT = ("the check's class_weight {0: 1000, 1: 0.0001, 2: 0.0001} is fractional: the trees "
-                 "keep exact integer histogram counts, so their weights (sample_weight times "
-                 "class_weight) must be whole numbers and this one is refused with a ValueError "
-                 "that says so (docs/COMPATIBILITY.md); integer class weights are tested in "
-                 "test_sklearn_behaviour.py")
-_BOOTSTRAP = ("each tree's bootstrap sample draws rows by position, so repeating rows changes the "
-              "draws, as in scikit-learn's forests (which list this check for themselves); without "
-              "the bootstrap weighted and repeated fits agree")
-_FEATURE_DRAWS = ("max_features < all: each node that may split draws its features from the "
-                  "tree's generator, and a row of weight 2 is one sample (a node of it alone cannot "
-                  "split) where its two repeated rows are two, so the draws of later nodes shift; "
-                  "scikit-learn's trees draw per node the same way")
-_EARLY_STOP = ("early stopping holds out a validation split drawn by position, so repeating rows "
-               "changes the split (scikit-learn lists this check for its HistGradientBoosting); "
-               "without early stopping the fits agree")
+_CLASS_WEIGHT = (
+    "the check's class_weight {0: 1000, 1: 0.0001, 2: 0.0001} is fractional: the trees "
+    "keep exact integer histogram counts, so their weights (sample_weight times "
+    "class_weight) must be whole numbers and this one is refused with a ValueError "
+    "that says so (docs/COMPATIBILITY.md); integer class weights are tested in "
+    "test_sklearn_behaviour.py"
+)
+_BOOTSTRAP = (
+    "each tree's bootstrap sample draws rows by position, so repeating rows changes the "
+    "draws, as in scikit-learn's forests (which list this check for themselves); without "
+    "the bootstrap weighted and repeated fits agree"
+)
+_FEATURE_DRAWS = (
+    "max_features < all: each node that may split draws its features from the "
+    "tree's generator, and a row of weight 2 is one sample (a node of it alone cannot "
+    "split) where its two repeated rows are two, so the draws of later nodes shift; "
+    "scikit-learn's trees draw per node the same way"
+)
+_EARLY_STOP = (
+    "early stopping holds out a validation split drawn by position, so repeating rows "
+    "changes the split (scikit-learn lists this check for its HistGradientBoosting); "
+    "without early stopping the fits agree"
+)
 
 EXPECTED_FAILED_CHECKS = {
     "LinearRegression": {_SW: _F32},
@@ -122,21 +134,28 @@ EXPECTED_FAILED_CHECKS = {
         _SW: _F32,
         "check_non_transformer_estimators_n_iter": (
             "the direct (Cholesky) solver has no iterations: n_iter_ is None, as scikit-learn's "
-            "Ridge with solver='cholesky', which lists this check for itself too"),
+            "Ridge with solver='cholesky', which lists this check for itself too"
+        ),
     },
     "MultinomialNB": {_SW: _F32},
     "LogisticRegression": {_SW: _TOL.format("LogisticRegression")},
     "LinearSVC": {_SW: _TOL.format("LinearSVC")},
-    "SVC": {_SW: (
-        "gamma='scale' is 1 / (n_features · X.var()) over the rows as given, unweighted, exactly "
-        "as scikit-learn's SVC (which lists this check for itself): repeated rows change X.var() "
-        "and so the kernel. With a fixed gamma (and a tight tol) the fits agree "
-        "(test_weights_equal_repeated_rows)")},
-    "KMeans": {_SW: (
-        "random seeding (k-means++ or 'random') draws rows at random by position, so repeating "
-        "rows changes the draws and the local optimum found, as in scikit-learn's KMeans (which "
-        "lists this check for itself). From the same initial centres the fits agree "
-        "(test_weights_equal_repeated_rows)")},
+    "SVC": {
+        _SW: (
+            "gamma='scale' is 1 / (n_features · X.var()) over the rows as given, unweighted, exactly "
+            "as scikit-learn's SVC (which lists this check for itself): repeated rows change X.var() "
+            "and so the kernel. With a fixed gamma (and a tight tol) the fits agree "
+            "(test_weights_equal_repeated_rows)"
+        )
+    },
+    "KMeans": {
+        _SW: (
+            "random seeding (k-means++ or 'random') draws rows at random by position, so repeating "
+            "rows changes the draws and the local optimum found, as in scikit-learn's KMeans (which "
+            "lists this check for itself). From the same initial centres the fits agree "
+            "(test_weights_equal_repeated_rows)"
+        )
+    },
 }
 
 # Entries that depend on an estimator's parameters: (class name, predicate, {check: reason}).
@@ -145,8 +164,11 @@ CONDITIONAL_FAILED_CHECKS = [
     ("RandomForestClassifier", lambda p: True, {"check_class_weight_classifiers": _CLASS_WEIGHT}),
     ("RandomForestClassifier", lambda p: p["bootstrap"], {_SW: _BOOTSTRAP}),
     ("RandomForestRegressor", lambda p: p["bootstrap"], {_SW: _BOOTSTRAP}),
-    ("RandomForestRegressor", lambda p: not p["bootstrap"] and p["max_features"] not in (None, 1.0),
-     {_SW: _FEATURE_DRAWS}),
+    (
+        "RandomForestRegressor",
+        lambda p: not p["bootstrap"] and p["max_features"] not in (None, 1.0),
+        {_SW: _FEATURE_DRAWS},
+    ),
     ("GradientBoostingClassifier", lambda p: p["early_stopping"] is True, {_SW: _EARLY_STOP}),
     ("GradientBoostingRegressor", lambda p: p["early_stopping"] is True, {_SW: _EARLY_STOP}),
 ]
@@ -154,22 +176,30 @@ CONDITIONAL_FAILED_CHECKS = [
 # On the systolic simulator every MAC is int8 with a per-tensor scale chosen from the data of
 # the call. This list replaces the one above for backend="systolic" (a check may pass there
 # that fails in float32: MultinomialNB's sample-weight check does).
-_INT8_SW = ("int8 arithmetic: the weighted fit and the fit on repeated rows quantize different "
-            "tensors (weighted rows against repeated rows) with different scales, so they agree "
-            "to int8 resolution only, not to the check's rtol 1e-7")
-_INT8_BATCH = ("int8 quantization is per call (the scale comes from the batch's largest |x|): a "
-               "row's result depends on the other rows of the batch, so predicting on a subset "
-               "or one row at a time differs at int8 resolution")
+_INT8_SW = (
+    "int8 arithmetic: the weighted fit and the fit on repeated rows quantize different "
+    "tensors (weighted rows against repeated rows) with different scales, so they agree "
+    "to int8 resolution only, not to the check's rtol 1e-7"
+)
+_INT8_BATCH = (
+    "int8 quantization is per call (the scale comes from the batch's largest |x|): a "
+    "row's result depends on the other rows of the batch, so predicting on a subset "
+    "or one row at a time differs at int8 resolution"
+)
 SYSTOLIC_EXPECTED_FAILED_CHECKS = {
     "LinearRegression": {_SW: _INT8_SW},
-    "Ridge": {_SW: _INT8_SW, **{k: v for k, v in EXPECTED_FAILED_CHECKS["Ridge"].items()
-                               if k != _SW}},
+    "Ridge": {
+        _SW: _INT8_SW,
+        **{k: v for k, v in EXPECTED_FAILED_CHECKS["Ridge"].items() if k != _SW},
+    },
     "LogisticRegression": {_SW: _INT8_SW},
     "LinearSVC": {_SW: _INT8_SW},
     "SVC": {_SW: _INT8_SW, "check_methods_subset_invariance": _INT8_BATCH},
     "GaussianNB": {_SW: _INT8_SW},
-    "KMeans": {_SW: EXPECTED_FAILED_CHECKS["KMeans"][_SW],
-               "check_methods_subset_invariance": _INT8_BATCH},
+    "KMeans": {
+        _SW: EXPECTED_FAILED_CHECKS["KMeans"][_SW],
+        "check_methods_subset_invariance": _INT8_BATCH,
+    },
 }
 
 
@@ -202,14 +232,16 @@ def test_sklearn_estimator_checks(estimator, check):
 
 # Not strict: which tolerance checks int8 rounding happens to pass moves with the simulator's
 # quantization choices; the list says what may fail there and why.
-@_checks(make_estimators("systolic") if "systolic" in mlcore.available_backends() else [],
-         strict=False)
+@_checks(
+    make_estimators("systolic") if "systolic" in mlcore.available_backends() else [], strict=False
+)
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # int8 L-BFGS
 def test_sklearn_estimator_checks_systolic(estimator, check):
     check(estimator)
 
 
 # ---- the claims the list rests on ------------------------------------------------------------
+
 
 def _weights_problem(n=15, d=30):
     """The data of scikit-learn's check: n rows of d uniform features, 3 classes, integer
@@ -224,24 +256,39 @@ def _weights_problem(n=15, d=30):
 _RTOL = _ATOL = 1e-5  # float32 (eps 6e-8) through a d = 30 Gram matrix or solver: ~100 ulp
 
 
-@pytest.mark.parametrize("make", [
-    lambda X: mlcore.LinearRegression(),
-    lambda X: mlcore.Ridge(),
-    lambda X: mlcore.GaussianNB(),
-    lambda X: mlcore.MultinomialNB(),
-    lambda X: mlcore.LogisticRegression(tol=1e-8, max_iter=1000),
-    lambda X: mlcore.LogisticRegression(class_weight="balanced", tol=1e-8, max_iter=1000),
-    lambda X: mlcore.LinearSVC(dual=False, tol=1e-12),
-    lambda X: mlcore.LinearSVC(dual=True, tol=1e-10, max_iter=100_000),
-    lambda X: mlcore.LinearSVC(dual=False, tol=1e-12, class_weight="balanced"),
-    lambda X: mlcore.LinearSVC(loss="hinge", dual=True, tol=1e-10, max_iter=100_000),
-    lambda X: mlcore.SVC(kernel="linear", tol=1e-8),
-    lambda X: mlcore.SVC(kernel="rbf", gamma=0.05, tol=1e-8),
-    lambda X: mlcore.KMeans(n_clusters=3, init=X[[0, 1, 2]]),  # rows 0-2 have weight > 0
-], ids=["LinearRegression", "Ridge", "GaussianNB", "MultinomialNB", "LogisticRegression",
-        "LogisticRegression-balanced", "LinearSVC-primal", "LinearSVC-dual",
-        "LinearSVC-primal-balanced", "LinearSVC-hinge", "SVC-linear", "SVC-rbf",
-        "KMeans-fixed-init"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda X: mlcore.LinearRegression(),
+        lambda X: mlcore.Ridge(),
+        lambda X: mlcore.GaussianNB(),
+        lambda X: mlcore.MultinomialNB(),
+        lambda X: mlcore.LogisticRegression(tol=1e-8, max_iter=1000),
+        lambda X: mlcore.LogisticRegression(class_weight="balanced", tol=1e-8, max_iter=1000),
+        lambda X: mlcore.LinearSVC(dual=False, tol=1e-12),
+        lambda X: mlcore.LinearSVC(dual=True, tol=1e-10, max_iter=100_000),
+        lambda X: mlcore.LinearSVC(dual=False, tol=1e-12, class_weight="balanced"),
+        lambda X: mlcore.LinearSVC(loss="hinge", dual=True, tol=1e-10, max_iter=100_000),
+        lambda X: mlcore.SVC(kernel="linear", tol=1e-8),
+        lambda X: mlcore.SVC(kernel="rbf", gamma=0.05, tol=1e-8),
+        lambda X: mlcore.KMeans(n_clusters=3, init=X[[0, 1, 2]]),  # rows 0-2 have weight > 0
+    ],
+    ids=[
+        "LinearRegression",
+        "Ridge",
+        "GaussianNB",
+        "MultinomialNB",
+        "LogisticRegression",
+        "LogisticRegression-balanced",
+        "LinearSVC-primal",
+        "LinearSVC-dual",
+        "LinearSVC-primal-balanced",
+        "LinearSVC-hinge",
+        "SVC-linear",
+        "SVC-rbf",
+        "KMeans-fixed-init",
+    ],
+)
 def test_weights_equal_repeated_rows(make):
     """Integer sample weights are the same as repeating rows, to float32 precision: the
     estimators' weighted fits are right, and the listed sample-weight checks fail only on
@@ -268,14 +315,18 @@ def test_weights_of_zero_remove_rows():
     """A weight of 0 removes a row: the fit equals the fit without it (float32 precision)."""
     X, y, sw = _weights_problem()
     keep = sw > 0
-    for est in (mlcore.LinearRegression(), mlcore.GaussianNB(),
-                mlcore.LogisticRegression(tol=1e-8, max_iter=1000)):
+    for est in (
+        mlcore.LinearRegression(),
+        mlcore.GaussianNB(),
+        mlcore.LogisticRegression(tol=1e-8, max_iter=1000),
+    ):
         target = y.astype(np.float64) if is_regressor(est) else y
         a = clone(est).fit(X[keep], target[keep])
         b = clone(est).fit(X, target, sample_weight=keep.astype(np.float64))
         method = "predict_proba" if is_classifier(est) else "predict"
-        np.testing.assert_allclose(getattr(b, method)(X), getattr(a, method)(X),
-                                   rtol=_RTOL, atol=_ATOL)
+        np.testing.assert_allclose(
+            getattr(b, method)(X), getattr(a, method)(X), rtol=_RTOL, atol=_ATOL
+        )
 
 
 # ---- scikit-learn's tools on every estimator -------------------------------------------------

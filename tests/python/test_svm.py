@@ -18,8 +18,12 @@ from sklearn.preprocessing import StandardScaler
 import mlcore
 from conftest import AVAILABLE, F32_BACKENDS, quantized
 
-LOADERS = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_cancer,
-           "digits": load_digits}
+LOADERS = {
+    "iris": load_iris,
+    "wine": load_wine,
+    "breast_cancer": load_breast_cancer,
+    "digits": load_digits,
+}
 
 
 def tolerance(backend):
@@ -32,11 +36,16 @@ def split(name):
     X, y = LOADERS[name](return_X_y=True)
     Xtr, Xte, ytr, yte = train_test_split(X, y, random_state=0)
     scaler = StandardScaler().fit(Xtr)
-    return (scaler.transform(Xtr).astype(np.float32), scaler.transform(Xte).astype(np.float32),
-            ytr, yte)
+    return (
+        scaler.transform(Xtr).astype(np.float32),
+        scaler.transform(Xte).astype(np.float32),
+        ytr,
+        yte,
+    )
 
 
 # ---- SVC -------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("backend", AVAILABLE)
 @pytest.mark.parametrize("dataset", list(LOADERS))
@@ -61,12 +70,14 @@ def test_svc_accuracy_matches_sklearn(backend, dataset, kernel):
 @pytest.mark.parametrize("backend", F32_BACKENDS)
 def test_svc_options_match_sklearn(backend):
     Xtr, Xte, ytr, yte = split("wine")
-    for params in [dict(kernel="sigmoid", gamma="auto", coef0=0.5),
-                   dict(kernel="poly", degree=2, gamma=0.05, coef0=1.0, C=3.0),
-                   dict(kernel="rbf", C=0.5, decision_function_shape="ovo"),
-                   dict(kernel="rbf", break_ties=True),
-                   dict(kernel="rbf", class_weight="balanced", shrinking=False),
-                   dict(kernel="linear", class_weight={0: 2.0, 1: 1.0, 2: 0.5})]:
+    for params in [
+        dict(kernel="sigmoid", gamma="auto", coef0=0.5),
+        dict(kernel="poly", degree=2, gamma=0.05, coef0=1.0, C=3.0),
+        dict(kernel="rbf", C=0.5, decision_function_shape="ovo"),
+        dict(kernel="rbf", break_ties=True),
+        dict(kernel="rbf", class_weight="balanced", shrinking=False),
+        dict(kernel="linear", class_weight={0: 2.0, 1: 1.0, 2: 0.5}),
+    ]:
         ours = mlcore.SVC(backend=backend, **params).fit(Xtr, ytr)
         ref = sks.SVC(**params).fit(Xtr, ytr)
         np.testing.assert_array_equal(ours.predict(Xte), ref.predict(Xte))
@@ -98,8 +109,7 @@ def test_svc_small_cache_gives_the_same_model(backend):
     full = mlcore.SVC(backend=backend).fit(Xtr, ytr)
     tiny = mlcore.SVC(cache_size=0.01, backend=backend).fit(Xtr, ytr)
     np.testing.assert_array_equal(full.support_, tiny.support_)
-    np.testing.assert_allclose(full.decision_function(Xte), tiny.decision_function(Xte),
-                               atol=1e-4)
+    np.testing.assert_allclose(full.decision_function(Xte), tiny.decision_function(Xte), atol=1e-4)
 
 
 @pytest.mark.parametrize("backend", AVAILABLE)
@@ -119,10 +129,12 @@ def test_svc_max_iter_warns():
 
 # ---- LinearSVC -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("backend", AVAILABLE)
 @pytest.mark.parametrize("dataset", list(LOADERS))
-@pytest.mark.parametrize("loss,dual", [("squared_hinge", "auto"), ("squared_hinge", True),
-                                       ("hinge", True)])
+@pytest.mark.parametrize(
+    "loss,dual", [("squared_hinge", "auto"), ("squared_hinge", True), ("hinge", True)]
+)
 def test_linear_svc_accuracy_matches_sklearn(backend, dataset, loss, dual):
     # dual="auto" picks the primal (Newton) solver here, n_samples > n_features, as in sklearn.
     Xtr, Xte, ytr, yte = split(dataset)
@@ -144,20 +156,31 @@ def test_linear_svc_options(backend):
     Xtr, Xte, ytr, yte = split("breast_cancer")
     w = np.random.default_rng(0).uniform(0.5, 2.0, len(ytr))
     for dual in (True, False):
-        for params in [dict(C=0.1), dict(fit_intercept=False), dict(intercept_scaling=10.0),
-                       dict(class_weight="balanced"), dict(tol=1e-6, max_iter=5000)]:
+        for params in [
+            dict(C=0.1),
+            dict(fit_intercept=False),
+            dict(intercept_scaling=10.0),
+            dict(class_weight="balanced"),
+            dict(tol=1e-6, max_iter=5000),
+        ]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 ours = mlcore.LinearSVC(dual=dual, random_state=0, backend=backend, **params)
                 ref = sks.LinearSVC(dual=dual, random_state=0, **params)
                 ours.fit(Xtr, ytr, sample_weight=w)
                 ref.fit(Xtr, ytr, sample_weight=w)
-            np.testing.assert_allclose(ours.decision_function(Xte), ref.decision_function(Xte),
-                                       rtol=1e-2, atol=3e-2, err_msg=f"dual={dual} {params}")
+            np.testing.assert_allclose(
+                ours.decision_function(Xte),
+                ref.decision_function(Xte),
+                rtol=1e-2,
+                atol=3e-2,
+                err_msg=f"dual={dual} {params}",
+            )
     # Shrinking changes the path, not the optimum; the primal solver finds the same optimum.
     a = mlcore.LinearSVC(dual=True, tol=1e-6, max_iter=10000, backend=backend).fit(Xtr, ytr)
-    b = mlcore.LinearSVC(dual=True, tol=1e-6, max_iter=10000, shrinking=False,
-                         backend=backend).fit(Xtr, ytr)
+    b = mlcore.LinearSVC(dual=True, tol=1e-6, max_iter=10000, shrinking=False, backend=backend).fit(
+        Xtr, ytr
+    )
     c = mlcore.LinearSVC(dual=False, tol=1e-8, backend=backend).fit(Xtr, ytr)
     np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-3)
     np.testing.assert_allclose(a.coef_, c.coef_, atol=1e-2)
@@ -173,6 +196,7 @@ def test_linear_svc_deterministic(backend):
 
 
 # ---- both ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("cls", [mlcore.SVC, mlcore.LinearSVC])
 def test_sklearn_tools_and_pickle(cls):

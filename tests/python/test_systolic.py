@@ -97,8 +97,9 @@ def _wide_range(rng, rows, cols):
     return b.astype(np.float32)
 
 
-@pytest.mark.parametrize("m,n,k", [(1, 1, 1), (1, 7, 3), (13, 1, 17), (17, 19, 23), (300, 10, 64),
-                                   (37, 257, 41)])
+@pytest.mark.parametrize(
+    "m,n,k", [(1, 1, 1), (1, 7, 3), (13, 1, 17), (17, 19, 23), (300, 10, 64), (37, 257, 41)]
+)
 def test_wide_range_b_keeps_every_products_relative_precision(rng, m, n, k):
     # With wide_range_b each value of b is quantized within R/254 of itself (R = 8, the band
     # ratio), so |c - exact| is bounded by sum_p |a|·|b| terms (float64 reference), not by
@@ -117,8 +118,9 @@ def test_wide_range_b_keeps_every_products_relative_precision(rng, m, n, k):
     # f32 backends compute the same product with or without the hint
     for name in mlcore.available_backends():
         if name not in ("systolic", "cuda"):
-            np.testing.assert_array_equal(mlcore.gemm(a, b, backend=name, wide_range_b=True),
-                                          mlcore.gemm(a, b, backend=name))
+            np.testing.assert_array_equal(
+                mlcore.gemm(a, b, backend=name, wide_range_b=True), mlcore.gemm(a, b, backend=name)
+            )
 
 
 def test_bands_show_as_passes_and_a_smaller_error(rng):

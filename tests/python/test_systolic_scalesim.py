@@ -21,6 +21,7 @@ def _scalesim_problem():
     if importlib.util.find_spec("scalesim") is None:
         return "scalesim is not installed (pip install scalesim)"
     import scalesim_compare
+
     try:
         scalesim_compare.run_scalesim(4, 4, "ws", 1, 1, 1)
     except Exception as e:  # e.g. numpy >= 2.4: "only 0-dimensional arrays can be converted"
@@ -30,8 +31,14 @@ def _scalesim_problem():
 
 PROBLEM = _scalesim_problem()
 
-CASES = [(4, 4, 1, 1, 1), (8, 8, 20, 12, 10), (4, 8, 7, 13, 5), (8, 4, 30, 3, 17),
-         (3, 5, 11, 7, 13), (16, 16, 5, 40, 33)]
+CASES = [
+    (4, 4, 1, 1, 1),
+    (8, 8, 20, 12, 10),
+    (4, 8, 7, 13, 5),
+    (8, 4, 30, 3, 17),
+    (3, 5, 11, 7, 13),
+    (16, 16, 5, 40, 33),
+]
 
 
 @pytest.mark.skipif(PROBLEM is not None, reason=PROBLEM or "")
@@ -39,6 +46,7 @@ CASES = [(4, 4, 1, 1, 1), (8, 8, 20, 12, 10), (4, 8, 7, 13, 5), (8, 4, 30, 3, 17
 @pytest.mark.parametrize("rows,cols,m,n,k", CASES)
 def test_compute_cycles_match_scalesim(dataflow, rows, cols, m, n, k):
     import scalesim_compare
+
     total, stall, _ = scalesim_compare.run_scalesim(rows, cols, dataflow, m, n, k)
     ours = mlcore.systolic(rows=rows, cols=cols, dataflow=dataflow, convention="scalesim")
     assert ours.cycles(m, n, k)["compute_cycles"] == total - stall

@@ -41,8 +41,9 @@ def test_classifier_matches_sklearn(backend, load):
     Xtr, Xte, ytr, yte = split(load)
     params = dict(max_depth=5, random_state=0)
     ours = mlcore.DecisionTreeClassifier(backend=backend, **params).fit(Xtr, ytr)
-    ref = sklearn_score(lambda s: sk_tree.DecisionTreeClassifier(max_depth=5, random_state=s),
-                        Xtr, ytr, Xte, yte)
+    ref = sklearn_score(
+        lambda s: sk_tree.DecisionTreeClassifier(max_depth=5, random_state=s), Xtr, ytr, Xte, yte
+    )
     assert ours.score(Xte, yte) >= ref - tolerance(backend)
     assert ours.predict_proba(Xte).shape == (len(Xte), len(np.unique(ytr)))
     assert ours.get_depth() <= 5
@@ -55,8 +56,9 @@ def test_regressor_matches_sklearn(backend):
     params = dict(max_depth=3, random_state=0)
     ours = mlcore.DecisionTreeRegressor(backend=backend, **params).fit(Xtr, ytr)
     ref = sk_tree.DecisionTreeRegressor(**params).fit(Xtr, ytr)
-    mean_ref = sklearn_score(lambda s: sk_tree.DecisionTreeRegressor(max_depth=3, random_state=s),
-                             Xtr, ytr, Xte, yte)
+    mean_ref = sklearn_score(
+        lambda s: sk_tree.DecisionTreeRegressor(max_depth=3, random_state=s), Xtr, ytr, Xte, yte
+    )
     assert ours.score(Xte, yte) >= mean_ref - tolerance(backend)
     # On the training set the binned tree finds the same partition as exact CART.
     assert abs(ours.score(Xtr, ytr) - ref.score(Xtr, ytr)) < 0.02
@@ -68,8 +70,9 @@ def test_same_tree_on_every_exact_backend():
     results = []
     for backend in F32_BACKENDS:
         for _ in range(2):
-            m = mlcore.DecisionTreeClassifier(max_features="sqrt", random_state=3,
-                                              backend=backend).fit(Xtr, ytr)
+            m = mlcore.DecisionTreeClassifier(
+                max_features="sqrt", random_state=3, backend=backend
+            ).fit(Xtr, ytr)
             results.append((m.apply(Xte), m.predict_proba(Xte)))
     for leaves, proba in results[1:]:
         np.testing.assert_array_equal(leaves, results[0][0])
@@ -102,8 +105,9 @@ def test_sklearn_tooling_and_pickle():
     X, y = load_wine(return_X_y=True)
     pipe = make_pipeline(StandardScaler(), mlcore.DecisionTreeClassifier(random_state=0))
     assert cross_val_score(pipe, X, y, cv=3).mean() > 0.8
-    grid = GridSearchCV(mlcore.DecisionTreeClassifier(random_state=0),
-                        {"max_depth": [2, 4]}, cv=3).fit(X, y)
+    grid = GridSearchCV(
+        mlcore.DecisionTreeClassifier(random_state=0), {"max_depth": [2, 4]}, cv=3
+    ).fit(X, y)
     assert grid.best_params_["max_depth"] in (2, 4)
     m = mlcore.DecisionTreeRegressor(max_depth=4).fit(X, y.astype(float))
     m2 = pickle.loads(pickle.dumps(m))

@@ -31,12 +31,32 @@ from .neighbors import KNeighborsClassifier, KNeighborsRegressor
 from ._sketch import single_machine_thresholds
 from .svm import SVC, LinearSVC
 from .tree import DecisionTreeClassifier, DecisionTreeRegressor
-from .ensemble import (GradientBoostingClassifier, GradientBoostingRegressor,
-                       RandomForestClassifier, RandomForestRegressor)
+from .ensemble import (
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
 
-__all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor", "GaussianNB",
-           "GradientBoostingClassifier", "GradientBoostingRegressor", "KMeans",
-           "KNeighborsClassifier", "KNeighborsRegressor", "LinearRegression", "LinearSVC",
-           "LogisticRegression", "MultinomialNB", "PCA", "RandomForestClassifier",
-           "RandomForestRegressor", "Ridge", "SVC", "cost_model", "get_client",
-           "single_machine_thresholds"]
+__all__ = [
+    "DecisionTreeClassifier",
+    "DecisionTreeRegressor",
+    "GaussianNB",
+    "GradientBoostingClassifier",
+    "GradientBoostingRegressor",
+    "KMeans",
+    "KNeighborsClassifier",
+    "KNeighborsRegressor",
+    "LinearRegression",
+    "LinearSVC",
+    "LogisticRegression",
+    "MultinomialNB",
+    "PCA",
+    "RandomForestClassifier",
+    "RandomForestRegressor",
+    "Ridge",
+    "SVC",
+    "cost_model",
+    "get_client",
+    "single_machine_thresholds",
+]

@@ -28,11 +28,14 @@ try:
     import dask.array as da
     import distributed
 except ImportError as e:  # pragma: no cover - the message is the point
-    raise ImportError("mlcore.dask needs dask and distributed: pip install 'mlcore[dask]' "
-                      "(or pip install 'dask[array]' distributed)") from e
+    raise ImportError(
+        "mlcore.dask needs dask and distributed: pip install 'mlcore[dask]' "
+        "(or pip install 'dask[array]' distributed)"
+    ) from e
 
 
 # ---- the client and the inputs ----------------------------------------------------------------
+
 
 def get_client(client):
     """``client``, or the current distributed client; a clear error when there is none."""
@@ -43,9 +46,11 @@ def get_client(client):
     try:
         return distributed.get_client()
     except ValueError:
-        raise ValueError("mlcore.dask estimators run on a dask cluster: start a client first "
-                         "(distributed.Client(distributed.LocalCluster()) on this machine, or "
-                         "distributed.Client('tcp://scheduler:8786')), or pass client=") from None
+        raise ValueError(
+            "mlcore.dask estimators run on a dask cluster: start a client first "
+            "(distributed.Client(distributed.LocalCluster()) on this machine, or "
+            "distributed.Client('tcp://scheduler:8786')), or pass client="
+        ) from None
 
 
 def _type_error(name, value, estimator):
@@ -53,7 +58,8 @@ def _type_error(name, value, estimator):
         f"{name} must be a dask.array.Array (rows in chunks) or a dask DataFrame / Series, got "
         f"{type(value).__module__}.{type(value).__name__}. Wrap in-memory data with "
         f"dask.array.from_array({name}, chunks=(rows_per_partition, -1)), or fit "
-        f"mlcore.{estimator} on one machine.")
+        f"mlcore.{estimator} on one machine."
+    )
 
 
 def as_rows(X, name, estimator, *, ndim=(2,)):
@@ -63,8 +69,9 @@ def as_rows(X, name, estimator, *, ndim=(2,)):
     if not isinstance(X, da.Array):
         raise _type_error(name, X, estimator)
     if X.ndim not in ndim:
-        raise ValueError(f"{name} must have {' or '.join(map(str, ndim))} dimension(s), got "
-                         f"shape {X.shape}")
+        raise ValueError(
+            f"{name} must have {' or '.join(map(str, ndim))} dimension(s), got shape {X.shape}"
+        )
     if any(np.isnan(c) for c in X.chunks[0]):
         X = X.compute_chunk_sizes()
     if X.shape[0] == 0:
@@ -106,6 +113,7 @@ def worker_backend(backend):
 
 # ---- running a function on every partition and recording it -----------------------------------
 
+
 class Recorder:
     """The primitives, called on one worker with ``backend``, their records kept.
 
@@ -124,6 +132,7 @@ class Recorder:
             out = fn(*args, backend=self.backend, **kwargs)
             self.records.extend(last_profile())
             return out
+
         return call
 
 
@@ -183,9 +192,17 @@ class DistributedFit:
             raise _lost_partition_error(e) from e
         # Building the partitions (reading or computing the input chunks where they are) is
         # neither the fit's compute nor its communication: it has a record of its own.
-        self.records = [comm_record("partitions", "build the row partitions on the workers", 0,
-                                    len(self.parts), time.perf_counter() - start,
-                                    time.perf_counter() - start, 0)]
+        self.records = [
+            comm_record(
+                "partitions",
+                "build the row partitions on the workers",
+                0,
+                len(self.parts),
+                time.perf_counter() - start,
+                time.perf_counter() - start,
+                0,
+            )
+        ]
         self.n_rounds = 0
 
     @property
@@ -202,9 +219,10 @@ class DistributedFit:
         parts = self.parts if parts is None else parts
         start = time.perf_counter()
         per_part = per_part if per_part is not None else [args] * len(parts)
-        futures = [self.client.submit(_run_on_partition, fn, i, p, self.backend, *a,
-                                      pure=False)
-                   for i, (p, a) in enumerate(zip(parts, per_part))]
+        futures = [
+            self.client.submit(_run_on_partition, fn, i, p, self.backend, *a, pure=False)
+            for i, (p, a) in enumerate(zip(parts, per_part))
+        ]
         kept = None
         if keep:
             kept = [self.client.submit(_kept_value, f, pure=False) for f in futures]
@@ -231,9 +249,17 @@ class DistributedFit:
         # in proportion to their bytes.
         comm = max(wall - compute, 0.0)
         for op, n_bytes in (("broadcast", sent), ("reduce", received)):
-            self.records.append(comm_record(op, name, n_bytes, len(parts),
-                                            comm * n_bytes / max(sent + received, 1), wall,
-                                            self.n_rounds))
+            self.records.append(
+                comm_record(
+                    op,
+                    name,
+                    n_bytes,
+                    len(parts),
+                    comm * n_bytes / max(sent + received, 1),
+                    wall,
+                    self.n_rounds,
+                )
+            )
         return (partials, kept) if keep else partials
 
     def profile(self):
@@ -247,9 +273,10 @@ class DistributedFit:
 
 
 # What Dask raises when a future's data is gone for good (gather: one future; wait: several).
-_CANCELLED = (distributed.client.FutureCancelledError,
-              getattr(distributed.client, "FuturesCancelledError",
-                      distributed.client.FutureCancelledError))
+_CANCELLED = (
+    distributed.client.FutureCancelledError,
+    getattr(distributed.client, "FuturesCancelledError", distributed.client.FutureCancelledError),
+)
 
 
 def _lost_partition_error(e):
@@ -258,22 +285,40 @@ def _lost_partition_error(e):
         f"recomputed ({str(e).strip()}). Data scattered to the workers (client.scatter) has no "
         "recipe to rebuild it: build the dask array from a graph (from_array, from_zarr, "
         "from_npy_stack, read_parquet, ...) so that Dask recomputes lost partitions on the "
-        "surviving workers.")
+        "surviving workers."
+    )
 
 
 def comm_record(op, what, n_bytes, messages, seconds, wall_seconds, round_index):
     """A profile record for one broadcast or reduction (or, op "partitions", the building of
     the partitions), with the fields of a primitive's record where they mean the same (op,
     seconds) and comm_bytes, messages and round for the communication."""
-    return {"op": op, "what": what, "backend": "dask", "dtype": None, "m": None, "n": None,
-            "k": None, "macs": 0, "bytes_read": 0, "bytes_written": 0,
-            "host_to_device_bytes": 0, "device_to_host_bytes": 0, "seconds": seconds,
-            "wall_seconds": wall_seconds, "seconds_simulated": False, "comm_bytes": int(n_bytes),
-            "messages": int(messages), "round": int(round_index), "worker": "client",
-            "partition": None}
+    return {
+        "op": op,
+        "what": what,
+        "backend": "dask",
+        "dtype": None,
+        "m": None,
+        "n": None,
+        "k": None,
+        "macs": 0,
+        "bytes_read": 0,
+        "bytes_written": 0,
+        "host_to_device_bytes": 0,
+        "device_to_host_bytes": 0,
+        "seconds": seconds,
+        "wall_seconds": wall_seconds,
+        "seconds_simulated": False,
+        "comm_bytes": int(n_bytes),
+        "messages": int(messages),
+        "round": int(round_index),
+        "worker": "client",
+        "partition": None,
+    }
 
 
 # ---- the estimator side -----------------------------------------------------------------------
+
 
 def init_with_client(local_class, **extra):
     """An ``__init__`` taking the single-machine estimator's parameters, then the keyword
@@ -293,11 +338,12 @@ def init_with_client(local_class, **extra):
             setattr(self, name, value)
 
     params = list(local_sig.parameters.values())
-    params += [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
-               for name, default in extra.items()]
+    params += [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+        for name, default in extra.items()
+    ]
     __init__.__signature__ = local_sig.replace(parameters=params)
-    __init__.__doc__ = (f"The parameters of mlcore.{local_class.__name__}, plus "
-                        f"{', '.join(extra)}.")
+    __init__.__doc__ = f"The parameters of mlcore.{local_class.__name__}, plus {', '.join(extra)}."
     return __init__
 
 
@@ -371,12 +417,15 @@ class DaskEstimatorMixin(MLCoreEstimatorMixin):
         def block(x):
             if names is not None:  # fitted on a DataFrame: give the columns their names
                 import pandas as pd
+
                 x = pd.DataFrame(x, columns=names)
             return getattr(local, method)(x)
+
         if n_cols is None:
             return X.map_blocks(block, drop_axis=1, dtype=dtype, meta=np.empty((0,), dtype))
-        return X.map_blocks(block, chunks=(X.chunks[0], (n_cols,)), dtype=dtype,
-                            meta=np.empty((0, 0), dtype))
+        return X.map_blocks(
+            block, chunks=(X.chunks[0], (n_cols,)), dtype=dtype, meta=np.empty((0, 0), dtype)
+        )
 
 
 def check_fit_inputs(estimator, X, y=None, *, y_ndim=(1,)):
@@ -404,8 +453,9 @@ def class_weight_vector(class_weight, classes, counts):
     if cw is None:
         return np.ones(len(classes))
     if isinstance(cw, str) and cw == "balanced":
-        return np.divide(counts.sum(), len(classes) * counts, out=np.zeros(len(classes)),
-                         where=counts > 0)
+        return np.divide(
+            counts.sum(), len(classes) * counts, out=np.zeros(len(classes)), where=counts > 0
+        )
     if isinstance(cw, dict):
         missing = [c for c in cw if c not in set(classes.tolist())]
         if missing:

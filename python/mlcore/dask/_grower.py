@@ -45,12 +45,13 @@ import numpy as np
 
 from .. import _core
 
-COUNT_BITS = 24          # PackedCodec::kCountBits: the count rides in the low 24 bits
+COUNT_BITS = 24  # PackedCodec::kCountBits: the count rides in the low 24 bits
 COUNT_MASK = (1 << COUNT_BITS) - 1
-SPECULATION = 4          # best-first trees: nodes applied ahead of the walk, × max_leaf_nodes
+SPECULATION = 4  # best-first trees: nodes applied ahead of the walk, × max_leaf_nodes
 
 
 # ---- worker side --------------------------------------------------------------------------------
+
 
 def quantize(v, scale, q_max):
     """PackedCodec::quantize in numpy: clamp(round(clamp(v·S, ±2 q_max)), ±q_max) as int64
@@ -64,8 +65,13 @@ def binned_partition(X, thresholds):
     codes, offsets, missing = _core.bin_codes(thresholds, np.ascontiguousarray(X, np.float32))
     # Backend::histogram checks every code of a listed row against out's rows unless out has
     # room for any code after the last offset (as HistogramBuilder allocates it): 256 rows more.
-    return {"codes": codes, "offsets": offsets, "missing": missing,
-            "n_out": int(offsets[-1]) + 256, "total_bins": int(offsets[-1] + missing[-1] + 1)}
+    return {
+        "codes": codes,
+        "offsets": offsets,
+        "missing": missing,
+        "n_out": int(offsets[-1]) + 256,
+        "total_bins": int(offsets[-1] + missing[-1] + 1),
+    }
 
 
 def with_tree(state, key, V, rows):
@@ -102,8 +108,12 @@ def grow_task(rec, state, work):
             goes_left = np.where(c == missing[f], missing_left, c <= b)
             rows[left], rows[right] = ids[goes_left], ids[~goes_left]
             counts[left], counts[right] = len(rows[left]), len(rows[right])
-        hists = [rec.histogram(codes, offsets, rows[node], tree["V"],
-                               state["n_out"])[:state["total_bins"]] for node in builds]
+        hists = [
+            rec.histogram(codes, offsets, rows[node], tree["V"], state["n_out"])[
+                : state["total_bins"]
+            ]
+            for node in builds
+        ]
         tree["rows"] = rows
         state["trees"][key] = tree
         out[key] = (counts, hists)
@@ -123,6 +133,7 @@ def leaf_rows(state, key, leaf_of):
 
 # ---- client side --------------------------------------------------------------------------------
 
+
 def sum_histograms(parts):
     """The partitions' histograms of one node summed exactly, as float64 statistics: class
     weights (float32 integers) as they are; int64 packed columns with column 0 split into
@@ -140,13 +151,13 @@ class _Node:
 
     def __init__(self, depth, stats):
         self.depth, self.stats = depth, np.asarray(stats, np.float64)
-        self.n = None          # distinct samples (known once its parent's split was applied)
-        self.hist = None       # summed histogram, total_bins × n_stats float64
-        self.split = None      # (feature, bin, missing_left, gain, left stats) or None
-        self.found = False     # split looked for
-        self.children = None   # (left, right) handles once the split is applied on the workers
-        self.queued = False    # split waiting for the next round
-        self.id = None         # the node's id in the fitted tree
+        self.n = None  # distinct samples (known once its parent's split was applied)
+        self.hist = None  # summed histogram, total_bins × n_stats float64
+        self.split = None  # (feature, bin, missing_left, gain, left stats) or None
+        self.found = False  # split looked for
+        self.children = None  # (left, right) handles once the split is applied on the workers
+        self.queued = False  # split waiting for the next round
+        self.id = None  # the node's id in the fitted tree
 
 
 class GrowingTree:
@@ -162,7 +173,7 @@ class GrowingTree:
         (-1: none) as the splitter has them."""
         random_features = splitter.random_features
         self.key, self.splitter, self.d = key, splitter, len(thresholds)
-        self.feature0_rows = len(thresholds[0]) + 2   # BinMapper rows of feature 0
+        self.feature0_rows = len(thresholds[0]) + 2  # BinMapper rows of feature 0
         self._params = params
         self.best_first = params["max_leaf_nodes"] > 0
         self.random_features = random_features
@@ -195,9 +206,12 @@ class GrowingTree:
         its count: rows of weight 0 are in no node)."""
         w = self.splitter.node_weight(node.stats)
         p = self._params
-        return ((p["max_depth"] < 0 or node.depth < p["max_depth"])
-                and w >= p["min_samples_split"] and w >= 2 * p["min_samples_leaf"]
-                and not self.splitter.node_pure(node.stats))
+        return (
+            (p["max_depth"] < 0 or node.depth < p["max_depth"])
+            and w >= p["min_samples_split"]
+            and w >= 2 * p["min_samples_leaf"]
+            and not self.splitter.node_pure(node.stats)
+        )
 
     def may_split(self, node):
         return self.splitter.may_split(node.depth, node.n, node.stats)
@@ -241,8 +255,10 @@ class GrowingTree:
         # speculation, bounded (at most SPECULATION × max_leaf_nodes nodes per tree) since the
         # walk may never take the speculative branches. Its rounds fall from ~2 to ~1 per level.
         speculate = self.eager or (
-            self.best_first and not self.random_features
-            and len(self.table) < SPECULATION * self._params["max_leaf_nodes"])
+            self.best_first
+            and not self.random_features
+            and len(self.table) < SPECULATION * self._params["max_leaf_nodes"]
+        )
         if speculate:
             for _, small, large in derive:
                 for h in (small, large):
@@ -257,7 +273,7 @@ class GrowingTree:
         """grow_tree's walk (tree_grower.cpp): yields whenever it needs a round."""
         sp = self.splitter
         root = self.table[0]
-        root.stats = root.hist[:self.feature0_rows].sum(axis=0)
+        root.stats = root.hist[: self.feature0_rows].sum(axis=0)
         sp.set_root_weight(sp.node_weight(root.stats))
         unit = sp.gain_unit()
         root.id = 0
@@ -300,8 +316,20 @@ class GrowingTree:
         """The fitted tree's node arrays (values left to the caller) and leaf_of."""
         sp = self.splitter
         unit = sp.gain_unit()
-        out = {k: [] for k in ("left", "right", "feature", "depth", "n_samples",
-                               "missing_left", "threshold", "weighted", "gain")}
+        out = {
+            k: []
+            for k in (
+                "left",
+                "right",
+                "feature",
+                "depth",
+                "n_samples",
+                "missing_left",
+                "threshold",
+                "weighted",
+                "gain",
+            )
+        }
         for h, node in self.nodes:
             split = h in self.split_nodes
             if split:
@@ -337,8 +365,9 @@ def grow_trees(fit, state, trees, init, name="tree"):
     trees' statistics and root rows and returns {key: (root count, root histogram)}. Returns
     the new state futures; each tree's ``nodes`` are then in the fitted order."""
     task, per_part = init
-    partials, state = fit.round(f"{name}: statistics and root histogram", task, parts=state,
-                                per_part=per_part, keep=True)
+    partials, state = fit.round(
+        f"{name}: statistics and root histogram", task, parts=state, per_part=per_part, keep=True
+    )
     for t in trees:
         root = _Node(0, np.zeros(0))
         root.n = int(sum(p[t.key][0] for p in partials))
@@ -361,12 +390,14 @@ def grow_trees(fit, state, trees, init, name="tree"):
                 work[t.key], derive[t.key] = (applies, builds), d
         if not work:
             if waiting:
-                raise AssertionError("distributed tree: the walk waits for a round with "
-                                     "nothing to send")
+                raise AssertionError(
+                    "distributed tree: the walk waits for a round with nothing to send"
+                )
             break
         level += 1
-        partials, state = fit.round(f"{name}: split, node histograms ({level})", grow_task,
-                                    work, parts=state, keep=True)
+        partials, state = fit.round(
+            f"{name}: split, node histograms ({level})", grow_task, work, parts=state, keep=True
+        )
         for t in trees:
             if t.key not in work:
                 continue
@@ -375,8 +406,7 @@ def grow_trees(fit, state, trees, init, name="tree"):
             for p in partials:
                 for h, n in p[t.key][0].items():
                     counts[h] = counts.get(h, 0) + n
-            hists = [sum_histograms([p[t.key][1][i] for p in partials])
-                     for i in range(len(builds))]
+            hists = [sum_histograms([p[t.key][1][i] for p in partials]) for i in range(len(builds))]
             t.take(counts, builds, hists, derive[t.key])
     return state
 
@@ -388,7 +418,8 @@ def tree_init_task(rec, state, specs):
     for key, (fn, args) in specs.items():
         V, rows = fn(state, *args)
         state = with_tree(state, key, V, rows)
-        hist = rec.histogram(state["codes"], state["offsets"], state["trees"][key]["rows"][0],
-                             V, state["n_out"])[:state["total_bins"]]
+        hist = rec.histogram(
+            state["codes"], state["offsets"], state["trees"][key]["rows"][0], V, state["n_out"]
+        )[: state["total_bins"]]
         out[key] = (len(rows), hist)
     return state, out

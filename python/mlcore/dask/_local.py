@@ -19,8 +19,9 @@ ModelWriter = _core.ModelWriter  # the family modules write their models through
 
 def f32_row(values):
     """A (1, n) float32 C-contiguous array."""
-    return np.ascontiguousarray(np.asarray(values, dtype=np.float64).reshape(1, -1),
-                                dtype=np.float32)
+    return np.ascontiguousarray(
+        np.asarray(values, dtype=np.float64).reshape(1, -1), dtype=np.float32
+    )
 
 
 def f32(values):
@@ -41,24 +42,37 @@ def write_input_transform(w, transform):
         w.write_tensor(scale)
 
 
-def least_squares_bytes(kind, *, alpha, fit_intercept, coef, intercept, transform, rank,
-                        singular):
+def least_squares_bytes(kind, *, alpha, fit_intercept, coef, intercept, transform, rank, singular):
     """LinearRegression::save / Ridge::save (src/algorithms/linear/linear_regression.cpp)."""
     w = ModelWriter(kind, 1)
     if kind == "Ridge":
         w.write_f64(float(alpha))
     w.write_u8(1 if fit_intercept else 0)
-    w.write_u8(1)                      # fitted
-    w.write_tensor(f32(np.atleast_2d(coef)))          # t × d
-    w.write_tensor(f32_row(intercept))                # 1 × t
+    w.write_u8(1)  # fitted
+    w.write_tensor(f32(np.atleast_2d(coef)))  # t × d
+    w.write_tensor(f32_row(intercept))  # 1 × t
     write_input_transform(w, transform)
     w.write_i64(int(rank))
-    w.write_tensor(f32_row(singular))                 # 1 × d
+    w.write_tensor(f32_row(singular))  # 1 × d
     return w.finish()
 
 
-def logistic_regression_bytes(*, C, tol, max_iter, fit_intercept, class_weight, lbfgs_memory,
-                              classes, coef, intercept, transform, n_iter, converged, message):
+def logistic_regression_bytes(
+    *,
+    C,
+    tol,
+    max_iter,
+    fit_intercept,
+    class_weight,
+    lbfgs_memory,
+    classes,
+    coef,
+    intercept,
+    transform,
+    n_iter,
+    converged,
+    message,
+):
     """LogisticRegression::save (src/algorithms/linear/logistic_regression.cpp). class_weight: the
     {code: weight} map the C++ options hold (balanced weights already resolved)."""
     w = ModelWriter("LogisticRegression", 1)
@@ -66,16 +80,16 @@ def logistic_regression_bytes(*, C, tol, max_iter, fit_intercept, class_weight, 
     w.write_f64(float(tol))
     w.write_i64(int(max_iter))
     w.write_u8(1 if fit_intercept else 0)
-    w.write_u8(0)                      # class_weight_balanced: resolved into the map
+    w.write_u8(0)  # class_weight_balanced: resolved into the map
     flat = []
     for code, weight in sorted(class_weight.items()):
         flat += [float(code), float(weight)]
     w.write_f64s(flat)
     w.write_i64(int(lbfgs_memory))
-    w.write_u8(1)                      # fitted
+    w.write_u8(1)  # fitted
     w.write_f64s([float(c) for c in classes])
-    w.write_tensor(f32(coef))                         # Kp × d
-    w.write_tensor(f32_row(intercept))                # 1 × Kp
+    w.write_tensor(f32(coef))  # Kp × d
+    w.write_tensor(f32_row(intercept))  # 1 × Kp
     write_input_transform(w, transform)
     w.write_i64(int(n_iter))
     w.write_u8(1 if converged else 0)
@@ -94,14 +108,24 @@ def write_tree(w, nodes, values, n_outputs):
     w.write_f64s([float(v) for v in np.asarray(values, np.float64).reshape(-1)])
 
 
-def write_tree_options(w, *, criterion, max_depth, min_samples_split, min_samples_leaf,
-                       max_features, min_impurity_decrease, random_state, max_bins):
+def write_tree_options(
+    w,
+    *,
+    criterion,
+    max_depth,
+    min_samples_split,
+    min_samples_leaf,
+    max_features,
+    min_impurity_decrease,
+    random_state,
+    max_bins,
+):
     """The options of DecisionTree*::save (src/algorithms/trees/decision_tree.cpp)."""
     w.write_string(criterion)
     w.write_i64(-1 if max_depth is None else int(max_depth))
     w.write_i64(int(min_samples_split))
     w.write_i64(int(min_samples_leaf))
-    kind, value = _core.max_features_spec(max_features)   # write_max_features
+    kind, value = _core.max_features_spec(max_features)  # write_max_features
     w.write_u8(int(kind))
     w.write_f64(float(value))
     w.write_f64(float(min_impurity_decrease))

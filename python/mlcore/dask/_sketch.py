@@ -36,8 +36,8 @@ import numpy as np
 
 from .. import _core
 
-SKETCH_POINTS = 2048     # summary points per feature and partition (rank error ≤ 1/2048)
-EXPANDED_ROWS = 200000   # BinMapper::fit's own subsample size: the column it learns from
+SKETCH_POINTS = 2048  # summary points per feature and partition (rank error ≤ 1/2048)
+EXPANDED_ROWS = 200000  # BinMapper::fit's own subsample size: the column it learns from
 
 
 def partition_sketch(X, w=None):
@@ -85,7 +85,7 @@ def thresholds_from_sketch(merged, max_bins, seed):
     rows = max(1, max(len(c) for c in columns))
     X = np.full((rows, len(columns)), np.nan, dtype=np.float32)  # NaN: "missing", ignored
     for f, c in enumerate(columns):
-        X[:len(c), f] = c
+        X[: len(c), f] = c
     return _core.bin_thresholds(X, int(max_bins), int(seed), rows)
 
 

@@ -91,10 +91,11 @@ def _draw_rows_task(rec, state, targets):
 def _candidate_potentials_task(rec, state, candidates):
     """Σ w·min(closest, D²(x, c)) for every candidate c (one sqdist on the backend)."""
     Xa, Xs, w, closest = state
-    D = rec.sqdist(candidates, Xa)                      # trials × n
+    D = rec.sqdist(candidates, Xa)  # trials × n
     D = np.minimum(D, closest[None, :])
-    return (Xa, Xs, w, closest), np.array([np.sum(_weighted(rec, w, row), dtype=np.float64)
-                                           for row in D])
+    return (Xa, Xs, w, closest), np.array(
+        [np.sum(_weighted(rec, w, row), dtype=np.float64) for row in D]
+    )
 
 
 def _update_closest_task(rec, state, centre):
@@ -214,8 +215,12 @@ class KMeans(DaskEstimatorMixin, _local.KMeans):
         part, local = self._locate(cumulative, targets)
         chosen = sorted(set(part.tolist()))
         parts = [state[p] for p in chosen]
-        fetched = fit.round(f"{what}: draw rows", _draw_rows_task, parts=parts,
-                            per_part=[(local[part == p],) for p in chosen])
+        fetched = fit.round(
+            f"{what}: draw rows",
+            _draw_rows_task,
+            parts=parts,
+            per_part=[(local[part == p],) for p in chosen],
+        )
         rows = np.empty((count, fetched[0].shape[1]), np.float32)
         for p, r in zip(chosen, fetched):
             rows[part == p] = r
@@ -232,20 +237,31 @@ class KMeans(DaskEstimatorMixin, _local.KMeans):
         trials = 2 + int(np.log(k))
         with_unit = [fit.client.submit(_with_unit_closest, s, pure=False) for s in state]
         first = self._sample_rows(fit, with_unit, np.asarray(weights), 1, rng, "k-means++")
-        potentials, state = fit.round("k-means++: distances to centre 0", _potential_task,
-                                      first[0], parts=state, keep=True)
+        potentials, state = fit.round(
+            "k-means++: distances to centre 0", _potential_task, first[0], parts=state, keep=True
+        )
         centres = [first[0]]
         for c in range(1, k):
-            cands = self._sample_rows(fit, state, np.asarray(potentials), trials, rng,
-                                      "k-means++")
-            scores = np.sum(fit.round(f"k-means++: score candidates for centre {c}",
-                                      _candidate_potentials_task, cands, parts=state,
-                                      keep=True)[0], axis=0)
+            cands = self._sample_rows(fit, state, np.asarray(potentials), trials, rng, "k-means++")
+            scores = np.sum(
+                fit.round(
+                    f"k-means++: score candidates for centre {c}",
+                    _candidate_potentials_task,
+                    cands,
+                    parts=state,
+                    keep=True,
+                )[0],
+                axis=0,
+            )
             best = int(np.argmin(scores))
             centres.append(cands[best])
-            potentials, state = fit.round(f"k-means++: distances to centre {c}",
-                                          _update_closest_task, cands[best], parts=state,
-                                          keep=True)
+            potentials, state = fit.round(
+                f"k-means++: distances to centre {c}",
+                _update_closest_task,
+                cands[best],
+                parts=state,
+                keep=True,
+            )
         return np.asarray(centres)[:, :-1].astype(np.float64), state
 
     # ---- Lloyd ----------------------------------------------------------------------------------
@@ -260,15 +276,15 @@ class KMeans(DaskEstimatorMixin, _local.KMeans):
         while it < max_iter:
             Ca = _augment_centres(C)
             partials = fit.round("Lloyd: centre sums and counts", _lloyd_task, Ca, parts=state)
-            sums = sum(p[0] for p in partials)                       # k × (d+1), float64
+            sums = sum(p[0] for p in partials)  # k × (d+1), float64
             digests = [p[2] for p in partials]
             empty = np.flatnonzero(sums[:, d] == 0)
             if len(empty):
                 sums = self._reseed_empty(fit, state, Ca, sums, empty)
             weight = sums[:, d]
-            C_new = np.where(weight[:, None] > 0,
-                             (sums[:, :d] / np.where(weight > 0, weight, 1.0)[:, None]),
-                             C).astype(np.float32)
+            C_new = np.where(
+                weight[:, None] > 0, (sums[:, :d] / np.where(weight > 0, weight, 1.0)[:, None]), C
+            ).astype(np.float32)
             shift = float(np.sum((C_new.astype(np.float64) - C) ** 2))
             C = C_new
             it += 1
@@ -280,8 +296,9 @@ class KMeans(DaskEstimatorMixin, _local.KMeans):
                 break
             last = digests
         if not strict:  # one more E-step so that the inertia is that of the final centres
-            partials = fit.round("Lloyd: final assignment", _lloyd_task, _augment_centres(C),
-                                 parts=state)
+            partials = fit.round(
+                "Lloyd: final assignment", _lloyd_task, _augment_centres(C), parts=state
+            )
             inertia = sum(p[1] for p in partials)
         return C, it, inertia
 

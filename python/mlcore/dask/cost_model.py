@@ -33,24 +33,37 @@ __all__ = ["LINKS", "Link", "estimate", "ring_allreduce_seconds", "summary"]
 class Link:
     name: str
     bytes_per_second: float  # per direction
-    latency_seconds: float   # α: one step of the ring, small message
+    latency_seconds: float  # α: one step of the ring, small message
     source: str
 
 
 LINKS = {
     # 16 lanes × 32 GT/s × 128/130 (128b/130b encoding) / 8 bits = 63.0 GB/s each way.
-    "pcie5_x16": Link("PCIe 5.0 x16", 63.0e9, 1.0e-6,
-                      "PCI-SIG, PCI Express Base Specification 5.0 (32 GT/s, 128b/130b)"),
+    "pcie5_x16": Link(
+        "PCIe 5.0 x16",
+        63.0e9,
+        1.0e-6,
+        "PCI-SIG, PCI Express Base Specification 5.0 (32 GT/s, 128b/130b)",
+    ),
     # NVIDIA quotes 900 GB/s per H100: 18 NVLink-4 links × 50 GB/s, both directions together,
     # so 450 GB/s each way — the rate a ring step uses.
-    "nvlink4": Link("NVLink 4 (H100, 18 links)", 450.0e9, 1.0e-6,
-                    "NVIDIA H100 Tensor Core GPU datasheet (NVLink: 900 GB/s bidirectional)"),
+    "nvlink4": Link(
+        "NVLink 4 (H100, 18 links)",
+        450.0e9,
+        1.0e-6,
+        "NVIDIA H100 Tensor Core GPU datasheet (NVLink: 900 GB/s bidirectional)",
+    ),
     # 100 Gb/s / 8 = 12.5 GB/s; latency of a TCP message through the kernel (RDMA: ~2 µs).
-    "ethernet_100g": Link("100 Gb/s Ethernet", 12.5e9, 10.0e-6,
-                          "IEEE 802.3ba/802.3bj (100 Gb/s Ethernet)"),
+    "ethernet_100g": Link(
+        "100 Gb/s Ethernet", 12.5e9, 10.0e-6, "IEEE 802.3ba/802.3bj (100 Gb/s Ethernet)"
+    ),
     # NDR: 400 Gb/s / 8 = 50 GB/s; MPI latency about a microsecond on ConnectX-7.
-    "infiniband_ndr": Link("400 Gb/s InfiniBand NDR", 50.0e9, 1.0e-6,
-                           "NVIDIA ConnectX-7 / Quantum-2 InfiniBand datasheets (NDR 400 Gb/s)"),
+    "infiniband_ndr": Link(
+        "400 Gb/s InfiniBand NDR",
+        50.0e9,
+        1.0e-6,
+        "NVIDIA ConnectX-7 / Quantum-2 InfiniBand datasheets (NDR 400 Gb/s)",
+    ),
 }
 
 
@@ -104,16 +117,22 @@ def estimate(profile, n_workers, links=None):
     reduces = [r for r in _comm_records(profile) if r["op"] == "reduce"]
     measured = sum(r["seconds"] for r in _comm_records(profile))
     out = []
-    for key in (links or list(LINKS)):
+    for key in links or list(LINKS):
         link = LINKS[key] if isinstance(key, str) else key
-        seconds = sum(ring_allreduce_seconds(r["comm_bytes"] / max(r["messages"], 1), n_workers,
-                                             link) for r in reduces)
-        out.append({
-            "link": link.name,
-            "rounds": len(reduces),
-            "bytes_per_round": (sum(r["comm_bytes"] / max(r["messages"], 1) for r in reduces)
-                                / max(len(reduces), 1)),
-            "estimated_seconds": seconds,
-            "measured_seconds_here": measured,
-        })
+        seconds = sum(
+            ring_allreduce_seconds(r["comm_bytes"] / max(r["messages"], 1), n_workers, link)
+            for r in reduces
+        )
+        out.append(
+            {
+                "link": link.name,
+                "rounds": len(reduces),
+                "bytes_per_round": (
+                    sum(r["comm_bytes"] / max(r["messages"], 1) for r in reduces)
+                    / max(len(reduces), 1)
+                ),
+                "estimated_seconds": seconds,
+                "measured_seconds_here": measured,
+            }
+        )
     return out

@@ -69,8 +69,14 @@ class PCA(DaskEstimatorMixin, _local.PCA):
         if options["n_components"] > 0:
             k = options["n_components"]
         elif options["variance_fraction"] > 0:
-            k = int(np.searchsorted(np.cumsum(ratio[:r]), options["variance_fraction"],
-                                    side="right")) + 1
+            k = (
+                int(
+                    np.searchsorted(
+                        np.cumsum(ratio[:r]), options["variance_fraction"], side="right"
+                    )
+                )
+                + 1
+            )
             k = max(1, min(k, r))
         else:
             k = r

@@ -32,15 +32,27 @@ from .. import _core
 from .. import ensemble as _local
 from .._validation import check_int, check_real, seed_of
 from . import _grower, _local as write
-from .tree import (TreeFitMixin, class_values, leaf_sums_task, regression_values,
-                   tree_values_classifier, tree_values_regressor, tree_weights)
+from .tree import (
+    TreeFitMixin,
+    class_values,
+    leaf_sums_task,
+    regression_values,
+    tree_values_classifier,
+    tree_values_regressor,
+    tree_weights,
+)
 from ._base import as_rows, init_with_client
 
-__all__ = ["GradientBoostingClassifier", "GradientBoostingRegressor",
-           "RandomForestClassifier", "RandomForestRegressor"]
+__all__ = [
+    "GradientBoostingClassifier",
+    "GradientBoostingRegressor",
+    "RandomForestClassifier",
+    "RandomForestRegressor",
+]
 
 
 # ---- gradient boosting: worker tasks ---------------------------------------------------------
+
 
 def gradients_task(rec, state, loss, K, baseline, update):
     """Raw scores += the last iteration's leaf values (``update``: {k: (leaf_of, values)}),
@@ -93,8 +105,9 @@ def boost_leaf_sums_task(rec, state, specs):
     for k, (leaf_of, n_nodes) in specs.items():
         rows, leaves = _grower.leaf_rows(state, k, leaf_of)
         G = np.bincount(leaves, weights=state["g"][rows, k], minlength=n_nodes)
-        H = np.bincount(leaves, weights=None if state["h"] is None else state["h"][rows, k],
-                        minlength=n_nodes).astype(np.float64)
+        H = np.bincount(
+            leaves, weights=None if state["h"] is None else state["h"][rows, k], minlength=n_nodes
+        ).astype(np.float64)
         out[k] = (G, H)
     return out
 
@@ -107,14 +120,18 @@ class _DaskBoosting(TreeFitMixin):
         done on a cluster: early_stopping="auto" means off here (True is refused).
         bin_thresholds: as for mlcore.dask.DecisionTreeClassifier."""
         if self.early_stopping is True:
-            raise ValueError(f"{type(self).__name__} on dask does not implement early stopping "
-                             "(its validation split): pass early_stopping=False")
+            raise ValueError(
+                f"{type(self).__name__} on dask does not implement early stopping "
+                "(its validation split): pass early_stopping=False"
+            )
         if self.early_stopping not in ("auto", False):
-            raise ValueError(f"early_stopping must be 'auto', True or False, "
-                             f"got {self.early_stopping!r}")
+            raise ValueError(
+                f"early_stopping must be 'auto', True or False, got {self.early_stopping!r}"
+            )
         if self.scoring != "loss":
-            raise ValueError(f"scoring must be 'loss' (the only one mlcore implements), "
-                             f"got {self.scoring!r}")
+            raise ValueError(
+                f"scoring must be 'loss' (the only one mlcore implements), got {self.scoring!r}"
+            )
         lr = check_real("learning_rate", self.learning_rate, 0.0, low_open=True, allow_inf=True)
         max_iter = check_int("max_iter", self.max_iter, 1)
         max_leaf = check_int("max_leaf_nodes", self.max_leaf_nodes, 2, allow_none=True)
@@ -124,19 +141,26 @@ class _DaskBoosting(TreeFitMixin):
         max_bins = check_int("max_bins", self.max_bins, 2)
         vf = self.validation_fraction
         if vf is not None:
-            vf = check_real("validation_fraction", vf, 0.0, 1.0, low_open=True,
-                              high_open=True)
+            vf = check_real("validation_fraction", vf, 0.0, 1.0, low_open=True, high_open=True)
         n_iter_no_change = check_int("n_iter_no_change", self.n_iter_no_change, 1)
         tol = check_real("tol", self.tol, 0.0, allow_inf=True)
         seed = seed_of(self.random_state)
         fit, state, classes, _, total, _ = self._binned_fit(
-            X, y, sample_weight, bin_thresholds, classifier=self._classifier,
-            whole_weights=False, max_bins=max_bins, seed=seed)
+            X,
+            y,
+            sample_weight,
+            bin_thresholds,
+            classifier=self._classifier,
+            whole_weights=False,
+            max_bins=max_bins,
+            seed=seed,
+        )
         n = as_rows(X, "X", type(self).__name__).shape[0]
         if self._classifier:
             if len(classes) < 2:
-                raise ValueError(f"{type(self).__name__} needs at least 2 classes in y, got "
-                                 f"{len(classes)} class")
+                raise ValueError(
+                    f"{type(self).__name__} needs at least 2 classes in y, got {len(classes)} class"
+                )
             K = 1 if len(classes) == 2 else len(classes)
             loss = "binary" if K == 1 else "multiclass"
         else:
@@ -146,8 +170,16 @@ class _DaskBoosting(TreeFitMixin):
         constant = loss == "squared_error" and not weighted
         trees, importances, update = [], np.zeros(self.n_features_in_), {}
         for it in range(max_iter):
-            maxima, state = fit.round(f"iteration {it}: raw scores, gradients", gradients_task,
-                                      loss, K, baseline, update, parts=state, keep=True)
+            maxima, state = fit.round(
+                f"iteration {it}: raw scores, gradients",
+                gradients_task,
+                loss,
+                K,
+                baseline,
+                update,
+                parts=state,
+                keep=True,
+            )
             g_max = np.max([m[0] for m in maxima], axis=0)
             h_max = np.max([m[1] for m in maxima], axis=0)
             growing, specs = [], {}
@@ -155,20 +187,36 @@ class _DaskBoosting(TreeFitMixin):
                 gc = _core.packed_codec(float(g_max[k]), float(n), True)
                 hc = None if constant else _core.packed_codec(float(h_max[k]), float(n), False)
                 sp, params = self._splitter(
-                    "gradient", 2 if constant else 3, max_depth=max_depth, min_samples_split=2,
-                    min_samples_leaf=min_leaf, max_features=None, min_impurity_decrease=0.0,
-                    seed=seed + it * K + k, require_positive_gain=True,
+                    "gradient",
+                    2 if constant else 3,
+                    max_depth=max_depth,
+                    min_samples_split=2,
+                    min_samples_leaf=min_leaf,
+                    max_features=None,
+                    min_impurity_decrease=0.0,
+                    seed=seed + it * K + k,
+                    require_positive_gain=True,
                     max_leaf_nodes=-1 if max_leaf is None else max_leaf,
-                    l2_regularization=l2, constant_hessian=constant)
+                    l2_regularization=l2,
+                    constant_hessian=constant,
+                )
                 sp.set_scales(gc[0], 1.0 if hc is None else hc[0])
                 growing.append(_grower.GrowingTree(k, sp, self.bin_thresholds_, params))
                 specs[k] = (boost_values, (k, gc, hc))
-            state = _grower.grow_trees(fit, state, growing,
-                                       (_grower.tree_init_task, [(specs,)] * len(state)),
-                                       name=f"iteration {it}")
+            state = _grower.grow_trees(
+                fit,
+                state,
+                growing,
+                (_grower.tree_init_task, [(specs,)] * len(state)),
+                name=f"iteration {it}",
+            )
             node_arrays = [t.finish() for t in growing]
-            sums = fit.round(f"iteration {it}: leaf sums", boost_leaf_sums_task,
-                             {t.key: (t.leaf_of, len(t.nodes)) for t in growing}, parts=state)
+            sums = fit.round(
+                f"iteration {it}: leaf sums",
+                boost_leaf_sums_task,
+                {t.key: (t.leaf_of, len(t.nodes)) for t in growing},
+                parts=state,
+            )
             update = {}
             for t, nodes in zip(growing, node_arrays):
                 G = sum(s[t.key][0] for s in sums)
@@ -183,7 +231,7 @@ class _DaskBoosting(TreeFitMixin):
         for f in state:
             f.release()
         w = write.ModelWriter(type(self).__name__, 1)
-        w.write_string(self.loss)                                   # write_options
+        w.write_string(self.loss)  # write_options
         w.write_f64(lr)
         w.write_i64(max_iter)
         w.write_i64(-1 if max_leaf is None else max_leaf)
@@ -199,7 +247,7 @@ class _DaskBoosting(TreeFitMixin):
         w.write_i64(seed)
         if self._classifier:
             w.write_f64s([float(c) for c in range(len(classes))])
-        w.write_f64s([float(b) for b in baseline])                  # write_model
+        w.write_f64s([float(b) for b in baseline])  # write_model
         w.write_i64(K)
         w.write_i64(max_iter)
         w.write_i64(self.n_features_in_)
@@ -220,8 +268,13 @@ class _DaskBoosting(TreeFitMixin):
     @staticmethod
     def _baseline(fit, state, loss, K, total, classes):
         """The best constant raw score (fit_boosting's baseline), from reduced sums."""
-        sums = fit.round("baseline: target sums", _target_sums_task, loss,
-                         0 if classes is None else len(classes), parts=state)
+        sums = fit.round(
+            "baseline: target sums",
+            _target_sums_task,
+            loss,
+            0 if classes is None else len(classes),
+            parts=state,
+        )
         s = sum(sums)
         if loss == "squared_error":
             return np.array([s[0] / total])
@@ -304,8 +357,10 @@ class _DaskForest(TreeFitMixin):
         bin_thresholds as for mlcore.dask.DecisionTreeClassifier. oob_score is not computed
         on a cluster."""
         if self.oob_score:
-            raise ValueError(f"{type(self).__name__} on dask does not compute the out-of-bag "
-                             "score: pass oob_score=False")
+            raise ValueError(
+                f"{type(self).__name__} on dask does not compute the out-of-bag "
+                "score: pass oob_score=False"
+            )
         Xr = as_rows(X, "X", type(self).__name__)
         n = Xr.shape[0]
         n_estimators = check_int("n_estimators", self.n_estimators, 1)
@@ -315,8 +370,15 @@ class _DaskForest(TreeFitMixin):
         opts = self._grower_options(n)
         criterion = self.criterion
         fit, state, classes, center, _, _ = self._binned_fit(
-            X, y, sample_weight, bin_thresholds, classifier=self._classifier,
-            whole_weights=True, max_bins=max_bins, seed=seed)
+            X,
+            y,
+            sample_weight,
+            bin_thresholds,
+            classifier=self._classifier,
+            whole_weights=True,
+            max_bins=max_bins,
+            seed=seed,
+        )
         bounds = np.concatenate([[0], np.cumsum(Xr.chunks[0])]).astype(np.int64)
         fitted = []
         for first in range(0, n_estimators, TREES_AT_ONCE):
@@ -326,10 +388,14 @@ class _DaskForest(TreeFitMixin):
                 if self._classifier:
                     sp, params = self._splitter(
                         "entropy" if criterion == "log_loss" else criterion,
-                        len(classes), seed=seed, **opts)
+                        len(classes),
+                        seed=seed,
+                        **opts,
+                    )
                 else:
-                    sp, params = self._splitter("squared_error", 2, seed=seed,
-                                                require_positive_gain=True, **opts)
+                    sp, params = self._splitter(
+                        "squared_error", 2, seed=seed, require_positive_gain=True, **opts
+                    )
                 if bootstrap:
                     c = sp.forest_bootstrap(seed, t, n)
                     counts[t] = c.astype(np.uint8) if c.max() < 256 else c
@@ -337,10 +403,23 @@ class _DaskForest(TreeFitMixin):
                     sp.forest_seed(seed, t)
                     counts[t] = None
                 splitters[t] = (sp, params)
-            per_part = [({t: None if c is None else c[bounds[p]:bounds[p + 1]]
-                          for t, c in counts.items()}, center) for p in range(len(state))]
-            sums, state = fit.round(f"trees {keys[0]}..{keys[-1]}: bootstrap counts",
-                                    bootstrap_task, parts=state, per_part=per_part, keep=True)
+            per_part = [
+                (
+                    {
+                        t: None if c is None else c[bounds[p] : bounds[p + 1]]
+                        for t, c in counts.items()
+                    },
+                    center,
+                )
+                for p in range(len(state))
+            ]
+            sums, state = fit.round(
+                f"trees {keys[0]}..{keys[-1]}: bootstrap counts",
+                bootstrap_task,
+                parts=state,
+                per_part=per_part,
+                keep=True,
+            )
             growing, specs, scales = [], {}, {}
             for t in keys:
                 sp, params = splitters[t]
@@ -354,13 +433,21 @@ class _DaskForest(TreeFitMixin):
                     scales[t] = scale
                     specs[t] = (regression_values, (t, center, scale, q_max))
                 growing.append(_grower.GrowingTree(t, sp, self.bin_thresholds_, params))
-            state = _grower.grow_trees(fit, state, growing,
-                                       (_grower.tree_init_task, [(specs,)] * len(state)),
-                                       name=f"trees {keys[0]}..{keys[-1]}")
+            state = _grower.grow_trees(
+                fit,
+                state,
+                growing,
+                (_grower.tree_init_task, [(specs,)] * len(state)),
+                name=f"trees {keys[0]}..{keys[-1]}",
+            )
             arrays = [g.finish() for g in growing]
-            leaf, state = fit.round(f"trees {keys[0]}..{keys[-1]}: leaf sums", leaf_sums_task,
-                                    {g.key: (g.leaf_of, len(g.nodes)) for g in growing},
-                                    parts=state, keep=True)
+            leaf, state = fit.round(
+                f"trees {keys[0]}..{keys[-1]}: leaf sums",
+                leaf_sums_task,
+                {g.key: (g.leaf_of, len(g.nodes)) for g in growing},
+                parts=state,
+                keep=True,
+            )
             for g, nodes in zip(growing, arrays):
                 if self._classifier:
                     values = tree_values_classifier(g, len(classes))
@@ -380,7 +467,7 @@ class _DaskForest(TreeFitMixin):
             if len(g.nodes) > 1 and total > 0:
                 importances += g.importances / total
         w = write.ModelWriter(type(self).__name__, 1)
-        w.write_i64(n_estimators)                                   # write_forest_options
+        w.write_i64(n_estimators)  # write_forest_options
         w.write_string(criterion)
         w.write_i64(-1 if opts["max_depth"] is None else opts["max_depth"])
         w.write_i64(opts["min_samples_split"])
@@ -390,7 +477,7 @@ class _DaskForest(TreeFitMixin):
         w.write_f64(value)
         w.write_f64(opts["min_impurity_decrease"])
         w.write_u8(1 if bootstrap else 0)
-        w.write_u8(0)                                               # oob_score
+        w.write_u8(0)  # oob_score
         n_jobs = self.n_jobs
         w.write_i64(-1 if n_jobs in (None, 0) else int(n_jobs))
         w.write_i64(seed)
@@ -399,9 +486,9 @@ class _DaskForest(TreeFitMixin):
             w.write_f64s([float(c) for c in range(len(classes))])
         w.write_i64(self.n_features_in_)
         w.write_f64s(importances.tolist())
-        w.write_f64(0.0)                                            # oob_score_
+        w.write_f64(0.0)  # oob_score_
         w.write_u8(0)
-        w.write_i64(len(fitted))                                    # write_trees
+        w.write_i64(len(fitted))  # write_trees
         for g, nodes, values in fitted:
             write.write_tree(w, nodes, values, len(classes) if self._classifier else 1)
         self._finish_fit(fit, w.finish())

@@ -29,14 +29,21 @@ from .. import _core
 from .. import linear_model as _local
 from .._validation import check_bool, check_int, check_real
 from . import _local as write
-from ._base import (DaskEstimatorMixin, check_fit_inputs, check_weights,
-                    class_weight_vector, init_with_client, labels_xy)
+from ._base import (
+    DaskEstimatorMixin,
+    check_fit_inputs,
+    check_weights,
+    class_weight_vector,
+    init_with_client,
+    labels_xy,
+)
 from ._moments import combine_moments, partition_moments
 
 __all__ = ["LinearRegression", "LogisticRegression", "Ridge"]
 
 
 # ---- least squares ------------------------------------------------------------------------------
+
 
 def _stack_xy(xb, yb, wb=None):
     """A partition as the worker keeps it: Z = [X | Y] (float32) and the weights."""
@@ -57,8 +64,10 @@ class _DaskLeastSquares(DaskEstimatorMixin):
         with the same row chunks (y is re-chunked to X's); sample_weight: an optional dask
         vector of non-negative weights."""
         if check_bool("positive", self.positive):
-            raise ValueError(f"{type(self).__name__}(positive=True) is not supported by mlcore "
-                             "(the normal equations have no sign constraints)")
+            raise ValueError(
+                f"{type(self).__name__}(positive=True) is not supported by mlcore "
+                "(the normal equations have no sign constraints)"
+            )
         self._make_model()  # checks the parameters as the single-machine fit does
         alpha = getattr(self, "alpha", 0.0)
         fit_intercept = check_bool("fit_intercept", self.fit_intercept)
@@ -75,13 +84,19 @@ class _DaskLeastSquares(DaskEstimatorMixin):
             G = G + W * np.outer(xm, xm)
             B = B + W * np.outer(xm, ym)
         sol, rank = _core.solve_normal_equations(G, B, float(alpha))
-        coef = sol.T                                         # t × d
+        coef = sol.T  # t × d
         intercept = ym - xm @ sol if fit_intercept else np.zeros(B.shape[1])
         transform = write.input_transform(xm, np.diag(M)[:d] / W, fit_intercept)
         model = write.least_squares_bytes(
-            type(self).__name__, alpha=alpha, fit_intercept=fit_intercept, coef=coef,
-            intercept=intercept, transform=transform, rank=rank,
-            singular=_core.singular_values_from_gram(G))
+            type(self).__name__,
+            alpha=alpha,
+            fit_intercept=fit_intercept,
+            coef=coef,
+            intercept=intercept,
+            transform=transform,
+            rank=rank,
+            singular=_core.singular_values_from_gram(G),
+        )
         self._finish_fit(fit, model)
         coef = self._model.coef.astype(np.float64)
         intercept = self._model.intercept.astype(np.float64).reshape(-1)
@@ -125,13 +140,15 @@ class Ridge(_DaskLeastSquares, _local.Ridge):
 
 # ---- logistic regression -------------------------------------------------------------------------
 
+
 def _label_stats_task(rec, part):
     """Round 1: the partition's labels with their (weighted) counts, and its column moments
     (n, mean, n·var per column) for the single-machine column rule."""
     X, y, w = part
     labels, inverse = np.unique(y, return_inverse=True)
-    counts = np.bincount(inverse, weights=None if w is None else w.astype(np.float64),
-                         minlength=len(labels))
+    counts = np.bincount(
+        inverse, weights=None if w is None else w.astype(np.float64), minlength=len(labels)
+    )
     mean = rec.reduce_cols(X, "mean").astype(np.float64)
     m2 = rec.reduce_cols(X, "var").astype(np.float64) * X.shape[0]
     return labels, counts, (float(X.shape[0]), mean, m2)
@@ -146,8 +163,13 @@ def _prepare_task(rec, part, classes, class_weight, transform, columns):
     columns; s: sample weight × class weight per row (None when all are 1)."""
     X, y, w = part
     raw, shift, scale = transform
-    Xc = X if raw else rec.multiply(np.broadcast_to(scale, X.shape),
-                                    rec.add_row_vector(X, shift.reshape(-1), alpha=-1.0))
+    Xc = (
+        X
+        if raw
+        else rec.multiply(
+            np.broadcast_to(scale, X.shape), rec.add_row_vector(X, shift.reshape(-1), alpha=-1.0)
+        )
+    )
     codes = np.searchsorted(classes, y)
     s = None
     if w is not None or np.any(class_weight != 1.0):
@@ -176,8 +198,11 @@ def _loss_grad_task(rec, part, W, b):
     if len(targets) == 2:  # binary: loss = Σ s·log(1 + exp(ỹ·z)); R = s ⊙ (σ(z) − y)
         y01, ysign = targets
         U = rec.map("log1pexp", rec.multiply(ysign, Z))
-        loss = float(rec.gemv(U, s.reshape(-1), trans_a=True)[0] if s is not None
-                     else rec.reduce_cols(U, "sum")[0])
+        loss = float(
+            rec.gemv(U, s.reshape(-1), trans_a=True)[0]
+            if s is not None
+            else rec.reduce_cols(U, "sum")[0]
+        )
         R = rec.axpby(-1.0, y01, 1.0, rec.map("sigmoid", Z))
         if s is not None:
             R = rec.scale_rows(R, s.reshape(-1))
@@ -195,6 +220,7 @@ def _loss_grad_task(rec, part, W, b):
 
 
 # Model parallel: one shard per worker holds every sample and the weights of its classes.
+
 
 def _gather_shard(*parts):
     """A shard's copy of every partition's prepared rows (Xc, targets, s), concatenated."""
@@ -232,8 +258,11 @@ def _shard_grad_task(rec, kept, lse):
     if s is not None:
         P = rec.scale_rows(P, s.reshape(-1))
     R = rec.axpby(-1.0, Ys, 1.0, P)
-    return loss, rec.gemm(R, Xc, trans_a=True).astype(np.float64), \
-        rec.reduce_cols(R, "sum").astype(np.float64)
+    return (
+        loss,
+        rec.gemm(R, Xc, trans_a=True).astype(np.float64),
+        rec.reduce_cols(R, "sum").astype(np.float64),
+    )
 
 
 class LogisticRegression(DaskEstimatorMixin, _local.LogisticRegression):
@@ -276,14 +305,18 @@ class LogisticRegression(DaskEstimatorMixin, _local.LogisticRegression):
         for labels, c, _ in partials:
             counts[np.searchsorted(classes, labels)] += c
         if len(classes) < 2:
-            raise ValueError("This solver needs samples of at least 2 classes in the data, but "
-                             f"the data contains only one class: {classes[0]!r}")
+            raise ValueError(
+                "This solver needs samples of at least 2 classes in the data, but "
+                f"the data contains only one class: {classes[0]!r}"
+            )
         K = len(classes)
         Kp = 1 if K == 2 else K
         if self.parallel == "model" and K < 3:
-            raise ValueError("parallel='model' splits the weight matrix by classes: it needs a "
-                             f"multinomial problem (>= 3 classes), got {K} classes (a binary "
-                             "problem has a single weight column)")
+            raise ValueError(
+                "parallel='model' splits the weight matrix by classes: it needs a "
+                f"multinomial problem (>= 3 classes), got {K} classes (a binary "
+                "problem has a single weight column)"
+            )
         cw = class_weight_vector(self.class_weight, classes, counts)
         n, xm, m2 = combine_moments([p[2] for p in partials])
         transform = write.input_transform(xm, m2 / n, fit_b)
@@ -295,16 +328,24 @@ class LogisticRegression(DaskEstimatorMixin, _local.LogisticRegression):
 
         # The shards: row partitions (data parallel) or class blocks holding every row (model).
         if self.parallel == "data":
-            _, shards = fit.round("prepare rows", _prepare_task, classes, cw, transform,
-                                  np.arange(Kp), keep=True)
+            _, shards = fit.round(
+                "prepare rows", _prepare_task, classes, cw, transform, np.arange(Kp), keep=True
+            )
             blocks = [np.arange(Kp)]
         else:
             n_shards = min(K, max(1, len(fit.client.scheduler_info()["workers"])))
             blocks = np.array_split(np.arange(K), n_shards)
             shards = []
             for cols in blocks:
-                _, prepared = fit.round(f"prepare rows for classes {cols[0]}..{cols[-1]}",
-                                        _prepare_task, classes, cw, transform, cols, keep=True)
+                _, prepared = fit.round(
+                    f"prepare rows for classes {cols[0]}..{cols[-1]}",
+                    _prepare_task,
+                    classes,
+                    cw,
+                    transform,
+                    cols,
+                    keep=True,
+                )
                 shards.append(fit.client.submit(_gather_shard, *prepared, pure=False))
         n_w = Kp * d
 
@@ -312,13 +353,14 @@ class LogisticRegression(DaskEstimatorMixin, _local.LogisticRegression):
             W = theta[:n_w].reshape(Kp, d).astype(np.float32)
             b = theta[n_w:].astype(np.float32) if fit_b else None
             if self.parallel == "data":
-                loss, GW, gb = _sum(fit.round("loss and gradient", _loss_grad_task, W, b,
-                                              parts=shards))
+                loss, GW, gb = _sum(
+                    fit.round("loss and gradient", _loss_grad_task, W, b, parts=shards)
+                )
             else:
                 loss, GW, gb = self._model_parallel_loss_grad(fit, shards, blocks, W, b)
             penalty = float(np.sum((np.tile(s_col, Kp) * theta[:n_w]) ** 2))
             grad = np.empty_like(theta)
-            grad[:n_w] = GW.reshape(-1) / S + np.tile(s_col ** 2, Kp) * theta[:n_w] * inv_CS
+            grad[:n_w] = GW.reshape(-1) / S + np.tile(s_col**2, Kp) * theta[:n_w] * inv_CS
             if fit_b:
                 grad[n_w:] = gb.reshape(-1) / S
             return loss / S + 0.5 * penalty * inv_CS, grad
@@ -335,19 +377,32 @@ class LogisticRegression(DaskEstimatorMixin, _local.LogisticRegression):
             intercept = intercept - coef @ transform[1].reshape(-1).astype(np.float64)
         weights = {float(k): float(w) for k, w in enumerate(cw) if w != 1.0}
         model = write.logistic_regression_bytes(
-            C=C, tol=tol, max_iter=max_iter, fit_intercept=fit_b, class_weight=weights,
-            lbfgs_memory=10, classes=range(K), coef=coef, intercept=intercept,
-            transform=transform, n_iter=info["n_iter"], converged=info["converged"],
-            message=info["message"])
+            C=C,
+            tol=tol,
+            max_iter=max_iter,
+            fit_intercept=fit_b,
+            class_weight=weights,
+            lbfgs_memory=10,
+            classes=range(K),
+            coef=coef,
+            intercept=intercept,
+            transform=transform,
+            n_iter=info["n_iter"],
+            converged=info["converged"],
+            message=info["message"],
+        )
         self._finish_fit(fit, model)
         self.classes_ = classes
         self.coef_ = self._model.coef.astype(np.float64)
         self.intercept_ = self._model.intercept.astype(np.float64).reshape(-1)
         self.n_iter_ = np.array([info["n_iter"]], dtype=np.int32)
         if not info["converged"]:
-            warnings.warn(f"lbfgs failed to converge after {info['n_iter']} iteration(s): "
-                          f"{info['message']}. Increase max_iter or scale the data.",
-                          ConvergenceWarning, stacklevel=2)
+            warnings.warn(
+                f"lbfgs failed to converge after {info['n_iter']} iteration(s): "
+                f"{info['message']}. Increase max_iter or scale the data.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         return self
 
     @staticmethod
@@ -355,11 +410,11 @@ class LogisticRegression(DaskEstimatorMixin, _local.LogisticRegression):
         """Three rounds across the class shards: max, sum of exp, then loss and gradients."""
         Ws = [W[cols] for cols in blocks]
         bs = [None if b is None else b[cols] for cols in blocks]
-        maxima, kept = fit.round("softmax: row max", _shard_max_task, parts=shards, keep=True,
-                                 per_part=list(zip(Ws, bs)))
+        maxima, kept = fit.round(
+            "softmax: row max", _shard_max_task, parts=shards, keep=True, per_part=list(zip(Ws, bs))
+        )
         row_max = np.max(np.stack(maxima), axis=0).astype(np.float32)
-        sums, kept = fit.round("softmax: row sum", _shard_sum_task, row_max, parts=kept,
-                               keep=True)
+        sums, kept = fit.round("softmax: row sum", _shard_sum_task, row_max, parts=kept, keep=True)
         row_sum = np.sum(np.stack(sums).astype(np.float64), axis=0)
         lse = (row_max + np.log(row_sum)).astype(np.float32)
         out = fit.round("loss and gradient (own classes)", _shard_grad_task, lse, parts=kept)

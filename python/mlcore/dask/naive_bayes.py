@@ -15,8 +15,7 @@ import numpy as np
 
 from .. import naive_bayes as _local
 from . import _local as write
-from ._base import (DaskEstimatorMixin, check_fit_inputs, check_weights, init_with_client,
-                    labels_xy)
+from ._base import DaskEstimatorMixin, check_fit_inputs, check_weights, init_with_client, labels_xy
 from ._moments import combine_moments
 
 __all__ = ["GaussianNB", "MultinomialNB"]
@@ -84,12 +83,15 @@ class _DaskNaiveBayes(DaskEstimatorMixin):
         partials = fit.round("class statistics", _class_stats_task, self._gaussian)
         classes, count, sums, sq, (n, mean, m2) = _merge(partials, d, self._gaussian)
         if len(classes) < 2:
-            raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes, but y "
-                             f"contains only one class: {classes[0]!r}")
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes, but y "
+                f"contains only one class: {classes[0]!r}"
+            )
         for k in range(len(classes)):
             if count[k] <= 0:
-                raise ValueError(f"{type(self).__name__}: class {classes[k]!r} has a total "
-                                 "sample weight of 0")
+                raise ValueError(
+                    f"{type(self).__name__}: class {classes[k]!r} has a total sample weight of 0"
+                )
         self._make_model(len(classes))  # the parameter checks of the single-machine fit
         model = self._model_bytes(count, sums, sq, mean, m2 / n)
         self.classes_ = classes
@@ -171,8 +173,9 @@ class MultinomialNB(_DaskNaiveBayes, _local.MultinomialNB):
             alpha = 1e-10
         smoothed = sums.astype(np.float32).astype(np.float64) + alpha
         flp = np.log(smoothed) - np.log(smoothed.sum(axis=1, keepdims=True))
-        class_prior = [] if self.class_prior is None else list(
-            np.asarray(self.class_prior, np.float64))
+        class_prior = (
+            [] if self.class_prior is None else list(np.asarray(self.class_prior, np.float64))
+        )
         if class_prior:
             log_prior = np.log(class_prior)
         elif self.fit_prior:

@@ -92,9 +92,11 @@ class _DaskKNeighbors(DaskEstimatorMixin):
 
     def _queries(self, X):
         if X is None:
-            raise ValueError(f"{type(self).__name__}: pass the queries X; X=None (every "
-                             "training sample as a query) would send the training set to every "
-                             "worker. Use to_local().kneighbors() for that.")
+            raise ValueError(
+                f"{type(self).__name__}: pass the queries X; X=None (every "
+                "training sample as a query) would send the training set to every "
+                "worker. Use to_local().kneighbors() for that."
+            )
         if hasattr(X, "compute"):  # a dask query set is brought here, chunk by chunk
             X = X.compute()
         self._require_fitted()
@@ -109,11 +111,12 @@ class _DaskKNeighbors(DaskEstimatorMixin):
         indices) as the single-machine estimator returns them (indices into the training
         rows, in dask order)."""
         X = self._queries(X)
-        k = check_int("n_neighbors", self.n_neighbors if n_neighbors is None else n_neighbors,
-                       1)
+        k = check_int("n_neighbors", self.n_neighbors if n_neighbors is None else n_neighbors, 1)
         if k > self.n_samples_fit_:
-            raise ValueError(f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k}, "
-                             f"n_samples_fit = {self.n_samples_fit_}, n_samples = {X.shape[0]}")
+            raise ValueError(
+                f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k}, "
+                f"n_samples_fit = {self.n_samples_fit_}, n_samples = {X.shape[0]}"
+            )
         sq, index, _ = self._search(X, k)
         dist = np.sqrt(sq.astype(np.float32)).astype(np.float64)
         return (dist, index.astype(np.intp)) if return_distance else index.astype(np.intp)
@@ -123,8 +126,9 @@ class _DaskKNeighbors(DaskEstimatorMixin):
         X = self._queries(X)
         sq, _, targets = self._search(X, self.n_neighbors)
         if callable(self.weights):
-            w = np.asarray(self.weights(np.sqrt(sq.astype(np.float32)).astype(np.float64)),
-                           dtype=np.float64)
+            w = np.asarray(
+                self.weights(np.sqrt(sq.astype(np.float32)).astype(np.float64)), dtype=np.float64
+            )
         elif self.weights == "distance":
             w = _distance_weights(sq)
         else:
@@ -142,16 +146,20 @@ class _DaskKNeighbors(DaskEstimatorMixin):
         return self._local_class(**params).fit(X, y)
 
     def __getstate__(self):
-        raise TypeError(f"a fitted mlcore.dask.{type(self).__name__} keeps its training set on "
-                        "the workers and cannot be pickled: pickle est.to_local()")
+        raise TypeError(
+            f"a fitted mlcore.dask.{type(self).__name__} keeps its training set on "
+            "the workers and cannot be pickled: pickle est.to_local()"
+        )
 
 
 def _local_check(est, X):
     """Queries as float32 with the training feature count (the single-machine check)."""
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[1] != est.n_features_in_:
-        raise ValueError(f"X has shape {X.shape}, but {type(est).__name__} was fitted with "
-                         f"{est.n_features_in_} features")
+        raise ValueError(
+            f"X has shape {X.shape}, but {type(est).__name__} was fitted with "
+            f"{est.n_features_in_} features"
+        )
     X = np.ascontiguousarray(X, dtype=np.float32)
     if not np.isfinite(X).all():
         raise ValueError("X contains NaN or infinity")
@@ -173,8 +181,9 @@ class KNeighborsClassifier(_DaskKNeighbors, _local.KNeighborsClassifier):
         self.classes_ = np.unique(np.concatenate(labels))
         check_classification_targets(self.classes_)
         self.outputs_2d_ = False
-        _, self._parts = self._shards.round("labels to class codes", _codes_task, self.classes_,
-                                            keep=True)
+        _, self._parts = self._shards.round(
+            "labels to class codes", _codes_task, self.classes_, keep=True
+        )
         return self
 
     def predict_proba(self, X):

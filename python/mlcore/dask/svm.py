@@ -34,8 +34,14 @@ from .. import _core
 from .. import svm as _local
 from .._validation import check_int, check_real, seed_of
 from . import _local as write
-from ._base import (DaskEstimatorMixin, align_rows, as_rows, check_fit_inputs,
-                    class_weight_vector, init_with_client)
+from ._base import (
+    DaskEstimatorMixin,
+    align_rows,
+    as_rows,
+    check_fit_inputs,
+    class_weight_vector,
+    init_with_client,
+)
 
 __all__ = ["LinearSVC", "SVC"]
 
@@ -57,8 +63,9 @@ def _survey_task(rec, part):
         raise ValueError("sample_weight must be non-negative")
     labels, inverse = np.unique(y, return_inverse=True)
     weighted = np.bincount(inverse, weights=w, minlength=len(labels))
-    active = np.bincount(inverse, weights=None if w is None else (w > 0).astype(float),
-                         minlength=len(labels))
+    active = np.bincount(
+        inverse, weights=None if w is None else (w > 0).astype(float), minlength=len(labels)
+    )
     return labels, weighted, active
 
 
@@ -104,7 +111,7 @@ def _line_task(rec, part, w, s, problem):
     y, Ci, z, xs = y[keep], Ci[keep], z[keep], xs[keep]
     out = np.empty(N_STEPS)
     for k in range(N_STEPS):
-        r = np.maximum(1.0 - y * (z + 0.5 ** k * xs), 0.0)
+        r = np.maximum(1.0 - y * (z + 0.5**k * xs), 0.0)
         out[k] = np.sum(Ci * r * r)
     return out
 
@@ -122,15 +129,19 @@ class LinearSVC(DaskEstimatorMixin, _local.LinearSVC):
     def fit(self, X, y, sample_weight=None):
         """Fit on a dask X (n_samples, n_features) and labels y."""
         if self.penalty != "l2":
-            raise ValueError(f"mlcore's LinearSVC supports penalty='l2' only, got "
-                             f"penalty={self.penalty!r}")
+            raise ValueError(
+                f"mlcore's LinearSVC supports penalty='l2' only, got penalty={self.penalty!r}"
+            )
         if self.loss != "squared_hinge" or self.dual is True:
-            raise ValueError("mlcore.dask.LinearSVC solves the primal (loss='squared_hinge', "
-                             "dual=False or 'auto'): the dual coordinate descent updates one "
-                             "sample at a time and does not split across workers")
+            raise ValueError(
+                "mlcore.dask.LinearSVC solves the primal (loss='squared_hinge', "
+                "dual=False or 'auto'): the dual coordinate descent updates one "
+                "sample at a time and does not split across workers"
+            )
         if self.multi_class != "ovr":
-            raise ValueError(f"mlcore's LinearSVC supports multi_class='ovr' only, got "
-                             f"{self.multi_class!r}")
+            raise ValueError(
+                f"mlcore's LinearSVC supports multi_class='ovr' only, got {self.multi_class!r}"
+            )
         C = check_real("C", self.C, 0.0, low_open=True)
         tol = check_real("tol", self.tol, 0.0, low_open=True)
         max_iter = check_int("max_iter", self.max_iter, 1)
@@ -157,8 +168,13 @@ class LinearSVC(DaskEstimatorMixin, _local.LinearSVC):
             raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {cw!r}")
         self.classes_ = classes
         self.class_weight_ = class_weight_vector(cw, classes, weighted)
-        _, state = fit.round("build [X | intercept_scaling]", _augment_task, classes,
-                             scaling if fit_b else None, keep=True)
+        _, state = fit.round(
+            "build [X | intercept_scaling]",
+            _augment_task,
+            classes,
+            scaling if fit_b else None,
+            keep=True,
+        )
         da = d + 1 if fit_b else d
         n_problems = 1 if K == 2 else K
         coef, intercept, n_iter = np.zeros((n_problems, d)), np.zeros(n_problems), 0
@@ -174,8 +190,9 @@ class LinearSVC(DaskEstimatorMixin, _local.LinearSVC):
             eps = _core.primal_eps(tol, int(pos), int(neg))
 
             def evaluate(w, f0, problem=problem, k=k):
-                out = fit.round(f"problem {k}: loss, gradient, Hessian", _evaluate_task, w,
-                                problem, parts=state)
+                out = fit.round(
+                    f"problem {k}: loss, gradient, Hessian", _evaluate_task, w, problem, parts=state
+                )
                 S = sum(o[2] for o in out)
                 G = sum(o[1] for o in out)
                 if not (np.all(np.isfinite(G)) and np.all(np.isfinite(S))):
@@ -183,17 +200,21 @@ class LinearSVC(DaskEstimatorMixin, _local.LinearSVC):
                 return f0 + sum(o[0] for o in out), G, S
 
             def line(w, s, problem=problem, k=k):
-                losses = sum(fit.round(f"problem {k}: step length", _line_task, w, s, problem,
-                                       parts=state))
+                losses = sum(
+                    fit.round(f"problem {k}: step length", _line_task, w, s, problem, parts=state)
+                )
 
                 def objective(t, f0):
                     return f0 + losses[int(round(-math.log2(t)))]
+
                 return objective
 
             result = _core.minimize_squared_hinge(evaluate, line, da, eps, max_iter)
             if result is None:
-                raise ValueError("LinearSVC: the Newton step's products X̃ᵀc and X̃ᵀ·diag(h)·X̃ "
-                                 "overflowed float32: X's values are too large; scale X")
+                raise ValueError(
+                    "LinearSVC: the Newton step's products X̃ᵀc and X̃ᵀ·diag(h)·X̃ "
+                    "overflowed float32: X's values are too large; scale X"
+                )
             w, it = result
             coef[k] = w[:d]
             intercept[k] = scaling * w[d] if fit_b else 0.0
@@ -220,8 +241,11 @@ class LinearSVC(DaskEstimatorMixin, _local.LinearSVC):
         self.intercept_ = np.asarray(self._model.intercept, dtype=np.float64).ravel()
         self.n_iter_ = n_iter
         if n_iter >= max_iter:
-            warnings.warn("LinearSVC failed to converge, increase the number of iterations.",
-                          ConvergenceWarning, stacklevel=2)
+            warnings.warn(
+                "LinearSVC failed to converge, increase the number of iterations.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         return self
 
     def decision_function(self, X):
@@ -233,6 +257,7 @@ class LinearSVC(DaskEstimatorMixin, _local.LinearSVC):
 
 
 # ---- SVC: the cascade SVM ----------------------------------------------------------------------
+
 
 def _rows_with_ids(xb, yb, ib, wb=None):
     X = np.ascontiguousarray(xb, dtype=np.float32)
@@ -247,7 +272,7 @@ def _svc_survey_task(rec, part):
         raise ValueError("X contains NaN or infinity")
     labels, counts = np.unique(y, return_counts=True)
     X64 = X.astype(np.float64)
-    return labels, counts, (X.size, float(X64.sum()), float((X64 ** 2).sum()))
+    return labels, counts, (X.size, float(X64.sum()), float((X64**2).sum()))
 
 
 def _support_vectors_task(rec, part, params):
@@ -313,18 +338,20 @@ class SVC(DaskEstimatorMixin, _local.SVC):
         survey = fit.round("labels, counts, moments", _svc_survey_task)
         classes = np.unique(np.concatenate([s[0] for s in survey]))
         if len(classes) < 2:
-            raise ValueError(f"The number of classes has to be greater than one; got "
-                             f"{len(classes)} class")
+            raise ValueError(
+                f"The number of classes has to be greater than one; got {len(classes)} class"
+            )
         counts = np.zeros(len(classes))
         for labels, c, _ in survey:
             counts[np.searchsorted(classes, labels)] += c
         if isinstance(params["gamma"], str):
             cells = sum(s[2][0] for s in survey)
             mean = sum(s[2][1] for s in survey) / cells
-            var = sum(s[2][2] for s in survey) / cells - mean ** 2
+            var = sum(s[2][2] for s in survey) / cells - mean**2
             d = X.shape[1]
-            params["gamma"] = (1.0 / (d * var) if var > 0 else 1.0) if params["gamma"] == "scale" \
-                else 1.0 / d
+            params["gamma"] = (
+                (1.0 / (d * var) if var > 0 else 1.0) if params["gamma"] == "scale" else 1.0 / d
+            )
         if self.class_weight is not None:
             cw = class_weight_vector(self.class_weight, classes, counts)
             params["class_weight"] = {c: float(v) for c, v in zip(classes.tolist(), cw)}
@@ -336,12 +363,25 @@ class SVC(DaskEstimatorMixin, _local.SVC):
                 sets = [fit.client.submit(_union, part, sv, pure=False) for part in fit.parts]
             level = 0
             while len(sets) > 1:  # the levels below the top, on the workers
-                sizes, sets = fit.round(f"pass {p}: cascade level {level}", _support_vectors_task,
-                                        params, parts=sets, keep=True)
-                self.cascade_.append({"pass": p, "level": level, "rows": [s[0] for s in sizes],
-                                      "support_vectors": [s[1] for s in sizes]})
-                sets = [fit.client.submit(_union, *sets[i:i + 2], pure=False)
-                        for i in range(0, len(sets), 2)]
+                sizes, sets = fit.round(
+                    f"pass {p}: cascade level {level}",
+                    _support_vectors_task,
+                    params,
+                    parts=sets,
+                    keep=True,
+                )
+                self.cascade_.append(
+                    {
+                        "pass": p,
+                        "level": level,
+                        "rows": [s[0] for s in sizes],
+                        "support_vectors": [s[1] for s in sizes],
+                    }
+                )
+                sets = [
+                    fit.client.submit(_union, *sets[i : i + 2], pure=False)
+                    for i in range(0, len(sets), 2)
+                ]
                 level += 1
             # The top of the cascade: the last support vectors come to the client and the SVC
             # fitted on them is the model (and, with feedback, the next pass's input).
@@ -349,8 +389,9 @@ class SVC(DaskEstimatorMixin, _local.SVC):
             local = _local.SVC(**params, backend=self.backend).fit(Xs, ys, sample_weight=ws)
             fit.records.extend(dict(r, worker="client", partition=None) for r in local.profile_)
             s = np.sort(local.support_)
-            self.cascade_.append({"pass": p, "level": level, "rows": [len(ids)],
-                                  "support_vectors": [len(s)]})
+            self.cascade_.append(
+                {"pass": p, "level": level, "rows": [len(ids)], "support_vectors": [len(s)]}
+            )
             final = (ids[s], Xs[s], ys[s], None if ws is None else ws[s])
         self._finish_fit(fit, local._model.save_bytes())
         for key, value in local.__dict__.items():
@@ -362,9 +403,15 @@ class SVC(DaskEstimatorMixin, _local.SVC):
         return self
 
     def decision_function(self, X):
-        n_cols = None if len(self.classes_) == 2 else (
-            len(self.classes_) if self.decision_function_shape == "ovr"
-            else len(self.classes_) * (len(self.classes_) - 1) // 2)
+        n_cols = (
+            None
+            if len(self.classes_) == 2
+            else (
+                len(self.classes_)
+                if self.decision_function_shape == "ovr"
+                else len(self.classes_) * (len(self.classes_) - 1) // 2
+            )
+        )
         return self._map_rows("decision_function", X, n_cols)
 
     def predict(self, X):

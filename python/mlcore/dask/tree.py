@@ -23,8 +23,14 @@ from .. import _core
 from .. import tree as _local
 from .._validation import check_int, check_max_features, check_real, min_samples, seed_of
 from . import _grower, _local as write, _sketch
-from ._base import (DaskEstimatorMixin, check_fit_inputs, class_weight_vector,
-                    init_with_client, as_rows, align_rows)
+from ._base import (
+    DaskEstimatorMixin,
+    check_fit_inputs,
+    class_weight_vector,
+    init_with_client,
+    as_rows,
+    align_rows,
+)
 
 __all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor"]
 
@@ -32,6 +38,7 @@ MAX_TOTAL_WEIGHT = 16777215.0  # kMaxTotalWeight (tree_histogram.hpp): counts be
 
 
 # ---- worker tasks -------------------------------------------------------------------------------
+
 
 def rows_xyw(xb, yb, wb=None):
     """A partition as the workers keep it first: X float32, y, w float64 (or None)."""
@@ -71,10 +78,12 @@ def prepare_task(rec, part, classes, cw, center, whole, sketch):
             w = cw[t] * (1.0 if w is None else w)
     else:
         t = y.astype(np.float32)
-    if whole and w is not None and np.any((w != np.floor(w)) | (w >= 2.0 ** 24)):
-        bad = int(np.flatnonzero((w != np.floor(w)) | (w >= 2.0 ** 24))[0])
-        raise ValueError("sample_weight must be whole numbers >= 0 (the trees keep exact integer "
-                         f"counts in their histograms), got {w[bad]!r} in a partition's row {bad}")
+    if whole and w is not None and np.any((w != np.floor(w)) | (w >= 2.0**24)):
+        bad = int(np.flatnonzero((w != np.floor(w)) | (w >= 2.0**24))[0])
+        raise ValueError(
+            "sample_weight must be whole numbers >= 0 (the trees keep exact integer "
+            f"counts in their histograms), got {w[bad]!r} in a partition's row {bad}"
+        )
     total = float(len(X) if w is None else np.sum(w))
     max_abs = 0.0
     if classes is None:
@@ -131,38 +140,47 @@ def leaf_sums_task(rec, state, specs):
         rows, leaves = _grower.leaf_rows(state, key, leaf_of)
         w = tree_weights(state, key)
         wy = w[rows] * state["t"][rows].astype(np.float64)
-        out[key] = (np.bincount(leaves, weights=wy, minlength=n_nodes),
-                    np.bincount(leaves, weights=w[rows], minlength=n_nodes))
+        out[key] = (
+            np.bincount(leaves, weights=wy, minlength=n_nodes),
+            np.bincount(leaves, weights=w[rows], minlength=n_nodes),
+        )
     return _grower.without_trees(state, set(specs)), out
 
 
 # ---- the shared fit ----------------------------------------------------------------------------
+
 
 class TreeFitMixin(DaskEstimatorMixin):
     """What the distributed trees and forests share: inputs, bins, the binned partitions."""
 
     _weighted_center = True
 
-
     def _grower_options(self, n):
         """The tree-growing parameters shared by trees and forests, checked, for n samples; and
         the criterion checked against the ones mlcore implements."""
         criterion = self.criterion
         if self._classifier and criterion not in ("gini", "entropy", "log_loss"):
-            raise ValueError(f"criterion must be 'gini', 'entropy' or 'log_loss', got "
-                             f"{criterion!r}")
+            raise ValueError(
+                f"criterion must be 'gini', 'entropy' or 'log_loss', got {criterion!r}"
+            )
         if not self._classifier and criterion != "squared_error":
-            raise ValueError(f"criterion must be 'squared_error' (the only one mlcore "
-                             f"implements), got {criterion!r}")
+            raise ValueError(
+                f"criterion must be 'squared_error' (the only one mlcore "
+                f"implements), got {criterion!r}"
+            )
         return dict(
             max_depth=check_int("max_depth", self.max_depth, 1, allow_none=True),
             min_samples_split=min_samples("min_samples_split", self.min_samples_split, n, 2),
             min_samples_leaf=min_samples("min_samples_leaf", self.min_samples_leaf, n, 1),
             max_features=check_max_features(self.max_features),
-            min_impurity_decrease=check_real("min_impurity_decrease",
-                                             self.min_impurity_decrease, 0.0, allow_inf=True))
-    def _binned_fit(self, X, y, sample_weight, bin_thresholds, *, classifier, whole_weights,
-                    max_bins, seed):
+            min_impurity_decrease=check_real(
+                "min_impurity_decrease", self.min_impurity_decrease, 0.0, allow_inf=True
+            ),
+        )
+
+    def _binned_fit(
+        self, X, y, sample_weight, bin_thresholds, *, classifier, whole_weights, max_bins, seed
+    ):
         """Rounds 1–3. Returns (fit, state futures, classes or None, center or None,
         thresholds, total weight, max |y − center|)."""
         X, y = check_fit_inputs(self, X, y)
@@ -172,13 +190,16 @@ class TreeFitMixin(DaskEstimatorMixin):
             arrays.append(align_rows(X, sw, "sample_weight"))
         n, d = X.shape
         if n > MAX_TOTAL_WEIGHT:
-            raise ValueError(f"{type(self).__name__}: at most 2^24 − 1 samples are supported, "
-                             f"got {n}")
+            raise ValueError(
+                f"{type(self).__name__}: at most 2^24 − 1 samples are supported, got {n}"
+            )
         if bin_thresholds is not None:
             bin_thresholds = [np.asarray(t, np.float64).reshape(-1) for t in bin_thresholds]
             if len(bin_thresholds) != d:
-                raise ValueError(f"bin_thresholds has {len(bin_thresholds)} features' "
-                                 f"thresholds, X has {d} features")
+                raise ValueError(
+                    f"bin_thresholds has {len(bin_thresholds)} features' "
+                    f"thresholds, X has {d} features"
+                )
             _core.bin_codes(bin_thresholds, np.zeros((0, d), np.float32))  # checks them here
         fit = self._fit_context(arrays, rows_xyw)
         survey = fit.round("labels / target sums, checks", survey_task, classifier)
@@ -196,42 +217,83 @@ class TreeFitMixin(DaskEstimatorMixin):
             if wsum <= 0:
                 raise ValueError(f"{type(self).__name__}: sample_weight is 0 for every sample")
             # A tree centres y on its weighted mean, a forest on the plain mean (as in C++).
-            center = (wy / wsum if self._weighted_center else
-                      sum(s[2] for s in survey) / sum(s[3] for s in survey))
-        out, state = fit.round("targets, weights, quantile sketch", prepare_task, classes, cw,
-                               center, whole_weights, bin_thresholds is None, keep=True)
+            center = (
+                wy / wsum
+                if self._weighted_center
+                else sum(s[2] for s in survey) / sum(s[3] for s in survey)
+            )
+        out, state = fit.round(
+            "targets, weights, quantile sketch",
+            prepare_task,
+            classes,
+            cw,
+            center,
+            whole_weights,
+            bin_thresholds is None,
+            keep=True,
+        )
         total = sum(o[1] for o in out)
         if total <= 0:
             raise ValueError(f"{type(self).__name__}: sample_weight is 0 for every sample")
         if whole_weights and total > MAX_TOTAL_WEIGHT:
-            raise ValueError(f"{type(self).__name__}: sample_weight sums to {total}; the exact "
-                             f"histogram counts hold at most {MAX_TOTAL_WEIGHT:.0f}")
+            raise ValueError(
+                f"{type(self).__name__}: sample_weight sums to {total}; the exact "
+                f"histogram counts hold at most {MAX_TOTAL_WEIGHT:.0f}"
+            )
         if bin_thresholds is None:
             merged = _sketch.merge_sketches([o[0] for o in out])
             bin_thresholds = _sketch.thresholds_from_sketch(merged, max_bins, seed)
         self.bin_thresholds_ = [np.asarray(t, np.float64) for t in bin_thresholds]
-        _, state = fit.round("bin the partitions", bin_task, self.bin_thresholds_, parts=state,
-                             keep=True)
+        _, state = fit.round(
+            "bin the partitions", bin_task, self.bin_thresholds_, parts=state, keep=True
+        )
         return fit, state, classes, center, total, max(o[2] for o in out)
 
-    def _splitter(self, criterion, n_stats, *, max_depth, min_samples_split, min_samples_leaf,
-                  max_features, min_impurity_decrease, seed, require_positive_gain=False,
-                  max_leaf_nodes=-1, l2_regularization=0.0, constant_hessian=False):
-        sp = _core.TreeSplitter(self.bin_thresholds_, criterion, n_stats,
-                                -1 if max_depth is None else max_depth, min_samples_split,
-                                min_samples_leaf, max_leaf_nodes, max_features,
-                                min_impurity_decrease, require_positive_gain,
-                                l2_regularization, constant_hessian, seed)
-        params = {"max_depth": -1 if max_depth is None else max_depth,
-                  "min_samples_split": min_samples_split, "min_samples_leaf": min_samples_leaf,
-                  "max_leaf_nodes": max_leaf_nodes}
+    def _splitter(
+        self,
+        criterion,
+        n_stats,
+        *,
+        max_depth,
+        min_samples_split,
+        min_samples_leaf,
+        max_features,
+        min_impurity_decrease,
+        seed,
+        require_positive_gain=False,
+        max_leaf_nodes=-1,
+        l2_regularization=0.0,
+        constant_hessian=False,
+    ):
+        sp = _core.TreeSplitter(
+            self.bin_thresholds_,
+            criterion,
+            n_stats,
+            -1 if max_depth is None else max_depth,
+            min_samples_split,
+            min_samples_leaf,
+            max_leaf_nodes,
+            max_features,
+            min_impurity_decrease,
+            require_positive_gain,
+            l2_regularization,
+            constant_hessian,
+            seed,
+        )
+        params = {
+            "max_depth": -1 if max_depth is None else max_depth,
+            "min_samples_split": min_samples_split,
+            "min_samples_leaf": min_samples_leaf,
+            "max_leaf_nodes": max_leaf_nodes,
+        }
         return sp, params
 
 
 def tree_values_classifier(tree, n_classes):
     """Class fractions from the exact class counts (decision_tree.cpp)."""
-    return np.array([node.stats / tree.splitter.node_weight(node.stats)
-                     for _, node in tree.nodes]).reshape(len(tree.nodes), n_classes)
+    return np.array(
+        [node.stats / tree.splitter.node_weight(node.stats) for _, node in tree.nodes]
+    ).reshape(len(tree.nodes), n_classes)
 
 
 def tree_values_regressor(tree, sums, center, scale):
@@ -262,35 +324,51 @@ class _DaskTree(TreeFitMixin):
         opts = self._grower_options(n)
         criterion = self.criterion
         fit, state, classes, center, total, max_abs = self._binned_fit(
-            X, y, sample_weight, bin_thresholds, classifier=self._classifier,
-            whole_weights=True, max_bins=max_bins, seed=seed)
+            X,
+            y,
+            sample_weight,
+            bin_thresholds,
+            classifier=self._classifier,
+            whole_weights=True,
+            max_bins=max_bins,
+            seed=seed,
+        )
         if self._classifier:
             K = len(classes)
             sp, params = self._splitter(
-                "entropy" if criterion == "log_loss" else criterion, K, seed=seed, **opts)
+                "entropy" if criterion == "log_loss" else criterion, K, seed=seed, **opts
+            )
             spec = (class_values, (0, K))
         else:
             scale, q_max = _core.packed_codec(max_abs, total, True)
-            sp, params = self._splitter("squared_error", 2, seed=seed,
-                                                require_positive_gain=True, **opts)
+            sp, params = self._splitter(
+                "squared_error", 2, seed=seed, require_positive_gain=True, **opts
+            )
             sp.set_scales(scale, 1.0)
             spec = (regression_values, (0, center, scale, q_max))
         tree = _grower.GrowingTree(0, sp, self.bin_thresholds_, params)
-        state = _grower.grow_trees(fit, state, [tree],
-                                   (_grower.tree_init_task, [({0: spec},)] * len(state)))
+        state = _grower.grow_trees(
+            fit, state, [tree], (_grower.tree_init_task, [({0: spec},)] * len(state))
+        )
         nodes = tree.finish()
         if self._classifier:
             values, n_outputs = tree_values_classifier(tree, K), K
         else:
-            sums, state = fit.round("leaf sums", leaf_sums_task,
-                                    {0: (tree.leaf_of, len(tree.nodes))}, parts=state,
-                                    keep=True)
+            sums, state = fit.round(
+                "leaf sums",
+                leaf_sums_task,
+                {0: (tree.leaf_of, len(tree.nodes))},
+                parts=state,
+                keep=True,
+            )
             values = tree_values_regressor(
-                tree, (sum(s[0][0] for s in sums), sum(s[0][1] for s in sums)), center, scale)
+                tree, (sum(s[0][0] for s in sums), sum(s[0][1] for s in sums)), center, scale
+            )
             n_outputs = 1
         w = write.ModelWriter(type(self).__name__, 1)
-        write.write_tree_options(w, criterion=criterion, max_bins=max_bins, random_state=seed,
-                                 **opts)
+        write.write_tree_options(
+            w, criterion=criterion, max_bins=max_bins, random_state=seed, **opts
+        )
         if self._classifier:
             w.write_f64s([float(c) for c in range(K)])
         w.write_i64(self.n_features_in_)

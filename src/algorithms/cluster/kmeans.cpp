@@ -17,8 +17,8 @@
 #include <random>
 #include <vector>
 
-#include "mlcore/serialize.hpp"
 #include "algorithms/common/validate.hpp"
+#include "mlcore/serialize.hpp"
 
 namespace mlcore {
 
@@ -42,9 +42,9 @@ struct Data {
   explicit Data(Backend& backend) : b(backend) {}
   Backend& b;
   std::int64_t n = 0, d = 0;
-  Tensor Xa;         // n × (d+1)  [x − mean | 1]: distances (the 1 meets the centres' 1)
-  Tensor Xs;         // n × (d+1)  [w·(x − mean) | w]: what scatter_add sums (Xa if unweighted)
-  Tensor w;          // n × 1      sample weights (ones if none were given)
+  Tensor Xa;  // n × (d+1)  [x − mean | 1]: distances (the 1 meets the centres' 1)
+  Tensor Xs;  // n × (d+1)  [w·(x − mean) | w]: what scatter_add sums (Xa if unweighted)
+  Tensor w;   // n × 1      sample weights (ones if none were given)
   bool weighted = false;
   std::vector<double> w_host;  // the weights, for drawing k-means++ candidates
 };
@@ -125,7 +125,8 @@ Tensor kmeans_plusplus(const Data& data, std::int64_t k, std::mt19937_64& rng) {
       prefix[i] = acc += data.w_host[i] * closest_h.data<float>()[i];
     }
     for (std::int64_t t = 0; t < trials; ++t) {
-      cand_index_host.data<std::int32_t>()[t] = static_cast<std::int32_t>(draw(prefix, uniform(rng)));
+      cand_index_host.data<std::int32_t>()[t] =
+          static_cast<std::int32_t>(draw(prefix, uniform(rng)));
     }
     b.gather_rows(data.Xa, b.to_device(cand_index_host), Xc);
     b.sqdist(Xc, data.Xa, Dc);
@@ -271,7 +272,8 @@ KMeans::KMeans(const KMeansOptions& options, BackendPtr backend)
                "KMeans: n_clusters must be >= 1, got " << options.n_clusters);
   MLCORE_CHECK(options.init == "k-means++" || options.init == "random" || options.init == "array",
                "KMeans: init must be 'k-means++', 'random' or an array of centres (\"array\"), "
-               "got '" << options.init << "'");
+               "got '"
+                   << options.init << "'");
   if (options.init == "array") {
     const Tensor& c = options.init_centers;
     MLCORE_CHECK(c.device() == Device::host && c.dtype() == DType::f32 &&
@@ -281,8 +283,8 @@ KMeans::KMeans(const KMeansOptions& options, BackendPtr backend)
     detail::check_samples(c, kName, "init");
     options_.init_centers = c.clone();
   }
-  MLCORE_CHECK(options.n_init >= 0, "KMeans: n_init must be >= 1 (or 0 for 'auto'), got "
-                                        << options.n_init);
+  MLCORE_CHECK(options.n_init >= 0,
+               "KMeans: n_init must be >= 1 (or 0 for 'auto'), got " << options.n_init);
   MLCORE_CHECK(options.max_iter >= 1, "KMeans: max_iter must be >= 1, got " << options.max_iter);
   MLCORE_CHECK(options.tol >= 0.0 && std::isfinite(options.tol),
                "KMeans: tol must be a finite number >= 0, got " << options.tol);
@@ -296,9 +298,9 @@ KMeans& KMeans::fit(const Tensor& X, const Tensor& sample_weight) {
   MLCORE_CHECK(k <= n, "KMeans: n_clusters = " << k << " is larger than the number of samples ("
                                                << n << ")");
   if (options_.init == "array") {
-    MLCORE_CHECK(options_.init_centers.cols() == d,
-                 "KMeans: init has " << options_.init_centers.cols()
-                                     << " features, but X has " << d);
+    MLCORE_CHECK(options_.init_centers.cols() == d, "KMeans: init has "
+                                                        << options_.init_centers.cols()
+                                                        << " features, but X has " << d);
   }
   Backend& b = *backend();
   Data data(b);

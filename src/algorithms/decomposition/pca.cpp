@@ -9,8 +9,8 @@
 
 #include "algorithms/common/columns.hpp"
 #include "algorithms/common/host_math.hpp"
-#include "mlcore/serialize.hpp"
 #include "algorithms/common/validate.hpp"
+#include "mlcore/serialize.hpp"
 
 namespace mlcore {
 

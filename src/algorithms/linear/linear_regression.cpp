@@ -1,6 +1,6 @@
 // LinearRegression and Ridge: the normal equations, the Gram matrix on the backend and the small
-// d × d solve on the host. See include/mlcore/algorithms/linear/linear_regression.hpp for the plan and
-// for why X is centred before its Gram matrix is formed.
+// d × d solve on the host. See include/mlcore/algorithms/linear/linear_regression.hpp for the plan
+// and for why X is centred before its Gram matrix is formed.
 #include "mlcore/algorithms/linear/linear_regression.hpp"
 
 #include <Eigen/Dense>
@@ -88,7 +88,7 @@ void detail::LeastSquaresModel::fit_normal_equations(const Tensor& X, const Tens
   if (input.raw) {
     // G = XᵀX, B = XᵀY straight from X; centring on the host: XcᵀXc = XᵀX − n·x̄ᵀx̄.
     b.gemm(Trans::yes, Trans::no, 1.0f, Xd, Xd, 0.0f, Gd);  // n·d² MACs: the fit's cost
-    gram_rhs(b, Xd, Yd, Bd);  // n·d·t MACs
+    gram_rhs(b, Xd, Yd, Bd);                                // n·d·t MACs
     G = to_eigen(b.to_host(Gd));
     B = to_eigen(b.to_host(Bd));
     if (fit_intercept) {

@@ -13,8 +13,8 @@
 #include "algorithms/common/columns.hpp"
 #include "algorithms/common/host_math.hpp"
 #include "algorithms/common/lbfgs.hpp"
-#include "mlcore/serialize.hpp"
 #include "algorithms/common/validate.hpp"
+#include "mlcore/serialize.hpp"
 
 namespace mlcore {
 

@@ -83,9 +83,9 @@ KNeighborsBase::KNeighborsBase(const KNeighborsOptions& options, BackendPtr back
     : Estimator(std::move(backend)), name_(name), options_(options) {
   MLCORE_CHECK(options.n_neighbors >= 1,
                name << ": n_neighbors must be >= 1, got " << options.n_neighbors);
-  MLCORE_CHECK(options.weights == "uniform" || options.weights == "distance",
-               name << ": weights must be 'uniform' or 'distance', got '" << options.weights
-                    << "'");
+  MLCORE_CHECK(
+      options.weights == "uniform" || options.weights == "distance",
+      name << ": weights must be 'uniform' or 'distance', got '" << options.weights << "'");
   MLCORE_CHECK(options.batch_size >= 0,
                name << ": batch_size must be >= 0 (0: automatic), got " << options.batch_size);
 }
@@ -148,7 +148,7 @@ void KNeighborsBase::for_each_batch(const Tensor& X, std::int64_t k, Body&& body
     const Tensor Q = queries.row_slice(begin, end);
     if (tiles == 1) {
       Tensor Db = D.row_slice(0, rows * n_fit).reshaped(rows, n_fit);
-      b.sqdist(Q, fit, Db);     // ‖q − x‖² for the whole batch
+      b.sqdist(Q, fit, Db);        // ‖q − x‖² for the whole batch
       b.topk_rows(Db, k, Ib, Vb);  // the k smallest per query
       return;
     }
@@ -270,8 +270,8 @@ void KNeighborsBase::vote(const Tensor& X, const Tensor& Y_fit,
       // distances we already have: done on the host, then sent back as one column.
       const Tensor Vh = b.to_host(V);
       for (std::int64_t q = 0; q < rows; ++q) {
-        weight_sums[q] = distance_weights(Vh.data<float>() + q * k, k,
-                                          w_host.data<float>() + q * k);
+        weight_sums[q] =
+            distance_weights(Vh.data<float>() + q * k, k, w_host.data<float>() + q * k);
       }
       const Tensor w = b.to_device(w_host.row_slice(0, rows * k));
       b.scale_rows(w, Gb);  // G[r, :] *= w[r]
@@ -335,17 +335,18 @@ Tensor KNeighborsClassifier::predict_proba(const Tensor& X) const {
   const std::int64_t c = one_hot_.cols();
   Tensor proba(X.rows(), c);
   std::vector<float> inv;
-  vote(X, one_hot_, [&](std::int64_t begin, std::int64_t end, Tensor& votes,
-                        const std::vector<float>& weight_sums) {
-    // proba = votes / Σ weights, row by row.
-    inv.resize(weight_sums.size());
-    for (std::size_t q = 0; q < inv.size(); ++q) inv[q] = 1.0f / weight_sums[q];
-    const Tensor inv_dev = b.to_device(detail::column(inv));
-    b.scale_rows(inv_dev, votes);
-    const Tensor h = b.to_host(votes);
-    std::memcpy(proba.data<float>() + begin * c, h.raw(), h.size_bytes());
-    (void)end;
-  });
+  vote(X, one_hot_,
+       [&](std::int64_t begin, std::int64_t end, Tensor& votes,
+           const std::vector<float>& weight_sums) {
+         // proba = votes / Σ weights, row by row.
+         inv.resize(weight_sums.size());
+         for (std::size_t q = 0; q < inv.size(); ++q) inv[q] = 1.0f / weight_sums[q];
+         const Tensor inv_dev = b.to_device(detail::column(inv));
+         b.scale_rows(inv_dev, votes);
+         const Tensor h = b.to_host(votes);
+         std::memcpy(proba.data<float>() + begin * c, h.raw(), h.size_bytes());
+         (void)end;
+       });
   return proba;
 }
 
@@ -359,19 +360,20 @@ Tensor KNeighborsClassifier::predict(const Tensor& X) const {
   const std::int64_t batch =
       batch_rows(options_.batch_size, X.rows(), fit_X_.rows(), options_.n_neighbors, fit_X_.cols());
   Tensor best = b.empty(batch, 1, DType::i32), best_value = b.empty(batch, 1);
-  vote(X, one_hot_, [&](std::int64_t begin, std::int64_t end, Tensor& votes,
-                        const std::vector<float>&) {
-    // The most voted class is the argmin of −votes; ties go to the lower column, i.e. the
-    // smallest class, which is scikit-learn's rule too.
-    const std::int64_t rows = end - begin;
-    Tensor bi = best.row_slice(0, rows), bv = best_value.row_slice(0, rows);
-    b.map(MapFn::identity, votes, votes, MapArgs{-1.0f, 0.0f, 1.0f});
-    b.argmin_rows(votes, bi, bv);
-    const Tensor h = b.to_host(bi);
-    for (std::int64_t q = 0; q < rows; ++q) {
-      labels.data<float>()[begin + q] = static_cast<float>(classes_[h.data<std::int32_t>()[q]]);
-    }
-  });
+  vote(X, one_hot_,
+       [&](std::int64_t begin, std::int64_t end, Tensor& votes, const std::vector<float>&) {
+         // The most voted class is the argmin of −votes; ties go to the lower column, i.e. the
+         // smallest class, which is scikit-learn's rule too.
+         const std::int64_t rows = end - begin;
+         Tensor bi = best.row_slice(0, rows), bv = best_value.row_slice(0, rows);
+         b.map(MapFn::identity, votes, votes, MapArgs{-1.0f, 0.0f, 1.0f});
+         b.argmin_rows(votes, bi, bv);
+         const Tensor h = b.to_host(bi);
+         for (std::int64_t q = 0; q < rows; ++q) {
+           labels.data<float>()[begin + q] =
+               static_cast<float>(classes_[h.data<std::int32_t>()[q]]);
+         }
+       });
   return labels;
 }
 
@@ -413,10 +415,10 @@ KNeighborsRegressor& KNeighborsRegressor::fit(const Tensor& X, const Tensor& y) 
     detail::check_targets(y, X.rows(), name_);
     targets_ = y.clone().reshaped(X.rows(), 1);
   } else {
-    MLCORE_CHECK(y.device() == Device::host && y.dtype() == DType::f32 && y.rows() == X.rows() &&
-                     y.cols() >= 1,
-                 name_ << ": y must have one row per sample (" << X.rows() << "), got "
-                       << y.describe());
+    MLCORE_CHECK(
+        y.device() == Device::host && y.dtype() == DType::f32 && y.rows() == X.rows() &&
+            y.cols() >= 1,
+        name_ << ": y must have one row per sample (" << X.rows() << "), got " << y.describe());
     detail::check_samples(y, name_, "y");
     targets_ = y.clone();
   }
@@ -438,17 +440,18 @@ Tensor KNeighborsRegressor::predict(const Tensor& X) const {
   const std::int64_t t = targets_.cols();
   Tensor out(X.rows(), t);
   std::vector<float> inv;
-  vote(X, targets_, [&](std::int64_t begin, std::int64_t end, Tensor& sums,
-                        const std::vector<float>& weight_sums) {
-    // The weighted mean: Σ w·y / Σ w.
-    inv.resize(weight_sums.size());
-    for (std::size_t q = 0; q < inv.size(); ++q) inv[q] = 1.0f / weight_sums[q];
-    const Tensor inv_dev = b.to_device(detail::column(inv));
-    b.scale_rows(inv_dev, sums);
-    const Tensor h = b.to_host(sums);
-    std::memcpy(out.data<float>() + begin * t, h.raw(), h.size_bytes());
-    (void)end;
-  });
+  vote(X, targets_,
+       [&](std::int64_t begin, std::int64_t end, Tensor& sums,
+           const std::vector<float>& weight_sums) {
+         // The weighted mean: Σ w·y / Σ w.
+         inv.resize(weight_sums.size());
+         for (std::size_t q = 0; q < inv.size(); ++q) inv[q] = 1.0f / weight_sums[q];
+         const Tensor inv_dev = b.to_device(detail::column(inv));
+         b.scale_rows(inv_dev, sums);
+         const Tensor h = b.to_host(sums);
+         std::memcpy(out.data<float>() + begin * t, h.raw(), h.size_bytes());
+         (void)end;
+       });
   return out;
 }
 

@@ -24,6 +24,7 @@
 //   s = −H⁻¹g (Cholesky, (d+1)², host);  X̃s (gemv);  w ← w + t·s, t from a backtracking
 //   (Armijo) search on f along s, evaluated from z + t·X̃s on the host.
 // Keerthi & DeCoste (2005) show this "finite Newton" method ends in a few iterations.
+#include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -32,14 +33,12 @@
 #include <string>
 #include <vector>
 
-#include <Eigen/Dense>
-
+#include "algorithms/common/validate.hpp"
+#include "algorithms/svm/linear_svc_newton.hpp"
 #include "mlcore/algorithms/svm/svm.hpp"
 #include "mlcore/interrupt.hpp"
 #include "mlcore/parallel.hpp"
 #include "mlcore/serialize.hpp"
-#include "algorithms/common/validate.hpp"
-#include "algorithms/svm/linear_svc_newton.hpp"
 
 namespace mlcore {
 
@@ -52,10 +51,10 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 struct CdProblem {
   const float* X = nullptr;  // n × d, row-major (host)
   std::int64_t d = 0;
-  double bias = 0.0;                 // value of the constant feature (0: no intercept)
-  std::vector<std::int64_t> index;   // the samples taking part (C_i > 0)
-  std::vector<double> y;             // ±1, per sample of X
-  std::vector<double> C;             // C_i, per sample of X
+  double bias = 0.0;                            // value of the constant feature (0: no intercept)
+  std::vector<std::int64_t> index;              // the samples taking part (C_i > 0)
+  std::vector<double> y;                        // ±1, per sample of X
+  std::vector<double> C;                        // C_i, per sample of X
   const std::vector<double>* sqnorm = nullptr;  // ‖x_i‖² per sample of X (without the bias)
   bool squared_hinge = true;
   double eps = 1e-4;
@@ -89,7 +88,8 @@ CdResult solve_dual_cd(const CdProblem& p) {
     double PGmax_new = -kInf, PGmin_new = kInf;
     // A random order of the active variables for this pass.
     for (std::int64_t s = 0; s < active; ++s) {
-      const std::int64_t r = s + static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(active - s));
+      const std::int64_t r =
+          s + static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(active - s));
       std::swap(order[s], order[r]);
     }
     for (std::int64_t s = 0; s < active; ++s) {

@@ -1,5 +1,6 @@
 // SVC: one SMO problem per pair of classes (one-vs-one), kernel rows from the backend, and
-// scikit-learn's (libsvm's) layout of the fitted attributes. See include/mlcore/algorithms/svm/svm.hpp.
+// scikit-learn's (libsvm's) layout of the fitted attributes. See
+// include/mlcore/algorithms/svm/svm.hpp.
 //
 // Layout, for classes c_0 < c_1 < … < c_{K−1} and pairs p = (a, b), a < b, in the order
 // (0,1), (0,2), …, (0,K−1), (1,2), …:
@@ -19,11 +20,11 @@
 #include <sstream>
 #include <string>
 
-#include "mlcore/algorithms/svm/svm.hpp"
-#include "mlcore/serialize.hpp"
+#include "algorithms/common/validate.hpp"
 #include "algorithms/svm/svm_kernel.hpp"
 #include "algorithms/svm/svm_smo.hpp"
-#include "algorithms/common/validate.hpp"
+#include "mlcore/algorithms/svm/svm.hpp"
+#include "mlcore/serialize.hpp"
 
 namespace mlcore {
 
@@ -85,11 +86,11 @@ SVC::SVC(const SVCOptions& options, BackendPtr backend)
                "SVC: C must be a positive number, got " << options.C);
   detail::parse_kernel(options.kernel);  // throws for an unknown kernel
   MLCORE_CHECK(options.degree >= 0, "SVC: degree must be >= 0, got " << options.degree);
-  MLCORE_CHECK(options.gamma == "scale" || options.gamma == "auto" || options.gamma == "value",
-               "SVC: gamma must be 'scale', 'auto' or a number (\"value\"), got '" << options.gamma
-                                                                                  << "'");
-  MLCORE_CHECK(options.gamma != "value" || (options.gamma_value >= 0.0 &&
-                                            std::isfinite(options.gamma_value)),
+  MLCORE_CHECK(
+      options.gamma == "scale" || options.gamma == "auto" || options.gamma == "value",
+      "SVC: gamma must be 'scale', 'auto' or a number (\"value\"), got '" << options.gamma << "'");
+  MLCORE_CHECK(options.gamma != "value" ||
+                   (options.gamma_value >= 0.0 && std::isfinite(options.gamma_value)),
                "SVC: gamma must be >= 0, got " << options.gamma_value);
   MLCORE_CHECK(options.gamma != "value" || options.gamma_value <= kMaxGamma,
                "SVC: gamma must be at most " << kMaxGamma << " (the kernel runs in float32), got "
@@ -100,8 +101,7 @@ SVC::SVC(const SVCOptions& options, BackendPtr backend)
   MLCORE_CHECK(options.cache_size > 0.0, "SVC: cache_size must be > 0, got " << options.cache_size);
   MLCORE_CHECK(options.max_iter == -1 || options.max_iter >= 1,
                "SVC: max_iter must be -1 (no limit) or >= 1, got " << options.max_iter);
-  MLCORE_CHECK(options.decision_function_shape == "ovr" ||
-                   options.decision_function_shape == "ovo",
+  MLCORE_CHECK(options.decision_function_shape == "ovr" || options.decision_function_shape == "ovo",
                "SVC: decision_function_shape must be 'ovr' or 'ovo', got '"
                    << options.decision_function_shape << "'");
   for (double w : options.class_weight) {
@@ -117,10 +117,10 @@ SVC& SVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
   detail::check_targets(y, n, kName);
   const detail::LabelEncoding enc = detail::encode_labels(y, kName, 2);
   const std::int64_t K = static_cast<std::int64_t>(enc.classes.size());
-  MLCORE_CHECK(options_.class_weight.empty() ||
-                   static_cast<std::int64_t>(options_.class_weight.size()) == K,
-               "SVC: class_weight has " << options_.class_weight.size() << " entries for " << K
-                                        << " classes");
+  MLCORE_CHECK(
+      options_.class_weight.empty() || static_cast<std::int64_t>(options_.class_weight.size()) == K,
+      "SVC: class_weight has " << options_.class_weight.size() << " entries for " << K
+                               << " classes");
   std::vector<double> sw(n, 1.0);
   if (!sample_weight.empty()) {
     detail::check_targets(sample_weight, n, kName, "sample_weight");
@@ -157,8 +157,8 @@ SVC& SVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
     if (Cs[i] > 0.0) members[c].push_back(i);
   }
   for (std::int64_t c = 0; c < K; ++c) {
-    MLCORE_CHECK(!members[c].empty(), "SVC: class " << enc.classes[c]
-                                                    << " has no sample of positive weight");
+    MLCORE_CHECK(!members[c].empty(),
+                 "SVC: class " << enc.classes[c] << " has no sample of positive weight");
   }
 
   // One SMO problem per pair; alpha_of[i] collects sample i's coefficient in each of its pairs.
@@ -176,7 +176,8 @@ SVC& SVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
       idx.insert(idx.end(), members[c].begin(), members[c].end());
       const std::int64_t l = static_cast<std::int64_t>(idx.size());
       Tensor index(l, 1, DType::i32);
-      for (std::int64_t t = 0; t < l; ++t) index.data<std::int32_t>()[t] = static_cast<std::int32_t>(idx[t]);
+      for (std::int64_t t = 0; t < l; ++t)
+        index.data<std::int32_t>()[t] = static_cast<std::int32_t>(idx[t]);
       Tensor Xp = b.empty(l, d);  // the pair's samples, on the device
       b.gather_rows(Xd, b.to_device(index), Xp);
 
@@ -192,8 +193,8 @@ SVC& SVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
       for (std::int64_t t = 0; t < l; ++t) {
         // Finite X and gamma: only a polynomial kernel of huge x overflows float32.
         if (!std::isfinite(prob.QD[t])) {
-          detail::throw_too_large(X, kName, "the kernel K(x, x) of sample " +
-                                                std::to_string(idx[t]));
+          detail::throw_too_large(X, kName,
+                                  "the kernel K(x, x) of sample " + std::to_string(idx[t]));
         }
       }
       prob.K = &rows;
@@ -539,10 +540,12 @@ void SVC::derive_pair_coefficients() {
   const float sign = K == 2 ? -1.0f : 1.0f;
   sv_coef_ = Tensor(n_sv, others);
   for (std::int64_t r = 0; r < others; ++r) {
-    for (std::int64_t s = 0; s < n_sv; ++s) sv_coef_.at<float>(s, r) = sign * dual_coef_.at<float>(r, s);
+    for (std::int64_t s = 0; s < n_sv; ++s)
+      sv_coef_.at<float>(s, r) = sign * dual_coef_.at<float>(r, s);
   }
   rho_ = Tensor(1, n_pairs);
-  for (std::int64_t p = 0; p < n_pairs; ++p) rho_.at<float>(0, p) = -sign * intercept_.at<float>(0, p);
+  for (std::int64_t p = 0; p < n_pairs; ++p)
+    rho_.at<float>(0, p) = -sign * intercept_.at<float>(0, p);
   // Linear kernel: the primal weights w_p = Σ_s coef(s, p) · sv_s (n_pairs × d), summed class by
   // class as ovo_decision sums (w_(a,c) = the a-part of column c−1 plus the c-part of column a),
   // in double on the host: a small dense product that must not lose the cancellation between
@@ -564,7 +567,8 @@ void SVC::derive_pair_coefficients() {
     for (std::int64_t c = a + 1; c < K; ++c, ++p) {
       const double* wa = part.data() + (a * others + (c - 1)) * d;
       const double* wc = part.data() + (c * others + a) * d;
-      for (std::int64_t j = 0; j < d; ++j) primal_coef_.at<float>(p, j) = static_cast<float>(wa[j] + wc[j]);
+      for (std::int64_t j = 0; j < d; ++j)
+        primal_coef_.at<float>(p, j) = static_cast<float>(wa[j] + wc[j]);
     }
   }
 }

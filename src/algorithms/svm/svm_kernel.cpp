@@ -32,7 +32,7 @@ void apply_to_dots(Backend& b, const KernelSpec& spec, Tensor& T, Tensor& scratc
       // u = γ·t + coef0, then u^degree by repeated multiplication (u may be negative).
       b.map(MapFn::identity, T, T, MapArgs{g, c0, 1.0f});
       if (spec.degree == 1) return;
-      b.axpby(1.0f, T, 0.0f, scratch);  // scratch = u
+      b.axpby(1.0f, T, 0.0f, scratch);                                        // scratch = u
       for (std::int64_t p = 1; p < spec.degree; ++p) b.multiply(scratch, T);  // T ← u·T
       return;
     }
@@ -55,7 +55,7 @@ KernelKind parse_kernel(const std::string& name) {
 void kernel_block(Backend& b, const KernelSpec& spec, const Tensor& A, const Tensor& B, Tensor& K,
                   Tensor& scratch) {
   if (spec.kind == KernelKind::rbf) {
-    b.sqdist(A, B, K);                                                // ‖a − b‖²
+    b.sqdist(A, B, K);                                                              // ‖a − b‖²
     b.map(MapFn::exp, K, K, MapArgs{static_cast<float>(-spec.gamma), 0.0f, 1.0f});  // e^(−γ·)
     return;
   }
@@ -89,7 +89,8 @@ KernelRows::KernelRows(Backend& b, KernelSpec spec, Tensor X, double max_bytes)
   next_.assign(capacity_, -1);
   if (holds_everything()) {
     // Everything fits: compute K in blocks of consecutive rows (tall GEMMs, no gather).
-    const std::int64_t block = std::clamp<std::int64_t>(kBlockFloats / std::max<std::int64_t>(n_, 1), 1, n_);
+    const std::int64_t block =
+        std::clamp<std::int64_t>(kBlockFloats / std::max<std::int64_t>(n_, 1), 1, n_);
     Tensor K = b_.empty(block, n_), scratch;
     if (spec_.kind == KernelKind::poly) scratch = b_.empty(block, n_);
     for (std::int64_t r0 = 0; r0 < n_; r0 += block) {
@@ -111,8 +112,14 @@ KernelRows::KernelRows(Backend& b, KernelSpec spec, Tensor X, double max_bytes)
 }
 
 void KernelRows::unlink(std::int64_t s) {
-  if (prev_[s] >= 0) next_[prev_[s]] = next_[s]; else head_ = next_[s];
-  if (next_[s] >= 0) prev_[next_[s]] = prev_[s]; else tail_ = prev_[s];
+  if (prev_[s] >= 0)
+    next_[prev_[s]] = next_[s];
+  else
+    head_ = next_[s];
+  if (next_[s] >= 0)
+    prev_[next_[s]] = prev_[s];
+  else
+    tail_ = prev_[s];
   prev_[s] = next_[s] = -1;
 }
 
@@ -144,7 +151,8 @@ void KernelRows::compute(const std::vector<std::int64_t>& rows) {
   if (m == 0) return;
   // A (m × d) = the rows' samples, gathered on the device; K (m × n) = k(A, X).
   Tensor index(m, 1, DType::i32);
-  for (std::int64_t r = 0; r < m; ++r) index.data<std::int32_t>()[r] = static_cast<std::int32_t>(rows[r]);
+  for (std::int64_t r = 0; r < m; ++r)
+    index.data<std::int32_t>()[r] = static_cast<std::int32_t>(rows[r]);
   Tensor A = b_.empty(m, X_.cols()), K = b_.empty(m, n_), scratch;
   if (spec_.kind == KernelKind::poly) scratch = b_.empty(m, n_);
   if (m == 1) {

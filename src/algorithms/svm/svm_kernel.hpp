@@ -73,10 +73,10 @@ class KernelRows {
   KernelSpec spec_;
   Tensor X_;
   std::int64_t n_ = 0, capacity_ = 0, used_ = 0;
-  std::unique_ptr<float[]> storage_;        // capacity_ × n_
-  std::vector<std::int64_t> slot_of_;       // row → slot or −1
-  std::vector<std::int64_t> row_of_;        // slot → row
-  std::vector<std::int64_t> prev_, next_;   // LRU list of slots (head = most recent)
+  std::unique_ptr<float[]> storage_;       // capacity_ × n_
+  std::vector<std::int64_t> slot_of_;      // row → slot or −1
+  std::vector<std::int64_t> row_of_;       // slot → row
+  std::vector<std::int64_t> prev_, next_;  // LRU list of slots (head = most recent)
   std::int64_t head_ = -1, tail_ = -1;
   std::int64_t rows_computed_ = 0;
 };

@@ -21,10 +21,14 @@ enum Status : std::uint8_t { kLower, kUpper, kFree };
 class Solver {
  public:
   explicit Solver(const SmoProblem& p)
-      : y_(p.y), C_(p.C), QD_(p.QD), K_(*p.K), eps_(p.eps), shrinking_(p.shrinking),
+      : y_(p.y),
+        C_(p.C),
+        QD_(p.QD),
+        K_(*p.K),
+        eps_(p.eps),
+        shrinking_(p.shrinking),
         l_(static_cast<std::int64_t>(p.y.size())) {
-    max_iter_ = p.max_iter > 0 ? p.max_iter
-                               : std::max<std::int64_t>(10000000, 100 * l_);
+    max_iter_ = p.max_iter > 0 ? p.max_iter : std::max<std::int64_t>(10000000, 100 * l_);
     alpha_.assign(l_, 0.0);
     G_.assign(l_, -1.0);  // α = 0: G = Qα − e = −e
     G_bar_.assign(l_, 0.0);
@@ -141,13 +145,19 @@ class Solver {
       ai += delta;
       aj += delta;
       if (diff > 0) {
-        if (aj < 0) { aj = 0; ai = diff; }
+        if (aj < 0) {
+          aj = 0;
+          ai = diff;
+        }
       } else if (ai < 0) {
         ai = 0;
         aj = -diff;
       }
       if (diff > Ci - Cj) {
-        if (ai > Ci) { ai = Ci; aj = Ci - diff; }
+        if (ai > Ci) {
+          ai = Ci;
+          aj = Ci - diff;
+        }
       } else if (aj > Cj) {
         aj = Cj;
         ai = Cj + diff;
@@ -159,13 +169,19 @@ class Solver {
       ai -= delta;
       aj += delta;
       if (sum > Ci) {
-        if (ai > Ci) { ai = Ci; aj = sum - Ci; }
+        if (ai > Ci) {
+          ai = Ci;
+          aj = sum - Ci;
+        }
       } else if (aj < 0) {
         aj = 0;
         ai = sum;
       }
       if (sum > Cj) {
-        if (aj > Cj) { aj = Cj; ai = sum - Cj; }
+        if (aj > Cj) {
+          aj = Cj;
+          ai = sum - Cj;
+        }
       } else if (ai < 0) {
         ai = 0;
         aj = sum;
@@ -255,9 +271,15 @@ class Solver {
     for (std::int64_t t = 0; t < l_; ++t) {
       const double yG = y_[t] * G_[t];
       if (upper(t)) {
-        if (y_[t] < 0) ub = std::min(ub, yG); else lb = std::max(lb, yG);
+        if (y_[t] < 0)
+          ub = std::min(ub, yG);
+        else
+          lb = std::max(lb, yG);
       } else if (lower(t)) {
-        if (y_[t] > 0) ub = std::min(ub, yG); else lb = std::max(lb, yG);
+        if (y_[t] > 0)
+          ub = std::min(ub, yG);
+        else
+          lb = std::max(lb, yG);
       } else {
         ++n_free;
         sum_free += yG;

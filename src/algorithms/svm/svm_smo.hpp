@@ -27,9 +27,9 @@
 namespace mlcore::detail {
 
 struct SmoProblem {
-  std::vector<double> y;   // ±1, length l
-  std::vector<double> C;   // upper bound of each α (> 0)
-  std::vector<double> QD;  // K(x_t, x_t)
+  std::vector<double> y;    // ±1, length l
+  std::vector<double> C;    // upper bound of each α (> 0)
+  std::vector<double> QD;   // K(x_t, x_t)
   KernelRows* K = nullptr;  // rows of K (not y-folded)
   double eps = 1e-3;
   std::int64_t max_iter = -1;  // −1: max(10⁷, 100·l), a safety cap only
@@ -40,7 +40,7 @@ struct SmoResult {
   std::vector<double> alpha;  // l values in [0, C_t]
   double rho = 0.0;           // decision(x) = Σ α_t y_t K(x_t, x) − rho
   std::int64_t n_iter = 0;
-  bool converged = true;      // false when max_iter stopped it
+  bool converged = true;  // false when max_iter stopped it
 };
 
 SmoResult solve_smo(const SmoProblem& problem);

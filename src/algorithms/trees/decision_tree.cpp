@@ -6,11 +6,11 @@
 #include <ostream>
 #include <random>
 
-#include "mlcore/algorithms/trees/tree.hpp"
-#include "mlcore/serialize.hpp"
+#include "algorithms/common/validate.hpp"
 #include "algorithms/trees/flat_tree.hpp"
 #include "algorithms/trees/tree_common.hpp"
-#include "algorithms/common/validate.hpp"
+#include "mlcore/algorithms/trees/tree.hpp"
+#include "mlcore/serialize.hpp"
 
 namespace mlcore {
 
@@ -73,7 +73,7 @@ DecisionTreeClassifier& DecisionTreeClassifier::fit(const Tensor& X, const Tenso
   detail::BinnedTrainingSet data =
       detail::bin_training_set(X, options_.max_bins, options_.random_state, b, weights);
   detail::HistogramBuilder hist(backend(), data.device_codes, data.device_offsets,
-                                   data.mapper.total_bins());
+                                data.mapper.total_bins());
   // Statistics: one-hot class counts (n × K) times the sample weights, exact integers.
   hist.set_values(detail::class_weight_values(enc.code, n_classes, weights), n_classes);
 
@@ -236,7 +236,7 @@ DecisionTreeRegressor& DecisionTreeRegressor::fit(const Tensor& X, const Tensor&
   detail::BinnedTrainingSet data =
       detail::bin_training_set(X, options_.max_bins, options_.random_state, b, weights);
   detail::HistogramBuilder hist(backend(), data.device_codes, data.device_offsets,
-                                   data.mapper.total_bins());
+                                data.mapper.total_bins());
   // Statistics: [count, Σ quantized (y − mean)], packed in one i64 — exact integer sums
   // (PackedCodec in tree_histogram.hpp).
   detail::PackedCodec codec;

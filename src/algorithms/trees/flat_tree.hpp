@@ -22,9 +22,9 @@ namespace mlcore::detail {
 
 // T trees in one node table (host tensors): tree t's node j is row offset[t] + j.
 struct WalkTable {
-  Tensor nodes;   // N × 4 i32, TreeWalkNode rows
-  Tensor roots;   // T × 1 i32
-  Tensor values;  // N × c f32, or empty (leaf ids only)
+  Tensor nodes;                      // N × 4 i32, TreeWalkNode rows
+  Tensor roots;                      // T × 1 i32
+  Tensor values;                     // N × c f32, or empty (leaf ids only)
   std::vector<std::int32_t> offset;  // per tree
 };
 

@@ -3,18 +3,18 @@
 #include "mlcore/algorithms/trees/gradient_boosting.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <cmath>
+#include <cstring>
 #include <istream>
 #include <numeric>
 #include <ostream>
 #include <random>
 
+#include "algorithms/common/validate.hpp"
 #include "algorithms/trees/flat_tree.hpp"
+#include "algorithms/trees/tree_common.hpp"
 #include "mlcore/parallel.hpp"
 #include "mlcore/serialize.hpp"
-#include "algorithms/trees/tree_common.hpp"
-#include "algorithms/common/validate.hpp"
 
 namespace mlcore {
 
@@ -213,8 +213,8 @@ TrainValidation split_for_validation(const Tensor& X, const std::vector<double>&
     }
     for (auto& grp : groups) {
       std::shuffle(grp.begin(), grp.end(), rng);
-      const std::size_t n_val = static_cast<std::size_t>(
-          std::llround(fraction * static_cast<double>(grp.size())));
+      const std::size_t n_val =
+          static_cast<std::size_t>(std::llround(fraction * static_cast<double>(grp.size())));
       val_ids.insert(val_ids.end(), grp.begin(), grp.begin() + n_val);
       train_ids.insert(train_ids.end(), grp.begin() + n_val, grp.end());
     }
@@ -539,9 +539,8 @@ void BoostedTrees::add_iteration(Backend& backend, const Tensor& X, std::int64_t
   MLCORE_CHECK(iteration >= 0 && iteration < n_iter,
                "iteration " << iteration << " is outside [0, " << n_iter << ")");
   check_shape(raw, X.rows(), trees_per_iteration, "raw");
-  const Tensor step =
-      detail::walk_sum(backend, iterations_table(*this, iteration, iteration + 1, false, false),
-                       X, 1.0);
+  const Tensor step = detail::walk_sum(
+      backend, iterations_table(*this, iteration, iteration + 1, false, false), X, 1.0);
   Tensor r = backend.to_device(raw);
   backend.axpby(1.0f, step, 1.0f, r);  // raw += step (exact: 1·x + 1·y)
   const Tensor host = backend.to_host(r);

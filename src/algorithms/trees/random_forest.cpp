@@ -1,5 +1,6 @@
-// RandomForestClassifier and RandomForestRegressor (see include/mlcore/algorithms/trees/forest.hpp):
-// bootstrap weights, trees grown in parallel on the shared binned data, averaged predictions.
+// RandomForestClassifier and RandomForestRegressor (see
+// include/mlcore/algorithms/trees/forest.hpp): bootstrap weights, trees grown in parallel on the
+// shared binned data, averaged predictions.
 #include <algorithm>
 #include <cmath>
 #include <istream>
@@ -8,12 +9,12 @@
 #include <ostream>
 #include <random>
 
-#include "mlcore/algorithms/trees/forest.hpp"
+#include "algorithms/common/validate.hpp"
 #include "algorithms/trees/flat_tree.hpp"
-#include "mlcore/serialize.hpp"
 #include "algorithms/trees/tree_common.hpp"
 #include "algorithms/trees/tree_parallel.hpp"
-#include "algorithms/common/validate.hpp"
+#include "mlcore/algorithms/trees/forest.hpp"
+#include "mlcore/serialize.hpp"
 
 namespace mlcore {
 
@@ -88,9 +89,8 @@ GrownForest grow_forest(const Tensor& X, const ForestTarget& target, const Optio
     std::unique_ptr<detail::HistogramBuilder>& slot =
         builders[std::min<int>(worker, static_cast<int>(builders.size()) - 1)];
     if (!slot) {
-      slot =
-          std::make_unique<detail::HistogramBuilder>(backend, data.device_codes, data.device_offsets,
-                                   data.mapper.total_bins());
+      slot = std::make_unique<detail::HistogramBuilder>(
+          backend, data.device_codes, data.device_offsets, data.mapper.total_bins());
     }
     detail::HistogramBuilder& hist = *slot;
     detail::GrowerParams p;
@@ -162,8 +162,7 @@ Tensor mean_over_trees(Backend& backend, const std::vector<Tree>& trees, const T
   for (const Tree& t : trees) all.push_back(&t);
   detail::LeafValues lv;
   lv.columns = trees.front().n_outputs;
-  return detail::walk_sum(backend, detail::make_walk_table(all, lv), X,
-                          1.0 / double(trees.size()));
+  return detail::walk_sum(backend, detail::make_walk_table(all, lv), X, 1.0 / double(trees.size()));
 }
 
 // Out-of-bag sums: for every sample, Σ over the trees it was out of bag for (n × k), and how

@@ -23,8 +23,8 @@ void check_tree_samples(const Tensor& X, const char* estimator) {
   if (any_inf) {
     std::int64_t i = 0;
     while (!std::isinf(x[i])) ++i;
-    MLCORE_FAIL(estimator << ": X contains infinity at [" << i / X.cols() << ", "
-                          << i % X.cols() << "] (NaN is allowed: a missing value)");
+    MLCORE_FAIL(estimator << ": X contains infinity at [" << i / X.cols() << ", " << i % X.cols()
+                          << "] (NaN is allowed: a missing value)");
   }
   MLCORE_CHECK(double(X.rows()) <= kMaxTotalWeight,
                estimator << ": at most 2^24 − 1 samples are supported, got " << X.rows());

@@ -6,10 +6,10 @@
 #include <random>
 #include <vector>
 
+#include "algorithms/trees/tree_grower.hpp"
 #include "mlcore/algorithms/trees/binning.hpp"
 #include "mlcore/algorithms/trees/tree.hpp"
 #include "mlcore/backend.hpp"
-#include "algorithms/trees/tree_grower.hpp"
 
 namespace mlcore::detail {
 
@@ -27,8 +27,8 @@ struct BinnedTrainingSet {
   Tensor device_offsets;            // 1 × d i32 on the device
   std::int64_t n = 0, d = 0;
   BinnedData view() const {
-    return BinnedData{&mapper, codes.data(),
-                      reinterpret_cast<const std::uint8_t*>(row_codes.raw()), n, d};
+    return BinnedData{&mapper, codes.data(), reinterpret_cast<const std::uint8_t*>(row_codes.raw()),
+                      n, d};
   }
 };
 // The bin edges are learned from the rows of positive weight only (all rows when `weights` is

@@ -7,10 +7,10 @@
 #include <limits>
 #include <utility>
 
-#include "mlcore/error.hpp"
-#include "mlcore/interrupt.hpp"
 #include "algorithms/trees/tree_parallel.hpp"
 #include "algorithms/trees/tree_split.hpp"
+#include "mlcore/error.hpp"
+#include "mlcore/interrupt.hpp"
 
 namespace mlcore::detail {
 

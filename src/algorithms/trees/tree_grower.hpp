@@ -17,9 +17,9 @@
 #include <random>
 #include <vector>
 
+#include "algorithms/trees/tree_histogram.hpp"
 #include "mlcore/algorithms/trees/binning.hpp"
 #include "mlcore/algorithms/trees/tree.hpp"
-#include "algorithms/trees/tree_histogram.hpp"
 
 namespace mlcore::detail {
 

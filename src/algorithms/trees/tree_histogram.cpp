@@ -18,8 +18,9 @@ PackedCodec PackedCodec::for_values(double max_abs, double total_weight, bool wi
   // count (63 bits less the count's 24), 2^62 alone; and q_max² · total_weight < 2^52.
   const double room = std::ldexp(1.0, with_count ? 39 : 62);
   PackedCodec c;
-  double q = std::min({std::ldexp(1.0, 30), std::floor(std::sqrt(std::ldexp(1.0, 52) / total_weight)),
-                       std::floor((room - 1) / total_weight)});
+  double q =
+      std::min({std::ldexp(1.0, 30), std::floor(std::sqrt(std::ldexp(1.0, 52) / total_weight)),
+                std::floor((room - 1) / total_weight)});
   if (q * q * total_weight >= std::ldexp(1.0, 52)) q -= 1;  // strictly below (W = 1: 2^26)
   c.q_max = static_cast<std::int64_t>(q);
   c.scale = max_abs > 0 ? double(c.q_max) / max_abs : 1.0;

@@ -86,8 +86,8 @@ struct Scratch {
 // (a classification tree's classes) in the Scratch vectors.
 template <class C, int Q>
 void scan_feature(const GrowerParams& p, const double* h, int nb, const std::uint8_t* bins,
-                  int count, const double* total, double parent_score, std::int32_t f,
-                  Scratch& s, SplitInfo& best) {
+                  int count, const double* total, double parent_score, std::int32_t f, Scratch& s,
+                  SplitInfo& best) {
   static_assert(Q <= 3, "the register path holds at most 3 statistics");
   const int q = Q > 0 ? Q : p.n_stats;
   // Three slots even for Q = 2: Gradient::hessian names s[2] behind its constant-hessian test.
@@ -151,9 +151,9 @@ void scan_gradient_dense(const GrowerParams& p, const double* h, int nb, const d
   if (boundaries <= 0) return;
   thread_local std::vector<double> buffer;
   buffer.resize(static_cast<std::size_t>(4 * boundaries));
-  double* w_left = buffer.data();               // count (weight) left
-  double* g_left = w_left + boundaries;          // Σ q_g left
-  double* h_left = g_left + boundaries;          // Σ q_h left (Q = 3)
+  double* w_left = buffer.data();        // count (weight) left
+  double* g_left = w_left + boundaries;  // Σ q_g left
+  double* h_left = g_left + boundaries;  // Σ q_h left (Q = 3)
   double* gain = h_left + boundaries;
   double left[3] = {0, 0, 0};
   for (int b = 0; b < boundaries; ++b) {

@@ -16,9 +16,9 @@
 #include <random>
 #include <vector>
 
-#include "mlcore/algorithms/trees/binning.hpp"
 #include "algorithms/trees/tree_grower.hpp"
 #include "algorithms/trees/tree_histogram.hpp"
+#include "mlcore/algorithms/trees/binning.hpp"
 
 namespace mlcore::detail {
 
@@ -74,12 +74,12 @@ class SparseHistogram {
  private:
   const BinMapper& mapper_;
   int q_;
-  std::vector<double> sums_;            // total_bins × q, zero outside a build
-  std::vector<std::uint8_t> touched_;   // total_bins: 1 for a bin listed in this build
-  std::vector<std::uint8_t> bins_;      // d × 256: feature f's touched codes, sorted by build
-  std::vector<int> count_;              // d: how many of them
-  std::vector<int> value_count_;        // d: how many are value bins (not the missing one)
-  std::vector<double> sample_;          // one sample's statistics
+  std::vector<double> sums_;           // total_bins × q, zero outside a build
+  std::vector<std::uint8_t> touched_;  // total_bins: 1 for a bin listed in this build
+  std::vector<std::uint8_t> bins_;     // d × 256: feature f's touched codes, sorted by build
+  std::vector<int> count_;             // d: how many of them
+  std::vector<int> value_count_;       // d: how many are value bins (not the missing one)
+  std::vector<double> sample_;         // one sample's statistics
 };
 
 // The same as find_best_split, for a node summed into a SparseHistogram.

@@ -495,21 +495,22 @@ TEST_P(HistogramPrimitive, MatchesAPlainLoopOverListedRowsAndWantedFeatures) {
   // c = 4, 8 and 16 are the avx2 kernel's register widths; 1, 3 and 13 its generic path. Codes up
   // to 255 check they are read unsigned; m = 0 adds nothing; P = 1 and primes split unevenly
   // over threads; 3000 × 37 is large enough to spread over threads.
-  for (const HistogramCase& t : std::vector<HistogramCase>{{1, 1, 1, 1, 0, false},
-                                         {5, 1, 8, 0, 3, false},
-                                         {50, 3, 3, 70, 9, true},
-                                         {257, 7, 8, 300, 255, true},
-                                         {300, 5, 16, 123, 200, false},
-                                         {400, 9, 4, 333, 255, true},
-                                         {1000, 20, 4, 900, 255, false},
-                                         {100, 11, 13, 64, 130, true},
-                                         {3000, 37, 8, 2500, 255, true},
-                                         // ≥ 2048·c rows, every feature: avx2's blocked kernels,
-                                         // with bins spaced < 256 apart (the block clipped)
-                                         {10000, 20, 4, 9000, 255, false},
-                                         {9000, 17, 4, 8500, 40, false},
-                                         {18000, 9, 8, 17000, 255, false},
-                                         {34000, 5, 16, 33000, 200, false}}) {
+  for (const HistogramCase& t :
+       std::vector<HistogramCase>{{1, 1, 1, 1, 0, false},
+                                  {5, 1, 8, 0, 3, false},
+                                  {50, 3, 3, 70, 9, true},
+                                  {257, 7, 8, 300, 255, true},
+                                  {300, 5, 16, 123, 200, false},
+                                  {400, 9, 4, 333, 255, true},
+                                  {1000, 20, 4, 900, 255, false},
+                                  {100, 11, 13, 64, 130, true},
+                                  {3000, 37, 8, 2500, 255, true},
+                                  // ≥ 2048·c rows, every feature: avx2's blocked kernels,
+                                  // with bins spaced < 256 apart (the block clipped)
+                                  {10000, 20, 4, 9000, 255, false},
+                                  {9000, 17, 4, 8500, 40, false},
+                                  {18000, 9, 8, 17000, 255, false},
+                                  {34000, 5, 16, 33000, 200, false}}) {
     Tensor X = random_tensor(t.n, t.c, rng);
     Tensor codes = random_codes(t.n, t.P, t.max_code, rng);
     int bins = 0;
@@ -586,13 +587,13 @@ TEST_P(HistogramPrimitive, I64SumsAreExactAndWrapLikeAPlainLoop) {
   std::uniform_int_distribution<std::int64_t> huge(std::numeric_limits<std::int64_t>::min(),
                                                    std::numeric_limits<std::int64_t>::max());
   for (const HistogramCase& t : std::vector<HistogramCase>{{1, 1, 1, 1, 0, false},
-                                         {7, 3, 1, 0, 5, false},
-                                         {50, 5, 3, 70, 255, true},
-                                         {400, 11, 2, 333, 255, true},
-                                         {3000, 20, 1, 2500, 255, false},
-                                         {2500, 13, 1, 2100, 60, false},
-                                         {5000, 9, 2, 4200, 255, false},
-                                         {1300, 7, 5, 1100, 255, false}}) {
+                                                           {7, 3, 1, 0, 5, false},
+                                                           {50, 5, 3, 70, 255, true},
+                                                           {400, 11, 2, 333, 255, true},
+                                                           {3000, 20, 1, 2500, 255, false},
+                                                           {2500, 13, 1, 2100, 60, false},
+                                                           {5000, 9, 2, 4200, 255, false},
+                                                           {1300, 7, 5, 1100, 255, false}}) {
     Tensor X(t.n, t.c, DType::i64);
     for (std::int64_t i = 0; i < X.numel(); ++i) {
       X.data<std::int64_t>()[i] = (i % 5 == 0) ? huge(rng) : small(rng);

@@ -24,7 +24,6 @@
 
 namespace mlcore::cpu {
 
-
 using std::int32_t;
 using std::int64_t;
 
@@ -59,10 +58,10 @@ inline std::vector<float> random_floats(int64_t count, float lo, float hi, unsig
 }
 
 // Instantiates a TEST_P suite derived from SimdTest once per instruction set.
-#define MLCORE_INSTANTIATE_SIMD(Suite)                                             \
-  INSTANTIATE_TEST_SUITE_P(Kernels, Suite, ::testing::ValuesIn(::mlcore::cpu::kSimd), \
+#define MLCORE_INSTANTIATE_SIMD(Suite)                                                            \
+  INSTANTIATE_TEST_SUITE_P(Kernels, Suite, ::testing::ValuesIn(::mlcore::cpu::kSimd),             \
                            [](const ::testing::TestParamInfo<::mlcore::cpu::SimdKernels>& info) { \
-                             return std::string(info.param.backend);                \
+                             return std::string(info.param.backend);                              \
                            })
 
 }  // namespace mlcore::cpu

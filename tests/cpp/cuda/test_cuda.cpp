@@ -491,7 +491,9 @@ TEST_F(Cuda, TransfersAreCountedAndTimedWithEvents) {
 }
 
 TEST_F(Cuda, EmptyTensorsAreZeroedEvenWhenTheCacheReusesABlock) {
-  { Tensor dirty = gpu->to_device(random_tensor(256, 256, rng)); }  // back to the cache
+  {
+    Tensor dirty = gpu->to_device(random_tensor(256, 256, rng));
+  }  // back to the cache
   Tensor z = gpu->to_host(gpu->empty(256, 256));
   for (std::int64_t i = 0; i < z.numel(); ++i) ASSERT_EQ(z.data<float>()[i], 0.0f) << i;
 }
@@ -568,7 +570,7 @@ TEST_F(Cuda, TreeWalkMatchesTheScalarReference) {
   for (std::int64_t t = 0; t < T; ++t) {
     roots.push_back(static_cast<std::int32_t>(nodes.size()));
     // Grow breadth-first: each open node splits with probability 0.8 until depth 14.
-    std::vector<std::pair<std::size_t, int>> open{{nodes.size(), 0}};
+    std::vector<std::pair<std::size_t, int> > open{{nodes.size(), 0}};
     nodes.emplace_back();
     for (std::size_t q = 0; q < open.size(); ++q) {
       const auto [j, depth] = open[q];

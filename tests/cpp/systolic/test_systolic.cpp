@@ -477,7 +477,8 @@ TEST(SystolicBands, EveryValueInOneBandWithinRelativePrecision) {
   }
   const auto zeros = systolic::quantize_bands(Tensor(4, 3), false, systolic::ScaleAxis::col);
   ASSERT_EQ(zeros.size(), 1u);
-  EXPECT_TRUE(std::all_of(zeros[0].q.begin(), zeros[0].q.end(), [](std::int8_t v) { return v == 0; }));
+  EXPECT_TRUE(
+      std::all_of(zeros[0].q.begin(), zeros[0].q.end(), [](std::int8_t v) { return v == 0; }));
 }
 
 TEST(SystolicBands, WideRangeGemmKeepsEveryProductsRelativePrecision) {
@@ -489,7 +490,8 @@ TEST(SystolicBands, WideRangeGemmKeepsEveryProductsRelativePrecision) {
   GemmHints hints;
   hints.wide_range_b = true;
   for (bool tpu : {false, true}) {
-    BackendPtr b = tpu ? backend("systolic") : make_systolic_backend(small_array(8, 8, Dataflow::ws));
+    BackendPtr b =
+        tpu ? backend("systolic") : make_systolic_backend(small_array(8, 8, Dataflow::ws));
     for (const Shape& s : {Shape{1, 1, 1}, Shape{1, 7, 3}, Shape{13, 1, 17}, Shape{17, 19, 23},
                            Shape{31, 4, 37}, Shape{300, 10, 64}}) {
       for (bool ta : {false, true}) {
@@ -503,7 +505,8 @@ TEST(SystolicBands, WideRangeGemmKeepsEveryProductsRelativePrecision) {
           std::vector<double> ref(s.m * s.n), tol(s.m * s.n);
           for (std::int64_t i = 0; i < s.m; ++i) {
             double amax = 0;
-            for (std::int64_t p = 0; p < s.k; ++p) amax = std::max(amax, std::fabs(op_at(A, ta, i, p)));
+            for (std::int64_t p = 0; p < s.k; ++p)
+              amax = std::max(amax, std::fabs(op_at(A, ta, i, p)));
             for (std::int64_t j = 0; j < s.n; ++j) {
               double sum = 0, bound = 0;
               for (std::int64_t p = 0; p < s.k; ++p) {
@@ -525,7 +528,8 @@ TEST(SystolicBands, WideRangeGemmKeepsEveryProductsRelativePrecision) {
             b->gemm(ta ? Trans::yes : Trans::no, tb ? Trans::yes : Trans::no, alpha, A, B, beta, C,
                     hints);
           }
-          expect_close(C, ref, tol, 1.0, 1e-7, "banded gemm " + label(systolic_config_of(*b), s.m, s.n, s.k));
+          expect_close(C, ref, tol, 1.0, 1e-7,
+                       "banded gemm " + label(systolic_config_of(*b), s.m, s.n, s.k));
           const OpRecord r = prof.records().back();
           ASSERT_TRUE(r.sim.has_value());
           EXPECT_GE(r.sim->passes, 1);

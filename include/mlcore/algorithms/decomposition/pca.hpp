@@ -16,8 +16,8 @@
 // up to sign; fixing it makes results deterministic and comparable across backends and with
 // scikit-learn.
 //
-// How Xc is formed (src/algorithms/common/columns.hpp): first the column means and G = XᵀX on X as it
-// is (two passes, one GEMM). When the offsets are small (every |mean| ≤ sd, with the variances
+// How Xc is formed (src/algorithms/common/columns.hpp): first the column means and G = XᵀX on X as
+// it is (two passes, one GEMM). When the offsets are small (every |mean| ≤ sd, with the variances
 // read off G's diagonal, Σx²/n − x̄², exact enough exactly then) the host centres the product,
 // C = (XᵀX − n·x̄ᵀx̄)/(n − 1) — no copy of X and no variance pass (the offsets are too small to
 // cost precision). Otherwise X is centred and scaled per column on the backend (after a

@@ -39,8 +39,8 @@ namespace mlcore {
 
 // Options shared by the classifier and the regressor (scikit-learn's names and defaults).
 struct KNeighborsOptions {
-  std::int64_t n_neighbors = 5;      // k ≥ 1
-  std::string weights = "uniform";   // "uniform", or "distance": weight 1/distance
+  std::int64_t n_neighbors = 5;     // k ≥ 1
+  std::string weights = "uniform";  // "uniform", or "distance": weight 1/distance
   // Queries per batch: bounds the distance block (batch_size × n_samples_fit floats, or
   // batch_size × ~2048 for a tiled training set). 0 chooses a batch so that the block stays
   // within about 64 MiB (256 queries for a tiled training set).

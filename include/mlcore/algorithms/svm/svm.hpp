@@ -50,7 +50,7 @@ struct LinearSVCOptions {
   std::int64_t max_iter = 1000;  // passes over the data (dual_cd) or Newton steps, per problem
   bool fit_intercept = true;
   double intercept_scaling = 1.0;
-  bool shrinking = true;       // skip variables that sit at a bound (Hsieh et al., §3.2)
+  bool shrinking = true;  // skip variables that sit at a bound (Hsieh et al., §3.2)
   // Per-class weights in the order of the sorted classes (empty: all 1). C of a sample of the
   // positive class of a one-vs-rest problem is C·class_weight (liblinear's convention).
   std::vector<double> class_weight;
@@ -125,11 +125,11 @@ class SVC : public Estimator {
   const Tensor& support() const;          // n_SV × 1 i32: indices of the support vectors in X
   const Tensor& support_vectors() const;  // n_SV × d, grouped by class
   const std::vector<std::int64_t>& n_support() const;  // per class
-  const Tensor& dual_coef() const;  // (n_classes − 1) × n_SV, scikit-learn's layout
-  const Tensor& intercept() const;  // 1 × n_classes·(n_classes−1)/2
+  const Tensor& dual_coef() const;                  // (n_classes − 1) × n_SV, scikit-learn's layout
+  const Tensor& intercept() const;                  // 1 × n_classes·(n_classes−1)/2
   const std::vector<std::int64_t>& n_iter() const;  // SMO steps per one-vs-one problem
-  double gamma() const;             // the value used (after "scale" / "auto")
-  bool converged() const;           // false when some problem stopped at max_iter
+  double gamma() const;                             // the value used (after "scale" / "auto")
+  bool converged() const;                           // false when some problem stopped at max_iter
   std::int64_t n_features_in() const;
 
   void save(std::ostream& out) const;
@@ -156,7 +156,7 @@ class SVC : public Estimator {
   std::vector<std::int64_t> n_support_, n_iter_;
   Tensor sv_coef_;      // n_SV × (K−1): dual_coef_ᵀ with the pairs' own signs (libsvm packing)
   Tensor primal_coef_;  // linear kernel: n_pairs × d, w_p = Σ_s coef(s, p) · sv_s
-  Tensor rho_;        // 1 × n_pairs
+  Tensor rho_;          // 1 × n_pairs
 };
 
 }  // namespace mlcore

@@ -10,10 +10,11 @@
 //        p_k)
 //   2. per tree: statistics V = [q_g · 2^24 + 1, q_h] (n × 1 or 2 i64: the count packed under
 //      the quantized gradient, then the quantized hessian unless it is constant; exact integer
-//      sums, see PackedCodec in src/algorithms/trees/tree_histogram.hpp), and a tree grown best-first (the split with the largest
-//      gain G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ) first) up to max_leaf_nodes leaves. Every node
-//      histogram is one Backend::histogram call over the node's samples, and only the smaller child of a
-//      split is built: the larger one is parent − smaller (the histogram-subtraction trick).
+//      sums, see PackedCodec in src/algorithms/trees/tree_histogram.hpp), and a tree grown
+//      best-first (the split with the largest gain G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ) first) up
+//      to max_leaf_nodes leaves. Every node histogram is one Backend::histogram call over the
+//      node's samples, and only the smaller child of a split is built: the larger one is parent −
+//      smaller (the histogram-subtraction trick).
 //   3. leaf value = −learning_rate · G / (H + λ) with G, H summed exactly over the leaf's samples,
 //      added to raw for those samples (the partition already says which leaf each sample is in).
 // Early stopping (scoring="loss") holds out validation_fraction of the data (stratified for the
@@ -70,8 +71,7 @@ struct BoostedTrees {
   Tensor raw_predict(Backend& backend, const Tensor& X, std::int64_t iterations,
                      bool binary_logits = false) const;
   // raw (n × K host f32) += the trees of iteration `iteration` (for staged predictions).
-  void add_iteration(Backend& backend, const Tensor& X, std::int64_t iteration,
-                     Tensor& raw) const;
+  void add_iteration(Backend& backend, const Tensor& X, std::int64_t iteration, Tensor& raw) const;
 };
 
 class GradientBoostingClassifier : public Estimator {

@@ -23,8 +23,7 @@ Tensor two_squares() {
 }
 
 Tensor rows_of(std::initializer_list<std::initializer_list<float>> rows) {
-  Tensor t(static_cast<std::int64_t>(rows.size()),
-           static_cast<std::int64_t>(rows.begin()->size()));
+  Tensor t(static_cast<std::int64_t>(rows.size()), static_cast<std::int64_t>(rows.begin()->size()));
   std::int64_t i = 0;
   for (const auto& r : rows) {
     std::int64_t j = 0;
@@ -191,7 +190,7 @@ TEST_P(KMeansTest, BadInput) {
   EXPECT_THROW(km.fit(bad), Error);
   Tensor w(8, 1);
   w.at<float>(0, 0) = -1.0f;
-  EXPECT_THROW(km.fit(two_squares(), w), Error);  // negative weight
+  EXPECT_THROW(km.fit(two_squares(), w), Error);             // negative weight
   EXPECT_THROW(km.fit(two_squares(), Tensor(3, 1)), Error);  // wrong length
   km.fit(two_squares());
   EXPECT_THROW(km.predict(Tensor(2, 3)), Error);  // wrong n_features

@@ -226,7 +226,7 @@ TEST_P(NaiveBayesTest, BadInput) {
     const Tensor p = one.predict(two_X());
     for (std::int64_t i = 0; i < p.numel(); ++i) EXPECT_EQ(p.data<float>()[i], 1.0f);
   }
-  EXPECT_THROW(g.fit(two_X(), from_rows(4, 1, {0, 0, 1, 1})), Error);     // length
+  EXPECT_THROW(g.fit(two_X(), from_rows(4, 1, {0, 0, 1, 1})), Error);  // length
   Tensor Xn = two_X().clone();
   Xn.at<float>(1, 0) = INFINITY;
   EXPECT_THROW(g.fit(Xn, two_y()), Error);

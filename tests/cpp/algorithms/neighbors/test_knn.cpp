@@ -245,7 +245,7 @@ TEST_P(KnnTest, BadInput) {
   EXPECT_THROW(knn.fit(bad, column_of({0, 0, 0, 1, 1, 1})), Error);
   EXPECT_THROW(knn.fit(Tensor(0, 1), Tensor(0, 1)), Error);
   knn.fit(line_X(), column_of({0, 0, 0, 1, 1, 1}));
-  EXPECT_THROW(knn.predict(Tensor(2, 3)), Error);  // wrong n_features
+  EXPECT_THROW(knn.predict(Tensor(2, 3)), Error);             // wrong n_features
   EXPECT_THROW(knn.kneighbors(column_of({1.0f}), 7), Error);  // k > n_samples_fit
 }
 

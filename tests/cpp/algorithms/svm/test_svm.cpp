@@ -11,8 +11,7 @@ namespace mlcore::test {
 namespace {
 
 Tensor rows_of(std::initializer_list<std::initializer_list<float>> rows) {
-  Tensor t(static_cast<std::int64_t>(rows.size()),
-           static_cast<std::int64_t>(rows.begin()->size()));
+  Tensor t(static_cast<std::int64_t>(rows.size()), static_cast<std::int64_t>(rows.begin()->size()));
   std::int64_t i = 0;
   for (const auto& r : rows) {
     std::int64_t j = 0;
@@ -127,7 +126,7 @@ TEST_P(SvmTest, OneVsOneLayoutOnThreeBlobs) {
     const Tensor& dc = svc.dual_coef();
     const std::int64_t s0 = svc.n_support()[0], s1 = svc.n_support()[1];
     double pair01 = 0.0;
-    for (std::int64_t q = 0; q < s0; ++q) pair01 += dc.at<float>(0, q);       // class 0, row b−1=0
+    for (std::int64_t q = 0; q < s0; ++q) pair01 += dc.at<float>(0, q);        // class 0, row b−1=0
     for (std::int64_t q = s0; q < s0 + s1; ++q) pair01 += dc.at<float>(0, q);  // class 1, row a=0
     EXPECT_NEAR(pair01, 0.0, 1e-4) << kernel;
     // "ovr" shape: the largest value is the predicted class.
@@ -146,7 +145,8 @@ TEST_P(SvmTest, TinyCacheGivesTheSameModel) {
   const Tensor X = random_tensor(120, 4, rng);
   Tensor y(120, 1);
   for (int i = 0; i < 120; ++i) {
-    y.at<float>(i, 0) = X.at<float>(i, 0) + 0.5f * X.at<float>(i, 1) * X.at<float>(i, 2) > 0 ? 1 : 0;
+    y.at<float>(i, 0) =
+        X.at<float>(i, 0) + 0.5f * X.at<float>(i, 1) * X.at<float>(i, 2) > 0 ? 1 : 0;
   }
   SVCOptions o;
   SVC full(o, b());
@@ -263,9 +263,9 @@ TEST_P(SvmTest, BadInput) {
   o.max_iter = -1;
   SVC svc(o, b());
   const Tensor X = rows_of({{0, 0}, {1, 1}, {2, 2}});
-  EXPECT_THROW(svc.predict(X), Error);                       // not fitted
-  EXPECT_THROW(svc.fit(X, labels({1, 1, 1})), Error);         // one class
-  EXPECT_THROW(svc.fit(X, labels({0, 1})), Error);            // mismatched lengths
+  EXPECT_THROW(svc.predict(X), Error);                 // not fitted
+  EXPECT_THROW(svc.fit(X, labels({1, 1, 1})), Error);  // one class
+  EXPECT_THROW(svc.fit(X, labels({0, 1})), Error);     // mismatched lengths
   Tensor bad = X.clone();
   bad.at<float>(1, 1) = std::nanf("");
   EXPECT_THROW(svc.fit(bad, labels({0, 1, 1})), Error);

@@ -159,7 +159,8 @@ TEST_P(BoostingTest, SameModelForAnyThreadCount) {
   const auto three = fit_both(3);
   set_num_threads(0);  // back to the default
   for (std::size_t t = 0; t < one.first.trees.size(); ++t) {
-    expect_same_tree(one.first.trees[t], three.first.trees[t], "regression tree " + std::to_string(t));
+    expect_same_tree(one.first.trees[t], three.first.trees[t],
+                     "regression tree " + std::to_string(t));
   }
   ASSERT_EQ(one.second.trees.size(), three.second.trees.size());
   for (std::size_t t = 0; t < one.second.trees.size(); ++t) {

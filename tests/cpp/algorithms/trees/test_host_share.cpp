@@ -72,8 +72,9 @@ TEST_P(HostShareTest, PredictionsRunOnTheBackend) {
   auto expect_small = [&](const char* what, const Estimator& est, std::function<void()> call) {
     const double share = host_share(call, est);
     const bool single = std::string(what).rfind("DecisionTree", 0) == 0;
-    EXPECT_LT(share, single ? kMaxSingleTree : kMaxEnsemble) << what << " on " << GetParam() << ": " << share * 100
-                                    << "% of the call's time is outside the recorded primitives";
+    EXPECT_LT(share, single ? kMaxSingleTree : kMaxEnsemble)
+        << what << " on " << GetParam() << ": " << share * 100
+        << "% of the call's time is outside the recorded primitives";
   };
   DecisionTreeClassifierOptions tco;
   tco.max_depth = 12;

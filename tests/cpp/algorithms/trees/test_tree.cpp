@@ -117,8 +117,7 @@ TEST(SparseHistogram, FindsTheSplitOfTheFullHistogram) {
   }
   BackendPtr b = backend("scalar");
   const detail::BinnedTrainingSet data = detail::bin_training_set(X, 40, 0, *b);
-  detail::HistogramBuilder hb(b, data.device_codes, data.device_offsets,
-                              data.mapper.total_bins());
+  detail::HistogramBuilder hb(b, data.device_codes, data.device_offsets, data.mapper.total_bins());
   // Statistics of three criteria: class weights (gini/entropy), [w, w·y] (squared error),
   // [1, g, h] (gradient).
   std::vector<std::int32_t> labels(n);
@@ -144,8 +143,7 @@ TEST(SparseHistogram, FindsTheSplitOfTheFullHistogram) {
     p.min_samples_leaf = 2;
     if (st.criterion == detail::SplitCriterion::gini ||
         st.criterion == detail::SplitCriterion::entropy) {
-      hb.set_values(detail::class_weight_values(labels, 3, weights),
-                    3);
+      hb.set_values(detail::class_weight_values(labels, 3, weights), 3);
     } else if (st.criterion == detail::SplitCriterion::squared_error) {
       detail::PackedCodec codec;
       hb.set_packed_values(detail::regression_values(y.data<float>(), n, weights, 0.7, codec));
@@ -374,8 +372,7 @@ TEST_P(TreeTest, WalkAgreesWithApplyOne) {
     lv.columns = 5;
     lv.column_of_tree = {0, 1, 0};
     lv.constant = {0.25, -1.5, 0.0, 3.0, 1e-3};
-    const detail::WalkTable table =
-        detail::make_walk_table({&trees[0], &trees[1], &trees[2]}, lv);
+    const detail::WalkTable table = detail::make_walk_table({&trees[0], &trees[1], &trees[2]}, lv);
     const Tensor got = be.to_host(detail::walk_sum(be, table, rows, 1.0 / 3.0));
     for (std::int64_t i = 0; i < m; ++i) {
       double acc[5];
