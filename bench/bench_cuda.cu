@@ -20,8 +20,10 @@
 // Benchmark's manual time is set from them. Counters: seconds (mean per call), TFLOPs (2 flops
 // per MAC; TOPs for int8), GBps (compulsory bytes).
 #include <benchmark/benchmark.h>
-#include <cublas_v2.h>
 #include <cuda_runtime.h>
+#if MLCORE_BENCH_HAVE_CUBLAS  // set by bench/CMakeLists.txt when the toolkit has cuBLAS
+#include <cublas_v2.h>
+#endif
 
 #include <chrono>
 #include <cstdint>
@@ -41,6 +43,7 @@ namespace {
 using i64 = std::int64_t;
 namespace cuda = mlcore::cuda;
 
+#if MLCORE_BENCH_HAVE_CUBLAS
 #define BENCH_CUBLAS_CHECK(expr)                                                                 \
   do {                                                                                           \
     const cublasStatus_t status_ = (expr);                                                       \
@@ -49,6 +52,7 @@ namespace cuda = mlcore::cuda;
                                ": " + cublasGetStatusString(status_));                           \
     }                                                                                            \
   } while (0)
+#endif
 
 // ---- device buffers and random data ----------------------------------------------------------
 
@@ -108,11 +112,18 @@ DeviceArray<std::int8_t> random_int8(i64 n, unsigned seed) {
   return a;
 }
 
+#if !MLCORE_BENCH_HAVE_CUBLAS
+// The reference rows then report this instead of a time, and the summary table says so.
+constexpr const char* kNoCublas = "cuBLAS is not installed with this CUDA toolkit: no reference";
+#endif
+
 // ---- shared state and timing -----------------------------------------------------------------
 
 struct Gpu {
   cudaStream_t stream = nullptr;
+#if MLCORE_BENCH_HAVE_CUBLAS
   cublasHandle_t cublas = nullptr;
+#endif
   cudaEvent_t start = nullptr, stop = nullptr;
 
   static Gpu& get() {
@@ -121,8 +132,10 @@ struct Gpu {
       MLCORE_CUDA_CHECK(cudaStreamCreateWithFlags(&g->stream, cudaStreamNonBlocking));
       MLCORE_CUDA_CHECK(cudaEventCreate(&g->start));
       MLCORE_CUDA_CHECK(cudaEventCreate(&g->stop));
+#if MLCORE_BENCH_HAVE_CUBLAS
       BENCH_CUBLAS_CHECK(cublasCreate(&g->cublas));
       BENCH_CUBLAS_CHECK(cublasSetStream(g->cublas, g->stream));
+#endif
       return g;
     }();
     return *gpu;
@@ -131,7 +144,11 @@ struct Gpu {
 
 // Times `f` (which enqueues work on Gpu::stream) with events: one warm-up call, then one timed
 // call per benchmark iteration.
-void time_gpu(benchmark::State& state, const std::function<void()>& f, double flops, double bytes) {
+// `workspace`, when the timed call takes one: rewound before every run (after the previous run
+// has finished), so its buffers are allocated once, by the untimed warm-up run, and reused —
+// no cudaMalloc inside the event window and no memory growth per iteration.
+void time_gpu(benchmark::State& state, const std::function<void()>& f, double flops, double bytes,
+              cuda::Workspace* workspace = nullptr) {
   try {
     Gpu& g = Gpu::get();
     MLCORE_CUDA_CHECK(cudaDeviceSynchronize());
@@ -140,6 +157,7 @@ void time_gpu(benchmark::State& state, const std::function<void()>& f, double fl
     double total = 0.0;
     i64 iterations = 0;
     for (auto _ : state) {
+      if (workspace != nullptr) workspace->rewind();
       MLCORE_CUDA_CHECK(cudaEventRecord(g.start, g.stream));
       f();
       MLCORE_CUDA_CHECK(cudaEventRecord(g.stop, g.stream));
@@ -176,6 +194,7 @@ void BM_sgemm_step(benchmark::State& state, cuda::SgemmStep step) {
 }
 
 // Row-major C = A·B is column-major Cᵀ = Bᵀ·Aᵀ: cuBLAS gets (B, A) with no transposes.
+#if MLCORE_BENCH_HAVE_CUBLAS
 void BM_sgemm_cublas(benchmark::State& state, bool tf32) {
   const i64 n = state.range(0);
   auto A = random_floats(n * n, 1), B = random_floats(n * n, 2);
@@ -194,6 +213,12 @@ void BM_sgemm_cublas(benchmark::State& state, bool tf32) {
       2.0 * n * n * n, 0);
   BENCH_CUBLAS_CHECK(cublasSetMathMode(g.cublas, CUBLAS_DEFAULT_MATH));
 }
+#else
+void BM_sgemm_cublas(benchmark::State& state, bool tf32) {
+  (void)tf32;
+  state.SkipWithError(kNoCublas);
+}
+#endif
 
 void BM_sgemm_tf32_ours(benchmark::State& state) {
   const i64 n = state.range(0);
@@ -225,12 +250,13 @@ void BM_igemm_ours(benchmark::State& state, bool packed) {
         cuda::igemm(false, !packed, n, n, n, A.ptr, n, B.ptr, n, false, C.ptr, n, g.stream,
                     workspace);
       },
-      2.0 * n * n * n, 0);
+      2.0 * n * n * n, 0, &workspace);
 }
 
 // cuBLAS int8 wants the "TN" form (both operands K-contiguous): column-major Cᵀ (n × m) =
 // op(Bs)·op(A) with Bs = our n×k B seen as k×n column-major (transposed: OP_T) and A = our m×k
 // seen as k×m column-major (OP_N).
+#if MLCORE_BENCH_HAVE_CUBLAS
 void BM_igemm_cublas(benchmark::State& state) {
   const i64 n = state.range(0);
   auto A = random_int8(n * n, 3), B = random_int8(n * n, 4);
@@ -247,6 +273,9 @@ void BM_igemm_cublas(benchmark::State& state) {
       },
       2.0 * n * n * n, 0);
 }
+#else
+void BM_igemm_cublas(benchmark::State& state) { state.SkipWithError(kNoCublas); }
+#endif
 
 // ---- GEMV --------------------------------------------------------------------------------------
 
@@ -258,10 +287,11 @@ void BM_gemv_ours(benchmark::State& state, bool trans) {
   cuda::Workspace workspace;
   time_gpu(
       state, [&] { cuda::gemv(trans, n, n, 1.0f, A.ptr, x.ptr, 0.0f, y.ptr, g.stream, workspace); },
-      2.0 * n * n, 4.0 * (n * n + 2 * n));
+      2.0 * n * n, 4.0 * (n * n + 2 * n), &workspace);
 }
 
 // Row-major A is column-major Aᵀ: y = A·x is cuBLAS's OP_T, y = Aᵀ·x its OP_N.
+#if MLCORE_BENCH_HAVE_CUBLAS
 void BM_gemv_cublas(benchmark::State& state, bool trans) {
   const i64 n = state.range(0);
   auto A = random_floats(n * n, 5), x = random_floats(n, 6);
@@ -277,6 +307,12 @@ void BM_gemv_cublas(benchmark::State& state, bool trans) {
       },
       2.0 * n * n, 4.0 * (n * n + 2 * n));
 }
+#else
+void BM_gemv_cublas(benchmark::State& state, bool trans) {
+  (void)trans;
+  state.SkipWithError(kNoCublas);
+}
+#endif
 
 // ---- memory bandwidth and the k-means step -----------------------------------------------------
 
@@ -385,10 +421,10 @@ void BM_scatter_add(benchmark::State& state, bool atomic) {
         if (atomic) {
           cuda::scatter_add_atomic(n, 1, c, labels.ptr, X.ptr, out.ptr, g.stream);
         } else {
-          cuda::scatter_add(n, 1, c, m, labels.ptr, X.ptr, out.ptr, g.stream, workspace);
+          cuda::scatter_add(n, 1, c, m, labels.ptr, X.ptr, out.ptr, nullptr, g.stream, workspace);
         }
       },
-      0, 4.0 * (n * c + n + 2 * m * c));
+      0, 4.0 * (n * c + n + 2 * m * c), &workspace);
 }
 
 void BM_topk_rows(benchmark::State& state) {
@@ -400,7 +436,7 @@ void BM_topk_rows(benchmark::State& state) {
   cuda::Workspace workspace;
   time_gpu(
       state, [&] { cuda::topk_rows(m, n, k, D.ptr, idx.ptr, val.ptr, g.stream, workspace); }, 0,
-      4.0 * (m * n + 2 * m * k));
+      4.0 * (m * n + 2 * m * k), &workspace);
 }
 
 void BM_softmax_rows(benchmark::State& state) {
@@ -420,7 +456,7 @@ void BM_reduce_cols_var(benchmark::State& state) {
   time_gpu(
       state,
       [&] { cuda::reduce_cols(mlcore::Reduce::var, m, n, X.ptr, out.ptr, g.stream, workspace); }, 0,
-      4.0 * m * n);  // compulsory bytes: one read (the two passes read X twice)
+      4.0 * m * n, &workspace);  // compulsory bytes: one read (the two passes read X twice)
 }
 
 void BM_map_exp(benchmark::State& state) {

@@ -372,19 +372,29 @@ class CudaBackend final : public Backend {
 
   void scatter_add_impl(const Tensor& index, const Tensor& X, Tensor& out,
                         OpRecord& record) override {
-    Call call(*this, record);
-    // Backend checks host indices before the call; device indices are checked here, before
-    // `out` is touched, with the same message.
-    const std::int32_t rows = static_cast<std::int32_t>(std::min<i64>(out.rows(), INT32_MAX));
-    const cuda::BadIndex bad = cuda::find_bad_index(index.data<std::int32_t>(), index.numel(), 0,
-                                                    rows, true, call.stream(), call.workspace);
-    MLCORE_CHECK(!bad.found, "scatter_add(): index[" << bad.position / index.cols() << ", "
-                                                     << bad.position % index.cols()
-                                                     << "] = " << bad.value << " but out has only "
-                                                     << out.rows() << " rows");
-    cuda::scatter_add(X.rows(), index.cols(), X.cols(), out.rows(), index.data<std::int32_t>(),
-                      X.data<float>(), out.data<float>(), call.stream(), call.workspace);
-    call.finish();
+    // Backend checks host indices before the call; device indices are checked by the kernels
+    // that do the work (an entry ≥ out's rows is reported in a device word and `out` is left
+    // as it was), and the word is read once, at the end, with the host check's message.
+    unsigned long long first_bad = ~0ull;
+    {
+      Call call(*this, record);
+      auto* flag = call.workspace.alloc<unsigned long long>(1);
+      MLCORE_CUDA_CHECK(cudaMemsetAsync(flag, 0xff, sizeof(*flag), call.stream()));
+      cuda::scatter_add(X.rows(), index.cols(), X.cols(), out.rows(), index.data<std::int32_t>(),
+                        X.data<float>(), out.data<float>(), flag, call.stream(), call.workspace);
+      MLCORE_CUDA_CHECK(cudaMemcpyAsync(&first_bad, flag, sizeof(first_bad), cudaMemcpyDeviceToHost,
+                                        call.stream()));
+      call.finish();
+    }
+    if (first_bad != ~0ull) {
+      std::int32_t value = 0;
+      MLCORE_CUDA_CHECK(cudaMemcpy(&value, index.data<std::int32_t>() + first_bad, sizeof(value),
+                                   cudaMemcpyDeviceToHost));
+      const i64 position = static_cast<i64>(first_bad);
+      MLCORE_FAIL("scatter_add(): index[" << position / index.cols() << ", "
+                                          << position % index.cols() << "] = " << value
+                                          << " but out has only " << out.rows() << " rows");
+    }
   }
 
   void gather_rows_impl(const Tensor& X, const Tensor& index, Tensor& Y,

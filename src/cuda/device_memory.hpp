@@ -28,16 +28,34 @@ std::size_t release_cached_memory();
 std::size_t cached_bytes();
 
 // Temporary device buffers for one primitive call; all freed when the Workspace goes.
+// rewind() lets a loop that repeats the same call (a benchmark) reuse them: after it, the
+// allocations of the next call get the same blocks back, in order, with no allocator call at
+// all — so nothing is allocated inside a timed window and memory does not grow per iteration.
+// Only rewind when the stream has finished with the blocks.
 class Workspace {
  public:
   template <class T>
   T* alloc(std::size_t count) {
-    blocks_.push_back(device_allocate(count * sizeof(T)));
-    return static_cast<T*>(blocks_.back().get());
+    const std::size_t bytes = count * sizeof(T);
+    if (next_ < blocks_.size() && sizes_[next_] >= bytes) {
+      return static_cast<T*>(blocks_[next_++].get());
+    }
+    if (next_ < blocks_.size()) {  // the call changed shape: the old block is too small
+      blocks_[next_] = device_allocate(bytes);
+      sizes_[next_] = bytes;
+    } else {
+      blocks_.push_back(device_allocate(bytes));
+      sizes_.push_back(bytes);
+    }
+    return static_cast<T*>(blocks_[next_++].get());
   }
+
+  void rewind() { next_ = 0; }
 
  private:
   std::vector<std::shared_ptr<void>> blocks_;
+  std::vector<std::size_t> sizes_;
+  std::size_t next_ = 0;  // blocks_[0..next_) are handed out
 };
 
 }  // namespace mlcore::cuda

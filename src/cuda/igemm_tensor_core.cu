@@ -33,6 +33,7 @@
 
 #include "device_util.cuh"
 #include "kernels.hpp"
+#include "launch_geometry.hpp"
 
 namespace mlcore::cuda {
 
@@ -98,7 +99,8 @@ __device__ __forceinline__ void mma_s8(int (&d)[4], const unsigned (&a)[4], unsi
 }
 
 // A: M × K (row stride lda), B: N × K (row stride ldb), both K-contiguous with 16-byte aligned
-// rows and K % 16 == 0. C: M × N int32. grid (ceil(N/128), ceil(M/128)), 128 threads.
+// rows and K % 16 == 0. C: M × N int32. grid (ceil(M/128), ceil(N/128)), 128 threads: the
+// row tiles on x, whose limit (2^31 − 1 blocks) no M can reach; y holds N's tiles (≤ 65,535).
 __global__ void __launch_bounds__(kThreads, 2)
     igemm_mma_kernel(int M, int N, int K, const std::int8_t* __restrict__ A, i64 lda,
                      const std::int8_t* __restrict__ B, i64 ldb, std::int32_t* __restrict__ C,
@@ -106,7 +108,7 @@ __global__ void __launch_bounds__(kThreads, 2)
   extern __shared__ __align__(128) unsigned char smem[];
   const int tid = threadIdx.x, lane = tid % kWarpSize, warp = tid / kWarpSize;
   const int wm = warp / kWarpsN, wn = warp % kWarpsN;
-  const i64 m0 = static_cast<i64>(blockIdx.y) * kBM, n0 = static_cast<i64>(blockIdx.x) * kBN;
+  const i64 m0 = static_cast<i64>(blockIdx.x) * kBM, n0 = static_cast<i64>(blockIdx.y) * kBN;
   const int ktiles = (K + kBK - 1) / kBK;
 
   // Stage s: As at smem + s·kStageBytes, Bs right after it.
@@ -219,15 +221,10 @@ __global__ void __launch_bounds__(kThreads, 2)
   }
 }
 
-// out (R × Kp) = the operand in K-contiguous form, zero-padded for k ≥ K:
-//   trans = false: src is R × K, element (r, k) at src[r·ld + k]
-//   trans = true:  src is K × R, element (r, k) at src[k·ld + r]
-// 32 × 32 tiles through shared memory so that both the read and the write are coalesced.
-// grid (ceil(Kp/32), ceil(R/32)), block (32, 8).
-__global__ void pack_k_contiguous_kernel(const std::int8_t* __restrict__ src, i64 ld, bool trans,
-                                         i64 R, i64 K, i64 Kp, std::int8_t* __restrict__ out) {
-  __shared__ std::int8_t tile[32][33];
-  const i64 r0 = static_cast<i64>(blockIdx.y) * 32, k0 = static_cast<i64>(blockIdx.x) * 32;
+// One 32 × 32 tile of the packing below, rows [r0, r0+32) and k [k0, k0+32).
+__device__ void pack_tile(const std::int8_t* __restrict__ src, i64 ld, bool trans, i64 R, i64 K,
+                          i64 Kp, i64 r0, i64 k0, std::int8_t (&tile)[32][33],
+                          std::int8_t* __restrict__ out) {
   const int tx = threadIdx.x, ty = threadIdx.y;
   if (trans) {
     for (int y = ty; y < 32; y += 8) {  // read along r (contiguous in src)
@@ -247,13 +244,28 @@ __global__ void pack_k_contiguous_kernel(const std::int8_t* __restrict__ src, i6
   }
 }
 
+// out (R × Kp) = the operand in K-contiguous form, zero-padded for k ≥ K:
+//   trans = false: src is R × K, element (r, k) at src[r·ld + k]
+//   trans = true:  src is K × R, element (r, k) at src[k·ld + r]
+// 32 × 32 tiles through shared memory so that both the read and the write are coalesced.
+// Block (32, 8); the blocks stride over the ceil(R/32) × ceil(Kp/32) tiles, numbered k-tile
+// fastest, so that neither R nor K meets a grid-dimension limit.
+__global__ void pack_k_contiguous_kernel(const std::int8_t* __restrict__ src, i64 ld, bool trans,
+                                         i64 R, i64 K, i64 Kp, std::int8_t* __restrict__ out) {
+  __shared__ std::int8_t tile[32][33];
+  const i64 k_tiles = (Kp + 31) / 32, tiles = (R + 31) / 32 * k_tiles;
+  for (i64 t = blockIdx.x; t < tiles; t += gridDim.x) {
+    pack_tile(src, ld, trans, R, K, Kp, (t / k_tiles) * 32, (t % k_tiles) * 32, tile, out);
+    __syncthreads();  // the tile buffer is reused by this block's next tile
+  }
+}
+
 const std::int8_t* pack(const std::int8_t* src, i64 ld, bool trans, i64 R, i64 K, i64 Kp,
                         cudaStream_t stream, Workspace& workspace) {
   std::int8_t* out = workspace.alloc<std::int8_t>(static_cast<std::size_t>(R * Kp));
-  const dim3 grid(static_cast<unsigned>(ceil_div<i64>(Kp, 32)),
-                  static_cast<unsigned>(ceil_div<i64>(R, 32)));
-  MLCORE_CHECK(grid.y <= 65535, "int8 gemm: " << R << " rows exceed the packing grid limit");
-  pack_k_contiguous_kernel<<<grid, dim3(32, 8), 0, stream>>>(src, ld, trans, R, K, Kp, out);
+  const i64 tiles = ceil_div<i64>(R, 32) * ceil_div<i64>(Kp, 32);
+  pack_k_contiguous_kernel<<<grid_for(tiles, 1), dim3(32, 8), 0, stream>>>(src, ld, trans, R, K, Kp,
+                                                                           out);
   MLCORE_CUDA_CHECK_LAUNCH();
   return out;
 }
@@ -276,15 +288,20 @@ void igemm(bool trans_a, bool trans_b, i64 m, i64 n, i64 k, const std::int8_t* A
   if (m == 0 || n == 0) return;
   MLCORE_CHECK(m < (i64{1} << 31) && n < (i64{1} << 31) && k < (i64{1} << 31),
                "int8 gemm: dimensions must be below 2^31, got " << m << "x" << n << "x" << k);
-  const i64 grid_y = ceil_div<i64>(m, kBM);
-  MLCORE_CHECK(grid_y <= 65535, "int8 gemm: m = " << m << " exceeds the grid limit");
+  const i64 grid_y = ceil_div<i64>(n, kBN);
+  MLCORE_CHECK(grid_y <= kMaxGridYZ, "int8 gemm: n = " << n << " needs " << grid_y
+                                                       << " column tiles, over " << kMaxGridYZ);
+  // K is padded to the kernel's 16-byte k-step, and the padded K must still fit its int.
+  const i64 k_padded = padded_k_or_overflow(k, 16);
+  MLCORE_CHECK(k_padded >= 0,
+               "int8 gemm: k = " << k << " rounds up to a multiple of 16 past 2^31 - 1");
   // Bring each operand into the kernel's form (K contiguous, 16-byte rows) unless it already is.
   const std::int8_t* a = A;
   const std::int8_t* b = B;
   i64 kp = k;
   // (k = 0 needs no operand at all: the kernel only writes 0 or leaves C.)
   if (k > 0 && !igemm_runs_unpacked(trans_a, trans_b, k, A, lda, B, ldb)) {
-    kp = ceil_div<i64>(k, 16) * 16;
+    kp = k_padded;
     a = pack(A, lda, trans_a, m, k, kp, stream, workspace);   // op(A) = A or (A stored k × m)ᵀ
     b = pack(B, ldb, !trans_b, n, k, kp, stream, workspace);  // B stored k × n needs the transpose
     lda = ldb = kp;
@@ -293,7 +310,7 @@ void igemm(bool trans_a, bool trans_b, i64 m, i64 n, i64 k, const std::int8_t* A
   // the call is cheap).
   MLCORE_CUDA_CHECK(cudaFuncSetAttribute(igemm_mma_kernel,
                                          cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes));
-  const dim3 grid(static_cast<unsigned>(ceil_div<i64>(n, kBN)), static_cast<unsigned>(grid_y));
+  const dim3 grid(static_cast<unsigned>(ceil_div<i64>(m, kBM)), static_cast<unsigned>(grid_y));
   igemm_mma_kernel<<<grid, kThreads, kSmemBytes, stream>>>(static_cast<int>(m), static_cast<int>(n),
                                                            static_cast<int>(kp), a, lda, b, ldb, C,
                                                            ldc, accumulate);

@@ -25,15 +25,21 @@ __global__ void find_bad_index_kernel(const std::int32_t* __restrict__ index, i6
 
 }  // namespace
 
+void find_bad_index_async(const std::int32_t* index, i64 count, std::int32_t lo, std::int32_t hi,
+                          bool negative_ok, unsigned long long* first_bad, cudaStream_t stream) {
+  if (count == 0) return;
+  find_bad_index_kernel<<<grid_for(count, 256), 256, 0, stream>>>(index, count, lo, hi, negative_ok,
+                                                                  first_bad);
+  MLCORE_CUDA_CHECK_LAUNCH();
+}
+
 BadIndex find_bad_index(const std::int32_t* index, i64 count, std::int32_t lo, std::int32_t hi,
                         bool negative_ok, cudaStream_t stream, Workspace& workspace) {
   BadIndex result;
   if (count == 0) return result;
   auto* first_bad = workspace.alloc<unsigned long long>(1);
   MLCORE_CUDA_CHECK(cudaMemsetAsync(first_bad, 0xff, sizeof(unsigned long long), stream));
-  find_bad_index_kernel<<<grid_for(count, 256), 256, 0, stream>>>(index, count, lo, hi, negative_ok,
-                                                                  first_bad);
-  MLCORE_CUDA_CHECK_LAUNCH();
+  find_bad_index_async(index, count, lo, hi, negative_ok, first_bad, stream);
   unsigned long long position = 0;
   MLCORE_CUDA_CHECK(
       cudaMemcpyAsync(&position, first_bad, sizeof(position), cudaMemcpyDeviceToHost, stream));

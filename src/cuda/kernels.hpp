@@ -90,12 +90,21 @@ struct BadIndex {
 BadIndex find_bad_index(const std::int32_t* index, i64 count, std::int32_t lo, std::int32_t hi,
                         bool negative_ok, cudaStream_t stream, Workspace& workspace);
 
+// find_bad_index without the answer: lowers *first_bad (set to ~0 beforehand) to the first
+// offending position, on the stream, without waiting.
+void find_bad_index_async(const std::int32_t* index, i64 count, std::int32_t lo, std::int32_t hi,
+                          bool negative_ok, unsigned long long* first_bad, cudaStream_t stream);
+
 // ---- scatter_add.cu: out[index[i, q], :] += X[i, :] -------------------------------------------
 // index: n × p, X: n × c, out: m × c; negative indices skipped; all others must be < m.
-// The library path is deterministic (the same bits on every run): warp-private partial sums
-// added in a fixed order.
+// The library path is deterministic (the same bits on every run on a given GPU): warp-private
+// partial sums added in a fixed order.
+// first_bad: a device word the caller set to ~0; the kernels lower it to the flat position
+// (i·p + q) of the first index ≥ m they meet, and then `out` is left untouched — the index check
+// rides along in the kernels that run anyway, and the caller reads the word once, after the
+// call. nullptr: entries ≥ m are skipped without a report (the benchmarks' trusted input).
 void scatter_add(i64 n, i64 p, i64 c, i64 m, const std::int32_t* index, const float* X, float* out,
-                 cudaStream_t stream, Workspace& workspace);
+                 unsigned long long* first_bad, cudaStream_t stream, Workspace& workspace);
 // The first rung: one float atomicAdd per (sample, index column, feature). Faster to write,
 // not reproducible (the order in which atomics land changes the rounding).
 void scatter_add_atomic(i64 n, i64 p, i64 c, const std::int32_t* index, const float* X, float* out,

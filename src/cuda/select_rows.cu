@@ -130,6 +130,11 @@ __device__ void topk_one_row(const float* __restrict__ d, i64 n, int k, int size
   __syncthreads();
   for (i64 base = 0; base < n; base += blockDim.x) {
     const int pending = *count;  // candidates appended after the kept prefix
+    // Every thread reads `count` before any thread of this slice appends to it below: without
+    // this barrier a warp that runs ahead could bump `count` while a slower warp has yet to read
+    // it, the two would disagree on the branch and meet different __syncthreads (a hang, or a
+    // wrong top-k).
+    __syncthreads();
     if (kept + pending + static_cast<int>(blockDim.x) > size) {  // same decision in every thread
       bitonic_sort(buf, size);
       kept = kept + pending < k ? kept + pending : k;

@@ -118,9 +118,10 @@ __global__ void __launch_bounds__(Gemm128::kThreads, 2) sgemm_register_blocked_k
   const i64 m0 = static_cast<i64>(blockIdx.x) * Cfg::BM;
   const i64 n0 = static_cast<i64>(blockIdx.y) * Cfg::BN;
   const tile::ThreadPlace<Cfg> place;
-  float acc[8][8], na[8], nb[8];
-  tile::mainloop<Cfg, TA, TB, kVec, false>(o.A, o.lda, o.B, o.ldb, o.m, o.n, o.k, m0, n0, place,
-                                           acc, na, nb);
+  float acc[8][8];
+  tile::NoNorms no_norms;
+  tile::mainloop<Cfg, TA, TB, kVec>(o.A, o.lda, o.B, o.ldb, o.m, o.n, o.k, m0, n0, place, acc,
+                                    no_norms);
   // Epilogue: C = α·acc + β·C, as two float4 per row (8 lanes write 128 contiguous bytes).
 #pragma unroll
   for (int i = 0; i < 8; ++i) {

@@ -18,6 +18,7 @@
 
 #include "device_util.cuh"
 #include "kernels.hpp"
+#include "launch_geometry.hpp"
 
 namespace mlcore::cuda {
 
@@ -40,7 +41,7 @@ static_assert((kWmmaM * kAPitch * 4) % 32 == 0 && (kWmmaK * kBPitch * 4) % 32 ==
 static_assert((kBM * kBK) % kThreads == 0 && (kBK * kBN) % kThreads == 0,
               "every thread loads the same number of elements");
 
-// grid (ceil(n/64), ceil(m/64)), 128 threads.
+// grid (ceil(m/64), ceil(n/64)), 128 threads.
 __global__ void __launch_bounds__(kThreads)
     sgemm_tf32_kernel(bool ta, bool tb, i64 M, i64 N, i64 K, float alpha,
                       const float* __restrict__ A, i64 lda, const float* __restrict__ B, i64 ldb,
@@ -50,7 +51,8 @@ __global__ void __launch_bounds__(kThreads)
   __shared__ __align__(128) float Cs[kBM][kCPitch];
   const int tid = threadIdx.x, warp = tid / kWarpSize;
   const int wm = warp / 2, wn = warp % 2;
-  const i64 m0 = static_cast<i64>(blockIdx.y) * kBM, n0 = static_cast<i64>(blockIdx.x) * kBN;
+  // Row tiles on grid.x (no M reaches its limit), column tiles on grid.y.
+  const i64 m0 = static_cast<i64>(blockIdx.x) * kBM, n0 = static_cast<i64>(blockIdx.y) * kBN;
 
   wmma::fragment<wmma::accumulator, kWmmaM, kWmmaN, kWmmaK, float> acc[2][2];
 #pragma unroll
@@ -138,9 +140,10 @@ void sgemm_tf32(bool trans_a, bool trans_b, i64 m, i64 n, i64 k, float alpha, co
                 i64 lda, const float* B, i64 ldb, float beta, float* C, i64 ldc,
                 cudaStream_t stream) {
   if (m == 0 || n == 0) return;
-  const i64 grid_y = ceil_div<i64>(m, kBM);
-  MLCORE_CHECK(grid_y <= 65535, "tf32 gemm: m = " << m << " exceeds the grid limit");
-  const dim3 grid(static_cast<unsigned>(ceil_div<i64>(n, kBN)), static_cast<unsigned>(grid_y));
+  const i64 grid_y = ceil_div<i64>(n, kBN);
+  MLCORE_CHECK(grid_y <= kMaxGridYZ, "tf32 gemm: n = " << n << " needs " << grid_y
+                                                       << " column tiles, over " << kMaxGridYZ);
+  const dim3 grid(static_cast<unsigned>(ceil_div<i64>(m, kBM)), static_cast<unsigned>(grid_y));
   sgemm_tf32_kernel<<<grid, kThreads, 0, stream>>>(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb,
                                                    beta, C, ldc);
   MLCORE_CUDA_CHECK_LAUNCH();

@@ -429,6 +429,38 @@ TEST_F(Cuda, DeviceIndicesOutOfRangeRaiseTheHostErrorAndTouchNothing) {
   }
 }
 
+TEST_F(Cuda, ScatterAddFindsTheFirstBadIndexInsideItsOwnKernels) {
+  // The check rides in the accumulating kernels (no separate pass): a bad entry met by a late
+  // block, with another bad entry after it and a valid one before, on both the shared-memory
+  // and the device-memory paths, and with p > 1. The first position is reported, out untouched.
+  struct Case {
+    int n, p, c, m;
+  };
+  for (const Case& k : {Case{200000, 1, 33, 64}, Case{50000, 3, 16, 1000}}) {
+    Tensor X = random_tensor(k.n, k.c, rng);
+    Tensor index(k.n, k.p, DType::i32);
+    for (std::int64_t i = 0; i < index.numel(); ++i) {
+      index.data<std::int32_t>()[i] = static_cast<std::int32_t>(i % k.m);
+    }
+    const std::int64_t first = index.numel() - 1000, later = index.numel() - 7;
+    index.data<std::int32_t>()[first] = k.m + 3;
+    index.data<std::int32_t>()[later] = k.m;
+    Tensor out0 = random_tensor(k.m, k.c, rng);
+    Tensor out = gpu->to_device(out0);
+    try {
+      gpu->scatter_add(gpu->to_device(index), gpu->to_device(X), out);
+      FAIL() << "an index past the end of out must throw";
+    } catch (const Error& e) {
+      const std::string want = "index[" + std::to_string(first / k.p) + ", " +
+                               std::to_string(first % k.p) + "] = " + std::to_string(k.m + 3);
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+    }
+    Tensor after = gpu->to_host(out);
+    EXPECT_EQ(std::memcmp(after.raw(), out0.raw(), out0.size_bytes()), 0)
+        << "out changed although the call was refused (n=" << k.n << ")";
+  }
+}
+
 TEST_F(Cuda, GatherCopiesOddLengthInt8RowsBytewise) {
   Tensor X(11, 3, DType::i8);
   for (std::int64_t i = 0; i < X.numel(); ++i) X.data<std::int8_t>()[i] = std::int8_t(i * 7 - 60);
