@@ -28,7 +28,7 @@ TEST(CudaGeometry, KmeansShapeBecomesOneWholeWave) {
 }
 
 TEST(CudaGeometry, TheCapIsRoundedDownToWholeWaves) {
-  EXPECT_EQ(whole_wave_blocks(5000, 396, 1024), 792);  // 2 waves fit under 1024, 3 do not
+  EXPECT_EQ(whole_wave_blocks(5000, 396, 1024), 792);    // 2 waves fit under 1024, 3 do not
   EXPECT_EQ(whole_wave_blocks(5000, 2000, 1024), 1024);  // a cap under one wave is kept as is
   EXPECT_EQ(whole_wave_blocks(10, 0, 1024), 10);         // unknown residency: as asked
 }
