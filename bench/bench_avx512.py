@@ -49,16 +49,33 @@ def cpu_line() -> str:
     return f"{model}, {os.cpu_count()} logical CPUs; {' '.join(simd) or 'no AVX-512'}"
 
 
+# Each round, each contender first runs untimed for WARM_SECONDS, then BURST timed calls, of which
+# the fastest is the round's figure. The warm-up absorbs what the previous contender left
+# behind: its worker threads keep spinning after their call returned, waiting for the next one
+# (OpenBLAS's for ~2^28 cycles by default), and on a 2-vCPU machine they hold a core. Measured
+# here: for ~100 ms after three OpenBLAS calls, mlcore's 1024³ SGEMM took 13–14 ms instead of
+# 8.2; with one call per round it showed half its speed. (Resting instead of warming does not
+# work: after a sleep every contender, OpenBLAS included, ran slower.)
+WARM_SECONDS = 0.15
+BURST = 3
+
+
 def interleaved(contenders: dict, repeats: int) -> dict:
-    """name -> median seconds; one warm-up call each, then `repeats` rounds of one call each."""
-    for fn in contenders.values():
-        fn()
+    """name -> median over `repeats` rounds of the fastest of BURST calls made after
+    WARM_SECONDS of untimed calls. Rounds interleave the contenders, so a neighbour's load
+    drifting over minutes slows them alike."""
     times = {name: [] for name in contenders}
     for _ in range(repeats):
         for name, fn in contenders.items():
-            t = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t)
+            start = time.perf_counter()
+            while time.perf_counter() - start < WARM_SECONDS:
+                fn()
+            burst = []
+            for _ in range(BURST):
+                t = time.perf_counter()
+                fn()
+                burst.append(time.perf_counter() - t)
+            times[name].append(min(burst))
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
@@ -78,7 +95,7 @@ def main() -> None:
         f"numpy {np.__version__}, BLAS {blas.get('internal_api')} {blas.get('version')} "
         f"(kernel: {blas.get('architecture')}); OPENBLAS_CORETYPE="
         f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}; threads={args.threads}; "
-        f"repeats={args.repeats} interleaved rounds, medians"
+        f"repeats={args.repeats} interleaved rounds (warm-up, best of a burst), medians"
     )
     b2, b5 = mlcore.avx2(args.threads), mlcore.avx512(args.threads)
     # GFLOP/s = 2 flops per MAC.
@@ -98,10 +115,10 @@ def main() -> None:
         for n in args.sizes:
             a = rng.standard_normal((n, n), dtype=np.float32)
             b = rng.standard_normal((n, n), dtype=np.float32)
-            c = np.empty((n, n), np.float32)
             t = interleaved(
                 {
-                    "blas": lambda: np.matmul(a, b, out=c),
+                    # Both sides allocate their result, as a user's `a @ b` and mlcore.gemm do.
+                    "blas": lambda: np.matmul(a, b),
                     "avx2": lambda: mlcore.gemm(a, b, backend=b2),
                     "avx512": lambda: mlcore.gemm(a, b, backend=b5),
                 },

@@ -5,6 +5,8 @@
 // with SIGILL.
 #include "cpu_features.hpp"
 
+#include <unistd.h>
+
 #include <cstdint>
 #include <sstream>
 #include <vector>
@@ -110,6 +112,19 @@ std::string avx512_unavailable_reason() {
 #else
   return "not an x86-64 CPU";
 #endif
+}
+
+const CacheSizes& host_cache_sizes() {
+  static const CacheSizes sizes = [] {
+    CacheSizes c;
+#if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE)
+    const long l1d = sysconf(_SC_LEVEL1_DCACHE_SIZE), l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    if (l1d > 0) c.l1d = l1d;
+    if (l2 > 0) c.l2 = l2;
+#endif
+    return c;
+  }();
+  return sizes;
 }
 
 }  // namespace mlcore::cpu

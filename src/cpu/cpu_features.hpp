@@ -36,4 +36,13 @@ const X86Features& x86_features();
 std::string avx2_unavailable_reason();
 std::string avx512_unavailable_reason();
 
+// The data caches of one core, in bytes, as the C library reads them (CPUID leaf 4 on Intel,
+// 0x8000001D on AMD); where it cannot tell (0 or an error, as in some virtual machines), the
+// most common server sizes: 32 KiB L1d and 1 MiB L2. The GEMMs size their blocks from these.
+struct CacheSizes {
+  long l1d = 32 * 1024;
+  long l2 = 1024 * 1024;
+};
+const CacheSizes& host_cache_sizes();
+
 }  // namespace mlcore::cpu

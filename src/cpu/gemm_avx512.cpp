@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "cpu_features.hpp"
 #include "gemm_driver.hpp"
 #include "simd_avx512.hpp"
 
@@ -50,31 +51,54 @@ using std::int64_t;
 // 6 × 64: 24 + 4, 10 per 24, 384/70 = 5.5. 14 × 32 wins (4): A and B stream from cache at half
 // the rate of the other two. (The AVX2 tile 6 × 16 had intensity 96/22 = 4.4.)
 //
-// KC: the B micro-panel (KC × NR floats) is reused by every MR-row slice of the A block, so it
-// stays in L1d while A micro-panels stream past. L1d is 32 KiB on Skylake-SP/Cascade Lake and
-// Zen 4 (48 KiB on Ice Lake and later); KC = 128 makes the B micro-panel 128·32·4 B = 16 KiB,
-// half of the smaller L1d, beside the streaming A micro-panel (14·128·4 = 7 KiB). The C tile
-// (28 zmm) is loaded and stored once per 128·28 FMAs: ~1.5 % extra memory operations.
+// KC and MC depend on the core's caches, which differ between the CPUs this runs on, so there are
+// two sets, both compiled, and sgemm_avx512 picks one at run time from the L1d size the C
+// library reports (host_cache_sizes()):
 //
-// MC: the packed A block (MC × KC) is re-read from L2 once per B micro-panel. L2 is 1 MiB per
-// core on Skylake-SP, Cascade Lake and Zen 4 (2 MiB on Sapphire Rapids); MC = 448 (32 MR-row
-// panels) makes it 224 KiB, a quarter, leaving room for the B micro-panels passing through.
+// KC: the B micro-panel (KC × NR floats) is reused by every MR-row slice of the A block, so it
+// must stay in L1d while the A micro-panels (MR × KC floats) stream past it from L2. Give it at
+// most two thirds of L1d (the rest holds the streaming A micro-panel and the C tile's lines) and
+// round down to a power of two: a 32 KiB L1d (Skylake-SP, Cascade Lake, Zen 4) gives KC = 128,
+// a 16 KiB B micro-panel; a 48 KiB L1d (Ice Lake, Sapphire Rapids and later Xeons) gives
+// KC = 256, 32 KiB. A longer KC halves how often the micro-kernel loads and stores its C tile
+// (once per KC·28 FMAs): on a Xeon with a 48 KiB L1d, KC = 256 ran 1024³ about 10 % and 2048³
+// about 8 % faster than KC = 128 on one core (bench/RESULTS.md, section "avx512").
+//
+// MC: the packed A block (MC × KC) is re-read from L2 once per B micro-panel. MC is chosen so
+// the block is 224 KiB whatever KC is — a quarter of a 1 MiB L2, the smallest of these cores
+// (Sapphire Rapids has 2 MiB; a 448 KiB block measured no faster there): MC = 448 for KC = 128,
+// MC = 224 for KC = 256, both whole MR-row panels.
 //
 // NC: the packed B panel (KC × NC) is shared by all cores and re-read from L3 once per A block:
-// 128 × 8192 × 4 B = 4 MiB, a small share of a 32 MiB L3.
+// at most 256 × 8192 × 4 B = 8 MiB, a quarter of a 32 MiB L3.
 constexpr int MR = GemmAvx512Blocking::kMR;
 constexpr int NR = GemmAvx512Blocking::kNR;
-constexpr int KC = GemmAvx512Blocking::kKC;
-constexpr int MC = GemmAvx512Blocking::kMC;
 constexpr int NC = GemmAvx512Blocking::kNC;
 
 constexpr int kZmmFloats = 16;
 constexpr int kZmmRegisters = 32;
 constexpr int kFmaPorts = 2, kFmaLatency = 4;
-constexpr int kL1dBytes = 32 * 1024;
-constexpr int kL2Bytes = 1024 * 1024;
+constexpr int kABlockBytes = 224 * 1024;
 constexpr int kL3Bytes = 32 * 1024 * 1024;
 constexpr int kAccumulators = MR * NR / kZmmFloats;
+
+constexpr int floor_power_of_two(int x) {
+  int p = 1;
+  while (p * 2 <= x) p *= 2;
+  return p;
+}
+
+// The cache blocks for a core whose L1d holds `l1d_bytes`.
+template <int l1d_bytes>
+struct CacheBlocks {
+  static constexpr int KC = floor_power_of_two(l1d_bytes * 2 / 3 / (NR * 4));
+  static constexpr int MC = kABlockBytes / (KC * 4);
+  static_assert(KC * NR * 4 <= l1d_bytes * 2 / 3, "B micro-panel: at most 2/3 of L1d");
+  static_assert(MC % MR == 0 && KC % kZmmFloats == 0, "blocks must be whole micro-tiles");
+  static_assert(int64_t{KC} * NC * 4 <= kL3Bytes / 4, "B panel must be a small share of L3");
+};
+static_assert(CacheBlocks<32 * 1024>::KC == 128 && CacheBlocks<32 * 1024>::MC == 448);
+static_assert(CacheBlocks<48 * 1024>::KC == 256 && CacheBlocks<48 * 1024>::MC == 224);
 
 static_assert(NR % kZmmFloats == 0, "NR must be whole zmm registers");
 static_assert(kAccumulators >= kFmaPorts * kFmaLatency,
@@ -83,11 +107,7 @@ static_assert(kAccumulators + NR / kZmmFloats <= kZmmRegisters,
               "accumulators + the B row must fit in 32 zmm registers");
 static_assert(NR / kZmmFloats + MR <= 2 * kAccumulators, "loads must not outnumber FMAs");
 static_assert(MR <= kZmmFloats, "a packed A column (MR floats) is one masked zmm store");
-static_assert(KC * NR * 4 <= kL1dBytes / 2, "B micro-panel must fit in half of L1d");
-static_assert(MC * KC * 4 <= kL2Bytes / 4, "A block must fit in a quarter of L2");
-static_assert(int64_t{KC} * NC * 4 <= kL3Bytes / 8, "B panel must be a small share of L3");
-static_assert(MC % MR == 0 && NC % NR == 0 && KC % kZmmFloats == 0,
-              "blocks must be whole micro-tiles");
+static_assert(NC % NR == 0, "NC must be whole micro-panels");
 
 // ---------------------------------------------------------------------------------------------
 // LEVEL: packing (as gemm_avx2.cpp: one layout whatever the transposes, unit-stride reads, zero
@@ -261,12 +281,15 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t kc, float alpha, const float* 
   }
 }
 
-// The policy that plugs this file into the shared loops of gemm_driver.hpp.
+// The policy that plugs this file into the shared loops of gemm_driver.hpp, for the cache blocks
+// of an L1d of `l1d_bytes`.
+template <int l1d_bytes>
 struct Avx512F32 {
   using In = float;
   using Packed = float;
   using Out = float;
-  static constexpr int MR = cpu::MR, NR = cpu::NR, KC = cpu::KC, MC = cpu::MC, NC = cpu::NC;
+  static constexpr int MR = cpu::MR, NR = cpu::NR, NC = cpu::NC;
+  static constexpr int KC = CacheBlocks<l1d_bytes>::KC, MC = CacheBlocks<l1d_bytes>::MC;
   static constexpr int kPackAPad = 0;  // masked stores never write past a micro-panel
   static constexpr bool kDirectA = true;
   static constexpr int64_t packed_depth(int64_t kc) { return kc; }
@@ -286,11 +309,25 @@ struct Avx512F32 {
 
 }  // namespace
 
+void sgemm_avx512_blocked_for(L1dClass l1d, bool trans_a, bool trans_b, int64_t m, int64_t n,
+                              int64_t k, float alpha, const float* A, int64_t lda, const float* B,
+                              int64_t ldb, float beta, float* C, int64_t ldc, int num_threads) {
+  if (l1d == L1dClass::k48KiB) {
+    gemm_driver<Avx512F32<48 * 1024>>(
+        {trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc}, num_threads);
+  } else {
+    gemm_driver<Avx512F32<32 * 1024>>(
+        {trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc}, num_threads);
+  }
+}
+
 void sgemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                   const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                   int64_t ldc, int num_threads) {
-  gemm_driver<Avx512F32>({trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc},
-                         num_threads);
+  static const L1dClass l1d =
+      host_cache_sizes().l1d >= 48 * 1024 ? L1dClass::k48KiB : L1dClass::k32KiB;
+  sgemm_avx512_blocked_for(l1d, trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc,
+                           num_threads);
 }
 
 }  // namespace mlcore::cpu

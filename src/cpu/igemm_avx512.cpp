@@ -48,9 +48,11 @@ using std::int8_t;
 
 constexpr int MR = GemmAvx512Blocking::kMR;
 constexpr int NR = GemmAvx512Blocking::kNR;
-constexpr int kStepsPerWord = 4;                             // int8 k-steps per int32 lane
-constexpr int KC = GemmAvx512Blocking::kKC * kStepsPerWord;  // 512 k-steps
-constexpr int MC = GemmAvx512Blocking::kMC;
+constexpr int kStepsPerWord = 4;  // int8 k-steps per int32 lane
+// 128 words of 4 k-steps: the B micro-panel is 128 × 32 × 4 B = 16 KiB, half of a 32 KiB L1d;
+// the A block 448 × 128 words = 224 KiB, as the f32 GEMM's (gemm_avx512.cpp derives both).
+constexpr int KC = 128 * kStepsPerWord;  // 512 k-steps
+constexpr int MC = 448;
 constexpr int NC = GemmAvx512Blocking::kNC;
 static_assert(KC % kStepsPerWord == 0 && MC % MR == 0 && NC % NR == 0, "whole tiles");
 static_assert((KC / kStepsPerWord) * NR * 4 <= 16 * 1024, "B micro-panel: half of a 32 KiB L1d");

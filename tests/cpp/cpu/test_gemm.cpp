@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/cpu_features.hpp"
 #include "cpu/gemm_avx2.hpp"
 #include "cpu/gemm_avx512.hpp"
 #include "mlcore/parallel.hpp"
@@ -27,12 +28,26 @@ using std::int64_t;
 using SgemmFn = void (*)(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
                          const float*, int64_t, float, float*, int64_t, int);
 
-// A SIMD SGEMM and the backend whose CPU check guards it.
+// A SIMD SGEMM, the backend whose CPU check guards it, and the test's name for it.
 struct Kernel {
   const char* backend;
   SgemmFn sgemm;
+  const char* name;
 };
-const Kernel kKernels[] = {{"avx2", sgemm_avx2}, {"avx512", sgemm_avx512}};
+
+// sgemm_avx512 blocks for the L1d of the core it runs on; both sets of blocks are tested here,
+// whatever this core has.
+template <L1dClass l1d>
+void sgemm_avx512_for(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
+                      const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
+                      float* C, int64_t ldc, int threads) {
+  sgemm_avx512_blocked_for(l1d, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, threads);
+}
+
+const Kernel kKernels[] = {{"avx2", sgemm_avx2, "avx2"},
+                           {"avx512", sgemm_avx512, "avx512"},
+                           {"avx512", sgemm_avx512_for<L1dClass::k32KiB>, "avx512_l1d_32k"},
+                           {"avx512", sgemm_avx512_for<L1dClass::k48KiB>, "avx512_l1d_48k"}};
 
 class Sgemm : public ::testing::TestWithParam<Kernel> {
  protected:
@@ -116,8 +131,8 @@ void run_case(SgemmFn sgemm, const Case& c) {
 
 TEST_P(Sgemm, AwkwardSizesAllTransposes) {
   // 1, primes, and one off every tile and block size: avx2 MR = 6, NR = 16, KC = 256, MC = 144;
-  // avx512 MR = 14, NR = 32, KC = 128, MC = 448.
-  const int64_t sizes[] = {1, 2, 5, 7, 13, 15, 17, 29, 31, 47, 97, 145, 257, 449};
+  // avx512 MR = 14, NR = 32, KC = 128, MC = 448 (32 KiB L1d) or KC = 256, MC = 224 (48 KiB).
+  const int64_t sizes[] = {1, 2, 5, 7, 13, 15, 17, 29, 31, 47, 97, 145, 225, 257, 449};
   for (int ta = 0; ta < 2; ++ta) {
     for (int tb = 0; tb < 2; ++tb) {
       for (int64_t m : sizes) {
@@ -210,8 +225,30 @@ TEST_P(Sgemm, CalledFromInsideAParallelRegion) {
 
 INSTANTIATE_TEST_SUITE_P(Simd, Sgemm, ::testing::ValuesIn(kKernels),
                          [](const ::testing::TestParamInfo<Kernel>& info) {
-                           return std::string(info.param.backend);
+                           return std::string(info.param.name);
                          });
+
+TEST(GemmAvx512, BlocksForThisCoresL1d) {
+  MLCORE_SKIP_UNLESS_BACKEND("avx512");
+  const CacheSizes& caches = host_cache_sizes();
+  EXPECT_GE(caches.l1d, 16 * 1024);
+  EXPECT_GE(caches.l2, caches.l1d);
+  // k spans several KC slices of either set, so the two sets sum in different orders: the
+  // product sgemm_avx512 returns must be, bit for bit, the one of the set this L1d calls for.
+  const int64_t m = 60, n = 70, k = 700;
+  std::vector<float> A(m * k), B(k * n), C(m * n), C32(m * n), C48(m * n);
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (float& x : A) x = dist(rng);
+  for (float& x : B) x = dist(rng);
+  sgemm_avx512(false, false, m, n, k, 1.0f, A.data(), k, B.data(), n, 0.0f, C.data(), n, 1);
+  sgemm_avx512_blocked_for(L1dClass::k32KiB, false, false, m, n, k, 1.0f, A.data(), k, B.data(), n,
+                           0.0f, C32.data(), n, 1);
+  sgemm_avx512_blocked_for(L1dClass::k48KiB, false, false, m, n, k, 1.0f, A.data(), k, B.data(), n,
+                           0.0f, C48.data(), n, 1);
+  ASSERT_NE(C32, C48) << "the two sets of blocks should round differently at k = " << k;
+  EXPECT_EQ(C, caches.l1d >= 48 * 1024 ? C48 : C32) << "L1d = " << caches.l1d << " bytes";
+}
 
 TEST(GemmAvx2, LadderStepsMatchTheReference) {
   MLCORE_SKIP_UNLESS_BACKEND("avx2");
