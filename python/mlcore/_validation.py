@@ -12,6 +12,8 @@ from sklearn.utils.class_weight import compute_class_weight, compute_sample_weig
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from . import _core
+
 _FLOAT_KINDS = "fiub"  # float, signed int, unsigned int, bool: convertible to float32
 
 
@@ -70,10 +72,17 @@ def result_dtype(x, fitted) -> np.dtype:
 
 def check_finite(arr: np.ndarray, name: str) -> None:
     """Raise ValueError naming the first NaN or infinity in ``arr``."""
-    finite = np.isfinite(arr)
-    if not finite.all():
+    if arr.dtype == np.float32 and arr.flags.c_contiguous:
+        flat = _core.first_non_finite(arr)  # one vectorised pass, no temporary array
+        if flat < 0:
+            return
+        where = tuple(int(i) for i in np.unravel_index(flat, arr.shape))
+    else:
+        finite = np.isfinite(arr)
+        if finite.all():
+            return
         where = tuple(int(i) for i in np.argwhere(~finite)[0])
-        raise ValueError(f"{name} contains NaN or infinity (first at index {where}: {arr[where]})")
+    raise ValueError(f"{name} contains NaN or infinity (first at index {where}: {arr[where]})")
 
 
 def as_int_matrix(x, name: str, dtype=np.int32, *, allow_1d: bool = True) -> np.ndarray:

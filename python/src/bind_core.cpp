@@ -68,6 +68,8 @@ void bind_core(py::module_& m) {
            [](const Backend& b) { return "<mlcore._core.Backend " + b.description() + ">"; });
 
   m.def("backend", &backend, py::arg("name"), "The shared default instance of a backend.");
+  m.def("first_non_finite", &first_non_finite, py::arg("a").noconvert(),
+        "Flat index of the first NaN or infinity in a C-contiguous float32 array, or -1.");
   m.def("make_scalar_backend", &make_scalar_backend);
   m.def("make_avx2_backend", &make_avx2_backend, py::arg("num_threads") = 0);
   m.def("make_avx512_backend", &make_avx512_backend, py::arg("num_threads") = 0);

@@ -1,5 +1,7 @@
 #include "convert.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "bindings.hpp"
@@ -52,6 +54,24 @@ Tensor borrow_array(const py::array& a, const char* what) {
   void* data = const_cast<void*>(a.data());
   if (rows * cols == 0) return Tensor::borrow(nullptr, rows, cols, dtype);
   return Tensor::borrow(data, rows, cols, dtype);
+}
+
+std::int64_t first_non_finite(const py::array_t<float, py::array::c_style>& a) {
+  const std::uint32_t* bits = reinterpret_cast<const std::uint32_t*>(a.data());
+  const std::int64_t n = a.size();
+  constexpr std::uint32_t kExponent = 0x7f800000u;  // all ones: infinity or NaN
+  constexpr std::int64_t kBlock = 4096;             // branch once per block, not per element
+  for (std::int64_t b = 0; b < n; b += kBlock) {
+    const std::int64_t end = std::min(n, b + kBlock);
+    std::uint32_t any = 0;
+    for (std::int64_t i = b; i < end; ++i) any |= (bits[i] & kExponent) == kExponent;
+    if (any) {
+      for (std::int64_t i = b; i < end; ++i) {
+        if ((bits[i] & kExponent) == kExponent) return i;
+      }
+    }
+  }
+  return -1;
 }
 
 py::array new_array(std::int64_t rows, std::int64_t cols, DType dtype) {

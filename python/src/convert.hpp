@@ -29,6 +29,12 @@ void set_fitted_array(Model& m, const std::string& name,
   m.set_fitted_array(name, borrow_array(a, name.c_str()));
 }
 
+// The flat index of the first NaN or ±infinity in a C-contiguous float32 array, or -1. The check
+// every estimator makes on its input, so it must cost little beside the work it guards: a bit
+// test the compiler vectorises (exponent bits all ones), several times faster than numpy's
+// isfinite(x).all(), which first writes a bool array as large as x.
+std::int64_t first_non_finite(const py::array_t<float, py::array::c_style>& a);
+
 // A new numpy array of the given shape and dtype (uninitialised).
 py::array new_array(std::int64_t rows, std::int64_t cols, DType dtype);
 

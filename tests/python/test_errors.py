@@ -83,3 +83,32 @@ def test_svc_with_a_gamma_beyond_float32_is_an_error_not_a_crash(rng):
             mlcore.SVC(backend=backend).fit(X, y)
         with pytest.raises(ValueError, match="gamma must be at most"):
             mlcore.SVC(gamma=1e300, backend=backend).fit(rng.normal(size=(4, 2)), y)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (13, 17), (4096, 1), (3, 4099), (97, 101)])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_the_input_check_names_the_first_non_finite_entry(shape, bad, rng):
+    # check_finite's fast path (a vectorised bit test per 4096-element block, _core.
+    # first_non_finite) against numpy's own isfinite: the first bad entry in C order, wherever
+    # it falls relative to the blocks, and none in an array of finite extremes.
+    from mlcore._validation import check_finite
+
+    X = rng.normal(size=shape).astype(np.float32)
+    X.flat[0] = np.finfo(np.float32).max
+    X.flat[-1] = -np.finfo(np.float32).max
+    check_finite(X, "X")
+    size = X.size
+    for flat in sorted({0, size // 2, size - 1, min(size - 1, 4095), min(size - 1, 4096)}):
+        Y = X.copy()
+        Y.flat[flat] = bad
+        Y.flat[min(size - 1, flat + 1)] = bad  # a later one must not be the one named
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(Y))[0])
+        with pytest.raises(
+            ValueError,
+            match=rf"X contains NaN or infinity \(first at index \({where[0]}, {where[1]}\)",
+        ):
+            check_finite(Y, "X")
+        # A non-contiguous view takes numpy's path and names the same entry of the view.
+        Z = np.asfortranarray(Y)
+        with pytest.raises(ValueError, match=rf"first at index \({where[0]}, {where[1]}\)"):
+            check_finite(Z, "X")
