@@ -11,6 +11,8 @@
 //   ladder/stepN/<shape>                      the lower steps of the AVX2 GEMM (gemm_avx2.hpp)
 //   head2head/avx2_vs_eigen/threads:T/<shape> both, alternating call by call; on a shared machine
 //                                             this is the comparison to trust (see below)
+//   blocks/avx512_l1d48k_vs_32k/threads:T/<shape>  the avx512 SGEMM's two sets of cache blocks,
+//                                             alternating (gemm_avx512.cpp picks one by L1d size)
 // Shapes: square n = 256, 512, 1024, 2048 (scalar and systolic only up to 512: they are slow to
 // run) and the tall-skinny 100000×64 · 64×64 of a linear model's X·W.
 //
@@ -37,6 +39,7 @@
 
 #include "bench_gemm_avx2.hpp"
 #include "cpu/gemm_avx2.hpp"
+#include "cpu/gemm_avx512.hpp"
 #include "mlcore/backends.hpp"
 #include "mlcore/mlcore.hpp"
 
@@ -129,6 +132,41 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
 }
 
+// Runs `first` and `second` alternately, one call each per iteration (first-first on even
+// iterations, second-first on odd ones), and returns each one's median seconds and the median
+// of the per-pair ratio second / first (> 1: first is faster). On a shared machine both calls
+// of a pair see the same weather, so the ratio is the figure to trust.
+struct PairTimes {
+  double first, second, ratio;
+};
+template <class A, class B>
+PairTimes alternate(benchmark::State& state, A&& first, B&& second) {
+  auto timed = [](auto&& fn) {
+    const auto start = std::chrono::steady_clock::now();
+    fn();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  first();
+  second();  // warm-up both
+  std::vector<double> t_first, t_second, ratio;
+  for (auto _ : state) {
+    double a, b;
+    if (t_first.size() % 2 == 0) {
+      a = timed(first);
+      b = timed(second);
+    } else {
+      b = timed(second);
+      a = timed(first);
+    }
+    benchmark::ClobberMemory();
+    t_first.push_back(a);
+    t_second.push_back(b);
+    ratio.push_back(b / a);
+    state.SetIterationTime(a + b);
+  }
+  return {median(t_first), median(t_second), median(ratio)};
+}
+
 void bm_head2head(benchmark::State& state, Shape s, int threads) {
   Tensor A = random_f32(s.m, s.k, 1), B = random_f32(s.k, s.n, 2), C(s.m, s.n);
   auto ours = [&] {
@@ -139,36 +177,32 @@ void bm_head2head(benchmark::State& state, Shape s, int threads) {
     mlcore::bench::eigen_sgemm(s.m, s.n, s.k, A.data<float>(), B.data<float>(), C.data<float>(),
                                threads);
   };
-  auto timed = [](auto&& fn) {
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  };
-  ours();
-  eigen();  // warm-up both
-  std::vector<double> t_ours, t_eigen, ratio;
-  for (auto _ : state) {
-    double a, b;
-    if (t_ours.size() % 2 == 0) {
-      a = timed(ours);
-      b = timed(eigen);
-    } else {
-      b = timed(eigen);
-      a = timed(ours);
-    }
-    benchmark::DoNotOptimize(C.data<float>());
-    t_ours.push_back(a);
-    t_eigen.push_back(b);
-    ratio.push_back(b / a);
-    state.SetIterationTime(a + b);
-  }
-  state.counters["avx2_GFLOP/s"] = s.flops() / median(t_ours) * 1e-9;
-  state.counters["eigen_GFLOP/s"] = s.flops() / median(t_eigen) * 1e-9;
-  state.counters["speedup"] = median(ratio);
+  const PairTimes t = alternate(state, ours, eigen);
+  state.counters["avx2_GFLOP/s"] = s.flops() / t.first * 1e-9;
+  state.counters["eigen_GFLOP/s"] = s.flops() / t.second * 1e-9;
+  state.counters["speedup"] = t.ratio;
   const auto peak = g_peak_gflops.find(threads);
   if (peak != g_peak_gflops.end()) {
-    state.counters["avx2_pct_peak"] = 100.0 * s.flops() / median(t_ours) * 1e-9 / peak->second;
+    state.counters["avx2_pct_peak"] = 100.0 * s.flops() / t.first * 1e-9 / peak->second;
   }
+}
+
+// The avx512 SGEMM's two sets of cache blocks (gemm_avx512.cpp) on this machine, alternated:
+// `speedup` > 1 means the 48 KiB-L1d blocks (KC = 256) are faster here than the 32 KiB ones.
+void bm_avx512_blocks(benchmark::State& state, Shape s, int threads) {
+  using mlcore::cpu::L1dClass;
+  Tensor A = random_f32(s.m, s.k, 1), B = random_f32(s.k, s.n, 2), C(s.m, s.n);
+  auto with = [&](L1dClass l1d) {
+    return [&, l1d] {
+      mlcore::cpu::sgemm_avx512_blocked_for(l1d, false, false, s.m, s.n, s.k, 1.0f, A.data<float>(),
+                                            s.k, B.data<float>(), s.n, 0.0f, C.data<float>(), s.n,
+                                            threads);
+    };
+  };
+  const PairTimes t = alternate(state, with(L1dClass::k48KiB), with(L1dClass::k32KiB));
+  state.counters["l1d48k_GFLOP/s"] = s.flops() / t.first * 1e-9;
+  state.counters["l1d32k_GFLOP/s"] = s.flops() / t.second * 1e-9;
+  state.counters["speedup"] = t.ratio;
 }
 
 void register_all() {
@@ -212,6 +246,15 @@ void register_all() {
         BackendPtr b = backend;
         reg("gemm_i8/" + name + suffix + "/" + s.label(),
             [b, s](benchmark::State& st) { bm_backend_gemm(st, b, s, DType::i8, 0); });
+      }
+    }
+  }
+
+  if (mlcore::cpu_supports_avx512()) {
+    for (int t : thread_counts) {
+      for (const Shape& s : {Shape{1024, 1024, 1024}, Shape{2048, 2048, 2048}}) {
+        reg("blocks/avx512_l1d48k_vs_32k/threads:" + std::to_string(t) + "/" + s.label(),
+            [s, t](benchmark::State& st) { bm_avx512_blocks(st, s, t); });
       }
     }
   }

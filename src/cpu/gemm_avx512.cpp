@@ -61,8 +61,8 @@ using std::int64_t;
 // round down to a power of two: a 32 KiB L1d (Skylake-SP, Cascade Lake, Zen 4) gives KC = 128,
 // a 16 KiB B micro-panel; a 48 KiB L1d (Ice Lake, Sapphire Rapids and later Xeons) gives
 // KC = 256, 32 KiB. A longer KC halves how often the micro-kernel loads and stores its C tile
-// (once per KC·28 FMAs): on a Xeon with a 48 KiB L1d, KC = 256 ran 1024³ about 10 % and 2048³
-// about 8 % faster than KC = 128 on one core (bench/RESULTS.md, section "avx512").
+// (once per KC·28 FMAs): on a Xeon with a 48 KiB L1d, KC = 256 ran 1024³ and 2048³ 4–6 % faster
+// than KC = 128, on one core and on two (bench_gemm's blocks/ rows; bench/RESULTS.md "avx512").
 //
 // MC: the packed A block (MC × KC) is re-read from L2 once per B micro-panel. MC is chosen so
 // the block is 224 KiB whatever KC is — a quarter of a 1 MiB L2, the smallest of these cores
