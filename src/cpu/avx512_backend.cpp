@@ -9,6 +9,8 @@
 //                  on vpdpbusd, 64 MACs per instruction (igemm_avx512.cpp)
 //     sqdist       one sgemm_avx512 plus 16-lane norms and a masked clamp pass
 //     argmin_rows  16 lanes per compare, mask-register blends, a masked tail
+//     topk_rows    for k ≤ 16 the best k of a row sorted in one zmm register: an insertion is a
+//                  compare, a popcount and a masked permute instead of a shifting loop
 //   inherited from avx2 (primitives_avx2.hpp), and why
 //     gemv, axpby, multiply, add_row_vector, scale_rows, gather_rows, reduce_cols:
 //                  memory-bound — 1 or 2 flops per 4-8 bytes moved. The AVX2 kernels already
@@ -17,8 +19,8 @@
 //     scatter_add, histogram: bound by read-modify-writes of scattered rows (one load, add,
 //                  store per update; the row width, 4-8 floats, is what the trees pad to), not
 //                  by vector width.
-//     topk_rows:   bound by the sorted-buffer insertions of the few columns that beat the k-th
-//                  best, not by the 8-column filter.
+//     topk_rows for k > 16: bound by the sorted-buffer insertions of the few columns that beat
+//                  the k-th best, not by the 8-column filter.
 //     tree_walk, tree_walk_sum: bound by the latency of each level's two dependent gathers
 //                  (the node, then the row's value), not by width; a 16-lane walk also idles
 //                  more lanes behind its deepest row, and Zen 4 runs zmm operations as two
@@ -94,6 +96,12 @@ class Avx512Backend final : public Avx2Backend {
   void argmin_rows_impl(const Tensor& D, Tensor& index, Tensor& value, OpRecord&) override {
     cpu::argmin_rows_avx512(D.rows(), D.cols(), D.data<float>(), index.data<std::int32_t>(),
                             value.data<float>(), threads());
+  }
+
+  void topk_rows_impl(const Tensor& D, std::int64_t k, Tensor& index, Tensor& value,
+                      OpRecord&) override {
+    cpu::topk_rows_avx512(D.rows(), D.cols(), k, D.data<float>(), index.data<std::int32_t>(),
+                          value.data<float>(), threads());
   }
 };
 

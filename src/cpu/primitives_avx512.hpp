@@ -31,4 +31,10 @@ void sqdist_avx512(std::int64_t m, std::int64_t n, std::int64_t d, const float* 
 void argmin_rows_avx512(std::int64_t m, std::int64_t n, const float* D, std::int32_t* index,
                         float* value, int threads);
 
+// For each row i of D (m × n): the k smallest, ascending, by row_select.hpp's order (ties to the
+// lower column, NaN last), in index[i·k ..], value[i·k ..]; as topk_rows_avx2, with the best k of
+// a row kept in a zmm register for k ≤ 16 (that function otherwise).
+void topk_rows_avx512(std::int64_t m, std::int64_t n, std::int64_t k, const float* D,
+                      std::int32_t* index, float* value, int threads);
+
 }  // namespace mlcore::cpu

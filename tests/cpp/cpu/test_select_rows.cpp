@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include "cpu/row_select.hpp"
@@ -62,6 +64,38 @@ TEST_P(ArgminKernels, ArgminMatchesReferenceOnNastyRows) {
   }
 }
 
+using TopkFn = void (*)(int64_t, int64_t, int64_t, const float*, int32_t*, float*, int);
+
+// Runs `topk` on rows with ties, NaN, ±inf and −0 and compares every rank with the reference.
+void expect_topk_matches_reference(TopkFn topk, int64_t m, int64_t n, int64_t k, unsigned seed) {
+  SCOPED_TRACE("m=" + std::to_string(m) + " n=" + std::to_string(n) + " k=" + std::to_string(k));
+  std::vector<float> D = random_floats(m * n, -1, 1, seed);
+  for (int64_t i = 0; i < m * n; i += 5) D[i] = std::round(D[i] * 8) / 8;  // ties
+  auto at = [&](int64_t i, int64_t j) -> float& { return D[i * n + j]; };
+  for (int64_t j = 0; j < n; ++j) {
+    if (j % 3 == 0) at(0, j) = kNaN;             // row 0: a third NaN
+    at(1, j) = j < n - 3 ? kNaN : 1.0f;          // row 1: numbers only at the end
+    if (m > 2) at(2, j) = 0.5f;                  // row 2: all tied
+    if (m > 3) at(3, j) = j % 2 ? kInf : -kInf;  // row 3: infinities only
+    if (m > 4) at(4, j) = float(n - j);          // row 4: descending, every column an insertion
+    if (m > 5 && j == n - 1) at(5, j) = kNaN;    // row 5: one NaN, in the last column
+  }
+  if (m > 6 && n > 20) at(6, 3) = -0.0f, at(6, 20) = 0.0f, at(6, 19) = -0.0f;
+  std::vector<int32_t> index(m * k), want_index(k);
+  std::vector<float> value(m * k), want_value(k);
+  std::vector<int32_t> scratch;
+  topk(m, n, k, D.data(), index.data(), value.data(), kThreads);
+  for (int64_t i = 0; i < m; ++i) {
+    row_topk(D.data() + i * n, n, k, scratch, want_index.data(), want_value.data());
+    for (int64_t q = 0; q < k; ++q) {
+      ASSERT_EQ(index[i * k + q], want_index[q]) << "row " << i << " rank " << q;
+      const float got = value[i * k + q], want = want_value[q];
+      ASSERT_TRUE(std::isnan(want) ? std::isnan(got) : got == want)
+          << "row " << i << " rank " << q << ": " << got << " vs " << want;
+    }
+  }
+}
+
 TEST(PrimitivesAvx2, TopkFilteredPathMatchesReference) {
   SKIP_WITHOUT_AVX2();
   for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{300, 1000, 5},
@@ -69,23 +103,26 @@ TEST(PrimitivesAvx2, TopkFilteredPathMatchesReference) {
                          {40, 100, 1},
                          {20, 20, 20},
                          {9, 300, 65}}) {
-    std::vector<float> D = random_floats(m * n, -1, 1, 7);
-    for (int64_t i = 0; i < m * n; i += 5) D[i] = std::round(D[i] * 8) / 8;  // ties
-    for (int64_t j = 0; j < n; ++j) {
-      if (j % 3 == 0) D[j] = kNaN;         // row 0: a third NaN
-      D[n + j] = j < n - 3 ? kNaN : 1.0f;  // row 1: numbers only at the end
-    }
-    std::vector<int32_t> index(m * k), want_index(k);
-    std::vector<float> value(m * k), want_value(k);
-    std::vector<int32_t> scratch;
-    topk_rows_avx2(m, n, k, D.data(), index.data(), value.data(), kThreads);
-    for (int64_t i = 0; i < m; ++i) {
-      row_topk(D.data() + i * n, n, k, scratch, want_index.data(), want_value.data());
-      for (int64_t q = 0; q < k; ++q) {
-        ASSERT_EQ(index[i * k + q], want_index[q])
-            << "row " << i << " rank " << q << " (n=" << n << ", k=" << k << ")";
-      }
-    }
+    expect_topk_matches_reference(topk_rows_avx2, m, n, k, 7);
+  }
+}
+
+TEST(PrimitivesAvx512, TopkInRegisterMatchesReference) {
+  MLCORE_SKIP_UNLESS_BACKEND("avx512");
+  // The register path (k ≤ 16, n ≥ 8k): k = 1, a prime, 16; widths one under, at and over a
+  // 16-column block and the kNN tile (2048); and the avx2 fallbacks (k = 17, n < 8k).
+  for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{300, 1000, 5},
+                         {64, 2048, 5},
+                         {40, 100, 1},
+                         {40, 8, 1},
+                         {33, 129, 16},
+                         {33, 128, 16},
+                         {33, 143, 13},
+                         {17, 63, 7},
+                         {50, 517, 17},
+                         {20, 20, 20},
+                         {9, 300, 65}}) {
+    expect_topk_matches_reference(topk_rows_avx512, m, n, k, 11);
   }
 }
 
