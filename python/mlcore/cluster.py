@@ -39,6 +39,9 @@ from ._validation import check_choice, check_int, check_real, float_dtype_of, re
 __all__ = ["KMeans"]
 
 
+_K_MEANS_DEFAULTS = _core.KMeans.defaults
+
+
 class KMeans(
     MLCoreEstimatorMixin,
     ClassNamePrefixFeaturesOutMixin,
@@ -62,12 +65,12 @@ class KMeans(
 
     def __init__(
         self,
-        n_clusters=8,
+        n_clusters=_K_MEANS_DEFAULTS["n_clusters"],
         *,
-        init="k-means++",
+        init=_K_MEANS_DEFAULTS["init"],
         n_init="auto",
-        max_iter=300,
-        tol=1e-4,
+        max_iter=_K_MEANS_DEFAULTS["max_iter"],
+        tol=_K_MEANS_DEFAULTS["tol"],
         verbose=0,
         random_state=None,
         copy_x=True,

@@ -32,6 +32,9 @@ __all__ = ["PCA"]
 _SOLVERS = ("auto", "full", "covariance_eigh", "arpack", "randomized")
 
 
+_PCA_DEFAULTS = _core.PCA.defaults
+
+
 class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixin, BaseEstimator):
     """Principal component analysis through the covariance matrix, on an mlcore backend.
 
@@ -79,7 +82,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
         n_components=None,
         *,
         copy=True,
-        whiten=False,
+        whiten=_PCA_DEFAULTS["whiten"],
         svd_solver="auto",
         tol=0.0,
         iterated_power="auto",

@@ -83,6 +83,9 @@ class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
         return self
 
 
+_RANDOM_FOREST_CLASSIFIER_DEFAULTS = _core.RandomForestClassifier.defaults
+
+
 class RandomForestClassifier(ClassifierMixin, _BaseForest):
     """A random forest of histogram classification trees (scikit-learn's parameters).
 
@@ -107,20 +110,20 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
 
     def __init__(
         self,
-        n_estimators=100,
+        n_estimators=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["n_estimators"],
         *,
-        criterion="gini",
+        criterion=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["criterion"],
         max_depth=None,
-        min_samples_split=2,
-        min_samples_leaf=1,
+        min_samples_split=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["min_samples_split"],
+        min_samples_leaf=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["min_samples_leaf"],
         max_features="sqrt",
-        min_impurity_decrease=0.0,
-        bootstrap=True,
-        oob_score=False,
+        min_impurity_decrease=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["min_impurity_decrease"],
+        bootstrap=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["bootstrap"],
+        oob_score=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["oob_score"],
         n_jobs=None,
         random_state=None,
         class_weight=None,
-        max_bins=255,
+        max_bins=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["max_bins"],
         backend=None,
     ):
         self.class_weight = class_weight
@@ -151,6 +154,9 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
         return self.classes_[np.argmax(proba, axis=1)]
 
 
+_RANDOM_FOREST_REGRESSOR_DEFAULTS = _core.RandomForestRegressor.defaults
+
+
 class RandomForestRegressor(RegressorMixin, _BaseForest):
     """A random forest of histogram regression trees (scikit-learn's parameters; criterion
     "squared_error", max_features default 1.0)."""
@@ -159,19 +165,19 @@ class RandomForestRegressor(RegressorMixin, _BaseForest):
 
     def __init__(
         self,
-        n_estimators=100,
+        n_estimators=_RANDOM_FOREST_REGRESSOR_DEFAULTS["n_estimators"],
         *,
-        criterion="squared_error",
+        criterion=_RANDOM_FOREST_REGRESSOR_DEFAULTS["criterion"],
         max_depth=None,
-        min_samples_split=2,
-        min_samples_leaf=1,
+        min_samples_split=_RANDOM_FOREST_REGRESSOR_DEFAULTS["min_samples_split"],
+        min_samples_leaf=_RANDOM_FOREST_REGRESSOR_DEFAULTS["min_samples_leaf"],
         max_features=1.0,
-        min_impurity_decrease=0.0,
-        bootstrap=True,
-        oob_score=False,
+        min_impurity_decrease=_RANDOM_FOREST_REGRESSOR_DEFAULTS["min_impurity_decrease"],
+        bootstrap=_RANDOM_FOREST_REGRESSOR_DEFAULTS["bootstrap"],
+        oob_score=_RANDOM_FOREST_REGRESSOR_DEFAULTS["oob_score"],
         n_jobs=None,
         random_state=None,
-        max_bins=255,
+        max_bins=_RANDOM_FOREST_REGRESSOR_DEFAULTS["max_bins"],
         backend=None,
     ):
         self.n_estimators = n_estimators
@@ -264,6 +270,9 @@ class _BaseBoosting(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             yield raw
 
 
+_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS = _core.GradientBoostingClassifier.defaults
+
+
 class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
     """Histogram gradient boosting for classification (log-loss; binary or multiclass, one
     tree per class and iteration), with scikit-learn's ``HistGradientBoostingClassifier``
@@ -302,18 +311,18 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
         self,
         loss="log_loss",
         *,
-        learning_rate=0.1,
-        max_iter=100,
-        max_leaf_nodes=31,
+        learning_rate=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["learning_rate"],
+        max_iter=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["max_iter"],
+        max_leaf_nodes=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["max_leaf_nodes"],
         max_depth=None,
-        min_samples_leaf=20,
-        l2_regularization=0.0,
-        max_bins=255,
-        early_stopping="auto",
-        scoring="loss",
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-7,
+        min_samples_leaf=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["min_samples_leaf"],
+        l2_regularization=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["l2_regularization"],
+        max_bins=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["max_bins"],
+        early_stopping=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["early_stopping"],
+        scoring=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["scoring"],
+        validation_fraction=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["validation_fraction"],
+        n_iter_no_change=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["n_iter_no_change"],
+        tol=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["tol"],
         random_state=None,
         backend=None,
     ):
@@ -392,6 +401,9 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
             yield out[:, 0].copy() if out.shape[1] == 1 else out.copy()
 
 
+_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS = _core.GradientBoostingRegressor.defaults
+
+
 class GradientBoostingRegressor(RegressorMixin, _BaseBoosting):
     """Histogram gradient boosting for regression (squared error), with scikit-learn's
     ``HistGradientBoostingRegressor`` parameters (see :class:`GradientBoostingClassifier`)."""
@@ -402,18 +414,18 @@ class GradientBoostingRegressor(RegressorMixin, _BaseBoosting):
         self,
         loss="squared_error",
         *,
-        learning_rate=0.1,
-        max_iter=100,
-        max_leaf_nodes=31,
+        learning_rate=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["learning_rate"],
+        max_iter=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["max_iter"],
+        max_leaf_nodes=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["max_leaf_nodes"],
         max_depth=None,
-        min_samples_leaf=20,
-        l2_regularization=0.0,
-        max_bins=255,
-        early_stopping="auto",
-        scoring="loss",
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-7,
+        min_samples_leaf=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["min_samples_leaf"],
+        l2_regularization=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["l2_regularization"],
+        max_bins=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["max_bins"],
+        early_stopping=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["early_stopping"],
+        scoring=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["scoring"],
+        validation_fraction=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["validation_fraction"],
+        n_iter_no_change=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["n_iter_no_change"],
+        tol=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["tol"],
         random_state=None,
         backend=None,
     ):

@@ -110,6 +110,9 @@ class _LeastSquares(MultiOutputMixin, RegressorMixin, MLCoreEstimatorMixin, Base
         return out.reshape(-1) if np.ndim(self.coef_) == 1 else out
 
 
+_LINEAR_REGRESSION_DEFAULTS = _core.LinearRegression.defaults
+
+
 class LinearRegression(_LeastSquares):
     """Ordinary least squares, fitted through the normal equations on an mlcore backend.
 
@@ -145,7 +148,7 @@ class LinearRegression(_LeastSquares):
     def __init__(
         self,
         *,
-        fit_intercept=True,
+        fit_intercept=_LINEAR_REGRESSION_DEFAULTS["fit_intercept"],
         copy_X=True,
         tol=1e-6,
         n_jobs=None,
@@ -170,6 +173,9 @@ class LinearRegression(_LeastSquares):
         self.rank_ = int(self._model.rank)
         self.singular_ = self._model.singular.astype(np.float64).reshape(-1)
         return self
+
+
+_RIDGE_DEFAULTS = _core.Ridge.defaults
 
 
 class Ridge(_LeastSquares):
@@ -201,9 +207,9 @@ class Ridge(_LeastSquares):
 
     def __init__(
         self,
-        alpha=1.0,
+        alpha=_RIDGE_DEFAULTS["alpha"],
         *,
-        fit_intercept=True,
+        fit_intercept=_RIDGE_DEFAULTS["fit_intercept"],
         copy_X=True,
         max_iter=None,
         tol=1e-4,
@@ -248,6 +254,9 @@ class Ridge(_LeastSquares):
 
 
 # ---- logistic regression -------------------------------------------------------------------------
+
+
+_LOGISTIC_REGRESSION_DEFAULTS = _core.LogisticRegression.defaults
 
 
 class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
@@ -305,16 +314,16 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         self,
         penalty="deprecated",
         *,
-        C=1.0,
+        C=_LOGISTIC_REGRESSION_DEFAULTS["C"],
         l1_ratio=0.0,
         dual=False,
-        tol=1e-4,
-        fit_intercept=True,
+        tol=_LOGISTIC_REGRESSION_DEFAULTS["tol"],
+        fit_intercept=_LOGISTIC_REGRESSION_DEFAULTS["fit_intercept"],
         intercept_scaling=1,
         class_weight=None,
         random_state=None,
         solver="lbfgs",
-        max_iter=100,
+        max_iter=_LOGISTIC_REGRESSION_DEFAULTS["max_iter"],
         verbose=0,
         warm_start=False,
         n_jobs=None,

@@ -39,6 +39,10 @@ def _as_float32(X):
 # ---- the estimators ---------------------------------------------------------------------------
 
 
+# Both estimators take KNeighborsOptions.
+_K_NEIGHBORS_DEFAULTS = _core.KNeighborsClassifier.defaults
+
+
 class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
     """What both estimators share: parameters, fit of the samples, kneighbors()."""
 
@@ -46,9 +50,9 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
 
     def __init__(
         self,
-        n_neighbors=5,
+        n_neighbors=_K_NEIGHBORS_DEFAULTS["n_neighbors"],
         *,
-        weights="uniform",
+        weights=_K_NEIGHBORS_DEFAULTS["weights"],
         algorithm="auto",
         leaf_size=30,
         p=2,

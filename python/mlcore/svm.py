@@ -87,6 +87,9 @@ class _SVMBase(MLCoreEstimatorMixin, ClassifierMixin, BaseEstimator):
         return self.classes_[codes.astype(np.intp)]
 
 
+_LINEAR_SVC_DEFAULTS = _core.LinearSVC.defaults
+
+
 class LinearSVC(_SVMBase):
     """Linear support vector classifier (dual coordinate descent, as liblinear).
 
@@ -107,19 +110,19 @@ class LinearSVC(_SVMBase):
     def __init__(
         self,
         penalty="l2",
-        loss="squared_hinge",
+        loss=_LINEAR_SVC_DEFAULTS["loss"],
         *,
         dual="auto",
-        tol=1e-4,
-        C=1.0,
+        tol=_LINEAR_SVC_DEFAULTS["tol"],
+        C=_LINEAR_SVC_DEFAULTS["C"],
         multi_class="ovr",
-        fit_intercept=True,
-        intercept_scaling=1,
+        fit_intercept=_LINEAR_SVC_DEFAULTS["fit_intercept"],
+        intercept_scaling=_LINEAR_SVC_DEFAULTS["intercept_scaling"],
         class_weight=None,
         verbose=0,
         random_state=None,
-        max_iter=1000,
-        shrinking=True,
+        max_iter=_LINEAR_SVC_DEFAULTS["max_iter"],
+        shrinking=_LINEAR_SVC_DEFAULTS["shrinking"],
         backend=None,
     ):
         self.penalty = penalty
@@ -188,6 +191,9 @@ class LinearSVC(_SVMBase):
         return self
 
 
+_SVC_DEFAULTS = _core.SVC.defaults
+
+
 class SVC(_SVMBase):
     """Kernel support vector classifier (SMO, as libsvm), one-vs-one for several classes.
 
@@ -207,20 +213,20 @@ class SVC(_SVMBase):
     def __init__(
         self,
         *,
-        C=1.0,
-        kernel="rbf",
-        degree=3,
-        gamma="scale",
-        coef0=0.0,
-        shrinking=True,
+        C=_SVC_DEFAULTS["C"],
+        kernel=_SVC_DEFAULTS["kernel"],
+        degree=_SVC_DEFAULTS["degree"],
+        gamma=_SVC_DEFAULTS["gamma"],
+        coef0=_SVC_DEFAULTS["coef0"],
+        shrinking=_SVC_DEFAULTS["shrinking"],
         probability=False,
-        tol=1e-3,
-        cache_size=200,
+        tol=_SVC_DEFAULTS["tol"],
+        cache_size=_SVC_DEFAULTS["cache_size"],
         class_weight=None,
         verbose=False,
-        max_iter=-1,
-        decision_function_shape="ovr",
-        break_ties=False,
+        max_iter=_SVC_DEFAULTS["max_iter"],
+        decision_function_shape=_SVC_DEFAULTS["decision_function_shape"],
+        break_ties=_SVC_DEFAULTS["break_ties"],
         random_state=None,
         backend=None,
     ):

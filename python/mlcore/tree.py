@@ -80,6 +80,9 @@ class _BaseDecisionTree(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
         return int(self._model.get_n_leaves())
 
 
+_DECISION_TREE_CLASSIFIER_DEFAULTS = _core.DecisionTreeClassifier.defaults
+
+
 class DecisionTreeClassifier(ClassifierMixin, _BaseDecisionTree):
     """A CART classification tree on binned features (scikit-learn's parameters).
 
@@ -109,15 +112,15 @@ class DecisionTreeClassifier(ClassifierMixin, _BaseDecisionTree):
     def __init__(
         self,
         *,
-        criterion="gini",
+        criterion=_DECISION_TREE_CLASSIFIER_DEFAULTS["criterion"],
         max_depth=None,
-        min_samples_split=2,
-        min_samples_leaf=1,
+        min_samples_split=_DECISION_TREE_CLASSIFIER_DEFAULTS["min_samples_split"],
+        min_samples_leaf=_DECISION_TREE_CLASSIFIER_DEFAULTS["min_samples_leaf"],
         max_features=None,
         random_state=None,
-        min_impurity_decrease=0.0,
+        min_impurity_decrease=_DECISION_TREE_CLASSIFIER_DEFAULTS["min_impurity_decrease"],
         class_weight=None,
-        max_bins=255,
+        max_bins=_DECISION_TREE_CLASSIFIER_DEFAULTS["max_bins"],
         backend=None,
     ):
         self.criterion = criterion
@@ -144,6 +147,9 @@ class DecisionTreeClassifier(ClassifierMixin, _BaseDecisionTree):
         return self.classes_[np.argmax(proba, axis=1)]
 
 
+_DECISION_TREE_REGRESSOR_DEFAULTS = _core.DecisionTreeRegressor.defaults
+
+
 class DecisionTreeRegressor(RegressorMixin, _BaseDecisionTree):
     """A CART regression tree (squared error) on binned features (scikit-learn's parameters).
 
@@ -156,14 +162,14 @@ class DecisionTreeRegressor(RegressorMixin, _BaseDecisionTree):
     def __init__(
         self,
         *,
-        criterion="squared_error",
+        criterion=_DECISION_TREE_REGRESSOR_DEFAULTS["criterion"],
         max_depth=None,
-        min_samples_split=2,
-        min_samples_leaf=1,
+        min_samples_split=_DECISION_TREE_REGRESSOR_DEFAULTS["min_samples_split"],
+        min_samples_leaf=_DECISION_TREE_REGRESSOR_DEFAULTS["min_samples_leaf"],
         max_features=None,
         random_state=None,
-        min_impurity_decrease=0.0,
-        max_bins=255,
+        min_impurity_decrease=_DECISION_TREE_REGRESSOR_DEFAULTS["min_impurity_decrease"],
+        max_bins=_DECISION_TREE_REGRESSOR_DEFAULTS["max_bins"],
         backend=None,
     ):
         self.criterion = criterion
