@@ -34,7 +34,8 @@ struct Data {
 
 Data make_data() {
   std::mt19937 rng(7);
-  Data d{random_tensor(48, 4, rng, 0.0f, 1.0f), Tensor(48, 1, DType::f32), Tensor(48, 1, DType::f32)};
+  Data d{random_tensor(48, 4, rng, 0.0f, 1.0f), Tensor(48, 1, DType::f32),
+         Tensor(48, 1, DType::f32)};
   for (std::int64_t i = 0; i < 48; ++i) {
     const float* x = d.X.data<float>() + i * 4;
     d.classes.data<float>()[i] = static_cast<float>(i % 3);
@@ -111,8 +112,7 @@ TEST(EstimatorPersistence, EveryEstimatorRoundTripsUnfittedAndFitted) {
   KMeansOptions kmeans;
   kmeans.n_clusters = 3;
   kmeans.random_state = 5;
-  check_round_trips(
-      KMeans(kmeans, b), [](KMeans& m, const Data& d) { m.fit(d.X); }, predict);
+  check_round_trips(KMeans(kmeans, b), [](KMeans& m, const Data& d) { m.fit(d.X); }, predict);
   PCAOptions pca;
   pca.n_components = 2;
   pca.whiten = true;
