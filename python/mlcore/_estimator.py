@@ -98,9 +98,6 @@ class MLCoreEstimatorMixin:
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
-    def _record_profile(self):
-        """Nothing to do: ``profile_`` reads the C++ model's records when asked."""
-
     def _model_for_call(self):
         """The fitted C++ model, switched to ``self.backend`` if it was changed after fit, and
         holding the current values of the public parameter arrays (see the module docstring)."""

@@ -72,7 +72,6 @@ class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             backend=self._core_backend(),
         )
         self._model.fit(X, y_codes, sample_weight=sw)
-        self._record_profile()
         self.feature_importances_ = np.asarray(self._model.feature_importances_, dtype=np.float64)
         if self.oob_score:
             self.oob_score_ = float(self._model.oob_score_)
@@ -145,7 +144,6 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
         """The trees' mean class probabilities (n_samples, n_classes)."""
         X = tree_query_X(self, X)
         proba = self._model_for_call().predict_proba(X)
-        self._record_profile()
         return proba.astype(np.float64)
 
     def predict(self, X):
@@ -198,7 +196,6 @@ class RandomForestRegressor(RegressorMixin, _BaseForest):
         """The trees' mean prediction."""
         X = tree_query_X(self, X)
         pred = self._model_for_call().predict(X)
-        self._record_profile()
         return pred.reshape(-1).astype(np.float64)
 
 
@@ -250,7 +247,6 @@ class _BaseBoosting(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             backend=self._core_backend(),
         )
         self._model.fit(X, y_codes, sample_weight=sw)
-        self._record_profile()
         self.n_iter_ = int(self._model.n_iter_)
         self.do_early_stopping_ = self.early_stopping is True or (
             self.early_stopping == "auto" and X.shape[0] > 10000
@@ -359,14 +355,12 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
         """Raw scores: (n_samples,) for two classes, else (n_samples, n_classes)."""
         X = tree_query_X(self, X)
         raw = self._model_for_call().decision_function(X).astype(np.float64)
-        self._record_profile()
         return raw[:, 0] if raw.shape[1] == 1 else raw
 
     def predict_proba(self, X):
         """Class probabilities (n_samples, n_classes)."""
         X = tree_query_X(self, X)
         raw = self._model_for_call().decision_function(X)
-        self._record_profile()
         return self._raw_to_proba(raw)
 
     def _raw_to_codes(self, raw):
@@ -453,7 +447,6 @@ class GradientBoostingRegressor(RegressorMixin, _BaseBoosting):
     def predict(self, X):
         X = tree_query_X(self, X)
         pred = self._model_for_call().predict(X)
-        self._record_profile()
         return pred.reshape(-1).astype(np.float64)
 
     def staged_predict(self, X):

@@ -89,7 +89,6 @@ class _LeastSquares(MultiOutputMixin, RegressorMixin, MLCoreEstimatorMixin, Base
         sw = float32_sample_weight(sample_weight, X)
         self._model = self._make_model()
         self._model.fit(X, y, sample_weight=sw)
-        self._record_profile()
         coef = self._model.coef.astype(dtype)  # (n_targets, n_features)
         intercept = self._model.intercept.astype(dtype).reshape(-1)
         if y.ndim == 1:
@@ -105,7 +104,6 @@ class _LeastSquares(MultiOutputMixin, RegressorMixin, MLCoreEstimatorMixin, Base
         Xq = self._query_X(X)  # raises NotFittedError first
         dtype = result_dtype(X, np.asarray(self.coef_))
         out = self._model_for_call().predict(Xq)
-        self._record_profile()
         out = out.astype(dtype, copy=False)
         return out.reshape(-1) if np.ndim(self.coef_) == 1 else out
 
@@ -405,7 +403,6 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
             backend=self._core_backend(),
         )
         self._model.fit(X, codes, sample_weight=sw)
-        self._record_profile()
         self.coef_ = self._model.coef.astype(dtype)
         self.intercept_ = self._model.intercept.astype(dtype).reshape(-1)
         self.n_iter_ = np.array([self._model.n_iter], dtype=np.int32)
@@ -425,7 +422,6 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         Xq = self._query_X(X)  # raises NotFittedError first
         dtype = result_dtype(X, self.coef_)
         out = self._model_for_call().decision_function(Xq).astype(dtype, copy=False)
-        self._record_profile()
         return out.reshape(-1) if out.shape[1] == 1 else out
 
     def predict_proba(self, X):
@@ -433,7 +429,6 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         Xq = self._query_X(X)  # raises NotFittedError first
         dtype = result_dtype(X, self.coef_)
         out = self._model_for_call().predict_proba(Xq).astype(dtype, copy=False)
-        self._record_profile()
         return out
 
     def predict_log_proba(self, X):
@@ -441,12 +436,10 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         Xq = self._query_X(X)  # raises NotFittedError first
         dtype = result_dtype(X, self.coef_)
         out = self._model_for_call().predict_log_proba(Xq).astype(dtype, copy=False)
-        self._record_profile()
         return out
 
     def predict(self, X):
         """The most probable class of each sample."""
         X = self._query_X(X)
         codes = self._model_for_call().predict(X).reshape(-1)
-        self._record_profile()
         return self.classes_[codes.astype(np.intp)]

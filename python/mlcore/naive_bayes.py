@@ -66,14 +66,12 @@ class _NaiveBayes(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         self.classes_ = classes
         self._model = self._make_model(len(classes))
         self._model.fit(X, codes, sample_weight=sw)
-        self._record_profile()
         self.class_count_ = self._model.class_count.astype(np.float64).reshape(-1)
         return self
 
     def _call(self, method, X):
         X = self._query_X(X)
         out = getattr(self._model_for_call(), method)(X)
-        self._record_profile()
         return out
 
     def predict_joint_log_proba(self, X):
@@ -241,5 +239,4 @@ class MultinomialNB(_NaiveBayes):
         if (X < 0).any():
             raise ValueError("Negative values in data passed to MultinomialNB (input X)")
         out = getattr(self._model_for_call(), method)(X)
-        self._record_profile()
         return out

@@ -113,7 +113,6 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
             n_neighbors=k, weights=weights, batch_size=batch, backend=self._core_backend()
         )
         self._model.fit(X, y_for_core)
-        self._record_profile()
         self.n_samples_fit_ = X.shape[0]
         self.effective_metric_ = "euclidean"
         self.effective_metric_params_ = {}
@@ -143,7 +142,6 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
             )
         model = self._model_for_call()
         dist, ind = model.kneighbors(X, k)
-        self._record_profile()
         dist = dist.astype(np.float64)
         ind = ind.astype(np.intp)
         if query_is_train:
@@ -234,7 +232,6 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
             return votes / total
         X = self._query_X(X)
         proba = self._model_for_call().predict_proba(X)
-        self._record_profile()
         return proba.astype(np.float64)
 
     def predict(self, X=None):
@@ -245,7 +242,6 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
             return self.classes_[np.argmax(proba, axis=1)]
         X = self._query_X(X)
         codes = self._model_for_call().predict(X).ravel()
-        self._record_profile()
         return self.classes_[codes.astype(np.intp)]
 
 
@@ -287,5 +283,4 @@ class KNeighborsRegressor(MultiOutputMixin, RegressorMixin, _KNeighborsBase):
         else:
             X = self._query_X(X)
             pred = self._model_for_call().predict(X).astype(np.float64)
-            self._record_profile()
         return pred.ravel() if self._y_1d else pred

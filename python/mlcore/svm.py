@@ -76,14 +76,12 @@ class _SVMBase(MLCoreEstimatorMixin, ClassifierMixin, BaseEstimator):
         """Signed distances to the decision boundaries; (n_samples,) for two classes."""
         X = self._query_X(X)
         dec = self._model_for_call().decision_function(X).astype(np.float64)
-        self._record_profile()
         return dec.ravel() if len(self.classes_) == 2 else dec
 
     def predict(self, X):
         """The predicted class of each row of X."""
         X = self._query_X(X)
         codes = self._model_for_call().predict(X).ravel()
-        self._record_profile()
         return self.classes_[codes.astype(np.intp)]
 
 
@@ -178,7 +176,6 @@ class LinearSVC(_SVMBase):
             backend=self._core_backend(),
         )
         self._model.fit(X, codes, sample_weight)
-        self._record_profile()
         self.coef_ = np.asarray(self._model.coef, dtype=np.float64)
         self.intercept_ = np.asarray(self._model.intercept, dtype=np.float64).ravel()
         self.n_iter_ = int(self._model.n_iter)
@@ -299,7 +296,6 @@ class SVC(_SVMBase):
             **params,
         )
         self._model.fit(X, codes, sample_weight)
-        self._record_profile()
         m = self._model
         self.support_ = m.support.ravel().astype(np.int32)
         self.support_vectors_ = np.asarray(m.support_vectors, dtype=np.float64)

@@ -58,7 +58,6 @@ class _BaseDecisionTree(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             backend=self._core_backend(),
         )
         self._model.fit(X, y_codes, sample_weight=sw)
-        self._record_profile()
         self.feature_importances_ = np.asarray(self._model.feature_importances_, dtype=np.float64)
         return self
 
@@ -66,7 +65,6 @@ class _BaseDecisionTree(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
         """The id of the leaf each sample ends in."""
         X = tree_query_X(self, X)
         leaves = self._model_for_call().apply(X)
-        self._record_profile()
         return leaves.astype(np.intp)
 
     def get_depth(self):
@@ -138,7 +136,6 @@ class DecisionTreeClassifier(ClassifierMixin, _BaseDecisionTree):
         """Class probabilities (n_samples, n_classes): the class fractions of each leaf."""
         X = tree_query_X(self, X)
         proba = self._model_for_call().predict_proba(X)
-        self._record_profile()
         return proba.astype(np.float64)
 
     def predict(self, X):
@@ -186,5 +183,4 @@ class DecisionTreeRegressor(RegressorMixin, _BaseDecisionTree):
         """The mean target of each sample's leaf."""
         X = tree_query_X(self, X)
         pred = self._model_for_call().predict(X)
-        self._record_profile()
         return pred.reshape(-1).astype(np.float64)
