@@ -72,13 +72,14 @@ class Estimator {
   virtual void visit(Archive& a) = 0;
 
   // What each model's static load() returns: Model(options, backend) with the file's options
-  // (the constructor checks them before any fitted field is read) and fitted state.
+  // and fitted state. Once the visit has read the options, the model is constructed afresh from
+  // them, so the constructor checks (and normalizes) them before any fitted field is read.
   template <class Model>
   static Model load_model(std::istream& in, BackendPtr backend) {
     Model model({}, backend);
     Estimator& base = model;
     LoadArchive archive(in, base.name_, base.model_version_,
-                        [&] { Model checked(model.options(), backend); });
+                        [&] { model = Model(model.options(), backend); });
     base.visit(archive);
     archive.finish();
     return model;

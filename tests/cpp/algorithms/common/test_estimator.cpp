@@ -167,5 +167,30 @@ TEST(EstimatorPersistence, LoadedOptionsAreCheckedByTheConstructor) {
   }
 }
 
+// ... and the model is built from them by its constructor, which also normalizes them: an empty
+// boosting loss (the options' "default") becomes the classifier's "log_loss", as in a fit.
+TEST(EstimatorPersistence, LoadedOptionsAreNormalizedByTheConstructor) {
+  const GradientBoostingOptions o;  // loss ""
+  ModelWriter w("GradientBoostingClassifier", 2);
+  w.write_string(o.loss);
+  w.write_f64(o.learning_rate);
+  for (std::int64_t v : {o.max_iter, o.max_leaf_nodes, o.max_depth, o.min_samples_leaf}) {
+    w.write_i64(v);
+  }
+  w.write_f64(o.l2_regularization);
+  w.write_i64(o.max_bins);
+  w.write_string(o.early_stopping);
+  w.write_string(o.scoring);
+  w.write_f64(o.validation_fraction);
+  w.write_i64(o.n_iter_no_change);
+  w.write_f64(o.tol);
+  w.write_i64(static_cast<std::int64_t>(o.random_state));
+  w.write_u8(0);  // not fitted
+  std::istringstream in(w.finish());
+  const GradientBoostingClassifier loaded = GradientBoostingClassifier::load(in, backend("scalar"));
+  EXPECT_EQ(loaded.options().loss, "log_loss");
+  EXPECT_FALSE(loaded.fitted());
+}
+
 }  // namespace
 }  // namespace mlcore::test
