@@ -9,16 +9,6 @@
 
 namespace mlcore::python {
 
-namespace {
-
-// An optional numpy vector (None → an empty tensor).
-Tensor optional_array(const py::object& o, const char* what) {
-  if (o.is_none()) return Tensor();
-  return borrow_array(o.cast<py::array>(), what);
-}
-
-}  // namespace
-
 void bind_cluster(py::module_& m) {
   const KMeansOptions d;
   py::class_<KMeans> c(m, "KMeans", "k-means clustering (use mlcore.KMeans)");
@@ -28,7 +18,7 @@ void bind_cluster(py::module_& m) {
           KMeansOptions o;
           o.n_clusters = n_clusters;
           o.init = init;
-          o.init_centers = optional_array(init_centers, "init");  // cloned by KMeans
+          o.init_centers = borrow_optional(init_centers, "init");  // cloned by KMeans
           o.n_init = n_init;
           o.max_iter = max_iter;
           o.tol = tol;
@@ -43,36 +33,24 @@ void bind_cluster(py::module_& m) {
           "fit",
           [](KMeans& m, const py::array& X, const py::object& sample_weight) {
             const Tensor tx = borrow_array(X, "X");
-            const Tensor tw = optional_array(sample_weight, "sample_weight");
+            const Tensor tw = borrow_optional(sample_weight, "sample_weight");
             InterruptibleCall nogil;
             m.fit(tx, tw);
           },
           py::arg("X"), py::arg("sample_weight") = py::none())
       .def("predict",
            [](const KMeans& m, const py::array& X) {
-             const Tensor tx = borrow_array(X, "X");
-             Tensor out;
-             {
-               InterruptibleCall nogil;
-               out = m.predict(tx);
-             }
-             return tensor_to_array(out);
+             return apply(X, [&](const Tensor& t) { return m.predict(t); });
            })
       .def("transform",
            [](const KMeans& m, const py::array& X) {
-             const Tensor tx = borrow_array(X, "X");
-             Tensor out;
-             {
-               InterruptibleCall nogil;
-               out = m.transform(tx);
-             }
-             return tensor_to_array(out);
+             return apply(X, [&](const Tensor& t) { return m.transform(t); });
            })
       .def(
           "score",
           [](const KMeans& m, const py::array& X, const py::object& sample_weight) {
             const Tensor tx = borrow_array(X, "X");
-            const Tensor tw = optional_array(sample_weight, "sample_weight");
+            const Tensor tw = borrow_optional(sample_weight, "sample_weight");
             InterruptibleCall nogil;
             return m.score(tx, tw);
           },

@@ -10,17 +10,6 @@ namespace mlcore::python {
 
 namespace {
 
-template <class F>
-py::array apply(const py::array& X, const char* what, F&& f) {
-  const Tensor tx = borrow_array(X, what);
-  Tensor out;
-  {
-    InterruptibleCall nogil;
-    out = f(tx);
-  }
-  return tensor_to_array(out);
-}
-
 py::array row(const Tensor& t) { return tensor_to_array(t); }
 
 }  // namespace
@@ -47,15 +36,15 @@ void bind_decomposition(py::module_& m) {
            })
       .def("transform",
            [](const PCA& p, const py::array& X) {
-             return apply(X, "X", [&](const Tensor& t) { return p.transform(t); });
+             return apply(X, [&](const Tensor& t) { return p.transform(t); });
            })
       .def("fit_transform",
            [](PCA& p, const py::array& X) {
-             return apply(X, "X", [&](const Tensor& t) { return p.fit_transform(t); });
+             return apply(X, [&](const Tensor& t) { return p.fit_transform(t); });
            })
       .def("inverse_transform",
            [](const PCA& p, const py::array& Z) {
-             return apply(Z, "Z", [&](const Tensor& t) { return p.inverse_transform(t); });
+             return apply(Z, [&](const Tensor& t) { return p.inverse_transform(t); }, "Z");
            })
       .def_property_readonly("components", [](const PCA& p) { return row(p.components()); })
       .def_property_readonly("explained_variance",

@@ -12,24 +12,6 @@ namespace mlcore::python {
 
 namespace {
 
-// An optional array argument (None → an empty tensor, which the C++ side reads as "absent").
-Tensor borrow_optional(const py::object& a, const char* what) {
-  if (a.is_none()) return Tensor();
-  return borrow_array(a.cast<py::array>(), what);
-}
-
-// Runs `f(X)` → Tensor with the GIL released and returns a numpy copy.
-template <class F>
-py::array apply(const py::array& X, F&& f) {
-  const Tensor tx = borrow_array(X, "X");
-  Tensor out;
-  {
-    InterruptibleCall nogil;
-    out = f(tx);
-  }
-  return tensor_to_array(out);
-}
-
 // The least-squares models share fit / predict / coef / intercept.
 template <class Model, class Class>
 void bind_least_squares(Class& c) {

@@ -11,22 +11,6 @@ namespace mlcore::python {
 
 namespace {
 
-Tensor borrow_optional(const py::object& a, const char* what) {
-  if (a.is_none()) return Tensor();
-  return borrow_array(a.cast<py::array>(), what);
-}
-
-template <class F>
-py::array apply(const py::array& X, F&& f) {
-  const Tensor tx = borrow_array(X, "X");
-  Tensor out;
-  {
-    InterruptibleCall nogil;
-    out = f(tx);
-  }
-  return tensor_to_array(out);
-}
-
 // fit, the four predictions, classes / class_count, and what every estimator binds.
 template <class Model, class Class>
 void bind_nb_common(Class& c) {

@@ -39,13 +39,7 @@ void bind_knn_common(Class& c) {
            })
       .def("predict",
            [](const Model& m, const py::array& X) {
-             const Tensor tx = borrow_array(X, "X");
-             Tensor out;
-             {
-               InterruptibleCall nogil;
-               out = m.predict(tx);
-             }
-             return tensor_to_array(out);
+             return apply(X, [&](const Tensor& t) { return m.predict(t); });
            })
       .def(
           "kneighbors",
@@ -75,13 +69,7 @@ void bind_neighbors(py::module_& m) {
   bind_knn_common<KNeighborsClassifier>(clf);
   clf.def("predict_proba",
           [](const KNeighborsClassifier& m, const py::array& X) {
-            const Tensor tx = borrow_array(X, "X");
-            Tensor out;
-            {
-              InterruptibleCall nogil;
-              out = m.predict_proba(tx);
-            }
-            return tensor_to_array(out);
+            return apply(X, [&](const Tensor& t) { return m.predict_proba(t); });
           })
       .def_property_readonly("classes", &KNeighborsClassifier::classes);
 

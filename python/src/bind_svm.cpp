@@ -11,11 +11,6 @@ namespace mlcore::python {
 
 namespace {
 
-Tensor optional_array(const py::object& o, const char* what) {
-  if (o.is_none()) return Tensor();
-  return borrow_array(o.cast<py::array>(), what);
-}
-
 // fit(X, y, sample_weight=None), decision_function, predict, and what every estimator binds.
 template <class Model, class Class>
 void bind_svm_common(Class& c) {
@@ -23,30 +18,18 @@ void bind_svm_common(Class& c) {
        "fit",
        [](Model& m, const py::array& X, const py::array& y, const py::object& sample_weight) {
          const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
-         const Tensor tw = optional_array(sample_weight, "sample_weight");
+         const Tensor tw = borrow_optional(sample_weight, "sample_weight");
          InterruptibleCall nogil;
          m.fit(tx, ty, tw);
        },
        py::arg("X"), py::arg("y"), py::arg("sample_weight") = py::none())
       .def("decision_function",
            [](const Model& m, const py::array& X) {
-             const Tensor tx = borrow_array(X, "X");
-             Tensor out;
-             {
-               InterruptibleCall nogil;
-               out = m.decision_function(tx);
-             }
-             return tensor_to_array(out);
+             return apply(X, [&](const Tensor& t) { return m.decision_function(t); });
            })
       .def("predict",
            [](const Model& m, const py::array& X) {
-             const Tensor tx = borrow_array(X, "X");
-             Tensor out;
-             {
-               InterruptibleCall nogil;
-               out = m.predict(tx);
-             }
-             return tensor_to_array(out);
+             return apply(X, [&](const Tensor& t) { return m.predict(t); });
            })
       .def_property_readonly("classes", &Model::classes)
       .def_property_readonly("intercept",

@@ -50,6 +50,19 @@ py::list profiled(Body&& body) {
   return profile_to_list(profile);
 }
 
+// Runs `f(X as a tensor)` → Tensor with the GIL released (and Ctrl-C honoured) and returns a
+// numpy copy of the result: the body of every predict / transform binding.
+template <class F>
+py::array apply(const py::array& X, F&& f, const char* what = "X") {
+  const Tensor tx = borrow_array(X, what);
+  Tensor out;
+  {
+    InterruptibleCall nogil;
+    out = f(tx);
+  }
+  return tensor_to_array(out);
+}
+
 // What every estimator class binds alike (estimator.hpp's Estimator): fitted, profile(),
 // set_backend, the fitted arrays, and the model's bytes (save_bytes / load_bytes, the format of
 // serialize.hpp, used by pickling).
