@@ -131,8 +131,8 @@ class Archive {
   // The fitted flag, between a model's options and its fitted state: returns whether the
   // fitted fields follow. A model whose files before model version `since` had no flag was
   // only ever saved fitted then, so loading such a file gives fitted = true. When loading,
-  // the options are complete at this point, and the check given to LoadArchive runs on them
-  // before any fitted field is read.
+  // the options are complete at this point: LoadArchive's `on_options` runs here, before any
+  // fitted field is read.
   bool fitted(bool& fitted, std::uint32_t since = 1);
 
  protected:
@@ -171,13 +171,14 @@ class SaveArchive final : public Archive {
   ModelWriter writer_;
 };
 
-// Reads the visited fields from a checked file (ModelReader). `options_check` runs when the
-// visit reaches fitted() (the options read, nothing of the fitted state yet): the estimator's
-// own checks of its options. finish() throws unless every payload byte was read.
+// Reads the visited fields from a checked file (ModelReader). `on_options` runs when the visit
+// reaches fitted() (the options read, nothing of the fitted state yet): Estimator::load_model
+// rebuilds the model from them there, through its constructor's checks. finish() throws unless
+// every payload byte was read.
 class LoadArchive final : public Archive {
  public:
   LoadArchive(std::istream& in, const std::string& model_type, std::uint32_t max_model_version,
-              std::function<void()> options_check);
+              std::function<void()> on_options);
   void finish() const;
 
  private:
@@ -190,8 +191,8 @@ class LoadArchive final : public Archive {
   void i64s(std::vector<std::int64_t>& v) override { v = reader_.read_i64s(); }
   void options_complete() override;
   ModelReader reader_;
-  std::function<void()> options_check_;
-  bool options_checked_ = false;
+  std::function<void()> on_options_;
+  bool options_done_ = false;
 };
 
 }  // namespace mlcore

@@ -274,21 +274,21 @@ bool Archive::fitted(bool& fitted, std::uint32_t since) {
 }
 
 LoadArchive::LoadArchive(std::istream& in, const std::string& model_type,
-                         std::uint32_t max_model_version, std::function<void()> options_check)
+                         std::uint32_t max_model_version, std::function<void()> on_options)
     : Archive(true, 0),
       reader_(in, model_type, max_model_version),
-      options_check_(std::move(options_check)) {
+      on_options_(std::move(on_options)) {
   set_version(reader_.model_version());
 }
 
 void LoadArchive::options_complete() {
-  if (options_checked_) return;
-  options_checked_ = true;
-  if (options_check_) options_check_();
+  if (options_done_) return;
+  options_done_ = true;
+  if (on_options_) on_options_();
 }
 
 void LoadArchive::finish() const {
-  MLCORE_ASSERT(options_checked_, "a model's visit never reached Archive::fitted()");
+  MLCORE_ASSERT(options_done_, "a model's visit never reached Archive::fitted()");
   reader_.finish();
 }
 
