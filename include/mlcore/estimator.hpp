@@ -11,19 +11,26 @@
 //   * Every fit/predict/transform call replaces profile() with the records of that call.
 //   * Fitted attributes are read through const accessors named as scikit-learn names them,
 //     without the trailing underscore (cluster_centers(), coef(), ...); reading them, or calling
-//     predict, before fit throws mlcore::Error ("KMeans is not fitted yet; call fit() first").
-//   * save(std::ostream&) / load(std::istream&, BackendPtr) through serialize.hpp.
+//     predict, before fit throws mlcore::Error ("KMeans is not fitted yet; call fit() first"):
+//     require_fitted().
+//   * The model's fields are listed once, in visit(Archive&) (serialize.hpp): options first,
+//     then Archive::fitted, then the fitted state. save(std::ostream&) (here) and the static
+//     load(std::istream&, BackendPtr) (load_model here) both run it. Every model saves before
+//     fit too, and loads back unfitted with the same options.
 //   * The fitted parameter arrays are the model: set_fitted_array("coef", values) overwrites
 //     one (scikit-learn lets a user edit coef_ and predict with the edit), and whatever the
 //     model derives from it is derived again.
 #pragma once
 
+#include <cstdint>
+#include <iosfwd>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "mlcore/backend.hpp"
 #include "mlcore/profile.hpp"
+#include "mlcore/serialize.hpp"
 
 namespace mlcore {
 
@@ -33,8 +40,13 @@ BackendPtr default_backend();
 
 class Estimator {
  public:
-  explicit Estimator(BackendPtr backend);
+  // `name`: the estimator's name ("KMeans"), for messages and as the model type of its files;
+  // `model_version`: the version of the field list in its visit(), bumped whenever it changes.
+  Estimator(const char* name, std::uint32_t model_version, BackendPtr backend);
   virtual ~Estimator() = default;
+
+  const char* name() const { return name_; }
+  bool fitted() const { return fitted_; }
 
   const BackendPtr& backend() const { return backend_; }
   // Runs later calls on another backend (a fitted model keeps its parameters).
@@ -49,7 +61,32 @@ class Estimator {
   // The names set_fitted_array accepts (empty for a model without public parameter arrays).
   std::vector<std::string> fitted_array_names();
 
+  // Writes the model (serialize.hpp's format): its options, and its fitted state if fitted.
+  void save(std::ostream& out) const;
+
  protected:
+  // Throws mlcore::Error "<name> is not fitted yet; call fit() first" unless fitted().
+  void require_fitted() const;
+
+  // The model's fields, once, for both directions (serialize.hpp, Archive).
+  virtual void visit(Archive& a) = 0;
+
+  // What each model's static load() returns: Model(options, backend) with the file's options
+  // and fitted state. Once the visit has read the options, the model is constructed afresh from
+  // them, so the constructor checks (and normalizes) them before any fitted field is read.
+  template <class Model>
+  static Model load_model(std::istream& in, BackendPtr backend) {
+    Model model({}, backend);
+    Estimator& base = model;
+    LoadArchive archive(in, base.name_, base.model_version_,
+                        [&] { model = Model(model.options(), backend); });
+    base.visit(archive);
+    archive.finish();
+    return model;
+  }
+
+  bool fitted_ = false;  // set by fit (and by loading a fitted model)
+
   // The model's public parameter arrays by name (as the accessors name them); empty before fit.
   virtual std::vector<std::pair<std::string, Tensor*>> fitted_arrays() { return {}; }
   // Called after set_fitted_array replaced an array: re-derive what the model caches from it.
@@ -60,6 +97,8 @@ class Estimator {
   ProfileScope begin_call() const;
 
  private:
+  const char* name_;
+  std::uint32_t model_version_;
   BackendPtr backend_;
   mutable Profile profile_;
 };

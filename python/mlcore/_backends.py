@@ -15,10 +15,11 @@ from typing import Any, Callable, Dict
 
 from . import _core
 
-# name -> function(options) building a configured C++ backend. A backend with options
-# registers its factory here (see systolic.py); the default instance comes from the registry.
+# name -> function(options) building a configured C++ backend (the default instance, with no
+# options, comes from the registry). Every backend that takes options has its line here.
 _FACTORIES: Dict[str, Callable[[Dict[str, Any]], Any]] = {
     "scalar": lambda options: _core.make_scalar_backend(),
+    "systolic": lambda options: _core.make_systolic_backend(dict(options)),  # see systolic.py
     "avx2": lambda options: _core.make_avx2_backend(int(options.get("num_threads", 0) or 0)),
     "avx512": lambda options: _core.make_avx512_backend(int(options.get("num_threads", 0) or 0)),
 }

@@ -29,6 +29,12 @@ in ``_``) whose work is done by a C++ model object (``self._model``, a class bou
   raises the RuntimeError that says why the original backend cannot run, and
   ``set_params(backend=...)`` moves it to one that can.
 
+Defaults are written once, in the C++ options structs: each bound class carries them as
+``_core.<Name>.defaults`` (a dict; python/src/bindings.hpp, ``set_defaults``), and the estimators'
+``__init__`` signatures read their defaults from it (``tol=_K_MEANS_DEFAULTS["tol"]``).
+Parameters that exist only on the Python side, or whose Python default is a ``None`` that the
+binding turns into a sentinel, keep their default in the signature.
+
 Subclasses set ``_core_class`` to the bound C++ class, which must provide ``save_bytes()``,
 ``load_bytes(bytes, backend)`` (static), ``profile()`` and ``set_backend(backend)``.
 """
@@ -91,9 +97,6 @@ class MLCoreEstimatorMixin:
         forests and kNN compute it). Estimators with a stabler form (log-softmax) override it."""
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
-
-    def _record_profile(self):
-        """Nothing to do: ``profile_`` reads the C++ model's records when asked."""
 
     def _model_for_call(self):
         """The fitted C++ model, switched to ``self.backend`` if it was changed after fit, and

@@ -39,6 +39,9 @@ from ._validation import check_choice, check_int, check_real, float_dtype_of, re
 __all__ = ["KMeans"]
 
 
+_K_MEANS_DEFAULTS = _core.KMeans.defaults
+
+
 class KMeans(
     MLCoreEstimatorMixin,
     ClassNamePrefixFeaturesOutMixin,
@@ -62,12 +65,12 @@ class KMeans(
 
     def __init__(
         self,
-        n_clusters=8,
+        n_clusters=_K_MEANS_DEFAULTS["n_clusters"],
         *,
-        init="k-means++",
+        init=_K_MEANS_DEFAULTS["init"],
         n_init="auto",
-        max_iter=300,
-        tol=1e-4,
+        max_iter=_K_MEANS_DEFAULTS["max_iter"],
+        tol=_K_MEANS_DEFAULTS["tol"],
         verbose=0,
         random_state=None,
         copy_x=True,
@@ -156,7 +159,6 @@ class KMeans(
             backend=self._core_backend(),
         )
         self._model.fit(X, sample_weight)
-        self._record_profile()
         self.cluster_centers_ = np.asarray(self._model.cluster_centers, dtype=dtype)
         self.labels_ = self._model.labels.ravel().astype(np.int32)
         self.inertia_ = float(self._model.inertia)
@@ -168,7 +170,6 @@ class KMeans(
         """The index of the nearest centre for each row of X (int32)."""
         X = self._query_X(X)
         labels = self._model_for_call().predict(X).ravel().astype(np.int32)
-        self._record_profile()
         return labels
 
     def fit_predict(self, X, y=None, sample_weight=None):
@@ -180,7 +181,6 @@ class KMeans(
         Xq = self._query_X(X)  # raises NotFittedError first
         dtype = result_dtype(X, self.cluster_centers_)
         distances = self._model_for_call().transform(Xq).astype(dtype, copy=False)
-        self._record_profile()
         return distances
 
     def fit_transform(self, X, y=None, sample_weight=None):
@@ -195,5 +195,4 @@ class KMeans(
                 _check_sample_weight(sample_weight, X, dtype=np.float32), dtype=np.float32
             )
         value = self._model_for_call().score(X, sample_weight)
-        self._record_profile()
         return float(value)

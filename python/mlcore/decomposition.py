@@ -32,6 +32,9 @@ __all__ = ["PCA"]
 _SOLVERS = ("auto", "full", "covariance_eigh", "arpack", "randomized")
 
 
+_PCA_DEFAULTS = _core.PCA.defaults
+
+
 class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixin, BaseEstimator):
     """Principal component analysis through the covariance matrix, on an mlcore backend.
 
@@ -79,7 +82,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
         n_components=None,
         *,
         copy=True,
-        whiten=False,
+        whiten=_PCA_DEFAULTS["whiten"],
         svd_solver="auto",
         tol=0.0,
         iterated_power="auto",
@@ -155,7 +158,6 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
         dtype = float_dtype_of(X)
         X = self._fit_model(X)
         self._model.fit(X)
-        self._record_profile()
         self._set_attributes(dtype)
         return self
 
@@ -164,7 +166,6 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
         dtype = float_dtype_of(X)
         X = self._fit_model(X)
         out = self._model.fit_transform(X)
-        self._record_profile()
         self._set_attributes(dtype)
         return out.astype(self.components_.dtype, copy=False)
 
@@ -173,7 +174,6 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
         Xq = self._query_X(X)  # raises NotFittedError first
         dtype = result_dtype(X, self.components_)
         out = self._model_for_call().transform(Xq)
-        self._record_profile()
         return out.astype(dtype, copy=False)
 
     def inverse_transform(self, X):
@@ -192,7 +192,6 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
         if not np.isfinite(Z).all():
             raise ValueError("X contains NaN or infinity")
         out = self._model_for_call().inverse_transform(Z)
-        self._record_profile()
         return out.astype(dtype, copy=False)
 
     def get_covariance(self):

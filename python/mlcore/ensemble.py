@@ -72,7 +72,6 @@ class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             backend=self._core_backend(),
         )
         self._model.fit(X, y_codes, sample_weight=sw)
-        self._record_profile()
         self.feature_importances_ = np.asarray(self._model.feature_importances_, dtype=np.float64)
         if self.oob_score:
             self.oob_score_ = float(self._model.oob_score_)
@@ -81,6 +80,9 @@ class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             else:
                 self.oob_prediction_ = self._model.oob_prediction_.astype(np.float64)
         return self
+
+
+_RANDOM_FOREST_CLASSIFIER_DEFAULTS = _core.RandomForestClassifier.defaults
 
 
 class RandomForestClassifier(ClassifierMixin, _BaseForest):
@@ -107,20 +109,20 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
 
     def __init__(
         self,
-        n_estimators=100,
+        n_estimators=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["n_estimators"],
         *,
-        criterion="gini",
+        criterion=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["criterion"],
         max_depth=None,
-        min_samples_split=2,
-        min_samples_leaf=1,
+        min_samples_split=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["min_samples_split"],
+        min_samples_leaf=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["min_samples_leaf"],
         max_features="sqrt",
-        min_impurity_decrease=0.0,
-        bootstrap=True,
-        oob_score=False,
+        min_impurity_decrease=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["min_impurity_decrease"],
+        bootstrap=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["bootstrap"],
+        oob_score=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["oob_score"],
         n_jobs=None,
         random_state=None,
         class_weight=None,
-        max_bins=255,
+        max_bins=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["max_bins"],
         backend=None,
     ):
         self.class_weight = class_weight
@@ -142,13 +144,15 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
         """The trees' mean class probabilities (n_samples, n_classes)."""
         X = tree_query_X(self, X)
         proba = self._model_for_call().predict_proba(X)
-        self._record_profile()
         return proba.astype(np.float64)
 
     def predict(self, X):
         """The class with the largest mean probability."""
         proba = self.predict_proba(X)  # checks fitted first
         return self.classes_[np.argmax(proba, axis=1)]
+
+
+_RANDOM_FOREST_REGRESSOR_DEFAULTS = _core.RandomForestRegressor.defaults
 
 
 class RandomForestRegressor(RegressorMixin, _BaseForest):
@@ -159,19 +163,19 @@ class RandomForestRegressor(RegressorMixin, _BaseForest):
 
     def __init__(
         self,
-        n_estimators=100,
+        n_estimators=_RANDOM_FOREST_REGRESSOR_DEFAULTS["n_estimators"],
         *,
-        criterion="squared_error",
+        criterion=_RANDOM_FOREST_REGRESSOR_DEFAULTS["criterion"],
         max_depth=None,
-        min_samples_split=2,
-        min_samples_leaf=1,
+        min_samples_split=_RANDOM_FOREST_REGRESSOR_DEFAULTS["min_samples_split"],
+        min_samples_leaf=_RANDOM_FOREST_REGRESSOR_DEFAULTS["min_samples_leaf"],
         max_features=1.0,
-        min_impurity_decrease=0.0,
-        bootstrap=True,
-        oob_score=False,
+        min_impurity_decrease=_RANDOM_FOREST_REGRESSOR_DEFAULTS["min_impurity_decrease"],
+        bootstrap=_RANDOM_FOREST_REGRESSOR_DEFAULTS["bootstrap"],
+        oob_score=_RANDOM_FOREST_REGRESSOR_DEFAULTS["oob_score"],
         n_jobs=None,
         random_state=None,
-        max_bins=255,
+        max_bins=_RANDOM_FOREST_REGRESSOR_DEFAULTS["max_bins"],
         backend=None,
     ):
         self.n_estimators = n_estimators
@@ -192,7 +196,6 @@ class RandomForestRegressor(RegressorMixin, _BaseForest):
         """The trees' mean prediction."""
         X = tree_query_X(self, X)
         pred = self._model_for_call().predict(X)
-        self._record_profile()
         return pred.reshape(-1).astype(np.float64)
 
 
@@ -244,7 +247,6 @@ class _BaseBoosting(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             backend=self._core_backend(),
         )
         self._model.fit(X, y_codes, sample_weight=sw)
-        self._record_profile()
         self.n_iter_ = int(self._model.n_iter_)
         self.do_early_stopping_ = self.early_stopping is True or (
             self.early_stopping == "auto" and X.shape[0] > 10000
@@ -262,6 +264,9 @@ class _BaseBoosting(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
         for it in range(self.n_iter_):
             model.add_iteration(X, it, raw)
             yield raw
+
+
+_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS = _core.GradientBoostingClassifier.defaults
 
 
 class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
@@ -302,18 +307,18 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
         self,
         loss="log_loss",
         *,
-        learning_rate=0.1,
-        max_iter=100,
-        max_leaf_nodes=31,
+        learning_rate=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["learning_rate"],
+        max_iter=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["max_iter"],
+        max_leaf_nodes=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["max_leaf_nodes"],
         max_depth=None,
-        min_samples_leaf=20,
-        l2_regularization=0.0,
-        max_bins=255,
-        early_stopping="auto",
-        scoring="loss",
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-7,
+        min_samples_leaf=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["min_samples_leaf"],
+        l2_regularization=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["l2_regularization"],
+        max_bins=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["max_bins"],
+        early_stopping=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["early_stopping"],
+        scoring=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["scoring"],
+        validation_fraction=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["validation_fraction"],
+        n_iter_no_change=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["n_iter_no_change"],
+        tol=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["tol"],
         random_state=None,
         backend=None,
     ):
@@ -350,14 +355,12 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
         """Raw scores: (n_samples,) for two classes, else (n_samples, n_classes)."""
         X = tree_query_X(self, X)
         raw = self._model_for_call().decision_function(X).astype(np.float64)
-        self._record_profile()
         return raw[:, 0] if raw.shape[1] == 1 else raw
 
     def predict_proba(self, X):
         """Class probabilities (n_samples, n_classes)."""
         X = tree_query_X(self, X)
         raw = self._model_for_call().decision_function(X)
-        self._record_profile()
         return self._raw_to_proba(raw)
 
     def _raw_to_codes(self, raw):
@@ -392,6 +395,9 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
             yield out[:, 0].copy() if out.shape[1] == 1 else out.copy()
 
 
+_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS = _core.GradientBoostingRegressor.defaults
+
+
 class GradientBoostingRegressor(RegressorMixin, _BaseBoosting):
     """Histogram gradient boosting for regression (squared error), with scikit-learn's
     ``HistGradientBoostingRegressor`` parameters (see :class:`GradientBoostingClassifier`)."""
@@ -402,18 +408,18 @@ class GradientBoostingRegressor(RegressorMixin, _BaseBoosting):
         self,
         loss="squared_error",
         *,
-        learning_rate=0.1,
-        max_iter=100,
-        max_leaf_nodes=31,
+        learning_rate=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["learning_rate"],
+        max_iter=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["max_iter"],
+        max_leaf_nodes=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["max_leaf_nodes"],
         max_depth=None,
-        min_samples_leaf=20,
-        l2_regularization=0.0,
-        max_bins=255,
-        early_stopping="auto",
-        scoring="loss",
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-7,
+        min_samples_leaf=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["min_samples_leaf"],
+        l2_regularization=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["l2_regularization"],
+        max_bins=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["max_bins"],
+        early_stopping=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["early_stopping"],
+        scoring=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["scoring"],
+        validation_fraction=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["validation_fraction"],
+        n_iter_no_change=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["n_iter_no_change"],
+        tol=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["tol"],
         random_state=None,
         backend=None,
     ):
@@ -441,7 +447,6 @@ class GradientBoostingRegressor(RegressorMixin, _BaseBoosting):
     def predict(self, X):
         X = tree_query_X(self, X)
         pred = self._model_for_call().predict(X)
-        self._record_profile()
         return pred.reshape(-1).astype(np.float64)
 
     def staged_predict(self, X):

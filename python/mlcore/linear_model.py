@@ -89,7 +89,6 @@ class _LeastSquares(MultiOutputMixin, RegressorMixin, MLCoreEstimatorMixin, Base
         sw = float32_sample_weight(sample_weight, X)
         self._model = self._make_model()
         self._model.fit(X, y, sample_weight=sw)
-        self._record_profile()
         coef = self._model.coef.astype(dtype)  # (n_targets, n_features)
         intercept = self._model.intercept.astype(dtype).reshape(-1)
         if y.ndim == 1:
@@ -105,9 +104,11 @@ class _LeastSquares(MultiOutputMixin, RegressorMixin, MLCoreEstimatorMixin, Base
         Xq = self._query_X(X)  # raises NotFittedError first
         dtype = result_dtype(X, np.asarray(self.coef_))
         out = self._model_for_call().predict(Xq)
-        self._record_profile()
         out = out.astype(dtype, copy=False)
         return out.reshape(-1) if np.ndim(self.coef_) == 1 else out
+
+
+_LINEAR_REGRESSION_DEFAULTS = _core.LinearRegression.defaults
 
 
 class LinearRegression(_LeastSquares):
@@ -145,7 +146,7 @@ class LinearRegression(_LeastSquares):
     def __init__(
         self,
         *,
-        fit_intercept=True,
+        fit_intercept=_LINEAR_REGRESSION_DEFAULTS["fit_intercept"],
         copy_X=True,
         tol=1e-6,
         n_jobs=None,
@@ -170,6 +171,9 @@ class LinearRegression(_LeastSquares):
         self.rank_ = int(self._model.rank)
         self.singular_ = self._model.singular.astype(np.float64).reshape(-1)
         return self
+
+
+_RIDGE_DEFAULTS = _core.Ridge.defaults
 
 
 class Ridge(_LeastSquares):
@@ -201,9 +205,9 @@ class Ridge(_LeastSquares):
 
     def __init__(
         self,
-        alpha=1.0,
+        alpha=_RIDGE_DEFAULTS["alpha"],
         *,
-        fit_intercept=True,
+        fit_intercept=_RIDGE_DEFAULTS["fit_intercept"],
         copy_X=True,
         max_iter=None,
         tol=1e-4,
@@ -248,6 +252,9 @@ class Ridge(_LeastSquares):
 
 
 # ---- logistic regression -------------------------------------------------------------------------
+
+
+_LOGISTIC_REGRESSION_DEFAULTS = _core.LogisticRegression.defaults
 
 
 class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
@@ -305,16 +312,16 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         self,
         penalty="deprecated",
         *,
-        C=1.0,
+        C=_LOGISTIC_REGRESSION_DEFAULTS["C"],
         l1_ratio=0.0,
         dual=False,
-        tol=1e-4,
-        fit_intercept=True,
+        tol=_LOGISTIC_REGRESSION_DEFAULTS["tol"],
+        fit_intercept=_LOGISTIC_REGRESSION_DEFAULTS["fit_intercept"],
         intercept_scaling=1,
         class_weight=None,
         random_state=None,
         solver="lbfgs",
-        max_iter=100,
+        max_iter=_LOGISTIC_REGRESSION_DEFAULTS["max_iter"],
         verbose=0,
         warm_start=False,
         n_jobs=None,
@@ -396,7 +403,6 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
             backend=self._core_backend(),
         )
         self._model.fit(X, codes, sample_weight=sw)
-        self._record_profile()
         self.coef_ = self._model.coef.astype(dtype)
         self.intercept_ = self._model.intercept.astype(dtype).reshape(-1)
         self.n_iter_ = np.array([self._model.n_iter], dtype=np.int32)
@@ -416,7 +422,6 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         Xq = self._query_X(X)  # raises NotFittedError first
         dtype = result_dtype(X, self.coef_)
         out = self._model_for_call().decision_function(Xq).astype(dtype, copy=False)
-        self._record_profile()
         return out.reshape(-1) if out.shape[1] == 1 else out
 
     def predict_proba(self, X):
@@ -424,7 +429,6 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         Xq = self._query_X(X)  # raises NotFittedError first
         dtype = result_dtype(X, self.coef_)
         out = self._model_for_call().predict_proba(Xq).astype(dtype, copy=False)
-        self._record_profile()
         return out
 
     def predict_log_proba(self, X):
@@ -432,12 +436,10 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         Xq = self._query_X(X)  # raises NotFittedError first
         dtype = result_dtype(X, self.coef_)
         out = self._model_for_call().predict_log_proba(Xq).astype(dtype, copy=False)
-        self._record_profile()
         return out
 
     def predict(self, X):
         """The most probable class of each sample."""
         X = self._query_X(X)
         codes = self._model_for_call().predict(X).reshape(-1)
-        self._record_profile()
         return self.classes_[codes.astype(np.intp)]

@@ -66,14 +66,12 @@ class _NaiveBayes(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         self.classes_ = classes
         self._model = self._make_model(len(classes))
         self._model.fit(X, codes, sample_weight=sw)
-        self._record_profile()
         self.class_count_ = self._model.class_count.astype(np.float64).reshape(-1)
         return self
 
     def _call(self, method, X):
         X = self._query_X(X)
         out = getattr(self._model_for_call(), method)(X)
-        self._record_profile()
         return out
 
     def predict_joint_log_proba(self, X):
@@ -97,6 +95,9 @@ class _NaiveBayes(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         """The most probable class of each sample."""
         codes = self._call("predict", X).reshape(-1)
         return self.classes_[codes.astype(np.intp)]
+
+
+_GAUSSIAN_NB_DEFAULTS = _core.GaussianNB.defaults
 
 
 class GaussianNB(_NaiveBayes):
@@ -123,7 +124,9 @@ class GaussianNB(_NaiveBayes):
     _core_class = _core.GaussianNB
     _dtype_follows_X = ("theta_", "var_", "class_count_", "class_prior_", "epsilon_")
 
-    def __init__(self, *, priors=None, var_smoothing=1e-9, backend=None):
+    def __init__(
+        self, *, priors=None, var_smoothing=_GAUSSIAN_NB_DEFAULTS["var_smoothing"], backend=None
+    ):
         self.priors = priors
         self.var_smoothing = var_smoothing
         self.backend = backend
@@ -142,6 +145,9 @@ class GaussianNB(_NaiveBayes):
         self.class_prior_ = self._model.class_prior.astype(np.float64).reshape(-1)
         self.epsilon_ = float(self._model.epsilon)
         return self
+
+
+_MULTINOMIAL_NB_DEFAULTS = _core.MultinomialNB.defaults
 
 
 class MultinomialNB(_NaiveBayes):
@@ -170,7 +176,13 @@ class MultinomialNB(_NaiveBayes):
     _core_class = _core.MultinomialNB
 
     def __init__(
-        self, *, alpha=1.0, force_alpha=True, fit_prior=True, class_prior=None, backend=None
+        self,
+        *,
+        alpha=_MULTINOMIAL_NB_DEFAULTS["alpha"],
+        force_alpha=_MULTINOMIAL_NB_DEFAULTS["force_alpha"],
+        fit_prior=_MULTINOMIAL_NB_DEFAULTS["fit_prior"],
+        class_prior=None,
+        backend=None,
     ):
         self.alpha = alpha
         self.force_alpha = force_alpha
@@ -227,5 +239,4 @@ class MultinomialNB(_NaiveBayes):
         if (X < 0).any():
             raise ValueError("Negative values in data passed to MultinomialNB (input X)")
         out = getattr(self._model_for_call(), method)(X)
-        self._record_profile()
         return out

@@ -39,6 +39,10 @@ def _as_float32(X):
 # ---- the estimators ---------------------------------------------------------------------------
 
 
+# Both estimators take KNeighborsOptions.
+_K_NEIGHBORS_DEFAULTS = _core.KNeighborsClassifier.defaults
+
+
 class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
     """What both estimators share: parameters, fit of the samples, kneighbors()."""
 
@@ -46,9 +50,9 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
 
     def __init__(
         self,
-        n_neighbors=5,
+        n_neighbors=_K_NEIGHBORS_DEFAULTS["n_neighbors"],
         *,
-        weights="uniform",
+        weights=_K_NEIGHBORS_DEFAULTS["weights"],
         algorithm="auto",
         leaf_size=30,
         p=2,
@@ -109,7 +113,6 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
             n_neighbors=k, weights=weights, batch_size=batch, backend=self._core_backend()
         )
         self._model.fit(X, y_for_core)
-        self._record_profile()
         self.n_samples_fit_ = X.shape[0]
         self.effective_metric_ = "euclidean"
         self.effective_metric_params_ = {}
@@ -139,7 +142,6 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
             )
         model = self._model_for_call()
         dist, ind = model.kneighbors(X, k)
-        self._record_profile()
         dist = dist.astype(np.float64)
         ind = ind.astype(np.intp)
         if query_is_train:
@@ -230,7 +232,6 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
             return votes / total
         X = self._query_X(X)
         proba = self._model_for_call().predict_proba(X)
-        self._record_profile()
         return proba.astype(np.float64)
 
     def predict(self, X=None):
@@ -241,7 +242,6 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
             return self.classes_[np.argmax(proba, axis=1)]
         X = self._query_X(X)
         codes = self._model_for_call().predict(X).ravel()
-        self._record_profile()
         return self.classes_[codes.astype(np.intp)]
 
 
@@ -283,5 +283,4 @@ class KNeighborsRegressor(MultiOutputMixin, RegressorMixin, _KNeighborsBase):
         else:
             X = self._query_X(X)
             pred = self._model_for_call().predict(X).astype(np.float64)
-            self._record_profile()
         return pred.ravel() if self._y_1d else pred

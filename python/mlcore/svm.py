@@ -76,15 +76,16 @@ class _SVMBase(MLCoreEstimatorMixin, ClassifierMixin, BaseEstimator):
         """Signed distances to the decision boundaries; (n_samples,) for two classes."""
         X = self._query_X(X)
         dec = self._model_for_call().decision_function(X).astype(np.float64)
-        self._record_profile()
         return dec.ravel() if len(self.classes_) == 2 else dec
 
     def predict(self, X):
         """The predicted class of each row of X."""
         X = self._query_X(X)
         codes = self._model_for_call().predict(X).ravel()
-        self._record_profile()
         return self.classes_[codes.astype(np.intp)]
+
+
+_LINEAR_SVC_DEFAULTS = _core.LinearSVC.defaults
 
 
 class LinearSVC(_SVMBase):
@@ -107,19 +108,19 @@ class LinearSVC(_SVMBase):
     def __init__(
         self,
         penalty="l2",
-        loss="squared_hinge",
+        loss=_LINEAR_SVC_DEFAULTS["loss"],
         *,
         dual="auto",
-        tol=1e-4,
-        C=1.0,
+        tol=_LINEAR_SVC_DEFAULTS["tol"],
+        C=_LINEAR_SVC_DEFAULTS["C"],
         multi_class="ovr",
-        fit_intercept=True,
-        intercept_scaling=1,
+        fit_intercept=_LINEAR_SVC_DEFAULTS["fit_intercept"],
+        intercept_scaling=_LINEAR_SVC_DEFAULTS["intercept_scaling"],
         class_weight=None,
         verbose=0,
         random_state=None,
-        max_iter=1000,
-        shrinking=True,
+        max_iter=_LINEAR_SVC_DEFAULTS["max_iter"],
+        shrinking=_LINEAR_SVC_DEFAULTS["shrinking"],
         backend=None,
     ):
         self.penalty = penalty
@@ -175,7 +176,6 @@ class LinearSVC(_SVMBase):
             backend=self._core_backend(),
         )
         self._model.fit(X, codes, sample_weight)
-        self._record_profile()
         self.coef_ = np.asarray(self._model.coef, dtype=np.float64)
         self.intercept_ = np.asarray(self._model.intercept, dtype=np.float64).ravel()
         self.n_iter_ = int(self._model.n_iter)
@@ -186,6 +186,9 @@ class LinearSVC(_SVMBase):
                 stacklevel=2,
             )
         return self
+
+
+_SVC_DEFAULTS = _core.SVC.defaults
 
 
 class SVC(_SVMBase):
@@ -207,20 +210,20 @@ class SVC(_SVMBase):
     def __init__(
         self,
         *,
-        C=1.0,
-        kernel="rbf",
-        degree=3,
-        gamma="scale",
-        coef0=0.0,
-        shrinking=True,
+        C=_SVC_DEFAULTS["C"],
+        kernel=_SVC_DEFAULTS["kernel"],
+        degree=_SVC_DEFAULTS["degree"],
+        gamma=_SVC_DEFAULTS["gamma"],
+        coef0=_SVC_DEFAULTS["coef0"],
+        shrinking=_SVC_DEFAULTS["shrinking"],
         probability=False,
-        tol=1e-3,
-        cache_size=200,
+        tol=_SVC_DEFAULTS["tol"],
+        cache_size=_SVC_DEFAULTS["cache_size"],
         class_weight=None,
         verbose=False,
-        max_iter=-1,
-        decision_function_shape="ovr",
-        break_ties=False,
+        max_iter=_SVC_DEFAULTS["max_iter"],
+        decision_function_shape=_SVC_DEFAULTS["decision_function_shape"],
+        break_ties=_SVC_DEFAULTS["break_ties"],
         random_state=None,
         backend=None,
     ):
@@ -293,7 +296,6 @@ class SVC(_SVMBase):
             **params,
         )
         self._model.fit(X, codes, sample_weight)
-        self._record_profile()
         m = self._model
         self.support_ = m.support.ravel().astype(np.int32)
         self.support_vectors_ = np.asarray(m.support_vectors, dtype=np.float64)

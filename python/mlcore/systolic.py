@@ -137,10 +137,3 @@ def systolic(preset: str = DEFAULT_PRESET, **overrides: Any) -> SystolicBackend:
             options[key] = value
     _full_config(options)  # validate now (ValueError naming the bad value), not on first use
     return SystolicBackend(**options)
-
-
-def _factory(options: Dict[str, Any]):
-    return _core.make_systolic_backend(dict(options))
-
-
-_backends._FACTORIES["systolic"] = _factory

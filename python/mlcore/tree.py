@@ -58,7 +58,6 @@ class _BaseDecisionTree(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             backend=self._core_backend(),
         )
         self._model.fit(X, y_codes, sample_weight=sw)
-        self._record_profile()
         self.feature_importances_ = np.asarray(self._model.feature_importances_, dtype=np.float64)
         return self
 
@@ -66,7 +65,6 @@ class _BaseDecisionTree(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
         """The id of the leaf each sample ends in."""
         X = tree_query_X(self, X)
         leaves = self._model_for_call().apply(X)
-        self._record_profile()
         return leaves.astype(np.intp)
 
     def get_depth(self):
@@ -78,6 +76,9 @@ class _BaseDecisionTree(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
         """The number of leaves of the tree."""
         check_is_fitted(self, "_model")
         return int(self._model.get_n_leaves())
+
+
+_DECISION_TREE_CLASSIFIER_DEFAULTS = _core.DecisionTreeClassifier.defaults
 
 
 class DecisionTreeClassifier(ClassifierMixin, _BaseDecisionTree):
@@ -109,15 +110,15 @@ class DecisionTreeClassifier(ClassifierMixin, _BaseDecisionTree):
     def __init__(
         self,
         *,
-        criterion="gini",
+        criterion=_DECISION_TREE_CLASSIFIER_DEFAULTS["criterion"],
         max_depth=None,
-        min_samples_split=2,
-        min_samples_leaf=1,
+        min_samples_split=_DECISION_TREE_CLASSIFIER_DEFAULTS["min_samples_split"],
+        min_samples_leaf=_DECISION_TREE_CLASSIFIER_DEFAULTS["min_samples_leaf"],
         max_features=None,
         random_state=None,
-        min_impurity_decrease=0.0,
+        min_impurity_decrease=_DECISION_TREE_CLASSIFIER_DEFAULTS["min_impurity_decrease"],
         class_weight=None,
-        max_bins=255,
+        max_bins=_DECISION_TREE_CLASSIFIER_DEFAULTS["max_bins"],
         backend=None,
     ):
         self.criterion = criterion
@@ -135,13 +136,15 @@ class DecisionTreeClassifier(ClassifierMixin, _BaseDecisionTree):
         """Class probabilities (n_samples, n_classes): the class fractions of each leaf."""
         X = tree_query_X(self, X)
         proba = self._model_for_call().predict_proba(X)
-        self._record_profile()
         return proba.astype(np.float64)
 
     def predict(self, X):
         """The most frequent class of each sample's leaf."""
         proba = self.predict_proba(X)  # checks fitted first
         return self.classes_[np.argmax(proba, axis=1)]
+
+
+_DECISION_TREE_REGRESSOR_DEFAULTS = _core.DecisionTreeRegressor.defaults
 
 
 class DecisionTreeRegressor(RegressorMixin, _BaseDecisionTree):
@@ -156,14 +159,14 @@ class DecisionTreeRegressor(RegressorMixin, _BaseDecisionTree):
     def __init__(
         self,
         *,
-        criterion="squared_error",
+        criterion=_DECISION_TREE_REGRESSOR_DEFAULTS["criterion"],
         max_depth=None,
-        min_samples_split=2,
-        min_samples_leaf=1,
+        min_samples_split=_DECISION_TREE_REGRESSOR_DEFAULTS["min_samples_split"],
+        min_samples_leaf=_DECISION_TREE_REGRESSOR_DEFAULTS["min_samples_leaf"],
         max_features=None,
         random_state=None,
-        min_impurity_decrease=0.0,
-        max_bins=255,
+        min_impurity_decrease=_DECISION_TREE_REGRESSOR_DEFAULTS["min_impurity_decrease"],
+        max_bins=_DECISION_TREE_REGRESSOR_DEFAULTS["max_bins"],
         backend=None,
     ):
         self.criterion = criterion
@@ -180,5 +183,4 @@ class DecisionTreeRegressor(RegressorMixin, _BaseDecisionTree):
         """The mean target of each sample's leaf."""
         X = tree_query_X(self, X)
         pred = self._model_for_call().predict(X)
-        self._record_profile()
         return pred.reshape(-1).astype(np.float64)

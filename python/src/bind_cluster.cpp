@@ -3,76 +3,54 @@
 // converts arrays and options, and releases the GIL around the C++ calls.
 #include <pybind11/numpy.h>
 
-#include <sstream>
-
 #include "bindings.hpp"
 #include "convert.hpp"
 #include "mlcore/algorithms/cluster/kmeans.hpp"
 
 namespace mlcore::python {
 
-namespace {
-
-// An optional numpy vector (None → an empty tensor).
-Tensor optional_array(const py::object& o, const char* what) {
-  if (o.is_none()) return Tensor();
-  return borrow_array(o.cast<py::array>(), what);
-}
-
-}  // namespace
-
 void bind_cluster(py::module_& m) {
-  py::class_<KMeans>(m, "KMeans", "k-means clustering (use mlcore.KMeans)")
-      .def(py::init([](std::int64_t n_clusters, const std::string& init,
-                       const py::object& init_centers, std::int64_t n_init, std::int64_t max_iter,
-                       double tol, std::uint64_t random_state, BackendPtr backend) {
-             KMeansOptions o;
-             o.n_clusters = n_clusters;
-             o.init = init;
-             o.init_centers = optional_array(init_centers, "init");  // cloned by KMeans
-             o.n_init = n_init;
-             o.max_iter = max_iter;
-             o.tol = tol;
-             o.random_state = random_state;
-             return KMeans(o, std::move(backend));
-           }),
-           py::arg("n_clusters") = 8, py::arg("init") = "k-means++",
-           py::arg("init_centers") = py::none(), py::arg("n_init") = 0, py::arg("max_iter") = 300,
-           py::arg("tol") = 1e-4, py::arg("random_state") = 0, py::arg("backend"))
+  const KMeansOptions d;
+  py::class_<KMeans> c(m, "KMeans", "k-means clustering (use mlcore.KMeans)");
+  c.def(py::init([](std::int64_t n_clusters, const std::string& init,
+                    const py::object& init_centers, std::int64_t n_init, std::int64_t max_iter,
+                    double tol, std::uint64_t random_state, BackendPtr backend) {
+          KMeansOptions o;
+          o.n_clusters = n_clusters;
+          o.init = init;
+          o.init_centers = borrow_optional(init_centers, "init");  // cloned by KMeans
+          o.n_init = n_init;
+          o.max_iter = max_iter;
+          o.tol = tol;
+          o.random_state = random_state;
+          return KMeans(o, std::move(backend));
+        }),
+        py::arg("n_clusters") = d.n_clusters, py::arg("init") = d.init,
+        py::arg("init_centers") = py::none(), py::arg("n_init") = d.n_init,
+        py::arg("max_iter") = d.max_iter, py::arg("tol") = d.tol,
+        py::arg("random_state") = d.random_state, py::arg("backend"))
       .def(
           "fit",
           [](KMeans& m, const py::array& X, const py::object& sample_weight) {
             const Tensor tx = borrow_array(X, "X");
-            const Tensor tw = optional_array(sample_weight, "sample_weight");
+            const Tensor tw = borrow_optional(sample_weight, "sample_weight");
             InterruptibleCall nogil;
             m.fit(tx, tw);
           },
           py::arg("X"), py::arg("sample_weight") = py::none())
       .def("predict",
            [](const KMeans& m, const py::array& X) {
-             const Tensor tx = borrow_array(X, "X");
-             Tensor out;
-             {
-               InterruptibleCall nogil;
-               out = m.predict(tx);
-             }
-             return tensor_to_array(out);
+             return apply(X, [&](const Tensor& t) { return m.predict(t); });
            })
       .def("transform",
            [](const KMeans& m, const py::array& X) {
-             const Tensor tx = borrow_array(X, "X");
-             Tensor out;
-             {
-               InterruptibleCall nogil;
-               out = m.transform(tx);
-             }
-             return tensor_to_array(out);
+             return apply(X, [&](const Tensor& t) { return m.transform(t); });
            })
       .def(
           "score",
           [](const KMeans& m, const py::array& X, const py::object& sample_weight) {
             const Tensor tx = borrow_array(X, "X");
-            const Tensor tw = optional_array(sample_weight, "sample_weight");
+            const Tensor tw = borrow_optional(sample_weight, "sample_weight");
             InterruptibleCall nogil;
             return m.score(tx, tw);
           },
@@ -82,21 +60,11 @@ void bind_cluster(py::module_& m) {
       .def_property_readonly("labels", [](const KMeans& m) { return tensor_to_array(m.labels()); })
       .def_property_readonly("inertia", &KMeans::inertia)
       .def_property_readonly("n_iter", &KMeans::n_iter)
-      .def_property_readonly("n_features_in", &KMeans::n_features_in)
-      .def("profile", [](const KMeans& m) { return profile_to_list(m.profile()); })
-      .def("set_backend", &KMeans::set_backend)
-      .def("set_fitted_array", &set_fitted_array<KMeans>)
-      .def("fitted_array_names", &KMeans::fitted_array_names)
-      .def("save_bytes",
-           [](const KMeans& m) {
-             std::ostringstream s;
-             m.save(s);
-             return py::bytes(s.str());
-           })
-      .def_static("load_bytes", [](const py::bytes& b, BackendPtr backend) {
-        std::istringstream s(static_cast<std::string>(b));
-        return KMeans::load(s, std::move(backend));
-      });
+      .def_property_readonly("n_features_in", &KMeans::n_features_in);
+  bind_estimator<KMeans>(c);
+  set_defaults<KMeansOptions>(c, "n_clusters", &KMeansOptions::n_clusters, "init",
+                              &KMeansOptions::init, "max_iter", &KMeansOptions::max_iter, "tol",
+                              &KMeansOptions::tol);
 }
 
 }  // namespace mlcore::python

@@ -2,8 +2,6 @@
 // inputs; this only converts arrays and options, and releases the GIL around the C++ calls.
 #include <pybind11/numpy.h>
 
-#include <sstream>
-
 #include "bindings.hpp"
 #include "convert.hpp"
 #include "mlcore/algorithms/decomposition/pca.hpp"
@@ -12,22 +10,12 @@ namespace mlcore::python {
 
 namespace {
 
-template <class F>
-py::array apply(const py::array& X, const char* what, F&& f) {
-  const Tensor tx = borrow_array(X, what);
-  Tensor out;
-  {
-    InterruptibleCall nogil;
-    out = f(tx);
-  }
-  return tensor_to_array(out);
-}
-
 py::array row(const Tensor& t) { return tensor_to_array(t); }
 
 }  // namespace
 
 void bind_decomposition(py::module_& m) {
+  const PCAOptions d;
   py::class_<PCA> pca(m, "PCA", "principal component analysis (use mlcore.PCA)");
   pca.def(py::init([](std::int64_t n_components, double variance_fraction, bool whiten,
                       BackendPtr backend) {
@@ -37,8 +25,9 @@ void bind_decomposition(py::module_& m) {
             o.whiten = whiten;
             return PCA(o, std::move(backend));
           }),
-          py::arg("n_components") = -1, py::arg("variance_fraction") = 0.0,
-          py::arg("whiten") = false, py::arg("backend"))
+          py::arg("n_components") = d.n_components,
+          py::arg("variance_fraction") = d.variance_fraction, py::arg("whiten") = d.whiten,
+          py::arg("backend"))
       .def("fit",
            [](PCA& p, const py::array& X) {
              const Tensor tx = borrow_array(X, "X");
@@ -47,15 +36,15 @@ void bind_decomposition(py::module_& m) {
            })
       .def("transform",
            [](const PCA& p, const py::array& X) {
-             return apply(X, "X", [&](const Tensor& t) { return p.transform(t); });
+             return apply(X, [&](const Tensor& t) { return p.transform(t); });
            })
       .def("fit_transform",
            [](PCA& p, const py::array& X) {
-             return apply(X, "X", [&](const Tensor& t) { return p.fit_transform(t); });
+             return apply(X, [&](const Tensor& t) { return p.fit_transform(t); });
            })
       .def("inverse_transform",
            [](const PCA& p, const py::array& Z) {
-             return apply(Z, "Z", [&](const Tensor& t) { return p.inverse_transform(t); });
+             return apply(Z, [&](const Tensor& t) { return p.inverse_transform(t); }, "Z");
            })
       .def_property_readonly("components", [](const PCA& p) { return row(p.components()); })
       .def_property_readonly("explained_variance",
@@ -68,22 +57,9 @@ void bind_decomposition(py::module_& m) {
       .def_property_readonly("n_components", &PCA::n_components)
       .def_property_readonly("n_features_in", &PCA::n_features_in)
       .def_property_readonly("n_samples", &PCA::n_samples)
-      .def_property_readonly("noise_variance", &PCA::noise_variance)
-      .def_property_readonly("fitted", &PCA::fitted)
-      .def("profile", [](const PCA& p) { return profile_to_list(p.profile()); })
-      .def("set_backend", &PCA::set_backend)
-      .def("set_fitted_array", &set_fitted_array<PCA>)
-      .def("fitted_array_names", &PCA::fitted_array_names)
-      .def("save_bytes",
-           [](const PCA& p) {
-             std::ostringstream s;
-             p.save(s);
-             return py::bytes(s.str());
-           })
-      .def_static("load_bytes", [](const py::bytes& b, BackendPtr backend) {
-        std::istringstream s(static_cast<std::string>(b));
-        return PCA::load(s, std::move(backend));
-      });
+      .def_property_readonly("noise_variance", &PCA::noise_variance);
+  bind_estimator<PCA>(pca);
+  set_defaults<PCAOptions>(pca, "whiten", &PCAOptions::whiten);
 }
 
 }  // namespace mlcore::python

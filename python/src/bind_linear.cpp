@@ -3,8 +3,6 @@
 // codes; these only convert arrays and options, and release the GIL around the C++ calls.
 #include <pybind11/numpy.h>
 
-#include <sstream>
-
 #include "bindings.hpp"
 #include "convert.hpp"
 #include "mlcore/algorithms/linear/linear_regression.hpp"
@@ -13,43 +11,6 @@
 namespace mlcore::python {
 
 namespace {
-
-// An optional array argument (None → an empty tensor, which the C++ side reads as "absent").
-Tensor borrow_optional(const py::object& a, const char* what) {
-  if (a.is_none()) return Tensor();
-  return borrow_array(a.cast<py::array>(), what);
-}
-
-// Runs `f(X)` → Tensor with the GIL released and returns a numpy copy.
-template <class F>
-py::array apply(const py::array& X, F&& f) {
-  const Tensor tx = borrow_array(X, "X");
-  Tensor out;
-  {
-    InterruptibleCall nogil;
-    out = f(tx);
-  }
-  return tensor_to_array(out);
-}
-
-// What every model binds alike: profile, backend switch, save / load.
-template <class Model, class Class>
-void bind_model_common(Class& c) {
-  c.def("profile", [](const Model& m) { return profile_to_list(m.profile()); })
-      .def("set_backend", &Model::set_backend)
-      .def("set_fitted_array", &set_fitted_array<Model>)
-      .def("fitted_array_names", &Model::fitted_array_names)
-      .def("save_bytes",
-           [](const Model& m) {
-             std::ostringstream s;
-             m.save(s);
-             return py::bytes(s.str());
-           })
-      .def_static("load_bytes", [](const py::bytes& b, BackendPtr backend) {
-        std::istringstream s(static_cast<std::string>(b));
-        return Model::load(s, std::move(backend));
-      });
-}
 
 // The least-squares models share fit / predict / coef / intercept.
 template <class Model, class Class>
@@ -70,14 +31,16 @@ void bind_least_squares(Class& c) {
       .def_property_readonly("coef", [](const Model& m) { return tensor_to_array(m.coef()); })
       .def_property_readonly("intercept",
                              [](const Model& m) { return tensor_to_array(m.intercept()); })
-      .def_property_readonly("n_features_in", &Model::n_features_in)
-      .def_property_readonly("fitted", &Model::fitted);
-  bind_model_common<Model>(c);
+      .def_property_readonly("n_features_in", &Model::n_features_in);
+  bind_estimator<Model>(c);
 }
 
 }  // namespace
 
 void bind_linear(py::module_& m) {
+  const LinearRegressionOptions lrd;
+  const RidgeOptions rd;
+  const LogisticRegressionOptions gd;
   py::class_<LinearRegression> lr(m, "LinearRegression",
                                   "least squares by the normal equations (use "
                                   "mlcore.LinearRegression)");
@@ -86,11 +49,13 @@ void bind_linear(py::module_& m) {
            o.fit_intercept = fit_intercept;
            return LinearRegression(o, std::move(backend));
          }),
-         py::arg("fit_intercept") = true, py::arg("backend"))
+         py::arg("fit_intercept") = lrd.fit_intercept, py::arg("backend"))
       .def_property_readonly("rank", &LinearRegression::rank)
       .def_property_readonly(
           "singular", [](const LinearRegression& m) { return tensor_to_array(m.singular()); });
   bind_least_squares<LinearRegression>(lr);
+  set_defaults<LinearRegressionOptions>(lr, "fit_intercept",
+                                        &LinearRegressionOptions::fit_intercept);
 
   py::class_<Ridge> ridge(m, "Ridge", "L2-penalised least squares (use mlcore.Ridge)");
   ridge.def(py::init([](double alpha, bool fit_intercept, BackendPtr backend) {
@@ -99,8 +64,11 @@ void bind_linear(py::module_& m) {
               o.fit_intercept = fit_intercept;
               return Ridge(o, std::move(backend));
             }),
-            py::arg("alpha") = 1.0, py::arg("fit_intercept") = true, py::arg("backend"));
+            py::arg("alpha") = rd.alpha, py::arg("fit_intercept") = rd.fit_intercept,
+            py::arg("backend"));
   bind_least_squares<Ridge>(ridge);
+  set_defaults<RidgeOptions>(ridge, "alpha", &RidgeOptions::alpha, "fit_intercept",
+                             &RidgeOptions::fit_intercept);
 
   py::class_<LogisticRegression> logit(m, "LogisticRegression",
                                        "L2 logistic regression by L-BFGS (use "
@@ -117,9 +85,10 @@ void bind_linear(py::module_& m) {
              o.class_weight = class_weight;
              return LogisticRegression(o, std::move(backend));
            }),
-           py::arg("C") = 1.0, py::arg("tol") = 1e-4, py::arg("max_iter") = 100,
-           py::arg("fit_intercept") = true, py::arg("class_weight_balanced") = false,
-           py::arg("class_weight") = std::map<double, double>{}, py::arg("backend"))
+           py::arg("C") = gd.C, py::arg("tol") = gd.tol, py::arg("max_iter") = gd.max_iter,
+           py::arg("fit_intercept") = gd.fit_intercept,
+           py::arg("class_weight_balanced") = gd.class_weight_balanced,
+           py::arg("class_weight") = gd.class_weight, py::arg("backend"))
       .def(
           "fit",
           [](LogisticRegression& m, const py::array& X, const py::array& y,
@@ -154,9 +123,11 @@ void bind_linear(py::module_& m) {
       .def_property_readonly("n_features_in", &LogisticRegression::n_features_in)
       .def_property_readonly("n_iter", &LogisticRegression::n_iter)
       .def_property_readonly("converged", &LogisticRegression::converged)
-      .def_property_readonly("solver_message", &LogisticRegression::solver_message)
-      .def_property_readonly("fitted", &LogisticRegression::fitted);
-  bind_model_common<LogisticRegression>(logit);
+      .def_property_readonly("solver_message", &LogisticRegression::solver_message);
+  bind_estimator<LogisticRegression>(logit);
+  using G = LogisticRegressionOptions;
+  set_defaults<G>(logit, "C", &G::C, "tol", &G::tol, "max_iter", &G::max_iter, "fit_intercept",
+                  &G::fit_intercept);
 }
 
 }  // namespace mlcore::python

@@ -3,8 +3,6 @@
 // these only convert arrays and options, and release the GIL around the C++ calls.
 #include <pybind11/numpy.h>
 
-#include <sstream>
-
 #include "bindings.hpp"
 #include "convert.hpp"
 #include "mlcore/algorithms/naive_bayes/naive_bayes.hpp"
@@ -13,23 +11,7 @@ namespace mlcore::python {
 
 namespace {
 
-Tensor borrow_optional(const py::object& a, const char* what) {
-  if (a.is_none()) return Tensor();
-  return borrow_array(a.cast<py::array>(), what);
-}
-
-template <class F>
-py::array apply(const py::array& X, F&& f) {
-  const Tensor tx = borrow_array(X, "X");
-  Tensor out;
-  {
-    InterruptibleCall nogil;
-    out = f(tx);
-  }
-  return tensor_to_array(out);
-}
-
-// fit, the four predictions, classes / class_count, profile, backend, save / load.
+// fit, the four predictions, classes / class_count, and what every estimator binds.
 template <class Model, class Class>
 void bind_nb_common(Class& c) {
   c.def(
@@ -60,27 +42,14 @@ void bind_nb_common(Class& c) {
       .def_property_readonly("classes", &Model::classes)
       .def_property_readonly("class_count",
                              [](const Model& m) { return tensor_to_array(m.class_count()); })
-      .def_property_readonly("n_features_in", &Model::n_features_in)
-      .def_property_readonly("fitted", &Model::fitted)
-      .def("profile", [](const Model& m) { return profile_to_list(m.profile()); })
-      .def("set_backend", &Model::set_backend)
-      .def("set_fitted_array", &set_fitted_array<Model>)
-      .def("fitted_array_names", &Model::fitted_array_names)
-      .def("save_bytes",
-           [](const Model& m) {
-             std::ostringstream s;
-             m.save(s);
-             return py::bytes(s.str());
-           })
-      .def_static("load_bytes", [](const py::bytes& b, BackendPtr backend) {
-        std::istringstream s(static_cast<std::string>(b));
-        return Model::load(s, std::move(backend));
-      });
+      .def_property_readonly("n_features_in", &Model::n_features_in);
+  bind_estimator<Model>(c);
 }
 
 }  // namespace
 
 void bind_naive_bayes(py::module_& m) {
+  const GaussianNBOptions gd;
   py::class_<GaussianNB> g(m, "GaussianNB", "Gaussian naive Bayes (use mlcore.GaussianNB)");
   g.def(py::init([](double var_smoothing, const std::vector<double>& priors, BackendPtr backend) {
           GaussianNBOptions o;
@@ -88,7 +57,7 @@ void bind_naive_bayes(py::module_& m) {
           o.priors = priors;
           return GaussianNB(o, std::move(backend));
         }),
-        py::arg("var_smoothing") = 1e-9, py::arg("priors") = std::vector<double>{},
+        py::arg("var_smoothing") = gd.var_smoothing, py::arg("priors") = gd.priors,
         py::arg("backend"))
       .def_property_readonly("theta",
                              [](const GaussianNB& m) { return tensor_to_array(m.theta()); })
@@ -97,7 +66,9 @@ void bind_naive_bayes(py::module_& m) {
                              [](const GaussianNB& m) { return tensor_to_array(m.class_prior()); })
       .def_property_readonly("epsilon", &GaussianNB::epsilon);
   bind_nb_common<GaussianNB>(g);
+  set_defaults<GaussianNBOptions>(g, "var_smoothing", &GaussianNBOptions::var_smoothing);
 
+  const MultinomialNBOptions md;
   py::class_<MultinomialNB> mn(m, "MultinomialNB",
                                "multinomial naive Bayes (use mlcore.MultinomialNB)");
   mn.def(py::init([](double alpha, bool force_alpha, bool fit_prior,
@@ -109,8 +80,9 @@ void bind_naive_bayes(py::module_& m) {
            o.class_prior = class_prior;
            return MultinomialNB(o, std::move(backend));
          }),
-         py::arg("alpha") = 1.0, py::arg("force_alpha") = true, py::arg("fit_prior") = true,
-         py::arg("class_prior") = std::vector<double>{}, py::arg("backend"))
+         py::arg("alpha") = md.alpha, py::arg("force_alpha") = md.force_alpha,
+         py::arg("fit_prior") = md.fit_prior, py::arg("class_prior") = md.class_prior,
+         py::arg("backend"))
       .def_property_readonly(
           "feature_count",
           [](const MultinomialNB& m) { return tensor_to_array(m.feature_count()); })
@@ -121,6 +93,9 @@ void bind_naive_bayes(py::module_& m) {
         return tensor_to_array(m.class_log_prior());
       });
   bind_nb_common<MultinomialNB>(mn);
+  set_defaults<MultinomialNBOptions>(mn, "alpha", &MultinomialNBOptions::alpha, "force_alpha",
+                                     &MultinomialNBOptions::force_alpha, "fit_prior",
+                                     &MultinomialNBOptions::fit_prior);
 }
 
 }  // namespace mlcore::python

@@ -3,8 +3,6 @@
 // float codes; these only convert arrays and options, and release the GIL around the C++ calls.
 #include <pybind11/numpy.h>
 
-#include <sstream>
-
 #include "bindings.hpp"
 #include "convert.hpp"
 #include "mlcore/algorithms/neighbors/knn.hpp"
@@ -22,15 +20,17 @@ KNeighborsOptions knn_options(std::int64_t n_neighbors, const std::string& weigh
   return o;
 }
 
-// What both estimators bind alike: fit, predict, kneighbors, attributes, profile, save/load.
+// What both estimators bind alike: fit, predict, kneighbors, attributes, and what every
+// estimator binds.
 template <class Model, class Class>
 void bind_knn_common(Class& c) {
+  const KNeighborsOptions d;
   c.def(py::init([](std::int64_t n_neighbors, const std::string& weights, std::int64_t batch_size,
                     BackendPtr backend) {
           return Model(knn_options(n_neighbors, weights, batch_size), std::move(backend));
         }),
-        py::arg("n_neighbors") = 5, py::arg("weights") = "uniform", py::arg("batch_size") = 0,
-        py::arg("backend"))
+        py::arg("n_neighbors") = d.n_neighbors, py::arg("weights") = d.weights,
+        py::arg("batch_size") = d.batch_size, py::arg("backend"))
       .def("fit",
            [](Model& m, const py::array& X, const py::array& y) {
              const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
@@ -39,13 +39,7 @@ void bind_knn_common(Class& c) {
            })
       .def("predict",
            [](const Model& m, const py::array& X) {
-             const Tensor tx = borrow_array(X, "X");
-             Tensor out;
-             {
-               InterruptibleCall nogil;
-               out = m.predict(tx);
-             }
-             return tensor_to_array(out);
+             return apply(X, [&](const Tensor& t) { return m.predict(t); });
            })
       .def(
           "kneighbors",
@@ -61,21 +55,10 @@ void bind_knn_common(Class& c) {
           py::arg("X"), py::arg("n_neighbors") = 0)
       .def_property_readonly("fit_X", [](const Model& m) { return tensor_to_array(m.fit_X()); })
       .def_property_readonly("n_samples_fit", &Model::n_samples_fit)
-      .def_property_readonly("n_features_in", &Model::n_features_in)
-      .def("profile", [](const Model& m) { return profile_to_list(m.profile()); })
-      .def("set_backend", &Model::set_backend)
-      .def("set_fitted_array", &set_fitted_array<Model>)
-      .def("fitted_array_names", &Model::fitted_array_names)
-      .def("save_bytes",
-           [](const Model& m) {
-             std::ostringstream s;
-             m.save(s);
-             return py::bytes(s.str());
-           })
-      .def_static("load_bytes", [](const py::bytes& b, BackendPtr backend) {
-        std::istringstream s(static_cast<std::string>(b));
-        return Model::load(s, std::move(backend));
-      });
+      .def_property_readonly("n_features_in", &Model::n_features_in);
+  bind_estimator<Model>(c);
+  set_defaults<KNeighborsOptions>(c, "n_neighbors", &KNeighborsOptions::n_neighbors, "weights",
+                                  &KNeighborsOptions::weights);
 }
 
 }  // namespace
@@ -86,13 +69,7 @@ void bind_neighbors(py::module_& m) {
   bind_knn_common<KNeighborsClassifier>(clf);
   clf.def("predict_proba",
           [](const KNeighborsClassifier& m, const py::array& X) {
-            const Tensor tx = borrow_array(X, "X");
-            Tensor out;
-            {
-              InterruptibleCall nogil;
-              out = m.predict_proba(tx);
-            }
-            return tensor_to_array(out);
+            return apply(X, [&](const Tensor& t) { return m.predict_proba(t); });
           })
       .def_property_readonly("classes", &KNeighborsClassifier::classes);
 

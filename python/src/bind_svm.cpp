@@ -3,8 +3,6 @@
 // float codes; these only convert arrays and options, and release the GIL around the C++ calls.
 #include <pybind11/numpy.h>
 
-#include <sstream>
-
 #include "bindings.hpp"
 #include "convert.hpp"
 #include "mlcore/algorithms/svm/svm.hpp"
@@ -13,66 +11,37 @@ namespace mlcore::python {
 
 namespace {
 
-Tensor optional_array(const py::object& o, const char* what) {
-  if (o.is_none()) return Tensor();
-  return borrow_array(o.cast<py::array>(), what);
-}
-
-// fit(X, y, sample_weight=None), decision_function, predict, profile, save/load, set_backend.
+// fit(X, y, sample_weight=None), decision_function, predict, and what every estimator binds.
 template <class Model, class Class>
 void bind_svm_common(Class& c) {
   c.def(
        "fit",
        [](Model& m, const py::array& X, const py::array& y, const py::object& sample_weight) {
          const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
-         const Tensor tw = optional_array(sample_weight, "sample_weight");
+         const Tensor tw = borrow_optional(sample_weight, "sample_weight");
          InterruptibleCall nogil;
          m.fit(tx, ty, tw);
        },
        py::arg("X"), py::arg("y"), py::arg("sample_weight") = py::none())
       .def("decision_function",
            [](const Model& m, const py::array& X) {
-             const Tensor tx = borrow_array(X, "X");
-             Tensor out;
-             {
-               InterruptibleCall nogil;
-               out = m.decision_function(tx);
-             }
-             return tensor_to_array(out);
+             return apply(X, [&](const Tensor& t) { return m.decision_function(t); });
            })
       .def("predict",
            [](const Model& m, const py::array& X) {
-             const Tensor tx = borrow_array(X, "X");
-             Tensor out;
-             {
-               InterruptibleCall nogil;
-               out = m.predict(tx);
-             }
-             return tensor_to_array(out);
+             return apply(X, [&](const Tensor& t) { return m.predict(t); });
            })
       .def_property_readonly("classes", &Model::classes)
       .def_property_readonly("intercept",
                              [](const Model& m) { return tensor_to_array(m.intercept()); })
-      .def_property_readonly("n_features_in", &Model::n_features_in)
-      .def("profile", [](const Model& m) { return profile_to_list(m.profile()); })
-      .def("set_backend", &Model::set_backend)
-      .def("set_fitted_array", &set_fitted_array<Model>)
-      .def("fitted_array_names", &Model::fitted_array_names)
-      .def("save_bytes",
-           [](const Model& m) {
-             std::ostringstream s;
-             m.save(s);
-             return py::bytes(s.str());
-           })
-      .def_static("load_bytes", [](const py::bytes& b, BackendPtr backend) {
-        std::istringstream s(static_cast<std::string>(b));
-        return Model::load(s, std::move(backend));
-      });
+      .def_property_readonly("n_features_in", &Model::n_features_in);
+  bind_estimator<Model>(c);
 }
 
 }  // namespace
 
 void bind_svm(py::module_& m) {
+  const LinearSVCOptions ld;
   py::class_<LinearSVC> lin(m, "LinearSVC",
                             "linear SVM, dual coordinate descent (use mlcore.LinearSVC)");
   lin.def(py::init([](const std::string& loss, const std::string& solver, double C, double tol,
@@ -92,15 +61,21 @@ void bind_svm(py::module_& m) {
             o.random_state = random_state;
             return LinearSVC(o, std::move(backend));
           }),
-          py::arg("loss") = "squared_hinge", py::arg("solver") = "auto", py::arg("C") = 1.0,
-          py::arg("tol") = 1e-4, py::arg("max_iter") = 1000, py::arg("fit_intercept") = true,
-          py::arg("intercept_scaling") = 1.0, py::arg("shrinking") = true,
-          py::arg("class_weight") = std::vector<double>{}, py::arg("random_state") = 0,
+          py::arg("loss") = ld.loss, py::arg("solver") = ld.solver, py::arg("C") = ld.C,
+          py::arg("tol") = ld.tol, py::arg("max_iter") = ld.max_iter,
+          py::arg("fit_intercept") = ld.fit_intercept,
+          py::arg("intercept_scaling") = ld.intercept_scaling, py::arg("shrinking") = ld.shrinking,
+          py::arg("class_weight") = ld.class_weight, py::arg("random_state") = ld.random_state,
           py::arg("backend"));
   bind_svm_common<LinearSVC>(lin);
+  using L = LinearSVCOptions;
+  set_defaults<L>(lin, "loss", &L::loss, "C", &L::C, "tol", &L::tol, "max_iter", &L::max_iter,
+                  "fit_intercept", &L::fit_intercept, "intercept_scaling", &L::intercept_scaling,
+                  "shrinking", &L::shrinking);
   lin.def_property_readonly("coef", [](const LinearSVC& m) { return tensor_to_array(m.coef()); })
       .def_property_readonly("n_iter", &LinearSVC::n_iter);
 
+  const SVCOptions sd;
   py::class_<SVC> svc(m, "SVC", "kernel SVM, SMO solver (use mlcore.SVC)");
   svc.def(py::init([](double C, const std::string& kernel, std::int64_t degree,
                       const std::string& gamma, double gamma_value, double coef0, bool shrinking,
@@ -123,13 +98,19 @@ void bind_svm(py::module_& m) {
             o.break_ties = break_ties;
             return SVC(o, std::move(backend));
           }),
-          py::arg("C") = 1.0, py::arg("kernel") = "rbf", py::arg("degree") = 3,
-          py::arg("gamma") = "scale", py::arg("gamma_value") = 0.0, py::arg("coef0") = 0.0,
-          py::arg("shrinking") = true, py::arg("tol") = 1e-3, py::arg("cache_size") = 200.0,
-          py::arg("class_weight") = std::vector<double>{}, py::arg("max_iter") = -1,
-          py::arg("decision_function_shape") = "ovr", py::arg("break_ties") = false,
-          py::arg("backend"));
+          py::arg("C") = sd.C, py::arg("kernel") = sd.kernel, py::arg("degree") = sd.degree,
+          py::arg("gamma") = sd.gamma, py::arg("gamma_value") = sd.gamma_value,
+          py::arg("coef0") = sd.coef0, py::arg("shrinking") = sd.shrinking, py::arg("tol") = sd.tol,
+          py::arg("cache_size") = sd.cache_size, py::arg("class_weight") = sd.class_weight,
+          py::arg("max_iter") = sd.max_iter,
+          py::arg("decision_function_shape") = sd.decision_function_shape,
+          py::arg("break_ties") = sd.break_ties, py::arg("backend"));
   bind_svm_common<SVC>(svc);
+  using S = SVCOptions;
+  set_defaults<S>(svc, "C", &S::C, "kernel", &S::kernel, "degree", &S::degree, "gamma", &S::gamma,
+                  "coef0", &S::coef0, "shrinking", &S::shrinking, "tol", &S::tol, "cache_size",
+                  &S::cache_size, "max_iter", &S::max_iter, "decision_function_shape",
+                  &S::decision_function_shape, "break_ties", &S::break_ties);
   svc.def_property_readonly("support", [](const SVC& m) { return tensor_to_array(m.support()); })
       .def_property_readonly("support_vectors",
                              [](const SVC& m) { return tensor_to_array(m.support_vectors()); })

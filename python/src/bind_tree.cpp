@@ -4,7 +4,6 @@
 // C++ calls.
 #include <pybind11/numpy.h>
 
-#include <sstream>
 #include <type_traits>
 
 #include "bindings.hpp"
@@ -48,8 +47,8 @@ std::int64_t optional_int(const py::object& o, std::int64_t none_value) {
   return o.is_none() ? none_value : o.cast<std::int64_t>();
 }
 
-// What every tree estimator binding has: fit, apply, profile, save/load, set_backend,
-// feature_importances_.
+// What every tree estimator binding has: fit, predict, feature_importances_, and what every
+// estimator binds.
 template <class Model, class Class>
 void bind_common(Class& c) {
   c.def(
@@ -73,24 +72,25 @@ void bind_common(Class& c) {
              }
              return tensor_to_array(out);
            })
-      .def("profile", [](const Model& m) { return profile_to_list(m.profile()); })
-      .def("set_backend", &Model::set_backend)
-      .def("set_fitted_array", &set_fitted_array<Model>)
-      .def("fitted_array_names", &Model::fitted_array_names)
-      .def("save_bytes",
-           [](const Model& m) {
-             std::ostringstream s;
-             m.save(s);
-             return py::bytes(s.str());
-           })
-      .def_static("load_bytes",
-                  [](const py::bytes& b, BackendPtr backend) {
-                    std::istringstream s(static_cast<std::string>(b));
-                    return Model::load(s, std::move(backend));
-                  })
       .def_property_readonly("feature_importances_", [](const Model& m) {
         return tensor_to_array(m.feature_importances()).attr("reshape")(-1);
       });
+  bind_estimator<Model>(c);
+}
+
+// The defaults (bindings.hpp, set_defaults) of a tree's, or a forest's, parameters.
+template <class O, class Class>
+void set_tree_defaults(Class& c) {
+  set_defaults<O>(c, "criterion", &O::criterion, "min_samples_split", &O::min_samples_split,
+                  "min_samples_leaf", &O::min_samples_leaf, "min_impurity_decrease",
+                  &O::min_impurity_decrease, "max_bins", &O::max_bins);
+}
+template <class O, class Class>
+void set_forest_defaults(Class& c) {
+  set_defaults<O>(c, "n_estimators", &O::n_estimators, "criterion", &O::criterion,
+                  "min_samples_split", &O::min_samples_split, "min_samples_leaf",
+                  &O::min_samples_leaf, "min_impurity_decrease", &O::min_impurity_decrease,
+                  "bootstrap", &O::bootstrap, "oob_score", &O::oob_score, "max_bins", &O::max_bins);
 }
 
 template <class Model, class Class>
@@ -197,6 +197,13 @@ void bind_boosting(py::module_& m, const char* name, bool classifier) {
         py::arg("validation_fraction"), py::arg("n_iter_no_change"), py::arg("tol"),
         py::arg("random_state"), py::arg("backend"));
   bind_common<M>(c);
+  using O = GradientBoostingOptions;
+  set_defaults<O>(c, "learning_rate", &O::learning_rate, "max_iter", &O::max_iter, "max_leaf_nodes",
+                  &O::max_leaf_nodes, "min_samples_leaf", &O::min_samples_leaf, "l2_regularization",
+                  &O::l2_regularization, "max_bins", &O::max_bins, "early_stopping",
+                  &O::early_stopping, "scoring", &O::scoring, "validation_fraction",
+                  &O::validation_fraction, "n_iter_no_change", &O::n_iter_no_change, "tol",
+                  &O::tol);
   c.def("baseline_raw",
         [](const M& model, std::int64_t n) { return tensor_to_array(model.baseline_raw(n)); })
       .def("add_iteration",
@@ -252,6 +259,7 @@ void bind_tree(py::module_& m) {
           py::arg("random_state"), py::arg("max_bins"), py::arg("backend"));
     bind_single_tree<M>(c);
     bind_predict_proba<M>(c);
+    set_tree_defaults<M::Options>(c);
   }
   {
     using M = DecisionTreeRegressor;
@@ -269,6 +277,7 @@ void bind_tree(py::module_& m) {
           py::arg("min_samples_leaf"), py::arg("max_features"), py::arg("min_impurity_decrease"),
           py::arg("random_state"), py::arg("max_bins"), py::arg("backend"));
     bind_single_tree<M>(c);
+    set_tree_defaults<M::Options>(c);
   }
 
   // ---- random forests ----
@@ -292,6 +301,7 @@ void bind_tree(py::module_& m) {
           py::arg("n_jobs"), py::arg("random_state"), py::arg("max_bins"), py::arg("backend"));
     bind_common<M>(c);
     bind_predict_proba<M>(c);
+    set_forest_defaults<M::Options>(c);
     c.def_property_readonly("oob_score_", &M::oob_score)
         .def_property_readonly(
             "oob_decision_function_",
@@ -322,6 +332,7 @@ void bind_tree(py::module_& m) {
           py::arg("min_impurity_decrease"), py::arg("bootstrap"), py::arg("oob_score"),
           py::arg("n_jobs"), py::arg("random_state"), py::arg("max_bins"), py::arg("backend"));
     bind_common<M>(c);
+    set_forest_defaults<M::Options>(c);
     c.def_property_readonly("oob_score_", &M::oob_score)
         .def_property_readonly(
             "oob_prediction_",

@@ -5,6 +5,10 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <sstream>
+#include <string>
+
+#include "convert.hpp"
 #include "mlcore/interrupt.hpp"
 #include "mlcore/profile.hpp"
 
@@ -44,6 +48,62 @@ py::list profiled(Body&& body) {
     body();
   }
   return profile_to_list(profile);
+}
+
+// Runs `f(X as a tensor)` → Tensor with the GIL released (and Ctrl-C honoured) and returns a
+// numpy copy of the result: the body of every predict / transform binding.
+template <class F>
+py::array apply(const py::array& X, F&& f, const char* what = "X") {
+  const Tensor tx = borrow_array(X, what);
+  Tensor out;
+  {
+    InterruptibleCall nogil;
+    out = f(tx);
+  }
+  return tensor_to_array(out);
+}
+
+// What every estimator class binds alike (estimator.hpp's Estimator): fitted, profile(),
+// set_backend, the fitted arrays, and the model's bytes (save_bytes / load_bytes, the format of
+// serialize.hpp, used by pickling).
+template <class Model, class Class>
+void bind_estimator(Class& c) {
+  c.def_property_readonly("fitted", &Model::fitted)
+      .def("profile", [](const Model& m) { return profile_to_list(m.profile()); })
+      .def("set_backend", &Model::set_backend)
+      .def("set_fitted_array", &set_fitted_array<Model>)
+      .def("fitted_array_names", &Model::fitted_array_names)
+      .def("save_bytes",
+           [](const Model& m) {
+             std::ostringstream s;
+             m.save(s);
+             return py::bytes(s.str());
+           })
+      .def_static("load_bytes", [](const py::bytes& b, BackendPtr backend) {
+        std::istringstream s(static_cast<std::string>(b));
+        return Model::load(s, std::move(backend));
+      });
+}
+
+// The defaults of an options struct, as `_core.<Name>.defaults` (a dict): the one place a
+// default is written is the C++ struct; the Python estimators' signatures read this dict.
+// Arguments: pairs of a parameter's Python name and the struct member that holds it,
+//   set_defaults<KMeansOptions>(cls, "n_clusters", &KMeansOptions::n_clusters, ...).
+// Only parameters whose Python default is the C++ value itself are listed (not a None that the
+// binding turns into a sentinel such as -1).
+template <class Options>
+void add_defaults(py::dict&, const Options&) {}
+template <class Options, class T, class... Rest>
+void add_defaults(py::dict& d, const Options& o, const char* name, T Options::* field,
+                  Rest... rest) {
+  d[name] = o.*field;
+  add_defaults(d, o, rest...);
+}
+template <class Options, class Class, class... Fields>
+void set_defaults(Class& c, Fields... fields) {
+  py::dict d;
+  add_defaults(d, Options{}, fields...);
+  c.attr("defaults") = d;
 }
 
 void bind_core(py::module_& m);

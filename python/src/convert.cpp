@@ -149,4 +149,9 @@ void DeviceCall::finish() {
   outputs_.clear();
 }
 
+Tensor borrow_optional(const py::object& a, const char* what) {
+  if (a.is_none()) return Tensor();
+  return borrow_array(a.cast<py::array>(), what);
+}
+
 }  // namespace mlcore::python

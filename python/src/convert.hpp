@@ -20,6 +20,9 @@ namespace py = pybind11;
 // column vector) and C-contiguous, of dtype float32, int8 or int32; anything else raises
 // mlcore::Error (ValueError). The array must outlive the tensor (true for one call).
 Tensor borrow_array(const py::array& a, const char* what);
+// The same for an optional argument: None gives an empty tensor, which the C++ side reads as
+// "absent" (sample_weight, init centres).
+Tensor borrow_optional(const py::object& a, const char* what);
 
 // Estimator::set_fitted_array with a numpy array (converted to f32, C order; 2-D, the array's
 // shape). Bound on every model as set_fitted_array(name, values), beside fitted_array_names().

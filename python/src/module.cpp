@@ -11,13 +11,16 @@
 PYBIND11_MODULE(_core, m) {
   m.doc() = "mlcore's C++ core (private: use the mlcore package)";
 
-  // mlcore::Error is a caller's mistake -> ValueError; DeviceError is the hardware -> RuntimeError.
+  // mlcore::Error is a caller's mistake -> ValueError; DeviceError is the hardware -> RuntimeError;
+  // InternalError (a broken MLCORE_ASSERT, a bug in mlcore) -> RuntimeError.
   pybind11::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const mlcore::Error& e) {
       PyErr_SetString(PyExc_ValueError, e.what());
     } catch (const mlcore::DeviceError& e) {
+      PyErr_SetString(PyExc_RuntimeError, e.what());
+    } catch (const mlcore::InternalError& e) {
       PyErr_SetString(PyExc_RuntimeError, e.what());
     } catch (const mlcore::Interrupted&) {
       // InterruptibleCall's poll left the signal handler's exception (KeyboardInterrupt) set.

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <istream>
 #include <iterator>
+#include <limits>
 #include <ostream>
 #include <sstream>
 
@@ -232,6 +233,63 @@ void ModelReader::finish() const {
   MLCORE_CHECK(pos_ == payload_.size(), "corrupted " << model_type_
                                                      << " model: " << payload_.size() - pos_
                                                      << " payload bytes were not read");
+}
+
+// ---- Archive ------------------------------------------------------------------------------
+
+void Archive::operator()(bool& v) {
+  std::uint8_t b = v ? 1 : 0;
+  u8(b);
+  v = b != 0;
+}
+
+void Archive::operator()(int& v) {
+  std::int64_t w = v;
+  i64(w);
+  MLCORE_CHECK(w >= std::numeric_limits<int>::min() && w <= std::numeric_limits<int>::max(),
+               "corrupted model: " << w << " does not fit a 32-bit integer field");
+  v = static_cast<int>(w);
+}
+
+void Archive::operator()(std::uint64_t& v) {
+  std::int64_t w = static_cast<std::int64_t>(v);
+  i64(w);
+  v = static_cast<std::uint64_t>(w);
+}
+
+void Archive::check_code(std::uint8_t code, std::uint8_t last) const {
+  MLCORE_CHECK(code <= last,
+               "corrupted model: invalid code " << int(code) << " (at most " << int(last) << ")");
+}
+
+bool Archive::fitted(bool& fitted, std::uint32_t since) {
+  options_complete();
+  if (version_ < since) {
+    MLCORE_ASSERT(loading_, "saving model version " << version_ << " without its fitted flag");
+    fitted = true;
+  } else {
+    (*this)(fitted);
+  }
+  return fitted;
+}
+
+LoadArchive::LoadArchive(std::istream& in, const std::string& model_type,
+                         std::uint32_t max_model_version, std::function<void()> on_options)
+    : Archive(true, 0),
+      reader_(in, model_type, max_model_version),
+      on_options_(std::move(on_options)) {
+  set_version(reader_.model_version());
+}
+
+void LoadArchive::options_complete() {
+  if (options_done_) return;
+  options_done_ = true;
+  if (on_options_) on_options_();
+}
+
+void LoadArchive::finish() const {
+  MLCORE_ASSERT(options_done_, "a model's visit never reached Archive::fitted()");
+  reader_.finish();
 }
 
 }  // namespace mlcore

@@ -17,8 +17,14 @@
 
 namespace mlcore::test {
 
-// Every backend that can run here. A test body written once runs on each (STYLE.md 9).
-inline std::vector<std::string> all_backends() { return available_backends(); }
+// Every backend the registry knows, whether or not it can run here. A test body written once
+// runs on each (STYLE.md 9); one this machine lacks is reported as skipped with the registry's
+// reason (BackendTest), not left out of the list unseen.
+inline std::vector<std::string> all_backends() {
+  std::vector<std::string> names;
+  for (const BackendInfo& info : backend_info()) names.push_back(info.name);
+  return names;
+}
 
 // True where the backend quantizes f32 operands to int8 (Capabilities::exact_f32 false: the
 // systolic array, an int8 matrix engine): its results are compared at int8 tolerances. Tests ask
@@ -26,11 +32,12 @@ inline std::vector<std::string> all_backends() { return available_backends(); }
 inline bool quantized(const std::string& name) { return !backend(name)->capabilities().exact_f32; }
 
 // Backends whose f32 arithmetic is IEEE f32, for tests that compare f32 results tightly against a
-// float64 reference.
+// float64 reference. A backend this machine lacks cannot be asked its capabilities, so it stays
+// in the list and is reported as skipped.
 inline std::vector<std::string> f32_backends() {
   std::vector<std::string> names;
-  for (const std::string& n : available_backends()) {
-    if (!quantized(n)) names.push_back(n);
+  for (const BackendInfo& info : backend_info()) {
+    if (!info.available || !quantized(info.name)) names.push_back(info.name);
   }
   return names;
 }
@@ -80,6 +87,14 @@ inline std::string unavailable_reason(const std::string& name) {
       GTEST_SKIP() << "backend " << (name) << " is not available: " << mlcore_why_;           \
     }                                                                                         \
   } while (0)
+
+// The fixture of a test parameterised over backend names (all_backends(), f32_backends()):
+// SetUp skips with the registry's reason where the backend cannot run here. A fixture with its
+// own SetUp calls MLCORE_SKIP_UNLESS_BACKEND(GetParam()) first instead.
+class BackendTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { MLCORE_SKIP_UNLESS_BACKEND(GetParam()); }
+};
 
 inline std::string backend_param_name(const ::testing::TestParamInfo<std::string>& info) {
   return info.param;

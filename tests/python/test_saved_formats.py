@@ -1,8 +1,9 @@
 """Saved-model compatibility: model files written by earlier builds still load.
 
 tests/python/data/saved_models.npz holds, for every estimator, the bytes of a fitted C++ model
-as ``save_bytes()`` wrote them when the file was made (and, where the format had one, of an
-unfitted model), a query X, and the model's outputs on X. Each must still load, predict the
+as ``save_bytes()`` wrote them when the file was made, of an unfitted model (six models from
+the start, the others from the version that gave every model a fitted flag), a query X, and
+the model's outputs on X. Each must still load, predict the
 same (to float32 rounding: the arithmetic may be reorganised, the model may not change), and,
 while the model's format version is unchanged, save back to the very same bytes. A change of a
 model's fields bumps its version in the header; the old files keep loading.
@@ -91,14 +92,33 @@ def _write():
         blobs[f"{name}/X"] = Xq
         for method, out in _outputs(est._model, Xq).items():
             blobs[f"{name}/{method}"] = out
-    for name in UNFITTED:  # the models whose format could hold an unfitted model then
-        model = getattr(_core, name)(backend=mlcore._backends.resolve("scalar"))
-        blobs[f"{name}/unfitted"] = np.frombuffer(model.save_bytes(), dtype=np.uint8)
+    for name in UNFITTED:
+        blobs[f"{name}/unfitted"] = np.frombuffer(_unfitted(name).save_bytes(), dtype=np.uint8)
     np.savez_compressed(DATA, **blobs)
 
 
-# The models whose saved format held an unfitted model when the file was made.
-UNFITTED = ("LinearRegression", "Ridge", "LogisticRegression", "GaussianNB", "MultinomialNB", "PCA")
+# The options the tree families' bound constructors take beside the published defaults.
+_TREE_EXTRA = {"max_depth": None, "max_features": None, "random_state": 0}
+_EXTRA = {
+    "DecisionTreeClassifier": _TREE_EXTRA,
+    "DecisionTreeRegressor": _TREE_EXTRA,
+    "RandomForestClassifier": {**_TREE_EXTRA, "n_jobs": -1},
+    "RandomForestRegressor": {**_TREE_EXTRA, "n_jobs": -1},
+    "GradientBoostingClassifier": {"loss": "", "max_depth": None, "random_state": 0},
+    "GradientBoostingRegressor": {"loss": "", "max_depth": None, "random_state": 0},
+}
+
+
+def _unfitted(name):
+    """An unfitted C++ model with the default options."""
+    core = getattr(_core, name)
+    options = {**core.defaults, **_EXTRA[name]} if name in _EXTRA else {}
+    return core(**options, backend=mlcore._backends.resolve("scalar"))
+
+
+# Every model saves unfitted: the first six since the file was made, the others since their
+# format gained the fitted flag (their unfitted files were added then, fitted ones kept).
+UNFITTED = tuple(type(e).__name__ for e in _estimators())
 
 
 def _saved():
@@ -141,8 +161,9 @@ def test_a_saved_unfitted_model_of_an_earlier_build_loads_unfitted(name):
     data = _saved()[f"{name}/unfitted"].tobytes()
     model = getattr(_core, name).load_bytes(data, mlcore._backends.resolve("scalar"))
     assert not model.fitted
+    query = model.predict if hasattr(model, "predict") else model.transform
     with pytest.raises(ValueError, match="not fitted"):
-        getattr(model, "predict", getattr(model, "transform", None))(np.ones((2, 5), np.float32))
+        query(np.ones((2, 5), np.float32))
     resaved = model.save_bytes()
     if _model_version(resaved) == _model_version(data):
         assert resaved == data

@@ -25,7 +25,8 @@ namespace mlcore {
 namespace {
 
 constexpr const char* kName = "KMeans";
-constexpr std::uint32_t kModelVersion = 1;
+// 2: the fitted flag (version 1 files were always fitted); saving works before fit.
+constexpr std::uint32_t kModelVersion = 2;
 
 // Rows per distance block: a block of D (rows × k floats) of about 1 MiB stays in a core's L2
 // between sqdist writing it and argmin_rows reading it, and is tall enough (thousands of rows
@@ -267,7 +268,7 @@ Run lloyd(const Data& data, const Tensor& start, std::int64_t max_iter, double t
 }  // namespace
 
 KMeans::KMeans(const KMeansOptions& options, BackendPtr backend)
-    : Estimator(std::move(backend)), options_(options) {
+    : Estimator(kName, kModelVersion, std::move(backend)), options_(options) {
   MLCORE_CHECK(options.n_clusters >= 1,
                "KMeans: n_clusters must be >= 1, got " << options.n_clusters);
   MLCORE_CHECK(options.init == "k-means++" || options.init == "random" || options.init == "array",
@@ -396,7 +397,7 @@ KMeans& KMeans::fit(const Tensor& X, const Tensor& sample_weight) {
 // then come from small numbers (accurate in f32's ‖a‖² + ‖b‖² − 2a·b and in int8).
 template <class Body>
 void KMeans::for_each_block(const Tensor& X, Body&& body) const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   detail::check_samples(X, kName);
   detail::check_n_features(X, centers_.cols(), kName);
   Backend& b = *backend();
@@ -465,72 +466,41 @@ double KMeans::score(const Tensor& X, const Tensor& sample_weight) const {
 }
 
 const Tensor& KMeans::cluster_centers() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return centers_;
 }
 
 const Tensor& KMeans::labels() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return labels_;
 }
 
 double KMeans::inertia() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return inertia_;
 }
 
 std::int64_t KMeans::n_iter() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return n_iter_;
 }
 
 std::int64_t KMeans::n_features_in() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return centers_.cols();
 }
 
-void KMeans::save(std::ostream& out) const {
-  detail::check_fitted(fitted_, kName);
-  ModelWriter w(kName, kModelVersion);
-  w.write_i64(options_.n_clusters);
-  w.write_string(options_.init);
-  w.write_tensor(options_.init_centers);
-  w.write_i64(options_.n_init);
-  w.write_i64(options_.max_iter);
-  w.write_f64(options_.tol);
-  w.write_i64(static_cast<std::int64_t>(options_.random_state));
-  w.write_tensor(mean_);
-  w.write_tensor(centers_);
-  w.write_tensor(labels_);
-  w.write_f64(inertia_);
-  w.write_i64(n_iter_);
-  w.finish(out);
-}
-
-KMeans KMeans::load(std::istream& in, BackendPtr backend) {
-  ModelReader r(in, kName, kModelVersion);
-  KMeansOptions o;
-  o.n_clusters = r.read_i64();
-  o.init = r.read_string();
-  o.init_centers = r.read_tensor();
-  o.n_init = r.read_i64();
-  o.max_iter = r.read_i64();
-  o.tol = r.read_f64();
-  o.random_state = static_cast<std::uint64_t>(r.read_i64());
-  KMeans model(o, std::move(backend));
-  model.mean_ = r.read_tensor();
-  model.centers_ = r.read_tensor();
-  model.labels_ = r.read_tensor();
-  model.inertia_ = r.read_f64();
-  model.n_iter_ = r.read_i64();
-  r.finish();
-  MLCORE_CHECK(model.centers_.dtype() == DType::f32 && model.centers_.rows() == o.n_clusters &&
-                   model.mean_.dtype() == DType::f32 && model.mean_.rows() == 1 &&
-                   model.mean_.cols() == model.centers_.cols() &&
-                   model.labels_.dtype() == DType::i32,
-               "KMeans: the saved model is inconsistent");
-  model.fitted_ = true;
-  return model;
+void KMeans::visit(Archive& a) {
+  a(options_.n_clusters, options_.init, options_.init_centers, options_.n_init, options_.max_iter,
+    options_.tol, options_.random_state);
+  if (!a.fitted(fitted_, 2)) return;
+  a(mean_, centers_, labels_, inertia_, n_iter_);
+  if (a.loading()) {
+    MLCORE_CHECK(centers_.dtype() == DType::f32 && centers_.rows() == options_.n_clusters &&
+                     mean_.dtype() == DType::f32 && mean_.rows() == 1 &&
+                     mean_.cols() == centers_.cols() && labels_.dtype() == DType::i32,
+                 "KMeans: the saved model is inconsistent");
+  }
 }
 
 std::vector<std::pair<std::string, Tensor*>> KMeans::fitted_arrays() {

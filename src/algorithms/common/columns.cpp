@@ -126,26 +126,15 @@ Tensor affine_scores(Backend& b, const Tensor& Xt, const Tensor& W, const Tensor
   return Z;
 }
 
-void write_input_transform(ModelWriter& w, const InputTransform& t) {
-  w.write_u8(t.raw ? 1 : 0);
-  if (!t.raw) {
-    w.write_tensor(t.shift);
-    w.write_tensor(t.scale);
-  }
-}
-
-InputTransform read_input_transform(ModelReader& r, std::int64_t d) {
-  InputTransform t;
-  t.raw = r.read_u8() != 0;
-  if (!t.raw) {
-    t.shift = r.read_tensor();
-    t.scale = r.read_tensor();
-    MLCORE_CHECK(t.shift.dtype() == DType::f32 && t.scale.dtype() == DType::f32 &&
-                     t.shift.rows() == 1 && t.shift.cols() == d && t.scale.rows() == 1 &&
-                     t.scale.cols() == d,
+void visit_input_transform(Archive& a, bool& raw, Tensor& shift, Tensor& scale, std::int64_t d) {
+  a(raw);
+  if (raw) return;
+  a(shift, scale);
+  if (a.loading()) {
+    MLCORE_CHECK(shift.dtype() == DType::f32 && scale.dtype() == DType::f32 && shift.rows() == 1 &&
+                     shift.cols() == d && scale.rows() == 1 && scale.cols() == d,
                  "the saved model's input transform does not match its " << d << " features");
   }
-  return t;
 }
 
 }  // namespace mlcore::detail

@@ -66,8 +66,9 @@ struct InputTransform {
   Tensor shift;  // 1 × d (used when !raw)
   Tensor scale;  // 1 × d (used when !raw)
 };
-void write_input_transform(ModelWriter& w, const InputTransform& t);
-InputTransform read_input_transform(ModelReader& r, std::int64_t d);
+// The transform's fields, in a model's visit (serialize.hpp): the raw flag, then shift and scale
+// when not raw. Loading checks them against the model's d features.
+void visit_input_transform(Archive& a, bool& raw, Tensor& shift, Tensor& scale, std::int64_t d);
 // raw when the columns are alike (columns_alike) unless `always`; else shift by the mean (0 when
 // not `centred`) and scale by inverse_spread.
 InputTransform choose_input_transform(const ColumnStats& s, bool centred, bool always = false);

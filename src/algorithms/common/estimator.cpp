@@ -6,7 +6,22 @@ namespace mlcore {
 
 BackendPtr default_backend() { return backend(default_backend_name()); }
 
-Estimator::Estimator(BackendPtr backend) { set_backend(std::move(backend)); }
+Estimator::Estimator(const char* name, std::uint32_t model_version, BackendPtr backend)
+    : name_(name), model_version_(model_version) {
+  set_backend(std::move(backend));
+}
+
+void Estimator::require_fitted() const {
+  MLCORE_CHECK(fitted_, name_ << " is not fitted yet; call fit() first");
+}
+
+void Estimator::save(std::ostream& out) const {
+  SaveArchive archive(name_, model_version_);
+  // visit() is one function for both directions, so it takes the model non-const; a
+  // SaveArchive only reads the fields it is given.
+  const_cast<Estimator*>(this)->visit(archive);
+  archive.finish(out);
+}
 
 void Estimator::set_backend(BackendPtr backend) {
   MLCORE_CHECK(backend != nullptr, "an estimator needs a backend, got a null BackendPtr");

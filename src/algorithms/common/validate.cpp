@@ -85,10 +85,6 @@ void check_n_features(const Tensor& X, std::int64_t expected, const char* estima
                                                << expected);
 }
 
-void check_fitted(bool fitted, const char* estimator) {
-  MLCORE_CHECK(fitted, estimator << " is not fitted yet; call fit() first");
-}
-
 LabelEncoding encode_labels(const Tensor& y, const char* estimator, std::size_t min_classes) {
   const float* v = y.data<float>();
   const std::int64_t n = y.numel();

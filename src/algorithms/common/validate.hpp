@@ -21,8 +21,6 @@ void check_n_features(const Tensor& X, std::int64_t expected, const char* estima
 // out NaN or infinite. Names X's largest |value| and what to do (rescale X). X: host f32.
 [[noreturn]] void throw_too_large(const Tensor& X, const char* estimator,
                                   const std::string& overflowed, const char* what = "X");
-// Throws "<estimator> is not fitted yet; call fit() first" unless fitted.
-void check_fitted(bool fitted, const char* estimator);
 
 // Class labels mapped to 0..n_classes-1. classes is sorted ascending (as scikit-learn's
 // classes_); code[i] is the index of y[i] in classes.

@@ -23,7 +23,8 @@ constexpr double kMinWhitenScale = 1.1920928955078125e-07;
 
 }  // namespace
 
-PCA::PCA(Options options, BackendPtr backend) : Estimator(std::move(backend)), options_(options) {
+PCA::PCA(Options options, BackendPtr backend)
+    : Estimator(kName, /*model_version=*/1, std::move(backend)), options_(options) {
   const Options& o = options_;
   MLCORE_CHECK(o.n_components == -1 || o.n_components >= 1,
                kName << ": n_components must be >= 1 (or -1 for all), got " << o.n_components);
@@ -189,7 +190,7 @@ Tensor PCA::project(const Tensor& Xt) const {
 
 Tensor PCA::transform(const Tensor& X) const {
   ProfileScope scope = begin_call();
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   detail::check_samples(X, kName);
   detail::check_n_features(X, components_.cols(), kName);
   Backend& b = *backend();
@@ -199,7 +200,7 @@ Tensor PCA::transform(const Tensor& X) const {
 
 Tensor PCA::inverse_transform(const Tensor& Z) const {
   ProfileScope scope = begin_call();
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   detail::check_samples(Z, kName, "Z");
   const std::int64_t k = components_.rows(), d = components_.cols();
   MLCORE_CHECK(Z.cols() == k, kName << ": Z has " << Z.cols() << " columns, but the model has " << k
@@ -221,89 +222,54 @@ Tensor PCA::inverse_transform(const Tensor& Z) const {
 }
 
 const Tensor& PCA::components() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return components_;
 }
 const Tensor& PCA::explained_variance() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return explained_variance_;
 }
 const Tensor& PCA::explained_variance_ratio() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return explained_variance_ratio_;
 }
 const Tensor& PCA::singular_values() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return singular_values_;
 }
 const Tensor& PCA::mean() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return mean_;
 }
 std::int64_t PCA::n_components() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return components_.rows();
 }
 std::int64_t PCA::n_features_in() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return components_.cols();
 }
 std::int64_t PCA::n_samples() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return n_samples_;
 }
 double PCA::noise_variance() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return noise_variance_;
 }
 
-void PCA::save(std::ostream& out) const {
-  ModelWriter w(kName, 1);
-  w.write_i64(options_.n_components);
-  w.write_f64(options_.variance_fraction);
-  w.write_u8(options_.whiten ? 1 : 0);
-  w.write_u8(fitted_ ? 1 : 0);
-  if (fitted_) {
-    w.write_tensor(components_);
-    w.write_tensor(explained_variance_);
-    w.write_tensor(explained_variance_ratio_);
-    w.write_tensor(singular_values_);
-    w.write_tensor(mean_);
-    w.write_i64(n_samples_);
-    w.write_f64(noise_variance_);
-    detail::write_input_transform(w,
-                                  detail::InputTransform{raw_input_, input_shift_, input_scale_});
-  }
-  w.finish(out);
-}
-
-PCA PCA::load(std::istream& in, BackendPtr backend) {
-  ModelReader r(in, kName, 1);
-  Options o;
-  o.n_components = r.read_i64();
-  o.variance_fraction = r.read_f64();
-  o.whiten = r.read_u8() != 0;
-  PCA m(o, std::move(backend));
-  m.fitted_ = r.read_u8() != 0;
-  if (m.fitted_) {
-    m.components_ = r.read_tensor();
-    m.explained_variance_ = r.read_tensor();
-    m.explained_variance_ratio_ = r.read_tensor();
-    m.singular_values_ = r.read_tensor();
-    m.mean_ = r.read_tensor();
-    m.n_samples_ = r.read_i64();
-    m.noise_variance_ = r.read_f64();
-    const std::int64_t k = m.components_.rows(), d = m.components_.cols();
-    const detail::InputTransform input = detail::read_input_transform(r, d);
-    m.raw_input_ = input.raw;
-    m.input_shift_ = input.shift;
-    m.input_scale_ = input.scale;
-    MLCORE_CHECK(m.explained_variance_.cols() == k && m.explained_variance_ratio_.cols() == k &&
-                     m.singular_values_.cols() == k && m.mean_.cols() == d,
+void PCA::visit(Archive& a) {
+  a(options_.n_components, options_.variance_fraction, options_.whiten);
+  if (!a.fitted(fitted_)) return;
+  a(components_, explained_variance_, explained_variance_ratio_, singular_values_, mean_,
+    n_samples_, noise_variance_);
+  const std::int64_t k = components_.rows(), d = components_.cols();
+  detail::visit_input_transform(a, raw_input_, input_shift_, input_scale_, d);
+  if (a.loading()) {
+    MLCORE_CHECK(explained_variance_.cols() == k && explained_variance_ratio_.cols() == k &&
+                     singular_values_.cols() == k && mean_.cols() == d,
                  kName << ": the saved model's arrays have inconsistent shapes");
   }
-  r.finish();
-  return m;
 }
 
 // project() and inverse_transform() read these at every call.

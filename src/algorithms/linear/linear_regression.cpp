@@ -47,19 +47,19 @@ void gram_rhs(Backend& b, const Tensor& X, const Tensor& Y, Tensor& B) {
 // ---- the shared least-squares model -----------------------------------------------------------
 
 const Tensor& detail::LeastSquaresModel::coef() const {
-  detail::check_fitted(fitted_, name_);
+  require_fitted();
   return coef_;
 }
 const Tensor& detail::LeastSquaresModel::intercept() const {
-  detail::check_fitted(fitted_, name_);
+  require_fitted();
   return intercept_;
 }
 std::int64_t detail::LeastSquaresModel::n_features_in() const {
-  detail::check_fitted(fitted_, name_);
+  require_fitted();
   return coef_.cols();
 }
 std::int64_t detail::LeastSquaresModel::n_targets() const {
-  detail::check_fitted(fitted_, name_);
+  require_fitted();
   return coef_.rows();
 }
 
@@ -67,16 +67,16 @@ void detail::LeastSquaresModel::fit_normal_equations(const Tensor& X, const Tens
                                                      const Tensor& sample_weight, double alpha,
                                                      bool fit_intercept) {
   ProfileScope scope = begin_call();
-  check_samples(X, name_);
+  check_samples(X, name());
   const std::int64_t n = X.rows(), d = X.cols();
-  const Tensor Y = targets_as_matrix(y, n, name_);
+  const Tensor Y = targets_as_matrix(y, n, name());
   const std::int64_t t = Y.cols();
-  const SampleWeights sw = check_sample_weight(sample_weight, n, name_);
+  const SampleWeights sw = check_sample_weight(sample_weight, n, name());
   Backend& b = *backend();
 
   Tensor Xd = b.to_device(X);  // n × d
   Tensor Yd = b.to_device(Y);  // n × t
-  const ColumnStats stats = column_stats(b, X, Xd, name_);
+  const ColumnStats stats = column_stats(b, X, Xd, name());
   // Raw X only without weights (those need a scaled copy anyway) and with alike columns.
   const InputTransform input = choose_input_transform(stats, fit_intercept, /*always=*/sw.weighted);
 
@@ -186,40 +186,26 @@ void detail::LeastSquaresModel::fit_normal_equations(const Tensor& X, const Tens
 
 Tensor detail::LeastSquaresModel::predict(const Tensor& X) const {
   ProfileScope scope = begin_call();
-  detail::check_fitted(fitted_, name_);
-  check_samples(X, name_);
-  check_n_features(X, coef_.cols(), name_);
+  require_fitted();
+  check_samples(X, name());
+  check_n_features(X, coef_.cols(), name());
   Backend& b = *backend();
   const InputTransform input{raw_input_, input_shift_, input_scale_};
   const Tensor Xt = apply_input_transform(b, b.to_device(X), input);
   return b.to_host(affine_scores(b, Xt, coef_, intercept_, input));  // X·wᵀ + b, n × t
 }
 
-void detail::LeastSquaresModel::write_fitted(ModelWriter& w) const {
-  w.write_u8(fitted_ ? 1 : 0);
-  if (!fitted_) return;
-  w.write_tensor(coef_);
-  w.write_tensor(intercept_);
-  write_input_transform(w, InputTransform{raw_input_, input_shift_, input_scale_});
-  w.write_i64(rank_);
-  w.write_tensor(singular_);
-}
-
-void detail::LeastSquaresModel::read_fitted(ModelReader& r) {
-  fitted_ = r.read_u8() != 0;
-  if (!fitted_) return;
-  coef_ = r.read_tensor();
-  intercept_ = r.read_tensor();
+void detail::LeastSquaresModel::visit_fitted(Archive& a) {
+  if (!a.fitted(fitted_)) return;
+  a(coef_, intercept_);
   const std::int64_t t = coef_.rows(), d = coef_.cols();
-  const InputTransform input = read_input_transform(r, d);
-  raw_input_ = input.raw;
-  input_shift_ = input.shift;
-  input_scale_ = input.scale;
-  rank_ = r.read_i64();
-  singular_ = r.read_tensor();
-  MLCORE_CHECK(coef_.dtype() == DType::f32 && intercept_.rows() == 1 && intercept_.cols() == t &&
-                   singular_.cols() == d,
-               name_ << ": the saved model's arrays have inconsistent shapes");
+  visit_input_transform(a, raw_input_, input_shift_, input_scale_, d);
+  a(rank_, singular_);
+  if (a.loading()) {
+    MLCORE_CHECK(coef_.dtype() == DType::f32 && intercept_.rows() == 1 && intercept_.cols() == t &&
+                     singular_.cols() == d,
+                 name() << ": the saved model's arrays have inconsistent shapes");
+  }
 }
 
 // ---- LinearRegression --------------------------------------------------------------------------
@@ -234,30 +220,18 @@ LinearRegression& LinearRegression::fit(const Tensor& X, const Tensor& y,
 }
 
 std::int64_t LinearRegression::rank() const {
-  detail::check_fitted(fitted(), "LinearRegression");
+  require_fitted();
   return rank_;
 }
 
 const Tensor& LinearRegression::singular() const {
-  detail::check_fitted(fitted(), "LinearRegression");
+  require_fitted();
   return singular_;
 }
 
-void LinearRegression::save(std::ostream& out) const {
-  ModelWriter w("LinearRegression", 1);
-  w.write_u8(options_.fit_intercept ? 1 : 0);
-  write_fitted(w);
-  w.finish(out);
-}
-
-LinearRegression LinearRegression::load(std::istream& in, BackendPtr backend) {
-  ModelReader r(in, "LinearRegression", 1);
-  Options o;
-  o.fit_intercept = r.read_u8() != 0;
-  LinearRegression model(o, std::move(backend));
-  model.read_fitted(r);
-  r.finish();
-  return model;
+void LinearRegression::visit(Archive& a) {
+  a(options_.fit_intercept);
+  visit_fitted(a);
 }
 
 // ---- Ridge
@@ -274,23 +248,9 @@ Ridge& Ridge::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight)
   return *this;
 }
 
-void Ridge::save(std::ostream& out) const {
-  ModelWriter w("Ridge", 1);
-  w.write_f64(options_.alpha);
-  w.write_u8(options_.fit_intercept ? 1 : 0);
-  write_fitted(w);
-  w.finish(out);
-}
-
-Ridge Ridge::load(std::istream& in, BackendPtr backend) {
-  ModelReader r(in, "Ridge", 1);
-  Options o;
-  o.alpha = r.read_f64();
-  o.fit_intercept = r.read_u8() != 0;
-  Ridge model(o, std::move(backend));
-  model.read_fitted(r);
-  r.finish();
-  return model;
+void Ridge::visit(Archive& a) {
+  a(options_.alpha, options_.fit_intercept);
+  visit_fitted(a);
 }
 
 std::vector<std::pair<std::string, Tensor*>> detail::LeastSquaresModel::fitted_arrays() {

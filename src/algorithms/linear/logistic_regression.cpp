@@ -72,7 +72,7 @@ Weights sample_times_class_weights(const LogisticRegressionOptions& o,
 }  // namespace
 
 LogisticRegression::LogisticRegression(Options options, BackendPtr backend)
-    : Estimator(std::move(backend)), options_(std::move(options)) {
+    : Estimator(kName, /*model_version=*/1, std::move(backend)), options_(std::move(options)) {
   const Options& o = options_;
   MLCORE_CHECK(o.C > 0.0 && !std::isnan(o.C),
                kName << ": C must be > 0 (+infinity for no penalty), got " << o.C);
@@ -248,7 +248,7 @@ LogisticRegression& LogisticRegression::fit(const Tensor& X, const Tensor& y,
 }
 
 Tensor LogisticRegression::scores_on_device(const Tensor& X, bool all_classes) const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   detail::check_samples(X, kName);
   detail::check_n_features(X, coef_.cols(), kName);
   Backend& b = *backend();
@@ -313,94 +313,57 @@ Tensor LogisticRegression::predict(const Tensor& X) const {
 }
 
 const std::vector<double>& LogisticRegression::classes() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return classes_;
 }
 const Tensor& LogisticRegression::coef() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return coef_;
 }
 const Tensor& LogisticRegression::intercept() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return intercept_;
 }
 std::int64_t LogisticRegression::n_features_in() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return coef_.cols();
 }
 int LogisticRegression::n_iter() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return n_iter_;
 }
 bool LogisticRegression::converged() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return converged_;
 }
 const std::string& LogisticRegression::solver_message() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return message_;
 }
 
-void LogisticRegression::save(std::ostream& out) const {
-  ModelWriter w(kName, 1);
-  w.write_f64(options_.C);
-  w.write_f64(options_.tol);
-  w.write_i64(options_.max_iter);
-  w.write_u8(options_.fit_intercept ? 1 : 0);
-  w.write_u8(options_.class_weight_balanced ? 1 : 0);
+void LogisticRegression::visit(Archive& a) {
+  a(options_.C, options_.tol, options_.max_iter, options_.fit_intercept,
+    options_.class_weight_balanced);
+  // class_weight as one flat list of (label, weight) pairs.
   std::vector<double> cw;
-  for (const auto& [label, weight] : options_.class_weight) {
-    cw.push_back(label);
-    cw.push_back(weight);
+  for (const auto& [label, weight] : options_.class_weight) cw.insert(cw.end(), {label, weight});
+  a(cw);
+  if (a.loading()) {
+    MLCORE_CHECK(cw.size() % 2 == 0, kName << ": corrupted class_weight in the saved model");
+    options_.class_weight.clear();
+    for (std::size_t i = 0; i < cw.size(); i += 2) options_.class_weight[cw[i]] = cw[i + 1];
   }
-  w.write_f64s(cw);
-  w.write_i64(options_.lbfgs_memory);
-  w.write_u8(fitted_ ? 1 : 0);
-  if (fitted_) {
-    w.write_f64s(classes_);
-    w.write_tensor(coef_);
-    w.write_tensor(intercept_);
-    detail::write_input_transform(w,
-                                  detail::InputTransform{raw_input_, input_shift_, input_scale_});
-    w.write_i64(n_iter_);
-    w.write_u8(converged_ ? 1 : 0);
-    w.write_string(message_);
-  }
-  w.finish(out);
-}
-
-LogisticRegression LogisticRegression::load(std::istream& in, BackendPtr backend) {
-  ModelReader r(in, kName, 1);
-  Options o;
-  o.C = r.read_f64();
-  o.tol = r.read_f64();
-  o.max_iter = static_cast<int>(r.read_i64());
-  o.fit_intercept = r.read_u8() != 0;
-  o.class_weight_balanced = r.read_u8() != 0;
-  const std::vector<double> cw = r.read_f64s();
-  MLCORE_CHECK(cw.size() % 2 == 0, kName << ": corrupted class_weight in the saved model");
-  for (std::size_t i = 0; i < cw.size(); i += 2) o.class_weight[cw[i]] = cw[i + 1];
-  o.lbfgs_memory = static_cast<int>(r.read_i64());
-  LogisticRegression model(o, std::move(backend));
-  model.fitted_ = r.read_u8() != 0;
-  if (model.fitted_) {
-    model.classes_ = r.read_f64s();
-    model.coef_ = r.read_tensor();
-    model.intercept_ = r.read_tensor();
-    const detail::InputTransform input = detail::read_input_transform(r, model.coef_.cols());
-    model.raw_input_ = input.raw;
-    model.input_shift_ = input.shift;
-    model.input_scale_ = input.scale;
-    model.n_iter_ = static_cast<int>(r.read_i64());
-    model.converged_ = r.read_u8() != 0;
-    model.message_ = r.read_string();
-    const std::int64_t K = static_cast<std::int64_t>(model.classes_.size());
-    const std::int64_t Kp = model.coef_.rows(), d = model.coef_.cols();
-    MLCORE_CHECK(K >= 2 && Kp == (K == 2 ? 1 : K) && model.intercept_.cols() == Kp && d >= 1,
+  a(options_.lbfgs_memory);
+  if (!a.fitted(fitted_)) return;
+  a(classes_, coef_, intercept_);
+  detail::visit_input_transform(a, raw_input_, input_shift_, input_scale_, coef_.cols());
+  a(n_iter_, converged_, message_);
+  if (a.loading()) {
+    const std::int64_t K = static_cast<std::int64_t>(classes_.size());
+    const std::int64_t Kp = coef_.rows(), d = coef_.cols();
+    MLCORE_CHECK(K >= 2 && Kp == (K == 2 ? 1 : K) && intercept_.cols() == Kp && d >= 1,
                  kName << ": the saved model's arrays have inconsistent shapes");
   }
-  r.finish();
-  return model;
 }
 
 std::vector<std::pair<std::string, Tensor*>> LogisticRegression::fitted_arrays() {

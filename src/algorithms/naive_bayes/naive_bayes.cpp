@@ -79,9 +79,9 @@ Tensor row_tensor(const std::vector<double>& v) {
 // ---- the shared part ---------------------------------------------------------------------------
 
 void detail::NaiveBayesBase::check_predict_input(const Tensor& X) const {
-  check_fitted(fitted_, name_);
-  check_samples(X, name_);
-  check_n_features(X, n_features_, name_);
+  require_fitted();
+  check_samples(X, name());
+  check_n_features(X, n_features_, name());
 }
 
 Tensor detail::NaiveBayesBase::predict_joint_log_proba(const Tensor& X) const {
@@ -126,36 +126,37 @@ Tensor detail::NaiveBayesBase::predict(const Tensor& X) const {
 }
 
 const std::vector<double>& detail::NaiveBayesBase::classes() const {
-  check_fitted(fitted_, name_);
+  require_fitted();
   return classes_;
 }
 const Tensor& detail::NaiveBayesBase::class_count() const {
-  check_fitted(fitted_, name_);
+  require_fitted();
   return class_count_;
 }
 std::int64_t detail::NaiveBayesBase::n_features_in() const {
-  check_fitted(fitted_, name_);
+  require_fitted();
   return n_features_;
 }
 
 // ---- GaussianNB ---------------------------------------------------------------------------------
 
 GaussianNB::GaussianNB(Options options, BackendPtr backend)
-    : NaiveBayesBase(std::move(backend), "GaussianNB"), options_(std::move(options)) {
+    : NaiveBayesBase(std::move(backend), "GaussianNB", kGaussianVersion),
+      options_(std::move(options)) {
   MLCORE_CHECK(std::isfinite(options_.var_smoothing) && options_.var_smoothing >= 0.0,
                "GaussianNB: var_smoothing must be >= 0, got " << options_.var_smoothing);
 }
 
 GaussianNB& GaussianNB::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
   ProfileScope scope = begin_call();
-  detail::check_samples(X, name_);
+  detail::check_samples(X, name());
   const std::int64_t n = X.rows(), d = X.cols();
-  detail::check_targets(y, n, name_);
-  const detail::SampleWeights sw = detail::check_sample_weight(sample_weight, n, name_);
+  detail::check_targets(y, n, name());
+  const detail::SampleWeights sw = detail::check_sample_weight(sample_weight, n, name());
   const detail::LabelEncoding enc =
-      detail::encode_labels(y, name_, 1);  // one class: P = 1 (scikit-learn's)
+      detail::encode_labels(y, name(), 1);  // one class: P = 1 (scikit-learn's)
   const std::int64_t K = static_cast<std::int64_t>(enc.classes.size());
-  if (!options_.priors.empty()) check_prior(options_.priors, K, name_, "priors");
+  if (!options_.priors.empty()) check_prior(options_.priors, K, name(), "priors");
   Backend& b = *backend();
 
   Tensor Xd = b.to_device(X);                            // n × d
@@ -163,7 +164,7 @@ GaussianNB& GaussianNB::fit(const Tensor& X, const Tensor& y, const Tensor& samp
   const Tensor count = class_totals(b, code, sw, n, K);  // 1 × K (host)
   for (std::int64_t k = 0; k < K; ++k) {
     MLCORE_CHECK(count.at<float>(0, k) > 0.0f,
-                 name_ << ": class " << enc.classes[k] << " has a total sample weight of 0");
+                 name() << ": class " << enc.classes[k] << " has a total sample weight of 0");
   }
 
   // Pass 1: per-class sums Σ wᵢ xᵢ → means θ (K × d).
@@ -194,7 +195,7 @@ GaussianNB& GaussianNB::fit(const Tensor& X, const Tensor& y, const Tensor& samp
   for (std::int64_t k = 0; k < K; ++k) var.row(k) /= count.at<float>(0, k);
 
   // epsilon = var_smoothing × the largest (unweighted) variance of any feature.
-  const detail::ColumnStats stats = detail::column_stats(b, X, Xd, name_);
+  const detail::ColumnStats stats = detail::column_stats(b, X, Xd, name());
   double max_var = 0.0;
   for (std::int64_t j = 0; j < d; ++j)
     max_var = std::max(max_var, double(stats.var.at<float>(0, j)));
@@ -269,94 +270,67 @@ Tensor GaussianNB::jll_on_device(const Tensor& Xd, bool exact) const {
 }
 
 const Tensor& GaussianNB::theta() const {
-  detail::check_fitted(fitted_, name_);
+  require_fitted();
   return theta_;
 }
 const Tensor& GaussianNB::var() const {
-  detail::check_fitted(fitted_, name_);
+  require_fitted();
   return var_;
 }
 const Tensor& GaussianNB::class_prior() const {
-  detail::check_fitted(fitted_, name_);
+  require_fitted();
   return class_prior_;
 }
 double GaussianNB::epsilon() const {
-  detail::check_fitted(fitted_, name_);
+  require_fitted();
   return epsilon_;
 }
 
-void GaussianNB::save(std::ostream& out) const {
-  ModelWriter w("GaussianNB", kGaussianVersion);
-  w.write_f64(options_.var_smoothing);
-  w.write_f64s(options_.priors);
-  w.write_u8(fitted_ ? 1 : 0);
-  if (fitted_) {
-    w.write_f64s(classes_);
-    w.write_tensor(class_count_);
-    w.write_tensor(theta_);
-    w.write_tensor(var_);
-    w.write_tensor(class_prior_);
-    w.write_tensor(input_shift_);
-    w.write_tensor(input_scale_);
-    w.write_f64(epsilon_);
+void GaussianNB::visit(Archive& a) {
+  a(options_.var_smoothing, options_.priors);
+  if (!a.fitted(fitted_)) return;
+  a(classes_, class_count_, theta_, var_, class_prior_, input_shift_, input_scale_);
+  if (a.version() == 1) {
+    Tensor hard_pairs;  // version 1 stored the "hard pairs", no longer used
+    a(hard_pairs);
   }
-  w.finish(out);
-}
-
-GaussianNB GaussianNB::load(std::istream& in, BackendPtr backend) {
-  ModelReader r(in, "GaussianNB", kGaussianVersion);
-  Options o;
-  o.var_smoothing = r.read_f64();
-  o.priors = r.read_f64s();
-  GaussianNB m(o, std::move(backend));
-  m.fitted_ = r.read_u8() != 0;
-  if (m.fitted_) {
-    m.classes_ = r.read_f64s();
-    m.class_count_ = r.read_tensor();
-    m.theta_ = r.read_tensor();
-    m.var_ = r.read_tensor();
-    m.class_prior_ = r.read_tensor();
-    m.input_shift_ = r.read_tensor();
-    m.input_scale_ = r.read_tensor();
-    if (r.model_version() == 1) r.read_tensor();  // the "hard pairs", no longer used
-    m.epsilon_ = r.read_f64();
-    const std::int64_t K = static_cast<std::int64_t>(m.classes_.size());
-    m.n_features_ = m.theta_.cols();
-    MLCORE_CHECK(K >= 2 && m.theta_.rows() == K && m.var_.rows() == K &&
-                     m.var_.cols() == m.n_features_ && m.class_prior_.cols() == K &&
-                     m.class_count_.cols() == K && m.input_shift_.cols() == m.n_features_ &&
-                     m.input_scale_.cols() == m.n_features_,
+  a(epsilon_);
+  if (a.loading()) {
+    const std::int64_t K = static_cast<std::int64_t>(classes_.size());
+    n_features_ = theta_.cols();
+    MLCORE_CHECK(K >= 2 && theta_.rows() == K && var_.rows() == K && var_.cols() == n_features_ &&
+                     class_prior_.cols() == K && class_count_.cols() == K &&
+                     input_shift_.cols() == n_features_ && input_scale_.cols() == n_features_,
                  "GaussianNB: the saved model's arrays have inconsistent shapes");
   }
-  r.finish();
-  return m;
 }
 
 // ---- MultinomialNB ------------------------------------------------------------------------------
 
 MultinomialNB::MultinomialNB(Options options, BackendPtr backend)
-    : NaiveBayesBase(std::move(backend), "MultinomialNB"), options_(std::move(options)) {
+    : NaiveBayesBase(std::move(backend), "MultinomialNB", /*model_version=*/1),
+      options_(std::move(options)) {
   MLCORE_CHECK(std::isfinite(options_.alpha) && options_.alpha >= 0.0,
                "MultinomialNB: alpha must be >= 0, got " << options_.alpha);
 }
 
 MultinomialNB& MultinomialNB::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
   ProfileScope scope = begin_call();
-  detail::check_samples(X, name_);
+  detail::check_samples(X, name());
   const std::int64_t n = X.rows(), d = X.cols();
   {
     const float* x = X.data<float>();
     for (std::int64_t i = 0; i < X.numel(); ++i) {
-      MLCORE_CHECK(x[i] >= 0.0f, name_ << ": X must be non-negative (counts or frequencies), got "
-                                       << x[i] << " at [" << i / d << ", " << i % d << "]");
+      MLCORE_CHECK(x[i] >= 0.0f, name() << ": X must be non-negative (counts or frequencies), got "
+                                        << x[i] << " at [" << i / d << ", " << i % d << "]");
     }
   }
-  detail::check_targets(y, n, name_);
-  const detail::SampleWeights sw = detail::check_sample_weight(sample_weight, n, name_);
+  detail::check_targets(y, n, name());
+  const detail::SampleWeights sw = detail::check_sample_weight(sample_weight, n, name());
   const detail::LabelEncoding enc =
-      detail::encode_labels(y, name_, 1);  // one class: P = 1 (scikit-learn's)
+      detail::encode_labels(y, name(), 1);  // one class: P = 1 (scikit-learn's)
   const std::int64_t K = static_cast<std::int64_t>(enc.classes.size());
-  if (!options_.class_prior.empty()) check_prior(options_.class_prior, K, name_, "class_prior");
+  if (!options_.class_prior.empty()) check_prior(options_.class_prior, K, name(), "class_prior");
   Backend& b = *backend();
 
   Tensor Xd = b.to_device(X);
@@ -373,7 +347,7 @@ MultinomialNB& MultinomialNB::fit(const Tensor& X, const Tensor& y, const Tensor
   // Predict scales X per column when the features' magnitudes differ widely (not centred:
   // counts keep their 0).
   const detail::InputTransform input =
-      detail::choose_input_transform(detail::column_stats(b, X, Xd, name_), /*centred=*/false);
+      detail::choose_input_transform(detail::column_stats(b, X, Xd, name()), /*centred=*/false);
   raw_input_ = input.raw;
   input_shift_ = input.shift;
   input_scale_ = input.scale;
@@ -418,65 +392,31 @@ Tensor MultinomialNB::jll_on_device(const Tensor& Xd, bool exact) const {
 }
 
 const Tensor& MultinomialNB::feature_count() const {
-  detail::check_fitted(fitted_, name_);
+  require_fitted();
   return feature_count_;
 }
 const Tensor& MultinomialNB::feature_log_prob() const {
-  detail::check_fitted(fitted_, name_);
+  require_fitted();
   return feature_log_prob_;
 }
 const Tensor& MultinomialNB::class_log_prior() const {
-  detail::check_fitted(fitted_, name_);
+  require_fitted();
   return class_log_prior_;
 }
 
-void MultinomialNB::save(std::ostream& out) const {
-  ModelWriter w("MultinomialNB", 1);
-  w.write_f64(options_.alpha);
-  w.write_u8(options_.force_alpha ? 1 : 0);
-  w.write_u8(options_.fit_prior ? 1 : 0);
-  w.write_f64s(options_.class_prior);
-  w.write_u8(fitted_ ? 1 : 0);
-  if (fitted_) {
-    w.write_f64s(classes_);
-    w.write_tensor(class_count_);
-    w.write_tensor(feature_count_);
-    w.write_tensor(feature_log_prob_);
-    w.write_tensor(class_log_prior_);
-    detail::write_input_transform(w,
-                                  detail::InputTransform{raw_input_, input_shift_, input_scale_});
-  }
-  w.finish(out);
-}
-
-MultinomialNB MultinomialNB::load(std::istream& in, BackendPtr backend) {
-  ModelReader r(in, "MultinomialNB", 1);
-  Options o;
-  o.alpha = r.read_f64();
-  o.force_alpha = r.read_u8() != 0;
-  o.fit_prior = r.read_u8() != 0;
-  o.class_prior = r.read_f64s();
-  MultinomialNB m(o, std::move(backend));
-  m.fitted_ = r.read_u8() != 0;
-  if (m.fitted_) {
-    m.classes_ = r.read_f64s();
-    m.class_count_ = r.read_tensor();
-    m.feature_count_ = r.read_tensor();
-    m.feature_log_prob_ = r.read_tensor();
-    m.class_log_prior_ = r.read_tensor();
-    m.n_features_ = m.feature_log_prob_.cols();
-    const detail::InputTransform input = detail::read_input_transform(r, m.n_features_);
-    m.raw_input_ = input.raw;
-    m.input_shift_ = input.shift;
-    m.input_scale_ = input.scale;
-    const std::int64_t K = static_cast<std::int64_t>(m.classes_.size());
-    MLCORE_CHECK(K >= 2 && m.feature_log_prob_.rows() == K && m.feature_count_.rows() == K &&
-                     m.feature_count_.cols() == m.n_features_ && m.class_log_prior_.cols() == K &&
-                     m.class_count_.cols() == K,
+void MultinomialNB::visit(Archive& a) {
+  a(options_.alpha, options_.force_alpha, options_.fit_prior, options_.class_prior);
+  if (!a.fitted(fitted_)) return;
+  a(classes_, class_count_, feature_count_, feature_log_prob_, class_log_prior_);
+  n_features_ = feature_log_prob_.cols();
+  detail::visit_input_transform(a, raw_input_, input_shift_, input_scale_, n_features_);
+  if (a.loading()) {
+    const std::int64_t K = static_cast<std::int64_t>(classes_.size());
+    MLCORE_CHECK(K >= 2 && feature_log_prob_.rows() == K && feature_count_.rows() == K &&
+                     feature_count_.cols() == n_features_ && class_log_prior_.cols() == K &&
+                     class_count_.cols() == K,
                  "MultinomialNB: the saved model's arrays have inconsistent shapes");
   }
-  r.finish();
-  return m;
 }
 
 // theta / var / class_prior are read at every call (jll_on_device); the expansion's centre and

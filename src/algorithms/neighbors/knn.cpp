@@ -16,7 +16,8 @@ namespace mlcore {
 
 namespace {
 
-constexpr std::uint32_t kModelVersion = 1;
+// 2: the fitted flag (version 1 files were always fitted); saving works before fit.
+constexpr std::uint32_t kModelVersion = 2;
 
 // Distance blocks of about this many bytes when batch_size = 0. Large enough that the GEMM
 // inside sqdist has a tall A (hundreds of queries) to amortise packing X_fit, small enough to
@@ -80,7 +81,7 @@ float distance_weights(const float* sq_dist, std::int64_t k, float* w) {
 
 KNeighborsBase::KNeighborsBase(const KNeighborsOptions& options, BackendPtr backend,
                                const char* name)
-    : Estimator(std::move(backend)), name_(name), options_(options) {
+    : Estimator(name, kModelVersion, std::move(backend)), options_(options) {
   MLCORE_CHECK(options.n_neighbors >= 1,
                name << ": n_neighbors must be >= 1, got " << options.n_neighbors);
   MLCORE_CHECK(
@@ -91,25 +92,25 @@ KNeighborsBase::KNeighborsBase(const KNeighborsOptions& options, BackendPtr back
 }
 
 const Tensor& KNeighborsBase::fit_X() const {
-  detail::check_fitted(fitted_, name_);
+  require_fitted();
   return fit_X_;
 }
 
 std::int64_t KNeighborsBase::n_samples_fit() const {
-  detail::check_fitted(fitted_, name_);
+  require_fitted();
   return fit_X_.rows();
 }
 
 std::int64_t KNeighborsBase::n_features_in() const {
-  detail::check_fitted(fitted_, name_);
+  require_fitted();
   return fit_X_.cols();
 }
 
 void KNeighborsBase::fit_samples(const Tensor& X) {
-  detail::check_samples(X, name_);
+  detail::check_samples(X, name());
   MLCORE_CHECK(options_.n_neighbors <= X.rows(),
-               name_ << ": n_neighbors = " << options_.n_neighbors
-                     << " is larger than the number of training samples (" << X.rows() << ")");
+               name() << ": n_neighbors = " << options_.n_neighbors
+                      << " is larger than the number of training samples (" << X.rows() << ")");
   fit_X_ = X.clone();  // X may borrow the caller's memory: keep our own copy
 }
 
@@ -220,14 +221,14 @@ void KNeighborsBase::for_each_batch(const Tensor& X, std::int64_t k, Body&& body
 
 Neighbors KNeighborsBase::kneighbors(const Tensor& X, std::int64_t n_neighbors) const {
   ProfileScope scope = begin_call();
-  detail::check_fitted(fitted_, name_);
-  detail::check_samples(X, name_);
-  detail::check_n_features(X, fit_X_.cols(), name_);
-  MLCORE_CHECK(n_neighbors >= 0, name_ << ": n_neighbors must be >= 1, got " << n_neighbors);
+  require_fitted();
+  detail::check_samples(X, name());
+  detail::check_n_features(X, fit_X_.cols(), name());
+  MLCORE_CHECK(n_neighbors >= 0, name() << ": n_neighbors must be >= 1, got " << n_neighbors);
   const std::int64_t k = n_neighbors > 0 ? n_neighbors : options_.n_neighbors;
-  MLCORE_CHECK(k <= fit_X_.rows(), name_ << ": n_neighbors = " << k
-                                         << " is larger than the number of training samples ("
-                                         << fit_X_.rows() << ")");
+  MLCORE_CHECK(k <= fit_X_.rows(), name() << ": n_neighbors = " << k
+                                          << " is larger than the number of training samples ("
+                                          << fit_X_.rows() << ")");
   Neighbors out{Tensor(X.rows(), k, DType::f32), Tensor(X.rows(), k, DType::i32)};
   Backend& b = *backend();
   for_each_batch(X, k, [&](std::int64_t begin, std::int64_t end, Tensor& I, Tensor& V) {
@@ -282,23 +283,14 @@ void KNeighborsBase::vote(const Tensor& X, const Tensor& Y_fit,
   });
 }
 
-void KNeighborsBase::write_base(ModelWriter& w) const {
-  w.write_i64(options_.n_neighbors);
-  w.write_string(options_.weights);
-  w.write_i64(options_.batch_size);
-  w.write_tensor(fit_X_);
-}
-
-void KNeighborsBase::read_base(ModelReader& r) {
-  options_.n_neighbors = r.read_i64();
-  options_.weights = r.read_string();
-  options_.batch_size = r.read_i64();
-  fit_X_ = r.read_tensor();
-  MLCORE_CHECK(fit_X_.dtype() == DType::f32 && fit_X_.rows() >= options_.n_neighbors &&
-                   options_.n_neighbors >= 1 &&
-                   (options_.weights == "uniform" || options_.weights == "distance"),
-               name_ << ": the saved model is inconsistent");
-  fitted_ = true;
+void KNeighborsBase::visit_base(Archive& a) {
+  a(options_.n_neighbors, options_.weights, options_.batch_size);
+  if (!a.fitted(fitted_, 2)) return;
+  a(fit_X_);
+  if (a.loading()) {
+    MLCORE_CHECK(fit_X_.dtype() == DType::f32 && fit_X_.rows() >= options_.n_neighbors,
+                 name() << ": the saved model is inconsistent");
+  }
 }
 
 // ---- KNeighborsClassifier ----------------------------------------------------------------------
@@ -310,9 +302,9 @@ KNeighborsClassifier& KNeighborsClassifier::fit(const Tensor& X, const Tensor& y
   ProfileScope scope = begin_call();
   fitted_ = false;
   fit_samples(X);
-  detail::check_targets(y, X.rows(), name_);
+  detail::check_targets(y, X.rows(), name());
   // One class is allowed: every prediction is then that class (as scikit-learn does).
-  detail::LabelEncoding enc = detail::encode_labels(y, name_, 1);
+  detail::LabelEncoding enc = detail::encode_labels(y, name(), 1);
   classes_ = enc.classes;
   const std::int64_t n_classes = static_cast<std::int64_t>(classes_.size());
   one_hot_ = Tensor::zeros(X.rows(), n_classes);
@@ -322,15 +314,15 @@ KNeighborsClassifier& KNeighborsClassifier::fit(const Tensor& X, const Tensor& y
 }
 
 const std::vector<double>& KNeighborsClassifier::classes() const {
-  detail::check_fitted(fitted_, name_);
+  require_fitted();
   return classes_;
 }
 
 Tensor KNeighborsClassifier::predict_proba(const Tensor& X) const {
   ProfileScope scope = begin_call();
-  detail::check_fitted(fitted_, name_);
-  detail::check_samples(X, name_);
-  detail::check_n_features(X, fit_X_.cols(), name_);
+  require_fitted();
+  detail::check_samples(X, name());
+  detail::check_n_features(X, fit_X_.cols(), name());
   Backend& b = *backend();
   const std::int64_t c = one_hot_.cols();
   Tensor proba(X.rows(), c);
@@ -352,9 +344,9 @@ Tensor KNeighborsClassifier::predict_proba(const Tensor& X) const {
 
 Tensor KNeighborsClassifier::predict(const Tensor& X) const {
   ProfileScope scope = begin_call();
-  detail::check_fitted(fitted_, name_);
-  detail::check_samples(X, name_);
-  detail::check_n_features(X, fit_X_.cols(), name_);
+  require_fitted();
+  detail::check_samples(X, name());
+  detail::check_n_features(X, fit_X_.cols(), name());
   Backend& b = *backend();
   Tensor labels(X.rows(), 1);
   const std::int64_t batch =
@@ -377,27 +369,16 @@ Tensor KNeighborsClassifier::predict(const Tensor& X) const {
   return labels;
 }
 
-void KNeighborsClassifier::save(std::ostream& out) const {
-  detail::check_fitted(fitted_, name_);
-  ModelWriter w("KNeighborsClassifier", kModelVersion);
-  write_base(w);
-  w.write_f64s(classes_);
-  w.write_tensor(one_hot_);
-  w.finish(out);
-}
-
-KNeighborsClassifier KNeighborsClassifier::load(std::istream& in, BackendPtr backend) {
-  ModelReader r(in, "KNeighborsClassifier", kModelVersion);
-  KNeighborsClassifier model({}, std::move(backend));
-  model.read_base(r);
-  model.classes_ = r.read_f64s();
-  model.one_hot_ = r.read_tensor();
-  r.finish();
-  MLCORE_CHECK(model.one_hot_.rows() == model.fit_X_.rows() &&
-                   model.one_hot_.cols() == static_cast<std::int64_t>(model.classes_.size()) &&
-                   !model.classes_.empty(),
-               "KNeighborsClassifier: the saved model is inconsistent");
-  return model;
+void KNeighborsClassifier::visit(Archive& a) {
+  visit_base(a);
+  if (!fitted_) return;
+  a(classes_, one_hot_);
+  if (a.loading()) {
+    MLCORE_CHECK(one_hot_.rows() == fit_X_.rows() &&
+                     one_hot_.cols() == static_cast<std::int64_t>(classes_.size()) &&
+                     !classes_.empty(),
+                 "KNeighborsClassifier: the saved model is inconsistent");
+  }
 }
 
 // ---- KNeighborsRegressor -----------------------------------------------------------------------
@@ -412,14 +393,14 @@ KNeighborsRegressor& KNeighborsRegressor::fit(const Tensor& X, const Tensor& y) 
   // y: a vector of n targets (either orientation), or an n × n_outputs matrix.
   const bool vector = (y.rows() == 1 || y.cols() == 1) && y.numel() == X.rows();
   if (vector) {
-    detail::check_targets(y, X.rows(), name_);
+    detail::check_targets(y, X.rows(), name());
     targets_ = y.clone().reshaped(X.rows(), 1);
   } else {
     MLCORE_CHECK(
         y.device() == Device::host && y.dtype() == DType::f32 && y.rows() == X.rows() &&
             y.cols() >= 1,
-        name_ << ": y must have one row per sample (" << X.rows() << "), got " << y.describe());
-    detail::check_samples(y, name_, "y");
+        name() << ": y must have one row per sample (" << X.rows() << "), got " << y.describe());
+    detail::check_samples(y, name(), "y");
     targets_ = y.clone();
   }
   fitted_ = true;
@@ -427,15 +408,15 @@ KNeighborsRegressor& KNeighborsRegressor::fit(const Tensor& X, const Tensor& y) 
 }
 
 std::int64_t KNeighborsRegressor::n_outputs() const {
-  detail::check_fitted(fitted_, name_);
+  require_fitted();
   return targets_.cols();
 }
 
 Tensor KNeighborsRegressor::predict(const Tensor& X) const {
   ProfileScope scope = begin_call();
-  detail::check_fitted(fitted_, name_);
-  detail::check_samples(X, name_);
-  detail::check_n_features(X, fit_X_.cols(), name_);
+  require_fitted();
+  detail::check_samples(X, name());
+  detail::check_n_features(X, fit_X_.cols(), name());
   Backend& b = *backend();
   const std::int64_t t = targets_.cols();
   Tensor out(X.rows(), t);
@@ -455,24 +436,15 @@ Tensor KNeighborsRegressor::predict(const Tensor& X) const {
   return out;
 }
 
-void KNeighborsRegressor::save(std::ostream& out) const {
-  detail::check_fitted(fitted_, name_);
-  ModelWriter w("KNeighborsRegressor", kModelVersion);
-  write_base(w);
-  w.write_tensor(targets_);
-  w.finish(out);
-}
-
-KNeighborsRegressor KNeighborsRegressor::load(std::istream& in, BackendPtr backend) {
-  ModelReader r(in, "KNeighborsRegressor", kModelVersion);
-  KNeighborsRegressor model({}, std::move(backend));
-  model.read_base(r);
-  model.targets_ = r.read_tensor();
-  r.finish();
-  MLCORE_CHECK(model.targets_.dtype() == DType::f32 &&
-                   model.targets_.rows() == model.fit_X_.rows() && model.targets_.cols() >= 1,
-               "KNeighborsRegressor: the saved model is inconsistent");
-  return model;
+void KNeighborsRegressor::visit(Archive& a) {
+  visit_base(a);
+  if (!fitted_) return;
+  a(targets_);
+  if (a.loading()) {
+    MLCORE_CHECK(
+        targets_.dtype() == DType::f32 && targets_.rows() == fit_X_.rows() && targets_.cols() >= 1,
+        "KNeighborsRegressor: the saved model is inconsistent");
+  }
 }
 
 }  // namespace mlcore

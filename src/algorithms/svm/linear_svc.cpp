@@ -45,7 +45,8 @@ namespace mlcore {
 namespace {
 
 constexpr const char* kName = "LinearSVC";
-constexpr std::uint32_t kModelVersion = 1;
+// 2: the fitted flag (version 1 files were always fitted); saving works before fit.
+constexpr std::uint32_t kModelVersion = 2;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 struct CdProblem {
@@ -226,7 +227,7 @@ CdResult solve_primal_newton(Backend& b, const Tensor& Xa, const CdProblem& p) {
 }  // namespace
 
 LinearSVC::LinearSVC(const LinearSVCOptions& options, BackendPtr backend)
-    : Estimator(std::move(backend)), options_(options) {
+    : Estimator(kName, kModelVersion, std::move(backend)), options_(options) {
   MLCORE_CHECK(options.loss == "hinge" || options.loss == "squared_hinge",
                "LinearSVC: loss must be 'hinge' or 'squared_hinge', got '" << options.loss << "'");
   MLCORE_CHECK(options.C > 0.0 && std::isfinite(options.C),
@@ -355,7 +356,7 @@ LinearSVC& LinearSVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample
 }
 
 Tensor LinearSVC::decision_values(const Tensor& X) const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   detail::check_samples(X, kName);
   detail::check_n_features(X, coef_.cols(), kName);
   Backend& b = *backend();
@@ -394,72 +395,39 @@ Tensor LinearSVC::predict(const Tensor& X) const {
 }
 
 const Tensor& LinearSVC::coef() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return coef_;
 }
 const Tensor& LinearSVC::intercept() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return intercept_;
 }
 const std::vector<double>& LinearSVC::classes() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return classes_;
 }
 std::int64_t LinearSVC::n_iter() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return n_iter_;
 }
 std::int64_t LinearSVC::n_features_in() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return coef_.cols();
 }
 
-void LinearSVC::save(std::ostream& out) const {
-  detail::check_fitted(fitted_, kName);
-  ModelWriter w(kName, kModelVersion);
-  w.write_string(options_.loss);
-  w.write_string(options_.solver);
-  w.write_f64(options_.C);
-  w.write_f64(options_.tol);
-  w.write_i64(options_.max_iter);
-  w.write_u8(options_.fit_intercept ? 1 : 0);
-  w.write_f64(options_.intercept_scaling);
-  w.write_u8(options_.shrinking ? 1 : 0);
-  w.write_f64s(options_.class_weight);
-  w.write_i64(static_cast<std::int64_t>(options_.random_state));
-  w.write_f64s(classes_);
-  w.write_tensor(coef_);
-  w.write_tensor(intercept_);
-  w.write_i64(n_iter_);
-  w.finish(out);
-}
-
-LinearSVC LinearSVC::load(std::istream& in, BackendPtr backend) {
-  ModelReader r(in, kName, kModelVersion);
-  LinearSVCOptions o;
-  o.loss = r.read_string();
-  o.solver = r.read_string();
-  o.C = r.read_f64();
-  o.tol = r.read_f64();
-  o.max_iter = r.read_i64();
-  o.fit_intercept = r.read_u8() != 0;
-  o.intercept_scaling = r.read_f64();
-  o.shrinking = r.read_u8() != 0;
-  o.class_weight = r.read_f64s();
-  o.random_state = static_cast<std::uint64_t>(r.read_i64());
-  LinearSVC m(o, std::move(backend));
-  m.classes_ = r.read_f64s();
-  m.coef_ = r.read_tensor();
-  m.intercept_ = r.read_tensor();
-  m.n_iter_ = r.read_i64();
-  r.finish();
-  const std::int64_t K = static_cast<std::int64_t>(m.classes_.size());
-  const std::int64_t rows = K == 2 ? 1 : K;
-  MLCORE_CHECK(K >= 2 && m.coef_.dtype() == DType::f32 && m.coef_.rows() == rows &&
-                   m.intercept_.cols() == rows,
-               "LinearSVC: the saved model is inconsistent");
-  m.fitted_ = true;
-  return m;
+void LinearSVC::visit(Archive& a) {
+  a(options_.loss, options_.solver, options_.C, options_.tol, options_.max_iter,
+    options_.fit_intercept, options_.intercept_scaling, options_.shrinking, options_.class_weight,
+    options_.random_state);
+  if (!a.fitted(fitted_, 2)) return;
+  a(classes_, coef_, intercept_, n_iter_);
+  if (a.loading()) {
+    const std::int64_t K = static_cast<std::int64_t>(classes_.size());
+    const std::int64_t rows = K == 2 ? 1 : K;
+    MLCORE_CHECK(
+        K >= 2 && coef_.dtype() == DType::f32 && coef_.rows() == rows && intercept_.cols() == rows,
+        "LinearSVC: the saved model is inconsistent");
+  }
 }
 
 std::vector<std::pair<std::string, Tensor*>> LinearSVC::fitted_arrays() {

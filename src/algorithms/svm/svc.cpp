@@ -33,7 +33,9 @@ namespace {
 constexpr const char* kName = "SVC";
 // The kernel runs in float32: a larger gamma would be inf there, and K(x, x) = exp(−inf·0) NaN.
 constexpr double kMaxGamma = std::numeric_limits<float>::max();
-constexpr std::uint32_t kModelVersion = 2;  // 2: derived coefficients no longer stored
+// 2: derived coefficients no longer stored; 3: the fitted flag (earlier files were always
+// fitted), saving works before fit.
+constexpr std::uint32_t kModelVersion = 3;
 
 // Rows of X per block when each row needs `width` floats: a block of at most `floats` floats
 // (4 Mi, 16 MiB: the kernel blocks of ovo_decision; predict allows its one-vs-one values 16 Mi,
@@ -81,7 +83,7 @@ double total_variance(Backend& b, const Tensor& X) {
 }  // namespace
 
 SVC::SVC(const SVCOptions& options, BackendPtr backend)
-    : Estimator(std::move(backend)), options_(options) {
+    : Estimator(kName, kModelVersion, std::move(backend)), options_(options) {
   MLCORE_CHECK(options.C > 0.0 && std::isfinite(options.C),
                "SVC: C must be a positive number, got " << options.C);
   detail::parse_kernel(options.kernel);  // throws for an unknown kernel
@@ -262,7 +264,7 @@ SVC& SVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
 }
 
 Tensor SVC::ovo_decision(const Tensor& X) const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   detail::check_samples(X, kName);
   detail::check_n_features(X, support_vectors_.cols(), kName);
   Backend& b = *backend();
@@ -370,7 +372,7 @@ Tensor SVC::decision_function(const Tensor& X) const {
 
 Tensor SVC::predict(const Tensor& X) const {
   ProfileScope scope = begin_call();
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   const std::int64_t K = static_cast<std::int64_t>(classes_.size()), n = X.rows();
   Tensor out(n, 1);
   // Row blocks: the n × n_pairs one-vs-one values exist only a block at a time (at 1000
@@ -408,115 +410,67 @@ Tensor SVC::predict(const Tensor& X) const {
 }
 
 const std::vector<double>& SVC::classes() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return classes_;
 }
 const Tensor& SVC::support() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return support_;
 }
 const Tensor& SVC::support_vectors() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return support_vectors_;
 }
 const std::vector<std::int64_t>& SVC::n_support() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return n_support_;
 }
 const Tensor& SVC::dual_coef() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return dual_coef_;
 }
 const Tensor& SVC::intercept() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return intercept_;
 }
 const std::vector<std::int64_t>& SVC::n_iter() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return n_iter_;
 }
 double SVC::gamma() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return gamma_;
 }
 bool SVC::converged() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return converged_;
 }
 std::int64_t SVC::n_features_in() const {
-  detail::check_fitted(fitted_, kName);
+  require_fitted();
   return support_vectors_.cols();
 }
 
-void SVC::save(std::ostream& out) const {
-  detail::check_fitted(fitted_, kName);
-  ModelWriter w(kName, kModelVersion);
-  w.write_f64(options_.C);
-  w.write_string(options_.kernel);
-  w.write_i64(options_.degree);
-  w.write_string(options_.gamma);
-  w.write_f64(options_.gamma_value);
-  w.write_f64(options_.coef0);
-  w.write_u8(options_.shrinking ? 1 : 0);
-  w.write_f64(options_.tol);
-  w.write_f64(options_.cache_size);
-  w.write_f64s(options_.class_weight);
-  w.write_i64(options_.max_iter);
-  w.write_string(options_.decision_function_shape);
-  w.write_u8(options_.break_ties ? 1 : 0);
-  w.write_f64(gamma_);
-  w.write_u8(converged_ ? 1 : 0);
-  w.write_f64s(classes_);
-  w.write_tensor(support_);
-  w.write_tensor(support_vectors_);
-  w.write_tensor(dual_coef_);
-  w.write_tensor(intercept_);
-  w.write_i64s(n_support_);
-  w.write_i64s(n_iter_);
-  w.finish(out);
-}
-
-SVC SVC::load(std::istream& in, BackendPtr backend) {
-  ModelReader r(in, kName, kModelVersion);
-  SVCOptions o;
-  o.C = r.read_f64();
-  o.kernel = r.read_string();
-  o.degree = r.read_i64();
-  o.gamma = r.read_string();
-  o.gamma_value = r.read_f64();
-  o.coef0 = r.read_f64();
-  o.shrinking = r.read_u8() != 0;
-  o.tol = r.read_f64();
-  o.cache_size = r.read_f64();
-  o.class_weight = r.read_f64s();
-  o.max_iter = r.read_i64();
-  o.decision_function_shape = r.read_string();
-  o.break_ties = r.read_u8() != 0;
-  SVC m(o, std::move(backend));
-  m.gamma_ = r.read_f64();
-  m.converged_ = r.read_u8() != 0;
-  m.classes_ = r.read_f64s();
-  m.support_ = r.read_tensor();
-  m.support_vectors_ = r.read_tensor();
-  m.dual_coef_ = r.read_tensor();
-  m.intercept_ = r.read_tensor();
-  m.n_support_ = r.read_i64s();
-  m.n_iter_ = r.read_i64s();
-  r.finish();
-  const std::int64_t K = static_cast<std::int64_t>(m.classes_.size());
-  const std::int64_t n_sv = m.support_vectors_.rows();
-  std::int64_t counted = 0;
-  for (std::int64_t c : m.n_support_) counted += c >= 0 ? c : n_sv + 1;
-  MLCORE_CHECK(K >= 2 && m.support_vectors_.dtype() == DType::f32 &&
-                   static_cast<std::int64_t>(m.n_support_.size()) == K && counted == n_sv &&
-                   m.support_.rows() == n_sv && m.dual_coef_.dtype() == DType::f32 &&
-                   m.dual_coef_.rows() == K - 1 && m.dual_coef_.cols() == n_sv &&
-                   m.intercept_.dtype() == DType::f32 && m.intercept_.rows() == 1 &&
-                   m.intercept_.cols() == K * (K - 1) / 2,
-               "SVC: the saved model is inconsistent");
-  m.derive_pair_coefficients();
-  m.fitted_ = true;
-  return m;
+void SVC::visit(Archive& a) {
+  a(options_.C, options_.kernel, options_.degree, options_.gamma, options_.gamma_value,
+    options_.coef0, options_.shrinking, options_.tol, options_.cache_size, options_.class_weight,
+    options_.max_iter, options_.decision_function_shape, options_.break_ties);
+  if (!a.fitted(fitted_, 3)) return;
+  a(gamma_, converged_, classes_, support_, support_vectors_, dual_coef_, intercept_, n_support_,
+    n_iter_);
+  if (a.loading()) {
+    const std::int64_t K = static_cast<std::int64_t>(classes_.size());
+    const std::int64_t n_sv = support_vectors_.rows();
+    std::int64_t counted = 0;
+    for (std::int64_t c : n_support_) counted += c >= 0 ? c : n_sv + 1;
+    MLCORE_CHECK(K >= 2 && support_vectors_.dtype() == DType::f32 &&
+                     static_cast<std::int64_t>(n_support_.size()) == K && counted == n_sv &&
+                     support_.rows() == n_sv && dual_coef_.dtype() == DType::f32 &&
+                     dual_coef_.rows() == K - 1 && dual_coef_.cols() == n_sv &&
+                     intercept_.dtype() == DType::f32 && intercept_.rows() == 1 &&
+                     intercept_.cols() == K * (K - 1) / 2,
+                 "SVC: the saved model is inconsistent");
+    derive_pair_coefficients();
+  }
 }
 
 std::vector<std::pair<std::string, Tensor*>> SVC::fitted_arrays() {

@@ -39,7 +39,7 @@ void apply_to_dots(Backend& b, const KernelSpec& spec, Tensor& T, Tensor& scratc
     case KernelKind::rbf:
       break;
   }
-  MLCORE_FAIL("apply_to_dots: rbf takes squared distances, not dot products");
+  MLCORE_ASSERT(false, "apply_to_dots: rbf takes squared distances, not dot products");
 }
 
 }  // namespace

@@ -18,6 +18,8 @@ namespace {
 
 constexpr const char* kClassifier = "DecisionTreeClassifier";
 constexpr const char* kRegressor = "DecisionTreeRegressor";
+// 2: the fitted flag (version 1 files were always fitted); saving works before fit.
+constexpr std::uint32_t kModelVersion = 2;
 
 detail::SplitCriterion classification_criterion(const std::string& name, const char* estimator) {
   if (name == "gini") return detail::SplitCriterion::gini;
@@ -32,26 +34,12 @@ void check_regression_criterion(const std::string& name, const char* estimator) 
                                                   << name << "'");
 }
 
-void write_max_features(ModelWriter& w, const MaxFeatures& m) {
-  w.write_u8(static_cast<std::uint8_t>(m.kind));
-  w.write_f64(m.value);
-}
-MaxFeatures read_max_features(ModelReader& r) {
-  MaxFeatures m;
-  const std::uint8_t kind = r.read_u8();
-  MLCORE_CHECK(kind <= static_cast<std::uint8_t>(MaxFeatures::Kind::fraction),
-               "model file: invalid max_features kind " << int(kind));
-  m.kind = static_cast<MaxFeatures::Kind>(kind);
-  m.value = r.read_f64();
-  return m;
-}
-
 }  // namespace
 
 // ---- DecisionTreeClassifier ---------------------------------------------------------------------
 
 DecisionTreeClassifier::DecisionTreeClassifier(Options options, BackendPtr backend)
-    : Estimator(std::move(backend)), options_(std::move(options)) {
+    : Estimator(kClassifier, kModelVersion, std::move(backend)), options_(std::move(options)) {
   classification_criterion(options_.criterion, kClassifier);
   detail::check_tree_options(kClassifier, options_.max_depth, options_.min_samples_split,
                              options_.min_samples_leaf, options_.min_impurity_decrease,
@@ -106,7 +94,7 @@ DecisionTreeClassifier& DecisionTreeClassifier::fit(const Tensor& X, const Tenso
 
 Tensor DecisionTreeClassifier::predict_proba(const Tensor& X) const {
   ProfileScope scope = begin_call();
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   detail::check_tree_samples(X, kClassifier);
   detail::check_n_features(X, n_features_, kClassifier);
   return detail::tree_values(*backend(), tree_, X);
@@ -114,7 +102,7 @@ Tensor DecisionTreeClassifier::predict_proba(const Tensor& X) const {
 
 Tensor DecisionTreeClassifier::predict(const Tensor& X) const {
   ProfileScope scope = begin_call();
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   detail::check_tree_samples(X, kClassifier);
   detail::check_n_features(X, n_features_, kClassifier);
   // Each leaf's label (its class of largest value, first on ties) as the leaf's one value:
@@ -132,83 +120,55 @@ Tensor DecisionTreeClassifier::predict(const Tensor& X) const {
 
 Tensor DecisionTreeClassifier::apply(const Tensor& X) const {
   ProfileScope scope = begin_call();
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   detail::check_tree_samples(X, kClassifier);
   detail::check_n_features(X, n_features_, kClassifier);
   return detail::apply_tree(*backend(), tree_, X);
 }
 
 const std::vector<double>& DecisionTreeClassifier::classes() const {
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   return classes_;
 }
 std::int64_t DecisionTreeClassifier::n_features_in() const {
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   return n_features_;
 }
 Tensor DecisionTreeClassifier::feature_importances() const {
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   return detail::normalized_importances(importances_);
 }
 int DecisionTreeClassifier::get_depth() const {
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   return tree_.max_depth();
 }
 std::int64_t DecisionTreeClassifier::get_n_leaves() const {
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   return tree_.n_leaves();
 }
 const Tree& DecisionTreeClassifier::tree() const {
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   return tree_;
 }
 
-void DecisionTreeClassifier::save(std::ostream& out) const {
-  detail::check_fitted(fitted_, kClassifier);
-  ModelWriter w(kClassifier, 1);
-  w.write_string(options_.criterion);
-  w.write_i64(options_.max_depth);
-  w.write_i64(options_.min_samples_split);
-  w.write_i64(options_.min_samples_leaf);
-  write_max_features(w, options_.max_features);
-  w.write_f64(options_.min_impurity_decrease);
-  w.write_i64(static_cast<std::int64_t>(options_.random_state));
-  w.write_i64(options_.max_bins);
-  w.write_f64s(classes_);
-  w.write_i64(n_features_);
-  w.write_f64s(importances_);
-  tree_.save(w);
-  w.finish(out);
-}
-
-DecisionTreeClassifier DecisionTreeClassifier::load(std::istream& in, BackendPtr backend) {
-  ModelReader r(in, kClassifier, 1);
-  Options o;
-  o.criterion = r.read_string();
-  o.max_depth = r.read_i64();
-  o.min_samples_split = r.read_i64();
-  o.min_samples_leaf = r.read_i64();
-  o.max_features = read_max_features(r);
-  o.min_impurity_decrease = r.read_f64();
-  o.random_state = static_cast<std::uint64_t>(r.read_i64());
-  o.max_bins = static_cast<int>(r.read_i64());
-  DecisionTreeClassifier m(o, std::move(backend));
-  m.classes_ = r.read_f64s();
-  m.n_features_ = r.read_i64();
-  m.importances_ = r.read_f64s();
-  m.tree_ = Tree::load(r);
-  r.finish();
-  MLCORE_CHECK(m.tree_.n_outputs == static_cast<int>(m.classes_.size()) &&
-                   static_cast<std::int64_t>(m.importances_.size()) == m.n_features_,
-               kClassifier << ": inconsistent model file");
-  m.fitted_ = true;
-  return m;
+void DecisionTreeClassifier::visit(Archive& a) {
+  a(options_.criterion, options_.max_depth, options_.min_samples_split, options_.min_samples_leaf);
+  options_.max_features.visit(a);
+  a(options_.min_impurity_decrease, options_.random_state, options_.max_bins);
+  if (!a.fitted(fitted_, 2)) return;
+  a(classes_, n_features_, importances_);
+  tree_.visit(a);
+  if (a.loading()) {
+    MLCORE_CHECK(tree_.n_outputs == static_cast<int>(classes_.size()) &&
+                     static_cast<std::int64_t>(importances_.size()) == n_features_,
+                 kClassifier << ": inconsistent model file");
+  }
 }
 
 // ---- DecisionTreeRegressor ----------------------------------------------------------------------
 
 DecisionTreeRegressor::DecisionTreeRegressor(Options options, BackendPtr backend)
-    : Estimator(std::move(backend)), options_(std::move(options)) {
+    : Estimator(kRegressor, kModelVersion, std::move(backend)), options_(std::move(options)) {
   check_regression_criterion(options_.criterion, kRegressor);
   detail::check_tree_options(kRegressor, options_.max_depth, options_.min_samples_split,
                              options_.min_samples_leaf, options_.min_impurity_decrease,
@@ -282,7 +242,7 @@ DecisionTreeRegressor& DecisionTreeRegressor::fit(const Tensor& X, const Tensor&
 
 Tensor DecisionTreeRegressor::predict(const Tensor& X) const {
   ProfileScope scope = begin_call();
-  detail::check_fitted(fitted_, kRegressor);
+  require_fitted();
   detail::check_tree_samples(X, kRegressor);
   detail::check_n_features(X, n_features_, kRegressor);
   return detail::tree_values(*backend(), tree_, X);
@@ -290,71 +250,45 @@ Tensor DecisionTreeRegressor::predict(const Tensor& X) const {
 
 Tensor DecisionTreeRegressor::apply(const Tensor& X) const {
   ProfileScope scope = begin_call();
-  detail::check_fitted(fitted_, kRegressor);
+  require_fitted();
   detail::check_tree_samples(X, kRegressor);
   detail::check_n_features(X, n_features_, kRegressor);
   return detail::apply_tree(*backend(), tree_, X);
 }
 
 std::int64_t DecisionTreeRegressor::n_features_in() const {
-  detail::check_fitted(fitted_, kRegressor);
+  require_fitted();
   return n_features_;
 }
 Tensor DecisionTreeRegressor::feature_importances() const {
-  detail::check_fitted(fitted_, kRegressor);
+  require_fitted();
   return detail::normalized_importances(importances_);
 }
 int DecisionTreeRegressor::get_depth() const {
-  detail::check_fitted(fitted_, kRegressor);
+  require_fitted();
   return tree_.max_depth();
 }
 std::int64_t DecisionTreeRegressor::get_n_leaves() const {
-  detail::check_fitted(fitted_, kRegressor);
+  require_fitted();
   return tree_.n_leaves();
 }
 const Tree& DecisionTreeRegressor::tree() const {
-  detail::check_fitted(fitted_, kRegressor);
+  require_fitted();
   return tree_;
 }
 
-void DecisionTreeRegressor::save(std::ostream& out) const {
-  detail::check_fitted(fitted_, kRegressor);
-  ModelWriter w(kRegressor, 1);
-  w.write_string(options_.criterion);
-  w.write_i64(options_.max_depth);
-  w.write_i64(options_.min_samples_split);
-  w.write_i64(options_.min_samples_leaf);
-  write_max_features(w, options_.max_features);
-  w.write_f64(options_.min_impurity_decrease);
-  w.write_i64(static_cast<std::int64_t>(options_.random_state));
-  w.write_i64(options_.max_bins);
-  w.write_i64(n_features_);
-  w.write_f64s(importances_);
-  tree_.save(w);
-  w.finish(out);
-}
-
-DecisionTreeRegressor DecisionTreeRegressor::load(std::istream& in, BackendPtr backend) {
-  ModelReader r(in, kRegressor, 1);
-  Options o;
-  o.criterion = r.read_string();
-  o.max_depth = r.read_i64();
-  o.min_samples_split = r.read_i64();
-  o.min_samples_leaf = r.read_i64();
-  o.max_features = read_max_features(r);
-  o.min_impurity_decrease = r.read_f64();
-  o.random_state = static_cast<std::uint64_t>(r.read_i64());
-  o.max_bins = static_cast<int>(r.read_i64());
-  DecisionTreeRegressor m(o, std::move(backend));
-  m.n_features_ = r.read_i64();
-  m.importances_ = r.read_f64s();
-  m.tree_ = Tree::load(r);
-  r.finish();
-  MLCORE_CHECK(
-      m.tree_.n_outputs == 1 && static_cast<std::int64_t>(m.importances_.size()) == m.n_features_,
-      kRegressor << ": inconsistent model file");
-  m.fitted_ = true;
-  return m;
+void DecisionTreeRegressor::visit(Archive& a) {
+  a(options_.criterion, options_.max_depth, options_.min_samples_split, options_.min_samples_leaf);
+  options_.max_features.visit(a);
+  a(options_.min_impurity_decrease, options_.random_state, options_.max_bins);
+  if (!a.fitted(fitted_, 2)) return;
+  a(n_features_, importances_);
+  tree_.visit(a);
+  if (a.loading()) {
+    MLCORE_CHECK(
+        tree_.n_outputs == 1 && static_cast<std::int64_t>(importances_.size()) == n_features_,
+        kRegressor << ": inconsistent model file");
+  }
 }
 
 }  // namespace mlcore

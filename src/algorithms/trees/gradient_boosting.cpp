@@ -22,6 +22,8 @@ namespace {
 
 constexpr const char* kClassifier = "GradientBoostingClassifier";
 constexpr const char* kRegressor = "GradientBoostingRegressor";
+// 2: the fitted flag (version 1 files were always fitted); saving works before fit.
+constexpr std::uint32_t kModelVersion = 2;
 
 enum class Loss { squared_error, binary, multiclass };
 
@@ -434,75 +436,31 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
   return model;
 }
 
-void write_options(ModelWriter& w, const GradientBoostingOptions& o) {
-  w.write_string(o.loss);
-  w.write_f64(o.learning_rate);
-  w.write_i64(o.max_iter);
-  w.write_i64(o.max_leaf_nodes);
-  w.write_i64(o.max_depth);
-  w.write_i64(o.min_samples_leaf);
-  w.write_f64(o.l2_regularization);
-  w.write_i64(o.max_bins);
-  w.write_string(o.early_stopping);
-  w.write_string(o.scoring);
-  w.write_f64(o.validation_fraction);
-  w.write_i64(o.n_iter_no_change);
-  w.write_f64(o.tol);
-  w.write_i64(static_cast<std::int64_t>(o.random_state));
+void visit_options(Archive& a, GradientBoostingOptions& o) {
+  a(o.loss, o.learning_rate, o.max_iter, o.max_leaf_nodes, o.max_depth, o.min_samples_leaf,
+    o.l2_regularization, o.max_bins, o.early_stopping, o.scoring, o.validation_fraction,
+    o.n_iter_no_change, o.tol, o.random_state);
 }
 
-GradientBoostingOptions read_options(ModelReader& r) {
-  GradientBoostingOptions o;
-  o.loss = r.read_string();
-  o.learning_rate = r.read_f64();
-  o.max_iter = r.read_i64();
-  o.max_leaf_nodes = r.read_i64();
-  o.max_depth = r.read_i64();
-  o.min_samples_leaf = r.read_i64();
-  o.l2_regularization = r.read_f64();
-  o.max_bins = static_cast<int>(r.read_i64());
-  o.early_stopping = r.read_string();
-  o.scoring = r.read_string();
-  o.validation_fraction = r.read_f64();
-  o.n_iter_no_change = r.read_i64();
-  o.tol = r.read_f64();
-  o.random_state = static_cast<std::uint64_t>(r.read_i64());
-  return o;
-}
-
-void write_model(ModelWriter& w, const BoostedTrees& m) {
-  w.write_f64s(m.baseline);
-  w.write_i64(m.trees_per_iteration);
-  w.write_i64(m.n_iter);
-  w.write_i64(m.n_features);
-  w.write_f64s(m.train_score);
-  w.write_f64s(m.validation_score);
-  w.write_f64s(m.importances);
-  for (const Tree& t : m.trees) t.save(w);
-}
-
-BoostedTrees read_model(ModelReader& r) {
-  BoostedTrees m;
-  m.baseline = r.read_f64s();
-  m.trees_per_iteration = static_cast<int>(r.read_i64());
-  m.n_iter = r.read_i64();
-  m.n_features = r.read_i64();
-  m.train_score = r.read_f64s();
-  m.validation_score = r.read_f64s();
-  m.importances = r.read_f64s();
-  MLCORE_CHECK(m.trees_per_iteration >= 1 &&
-                   m.baseline.size() == static_cast<std::size_t>(m.trees_per_iteration) &&
-                   m.n_iter >= 1 && m.n_iter < (std::int64_t{1} << 24) && m.n_features >= 1 &&
-                   m.importances.size() == static_cast<std::size_t>(m.n_features),
-               "model file: inconsistent boosting model");
-  for (std::int64_t t = 0; t < m.n_iter * m.trees_per_iteration; ++t) {
-    m.trees.push_back(Tree::load(r));
-    for (const TreeNode& node : m.trees.back().nodes) {
+void visit_model(Archive& a, BoostedTrees& m) {
+  a(m.baseline, m.trees_per_iteration, m.n_iter, m.n_features, m.train_score, m.validation_score,
+    m.importances);
+  if (a.loading()) {
+    MLCORE_CHECK(m.trees_per_iteration >= 1 &&
+                     m.baseline.size() == static_cast<std::size_t>(m.trees_per_iteration) &&
+                     m.n_iter >= 1 && m.n_iter < (std::int64_t{1} << 24) && m.n_features >= 1 &&
+                     m.importances.size() == static_cast<std::size_t>(m.n_features),
+                 "model file: inconsistent boosting model");
+    m.trees.assign(m.n_iter * m.trees_per_iteration, Tree());
+  }
+  for (Tree& tree : m.trees) {
+    tree.visit(a);
+    if (!a.loading()) continue;
+    for (const TreeNode& node : tree.nodes) {
       MLCORE_CHECK(node.feature < m.n_features, "model file: a node splits on feature "
                                                     << node.feature << " of " << m.n_features);
     }
   }
-  return m;
 }
 
 }  // namespace
@@ -557,7 +515,7 @@ Tensor BoostedTrees::raw_predict(Backend& backend, const Tensor& X, std::int64_t
 // ---- GradientBoostingClassifier -----------------------------------------------------------------
 
 GradientBoostingClassifier::GradientBoostingClassifier(Options options, BackendPtr backend)
-    : Estimator(std::move(backend)), options_(std::move(options)) {
+    : Estimator(kClassifier, kModelVersion, std::move(backend)), options_(std::move(options)) {
   if (options_.loss.empty()) options_.loss = "log_loss";
   MLCORE_CHECK(options_.loss == "log_loss",
                kClassifier << ": loss must be 'log_loss', got '" << options_.loss << "'");
@@ -582,7 +540,7 @@ GradientBoostingClassifier& GradientBoostingClassifier::fit(const Tensor& X, con
 
 Tensor GradientBoostingClassifier::decision_function(const Tensor& X) const {
   ProfileScope scope = begin_call();
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   detail::check_tree_samples(X, kClassifier);
   detail::check_n_features(X, model_.n_features, kClassifier);
   return backend()->to_host(model_.raw_predict(*backend(), X, model_.n_iter));
@@ -590,7 +548,7 @@ Tensor GradientBoostingClassifier::decision_function(const Tensor& X) const {
 
 // One logit per class (binary: [0, raw], whose softmax is [1 − σ(raw), σ(raw)]), on the device.
 Tensor GradientBoostingClassifier::class_logits(const Tensor& X) const {
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   detail::check_tree_samples(X, kClassifier);
   detail::check_n_features(X, model_.n_features, kClassifier);
   return model_.raw_predict(*backend(), X, model_.n_iter, classes_.size() == 2);
@@ -612,14 +570,14 @@ Tensor GradientBoostingClassifier::predict(const Tensor& X) const {
 
 void GradientBoostingClassifier::add_iteration(const Tensor& X, std::int64_t iteration,
                                                Tensor& raw) const {
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   detail::check_tree_samples(X, kClassifier);
   detail::check_n_features(X, model_.n_features, kClassifier);
   model_.add_iteration(*backend(), X, iteration, raw);
 }
 
 Tensor GradientBoostingClassifier::baseline_raw(std::int64_t n) const {
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   Tensor raw(n, model_.trees_per_iteration);
   for (std::int64_t i = 0; i < raw.numel(); ++i) {
     raw.data<float>()[i] = static_cast<float>(model_.baseline[i % model_.trees_per_iteration]);
@@ -628,56 +586,46 @@ Tensor GradientBoostingClassifier::baseline_raw(std::int64_t n) const {
 }
 
 const std::vector<double>& GradientBoostingClassifier::classes() const {
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   return classes_;
 }
 std::int64_t GradientBoostingClassifier::n_features_in() const {
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   return model_.n_features;
 }
 std::int64_t GradientBoostingClassifier::n_iter() const {
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   return model_.n_iter;
 }
 int GradientBoostingClassifier::n_trees_per_iteration() const {
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   return model_.trees_per_iteration;
 }
 const BoostedTrees& GradientBoostingClassifier::model() const {
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   return model_;
 }
 Tensor GradientBoostingClassifier::feature_importances() const {
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   return detail::normalized_importances(model_.importances);
 }
 
-void GradientBoostingClassifier::save(std::ostream& out) const {
-  detail::check_fitted(fitted_, kClassifier);
-  ModelWriter w(kClassifier, 1);
-  write_options(w, options_);
-  w.write_f64s(classes_);
-  write_model(w, model_);
-  w.finish(out);
-}
-
-GradientBoostingClassifier GradientBoostingClassifier::load(std::istream& in, BackendPtr backend) {
-  ModelReader r(in, kClassifier, 1);
-  GradientBoostingClassifier m(read_options(r), std::move(backend));
-  m.classes_ = r.read_f64s();
-  m.model_ = read_model(r);
-  r.finish();
-  MLCORE_CHECK(m.classes_.size() >= 2 && (m.classes_.size() == 2 ? 1u : m.classes_.size()) ==
-                                             static_cast<std::size_t>(m.model_.trees_per_iteration),
-               kClassifier << ": inconsistent model file");
-  m.fitted_ = true;
-  return m;
+void GradientBoostingClassifier::visit(Archive& a) {
+  visit_options(a, options_);
+  if (!a.fitted(fitted_, 2)) return;
+  a(classes_);
+  visit_model(a, model_);
+  if (a.loading()) {
+    MLCORE_CHECK(classes_.size() >= 2 && (classes_.size() == 2 ? 1u : classes_.size()) ==
+                                             static_cast<std::size_t>(model_.trees_per_iteration),
+                 kClassifier << ": inconsistent model file");
+  }
 }
 
 // ---- GradientBoostingRegressor ------------------------------------------------------------------
 
 GradientBoostingRegressor::GradientBoostingRegressor(Options options, BackendPtr backend)
-    : Estimator(std::move(backend)), options_(std::move(options)) {
+    : Estimator(kRegressor, kModelVersion, std::move(backend)), options_(std::move(options)) {
   if (options_.loss.empty()) options_.loss = "squared_error";
   MLCORE_CHECK(options_.loss == "squared_error",
                kRegressor << ": loss must be 'squared_error', got '" << options_.loss << "'");
@@ -698,7 +646,7 @@ GradientBoostingRegressor& GradientBoostingRegressor::fit(const Tensor& X, const
 
 Tensor GradientBoostingRegressor::predict(const Tensor& X) const {
   ProfileScope scope = begin_call();
-  detail::check_fitted(fitted_, kRegressor);
+  require_fitted();
   detail::check_tree_samples(X, kRegressor);
   detail::check_n_features(X, model_.n_features, kRegressor);
   return backend()->to_host(model_.raw_predict(*backend(), X, model_.n_iter));
@@ -706,52 +654,43 @@ Tensor GradientBoostingRegressor::predict(const Tensor& X) const {
 
 void GradientBoostingRegressor::add_iteration(const Tensor& X, std::int64_t iteration,
                                               Tensor& raw) const {
-  detail::check_fitted(fitted_, kRegressor);
+  require_fitted();
   detail::check_tree_samples(X, kRegressor);
   detail::check_n_features(X, model_.n_features, kRegressor);
   model_.add_iteration(*backend(), X, iteration, raw);
 }
 
 Tensor GradientBoostingRegressor::baseline_raw(std::int64_t n) const {
-  detail::check_fitted(fitted_, kRegressor);
+  require_fitted();
   Tensor raw(n, 1);
   for (std::int64_t i = 0; i < n; ++i) raw.data<float>()[i] = float(model_.baseline[0]);
   return raw;
 }
 
 std::int64_t GradientBoostingRegressor::n_features_in() const {
-  detail::check_fitted(fitted_, kRegressor);
+  require_fitted();
   return model_.n_features;
 }
 std::int64_t GradientBoostingRegressor::n_iter() const {
-  detail::check_fitted(fitted_, kRegressor);
+  require_fitted();
   return model_.n_iter;
 }
 const BoostedTrees& GradientBoostingRegressor::model() const {
-  detail::check_fitted(fitted_, kRegressor);
+  require_fitted();
   return model_;
 }
 Tensor GradientBoostingRegressor::feature_importances() const {
-  detail::check_fitted(fitted_, kRegressor);
+  require_fitted();
   return detail::normalized_importances(model_.importances);
 }
 
-void GradientBoostingRegressor::save(std::ostream& out) const {
-  detail::check_fitted(fitted_, kRegressor);
-  ModelWriter w(kRegressor, 1);
-  write_options(w, options_);
-  write_model(w, model_);
-  w.finish(out);
-}
-
-GradientBoostingRegressor GradientBoostingRegressor::load(std::istream& in, BackendPtr backend) {
-  ModelReader r(in, kRegressor, 1);
-  GradientBoostingRegressor m(read_options(r), std::move(backend));
-  m.model_ = read_model(r);
-  r.finish();
-  MLCORE_CHECK(m.model_.trees_per_iteration == 1, kRegressor << ": inconsistent model file");
-  m.fitted_ = true;
-  return m;
+void GradientBoostingRegressor::visit(Archive& a) {
+  visit_options(a, options_);
+  if (!a.fitted(fitted_, 2)) return;
+  visit_model(a, model_);
+  if (a.loading()) {
+    MLCORE_CHECK(model_.trees_per_iteration == 1, kRegressor << ": inconsistent model file");
+  }
 }
 
 }  // namespace mlcore

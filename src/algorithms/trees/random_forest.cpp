@@ -22,6 +22,8 @@ namespace {
 
 constexpr const char* kClassifier = "RandomForestClassifier";
 constexpr const char* kRegressor = "RandomForestRegressor";
+// 2: the fitted flag (version 1 files were always fitted); saving works before fit.
+constexpr std::uint32_t kModelVersion = 2;
 
 template <class Options>
 void check_forest_options(const Options& o, const char* estimator) {
@@ -184,65 +186,32 @@ void oob_sums(const GrownForest& f, const Tensor& X, std::vector<double>& sums,
 }
 
 template <class Options>
-void write_forest_options(ModelWriter& w, const Options& o) {
-  w.write_i64(o.n_estimators);
-  w.write_string(o.criterion);
-  w.write_i64(o.max_depth);
-  w.write_i64(o.min_samples_split);
-  w.write_i64(o.min_samples_leaf);
-  w.write_u8(static_cast<std::uint8_t>(o.max_features.kind));
-  w.write_f64(o.max_features.value);
-  w.write_f64(o.min_impurity_decrease);
-  w.write_u8(o.bootstrap ? 1 : 0);
-  w.write_u8(o.oob_score ? 1 : 0);
-  w.write_i64(o.n_jobs);
-  w.write_i64(static_cast<std::int64_t>(o.random_state));
-  w.write_i64(o.max_bins);
+void visit_forest_options(Archive& a, Options& o) {
+  a(o.n_estimators, o.criterion, o.max_depth, o.min_samples_split, o.min_samples_leaf);
+  o.max_features.visit(a);
+  a(o.min_impurity_decrease, o.bootstrap, o.oob_score, o.n_jobs, o.random_state, o.max_bins);
 }
 
-template <class Options>
-Options read_forest_options(ModelReader& r) {
-  Options o;
-  o.n_estimators = r.read_i64();
-  o.criterion = r.read_string();
-  o.max_depth = r.read_i64();
-  o.min_samples_split = r.read_i64();
-  o.min_samples_leaf = r.read_i64();
-  const std::uint8_t kind = r.read_u8();
-  MLCORE_CHECK(kind <= static_cast<std::uint8_t>(MaxFeatures::Kind::fraction),
-               "model file: invalid max_features kind " << int(kind));
-  o.max_features.kind = static_cast<MaxFeatures::Kind>(kind);
-  o.max_features.value = r.read_f64();
-  o.min_impurity_decrease = r.read_f64();
-  o.bootstrap = r.read_u8() != 0;
-  o.oob_score = r.read_u8() != 0;
-  o.n_jobs = static_cast<int>(r.read_i64());
-  o.random_state = static_cast<std::uint64_t>(r.read_i64());
-  o.max_bins = static_cast<int>(r.read_i64());
-  return o;
-}
-
-void write_trees(ModelWriter& w, const std::vector<Tree>& trees) {
-  w.write_i64(static_cast<std::int64_t>(trees.size()));
-  for (const Tree& t : trees) t.save(w);
-}
-
-std::vector<Tree> read_trees(ModelReader& r, std::int64_t n_features, int n_outputs) {
-  const std::int64_t count = r.read_i64();
-  MLCORE_CHECK(count >= 1 && count < (std::int64_t{1} << 24),
-               "model file: invalid number of trees " << count);
-  std::vector<Tree> trees;
+// The number of trees, then each tree; loading checks each against the model.
+void visit_trees(Archive& a, std::vector<Tree>& trees, std::int64_t n_features, int n_outputs) {
+  std::int64_t count = static_cast<std::int64_t>(trees.size());
+  a(count);
+  if (a.loading()) {
+    MLCORE_CHECK(count >= 1 && count < (std::int64_t{1} << 24),
+                 "model file: invalid number of trees " << count);
+    trees.assign(count, Tree());
+  }
   for (std::int64_t t = 0; t < count; ++t) {
-    trees.push_back(Tree::load(r));
-    MLCORE_CHECK(trees.back().n_outputs == n_outputs, "model file: tree "
-                                                          << t << " has " << trees.back().n_outputs
-                                                          << " outputs, expected " << n_outputs);
-    for (const TreeNode& node : trees.back().nodes) {
+    trees[t].visit(a);
+    if (!a.loading()) continue;
+    MLCORE_CHECK(trees[t].n_outputs == n_outputs, "model file: tree "
+                                                      << t << " has " << trees[t].n_outputs
+                                                      << " outputs, expected " << n_outputs);
+    for (const TreeNode& node : trees[t].nodes) {
       MLCORE_CHECK(node.feature < n_features,
                    "model file: a node splits on feature " << node.feature << " of " << n_features);
     }
   }
-  return trees;
 }
 
 }  // namespace
@@ -250,7 +219,7 @@ std::vector<Tree> read_trees(ModelReader& r, std::int64_t n_features, int n_outp
 // ---- RandomForestClassifier ---------------------------------------------------------------------
 
 RandomForestClassifier::RandomForestClassifier(Options options, BackendPtr backend)
-    : Estimator(std::move(backend)), options_(std::move(options)) {
+    : Estimator(kClassifier, kModelVersion, std::move(backend)), options_(std::move(options)) {
   MLCORE_CHECK(options_.criterion == "gini" || options_.criterion == "entropy" ||
                    options_.criterion == "log_loss",
                kClassifier << ": criterion must be 'gini', 'entropy' or 'log_loss', got '"
@@ -301,7 +270,7 @@ RandomForestClassifier& RandomForestClassifier::fit(const Tensor& X, const Tenso
 
 Tensor RandomForestClassifier::predict_proba(const Tensor& X) const {
   ProfileScope scope = begin_call();
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   detail::check_tree_samples(X, kClassifier);
   detail::check_n_features(X, n_features_, kClassifier);
   return backend()->to_host(mean_over_trees(*backend(), trees_, X));
@@ -309,7 +278,7 @@ Tensor RandomForestClassifier::predict_proba(const Tensor& X) const {
 
 Tensor RandomForestClassifier::predict(const Tensor& X) const {
   ProfileScope scope = begin_call();
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   detail::check_tree_samples(X, kClassifier);
   detail::check_n_features(X, n_features_, kClassifier);
   Tensor P = mean_over_trees(*backend(), trees_, X);
@@ -317,68 +286,52 @@ Tensor RandomForestClassifier::predict(const Tensor& X) const {
 }
 
 const std::vector<double>& RandomForestClassifier::classes() const {
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   return classes_;
 }
 std::int64_t RandomForestClassifier::n_features_in() const {
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   return n_features_;
 }
 const std::vector<Tree>& RandomForestClassifier::trees() const {
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   return trees_;
 }
 Tensor RandomForestClassifier::feature_importances() const {
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   return detail::normalized_importances(importances_);
 }
 double RandomForestClassifier::oob_score() const {
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   MLCORE_CHECK(options_.oob_score,
                kClassifier << ": oob_score is only computed with oob_score=True");
   return oob_score_;
 }
 Tensor RandomForestClassifier::oob_decision_function() const {
-  detail::check_fitted(fitted_, kClassifier);
+  require_fitted();
   MLCORE_CHECK(options_.oob_score, kClassifier << ": oob_decision_function is only computed with "
                                                   "oob_score=True");
   return oob_decision_;
 }
 
-void RandomForestClassifier::save(std::ostream& out) const {
-  detail::check_fitted(fitted_, kClassifier);
-  ModelWriter w(kClassifier, 1);
-  write_forest_options(w, options_);
-  w.write_f64s(classes_);
-  w.write_i64(n_features_);
-  w.write_f64s(importances_);
-  w.write_f64(oob_score_);
-  w.write_u8(options_.oob_score ? 1 : 0);
-  if (options_.oob_score) w.write_tensor(oob_decision_);
-  write_trees(w, trees_);
-  w.finish(out);
-}
-
-RandomForestClassifier RandomForestClassifier::load(std::istream& in, BackendPtr backend) {
-  ModelReader r(in, kClassifier, 1);
-  RandomForestClassifier m(read_forest_options<Options>(r), std::move(backend));
-  m.classes_ = r.read_f64s();
-  m.n_features_ = r.read_i64();
-  m.importances_ = r.read_f64s();
-  m.oob_score_ = r.read_f64();
-  if (r.read_u8() != 0) m.oob_decision_ = r.read_tensor();
-  m.trees_ = read_trees(r, m.n_features_, static_cast<int>(m.classes_.size()));
-  r.finish();
-  MLCORE_CHECK(static_cast<std::int64_t>(m.importances_.size()) == m.n_features_,
-               kClassifier << ": inconsistent model file");
-  m.fitted_ = true;
-  return m;
+void RandomForestClassifier::visit(Archive& a) {
+  visit_forest_options(a, options_);
+  if (!a.fitted(fitted_, 2)) return;
+  a(classes_, n_features_, importances_, oob_score_);
+  bool has_oob = options_.oob_score;
+  a(has_oob);
+  if (has_oob) a(oob_decision_);
+  visit_trees(a, trees_, n_features_, static_cast<int>(classes_.size()));
+  if (a.loading()) {
+    MLCORE_CHECK(static_cast<std::int64_t>(importances_.size()) == n_features_,
+                 kClassifier << ": inconsistent model file");
+  }
 }
 
 // ---- RandomForestRegressor ----------------------------------------------------------------------
 
 RandomForestRegressor::RandomForestRegressor(Options options, BackendPtr backend)
-    : Estimator(std::move(backend)), options_(std::move(options)) {
+    : Estimator(kRegressor, kModelVersion, std::move(backend)), options_(std::move(options)) {
   MLCORE_CHECK(options_.criterion == "squared_error",
                kRegressor << ": criterion must be 'squared_error' (the only one mlcore "
                              "implements), got '"
@@ -435,63 +388,49 @@ RandomForestRegressor& RandomForestRegressor::fit(const Tensor& X, const Tensor&
 
 Tensor RandomForestRegressor::predict(const Tensor& X) const {
   ProfileScope scope = begin_call();
-  detail::check_fitted(fitted_, kRegressor);
+  require_fitted();
   detail::check_tree_samples(X, kRegressor);
   detail::check_n_features(X, n_features_, kRegressor);
   return backend()->to_host(mean_over_trees(*backend(), trees_, X));
 }
 
 std::int64_t RandomForestRegressor::n_features_in() const {
-  detail::check_fitted(fitted_, kRegressor);
+  require_fitted();
   return n_features_;
 }
 const std::vector<Tree>& RandomForestRegressor::trees() const {
-  detail::check_fitted(fitted_, kRegressor);
+  require_fitted();
   return trees_;
 }
 Tensor RandomForestRegressor::feature_importances() const {
-  detail::check_fitted(fitted_, kRegressor);
+  require_fitted();
   return detail::normalized_importances(importances_);
 }
 double RandomForestRegressor::oob_score() const {
-  detail::check_fitted(fitted_, kRegressor);
+  require_fitted();
   MLCORE_CHECK(options_.oob_score,
                kRegressor << ": oob_score is only computed with oob_score=True");
   return oob_score_;
 }
 Tensor RandomForestRegressor::oob_prediction() const {
-  detail::check_fitted(fitted_, kRegressor);
+  require_fitted();
   MLCORE_CHECK(options_.oob_score,
                kRegressor << ": oob_prediction is only computed with oob_score=True");
   return oob_prediction_;
 }
 
-void RandomForestRegressor::save(std::ostream& out) const {
-  detail::check_fitted(fitted_, kRegressor);
-  ModelWriter w(kRegressor, 1);
-  write_forest_options(w, options_);
-  w.write_i64(n_features_);
-  w.write_f64s(importances_);
-  w.write_f64(oob_score_);
-  w.write_u8(options_.oob_score ? 1 : 0);
-  if (options_.oob_score) w.write_tensor(oob_prediction_);
-  write_trees(w, trees_);
-  w.finish(out);
-}
-
-RandomForestRegressor RandomForestRegressor::load(std::istream& in, BackendPtr backend) {
-  ModelReader r(in, kRegressor, 1);
-  RandomForestRegressor m(read_forest_options<Options>(r), std::move(backend));
-  m.n_features_ = r.read_i64();
-  m.importances_ = r.read_f64s();
-  m.oob_score_ = r.read_f64();
-  if (r.read_u8() != 0) m.oob_prediction_ = r.read_tensor();
-  m.trees_ = read_trees(r, m.n_features_, 1);
-  r.finish();
-  MLCORE_CHECK(static_cast<std::int64_t>(m.importances_.size()) == m.n_features_,
-               kRegressor << ": inconsistent model file");
-  m.fitted_ = true;
-  return m;
+void RandomForestRegressor::visit(Archive& a) {
+  visit_forest_options(a, options_);
+  if (!a.fitted(fitted_, 2)) return;
+  a(n_features_, importances_, oob_score_);
+  bool has_oob = options_.oob_score;
+  a(has_oob);
+  if (has_oob) a(oob_prediction_);
+  visit_trees(a, trees_, n_features_, 1);
+  if (a.loading()) {
+    MLCORE_CHECK(static_cast<std::int64_t>(importances_.size()) == n_features_,
+                 kRegressor << ": inconsistent model file");
+  }
 }
 
 }  // namespace mlcore

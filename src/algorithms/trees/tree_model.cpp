@@ -17,10 +17,10 @@ std::int64_t Tree::n_leaves() const {
   return std::count_if(nodes.begin(), nodes.end(), [](const TreeNode& n) { return n.is_leaf(); });
 }
 
-void Tree::save(ModelWriter& w) const {
+void Tree::visit(Archive& a) {
   std::vector<std::int64_t> left, right, feature, depth, n_samples, missing_left;
   std::vector<double> threshold, weighted, gain;
-  for (const TreeNode& n : nodes) {
+  for (const TreeNode& n : nodes) {  // nothing to copy when loading (no nodes yet)
     left.push_back(n.left);
     right.push_back(n.right);
     feature.push_back(n.feature);
@@ -31,35 +31,20 @@ void Tree::save(ModelWriter& w) const {
     weighted.push_back(n.weighted_n_samples);
     gain.push_back(n.gain);
   }
-  w.write_i64(n_outputs);
-  w.write_i64s(left);
-  w.write_i64s(right);
-  w.write_i64s(feature);
-  w.write_i64s(depth);
-  w.write_i64s(n_samples);
-  w.write_i64s(missing_left);
-  w.write_f64s(threshold);
-  w.write_f64s(weighted);
-  w.write_f64s(gain);
-  w.write_f64s(values);
-}
-
-Tree Tree::load(ModelReader& r) {
-  Tree t;
-  t.n_outputs = static_cast<int>(r.read_i64());
-  const auto left = r.read_i64s(), right = r.read_i64s(), feature = r.read_i64s(),
-             depth = r.read_i64s(), n_samples = r.read_i64s(), missing_left = r.read_i64s();
-  const auto threshold = r.read_f64s(), weighted = r.read_f64s(), gain = r.read_f64s();
-  t.values = r.read_f64s();
+  std::int64_t outputs = n_outputs;
+  a(outputs, left, right, feature, depth, n_samples, missing_left, threshold, weighted, gain,
+    values);
+  if (!a.loading()) return;
   const std::size_t n = left.size();
-  MLCORE_CHECK(n >= 1 && t.n_outputs >= 1 && right.size() == n && feature.size() == n &&
-                   depth.size() == n && n_samples.size() == n && missing_left.size() == n &&
-                   threshold.size() == n && weighted.size() == n && gain.size() == n &&
-                   t.values.size() == n * static_cast<std::size_t>(t.n_outputs),
+  MLCORE_CHECK(n >= 1 && outputs >= 1 && outputs < (std::int64_t{1} << 24) && right.size() == n &&
+                   feature.size() == n && depth.size() == n && n_samples.size() == n &&
+                   missing_left.size() == n && threshold.size() == n && weighted.size() == n &&
+                   gain.size() == n && values.size() == n * static_cast<std::size_t>(outputs),
                "Tree: inconsistent node arrays in the model file");
-  t.nodes.resize(n);
+  n_outputs = static_cast<int>(outputs);
+  nodes.resize(n);
   for (std::size_t k = 0; k < n; ++k) {
-    TreeNode& node = t.nodes[k];
+    TreeNode& node = nodes[k];
     node.left = static_cast<std::int32_t>(left[k]);
     node.right = static_cast<std::int32_t>(right[k]);
     node.feature = static_cast<std::int32_t>(feature[k]);
@@ -76,7 +61,11 @@ Tree Tree::load(ModelReader& r) {
     node.weighted_n_samples = weighted[k];
     node.gain = gain[k];
   }
-  return t;
+}
+
+void MaxFeatures::visit(Archive& a) {
+  a.enumeration(kind, Kind::fraction);
+  a(value);
 }
 
 std::int64_t MaxFeatures::resolve(std::int64_t d) const {

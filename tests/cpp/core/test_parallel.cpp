@@ -155,21 +155,25 @@ TEST(Interrupt, ARequestReachesEveryMemberAndStopsTheTeam) {
   EXPECT_LT(done.load(), 100000);
 }
 
-TEST(Interrupt, ThePollStopsAPrimitiveCallOnEveryBackend) {
-  for (const std::string& name : all_backends()) {
-    CountingPoll stop_now{0, 0};
-    InterruptScope scope(&CountingPoll::poll, &stop_now);
-    BackendPtr b = backend(name);
-    std::mt19937 rng(1);
-    Tensor A = b->to_device(random_tensor(8, 4, rng)), B = b->to_device(random_tensor(4, 8, rng));
-    Tensor C = b->empty(8, 8);
-    // The first poll runs once kPollPeriod has passed since the scope began.
-    std::this_thread::sleep_for(InterruptScope::kPollPeriod + std::chrono::milliseconds(5));
-    EXPECT_THROW(b->gemm(Trans::no, Trans::no, 1.0f, A, B, 0.0f, C), Interrupted) << name;
-    EXPECT_TRUE(scope.requested()) << name;
-    EXPECT_EQ(stop_now.calls, 1) << name;
-  }
+class InterruptOnBackend : public BackendTest {};
+
+TEST_P(InterruptOnBackend, ThePollStopsAPrimitiveCall) {
+  const std::string& name = GetParam();
+  CountingPoll stop_now{0, 0};
+  InterruptScope scope(&CountingPoll::poll, &stop_now);
+  BackendPtr b = backend(name);
+  std::mt19937 rng(1);
+  Tensor A = b->to_device(random_tensor(8, 4, rng)), B = b->to_device(random_tensor(4, 8, rng));
+  Tensor C = b->empty(8, 8);
+  // The first poll runs once kPollPeriod has passed since the scope began.
+  std::this_thread::sleep_for(InterruptScope::kPollPeriod + std::chrono::milliseconds(5));
+  EXPECT_THROW(b->gemm(Trans::no, Trans::no, 1.0f, A, B, 0.0f, C), Interrupted) << name;
+  EXPECT_TRUE(scope.requested()) << name;
+  EXPECT_EQ(stop_now.calls, 1) << name;
 }
+
+INSTANTIATE_TEST_SUITE_P(AllBackends, InterruptOnBackend, ::testing::ValuesIn(all_backends()),
+                         backend_param_name);
 
 TEST(Interrupt, ThePollRunsOnlyOnTheCallingThreadAndAtMostEveryPeriod) {
   CountingPoll never{0, 1 << 30};

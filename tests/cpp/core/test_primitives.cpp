@@ -12,7 +12,10 @@ namespace {
 
 class Primitives : public ::testing::TestWithParam<std::string> {
  protected:
-  void SetUp() override { on.b = backend(GetParam()); }
+  void SetUp() override {
+    MLCORE_SKIP_UNLESS_BACKEND(GetParam());
+    on.b = backend(GetParam());
+  }
   OnBackend on;
   std::mt19937 rng{12345};
 };

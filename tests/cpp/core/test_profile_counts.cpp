@@ -7,7 +7,10 @@ namespace {
 
 class ProfileCounts : public ::testing::TestWithParam<std::string> {
  protected:
-  void SetUp() override { b = backend(GetParam()); }
+  void SetUp() override {
+    MLCORE_SKIP_UNLESS_BACKEND(GetParam());
+    b = backend(GetParam());
+  }
   // Runs `call` under a fresh scope and returns its single record.
   template <class F>
   OpRecord record_of(F&& call) {

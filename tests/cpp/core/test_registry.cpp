@@ -21,6 +21,18 @@ TEST(Registry, ScalarIsAlwaysAvailableAndTheSimdBackendsFollowCpuid) {
   if (contains(names, "avx512")) EXPECT_TRUE(contains(names, "avx2"));
 }
 
+// The parameter lists of the backend suites hold every registered backend, so one this machine
+// lacks shows in the results as skipped (with its reason), not as a silently shorter list.
+TEST(Registry, BackendSuitesListEveryRegisteredBackend) {
+  const auto listed = all_backends();
+  ASSERT_EQ(listed.size(), backend_info().size());
+  const auto f32 = f32_backends();
+  for (const BackendInfo& info : backend_info()) {
+    EXPECT_TRUE(contains(listed, info.name)) << info.name;
+    if (!info.available) EXPECT_TRUE(contains(f32, info.name)) << info.name << " must be skipped";
+  }
+}
+
 // MLCORE_REQUIRE=avx512,cuda on the project's machines: every listed backend must be known and
 // able to run here, or this fails with the registry's reason (the other tests would only skip).
 TEST(Registry, RequiredBackendsAreAvailable) {

@@ -66,10 +66,12 @@ class KMeans : public Estimator {
   std::int64_t n_iter() const;            // Lloyd iterations of the best run
   std::int64_t n_features_in() const;
 
-  void save(std::ostream& out) const;
-  static KMeans load(std::istream& in, BackendPtr backend = default_backend());
+  static KMeans load(std::istream& in, BackendPtr backend = default_backend()) {
+    return load_model<KMeans>(in, std::move(backend));
+  }
 
  private:
+  void visit(Archive& a) override;
   std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
   // Sum of (weighted) min squared distances, and the labels, of X against `centers`.
   double assign_new(const Tensor& X, const Tensor& sample_weight, Tensor* labels) const;
@@ -77,7 +79,6 @@ class KMeans : public Estimator {
   void for_each_block(const Tensor& X, Body&& body) const;
 
   KMeansOptions options_;
-  bool fitted_ = false;
   Tensor mean_;     // 1 × d  the training data's column means (queries are centred with it)
   Tensor centers_;  // k × d
   Tensor labels_;   // n × 1 i32

@@ -79,10 +79,12 @@ class PCA : public Estimator {
   double noise_variance() const;
   bool fitted() const { return fitted_; }
 
-  void save(std::ostream& out) const;
-  static PCA load(std::istream& in, BackendPtr backend = default_backend());
+  static PCA load(std::istream& in, BackendPtr backend = default_backend()) {
+    return load_model<PCA>(in, std::move(backend));
+  }
 
  private:
+  void visit(Archive& a) override;
   std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
   // The fit (fit and fit_transform).
   void fit_impl(const Tensor& X);
@@ -91,7 +93,6 @@ class PCA : public Estimator {
   Tensor project(const Tensor& Xt) const;
 
   Options options_;
-  bool fitted_ = false;
   Tensor components_, explained_variance_, explained_variance_ratio_, singular_values_, mean_;
   std::int64_t n_samples_ = 0;
   double noise_variance_ = 0.0;

@@ -71,19 +71,18 @@ class LeastSquaresModel : public Estimator {
   const Tensor& intercept() const;
   std::int64_t n_features_in() const;
   std::int64_t n_targets() const;
-  bool fitted() const { return fitted_; }
 
   // X: n × d (host f32). Returns n × t predictions (host f32).
   Tensor predict(const Tensor& X) const;
 
  protected:
   LeastSquaresModel(BackendPtr backend, const char* name)
-      : Estimator(std::move(backend)), name_(name) {}
+      : Estimator(name, /*model_version=*/1, std::move(backend)) {}
   // Fits with penalty α. y: vector of length n, or n × t; sample_weight: empty or length n.
   void fit_normal_equations(const Tensor& X, const Tensor& y, const Tensor& sample_weight,
                             double alpha, bool fit_intercept);
-  void write_fitted(ModelWriter& w) const;
-  void read_fitted(ModelReader& r);
+  // The fitted flag and state (after the subclass's options in its visit).
+  void visit_fitted(Archive& a);
 
   // Filled by fit (for LinearRegression's rank_ / singular_).
   std::int64_t rank_ = 0;
@@ -91,8 +90,6 @@ class LeastSquaresModel : public Estimator {
 
  private:
   std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
-  const char* name_;
-  bool fitted_ = false;
   Tensor coef_;       // t × d
   Tensor intercept_;  // 1 × t
   // How predict feeds X to the GEMM (src/algorithms/common/columns.hpp): as it is, or shifted and
@@ -118,10 +115,12 @@ class LinearRegression : public detail::LeastSquaresModel {
   // Singular values of the (centred) X, 1 × d, descending.
   const Tensor& singular() const;
 
-  void save(std::ostream& out) const;
-  static LinearRegression load(std::istream& in, BackendPtr backend = default_backend());
+  static LinearRegression load(std::istream& in, BackendPtr backend = default_backend()) {
+    return load_model<LinearRegression>(in, std::move(backend));
+  }
 
  private:
+  void visit(Archive& a) override;
   Options options_;
 };
 
@@ -135,10 +134,12 @@ class Ridge : public detail::LeastSquaresModel {
 
   const Options& options() const { return options_; }
 
-  void save(std::ostream& out) const;
-  static Ridge load(std::istream& in, BackendPtr backend = default_backend());
+  static Ridge load(std::istream& in, BackendPtr backend = default_backend()) {
+    return load_model<Ridge>(in, std::move(backend));
+  }
 
  private:
+  void visit(Archive& a) override;
   Options options_;
 };
 

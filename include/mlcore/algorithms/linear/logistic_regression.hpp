@@ -91,17 +91,18 @@ class LogisticRegression : public Estimator {
   const std::string& solver_message() const;
   bool fitted() const { return fitted_; }
 
-  void save(std::ostream& out) const;
-  static LogisticRegression load(std::istream& in, BackendPtr backend = default_backend());
+  static LogisticRegression load(std::istream& in, BackendPtr backend = default_backend()) {
+    return load_model<LogisticRegression>(in, std::move(backend));
+  }
 
  private:
+  void visit(Archive& a) override;
   std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
   // Z = X·Wᵀ + b on the backend, centring X when the training means ask for it: n × K', or
   // with all_classes n × K (for two classes the columns [0, z]).
   Tensor scores_on_device(const Tensor& X, bool all_classes) const;
 
   Options options_;
-  bool fitted_ = false;
   std::vector<double> classes_;
   Tensor coef_;       // K' × d
   Tensor intercept_;  // 1 × K'

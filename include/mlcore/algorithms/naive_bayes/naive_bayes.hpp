@@ -80,17 +80,14 @@ class NaiveBayesBase : public Estimator {
   // Σ of sample weights per class (the number of samples without weights), 1 × K.
   const Tensor& class_count() const;
   std::int64_t n_features_in() const;
-  bool fitted() const { return fitted_; }
 
  protected:
-  NaiveBayesBase(BackendPtr backend, const char* name)
-      : Estimator(std::move(backend)), name_(name) {}
+  NaiveBayesBase(BackendPtr backend, const char* name, std::uint32_t model_version)
+      : Estimator(name, model_version, std::move(backend)) {}
   // jll on the device, n × K; `exact` = false allows a constant per sample (see above).
   virtual Tensor jll_on_device(const Tensor& Xd, bool exact) const = 0;
   void check_predict_input(const Tensor& X) const;
 
-  const char* name_;
-  bool fitted_ = false;
   std::vector<double> classes_;
   Tensor class_count_;  // 1 × K
   std::int64_t n_features_ = 0;
@@ -112,10 +109,12 @@ class GaussianNB : public detail::NaiveBayesBase {
   const Tensor& class_prior() const;  // 1 × K
   double epsilon() const;             // the variance added to every entry of var()
 
-  void save(std::ostream& out) const;
-  static GaussianNB load(std::istream& in, BackendPtr backend = default_backend());
+  static GaussianNB load(std::istream& in, BackendPtr backend = default_backend()) {
+    return load_model<GaussianNB>(in, std::move(backend));
+  }
 
  private:
+  void visit(Archive& a) override;
   std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
   Tensor jll_on_device(const Tensor& Xd, bool exact) const override;
 
@@ -140,10 +139,12 @@ class MultinomialNB : public detail::NaiveBayesBase {
   const Tensor& feature_log_prob() const;  // K × d  log θ_kj
   const Tensor& class_log_prior() const;   // 1 × K
 
-  void save(std::ostream& out) const;
-  static MultinomialNB load(std::istream& in, BackendPtr backend = default_backend());
+  static MultinomialNB load(std::istream& in, BackendPtr backend = default_backend()) {
+    return load_model<MultinomialNB>(in, std::move(backend));
+  }
 
  private:
+  void visit(Archive& a) override;
   std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
   Tensor jll_on_device(const Tensor& Xd, bool exact) const override;
 

@@ -69,6 +69,8 @@ class KNeighborsBase : public Estimator {
 
  protected:
   KNeighborsBase(const KNeighborsOptions& options, BackendPtr backend, const char* name);
+  // The options, the fitted flag and the training set (the first part of each visit).
+  void visit_base(Archive& a);
 
   // Stores a copy of X (and checks it); targets are stored by the subclass.
   void fit_samples(const Tensor& X);
@@ -81,14 +83,8 @@ class KNeighborsBase : public Estimator {
   void vote(const Tensor& X, const Tensor& Y_fit,
             const std::function<void(std::int64_t, std::int64_t, Tensor&,
                                      const std::vector<float>&)>& finish) const;
-  // Writes the options and training set / reads them back (shared part of save / load).
-  void write_base(ModelWriter& w) const;
-  void read_base(ModelReader& r);
-
-  const char* name_;
   KNeighborsOptions options_;
   Tensor fit_X_;  // host copy of the training samples (n × d)
-  bool fitted_ = false;
 
  private:
   // Runs `body(begin, end, I, V)` for each batch of queries [begin, end) with the batch's
@@ -113,10 +109,12 @@ class KNeighborsClassifier : public KNeighborsBase {
 
   const std::vector<double>& classes() const;
 
-  void save(std::ostream& out) const;
-  static KNeighborsClassifier load(std::istream& in, BackendPtr backend = default_backend());
+  static KNeighborsClassifier load(std::istream& in, BackendPtr backend = default_backend()) {
+    return load_model<KNeighborsClassifier>(in, std::move(backend));
+  }
 
  private:
+  void visit(Archive& a) override;
   std::vector<double> classes_;
   Tensor one_hot_;  // host n × n_classes: row i has a 1 in the column of y[i]'s class
 };
@@ -134,10 +132,12 @@ class KNeighborsRegressor : public KNeighborsBase {
 
   std::int64_t n_outputs() const;
 
-  void save(std::ostream& out) const;
-  static KNeighborsRegressor load(std::istream& in, BackendPtr backend = default_backend());
+  static KNeighborsRegressor load(std::istream& in, BackendPtr backend = default_backend()) {
+    return load_model<KNeighborsRegressor>(in, std::move(backend));
+  }
 
  private:
+  void visit(Archive& a) override;
   Tensor targets_;  // host n × n_outputs
 };
 

@@ -75,16 +75,17 @@ class LinearSVC : public Estimator {
   std::int64_t n_iter() const;  // the most passes any one-vs-rest problem took
   std::int64_t n_features_in() const;
 
-  void save(std::ostream& out) const;
-  static LinearSVC load(std::istream& in, BackendPtr backend = default_backend());
+  static LinearSVC load(std::istream& in, BackendPtr backend = default_backend()) {
+    return load_model<LinearSVC>(in, std::move(backend));
+  }
 
  private:
+  void visit(Archive& a) override;
   std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
   // X·coefᵀ + intercept on the device (n × n_problems).
   Tensor decision_values(const Tensor& X) const;
 
   LinearSVCOptions options_;
-  bool fitted_ = false;
   std::vector<double> classes_;
   Tensor coef_, intercept_;
   std::int64_t n_iter_ = 0;
@@ -132,10 +133,12 @@ class SVC : public Estimator {
   bool converged() const;                           // false when some problem stopped at max_iter
   std::int64_t n_features_in() const;
 
-  void save(std::ostream& out) const;
-  static SVC load(std::istream& in, BackendPtr backend = default_backend());
+  static SVC load(std::istream& in, BackendPtr backend = default_backend()) {
+    return load_model<SVC>(in, std::move(backend));
+  }
 
  private:
+  void visit(Archive& a) override;
   std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
   void fitted_array_changed(const std::string& name) override;
   // sv_coef_, primal_coef_ and rho_ from dual_coef_, intercept_,
@@ -148,7 +151,6 @@ class SVC : public Estimator {
   Tensor ovr_from_ovo(const Tensor& dec) const;
 
   SVCOptions options_;
-  bool fitted_ = false;
   double gamma_ = 0.0;
   bool converged_ = true;
   std::vector<double> classes_;

@@ -78,12 +78,13 @@ class RandomForestClassifier : public Estimator {
   double oob_score() const;              // accuracy on out-of-bag predictions (oob_score=true)
   Tensor oob_decision_function() const;  // n × n_classes (NaN rows: never out of bag)
 
-  void save(std::ostream& out) const;
-  static RandomForestClassifier load(std::istream& in, BackendPtr backend = default_backend());
+  static RandomForestClassifier load(std::istream& in, BackendPtr backend = default_backend()) {
+    return load_model<RandomForestClassifier>(in, std::move(backend));
+  }
 
  private:
+  void visit(Archive& a) override;
   Options options_;
-  bool fitted_ = false;
   std::vector<double> classes_;
   std::int64_t n_features_ = 0;
   std::vector<Tree> trees_;
@@ -109,12 +110,13 @@ class RandomForestRegressor : public Estimator {
   double oob_score() const;       // R² of the out-of-bag predictions (oob_score=true)
   Tensor oob_prediction() const;  // n × 1 (NaN: never out of bag)
 
-  void save(std::ostream& out) const;
-  static RandomForestRegressor load(std::istream& in, BackendPtr backend = default_backend());
+  static RandomForestRegressor load(std::istream& in, BackendPtr backend = default_backend()) {
+    return load_model<RandomForestRegressor>(in, std::move(backend));
+  }
 
  private:
+  void visit(Archive& a) override;
   Options options_;
-  bool fitted_ = false;
   std::int64_t n_features_ = 0;
   std::vector<Tree> trees_;
   std::vector<double> importances_;

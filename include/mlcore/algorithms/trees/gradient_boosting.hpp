@@ -99,13 +99,14 @@ class GradientBoostingClassifier : public Estimator {
   const BoostedTrees& model() const;
   Tensor feature_importances() const;  // gain-based, normalized (mlcore extra)
 
-  void save(std::ostream& out) const;
-  static GradientBoostingClassifier load(std::istream& in, BackendPtr backend = default_backend());
+  static GradientBoostingClassifier load(std::istream& in, BackendPtr backend = default_backend()) {
+    return load_model<GradientBoostingClassifier>(in, std::move(backend));
+  }
 
  private:
+  void visit(Archive& a) override;
   Tensor class_logits(const Tensor& X) const;  // on the backend's device
   Options options_;
-  bool fitted_ = false;
   std::vector<double> classes_;
   BoostedTrees model_;
 };
@@ -128,12 +129,13 @@ class GradientBoostingRegressor : public Estimator {
   const BoostedTrees& model() const;
   Tensor feature_importances() const;
 
-  void save(std::ostream& out) const;
-  static GradientBoostingRegressor load(std::istream& in, BackendPtr backend = default_backend());
+  static GradientBoostingRegressor load(std::istream& in, BackendPtr backend = default_backend()) {
+    return load_model<GradientBoostingRegressor>(in, std::move(backend));
+  }
 
  private:
+  void visit(Archive& a) override;
   Options options_;
-  bool fitted_ = false;
   BoostedTrees model_;
 };
 

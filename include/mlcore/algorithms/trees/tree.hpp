@@ -36,8 +36,7 @@
 
 namespace mlcore {
 
-class ModelWriter;
-class ModelReader;
+class Archive;
 
 // One node of a fitted tree. A leaf has left == right == -1.
 struct TreeNode {
@@ -75,8 +74,9 @@ class Tree {
   int max_depth() const;
   std::int64_t n_leaves() const;
 
-  void save(ModelWriter& w) const;
-  static Tree load(ModelReader& r);
+  // The tree's fields in a model's visit (serialize.hpp): stored as one array per node field.
+  // Loading checks that the node arrays agree and that every walk ends.
+  void visit(Archive& a);
 };
 
 // max_features of scikit-learn: None (all), "sqrt", "log2", an int (count) or a float (fraction).
@@ -87,6 +87,7 @@ struct MaxFeatures {
   // The number of features to draw at each split for d features (≥ 1); throws if invalid.
   std::int64_t resolve(std::int64_t n_features) const;
   void validate(const char* estimator) const;
+  void visit(Archive& a);  // kind (one byte), value
 };
 
 // scikit-learn's parameters and defaults (max_bins is mlcore's: bins per feature).
@@ -134,12 +135,13 @@ class DecisionTreeClassifier : public Estimator {
   std::int64_t get_n_leaves() const;
   const Tree& tree() const;
 
-  void save(std::ostream& out) const;
-  static DecisionTreeClassifier load(std::istream& in, BackendPtr backend = default_backend());
+  static DecisionTreeClassifier load(std::istream& in, BackendPtr backend = default_backend()) {
+    return load_model<DecisionTreeClassifier>(in, std::move(backend));
+  }
 
  private:
+  void visit(Archive& a) override;
   Options options_;
-  bool fitted_ = false;
   std::vector<double> classes_;
   std::int64_t n_features_ = 0;
   Tree tree_;
@@ -165,12 +167,13 @@ class DecisionTreeRegressor : public Estimator {
   std::int64_t get_n_leaves() const;
   const Tree& tree() const;
 
-  void save(std::ostream& out) const;
-  static DecisionTreeRegressor load(std::istream& in, BackendPtr backend = default_backend());
+  static DecisionTreeRegressor load(std::istream& in, BackendPtr backend = default_backend()) {
+    return load_model<DecisionTreeRegressor>(in, std::move(backend));
+  }
 
  private:
+  void visit(Archive& a) override;
   Options options_;
-  bool fitted_ = false;
   std::int64_t n_features_ = 0;
   Tree tree_;
   std::vector<double> importances_;

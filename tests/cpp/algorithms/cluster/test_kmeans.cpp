@@ -33,7 +33,7 @@ Tensor rows_of(std::initializer_list<std::initializer_list<float>> rows) {
   return t;
 }
 
-class KMeansTest : public ::testing::TestWithParam<std::string> {
+class KMeansTest : public BackendTest {
  protected:
   BackendPtr b() const { return backend(GetParam()); }
   // The systolic array's int8 distances are approximate: looser checks of the values there.

@@ -32,7 +32,7 @@ Tensor rect_X() {
   return X;
 }
 
-class PcaTest : public ::testing::TestWithParam<std::string> {
+class PcaTest : public BackendTest {
  protected:
   BackendPtr b() const { return backend(GetParam()); }
   bool exact() const { return !test::quantized(GetParam()); }

@@ -29,7 +29,7 @@ Tensor plane_y() {
   return y;
 }
 
-class LinearTest : public ::testing::TestWithParam<std::string> {
+class LinearTest : public BackendTest {
  protected:
   BackendPtr b() const { return backend(GetParam()); }
   bool exact() const { return !test::quantized(GetParam()); }  // f32 MACs

@@ -26,7 +26,7 @@ Tensor from_rows(std::int64_t rows, std::int64_t cols, std::initializer_list<flo
 Tensor two_X() { return from_rows(5, 1, {1, 2, 3, 10, 12}); }
 Tensor two_y() { return from_rows(5, 1, {0, 0, 0, 1, 1}); }
 
-class NaiveBayesTest : public ::testing::TestWithParam<std::string> {
+class NaiveBayesTest : public BackendTest {
  protected:
   BackendPtr b() const { return backend(GetParam()); }
   bool exact() const { return !test::quantized(GetParam()); }

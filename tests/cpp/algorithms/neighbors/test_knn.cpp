@@ -30,7 +30,7 @@ Tensor column_of(std::initializer_list<float> values) {
   return t;
 }
 
-class KnnTest : public ::testing::TestWithParam<std::string> {
+class KnnTest : public BackendTest {
  protected:
   BackendPtr b() const { return backend(GetParam()); }
   bool exact() const { return !test::quantized(GetParam()); }  // f32 distances

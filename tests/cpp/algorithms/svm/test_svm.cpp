@@ -43,7 +43,7 @@ void blobs(Tensor& X, Tensor& y) {
   }
 }
 
-class SvmTest : public ::testing::TestWithParam<std::string> {
+class SvmTest : public BackendTest {
  protected:
   BackendPtr b() const { return backend(GetParam()); }
   bool exact() const { return !test::quantized(GetParam()); }

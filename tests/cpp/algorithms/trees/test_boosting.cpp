@@ -64,7 +64,7 @@ TEST(PackedCodec, CountAndValueSumsUnpackExactly) {
   EXPECT_THROW(detail::PackedCodec::for_values(1.0, 2 * detail::kMaxTotalWeight, true), Error);
 }
 
-class BoostingTest : public ::testing::TestWithParam<std::string> {
+class BoostingTest : public BackendTest {
  protected:
   BackendPtr b() const { return backend(GetParam()); }
 };

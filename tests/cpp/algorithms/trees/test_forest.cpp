@@ -10,7 +10,7 @@
 namespace mlcore::test {
 namespace {
 
-class ForestTest : public ::testing::TestWithParam<std::string> {
+class ForestTest : public BackendTest {
  protected:
   BackendPtr b() const { return backend(GetParam()); }
 };

@@ -59,7 +59,7 @@ Tensor tile_rows(const Tensor& X, int times) {
   return out;
 }
 
-class HostShareTest : public ::testing::TestWithParam<std::string> {
+class HostShareTest : public BackendTest {
  protected:
   BackendPtr b() const { return backend(GetParam()); }
 };

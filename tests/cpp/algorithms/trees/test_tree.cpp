@@ -203,7 +203,7 @@ TEST(SparseHistogram, FindsTheSplitOfTheFullHistogram) {
 
 // ---- decision trees on every backend ----
 
-class TreeTest : public ::testing::TestWithParam<std::string> {
+class TreeTest : public BackendTest {
  protected:
   BackendPtr b() const { return backend(GetParam()); }
 };
