@@ -20,12 +20,13 @@
 // XCR0, Linux's permission, a self-test) is empty. The emulated variant runs the same loops on
 // the plain-C++ model of the tiles (igemm_amx_emulated.cpp), so its results are the hardware's
 // bit for bit and the backend is tested on every machine that runs avx512.
+#include "amx_backend.hpp"
+
 #include <chrono>
 #include <map>
 #include <mutex>
 #include <sstream>
 
-#include "amx_backend.hpp"
 #include "avx512_backend.hpp"
 #include "cpu_features.hpp"
 #include "igemm_amx.hpp"
@@ -97,13 +98,15 @@ class AmxBackend final : public Avx512Backend {
     const auto start = Clock::now();
     const systolic::QuantizedGemmReport report = systolic::quantized_gemm(
         tra, trb, alpha, A, B, beta, C, hints, options_.record_quant_error,
-        [&](const systolic::Quantized& qa, const systolic::Quantized& qb,
-            std::vector<double>& prod, std::size_t) {
+        [&](const systolic::Quantized& qa, const systolic::Quantized& qb, std::vector<double>& prod,
+            std::size_t) {
           systolic::exact_product(
               qa, qb,
               [&](std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_t* a,
                   std::int64_t lda, const std::int8_t* b, std::int64_t ldb, std::int32_t* c,
-                  std::int64_t ldc) { int8_gemm(false, false, m, n, k, a, lda, b, ldb, false, c, ldc); },
+                  std::int64_t ldc) {
+                int8_gemm(false, false, m, n, k, a, lda, b, ldb, false, c, ldc);
+              },
               prod);
         });
     r.quant_error = report.quant_error;

@@ -58,7 +58,8 @@ QuantizedGemmReport quantized_gemm(bool tra, bool trb, float alpha, const Tensor
     pass(qa, qb, prod, p);
     for (std::int64_t i = 0; i < m; ++i) {
       const double sa = qa.scale_of_row(i);
-      for (std::int64_t j = 0; j < n; ++j) deq[i * n + j] += sa * qb.scale_of_col(j) * prod[i * n + j];
+      for (std::int64_t j = 0; j < n; ++j)
+        deq[i * n + j] += sa * qb.scale_of_col(j) * prod[i * n + j];
     }
   }
   // A non-finite op(A)[i, p] makes row i of C non-finite, op(B)[p, j] column j.

@@ -33,10 +33,9 @@ inline constexpr std::int64_t kExactDepth = std::int64_t{1} << 17;
 
 // C (m × n, i32, row stride ldc) = A (m × k, i8, stride lda) · B (k × n, i8, stride ldb), exact,
 // for k ≤ kExactDepth: an engine's int8 GEMM.
-using Int8Gemm =
-    std::function<void(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_t* A,
-                       std::int64_t lda, const std::int8_t* B, std::int64_t ldb, std::int32_t* C,
-                       std::int64_t ldc)>;
+using Int8Gemm = std::function<void(std::int64_t m, std::int64_t n, std::int64_t k,
+                                    const std::int8_t* A, std::int64_t lda, const std::int8_t* B,
+                                    std::int64_t ldb, std::int32_t* C, std::int64_t ldc)>;
 
 // prod (qa.rows × qb.cols, float64) = qa · qb as exact integers on `gemm`, depths beyond
 // kExactDepth summed in groups.

@@ -133,13 +133,13 @@ TEST_P(AmxBackend, F32GemmIsTheSystolicResultBitForBit) {
       Profile pa, ps;
       {
         ProfileScope scope(pa);
-        amx_->gemm(ta ? Trans::yes : Trans::no, tb ? Trans::yes : Trans::no, alpha, A, B, beta,
-                   got, hints);
+        amx_->gemm(ta ? Trans::yes : Trans::no, tb ? Trans::yes : Trans::no, alpha, A, B, beta, got,
+                   hints);
       }
       {
         ProfileScope scope(ps);
-        tpu->gemm(ta ? Trans::yes : Trans::no, tb ? Trans::yes : Trans::no, alpha, A, B, beta,
-                  want, hints);
+        tpu->gemm(ta ? Trans::yes : Trans::no, tb ? Trans::yes : Trans::no, alpha, A, B, beta, want,
+                  hints);
       }
       EXPECT_TRUE(same_bits(got, want)) << first_difference(got, want);
       ASSERT_EQ(pa.records().size(), 1u);
@@ -155,7 +155,8 @@ TEST_P(AmxBackend, F32GemmIsTheSystolicResultBitForBit) {
 }
 
 // Within the int8 bound of the exact product: each code is off by at most half a step
-// (s = max/127 of its row or column), so |C − op(A)·op(B)| ≤ Σ_p (|a|·s_b/2 + |b|·s_a/2 + s_a·s_b/4).
+// (s = max/127 of its row or column), so |C − op(A)·op(B)| ≤ Σ_p (|a|·s_b/2 + |b|·s_a/2 +
+// s_a·s_b/4).
 TEST_P(AmxBackend, F32GemmIsWithinTheInt8BoundOfAFloat64Product) {
   std::mt19937 rng(9);
   const std::int64_t m = 29, n = 41, k = 67;
@@ -227,8 +228,8 @@ TEST_P(AmxBackend, OtherPrimitivesAreTheAvx512Ones) {
   Tensor x = random_tensor(d, 1, rng);
   both([&](Backend& b, Tensor& y) { b.gemv(Trans::no, 1.5f, X, x, 0.0f, y); }, Tensor(m, 1),
        Tensor(m, 1), "gemv");
-  both([&](Backend& b, Tensor& o) { b.reduce_cols(Reduce::var, X, o); }, Tensor(1, d),
-       Tensor(1, d), "reduce_cols var");
+  both([&](Backend& b, Tensor& o) { b.reduce_cols(Reduce::var, X, o); }, Tensor(1, d), Tensor(1, d),
+       "reduce_cols var");
   both([&](Backend& b, Tensor& o) { b.map(MapFn::sigmoid, X, o, {2.0f, 0.5f, 1.0f}); },
        Tensor(m, d), Tensor(m, d), "map sigmoid");
   both([&](Backend& b, Tensor& o) { b.softmax_rows(X, o, true); }, Tensor(m, d), Tensor(m, d),
@@ -249,8 +250,8 @@ TEST_P(AmxBackend, OtherPrimitivesAreTheAvx512Ones) {
       Tensor(m, 5, DType::i32), Tensor(m, 5, DType::i32), "topk_rows index");
   Tensor labels(m, 1, DType::i32);
   for (std::int64_t i = 0; i < m; ++i) labels.data<std::int32_t>()[i] = int(i % 7) - 1;
-  both([&](Backend& b, Tensor& out) { b.scatter_add(labels, X, out); }, Tensor(6, d),
-       Tensor(6, d), "scatter_add");
+  both([&](Backend& b, Tensor& out) { b.scatter_add(labels, X, out); }, Tensor(6, d), Tensor(6, d),
+       "scatter_add");
 }
 
 TEST_P(AmxBackend, SaysWhatItIs) {
