@@ -135,28 +135,32 @@ inline void amx_vnni4_row(const std::int8_t* r0, const std::int8_t* r1, const st
 
 // B tiles of column-blocks [cb0, cb1), every k-chunk kb, of op(B) (k × n) in the VNNI-4 layout:
 // tile (cb, kb) at out + (cb·kchunks + kb)·1 KiB, row r, byte 4j + q = op(B)(64·kb + 4r + q,
-// 16·cb + j), zeros past k and n (every byte written). The column blocks are the inner loop, so
-// the four rows of B a tile row needs are read once for all the blocks (a 64-byte line of B
-// feeds four neighbouring tiles) instead of once per block.
+// 16·cb + j), zeros past k and n (every byte written). Four column blocks (64 columns: one cache
+// line of a row of B) are packed together, so each line of B is read once for the four tiles it
+// feeds, and the writes go to four tiles at a time rather than to one per column block (which,
+// 32 KiB apart, thrash the TLB and one L1 set).
 void amx_pack_b(bool trans, std::int64_t k, std::int64_t n, const std::int8_t* B, std::int64_t ldb,
                 std::int64_t cb0, std::int64_t cb1, std::int64_t kchunks, std::int8_t* out) {
-  for (std::int64_t kb = 0; kb < kchunks; ++kb) {
-    for (std::int64_t r = 0; r < kAmxTileRows; ++r) {
-      const std::int64_t p = kb * kAmxTileK + 4 * r;  // the tile row's first k-step
-      for (std::int64_t cb = cb0; cb < cb1; ++cb) {
-        std::int8_t* row = out + (cb * kchunks + kb) * kAmxTileSize + r * kAmxTileBytes;
-        const std::int64_t j0 = cb * kAmxTileCols;
-        const std::int64_t jn =
-            std::max<std::int64_t>(0, std::min<std::int64_t>(kAmxTileCols, n - j0));
-        if (!trans && jn == kAmxTileCols && p + 3 < k) {  // a whole row: the SSE2 interleave
-          const std::int8_t* b = B + p * ldb + j0;
-          amx_vnni4_row(b, b + ldb, b + 2 * ldb, b + 3 * ldb, row);
-          continue;
-        }
-        std::memset(row, 0, kAmxTileBytes);
-        for (int q = 0; q < 4 && p + q < k; ++q) {
-          for (std::int64_t j = 0; j < jn; ++j) {
-            row[4 * j + q] = op_at(B, ldb, trans, p + q, j0 + j);
+  constexpr std::int64_t kGroup = kAmxTileBytes / kAmxTileCols;  // 4 column blocks per line
+  for (std::int64_t g = cb0; g < cb1; g += kGroup) {
+    for (std::int64_t kb = 0; kb < kchunks; ++kb) {
+      for (std::int64_t r = 0; r < kAmxTileRows; ++r) {
+        const std::int64_t p = kb * kAmxTileK + 4 * r;  // the tile row's first k-step
+        for (std::int64_t cb = g; cb < std::min(g + kGroup, cb1); ++cb) {
+          std::int8_t* row = out + (cb * kchunks + kb) * kAmxTileSize + r * kAmxTileBytes;
+          const std::int64_t j0 = cb * kAmxTileCols;
+          const std::int64_t jn =
+              std::max<std::int64_t>(0, std::min<std::int64_t>(kAmxTileCols, n - j0));
+          if (!trans && jn == kAmxTileCols && p + 3 < k) {  // a whole row: the SSE2 interleave
+            const std::int8_t* b = B + p * ldb + j0;
+            amx_vnni4_row(b, b + ldb, b + 2 * ldb, b + 3 * ldb, row);
+            continue;
+          }
+          std::memset(row, 0, kAmxTileBytes);
+          for (int q = 0; q < 4 && p + q < k; ++q) {
+            for (std::int64_t j = 0; j < jn; ++j) {
+              row[4 * j + q] = op_at(B, ldb, trans, p + q, j0 + j);
+            }
           }
         }
       }
