@@ -13,6 +13,9 @@
 //                                             this is the comparison to trust (see below)
 //   blocks/avx512_l1d48k_vs_32k/threads:T/<shape>  the avx512 SGEMM's two sets of cache blocks,
 //                                             alternating (gemm_avx512.cpp picks one by L1d size)
+//   head2head/amx_vs_vnni/threads:T/<shape>   the amx backend's int8 GEMM, the avx512 backend's
+//                                             (VNNI) and the AMX tile-loop peak, round by round
+//                                             (where the registry lists amx; bench/RESULTS.md)
 // Shapes: square n = 256, 512, 1024, 2048 (scalar and systolic only up to 512: they are slow to
 // run) and the tall-skinny 100000×64 · 64×64 of a linear model's X·W.
 //
@@ -38,8 +41,10 @@
 #include <vector>
 
 #include "bench_gemm_avx2.hpp"
+#include "cpu/amx_backend.hpp"
 #include "cpu/gemm_avx2.hpp"
 #include "cpu/gemm_avx512.hpp"
+#include "cpu/igemm_amx.hpp"
 #include "mlcore/backends.hpp"
 #include "mlcore/mlcore.hpp"
 
@@ -205,6 +210,42 @@ void bm_avx512_blocks(benchmark::State& state, Shape s, int threads) {
   state.counters["speedup"] = t.ratio;
 }
 
+// The AMX targets of issue 14 in one run: each round times the amx backend's int8 GEMM, the
+// avx512 backend's (VNNI vpdpbusd) and the tile unit's peak (measure_amx_int8_peak: four tdpbssd
+// chains on resident tiles per thread), so a neighbour's load falls on all three alike; the
+// counters are medians over rounds of each rate and of the per-round ratios.
+void bm_amx_vs_vnni(benchmark::State& state, Shape s, int threads) {
+  mlcore::AmxOptions options;
+  options.num_threads = threads;
+  BackendPtr amx = mlcore::make_amx_backend(options);
+  BackendPtr vnni = mlcore::make_avx512_backend(threads);
+  Tensor A = random_i8(s.m, s.k, 1), B = random_i8(s.k, s.n, 2), C(s.m, s.n, DType::i32);
+  auto timed = [&](const BackendPtr& b) {
+    const auto start = std::chrono::steady_clock::now();
+    b->gemm(Trans::no, Trans::no, 1.0f, A, B, 0.0f, C);
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  timed(amx);
+  timed(vnni);  // warm-up both
+  std::vector<double> t_amx, t_vnni, peak, pct, speedup;
+  for (auto _ : state) {
+    const double a = timed(amx), v = timed(vnni);
+    const double p = 2.0 * mlcore::cpu::measure_amx_int8_peak(threads);  // int8 ops/s
+    benchmark::DoNotOptimize(C.data<std::int32_t>());
+    t_amx.push_back(a);
+    t_vnni.push_back(v);
+    peak.push_back(p);
+    pct.push_back(100.0 * s.flops() / a / p);
+    speedup.push_back(v / a);
+    state.SetIterationTime(a + v);
+  }
+  state.counters["amx_TOP/s"] = s.flops() / median(t_amx) * 1e-12;
+  state.counters["vnni_TOP/s"] = s.flops() / median(t_vnni) * 1e-12;
+  state.counters["peak_TOP/s"] = median(peak) * 1e-12;
+  state.counters["amx_pct_peak"] = median(pct);
+  state.counters["amx_over_vnni"] = median(speedup);
+}
+
 void register_all() {
   const std::vector<Shape> squares = {
       {256, 256, 256}, {512, 512, 512}, {1024, 1024, 1024}, {2048, 2048, 2048}};
@@ -255,6 +296,15 @@ void register_all() {
       for (const Shape& s : {Shape{1024, 1024, 1024}, Shape{2048, 2048, 2048}}) {
         reg("blocks/avx512_l1d48k_vs_32k/threads:" + std::to_string(t) + "/" + s.label(),
             [s, t](benchmark::State& st) { bm_avx512_blocks(st, s, t); });
+      }
+    }
+  }
+
+  if (mlcore::cpu::amx_backend_unavailable_reason().empty()) {
+    for (int t : thread_counts) {
+      for (const Shape& s : {Shape{1024, 1024, 1024}, Shape{2048, 2048, 2048}}) {
+        reg("head2head/amx_vs_vnni/threads:" + std::to_string(t) + "/" + s.label(),
+            [s, t](benchmark::State& st) { bm_amx_vs_vnni(st, s, t); });
       }
     }
   }

@@ -117,7 +117,7 @@ class Backend {
  public:
   virtual ~Backend() = default;
 
-  // The registry name ("scalar", "avx2", "cuda", "systolic").
+  // The registry name ("scalar", "avx2", "avx512", "cuda", "amx", "systolic").
   virtual std::string name() const = 0;
   // A one-line human description with its configuration ("avx2: 2 threads, AVX2+FMA").
   virtual std::string description() const { return name(); }
@@ -291,7 +291,7 @@ struct BackendInfo {
 };
 std::vector<BackendInfo> backend_info();
 // Names of the backends that can run on this machine, in a fixed order
-// (scalar, avx2, avx512, cuda, systolic).
+// (scalar, avx2, avx512, cuda, amx, systolic).
 std::vector<std::string> available_backends();
 // The backend estimators, primitives and the comparison use when none is named: the fastest
 // f32 CPU backend this machine can run (avx512, else avx2, else scalar). The one place that

@@ -42,6 +42,25 @@ void host_int8_gemm(const Tensor& A, const Tensor& B, Tensor& C, int num_threads
 // amx_unavailable_reason() where AMX cannot run.
 double measure_amx_int8_peak(int num_threads);
 
+// Settings of an amx backend instance.
+struct AmxOptions {
+  // Threads of its GEMMs and of the avx512 primitives (0: mlcore::num_threads() at each call).
+  int num_threads = 0;
+  // Run the tiles on the plain-C++ model of the tile unit (bit-identical results, far slower):
+  // the backend's tests on machines without AMX. Needs only AVX-512.
+  bool emulate_tiles = false;
+  // Estimate each f32 GEMM's quantization error against a float64 reference on a sample of
+  // outputs (OpRecord::quant_error), as the systolic backend does. Its time is kept out of the
+  // record's `seconds` (it is the profiler's work, not the tiles').
+  bool record_quant_error = true;
+};
+
+// The CPU's AMX tile unit: int8 GEMMs on tiles, f32 GEMMs quantized to int8 exactly as on the
+// systolic backend (the same codes, scales and hints: the simulator's functional result, bit for
+// bit, measured on real hardware); every other primitive is the avx512 backend's. Throws
+// DeviceError with the reason where AMX or AVX-512 cannot run (the tile model needs AVX-512 only).
+BackendPtr make_amx_backend(const AmxOptions& options = {});
+
 // Settings of a cuda backend instance.
 struct CudaOptions {
   // Run f32 GEMMs on the tensor cores in TF32: inputs rounded to a 10-bit mantissa, products

@@ -13,6 +13,7 @@ array simulated in the style of a TPU.
 from . import _core
 from ._backends import (
     Backend,
+    amx,
     available_backends,
     avx2,
     avx512,
@@ -73,6 +74,7 @@ def __getattr__(name):
 __all__ = [
     "Backend",
     "Profile",
+    "amx",
     "add_row_vector",
     "compare",
     "argmin_rows",

@@ -1,6 +1,6 @@
 """Backends as Python values.
 
-A backend can be named by a string ("scalar", "avx2", "avx512", "cuda", "systolic"), given as a
+A backend can be named by a string ("scalar", "avx2", "avx512", "cuda", "amx", "systolic"), given as a
 :class:`Backend` object, or left as ``None``: the default, the fastest f32 CPU backend this
 machine runs (:func:`default_backend`, chosen in one place, the C++ registry). A
 :class:`Backend` object which records a backend's name and configuration. Backend objects
@@ -22,6 +22,8 @@ _FACTORIES: Dict[str, Callable[[Dict[str, Any]], Any]] = {
     "systolic": lambda options: _core.make_systolic_backend(dict(options)),  # see systolic.py
     "avx2": lambda options: _core.make_avx2_backend(int(options.get("num_threads", 0) or 0)),
     "avx512": lambda options: _core.make_avx512_backend(int(options.get("num_threads", 0) or 0)),
+    # Options not given keep the C++ defaults (AmxOptions).
+    "amx": lambda options: _core.make_amx_backend(**options),
 }
 
 
@@ -33,8 +35,9 @@ class Backend:
     name : str
         The backend's registry name, one of :func:`mlcore.available_backends` on this machine.
     **options
-        Backend-specific settings (``num_threads`` for avx2 and avx512; the array shape, dataflow, ... for
-        systolic). With no options the shared default instance is used.
+        Backend-specific settings (``num_threads`` for avx2, avx512 and amx; ``emulate_tiles`` and
+        ``record_quant_error`` for amx; the array shape, dataflow, ... for systolic). With no
+        options the shared default instance is used.
     """
 
     def __init__(self, name: str, **options: Any):
@@ -128,7 +131,7 @@ def resolve(spec: "str | Backend | None"):
 
 
 def available_backends() -> list:
-    """Names of the backends that can run on this machine (scalar, avx2, avx512, cuda,
+    """Names of the backends that can run on this machine (scalar, avx2, avx512, cuda, amx,
     systolic)."""
     return list(_core.available_backends())
 
@@ -174,6 +177,26 @@ def avx2(num_threads: int = 0) -> Backend:
 def avx512(num_threads: int = 0) -> Backend:
     """The avx512 backend on ``num_threads`` threads (0: ``num_threads()``, read at each call)."""
     return _threaded("avx512", num_threads)
+
+
+def amx(num_threads: int = 0, *, emulate_tiles: bool = False) -> Backend:
+    """The amx backend: the CPU's AMX tile unit. int8 GEMMs run on the tiles exactly; f32 GEMMs
+    are quantized to int8 exactly as on the systolic backend (the same codes and scales, so the
+    simulator's functional result, bit for bit, with its ``quant_error`` in the profile) and run
+    on the tiles; every other primitive is the avx512 backend's. ``num_threads`` as for
+    :func:`avx512`. ``emulate_tiles=True`` runs the tiles on a plain-C++ model (identical results,
+    much slower; needs only AVX-512): for tests on machines without AMX. Where AMX cannot run,
+    :func:`backend_info` says why."""
+    if not isinstance(num_threads, int) or isinstance(num_threads, bool) or num_threads < 0:
+        raise ValueError(f"num_threads must be a non-negative int, got {num_threads!r}")
+    if not isinstance(emulate_tiles, bool):
+        raise ValueError(f"emulate_tiles must be a bool, got {emulate_tiles!r}")
+    options = {}
+    if num_threads:
+        options["num_threads"] = num_threads
+    if emulate_tiles:
+        options["emulate_tiles"] = True
+    return Backend("amx", **options)
 
 
 def num_threads() -> int:

@@ -73,6 +73,18 @@ void bind_core(py::module_& m) {
   m.def("make_scalar_backend", &make_scalar_backend);
   m.def("make_avx2_backend", &make_avx2_backend, py::arg("num_threads") = 0);
   m.def("make_avx512_backend", &make_avx512_backend, py::arg("num_threads") = 0);
+  m.def(
+      "make_amx_backend",
+      [](int num_threads, bool emulate_tiles, bool record_quant_error) {
+        AmxOptions o;
+        o.num_threads = num_threads;
+        o.emulate_tiles = emulate_tiles;
+        o.record_quant_error = record_quant_error;
+        return make_amx_backend(o);
+      },
+      py::arg("num_threads") = AmxOptions{}.num_threads,
+      py::arg("emulate_tiles") = AmxOptions{}.emulate_tiles,
+      py::arg("record_quant_error") = AmxOptions{}.record_quant_error);
   m.def("default_backend_name", &default_backend_name,
         "The fastest f32 CPU backend this machine runs: what a backend left unnamed means.");
   m.def("available_backends", &available_backends);

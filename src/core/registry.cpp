@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 
+#include "cpu/amx_backend.hpp"
 #include "cpu/cpu_features.hpp"
 #include "mlcore/backend.hpp"
 #include "mlcore/backends.hpp"
@@ -20,7 +21,8 @@ struct Entry {
   std::function<std::string()> unavailable_reason;
   // For the default backend (default_backend_name): how fast this backend's f32 arithmetic is
   // among the CPU backends, higher is faster; 0 = never the default (a device with its own
-  // memory, or a simulator, is something to ask for by name).
+  // memory, a simulator, or amx, whose f32 GEMMs are quantized to int8, is something to ask for
+  // by name).
   int cpu_f32_speed = 0;
 };
 
@@ -30,6 +32,7 @@ const std::vector<Entry>& entries() {
       {"avx2", [] { return make_avx2_backend(0); }, cpu::avx2_unavailable_reason, 2},
       {"avx512", [] { return make_avx512_backend(0); }, cpu::avx512_unavailable_reason, 3},
       {"cuda", [] { return make_cuda_backend(0); }, [] { return cuda_unavailable_reason(); }},
+      {"amx", [] { return make_amx_backend(); }, cpu::amx_backend_unavailable_reason},
       {"systolic", [] { return make_default_systolic_backend(); }, [] { return std::string(); }},
   };
   return kEntries;

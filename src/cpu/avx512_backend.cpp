@@ -32,11 +32,12 @@
 //
 // This file is compiled for the baseline x86-64; make_avx512_backend refuses to build the
 // backend unless CPUID and XCR0 say AVX-512 (F, DQ, BW, VL, VNNI) can run (cpu_features.cpp).
+#include "avx512_backend.hpp"
+
 #include <map>
 #include <mutex>
 #include <sstream>
 
-#include "avx2_backend.hpp"
 #include "cpu_features.hpp"
 #include "gemm_avx512.hpp"
 #include "mlcore/backends.hpp"
@@ -44,68 +45,56 @@
 #include "primitives_avx512.hpp"
 
 namespace mlcore {
-namespace {
 
-class Avx512Backend final : public Avx2Backend {
- public:
-  explicit Avx512Backend(int num_threads) : Avx2Backend(num_threads) {}
+std::string Avx512Backend::description() const {
+  std::ostringstream s;
+  s << "avx512: AVX-512 F/BW/DQ/VL + VNNI kernels, " << threads() << " thread"
+    << (threads() > 1 ? "s" : "");
+  return s.str();
+}
 
-  std::string name() const override { return "avx512"; }
-  std::string description() const override {
-    std::ostringstream s;
-    s << "avx512: AVX-512 F/BW/DQ/VL + VNNI kernels, " << threads() << " thread"
-      << (threads() > 1 ? "s" : "");
-    return s.str();
+MachinePeaks Avx512Backend::peaks() const {
+  static std::mutex mutex;
+  static std::map<int, MachinePeaks> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = cache.find(threads());
+  if (it == cache.end()) {
+    MachinePeaks p{cpu::measure_avx512_fma_peak(threads()), cpu::measure_read_bandwidth(threads()),
+                   "measured: 12 independent 16-lane FMA chains per thread; 64 MiB read, " +
+                       std::to_string(threads()) + " threads"};
+    it = cache.emplace(threads(), p).first;
   }
-  // All cores running 16-lane FMAs, and the read bandwidth of that many threads. Measured once
-  // per thread count and cached.
-  MachinePeaks peaks() const override {
-    static std::mutex mutex;
-    static std::map<int, MachinePeaks> cache;
-    std::lock_guard<std::mutex> lock(mutex);
-    auto it = cache.find(threads());
-    if (it == cache.end()) {
-      MachinePeaks p{cpu::measure_avx512_fma_peak(threads()),
-                     cpu::measure_read_bandwidth(threads()),
-                     "measured: 12 independent 16-lane FMA chains per thread; 64 MiB read, " +
-                         std::to_string(threads()) + " threads"};
-      it = cache.emplace(threads(), p).first;
-    }
-    return it->second;
-  }
+  return it->second;
+}
 
- protected:
-  void gemm_impl(Trans ta, Trans tb, float alpha, const Tensor& A, const Tensor& B, float beta,
-                 Tensor& C, OpRecord& r) override {
-    if (A.dtype() == DType::f32) {
-      cpu::sgemm_avx512(ta == Trans::yes, tb == Trans::yes, r.m, r.n, r.k, alpha, A.data<float>(),
-                        A.cols(), B.data<float>(), B.cols(), beta, C.data<float>(), C.cols(),
-                        threads());
-    } else {  // int8 × int8 → int32 (alpha = 1, beta ∈ {0, 1}, checked by Backend::gemm)
-      cpu::igemm_avx512(ta == Trans::yes, tb == Trans::yes, r.m, r.n, r.k, A.data<std::int8_t>(),
-                        A.cols(), B.data<std::int8_t>(), B.cols(), beta != 0.0f,
-                        C.data<std::int32_t>(), C.cols(), threads());
-    }
+void Avx512Backend::gemm_impl(Trans ta, Trans tb, float alpha, const Tensor& A, const Tensor& B,
+                              float beta, Tensor& C, OpRecord& r) {
+  if (A.dtype() == DType::f32) {
+    cpu::sgemm_avx512(ta == Trans::yes, tb == Trans::yes, r.m, r.n, r.k, alpha, A.data<float>(),
+                      A.cols(), B.data<float>(), B.cols(), beta, C.data<float>(), C.cols(),
+                      threads());
+  } else {  // int8 × int8 → int32 (alpha = 1, beta ∈ {0, 1}, checked by Backend::gemm)
+    cpu::igemm_avx512(ta == Trans::yes, tb == Trans::yes, r.m, r.n, r.k, A.data<std::int8_t>(),
+                      A.cols(), B.data<std::int8_t>(), B.cols(), beta != 0.0f,
+                      C.data<std::int32_t>(), C.cols(), threads());
   }
+}
 
-  void sqdist_impl(const Tensor& A, const Tensor& B, Tensor& D, OpRecord&) override {
-    cpu::sqdist_avx512(A.rows(), B.rows(), A.cols(), A.data<float>(), B.data<float>(),
-                       D.data<float>(), threads());
-  }
+void Avx512Backend::sqdist_impl(const Tensor& A, const Tensor& B, Tensor& D, OpRecord&) {
+  cpu::sqdist_avx512(A.rows(), B.rows(), A.cols(), A.data<float>(), B.data<float>(),
+                     D.data<float>(), threads());
+}
 
-  void argmin_rows_impl(const Tensor& D, Tensor& index, Tensor& value, OpRecord&) override {
-    cpu::argmin_rows_avx512(D.rows(), D.cols(), D.data<float>(), index.data<std::int32_t>(),
-                            value.data<float>(), threads());
-  }
-
-  void topk_rows_impl(const Tensor& D, std::int64_t k, Tensor& index, Tensor& value,
-                      OpRecord&) override {
-    cpu::topk_rows_avx512(D.rows(), D.cols(), k, D.data<float>(), index.data<std::int32_t>(),
+void Avx512Backend::argmin_rows_impl(const Tensor& D, Tensor& index, Tensor& value, OpRecord&) {
+  cpu::argmin_rows_avx512(D.rows(), D.cols(), D.data<float>(), index.data<std::int32_t>(),
                           value.data<float>(), threads());
-  }
-};
+}
 
-}  // namespace
+void Avx512Backend::topk_rows_impl(const Tensor& D, std::int64_t k, Tensor& index, Tensor& value,
+                                   OpRecord&) {
+  cpu::topk_rows_avx512(D.rows(), D.cols(), k, D.data<float>(), index.data<std::int32_t>(),
+                        value.data<float>(), threads());
+}
 
 BackendPtr make_avx512_backend(int num_threads) {
   if (const std::string why = cpu::avx512_unavailable_reason(); !why.empty()) {

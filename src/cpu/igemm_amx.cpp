@@ -29,27 +29,38 @@ class HardwareTiles {
   HardwareTiles& operator=(const HardwareTiles&) = delete;
 
   void block(const std::int8_t* a0, const std::int8_t* a1, const std::int8_t* b0,
-             const std::int8_t* b1, std::int64_t kchunks, std::int32_t* out) {
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
+             const std::int8_t* b1, std::int64_t kchunks, const std::int32_t* from,
+             std::int64_t ld_from, std::int32_t* to, std::int64_t ld_to) {
+    if (from != nullptr) {
+      const std::int64_t stride = ld_from * sizeof(std::int32_t);  // bytes per row
+      _tile_loadd(0, from, stride);
+      _tile_loadd(1, from + kAmxTileCols, stride);
+      _tile_loadd(2, from + kAmxTileRows * ld_from, stride);
+      _tile_loadd(3, from + kAmxTileRows * ld_from + kAmxTileCols, stride);
+    } else {
+      _tile_zero(0);
+      _tile_zero(1);
+      _tile_zero(2);
+      _tile_zero(3);
+    }
+    // Each tdpbssd is issued as soon as its two operands are loaded, so the unit starts on the
+    // first product while the other tiles are still coming in.
     for (std::int64_t kb = 0; kb < kchunks; ++kb) {
       const std::int64_t at = kb * kAmxTileSize;
       _tile_loadd(4, a0 + at, kAmxTileBytes);
-      _tile_loadd(5, a1 + at, kAmxTileBytes);
       _tile_loadd(6, b0 + at, kAmxTileBytes);
-      _tile_loadd(7, b1 + at, kAmxTileBytes);
       _tile_dpbssd(0, 4, 6);
+      _tile_loadd(7, b1 + at, kAmxTileBytes);
       _tile_dpbssd(1, 4, 7);
+      _tile_loadd(5, a1 + at, kAmxTileBytes);
       _tile_dpbssd(2, 5, 6);
       _tile_dpbssd(3, 5, 7);
     }
-    constexpr int kStride = kAmxBlock * sizeof(std::int32_t);  // bytes per row of `out`
-    _tile_stored(0, out, kStride);
-    _tile_stored(1, out + kAmxTileCols, kStride);
-    _tile_stored(2, out + kAmxTileRows * kAmxBlock, kStride);
-    _tile_stored(3, out + kAmxTileRows * kAmxBlock + kAmxTileCols, kStride);
+    const std::int64_t stride = ld_to * sizeof(std::int32_t);
+    _tile_stored(0, to, stride);
+    _tile_stored(1, to + kAmxTileCols, stride);
+    _tile_stored(2, to + kAmxTileRows * ld_to, stride);
+    _tile_stored(3, to + kAmxTileRows * ld_to + kAmxTileCols, stride);
   }
 };
 

@@ -13,11 +13,22 @@ namespace {
 
 class EmulatedTiles {
  public:
-  // The 32 × 32 block [a0; a1]·[b0 b1], as HardwareTiles::block issues it: C tiles 0–3, A tiles
-  // 4–5, B tiles 6–7, four tdpbssd per k-chunk.
+  // The 32 × 32 block [a0; a1]·[b0 b1] added to the accumulators loaded from `from` (or to
+  // zero) and stored at `to`, as HardwareTiles::block issues it: C tiles 0–3, A tiles 4–5, B
+  // tiles 6–7, four tdpbssd per k-chunk.
   void block(const std::int8_t* a0, const std::int8_t* a1, const std::int8_t* b0,
-             const std::int8_t* b1, std::int64_t kchunks, std::int32_t* out) {
-    std::memset(c_, 0, sizeof(c_));
+             const std::int8_t* b1, std::int64_t kchunks, const std::int32_t* from,
+             std::int64_t ld_from, std::int32_t* to, std::int64_t ld_to) {
+    for (int t = 0; t < 4; ++t) {
+      const int i0 = (t / 2) * kAmxTileRows, j0 = (t % 2) * kAmxTileCols;
+      for (int i = 0; i < kAmxTileRows; ++i) {
+        if (from != nullptr) {
+          std::memcpy(c_[t][i], from + (i0 + i) * ld_from + j0, sizeof(c_[t][i]));
+        } else {
+          std::memset(c_[t][i], 0, sizeof(c_[t][i]));
+        }
+      }
+    }
     for (std::int64_t kb = 0; kb < kchunks; ++kb) {
       load(a_[0], a0 + kb * kAmxTileSize);
       load(a_[1], a1 + kb * kAmxTileSize);
@@ -31,7 +42,7 @@ class EmulatedTiles {
     for (int t = 0; t < 4; ++t) {
       const int i0 = (t / 2) * kAmxTileRows, j0 = (t % 2) * kAmxTileCols;
       for (int i = 0; i < kAmxTileRows; ++i) {
-        std::memcpy(out + (i0 + i) * kAmxBlock + j0, c_[t][i], sizeof(c_[t][i]));
+        std::memcpy(to + (i0 + i) * ld_to + j0, c_[t][i], sizeof(c_[t][i]));
       }
     }
   }

@@ -20,6 +20,7 @@
 #include "cycle_model.hpp"
 #include "mlcore/systolic.hpp"
 #include "quantize.hpp"
+#include "quantized_gemm.hpp"
 #include "vector_unit.hpp"
 
 namespace mlcore {
@@ -28,20 +29,9 @@ namespace {
 using systolic::ComputeCount;
 using systolic::OpCost;
 using systolic::Quantized;
+using systolic::sampled_relative_error;
 using systolic::ScaleAxis;
-
-// An int32 sum of K products of codes in [−127, 127] stays below 2^31 while K ≤ 2^17
-// (2^17 · 127² = 2 114 060 288 < 2 147 483 648). Longer f32 products are cut into groups of this
-// depth whose int32 sums are dequantized and added in the f32 read-out path, as a real
-// accelerator's compiler would split them.
-constexpr std::int64_t kExactDepth = std::int64_t{1} << 17;
-
-// Up to this many outputs are compared with a float64 reference to estimate a call's
-// quantization error (all of them for small outputs); a deterministic, evenly spread sample.
-// The reference costs `depth` multiply-adds per output, so long reductions (XᵀX over a million
-// samples) get fewer samples: at most kErrorWork multiply-adds in all, and at least 16 outputs.
-constexpr std::int64_t kErrorSamples = 1024;
-constexpr std::int64_t kErrorWork = std::int64_t{1} << 24;
+using systolic::take_from_reference;
 
 // ---- Non-finite operands ---------------------------------------------------------------------
 // Valid inputs hold no NaN or ±inf (the estimators reject them), but degenerate fits make them:
@@ -53,18 +43,6 @@ constexpr std::int64_t kErrorWork = std::int64_t{1} << 24;
 // as on every other backend, and the estimator above, not the array, decides what a NaN means.
 // The reference runs only when an operand holds such a value; its time is not simulated (the
 // read-out forwarding an IEEE special value is modelled as free).
-
-// Y[i, :] = R[i, :] for i in rows, Y[:, j] = R[:, j] for j in cols (R, Y: host f32, same shape).
-void take_from_reference(const Tensor& R, const std::vector<std::int64_t>& rows,
-                         const std::vector<std::int64_t>& cols, Tensor& Y) {
-  const std::int64_t m = Y.rows(), n = Y.cols();
-  const float* r = R.data<float>();
-  float* y = Y.data<float>();
-  for (const std::int64_t i : rows) std::copy(r + i * n, r + (i + 1) * n, y + i * n);
-  for (const std::int64_t j : cols) {
-    for (std::int64_t i = 0; i < m; ++i) y[i * n + j] = r[i * n + j];
-  }
-}
 
 // op(X) of an int8 tensor as a dense rows × cols array.
 std::vector<std::int8_t> op_i8(const Tensor& X, bool trans) {
@@ -86,25 +64,6 @@ Quantized ones(std::int64_t rows) {
   q.q.assign(static_cast<std::size_t>(rows), 1);
   q.scale = {1.0f};
   return q;
-}
-
-// ‖got − ref‖ / ‖ref‖ over the sampled flat indices of a `count`-element output whose
-// reference costs `depth` multiply-adds per element.
-template <class Got, class Ref>
-double sampled_relative_error(std::int64_t count, std::int64_t depth, Got got, Ref ref) {
-  if (count <= 0) return 0.0;
-  const std::int64_t budget =
-      std::max<std::int64_t>(16, kErrorWork / std::max<std::int64_t>(depth, 1));
-  const std::int64_t samples = std::min({count, kErrorSamples, budget});
-  double num = 0.0, den = 0.0;
-  for (std::int64_t s = 0; s < samples; ++s) {
-    const std::int64_t flat = samples == count ? s : s * count / samples;
-    const double r = ref(flat), d = got(flat) - r;
-    num += d * d;
-    den += r * r;
-  }
-  if (den > 0.0) return std::sqrt(num / den);
-  return std::sqrt(num);  // the exact result is zero: report the absolute error
 }
 
 class SystolicBackend final : public ScalarBackend {
@@ -156,73 +115,21 @@ class SystolicBackend final : public ScalarBackend {
       finish(r, cost);
       return;
     }
-    // op(A) per row (each sample / activation row its own scale), op(B) per output column
-    // (weights): the standard int8 inference scheme. A per-tensor scale would let one large
-    // row (a sample with an outlying feature) round every other row's values to 0; per row,
-    // C[i, j] is dequantized by s_A[i]·s_B[j] in the read-out, one multiply either way. The
-    // m + n scales are not counted as traffic (as for the per-tensor scale before): they are
-    // O(m + n) next to the m·k + k·n operand bytes.
-    const Quantized qa = systolic::quantize(A, tra, ScaleAxis::row);
-    // What the hints allow (quantize.hpp): op(B) less its row medians, and cut into magnitude
-    // bands. Both are part of quantizing the weights, which the model does off the array (as
-    // for every operand, docs/SYSTOLIC.md "Simplifications"); the bands' passes are not.
-    Tensor Bq = B;  // the op(B) the array multiplies: B itself, or op(B) − row medians
-    bool trq = trb;
-    if (hints.rows_up_to_constant) {
-      Bq = systolic::subtract_row_medians(B, trb);
-      trq = false;
-    }
-    const std::vector<Quantized> qbs =
-        hints.wide_range_b ? systolic::quantize_bands(Bq, trq, ScaleAxis::col)
-                           : std::vector<Quantized>{systolic::quantize(Bq, trq, ScaleAxis::col)};
-    // deq = Σ_bands s_A[i]·s_b[j]·(qa·q_b)[i, j]: each band one int8 pass on the array, its
-    // int32 sums dequantized and added to the previous bands' in the read-out (as a GEMM with
-    // β = 1 reads its C: add_output_read).
-    std::vector<double> deq(static_cast<std::size_t>(m * n), 0.0), prod;
+    // The shared int8 pipeline (quantized_gemm.hpp: quantization as the hints allow, one pass
+    // per magnitude band, dequantization, non-finite operands, the error). Quantizing the
+    // operands is done off the array (docs/SYSTOLIC.md "Simplifications"); each band's pass is
+    // an int8 product on the array, its int32 sums added to the previous bands' in the read-out
+    // (as a GEMM with β = 1 reads its C: add_output_read). The m + n scales are not counted as
+    // traffic: they are O(m + n) next to the m·k + k·n operand bytes.
     OpCost cost;
-    for (std::size_t p = 0; p < qbs.size(); ++p) {
-      const Quantized& qb = qbs[p];
-      OpCost pass = systolic::gemm_cost(cfg_, m, n, k, product(qa, qb, prod));
-      if (p > 0) add_output_read(pass, 4 * m * n);
-      cost.then(pass);
-      for (std::int64_t i = 0; i < m; ++i) {
-        const double sa = qa.scale_of_row(i);
-        for (std::int64_t j = 0; j < n; ++j)
-          deq[i * n + j] += sa * qb.scale_of_col(j) * prod[i * n + j];
-      }
-    }
-    // A non-finite op(A)[i, p] makes row i of C non-finite, op(B)[p, j] column j.
-    const Quantized& qb0 = qbs.front();
-    Tensor ref;
-    if (!qa.all_finite() || !qb0.all_finite()) {
-      ref = C.clone();
-      ScalarBackend::gemm_impl(ta, tb, alpha, A, B, beta, ref, r);
-    }
-    float* c = C.data<float>();
-    for (std::int64_t i = 0; i < m * n; ++i) {
-      c[i] = static_cast<float>(alpha * deq[i] + (beta == 0.0f ? 0.0 : beta * double(c[i])));
-    }
-    if (ref.numel()) take_from_reference(ref, qa.non_finite_rows, qb0.non_finite_cols, C);
-    if (cfg_.record_quant_error) {
-      // The error of the product the array computed (β·C is not quantized), against op(A)
-      // times the op(B) it was given (less the row medians when the hints allowed them: that
-      // shift is exact and the caller's to ignore).
-      const float* a = A.data<float>();
-      const float* bq = Bq.data<float>();
-      auto opa = [&](std::int64_t i, std::int64_t p) {
-        return double(tra ? a[p * A.cols() + i] : a[i * A.cols() + p]);
-      };
-      auto opb = [&](std::int64_t p, std::int64_t j) {
-        return double(trq ? bq[j * Bq.cols() + p] : bq[p * Bq.cols() + j]);
-      };
-      r.quant_error = sampled_relative_error(
-          m * n, k, [&](std::int64_t f) { return deq[f]; },
-          [&](std::int64_t f) {
-            double s = 0.0;
-            for (std::int64_t p = 0; p < k; ++p) s += opa(f / n, p) * opb(p, f % n);
-            return s;
-          });
-    }
+    const systolic::QuantizedGemmReport report = systolic::quantized_gemm(
+        tra, trb, alpha, A, B, beta, C, hints, cfg_.record_quant_error,
+        [&](const Quantized& qa, const Quantized& qb, std::vector<double>& prod, std::size_t p) {
+          OpCost pass = systolic::gemm_cost(cfg_, m, n, k, product(qa, qb, prod));
+          if (p > 0) add_output_read(pass, 4 * m * n);
+          cost.then(pass);
+        });
+    if (report.quant_error) r.quant_error = report.quant_error;
     if (beta != 0.0f) add_output_read(cost, 4 * m * n);
     finish(r, cost);
   }
@@ -492,22 +399,24 @@ class SystolicBackend final : public ScalarBackend {
   }
 
   // prod (a.rows × b.cols, float64) = qa · qb as exact integers, the compute count of the whole
-  // product. Depths beyond kExactDepth are summed in groups (analytic mode).
+  // product. Analytic mode: the CPU's int8 GEMM, depths beyond kExactDepth summed in groups.
   ComputeCount product(const Quantized& qa, const Quantized& qb, std::vector<double>& prod) const {
     const std::int64_t m = qa.rows, n = qb.cols, k = qa.cols;
-    prod.assign(static_cast<std::size_t>(m * n), 0.0);
-    std::vector<std::int32_t> acc(static_cast<std::size_t>(m * n));
-    if (k <= kExactDepth || cfg_.mode == SimMode::stepped) {
+    if (cfg_.mode == SimMode::stepped) {
+      std::vector<std::int32_t> acc(static_cast<std::size_t>(m * n));
       const ComputeCount count = run_int8(m, n, k, qa.q.data(), qb.q.data(), acc.data());
-      for (std::size_t i = 0; i < acc.size(); ++i) prod[i] = acc[i];
+      prod.assign(acc.begin(), acc.end());
       return count;
     }
-    for (std::int64_t k0 = 0; k0 < k; k0 += kExactDepth) {
-      const std::int64_t kg = std::min(kExactDepth, k - k0);
-      cpu::igemm_host(false, false, m, n, kg, qa.q.data() + k0, k, qb.q.data() + k0 * n, n, false,
-                      acc.data(), n, cfg_.num_threads);
-      for (std::size_t i = 0; i < acc.size(); ++i) prod[i] += acc[i];
-    }
+    systolic::exact_product(
+        qa, qb,
+        [&](std::int64_t mm, std::int64_t nn, std::int64_t kk, const std::int8_t* a,
+            std::int64_t lda, const std::int8_t* b, std::int64_t ldb, std::int32_t* c,
+            std::int64_t ldc) {
+          cpu::igemm_host(false, false, mm, nn, kk, a, lda, b, ldb, false, c, ldc,
+                          cfg_.num_threads);
+        },
+        prod);
     return systolic::analytic_compute(cfg_, m, n, k);
   }
 

@@ -12,6 +12,7 @@
 
 #include "cpu/gemm_scalar.hpp"
 #include "cpu/igemm_amx.hpp"
+#include "cpu/igemm_amx_loops.hpp"  // the block sizes the tests cross
 #include "test_util.hpp"
 
 namespace mlcore::cpu {
@@ -88,6 +89,19 @@ TEST_P(AmxIgemm, ThreadsSplitBlocksWithoutChangingAResult) {
     expect_exact(131, 97, 257, false, false, false, threads, rng);
     expect_exact(64, 129, 70, true, false, true, threads, rng);
   }
+}
+
+// Past one k-block (kAmxKcChunks k-chunks: the accumulators go to the scratch and come back)
+// and one M-block (kAmxMcPairs row pairs), with whole blocks (stored by the tiles straight into
+// C, or loaded from it when accumulating) beside edge blocks (copied from the scratch).
+TEST_P(AmxIgemm, KBlocksAndMBlocksResumeExactly) {
+  std::mt19937 rng(5);
+  const std::int64_t k = kAmxKcChunks * kAmxTileK * 2 + 37;  // three k-blocks, the last partial
+  const std::int64_t m = kAmxMcPairs * kAmxBlock + 45;       // two M-blocks, an edge row pair
+  for (int t = 0; t < 4; ++t) {
+    expect_exact(m, 2 * kAmxBlock + 7, k, t & 1, t & 2, t % 2 == 0, 2, rng);
+  }
+  expect_exact(2 * kAmxBlock, 2 * kAmxBlock, k, false, false, true, 1, rng);  // whole only
 }
 
 // (−128)·(−128) = 2¹⁴ summed over a long k: the largest int32 sums the interface promises.

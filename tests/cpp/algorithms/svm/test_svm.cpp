@@ -199,10 +199,13 @@ TEST_P(SvmTest, LinearSvcHardMarginByHand) {
     sq.fit(X, labels({0, 0, 1, 1}));
     EXPECT_NEAR(sq.coef().at<float>(0, 0), 0.8, exact() ? 1e-3 : 0.05) << solver;
   }
-  // The primal Newton method is exact on this piecewise quadratic: a couple of steps.
+  // The primal Newton method is exact on this piecewise quadratic: a couple of steps. Where the
+  // Hessian X̃ᵀ diag(h) X̃ is an int8 GEMM (quantized backends) and the gradient is not (amx's
+  // gemv is f32), each step solves a slightly wrong quadratic and converges linearly near the
+  // optimum instead: a step or two more.
   LinearSVC newton(o, b());
   newton.fit(X, labels({0, 0, 1, 1}));
-  EXPECT_LE(newton.n_iter(), 3);
+  EXPECT_LE(newton.n_iter(), exact() ? 3 : 5);
   o.loss = "hinge";
   EXPECT_THROW(LinearSVC(o, b()), Error);  // the primal needs a differentiable loss
 }
