@@ -4,7 +4,9 @@ scikit-learn itself on every backend:
 * the public fitted arrays are the model: an edit (in place or by assignment) is what the next
   predict / transform uses — compared with scikit-learn's estimator holding the same arrays;
 * kNN distances of near neighbours are exact differences, not the GEMM expansion's cancellation;
-* a tree sends NaN to the larger child, and to the right one on a tie;
+* a tree sends NaN to the larger child, and to the right one on a tie; boosting follows
+  HistGradientBoosting's per-feature rule; equal split gains are resolved in scikit-learn's order;
+  boosting's bin edges ignore rows of weight 0;
 * fitted attributes keep float32 where scikit-learn's do.
 """
 
@@ -12,6 +14,7 @@ import numpy as np
 import pytest
 import sklearn.cluster
 import sklearn.decomposition
+import sklearn.ensemble
 import sklearn.linear_model
 import sklearn.naive_bayes
 import sklearn.neighbors
@@ -277,6 +280,105 @@ def test_tree_sends_nan_to_larger_child_right_on_tie(backend, drop_last):
     want = theirs.predict([[np.nan]])
     np.testing.assert_allclose(want, [np.mean(y[-5:] if not drop_last else y[-4:])])
     np.testing.assert_allclose(ours.predict([[np.nan]]), want, rtol=1e-6)
+
+
+# ---- trees: which of equal gains wins, where NaN goes, bin edges -------------------------------
+
+_BOOSTING_STUMP = dict(
+    max_iter=1, max_depth=1, learning_rate=1.0, min_samples_leaf=1, early_stopping=False
+)
+_ON_THE_GRID = np.array([[np.nan], [-1.0], [0.0], [0.5], [1.0], [1.5], [2.0], [2.5], [3.0], [4.0]])
+
+
+def _stump_pairs(backend):
+    """(mlcore, scikit-learn) depth-1 regressors: the tree, and boosting against HistGB."""
+    return [
+        (
+            mlcore.DecisionTreeRegressor(max_depth=1, backend=backend),
+            sklearn.tree.DecisionTreeRegressor(max_depth=1, random_state=0),
+        ),
+        (
+            mlcore.GradientBoostingRegressor(**_BOOSTING_STUMP, backend=backend),
+            sklearn.ensemble.HistGradientBoostingRegressor(**_BOOSTING_STUMP),
+        ),
+    ]
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+@pytest.mark.parametrize(
+    "x, y",
+    [
+        # "x ≤ 2, NaN right" and "x ≤ 0, NaN left" gain alike: NaN-right candidates come first.
+        ([2, np.nan, 3, 1, 3, 0, 1, 0], [1, 2, 2, 2, 2, 2, 1, 2]),
+        # "NaN left" at x ≤ 0 and at x ≤ 1 gain alike: the trees keep the lower boundary,
+        # HistGradientBoosting (scanning right to left) the higher one.
+        ([3, np.nan, 0, 3, 0, 1, 2], [2, 0, 1, 2, -1, 1, 2]),
+    ],
+    ids=["nan-right-first", "nan-left-ascending-or-descending"],
+)
+def test_equal_gains_resolved_in_scikit_learns_order(backend, x, y):
+    X, y = np.array(x, dtype=np.float64)[:, None], np.array(y, dtype=np.float64)
+    for ours, theirs in _stump_pairs(backend):
+        want = theirs.fit(X, y).predict(_ON_THE_GRID)
+        np.testing.assert_allclose(ours.fit(X, y).predict(_ON_THE_GRID), want, rtol=1e-5)
+
+
+def _nan_in_other_branch_data(feature_had_missing):
+    """x1 splits the root; in the x1 = 0 branch, x0 splits 3 rows left / 1 right and that branch
+    holds no NaN of x0. With feature_had_missing, the x1 = 1 branch holds x0's NaNs."""
+    gap = np.nan if feature_had_missing else 0
+    x0 = [0, 0, 0, 1, gap, 0, gap, 1]
+    X = np.column_stack([x0, [0, 0, 0, 0, 1, 1, 1, 1]]).astype(np.float64)
+    return X, np.array([0, 0, 0, 1, 8, 8, 8, 8], dtype=np.float64)
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+@pytest.mark.parametrize("feature_had_missing", [False, True], ids=["no-nan", "nan-elsewhere"])
+def test_boosting_nan_rule_follows_the_training_features_missing_values(
+    backend, feature_had_missing
+):
+    """HistGradientBoosting: NaN at a split on a feature that had none in training goes to the
+    larger child; on a feature that had some (elsewhere in the tree), to the right child. The
+    trees decide per node: the larger child either way."""
+    X, y = _nan_in_other_branch_data(feature_had_missing)
+    Q = np.array([[np.nan, 0.0], [0.0, 0.0], [1.0, 0.0], [np.nan, 1.0]])
+    kw = dict(_BOOSTING_STUMP, max_depth=2)
+    pairs = [
+        (
+            mlcore.GradientBoostingRegressor(**kw, backend=backend),
+            sklearn.ensemble.HistGradientBoostingRegressor(**kw),
+        ),
+        (
+            mlcore.DecisionTreeRegressor(max_depth=2, backend=backend),
+            sklearn.tree.DecisionTreeRegressor(max_depth=2, random_state=0),
+        ),
+    ]
+    for ours, theirs in pairs:
+        want = theirs.fit(X, y).predict(Q)
+        np.testing.assert_allclose(ours.fit(X, y).predict(Q), want, rtol=1e-5, atol=1e-6)
+    # The case that tells the rules apart: boosting sends [NaN, 0] right (to y = 1) only when
+    # x0 had NaNs in training.
+    assert (pairs[0][1].predict(Q[:1])[0] > 0.5) == feature_had_missing
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_boosting_bin_edges_ignore_rows_of_weight_zero(backend):
+    """A row of weight 0 is no training sample: its value must not place a bin edge (scikit-
+    learn's _find_binning_thresholds drops such rows), so the fit equals the fit without it."""
+    rng = np.random.default_rng(3)
+    X = np.arange(10, dtype=np.float64)[:, None]
+    y = np.where(X[:, 0] > 2, 1.0, 0.0) + 0.1 * rng.normal(size=10)
+    # Zero-weight rows between 2 and 3: with them, the midpoint edges would move below 2.5.
+    X_all = np.vstack([X, [[2.1], [2.2]]])
+    y_all = np.concatenate([y, [5.0, 5.0]])
+    w = np.concatenate([np.ones(10), [0.0, 0.0]])
+    Q = np.array([[2.2], [2.4], [2.6], [np.nan]])
+    kw = dict(max_iter=3, max_depth=2, min_samples_leaf=1, early_stopping=False)
+    ours = mlcore.GradientBoostingRegressor(**kw, backend=backend).fit(X_all, y_all, w)
+    without = mlcore.GradientBoostingRegressor(**kw, backend=backend).fit(X, y)
+    np.testing.assert_allclose(ours.predict(Q), without.predict(Q), rtol=1e-6)
+    theirs = sklearn.ensemble.HistGradientBoostingRegressor(**kw).fit(X_all, y_all, w)
+    np.testing.assert_allclose(ours.predict(Q), theirs.predict(Q), rtol=1e-4, atol=1e-5)
 
 
 # ---- dtypes of fitted attributes -------------------------------------------------------------
