@@ -6,8 +6,9 @@ scikit-learn itself on every backend:
 * kNN distances of near neighbours are exact differences, not the GEMM expansion's cancellation;
 * a tree sends NaN to the larger child, and to the right one on a tie; boosting follows
   HistGradientBoosting's per-feature rule; equal split gains are resolved in scikit-learn's order;
-  boosting's bin edges ignore rows of weight 0;
-* fitted attributes keep float32 where scikit-learn's do.
+  boosting's bin edges ignore rows of weight 0.
+
+Fitted attributes keeping float32 where scikit-learn's do: tests/python/test_output_dtypes.py.
 """
 
 import numpy as np
@@ -379,48 +380,6 @@ def test_boosting_bin_edges_ignore_rows_of_weight_zero(backend):
     np.testing.assert_allclose(ours.predict(Q), without.predict(Q), rtol=1e-6)
     theirs = sklearn.ensemble.HistGradientBoostingRegressor(**kw).fit(X_all, y_all, w)
     np.testing.assert_allclose(ours.predict(Q), theirs.predict(Q), rtol=1e-4, atol=1e-5)
-
-
-# ---- dtypes of fitted attributes -------------------------------------------------------------
-
-DTYPE_CASES = [
-    (mlcore.LinearRegression, sklearn.linear_model.LinearRegression, _regression),
-    (mlcore.Ridge, sklearn.linear_model.Ridge, _regression),
-    (mlcore.LogisticRegression, sklearn.linear_model.LogisticRegression, _classification),
-    (mlcore.LinearSVC, sklearn.svm.LinearSVC, _classification),
-    (mlcore.SVC, sklearn.svm.SVC, _classification),
-    (mlcore.GaussianNB, sklearn.naive_bayes.GaussianNB, _classification),
-    (
-        mlcore.MultinomialNB,
-        sklearn.naive_bayes.MultinomialNB,
-        lambda: (lambda X, y: (np.abs(X), y))(*_classification()),
-    ),
-    (lambda: mlcore.PCA(2), lambda: sklearn.decomposition.PCA(2), _regression),
-    (lambda: mlcore.KMeans(2, n_init=1), lambda: sklearn.cluster.KMeans(2, n_init=1), _regression),
-]
-
-
-def _float_attributes(model):
-    return {
-        k: (v.dtype if isinstance(v, np.ndarray) else type(v))
-        for k, v in vars(model).items()
-        if k.endswith("_")
-        and not k.startswith("_")
-        and k != "profile_"
-        and (isinstance(v, np.ndarray) and v.dtype.kind == "f" or isinstance(v, float))
-    }
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("case", DTYPE_CASES, ids=lambda c: getattr(c, "__name__", ""))
-def test_fitted_attribute_dtypes_follow_scikit_learn(case, dtype):
-    ours_factory, theirs_factory, data = case
-    X, y = data()
-    X = X.astype(dtype)
-    ours, theirs = ours_factory().fit(X, y), theirs_factory().fit(X, y)
-    want = _float_attributes(theirs)
-    got = _float_attributes(ours)
-    assert {k: got[k] for k in want if k in got} == {k: want[k] for k in want if k in got}
 
 
 # ---- weights: scikit-learn's equivalence (weight k is the row k times) -----------------------
