@@ -390,9 +390,9 @@ def _weighted_data(classifier, seed=11):
     X = rng.normal(size=(61, 4))
     X[rng.random(X.shape) < 0.05] = np.nan  # missing values take part too
     y = rng.integers(0, 3, 61) if classifier else rng.normal(size=61)
-    # Weights ≥ 1: a weight-0 row would still place bin thresholds (as it places scikit-learn's
-    # midpoints), which the repeated data lacks.
-    w = rng.integers(1, 4, 61)
+    # Weight 0 included: such a row is absent from the repeated data, and must be from the fit
+    # (its value places no bin edge either).
+    w = rng.integers(0, 4, 61)
     return X, y, w
 
 
