@@ -228,14 +228,16 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
         −½·((x − mean_)ᵀ·P·(x − mean_) + n_features·log 2π − log det P), P = get_precision().
 
         Computed on the host in float64 (NumPy): the d × d precision is host work by the
-        library's rule, and this keeps scores comparable with scikit-learn's."""
+        library's rule, and this keeps scores comparable with scikit-learn's; returned in
+        scikit-learn's dtype (float32 when X and the fit's X are)."""
         check_is_fitted(self, "_model")
+        dtype = result_dtype(X, self.mean_)
         X = validate_data(self, X, dtype=np.float64, reset=False)
         Xc = X - self.mean_
         precision = self.get_precision()
         _, logdet = np.linalg.slogdet(precision)
         log_like = -0.5 * np.einsum("ij,ij->i", Xc, Xc @ precision)
-        return log_like - 0.5 * (X.shape[1] * np.log(2.0 * np.pi) - logdet)
+        return (log_like - 0.5 * (X.shape[1] * np.log(2.0 * np.pi) - logdet)).astype(dtype)
 
     def score(self, X, y=None):
         """Mean log-likelihood of the samples (what cross_val_score / GridSearchCV maximise

@@ -26,7 +26,13 @@ from sklearn.utils.validation import validate_data
 
 from . import _core
 from ._estimator import MLCoreEstimatorMixin
-from ._validation import check_bool, check_real, encode_classes, float32_sample_weight
+from ._validation import (
+    check_bool,
+    check_real,
+    encode_classes,
+    float32_sample_weight,
+    result_dtype,
+)
 
 __all__ = ["GaussianNB", "MultinomialNB"]
 
@@ -48,6 +54,10 @@ def _prior(name, value, n_classes):
 
 class _NaiveBayes(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
     """What both share: label handling, the fit call and the four predictions."""
+
+    # The fitted array scikit-learn's joint log-likelihood combines with X: its outputs are
+    # float32 only when both are (numpy's promotion).
+    _parameters_of_output = None
 
     def _make_model(self, n_classes):
         raise NotImplementedError
@@ -74,22 +84,27 @@ class _NaiveBayes(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         out = getattr(self._model_for_call(), method)(X)
         return out
 
+    def _output_dtype(self, X):
+        return result_dtype(X, getattr(self, self._parameters_of_output))
+
     def predict_joint_log_proba(self, X):
         """log P(c) + log P(x | c) for every class: (n_samples, n_classes)."""
-        return self._call("predict_joint_log_proba", X).astype(np.float64)
+        out = self._call("predict_joint_log_proba", X)
+        return out.astype(self._output_dtype(X))
 
     def predict_log_proba(self, X):
         """log P(c | x): (n_samples, n_classes), columns in classes_ order."""
-        return self._call("predict_log_proba", X).astype(np.float64)
+        return self._call("predict_log_proba", X).astype(self._output_dtype(X))
 
     def predict_proba(self, X):
         """P(c | x): (n_samples, n_classes), columns in classes_ order.
 
-        ``exp(predict_log_proba(X))`` taken in float64, as scikit-learn defines it: a
-        probability within 6e-8 of 1 rounds to exactly 1 in float32, while its logarithm
-        (about −1e-8) does not round to 0, so the two methods would disagree if the
-        probabilities came from a float32 softmax."""
-        return np.exp(self.predict_log_proba(X))
+        ``exp(predict_log_proba(X))``, as scikit-learn defines it, the exponential taken in
+        float64: a probability within 6e-8 of 1 rounds to exactly 1 in float32, while its
+        logarithm (about −1e-8) does not round to 0, so the two methods would disagree if the
+        probabilities came from a float32 softmax. Then in scikit-learn's output dtype."""
+        log_proba = self._call("predict_log_proba", X).astype(np.float64)
+        return np.exp(log_proba).astype(self._output_dtype(X), copy=False)
 
     def predict(self, X):
         """The most probable class of each sample."""
@@ -123,6 +138,7 @@ class GaussianNB(_NaiveBayes):
 
     _core_class = _core.GaussianNB
     _dtype_follows_X = ("theta_", "var_", "class_count_", "class_prior_", "epsilon_")
+    _parameters_of_output = "theta_"
 
     def __init__(
         self, *, priors=None, var_smoothing=_GAUSSIAN_NB_DEFAULTS["var_smoothing"], backend=None
@@ -174,6 +190,7 @@ class MultinomialNB(_NaiveBayes):
     """
 
     _core_class = _core.MultinomialNB
+    _parameters_of_output = "feature_log_prob_"  # float64 whatever X's dtype
 
     def __init__(
         self,

@@ -267,6 +267,9 @@ class KNeighborsRegressor(MultiOutputMixin, RegressorMixin, _KNeighborsBase):
             y_numeric=True,
             ensure_all_finite=False,
         )  # NaN/inf: the C++ fit checks X
+        # scikit-learn's uniform vote is np.mean of y's rows: float32 for a float32 y (float64
+        # for any other y, and for every weighted vote).
+        self._y_float32 = np.asarray(y).dtype == np.float32
         y = np.asarray(y, dtype=np.float64)
         self._y_1d = y.ndim == 1
         self._y = y
@@ -282,5 +285,7 @@ class KNeighborsRegressor(MultiOutputMixin, RegressorMixin, _KNeighborsBase):
             pred = np.einsum("qk,qko->qo", w, y2[ind]) / w.sum(axis=1, keepdims=True)
         else:
             X = self._query_X(X)
-            pred = self._model_for_call().predict(X).astype(np.float64)
+            pred = self._model_for_call().predict(X)
+        uniform = self.weights in (None, "uniform")
+        pred = pred.astype(np.float32 if uniform and self._y_float32 else np.float64, copy=False)
         return pred.ravel() if self._y_1d else pred

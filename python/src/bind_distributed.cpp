@@ -74,6 +74,7 @@ struct TreeSplitter {
   detail::GrowerParams params;
   std::mt19937_64 rng;
   double root_weight = 1;
+  std::vector<std::uint8_t> feature_has_missing;  // boosting (GrowerParams::feature_has_missing)
 
   std::vector<double> stats_of(const F64Array& a) const {
     MLCORE_CHECK(a.size() == params.n_stats, "TreeSplitter: node statistics have "
@@ -174,6 +175,8 @@ void bind_trees(py::module_& m) {
                                                     << t.mapper.total_bins() << " bins × "
                                                     << t.params.n_stats);
              const detail::Histogram h(hist.data(), hist.data() + cells);
+             t.params.feature_has_missing =
+                 t.feature_has_missing.empty() ? nullptr : t.feature_has_missing.data();
              detail::SplitInfo s = detail::accept_split(
                  detail::find_best_split(h, t.stats_of(stats), t.mapper, t.params, t.rng), t.params,
                  t.root_weight);
@@ -181,6 +184,22 @@ void bind_trees(py::module_& m) {
              py::array_t<double> left(static_cast<py::ssize_t>(s.left.size()));
              std::copy(s.left.begin(), s.left.end(), left.mutable_data());
              return py::make_tuple(s.feature, s.bin, s.missing_left, s.gain, left);
+           })
+      // Boosting: which features had a missing value among the training rows, read from the
+      // root's histogram (the count statistic of each feature's missing bin), as the single-
+      // machine fit records it. Other criteria decide where NaN goes per node: ignored.
+      .def("set_missing_from_root",
+           [](TreeSplitter& t, const F64Array& root_hist) {
+             if (t.params.criterion != detail::SplitCriterion::gradient) return;
+             const std::int64_t d = t.mapper.n_features();
+             MLCORE_CHECK(root_hist.size() ==
+                              static_cast<std::int64_t>(t.mapper.total_bins()) * t.params.n_stats,
+                          "TreeSplitter: the root histogram has " << root_hist.size() << " cells");
+             t.feature_has_missing.assign(static_cast<std::size_t>(d), 0);
+             for (std::int64_t f = 0; f < d; ++f) {
+               const std::int64_t row = t.mapper.offset(f) + t.mapper.n_bins(f);
+               t.feature_has_missing[f] = root_hist.data()[row * t.params.n_stats] > 0;
+             }
            })
       // The raw-value threshold of "code ≤ bin" (+inf when every value bin goes left).
       .def("threshold",

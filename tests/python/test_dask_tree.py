@@ -172,6 +172,27 @@ def test_gradient_boosting_regressor_with_weights_equals_one_machine(dask_client
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 
 
+def test_gradient_boosting_sends_nan_as_one_machine_does(dask_client):
+    """Where NaN goes from a node that held none depends on whether the feature had NaNs in
+    training (HistGradientBoosting's rule): the distributed fit reads it from the root."""
+    # x1 splits the root; x0 then splits the x1 = 0 side, which holds none of x0's NaNs, into
+    # 3 rows left and 1 right: NaN goes right (to y = 1) because x0 had NaNs elsewhere.
+    x0 = [0, 0, 0, 1, np.nan, 0, np.nan, 1]
+    X = np.tile(np.column_stack([x0, [0, 0, 0, 0, 1, 1, 1, 1]]).astype(np.float32), (3, 1))
+    y = np.tile([0.0, 0, 0, 1, 8, 8, 8, 8], 3)
+    params = dict(
+        max_iter=1, max_depth=2, learning_rate=1.0, min_samples_leaf=1, early_stopping=False
+    )
+    bins = md.single_machine_thresholds(X, 255, 0)
+    dist = md.GradientBoostingRegressor(**params).fit(
+        _chunks(X, 10), _chunks(y, 10), bin_thresholds=bins
+    )
+    one = mlcore.GradientBoostingRegressor(**params).fit(X, y)
+    Q = np.array([[np.nan, 0], [0, 0], [1, 0], [np.nan, 1]], dtype=np.float32)
+    np.testing.assert_allclose(dist.to_local().predict(Q), one.predict(Q), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(one.predict(Q), [1, 0, 1, 8], atol=1e-6)
+
+
 def test_gradient_boosting_refuses_early_stopping(dask_client, rng):
     X, _, y = _data(rng, n=300)
     with pytest.raises(ValueError, match="early stopping.*early_stopping=False"):

@@ -4,14 +4,18 @@ scikit-learn itself on every backend:
 * the public fitted arrays are the model: an edit (in place or by assignment) is what the next
   predict / transform uses — compared with scikit-learn's estimator holding the same arrays;
 * kNN distances of near neighbours are exact differences, not the GEMM expansion's cancellation;
-* a tree sends NaN to the larger child, and to the right one on a tie;
-* fitted attributes keep float32 where scikit-learn's do.
+* a tree sends NaN to the larger child, and to the right one on a tie; boosting follows
+  HistGradientBoosting's per-feature rule; equal split gains are resolved in scikit-learn's order;
+  boosting's bin edges ignore rows of weight 0.
+
+Fitted attributes keeping float32 where scikit-learn's do: tests/python/test_output_dtypes.py.
 """
 
 import numpy as np
 import pytest
 import sklearn.cluster
 import sklearn.decomposition
+import sklearn.ensemble
 import sklearn.linear_model
 import sklearn.naive_bayes
 import sklearn.neighbors
@@ -279,46 +283,103 @@ def test_tree_sends_nan_to_larger_child_right_on_tie(backend, drop_last):
     np.testing.assert_allclose(ours.predict([[np.nan]]), want, rtol=1e-6)
 
 
-# ---- dtypes of fitted attributes -------------------------------------------------------------
+# ---- trees: which of equal gains wins, where NaN goes, bin edges -------------------------------
 
-DTYPE_CASES = [
-    (mlcore.LinearRegression, sklearn.linear_model.LinearRegression, _regression),
-    (mlcore.Ridge, sklearn.linear_model.Ridge, _regression),
-    (mlcore.LogisticRegression, sklearn.linear_model.LogisticRegression, _classification),
-    (mlcore.LinearSVC, sklearn.svm.LinearSVC, _classification),
-    (mlcore.SVC, sklearn.svm.SVC, _classification),
-    (mlcore.GaussianNB, sklearn.naive_bayes.GaussianNB, _classification),
-    (
-        mlcore.MultinomialNB,
-        sklearn.naive_bayes.MultinomialNB,
-        lambda: (lambda X, y: (np.abs(X), y))(*_classification()),
-    ),
-    (lambda: mlcore.PCA(2), lambda: sklearn.decomposition.PCA(2), _regression),
-    (lambda: mlcore.KMeans(2, n_init=1), lambda: sklearn.cluster.KMeans(2, n_init=1), _regression),
-]
+_BOOSTING_STUMP = dict(
+    max_iter=1, max_depth=1, learning_rate=1.0, min_samples_leaf=1, early_stopping=False
+)
+_ON_THE_GRID = np.array([[np.nan], [-1.0], [0.0], [0.5], [1.0], [1.5], [2.0], [2.5], [3.0], [4.0]])
 
 
-def _float_attributes(model):
-    return {
-        k: (v.dtype if isinstance(v, np.ndarray) else type(v))
-        for k, v in vars(model).items()
-        if k.endswith("_")
-        and not k.startswith("_")
-        and k != "profile_"
-        and (isinstance(v, np.ndarray) and v.dtype.kind == "f" or isinstance(v, float))
-    }
+def _stump_pairs(backend):
+    """(mlcore, scikit-learn) depth-1 regressors: the tree, and boosting against HistGB."""
+    return [
+        (
+            mlcore.DecisionTreeRegressor(max_depth=1, backend=backend),
+            sklearn.tree.DecisionTreeRegressor(max_depth=1, random_state=0),
+        ),
+        (
+            mlcore.GradientBoostingRegressor(**_BOOSTING_STUMP, backend=backend),
+            sklearn.ensemble.HistGradientBoostingRegressor(**_BOOSTING_STUMP),
+        ),
+    ]
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("case", DTYPE_CASES, ids=lambda c: getattr(c, "__name__", ""))
-def test_fitted_attribute_dtypes_follow_scikit_learn(case, dtype):
-    ours_factory, theirs_factory, data = case
-    X, y = data()
-    X = X.astype(dtype)
-    ours, theirs = ours_factory().fit(X, y), theirs_factory().fit(X, y)
-    want = _float_attributes(theirs)
-    got = _float_attributes(ours)
-    assert {k: got[k] for k in want if k in got} == {k: want[k] for k in want if k in got}
+@pytest.mark.parametrize("backend", AVAILABLE)
+@pytest.mark.parametrize(
+    "x, y",
+    [
+        # "x ≤ 2, NaN right" and "x ≤ 0, NaN left" gain alike: NaN-right candidates come first.
+        ([2, np.nan, 3, 1, 3, 0, 1, 0], [1, 2, 2, 2, 2, 2, 1, 2]),
+        # "NaN left" at x ≤ 0 and at x ≤ 1 gain alike: the trees keep the lower boundary,
+        # HistGradientBoosting (scanning right to left) the higher one.
+        ([3, np.nan, 0, 3, 0, 1, 2], [2, 0, 1, 2, -1, 1, 2]),
+    ],
+    ids=["nan-right-first", "nan-left-ascending-or-descending"],
+)
+def test_equal_gains_resolved_in_scikit_learns_order(backend, x, y):
+    X, y = np.array(x, dtype=np.float64)[:, None], np.array(y, dtype=np.float64)
+    for ours, theirs in _stump_pairs(backend):
+        want = theirs.fit(X, y).predict(_ON_THE_GRID)
+        np.testing.assert_allclose(ours.fit(X, y).predict(_ON_THE_GRID), want, rtol=1e-5)
+
+
+def _nan_in_other_branch_data(feature_had_missing):
+    """x1 splits the root; in the x1 = 0 branch, x0 splits 3 rows left / 1 right and that branch
+    holds no NaN of x0. With feature_had_missing, the x1 = 1 branch holds x0's NaNs."""
+    gap = np.nan if feature_had_missing else 0
+    x0 = [0, 0, 0, 1, gap, 0, gap, 1]
+    X = np.column_stack([x0, [0, 0, 0, 0, 1, 1, 1, 1]]).astype(np.float64)
+    return X, np.array([0, 0, 0, 1, 8, 8, 8, 8], dtype=np.float64)
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+@pytest.mark.parametrize("feature_had_missing", [False, True], ids=["no-nan", "nan-elsewhere"])
+def test_boosting_nan_rule_follows_the_training_features_missing_values(
+    backend, feature_had_missing
+):
+    """HistGradientBoosting: NaN at a split on a feature that had none in training goes to the
+    larger child; on a feature that had some (elsewhere in the tree), to the right child. The
+    trees decide per node: the larger child either way."""
+    X, y = _nan_in_other_branch_data(feature_had_missing)
+    Q = np.array([[np.nan, 0.0], [0.0, 0.0], [1.0, 0.0], [np.nan, 1.0]])
+    kw = dict(_BOOSTING_STUMP, max_depth=2)
+    pairs = [
+        (
+            mlcore.GradientBoostingRegressor(**kw, backend=backend),
+            sklearn.ensemble.HistGradientBoostingRegressor(**kw),
+        ),
+        (
+            mlcore.DecisionTreeRegressor(max_depth=2, backend=backend),
+            sklearn.tree.DecisionTreeRegressor(max_depth=2, random_state=0),
+        ),
+    ]
+    for ours, theirs in pairs:
+        want = theirs.fit(X, y).predict(Q)
+        np.testing.assert_allclose(ours.fit(X, y).predict(Q), want, rtol=1e-5, atol=1e-6)
+    # The case that tells the rules apart: boosting sends [NaN, 0] right (to y = 1) only when
+    # x0 had NaNs in training.
+    assert (pairs[0][1].predict(Q[:1])[0] > 0.5) == feature_had_missing
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_boosting_bin_edges_ignore_rows_of_weight_zero(backend):
+    """A row of weight 0 is no training sample: its value must not place a bin edge (scikit-
+    learn's _find_binning_thresholds drops such rows), so the fit equals the fit without it."""
+    rng = np.random.default_rng(3)
+    X = np.arange(10, dtype=np.float64)[:, None]
+    y = np.where(X[:, 0] > 2, 1.0, 0.0) + 0.1 * rng.normal(size=10)
+    # Zero-weight rows between 2 and 3: with them, the midpoint edges would move below 2.5.
+    X_all = np.vstack([X, [[2.1], [2.2]]])
+    y_all = np.concatenate([y, [5.0, 5.0]])
+    w = np.concatenate([np.ones(10), [0.0, 0.0]])
+    Q = np.array([[2.2], [2.4], [2.6], [np.nan]])
+    kw = dict(max_iter=3, max_depth=2, min_samples_leaf=1, early_stopping=False)
+    ours = mlcore.GradientBoostingRegressor(**kw, backend=backend).fit(X_all, y_all, w)
+    without = mlcore.GradientBoostingRegressor(**kw, backend=backend).fit(X, y)
+    np.testing.assert_allclose(ours.predict(Q), without.predict(Q), rtol=1e-6)
+    theirs = sklearn.ensemble.HistGradientBoostingRegressor(**kw).fit(X_all, y_all, w)
+    np.testing.assert_allclose(ours.predict(Q), theirs.predict(Q), rtol=1e-4, atol=1e-5)
 
 
 # ---- weights: scikit-learn's equivalence (weight k is the row k times) -----------------------
@@ -329,9 +390,9 @@ def _weighted_data(classifier, seed=11):
     X = rng.normal(size=(61, 4))
     X[rng.random(X.shape) < 0.05] = np.nan  # missing values take part too
     y = rng.integers(0, 3, 61) if classifier else rng.normal(size=61)
-    # Weights ≥ 1: a weight-0 row would still place bin thresholds (as it places scikit-learn's
-    # midpoints), which the repeated data lacks.
-    w = rng.integers(1, 4, 61)
+    # Weight 0 included: such a row is absent from the repeated data, and must be from the fit
+    # (its value places no bin edge either).
+    w = rng.integers(0, 4, 61)
     return X, y, w
 
 

@@ -275,6 +275,7 @@ class GrowingTree:
         root = self.table[0]
         root.stats = root.hist[: self.feature0_rows].sum(axis=0)
         sp.set_root_weight(sp.node_weight(root.stats))
+        sp.set_missing_from_root(root.hist)
         unit = sp.gain_unit()
         root.id = 0
         self.nodes = [(0, root)]

@@ -395,10 +395,20 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
 
   // Binning and the histogram builder: once.
   const detail::BinnedTrainingSet data =
-      detail::bin_training_set(s.X, o.max_bins, o.random_state, *backend);
+      detail::bin_training_set(s.X, o.max_bins, o.random_state, *backend, s.sw);
   detail::HistogramBuilder hist(backend, data.device_codes, data.device_offsets,
                                 data.mapper.total_bins());
   detail::GrowerParams p = boosting_grower_params(loss, !s.sw.empty(), o);
+  // Which features had a missing value among the training rows (weight 0 ones included, as
+  // HistGradientBoosting counts them): one pass over the codes, host preprocessing as binning.
+  std::vector<std::uint8_t> feature_has_missing(static_cast<std::size_t>(d), 0);
+  for (std::int64_t f = 0; f < d; ++f) {
+    const std::uint8_t* codes = data.codes.data() + f * n_train;
+    const int missing_code = data.mapper.n_bins(f);
+    feature_has_missing[f] =
+        std::any_of(codes, codes + n_train, [&](std::uint8_t c) { return c == missing_code; });
+  }
+  p.feature_has_missing = feature_has_missing.data();
 
   auto record_scores = [&] {
     model.train_score.push_back(-mean_loss(loss, raw, s.y, K, s.sw));

@@ -47,6 +47,10 @@ struct GrowerParams {
   bool require_positive_gain = false;  // split only when the gain is > 0
   double l2_regularization = 0;        // gradient: λ in G²/(H + λ)
   double min_hessian_to_split = 1e-3;  // gradient: each child's hessian sum at least this
+  // gradient: per feature, nonzero when the training rows had a missing value of it (owned by
+  // the caller); where NaN goes after a split of a node without one follows from it
+  // (tree_split.cpp, nan_left_without_missing). nullptr: the trees' rule, the larger child.
+  const std::uint8_t* feature_has_missing = nullptr;
   // 1 / value_scale and 1 / hessian_scale: set by find_best_split (a multiply, not a divide,
   // per candidate split).
   double inv_value_scale = 1, inv_hessian_scale = 1;

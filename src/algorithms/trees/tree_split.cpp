@@ -65,22 +65,49 @@ struct Gradient {
   }
 };
 
-// Scratch buffers of one scan (n_stats doubles each).
+// Where NaN goes at prediction after a split of a node that held no missing value of feature f:
+// the larger child, the right one on a tie (scikit-learn's n_left > n_right, in both its trees).
+// Boosting's exception (HistGradientBoosting's rule): when f had missing values anywhere in
+// training, the split search scanned both directions and the first scan, NaN right, wins the
+// tie with the second (the missing bin is empty here), so NaN goes right.
+inline bool nan_left_without_missing(const GrowerParams& p, std::int32_t f, double wl, double wr) {
+  if (p.feature_has_missing != nullptr && p.feature_has_missing[f] != 0) return false;
+  return wl > wr;
+}
+
+// Scratch of one scan: running sums (n_stats doubles each) and the feature's best candidate of
+// each kind (see scan_feature), reused so that a scan allocates nothing.
 struct Scratch {
   std::vector<double> left, right, left_missing;
+  SplitInfo nan_right, nan_left;
   explicit Scratch(int q) : left(q), right(q), left_missing(q) {}
 };
+
+// Keeps `candidate` when it is strictly better than `best`: the first of equal gains wins.
+inline void keep_if_better(const SplitInfo& candidate, SplitInfo& best) {
+  if (candidate.valid && (!best.valid || candidate.gain > best.gain)) best = candidate;
+}
 
 // Scores every boundary of feature f into `best`. h: the feature's histogram rows, value bins
 // 0..nb−1 then the missing bin nb. bins: the value bins to visit, ascending, or nullptr for all
 // of them (count = nb).
 //
-// Visiting only the non-empty bins (a SparseHistogram) meets the same best candidate as
+// Which of several equal gains wins is scikit-learn's order, for the same tree on the same data
+// (it matters on symmetric data, e.g. "NaN and the smallest values left" against "NaN and the
+// largest values right"). Both its splitters score, with "first strictly best wins":
+//   1. every boundary with the missing values right, ascending, ending with "every value left,
+//      NaN right";
+//   2. every boundary with the missing values left (at least one value with them: "NaN alone
+//      left" is the mirror of the end of scan 1), ascending in the trees (DecisionTree*,
+//      forests), descending in HistGradientBoosting (its right-to-left scan).
+// One pass over the bins computes every candidate; each scan keeps its own best (ties: the
+// first met, or for boosting's descending scan 2 the last), and the two are merged in order.
+//
+// Visiting only the non-empty bins (a SparseHistogram) meets the same best candidates as
 // visiting all of them: an empty bin repeats its predecessor's candidates, which are never
-// strictly better, so never kept; at the last non-empty bin, "missing left" would leave the
-// right child empty. The one candidate that only empty bins produce — when bin 0 is empty,
-// "missing left, every value right" at bin 0 — is scored explicitly, first, as the full scan
-// meets it.
+// strictly better; boosting's descending scan 2 meets the highest of such repeats first, so its
+// candidate takes the boundary just below the next non-empty bin, as the full scan's "last of
+// equals" does.
 // Q > 0: the number of statistics, known at compile time (2 or 3: regression trees and
 // boosting), so the running sums live in registers and their loops unroll; Q = 0: p.n_stats
 // (a classification tree's classes) in the Scratch vectors.
@@ -89,6 +116,7 @@ void scan_feature(const GrowerParams& p, const double* h, int nb, const std::uin
                   int count, const double* total, double parent_score, std::int32_t f, Scratch& s,
                   SplitInfo& best) {
   static_assert(Q <= 3, "the register path holds at most 3 statistics");
+  constexpr bool kBoosting = std::is_same_v<C, Gradient>;
   const int q = Q > 0 ? Q : p.n_stats;
   // Three slots even for Q = 2: Gradient::hessian names s[2] behind its constant-hessian test.
   double left_q[3] = {}, right_q[3] = {}, left_missing_q[3] = {};
@@ -98,25 +126,20 @@ void scan_feature(const GrowerParams& p, const double* h, int nb, const std::uin
   const double* miss = h + static_cast<std::ptrdiff_t>(nb) * q;
   const bool has_missing = C::weight(p, miss) > 0;
   for (int k = 0; k < q; ++k) left[k] = 0.0;
-  auto consider = [&](const double* l, const double* r, int bin, bool missing_left) {
+  s.nan_right.valid = s.nan_left.valid = false;
+  auto consider = [&](SplitInfo& kind, bool last_of_equals, const double* l, const double* r,
+                      int bin, bool missing_left) {
     const double wl = C::weight(p, l), wr = C::weight(p, r);
     if (!C::leaf_ok(p, l, wl) || !C::leaf_ok(p, r, wr)) return;
     const double gain = C::score(p, l, wl) + C::score(p, r, wr) - parent_score;
-    if (!best.valid || gain > best.gain) {
-      best.valid = true;
-      best.feature = f;
-      best.bin = bin;
-      best.gain = gain;
-      // With no missing value in the node, NaN later follows the larger child, and the right
-      // one on a tie (scikit-learn's rule in both its trees: n_left > n_right sends it left).
-      best.missing_left = has_missing ? missing_left : (wl > wr);
-      best.left.assign(l, l + q);
-    }
+    if (kind.valid && !(gain > kind.gain) && !(last_of_equals && gain == kind.gain)) return;
+    kind.valid = true;
+    kind.feature = f;
+    kind.bin = bin;
+    kind.gain = gain;
+    kind.missing_left = has_missing ? missing_left : nan_left_without_missing(p, f, wl, wr);
+    kind.left.assign(l, l + q);
   };
-  if (bins != nullptr && has_missing && nb > 1 && (count == 0 || bins[0] > 0)) {
-    for (int k = 0; k < q; ++k) right[k] = total[k] - miss[k];
-    consider(miss, right, 0, true);
-  }
   for (int idx = 0; idx < count; ++idx) {
     const int b = bins != nullptr ? bins[idx] : idx;
     const double* row = h + static_cast<std::ptrdiff_t>(b) * q;
@@ -125,15 +148,18 @@ void scan_feature(const GrowerParams& p, const double* h, int nb, const std::uin
     if (last && !has_missing) break;  // everything left: not a split
     // Missing values to the right (at the last boundary: values left, missing right).
     for (int k = 0; k < q; ++k) right[k] = total[k] - left[k];
-    consider(left, right, b, false);
-    if (has_missing && !last) {  // missing values to the left
+    consider(s.nan_right, false, left, right, b, false);
+    if (has_missing && !last && C::weight(p, left) > 0) {  // missing values to the left
       for (int k = 0; k < q; ++k) {
         left_missing[k] = left[k] + miss[k];
         right[k] = total[k] - left_missing[k];
       }
-      consider(left_missing, right, b, true);
+      const int top = bins != nullptr ? bins[idx + 1] - 1 : b;  // highest boundary of this split
+      consider(s.nan_left, kBoosting, left_missing, right, kBoosting ? top : b, true);
     }
   }
+  keep_if_better(s.nan_right, best);
+  keep_if_better(s.nan_left, best);
 }
 
 // scan_feature for the gradient criterion on a full histogram, when the node has no missing
@@ -190,7 +216,7 @@ void scan_gradient_dense(const GrowerParams& p, const double* h, int nb, const d
     best.feature = f;
     best.bin = b;
     best.gain = gain[b];
-    best.missing_left = wl > wr;  // NaN later follows the larger child (right on a tie, as above)
+    best.missing_left = nan_left_without_missing(p, f, wl, wr);  // the node has no NaN
     const double l[3] = {w_left[b], g_left[b], h_left[b]};
     best.left.assign(l, l + Q);
   }

@@ -40,7 +40,7 @@ double gain_unit(const GrowerParams& p);
 
 // The best valid split of a node with statistics `node_stats` and histogram `hist`, over up to
 // max_features randomly drawn non-constant features (all, in order, when max_features covers
-// them). Ties keep the first candidate met.
+// them). Among equal gains, the one scikit-learn's search keeps (tree_split.cpp, scan_feature).
 SplitInfo find_best_split(const Histogram& hist, const std::vector<double>& node_stats,
                           const BinMapper& mapper, const GrowerParams& p, std::mt19937_64& rng);
 

@@ -69,6 +69,35 @@ class BoostingTest : public BackendTest {
   BackendPtr b() const { return backend(GetParam()); }
 };
 
+// Where NaN goes, as scikit-learn's HistGradientBoostingRegressor sends it (the expected values
+// are its predictions with the same settings): of two "NaN left" boundaries that gain alike, the
+// higher (its right-to-left scan); from a node without NaN, the right child when the feature had
+// NaNs elsewhere in training, else the larger child.
+TEST_P(BoostingTest, MissingValuesFollowHistGradientBoosting) {
+  const float nan = std::nanf("");
+  GradientBoostingOptions o;
+  o.max_iter = 1;
+  o.learning_rate = 1.0;
+  o.min_samples_leaf = 1;
+  o.early_stopping = "false";
+  o.max_depth = 1;
+  GradientBoostingRegressor stump(o, b());
+  stump.fit(matrix({{3}, {nan}, {0}, {3}, {0}, {1}, {2}}), vec({2, 0, 1, 2, -1, 1, 2}));
+  expect_close(stump.predict(matrix({{nan}, {0}, {0.5f}, {1}, {1.5f}, {2}, {3}})),
+               {0.25, 0.25, 0.25, 0.25, 0.25, 2, 2}, 1e-5, 1e-5, "higher NaN-left boundary");
+  // x1 splits the root; x0 splits the x1 = 0 side (3 rows left, 1 right), which holds no NaN.
+  o.max_depth = 2;
+  const Tensor Q = matrix({{nan, 0}, {0, 0}, {1, 0}, {nan, 1}});
+  for (const bool nan_elsewhere : {false, true}) {
+    const float gap = nan_elsewhere ? nan : 0.0f;
+    GradientBoostingRegressor g(o, b());
+    g.fit(matrix({{0, 0}, {0, 0}, {0, 0}, {1, 0}, {gap, 1}, {0, 1}, {gap, 1}, {1, 1}}),
+          vec({0, 0, 0, 1, 8, 8, 8, 8}));
+    expect_close(g.predict(Q), {nan_elsewhere ? 1.0 : 0.0, 0, 1, 8}, 1e-5, 1e-5,
+                 nan_elsewhere ? "x0 had NaNs: right" : "x0 had none: the larger child");
+  }
+}
+
 TEST_P(BoostingTest, RegressorFitsAWaveWithBoundedLeaves) {
   const Problem train = wave(2000, 3, 1), test = wave(500, 3, 2);
   GradientBoostingOptions o;

@@ -257,6 +257,26 @@ TEST_P(TreeTest, MissingValuesLearnTheirSide) {
   EXPECT_EQ(t2.predict(matrix({{nan}})).at<float>(0, 0), 1.0f);
 }
 
+// Equal gains go to the candidate scikit-learn's search keeps (tree_split.cpp, scan_feature);
+// the expected values are scikit-learn's DecisionTreeRegressor(max_depth=1) predictions.
+TEST_P(TreeTest, EqualGainsResolvedInScikitLearnsOrder) {
+  const float nan = std::nanf("");
+  DecisionTreeRegressor::Options o;
+  o.max_depth = 1;
+  const Tensor Q = matrix({{nan}, {0}, {0.5f}, {1}, {1.5f}, {2}, {3}});
+  // "x ≤ 2.5, NaN right" and "x ≤ 0.5, NaN left" gain alike: the NaN-right scan comes first.
+  DecisionTreeRegressor right_first(o, b());
+  right_first.fit(matrix({{2}, {nan}, {3}, {1}, {3}, {0}, {1}, {0}}),
+                  vec({1, 2, 2, 2, 2, 2, 1, 2}));
+  expect_close(right_first.predict(Q), {2, 1.6, 1.6, 1.6, 1.6, 1.6, 2}, 1e-6, 1e-6, "NaN right");
+  // "x ≤ 0.5, NaN left" and "x ≤ 1.5, NaN left" gain alike: the tree keeps the lower boundary
+  // (boosting the higher one, test_boosting.cpp).
+  DecisionTreeRegressor lower_left(o, b());
+  lower_left.fit(matrix({{3}, {nan}, {0}, {3}, {0}, {1}, {2}}), vec({2, 0, 1, 2, -1, 1, 2}));
+  expect_close(lower_left.predict(Q), {0, 0, 0, 1.75, 1.75, 1.75, 1.75}, 1e-6, 1e-6,
+               "lower NaN-left boundary");
+}
+
 TEST_P(TreeTest, RegressionLeavesAreExactMeans) {
   const Tensor X = matrix({{0}, {1}, {2}, {10}, {11}, {12}});
   const Tensor y = vec({1, 2, 3, 21, 20, 22});
