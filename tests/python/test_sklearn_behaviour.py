@@ -252,6 +252,36 @@ def test_kneighbors_distances_are_exact_differences(backend, k):
     assert (dist[:, 0] > 0).all()
 
 
+def _boundary_ties(seed=0, n_queries=40, k=3, d=8):
+    """Per query: k − 1 training rows 0.1 away, then two at 1.0 and 1.0001 (the true k-th and
+    the (k+1)-th), all near a centre of norm ~1000, where sqdist's error in ‖q − x‖² (~u·10⁶ ≈
+    0.1) swamps the two rows' gap (2·10⁻⁴): the GEMM trick orders them at random. The queries'
+    groups lie 50 apart."""
+    rng = np.random.default_rng(seed)
+    centre = np.full(d, 1000.0 / np.sqrt(d))
+    Q, X = [], []
+    for i in range(n_queries):
+        q = centre + 50.0 * rng.normal(size=d)
+        Q.append(q)
+        for radius in [0.1] * (k - 1) + [1.0, 1.0001]:
+            u = rng.normal(size=d)
+            X.append(q + radius * u / np.linalg.norm(u))
+    return np.asarray(X, np.float32), np.asarray(Q, np.float32)
+
+
+@pytest.mark.parametrize("backend", F32_BACKENDS)
+@pytest.mark.parametrize("k", [1, 3])
+def test_kneighbors_finds_the_true_kth_neighbour_past_rounding(backend, k):
+    # Selecting only k candidates by sqdist and re-ranking those could not recover a k-th
+    # neighbour that rounding had put behind the (k+1)-th: the search keeps a margin of extra
+    # candidates and re-ranks them all by exact distances.
+    X, Q = _boundary_ties(k=k)
+    model = mlcore.KNeighborsRegressor(n_neighbors=k, backend=backend).fit(X, np.zeros(len(X)))
+    _, ind = model.kneighbors(Q)
+    ref = ((Q[:, None, :].astype(np.float64) - X[None].astype(np.float64)) ** 2).sum(-1)
+    np.testing.assert_array_equal(ind, np.argsort(ref, axis=1, kind="stable")[:, :k])
+
+
 @pytest.mark.parametrize("backend", AVAILABLE)
 def test_knn_regressor_inverse_square_weights_are_finite(backend):
     """The issue's report: weights=1/d² with a query 1e-5 from a training point was NaN."""

@@ -42,9 +42,26 @@ std::int64_t fit_tiles(std::int64_t n_fit, std::int64_t k) {
   return (tiles < 4 || n_fit / tiles < 4 * k) ? 1 : tiles;
 }
 
-// Queries per batch (the search's, the re-ranking's and the vote's buffers are sized by it).
+// How many candidates the search keeps for k neighbours: more than k. sqdist's rounding error
+// grows with the norms (‖q‖² + ‖x‖²) while the gaps between neighbours do not, so two training
+// rows at nearly the same distance can come out of it in the wrong order; if the true k-th
+// neighbour lost that way to the (k+1)-th, re-ranking only k candidates could never bring it
+// back (seen: 1 query in 10 000 of bench_neighbors.py on avx512, whose GEMM rounds differently
+// from avx2's). With kMarginCandidates more, all re-ranked by exact distances, a wrong answer
+// needs more than that many rows inside the rounding band (~10⁻⁷ relative) of the k-th, where
+// random data rarely puts even one. The price is in the row selections, which insert more
+// candidates per row: on bench_neighbors.py's case (k = 5) kNN predict took 9 % longer with a
+// margin of 2, 19 % with a margin of k.
+constexpr std::int64_t kMarginCandidates = 2;
+std::int64_t search_candidates(std::int64_t n_fit, std::int64_t k) {
+  return std::min(n_fit, k + kMarginCandidates);
+}
+
+// Queries per batch for k neighbours (the search's, the re-ranking's and the vote's buffers are
+// sized by it).
 std::int64_t batch_rows(std::int64_t option, std::int64_t n_queries, std::int64_t n_fit,
-                        std::int64_t k, std::int64_t d) {
+                        std::int64_t k_out, std::int64_t d) {
+  const std::int64_t k = search_candidates(n_fit, k_out);
   const std::int64_t row_bytes = (n_fit + 3 * k * d) * std::int64_t(sizeof(float));
   const std::int64_t b = option > 0                ? option
                          : fit_tiles(n_fit, k) > 1 ? kTileQueries
@@ -115,10 +132,11 @@ void KNeighborsBase::fit_samples(const Tensor& X) {
 }
 
 template <class Body>
-void KNeighborsBase::for_each_batch(const Tensor& X, std::int64_t k, Body&& body) const {
+void KNeighborsBase::for_each_batch(const Tensor& X, std::int64_t k_out, Body&& body) const {
   Backend& b = *backend();
   const std::int64_t n_fit = fit_X_.rows(), n_q = X.rows(), d = fit_X_.cols();
-  const std::int64_t batch = batch_rows(options_.batch_size, n_q, n_fit, k, d);
+  const std::int64_t k = search_candidates(n_fit, k_out);
+  const std::int64_t batch = batch_rows(options_.batch_size, n_q, n_fit, k_out, d);
   const Tensor fit = b.to_device(fit_X_);  // n_fit × d
   const Tensor queries = b.to_device(X);   // n_q × d
   const std::int64_t tiles = fit_tiles(n_fit, k);
@@ -205,16 +223,22 @@ void KNeighborsBase::for_each_batch(const Tensor& X, std::int64_t k, Body&& body
     b.map(MapFn::square, Nb, Nb);
     b.fill(Vcol, 0.0f);
     b.scatter_add(row_of.row_slice(0, m * d), Nb.reshaped(m * d, 1), Vcol);
-    Tensor Ih = b.to_host(Ib).clone(), Vh = b.to_host(Vb).clone();
+    // Each query's candidates sorted by the exact distances (ties: lower index); the first
+    // k_out are its neighbours.
+    const Tensor Ih = b.to_host(Ib), Vh = b.to_host(Vb);
+    Tensor Io(rows, k_out, DType::i32), Vo(rows, k_out);
     std::vector<std::pair<float, std::int32_t>> pairs(k);
     for (std::int64_t q = 0; q < rows; ++q) {
-      float* v = Vh.data<float>() + q * k;
-      std::int32_t* idx = Ih.data<std::int32_t>() + q * k;
+      const float* v = Vh.data<float>() + q * k;
+      const std::int32_t* idx = Ih.data<std::int32_t>() + q * k;
       for (std::int64_t j = 0; j < k; ++j) pairs[j] = {v[j], idx[j]};
       std::sort(pairs.begin(), pairs.end());  // NaN distances only come from NaN in X, refused
-      for (std::int64_t j = 0; j < k; ++j) std::tie(v[j], idx[j]) = pairs[j];
+      for (std::int64_t j = 0; j < k_out; ++j) {
+        std::tie(Vo.data<float>()[q * k_out + j], Io.data<std::int32_t>()[q * k_out + j]) =
+            pairs[j];
+      }
     }
-    Tensor Ir = b.to_device(Ih), Vr = b.to_device(Vh);
+    Tensor Ir = b.to_device(Io), Vr = b.to_device(Vo);
     body(begin, end, Ir, Vr);
   }
 }
