@@ -6,8 +6,9 @@
 // The shares, and why. What is left on the host per call: the O(nodes) walk table, the output
 // tensors, and the estimator's check that X holds no infinity — one read of X, O(rows ×
 // features), memory-bound. A single tree's walk reads about as much (each row's cache lines
-// once, ~12 levels), so that check alone is a third of a single tree's call: measured 20–27%
-// on this project's 2-vCPU machine, shared with other work; kMaxSingleTree = 40%. Forests and
+// once, ~12 levels), so that check alone is a third to a half of a single tree's call:
+// measured 20–27% on an AMD Zen 4 and 42–53% on an Intel Xeon whose cores walk faster (both
+// 2-vCPU machines); kMaxSingleTree = 65%. Forests and
 // boosted models walk 10+ trees per row, so the check shrinks beside the walks: measured
 // 1–12%; kMaxEnsemble = 25%. Before the walks were primitives the share was 100% for every
 // one of these calls (no primitive ran), so the check fails on that code. Both times are
@@ -31,7 +32,23 @@
 namespace mlcore::test {
 namespace {
 
-constexpr double kMaxSingleTree = 0.40;
+// scripts/sanitize.sh runs this suite again under AddressSanitizer, whose instrumentation slows
+// the host's loops and the primitives' kernels by different factors, so a time share measured
+// there says nothing about the code as shipped. The check runs in the Release suite; the sanitized
+// build skips it and says why.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
+constexpr double kMaxSingleTree = 0.65;
 constexpr double kMaxEnsemble = 0.25;
 
 // The smallest share of host time over 3 calls of `call` (which must leave its records in
@@ -65,6 +82,10 @@ class HostShareTest : public BackendTest {
 };
 
 TEST_P(HostShareTest, PredictionsRunOnTheBackend) {
+  if (kSanitized) {
+    GTEST_SKIP() << "time shares are not meaningful under AddressSanitizer; checked in the "
+                    "Release suite";
+  }
   const Problem c = slabs(20000, 20, 3, 5, true), r = wave(20000, 20, 6);
   // Predictions on 80 000 rows (the training rows 4 times): per-call costs (tables, outputs)
   // become small beside the walks.
