@@ -212,10 +212,11 @@ void KNeighborsBase::for_each_batch(const Tensor& X, std::int64_t k_out, Body&& 
     search(begin, end, Ib, Vb);
     // sqdist's ‖q‖² + ‖x‖² − 2·q·x cancels: in f32 a neighbour 1e-5 from the query, both
     // of norm ~1, comes out as 0 (the terms' rounding, ~1e-7 each, swamps the 1e-10 result).
-    // So the k chosen neighbours' distances are computed again from the differences q − x
-    // (O(b·k·d), against sqdist's O(b·n_fit·d)), every step an f32 element-wise primitive:
+    // So the k candidates' distances (k = k_out + the margin, search_candidates) are computed
+    // again from the differences q − x (O(b·k·d), against sqdist's O(b·n_fit·d)), every step
+    // an f32 element-wise primitive:
     //   N[r] = fit[I[r]], Q[r] = queries[r / k], N = (Q − N)², V[r] = Σ_p N[r, p]
-    // and each query's k neighbours are re-sorted by these distances (ties: lower index).
+    // and each query's candidates are re-sorted by these distances (ties: lower index).
     Tensor Nb = Nbr.row_slice(0, m), Qb = Qry.row_slice(0, m), Vcol = Vb.reshaped(m, 1);
     b.gather_rows(fit, Ib.reshaped(m, 1), Nb);
     b.gather_rows(queries.row_slice(begin, end), query_of.row_slice(0, m), Qb);
