@@ -68,7 +68,7 @@ class KMeans(
         n_clusters=_K_MEANS_DEFAULTS["n_clusters"],
         *,
         init=_K_MEANS_DEFAULTS["init"],
-        n_init="auto",
+        n_init=_K_MEANS_DEFAULTS["n_init"],
         max_iter=_K_MEANS_DEFAULTS["max_iter"],
         tol=_K_MEANS_DEFAULTS["tol"],
         verbose=0,
@@ -114,19 +114,16 @@ class KMeans(
             centers = np.ascontiguousarray(centers, dtype=np.float32)
             if not np.all(np.isfinite(centers)):
                 raise ValueError("init contains NaN or infinity")
-        if self.n_init == "auto":
-            n_init = 10 if isinstance(init, str) and init == "random" else 1
-        else:
-            n_init = check_int("n_init", self.n_init, 1)
-        if centers is not None and n_init != 1:
+        n_init = self.n_init if self.n_init == "auto" else check_int("n_init", self.n_init, 1)
+        if centers is not None and n_init not in ("auto", 1):
             warnings.warn(
                 "Explicit initial center position passed: performing only one init in "
                 f"KMeans instead of n_init={n_init}.",
                 RuntimeWarning,
                 stacklevel=3,
             )
-            n_init = 1
-        return ("array" if centers is not None else init), centers, n_init
+        init = "array" if centers is not None else init
+        return init, centers, self._core_class.runs(init, n_init)
 
     def fit(self, X, y=None, sample_weight=None):
         """Cluster X (n_samples, n_features); ``sample_weight`` optional, non-negative."""

@@ -79,7 +79,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
 
     def __init__(
         self,
-        n_components=None,
+        n_components=_PCA_DEFAULTS["n_components"],
         *,
         copy=True,
         whiten=_PCA_DEFAULTS["whiten"],
@@ -111,7 +111,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
         nc = self.n_components
         limit = min(n_samples, n_features)
         if nc is None:
-            return {"n_components": -1, "variance_fraction": 0.0}
+            return {"n_components": None, "variance_fraction": 0.0}
         if isinstance(nc, str):
             raise ValueError(
                 f"n_components={nc!r} is not supported by mlcore's PCA; give an int, "
@@ -129,7 +129,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
             raise ValueError(
                 f"n_components={nc} must be an int >= 1 or a float strictly between 0 and 1"
             )
-        return {"n_components": -1, "variance_fraction": float(nc)}
+        return {"n_components": None, "variance_fraction": float(nc)}
 
     def _fit_model(self, X):
         X = validate_data(

@@ -13,13 +13,13 @@ void bind_cluster(py::module_& m) {
   const KMeansOptions d;
   py::class_<KMeans> c(m, "KMeans", "k-means clustering (use mlcore.KMeans)");
   c.def(py::init([](std::int64_t n_clusters, const std::string& init,
-                    const py::object& init_centers, std::int64_t n_init, std::int64_t max_iter,
+                    const py::object& init_centers, const py::object& n_init, std::int64_t max_iter,
                     double tol, std::uint64_t random_state, BackendPtr backend) {
           KMeansOptions o;
           o.n_clusters = n_clusters;
           o.init = init;
           o.init_centers = borrow_optional(init_centers, "init");  // cloned by KMeans
-          o.n_init = n_init;
+          o.n_init = from_python(n_init, kAutoRuns, "auto");
           o.max_iter = max_iter;
           o.tol = tol;
           o.random_state = random_state;
@@ -63,8 +63,19 @@ void bind_cluster(py::module_& m) {
       .def_property_readonly("n_features_in", &KMeans::n_features_in);
   bind_estimator<KMeans>(c);
   set_defaults<KMeansOptions>(c, "n_clusters", &KMeansOptions::n_clusters, "init",
-                              &KMeansOptions::init, "max_iter", &KMeansOptions::max_iter, "tol",
-                              &KMeansOptions::tol);
+                              &KMeansOptions::init, "n_init",
+                              spelled(&KMeansOptions::n_init, kAutoRuns, "auto"), "max_iter",
+                              &KMeansOptions::max_iter, "tol", &KMeansOptions::tol);
+  // The runs a fit makes for Python's init (a name, or "array") and n_init (an int or "auto").
+  c.def_static(
+      "runs",
+      [](const std::string& init, const py::object& n_init) {
+        KMeansOptions o;
+        o.init = init;
+        o.n_init = from_python(n_init, kAutoRuns, "auto");
+        return o.runs();
+      },
+      py::arg("init"), py::arg("n_init"));
 }
 
 }  // namespace mlcore::python

@@ -17,10 +17,10 @@ py::array row(const Tensor& t) { return tensor_to_array(t); }
 void bind_decomposition(py::module_& m) {
   const PCAOptions d;
   py::class_<PCA> pca(m, "PCA", "principal component analysis (use mlcore.PCA)");
-  pca.def(py::init([](std::int64_t n_components, double variance_fraction, bool whiten,
+  pca.def(py::init([](const py::object& n_components, double variance_fraction, bool whiten,
                       BackendPtr backend) {
             PCAOptions o;
-            o.n_components = n_components;
+            o.n_components = from_python(n_components, kAllComponents);
             o.variance_fraction = variance_fraction;
             o.whiten = whiten;
             return PCA(o, std::move(backend));
@@ -59,7 +59,8 @@ void bind_decomposition(py::module_& m) {
       .def_property_readonly("n_samples", &PCA::n_samples)
       .def_property_readonly("noise_variance", &PCA::noise_variance);
   bind_estimator<PCA>(pca);
-  set_defaults<PCAOptions>(pca, "whiten", &PCAOptions::whiten);
+  set_defaults<PCAOptions>(pca, "n_components", spelled(&PCAOptions::n_components, kAllComponents),
+                           "whiten", &PCAOptions::whiten);
 }
 
 }  // namespace mlcore::python

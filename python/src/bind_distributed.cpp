@@ -43,8 +43,6 @@
 
 namespace mlcore::python {
 
-MaxFeatures max_features_from(const py::object& o);  // bind_tree.cpp
-
 namespace {
 
 using F64Array = py::array_t<double, py::array::c_style | py::array::forcecast>;

@@ -41,11 +41,24 @@ MaxFeatures max_features_from(const py::object& o) {
   return m;
 }
 
-namespace {
-
-std::int64_t optional_int(const py::object& o, std::int64_t none_value) {
-  return o.is_none() ? none_value : o.cast<std::int64_t>();
+// max_features in scikit-learn's spelling (the inverse of max_features_from).
+py::object to_python(const MaxFeatures& m) {
+  switch (m.kind) {
+    case MaxFeatures::Kind::all:
+      return py::none();
+    case MaxFeatures::Kind::sqrt:
+      return py::str("sqrt");
+    case MaxFeatures::Kind::log2:
+      return py::str("log2");
+    case MaxFeatures::Kind::count:
+      return py::int_(static_cast<std::int64_t>(m.value));
+    case MaxFeatures::Kind::fraction:
+      break;
+  }
+  return py::float_(m.value);
 }
+
+namespace {
 
 // What every tree estimator binding has: fit, predict, feature_importances_, and what every
 // estimator binds.
@@ -81,13 +94,15 @@ void bind_common(Class& c) {
 // The defaults (bindings.hpp, set_defaults) of a tree's, or a forest's, parameters.
 template <class O, class Class>
 void set_tree_defaults(Class& c) {
-  set_defaults<O>(c, "criterion", &O::criterion, "min_samples_split", &O::min_samples_split,
-                  "min_samples_leaf", &O::min_samples_leaf, "min_impurity_decrease",
+  set_defaults<O>(c, "criterion", &O::criterion, "max_depth", spelled(&O::max_depth, kNoLimit),
+                  "min_samples_split", &O::min_samples_split, "min_samples_leaf",
+                  &O::min_samples_leaf, "max_features", &O::max_features, "min_impurity_decrease",
                   &O::min_impurity_decrease, "max_bins", &O::max_bins);
 }
 template <class O, class Class>
 void set_forest_defaults(Class& c) {
-  set_defaults<O>(c, "n_estimators", &O::n_estimators, "criterion", &O::criterion,
+  set_defaults<O>(c, "n_estimators", &O::n_estimators, "criterion", &O::criterion, "max_depth",
+                  spelled(&O::max_depth, kNoLimit), "max_features", &O::max_features,
                   "min_samples_split", &O::min_samples_split, "min_samples_leaf",
                   &O::min_samples_leaf, "min_impurity_decrease", &O::min_impurity_decrease,
                   "bootstrap", &O::bootstrap, "oob_score", &O::oob_score, "max_bins", &O::max_bins);
@@ -131,7 +146,7 @@ Options tree_options(const std::string& criterion, const py::object& max_depth,
                      std::uint64_t random_state, int max_bins) {
   Options o;
   o.criterion = criterion;
-  o.max_depth = optional_int(max_depth, -1);
+  o.max_depth = from_python(max_depth, kNoLimit);
   o.min_samples_split = min_samples_split;
   o.min_samples_leaf = min_samples_leaf;
   o.max_features = max_features_from(max_features);
@@ -150,7 +165,7 @@ Options forest_options(std::int64_t n_estimators, const std::string& criterion,
   Options o;
   o.n_estimators = n_estimators;
   o.criterion = criterion;
-  o.max_depth = optional_int(max_depth, -1);
+  o.max_depth = from_python(max_depth, kNoLimit);
   o.min_samples_split = min_samples_split;
   o.min_samples_leaf = min_samples_leaf;
   o.max_features = max_features_from(max_features);
@@ -177,15 +192,14 @@ void bind_boosting(py::module_& m, const char* name, bool classifier) {
           o.loss = loss;
           o.learning_rate = learning_rate;
           o.max_iter = max_iter;
-          o.max_leaf_nodes = optional_int(max_leaf_nodes, -1);
-          o.max_depth = optional_int(max_depth, -1);
+          o.max_leaf_nodes = from_python(max_leaf_nodes, kNoLimit);
+          o.max_depth = from_python(max_depth, kNoLimit);
           o.min_samples_leaf = min_samples_leaf;
           o.l2_regularization = l2_regularization;
           o.max_bins = max_bins;
           o.early_stopping = early_stopping;
           o.scoring = scoring;
-          o.validation_fraction =
-              validation_fraction.is_none() ? 0.0 : validation_fraction.cast<double>();
+          o.validation_fraction = from_python(validation_fraction, kNoValidationSplit);
           o.n_iter_no_change = n_iter_no_change;
           o.tol = tol;
           o.random_state = random_state;
@@ -199,11 +213,13 @@ void bind_boosting(py::module_& m, const char* name, bool classifier) {
   bind_common<M>(c);
   using O = GradientBoostingOptions;
   set_defaults<O>(c, "learning_rate", &O::learning_rate, "max_iter", &O::max_iter, "max_leaf_nodes",
-                  &O::max_leaf_nodes, "min_samples_leaf", &O::min_samples_leaf, "l2_regularization",
-                  &O::l2_regularization, "max_bins", &O::max_bins, "early_stopping",
-                  &O::early_stopping, "scoring", &O::scoring, "validation_fraction",
-                  &O::validation_fraction, "n_iter_no_change", &O::n_iter_no_change, "tol",
-                  &O::tol);
+                  spelled(&O::max_leaf_nodes, kNoLimit), "max_depth",
+                  spelled(&O::max_depth, kNoLimit), "min_samples_leaf", &O::min_samples_leaf,
+                  "l2_regularization", &O::l2_regularization, "max_bins", &O::max_bins,
+                  "early_stopping", &O::early_stopping, "scoring", &O::scoring,
+                  "validation_fraction", spelled(&O::validation_fraction, kNoValidationSplit),
+                  "n_iter_no_change", &O::n_iter_no_change, "tol", &O::tol);
+  c.attr("defaults")["loss"] = M::kDefaultLoss;  // Options' "" differs per estimator
   c.def("baseline_raw",
         [](const M& model, std::int64_t n) { return tensor_to_array(model.baseline_raw(n)); })
       .def("add_iteration",

@@ -12,6 +12,10 @@
 #include "mlcore/interrupt.hpp"
 #include "mlcore/profile.hpp"
 
+namespace mlcore {
+struct MaxFeatures;
+}
+
 namespace mlcore::python {
 
 namespace py = pybind11;
@@ -89,14 +93,53 @@ void bind_estimator(Class& c) {
 // default is written is the C++ struct; the Python estimators' signatures read this dict.
 // Arguments: pairs of a parameter's Python name and the struct member that holds it,
 //   set_defaults<KMeansOptions>(cls, "n_clusters", &KMeansOptions::n_clusters, ...).
-// Only parameters whose Python default is the C++ value itself are listed (not a None that the
-// binding turns into a sentinel such as -1).
+// A member that holds a sentinel (say -1 for "no limit") is listed through `spelled` with the
+// word Python uses for that sentinel (None, "auto"): the dict then shows the Python word, and
+// `from_python` turns the word back into the same sentinel.
+template <class Options, class T>
+struct Spelled {
+  T Options::* field;
+  T sentinel;
+  const char* word;  // nullptr: Python's None
+};
+template <class Options, class T>
+Spelled<Options, T> spelled(T Options::* field, T sentinel, const char* word = nullptr) {
+  return {field, sentinel, word};
+}
+
+inline py::object python_word(const char* word) {
+  return word == nullptr ? py::object(py::none()) : py::object(py::str(word));
+}
+
+// A spelled option's C++ value: the sentinel for its Python word, the number itself otherwise.
+template <class T>
+T from_python(const py::object& o, T sentinel, const char* word = nullptr) {
+  if (o.equal(python_word(word))) return sentinel;
+  return o.cast<T>();
+}
+
+// A member of a type with its own Python form is converted by an overload of to_python
+// declared here and defined beside that type's binding.
+template <class T>
+py::object to_python(const T& value) {
+  return py::cast(value);
+}
+py::object to_python(const MaxFeatures& m);          // bind_tree.cpp
+MaxFeatures max_features_from(const py::object& o);  // bind_tree.cpp
+
 template <class Options>
 void add_defaults(py::dict&, const Options&) {}
 template <class Options, class T, class... Rest>
 void add_defaults(py::dict& d, const Options& o, const char* name, T Options::* field,
                   Rest... rest) {
-  d[name] = o.*field;
+  d[name] = to_python(o.*field);
+  add_defaults(d, o, rest...);
+}
+template <class Options, class T, class... Rest>
+void add_defaults(py::dict& d, const Options& o, const char* name, Spelled<Options, T> field,
+                  Rest... rest) {
+  const T value = o.*(field.field);
+  d[name] = value == field.sentinel ? python_word(field.word) : py::cast(value);
   add_defaults(d, o, rest...);
 }
 template <class Options, class Class, class... Fields>

@@ -53,7 +53,11 @@ def test_python_signature_defaults_are_the_cpp_options_defaults(cls):
 # built with no options saves the same bytes as one built with the published defaults.
 @pytest.mark.parametrize(
     "cls",
-    [c for c in ESTIMATORS if c.__name__ in ("KMeans", "LinearSVC", "SVC", "Ridge", "GaussianNB")],
+    [
+        c
+        for c in ESTIMATORS
+        if c.__name__ in ("KMeans", "LinearSVC", "SVC", "Ridge", "GaussianNB", "PCA")
+    ],
     ids=lambda c: c.__name__,
 )
 def test_bound_constructor_defaults_are_the_published_ones(cls):
@@ -63,3 +67,35 @@ def test_bound_constructor_defaults_are_the_published_ones(cls):
     explicit = core(**core.defaults, backend=backend)
     assert plain.save_bytes() == explicit.save_bytes()
     assert not plain.fitted
+
+
+# A C++ sentinel (max_depth -1: no limit, KMeans n_init 0: "auto", PCA n_components -1: all) is
+# published under its Python word, so the Python signature shows None or "auto", not the number.
+@pytest.mark.parametrize(
+    "cls, name, word",
+    [
+        (mlcore.DecisionTreeClassifier, "max_depth", None),
+        (mlcore.DecisionTreeRegressor, "max_features", None),
+        (mlcore.RandomForestClassifier, "max_features", "sqrt"),
+        (mlcore.RandomForestRegressor, "max_features", 1.0),
+        (mlcore.RandomForestRegressor, "max_depth", None),
+        (mlcore.GradientBoostingClassifier, "max_depth", None),
+        (mlcore.GradientBoostingClassifier, "loss", "log_loss"),
+        (mlcore.GradientBoostingRegressor, "loss", "squared_error"),
+        (mlcore.KMeans, "n_init", "auto"),
+        (mlcore.PCA, "n_components", None),
+    ],
+)
+def test_sentinels_are_published_in_their_python_spelling(cls, name, word):
+    assert cls._core_class.defaults[name] == word
+    assert type(cls._core_class.defaults[name]) is type(word)
+
+
+# The number of k-means runs is decided once, in C++ (KMeansOptions::runs); Python asks it.
+@pytest.mark.parametrize(
+    "init, n_init, runs",
+    [("k-means++", "auto", 1), ("random", "auto", 10), ("array", "auto", 1), ("random", 3, 3)]
+    + [("array", 4, 1), ("k-means++", 2, 2)],
+)
+def test_kmeans_runs_follow_scikit_learns_rule(init, n_init, runs):
+    assert mlcore.KMeans._core_class.runs(init, n_init) == runs

@@ -267,6 +267,12 @@ Run lloyd(const Data& data, const Tensor& start, std::int64_t max_iter, double t
 
 }  // namespace
 
+std::int64_t KMeansOptions::runs() const {
+  if (init == "array") return 1;
+  if (n_init != kAutoRuns) return n_init;
+  return init == "random" ? 10 : 1;
+}
+
 KMeans::KMeans(const KMeansOptions& options, BackendPtr backend)
     : Estimator(kName, kModelVersion, std::move(backend)), options_(options) {
   MLCORE_CHECK(options.n_clusters >= 1,
@@ -284,8 +290,8 @@ KMeans::KMeans(const KMeansOptions& options, BackendPtr backend)
     detail::check_samples(c, kName, "init");
     options_.init_centers = c.clone();
   }
-  MLCORE_CHECK(options.n_init >= 0,
-               "KMeans: n_init must be >= 1 (or 0 for 'auto'), got " << options.n_init);
+  MLCORE_CHECK(options.n_init >= 0, "KMeans: n_init must be >= 1 (or "
+                                        << kAutoRuns << " for 'auto'), got " << options.n_init);
   MLCORE_CHECK(options.max_iter >= 1, "KMeans: max_iter must be >= 1, got " << options.max_iter);
   MLCORE_CHECK(options.tol >= 0.0 && std::isfinite(options.tol),
                "KMeans: tol must be a finite number >= 0, got " << options.tol);
@@ -356,8 +362,7 @@ KMeans& KMeans::fit(const Tensor& X, const Tensor& sample_weight) {
   }
 
   const bool is_array = options_.init == "array";
-  std::int64_t runs = options_.n_init > 0 ? options_.n_init : (options_.init == "random" ? 10 : 1);
-  if (is_array) runs = 1;  // scikit-learn too: a given start is run once
+  const std::int64_t runs = options_.runs();
   std::mt19937_64 rng(options_.random_state);
   Run best;
   bool have_best = false;

@@ -26,13 +26,14 @@ constexpr double kMinWhitenScale = 1.1920928955078125e-07;
 PCA::PCA(Options options, BackendPtr backend)
     : Estimator(kName, /*model_version=*/1, std::move(backend)), options_(options) {
   const Options& o = options_;
-  MLCORE_CHECK(o.n_components == -1 || o.n_components >= 1,
-               kName << ": n_components must be >= 1 (or -1 for all), got " << o.n_components);
+  MLCORE_CHECK(o.n_components == kAllComponents || o.n_components >= 1,
+               kName << ": n_components must be >= 1 (or " << kAllComponents << " for all), got "
+                     << o.n_components);
   MLCORE_CHECK(
       o.variance_fraction == 0.0 || (o.variance_fraction > 0.0 && o.variance_fraction < 1.0),
       kName << ": variance_fraction must be in (0, 1) (or 0 to use n_components), got "
             << o.variance_fraction);
-  MLCORE_CHECK(!(o.variance_fraction > 0.0 && o.n_components != -1),
+  MLCORE_CHECK(!(o.variance_fraction > 0.0 && o.n_components != kAllComponents),
                kName << ": give either n_components or variance_fraction, not both");
 }
 

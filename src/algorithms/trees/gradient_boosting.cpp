@@ -207,7 +207,7 @@ TrainValidation split_for_validation(const Tensor& X, const std::vector<double>&
   const std::int64_t n = X.rows();
   TrainValidation s;
   std::vector<std::int32_t> train_ids, val_ids;
-  if (early && fraction > 0) {
+  if (early && fraction > kNoValidationSplit) {
     std::vector<std::vector<std::int32_t>> groups(loss == Loss::squared_error ? 1 : n_classes);
     for (std::int64_t i = 0; i < n; ++i) {
       groups[loss == Loss::squared_error ? 0 : static_cast<int>(y_all[i])].push_back(
@@ -526,7 +526,7 @@ Tensor BoostedTrees::raw_predict(Backend& backend, const Tensor& X, std::int64_t
 
 GradientBoostingClassifier::GradientBoostingClassifier(Options options, BackendPtr backend)
     : Estimator(kClassifier, kModelVersion, std::move(backend)), options_(std::move(options)) {
-  if (options_.loss.empty()) options_.loss = "log_loss";
+  if (options_.loss.empty()) options_.loss = kDefaultLoss;
   MLCORE_CHECK(options_.loss == "log_loss",
                kClassifier << ": loss must be 'log_loss', got '" << options_.loss << "'");
   check_boosting_options(options_, kClassifier);
@@ -636,7 +636,7 @@ void GradientBoostingClassifier::visit(Archive& a) {
 
 GradientBoostingRegressor::GradientBoostingRegressor(Options options, BackendPtr backend)
     : Estimator(kRegressor, kModelVersion, std::move(backend)), options_(std::move(options)) {
-  if (options_.loss.empty()) options_.loss = "squared_error";
+  if (options_.loss.empty()) options_.loss = kDefaultLoss;
   MLCORE_CHECK(options_.loss == "squared_error",
                kRegressor << ": loss must be 'squared_error', got '" << options_.loss << "'");
   check_boosting_options(options_, kRegressor);

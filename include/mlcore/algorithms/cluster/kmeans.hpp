@@ -31,17 +31,23 @@
 
 namespace mlcore {
 
+// n_init's value for scikit-learn's "auto" (KMeansOptions::runs says what it means).
+inline constexpr std::int64_t kAutoRuns = 0;
+
 struct KMeansOptions {
   std::int64_t n_clusters = 8;
   // "k-means++", "random" (n_clusters distinct samples), or "array": start from init_centers.
   std::string init = "k-means++";
   Tensor init_centers;  // n_clusters × n_features host f32, used when init == "array"
-  // Runs from different seeds, keeping the lowest inertia. 0 means scikit-learn's "auto":
-  // 1 for "k-means++" and "array", 10 for "random".
-  std::int64_t n_init = 0;
+  // Runs from different seeds, keeping the lowest inertia; kAutoRuns is scikit-learn's "auto".
+  std::int64_t n_init = kAutoRuns;
   std::int64_t max_iter = 300;
   double tol = 1e-4;  // relative to the mean variance of the features
   std::uint64_t random_state = 0;
+
+  // How many runs a fit makes: n_init, where "auto" means 1 for "k-means++" and 10 for
+  // "random"; a given start ("array") is run once, as scikit-learn does.
+  std::int64_t runs() const;
 };
 
 class KMeans : public Estimator {

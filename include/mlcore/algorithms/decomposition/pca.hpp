@@ -40,13 +40,16 @@
 
 namespace mlcore {
 
+// n_components's value for "all of them" (scikit-learn's None).
+inline constexpr std::int64_t kAllComponents = -1;
+
 struct PCAOptions {
   // How many components to keep (scikit-learn's n_components):
-  //   n_components = -1 and variance_fraction = 0: all, min(n_samples, n_features);
+  //   n_components = kAllComponents and variance_fraction = 0: min(n_samples, n_features);
   //   n_components = k ≥ 1: the first k (k ≤ min(n_samples, n_features));
   //   variance_fraction in (0, 1): the fewest components whose explained variance ratios sum
   //   to more than this fraction (scikit-learn's float n_components).
-  std::int64_t n_components = -1;
+  std::int64_t n_components = kAllComponents;
   double variance_fraction = 0.0;
   bool whiten = false;  // scale the projections to unit variance
 };

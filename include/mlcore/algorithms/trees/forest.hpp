@@ -31,7 +31,7 @@ namespace mlcore {
 struct RandomForestClassifierOptions {
   std::int64_t n_estimators = 100;
   std::string criterion = "gini";  // "gini", "entropy", "log_loss"
-  std::int64_t max_depth = -1;
+  std::int64_t max_depth = kNoLimit;
   std::int64_t min_samples_split = 2;
   std::int64_t min_samples_leaf = 1;
   MaxFeatures max_features{MaxFeatures::Kind::sqrt, 0};
@@ -46,7 +46,7 @@ struct RandomForestClassifierOptions {
 struct RandomForestRegressorOptions {
   std::int64_t n_estimators = 100;
   std::string criterion = "squared_error";
-  std::int64_t max_depth = -1;
+  std::int64_t max_depth = kNoLimit;
   std::int64_t min_samples_split = 2;
   std::int64_t min_samples_leaf = 1;
   MaxFeatures max_features{MaxFeatures::Kind::fraction, 1.0};

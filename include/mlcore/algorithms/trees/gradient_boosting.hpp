@@ -37,19 +37,22 @@
 
 namespace mlcore {
 
+// The validation_fraction that scores early stopping on the training data (scikit-learn's None).
+inline constexpr double kNoValidationSplit = 0.0;
+
 // scikit-learn's HistGradientBoosting* parameters and defaults.
 struct GradientBoostingOptions {
   std::string loss;  // "log_loss" (classifier) or "squared_error" (regressor); "" = default
   double learning_rate = 0.1;
   std::int64_t max_iter = 100;
-  std::int64_t max_leaf_nodes = 31;  // -1: unlimited (None)
-  std::int64_t max_depth = -1;       // -1: unlimited (None)
+  std::int64_t max_leaf_nodes = 31;
+  std::int64_t max_depth = kNoLimit;
   std::int64_t min_samples_leaf = 20;
   double l2_regularization = 0.0;
   int max_bins = 255;
   std::string early_stopping = "auto";  // "auto", "true" or "false"
   std::string scoring = "loss";         // only "loss"
-  double validation_fraction = 0.1;     // ≤ 0: score on the training data (None)
+  double validation_fraction = 0.1;     // kNoValidationSplit: score on the training data
   std::int64_t n_iter_no_change = 10;
   double tol = 1e-7;
   std::uint64_t random_state = 0;
@@ -77,6 +80,7 @@ struct BoostedTrees {
 class GradientBoostingClassifier : public Estimator {
  public:
   using Options = GradientBoostingOptions;
+  static constexpr const char* kDefaultLoss = "log_loss";  // what Options' loss "" means
   explicit GradientBoostingClassifier(Options options = Options(),
                                       BackendPtr backend = default_backend());
 
@@ -114,6 +118,7 @@ class GradientBoostingClassifier : public Estimator {
 class GradientBoostingRegressor : public Estimator {
  public:
   using Options = GradientBoostingOptions;
+  static constexpr const char* kDefaultLoss = "squared_error";  // what Options' loss "" means
   explicit GradientBoostingRegressor(Options options = Options(),
                                      BackendPtr backend = default_backend());
 

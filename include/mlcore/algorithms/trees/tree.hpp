@@ -90,10 +90,13 @@ struct MaxFeatures {
   void visit(Archive& a);  // kind (one byte), value
 };
 
+// The value of max_depth and max_leaf_nodes that sets no limit (scikit-learn's None).
+inline constexpr std::int64_t kNoLimit = -1;
+
 // scikit-learn's parameters and defaults (max_bins is mlcore's: bins per feature).
 struct DecisionTreeClassifierOptions {
   std::string criterion = "gini";  // "gini", "entropy" or "log_loss" (= entropy)
-  std::int64_t max_depth = -1;     // -1: unlimited (None)
+  std::int64_t max_depth = kNoLimit;
   std::int64_t min_samples_split = 2;
   std::int64_t min_samples_leaf = 1;
   MaxFeatures max_features;  // default None: every feature
@@ -104,7 +107,7 @@ struct DecisionTreeClassifierOptions {
 
 struct DecisionTreeRegressorOptions {
   std::string criterion = "squared_error";  // the only one implemented
-  std::int64_t max_depth = -1;
+  std::int64_t max_depth = kNoLimit;
   std::int64_t min_samples_split = 2;
   std::int64_t min_samples_leaf = 1;
   MaxFeatures max_features;
