@@ -164,6 +164,15 @@ class Backend {
   // The k smallest entries of each row of D (m × n), sorted ascending, ties broken by the lower
   // column index. index: m × k i32, value: m × k f32; 1 ≤ k ≤ n.
   void topk_rows(const Tensor& D, std::int64_t k, Tensor& index, Tensor& value);
+  // The nearest-row search of kNN (k neighbours) and k-means (k = 1): for each row of A, the k
+  // rows of B nearest to it — exactly topk_rows(sqdist(A, B), k), the same indices and values.
+  // A: m × d, B: n × d, 1 ≤ k ≤ n; index: m × k i32, value: m × k f32. A backend that fuses the
+  // two (fuses_sqdist_topk) never writes the m × n distances and records one op; the others run
+  // and record sqdist and topk_rows over a temporary m × n block.
+  void sqdist_topk(const Tensor& A, const Tensor& B, std::int64_t k, Tensor& index, Tensor& value);
+  // Whether sqdist_topk is one fused pass here. A caller that searches in blocks keeps its own
+  // distance block for the composition and needs none when the backend fuses (kNN, k-means).
+  virtual bool fuses_sqdist_topk() const { return false; }
 
   // ---- element-wise and row-wise ----------------------------------------------------------
   // Y = f(scale·X + shift) element-wise. X, Y: same shape, f32. In-place (Y is X) allowed.
@@ -256,6 +265,10 @@ class Backend {
                                 OpRecord& record) = 0;
   virtual void topk_rows_impl(const Tensor& D, std::int64_t k, Tensor& index, Tensor& value,
                               OpRecord& record) = 0;
+  // The fused sqdist_topk: a backend that has it overrides fuses_sqdist_topk (public, above) and
+  // this (never called otherwise).
+  virtual void sqdist_topk_impl(const Tensor& A, const Tensor& B, std::int64_t k, Tensor& index,
+                                Tensor& value, OpRecord& record);
   virtual void map_impl(MapFn fn, const Tensor& X, Tensor& Y, MapArgs args, OpRecord& record) = 0;
   virtual void softmax_rows_impl(const Tensor& X, Tensor& Y, bool log, OpRecord& record) = 0;
   virtual void axpby_impl(float alpha, const Tensor& X, float beta, Tensor& Y,

@@ -61,6 +61,9 @@ void bind_decomposition(py::module_& m) {
   bind_estimator<PCA>(pca);
   set_defaults<PCAOptions>(pca, "n_components", spelled(&PCAOptions::n_components, kAllComponents),
                            "whiten", &PCAOptions::whiten);
+  // Python spells "all components" None; the serialized model (written by mlcore.dask's PCA
+  // too) stores the C++ sentinel, which is published here rather than retyped there.
+  pca.attr("all_components") = kAllComponents;
 }
 
 }  // namespace mlcore::python

@@ -287,6 +287,42 @@ void Backend::topk_rows(const Tensor& D, std::int64_t k, Tensor& index, Tensor& 
   run_and_record(r, [&] { topk_rows_impl(D, k, index, value, r); });
 }
 
+void Backend::sqdist_topk(const Tensor& A, const Tensor& B, std::int64_t k, Tensor& index,
+                          Tensor& value) {
+  check_on_device(A, "sqdist_topk(): A");
+  check_on_device(B, "sqdist_topk(): B");
+  check_on_device(index, "sqdist_topk(): index");
+  check_on_device(value, "sqdist_topk(): value");
+  check_dtype(A, DType::f32, "sqdist_topk(): A");
+  check_dtype(B, DType::f32, "sqdist_topk(): B");
+  check_dtype(index, DType::i32, "sqdist_topk(): index");
+  check_dtype(value, DType::f32, "sqdist_topk(): value");
+  MLCORE_CHECK(A.cols() == B.cols(), "sqdist_topk(): A and B need the same number of columns, got "
+                                         << A.describe() << " and " << B.describe());
+  MLCORE_CHECK(k >= 1 && k <= B.rows(), "sqdist_topk(): k must be in [1, "
+                                            << B.rows() << "] for B " << B.describe() << ", got "
+                                            << k);
+  check_shape(index, A.rows(), k, "sqdist_topk(): index");
+  check_shape(value, A.rows(), k, "sqdist_topk(): value");
+  if (!fuses_sqdist_topk()) {
+    Tensor D = empty(A.rows(), B.rows());
+    sqdist(A, B, D);
+    topk_rows(D, k, index, value);
+    return;
+  }
+  const std::int64_t m = A.rows(), n = B.rows(), d = A.cols();
+  OpRecord r = new_record("sqdist_topk", name(), "f32", m, n, d, m * n * d + (m + n) * d);
+  r.bytes_read = bytes_of(A) + bytes_of(B);
+  r.bytes_written = bytes_of(index) + bytes_of(value);
+  run_and_record(r, [&] { sqdist_topk_impl(A, B, k, index, value, r); });
+}
+
+void Backend::sqdist_topk_impl(const Tensor&, const Tensor&, std::int64_t, Tensor&, Tensor&,
+                               OpRecord&) {
+  MLCORE_ASSERT(false,
+                "sqdist_topk_impl called on backend " << name() << ", which does not fuse it");
+}
+
 // ---- element-wise and row-wise --------------------------------------------------------------
 
 void Backend::map(MapFn fn, const Tensor& X, Tensor& Y, MapArgs args) {

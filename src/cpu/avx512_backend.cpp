@@ -96,6 +96,12 @@ void Avx512Backend::topk_rows_impl(const Tensor& D, std::int64_t k, Tensor& inde
                         value.data<float>(), threads());
 }
 
+void Avx512Backend::sqdist_topk_impl(const Tensor& A, const Tensor& B, std::int64_t k,
+                                     Tensor& index, Tensor& value, OpRecord&) {
+  cpu::sqdist_topk_avx512(A.rows(), B.rows(), A.cols(), A.data<float>(), B.data<float>(), k,
+                          index.data<std::int32_t>(), value.data<float>(), threads());
+}
+
 BackendPtr make_avx512_backend(int num_threads) {
   if (const std::string why = cpu::avx512_unavailable_reason(); !why.empty()) {
     throw DeviceError("backend 'avx512' is not available: " + why);

@@ -21,6 +21,7 @@ class Avx512Backend : public Avx2Backend {
   // All cores running 16-lane FMAs, and the read bandwidth of that many threads. Measured once
   // per thread count and cached.
   MachinePeaks peaks() const override;
+  bool fuses_sqdist_topk() const override { return true; }  // sqdist_topk_avx512.cpp
 
  protected:
   void gemm_impl(Trans ta, Trans tb, float alpha, const Tensor& A, const Tensor& B, float beta,
@@ -29,6 +30,8 @@ class Avx512Backend : public Avx2Backend {
   void argmin_rows_impl(const Tensor& D, Tensor& index, Tensor& value, OpRecord& r) override;
   void topk_rows_impl(const Tensor& D, std::int64_t k, Tensor& index, Tensor& value,
                       OpRecord& r) override;
+  void sqdist_topk_impl(const Tensor& A, const Tensor& B, std::int64_t k, Tensor& index,
+                        Tensor& value, OpRecord& r) override;
 };
 
 }  // namespace mlcore

@@ -321,13 +321,44 @@ void sgemm_avx512_blocked_for(L1dClass l1d, bool trans_a, bool trans_b, int64_t 
   }
 }
 
+namespace {
+L1dClass host_l1d_class() {
+  static const L1dClass l1d =
+      host_cache_sizes().l1d >= 48 * 1024 ? L1dClass::k48KiB : L1dClass::k32KiB;
+  return l1d;
+}
+}  // namespace
+
 void sgemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                   const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                   int64_t ldc, int num_threads) {
-  static const L1dClass l1d =
-      host_cache_sizes().l1d >= 48 * 1024 ? L1dClass::k48KiB : L1dClass::k32KiB;
-  sgemm_avx512_blocked_for(l1d, trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc,
-                           num_threads);
+  sgemm_avx512_blocked_for(host_l1d_class(), trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta,
+                           C, ldc, num_threads);
+}
+
+// ---- the pieces a fused kernel reuses (gemm_avx512.hpp, GemmAvx512Tiles) ----------------------
+
+int64_t GemmAvx512Tiles::kc() {
+  return host_l1d_class() == L1dClass::k48KiB ? CacheBlocks<48 * 1024>::KC
+                                              : CacheBlocks<32 * 1024>::KC;
+}
+
+bool GemmAvx512Tiles::sums_in_slice_order(int64_t k) {
+  return k < kSplitKMinSlices * kc() * 2;  // gemm_driver's split-k rule, for its smallest team
+}
+
+void GemmAvx512Tiles::pack_rows(const float* A, int64_t lda, int64_t rows, int64_t kc, float* out) {
+  cpu::pack_a(false, A, lda, rows, kc, out);
+}
+
+void GemmAvx512Tiles::pack_columns(const float* B, int64_t ldb, int64_t kc, int64_t n,
+                                   int64_t panel_begin, int64_t panel_end, float* out) {
+  cpu::pack_b(true, B, ldb, kc, n, panel_begin, panel_end, out);
+}
+
+void GemmAvx512Tiles::tile(int64_t kc, const float* a_panel, const float* b_panel, float alpha,
+                           float beta, float* C) {
+  micro_kernel<true, true>(kc, a_panel, b_panel, alpha, beta, C, kNR, kMR, kNR, 0);
 }
 
 }  // namespace mlcore::cpu

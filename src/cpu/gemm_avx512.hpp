@@ -34,6 +34,31 @@ void sgemm_avx512_blocked_for(L1dClass l1d, bool trans_a, bool trans_b, std::int
                               std::int64_t lda, const float* B, std::int64_t ldb, float beta,
                               float* C, std::int64_t ldc, int num_threads);
 
+// The SGEMM's packing and micro-kernel, for a kernel that fuses its own epilogue with the product
+// (sqdist_topk_avx512.cpp) and must round exactly as sgemm_avx512 does: the same packed layouts,
+// the same k-steps in the same order, the same KC slices (for k > KC, the first slice stored with
+// beta = 0 and each later one added with beta = 1, as the GEMM's loops do).
+struct GemmAvx512Tiles {
+  static constexpr int kMR = GemmAvx512Blocking::kMR, kNR = GemmAvx512Blocking::kNR;
+  // The k-slice depth sgemm_avx512 uses on this core.
+  static std::int64_t kc();
+  // Whether sgemm_avx512 sums every C element slice after slice, in k order, for depth k on any
+  // number of threads — false where it may split k across threads (gemm_driver.hpp) and add the
+  // threads' partial sums, which rounds differently.
+  static bool sums_in_slice_order(std::int64_t k);
+  // ⌈rows / kMR⌉ packed micro-panels of kMR × kc from rows of A (row stride lda), zero-padded.
+  static void pack_rows(const float* A, std::int64_t lda, std::int64_t rows, std::int64_t kc,
+                        float* out);
+  // Micro-panels [panel_begin, panel_end) of kc × kNR from the rows of B (n × ≥kc, stride ldb)
+  // taken as columns (B's row j is column j of the panel), zero past row n; panel p starts at
+  // out + p·kNR·kc.
+  static void pack_columns(const float* B, std::int64_t ldb, std::int64_t kc, std::int64_t n,
+                           std::int64_t panel_begin, std::int64_t panel_end, float* out);
+  // C (kMR × kNR, row stride kNR) ← alpha · a_panel · b_panel + beta · C.
+  static void tile(std::int64_t kc, const float* a_panel, const float* b_panel, float alpha,
+                   float beta, float* C);
+};
+
 // C (i32) ← op(A)·op(B) (+ C when accumulate), int8 A and B, exact int32 arithmetic (for
 // k < 2³¹/2¹⁴ = 131072, as igemm_avx2). Requires AVX-512F/BW and VNNI.
 void igemm_avx512(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,

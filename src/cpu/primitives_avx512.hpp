@@ -37,4 +37,11 @@ void argmin_rows_avx512(std::int64_t m, std::int64_t n, const float* D, std::int
 void topk_rows_avx512(std::int64_t m, std::int64_t n, std::int64_t k, const float* D,
                       std::int32_t* index, float* value, int threads);
 
+// topk_rows of sqdist(A, B) without the distance matrix (sqdist_topk_avx512.cpp): for each row
+// of A (m × d), the k rows of B (n × d, 1 ≤ k ≤ n) nearest to it, exactly the indices and values
+// sqdist_avx512 then topk_rows_avx512 give.
+void sqdist_topk_avx512(std::int64_t m, std::int64_t n, std::int64_t d, const float* A,
+                        const float* B, std::int64_t k, std::int32_t* index, float* value,
+                        int threads);
+
 }  // namespace mlcore::cpu

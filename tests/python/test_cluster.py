@@ -126,7 +126,10 @@ def test_sklearn_tools_pickle_and_feature_names():
     np.testing.assert_allclose(back.transform(X), km.transform(X))
     assert list(km.get_feature_names_out()) == ["kmeans0", "kmeans1", "kmeans2"]
     assert km.fit_transform(X).shape == (len(X), 3)
-    assert {"sqdist", "argmin_rows", "scatter_add"} <= set(km.fit(X).profile_.by_op())
+    ops = set(km.fit(X).profile_.by_op())
+    # Seeding's sqdist, then the assignments: sqdist + argmin_rows, or one fused sqdist_topk
+    # (k = 1) on a backend that fuses the search (avx512, amx).
+    assert {"sqdist", "scatter_add"} <= ops and ("argmin_rows" in ops or "sqdist_topk" in ops)
 
 
 def test_callable_init_and_warnings():

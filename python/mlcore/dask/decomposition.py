@@ -66,8 +66,9 @@ class PCA(DaskEstimatorMixin, _local.PCA):
         ev = np.maximum(values, 0.0)
         total = ev.sum()
         ratio = ev / total if total > 0 else np.zeros(d)
-        if options["n_components"] > 0:
-            k = options["n_components"]
+        n_components = options["n_components"]  # None: all (or by variance_fraction)
+        if n_components is not None:
+            k = n_components
         elif options["variance_fraction"] > 0:
             k = (
                 int(
@@ -85,7 +86,7 @@ class PCA(DaskEstimatorMixin, _local.PCA):
         components *= np.where(components[np.arange(k), big] < 0, -1.0, 1.0)[:, None]
         noise = float(ev[k:r].mean()) if k < r else 0.0
         w = write.ModelWriter("PCA", 1)
-        w.write_i64(options["n_components"])
+        w.write_i64(_core.PCA.all_components if n_components is None else n_components)
         w.write_f64(options["variance_fraction"])
         w.write_u8(1 if whiten else 0)
         w.write_u8(1)

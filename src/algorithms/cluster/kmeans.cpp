@@ -63,7 +63,12 @@ Tensor augment(const Tensor& C) {
 
 // E-step: labels[i], mind[i] = nearest centre of sample i and its squared distance.
 // Ca: device k × (d+1) augmented centres; labels n × 1 i32, mind n × 1 f32, D block × k.
+// A backend that fuses the search (sqdist_topk with k = 1) does it in one call, without D.
 void assign(const Data& data, const Tensor& Ca, Tensor& labels, Tensor& mind, Tensor& D) {
+  if (data.b.fuses_sqdist_topk()) {
+    data.b.sqdist_topk(data.Xa, Ca, 1, labels, mind);
+    return;
+  }
   const std::int64_t n = data.n, block = D.rows();
   for (std::int64_t b0 = 0; b0 < n; b0 += block) {
     const std::int64_t b1 = std::min(n, b0 + block);

@@ -58,14 +58,15 @@ std::int64_t search_candidates(std::int64_t n_fit, std::int64_t k) {
 }
 
 // Queries per batch for k neighbours (the search's, the re-ranking's and the vote's buffers are
-// sized by it).
+// sized by it). A fused search (Backend::fuses_sqdist_topk) has no distance block, so its
+// batches are as large as the re-ranking's buffers allow: each call packs all of X_fit once.
 std::int64_t batch_rows(std::int64_t option, std::int64_t n_queries, std::int64_t n_fit,
-                        std::int64_t k_out, std::int64_t d) {
+                        std::int64_t k_out, std::int64_t d, bool fused) {
   const std::int64_t k = search_candidates(n_fit, k_out);
-  const std::int64_t row_bytes = (n_fit + 3 * k * d) * std::int64_t(sizeof(float));
-  const std::int64_t b = option > 0                ? option
-                         : fit_tiles(n_fit, k) > 1 ? kTileQueries
-                                                   : kAutoBlockBytes / row_bytes;
+  const std::int64_t row_bytes = ((fused ? 0 : n_fit) + 3 * k * d) * std::int64_t(sizeof(float));
+  const std::int64_t b = option > 0                          ? option
+                         : !fused && fit_tiles(n_fit, k) > 1 ? kTileQueries
+                                                             : kAutoBlockBytes / row_bytes;
   return std::clamp<std::int64_t>(b, 1, std::max<std::int64_t>(n_queries, 1));
 }
 
@@ -136,13 +137,14 @@ void KNeighborsBase::for_each_batch(const Tensor& X, std::int64_t k_out, Body&& 
   Backend& b = *backend();
   const std::int64_t n_fit = fit_X_.rows(), n_q = X.rows(), d = fit_X_.cols();
   const std::int64_t k = search_candidates(n_fit, k_out);
-  const std::int64_t batch = batch_rows(options_.batch_size, n_q, n_fit, k_out, d);
+  const bool fused = b.fuses_sqdist_topk();  // then no distance block and no tiles
+  const std::int64_t batch = batch_rows(options_.batch_size, n_q, n_fit, k_out, d, fused);
   const Tensor fit = b.to_device(fit_X_);  // n_fit × d
   const Tensor queries = b.to_device(X);   // n_q × d
-  const std::int64_t tiles = fit_tiles(n_fit, k);
+  const std::int64_t tiles = fused ? 1 : fit_tiles(n_fit, k);
   // The distance block: batch × n_fit, or one batch × ~n_fit/tiles tile (reshaped per tile).
   const std::int64_t tile_max = tiles == 1 ? n_fit : n_fit / tiles + 1;
-  Tensor D = b.empty(batch * tile_max, 1);
+  Tensor D = fused ? Tensor() : b.empty(batch * tile_max, 1);
   Tensor I = b.empty(batch, k, DType::i32);
   Tensor V = b.empty(batch, k);
   // Tiles [start[t], start[t + 1]) of X_fit, of equal size ± 1. Candidates, tile-major: rows
@@ -165,6 +167,10 @@ void KNeighborsBase::for_each_batch(const Tensor& X, std::int64_t k_out, Body&& 
   auto search = [&](std::int64_t begin, std::int64_t end, Tensor& Ib, Tensor& Vb) {
     const std::int64_t rows = end - begin;
     const Tensor Q = queries.row_slice(begin, end);
+    if (fused) {
+      b.sqdist_topk(Q, fit, k, Ib, Vb);
+      return;
+    }
     if (tiles == 1) {
       Tensor Db = D.row_slice(0, rows * n_fit).reshaped(rows, n_fit);
       b.sqdist(Q, fit, Db);        // ‖q − x‖² for the whole batch
@@ -272,8 +278,8 @@ void KNeighborsBase::vote(const Tensor& X, const Tensor& Y_fit,
   Backend& b = *backend();
   const std::int64_t k = options_.n_neighbors, c = Y_fit.cols();
   const bool uniform = options_.weights == "uniform";
-  const std::int64_t batch =
-      batch_rows(options_.batch_size, X.rows(), fit_X_.rows(), k, fit_X_.cols());
+  const std::int64_t batch = batch_rows(options_.batch_size, X.rows(), fit_X_.rows(), k,
+                                        fit_X_.cols(), b.fuses_sqdist_topk());
   const Tensor Y = b.to_device(Y_fit);  // n_fit × c
 
   // query_of[r] = r / k: neighbour row r of a batch belongs to query r / k. The same index
@@ -374,8 +380,8 @@ Tensor KNeighborsClassifier::predict(const Tensor& X) const {
   detail::check_n_features(X, fit_X_.cols(), name());
   Backend& b = *backend();
   Tensor labels(X.rows(), 1);
-  const std::int64_t batch =
-      batch_rows(options_.batch_size, X.rows(), fit_X_.rows(), options_.n_neighbors, fit_X_.cols());
+  const std::int64_t batch = batch_rows(options_.batch_size, X.rows(), fit_X_.rows(),
+                                        options_.n_neighbors, fit_X_.cols(), b.fuses_sqdist_topk());
   Tensor best = b.empty(batch, 1, DType::i32), best_value = b.empty(batch, 1);
   vote(X, one_hot_,
        [&](std::int64_t begin, std::int64_t end, Tensor& votes, const std::vector<float>&) {

@@ -2,6 +2,7 @@
 // loops, on random inputs whose shapes include 1, primes and non-multiples of every tile size
 // (the AVX2 micro-tile is 6×16, its blocks 144×256×4080; CUDA tiles are powers of two).
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <numeric>
 
@@ -233,6 +234,69 @@ TEST_P(Primitives, TopkRowsIsSortedWithStableTies) {
       }
     }
   }
+}
+
+// sqdist_topk must be topk_rows(sqdist(A, B)) exactly, on a backend that fuses the two (avx512,
+// amx) as on one that composes them: same indices, same value bits. Shapes cross the fused
+// kernel's 14 × 32 tile, its 512 KiB chunks of B (d = 32: 4096 rows) and the GEMM's KC slices
+// (d = 300 > 256); duplicated rows of B make exact ties, which the lower index must win; huge
+// rows (norms that overflow) take the composition inside the fused path.
+TEST_P(Primitives, SqdistTopkIsTopkOfSqdistExactly) {
+  struct Case {
+    std::int64_t m, n, d, k;
+    float magnitude;
+  };
+  const Case cases[] = {
+      {1, 1, 1, 1, 1},      {13, 31, 3, 5, 1},    {14, 32, 32, 1, 1},     {15, 33, 7, 33, 1},
+      {97, 5000, 32, 7, 1}, {29, 300, 300, 4, 1}, {40, 257, 17, 1, 1e3f}, {5, 40, 4, 3, 1e19f},
+      {20, 40, 4100, 3, 1}};  // long d: sqdist's GEMM may split k there
+  for (const Case& c : cases) {
+    Tensor A = random_tensor(c.m, c.d, rng, -c.magnitude, c.magnitude);
+    Tensor B = random_tensor(c.n, c.d, rng, -c.magnitude, c.magnitude);
+    for (std::int64_t j = 1; j < c.n; j += 3) {  // ties: every third row repeats the one before
+      for (std::int64_t p = 0; p < c.d; ++p) B.at<float>(j, p) = B.at<float>(j - 1, p);
+    }
+    const std::string what = "sqdist_topk " + std::to_string(c.m) + "x" + std::to_string(c.n) +
+                             " d=" + std::to_string(c.d) + " k=" + std::to_string(c.k);
+    Tensor D = on.b->empty(c.m, c.n);
+    Tensor ref_i = on.b->empty(c.m, c.k, DType::i32), ref_v = on.b->empty(c.m, c.k);
+    on.b->sqdist(on.dev(A), on.dev(B), D);
+    on.b->topk_rows(D, c.k, ref_i, ref_v);
+    Tensor got_i = on.b->empty(c.m, c.k, DType::i32), got_v = on.b->empty(c.m, c.k);
+    on.b->sqdist_topk(on.dev(A), on.dev(B), c.k, got_i, got_v);
+    Tensor ri = on.host(ref_i), rv = on.host(ref_v), gi = on.host(got_i), gv = on.host(got_v);
+    for (std::int64_t e = 0; e < c.m * c.k; ++e) {
+      ASSERT_EQ(gi.data<std::int32_t>()[e], ri.data<std::int32_t>()[e]) << what << " at " << e;
+      ASSERT_EQ(std::memcmp(gv.data<float>() + e, rv.data<float>() + e, sizeof(float)), 0)
+          << what << " at " << e << ": " << gv.data<float>()[e] << " vs " << rv.data<float>()[e];
+    }
+  }
+  // And against float64 where the magnitudes are plain: the chosen rows are within rounding of
+  // the true k nearest (the k-th true distance bounds every chosen one).
+  Tensor A = random_tensor(23, 9, rng), B = random_tensor(211, 9, rng);
+  Tensor gi = on.b->empty(23, 4, DType::i32), gv = on.b->empty(23, 4);
+  on.b->sqdist_topk(on.dev(A), on.dev(B), 4, gi, gv);
+  Tensor hi = on.host(gi);
+  for (std::int64_t i = 0; i < 23; ++i) {
+    std::vector<double> dist(211);
+    for (std::int64_t j = 0; j < 211; ++j) {
+      double s = 0;
+      for (std::int64_t p = 0; p < 9; ++p) {
+        const double diff = double(A.at<float>(i, p)) - B.at<float>(j, p);
+        s += diff * diff;
+      }
+      dist[j] = s;
+    }
+    std::vector<double> sorted = dist;
+    std::sort(sorted.begin(), sorted.end());
+    for (std::int64_t r = 0; r < 4; ++r) {
+      EXPECT_LE(dist[hi.at<std::int32_t>(i, r)], sorted[3] + 1e-5) << "row " << i << " rank " << r;
+    }
+  }
+  Tensor idx = on.b->empty(3, 2, DType::i32), val = on.b->empty(3, 2);
+  EXPECT_THROW(on.b->sqdist_topk(on.dev(Tensor(3, 4)), on.dev(Tensor(1, 4)), 2, idx, val), Error);
+  EXPECT_THROW(on.b->sqdist_topk(on.dev(Tensor(3, 4)), on.dev(Tensor(5, 3)), 2, idx, val), Error);
+  EXPECT_THROW(on.b->sqdist_topk(on.dev(Tensor(3, 4)), on.dev(Tensor(5, 4)), 0, idx, val), Error);
 }
 
 TEST_P(Primitives, MapMatchesStdMath) {
