@@ -46,6 +46,9 @@ constexpr int MR = Tiles::kMR, NR = Tiles::kNR;
 // Training columns per chunk: the packed chunk (all k-slices) should stay in a core's L2 while
 // every row slab of the thread passes over it. 512 KiB: half of the smallest L2 of these cores.
 constexpr int64_t kChunkBytes = 512 * 1024;
+// Query rows packed at a time: a group is packed just before its tiles and re-read from L1/L2 by
+// every chunk of B. 32 KiB: beside the B chunk in L2, and no page of packed rows goes cold.
+constexpr int64_t kGroupBytes = 32 * 1024;
 
 // One row's k best so far, ascending by value; equal values in the order they were found
 // (ascending column), so the list's order is topk_rows' (value, then lower index).
@@ -69,8 +72,8 @@ struct Best {
 // The distances of one tile (rows r0.., columns j0..j0+cols) as sqdist_avx512 stores them,
 // offered to each row's list. `tile` holds −2·a·b (MR × NR, stride NR).
 inline void select_from_tile(const float* tile, const float* norm_a, const float* norm_b,
-                             int64_t rows, int64_t j0, int64_t cols, float* best_v,
-                             int32_t* best_i, int64_t k) {
+                             int64_t rows, int64_t j0, int64_t cols, float* best_v, int32_t* best_i,
+                             int64_t k) {
   const __m512 zero = _mm512_setzero_ps();
   const __mmask16 m0 = lanes(cols), m1 = lanes(cols - 16);
   const __m512 nb0 = _mm512_maskz_loadu_ps(m0, norm_b + j0);
@@ -83,25 +86,49 @@ inline void select_from_tile(const float* tile, const float* norm_a, const float
         _mm512_max_ps(zero, _mm512_add_ps(_mm512_add_ps(na, nb0), _mm512_load_ps(tile + r * NR)));
     const __m512 d1 = _mm512_max_ps(
         zero, _mm512_add_ps(_mm512_add_ps(na, nb1), _mm512_load_ps(tile + r * NR + 16)));
-    const __m512 worst = _mm512_set1_ps(best.worst());
-    const std::uint32_t hits =
-        std::uint32_t(_mm512_mask_cmp_ps_mask(m0, d0, worst, _CMP_LT_OQ)) |
-        (std::uint32_t(_mm512_mask_cmp_ps_mask(m1, d1, worst, _CMP_LT_OQ)) << 16);
+    if (k == 1) {
+      // The nearest row alone (k-means): the tile row's minimum and its first column, without a
+      // branch per candidate. Strictly smaller replaces, so ties keep the lower index.
+      const __m512 inf = _mm512_set1_ps(std::numeric_limits<float>::infinity());
+      const __m512 e0 = _mm512_mask_mov_ps(inf, m0, d0), e1 = _mm512_mask_mov_ps(inf, m1, d1);
+      const float low = _mm512_reduce_min_ps(_mm512_min_ps(e0, e1));
+      if (low < best.value[0]) {
+        const __m512 l = _mm512_set1_ps(low);
+        const std::uint32_t at = std::uint32_t(_mm512_cmp_ps_mask(e0, l, _CMP_EQ_OQ)) |
+                                 (std::uint32_t(_mm512_cmp_ps_mask(e1, l, _CMP_EQ_OQ)) << 16);
+        best.value[0] = low;
+        best.index[0] = static_cast<int32_t>(j0 + __builtin_ctz(at));
+      }
+      continue;
+    }
+    // The columns that beat the row's current k-th best, as a 32-bit mask.
+    auto beating = [&](float worst) {
+      const __m512 w = _mm512_set1_ps(worst);
+      return std::uint32_t(_mm512_mask_cmp_ps_mask(m0, d0, w, _CMP_LT_OQ)) |
+             (std::uint32_t(_mm512_mask_cmp_ps_mask(m1, d1, w, _CMP_LT_OQ)) << 16);
+    };
+    std::uint32_t hits = beating(best.worst());
     if (hits == 0) continue;  // the common case once the list holds near neighbours
     alignas(64) float d[NR];
     _mm512_store_ps(d, d0);
     _mm512_store_ps(d + 16, d1);
-    for (std::uint32_t h = hits; h != 0; h &= h - 1) {
-      const int c = __builtin_ctz(h);
-      if (d[c] < best.worst()) best.insert(d[c], static_cast<int32_t>(j0 + c));
+    // Insert the first beating column, then keep only the later columns that beat the new k-th
+    // best: one iteration per insertion, not per candidate. That matters on a row's first tiles
+    // (k-means' every row: its list starts empty each iteration), where most columns beat +inf
+    // but only ~ln(32) of them are ever a new best.
+    while (hits != 0) {
+      const int c = __builtin_ctz(hits);
+      best.insert(d[c], static_cast<int32_t>(j0 + c));
+      hits &= hits - 1;
+      if (hits != 0) hits &= beating(best.worst());
     }
   }
 }
 
 }  // namespace
 
-void sqdist_topk_avx512(int64_t m, int64_t n, int64_t d, const float* A, const float* B,
-                        int64_t k, int32_t* index, float* value, int threads) {
+void sqdist_topk_avx512(int64_t m, int64_t n, int64_t d, const float* A, const float* B, int64_t k,
+                        int32_t* index, float* value, int threads) {
   if (m == 0) return;
   std::vector<float> norm_a(m), norm_b(n);
   parallel_ranges(m, d, threads, [&](int, int64_t begin, int64_t end) {
@@ -135,49 +162,53 @@ void sqdist_topk_avx512(int64_t m, int64_t n, int64_t d, const float* A, const f
   float* const b_pack = b_buffer.get(std::size_t(slices) * slice_floats);
   parallel_ranges(panels, NR * d, threads, [&](int, int64_t begin, int64_t end) {
     for (int64_t s = 0; s < slices; ++s) {
-      Tiles::pack_columns(B + s * KC, d, slice_kc(s), n, begin, end,
-                          b_pack + s * slice_floats);
+      Tiles::pack_columns(B + s * KC, d, slice_kc(s), n, begin, end, b_pack + s * slice_floats);
     }
   });
   // (the panel of slice s starting at column j: b_pack + s·slice_floats + j·kc(s))
 
   const int64_t chunk_panels = std::max<int64_t>(1, kChunkBytes / (NR * d * 4));
+  const int64_t group_slabs = std::max<int64_t>(1, kGroupBytes / (MR * d * 4));
   const int64_t slabs = (m + MR - 1) / MR;
   parallel_ranges(slabs, n * d * MR, threads, [&](int, int64_t slab_begin, int64_t slab_end) {
+    // This thread's rows' lists start full of +inf (any finite distance enters).
     const int64_t r_begin = slab_begin * MR, r_end = std::min(m, slab_end * MR);
-    // This thread's rows packed as the GEMM packs A (per slab: each k-slice's MR × kc panel),
-    // and its rows' lists, which start full of +inf (any finite distance enters).
-    const int64_t slab_floats = MR * slices * KC;
-    static thread_local AlignedBuffer<float> a_buffer;
-    float* const a_pack = a_buffer.get(std::size_t(slab_end - slab_begin) * slab_floats);
-    for (int64_t sl = slab_begin; sl < slab_end; ++sl) {
-      const int64_t r0 = sl * MR, rows = std::min<int64_t>(MR, m - r0);
-      for (int64_t s = 0; s < slices; ++s) {
-        Tiles::pack_rows(A + r0 * d + s * KC, d, rows, slice_kc(s),
-                         a_pack + (sl - slab_begin) * slab_floats + s * MR * KC);
-      }
-    }
     float* best_v = value + r_begin * k;
     int32_t* best_i = index + r_begin * k;
     std::fill(best_v, best_v + (r_end - r_begin) * k, std::numeric_limits<float>::infinity());
     std::fill(best_i, best_i + (r_end - r_begin) * k, 0);
 
+    // A group of slabs packed as the GEMM packs A (per slab: each k-slice's MR × kc panel, the
+    // slab MR·d floats), just before its tiles are computed, so it is read from cache.
+    const int64_t slab_floats = MR * d;
+    static thread_local AlignedBuffer<float> a_buffer;
+    float* const a_pack = a_buffer.get(std::size_t(group_slabs) * slab_floats);
     alignas(64) float tile[MR * NR];
-    for (int64_t p0 = 0; p0 < panels; p0 += chunk_panels) {  // a chunk of B stays in L2
-      const int64_t p1 = std::min(panels, p0 + chunk_panels);
-      for (int64_t sl = slab_begin; sl < slab_end; ++sl) {
+    for (int64_t g0 = slab_begin; g0 < slab_end; g0 += group_slabs) {
+      const int64_t g1 = std::min(slab_end, g0 + group_slabs);
+      for (int64_t sl = g0; sl < g1; ++sl) {
         const int64_t r0 = sl * MR, rows = std::min<int64_t>(MR, m - r0);
-        const float* a_slab = a_pack + (sl - slab_begin) * slab_floats;
-        for (int64_t p = p0; p < p1; ++p) {
-          const int64_t j0 = p * NR;
-          for (int64_t s = 0; s < slices; ++s) {
-            Tiles::tile(slice_kc(s), a_slab + s * MR * KC,
-                        b_pack + s * slice_floats + j0 * slice_kc(s), -2.0f,
-                        s == 0 ? 0.0f : 1.0f, tile);
+        for (int64_t s = 0; s < slices; ++s) {
+          Tiles::pack_rows(A + r0 * d + s * KC, d, rows, slice_kc(s),
+                           a_pack + (sl - g0) * slab_floats + s * MR * KC);
+        }
+      }
+      for (int64_t p0 = 0; p0 < panels; p0 += chunk_panels) {  // a chunk of B stays in L2
+        const int64_t p1 = std::min(panels, p0 + chunk_panels);
+        for (int64_t sl = g0; sl < g1; ++sl) {
+          const int64_t r0 = sl * MR, rows = std::min<int64_t>(MR, m - r0);
+          const float* a_slab = a_pack + (sl - g0) * slab_floats;
+          for (int64_t p = p0; p < p1; ++p) {
+            const int64_t j0 = p * NR;
+            for (int64_t s = 0; s < slices; ++s) {
+              Tiles::tile(slice_kc(s), a_slab + s * MR * KC,
+                          b_pack + s * slice_floats + j0 * slice_kc(s), -2.0f, s == 0 ? 0.0f : 1.0f,
+                          tile);
+            }
+            select_from_tile(tile, norm_a.data() + r0, norm_b.data(), rows, j0,
+                             std::min<int64_t>(NR, n - j0), best_v + (r0 - r_begin) * k,
+                             best_i + (r0 - r_begin) * k, k);
           }
-          select_from_tile(tile, norm_a.data() + r0, norm_b.data(), rows, j0,
-                           std::min<int64_t>(NR, n - j0), best_v + (r0 - r_begin) * k,
-                           best_i + (r0 - r_begin) * k, k);
         }
       }
     }

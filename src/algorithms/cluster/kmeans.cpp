@@ -402,11 +402,11 @@ KMeans& KMeans::fit(const Tensor& X, const Tensor& sample_weight) {
   return *this;
 }
 
-// Runs body(b0, b1, D) for row blocks [b0, b1) of X with D = ‖x − c‖² (block × k, device).
-// Queries are centred with the training mean first, like the training data: the distances
-// then come from small numbers (accurate in f32's ‖a‖² + ‖b‖² − 2a·b and in int8).
+// Runs body(b0, b1, Xb, Cc) for row blocks [b0, b1) of X, Xb the block centred with the training
+// mean and Cc the centres centred alike (device). The distances then come from small numbers
+// (accurate in f32's ‖a‖² + ‖b‖² − 2a·b and in int8), as in training.
 template <class Body>
-void KMeans::for_each_block(const Tensor& X, Body&& body) const {
+void KMeans::for_each_centred_block(const Tensor& X, Body&& body) const {
   require_fitted();
   detail::check_samples(X, kName);
   detail::check_n_features(X, centers_.cols(), kName);
@@ -415,28 +415,36 @@ void KMeans::for_each_block(const Tensor& X, Body&& body) const {
   const Tensor Xd = b.to_device(X), mean = b.to_device(mean_);
   Tensor Cc = b.empty(k, d);
   b.axpby(1.0f, b.to_device(centers_), 0.0f, Cc);
-  b.add_row_vector(-1.0f, mean, Cc);  // centred centres
+  b.add_row_vector(-1.0f, mean, Cc);
   const std::int64_t block = block_rows(n, k);
-  Tensor D = b.empty(block, k), Xc = b.empty(block, d);
+  Tensor Xc = b.empty(block, d);
   for (std::int64_t b0 = 0; b0 < n; b0 += block) {
     const std::int64_t b1 = std::min(n, b0 + block);
-    Tensor Db = D.row_slice(0, b1 - b0), Xb = Xc.row_slice(0, b1 - b0);
+    Tensor Xb = Xc.row_slice(0, b1 - b0);
     b.axpby(1.0f, Xd.row_slice(b0, b1), 0.0f, Xb);
-    b.add_row_vector(-1.0f, mean, Xb);  // x − mean
-    b.sqdist(Xb, Cc, Db);
-    body(b0, b1, Db);
+    b.add_row_vector(-1.0f, mean, Xb);
+    body(b0, b1, Xb, Cc);
   }
 }
 
 double KMeans::assign_new(const Tensor& X, const Tensor& sample_weight, Tensor* labels) const {
   Backend& b = *backend();
-  const std::int64_t n = X.rows();
+  const std::int64_t n = X.rows(), k = options_.n_clusters;
   if (!sample_weight.empty()) detail::check_targets(sample_weight, n, kName, "sample_weight");
   Tensor lab = b.empty(n, 1, DType::i32), mind = b.empty(n, 1);
-  for_each_block(X, [&](std::int64_t b0, std::int64_t b1, Tensor& D) {
-    Tensor lb = lab.row_slice(b0, b1), mb = mind.row_slice(b0, b1);
-    b.argmin_rows(D, lb, mb);
-  });
+  const bool fused = b.fuses_sqdist_topk();  // else: the distances, then their minimum
+  Tensor D = fused ? Tensor() : b.empty(block_rows(n, k), k);
+  for_each_centred_block(X,
+                         [&](std::int64_t b0, std::int64_t b1, const Tensor& Xb, const Tensor& Cc) {
+                           Tensor lb = lab.row_slice(b0, b1), mb = mind.row_slice(b0, b1);
+                           if (fused) {
+                             b.sqdist_topk(Xb, Cc, 1, lb, mb);
+                           } else {
+                             Tensor Db = D.row_slice(0, b1 - b0);
+                             b.sqdist(Xb, Cc, Db);
+                             b.argmin_rows(Db, lb, mb);
+                           }
+                         });
   if (labels) *labels = b.to_host(lab).clone();
   if (!sample_weight.empty()) b.multiply(b.to_device(sample_weight.reshaped(n, 1)), mind);
   Tensor total = b.empty(1, 1);
@@ -456,12 +464,15 @@ Tensor KMeans::transform(const Tensor& X) const {
   Backend& b = *backend();
   const std::int64_t k = options_.n_clusters;
   Tensor out(X.rows(), k);
-  for_each_block(X, [&](std::int64_t b0, std::int64_t b1, Tensor& D) {
-    b.map(MapFn::sqrt, D, D);
-    const Tensor h = b.to_host(D);
-    std::memcpy(out.data<float>() + b0 * k, h.raw(), h.size_bytes());
-    (void)b1;
-  });
+  Tensor D = b.empty(block_rows(X.rows(), k), k);
+  for_each_centred_block(X,
+                         [&](std::int64_t b0, std::int64_t b1, const Tensor& Xb, const Tensor& Cc) {
+                           Tensor Db = D.row_slice(0, b1 - b0);
+                           b.sqdist(Xb, Cc, Db);
+                           b.map(MapFn::sqrt, Db, Db);
+                           const Tensor h = b.to_host(Db);
+                           std::memcpy(out.data<float>() + b0 * k, h.raw(), h.size_bytes());
+                         });
   return out;
 }
 

@@ -82,7 +82,7 @@ class KMeans : public Estimator {
   // Sum of (weighted) min squared distances, and the labels, of X against `centers`.
   double assign_new(const Tensor& X, const Tensor& sample_weight, Tensor* labels) const;
   template <class Body>
-  void for_each_block(const Tensor& X, Body&& body) const;
+  void for_each_centred_block(const Tensor& X, Body&& body) const;
 
   KMeansOptions options_;
   Tensor mean_;     // 1 × d  the training data's column means (queries are centred with it)
