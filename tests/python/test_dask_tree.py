@@ -137,8 +137,37 @@ def test_random_forests_equal_one_machine_given_its_bins(dask_client, rng, param
     one = mlcore.RandomForestRegressor(random_state=0, **params).fit(X, y_reg)
     np.testing.assert_allclose(dist.to_local().predict(X), one.predict(X), rtol=1e-12)
     np.testing.assert_array_equal(dist.feature_importances_, one.feature_importances_)
-    with pytest.raises(ValueError, match="oob_score=False"):
-        md.RandomForestRegressor(oob_score=True).fit(_chunks(X), _chunks(y_reg))
+
+
+def test_random_forests_out_of_bag_equal_one_machine(dask_client, rng):
+    """oob_score on the cluster: each tree's out-of-bag rows follow it on their workers, which
+    add the trees' values per row in tree order. The classifier's model (oob_score_ and
+    oob_decision_function_ included) is the single machine's byte for byte; the regressor's
+    leaf means and score sums are per partition first (1e-12 relative; predictions to float32
+    rounding). 11 trees: a row is out of bag for none of them now and then (NaN rows)."""
+    X, y, y_reg = _data(rng, n=1201)
+    w = rng.integers(0, 3, size=len(X)).astype(np.float64)
+    params = dict(n_estimators=11, max_depth=6, oob_score=True, random_state=4)
+    bins = md.single_machine_thresholds(X, 255, 4, sample_weight=w)
+    dist = md.RandomForestClassifier(**params).fit(
+        _chunks(X, 500), _chunks(y, 500), sample_weight=_chunks(w, 500), bin_thresholds=bins
+    )
+    one = mlcore.RandomForestClassifier(**params).fit(X, y, sample_weight=w)
+    _same_model(dist, one)
+    assert dist.oob_score_ == one.oob_score_ and 0.5 < one.oob_score_ < 1
+    np.testing.assert_array_equal(dist.oob_decision_function_, one.oob_decision_function_)
+    assert np.isnan(one.oob_decision_function_).any()  # rows left out by no tree
+    bins = md.single_machine_thresholds(X, 255, 4)
+    dist = md.RandomForestRegressor(**params).fit(
+        _chunks(X, 500), _chunks(y_reg, 500), bin_thresholds=bins
+    )
+    one = mlcore.RandomForestRegressor(**params).fit(X, y_reg)
+    np.testing.assert_allclose(dist.oob_score_, one.oob_score_, rtol=1e-12)
+    assert 0.3 < one.oob_score_ < 1
+    np.testing.assert_allclose(dist.oob_prediction_, one.oob_prediction_, rtol=1e-6)
+    np.testing.assert_allclose(dist.to_local().oob_prediction_, one.oob_prediction_, rtol=1e-6)
+    with pytest.raises(ValueError, match="oob_score=True needs bootstrap=True"):
+        md.RandomForestRegressor(oob_score=True, bootstrap=False).fit(_chunks(X), _chunks(y_reg))
 
 
 @pytest.mark.parametrize("classes", [2, 3])

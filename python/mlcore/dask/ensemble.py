@@ -444,25 +444,67 @@ def bootstrap_task(rec, state, counts, center):
     return state, out
 
 
+def oob_votes_task(rec, state, values):
+    """Adds the fitted trees' values ({key: n_nodes × k}, in tree order) at each tree's
+    out-of-bag rows (state["oob_leaves"]) to the rows' sums and counts: per row the same doubles
+    added in the same order as oob_sums (random_forest.cpp) adds them."""
+    m = len(state["t"])
+    k = next(iter(values.values())).shape[1]
+    sums = state["oob_sum"].copy() if "oob_sum" in state else np.zeros((m, k))
+    counts = state["oob_count"].copy() if "oob_count" in state else np.zeros(m, np.int64)
+    leaves_of = dict(state["oob_leaves"])
+    for key in sorted(values):
+        rows, leaves = leaves_of.pop(key)
+        sums[rows] += values[key][leaves]
+        counts[rows] += 1
+    return dict(state, oob_sum=sums, oob_count=counts, oob_leaves=leaves_of), None
+
+
+def oob_result_task(rec, state, classifier):
+    """This partition's rows of oob_decision_function_ / oob_prediction_ (float32, NaN for a
+    row no tree left out) and its share of the score: (correct, scored) for a classifier (the
+    first largest sum's class, as std::max_element picks it), (Σ y, scored) for a regressor."""
+    sums, counts = state["oob_sum"], state["oob_count"]
+    scored = counts > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = sums / counts[:, None]
+    out = np.where(scored[:, None], mean, np.nan).astype(np.float32)
+    t = state["t"]
+    if classifier:
+        correct = int(np.sum(np.argmax(sums[scored], axis=1) == t[scored]))
+        return out, (correct, int(scored.sum()))
+    return out, (float(np.sum(t[scored].astype(np.float64))), int(scored.sum()))
+
+
+def oob_squares_task(rec, state, mean):
+    """A regressor's Σ (y − prediction)² and Σ (y − mean)² over the scored rows (the
+    prediction in double, as random_forest.cpp scores it)."""
+    counts = state["oob_count"]
+    scored = counts > 0
+    y = state["t"][scored].astype(np.float64)
+    pred = state["oob_sum"][scored, 0] / counts[scored]
+    return float(np.sum((y - pred) ** 2)), float(np.sum((y - mean) ** 2))
+
+
 class _DaskForest(TreeFitMixin):
     _classifier = False
     _weighted_center = False  # random_forest.cpp centres y on its plain mean
 
     def fit(self, X, y, sample_weight=None, bin_thresholds=None):
         """Grow n_estimators trees on bootstrap samples of a dask X (NaN = missing) and y;
-        bin_thresholds as for mlcore.dask.DecisionTreeClassifier. oob_score is not computed
-        on a cluster."""
-        if self.oob_score:
-            raise ValueError(
-                f"{type(self).__name__} on dask does not compute the out-of-bag "
-                "score: pass oob_score=False"
-            )
+        bin_thresholds as for mlcore.dask.DecisionTreeClassifier. With oob_score, each tree's
+        out-of-bag rows follow it to their leaves on their workers, which add up the trees'
+        values per row (``oob_votes_task``); only the scores' sums and the per-row
+        oob_decision_function_ / oob_prediction_ come back."""
         Xr = as_rows(X, "X", type(self).__name__)
         n = Xr.shape[0]
         n_estimators = check_int("n_estimators", self.n_estimators, 1)
         max_bins = check_int("max_bins", self.max_bins, 2)
         seed = seed_of(self.random_state)
         bootstrap = bool(self.bootstrap)
+        oob = bool(self.oob_score)
+        if oob and not bootstrap:
+            raise ValueError("oob_score=True needs bootstrap=True (no sample is out of bag)")
         opts = self._grower_options(n)
         criterion = self.criterion
         fit, state, classes, center, _, _ = self._binned_fit(
@@ -520,14 +562,14 @@ class _DaskForest(TreeFitMixin):
             for t in keys:
                 sp, params = splitters[t]
                 if self._classifier:
-                    specs[t] = (class_values, (t, len(classes)))
+                    specs[t] = (class_values, (t, len(classes), oob))
                 else:
                     total = sum(s[t][0] for s in sums)
                     max_abs = max(s[t][1] for s in sums)
                     scale, q_max = _core.packed_codec(max_abs, total, True)
                     sp.set_scales(scale, 1.0)
                     scales[t] = scale
-                    specs[t] = (regression_values, (t, center, scale, q_max))
+                    specs[t] = (regression_values, (t, center, scale, q_max, oob))
                 growing.append(_grower.GrowingTree(t, sp, self.bin_thresholds_, params))
             state = _grower.grow_trees(
                 fit,
@@ -552,6 +594,20 @@ class _DaskForest(TreeFitMixin):
                     w = sum(s[g.key][1] for s in leaf)
                     values = tree_values_regressor(g, (wy, w), center, scales[g.key])
                 fitted.append((g, nodes, values))
+            if oob:
+                k = len(classes) if self._classifier else 1
+                _, state = fit.round(
+                    f"trees {keys[0]}..{keys[-1]}: out-of-bag votes",
+                    oob_votes_task,
+                    {
+                        g.key: np.asarray(v, np.float64).reshape(-1, k)
+                        for g, _, v in fitted[-len(keys) :]
+                    },
+                    parts=state,
+                    keep=True,
+                )
+        if oob:
+            oob_rows, oob_score = self._out_of_bag(fit, state)
         for f in state:
             f.release()
         # forest_importances (random_forest.cpp): the mean of the trees' normalized importances
@@ -573,7 +629,7 @@ class _DaskForest(TreeFitMixin):
         w.write_f64(value)
         w.write_f64(opts["min_impurity_decrease"])
         w.write_u8(1 if bootstrap else 0)
-        w.write_u8(0)  # oob_score
+        w.write_u8(1 if oob else 0)  # oob_score
         n_jobs = self.n_jobs
         w.write_i64(-1 if n_jobs in (None, 0) else int(n_jobs))
         w.write_i64(seed)
@@ -582,21 +638,45 @@ class _DaskForest(TreeFitMixin):
             w.write_f64s([float(c) for c in range(len(classes))])
         w.write_i64(self.n_features_in_)
         w.write_f64s(importances.tolist())
-        w.write_f64(0.0)  # oob_score_
-        w.write_u8(0)
+        w.write_f64(oob_score if oob else 0.0)  # oob_score_
+        w.write_u8(1 if oob else 0)
+        if oob:
+            w.write_tensor(oob_rows)  # oob_decision_ / oob_prediction_
         w.write_i64(len(fitted))  # write_trees
         for g, nodes, values in fitted:
             write.write_tree(w, nodes, values, len(classes) if self._classifier else 1)
         self._finish_fit(fit, w.finish())
         self.feature_importances_ = np.asarray(self._model.feature_importances_, np.float64)
+        if oob:
+            self.oob_score_ = float(self._model.oob_score_)
+            if self._classifier:
+                self.oob_decision_function_ = self._model.oob_decision_function_.astype(np.float64)
+            else:
+                self.oob_prediction_ = self._model.oob_prediction_.astype(np.float64)
         return self
+
+    def _out_of_bag(self, fit, state):
+        """(every row's out-of-bag mean, n × k float32, NaN where no tree left the row out;
+        the score): accuracy, or R² = 1 − Σ (y − ŷ)² / Σ (y − ȳ)² over the scored rows (ȳ their
+        mean), as random_forest.cpp scores them; the sums are per partition first."""
+        parts = fit.round("out-of-bag results", oob_result_task, self._classifier, parts=state)
+        rows = np.ascontiguousarray(np.concatenate([p[0] for p in parts]), np.float32)
+        first = sum(p[1][0] for p in parts)
+        scored = sum(p[1][1] for p in parts)
+        if self._classifier:
+            return rows, first / scored if scored > 0 else 0.0
+        mean = first / max(scored, 1)
+        squares = fit.round("out-of-bag squares", oob_squares_task, mean, parts=state)
+        ss_res, ss_tot = sum(q[0] for q in squares), sum(q[1] for q in squares)
+        return rows, 1.0 - ss_res / ss_tot if ss_tot > 0 else 0.0
 
 
 class RandomForestClassifier(_DaskForest, _local.RandomForestClassifier):
     """mlcore.RandomForestClassifier grown on a dask cluster (same parameters, plus
-    ``client``; oob_score is refused). Given the same bins, every tree is the single-machine
-    forest's tree: the bootstrap is drawn on the client by the same generator and each worker
-    gets its rows' counts (one byte per row and tree)."""
+    ``client``). Given the same bins, every tree is the single-machine forest's tree: the
+    bootstrap is drawn on the client by the same generator and each worker gets its rows'
+    counts (one byte per row and tree); oob_score_ and oob_decision_function_ are then the
+    single machine's (the out-of-bag sums are added per row in the same order)."""
 
     _local_class = _local.RandomForestClassifier
     _classifier = True
@@ -611,7 +691,9 @@ class RandomForestClassifier(_DaskForest, _local.RandomForestClassifier):
 
 class RandomForestRegressor(_DaskForest, _local.RandomForestRegressor):
     """mlcore.RandomForestRegressor grown on a dask cluster (see
-    :class:`RandomForestClassifier`); leaf means summed per partition first."""
+    :class:`RandomForestClassifier`); leaf means summed per partition first, so
+    oob_prediction_ agrees with one machine's to float32 rounding and oob_score_ (its sums
+    per partition first) to ~1e-12 relative."""
 
     _local_class = _local.RandomForestRegressor
     __init__ = init_with_client(_local.RandomForestRegressor)

@@ -132,31 +132,44 @@ def tree_weights(state, key):
     return weight if counts is None else weight * counts
 
 
-def class_values(state, key, K):
+def _with_out_of_bag(state, key, V, rows, oob):
+    """(V, rows), and with ``oob`` the rows forest tree ``key`` did not draw (its out-of-bag
+    rows, whatever their weight, as random_forest.cpp lists them), which follow the tree."""
+    if not oob:
+        return V, rows
+    return V, rows, np.flatnonzero(state["boot"][key] == 0).astype(np.int32)
+
+
+def class_values(state, key, K, oob=False):
     """A classification tree's statistics: V[i, code_i] = w_i (float32 integers); rows of
-    weight > 0."""
+    weight > 0 (and its out-of-bag rows with ``oob``)."""
     t = state["t"]
     weight = tree_weights(state, key)
     V = np.zeros((len(t), K), np.float32)
     V[np.arange(len(t)), t] = weight
-    return V, np.flatnonzero(weight > 0).astype(np.int32)
+    return _with_out_of_bag(state, key, V, np.flatnonzero(weight > 0).astype(np.int32), oob)
 
 
-def regression_values(state, key, center, scale, q_max):
+def regression_values(state, key, center, scale, q_max, oob=False):
     """A regression tree's statistics (regression_values in tree_common.cpp): one int64
-    w·(q·2^24 + 1) per row, q = quantized (y − center)."""
+    w·(q·2^24 + 1) per row, q = quantized (y − center); rows as in ``class_values``."""
     t = state["t"]
     weight = tree_weights(state, key).astype(np.int64)
     q = _grower.quantize(t.astype(np.float64) - center, scale, q_max)
     V = (weight * ((q << _grower.COUNT_BITS) + 1)).reshape(-1, 1)
-    return V, np.flatnonzero(weight > 0).astype(np.int32)
+    return _with_out_of_bag(state, key, V, np.flatnonzero(weight > 0).astype(np.int32), oob)
 
 
 def leaf_sums_task(rec, state, specs):
     """Per tree {key: (leaf_of, number of nodes)}: Σ w·y and Σ w over each fitted leaf's rows
-    (the exact leaf means of a regression tree), and the tree dropped from the state."""
+    (the exact leaf means of a regression tree), and the tree dropped from the state; a tree's
+    out-of-bag rows and their leaves kept in state["oob_leaves"] (``oob_votes_task``)."""
     out = {}
+    state = dict(state)
+    state["oob_leaves"] = dict(state.get("oob_leaves", {}))
     for key, (leaf_of, n_nodes) in specs.items():
+        if "extra" in state["trees"][key]:
+            state["oob_leaves"][key] = _grower.leaf_rows(state, key, leaf_of, "extra")
         rows, leaves = _grower.leaf_rows(state, key, leaf_of)
         w = tree_weights(state, key)
         wy = w[rows] * state["t"][rows].astype(np.float64)
