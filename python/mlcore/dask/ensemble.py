@@ -11,10 +11,15 @@
    finder best-first up to max_leaf_nodes, a few rounds per tree;
 3. one round returns every leaf's Σ g and Σ h per partition: leaf value = −lr · G / (H + λ).
 
+Early stopping: the single machine's validation split (``validation_split``), the validation
+rows following each tree to their leaves on their workers, and the training / validation loss
+sums returned by step 1's round; the client applies the single machine's stopping rule.
+
 **Random forests** (random_forest.cpp): each tree's bootstrap counts are drawn on the client by
 the single-machine generator (``forest_bootstrap``: the same seed and draws) and each worker
 receives its rows' counts; the trees then grow as decision trees, a batch of trees at a time in
-the same rounds.
+the same rounds. With oob_score, each tree's out-of-bag rows follow it on their workers, which
+add up the trees' values per row (``oob_votes_task``).
 
 Equality with one machine: given the same bins, a forest is the single-machine forest (every
 tree byte for byte up to the regression leaf means, summed per partition first); boosting
@@ -393,9 +398,9 @@ def validation_split(group_counts, fraction, seed):
 
 class GradientBoostingClassifier(_DaskBoosting, _local.GradientBoostingClassifier):
     """mlcore.GradientBoostingClassifier boosted on a dask cluster (same parameters, plus
-    ``client``; early stopping is not done: "auto" means off). Given the same bins, the same
-    trees as one machine with early_stopping=False, and predict_proba to float32 rounding
-    (tests/python/test_dask_tree.py)."""
+    ``client``; early stopping as on one machine: the same validation split and stopping
+    iteration). Given the same bins, the same trees as one machine, and predict_proba to
+    float32 rounding (tests/python/test_dask_tree.py)."""
 
     _local_class = _local.GradientBoostingClassifier
     _classifier = True
