@@ -271,6 +271,26 @@ void bind_trees(py::module_& m) {
         return py::make_tuple(c.scale, c.q_max);
       },
       py::arg("max_abs"), py::arg("total_weight"), py::arg("with_count"));
+  // Boosting's validation split by rank within each group (detail::validation_ranks), drawn
+  // from the generator the single-machine fit seeds with random_state: one uint8 array per
+  // group (1 = the group's sample of that rank validates).
+  m.def(
+      "validation_ranks",
+      [](const std::vector<std::int64_t>& sizes, double fraction, std::uint64_t random_state) {
+        std::mt19937_64 rng(random_state);
+        py::list out;
+        for (const std::vector<std::uint8_t>& flags :
+             detail::validation_ranks(sizes, fraction, rng)) {
+          py::array_t<std::uint8_t> a(static_cast<py::ssize_t>(flags.size()));
+          std::copy(flags.begin(), flags.end(), a.mutable_data());
+          out.append(a);
+        }
+        return out;
+      },
+      py::arg("sizes"), py::arg("fraction"), py::arg("random_state"));
+  // Boosting's early-stopping rule on the scores so far (detail::should_stop).
+  m.def("boosting_should_stop", &detail::should_stop, py::arg("scores"),
+        py::arg("n_iter_no_change"), py::arg("tol"));
 }
 
 }  // namespace

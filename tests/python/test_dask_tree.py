@@ -137,8 +137,37 @@ def test_random_forests_equal_one_machine_given_its_bins(dask_client, rng, param
     one = mlcore.RandomForestRegressor(random_state=0, **params).fit(X, y_reg)
     np.testing.assert_allclose(dist.to_local().predict(X), one.predict(X), rtol=1e-12)
     np.testing.assert_array_equal(dist.feature_importances_, one.feature_importances_)
-    with pytest.raises(ValueError, match="oob_score=False"):
-        md.RandomForestRegressor(oob_score=True).fit(_chunks(X), _chunks(y_reg))
+
+
+def test_random_forests_out_of_bag_equal_one_machine(dask_client, rng):
+    """oob_score on the cluster: each tree's out-of-bag rows follow it on their workers, which
+    add the trees' values per row in tree order. The classifier's model (oob_score_ and
+    oob_decision_function_ included) is the single machine's byte for byte; the regressor's
+    leaf means and score sums are per partition first (1e-12 relative; predictions to float32
+    rounding). 11 trees: a row is out of bag for none of them now and then (NaN rows)."""
+    X, y, y_reg = _data(rng, n=1201)
+    w = rng.integers(0, 3, size=len(X)).astype(np.float64)
+    params = dict(n_estimators=11, max_depth=6, oob_score=True, random_state=4)
+    bins = md.single_machine_thresholds(X, 255, 4, sample_weight=w)
+    dist = md.RandomForestClassifier(**params).fit(
+        _chunks(X, 500), _chunks(y, 500), sample_weight=_chunks(w, 500), bin_thresholds=bins
+    )
+    one = mlcore.RandomForestClassifier(**params).fit(X, y, sample_weight=w)
+    _same_model(dist, one)
+    assert dist.oob_score_ == one.oob_score_ and 0.5 < one.oob_score_ < 1
+    np.testing.assert_array_equal(dist.oob_decision_function_, one.oob_decision_function_)
+    assert np.isnan(one.oob_decision_function_).any()  # rows left out by no tree
+    bins = md.single_machine_thresholds(X, 255, 4)
+    dist = md.RandomForestRegressor(**params).fit(
+        _chunks(X, 500), _chunks(y_reg, 500), bin_thresholds=bins
+    )
+    one = mlcore.RandomForestRegressor(**params).fit(X, y_reg)
+    np.testing.assert_allclose(dist.oob_score_, one.oob_score_, rtol=1e-12)
+    assert 0.3 < one.oob_score_ < 1
+    np.testing.assert_allclose(dist.oob_prediction_, one.oob_prediction_, rtol=1e-6)
+    np.testing.assert_allclose(dist.to_local().oob_prediction_, one.oob_prediction_, rtol=1e-6)
+    with pytest.raises(ValueError, match="oob_score=True needs bootstrap=True"):
+        md.RandomForestRegressor(oob_score=True, bootstrap=False).fit(_chunks(X), _chunks(y_reg))
 
 
 @pytest.mark.parametrize("classes", [2, 3])
@@ -193,10 +222,74 @@ def test_gradient_boosting_sends_nan_as_one_machine_does(dask_client):
     np.testing.assert_allclose(one.predict(Q), [1, 0, 1, 8], atol=1e-6)
 
 
-def test_gradient_boosting_refuses_early_stopping(dask_client, rng):
-    X, _, y = _data(rng, n=300)
-    with pytest.raises(ValueError, match="early stopping.*early_stopping=False"):
-        md.GradientBoostingRegressor(early_stopping=True).fit(_chunks(X), _chunks(y))
+def _grid_data(rng, n):
+    """Features on a grid of few values (and NaNs): every value lies in the training rows of
+    any validation split, so the bins of the training rows are those of all rows."""
+    X = np.round(rng.normal(size=(n, 4)) * 3).clip(-8, 8).astype(np.float32) / 3
+    X[rng.random(X.shape) < 0.03] = np.nan
+    Z = np.nan_to_num(X)
+    y_class = (Z[:, 0] + Z[:, 1] ** 2 > 0.5).astype(int) + (Z[:, 2] > 1)
+    y_reg = 2 * Z[:, 0] + np.sin(Z[:, 1]) + 0.3 * rng.normal(size=n)
+    return X, y_class, y_reg
+
+
+@pytest.mark.parametrize(
+    "kind, params",
+    [
+        ("multiclass", dict(validation_fraction=0.2, n_iter_no_change=2, tol=1e-3)),
+        ("binary", dict(validation_fraction=0.1, n_iter_no_change=3, tol=1e-2)),
+        ("regression", dict(validation_fraction=None, n_iter_no_change=2, tol=1e-2)),
+        ("weighted", dict(validation_fraction=0.25, n_iter_no_change=1, tol=1e-3)),
+    ],
+)
+def test_gradient_boosting_early_stopping_equals_one_machine(dask_client, rng, kind, params):
+    """Early stopping on the cluster: the single machine's validation split (drawn from the
+    reduced class counts, each partition given its rows' flags), the losses summed across the
+    workers every iteration, and the stop at the single machine's iteration. The scores are
+    sums per partition first: equal to 1e-12 relative."""
+    X, y_class, y_reg = _grid_data(rng, 3001)
+    y = {"multiclass": y_class, "binary": (y_class > 0).astype(int)}.get(kind, y_reg)
+    w = rng.random(len(X)) * 2 if kind == "weighted" else None
+    Est = (
+        md.GradientBoostingClassifier
+        if kind in ("multiclass", "binary")
+        else (md.GradientBoostingRegressor)
+    )
+    params = dict(params, max_iter=60, max_leaf_nodes=8, early_stopping=True, random_state=3)
+    dist = Est(**params).fit(
+        _chunks(X, 701), _chunks(y, 701), sample_weight=None if w is None else _chunks(w, 701)
+    )
+    one = getattr(mlcore, Est.__name__)(**params).fit(X, y, sample_weight=w)
+    assert 2 <= one.n_iter_ < 60  # it did stop early
+    assert dist.n_iter_ == one.n_iter_ and dist.do_early_stopping_
+    np.testing.assert_allclose(dist.train_score_, one.train_score_, rtol=1e-12)
+    np.testing.assert_allclose(dist.validation_score_, one.validation_score_, rtol=1e-12)
+    assert len(dist.validation_score_) == (
+        0 if params["validation_fraction"] is None else one.n_iter_ + 1
+    )
+    local = dist.to_local()
+    assert local.n_iter_ == one.n_iter_
+    staged = (
+        "staged_decision_function" if Est is md.GradientBoostingClassifier else "staged_predict"
+    )
+    for a, b in zip(getattr(local, staged)(X), getattr(one, staged)(X), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_gradient_boosting_auto_early_stopping_and_bad_fractions(dask_client, rng):
+    """ "auto" stops early above 10 000 samples, as on one machine; a fraction that leaves a
+    side empty is refused with the single machine's message."""
+    X, _, y = _grid_data(rng, 10007)
+    params = dict(max_iter=30, max_leaf_nodes=4, n_iter_no_change=2, tol=1e-1, random_state=1)
+    dist = md.GradientBoostingRegressor(**params).fit(_chunks(X, 2500), _chunks(y, 2500))
+    one = mlcore.GradientBoostingRegressor(**params).fit(X, y)
+    assert dist.do_early_stopping_ and dist.n_iter_ == one.n_iter_ < 30
+    np.testing.assert_allclose(dist.validation_score_, one.validation_score_, rtol=1e-12)
+    X, y = X[:5], y[:5]
+    with pytest.raises(ValueError, match="validation_fraction = 0.01 leaves an empty validation"):
+        md.GradientBoostingRegressor(early_stopping=True, validation_fraction=0.01).fit(
+            _chunks(X, 2), _chunks(y, 2)
+        )
 
 
 def test_trees_refuse_infinity_fractional_weights_and_bad_bins(dask_client, rng):

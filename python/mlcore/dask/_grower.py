@@ -74,11 +74,16 @@ def binned_partition(X, thresholds):
     }
 
 
-def with_tree(state, key, V, rows):
-    """A new state whose tree ``key`` has statistics V and its root holding ``rows``."""
+def with_tree(state, key, V, rows, extra=None):
+    """A new state whose tree ``key`` has statistics V and its root holding ``rows``; ``extra``
+    (optional): rows that follow the tree's splits to their leaves without entering its
+    histograms (boosting's validation rows, a forest tree's out-of-bag rows)."""
     state = dict(state)
     state["trees"] = dict(state.get("trees", {}))
-    state["trees"][key] = {"V": V, "rows": {0: np.asarray(rows, np.int32)}}
+    tree = {"V": V, "rows": {0: np.asarray(rows, np.int32)}}
+    if extra is not None:
+        tree["extra"] = {0: np.asarray(extra, np.int32)}
+    state["trees"][key] = tree
     return state
 
 
@@ -101,12 +106,14 @@ def grow_task(rec, state, work):
     for key, (applies, builds) in work.items():
         tree = dict(state["trees"][key])
         rows = dict(tree["rows"])
+        extra = dict(tree["extra"]) if "extra" in tree else None
         counts = {}
         for node, f, b, missing_left, left, right in applies:
-            ids = rows.pop(node)
-            c = codes[ids, f]
-            goes_left = np.where(c == missing[f], missing_left, c <= b)
-            rows[left], rows[right] = ids[goes_left], ids[~goes_left]
+            for lists in (rows,) if extra is None else (rows, extra):
+                ids = lists.pop(node)
+                c = codes[ids, f]
+                goes_left = np.where(c == missing[f], missing_left, c <= b)
+                lists[left], lists[right] = ids[goes_left], ids[~goes_left]
             counts[left], counts[right] = len(rows[left]), len(rows[right])
         hists = [
             rec.histogram(codes, offsets, rows[node], tree["V"], state["n_out"])[
@@ -115,15 +122,18 @@ def grow_task(rec, state, work):
             for node in builds
         ]
         tree["rows"] = rows
+        if extra is not None:
+            tree["extra"] = extra
         state["trees"][key] = tree
         out[key] = (counts, hists)
     return state, out
 
 
-def leaf_rows(state, key, leaf_of):
+def leaf_rows(state, key, leaf_of, which="rows"):
     """(row ids, their final leaf ids) of tree ``key`` on this partition; leaf_of maps each
-    current leaf handle on the workers to the id of the fitted tree's leaf it lies in."""
-    rows = state["trees"][key]["rows"]
+    current leaf handle on the workers to the id of the fitted tree's leaf it lies in.
+    which: "rows" (the rows it grew on) or "extra" (the rows that only followed it)."""
+    rows = state["trees"][key][which]
     ids = [rows[h] for h in leaf_of]
     leaves = [np.full(len(r), leaf, np.int32) for r, leaf in zip(ids, leaf_of.values())]
     if not ids:
@@ -414,13 +424,14 @@ def grow_trees(fit, state, trees, init, name="tree"):
 
 def tree_init_task(rec, state, specs):
     """The init round of ``grow_trees``: specs {key: (fn, args)}, fn(state, *args) → (V, rows)
-    the tree's statistics and the rows it grows on (weight > 0); builds each root histogram."""
+    or (V, rows, extra): the tree's statistics, the rows it grows on (weight > 0) and the rows
+    that only follow it (``with_tree``); builds each root histogram."""
     out = {}
     for key, (fn, args) in specs.items():
-        V, rows = fn(state, *args)
-        state = with_tree(state, key, V, rows)
-        hist = rec.histogram(
-            state["codes"], state["offsets"], state["trees"][key]["rows"][0], V, state["n_out"]
-        )[: state["total_bins"]]
+        state = with_tree(state, key, *fn(state, *args))
+        V, rows = state["trees"][key]["V"], state["trees"][key]["rows"][0]
+        hist = rec.histogram(state["codes"], state["offsets"], rows, V, state["n_out"])[
+            : state["total_bins"]
+        ]
         out[key] = (len(rows), hist)
     return state, out

@@ -11,10 +11,15 @@
    finder best-first up to max_leaf_nodes, a few rounds per tree;
 3. one round returns every leaf's Σ g and Σ h per partition: leaf value = −lr · G / (H + λ).
 
+Early stopping: the single machine's validation split (``validation_split``), the validation
+rows following each tree to their leaves on their workers, and the training / validation loss
+sums returned by step 1's round; the client applies the single machine's stopping rule.
+
 **Random forests** (random_forest.cpp): each tree's bootstrap counts are drawn on the client by
 the single-machine generator (``forest_bootstrap``: the same seed and draws) and each worker
 receives its rows' counts; the trees then grow as decision trees, a batch of trees at a time in
-the same rounds.
+the same rounds. With oob_score, each tree's out-of-bag rows follow it on their workers, which
+add up the trees' values per row (``oob_votes_task``).
 
 Equality with one machine: given the same bins, a forest is the single-machine forest (every
 tree byte for byte up to the regression leaf means, summed per partition first); boosting
@@ -54,17 +59,31 @@ __all__ = [
 # ---- gradient boosting: worker tasks ---------------------------------------------------------
 
 
-def gradients_task(rec, state, loss, K, baseline, update):
-    """Raw scores += the last iteration's leaf values (``update``: {k: (leaf_of, values)}),
-    then g, h (m × K, double) at the raw scores, weighted as scikit-learn does; returns the
-    per-class max |g| and max h (gradient_boosting.cpp: gradients, weight_gradients)."""
-    t, w = state["t"], state["w"]
+def gradients_task(rec, state, loss, K, baseline, update, score):
+    """Raw scores += the last iteration's leaf values (``update``: {k: (leaf_of, values)}):
+    a training row's from its leaf, a validation row's as float32 (the single machine walks
+    them on the backend, whose leaf values are float32); then, with ``score``, the loss sums
+    of the training and validation rows (``loss_sums``); then g, h (m × K, double) at the raw
+    scores, weighted as scikit-learn does. Returns the per-class max |g| and max h over the
+    training rows (gradient_boosting.cpp: gradients, weight_gradients) and the loss sums."""
+    t, w, train, held = state["t"], state["w"], state["train"], state["held_out"]
     m = len(t)
     raw = state["raw"].copy() if "raw" in state else np.tile(np.asarray(baseline), (m, 1))
     for k, (leaf_of, values) in update.items():
         rows, leaves = _grower.leaf_rows(state, k, leaf_of)
         raw[rows, k] += values[leaves]
+        if held is not None:
+            rows, leaves = _grower.leaf_rows(state, k, leaf_of, "extra")
+            raw[rows, k] += values.astype(np.float32)[leaves]
     state = _grower.without_trees(state, set(update))
+    scores = None
+    if score:
+        scores = tuple(
+            None
+            if rows is None
+            else loss_sums(loss, raw[rows], t[rows], None if w is None else w[rows])
+            for rows in (train, held)
+        )
     if loss == "squared_error":
         g = raw - t.astype(np.float64).reshape(-1, 1)
         h = None
@@ -82,20 +101,40 @@ def gradients_task(rec, state, loss, K, baseline, update):
         g = g * w.reshape(-1, 1)
         h = np.tile(w.reshape(-1, 1), (1, K)) if h is None else h * w.reshape(-1, 1)
     state = dict(state, raw=raw, g=g, h=h)
-    g_max = np.abs(g).max(axis=0) if m else np.zeros(K)
-    h_max = (h.max(axis=0) if m else np.zeros(K)) if h is not None else np.ones(K)
-    return state, (g_max, h_max)
+    g_max = np.abs(g[train]).max(axis=0) if len(train) else np.zeros(K)
+    h_max = (h[train].max(axis=0) if len(train) else np.zeros(K)) if h is not None else np.ones(K)
+    return state, (g_max, h_max, scores)
+
+
+def loss_sums(loss, raw, t, w):
+    """(Σ w·loss, Σ w) over rows: half squared error, binary or multiclass log-loss at raw
+    scores (m × K); rows of weight 0 add nothing (gradient_boosting.cpp: mean_loss)."""
+    w = np.ones(len(t)) if w is None else w
+    if loss == "squared_error":
+        each = 0.5 * (t.astype(np.float64) - raw[:, 0]) ** 2
+    elif loss == "binary":
+        r = raw[:, 0]
+        with np.errstate(over="ignore"):  # log(1 + e^r) − y·r; np.where evaluates both sides
+            each = np.where(r > 0, r + np.log1p(np.exp(-r)), np.log1p(np.exp(r))) - t * r
+    else:
+        mx = raw.max(axis=1)
+        each = mx + np.log(np.exp(raw - mx[:, None]).sum(axis=1)) - raw[np.arange(len(t)), t]
+    return float(np.sum(np.where(w == 0, 0.0, w * each))), float(np.sum(w))
 
 
 def boost_values(state, k, g_codec, h_codec):
-    """Tree k's statistics: [q_g · 2^24 + 1] or [q_g · 2^24 + 1, q_h] int64; every row."""
+    """Tree k's statistics: [q_g · 2^24 + 1] or [q_g · 2^24 + 1, q_h] int64 (every row's; the
+    training rows grow the tree, the validation rows follow it to their leaves)."""
     g = _grower.quantize(state["g"][:, k], *g_codec)
     col0 = (g << _grower.COUNT_BITS) + 1
     if h_codec is None:
         V = col0.reshape(-1, 1)
     else:
         V = np.column_stack([col0, _grower.quantize(state["h"][:, k], *h_codec)])
-    return np.ascontiguousarray(V), np.arange(len(g), dtype=np.int32)
+    held = state["held_out"]
+    if held is None:
+        return np.ascontiguousarray(V), state["train"]
+    return np.ascontiguousarray(V), state["train"], held
 
 
 def boost_leaf_sums_task(rec, state, specs):
@@ -116,21 +155,16 @@ class _DaskBoosting(TreeFitMixin):
     _classifier = False
 
     def fit(self, X, y, sample_weight=None, bin_thresholds=None):
-        """Boost max_iter iterations on a dask X (NaN = missing) and y. Early stopping is not
-        done on a cluster: early_stopping="auto" means off here (True is refused).
-        bin_thresholds: as for mlcore.dask.DecisionTreeClassifier."""
-        if self.early_stopping is True:
-            raise ValueError(
-                f"{type(self).__name__} on dask does not implement early stopping "
-                "(its validation split): pass early_stopping=False"
-            )
-        if self.early_stopping not in ("auto", False):
+        """Boost up to max_iter iterations on a dask X (NaN = missing) and y, with early
+        stopping as on one machine (on when early_stopping=True, or "auto" and more than
+        10 000 samples): the validation split is the single machine's (``validation_split``),
+        the losses are summed across the workers every iteration, and the fit stops at the
+        iteration the single machine stops at. bin_thresholds: as for
+        mlcore.dask.DecisionTreeClassifier (with a validation split, the single machine bins
+        its training rows only)."""
+        if self.early_stopping not in ("auto", True, False):
             raise ValueError(
                 f"early_stopping must be 'auto', True or False, got {self.early_stopping!r}"
-            )
-        if self.scoring != "loss":
-            raise ValueError(
-                f"scoring must be 'loss' (the only one mlcore implements), got {self.scoring!r}"
             )
         lr = check_real("learning_rate", self.learning_rate, 0.0, low_open=True, allow_inf=True)
         max_iter = check_int("max_iter", self.max_iter, 1)
@@ -145,7 +179,10 @@ class _DaskBoosting(TreeFitMixin):
         n_iter_no_change = check_int("n_iter_no_change", self.n_iter_no_change, 1)
         tol = check_real("tol", self.tol, 0.0, allow_inf=True)
         seed = seed_of(self.random_state)
-        fit, state, classes, _, total, _ = self._binned_fit(
+        n = as_rows(X, "X", type(self).__name__).shape[0]
+        early = self.early_stopping is True or (self.early_stopping == "auto" and n > 10000)
+        split = early and vf is not None
+        fit, state, classes, _, _, _ = self._binned_fit(
             X,
             y,
             sample_weight,
@@ -154,8 +191,8 @@ class _DaskBoosting(TreeFitMixin):
             whole_weights=False,
             max_bins=max_bins,
             seed=seed,
+            hold_out=(lambda counts: validation_split(counts, vf, seed)) if split else None,
         )
-        n = as_rows(X, "X", type(self).__name__).shape[0]
         if self._classifier:
             if len(classes) < 2:
                 raise ValueError(
@@ -166,26 +203,44 @@ class _DaskBoosting(TreeFitMixin):
         else:
             K, loss = 1, "squared_error"
         weighted = sample_weight is not None
-        baseline = self._baseline(fit, state, loss, K, total, classes)
+        baseline, n_train = self._baseline(fit, state, loss, K, classes)
         constant = loss == "squared_error" and not weighted
         trees, importances, update = [], np.zeros(self.n_features_in_), {}
-        for it in range(max_iter):
+        train_score, validation_score = [], []
+        n_iter = max_iter
+        # Round `it` moves the scores by iteration it − 1's trees and measures the losses there;
+        # with early stopping, one more round after the last iteration measures its losses.
+        for it in range(max_iter + (1 if early else 0)):
             maxima, state = fit.round(
-                f"iteration {it}: raw scores, gradients",
+                f"iteration {it}: raw scores, gradients" + (", losses" if early else ""),
                 gradients_task,
                 loss,
                 K,
                 baseline,
                 update,
+                early,
                 parts=state,
                 keep=True,
             )
+            if early:
+                for scores, side in ((train_score, 0), (validation_score, 1)):
+                    parts = [m[2][side] for m in maxima]
+                    if parts[0] is None:
+                        continue
+                    wsum = sum(p[1] for p in parts)
+                    scores.append(-sum(p[0] for p in parts) / wsum if wsum > 0 else -0.0)
+                watched = validation_score if split else train_score
+                if _core.boosting_should_stop(watched, n_iter_no_change, tol) or it == max_iter:
+                    n_iter = it
+                    break
             g_max = np.max([m[0] for m in maxima], axis=0)
             h_max = np.max([m[1] for m in maxima], axis=0)
             growing, specs = [], {}
             for k in range(K):
-                gc = _core.packed_codec(float(g_max[k]), float(n), True)
-                hc = None if constant else _core.packed_codec(float(h_max[k]), float(n), False)
+                gc = _core.packed_codec(float(g_max[k]), float(n_train), True)
+                hc = (
+                    None if constant else _core.packed_codec(float(h_max[k]), float(n_train), False)
+                )
                 sp, params = self._splitter(
                     "gradient",
                     2 if constant else 3,
@@ -239,7 +294,7 @@ class _DaskBoosting(TreeFitMixin):
         w.write_i64(min_leaf)
         w.write_f64(l2)
         w.write_i64(max_bins)
-        w.write_string("false")  # what this fit did (no early stopping on a cluster)
+        w.write_string({"auto": "auto", True: "true", False: "false"}[self.early_stopping])
         w.write_string("loss")
         w.write_f64(0.0 if vf is None else vf)
         w.write_i64(n_iter_no_change)
@@ -249,25 +304,27 @@ class _DaskBoosting(TreeFitMixin):
             w.write_f64s([float(c) for c in range(len(classes))])
         w.write_f64s([float(b) for b in baseline])  # write_model
         w.write_i64(K)
-        w.write_i64(max_iter)
+        w.write_i64(n_iter)
         w.write_i64(self.n_features_in_)
-        w.write_f64s([])
-        w.write_f64s([])
+        w.write_f64s(train_score)
+        w.write_f64s(validation_score)
         w.write_f64s(importances.tolist())
         for nodes, values in trees:
             write.write_tree(w, nodes, values, 1)
         self._finish_fit(fit, w.finish())
-        self.n_iter_ = max_iter
-        self.do_early_stopping_ = False
+        self.n_iter_ = n_iter
+        self.do_early_stopping_ = early
         self.n_trees_per_iteration_ = K
-        self.train_score_ = np.zeros(0)
-        self.validation_score_ = np.zeros(0)
+        self.train_score_ = np.asarray(train_score, np.float64)
+        self.validation_score_ = np.asarray(validation_score, np.float64)
         self.feature_importances_ = np.asarray(self._model.feature_importances_, np.float64)
         return self
 
     @staticmethod
-    def _baseline(fit, state, loss, K, total, classes):
-        """The best constant raw score (fit_boosting's baseline), from reduced sums."""
+    def _baseline(fit, state, loss, K, classes):
+        """The best constant raw score (fit_boosting's baseline), from sums over the training
+        rows reduced across the workers, and the number of training rows; checks that they
+        carry weight and every class (baseline_scores)."""
         sums = fit.round(
             "baseline: target sums",
             _target_sums_task,
@@ -275,31 +332,75 @@ class _DaskBoosting(TreeFitMixin):
             0 if classes is None else len(classes),
             parts=state,
         )
-        s = sum(sums)
+        s = sum(p[0] for p in sums)
+        n_train = sum(p[1] for p in sums)
+        total = sum(p[2] for p in sums)
+        if total <= 0:
+            raise ValueError("sample_weight is 0 for every training sample")
         if loss == "squared_error":
-            return np.array([s[0] / total])
+            return np.array([s[0] / total]), n_train
+        plain = sum(p[3] for p in sums)
+        if np.any(plain == 0):
+            raise ValueError(
+                f"class {int(np.flatnonzero(plain == 0)[0])} has no sample left for training "
+                "after the validation split; lower validation_fraction"
+            )
         prior = s / total
         eps = 1e-15
         if loss == "binary":
             p = min(max(prior[1], eps), 1 - eps)
-            return np.array([np.log(p / (1 - p))])
+            return np.array([np.log(p / (1 - p))]), n_train
         logs = np.log(np.maximum(prior, eps))
-        return logs - np.sum(logs / K)
+        return logs - np.sum(logs / K), n_train
 
 
 def _target_sums_task(rec, state, loss, n_classes):
-    t, w = state["t"], state["w"]
-    w = np.ones(len(t)) if w is None else w
+    """Over the training rows: Σ w·y (regressor) or the weighted class counts, the row count,
+    Σ w, and the plain class counts (classifier)."""
+    train = state["train"]
+    t = state["t"][train]
+    w = np.ones(len(t)) if state["w"] is None else state["w"][train]
     if loss == "squared_error":
-        return np.array([np.sum(w * t.astype(np.float64))])
-    return np.bincount(t, weights=w, minlength=n_classes)
+        return np.array([np.sum(w * t.astype(np.float64))]), len(t), float(np.sum(w)), None
+    return (
+        np.bincount(t, weights=w, minlength=n_classes),
+        len(t),
+        float(np.sum(w)),
+        np.bincount(t, minlength=n_classes),
+    )
+
+
+def validation_split(group_counts, fraction, seed):
+    """The single machine's validation split (gradient_boosting.cpp: split_for_validation) for
+    rows spread over partitions: group_counts (partitions × groups) the rows of each class (or
+    all rows, one group) per partition, in row order. The flags of each group's ranks are
+    drawn by the single-machine generator from the reduced counts alone
+    (``_core.validation_ranks``), and each partition gets the slice of its own rows: n bytes
+    travel, one per row. Returns per partition {group: flags}."""
+    sizes = group_counts.sum(axis=0)
+    flags = _core.validation_ranks([int(v) for v in sizes], float(fraction), int(seed))
+    n, n_val = int(sizes.sum()), int(sum(int(f.sum()) for f in flags))
+    if n_val == 0 or n_val == n:
+        raise ValueError(
+            f"validation_fraction = {fraction} leaves an empty "
+            f"{'validation' if n_val == 0 else 'training'} set for {n} samples"
+        )
+    starts = np.vstack([np.zeros((1, group_counts.shape[1]), np.int64), np.cumsum(group_counts, 0)])
+    return [
+        {
+            g: flags[g][starts[p, g] : starts[p + 1, g]]
+            for g in range(group_counts.shape[1])
+            if group_counts[p, g] > 0
+        }
+        for p in range(group_counts.shape[0])
+    ]
 
 
 class GradientBoostingClassifier(_DaskBoosting, _local.GradientBoostingClassifier):
     """mlcore.GradientBoostingClassifier boosted on a dask cluster (same parameters, plus
-    ``client``; early stopping is not done: "auto" means off). Given the same bins, the same
-    trees as one machine with early_stopping=False, and predict_proba to float32 rounding
-    (tests/python/test_dask_tree.py)."""
+    ``client``; early stopping as on one machine: the same validation split and stopping
+    iteration). Given the same bins, the same trees as one machine, and predict_proba to
+    float32 rounding (tests/python/test_dask_tree.py)."""
 
     _local_class = _local.GradientBoostingClassifier
     _classifier = True
@@ -348,25 +449,67 @@ def bootstrap_task(rec, state, counts, center):
     return state, out
 
 
+def oob_votes_task(rec, state, values):
+    """Adds the fitted trees' values ({key: n_nodes × k}, in tree order) at each tree's
+    out-of-bag rows (state["oob_leaves"]) to the rows' sums and counts: per row the same doubles
+    added in the same order as oob_sums (random_forest.cpp) adds them."""
+    m = len(state["t"])
+    k = next(iter(values.values())).shape[1]
+    sums = state["oob_sum"].copy() if "oob_sum" in state else np.zeros((m, k))
+    counts = state["oob_count"].copy() if "oob_count" in state else np.zeros(m, np.int64)
+    leaves_of = dict(state["oob_leaves"])
+    for key in sorted(values):
+        rows, leaves = leaves_of.pop(key)
+        sums[rows] += values[key][leaves]
+        counts[rows] += 1
+    return dict(state, oob_sum=sums, oob_count=counts, oob_leaves=leaves_of), None
+
+
+def oob_result_task(rec, state, classifier):
+    """This partition's rows of oob_decision_function_ / oob_prediction_ (float32, NaN for a
+    row no tree left out) and its share of the score: (correct, scored) for a classifier (the
+    first largest sum's class, as std::max_element picks it), (Σ y, scored) for a regressor."""
+    sums, counts = state["oob_sum"], state["oob_count"]
+    scored = counts > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = sums / counts[:, None]
+    out = np.where(scored[:, None], mean, np.nan).astype(np.float32)
+    t = state["t"]
+    if classifier:
+        correct = int(np.sum(np.argmax(sums[scored], axis=1) == t[scored]))
+        return out, (correct, int(scored.sum()))
+    return out, (float(np.sum(t[scored].astype(np.float64))), int(scored.sum()))
+
+
+def oob_squares_task(rec, state, mean):
+    """A regressor's Σ (y − prediction)² and Σ (y − mean)² over the scored rows (the
+    prediction in double, as random_forest.cpp scores it)."""
+    counts = state["oob_count"]
+    scored = counts > 0
+    y = state["t"][scored].astype(np.float64)
+    pred = state["oob_sum"][scored, 0] / counts[scored]
+    return float(np.sum((y - pred) ** 2)), float(np.sum((y - mean) ** 2))
+
+
 class _DaskForest(TreeFitMixin):
     _classifier = False
     _weighted_center = False  # random_forest.cpp centres y on its plain mean
 
     def fit(self, X, y, sample_weight=None, bin_thresholds=None):
         """Grow n_estimators trees on bootstrap samples of a dask X (NaN = missing) and y;
-        bin_thresholds as for mlcore.dask.DecisionTreeClassifier. oob_score is not computed
-        on a cluster."""
-        if self.oob_score:
-            raise ValueError(
-                f"{type(self).__name__} on dask does not compute the out-of-bag "
-                "score: pass oob_score=False"
-            )
+        bin_thresholds as for mlcore.dask.DecisionTreeClassifier. With oob_score, each tree's
+        out-of-bag rows follow it to their leaves on their workers, which add up the trees'
+        values per row (``oob_votes_task``); only the scores' sums and the per-row
+        oob_decision_function_ / oob_prediction_ come back."""
         Xr = as_rows(X, "X", type(self).__name__)
         n = Xr.shape[0]
         n_estimators = check_int("n_estimators", self.n_estimators, 1)
         max_bins = check_int("max_bins", self.max_bins, 2)
         seed = seed_of(self.random_state)
         bootstrap = bool(self.bootstrap)
+        oob = bool(self.oob_score)
+        if oob and not bootstrap:
+            raise ValueError("oob_score=True needs bootstrap=True (no sample is out of bag)")
         opts = self._grower_options(n)
         criterion = self.criterion
         fit, state, classes, center, _, _ = self._binned_fit(
@@ -424,14 +567,14 @@ class _DaskForest(TreeFitMixin):
             for t in keys:
                 sp, params = splitters[t]
                 if self._classifier:
-                    specs[t] = (class_values, (t, len(classes)))
+                    specs[t] = (class_values, (t, len(classes), oob))
                 else:
                     total = sum(s[t][0] for s in sums)
                     max_abs = max(s[t][1] for s in sums)
                     scale, q_max = _core.packed_codec(max_abs, total, True)
                     sp.set_scales(scale, 1.0)
                     scales[t] = scale
-                    specs[t] = (regression_values, (t, center, scale, q_max))
+                    specs[t] = (regression_values, (t, center, scale, q_max, oob))
                 growing.append(_grower.GrowingTree(t, sp, self.bin_thresholds_, params))
             state = _grower.grow_trees(
                 fit,
@@ -456,6 +599,20 @@ class _DaskForest(TreeFitMixin):
                     w = sum(s[g.key][1] for s in leaf)
                     values = tree_values_regressor(g, (wy, w), center, scales[g.key])
                 fitted.append((g, nodes, values))
+            if oob:
+                k = len(classes) if self._classifier else 1
+                _, state = fit.round(
+                    f"trees {keys[0]}..{keys[-1]}: out-of-bag votes",
+                    oob_votes_task,
+                    {
+                        g.key: np.asarray(v, np.float64).reshape(-1, k)
+                        for g, _, v in fitted[-len(keys) :]
+                    },
+                    parts=state,
+                    keep=True,
+                )
+        if oob:
+            oob_rows, oob_score = self._out_of_bag(fit, state)
         for f in state:
             f.release()
         # forest_importances (random_forest.cpp): the mean of the trees' normalized importances
@@ -477,7 +634,7 @@ class _DaskForest(TreeFitMixin):
         w.write_f64(value)
         w.write_f64(opts["min_impurity_decrease"])
         w.write_u8(1 if bootstrap else 0)
-        w.write_u8(0)  # oob_score
+        w.write_u8(1 if oob else 0)  # oob_score
         n_jobs = self.n_jobs
         w.write_i64(-1 if n_jobs in (None, 0) else int(n_jobs))
         w.write_i64(seed)
@@ -486,21 +643,45 @@ class _DaskForest(TreeFitMixin):
             w.write_f64s([float(c) for c in range(len(classes))])
         w.write_i64(self.n_features_in_)
         w.write_f64s(importances.tolist())
-        w.write_f64(0.0)  # oob_score_
-        w.write_u8(0)
+        w.write_f64(oob_score if oob else 0.0)  # oob_score_
+        w.write_u8(1 if oob else 0)
+        if oob:
+            w.write_tensor(oob_rows)  # oob_decision_ / oob_prediction_
         w.write_i64(len(fitted))  # write_trees
         for g, nodes, values in fitted:
             write.write_tree(w, nodes, values, len(classes) if self._classifier else 1)
         self._finish_fit(fit, w.finish())
         self.feature_importances_ = np.asarray(self._model.feature_importances_, np.float64)
+        if oob:
+            self.oob_score_ = float(self._model.oob_score_)
+            if self._classifier:
+                self.oob_decision_function_ = self._model.oob_decision_function_.astype(np.float64)
+            else:
+                self.oob_prediction_ = self._model.oob_prediction_.astype(np.float64)
         return self
+
+    def _out_of_bag(self, fit, state):
+        """(every row's out-of-bag mean, n × k float32, NaN where no tree left the row out;
+        the score): accuracy, or R² = 1 − Σ (y − ŷ)² / Σ (y − ȳ)² over the scored rows (ȳ their
+        mean), as random_forest.cpp scores them; the sums are per partition first."""
+        parts = fit.round("out-of-bag results", oob_result_task, self._classifier, parts=state)
+        rows = np.ascontiguousarray(np.concatenate([p[0] for p in parts]), np.float32)
+        first = sum(p[1][0] for p in parts)
+        scored = sum(p[1][1] for p in parts)
+        if self._classifier:
+            return rows, first / scored if scored > 0 else 0.0
+        mean = first / max(scored, 1)
+        squares = fit.round("out-of-bag squares", oob_squares_task, mean, parts=state)
+        ss_res, ss_tot = sum(q[0] for q in squares), sum(q[1] for q in squares)
+        return rows, 1.0 - ss_res / ss_tot if ss_tot > 0 else 0.0
 
 
 class RandomForestClassifier(_DaskForest, _local.RandomForestClassifier):
     """mlcore.RandomForestClassifier grown on a dask cluster (same parameters, plus
-    ``client``; oob_score is refused). Given the same bins, every tree is the single-machine
-    forest's tree: the bootstrap is drawn on the client by the same generator and each worker
-    gets its rows' counts (one byte per row and tree)."""
+    ``client``). Given the same bins, every tree is the single-machine forest's tree: the
+    bootstrap is drawn on the client by the same generator and each worker gets its rows'
+    counts (one byte per row and tree); oob_score_ and oob_decision_function_ are then the
+    single machine's (the out-of-bag sums are added per row in the same order)."""
 
     _local_class = _local.RandomForestClassifier
     _classifier = True
@@ -515,7 +696,9 @@ class RandomForestClassifier(_DaskForest, _local.RandomForestClassifier):
 
 class RandomForestRegressor(_DaskForest, _local.RandomForestRegressor):
     """mlcore.RandomForestRegressor grown on a dask cluster (see
-    :class:`RandomForestClassifier`); leaf means summed per partition first."""
+    :class:`RandomForestClassifier`); leaf means summed per partition first, so
+    oob_prediction_ agrees with one machine's to float32 rounding and oob_score_ (its sums
+    per partition first) to ~1e-12 relative."""
 
     _local_class = _local.RandomForestRegressor
     __init__ = init_with_client(_local.RandomForestRegressor)

@@ -50,8 +50,8 @@ def rows_xyw(xb, yb, wb=None):
 
 
 def survey_task(rec, part, classifier):
-    """Round 1: checks, and the labels with their weighted counts (classifier) or Σ w·y and
-    Σ w (regressor)."""
+    """Round 1: checks, and the labels with their weighted and plain counts (classifier) or
+    Σ w·y, Σ w, Σ y and the row count (regressor)."""
     X, y, w = part
     if np.isinf(X).any():
         raise ValueError("X contains infinity (NaN is allowed: a missing value)")
@@ -59,7 +59,11 @@ def survey_task(rec, part, classifier):
         raise ValueError("sample_weight must be finite and >= 0")
     if classifier:
         labels, inverse = np.unique(y, return_inverse=True)
-        return labels, np.bincount(inverse, weights=w, minlength=len(labels))
+        return (
+            labels,
+            np.bincount(inverse, weights=w, minlength=len(labels)),
+            np.bincount(inverse, minlength=len(labels)),
+        )
     yf = y.astype(np.float32).astype(np.float64)  # the C++ fit reads y as float32
     if not np.all(np.isfinite(yf)):
         raise ValueError("y contains NaN or infinity")
@@ -67,10 +71,13 @@ def survey_task(rec, part, classifier):
     return float(np.sum(w1 * yf)), float(np.sum(w1)), float(np.sum(yf)), len(yf)
 
 
-def prepare_task(rec, part, classes, cw, center, whole, sketch):
-    """Round 2, kept: X, the targets (class codes, or y as float32 as the C++ fit reads it)
-    and the effective weights (sample × class weight; None when all 1). Returns the sketch of
-    the rows of positive weight, the total weight, and max |y − center| for a regressor."""
+def prepare_task(rec, part, classes, cw, center, whole, sketch, held_out=None):
+    """Round 2, kept: X, the targets (class codes, or y as float32 as the C++ fit reads it),
+    the effective weights (sample × class weight; None when all 1) and which rows are held out
+    of training (boosting's validation rows: ``held_out`` {group: a flag per row of the group,
+    in row order}, group = class code, or 0 for a regressor; None: none). Returns, over the
+    training rows, the sketch of the rows of positive weight, the total weight, and
+    max |y − center| for a regressor."""
     X, y, w = part
     if classes is not None:
         t = np.searchsorted(classes, y).astype(np.int32)
@@ -78,6 +85,14 @@ def prepare_task(rec, part, classes, cw, center, whole, sketch):
             w = cw[t] * (1.0 if w is None else w)
     else:
         t = y.astype(np.float32)
+    out = None
+    if held_out is not None:
+        out = np.zeros(len(t), bool)
+        group = np.zeros(len(t), np.int32) if classes is None else t
+        for g, flags in held_out.items():
+            out[group == g] = flags.astype(bool)
+        X_all, t_all, w_all = X, t, w
+        X, t, w = X[~out], t[~out], None if w is None else w[~out]
     if whole and w is not None and np.any((w != np.floor(w)) | (w >= 2.0**24)):
         bad = int(np.flatnonzero((w != np.floor(w)) | (w >= 2.0**24))[0])
         raise ValueError(
@@ -92,14 +107,19 @@ def prepare_task(rec, part, classes, cw, center, whole, sketch):
         max_abs = float(keep.max()) if len(keep) else 0.0
     # Trees bin the rows of positive weight only; boosting bins every row (as on one machine).
     s = _sketch.partition_sketch(X, w if whole else None) if sketch else None
-    return (X, t, w), (s, total, max_abs)
+    if out is not None:
+        X, t, w = X_all, t_all, w_all
+    return (X, t, w, out), (s, total, max_abs)
 
 
 def bin_task(rec, part, thresholds):
-    """Round 3, kept: the partition binned under the fit's thresholds (X is dropped)."""
-    X, t, w = part
+    """Round 3, kept: the partition binned under the fit's thresholds (X is dropped); "train"
+    and "held_out": the ids of the rows that train and of those held out (None: none)."""
+    X, t, w, out = part
     state = _grower.binned_partition(X, thresholds)
-    state.update(t=t, w=w, trees={})
+    train = np.arange(len(t), dtype=np.int32) if out is None else np.flatnonzero(~out)
+    held = None if out is None else np.flatnonzero(out).astype(np.int32)
+    state.update(t=t, w=w, trees={}, train=train.astype(np.int32), held_out=held)
     return state, None
 
 
@@ -112,31 +132,44 @@ def tree_weights(state, key):
     return weight if counts is None else weight * counts
 
 
-def class_values(state, key, K):
+def _with_out_of_bag(state, key, V, rows, oob):
+    """(V, rows), and with ``oob`` the rows forest tree ``key`` did not draw (its out-of-bag
+    rows, whatever their weight, as random_forest.cpp lists them), which follow the tree."""
+    if not oob:
+        return V, rows
+    return V, rows, np.flatnonzero(state["boot"][key] == 0).astype(np.int32)
+
+
+def class_values(state, key, K, oob=False):
     """A classification tree's statistics: V[i, code_i] = w_i (float32 integers); rows of
-    weight > 0."""
+    weight > 0 (and its out-of-bag rows with ``oob``)."""
     t = state["t"]
     weight = tree_weights(state, key)
     V = np.zeros((len(t), K), np.float32)
     V[np.arange(len(t)), t] = weight
-    return V, np.flatnonzero(weight > 0).astype(np.int32)
+    return _with_out_of_bag(state, key, V, np.flatnonzero(weight > 0).astype(np.int32), oob)
 
 
-def regression_values(state, key, center, scale, q_max):
+def regression_values(state, key, center, scale, q_max, oob=False):
     """A regression tree's statistics (regression_values in tree_common.cpp): one int64
-    w·(q·2^24 + 1) per row, q = quantized (y − center)."""
+    w·(q·2^24 + 1) per row, q = quantized (y − center); rows as in ``class_values``."""
     t = state["t"]
     weight = tree_weights(state, key).astype(np.int64)
     q = _grower.quantize(t.astype(np.float64) - center, scale, q_max)
     V = (weight * ((q << _grower.COUNT_BITS) + 1)).reshape(-1, 1)
-    return V, np.flatnonzero(weight > 0).astype(np.int32)
+    return _with_out_of_bag(state, key, V, np.flatnonzero(weight > 0).astype(np.int32), oob)
 
 
 def leaf_sums_task(rec, state, specs):
     """Per tree {key: (leaf_of, number of nodes)}: Σ w·y and Σ w over each fitted leaf's rows
-    (the exact leaf means of a regression tree), and the tree dropped from the state."""
+    (the exact leaf means of a regression tree), and the tree dropped from the state; a tree's
+    out-of-bag rows and their leaves kept in state["oob_leaves"] (``oob_votes_task``)."""
     out = {}
+    state = dict(state)
+    state["oob_leaves"] = dict(state.get("oob_leaves", {}))
     for key, (leaf_of, n_nodes) in specs.items():
+        if "extra" in state["trees"][key]:
+            state["oob_leaves"][key] = _grower.leaf_rows(state, key, leaf_of, "extra")
         rows, leaves = _grower.leaf_rows(state, key, leaf_of)
         w = tree_weights(state, key)
         wy = w[rows] * state["t"][rows].astype(np.float64)
@@ -179,10 +212,22 @@ class TreeFitMixin(DaskEstimatorMixin):
         )
 
     def _binned_fit(
-        self, X, y, sample_weight, bin_thresholds, *, classifier, whole_weights, max_bins, seed
+        self,
+        X,
+        y,
+        sample_weight,
+        bin_thresholds,
+        *,
+        classifier,
+        whole_weights,
+        max_bins,
+        seed,
+        hold_out=None,
     ):
         """Rounds 1–3. Returns (fit, state futures, classes or None, center or None,
-        thresholds, total weight, max |y − center|)."""
+        total weight, max |y − center|) — the last two over the training rows. hold_out:
+        None, or hold_out(group_counts) → each partition's ``held_out`` argument of
+        prepare_task (or None), from the rows per partition and group (partitions × groups)."""
         X, y = check_fit_inputs(self, X, y)
         arrays = [X, y]
         if sample_weight is not None:
@@ -207,8 +252,10 @@ class TreeFitMixin(DaskEstimatorMixin):
         if classifier:
             classes = np.unique(np.concatenate([s[0] for s in survey]))
             counts = np.zeros(len(classes))
-            for labels, c in survey:
+            group_counts = np.zeros((len(survey), len(classes)), np.int64)
+            for p, (labels, c, plain) in enumerate(survey):
                 counts[np.searchsorted(classes, labels)] += c
+                group_counts[p, np.searchsorted(classes, labels)] = plain
             self.classes_, self.n_classes_ = classes, len(classes)
             if getattr(self, "class_weight", None) is not None:
                 cw = class_weight_vector(self.class_weight, classes, counts)
@@ -222,14 +269,13 @@ class TreeFitMixin(DaskEstimatorMixin):
                 if self._weighted_center
                 else sum(s[2] for s in survey) / sum(s[3] for s in survey)
             )
+            group_counts = np.array([[s[3]] for s in survey], np.int64)
+        held = None if hold_out is None else hold_out(group_counts)
+        args = (classes, cw, center, whole_weights, bin_thresholds is None)
         out, state = fit.round(
             "targets, weights, quantile sketch",
             prepare_task,
-            classes,
-            cw,
-            center,
-            whole_weights,
-            bin_thresholds is None,
+            per_part=[args + (h,) for h in held] if held is not None else [args] * fit.n_partitions,
             keep=True,
         )
         total = sum(o[1] for o in out)

@@ -181,20 +181,8 @@ void weight_gradients(Loss loss, const std::vector<double>& w, int K, std::vecto
   }
 }
 
-// scikit-learn's rule: stop when none of the last n_iter_no_change scores beats the score
-// before them by more than tol (scores are −loss: higher is better).
-bool should_stop(const std::vector<double>& scores, std::int64_t n_iter_no_change, double tol) {
-  const std::size_t ref = static_cast<std::size_t>(n_iter_no_change) + 1;
-  if (scores.size() < ref) return false;
-  const double reference = scores[scores.size() - ref] + tol;
-  for (std::size_t j = scores.size() - ref + 1; j < scores.size(); ++j) {
-    if (scores[j] > reference) return false;
-  }
-  return true;
-}
-
 // The training and validation samples: with early stopping and validation_fraction > 0, a
-// split stratified by class (shuffled by `rng`, then sorted back to sample order); otherwise
+// split stratified by class (detail::validation_ranks), both sides in sample order; otherwise
 // all samples train and none validate.
 struct TrainValidation {
   Tensor X, X_val;
@@ -208,20 +196,19 @@ TrainValidation split_for_validation(const Tensor& X, const std::vector<double>&
   TrainValidation s;
   std::vector<std::int32_t> train_ids, val_ids;
   if (early && fraction > kNoValidationSplit) {
-    std::vector<std::vector<std::int32_t>> groups(loss == Loss::squared_error ? 1 : n_classes);
+    const int n_groups = loss == Loss::squared_error ? 1 : n_classes;
+    auto group_of = [&](std::int64_t i) {
+      return loss == Loss::squared_error ? 0 : static_cast<int>(y_all[i]);
+    };
+    std::vector<std::int64_t> sizes(n_groups, 0);
+    for (std::int64_t i = 0; i < n; ++i) ++sizes[group_of(i)];
+    const std::vector<std::vector<std::uint8_t>> validates =
+        detail::validation_ranks(sizes, fraction, rng);
+    std::vector<std::int64_t> rank(n_groups, 0);
     for (std::int64_t i = 0; i < n; ++i) {
-      groups[loss == Loss::squared_error ? 0 : static_cast<int>(y_all[i])].push_back(
-          static_cast<std::int32_t>(i));
+      const int grp = group_of(i);
+      (validates[grp][rank[grp]++] ? val_ids : train_ids).push_back(static_cast<std::int32_t>(i));
     }
-    for (auto& grp : groups) {
-      std::shuffle(grp.begin(), grp.end(), rng);
-      const std::size_t n_val =
-          static_cast<std::size_t>(std::llround(fraction * static_cast<double>(grp.size())));
-      val_ids.insert(val_ids.end(), grp.begin(), grp.begin() + n_val);
-      train_ids.insert(train_ids.end(), grp.begin() + n_val, grp.end());
-    }
-    std::sort(train_ids.begin(), train_ids.end());
-    std::sort(val_ids.begin(), val_ids.end());
     MLCORE_CHECK(!train_ids.empty() && !val_ids.empty(),
                  "validation_fraction = " << fraction << " leaves an empty "
                                           << (train_ids.empty() ? "training" : "validation")
@@ -437,8 +424,8 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
     model.n_iter = it + 1;
     if (early) {
       record_scores();
-      if (should_stop(split ? model.validation_score : model.train_score, o.n_iter_no_change,
-                      o.tol)) {
+      if (detail::should_stop(split ? model.validation_score : model.train_score,
+                              o.n_iter_no_change, o.tol)) {
         break;
       }
     }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "algorithms/trees/flat_tree.hpp"
 #include "mlcore/error.hpp"
@@ -143,6 +144,34 @@ std::vector<double> bootstrap_counts(std::mt19937_64& rng, std::int64_t n) {
   std::uniform_int_distribution<std::int64_t> draw(0, n - 1);
   for (std::int64_t k = 0; k < n; ++k) counts[draw(rng)] += 1.0;
   return counts;
+}
+
+bool should_stop(const std::vector<double>& scores, std::int64_t n_iter_no_change, double tol) {
+  const std::size_t ref = static_cast<std::size_t>(n_iter_no_change) + 1;
+  if (scores.size() < ref) return false;
+  const double reference = scores[scores.size() - ref] + tol;
+  for (std::size_t j = scores.size() - ref + 1; j < scores.size(); ++j) {
+    if (scores[j] > reference) return false;
+  }
+  return true;
+}
+
+std::vector<std::vector<std::uint8_t>> validation_ranks(const std::vector<std::int64_t>& sizes,
+                                                        double fraction, std::mt19937_64& rng) {
+  std::vector<std::vector<std::uint8_t>> out;
+  for (const std::int64_t size : sizes) {
+    // std::shuffle's swaps depend on the length and the generator only, so shuffling the ranks
+    // moves them as shuffling the group's sample ids would.
+    std::vector<std::int32_t> order(static_cast<std::size_t>(size));
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng);
+    const std::size_t n_val =
+        static_cast<std::size_t>(std::llround(fraction * static_cast<double>(size)));
+    std::vector<std::uint8_t> flags(static_cast<std::size_t>(size), 0);
+    for (std::size_t j = 0; j < n_val; ++j) flags[order[j]] = 1;
+    out.push_back(std::move(flags));
+  }
+  return out;
 }
 
 Tensor apply_tree(Backend& backend, const Tree& tree, const Tensor& X) {

@@ -66,6 +66,18 @@ Tensor regression_values(const float* y, std::int64_t n, const std::vector<doubl
 std::uint64_t forest_tree_seed(std::uint64_t random_state, std::int64_t t);
 std::vector<double> bootstrap_counts(std::mt19937_64& rng, std::int64_t n);
 
+// Boosting's early stopping, scikit-learn's rule: stop when none of the last n_iter_no_change
+// scores beats the score before them by more than tol (scores are −loss: higher is better).
+bool should_stop(const std::vector<double>& scores, std::int64_t n_iter_no_change, double tol);
+
+// Boosting's validation split (scikit-learn's stratified train_test_split, in mlcore's draw):
+// for each group (one per class, or one for regression) in order, the ranks 0..size−1 of its
+// samples in sample order are shuffled by `rng` and the first round(fraction·size) validate.
+// Returns per group a flag per rank (1 = validation). Only the group sizes enter, so a
+// distributed fit draws the single machine's split from the reduced class counts.
+std::vector<std::vector<std::uint8_t>> validation_ranks(const std::vector<std::int64_t>& sizes,
+                                                        double fraction, std::mt19937_64& rng);
+
 // Leaf ids of every row of X (n × 1 i32, host), walked on the backend (Backend::tree_walk).
 Tensor apply_tree(Backend& backend, const Tree& tree, const Tensor& X);
 // The leaf values of one tree for every row of X (n × n_outputs f32, host; the doubles
