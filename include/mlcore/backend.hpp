@@ -96,6 +96,16 @@ struct TreeWalkNode {
 };
 static_assert(sizeof(TreeWalkNode) == 16, "a node is one row of an N x 4 i32 tensor");
 
+// A tree node's split on binned codes, as partition_rows() applies it: a row whose code c of
+// `feature` is `missing_code` (the feature's NaN bin) goes left when missing_left; any other
+// row goes left when c ≤ bin.
+struct RowSplit {
+  std::int32_t feature = 0;
+  std::int32_t bin = 0;           // in [0, 255]
+  std::int32_t missing_code = 0;  // in [0, 255]
+  bool missing_left = false;
+};
+
 // Column reductions of reduce_cols().
 enum class Reduce : std::uint8_t { sum, mean, var };  // var: population variance (ddof = 0)
 const char* reduce_name(Reduce r);
@@ -232,6 +242,17 @@ class Backend {
   //   gives the same bits. values: N × c f32; out: m × c f32.
   void tree_walk_sum(const Tensor& nodes, const Tensor& roots, const Tensor& values,
                      const Tensor& X, double scale, Tensor& out);
+  // partition_rows: a grown tree node's rows split into its two children, in place and stable:
+  //   rows ← [the rows going left, in their order] ++ [the rows going right, in their order]
+  //   returns the number going left (RowSplit says which way a code goes).
+  // codes: P × n i8, feature-major (row p = feature p's code of each of the n samples, read as
+  //   unsigned bytes, as histogram()'s); rows: vector of m i32, each in [0, n); split.feature
+  //   < P. Stable, so every backend gives the same order, and a node's rows stay ascending when
+  //   the root's were. The plain loop:
+  //     for k < m:  c = (uint8) codes[split.feature, rows[k]]
+  //                 (c == missing_code ? missing_left : c ≤ bin) ? left.push(rows[k])
+  //                                                              : right.push(rows[k])
+  std::int64_t partition_rows(const Tensor& codes, const RowSplit& split, Tensor& rows);
 
  protected:
   // Hooks a backend implements. Arguments are already validated; `record` arrives with op,
@@ -275,6 +296,9 @@ class Backend {
   virtual void tree_walk_impl(const Tensor& nodes, const Tensor& roots, const Tensor& X,
                               const Tensor* values, double scale, Tensor& out,
                               OpRecord& record) = 0;
+  // Returns the number of rows going left.
+  virtual std::int64_t partition_rows_impl(const Tensor& codes, const RowSplit& split, Tensor& rows,
+                                           OpRecord& record) = 0;
 
  private:
   void check_on_device(const Tensor& t, const char* what) const;

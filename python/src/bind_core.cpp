@@ -294,6 +294,27 @@ void bind_core(py::module_& m) {
       call.finish();
     });
   });
+  // codes: P × n int8 (feature-major unsigned codes); rows: m int32, partitioned in place
+  // (Backend::partition_rows). Returns (records, number going left).
+  m.def("partition_rows", [](BackendPtr b, py::array codes, py::array rows, std::int32_t feature,
+                             std::int32_t bin, std::int32_t missing_code, bool missing_left) {
+    std::int64_t n_left = 0;
+    py::list records = profiled([&] {
+      DeviceCall call(b);
+      Tensor C = call.input(codes, "codes"), R = call.output(rows, "rows");
+      RowSplit split;
+      split.feature = feature;
+      split.bin = bin;
+      split.missing_code = missing_code;
+      split.missing_left = missing_left;
+      {
+        InterruptibleCall nogil;
+        n_left = b->partition_rows(C, split, R);
+      }
+      call.finish();
+    });
+    return py::make_tuple(records, n_left);
+  });
   // nodes: N × 4 int32 (TreeWalkNode rows); roots: T × 1 int32; x: m × d float32; leaf: m × T
   // int32 (Backend::tree_walk).
   m.def("tree_walk",

@@ -622,4 +622,47 @@ void Backend::tree_walk_sum(const Tensor& nodes, const Tensor& roots, const Tens
   run_and_record(r, [&] { tree_walk_impl(nodes, roots, X, &values, scale, out, r); });
 }
 
+std::int64_t Backend::partition_rows(const Tensor& codes, const RowSplit& split, Tensor& rows) {
+  check_on_device(codes, "partition_rows(): codes");
+  check_on_device(rows, "partition_rows(): rows");
+  check_dtype(codes, DType::i8, "partition_rows(): codes (unsigned bin codes stored as i8)");
+  check_dtype(rows, DType::i32, "partition_rows(): rows");
+  MLCORE_CHECK(rows.rows() == 1 || rows.cols() == 1,
+               "partition_rows(): rows must be a vector (m x 1 or 1 x m), got " << rows.describe());
+  MLCORE_CHECK(split.feature >= 0 && split.feature < codes.rows(),
+               "partition_rows(): split.feature = " << split.feature << " is outside [0, "
+                                                    << codes.rows() << ") (rows of codes)");
+  MLCORE_CHECK(split.bin >= 0 && split.bin <= 255,
+               "partition_rows(): split.bin = " << split.bin << " is outside [0, 255]");
+  MLCORE_CHECK(
+      split.missing_code >= 0 && split.missing_code <= 255,
+      "partition_rows(): split.missing_code = " << split.missing_code << " is outside [0, 255]");
+  check_no_overlap(rows, codes, "partition_rows()", "rows", "codes");
+  const std::int64_t n = codes.cols(), m = rows.numel();
+  // Row ids are checked where the host can see them (the CUDA backend checks on the device and
+  // raises the same error): one min / max pass, the loop that names the row only on failure.
+  if (rows.device() == Device::host && m > 0) {
+    const std::int32_t* r = rows.data<std::int32_t>();
+    std::int32_t lo = r[0], hi = r[0];
+    for (std::int64_t k = 0; k < m; ++k) {
+      lo = std::min(lo, r[k]);
+      hi = std::max(hi, r[k]);
+    }
+    if (lo < 0 || hi >= n) {
+      std::int64_t k = 0;
+      while (r[k] >= 0 && r[k] < n) ++k;
+      MLCORE_FAIL("partition_rows(): rows[" << k << "] = " << r[k] << " is outside [0, " << n
+                                            << ") (columns of codes)");
+    }
+  }
+  // m = rows, n = samples, k = features; no MACs (one compare per row). Bytes: the ids read
+  // and written, and one code per id.
+  OpRecord r = new_record("partition_rows", name(), "i8", m, n, codes.rows(), 0);
+  r.bytes_read = m * static_cast<std::int64_t>(sizeof(std::int32_t) + 1);
+  r.bytes_written = m * static_cast<std::int64_t>(sizeof(std::int32_t));
+  std::int64_t n_left = 0;
+  run_and_record(r, [&] { n_left = partition_rows_impl(codes, split, rows, r); });
+  return n_left;
+}
+
 }  // namespace mlcore

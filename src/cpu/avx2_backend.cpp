@@ -152,4 +152,11 @@ void Avx2Backend::tree_walk_impl(const Tensor& nodes, const Tensor& roots, const
       values ? values->cols() : 0, scale, out.raw(), threads());
 }
 
+std::int64_t Avx2Backend::partition_rows_impl(const Tensor& codes, const RowSplit& split,
+                                              Tensor& rows, OpRecord&) {
+  const auto* code = reinterpret_cast<const std::uint8_t*>(codes.raw()) +
+                     std::int64_t{split.feature} * codes.cols();
+  return cpu::partition_rows_avx2(code, split, rows.data<std::int32_t>(), rows.numel(), threads());
+}
+
 }  // namespace mlcore

@@ -45,6 +45,8 @@ class Avx2Backend : public ScalarBackend {
   void reduce_cols_impl(Reduce op, const Tensor& X, Tensor& out, OpRecord& r) override;
   void tree_walk_impl(const Tensor& nodes, const Tensor& roots, const Tensor& X,
                       const Tensor* values, double scale, Tensor& out, OpRecord& r) override;
+  std::int64_t partition_rows_impl(const Tensor& codes, const RowSplit& split, Tensor& rows,
+                                   OpRecord& r) override;
 
  private:
   int requested_threads_;

@@ -302,4 +302,27 @@ void ScalarBackend::tree_walk_impl(const Tensor& nodes, const Tensor& roots, con
   }
 }
 
+// The textbook stable partition: the lefts written back in place as they come (the write
+// cursor never passes the read one), the rights collected aside and appended.
+std::int64_t ScalarBackend::partition_rows_impl(const Tensor& codes, const RowSplit& split,
+                                                Tensor& rows, OpRecord&) {
+  const auto* code = reinterpret_cast<const std::uint8_t*>(codes.raw()) +
+                     std::int64_t{split.feature} * codes.cols();
+  std::int32_t* ids = rows.data<std::int32_t>();
+  const std::int64_t m = rows.numel();
+  std::vector<std::int32_t> right;
+  std::int64_t n_left = 0;
+  for (std::int64_t k = 0; k < m; ++k) {
+    const int c = code[ids[k]];
+    const bool goes_left = c == split.missing_code ? split.missing_left : c <= split.bin;
+    if (goes_left) {
+      ids[n_left++] = ids[k];
+    } else {
+      right.push_back(ids[k]);
+    }
+  }
+  std::copy(right.begin(), right.end(), ids + n_left);
+  return n_left;
+}
+
 }  // namespace mlcore

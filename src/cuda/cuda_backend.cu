@@ -439,6 +439,25 @@ class CudaBackend final : public Backend {
     call.finish();
   }
 
+  std::int64_t partition_rows_impl(const Tensor& codes, const RowSplit& split, Tensor& rows,
+                                   OpRecord& record) override {
+    Call call(*this, record);
+    // The ids live on the device, out of Backend's host check: checked here, same message.
+    const i64 m = rows.numel(), n = codes.cols();
+    const std::int32_t n32 = static_cast<std::int32_t>(std::min<i64>(n, INT32_MAX));
+    const cuda::BadIndex bad = cuda::find_bad_index(rows.data<std::int32_t>(), m, 0, n32, false,
+                                                    call.stream(), call.workspace);
+    MLCORE_CHECK(!bad.found, "partition_rows(): rows[" << bad.position << "] = " << bad.value
+                                                       << " is outside [0, " << n
+                                                       << ") (columns of codes)");
+    const auto* code =
+        reinterpret_cast<const std::uint8_t*>(codes.raw()) + std::int64_t{split.feature} * n;
+    const i64 n_left = cuda::partition_rows(code, split, rows.data<std::int32_t>(), m,
+                                            call.stream(), call.workspace);
+    call.finish();
+    return n_left;
+  }
+
   void histogram_impl(const Tensor& codes, const Tensor& offsets, const Tensor& rows,
                       const Tensor& X, Tensor& out, OpRecord& record) override {
     Call call(*this, record);

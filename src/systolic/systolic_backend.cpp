@@ -386,6 +386,14 @@ class SystolicBackend final : public ScalarBackend {
         X.rows(), roots.numel(), cfg_.vector_lanes);
     vector_op(r, walk + r.macs * systolic::kElementwiseLaneCycles);
   }
+  // A node's rows split on the vector unit: `vector_lanes` rows per step (vector_unit.hpp,
+  // kPartitionLaneCycles). The result is the scalar reference's stable order.
+  std::int64_t partition_rows_impl(const Tensor& codes, const RowSplit& split, Tensor& rows,
+                                   OpRecord& r) override {
+    const std::int64_t n_left = ScalarBackend::partition_rows_impl(codes, split, rows, r);
+    vector_op(r, rows.numel() * systolic::kPartitionLaneCycles);
+    return n_left;
+  }
 
  private:
   // C (m × n, int32) = A (m × k) · B (k × n), int8 row-major, on the array; the compute count.

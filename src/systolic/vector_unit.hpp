@@ -75,6 +75,11 @@ inline std::int64_t tree_walk_lane_ops(const TreeWalkNode* nodes, std::int64_t N
   return ops;
 }
 
+// Lane-cycles per row of partition_rows: a gather of the row's code, a compare against the
+// split's bin (and the missing code) with a select, and the row id's store into its side's
+// stream by a compress (a lane-mask prefix sum gives each selected lane its slot).
+constexpr std::int64_t kPartitionLaneCycles = 3;
+
 // Lane-cycles per element for the k smallest of a row: a compare against the current k-th
 // value, and for the few that enter, a binary search of the sorted list of k: 1 + ceil(log2 k).
 inline std::int64_t topk_lane_cycles(std::int64_t k) {

@@ -340,6 +340,31 @@ def test_histogram_sums_the_listed_rows_per_feature_bin(backend, rng):
         mlcore.primitives.histogram(codes, offsets, [n], x32, 600, backend=backend)
 
 
+@pytest.mark.parametrize("backend", AVAILABLE)
+@pytest.mark.parametrize("m", [1, 7, 401])
+def test_partition_rows_is_a_stable_partition(backend, m, rng):
+    """partition_rows against a Python stable partition: lefts first, each side in order;
+    the missing code goes to its side whatever the bin, codes above 127 read unsigned."""
+    P, n = 3, 503
+    codes = rng.integers(0, 256, size=(P, n)).astype(np.uint8)
+    rows = rng.integers(0, n, size=m).astype(np.int32)
+    for feature, bin_, missing_left in ((0, 130, False), (2, 7, True), (1, 255, False)):
+        c = codes[feature, rows]
+        left = np.where(c == 200, missing_left, c <= bin_)
+        got, n_left = mlcore.primitives.partition_rows(
+            codes, rows, feature, bin_, 200, missing_left=missing_left, backend=backend
+        )
+        np.testing.assert_array_equal(got, np.concatenate([rows[left], rows[~left]]))
+        assert n_left == int(left.sum())
+        assert mlcore.last_profile()[-1]["op"] == "partition_rows"
+    with pytest.raises(ValueError, match="rows must be in"):
+        mlcore.primitives.partition_rows(codes, [n], 0, 1, 2, backend=backend)
+    with pytest.raises(ValueError, match="feature must be in"):
+        mlcore.primitives.partition_rows(codes, rows, P, 1, 2, backend=backend)
+    with pytest.raises(ValueError, match="bin must be in"):
+        mlcore.primitives.partition_rows(codes, rows, 0, 256, 2, backend=backend)
+
+
 def _random_forest_table(rng, d, trees, max_depth):
     """A random forest in one node table (children after parents), and its roots."""
     left, right, feature, threshold, missing, roots = [], [], [], [], [], []

@@ -2,6 +2,7 @@
 // loops, on random inputs whose shapes include 1, primes and non-multiples of every tile size
 // (the AVX2 micro-tile is 6×16, its blocks 144×256×4080; CUDA tiles are powers of two).
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <numeric>
 
@@ -694,6 +695,128 @@ TEST_P(HistogramPrimitive, BadArgumentsThrowErrorsNamingTheValues) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllBackends, HistogramPrimitive, ::testing::ValuesIn(all_backends()),
+                         backend_param_name);
+
+// ---- partition_rows ----------------------------------------------------------------------
+
+class PartitionRowsPrimitive : public Primitives {};
+
+// The reference: a plain stable partition of `rows` by the split, on copies.
+std::int64_t reference_partition(const Tensor& codes, const RowSplit& s,
+                                 std::vector<std::int32_t>& rows) {
+  const auto* code =
+      reinterpret_cast<const std::uint8_t*>(codes.raw()) + std::int64_t{s.feature} * codes.cols();
+  std::vector<std::int32_t> left, right;
+  for (const std::int32_t r : rows) {
+    const int c = code[r];
+    ((c == s.missing_code) ? s.missing_left : c <= s.bin) ? left.push_back(r) : right.push_back(r);
+  }
+  rows = left;
+  rows.insert(rows.end(), right.begin(), right.end());
+  return static_cast<std::int64_t>(left.size());
+}
+
+TEST_P(PartitionRowsPrimitive, MatchesAStablePartitionByAPlainLoop) {
+  // m = 1 and primes; 40 009 and 100 003 rows take the avx2 kernel's threaded path (≥ 2^15);
+  // codes up to 255 check they are read unsigned; rows ascending (a tree's) or any order with
+  // repeats; splits with the missing code on either side, and a bin that sends all one way.
+  struct Case {
+    int n, P, m, max_code;
+    bool ascending;
+  };
+  for (const Case& cs : {Case{1, 1, 1, 0, true}, Case{7, 2, 7, 5, true},
+                         Case{13, 3, 29, 255, false}, Case{97, 5, 61, 17, true},
+                         Case{40009, 3, 40009, 64, true}, Case{100003, 2, 70001, 255, false}}) {
+    Tensor codes = random_codes(cs.P, cs.n, cs.max_code, rng);  // feature-major: P × n
+    std::vector<std::int32_t> ids;
+    if (cs.ascending) {
+      for (int i = 0; i < cs.n && static_cast<int>(ids.size()) < cs.m; ++i) ids.push_back(i);
+    } else {
+      const Tensor r = random_rows(cs.m, cs.n, rng);
+      ids.assign(r.data<std::int32_t>(), r.data<std::int32_t>() + cs.m);
+    }
+    std::uniform_int_distribution<int> pick_bin(0, std::max(cs.max_code - 1, 0));
+    for (int trial = 0; trial < 4; ++trial) {
+      RowSplit s;
+      s.feature = trial % cs.P;
+      s.bin = trial == 3 ? 255 : pick_bin(rng);
+      s.missing_code = std::min(cs.max_code, 255 - trial % 2);
+      s.missing_left = trial % 2 == 0;
+      std::vector<std::int32_t> want = ids;
+      const std::int64_t want_left = reference_partition(codes, s, want);
+      Tensor rows(static_cast<std::int64_t>(ids.size()), 1, DType::i32);
+      std::copy(ids.begin(), ids.end(), rows.data<std::int32_t>());
+      Tensor d_rows = on.dev(rows);
+      Profile profile;
+      std::int64_t got_left = 0;
+      {
+        ProfileScope scope(profile);
+        got_left = on.b->partition_rows(on.dev(codes), s, d_rows);
+      }
+      const Tensor got = on.host(d_rows);
+      ASSERT_EQ(got_left, want_left) << "n=" << cs.n << " trial " << trial;
+      for (std::size_t k = 0; k < want.size(); ++k) {
+        ASSERT_EQ(got.data<std::int32_t>()[k], want[k]) << "n=" << cs.n << " position " << k;
+      }
+      const std::vector<OpRecord> records = profile.records();
+      const OpRecord* rec = nullptr;
+      for (const OpRecord& r : records) {
+        if (r.op == "partition_rows") rec = &r;
+      }
+      ASSERT_NE(rec, nullptr);
+      EXPECT_EQ(rec->m, static_cast<std::int64_t>(ids.size()));
+      EXPECT_EQ(rec->bytes_written, 4 * rec->m);
+      EXPECT_EQ(rec->sim.has_value(), on.b->capabilities().simulated_time);
+    }
+  }
+}
+
+TEST_P(PartitionRowsPrimitive, BadArgumentsThrowErrorsNamingTheValuesAndLeaveRows) {
+  const int n = 10, P = 3;
+  const Tensor codes = random_codes(P, n, 9, rng);
+  Tensor rows(4, 1, DType::i32);
+  for (int k = 0; k < 4; ++k) rows.data<std::int32_t>()[k] = 2 * k;
+  RowSplit ok;
+  ok.feature = 2;
+  ok.bin = 4;
+  ok.missing_code = 9;
+  auto expect_error = [&](const Tensor& cd, const RowSplit& s, const Tensor& r,
+                          const std::string& needle) {
+    Tensor d_rows = on.dev(r);
+    try {
+      on.b->partition_rows(on.dev(cd), s, d_rows);
+      ADD_FAILURE() << "expected an error containing '" << needle << "'";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+    const Tensor after = on.host(d_rows);  // untouched by a refused call
+    EXPECT_EQ(std::memcmp(after.raw(), r.raw(), r.size_bytes()), 0) << needle;
+  };
+  Tensor fine = on.dev(rows.clone());
+  on.b->partition_rows(on.dev(codes), ok, fine);
+  Tensor bad_rows = rows.clone();
+  bad_rows.data<std::int32_t>()[2] = n;
+  expect_error(codes, ok, bad_rows, "rows[2] = 10");
+  bad_rows.data<std::int32_t>()[2] = -1;
+  expect_error(codes, ok, bad_rows, "rows[2] = -1");
+  RowSplit s = ok;
+  s.feature = P;
+  expect_error(codes, s, rows, "split.feature = 3");
+  s = ok;
+  s.bin = 256;
+  expect_error(codes, s, rows, "split.bin = 256");
+  s = ok;
+  s.missing_code = -1;
+  expect_error(codes, s, rows, "split.missing_code = -1");
+  expect_error(Tensor(P, n, DType::i32), ok, rows, "codes");
+  Tensor rows_f32 = Tensor::zeros(4, 1, DType::f32);
+  expect_error(codes, ok, rows_f32, "rows");
+  Tensor rows_matrix(2, 2, DType::i32);
+  for (int k = 0; k < 4; ++k) rows_matrix.data<std::int32_t>()[k] = k;
+  expect_error(codes, ok, rows_matrix, "vector");
+}
+
+INSTANTIATE_TEST_SUITE_P(AllBackends, PartitionRowsPrimitive, ::testing::ValuesIn(all_backends()),
                          backend_param_name);
 
 }  // namespace
