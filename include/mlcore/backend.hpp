@@ -106,6 +106,10 @@ struct RowSplit {
   bool missing_left = false;
 };
 
+// The losses of loss_gradients() (gradient boosting's).
+enum class GradientLoss : std::uint8_t { squared_error, binary_log_loss, softmax_log_loss };
+const char* gradient_loss_name(GradientLoss loss);
+
 // Column reductions of reduce_cols().
 enum class Reduce : std::uint8_t { sum, mean, var };  // var: population variance (ddof = 0)
 const char* reduce_name(Reduce r);
@@ -254,6 +258,23 @@ class Backend {
   //                                                              : right.push(rows[k])
   std::int64_t partition_rows(const Tensor& codes, const RowSplit& split, Tensor& rows);
 
+  // ---- boosting -----------------------------------------------------------------------------
+  // loss_gradients: gradient boosting's per-sample gradient g and hessian h of the loss at the
+  // raw scores, for each sample i and class k (K = raw's columns; 1 but for softmax):
+  //   squared_error:    g = raw − y,                       h = 1
+  //   binary_log_loss:  p = 1 / (1 + exp(−raw)),           g = p − y,  h = p·(1 − p)
+  //   softmax_log_loss: p_k = exp(raw_k − max_j raw_j) / Σ_j exp(raw_j − max),
+  //                     g_k = p_k − [y = k],               h_k = p_k·(1 − p_k)
+  // then with weights g ← w·g and h ← w·h (squared error: h = w), and each class's ranges
+  //   ranges[0, k] = max_i |g_ik|,  ranges[1, k] = max_i h_ik  (what the histograms quantize).
+  // raw: n × K f64; y: n × 1 f64 (targets, or class codes 0..K−1 for softmax, 0/1 binary);
+  // weight: n × 1 f64, or no elements (every weight 1); grad: n × K f64; hess: n × K f64, or
+  // no elements for squared error without weights (h = 1 is not stored); ranges: 2 × K f64.
+  // Everything in double, each sample's formula in the order written (exp from the C library;
+  // Σ_j in j order): the same bits on every CPU backend, so every backend grows the same trees.
+  void loss_gradients(GradientLoss loss, const Tensor& y, const Tensor& raw, const Tensor& weight,
+                      Tensor& grad, Tensor& hess, Tensor& ranges);
+
  protected:
   // Hooks a backend implements. Arguments are already validated; `record` arrives with op,
   // shape, MACs and bytes filled, and seconds will be set to the measured wall time unless the
@@ -296,6 +317,10 @@ class Backend {
   virtual void tree_walk_impl(const Tensor& nodes, const Tensor& roots, const Tensor& X,
                               const Tensor* values, double scale, Tensor& out,
                               OpRecord& record) = 0;
+  // hess and weight may have no elements (loss_gradients' rules).
+  virtual void loss_gradients_impl(GradientLoss loss, const Tensor& y, const Tensor& raw,
+                                   const Tensor& weight, Tensor& grad, Tensor& hess, Tensor& ranges,
+                                   OpRecord& record) = 0;
   // Returns the number of rows going left.
   virtual std::int64_t partition_rows_impl(const Tensor& codes, const RowSplit& split, Tensor& rows,
                                            OpRecord& record) = 0;

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <vector>
 
-#include "primitives_avx2.hpp"
 #include "mlcore/parallel.hpp"
+#include "primitives_avx2.hpp"
 
 namespace mlcore::cpu {
 

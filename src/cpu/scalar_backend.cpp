@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "gemm_scalar.hpp"
+#include "loss_gradients.hpp"
 #include "map_scalar.hpp"
 #include "mlcore/backends.hpp"
 #include "mlcore/interrupt.hpp"
@@ -323,6 +324,17 @@ std::int64_t ScalarBackend::partition_rows_impl(const Tensor& codes, const RowSp
   }
   std::copy(right.begin(), right.end(), ids + n_left);
   return n_left;
+}
+
+// One pass over the samples on one thread (loss_gradients.cpp: the arithmetic every CPU
+// backend shares).
+void ScalarBackend::loss_gradients_impl(GradientLoss loss, const Tensor& y, const Tensor& raw,
+                                        const Tensor& weight, Tensor& grad, Tensor& hess,
+                                        Tensor& ranges, OpRecord&) {
+  cpu::loss_gradients_cpu(loss, raw.rows(), raw.cols(), y.data<double>(), raw.data<double>(),
+                          weight.numel() > 0 ? weight.data<double>() : nullptr, grad.data<double>(),
+                          hess.numel() > 0 ? hess.data<double>() : nullptr, ranges.data<double>(),
+                          1);
 }
 
 }  // namespace mlcore

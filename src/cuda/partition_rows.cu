@@ -99,12 +99,12 @@ i64 partition_rows(const std::uint8_t* code, const RowSplit& split, std::int32_t
   auto* first = workspace.alloc<i64>(static_cast<std::size_t>(tiles + 1));
   auto* out = workspace.alloc<std::int32_t>(static_cast<std::size_t>(m));
   count_lefts_kernel<<<static_cast<unsigned>(tiles), kTile, 0, stream>>>(code, ids, m, split,
-                                                                          counts);
+                                                                         counts);
   MLCORE_CUDA_CHECK_LAUNCH();
   scan_counts_kernel<<<1, kScanThreads, 0, stream>>>(counts, tiles, first);
   MLCORE_CUDA_CHECK_LAUNCH();
   scatter_kernel<<<static_cast<unsigned>(tiles), kTile, 0, stream>>>(code, ids, m, split, first,
-                                                                      tiles, out);
+                                                                     tiles, out);
   MLCORE_CUDA_CHECK_LAUNCH();
   MLCORE_CUDA_CHECK(cudaMemcpyAsync(ids, out, sizeof(std::int32_t) * static_cast<std::size_t>(m),
                                     cudaMemcpyDeviceToDevice, stream));

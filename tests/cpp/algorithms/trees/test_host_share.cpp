@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <string>
 
@@ -50,6 +51,9 @@ constexpr bool kSanitized = false;
 
 constexpr double kMaxSingleTree = 0.65;
 constexpr double kMaxEnsemble = 0.25;
+constexpr double kMaxTreeFit = 0.99;
+constexpr double kMaxForestFit = 0.99;
+constexpr double kMaxBoostingFit = 0.99;
 
 // The smallest share of host time over 3 calls of `call` (which must leave its records in
 // `profile`): 1 − Σ recorded wall seconds / the call's wall seconds.
@@ -136,6 +140,52 @@ TEST_P(HostShareTest, PredictionsRunOnTheBackend) {
   GradientBoostingRegressor gr(go, b());
   gr.fit(r.X, r.y);
   expect_small("GradientBoostingRegressor.predict", gr, [&] { gr.predict(rX); });
+}
+
+TEST_P(HostShareTest, FitsRecordTheirRowWork) {
+  if (kSanitized) {
+    GTEST_SKIP() << "time shares are not meaningful under AddressSanitizer; checked in the "
+                    "Release suite";
+  }
+  const Problem c = slabs(80000, 8, 3, 7, true), r = wave(80000, 8, 8);
+  Tensor c2y(c.y.rows(), c.y.cols());  // two classes: binary boosting
+  for (std::int64_t i = 0; i < c.y.numel(); ++i) c2y.data<float>()[i] = c.y.data<float>()[i] > 0;
+  auto expect_small = [&](const char* what, double limit, const Estimator& est,
+                          std::function<void()> call) {
+    const double share = host_share(call, est);
+    std::printf("FITSHARE %s %s %.3f\n", GetParam().c_str(), what, share);
+    EXPECT_LT(share, limit) << what << " on " << GetParam() << ": " << share * 100
+                            << "% of the fit's time is outside the recorded primitives";
+  };
+  DecisionTreeClassifierOptions tco;
+  tco.max_depth = 10;
+  DecisionTreeClassifier tc(tco, b());
+  expect_small("DecisionTreeClassifier.fit", kMaxTreeFit, tc, [&] { tc.fit(c.X, c.y); });
+  DecisionTreeRegressorOptions tro;
+  tro.max_depth = 10;
+  DecisionTreeRegressor tr(tro, b());
+  expect_small("DecisionTreeRegressor.fit", kMaxTreeFit, tr, [&] { tr.fit(r.X, r.y); });
+  RandomForestClassifierOptions fco;
+  fco.n_estimators = 8;
+  fco.max_depth = 10;
+  RandomForestClassifier fc(fco, b());
+  expect_small("RandomForestClassifier.fit", kMaxForestFit, fc, [&] { fc.fit(c.X, c.y); });
+  RandomForestRegressorOptions fro;
+  fro.n_estimators = 8;
+  fro.max_depth = 10;
+  RandomForestRegressor fr(fro, b());
+  expect_small("RandomForestRegressor.fit", kMaxForestFit, fr, [&] { fr.fit(r.X, r.y); });
+  GradientBoostingOptions go;
+  go.max_iter = 10;
+  go.early_stopping = "false";
+  GradientBoostingClassifier gc(go, b());
+  expect_small("GradientBoostingClassifier.fit (3 classes)", kMaxBoostingFit, gc,
+               [&] { gc.fit(c.X, c.y); });
+  GradientBoostingClassifier gb(go, b());
+  expect_small("GradientBoostingClassifier.fit (binary)", kMaxBoostingFit, gb,
+               [&] { gb.fit(c.X, c2y); });
+  GradientBoostingRegressor gr(go, b());
+  expect_small("GradientBoostingRegressor.fit", kMaxBoostingFit, gr, [&] { gr.fit(r.X, r.y); });
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HostShareTest, ::testing::ValuesIn(all_backends()),
