@@ -294,6 +294,37 @@ def histogram(codes, offsets, rows, x, n_out, *, backend=None):
     return out
 
 
+_LOSSES = ("squared_error", "binary_log_loss", "softmax_log_loss")
+
+
+def loss_gradients(loss, y, raw, *, sample_weight=None, backend=None):
+    """Gradient boosting's per-sample gradients and hessians of ``loss`` at the raw scores
+    (``raw``: (n, K), K = 1 but for ``softmax_log_loss``; ``y``: targets, or class codes),
+    scaled by ``sample_weight`` when given, in float64 with one formula on every CPU backend.
+    Returns (grad, hess, ranges): (n, K), (n, K) (ones for unweighted squared error), and
+    (2, K) = each class's max |grad| and max hess."""
+    if loss not in _LOSSES:
+        raise ValueError(f"loss must be one of {_LOSSES}, got {loss!r}")
+    raw = np.asarray(raw, dtype=np.float64)
+    if raw.ndim not in (1, 2):
+        raise ValueError(f"raw must be 1-D or 2-D, got {raw.ndim} dimensions")
+    raw = np.ascontiguousarray(raw.reshape(raw.shape[0], -1))
+    y = np.ascontiguousarray(y, dtype=np.float64).reshape(-1)
+    if y.shape[0] != raw.shape[0]:
+        raise ValueError(f"y needs one value per row of raw ({raw.shape[0]}), got {y.shape[0]}")
+    w = (
+        np.empty(0, np.float64)
+        if sample_weight is None
+        else np.ascontiguousarray(sample_weight, dtype=np.float64).reshape(-1)
+    )
+    unit = loss == "squared_error" and sample_weight is None
+    grad = np.empty_like(raw)
+    hess = np.empty((0, raw.shape[1]) if unit else raw.shape, np.float64)
+    ranges = np.empty((2, raw.shape[1]), np.float64)
+    set_last_profile(_core.loss_gradients(resolve(backend), loss, y, raw, w, grad, hess, ranges))
+    return grad, (np.ones_like(raw) if unit else hess), ranges
+
+
 def partition_rows(codes, rows, feature, bin, missing_code, *, missing_left=False, backend=None):
     """A tree node's rows split into its two children, stably: the rows r whose code
     ``c = codes[feature, r]`` goes left (``c == missing_code`` and ``missing_left``, or

@@ -294,6 +294,33 @@ void bind_core(py::module_& m) {
       call.finish();
     });
   });
+  // y: n float64; raw: n × K float64; weight: n float64 or empty; grad, hess: n × K float64
+  // (hess empty for unweighted squared error); ranges: 2 × K float64 (Backend::loss_gradients).
+  m.def("loss_gradients", [](BackendPtr b, const std::string& loss, py::array y, py::array raw,
+                             py::array weight, py::array grad, py::array hess, py::array ranges) {
+    GradientLoss l = GradientLoss::squared_error;
+    if (loss == "binary_log_loss") {
+      l = GradientLoss::binary_log_loss;
+    } else if (loss == "softmax_log_loss") {
+      l = GradientLoss::softmax_log_loss;
+    } else {
+      MLCORE_CHECK(loss == "squared_error",
+                   "loss must be 'squared_error', 'binary_log_loss' or "
+                   "'softmax_log_loss', got '"
+                       << loss << "'");
+    }
+    return profiled([&] {
+      DeviceCall call(b);
+      Tensor Y = call.input(y, "y"), R = call.input(raw, "raw"), W = call.input(weight, "weight"),
+             G = call.output(grad, "grad"), H = call.output(hess, "hess"),
+             Q = call.output(ranges, "ranges");
+      {
+        InterruptibleCall nogil;
+        b->loss_gradients(l, Y, R, W, G, H, Q);
+      }
+      call.finish();
+    });
+  });
   // codes: P × n int8 (feature-major unsigned codes); rows: m int32, partitioned in place
   // (Backend::partition_rows). Returns (records, number going left).
   m.def("partition_rows", [](BackendPtr b, py::array codes, py::array rows, std::int32_t feature,

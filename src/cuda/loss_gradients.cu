@@ -27,10 +27,10 @@ __device__ __forceinline__ void atomic_max_nonneg(double* address, double value)
 // there; more classes go straight to the global atomics).
 constexpr int kMaxClasses = 32;
 
-__global__ void loss_gradients_kernel(GradientLoss loss, i64 n, i64 K,
-                                      const double* __restrict__ y, const double* __restrict__ raw,
-                                      const double* __restrict__ w, double* __restrict__ g,
-                                      double* __restrict__ h, double* __restrict__ ranges) {
+__global__ void loss_gradients_kernel(GradientLoss loss, i64 n, i64 K, const double* __restrict__ y,
+                                      const double* __restrict__ raw, const double* __restrict__ w,
+                                      double* __restrict__ g, double* __restrict__ h,
+                                      double* __restrict__ ranges) {
   __shared__ unsigned long long block_g[kMaxClasses], block_h[kMaxClasses];
   const bool shared_ranges = K <= kMaxClasses;
   if (shared_ranges) {
