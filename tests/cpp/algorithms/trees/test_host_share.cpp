@@ -14,14 +14,22 @@
 // one of these calls (no primitive ran), so the check fails on that code. Both times are
 // taken in the same call, so a busy machine slows both; the best of 3 calls is kept.
 //
-// Fits are not checked here: the tree grower's row partition and small-node histograms, and
-// boosting's gradients, still run on the host (docs/ARCHITECTURE.md, "What still runs on the
-// host").
+// Fits (FitsRecordTheirRowWork, 80 000 rows × 8 features; the whole fit's wall time against
+// its records'). Boosting's per-iteration gradients and hessians are one primitive
+// (Backend::loss_gradients) and every tree's row partition another (Backend::partition_rows).
+// Measured on AMD Zen 4 (2 vCPUs, shared), best of 3, in two runs: boosting classifiers
+// 0.22–0.38 (0.83–0.86 before loss_gradients), the regressor 0.27–0.48; kMaxBoostingFit = 65%,
+// which the classifiers' old host loops fail. What is still on the host keeps the others
+// high: binning (BinMapper::fit / transform, O(rows × features), once per fit), the small
+// nodes' histograms (SparseHistogram, tree_histogram.hpp), the split scans (O(features ×
+// bins) per node), the targets' statistics, boosting's statistics packing, leaf sums and
+// score updates (docs/ARCHITECTURE.md, "What still runs on the host"). Single trees
+// 0.69–0.89, kMaxTreeFit = 95%; forests 0.35–0.82, kMaxForestFit = 92%: bounds that catch a
+// fit whose row work leaves the backend altogether, not yet a tight budget.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <functional>
 #include <string>
 
@@ -51,9 +59,9 @@ constexpr bool kSanitized = false;
 
 constexpr double kMaxSingleTree = 0.65;
 constexpr double kMaxEnsemble = 0.25;
-constexpr double kMaxTreeFit = 0.99;
-constexpr double kMaxForestFit = 0.99;
-constexpr double kMaxBoostingFit = 0.99;
+constexpr double kMaxTreeFit = 0.95;
+constexpr double kMaxForestFit = 0.92;
+constexpr double kMaxBoostingFit = 0.65;
 
 // The smallest share of host time over 3 calls of `call` (which must leave its records in
 // `profile`): 1 − Σ recorded wall seconds / the call's wall seconds.
@@ -153,7 +161,6 @@ TEST_P(HostShareTest, FitsRecordTheirRowWork) {
   auto expect_small = [&](const char* what, double limit, const Estimator& est,
                           std::function<void()> call) {
     const double share = host_share(call, est);
-    std::printf("FITSHARE %s %s %.3f\n", GetParam().c_str(), what, share);
     EXPECT_LT(share, limit) << what << " on " << GetParam() << ": " << share * 100
                             << "% of the fit's time is outside the recorded primitives";
   };
