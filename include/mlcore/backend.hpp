@@ -96,6 +96,20 @@ struct TreeWalkNode {
 };
 static_assert(sizeof(TreeWalkNode) == 16, "a node is one row of an N x 4 i32 tensor");
 
+// A tree node's split on binned codes, as partition_rows() applies it: a row whose code c of
+// `feature` is `missing_code` (the feature's NaN bin) goes left when missing_left; any other
+// row goes left when c ≤ bin.
+struct RowSplit {
+  std::int32_t feature = 0;
+  std::int32_t bin = 0;           // in [0, 255]
+  std::int32_t missing_code = 0;  // in [0, 255]
+  bool missing_left = false;
+};
+
+// The losses of loss_gradients() (gradient boosting's).
+enum class GradientLoss : std::uint8_t { squared_error, binary_log_loss, softmax_log_loss };
+const char* gradient_loss_name(GradientLoss loss);
+
 // Column reductions of reduce_cols().
 enum class Reduce : std::uint8_t { sum, mean, var };  // var: population variance (ddof = 0)
 const char* reduce_name(Reduce r);
@@ -241,6 +255,34 @@ class Backend {
   //   gives the same bits. values: N × c f32; out: m × c f32.
   void tree_walk_sum(const Tensor& nodes, const Tensor& roots, const Tensor& values,
                      const Tensor& X, double scale, Tensor& out);
+  // partition_rows: a grown tree node's rows split into its two children, in place and stable:
+  //   rows ← [the rows going left, in their order] ++ [the rows going right, in their order]
+  //   returns the number going left (RowSplit says which way a code goes).
+  // codes: P × n i8, feature-major (row p = feature p's code of each of the n samples, read as
+  //   unsigned bytes, as histogram()'s); rows: vector of m i32, each in [0, n); split.feature
+  //   < P. Stable, so every backend gives the same order, and a node's rows stay ascending when
+  //   the root's were. The plain loop:
+  //     for k < m:  c = (uint8) codes[split.feature, rows[k]]
+  //                 (c == missing_code ? missing_left : c ≤ bin) ? left.push(rows[k])
+  //                                                              : right.push(rows[k])
+  std::int64_t partition_rows(const Tensor& codes, const RowSplit& split, Tensor& rows);
+
+  // ---- boosting -----------------------------------------------------------------------------
+  // loss_gradients: gradient boosting's per-sample gradient g and hessian h of the loss at the
+  // raw scores, for each sample i and class k (K = raw's columns; 1 but for softmax):
+  //   squared_error:    g = raw − y,                       h = 1
+  //   binary_log_loss:  p = 1 / (1 + exp(−raw)),           g = p − y,  h = p·(1 − p)
+  //   softmax_log_loss: p_k = exp(raw_k − max_j raw_j) / Σ_j exp(raw_j − max),
+  //                     g_k = p_k − [y = k],               h_k = p_k·(1 − p_k)
+  // then with weights g ← w·g and h ← w·h (squared error: h = w), and each class's ranges
+  //   ranges[0, k] = max_i |g_ik|,  ranges[1, k] = max_i h_ik  (what the histograms quantize).
+  // raw: n × K f64; y: n × 1 f64 (targets, or class codes 0..K−1 for softmax, 0/1 binary);
+  // weight: n × 1 f64, or no elements (every weight 1); grad: n × K f64; hess: n × K f64, or
+  // no elements for squared error without weights (h = 1 is not stored); ranges: 2 × K f64.
+  // Everything in double, each sample's formula in the order written (exp from the C library;
+  // Σ_j in j order): the same bits on every CPU backend, so every backend grows the same trees.
+  void loss_gradients(GradientLoss loss, const Tensor& y, const Tensor& raw, const Tensor& weight,
+                      Tensor& grad, Tensor& hess, Tensor& ranges);
 
  protected:
   // Hooks a backend implements. Arguments are already validated; `record` arrives with op,
@@ -288,6 +330,13 @@ class Backend {
   virtual void tree_walk_impl(const Tensor& nodes, const Tensor& roots, const Tensor& X,
                               const Tensor* values, double scale, Tensor& out,
                               OpRecord& record) = 0;
+  // hess and weight may have no elements (loss_gradients' rules).
+  virtual void loss_gradients_impl(GradientLoss loss, const Tensor& y, const Tensor& raw,
+                                   const Tensor& weight, Tensor& grad, Tensor& hess, Tensor& ranges,
+                                   OpRecord& record) = 0;
+  // Returns the number of rows going left.
+  virtual std::int64_t partition_rows_impl(const Tensor& codes, const RowSplit& split, Tensor& rows,
+                                           OpRecord& record) = 0;
 
  private:
   void check_on_device(const Tensor& t, const char* what) const;

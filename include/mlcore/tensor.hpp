@@ -20,12 +20,14 @@
 namespace mlcore {
 
 // i64 exists for exact integer sums (a histogram tree's packed statistics, see
-// Backend::histogram); the arithmetic primitives take f32 (and i8 → i32 for the int8 GEMM).
-enum class DType : std::uint8_t { f32, i8, i32, i64 };
+// Backend::histogram), f64 for boosting's gradients (Backend::loss_gradients), which must be
+// the same bits on every backend; the arithmetic primitives take f32 (and i8 → i32 for the
+// int8 GEMM).
+enum class DType : std::uint8_t { f32, i8, i32, i64, f64 };
 
-// Bytes per element: 4, 1, 4, 8.
+// Bytes per element: 4, 1, 4, 8, 8.
 std::size_t dtype_size(DType dtype);
-// "f32", "i8", "i32", "i64".
+// "f32", "i8", "i32", "i64", "f64".
 const char* dtype_name(DType dtype);
 
 // Where a tensor's bytes are. The systolic simulator keeps its tensors on the host (its "DRAM"
@@ -51,6 +53,10 @@ struct dtype_of<std::int32_t> {
 template <>
 struct dtype_of<std::int64_t> {
   static constexpr DType value = DType::i64;
+};
+template <>
+struct dtype_of<double> {
+  static constexpr DType value = DType::f64;
 };
 
 class Tensor {

@@ -294,6 +294,69 @@ def histogram(codes, offsets, rows, x, n_out, *, backend=None):
     return out
 
 
+_LOSSES = ("squared_error", "binary_log_loss", "softmax_log_loss")
+
+
+def loss_gradients(loss, y, raw, *, sample_weight=None, backend=None):
+    """Gradient boosting's per-sample gradients and hessians of ``loss`` at the raw scores
+    (``raw``: (n, K), K = 1 but for ``softmax_log_loss``; ``y``: targets, or class codes),
+    scaled by ``sample_weight`` when given, in float64 with one formula on every CPU backend.
+    Returns (grad, hess, ranges): (n, K), (n, K) (ones for unweighted squared error), and
+    (2, K) = each class's max |grad| and max hess."""
+    if loss not in _LOSSES:
+        raise ValueError(f"loss must be one of {_LOSSES}, got {loss!r}")
+    raw = np.asarray(raw, dtype=np.float64)
+    if raw.ndim not in (1, 2):
+        raise ValueError(f"raw must be 1-D or 2-D, got {raw.ndim} dimensions")
+    raw = np.ascontiguousarray(raw.reshape(raw.shape[0], -1))
+    y = np.ascontiguousarray(y, dtype=np.float64).reshape(-1)
+    if y.shape[0] != raw.shape[0]:
+        raise ValueError(f"y needs one value per row of raw ({raw.shape[0]}), got {y.shape[0]}")
+    w = (
+        np.empty(0, np.float64)
+        if sample_weight is None
+        else np.ascontiguousarray(sample_weight, dtype=np.float64).reshape(-1)
+    )
+    unit = loss == "squared_error" and sample_weight is None
+    grad = np.empty_like(raw)
+    hess = np.empty((0, raw.shape[1]) if unit else raw.shape, np.float64)
+    ranges = np.empty((2, raw.shape[1]), np.float64)
+    set_last_profile(_core.loss_gradients(resolve(backend), loss, y, raw, w, grad, hess, ranges))
+    return grad, (np.ones_like(raw) if unit else hess), ranges
+
+
+def partition_rows(codes, rows, feature, bin, missing_code, *, missing_left=False, backend=None):
+    """A tree node's rows split into its two children, stably: the rows r whose code
+    ``c = codes[feature, r]`` goes left (``c == missing_code`` and ``missing_left``, or
+    ``c != missing_code`` and ``c <= bin``) first, then the others, each side in its order.
+
+    codes: (P, n) uint8 (or int8 holding unsigned bytes), one row per feature; rows: 1-D row
+    ids in [0, n). Returns (the reordered rows as int32, the number going left)."""
+    codes = np.asarray(codes)
+    if codes.dtype not in (np.uint8, np.int8) or codes.ndim != 2:
+        raise TypeError(f"codes must be a 2-D uint8 array, got {codes.dtype} {codes.shape}")
+    codes = np.ascontiguousarray(codes).view(np.int8)
+    out = np.array(as_int_matrix(rows, "rows").reshape(-1, 1), dtype=np.int32, copy=True)
+    if out.size and (out.min() < 0 or out.max() >= codes.shape[1]):
+        raise ValueError(
+            f"rows must be in [0, {codes.shape[1]}), got [{int(out.min())}, {int(out.max())}]"
+        )
+    args = []
+    for name, value, hi in (
+        ("feature", feature, codes.shape[0] - 1),
+        ("bin", bin, 255),
+        ("missing_code", missing_code, 255),
+    ):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be an int, got {value!r}")
+        if not 0 <= value <= hi:
+            raise ValueError(f"{name} must be in [0, {hi}], got {value}")
+        args.append(int(value))
+    records, n_left = _core.partition_rows(resolve(backend), codes, out, *args, bool(missing_left))
+    set_last_profile(records)
+    return out.reshape(-1), int(n_left)
+
+
 def gather_rows(x, index, *, backend=None):
     """``x[index]`` for a 2-D x and 1-D integer index."""
     x = as_float32_matrix(x, "x", allow_nan=True, allow_empty=True)

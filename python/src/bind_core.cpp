@@ -294,6 +294,54 @@ void bind_core(py::module_& m) {
       call.finish();
     });
   });
+  // y: n float64; raw: n × K float64; weight: n float64 or empty; grad, hess: n × K float64
+  // (hess empty for unweighted squared error); ranges: 2 × K float64 (Backend::loss_gradients).
+  m.def("loss_gradients", [](BackendPtr b, const std::string& loss, py::array y, py::array raw,
+                             py::array weight, py::array grad, py::array hess, py::array ranges) {
+    GradientLoss l = GradientLoss::squared_error;
+    if (loss == "binary_log_loss") {
+      l = GradientLoss::binary_log_loss;
+    } else if (loss == "softmax_log_loss") {
+      l = GradientLoss::softmax_log_loss;
+    } else {
+      MLCORE_CHECK(loss == "squared_error",
+                   "loss must be 'squared_error', 'binary_log_loss' or "
+                   "'softmax_log_loss', got '"
+                       << loss << "'");
+    }
+    return profiled([&] {
+      DeviceCall call(b);
+      Tensor Y = call.input(y, "y"), R = call.input(raw, "raw"), W = call.input(weight, "weight"),
+             G = call.output(grad, "grad"), H = call.output(hess, "hess"),
+             Q = call.output(ranges, "ranges");
+      {
+        InterruptibleCall nogil;
+        b->loss_gradients(l, Y, R, W, G, H, Q);
+      }
+      call.finish();
+    });
+  });
+  // codes: P × n int8 (feature-major unsigned codes); rows: m int32, partitioned in place
+  // (Backend::partition_rows). Returns (records, number going left).
+  m.def("partition_rows", [](BackendPtr b, py::array codes, py::array rows, std::int32_t feature,
+                             std::int32_t bin, std::int32_t missing_code, bool missing_left) {
+    std::int64_t n_left = 0;
+    py::list records = profiled([&] {
+      DeviceCall call(b);
+      Tensor C = call.input(codes, "codes"), R = call.output(rows, "rows");
+      RowSplit split;
+      split.feature = feature;
+      split.bin = bin;
+      split.missing_code = missing_code;
+      split.missing_left = missing_left;
+      {
+        InterruptibleCall nogil;
+        n_left = b->partition_rows(C, split, R);
+      }
+      call.finish();
+    });
+    return py::make_tuple(records, n_left);
+  });
   // nodes: N × 4 int32 (TreeWalkNode rows); roots: T × 1 int32; x: m × d float32; leaf: m × T
   // int32 (Backend::tree_walk).
   m.def("tree_walk",

@@ -22,8 +22,9 @@ DType dtype_of_array(const py::array& a, const char* what) {
   if (dt.kind() == 'i' && dt.itemsize() == 1) return DType::i8;
   if (dt.kind() == 'i' && dt.itemsize() == 4) return DType::i32;
   if (dt.kind() == 'i' && dt.itemsize() == 8) return DType::i64;
+  if (dt.kind() == 'f' && dt.itemsize() == 8) return DType::f64;
   MLCORE_FAIL(what << ": dtype " << std::string(py::str(dt))
-                   << " is not one of float32, int8, int32, int64");
+                   << " is not one of float32, int8, int32, int64, float64");
 }
 
 py::dtype numpy_dtype(DType d) {
@@ -36,6 +37,8 @@ py::dtype numpy_dtype(DType d) {
       return py::dtype::of<std::int32_t>();
     case DType::i64:
       return py::dtype::of<std::int64_t>();
+    case DType::f64:
+      return py::dtype::of<double>();
   }
   return py::dtype::of<float>();
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -656,6 +657,139 @@ void Backend::tree_walk_sum(const Tensor& nodes, const Tensor& roots, const Tens
   r.bytes_read = bytes_of(nodes) + bytes_of(roots) + bytes_of(values) + bytes_of(X);
   r.bytes_written = bytes_of(out);
   run_and_record(r, [&] { tree_walk_impl(nodes, roots, X, &values, scale, out, r); });
+}
+
+namespace {
+
+// partition_rows' ids in [0, n): one pass OR-ing the top bits of each id and of (n − 1 − id),
+// one of them set only for an id outside the range, in i32 lanes with no branch or early exit, so
+// the baseline compiler vectorises it (4 ids per SSE2 instruction: a tree checks each of its rows
+// once per level). The loop that names the row runs only on failure.
+void check_row_ids(const std::int32_t* ids, std::int64_t m, std::int64_t n) {
+  // Unsigned arithmetic: the subtraction wraps instead of overflowing (a negative id's own
+  // sign bit already marks it).
+  const auto last = static_cast<std::uint32_t>(std::min<std::int64_t>(n, INT32_MAX) - 1);
+  std::uint32_t signs = 0;
+  for (std::int64_t k = 0; k < m; ++k) {
+    const auto id = static_cast<std::uint32_t>(ids[k]);
+    signs |= id | (last - id);
+  }
+  if ((signs >> 31) == 0) return;
+  std::int64_t k = 0;
+  while (ids[k] >= 0 && ids[k] < n) ++k;
+  MLCORE_FAIL("partition_rows(): rows[" << k << "] = " << ids[k] << " is outside [0, " << n
+                                        << ") (columns of codes)");
+}
+
+}  // namespace
+
+std::int64_t Backend::partition_rows(const Tensor& codes, const RowSplit& split, Tensor& rows) {
+  check_on_device(codes, "partition_rows(): codes");
+  check_on_device(rows, "partition_rows(): rows");
+  check_dtype(codes, DType::i8, "partition_rows(): codes (unsigned bin codes stored as i8)");
+  check_dtype(rows, DType::i32, "partition_rows(): rows");
+  MLCORE_CHECK(rows.rows() == 1 || rows.cols() == 1,
+               "partition_rows(): rows must be a vector (m x 1 or 1 x m), got " << rows.describe());
+  MLCORE_CHECK(split.feature >= 0 && split.feature < codes.rows(),
+               "partition_rows(): split.feature = " << split.feature << " is outside [0, "
+                                                    << codes.rows() << ") (rows of codes)");
+  MLCORE_CHECK(split.bin >= 0 && split.bin <= 255,
+               "partition_rows(): split.bin = " << split.bin << " is outside [0, 255]");
+  MLCORE_CHECK(
+      split.missing_code >= 0 && split.missing_code <= 255,
+      "partition_rows(): split.missing_code = " << split.missing_code << " is outside [0, 255]");
+  check_no_overlap(rows, codes, "partition_rows()", "rows", "codes");
+  const std::int64_t n = codes.cols(), m = rows.numel();
+  // m = rows, n = samples, k = features; no MACs (one compare per row). Bytes: the ids read
+  // and written, and one code per id.
+  OpRecord r = new_record("partition_rows", name(), "i8", m, n, codes.rows(), 0);
+  r.bytes_read = m * static_cast<std::int64_t>(sizeof(std::int32_t) + 1);
+  r.bytes_written = m * static_cast<std::int64_t>(sizeof(std::int32_t));
+  std::int64_t n_left = 0;
+  run_and_record(r, [&] {
+    // Row ids are checked where the host can see them (the CUDA backend checks on the device
+    // and raises the same error), inside the timed call: the check reads the ids as the
+    // partition does, O(m) like it, and belongs to the primitive's cost, not the caller's.
+    if (rows.device() == Device::host) check_row_ids(rows.data<std::int32_t>(), m, n);
+    n_left = partition_rows_impl(codes, split, rows, r);
+  });
+  return n_left;
+}
+
+const char* gradient_loss_name(GradientLoss loss) {
+  switch (loss) {
+    case GradientLoss::squared_error:
+      return "squared_error";
+    case GradientLoss::binary_log_loss:
+      return "binary_log_loss";
+    case GradientLoss::softmax_log_loss:
+      return "softmax_log_loss";
+  }
+  return "?";
+}
+
+void Backend::loss_gradients(GradientLoss loss, const Tensor& y, const Tensor& raw,
+                             const Tensor& weight, Tensor& grad, Tensor& hess, Tensor& ranges) {
+  constexpr const char* op = "loss_gradients()";
+  // weight and hess may be left empty (any dtype then).
+  for (const auto& [t, what] : {std::pair<const Tensor*, const char*>{&y, "loss_gradients(): y"},
+                                {&raw, "loss_gradients(): raw"},
+                                {&weight, "loss_gradients(): weight"},
+                                {&grad, "loss_gradients(): grad"},
+                                {&hess, "loss_gradients(): hess"},
+                                {&ranges, "loss_gradients(): ranges"}}) {
+    if (t->numel() == 0 && (t == &weight || t == &hess)) continue;
+    check_on_device(*t, what);
+    check_dtype(*t, DType::f64, what);
+  }
+  const std::int64_t n = raw.rows(), K = raw.cols();
+  MLCORE_CHECK(n >= 1 && K >= 1,
+               op << ": raw must be n x K with n, K >= 1, got " << raw.describe());
+  MLCORE_CHECK(loss == GradientLoss::softmax_log_loss || K == 1,
+               op << ": raw must have 1 column for " << gradient_loss_name(loss) << ", got "
+                  << raw.describe());
+  check_vector(y, n, "loss_gradients(): y (one per row of raw)");
+  const bool weighted = weight.numel() > 0;
+  if (weighted) check_vector(weight, n, "loss_gradients(): weight (one per row of raw)");
+  check_shape(grad, n, K, "loss_gradients(): grad (raw's shape)");
+  const bool unit_hessian = loss == GradientLoss::squared_error && !weighted;
+  if (!unit_hessian || hess.numel() > 0) {
+    check_shape(hess, n, K, "loss_gradients(): hess (raw's shape)");
+  }
+  check_shape(ranges, 2, K, "loss_gradients(): ranges (2 x raw's columns)");
+  for (const Tensor* out : {&grad, &hess, &ranges}) {
+    for (const Tensor* in : {&y, &raw, &weight}) {
+      check_no_overlap(*out, *in, op, "an output", "an input");
+    }
+  }
+  check_no_overlap(grad, hess, op, "grad", "hess");
+  check_no_overlap(grad, ranges, op, "grad", "ranges");
+  check_no_overlap(hess, ranges, op, "hess", "ranges");
+  // Class codes must name a column of raw (softmax reads raw[i, y_i]'s indicator): checked
+  // where the host can see them, inside the timed call (an O(n) read of y, as the op's).
+  // m = samples, n = classes; no MACs (exp, divides and a few flops per element).
+  OpRecord r = new_record("loss_gradients", name(), "f64", n, K, 1, 0);
+  r.bytes_read = bytes_of(y) + bytes_of(raw) + bytes_of(weight);
+  r.bytes_written = bytes_of(grad) + (unit_hessian ? 0 : bytes_of(hess)) + bytes_of(ranges);
+  run_and_record(r, [&] {
+    if (loss != GradientLoss::squared_error && y.device() == Device::host) {
+      const double* yv = y.data<double>();
+      const double top = loss == GradientLoss::softmax_log_loss ? double(K - 1) : 1.0;
+      // One branch-free pass (a truncation, not a floor call, tests wholeness), then the loop
+      // that names the value only on failure.
+      auto is_code = [&](double v) {
+        return v >= 0 && v <= top && v == static_cast<double>(static_cast<std::int64_t>(v));
+      };
+      bool all = true;
+      for (std::int64_t i = 0; i < n; ++i) all &= is_code(yv[i]);
+      for (std::int64_t i = 0; !all && i < n; ++i) {
+        MLCORE_CHECK(is_code(yv[i]), op << ": y[" << i << "] = " << yv[i]
+                                        << " is not a class code in [0, "
+                                        << static_cast<std::int64_t>(top) << "]");
+      }
+    }
+    loss_gradients_impl(loss, y, raw, weight, grad, hess, ranges, r);
+  });
 }
 
 }  // namespace mlcore

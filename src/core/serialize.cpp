@@ -194,7 +194,7 @@ std::string ModelReader::read_string() {
 
 Tensor ModelReader::read_tensor() {
   const std::uint8_t dtype = read_u8();
-  MLCORE_CHECK(dtype <= static_cast<std::uint8_t>(DType::i64),
+  MLCORE_CHECK(dtype <= static_cast<std::uint8_t>(DType::f64),
                "corrupted " << model_type_ << " model: unknown dtype code " << int(dtype));
   const std::int64_t rows = read_i64(), cols = read_i64();
   // The shape must fit in what is left of the payload *before* anything is allocated: the

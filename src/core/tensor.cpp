@@ -16,6 +16,7 @@ std::size_t dtype_size(DType dtype) {
     case DType::i32:
       return 4;
     case DType::i64:
+    case DType::f64:
       return 8;
   }
   return 0;
@@ -31,6 +32,8 @@ const char* dtype_name(DType dtype) {
       return "i32";
     case DType::i64:
       return "i64";
+    case DType::f64:
+      return "f64";
   }
   return "?";
 }

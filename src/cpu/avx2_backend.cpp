@@ -16,6 +16,7 @@
 
 #include "cpu_features.hpp"
 #include "gemm_avx2.hpp"
+#include "loss_gradients.hpp"
 #include "mlcore/backends.hpp"
 #include "mlcore/parallel.hpp"
 #include "peaks.hpp"
@@ -150,6 +151,24 @@ void Avx2Backend::tree_walk_impl(const Tensor& nodes, const Tensor& roots, const
       X.rows(), X.cols(), roots.numel(), reinterpret_cast<const TreeWalkNode*>(nodes.raw()),
       roots.data<std::int32_t>(), X.data<float>(), values ? values->data<float>() : nullptr,
       values ? values->cols() : 0, scale, out.raw(), threads());
+}
+
+std::int64_t Avx2Backend::partition_rows_impl(const Tensor& codes, const RowSplit& split,
+                                              Tensor& rows, OpRecord&) {
+  const auto* code = reinterpret_cast<const std::uint8_t*>(codes.raw()) +
+                     std::int64_t{split.feature} * codes.cols();
+  return cpu::partition_rows_avx2(code, split, rows.data<std::int32_t>(), rows.numel(), threads());
+}
+
+// The reference's arithmetic (loss_gradients.cpp, so the trees are the same), the samples
+// split over threads.
+void Avx2Backend::loss_gradients_impl(GradientLoss loss, const Tensor& y, const Tensor& raw,
+                                      const Tensor& weight, Tensor& grad, Tensor& hess,
+                                      Tensor& ranges, OpRecord&) {
+  cpu::loss_gradients_cpu(loss, raw.rows(), raw.cols(), y.data<double>(), raw.data<double>(),
+                          weight.numel() > 0 ? weight.data<double>() : nullptr, grad.data<double>(),
+                          hess.numel() > 0 ? hess.data<double>() : nullptr, ranges.data<double>(),
+                          threads());
 }
 
 }  // namespace mlcore

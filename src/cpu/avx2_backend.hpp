@@ -45,6 +45,11 @@ class Avx2Backend : public ScalarBackend {
   void reduce_cols_impl(Reduce op, const Tensor& X, Tensor& out, OpRecord& r) override;
   void tree_walk_impl(const Tensor& nodes, const Tensor& roots, const Tensor& X,
                       const Tensor* values, double scale, Tensor& out, OpRecord& r) override;
+  void loss_gradients_impl(GradientLoss loss, const Tensor& y, const Tensor& raw,
+                           const Tensor& weight, Tensor& grad, Tensor& hess, Tensor& ranges,
+                           OpRecord& record) override;
+  std::int64_t partition_rows_impl(const Tensor& codes, const RowSplit& split, Tensor& rows,
+                                   OpRecord& r) override;
 
  private:
   int requested_threads_;

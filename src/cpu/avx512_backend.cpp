@@ -25,6 +25,9 @@
 //                  (the node, then the row's value), not by width; a 16-lane walk also idles
 //                  more lanes behind its deepest row, and Zen 4 runs zmm operations as two
 //                  256-bit halves. Not ported (tree_walk_avx2.cpp).
+//     partition_rows: bound by one random byte read per row (its code); vpcompressd would
+//                  pack 16 ids per instruction, but a byte gather over-reads the codes' ends
+//                  and the loop's stores are not its cost. Not ported (partition_rows_avx2.cpp).
 //     map, softmax_rows: the exp/log polynomials are compute-bound, and a 16-lane port of
 //                  vecmath_avx2.hpp would double the work per instruction on cores with two
 //                  512-bit FMA units; on AMD Zen 4 (this project's machine) a zmm operation runs

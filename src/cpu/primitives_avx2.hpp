@@ -5,7 +5,8 @@
 // semantics of the matching Backend primitive (backend.hpp), which the tests check against the
 // scalar backend's loops. One file per primitive family (gemv_avx2.cpp, sqdist_avx2.cpp,
 // select_rows_avx2.cpp, map_avx2.cpp, elementwise_avx2.cpp, scatter_add_avx2.cpp,
-// histogram_avx2.cpp, reduce_avx2.cpp), as in src/cuda; their small helpers are in simd_avx2.hpp.
+// histogram_avx2.cpp, reduce_avx2.cpp, tree_walk_avx2.cpp, partition_rows_avx2.cpp), as in
+// src/cuda; their small helpers are in simd_avx2.hpp.
 //
 // They are all memory-bound or nearly so (a few flops per element loaded), so the lessons differ
 // from the GEMM's: 8 floats per instruction, masked loads for the tails instead of scalar
@@ -84,6 +85,12 @@ void gather_rows_avx2(std::int64_t m, std::int64_t row_bytes, const void* X,
 void tree_walk_avx2(std::int64_t m, std::int64_t d, std::int64_t T, const TreeWalkNode* nodes,
                     const std::int32_t* roots, const float* X, const float* values, std::int64_t c,
                     double scale, void* out, int threads);
+
+// Backend::partition_rows (partition_rows_avx2.cpp): ids[0, m) reordered stably, the rows whose
+// code[id] goes left (RowSplit) first; returns their number. code: one feature's n codes; the ids
+// already checked in [0, n). Threads split the ids into chunks; the result is the serial one.
+std::int64_t partition_rows_avx2(const std::uint8_t* code, const RowSplit& split, std::int32_t* ids,
+                                 std::int64_t m, int threads);
 
 // out[j] = sum / mean / population variance over the m rows of column j. X: m × n (m ≥ 1).
 // Sums are accumulated in double (and the variance in two passes), like the reference.

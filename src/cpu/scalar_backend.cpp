@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "gemm_scalar.hpp"
+#include "loss_gradients.hpp"
 #include "map_scalar.hpp"
 #include "mlcore/backends.hpp"
 #include "mlcore/interrupt.hpp"
@@ -300,6 +301,40 @@ void ScalarBackend::tree_walk_impl(const Tensor& nodes, const Tensor& roots, con
       for (std::int64_t q = 0; q < c; ++q) o[q] = static_cast<float>(scale * acc[q]);
     }
   }
+}
+
+// The textbook stable partition: the lefts written back in place as they come (the write
+// cursor never passes the read one), the rights collected aside and appended.
+std::int64_t ScalarBackend::partition_rows_impl(const Tensor& codes, const RowSplit& split,
+                                                Tensor& rows, OpRecord&) {
+  const auto* code = reinterpret_cast<const std::uint8_t*>(codes.raw()) +
+                     std::int64_t{split.feature} * codes.cols();
+  std::int32_t* ids = rows.data<std::int32_t>();
+  const std::int64_t m = rows.numel();
+  std::vector<std::int32_t> right;
+  std::int64_t n_left = 0;
+  for (std::int64_t k = 0; k < m; ++k) {
+    const int c = code[ids[k]];
+    const bool goes_left = c == split.missing_code ? split.missing_left : c <= split.bin;
+    if (goes_left) {
+      ids[n_left++] = ids[k];
+    } else {
+      right.push_back(ids[k]);
+    }
+  }
+  std::copy(right.begin(), right.end(), ids + n_left);
+  return n_left;
+}
+
+// One pass over the samples on one thread (loss_gradients.cpp: the arithmetic every CPU
+// backend shares).
+void ScalarBackend::loss_gradients_impl(GradientLoss loss, const Tensor& y, const Tensor& raw,
+                                        const Tensor& weight, Tensor& grad, Tensor& hess,
+                                        Tensor& ranges, OpRecord&) {
+  cpu::loss_gradients_cpu(loss, raw.rows(), raw.cols(), y.data<double>(), raw.data<double>(),
+                          weight.numel() > 0 ? weight.data<double>() : nullptr, grad.data<double>(),
+                          hess.numel() > 0 ? hess.data<double>() : nullptr, ranges.data<double>(),
+                          1);
 }
 
 }  // namespace mlcore

@@ -14,9 +14,11 @@
 // synchronisation per call, which only matters for tiny tensors.
 #include <algorithm>
 #include <climits>
+#include <cmath>
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "cuda_check.hpp"
 #include "device_memory.hpp"
@@ -437,6 +439,51 @@ class CudaBackend final : public Backend {
                     X.data<float>(), values ? values->data<float>() : nullptr,
                     values ? values->cols() : 0, scale, out.raw(), call.stream(), call.workspace);
     call.finish();
+  }
+
+  void loss_gradients_impl(GradientLoss loss, const Tensor& y, const Tensor& raw,
+                           const Tensor& weight, Tensor& grad, Tensor& hess, Tensor& ranges,
+                           OpRecord& record) override {
+    Call call(*this, record);
+    if (loss != GradientLoss::squared_error) {
+      // The class codes live on the device, out of Backend's host check: checked here on a
+      // host copy (an O(n) transfer, recorded in this call's time), with the same message.
+      std::vector<double> yv(static_cast<std::size_t>(y.numel()));
+      MLCORE_CUDA_CHECK(cudaMemcpyAsync(yv.data(), y.raw(), y.size_bytes(), cudaMemcpyDeviceToHost,
+                                        call.stream()));
+      MLCORE_CUDA_CHECK(cudaStreamSynchronize(call.stream()));
+      const double top = loss == GradientLoss::softmax_log_loss ? double(raw.cols() - 1) : 1.0;
+      for (std::size_t i = 0; i < yv.size(); ++i) {
+        MLCORE_CHECK(yv[i] >= 0 && yv[i] <= top && yv[i] == std::floor(yv[i]),
+                     "loss_gradients(): y[" << i << "] = " << yv[i]
+                                            << " is not a class code in [0, "
+                                            << static_cast<std::int64_t>(top) << "]");
+      }
+    }
+    cuda::loss_gradients(loss, raw.rows(), raw.cols(), y.data<double>(), raw.data<double>(),
+                         weight.numel() > 0 ? weight.data<double>() : nullptr, grad.data<double>(),
+                         hess.numel() > 0 ? hess.data<double>() : nullptr, ranges.data<double>(),
+                         call.stream());
+    call.finish();
+  }
+
+  std::int64_t partition_rows_impl(const Tensor& codes, const RowSplit& split, Tensor& rows,
+                                   OpRecord& record) override {
+    Call call(*this, record);
+    // The ids live on the device, out of Backend's host check: checked here, same message.
+    const i64 m = rows.numel(), n = codes.cols();
+    const std::int32_t n32 = static_cast<std::int32_t>(std::min<i64>(n, INT32_MAX));
+    const cuda::BadIndex bad = cuda::find_bad_index(rows.data<std::int32_t>(), m, 0, n32, false,
+                                                    call.stream(), call.workspace);
+    MLCORE_CHECK(!bad.found, "partition_rows(): rows[" << bad.position << "] = " << bad.value
+                                                       << " is outside [0, " << n
+                                                       << ") (columns of codes)");
+    const auto* code =
+        reinterpret_cast<const std::uint8_t*>(codes.raw()) + std::int64_t{split.feature} * n;
+    const i64 n_left = cuda::partition_rows(code, split, rows.data<std::int32_t>(), m,
+                                            call.stream(), call.workspace);
+    call.finish();
+    return n_left;
   }
 
   void histogram_impl(const Tensor& codes, const Tensor& offsets, const Tensor& rows,

@@ -145,6 +145,19 @@ void tree_walk(i64 m, i64 d, i64 T, const TreeWalkNode* nodes, const std::int32_
                const float* X, const float* values, i64 c, double scale, void* out,
                cudaStream_t stream, Workspace& workspace);
 
+// ---- loss_gradients.cu: boosting's gradients and hessians (Backend::loss_gradients) ---------
+// raw: n × K; y, w (nullptr: weight 1): n; g: n × K; h: n × K or nullptr (unweighted squared
+// error); ranges: 2 × K (max |g| per class, then max h), written here.
+void loss_gradients(GradientLoss loss, i64 n, i64 K, const double* y, const double* raw,
+                    const double* w, double* g, double* h, double* ranges, cudaStream_t stream);
+
+// ---- partition_rows.cu: a tree node's ids split stably (Backend::partition_rows) ------------
+// ids[0, m) reordered in place, those whose code[id] goes left first, each side in order;
+// returns their number. code: one feature's codes (the ids already checked in range).
+// Synchronises the stream (the count comes back to the host).
+i64 partition_rows(const std::uint8_t* code, const RowSplit& split, std::int32_t* ids, i64 m,
+                   cudaStream_t stream, Workspace& workspace);
+
 // ---- reduce.cu: column sum / mean / population variance, accumulated in double ------------
 void reduce_cols(Reduce op, i64 m, i64 n, const float* X, float* out, cudaStream_t stream,
                  Workspace& workspace);

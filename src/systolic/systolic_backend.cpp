@@ -386,6 +386,22 @@ class SystolicBackend final : public ScalarBackend {
         X.rows(), roots.numel(), cfg_.vector_lanes);
     vector_op(r, walk + r.macs * systolic::kElementwiseLaneCycles);
   }
+  // Boosting's gradients on the vector unit, in f64 (vector_unit.hpp): the CPU reference's
+  // arithmetic, so the simulator grows the same trees as every CPU backend.
+  void loss_gradients_impl(GradientLoss loss, const Tensor& y, const Tensor& raw,
+                           const Tensor& weight, Tensor& grad, Tensor& hess, Tensor& ranges,
+                           OpRecord& r) override {
+    ScalarBackend::loss_gradients_impl(loss, y, raw, weight, grad, hess, ranges, r);
+    vector_op(r, raw.numel() * systolic::loss_gradient_lane_cycles(loss, weight.numel() > 0));
+  }
+  // A node's rows split on the vector unit: `vector_lanes` rows per step (vector_unit.hpp,
+  // kPartitionLaneCycles). The result is the scalar reference's stable order.
+  std::int64_t partition_rows_impl(const Tensor& codes, const RowSplit& split, Tensor& rows,
+                                   OpRecord& r) override {
+    const std::int64_t n_left = ScalarBackend::partition_rows_impl(codes, split, rows, r);
+    vector_op(r, rows.numel() * systolic::kPartitionLaneCycles);
+    return n_left;
+  }
 
  private:
   // C (m × n, int32) = A (m × k) · B (k × n), int8 row-major, on the array; the compute count.

@@ -75,6 +75,22 @@ inline std::int64_t tree_walk_lane_ops(const TreeWalkNode* nodes, std::int64_t N
   return ops;
 }
 
+// Lane-cycles per row of partition_rows: a gather of the row's code, a compare against the
+// split's bin (and the missing code) with a select, and the row id's store into its side's
+// stream by a compress (a lane-mask prefix sum gives each selected lane its slot).
+constexpr std::int64_t kPartitionLaneCycles = 3;
+
+// Lane-cycles per element of loss_gradients (in f64, which the unit runs at half rate: 2 per
+// f32 lane-cycle): squared error a subtract (and the range's max); the log losses an exp
+// (kSoftmaxLaneCycles' share for softmax, a sigmoid for binary), the subtract of the label,
+// p·(1 − p), the maxima; a weight's two multiplies.
+inline std::int64_t loss_gradient_lane_cycles(GradientLoss loss, bool weighted) {
+  const std::int64_t base = loss == GradientLoss::squared_error     ? 2
+                            : loss == GradientLoss::binary_log_loss ? 6 + 4
+                                                                    : kSoftmaxLaneCycles + 4;
+  return 2 * (base + (weighted ? 2 : 0));
+}
+
 // Lane-cycles per element for the k smallest of a row: a compare against the current k-th
 // value, and for the few that enter, a binary search of the sorted list of k: 1 + ceil(log2 k).
 inline std::int64_t topk_lane_cycles(std::int64_t k) {

@@ -340,6 +340,66 @@ def test_histogram_sums_the_listed_rows_per_feature_bin(backend, rng):
         mlcore.primitives.histogram(codes, offsets, [n], x32, 600, backend=backend)
 
 
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_loss_gradients_match_numpy(backend, rng):
+    """loss_gradients against numpy's float64 formulas (within a few ulps) for each loss,
+    weighted and not, and the ranges as the columns' maxima; a bad class code is refused."""
+    n = 211
+    for loss, K in (("squared_error", 1), ("binary_log_loss", 1), ("softmax_log_loss", 4)):
+        raw = rng.normal(scale=5, size=(n, K))
+        if loss == "squared_error":
+            y = rng.normal(size=n)
+        else:
+            y = rng.integers(0, 2 if K == 1 else K, size=n).astype(np.float64)
+        for w in (None, rng.uniform(0, 2, size=n)):
+            grad, hess, ranges = mlcore.primitives.loss_gradients(
+                loss, y, raw, sample_weight=w, backend=backend
+            )
+            if loss == "squared_error":
+                g, h = raw - y[:, None], np.ones_like(raw)
+            elif loss == "binary_log_loss":
+                p = 1 / (1 + np.exp(-raw))
+                g, h = p - y[:, None], p * (1 - p)
+            else:
+                e = np.exp(raw - raw.max(axis=1, keepdims=True))
+                p = e / e.sum(axis=1, keepdims=True)
+                g, h = p - (y[:, None] == np.arange(K)), p * (1 - p)
+            if w is not None:
+                g, h = g * w[:, None], (h * w[:, None] if loss != "squared_error" else w[:, None])
+            np.testing.assert_allclose(grad, g, rtol=1e-13, atol=1e-15)
+            np.testing.assert_allclose(hess, np.broadcast_to(h, raw.shape), rtol=1e-13, atol=1e-15)
+            np.testing.assert_array_equal(ranges[0], np.abs(grad).max(axis=0))
+            np.testing.assert_array_equal(ranges[1], hess.max(axis=0))
+            assert mlcore.last_profile()[-1]["op"] == "loss_gradients"
+    with pytest.raises(ValueError, match=r"y\[0\] = 4"):
+        mlcore.primitives.loss_gradients("softmax_log_loss", np.full(n, 4.0), raw, backend=backend)
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+@pytest.mark.parametrize("m", [1, 7, 401])
+def test_partition_rows_is_a_stable_partition(backend, m, rng):
+    """partition_rows against a Python stable partition: lefts first, each side in order;
+    the missing code goes to its side whatever the bin, codes above 127 read unsigned."""
+    P, n = 3, 503
+    codes = rng.integers(0, 256, size=(P, n)).astype(np.uint8)
+    rows = rng.integers(0, n, size=m).astype(np.int32)
+    for feature, bin_, missing_left in ((0, 130, False), (2, 7, True), (1, 255, False)):
+        c = codes[feature, rows]
+        left = np.where(c == 200, missing_left, c <= bin_)
+        got, n_left = mlcore.primitives.partition_rows(
+            codes, rows, feature, bin_, 200, missing_left=missing_left, backend=backend
+        )
+        np.testing.assert_array_equal(got, np.concatenate([rows[left], rows[~left]]))
+        assert n_left == int(left.sum())
+        assert mlcore.last_profile()[-1]["op"] == "partition_rows"
+    with pytest.raises(ValueError, match="rows must be in"):
+        mlcore.primitives.partition_rows(codes, [n], 0, 1, 2, backend=backend)
+    with pytest.raises(ValueError, match="feature must be in"):
+        mlcore.primitives.partition_rows(codes, rows, P, 1, 2, backend=backend)
+    with pytest.raises(ValueError, match="bin must be in"):
+        mlcore.primitives.partition_rows(codes, rows, 0, 256, 2, backend=backend)
+
+
 def _random_forest_table(rng, d, trees, max_depth):
     """A random forest in one node table (children after parents), and its roots."""
     left, right, feature, threshold, missing, roots = [], [], [], [], [], []

@@ -92,55 +92,46 @@ double mean_loss(Loss loss, const std::vector<double>& raw, const std::vector<do
   return total_w > 0 ? total / total_w : 0.0;
 }
 
-// g, h (n × K) at raw scores, in double (bit-identical on every backend), and each class's
-// largest |g| and h (the range the histograms quantize over), in the same pass. Squared error's
-// hessian is the constant 1: h is left empty and h_max is 1.
-void gradients(Loss loss, const std::vector<double>& raw, const std::vector<double>& y, int K,
-               std::vector<double>& g, std::vector<double>& h, std::vector<double>& g_max,
-               std::vector<double>& h_max) {
-  const std::int64_t n = static_cast<std::int64_t>(y.size());
-  g.resize(static_cast<std::size_t>(n) * K);
-  if (loss != Loss::squared_error) h.resize(static_cast<std::size_t>(n) * K);
-  g_max.assign(K, 0.0);
-  h_max.assign(K, loss == Loss::squared_error ? 1.0 : 0.0);
-  // Each part keeps its own maxima (max is exact, so the parts combine to the serial result).
-  const int parts = n > 8192 ? num_threads() : 1;
-  std::vector<double> part_g(static_cast<std::size_t>(parts) * K, 0.0);
-  std::vector<double> part_h(static_cast<std::size_t>(parts) * K, h_max[0]);
-  parallel::for_ranges(n, parts, [&](int part, std::int64_t begin, std::int64_t end) {
-    double* gm = part_g.data() + static_cast<std::size_t>(part) * K;
-    double* hm = part_h.data() + static_cast<std::size_t>(part) * K;
-    for (std::int64_t i = begin; i < end; ++i) {
-      const double* r = raw.data() + i * K;
-      if (loss == Loss::squared_error) {
-        g[i] = r[0] - y[i];
-        gm[0] = std::max(gm[0], std::fabs(g[i]));
-      } else if (loss == Loss::binary) {
-        const double p = 1.0 / (1.0 + std::exp(-r[0]));
-        g[i] = p - y[i];
-        h[i] = p * (1.0 - p);
-        gm[0] = std::max(gm[0], std::fabs(g[i]));
-        hm[0] = std::max(hm[0], h[i]);
-      } else {
-        const double mx = *std::max_element(r, r + K);
-        double s = 0;
-        for (int k = 0; k < K; ++k) s += std::exp(r[k] - mx);
-        for (int k = 0; k < K; ++k) {
-          const double p = std::exp(r[k] - mx) / s;
-          g[i * K + k] = p - (static_cast<int>(y[i]) == k ? 1.0 : 0.0);
-          h[i * K + k] = p * (1.0 - p);
-          gm[k] = std::max(gm[k], std::fabs(g[i * K + k]));
-          hm[k] = std::max(hm[k], h[i * K + k]);
-        }
-      }
-    }
-  });
-  for (int part = 0; part < parts; ++part) {
-    for (int k = 0; k < K; ++k) {
-      g_max[k] = std::max(g_max[k], part_g[static_cast<std::size_t>(part) * K + k]);
-      h_max[k] = std::max(h_max[k], part_h[static_cast<std::size_t>(part) * K + k]);
-    }
-  }
+// The backend's name for the loss.
+GradientLoss gradient_loss(Loss loss) {
+  return loss == Loss::squared_error ? GradientLoss::squared_error
+         : loss == Loss::binary      ? GradientLoss::binary_log_loss
+                                     : GradientLoss::softmax_log_loss;
+}
+
+// A host vector as an n × cols f64 tensor on the backend's device (itself on a CPU).
+Tensor on_device(Backend& backend, std::vector<double>& v, std::int64_t cols) {
+  if (v.empty()) return Tensor();
+  return backend.to_device(
+      Tensor::borrow(v.data(), static_cast<std::int64_t>(v.size()) / cols, cols, DType::f64));
+}
+
+// device's values into the host vector v, unless device is v itself (a CPU backend).
+void copy_back(Backend& backend, const Tensor& device, std::vector<double>& v) {
+  if (v.empty() || device.raw() == v.data()) return;
+  const Tensor host = backend.to_host(device);
+  std::copy_n(host.data<double>(), v.size(), v.data());
+}
+
+// g, h (n × K) at raw scores, weighted by sw when not empty, and each class's largest |g| and
+// h (the range the histograms quantize over): one Backend::loss_gradients call, in double, the
+// same bits on every CPU backend. Squared error's unweighted hessian is the constant 1: h is
+// left empty and h_max is 1.
+void gradients(Backend& backend, Loss loss, std::vector<double>& raw, std::vector<double>& y,
+               std::vector<double>& sw, int K, std::vector<double>& g, std::vector<double>& h,
+               std::vector<double>& g_max, std::vector<double>& h_max) {
+  const std::size_t n = y.size();
+  g.resize(n * K);
+  if (loss != Loss::squared_error || !sw.empty()) h.resize(n * K);
+  Tensor ranges = backend.empty(2, K, DType::f64);
+  Tensor dg = on_device(backend, g, K), dh = on_device(backend, h, K);
+  backend.loss_gradients(gradient_loss(loss), on_device(backend, y, 1), on_device(backend, raw, K),
+                         on_device(backend, sw, 1), dg, dh, ranges);
+  copy_back(backend, dg, g);
+  copy_back(backend, dh, h);
+  const Tensor host_ranges = backend.to_host(ranges);
+  g_max.assign(host_ranges.data<double>(), host_ranges.data<double>() + K);
+  h_max.assign(host_ranges.data<double>() + K, host_ranges.data<double>() + 2 * K);
 }
 
 // sample_weight as a vector (empty when not given): n finite values ≥ 0. Unlike a tree's, they
@@ -158,27 +149,6 @@ std::vector<double> boosting_weights(const Tensor& sample_weight, std::int64_t n
                            << "] = " << w[i]);
   }
   return w;
-}
-
-// Sample weights as scikit-learn's boosting applies them: g ← w·g and h ← w·h (squared error's
-// constant hessian becomes h = w), with the quantization ranges g_max, h_max taken again. The
-// histograms' count statistic stays the sample count (min_samples_leaf counts samples).
-void weight_gradients(Loss loss, const std::vector<double>& w, int K, std::vector<double>& g,
-                      std::vector<double>& h, std::vector<double>& g_max,
-                      std::vector<double>& h_max) {
-  const std::size_t n = w.size();
-  if (loss == Loss::squared_error) h.assign(n, 0.0);
-  g_max.assign(K, 0.0);
-  h_max.assign(K, 0.0);
-  for (std::size_t i = 0; i < n; ++i) {
-    for (int k = 0; k < K; ++k) {
-      const std::size_t e = i * K + k;
-      g[e] *= w[i];
-      h[e] = loss == Loss::squared_error ? w[i] : h[e] * w[i];
-      g_max[k] = std::max(g_max[k], std::fabs(g[e]));
-      h_max[k] = std::max(h_max[k], h[e]);
-    }
-  }
 }
 
 // The training and validation samples: with early stopping and validation_fraction > 0, a
@@ -371,7 +341,7 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
   std::mt19937_64 rng(o.random_state);
 
   const bool early = o.early_stopping == "true" || (o.early_stopping == "auto" && X.rows() > 10000);
-  const TrainValidation s =
+  TrainValidation s =
       split_for_validation(X, y_all, sw_all, loss, n_classes, early, o.validation_fraction, rng);
   const bool split = !s.y_val.empty();
   const std::int64_t n_train = static_cast<std::int64_t>(s.y.size());
@@ -408,8 +378,7 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
   std::vector<std::int32_t> all_rows(n_train);
   std::iota(all_rows.begin(), all_rows.end(), 0);
   for (std::int64_t it = 0; it < o.max_iter; ++it) {
-    gradients(loss, raw, s.y, K, g, h, g_max, h_max);
-    if (!s.sw.empty()) weight_gradients(loss, s.sw, K, g, h, g_max, h_max);
+    gradients(*backend, loss, raw, s.y, s.sw, K, g, h, g_max, h_max);
     for (int k = 0; k < K; ++k) {
       pack_statistics(g, h, K, k, g_max[k], h_max[k], n_train, p, V);
       hist.set_packed_values(V);

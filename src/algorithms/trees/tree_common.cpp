@@ -63,6 +63,7 @@ BinnedTrainingSet bin_training_set(const Tensor& X, int max_bins, std::uint64_t 
     s.mapper.fit(kept, max_bins, seed);
   }
   s.codes = s.mapper.transform(X);
+  s.device_feature_codes = backend.to_device(Tensor::borrow(s.codes.data(), s.d, s.n, DType::i8));
   s.row_codes = s.mapper.histogram_codes(s.codes, s.n);
   s.device_codes = backend.to_device(s.row_codes);
   s.device_offsets = backend.to_device(s.mapper.histogram_offsets());

@@ -16,19 +16,31 @@ namespace mlcore::detail {
 // X must be a non-empty host f32 tensor whose values are finite or NaN (missing); ±inf throws.
 void check_tree_samples(const Tensor& X, const char* estimator);
 
-// A training set binned once: the mapper, the codes column-major (host, for partitioning a
-// node by one feature) and row-major (host, for the small-node path; and on the backend's
-// device with the offsets, for Backend::histogram).
+// A training set binned once: the mapper, the codes column-major (host, and on the backend's
+// device for partitioning a node by one feature) and row-major (host, for the small-node path; and
+// on the backend's device with the offsets, for Backend::histogram). Moved, never copied:
+// device_feature_codes may borrow `codes`' buffer.
 struct BinnedTrainingSet {
   BinMapper mapper;
   std::vector<std::uint8_t> codes;  // d × n
+  Tensor device_feature_codes;      // the same as a d × n i8 tensor on the device (a view of
+                                    // `codes` on a CPU), for Backend::partition_rows
   Tensor row_codes;                 // n × d i8 (unsigned codes), host
   Tensor device_codes;              // the same on the device (row_codes itself on a CPU)
   Tensor device_offsets;            // 1 × d i32 on the device
   std::int64_t n = 0, d = 0;
+  BinnedTrainingSet() = default;
+  BinnedTrainingSet(BinnedTrainingSet&&) = default;
+  BinnedTrainingSet& operator=(BinnedTrainingSet&&) = default;
+  BinnedTrainingSet(const BinnedTrainingSet&) = delete;
+  BinnedTrainingSet& operator=(const BinnedTrainingSet&) = delete;
   BinnedData view() const {
-    return BinnedData{&mapper, codes.data(), reinterpret_cast<const std::uint8_t*>(row_codes.raw()),
-                      n, d};
+    return BinnedData{&mapper,
+                      codes.data(),
+                      reinterpret_cast<const std::uint8_t*>(row_codes.raw()),
+                      &device_feature_codes,
+                      n,
+                      d};
   }
 };
 // The bin edges are learned from the rows of positive weight only (all rows when `weights` is

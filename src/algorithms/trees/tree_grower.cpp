@@ -1,5 +1,5 @@
-// grow_tree (see tree_grower.hpp): the frontier loop, host partitioning, and the histogram
-// subtraction trick.
+// grow_tree (see tree_grower.hpp): the frontier loop, partitioning on the backend, and the
+// histogram subtraction trick.
 #include "algorithms/trees/tree_grower.hpp"
 
 #include <algorithm>
@@ -7,7 +7,6 @@
 #include <limits>
 #include <utility>
 
-#include "algorithms/trees/tree_parallel.hpp"
 #include "algorithms/trees/tree_split.hpp"
 #include "mlcore/error.hpp"
 #include "mlcore/interrupt.hpp"
@@ -23,86 +22,42 @@ struct Pending {
   SplitInfo split;
 };
 
-// Which side each code goes to, as a table: the partition loops then have no data-dependent
-// branch (each id is written to both outputs and only one cursor advances), where an `if` on a
-// random split mispredicts for half the samples (~15 cycles each).
-struct SideTable {
-  bool goes_left[256];
-  SideTable(const BinnedData& data, const SplitInfo& split) {
-    const int missing_code = data.mapper->n_bins(split.feature);
-    for (int c = 0; c < 256; ++c) {
-      goes_left[c] = (c == missing_code) ? split.missing_left : c <= split.bin;
-    }
-  }
-};
+// Nodes of fewer rows are partitioned on the host, as the small nodes' histograms are summed
+// there (SparseHistogram): a primitive call costs ~0.3 µs of checks and its profile record,
+// more than splitting 64 ids, and a deep tree has one such split per few samples (an
+// unlimited-depth tree of 200 000 rows: ~200 000 splits, 97% of them below 64 rows; their
+// records made its fit 5–6% slower). The host share this leaves is O(n) per tree in all,
+// the last few levels' rows once each.
+constexpr std::int64_t kMinBackendPartitionRows = 64;
 
-// Partitions ids[0, count): left ids to left[0..), right ids to right[0..), each in order.
-// Returns the number of left ids. `left` may be `ids` itself (its cursor never passes the
-// reading one).
-inline std::int64_t split_ids(const SideTable& side, const std::uint8_t* codes,
-                              const std::int32_t* ids, std::int64_t count, std::int32_t* left,
-                              std::int32_t* right) {
-  std::int64_t l = 0, r = 0;
-  for (std::int64_t k = 0; k < count; ++k) {
-    const std::int32_t i = ids[k];
-    const bool goes_left = side.goes_left[codes[i]];
-    left[l] = i;
-    right[r] = i;
-    l += goes_left;
-    r += !goes_left;
+// The stable partition of order[begin, end) by `split`: left ids first, each side ascending,
+// on the backend (Backend::partition_rows; a device backend gets the ids there and back, a
+// host one partitions them where they are — no to_device record per split, which a deep tree
+// of 10^5 splits would pay for). Returns the first right position.
+std::int64_t partition(Backend& backend, const BinnedData& data, const SplitInfo& split,
+                       std::int32_t* order, std::int64_t begin, std::int64_t end) {
+  RowSplit rs;
+  rs.feature = split.feature;
+  rs.bin = split.bin;
+  rs.missing_code = data.mapper->n_bins(split.feature);
+  rs.missing_left = split.missing_left;
+  if (end - begin < kMinBackendPartitionRows) {
+    const std::uint8_t* code = data.codes + static_cast<std::ptrdiff_t>(rs.feature) * data.n;
+    const auto goes_left = [&](std::int32_t i) {
+      const int c = code[i];
+      return c == rs.missing_code ? rs.missing_left : c <= rs.bin;
+    };
+    return std::stable_partition(order + begin, order + end, goes_left) - order;
   }
-  return l;
-}
-
-// Nodes of at least this many samples are partitioned by all the tree's threads: the root of a
-// 200k-sample boosting tree and its first levels, where a serial pass kept the second core
-// waiting (~5 % of a regression fit).
-constexpr std::int64_t kParallelPartitionRows = std::int64_t{1} << 15;
-
-// The stable partition of order[begin, end) by `split`: left ids first, each side ascending.
-// Returns the first right position. O(end − begin), reading one column of codes.
-std::int64_t partition(const BinnedData& data, const SplitInfo& split, std::int32_t* order,
-                       std::int64_t begin, std::int64_t end, std::vector<std::int32_t>& tmp) {
-  const std::uint8_t* codes = data.codes + static_cast<std::ptrdiff_t>(split.feature) * data.n;
-  const SideTable side(data, split);
-  const std::int64_t m = end - begin;
-  if (tmp.size() < static_cast<std::size_t>(m)) tmp.resize(m);
-  std::int32_t* ids = order + begin;
-  const int threads = tree_threads();
-  if (m < kParallelPartitionRows || threads <= 1) {
-    const std::int64_t l = split_ids(side, codes, ids, m, ids, tmp.data());
-    std::copy(tmp.begin(), tmp.begin() + (m - l), ids + l);
-    return begin + l;
+  Tensor ids = Tensor::borrow(order + begin, end - begin, 1, DType::i32);
+  if (backend.device() == Device::host) {
+    return begin + backend.partition_rows(*data.feature_codes, rs, ids);
   }
-  // Chunk t of the ids splits into tmp at its own place: lefts from the chunk's start, rights
-  // after them (the rights are staged behind the lefts' region, in a second scratch half).
-  // Then every chunk copies its lefts and rights to their final places, found by prefix sums
-  // of the chunks' counts: chunks in order, each in order, so the result is the serial one.
-  if (tmp.size() < static_cast<std::size_t>(2 * m)) tmp.resize(2 * m);
-  std::int32_t* lefts = tmp.data();
-  std::int32_t* rights = tmp.data() + m;
-  std::vector<std::int64_t> chunk_begin(threads + 1), n_left(threads, 0);
-  for (int t = 0; t <= threads; ++t) chunk_begin[t] = m * t / threads;
-  parallel::for_each_static(threads, threads, [&](std::int64_t t) {
-    const std::int64_t b = chunk_begin[t], count = chunk_begin[t + 1] - b;
-    n_left[t] = split_ids(side, codes, ids + b, count, lefts + b, rights + b);
-  });
-  std::vector<std::int64_t> left_at(threads), right_at(threads);
-  std::int64_t total_left = 0;
-  for (int t = 0; t < threads; ++t) {
-    left_at[t] = total_left;
-    total_left += n_left[t];
-  }
-  for (std::int64_t t = 0, at = total_left; t < threads; ++t) {
-    right_at[t] = at;
-    at += (chunk_begin[t + 1] - chunk_begin[t]) - n_left[t];
-  }
-  parallel::for_each_static(threads, threads, [&](std::int64_t t) {
-    const std::int64_t b = chunk_begin[t], count = chunk_begin[t + 1] - b;
-    std::copy(lefts + b, lefts + b + n_left[t], ids + left_at[t]);
-    std::copy(rights + b, rights + b + (count - n_left[t]), ids + right_at[t]);
-  });
-  return begin + total_left;
+  Tensor device_ids = backend.to_device(ids);
+  const std::int64_t n_left = backend.partition_rows(*data.feature_codes, rs, device_ids);
+  const Tensor host = backend.to_host(device_ids);
+  std::copy_n(host.data<std::int32_t>(), end - begin, order + begin);
+  return begin + n_left;
 }
 
 // hist −= the statistics of samples rows[0..m), bin by bin (row-major codes).
@@ -222,7 +177,6 @@ GrownTree grow_tree(const BinnedData& data, const HistogramBuilder& histograms,
   }
   const bool best_first = params.max_leaf_nodes > 0;
   std::int64_t n_leaves = 1;
-  std::vector<std::int32_t> tmp;
   while (!frontier.empty()) {
     check_interrupt();
     if (best_first && n_leaves >= params.max_leaf_nodes) break;
@@ -255,9 +209,10 @@ GrownTree grow_tree(const BinnedData& data, const HistogramBuilder& histograms,
     g.importances[split.feature] += split.gain * unit;
     ++n_leaves;
 
-    // Children: samples partitioned on the host, statistics from the split.
+    // Children: samples partitioned on the backend, statistics from the split.
     const std::int64_t begin = g.begin[k], end = g.end[k];
-    const std::int64_t mid = partition(data, split, g.order.data(), begin, end, tmp);
+    const std::int64_t mid =
+        partition(histograms.backend(), data, split, g.order.data(), begin, end);
     std::vector<double> right_stats(q);
     for (int j = 0; j < q; ++j) right_stats[j] = g.stats[k][j] - split.left[j];
     const std::int32_t depth = tree.nodes[k].depth + 1;

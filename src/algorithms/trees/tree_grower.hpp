@@ -5,7 +5,8 @@
 //   while the frontier has a node to split (and the leaf budget allows):
 //     pop a node (depth-first, or the largest gain first when max_leaf_nodes is set — the
 //       "best-first" growth of LightGBM / scikit-learn's HistGradientBoosting)
-//     partition its samples on the host (stable, so each child's ids stay ascending)
+//     partition its samples (backend: Backend::partition_rows; stable, so each child's ids
+//       stay ascending)
 //     for the children that may still split: build the smaller child's histogram on the backend,
 //       derive the larger as parent − smaller (exact: integer sums), find their best splits
 //       (host scan, O(features × bins)), push them
@@ -61,6 +62,7 @@ struct BinnedData {
   const BinMapper* mapper = nullptr;
   const std::uint8_t* codes = nullptr;      // codes[f·n + i]
   const std::uint8_t* row_codes = nullptr;  // row_codes[i·d + f]
+  const Tensor* feature_codes = nullptr;    // d × n i8: `codes` on the backend's device
   std::int64_t n = 0, d = 0;
 };
 

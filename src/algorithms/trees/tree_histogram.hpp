@@ -126,6 +126,7 @@ class HistogramBuilder {
   void set_packed_values(const Tensor& values);
 
   int n_stats() const { return n_stats_; }
+  Backend& backend() const { return *backend_; }
   std::int32_t total_bins() const { return total_bins_; }
 
   // Sample i's n_stats integer statistics (what a histogram sums; unpacked for i64) into

@@ -760,5 +760,267 @@ TEST_P(HistogramPrimitive, BadArgumentsThrowErrorsNamingTheValues) {
 INSTANTIATE_TEST_SUITE_P(AllBackends, HistogramPrimitive, ::testing::ValuesIn(all_backends()),
                          backend_param_name);
 
+// ---- loss_gradients ----------------------------------------------------------------------
+
+class LossGradientsPrimitive : public Primitives {};
+
+// An n × cols f64 tensor of values drawn in [lo, hi).
+Tensor random_f64(std::int64_t n, std::int64_t cols, double lo, double hi, std::mt19937& rng) {
+  Tensor t(n, cols, DType::f64);
+  std::uniform_real_distribution<double> dist(lo, hi);
+  for (std::int64_t i = 0; i < t.numel(); ++i) t.data<double>()[i] = dist(rng);
+  return t;
+}
+
+TEST_P(LossGradientsPrimitive, MatchesLongDoubleFormulasAndTheScalarBackendBitForBit) {
+  // n = 1, primes, and sizes past the 8192 rows where the CPU backends split the rows; K = 1
+  // and classes 3 and 5 for softmax; logits up to ±40 (p within 1e-17 of 0 or 1).
+  const BackendPtr ref_backend = backend("scalar");
+  for (const std::int64_t n : {1, 7, 13, 8209, 20011}) {
+    for (const GradientLoss loss : {GradientLoss::squared_error, GradientLoss::binary_log_loss,
+                                    GradientLoss::softmax_log_loss}) {
+      for (const std::int64_t K : {1, 3, 5}) {
+        if (K > 1 && loss != GradientLoss::softmax_log_loss) continue;
+        if (K == 1 && loss == GradientLoss::softmax_log_loss) continue;
+        for (const bool weighted : {false, true}) {
+          const Tensor raw = random_f64(n, K, -40, 40, rng);
+          Tensor y(n, 1, DType::f64);
+          std::uniform_int_distribution<int> label(0, static_cast<int>(K == 1 ? 1 : K - 1));
+          std::normal_distribution<double> target(0, 10);
+          for (std::int64_t i = 0; i < n; ++i) {
+            y.data<double>()[i] = loss == GradientLoss::squared_error ? target(rng) : label(rng);
+          }
+          const Tensor w = weighted ? random_f64(n, 1, 0, 3, rng) : Tensor();
+          const bool unit = loss == GradientLoss::squared_error && !weighted;
+          auto run = [&](Backend& b, Tensor& g, Tensor& h, Tensor& ranges) {
+            Tensor dg = b.empty(n, K, DType::f64);
+            Tensor dh = unit ? Tensor() : b.empty(n, K, DType::f64);
+            Tensor dr = b.empty(2, K, DType::f64);
+            b.loss_gradients(loss, b.to_device(y), b.to_device(raw),
+                             weighted ? b.to_device(w) : Tensor(), dg, dh, dr);
+            g = b.to_host(dg);
+            h = unit ? Tensor() : b.to_host(dh);
+            ranges = b.to_host(dr);
+          };
+          Tensor g, h, ranges, rg, rh, rranges;
+          run(*on.b, g, h, ranges);
+          run(*ref_backend, rg, rh, rranges);
+          const std::string what = std::string(gradient_loss_name(loss)) +
+                                   " n=" + std::to_string(n) + " K=" + std::to_string(K) +
+                                   (weighted ? " weighted" : "");
+          std::vector<double> g_max(K, 0.0), h_max(K, unit ? 1.0 : 0.0);
+          // p − y and 1 − p subtract numbers ≤ 1: a few ulps of 1 (2.2e-16) absolute, times
+          // the weight; exp, the divide and the products add a few ulps relative.
+          auto tol = [](long double want, long double wi) {
+            return static_cast<double>(1e-15L * wi + 1e-14L * std::fabs(want));
+          };
+          for (std::int64_t i = 0; i < n; ++i) {
+            // The reference in long double, written from the formulas.
+            const double* r = raw.data<double>() + i * K;
+            long double mx = r[0], sum = 0;
+            for (std::int64_t k = 1; k < K; ++k) mx = std::max<long double>(mx, r[k]);
+            for (std::int64_t k = 0; k < K; ++k)
+              sum += std::exp(static_cast<long double>(r[k]) - mx);
+            const long double wi = weighted ? w.data<double>()[i] : 1.0L;
+            for (std::int64_t k = 0; k < K; ++k) {
+              long double want_g, want_h;
+              const long double yi = y.data<double>()[i];
+              if (loss == GradientLoss::squared_error) {
+                want_g = r[0] - yi;
+                want_h = 1;
+              } else {
+                const long double p = loss == GradientLoss::binary_log_loss
+                                          ? 1 / (1 + std::exp(-static_cast<long double>(r[0])))
+                                          : std::exp(static_cast<long double>(r[k]) - mx) / sum;
+                want_g = p - (loss == GradientLoss::binary_log_loss ? yi : (yi == k ? 1 : 0));
+                want_h = p * (1 - p);
+              }
+              want_g *= wi;
+              want_h *= wi;
+              const double got_g = g.data<double>()[i * K + k];
+              ASSERT_LE(std::fabs(got_g - static_cast<double>(want_g)), tol(want_g, wi))
+                  << what << " g[" << i << ", " << k << "]";
+              ASSERT_EQ(got_g, rg.data<double>()[i * K + k]) << what << " differs from scalar";
+              g_max[k] = std::max(g_max[k], std::fabs(got_g));
+              if (unit) continue;
+              const double got_h = h.data<double>()[i * K + k];
+              ASSERT_LE(std::fabs(got_h - static_cast<double>(want_h)), tol(want_h, wi))
+                  << what << " h[" << i << ", " << k << "]";
+              ASSERT_EQ(got_h, rh.data<double>()[i * K + k]) << what << " differs from scalar";
+              h_max[k] = std::max(h_max[k], got_h);
+            }
+          }
+          for (std::int64_t k = 0; k < K; ++k) {
+            EXPECT_EQ(ranges.data<double>()[k], g_max[k]) << what << " g range " << k;
+            EXPECT_EQ(ranges.data<double>()[K + k], h_max[k]) << what << " h range " << k;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_P(LossGradientsPrimitive, BadArgumentsThrowErrorsNamingTheValues) {
+  const std::int64_t n = 5;
+  Tensor y(n, 1, DType::f64), raw = random_f64(n, 3, -1, 1, rng);
+  for (std::int64_t i = 0; i < n; ++i) y.data<double>()[i] = static_cast<double>(i % 3);
+  auto expect_error = [&](GradientLoss loss, const Tensor& yy, const Tensor& rr, const Tensor& ww,
+                          std::int64_t h_rows, std::int64_t r_rows, const std::string& needle) {
+    const std::int64_t K = rr.cols();
+    Tensor g = on.b->empty(rr.rows(), K, DType::f64);
+    Tensor h = h_rows > 0 ? on.b->empty(h_rows, K, DType::f64) : Tensor();
+    Tensor ranges = on.b->empty(r_rows, K, DType::f64);
+    try {
+      on.b->loss_gradients(loss, on.dev(yy), on.dev(rr), ww.numel() ? on.dev(ww) : Tensor(), g, h,
+                           ranges);
+      ADD_FAILURE() << "expected an error containing '" << needle << "'";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  const auto softmax = GradientLoss::softmax_log_loss, binary = GradientLoss::binary_log_loss;
+  {  // fine
+    Tensor g = on.b->empty(n, 3, DType::f64), h = on.b->empty(n, 3, DType::f64);
+    Tensor ranges = on.b->empty(2, 3, DType::f64);
+    on.b->loss_gradients(softmax, on.dev(y), on.dev(raw), Tensor(), g, h, ranges);
+  }
+  Tensor bad_y = y.clone();
+  bad_y.data<double>()[2] = 3;
+  expect_error(softmax, bad_y, raw, Tensor(), n, 2, "y[2] = 3");
+  bad_y.data<double>()[2] = 0.5;
+  expect_error(softmax, bad_y, raw, Tensor(), n, 2, "y[2] = 0.5");
+  expect_error(binary, y, raw, Tensor(), n, 2, "raw must have 1 column");
+  expect_error(softmax, Tensor(n - 1, 1, DType::f64), raw, Tensor(), n, 2, "y");
+  expect_error(softmax, y, raw, Tensor(), 0, 2, "hess");
+  expect_error(softmax, y, raw, Tensor(), n, 1, "ranges");
+  expect_error(softmax, y, raw, Tensor(n + 1, 1, DType::f64), n, 2, "weight");
+  expect_error(softmax, y, Tensor::zeros(n, 3, DType::f32), Tensor(), n, 2, "raw");
+}
+
+INSTANTIATE_TEST_SUITE_P(AllBackends, LossGradientsPrimitive, ::testing::ValuesIn(all_backends()),
+                         backend_param_name);
+
+// ---- partition_rows ----------------------------------------------------------------------
+
+class PartitionRowsPrimitive : public Primitives {};
+
+// The reference: a plain stable partition of `rows` by the split, on copies.
+std::int64_t reference_partition(const Tensor& codes, const RowSplit& s,
+                                 std::vector<std::int32_t>& rows) {
+  const auto* code =
+      reinterpret_cast<const std::uint8_t*>(codes.raw()) + std::int64_t{s.feature} * codes.cols();
+  std::vector<std::int32_t> left, right;
+  for (const std::int32_t r : rows) {
+    const int c = code[r];
+    ((c == s.missing_code) ? s.missing_left : c <= s.bin) ? left.push_back(r) : right.push_back(r);
+  }
+  rows = left;
+  rows.insert(rows.end(), right.begin(), right.end());
+  return static_cast<std::int64_t>(left.size());
+}
+
+TEST_P(PartitionRowsPrimitive, MatchesAStablePartitionByAPlainLoop) {
+  // m = 1 and primes; 40 009 and 100 003 rows take the avx2 kernel's threaded path (≥ 2^15);
+  // codes up to 255 check they are read unsigned; rows ascending (a tree's) or any order with
+  // repeats; splits with the missing code on either side, and a bin that sends all one way.
+  struct Case {
+    int n, P, m, max_code;
+    bool ascending;
+  };
+  for (const Case& cs : {Case{1, 1, 1, 0, true}, Case{7, 2, 7, 5, true},
+                         Case{13, 3, 29, 255, false}, Case{97, 5, 61, 17, true},
+                         Case{40009, 3, 40009, 64, true}, Case{100003, 2, 70001, 255, false}}) {
+    Tensor codes = random_codes(cs.P, cs.n, cs.max_code, rng);  // feature-major: P × n
+    std::vector<std::int32_t> ids;
+    if (cs.ascending) {
+      for (int i = 0; i < cs.n && static_cast<int>(ids.size()) < cs.m; ++i) ids.push_back(i);
+    } else {
+      const Tensor r = random_rows(cs.m, cs.n, rng);
+      ids.assign(r.data<std::int32_t>(), r.data<std::int32_t>() + cs.m);
+    }
+    std::uniform_int_distribution<int> pick_bin(0, std::max(cs.max_code - 1, 0));
+    for (int trial = 0; trial < 4; ++trial) {
+      RowSplit s;
+      s.feature = trial % cs.P;
+      s.bin = trial == 3 ? 255 : pick_bin(rng);
+      s.missing_code = std::min(cs.max_code, 255 - trial % 2);
+      s.missing_left = trial % 2 == 0;
+      std::vector<std::int32_t> want = ids;
+      const std::int64_t want_left = reference_partition(codes, s, want);
+      Tensor rows(static_cast<std::int64_t>(ids.size()), 1, DType::i32);
+      std::copy(ids.begin(), ids.end(), rows.data<std::int32_t>());
+      Tensor d_rows = on.dev(rows);
+      Profile profile;
+      std::int64_t got_left = 0;
+      {
+        ProfileScope scope(profile);
+        got_left = on.b->partition_rows(on.dev(codes), s, d_rows);
+      }
+      const Tensor got = on.host(d_rows);
+      ASSERT_EQ(got_left, want_left) << "n=" << cs.n << " trial " << trial;
+      for (std::size_t k = 0; k < want.size(); ++k) {
+        ASSERT_EQ(got.data<std::int32_t>()[k], want[k]) << "n=" << cs.n << " position " << k;
+      }
+      const std::vector<OpRecord> records = profile.records();
+      const OpRecord* rec = nullptr;
+      for (const OpRecord& r : records) {
+        if (r.op == "partition_rows") rec = &r;
+      }
+      ASSERT_NE(rec, nullptr);
+      EXPECT_EQ(rec->m, static_cast<std::int64_t>(ids.size()));
+      EXPECT_EQ(rec->bytes_written, 4 * rec->m);
+      EXPECT_EQ(rec->sim.has_value(), on.b->capabilities().simulated_time);
+    }
+  }
+}
+
+TEST_P(PartitionRowsPrimitive, BadArgumentsThrowErrorsNamingTheValuesAndLeaveRows) {
+  const int n = 10, P = 3;
+  const Tensor codes = random_codes(P, n, 9, rng);
+  Tensor rows(4, 1, DType::i32);
+  for (int k = 0; k < 4; ++k) rows.data<std::int32_t>()[k] = 2 * k;
+  RowSplit ok;
+  ok.feature = 2;
+  ok.bin = 4;
+  ok.missing_code = 9;
+  auto expect_error = [&](const Tensor& cd, const RowSplit& s, const Tensor& r,
+                          const std::string& needle) {
+    Tensor d_rows = on.dev(r);
+    try {
+      on.b->partition_rows(on.dev(cd), s, d_rows);
+      ADD_FAILURE() << "expected an error containing '" << needle << "'";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+    const Tensor after = on.host(d_rows);  // untouched by a refused call
+    EXPECT_EQ(std::memcmp(after.raw(), r.raw(), r.size_bytes()), 0) << needle;
+  };
+  Tensor fine = on.dev(rows.clone());
+  on.b->partition_rows(on.dev(codes), ok, fine);
+  Tensor bad_rows = rows.clone();
+  bad_rows.data<std::int32_t>()[2] = n;
+  expect_error(codes, ok, bad_rows, "rows[2] = 10");
+  bad_rows.data<std::int32_t>()[2] = -1;
+  expect_error(codes, ok, bad_rows, "rows[2] = -1");
+  RowSplit s = ok;
+  s.feature = P;
+  expect_error(codes, s, rows, "split.feature = 3");
+  s = ok;
+  s.bin = 256;
+  expect_error(codes, s, rows, "split.bin = 256");
+  s = ok;
+  s.missing_code = -1;
+  expect_error(codes, s, rows, "split.missing_code = -1");
+  expect_error(Tensor(P, n, DType::i32), ok, rows, "codes");
+  Tensor rows_f32 = Tensor::zeros(4, 1, DType::f32);
+  expect_error(codes, ok, rows_f32, "rows");
+  Tensor rows_matrix(2, 2, DType::i32);
+  for (int k = 0; k < 4; ++k) rows_matrix.data<std::int32_t>()[k] = k;
+  expect_error(codes, ok, rows_matrix, "vector");
+}
+
+INSTANTIATE_TEST_SUITE_P(AllBackends, PartitionRowsPrimitive, ::testing::ValuesIn(all_backends()),
+                         backend_param_name);
+
 }  // namespace
 }  // namespace mlcore::test
