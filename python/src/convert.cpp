@@ -114,6 +114,7 @@ py::dict record_to_dict(const OpRecord& r) {
   d["dram_write_bytes"] = r.sim ? py::object(py::int_(r.sim->dram_write_bytes)) : none;
   d["energy_joules"] = r.sim ? py::object(py::float_(r.sim->energy_joules)) : none;
   d["passes"] = r.sim ? py::object(py::int_(r.sim->passes)) : none;
+  d["wasted_macs"] = r.sim ? py::object(py::int_(r.sim->wasted_macs)) : none;
   d["quant_error"] = r.quant_error ? py::object(py::float_(*r.quant_error)) : none;
   return d;
 }
