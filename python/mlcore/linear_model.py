@@ -38,6 +38,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
 
 from . import _core
+from ._sparse import ACCEPT_SPARSE, as_core_X
 from ._estimator import MLCoreEstimatorMixin
 from ._validation import (
     check_bool,
@@ -63,17 +64,21 @@ class _LeastSquares(MultiOutputMixin, RegressorMixin, MLCoreEstimatorMixin, Base
     warned about) but fitted as one target, as scikit-learn's linear models do."""
 
     _dtype_follows_X = ("coef_", "intercept_")
+    # XᵀWX and XᵀWY by the transposed spmm, centred on the host (linear_regression.cpp).
+    _accept_sparse = True
 
     def _make_model(self):
         raise NotImplementedError
 
     def fit(self, X, y, sample_weight=None):
-        """Fit on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets)."""
+        """Fit on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets).
+        X may be a scipy.sparse matrix (CSR, CSC or COO; converted once to CSR)."""
         dtype = float_dtype_of(X)  # coef_'s dtype: float32 for float32 X, as scikit-learn's
         X, y = validate_data(
             self,
             X,
             y,
+            accept_sparse=ACCEPT_SPARSE[0],
             dtype=np.float32,
             order="C",
             multi_output=True,
@@ -88,7 +93,7 @@ class _LeastSquares(MultiOutputMixin, RegressorMixin, MLCoreEstimatorMixin, Base
         y = np.ascontiguousarray(y, dtype=np.float32)
         sw = float32_sample_weight(sample_weight, X)
         self._model = self._make_model()
-        self._model.fit(X, y, sample_weight=sw)
+        self._model.fit(as_core_X(X), y, sample_weight=sw)
         coef = self._model.coef.astype(dtype)  # (n_targets, n_features)
         intercept = self._model.intercept.astype(dtype).reshape(-1)
         if y.ndim == 1:
@@ -103,7 +108,7 @@ class _LeastSquares(MultiOutputMixin, RegressorMixin, MLCoreEstimatorMixin, Base
         """Predictions X·coef_ᵀ + intercept_: (n_samples,) or (n_samples, n_targets)."""
         Xq = self._query_X(X)  # raises NotFittedError first
         dtype = result_dtype(X, np.asarray(self.coef_))
-        out = self._model_for_call().predict(Xq)
+        out = self._model_for_call().predict(as_core_X(Xq))
         out = out.astype(dtype, copy=False)
         return out.reshape(-1) if np.ndim(self.coef_) == 1 else out
 

@@ -56,6 +56,19 @@ Tensor borrow_array(const py::array& a, const char* what) {
   return Tensor::borrow(data, rows, cols, dtype);
 }
 
+PyCsr make_py_csr(std::int64_t rows, std::int64_t cols, const py::array& indptr,
+                  const py::array& indices, const py::array& data) {
+  PyCsr c;
+  c.m.rows = rows;
+  c.m.cols = cols;
+  c.m.indptr = borrow_array(indptr, "X.indptr");
+  c.m.indices = borrow_array(indices, "X.indices");
+  c.m.data = borrow_array(data, "X.data");
+  c.keep = py::make_tuple(indptr, indices, data);
+  check_csr(c.m, "X");
+  return c;
+}
+
 std::int64_t first_non_finite(const py::array_t<float, py::array::c_style>& a) {
   const std::uint32_t* bits = reinterpret_cast<const std::uint32_t*>(a.data());
   const std::int64_t n = a.size();

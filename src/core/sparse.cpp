@@ -50,8 +50,8 @@ void check_csr(const CsrMatrix& A, const char* what) {
   MLCORE_CHECK(ptr[A.rows] == A.nnz(), what << ": indptr[" << A.rows << "] = " << ptr[A.rows]
                                             << " must equal nnz = " << A.nnz());
   for (std::int64_t i = 0; i < A.rows; ++i) {
-    MLCORE_CHECK(ptr[i] <= ptr[i + 1], what << ": indptr must be non-decreasing, but indptr["
-                                            << i << "] = " << ptr[i] << " > indptr[" << i + 1
+    MLCORE_CHECK(ptr[i] <= ptr[i + 1], what << ": indptr must be non-decreasing, but indptr[" << i
+                                            << "] = " << ptr[i] << " > indptr[" << i + 1
                                             << "] = " << ptr[i + 1]);
   }
   with_indices(A, [&](const auto* idx) {

@@ -74,7 +74,8 @@ void launch(bool trans, i64 m, i64 n, const i64* indptr, const Index* indices, c
     spmm_t_rows_kernel<Index>
         <<<grid, kThreads, 0, stream>>>(m, n, indptr, indices, data, alpha, B, C);
   } else {
-    spmm_rows_kernel<Index><<<grid, kThreads, 0, stream>>>(m, n, indptr, indices, data, alpha, B, C);
+    spmm_rows_kernel<Index>
+        <<<grid, kThreads, 0, stream>>>(m, n, indptr, indices, data, alpha, B, C);
   }
 }
 

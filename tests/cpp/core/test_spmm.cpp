@@ -57,7 +57,7 @@ struct Shape {
 };
 // 1, primes, strips of 32 columns ± 1 (the avx2 kernel's register strip), and a size that spans
 // two systolic tiles of 256.
-const Shape kShapes[] = {{1, 1, 1},   {1, 7, 3},    {13, 1, 17}, {37, 41, 29},
+const Shape kShapes[] = {{1, 1, 1},    {1, 7, 3},     {13, 1, 17},  {37, 41, 29},
                          {97, 61, 33}, {53, 300, 31}, {301, 19, 64}};
 
 TEST_P(Spmm, MatchesFloat64ForBothProductsDensitiesAndIndexTypes) {
@@ -104,11 +104,11 @@ TEST_P(Spmm, MatchesFloat64ForBothProductsDensitiesAndIndexTypes) {
                 ref[i * s.n + j] = alpha * sum + c;
                 // f32: a sum of at most k products, (k + 2)·eps of Σ|a·b| (as gemm's test).
                 // int8: the quantization bound above, plus f32 rounding of the result.
-                scale[i * s.n + j] =
-                    int8 ? std::fabs(alpha) * bound +
-                               4 * kEpsF32 * (std::fabs(alpha * sum) + std::fabs(c))
-                         : static_cast<double>(k + 2) * kEpsF32 *
-                               (std::fabs(alpha) * mag + std::fabs(c));
+                scale[i * s.n + j] = int8
+                                         ? std::fabs(alpha) * bound +
+                                               4 * kEpsF32 * (std::fabs(alpha * sum) + std::fabs(c))
+                                         : static_cast<double>(k + 2) * kEpsF32 *
+                                               (std::fabs(alpha) * mag + std::fabs(c));
               }
             }
             Tensor C = on.dev(C0.clone());
