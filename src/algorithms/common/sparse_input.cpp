@@ -10,7 +10,8 @@ void check_sparse_samples(const CsrMatrix& X, const char* estimator, const char*
   MLCORE_CHECK(X.device() == Device::host,
                estimator << ": " << what << " must be on the host, got " << X.describe());
   check_csr(X, (std::string(estimator) + ": " + what).c_str());
-  MLCORE_CHECK(X.rows >= 1, estimator << ": " << what << " has no samples (" << X.describe() << ")");
+  MLCORE_CHECK(X.rows >= 1,
+               estimator << ": " << what << " has no samples (" << X.describe() << ")");
   MLCORE_CHECK(X.cols >= 1,
                estimator << ": " << what << " has no features (" << X.describe() << ")");
   const float* v = X.data.data<float>();
@@ -50,7 +51,8 @@ Tensor sparse_affine_scores(Backend& b, const CsrMatrix& Xd, const Tensor& W, co
 Tensor sparse_gram(Backend& b, const CsrMatrix& X, const CsrMatrix& Xd, const Tensor& w) {
   const std::int64_t n = X.rows, d = X.cols;
   // Blocks of up to 16 Mi floats (64 MiB) of dense columns, at least one column.
-  const std::int64_t block = std::clamp<std::int64_t>((std::int64_t{1} << 24) / std::max<std::int64_t>(n, 1), 1, d);
+  const std::int64_t block =
+      std::clamp<std::int64_t>((std::int64_t{1} << 24) / std::max<std::int64_t>(n, 1), 1, d);
   const std::int64_t* ptr = X.indptr.data<std::int64_t>();
   const float* v = X.data.data<float>();
   const float* wv = w.numel() ? w.data<float>() : nullptr;
