@@ -311,6 +311,7 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
     """
 
     _core_class = _core.LogisticRegression
+    _accept_sparse = True  # each L-BFGS step: spmm for the scores, transposed spmm for ∇
     _dtype_follows_X = ("coef_", "intercept_")
 
     def __init__(
@@ -381,7 +382,13 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         fit_intercept = check_bool("fit_intercept", self.fit_intercept)
         dtype = float_dtype_of(X)  # coef_'s dtype: float32 for float32 X, as scikit-learn's
         X, y = validate_data(
-            self, X, y, dtype=np.float32, order="C", ensure_all_finite=False
+            self,
+            X,
+            y,
+            accept_sparse=ACCEPT_SPARSE[0],
+            dtype=np.float32,
+            order="C",
+            ensure_all_finite=False,
         )  # NaN/inf: the C++ fit checks X
         classes, codes = encode_classes(y)
         if len(classes) < 2:
@@ -407,7 +414,7 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
             class_weight=weights,
             backend=self._core_backend(),
         )
-        self._model.fit(X, codes, sample_weight=sw)
+        self._model.fit(as_core_X(X), codes, sample_weight=sw)
         self.coef_ = self._model.coef.astype(dtype)
         self.intercept_ = self._model.intercept.astype(dtype).reshape(-1)
         self.n_iter_ = np.array([self._model.n_iter], dtype=np.int32)
@@ -426,25 +433,25 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         classes_[1]), else (n_samples, n_classes)."""
         Xq = self._query_X(X)  # raises NotFittedError first
         dtype = result_dtype(X, self.coef_)
-        out = self._model_for_call().decision_function(Xq).astype(dtype, copy=False)
+        out = self._model_for_call().decision_function(as_core_X(Xq)).astype(dtype, copy=False)
         return out.reshape(-1) if out.shape[1] == 1 else out
 
     def predict_proba(self, X):
         """Class probabilities (n_samples, n_classes), columns in classes_ order."""
         Xq = self._query_X(X)  # raises NotFittedError first
         dtype = result_dtype(X, self.coef_)
-        out = self._model_for_call().predict_proba(Xq).astype(dtype, copy=False)
+        out = self._model_for_call().predict_proba(as_core_X(Xq)).astype(dtype, copy=False)
         return out
 
     def predict_log_proba(self, X):
         """Log of predict_proba, computed stably (log_softmax)."""
         Xq = self._query_X(X)  # raises NotFittedError first
         dtype = result_dtype(X, self.coef_)
-        out = self._model_for_call().predict_log_proba(Xq).astype(dtype, copy=False)
+        out = self._model_for_call().predict_log_proba(as_core_X(Xq)).astype(dtype, copy=False)
         return out
 
     def predict(self, X):
         """The most probable class of each sample."""
         X = self._query_X(X)
-        codes = self._model_for_call().predict(X).reshape(-1)
+        codes = self._model_for_call().predict(as_core_X(X)).reshape(-1)
         return self.classes_[codes.astype(np.intp)]

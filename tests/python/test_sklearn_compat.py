@@ -140,7 +140,10 @@ EXPECTED_FAILED_CHECKS = {
         ),
     },
     "MultinomialNB": {_SW: _F32, _SW_SPARSE: _F32},
-    "LogisticRegression": {_SW: _TOL.format("LogisticRegression")},
+    "LogisticRegression": {
+        _SW: _TOL.format("LogisticRegression"),
+        _SW_SPARSE: _TOL.format("LogisticRegression"),
+    },
     "LinearSVC": {_SW: _TOL.format("LinearSVC")},
     "SVC": {
         _SW: (
@@ -196,7 +199,7 @@ SYSTOLIC_EXPECTED_FAILED_CHECKS = {
         **{k: v for k, v in EXPECTED_FAILED_CHECKS["Ridge"].items() if k not in (_SW, _SW_SPARSE)},
     },
     "MultinomialNB": {_SW_SPARSE: _INT8_SW},
-    "LogisticRegression": {_SW: _INT8_SW},
+    "LogisticRegression": {_SW: _INT8_SW, _SW_SPARSE: _INT8_SW},
     "LinearSVC": {_SW: _INT8_SW},
     "SVC": {_SW: _INT8_SW, "check_methods_subset_invariance": _INT8_BATCH},
     "GaussianNB": {_SW: _INT8_SW},

@@ -140,3 +140,44 @@ def test_gaussian_nb_refuses_sparse_as_scikit_learn():
     X = sp.random(10, 3, density=0.5, format="csr", random_state=0)
     with pytest.raises(TypeError, match="Sparse data was passed for X, but dense data is required"):
         mlcore.GaussianNB().fit(X, np.arange(10) % 2)
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_logistic_regression_sparse_equals_dense(backend, n_classes):
+    X = _sparse(300, 30, 0.1, 7)
+    rng = np.random.default_rng(8)
+    y = rng.integers(0, n_classes, size=300)
+    s = mlcore.LogisticRegression(backend=backend).fit(X, y)
+    d = mlcore.LogisticRegression(backend=backend).fit(X.toarray(), y)
+    # Same objective, same L-BFGS: the weights agree to the solver's tolerance (gtol 1e-4 on
+    # a gradient of O(1)) in f32, to the int8 step on the systolic array.
+    _close(s.coef_, d.coef_, backend, rtol_f32=1e-3, rtol_int8=5e-2)
+    _close(s.predict_proba(X), d.predict_proba(X.toarray()), backend, 1e-3, 5e-2)
+    agree = (s.predict(X) == d.predict(X.toarray())).mean()
+    assert agree >= (0.95 if quantized(backend) else 0.99), agree
+    assert "spmm_t" in {r["op"] for r in s.fit(X, y).profile_}
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_pca_sparse_equals_dense_covariance(backend):
+    X = _sparse(250, 20, 0.2, 9)
+    s = mlcore.PCA(n_components=4, backend=backend).fit(X)
+    d = mlcore.PCA(n_components=4, backend=backend).fit(X.toarray())
+    _close(s.mean_, d.mean_, backend)
+    _close(s.explained_variance_, d.explained_variance_, backend, 1e-4, 5e-2)
+    # Components up to sign: |cos| between matching components near 1.
+    cos = np.abs(np.sum(s.components_ * d.components_, axis=1))
+    assert (cos > (0.95 if quantized(backend) else 0.999)).all(), cos
+    zs, zd = np.abs(s.transform(X)), np.abs(d.transform(X.toarray()))
+    _close(zs, zd, backend, 1e-3, 5e-2)
+    _close(np.abs(s.fit_transform(X)), zs, backend, 1e-5, 5e-2)
+
+
+def test_pca_sparse_follows_scikit_learns_solver_rules():
+    X = _sparse(30, 8, 0.3, 10)
+    with pytest.raises(TypeError, match='only support sparse inputs with the "arpack"'):
+        mlcore.PCA(svd_solver="full").fit(X)
+    # auto / arpack on sparse X keep min(n, d) − 1 components, covariance_eigh all of them
+    assert mlcore.PCA().fit(X).n_components_ == 7
+    assert mlcore.PCA(svd_solver="covariance_eigh").fit(X).n_components_ == 8
