@@ -159,7 +159,8 @@ EXPECTED_FAILED_CHECKS = {
             "rows changes the draws and the local optimum found, as in scikit-learn's KMeans (which "
             "lists this check for itself). From the same initial centres the fits agree "
             "(test_weights_equal_repeated_rows)"
-        )
+        ),
+        _SW_SPARSE: "the same random seeding as on dense data (above)",
     },
 }
 
@@ -205,6 +206,7 @@ SYSTOLIC_EXPECTED_FAILED_CHECKS = {
     "GaussianNB": {_SW: _INT8_SW},
     "KMeans": {
         _SW: EXPECTED_FAILED_CHECKS["KMeans"][_SW],
+        _SW_SPARSE: EXPECTED_FAILED_CHECKS["KMeans"][_SW_SPARSE],
         "check_methods_subset_invariance": _INT8_BATCH,
     },
 }
