@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "mlcore/profile.hpp"
+#include "mlcore/sparse.hpp"
 #include "mlcore/tensor.hpp"
 
 namespace mlcore {
@@ -170,6 +171,18 @@ class Backend {
   // Computed as ‖a‖² + ‖b‖² − 2·A·Bᵀ: m·n·d MACs for the GEMM plus (m + n)·d for the norms.
   void sqdist(const Tensor& A, const Tensor& B, Tensor& D);
 
+  // ---- sparse × dense ----------------------------------------------------------------------
+  // C ← α·op(A)·B + β·C with A sparse (CsrMatrix, m × k; sparse.hpp) and B, C dense f32:
+  //   trans_a = no:   op(A) = A,  B: k × n, C: m × n   (X·W for sparse X: predictions, scores)
+  //   trans_a = yes:  op(A) = Aᵀ, B: m × n, C: k × n   (Xᵀ·G: gradients, XᵀX by column blocks)
+  // β = 0 ignores C's contents. nnz·n MACs: only the stored entries are multiplied (the
+  // systolic array, which multiplies dense tiles, reports the zeros it multiplied as
+  // SimCounters::wasted_macs). A is checked (check_csr) on every call: O(rows + nnz).
+  // The plain loop (no transpose):
+  //   for i < m:  C[i, :] = β·C[i, :];  for p in [indptr[i], indptr[i+1]):
+  //                                        C[i, :] += α·data[p]·B[indices[p], :]
+  void spmm(Trans trans_a, float alpha, const CsrMatrix& A, const Tensor& B, float beta, Tensor& C);
+
   // ---- row selections ---------------------------------------------------------------------
   // For each row i of D (m × n, f32, n ≥ 1): index[i] = argmin_j D[i, j] (the first on ties),
   // value[i] = that minimum. index: m × 1 i32, value: m × 1 f32. NaNs are never chosen unless
@@ -303,6 +316,8 @@ class Backend {
   virtual void gemv_impl(Trans ta, float alpha, const Tensor& A, const Tensor& x, float beta,
                          Tensor& y, OpRecord& record) = 0;
   virtual void sqdist_impl(const Tensor& A, const Tensor& B, Tensor& D, OpRecord& record) = 0;
+  virtual void spmm_impl(Trans ta, float alpha, const CsrMatrix& A, const Tensor& B, float beta,
+                         Tensor& C, OpRecord& record) = 0;
   virtual void argmin_rows_impl(const Tensor& D, Tensor& index, Tensor& value,
                                 OpRecord& record) = 0;
   virtual void topk_rows_impl(const Tensor& D, std::int64_t k, Tensor& index, Tensor& value,

@@ -43,6 +43,10 @@ struct SimCounters {
   // int8 products the array ran for the call: 1 for a GEMM, one per magnitude band when an
   // operand was cut into bands (GemmHints::wide_range_b), 2 for a variance; 0 on the vector unit.
   std::int64_t passes = 0;
+  // MACs the array performed on zeros it was handed as part of a dense tile: a sparse product
+  // (Backend::spmm) runs every tile of op(A) that holds a nonzero as a dense tile, so its stored
+  // zeros are multiplied too. Useful MACs (OpRecord::macs) + wasted = the MACs the PEs did.
+  std::int64_t wasted_macs = 0;
   std::int64_t cycles() const { return compute_cycles + stall_cycles; }
 };
 

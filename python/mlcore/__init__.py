@@ -38,6 +38,7 @@ from .primitives import (
     scale_rows,
     scatter_add,
     softmax_rows,
+    spmm,
     sqdist,
     topk_rows,
 )
@@ -99,6 +100,7 @@ __all__ = [
     "scatter_add",
     "set_num_threads",
     "softmax_rows",
+    "spmm",
     "sqdist",
     "systolic",
     "SystolicBackend",

@@ -48,6 +48,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._backends import resolve
+from ._sparse import ACCEPT_SPARSE
 from ._validation import float_dtype_of
 from .profile import Profile
 
@@ -59,12 +60,20 @@ class MLCoreEstimatorMixin:
     # Fitted attributes that scikit-learn's estimator keeps in X's float dtype (float32 X →
     # float32 attributes); the others stay float64 as scikit-learn's do.
     _dtype_follows_X = ()
+    # Whether fit / predict take scipy.sparse X (mlcore/_sparse.py): the estimators whose work is
+    # a product with X set it, and then tag themselves as sparse-capable for scikit-learn.
+    _accept_sparse = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         for name in ("fit", "fit_transform"):  # fit_transform fits too (PCA's does its own)
             if name in cls.__dict__:
                 setattr(cls, name, _atomic_fit(cls.__dict__[name]))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = self._accept_sparse
+        return tags
 
     def _core_backend(self):
         """The C++ backend instance for ``self.backend`` (ValueError / RuntimeError if not)."""
@@ -88,7 +97,13 @@ class MLCoreEstimatorMixin:
         """
         check_is_fitted(self, "_model")
         return validate_data(
-            self, X, dtype=np.float32, order="C", reset=False, ensure_all_finite=False
+            self,
+            X,
+            accept_sparse=ACCEPT_SPARSE[0] if self._accept_sparse else False,
+            dtype=np.float32,
+            order="C",
+            reset=False,
+            ensure_all_finite=False,
         )
 
     @available_if(lambda self: hasattr(self, "predict_proba"))

@@ -33,6 +33,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from . import _core
+from ._sparse import ACCEPT_SPARSE, as_core_X
 from ._estimator import MLCoreEstimatorMixin
 from ._validation import check_choice, check_int, check_real, float_dtype_of, result_dtype, seed_of
 
@@ -61,6 +62,8 @@ class KMeans(
     """
 
     _core_class = _core.KMeans
+    # Sparse X: distances ‖x‖² − 2·x·c + ‖c‖² in one spmm, cluster sums by the transposed spmm.
+    _accept_sparse = True
     _dtype_follows_X = ("cluster_centers_",)
 
     def __init__(
@@ -129,9 +132,13 @@ class KMeans(
         """Cluster X (n_samples, n_features); ``sample_weight`` optional, non-negative."""
         dtype = float_dtype_of(X)  # cluster_centers_'s dtype, as scikit-learn's
         X = validate_data(
-            self, X, dtype=np.float32, order="C", ensure_all_finite=False
+            self,
+            X,
+            accept_sparse=ACCEPT_SPARSE[0],
+            dtype=np.float32,
+            order="C",
+            ensure_all_finite=False,
         )  # NaN/inf: the C++ fit checks X
-        X = np.ascontiguousarray(X, dtype=np.float32)
         n_clusters = check_int("n_clusters", self.n_clusters, 1)
         if X.shape[0] < n_clusters:
             raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={n_clusters}.")
@@ -155,7 +162,7 @@ class KMeans(
             random_state=seed,
             backend=self._core_backend(),
         )
-        self._model.fit(X, sample_weight)
+        self._model.fit(as_core_X(X), sample_weight)
         self.cluster_centers_ = np.asarray(self._model.cluster_centers, dtype=dtype)
         self.labels_ = self._model.labels.ravel().astype(np.int32)
         self.inertia_ = float(self._model.inertia)
@@ -166,7 +173,7 @@ class KMeans(
     def predict(self, X):
         """The index of the nearest centre for each row of X (int32)."""
         X = self._query_X(X)
-        labels = self._model_for_call().predict(X).ravel().astype(np.int32)
+        labels = self._model_for_call().predict(as_core_X(X)).ravel().astype(np.int32)
         return labels
 
     def fit_predict(self, X, y=None, sample_weight=None):
@@ -177,7 +184,7 @@ class KMeans(
         """Euclidean distance of each row of X to each centre: (n_samples, n_clusters)."""
         Xq = self._query_X(X)  # raises NotFittedError first
         dtype = result_dtype(X, self.cluster_centers_)
-        distances = self._model_for_call().transform(Xq).astype(dtype, copy=False)
+        distances = self._model_for_call().transform(as_core_X(Xq)).astype(dtype, copy=False)
         return distances
 
     def fit_transform(self, X, y=None, sample_weight=None):
@@ -191,5 +198,5 @@ class KMeans(
             sample_weight = np.ascontiguousarray(
                 _check_sample_weight(sample_weight, X, dtype=np.float32), dtype=np.float32
             )
-        value = self._model_for_call().score(X, sample_weight)
+        value = self._model_for_call().score(as_core_X(X), sample_weight)
         return float(value)

@@ -20,10 +20,12 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _core
+from ._sparse import ACCEPT_SPARSE, as_core_X
 from ._estimator import MLCoreEstimatorMixin
 from ._validation import check_bool, float_dtype_of, result_dtype
 
@@ -68,6 +70,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
     """
 
     _core_class = _core.PCA
+    _accept_sparse = True  # covariance from the raw Gram by spmm (covariance_eigh on sparse X)
     _dtype_follows_X = (
         "components_",
         "mean_",
@@ -132,10 +135,28 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
         return {"n_components": None, "variance_fraction": float(nc)}
 
     def _fit_model(self, X):
+        # Sparse X: scikit-learn's rule, only with the solvers that need no centred copy of X.
+        # mlcore's covariance_eigh (the only solver it implements) is one of them; "auto" and
+        # "arpack" on sparse X keep at most min(n_samples, n_features) − 1 components (arpack's
+        # limit) when n_components is None, as scikit-learn's.
+        if sp.issparse(X) and self.svd_solver not in ("auto", "arpack", "covariance_eigh"):
+            raise TypeError(
+                'PCA only support sparse inputs with the "arpack" and'
+                f' "covariance_eigh" solvers, while "{self.svd_solver}" was passed. See'
+                " TruncatedSVD for a possible alternative."
+            )
         X = validate_data(
-            self, X, dtype=np.float32, order="C", ensure_min_samples=2, ensure_all_finite=False
+            self,
+            X,
+            accept_sparse=ACCEPT_SPARSE[0],
+            dtype=np.float32,
+            order="C",
+            ensure_min_samples=2,
+            ensure_all_finite=False,
         )  # NaN/inf: the C++ fit checks X
         options = self._core_options(*X.shape)
+        if sp.issparse(X) and self.svd_solver in ("auto", "arpack") and self.n_components is None:
+            options["n_components"] = min(X.shape) - 1
         self._model = _core.PCA(
             **options, whiten=check_bool("whiten", self.whiten), backend=self._core_backend()
         )
@@ -157,7 +178,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
         """Fit the model on X (n_samples, n_features)."""
         dtype = float_dtype_of(X)
         X = self._fit_model(X)
-        self._model.fit(X)
+        self._model.fit(as_core_X(X))
         self._set_attributes(dtype)
         return self
 
@@ -165,7 +186,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
         """Fit on X and return its projection (n_samples, n_components_)."""
         dtype = float_dtype_of(X)
         X = self._fit_model(X)
-        out = self._model.fit_transform(X)
+        out = self._model.fit_transform(as_core_X(X))
         self._set_attributes(dtype)
         return out.astype(self.components_.dtype, copy=False)
 
@@ -173,7 +194,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
         """Project X onto the components: (X − mean_)·components_ᵀ (whitened if asked)."""
         Xq = self._query_X(X)  # raises NotFittedError first
         dtype = result_dtype(X, self.components_)
-        out = self._model_for_call().transform(Xq)
+        out = self._model_for_call().transform(as_core_X(Xq))
         return out.astype(dtype, copy=False)
 
     def inverse_transform(self, X):

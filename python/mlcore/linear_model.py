@@ -38,6 +38,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
 
 from . import _core
+from ._sparse import ACCEPT_SPARSE, as_core_X
 from ._estimator import MLCoreEstimatorMixin
 from ._validation import (
     check_bool,
@@ -63,17 +64,21 @@ class _LeastSquares(MultiOutputMixin, RegressorMixin, MLCoreEstimatorMixin, Base
     warned about) but fitted as one target, as scikit-learn's linear models do."""
 
     _dtype_follows_X = ("coef_", "intercept_")
+    # XᵀWX and XᵀWY by the transposed spmm, centred on the host (linear_regression.cpp).
+    _accept_sparse = True
 
     def _make_model(self):
         raise NotImplementedError
 
     def fit(self, X, y, sample_weight=None):
-        """Fit on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets)."""
+        """Fit on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets).
+        X may be a scipy.sparse matrix (CSR, CSC or COO; converted once to CSR)."""
         dtype = float_dtype_of(X)  # coef_'s dtype: float32 for float32 X, as scikit-learn's
         X, y = validate_data(
             self,
             X,
             y,
+            accept_sparse=ACCEPT_SPARSE[0],
             dtype=np.float32,
             order="C",
             multi_output=True,
@@ -88,7 +93,7 @@ class _LeastSquares(MultiOutputMixin, RegressorMixin, MLCoreEstimatorMixin, Base
         y = np.ascontiguousarray(y, dtype=np.float32)
         sw = float32_sample_weight(sample_weight, X)
         self._model = self._make_model()
-        self._model.fit(X, y, sample_weight=sw)
+        self._model.fit(as_core_X(X), y, sample_weight=sw)
         coef = self._model.coef.astype(dtype)  # (n_targets, n_features)
         intercept = self._model.intercept.astype(dtype).reshape(-1)
         if y.ndim == 1:
@@ -103,7 +108,7 @@ class _LeastSquares(MultiOutputMixin, RegressorMixin, MLCoreEstimatorMixin, Base
         """Predictions X·coef_ᵀ + intercept_: (n_samples,) or (n_samples, n_targets)."""
         Xq = self._query_X(X)  # raises NotFittedError first
         dtype = result_dtype(X, np.asarray(self.coef_))
-        out = self._model_for_call().predict(Xq)
+        out = self._model_for_call().predict(as_core_X(Xq))
         out = out.astype(dtype, copy=False)
         return out.reshape(-1) if np.ndim(self.coef_) == 1 else out
 
@@ -306,6 +311,7 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
     """
 
     _core_class = _core.LogisticRegression
+    _accept_sparse = True  # each L-BFGS step: spmm for the scores, transposed spmm for ∇
     _dtype_follows_X = ("coef_", "intercept_")
 
     def __init__(
@@ -376,7 +382,13 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         fit_intercept = check_bool("fit_intercept", self.fit_intercept)
         dtype = float_dtype_of(X)  # coef_'s dtype: float32 for float32 X, as scikit-learn's
         X, y = validate_data(
-            self, X, y, dtype=np.float32, order="C", ensure_all_finite=False
+            self,
+            X,
+            y,
+            accept_sparse=ACCEPT_SPARSE[0],
+            dtype=np.float32,
+            order="C",
+            ensure_all_finite=False,
         )  # NaN/inf: the C++ fit checks X
         classes, codes = encode_classes(y)
         if len(classes) < 2:
@@ -402,7 +414,7 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
             class_weight=weights,
             backend=self._core_backend(),
         )
-        self._model.fit(X, codes, sample_weight=sw)
+        self._model.fit(as_core_X(X), codes, sample_weight=sw)
         self.coef_ = self._model.coef.astype(dtype)
         self.intercept_ = self._model.intercept.astype(dtype).reshape(-1)
         self.n_iter_ = np.array([self._model.n_iter], dtype=np.int32)
@@ -421,25 +433,25 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         classes_[1]), else (n_samples, n_classes)."""
         Xq = self._query_X(X)  # raises NotFittedError first
         dtype = result_dtype(X, self.coef_)
-        out = self._model_for_call().decision_function(Xq).astype(dtype, copy=False)
+        out = self._model_for_call().decision_function(as_core_X(Xq)).astype(dtype, copy=False)
         return out.reshape(-1) if out.shape[1] == 1 else out
 
     def predict_proba(self, X):
         """Class probabilities (n_samples, n_classes), columns in classes_ order."""
         Xq = self._query_X(X)  # raises NotFittedError first
         dtype = result_dtype(X, self.coef_)
-        out = self._model_for_call().predict_proba(Xq).astype(dtype, copy=False)
+        out = self._model_for_call().predict_proba(as_core_X(Xq)).astype(dtype, copy=False)
         return out
 
     def predict_log_proba(self, X):
         """Log of predict_proba, computed stably (log_softmax)."""
         Xq = self._query_X(X)  # raises NotFittedError first
         dtype = result_dtype(X, self.coef_)
-        out = self._model_for_call().predict_log_proba(Xq).astype(dtype, copy=False)
+        out = self._model_for_call().predict_log_proba(as_core_X(Xq)).astype(dtype, copy=False)
         return out
 
     def predict(self, X):
         """The most probable class of each sample."""
         X = self._query_X(X)
-        codes = self._model_for_call().predict(X).reshape(-1)
+        codes = self._model_for_call().predict(as_core_X(X)).reshape(-1)
         return self.classes_[codes.astype(np.intp)]

@@ -26,6 +26,7 @@ from sklearn.utils.validation import validate_data
 
 from . import _core
 from ._estimator import MLCoreEstimatorMixin
+from ._sparse import ACCEPT_SPARSE, any_negative, as_core_X
 from ._validation import (
     check_bool,
     check_real,
@@ -68,20 +69,26 @@ class _NaiveBayes(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
     def fit(self, X, y, sample_weight=None):
         """Fit on X (n_samples, n_features) and class labels y (n_samples,)."""
         X, y = validate_data(
-            self, X, y, dtype=np.float32, order="C", ensure_all_finite=False
+            self,
+            X,
+            y,
+            accept_sparse=ACCEPT_SPARSE[0] if self._accept_sparse else False,
+            dtype=np.float32,
+            order="C",
+            ensure_all_finite=False,
         )  # NaN/inf: the C++ fit checks X
         X = self._check_X_fit(X)
         classes, codes = encode_classes(y)  # one class is allowed, as in scikit-learn
         sw = float32_sample_weight(sample_weight, X)
         self.classes_ = classes
         self._model = self._make_model(len(classes))
-        self._model.fit(X, codes, sample_weight=sw)
+        self._model.fit(as_core_X(X), codes, sample_weight=sw)
         self.class_count_ = self._model.class_count.astype(np.float64).reshape(-1)
         return self
 
     def _call(self, method, X):
         X = self._query_X(X)
-        out = getattr(self._model_for_call(), method)(X)
+        out = getattr(self._model_for_call(), method)(as_core_X(X))
         return out
 
     def _output_dtype(self, X):
@@ -190,6 +197,7 @@ class MultinomialNB(_NaiveBayes):
     """
 
     _core_class = _core.MultinomialNB
+    _accept_sparse = True  # counts are Xᵀ·onehot(y), scores X·log θᵀ: both spmm
     _parameters_of_output = "feature_log_prob_"  # float64 whatever X's dtype
 
     def __init__(
@@ -216,7 +224,7 @@ class MultinomialNB(_NaiveBayes):
         return tags
 
     def _check_X_fit(self, X):
-        if (X < 0).any():
+        if any_negative(X):
             raise ValueError("Negative values in data passed to MultinomialNB (input X)")
         return X
 
@@ -253,7 +261,7 @@ class MultinomialNB(_NaiveBayes):
 
     def _call(self, method, X):
         X = self._query_X(X)
-        if (X < 0).any():
+        if any_negative(X):
             raise ValueError("Negative values in data passed to MultinomialNB (input X)")
-        out = getattr(self._model_for_call(), method)(X)
+        out = getattr(self._model_for_call(), method)(as_core_X(X))
         return out

@@ -110,6 +110,39 @@ def gemm(
     return out
 
 
+def spmm(a, b, *, trans_a=False, alpha=1.0, c=None, beta=0.0, backend=None):
+    """``alpha * op(a) @ b + beta * c`` for a scipy.sparse ``a`` (CSR, CSC or COO) and a dense
+    ``b``: only a's stored entries are multiplied (nnz·n MACs; the systolic backend, whose
+    array multiplies dense tiles, also records the zeros it multiplied as ``wasted_macs``).
+    op(a) is a, or aᵀ when ``trans_a``. a is converted once to CSR float32 (never modified).
+    """
+    import scipy.sparse as sp
+
+    from ._sparse import as_core_X
+
+    if not sp.issparse(a):
+        raise TypeError(f"a must be a scipy.sparse matrix, got {type(a).__name__}")
+    a = as_core_X(sp.csr_matrix(a, dtype=np.float32), "a")
+    b = as_float32_matrix(b, "b", allow_empty=True)
+    alpha = check_scalar(alpha, "alpha")
+    beta = check_scalar(beta, "beta")
+    rows, cols = a.shape
+    m, k = (cols, rows) if trans_a else (rows, cols)
+    if b.shape[0] != k:
+        raise ValueError(
+            f"inner dimensions differ: op(a) is {m}x{k} but b is {b.shape[0]}x{b.shape[1]}"
+        )
+    n = b.shape[1]
+    if c is None or beta == 0.0:
+        out = np.zeros((m, n), dtype=np.float32)
+    else:
+        out = as_float32_matrix(c, "c", allow_empty=True).copy()
+        if out.shape != (m, n):
+            raise ValueError(f"c must have shape {(m, n)}, got {out.shape}")
+    set_last_profile(_core.spmm(resolve(backend), bool(trans_a), alpha, a, b, beta, out))
+    return out
+
+
 def gemv(a, x, *, trans_a=False, alpha=1.0, y=None, beta=0.0, backend=None):
     """``alpha * op(a) @ x + beta * y`` for a 2-D ``a`` and 1-D ``x``; returns a 1-D array."""
     a = as_float32_matrix(a, "a", allow_empty=True)

@@ -31,28 +31,24 @@ void bind_cluster(py::module_& m) {
         py::arg("random_state") = d.random_state, py::arg("backend"))
       .def(
           "fit",
-          [](KMeans& m, const py::array& X, const py::object& sample_weight) {
-            const Tensor tx = borrow_array(X, "X");
+          [](KMeans& m, const py::object& X, const py::object& sample_weight) {
             const Tensor tw = borrow_optional(sample_weight, "sample_weight");
-            InterruptibleCall nogil;
-            m.fit(tx, tw);
+            with_input(X, [&](const auto& tx) { m.fit(tx, tw); });
           },
           py::arg("X"), py::arg("sample_weight") = py::none())
       .def("predict",
-           [](const KMeans& m, const py::array& X) {
-             return apply(X, [&](const Tensor& t) { return m.predict(t); });
+           [](const KMeans& m, const py::object& X) {
+             return apply_any(X, [&](const auto& t) { return m.predict(t); });
            })
       .def("transform",
-           [](const KMeans& m, const py::array& X) {
-             return apply(X, [&](const Tensor& t) { return m.transform(t); });
+           [](const KMeans& m, const py::object& X) {
+             return apply_any(X, [&](const auto& t) { return m.transform(t); });
            })
       .def(
           "score",
-          [](const KMeans& m, const py::array& X, const py::object& sample_weight) {
-            const Tensor tx = borrow_array(X, "X");
+          [](const KMeans& m, const py::object& X, const py::object& sample_weight) {
             const Tensor tw = borrow_optional(sample_weight, "sample_weight");
-            InterruptibleCall nogil;
-            return m.score(tx, tw);
+            return with_input(X, [&](const auto& tx) { return m.score(tx, tw); });
           },
           py::arg("X"), py::arg("sample_weight") = py::none())
       .def_property_readonly("cluster_centers",

@@ -141,6 +141,29 @@ void bind_core(py::module_& m) {
       call.finish();
     });
   });
+  py::class_<PyCsr>(m, "Csr",
+                    "A CSR matrix over numpy arrays (no copy); make it with mlcore._sparse.as_csr")
+      .def(py::init(&make_py_csr), py::arg("rows"), py::arg("cols"), py::arg("indptr"),
+           py::arg("indices"), py::arg("data"))
+      .def_property_readonly("shape",
+                             [](const PyCsr& c) { return py::make_tuple(c.m.rows, c.m.cols); })
+      .def_property_readonly("nnz", [](const PyCsr& c) { return c.m.nnz(); });
+  m.def("spmm", [](BackendPtr b, bool ta, float alpha, const PyCsr& a, py::array bm, float beta,
+                   py::array c) {
+    return profiled([&] {
+      DeviceCall call(b);
+      CsrMatrix A = a.m;
+      A.indptr = call.input(a.keep[0].cast<py::array>(), "a.indptr");
+      A.indices = call.input(a.keep[1].cast<py::array>(), "a.indices");
+      A.data = call.input(a.keep[2].cast<py::array>(), "a.data");
+      Tensor B = call.input(bm, "b"), C = call.output(c, "out");
+      {
+        InterruptibleCall nogil;
+        b->spmm(trans(ta), alpha, A, B, beta, C);
+      }
+      call.finish();
+    });
+  });
   m.def("gemv",
         [](BackendPtr b, bool ta, float alpha, py::array a, py::array x, float beta, py::array y) {
           return profiled([&] {

@@ -29,18 +29,14 @@ void bind_decomposition(py::module_& m) {
           py::arg("variance_fraction") = d.variance_fraction, py::arg("whiten") = d.whiten,
           py::arg("backend"))
       .def("fit",
-           [](PCA& p, const py::array& X) {
-             const Tensor tx = borrow_array(X, "X");
-             InterruptibleCall nogil;
-             p.fit(tx);
-           })
+           [](PCA& p, const py::object& X) { with_input(X, [&](const auto& t) { p.fit(t); }); })
       .def("transform",
-           [](const PCA& p, const py::array& X) {
-             return apply(X, [&](const Tensor& t) { return p.transform(t); });
+           [](const PCA& p, const py::object& X) {
+             return apply_any(X, [&](const auto& t) { return p.transform(t); });
            })
       .def("fit_transform",
-           [](PCA& p, const py::array& X) {
-             return apply(X, [&](const Tensor& t) { return p.fit_transform(t); });
+           [](PCA& p, const py::object& X) {
+             return apply_any(X, [&](const auto& t) { return p.fit_transform(t); });
            })
       .def("inverse_transform",
            [](const PCA& p, const py::array& Z) {

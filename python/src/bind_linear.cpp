@@ -17,16 +17,15 @@ template <class Model, class Class>
 void bind_least_squares(Class& c) {
   c.def(
        "fit",
-       [](Model& m, const py::array& X, const py::array& y, const py::object& sample_weight) {
-         const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
+       [](Model& m, const py::object& X, const py::array& y, const py::object& sample_weight) {
+         const Tensor ty = borrow_array(y, "y");
          const Tensor tw = borrow_optional(sample_weight, "sample_weight");
-         InterruptibleCall nogil;
-         m.fit(tx, ty, tw);
+         with_input(X, [&](const auto& tx) { m.fit(tx, ty, tw); });
        },
        py::arg("X"), py::arg("y"), py::arg("sample_weight") = py::none())
       .def("predict",
-           [](const Model& m, const py::array& X) {
-             return apply(X, [&](const Tensor& t) { return m.predict(t); });
+           [](const Model& m, const py::object& X) {
+             return apply_any(X, [&](const auto& t) { return m.predict(t); });
            })
       .def_property_readonly("coef", [](const Model& m) { return tensor_to_array(m.coef()); })
       .def_property_readonly("intercept",
@@ -91,29 +90,28 @@ void bind_linear(py::module_& m) {
            py::arg("class_weight") = gd.class_weight, py::arg("backend"))
       .def(
           "fit",
-          [](LogisticRegression& m, const py::array& X, const py::array& y,
+          [](LogisticRegression& m, const py::object& X, const py::array& y,
              const py::object& sample_weight) {
-            const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
+            const Tensor ty = borrow_array(y, "y");
             const Tensor tw = borrow_optional(sample_weight, "sample_weight");
-            InterruptibleCall nogil;
-            m.fit(tx, ty, tw);
+            with_input(X, [&](const auto& tx) { m.fit(tx, ty, tw); });
           },
           py::arg("X"), py::arg("y"), py::arg("sample_weight") = py::none())
       .def("decision_function",
-           [](const LogisticRegression& m, const py::array& X) {
-             return apply(X, [&](const Tensor& t) { return m.decision_function(t); });
+           [](const LogisticRegression& m, const py::object& X) {
+             return apply_any(X, [&](const auto& t) { return m.decision_function(t); });
            })
       .def("predict_proba",
-           [](const LogisticRegression& m, const py::array& X) {
-             return apply(X, [&](const Tensor& t) { return m.predict_proba(t); });
+           [](const LogisticRegression& m, const py::object& X) {
+             return apply_any(X, [&](const auto& t) { return m.predict_proba(t); });
            })
       .def("predict_log_proba",
-           [](const LogisticRegression& m, const py::array& X) {
-             return apply(X, [&](const Tensor& t) { return m.predict_log_proba(t); });
+           [](const LogisticRegression& m, const py::object& X) {
+             return apply_any(X, [&](const auto& t) { return m.predict_log_proba(t); });
            })
       .def("predict",
-           [](const LogisticRegression& m, const py::array& X) {
-             return apply(X, [&](const Tensor& t) { return m.predict(t); });
+           [](const LogisticRegression& m, const py::object& X) {
+             return apply_any(X, [&](const auto& t) { return m.predict(t); });
            })
       .def_property_readonly("classes", &LogisticRegression::classes)
       .def_property_readonly("coef",

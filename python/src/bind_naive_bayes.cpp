@@ -3,6 +3,8 @@
 // these only convert arrays and options, and release the GIL around the C++ calls.
 #include <pybind11/numpy.h>
 
+#include <type_traits>
+
 #include "bindings.hpp"
 #include "convert.hpp"
 #include "mlcore/algorithms/naive_bayes/naive_bayes.hpp"
@@ -16,28 +18,34 @@ template <class Model, class Class>
 void bind_nb_common(Class& c) {
   c.def(
        "fit",
-       [](Model& m, const py::array& X, const py::array& y, const py::object& sample_weight) {
-         const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
+       [](Model& m, const py::object& X, const py::array& y, const py::object& sample_weight) {
+         const Tensor ty = borrow_array(y, "y");
          const Tensor tw = borrow_optional(sample_weight, "sample_weight");
-         InterruptibleCall nogil;
-         m.fit(tx, ty, tw);
+         with_input(X, [&](const auto& tx) {
+           using Input = std::decay_t<decltype(tx)>;
+           if constexpr (std::is_same_v<Input, Tensor> || std::is_same_v<Model, MultinomialNB>) {
+             m.fit(tx, ty, tw);
+           } else {  // GaussianNB: the Python class refuses sparse X before this
+             MLCORE_FAIL(m.name() << ": sparse X is not supported; pass a dense array");
+           }
+         });
        },
        py::arg("X"), py::arg("y"), py::arg("sample_weight") = py::none())
       .def("predict",
-           [](const Model& m, const py::array& X) {
-             return apply(X, [&](const Tensor& t) { return m.predict(t); });
+           [](const Model& m, const py::object& X) {
+             return apply_any(X, [&](const auto& t) { return m.predict(t); });
            })
       .def("predict_proba",
-           [](const Model& m, const py::array& X) {
-             return apply(X, [&](const Tensor& t) { return m.predict_proba(t); });
+           [](const Model& m, const py::object& X) {
+             return apply_any(X, [&](const auto& t) { return m.predict_proba(t); });
            })
       .def("predict_log_proba",
-           [](const Model& m, const py::array& X) {
-             return apply(X, [&](const Tensor& t) { return m.predict_log_proba(t); });
+           [](const Model& m, const py::object& X) {
+             return apply_any(X, [&](const auto& t) { return m.predict_log_proba(t); });
            })
       .def("predict_joint_log_proba",
-           [](const Model& m, const py::array& X) {
-             return apply(X, [&](const Tensor& t) { return m.predict_joint_log_proba(t); });
+           [](const Model& m, const py::object& X) {
+             return apply_any(X, [&](const auto& t) { return m.predict_joint_log_proba(t); });
            })
       .def_property_readonly("classes", &Model::classes)
       .def_property_readonly("class_count",

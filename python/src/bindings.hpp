@@ -67,6 +67,27 @@ py::array apply(const py::array& X, F&& f, const char* what = "X") {
   return tensor_to_array(out);
 }
 
+// X of a fit or predict binding: a numpy array or an mlcore._core.Csr. `f` is called with a
+// Tensor or a CsrMatrix (a generic lambda), with the GIL released.
+template <class F>
+auto with_input(const py::object& X, F&& f, const char* what = "X") {
+  if (py::isinstance<PyCsr>(X)) {
+    const CsrMatrix m = X.cast<const PyCsr&>().m;
+    InterruptibleCall nogil;
+    return f(m);
+  }
+  const Tensor t = borrow_array(X.cast<py::array>(), what);
+  InterruptibleCall nogil;
+  return f(t);
+}
+
+// apply() for an X that may be sparse: a numpy copy of f(X).
+template <class F>
+py::array apply_any(const py::object& X, F&& f, const char* what = "X") {
+  const Tensor out = with_input(X, std::forward<F>(f), what);
+  return tensor_to_array(out);
+}
+
 // What every estimator class binds alike (estimator.hpp's Estimator): fitted, profile(),
 // set_backend, the fitted arrays, and the model's bytes (save_bytes / load_bytes, the format of
 // serialize.hpp, used by pickling).

@@ -59,6 +59,19 @@ Tensor borrow_array(const py::array& a, const char* what) {
   return Tensor::borrow(data, rows, cols, dtype);
 }
 
+PyCsr make_py_csr(std::int64_t rows, std::int64_t cols, const py::array& indptr,
+                  const py::array& indices, const py::array& data) {
+  PyCsr c;
+  c.m.rows = rows;
+  c.m.cols = cols;
+  c.m.indptr = borrow_array(indptr, "X.indptr");
+  c.m.indices = borrow_array(indices, "X.indices");
+  c.m.data = borrow_array(data, "X.data");
+  c.keep = py::make_tuple(indptr, indices, data);
+  check_csr(c.m, "X");
+  return c;
+}
+
 std::int64_t first_non_finite(const py::array_t<float, py::array::c_style>& a) {
   const std::uint32_t* bits = reinterpret_cast<const std::uint32_t*>(a.data());
   const std::int64_t n = a.size();
@@ -117,6 +130,7 @@ py::dict record_to_dict(const OpRecord& r) {
   d["dram_write_bytes"] = r.sim ? py::object(py::int_(r.sim->dram_write_bytes)) : none;
   d["energy_joules"] = r.sim ? py::object(py::float_(r.sim->energy_joules)) : none;
   d["passes"] = r.sim ? py::object(py::int_(r.sim->passes)) : none;
+  d["wasted_macs"] = r.sim ? py::object(py::int_(r.sim->wasted_macs)) : none;
   d["quant_error"] = r.quant_error ? py::object(py::float_(*r.quant_error)) : none;
   return d;
 }

@@ -10,6 +10,7 @@
 
 #include "mlcore/backend.hpp"
 #include "mlcore/profile.hpp"
+#include "mlcore/sparse.hpp"
 #include "mlcore/tensor.hpp"
 
 namespace mlcore::python {
@@ -23,6 +24,16 @@ Tensor borrow_array(const py::array& a, const char* what);
 // The same for an optional argument: None gives an empty tensor, which the C++ side reads as
 // "absent" (sample_weight, init centres).
 Tensor borrow_optional(const py::object& a, const char* what);
+
+// mlcore._core.Csr: a CsrMatrix over numpy arrays it keeps alive (borrowed, no copy). The Python
+// layer (mlcore/_sparse.py) makes them from a scipy.sparse matrix: indptr int64, indices int32
+// or int64, data float32, C-contiguous; the constructor checks the structure (check_csr).
+struct PyCsr {
+  CsrMatrix m;
+  py::tuple keep;  // (indptr, indices, data): the arrays m borrows
+};
+PyCsr make_py_csr(std::int64_t rows, std::int64_t cols, const py::array& indptr,
+                  const py::array& indices, const py::array& data);
 
 // Estimator::set_fitted_array with a numpy array (converted to f32, C order; 2-D, the array's
 // shape). Bound on every model as set_fitted_array(name, values), beside fitted_array_names().

@@ -251,6 +251,47 @@ void Backend::sqdist(const Tensor& A, const Tensor& B, Tensor& D) {
   run_and_record(r, [&] { sqdist_impl(A, B, D, r); });
 }
 
+// ---- sparse × dense ---------------------------------------------------------------------------
+
+void Backend::spmm(Trans trans_a, float alpha, const CsrMatrix& A, const Tensor& B, float beta,
+                   Tensor& C) {
+  check_on_device(A.indptr, "spmm(): A's indptr");
+  check_on_device(A.indices, "spmm(): A's indices");
+  check_on_device(A.data, "spmm(): A's data");
+  check_on_device(B, "spmm(): B");
+  check_on_device(C, "spmm(): C");
+  check_dtype(B, DType::f32, "spmm(): B");
+  check_dtype(C, DType::f32, "spmm(): C");
+  // The structure is checked where the host can read it; device arrays are copied to the host
+  // for the check (counted: host↔device bytes of indptr and indices), so every backend raises
+  // the same errors for the same matrix.
+  if (A.device() == Device::host) {
+    check_csr(A, "spmm(): A");
+  } else {
+    CsrMatrix host = A;
+    host.indptr = to_host(A.indptr);
+    host.indices = to_host(A.indices);
+    check_csr(host, "spmm(): A");
+  }
+  const bool tra = trans_a == Trans::yes;
+  const std::int64_t m = tra ? A.cols : A.rows, k = tra ? A.rows : A.cols;
+  MLCORE_CHECK(B.rows() == k, "spmm(): B needs " << k << " rows (op(A) is " << m << " x " << k
+                                                 << ", A " << A.describe() << "), got "
+                                                 << B.describe());
+  check_shape(C, m, B.cols(), "spmm(): C");
+  check_no_overlap(C, B, "spmm()", "C", "B");
+  check_no_overlap(C, A.data, "spmm()", "C", "A's data");
+  const std::int64_t n = B.cols();
+  OpRecord r = new_record(tra ? "spmm_t" : "spmm", name(), "f32", m, n, k, A.nnz() * n);
+  // Compulsory traffic: A's three arrays, B (only the rows A's entries touch are needed, but a
+  // row of B is read for every row of op(A)'s inner dimension that is not empty; counted whole),
+  // and C (read too when β ≠ 0).
+  r.bytes_read = bytes_of(A.indptr) + bytes_of(A.indices) + bytes_of(A.data) + bytes_of(B) +
+                 (beta != 0.0f ? bytes_of(C) : 0);
+  r.bytes_written = bytes_of(C);
+  run_and_record(r, [&] { spmm_impl(trans_a, alpha, A, B, beta, C, r); });
+}
+
 // ---- row selections -------------------------------------------------------------------------
 
 void Backend::argmin_rows(const Tensor& D, Tensor& index, Tensor& value) {

@@ -84,7 +84,7 @@ std::string OpRecord::to_json() const {
       << ",\"dram_read_bytes\":" << sim->dram_read_bytes
       << ",\"dram_write_bytes\":" << sim->dram_write_bytes << ",\"energy_joules\":";
     write_json_number(s, sim->energy_joules);
-    s << ",\"passes\":" << sim->passes;
+    s << ",\"passes\":" << sim->passes << ",\"wasted_macs\":" << sim->wasted_macs;
     s << "}";
   } else {
     s << "null";

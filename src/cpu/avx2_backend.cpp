@@ -110,6 +110,15 @@ void Avx2Backend::scale_rows_impl(const Tensor& w, Tensor& Y, OpRecord&) {
   cpu::scale_rows_avx2(Y.rows(), Y.cols(), w.data<float>(), Y.data<float>(), threads());
 }
 
+void Avx2Backend::spmm_impl(Trans ta, float alpha, const CsrMatrix& A, const Tensor& B, float beta,
+                            Tensor& C, OpRecord&) {
+  // Aᵀ·B as A′·B with A′ = Aᵀ in CSR (spmm_avx2.cpp says why a transpose, not a scatter).
+  const CsrMatrix op = ta == Trans::yes ? csr_transpose(A) : A;
+  cpu::spmm_avx2(op.rows, op.indptr.data<std::int64_t>(), op.indices.raw(),
+                 op.indices.dtype() == DType::i64, op.data.data<float>(), alpha, B.data<float>(),
+                 B.cols(), beta, C.data<float>(), threads());
+}
+
 void Avx2Backend::scatter_add_impl(const Tensor& index, const Tensor& X, Tensor& out, OpRecord&) {
   cpu::scatter_add_avx2(X.rows(), index.cols(), X.cols(), index.data<std::int32_t>(),
                         X.data<float>(), out.rows(), out.data<float>(), threads());

@@ -16,6 +16,8 @@
 //                  memory-bound — 1 or 2 flops per 4-8 bytes moved. The AVX2 kernels already
 //                  stream at the cores' read bandwidth (bench/RESULTS.md, avx2 section), so a
 //                  wider register moves the same bytes in the same time.
+//     spmm:        each nonzero gathers one row of B from a random place: bound by memory
+//                  latency and bandwidth, not width (spmm_avx2.cpp).
 //     scatter_add, histogram: bound by read-modify-writes of scattered rows (one load, add,
 //                  store per update; the row width, 4-8 floats, is what the trees pad to), not
 //                  by vector width.

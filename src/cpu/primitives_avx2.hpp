@@ -52,6 +52,12 @@ void map_avx2(MapFn fn, std::int64_t count, const float* x, float* y, MapArgs ar
 void softmax_rows_avx2(std::int64_t m, std::int64_t n, const float* X, float* Y, bool log,
                        int threads);
 
+// C (m × n) ← alpha·A·B + beta·C for A in CSR (m rows: indptr m + 1 entries; indices i32, or i64
+// when indices_i64), B: k × n. beta == 0 ignores C. The transposed product is this on Aᵀ's CSR.
+void spmm_avx2(std::int64_t m, const std::int64_t* indptr, const void* indices, bool indices_i64,
+               const float* data, float alpha, const float* B, std::int64_t n, float beta, float* C,
+               int threads);
+
 // y ← alpha·x + beta·y (beta == 0 ignores y); y ← x ⊙ y.   x, y: count floats.
 void axpby_avx2(std::int64_t count, float alpha, const float* x, float beta, float* y, int threads);
 void multiply_avx2(std::int64_t count, const float* x, float* y, int threads);

@@ -84,6 +84,45 @@ void ScalarBackend::gemv_impl(Trans ta, float alpha, const Tensor& A, const Tens
   }
 }
 
+namespace {
+
+// The two sparse products as the plain loops of Backend::spmm's comment; Index is i32 or i64.
+// No transpose, row by row of A:    C[i, :] += α·a_ip·B[j, :]   (a gather of B's rows)
+// Transposed, row by row of A:      C[j, :] += α·a_ip·B[i, :]   (a scatter into C's rows)
+template <class Index>
+void spmm_loops(bool trans, float alpha, const CsrMatrix& A, const Index* idx, const float* B,
+                std::int64_t n, float* C) {
+  const std::int64_t* ptr = A.indptr.data<std::int64_t>();
+  const float* v = A.data.data<float>();
+  for (std::int64_t i = 0; i < A.rows; ++i) {
+    for (std::int64_t p = ptr[i]; p < ptr[i + 1]; ++p) {
+      const float a = alpha * v[p];
+      const std::int64_t j = idx[p];
+      const float* src = trans ? B + i * n : B + j * n;
+      float* dst = trans ? C + j * n : C + i * n;
+      for (std::int64_t q = 0; q < n; ++q) dst[q] += a * src[q];
+    }
+  }
+}
+
+}  // namespace
+
+void ScalarBackend::spmm_impl(Trans ta, float alpha, const CsrMatrix& A, const Tensor& B,
+                              float beta, Tensor& C, OpRecord&) {
+  float* c = C.data<float>();
+  if (beta == 0.0f) {
+    std::fill_n(c, C.numel(), 0.0f);
+  } else if (beta != 1.0f) {
+    for (std::int64_t i = 0; i < C.numel(); ++i) c[i] *= beta;
+  }
+  const bool trans = ta == Trans::yes;
+  if (A.indices.dtype() == DType::i64) {
+    spmm_loops(trans, alpha, A, A.indices.data<std::int64_t>(), B.data<float>(), B.cols(), c);
+  } else {
+    spmm_loops(trans, alpha, A, A.indices.data<std::int32_t>(), B.data<float>(), B.cols(), c);
+  }
+}
+
 void ScalarBackend::sqdist_impl(const Tensor& A, const Tensor& B, Tensor& D, OpRecord&) {
   // The textbook loop: D[i, j] = Σ_p (a_ip − b_jp)². (Faster backends use the expansion
   // ‖a‖² + ‖b‖² − 2 a·b to turn it into a GEMM; this direct form is the exact reference.)

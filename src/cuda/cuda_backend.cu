@@ -399,6 +399,15 @@ class CudaBackend final : public Backend {
     }
   }
 
+  void spmm_impl(Trans ta, float alpha, const CsrMatrix& A, const Tensor& B, float beta, Tensor& C,
+                 OpRecord& record) override {
+    Call call(*this, record);
+    cuda::spmm(ta == Trans::yes, A.rows, C.rows(), B.cols(), A.indptr.data<std::int64_t>(),
+               A.indices.raw(), A.indices.dtype() == DType::i64, A.data.data<float>(), alpha,
+               B.data<float>(), beta, C.data<float>(), call.stream());
+    call.finish();
+  }
+
   void gather_rows_impl(const Tensor& X, const Tensor& index, Tensor& Y,
                         OpRecord& record) override {
     Call call(*this, record);

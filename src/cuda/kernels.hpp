@@ -130,6 +130,13 @@ struct BadBin {
 BadBin find_bad_bin(i64 m, i64 P, const std::uint8_t* codes, const std::int32_t* offsets,
                     const std::int32_t* rows, i64 bins, cudaStream_t stream, Workspace& workspace);
 
+// ---- spmm.cu: C ← α·op(A)·B + β·C, A in CSR (a_rows rows), C: c_rows × n ----------------------
+// op(A) = A (trans false: one warp per row of C, coalesced reads of B's rows) or Aᵀ (atomicAdd
+// scatter). indices: i32, or i64 when indices_i64. β = 0 ignores C.
+void spmm(bool trans, i64 a_rows, i64 c_rows, i64 n, const i64* indptr, const void* indices,
+          bool indices_i64, const float* data, float alpha, const float* B, float beta, float* C,
+          cudaStream_t stream);
+
 // ---- gather.cu: Y[i, :] = X[index[i], :] for rows of `row_bytes` bytes -----------------------
 void gather_rows(i64 rows_out, i64 row_bytes, const std::int32_t* index, const void* X, void* Y,
                  cudaStream_t stream);

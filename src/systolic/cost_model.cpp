@@ -27,6 +27,7 @@ void OpCost::then(const OpCost& next) {
   vector_ops += next.vector_ops;
   folds += next.folds;
   passes += next.passes;
+  wasted_macs += next.wasted_macs;
   if (first_load == 0) first_load = next.first_load;
   last_store = next.last_store;
 }
@@ -126,14 +127,16 @@ SimCounters to_counters(const SystolicConfig& c, const OpCost& cost) {
   s.dram_read_bytes = cost.dram_read;
   s.dram_write_bytes = cost.dram_write;
   const EnergyTable& e = c.energy;
-  // Idle and padded PEs are assumed clock-gated: only useful MACs cost MAC energy.
-  const double pj = static_cast<double>(cost.useful_macs) * e.mac_int8_pj +
+  // Idle and padded PEs are assumed clock-gated: only useful MACs cost MAC energy, and the MACs
+  // on a sparse operand's zeros (they flow through the PEs like any other code).
+  const double pj = static_cast<double>(cost.useful_macs + cost.wasted_macs) * e.mac_int8_pj +
                     static_cast<double>(cost.accumulates) * e.accumulate_int32_pj +
                     static_cast<double>(cost.onchip_read + cost.onchip_write) * e.sram_pj_per_byte +
                     static_cast<double>(cost.dram_read + cost.dram_write) * e.dram_pj_per_byte +
                     static_cast<double>(cost.vector_ops) * e.vector_op_pj;
   s.energy_joules = pj * 1e-12;
   s.passes = cost.passes;
+  s.wasted_macs = cost.wasted_macs;
   return s;
 }
 

@@ -19,7 +19,8 @@ struct OpCost {
   std::int64_t accumulates = 0;                    // int32 adds in the accumulators
   std::int64_t vector_ops = 0;                     // f32 lane-operations on the vector unit
   std::int64_t folds = 0;
-  std::int64_t passes = 0;  // int8 products run on the array
+  std::int64_t passes = 0;       // int8 products run on the array
+  std::int64_t wasted_macs = 0;  // MACs on zeros inside dense tiles of a sparse operand
   // Bytes that must arrive before the first fold can start, and that leave after the last one
   // ends (the parts of the DRAM traffic double buffering cannot hide).
   std::int64_t first_load = 0, last_store = 0;

@@ -92,6 +92,7 @@ def make_variants():
 # ---- the checks that cannot pass, and why (the one list) -------------------------------------
 
 _SW = "check_sample_weight_equivalence_on_dense_data"
+_SW_SPARSE = "check_sample_weight_equivalence_on_sparse_data"  # the estimators that take sparse X
 _F32 = (
     "float32 arithmetic: fitting with integer weights and fitting on the repeated rows give "
     "the same model to float32 precision (test_weights_equal_repeated_rows below), but the "
@@ -129,16 +130,20 @@ _EARLY_STOP = (
 )
 
 EXPECTED_FAILED_CHECKS = {
-    "LinearRegression": {_SW: _F32},
+    "LinearRegression": {_SW: _F32, _SW_SPARSE: _F32},
     "Ridge": {
         _SW: _F32,
+        _SW_SPARSE: _F32,
         "check_non_transformer_estimators_n_iter": (
             "the direct (Cholesky) solver has no iterations: n_iter_ is None, as scikit-learn's "
             "Ridge with solver='cholesky', which lists this check for itself too"
         ),
     },
-    "MultinomialNB": {_SW: _F32},
-    "LogisticRegression": {_SW: _TOL.format("LogisticRegression")},
+    "MultinomialNB": {_SW: _F32, _SW_SPARSE: _F32},
+    "LogisticRegression": {
+        _SW: _TOL.format("LogisticRegression"),
+        _SW_SPARSE: _TOL.format("LogisticRegression"),
+    },
     "LinearSVC": {_SW: _TOL.format("LinearSVC")},
     "SVC": {
         _SW: (
@@ -154,7 +159,8 @@ EXPECTED_FAILED_CHECKS = {
             "rows changes the draws and the local optimum found, as in scikit-learn's KMeans (which "
             "lists this check for itself). From the same initial centres the fits agree "
             "(test_weights_equal_repeated_rows)"
-        )
+        ),
+        _SW_SPARSE: "the same random seeding as on dense data (above)",
     },
 }
 
@@ -187,17 +193,20 @@ _INT8_BATCH = (
     "or one row at a time differs at int8 resolution"
 )
 SYSTOLIC_EXPECTED_FAILED_CHECKS = {
-    "LinearRegression": {_SW: _INT8_SW},
+    "LinearRegression": {_SW: _INT8_SW, _SW_SPARSE: _INT8_SW},
     "Ridge": {
         _SW: _INT8_SW,
-        **{k: v for k, v in EXPECTED_FAILED_CHECKS["Ridge"].items() if k != _SW},
+        _SW_SPARSE: _INT8_SW,
+        **{k: v for k, v in EXPECTED_FAILED_CHECKS["Ridge"].items() if k not in (_SW, _SW_SPARSE)},
     },
-    "LogisticRegression": {_SW: _INT8_SW},
+    "MultinomialNB": {_SW_SPARSE: _INT8_SW},
+    "LogisticRegression": {_SW: _INT8_SW, _SW_SPARSE: _INT8_SW},
     "LinearSVC": {_SW: _INT8_SW},
     "SVC": {_SW: _INT8_SW, "check_methods_subset_invariance": _INT8_BATCH},
     "GaussianNB": {_SW: _INT8_SW},
     "KMeans": {
         _SW: EXPECTED_FAILED_CHECKS["KMeans"][_SW],
+        _SW_SPARSE: EXPECTED_FAILED_CHECKS["KMeans"][_SW_SPARSE],
         "check_methods_subset_invariance": _INT8_BATCH,
     },
 }

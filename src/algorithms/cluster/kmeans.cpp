@@ -17,6 +17,7 @@
 #include <random>
 #include <vector>
 
+#include "algorithms/common/sparse_input.hpp"
 #include "algorithms/common/validate.hpp"
 #include "mlcore/serialize.hpp"
 
@@ -38,18 +39,6 @@ std::int64_t block_rows(std::int64_t n, std::int64_t k) {
   return std::clamp<std::int64_t>(rows, 256, std::max<std::int64_t>(n, 1));
 }
 
-// The training data as the Lloyd iterations need them, on the device.
-struct Data {
-  explicit Data(Backend& backend) : b(backend) {}
-  Backend& b;
-  std::int64_t n = 0, d = 0;
-  Tensor Xa;  // n × (d+1)  [x − mean | 1]: distances (the 1 meets the centres' 1)
-  Tensor Xs;  // n × (d+1)  [w·(x − mean) | w]: what scatter_add sums (Xa if unweighted)
-  Tensor w;   // n × 1      sample weights (ones if none were given)
-  bool weighted = false;
-  std::vector<double> w_host;  // the weights, for drawing k-means++ candidates
-};
-
 // A host k × (d+1) tensor [C | 1] from k × d centres.
 Tensor augment(const Tensor& C) {
   const std::int64_t k = C.rows(), d = C.cols();
@@ -61,31 +50,219 @@ Tensor augment(const Tensor& C) {
   return out;
 }
 
-// E-step: labels[i], mind[i] = nearest centre of sample i and its squared distance.
-// Ca: device k × (d+1) augmented centres; labels n × 1 i32, mind n × 1 f32, D block × k.
-// A backend that fuses the search (sqdist_topk with k = 1) does it in one call, without D.
-void assign(const Data& data, const Tensor& Ca, Tensor& labels, Tensor& mind, Tensor& D) {
-  if (data.b.fuses_sqdist_topk()) {
-    data.b.sqdist_topk(data.Xa, Ca, 1, labels, mind);
-    return;
+// The training data as the Lloyd iterations need them, on the device: dense X (DenseData,
+// centred) or sparse X (SparseData, as it is). Each gives the iterations the same five things —
+// a sample's coordinates, the distances of a few samples to all, the assignment step, the
+// per-cluster sums, and the weighted rows of a few samples — so kmeans_plusplus,
+// random_centers and lloyd are written once for both.
+struct DenseData {
+  explicit DenseData(Backend& backend) : b(backend) {}
+  Backend& b;
+  std::int64_t n = 0, d = 0;
+  Tensor Xa;  // n × (d+1)  [x − mean | 1]: distances (the 1 meets the centres' 1)
+  Tensor Xs;  // n × (d+1)  [w·(x − mean) | w]: what scatter_add sums (Xa if unweighted)
+  Tensor w;   // n × 1      sample weights (ones if none were given)
+  bool weighted = false;
+  std::vector<double> w_host;  // the weights, for drawing k-means++ candidates
+
+  // row(i, out): the d coordinates of sample i (centred), read from a host copy of Xa.
+  auto row_reader() const {
+    const Tensor Xa_host = b.to_host(Xa);  // free on CPU backends; one copy on a GPU
+    const std::int64_t dd = d;
+    return [Xa_host, dd](std::int64_t i, float* out) {
+      std::memcpy(out, Xa_host.data<float>() + i * (dd + 1), dd * sizeof(float));
+    };
   }
-  const std::int64_t n = data.n, block = D.rows();
-  for (std::int64_t b0 = 0; b0 < n; b0 += block) {
-    const std::int64_t b1 = std::min(n, b0 + block);
-    Tensor Db = D.row_slice(0, b1 - b0);
-    Tensor lb = labels.row_slice(b0, b1), mb = mind.row_slice(b0, b1);
-    data.b.sqdist(data.Xa.row_slice(b0, b1), Ca, Db);  // (b1−b0) × k
-    data.b.argmin_rows(Db, lb, mb);
+  // D (m × n): squared distances of the samples idx (m × 1 host i32) to every sample.
+  void sample_distances(const Tensor& idx, Tensor& D) const {
+    if (idx.numel() == 1) {
+      const std::int64_t i = idx.data<std::int32_t>()[0];
+      b.sqdist(Xa.row_slice(i, i + 1), Xa, D);
+      return;
+    }
+    Tensor Xc = b.empty(idx.numel(), d + 1);  // the samples' rows
+    b.gather_rows(Xa, b.to_device(idx), Xc);
+    b.sqdist(Xc, Xa, D);
   }
+  // The buffer assign() computes distances in: a block of rows × k.
+  Tensor work(std::int64_t k) const {
+    return b.fuses_sqdist_topk() ? Tensor() : b.empty(block_rows(n, k), k);
+  }
+  // E-step: labels[i], mind[i] = nearest centre (C: k × d host, centred) and its squared
+  // distance. labels n × 1 i32, mind n × 1 f32, D from work(). A backend that fuses the search
+  // (sqdist_topk with k = 1) does it in one call, without D.
+  void assign(const Tensor& C, Tensor& labels, Tensor& mind, Tensor& D) const {
+    const Tensor Ca = b.to_device(augment(C));
+    if (b.fuses_sqdist_topk()) {
+      b.sqdist_topk(Xa, Ca, 1, labels, mind);
+      return;
+    }
+    const std::int64_t block = D.rows();
+    for (std::int64_t b0 = 0; b0 < n; b0 += block) {
+      const std::int64_t b1 = std::min(n, b0 + block);
+      Tensor Db = D.row_slice(0, b1 - b0);
+      Tensor lb = labels.row_slice(b0, b1), mb = mind.row_slice(b0, b1);
+      b.sqdist(Xa.row_slice(b0, b1), Ca, Db);  // (b1−b0) × k
+      b.argmin_rows(Db, lb, mb);
+    }
+  }
+  // k × (d+1) host: per cluster [Σ w·x | Σ w] of the samples labelled with it.
+  Tensor sums(const Tensor& labels, std::int64_t k) const {
+    Tensor S = b.empty(k, d + 1);
+    b.fill(S, 0.0f);
+    b.scatter_add(labels, Xs, S);
+    return b.to_host(S).clone();
+  }
+  // e × (d+1) host: [w·x | w] of the samples idx (1 × e device i32).
+  Tensor weighted_rows(const Tensor& idx, std::int64_t e) const {
+    Tensor rows = b.empty(e, d + 1);
+    b.gather_rows(Xs, idx.reshaped(e, 1), rows);
+    return b.to_host(rows);
+  }
+};
+
+// Sparse X (never centred: that would fill in its zeros) with two columns appended,
+//   X̃ = [x | 1 | ‖x‖²]   (n × (d+2) CSR, built once on the host: a layout step, O(nnz)),
+// so one spmm gives whole squared distances to m centres:
+//   X̃ · [−2Cᵀ ; ‖c‖² ; 1]  =  ‖x‖² − 2·x·c + ‖c‖²    (n × m, nnz·m MACs),
+// and one transposed spmm the per-cluster sums: X̃ᵀ·(w ⊙ onehot(labels)) = [Σ w·x ; Σ w ; ·].
+// In f32 the expansion loses the digits that cancel when ‖x‖ ≫ ‖x − c‖ (the dense path centres
+// X for that); counts and tf-idf rows are rarely far from the origin relative to their spread.
+struct SparseData {
+  explicit SparseData(Backend& backend) : b(backend) {}
+  Backend& b;
+  std::int64_t n = 0, d = 0;
+  CsrMatrix X;   // n × d host
+  CsrMatrix Xt;  // n × (d+2) device: X̃ above
+  Tensor w;
+  bool weighted = false;
+  std::vector<double> w_host;
+
+  void densify_row(std::int64_t i, float* out) const {
+    std::fill_n(out, d, 0.0f);
+    const std::int64_t* ptr = X.indptr.data<std::int64_t>();
+    const float* v = X.data.data<float>();
+    for (std::int64_t p = ptr[i]; p < ptr[i + 1]; ++p) {
+      const std::int64_t j = X.indices.dtype() == DType::i64
+                                 ? X.indices.data<std::int64_t>()[p]
+                                 : std::int64_t{X.indices.data<std::int32_t>()[p]};
+      out[j] = v[p];
+    }
+  }
+  auto row_reader() const {
+    return [this](std::int64_t i, float* out) { densify_row(i, out); };
+  }
+  // n × m device: squared distances of every sample to the rows of C (m × d host), ≥ 0.
+  Tensor distances(const Tensor& C) const {
+    const std::int64_t m = C.rows();
+    Tensor B(d + 2, m);  // [−2Cᵀ ; ‖c‖² ; 1]
+    for (std::int64_t j = 0; j < m; ++j) {
+      double norm = 0.0;
+      for (std::int64_t p = 0; p < d; ++p) {
+        const float c = C.at<float>(j, p);
+        B.at<float>(p, j) = -2.0f * c;
+        norm += double(c) * c;
+      }
+      B.at<float>(d, j) = static_cast<float>(norm);
+      B.at<float>(d + 1, j) = 1.0f;
+    }
+    Tensor D = b.empty(n, m);
+    b.spmm(Trans::no, 1.0f, Xt, b.to_device(B), 0.0f, D);
+    b.map(MapFn::relu, D, D);  // rounding can leave −ε for a sample at its centre
+    return D;
+  }
+  void sample_distances(const Tensor& idx, Tensor& D) const {
+    const std::int64_t m = idx.numel();
+    Tensor C(m, d);
+    for (std::int64_t t = 0; t < m; ++t) {
+      densify_row(idx.data<std::int32_t>()[t], C.data<float>() + t * d);
+    }
+    // One sample's n distances are a column of distances(C); D wants them as its row t.
+    for (std::int64_t t = 0; t < m; ++t) {
+      const Tensor Dt = distances(C.row_slice(t, t + 1));  // n × 1
+      Tensor row = D.row_slice(t, t + 1);
+      b.axpby(1.0f, Dt.reshaped(1, n), 0.0f, row);
+    }
+  }
+  Tensor work(std::int64_t) const { return Tensor(); }
+  void assign(const Tensor& C, Tensor& labels, Tensor& mind, Tensor&) const {
+    const Tensor D = distances(C);  // n × k
+    b.argmin_rows(D, labels, mind);
+  }
+  Tensor sums(const Tensor& labels, std::int64_t k) const {
+    const Tensor lab = b.to_host(labels);
+    Tensor W(n, k);  // w ⊙ onehot(labels)
+    for (std::int64_t i = 0; i < n; ++i) {
+      W.at<float>(i, lab.data<std::int32_t>()[i]) = static_cast<float>(w_host[i]);
+    }
+    Tensor G = b.empty(d + 2, k);
+    b.spmm(Trans::yes, 1.0f, Xt, b.to_device(W), 0.0f, G);  // X̃ᵀ·W
+    const Tensor g = b.to_host(G);
+    Tensor S(k, d + 1);
+    for (std::int64_t j = 0; j < k; ++j) {
+      for (std::int64_t p = 0; p <= d; ++p) S.at<float>(j, p) = g.at<float>(p, j);
+    }
+    return S;
+  }
+  Tensor weighted_rows(const Tensor& idx, std::int64_t e) const {
+    const Tensor ih = b.to_host(idx);
+    Tensor rows(e, d + 1);
+    for (std::int64_t q = 0; q < e; ++q) {
+      const std::int64_t i = ih.data<std::int32_t>()[q];
+      densify_row(i, rows.data<float>() + q * (d + 1));
+      for (std::int64_t p = 0; p < d; ++p) rows.at<float>(q, p) *= float(w_host[i]);
+      rows.at<float>(q, d) = float(w_host[i]);
+    }
+    return rows;
+  }
+};
+
+// X̃ = [x | 1 | ‖x‖²] (n × (d+2) CSR, i64 indices) from sparse X (SparseData says why), and,
+// when `squares` is given, X with its entries squared (same structure) for column variances.
+CsrMatrix augment_sparse(const CsrMatrix& X, CsrMatrix* squares) {
+  const std::int64_t n = X.rows, d = X.cols;
+  const std::int64_t* ptr = X.indptr.data<std::int64_t>();
+  const float* v = X.data.data<float>();
+  CsrMatrix Xt;
+  Xt.rows = n;
+  Xt.cols = d + 2;
+  Xt.indptr = Tensor(n + 1, 1, DType::i64);
+  Xt.indices = Tensor(X.nnz() + 2 * n, 1, DType::i64);
+  Xt.data = Tensor(X.nnz() + 2 * n, 1);
+  if (squares) {
+    *squares = X;
+    squares->data = Tensor(X.nnz(), 1);
+  }
+  std::int64_t* idx = Xt.indices.data<std::int64_t>();
+  float* val = Xt.data.data<float>();
+  std::int64_t q = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    double norm = 0.0;
+    for (std::int64_t p = ptr[i]; p < ptr[i + 1]; ++p, ++q) {
+      idx[q] = X.indices.dtype() == DType::i64 ? X.indices.data<std::int64_t>()[p]
+                                               : std::int64_t{X.indices.data<std::int32_t>()[p]};
+      val[q] = v[p];
+      if (squares) squares->data.data<float>()[p] = v[p] * v[p];
+      norm += double(v[p]) * v[p];
+    }
+    idx[q] = d;
+    val[q++] = 1.0f;
+    idx[q] = d + 1;
+    val[q++] = static_cast<float>(norm);
+    Xt.indptr.data<std::int64_t>()[i + 1] = q;
+  }
+  return Xt;
 }
 
 // Σ_i w_i · mind_i, summed by reduce_cols (which accumulates in double). Overwrites mind when
 // weighted.
+template <class Data>
 double weighted_sum(const Data& data, Tensor& mind) {
-  if (data.weighted) data.b.multiply(data.w, mind);
-  Tensor total = data.b.empty(1, 1);
-  data.b.reduce_cols(Reduce::sum, mind, total);
-  return static_cast<double>(data.b.to_host(total).data<float>()[0]);
+  Backend& b = data.b;
+  if (data.weighted) b.multiply(data.w, mind);
+  Tensor total = b.empty(1, 1);
+  b.reduce_cols(Reduce::sum, mind, total);
+  return static_cast<double>(b.to_host(total).data<float>()[0]);
 }
 
 // Index i with probability ∝ weight[i]: the first i whose prefix sum reaches u·total
@@ -97,6 +274,7 @@ std::int64_t draw(const std::vector<double>& prefix, double u) {
 }
 
 // scikit-learn's greedy k-means++: returns k × d centres (centred coordinates).
+template <class Data>
 Tensor kmeans_plusplus(const Data& data, std::int64_t k, std::mt19937_64& rng) {
   Backend& b = data.b;
   const std::int64_t n = data.n, d = data.d;
@@ -104,11 +282,8 @@ Tensor kmeans_plusplus(const Data& data, std::int64_t k, std::mt19937_64& rng) {
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   std::vector<double> prefix(n);
   Tensor centers(k, d);
-  const Tensor Xa_host = b.to_host(data.Xa);  // free on CPU backends; one copy on a GPU
-  auto take = [&](std::int64_t c, std::int64_t i) {
-    std::memcpy(centers.data<float>() + c * d, Xa_host.data<float>() + i * (d + 1),
-                d * sizeof(float));
-  };
+  const auto row = data.row_reader();
+  auto take = [&](std::int64_t c, std::int64_t i) { row(i, centers.data<float>() + c * d); };
 
   // The first centre: a sample drawn ∝ its weight.
   double acc = 0.0;
@@ -116,11 +291,12 @@ Tensor kmeans_plusplus(const Data& data, std::int64_t k, std::mt19937_64& rng) {
   std::int64_t first = draw(prefix, uniform(rng));
   take(0, first);
   Tensor closest = b.empty(1, n);  // 1 × n  distance² of each sample to its nearest centre
-  b.sqdist(data.Xa.row_slice(first, first + 1), data.Xa, closest);
+  Tensor first_index(1, 1, DType::i32);
+  first_index.data<std::int32_t>()[0] = static_cast<std::int32_t>(first);
+  data.sample_distances(first_index, closest);
 
   Tensor cand_index_host(trials, 1, DType::i32);
-  Tensor Xc = b.empty(trials, d + 1);  // the candidates' rows
-  Tensor Dc = b.empty(trials, n);      // trials × n  their distances to every sample
+  Tensor Dc = b.empty(trials, n);  // trials × n  the candidates' distances to every sample
   Tensor T = b.empty(trials, n);
   Tensor pots = b.empty(trials, 1);
   for (std::int64_t c = 1; c < k; ++c) {
@@ -134,8 +310,7 @@ Tensor kmeans_plusplus(const Data& data, std::int64_t k, std::mt19937_64& rng) {
       cand_index_host.data<std::int32_t>()[t] =
           static_cast<std::int32_t>(draw(prefix, uniform(rng)));
     }
-    b.gather_rows(data.Xa, b.to_device(cand_index_host), Xc);
-    b.sqdist(Xc, data.Xa, Dc);
+    data.sample_distances(cand_index_host, Dc);
     // Dc ← min(Dc, closest) row by row, from the primitives: min(a, c) = a − relu(a − c).
     b.axpby(1.0f, Dc, 0.0f, T);
     b.add_row_vector(-1.0f, closest, T);  // T = Dc − closest (closest broadcast over rows)
@@ -155,12 +330,13 @@ Tensor kmeans_plusplus(const Data& data, std::int64_t k, std::mt19937_64& rng) {
 }
 
 // k distinct samples, drawn ∝ weight (uniformly without weights), as the starting centres.
+template <class Data>
 Tensor random_centers(const Data& data, std::int64_t k, std::mt19937_64& rng) {
   const std::int64_t n = data.n, d = data.d;
   std::vector<double> w = data.w_host;
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   std::vector<double> prefix(n);
-  const Tensor Xa_host = data.b.to_host(data.Xa);
+  const auto row = data.row_reader();
   Tensor centers(k, d);
   std::vector<bool> taken(n, false);
   for (std::int64_t c = 0; c < k; ++c) {
@@ -182,8 +358,7 @@ Tensor random_centers(const Data& data, std::int64_t k, std::mt19937_64& rng) {
     }
     w[i] = 0.0;  // without replacement
     taken[i] = true;
-    std::memcpy(centers.data<float>() + c * d, Xa_host.data<float>() + i * (d + 1),
-                d * sizeof(float));
+    row(i, centers.data<float>() + c * d);
   }
   return centers;
 }
@@ -196,21 +371,19 @@ struct Run {
 };
 
 // Lloyd's iterations from `start` (k × d host, centred coordinates).
+template <class Data>
 Run lloyd(const Data& data, const Tensor& start, std::int64_t max_iter, double tol) {
   Backend& b = data.b;
   const std::int64_t n = data.n, d = data.d, k = start.rows();
   Tensor labels = b.empty(n, 1, DType::i32), mind = b.empty(n, 1);
-  Tensor D = b.empty(block_rows(n, k), k);
-  Tensor S = b.empty(k, d + 1);  // per-cluster [Σ w·x | Σ w]
-  Tensor C = start.clone();      // k × d host
+  Tensor D = data.work(k);
+  Tensor C = start.clone();  // k × d host
   std::vector<std::int32_t> labels_old(n, -1);
   bool strict = false;
   std::int64_t it = 0;
   for (; it < max_iter; ++it) {
-    assign(data, b.to_device(augment(C)), labels, mind, D);
-    b.fill(S, 0.0f);
-    b.scatter_add(labels, data.Xs, S);
-    Tensor sums = b.to_host(S).clone();  // k × (d+1)
+    data.assign(C, labels, mind, D);
+    Tensor sums = data.sums(labels, k);  // k × (d+1): per cluster [Σ w·x | Σ w]
     const Tensor labels_h = b.to_host(labels);
     const std::int32_t* lab = labels_h.data<std::int32_t>();
 
@@ -225,9 +398,8 @@ Run lloyd(const Data& data, const Tensor& start, std::int64_t max_iter, double t
       Tensor neg = b.empty(1, n), fi = b.empty(1, e, DType::i32), fv = b.empty(1, e);
       b.map(MapFn::identity, mind.reshaped(1, n), neg, MapArgs{-1.0f, 0.0f, 1.0f});
       b.topk_rows(neg, e, fi, fv);  // the e largest distances
-      Tensor rows = b.empty(e, d + 1);
-      b.gather_rows(data.Xs, fi.reshaped(e, 1), rows);
-      const Tensor far = b.to_host(fi), rows_h = b.to_host(rows);
+      const Tensor rows_h = data.weighted_rows(fi, e);
+      const Tensor far = b.to_host(fi);
       for (std::int64_t q = 0; q < e; ++q) {
         const std::int32_t f = far.data<std::int32_t>()[q];
         const std::int64_t to = empty[q], from = lab[f];
@@ -261,7 +433,7 @@ Run lloyd(const Data& data, const Tensor& start, std::int64_t max_iter, double t
     std::copy(lab, lab + n, labels_old.begin());
   }
   // Unless the labels were already stable, one more E-step so labels match the final centres.
-  if (!strict) assign(data, b.to_device(augment(C)), labels, mind, D);
+  if (!strict) data.assign(C, labels, mind, D);
   Run run;
   run.centers = C;
   run.labels = b.to_host(labels).clone();
@@ -302,11 +474,28 @@ KMeans::KMeans(const KMeansOptions& options, BackendPtr backend)
                "KMeans: tol must be a finite number >= 0, got " << options.tol);
 }
 
-KMeans& KMeans::fit(const Tensor& X, const Tensor& sample_weight) {
-  ProfileScope scope = begin_call();
-  fitted_ = false;
-  detail::check_samples(X, kName);
-  const std::int64_t n = X.rows(), d = X.cols(), k = options_.n_clusters;
+namespace {
+
+// The sample weights (ones when none are given), checked: n values ≥ 0, not all 0.
+std::vector<double> checked_weights(const Tensor& sample_weight, std::int64_t n) {
+  std::vector<double> w(n, 1.0);
+  if (sample_weight.empty()) return w;
+  detail::check_targets(sample_weight, n, kName, "sample_weight");
+  double total = 0.0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float wi = sample_weight.data<float>()[i];
+    MLCORE_CHECK(wi >= 0.0f, "KMeans: sample_weight must be >= 0, got " << wi << " at " << i);
+    w[i] = wi;
+    total += wi;
+  }
+  MLCORE_CHECK(total > 0.0, "KMeans: sample_weight sums to 0");
+  return w;
+}
+
+}  // namespace
+
+void KMeans::check_fit_shape(std::int64_t n, std::int64_t d) const {
+  const std::int64_t k = options_.n_clusters;
   MLCORE_CHECK(k <= n, "KMeans: n_clusters = " << k << " is larger than the number of samples ("
                                                << n << ")");
   if (options_.init == "array") {
@@ -314,23 +503,20 @@ KMeans& KMeans::fit(const Tensor& X, const Tensor& sample_weight) {
                                                         << options_.init_centers.cols()
                                                         << " features, but X has " << d);
   }
+}
+
+KMeans& KMeans::fit(const Tensor& X, const Tensor& sample_weight) {
+  ProfileScope scope = begin_call();
+  fitted_ = false;
+  detail::check_samples(X, kName);
+  const std::int64_t n = X.rows(), d = X.cols();
+  check_fit_shape(n, d);
   Backend& b = *backend();
-  Data data(b);
+  DenseData data(b);
   data.n = n;
   data.d = d;
   data.weighted = !sample_weight.empty();
-  data.w_host.assign(n, 1.0);
-  if (data.weighted) {
-    detail::check_targets(sample_weight, n, kName, "sample_weight");
-    double total = 0.0;
-    for (std::int64_t i = 0; i < n; ++i) {
-      const float wi = sample_weight.data<float>()[i];
-      MLCORE_CHECK(wi >= 0.0f, "KMeans: sample_weight must be >= 0, got " << wi << " at " << i);
-      data.w_host[i] = wi;
-      total += wi;
-    }
-    MLCORE_CHECK(total > 0.0, "KMeans: sample_weight sums to 0");
-  }
+  data.w_host = checked_weights(sample_weight, n);
 
   // Column means and variances on the backend: the centring offset and the tolerance.
   const Tensor Xd = b.to_device(X);
@@ -341,7 +527,6 @@ KMeans& KMeans::fit(const Tensor& X, const Tensor& sample_weight) {
   const Tensor var = b.to_host(stat);
   double mean_var = 0.0;
   for (std::int64_t p = 0; p < d; ++p) mean_var += var.data<float>()[p];
-  const double tol = options_.tol * mean_var / static_cast<double>(d);
 
   // X̃ = [X − mean | 1], built once on the host (a layout step) and sent to the device.
   {
@@ -365,7 +550,52 @@ KMeans& KMeans::fit(const Tensor& X, const Tensor& sample_weight) {
   } else {
     data.Xs = data.Xa;
   }
+  run_all(data, mean, options_.tol * mean_var / static_cast<double>(d));
+  return *this;
+}
 
+KMeans& KMeans::fit(const CsrMatrix& X, const Tensor& sample_weight) {
+  ProfileScope scope = begin_call();
+  fitted_ = false;
+  detail::check_sparse_samples(X, kName);
+  const std::int64_t n = X.rows, d = X.cols;
+  check_fit_shape(n, d);
+  Backend& b = *backend();
+  SparseData data(b);
+  data.n = n;
+  data.d = d;
+  data.X = X;
+  data.weighted = !sample_weight.empty();
+  data.w_host = checked_weights(sample_weight, n);
+  Tensor w_col(n, 1);
+  for (std::int64_t i = 0; i < n; ++i) w_col.data<float>()[i] = static_cast<float>(data.w_host[i]);
+  data.w = b.to_device(w_col);
+
+  // X̃ = [x | 1 | ‖x‖²] (n × (d+2), CSR), and X² (X's entries squared) for the variances.
+  CsrMatrix Xsq;
+  const CsrMatrix Xt = augment_sparse(X, &Xsq);
+  data.Xt = detail::csr_on_device(b, Xt);
+
+  // The tolerance's mean column variance, E[x²] − E[x]² per column from two transposed spmm.
+  Tensor ones(n, 1);
+  std::fill_n(ones.data<float>(), n, 1.0f / float(n));
+  const Tensor ones_d = b.to_device(ones);
+  Tensor m1 = b.empty(d, 1), m2 = b.empty(d, 1);
+  b.spmm(Trans::yes, 1.0f, detail::csr_on_device(b, X), ones_d, 0.0f, m1);
+  b.spmm(Trans::yes, 1.0f, detail::csr_on_device(b, Xsq), ones_d, 0.0f, m2);
+  const Tensor h1 = b.to_host(m1), h2 = b.to_host(m2);
+  double mean_var = 0.0;
+  for (std::int64_t p = 0; p < d; ++p) {
+    const double mu = h1.data<float>()[p];
+    mean_var += std::max(0.0, double(h2.data<float>()[p]) - mu * mu);
+  }
+  run_all(data, Tensor(1, d), options_.tol * mean_var / static_cast<double>(d));
+  return *this;
+}
+
+template <class Data>
+void KMeans::run_all(const Data& data, const Tensor& mean, double tol) {
+  const std::int64_t k = options_.n_clusters, d = data.d;
   const bool is_array = options_.init == "array";
   const std::int64_t runs = options_.runs();
   std::mt19937_64 rng(options_.random_state);
@@ -399,7 +629,6 @@ KMeans& KMeans::fit(const Tensor& X, const Tensor& sample_weight) {
   inertia_ = best.inertia;
   n_iter_ = best.n_iter;
   fitted_ = true;
-  return *this;
 }
 
 // Runs body(b0, b1, Xb, Cc) for row blocks [b0, b1) of X, Xb the block centred with the training
@@ -474,6 +703,59 @@ Tensor KMeans::transform(const Tensor& X) const {
                            std::memcpy(out.data<float>() + b0 * k, h.raw(), h.size_bytes());
                          });
   return out;
+}
+
+// Sparse queries: the distances to the centres in the caller's coordinates (X is not
+// centred), n × k in one spmm (SparseData's expansion).
+Tensor KMeans::sparse_distances(const CsrMatrix& X) const {
+  require_fitted();
+  detail::check_sparse_samples(X, kName);
+  detail::check_sparse_n_features(X, centers_.cols(), kName);
+  Backend& b = *backend();
+  SparseData data(b);
+  data.n = X.rows;
+  data.d = X.cols;
+  data.Xt = detail::csr_on_device(b, augment_sparse(X, nullptr));
+  return data.distances(centers_);
+}
+
+Tensor KMeans::predict(const CsrMatrix& X) const {
+  ProfileScope scope = begin_call();
+  Tensor labels;
+  assign_new(X, Tensor(), &labels);
+  return labels;
+}
+
+Tensor KMeans::transform(const CsrMatrix& X) const {
+  ProfileScope scope = begin_call();
+  Backend& b = *backend();
+  Tensor D = sparse_distances(X);
+  b.map(MapFn::sqrt, D, D);
+  return b.to_host(D).clone();
+}
+
+double KMeans::score(const CsrMatrix& X, const Tensor& sample_weight) const {
+  ProfileScope scope = begin_call();
+  return -assign_new(X, sample_weight, nullptr);
+}
+
+double KMeans::assign_new(const CsrMatrix& X, const Tensor& sample_weight, Tensor* labels) const {
+  Backend& b = *backend();
+  const std::int64_t n = X.rows;
+  if (!sample_weight.empty()) detail::check_targets(sample_weight, n, kName, "sample_weight");
+  const Tensor D = sparse_distances(X);
+  Tensor lab = b.empty(n, 1, DType::i32), mind = b.empty(n, 1);
+  b.argmin_rows(D, lab, mind);
+  if (labels) *labels = b.to_host(lab).clone();
+  if (!sample_weight.empty()) b.multiply(b.to_device(sample_weight.reshaped(n, 1)), mind);
+  Tensor total = b.empty(1, 1);
+  b.reduce_cols(Reduce::sum, mind, total);
+  return static_cast<double>(b.to_host(total).data<float>()[0]);
+}
+
+Tensor KMeans::fit_predict(const CsrMatrix& X, const Tensor& sample_weight) {
+  fit(X, sample_weight);
+  return labels_.clone();
 }
 
 Tensor KMeans::fit_predict(const Tensor& X, const Tensor& sample_weight) {

@@ -9,6 +9,7 @@
 
 #include "algorithms/common/columns.hpp"
 #include "algorithms/common/host_math.hpp"
+#include "algorithms/common/sparse_input.hpp"
 #include "algorithms/common/validate.hpp"
 #include "mlcore/serialize.hpp"
 
@@ -105,6 +106,38 @@ void PCA::fit_impl(const Tensor& X) {
     mean = detail::from_eigen(detail::to_eigen(stats.mean) + m.cwiseProduct(sd.transpose()));
   }
 
+  finish_fit(Ch, mean, input, n);
+}
+
+void PCA::fit_impl(const CsrMatrix& X) {
+  // Sparse X is not centred (centring fills in its zeros): the covariance comes from the raw
+  // Gram XᵀX (spmm against dense column blocks of X, nnz·d MACs) and the means x̄ = Xᵀ1/n (one
+  // more spmm), C = (XᵀX − n·x̄ᵀx̄)/(n − 1) on the host — scikit-learn's covariance_eigh on
+  // sparse input. The f32 Gram loses the digits that cancel when |x̄| ≫ sd.
+  detail::check_sparse_samples(X, kName);
+  const std::int64_t n = X.rows, d = X.cols;
+  const std::int64_t r = std::min(n, d);
+  MLCORE_CHECK(n >= 2, kName << " needs at least 2 samples to estimate a variance, got " << n);
+  MLCORE_CHECK(options_.n_components <= r,
+               kName << ": n_components=" << options_.n_components
+                     << " must be between 1 and min(n_samples, n_features)=" << r);
+  Backend& b = *backend();
+  const CsrMatrix Xd = detail::csr_on_device(b, X);
+  Eigen::MatrixXd Ch = detail::to_eigen(detail::sparse_gram(b, X, Xd, Tensor()));
+  Tensor ones(n, 1);
+  std::fill_n(ones.data<float>(), n, 1.0f);
+  Tensor sums = b.empty(d, 1);
+  b.spmm(Trans::yes, 1.0f / float(n), Xd, b.to_device(ones), 0.0f, sums);  // x̄ (d × 1)
+  const Eigen::RowVectorXd xm = detail::to_eigen(b.to_host(sums)).transpose();
+  Ch.noalias() -= double(n) * xm.transpose() * xm;
+  Ch *= 1.0 / double(n - 1);
+  finish_fit(Ch, detail::from_eigen(xm), detail::InputTransform{}, n);
+}
+
+template <class Covariance, class Transform>
+void PCA::finish_fit(const Covariance& Ch, const Tensor& mean, const Transform& input,
+                     std::int64_t n) {
+  const std::int64_t d = Ch.rows(), r = std::min(n, d);
   // ---- host: eigen-decomposition, descending, negative rounding clipped to 0
   // ---------------------
   detail::SymmetricEigen eig = detail::symmetric_eigen_descending(Ch);
@@ -156,6 +189,25 @@ PCA& PCA::fit(const Tensor& X) {
   fit_impl(X);
   return *this;
 }
+PCA& PCA::fit(const CsrMatrix& X) {
+  ProfileScope scope = begin_call();
+  fit_impl(X);
+  return *this;
+}
+Tensor PCA::fit_transform(const CsrMatrix& X) {
+  ProfileScope scope = begin_call();
+  fit_impl(X);
+  Backend& b = *backend();
+  return b.to_host(project_sparse(detail::csr_on_device(b, X)));
+}
+Tensor PCA::transform(const CsrMatrix& X) const {
+  ProfileScope scope = begin_call();
+  require_fitted();
+  detail::check_sparse_samples(X, kName);
+  detail::check_sparse_n_features(X, components_.cols(), kName);
+  Backend& b = *backend();
+  return b.to_host(project_sparse(detail::csr_on_device(b, X)));
+}
 
 Tensor PCA::fit_transform(const Tensor& X) {
   ProfileScope scope = begin_call();
@@ -166,6 +218,17 @@ Tensor PCA::fit_transform(const Tensor& X) {
 }
 
 Tensor PCA::project(const Tensor& Xt) const {
+  const auto [W, bias] = projection();
+  const detail::InputTransform input{raw_input_, input_shift_, input_scale_};
+  return detail::affine_scores(*backend(), Xt, W, bias, input);
+}
+
+Tensor PCA::project_sparse(const CsrMatrix& Xd) const {
+  const auto [W, bias] = projection();
+  return detail::sparse_affine_scores(*backend(), Xd, W, bias);
+}
+
+std::pair<Tensor, Tensor> PCA::projection() const {
   const std::int64_t k = components_.rows(), d = components_.cols();
   Tensor W = components_;  // k × d
   if (options_.whiten) {
@@ -185,8 +248,7 @@ Tensor PCA::project(const Tensor& Xt) const {
     for (std::int64_t j = 0; j < d; ++j) s -= double(mean_.at<float>(0, j)) * W.at<float>(c, j);
     bias.at<float>(0, c) = static_cast<float>(s);
   }
-  const detail::InputTransform input{raw_input_, input_shift_, input_scale_};
-  return detail::affine_scores(*backend(), Xt, W, bias, input);
+  return {W, bias};
 }
 
 Tensor PCA::transform(const Tensor& X) const {

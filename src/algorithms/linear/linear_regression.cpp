@@ -11,6 +11,7 @@
 
 #include "algorithms/common/columns.hpp"
 #include "algorithms/common/host_math.hpp"
+#include "algorithms/common/sparse_input.hpp"
 #include "algorithms/common/validate.hpp"
 
 namespace mlcore {
@@ -165,16 +166,7 @@ void detail::LeastSquaresModel::fit_normal_equations(const Tensor& X, const Tens
     ym += my;
   }
 
-  // ---- the d × d solve on the host --------------------------------------------------------------
-  const NormalEquationsSolution sol = solve_normal_equations(G, B, alpha);
-  const Eigen::MatrixXd W = sol.W.transpose();  // t × d
-  rank_ = sol.rank;
-  singular_ = from_eigen(singular_values_from_gram(G).transpose());
-
-  // b = ȳ − x̄·wᵀ (1 × t); zero without an intercept.
-  const Eigen::RowVectorXd intercept = ym - xm * W.transpose();
-  coef_ = from_eigen(W);
-  intercept_ = from_eigen(intercept);
+  solve_and_store(G, B, xm, ym, alpha);
   // predict uses the transform the fit chose (a weighted fit's scaled copy was for the weights:
   // predict can use raw X when the columns are alike).
   const InputTransform predict_input = choose_input_transform(stats, fit_intercept);
@@ -182,6 +174,77 @@ void detail::LeastSquaresModel::fit_normal_equations(const Tensor& X, const Tens
   input_shift_ = predict_input.shift;
   input_scale_ = predict_input.scale;
   fitted_ = true;
+}
+
+// The d × d solve on the host, from the centred G (d × d), B (d × t) and the centres x̄, ȳ.
+template <class Matrix, class Row>
+void detail::LeastSquaresModel::solve_and_store(const Matrix& G, const Matrix& B, const Row& xm,
+                                                const Row& ym, double alpha) {
+  const NormalEquationsSolution sol = solve_normal_equations(G, B, alpha);
+  const Eigen::MatrixXd W = sol.W.transpose();  // t × d
+  rank_ = sol.rank;
+  singular_ = from_eigen(singular_values_from_gram(G).transpose());
+  // b = ȳ − x̄·wᵀ (1 × t); zero without an intercept.
+  const Eigen::RowVectorXd intercept = ym - xm * W.transpose();
+  coef_ = from_eigen(W);
+  intercept_ = from_eigen(intercept);
+}
+
+void detail::LeastSquaresModel::fit_normal_equations(const CsrMatrix& X, const Tensor& y,
+                                                     const Tensor& sample_weight, double alpha,
+                                                     bool fit_intercept) {
+  // Sparse X is not centred (that would fill in its zeros): the raw products XᵀWX and XᵀWY come
+  // from spmm, and the centring is done on their d × d and d × t results on the host,
+  //   XcᵀWXc = XᵀWX − Σw·x̄ᵀx̄,   XcᵀWYc = XᵀWY − Σw·x̄ᵀȳ,   x̄ = wᵀX / Σw (one more spmm),
+  // as scikit-learn's sparse least squares centre implicitly. In f32 the raw Gram loses the
+  // digits that cancel when |mean| ≫ spread; sparse data (counts, indicators) rarely has that.
+  ProfileScope scope = begin_call();
+  check_sparse_samples(X, name());
+  const std::int64_t n = X.rows, d = X.cols;
+  const Tensor Y = targets_as_matrix(y, n, name());
+  const std::int64_t t = Y.cols();
+  const SampleWeights sw = check_sample_weight(sample_weight, n, name());
+  Backend& b = *backend();
+  const CsrMatrix Xd = csr_on_device(b, X);
+  Tensor Yw = Y;  // w ⊙ Y (n × t, host)
+  if (sw.weighted) {
+    Yw = Y.clone();
+    for (std::int64_t i = 0; i < n; ++i) {
+      for (std::int64_t r = 0; r < t; ++r) Yw.at<float>(i, r) *= sw.w.data<float>()[i];
+    }
+  }
+  Eigen::MatrixXd G = to_eigen(sparse_gram(b, X, Xd, sw.weighted ? sw.w : Tensor()));  // nnz·d
+  Tensor Bd = b.empty(d, t);
+  b.spmm(Trans::yes, 1.0f, Xd, b.to_device(Yw), 0.0f, Bd);  // XᵀWY: nnz·t MACs
+  Eigen::MatrixXd B = to_eigen(b.to_host(Bd));
+  Eigen::RowVectorXd xm = Eigen::RowVectorXd::Zero(d), ym = Eigen::RowVectorXd::Zero(t);
+  if (fit_intercept) {
+    Tensor w = sw.weighted ? sw.w : Tensor(n, 1);
+    if (!sw.weighted) std::fill_n(w.data<float>(), n, 1.0f);
+    const double total = sw.weighted ? sw.sum : double(n);
+    Tensor xs = b.empty(d, 1), ys = b.empty(1, t);
+    const Tensor wd = b.to_device(w);
+    b.spmm(Trans::yes, 1.0f, Xd, wd, 0.0f, xs);                         // Xᵀw (d × 1)
+    b.gemm(Trans::yes, Trans::no, 1.0f, wd, b.to_device(Y), 0.0f, ys);  // wᵀY (1 × t)
+    xm = to_eigen(b.to_host(xs)).transpose() / total;
+    ym = to_eigen(b.to_host(ys)) / total;
+    G.noalias() -= total * xm.transpose() * xm;
+    B.noalias() -= total * xm.transpose() * ym;
+  }
+  solve_and_store(G, B, xm, ym, alpha);
+  raw_input_ = true;  // sparse X is predicted as it is
+  input_shift_ = Tensor();
+  input_scale_ = Tensor();
+  fitted_ = true;
+}
+
+Tensor detail::LeastSquaresModel::predict(const CsrMatrix& X) const {
+  ProfileScope scope = begin_call();
+  require_fitted();
+  check_sparse_samples(X, name());
+  check_sparse_n_features(X, coef_.cols(), name());
+  Backend& b = *backend();
+  return b.to_host(sparse_affine_scores(b, csr_on_device(b, X), coef_, intercept_));
 }
 
 Tensor detail::LeastSquaresModel::predict(const Tensor& X) const {
@@ -218,6 +281,11 @@ LinearRegression& LinearRegression::fit(const Tensor& X, const Tensor& y,
   fit_normal_equations(X, y, sample_weight, 0.0, options_.fit_intercept);
   return *this;
 }
+LinearRegression& LinearRegression::fit(const CsrMatrix& X, const Tensor& y,
+                                        const Tensor& sample_weight) {
+  fit_normal_equations(X, y, sample_weight, 0.0, options_.fit_intercept);
+  return *this;
+}
 
 std::int64_t LinearRegression::rank() const {
   require_fitted();
@@ -244,6 +312,10 @@ Ridge::Ridge(Options options, BackendPtr backend)
 }
 
 Ridge& Ridge::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
+  fit_normal_equations(X, y, sample_weight, options_.alpha, options_.fit_intercept);
+  return *this;
+}
+Ridge& Ridge::fit(const CsrMatrix& X, const Tensor& y, const Tensor& sample_weight) {
   fit_normal_equations(X, y, sample_weight, options_.alpha, options_.fit_intercept);
   return *this;
 }

@@ -13,6 +13,7 @@
 #include "algorithms/common/columns.hpp"
 #include "algorithms/common/host_math.hpp"
 #include "algorithms/common/lbfgs.hpp"
+#include "algorithms/common/sparse_input.hpp"
 #include "algorithms/common/validate.hpp"
 #include "mlcore/serialize.hpp"
 
@@ -88,11 +89,91 @@ LogisticRegression::LogisticRegression(Options options, BackendPtr backend)
   }
 }
 
+namespace {
+
+// The solver's two products with X (n × d). scores: Z (n × Kp) = X·Wᵀ for the weights W
+// (Kp × d, W_host on the host and W on the device); gradient: Rᵀ·X (Kp × d) as a host tensor,
+// with GW (Kp × d, on the device) as the dense path's buffer.
+struct DenseProducts {
+  Backend& b;
+  const Tensor& Xc;  // n × d, the (transformed) dense X on the device
+  void scores(const Tensor&, const Tensor& W, Tensor& Z) const {
+    if (W.rows() == 1) {
+      b.gemv(Trans::no, 1.0f, Xc, W, 0.0f, Z);
+    } else {
+      b.gemm(Trans::no, Trans::yes, 1.0f, Xc, W, 0.0f, Z);
+    }
+  }
+  Tensor gradient(const Tensor& R, Tensor& GW) const {
+    if (R.cols() == 1) {
+      b.gemv(Trans::yes, 1.0f, Xc, R, 0.0f, GW);
+    } else {
+      b.gemm(Trans::yes, Trans::no, 1.0f, R, Xc, 0.0f, GW);
+    }
+    return b.to_host(GW);
+  }
+};
+
+// Sparse X: Z = X·Wᵀ is spmm against Wᵀ (d × Kp, transposed on the host: Kp·d values), and
+// Rᵀ·X = (Xᵀ·R)ᵀ is the transposed spmm (d × Kp), transposed back on the host. nnz·Kp MACs each.
+struct SparseProducts {
+  Backend& b;
+  CsrMatrix Xd;  // n × d on the device
+  void scores(const Tensor& W_host, const Tensor&, Tensor& Z) const {
+    const std::int64_t Kp = W_host.rows(), d = W_host.cols();
+    Tensor Wt(d, Kp);
+    for (std::int64_t k = 0; k < Kp; ++k) {
+      for (std::int64_t j = 0; j < d; ++j) Wt.at<float>(j, k) = W_host.at<float>(k, j);
+    }
+    b.spmm(Trans::no, 1.0f, Xd, b.to_device(Wt), 0.0f, Z);
+  }
+  Tensor gradient(const Tensor& R, Tensor& GW) const {
+    const std::int64_t Kp = R.cols(), d = Xd.cols;
+    Tensor G = b.empty(d, Kp);
+    b.spmm(Trans::yes, 1.0f, Xd, R, 0.0f, G);
+    const Tensor Gh = b.to_host(G);
+    Tensor out(Kp, d);
+    for (std::int64_t k = 0; k < Kp; ++k) {
+      for (std::int64_t j = 0; j < d; ++j) out.at<float>(k, j) = Gh.at<float>(j, k);
+    }
+    (void)GW;
+    return out;
+  }
+};
+
+}  // namespace
+
 LogisticRegression& LogisticRegression::fit(const Tensor& X, const Tensor& y,
                                             const Tensor& sample_weight) {
   ProfileScope scope = begin_call();
   detail::check_samples(X, kName);
-  const std::int64_t n = X.rows(), d = X.cols();
+  Backend& b = *backend();
+  // X as it is, or centred and scaled per column (columns.hpp); the products are gemv / gemm.
+  Tensor Xd = b.to_device(X);  // n × d
+  const detail::ColumnStats stats = detail::column_stats(b, X, Xd, kName);
+  const detail::InputTransform input =
+      detail::choose_input_transform(stats, options_.fit_intercept);
+  const Tensor Xc = detail::apply_input_transform(b, Xd, input);  // n × d
+  const DenseProducts products{b, Xc};
+  fit_with(products, X.rows(), X.cols(), y, sample_weight, input);
+  return *this;
+}
+
+LogisticRegression& LogisticRegression::fit(const CsrMatrix& X, const Tensor& y,
+                                            const Tensor& sample_weight) {
+  ProfileScope scope = begin_call();
+  detail::check_sparse_samples(X, kName);
+  Backend& b = *backend();
+  // Sparse X is used as it is (centring would fill in its zeros): the products are spmm.
+  const SparseProducts products{b, detail::csr_on_device(b, X)};
+  fit_with(products, X.rows, X.cols, y, sample_weight, detail::InputTransform{});
+  return *this;
+}
+
+template <class Products>
+void LogisticRegression::fit_with(const Products& products, std::int64_t n, std::int64_t d,
+                                  const Tensor& y, const Tensor& sample_weight,
+                                  const detail::InputTransform& input) {
   detail::check_targets(y, n, kName);
   const detail::SampleWeights sw = detail::check_sample_weight(sample_weight, n, kName);
   const detail::LabelEncoding enc = detail::encode_labels(y, kName, 2);
@@ -104,12 +185,6 @@ LogisticRegression& LogisticRegression::fit(const Tensor& X, const Tensor& y,
   const double S = wt.sum;
   const double inv_CS = std::isinf(options_.C) ? 0.0 : 1.0 / (options_.C * S);
   Backend& b = *backend();
-
-  // ---- the data on the device: X as it is, or centred and scaled per column ----------------
-  Tensor Xd = b.to_device(X);  // n × d
-  const detail::ColumnStats stats = detail::column_stats(b, X, Xd, kName);
-  const detail::InputTransform input = detail::choose_input_transform(stats, fit_b);
-  const Tensor Xc = detail::apply_input_transform(b, Xd, input);  // n × d
   // The optimiser's weights w″ relate to the model's by w_j = s_j·w″_j (s = the column scale).
   std::vector<double> s_col(d, 1.0);
   if (!input.raw) {
@@ -151,11 +226,7 @@ LogisticRegression& LogisticRegression::fit(const Tensor& X, const Tensor& y,
     Tensor W = b.to_device(W_host);
 
     // Z = Xc·Wᵀ + b   (n × Kp)
-    if (Kp == 1) {
-      b.gemv(Trans::no, 1.0f, Xc, W, 0.0f, Z);
-    } else {
-      b.gemm(Trans::no, Trans::yes, 1.0f, Xc, W, 0.0f, Z);
-    }
+    products.scores(W_host, W, Z);
     if (fit_b) b.add_row_vector(1.0f, b.to_device(b_host), Z);
 
     double loss = 0.0;
@@ -189,12 +260,7 @@ LogisticRegression& LogisticRegression::fit(const Tensor& X, const Tensor& y,
     const Tensor& R = binary ? Z : P;  // n × Kp
 
     // ∇W = Rᵀ·Xc (Kp × d), ∇b = Σᵢ Rᵢ (1 × Kp).
-    if (Kp == 1) {
-      b.gemv(Trans::yes, 1.0f, Xc, R, 0.0f, GW);
-    } else {
-      b.gemm(Trans::yes, Trans::no, 1.0f, R, Xc, 0.0f, GW);
-    }
-    const Tensor GWh = b.to_host(GW);
+    const Tensor GWh = products.gradient(R, GW);
     Tensor gbh;
     if (fit_b) {
       b.reduce_cols(Reduce::sum, R, gb);
@@ -244,7 +310,6 @@ LogisticRegression& LogisticRegression::fit(const Tensor& X, const Tensor& y,
   converged_ = res.converged;
   message_ = res.message;
   fitted_ = true;
-  return *this;
 }
 
 Tensor LogisticRegression::scores_on_device(const Tensor& X, bool all_classes) const {
@@ -252,7 +317,14 @@ Tensor LogisticRegression::scores_on_device(const Tensor& X, bool all_classes) c
   detail::check_samples(X, kName);
   detail::check_n_features(X, coef_.cols(), kName);
   Backend& b = *backend();
-  const std::int64_t d = X.cols(), Kp = coef_.rows();
+  const auto [W, bias] = class_weights(all_classes);
+  const detail::InputTransform input{raw_input_, input_shift_, input_scale_};
+  const Tensor Xt = detail::apply_input_transform(b, b.to_device(X), input);
+  return detail::affine_scores(b, Xt, W, bias, input);  // n × Kc
+}
+
+std::pair<Tensor, Tensor> LogisticRegression::class_weights(bool all_classes) const {
+  const std::int64_t d = coef_.cols(), Kp = coef_.rows();
   // With all_classes, two classes get the scores [0, z]: softmax of that row is
   // [1 − σ(z), σ(z)], and its argmax is classes[1] exactly when z > 0 (scikit-learn's rule).
   const std::int64_t Kc = all_classes ? static_cast<std::int64_t>(classes_.size()) : Kp;
@@ -262,31 +334,42 @@ Tensor LogisticRegression::scores_on_device(const Tensor& X, bool all_classes) c
     for (std::int64_t j = 0; j < d; ++j) W.at<float>(off + k, j) = coef_.at<float>(k, j);
     bias.at<float>(0, off + k) = intercept_.at<float>(0, k);
   }
-  const detail::InputTransform input{raw_input_, input_shift_, input_scale_};
-  const Tensor Xt = detail::apply_input_transform(b, b.to_device(X), input);
-  return detail::affine_scores(b, Xt, W, bias, input);  // n × Kc
+  return {W, bias};
 }
 
-Tensor LogisticRegression::decision_function(const Tensor& X) const {
+Tensor LogisticRegression::scores_on_device(const CsrMatrix& X, bool all_classes) const {
+  require_fitted();
+  detail::check_sparse_samples(X, kName);
+  detail::check_sparse_n_features(X, coef_.cols(), kName);
+  Backend& b = *backend();
+  const auto [W, bias] = class_weights(all_classes);
+  return detail::sparse_affine_scores(b, detail::csr_on_device(b, X), W, bias);  // n × Kc
+}
+
+template <class Input>
+Tensor LogisticRegression::decision_function_impl(const Input& X) const {
   ProfileScope scope = begin_call();
   return backend()->to_host(scores_on_device(X, /*all_classes=*/false));
 }
 
-Tensor LogisticRegression::predict_proba(const Tensor& X) const {
+template <class Input>
+Tensor LogisticRegression::predict_proba_impl(const Input& X) const {
   ProfileScope scope = begin_call();
   Tensor Z = scores_on_device(X, /*all_classes=*/true);
   backend()->softmax_rows(Z, Z);
   return backend()->to_host(Z);
 }
 
-Tensor LogisticRegression::predict_log_proba(const Tensor& X) const {
+template <class Input>
+Tensor LogisticRegression::predict_log_proba_impl(const Input& X) const {
   ProfileScope scope = begin_call();
   Tensor Z = scores_on_device(X, /*all_classes=*/true);
   backend()->softmax_rows(Z, Z, /*log=*/true);
   return backend()->to_host(Z);
 }
 
-Tensor LogisticRegression::predict(const Tensor& X) const {
+template <class Input>
+Tensor LogisticRegression::predict_impl(const Input& X) const {
   ProfileScope scope = begin_call();
   Backend& b = *backend();
   if (classes_.size() == 2) {
@@ -311,6 +394,23 @@ Tensor LogisticRegression::predict(const Tensor& X) const {
   }
   return labels;
 }
+
+Tensor LogisticRegression::decision_function(const Tensor& X) const {
+  return decision_function_impl(X);
+}
+Tensor LogisticRegression::decision_function(const CsrMatrix& X) const {
+  return decision_function_impl(X);
+}
+Tensor LogisticRegression::predict_proba(const Tensor& X) const { return predict_proba_impl(X); }
+Tensor LogisticRegression::predict_proba(const CsrMatrix& X) const { return predict_proba_impl(X); }
+Tensor LogisticRegression::predict_log_proba(const Tensor& X) const {
+  return predict_log_proba_impl(X);
+}
+Tensor LogisticRegression::predict_log_proba(const CsrMatrix& X) const {
+  return predict_log_proba_impl(X);
+}
+Tensor LogisticRegression::predict(const Tensor& X) const { return predict_impl(X); }
+Tensor LogisticRegression::predict(const CsrMatrix& X) const { return predict_impl(X); }
 
 const std::vector<double>& LogisticRegression::classes() const {
   require_fitted();

@@ -9,6 +9,7 @@
 
 #include "algorithms/common/columns.hpp"
 #include "algorithms/common/host_math.hpp"
+#include "algorithms/common/sparse_input.hpp"
 #include "algorithms/common/validate.hpp"
 #include "mlcore/serialize.hpp"
 
@@ -84,35 +85,68 @@ void detail::NaiveBayesBase::check_predict_input(const Tensor& X) const {
   check_n_features(X, n_features_, name());
 }
 
+void detail::NaiveBayesBase::check_predict_input(const CsrMatrix& X) const {
+  require_fitted();
+  check_sparse_samples(X, name());
+  check_sparse_n_features(X, n_features_, name());
+}
+
+Tensor detail::NaiveBayesBase::jll_sparse_on_device(const CsrMatrix&, bool) const {
+  MLCORE_FAIL(name() << ": sparse X is not supported; pass a dense array (X.toarray())");
+}
+
 Tensor detail::NaiveBayesBase::predict_joint_log_proba(const Tensor& X) const {
   ProfileScope scope = begin_call();
   check_predict_input(X);
-  return backend()->to_host(jll_on_device(backend()->to_device(X), /*exact=*/true));
+  return finish_prediction(jll_on_device(backend()->to_device(X), /*exact=*/true), Output::joint);
 }
-
 Tensor detail::NaiveBayesBase::predict_proba(const Tensor& X) const {
   ProfileScope scope = begin_call();
   check_predict_input(X);
-  Backend& b = *backend();
-  Tensor Q = jll_on_device(b.to_device(X), /*exact=*/false);
-  b.softmax_rows(Q, Q);
-  return b.to_host(Q);
+  return finish_prediction(jll_on_device(backend()->to_device(X), false), Output::proba);
 }
-
 Tensor detail::NaiveBayesBase::predict_log_proba(const Tensor& X) const {
   ProfileScope scope = begin_call();
   check_predict_input(X);
-  Backend& b = *backend();
-  Tensor Q = jll_on_device(b.to_device(X), /*exact=*/false);
-  b.softmax_rows(Q, Q, /*log=*/true);
-  return b.to_host(Q);
+  return finish_prediction(jll_on_device(backend()->to_device(X), false), Output::log_proba);
 }
-
 Tensor detail::NaiveBayesBase::predict(const Tensor& X) const {
   ProfileScope scope = begin_call();
   check_predict_input(X);
+  return finish_prediction(jll_on_device(backend()->to_device(X), false), Output::labels);
+}
+
+Tensor detail::NaiveBayesBase::predict_joint_log_proba(const CsrMatrix& X) const {
+  ProfileScope scope = begin_call();
+  check_predict_input(X);
+  return finish_prediction(jll_sparse_on_device(csr_on_device(*backend(), X), true), Output::joint);
+}
+Tensor detail::NaiveBayesBase::predict_proba(const CsrMatrix& X) const {
+  ProfileScope scope = begin_call();
+  check_predict_input(X);
+  return finish_prediction(jll_sparse_on_device(csr_on_device(*backend(), X), false),
+                           Output::proba);
+}
+Tensor detail::NaiveBayesBase::predict_log_proba(const CsrMatrix& X) const {
+  ProfileScope scope = begin_call();
+  check_predict_input(X);
+  return finish_prediction(jll_sparse_on_device(csr_on_device(*backend(), X), false),
+                           Output::log_proba);
+}
+Tensor detail::NaiveBayesBase::predict(const CsrMatrix& X) const {
+  ProfileScope scope = begin_call();
+  check_predict_input(X);
+  return finish_prediction(jll_sparse_on_device(csr_on_device(*backend(), X), false),
+                           Output::labels);
+}
+
+Tensor detail::NaiveBayesBase::finish_prediction(Tensor Q, Output what) const {
   Backend& b = *backend();
-  Tensor Q = jll_on_device(b.to_device(X), /*exact=*/false);
+  if (what == Output::joint) return b.to_host(Q);
+  if (what != Output::labels) {
+    b.softmax_rows(Q, Q, /*log=*/what == Output::log_proba);
+    return b.to_host(Q);
+  }
   // argmax over classes = argmin of −jll (the first on ties, as numpy's argmax).
   b.map(MapFn::identity, Q, Q, MapArgs{-1.0f, 0.0f, 1.0f});
   Tensor index = b.empty(Q.rows(), 1, DType::i32), value = b.empty(Q.rows(), 1);
@@ -351,7 +385,51 @@ MultinomialNB& MultinomialNB::fit(const Tensor& X, const Tensor& y, const Tensor
   raw_input_ = input.raw;
   input_shift_ = input.shift;
   input_scale_ = input.scale;
-  const Eigen::MatrixXd counts = detail::to_eigen(b.to_host(fc));
+  finish_fit(b.to_host(fc), count, enc.classes);
+  return *this;
+}
+
+MultinomialNB& MultinomialNB::fit(const CsrMatrix& X, const Tensor& y,
+                                  const Tensor& sample_weight) {
+  ProfileScope scope = begin_call();
+  detail::check_sparse_samples(X, name());
+  const std::int64_t n = X.rows, d = X.cols;
+  const float* v = X.data.data<float>();
+  for (std::int64_t p = 0; p < X.nnz(); ++p) {
+    MLCORE_CHECK(v[p] >= 0.0f, name() << ": X must be non-negative (counts or frequencies), got "
+                                      << v[p] << " (stored entry " << p << ")");
+  }
+  detail::check_targets(y, n, name());
+  const detail::SampleWeights sw = detail::check_sample_weight(sample_weight, n, name());
+  const detail::LabelEncoding enc = detail::encode_labels(y, name(), 1);
+  const std::int64_t K = static_cast<std::int64_t>(enc.classes.size());
+  if (!options_.class_prior.empty()) check_prior(options_.class_prior, K, name(), "class_prior");
+  Backend& b = *backend();
+  Tensor code = b.to_device(code_column(enc));
+  const Tensor count = class_totals(b, code, sw, n, K);
+  // Y = w ⊙ onehot(y) (n × K, host), and the counts Xᵀ·Y (d × K) in one transposed spmm.
+  Tensor Y(n, K);
+  for (std::int64_t i = 0; i < n; ++i) {
+    Y.at<float>(i, enc.code[i]) = sw.weighted ? sw.w.data<float>()[i] : 1.0f;
+  }
+  Tensor fct = b.empty(d, K);
+  b.spmm(Trans::yes, 1.0f, detail::csr_on_device(b, X), b.to_device(Y), 0.0f, fct);
+  const Tensor ct = b.to_host(fct);
+  Tensor counts(K, d);
+  for (std::int64_t j = 0; j < d; ++j) {
+    for (std::int64_t k = 0; k < K; ++k) counts.at<float>(k, j) = ct.at<float>(j, k);
+  }
+  raw_input_ = true;  // sparse X is never rescaled (that would fill in its zeros)
+  input_shift_ = Tensor();
+  input_scale_ = Tensor();
+  finish_fit(counts, count, enc.classes);
+  return *this;
+}
+
+void MultinomialNB::finish_fit(const Tensor& counts_f32, const Tensor& count,
+                               std::vector<double> classes) {
+  const std::int64_t K = counts_f32.rows(), d = counts_f32.cols();
+  const Eigen::MatrixXd counts = detail::to_eigen(counts_f32);
 
   // log θ_kj = log(count_kj + α) − log Σⱼ (count_kj + α)
   const double alpha = (!options_.force_alpha && options_.alpha < 1e-10) ? 1e-10 : options_.alpha;
@@ -372,14 +450,18 @@ MultinomialNB& MultinomialNB::fit(const Tensor& X, const Tensor& y, const Tensor
       prior[k] = -std::log(static_cast<double>(K));
     }
   }
-  classes_ = enc.classes;
+  classes_ = std::move(classes);
   class_count_ = count;
   feature_count_ = detail::from_eigen(counts);
   feature_log_prob_ = detail::from_eigen(flp);
   class_log_prior_ = row_tensor(prior);
   n_features_ = d;
   fitted_ = true;
-  return *this;
+}
+
+Tensor MultinomialNB::jll_sparse_on_device(const CsrMatrix& Xd, bool) const {
+  // jll = X·log θᵀ + log prior: one spmm, nnz·K MACs.
+  return detail::sparse_affine_scores(*backend(), Xd, feature_log_prob_, class_log_prior_);
 }
 
 Tensor MultinomialNB::jll_on_device(const Tensor& Xd, bool exact) const {

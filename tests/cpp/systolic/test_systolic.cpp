@@ -982,5 +982,92 @@ TEST(SystolicConfigTest, PresetsPrintingEqualityAndValidation) {
   EXPECT_EQ(backend("systolic")->description(), to_string(tpu));
 }
 
+// ---- sparse × dense: dense tiles, their zeros counted -------------------------------------
+
+// The nonzeros of a dense matrix as CSR (csr_from_dense), with every entry set to `value` at
+// the listed positions.
+CsrMatrix csr_at(std::int64_t rows, std::int64_t cols,
+                 const std::vector<std::pair<std::int64_t, std::int64_t>>& at) {
+  Tensor d(rows, cols);
+  for (auto [i, j] : at) d.at<float>(i, j) = 0.5f + 0.01f * static_cast<float>(i + j);
+  return csr_from_dense(d);
+}
+
+OpRecord only_record(const Profile& p, const std::string& op) {
+  for (const OpRecord& r : p.records()) {
+    if (r.op == op) return r;
+  }
+  ADD_FAILURE() << "no " << op << " record";
+  return {};
+}
+
+TEST(SystolicSpmm, EqualsTheDenseGemmOnTheDensifiedMatrix) {
+  // Same int8 pipeline: the sparse product's functional result is the dense one's, bit for bit.
+  BackendPtr b = make_systolic_backend(small_array(8, 8, Dataflow::ws));
+  std::mt19937 rng(7);
+  Tensor dense = random_tensor(29, 19, rng);
+  for (std::int64_t i = 0; i < dense.numel(); ++i) {
+    if (i % 4 != 0) dense.data<float>()[i] = 0.0f;
+  }
+  const CsrMatrix A = csr_from_dense(dense);
+  for (bool trans : {false, true}) {
+    const Tensor B = random_tensor(trans ? 29 : 19, 6, rng);
+    Tensor sparse_out = b->empty(trans ? 19 : 29, 6), dense_out = b->empty(trans ? 19 : 29, 6);
+    const Trans t = trans ? Trans::yes : Trans::no;
+    b->spmm(t, 1.0f, A, B, 0.0f, sparse_out);
+    b->gemm(t, Trans::no, 1.0f, dense, B, 0.0f, dense_out);
+    EXPECT_EQ(std::memcmp(sparse_out.raw(), dense_out.raw(), sparse_out.size_bytes()), 0)
+        << "trans=" << trans;
+  }
+}
+
+TEST(SystolicSpmm, RunsOnlyOccupiedTilesAndCountsTheirZerosAsWasted) {
+  // An 8 × 8 array: tiles of op(A) are 8 × 8. A (24 × 16): 3 × 2 tiles.
+  BackendPtr b = make_systolic_backend(small_array(8, 8, Dataflow::ws));
+  const std::int64_t n = 5;
+  const Tensor B = Tensor::zeros(16, n);
+  auto record_of = [&](const CsrMatrix& A) {
+    Tensor C = b->empty(24, n);
+    Profile p;
+    {
+      ProfileScope scope(p);
+      b->spmm(Trans::no, 1.0f, A, B, 0.0f, C);
+    }
+    return only_record(p, "spmm");
+  };
+  // One nonzero: one tile of 8 rows × 8 deep runs, 8·8·n MACs, n of them useful.
+  const OpRecord one = record_of(csr_at(24, 16, {{9, 3}}));
+  ASSERT_TRUE(one.sim.has_value());
+  EXPECT_EQ(one.macs, n);
+  EXPECT_EQ(one.sim->wasted_macs, 8 * 8 * n - n);
+  // Two nonzeros in the same tile cost the same array time as one; one in another K tile adds
+  // a second pass, so more cycles.
+  const OpRecord same_tile = record_of(csr_at(24, 16, {{9, 3}, {15, 7}}));
+  EXPECT_EQ(same_tile.sim->wasted_macs, 8 * 8 * n - 2 * n);
+  EXPECT_EQ(same_tile.sim->compute_cycles, one.sim->compute_cycles);
+  const OpRecord two_tiles = record_of(csr_at(24, 16, {{9, 3}, {9, 12}}));
+  EXPECT_EQ(two_tiles.sim->wasted_macs, 2 * 8 * 8 * n - 2 * n);
+  EXPECT_GT(two_tiles.sim->compute_cycles, one.sim->compute_cycles);
+  // Dense: every tile runs, nothing wasted; empty: nothing runs.
+  std::vector<std::pair<std::int64_t, std::int64_t>> all;
+  for (std::int64_t i = 0; i < 24; ++i) {
+    for (std::int64_t j = 0; j < 16; ++j) all.push_back({i, j});
+  }
+  const OpRecord full = record_of(csr_at(24, 16, all));
+  EXPECT_EQ(full.sim->wasted_macs, 0);
+  EXPECT_EQ(full.macs, 24 * 16 * n);
+  const OpRecord empty = record_of(csr_at(24, 16, {}));
+  EXPECT_EQ(empty.sim->wasted_macs, 0);
+  EXPECT_EQ(empty.sim->compute_cycles, 0);
+  // Transposed: op(A) = Aᵀ (16 × 24); A[9, 3] is op(A)[3, 9]: still one tile.
+  Tensor Ct = b->empty(16, n);
+  Profile pt;
+  {
+    ProfileScope scope(pt);
+    b->spmm(Trans::yes, 1.0f, csr_at(24, 16, {{9, 3}}), Tensor::zeros(24, n), 0.0f, Ct);
+  }
+  EXPECT_EQ(only_record(pt, "spmm_t").sim->wasted_macs, 8 * 8 * n - n);
+}
+
 }  // namespace
 }  // namespace mlcore::test

@@ -27,6 +27,7 @@
 #include <string>
 
 #include "mlcore/estimator.hpp"
+#include "mlcore/sparse.hpp"
 #include "mlcore/tensor.hpp"
 
 namespace mlcore {
@@ -64,6 +65,13 @@ class KMeans : public Estimator {
   Tensor fit_predict(const Tensor& X, const Tensor& sample_weight = Tensor());
   // Minus the (weighted) sum of squared distances of X to the nearest centres.
   double score(const Tensor& X, const Tensor& sample_weight = Tensor()) const;
+  // The same five for sparse X (n × d CSR), not centred: distances ‖x‖² − 2·x·c + ‖c‖² in one
+  // spmm per assignment, cluster sums by the transposed spmm (kmeans.cpp, SparseData).
+  KMeans& fit(const CsrMatrix& X, const Tensor& sample_weight = Tensor());
+  Tensor predict(const CsrMatrix& X) const;
+  Tensor transform(const CsrMatrix& X) const;
+  Tensor fit_predict(const CsrMatrix& X, const Tensor& sample_weight = Tensor());
+  double score(const CsrMatrix& X, const Tensor& sample_weight = Tensor()) const;
 
   const KMeansOptions& options() const { return options_; }
   const Tensor& cluster_centers() const;  // n_clusters × n_features f32
@@ -81,8 +89,17 @@ class KMeans : public Estimator {
   std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
   // Sum of (weighted) min squared distances, and the labels, of X against `centers`.
   double assign_new(const Tensor& X, const Tensor& sample_weight, Tensor* labels) const;
+  double assign_new(const CsrMatrix& X, const Tensor& sample_weight, Tensor* labels) const;
   template <class Body>
   void for_each_centred_block(const Tensor& X, Body&& body) const;
+  // n × k device distances of sparse X to the centres.
+  Tensor sparse_distances(const CsrMatrix& X) const;
+  // n_clusters ≤ n, and the given init's width d.
+  void check_fit_shape(std::int64_t n, std::int64_t d) const;
+  // The runs (n_init starts, Lloyd each, the best kept) on DenseData or SparseData (kmeans.cpp),
+  // and the fitted state; `mean` is the offset the data were centred by.
+  template <class Data>
+  void run_all(const Data& data, const Tensor& mean, double tol);
 
   KMeansOptions options_;
   Tensor mean_;     // 1 × d  the training data's column means (queries are centred with it)

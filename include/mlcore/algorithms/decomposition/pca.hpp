@@ -34,8 +34,10 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <utility>
 
 #include "mlcore/estimator.hpp"
+#include "mlcore/sparse.hpp"
 #include "mlcore/tensor.hpp"
 
 namespace mlcore {
@@ -65,6 +67,12 @@ class PCA : public Estimator {
   Tensor transform(const Tensor& X) const;
   // fit(X) then transform(X), reusing the centred X of the fit.
   Tensor fit_transform(const Tensor& X);
+  // The same three for sparse X (n × d CSR), scikit-learn's covariance_eigh on sparse input:
+  // the covariance from the raw Gram XᵀX by spmm, centred on the host (X is never centred);
+  // transform is one spmm against the components.
+  PCA& fit(const CsrMatrix& X);
+  Tensor transform(const CsrMatrix& X) const;
+  Tensor fit_transform(const CsrMatrix& X);
   // Z: n × k → n × d back in feature space.
   Tensor inverse_transform(const Tensor& Z) const;
 
@@ -91,9 +99,18 @@ class PCA : public Estimator {
   std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
   // The fit (fit and fit_transform).
   void fit_impl(const Tensor& X);
+  void fit_impl(const CsrMatrix& X);
+  // The fit from the d × d covariance Ch (an Eigen matrix, kept out of this header), the 1 × d
+  // mean, the input transform chosen (raw, shift, scale) and the sample count.
+  template <class Covariance, class Transform>
+  void finish_fit(const Covariance& Ch, const Tensor& mean, const Transform& input, std::int64_t n);
   // (X − x̄)·Wᵀ with W the (whitened) components, n × k on the device; Xt is X on the device
   // after the model's input transform.
   Tensor project(const Tensor& Xt) const;
+  // The same for sparse X on the device (never transformed).
+  Tensor project_sparse(const CsrMatrix& Xd) const;
+  // W (k × d, the components, whitened if asked) and bias = −x̄·Wᵀ (1 × k).
+  std::pair<Tensor, Tensor> projection() const;
 
   Options options_;
   Tensor components_, explained_variance_, explained_variance_ratio_, singular_values_, mean_;

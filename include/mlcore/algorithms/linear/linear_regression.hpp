@@ -48,6 +48,7 @@
 
 #include "mlcore/estimator.hpp"
 #include "mlcore/serialize.hpp"
+#include "mlcore/sparse.hpp"
 #include "mlcore/tensor.hpp"
 
 namespace mlcore {
@@ -74,12 +75,18 @@ class LeastSquaresModel : public Estimator {
 
   // X: n × d (host f32). Returns n × t predictions (host f32).
   Tensor predict(const Tensor& X) const;
+  // The same for sparse X (n × d CSR): one spmm, nnz·t MACs.
+  Tensor predict(const CsrMatrix& X) const;
 
  protected:
   LeastSquaresModel(BackendPtr backend, const char* name)
       : Estimator(name, /*model_version=*/1, std::move(backend)) {}
   // Fits with penalty α. y: vector of length n, or n × t; sample_weight: empty or length n.
   void fit_normal_equations(const Tensor& X, const Tensor& y, const Tensor& sample_weight,
+                            double alpha, bool fit_intercept);
+  // The same for sparse X: XᵀWX and XᵀWY by the transposed spmm, centred on the host
+  // (linear_regression.cpp says how).
+  void fit_normal_equations(const CsrMatrix& X, const Tensor& y, const Tensor& sample_weight,
                             double alpha, bool fit_intercept);
   // The fitted flag and state (after the subclass's options in its visit).
   void visit_fitted(Archive& a);
@@ -90,6 +97,11 @@ class LeastSquaresModel : public Estimator {
 
  private:
   std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
+  // Solves (G + αI)·W = B on the host and stores coef and intercept (ȳ − x̄·Wᵀ); G: d × d and
+  // B: d × t of the centred problem, xm: 1 × d, ym: 1 × t. Eigen types stay in the .cpp.
+  template <class Matrix, class Row>
+  void solve_and_store(const Matrix& G, const Matrix& B, const Row& xm, const Row& ym,
+                       double alpha);
   Tensor coef_;       // t × d
   Tensor intercept_;  // 1 × t
   // How predict feeds X to the GEMM (src/algorithms/common/columns.hpp): as it is, or shifted and
@@ -108,6 +120,9 @@ class LinearRegression : public detail::LeastSquaresModel {
   // X: n × d; y: vector of length n (one target) or n × t (t targets); sample_weight: empty
   // or a vector of n non-negative weights. Returns *this.
   LinearRegression& fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight = Tensor());
+  // The same for sparse X (n × d CSR).
+  LinearRegression& fit(const CsrMatrix& X, const Tensor& y,
+                        const Tensor& sample_weight = Tensor());
 
   const Options& options() const { return options_; }
   // Numerical rank of the (centred) X as the solver saw it.
@@ -131,6 +146,8 @@ class Ridge : public detail::LeastSquaresModel {
   explicit Ridge(Options options = {}, BackendPtr backend = default_backend());
 
   Ridge& fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight = Tensor());
+  // The same for sparse X (n × d CSR).
+  Ridge& fit(const CsrMatrix& X, const Tensor& y, const Tensor& sample_weight = Tensor());
 
   const Options& options() const { return options_; }
 

@@ -42,12 +42,18 @@
 #include <iosfwd>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mlcore/estimator.hpp"
+#include "mlcore/sparse.hpp"
 #include "mlcore/tensor.hpp"
 
 namespace mlcore {
+
+namespace detail {
+struct InputTransform;  // src/algorithms/common/columns.hpp
+}  // namespace detail
 
 struct LogisticRegressionOptions {
   double C = 1.0;      // inverse penalty strength, > 0; +infinity: no penalty
@@ -70,6 +76,10 @@ class LogisticRegression : public Estimator {
   // X: n × d; y: n class labels (any float values, at least 2 distinct); sample_weight: empty
   // or n values ≥ 0.
   LogisticRegression& fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight = Tensor());
+  // The same for sparse X (n × d CSR), used as it is: each evaluation is spmm for the scores
+  // and the transposed spmm for the gradient, nnz·K' MACs each.
+  LogisticRegression& fit(const CsrMatrix& X, const Tensor& y,
+                          const Tensor& sample_weight = Tensor());
 
   // n × K' scores X·Wᵀ + b (K' = 1 for two classes: the score of classes[1]).
   Tensor decision_function(const Tensor& X) const;
@@ -78,6 +88,11 @@ class LogisticRegression : public Estimator {
   Tensor predict_log_proba(const Tensor& X) const;
   // n × 1 predicted class labels.
   Tensor predict(const Tensor& X) const;
+  // The same four for sparse X: one spmm for the scores.
+  Tensor decision_function(const CsrMatrix& X) const;
+  Tensor predict_proba(const CsrMatrix& X) const;
+  Tensor predict_log_proba(const CsrMatrix& X) const;
+  Tensor predict(const CsrMatrix& X) const;
 
   const Options& options() const { return options_; }
   const std::vector<double>& classes() const;
@@ -101,6 +116,22 @@ class LogisticRegression : public Estimator {
   // Z = X·Wᵀ + b on the backend, centring X when the training means ask for it: n × K', or
   // with all_classes n × K (for two classes the columns [0, z]).
   Tensor scores_on_device(const Tensor& X, bool all_classes) const;
+  Tensor scores_on_device(const CsrMatrix& X, bool all_classes) const;
+  // The weights and bias the scores use: Kc × d and 1 × Kc (see scores_on_device).
+  std::pair<Tensor, Tensor> class_weights(bool all_classes) const;
+  // The fit after X is on the device: Products gives the two products with X (the .cpp's
+  // DenseProducts / SparseProducts), input the transform chosen for X (columns.hpp).
+  template <class Products>
+  void fit_with(const Products& products, std::int64_t n, std::int64_t d, const Tensor& y,
+                const Tensor& sample_weight, const detail::InputTransform& input);
+  template <class Input>
+  Tensor decision_function_impl(const Input& X) const;
+  template <class Input>
+  Tensor predict_proba_impl(const Input& X) const;
+  template <class Input>
+  Tensor predict_log_proba_impl(const Input& X) const;
+  template <class Input>
+  Tensor predict_impl(const Input& X) const;
 
   Options options_;
   std::vector<double> classes_;

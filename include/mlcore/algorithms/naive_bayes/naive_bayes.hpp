@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "mlcore/estimator.hpp"
+#include "mlcore/sparse.hpp"
 #include "mlcore/tensor.hpp"
 
 namespace mlcore {
@@ -75,6 +76,12 @@ class NaiveBayesBase : public Estimator {
   Tensor predict_proba(const Tensor& X) const;      // n × K
   Tensor predict_log_proba(const Tensor& X) const;  // n × K
   Tensor predict(const Tensor& X) const;            // n × 1 class labels
+  // The same four for sparse X (n × d CSR): MultinomialNB's jll is one spmm. GaussianNB refuses
+  // sparse X, as scikit-learn's does.
+  Tensor predict_joint_log_proba(const CsrMatrix& X) const;
+  Tensor predict_proba(const CsrMatrix& X) const;
+  Tensor predict_log_proba(const CsrMatrix& X) const;
+  Tensor predict(const CsrMatrix& X) const;
 
   const std::vector<double>& classes() const;
   // Σ of sample weights per class (the number of samples without weights), 1 × K.
@@ -86,7 +93,13 @@ class NaiveBayesBase : public Estimator {
       : Estimator(name, model_version, std::move(backend)) {}
   // jll on the device, n × K; `exact` = false allows a constant per sample (see above).
   virtual Tensor jll_on_device(const Tensor& Xd, bool exact) const = 0;
+  // The same for sparse X on the device; by default the estimator refuses sparse input.
+  virtual Tensor jll_sparse_on_device(const CsrMatrix& Xd, bool exact) const;
   void check_predict_input(const Tensor& X) const;
+  void check_predict_input(const CsrMatrix& X) const;
+  // What the four predictions make of the jll Q (n × K, on the device).
+  enum class Output { joint, proba, log_proba, labels };
+  Tensor finish_prediction(Tensor Q, Output what) const;
 
   std::vector<double> classes_;
   Tensor class_count_;  // 1 × K
@@ -133,6 +146,9 @@ class MultinomialNB : public detail::NaiveBayesBase {
 
   // X: n × d, non-negative; y: n class labels (≥ 2 distinct); sample_weight: empty or n ≥ 0.
   MultinomialNB& fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight = Tensor());
+  // The same for sparse X (n × d CSR): the feature counts are one transposed spmm,
+  // Xᵀ·(w ⊙ onehot(y)) (d × K), nnz·K MACs; X is not rescaled (predict uses it raw).
+  MultinomialNB& fit(const CsrMatrix& X, const Tensor& y, const Tensor& sample_weight = Tensor());
 
   const Options& options() const { return options_; }
   const Tensor& feature_count() const;     // K × d  Σ (weighted) counts per class
@@ -147,6 +163,9 @@ class MultinomialNB : public detail::NaiveBayesBase {
   void visit(Archive& a) override;
   std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
   Tensor jll_on_device(const Tensor& Xd, bool exact) const override;
+  Tensor jll_sparse_on_device(const CsrMatrix& Xd, bool exact) const override;
+  // The fit after the per-class sums: counts (K × d, host f32), class totals (1 × K, host).
+  void finish_fit(const Tensor& counts, const Tensor& count, std::vector<double> classes);
 
   Options options_;
   Tensor feature_count_, feature_log_prob_, class_log_prior_;
