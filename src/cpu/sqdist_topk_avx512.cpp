@@ -25,6 +25,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -49,6 +50,8 @@ constexpr int64_t kChunkBytes = 512 * 1024;
 // Query rows packed at a time: a group is packed just before its tiles and re-read from L1/L2 by
 // every chunk of B. 32 KiB: beside the B chunk in L2, and no page of packed rows goes cold.
 constexpr int64_t kGroupBytes = 32 * 1024;
+// Up to this many rows of B, k = 1 turns the roles round (nearest_of_few): k-means' centres.
+constexpr int64_t kFewRows = 512;
 
 // One row's k best so far, ascending by value; equal values in the order they were found
 // (ascending column), so the list's order is topk_rows' (value, then lower index).
@@ -125,30 +128,118 @@ inline void select_from_tile(const float* tile, const float* norm_a, const float
   }
 }
 
+// k = 1 against few rows of B (k-means' centres): the roles turn round. B's rows are packed once
+// as the GEMM packs A (MR-row slabs; a few KiB, they stay in L1/L2) and the query rows stream
+// past as NR-wide column panels, so a tile holds MR centres × NR queries and each query's
+// nearest centre is a running minimum down the tile's columns: per centre, two compares and
+// four masked moves for 32 queries — no horizontal reduction per query and tile, no branch.
+// Same numbers: each a·b is the same products summed in the same order (a product does not
+// care which factor the kernel broadcasts), ‖a‖² + ‖b‖² is the same sum, and centres are
+// scanned in index order with a strict <, so ties keep the lower index.
+// Returns false, having stopped early, if a query's norm reached a_limit (the caller then runs
+// the composition).
+bool nearest_of_few(int64_t m, int64_t n, int64_t d, const float* A, const float* B,
+                    const float* norm_b, float a_limit, int32_t* index, float* value, int threads) {
+  const int64_t KC = Tiles::kc();
+  const int64_t slices = std::max<int64_t>(1, (d + KC - 1) / KC);
+  auto slice_kc = [&](int64_t s) { return std::min(KC, d - s * KC); };
+  const int64_t slabs = (n + MR - 1) / MR, slab_floats = MR * d;
+  static thread_local AlignedBuffer<float> centre_buffer;
+  float* const centres = centre_buffer.get(std::size_t(slabs) * slab_floats);
+  for (int64_t sl = 0; sl < slabs; ++sl) {
+    const int64_t r0 = sl * MR, rows = std::min<int64_t>(MR, n - r0);
+    for (int64_t s = 0; s < slices; ++s) {
+      Tiles::pack_rows(B + r0 * d + s * KC, d, rows, slice_kc(s),
+                       centres + sl * slab_floats + s * MR * KC);
+    }
+  }
+  std::atomic<bool> too_large{false};
+  const int64_t panels = (m + NR - 1) / NR;
+  parallel_ranges(panels, n * d * NR, threads, [&](int, int64_t p_begin, int64_t p_end) {
+    static thread_local AlignedBuffer<float> query_buffer;
+    float* const queries = query_buffer.get(std::size_t(NR) * slices * KC);  // slice s: s·NR·KC
+    alignas(64) float tile[MR * NR];
+    alignas(64) float norm_q[NR];
+    const __m512 zero = _mm512_setzero_ps();
+    for (int64_t p = p_begin; p < p_end; ++p) {
+      if (too_large.load(std::memory_order_relaxed)) return;
+      const int64_t i0 = p * NR, cols = std::min<int64_t>(NR, m - i0);
+      for (int64_t c = 0; c < NR; ++c) {
+        const float norm = c < cols ? dot(A + (i0 + c) * d, A + (i0 + c) * d, d) : 0.0f;
+        if (!(norm < a_limit)) {
+          too_large.store(true, std::memory_order_relaxed);
+          return;
+        }
+        norm_q[c] = norm;  // sqdist_avx512's norm, bit for bit
+      }
+      for (int64_t s = 0; s < slices; ++s) {
+        Tiles::pack_columns(A + i0 * d + s * KC, d, slice_kc(s), cols, 0, 1, queries + s * NR * KC);
+      }
+      const __m512 nq0 = _mm512_load_ps(norm_q), nq1 = _mm512_load_ps(norm_q + 16);
+      __m512 best0 = _mm512_set1_ps(std::numeric_limits<float>::infinity()), best1 = best0;
+      __m512i at0 = _mm512_setzero_si512(), at1 = at0;
+      for (int64_t sl = 0; sl < slabs; ++sl) {
+        const int64_t r0 = sl * MR, rows = std::min<int64_t>(MR, n - r0);
+        for (int64_t s = 0; s < slices; ++s) {
+          Tiles::tile(slice_kc(s), centres + sl * slab_floats + s * MR * KC, queries + s * NR * KC,
+                      -2.0f, s == 0 ? 0.0f : 1.0f, tile);
+        }
+        for (int64_t r = 0; r < rows; ++r) {
+          const __m512 nc = _mm512_set1_ps(norm_b[r0 + r]);
+          const __m512i centre = _mm512_set1_epi32(static_cast<int32_t>(r0 + r));
+          const __m512 d0 = _mm512_max_ps(
+              zero, _mm512_add_ps(_mm512_add_ps(nq0, nc), _mm512_load_ps(tile + r * NR)));
+          const __m512 d1 = _mm512_max_ps(
+              zero, _mm512_add_ps(_mm512_add_ps(nq1, nc), _mm512_load_ps(tile + r * NR + 16)));
+          const __mmask16 lt0 = _mm512_cmp_ps_mask(d0, best0, _CMP_LT_OQ);
+          const __mmask16 lt1 = _mm512_cmp_ps_mask(d1, best1, _CMP_LT_OQ);
+          best0 = _mm512_mask_mov_ps(best0, lt0, d0);
+          best1 = _mm512_mask_mov_ps(best1, lt1, d1);
+          at0 = _mm512_mask_mov_epi32(at0, lt0, centre);
+          at1 = _mm512_mask_mov_epi32(at1, lt1, centre);
+        }
+      }
+      const __mmask16 m0 = lanes(cols), m1 = lanes(cols - 16);
+      _mm512_mask_storeu_ps(value + i0, m0, best0);
+      _mm512_mask_storeu_ps(value + i0 + 16, m1, best1);
+      _mm512_mask_storeu_epi32(index + i0, m0, at0);
+      _mm512_mask_storeu_epi32(index + i0 + 16, m1, at1);
+    }
+  });
+  return !too_large.load();
+}
+
 }  // namespace
 
 void sqdist_topk_avx512(int64_t m, int64_t n, int64_t d, const float* A, const float* B, int64_t k,
                         int32_t* index, float* value, int threads) {
   if (m == 0) return;
-  std::vector<float> norm_a(m), norm_b(n);
-  parallel_ranges(m, d, threads, [&](int, int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) norm_a[i] = dot(A + i * d, A + i * d, d);
-  });
-  parallel_ranges(n, d, threads, [&](int, int64_t begin, int64_t end) {
-    for (int64_t j = begin; j < end; ++j) norm_b[j] = dot(B + j * d, B + j * d, d);
-  });
-  // |−2·a·b| ≤ ‖a‖² + ‖b‖², so when the largest norms add up to a finite number every distance
-  // and every partial sum is finite. Otherwise: the composition, whose NaN/inf rules hold.
-  const float max_a = *std::max_element(norm_a.begin(), norm_a.end());
-  const float max_b = n > 0 ? *std::max_element(norm_b.begin(), norm_b.end()) : 0.0f;
-  const bool finite =
-      std::isfinite(max_a + max_b) && max_a + max_b < std::numeric_limits<float>::max() / 4;
-  if (!finite || !Tiles::sums_in_slice_order(d)) {
+  auto composition = [&] {
     std::vector<float> D(static_cast<std::size_t>(m) * n);
     sqdist_avx512(m, n, d, A, B, D.data(), threads);
     topk_rows_avx512(m, n, k, D.data(), index, value, threads);
+  };
+  if (!Tiles::sums_in_slice_order(d)) return composition();
+  std::vector<float> norm_b(n);
+  parallel_ranges(n, d, threads, [&](int, int64_t begin, int64_t end) {
+    for (int64_t j = begin; j < end; ++j) norm_b[j] = dot(B + j * d, B + j * d, d);
+  });
+  // |−2·a·b| ≤ ‖a‖² + ‖b‖², so while every ‖a‖² stays below a_limit every distance and every
+  // partial sum is finite. The rows' norms are computed group by group below, from rows about to
+  // be packed (in cache); a row at or above the limit (or NaN) stops the fused search, and the
+  // composition, whose NaN/inf rules hold, runs instead.
+  const float max_b = n > 0 ? *std::max_element(norm_b.begin(), norm_b.end()) : 0.0f;
+  const float a_limit = std::numeric_limits<float>::max() / 4 - max_b;
+  if (!(std::isfinite(max_b) && max_b < std::numeric_limits<float>::max() / 4)) {
+    return composition();
+  }
+  if (k == 1 && n <= kFewRows) {
+    if (!nearest_of_few(m, n, d, A, B, norm_b.data(), a_limit, index, value, threads)) {
+      composition();
+    }
     return;
   }
+  std::atomic<bool> too_large{false};
 
   // B packed once, as the GEMM packs it: for each k-slice s, ⌈n/NR⌉ micro-panels of kc × NR.
   const int64_t KC = Tiles::kc();
@@ -181,13 +272,24 @@ void sqdist_topk_avx512(int64_t m, int64_t n, int64_t d, const float* A, const f
     // A group of slabs packed as the GEMM packs A (per slab: each k-slice's MR × kc panel, the
     // slab MR·d floats), just before its tiles are computed, so it is read from cache.
     const int64_t slab_floats = MR * d;
-    static thread_local AlignedBuffer<float> a_buffer;
+    static thread_local AlignedBuffer<float> a_buffer, norm_buffer;
     float* const a_pack = a_buffer.get(std::size_t(group_slabs) * slab_floats);
+    float* const norm_a = norm_buffer.get(std::size_t(group_slabs) * MR);  // the group's ‖a‖²
     alignas(64) float tile[MR * NR];
     for (int64_t g0 = slab_begin; g0 < slab_end; g0 += group_slabs) {
+      if (too_large.load(std::memory_order_relaxed)) return;
       const int64_t g1 = std::min(slab_end, g0 + group_slabs);
       for (int64_t sl = g0; sl < g1; ++sl) {
         const int64_t r0 = sl * MR, rows = std::min<int64_t>(MR, m - r0);
+        for (int64_t r = 0; r < rows; ++r) {
+          const float* a = A + (r0 + r) * d;
+          const float norm = dot(a, a, d);  // sqdist_avx512's norm, bit for bit
+          if (!(norm < a_limit)) {
+            too_large.store(true, std::memory_order_relaxed);
+            return;
+          }
+          norm_a[(sl - g0) * MR + r] = norm;
+        }
         for (int64_t s = 0; s < slices; ++s) {
           Tiles::pack_rows(A + r0 * d + s * KC, d, rows, slice_kc(s),
                            a_pack + (sl - g0) * slab_floats + s * MR * KC);
@@ -205,7 +307,7 @@ void sqdist_topk_avx512(int64_t m, int64_t n, int64_t d, const float* A, const f
                           b_pack + s * slice_floats + j0 * slice_kc(s), -2.0f, s == 0 ? 0.0f : 1.0f,
                           tile);
             }
-            select_from_tile(tile, norm_a.data() + r0, norm_b.data(), rows, j0,
+            select_from_tile(tile, norm_a + (sl - g0) * MR, norm_b.data(), rows, j0,
                              std::min<int64_t>(NR, n - j0), best_v + (r0 - r_begin) * k,
                              best_i + (r0 - r_begin) * k, k);
           }
@@ -213,6 +315,7 @@ void sqdist_topk_avx512(int64_t m, int64_t n, int64_t d, const float* A, const f
       }
     }
   });
+  if (too_large.load()) composition();
 }
 
 }  // namespace mlcore::cpu

@@ -245,13 +245,27 @@ TEST_P(Primitives, SqdistTopkIsTopkOfSqdistExactly) {
   struct Case {
     std::int64_t m, n, d, k;
     float magnitude;
+    std::int64_t huge_row = -1;  // a row scaled by 1e19 (its norm overflows), or none
   };
   const Case cases[] = {
-      {1, 1, 1, 1, 1},      {13, 31, 3, 5, 1},    {14, 32, 32, 1, 1},     {15, 33, 7, 33, 1},
-      {97, 5000, 32, 7, 1}, {29, 300, 300, 4, 1}, {40, 257, 17, 1, 1e3f}, {5, 40, 4, 3, 1e19f},
-      {20, 40, 4100, 3, 1}};  // long d: sqdist's GEMM may split k there
+      {1, 1, 1, 1, 1},
+      {13, 31, 3, 5, 1},
+      {14, 32, 32, 1, 1},
+      {15, 33, 7, 33, 1},
+      {97, 5000, 32, 7, 1},
+      {29, 300, 300, 4, 1},
+      {40, 257, 17, 1, 1e3f},
+      {5, 40, 4, 3, 1e19f},
+      {20, 40, 4100, 3, 1},  // long d: sqdist's GEMM may split k there
+      // One overflowing row late in the rows, met after other rows' lists were written.
+      {4000, 40, 8, 2, 1, 3900},
+      {4000, 40, 8, 1, 1, 3900},
+      {30, 20, 300, 1, 1}};  // k = 1 and few rows: avx512 turns the roles round, here two k-slices
   for (const Case& c : cases) {
     Tensor A = random_tensor(c.m, c.d, rng, -c.magnitude, c.magnitude);
+    if (c.huge_row >= 0) {
+      for (std::int64_t p = 0; p < c.d; ++p) A.at<float>(c.huge_row, p) *= 1e19f;
+    }
     Tensor B = random_tensor(c.n, c.d, rng, -c.magnitude, c.magnitude);
     for (std::int64_t j = 1; j < c.n; j += 3) {  // ties: every third row repeats the one before
       for (std::int64_t p = 0; p < c.d; ++p) B.at<float>(j, p) = B.at<float>(j - 1, p);
