@@ -454,6 +454,18 @@ def build_cases(args, peers, spec):
     return cases
 
 
+# OpenBLAS (numpy's and scipy's BLAS, so also scikit-learn's) keeps its worker threads spinning
+# for about 2^28 cycles (~0.1 s; OPENBLAS_THREAD_TIMEOUT) after each call. A library timed right
+# after it shares its cores with those threads: on the 2-vCPU Intel Xeon, mlcore's SGEMM 2048³
+# measured 171 GFLOP/s right after numpy's and 287 GFLOP/s with the spinning cut short
+# (bench/RESULTS.md "peers"). Each library starts on quiet cores instead.
+SETTLE_SECONDS = 0.3
+
+
+def settle():
+    time.sleep(SETTLE_SECONDS)
+
+
 def run_case(case, rounds, per_iteration):
     """Times {library: {"fit": [...], "predict": [...]}}, iterations, quality, outputs."""
     entries = case[3]
@@ -462,6 +474,7 @@ def run_case(case, rounds, per_iteration):
     for _ in range(rounds):
         for e in entries:  # every library once per round
             est = e.make()
+            settle()
             t = time.perf_counter()
             r = e.fit(est)
             times[e.library]["fit"].append(time.perf_counter() - t)
