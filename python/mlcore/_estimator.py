@@ -66,7 +66,8 @@ class MLCoreEstimatorMixin:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        for name in ("fit", "fit_transform"):  # fit_transform fits too (PCA's does its own)
+        # fit_transform fits too (PCA's does its own); partial_fit changes the fitted state
+        for name in ("fit", "fit_transform", "partial_fit"):
             if name in cls.__dict__:
                 setattr(cls, name, _atomic_fit(cls.__dict__[name]))
 

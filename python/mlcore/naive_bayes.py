@@ -22,6 +22,7 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import validate_data
 
 from . import _core
@@ -66,8 +67,8 @@ class _NaiveBayes(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
     def _check_X_fit(self, X):
         return X
 
-    def fit(self, X, y, sample_weight=None):
-        """Fit on X (n_samples, n_features) and class labels y (n_samples,)."""
+    def _fit_data(self, X, y, reset=True):
+        """X (float32, C order; sparse where the model takes it) and y, checked for a fit."""
         X, y = validate_data(
             self,
             X,
@@ -75,16 +76,73 @@ class _NaiveBayes(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
             accept_sparse=ACCEPT_SPARSE[0] if self._accept_sparse else False,
             dtype=np.float32,
             order="C",
+            reset=reset,
             ensure_all_finite=False,
         )  # NaN/inf: the C++ fit checks X
-        X = self._check_X_fit(X)
+        return self._check_X_fit(X), y
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit on X (n_samples, n_features) and class labels y (n_samples,)."""
+        X, y = self._fit_data(X, y)
         classes, codes = encode_classes(y)  # one class is allowed, as in scikit-learn
         sw = float32_sample_weight(sample_weight, X)
         self.classes_ = classes
         self._model = self._make_model(len(classes))
         self._model.fit(as_core_X(X), codes, sample_weight=sw)
         self.class_count_ = self._model.class_count.astype(np.float64).reshape(-1)
+        self._read_model()
         return self
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One batch of an incremental fit, for data that come in pieces or do not fit in memory.
+
+        The batch's sufficient statistics are merged with those of every batch before it (or of
+        ``fit``): MultinomialNB adds the feature counts and class totals, GaussianNB merges each
+        class's count, mean and variance (Chan, Golub & LeVeque's pairwise update). Any split of
+        the rows into batches then gives ``fit``'s model (GaussianNB: up to rounding, and its
+        epsilon_ comes from the latest batch, as scikit-learn's). ``classes``, every label there
+        will ever be, is required on the first call, as in scikit-learn; a class with no samples
+        yet has ``class_count_`` 0."""
+        first = getattr(self, "classes_", None) is None
+        if first:
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            all_classes = unique_labels(classes)
+        else:
+            all_classes = self.classes_
+            if classes is not None and not np.array_equal(all_classes, unique_labels(classes)):
+                raise ValueError(
+                    f"`classes={classes!r}` is not the same as on last call to partial_fit, "
+                    f"was: {all_classes!r}"
+                )
+        X, y = self._fit_data(X, y, reset=first)
+        check_classification_targets(y)
+        codes = np.searchsorted(all_classes, y)
+        known = codes < len(all_classes)
+        known[known] = all_classes[codes[known]] == y[known]
+        if not known.all():
+            raise ValueError(
+                f"The target label(s) {np.unique(y[~known])!r} in y do not exist in the "
+                f"initial classes {all_classes!r}"
+            )
+        if first:
+            self._model = self._make_model(len(all_classes))
+        else:
+            self._model.set_backend(self._core_backend())
+        self._model.partial_fit(
+            as_core_X(X),
+            np.ascontiguousarray(codes, dtype=np.float32),
+            n_classes=len(all_classes),
+            sample_weight=float32_sample_weight(sample_weight, X),
+        )
+        self.classes_ = all_classes
+        self.class_count_ = self._model.class_count.astype(np.float64).reshape(-1)
+        self._read_model()
+        return self
+
+    def _read_model(self):
+        """The fitted attributes of the estimator's own kind, read from the C++ model."""
+        raise NotImplementedError
 
     def _call(self, method, X):
         X = self._query_X(X)
@@ -161,13 +219,11 @@ class GaussianNB(_NaiveBayes):
             var_smoothing=var_smoothing, priors=priors, backend=self._core_backend()
         )
 
-    def fit(self, X, y, sample_weight=None):
-        super().fit(X, y, sample_weight)
+    def _read_model(self):
         self.theta_ = self._model.theta.astype(np.float64)
         self.var_ = self._model.var.astype(np.float64)
         self.class_prior_ = self._model.class_prior.astype(np.float64).reshape(-1)
         self.epsilon_ = float(self._model.epsilon)
-        return self
 
 
 _MULTINOMIAL_NB_DEFAULTS = _core.MultinomialNB.defaults
@@ -252,12 +308,10 @@ class MultinomialNB(_NaiveBayes):
             backend=self._core_backend(),
         )
 
-    def fit(self, X, y, sample_weight=None):
-        super().fit(X, y, sample_weight)
+    def _read_model(self):
         self.feature_count_ = self._model.feature_count.astype(np.float64)
         self.feature_log_prob_ = self._model.feature_log_prob.astype(np.float64)
         self.class_log_prior_ = self._model.class_log_prior.astype(np.float64).reshape(-1)
-        return self
 
     def _call(self, method, X):
         X = self._query_X(X)

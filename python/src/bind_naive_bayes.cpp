@@ -13,7 +13,7 @@ namespace mlcore::python {
 
 namespace {
 
-// fit, the four predictions, classes / class_count, and what every estimator binds.
+// fit, partial_fit, the four predictions, classes / class_count, and what every estimator binds.
 template <class Model, class Class>
 void bind_nb_common(Class& c) {
   c.def(
@@ -31,6 +31,22 @@ void bind_nb_common(Class& c) {
          });
        },
        py::arg("X"), py::arg("y"), py::arg("sample_weight") = py::none())
+      .def(
+          "partial_fit",
+          [](Model& m, const py::object& X, const py::array& y, std::int64_t n_classes,
+             const py::object& sample_weight) {
+            const Tensor ty = borrow_array(y, "y");
+            const Tensor tw = borrow_optional(sample_weight, "sample_weight");
+            with_input(X, [&](const auto& tx) {
+              using Input = std::decay_t<decltype(tx)>;
+              if constexpr (std::is_same_v<Input, Tensor> || std::is_same_v<Model, MultinomialNB>) {
+                m.partial_fit(tx, ty, n_classes, tw);
+              } else {
+                MLCORE_FAIL(m.name() << ": sparse X is not supported; pass a dense array");
+              }
+            });
+          },
+          py::arg("X"), py::arg("y"), py::arg("n_classes"), py::arg("sample_weight") = py::none())
       .def("predict",
            [](const Model& m, const py::object& X) {
              return apply_any(X, [&](const auto& t) { return m.predict(t); });

@@ -281,3 +281,107 @@ def test_single_class_y_predicts_it_with_probability_one(name, backend):
     np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
     np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X))
     np.testing.assert_array_equal(ours.classes_, [7])
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+@pytest.mark.parametrize("sparse", [False, True])
+def test_multinomial_partial_fit_matches_sklearn_and_fit(backend, sparse):
+    """Batches of 1, 13 (prime) and the rest, weighted, string labels, the third class first
+    seen in the last batch: scikit-learn's partial_fit gives the same counts and model, and so
+    does one fit on all the rows."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(3)
+    X = rng.poisson(2.0, size=(60, 9)).astype(np.float64)
+    y = np.array(["spam", "ham"])[rng.integers(0, 2, 60)].astype(object)
+    y[45:] = rng.choice(["spam", "ham", "eggs"], 15)
+    y[-1] = "eggs"
+    w = 0.5 + rng.integers(0, 3, 60)
+    prep = sp.csr_matrix if sparse else np.asarray
+    ours = mlcore.MultinomialNB(backend=backend)
+    theirs = sknb.MultinomialNB()
+    # The sparse counts are an spmm: int8 products on the systolic array.
+    rtol = 0.03 if sparse and quantized(backend) else 1e-5
+    for lo, hi in [(0, 1), (1, 14), (14, 45), (45, 60)]:
+        classes = ["eggs", "ham", "spam"] if lo == 0 else None
+        ours.partial_fit(prep(X[lo:hi]), y[lo:hi], classes=classes, sample_weight=w[lo:hi])
+        theirs.partial_fit(X[lo:hi], y[lo:hi], classes=classes, sample_weight=w[lo:hi])
+        np.testing.assert_array_equal(ours.classes_, theirs.classes_)
+        np.testing.assert_allclose(ours.class_count_, theirs.class_count_)
+        np.testing.assert_allclose(ours.feature_count_, theirs.feature_count_, rtol=rtol)
+        with np.errstate(divide="ignore"):  # before "eggs" is seen its log prior is −inf
+            np.testing.assert_allclose(ours.class_log_prior_, theirs.class_log_prior_, rtol=1e-6)
+    np.testing.assert_allclose(ours.feature_log_prob_, theirs.feature_log_prob_, rtol=rtol)
+    whole = mlcore.MultinomialNB(backend=backend).fit(prep(X), y, sample_weight=w)
+    np.testing.assert_allclose(ours.feature_log_prob_, whole.feature_log_prob_, rtol=rtol)
+    tol = 0 if not quantized(backend) else 0.1
+    agree = np.mean(ours.predict(prep(X)) == theirs.predict(X))
+    assert agree >= 1 - tol, agree
+
+
+def test_multinomial_partial_fit_errors_and_continuation():
+    X = np.random.default_rng(0).poisson(1.0, size=(10, 4)).astype(float)
+    y = np.array([0, 1] * 5)
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        mlcore.MultinomialNB().partial_fit(X, y)
+    m = mlcore.MultinomialNB().partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="is not the same as on last call"):
+        m.partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="do not exist in the initial classes"):
+        m.partial_fit(X, np.array([0, 1, 2, 0, 1, 0, 1, 0, 1, 0]))
+    with pytest.raises(ValueError, match="features"):
+        m.partial_fit(X[:, :3], y)
+    with pytest.raises(ValueError, match="Negative"):
+        m.partial_fit(-X, y)
+    np.testing.assert_array_equal(m.class_count_, [5, 5])  # the refused batches left no trace
+    # After fit, partial_fit goes on from fit's counts (scikit-learn's behaviour).
+    f = mlcore.MultinomialNB().fit(X, y).partial_fit(X, y)
+    np.testing.assert_array_equal(f.class_count_, [10, 10])
+    np.testing.assert_allclose(
+        f.feature_count_, 2 * mlcore.MultinomialNB().fit(X, y).feature_count_
+    )
+
+
+@pytest.mark.parametrize("backend", F32_BACKENDS)
+def test_gaussian_partial_fit_matches_sklearn_and_fit(backend):
+    """Batches of 1, 13 (prime) and the rest, weighted, the third class first seen in the last
+    batch, one column offset far from 0: scikit-learn's partial_fit gives the same means,
+    variances, counts and epsilon, and one fit on all the rows the same statistics."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(80, 6)) * [1, 2, 0.5, 1, 3, 1] + [0, 0, 0, 1000, 0, -5]
+    y = rng.integers(0, 2, 80)
+    y[50:] = rng.integers(0, 3, 30)
+    y[-1] = 2
+    X[y == 1] += 1.5
+    w = 0.5 + rng.integers(0, 3, 80)
+    ours = mlcore.GaussianNB(backend=backend)
+    theirs = sknb.GaussianNB()
+    for lo, hi in [(0, 1), (1, 14), (14, 50), (50, 80)]:
+        classes = [0, 1, 2] if lo == 0 else None
+        ours.partial_fit(X[lo:hi], y[lo:hi], classes=classes, sample_weight=w[lo:hi])
+        theirs.partial_fit(X[lo:hi], y[lo:hi], classes=classes, sample_weight=w[lo:hi])
+        np.testing.assert_allclose(ours.class_count_, theirs.class_count_)
+        np.testing.assert_allclose(ours.theta_, theirs.theta_, rtol=1e-5, atol=1e-4)
+        np.testing.assert_allclose(ours.var_, theirs.var_, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(ours.epsilon_, theirs.epsilon_, rtol=1e-5)
+        np.testing.assert_allclose(ours.class_prior_, theirs.class_prior_, rtol=1e-6)
+    whole = mlcore.GaussianNB(backend=backend).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(ours.theta_, whole.theta_, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(
+        ours.var_ - ours.epsilon_, whole.var_ - whole.epsilon_, rtol=1e-4, atol=1e-6
+    )
+    assert np.mean(ours.predict(X) == theirs.predict(X)) == 1.0
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-4)
+
+
+def test_gaussian_partial_fit_refuses_sparse_and_unknown_labels():
+    import scipy.sparse as sp
+
+    X = np.random.default_rng(1).normal(size=(6, 2))
+    y = np.array([0, 1, 0, 1, 0, 1])
+    with pytest.raises(TypeError):
+        mlcore.GaussianNB().partial_fit(sp.csr_matrix(X), y, classes=[0, 1])
+    m = mlcore.GaussianNB().partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="do not exist in the initial classes"):
+        m.partial_fit(X, y + 1)
+    np.testing.assert_array_equal(m.class_count_, [3, 3])

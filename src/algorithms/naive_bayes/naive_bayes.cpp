@@ -6,6 +6,7 @@
 #include <cmath>
 #include <istream>
 #include <ostream>
+#include <type_traits>
 
 #include "algorithms/common/columns.hpp"
 #include "algorithms/common/host_math.hpp"
@@ -72,6 +73,42 @@ GemmHints score_hints(bool wide_range, bool exact) {
 Tensor row_tensor(const std::vector<double>& v) {
   Tensor t(1, static_cast<std::int64_t>(v.size()));
   for (std::size_t i = 0; i < v.size(); ++i) t.at<float>(0, i) = static_cast<float>(v[i]);
+  return t;
+}
+
+// y as codes 0 … K − 1 (partial_fit's labels), each checked.
+detail::LabelEncoding codes_of(const Tensor& y, std::int64_t K, const char* estimator) {
+  MLCORE_CHECK(K >= 1, estimator << ": partial_fit's n_classes must be >= 1, got " << K);
+  detail::LabelEncoding enc;
+  enc.classes.resize(K);
+  for (std::int64_t k = 0; k < K; ++k) enc.classes[k] = static_cast<double>(k);
+  const float* v = y.data<float>();
+  enc.code.resize(y.numel());
+  for (std::int64_t i = 0; i < y.numel(); ++i) {
+    MLCORE_CHECK(v[i] >= 0.0f && v[i] < static_cast<float>(K) && v[i] == std::floor(v[i]),
+                 estimator << ": partial_fit's y holds class codes 0 … " << K - 1 << ", got y[" << i
+                           << "] = " << v[i]);
+    enc.code[i] = static_cast<std::int32_t>(v[i]);
+  }
+  return enc;
+}
+
+// A fit's checked targets: the sample weights and y's classes — y's own sorted labels (fit,
+// n_classes = 0) or the class codes 0 … n_classes − 1 (partial_fit).
+struct Targets {
+  detail::SampleWeights sw;
+  detail::LabelEncoding enc;
+  std::int64_t K = 0;
+};
+
+Targets check_fit_targets(const Tensor& y, std::int64_t n, const Tensor& sample_weight,
+                          std::int64_t n_classes, const char* estimator) {
+  detail::check_targets(y, n, estimator);
+  Targets t;
+  t.sw = detail::check_sample_weight(sample_weight, n, estimator);
+  t.enc = n_classes > 0 ? codes_of(y, n_classes, estimator)
+                        : detail::encode_labels(y, estimator, 1);  // one class: P = 1
+  t.K = static_cast<std::int64_t>(t.enc.classes.size());
   return t;
 }
 
@@ -181,26 +218,29 @@ GaussianNB::GaussianNB(Options options, BackendPtr backend)
                "GaussianNB: var_smoothing must be >= 0, got " << options_.var_smoothing);
 }
 
-GaussianNB& GaussianNB::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
-  ProfileScope scope = begin_call();
-  detail::check_samples(X, name());
-  const std::int64_t n = X.rows(), d = X.cols();
-  detail::check_targets(y, n, name());
-  const detail::SampleWeights sw = detail::check_sample_weight(sample_weight, n, name());
-  const detail::LabelEncoding enc =
-      detail::encode_labels(y, name(), 1);  // one class: P = 1 (scikit-learn's)
-  const std::int64_t K = static_cast<std::int64_t>(enc.classes.size());
-  if (!options_.priors.empty()) check_prior(options_.priors, K, name(), "priors");
-  Backend& b = *backend();
+namespace {
 
-  Tensor Xd = b.to_device(X);                            // n × d
-  Tensor code = b.to_device(code_column(enc));           // n × 1 i32
-  const Tensor count = class_totals(b, code, sw, n, K);  // 1 × K (host)
-  for (std::int64_t k = 0; k < K; ++k) {
-    MLCORE_CHECK(count.at<float>(0, k) > 0.0f,
-                 name() << ": class " << enc.classes[k] << " has a total sample weight of 0");
-  }
+// One batch's class statistics, the passes fit makes: per class the total weight (1 × K), the
+// weighted mean (K × d) and the weighted variance about it (K × d, no epsilon), in double on the
+// host. A class without weight in the batch gets mean and variance 0.
+struct ClassMoments {
+  Tensor count;
+  Eigen::MatrixXd theta, var;
+};
 
+ClassMoments class_moments(Backend& b, const Tensor& Xd, const detail::LabelEncoding& enc,
+                           const detail::SampleWeights& sw, std::int64_t K) {
+  const std::int64_t n = Xd.rows(), d = Xd.cols();
+  ClassMoments out;
+  Tensor code = b.to_device(code_column(enc));  // n × 1 i32
+  out.count = class_totals(b, code, sw, n, K);
+  auto per_class = [&](Eigen::MatrixXd m) {
+    for (std::int64_t k = 0; k < K; ++k) {
+      const double c = out.count.at<float>(0, k);
+      m.row(k) = c > 0 ? Eigen::RowVectorXd(m.row(k) / c) : Eigen::RowVectorXd::Zero(d);
+    }
+    return m;
+  };
   // Pass 1: per-class sums Σ wᵢ xᵢ → means θ (K × d).
   Tensor Xw = Xd;
   Tensor w_dev;
@@ -212,12 +252,10 @@ GaussianNB& GaussianNB::fit(const Tensor& X, const Tensor& y, const Tensor& samp
   }
   Tensor sums = b.empty(K, d);
   b.scatter_add(code, Xw, sums);
-  Eigen::MatrixXd theta = detail::to_eigen(b.to_host(sums));
-  for (std::int64_t k = 0; k < K; ++k) theta.row(k) /= count.at<float>(0, k);
-
+  out.theta = per_class(detail::to_eigen(b.to_host(sums)));
   // Pass 2: per-class Σ wᵢ (xᵢ − θ_k)² → variances. M = X − θ[code] (gather_rows brings each
   // sample its class mean), squared, scattered back by class.
-  Tensor theta_dev = b.to_device(detail::from_eigen(theta));
+  Tensor theta_dev = b.to_device(detail::from_eigen(out.theta));
   Tensor M = b.empty(n, d);
   b.gather_rows(theta_dev, code, M);
   b.axpby(1.0f, Xd, -1.0f, M);
@@ -225,18 +263,111 @@ GaussianNB& GaussianNB::fit(const Tensor& X, const Tensor& y, const Tensor& samp
   if (sw.weighted) b.scale_rows(w_dev, M);
   Tensor sq = b.empty(K, d);
   b.scatter_add(code, M, sq);
-  Eigen::MatrixXd var = detail::to_eigen(b.to_host(sq));
-  for (std::int64_t k = 0; k < K; ++k) var.row(k) /= count.at<float>(0, k);
+  out.var = per_class(detail::to_eigen(b.to_host(sq)));
+  return out;
+}
 
+// The largest column variance of X (unweighted), whose var_smoothing-th part is epsilon.
+double largest_variance(const detail::ColumnStats& stats) {
+  double max_var = 0.0;
+  for (std::int64_t j = 0; j < stats.var.cols(); ++j) {
+    max_var = std::max(max_var, double(stats.var.at<float>(0, j)));
+  }
+  return max_var;
+}
+
+}  // namespace
+
+GaussianNB& GaussianNB::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
+  ProfileScope scope = begin_call();
+  detail::check_samples(X, name());
+  const Targets t = check_fit_targets(y, X.rows(), sample_weight, 0, name());
+  if (!options_.priors.empty()) check_prior(options_.priors, t.K, name(), "priors");
+  Backend& b = *backend();
+  const Tensor Xd = b.to_device(X);  // n × d
+  ClassMoments cm = class_moments(b, Xd, t.enc, t.sw, t.K);
+  for (std::int64_t k = 0; k < t.K; ++k) {
+    MLCORE_CHECK(cm.count.at<float>(0, k) > 0.0f,
+                 name() << ": class " << t.enc.classes[k] << " has a total sample weight of 0");
+  }
   // epsilon = var_smoothing × the largest (unweighted) variance of any feature.
   const detail::ColumnStats stats = detail::column_stats(b, X, Xd, name());
-  double max_var = 0.0;
-  for (std::int64_t j = 0; j < d; ++j)
-    max_var = std::max(max_var, double(stats.var.at<float>(0, j)));
-  epsilon_ = options_.var_smoothing * max_var;
-  var.array() += epsilon_;
+  epsilon_ = options_.var_smoothing * largest_variance(stats);
+  cm.var.array() += epsilon_;
+  finish_fit(detail::from_eigen(cm.theta), detail::from_eigen(cm.var), cm.count, t.enc.classes,
+             detail::inverse_spread(stats, /*centred=*/true));
+  return *this;
+}
 
-  classes_ = enc.classes;
+GaussianNB& GaussianNB::partial_fit(const Tensor& X, const Tensor& y, std::int64_t K,
+                                    const Tensor& sample_weight) {
+  ProfileScope scope = begin_call();
+  detail::check_samples(X, name());
+  const std::int64_t d = X.cols();
+  const Targets t = check_fit_targets(y, X.rows(), sample_weight, K, name());
+  if (!options_.priors.empty()) check_prior(options_.priors, K, name(), "priors");
+  bool continues = fitted_ && static_cast<std::int64_t>(classes_.size()) == K;
+  for (std::int64_t k = 0; continues && k < K; ++k) continues = classes_[k] == double(k);
+  MLCORE_CHECK(!continues || d == n_features_, name() << ": partial_fit got X with " << d
+                                                      << " features; the model so far has "
+                                                      << n_features_);
+  Backend& b = *backend();
+  const Tensor Xd = b.to_device(X);
+  const ClassMoments batch = class_moments(b, Xd, t.enc, t.sw, K);
+  const detail::ColumnStats stats = detail::column_stats(b, X, Xd, name());
+  const double eps = options_.var_smoothing * largest_variance(stats);
+
+  // The classes so far (nothing on a first call). scikit-learn takes the latest batch's epsilon
+  // off the stored variances before merging, and adds it back after; so does this.
+  Eigen::VectorXd n_old = Eigen::VectorXd::Zero(K);
+  Eigen::MatrixXd mu = Eigen::MatrixXd::Zero(K, d), var = Eigen::MatrixXd::Zero(K, d);
+  if (continues) {
+    for (std::int64_t k = 0; k < K; ++k) n_old(k) = class_count_.at<float>(0, k);
+    mu = detail::to_eigen(theta_);
+    var = (detail::to_eigen(var_).array() - eps).matrix();
+  }
+  // Chan, Golub & LeVeque: totals of counts, means and squared deviations of two parts.
+  Tensor count(1, K);
+  for (std::int64_t k = 0; k < K; ++k) {
+    const double nb = batch.count.at<float>(0, k), na = n_old(k), nt = na + nb;
+    count.at<float>(0, k) = static_cast<float>(nt);
+    if (nb <= 0.0) continue;
+    const Eigen::RowVectorXd delta = mu.row(k) - batch.theta.row(k);
+    const Eigen::RowVectorXd ssd =
+        na * var.row(k) + nb * batch.var.row(k) + (na * nb / nt) * delta.array().square().matrix();
+    mu.row(k) = (na * mu.row(k) + nb * batch.theta.row(k)) / nt;
+    var.row(k) = ssd / nt;
+  }
+  var.array() += eps;
+  epsilon_ = eps;
+
+  // The expansion's scale from all data so far: the column variance by the law of total
+  // variance over the classes' (weighted) moments.
+  double total = 0.0;
+  for (std::int64_t k = 0; k < K; ++k) total += count.at<float>(0, k);
+  detail::ColumnStats all;
+  all.mean = Tensor(1, d);
+  all.var = Tensor(1, d);
+  for (std::int64_t j = 0; j < d; ++j) {
+    double m = 0.0, v = 0.0;
+    for (std::int64_t k = 0; k < K; ++k) m += count.at<float>(0, k) * mu(k, j);
+    m = total > 0 ? m / total : 0.0;
+    for (std::int64_t k = 0; k < K; ++k) {
+      const double dm = mu(k, j) - m;
+      v += count.at<float>(0, k) * (var(k, j) - eps + dm * dm);
+    }
+    all.mean.at<float>(0, j) = static_cast<float>(m);
+    all.var.at<float>(0, j) = static_cast<float>(total > 0 ? std::max(v / total, 0.0) : 0.0);
+  }
+  finish_fit(detail::from_eigen(mu), detail::from_eigen(var), count, t.enc.classes,
+             detail::inverse_spread(all, /*centred=*/true));
+  return *this;
+}
+
+void GaussianNB::finish_fit(const Tensor& theta, const Tensor& var, const Tensor& count,
+                            std::vector<double> classes, const Tensor& input_scale) {
+  const std::int64_t K = theta.rows(), d = theta.cols();
+  classes_ = std::move(classes);
   class_count_ = count;
   std::vector<double> prior(K);
   double total = 0.0;
@@ -245,25 +376,23 @@ GaussianNB& GaussianNB::fit(const Tensor& X, const Tensor& y, const Tensor& samp
     prior[k] = options_.priors.empty() ? count.at<float>(0, k) / total : options_.priors[k];
   }
   class_prior_ = row_tensor(prior);
-  theta_ = detail::from_eigen(theta);
-  var_ = detail::from_eigen(var);
+  theta_ = theta;
+  var_ = var;
   // The expansion's centre and scale per feature (see naive_bayes.hpp, "Centre"): scale 1/sd,
   // centre the mean of the feature's tightest class, whose large weights then multiply terms
   // that vanish for its own samples instead of cancelling.
-  const Tensor scale = detail::inverse_spread(stats, /*centred=*/true);
   Tensor shift(1, d);
   for (std::int64_t j = 0; j < d; ++j) {
     std::int64_t tightest = 0;
     for (std::int64_t k = 0; k < K; ++k) {
-      if (var(k, j) < var(tightest, j)) tightest = k;
+      if (var.at<float>(k, j) < var.at<float>(tightest, j)) tightest = k;
     }
-    shift.at<float>(0, j) = static_cast<float>(theta(tightest, j));
+    shift.at<float>(0, j) = theta.at<float>(tightest, j);
   }
   input_shift_ = shift;
-  input_scale_ = scale;
+  input_scale_ = input_scale;
   n_features_ = d;
   fitted_ = true;
-  return *this;
 }
 
 Tensor GaussianNB::jll_on_device(const Tensor& Xd, bool exact) const {
@@ -348,28 +477,38 @@ MultinomialNB::MultinomialNB(Options options, BackendPtr backend)
                "MultinomialNB: alpha must be >= 0, got " << options_.alpha);
 }
 
-MultinomialNB& MultinomialNB::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
-  ProfileScope scope = begin_call();
-  detail::check_samples(X, name());
-  const std::int64_t n = X.rows(), d = X.cols();
-  {
-    const float* x = X.data<float>();
-    for (std::int64_t i = 0; i < X.numel(); ++i) {
-      MLCORE_CHECK(x[i] >= 0.0f, name() << ": X must be non-negative (counts or frequencies), got "
-                                        << x[i] << " at [" << i / d << ", " << i % d << "]");
-    }
-  }
-  detail::check_targets(y, n, name());
-  const detail::SampleWeights sw = detail::check_sample_weight(sample_weight, n, name());
-  const detail::LabelEncoding enc =
-      detail::encode_labels(y, name(), 1);  // one class: P = 1 (scikit-learn's)
-  const std::int64_t K = static_cast<std::int64_t>(enc.classes.size());
-  if (!options_.class_prior.empty()) check_prior(options_.class_prior, K, name(), "class_prior");
-  Backend& b = *backend();
+namespace {
 
-  Tensor Xd = b.to_device(X);
+void check_counts(const Tensor& X, const char* estimator) {
+  const std::int64_t d = X.cols();
+  const float* x = X.data<float>();
+  for (std::int64_t i = 0; i < X.numel(); ++i) {
+    MLCORE_CHECK(x[i] >= 0.0f, estimator << ": X must be non-negative (counts or frequencies), got "
+                                         << x[i] << " at [" << i / d << ", " << i % d << "]");
+  }
+}
+
+void check_counts(const CsrMatrix& X, const char* estimator) {
+  const float* v = X.data.data<float>();
+  for (std::int64_t p = 0; p < X.nnz(); ++p) {
+    MLCORE_CHECK(v[p] >= 0.0f, estimator << ": X must be non-negative (counts or frequencies), got "
+                                         << v[p] << " (stored entry " << p << ")");
+  }
+}
+
+// One batch's sums: per class the (weighted) feature counts (K × d) and the class total (1 × K),
+// on the host.
+struct BatchCounts {
+  Tensor counts, count;
+};
+
+// Dense X: Σ_{i in k} wᵢ xᵢ is a scatter_add of each (weighted) row into its class's row.
+BatchCounts batch_counts(Backend& b, const Tensor& Xd, const detail::LabelEncoding& enc,
+                         const detail::SampleWeights& sw, std::int64_t K) {
+  const std::int64_t n = Xd.rows(), d = Xd.cols();
   Tensor code = b.to_device(code_column(enc));
-  const Tensor count = class_totals(b, code, sw, n, K);
+  BatchCounts out;
+  out.count = class_totals(b, code, sw, n, K);
   Tensor Xw = Xd;
   if (sw.weighted) {
     Xw = b.empty(n, d);
@@ -377,37 +516,17 @@ MultinomialNB& MultinomialNB::fit(const Tensor& X, const Tensor& y, const Tensor
     b.scale_rows(b.to_device(sw.w), Xw);
   }
   Tensor fc = b.empty(K, d);
-  b.scatter_add(code, Xw, fc);  // Σ_{i in k} wᵢ xᵢ: the (weighted) feature counts per class
-  // Predict scales X per column when the features' magnitudes differ widely (not centred:
-  // counts keep their 0).
-  const detail::InputTransform input =
-      detail::choose_input_transform(detail::column_stats(b, X, Xd, name()), /*centred=*/false);
-  raw_input_ = input.raw;
-  input_shift_ = input.shift;
-  input_scale_ = input.scale;
-  finish_fit(b.to_host(fc), count, enc.classes);
-  return *this;
+  b.scatter_add(code, Xw, fc);
+  out.counts = b.to_host(fc).clone();
+  return out;
 }
 
-MultinomialNB& MultinomialNB::fit(const CsrMatrix& X, const Tensor& y,
-                                  const Tensor& sample_weight) {
-  ProfileScope scope = begin_call();
-  detail::check_sparse_samples(X, name());
+// Sparse X: Xᵀ·(w ⊙ onehot(y)) (d × K) in one transposed spmm, nnz·K MACs, then transposed.
+BatchCounts batch_counts(Backend& b, const CsrMatrix& X, const detail::LabelEncoding& enc,
+                         const detail::SampleWeights& sw, std::int64_t K) {
   const std::int64_t n = X.rows, d = X.cols;
-  const float* v = X.data.data<float>();
-  for (std::int64_t p = 0; p < X.nnz(); ++p) {
-    MLCORE_CHECK(v[p] >= 0.0f, name() << ": X must be non-negative (counts or frequencies), got "
-                                      << v[p] << " (stored entry " << p << ")");
-  }
-  detail::check_targets(y, n, name());
-  const detail::SampleWeights sw = detail::check_sample_weight(sample_weight, n, name());
-  const detail::LabelEncoding enc = detail::encode_labels(y, name(), 1);
-  const std::int64_t K = static_cast<std::int64_t>(enc.classes.size());
-  if (!options_.class_prior.empty()) check_prior(options_.class_prior, K, name(), "class_prior");
-  Backend& b = *backend();
-  Tensor code = b.to_device(code_column(enc));
-  const Tensor count = class_totals(b, code, sw, n, K);
-  // Y = w ⊙ onehot(y) (n × K, host), and the counts Xᵀ·Y (d × K) in one transposed spmm.
+  BatchCounts out;
+  out.count = class_totals(b, b.to_device(code_column(enc)), sw, n, K);
   Tensor Y(n, K);
   for (std::int64_t i = 0; i < n; ++i) {
     Y.at<float>(i, enc.code[i]) = sw.weighted ? sw.w.data<float>()[i] : 1.0f;
@@ -415,15 +534,94 @@ MultinomialNB& MultinomialNB::fit(const CsrMatrix& X, const Tensor& y,
   Tensor fct = b.empty(d, K);
   b.spmm(Trans::yes, 1.0f, detail::csr_on_device(b, X), b.to_device(Y), 0.0f, fct);
   const Tensor ct = b.to_host(fct);
-  Tensor counts(K, d);
+  out.counts = Tensor(K, d);
   for (std::int64_t j = 0; j < d; ++j) {
-    for (std::int64_t k = 0; k < K; ++k) counts.at<float>(k, j) = ct.at<float>(j, k);
+    for (std::int64_t k = 0; k < K; ++k) out.counts.at<float>(k, j) = ct.at<float>(j, k);
   }
-  raw_input_ = true;  // sparse X is never rescaled (that would fill in its zeros)
-  input_shift_ = Tensor();
-  input_scale_ = Tensor();
-  finish_fit(counts, count, enc.classes);
+  return out;
+}
+
+}  // namespace
+
+namespace {
+// counts += batch (host f32 tensors of the same shape).
+void add_into(Tensor& total, const Tensor& batch) {
+  float* t = total.data<float>();
+  const float* v = batch.data<float>();
+  for (std::int64_t i = 0; i < total.numel(); ++i) t[i] += v[i];
+}
+std::int64_t rows_of(const Tensor& X) { return X.rows(); }
+std::int64_t rows_of(const CsrMatrix& X) { return X.rows; }
+std::int64_t cols_of(const Tensor& X) { return X.cols(); }
+std::int64_t cols_of(const CsrMatrix& X) { return X.cols; }
+}  // namespace
+
+MultinomialNB& MultinomialNB::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
+  return fit_batch(X, y, sample_weight, 0);
+}
+MultinomialNB& MultinomialNB::fit(const CsrMatrix& X, const Tensor& y,
+                                  const Tensor& sample_weight) {
+  return fit_batch(X, y, sample_weight, 0);
+}
+MultinomialNB& MultinomialNB::partial_fit(const Tensor& X, const Tensor& y, std::int64_t n_classes,
+                                          const Tensor& sample_weight) {
+  return fit_batch(X, y, sample_weight, n_classes);
+}
+MultinomialNB& MultinomialNB::partial_fit(const CsrMatrix& X, const Tensor& y,
+                                          std::int64_t n_classes, const Tensor& sample_weight) {
+  return fit_batch(X, y, sample_weight, n_classes);
+}
+
+template <class Input>
+MultinomialNB& MultinomialNB::fit_batch(const Input& X, const Tensor& y,
+                                        const Tensor& sample_weight, std::int64_t n_classes) {
+  constexpr bool dense = std::is_same_v<Input, Tensor>;
+  ProfileScope scope = begin_call();
+  if constexpr (dense) {
+    detail::check_samples(X, name());
+  } else {
+    detail::check_sparse_samples(X, name());
+  }
+  check_counts(X, name());
+  const Targets t = check_fit_targets(y, rows_of(X), sample_weight, n_classes, name());
+  if (!options_.class_prior.empty()) check_prior(options_.class_prior, t.K, name(), "class_prior");
+  // The counts so far: none for fit, the model's for a partial_fit that continues.
+  Tensor counts(t.K, cols_of(X)), count(1, t.K);
+  if (n_classes > 0) continue_counts(t.K, cols_of(X), &counts, &count);
+  Backend& b = *backend();
+  if constexpr (dense) {
+    const Tensor Xd = b.to_device(X);
+    const BatchCounts batch = batch_counts(b, Xd, t.enc, t.sw, t.K);
+    add_into(counts, batch.counts);
+    add_into(count, batch.count);
+    // Predict scales X per column when the features' magnitudes differ widely (not centred:
+    // counts keep their 0); for a partial_fit, chosen from this batch.
+    const detail::InputTransform input =
+        detail::choose_input_transform(detail::column_stats(b, X, Xd, name()), /*centred=*/false);
+    raw_input_ = input.raw;
+    input_shift_ = input.shift;
+    input_scale_ = input.scale;
+  } else {
+    const BatchCounts batch = batch_counts(b, X, t.enc, t.sw, t.K);
+    add_into(counts, batch.counts);
+    add_into(count, batch.count);
+    raw_input_ = true;  // sparse X is never rescaled (that would fill in its zeros)
+    input_shift_ = Tensor();
+    input_scale_ = Tensor();
+  }
+  finish_fit(counts, count, t.enc.classes);
   return *this;
+}
+
+void MultinomialNB::continue_counts(std::int64_t K, std::int64_t d, Tensor* counts,
+                                    Tensor* count) const {
+  bool continues = fitted_ && static_cast<std::int64_t>(classes_.size()) == K;
+  for (std::int64_t k = 0; continues && k < K; ++k) continues = classes_[k] == double(k);
+  if (!continues) return;  // a first call: from zero
+  MLCORE_CHECK(d == n_features_, name() << ": partial_fit got X with " << d
+                                        << " features; the model so far has " << n_features_);
+  *counts = feature_count_.clone();
+  *count = class_count_.clone();
 }
 
 void MultinomialNB::finish_fit(const Tensor& counts_f32, const Tensor& count,

@@ -115,6 +115,15 @@ class GaussianNB : public detail::NaiveBayesBase {
 
   // X: n × d; y: n class labels (≥ 2 distinct); sample_weight: empty or n values ≥ 0.
   GaussianNB& fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight = Tensor());
+  // One batch of an out-of-core fit (scikit-learn's partial_fit): each class's mean and
+  // variance so far are merged with the batch's (Chan, Golub & LeVeque's pairwise update), so any
+  // split of the rows into batches gives fit's statistics. y holds class codes 0 … n_classes − 1
+  // (a class with no samples yet has mean 0, variance epsilon and count 0). As scikit-learn's,
+  // epsilon is var_smoothing × the largest column variance of the latest batch. A call on an
+  // unfitted model, or whose n_classes differs from the model's classes (0 … n_classes − 1),
+  // starts from nothing; otherwise X must have the model's number of features.
+  GaussianNB& partial_fit(const Tensor& X, const Tensor& y, std::int64_t n_classes,
+                          const Tensor& sample_weight = Tensor());
 
   const Options& options() const { return options_; }
   const Tensor& theta() const;        // K × d per-class feature means
@@ -130,6 +139,10 @@ class GaussianNB : public detail::NaiveBayesBase {
   void visit(Archive& a) override;
   std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
   Tensor jll_on_device(const Tensor& Xd, bool exact) const override;
+  // The fit after the class statistics: theta and var (K × d host, var with epsilon_ added),
+  // class totals (1 × K), the classes, and the columns' spread for the expansion's scale.
+  void finish_fit(const Tensor& theta, const Tensor& var, const Tensor& count,
+                  std::vector<double> classes, const Tensor& input_scale);
 
   Options options_;
   Tensor theta_, var_, class_prior_;
@@ -149,6 +162,17 @@ class MultinomialNB : public detail::NaiveBayesBase {
   // The same for sparse X (n × d CSR): the feature counts are one transposed spmm,
   // Xᵀ·(w ⊙ onehot(y)) (d × K), nnz·K MACs; X is not rescaled (predict uses it raw).
   MultinomialNB& fit(const CsrMatrix& X, const Tensor& y, const Tensor& sample_weight = Tensor());
+  // One batch of an out-of-core fit (scikit-learn's partial_fit): its counts are added to those
+  // seen so far and the model is recomputed from the sums, so any split of the rows into
+  // batches gives fit's counts. y holds class codes 0 … n_classes − 1 (the classes are fixed by
+  // the first call; a class with no samples yet has count 0 and log prior −inf). A call on an
+  // unfitted model, or whose n_classes differs from the model's classes (0 … n_classes − 1),
+  // starts from zero counts; otherwise X must have the model's number of features. Dense X:
+  // predict's column scaling is chosen from the latest batch.
+  MultinomialNB& partial_fit(const Tensor& X, const Tensor& y, std::int64_t n_classes,
+                             const Tensor& sample_weight = Tensor());
+  MultinomialNB& partial_fit(const CsrMatrix& X, const Tensor& y, std::int64_t n_classes,
+                             const Tensor& sample_weight = Tensor());
 
   const Options& options() const { return options_; }
   const Tensor& feature_count() const;     // K × d  Σ (weighted) counts per class
@@ -166,6 +190,13 @@ class MultinomialNB : public detail::NaiveBayesBase {
   Tensor jll_sparse_on_device(const CsrMatrix& Xd, bool exact) const override;
   // The fit after the per-class sums: counts (K × d, host f32), class totals (1 × K, host).
   void finish_fit(const Tensor& counts, const Tensor& count, std::vector<double> classes);
+  // fit and partial_fit (n_classes > 0) on dense or sparse X.
+  template <class Input>
+  MultinomialNB& fit_batch(const Input& X, const Tensor& y, const Tensor& sample_weight,
+                           std::int64_t n_classes);
+  // A partial_fit that continues (this model has classes 0 … K − 1) starts from the model's
+  // counts (K × d, 1 × K); otherwise *counts and *count are left as they are (zeros).
+  void continue_counts(std::int64_t K, std::int64_t d, Tensor* counts, Tensor* count) const;
 
   Options options_;
   Tensor feature_count_, feature_log_prob_, class_log_prior_;

@@ -164,6 +164,106 @@ TEST_P(NaiveBayesTest, MultinomialCountsAndScores) {
   EXPECT_NEAR(std::exp(lp.at<float>(0, 0)) + std::exp(lp.at<float>(0, 1)), 1.0, 1e-5);
 }
 
+// partial_fit in batches adds up to fit on all rows: random counts over 7 features, 3 classes,
+// batches of 1, a prime and the rest, weighted, dense and sparse; a class first seen in a later
+// batch; codes out of range refused.
+TEST_P(NaiveBayesTest, MultinomialPartialFitAddsUpToFit) {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> count(0, 4), cls(0, 2);
+  const std::int64_t n = 41, d = 7;
+  Tensor X(n, d), y(n, 1), w(n, 1);
+  for (std::int64_t i = 0; i < n; ++i) {
+    for (std::int64_t j = 0; j < d; ++j) X.at<float>(i, j) = float(count(rng));
+    // Class 2 only from row 20 on: the first batches have not seen it.
+    y.at<float>(i, 0) = float(i < 20 ? cls(rng) % 2 : cls(rng));
+    w.at<float>(i, 0) = 0.5f + float(i % 3);
+  }
+  y.at<float>(40, 0) = 2.0f;
+  MultinomialNB whole({}, b());
+  whole.fit(X, y, w);
+  const std::int64_t cuts[] = {0, 1, 14, 20, n};  // batches of 1, 13, 6 and 21 rows
+  MultinomialNB dense({}, b()), sparse({}, b());
+  for (int c = 0; c + 1 < 5; ++c) {
+    const Tensor Xb = X.row_slice(cuts[c], cuts[c + 1]).clone();
+    const Tensor yb = y.row_slice(cuts[c], cuts[c + 1]).clone();
+    const Tensor wb = w.row_slice(cuts[c], cuts[c + 1]).clone();
+    dense.partial_fit(Xb, yb, 3, wb);
+    sparse.partial_fit(csr_from_dense(Xb), yb, 3, wb);
+    if (c == 1) {  // class 2 not seen yet: count 0, log prior −inf
+      EXPECT_EQ(dense.class_count().at<float>(0, 2), 0.0f);
+      EXPECT_TRUE(std::isinf(dense.class_log_prior().at<float>(0, 2)));
+    }
+  }
+  for (const MultinomialNB* m : {&dense, &sparse}) {
+    EXPECT_EQ(m->classes(), whole.classes());
+    // The sparse counts are an spmm: int8 products on the systolic array.
+    const bool approx = m == &sparse && !exact();
+    for (std::int64_t e = 0; e < 3 * d; ++e) {
+      const float want = whole.feature_count().data<float>()[e];
+      EXPECT_NEAR(m->feature_count().data<float>()[e], want, approx ? 0.02 * want + 0.1 : 1e-4)
+          << e;
+      EXPECT_NEAR(m->feature_log_prob().data<float>()[e], whole.feature_log_prob().data<float>()[e],
+                  approx ? 0.03 : 1e-5)
+          << e;
+    }
+    for (std::int64_t k = 0; k < 3; ++k) {
+      EXPECT_NEAR(m->class_log_prior().at<float>(0, k), whole.class_log_prior().at<float>(0, k),
+                  1e-6);
+    }
+  }
+  EXPECT_THROW(dense.partial_fit(X.row_slice(0, 2).clone(), from_rows(2, 1, {0, 3}), 3),
+               Error);  // code 3 of 3 classes
+  EXPECT_THROW(dense.partial_fit(X.row_slice(0, 2).clone(), from_rows(2, 1, {0, 0.5f}), 3),
+               Error);  // not a code
+  EXPECT_THROW(dense.partial_fit(Tensor(2, d + 1), from_rows(2, 1, {0, 1}), 3), Error);
+  // A different number of classes starts over (as a first call does).
+  dense.partial_fit(X.row_slice(0, 2).clone(), from_rows(2, 1, {0, 1}), 2);
+  EXPECT_EQ(dense.classes(), (std::vector<double>{0, 1}));
+  EXPECT_EQ(dense.class_count().at<float>(0, 0) + dense.class_count().at<float>(0, 1), 2.0f);
+}
+
+// GaussianNB's partial_fit merges the batches' class moments into fit's: means exactly up to
+// rounding, variances less epsilon likewise (epsilon comes from the latest batch).
+TEST_P(NaiveBayesTest, GaussianPartialFitMergesToFit) {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal;
+  const std::int64_t n = 53, d = 5;
+  Tensor X(n, d), y(n, 1), w(n, 1);
+  for (std::int64_t i = 0; i < n; ++i) {
+    y.at<float>(i, 0) = float(i % 3);
+    for (std::int64_t j = 0; j < d; ++j) {
+      X.at<float>(i, j) = normal(rng) * float(j + 1) + (j == 2 ? 100.0f : 0.0f) + y.at<float>(i, 0);
+    }
+    w.at<float>(i, 0) = 1.0f + float(i % 4);
+  }
+  GaussianNB whole({}, b()), parts({}, b());
+  whole.fit(X, y, w);
+  const std::int64_t cuts[] = {0, 1, 18, n};
+  for (int c = 0; c < 3; ++c) {
+    parts.partial_fit(X.row_slice(cuts[c], cuts[c + 1]).clone(),
+                      y.row_slice(cuts[c], cuts[c + 1]).clone(), 3,
+                      w.row_slice(cuts[c], cuts[c + 1]).clone());
+  }
+  for (std::int64_t e = 0; e < 3 * d; ++e) {
+    EXPECT_NEAR(parts.theta().data<float>()[e], whole.theta().data<float>()[e],
+                1e-4 * (1 + std::abs(whole.theta().data<float>()[e])))
+        << e;
+    const double vp = parts.var().data<float>()[e] - parts.epsilon();
+    const double vw = whole.var().data<float>()[e] - whole.epsilon();
+    EXPECT_NEAR(vp, vw, 1e-3 * vw) << e;
+  }
+  for (std::int64_t k = 0; k < 3; ++k) {
+    EXPECT_EQ(parts.class_count().at<float>(0, k), whole.class_count().at<float>(0, k));
+    EXPECT_NEAR(parts.class_prior().at<float>(0, k), whole.class_prior().at<float>(0, k), 1e-6);
+  }
+  if (exact()) {  // int8 scores may flip a borderline sample between two near-equal models
+    const Tensor pp = parts.predict(X), pw = whole.predict(X);
+    for (std::int64_t i = 0; i < n; ++i) EXPECT_EQ(pp.at<float>(i, 0), pw.at<float>(i, 0)) << i;
+  }
+  EXPECT_THROW(parts.partial_fit(Tensor(2, d + 1), from_rows(2, 1, {0, 1}), 3), Error);
+  EXPECT_THROW(parts.partial_fit(Tensor(2, d), from_rows(2, 1, {0, 7}), 3), Error);
+}
+
 TEST_P(NaiveBayesTest, MultinomialPriorOptions) {
   const Tensor X = from_rows(3, 2, {1, 0, 2, 1, 0, 3});
   const Tensor y = from_rows(3, 1, {0, 0, 1});
