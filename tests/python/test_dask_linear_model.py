@@ -151,12 +151,14 @@ def test_model_parallel_moves_activations_not_weights(dask_client, rng):
     assert all(r["comm_bytes"] >= 2 * 5 * 7 * 8 for r in grads)  # K·d doubles per partition
 
 
-@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("weighted", [False, True, "class 2 weighs 0"])
 def test_gaussian_nb_equals_one_machine(dask_client, rng, weighted):
     X = _data(rng, n=1701)
     y = rng.integers(0, 3, len(X))
     X[y == 1] += 1.5
     w = rng.random(len(X)) if weighted else None
+    if weighted == "class 2 weighs 0":  # kept with mean 0, variance epsilon, prior 0
+        w[y == 2] = 0.0
     dist = md.GaussianNB().fit(
         _chunks(X, (600, 600, 501)),
         da.from_array(y, chunks=800),

@@ -385,3 +385,22 @@ def test_gaussian_partial_fit_refuses_sparse_and_unknown_labels():
     with pytest.raises(ValueError, match="do not exist in the initial classes"):
         m.partial_fit(X, y + 1)
     np.testing.assert_array_equal(m.class_count_, [3, 3])
+
+
+@pytest.mark.parametrize("backend", F32_BACKENDS)
+def test_gaussian_class_of_zero_weight_is_kept_as_sklearn_keeps_it(backend):
+    """A class whose samples all weigh 0: mean 0, variance epsilon, count and prior 0, never
+    predicted; the other classes as without it."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(90, 4)) + [0, 0, 50, 0]
+    y = np.repeat([0, 1, 2], 30)
+    X[y == 1] += 2.0
+    w = np.where(y == 1, 0.0, 1.0 + rng.random(90))
+    ours = mlcore.GaussianNB(backend=backend).fit(X, y, sample_weight=w)
+    theirs = sknb.GaussianNB().fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(ours.class_count_, theirs.class_count_, rtol=1e-6)
+    np.testing.assert_allclose(ours.class_prior_, theirs.class_prior_, atol=1e-7)
+    np.testing.assert_allclose(ours.theta_, theirs.theta_, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ours.var_, theirs.var_, rtol=1e-4)
+    assert not np.any(ours.predict(X) == 1)
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))

@@ -87,11 +87,6 @@ class _DaskNaiveBayes(DaskEstimatorMixin):
                 f"{type(self).__name__} needs samples of at least 2 classes, but y "
                 f"contains only one class: {classes[0]!r}"
             )
-        for k in range(len(classes)):
-            if count[k] <= 0:
-                raise ValueError(
-                    f"{type(self).__name__}: class {classes[k]!r} has a total sample weight of 0"
-                )
         self._make_model(len(classes))  # the parameter checks of the single-machine fit
         model = self._model_bytes(count, sums, sq, mean, m2 / n)
         self.classes_ = classes
@@ -126,15 +121,19 @@ class GaussianNB(_DaskNaiveBayes, _local.GaussianNB):
     def _model_bytes(self, count, sums, sq, mean, col_var):
         # What GaussianNB::fit (src/algorithms/naive_bayes/naive_bayes.cpp) does after its reductions.
         count = count.astype(np.float32).astype(np.float64)  # the model keeps f32 counts
-        theta = sums / count[:, None]
+        # A class whose samples all weigh 0 keeps mean 0, variance epsilon and prior 0.
+        seen = count > 0
+        per_class = np.where(seen, count, 1.0)[:, None]
+        theta = np.where(seen[:, None], sums / per_class, 0.0)
         col_var32 = write.f32_row(col_var).reshape(-1).astype(np.float64)
         epsilon = float(self.var_smoothing) * float(col_var32.max())
-        var = sq / count[:, None] + epsilon
+        var = np.where(seen[:, None], sq / per_class, 0.0) + epsilon
         priors = [] if self.priors is None else list(np.asarray(self.priors, np.float64))
         prior = np.asarray(priors) if priors else count / count.sum()
         sd = np.sqrt(col_var32)
         scale = np.where(sd > 0, 1.0 / np.where(sd > 0, sd, 1.0), 1.0)
-        shift = theta[np.argmin(var, axis=0), np.arange(theta.shape[1])]
+        tightest = np.argmin(np.where(seen[:, None], var, np.inf), axis=0)
+        shift = theta[tightest, np.arange(theta.shape[1])]
         w = write.ModelWriter("GaussianNB", 2)  # kGaussianVersion
         w.write_f64(float(self.var_smoothing))
         w.write_f64s([float(p) for p in priors])

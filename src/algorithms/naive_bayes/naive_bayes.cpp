@@ -285,11 +285,9 @@ GaussianNB& GaussianNB::fit(const Tensor& X, const Tensor& y, const Tensor& samp
   if (!options_.priors.empty()) check_prior(options_.priors, t.K, name(), "priors");
   Backend& b = *backend();
   const Tensor Xd = b.to_device(X);  // n × d
+  // A class whose samples all weigh 0 keeps mean 0, variance epsilon and prior 0, as in
+  // scikit-learn: it is never predicted.
   ClassMoments cm = class_moments(b, Xd, t.enc, t.sw, t.K);
-  for (std::int64_t k = 0; k < t.K; ++k) {
-    MLCORE_CHECK(cm.count.at<float>(0, k) > 0.0f,
-                 name() << ": class " << t.enc.classes[k] << " has a total sample weight of 0");
-  }
   // epsilon = var_smoothing × the largest (unweighted) variance of any feature.
   const detail::ColumnStats stats = detail::column_stats(b, X, Xd, name());
   epsilon_ = options_.var_smoothing * largest_variance(stats);
@@ -379,15 +377,18 @@ void GaussianNB::finish_fit(const Tensor& theta, const Tensor& var, const Tensor
   theta_ = theta;
   var_ = var;
   // The expansion's centre and scale per feature (see naive_bayes.hpp, "Centre"): scale 1/sd,
-  // centre the mean of the feature's tightest class, whose large weights then multiply terms
-  // that vanish for its own samples instead of cancelling.
+  // centre the mean of the feature's tightest class (of those with samples), whose large weights
+  // then multiply terms that vanish for its own samples instead of cancelling.
   Tensor shift(1, d);
   for (std::int64_t j = 0; j < d; ++j) {
-    std::int64_t tightest = 0;
+    std::int64_t tightest = -1;
     for (std::int64_t k = 0; k < K; ++k) {
-      if (var.at<float>(k, j) < var.at<float>(tightest, j)) tightest = k;
+      if (count.at<float>(0, k) > 0.0f &&
+          (tightest < 0 || var.at<float>(k, j) < var.at<float>(tightest, j))) {
+        tightest = k;
+      }
     }
-    shift.at<float>(0, j) = theta.at<float>(tightest, j);
+    shift.at<float>(0, j) = tightest < 0 ? 0.0f : theta.at<float>(tightest, j);
   }
   input_shift_ = shift;
   input_scale_ = input_scale;
