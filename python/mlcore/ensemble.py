@@ -15,6 +15,8 @@ chosen backend; NaN in ``X`` is a missing value whose side each split learns.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
@@ -246,7 +248,10 @@ class _BaseBoosting(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             random_state=seed_of(self.random_state),
             backend=self._core_backend(),
         )
+        verbose = check_int("verbose", self.verbose, 0)
+        start = time.perf_counter()
         self._model.fit(X, y_codes, sample_weight=sw)
+        seconds = time.perf_counter() - start
         self.n_iter_ = int(self._model.n_iter_)
         self.do_early_stopping_ = self.early_stopping is True or (
             self.early_stopping == "auto" and X.shape[0] > 10000
@@ -254,7 +259,26 @@ class _BaseBoosting(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
         self.train_score_ = np.asarray(self._model.train_score_, dtype=np.float64)
         self.validation_score_ = np.asarray(self._model.validation_score_, dtype=np.float64)
         self.feature_importances_ = np.asarray(self._model.feature_importances_, dtype=np.float64)
+        if verbose:
+            self._report_fit(seconds)
         return self
+
+    def _report_fit(self, seconds):
+        """What verbose > 0 prints, as scikit-learn's HistGradientBoosting does: one line per
+        iteration with the losses early stopping saw, then the total. Printed after the fit,
+        which runs in C++ without a callback, so the lines carry no per-iteration times."""
+        train, val = -self.train_score_, -self.validation_score_  # scoring="loss": score = −loss
+        print("Fitting gradient boosted rounds:")
+        for it in range(self.n_iter_):
+            line = f"[{it + 1}/{self.max_iter}]"
+            if it + 1 < len(train):  # entry 0 is the baseline's loss
+                line += f" train loss: {train[it + 1]:.5f},"
+            if it + 1 < len(val):
+                line += f" val loss: {val[it + 1]:.5f},"
+            print(line.rstrip(","))
+        if self.do_early_stopping_ and self.n_iter_ < self.max_iter:
+            print(f"Stopped early after {self.n_iter_} iterations (n_iter_no_change reached)")
+        print(f"Fit {self.n_iter_} iterations of trees in {seconds:.3f} s")
 
     def _staged_raw(self, X):
         """Raw scores (n_samples, n_trees_per_iteration) after each iteration."""
@@ -291,6 +315,9 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
     validation_fraction : float or None, default=0.1
     n_iter_no_change : int, default=10
     tol : float, default=1e-7
+    verbose : int, default=0
+        > 0: print each iteration's train and validation losses and the fit's time (after the
+        fit, which runs in C++).
     random_state : int, RandomState or None, default=None
     backend : str, mlcore.Backend or None, default=None
 
@@ -319,6 +346,7 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
         validation_fraction=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["validation_fraction"],
         n_iter_no_change=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["n_iter_no_change"],
         tol=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["tol"],
+        verbose=0,
         random_state=None,
         backend=None,
     ):
@@ -335,6 +363,7 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.verbose = verbose
         self.random_state = random_state
         self.backend = backend
 
@@ -420,6 +449,7 @@ class GradientBoostingRegressor(RegressorMixin, _BaseBoosting):
         validation_fraction=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["validation_fraction"],
         n_iter_no_change=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["n_iter_no_change"],
         tol=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["tol"],
+        verbose=0,
         random_state=None,
         backend=None,
     ):
@@ -436,6 +466,7 @@ class GradientBoostingRegressor(RegressorMixin, _BaseBoosting):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.verbose = verbose
         self.random_state = random_state
         self.backend = backend
 

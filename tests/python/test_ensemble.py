@@ -200,3 +200,25 @@ def test_bad_input():
     m = mlcore.GradientBoostingClassifier(max_iter=3).fit(X, y)
     with pytest.raises(ValueError):
         m.predict(X[:, :2])
+
+
+@pytest.mark.parametrize(
+    "Model", [mlcore.GradientBoostingClassifier, mlcore.GradientBoostingRegressor]
+)
+def test_boosting_verbose_prints_each_iteration_and_the_total(Model, capsys):
+    """verbose=1 (scikit-learn's HistGradientBoosting parameter): one line per iteration with the
+    losses early stopping saw, then the total; verbose=0 prints nothing."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    y = (X[:, 0] > 0).astype(int) if Model is mlcore.GradientBoostingClassifier else X[:, 0]
+    Model(max_iter=7, early_stopping=True, n_iter_no_change=50).fit(X, y)
+    assert capsys.readouterr().out == ""
+    m = Model(max_iter=7, early_stopping=True, n_iter_no_change=50, verbose=1).fit(X, y)
+    lines = capsys.readouterr().out.strip().split("\n")
+    assert lines[0] == "Fitting gradient boosted rounds:"
+    assert len(lines) == 1 + m.n_iter_ + 1
+    first_val = -m.validation_score_[1]
+    assert lines[1].startswith("[1/7] train loss: ") and f"val loss: {first_val:.5f}" in lines[1]
+    assert lines[-1].startswith(f"Fit {m.n_iter_} iterations of trees in ")
+    with pytest.raises(ValueError, match="verbose"):
+        Model(verbose=-1).fit(X, y)

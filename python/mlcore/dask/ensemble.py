@@ -31,6 +31,8 @@ probability of about that size per sample — and its predictions agree to float
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from .. import _core
@@ -167,6 +169,8 @@ class _DaskBoosting(TreeFitMixin):
                 f"early_stopping must be 'auto', True or False, got {self.early_stopping!r}"
             )
         lr = check_real("learning_rate", self.learning_rate, 0.0, low_open=True, allow_inf=True)
+        verbose = check_int("verbose", self.verbose, 0)
+        start = time.perf_counter()
         max_iter = check_int("max_iter", self.max_iter, 1)
         max_leaf = check_int("max_leaf_nodes", self.max_leaf_nodes, 2, allow_none=True)
         max_depth = check_int("max_depth", self.max_depth, 1, allow_none=True)
@@ -318,6 +322,8 @@ class _DaskBoosting(TreeFitMixin):
         self.train_score_ = np.asarray(train_score, np.float64)
         self.validation_score_ = np.asarray(validation_score, np.float64)
         self.feature_importances_ = np.asarray(self._model.feature_importances_, np.float64)
+        if verbose:
+            self._report_fit(time.perf_counter() - start)
         return self
 
     @staticmethod
