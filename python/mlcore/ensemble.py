@@ -220,9 +220,10 @@ class _BaseBoosting(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             raise ValueError(
                 f"early_stopping must be 'auto', True or False, got {self.early_stopping!r}"
             )
-        if self.scoring != "loss":
+        if self.scoring not in ("loss", None):
             raise ValueError(
-                f"scoring must be 'loss' (the only one mlcore implements), got {self.scoring!r}"
+                "scoring must be 'loss' or None (the estimator's default score: accuracy or "
+                f"R²); other scorers are not implemented by mlcore, got {self.scoring!r}"
             )
         vf = self.validation_fraction
         if vf is not None:
@@ -241,7 +242,7 @@ class _BaseBoosting(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             ),
             max_bins=check_int("max_bins", self.max_bins, 2),
             early_stopping={"auto": "auto", True: "true", False: "false"}[self.early_stopping],
-            scoring="loss",
+            scoring="loss" if self.scoring == "loss" else "default",
             validation_fraction=vf,
             n_iter_no_change=check_int("n_iter_no_change", self.n_iter_no_change, 1),
             tol=check_real("tol", self.tol, 0.0, allow_inf=True),
@@ -267,14 +268,16 @@ class _BaseBoosting(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
         """What verbose > 0 prints, as scikit-learn's HistGradientBoosting does: one line per
         iteration with the losses early stopping saw, then the total. Printed after the fit,
         which runs in C++ without a callback, so the lines carry no per-iteration times."""
-        train, val = -self.train_score_, -self.validation_score_  # scoring="loss": score = −loss
+        # scoring="loss": the scores are −loss; None: accuracy or R², printed as they are
+        sign, what = (-1, "loss") if self.scoring == "loss" else (1, "score")
+        train, val = sign * self.train_score_, sign * self.validation_score_
         print("Fitting gradient boosted rounds:")
         for it in range(self.n_iter_):
             line = f"[{it + 1}/{self.max_iter}]"
-            if it + 1 < len(train):  # entry 0 is the baseline's loss
-                line += f" train loss: {train[it + 1]:.5f},"
+            if it + 1 < len(train):  # entry 0 is the baseline's
+                line += f" train {what}: {train[it + 1]:.5f},"
             if it + 1 < len(val):
-                line += f" val loss: {val[it + 1]:.5f},"
+                line += f" val {what}: {val[it + 1]:.5f},"
             print(line.rstrip(","))
         if self.do_early_stopping_ and self.n_iter_ < self.max_iter:
             print(f"Stopped early after {self.n_iter_} iterations (n_iter_no_change reached)")
@@ -311,7 +314,9 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
     max_bins : int, default=255
     early_stopping : "auto" or bool, default="auto"
         "auto": on when n_samples > 10000.
-    scoring : {"loss"}, default="loss"
+    scoring : "loss" or None, default="loss"
+        What early stopping watches: the loss, or (None) the estimator's default score,
+        accuracy or R² (on all training rows where scikit-learn takes a 10 000-row subsample).
     validation_fraction : float or None, default=0.1
     n_iter_no_change : int, default=10
     tol : float, default=1e-7

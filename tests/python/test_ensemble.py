@@ -222,3 +222,41 @@ def test_boosting_verbose_prints_each_iteration_and_the_total(Model, capsys):
     assert lines[-1].startswith(f"Fit {m.n_iter_} iterations of trees in ")
     with pytest.raises(ValueError, match="verbose"):
         Model(verbose=-1).fit(X, y)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize(
+    "Model", [mlcore.GradientBoostingClassifier, mlcore.GradientBoostingRegressor]
+)
+def test_boosting_scoring_none_stops_on_accuracy_or_r2(Model, weighted):
+    """scoring=None: early stopping watches scikit-learn's default score. Without a validation
+    split the scores are the training data's: train_score_[i] is the accuracy (R²) of the model
+    after i iterations, weighted as the fit, as staged_predict and scikit-learn's metrics say."""
+    from sklearn.metrics import accuracy_score, r2_score
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(400, 5))
+    classifier = Model is mlcore.GradientBoostingClassifier
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int) + (X[:, 2] > 1) if classifier else X[:, 0] ** 2
+    w = 0.5 + rng.random(400) if weighted else None
+    m = Model(
+        max_iter=12,
+        early_stopping=True,
+        scoring=None,
+        validation_fraction=None,
+        n_iter_no_change=50,
+    ).fit(X, y, sample_weight=w)
+    metric = accuracy_score if classifier else r2_score
+    staged = list(m.staged_predict(X))
+    assert len(m.train_score_) == m.n_iter_ + 1 == len(staged) + 1
+    for i, pred in enumerate(staged):
+        # (the fit holds the weights in float32, as mlcore takes every array; predict returns
+        # float32 too)
+        want = metric(y, pred, sample_weight=None if w is None else w.astype(np.float32))
+        assert m.train_score_[i + 1] == pytest.approx(want, rel=1e-6)  # float32 predictions
+    assert m.validation_score_.size == 0
+    # It stops on that score: a tolerance no iteration can beat stops after n_iter_no_change.
+    short = Model(max_iter=50, early_stopping=True, scoring=None, n_iter_no_change=3, tol=1e9)
+    assert short.fit(X, y).n_iter_ == 3
+    with pytest.raises(ValueError, match="scoring"):
+        Model(scoring="accuracy").fit(X, y)

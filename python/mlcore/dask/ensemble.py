@@ -168,6 +168,11 @@ class _DaskBoosting(TreeFitMixin):
             raise ValueError(
                 f"early_stopping must be 'auto', True or False, got {self.early_stopping!r}"
             )
+        if self.scoring != "loss":
+            raise ValueError(
+                "mlcore.dask's boosting stops early on the loss, which it sums across the "
+                f"workers: scoring must be 'loss', got {self.scoring!r}"
+            )
         lr = check_real("learning_rate", self.learning_rate, 0.0, low_open=True, allow_inf=True)
         verbose = check_int("verbose", self.verbose, 0)
         start = time.perf_counter()

@@ -57,16 +57,25 @@ std::int64_t search_candidates(std::int64_t n_fit, std::int64_t k) {
   return std::min(n_fit, k + kMarginCandidates);
 }
 
+// The most multiply-adds one fused search call does: ~50 ms at avx512's pace on a quiet core
+// pair. Ctrl-C is checked between primitive calls, so this bounds how long an interrupted
+// predict runs on (a whole 60 000 × 100 000 search in one call took over a second to answer
+// under load); each call re-packs X_fit, ~2 % of the call at this size.
+constexpr std::int64_t kFusedCallMacs = std::int64_t{1} << 33;
+
 // Queries per batch for k neighbours (the search's, the re-ranking's and the vote's buffers are
 // sized by it). A fused search (Backend::fuses_sqdist_topk) has no distance block, so its
-// batches are as large as the re-ranking's buffers allow: each call packs all of X_fit once.
+// batches are as large as the re-ranking's buffers and kFusedCallMacs allow.
 std::int64_t batch_rows(std::int64_t option, std::int64_t n_queries, std::int64_t n_fit,
                         std::int64_t k_out, std::int64_t d, bool fused) {
   const std::int64_t k = search_candidates(n_fit, k_out);
   const std::int64_t row_bytes = ((fused ? 0 : n_fit) + 3 * k * d) * std::int64_t(sizeof(float));
-  const std::int64_t b = option > 0                          ? option
-                         : !fused && fit_tiles(n_fit, k) > 1 ? kTileQueries
-                                                             : kAutoBlockBytes / row_bytes;
+  const std::int64_t by_bytes = kAutoBlockBytes / row_bytes;
+  const std::int64_t b =
+      option > 0                          ? option
+      : !fused && fit_tiles(n_fit, k) > 1 ? kTileQueries
+      : fused ? std::min(by_bytes, kFusedCallMacs / std::max<std::int64_t>(1, n_fit * d))
+              : by_bytes;
   return std::clamp<std::int64_t>(b, 1, std::max<std::int64_t>(n_queries, 1));
 }
 

@@ -44,8 +44,9 @@ void check_boosting_options(const GradientBoostingOptions& o, const char* est) {
   MLCORE_CHECK(
       o.early_stopping == "auto" || o.early_stopping == "true" || o.early_stopping == "false",
       est << ": early_stopping must be 'auto', True or False, got '" << o.early_stopping << "'");
-  MLCORE_CHECK(o.scoring == "loss",
-               est << ": scoring must be 'loss' (the only one mlcore implements), got '"
+  MLCORE_CHECK(o.scoring == "loss" || o.scoring == "default",
+               est << ": scoring must be 'loss' or None (the estimator's default score: accuracy "
+                      "or R²), got '"
                    << o.scoring << "'");
   MLCORE_CHECK(
       o.validation_fraction < 1 && std::isfinite(o.validation_fraction),
@@ -90,6 +91,39 @@ double mean_loss(Loss loss, const std::vector<double>& raw, const std::vector<do
     }
   }
   return total_w > 0 ? total / total_w : 0.0;
+}
+
+// scikit-learn's default score of the estimator at raw scores (scoring=None): the weighted
+// accuracy of the predicted classes (binary: class 1 where raw > 0, as predict's p > 0.5;
+// multiclass: the first largest raw score), or the weighted R² (1 where y is constant and
+// predicted exactly, 0 where constant and not, as r2_score's force_finite).
+double default_score(Loss loss, const std::vector<double>& raw, const std::vector<double>& y, int K,
+                     const std::vector<double>& w) {
+  const std::size_t n = y.size();
+  auto weight = [&](std::size_t i) { return w.empty() ? 1.0 : w[i]; };
+  double total_w = 0;
+  for (std::size_t i = 0; i < n; ++i) total_w += weight(i);
+  if (total_w <= 0) return 0.0;
+  if (loss == Loss::squared_error) {
+    double mean = 0;
+    for (std::size_t i = 0; i < n; ++i) mean += weight(i) * y[i];
+    mean /= total_w;
+    double residual = 0, spread = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      residual += weight(i) * (y[i] - raw[i]) * (y[i] - raw[i]);
+      spread += weight(i) * (y[i] - mean) * (y[i] - mean);
+    }
+    if (spread == 0) return residual == 0 ? 1.0 : 0.0;
+    return 1.0 - residual / spread;
+  }
+  double right = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double* r = raw.data() + i * K;
+    const int predicted =
+        K == 1 ? (r[0] > 0 ? 1 : 0) : static_cast<int>(std::max_element(r, r + K) - r);
+    if (predicted == static_cast<int>(y[i])) right += weight(i);
+  }
+  return right / total_w;
 }
 
 // The backend's name for the loss.
@@ -367,9 +401,14 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
   }
   p.feature_has_missing = feature_has_missing.data();
 
+  // Scores are "higher is better": −loss, or the default score (accuracy / R²).
+  auto score = [&](const std::vector<double>& r, const std::vector<double>& y,
+                   const std::vector<double>& w) {
+    return o.scoring == "loss" ? -mean_loss(loss, r, y, K, w) : default_score(loss, r, y, K, w);
+  };
   auto record_scores = [&] {
-    model.train_score.push_back(-mean_loss(loss, raw, s.y, K, s.sw));
-    if (split) model.validation_score.push_back(-mean_loss(loss, raw_val, s.y_val, K, s.sw_val));
+    model.train_score.push_back(score(raw, s.y, s.sw));
+    if (split) model.validation_score.push_back(score(raw_val, s.y_val, s.sw_val));
   };
   if (early) record_scores();
   std::vector<double> g, h, g_max, h_max;

@@ -17,9 +17,11 @@
 //      smaller (the histogram-subtraction trick).
 //   3. leaf value = −learning_rate · G / (H + λ) with G, H summed exactly over the leaf's samples,
 //      added to raw for those samples (the partition already says which leaf each sample is in).
-// Early stopping (scoring="loss") holds out validation_fraction of the data (stratified for the
-// classifier) and stops when the validation loss has not improved by more than tol for
-// n_iter_no_change iterations; "auto" turns it on above 10 000 samples, as scikit-learn does.
+// Early stopping holds out validation_fraction of the data (stratified for the classifier) and
+// stops when the validation score — −loss, or with scoring="default" accuracy / R² — has not
+// improved by more than tol for n_iter_no_change iterations; "auto" turns it on above 10 000
+// samples, as scikit-learn does. (scikit-learn scores the training side of a non-loss scorer on
+// a 10 000-row subsample; mlcore on all training rows.)
 //
 // Why the loss step runs on the host: it is O(n·K) element-wise work per iteration against the
 // O(n·d·depth) of the histograms, and keeping it in double on the host makes the gradients
@@ -51,8 +53,10 @@ struct GradientBoostingOptions {
   double l2_regularization = 0.0;
   int max_bins = 255;
   std::string early_stopping = "auto";  // "auto", "true" or "false"
-  std::string scoring = "loss";         // only "loss"
-  double validation_fraction = 0.1;     // kNoValidationSplit: score on the training data
+  // What early stopping watches: "loss" (the mean loss), or "default": the estimator's default
+  // score, scikit-learn's scoring=None — accuracy for the classifier, R² for the regressor.
+  std::string scoring = "loss";
+  double validation_fraction = 0.1;  // kNoValidationSplit: score on the training data
   std::int64_t n_iter_no_change = 10;
   double tol = 1e-7;
   std::uint64_t random_state = 0;
