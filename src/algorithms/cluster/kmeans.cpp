@@ -39,6 +39,30 @@ std::int64_t block_rows(std::int64_t n, std::int64_t k) {
   return std::clamp<std::int64_t>(rows, 256, std::max<std::int64_t>(n, 1));
 }
 
+// The E-step's search: labels[i], mind[i] = the nearest row of C (k × d) to row i of X and its
+// squared distance. A backend that fuses the search does it in one sqdist_topk call (k = 1);
+// the others compute the distances D.rows() rows at a time into D and take each row's argmin.
+void nearest_centres(Backend& b, const Tensor& X, const Tensor& C, Tensor& labels, Tensor& mind,
+                     Tensor& D) {
+  if (b.fuses_sqdist_topk()) {
+    b.sqdist_topk(X, C, 1, labels, mind);
+    return;
+  }
+  const std::int64_t n = X.rows(), block = D.rows();
+  for (std::int64_t b0 = 0; b0 < n; b0 += block) {
+    const std::int64_t b1 = std::min(n, b0 + block);
+    Tensor Db = D.row_slice(0, b1 - b0);
+    Tensor lb = labels.row_slice(b0, b1), mb = mind.row_slice(b0, b1);
+    b.sqdist(X.row_slice(b0, b1), C, Db);  // (b1−b0) × k
+    b.argmin_rows(Db, lb, mb);
+  }
+}
+
+// nearest_centres' distance buffer for n rows against k centres: a block × k (none if fused).
+Tensor nearest_buffer(Backend& b, std::int64_t n, std::int64_t k) {
+  return b.fuses_sqdist_topk() ? Tensor() : b.empty(block_rows(n, k), k);
+}
+
 // A host k × (d+1) tensor [C | 1] from k × d centres.
 Tensor augment(const Tensor& C) {
   const std::int64_t k = C.rows(), d = C.cols();
@@ -85,26 +109,11 @@ struct DenseData {
     b.sqdist(Xc, Xa, D);
   }
   // The buffer assign() computes distances in: a block of rows × k.
-  Tensor work(std::int64_t k) const {
-    return b.fuses_sqdist_topk() ? Tensor() : b.empty(block_rows(n, k), k);
-  }
+  Tensor work(std::int64_t k) const { return nearest_buffer(b, n, k); }
   // E-step: labels[i], mind[i] = nearest centre (C: k × d host, centred) and its squared
-  // distance. labels n × 1 i32, mind n × 1 f32, D from work(). A backend that fuses the search
-  // (sqdist_topk with k = 1) does it in one call, without D.
+  // distance. labels n × 1 i32, mind n × 1 f32, D from work().
   void assign(const Tensor& C, Tensor& labels, Tensor& mind, Tensor& D) const {
-    const Tensor Ca = b.to_device(augment(C));
-    if (b.fuses_sqdist_topk()) {
-      b.sqdist_topk(Xa, Ca, 1, labels, mind);
-      return;
-    }
-    const std::int64_t block = D.rows();
-    for (std::int64_t b0 = 0; b0 < n; b0 += block) {
-      const std::int64_t b1 = std::min(n, b0 + block);
-      Tensor Db = D.row_slice(0, b1 - b0);
-      Tensor lb = labels.row_slice(b0, b1), mb = mind.row_slice(b0, b1);
-      b.sqdist(Xa.row_slice(b0, b1), Ca, Db);  // (b1−b0) × k
-      b.argmin_rows(Db, lb, mb);
-    }
+    nearest_centres(b, Xa, b.to_device(augment(C)), labels, mind, D);
   }
   // k × (d+1) host: per cluster [Σ w·x | Σ w] of the samples labelled with it.
   Tensor sums(const Tensor& labels, std::int64_t k) const {
@@ -661,18 +670,11 @@ double KMeans::assign_new(const Tensor& X, const Tensor& sample_weight, Tensor* 
   const std::int64_t n = X.rows(), k = options_.n_clusters;
   if (!sample_weight.empty()) detail::check_targets(sample_weight, n, kName, "sample_weight");
   Tensor lab = b.empty(n, 1, DType::i32), mind = b.empty(n, 1);
-  const bool fused = b.fuses_sqdist_topk();  // else: the distances, then their minimum
-  Tensor D = fused ? Tensor() : b.empty(block_rows(n, k), k);
+  Tensor D = nearest_buffer(b, n, k);
   for_each_centred_block(X,
                          [&](std::int64_t b0, std::int64_t b1, const Tensor& Xb, const Tensor& Cc) {
                            Tensor lb = lab.row_slice(b0, b1), mb = mind.row_slice(b0, b1);
-                           if (fused) {
-                             b.sqdist_topk(Xb, Cc, 1, lb, mb);
-                           } else {
-                             Tensor Db = D.row_slice(0, b1 - b0);
-                             b.sqdist(Xb, Cc, Db);
-                             b.argmin_rows(Db, lb, mb);
-                           }
+                           nearest_centres(b, Xb, Cc, lb, mb, D);
                          });
   if (labels) *labels = b.to_host(lab).clone();
   if (!sample_weight.empty()) b.multiply(b.to_device(sample_weight.reshaped(n, 1)), mind);
