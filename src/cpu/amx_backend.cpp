@@ -97,8 +97,8 @@ class AmxBackend final : public Avx512Backend {
     }
     const auto start = Clock::now();
     const systolic::QuantizedGemmReport report = systolic::quantized_gemm(
-        tra, trb, alpha, A, B, beta, C, hints, options_.record_quant_error,
-        [&](const systolic::Quantized& qa, const systolic::Quantized& qb, std::vector<double>& prod,
+        tra, trb, alpha, A, B, beta, C, hints, options_.record_quant_error, threads(),
+        [&](const systolic::Quantized& qa, const systolic::Quantized& qb, systolic::ExactSums& sums,
             std::size_t) {
           systolic::exact_product(
               qa, qb,
@@ -107,7 +107,7 @@ class AmxBackend final : public Avx512Backend {
                   std::int64_t ldc) {
                 int8_gemm(false, false, m, n, k, a, lda, b, ldb, false, c, ldc);
               },
-              prod);
+              sums);
         });
     r.quant_error = report.quant_error;
     // The call's time is the GEMM's: quantize, int8 passes, dequantize. The float64 error

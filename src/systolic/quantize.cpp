@@ -24,40 +24,67 @@ std::size_t group_of(ScaleAxis axis, std::int64_t i, std::int64_t j) {
                                    : static_cast<std::size_t>(j);
 }
 
+// f(i, j, v) for every value v = op(X)[i, j], visited in X's storage order (row-major), so that
+// a transposed view reads memory contiguously too (a column walk over a tall X misses the
+// cache on every value).
+template <class F>
+void for_each_value(const Tensor& X, bool trans, F&& f) {
+  const float* x = X.data<float>();
+  const std::int64_t rows = X.rows(), cols = X.cols();
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const float* row = x + r * cols;
+    if (trans) {
+      for (std::int64_t c = 0; c < cols; ++c) f(c, r, row[c]);
+    } else {
+      for (std::int64_t c = 0; c < cols; ++c) f(r, c, row[c]);
+    }
+  }
+}
+
+// The positions where `flags` is set, ascending.
+std::vector<std::int64_t> flagged(const std::vector<char>& flags) {
+  std::vector<std::int64_t> out;
+  for (std::size_t p = 0; p < flags.size(); ++p) {
+    if (flags[p]) out.push_back(static_cast<std::int64_t>(p));
+  }
+  return out;
+}
+
 // The shape, axis and non-finite rows / columns of op(X) in `out`; returns max |x| per group over
 // the finite values.
-std::vector<float> scan(const OpView& at, ScaleAxis axis, Quantized& out) {
+std::vector<float> scan(const Tensor& X, bool trans, ScaleAxis axis, Quantized& out) {
   const std::size_t groups = axis == ScaleAxis::tensor ? 1
                              : axis == ScaleAxis::row  ? static_cast<std::size_t>(out.rows)
                                                        : static_cast<std::size_t>(out.cols);
   out.axis = axis;
   std::vector<float> max_abs(groups, 0.0f);
-  std::vector<char> bad_col;  // sized on the first non-finite value: finite inputs pay nothing
-  for (std::int64_t i = 0; i < out.rows; ++i) {
-    for (std::int64_t j = 0; j < out.cols; ++j) {
-      const float v = at(i, j);
-      if (!std::isfinite(v)) {
-        if (out.non_finite_rows.empty() || out.non_finite_rows.back() != i) {
-          out.non_finite_rows.push_back(i);
-        }
-        bad_col.resize(static_cast<std::size_t>(out.cols), 0);
-        bad_col[j] = 1;
-        continue;
-      }
-      float& m = max_abs[group_of(axis, i, j)];
-      m = std::max(m, std::fabs(v));
+  // Sized on the first non-finite value: finite inputs pay nothing.
+  std::vector<char> bad_row, bad_col;
+  float* top = max_abs.data();
+  for_each_value(X, trans, [&](std::int64_t i, std::int64_t j, float v) {
+    if (!std::isfinite(v)) {
+      bad_row.resize(static_cast<std::size_t>(out.rows), 0);
+      bad_col.resize(static_cast<std::size_t>(out.cols), 0);
+      bad_row[static_cast<std::size_t>(i)] = bad_col[static_cast<std::size_t>(j)] = 1;
+      return;
     }
-  }
-  for (std::size_t j = 0; j < bad_col.size(); ++j) {
-    if (bad_col[j]) out.non_finite_cols.push_back(static_cast<std::int64_t>(j));
-  }
+    float& m = top[group_of(axis, i, j)];
+    m = std::max(m, std::fabs(v));
+  });
+  out.non_finite_rows = flagged(bad_row);
+  out.non_finite_cols = flagged(bad_col);
   return max_abs;
 }
 
-// q = round(x / s), half to even (nearbyint in the default rounding mode), in [−127, 127].
+// q = round(x / s), half to even, in [−127, 127]. Clamped before rounding (the same codes as
+// after: ±127.5 rounds to ±128 and back to ±127), so the value is small, and rounded by adding and
+// subtracting 1.5·2⁵²: at that magnitude a double has no fraction bits, so the addition itself
+// rounds, to nearest even in the default mode, as std::nearbyint would — without the libm call
+// that x86-64's baseline ISA (no SSE4.1 `roundsd`) makes of nearbyint, once per value.
 std::int8_t code(float v, double s) {
-  const double c = std::nearbyint(static_cast<double>(v) / s);
-  return static_cast<std::int8_t>(std::clamp(c, -127.0, 127.0));
+  constexpr double kRound = 6755399441055744.0;  // 1.5 · 2^52
+  const double c = std::clamp(static_cast<double>(v) / s, -127.0, 127.0);
+  return static_cast<std::int8_t>((c + kRound) - kRound);
 }
 
 }  // namespace
@@ -66,21 +93,22 @@ Quantized quantize(const Tensor& X, bool trans, ScaleAxis axis) {
   Quantized out;
   out.rows = trans ? X.cols() : X.rows();
   out.cols = trans ? X.rows() : X.cols();
-  const OpView at{X.data<float>(), X.cols(), trans};
 
   // 1. max |x| per group, over the finite values; the others are listed by row and column.
-  const std::vector<float> max_abs = scan(at, axis, out);
+  const std::vector<float> max_abs = scan(X, trans, axis, out);
   out.scale.resize(max_abs.size());
   for (std::size_t g = 0; g < max_abs.size(); ++g) out.scale[g] = symmetric_scale(max_abs[g]);
 
   // 2. the codes; a non-finite value is coded 0.
   out.q.resize(static_cast<std::size_t>(out.rows * out.cols));
-  for (std::int64_t i = 0; i < out.rows; ++i) {
-    for (std::int64_t j = 0; j < out.cols; ++j) {
-      const float v = at(i, j);
-      out.q[i * out.cols + j] = std::isfinite(v) ? code(v, out.scale[group_of(axis, i, j)]) : 0;
-    }
-  }
+  // Plain pointers: through out.q's, each int8 store (which may alias anything) would make the
+  // compiler reload the vector's data pointer for the next value.
+  std::int8_t* q = out.q.data();
+  const float* scale = out.scale.data();
+  const std::int64_t ld = out.cols;
+  for_each_value(X, trans, [=](std::int64_t i, std::int64_t j, float v) {
+    q[i * ld + j] = std::isfinite(v) ? code(v, scale[group_of(axis, i, j)]) : 0;
+  });
   return out;
 }
 
@@ -89,7 +117,7 @@ std::vector<Quantized> quantize_bands(const Tensor& X, bool trans, ScaleAxis axi
   shape.rows = trans ? X.cols() : X.rows();
   shape.cols = trans ? X.rows() : X.cols();
   const OpView at{X.data<float>(), X.cols(), trans};
-  const std::size_t groups = scan(at, axis, shape).size();
+  const std::size_t groups = scan(X, trans, axis, shape).size();
   const std::int64_t count = shape.rows * shape.cols;
 
   // 1. The band of every finite non-zero value and each band's max |x| per group. Band b of a

@@ -37,15 +37,25 @@ using Int8Gemm = std::function<void(std::int64_t m, std::int64_t n, std::int64_t
                                     const std::int8_t* A, std::int64_t lda, const std::int8_t* B,
                                     std::int64_t ldb, std::int32_t* C, std::int64_t ldc)>;
 
-// prod (qa.rows × qb.cols, float64) = qa · qb as exact integers on `gemm`, depths beyond
-// kExactDepth summed in groups.
-void exact_product(const Quantized& qa, const Quantized& qb, const Int8Gemm& gemm,
-                   std::vector<double>& prod);
+// The exact integer sums qa · qb (m × n, row-major), as an engine leaves them. One depth group
+// (k ≤ kExactDepth, nearly every call) is the engine's int32 output itself, 4 bytes an output
+// and written once; deeper products add their groups' int32 sums in float64. Read either way as
+// sums[f] (a double, exact).
+struct ExactSums {
+  std::vector<std::int32_t> narrow;  // one depth group: the int32 sums
+  std::vector<double> wide;          // several depth groups: their sums, in float64
+  double operator[](std::size_t f) const {
+    return wide.empty() ? static_cast<double>(narrow[f]) : wide[f];
+  }
+};
 
-// One int8 pass of a quantized GEMM: prod (m × n, float64) = qa · qb exactly. `pass` is its index
-// (0 for the first band), for engines that cost passes after the first differently.
-using Int8Pass = std::function<void(const Quantized& qa, const Quantized& qb,
-                                    std::vector<double>& prod, std::size_t pass)>;
+// sums = qa · qb as exact integers on `gemm`, depths beyond kExactDepth summed in groups.
+void exact_product(const Quantized& qa, const Quantized& qb, const Int8Gemm& gemm, ExactSums& sums);
+
+// One int8 pass of a quantized GEMM: sums (m × n) = qa · qb exactly. `pass` is its index (0 for
+// the first band), for engines that cost passes after the first differently.
+using Int8Pass = std::function<void(const Quantized& qa, const Quantized& qb, ExactSums& sums,
+                                    std::size_t pass)>;
 
 // What quantized_gemm did.
 struct QuantizedGemmReport {
@@ -56,12 +66,13 @@ struct QuantizedGemmReport {
 };
 
 // C ← α·op(A)·op(B) + β·C for f32 A, B, C (validated by Backend::gemm), each int8 pass run by
-// `pass`. With `record_error`, the report carries the error of the product the engine computed
+// `pass`, the dequantization on up to `threads` threads (row by row: the same result on any
+// count). With `record_error`, the report carries the error of the product the engine computed
 // (β·C is not quantized) against op(A) times the op(B) it was given (less the row medians when
 // the hints allowed them: that shift is exact and the caller's to ignore).
 QuantizedGemmReport quantized_gemm(bool trans_a, bool trans_b, float alpha, const Tensor& A,
                                    const Tensor& B, float beta, Tensor& C, const GemmHints& hints,
-                                   bool record_error, const Int8Pass& pass);
+                                   bool record_error, int threads, const Int8Pass& pass);
 
 // Up to this many outputs are compared with a float64 reference to estimate a call's
 // quantization error (all of them for small outputs); a deterministic, evenly spread sample.

@@ -123,9 +123,9 @@ class SystolicBackend final : public ScalarBackend {
     // traffic: they are O(m + n) next to the m·k + k·n operand bytes.
     OpCost cost;
     const systolic::QuantizedGemmReport report = systolic::quantized_gemm(
-        tra, trb, alpha, A, B, beta, C, hints, cfg_.record_quant_error,
-        [&](const Quantized& qa, const Quantized& qb, std::vector<double>& prod, std::size_t p) {
-          OpCost pass = systolic::gemm_cost(cfg_, m, n, k, product(qa, qb, prod));
+        tra, trb, alpha, A, B, beta, C, hints, cfg_.record_quant_error, cfg_.num_threads,
+        [&](const Quantized& qa, const Quantized& qb, systolic::ExactSums& sums, std::size_t p) {
+          OpCost pass = systolic::gemm_cost(cfg_, m, n, k, product(qa, qb, sums));
           if (p > 0) add_output_read(pass, 4 * m * n);
           cost.then(pass);
         });
@@ -141,7 +141,7 @@ class SystolicBackend final : public ScalarBackend {
     const std::int64_t out_len = r.m, in_len = r.k;
     const Quantized qa = systolic::quantize(A, ta == Trans::yes, ScaleAxis::row);
     const Quantized qx = systolic::quantize(x.reshaped(in_len, 1), false, ScaleAxis::tensor);
-    std::vector<double> prod;
+    systolic::ExactSums prod;
     const ComputeCount count = product(qa, qx, prod);
     // A non-finite row of op(A) makes its output non-finite; a non-finite x, all of them.
     Tensor ref;
@@ -191,7 +191,7 @@ class SystolicBackend final : public ScalarBackend {
     const std::int64_t m = A.rows(), n = B.rows(), d = A.cols();
     const Quantized qa = systolic::quantize(A, false, ScaleAxis::tensor);
     const Quantized qbt = systolic::quantize(B, true, ScaleAxis::col);  // Bᵀ: d × n
-    std::vector<double> cross;
+    systolic::ExactSums cross;
     const ComputeCount count = product(qa, qbt, cross);
     std::vector<double> na(static_cast<std::size_t>(m), 0.0), nb(static_cast<std::size_t>(n), 0.0);
     for (std::int64_t i = 0; i < m; ++i) {
@@ -256,8 +256,9 @@ class SystolicBackend final : public ScalarBackend {
     const Tensor dense = csr_to_dense(A);  // A (rows × cols); op(A) = A or Aᵀ
     const systolic::QuantizedGemmReport report = systolic::quantized_gemm(
         tra, false, alpha, dense, B, beta, C, GemmHints{}, cfg_.record_quant_error,
-        [&](const Quantized& qa, const Quantized& qb, std::vector<double>& prod, std::size_t) {
-          product(qa, qb, prod);  // the cost is the sparse tiles', below
+        cfg_.num_threads,
+        [&](const Quantized& qa, const Quantized& qb, systolic::ExactSums& sums, std::size_t) {
+          product(qa, qb, sums);  // the cost is the sparse tiles', below
         });
     if (report.quant_error) r.quant_error = report.quant_error;
     // Occupied tiles of op(A): a nonzero A[i, j] is op(A)[i, j], or op(A)[j, i] when transposed.
@@ -309,7 +310,7 @@ class SystolicBackend final : public ScalarBackend {
     // there, so a column whose f32 squares overflow may still have a finite variance).
     std::vector<std::int64_t> non_finite = q1.non_finite_rows;
     const Quantized one = ones(m);
-    std::vector<double> sums;
+    systolic::ExactSums sums;
     OpCost cost = systolic::gemm_cost(cfg_, n, 1, m, product(q1, one, sums));
     std::vector<double> result(static_cast<std::size_t>(n));
     for (std::int64_t j = 0; j < n; ++j) {
@@ -329,7 +330,7 @@ class SystolicBackend final : public ScalarBackend {
       cost.then(systolic::vector_cost(cfg_, 2 * m * n, 4 * m * n, 0));
       const Quantized q2 = systolic::quantize(dev2, true, ScaleAxis::row);
       non_finite.insert(non_finite.end(), q2.non_finite_rows.begin(), q2.non_finite_rows.end());
-      std::vector<double> ss;
+      systolic::ExactSums ss;
       cost.then(systolic::gemm_cost(cfg_, n, 1, m, product(q2, one, ss)));
       for (std::int64_t j = 0; j < n; ++j) result[j] = double(q2.scale[j]) * ss[j] / double(m);
     }
@@ -475,15 +476,14 @@ class SystolicBackend final : public ScalarBackend {
     return systolic::analytic_compute(cfg_, m, n, k);
   }
 
-  // prod (a.rows × b.cols, float64) = qa · qb as exact integers, the compute count of the whole
-  // product. Analytic mode: the CPU's int8 GEMM, depths beyond kExactDepth summed in groups.
-  ComputeCount product(const Quantized& qa, const Quantized& qb, std::vector<double>& prod) const {
+  // sums (a.rows × b.cols) = qa · qb as exact integers, the compute count of the whole product.
+  // Analytic mode: the CPU's int8 GEMM, depths beyond kExactDepth summed in groups.
+  ComputeCount product(const Quantized& qa, const Quantized& qb, systolic::ExactSums& sums) const {
     const std::int64_t m = qa.rows, n = qb.cols, k = qa.cols;
     if (cfg_.mode == SimMode::stepped) {
-      std::vector<std::int32_t> acc(static_cast<std::size_t>(m * n));
-      const ComputeCount count = run_int8(m, n, k, qa.q.data(), qb.q.data(), acc.data());
-      prod.assign(acc.begin(), acc.end());
-      return count;
+      sums.wide.clear();
+      sums.narrow.resize(static_cast<std::size_t>(m * n));
+      return run_int8(m, n, k, qa.q.data(), qb.q.data(), sums.narrow.data());
     }
     systolic::exact_product(
         qa, qb,
@@ -493,7 +493,7 @@ class SystolicBackend final : public ScalarBackend {
           cpu::igemm_host(false, false, mm, nn, kk, a, lda, b, ldb, false, c, ldc,
                           cfg_.num_threads);
         },
-        prod);
+        sums);
     return systolic::analytic_compute(cfg_, m, n, k);
   }
 
