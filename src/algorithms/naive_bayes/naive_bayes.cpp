@@ -276,6 +276,49 @@ double largest_variance(const detail::ColumnStats& stats) {
   return max_var;
 }
 
+// The column means and variances of all the samples, from the classes' totals, means and
+// variances about their means (law of total variance: the within-class part plus the spread of
+// the class means), O(K·d) on the host: what a pass of reduce_cols over X would give, to
+// rounding, without the pass. Totals weighted by sample weights give the weighted moments.
+detail::ColumnStats pooled_column_stats(const Tensor& count, const Eigen::MatrixXd& mu,
+                                        const Eigen::MatrixXd& var) {
+  const std::int64_t K = mu.rows(), d = mu.cols();
+  double total = 0.0;
+  for (std::int64_t k = 0; k < K; ++k) total += count.at<float>(0, k);
+  detail::ColumnStats all;
+  all.mean = Tensor(1, d);
+  all.var = Tensor(1, d);
+  for (std::int64_t j = 0; j < d; ++j) {
+    double m = 0.0, v = 0.0;
+    for (std::int64_t k = 0; k < K; ++k) m += count.at<float>(0, k) * mu(k, j);
+    m = total > 0 ? m / total : 0.0;
+    for (std::int64_t k = 0; k < K; ++k) {
+      const double dm = mu(k, j) - m;
+      v += count.at<float>(0, k) * (var(k, j) + dm * dm);
+    }
+    all.mean.at<float>(0, j) = static_cast<float>(m);
+    all.var.at<float>(0, j) = static_cast<float>(total > 0 ? std::max(v / total, 0.0) : 0.0);
+  }
+  return all;
+}
+
+// The column statistics of a batch X for epsilon and the expansion's scale. Unweighted, they
+// follow from the class moments already made (pooled_column_stats), which saves fit two passes
+// over X; weighted, epsilon still needs the unweighted variance (scikit-learn's rule), so X is
+// read again (column_stats). Either way a feature whose statistics overflow float32 is refused.
+detail::ColumnStats batch_column_stats(Backend& b, const Tensor& X, const Tensor& Xd,
+                                       const ClassMoments& cm, const detail::SampleWeights& sw,
+                                       const char* estimator) {
+  if (sw.weighted) return detail::column_stats(b, X, Xd, estimator);
+  detail::ColumnStats stats = pooled_column_stats(cm.count, cm.theta, cm.var);
+  for (std::int64_t j = 0; j < stats.mean.cols(); ++j) {
+    if (!std::isfinite(stats.mean.at<float>(0, j)) || !std::isfinite(stats.var.at<float>(0, j))) {
+      detail::throw_too_large(X, estimator, "the variance of feature " + std::to_string(j));
+    }
+  }
+  return stats;
+}
+
 }  // namespace
 
 GaussianNB& GaussianNB::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
@@ -289,7 +332,7 @@ GaussianNB& GaussianNB::fit(const Tensor& X, const Tensor& y, const Tensor& samp
   // scikit-learn: it is never predicted.
   ClassMoments cm = class_moments(b, Xd, t.enc, t.sw, t.K);
   // epsilon = var_smoothing × the largest (unweighted) variance of any feature.
-  const detail::ColumnStats stats = detail::column_stats(b, X, Xd, name());
+  const detail::ColumnStats stats = batch_column_stats(b, X, Xd, cm, t.sw, name());
   epsilon_ = options_.var_smoothing * largest_variance(stats);
   cm.var.array() += epsilon_;
   finish_fit(detail::from_eigen(cm.theta), detail::from_eigen(cm.var), cm.count, t.enc.classes,
@@ -312,7 +355,7 @@ GaussianNB& GaussianNB::partial_fit(const Tensor& X, const Tensor& y, std::int64
   Backend& b = *backend();
   const Tensor Xd = b.to_device(X);
   const ClassMoments batch = class_moments(b, Xd, t.enc, t.sw, K);
-  const detail::ColumnStats stats = detail::column_stats(b, X, Xd, name());
+  const detail::ColumnStats stats = batch_column_stats(b, X, Xd, batch, t.sw, name());
   const double eps = options_.var_smoothing * largest_variance(stats);
 
   // The classes so far (nothing on a first call). scikit-learn takes the latest batch's epsilon
@@ -339,24 +382,8 @@ GaussianNB& GaussianNB::partial_fit(const Tensor& X, const Tensor& y, std::int64
   var.array() += eps;
   epsilon_ = eps;
 
-  // The expansion's scale from all data so far: the column variance by the law of total
-  // variance over the classes' (weighted) moments.
-  double total = 0.0;
-  for (std::int64_t k = 0; k < K; ++k) total += count.at<float>(0, k);
-  detail::ColumnStats all;
-  all.mean = Tensor(1, d);
-  all.var = Tensor(1, d);
-  for (std::int64_t j = 0; j < d; ++j) {
-    double m = 0.0, v = 0.0;
-    for (std::int64_t k = 0; k < K; ++k) m += count.at<float>(0, k) * mu(k, j);
-    m = total > 0 ? m / total : 0.0;
-    for (std::int64_t k = 0; k < K; ++k) {
-      const double dm = mu(k, j) - m;
-      v += count.at<float>(0, k) * (var(k, j) - eps + dm * dm);
-    }
-    all.mean.at<float>(0, j) = static_cast<float>(m);
-    all.var.at<float>(0, j) = static_cast<float>(total > 0 ? std::max(v / total, 0.0) : 0.0);
-  }
+  // The expansion's scale from all data so far: the classes' (weighted) moments pooled.
+  const detail::ColumnStats all = pooled_column_stats(count, mu, (var.array() - eps).matrix());
   finish_fit(detail::from_eigen(mu), detail::from_eigen(var), count, t.enc.classes,
              detail::inverse_spread(all, /*centred=*/true));
   return *this;
