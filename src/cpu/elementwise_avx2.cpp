@@ -36,6 +36,12 @@ void add_row_vector_avx2(int64_t m, int64_t n, float alpha, const float* v, floa
   std::vector<float> av(n);
   for (int64_t j = 0; j < n; ++j) av[j] = alpha * v[j];
   parallel_ranges(m, n, threads, [&](int, int64_t begin, int64_t end) {
+    if (n < kNarrowRow) {  // see kNarrowRow: plain loops, which the compiler may vectorise
+      for (int64_t i = begin; i < end; ++i) {
+        for (int64_t j = 0; j < n; ++j) Y[i * n + j] += av[j];
+      }
+      return;
+    }
     for (int64_t i = begin; i < end; ++i) {
       float* row = Y + i * n;
       zip_vector(row, av.data(), row, n, [](__m256 r, __m256 a) { return _mm256_add_ps(r, a); });
@@ -45,6 +51,12 @@ void add_row_vector_avx2(int64_t m, int64_t n, float alpha, const float* v, floa
 
 void scale_rows_avx2(int64_t m, int64_t n, const float* w, float* Y, int threads) {
   parallel_ranges(m, n, threads, [&](int, int64_t begin, int64_t end) {
+    if (n < kNarrowRow) {
+      for (int64_t i = begin; i < end; ++i) {
+        for (int64_t j = 0; j < n; ++j) Y[i * n + j] *= w[i];
+      }
+      return;
+    }
     for (int64_t i = begin; i < end; ++i) {
       const __m256 wi = _mm256_set1_ps(w[i]);
       float* row = Y + i * n;

@@ -62,7 +62,18 @@ TEST(PrimitivesAvx2, GatherRowsLargeAnyRowSize) {
 
 TEST(PrimitivesAvx2, ReduceColsThreadedDoubleAccuracy) {
   SKIP_WITHOUT_AVX2();
-  for (auto [m, n] : {std::pair<int64_t, int64_t>{300000, 3}, {40000, 37}, {1, 20}}) {
+  // Narrow X (n < 8: the flat, register-accumulator path) at every width, with row counts that
+  // leave a partial group of 8 rows, and wide X (the row-at-a-time path).
+  for (auto [m, n] : {std::pair<int64_t, int64_t>{300000, 3},
+                      {40000, 37},
+                      {1, 20},
+                      {100003, 1},
+                      {13, 2},
+                      {8191, 4},
+                      {7, 5},
+                      {99991, 6},
+                      {17, 7},
+                      {1, 1}}) {
     const std::vector<float> X = random_floats(m * n, 999.0f, 1001.0f, 18);
     for (Reduce op : {Reduce::sum, Reduce::mean, Reduce::var}) {
       std::vector<float> out(n);
@@ -77,6 +88,27 @@ TEST(PrimitivesAvx2, ReduceColsThreadedDoubleAccuracy) {
         ASSERT_NEAR(out[j], ref, 1.2e-7 * std::fabs(ref) + 1e-30)
             << reduce_name(op) << " " << m << "x" << n << " col " << j;
       }
+    }
+  }
+}
+
+TEST(PrimitivesAvx2, AddRowVectorAndScaleRowsAnyWidth) {
+  SKIP_WITHOUT_AVX2();
+  for (auto [m, n] :
+       {std::pair<int64_t, int64_t>{100003, 1}, {37, 3}, {9, 7}, {1000, 8}, {5, 19}}) {
+    const std::vector<float> Y0 = random_floats(m * n, -2.0f, 2.0f, 5);
+    const std::vector<float> v = random_floats(n, -1.0f, 1.0f, 6);
+    const std::vector<float> w = random_floats(m, -1.0f, 1.0f, 7);
+    std::vector<float> Y = Y0;
+    add_row_vector_avx2(m, n, -3.0f, v.data(), Y.data(), kThreads);
+    for (int64_t i = 0; i < m * n; ++i) {
+      // One rounding of Y + (−3·v): the same as the plain loop's.
+      ASSERT_EQ(Y[i], Y0[i] + -3.0f * v[i % n]) << m << "x" << n << " flat " << i;
+    }
+    Y = Y0;
+    scale_rows_avx2(m, n, w.data(), Y.data(), kThreads);
+    for (int64_t i = 0; i < m * n; ++i) {
+      ASSERT_EQ(Y[i], Y0[i] * w[i / n]) << m << "x" << n << " flat " << i;
     }
   }
 }
