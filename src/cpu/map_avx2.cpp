@@ -107,8 +107,57 @@ void map_avx2(MapFn fn, int64_t count, const float* x, float* y, MapArgs args, i
   });
 }
 
+namespace {
+
+// softmax_rows for 8 narrow rows at once (n < kNarrowRow): a row is less than a vector, so the
+// row-wise path below would spend a masked load, a horizontal sum, a scalar log and a masked
+// store on a handful of values. Here lane r holds row r: column j of the 8 rows is one gathered
+// vector, and max, exp and the double sums run down the columns, the 8 rows side by side. The
+// same exp polynomial and double sums as the row-wise path; the results go back row by row.
+void softmax_8_narrow_rows(int64_t n, const float* x, float* y, bool log) {
+  const __m256i stride = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                                            _mm256_set1_epi32(static_cast<int>(n)));
+  __m256 col[kNarrowRow], e[kNarrowRow];
+  __m256 mx = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  for (int64_t j = 0; j < n; ++j) {
+    col[j] = _mm256_i32gather_ps(x + j, stride, 4);
+    mx = _mm256_max_ps(mx, col[j]);
+  }
+  __m256d sum0 = _mm256_setzero_pd(), sum1 = sum0;  // rows 0–3, 4–7
+  for (int64_t j = 0; j < n; ++j) {
+    e[j] = vecmath::exp(_mm256_sub_ps(col[j], mx));
+    sum0 = _mm256_add_pd(sum0, _mm256_cvtps_pd(_mm256_castps256_ps128(e[j])));
+    sum1 = _mm256_add_pd(sum1, _mm256_cvtps_pd(_mm256_extractf128_ps(e[j], 1)));
+  }
+  // ln Σ (log) or 1 / Σ (softmax) of each row, from its double sum and rounded once, as the
+  // row-wise path does. The log stays a double one: Σ = 1 + tiny when one class dominates, and
+  // −ln Σ (that class's log-probability) keeps its relative accuracy only in double.
+  alignas(32) double sums[8];
+  _mm256_store_pd(sums, sum0);
+  _mm256_store_pd(sums + 4, sum1);
+  alignas(32) float per_row[8];
+  for (int r = 0; r < 8; ++r) {
+    per_row[r] = static_cast<float>(log ? std::log(sums[r]) : 1.0 / sums[r]);
+  }
+  const __m256 f = _mm256_load_ps(per_row);
+  alignas(32) float out[kNarrowRow][8];
+  for (int64_t j = 0; j < n; ++j) {
+    _mm256_store_ps(out[j],
+                    log ? _mm256_sub_ps(_mm256_sub_ps(col[j], mx), f) : _mm256_mul_ps(e[j], f));
+  }
+  for (int r = 0; r < 8; ++r) {
+    for (int64_t j = 0; j < n; ++j) y[r * n + j] = out[j][r];
+  }
+}
+
+}  // namespace
+
 void softmax_rows_avx2(int64_t m, int64_t n, const float* X, float* Y, bool log, int threads) {
   parallel_ranges(m, n * 4, threads, [&](int, int64_t begin, int64_t end) {
+    if (n < kNarrowRow) {
+      for (; begin + 8 <= end; begin += 8)
+        softmax_8_narrow_rows(n, X + begin * n, Y + begin * n, log);
+    }
     for (int64_t i = begin; i < end; ++i) {
       const float* x = X + i * n;
       float* y = Y + i * n;

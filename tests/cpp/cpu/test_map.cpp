@@ -153,7 +153,15 @@ TEST(PrimitivesAvx2, MapLargeArraysInPlace) {
 
 TEST(PrimitivesAvx2, SoftmaxLargeRowsAndTails) {
   SKIP_WITHOUT_AVX2();
-  for (auto [m, n] : {std::pair<int64_t, int64_t>{3000, 13}, {7, 10001}}) {
+  // Wide rows, and narrow ones (n < 8: eight rows at a time, lanes across rows) with row counts
+  // that leave a partial group.
+  for (auto [m, n] : {std::pair<int64_t, int64_t>{3000, 13},
+                      {7, 10001},
+                      {1003, 5},
+                      {17, 1},
+                      {9, 7},
+                      {4, 2},
+                      {64, 3}}) {
     std::vector<float> X = random_floats(m * n, -30, 30, 8);
     X[0] = 1000.0f;
     for (bool log : {false, true}) {
