@@ -100,21 +100,25 @@ void accumulate_narrow(const float* x, int64_t rows, int64_t n, const double* ce
 }
 static_assert(kNarrowRow == 8, "accumulate_narrow's switch covers n = 1..7");
 
-// out[j] = Σ_i over rows (of x[i, j], or of (x[i, j] − center[j])²), in double. Each block of
-// rows (cut by size: reduction_blocks) sums into its own accumulator row; the rows are added in
-// block order, so the result does not depend on the thread count.
+// Column sums of `rows` rows from x (sums of (x − center)² when kSquare), into acc (n doubles,
+// added to): the row-at-a-time loop, or the flat one for narrow rows.
 template <bool kSquare>
-std::vector<double> column_sums(int64_t m, int64_t n, const float* X, const double* center,
-                                int threads) {
+void accumulate_rows(const float* x, int64_t rows, int64_t n, const double* center, double* acc) {
+  if (n < kNarrowRow) {
+    accumulate_narrow<kSquare>(x, rows, n, center, acc);
+    return;
+  }
+  for (int64_t i = 0; i < rows; ++i) accumulate_row<kSquare>(x + i * n, center, acc, n);
+}
+
+// out[j] = Σ_i x[i, j] over the rows, in double. Each block of rows (cut by size:
+// reduction_blocks) sums into its own accumulator row; the rows are added in block order, so the
+// result does not depend on the thread count.
+std::vector<double> column_sums(int64_t m, int64_t n, const float* X, int threads) {
   const int64_t blocks = reduction_blocks(m, n);
   std::vector<double> partial(static_cast<std::size_t>(blocks) * n, 0.0);
   parallel_blocks(m, blocks, threads, [&](int64_t blk, int64_t begin, int64_t end) {
-    double* acc = partial.data() + blk * n;
-    if (n < kNarrowRow) {
-      accumulate_narrow<kSquare>(X + begin * n, end - begin, n, center, acc);
-      return;
-    }
-    for (int64_t i = begin; i < end; ++i) accumulate_row<kSquare>(X + i * n, center, acc, n);
+    accumulate_rows<false>(X + begin * n, end - begin, n, nullptr, partial.data() + blk * n);
   });
   std::vector<double> sum(partial.begin(), partial.begin() + n);
   for (int64_t blk = 1; blk < blocks; ++blk) {
@@ -123,23 +127,85 @@ std::vector<double> column_sums(int64_t m, int64_t n, const float* X, const doub
   return sum;
 }
 
+// Count, mean and sum of squared deviations about the mean, per column, of a run of rows.
+struct Moments {
+  double count = 0;
+  std::vector<double> mean, m2;
+};
+
+// a ← the moments of a's rows and b's together (Chan, Golub & LeVeque): with δ = mean_b − mean_a,
+// mean = mean_a + δ·n_b/n and M2 = M2_a + M2_b + δ²·n_a·n_b/n. Exact algebra, no cancellation.
+void merge_into(Moments& a, const Moments& b) {
+  if (b.count == 0) return;
+  if (a.count == 0) {
+    a = b;
+    return;
+  }
+  const double total = a.count + b.count;
+  for (std::size_t j = 0; j < a.mean.size(); ++j) {
+    const double delta = b.mean[j] - a.mean[j];
+    a.mean[j] += delta * (b.count / total);
+    a.m2[j] += b.m2[j] + delta * delta * (a.count * b.count / total);
+  }
+  a.count = total;
+}
+
+// Rows per chunk of the variance: ~128 KiB of X, which stays in L2 between the chunk's two passes.
+constexpr int64_t kChunkBytes = 128 * 1024;
+
+// The moments of rows [begin, end) of X, read from memory once: the rows are taken a chunk at a
+// time, each chunk's mean by one pass and its squared deviations about that mean by a second
+// pass over the same chunk, now in cache; the chunks are merged by merge_into. The two-pass
+// algorithm's robustness (deviations about a mean, never E[x²] − E[x]²) at one pass's traffic.
+Moments chunked_moments(const float* X, int64_t begin, int64_t end, int64_t n) {
+  const int64_t chunk = std::max<int64_t>(1, kChunkBytes / (4 * n));
+  Moments all, part;
+  part.mean.resize(n);
+  part.m2.resize(n);
+  for (int64_t r = begin; r < end; r += chunk) {
+    const int64_t rows = std::min(chunk, end - r);
+    const float* x = X + r * n;
+    std::fill(part.mean.begin(), part.mean.end(), 0.0);
+    accumulate_rows<false>(x, rows, n, nullptr, part.mean.data());
+    for (double& v : part.mean) v /= static_cast<double>(rows);
+    std::fill(part.m2.begin(), part.m2.end(), 0.0);
+    accumulate_rows<true>(x, rows, n, part.mean.data(), part.m2.data());
+    part.count = static_cast<double>(rows);
+    merge_into(all, part);
+  }
+  return all;
+}
+
+// Population variance per column (Σ(x − mean)²/m) in double: each block of rows (cut by size, as
+// column_sums cuts them) its chunked moments, the blocks merged in block order, so the result
+// does not depend on the thread count.
+std::vector<double> column_variances(int64_t m, int64_t n, const float* X, int threads) {
+  const int64_t blocks = reduction_blocks(m, n);
+  std::vector<Moments> partial(static_cast<std::size_t>(blocks));
+  parallel_blocks(m, blocks, threads, [&](int64_t blk, int64_t begin, int64_t end) {
+    partial[blk] = chunked_moments(X, begin, end, n);
+  });
+  Moments all;
+  for (const Moments& p : partial) merge_into(all, p);
+  std::vector<double> var(static_cast<std::size_t>(n), 0.0);
+  for (int64_t j = 0; j < n && all.count > 0; ++j) var[j] = all.m2[j] / all.count;
+  return var;
+}
+
 }  // namespace
 
 void reduce_cols_avx2(Reduce op, int64_t m, int64_t n, const float* X, float* out, int threads) {
-  std::vector<double> sum = column_sums<false>(m, n, X, nullptr, threads);
-  if (op == Reduce::sum) {
-    for (int64_t j = 0; j < n; ++j) out[j] = static_cast<float>(sum[j]);
+  if (op == Reduce::var) {
+    // Σ(x − mean)²/m, not E[x²] − E[x]², which would lose every digit at mean 100, spread 1, in
+    // f32: chunked two-pass moments (column_variances), X read once.
+    const std::vector<double> var = column_variances(m, n, X, threads);
+    for (int64_t j = 0; j < n; ++j) out[j] = static_cast<float>(var[j]);
     return;
   }
-  for (int64_t j = 0; j < n; ++j) sum[j] /= static_cast<double>(m);  // now the means
-  if (op == Reduce::mean) {
-    for (int64_t j = 0; j < n; ++j) out[j] = static_cast<float>(sum[j]);
-    return;
+  const std::vector<double> sum = column_sums(m, n, X, threads);
+  for (int64_t j = 0; j < n; ++j) {
+    out[j] = static_cast<float>(op == Reduce::mean ? sum[j] / static_cast<double>(m) : sum[j]);
   }
-  // Variance in two passes, Σ(x − mean)²/m: no catastrophic cancellation when the mean is large
-  // next to the spread (E[x²] − E[x]² would lose every digit at mean 100, spread 1, in f32).
-  const std::vector<double> ss = column_sums<true>(m, n, X, sum.data(), threads);
-  for (int64_t j = 0; j < n; ++j) out[j] = static_cast<float>(ss[j] / static_cast<double>(m));
 }
 
 }  // namespace mlcore::cpu

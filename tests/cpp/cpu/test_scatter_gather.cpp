@@ -73,7 +73,11 @@ TEST(PrimitivesAvx2, ReduceColsThreadedDoubleAccuracy) {
                       {7, 5},
                       {99991, 6},
                       {17, 7},
-                      {1, 1}}) {
+                      {1, 1},
+                      {70001, 33}}) {
+    // Mean ~1700 × the spread: E[x²] − E[x]² would lose ~6 of double's 16 digits here
+    // (mean²/var ≈ 3·10⁶) and all of f32's. The variance is merged from chunks of ~128 KiB (a
+    // partial one at the end) and blocks of rows.
     const std::vector<float> X = random_floats(m * n, 999.0f, 1001.0f, 18);
     for (Reduce op : {Reduce::sum, Reduce::mean, Reduce::var}) {
       std::vector<float> out(n);
