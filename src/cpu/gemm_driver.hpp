@@ -55,7 +55,28 @@ struct GemmArgs {
   float beta;
   Out* C;
   std::int64_t ldc;
+  // C = op(A)·op(A)ᵀ (a Gram matrix XᵀX or X·Xᵀ) with β = 0 is symmetric: only the micro-tiles
+  // that reach the diagonal or below it are computed, and the upper triangle is copied from the
+  // lower one at the end (gemm_driver sets this; see symmetric_product).
+  bool lower_only = false;
 };
+
+// Whether C = α·op(A)·op(B) is symmetric and may be computed as its lower triangle: B is A, one of
+// the two is transposed (so C is XᵀX or X·Xᵀ), and β = 0 (a β·C term need not be symmetric). A
+// Gram matrix then costs about half its MACs (m(m+1)/2 of m² outputs, plus the tiles that
+// straddle the diagonal): what BLAS calls a SYRK, found here without a separate entry point.
+template <class K>
+bool symmetric_product(const GemmArgs<K>& g) {
+  return g.A == g.B && g.lda == g.ldb && g.trans_a != g.trans_b && g.m == g.n && g.beta == 0.0f;
+}
+
+// C[i, j] = C[j, i] for j > i: the upper triangle from the lower one.
+template <class Out>
+void mirror_lower_triangle(std::int64_t m, Out* C, std::int64_t ldc) {
+  for (std::int64_t i = 0; i < m; ++i) {
+    for (std::int64_t j = i + 1; j < m; ++j) C[i * ldc + j] = C[j * ldc + i];
+  }
+}
 
 // The per-thread packing buffers of policy K: the A block (MC × KC) of each thread, and the B
 // panel (KC × NC), owned by the thread that calls the GEMM and shared by its team.
@@ -161,9 +182,25 @@ void gemm_team_body(const GemmArgs<K>& g, typename K::Packed* b_panel, parallel:
         } else {
           K::pack_a(g.trans_a, a_src, g.lda, mc, kc, a_block);
         }
-        K::macro_kernel(mc, col_end - col_begin, kc, g.alpha, a_block, b_panel + col_begin * depth,
-                        beta, g.C + ic * g.ldc + jc + col_begin, g.ldc, direct_a ? a_src : nullptr,
-                        g.lda);
+        if (!g.lower_only) {
+          K::macro_kernel(mc, col_end - col_begin, kc, g.alpha, a_block,
+                          b_panel + col_begin * depth, beta, g.C + ic * g.ldc + jc + col_begin,
+                          g.ldc, direct_a ? a_src : nullptr, g.lda);
+          return;
+        }
+        // Lower triangle only: per NR-panel of columns from c0 on, the micro-tiles from the one
+        // holding row c0 down (those above it lie wholly above the diagonal). The packed A
+        // block is whole MR-row micro-panels of `depth` Packed each, so row ir0 starts at
+        // ir0·depth.
+        for (std::int64_t col = col_begin; col < col_end; col += NR) {
+          const std::int64_t c0 = jc + col;  // the panel's first column of C
+          const std::int64_t ir0 = std::max<std::int64_t>(0, (c0 - ic) / MR * MR);
+          if (ir0 >= mc) break;  // this panel and the ones right of it: all above
+          K::macro_kernel(mc - ir0, std::min<std::int64_t>(NR, col_end - col), kc, g.alpha,
+                          a_block + ir0 * depth, b_panel + col * depth, beta,
+                          g.C + (ic + ir0) * g.ldc + c0, g.ldc,
+                          direct_a ? a_src + ir0 * g.lda : nullptr, g.lda);
+        }
       });  // ends with a barrier: everyone is done with the panel before it is overwritten
     }
   }
@@ -257,12 +294,15 @@ void gemm_driver(const GemmArgs<K>& g, int num_threads) {
   // Called from inside someone else's team: run on this thread alone (run_team makes a team of
   // one there, whose barriers are no-ops).
   const int team = parallel::in_team() ? 1 : static_cast<int>(threads);
+  GemmArgs<K> args = g;
+  args.lower_only = symmetric_product(g);
   if (team > 1 && g.m * g.n <= kSplitKMaxC && g.k >= kSplitKMinSlices * K::KC * team) {
-    gemm_split_k<K>(g, team);
-    return;
+    gemm_split_k<K>(args, team);
+  } else {
+    typename K::Packed* b_panel = b_panel_for<K>(g.k, g.n);
+    parallel::run_team(team, [&](parallel::Team& t) { gemm_team_body<K>(args, b_panel, t); });
   }
-  typename K::Packed* b_panel = b_panel_for<K>(g.k, g.n);
-  parallel::run_team(team, [&](parallel::Team& t) { gemm_team_body<K>(g, b_panel, t); });
+  if (args.lower_only) mirror_lower_triangle(g.m, g.C, g.ldc);
 }
 
 }  // namespace

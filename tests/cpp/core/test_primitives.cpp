@@ -75,6 +75,55 @@ TEST_P(Primitives, GemmMatchesFloat64ForAllTransposesAndScalings) {
   }
 }
 
+// A Gram matrix, B the same tensor as A and one of them transposed: the CPU GEMMs compute only
+// its lower triangle's tiles and mirror them (gemm_driver.hpp, symmetric_product). Sizes across
+// the micro-tile and split-k boundaries; exact symmetry, float64 agreement, C's NaNs ignored at
+// β = 0, and β ≠ 0 (where C need not be symmetric, so the whole product is computed).
+TEST_P(Primitives, GramMatrixOfOneOperandMatchesFloat64AndIsSymmetric) {
+  const std::pair<std::int64_t, std::int64_t> shapes[] = {{1, 1},    {7, 3},      {13, 300},
+                                                          {33, 129}, {100, 5000}, {131, 2053}};
+  for (auto [d, k] : shapes) {
+    for (bool xtx : {true, false}) {  // XᵀX of X (k × d), or X·Xᵀ of X (d × k)
+      for (float beta : {0.0f, 0.5f}) {
+        Tensor X = xtx ? random_tensor(k, d, rng) : random_tensor(d, k, rng);
+        Tensor C0 = random_tensor(d, d, rng);  // not symmetric: β·C0 shows if it is dropped
+        if (beta == 0.0f) {
+          std::fill_n(C0.data<float>(), C0.numel(), std::numeric_limits<float>::quiet_NaN());
+        }
+        std::vector<double> ref(d * d), scale(d * d);
+        for (std::int64_t i = 0; i < d; ++i) {
+          for (std::int64_t j = 0; j < d; ++j) {
+            double sum = 0, mag = 0;
+            for (std::int64_t p = 0; p < k; ++p) {
+              const double prod = op_at(X, xtx, i, p) * op_at(X, !xtx, p, j);
+              sum += prod;
+              mag += std::fabs(prod);
+            }
+            const double c = beta == 0.0f ? 0.0 : beta * C0.at<float>(i, j);
+            ref[i * d + j] = 1.5 * sum + c;
+            scale[i * d + j] = 1.5 * mag + std::fabs(c);
+          }
+        }
+        const Tensor Xd = on.dev(X);
+        Tensor C = on.dev(C0.clone());
+        on.b->gemm(xtx ? Trans::yes : Trans::no, xtx ? Trans::no : Trans::yes, 1.5f, Xd, Xd, beta,
+                   C);
+        const Tensor Ch = on.host(C);
+        const std::string what = std::string(xtx ? "XtX " : "XXt ") + std::to_string(d) + "x" +
+                                 std::to_string(k) + " beta=" + std::to_string(beta);
+        expect_close(Ch, ref, scale, static_cast<double>(k + 2) * kEpsF32, 1e-6, what);
+        if (beta == 0.0f) {
+          for (std::int64_t i = 0; i < d; ++i) {
+            for (std::int64_t j = 0; j < i; ++j) {
+              ASSERT_EQ(Ch.at<float>(i, j), Ch.at<float>(j, i)) << what << " at " << i << "," << j;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_P(Primitives, GemmWithZeroInnerDimensionScalesC) {
   Tensor A(4, 0), B(0, 3);
   Tensor C0 = random_tensor(4, 3, rng);
