@@ -20,6 +20,10 @@ constexpr double kC2 = 0.9;
 // size of f's rounding noise (an f32 sum of n losses is good to a few 1e-7).
 constexpr double kApproxDelta = 0.1;
 constexpr double kRelativeNoise = 1e-6;
+// Zoom evaluations spent on the curvature condition after a step with sufficient decrease is in
+// hand (see line_search's phase 2). In f32 a zoom that has such a step meets the condition within
+// one or two more evaluations; the cap binds on noisy objectives.
+constexpr int kMaxZoomPastProgress = 4;
 
 // One trial step t along p: f(x + t·p), its gradient, and the slope gᵀp.
 struct Trial {
@@ -131,8 +135,13 @@ LineSearch line_search(const Objective& fun, const Eigen::VectorXd& x, double f0
   }
 
   // Phase 2 (algorithm 3.6, "zoom"): lo has sufficient decrease and the lowest f seen; shrink
-  // [lo, hi] until a step also meets the curvature condition.
-  while (evals < max_eval) {
+  // [lo, hi] until a step also meets the curvature condition — but once lo is a real step
+  // (t > 0), only for kMaxZoomPastProgress more evaluations: the curvature condition only makes
+  // the step better, and with a noisy gradient (int8 products) the slope's sign is noise near
+  // the minimiser along p, so the zoom would spend every remaining evaluation chasing it.
+  int zoom_past_progress = 0;
+  while (evals < max_eval && !(lo.t > 0.0 && zoom_past_progress >= kMaxZoomPastProgress)) {
+    if (lo.t > 0.0) ++zoom_past_progress;
     const double tj = interpolate(lo, hi);
     if (std::fabs(hi.t - lo.t) <= 1e-12 * std::max(1.0, std::fabs(lo.t))) break;
     Trial cur = evaluate(tj);
