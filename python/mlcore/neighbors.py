@@ -82,7 +82,7 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
                 f"samples (n_samples = {n_samples}); expected n_neighbors <= "
                 "n_samples_fit"
             )
-        if not callable(self.weights):
+        if not callable(self.weights) and self.weights is not None:  # None: uniform
             check_choice("weights", self.weights, ("uniform", "distance"))
         check_choice("algorithm", self.algorithm, ("auto", "ball_tree", "kd_tree", "brute"))
         check_int("leaf_size", self.leaf_size, 1)
@@ -108,7 +108,7 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
         k, batch = self._check_params(X.shape[0])
         # Callable weights are applied in Python to the neighbours found in C++: the C++ vote
         # runs with uniform weights only when they are not used.
-        weights = "uniform" if callable(self.weights) else self.weights
+        weights = "uniform" if callable(self.weights) or self.weights is None else self.weights
         self._model = self._core_class(
             n_neighbors=k, weights=weights, batch_size=batch, backend=self._core_backend()
         )
@@ -194,6 +194,25 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
         return ind, w
 
 
+def vote_shares(codes, w, n_classes):
+    """Each class's share of the weighted votes (n_queries × n_classes), from the neighbours'
+    class codes and weights (n_queries × k): the vote taken in Python (callable weights, X=None,
+    and mlcore.dask's merged neighbours)."""
+    if (w == 0).all(axis=1).any():
+        # No class would get a vote: scikit-learn's error (and its wording), not a row of zero
+        # probabilities that argmax would read as the first class.
+        raise ValueError(
+            "All neighbors of some sample is getting zero weights. Please modify "
+            "'weights' to avoid this case if you are using a user-defined function."
+        )
+    votes = np.zeros((codes.shape[0], n_classes))
+    rows = np.repeat(np.arange(codes.shape[0]), codes.shape[1])
+    np.add.at(votes, (rows, codes.ravel()), w.ravel())
+    total = votes.sum(axis=1, keepdims=True)
+    total[total == 0] = 1.0  # weights that cancel (a user's signed weights)
+    return votes / total
+
+
 class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
     """Classifier by a vote of the k nearest neighbours (Euclidean, brute force).
 
@@ -224,12 +243,7 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
         training samples, each without itself among its neighbours."""
         if self._votes_here(X):
             ind, w = self._neighbour_weights(X)
-            votes = np.zeros((ind.shape[0], len(self.classes_)))
-            rows = np.repeat(np.arange(ind.shape[0]), ind.shape[1])
-            np.add.at(votes, (rows, self._y_codes[ind].ravel()), w.ravel())
-            total = votes.sum(axis=1, keepdims=True)
-            total[total == 0] = 1.0
-            return votes / total
+            return vote_shares(self._y_codes[ind], w, len(self.classes_))
         X = self._query_X(X)
         proba = self._model_for_call().predict_proba(X)
         return proba.astype(np.float64)

@@ -12,7 +12,9 @@ import mlcore
 import mlcore.dask as md
 
 
-@pytest.mark.parametrize("weights", ["uniform", "distance", lambda d: 1.0 / (1.0 + d)])
+@pytest.mark.parametrize(
+    "weights", ["uniform", None, "distance", lambda d: 1.0 / (1.0 + d)], ids=str
+)
 def test_classifier_equals_one_machine_with_ties(dask_client, rng, weights):
     X = rng.integers(0, 4, size=(1501, 4)).astype(np.float32)  # many equal distances
     y = np.array(["x", "y", "z"])[rng.integers(0, 3, len(X))]
@@ -27,6 +29,16 @@ def test_classifier_equals_one_machine_with_ties(dask_client, rng, weights):
     np.testing.assert_array_equal(d_dist, d_one)
     np.testing.assert_array_equal(dist.predict(Q), one.predict(Q))
     np.testing.assert_allclose(dist.predict_proba(Q), one.predict_proba(Q), atol=1e-6)
+
+
+def test_all_zero_weights_raise_as_on_one_machine(dask_client, rng):
+    X = rng.normal(size=(300, 3)).astype(np.float32)
+    y = rng.integers(0, 2, len(X))
+    dist = md.KNeighborsClassifier(5, weights=lambda d: np.zeros_like(d)).fit(
+        da.from_array(X, chunks=(100, 3)), da.from_array(y, chunks=100)
+    )
+    with pytest.raises(ValueError, match="All neighbors of some sample is getting zero"):
+        dist.predict(X[:4])
 
 
 def test_regressor_equals_one_machine(dask_client, rng):

@@ -116,6 +116,35 @@ def test_regressor_two_outputs_and_callable_weights(backend):
     np.testing.assert_allclose(p, p_ref, rtol=1e-3)
 
 
+@pytest.mark.parametrize("backend", F32_BACKENDS)
+def test_weights_none_is_uniform_and_all_zero_weights_raise(backend):
+    Xtr, Xte, ytr, _ = split("digits")
+    none = mlcore.KNeighborsClassifier(weights=None, backend=backend).fit(Xtr, ytr)
+    uniform = mlcore.KNeighborsClassifier(backend=backend).fit(Xtr, ytr)
+    np.testing.assert_array_equal(none.predict_proba(Xte), uniform.predict_proba(Xte))
+    reg = mlcore.KNeighborsRegressor(weights=None, backend=backend).fit(Xtr, ytr)
+    ref = skn.KNeighborsRegressor(weights=None).fit(Xtr, ytr).predict(Xte)
+    np.testing.assert_allclose(reg.predict(Xte), ref, rtol=1e-5)
+
+    # A weight function that leaves a query no vote at all: scikit-learn raises (and mlcore
+    # with its words) rather than return zero probabilities that argmax reads as class 0.
+    X = np.array([[0.0, 1.0], [1.0, 2.0], [2.0, 3.0], [3.0, 4.0]])
+    y = np.array([0, 0, 1, 1])
+
+    def near_only(dist):
+        return (dist <= 0.5).astype(float)
+
+    model = mlcore.KNeighborsClassifier(n_neighbors=3, weights=near_only, backend=backend)
+    model.fit(X, y)
+    for method in (model.predict, model.predict_proba):
+        with pytest.raises(ValueError, match="All neighbors of some sample is getting zero"):
+            method(np.array([[1.1, 1.1]]))
+    with pytest.raises(ValueError, match="All neighbors"):
+        skn.KNeighborsClassifier(n_neighbors=3, weights=near_only).fit(X, y).predict([[1.1, 1.1]])
+    # Where some neighbour is near, the vote stands.
+    assert model.predict(np.array([[1.0, 2.0]]))[0] == 0
+
+
 @pytest.mark.parametrize("backend", AVAILABLE)
 def test_deterministic_and_batch_size_independent(backend):
     Xtr, Xte, ytr, _ = split("digits")

@@ -189,12 +189,7 @@ class KNeighborsClassifier(_DaskKNeighbors, _local.KNeighborsClassifier):
     def predict_proba(self, X):
         """Each class's share of the (weighted) votes: (n_samples, n_classes)."""
         codes, w = self._neighbour_weights(X)
-        votes = np.zeros((codes.shape[0], len(self.classes_)))
-        rows = np.repeat(np.arange(codes.shape[0]), codes.shape[1])
-        np.add.at(votes, (rows, codes.ravel()), w.ravel())
-        total = votes.sum(axis=1, keepdims=True)
-        total[total == 0] = 1.0
-        return votes / total
+        return _local.vote_shares(codes, w, len(self.classes_))
 
     def predict(self, X):
         """The most voted class of each query (ties: the smallest class)."""
