@@ -181,18 +181,62 @@ class LinearRegression(_LeastSquares):
 _RIDGE_DEFAULTS = _core.Ridge.defaults
 
 
+# scikit-learn's solver names → the solver mlcore runs (see Ridge's docstring).
+_RIDGE_SOLVERS = {
+    "auto": "cholesky",
+    "cholesky": "cholesky",
+    "svd": "svd",
+    "sparse_cg": "sparse_cg",
+    "lsqr": "lsqr",
+    "sag": "lsqr",
+    "saga": "lsqr",
+}
+# Solvers whose n_iter_ scikit-learn reports (it returns None for sparse_cg's).
+_RIDGE_REPORTS_N_ITER = ("lsqr", "sag", "saga")
+
+
 class Ridge(_LeastSquares):
-    """Least squares with an L2 penalty ``alpha·‖w‖²``, by the normal equations (Cholesky).
+    """Least squares with an L2 penalty ``alpha·‖w‖²``: direct or iterative solvers on an
+    mlcore backend.
 
     Parameters
     ----------
     alpha : float, default=1.0
         Penalty strength, >= 0 (one value for every target).
     fit_intercept : bool, default=True
-    solver : {"auto", "cholesky"}, default="auto"
-        mlcore always solves the normal equations by Cholesky ("auto" means that).
-    copy_X, max_iter, tol, random_state :
-        Accepted for scikit-learn compatibility; unused by the direct solver.
+    solver : {"auto", "cholesky", "svd", "sparse_cg", "lsqr", "sag", "saga"}, default="auto"
+        How the centred (and weighted) problem is solved:
+
+        - "cholesky" ("auto"): the Gram matrix ``XcᵀXc`` by one GEMM on the backend, then a
+          Cholesky solve of the d × d system on the host (eigen-decomposition fallback when
+          it is singular).
+        - "svd": the same Gram matrix, then its eigen-decomposition ``V·diag(s²)·Vᵀ`` gives
+          scikit-learn's SVD solution ``V·diag(s/(s²+α))·Uᵀy``, dropping the singular
+          directions that are rounding noise (rank-deficient X). Forming ``XcᵀXc`` squares the
+          condition number: singular values below ~1e-3 of the largest are lost in f32 (an
+          SVD of X itself would keep them, at O(n·d²) host work).
+        - "sparse_cg": conjugate gradients on ``(XcᵀXc + αI)·w = Xcᵀy``, matrix-free: each
+          iteration is one product with X and one with Xᵀ on the backend (GEMV, or SpMM for
+          sparse X, centred implicitly).
+        - "lsqr": Paige & Saunders' LSQR on ``min ‖Xc·w − y‖² + α‖w‖²`` (damp = √α),
+          matrix-free likewise.
+        - "sag", "saga": mlcore does not implement stochastic average gradient: it updates
+          the weights after every single sample, a sequential loop that cannot be expressed
+          as the backend's batched products. mlcore solves the same problem (the same
+          minimiser) with "lsqr" instead, with the same ``tol`` and ``max_iter`` taken as
+          LSQR's; ``solver_`` then says "lsqr".
+
+        "lbfgs" (scikit-learn uses it for ``positive=True`` only) is not supported.
+    tol : float, default=1e-4
+        Iterative solvers only, per target. "sparse_cg": stop when the residual
+        ``‖Xcᵀy − (XcᵀXc + αI)w‖ ≤ tol·‖Xcᵀy‖``; "lsqr" (and "sag"/"saga"): LSQR's
+        ``atol = btol = tol`` (scipy's meaning).
+    max_iter : int or None, default=None
+        Iterative solvers only: the most iterations per target; None is scipy's default
+        (10·n_features for "sparse_cg", 2·n_features for "lsqr").
+    copy_X, random_state :
+        Accepted for scikit-learn compatibility; unused (X is never modified; no solver is
+        random).
     positive : bool, default=False
         Only False is supported.
     backend : str, mlcore.Backend or None, default=None
@@ -200,10 +244,11 @@ class Ridge(_LeastSquares):
     Attributes
     ----------
     coef_, intercept_, n_features_in_, profile_ : as :class:`LinearRegression`.
-    n_iter_ : None
-        The direct solver has no iterations.
+    n_iter_ : None or ndarray of shape (n_targets,)
+        Iterations run per target by "lsqr" (and "sag"/"saga"); None for the other solvers,
+        as scikit-learn reports it.
     solver_ : str
-        "cholesky".
+        The solver that ran: "cholesky", "svd", "sparse_cg" or "lsqr".
     """
 
     _core_class = _core.Ridge
@@ -214,8 +259,8 @@ class Ridge(_LeastSquares):
         *,
         fit_intercept=_RIDGE_DEFAULTS["fit_intercept"],
         copy_X=True,
-        max_iter=None,
-        tol=1e-4,
+        max_iter=_RIDGE_DEFAULTS["max_iter"],
+        tol=_RIDGE_DEFAULTS["tol"],
         solver="auto",
         positive=False,
         random_state=None,
@@ -238,21 +283,28 @@ class Ridge(_LeastSquares):
                 f"array of shape {np.shape(self.alpha)}"
             )
         alpha = check_real("alpha", self.alpha, 0.0)
-        if self.solver not in ("auto", "cholesky"):
+        if self.solver == "lbfgs":
             raise ValueError(
-                "mlcore's Ridge solves the normal equations by Cholesky: solver "
-                f"must be 'auto' or 'cholesky', got {self.solver!r}"
+                "mlcore's Ridge has no 'lbfgs' solver (scikit-learn uses it for "
+                "positive=True only, which mlcore does not support); got solver='lbfgs'"
             )
+        if not isinstance(self.solver, str) or self.solver not in _RIDGE_SOLVERS:
+            raise ValueError(f"solver must be one of {sorted(_RIDGE_SOLVERS)}, got {self.solver!r}")
         return _core.Ridge(
             alpha=alpha,
             fit_intercept=check_bool("fit_intercept", self.fit_intercept),
+            solver=_RIDGE_SOLVERS[self.solver],
+            tol=check_real("tol", self.tol, 0.0),
+            max_iter=check_int("max_iter", self.max_iter, 1, allow_none=True),
             backend=self._core_backend(),
         )
 
     def fit(self, X, y, sample_weight=None):
         super().fit(X, y, sample_weight)
+        self.solver_ = _RIDGE_SOLVERS[self.solver]
         self.n_iter_ = None
-        self.solver_ = "cholesky"
+        if self.solver in _RIDGE_REPORTS_N_ITER:
+            self.n_iter_ = np.asarray(self._model.n_iter, dtype=np.int32)
         return self
 
 

@@ -57,17 +57,25 @@ void bind_linear(py::module_& m) {
                                         &LinearRegressionOptions::fit_intercept);
 
   py::class_<Ridge> ridge(m, "Ridge", "L2-penalised least squares (use mlcore.Ridge)");
-  ridge.def(py::init([](double alpha, bool fit_intercept, BackendPtr backend) {
-              RidgeOptions o;
-              o.alpha = alpha;
-              o.fit_intercept = fit_intercept;
-              return Ridge(o, std::move(backend));
-            }),
-            py::arg("alpha") = rd.alpha, py::arg("fit_intercept") = rd.fit_intercept,
-            py::arg("backend"));
+  ridge
+      .def(py::init([](double alpha, bool fit_intercept, const std::string& solver, double tol,
+                       const py::object& max_iter, BackendPtr backend) {
+             RidgeOptions o;
+             o.alpha = alpha;
+             o.fit_intercept = fit_intercept;
+             o.solver = solver;
+             o.tol = tol;
+             o.max_iter = from_python<std::int64_t>(max_iter, kSolverDefaultIter);
+             return Ridge(o, std::move(backend));
+           }),
+           py::arg("alpha") = rd.alpha, py::arg("fit_intercept") = rd.fit_intercept,
+           py::arg("solver") = rd.solver, py::arg("tol") = rd.tol, py::arg("max_iter") = py::none(),
+           py::arg("backend"))
+      .def_property_readonly("n_iter", &Ridge::n_iter);
   bind_least_squares<Ridge>(ridge);
   set_defaults<RidgeOptions>(ridge, "alpha", &RidgeOptions::alpha, "fit_intercept",
-                             &RidgeOptions::fit_intercept);
+                             &RidgeOptions::fit_intercept, "tol", &RidgeOptions::tol, "max_iter",
+                             spelled(&RidgeOptions::max_iter, kSolverDefaultIter));
 
   py::class_<LogisticRegression> logit(m, "LogisticRegression",
                                        "L2 logistic regression by L-BFGS (use "

@@ -53,6 +53,28 @@ SampleWeights check_sample_weight(const Tensor& sample_weight, std::int64_t n,
   return sw;
 }
 
+NormalEquationsSolution solve_by_eigen(const Eigen::MatrixXd& G, const Eigen::MatrixXd& B,
+                                       double alpha) {
+  const Eigen::Index d = G.rows();
+  NormalEquationsSolution sol;
+  sol.W = Eigen::MatrixXd::Zero(d, B.cols());
+  sol.used_pseudo_inverse = true;
+  if (d == 0) return sol;
+  // The f32 GEMM may leave G asymmetric in the last bit: use the symmetric part.
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(0.5 * (G + G.transpose()));
+  const Eigen::VectorXd& lambda = es.eigenvalues();
+  const Eigen::MatrixXd& V = es.eigenvectors();
+  const double lambda_max = std::max(lambda.maxCoeff(), 0.0);
+  if (!(lambda_max > 0.0)) return sol;  // X centred is 0: w = 0
+  for (Eigen::Index i = 0; i < d; ++i) {
+    if (lambda(i) > kRankTolerance * lambda_max) {
+      sol.W.noalias() += V.col(i) * ((V.col(i).transpose() * B) / (lambda(i) + alpha));
+      ++sol.rank;
+    }
+  }
+  return sol;
+}
+
 NormalEquationsSolution solve_normal_equations(const Eigen::MatrixXd& G, const Eigen::MatrixXd& B,
                                                double alpha) {
   const Eigen::Index d = G.rows();
