@@ -10,7 +10,10 @@ primitives:
   solution, as scikit-learn's ``lstsq``) when the features are collinear. This is
   scikit-learn's ``Ridge(solver="cholesky")`` and a normal-equations version of
   ``LinearRegression`` (which uses an SVD-based ``lstsq``): the same solution, at one pass of
-  MACs over X.
+  MACs over X. Ridge also has scikit-learn's other solvers: ``"svd"`` (the eigen-decomposition
+  of the same Gram matrix) and the matrix-free iterative ``"sparse_cg"`` (conjugate gradients)
+  and ``"lsqr"`` (Paige & Saunders' LSQR), whose every iteration is one product with X and one
+  with Xᵀ on the backend; ``"sag"`` / ``"saga"`` run LSQR (see :class:`Ridge`).
 * **LogisticRegression** minimises scikit-learn's objective (``C·Σ loss + ½‖w‖²``, intercept not
   penalised, binary or multinomial) with an L-BFGS written for mlcore: the optimiser runs on the
   host, every loss and gradient evaluation on the backend (``X·W`` and ``Xᵀ(P − Y)`` as GEMMs,

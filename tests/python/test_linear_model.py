@@ -379,7 +379,8 @@ def test_bad_hyperparameters():
     for bad in [
         {"alpha": -1.0},
         {"alpha": np.nan},
-        {"solver": "sag"},
+        {"solver": "lbfgs"},
+        {"solver": "qr"},
         {"positive": True},
         {"alpha": [1.0, 2.0]},
     ]:

@@ -15,15 +15,13 @@ namespace mlcore::detail {
 namespace {
 
 // A host double d-vector as a d × 1 device f32 tensor (the x of a gemv, the B of an spmm).
-Tensor to_device_vector(Backend& b, const Eigen::VectorXd& v) {
-  return b.to_device(from_eigen(v));
-}
+Tensor to_device_vector(Backend& b, const Eigen::VectorXd& v) { return b.to_device(from_eigen(v)); }
 
 }  // namespace
 
-LeastSquaresOperator::LeastSquaresOperator(Backend& b, const Tensor* dense,
-                                           const CsrMatrix* sparse, Tensor r, Tensor row_scale,
-                                           Eigen::VectorXd m, Eigen::VectorXd c)
+LeastSquaresOperator::LeastSquaresOperator(Backend& b, const Tensor* dense, const CsrMatrix* sparse,
+                                           Tensor r, Tensor row_scale, Eigen::VectorXd m,
+                                           Eigen::VectorXd c)
     : b_(b),
       dense_(dense),
       sparse_(sparse),
@@ -120,7 +118,8 @@ Eigen::VectorXd conjugate_gradient(const LeastSquaresOperator& A, const Eigen::V
 // Paige & Saunders, "LSQR: an algorithm for sparse linear equations and sparse least squares",
 // ACM TOMS 8(1), 1982; the recurrences and stopping rules as scipy.sparse.linalg.lsqr has them.
 // Golub–Kahan bidiagonalization builds orthonormal u (n) and v (d):
-//   β₁u₁ = y,  α₁v₁ = Aᵀu₁;   β_{k+1}u_{k+1} = A·v_k − α_k·u_k,  α_{k+1}v_{k+1} = Aᵀu_{k+1} − β_{k+1}v_k
+//   β₁u₁ = y,  α₁v₁ = Aᵀu₁;   β_{k+1}u_{k+1} = A·v_k − α_k·u_k,  α_{k+1}v_{k+1} = Aᵀu_{k+1} −
+//   β_{k+1}v_k
 // and a QR factorisation of the small bidiagonal matrix by Givens rotations updates w in each
 // step without storing the basis. The damping √α is eliminated by one more rotation per step,
 // so the method solves min ‖A·w − y‖² + α‖w‖² without forming AᵀA (whose condition number is
@@ -181,7 +180,7 @@ Eigen::VectorXd lsqr(const LeastSquaresOperator& A, Tensor& y, double alpha, dou
     alfa = v.norm();
   }
   if (alfa > 0.0) v /= alfa;
-  Eigen::VectorXd dir = v;  // scipy's w: the search direction
+  Eigen::VectorXd dir = v;           // scipy's w: the search direction
   if (alfa * beta == 0.0) return w;  // y = 0 or Aᵀy = 0: w = 0 is the solution
 
   double rhobar = alfa, phibar = beta;
