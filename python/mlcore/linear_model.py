@@ -88,11 +88,6 @@ class _LeastSquares(MultiOutputMixin, RegressorMixin, MLCoreEstimatorMixin, Base
             y_numeric=True,
             ensure_all_finite=False,
         )  # NaN/inf: the C++ fit checks X
-        if check_bool("positive", self.positive):
-            raise ValueError(
-                f"{type(self).__name__}(positive=True) is not supported by mlcore "
-                "(the normal equations have no sign constraints)"
-            )
         y = np.ascontiguousarray(y, dtype=np.float32)
         sw = float32_sample_weight(sample_weight, X)
         self._model = self._make_model()
@@ -130,7 +125,8 @@ class LinearRegression(_LeastSquares):
         Accepted for scikit-learn compatibility; they do not change anything (X is never
         modified; the solver is direct; threads belong to the backend).
     positive : bool, default=False
-        Only False is supported.
+        True: coefficients >= 0 (scikit-learn uses scipy's nnls), by projected coordinate
+        descent on the same Gram matrix (see :class:`Ridge`'s solver "lbfgs").
     backend : str, mlcore.Backend or None, default=None
         Where the work runs: "scalar", "avx2", "avx512", "cuda" or "systolic"; None is
         :func:`mlcore.default_backend`, the fastest f32 CPU backend here.
@@ -171,6 +167,7 @@ class LinearRegression(_LeastSquares):
     def _make_model(self):
         return _core.LinearRegression(
             fit_intercept=check_bool("fit_intercept", self.fit_intercept),
+            positive=check_bool("positive", self.positive),
             backend=self._core_backend(),
         )
 
@@ -193,6 +190,7 @@ _RIDGE_SOLVERS = {
     "lsqr": "lsqr",
     "sag": "lsqr",
     "saga": "lsqr",
+    "lbfgs": "projected_cd",  # positive=True only
 }
 # Solvers whose n_iter_ scikit-learn reports (it returns None for sparse_cg's).
 _RIDGE_REPORTS_N_ITER = ("lsqr", "sag", "saga")
@@ -229,7 +227,12 @@ class Ridge(_LeastSquares):
           minimiser) with "lsqr" instead, with the same ``tol`` and ``max_iter`` taken as
           LSQR's; ``solver_`` then says "lsqr".
 
-        "lbfgs" (scikit-learn uses it for ``positive=True`` only) is not supported.
+        - "lbfgs" (scikit-learn's solver for ``positive=True``, the only one it allows then,
+          with "auto"): mlcore runs projected coordinate descent on the same Gram matrix
+          instead of L-BFGS-B (O(d²) host work per sweep, no pass over X), to the same ``tol``
+          meaning (the largest projected gradient of ``½‖Xc·w − y‖² + ½α‖w‖²``) and
+          ``max_iter`` sweeps (None: 15000, scikit-learn's default); ``solver_`` then says
+          "projected_cd" and a ConvergenceWarning says when max_iter stopped it.
     tol : float, default=1e-4
         Iterative solvers only, per target. "sparse_cg": stop when the residual
         ``‖Xcᵀy − (XcᵀXc + αI)w‖ ≤ tol·‖Xcᵀy‖``; "lsqr" (and "sag"/"saga"): LSQR's
@@ -241,7 +244,7 @@ class Ridge(_LeastSquares):
         Accepted for scikit-learn compatibility; unused (X is never modified; no solver is
         random).
     positive : bool, default=False
-        Only False is supported.
+        True: coefficients >= 0, with solver "auto" or "lbfgs" (as scikit-learn).
     backend : str, mlcore.Backend or None, default=None
 
     Attributes
@@ -251,7 +254,7 @@ class Ridge(_LeastSquares):
         Iterations run per target by "lsqr" (and "sag"/"saga"); None for the other solvers,
         as scikit-learn reports it.
     solver_ : str
-        The solver that ran: "cholesky", "svd", "sparse_cg" or "lsqr".
+        The solver that ran: "cholesky", "svd", "sparse_cg", "lsqr" or "projected_cd".
     """
 
     _core_class = _core.Ridge
@@ -286,25 +289,44 @@ class Ridge(_LeastSquares):
                 f"array of shape {np.shape(self.alpha)}"
             )
         alpha = check_real("alpha", self.alpha, 0.0)
-        if self.solver == "lbfgs":
-            raise ValueError(
-                "mlcore's Ridge has no 'lbfgs' solver (scikit-learn uses it for "
-                "positive=True only, which mlcore does not support); got solver='lbfgs'"
-            )
-        if not isinstance(self.solver, str) or self.solver not in _RIDGE_SOLVERS:
-            raise ValueError(f"solver must be one of {sorted(_RIDGE_SOLVERS)}, got {self.solver!r}")
+        solver = self._solver_to_run()
         return _core.Ridge(
             alpha=alpha,
             fit_intercept=check_bool("fit_intercept", self.fit_intercept),
-            solver=_RIDGE_SOLVERS[self.solver],
+            solver=solver,
+            positive=check_bool("positive", self.positive),
             tol=check_real("tol", self.tol, 0.0),
             max_iter=check_int("max_iter", self.max_iter, 1, allow_none=True),
             backend=self._core_backend(),
         )
 
+    def _solver_to_run(self):
+        """The C++ solver for (solver, positive), with scikit-learn's rules and wording."""
+        if not isinstance(self.solver, str) or self.solver not in _RIDGE_SOLVERS:
+            raise ValueError(f"solver must be one of {sorted(_RIDGE_SOLVERS)}, got {self.solver!r}")
+        positive = check_bool("positive", self.positive)
+        if positive and self.solver not in ("auto", "lbfgs"):
+            raise ValueError(
+                f"solver={self.solver!r} does not support positive fitting. Please set the "
+                "solver to 'auto' or 'lbfgs', or set `positive=False`"
+            )
+        if not positive and self.solver == "lbfgs":
+            raise ValueError(
+                "'lbfgs' solver can be used only when positive=True. Please use another solver."
+            )
+        return "projected_cd" if positive else _RIDGE_SOLVERS[self.solver]
+
     def fit(self, X, y, sample_weight=None):
         super().fit(X, y, sample_weight)
-        self.solver_ = _RIDGE_SOLVERS[self.solver]
+        self.solver_ = self._solver_to_run()
+        if not self._model.converged:
+            warnings.warn(
+                "projected coordinate descent (mlcore's solver for positive=True) did not "
+                f"converge to tol={self.tol} in max_iter={self.max_iter} sweeps. Increase "
+                "max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         self.n_iter_ = None
         if self.solver in _RIDGE_REPORTS_N_ITER:
             self.n_iter_ = np.asarray(self._model.n_iter, dtype=np.int32)

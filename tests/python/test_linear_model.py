@@ -381,7 +381,8 @@ def test_bad_hyperparameters():
         {"alpha": np.nan},
         {"solver": "lbfgs"},
         {"solver": "qr"},
-        {"positive": True},
+        {"positive": True, "solver": "svd"},
+        {"solver": "lbfgs"},  # positive=False
         {"alpha": [1.0, 2.0]},
     ]:
         with pytest.raises((ValueError, TypeError)):

@@ -182,3 +182,86 @@ def test_max_iter_must_be_an_int():
     X = np.random.default_rng(0).normal(size=(20, 3))
     with pytest.raises(TypeError, match="max_iter"):
         mlcore.Ridge(solver="lsqr", max_iter=2.5).fit(X, X[:, 0])
+
+
+@pytest.mark.parametrize("solver", ["svd", "cholesky", "lsqr", "sparse_cg", "sag", "saga"])
+def test_positive_needs_auto_or_lbfgs_as_in_scikit_learn(solver):
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    with pytest.raises(ValueError, match="does not support positive fitting"):
+        mlcore.Ridge(solver=solver, positive=True).fit(X, X[:, 0])
+    with pytest.raises(ValueError, match="only when positive=True"):
+        mlcore.Ridge(solver="lbfgs").fit(X, X[:, 0])
+
+
+def assert_kkt(model, X, Y, alpha, sample_weight, atol):
+    """The optimality conditions of min ½‖√s(Yc − Xc·w)‖² + ½α‖w‖² subject to w ≥ 0, in float64:
+    the gradient g is 0 where w > 0 and g ≥ 0 where w = 0 (scaled by the gradient's size)."""
+    coef = np.atleast_2d(model.coef_).astype(np.float64)
+    assert (coef >= 0).all()
+    X = np.asarray(X, float)
+    Y = np.asarray(Y, float).reshape(len(X), -1)
+    s = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
+    xm, ym = s @ X / s.sum(), s @ Y / s.sum()
+    Xc, Yc = X - xm, Y - ym
+    G = Xc.T @ (s[:, None] * Xc) + alpha * np.eye(X.shape[1])
+    B = Xc.T @ (s[:, None] * Yc)
+    scale = np.abs(B).max()
+    for r in range(Y.shape[1]):
+        g = G @ coef[r] - B[:, r]
+        free = coef[r] > 1e-6 * max(coef[r].max(), 1e-12)
+        assert np.abs(g[free]).max(initial=0) <= atol * scale
+        assert g[~free].min(initial=0) >= -atol * scale
+    np.testing.assert_allclose(
+        np.atleast_1d(model.intercept_), ym - xm @ coef.T, atol=atol * max(np.abs(ym).max(), 1)
+    )
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+@pytest.mark.parametrize("solver", ["auto", "lbfgs"])
+@pytest.mark.parametrize("n,d,t,weighted", [(41, 6, 1, False), (23, 11, 2, True), (7, 13, 1, True)])
+def test_positive_ridge_meets_the_optimality_conditions(backend, solver, n, d, t, weighted, rng):
+    X, Y = make(rng, n, d, t)
+    y = Y[:, 0] if t == 1 else Y
+    w = rng.uniform(0.5, 2.0, size=n) if weighted else None
+    model = mlcore.Ridge(alpha=0.5, solver=solver, positive=True, tol=1e-8, backend=backend)
+    model.fit(X, y, sample_weight=w)
+    assert model.solver_ == "projected_cd" and model.n_iter_ is None
+    # f32: the Gram matrix's rounding (~1e-7·κ); int8: its quantization (~1e-3·κ).
+    assert_kkt(model, X, Y, 0.5, w, 5e-2 if quantized(backend) else 1e-4)
+    some_negative = (closed_form(X, Y, 0.5, w)[0] < 0).any()
+    assert some_negative  # the constraint is active: the unconstrained solution differs
+
+
+def test_positive_matches_scikit_learn():
+    rng = np.random.RandomState(42)  # scikit-learn's test_ridge_ground_truth_positive_test data
+    X = rng.randn(300, 100)
+    y = X @ rng.uniform(-1.0, 1.0, size=100) + 1 + rng.normal(size=300) * 0.01
+    ours = mlcore.Ridge(alpha=0.1, positive=True, tol=1e-10).fit(X, y)
+    ref = skl.Ridge(alpha=0.1, positive=True, tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-4)
+    assert ours.intercept_ == pytest.approx(ref.intercept_, abs=1e-4)
+
+
+def test_linear_regression_positive_matches_nnls(rng):
+    from scipy.optimize import nnls
+
+    X, Y = make(rng, 60, 8, 1)
+    y = Y[:, 0]
+    ours = mlcore.LinearRegression(positive=True).fit(X, y)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    ref = nnls(Xc, yc)[0]
+    assert (ref == 0).any()  # the constraint binds
+    np.testing.assert_allclose(ours.coef_, ref, atol=1e-3 * np.abs(ref).max())
+    no_intercept = mlcore.LinearRegression(positive=True, fit_intercept=False).fit(X, y)
+    np.testing.assert_allclose(no_intercept.coef_, nnls(X, y)[0], atol=1e-3 * np.abs(ref).max())
+
+
+def test_positive_max_iter_warns():
+    from sklearn.exceptions import ConvergenceWarning
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(50, 20))
+    X[:, 1] = X[:, 0] + 1e-3 * rng.normal(size=50)  # nearly collinear: slow coordinate descent
+    y = X @ rng.normal(size=20)
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        mlcore.Ridge(alpha=1e-6, positive=True, max_iter=1, tol=1e-12).fit(X, y)

@@ -6,6 +6,7 @@
 
 #include <Eigen/Dense>
 #include <cstdint>
+#include <vector>
 
 #include "mlcore/tensor.hpp"
 
@@ -47,6 +48,23 @@ NormalEquationsSolution solve_normal_equations(const Eigen::MatrixXd& G, const E
 // the design's rule, and no backend has an SVD primitive; G is one GEMM on the backend.
 NormalEquationsSolution solve_by_eigen(const Eigen::MatrixXd& G, const Eigen::MatrixXd& B,
                                        double alpha);
+// min ½wᵀ(G + αI)w − wᵀb subject to w ≥ 0 (`nonnegative`; else unconstrained), column by column
+// of B, by projected coordinate descent (cyclic Gauss–Seidel clipped at 0; Hildreth 1957, the
+// textbook method for a quadratic with bounds): O(d²) per sweep on the host, the data seen only
+// through G. With G = XcᵀXc and b = Xcᵀy this is non-negative ridge (or least squares when α = 0).
+// Stops when the largest projected gradient (|gⱼ| where wⱼ > 0, max(0, −gⱼ) where wⱼ = 0; g = (G +
+// αI)w − b) is at most `tol` — what scikit-learn's positive Ridge asks of its L-BFGS-B — or after
+// max_sweeps sweeps. sweeps[r]: the sweeps run for column r; converged: false when some column hit
+// max_sweeps.
+struct NonnegativeSolution {
+  Eigen::MatrixXd W;  // d × t (every entry ≥ 0 when nonnegative)
+  std::vector<std::int64_t> sweeps;
+  bool converged = true;
+};
+NonnegativeSolution solve_by_coordinate_descent(const Eigen::MatrixXd& G, const Eigen::MatrixXd& B,
+                                                double alpha, bool nonnegative, double tol,
+                                                std::int64_t max_sweeps);
+
 // Relative eigenvalue cut-off of the scaled normal equations. The Gram matrix arrives in f32:
 // each scaled entry carries a rounding error of a few ulps (2^-23 ≈ 1.2e-7), so eigenvalues
 // below ~1e-6 of the largest are indistinguishable from rounding noise.

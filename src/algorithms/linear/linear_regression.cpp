@@ -247,7 +247,7 @@ void detail::LeastSquaresModel::fit_least_squares(const Tensor& X, const Tensor&
   } else {
     Eigen::MatrixXd G, B;
     dense_gram(b, p, G, B);
-    solve_and_store(G, B, p.x_centre(), p.y_centre(), problem.alpha, problem.solver == "svd");
+    solve_and_store(G, B, p.x_centre(), p.y_centre(), problem);
   }
   // predict uses the transform the fit chose (a weighted fit's scaled copy was for the weights:
   // predict can use raw X when the columns are alike).
@@ -261,9 +261,21 @@ void detail::LeastSquaresModel::fit_least_squares(const Tensor& X, const Tensor&
 // The d × d solve on the host, from the centred G (d × d), B (d × t) and the centres x̄, ȳ.
 template <class Matrix, class Row>
 void detail::LeastSquaresModel::solve_and_store(const Matrix& G, const Matrix& B, const Row& xm,
-                                                const Row& ym, double alpha, bool svd) {
+                                                const Row& ym, const Problem& problem) {
   n_iter_.clear();
-  if (svd) {
+  converged_ = true;
+  const double alpha = problem.alpha;
+  if (problem.solver == "projected_cd") {
+    constexpr std::int64_t kDefaultSweeps = 15000;  // scikit-learn's lbfgs max_iter
+    const std::int64_t sweeps =
+        problem.max_iter == kSolverDefaultIter ? kDefaultSweeps : problem.max_iter;
+    const NonnegativeSolution sol =
+        solve_by_coordinate_descent(G, B, alpha, problem.positive, problem.tol, sweeps);
+    rank_ = 0;
+    n_iter_ = sol.sweeps;
+    converged_ = sol.converged;
+    store(sol.W, xm, ym);
+  } else if (problem.solver == "svd") {
     const NormalEquationsSolution sol = solve_by_eigen(G, B, alpha);
     rank_ = sol.rank;
     store(sol.W, xm, ym);
@@ -354,7 +366,7 @@ void detail::LeastSquaresModel::fit_least_squares(const CsrMatrix& X, const Tens
     const double total = sw.weighted ? sw.sum : double(n);
     G.noalias() -= total * xm.transpose() * xm;
     B.noalias() -= total * xm.transpose() * ym;
-    solve_and_store(G, B, xm, ym, problem.alpha, problem.solver == "svd");
+    solve_and_store(G, B, xm, ym, problem);
   }
   raw_input_ = true;  // sparse X is predicted as it is
   input_shift_ = Tensor();
@@ -398,12 +410,19 @@ void detail::LeastSquaresModel::visit_fitted(Archive& a) {
 // ---- LinearRegression --------------------------------------------------------------------------
 
 LinearRegression::LinearRegression(Options options, BackendPtr backend)
-    : LeastSquaresModel(std::move(backend), "LinearRegression"), options_(options) {}
+    : LeastSquaresModel(std::move(backend), "LinearRegression", /*model_version=*/2),
+      options_(options) {}  // version 2 added positive
 
 detail::LeastSquaresModel::Problem LinearRegression::problem() const {
   Problem p;
   p.alpha = 0.0;
   p.fit_intercept = options_.fit_intercept;
+  if (options_.positive) {
+    // scikit-learn's nnls solves to its own precision: ask for a tight projected gradient.
+    p.solver = "projected_cd";
+    p.positive = true;
+    p.tol = 1e-10;
+  }
   return p;
 }
 
@@ -430,6 +449,7 @@ const Tensor& LinearRegression::singular() const {
 
 void LinearRegression::visit(Archive& a) {
   a(options_.fit_intercept);
+  if (a.version() >= 2) a(options_.positive);
   visit_fitted(a);
 }
 
@@ -446,8 +466,15 @@ void Ridge::check_options() const {
   MLCORE_CHECK(std::isfinite(options_.alpha) && options_.alpha >= 0.0,
                "Ridge: alpha must be a finite number >= 0, got " << options_.alpha);
   const std::string& s = options_.solver;
-  MLCORE_CHECK(s == "cholesky" || s == "svd" || s == "sparse_cg" || s == "lsqr",
-               "Ridge: solver must be 'cholesky', 'svd', 'sparse_cg' or 'lsqr', got '" << s << "'");
+  MLCORE_CHECK(
+      s == "cholesky" || s == "svd" || s == "sparse_cg" || s == "lsqr" || s == "projected_cd",
+      "Ridge: solver must be 'cholesky', 'svd', 'sparse_cg', 'lsqr' or 'projected_cd', "
+      "got '"
+          << s << "'");
+  MLCORE_CHECK(!options_.positive || s == "projected_cd",
+               "Ridge: positive=true needs solver 'projected_cd' (the one with sign "
+               "constraints), got '"
+                   << s << "'");
   MLCORE_CHECK(std::isfinite(options_.tol) && options_.tol >= 0.0,
                "Ridge: tol must be a finite number >= 0, got " << options_.tol);
   MLCORE_CHECK(
@@ -462,7 +489,13 @@ detail::LeastSquaresModel::Problem Ridge::problem() const {
   p.solver = options_.solver;
   p.tol = options_.tol;
   p.max_iter = options_.max_iter;
+  p.positive = options_.positive;
   return p;
+}
+
+bool Ridge::converged() const {
+  require_fitted();
+  return converged_;
 }
 
 const std::vector<std::int64_t>& Ridge::n_iter() const {
@@ -481,9 +514,9 @@ Ridge& Ridge::fit(const CsrMatrix& X, const Tensor& y, const Tensor& sample_weig
 
 void Ridge::visit(Archive& a) {
   a(options_.alpha, options_.fit_intercept);
-  if (a.version() >= 2) a(options_.solver, options_.tol, options_.max_iter);
+  if (a.version() >= 2) a(options_.solver, options_.tol, options_.max_iter, options_.positive);
   visit_fitted(a);
-  if (fitted_ && a.version() >= 2) a(n_iter_);
+  if (fitted_ && a.version() >= 2) a(n_iter_, converged_);
   if (a.loading()) check_options();
 }
 

@@ -17,9 +17,9 @@ namespace {
 
 struct Data {
   Tensor X, Y, w;
-  Eigen::MatrixXd W;         // d × t reference coefficients
-  Eigen::RowVectorXd b;      // 1 × t reference intercept
-  double xm_l1 = 0.0;        // ‖x̄‖₁: the intercept ȳ − x̄·W carries x̄ times W's error
+  Eigen::MatrixXd W;     // d × t reference coefficients
+  Eigen::RowVectorXd b;  // 1 × t reference intercept
+  double xm_l1 = 0.0;    // ‖x̄‖₁: the intercept ȳ − x̄·W carries x̄ times W's error
 };
 
 // n × d with column offsets and scales that differ (so the fit takes the centred, scaled copy),
@@ -82,8 +82,8 @@ void expect_matches(const Ridge& r, const Data& data, double rtol, const std::st
   const double scale = std::max(data.W.cwiseAbs().maxCoeff(), 1.0);
   for (Eigen::Index j = 0; j < data.W.rows(); ++j) {
     for (Eigen::Index k = 0; k < data.W.cols(); ++k) {
-      EXPECT_NEAR(coef.at<float>(k, j), data.W(j, k), rtol * scale) << what << " coef " << k << ","
-                                                                    << j;
+      EXPECT_NEAR(coef.at<float>(k, j), data.W(j, k), rtol * scale)
+          << what << " coef " << k << "," << j;
     }
   }
   const double bscale = std::max(data.b.cwiseAbs().maxCoeff(), 1.0) + (1.0 + data.xm_l1) * scale;
@@ -115,9 +115,9 @@ TEST_P(RidgeSolverTest, EverySolverMatchesTheClosedForm) {
     for (const char* solver : kSolvers) {
       Ridge r(options(solver, c.alpha), b());
       r.fit(data.X, data.Y, c.weighted ? data.w : Tensor());
-      expect_matches(r, data, rtol(),
-                     std::string(solver) + " n=" + std::to_string(c.n) + " d=" +
-                         std::to_string(c.d));
+      expect_matches(
+          r, data, rtol(),
+          std::string(solver) + " n=" + std::to_string(c.n) + " d=" + std::to_string(c.d));
       const bool iterative = std::string(solver) == "sparse_cg" || std::string(solver) == "lsqr";
       EXPECT_EQ(r.n_iter().size(), iterative ? static_cast<std::size_t>(c.t) : 0u) << solver;
     }
@@ -193,6 +193,55 @@ TEST_P(RidgeSolverTest, SvdGivesTheMinimumNormSolutionWhenRankDeficient) {
   const double tol = quantized(GetParam()) ? 0.05 : 1e-4;
   expect_close(r.coef(), {2.0, 2.0, 0.0}, 0.0, tol, "svd minimum-norm coef");
   expect_close(r.intercept(), {1.0}, 0.0, tol, "svd intercept");
+}
+
+TEST_P(RidgeSolverTest, ProjectedCoordinateDescent) {
+  // Unconstrained it is one more solver of the same problem; with positive it must meet the
+  // optimality conditions of the constrained one: g = (XcᵀSXc + αI)w − XcᵀSyc is 0 where w > 0
+  // and ≥ 0 where w = 0 (computed here in double from the f32 data).
+  const Data data = make_data(43, 9, 1, 0.5, true, 21u);
+  RidgeOptions o = options("projected_cd", 0.5, 1e-9);
+  Ridge free(o, b());
+  free.fit(data.X, data.Y, data.w);
+  expect_matches(free, data, rtol(), "projected_cd");
+  ASSERT_TRUE((data.W.array() < 0).any());  // the constraint will bind
+  o.positive = true;
+  Ridge r(o, b());
+  r.fit(data.X, data.Y, data.w);
+  EXPECT_TRUE(r.converged());
+  ASSERT_EQ(r.n_iter().size(), 1u);
+  const int n = 43, d = 9;
+  Eigen::MatrixXd X(n, d);
+  Eigen::VectorXd y(n), w(n), coef(d);
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < d; ++j) X(i, j) = data.X.at<float>(i, j);
+    y(i) = data.Y.at<float>(i, 0);
+    w(i) = data.w.at<float>(i, 0);
+  }
+  for (int j = 0; j < d; ++j) coef(j) = r.coef().at<float>(0, j);
+  const Eigen::RowVectorXd xm = (w.transpose() * X) / w.sum();
+  const double ym = w.dot(y) / w.sum();
+  const Eigen::MatrixXd Xc = X.rowwise() - xm;
+  const Eigen::VectorXd yc = y.array() - ym;
+  const Eigen::VectorXd g =
+      Xc.transpose() * (w.asDiagonal() * (Xc * coef - yc)) + 0.5 * coef;  // gradient
+  const double scale = (Xc.transpose() * (w.asDiagonal() * yc)).cwiseAbs().maxCoeff();
+  const double tol = (quantized(GetParam()) ? 5e-2 : 1e-4) * scale;
+  int active = 0;
+  for (int j = 0; j < d; ++j) {
+    EXPECT_GE(coef(j), 0.0);
+    if (coef(j) > 0.0) {
+      EXPECT_NEAR(g(j), 0.0, tol) << "free coefficient " << j;
+    } else {
+      EXPECT_GE(g(j), -tol) << "bound coefficient " << j;
+      ++active;
+    }
+  }
+  EXPECT_GT(active, 0);
+  // positive needs the solver that has sign constraints.
+  RidgeOptions bad = options("cholesky", 1.0);
+  bad.positive = true;
+  EXPECT_THROW(Ridge(bad, b()), Error);
 }
 
 TEST_P(RidgeSolverTest, OptionsSurviveSaveAndLoad) {
