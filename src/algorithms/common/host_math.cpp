@@ -102,25 +102,39 @@ NonnegativeSolution solve_by_coordinate_descent(const Eigen::MatrixXd& G, const 
   return sol;
 }
 
-NormalEquationsSolution solve_by_eigen(const Eigen::MatrixXd& G, const Eigen::MatrixXd& B,
-                                       double alpha) {
-  const Eigen::Index d = G.rows();
-  NormalEquationsSolution sol;
-  sol.W = Eigen::MatrixXd::Zero(d, B.cols());
-  sol.used_pseudo_inverse = true;
-  if (d == 0) return sol;
-  // The f32 GEMM may leave G asymmetric in the last bit: use the symmetric part.
-  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(0.5 * (G + G.transpose()));
+namespace {
+
+// Z = Σ_{λᵢ > τλ_max} vᵢ·(vᵢᵀR)/(λᵢ + shift) for a symmetric A = VΛVᵀ (τ = kRankTolerance): the
+// pseudo-inverse of A + shift·I restricted to A's numerical range. rank: the λᵢ kept.
+Eigen::MatrixXd eigen_solve(const Eigen::MatrixXd& A, const Eigen::MatrixXd& R, double shift,
+                            std::int64_t& rank) {
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(A);
   const Eigen::VectorXd& lambda = es.eigenvalues();
   const Eigen::MatrixXd& V = es.eigenvectors();
   const double lambda_max = std::max(lambda.maxCoeff(), 0.0);
-  if (!(lambda_max > 0.0)) return sol;  // X centred is 0: w = 0
-  for (Eigen::Index i = 0; i < d; ++i) {
+  Eigen::MatrixXd Z = Eigen::MatrixXd::Zero(A.rows(), R.cols());
+  rank = 0;
+  if (!(lambda_max > 0.0)) return Z;
+  for (Eigen::Index i = 0; i < A.rows(); ++i) {
     if (lambda(i) > kRankTolerance * lambda_max) {
-      sol.W.noalias() += V.col(i) * ((V.col(i).transpose() * B) / (lambda(i) + alpha));
-      ++sol.rank;
+      Z.noalias() += V.col(i) * ((V.col(i).transpose() * R) / (lambda(i) + shift));
+      ++rank;
     }
   }
+  return Z;
+}
+
+}  // namespace
+
+NormalEquationsSolution solve_by_eigen(const Eigen::MatrixXd& G, const Eigen::MatrixXd& B,
+                                       double alpha) {
+  NormalEquationsSolution sol;
+  sol.used_pseudo_inverse = true;
+  sol.W = Eigen::MatrixXd::Zero(G.rows(), B.cols());
+  if (G.rows() == 0) return sol;
+  // The f32 GEMM may leave G asymmetric in the last bit: use the symmetric part. A centred X
+  // of 0 (one sample) keeps no eigenvalue: w = 0.
+  sol.W = eigen_solve(0.5 * (G + G.transpose()), B, alpha, sol.rank);
   return sol;
 }
 
@@ -159,20 +173,7 @@ NormalEquationsSolution solve_normal_equations(const Eigen::MatrixXd& G, const E
   // Pseudo-inverse: A = VΛVᵀ, z = Σ_{λᵢ > τλ_max} vᵢ (vᵢᵀR) / λᵢ — the minimum-norm solution
   // (in the scaled coordinates) of the least-squares problem.
   sol.used_pseudo_inverse = true;
-  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(A);
-  const Eigen::VectorXd& lambda = es.eigenvalues();
-  const Eigen::MatrixXd& V = es.eigenvectors();
-  const double lambda_max = std::max(lambda.maxCoeff(), 0.0);
-  Eigen::MatrixXd Z = Eigen::MatrixXd::Zero(d, B.cols());
-  if (lambda_max > 0.0) {
-    for (Eigen::Index i = 0; i < d; ++i) {
-      if (lambda(i) > kRankTolerance * lambda_max) {
-        Z.noalias() += V.col(i) * ((V.col(i).transpose() * R) / lambda(i));
-        ++sol.rank;
-      }
-    }
-  }
-  sol.W = inv_s.asDiagonal() * Z;
+  sol.W = inv_s.asDiagonal() * eigen_solve(A, R, 0.0, sol.rank);
   return sol;
 }
 
