@@ -14,6 +14,8 @@ primitives:
   of the same Gram matrix) and the matrix-free iterative ``"sparse_cg"`` (conjugate gradients)
   and ``"lsqr"`` (Paige & Saunders' LSQR), whose every iteration is one product with X and one
   with Xᵀ on the backend; ``"sag"`` / ``"saga"`` run LSQR (see :class:`Ridge`).
+  ``positive=True`` (both estimators) solves the same Gram system by projected coordinate
+  descent on the host.
 * **LogisticRegression** minimises scikit-learn's objective (``C·Σ loss + ½‖w‖²``, intercept not
   penalised, binary or multinomial) with an L-BFGS written for mlcore: the optimiser runs on the
   host, every loss and gradient evaluation on the backend (``X·W`` and ``Xᵀ(P − Y)`` as GEMMs,
