@@ -10,7 +10,12 @@ primitives:
   solution, as scikit-learn's ``lstsq``) when the features are collinear. This is
   scikit-learn's ``Ridge(solver="cholesky")`` and a normal-equations version of
   ``LinearRegression`` (which uses an SVD-based ``lstsq``): the same solution, at one pass of
-  MACs over X.
+  MACs over X. Ridge also has scikit-learn's other solvers: ``"svd"`` (the eigen-decomposition
+  of the same Gram matrix) and the matrix-free iterative ``"sparse_cg"`` (conjugate gradients)
+  and ``"lsqr"`` (Paige & Saunders' LSQR), whose every iteration is one product with X and one
+  with Xᵀ on the backend; ``"sag"`` / ``"saga"`` run LSQR (see :class:`Ridge`).
+  ``positive=True`` (both estimators) solves the same Gram system by projected coordinate
+  descent on the host.
 * **LogisticRegression** minimises scikit-learn's objective (``C·Σ loss + ½‖w‖²``, intercept not
   penalised, binary or multinomial) with an L-BFGS written for mlcore: the optimiser runs on the
   host, every loss and gradient evaluation on the backend (``X·W`` and ``Xᵀ(P − Y)`` as GEMMs,
@@ -85,11 +90,6 @@ class _LeastSquares(MultiOutputMixin, RegressorMixin, MLCoreEstimatorMixin, Base
             y_numeric=True,
             ensure_all_finite=False,
         )  # NaN/inf: the C++ fit checks X
-        if check_bool("positive", self.positive):
-            raise ValueError(
-                f"{type(self).__name__}(positive=True) is not supported by mlcore "
-                "(the normal equations have no sign constraints)"
-            )
         y = np.ascontiguousarray(y, dtype=np.float32)
         sw = float32_sample_weight(sample_weight, X)
         self._model = self._make_model()
@@ -127,7 +127,8 @@ class LinearRegression(_LeastSquares):
         Accepted for scikit-learn compatibility; they do not change anything (X is never
         modified; the solver is direct; threads belong to the backend).
     positive : bool, default=False
-        Only False is supported.
+        True: coefficients >= 0 (scikit-learn uses scipy's nnls), by projected coordinate
+        descent on the same Gram matrix (see :class:`Ridge`'s solver "lbfgs").
     backend : str, mlcore.Backend or None, default=None
         Where the work runs: "scalar", "avx2", "avx512", "cuda" or "systolic"; None is
         :func:`mlcore.default_backend`, the fastest f32 CPU backend here.
@@ -168,6 +169,7 @@ class LinearRegression(_LeastSquares):
     def _make_model(self):
         return _core.LinearRegression(
             fit_intercept=check_bool("fit_intercept", self.fit_intercept),
+            positive=check_bool("positive", self.positive),
             backend=self._core_backend(),
         )
 
@@ -181,29 +183,80 @@ class LinearRegression(_LeastSquares):
 _RIDGE_DEFAULTS = _core.Ridge.defaults
 
 
+# scikit-learn's solver names → the solver mlcore runs (see Ridge's docstring).
+_RIDGE_SOLVERS = {
+    "auto": "cholesky",
+    "cholesky": "cholesky",
+    "svd": "svd",
+    "sparse_cg": "sparse_cg",
+    "lsqr": "lsqr",
+    "sag": "lsqr",
+    "saga": "lsqr",
+    "lbfgs": "projected_cd",  # positive=True only
+}
+# Solvers whose n_iter_ scikit-learn reports (it returns None for sparse_cg's).
+_RIDGE_REPORTS_N_ITER = ("lsqr", "sag", "saga")
+
+
 class Ridge(_LeastSquares):
-    """Least squares with an L2 penalty ``alpha·‖w‖²``, by the normal equations (Cholesky).
+    """Least squares with an L2 penalty ``alpha·‖w‖²``: direct or iterative solvers on an
+    mlcore backend.
 
     Parameters
     ----------
     alpha : float, default=1.0
         Penalty strength, >= 0 (one value for every target).
     fit_intercept : bool, default=True
-    solver : {"auto", "cholesky"}, default="auto"
-        mlcore always solves the normal equations by Cholesky ("auto" means that).
-    copy_X, max_iter, tol, random_state :
-        Accepted for scikit-learn compatibility; unused by the direct solver.
+    solver : {"auto", "cholesky", "svd", "sparse_cg", "lsqr", "sag", "saga"}, default="auto"
+        How the centred (and weighted) problem is solved:
+
+        - "cholesky" ("auto"): the Gram matrix ``XcᵀXc`` by one GEMM on the backend, then a
+          Cholesky solve of the d × d system on the host (eigen-decomposition fallback when
+          it is singular).
+        - "svd": the same Gram matrix, then its eigen-decomposition ``V·diag(s²)·Vᵀ`` gives
+          scikit-learn's SVD solution ``V·diag(s/(s²+α))·Uᵀy``, dropping the singular
+          directions that are rounding noise (rank-deficient X). Forming ``XcᵀXc`` squares the
+          condition number: singular values below ~1e-3 of the largest are lost in f32 (an
+          SVD of X itself would keep them, at O(n·d²) host work).
+        - "sparse_cg": conjugate gradients on ``(XcᵀXc + αI)·w = Xcᵀy``, matrix-free: each
+          iteration is one product with X and one with Xᵀ on the backend (GEMV, or SpMM for
+          sparse X, centred implicitly).
+        - "lsqr": Paige & Saunders' LSQR on ``min ‖Xc·w − y‖² + α‖w‖²`` (damp = √α),
+          matrix-free likewise.
+        - "sag", "saga": mlcore does not implement stochastic average gradient: it updates
+          the weights after every single sample, a sequential loop that cannot be expressed
+          as the backend's batched products. mlcore solves the same problem (the same
+          minimiser) with "lsqr" instead, with the same ``tol`` and ``max_iter`` taken as
+          LSQR's; ``solver_`` then says "lsqr".
+
+        - "lbfgs" (scikit-learn's solver for ``positive=True``, the only one it allows then,
+          with "auto"): mlcore runs projected coordinate descent on the same Gram matrix
+          instead of L-BFGS-B (O(d²) host work per sweep, no pass over X), to the same ``tol``
+          meaning (the largest projected gradient of ``½‖Xc·w − y‖² + ½α‖w‖²``) and
+          ``max_iter`` sweeps (None: 15000, scikit-learn's default); ``solver_`` then says
+          "projected_cd" and a ConvergenceWarning says when max_iter stopped it.
+    tol : float, default=1e-4
+        Iterative solvers only, per target. "sparse_cg": stop when the residual
+        ``‖Xcᵀy − (XcᵀXc + αI)w‖ ≤ tol·‖Xcᵀy‖``; "lsqr" (and "sag"/"saga"): LSQR's
+        ``atol = btol = tol`` (scipy's meaning).
+    max_iter : int or None, default=None
+        Iterative solvers only: the most iterations per target; None is scipy's default
+        (10·n_features for "sparse_cg", 2·n_features for "lsqr").
+    copy_X, random_state :
+        Accepted for scikit-learn compatibility; unused (X is never modified; no solver is
+        random).
     positive : bool, default=False
-        Only False is supported.
+        True: coefficients >= 0, with solver "auto" or "lbfgs" (as scikit-learn).
     backend : str, mlcore.Backend or None, default=None
 
     Attributes
     ----------
     coef_, intercept_, n_features_in_, profile_ : as :class:`LinearRegression`.
-    n_iter_ : None
-        The direct solver has no iterations.
+    n_iter_ : None or ndarray of shape (n_targets,)
+        Iterations run per target by "lsqr" (and "sag"/"saga"); None for the other solvers,
+        as scikit-learn reports it.
     solver_ : str
-        "cholesky".
+        The solver that ran: "cholesky", "svd", "sparse_cg", "lsqr" or "projected_cd".
     """
 
     _core_class = _core.Ridge
@@ -214,8 +267,8 @@ class Ridge(_LeastSquares):
         *,
         fit_intercept=_RIDGE_DEFAULTS["fit_intercept"],
         copy_X=True,
-        max_iter=None,
-        tol=1e-4,
+        max_iter=_RIDGE_DEFAULTS["max_iter"],
+        tol=_RIDGE_DEFAULTS["tol"],
         solver="auto",
         positive=False,
         random_state=None,
@@ -238,21 +291,47 @@ class Ridge(_LeastSquares):
                 f"array of shape {np.shape(self.alpha)}"
             )
         alpha = check_real("alpha", self.alpha, 0.0)
-        if self.solver not in ("auto", "cholesky"):
-            raise ValueError(
-                "mlcore's Ridge solves the normal equations by Cholesky: solver "
-                f"must be 'auto' or 'cholesky', got {self.solver!r}"
-            )
+        solver = self._solver_to_run()
         return _core.Ridge(
             alpha=alpha,
             fit_intercept=check_bool("fit_intercept", self.fit_intercept),
+            solver=solver,
+            positive=check_bool("positive", self.positive),
+            tol=check_real("tol", self.tol, 0.0),
+            max_iter=check_int("max_iter", self.max_iter, 1, allow_none=True),
             backend=self._core_backend(),
         )
 
+    def _solver_to_run(self):
+        """The C++ solver for (solver, positive), with scikit-learn's rules and wording."""
+        if not isinstance(self.solver, str) or self.solver not in _RIDGE_SOLVERS:
+            raise ValueError(f"solver must be one of {sorted(_RIDGE_SOLVERS)}, got {self.solver!r}")
+        positive = check_bool("positive", self.positive)
+        if positive and self.solver not in ("auto", "lbfgs"):
+            raise ValueError(
+                f"solver={self.solver!r} does not support positive fitting. Please set the "
+                "solver to 'auto' or 'lbfgs', or set `positive=False`"
+            )
+        if not positive and self.solver == "lbfgs":
+            raise ValueError(
+                "'lbfgs' solver can be used only when positive=True. Please use another solver."
+            )
+        return "projected_cd" if positive else _RIDGE_SOLVERS[self.solver]
+
     def fit(self, X, y, sample_weight=None):
         super().fit(X, y, sample_weight)
+        self.solver_ = self._solver_to_run()
+        if not self._model.converged:
+            warnings.warn(
+                "projected coordinate descent (mlcore's solver for positive=True) did not "
+                f"converge to tol={self.tol} in max_iter={self.max_iter} sweeps. Increase "
+                "max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         self.n_iter_ = None
-        self.solver_ = "cholesky"
+        if self.solver in _RIDGE_REPORTS_N_ITER:
+            self.n_iter_ = np.asarray(self._model.n_iter, dtype=np.int32)
         return self
 
 

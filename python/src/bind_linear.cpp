@@ -43,12 +43,14 @@ void bind_linear(py::module_& m) {
   py::class_<LinearRegression> lr(m, "LinearRegression",
                                   "least squares by the normal equations (use "
                                   "mlcore.LinearRegression)");
-  lr.def(py::init([](bool fit_intercept, BackendPtr backend) {
+  lr.def(py::init([](bool fit_intercept, bool positive, BackendPtr backend) {
            LinearRegressionOptions o;
            o.fit_intercept = fit_intercept;
+           o.positive = positive;
            return LinearRegression(o, std::move(backend));
          }),
-         py::arg("fit_intercept") = lrd.fit_intercept, py::arg("backend"))
+         py::arg("fit_intercept") = lrd.fit_intercept, py::arg("positive") = lrd.positive,
+         py::arg("backend"))
       .def_property_readonly("rank", &LinearRegression::rank)
       .def_property_readonly(
           "singular", [](const LinearRegression& m) { return tensor_to_array(m.singular()); });
@@ -57,17 +59,27 @@ void bind_linear(py::module_& m) {
                                         &LinearRegressionOptions::fit_intercept);
 
   py::class_<Ridge> ridge(m, "Ridge", "L2-penalised least squares (use mlcore.Ridge)");
-  ridge.def(py::init([](double alpha, bool fit_intercept, BackendPtr backend) {
-              RidgeOptions o;
-              o.alpha = alpha;
-              o.fit_intercept = fit_intercept;
-              return Ridge(o, std::move(backend));
-            }),
-            py::arg("alpha") = rd.alpha, py::arg("fit_intercept") = rd.fit_intercept,
-            py::arg("backend"));
+  ridge
+      .def(py::init([](double alpha, bool fit_intercept, const std::string& solver, double tol,
+                       const py::object& max_iter, bool positive, BackendPtr backend) {
+             RidgeOptions o;
+             o.positive = positive;
+             o.alpha = alpha;
+             o.fit_intercept = fit_intercept;
+             o.solver = solver;
+             o.tol = tol;
+             o.max_iter = from_python<std::int64_t>(max_iter, kSolverDefaultIter);
+             return Ridge(o, std::move(backend));
+           }),
+           py::arg("alpha") = rd.alpha, py::arg("fit_intercept") = rd.fit_intercept,
+           py::arg("solver") = rd.solver, py::arg("tol") = rd.tol, py::arg("max_iter") = py::none(),
+           py::arg("positive") = rd.positive, py::arg("backend"))
+      .def_property_readonly("n_iter", &Ridge::n_iter)
+      .def_property_readonly("converged", &Ridge::converged);
   bind_least_squares<Ridge>(ridge);
   set_defaults<RidgeOptions>(ridge, "alpha", &RidgeOptions::alpha, "fit_intercept",
-                             &RidgeOptions::fit_intercept);
+                             &RidgeOptions::fit_intercept, "tol", &RidgeOptions::tol, "max_iter",
+                             spelled(&RidgeOptions::max_iter, kSolverDefaultIter));
 
   py::class_<LogisticRegression> logit(m, "LogisticRegression",
                                        "L2 logistic regression by L-BFGS (use "

@@ -66,6 +66,15 @@ def test_least_squares_one_target_and_collinear_columns(dask_client, rng):
     np.testing.assert_allclose(dist.coef_, one.coef_, atol=1e-4)
 
 
+@pytest.mark.parametrize("solver", ["svd", "sparse_cg", "lsqr", "sag"])
+def test_ridge_refuses_solvers_it_does_not_run(dask_client, rng, solver):
+    # The distributed fit reduces the Gram matrix and solves it by Cholesky: asking for another
+    # solver is refused rather than silently ignored.
+    X = _data(rng, n=200, d=5)
+    with pytest.raises(ValueError, match="solver"):
+        md.Ridge(solver=solver).fit(_chunks(X, (100, 100)), da.from_array(X[:, 0], chunks=100))
+
+
 def test_least_squares_runs_on_the_systolic_backend(dask_client, rng):
     """Every worker runs the int8 systolic backend on its partition; the profile says so."""
     X = _data(rng)

@@ -379,8 +379,10 @@ def test_bad_hyperparameters():
     for bad in [
         {"alpha": -1.0},
         {"alpha": np.nan},
-        {"solver": "sag"},
-        {"positive": True},
+        {"solver": "lbfgs"},
+        {"solver": "qr"},
+        {"positive": True, "solver": "svd"},
+        {"solver": "lbfgs"},  # positive=False
         {"alpha": [1.0, 2.0]},
     ]:
         with pytest.raises((ValueError, TypeError)):

@@ -133,6 +133,15 @@ class Ridge(_DaskLeastSquares, _local.Ridge):
     _local_class = _local.Ridge
     __init__ = init_with_client(_local.Ridge)
 
+    def _make_model(self):
+        model = super()._make_model()  # the single-machine checks first
+        if self.solver not in ("auto", "cholesky"):
+            raise ValueError(
+                "mlcore.dask's Ridge solves the reduced normal equations by Cholesky: solver "
+                f"must be 'auto' or 'cholesky', got {self.solver!r}"
+            )
+        return model
+
     def _after_fit(self):
         self.n_iter_ = None
         self.solver_ = "cholesky"

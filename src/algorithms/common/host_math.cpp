@@ -53,6 +53,91 @@ SampleWeights check_sample_weight(const Tensor& sample_weight, std::int64_t n,
   return sw;
 }
 
+NonnegativeSolution solve_by_coordinate_descent(const Eigen::MatrixXd& G, const Eigen::MatrixXd& B,
+                                                double alpha, bool nonnegative, double tol,
+                                                std::int64_t max_sweeps) {
+  const Eigen::Index d = G.rows(), t = B.cols();
+  NonnegativeSolution sol;
+  sol.W = Eigen::MatrixXd::Zero(d, t);
+  sol.sweeps.assign(static_cast<std::size_t>(t), 0);
+  Eigen::MatrixXd H = 0.5 * (G + G.transpose());
+  H.diagonal().array() += alpha;
+  for (Eigen::Index r = 0; r < t; ++r) {
+    Eigen::VectorXd w = Eigen::VectorXd::Zero(d);
+    Eigen::VectorXd g = -B.col(r);  // the gradient H·w − b, kept up to date
+    const auto projected_gradient = [&] {
+      double worst = 0.0;
+      for (Eigen::Index j = 0; j < d; ++j) {
+        const bool free = !nonnegative || w(j) > 0.0;
+        worst = std::max(worst, free ? std::abs(g(j)) : std::max(0.0, -g(j)));
+      }
+      return worst;
+    };
+    std::int64_t sweeps = 0;
+    while (projected_gradient() > tol) {
+      if (sweeps == max_sweeps) {
+        sol.converged = false;
+        break;
+      }
+      double moved = 0.0;
+      for (Eigen::Index j = 0; j < d; ++j) {
+        if (!(H(j, j) > 0.0)) continue;  // a constant column (α = 0): no information, wⱼ stays 0
+        // The exact minimiser along coordinate j, clipped at 0.
+        double wj = w(j) - g(j) / H(j, j);
+        if (nonnegative) wj = std::max(0.0, wj);
+        const double delta = wj - w(j);
+        if (delta != 0.0) {
+          g.noalias() += delta * H.col(j);
+          w(j) = wj;
+          moved = std::max(moved, std::abs(delta));
+        }
+      }
+      ++sweeps;
+      // Stalled at double rounding: tol is below what this G can resolve.
+      if (moved <= 1e-15 * std::max(w.cwiseAbs().maxCoeff(), 1e-300)) break;
+    }
+    sol.W.col(r) = w;
+    sol.sweeps[static_cast<std::size_t>(r)] = sweeps;
+  }
+  return sol;
+}
+
+namespace {
+
+// Z = Σ_{λᵢ > τλ_max} vᵢ·(vᵢᵀR)/(λᵢ + shift) for a symmetric A = VΛVᵀ (τ = kRankTolerance): the
+// pseudo-inverse of A + shift·I restricted to A's numerical range. rank: the λᵢ kept.
+Eigen::MatrixXd eigen_solve(const Eigen::MatrixXd& A, const Eigen::MatrixXd& R, double shift,
+                            std::int64_t& rank) {
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(A);
+  const Eigen::VectorXd& lambda = es.eigenvalues();
+  const Eigen::MatrixXd& V = es.eigenvectors();
+  const double lambda_max = std::max(lambda.maxCoeff(), 0.0);
+  Eigen::MatrixXd Z = Eigen::MatrixXd::Zero(A.rows(), R.cols());
+  rank = 0;
+  if (!(lambda_max > 0.0)) return Z;
+  for (Eigen::Index i = 0; i < A.rows(); ++i) {
+    if (lambda(i) > kRankTolerance * lambda_max) {
+      Z.noalias() += V.col(i) * ((V.col(i).transpose() * R) / (lambda(i) + shift));
+      ++rank;
+    }
+  }
+  return Z;
+}
+
+}  // namespace
+
+NormalEquationsSolution solve_by_eigen(const Eigen::MatrixXd& G, const Eigen::MatrixXd& B,
+                                       double alpha) {
+  NormalEquationsSolution sol;
+  sol.used_pseudo_inverse = true;
+  sol.W = Eigen::MatrixXd::Zero(G.rows(), B.cols());
+  if (G.rows() == 0) return sol;
+  // The f32 GEMM may leave G asymmetric in the last bit: use the symmetric part. A centred X
+  // of 0 (one sample) keeps no eigenvalue: w = 0.
+  sol.W = eigen_solve(0.5 * (G + G.transpose()), B, alpha, sol.rank);
+  return sol;
+}
+
 NormalEquationsSolution solve_normal_equations(const Eigen::MatrixXd& G, const Eigen::MatrixXd& B,
                                                double alpha) {
   const Eigen::Index d = G.rows();
@@ -88,20 +173,7 @@ NormalEquationsSolution solve_normal_equations(const Eigen::MatrixXd& G, const E
   // Pseudo-inverse: A = VΛVᵀ, z = Σ_{λᵢ > τλ_max} vᵢ (vᵢᵀR) / λᵢ — the minimum-norm solution
   // (in the scaled coordinates) of the least-squares problem.
   sol.used_pseudo_inverse = true;
-  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(A);
-  const Eigen::VectorXd& lambda = es.eigenvalues();
-  const Eigen::MatrixXd& V = es.eigenvectors();
-  const double lambda_max = std::max(lambda.maxCoeff(), 0.0);
-  Eigen::MatrixXd Z = Eigen::MatrixXd::Zero(d, B.cols());
-  if (lambda_max > 0.0) {
-    for (Eigen::Index i = 0; i < d; ++i) {
-      if (lambda(i) > kRankTolerance * lambda_max) {
-        Z.noalias() += V.col(i) * ((V.col(i).transpose() * R) / lambda(i));
-        ++sol.rank;
-      }
-    }
-  }
-  sol.W = inv_s.asDiagonal() * Z;
+  sol.W = inv_s.asDiagonal() * eigen_solve(A, R, 0.0, sol.rank);
   return sol;
 }
 

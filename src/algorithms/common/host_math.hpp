@@ -6,6 +6,7 @@
 
 #include <Eigen/Dense>
 #include <cstdint>
+#include <vector>
 
 #include "mlcore/tensor.hpp"
 
@@ -37,6 +38,33 @@ struct NormalEquationsSolution {
 // kRankTolerance · λ_max (minimum-norm solution).
 NormalEquationsSolution solve_normal_equations(const Eigen::MatrixXd& G, const Eigen::MatrixXd& B,
                                                double alpha);
+// Ridge's "svd" solver from the Gram matrix: with G = V·diag(λ)·Vᵀ (λ = s², X's singular values
+// squared), W = Σ vᵢ·(vᵢᵀB)/(λᵢ + α) over the λᵢ above kRankTolerance·λ_max, which is
+// scikit-learn's w = V·diag(s/(s² + α))·Uᵀy (VᵀB = diag(s)·Uᵀy) with the directions whose s is
+// rounding noise dropped (their s/(s² + α) is 0 for s = 0, whatever α). rank: the λ kept.
+// The trade-off against an SVD of X itself: G squares the condition number, so singular values
+// below √kRankTolerance ≈ 1e-3 of the largest are lost to the f32 Gram's rounding, where a
+// host SVD of X would resolve ~1e-7 of it — but that SVD is O(n·d²) work on the host, against
+// the design's rule, and no backend has an SVD primitive; G is one GEMM on the backend.
+NormalEquationsSolution solve_by_eigen(const Eigen::MatrixXd& G, const Eigen::MatrixXd& B,
+                                       double alpha);
+// min ½wᵀ(G + αI)w − wᵀb subject to w ≥ 0 (`nonnegative`; else unconstrained), column by column
+// of B, by projected coordinate descent (cyclic Gauss–Seidel clipped at 0; Hildreth 1957, the
+// textbook method for a quadratic with bounds): O(d²) per sweep on the host, the data seen only
+// through G. With G = XcᵀXc and b = Xcᵀy this is non-negative ridge (or least squares when α = 0).
+// Stops when the largest projected gradient (|gⱼ| where wⱼ > 0, max(0, −gⱼ) where wⱼ = 0; g = (G +
+// αI)w − b) is at most `tol` — what scikit-learn's positive Ridge asks of its L-BFGS-B — or after
+// max_sweeps sweeps. sweeps[r]: the sweeps run for column r; converged: false when some column hit
+// max_sweeps.
+struct NonnegativeSolution {
+  Eigen::MatrixXd W;  // d × t (every entry ≥ 0 when nonnegative)
+  std::vector<std::int64_t> sweeps;
+  bool converged = true;
+};
+NonnegativeSolution solve_by_coordinate_descent(const Eigen::MatrixXd& G, const Eigen::MatrixXd& B,
+                                                double alpha, bool nonnegative, double tol,
+                                                std::int64_t max_sweeps);
+
 // Relative eigenvalue cut-off of the scaled normal equations. The Gram matrix arrives in f32:
 // each scaled entry carries a rounding error of a few ulps (2^-23 ≈ 1.2e-7), so eigenvalues
 // below ~1e-6 of the largest are indistinguishable from rounding noise.

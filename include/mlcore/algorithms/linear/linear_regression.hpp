@@ -41,10 +41,23 @@
 // (Sample weights always take the second path: the rows are scaled by √w on the copy.)
 //
 // predict(X) = X·wᵀ + b (gemv / gemm + add_row_vector), through the same column scaling.
+//
+// Ridge's other solvers (RidgeOptions::solver) start from the same centred, weighted problem:
+//   "svd"        the same G, then its eigen-decomposition G = V·diag(s²)·Vᵀ on the host:
+//                w = V·diag(1/(s² + α))·Vᵀ·B = V·diag(s/(s² + α))·Uᵀ·y, the SVD solution, with the
+//                singular directions that are rounding noise dropped (rank-deficient X).
+//   "sparse_cg"  conjugate gradients on (XcᵀXc + αI)·w = Xcᵀy, matrix-free: each iteration is one
+//                product Xc·p and one Xcᵀ·q on the backend (gemv / spmm), never the d × d G.
+//   "lsqr"       Paige & Saunders' LSQR on min ‖Xc·w − yc‖² + α‖w‖² (damp = √α), matrix-free too.
+//   "projected_cd" the same G, then cyclic coordinate descent on ½wᵀ(G + αI)w − wᵀB on the host,
+//                clipped at 0 when `positive` (scikit-learn's positive=True; O(d²) per sweep).
+// src/algorithms/linear/ridge_iterative.hpp has the two iterative ones.
 #pragma once
 
 #include <cstdint>
 #include <iosfwd>
+#include <string>
+#include <vector>
 
 #include "mlcore/estimator.hpp"
 #include "mlcore/serialize.hpp"
@@ -55,11 +68,30 @@ namespace mlcore {
 
 struct LinearRegressionOptions {
   bool fit_intercept = true;  // false: no intercept, X and y are used as given (not centred)
+  // true: coefficients ≥ 0 (scikit-learn's positive), by projected coordinate descent on the
+  // Gram matrix (host_math.hpp solve_by_coordinate_descent) instead of Cholesky.
+  bool positive = false;
 };
+
+// RidgeOptions::max_iter's "the solver's default".
+inline constexpr std::int64_t kSolverDefaultIter = 0;
 
 struct RidgeOptions {
   double alpha = 1.0;  // the L2 penalty α ≥ 0 (scikit-learn's alpha)
   bool fit_intercept = true;
+  // "cholesky" | "svd" (direct, through the Gram matrix) | "sparse_cg" | "lsqr" (iterative,
+  // matrix-free) | "projected_cd" (coordinate descent on the Gram matrix, the one solver that
+  // takes `positive`). See the top of this file.
+  std::string solver = "cholesky";
+  // Iterative solvers only, with scikit-learn's meaning. sparse_cg: stop when
+  // ‖(XcᵀXc + αI)w − Xcᵀy‖ ≤ tol·‖Xcᵀy‖; lsqr: LSQR's atol = btol = tol; projected_cd: the
+  // largest projected gradient of ½‖Xc·w − yc‖² + ½α‖w‖² ≤ tol (scikit-learn's lbfgs). Per target.
+  double tol = 1e-4;
+  // Iterative solvers: the most iterations per target; kSolverDefaultIter: scipy's default
+  // (sparse_cg 10·d, lsqr 2·d), 15000 sweeps for projected_cd (scikit-learn's lbfgs default).
+  std::int64_t max_iter = kSolverDefaultIter;
+  // Coefficients ≥ 0 (solver "projected_cd" only).
+  bool positive = false;
 };
 
 namespace detail {
@@ -79,29 +111,47 @@ class LeastSquaresModel : public Estimator {
   Tensor predict(const CsrMatrix& X) const;
 
  protected:
-  LeastSquaresModel(BackendPtr backend, const char* name)
-      : Estimator(name, /*model_version=*/1, std::move(backend)) {}
-  // Fits with penalty α. y: vector of length n, or n × t; sample_weight: empty or length n.
-  void fit_normal_equations(const Tensor& X, const Tensor& y, const Tensor& sample_weight,
-                            double alpha, bool fit_intercept);
-  // The same for sparse X: XᵀWX and XᵀWY by the transposed spmm, centred on the host
-  // (linear_regression.cpp says how).
-  void fit_normal_equations(const CsrMatrix& X, const Tensor& y, const Tensor& sample_weight,
-                            double alpha, bool fit_intercept);
+  LeastSquaresModel(BackendPtr backend, const char* name, std::uint32_t model_version = 1)
+      : Estimator(name, model_version, std::move(backend)) {}
+  // What a fit solves and how: the penalty α, the intercept, and Ridge's solver options.
+  struct Problem {
+    double alpha = 0.0;
+    bool fit_intercept = true;
+    std::string solver = "cholesky";
+    double tol = 1e-4;
+    std::int64_t max_iter = kSolverDefaultIter;
+    bool positive = false;
+  };
+  // Fits. y: vector of length n, or n × t; sample_weight: empty or length n.
+  void fit_least_squares(const Tensor& X, const Tensor& y, const Tensor& sample_weight,
+                         const Problem& problem);
+  // The same for sparse X: XᵀWX and XᵀWY by the transposed spmm (or the iterative solvers'
+  // products), centred implicitly (linear_regression.cpp says how).
+  void fit_least_squares(const CsrMatrix& X, const Tensor& y, const Tensor& sample_weight,
+                         const Problem& problem);
   // The fitted flag and state (after the subclass's options in its visit).
   void visit_fitted(Archive& a);
 
   // Filled by fit (for LinearRegression's rank_ / singular_).
   std::int64_t rank_ = 0;
   Tensor singular_;  // 1 × d, singular values of Xc (√ of the eigenvalues of XcᵀXc), descending
+  // Iterations per target of an iterative solver (empty after a direct one).
+  std::vector<std::int64_t> n_iter_;
+  // False when projected_cd stopped at max_iter before meeting tol.
+  bool converged_ = true;
 
  private:
   std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
   // Solves (G + αI)·W = B on the host and stores coef and intercept (ȳ − x̄·Wᵀ); G: d × d and
   // B: d × t of the centred problem, xm: 1 × d, ym: 1 × t. Eigen types stay in the .cpp.
+  // By the problem's solver: Cholesky, the eigen-decomposition of G (the SVD solution), or
+  // projected coordinate descent.
   template <class Matrix, class Row>
   void solve_and_store(const Matrix& G, const Matrix& B, const Row& xm, const Row& ym,
-                       double alpha);
+                       const Problem& problem);
+  // Stores coef (t × d) and the intercept ȳ − x̄·Wᵀ from W (d × t) and the centres.
+  template <class Matrix, class Row>
+  void store(const Matrix& W, const Row& xm, const Row& ym);
   Tensor coef_;       // t × d
   Tensor intercept_;  // 1 × t
   // How predict feeds X to the GEMM (src/algorithms/common/columns.hpp): as it is, or shifted and
@@ -135,11 +185,13 @@ class LinearRegression : public detail::LeastSquaresModel {
   }
 
  private:
+  Problem problem() const;
   void visit(Archive& a) override;
   Options options_;
 };
 
-// Least squares with an L2 penalty α‖w‖² (scikit-learn's Ridge, solver 'cholesky').
+// Least squares with an L2 penalty α‖w‖² (scikit-learn's Ridge, solvers 'cholesky', 'svd',
+// 'sparse_cg' and 'lsqr').
 class Ridge : public detail::LeastSquaresModel {
  public:
   using Options = RidgeOptions;
@@ -150,12 +202,18 @@ class Ridge : public detail::LeastSquaresModel {
   Ridge& fit(const CsrMatrix& X, const Tensor& y, const Tensor& sample_weight = Tensor());
 
   const Options& options() const { return options_; }
+  // Iterations per target of the last fit with an iterative solver; empty after a direct one.
+  const std::vector<std::int64_t>& n_iter() const;
+  // False when the last fit's projected_cd stopped at max_iter before meeting tol.
+  bool converged() const;
 
   static Ridge load(std::istream& in, BackendPtr backend = default_backend()) {
     return load_model<Ridge>(in, std::move(backend));
   }
 
  private:
+  void check_options() const;
+  Problem problem() const;
   void visit(Archive& a) override;
   Options options_;
 };
