@@ -132,11 +132,13 @@ void bind_trees(py::module_& m) {
            })
       .def("seed", [](TreeSplitter& t, std::uint64_t seed) { t.rng.seed(seed); })
       // A forest's tree t: the generator seeded as the single-machine forest seeds it, its
-      // bootstrap counts drawn first (n of them, uint8 would not do: returned as int32).
+      // bootstrap counts drawn first (`draws` draws among n: forest_bootstrap_draws; uint8
+      // would not do: returned as int32).
       .def("forest_bootstrap",
-           [](TreeSplitter& t, std::uint64_t random_state, std::int64_t tree, std::int64_t n) {
+           [](TreeSplitter& t, std::uint64_t random_state, std::int64_t tree, std::int64_t n,
+              std::int64_t draws) {
              t.rng.seed(detail::forest_tree_seed(random_state, tree));
-             const std::vector<double> counts = detail::bootstrap_counts(t.rng, n);
+             const std::vector<double> counts = detail::bootstrap_counts(t.rng, n, draws);
              py::array_t<std::int32_t> out(static_cast<py::ssize_t>(n));
              std::int32_t* o = out.mutable_data();
              for (std::int64_t i = 0; i < n; ++i) o[i] = static_cast<std::int32_t>(counts[i]);

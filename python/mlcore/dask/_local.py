@@ -119,8 +119,11 @@ def write_tree_options(
     min_impurity_decrease,
     random_state,
     max_bins,
+    max_leaf_nodes=-1,
 ):
-    """The options of DecisionTree*::save (src/algorithms/trees/decision_tree.cpp)."""
+    """The options of DecisionTree*::save (src/algorithms/trees/decision_tree.cpp), model
+    version 1: without max_leaf_nodes (version 3), whose effect the written tree carries."""
+    del max_leaf_nodes
     w.write_string(criterion)
     w.write_i64(-1 if max_depth is None else int(max_depth))
     w.write_i64(int(min_samples_split))

@@ -37,7 +37,7 @@ import numpy as np
 
 from .. import _core
 from .. import ensemble as _local
-from .._validation import check_int, check_real, seed_of
+from .._validation import check_bool, check_int, check_max_samples, check_real, seed_of
 from . import _grower, _local as write
 from .tree import (
     TreeFitMixin,
@@ -521,6 +521,14 @@ class _DaskForest(TreeFitMixin):
         oob = bool(self.oob_score)
         if oob and not bootstrap:
             raise ValueError("oob_score=True needs bootstrap=True (no sample is out of bag)")
+        if check_bool("warm_start", self.warm_start):
+            raise ValueError(
+                f"{type(self).__name__}: warm_start=True is not supported by mlcore.dask's "
+                "forests (each fit grows n_estimators trees)"
+            )
+        draws = _core.forest_bootstrap_draws(
+            type(self).__name__, check_max_samples(self.max_samples), bootstrap, n
+        )
         opts = self._grower_options(n)
         criterion = self.criterion
         fit, state, classes, center, _, _ = self._binned_fit(
@@ -551,7 +559,7 @@ class _DaskForest(TreeFitMixin):
                         "squared_error", 2, seed=seed, require_positive_gain=True, **opts
                     )
                 if bootstrap:
-                    c = sp.forest_bootstrap(seed, t, n)
+                    c = sp.forest_bootstrap(seed, t, n, draws)
                     counts[t] = c.astype(np.uint8) if c.max() < 256 else c
                 else:
                     sp.forest_seed(seed, t)

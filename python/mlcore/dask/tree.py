@@ -21,7 +21,14 @@ import numpy as np
 
 from .. import _core
 from .. import tree as _local
-from .._validation import check_int, check_max_features, check_real, min_samples, seed_of
+from .._validation import (
+    check_int,
+    check_max_features,
+    check_real,
+    min_samples,
+    seed_of,
+    warn_criterion_alias,
+)
 from . import _grower, _local as write, _sketch
 from ._base import (
     DaskEstimatorMixin,
@@ -191,15 +198,15 @@ class TreeFitMixin(DaskEstimatorMixin):
     def _grower_options(self, n):
         """The tree-growing parameters shared by trees and forests, checked, for n samples; and
         the criterion checked against the ones mlcore implements."""
-        criterion = self.criterion
+        criterion = self.criterion if self._classifier else warn_criterion_alias(self.criterion)
         if self._classifier and criterion not in ("gini", "entropy", "log_loss"):
             raise ValueError(
                 f"criterion must be 'gini', 'entropy' or 'log_loss', got {criterion!r}"
             )
-        if not self._classifier and criterion != "squared_error":
+        if not self._classifier and criterion not in ("squared_error", "friedman_mse"):
             raise ValueError(
-                f"criterion must be 'squared_error' (the only one mlcore "
-                f"implements), got {criterion!r}"
+                f"criterion must be 'squared_error' or 'friedman_mse' (others, such as "
+                f"'absolute_error' and 'poisson', are not supported by mlcore), got {criterion!r}"
             )
         return dict(
             max_depth=check_int("max_depth", self.max_depth, 1, allow_none=True),
@@ -209,6 +216,9 @@ class TreeFitMixin(DaskEstimatorMixin):
             min_impurity_decrease=check_real(
                 "min_impurity_decrease", self.min_impurity_decrease, 0.0, allow_inf=True
             ),
+            # best-first growth (_grower.py), as the single machine's; -1: depth-first
+            max_leaf_nodes=check_int("max_leaf_nodes", self.max_leaf_nodes, 2, allow_none=True)
+            or -1,
         )
 
     def _binned_fit(
