@@ -39,6 +39,7 @@
 #include "bindings.hpp"
 #include "convert.hpp"
 #include "mlcore/algorithms/trees/binning.hpp"
+#include "mlcore/algorithms/trees/forest.hpp"
 #include "mlcore/serialize.hpp"
 
 namespace mlcore::python {
@@ -259,6 +260,19 @@ void bind_trees(py::module_& m) {
       },
       py::arg("X"), py::arg("max_bins"), py::arg("seed"), py::arg("subsample"));
   // max_features as the model file stores it (MaxFeatures: kind, value).
+  // A forest's per-tree generator seeds as its model file stores them (random_forest.cpp:
+  // visit_seeds, the 64 bits as int64), and max_samples as (kind, value) (MaxSamples::visit).
+  m.def("forest_tree_seeds", [](std::uint64_t random_state, std::int64_t n_trees) {
+    std::vector<std::int64_t> seeds;
+    for (std::int64_t t = 0; t < n_trees; ++t) {
+      seeds.push_back(static_cast<std::int64_t>(detail::forest_tree_seed(random_state, t)));
+    }
+    return seeds;
+  });
+  m.def("max_samples_spec", [](const py::object& o) {
+    const MaxSamples ms = max_samples_from(o);
+    return py::make_tuple(static_cast<int>(ms.kind), ms.value);
+  });
   m.def("max_features_spec", [](const py::object& o) {
     const MaxFeatures mf = max_features_from(o);
     return py::make_tuple(static_cast<int>(mf.kind), mf.value);

@@ -421,7 +421,7 @@ class _DaskTree(TreeFitMixin):
                 tree, (sum(s[0][0] for s in sums), sum(s[0][1] for s in sums)), center, scale
             )
             n_outputs = 1
-        w = write.ModelWriter(type(self).__name__, 1)
+        w = write.ModelWriter(type(self).__name__, 3)  # decision_tree.cpp's kModelVersion
         write.write_tree_options(
             w, criterion=criterion, max_bins=max_bins, random_state=seed, **opts
         )

@@ -152,18 +152,24 @@ std::vector<Tree> grow_forest(const Tensor& X, const ForestTarget& target, const
 
 // scikit-learn's forest importances: the mean over trees (of more than one node) of each tree's
 // normalized importances, normalized again. A tree's importance of a feature is the sum of its
-// splits' gains on it (TreeNode::gain, as the grower sums them).
+// splits' gains on it (TreeNode::gain), added in the order the grower made the splits (that of
+// their children's numbers), so that the sums are the grower's to the last bit (and the
+// distributed forest's, mlcore/dask/ensemble.py).
 std::vector<double> forest_importances(const std::vector<Tree>& trees, std::int64_t d) {
   std::vector<double> mean(d, 0.0), own(d);
+  std::vector<const TreeNode*> splits;
   for (const Tree& tree : trees) {
     if (tree.nodes.size() <= 1) continue;
-    std::fill(own.begin(), own.end(), 0.0);
-    double total = 0;
+    splits.clear();
     for (const TreeNode& node : tree.nodes) {
-      if (node.is_leaf()) continue;
-      own[node.feature] += node.gain;
-      total += node.gain;
+      if (!node.is_leaf()) splits.push_back(&node);
     }
+    std::sort(splits.begin(), splits.end(),
+              [](const TreeNode* a, const TreeNode* b) { return a->left < b->left; });
+    std::fill(own.begin(), own.end(), 0.0);
+    for (const TreeNode* node : splits) own[node->feature] += node->gain;
+    double total = 0;
+    for (const double v : own) total += v;
     if (total <= 0) continue;
     for (std::int64_t j = 0; j < d; ++j) mean[j] += own[j] / total;
   }
