@@ -69,6 +69,7 @@ std::vector<Tree> grow_forest(const Tensor& X, const ForestTarget& target, const
                               std::int64_t first, const BackendPtr& backend,
                               detail::SplitCriterion criterion,
                               const std::vector<double>& sample_weight) {
+  if (first >= o.n_estimators) return {};  // a warm start with nothing to add bins nothing
   const std::int64_t n = X.rows(), d = X.cols();
   // Binning and the scatter_add index: once for all trees.
   const detail::BinnedTrainingSet data =
