@@ -82,6 +82,19 @@ py::object to_python(const MaxSamples& m) {
 
 namespace {
 
+// A query method of a fitted model on X: X borrowed, the C++ call without the GIL (and
+// interruptible), the result as a numpy array.
+template <class Model>
+py::object query(const Model& m, Tensor (Model::*method)(const Tensor&) const, const py::array& X) {
+  const Tensor tx = borrow_array(X, "X");
+  Tensor out;
+  {
+    InterruptibleCall nogil;
+    out = (m.*method)(tx);
+  }
+  return tensor_to_array(out);
+}
+
 // What every tree estimator binding has: fit, predict, feature_importances_, and what every
 // estimator binds.
 template <class Model, class Class>
@@ -98,15 +111,7 @@ void bind_common(Class& c) {
        },
        py::arg("X"), py::arg("y"), py::arg("sample_weight") = py::none())
       .def("predict",
-           [](const Model& m, const py::array& X) {
-             const Tensor tx = borrow_array(X, "X");
-             Tensor out;
-             {
-               InterruptibleCall nogil;
-               out = m.predict(tx);
-             }
-             return tensor_to_array(out);
-           })
+           [](const Model& m, const py::array& X) { return query(m, &Model::predict, X); })
       .def_property_readonly("feature_importances_", [](const Model& m) {
         return tensor_to_array(m.feature_importances()).attr("reshape")(-1);
       });
@@ -136,16 +141,8 @@ void set_forest_defaults(Class& c) {
 template <class Model, class Class>
 void bind_single_tree(Class& c) {
   bind_common<Model>(c);
-  c.def("apply",
-        [](const Model& m, const py::array& X) {
-          const Tensor tx = borrow_array(X, "X");
-          Tensor out;
-          {
-            InterruptibleCall nogil;
-            out = m.apply(tx);
-          }
-          return tensor_to_array(out).attr("reshape")(-1);
-        })
+  c.def("apply", [](const Model& m,
+                    const py::array& X) { return query(m, &Model::apply, X).attr("reshape")(-1); })
       .def("get_depth", &Model::get_depth)
       .def("get_n_leaves", &Model::get_n_leaves)
       .def_property_readonly("node_count", [](const Model& m) { return m.tree().nodes.size(); });
@@ -155,27 +152,14 @@ void bind_single_tree(Class& c) {
 template <class Model, class Class>
 void bind_forest(Class& c) {
   c.def("apply", [](const Model& m, const py::array& X) {
-     const Tensor tx = borrow_array(X, "X");
-     Tensor out;
-     {
-       InterruptibleCall nogil;
-       out = m.apply(tx);
-     }
-     return tensor_to_array(out);
+     return query(m, &Model::apply, X);
    }).def("warm_start_from", &Model::warm_start_from, py::arg("fitted"));
 }
 
 template <class Model, class Class>
 void bind_predict_proba(Class& c) {
-  c.def("predict_proba", [](const Model& m, const py::array& X) {
-    const Tensor tx = borrow_array(X, "X");
-    Tensor out;
-    {
-      InterruptibleCall nogil;
-      out = m.predict_proba(tx);
-    }
-    return tensor_to_array(out);
-  });
+  c.def("predict_proba",
+        [](const Model& m, const py::array& X) { return query(m, &Model::predict_proba, X); });
 }
 
 template <class Options>
