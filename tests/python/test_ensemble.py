@@ -331,7 +331,7 @@ def test_max_samples(Model):
     assert few.apply(X).max() <= 4  # 3 draws: at most 3 leaves, 5 nodes
     with pytest.raises(ValueError, match="`max_sample` cannot be set if `bootstrap=False`"):
         fit(0.5, bootstrap=False)
-    for bad in (0, 0.0, -0.5):
+    for bad in (0, 0.0, -0.5, float("inf"), 10**9, 1e300):  # 2^24 draws and more: refused
         with pytest.raises(ValueError, match="max_samples"):
             fit(bad)
     with pytest.raises(TypeError, match="max_samples"):

@@ -301,16 +301,16 @@ void visit_trees(Archive& a, std::vector<Tree>& trees, std::int64_t n_features, 
 // ---- MaxSamples ---------------------------------------------------------------------------------
 
 std::int64_t MaxSamples::resolve(std::int64_t n_samples) const {
-  switch (kind) {
-    case Kind::all:
-      return n_samples;
-    case Kind::count:
-      return static_cast<std::int64_t>(value);
-    case Kind::fraction:
-      break;
-  }
-  // scikit-learn's max(int(fraction · n), 1): truncated, and more than n allowed.
-  return std::max<std::int64_t>(static_cast<std::int64_t>(value * double(n_samples)), 1);
+  // scikit-learn's max(int(fraction · n), 1) for a fraction: truncated, and more than n allowed.
+  double draws = double(n_samples);
+  if (kind == Kind::count) draws = value;
+  if (kind == Kind::fraction) draws = std::max(std::floor(value * double(n_samples)), 1.0);
+  // A tree's counts are exact integer histogram statistics (tree_histogram.hpp).
+  MLCORE_CHECK(
+      draws <= detail::kMaxTotalWeight,
+      "max_samples = " << value << " gives " << draws
+                       << " bootstrap draws; the trees' exact counts hold at most 2^24 − 1");
+  return static_cast<std::int64_t>(draws);
 }
 
 void MaxSamples::validate(const char* estimator, bool bootstrap) const {
