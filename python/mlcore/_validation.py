@@ -192,9 +192,10 @@ def min_samples(name, value, n_samples, low) -> int:
 
 
 def warn_criterion_alias(criterion):
-    """A regression tree's criterion, warned about as scikit-learn 1.9 does when it is the
-    deprecated alias "friedman_mse" (the same criterion as "squared_error"; the C++ options
-    check the name)."""
+    """A regression tree's or forest's criterion as its ``__init__`` stores it: the deprecated
+    alias "friedman_mse" (the same criterion) becomes "squared_error" with scikit-learn 1.9's
+    FutureWarning, as scikit-learn's ``__init__`` does. (The C++ options check the name, and
+    accept the alias where set_params passes it on.)"""
     if isinstance(criterion, str) and criterion == "friedman_mse":
         warnings.warn(
             'Value `"friedman_mse"` for `criterion` is deprecated and will be removed in 1.11. '
@@ -203,6 +204,7 @@ def warn_criterion_alias(criterion):
             FutureWarning,
             stacklevel=3,
         )
+        return "squared_error"
     return criterion
 
 

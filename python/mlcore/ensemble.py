@@ -66,7 +66,7 @@ class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
         n_estimators = check_int("n_estimators", self.n_estimators, 1)
         model = self._core_class(
             n_estimators=n_estimators,
-            criterion=self.criterion if self._classifier else warn_criterion_alias(self.criterion),
+            criterion=self.criterion,
             max_depth=check_int("max_depth", self.max_depth, 1, allow_none=True),
             min_samples_split=min_samples("min_samples_split", self.min_samples_split, n, 2),
             min_samples_leaf=min_samples("min_samples_leaf", self.min_samples_leaf, n, 1),
@@ -94,6 +94,12 @@ class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             model.warm_start_from(previous)  # the C++ fit refuses fewer trees than it holds
         model.fit(X, y_codes, sample_weight=sw)
         self._model = model
+        # scikit-learn's private attribute, read by its tests: the draws of each bootstrap
+        self._n_samples_bootstrap = (
+            _core.forest_bootstrap_draws(type(self).__name__, self.max_samples, True, n)
+            if bootstrap
+            else None
+        )
         self.feature_importances_ = np.asarray(self._model.feature_importances_, dtype=np.float64)
         if self.oob_score:
             self.oob_score_ = float(self._model.oob_score_)
@@ -228,7 +234,7 @@ class RandomForestRegressor(RegressorMixin, _BaseForest):
         backend=None,
     ):
         self.n_estimators = n_estimators
-        self.criterion = criterion
+        self.criterion = warn_criterion_alias(criterion)
         self.max_depth = max_depth
         self.min_samples_split = min_samples_split
         self.min_samples_leaf = min_samples_leaf

@@ -46,7 +46,7 @@ class _BaseDecisionTree(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
         X, y_codes, sw = tree_fit_data(self, X, y, self._classifier, sample_weight)
         n = X.shape[0]
         self._model = self._core_class(
-            criterion=self.criterion if self._classifier else warn_criterion_alias(self.criterion),
+            criterion=self.criterion,
             max_depth=check_int("max_depth", self.max_depth, 1, allow_none=True),
             min_samples_split=min_samples("min_samples_split", self.min_samples_split, n, 2),
             min_samples_leaf=min_samples("min_samples_leaf", self.min_samples_leaf, n, 1),
@@ -179,7 +179,7 @@ class DecisionTreeRegressor(RegressorMixin, _BaseDecisionTree):
         max_bins=_DECISION_TREE_REGRESSOR_DEFAULTS["max_bins"],
         backend=None,
     ):
-        self.criterion = criterion
+        self.criterion = warn_criterion_alias(criterion)
         self.max_depth = max_depth
         self.min_samples_split = min_samples_split
         self.min_samples_leaf = min_samples_leaf

@@ -27,7 +27,6 @@ from .._validation import (
     check_real,
     min_samples,
     seed_of,
-    warn_criterion_alias,
 )
 from . import _grower, _local as write, _sketch
 from ._base import (
@@ -198,7 +197,7 @@ class TreeFitMixin(DaskEstimatorMixin):
     def _grower_options(self, n):
         """The tree-growing parameters shared by trees and forests, checked, for n samples; and
         the criterion checked against the ones mlcore implements."""
-        criterion = self.criterion if self._classifier else warn_criterion_alias(self.criterion)
+        criterion = self.criterion
         if self._classifier and criterion not in ("gini", "entropy", "log_loss"):
             raise ValueError(
                 f"criterion must be 'gini', 'entropy' or 'log_loss', got {criterion!r}"
