@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -188,6 +189,35 @@ def min_samples(name, value, n_samples, low) -> int:
         frac = check_real(name, value, 0.0, 1.0, low_open=True)
         return max(low, int(math.ceil(frac * n_samples)))
     raise TypeError(f"{name} must be an int or a float, got {value!r}")
+
+
+def warn_criterion_alias(criterion):
+    """A regression tree's or forest's criterion as its ``__init__`` stores it: the deprecated
+    alias "friedman_mse" (the same criterion) becomes "squared_error" with scikit-learn 1.9's
+    FutureWarning, as scikit-learn's ``__init__`` does. (The C++ options check the name, and
+    accept the alias where set_params passes it on.)"""
+    if isinstance(criterion, str) and criterion == "friedman_mse":
+        warnings.warn(
+            'Value `"friedman_mse"` for `criterion` is deprecated and will be removed in 1.11. '
+            'It maps to `"squared_error"` as both were always equivalent. Use '
+            '`criterion="squared_error"` to remove this warning.',
+            FutureWarning,
+            stacklevel=3,
+        )
+        return "squared_error"
+    return criterion
+
+
+def check_max_samples(value):
+    """scikit-learn's max_samples of a forest: None (n draws), an int >= 1 (that many) or a
+    float > 0 (that fraction of n). Whether bootstrap allows it is the C++ options' check."""
+    if value is None:
+        return None
+    if _is_int(value):
+        return check_int("max_samples", value, 1)
+    if _is_real(value):
+        return check_real("max_samples", value, 0.0, low_open=True)
+    raise TypeError(f"max_samples must be None, an int or a float, got {value!r}")
 
 
 def check_max_features(value):

@@ -16,6 +16,7 @@ chosen backend; NaN in ``X`` is a missing value whose side each split learns.
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -23,13 +24,16 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from . import _core
 from ._estimator import MissingValuesTags, MLCoreEstimatorMixin
 from ._validation import (
+    check_bool,
     check_int,
     check_max_features,
+    check_max_samples,
     check_real,
     min_samples,
     seed_of,
     tree_fit_data,
     tree_query_X,
+    warn_criterion_alias,
 )
 
 __all__ = [
@@ -49,15 +53,19 @@ class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
     def fit(self, X, y, sample_weight=None):
         """Grow n_estimators trees on bootstrap samples of (X, y); NaN in X means missing.
         sample_weight (times class_weight) must be whole numbers, as for a tree; they multiply
-        each tree's bootstrap counts."""
+        each tree's bootstrap counts. With warm_start, a fitted forest keeps its trees and grows
+        only the ones n_estimators adds (tree t is the same as in a forest grown at once)."""
+        warm_start = check_bool("warm_start", self.warm_start)
+        previous = getattr(self, "_model", None) if warm_start else None
         X, y_codes, sw = tree_fit_data(self, X, y, self._classifier, sample_weight)
         n = X.shape[0]
         bootstrap = bool(self.bootstrap)
         if self.oob_score and not bootstrap:
             raise ValueError("oob_score=True needs bootstrap=True (no sample is out of bag)")
         n_jobs = check_int("n_jobs", self.n_jobs, -1, allow_none=True)
-        self._model = self._core_class(
-            n_estimators=check_int("n_estimators", self.n_estimators, 1),
+        n_estimators = check_int("n_estimators", self.n_estimators, 1)
+        model = self._core_class(
+            n_estimators=n_estimators,
             criterion=self.criterion,
             max_depth=check_int("max_depth", self.max_depth, 1, allow_none=True),
             min_samples_split=min_samples("min_samples_split", self.min_samples_split, n, 2),
@@ -71,9 +79,27 @@ class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             n_jobs=-1 if n_jobs in (None, 0) else n_jobs,
             random_state=seed_of(self.random_state),
             max_bins=check_int("max_bins", self.max_bins, 2),
+            max_leaf_nodes=check_int("max_leaf_nodes", self.max_leaf_nodes, 2, allow_none=True),
+            max_samples=check_max_samples(self.max_samples),
+            warm_start=warm_start,
             backend=self._core_backend(),
         )
-        self._model.fit(X, y_codes, sample_weight=sw)
+        if previous is not None and previous.fitted:
+            if n_estimators == previous.n_estimators_:
+                warnings.warn(
+                    "Warm-start fitting without increasing n_estimators does not fit new trees.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            model.warm_start_from(previous)  # the C++ fit refuses fewer trees than it holds
+        model.fit(X, y_codes, sample_weight=sw)
+        self._model = model
+        # scikit-learn's private attribute, read by its tests: the draws of each bootstrap
+        self._n_samples_bootstrap = (
+            _core.forest_bootstrap_draws(type(self).__name__, self.max_samples, True, n)
+            if bootstrap
+            else None
+        )
         self.feature_importances_ = np.asarray(self._model.feature_importances_, dtype=np.float64)
         if self.oob_score:
             self.oob_score_ = float(self._model.oob_score_)
@@ -82,6 +108,15 @@ class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             else:
                 self.oob_prediction_ = self._model.oob_prediction_.astype(np.float64)
         return self
+
+    def apply(self, X):
+        """The leaf each sample ends in, in every tree: (n_samples, n_estimators)."""
+        X = tree_query_X(self, X)
+        return self._model_for_call().apply(X).astype(np.intp)
+
+    def __len__(self):
+        """The number of trees in the fitted forest."""
+        return int(self._model_for_call().n_estimators_)
 
 
 _RANDOM_FOREST_CLASSIFIER_DEFAULTS = _core.RandomForestClassifier.defaults
@@ -96,9 +131,17 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
     criterion : {"gini", "entropy", "log_loss"}, default="gini"
     max_depth, min_samples_split, min_samples_leaf, min_impurity_decrease : as scikit-learn's
     max_features : {"sqrt", "log2"}, int, float or None, default="sqrt"
+    max_leaf_nodes : int or None, default=None
+        Each tree grown best-first up to this many leaves (as :class:`DecisionTreeClassifier`).
     bootstrap : bool, default=True
     oob_score : bool, default=False
         Accuracy of out-of-bag predictions, in ``oob_score_``.
+    max_samples : int, float or None, default=None
+        Draws per bootstrap sample: None, n; an int, that many; a float, that fraction of n
+        (at least 1). Only with ``bootstrap=True``.
+    warm_start : bool, default=False
+        Refitting a fitted forest keeps its trees and adds ``n_estimators - len(self)`` more
+        (tree t is grown as in a forest of the same ``random_state`` fitted at once).
     n_jobs : int or None, default=None
         Threads growing trees; None or -1: ``mlcore.num_threads()``.
     random_state : int, RandomState or None, default=None
@@ -119,11 +162,14 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
         min_samples_leaf=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["min_samples_leaf"],
         max_features=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["max_features"],
         min_impurity_decrease=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["min_impurity_decrease"],
+        max_leaf_nodes=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["max_leaf_nodes"],
         bootstrap=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["bootstrap"],
         oob_score=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["oob_score"],
         n_jobs=None,
         random_state=None,
+        warm_start=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["warm_start"],
         class_weight=None,
+        max_samples=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["max_samples"],
         max_bins=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["max_bins"],
         backend=None,
     ):
@@ -135,10 +181,13 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
         self.min_samples_leaf = min_samples_leaf
         self.max_features = max_features
         self.min_impurity_decrease = min_impurity_decrease
+        self.max_leaf_nodes = max_leaf_nodes
         self.bootstrap = bootstrap
         self.oob_score = oob_score
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.warm_start = warm_start
+        self.max_samples = max_samples
         self.max_bins = max_bins
         self.backend = backend
 
@@ -158,8 +207,9 @@ _RANDOM_FOREST_REGRESSOR_DEFAULTS = _core.RandomForestRegressor.defaults
 
 
 class RandomForestRegressor(RegressorMixin, _BaseForest):
-    """A random forest of histogram regression trees (scikit-learn's parameters; criterion
-    "squared_error", max_features default 1.0)."""
+    """A random forest of histogram regression trees (scikit-learn's parameters, as
+    :class:`RandomForestClassifier`'s; criterion "squared_error" or "friedman_mse",
+    max_features default 1.0)."""
 
     _core_class = _core.RandomForestRegressor
 
@@ -173,24 +223,30 @@ class RandomForestRegressor(RegressorMixin, _BaseForest):
         min_samples_leaf=_RANDOM_FOREST_REGRESSOR_DEFAULTS["min_samples_leaf"],
         max_features=_RANDOM_FOREST_REGRESSOR_DEFAULTS["max_features"],
         min_impurity_decrease=_RANDOM_FOREST_REGRESSOR_DEFAULTS["min_impurity_decrease"],
+        max_leaf_nodes=_RANDOM_FOREST_REGRESSOR_DEFAULTS["max_leaf_nodes"],
         bootstrap=_RANDOM_FOREST_REGRESSOR_DEFAULTS["bootstrap"],
         oob_score=_RANDOM_FOREST_REGRESSOR_DEFAULTS["oob_score"],
         n_jobs=None,
         random_state=None,
+        warm_start=_RANDOM_FOREST_REGRESSOR_DEFAULTS["warm_start"],
+        max_samples=_RANDOM_FOREST_REGRESSOR_DEFAULTS["max_samples"],
         max_bins=_RANDOM_FOREST_REGRESSOR_DEFAULTS["max_bins"],
         backend=None,
     ):
         self.n_estimators = n_estimators
-        self.criterion = criterion
+        self.criterion = warn_criterion_alias(criterion)
         self.max_depth = max_depth
         self.min_samples_split = min_samples_split
         self.min_samples_leaf = min_samples_leaf
         self.max_features = max_features
         self.min_impurity_decrease = min_impurity_decrease
+        self.max_leaf_nodes = max_leaf_nodes
         self.bootstrap = bootstrap
         self.oob_score = oob_score
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.warm_start = warm_start
+        self.max_samples = max_samples
         self.max_bins = max_bins
         self.backend = backend
 

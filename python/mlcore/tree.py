@@ -30,6 +30,7 @@ from ._validation import (
     seed_of,
     tree_fit_data,
     tree_query_X,
+    warn_criterion_alias,
 )
 
 __all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor"]
@@ -55,6 +56,7 @@ class _BaseDecisionTree(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             ),
             random_state=seed_of(self.random_state),
             max_bins=check_int("max_bins", self.max_bins, 2),
+            max_leaf_nodes=check_int("max_leaf_nodes", self.max_leaf_nodes, 2, allow_none=True),
             backend=self._core_backend(),
         )
         self._model.fit(X, y_codes, sample_weight=sw)
@@ -94,6 +96,9 @@ class DecisionTreeClassifier(ClassifierMixin, _BaseDecisionTree):
         Features examined at each split (drawn at random when fewer than all).
     random_state : int, RandomState or None, default=None
     min_impurity_decrease : float, default=0.0
+    max_leaf_nodes : int or None, default=None
+        Grow best-first (the split of largest weighted impurity decrease next) up to this many
+        leaves, as scikit-learn does; None: depth-first, no limit.
     max_bins : int, default=255
         Bins per feature (at most 255, plus one for missing values). A feature with at most
         ``max_bins`` distinct values is split exactly as scikit-learn would.
@@ -118,6 +123,7 @@ class DecisionTreeClassifier(ClassifierMixin, _BaseDecisionTree):
         random_state=None,
         min_impurity_decrease=_DECISION_TREE_CLASSIFIER_DEFAULTS["min_impurity_decrease"],
         class_weight=None,
+        max_leaf_nodes=_DECISION_TREE_CLASSIFIER_DEFAULTS["max_leaf_nodes"],
         max_bins=_DECISION_TREE_CLASSIFIER_DEFAULTS["max_bins"],
         backend=None,
     ):
@@ -129,6 +135,7 @@ class DecisionTreeClassifier(ClassifierMixin, _BaseDecisionTree):
         self.random_state = random_state
         self.min_impurity_decrease = min_impurity_decrease
         self.class_weight = class_weight
+        self.max_leaf_nodes = max_leaf_nodes
         self.max_bins = max_bins
         self.backend = backend
 
@@ -151,7 +158,9 @@ class DecisionTreeRegressor(RegressorMixin, _BaseDecisionTree):
     """A CART regression tree (squared error) on binned features (scikit-learn's parameters).
 
     Parameters are those of :class:`DecisionTreeClassifier`, with ``criterion="squared_error"``
-    (the only criterion implemented).
+    (``"friedman_mse"`` is the same criterion: Friedman's improvement score is the node's
+    squared-error decrease; scikit-learn 1.9 deprecated the name, and mlcore warns as it does).
+    ``"absolute_error"`` and ``"poisson"`` are not implemented.
     """
 
     _core_class = _core.DecisionTreeRegressor
@@ -166,16 +175,18 @@ class DecisionTreeRegressor(RegressorMixin, _BaseDecisionTree):
         max_features=_DECISION_TREE_REGRESSOR_DEFAULTS["max_features"],
         random_state=None,
         min_impurity_decrease=_DECISION_TREE_REGRESSOR_DEFAULTS["min_impurity_decrease"],
+        max_leaf_nodes=_DECISION_TREE_REGRESSOR_DEFAULTS["max_leaf_nodes"],
         max_bins=_DECISION_TREE_REGRESSOR_DEFAULTS["max_bins"],
         backend=None,
     ):
-        self.criterion = criterion
+        self.criterion = warn_criterion_alias(criterion)
         self.max_depth = max_depth
         self.min_samples_split = min_samples_split
         self.min_samples_leaf = min_samples_leaf
         self.max_features = max_features
         self.random_state = random_state
         self.min_impurity_decrease = min_impurity_decrease
+        self.max_leaf_nodes = max_leaf_nodes
         self.max_bins = max_bins
         self.backend = backend
 

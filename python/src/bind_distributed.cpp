@@ -39,6 +39,7 @@
 #include "bindings.hpp"
 #include "convert.hpp"
 #include "mlcore/algorithms/trees/binning.hpp"
+#include "mlcore/algorithms/trees/forest.hpp"
 #include "mlcore/serialize.hpp"
 
 namespace mlcore::python {
@@ -132,11 +133,13 @@ void bind_trees(py::module_& m) {
            })
       .def("seed", [](TreeSplitter& t, std::uint64_t seed) { t.rng.seed(seed); })
       // A forest's tree t: the generator seeded as the single-machine forest seeds it, its
-      // bootstrap counts drawn first (n of them, uint8 would not do: returned as int32).
+      // bootstrap counts drawn first (`draws` draws among n: forest_bootstrap_draws; uint8
+      // would not do: returned as int32).
       .def("forest_bootstrap",
-           [](TreeSplitter& t, std::uint64_t random_state, std::int64_t tree, std::int64_t n) {
+           [](TreeSplitter& t, std::uint64_t random_state, std::int64_t tree, std::int64_t n,
+              std::int64_t draws) {
              t.rng.seed(detail::forest_tree_seed(random_state, tree));
-             const std::vector<double> counts = detail::bootstrap_counts(t.rng, n);
+             const std::vector<double> counts = detail::bootstrap_counts(t.rng, n, draws);
              py::array_t<std::int32_t> out(static_cast<py::ssize_t>(n));
              std::int32_t* o = out.mutable_data();
              for (std::int64_t i = 0; i < n; ++i) o[i] = static_cast<std::int32_t>(counts[i]);
@@ -257,6 +260,19 @@ void bind_trees(py::module_& m) {
       },
       py::arg("X"), py::arg("max_bins"), py::arg("seed"), py::arg("subsample"));
   // max_features as the model file stores it (MaxFeatures: kind, value).
+  // A forest's per-tree generator seeds as its model file stores them (random_forest.cpp:
+  // visit_seeds, the 64 bits as int64), and max_samples as (kind, value) (MaxSamples::visit).
+  m.def("forest_tree_seeds", [](std::uint64_t random_state, std::int64_t n_trees) {
+    std::vector<std::int64_t> seeds;
+    for (std::int64_t t = 0; t < n_trees; ++t) {
+      seeds.push_back(static_cast<std::int64_t>(detail::forest_tree_seed(random_state, t)));
+    }
+    return seeds;
+  });
+  m.def("max_samples_spec", [](const py::object& o) {
+    const MaxSamples ms = max_samples_from(o);
+    return py::make_tuple(static_cast<int>(ms.kind), ms.value);
+  });
   m.def("max_features_spec", [](const py::object& o) {
     const MaxFeatures mf = max_features_from(o);
     return py::make_tuple(static_cast<int>(mf.kind), mf.value);

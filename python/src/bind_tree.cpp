@@ -58,7 +58,42 @@ py::object to_python(const MaxFeatures& m) {
   return py::float_(m.value);
 }
 
+// scikit-learn's max_samples: None, an int (count) or a float (fraction); the Python layer
+// has checked the type.
+MaxSamples max_samples_from(const py::object& o) {
+  MaxSamples m;
+  if (o.is_none()) return m;
+  m.kind = py::isinstance<py::int_>(o) ? MaxSamples::Kind::count : MaxSamples::Kind::fraction;
+  m.value = o.cast<double>();
+  return m;
+}
+
+py::object to_python(const MaxSamples& m) {
+  switch (m.kind) {
+    case MaxSamples::Kind::all:
+      return py::none();
+    case MaxSamples::Kind::count:
+      return py::int_(static_cast<std::int64_t>(m.value));
+    case MaxSamples::Kind::fraction:
+      break;
+  }
+  return py::float_(m.value);
+}
+
 namespace {
+
+// A query method of a fitted model on X: X borrowed, the C++ call without the GIL (and
+// interruptible), the result as a numpy array.
+template <class Model>
+py::object query(const Model& m, Tensor (Model::*method)(const Tensor&) const, const py::array& X) {
+  const Tensor tx = borrow_array(X, "X");
+  Tensor out;
+  {
+    InterruptibleCall nogil;
+    out = (m.*method)(tx);
+  }
+  return tensor_to_array(out);
+}
 
 // What every tree estimator binding has: fit, predict, feature_importances_, and what every
 // estimator binds.
@@ -76,15 +111,7 @@ void bind_common(Class& c) {
        },
        py::arg("X"), py::arg("y"), py::arg("sample_weight") = py::none())
       .def("predict",
-           [](const Model& m, const py::array& X) {
-             const Tensor tx = borrow_array(X, "X");
-             Tensor out;
-             {
-               InterruptibleCall nogil;
-               out = m.predict(tx);
-             }
-             return tensor_to_array(out);
-           })
+           [](const Model& m, const py::array& X) { return query(m, &Model::predict, X); })
       .def_property_readonly("feature_importances_", [](const Model& m) {
         return tensor_to_array(m.feature_importances()).attr("reshape")(-1);
       });
@@ -97,7 +124,8 @@ void set_tree_defaults(Class& c) {
   set_defaults<O>(c, "criterion", &O::criterion, "max_depth", spelled(&O::max_depth, kNoLimit),
                   "min_samples_split", &O::min_samples_split, "min_samples_leaf",
                   &O::min_samples_leaf, "max_features", &O::max_features, "min_impurity_decrease",
-                  &O::min_impurity_decrease, "max_bins", &O::max_bins);
+                  &O::min_impurity_decrease, "max_bins", &O::max_bins, "max_leaf_nodes",
+                  spelled(&O::max_leaf_nodes, kNoLimit));
 }
 template <class O, class Class>
 void set_forest_defaults(Class& c) {
@@ -105,47 +133,43 @@ void set_forest_defaults(Class& c) {
                   spelled(&O::max_depth, kNoLimit), "max_features", &O::max_features,
                   "min_samples_split", &O::min_samples_split, "min_samples_leaf",
                   &O::min_samples_leaf, "min_impurity_decrease", &O::min_impurity_decrease,
-                  "bootstrap", &O::bootstrap, "oob_score", &O::oob_score, "max_bins", &O::max_bins);
+                  "bootstrap", &O::bootstrap, "oob_score", &O::oob_score, "max_bins", &O::max_bins,
+                  "max_leaf_nodes", spelled(&O::max_leaf_nodes, kNoLimit), "max_samples",
+                  &O::max_samples, "warm_start", &O::warm_start);
 }
 
 template <class Model, class Class>
 void bind_single_tree(Class& c) {
   bind_common<Model>(c);
-  c.def("apply",
-        [](const Model& m, const py::array& X) {
-          const Tensor tx = borrow_array(X, "X");
-          Tensor out;
-          {
-            InterruptibleCall nogil;
-            out = m.apply(tx);
-          }
-          return tensor_to_array(out).attr("reshape")(-1);
-        })
+  c.def("apply", [](const Model& m,
+                    const py::array& X) { return query(m, &Model::apply, X).attr("reshape")(-1); })
       .def("get_depth", &Model::get_depth)
       .def("get_n_leaves", &Model::get_n_leaves)
       .def_property_readonly("node_count", [](const Model& m) { return m.tree().nodes.size(); });
 }
 
+// A forest's leaves (apply) and its warm start from an earlier fit.
+template <class Model, class Class>
+void bind_forest(Class& c) {
+  c.def("apply", [](const Model& m, const py::array& X) {
+     return query(m, &Model::apply, X);
+   }).def("warm_start_from", &Model::warm_start_from, py::arg("fitted"));
+}
+
 template <class Model, class Class>
 void bind_predict_proba(Class& c) {
-  c.def("predict_proba", [](const Model& m, const py::array& X) {
-    const Tensor tx = borrow_array(X, "X");
-    Tensor out;
-    {
-      InterruptibleCall nogil;
-      out = m.predict_proba(tx);
-    }
-    return tensor_to_array(out);
-  });
+  c.def("predict_proba",
+        [](const Model& m, const py::array& X) { return query(m, &Model::predict_proba, X); });
 }
 
 template <class Options>
 Options tree_options(const std::string& criterion, const py::object& max_depth,
                      std::int64_t min_samples_split, std::int64_t min_samples_leaf,
                      const py::object& max_features, double min_impurity_decrease,
-                     std::uint64_t random_state, int max_bins) {
+                     std::uint64_t random_state, int max_bins, const py::object& max_leaf_nodes) {
   Options o;
   o.criterion = criterion;
+  o.max_leaf_nodes = from_python(max_leaf_nodes, kNoLimit);
   o.max_depth = from_python(max_depth, kNoLimit);
   o.min_samples_split = min_samples_split;
   o.min_samples_leaf = min_samples_leaf;
@@ -161,9 +185,13 @@ Options forest_options(std::int64_t n_estimators, const std::string& criterion,
                        const py::object& max_depth, std::int64_t min_samples_split,
                        std::int64_t min_samples_leaf, const py::object& max_features,
                        double min_impurity_decrease, bool bootstrap, bool oob_score, int n_jobs,
-                       std::uint64_t random_state, int max_bins) {
+                       std::uint64_t random_state, int max_bins, const py::object& max_leaf_nodes,
+                       const py::object& max_samples, bool warm_start) {
   Options o;
   o.n_estimators = n_estimators;
+  o.max_leaf_nodes = from_python(max_leaf_nodes, kNoLimit);
+  o.max_samples = max_samples_from(max_samples);
+  o.warm_start = warm_start;
   o.criterion = criterion;
   o.max_depth = from_python(max_depth, kNoLimit);
   o.min_samples_split = min_samples_split;
@@ -264,15 +292,17 @@ void bind_tree(py::module_& m) {
     c.def(py::init([](const std::string& criterion, const py::object& max_depth,
                       std::int64_t min_samples_split, std::int64_t min_samples_leaf,
                       const py::object& max_features, double min_impurity_decrease,
-                      std::uint64_t random_state, int max_bins, BackendPtr backend) {
+                      std::uint64_t random_state, int max_bins, const py::object& max_leaf_nodes,
+                      BackendPtr backend) {
             return M(tree_options<M::Options>(criterion, max_depth, min_samples_split,
                                               min_samples_leaf, max_features, min_impurity_decrease,
-                                              random_state, max_bins),
+                                              random_state, max_bins, max_leaf_nodes),
                      std::move(backend));
           }),
           py::arg("criterion"), py::arg("max_depth"), py::arg("min_samples_split"),
           py::arg("min_samples_leaf"), py::arg("max_features"), py::arg("min_impurity_decrease"),
-          py::arg("random_state"), py::arg("max_bins"), py::arg("backend"));
+          py::arg("random_state"), py::arg("max_bins"), py::arg("max_leaf_nodes"),
+          py::arg("backend"));
     bind_single_tree<M>(c);
     bind_predict_proba<M>(c);
     set_tree_defaults<M::Options>(c);
@@ -283,15 +313,17 @@ void bind_tree(py::module_& m) {
     c.def(py::init([](const std::string& criterion, const py::object& max_depth,
                       std::int64_t min_samples_split, std::int64_t min_samples_leaf,
                       const py::object& max_features, double min_impurity_decrease,
-                      std::uint64_t random_state, int max_bins, BackendPtr backend) {
+                      std::uint64_t random_state, int max_bins, const py::object& max_leaf_nodes,
+                      BackendPtr backend) {
             return M(tree_options<M::Options>(criterion, max_depth, min_samples_split,
                                               min_samples_leaf, max_features, min_impurity_decrease,
-                                              random_state, max_bins),
+                                              random_state, max_bins, max_leaf_nodes),
                      std::move(backend));
           }),
           py::arg("criterion"), py::arg("max_depth"), py::arg("min_samples_split"),
           py::arg("min_samples_leaf"), py::arg("max_features"), py::arg("min_impurity_decrease"),
-          py::arg("random_state"), py::arg("max_bins"), py::arg("backend"));
+          py::arg("random_state"), py::arg("max_bins"), py::arg("max_leaf_nodes"),
+          py::arg("backend"));
     bind_single_tree<M>(c);
     set_tree_defaults<M::Options>(c);
   }
@@ -304,18 +336,22 @@ void bind_tree(py::module_& m) {
                       const py::object& max_depth, std::int64_t min_samples_split,
                       std::int64_t min_samples_leaf, const py::object& max_features,
                       double min_impurity_decrease, bool bootstrap, bool oob_score, int n_jobs,
-                      std::uint64_t random_state, int max_bins, BackendPtr backend) {
-            return M(
-                forest_options<M::Options>(n_estimators, criterion, max_depth, min_samples_split,
-                                           min_samples_leaf, max_features, min_impurity_decrease,
-                                           bootstrap, oob_score, n_jobs, random_state, max_bins),
-                std::move(backend));
+                      std::uint64_t random_state, int max_bins, const py::object& max_leaf_nodes,
+                      const py::object& max_samples, bool warm_start, BackendPtr backend) {
+            return M(forest_options<M::Options>(
+                         n_estimators, criterion, max_depth, min_samples_split, min_samples_leaf,
+                         max_features, min_impurity_decrease, bootstrap, oob_score, n_jobs,
+                         random_state, max_bins, max_leaf_nodes, max_samples, warm_start),
+                     std::move(backend));
           }),
           py::arg("n_estimators"), py::arg("criterion"), py::arg("max_depth"),
           py::arg("min_samples_split"), py::arg("min_samples_leaf"), py::arg("max_features"),
           py::arg("min_impurity_decrease"), py::arg("bootstrap"), py::arg("oob_score"),
-          py::arg("n_jobs"), py::arg("random_state"), py::arg("max_bins"), py::arg("backend"));
+          py::arg("n_jobs"), py::arg("random_state"), py::arg("max_bins"),
+          py::arg("max_leaf_nodes"), py::arg("max_samples"), py::arg("warm_start"),
+          py::arg("backend"));
     bind_common<M>(c);
+    bind_forest<M>(c);
     bind_predict_proba<M>(c);
     set_forest_defaults<M::Options>(c);
     c.def_property_readonly("oob_score_", &M::oob_score)
@@ -336,18 +372,22 @@ void bind_tree(py::module_& m) {
                       const py::object& max_depth, std::int64_t min_samples_split,
                       std::int64_t min_samples_leaf, const py::object& max_features,
                       double min_impurity_decrease, bool bootstrap, bool oob_score, int n_jobs,
-                      std::uint64_t random_state, int max_bins, BackendPtr backend) {
-            return M(
-                forest_options<M::Options>(n_estimators, criterion, max_depth, min_samples_split,
-                                           min_samples_leaf, max_features, min_impurity_decrease,
-                                           bootstrap, oob_score, n_jobs, random_state, max_bins),
-                std::move(backend));
+                      std::uint64_t random_state, int max_bins, const py::object& max_leaf_nodes,
+                      const py::object& max_samples, bool warm_start, BackendPtr backend) {
+            return M(forest_options<M::Options>(
+                         n_estimators, criterion, max_depth, min_samples_split, min_samples_leaf,
+                         max_features, min_impurity_decrease, bootstrap, oob_score, n_jobs,
+                         random_state, max_bins, max_leaf_nodes, max_samples, warm_start),
+                     std::move(backend));
           }),
           py::arg("n_estimators"), py::arg("criterion"), py::arg("max_depth"),
           py::arg("min_samples_split"), py::arg("min_samples_leaf"), py::arg("max_features"),
           py::arg("min_impurity_decrease"), py::arg("bootstrap"), py::arg("oob_score"),
-          py::arg("n_jobs"), py::arg("random_state"), py::arg("max_bins"), py::arg("backend"));
+          py::arg("n_jobs"), py::arg("random_state"), py::arg("max_bins"),
+          py::arg("max_leaf_nodes"), py::arg("max_samples"), py::arg("warm_start"),
+          py::arg("backend"));
     bind_common<M>(c);
+    bind_forest<M>(c);
     set_forest_defaults<M::Options>(c);
     c.def_property_readonly("oob_score_", &M::oob_score)
         .def_property_readonly(
@@ -355,6 +395,18 @@ void bind_tree(py::module_& m) {
             [](const M& m) { return tensor_to_array(m.oob_prediction()).attr("reshape")(-1); })
         .def_property_readonly("n_estimators_", [](const M& m) { return m.trees().size(); });
   }
+
+  // The draws of a forest's bootstrap samples for max_samples and n samples (MaxSamples: its
+  // checks and resolve), for the distributed forests (mlcore/dask/ensemble.py).
+  m.def(
+      "forest_bootstrap_draws",
+      [](const std::string& estimator, const py::object& max_samples, bool bootstrap,
+         std::int64_t n) {
+        const MaxSamples ms = max_samples_from(max_samples);
+        ms.validate(estimator.c_str(), bootstrap);
+        return ms.resolve(n);
+      },
+      py::arg("estimator"), py::arg("max_samples"), py::arg("bootstrap"), py::arg("n"));
 
   // ---- gradient boosting ----
   bind_boosting<GradientBoostingClassifier>(m, "GradientBoostingClassifier", true);

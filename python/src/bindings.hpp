@@ -14,7 +14,8 @@
 
 namespace mlcore {
 struct MaxFeatures;
-}
+struct MaxSamples;
+}  // namespace mlcore
 
 namespace mlcore::python {
 
@@ -147,6 +148,8 @@ py::object to_python(const T& value) {
 }
 py::object to_python(const MaxFeatures& m);          // bind_tree.cpp
 MaxFeatures max_features_from(const py::object& o);  // bind_tree.cpp
+py::object to_python(const MaxSamples& m);           // bind_tree.cpp
+MaxSamples max_samples_from(const py::object& o);    // bind_tree.cpp
 
 template <class Options>
 void add_defaults(py::dict&, const Options&) {}

@@ -363,3 +363,31 @@ def test_tree_profile_pickle_and_clone(dask_client, rng):
     np.testing.assert_array_equal(again.predict_proba(X), est.predict_proba(X))
     params = clone(est).get_params()
     assert params["n_estimators"] == 3 and params["client"] is None
+
+
+def test_max_leaf_nodes_and_max_samples_equal_one_machine(dask_client, rng):
+    """Best-first trees (max_leaf_nodes) and forests of max_samples draws on the cluster are the
+    single machine's, byte for byte given its bins; friedman_mse is squared_error there too;
+    warm_start is refused (each distributed fit grows its forest whole)."""
+    X, y, y_reg = _data(rng, n=1201)
+    bins = md.single_machine_thresholds(X, 255, 0)
+    tree = dict(max_leaf_nodes=11, random_state=0)
+    dist = md.DecisionTreeClassifier(**tree).fit(_chunks(X), _chunks(y), bin_thresholds=bins)
+    one = mlcore.DecisionTreeClassifier(**tree).fit(X, y)
+    _same_model(dist, one)
+    assert one.get_n_leaves() == 11
+    with pytest.warns(FutureWarning, match="friedman_mse"):
+        dist = md.DecisionTreeRegressor(criterion="friedman_mse", **tree).fit(
+            _chunks(X), _chunks(y_reg), bin_thresholds=bins
+        )
+    one = mlcore.DecisionTreeRegressor(**tree).fit(X, y_reg)
+    np.testing.assert_array_equal(dist.apply(X), one.apply(X))
+    forest = dict(n_estimators=5, max_leaf_nodes=7, max_samples=0.6, oob_score=True)
+    dist = md.RandomForestClassifier(random_state=3, **forest).fit(
+        _chunks(X), _chunks(y), bin_thresholds=md.single_machine_thresholds(X, 255, 3)
+    )
+    _same_model(dist, mlcore.RandomForestClassifier(random_state=3, **forest).fit(X, y))
+    with pytest.raises(ValueError, match="warm_start=True is not supported by mlcore.dask"):
+        md.RandomForestRegressor(warm_start=True).fit(_chunks(X), _chunks(y_reg))
+    with pytest.raises(ValueError, match="`max_sample` cannot be set if `bootstrap=False`"):
+        md.RandomForestRegressor(bootstrap=False, max_samples=10).fit(_chunks(X), _chunks(y_reg))

@@ -260,3 +260,91 @@ def test_boosting_scoring_none_stops_on_accuracy_or_r2(Model, weighted):
     assert short.fit(X, y).n_iter_ == 3
     with pytest.raises(ValueError, match="scoring"):
         Model(scoring="accuracy").fit(X, y)
+
+
+FORESTS = [mlcore.RandomForestClassifier, mlcore.RandomForestRegressor]
+
+
+def _forest_data(Model, n=301, d=4, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 7, size=(n, d)).astype(np.float64)
+    z = X[:, 0] - 0.5 * X[:, 1] + rng.normal(size=n)
+    return X, ((z > 1).astype(int) + (z > 3) if Model is mlcore.RandomForestClassifier else z)
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+@pytest.mark.parametrize("Model", FORESTS)
+def test_warm_start_grows_the_forest_fitted_at_once(backend, Model):
+    """scikit-learn's test_warm_start / test_warm_start_oob: 5 trees, then 5 more (here with
+    max_samples and max_leaf_nodes too), are the 10 trees fitted at once — leaves, predictions,
+    importances and the out-of-bag score."""
+    X, y = _forest_data(Model)
+    params = dict(random_state=42, max_samples=0.8, max_leaf_nodes=9, backend=backend)
+    once = Model(n_estimators=10, oob_score=True, **params).fit(X, y)
+    warm = Model(n_estimators=5, warm_start=True, **params).fit(X, y)
+    assert len(warm) == 5
+    warm.set_params(n_estimators=10, oob_score=True)
+    warm.fit(X, y)
+    assert len(warm) == 10 and warm._model.n_estimators_ == 10
+    np.testing.assert_array_equal(warm.apply(X), once.apply(X))
+    np.testing.assert_array_equal(warm.predict(X), once.predict(X))
+    np.testing.assert_array_equal(warm.feature_importances_, once.feature_importances_)
+    assert warm.oob_score_ == once.oob_score_
+    assert once.apply(X).shape == (len(X), 10) and once.apply(X).max() < 2 * 9 - 1
+
+
+@pytest.mark.parametrize("Model", FORESTS)
+def test_warm_start_fewer_equal_and_cleared(Model):
+    X, y = _forest_data(Model, n=150)
+    est = Model(n_estimators=5, max_depth=3, warm_start=True, random_state=1).fit(X, y)
+    leaves = est.apply(X)
+    est.set_params(random_state=2)  # would grow other trees if it grew any
+    with pytest.warns(UserWarning, match="without increasing n_estimators"):
+        est.fit(X, y)
+    np.testing.assert_array_equal(est.apply(X), leaves)
+    est.set_params(n_estimators=4)
+    with pytest.raises(ValueError, match="n_estimators=4 must be larger or equal"):
+        est.fit(X, y)
+    assert len(est) == 5  # the refused fit left the forest as it was
+    est.set_params(n_estimators=5, warm_start=False, random_state=1)
+    np.testing.assert_array_equal(est.fit(X, y).apply(X), leaves)
+    again = pickle.loads(pickle.dumps(est.set_params(warm_start=True, n_estimators=7)))
+    again.fit(X, y)  # a pickled forest warm-starts too
+    np.testing.assert_array_equal(
+        again.apply(X), Model(n_estimators=7, max_depth=3, random_state=1).fit(X, y).apply(X)
+    )
+
+
+@pytest.mark.parametrize("Model", FORESTS)
+def test_max_samples(Model):
+    """scikit-learn's max_samples: an int, or a fraction of n (int(f·n), at least 1; more than
+    n allowed); 1.0 is None's forest; bootstrap=False refuses it with scikit-learn's words."""
+    X, y = _forest_data(Model, n=200)
+
+    def fit(max_samples, **kw):
+        return Model(n_estimators=6, random_state=0, max_samples=max_samples, **kw).fit(X, y)
+
+    np.testing.assert_array_equal(fit(1.0).apply(X), fit(None).apply(X))
+    np.testing.assert_array_equal(fit(0.25).apply(X), fit(50).apply(X))
+    np.testing.assert_array_equal(fit(1.5).apply(X), fit(300).apply(X))
+    few = fit(3, max_depth=None)
+    assert few.apply(X).max() <= 4  # 3 draws: at most 3 leaves, 5 nodes
+    with pytest.raises(ValueError, match="`max_sample` cannot be set if `bootstrap=False`"):
+        fit(0.5, bootstrap=False)
+    for bad in (0, 0.0, -0.5, float("inf"), 10**9, 1e300):  # 2^24 draws and more: refused
+        with pytest.raises(ValueError, match="max_samples"):
+            fit(bad)
+    with pytest.raises(TypeError, match="max_samples"):
+        fit("all")
+    with pytest.raises(ValueError, match="max_leaf_nodes"):
+        Model(max_leaf_nodes=1).fit(X, y)
+
+
+def test_forest_regressor_friedman_mse_is_squared_error():
+    X, y = _forest_data(mlcore.RandomForestRegressor)
+    plain = mlcore.RandomForestRegressor(n_estimators=4, random_state=0).fit(X, y)
+    with pytest.warns(FutureWarning, match="friedman_mse"):
+        friedman = mlcore.RandomForestRegressor(
+            n_estimators=4, random_state=0, criterion="friedman_mse"
+        ).fit(X, y)
+    np.testing.assert_array_equal(friedman.predict(X), plain.predict(X))

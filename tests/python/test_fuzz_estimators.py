@@ -132,7 +132,13 @@ ESTIMATORS = [
         "DecisionTreeRegressor",
         "regressor",
         ["predict"],
-        {"max_depth": COUNT, "min_samples_leaf": COUNT + [10**9], "max_bins": COUNT},
+        {
+            "max_depth": COUNT,
+            "min_samples_leaf": COUNT + [10**9],
+            "max_bins": COUNT,
+            "max_leaf_nodes": COUNT,
+            "criterion": CHOICE + ["friedman_mse", "poisson"],
+        },
     ),
     (
         "RandomForestClassifier",
@@ -144,6 +150,9 @@ ESTIMATORS = [
             "max_features": REAL + CHOICE,
             "bootstrap": CHOICE,
             "random_state": COUNT,
+            "max_samples": COUNT + REAL + [10**9],
+            "max_leaf_nodes": COUNT,
+            "warm_start": CHOICE,
         },
     ),
     (

@@ -141,7 +141,8 @@ def test_a_saved_model_of_an_earlier_build_loads_and_predicts_the_same(name):
         for k, v in saved.items()
         if k.startswith(name + "/") and k.split("/", 1)[1] in _METHODS
     }
-    assert outputs.keys() == expected.keys()
+    # A method added since the file was written (a forest's apply) has nothing to compare with.
+    assert expected.keys() <= outputs.keys()
     for method, want in expected.items():
         got = outputs[method]
         assert got.shape == want.shape, method

@@ -139,3 +139,86 @@ def test_bad_input():
     m.fit(X, y)
     with pytest.raises(ValueError):
         m.predict(X[:, :3])
+
+
+def _same_partition(a, b):
+    """Whether two leaf assignments group the samples alike (leaf ids may be numbered apart)."""
+    return len(set(zip(a, b))) == len(set(a)) == len(set(b))
+
+
+def _integer_data(seed, n, d, classification):
+    """Integer features with few distinct values (every split exact, as scikit-learn's) and
+    distinct enough gains that best-first has one order."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 6, size=(n, d)).astype(np.float64)
+    z = X[:, 0] * 1.7 + (X[:, 1] - 2.5) ** 2 + 0.6 * X[:, d - 1] + rng.normal(size=n)
+    if classification:
+        return X, np.digitize(z, np.quantile(z, [0.3, 0.7]))
+    return X, z
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+@pytest.mark.parametrize("classification", [True, False], ids=["classifier", "regressor"])
+@pytest.mark.parametrize("n,d", [(257, 3), (1000, 5), (31, 2)])
+def test_max_leaf_nodes_grows_scikit_learns_best_first_tree(backend, classification, n, d):
+    """Given exact splits, best-first growth picks scikit-learn's nodes in scikit-learn's order:
+    for every budget the leaves group the samples as scikit-learn's do and predict the same;
+    the budget is never exceeded, and met whenever scikit-learn meets it. (Small class-count
+    nodes deep in a classifier have exactly tied candidate splits, which scikit-learn resolves
+    by rounding noise in its proxy improvement: there only the leaf count is compared.)"""
+    X, y = _integer_data(n + d, n, d, classification)
+    Mine = mlcore.DecisionTreeClassifier if classification else mlcore.DecisionTreeRegressor
+    Theirs = sk_tree.DecisionTreeClassifier if classification else sk_tree.DecisionTreeRegressor
+    for k in (2, 3, 5, 8, 17, 60):
+        mine = Mine(max_leaf_nodes=k, backend=backend).fit(X, y)
+        theirs = Theirs(max_leaf_nodes=k, random_state=0).fit(X, y)
+        assert mine.get_n_leaves() <= k
+        if quantized(backend):
+            continue  # int8 scatter_add: the leaf budget holds, the gains may round apart
+        assert mine.get_n_leaves() == theirs.get_n_leaves(), k
+        if classification and k > 8:
+            continue
+        assert _same_partition(mine.apply(X), theirs.apply(X)), k
+        if classification:
+            np.testing.assert_allclose(mine.predict_proba(X), theirs.predict_proba(X), atol=1e-6)
+        else:
+            np.testing.assert_allclose(mine.predict(X), theirs.predict(X), rtol=1e-5, atol=1e-5)
+
+
+def test_max_leaf_nodes_with_other_limits_and_bad_values():
+    X, y = _integer_data(3, 400, 4, True)
+    for params in (dict(max_depth=2), dict(min_samples_leaf=40), dict(min_impurity_decrease=0.01)):
+        mine = mlcore.DecisionTreeClassifier(max_leaf_nodes=12, **params).fit(X, y)
+        theirs = sk_tree.DecisionTreeClassifier(max_leaf_nodes=12, random_state=0, **params)
+        theirs.fit(X, y)
+        assert mine.get_n_leaves() == theirs.get_n_leaves(), params
+        assert _same_partition(mine.apply(X), theirs.apply(X)), params
+    assert mlcore.DecisionTreeClassifier().get_params()["max_leaf_nodes"] is None
+    for bad in (1, 0, -1):
+        with pytest.raises(ValueError, match="max_leaf_nodes"):
+            mlcore.DecisionTreeClassifier(max_leaf_nodes=bad).fit(X, y)
+    with pytest.raises(TypeError, match="max_leaf_nodes"):
+        mlcore.DecisionTreeRegressor(max_leaf_nodes=2.5).fit(X, y)
+    m = mlcore.DecisionTreeClassifier(max_leaf_nodes=5).fit(X, y)
+    again = pickle.loads(pickle.dumps(m))
+    assert again.get_params()["max_leaf_nodes"] == 5
+    np.testing.assert_array_equal(again.apply(X), m.apply(X))
+
+
+def test_friedman_mse_is_squared_error_with_scikit_learns_warning():
+    X, y = _integer_data(5, 300, 3, False)
+    plain = mlcore.DecisionTreeRegressor(min_impurity_decrease=0.05).fit(X, y)
+    with pytest.warns(FutureWarning, match="friedman_mse"):
+        friedman = mlcore.DecisionTreeRegressor(
+            criterion="friedman_mse", min_impurity_decrease=0.05
+        ).fit(X, y)
+    np.testing.assert_array_equal(friedman.apply(X), plain.apply(X))
+    np.testing.assert_array_equal(friedman.predict(X), plain.predict(X))
+    with pytest.warns(FutureWarning):
+        theirs = sk_tree.DecisionTreeRegressor(
+            criterion="friedman_mse", min_impurity_decrease=0.05, random_state=0
+        ).fit(X, y)
+    assert friedman.get_n_leaves() == theirs.get_n_leaves()
+    for criterion in ("absolute_error", "poisson"):
+        with pytest.raises(ValueError, match="not supported by mlcore"):
+            mlcore.DecisionTreeRegressor(criterion=criterion).fit(X, y)

@@ -119,8 +119,10 @@ def write_tree_options(
     min_impurity_decrease,
     random_state,
     max_bins,
+    max_leaf_nodes,
 ):
-    """The options of DecisionTree*::save (src/algorithms/trees/decision_tree.cpp)."""
+    """The options of DecisionTree*::save (src/algorithms/trees/decision_tree.cpp), model
+    version 3 (kModelVersion there), and the fitted flag (1)."""
     w.write_string(criterion)
     w.write_i64(-1 if max_depth is None else int(max_depth))
     w.write_i64(int(min_samples_split))
@@ -131,3 +133,5 @@ def write_tree_options(
     w.write_f64(float(min_impurity_decrease))
     w.write_i64(int(random_state))
     w.write_i64(int(max_bins))
+    w.write_i64(int(max_leaf_nodes))  # -1: None
+    w.write_u8(1)  # fitted

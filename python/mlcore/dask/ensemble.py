@@ -37,7 +37,7 @@ import numpy as np
 
 from .. import _core
 from .. import ensemble as _local
-from .._validation import check_int, check_real, seed_of
+from .._validation import check_bool, check_int, check_max_samples, check_real, seed_of
 from . import _grower, _local as write
 from .tree import (
     TreeFitMixin,
@@ -521,6 +521,14 @@ class _DaskForest(TreeFitMixin):
         oob = bool(self.oob_score)
         if oob and not bootstrap:
             raise ValueError("oob_score=True needs bootstrap=True (no sample is out of bag)")
+        if check_bool("warm_start", self.warm_start):
+            raise ValueError(
+                f"{type(self).__name__}: warm_start=True is not supported by mlcore.dask's "
+                "forests (each fit grows n_estimators trees)"
+            )
+        draws = _core.forest_bootstrap_draws(
+            type(self).__name__, check_max_samples(self.max_samples), bootstrap, n
+        )
         opts = self._grower_options(n)
         criterion = self.criterion
         fit, state, classes, center, _, _ = self._binned_fit(
@@ -551,7 +559,7 @@ class _DaskForest(TreeFitMixin):
                         "squared_error", 2, seed=seed, require_positive_gain=True, **opts
                     )
                 if bootstrap:
-                    c = sp.forest_bootstrap(seed, t, n)
+                    c = sp.forest_bootstrap(seed, t, n, draws)
                     counts[t] = c.astype(np.uint8) if c.max() < 256 else c
                 else:
                     sp.forest_seed(seed, t)
@@ -634,8 +642,8 @@ class _DaskForest(TreeFitMixin):
                 total += v
             if len(g.nodes) > 1 and total > 0:
                 importances += g.importances / total
-        w = write.ModelWriter(type(self).__name__, 1)
-        w.write_i64(n_estimators)  # write_forest_options
+        w = write.ModelWriter(type(self).__name__, 3)  # random_forest.cpp's kModelVersion
+        w.write_i64(n_estimators)  # visit_forest_options
         w.write_string(criterion)
         w.write_i64(-1 if opts["max_depth"] is None else opts["max_depth"])
         w.write_i64(opts["min_samples_split"])
@@ -650,6 +658,12 @@ class _DaskForest(TreeFitMixin):
         w.write_i64(-1 if n_jobs in (None, 0) else int(n_jobs))
         w.write_i64(seed)
         w.write_i64(max_bins)
+        w.write_i64(opts["max_leaf_nodes"])
+        kind, value = _core.max_samples_spec(self.max_samples)
+        w.write_u8(kind)
+        w.write_f64(value)
+        w.write_u8(0)  # warm_start (refused above)
+        w.write_u8(1)  # fitted
         if self._classifier:
             w.write_f64s([float(c) for c in range(len(classes))])
         w.write_i64(self.n_features_in_)
@@ -661,6 +675,7 @@ class _DaskForest(TreeFitMixin):
         w.write_i64(len(fitted))  # write_trees
         for g, nodes, values in fitted:
             write.write_tree(w, nodes, values, len(classes) if self._classifier else 1)
+        w.write_i64s(_core.forest_tree_seeds(seed, len(fitted)))  # visit_seeds
         self._finish_fit(fit, w.finish())
         self.feature_importances_ = np.asarray(self._model.feature_importances_, np.float64)
         if oob:

@@ -21,7 +21,13 @@ import numpy as np
 
 from .. import _core
 from .. import tree as _local
-from .._validation import check_int, check_max_features, check_real, min_samples, seed_of
+from .._validation import (
+    check_int,
+    check_max_features,
+    check_real,
+    min_samples,
+    seed_of,
+)
 from . import _grower, _local as write, _sketch
 from ._base import (
     DaskEstimatorMixin,
@@ -196,10 +202,10 @@ class TreeFitMixin(DaskEstimatorMixin):
             raise ValueError(
                 f"criterion must be 'gini', 'entropy' or 'log_loss', got {criterion!r}"
             )
-        if not self._classifier and criterion != "squared_error":
+        if not self._classifier and criterion not in ("squared_error", "friedman_mse"):
             raise ValueError(
-                f"criterion must be 'squared_error' (the only one mlcore "
-                f"implements), got {criterion!r}"
+                f"criterion must be 'squared_error' or 'friedman_mse' (others, such as "
+                f"'absolute_error' and 'poisson', are not supported by mlcore), got {criterion!r}"
             )
         return dict(
             max_depth=check_int("max_depth", self.max_depth, 1, allow_none=True),
@@ -209,6 +215,9 @@ class TreeFitMixin(DaskEstimatorMixin):
             min_impurity_decrease=check_real(
                 "min_impurity_decrease", self.min_impurity_decrease, 0.0, allow_inf=True
             ),
+            # best-first growth (_grower.py), as the single machine's; -1: depth-first
+            max_leaf_nodes=check_int("max_leaf_nodes", self.max_leaf_nodes, 2, allow_none=True)
+            or -1,
         )
 
     def _binned_fit(
@@ -411,7 +420,7 @@ class _DaskTree(TreeFitMixin):
                 tree, (sum(s[0][0] for s in sums), sum(s[0][1] for s in sums)), center, scale
             )
             n_outputs = 1
-        w = write.ModelWriter(type(self).__name__, 1)
+        w = write.ModelWriter(type(self).__name__, 3)  # decision_tree.cpp's kModelVersion
         write.write_tree_options(
             w, criterion=criterion, max_bins=max_bins, random_state=seed, **opts
         )

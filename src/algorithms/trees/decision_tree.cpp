@@ -19,7 +19,8 @@ namespace {
 constexpr const char* kClassifier = "DecisionTreeClassifier";
 constexpr const char* kRegressor = "DecisionTreeRegressor";
 // 2: the fitted flag (version 1 files were always fitted); saving works before fit.
-constexpr std::uint32_t kModelVersion = 2;
+// 3: max_leaf_nodes (older files: none).
+constexpr std::uint32_t kModelVersion = 3;
 
 detail::SplitCriterion classification_criterion(const std::string& name, const char* estimator) {
   if (name == "gini") return detail::SplitCriterion::gini;
@@ -28,10 +29,9 @@ detail::SplitCriterion classification_criterion(const std::string& name, const c
                         << "'");
 }
 
-void check_regression_criterion(const std::string& name, const char* estimator) {
-  MLCORE_CHECK(name == "squared_error", estimator << ": criterion must be 'squared_error' (the "
-                                                     "only one mlcore implements), got '"
-                                                  << name << "'");
+// The options' max_leaf_nodes, saved since model version 3 (older files: no limit).
+void visit_max_leaf_nodes(Archive& a, std::int64_t& max_leaf_nodes) {
+  if (a.version() >= 3) a(max_leaf_nodes);
 }
 
 }  // namespace
@@ -43,7 +43,7 @@ DecisionTreeClassifier::DecisionTreeClassifier(Options options, BackendPtr backe
   classification_criterion(options_.criterion, kClassifier);
   detail::check_tree_options(kClassifier, options_.max_depth, options_.min_samples_split,
                              options_.min_samples_leaf, options_.min_impurity_decrease,
-                             options_.max_bins);
+                             options_.max_bins, options_.max_leaf_nodes);
   options_.max_features.validate(kClassifier);
 }
 
@@ -73,6 +73,7 @@ DecisionTreeClassifier& DecisionTreeClassifier::fit(const Tensor& X, const Tenso
   p.min_samples_leaf = options_.min_samples_leaf;
   p.max_features = options_.max_features.resolve(d);
   p.min_impurity_decrease = options_.min_impurity_decrease;
+  p.max_leaf_nodes = options_.max_leaf_nodes;
   std::mt19937_64 rng(options_.random_state);
   detail::GrownTree g =
       detail::grow_tree(data.view(), hist, p, detail::weighted_rows(weights, n), rng);
@@ -155,6 +156,7 @@ void DecisionTreeClassifier::visit(Archive& a) {
   a(options_.criterion, options_.max_depth, options_.min_samples_split, options_.min_samples_leaf);
   options_.max_features.visit(a);
   a(options_.min_impurity_decrease, options_.random_state, options_.max_bins);
+  visit_max_leaf_nodes(a, options_.max_leaf_nodes);
   if (!a.fitted(fitted_, 2)) return;
   a(classes_, n_features_, importances_);
   tree_.visit(a);
@@ -169,10 +171,10 @@ void DecisionTreeClassifier::visit(Archive& a) {
 
 DecisionTreeRegressor::DecisionTreeRegressor(Options options, BackendPtr backend)
     : Estimator(kRegressor, kModelVersion, std::move(backend)), options_(std::move(options)) {
-  check_regression_criterion(options_.criterion, kRegressor);
+  detail::check_regression_criterion(options_.criterion, kRegressor);
   detail::check_tree_options(kRegressor, options_.max_depth, options_.min_samples_split,
                              options_.min_samples_leaf, options_.min_impurity_decrease,
-                             options_.max_bins);
+                             options_.max_bins, options_.max_leaf_nodes);
   options_.max_features.validate(kRegressor);
 }
 
@@ -212,6 +214,7 @@ DecisionTreeRegressor& DecisionTreeRegressor::fit(const Tensor& X, const Tensor&
   p.min_samples_leaf = options_.min_samples_leaf;
   p.max_features = options_.max_features.resolve(d);
   p.min_impurity_decrease = options_.min_impurity_decrease;
+  p.max_leaf_nodes = options_.max_leaf_nodes;
   p.require_positive_gain = true;
   std::mt19937_64 rng(options_.random_state);
   detail::GrownTree g =
@@ -281,6 +284,7 @@ void DecisionTreeRegressor::visit(Archive& a) {
   a(options_.criterion, options_.max_depth, options_.min_samples_split, options_.min_samples_leaf);
   options_.max_features.visit(a);
   a(options_.min_impurity_decrease, options_.random_state, options_.max_bins);
+  visit_max_leaf_nodes(a, options_.max_leaf_nodes);
   if (!a.fitted(fitted_, 2)) return;
   a(n_features_, importances_);
   tree_.visit(a);

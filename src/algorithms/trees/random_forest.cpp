@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <istream>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <ostream>
@@ -23,15 +24,17 @@ namespace {
 constexpr const char* kClassifier = "RandomForestClassifier";
 constexpr const char* kRegressor = "RandomForestRegressor";
 // 2: the fitted flag (version 1 files were always fitted); saving works before fit.
-constexpr std::uint32_t kModelVersion = 2;
+// 3: max_leaf_nodes, max_samples, warm_start (older files: None, None, False).
+constexpr std::uint32_t kModelVersion = 3;
 
 template <class Options>
 void check_forest_options(const Options& o, const char* estimator) {
   MLCORE_CHECK(o.n_estimators >= 1,
                estimator << ": n_estimators must be an integer ≥ 1, got " << o.n_estimators);
   detail::check_tree_options(estimator, o.max_depth, o.min_samples_split, o.min_samples_leaf,
-                             o.min_impurity_decrease, o.max_bins);
+                             o.min_impurity_decrease, o.max_bins, o.max_leaf_nodes);
   o.max_features.validate(estimator);
+  o.max_samples.validate(estimator, o.bootstrap);
   MLCORE_CHECK(o.bootstrap || !o.oob_score,
                estimator << ": oob_score=True needs bootstrap=True (no sample is out of bag)");
 }
@@ -45,43 +48,48 @@ struct ForestTarget {
   double center = 0;                                 // regression: mean of y
 };
 
-struct GrownForest {
-  std::vector<Tree> trees;
-  std::vector<std::vector<double>> importances;  // per tree, raw gains per feature
-  std::vector<std::vector<std::int32_t>> oob;    // per tree, out-of-bag sample ids
-};
+// Tree t's generator, with its bootstrap counts drawn (empty without bootstrap): the one
+// place that fixes the order of tree t's draws, for growing it and for finding its out-of-bag
+// samples again (a warm-started forest's earlier trees included).
+// `seed`: forest_tree_seed(random_state, t) of the fit that grew it.
+template <class Options>
+std::mt19937_64 tree_generator(const Options& o, std::uint64_t seed, std::int64_t n,
+                               std::vector<double>& counts) {
+  std::mt19937_64 rng(seed);
+  counts.clear();
+  if (o.bootstrap) counts = detail::bootstrap_counts(rng, n, o.max_samples.resolve(n));
+  return rng;
+}
 
 template <class Options>
+// Grows trees t = first … n_estimators − 1 (a warm start has the others).
 // sample_weight: empty, or integer weights (integer_sample_weights) that multiply each tree's
 // bootstrap counts, as scikit-learn's forests do.
-GrownForest grow_forest(const Tensor& X, const ForestTarget& target, const Options& o,
-                        const BackendPtr& backend, detail::SplitCriterion criterion,
-                        const std::vector<double>& sample_weight) {
+std::vector<Tree> grow_forest(const Tensor& X, const ForestTarget& target, const Options& o,
+                              std::int64_t first, const BackendPtr& backend,
+                              detail::SplitCriterion criterion,
+                              const std::vector<double>& sample_weight) {
+  if (first >= o.n_estimators) return {};  // a warm start with nothing to add bins nothing
   const std::int64_t n = X.rows(), d = X.cols();
   // Binning and the scatter_add index: once for all trees.
   const detail::BinnedTrainingSet data =
       detail::bin_training_set(X, o.max_bins, o.random_state, *backend, sample_weight);
-  GrownForest forest;
-  forest.trees.resize(o.n_estimators);
-  forest.importances.resize(o.n_estimators);
-  forest.oob.resize(o.n_estimators);
+  std::vector<Tree> trees(o.n_estimators - first);
   const int threads = o.n_jobs > 0 ? o.n_jobs : detail::tree_threads();
   // One histogram builder per thread, reused by the trees that thread grows (its device
   // buffers are allocated once, not once per tree).
   std::vector<std::unique_ptr<detail::HistogramBuilder>> builders(std::max(threads, 1));
 
-  detail::parallel_for_profiled(o.n_estimators, threads, [&](std::int64_t t, int worker) {
-    std::mt19937_64 rng(detail::forest_tree_seed(o.random_state, t));
+  detail::parallel_for_profiled(o.n_estimators - first, threads, [&](std::int64_t j, int worker) {
     // The bootstrap sample as integer weights: w_i = times sample i was drawn.
     std::vector<double> weights;
+    std::mt19937_64 rng =
+        tree_generator(o, detail::forest_tree_seed(o.random_state, first + j), n, weights);
     std::vector<std::int32_t> rows;
     if (o.bootstrap) {
-      weights = detail::bootstrap_counts(rng, n);
       for (std::int64_t i = 0; i < n; ++i) {
-        const bool drawn = weights[i] > 0;
         if (!sample_weight.empty()) weights[i] *= sample_weight[i];
         if (weights[i] > 0) rows.push_back(static_cast<std::int32_t>(i));
-        if (!drawn) forest.oob[t].push_back(static_cast<std::int32_t>(i));
       }
     } else {
       weights = sample_weight;
@@ -114,9 +122,10 @@ GrownForest grow_forest(const Tensor& X, const ForestTarget& target, const Optio
     p.min_samples_leaf = o.min_samples_leaf;
     p.max_features = o.max_features.resolve(d);
     p.min_impurity_decrease = o.min_impurity_decrease;
+    p.max_leaf_nodes = o.max_leaf_nodes;
     detail::GrownTree g = detail::grow_tree(data.view(), hist, p, std::move(rows), rng);
 
-    Tree& tree = forest.trees[t];
+    Tree& tree = trees[j];
     tree = std::move(g.tree);
     const int k_out = target.classification ? target.n_classes : 1;
     tree.n_outputs = k_out;
@@ -138,21 +147,32 @@ GrownForest grow_forest(const Tensor& X, const ForestTarget& target, const Optio
         tree.values[k] = target.center + g.stats[k][1] / (g.stats[k][0] * codec.scale);
       }
     }
-    forest.importances[t] = std::move(g.importances);
   });
-  return forest;
+  return trees;
 }
 
 // scikit-learn's forest importances: the mean over trees (of more than one node) of each tree's
-// normalized importances, normalized again.
-std::vector<double> forest_importances(const GrownForest& f, std::int64_t d) {
-  std::vector<double> mean(d, 0.0);
-  for (std::size_t t = 0; t < f.trees.size(); ++t) {
-    if (f.trees[t].nodes.size() <= 1) continue;
+// normalized importances, normalized again. A tree's importance of a feature is the sum of its
+// splits' gains on it (TreeNode::gain), added in the order the grower made the splits (that of
+// their children's numbers), so that the sums are the grower's to the last bit (and the
+// distributed forest's, mlcore/dask/ensemble.py).
+std::vector<double> forest_importances(const std::vector<Tree>& trees, std::int64_t d) {
+  std::vector<double> mean(d, 0.0), own(d);
+  std::vector<const TreeNode*> splits;
+  for (const Tree& tree : trees) {
+    if (tree.nodes.size() <= 1) continue;
+    splits.clear();
+    for (const TreeNode& node : tree.nodes) {
+      if (!node.is_leaf()) splits.push_back(&node);
+    }
+    std::sort(splits.begin(), splits.end(),
+              [](const TreeNode* a, const TreeNode* b) { return a->left < b->left; });
+    std::fill(own.begin(), own.end(), 0.0);
+    for (const TreeNode* node : splits) own[node->feature] += node->gain;
     double total = 0;
-    for (double v : f.importances[t]) total += v;
+    for (const double v : own) total += v;
     if (total <= 0) continue;
-    for (std::int64_t j = 0; j < d; ++j) mean[j] += f.importances[t][j] / total;
+    for (std::int64_t j = 0; j < d; ++j) mean[j] += own[j] / total;
   }
   return mean;  // normalized_importances() divides by the sum
 }
@@ -168,21 +188,79 @@ Tensor mean_over_trees(Backend& backend, const std::vector<Tree>& trees, const T
 }
 
 // Out-of-bag sums: for every sample, Σ over the trees it was out of bag for (n × k), and how
-// many such trees.
-void oob_sums(const GrownForest& f, const Tensor& X, std::vector<double>& sums,
+// many such trees. Each tree's bootstrap is drawn again from its generator (O(n) per tree).
+template <class Options>
+void oob_sums(const std::vector<Tree>& trees, const std::vector<std::uint64_t>& seeds,
+              const Options& o, const Tensor& X, std::vector<double>& sums,
               std::vector<std::int64_t>& counts) {
   const std::int64_t n = X.rows(), d = X.cols();
-  const int k = f.trees.front().n_outputs;
+  const int k = trees.front().n_outputs;
   sums.assign(static_cast<std::size_t>(n) * k, 0.0);
   counts.assign(n, 0);
   const float* x = X.data<float>();
-  for (std::size_t t = 0; t < f.trees.size(); ++t) {
-    for (const std::int32_t i : f.oob[t]) {
-      const double* v = f.trees[t].value(f.trees[t].apply_one(x + i * d));
+  std::vector<double> drawn;
+  for (std::size_t t = 0; t < trees.size(); ++t) {
+    tree_generator(o, seeds[t], n, drawn);
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (drawn[i] > 0) continue;
+      const double* v = trees[t].value(trees[t].apply_one(x + i * d));
       for (int c = 0; c < k; ++c) sums[i * k + c] += v[c];
       ++counts[i];
     }
   }
+}
+
+// How many of the trees held a fit keeps: all when warm-starting a fitted forest (n_estimators
+// must not be fewer, scikit-learn's rule), else none.
+template <class Options>
+std::int64_t kept_trees(const Options& o, bool fitted, const std::vector<Tree>& trees,
+                        const char* estimator) {
+  if (!o.warm_start || !fitted) return 0;
+  const auto held = static_cast<std::int64_t>(trees.size());
+  MLCORE_CHECK(o.n_estimators >= held, estimator << ": n_estimators=" << o.n_estimators
+                                                 << " must be larger or equal to len(estimators_)="
+                                                 << held << " when warm_start==True");
+  return held;
+}
+
+// The generator seeds of trees first … n_estimators − 1 after the `first` kept ones.
+template <class Options>
+void append_seeds(const Options& o, std::int64_t first, std::vector<std::uint64_t>& seeds) {
+  seeds.resize(first);
+  for (std::int64_t t = first; t < o.n_estimators; ++t) {
+    seeds.push_back(detail::forest_tree_seed(o.random_state, t));
+  }
+}
+
+// Each tree's generator seed (files before model version 3: those of the options'
+// random_state, the only one a forest was then grown with).
+template <class Options>
+void visit_seeds(Archive& a, const Options& o, std::size_t n_trees,
+                 std::vector<std::uint64_t>& seeds) {
+  if (a.version() >= 3) {
+    std::vector<std::int64_t> bits(seeds.begin(), seeds.end());  // the same 64 bits
+    a(bits);
+    seeds.assign(bits.begin(), bits.end());
+    MLCORE_CHECK(seeds.size() == n_trees,
+                 "model file: " << seeds.size() << " tree seeds for " << n_trees << " trees");
+  } else if (a.loading()) {
+    seeds.clear();
+    Options all = o;
+    all.n_estimators = static_cast<std::int64_t>(n_trees);
+    append_seeds(all, 0, seeds);
+  }
+}
+
+// The leaf of every row of X in every tree (n × T i32, host), one walk per tree on the backend.
+Tensor forest_apply(Backend& backend, const std::vector<Tree>& trees, const Tensor& X) {
+  const std::int64_t n = X.rows(), n_trees = static_cast<std::int64_t>(trees.size());
+  Tensor out(n, n_trees, DType::i32);
+  for (std::int64_t t = 0; t < n_trees; ++t) {
+    const Tensor leaves = detail::apply_tree(backend, trees[t], X);
+    const std::int32_t* l = leaves.data<std::int32_t>();
+    for (std::int64_t i = 0; i < n; ++i) out.data<std::int32_t>()[i * n_trees + t] = l[i];
+  }
+  return out;
 }
 
 template <class Options>
@@ -190,6 +268,10 @@ void visit_forest_options(Archive& a, Options& o) {
   a(o.n_estimators, o.criterion, o.max_depth, o.min_samples_split, o.min_samples_leaf);
   o.max_features.visit(a);
   a(o.min_impurity_decrease, o.bootstrap, o.oob_score, o.n_jobs, o.random_state, o.max_bins);
+  if (a.version() < 3) return;
+  a(o.max_leaf_nodes);
+  o.max_samples.visit(a);
+  a(o.warm_start);
 }
 
 // The number of trees, then each tree; loading checks each against the model.
@@ -216,6 +298,39 @@ void visit_trees(Archive& a, std::vector<Tree>& trees, std::int64_t n_features, 
 
 }  // namespace
 
+// ---- MaxSamples ---------------------------------------------------------------------------------
+
+std::int64_t MaxSamples::resolve(std::int64_t n_samples) const {
+  // scikit-learn's max(int(fraction · n), 1) for a fraction: truncated, and more than n allowed.
+  double draws = double(n_samples);
+  if (kind == Kind::count) draws = value;
+  if (kind == Kind::fraction) draws = std::max(std::floor(value * double(n_samples)), 1.0);
+  // A tree's counts are exact integer histogram statistics (tree_histogram.hpp).
+  MLCORE_CHECK(
+      draws <= detail::kMaxTotalWeight,
+      "max_samples = " << value << " gives " << draws
+                       << " bootstrap draws; the trees' exact counts hold at most 2^24 − 1");
+  return static_cast<std::int64_t>(draws);
+}
+
+void MaxSamples::validate(const char* estimator, bool bootstrap) const {
+  MLCORE_CHECK(bootstrap || kind == Kind::all,
+               estimator << ": `max_sample` cannot be set if `bootstrap=False`. Either switch to "
+                            "`bootstrap=True` or set `max_sample=None`.");
+  if (kind == Kind::count) {
+    MLCORE_CHECK(value >= 1 && value == std::floor(value) && value < 9.0e15,
+                 estimator << ": max_samples as a count must be an integer ≥ 1, got " << value);
+  } else if (kind == Kind::fraction) {
+    MLCORE_CHECK(value > 0 && std::isfinite(value),
+                 estimator << ": max_samples as a fraction must be > 0, got " << value);
+  }
+}
+
+void MaxSamples::visit(Archive& a) {
+  a.enumeration(kind, Kind::fraction);
+  a(value);
+}
+
 // ---- RandomForestClassifier ---------------------------------------------------------------------
 
 RandomForestClassifier::RandomForestClassifier(Options options, BackendPtr backend)
@@ -239,13 +354,23 @@ RandomForestClassifier& RandomForestClassifier::fit(const Tensor& X, const Tenso
   target.codes = &enc.code;
   const detail::SplitCriterion criterion =
       options_.criterion == "gini" ? detail::SplitCriterion::gini : detail::SplitCriterion::entropy;
-  GrownForest f = grow_forest(X, target, options_, backend(), criterion,
-                              detail::integer_sample_weights(sample_weight, X.rows(), kClassifier));
+  const std::int64_t first = kept_trees(options_, fitted_, trees_, kClassifier);
+  if (first > 0) {
+    MLCORE_CHECK(enc.classes == classes_ && X.cols() == n_features_,
+                 kClassifier << ": warm_start needs the classes and the number of features of "
+                                "the fit it continues");
+  }
+  std::vector<Tree> grown =
+      grow_forest(X, target, options_, first, backend(), criterion,
+                  detail::integer_sample_weights(sample_weight, X.rows(), kClassifier));
+  if (first == 0) trees_.clear();
+  std::move(grown.begin(), grown.end(), std::back_inserter(trees_));
+  append_seeds(options_, first, seeds_);
   const std::int64_t n = X.rows(), k = target.n_classes;
   if (options_.oob_score) {
     std::vector<double> sums;
     std::vector<std::int64_t> counts;
-    oob_sums(f, X, sums, counts);
+    oob_sums(trees_, seeds_, options_, X, sums, counts);
     oob_decision_ = Tensor(n, k);
     std::int64_t correct = 0, scored = 0;
     for (std::int64_t i = 0; i < n; ++i) {
@@ -260,8 +385,7 @@ RandomForestClassifier& RandomForestClassifier::fit(const Tensor& X, const Tenso
     }
     oob_score_ = scored > 0 ? double(correct) / double(scored) : 0.0;
   }
-  importances_ = forest_importances(f, X.cols());
-  trees_ = std::move(f.trees);
+  importances_ = forest_importances(trees_, X.cols());
   classes_ = enc.classes;
   n_features_ = X.cols();
   fitted_ = true;
@@ -307,6 +431,22 @@ double RandomForestClassifier::oob_score() const {
                kClassifier << ": oob_score is only computed with oob_score=True");
   return oob_score_;
 }
+Tensor RandomForestClassifier::apply(const Tensor& X) const {
+  ProfileScope scope = begin_call();
+  require_fitted();
+  detail::check_tree_samples(X, kClassifier);
+  detail::check_n_features(X, n_features_, kClassifier);
+  return forest_apply(*backend(), trees_, X);
+}
+void RandomForestClassifier::warm_start_from(const RandomForestClassifier& fitted) {
+  fitted.require_fitted();
+  classes_ = fitted.classes_;
+  n_features_ = fitted.n_features_;
+  trees_ = fitted.trees_;
+  seeds_ = fitted.seeds_;
+  importances_ = fitted.importances_;
+  fitted_ = true;
+}
 Tensor RandomForestClassifier::oob_decision_function() const {
   require_fitted();
   MLCORE_CHECK(options_.oob_score, kClassifier << ": oob_decision_function is only computed with "
@@ -322,6 +462,7 @@ void RandomForestClassifier::visit(Archive& a) {
   a(has_oob);
   if (has_oob) a(oob_decision_);
   visit_trees(a, trees_, n_features_, static_cast<int>(classes_.size()));
+  visit_seeds(a, options_, trees_.size(), seeds_);
   if (a.loading()) {
     MLCORE_CHECK(static_cast<std::int64_t>(importances_.size()) == n_features_,
                  kClassifier << ": inconsistent model file");
@@ -332,10 +473,7 @@ void RandomForestClassifier::visit(Archive& a) {
 
 RandomForestRegressor::RandomForestRegressor(Options options, BackendPtr backend)
     : Estimator(kRegressor, kModelVersion, std::move(backend)), options_(std::move(options)) {
-  MLCORE_CHECK(options_.criterion == "squared_error",
-               kRegressor << ": criterion must be 'squared_error' (the only one mlcore "
-                             "implements), got '"
-                          << options_.criterion << "'");
+  detail::check_regression_criterion(options_.criterion, kRegressor);
   check_forest_options(options_, kRegressor);
 }
 
@@ -350,12 +488,19 @@ RandomForestRegressor& RandomForestRegressor::fit(const Tensor& X, const Tensor&
   target.y = y.data<float>();
   for (std::int64_t i = 0; i < n; ++i) target.center += target.y[i];
   target.center /= double(n);
-  GrownForest f = grow_forest(X, target, options_, backend(), detail::SplitCriterion::squared_error,
-                              detail::integer_sample_weights(sample_weight, X.rows(), kRegressor));
+  const std::int64_t first = kept_trees(options_, fitted_, trees_, kRegressor);
+  MLCORE_CHECK(first == 0 || X.cols() == n_features_,
+               kRegressor << ": warm_start needs the number of features of the fit it continues");
+  std::vector<Tree> grown =
+      grow_forest(X, target, options_, first, backend(), detail::SplitCriterion::squared_error,
+                  detail::integer_sample_weights(sample_weight, X.rows(), kRegressor));
+  if (first == 0) trees_.clear();
+  std::move(grown.begin(), grown.end(), std::back_inserter(trees_));
+  append_seeds(options_, first, seeds_);
   if (options_.oob_score) {
     std::vector<double> sums;
     std::vector<std::int64_t> counts;
-    oob_sums(f, X, sums, counts);
+    oob_sums(trees_, seeds_, options_, X, sums, counts);
     oob_prediction_ = Tensor(n, 1);
     double mean = 0;
     std::int64_t scored = 0;
@@ -379,8 +524,7 @@ RandomForestRegressor& RandomForestRegressor::fit(const Tensor& X, const Tensor&
     }
     oob_score_ = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 0.0;
   }
-  importances_ = forest_importances(f, X.cols());
-  trees_ = std::move(f.trees);
+  importances_ = forest_importances(trees_, X.cols());
   n_features_ = X.cols();
   fitted_ = true;
   return *this;
@@ -412,6 +556,21 @@ double RandomForestRegressor::oob_score() const {
                kRegressor << ": oob_score is only computed with oob_score=True");
   return oob_score_;
 }
+Tensor RandomForestRegressor::apply(const Tensor& X) const {
+  ProfileScope scope = begin_call();
+  require_fitted();
+  detail::check_tree_samples(X, kRegressor);
+  detail::check_n_features(X, n_features_, kRegressor);
+  return forest_apply(*backend(), trees_, X);
+}
+void RandomForestRegressor::warm_start_from(const RandomForestRegressor& fitted) {
+  fitted.require_fitted();
+  n_features_ = fitted.n_features_;
+  trees_ = fitted.trees_;
+  seeds_ = fitted.seeds_;
+  importances_ = fitted.importances_;
+  fitted_ = true;
+}
 Tensor RandomForestRegressor::oob_prediction() const {
   require_fitted();
   MLCORE_CHECK(options_.oob_score,
@@ -427,6 +586,7 @@ void RandomForestRegressor::visit(Archive& a) {
   a(has_oob);
   if (has_oob) a(oob_prediction_);
   visit_trees(a, trees_, n_features_, 1);
+  visit_seeds(a, options_, trees_.size(), seeds_);
   if (a.loading()) {
     MLCORE_CHECK(static_cast<std::int64_t>(importances_.size()) == n_features_,
                  kRegressor << ": inconsistent model file");

@@ -33,7 +33,7 @@ void check_tree_samples(const Tensor& X, const char* estimator) {
 
 void check_tree_options(const char* estimator, std::int64_t max_depth,
                         std::int64_t min_samples_split, std::int64_t min_samples_leaf,
-                        double min_impurity_decrease, int max_bins) {
+                        double min_impurity_decrease, int max_bins, std::int64_t max_leaf_nodes) {
   MLCORE_CHECK(max_depth == -1 || max_depth >= 1,
                estimator << ": max_depth must be ≥ 1 or None (-1), got " << max_depth);
   MLCORE_CHECK(min_samples_split >= 2, estimator
@@ -45,6 +45,15 @@ void check_tree_options(const char* estimator, std::int64_t max_depth,
                estimator << ": min_impurity_decrease must be ≥ 0, got " << min_impurity_decrease);
   MLCORE_CHECK(max_bins >= 2 && max_bins <= 255,
                estimator << ": max_bins must be in [2, 255], got " << max_bins);
+  MLCORE_CHECK(max_leaf_nodes == kNoLimit || max_leaf_nodes >= 2,
+               estimator << ": max_leaf_nodes must be ≥ 2 or None (-1), got " << max_leaf_nodes);
+}
+
+void check_regression_criterion(const std::string& name, const char* estimator) {
+  MLCORE_CHECK(name == "squared_error" || name == "friedman_mse",
+               estimator << ": criterion must be 'squared_error' or 'friedman_mse' (others, such "
+                            "as 'absolute_error' and 'poisson', are not supported by mlcore), got '"
+                         << name << "'");
 }
 
 BinnedTrainingSet bin_training_set(const Tensor& X, int max_bins, std::uint64_t seed,
@@ -140,10 +149,10 @@ std::uint64_t forest_tree_seed(std::uint64_t random_state, std::int64_t t) {
   return z ^ (z >> 31);
 }
 
-std::vector<double> bootstrap_counts(std::mt19937_64& rng, std::int64_t n) {
+std::vector<double> bootstrap_counts(std::mt19937_64& rng, std::int64_t n, std::int64_t draws) {
   std::vector<double> counts(static_cast<std::size_t>(n), 0.0);
   std::uniform_int_distribution<std::int64_t> draw(0, n - 1);
-  for (std::int64_t k = 0; k < n; ++k) counts[draw(rng)] += 1.0;
+  for (std::int64_t k = 0; k < draws; ++k) counts[draw(rng)] += 1.0;
   return counts;
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "algorithms/trees/tree_grower.hpp"
@@ -52,7 +53,12 @@ BinnedTrainingSet bin_training_set(const Tensor& X, int max_bins, std::uint64_t 
 // Checks shared by the tree options (names as scikit-learn's), throwing mlcore::Error.
 void check_tree_options(const char* estimator, std::int64_t max_depth,
                         std::int64_t min_samples_split, std::int64_t min_samples_leaf,
-                        double min_impurity_decrease, int max_bins);
+                        double min_impurity_decrease, int max_bins, std::int64_t max_leaf_nodes);
+
+// A regression tree's or forest's criterion must be "squared_error" or "friedman_mse": the same
+// criterion (Friedman's improvement w_l·w_r/(w_l + w_r)·(mean_l − mean_r)² is the node's
+// squared-error decrease; scikit-learn 1.9 made the name an alias with a FutureWarning).
+void check_regression_criterion(const std::string& name, const char* estimator);
 
 // sample_weight of a tree or forest fit as the integer weights the exact histogram statistics
 // take (empty when sample_weight is empty: every weight 1). Each must be a whole number ≥ 0
@@ -73,10 +79,11 @@ Tensor regression_values(const float* y, std::int64_t n, const std::vector<doubl
                          double center, PackedCodec& codec);
 
 // A forest's tree t: the seed of its generator (splitmix64 of random_state and t, well mixed),
-// and its bootstrap sample drawn from that generator first (n draws with replacement;
-// counts[i] = times sample i was drawn). The generator then draws the tree's features.
+// and its bootstrap sample drawn from that generator first (`draws` draws with replacement
+// among n, n unless max_samples says otherwise; counts[i] = times sample i was drawn). The
+// generator then draws the tree's features.
 std::uint64_t forest_tree_seed(std::uint64_t random_state, std::int64_t t);
-std::vector<double> bootstrap_counts(std::mt19937_64& rng, std::int64_t n);
+std::vector<double> bootstrap_counts(std::mt19937_64& rng, std::int64_t n, std::int64_t draws);
 
 // Boosting's early stopping, scikit-learn's rule: stop when none of the last n_iter_no_change
 // scores beats the score before them by more than tol (scores are −loss: higher is better).

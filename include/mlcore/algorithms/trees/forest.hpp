@@ -16,6 +16,11 @@
 // A bootstrap sample is represented by integer weights (how many times each sample was drawn);
 // samples drawn zero times are out-of-bag and give oob_score. min_samples_leaf applies to a
 // child's total weight (scikit-learn counts distinct samples there; equal without bootstrap).
+// max_samples sets the number of draws (scikit-learn's: an int, or a fraction of n).
+//
+// warm_start: a fit continues the forest it holds (warm_start_from hands it the trees of an earlier
+// fit) with trees t = size … n_estimators − 1. As tree t's generator depends only on
+// (random_state, t), growing 5 trees and then 5 more equals growing 10 at once.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +33,17 @@
 
 namespace mlcore {
 
+// max_samples of scikit-learn: None (n draws), an int (that many) or a float (that fraction of
+// n, at least one draw).
+struct MaxSamples {
+  enum class Kind : std::uint8_t { all, count, fraction };
+  Kind kind = Kind::all;
+  double value = 0;                                    // the count or the fraction
+  std::int64_t resolve(std::int64_t n_samples) const;  // the number of draws (≥ 1)
+  void validate(const char* estimator, bool bootstrap) const;
+  void visit(Archive& a);  // kind (one byte), value
+};
+
 struct RandomForestClassifierOptions {
   std::int64_t n_estimators = 100;
   std::string criterion = "gini";  // "gini", "entropy", "log_loss"
@@ -36,23 +52,29 @@ struct RandomForestClassifierOptions {
   std::int64_t min_samples_leaf = 1;
   MaxFeatures max_features{MaxFeatures::Kind::sqrt, 0};
   double min_impurity_decrease = 0.0;
+  std::int64_t max_leaf_nodes = kNoLimit;  // ≥ 2: best-first trees (tree.hpp)
   bool bootstrap = true;
   bool oob_score = false;
-  int n_jobs = -1;  // threads growing trees; ≤ 0: OpenMP's default (all cores)
+  MaxSamples max_samples;   // draws per bootstrap sample (bootstrap only)
+  bool warm_start = false;  // fit adds trees to the forest held (see above)
+  int n_jobs = -1;          // threads growing trees; ≤ 0: OpenMP's default (all cores)
   std::uint64_t random_state = 0;
   int max_bins = 255;
 };
 
 struct RandomForestRegressorOptions {
   std::int64_t n_estimators = 100;
-  std::string criterion = "squared_error";
+  std::string criterion = "squared_error";  // or its alias "friedman_mse" (tree.hpp)
   std::int64_t max_depth = kNoLimit;
   std::int64_t min_samples_split = 2;
   std::int64_t min_samples_leaf = 1;
   MaxFeatures max_features{MaxFeatures::Kind::fraction, 1.0};
   double min_impurity_decrease = 0.0;
+  std::int64_t max_leaf_nodes = kNoLimit;  // ≥ 2: best-first trees (tree.hpp)
   bool bootstrap = true;
   bool oob_score = false;
+  MaxSamples max_samples;   // draws per bootstrap sample (bootstrap only)
+  bool warm_start = false;  // fit adds trees to the forest held (see above)
   int n_jobs = -1;
   std::uint64_t random_state = 0;
   int max_bins = 255;
@@ -77,6 +99,10 @@ class RandomForestClassifier : public Estimator {
   Tensor feature_importances() const;    // 1 × d, mean of the trees' normalized importances
   double oob_score() const;              // accuracy on out-of-bag predictions (oob_score=true)
   Tensor oob_decision_function() const;  // n × n_classes (NaN rows: never out of bag)
+  Tensor apply(const Tensor& X) const;   // n × n_trees i32: the leaf of each row in each tree
+  // warm_start: the next fit keeps `fitted`'s trees (and must see the same classes) and grows
+  // only the ones it lacks. The options are this model's.
+  void warm_start_from(const RandomForestClassifier& fitted);
 
   static RandomForestClassifier load(std::istream& in, BackendPtr backend = default_backend()) {
     return load_model<RandomForestClassifier>(in, std::move(backend));
@@ -88,6 +114,7 @@ class RandomForestClassifier : public Estimator {
   std::vector<double> classes_;
   std::int64_t n_features_ = 0;
   std::vector<Tree> trees_;
+  std::vector<std::uint64_t> seeds_;  // per tree, its generator's seed (for its out-of-bag rows)
   std::vector<double> importances_;
   double oob_score_ = 0;
   Tensor oob_decision_;
@@ -109,6 +136,8 @@ class RandomForestRegressor : public Estimator {
   Tensor feature_importances() const;
   double oob_score() const;       // R² of the out-of-bag predictions (oob_score=true)
   Tensor oob_prediction() const;  // n × 1 (NaN: never out of bag)
+  Tensor apply(const Tensor& X) const;
+  void warm_start_from(const RandomForestRegressor& fitted);
 
   static RandomForestRegressor load(std::istream& in, BackendPtr backend = default_backend()) {
     return load_model<RandomForestRegressor>(in, std::move(backend));
@@ -119,6 +148,7 @@ class RandomForestRegressor : public Estimator {
   Options options_;
   std::int64_t n_features_ = 0;
   std::vector<Tree> trees_;
+  std::vector<std::uint64_t> seeds_;  // per tree, its generator's seed (for its out-of-bag rows)
   std::vector<double> importances_;
   double oob_score_ = 0;
   Tensor oob_prediction_;

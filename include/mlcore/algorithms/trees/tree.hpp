@@ -24,6 +24,12 @@
 // Where this differs from scikit-learn's exact CART: a feature with more than max_bins distinct
 // values is split only at max_bins − 1 quantile thresholds (with ≤ max_bins distinct values it is
 // exact); regression nodes split only when the best split strictly reduces the squared error.
+//
+// max_leaf_nodes (scikit-learn's) grows best-first: the node whose split decreases the weighted
+// impurity most is split next, until the tree has max_leaf_nodes leaves (depth-first otherwise).
+// criterion="friedman_mse" is "squared_error" (Friedman's improvement
+// w_l·w_r/(w_l + w_r)·(mean_l − mean_r)² is the node's squared-error decrease; scikit-learn 1.9
+// made the name an alias of "squared_error").
 #pragma once
 
 #include <cstdint>
@@ -101,17 +107,19 @@ struct DecisionTreeClassifierOptions {
   std::int64_t min_samples_leaf = 1;
   MaxFeatures max_features;  // default None: every feature
   double min_impurity_decrease = 0.0;
+  std::int64_t max_leaf_nodes = kNoLimit;  // ≥ 2: best-first growth up to this many leaves
   std::uint64_t random_state = 0;
   int max_bins = 255;
 };
 
 struct DecisionTreeRegressorOptions {
-  std::string criterion = "squared_error";  // the only one implemented
+  std::string criterion = "squared_error";  // or its alias "friedman_mse"
   std::int64_t max_depth = kNoLimit;
   std::int64_t min_samples_split = 2;
   std::int64_t min_samples_leaf = 1;
   MaxFeatures max_features;
   double min_impurity_decrease = 0.0;
+  std::int64_t max_leaf_nodes = kNoLimit;
   std::uint64_t random_state = 0;
   int max_bins = 255;
 };

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
+#include <string>
 
 #include "mlcore/algorithms/trees/forest.hpp"
 #include "tree_test_util.hpp"
@@ -124,6 +125,77 @@ TEST_P(ForestTest, BadInputIsRefused) {
   f.fit(p.X, p.y);
   EXPECT_THROW(f.oob_score(), Error);  // oob_score=False
   EXPECT_THROW(f.predict(Tensor(2, 5)), Error);
+}
+
+// warm_start: 4 trees, then 4 more, is the forest of 8 grown at once (tree t's generator is
+// seeded by (random_state, t)); its out-of-bag score too, with max_samples and max_leaf_nodes.
+// Fewer trees than held is refused; as many grows none.
+TEST_P(ForestTest, WarmStartEqualsOneFit) {
+  const Problem p = slabs(301, 4, 3, 51, true);
+  RandomForestClassifier::Options o;
+  o.n_estimators = 8;
+  o.random_state = 5;
+  o.oob_score = true;
+  o.max_leaf_nodes = 6;
+  o.max_samples.kind = MaxSamples::Kind::fraction;
+  o.max_samples.value = 0.7;
+  RandomForestClassifier once(o, b());
+  once.fit(p.X, p.y);
+  o.warm_start = true;
+  o.n_estimators = 4;
+  RandomForestClassifier warm(o, b());
+  warm.fit(p.X, p.y);
+  ASSERT_EQ(warm.trees().size(), 4u);
+  o.n_estimators = 8;
+  RandomForestClassifier more(o, b());
+  more.warm_start_from(warm);
+  more.fit(p.X, p.y);
+  ASSERT_EQ(more.trees().size(), 8u);
+  for (std::size_t t = 0; t < 8; ++t) {
+    expect_same_tree(once.trees()[t], more.trees()[t], "tree " + std::to_string(t));
+    EXPECT_LE(more.trees()[t].n_leaves(), 6);
+  }
+  EXPECT_EQ(once.oob_score(), more.oob_score());
+  const Tensor a = once.feature_importances(), c = more.feature_importances();
+  for (std::int64_t j = 0; j < 4; ++j) EXPECT_EQ(a.at<float>(0, j), c.at<float>(0, j));
+  more.fit(p.X, p.y);  // as many trees: none grown
+  EXPECT_EQ(more.trees().size(), 8u);
+  o.n_estimators = 7;
+  RandomForestClassifier fewer(o, b());
+  fewer.warm_start_from(more);
+  EXPECT_THROW(fewer.fit(p.X, p.y), Error);
+}
+
+// max_samples: the number of bootstrap draws; an int and the fraction that gives it grow the
+// same forest, and bootstrap=False refuses it.
+TEST_P(ForestTest, MaxSamplesSetsTheDraws) {
+  const Problem p = wave(200, 3, 53);
+  RandomForestRegressor::Options o;
+  o.n_estimators = 3;
+  o.max_samples.kind = MaxSamples::Kind::count;
+  o.max_samples.value = 50;
+  RandomForestRegressor count(o, b());
+  count.fit(p.X, p.y);
+  for (const Tree& t : count.trees()) EXPECT_EQ(t.nodes[0].weighted_n_samples, 50.0);
+  o.max_samples.kind = MaxSamples::Kind::fraction;
+  o.max_samples.value = 0.25;  // int(0.25 · 200) = 50
+  RandomForestRegressor fraction(o, b());
+  fraction.fit(p.X, p.y);
+  for (std::size_t t = 0; t < 3; ++t) {
+    expect_same_tree(count.trees()[t], fraction.trees()[t], "tree " + std::to_string(t));
+  }
+  o.max_samples.value = 1e-9;  // at least one draw
+  RandomForestRegressor tiny(o, b());
+  tiny.fit(p.X, p.y);
+  EXPECT_EQ(tiny.trees()[0].nodes.size(), 1u);
+  o.bootstrap = false;
+  EXPECT_THROW(RandomForestRegressor(o, b()), Error);
+  o.bootstrap = true;
+  o.max_samples.value = 0;
+  EXPECT_THROW(RandomForestRegressor(o, b()), Error);
+  o.max_samples.kind = MaxSamples::Kind::count;
+  o.max_samples.value = 2.5;
+  EXPECT_THROW(RandomForestRegressor(o, b()), Error);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ForestTest, ::testing::ValuesIn(all_backends()),

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "algorithms/trees/flat_tree.hpp"
@@ -318,6 +319,63 @@ TEST_P(TreeTest, MinSamplesLeafAndImportances) {
 // The histogram sums are exact integers (tree_histogram.hpp), so every backend grows the same
 // tree, node by node, whatever order its histogram adds in — the systolic array too: its
 // histogram runs in f32 on the vector unit, not quantized on the array.
+// max_leaf_nodes grows best-first: the budget is met exactly on a problem that could use more
+// leaves, and the tree of k + 1 leaves is the tree of k leaves with one more split, of a node
+// (e) that was waiting while the k-leaf tree made its later splits: so no better than any of
+// them (a node split after e was created has children numbered after e).
+TEST_P(TreeTest, MaxLeafNodesGrowsBestFirst) {
+  const Problem p = wave(700, 3, 41);
+  for (const std::int64_t k : {2, 3, 7, 16}) {
+    DecisionTreeRegressor::Options o;
+    o.max_leaf_nodes = k;
+    DecisionTreeRegressor small(o, backend(GetParam()));
+    small.fit(p.X, p.y);
+    EXPECT_EQ(small.get_n_leaves(), k) << "max_leaf_nodes " << k;
+    o.max_leaf_nodes = k + 1;
+    DecisionTreeRegressor larger(o, backend(GetParam()));
+    larger.fit(p.X, p.y);
+    const Tree& a = small.tree();
+    const Tree& b = larger.tree();
+    ASSERT_EQ(b.nodes.size(), a.nodes.size() + 2);
+    std::int32_t extra = -1;
+    for (std::size_t j = 0; j < a.nodes.size(); ++j) {
+      if (a.nodes[j].is_leaf()) {
+        if (!b.nodes[j].is_leaf()) extra = static_cast<std::int32_t>(j);
+        continue;
+      }
+      EXPECT_EQ(a.nodes[j].feature, b.nodes[j].feature) << k << " node " << j;
+      EXPECT_EQ(a.nodes[j].threshold, b.nodes[j].threshold) << k << " node " << j;
+    }
+    ASSERT_GE(extra, 0) << k;
+    for (const TreeNode& node : a.nodes) {
+      if (!node.is_leaf() && node.left > extra) {
+        EXPECT_LE(b.nodes[extra].gain, node.gain) << k;
+      }
+    }
+  }
+  DecisionTreeClassifier::Options bad;
+  bad.max_leaf_nodes = 1;
+  EXPECT_THROW(DecisionTreeClassifier(bad, backend(GetParam())), Error);
+  bad.max_leaf_nodes = 0;
+  EXPECT_THROW(DecisionTreeClassifier(bad, backend(GetParam())), Error);
+}
+
+// friedman_mse is the squared-error criterion under scikit-learn 1.9's other name.
+TEST_P(TreeTest, FriedmanMseIsSquaredError) {
+  const Problem p = wave(400, 3, 43);
+  DecisionTreeRegressor::Options o;
+  o.max_depth = 5;
+  o.min_impurity_decrease = 1e-3;
+  DecisionTreeRegressor plain(o, backend(GetParam()));
+  plain.fit(p.X, p.y);
+  o.criterion = "friedman_mse";
+  DecisionTreeRegressor friedman(o, backend(GetParam()));
+  friedman.fit(p.X, p.y);
+  expect_same_tree(plain.tree(), friedman.tree(), "friedman_mse");
+  o.criterion = "poisson";
+  EXPECT_THROW(DecisionTreeRegressor(o, backend(GetParam())), Error);
+}
+
 TEST_P(TreeTest, SameTreeOnEveryBackend) {
   const Problem c = slabs(3000, 6, 3, 5, /*nan=*/true);
   DecisionTreeClassifier::Options oc;
