@@ -42,10 +42,12 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
 
     Parameters
     ----------
-    n_components : int, float or None, default=None
+    n_components : int, float, "mle" or None, default=None
         int k >= 1: keep k components; float in (0, 1): keep the fewest components whose
-        explained variance ratios sum to more than it; None: keep min(n_samples, n_features).
-        ("mle" is not supported.)
+        explained variance ratios sum to more than it; "mle": as many as Minka's maximum-
+        likelihood estimate of the data's dimension picks (needs n_samples >= n_features; not
+        with svd_solver "arpack" or "randomized", as in scikit-learn); None: keep
+        min(n_samples, n_features).
     copy : bool, default=True
         Accepted for compatibility (X is never modified).
     whiten : bool, default=False
@@ -116,10 +118,20 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, MLCoreEstimatorMixi
         if nc is None:
             return {"n_components": None, "variance_fraction": 0.0}
         if isinstance(nc, str):
-            raise ValueError(
-                f"n_components={nc!r} is not supported by mlcore's PCA; give an int, "
-                "a float in (0, 1) or None"
-            )
+            if nc != "mle":
+                raise ValueError(
+                    f"n_components={nc!r} is not supported; give an int, a float in (0, 1), "
+                    "'mle' or None"
+                )
+            # Minka's choice needs the whole spectrum (scikit-learn: the full solvers only)
+            # and at least as many samples as features; scikit-learn's words for both.
+            if self.svd_solver in ("arpack", "randomized"):
+                raise ValueError(
+                    f"n_components={nc!r} cannot be a string with svd_solver='{self.svd_solver}'"
+                )
+            if n_samples < n_features:
+                raise ValueError("n_components='mle' is only supported if n_samples >= n_features")
+            return {"n_components": _core.PCA.mle_components, "variance_fraction": 0.0}
         if isinstance(nc, (bool, np.bool_)) or not isinstance(nc, numbers.Real):
             raise TypeError(f"n_components must be an int, a float in (0, 1) or None, got {nc!r}")
         if isinstance(nc, numbers.Integral):

@@ -60,6 +60,7 @@ void bind_decomposition(py::module_& m) {
   // Python spells "all components" None; the serialized model (written by mlcore.dask's PCA
   // too) stores the C++ sentinel, which is published here rather than retyped there.
   pca.attr("all_components") = kAllComponents;
+  pca.attr("mle_components") = kMleComponents;
 }
 
 }  // namespace mlcore::python

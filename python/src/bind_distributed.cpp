@@ -32,6 +32,7 @@
 #include "algorithms/common/columns.hpp"
 #include "algorithms/common/host_math.hpp"
 #include "algorithms/common/lbfgs.hpp"
+#include "algorithms/decomposition/pca_rank.hpp"
 #include "algorithms/svm/linear_svc_newton.hpp"
 #include "algorithms/trees/tree_common.hpp"
 #include "algorithms/trees/tree_grower.hpp"
@@ -426,6 +427,11 @@ void bind_distributed(py::module_& m) {
       },
       py::arg("evaluate"), py::arg("line"), py::arg("da"), py::arg("eps"), py::arg("max_iter"));
   m.def("primal_eps", &detail::primal_eps, py::arg("tol"), py::arg("pos"), py::arg("neg"));
+
+  // PCA's number of components from the covariance's eigenvalues (descending, clipped at 0)
+  // and its options (pca_rank.hpp): mlcore.dask's PCA keeps what the single machine keeps.
+  m.def("pca_components_to_keep", &detail::components_to_keep, py::arg("explained_variance"),
+        py::arg("n_samples"), py::arg("n_components"), py::arg("variance_fraction"));
 
   // G (d × d), B (d × t) float64 → (W (d × t), rank).
   m.def(

@@ -202,7 +202,7 @@ def test_multinomial_nb_refuses_negative_counts(dask_client, rng):
         md.MultinomialNB().fit(_chunks(X, (100, 100)), da.from_array(X[:, 0] > 0, chunks=100))
 
 
-@pytest.mark.parametrize("n_components", [3, 0.9, None])
+@pytest.mark.parametrize("n_components", [3, 0.9, None, "mle"])
 def test_pca_equals_one_machine(dask_client, rng, n_components):
     X = _data(rng, n=1203) @ rng.normal(size=(7, 7)).astype(np.float32)
     dist = md.PCA(n_components=n_components).fit(_chunks(X, (400, 400, 403)))

@@ -158,13 +158,43 @@ def test_sklearn_tooling_and_pickle():
     )
 
 
+def _low_rank_plus_noise(rank, n=400, d=12, seed=0):
+    rng = np.random.default_rng(seed)
+    signal = rng.normal(size=(n, rank)) @ rng.normal(size=(rank, d)) * 5.0
+    return signal + rng.normal(size=(n, d))
+
+
+@pytest.mark.parametrize("backend", F32_BACKENDS)
+def test_mle_picks_scikit_learns_dimension(backend):
+    # Minka's MLE (n_components='mle') against scikit-learn's on data of known rank plus
+    # noise, on real data sets (both standardised and raw), and on one feature.
+    cases = [_low_rank_plus_noise(r, seed=r) for r in (1, 3, 7)]
+    cases += [
+        split(name, scale)[0] for name in ("iris", "wine", "digits") for scale in (True, False)
+    ]
+    for X in cases:
+        ours = mlcore.PCA(n_components="mle", backend=backend).fit(X)
+        ref = skd.PCA(n_components="mle", svd_solver="full").fit(X)
+        assert ours.n_components_ == ref.n_components_, (X.shape, ours.n_components_)
+        assert ours.components_.shape == (ref.n_components_, X.shape[1])
+        assert ours.n_components == "mle"  # the parameter is left as given
+    for rank in (1, 3, 7):
+        assert (
+            mlcore.PCA("mle", backend=backend).fit(_low_rank_plus_noise(rank)).n_components_ == rank
+        )
+
+
 def test_bad_input():
     X = np.random.default_rng(0).normal(size=(10, 4))
     with pytest.raises(NotFittedError):
         mlcore.PCA().transform(X)
-    for bad in (5, 11, 0, -1, 1.5, 1.0, "mle", "two", True):
+    for bad in (5, 11, 0, -1, 1.5, 1.0, "two", True):
         with pytest.raises((ValueError, TypeError)):
             mlcore.PCA(n_components=bad).fit(X)
+    with pytest.raises(ValueError, match="only supported if n_samples >= n_features"):
+        mlcore.PCA(n_components="mle").fit(X[:3])
+    with pytest.raises(ValueError, match="cannot be a string with svd_solver='arpack'"):
+        mlcore.PCA(n_components="mle", svd_solver="arpack").fit(X)
     with pytest.raises(ValueError):
         mlcore.PCA(svd_solver="magic").fit(X)
     with pytest.raises(ValueError):

@@ -67,26 +67,15 @@ class PCA(DaskEstimatorMixin, _local.PCA):
         total = ev.sum()
         ratio = ev / total if total > 0 else np.zeros(d)
         n_components = options["n_components"]  # None: all (or by variance_fraction)
-        if n_components is not None:
-            k = n_components
-        elif options["variance_fraction"] > 0:
-            k = (
-                int(
-                    np.searchsorted(
-                        np.cumsum(ratio[:r]), options["variance_fraction"], side="right"
-                    )
-                )
-                + 1
-            )
-            k = max(1, min(k, r))
-        else:
-            k = r
+        if n_components is None:
+            n_components = _core.PCA.all_components
+        k = _core.pca_components_to_keep(ev, n, n_components, options["variance_fraction"])
         components = vectors[:, :k].T.copy()
         big = np.argmax(np.abs(components), axis=1)
         components *= np.where(components[np.arange(k), big] < 0, -1.0, 1.0)[:, None]
         noise = float(ev[k:r].mean()) if k < r else 0.0
         w = write.ModelWriter("PCA", 1)
-        w.write_i64(_core.PCA.all_components if n_components is None else n_components)
+        w.write_i64(n_components)
         w.write_f64(options["variance_fraction"])
         w.write_u8(1 if whiten else 0)
         w.write_u8(1)

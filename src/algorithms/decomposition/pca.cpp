@@ -11,6 +11,7 @@
 #include "algorithms/common/host_math.hpp"
 #include "algorithms/common/sparse_input.hpp"
 #include "algorithms/common/validate.hpp"
+#include "algorithms/decomposition/pca_rank.hpp"
 #include "mlcore/serialize.hpp"
 
 namespace mlcore {
@@ -27,9 +28,10 @@ constexpr double kMinWhitenScale = 1.1920928955078125e-07;
 PCA::PCA(Options options, BackendPtr backend)
     : Estimator(kName, /*model_version=*/1, std::move(backend)), options_(options) {
   const Options& o = options_;
-  MLCORE_CHECK(o.n_components == kAllComponents || o.n_components >= 1,
-               kName << ": n_components must be >= 1 (or " << kAllComponents << " for all), got "
-                     << o.n_components);
+  MLCORE_CHECK(
+      o.n_components == kAllComponents || o.n_components == kMleComponents || o.n_components >= 1,
+      kName << ": n_components must be >= 1 (or " << kAllComponents << " for all, "
+            << kMleComponents << " for Minka's MLE), got " << o.n_components);
   MLCORE_CHECK(
       o.variance_fraction == 0.0 || (o.variance_fraction > 0.0 && o.variance_fraction < 1.0),
       kName << ": variance_fraction must be in (0, 1) (or 0 to use n_components), got "
@@ -38,14 +40,23 @@ PCA::PCA(Options options, BackendPtr backend)
                kName << ": give either n_components or variance_fraction, not both");
 }
 
-void PCA::fit_impl(const Tensor& X) {
-  detail::check_samples(X, kName);
-  const std::int64_t n = X.rows(), d = X.cols();
+void PCA::check_shape_for_options(std::int64_t n, std::int64_t d) const {
   const std::int64_t r = std::min(n, d);  // the rank bound: at most min(n, d) components
   MLCORE_CHECK(n >= 2, kName << " needs at least 2 samples to estimate a variance, got " << n);
   MLCORE_CHECK(options_.n_components <= r,
                kName << ": n_components=" << options_.n_components
                      << " must be between 1 and min(n_samples, n_features)=" << r);
+  // Minka's model of d − k noise directions needs at least as many samples as features (the
+  // eigenvalues beyond n − 1 are 0), scikit-learn's rule and words.
+  MLCORE_CHECK(options_.n_components != kMleComponents || n >= d,
+               kName << ": n_components='mle' is only supported if n_samples >= n_features (got "
+                     << n << " samples, " << d << " features)");
+}
+
+void PCA::fit_impl(const Tensor& X) {
+  detail::check_samples(X, kName);
+  const std::int64_t n = X.rows(), d = X.cols();
+  check_shape_for_options(n, d);
   Backend& b = *backend();
 
   // ---- backend: the column means and G = XᵀX, on X as it is ------------------------------------
@@ -116,11 +127,7 @@ void PCA::fit_impl(const CsrMatrix& X) {
   // sparse input. The f32 Gram loses the digits that cancel when |x̄| ≫ sd.
   detail::check_sparse_samples(X, kName);
   const std::int64_t n = X.rows, d = X.cols;
-  const std::int64_t r = std::min(n, d);
-  MLCORE_CHECK(n >= 2, kName << " needs at least 2 samples to estimate a variance, got " << n);
-  MLCORE_CHECK(options_.n_components <= r,
-               kName << ": n_components=" << options_.n_components
-                     << " must be between 1 and min(n_samples, n_features)=" << r);
+  check_shape_for_options(n, d);
   Backend& b = *backend();
   const CsrMatrix Xd = detail::csr_on_device(b, X);
   Eigen::MatrixXd Ch = detail::to_eigen(detail::sparse_gram(b, X, Xd, Tensor()));
@@ -146,18 +153,9 @@ void PCA::finish_fit(const Covariance& Ch, const Tensor& mean, const Transform& 
   const Eigen::VectorXd ratio =
       total_var > 0.0 ? Eigen::VectorXd(ev / total_var) : Eigen::VectorXd::Zero(d);
 
-  // ---- how many to keep ------------------------------------------------------------------------
-  std::int64_t k = r;
-  if (options_.n_components > 0) {
-    k = options_.n_components;
-  } else if (options_.variance_fraction > 0.0) {
-    // The fewest components whose ratios sum to *more than* the fraction (scikit-learn's
-    // searchsorted(cumsum, fraction, side='right') + 1).
-    double cum = 0.0;
-    k = 0;
-    while (k < r && cum <= options_.variance_fraction) cum += ratio(k++);
-    k = std::max<std::int64_t>(k, 1);
-  }
+  // ---- how many to keep (pca_rank.hpp) ---------------------------------------------------------
+  const std::int64_t k =
+      detail::components_to_keep(ev, n, options_.n_components, options_.variance_fraction);
 
   // ---- attributes, with the sign of each component fixed
   // ------------------------------------------

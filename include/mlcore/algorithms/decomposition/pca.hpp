@@ -44,11 +44,15 @@ namespace mlcore {
 
 // n_components's value for "all of them" (scikit-learn's None).
 inline constexpr std::int64_t kAllComponents = -1;
+// n_components's value for Minka's maximum-likelihood choice (scikit-learn's 'mle'; needs
+// n_samples ≥ n_features).
+inline constexpr std::int64_t kMleComponents = -2;
 
 struct PCAOptions {
   // How many components to keep (scikit-learn's n_components):
   //   n_components = kAllComponents and variance_fraction = 0: min(n_samples, n_features);
   //   n_components = k ≥ 1: the first k (k ≤ min(n_samples, n_features));
+  //   n_components = kMleComponents: as many as Minka's MLE picks (in [1, n_features − 1]);
   //   variance_fraction in (0, 1): the fewest components whose explained variance ratios sum
   //   to more than this fraction (scikit-learn's float n_components).
   std::int64_t n_components = kAllComponents;
@@ -98,6 +102,8 @@ class PCA : public Estimator {
   void visit(Archive& a) override;
   std::vector<std::pair<std::string, Tensor*>> fitted_arrays() override;
   // The fit (fit and fit_transform).
+  // n ≥ 2 samples and n_components possible for an n × d X (throws naming n_components).
+  void check_shape_for_options(std::int64_t n, std::int64_t d) const;
   void fit_impl(const Tensor& X);
   void fit_impl(const CsrMatrix& X);
   // The fit from the d × d covariance Ch (an Eigen matrix, kept out of this header), the 1 × d

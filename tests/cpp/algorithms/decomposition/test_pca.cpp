@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "mlcore/algorithms/decomposition/pca.hpp"
 #include "test_util.hpp"
@@ -94,6 +97,41 @@ TEST_P(PcaTest, ComponentCountAndWhitening) {
     for (int i = 0; i < 500; ++i) mean += Z.at<float>(i, c) / 500.0;
     for (int i = 0; i < 500; ++i) var += std::pow(Z.at<float>(i, c) - mean, 2) / 499.0;
     EXPECT_NEAR(var, 1.0, exact() ? 1e-3 : 0.1) << "component " << c;
+  }
+}
+
+// Minka's MLE finds the dimension of data made of `rank` strong directions plus unit noise in 10
+// features, on every backend (int8 included: the choice is robust to a percent of noise in
+// the spectrum); fewer samples than features is refused, naming n_components.
+TEST_P(PcaTest, MleFindsTheDimensionOfLowRankData) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (int rank : {1, 2, 4}) {
+    const int n = 600, d = 10;
+    Tensor W(rank, d), X(n, d);
+    for (std::int64_t i = 0; i < W.numel(); ++i) W.data<float>()[i] = 4.0f * nd(rng);
+    for (int i = 0; i < n; ++i) {
+      std::vector<float> z(rank);
+      for (float& v : z) v = nd(rng);
+      for (int j = 0; j < d; ++j) {
+        float x = nd(rng);
+        for (int r = 0; r < rank; ++r) x += z[r] * W.at<float>(r, j);
+        X.at<float>(i, j) = x;
+      }
+    }
+    PCAOptions o;
+    o.n_components = kMleComponents;
+    PCA pca(o, b());
+    pca.fit(X);
+    EXPECT_EQ(pca.n_components(), rank);
+  }
+  PCAOptions o;
+  o.n_components = kMleComponents;
+  try {
+    PCA(o, b()).fit(Tensor(3, 4));
+    ADD_FAILURE() << "fit with 3 samples of 4 features did not throw";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("n_components='mle'"), std::string::npos) << e.what();
   }
 }
 
