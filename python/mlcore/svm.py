@@ -46,6 +46,11 @@ class _SVMBase(MLCoreEstimatorMixin, ClassifierMixin, BaseEstimator):
     # class_weight="balanced" counts classes by their total sample weight (LinearSVC, as
     # scikit-learn's liblinear path) or by their number of rows (SVC, as libsvm's).
     _balance_by_sample_weight = False
+    # What a sample weight <= 0 means. LinearSVC (liblinear): an error. SVC (libsvm): the sample
+    # takes no part in the fit (C·w <= 0 leaves its dual variable nothing to move in), which
+    # _prepare_fit gives by weighting it 0, with libsvm's errors when no sample, or only one
+    # class, keeps a positive weight.
+    _drops_nonpositive_weights = False
 
     def _prepare_fit(self, X, y, sample_weight):
         X, y = validate_data(
@@ -62,8 +67,19 @@ class _SVMBase(MLCoreEstimatorMixin, ClassifierMixin, BaseEstimator):
         if isinstance(cw, str) and cw != "balanced":
             raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {cw!r}")
         if sample_weight is not None:
+            if self._drops_nonpositive_weights and not np.any(np.asarray(sample_weight) > 0):
+                # Before _check_sample_weight, whose all-zero error is not libsvm's.
+                raise ValueError("Invalid input - all samples have zero or negative weights.")
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
-            if np.any(sample_weight < 0):
+            if self._drops_nonpositive_weights:
+                keep = sample_weight > 0
+                if np.unique(codes[keep]).size < 2:
+                    raise ValueError(
+                        "Invalid input - all samples with positive weights belong to the same "
+                        "class."
+                    )
+                sample_weight = np.where(keep, sample_weight, np.float32(0))
+            elif np.any(sample_weight < 0):
                 raise ValueError("sample_weight must be non-negative")
             sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float32)
         if self._balance_by_sample_weight:
@@ -206,6 +222,7 @@ class SVC(_SVMBase):
     """
 
     _core_class = _core.SVC
+    _drops_nonpositive_weights = True
 
     def __init__(
         self,
@@ -287,7 +304,8 @@ class SVC(_SVMBase):
         )
 
     def fit(self, X, y, sample_weight=None):
-        """Fit on X (n_samples, n_features) and labels y; ``sample_weight`` optional."""
+        """Fit on X (n_samples, n_features) and labels y; ``sample_weight`` optional (a
+        sample of weight <= 0 takes no part in the fit, as in libsvm)."""
         params = self._check_params()
         X, codes, sample_weight = self._prepare_fit(X, y, sample_weight)
         self._model = self._core_class(

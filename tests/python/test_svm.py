@@ -103,6 +103,34 @@ def test_svc_binary_signs_and_sample_weight(backend):
 
 
 @pytest.mark.parametrize("backend", F32_BACKENDS)
+def test_svc_nonpositive_sample_weights_drop_samples_as_libsvm(backend):
+    # libsvm (scikit-learn's SVC) leaves a sample of weight <= 0 out of the fit: the model
+    # equals the fit on the other samples, and the errors say when too little is left.
+    Xtr, Xte, ytr, _ = split("breast_cancer")
+    rng = np.random.default_rng(1)
+    w = rng.uniform(0.5, 2.0, len(ytr))
+    w[rng.choice(len(ytr), 40, replace=False)] = rng.choice([0.0, -0.3, -2.0], 40)
+    keep = w > 0
+    ours = mlcore.SVC(kernel="linear", backend=backend).fit(Xtr, ytr, sample_weight=w)
+    kept = mlcore.SVC(kernel="linear", backend=backend).fit(
+        Xtr[keep], ytr[keep], sample_weight=w[keep]
+    )
+    ref = sks.SVC(kernel="linear").fit(Xtr, ytr, sample_weight=w)
+    np.testing.assert_allclose(ours.coef_, kept.coef_, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=2e-2)
+    np.testing.assert_allclose(ours.decision_function(Xte), ref.decision_function(Xte), atol=5e-2)
+    assert set(ours.support_) <= set(np.flatnonzero(keep))  # indices into the full X
+    for bad in (np.zeros(len(ytr)), np.full(len(ytr), -0.3)):
+        with pytest.raises(ValueError, match="all samples have zero or negative weights"):
+            mlcore.SVC(backend=backend).fit(Xtr, ytr, sample_weight=bad)
+    one_class = np.where(ytr == ytr[0], 1.0, -1.0)
+    with pytest.raises(ValueError, match="all samples with positive weights belong to the same"):
+        mlcore.SVC(backend=backend).fit(Xtr, ytr, sample_weight=one_class)
+    with pytest.raises(ValueError, match="non-negative"):  # liblinear's LinearSVC: an error
+        mlcore.LinearSVC(backend=backend).fit(Xtr, ytr, sample_weight=np.full(len(ytr), -1.0))
+
+
+@pytest.mark.parametrize("backend", F32_BACKENDS)
 def test_svc_small_cache_gives_the_same_model(backend):
     # A cache of a few rows forces the LRU path (rows computed on demand, evicted, recomputed).
     Xtr, Xte, ytr, _ = split("breast_cancer")
