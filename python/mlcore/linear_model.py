@@ -451,6 +451,20 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         if check_bool("warm_start", self.warm_start):
             raise ValueError("warm_start=True is not supported by mlcore's LogisticRegression")
         C = check_real("C", self.C, 0.0, low_open=True, allow_inf=True)
+        # scikit-learn's warnings about the parameter it deprecated (1.8) and what it ignores.
+        if self.penalty != "deprecated":
+            warnings.warn(
+                "'penalty' was deprecated in version 1.8 and will be removed in 1.10. To avoid "
+                "this warning, leave 'penalty' set to its default value and use 'l1_ratio' or "
+                "'C' instead. Use l1_ratio=0 instead of penalty='l2', and C=np.inf instead of "
+                "penalty=None.",
+                FutureWarning,
+                stacklevel=3,
+            )
+        if self.penalty is None and C != 1.0:
+            warnings.warn(
+                "Setting penalty=None will ignore the C and l1_ratio parameters", stacklevel=3
+            )
         return np.inf if self.penalty is None else C
 
     def fit(self, X, y, sample_weight=None):

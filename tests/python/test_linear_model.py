@@ -266,6 +266,34 @@ def test_no_penalty_and_no_intercept(backend, rng):
         np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-3)
 
 
+def test_logistic_penalty_warnings_follow_scikit_learn(rng):
+    # scikit-learn 1.8 deprecated `penalty`: setting it warns (FutureWarning), and
+    # penalty=None with a C of its own warns that C is ignored. Same warnings, same models.
+    import warnings
+
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] > 0).astype(int)
+    for kwargs, expected in (
+        ({}, set()),
+        ({"C": 4.0}, set()),
+        ({"penalty": "l2"}, {FutureWarning}),
+        ({"penalty": None}, {FutureWarning}),
+        ({"penalty": None, "C": 4.0}, {FutureWarning, UserWarning}),
+    ):
+        seen = {}
+        for name, cls in (
+            ("mlcore", mlcore.LogisticRegression),
+            ("sklearn", skl.LogisticRegression),
+        ):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                cls(**kwargs).fit(X, y)
+            seen[name] = {w.category for w in caught if w.category in (FutureWarning, UserWarning)}
+        assert seen["mlcore"] == seen["sklearn"] == expected, (kwargs, seen)
+    with pytest.warns(UserWarning, match="Setting penalty=None will ignore the C"):
+        mlcore.LogisticRegression(penalty=None, C=4).fit(X, y)
+
+
 @pytest.mark.parametrize("backend", AVAILABLE)
 def test_logistic_outputs_are_consistent(backend):
     Xtr, Xte, ytr, _ = split("breast_cancer")
