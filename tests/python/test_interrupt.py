@@ -34,6 +34,11 @@ INTERRUPT_SCRIPT = """
     import numpy as np
     import mlcore
 
+    # Python's own Ctrl-C handler, whatever this process inherited: a shell starts background
+    # jobs (a CI runner's, `cmd &`) with SIGINT ignored, and Python then keeps it ignored, so
+    # the SIGINTs below would be dropped and no call could be interrupted.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
     backend = {backend!r}
     rng = np.random.default_rng(0)
 
