@@ -170,6 +170,14 @@ class Backend {
   // D[i, j] = ‖a_i − b_j‖², clamped at 0.   A: m × d, B: n × d, D: m × n (all f32).
   // Computed as ‖a‖² + ‖b‖² − 2·A·Bᵀ: m·n·d MACs for the GEMM plus (m + n)·d for the norms.
   void sqdist(const Tensor& A, const Tensor& B, Tensor& D);
+  // D[i, j] = Σ_p |a_ip − b_jp|^p_exp for a finite p_exp > 0, or max_p |a_ip − b_jp| for
+  // p_exp = +∞ (Chebyshev); below 1 it is a semi-metric (no triangle inequality), which brute
+  // force still searches correctly. A: m × d, B: n × d, D: m × n (all f32). The Minkowski distance
+  // is D^(1/p_exp); the root is left to the caller because it keeps the order (a nearest-row search
+  // takes it of its k winners only). Unlike sqdist this is no GEMM: it has no multiply-adds to
+  // hand a matrix unit (its record counts 0 MACs), so every backend runs it on its vector lanes
+  // (the systolic simulator on its vector unit) — the lesson of metrics other than Euclidean.
+  void minkowski_dist(const Tensor& A, const Tensor& B, float p_exp, Tensor& D);
 
   // ---- sparse × dense ----------------------------------------------------------------------
   // C ← α·op(A)·B + β·C with A sparse (CsrMatrix, m × k; sparse.hpp) and B, C dense f32:
@@ -316,6 +324,8 @@ class Backend {
   virtual void gemv_impl(Trans ta, float alpha, const Tensor& A, const Tensor& x, float beta,
                          Tensor& y, OpRecord& record) = 0;
   virtual void sqdist_impl(const Tensor& A, const Tensor& B, Tensor& D, OpRecord& record) = 0;
+  virtual void minkowski_dist_impl(const Tensor& A, const Tensor& B, float p_exp, Tensor& D,
+                                   OpRecord& record) = 0;
   virtual void spmm_impl(Trans ta, float alpha, const CsrMatrix& A, const Tensor& B, float beta,
                          Tensor& C, OpRecord& record) = 0;
   virtual void argmin_rows_impl(const Tensor& D, Tensor& index, Tensor& value,

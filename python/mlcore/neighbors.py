@@ -6,9 +6,12 @@ pick the k nearest; the vote is a ``gather_rows`` of the neighbours' targets, a 
 by the weights and a ``scatter_add`` into one row per query. ``batch_size`` bounds the memory
 of the distance block (``batch_size × n_samples_fit`` floats).
 
-Only the Euclidean metric is computed (``metric="minkowski"`` with ``p=2``, scikit-learn's
-default, or ``"euclidean"``); ``algorithm`` and ``leaf_size`` are accepted for compatibility,
-and brute force is always used. Ties in distance go to the lower training index; ties in the
+The metrics are the Minkowski family: ``metric="minkowski"`` with any ``p > 0`` (``p=2``,
+scikit-learn's default, is Euclidean), ``"euclidean"``/``"l2"``, ``"manhattan"``/
+``"cityblock"``/``"l1"`` and ``"chebyshev"``/``"infinity"``. The Euclidean search is a GEMM
+(``sqdist``); the others are ``minkowski_dist``, which has no multiply-adds for a GEMM or a
+matrix unit to take (the profile shows it). ``algorithm`` and ``leaf_size`` are accepted for
+compatibility, and brute force is always used. Ties in distance go to the lower training index; ties in the
 vote to the smallest class, as scikit-learn.
 
 >>> from sklearn.datasets import load_iris
@@ -19,6 +22,8 @@ True
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin, RegressorMixin
@@ -34,6 +39,59 @@ __all__ = ["KNeighborsClassifier", "KNeighborsRegressor"]
 
 def _as_float32(X):
     return np.ascontiguousarray(X, dtype=np.float32)
+
+
+# ---- the metric ------------------------------------------------------------------------------
+
+# scikit-learn's metric names for the Minkowski exponents mlcore computes.
+_METRIC_EXPONENT = {
+    "euclidean": 2.0,
+    "l2": 2.0,
+    "manhattan": 1.0,
+    "cityblock": 1.0,
+    "l1": 1.0,
+    "chebyshev": np.inf,
+    "infinity": np.inf,
+}
+_EFFECTIVE_METRIC = {2.0: "euclidean", 1.0: "manhattan", np.inf: "chebyshev"}
+# sklearn.metrics.DistanceMetric objects of the same metrics (their class names).
+_DISTANCE_METRIC_CLASSES = {
+    f"{name}Distance{bits}": exponent
+    for name, exponent in (("Euclidean", 2.0), ("Manhattan", 1.0), ("Chebyshev", np.inf))
+    for bits in (32, 64)
+}
+
+
+def _minkowski_exponent(name, metric, p, algorithm):
+    """The Minkowski exponent (1, 2, inf or any p > 0) that ``metric`` and ``p`` ask for; a
+    clear ValueError for the metrics mlcore does not compute."""
+    if isinstance(metric, str) and metric in _METRIC_EXPONENT:
+        return _METRIC_EXPONENT[metric]
+    if type(metric).__name__ in _DISTANCE_METRIC_CLASSES:
+        return _DISTANCE_METRIC_CLASSES[type(metric).__name__]
+    if isinstance(metric, str) and metric == "minkowski":
+        if isinstance(p, (float, np.floating)) and p == np.inf:
+            return np.inf  # Chebyshev, the limit p → ∞
+        p = check_real("p", p, 0.0, low_open=True)
+        if p < 1:
+            # A semi-metric (no triangle inequality): tree searches need the metric, brute
+            # force (mlcore's only search) does not. scikit-learn's rule and wording.
+            if algorithm in ("kd_tree", "ball_tree"):
+                raise ValueError(
+                    f'algorithm="{algorithm}" does not support 0 < p < 1 for the Minkowski '
+                    'metric. To resolve this problem either set p >= 1 or algorithm="brute".'
+                )
+            warnings.warn(
+                "Mind that for 0 < p < 1, Minkowski metrics are not distance metrics. "
+                "Continuing the execution with `algorithm='brute'`.",
+                UserWarning,
+                stacklevel=4,
+            )
+        return float(p)
+    raise ValueError(
+        f"{name} computes Minkowski distances only: metric='minkowski' with p >= 1, "
+        f"{sorted(_METRIC_EXPONENT)}; got metric={metric!r}"
+    )
 
 
 # ---- the estimators ---------------------------------------------------------------------------
@@ -55,7 +113,7 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
         weights=_K_NEIGHBORS_DEFAULTS["weights"],
         algorithm="auto",
         leaf_size=30,
-        p=2,
+        p=_K_NEIGHBORS_DEFAULTS["p"],
         metric="minkowski",
         metric_params=None,
         n_jobs=None,
@@ -86,43 +144,35 @@ class _KNeighborsBase(MLCoreEstimatorMixin, BaseEstimator):
             check_choice("weights", self.weights, ("uniform", "distance"))
         check_choice("algorithm", self.algorithm, ("auto", "ball_tree", "kd_tree", "brute"))
         check_int("leaf_size", self.leaf_size, 1)
-        metric = self.metric
-        if metric == "minkowski":
-            p = check_real("p", self.p, 0.0, low_open=True)
-            if p != 2:
-                raise ValueError(
-                    f"{name} computes Euclidean distances only (metric='minkowski' "
-                    f"with p=2, or 'euclidean'); got p={self.p}"
-                )
-        elif metric not in ("euclidean", "l2"):
-            raise ValueError(
-                f"{name} computes Euclidean distances only (metric='minkowski' with "
-                f"p=2, 'euclidean' or 'l2'); got metric={metric!r}"
-            )
         if self.metric_params:
-            raise ValueError(f"{name}: metric_params are not supported (Euclidean metric only)")
+            raise ValueError(
+                f"{name}: metric_params are not supported (the metrics are Minkowski's, "
+                "chosen by metric and p)"
+            )
         batch = check_int("batch_size", self.batch_size, 1, allow_none=True)
-        return k, batch or 0
+        return k, batch or 0, _minkowski_exponent(name, self.metric, self.p, self.algorithm)
 
     def _fit(self, X, y_for_core):
-        k, batch = self._check_params(X.shape[0])
+        k, batch, p = self._check_params(X.shape[0])
         # Callable weights are applied in Python to the neighbours found in C++: the C++ vote
         # runs with uniform weights only when they are not used.
         weights = "uniform" if callable(self.weights) or self.weights is None else self.weights
         self._model = self._core_class(
-            n_neighbors=k, weights=weights, batch_size=batch, backend=self._core_backend()
+            n_neighbors=k, weights=weights, p=p, batch_size=batch, backend=self._core_backend()
         )
         self._model.fit(X, y_for_core)
         self.n_samples_fit_ = X.shape[0]
-        self.effective_metric_ = "euclidean"
-        self.effective_metric_params_ = {}
+        self._fit_method = "brute"  # scikit-learn's attribute: the search actually used
+        # scikit-learn's names for the metric actually computed.
+        self.effective_metric_ = _EFFECTIVE_METRIC.get(p, "minkowski")
+        self.effective_metric_params_ = {} if p in _EFFECTIVE_METRIC else {"p": p}
         return self
 
     def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
         """The ``n_neighbors`` nearest training samples of each row of X.
 
-        Returns ``(distances, indices)`` (each ``(n_queries, n_neighbors)``; distances are
-        Euclidean, ascending) or only ``indices`` when ``return_distance`` is false. With
+        Returns ``(distances, indices)`` (each ``(n_queries, n_neighbors)``; distances in the
+        estimator's metric, ascending) or only ``indices`` when ``return_distance`` is false. With
         ``X=None`` the queries are the training samples, each excluded from its own result.
         """
         check_is_fitted(self, "_model")
@@ -214,7 +264,7 @@ def vote_shares(codes, w, n_classes):
 
 
 class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
-    """Classifier by a vote of the k nearest neighbours (Euclidean, brute force).
+    """Classifier by a vote of the k nearest neighbours (Minkowski metrics, brute force).
 
     Parameters follow :class:`sklearn.neighbors.KNeighborsClassifier`; in addition
     ``batch_size`` (queries per batch, None: automatic, about 64 MiB of distances) and

@@ -187,6 +187,17 @@ void bind_core(py::module_& m) {
       call.finish();
     });
   });
+  m.def("minkowski_dist", [](BackendPtr b, py::array a, py::array bm, float p, py::array d) {
+    return profiled([&] {
+      DeviceCall call(b);
+      Tensor A = call.input(a, "a"), B = call.input(bm, "b"), D = call.output(d, "out");
+      {
+        InterruptibleCall nogil;
+        b->minkowski_dist(A, B, p, D);
+      }
+      call.finish();
+    });
+  });
   m.def("argmin_rows", [](BackendPtr b, py::array d, py::array index, py::array value) {
     return profiled([&] {
       DeviceCall call(b);

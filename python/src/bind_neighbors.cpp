@@ -11,11 +11,12 @@ namespace mlcore::python {
 
 namespace {
 
-KNeighborsOptions knn_options(std::int64_t n_neighbors, const std::string& weights,
+KNeighborsOptions knn_options(std::int64_t n_neighbors, const std::string& weights, double p,
                               std::int64_t batch_size) {
   KNeighborsOptions o;
   o.n_neighbors = n_neighbors;
   o.weights = weights;
+  o.p = p;
   o.batch_size = batch_size;
   return o;
 }
@@ -25,11 +26,11 @@ KNeighborsOptions knn_options(std::int64_t n_neighbors, const std::string& weigh
 template <class Model, class Class>
 void bind_knn_common(Class& c) {
   const KNeighborsOptions d;
-  c.def(py::init([](std::int64_t n_neighbors, const std::string& weights, std::int64_t batch_size,
-                    BackendPtr backend) {
-          return Model(knn_options(n_neighbors, weights, batch_size), std::move(backend));
+  c.def(py::init([](std::int64_t n_neighbors, const std::string& weights, double p,
+                    std::int64_t batch_size, BackendPtr backend) {
+          return Model(knn_options(n_neighbors, weights, p, batch_size), std::move(backend));
         }),
-        py::arg("n_neighbors") = d.n_neighbors, py::arg("weights") = d.weights,
+        py::arg("n_neighbors") = d.n_neighbors, py::arg("weights") = d.weights, py::arg("p") = d.p,
         py::arg("batch_size") = d.batch_size, py::arg("backend"))
       .def("fit",
            [](Model& m, const py::array& X, const py::array& y) {
@@ -58,7 +59,7 @@ void bind_knn_common(Class& c) {
       .def_property_readonly("n_features_in", &Model::n_features_in);
   bind_estimator<Model>(c);
   set_defaults<KNeighborsOptions>(c, "n_neighbors", &KNeighborsOptions::n_neighbors, "weights",
-                                  &KNeighborsOptions::weights);
+                                  &KNeighborsOptions::weights, "p", &KNeighborsOptions::p);
 }
 
 }  // namespace

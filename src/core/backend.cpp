@@ -251,6 +251,27 @@ void Backend::sqdist(const Tensor& A, const Tensor& B, Tensor& D) {
   run_and_record(r, [&] { sqdist_impl(A, B, D, r); });
 }
 
+void Backend::minkowski_dist(const Tensor& A, const Tensor& B, float p_exp, Tensor& D) {
+  check_on_device(A, "minkowski_dist(): A");
+  check_on_device(B, "minkowski_dist(): B");
+  check_on_device(D, "minkowski_dist(): D");
+  check_dtype(A, DType::f32, "minkowski_dist(): A");
+  check_dtype(B, DType::f32, "minkowski_dist(): B");
+  check_dtype(D, DType::f32, "minkowski_dist(): D");
+  MLCORE_CHECK(p_exp > 0.0f, "minkowski_dist(): p must be > 0 (or +inf), got " << p_exp);
+  MLCORE_CHECK(A.cols() == B.cols(),
+               "minkowski_dist(): A and B need the same number of columns, got "
+                   << A.describe() << " and " << B.describe());
+  check_shape(D, A.rows(), B.rows(), "minkowski_dist(): D");
+  check_no_overlap(D, A, "minkowski_dist()", "D", "A");
+  check_no_overlap(D, B, "minkowski_dist()", "D", "B");
+  const std::int64_t m = A.rows(), n = B.rows(), d = A.cols();
+  OpRecord r = new_record("minkowski_dist", name(), "f32", m, n, d, 0);
+  r.bytes_read = bytes_of(A) + bytes_of(B);
+  r.bytes_written = bytes_of(D);
+  run_and_record(r, [&] { minkowski_dist_impl(A, B, p_exp, D, r); });
+}
+
 // ---- sparse × dense ---------------------------------------------------------------------------
 
 void Backend::spmm(Trans trans_a, float alpha, const CsrMatrix& A, const Tensor& B, float beta,

@@ -75,6 +75,12 @@ void Avx2Backend::sqdist_impl(const Tensor& A, const Tensor& B, Tensor& D, OpRec
                    threads());
 }
 
+void Avx2Backend::minkowski_dist_impl(const Tensor& A, const Tensor& B, float p_exp, Tensor& D,
+                                      OpRecord&) {
+  cpu::minkowski_dist_avx2(A.rows(), B.rows(), A.cols(), A.data<float>(), B.data<float>(), p_exp,
+                           D.data<float>(), threads());
+}
+
 void Avx2Backend::argmin_rows_impl(const Tensor& D, Tensor& index, Tensor& value, OpRecord&) {
   cpu::argmin_rows_avx2(D.rows(), D.cols(), D.data<float>(), index.data<std::int32_t>(),
                         value.data<float>(), threads());

@@ -29,6 +29,8 @@ class Avx2Backend : public ScalarBackend {
   void gemv_impl(Trans ta, float alpha, const Tensor& A, const Tensor& x, float beta, Tensor& y,
                  OpRecord& r) override;
   void sqdist_impl(const Tensor& A, const Tensor& B, Tensor& D, OpRecord& r) override;
+  void minkowski_dist_impl(const Tensor& A, const Tensor& B, float p_exp, Tensor& D,
+                           OpRecord& r) override;
   void spmm_impl(Trans ta, float alpha, const CsrMatrix& A, const Tensor& B, float beta, Tensor& C,
                  OpRecord& r) override;
   void argmin_rows_impl(const Tensor& D, Tensor& index, Tensor& value, OpRecord& r) override;

@@ -35,6 +35,12 @@ void sgemv_avx2(bool trans, std::int64_t m, std::int64_t n, float alpha, const f
 void sqdist_avx2(std::int64_t m, std::int64_t n, std::int64_t d, const float* A, const float* B,
                  float* D, int threads);
 
+// D[i, j] = Σ_k |a_ik − b_jk|^p (finite p > 0) or max_k |a_ik − b_jk| (p = +∞).  A: m × d,
+// B: n × d, D: m × n. p = 1, 2, ∞ register-blocked (bit-identical to the scalar loop); other p
+// run the scalar loop on the threads.
+void minkowski_dist_avx2(std::int64_t m, std::int64_t n, std::int64_t d, const float* A,
+                         const float* B, float p, float* D, int threads);
+
 // For each row i of D (m × n, n ≥ 1): index[i], value[i] = the first minimum (NaN never chosen
 // unless the row is all NaN; then index 0). Ties → lowest column.
 void argmin_rows_avx2(std::int64_t m, std::int64_t n, const float* D, std::int32_t* index,

@@ -17,6 +17,7 @@
 #include "gemm_scalar.hpp"
 #include "loss_gradients.hpp"
 #include "map_scalar.hpp"
+#include "minkowski_scalar.hpp"
 #include "mlcore/backends.hpp"
 #include "mlcore/interrupt.hpp"
 #include "peaks.hpp"
@@ -140,6 +141,19 @@ void ScalarBackend::sqdist_impl(const Tensor& A, const Tensor& B, Tensor& D, OpR
       }
       out[i * n + j] = sum;
     }
+  }
+}
+
+void ScalarBackend::minkowski_dist_impl(const Tensor& A, const Tensor& B, float p_exp, Tensor& D,
+                                        OpRecord&) {
+  const std::int64_t m = A.rows(), n = B.rows(), d = A.cols();
+  const float* a = A.data<float>();
+  const float* b = B.data<float>();
+  float* out = D.data<float>();
+  for (std::int64_t i = 0; i < m; ++i) {
+    check_interrupt();  // one row can be long: n·d differences
+    for (std::int64_t j = 0; j < n; ++j)
+      out[i * n + j] = cpu::minkowski_pair(a + i * d, b + j * d, d, p_exp);
   }
 }
 

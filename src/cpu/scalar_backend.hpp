@@ -21,6 +21,8 @@ class ScalarBackend : public Backend {
   void gemv_impl(Trans ta, float alpha, const Tensor& A, const Tensor& x, float beta, Tensor& y,
                  OpRecord& record) override;
   void sqdist_impl(const Tensor& A, const Tensor& B, Tensor& D, OpRecord& record) override;
+  void minkowski_dist_impl(const Tensor& A, const Tensor& B, float p_exp, Tensor& D,
+                           OpRecord& record) override;
   void spmm_impl(Trans ta, float alpha, const CsrMatrix& A, const Tensor& B, float beta, Tensor& C,
                  OpRecord& record) override;
   void argmin_rows_impl(const Tensor& D, Tensor& index, Tensor& value, OpRecord& record) override;

@@ -320,6 +320,14 @@ class CudaBackend final : public Backend {
     call.finish();
   }
 
+  void minkowski_dist_impl(const Tensor& A, const Tensor& B, float p_exp, Tensor& D,
+                           OpRecord& record) override {
+    Call call(*this, record);
+    cuda::minkowski_dist(A.rows(), B.rows(), A.cols(), A.data<float>(), B.data<float>(), p_exp,
+                         D.data<float>(), call.stream());
+    call.finish();
+  }
+
   void argmin_rows_impl(const Tensor& D, Tensor& index, Tensor& value, OpRecord& record) override {
     Call call(*this, record);
     cuda::argmin_rows(D.rows(), D.cols(), D.data<float>(), index.data<std::int32_t>(),

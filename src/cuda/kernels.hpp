@@ -58,6 +58,10 @@ void gemv(bool trans, i64 rows, i64 cols, float alpha, const float* A, const flo
 // ---- sqdist.cu: D (m×n) = max(0, ‖a_i‖² + ‖b_j‖² − 2·a_i·b_j), fused in one kernel -----------
 void sqdist(i64 m, i64 n, i64 d, const float* A, const float* B, float* D, cudaStream_t stream);
 
+// ---- minkowski_dist.cu: D (m×n) = Σ_k |a_ik − b_jk|^p, or the max for p = ∞ ------------------
+void minkowski_dist(i64 m, i64 n, i64 d, const float* A, const float* B, float p, float* D,
+                    cudaStream_t stream);
+
 // ---- select_rows.cu: argmin and top-k per row (NaN last, ties to the lower column) ---------
 void argmin_rows(i64 m, i64 n, const float* D, std::int32_t* index, float* value,
                  cudaStream_t stream);

@@ -373,6 +373,14 @@ class SystolicBackend final : public ScalarBackend {
     ScalarBackend::topk_rows_impl(D, k, index, value, r);
     vector_op(r, D.numel() * systolic::topk_lane_cycles(k));
   }
+  // Manhattan, Chebyshev and other Minkowski distances have no multiply-adds: the array cannot
+  // help, and the vector unit does all m·n·d terms (vector_unit.hpp), with the scalar
+  // reference's results.
+  void minkowski_dist_impl(const Tensor& A, const Tensor& B, float p_exp, Tensor& D,
+                           OpRecord& r) override {
+    ScalarBackend::minkowski_dist_impl(A, B, p_exp, D, r);
+    vector_op(r, A.rows() * B.rows() * A.cols() * systolic::minkowski_lane_cycles(p_exp));
+  }
   void map_impl(MapFn fn, const Tensor& X, Tensor& Y, MapArgs args, OpRecord& r) override {
     ScalarBackend::map_impl(fn, X, Y, args, r);
     vector_op(r, X.numel() * systolic::map_lane_cycles(fn));

@@ -40,6 +40,13 @@ inline std::int64_t map_lane_cycles(MapFn fn) {
   return 1;
 }
 
+// Lane-cycles per term |a − b|^p of a Minkowski distance: a subtract and an absolute value
+// folded into an add (p = 1), a max (p = ∞) or a multiply-add (p = 2); any other p adds a pow
+// (an exp and a log, as map's pow).
+inline std::int64_t minkowski_lane_cycles(float p) {
+  return (p == 1.0f || p == 2.0f || p > 3.0e38f) ? 2 : 2 + map_lane_cycles(MapFn::pow);
+}
+
 constexpr std::int64_t kSoftmaxLaneCycles = 9;      // max 1, subtract+exp 5, sum 1, scale 2
 constexpr std::int64_t kCompareLaneCycles = 1;      // argmin: one compare-select per element
 constexpr std::int64_t kElementwiseLaneCycles = 1;  // add, multiply, FMA, store

@@ -87,3 +87,13 @@ def test_knn_errors(dask_client, rng):
         import pickle
 
         pickle.dumps(est)
+
+
+def test_other_metrics_are_refused_on_dask(dask_client, rng):
+    """The sharded search is Euclidean (sqdist per shard): another Minkowski metric is refused
+    with what to use instead, before anything is sent to the workers."""
+    X = da.from_array(rng.normal(size=(40, 3)).astype(np.float32), chunks=(20, 3))
+    y = da.from_array(np.arange(40) % 2, chunks=20)
+    for kw in (dict(metric="manhattan"), dict(p=1), dict(metric="chebyshev")):
+        with pytest.raises(ValueError, match="Euclidean distances only.*one machine"):
+            md.KNeighborsClassifier(3, **kw).fit(X, y)

@@ -61,7 +61,13 @@ class _DaskKNeighbors(DaskEstimatorMixin):
     """Shared: fit (the shards stay on the workers), the exact sharded search, to_local()."""
 
     def _fit_shards(self, X, y):
-        self._check_params(X.shape[0])
+        _, _, p = self._check_params(X.shape[0])
+        if p != 2:
+            raise ValueError(
+                f"{type(self).__name__} on Dask searches with Euclidean distances only "
+                f"(metric='minkowski' with p=2, 'euclidean' or 'l2'); got metric="
+                f"{self.metric!r}, p={self.p}. Use mlcore.{type(self).__name__} on one machine."
+            )
         offsets = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]])
         off = da.from_array(offsets, chunks=1)
         self._shards = DistributedFit(get_client(self.client), self.backend, [X, y, off], _shard)

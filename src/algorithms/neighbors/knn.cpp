@@ -17,7 +17,8 @@ namespace mlcore {
 namespace {
 
 // 2: the fitted flag (version 1 files were always fitted); saving works before fit.
-constexpr std::uint32_t kModelVersion = 2;
+// 3: the Minkowski exponent p (older files are Euclidean, p = 2).
+constexpr std::uint32_t kModelVersion = 3;
 
 // Distance blocks of about this many bytes when batch_size = 0. Large enough that the GEMM
 // inside sqdist has a tall A (hundreds of queries) to amortise packing X_fit, small enough to
@@ -91,12 +92,12 @@ Tensor group_index(std::int64_t count, std::int64_t group) {
 // scikit-learn's 'distance' weights for one query's k neighbours: w = 1/dist, except that a
 // query with an exact match (dist = 0) gives weight 1 to its exact matches and 0 to the rest.
 // Writes w[0..k) and returns Σ w.
-float distance_weights(const float* sq_dist, std::int64_t k, float* w) {
+float distance_weights(const float* dist, std::int64_t k, float* w) {
   bool exact = false;
-  for (std::int64_t j = 0; j < k; ++j) exact = exact || sq_dist[j] == 0.0f;
+  for (std::int64_t j = 0; j < k; ++j) exact = exact || dist[j] == 0.0f;
   float sum = 0.0f;
   for (std::int64_t j = 0; j < k; ++j) {
-    w[j] = exact ? (sq_dist[j] == 0.0f ? 1.0f : 0.0f) : 1.0f / std::sqrt(sq_dist[j]);
+    w[j] = exact ? (dist[j] == 0.0f ? 1.0f : 0.0f) : 1.0f / dist[j];
     sum += w[j];
   }
   return sum;
@@ -114,6 +115,7 @@ KNeighborsBase::KNeighborsBase(const KNeighborsOptions& options, BackendPtr back
   MLCORE_CHECK(
       options.weights == "uniform" || options.weights == "distance",
       name << ": weights must be 'uniform' or 'distance', got '" << options.weights << "'");
+  MLCORE_CHECK(options.p > 0.0, name << ": p must be > 0 (or inf), got " << options.p);
   MLCORE_CHECK(options.batch_size >= 0,
                name << ": batch_size must be >= 0 (0: automatic), got " << options.batch_size);
 }
@@ -141,12 +143,20 @@ void KNeighborsBase::fit_samples(const Tensor& X) {
   fit_X_ = X.clone();  // X may borrow the caller's memory: keep our own copy
 }
 
+bool KNeighborsBase::fused_search() const {
+  return options_.p == 2.0 && backend()->fuses_sqdist_topk();
+}
+
 template <class Body>
-void KNeighborsBase::for_each_batch(const Tensor& X, std::int64_t k_out, Body&& body) const {
+void KNeighborsBase::for_each_batch(const Tensor& X, std::int64_t k_out, bool distances,
+                                    Body&& body) const {
   Backend& b = *backend();
   const std::int64_t n_fit = fit_X_.rows(), n_q = X.rows(), d = fit_X_.cols();
-  const std::int64_t k = search_candidates(n_fit, k_out);
-  const bool fused = b.fuses_sqdist_topk();  // then no distance block and no tiles
+  const bool euclidean = options_.p == 2.0;
+  const float p_exp = static_cast<float>(options_.p);
+  // Only the Euclidean search's GEMM trick needs candidates beyond k to re-rank (below).
+  const std::int64_t k = euclidean ? search_candidates(n_fit, k_out) : k_out;
+  const bool fused = fused_search();  // then no distance block and no tiles
   const std::int64_t batch = batch_rows(options_.batch_size, n_q, n_fit, k_out, d, fused);
   const Tensor fit = b.to_device(fit_X_);  // n_fit × d
   const Tensor queries = b.to_device(X);   // n_q × d
@@ -173,6 +183,15 @@ void KNeighborsBase::for_each_batch(const Tensor& X, std::int64_t k_out, Body&& 
     order_host = Tensor(batch * tiles, 1, DType::i32);
   }
   // The k nearest of queries [begin, end): I (rows × k, device i32) and V (squared distances).
+  // The distance block of queries Q against training rows F: squared Euclidean (a GEMM) or
+  // Σ|q − x|^p.
+  auto distance = [&](const Tensor& Q, const Tensor& F, Tensor& Db) {
+    if (euclidean) {
+      b.sqdist(Q, F, Db);
+    } else {
+      b.minkowski_dist(Q, F, p_exp, Db);
+    }
+  };
   auto search = [&](std::int64_t begin, std::int64_t end, Tensor& Ib, Tensor& Vb) {
     const std::int64_t rows = end - begin;
     const Tensor Q = queries.row_slice(begin, end);
@@ -182,14 +201,14 @@ void KNeighborsBase::for_each_batch(const Tensor& X, std::int64_t k_out, Body&& 
     }
     if (tiles == 1) {
       Tensor Db = D.row_slice(0, rows * n_fit).reshaped(rows, n_fit);
-      b.sqdist(Q, fit, Db);        // ‖q − x‖² for the whole batch
+      distance(Q, fit, Db);        // ‖q − x‖² (or Σ|q − x|^p) for the whole batch
       b.topk_rows(Db, k, Ib, Vb);  // the k smallest per query
       return;
     }
     for (std::int64_t t = 0; t < tiles; ++t) {
       const std::int64_t len = start[t + 1] - start[t];
       Tensor Dt = D.row_slice(0, rows * len).reshaped(rows, len);
-      b.sqdist(Q, fit.row_slice(start[t], start[t + 1]), Dt);
+      distance(Q, fit.row_slice(start[t], start[t + 1]), Dt);
       Tensor Ct = cand_i.row_slice(t * rows, (t + 1) * rows);
       Tensor Cv = cand_v.row_slice(t * rows, (t + 1) * rows);
       b.topk_rows(Dt, k, Ct, Cv);
@@ -218,13 +237,26 @@ void KNeighborsBase::for_each_batch(const Tensor& X, std::int64_t k_out, Body&& 
   // For the exact distances of the chosen neighbours (see below): query_of[r] = r / k picks the
   // query of neighbour row r; row_of[e] = e / d the neighbour row of element e of a flattened
   // (b·k) × d block. The same indices serve every batch (a shorter one uses their first rows).
-  const Tensor query_of = b.to_device(group_index(batch * k, k));
-  const Tensor row_of = b.to_device(group_index(batch * k * d, d));
-  Tensor Nbr = b.empty(batch * k, d), Qry = b.empty(batch * k, d);
+  Tensor query_of, row_of, Nbr, Qry;
+  if (euclidean) {
+    query_of = b.to_device(group_index(batch * k, k));
+    row_of = b.to_device(group_index(batch * k * d, d));
+    Nbr = b.empty(batch * k, d);
+    Qry = b.empty(batch * k, d);
+  }
   for (std::int64_t begin = 0; begin < n_q; begin += batch) {
     const std::int64_t end = std::min(n_q, begin + batch), rows = end - begin, m = rows * k;
     Tensor Ib = I.row_slice(0, rows), Vb = V.row_slice(0, rows);
     search(begin, end, Ib, Vb);
+    if (!euclidean) {
+      // Exact sums of |q − x|^p, no cancellation: the search's k are the neighbours. The
+      // distance is the p-th root (p = 1 and ∞: the value itself).
+      if (distances && p_exp != 1.0f && p_exp != std::numeric_limits<float>::infinity()) {
+        b.map(MapFn::pow, Vb, Vb, MapArgs{1.0f, 0.0f, 1.0f / p_exp});
+      }
+      body(begin, end, Ib, Vb);
+      continue;
+    }
     // sqdist's ‖q‖² + ‖x‖² − 2·q·x cancels: in f32 a neighbour 1e-5 from the query, both
     // of norm ~1, comes out as 0 (the terms' rounding, ~1e-7 each, swamps the 1e-10 result).
     // So the k candidates' distances (k = k_out + the margin, search_candidates) are computed
@@ -255,6 +287,7 @@ void KNeighborsBase::for_each_batch(const Tensor& X, std::int64_t k_out, Body&& 
       }
     }
     Tensor Ir = b.to_device(Io), Vr = b.to_device(Vo);
+    if (distances) b.map(MapFn::sqrt, Vr, Vr);  // Euclidean distances, as scikit-learn's
     body(begin, end, Ir, Vr);
   }
 }
@@ -271,8 +304,7 @@ Neighbors KNeighborsBase::kneighbors(const Tensor& X, std::int64_t n_neighbors) 
                                           << fit_X_.rows() << ")");
   Neighbors out{Tensor(X.rows(), k, DType::f32), Tensor(X.rows(), k, DType::i32)};
   Backend& b = *backend();
-  for_each_batch(X, k, [&](std::int64_t begin, std::int64_t end, Tensor& I, Tensor& V) {
-    b.map(MapFn::sqrt, V, V);  // Euclidean distances, as scikit-learn returns them
+  for_each_batch(X, k, true, [&](std::int64_t begin, std::int64_t end, Tensor& I, Tensor& V) {
     const Tensor Ih = b.to_host(I), Vh = b.to_host(V);
     std::memcpy(out.indices.data<std::int32_t>() + begin * k, Ih.raw(), Ih.size_bytes());
     std::memcpy(out.distances.data<float>() + begin * k, Vh.raw(), Vh.size_bytes());
@@ -287,8 +319,8 @@ void KNeighborsBase::vote(const Tensor& X, const Tensor& Y_fit,
   Backend& b = *backend();
   const std::int64_t k = options_.n_neighbors, c = Y_fit.cols();
   const bool uniform = options_.weights == "uniform";
-  const std::int64_t batch = batch_rows(options_.batch_size, X.rows(), fit_X_.rows(), k,
-                                        fit_X_.cols(), b.fuses_sqdist_topk());
+  const std::int64_t batch =
+      batch_rows(options_.batch_size, X.rows(), fit_X_.rows(), k, fit_X_.cols(), fused_search());
   const Tensor Y = b.to_device(Y_fit);  // n_fit × c
 
   // query_of[r] = r / k: neighbour row r of a batch belongs to query r / k. The same index
@@ -299,7 +331,7 @@ void KNeighborsBase::vote(const Tensor& X, const Tensor& Y_fit,
   Tensor w_host(batch * k, 1);
   std::vector<float> weight_sums(batch);
 
-  for_each_batch(X, k, [&](std::int64_t begin, std::int64_t end, Tensor& I, Tensor& V) {
+  for_each_batch(X, k, !uniform, [&](std::int64_t begin, std::int64_t end, Tensor& I, Tensor& V) {
     const std::int64_t rows = end - begin;
     Tensor Gb = G.row_slice(0, rows * k), Sb = sums.row_slice(0, rows);
     b.gather_rows(Y, I.reshaped(rows * k, 1), Gb);  // G[q·k + j, :] = Y[I[q, j], :]
@@ -325,6 +357,7 @@ void KNeighborsBase::vote(const Tensor& X, const Tensor& Y_fit,
 
 void KNeighborsBase::visit_base(Archive& a) {
   a(options_.n_neighbors, options_.weights, options_.batch_size);
+  if (a.version() >= 3) a(options_.p);
   if (!a.fitted(fitted_, 2)) return;
   a(fit_X_);
   if (a.loading()) {
@@ -390,7 +423,7 @@ Tensor KNeighborsClassifier::predict(const Tensor& X) const {
   Backend& b = *backend();
   Tensor labels(X.rows(), 1);
   const std::int64_t batch = batch_rows(options_.batch_size, X.rows(), fit_X_.rows(),
-                                        options_.n_neighbors, fit_X_.cols(), b.fuses_sqdist_topk());
+                                        options_.n_neighbors, fit_X_.cols(), fused_search());
   Tensor best = b.empty(batch, 1, DType::i32), best_value = b.empty(batch, 1);
   vote(X, one_hot_,
        [&](std::int64_t begin, std::int64_t end, Tensor& votes, const std::vector<float>&) {

@@ -233,6 +233,62 @@ TEST_P(Primitives, SqdistMatchesFloat64AndIsNonNegative) {
   }
 }
 
+TEST_P(Primitives, MinkowskiDistMatchesFloat64ForEachExponent) {
+  // p = 1, 2, ∞ take the register-blocked SIMD paths; 3, 1.5 and 0.5 (a semi-metric) the pow
+  // loop. Shapes cover 1,
+  // primes and non-multiples of the 4 × 16 micro-tile and of CUDA's 16 × 16 tile.
+  const float inf = std::numeric_limits<float>::infinity();
+  const GemmShape shapes[] = {{1, 1, 1}, {1, 17, 3}, {5, 16, 16}, {13, 33, 7}, {67, 131, 29}};
+  for (float p : {1.0f, 2.0f, inf, 3.0f, 1.5f, 0.5f}) {
+    for (const GemmShape& s : shapes) {
+      Tensor A = random_tensor(s.m, s.k, rng, -2.0f, 2.0f);
+      Tensor B = random_tensor(s.n, s.k, rng, -2.0f, 2.0f);
+      for (std::int64_t q = 0; q < s.k; ++q) B.at<float>(0, q) = A.at<float>(0, q);  // 0 apart
+      std::vector<double> ref(s.m * s.n), scale(s.m * s.n);
+      for (std::int64_t i = 0; i < s.m; ++i) {
+        for (std::int64_t j = 0; j < s.n; ++j) {
+          double acc = 0;
+          for (std::int64_t q = 0; q < s.k; ++q) {
+            const double v = std::fabs(double(A.at<float>(i, q)) - B.at<float>(j, q));
+            acc = p == inf ? std::max(acc, v) : acc + std::pow(v, double(p));
+          }
+          ref[i * s.n + j] = acc;
+          scale[i * s.n + j] = acc;  // every term is >= 0: no cancellation
+        }
+      }
+      Tensor D = on.b->empty(s.m, s.n);
+      on.b->minkowski_dist(on.dev(A), on.dev(B), p, D);
+      Tensor got = on.host(D);
+      expect_close(got, ref, scale, (s.k + 8) * kEpsF32 * 4, 0.0,
+                   "minkowski_dist p=" + std::to_string(p) + " " + std::to_string(s.m) + "x" +
+                       std::to_string(s.n) + " d=" + std::to_string(s.k));
+      EXPECT_EQ(got.at<float>(0, 0), 0.0f) << "identical rows must be exactly 0 apart, p=" << p;
+    }
+  }
+  // Its record: no multiply-adds (nothing for a GEMM or a matrix unit to take).
+  const Tensor A = on.dev(random_tensor(3, 5, rng)), B = on.dev(random_tensor(4, 5, rng));
+  Tensor D = on.b->empty(3, 4);
+  Profile profile;
+  {
+    ProfileScope scope(profile);
+    on.b->minkowski_dist(A, B, 1.0f, D);
+  }
+  ASSERT_EQ(profile.records().size(), 1u);
+  EXPECT_EQ(profile.records()[0].op, "minkowski_dist");
+  EXPECT_EQ(profile.records()[0].macs, 0);
+}
+
+TEST_P(Primitives, MinkowskiDistRefusesBadArguments) {
+  Tensor D = on.b->empty(3, 4);
+  const Tensor A = on.dev(random_tensor(3, 5, rng)), B = on.dev(random_tensor(4, 5, rng));
+  EXPECT_THROW(on.b->minkowski_dist(A, B, 0.0f, D), Error);
+  EXPECT_THROW(on.b->minkowski_dist(A, B, -1.0f, D), Error);
+  EXPECT_THROW(on.b->minkowski_dist(A, B, std::numeric_limits<float>::quiet_NaN(), D), Error);
+  EXPECT_THROW(on.b->minkowski_dist(A, on.dev(random_tensor(4, 6, rng)), 1.0f, D), Error);
+  Tensor wrong = on.b->empty(4, 3);
+  EXPECT_THROW(on.b->minkowski_dist(A, B, 1.0f, wrong), Error);
+}
+
 TEST_P(Primitives, ArgminRowsPicksFirstMinimumAndSkipsNaN) {
   const std::pair<std::int64_t, std::int64_t> shapes[] = {
       {1, 1}, {7, 1}, {1, 19}, {33, 64}, {101, 257}};

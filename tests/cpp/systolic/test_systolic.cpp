@@ -909,6 +909,24 @@ TEST(SystolicVectorUnit, NonMacPrimitivesEqualTheScalarBackend) {
     ref->gather_rows(X, rows, g2);
     expect_same_f32(g1, g2, "gather_rows");
   }
+  for (float p : {1.0f, 2.0f, 3.0f, std::numeric_limits<float>::infinity()}) {
+    // No MACs for the array: the vector unit computes every term, with the reference's bits,
+    // and its record says so (cycles on the vector unit, none on the array).
+    const Tensor B = random_tensor(11, n, rng, -3.0f, 3.0f);
+    Tensor d1(m, 11), d2(m, 11);
+    Profile prof;
+    {
+      ProfileScope scope(prof);
+      sys->minkowski_dist(X, B, p, d1);
+    }
+    ref->minkowski_dist(X, B, p, d2);
+    expect_same_f32(d1, d2, "minkowski_dist p=" + std::to_string(p));
+    const OpRecord r = prof.records().at(0);
+    ASSERT_TRUE(r.sim.has_value());
+    EXPECT_EQ(r.macs, 0);
+    EXPECT_GT(r.sim->compute_cycles, 0) << "the vector unit's cycles, p=" << p;
+    EXPECT_EQ(r.sim->passes, 0) << "no product on the array, p=" << p;
+  }
 }
 
 // ---- the profile ----------------------------------------------------------------------------

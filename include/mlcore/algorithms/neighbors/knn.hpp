@@ -7,6 +7,10 @@
 //     D   = sqdist(Q, X_fit)            // b × n   squared Euclidean distances (one GEMM)
 //     I,V = topk_rows(D, k)             // b × k   the k nearest, ascending, ties → lower index
 //
+// Other Minkowski exponents (p = 1 Manhattan, p = ∞ Chebyshev, any p ≥ 1) search the same way
+// with D = minkowski_dist(Q, X_fit, p), Σ|q − x|^p: no GEMM, so no cancellation to repair, and
+// the p-th root is taken of the k winners only.
+//
 // A training set of many tiles (more than 4 × 2048 rows) is searched tile by tile instead, so
 // that each distance tile (256 queries × ~2048 rows) stays in cache between sqdist and
 // topk_rows rather than going to DRAM and back; each tile's k best are kept, and one more
@@ -41,6 +45,11 @@ namespace mlcore {
 struct KNeighborsOptions {
   std::int64_t n_neighbors = 5;     // k ≥ 1
   std::string weights = "uniform";  // "uniform", or "distance": weight 1/distance
+  // The Minkowski exponent of the distance (Σ_k |a_k − b_k|^p)^(1/p): 2 Euclidean (the default,
+  // searched by sqdist's GEMM), 1 Manhattan, +inf Chebyshev (max_k |a_k − b_k|), any p > 0
+  // (searched by minkowski_dist: no GEMM, every term on the vector lanes; p < 1 is a
+  // semi-metric, fine for brute force).
+  double p = 2.0;
   // Queries per batch: bounds the distance block (batch_size × n_samples_fit floats, or
   // batch_size × ~2048 for a tiled training set). 0 chooses a batch so that the block stays
   // within about 64 MiB (256 queries for a tiled training set).
@@ -49,7 +58,7 @@ struct KNeighborsOptions {
 
 // The k nearest training samples of each query (host tensors, n_queries × k).
 struct Neighbors {
-  Tensor distances;  // f32 Euclidean distances, ascending along each row
+  Tensor distances;  // f32 distances (Minkowski, exponent p), ascending along each row
   Tensor indices;    // i32 row indices into the training X
 };
 
@@ -83,14 +92,18 @@ class KNeighborsBase : public Estimator {
   void vote(const Tensor& X, const Tensor& Y_fit,
             const std::function<void(std::int64_t, std::int64_t, Tensor&,
                                      const std::vector<float>&)>& finish) const;
+  // Whether the search is the backend's fused sqdist_topk (Euclidean only): the batch size
+  // depends on it, so every caller asks here.
+  bool fused_search() const;
   KNeighborsOptions options_;
   Tensor fit_X_;  // host copy of the training samples (n × d)
 
  private:
   // Runs `body(begin, end, I, V)` for each batch of queries [begin, end) with the batch's
-  // top-k indices I (b × k i32) and squared distances V (b × k f32), both on the device.
+  // top-k indices I (b × k i32) and distances V (b × k f32), both on the device. V holds the
+  // distances when `distances` is set, else only a value of the same order (Σ|q − x|^p).
   template <class Body>
-  void for_each_batch(const Tensor& X, std::int64_t k, Body&& body) const;
+  void for_each_batch(const Tensor& X, std::int64_t k, bool distances, Body&& body) const;
 };
 
 // Classification by a (weighted) vote of the k nearest training samples.

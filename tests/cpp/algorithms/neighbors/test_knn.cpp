@@ -204,18 +204,77 @@ TEST_P(KnnTest, NearNeighbourDistancesAreExactDifferences) {
   }
 }
 
+TEST_P(KnnTest, MinkowskiMetricsFindTheBruteForceNeighbours) {
+  // p = 1 (Manhattan), 3, 0.5 (a semi-metric) and ∞ (Chebyshev) against a float64 brute force, on
+  // random data (no near ties) and in batches that do not divide the queries. minkowski_dist sums
+  // exact f32 terms on every backend (the systolic one on its vector unit), so the neighbours are
+  // the reference's everywhere.
+  std::mt19937 rng(7);
+  const std::int64_t n = 97, q = 23, d = 7, k = 5;
+  const Tensor X = random_tensor(n, d, rng, -1.0f, 1.0f), Q = random_tensor(q, d, rng, -1.0f, 1.0f);
+  Tensor y(n, 1);
+  for (std::int64_t i = 0; i < n; ++i) y.at<float>(i, 0) = float(i % 3);
+  for (double p : {1.0, 3.0, 0.5, double(INFINITY)}) {
+    for (std::int64_t batch : {0, 4}) {
+      KNeighborsOptions o;
+      o.n_neighbors = k;
+      o.p = p;
+      o.batch_size = batch;
+      o.weights = "distance";
+      KNeighborsClassifier knn(o, b());
+      knn.fit(X, y);
+      const Neighbors nb = knn.kneighbors(Q);
+      for (std::int64_t i = 0; i < q; ++i) {
+        std::vector<std::pair<double, std::int32_t>> ref(n);
+        for (std::int64_t j = 0; j < n; ++j) {
+          double acc = 0;
+          for (std::int64_t c = 0; c < d; ++c) {
+            const double v = std::fabs(double(Q.at<float>(i, c)) - X.at<float>(j, c));
+            acc = std::isinf(p) ? std::max(acc, v) : acc + std::pow(v, p);
+          }
+          ref[j] = {std::isinf(p) ? acc : std::pow(acc, 1.0 / p), std::int32_t(j)};
+        }
+        std::sort(ref.begin(), ref.end());
+        for (std::int64_t j = 0; j < k; ++j) {
+          ASSERT_EQ(nb.indices.at<std::int32_t>(i, j), ref[j].second)
+              << "p=" << p << " batch=" << batch << " query " << i << " rank " << j;
+          EXPECT_NEAR(nb.distances.at<float>(i, j), ref[j].first, 1e-5 * (1 + ref[j].first));
+        }
+        // The 'distance' vote weighs each neighbour by 1/distance in this metric.
+        std::vector<double> votes(3, 0.0);
+        for (std::int64_t j = 0; j < k; ++j) votes[ref[j].second % 3] += 1.0 / ref[j].first;
+        const Tensor proba = knn.predict_proba(Q.row_slice(i, i + 1));
+        const double total = votes[0] + votes[1] + votes[2];
+        for (int c = 0; c < 3; ++c) {
+          EXPECT_NEAR(proba.at<float>(0, c), votes[c] / total, 1e-5) << "p=" << p;
+        }
+      }
+    }
+  }
+  KNeighborsOptions bad;
+  bad.p = 0.0;
+  EXPECT_THROW(KNeighborsClassifier(bad, b()), Error);
+}
+
 TEST_P(KnnTest, SaveLoadRoundTrip) {
   std::mt19937 rng(3);
   const Tensor X = random_tensor(50, 3, rng), Q = random_tensor(10, 3, rng);
   Tensor y(50, 1);
   for (int i = 0; i < 50; ++i) y.at<float>(i, 0) = static_cast<float>(i % 3) * 2.5f;
-  KNeighborsClassifier knn({}, b());
+  KNeighborsOptions manhattan;
+  manhattan.p = 1.0;  // the metric is part of the model (version 3)
+  KNeighborsClassifier knn(manhattan, b());
   knn.fit(X, y);
   std::stringstream s;
   knn.save(s);
   KNeighborsClassifier back = KNeighborsClassifier::load(s, b());
+  EXPECT_EQ(back.options().p, 1.0);
   const Tensor p1 = knn.predict(Q), p2 = back.predict(Q);
   for (int i = 0; i < 10; ++i) EXPECT_EQ(p1.at<float>(i, 0), p2.at<float>(i, 0));
+  const Neighbors n1 = knn.kneighbors(Q), n2 = back.kneighbors(Q);
+  for (int i = 0; i < n1.distances.numel(); ++i) {
+    EXPECT_EQ(n1.distances.data<float>()[i], n2.distances.data<float>()[i]);
+  }
   EXPECT_EQ(back.classes(), knn.classes());
 
   KNeighborsRegressor reg({}, b());
