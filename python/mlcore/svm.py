@@ -12,7 +12,9 @@ scikit-learn-style estimators whose work is done in C++ (``mlcore._core``):
   second-order working-set selection and shrinking; kernel rows come from the backend
   (``gemm`` or ``sqdist`` then an element-wise ``map``) and are cached within ``cache_size``
   MB; one-vs-one for several classes, with scikit-learn's layout of ``support_``,
-  ``dual_coef_``, ``intercept_``. ``probability=True`` (Platt scaling) is not supported.
+  ``dual_coef_``, ``intercept_``. ``probability=True`` fits libsvm's Platt scaling (each
+  pair's sigmoid fitted to the decision values of an internal 5-fold cross-validation, the
+  pairs coupled as Wu, Lin & Weng) for ``predict_proba``; ``predict`` stays the vote.
 
 >>> from sklearn.datasets import load_iris
 >>> from mlcore import SVC
@@ -28,9 +30,10 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _core
@@ -212,7 +215,8 @@ class SVC(_SVMBase):
 
     Parameters follow :class:`sklearn.svm.SVC`: ``C``, ``kernel`` ('linear', 'poly', 'rbf',
     'sigmoid'), ``degree``, ``gamma`` ('scale', 'auto' or a float), ``coef0``, ``shrinking``,
-    ``probability`` (False only), ``tol``, ``cache_size`` (MB of kernel rows), ``class_weight``,
+    ``probability`` (Platt scaling: about 5 more fits; ``predict_proba``, ``probA_``,
+    ``probB_``; ``random_state`` orders the cross-validation's folds), ``tol``, ``cache_size`` (MB of kernel rows), ``class_weight``,
     ``max_iter`` (-1: no limit), ``decision_function_shape`` ('ovr' or 'ovo'), ``break_ties``;
     plus ``backend``.
 
@@ -233,7 +237,7 @@ class SVC(_SVMBase):
         gamma=_SVC_DEFAULTS["gamma"],
         coef0=_SVC_DEFAULTS["coef0"],
         shrinking=_SVC_DEFAULTS["shrinking"],
-        probability=False,
+        probability="deprecated",
         tol=_SVC_DEFAULTS["tol"],
         cache_size=_SVC_DEFAULTS["cache_size"],
         class_weight=None,
@@ -268,11 +272,6 @@ class SVC(_SVMBase):
                 f"'linear', 'poly', 'rbf', 'sigmoid', got {self.kernel!r}"
             )
         check_choice("kernel", self.kernel, ("linear", "poly", "rbf", "sigmoid"))
-        if self.probability:
-            raise ValueError(
-                "SVC(probability=True) is not supported by mlcore (Platt scaling is "
-                "not implemented); use probability=False and decision_function"
-            )
         gamma = self.gamma
         if isinstance(gamma, str):
             check_choice("gamma", gamma, ("scale", "auto"))
@@ -280,8 +279,6 @@ class SVC(_SVMBase):
         else:
             gamma_mode, gamma_value = "value", check_real("gamma", gamma, 0.0)
         check_choice("decision_function_shape", self.decision_function_shape, ("ovr", "ovo"))
-        if self.break_ties and self.decision_function_shape == "ovo":
-            raise ValueError("break_ties must be False when decision_function_shape is 'ovo'")
         if isinstance(self.max_iter, (bool, np.bool_)) or not isinstance(
             self.max_iter, numbers.Integral
         ):
@@ -301,12 +298,22 @@ class SVC(_SVMBase):
             max_iter=int(self.max_iter),
             decision_function_shape=self.decision_function_shape,
             break_ties=bool(self.break_ties),
+            probability=self._wants_probability(),
+            random_state=seed_of(self.random_state),
         )
 
     def fit(self, X, y, sample_weight=None):
         """Fit on X (n_samples, n_features) and labels y; ``sample_weight`` optional (a
         sample of weight <= 0 takes no part in the fit, as in libsvm)."""
         params = self._check_params()
+        if self.probability != "deprecated":
+            warnings.warn(
+                "The `probability` parameter was deprecated in 1.9 and will be removed in "
+                "version 1.11. Use `CalibratedClassifierCV(SVC(), ensemble=False)` instead of "
+                "`SVC(probability=True)`",
+                FutureWarning,
+                stacklevel=2,
+            )
         X, codes, sample_weight = self._prepare_fit(X, y, sample_weight)
         self._model = self._core_class(
             class_weight=[float(w) for w in self.class_weight_],
@@ -322,6 +329,9 @@ class SVC(_SVMBase):
         self.intercept_ = np.asarray(m.intercept, dtype=np.float64).ravel()
         self.n_iter_ = np.asarray(m.n_iter, dtype=np.int32)
         self._gamma = float(m.gamma)
+        # libsvm's sigmoids per pair (empty without probability=True, as scikit-learn's).
+        self._probA = np.asarray(m.prob_a, dtype=np.float64).ravel()
+        self._probB = np.asarray(m.prob_b, dtype=np.float64).ravel()
         self.fit_status_ = 0
         self.shape_fit_ = X.shape
         if not m.converged:
@@ -332,6 +342,59 @@ class SVC(_SVMBase):
                 stacklevel=2,
             )
         return self
+
+    def _deprecated_attribute(self, name):
+        warnings.warn(
+            f"Attribute `{name}` was deprecated in version 1.9 and will be removed in 1.11 as "
+            "the `probability=True` option for SVC and NuSVC was deprecated and will be removed "
+            "in 1.11.",
+            FutureWarning,
+            stacklevel=3,
+        )
+        check_is_fitted(self, "_model")
+        return self.__dict__["_" + name[:-1]]
+
+    @property
+    def probA_(self):
+        """The pairs' sigmoid slopes A (Platt scaling; empty without probability=True).
+        Deprecated with ``probability`` in scikit-learn 1.9, and warns as there."""
+        return self._deprecated_attribute("probA_")
+
+    @property
+    def probB_(self):
+        """The pairs' sigmoid offsets B (see ``probA_``)."""
+        return self._deprecated_attribute("probB_")
+
+    def _wants_probability(self):
+        # scikit-learn 1.9 deprecated the parameter (default "deprecated", i.e. False) in favour
+        # of CalibratedClassifierCV; mlcore keeps Platt scaling and warns as scikit-learn does.
+        return self.probability != "deprecated" and bool(self.probability)
+
+    def _check_proba(self):
+        if not self._wants_probability():
+            raise AttributeError("predict_proba is not available when probability=False")
+        return True
+
+    @available_if(_check_proba)
+    def predict_proba(self, X):
+        """Class probabilities (n_samples, n_classes): the pairs' Platt sigmoids of the
+        one-vs-one decision values, coupled. They come from a cross-validation, so their argmax
+        can disagree with ``predict`` (the vote) near the boundaries, as in scikit-learn."""
+        check_is_fitted(self, "_model")
+        if not self._model.options_probability:
+            raise NotFittedError(
+                "predict_proba is not available when fitted with probability=False"
+            )
+        X = self._query_X(X)
+        return self._model_for_call().predict_proba(X).astype(np.float64)
+
+    def predict(self, X):
+        """The predicted class of each row of X (the one-vs-one vote; with ``break_ties`` and
+        more than two classes, the largest "ovr" decision value)."""
+        if self.break_ties and self.decision_function_shape == "ovo":
+            # scikit-learn checks this here, at predict, not at fit.
+            raise ValueError("break_ties must be False when decision_function_shape is 'ovo'")
+        return super().predict(X)
 
     @property
     def coef_(self):

@@ -81,7 +81,8 @@ void bind_svm(py::module_& m) {
                       const std::string& gamma, double gamma_value, double coef0, bool shrinking,
                       double tol, double cache_size, std::vector<double> class_weight,
                       std::int64_t max_iter, const std::string& decision_function_shape,
-                      bool break_ties, BackendPtr backend) {
+                      bool break_ties, bool probability, std::uint64_t random_state,
+                      BackendPtr backend) {
             SVCOptions o;
             o.C = C;
             o.kernel = kernel;
@@ -96,6 +97,8 @@ void bind_svm(py::module_& m) {
             o.max_iter = max_iter;
             o.decision_function_shape = decision_function_shape;
             o.break_ties = break_ties;
+            o.probability = probability;
+            o.random_state = random_state;
             return SVC(o, std::move(backend));
           }),
           py::arg("C") = sd.C, py::arg("kernel") = sd.kernel, py::arg("degree") = sd.degree,
@@ -104,7 +107,8 @@ void bind_svm(py::module_& m) {
           py::arg("cache_size") = sd.cache_size, py::arg("class_weight") = sd.class_weight,
           py::arg("max_iter") = sd.max_iter,
           py::arg("decision_function_shape") = sd.decision_function_shape,
-          py::arg("break_ties") = sd.break_ties, py::arg("backend"));
+          py::arg("break_ties") = sd.break_ties, py::arg("probability") = sd.probability,
+          py::arg("random_state") = sd.random_state, py::arg("backend"));
   bind_svm_common<SVC>(svc);
   using S = SVCOptions;
   set_defaults<S>(svc, "C", &S::C, "kernel", &S::kernel, "degree", &S::degree, "gamma", &S::gamma,
@@ -119,7 +123,15 @@ void bind_svm(py::module_& m) {
                              [](const SVC& m) { return tensor_to_array(m.dual_coef()); })
       .def_property_readonly("n_iter", &SVC::n_iter)
       .def_property_readonly("gamma", &SVC::gamma)
-      .def_property_readonly("converged", &SVC::converged);
+      .def_property_readonly("converged", &SVC::converged)
+      .def("predict_proba",
+           [](const SVC& m, const py::array& X) {
+             return apply(X, [&](const Tensor& t) { return m.predict_proba(t); });
+           })
+      .def_property_readonly("options_probability",
+                             [](const SVC& m) { return m.options().probability; })
+      .def_property_readonly("prob_a", [](const SVC& m) { return tensor_to_array(m.prob_a()); })
+      .def_property_readonly("prob_b", [](const SVC& m) { return tensor_to_array(m.prob_b()); });
 }
 
 }  // namespace mlcore::python

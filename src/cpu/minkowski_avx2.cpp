@@ -116,8 +116,8 @@ void blocked(int64_t m, int64_t n, int64_t d, const float* A, const float* B, fl
 
 }  // namespace
 
-void minkowski_dist_avx2(int64_t m, int64_t n, int64_t d, const float* A, const float* B,
-                         float p, float* D, int threads) {
+void minkowski_dist_avx2(int64_t m, int64_t n, int64_t d, const float* A, const float* B, float p,
+                         float* D, int threads) {
   if (p == 1.0f) return blocked<L1>(m, n, d, A, B, D, threads);
   if (p == 2.0f) return blocked<L2>(m, n, d, A, B, D, threads);
   if (p == std::numeric_limits<float>::infinity()) return blocked<LInf>(m, n, d, A, B, D, threads);

@@ -57,8 +57,8 @@ template <Fold F>
 void launch(i64 m, i64 n, i64 d, const float* A, const float* B, float p, float* D,
             cudaStream_t stream) {
   const i64 rows = ceil_div<i64>(m, kTile);
-  MLCORE_CHECK(rows <= kMaxGridYZ,
-               "minkowski_dist: m = " << m << " needs " << rows << " row tiles, over " << kMaxGridYZ);
+  MLCORE_CHECK(rows <= kMaxGridYZ, "minkowski_dist: m = " << m << " needs " << rows
+                                                          << " row tiles, over " << kMaxGridYZ);
   const dim3 grid(static_cast<unsigned>(ceil_div<i64>(n, kTile)), static_cast<unsigned>(rows));
   minkowski_kernel<F><<<grid, dim3(kTile, kTile), 0, stream>>>(m, n, d, A, B, p, D);
 }

@@ -50,6 +50,14 @@ def test_linear_svc_refuses_the_dual(dask_client):
         md.LinearSVC(loss="hinge").fit(X, y)
 
 
+@pytest.mark.filterwarnings("ignore:The `probability` parameter:FutureWarning")
+def test_cascade_svc_refuses_probability(dask_client):
+    X = da.zeros((10, 2), chunks=5)
+    y = da.from_array(np.arange(10) % 2, chunks=5)
+    with pytest.raises(ValueError, match="probability=True.*one machine"):
+        md.SVC(probability=True).fit(X, y)
+
+
 def _cascade_data():
     X, y = make_classification(
         n_samples=6000, n_features=10, n_informative=6, n_classes=2, flip_y=0.05, random_state=3

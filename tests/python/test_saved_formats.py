@@ -70,7 +70,14 @@ def _data(name):
 
 
 def _outputs(model, X):
-    return {m: np.asarray(getattr(model, m)(X)) for m in _METHODS if hasattr(model, m)}
+    return {m: np.asarray(getattr(model, m)(X)) for m in _METHODS if _has_method(model, m)}
+
+
+def _has_method(model, method):
+    # An SVC has predict_proba only when fitted with probability=True (Platt scaling).
+    if method == "predict_proba" and getattr(model, "options_probability", True) is False:
+        return False
+    return hasattr(model, method)
 
 
 def _model_version(saved: bytes) -> int:

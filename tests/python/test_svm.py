@@ -149,6 +149,64 @@ def test_svc_deterministic(backend):
     np.testing.assert_array_equal(a.decision_function(Xte), b.decision_function(Xte))
 
 
+@pytest.mark.filterwarnings("ignore:The `probability` parameter:FutureWarning")
+@pytest.mark.filterwarnings("ignore:Attribute `prob:FutureWarning")
+@pytest.mark.parametrize("backend", AVAILABLE)
+@pytest.mark.parametrize("dataset", ["iris", "breast_cancer", "wine"])
+def test_svc_probability_is_platt_scaling_as_libsvm(backend, dataset):
+    """probability=True: each pair's sigmoid fitted on an internal 5-fold cross-validation,
+    the pairs coupled. The folds are drawn differently from libsvm's, so the sigmoids and
+    probabilities agree with scikit-learn's to a few hundredths, not exactly; they are valid
+    distributions, log_proba is their log, and the most probable class is the vote's almost
+    everywhere."""
+    Xtr, Xte, ytr, _ = split(dataset)
+    ours = mlcore.SVC(probability=True, random_state=0, backend=backend).fit(Xtr, ytr)
+    ref = sks.SVC(probability=True, random_state=0).fit(Xtr, ytr)
+    proba, want = ours.predict_proba(Xte), ref.predict_proba(Xte)
+    assert proba.shape == want.shape and proba.dtype == np.float64
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+    assert np.all((proba > 0) & (proba < 1))
+    assert np.abs(proba - want).mean() < (0.02 if quantized(backend) else 0.01)
+    assert np.abs(proba - want).max() < 0.2
+    assert np.mean(proba.argmax(axis=1) == want.argmax(axis=1)) > 0.95
+    assert np.mean(ours.classes_[proba.argmax(axis=1)] == ours.predict(Xte)) > 0.9
+    np.testing.assert_allclose(np.exp(ours.predict_log_proba(Xte)), proba, rtol=1e-12)
+    n_pairs = len(ours.classes_) * (len(ours.classes_) - 1) // 2
+    with pytest.warns(FutureWarning, match="Attribute `probA_` was deprecated"):
+        assert ours.probA_.shape == ours.probB_.shape == (n_pairs,)
+    np.testing.assert_allclose(ours.probA_, ref.probA_, rtol=0.15, atol=0.3)
+    np.testing.assert_allclose(ours.probB_, ref.probB_, atol=0.3)
+    # The same random_state gives the same folds and model; the saved model keeps them.
+    again = mlcore.SVC(probability=True, random_state=0, backend=backend).fit(Xtr, ytr)
+    np.testing.assert_array_equal(again.predict_proba(Xte), proba)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(ours)).predict_proba(Xte), proba)
+
+
+def test_svc_probability_parameter_follows_sklearn():
+    """scikit-learn 1.9's deprecation: an explicit probability warns (True or False); the
+    method exists only with probability=True, and a model fitted without it says so."""
+    Xtr, _, ytr, _ = split("iris")
+    for value in (True, False):
+        with pytest.warns(FutureWarning, match="probability.+parameter.+deprecated"):
+            mlcore.SVC(probability=value).fit(Xtr, ytr)
+    assert not hasattr(mlcore.SVC(), "predict_proba")
+    assert hasattr(mlcore.SVC(probability=True), "predict_proba")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the default, "deprecated", does not warn
+        plain = mlcore.SVC().fit(Xtr, ytr)
+    with pytest.warns(FutureWarning, match="probB_"):
+        assert plain.probB_.shape == (0,)
+    plain.probability = True
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError, match="fitted with probability=False"):
+        plain.predict_proba(Xtr)
+    with pytest.warns(FutureWarning):
+        weighted = mlcore.SVC(probability=True, class_weight={0: 5.0}, random_state=1)
+        weighted.fit(Xtr, ytr, sample_weight=np.linspace(0.5, 2.0, len(ytr)))
+    np.testing.assert_allclose(weighted.predict_proba(Xtr).sum(axis=1), 1.0, atol=1e-5)
+
+
 def test_svc_max_iter_warns():
     Xtr, _, ytr, _ = split("breast_cancer")
     with pytest.warns(ConvergenceWarning, match="max_iter"):
@@ -271,14 +329,12 @@ def test_bad_input():
         mlcore.SVC(gamma="large").fit(X, y)
     with pytest.raises(ValueError, match="gamma"):
         mlcore.SVC(gamma=-1.0).fit(X, y)
-    with pytest.raises(ValueError, match="probability"):
-        mlcore.SVC(probability=True).fit(X, y)
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match="predict_proba"):
         mlcore.SVC().fit(X, y).predict_proba(X)
     with pytest.raises(AttributeError, match="linear"):
         mlcore.SVC().fit(X, y).coef_
-    with pytest.raises(ValueError, match="break_ties"):
-        mlcore.SVC(break_ties=True, decision_function_shape="ovo").fit(X, y)
+    with pytest.raises(ValueError, match="break_ties"):  # at predict, as scikit-learn
+        mlcore.SVC(break_ties=True, decision_function_shape="ovo").fit(X, y).predict(X)
     with pytest.raises(ValueError, match="loss"):
         mlcore.LinearSVC(loss="log").fit(X, y)
     with pytest.raises(ValueError, match="penalty"):

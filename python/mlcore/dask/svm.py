@@ -326,8 +326,15 @@ class SVC(DaskEstimatorMixin, _local.SVC):
         passes = check_int("cascade_passes", self.cascade_passes, 1)
         if passes > 2:
             raise ValueError(f"cascade_passes must be 1 or 2, got {passes}")
+        if self._wants_probability():
+            raise ValueError(
+                "mlcore.dask.SVC does not fit probability=True: Platt scaling needs a "
+                "cross-validation of the whole fit, which the cascade does not have. Fit "
+                "mlcore.SVC(probability=True) on one machine, or calibrate to_local()'s "
+                "decision_function with sklearn.calibration.CalibratedClassifierCV."
+            )
         params = self.get_params()
-        for key in ("cascade_passes", "client", "backend"):
+        for key in ("cascade_passes", "client", "backend", "probability"):
             params.pop(key)
         X, y = check_fit_inputs(self, X, y)
         arrays = [X, y, da.arange(X.shape[0], chunks=X.chunks[0])]

@@ -17,10 +17,12 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <random>
 #include <sstream>
 #include <string>
 
 #include "algorithms/common/validate.hpp"
+#include "algorithms/svm/svc_probability.hpp"
 #include "algorithms/svm/svm_kernel.hpp"
 #include "algorithms/svm/svm_smo.hpp"
 #include "mlcore/algorithms/svm/svm.hpp"
@@ -35,7 +37,8 @@ constexpr const char* kName = "SVC";
 constexpr double kMaxGamma = std::numeric_limits<float>::max();
 // 2: derived coefficients no longer stored; 3: the fitted flag (earlier files were always
 // fitted), saving works before fit.
-constexpr std::uint32_t kModelVersion = 3;
+// 4: probability and random_state, and the pairs' Platt sigmoids (probA, probB).
+constexpr std::uint32_t kModelVersion = 4;
 
 // Rows of X per block when each row needs `width` floats: a block of at most `floats` floats
 // (4 Mi, 16 MiB: the kernel blocks of ovo_decision; predict allows its one-vs-one values 16 Mi,
@@ -259,8 +262,123 @@ SVC& SVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
   }
   derive_pair_coefficients();
   classes_ = enc.classes;
+  prob_a_ = prob_b_ = Tensor();
+  if (options_.probability) {
+    std::vector<double> weight(n);
+    for (std::int64_t i = 0; i < n; ++i) weight[i] = Cs[i] / options_.C;
+    fit_probability(X, enc.code, weight);
+  }
   fitted_ = true;
   return *this;
+}
+
+void SVC::fit_probability(const Tensor& X, const std::vector<std::int32_t>& code,
+                          const std::vector<double>& weight) {
+  // libsvm's procedure: for each pair, its samples in a random order cut into 5 folds; each
+  // fold's decision values come from an SVC fitted on the other four (the same C, kernel and
+  // gamma, the pair's two classes only), so the sigmoid sees margins of unseen data.
+  constexpr std::int64_t kFolds = 5;
+  const std::int64_t K = static_cast<std::int64_t>(classes_.size()), d = X.cols();
+  SVCOptions sub = options_;
+  sub.probability = false;
+  sub.gamma = "value";  // the full fit's gamma, not one recomputed from a fold
+  sub.gamma_value = gamma_;
+  sub.class_weight.clear();  // folded into `weight`
+  sub.decision_function_shape = "ovr";
+  sub.break_ties = false;
+  std::mt19937_64 rng(options_.random_state);
+  prob_a_ = Tensor(1, K * (K - 1) / 2);
+  prob_b_ = Tensor(1, K * (K - 1) / 2);
+  std::int64_t p = 0;
+  for (std::int64_t a = 0; a < K; ++a) {
+    for (std::int64_t c = a + 1; c < K; ++c, ++p) {
+      std::vector<std::int64_t> idx;
+      for (std::int64_t i = 0; i < X.rows(); ++i) {
+        if (weight[i] > 0.0 && (code[i] == a || code[i] == c)) idx.push_back(i);
+      }
+      std::shuffle(idx.begin(), idx.end(), rng);
+      const std::int64_t l = static_cast<std::int64_t>(idx.size());
+      std::vector<double> f(l);
+      std::vector<char> first(l);
+      for (std::int64_t t = 0; t < l; ++t) first[t] = code[idx[t]] == a;
+      for (std::int64_t fold = 0; fold < kFolds; ++fold) {
+        const std::int64_t t0 = fold * l / kFolds, t1 = (fold + 1) * l / kFolds;
+        if (t0 == t1) continue;
+        const std::int64_t m = l - (t1 - t0);
+        Tensor Xt(m, d), yt(m, 1), wt(m, 1), Xv(t1 - t0, d);
+        std::int64_t r = 0, n_first = 0;
+        for (std::int64_t t = 0; t < l; ++t) {
+          const float* row = X.data<float>() + idx[t] * d;
+          if (t >= t0 && t < t1) {
+            std::memcpy(Xv.data<float>() + (t - t0) * d, row, d * sizeof(float));
+            continue;
+          }
+          std::memcpy(Xt.data<float>() + r * d, row, d * sizeof(float));
+          yt.data<float>()[r] = first[t] ? 0.0f : 1.0f;  // the pair's first class is code 0
+          wt.data<float>()[r] = static_cast<float>(weight[idx[t]]);
+          n_first += first[t];
+          ++r;
+        }
+        if (n_first == 0 || n_first == m) {
+          // The other folds hold one class: libsvm's values, ±1 toward it.
+          for (std::int64_t t = t0; t < t1; ++t) f[t] = n_first == m ? 1.0 : -1.0;
+          continue;
+        }
+        SVC model(sub, backend());
+        model.fit(Xt, yt, wt);
+        // Two classes: decision_function is positive toward code 1 (scikit-learn's sign);
+        // libsvm's pair value is positive toward the first class.
+        const Tensor dv = model.decision_function(Xv);
+        for (std::int64_t t = t0; t < t1; ++t) f[t] = -double(dv.data<float>()[t - t0]);
+      }
+      const detail::PlattSigmoid s = detail::fit_platt_sigmoid(f, first);
+      prob_a_.at<float>(0, p) = static_cast<float>(s.A);
+      prob_b_.at<float>(0, p) = static_cast<float>(s.B);
+    }
+  }
+}
+
+Tensor SVC::predict_proba(const Tensor& X) const {
+  ProfileScope scope = begin_call();
+  require_fitted();
+  MLCORE_CHECK(options_.probability,
+               "SVC: predict_proba needs probability=True at fit (Platt scaling is fitted then)");
+  const std::int64_t K = static_cast<std::int64_t>(classes_.size()), n = X.rows();
+  Tensor out(n, K);
+  const std::int64_t block = decision_block(n, K * (K - 1) / 2, 16ll << 20);
+  std::vector<double> r(K * K, 0.0), prob(K);
+  for (std::int64_t r0 = 0; r0 < std::max<std::int64_t>(n, 1); r0 += block) {
+    const std::int64_t r1 = std::min(n, r0 + block);
+    const Tensor dec = ovo_decision(X.row_slice(r0, r1));
+    for (std::int64_t i = 0; i < dec.rows(); ++i) {
+      std::int64_t p = 0;
+      for (std::int64_t a = 0; a < K; ++a) {
+        for (std::int64_t c = a + 1; c < K; ++c, ++p) {
+          const detail::PlattSigmoid s{prob_a_.at<float>(0, p), prob_b_.at<float>(0, p)};
+          r[a * K + c] = detail::platt_probability(s, dec.at<float>(i, p));
+          r[c * K + a] = 1.0 - r[a * K + c];
+        }
+      }
+      if (K == 2) {
+        prob[0] = r[1];
+        prob[1] = r[2];
+      } else {
+        detail::couple_pairwise(r, K, prob.data());
+      }
+      for (std::int64_t a = 0; a < K; ++a) out.at<float>(r0 + i, a) = static_cast<float>(prob[a]);
+    }
+  }
+  return out;
+}
+
+const Tensor& SVC::prob_a() const {
+  require_fitted();
+  return prob_a_;
+}
+
+const Tensor& SVC::prob_b() const {
+  require_fitted();
+  return prob_b_;
 }
 
 Tensor SVC::ovo_decision(const Tensor& X) const {
@@ -454,9 +572,11 @@ void SVC::visit(Archive& a) {
   a(options_.C, options_.kernel, options_.degree, options_.gamma, options_.gamma_value,
     options_.coef0, options_.shrinking, options_.tol, options_.cache_size, options_.class_weight,
     options_.max_iter, options_.decision_function_shape, options_.break_ties);
+  if (a.version() >= 4) a(options_.probability, options_.random_state);
   if (!a.fitted(fitted_, 3)) return;
   a(gamma_, converged_, classes_, support_, support_vectors_, dual_coef_, intercept_, n_support_,
     n_iter_);
+  if (a.version() >= 4 && options_.probability) a(prob_a_, prob_b_);
   if (a.loading()) {
     const std::int64_t K = static_cast<std::int64_t>(classes_.size());
     const std::int64_t n_sv = support_vectors_.rows();
@@ -467,7 +587,9 @@ void SVC::visit(Archive& a) {
                      support_.rows() == n_sv && dual_coef_.dtype() == DType::f32 &&
                      dual_coef_.rows() == K - 1 && dual_coef_.cols() == n_sv &&
                      intercept_.dtype() == DType::f32 && intercept_.rows() == 1 &&
-                     intercept_.cols() == K * (K - 1) / 2,
+                     intercept_.cols() == K * (K - 1) / 2 &&
+                     (!options_.probability ||
+                      (prob_a_.cols() == K * (K - 1) / 2 && prob_b_.cols() == K * (K - 1) / 2)),
                  "SVC: the saved model is inconsistent");
     derive_pair_coefficients();
   }

@@ -106,6 +106,11 @@ struct SVCOptions {
   std::int64_t max_iter = -1;        // SMO steps per problem; -1: no limit (a huge safety cap)
   std::string decision_function_shape = "ovr";  // or "ovo"
   bool break_ties = false;  // predict by argmax of the ovr decision function instead of votes
+  // Platt scaling for predict_proba (src/algorithms/svm/svc_probability.hpp): each pair's
+  // sigmoid is fitted to decision values of an internal 5-fold cross-validation, so fit costs
+  // about 5 more fits. random_state orders the samples before they are cut into folds.
+  bool probability = false;
+  std::uint64_t random_state = 0;
 };
 
 class SVC : public Estimator {
@@ -120,6 +125,9 @@ class SVC : public Estimator {
   Tensor decision_function(const Tensor& X) const;
   // n × 1 f32 class labels: one-vs-one votes, ties → the smallest class.
   Tensor predict(const Tensor& X) const;
+  // n × n_classes probabilities (rows sum to 1): the pairs' Platt sigmoids of the one-vs-one
+  // decision values, coupled. Needs options().probability at fit.
+  Tensor predict_proba(const Tensor& X) const;
 
   const SVCOptions& options() const { return options_; }
   const std::vector<double>& classes() const;
@@ -132,6 +140,11 @@ class SVC : public Estimator {
   double gamma() const;                             // the value used (after "scale" / "auto")
   bool converged() const;                           // false when some problem stopped at max_iter
   std::int64_t n_features_in() const;
+  // The pairs' sigmoids P(first class | f) = 1 / (1 + exp(A·f + B)), 1 × n_pairs each (libsvm's
+  // probA / probB; f with libsvm's sign, positive → the pair's first class). Empty unless
+  // options().probability.
+  const Tensor& prob_a() const;
+  const Tensor& prob_b() const;
 
   static SVC load(std::istream& in, BackendPtr backend = default_backend()) {
     return load_model<SVC>(in, std::move(backend));
@@ -149,6 +162,10 @@ class SVC : public Estimator {
   Tensor ovo_decision(const Tensor& X) const;
   // scikit-learn's "ovr" decision values (n × n_classes) from the one-vs-one ones.
   Tensor ovr_from_ovo(const Tensor& dec) const;
+  // prob_a_ / prob_b_ by Platt's internal 5-fold cross-validation (weight[i]: sample i's C
+  // factor, its sample weight times its class weight; 0 leaves it out).
+  void fit_probability(const Tensor& X, const std::vector<std::int32_t>& code,
+                       const std::vector<double>& weight);
 
   SVCOptions options_;
   double gamma_ = 0.0;
@@ -156,9 +173,10 @@ class SVC : public Estimator {
   std::vector<double> classes_;
   Tensor support_, support_vectors_, dual_coef_, intercept_;
   std::vector<std::int64_t> n_support_, n_iter_;
-  Tensor sv_coef_;      // n_SV × (K−1): dual_coef_ᵀ with the pairs' own signs (libsvm packing)
-  Tensor primal_coef_;  // linear kernel: n_pairs × d, w_p = Σ_s coef(s, p) · sv_s
-  Tensor rho_;          // 1 × n_pairs
+  Tensor sv_coef_;          // n_SV × (K−1): dual_coef_ᵀ with the pairs' own signs (libsvm packing)
+  Tensor primal_coef_;      // linear kernel: n_pairs × d, w_p = Σ_s coef(s, p) · sv_s
+  Tensor rho_;              // 1 × n_pairs
+  Tensor prob_a_, prob_b_;  // 1 × n_pairs each when options_.probability
 };
 
 }  // namespace mlcore

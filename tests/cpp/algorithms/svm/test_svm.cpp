@@ -228,6 +228,47 @@ TEST_P(SvmTest, LinearSvcOneVsRestOnBlobs) {
   for (int k = 0; k < 3; ++k) EXPECT_EQ(again.coef().at<float>(k, 0), svc.coef().at<float>(k, 0));
 }
 
+TEST_P(SvmTest, PlattProbabilitiesOnThreeBlobs) {
+  // probability: each pair's sigmoid from a 5-fold cross-validation, coupled. On well-separated
+  // blobs every sample's own class gets most of the probability, rows sum to 1, and the same
+  // random_state gives the same model. Without probability, predict_proba is refused.
+  Tensor X, y;
+  blobs(X, y);
+  SVCOptions o;
+  o.probability = true;
+  o.random_state = 3;
+  SVC svc(o, b());
+  svc.fit(X, y);
+  ASSERT_EQ(svc.prob_a().cols(), 3);
+  const Tensor proba = svc.predict_proba(X);
+  ASSERT_EQ(proba.rows(), 60);
+  ASSERT_EQ(proba.cols(), 3);
+  int confident = 0;
+  for (int i = 0; i < 60; ++i) {
+    double sum = 0;
+    for (int c = 0; c < 3; ++c) sum += proba.at<float>(i, c);
+    EXPECT_NEAR(sum, 1.0, 1e-5);
+    confident += proba.at<float>(i, static_cast<int>(y.at<float>(i, 0))) > 0.5f;
+    EXPECT_LT(svc.prob_a().at<float>(0, i % 3), 0.0f) << "P(first) grows with the margin";
+  }
+  EXPECT_GE(confident, 57);
+  SVC again(o, b());
+  again.fit(X, y);
+  const Tensor p2 = again.predict_proba(X);
+  for (std::int64_t i = 0; i < proba.numel(); ++i) {
+    EXPECT_EQ(proba.data<float>()[i], p2.data<float>()[i]);
+  }
+  std::stringstream s;
+  svc.save(s);
+  const Tensor p3 = SVC::load(s, b()).predict_proba(X);
+  for (std::int64_t i = 0; i < proba.numel(); ++i) {
+    EXPECT_EQ(proba.data<float>()[i], p3.data<float>()[i]);
+  }
+  SVC plain({}, b());
+  plain.fit(X, y);
+  EXPECT_THROW(plain.predict_proba(X), Error);
+}
+
 TEST_P(SvmTest, SaveLoadRoundTrip) {
   Tensor X, y;
   blobs(X, y);
