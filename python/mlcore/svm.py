@@ -8,7 +8,9 @@ scikit-learn-style estimators whose work is done in C++ (``mlcore._core``):
   (squared hinge): a primal Newton method whose gradients and Hessians (XᵀDX) are GEMV/GEMMs
   on the backend. ``dual="auto"`` chooses as scikit-learn does (primal when n_samples ≥
   n_features and the loss allows it). ``decision_function`` is a GEMM.
-* :class:`SVC` — kernel SVM ('linear', 'poly', 'rbf', 'sigmoid') trained by SMO with libsvm's
+* :class:`SVC` — kernel SVM ('linear', 'poly', 'rbf', 'sigmoid'; or 'precomputed': X is the
+  Gram matrix, n_samples × n_samples at fit and n_queries × n_samples at predict; or a
+  callable k(A, B) whose Gram matrix is computed at fit and predict) trained by SMO with libsvm's
   second-order working-set selection and shrinking; kernel rows come from the backend
   (``gemm`` or ``sqdist`` then an element-wise ``map``) and are cached within ``cache_size``
   MB; one-vs-one for several classes, with scikit-learn's layout of ``support_``,
@@ -214,7 +216,7 @@ class SVC(_SVMBase):
     """Kernel support vector classifier (SMO, as libsvm), one-vs-one for several classes.
 
     Parameters follow :class:`sklearn.svm.SVC`: ``C``, ``kernel`` ('linear', 'poly', 'rbf',
-    'sigmoid'), ``degree``, ``gamma`` ('scale', 'auto' or a float), ``coef0``, ``shrinking``,
+    'sigmoid', 'precomputed' or a callable), ``degree``, ``gamma`` ('scale', 'auto' or a float), ``coef0``, ``shrinking``,
     ``probability`` (Platt scaling: about 5 more fits; ``predict_proba``, ``probA_``,
     ``probB_``; ``random_state`` orders the cross-validation's folds), ``tol``, ``cache_size`` (MB of kernel rows), ``class_weight``,
     ``max_iter`` (-1: no limit), ``decision_function_shape`` ('ovr' or 'ovo'), ``break_ties``;
@@ -266,12 +268,8 @@ class SVC(_SVMBase):
         self.backend = backend
 
     def _check_params(self):
-        if callable(self.kernel) or self.kernel == "precomputed":
-            raise ValueError(
-                f"mlcore's SVC computes its kernels itself; kernel must be one of "
-                f"'linear', 'poly', 'rbf', 'sigmoid', got {self.kernel!r}"
-            )
-        check_choice("kernel", self.kernel, ("linear", "poly", "rbf", "sigmoid"))
+        if not callable(self.kernel):
+            check_choice("kernel", self.kernel, ("linear", "poly", "rbf", "sigmoid", "precomputed"))
         gamma = self.gamma
         if isinstance(gamma, str):
             check_choice("gamma", gamma, ("scale", "auto"))
@@ -287,7 +285,8 @@ class SVC(_SVMBase):
             raise ValueError(f"max_iter must be -1 (no limit) or >= 1, got {self.max_iter}")
         return dict(
             C=check_real("C", self.C, 0.0, low_open=True),
-            kernel=self.kernel,
+            # A callable's Gram matrix is computed here and handed over as precomputed.
+            kernel="precomputed" if callable(self.kernel) else self.kernel,
             degree=check_int("degree", self.degree, 0),
             gamma=gamma_mode,
             gamma_value=gamma_value,
@@ -315,6 +314,14 @@ class SVC(_SVMBase):
                 stacklevel=2,
             )
         X, codes, sample_weight = self._prepare_fit(X, y, sample_weight)
+        if callable(self.kernel):
+            self._X_fit_kernel = X  # the callable's second argument at predict
+            X = self._gram(X)
+        elif self.kernel == "precomputed" and X.shape[0] != X.shape[1]:
+            raise ValueError(
+                "Precomputed matrix must be a square matrix. Input is a "
+                f"{X.shape[0]}x{X.shape[1]} matrix."
+            )
         self._model = self._core_class(
             class_weight=[float(w) for w in self.class_weight_],
             backend=self._core_backend(),
@@ -324,6 +331,8 @@ class SVC(_SVMBase):
         m = self._model
         self.support_ = m.support.ravel().astype(np.int32)
         self.support_vectors_ = np.asarray(m.support_vectors, dtype=np.float64)
+        if callable(self.kernel) or self.kernel == "precomputed":
+            self.support_vectors_ = np.empty((0, 0))  # no rows kept, as scikit-learn's
         self.n_support_ = np.asarray(m.n_support, dtype=np.int32)
         self.dual_coef_ = np.asarray(m.dual_coef, dtype=np.float64)
         self.intercept_ = np.asarray(m.intercept, dtype=np.float64).ravel()
@@ -342,6 +351,22 @@ class SVC(_SVMBase):
                 stacklevel=2,
             )
         return self
+
+    def _gram(self, X):
+        """The user's kernel of X against the training rows (at fit, against themselves)."""
+        fit_rows = self.__dict__.get("_X_fit_kernel", X)
+        K = np.asarray(self.kernel(X, fit_rows), dtype=np.float32)
+        if K.shape != (X.shape[0], fit_rows.shape[0]):
+            raise ValueError(
+                f"The kernel callable must return an array of shape ({X.shape[0]}, "
+                f"{fit_rows.shape[0]}) for inputs of {X.shape[0]} and {fit_rows.shape[0]} rows, "
+                f"got {K.shape}"
+            )
+        return np.ascontiguousarray(K)
+
+    def _query_X(self, X):
+        X = super()._query_X(X)
+        return self._gram(X) if callable(self.kernel) else X
 
     def _deprecated_attribute(self, name):
         warnings.warn(

@@ -58,6 +58,14 @@ def test_cascade_svc_refuses_probability(dask_client):
         md.SVC(probability=True).fit(X, y)
 
 
+def test_cascade_svc_refuses_precomputed_kernels(dask_client):
+    X = da.zeros((10, 10), chunks=5)
+    y = da.from_array(np.arange(10) % 2, chunks=5)
+    for kernel in ("precomputed", lambda a, b: a @ b.T):
+        with pytest.raises(ValueError, match="Gram matrix in one place"):
+            md.SVC(kernel=kernel).fit(X, y)
+
+
 def _cascade_data():
     X, y = make_classification(
         n_samples=6000, n_features=10, n_informative=6, n_classes=2, flip_y=0.05, random_state=3

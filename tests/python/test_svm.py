@@ -182,6 +182,45 @@ def test_svc_probability_is_platt_scaling_as_libsvm(backend, dataset):
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(ours)).predict_proba(Xte), proba)
 
 
+def rbf_gram(A, B):
+    """An RBF kernel computed by the caller (module level, so an SVC using it pickles)."""
+    return np.exp(-0.05 * ((A[:, None, :] - B[None, :, :]) ** 2).sum(-1))
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_svc_precomputed_and_callable_kernels(backend):
+    """kernel='precomputed' takes the Gram matrix (n × n at fit, queries × n at predict) and
+    solves the same problem as scikit-learn's: the same support vectors, and dual
+    coefficients and intercepts to float32 rounding; a callable's Gram matrix gives the same
+    model. On the int8 backend the fit uses the caller's kernel values as given (no product to
+    quantize), so the model is the f32 backends'; only its decision values pass through the
+    array's int8 product."""
+    Xtr, Xte, ytr, _ = split("wine")
+    K, Kte = rbf_gram(Xtr, Xtr), rbf_gram(Xte, Xtr)
+    ours = mlcore.SVC(kernel="precomputed", backend=backend).fit(K, ytr)
+    ref = sks.SVC(kernel="precomputed").fit(K, ytr)
+    np.testing.assert_array_equal(ours.support_, ref.support_)
+    np.testing.assert_array_equal(ours.n_support_, ref.n_support_)
+    np.testing.assert_allclose(ours.dual_coef_, ref.dual_coef_, atol=2e-3)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=2e-3)
+    tol = 2e-2 if quantized(backend) else 2e-3
+    np.testing.assert_allclose(ours.decision_function(Kte), ref.decision_function(Kte), atol=tol)
+    np.testing.assert_array_equal(ours.predict(Kte), ref.predict(Kte))
+    assert ours.support_vectors_.shape == (0, 0)
+    with pytest.raises(ValueError, match="features"):
+        ours.predict(Kte[:, :10])  # a query's row must span the training samples
+    mine = mlcore.SVC(kernel=rbf_gram, backend=backend).fit(Xtr, ytr)
+    np.testing.assert_array_equal(mine.support_, ours.support_)
+    np.testing.assert_allclose(mine.decision_function(Xte), ours.decision_function(Kte), atol=1e-4)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(mine)).predict(Xte), mine.predict(Xte))
+    # Platt scaling's cross-validation cuts the Gram matrix along both axes.
+    with pytest.warns(FutureWarning):
+        prob = mlcore.SVC(kernel="precomputed", probability=True, random_state=0, backend=backend)
+        prob.fit(K, ytr)
+    np.testing.assert_allclose(prob.predict_proba(Kte).sum(axis=1), 1.0, atol=1e-5)
+    assert np.mean(prob.predict_proba(Kte).argmax(axis=1) == ref.predict(Kte)) > 0.9
+
+
 def test_svc_probability_parameter_follows_sklearn():
     """scikit-learn 1.9's deprecation: an explicit probability warns (True or False); the
     method exists only with probability=True, and a model fitted without it says so."""
@@ -323,7 +362,7 @@ def test_bad_input():
             est.predict(X[:, :2])
     with pytest.raises(ValueError, match="kernel"):
         mlcore.SVC(kernel="laplacian").fit(X, y)
-    with pytest.raises(ValueError, match="kernel"):
+    with pytest.raises(ValueError, match="square matrix"):
         mlcore.SVC(kernel="precomputed").fit(X, y)
     with pytest.raises(ValueError, match="gamma"):
         mlcore.SVC(gamma="large").fit(X, y)

@@ -326,6 +326,11 @@ class SVC(DaskEstimatorMixin, _local.SVC):
         passes = check_int("cascade_passes", self.cascade_passes, 1)
         if passes > 2:
             raise ValueError(f"cascade_passes must be 1 or 2, got {passes}")
+        if callable(self.kernel) or self.kernel == "precomputed":
+            raise ValueError(
+                "mlcore.dask.SVC computes its kernels on the workers: kernel='precomputed' or a "
+                "callable would need the whole Gram matrix in one place. Use mlcore.SVC."
+            )
         if self._wants_probability():
             raise ValueError(
                 "mlcore.dask.SVC does not fit probability=True: Platt scaling needs a "

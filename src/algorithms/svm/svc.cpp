@@ -54,6 +54,29 @@ Tensor leading(const Tensor& t, std::int64_t rows, std::int64_t cols) {
   return t.reshaped(t.numel(), 1).row_slice(0, rows * cols).reshaped(rows, cols);
 }
 
+// The rows `which` of host M, in that order.
+Tensor rows(const Tensor& M, const std::vector<std::int64_t>& which) {
+  const std::int64_t w = static_cast<std::int64_t>(which.size()), d = M.cols();
+  Tensor out(w, d);
+  for (std::int64_t i = 0; i < w; ++i) {
+    std::memcpy(out.data<float>() + i * d, M.data<float>() + which[i] * d, d * sizeof(float));
+  }
+  return out;
+}
+
+// The columns `cols` of host M, in that order (a precomputed kernel's block against chosen
+// training samples; host work of the block's own size).
+template <class Index>
+Tensor columns(const Tensor& M, const std::vector<Index>& cols) {
+  const std::int64_t m = M.rows(), w = static_cast<std::int64_t>(cols.size());
+  Tensor out(m, w);
+  for (std::int64_t i = 0; i < m; ++i) {
+    const float* row = M.data<float>() + i * M.cols();
+    for (std::int64_t j = 0; j < w; ++j) out.data<float>()[i * w + j] = row[cols[j]];
+  }
+  return out;
+}
+
 detail::KernelSpec kernel_spec(const SVCOptions& o, double gamma) {
   detail::KernelSpec spec;
   spec.kind = detail::parse_kernel(o.kernel);
@@ -136,8 +159,15 @@ SVC& SVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
   }
 
   Backend& b = *backend();
+  const bool precomputed = options_.kernel == "precomputed";
+  MLCORE_CHECK(!precomputed || X.rows() == X.cols(),
+               "SVC: a precomputed kernel must be the square Gram matrix of the training samples "
+               "(n_samples × n_samples), got "
+                   << X.rows() << " × " << X.cols());
   const Tensor Xd = b.to_device(X);
-  if (options_.gamma == "scale") {
+  if (precomputed) {
+    gamma_ = 0.0;  // the caller's kernel has its own parameters
+  } else if (options_.gamma == "scale") {
     const double var = total_variance(b, Xd);
     gamma_ = var > 0.0 ? 1.0 / (static_cast<double>(d) * var) : 1.0;
   } else if (options_.gamma == "auto") {
@@ -185,6 +215,7 @@ SVC& SVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
         index.data<std::int32_t>()[t] = static_cast<std::int32_t>(idx[t]);
       Tensor Xp = b.empty(l, d);  // the pair's samples, on the device
       b.gather_rows(Xd, b.to_device(index), Xp);
+      if (precomputed) Xp = b.to_device(columns(b.to_host(Xp), idx));  // the pair's Gram block
 
       detail::KernelRows rows(b, spec, Xp, options_.cache_size * 1024.0 * 1024.0);
       detail::SmoProblem prob;
@@ -233,9 +264,12 @@ SVC& SVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
   }
   const std::int64_t n_sv = static_cast<std::int64_t>(sv_list.size());
   support_ = Tensor(n_sv, 1, DType::i32);
-  support_vectors_ = Tensor(n_sv, d);
+  // A precomputed kernel keeps no rows (scikit-learn's empty support_vectors_): predict reads
+  // the query's kernel values at support_.
+  support_vectors_ = Tensor(precomputed ? 0 : n_sv, d);
   for (std::int64_t s = 0; s < n_sv; ++s) {
     support_.data<std::int32_t>()[s] = static_cast<std::int32_t>(sv_list[s]);
+    if (precomputed) continue;
     std::memcpy(support_vectors_.data<float>() + s * d, X.data<float>() + sv_list[s] * d,
                 d * sizeof(float));
   }
@@ -278,7 +312,8 @@ void SVC::fit_probability(const Tensor& X, const std::vector<std::int32_t>& code
   // fold's decision values come from an SVC fitted on the other four (the same C, kernel and
   // gamma, the pair's two classes only), so the sigmoid sees margins of unseen data.
   constexpr std::int64_t kFolds = 5;
-  const std::int64_t K = static_cast<std::int64_t>(classes_.size()), d = X.cols();
+  const std::int64_t K = static_cast<std::int64_t>(classes_.size());
+  const bool precomputed = options_.kernel == "precomputed";
   SVCOptions sub = options_;
   sub.probability = false;
   sub.gamma = "value";  // the full fit's gamma, not one recomputed from a fold
@@ -305,19 +340,26 @@ void SVC::fit_probability(const Tensor& X, const std::vector<std::int32_t>& code
         const std::int64_t t0 = fold * l / kFolds, t1 = (fold + 1) * l / kFolds;
         if (t0 == t1) continue;
         const std::int64_t m = l - (t1 - t0);
-        Tensor Xt(m, d), yt(m, 1), wt(m, 1), Xv(t1 - t0, d);
-        std::int64_t r = 0, n_first = 0;
+        std::vector<std::int64_t> train, held_out;
+        Tensor yt(m, 1), wt(m, 1);
+        std::int64_t n_first = 0;
         for (std::int64_t t = 0; t < l; ++t) {
-          const float* row = X.data<float>() + idx[t] * d;
           if (t >= t0 && t < t1) {
-            std::memcpy(Xv.data<float>() + (t - t0) * d, row, d * sizeof(float));
+            held_out.push_back(idx[t]);
             continue;
           }
-          std::memcpy(Xt.data<float>() + r * d, row, d * sizeof(float));
+          const std::int64_t r = static_cast<std::int64_t>(train.size());
+          train.push_back(idx[t]);
           yt.data<float>()[r] = first[t] ? 0.0f : 1.0f;  // the pair's first class is code 0
           wt.data<float>()[r] = static_cast<float>(weight[idx[t]]);
           n_first += first[t];
-          ++r;
+        }
+        // The folds' samples; with a precomputed kernel, their kernel values against the
+        // training part only (the sub-fit's Gram matrix, and its queries' rows).
+        Tensor Xt = rows(X, train), Xv = rows(X, held_out);
+        if (precomputed) {
+          Xt = columns(Xt, train);
+          Xv = columns(Xv, train);
         }
         if (n_first == 0 || n_first == m) {
           // The other folds hold one class: libsvm's values, ±1 toward it.
@@ -432,7 +474,14 @@ Tensor SVC::ovo_decision(const Tensor& X) const {
       }
       Tensor Kr = leading(Kb, m, nk);
       Tensor Sr = scratch.empty() ? scratch : leading(scratch, m, nk);
-      detail::kernel_block(b, spec, Xd.row_slice(r0, r1), SV.row_slice(s0, s0 + nk), Kr, Sr);
+      if (spec.kind == detail::KernelKind::precomputed) {
+        // The caller's kernel values against class k's support vectors: columns of X.
+        const std::int32_t* sv = support_.data<std::int32_t>() + s0;
+        const std::vector<std::int32_t> cols(sv, sv + nk);
+        b.axpby(1.0f, b.to_device(columns(X.row_slice(r0, r1), cols)), 0.0f, Kr);
+      } else {
+        detail::kernel_block(b, spec, Xd.row_slice(r0, r1), SV.row_slice(s0, s0 + nk), Kr, Sr);
+      }
       Tensor Er = leading(Eb, others, m);
       b.gemm(Trans::yes, Trans::yes, 1.0f, W.row_slice(s0, s0 + nk), Kr, 0.0f, Er);
       E[k] = b.to_host(Er).clone();
@@ -579,15 +628,15 @@ void SVC::visit(Archive& a) {
   if (a.version() >= 4 && options_.probability) a(prob_a_, prob_b_);
   if (a.loading()) {
     const std::int64_t K = static_cast<std::int64_t>(classes_.size());
-    const std::int64_t n_sv = support_vectors_.rows();
+    const std::int64_t n_sv = support_.rows();
     std::int64_t counted = 0;
     for (std::int64_t c : n_support_) counted += c >= 0 ? c : n_sv + 1;
     MLCORE_CHECK(K >= 2 && support_vectors_.dtype() == DType::f32 &&
                      static_cast<std::int64_t>(n_support_.size()) == K && counted == n_sv &&
-                     support_.rows() == n_sv && dual_coef_.dtype() == DType::f32 &&
-                     dual_coef_.rows() == K - 1 && dual_coef_.cols() == n_sv &&
-                     intercept_.dtype() == DType::f32 && intercept_.rows() == 1 &&
-                     intercept_.cols() == K * (K - 1) / 2 &&
+                     support_vectors_.rows() == (options_.kernel == "precomputed" ? 0 : n_sv) &&
+                     dual_coef_.dtype() == DType::f32 && dual_coef_.rows() == K - 1 &&
+                     dual_coef_.cols() == n_sv && intercept_.dtype() == DType::f32 &&
+                     intercept_.rows() == 1 && intercept_.cols() == K * (K - 1) / 2 &&
                      (!options_.probability ||
                       (prob_a_.cols() == K * (K - 1) / 2 && prob_b_.cols() == K * (K - 1) / 2)),
                  "SVC: the saved model is inconsistent");
@@ -611,7 +660,8 @@ void SVC::derive_pair_coefficients() {
   // for two classes the public dual_coef_ and intercept_ carry scikit-learn's flipped sign
   // (positive → classes_[1]), so the pair's coefficients are their negation.
   const std::int64_t K = static_cast<std::int64_t>(n_support_.size());
-  const std::int64_t n_pairs = K * (K - 1) / 2, n_sv = support_vectors_.rows();
+  // (dual_coef_'s columns count the support vectors: a precomputed kernel keeps no rows.)
+  const std::int64_t n_pairs = K * (K - 1) / 2, n_sv = dual_coef_.cols();
   const std::int64_t d = support_vectors_.cols(), others = dual_coef_.rows();
   const float sign = K == 2 ? -1.0f : 1.0f;
   sv_coef_ = Tensor(n_sv, others);

@@ -37,9 +37,10 @@ void apply_to_dots(Backend& b, const KernelSpec& spec, Tensor& T, Tensor& scratc
       return;
     }
     case KernelKind::rbf:
+    case KernelKind::precomputed:
       break;
   }
-  MLCORE_ASSERT(false, "apply_to_dots: rbf takes squared distances, not dot products");
+  MLCORE_ASSERT(false, "apply_to_dots: only the dot-product kernels");
 }
 
 }  // namespace
@@ -49,11 +50,18 @@ KernelKind parse_kernel(const std::string& name) {
   if (name == "poly") return KernelKind::poly;
   if (name == "rbf") return KernelKind::rbf;
   if (name == "sigmoid") return KernelKind::sigmoid;
-  MLCORE_FAIL("unknown kernel '" << name << "'; known: 'linear', 'poly', 'rbf', 'sigmoid'");
+  if (name == "precomputed") return KernelKind::precomputed;
+  MLCORE_FAIL("unknown kernel '" << name
+                                 << "'; known: 'linear', 'poly', 'rbf', 'sigmoid', 'precomputed'");
 }
 
 void kernel_block(Backend& b, const KernelSpec& spec, const Tensor& A, const Tensor& B, Tensor& K,
                   Tensor& scratch) {
+  if (spec.kind == KernelKind::precomputed) {
+    MLCORE_ASSERT(A.cols() == B.rows(), "kernel_block: a precomputed row must span the samples");
+    b.axpby(1.0f, A, 0.0f, K);  // the rows are the kernel values
+    return;
+  }
   if (spec.kind == KernelKind::rbf) {
     b.sqdist(A, B, K);                                                              // ‖a − b‖²
     b.map(MapFn::exp, K, K, MapArgs{static_cast<float>(-spec.gamma), 0.0f, 1.0f});  // e^(−γ·)
@@ -67,6 +75,11 @@ std::vector<double> kernel_diagonal(Backend& b, const KernelSpec& spec, const Te
   const std::int64_t n = X.rows();
   std::vector<double> diag(n, 1.0);  // rbf: e⁰ = 1 exactly
   if (spec.kind == KernelKind::rbf) return diag;
+  if (spec.kind == KernelKind::precomputed) {  // k(x_i, x_i) = row i's element i
+    const Tensor h = b.to_host(X);
+    for (std::int64_t i = 0; i < n; ++i) diag[i] = h.at<float>(i, i);
+    return diag;
+  }
   // ‖x_i‖² = sqdist(x_i, 0), then the kernel's function of those dot products.
   Tensor zero = b.empty(1, X.cols());
   Tensor T = b.empty(n, 1), scratch = b.empty(n, 1);

@@ -24,7 +24,10 @@
 
 namespace mlcore::detail {
 
-enum class KernelKind { linear, poly, rbf, sigmoid };
+// precomputed: the caller's Gram matrix. Its "samples" are rows of that matrix (row i of the
+// training Gram matrix holds k(x_i, x_j) for every j), so the kernel of a block of rows A
+// against all the samples B is A itself: kernel_block copies, the diagonal is read off.
+enum class KernelKind { linear, poly, rbf, sigmoid, precomputed };
 
 struct KernelSpec {
   KernelKind kind = KernelKind::rbf;
@@ -33,7 +36,8 @@ struct KernelSpec {
   std::int64_t degree = 3;
 };
 
-// "linear", "poly", "rbf", "sigmoid" → KernelKind (throws mlcore::Error otherwise).
+// "linear", "poly", "rbf", "sigmoid", "precomputed" → KernelKind (throws mlcore::Error
+// otherwise).
 KernelKind parse_kernel(const std::string& name);
 
 // K = k(A, B): A (m × d), B (n × d), K (m × n), all on the backend's device. `scratch` must be
