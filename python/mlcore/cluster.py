@@ -7,7 +7,9 @@ scikit-learn's meaning (relative to the mean feature variance, on the total squa
 shift); empty clusters are re-seeded with the farthest points.
 
 Results are float32 arithmetic; from the same initial centres the inertia matches
-scikit-learn's to a fraction of a percent. ``algorithm``, ``copy_x`` and ``verbose`` are
+scikit-learn's to a fraction of a percent. ``verbose`` > 0 prints scikit-learn's progress
+lines (each run's start, every iteration's inertia, why it stopped) after the fit: the C++
+fit keeps them (``fit_log``) and prints nothing itself. ``algorithm`` and ``copy_x`` are
 accepted for compatibility (Lloyd's algorithm is always used; X is never modified).
 
 >>> import numpy as np
@@ -160,9 +162,12 @@ class KMeans(
             max_iter=max_iter,
             tol=tol,
             random_state=seed,
+            verbose=bool(self.verbose),
             backend=self._core_backend(),
         )
         self._model.fit(as_core_X(X), sample_weight)
+        for line in self._model.fit_log:
+            print(line)
         self.cluster_centers_ = np.asarray(self._model.cluster_centers, dtype=dtype)
         self.labels_ = self._model.labels.ravel().astype(np.int32)
         self.inertia_ = float(self._model.inertia)

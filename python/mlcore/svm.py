@@ -31,6 +31,7 @@ import numbers
 import warnings
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.class_weight import compute_class_weight
@@ -284,7 +285,7 @@ class SVC(_SVMBase):
         if self.max_iter != -1 and self.max_iter < 1:
             raise ValueError(f"max_iter must be -1 (no limit) or >= 1, got {self.max_iter}")
         return dict(
-            C=check_real("C", self.C, 0.0, low_open=True),
+            C=check_real("C", self.C, 0.0, low_open=True, allow_inf=True),  # inf: hard margin
             # A callable's Gram matrix is computed here and handed over as precomputed.
             kernel="precomputed" if callable(self.kernel) else self.kernel,
             degree=check_int("degree", self.degree, 0),
@@ -313,6 +314,8 @@ class SVC(_SVMBase):
                 FutureWarning,
                 stacklevel=2,
             )
+        if self.kernel == "precomputed" and issparse(X):
+            raise TypeError("Sparse precomputed kernels are not supported.")
         X, codes, sample_weight = self._prepare_fit(X, y, sample_weight)
         if callable(self.kernel):
             self._X_fit_kernel = X  # the callable's second argument at predict

@@ -14,7 +14,7 @@ void bind_cluster(py::module_& m) {
   py::class_<KMeans> c(m, "KMeans", "k-means clustering (use mlcore.KMeans)");
   c.def(py::init([](std::int64_t n_clusters, const std::string& init,
                     const py::object& init_centers, const py::object& n_init, std::int64_t max_iter,
-                    double tol, std::uint64_t random_state, BackendPtr backend) {
+                    double tol, std::uint64_t random_state, bool verbose, BackendPtr backend) {
           KMeansOptions o;
           o.n_clusters = n_clusters;
           o.init = init;
@@ -23,12 +23,14 @@ void bind_cluster(py::module_& m) {
           o.max_iter = max_iter;
           o.tol = tol;
           o.random_state = random_state;
+          o.verbose = verbose;
           return KMeans(o, std::move(backend));
         }),
         py::arg("n_clusters") = d.n_clusters, py::arg("init") = d.init,
         py::arg("init_centers") = py::none(), py::arg("n_init") = d.n_init,
         py::arg("max_iter") = d.max_iter, py::arg("tol") = d.tol,
-        py::arg("random_state") = d.random_state, py::arg("backend"))
+        py::arg("random_state") = d.random_state, py::arg("verbose") = d.verbose,
+        py::arg("backend"))
       .def(
           "fit",
           [](KMeans& m, const py::object& X, const py::object& sample_weight) {
@@ -56,6 +58,7 @@ void bind_cluster(py::module_& m) {
       .def_property_readonly("labels", [](const KMeans& m) { return tensor_to_array(m.labels()); })
       .def_property_readonly("inertia", &KMeans::inertia)
       .def_property_readonly("n_iter", &KMeans::n_iter)
+      .def_property_readonly("fit_log", &KMeans::fit_log)
       .def_property_readonly("n_features_in", &KMeans::n_features_in);
   bind_estimator<KMeans>(c);
   set_defaults<KMeansOptions>(c, "n_clusters", &KMeansOptions::n_clusters, "init",

@@ -102,6 +102,20 @@ def test_sample_weight_matches_sklearn(backend):
     assert a.inertia_ == pytest.approx(b.inertia_, rel=1e-4)
 
 
+@pytest.mark.parametrize("tol, stop", [(0.0, "strict convergence"), (1e-2, "within tolerance")])
+def test_verbose_prints_sklearns_progress_lines(capsys, tol, stop):
+    X = np.random.RandomState(0).normal(size=(2000, 5))
+    ours = mlcore.KMeans(n_clusters=4, init="random", n_init=1, tol=tol, random_state=0, verbose=1)
+    ours.fit(X)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Initialization complete"
+    inertias = [float(line.split("inertia ")[1].rstrip(".")) for line in out if "inertia" in line]
+    assert len(inertias) == ours.n_iter_ and np.all(np.diff(inertias) <= 1e-3 * inertias[0])
+    assert stop in out[-1]
+    mlcore.KMeans(n_clusters=4, random_state=0).fit(X)
+    assert capsys.readouterr().out == ""
+
+
 def test_empty_cluster_is_relocated():
     # Three tight groups and a start with one centre far from everything.
     rng = np.random.default_rng(0)

@@ -221,6 +221,25 @@ def test_svc_precomputed_and_callable_kernels(backend):
     assert np.mean(prob.predict_proba(Kte).argmax(axis=1) == ref.predict(Kte)) > 0.9
 
 
+@pytest.mark.parametrize("backend", F32_BACKENDS)
+def test_svc_infinite_C_is_the_hard_margin(backend):
+    """C=inf (scikit-learn accepts it): no bound on the dual variables. On separable data it
+    is the hard-margin SVM, the limit of a large C: the same support vectors and predictions."""
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(n_samples=80, centers=2, cluster_std=1.0, random_state=3)
+    hard = mlcore.SVC(kernel="linear", C=np.inf, backend=backend).fit(X, y)
+    large = mlcore.SVC(kernel="linear", C=1e6, backend=backend).fit(X, y)
+    np.testing.assert_array_equal(hard.support_, large.support_)
+    np.testing.assert_array_equal(hard.predict(X), y)
+    np.testing.assert_allclose(hard.dual_coef_, large.dual_coef_, rtol=1e-4)
+    ref = sks.SVC(kernel="linear", C=np.inf).fit(X, y)
+    np.testing.assert_array_equal(hard.support_, ref.support_)
+    with pytest.warns(FutureWarning):  # Platt's sub-fits keep the infinite bound
+        prob = mlcore.SVC(C=np.inf, probability=True, random_state=0, backend=backend).fit(X, y)
+    np.testing.assert_allclose(prob.predict_proba(X).sum(axis=1), 1.0, atol=1e-5)
+
+
 def test_svc_probability_parameter_follows_sklearn():
     """scikit-learn 1.9's deprecation: an explicit probability warns (True or False); the
     method exists only with probability=True, and a model fitted without it says so."""
@@ -364,6 +383,10 @@ def test_bad_input():
         mlcore.SVC(kernel="laplacian").fit(X, y)
     with pytest.raises(ValueError, match="square matrix"):
         mlcore.SVC(kernel="precomputed").fit(X, y)
+    with pytest.raises(TypeError, match="Sparse precomputed"):
+        from scipy.sparse import csr_matrix
+
+        mlcore.SVC(kernel="precomputed").fit(csr_matrix(np.eye(len(y))), y)
     with pytest.raises(ValueError, match="gamma"):
         mlcore.SVC(gamma="large").fit(X, y)
     with pytest.raises(ValueError, match="gamma"):

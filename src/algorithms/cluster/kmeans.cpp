@@ -15,6 +15,8 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "algorithms/common/sparse_input.hpp"
@@ -379,9 +381,11 @@ struct Run {
   std::int64_t n_iter = 0;
 };
 
-// Lloyd's iterations from `start` (k × d host, centred coordinates).
+// Lloyd's iterations from `start` (k × d host, centred coordinates). With a `log`, each
+// iteration's inertia and the reason for stopping are appended in scikit-learn's words.
 template <class Data>
-Run lloyd(const Data& data, const Tensor& start, std::int64_t max_iter, double tol) {
+Run lloyd(const Data& data, const Tensor& start, std::int64_t max_iter, double tol,
+          std::vector<std::string>* log) {
   Backend& b = data.b;
   const std::int64_t n = data.n, d = data.d, k = start.rows();
   Tensor labels = b.empty(n, 1, DType::i32), mind = b.empty(n, 1);
@@ -392,6 +396,13 @@ Run lloyd(const Data& data, const Tensor& start, std::int64_t max_iter, double t
   std::int64_t it = 0;
   for (; it < max_iter; ++it) {
     data.assign(C, labels, mind, D);
+    if (log != nullptr) {  // the inertia of these centres (weighted_sum scales its argument)
+      Tensor scratch = b.empty(n, 1);
+      b.axpby(1.0f, mind, 0.0f, scratch);
+      std::ostringstream line;
+      line << "Iteration " << it << ", inertia " << weighted_sum(data, scratch) << ".";
+      log->push_back(line.str());
+    }
     Tensor sums = data.sums(labels, k);  // k × (d+1): per cluster [Σ w·x | Σ w]
     const Tensor labels_h = b.to_host(labels);
     const std::int32_t* lab = labels_h.data<std::int32_t>();
@@ -432,10 +443,19 @@ Run lloyd(const Data& data, const Tensor& start, std::int64_t max_iter, double t
     }
     if (std::equal(labels_old.begin(), labels_old.end(), lab)) {
       strict = true;  // same labels as last time: the centres are already their means
+      if (log != nullptr) {
+        log->push_back("Converged at iteration " + std::to_string(it) + ": strict convergence.");
+      }
       ++it;
       break;
     }
     if (shift <= tol) {
+      if (log != nullptr) {
+        std::ostringstream line;
+        line << "Converged at iteration " << it << ": center shift " << shift
+             << " within tolerance " << tol << ".";
+        log->push_back(line.str());
+      }
       ++it;
       break;
     }
@@ -610,6 +630,8 @@ void KMeans::run_all(const Data& data, const Tensor& mean, double tol) {
   std::mt19937_64 rng(options_.random_state);
   Run best;
   bool have_best = false;
+  fit_log_.clear();
+  std::vector<std::string>* log = options_.verbose ? &fit_log_ : nullptr;
   for (std::int64_t r = 0; r < runs; ++r) {
     Tensor start;
     if (is_array) {
@@ -622,7 +644,8 @@ void KMeans::run_all(const Data& data, const Tensor& mean, double tol) {
     } else {
       start = kmeans_plusplus(data, k, rng);
     }
-    Run run = lloyd(data, start, options_.max_iter, tol);
+    if (log != nullptr) log->push_back("Initialization complete");
+    Run run = lloyd(data, start, options_.max_iter, tol, log);
     if (!have_best || run.inertia < best.inertia) {
       best = std::move(run);
       have_best = true;

@@ -110,8 +110,9 @@ double total_variance(Backend& b, const Tensor& X) {
 
 SVC::SVC(const SVCOptions& options, BackendPtr backend)
     : Estimator(kName, kModelVersion, std::move(backend)), options_(options) {
-  MLCORE_CHECK(options.C > 0.0 && std::isfinite(options.C),
-               "SVC: C must be a positive number, got " << options.C);
+  // C = +inf is the hard-margin SVM: no upper bound on the dual variables (the SMO's box
+  // clipping and bound tests are IEEE-safe with an infinite bound).
+  MLCORE_CHECK(options.C > 0.0, "SVC: C must be a positive number (or inf), got " << options.C);
   detail::parse_kernel(options.kernel);  // throws for an unknown kernel
   MLCORE_CHECK(options.degree >= 0, "SVC: degree must be >= 0, got " << options.degree);
   MLCORE_CHECK(
@@ -184,11 +185,13 @@ SVC& SVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
   const detail::KernelSpec spec = kernel_spec(options_, gamma_);
 
   // Samples by class, in order; a sample of zero C (weight 0) takes no part (libsvm too).
-  std::vector<double> Cs(n);
+  // factor[i]: sample i's weight times its class's; its box bound is C·factor[i].
+  std::vector<double> Cs(n), factor(n);
   std::vector<std::vector<std::int64_t>> members(K);
   for (std::int64_t i = 0; i < n; ++i) {
     const std::int32_t c = enc.code[i];
-    Cs[i] = options_.C * sw[i] * (options_.class_weight.empty() ? 1.0 : options_.class_weight[c]);
+    factor[i] = sw[i] * (options_.class_weight.empty() ? 1.0 : options_.class_weight[c]);
+    Cs[i] = factor[i] > 0.0 ? options_.C * factor[i] : 0.0;  // never inf · 0
     if (Cs[i] > 0.0) members[c].push_back(i);
   }
   for (std::int64_t c = 0; c < K; ++c) {
@@ -297,11 +300,7 @@ SVC& SVC::fit(const Tensor& X, const Tensor& y, const Tensor& sample_weight) {
   derive_pair_coefficients();
   classes_ = enc.classes;
   prob_a_ = prob_b_ = Tensor();
-  if (options_.probability) {
-    std::vector<double> weight(n);
-    for (std::int64_t i = 0; i < n; ++i) weight[i] = Cs[i] / options_.C;
-    fit_probability(X, enc.code, weight);
-  }
+  if (options_.probability) fit_probability(X, enc.code, factor);
   fitted_ = true;
   return *this;
 }

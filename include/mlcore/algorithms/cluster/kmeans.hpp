@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 #include "mlcore/estimator.hpp"
 #include "mlcore/sparse.hpp"
@@ -45,6 +46,10 @@ struct KMeansOptions {
   std::int64_t max_iter = 300;
   double tol = 1e-4;  // relative to the mean variance of the features
   std::uint64_t random_state = 0;
+  // Keep fit_log(): scikit-learn's verbose lines (each run's start, every iteration's inertia,
+  // why it stopped). A runtime setting, not part of a saved model; it costs one more reduction
+  // per iteration (the inertia).
+  bool verbose = false;
 
   // How many runs a fit makes: n_init, where "auto" means 1 for "k-means++" and 10 for
   // "random"; a given start ("array") is run once, as scikit-learn does.
@@ -74,6 +79,10 @@ class KMeans : public Estimator {
   double score(const CsrMatrix& X, const Tensor& sample_weight = Tensor()) const;
 
   const KMeansOptions& options() const { return options_; }
+  // The last fit's progress, one line each, in scikit-learn's words ("Initialization complete",
+  // "Iteration i, inertia v.", "Converged at iteration i: ..."); empty unless options().verbose.
+  // The library prints nothing itself: the caller decides where the lines go.
+  const std::vector<std::string>& fit_log() const { return fit_log_; }
   const Tensor& cluster_centers() const;  // n_clusters × n_features f32
   const Tensor& labels() const;           // n_samples × 1 i32, of the training samples
   double inertia() const;                 // Σ w_i ‖x_i − c_{l_i}‖² of the best run
@@ -106,6 +115,7 @@ class KMeans : public Estimator {
   Tensor centers_;  // k × d
   Tensor labels_;   // n × 1 i32
   double inertia_ = 0.0;
+  std::vector<std::string> fit_log_;
   std::int64_t n_iter_ = 0;
 };
 

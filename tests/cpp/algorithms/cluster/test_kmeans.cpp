@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "mlcore/algorithms/cluster/kmeans.hpp"
 #include "test_util.hpp"
@@ -67,6 +69,47 @@ TEST_P(KMeansTest, ConvergesToTheTwoSquaresFromGivenCentres) {
   EXPECT_NEAR(t.at<float>(0, first), 0.0, 0.05);
   EXPECT_NEAR(t.at<float>(0, 1 - first), 10.0 * std::sqrt(2.0), 10.0 * std::sqrt(2.0) * rtol());
   EXPECT_NEAR(km.score(two_squares()), -4.0, 4.0 * rtol() + 1e-4);
+}
+
+TEST_P(KMeansTest, VerboseLogsEachIterationsInertiaAndWhyItStopped) {
+  // Two runs from random starts: each logs its start, one inertia per iteration (never
+  // increasing: Lloyd's steps only lower it) and its stop; the kept run's inertia is the
+  // fit's. Without verbose nothing is kept.
+  KMeansOptions o;
+  o.n_clusters = 2;
+  o.init = "random";
+  o.n_init = 2;
+  o.verbose = true;
+  o.tol = 0.0;  // stop on stable labels: "strict convergence"
+  KMeans km(o, b());
+  km.fit(two_squares());
+  const std::vector<std::string>& log = km.fit_log();
+  int starts = 0, stops = 0;
+  double last = 1e300;
+  for (const std::string& line : log) {
+    if (line == "Initialization complete") {
+      ++starts;
+      last = 1e300;
+    } else if (line.rfind("Iteration ", 0) == 0) {
+      const double inertia = std::stod(line.substr(line.find("inertia ") + 8));
+      EXPECT_LE(inertia, last * (1 + rtol())) << line;
+      last = inertia;
+    } else {
+      EXPECT_NE(line.find("strict convergence"), std::string::npos) << line;
+      ++stops;
+    }
+  }
+  EXPECT_EQ(starts, 2);
+  EXPECT_EQ(stops, 2);
+  o.verbose = false;
+  KMeans quiet(o, b());
+  quiet.fit(two_squares());
+  EXPECT_TRUE(quiet.fit_log().empty());
+  o.tol = 1e3;  // a huge tolerance: the first shift is within it
+  o.verbose = true;
+  KMeans loose(o, b());
+  loose.fit(two_squares());
+  EXPECT_NE(loose.fit_log().back().find("within tolerance"), std::string::npos);
 }
 
 TEST_P(KMeansTest, SeedingsFindTheSquares) {

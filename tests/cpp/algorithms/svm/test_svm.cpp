@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "mlcore/algorithms/svm/svm.hpp"
@@ -348,6 +349,10 @@ TEST_P(SvmTest, BadInput) {
   o.kernel = "rbf";
   o.C = 0.0;
   EXPECT_THROW(SVC(o, b()), Error);
+  o.C = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THROW(SVC(o, b()), Error);
+  o.C = std::numeric_limits<double>::infinity();  // the hard margin: allowed
+  EXPECT_NO_THROW(SVC(o, b()));
   o.C = 1.0;
   o.gamma = "huge";
   EXPECT_THROW(SVC(o, b()), Error);
