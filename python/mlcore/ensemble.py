@@ -15,8 +15,10 @@ chosen backend; NaN in ``X`` is a missing value whose side each split learns.
 
 from __future__ import annotations
 
+import itertools
 import time
 import warnings
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -260,13 +262,168 @@ class RandomForestRegressor(RegressorMixin, _BaseForest):
 # ---- gradient boosting ---------------------------------------------------------------------
 
 
+def _categorical_mask(X, categorical_features):
+    """scikit-learn's reading of ``categorical_features`` for X (before X is converted, so
+    that a DataFrame's dtypes and column names are seen): a bool mask over the features, or
+    None when no feature is categorical. Raises scikit-learn's ValueErrors for a bad spec."""
+    columns = getattr(X, "columns", None)
+    is_frame = hasattr(X, "dtypes") and columns is not None
+    if categorical_features is None:
+        return None
+    if isinstance(categorical_features, str) and categorical_features == "from_dtype":
+        if not is_frame:
+            return None
+        spec = np.asarray([str(dt) in ("category", "Categorical", "Enum") for dt in X.dtypes])
+    else:
+        spec = np.asarray(categorical_features)
+    if spec.size == 0:
+        return None
+    kind = spec.dtype.kind
+    if kind not in ("i", "u", "b", "U", "O"):
+        raise ValueError(
+            f"categorical_features must be an array-like of bool, int or str, got: "
+            f"{spec.dtype.name}."
+        )
+    if kind == "O" and {type(v) for v in spec} != {str}:
+        names = sorted({type(v).__name__ for v in spec})
+        raise ValueError(
+            f"categorical_features must be an array-like of bool, int or str, got: "
+            f"{', '.join(names)}."
+        )
+    n_features = X.shape[1] if hasattr(X, "shape") else np.asarray(X, dtype=object).shape[1]
+    mask = np.zeros(n_features, dtype=bool)
+    if kind in ("U", "O"):
+        if columns is None:
+            raise ValueError(
+                "categorical_features should be passed as an array of integers or as a "
+                "boolean mask when the model is fitted on data without feature names."
+            )
+        names = [str(c) for c in columns]
+        for name in spec:
+            if name not in names:
+                raise ValueError(
+                    f"categorical_features has an item value '{name}' which is not a valid "
+                    f"feature name of the training data. Observed feature names: {names}"
+                )
+            mask[names.index(name)] = True
+    elif kind in ("i", "u"):
+        if spec.max() >= n_features or spec.min() < 0:
+            raise ValueError(
+                "categorical_features set as integer indices must be in [0, n_features - 1]"
+            )
+        mask[spec] = True
+    else:
+        if spec.shape != (n_features,):
+            raise ValueError(
+                "categorical_features set as a boolean mask must have shape (n_features,), "
+                f"got: {spec.shape}"
+            )
+        mask = spec.astype(bool)
+    return mask if mask.any() else None
+
+
+def _categorical_cardinality(X, f):
+    """The number of distinct non-missing values of feature f in the raw X."""
+    if hasattr(X, "iloc"):
+        return int(X.iloc[:, f].dropna().nunique())
+    column = np.asarray(X, dtype=object)[:, f]
+    kept = [v for v in column if not (isinstance(v, float) and np.isnan(v))]
+    return len(set(kept))
+
+
 class _BaseBoosting(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
     _classifier = False
 
+    def _check_interaction_cst(self, n_features):
+        """interaction_cst as a list of sets of feature indices, with the features no group
+        names as one more group (scikit-learn's private method, its rules and messages);
+        None without constraints."""
+        cst = self.interaction_cst
+        if cst is None:
+            return None
+        if isinstance(cst, str) and cst == "no_interactions":
+            cst = [[f] for f in range(n_features)]
+        elif isinstance(cst, str) and cst == "pairwise":
+            cst = itertools.combinations(range(n_features), 2)
+        elif isinstance(cst, str):
+            raise ValueError(
+                "interaction_cst must be 'pairwise', 'no_interactions', None or a sequence "
+                f"of groups of feature indices, got {cst!r}"
+            )
+        try:
+            groups = [set(group) for group in cst]
+        except TypeError:
+            raise ValueError(
+                "Interaction constraints must be a sequence of tuples or lists, got: "
+                f"{self.interaction_cst!r}."
+            ) from None
+        for group in groups:
+            for f in group:
+                if isinstance(f, (bool, np.bool_)) or not (
+                    isinstance(f, Integral) and 0 <= f < n_features
+                ):
+                    raise ValueError(
+                        "Interaction constraints must consist of integer indices in [0, "
+                        f"n_features - 1] = [0, {n_features - 1}], specifying the position of "
+                        f"features, got invalid indices: {group!r}"
+                    )
+        rest = set(range(n_features)) - set().union(*groups)
+        if rest:
+            groups.append(rest)
+        return groups
+
+    def _should_stop(self, scores):
+        """Whether early stopping ends the fit after these scores (higher is better): none
+        of the last n_iter_no_change beats the one before them by more than tol. The C++
+        fit's rule (scikit-learn's private method, read by its tests)."""
+        return bool(
+            _core.boosting_should_stop(
+                [float(s) for s in scores],
+                check_int("n_iter_no_change", self.n_iter_no_change, 1),
+                check_real("tol", self.tol, 0.0, allow_inf=True),
+            )
+        )
+
+    def _check_categorical(self, X):
+        """is_categorical_ (scikit-learn's reading of categorical_features; None when no
+        feature is categorical) and the checks scikit-learn makes before binning; refuses a
+        categorical feature, which mlcore's boosting cannot split on."""
+        mask = _categorical_mask(X, self.categorical_features)
+        self.is_categorical_ = mask
+        if mask is None:
+            return
+        if self.monotonic_cst is not None:
+            cst = np.asarray(self.monotonic_cst)
+            if cst.shape == mask.shape and np.any(cst[mask] != 0):
+                raise ValueError("Categorical features cannot have monotonic constraints.")
+        max_bins = check_int("max_bins", self.max_bins, 2)
+        columns = getattr(X, "columns", None)
+        for f in np.flatnonzero(mask):
+            cardinality = _categorical_cardinality(X, f)
+            if cardinality > max_bins:
+                name = repr(str(columns[f])) if columns is not None else f"at index {f}"
+                raise ValueError(
+                    f"Categorical feature {name} is expected to have a cardinality <= "
+                    f"{max_bins} but actually has a cardinality of {cardinality}."
+                )
+        raise ValueError(
+            "categorical_features: categorical splits are not supported by mlcore's "
+            f"{type(self).__name__} (features {np.flatnonzero(mask).tolist()} are "
+            "categorical); encode them as numbers and pass categorical_features=None"
+        )
+
     def fit(self, X, y, sample_weight=None):
         """Boost max_iter rounds of trees on (X, y); NaN in X means missing. sample_weight
-        scales each sample's gradient and hessian (any finite weights >= 0)."""
+        scales each sample's gradient and hessian (any finite weights >= 0). interaction_cst
+        restricts the features each branch may combine."""
+        self._check_categorical(X)
+        if self.monotonic_cst is not None:
+            raise ValueError(
+                "monotonic_cst is not supported by mlcore's boosting (its split finder has no "
+                f"monotonic constraints); pass monotonic_cst=None, got {self.monotonic_cst!r}"
+            )
         X, y_codes, sw = tree_fit_data(self, X, y, self._classifier, sample_weight)
+        groups = self._check_interaction_cst(X.shape[1])
         if self._classifier and self.n_classes_ < 2:
             raise ValueError(
                 f"{type(self).__name__} needs at least 2 classes in y, got "
@@ -303,6 +460,7 @@ class _BaseBoosting(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             n_iter_no_change=check_int("n_iter_no_change", self.n_iter_no_change, 1),
             tol=check_real("tol", self.tol, 0.0, allow_inf=True),
             random_state=seed_of(self.random_state),
+            interaction_cst=[] if groups is None else [sorted(g) for g in groups],
             backend=self._core_backend(),
         )
         verbose = check_int("verbose", self.verbose, 0)
@@ -368,6 +526,16 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
     min_samples_leaf : int, default=20
     l2_regularization : float, default=0.0
     max_bins : int, default=255
+    categorical_features : "from_dtype", array-like of bool, int or str, or None
+        Read as scikit-learn reads it (``is_categorical_``); a categorical feature is refused
+        with a ValueError (mlcore has no categorical splits): encode it as numbers and pass
+        None. "from_dtype" (the default) finds none in an array.
+    monotonic_cst : None
+        Monotonic constraints are not implemented: anything but None is a ValueError.
+    interaction_cst : {"pairwise", "no_interactions"}, sequence of groups of ints, or None
+        Interaction constraints, as scikit-learn's: a branch of a tree splits only on
+        features of the groups that hold every feature split on above it; features in no
+        group form one more group.
     early_stopping : "auto" or bool, default="auto"
         "auto": on when n_samples > 10000.
     scoring : "loss" or None, default="loss"
@@ -380,6 +548,8 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
         > 0: print each iteration's train and validation losses and the fit's time (after the
         fit, which runs in C++).
     random_state : int, RandomState or None, default=None
+    class_weight : dict, "balanced" or None, default=None
+        Multiplies sample_weight by the weight of each sample's class (scikit-learn's rule).
     backend : str, mlcore.Backend or None, default=None
 
     Attributes
@@ -402,6 +572,9 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
         min_samples_leaf=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["min_samples_leaf"],
         l2_regularization=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["l2_regularization"],
         max_bins=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["max_bins"],
+        categorical_features="from_dtype",
+        monotonic_cst=None,
+        interaction_cst=None,
         early_stopping=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["early_stopping"],
         scoring=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["scoring"],
         validation_fraction=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["validation_fraction"],
@@ -409,8 +582,10 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
         tol=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["tol"],
         verbose=0,
         random_state=None,
+        class_weight=None,
         backend=None,
     ):
+        self.class_weight = class_weight
         self.loss = loss
         self.learning_rate = learning_rate
         self.max_iter = max_iter
@@ -419,6 +594,9 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
         self.min_samples_leaf = min_samples_leaf
         self.l2_regularization = l2_regularization
         self.max_bins = max_bins
+        self.categorical_features = categorical_features
+        self.monotonic_cst = monotonic_cst
+        self.interaction_cst = interaction_cst
         self.early_stopping = early_stopping
         self.scoring = scoring
         self.validation_fraction = validation_fraction
@@ -505,6 +683,9 @@ class GradientBoostingRegressor(RegressorMixin, _BaseBoosting):
         min_samples_leaf=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["min_samples_leaf"],
         l2_regularization=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["l2_regularization"],
         max_bins=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["max_bins"],
+        categorical_features="from_dtype",
+        monotonic_cst=None,
+        interaction_cst=None,
         early_stopping=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["early_stopping"],
         scoring=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["scoring"],
         validation_fraction=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["validation_fraction"],
@@ -522,6 +703,9 @@ class GradientBoostingRegressor(RegressorMixin, _BaseBoosting):
         self.min_samples_leaf = min_samples_leaf
         self.l2_regularization = l2_regularization
         self.max_bins = max_bins
+        self.categorical_features = categorical_features
+        self.monotonic_cst = monotonic_cst
+        self.interaction_cst = interaction_cst
         self.early_stopping = early_stopping
         self.scoring = scoring
         self.validation_fraction = validation_fraction

@@ -215,8 +215,11 @@ void bind_boosting(py::module_& m, const char* name, bool classifier) {
                     std::int64_t min_samples_leaf, double l2_regularization, int max_bins,
                     const std::string& early_stopping, const std::string& scoring,
                     const py::object& validation_fraction, std::int64_t n_iter_no_change,
-                    double tol, std::uint64_t random_state, BackendPtr backend) {
+                    double tol, std::uint64_t random_state,
+                    const std::vector<std::vector<std::int64_t>>& interaction_cst,
+                    BackendPtr backend) {
           GradientBoostingOptions o;
+          o.interaction_cst = interaction_cst;
           o.loss = loss;
           o.learning_rate = learning_rate;
           o.max_iter = max_iter;
@@ -237,7 +240,7 @@ void bind_boosting(py::module_& m, const char* name, bool classifier) {
         py::arg("max_depth"), py::arg("min_samples_leaf"), py::arg("l2_regularization"),
         py::arg("max_bins"), py::arg("early_stopping"), py::arg("scoring"),
         py::arg("validation_fraction"), py::arg("n_iter_no_change"), py::arg("tol"),
-        py::arg("random_state"), py::arg("backend"));
+        py::arg("random_state"), py::arg("interaction_cst"), py::arg("backend"));
   bind_common<M>(c);
   using O = GradientBoostingOptions;
   set_defaults<O>(c, "learning_rate", &O::learning_rate, "max_iter", &O::max_iter, "max_leaf_nodes",

@@ -23,7 +23,8 @@ namespace {
 constexpr const char* kClassifier = "GradientBoostingClassifier";
 constexpr const char* kRegressor = "GradientBoostingRegressor";
 // 2: the fitted flag (version 1 files were always fitted); saving works before fit.
-constexpr std::uint32_t kModelVersion = 2;
+// 3: interaction_cst in the options (older files: none).
+constexpr std::uint32_t kModelVersion = 3;
 
 enum class Loss { squared_error, binary, multiclass };
 
@@ -54,6 +55,37 @@ void check_boosting_options(const GradientBoostingOptions& o, const char* est) {
   MLCORE_CHECK(o.n_iter_no_change >= 1,
                est << ": n_iter_no_change must be an integer ≥ 1, got " << o.n_iter_no_change);
   MLCORE_CHECK(o.tol >= 0 && std::isfinite(o.tol), est << ": tol must be ≥ 0, got " << o.tol);
+  for (const auto& group : o.interaction_cst) {
+    for (const std::int64_t f : group) {
+      MLCORE_CHECK(f >= 0, est << ": interaction_cst holds feature index " << f << " < 0");
+    }
+  }
+}
+
+// The interaction constraint groups for d features: interaction_cst's, each index checked,
+// plus one group of the features no group names (scikit-learn's rule); empty without any.
+std::vector<std::vector<std::int32_t>> interaction_groups(const GradientBoostingOptions& o,
+                                                          std::int64_t d) {
+  std::vector<std::vector<std::int32_t>> groups;
+  if (o.interaction_cst.empty()) return groups;
+  std::vector<std::uint8_t> listed(static_cast<std::size_t>(d), 0);
+  for (const auto& group : o.interaction_cst) {
+    std::vector<std::int32_t> members;
+    for (const std::int64_t f : group) {
+      MLCORE_CHECK(f >= 0 && f < d, "interaction_cst: feature index "
+                                        << f << " is outside [0, n_features - 1] = [0, " << d - 1
+                                        << "]");
+      listed[f] = 1;
+      members.push_back(static_cast<std::int32_t>(f));
+    }
+    groups.push_back(std::move(members));
+  }
+  std::vector<std::int32_t> rest;
+  for (std::int64_t f = 0; f < d; ++f) {
+    if (!listed[f]) rest.push_back(static_cast<std::int32_t>(f));
+  }
+  if (!rest.empty()) groups.push_back(std::move(rest));
+  return groups;
 }
 
 // Rows `ids` of X (a host copy).
@@ -400,6 +432,8 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
         std::any_of(codes, codes + n_train, [&](std::uint8_t c) { return c == missing_code; });
   }
   p.feature_has_missing = feature_has_missing.data();
+  const std::vector<std::vector<std::int32_t>> groups = interaction_groups(o, d);
+  if (!groups.empty()) p.interaction_groups = &groups;
 
   // Scores are "higher is better": −loss, or the default score (accuracy / R²).
   auto score = [&](const std::vector<double>& r, const std::vector<double>& y,
@@ -445,6 +479,34 @@ void visit_options(Archive& a, GradientBoostingOptions& o) {
   a(o.loss, o.learning_rate, o.max_iter, o.max_leaf_nodes, o.max_depth, o.min_samples_leaf,
     o.l2_regularization, o.max_bins, o.early_stopping, o.scoring, o.validation_fraction,
     o.n_iter_no_change, o.tol, o.random_state);
+  if (a.version() < 3) {
+    o.interaction_cst.clear();
+    return;
+  }
+  // Flattened: the number of groups, then each group's size and members.
+  std::vector<std::int64_t> flat;
+  if (!a.loading()) {
+    flat.push_back(static_cast<std::int64_t>(o.interaction_cst.size()));
+    for (const auto& group : o.interaction_cst) {
+      flat.push_back(static_cast<std::int64_t>(group.size()));
+      flat.insert(flat.end(), group.begin(), group.end());
+    }
+  }
+  a(flat);
+  if (!a.loading()) return;
+  o.interaction_cst.clear();
+  std::size_t at = 1;
+  const std::int64_t n_groups = flat.empty() ? -1 : flat[0];
+  MLCORE_CHECK(n_groups >= 0, "model file: inconsistent interaction_cst");
+  for (std::int64_t grp = 0; grp < n_groups; ++grp) {
+    MLCORE_CHECK(at < flat.size() && flat[at] >= 0 &&
+                     static_cast<std::size_t>(flat[at]) <= flat.size() - at - 1,
+                 "model file: inconsistent interaction_cst");
+    const std::size_t size = static_cast<std::size_t>(flat[at]);
+    o.interaction_cst.emplace_back(flat.begin() + at + 1, flat.begin() + at + 1 + size);
+    at += size + 1;
+  }
+  MLCORE_CHECK(at == flat.size(), "model file: inconsistent interaction_cst");
 }
 
 void visit_model(Archive& a, BoostedTrees& m) {

@@ -60,6 +60,10 @@ struct GradientBoostingOptions {
   std::int64_t n_iter_no_change = 10;
   double tol = 1e-7;
   std::uint64_t random_state = 0;
+  // scikit-learn's interaction_cst as groups of feature indices (empty: no constraint). A
+  // branch splits only on the features of the groups that hold every feature split on above
+  // it; a feature in no group forms a group of its own with the others left out.
+  std::vector<std::vector<std::int64_t>> interaction_cst;
 };
 
 // A fitted boosting model: baseline + trees, n_iter × trees_per_iteration of them.

@@ -215,6 +215,66 @@ TEST_P(BoostingTest, SaveLoadRoundTrip) {
   EXPECT_EQ(mse(GradientBoostingRegressor::load(s2, b()).predict(r.X), gr.predict(r.X)), 0.0);
 }
 
+// Interaction constraints (scikit-learn's rule): below a split on feature f, a branch keeps
+// only the groups that hold f, so every path from the root uses features of one group at most
+// — groups {0, 1} and {1, 2} (feature 3 left out: its own group) never put 0 and 2, or 3 and
+// anything else, on one path. Without constraints the same data does combine them. The option
+// survives save / load; an index outside [0, d) is refused at fit.
+TEST_P(BoostingTest, InteractionConstraintsKeepEachPathInOneGroup) {
+  Problem p = wave(600, 4, 11);
+  for (std::int64_t i = 0; i < 600; ++i) {  // strong 0–2 and 1–3 interactions
+    const float* x = &p.X.at<float>(i, 0);
+    p.y.at<float>(i, 0) += 4.0f * x[0] * x[2] + 4.0f * x[1] * x[3];
+  }
+  GradientBoostingOptions o;
+  o.max_iter = 15;
+  o.max_leaf_nodes = 15;
+  o.min_samples_leaf = 5;
+  // The features each path uses, as bitmasks, collected over every root-to-leaf path.
+  auto path_sets = [](const BoostedTrees& m) {
+    std::vector<unsigned> sets;
+    for (const Tree& t : m.trees) {
+      std::vector<std::pair<std::int32_t, unsigned>> stack{{0, 0u}};
+      while (!stack.empty()) {
+        const auto [node, used] = stack.back();
+        stack.pop_back();
+        const TreeNode& nd = t.nodes[node];
+        if (nd.is_leaf()) {
+          sets.push_back(used);
+          continue;
+        }
+        stack.push_back({nd.left, used | (1u << nd.feature)});
+        stack.push_back({nd.right, used | (1u << nd.feature)});
+      }
+    }
+    return sets;
+  };
+  auto within_a_group = [](unsigned used) {
+    return (used & ~0b0011u) == 0 || (used & ~0b0110u) == 0 || (used & ~0b1000u) == 0;
+  };
+  GradientBoostingRegressor free(o, b());
+  free.fit(p.X, p.y);
+  bool crossed = false;
+  for (unsigned used : path_sets(free.model())) crossed = crossed || !within_a_group(used);
+  EXPECT_TRUE(crossed) << "the unconstrained trees never combine two groups: a weak test";
+
+  o.interaction_cst = {{0, 1}, {1, 2}};
+  GradientBoostingRegressor g(o, b());
+  g.fit(p.X, p.y);
+  for (unsigned used : path_sets(g.model())) EXPECT_TRUE(within_a_group(used)) << used;
+  std::stringstream s;
+  g.save(s);
+  const GradientBoostingRegressor h = GradientBoostingRegressor::load(s, b());
+  EXPECT_EQ(h.options().interaction_cst, o.interaction_cst);
+  EXPECT_EQ(mse(h.predict(p.X), g.predict(p.X)), 0.0);
+
+  o.interaction_cst = {{0, 4}};
+  GradientBoostingRegressor bad(o, b());
+  EXPECT_THROW(bad.fit(p.X, p.y), Error);
+  o.interaction_cst = {{-1}};
+  EXPECT_THROW(GradientBoostingRegressor(o, b()), Error);
+}
+
 TEST_P(BoostingTest, BadInputIsRefused) {
   GradientBoostingOptions o;
   o.learning_rate = 0;
