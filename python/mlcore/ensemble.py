@@ -667,8 +667,14 @@ _GRADIENT_BOOSTING_REGRESSOR_DEFAULTS = _core.GradientBoostingRegressor.defaults
 
 
 class GradientBoostingRegressor(RegressorMixin, _BaseBoosting):
-    """Histogram gradient boosting for regression (squared error), with scikit-learn's
-    ``HistGradientBoostingRegressor`` parameters (see :class:`GradientBoostingClassifier`)."""
+    """Histogram gradient boosting for regression, with scikit-learn's
+    ``HistGradientBoostingRegressor`` parameters (see :class:`GradientBoostingClassifier`).
+
+    loss : {"squared_error", "poisson", "gamma"}, default="squared_error"
+        Half squared error; or the half Poisson (y >= 0, sum(y) > 0) or half gamma (y > 0)
+        deviance with the log link: the trees add up to the log of the predicted mean, and
+        predict returns its exponential. ("absolute_error" and "quantile" are not
+        implemented.)"""
 
     _core_class = _core.GradientBoostingRegressor
 
@@ -727,5 +733,8 @@ class GradientBoostingRegressor(RegressorMixin, _BaseBoosting):
 
     def staged_predict(self, X):
         """Predictions after each iteration (a generator)."""
+        # poisson and gamma have the log link: the prediction is e^raw (as predict's, in C++)
+        log_link = self.loss in ("poisson", "gamma")
         for raw in self._staged_raw(X):
-            yield np.asarray(raw[:, 0], dtype=np.float64).copy()
+            out = np.asarray(raw[:, 0], dtype=np.float64).copy()
+            yield np.exp(out) if log_link else out

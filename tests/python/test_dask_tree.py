@@ -395,7 +395,8 @@ def test_max_leaf_nodes_and_max_samples_equal_one_machine(dask_client, rng):
 
 def test_gradient_boosting_refuses_options_it_lacks(dask_client, rng):
     """interaction_cst (the single machine's grower has it, the distributed one not),
-    class_weight, monotonic_cst and categorical features: each refused by name, before any
+    class_weight, the log-link losses (poisson, gamma: the workers compute squared-error
+    gradients only), monotonic_cst and categorical features: each refused by name, before any
     work; categorical_features naming no feature is accepted, as on one machine."""
     X, y_class, y_reg = _grid_data(rng, 400)
     Xd, yd = _chunks(X, 150), _chunks(y_class, 150)
@@ -404,6 +405,7 @@ def test_gradient_boosting_refuses_options_it_lacks(dask_client, rng):
         (md.GradientBoostingClassifier(class_weight="balanced"), "class_weight is not"),
         (md.GradientBoostingClassifier(monotonic_cst=[1, 0]), "monotonic_cst is not"),
         (md.GradientBoostingClassifier(categorical_features=[0]), "categorical splits"),
+        (md.GradientBoostingRegressor(loss="poisson"), "loss must be 'squared_error'"),
     ]
     for est, message in cases:
         with pytest.raises(ValueError, match=message):

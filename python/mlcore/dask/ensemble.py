@@ -187,6 +187,11 @@ class _DaskBoosting(TreeFitMixin):
                 "monotonic_cst is not supported by mlcore's boosting; pass monotonic_cst=None, "
                 f"got {self.monotonic_cst!r}"
             )
+        if not self._classifier and self.loss != "squared_error":
+            raise ValueError(
+                "mlcore.dask's GradientBoostingRegressor computes the squared error's "
+                f"gradients only: loss must be 'squared_error', got {self.loss!r}"
+            )
         if getattr(self, "class_weight", None) is not None:
             raise ValueError(
                 "class_weight is not supported by mlcore.dask's boosting; pass the weights as "

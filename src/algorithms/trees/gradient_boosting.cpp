@@ -26,7 +26,19 @@ constexpr const char* kRegressor = "GradientBoostingRegressor";
 // 3: interaction_cst in the options (older files: none).
 constexpr std::uint32_t kModelVersion = 3;
 
-enum class Loss { squared_error, binary, multiclass };
+// poisson and gamma: scikit-learn's half Poisson / half gamma deviance with the log link (the
+// raw score is the log of the predicted mean).
+enum class Loss { squared_error, poisson, gamma, binary, multiclass };
+
+bool is_regression(Loss loss) {
+  return loss == Loss::squared_error || loss == Loss::poisson || loss == Loss::gamma;
+}
+bool has_log_link(Loss loss) { return loss == Loss::poisson || loss == Loss::gamma; }
+
+// The regressor's loss named by the options ("" is the default, squared error).
+Loss regression_loss(const std::string& name) {
+  return name == "poisson" ? Loss::poisson : name == "gamma" ? Loss::gamma : Loss::squared_error;
+}
 
 void check_boosting_options(const GradientBoostingOptions& o, const char* est) {
   MLCORE_CHECK(o.learning_rate > 0 && std::isfinite(o.learning_rate),
@@ -111,6 +123,10 @@ double mean_loss(Loss loss, const std::vector<double>& raw, const std::vector<do
     if (wi == 0) continue;
     if (loss == Loss::squared_error) {
       total += wi * 0.5 * (y[i] - r[0]) * (y[i] - r[0]);
+    } else if (loss == Loss::poisson) {
+      total += wi * (std::exp(r[0]) - y[i] * r[0]);  // scikit-learn's, without y's constant
+    } else if (loss == Loss::gamma) {
+      total += wi * (r[0] + y[i] * std::exp(-r[0]));
     } else if (loss == Loss::binary) {
       // log(1 + e^r) − y·r, without overflow.
       total += wi * ((r[0] > 0 ? r[0] + std::log1p(std::exp(-r[0])) : std::log1p(std::exp(r[0]))) -
@@ -136,13 +152,14 @@ double default_score(Loss loss, const std::vector<double>& raw, const std::vecto
   double total_w = 0;
   for (std::size_t i = 0; i < n; ++i) total_w += weight(i);
   if (total_w <= 0) return 0.0;
-  if (loss == Loss::squared_error) {
+  if (is_regression(loss)) {
     double mean = 0;
     for (std::size_t i = 0; i < n; ++i) mean += weight(i) * y[i];
     mean /= total_w;
     double residual = 0, spread = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      residual += weight(i) * (y[i] - raw[i]) * (y[i] - raw[i]);
+      const double predicted = has_log_link(loss) ? std::exp(raw[i]) : raw[i];
+      residual += weight(i) * (y[i] - predicted) * (y[i] - predicted);
       spread += weight(i) * (y[i] - mean) * (y[i] - mean);
     }
     if (spread == 0) return residual == 0 ? 1.0 : 0.0;
@@ -160,9 +177,18 @@ double default_score(Loss loss, const std::vector<double>& raw, const std::vecto
 
 // The backend's name for the loss.
 GradientLoss gradient_loss(Loss loss) {
-  return loss == Loss::squared_error ? GradientLoss::squared_error
-         : loss == Loss::binary      ? GradientLoss::binary_log_loss
-                                     : GradientLoss::softmax_log_loss;
+  switch (loss) {
+    case Loss::squared_error:
+      return GradientLoss::squared_error;
+    case Loss::poisson:
+      return GradientLoss::half_poisson;
+    case Loss::gamma:
+      return GradientLoss::half_gamma;
+    case Loss::binary:
+      return GradientLoss::binary_log_loss;
+    default:
+      return GradientLoss::softmax_log_loss;
+  }
 }
 
 // A host vector as an n × cols f64 tensor on the backend's device (itself on a CPU).
@@ -232,9 +258,9 @@ TrainValidation split_for_validation(const Tensor& X, const std::vector<double>&
   TrainValidation s;
   std::vector<std::int32_t> train_ids, val_ids;
   if (early && fraction > kNoValidationSplit) {
-    const int n_groups = loss == Loss::squared_error ? 1 : n_classes;
+    const int n_groups = is_regression(loss) ? 1 : n_classes;
     auto group_of = [&](std::int64_t i) {
-      return loss == Loss::squared_error ? 0 : static_cast<int>(y_all[i]);
+      return is_regression(loss) ? 0 : static_cast<int>(y_all[i]);
     };
     std::vector<std::int64_t> sizes(n_groups, 0);
     for (std::int64_t i = 0; i < n; ++i) ++sizes[group_of(i)];
@@ -278,10 +304,12 @@ std::vector<double> baseline_scores(Loss loss, const std::vector<double>& y,
   for (std::int64_t i = 0; i < n; ++i) total_weight += weight(i);
   MLCORE_CHECK(total_weight > 0, "sample_weight is 0 for every training sample");
   std::vector<double> baseline(K, 0.0);
-  if (loss == Loss::squared_error) {
+  if (is_regression(loss)) {
     double sum = 0;
     for (std::int64_t i = 0; i < n; ++i) sum += weight(i) * y[i];
     baseline[0] = sum / total_weight;
+    // The log link: the log of the mean, kept above 10 ulps of 0 (scikit-learn's clip).
+    if (has_log_link(loss)) baseline[0] = std::log(std::max(baseline[0], 10 * 2.220446e-16));
     return baseline;
   }
   std::vector<std::int64_t> counts(n_classes, 0);
@@ -694,8 +722,10 @@ void GradientBoostingClassifier::visit(Archive& a) {
 GradientBoostingRegressor::GradientBoostingRegressor(Options options, BackendPtr backend)
     : Estimator(kRegressor, kModelVersion, std::move(backend)), options_(std::move(options)) {
   if (options_.loss.empty()) options_.loss = kDefaultLoss;
-  MLCORE_CHECK(options_.loss == "squared_error",
-               kRegressor << ": loss must be 'squared_error', got '" << options_.loss << "'");
+  MLCORE_CHECK(
+      options_.loss == "squared_error" || options_.loss == "poisson" || options_.loss == "gamma",
+      kRegressor << ": loss must be 'squared_error', 'poisson' or 'gamma', got '" << options_.loss
+                 << "'");
   check_boosting_options(options_, kRegressor);
 }
 
@@ -705,7 +735,17 @@ GradientBoostingRegressor& GradientBoostingRegressor::fit(const Tensor& X, const
   detail::check_tree_samples(X, kRegressor);
   detail::check_targets(y, X.rows(), kRegressor);
   std::vector<double> targets(y.data<float>(), y.data<float>() + y.numel());
-  model_ = fit_boosting(X, targets, Loss::squared_error, 0, options_, backend(),
+  const Loss loss = regression_loss(options_.loss);
+  // The targets a log link can fit (scikit-learn's rules and words).
+  if (loss == Loss::gamma) {
+    MLCORE_CHECK(std::all_of(targets.begin(), targets.end(), [](double v) { return v > 0; }),
+                 "loss='gamma' requires strictly positive y.");
+  } else if (loss == Loss::poisson) {
+    MLCORE_CHECK(std::all_of(targets.begin(), targets.end(), [](double v) { return v >= 0; }) &&
+                     std::accumulate(targets.begin(), targets.end(), 0.0) > 0,
+                 "loss='poisson' requires non-negative y and sum(y) > 0.");
+  }
+  model_ = fit_boosting(X, targets, loss, 0, options_, backend(),
                         boosting_weights(sample_weight, X.rows(), kRegressor));
   fitted_ = true;
   return *this;
@@ -716,7 +756,10 @@ Tensor GradientBoostingRegressor::predict(const Tensor& X) const {
   require_fitted();
   detail::check_tree_samples(X, kRegressor);
   detail::check_n_features(X, model_.n_features, kRegressor);
-  return backend()->to_host(model_.raw_predict(*backend(), X, model_.n_iter));
+  Tensor raw = model_.raw_predict(*backend(), X, model_.n_iter);
+  // The log link's inverse on the backend: the predicted mean e^raw.
+  if (has_log_link(regression_loss(options_.loss))) backend()->map(MapFn::exp, raw, raw);
+  return backend()->to_host(raw);
 }
 
 void GradientBoostingRegressor::add_iteration(const Tensor& X, std::int64_t iteration,
