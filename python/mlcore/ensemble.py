@@ -433,10 +433,10 @@ class _BaseBoosting(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             raise ValueError(
                 f"early_stopping must be 'auto', True or False, got {self.early_stopping!r}"
             )
-        if self.scoring not in ("loss", None):
+        if self.scoring is not None and not isinstance(self.scoring, str):
             raise ValueError(
-                "scoring must be 'loss' or None (the estimator's default score: accuracy or "
-                f"R²); other scorers are not implemented by mlcore, got {self.scoring!r}"
+                "scoring must be 'loss', None or a scorer's name (callables are not "
+                f"implemented by mlcore), got {self.scoring!r}"
             )
         vf = self.validation_fraction
         if vf is not None:
@@ -455,7 +455,7 @@ class _BaseBoosting(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             ),
             max_bins=check_int("max_bins", self.max_bins, 2),
             early_stopping={"auto": "auto", True: "true", False: "false"}[self.early_stopping],
-            scoring="loss" if self.scoring == "loss" else "default",
+            scoring="default" if self.scoring is None else self.scoring,  # C++ checks the name
             validation_fraction=vf,
             n_iter_no_change=check_int("n_iter_no_change", self.n_iter_no_change, 1),
             tol=check_real("tol", self.tol, 0.0, allow_inf=True),
@@ -538,9 +538,11 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
         group form one more group.
     early_stopping : "auto" or bool, default="auto"
         "auto": on when n_samples > 10000.
-    scoring : "loss" or None, default="loss"
+    scoring : "loss", None or a scorer's name, default="loss"
         What early stopping watches: the loss, or (None) the estimator's default score,
-        accuracy or R² (on all training rows where scikit-learn takes a 10 000-row subsample).
+        accuracy or R² (on all training rows where scikit-learn takes a 10 000-row subsample);
+        by name "accuracy" (classifier), "r2", "neg_mean_squared_error" or
+        "neg_mean_absolute_error" (regressor). Other scorers and callables are refused.
     validation_fraction : float or None, default=0.1
     n_iter_no_change : int, default=10
     tol : float, default=1e-7

@@ -57,10 +57,16 @@ void check_boosting_options(const GradientBoostingOptions& o, const char* est) {
   MLCORE_CHECK(
       o.early_stopping == "auto" || o.early_stopping == "true" || o.early_stopping == "false",
       est << ": early_stopping must be 'auto', True or False, got '" << o.early_stopping << "'");
-  MLCORE_CHECK(o.scoring == "loss" || o.scoring == "default",
-               est << ": scoring must be 'loss' or None (the estimator's default score: accuracy "
-                      "or R²), got '"
-                   << o.scoring << "'");
+  // The scorers early stopping can watch (scikit-learn's names; "default" is its None).
+  const bool classifier = std::string(est) == kClassifier;
+  const bool named = classifier ? o.scoring == "accuracy"
+                                : (o.scoring == "r2" || o.scoring == "neg_mean_squared_error" ||
+                                   o.scoring == "neg_mean_absolute_error");
+  MLCORE_CHECK(o.scoring == "loss" || o.scoring == "default" || named,
+               est << ": scoring must be 'loss', None (the estimator's default score) or "
+                   << (classifier ? "'accuracy'"
+                                  : "'r2', 'neg_mean_squared_error' or 'neg_mean_absolute_error'")
+                   << " (the scorers mlcore implements), got '" << o.scoring << "'");
   MLCORE_CHECK(
       o.validation_fraction < 1 && std::isfinite(o.validation_fraction),
       est << ": validation_fraction must be in (0, 1) or None, got " << o.validation_fraction);
@@ -145,13 +151,25 @@ double mean_loss(Loss loss, const std::vector<double>& raw, const std::vector<do
 // accuracy of the predicted classes (binary: class 1 where raw > 0, as predict's p > 0.5;
 // multiclass: the first largest raw score), or the weighted R² (1 where y is constant and
 // predicted exactly, 0 where constant and not, as r2_score's force_finite).
+// With scoring "neg_mean_squared_error" / "neg_mean_absolute_error", minus the weighted mean
+// squared / absolute error of the predictions instead (scikit-learn's scorers of those names).
 double default_score(Loss loss, const std::vector<double>& raw, const std::vector<double>& y, int K,
-                     const std::vector<double>& w) {
+                     const std::vector<double>& w, const std::string& scoring) {
   const std::size_t n = y.size();
   auto weight = [&](std::size_t i) { return w.empty() ? 1.0 : w[i]; };
   double total_w = 0;
   for (std::size_t i = 0; i < n; ++i) total_w += weight(i);
   if (total_w <= 0) return 0.0;
+  if (is_regression(loss) &&
+      (scoring == "neg_mean_squared_error" || scoring == "neg_mean_absolute_error")) {
+    const bool squared = scoring == "neg_mean_squared_error";
+    double total = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double error = y[i] - (has_log_link(loss) ? std::exp(raw[i]) : raw[i]);
+      total += weight(i) * (squared ? error * error : std::fabs(error));
+    }
+    return -total / total_w;
+  }
   if (is_regression(loss)) {
     double mean = 0;
     for (std::size_t i = 0; i < n; ++i) mean += weight(i) * y[i];
@@ -466,7 +484,8 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
   // Scores are "higher is better": −loss, or the default score (accuracy / R²).
   auto score = [&](const std::vector<double>& r, const std::vector<double>& y,
                    const std::vector<double>& w) {
-    return o.scoring == "loss" ? -mean_loss(loss, r, y, K, w) : default_score(loss, r, y, K, w);
+    return o.scoring == "loss" ? -mean_loss(loss, r, y, K, w)
+                               : default_score(loss, r, y, K, w, o.scoring);
   };
   auto record_scores = [&] {
     model.train_score.push_back(score(raw, s.y, s.sw));

@@ -54,7 +54,9 @@ struct GradientBoostingOptions {
   int max_bins = 255;
   std::string early_stopping = "auto";  // "auto", "true" or "false"
   // What early stopping watches: "loss" (the mean loss), or "default": the estimator's default
-  // score, scikit-learn's scoring=None — accuracy for the classifier, R² for the regressor.
+  // score, scikit-learn's scoring=None — accuracy for the classifier, R² for the regressor —
+  // or by scikit-learn's scorer name: "accuracy" (classifier), "r2",
+  // "neg_mean_squared_error", "neg_mean_absolute_error" (regressor).
   std::string scoring = "loss";
   double validation_fraction = 0.1;  // kNoValidationSplit: score on the training data
   std::int64_t n_iter_no_change = 10;

@@ -286,7 +286,12 @@ TEST_P(BoostingTest, BadInputIsRefused) {
   o.loss = "squared_error";
   EXPECT_THROW(GradientBoostingClassifier(o, b()), Error);
   o = {};
-  o.scoring = "accuracy";
+  o.scoring = "r2";  // a regressor's scorer
+  EXPECT_THROW(GradientBoostingClassifier(o, b()), Error);
+  o.scoring = "accuracy";  // a classifier's
+  EXPECT_THROW(GradientBoostingRegressor(o, b()), Error);
+  EXPECT_NO_THROW(GradientBoostingClassifier(o, b()));
+  o.scoring = "f1";  // not implemented
   EXPECT_THROW(GradientBoostingClassifier(o, b()), Error);
   GradientBoostingClassifier g({}, b());
   const Problem p = slabs(50, 2, 2, 4);
