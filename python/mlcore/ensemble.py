@@ -497,6 +497,19 @@ class _BaseBoosting(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             print(f"Stopped early after {self.n_iter_} iterations (n_iter_no_change reached)")
         print(f"Fit {self.n_iter_} iterations of trees in {seconds:.3f} s")
 
+    def _raw_predict(self, X):
+        """The raw scores (n_samples, n_trees_per_iteration) in float64: baseline + trees,
+        before the link's inverse (scikit-learn's private method, read by its tests)."""
+        if self._classifier:
+            raw = self.decision_function(X)
+            return raw.reshape(raw.shape[0], -1)
+        if self.loss in ("poisson", "gamma"):  # predict returns e^raw: sum the trees instead
+            raw = None
+            for raw in self._staged_raw(X):
+                pass
+            return np.asarray(raw, dtype=np.float64).copy()
+        return self.predict(X).reshape(-1, 1)
+
     def _staged_raw(self, X):
         """Raw scores (n_samples, n_trees_per_iteration) after each iteration."""
         X = tree_query_X(self, X)

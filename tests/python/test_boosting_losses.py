@@ -107,3 +107,18 @@ def test_loss_survives_save_and_load_and_others_are_refused():
     for loss in ["absolute_error", "quantile", "huber"]:
         with pytest.raises(ValueError, match="loss must be 'squared_error', 'poisson' or 'gamma'"):
             mlcore.GradientBoostingRegressor(loss=loss).fit(Xtr, ytr)
+
+
+def test_raw_predict_is_the_score_before_the_link():
+    """scikit-learn's private _raw_predict: (n, K) raw scores; e^raw is predict for the
+    log-link losses, raw itself for squared error and decision_function for a classifier."""
+    Xtr, Xte, ytr, _ = _log_linear("poisson", 5)
+    pois = mlcore.GradientBoostingRegressor(loss="poisson", max_iter=15).fit(Xtr, ytr)
+    raw = pois._raw_predict(Xte)
+    assert raw.shape == (len(Xte), 1) and raw.dtype == np.float64
+    np.testing.assert_allclose(np.exp(raw[:, 0]), pois.predict(Xte), rtol=1e-5)
+    ls = mlcore.GradientBoostingRegressor(max_iter=15).fit(Xtr, ytr)
+    np.testing.assert_array_equal(ls._raw_predict(Xte)[:, 0], ls.predict(Xte))
+    labels = (ytr > np.median(ytr)).astype(int) + (ytr > 3)
+    clf = mlcore.GradientBoostingClassifier(max_iter=5).fit(Xtr, labels)
+    np.testing.assert_array_equal(clf._raw_predict(Xte), clf.decision_function(Xte))
