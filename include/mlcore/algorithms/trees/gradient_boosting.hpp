@@ -8,13 +8,17 @@
 //        binary log-loss  p = σ(raw),  g = p − y,  h = p(1 − p)
 //        multiclass (one tree per class)  p = softmax(raw),  g_k = p_k − [y = k],  h_k = p_k(1 −
 //        p_k)
+//        poisson (log link: raw = log mean)  g = e^raw − y,  h = e^raw
+//        gamma (log link)  g = 1 − y·e^−raw,  h = y·e^−raw
+//      (the regressor's poisson and gamma predict e^raw; their baseline is log of the mean)
 //   2. per tree: statistics V = [q_g · 2^24 + 1, q_h] (n × 1 or 2 i64: the count packed under
 //      the quantized gradient, then the quantized hessian unless it is constant; exact integer
 //      sums, see PackedCodec in src/algorithms/trees/tree_histogram.hpp), and a tree grown
 //      best-first (the split with the largest gain G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ) first) up
-//      to max_leaf_nodes leaves. Every node histogram is one Backend::histogram call over the
-//      node's samples, and only the smaller child of a split is built: the larger one is parent −
-//      smaller (the histogram-subtraction trick).
+//      to max_leaf_nodes leaves (with interaction_cst, each node only on the features its
+//      branch's constraint groups allow). Every node histogram is one Backend::histogram call over
+//      the node's samples, and only the smaller child of a split is built: the larger one is parent
+//      − smaller (the histogram-subtraction trick).
 //   3. leaf value = −learning_rate · G / (H + λ) with G, H summed exactly over the leaf's samples,
 //      added to raw for those samples (the partition already says which leaf each sample is in).
 // Early stopping holds out validation_fraction of the data (stratified for the classifier) and
