@@ -22,11 +22,13 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.validation import check_consistent_length, column_or_1d, validate_data
 
 from . import _core
 from ._estimator import MissingValuesTags, MLCoreEstimatorMixin
 from ._validation import (
     check_bool,
+    float32_sample_weight,
     check_int,
     check_max_features,
     check_max_samples,
@@ -412,10 +414,39 @@ class _BaseBoosting(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             "categorical); encode them as numbers and pass categorical_features=None"
         )
 
-    def fit(self, X, y, sample_weight=None):
+    def _given_validation(self, X_val, y_val, sample_weight_val):
+        """X_val, y_val (class codes for a classifier), sample_weight_val as the C++ fit
+        takes them, checked as scikit-learn checks them."""
+        X_val = validate_data(
+            self, X_val, dtype=np.float32, ensure_all_finite="allow-nan", order="C", reset=False
+        )
+        X_val = np.ascontiguousarray(X_val, dtype=np.float32)
+        y_val = column_or_1d(y_val, warn=True)
+        check_consistent_length(X_val, y_val)
+        if self._classifier:
+            codes = np.searchsorted(self.classes_, y_val)
+            codes = np.minimum(codes, len(self.classes_) - 1)
+            unseen = self.classes_[codes] != y_val
+            if np.any(unseen):
+                raise ValueError(
+                    f"y_val contains labels not in y: {np.unique(y_val[unseen]).tolist()}"
+                )
+            y_val = codes
+        elif not np.all(np.isfinite(np.asarray(y_val, dtype=np.float64))):
+            raise ValueError("y_val contains NaN or infinity")
+        y_val = np.ascontiguousarray(y_val, dtype=np.float32)
+        return X_val, y_val, float32_sample_weight(sample_weight_val, X_val)
+
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         """Boost max_iter rounds of trees on (X, y); NaN in X means missing. sample_weight
         scales each sample's gradient and hessian (any finite weights >= 0). interaction_cst
-        restricts the features each branch may combine."""
+        restricts the features each branch may combine. X_val, y_val (and
+        sample_weight_val): the rows early stopping scores, instead of a validation_fraction
+        split of (X, y), all of which then train (scikit-learn's rules)."""
+        if X_val is not None and y_val is None:
+            raise ValueError("X_val is provided, but y_val was not provided.")
+        if y_val is not None and X_val is None:
+            raise ValueError("y_val is provided, but X_val was not provided.")
         self._check_categorical(X)
         if self.monotonic_cst is not None:
             raise ValueError(
@@ -465,7 +496,12 @@ class _BaseBoosting(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
         )
         verbose = check_int("verbose", self.verbose, 0)
         start = time.perf_counter()
-        self._model.fit(X, y_codes, sample_weight=sw)
+        if X_val is None:
+            self._model.fit(X, y_codes, sample_weight=sw)
+        else:
+            self._model.fit_with_validation(
+                X, y_codes, sw, *self._given_validation(X_val, y_val, sample_weight_val)
+            )
         seconds = time.perf_counter() - start
         self.n_iter_ = int(self._model.n_iter_)
         self.do_early_stopping_ = self.early_stopping is True or (
@@ -621,8 +657,10 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
         self.random_state = random_state
         self.backend = backend
 
-    def fit(self, X, y, sample_weight=None):
-        super().fit(X, y, sample_weight)
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
+        super().fit(
+            X, y, sample_weight, X_val=X_val, y_val=y_val, sample_weight_val=sample_weight_val
+        )
         self.n_trees_per_iteration_ = 1 if self.n_classes_ == 2 else self.n_classes_
         return self
 
@@ -736,8 +774,10 @@ class GradientBoostingRegressor(RegressorMixin, _BaseBoosting):
         self.random_state = random_state
         self.backend = backend
 
-    def fit(self, X, y, sample_weight=None):
-        super().fit(X, y, sample_weight)
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
+        super().fit(
+            X, y, sample_weight, X_val=X_val, y_val=y_val, sample_weight_val=sample_weight_val
+        )
         self.n_trees_per_iteration_ = 1
         return self
 

@@ -218,3 +218,69 @@ def test_class_weight_is_sample_weight_times_class_weight(backend):
     np.testing.assert_allclose(
         balanced.decision_function(X), by_hand.decision_function(X), rtol=1e-6, atol=1e-6
     )
+
+
+@pytest.mark.parametrize("backend", F32_BACKENDS)
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "regression"])
+def test_X_val_is_what_early_stopping_scores(backend, kind):
+    """fit(X, y, X_val=, y_val=, sample_weight_val=): every row of X trains, and the scores
+    early stopping watches are the losses on the given rows: validation_score_[i] is minus
+    scikit-learn's log loss (half squared error) of the model after i iterations on X_val,
+    weighted by sample_weight_val; train_score_ the same on all of X."""
+    from sklearn.metrics import log_loss
+
+    rng = np.random.default_rng(7)
+    X, X_val = rng.normal(size=(300, 4)), rng.normal(size=(97, 4))
+    if kind == "regression":
+        y, y_val = X[:, 0] ** 2 + X[:, 1], X_val[:, 0] ** 2 + X_val[:, 1]
+        Model = mlcore.GradientBoostingRegressor
+    else:
+        k = 2 if kind == "binary" else 3
+        y, y_val = [np.digitize(Z[:, 0] + 0.5 * Z[:, 1], [-0.5, 0.5][: k - 1]) for Z in (X, X_val)]
+        y, y_val = np.array(["abc"[c] for c in y]), np.array(["abc"[c] for c in y_val])
+        Model = mlcore.GradientBoostingClassifier
+    w_val = rng.random(97) + 0.5
+    m = Model(
+        max_iter=15, early_stopping=True, n_iter_no_change=100, random_state=0, backend=backend
+    ).fit(X, y, X_val=X_val, y_val=y_val, sample_weight_val=w_val)
+    assert len(m.validation_score_) == m.n_iter_ + 1 == 16
+    w32 = w_val.astype(np.float32)
+    if kind == "regression":
+        staged = [np.full(97, np.mean(y.astype(np.float32), dtype=np.float64))]
+        staged += list(m.staged_predict(X_val))
+        want = [-0.5 * np.average((y_val - p) ** 2, weights=w32) for p in staged]
+        train_rows = [-0.5 * np.mean((y - p) ** 2) for p in m.staged_predict(X)]
+    else:
+        staged = list(m.staged_predict_proba(X_val))
+        want = [-log_loss(y_val, p, sample_weight=w32, labels=m.classes_) for p in staged]
+        train_rows = [-log_loss(y, p, labels=m.classes_) for p in m.staged_predict_proba(X)]
+        want = [None] + want  # the baseline's score: checked through the last ones below
+    np.testing.assert_allclose(m.validation_score_[1:], want[1:], rtol=2e-6)
+    np.testing.assert_allclose(m.train_score_[1:], train_rows, rtol=2e-6)
+
+
+def test_X_val_errors_as_sklearn():
+    X, y = np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 2
+    for Model, Ref in [
+        (mlcore.GradientBoostingClassifier, sk_ens.HistGradientBoostingClassifier),
+        (mlcore.GradientBoostingRegressor, sk_ens.HistGradientBoostingRegressor),
+    ]:
+        for params, kwargs in [
+            ({}, dict(X_val=X[:5])),
+            ({}, dict(y_val=y[:5])),
+            (dict(early_stopping=False), dict(X_val=X[:5], y_val=y[:5])),
+        ]:
+            with pytest.raises(ValueError) as ref:
+                Ref(**params).fit(X, y, **kwargs)
+            with pytest.raises(ValueError) as ours:
+                Model(**params).fit(X, y, **kwargs)
+            # (the first sentence: scikit-learn's second lacks a space after "fit,")
+            assert str(ref.value).split(".")[0] in str(ours.value)
+    with pytest.raises(ValueError, match=r"y_val contains labels not in y: \[7\]"):
+        mlcore.GradientBoostingClassifier(early_stopping=True).fit(
+            X, y, X_val=X[:3], y_val=[0, 7, 1]
+        )
+    with pytest.raises(ValueError, match="X has 2 features"):
+        mlcore.GradientBoostingClassifier(early_stopping=True).fit(
+            X, y, X_val=X[:3, :2], y_val=[0, 1, 1]
+        )

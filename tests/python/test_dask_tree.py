@@ -410,6 +410,8 @@ def test_gradient_boosting_refuses_options_it_lacks(dask_client, rng):
     for est, message in cases:
         with pytest.raises(ValueError, match=message):
             est.fit(Xd, yd)
+    with pytest.raises(ValueError, match="X_val / y_val / sample_weight_val are not supported"):
+        md.GradientBoostingClassifier(early_stopping=True).fit(Xd, yd, X_val=Xd, y_val=yd)
     params = dict(max_iter=3, categorical_features=[False] * X.shape[1])
     dist = md.GradientBoostingRegressor(**params).fit(Xd, _chunks(y_reg, 150))
     one = mlcore.GradientBoostingRegressor(**params).fit(X, y_reg)

@@ -157,7 +157,17 @@ def boost_leaf_sums_task(rec, state, specs):
 class _DaskBoosting(TreeFitMixin):
     _classifier = False
 
-    def fit(self, X, y, sample_weight=None, bin_thresholds=None):
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        bin_thresholds=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
         """Boost up to max_iter iterations on a dask X (NaN = missing) and y, with early
         stopping as on one machine (on when early_stopping=True, or "auto" and more than
         10 000 samples): the validation split is the single machine's (``validation_split``),
@@ -176,6 +186,12 @@ class _DaskBoosting(TreeFitMixin):
             )
         # Options the distributed grower does not have (the single machine's boosting has
         # interaction constraints; neither has categorical splits or monotonic constraints).
+        if X_val is not None or y_val is not None or sample_weight_val is not None:
+            raise ValueError(
+                "X_val / y_val / sample_weight_val are not supported by mlcore.dask's boosting "
+                "(its validation rows are a validation_fraction split of X); pass "
+                "validation_fraction instead"
+            )
         if self.interaction_cst is not None:
             raise ValueError(
                 "interaction_cst is not supported by mlcore.dask's boosting (its grower "

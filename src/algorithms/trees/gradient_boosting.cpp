@@ -311,6 +311,36 @@ TrainValidation split_for_validation(const Tensor& X, const std::vector<double>&
   return s;
 }
 
+// The training rows with the validation rows given to fit (targets already as the loss
+// reads them: y_val_codes), checked against the training data; nullopt-like empty when none.
+TrainValidation given_validation(const Tensor& X, const std::vector<double>& y,
+                                 const std::vector<double>& sw, const BoostingValidation& v,
+                                 std::vector<double> y_val_codes, const GradientBoostingOptions& o,
+                                 const char* est) {
+  detail::check_tree_samples(v.X, est);
+  detail::check_n_features(v.X, X.cols(), est);
+  MLCORE_CHECK(static_cast<std::int64_t>(y_val_codes.size()) == v.X.rows(),
+               est << ": y_val holds " << y_val_codes.size() << " values for " << v.X.rows()
+                   << " rows of X_val");
+  MLCORE_CHECK(o.early_stopping != "false",
+               est << ": X_val and y_val are passed to fit while at the same time early_stopping "
+                      "is False. When passing X_val and y_val to fit, early_stopping should be "
+                      "set to either 'auto' or True.");
+  TrainValidation s;
+  s.X = X;
+  s.y = y;
+  s.sw = sw;
+  s.X_val = v.X;
+  s.y_val = std::move(y_val_codes);
+  s.sw_val = boosting_weights(v.sample_weight, v.X.rows(), est);
+  // Weighted on one side only: the other side's rows weigh 1 (the loss sums read both).
+  if (s.sw.empty() != s.sw_val.empty()) {
+    if (s.sw.empty()) s.sw.assign(s.y.size(), 1.0);
+    if (s.sw_val.empty()) s.sw_val.assign(s.y_val.size(), 1.0);
+  }
+  return s;
+}
+
 // The best constant raw score (one per tree of an iteration): the weighted mean target, the
 // log-odds of the positive class, or the centred log-priors of the classes. Checks that the
 // training samples carry weight and every class.
@@ -441,9 +471,11 @@ void update_scores(const Tree& tree, const std::vector<std::int32_t>& leaf_of, i
 // sw_all: empty, or one weight ≥ 0 per sample (scikit-learn's sample_weight). Each iteration:
 // gradients at the current scores, then per class a tree grown on their histograms, its leaf
 // values, and the scores moved by it; early stopping watches the (validation) loss.
+// given: validation rows passed to fit (y as codes or targets), or nullptr.
 BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Loss loss,
                           int n_classes, const GradientBoostingOptions& o,
-                          const BackendPtr& backend, const std::vector<double>& sw_all) {
+                          const BackendPtr& backend, const std::vector<double>& sw_all,
+                          const TrainValidation* given = nullptr) {
   const std::int64_t d = X.cols();
   const int K = loss == Loss::multiclass ? n_classes : 1;
   BoostedTrees model;
@@ -453,8 +485,10 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
   std::mt19937_64 rng(o.random_state);
 
   const bool early = o.early_stopping == "true" || (o.early_stopping == "auto" && X.rows() > 10000);
-  TrainValidation s =
-      split_for_validation(X, y_all, sw_all, loss, n_classes, early, o.validation_fraction, rng);
+  TrainValidation s = given != nullptr && early
+                          ? *given
+                          : split_for_validation(X, y_all, sw_all, loss, n_classes, early,
+                                                 o.validation_fraction, rng);
   const bool split = !s.y_val.empty();
   const std::int64_t n_train = static_cast<std::int64_t>(s.y.size());
   model.baseline = baseline_scores(loss, s.y, s.sw, n_classes, K);
@@ -637,16 +671,32 @@ GradientBoostingClassifier::GradientBoostingClassifier(Options options, BackendP
 }
 
 GradientBoostingClassifier& GradientBoostingClassifier::fit(const Tensor& X, const Tensor& y,
-                                                            const Tensor& sample_weight) {
+                                                            const Tensor& sample_weight,
+                                                            const BoostingValidation& validation) {
   ProfileScope scope = begin_call();
   detail::check_tree_samples(X, kClassifier);
   detail::check_targets(y, X.rows(), kClassifier);
   const detail::LabelEncoding enc = detail::encode_labels(y, kClassifier, 2);
   const int n_classes = static_cast<int>(enc.classes.size());
   std::vector<double> codes(enc.code.begin(), enc.code.end());
-  model_ =
-      fit_boosting(X, codes, n_classes == 2 ? Loss::binary : Loss::multiclass, n_classes, options_,
-                   backend(), boosting_weights(sample_weight, X.rows(), kClassifier));
+  const std::vector<double> sw = boosting_weights(sample_weight, X.rows(), kClassifier);
+  TrainValidation given;
+  if (validation.X.numel() > 0) {
+    // y_val's labels as the training labels' codes (enc.classes is sorted).
+    detail::check_targets(validation.y, validation.y.numel(), kClassifier, "y_val");
+    std::vector<double> val_codes;
+    for (std::int64_t i = 0; i < validation.y.numel(); ++i) {
+      const double label = validation.y.data<float>()[i];
+      const auto at = std::lower_bound(enc.classes.begin(), enc.classes.end(), label);
+      MLCORE_CHECK(
+          at != enc.classes.end() && *at == label,
+          kClassifier << ": y_val[" << i << "] = " << label << " is not one of the classes of y");
+      val_codes.push_back(static_cast<double>(at - enc.classes.begin()));
+    }
+    given = given_validation(X, codes, sw, validation, std::move(val_codes), options_, kClassifier);
+  }
+  model_ = fit_boosting(X, codes, n_classes == 2 ? Loss::binary : Loss::multiclass, n_classes,
+                        options_, backend(), sw, given.X_val.numel() > 0 ? &given : nullptr);
   classes_ = enc.classes;
   fitted_ = true;
   return *this;
@@ -749,7 +799,8 @@ GradientBoostingRegressor::GradientBoostingRegressor(Options options, BackendPtr
 }
 
 GradientBoostingRegressor& GradientBoostingRegressor::fit(const Tensor& X, const Tensor& y,
-                                                          const Tensor& sample_weight) {
+                                                          const Tensor& sample_weight,
+                                                          const BoostingValidation& validation) {
   ProfileScope scope = begin_call();
   detail::check_tree_samples(X, kRegressor);
   detail::check_targets(y, X.rows(), kRegressor);
@@ -764,8 +815,16 @@ GradientBoostingRegressor& GradientBoostingRegressor::fit(const Tensor& X, const
                      std::accumulate(targets.begin(), targets.end(), 0.0) > 0,
                  "loss='poisson' requires non-negative y and sum(y) > 0.");
   }
-  model_ = fit_boosting(X, targets, loss, 0, options_, backend(),
-                        boosting_weights(sample_weight, X.rows(), kRegressor));
+  const std::vector<double> sw = boosting_weights(sample_weight, X.rows(), kRegressor);
+  TrainValidation given;
+  if (validation.X.numel() > 0) {
+    detail::check_targets(validation.y, validation.y.numel(), kRegressor, "y_val");
+    std::vector<double> y_val(validation.y.data<float>(),
+                              validation.y.data<float>() + validation.y.numel());
+    given = given_validation(X, targets, sw, validation, std::move(y_val), options_, kRegressor);
+  }
+  model_ = fit_boosting(X, targets, loss, 0, options_, backend(), sw,
+                        given.X_val.numel() > 0 ? &given : nullptr);
   fitted_ = true;
   return *this;
 }

@@ -72,6 +72,14 @@ struct GradientBoostingOptions {
   std::vector<std::vector<std::int64_t>> interaction_cst;
 };
 
+// Validation rows given to fit (scikit-learn's X_val, y_val, sample_weight_val): when early
+// stopping is on, it scores these instead of a validation_fraction split of the training rows,
+// all of which then train. X: m × d host f32; y: m labels (classifier: among the training
+// labels) or targets; sample_weight: empty or m weights ≥ 0. Empty X: none given.
+struct BoostingValidation {
+  Tensor X, y, sample_weight;
+};
+
 // A fitted boosting model: baseline + trees, n_iter × trees_per_iteration of them.
 struct BoostedTrees {
   std::vector<double> baseline;  // one raw score per tree of an iteration
@@ -100,7 +108,8 @@ class GradientBoostingClassifier : public Estimator {
 
   // X: n × d host f32 (NaN = missing); y: n class labels (at least two classes).
   GradientBoostingClassifier& fit(const Tensor& X, const Tensor& y,
-                                  const Tensor& sample_weight = Tensor());
+                                  const Tensor& sample_weight = Tensor(),
+                                  const BoostingValidation& validation = {});
   Tensor predict(const Tensor& X) const;            // n × 1 labels
   Tensor predict_proba(const Tensor& X) const;      // n × n_classes
   Tensor decision_function(const Tensor& X) const;  // n × K raw scores (K = 1 when binary)
@@ -137,7 +146,8 @@ class GradientBoostingRegressor : public Estimator {
                                      BackendPtr backend = default_backend());
 
   GradientBoostingRegressor& fit(const Tensor& X, const Tensor& y,
-                                 const Tensor& sample_weight = Tensor());
+                                 const Tensor& sample_weight = Tensor(),
+                                 const BoostingValidation& validation = {});
   Tensor predict(const Tensor& X) const;  // n × 1
   void add_iteration(const Tensor& X, std::int64_t iteration, Tensor& raw) const;
   Tensor baseline_raw(std::int64_t n) const;

@@ -275,6 +275,35 @@ TEST_P(BoostingTest, InteractionConstraintsKeepEachPathInOneGroup) {
   EXPECT_THROW(GradientBoostingRegressor(o, b()), Error);
 }
 
+// Validation rows given to fit: every training row trains (the baseline is the mean of all
+// of y), and early stopping scores the given rows: the last validation score is minus the half
+// squared error of predict on them. Without early stopping they are refused.
+TEST_P(BoostingTest, GivenValidationRowsAreWhatEarlyStoppingScores) {
+  const Problem train = wave(400, 3, 21), val = wave(131, 3, 22);
+  GradientBoostingOptions o;
+  o.max_iter = 12;
+  o.early_stopping = "true";
+  o.n_iter_no_change = 100;
+  GradientBoostingRegressor g(o, b());
+  g.fit(train.X, train.y, Tensor(), BoostingValidation{val.X, val.y, Tensor()});
+  ASSERT_EQ(g.model().validation_score.size(), 13u);
+  double mean = 0;
+  for (std::int64_t i = 0; i < 400; ++i) mean += train.y.data<float>()[i] / 400.0;
+  EXPECT_NEAR(g.model().baseline[0], mean, 1e-12);
+  const Tensor pred = g.predict(val.X);
+  double half_mse = 0;
+  for (std::int64_t i = 0; i < 131; ++i) {
+    const double e = double(val.y.data<float>()[i]) - pred.data<float>()[i];
+    half_mse += 0.5 * e * e / 131.0;
+  }
+  // predict is float32: its rounding (~6e-8 relative) moves the mean by ~1e-6 relative.
+  EXPECT_NEAR(g.model().validation_score.back(), -half_mse, 1e-5 * half_mse);
+  o.early_stopping = "false";
+  GradientBoostingRegressor off(o, b());
+  EXPECT_THROW(off.fit(train.X, train.y, Tensor(), BoostingValidation{val.X, val.y, Tensor()}),
+               Error);
+}
+
 TEST_P(BoostingTest, BadInputIsRefused) {
   GradientBoostingOptions o;
   o.learning_rate = 0;
