@@ -108,7 +108,19 @@ struct RowSplit {
 };
 
 // The losses of loss_gradients() (gradient boosting's).
-enum class GradientLoss : std::uint8_t { squared_error, binary_log_loss, softmax_log_loss };
+// half_poisson and half_gamma are scikit-learn's HalfPoissonLoss / HalfGammaLoss with the log
+// link (raw = log of the predicted mean): g = e^raw − y, h = e^raw; g = 1 − y·e^−raw, h = y·e^−raw.
+enum class GradientLoss : std::uint8_t {
+  squared_error,
+  binary_log_loss,
+  softmax_log_loss,
+  half_poisson,
+  half_gamma
+};
+// Whether y holds class codes (the log losses) rather than targets.
+inline bool is_class_loss(GradientLoss loss) {
+  return loss == GradientLoss::binary_log_loss || loss == GradientLoss::softmax_log_loss;
+}
 const char* gradient_loss_name(GradientLoss loss);
 
 // Column reductions of reduce_cols().

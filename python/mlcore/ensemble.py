@@ -15,16 +15,20 @@ chosen backend; NaN in ``X`` is a missing value whose side each split learns.
 
 from __future__ import annotations
 
+import itertools
 import time
 import warnings
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.validation import check_consistent_length, column_or_1d, validate_data
 
 from . import _core
 from ._estimator import MissingValuesTags, MLCoreEstimatorMixin
 from ._validation import (
     check_bool,
+    float32_sample_weight,
     check_int,
     check_max_features,
     check_max_samples,
@@ -260,13 +264,197 @@ class RandomForestRegressor(RegressorMixin, _BaseForest):
 # ---- gradient boosting ---------------------------------------------------------------------
 
 
+def _categorical_mask(X, categorical_features):
+    """scikit-learn's reading of ``categorical_features`` for X (before X is converted, so
+    that a DataFrame's dtypes and column names are seen): a bool mask over the features, or
+    None when no feature is categorical. Raises scikit-learn's ValueErrors for a bad spec."""
+    columns = getattr(X, "columns", None)
+    is_frame = hasattr(X, "dtypes") and columns is not None
+    if categorical_features is None:
+        return None
+    if isinstance(categorical_features, str) and categorical_features == "from_dtype":
+        if not is_frame:
+            return None
+        spec = np.asarray([str(dt) in ("category", "Categorical", "Enum") for dt in X.dtypes])
+    else:
+        spec = np.asarray(categorical_features)
+    if spec.size == 0:
+        return None
+    kind = spec.dtype.kind
+    if kind not in ("i", "u", "b", "U", "O"):
+        raise ValueError(
+            f"categorical_features must be an array-like of bool, int or str, got: "
+            f"{spec.dtype.name}."
+        )
+    if kind == "O" and {type(v) for v in spec} != {str}:
+        names = sorted({type(v).__name__ for v in spec})
+        raise ValueError(
+            f"categorical_features must be an array-like of bool, int or str, got: "
+            f"{', '.join(names)}."
+        )
+    n_features = X.shape[1] if hasattr(X, "shape") else np.asarray(X, dtype=object).shape[1]
+    mask = np.zeros(n_features, dtype=bool)
+    if kind in ("U", "O"):
+        if columns is None:
+            raise ValueError(
+                "categorical_features should be passed as an array of integers or as a "
+                "boolean mask when the model is fitted on data without feature names."
+            )
+        names = [str(c) for c in columns]
+        for name in spec:
+            if name not in names:
+                raise ValueError(
+                    f"categorical_features has an item value '{name}' which is not a valid "
+                    f"feature name of the training data. Observed feature names: {names}"
+                )
+            mask[names.index(name)] = True
+    elif kind in ("i", "u"):
+        if spec.max() >= n_features or spec.min() < 0:
+            raise ValueError(
+                "categorical_features set as integer indices must be in [0, n_features - 1]"
+            )
+        mask[spec] = True
+    else:
+        if spec.shape != (n_features,):
+            raise ValueError(
+                "categorical_features set as a boolean mask must have shape (n_features,), "
+                f"got: {spec.shape}"
+            )
+        mask = spec.astype(bool)
+    return mask if mask.any() else None
+
+
+def _categorical_cardinality(X, f):
+    """The number of distinct non-missing values of feature f in the raw X."""
+    if hasattr(X, "iloc"):
+        return int(X.iloc[:, f].dropna().nunique())
+    column = np.asarray(X, dtype=object)[:, f]
+    kept = [v for v in column if not (isinstance(v, float) and np.isnan(v))]
+    return len(set(kept))
+
+
 class _BaseBoosting(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
     _classifier = False
 
-    def fit(self, X, y, sample_weight=None):
+    def _check_interaction_cst(self, n_features):
+        """interaction_cst as a list of sets of feature indices, with the features no group
+        names as one more group (scikit-learn's private method, its rules and messages);
+        None without constraints."""
+        cst = self.interaction_cst
+        if cst is None:
+            return None
+        if isinstance(cst, str) and cst == "no_interactions":
+            cst = [[f] for f in range(n_features)]
+        elif isinstance(cst, str) and cst == "pairwise":
+            cst = itertools.combinations(range(n_features), 2)
+        elif isinstance(cst, str):
+            raise ValueError(
+                "interaction_cst must be 'pairwise', 'no_interactions', None or a sequence "
+                f"of groups of feature indices, got {cst!r}"
+            )
+        try:
+            groups = [set(group) for group in cst]
+        except TypeError:
+            raise ValueError(
+                "Interaction constraints must be a sequence of tuples or lists, got: "
+                f"{self.interaction_cst!r}."
+            ) from None
+        for group in groups:
+            for f in group:
+                if isinstance(f, (bool, np.bool_)) or not (
+                    isinstance(f, Integral) and 0 <= f < n_features
+                ):
+                    raise ValueError(
+                        "Interaction constraints must consist of integer indices in [0, "
+                        f"n_features - 1] = [0, {n_features - 1}], specifying the position of "
+                        f"features, got invalid indices: {group!r}"
+                    )
+        rest = set(range(n_features)) - set().union(*groups)
+        if rest:
+            groups.append(rest)
+        return groups
+
+    def _should_stop(self, scores):
+        """Whether early stopping ends the fit after these scores (higher is better): none
+        of the last n_iter_no_change beats the one before them by more than tol. The C++
+        fit's rule (scikit-learn's private method, read by its tests)."""
+        return bool(
+            _core.boosting_should_stop(
+                [float(s) for s in scores],
+                check_int("n_iter_no_change", self.n_iter_no_change, 1),
+                check_real("tol", self.tol, 0.0, allow_inf=True),
+            )
+        )
+
+    def _check_categorical(self, X):
+        """is_categorical_ (scikit-learn's reading of categorical_features; None when no
+        feature is categorical) and the checks scikit-learn makes before binning; refuses a
+        categorical feature, which mlcore's boosting cannot split on."""
+        mask = _categorical_mask(X, self.categorical_features)
+        self.is_categorical_ = mask
+        if mask is None:
+            return
+        if self.monotonic_cst is not None:
+            cst = np.asarray(self.monotonic_cst)
+            if cst.shape == mask.shape and np.any(cst[mask] != 0):
+                raise ValueError("Categorical features cannot have monotonic constraints.")
+        max_bins = check_int("max_bins", self.max_bins, 2)
+        columns = getattr(X, "columns", None)
+        for f in np.flatnonzero(mask):
+            cardinality = _categorical_cardinality(X, f)
+            if cardinality > max_bins:
+                name = repr(str(columns[f])) if columns is not None else f"at index {f}"
+                raise ValueError(
+                    f"Categorical feature {name} is expected to have a cardinality <= "
+                    f"{max_bins} but actually has a cardinality of {cardinality}."
+                )
+        raise ValueError(
+            "categorical_features: categorical splits are not supported by mlcore's "
+            f"{type(self).__name__} (features {np.flatnonzero(mask).tolist()} are "
+            "categorical); encode them as numbers and pass categorical_features=None"
+        )
+
+    def _given_validation(self, X_val, y_val, sample_weight_val):
+        """X_val, y_val (class codes for a classifier), sample_weight_val as the C++ fit
+        takes them, checked as scikit-learn checks them."""
+        X_val = validate_data(
+            self, X_val, dtype=np.float32, ensure_all_finite="allow-nan", order="C", reset=False
+        )
+        X_val = np.ascontiguousarray(X_val, dtype=np.float32)
+        y_val = column_or_1d(y_val, warn=True)
+        check_consistent_length(X_val, y_val)
+        if self._classifier:
+            codes = np.searchsorted(self.classes_, y_val)
+            codes = np.minimum(codes, len(self.classes_) - 1)
+            unseen = self.classes_[codes] != y_val
+            if np.any(unseen):
+                raise ValueError(
+                    f"y_val contains labels not in y: {np.unique(y_val[unseen]).tolist()}"
+                )
+            y_val = codes
+        elif not np.all(np.isfinite(np.asarray(y_val, dtype=np.float64))):
+            raise ValueError("y_val contains NaN or infinity")
+        y_val = np.ascontiguousarray(y_val, dtype=np.float32)
+        return X_val, y_val, float32_sample_weight(sample_weight_val, X_val)
+
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         """Boost max_iter rounds of trees on (X, y); NaN in X means missing. sample_weight
-        scales each sample's gradient and hessian (any finite weights >= 0)."""
+        scales each sample's gradient and hessian (any finite weights >= 0). interaction_cst
+        restricts the features each branch may combine. X_val, y_val (and
+        sample_weight_val): the rows early stopping scores, instead of a validation_fraction
+        split of (X, y), all of which then train (scikit-learn's rules)."""
+        if X_val is not None and y_val is None:
+            raise ValueError("X_val is provided, but y_val was not provided.")
+        if y_val is not None and X_val is None:
+            raise ValueError("y_val is provided, but X_val was not provided.")
+        self._check_categorical(X)
+        if self.monotonic_cst is not None:
+            raise ValueError(
+                "monotonic_cst is not supported by mlcore's boosting (its split finder has no "
+                f"monotonic constraints); pass monotonic_cst=None, got {self.monotonic_cst!r}"
+            )
         X, y_codes, sw = tree_fit_data(self, X, y, self._classifier, sample_weight)
+        groups = self._check_interaction_cst(X.shape[1])
         if self._classifier and self.n_classes_ < 2:
             raise ValueError(
                 f"{type(self).__name__} needs at least 2 classes in y, got "
@@ -276,10 +464,10 @@ class _BaseBoosting(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             raise ValueError(
                 f"early_stopping must be 'auto', True or False, got {self.early_stopping!r}"
             )
-        if self.scoring not in ("loss", None):
+        if self.scoring is not None and not isinstance(self.scoring, str):
             raise ValueError(
-                "scoring must be 'loss' or None (the estimator's default score: accuracy or "
-                f"R²); other scorers are not implemented by mlcore, got {self.scoring!r}"
+                "scoring must be 'loss', None or a scorer's name (callables are not "
+                f"implemented by mlcore), got {self.scoring!r}"
             )
         vf = self.validation_fraction
         if vf is not None:
@@ -298,16 +486,22 @@ class _BaseBoosting(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             ),
             max_bins=check_int("max_bins", self.max_bins, 2),
             early_stopping={"auto": "auto", True: "true", False: "false"}[self.early_stopping],
-            scoring="loss" if self.scoring == "loss" else "default",
+            scoring="default" if self.scoring is None else self.scoring,  # C++ checks the name
             validation_fraction=vf,
             n_iter_no_change=check_int("n_iter_no_change", self.n_iter_no_change, 1),
             tol=check_real("tol", self.tol, 0.0, allow_inf=True),
             random_state=seed_of(self.random_state),
+            interaction_cst=[] if groups is None else [sorted(g) for g in groups],
             backend=self._core_backend(),
         )
         verbose = check_int("verbose", self.verbose, 0)
         start = time.perf_counter()
-        self._model.fit(X, y_codes, sample_weight=sw)
+        if X_val is None:
+            self._model.fit(X, y_codes, sample_weight=sw)
+        else:
+            self._model.fit_with_validation(
+                X, y_codes, sw, *self._given_validation(X_val, y_val, sample_weight_val)
+            )
         seconds = time.perf_counter() - start
         self.n_iter_ = int(self._model.n_iter_)
         self.do_early_stopping_ = self.early_stopping is True or (
@@ -339,6 +533,19 @@ class _BaseBoosting(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             print(f"Stopped early after {self.n_iter_} iterations (n_iter_no_change reached)")
         print(f"Fit {self.n_iter_} iterations of trees in {seconds:.3f} s")
 
+    def _raw_predict(self, X):
+        """The raw scores (n_samples, n_trees_per_iteration) in float64: baseline + trees,
+        before the link's inverse (scikit-learn's private method, read by its tests)."""
+        if self._classifier:
+            raw = self.decision_function(X)
+            return raw.reshape(raw.shape[0], -1)
+        if self.loss in ("poisson", "gamma"):  # predict returns e^raw: sum the trees instead
+            raw = None
+            for raw in self._staged_raw(X):
+                pass
+            return np.asarray(raw, dtype=np.float64).copy()
+        return self.predict(X).reshape(-1, 1)
+
     def _staged_raw(self, X):
         """Raw scores (n_samples, n_trees_per_iteration) after each iteration."""
         X = tree_query_X(self, X)
@@ -368,11 +575,23 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
     min_samples_leaf : int, default=20
     l2_regularization : float, default=0.0
     max_bins : int, default=255
+    categorical_features : "from_dtype", array-like of bool, int or str, or None
+        Read as scikit-learn reads it (``is_categorical_``); a categorical feature is refused
+        with a ValueError (mlcore has no categorical splits): encode it as numbers and pass
+        None. "from_dtype" (the default) finds none in an array.
+    monotonic_cst : None
+        Monotonic constraints are not implemented: anything but None is a ValueError.
+    interaction_cst : {"pairwise", "no_interactions"}, sequence of groups of ints, or None
+        Interaction constraints, as scikit-learn's: a branch of a tree splits only on
+        features of the groups that hold every feature split on above it; features in no
+        group form one more group.
     early_stopping : "auto" or bool, default="auto"
         "auto": on when n_samples > 10000.
-    scoring : "loss" or None, default="loss"
+    scoring : "loss", None or a scorer's name, default="loss"
         What early stopping watches: the loss, or (None) the estimator's default score,
-        accuracy or R² (on all training rows where scikit-learn takes a 10 000-row subsample).
+        accuracy or R² (on all training rows where scikit-learn takes a 10 000-row subsample);
+        by name "accuracy" (classifier), "r2", "neg_mean_squared_error" or
+        "neg_mean_absolute_error" (regressor). Other scorers and callables are refused.
     validation_fraction : float or None, default=0.1
     n_iter_no_change : int, default=10
     tol : float, default=1e-7
@@ -380,6 +599,8 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
         > 0: print each iteration's train and validation losses and the fit's time (after the
         fit, which runs in C++).
     random_state : int, RandomState or None, default=None
+    class_weight : dict, "balanced" or None, default=None
+        Multiplies sample_weight by the weight of each sample's class (scikit-learn's rule).
     backend : str, mlcore.Backend or None, default=None
 
     Attributes
@@ -402,6 +623,9 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
         min_samples_leaf=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["min_samples_leaf"],
         l2_regularization=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["l2_regularization"],
         max_bins=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["max_bins"],
+        categorical_features="from_dtype",
+        monotonic_cst=None,
+        interaction_cst=None,
         early_stopping=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["early_stopping"],
         scoring=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["scoring"],
         validation_fraction=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["validation_fraction"],
@@ -409,8 +633,10 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
         tol=_GRADIENT_BOOSTING_CLASSIFIER_DEFAULTS["tol"],
         verbose=0,
         random_state=None,
+        class_weight=None,
         backend=None,
     ):
+        self.class_weight = class_weight
         self.loss = loss
         self.learning_rate = learning_rate
         self.max_iter = max_iter
@@ -419,6 +645,9 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
         self.min_samples_leaf = min_samples_leaf
         self.l2_regularization = l2_regularization
         self.max_bins = max_bins
+        self.categorical_features = categorical_features
+        self.monotonic_cst = monotonic_cst
+        self.interaction_cst = interaction_cst
         self.early_stopping = early_stopping
         self.scoring = scoring
         self.validation_fraction = validation_fraction
@@ -428,8 +657,10 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseBoosting):
         self.random_state = random_state
         self.backend = backend
 
-    def fit(self, X, y, sample_weight=None):
-        super().fit(X, y, sample_weight)
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
+        super().fit(
+            X, y, sample_weight, X_val=X_val, y_val=y_val, sample_weight_val=sample_weight_val
+        )
         self.n_trees_per_iteration_ = 1 if self.n_classes_ == 2 else self.n_classes_
         return self
 
@@ -489,8 +720,14 @@ _GRADIENT_BOOSTING_REGRESSOR_DEFAULTS = _core.GradientBoostingRegressor.defaults
 
 
 class GradientBoostingRegressor(RegressorMixin, _BaseBoosting):
-    """Histogram gradient boosting for regression (squared error), with scikit-learn's
-    ``HistGradientBoostingRegressor`` parameters (see :class:`GradientBoostingClassifier`)."""
+    """Histogram gradient boosting for regression, with scikit-learn's
+    ``HistGradientBoostingRegressor`` parameters (see :class:`GradientBoostingClassifier`).
+
+    loss : {"squared_error", "poisson", "gamma"}, default="squared_error"
+        Half squared error; or the half Poisson (y >= 0, sum(y) > 0) or half gamma (y > 0)
+        deviance with the log link: the trees add up to the log of the predicted mean, and
+        predict returns its exponential. ("absolute_error" and "quantile" are not
+        implemented.)"""
 
     _core_class = _core.GradientBoostingRegressor
 
@@ -505,6 +742,9 @@ class GradientBoostingRegressor(RegressorMixin, _BaseBoosting):
         min_samples_leaf=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["min_samples_leaf"],
         l2_regularization=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["l2_regularization"],
         max_bins=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["max_bins"],
+        categorical_features="from_dtype",
+        monotonic_cst=None,
+        interaction_cst=None,
         early_stopping=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["early_stopping"],
         scoring=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["scoring"],
         validation_fraction=_GRADIENT_BOOSTING_REGRESSOR_DEFAULTS["validation_fraction"],
@@ -522,6 +762,9 @@ class GradientBoostingRegressor(RegressorMixin, _BaseBoosting):
         self.min_samples_leaf = min_samples_leaf
         self.l2_regularization = l2_regularization
         self.max_bins = max_bins
+        self.categorical_features = categorical_features
+        self.monotonic_cst = monotonic_cst
+        self.interaction_cst = interaction_cst
         self.early_stopping = early_stopping
         self.scoring = scoring
         self.validation_fraction = validation_fraction
@@ -531,8 +774,10 @@ class GradientBoostingRegressor(RegressorMixin, _BaseBoosting):
         self.random_state = random_state
         self.backend = backend
 
-    def fit(self, X, y, sample_weight=None):
-        super().fit(X, y, sample_weight)
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
+        super().fit(
+            X, y, sample_weight, X_val=X_val, y_val=y_val, sample_weight_val=sample_weight_val
+        )
         self.n_trees_per_iteration_ = 1
         return self
 
@@ -543,5 +788,8 @@ class GradientBoostingRegressor(RegressorMixin, _BaseBoosting):
 
     def staged_predict(self, X):
         """Predictions after each iteration (a generator)."""
+        # poisson and gamma have the log link: the prediction is e^raw (as predict's, in C++)
+        log_link = self.loss in ("poisson", "gamma")
         for raw in self._staged_raw(X):
-            yield np.asarray(raw[:, 0], dtype=np.float64).copy()
+            out = np.asarray(raw[:, 0], dtype=np.float64).copy()
+            yield np.exp(out) if log_link else out

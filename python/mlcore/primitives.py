@@ -343,7 +343,7 @@ def histogram(codes, offsets, rows, x, n_out, *, backend=None):
     return out
 
 
-_LOSSES = ("squared_error", "binary_log_loss", "softmax_log_loss")
+_LOSSES = ("squared_error", "binary_log_loss", "softmax_log_loss", "half_poisson", "half_gamma")
 
 
 def loss_gradients(loss, y, raw, *, sample_weight=None, backend=None):

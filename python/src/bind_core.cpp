@@ -337,10 +337,14 @@ void bind_core(py::module_& m) {
       l = GradientLoss::binary_log_loss;
     } else if (loss == "softmax_log_loss") {
       l = GradientLoss::softmax_log_loss;
+    } else if (loss == "half_poisson") {
+      l = GradientLoss::half_poisson;
+    } else if (loss == "half_gamma") {
+      l = GradientLoss::half_gamma;
     } else {
       MLCORE_CHECK(loss == "squared_error",
-                   "loss must be 'squared_error', 'binary_log_loss' or "
-                   "'softmax_log_loss', got '"
+                   "loss must be 'squared_error', 'binary_log_loss', 'softmax_log_loss', "
+                   "'half_poisson' or 'half_gamma', got '"
                        << loss << "'");
     }
     return profiled([&] {

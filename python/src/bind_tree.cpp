@@ -215,8 +215,11 @@ void bind_boosting(py::module_& m, const char* name, bool classifier) {
                     std::int64_t min_samples_leaf, double l2_regularization, int max_bins,
                     const std::string& early_stopping, const std::string& scoring,
                     const py::object& validation_fraction, std::int64_t n_iter_no_change,
-                    double tol, std::uint64_t random_state, BackendPtr backend) {
+                    double tol, std::uint64_t random_state,
+                    const std::vector<std::vector<std::int64_t>>& interaction_cst,
+                    BackendPtr backend) {
           GradientBoostingOptions o;
+          o.interaction_cst = interaction_cst;
           o.loss = loss;
           o.learning_rate = learning_rate;
           o.max_iter = max_iter;
@@ -237,7 +240,7 @@ void bind_boosting(py::module_& m, const char* name, bool classifier) {
         py::arg("max_depth"), py::arg("min_samples_leaf"), py::arg("l2_regularization"),
         py::arg("max_bins"), py::arg("early_stopping"), py::arg("scoring"),
         py::arg("validation_fraction"), py::arg("n_iter_no_change"), py::arg("tol"),
-        py::arg("random_state"), py::arg("backend"));
+        py::arg("random_state"), py::arg("interaction_cst"), py::arg("backend"));
   bind_common<M>(c);
   using O = GradientBoostingOptions;
   set_defaults<O>(c, "learning_rate", &O::learning_rate, "max_iter", &O::max_iter, "max_leaf_nodes",
@@ -248,6 +251,22 @@ void bind_boosting(py::module_& m, const char* name, bool classifier) {
                   "validation_fraction", spelled(&O::validation_fraction, kNoValidationSplit),
                   "n_iter_no_change", &O::n_iter_no_change, "tol", &O::tol);
   c.attr("defaults")["loss"] = M::kDefaultLoss;  // Options' "" differs per estimator
+  c.def(
+      "fit_with_validation",
+      [](M& m, const py::array& X, const py::array& y, const py::object& sample_weight,
+         const py::array& X_val, const py::array& y_val, const py::object& sample_weight_val) {
+        auto optional = [](const py::object& a, const char* what) {
+          return a.is_none() ? Tensor() : borrow_array(a.cast<py::array>(), what);
+        };
+        const Tensor tx = borrow_array(X, "X"), ty = borrow_array(y, "y");
+        const Tensor tw = optional(sample_weight, "sample_weight");
+        BoostingValidation v{borrow_array(X_val, "X_val"), borrow_array(y_val, "y_val"),
+                             optional(sample_weight_val, "sample_weight_val")};
+        InterruptibleCall nogil;
+        m.fit(tx, ty, tw, v);
+      },
+      py::arg("X"), py::arg("y"), py::arg("sample_weight"), py::arg("X_val"), py::arg("y_val"),
+      py::arg("sample_weight_val"));
   c.def("baseline_raw",
         [](const M& model, std::int64_t n) { return tensor_to_array(model.baseline_raw(n)); })
       .def("add_iteration",

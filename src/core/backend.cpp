@@ -786,6 +786,10 @@ const char* gradient_loss_name(GradientLoss loss) {
       return "binary_log_loss";
     case GradientLoss::softmax_log_loss:
       return "softmax_log_loss";
+    case GradientLoss::half_poisson:
+      return "half_poisson";
+    case GradientLoss::half_gamma:
+      return "half_gamma";
   }
   return "?";
 }
@@ -834,7 +838,7 @@ void Backend::loss_gradients(GradientLoss loss, const Tensor& y, const Tensor& r
   r.bytes_read = bytes_of(y) + bytes_of(raw) + bytes_of(weight);
   r.bytes_written = bytes_of(grad) + (unit_hessian ? 0 : bytes_of(hess)) + bytes_of(ranges);
   run_and_record(r, [&] {
-    if (loss != GradientLoss::squared_error && y.device() == Device::host) {
+    if (is_class_loss(loss) && y.device() == Device::host) {
       const double* yv = y.data<double>();
       const double top = loss == GradientLoss::softmax_log_loss ? double(K - 1) : 1.0;
       // One branch-free pass (a truncation, not a floor call, tests wholeness), then the loop

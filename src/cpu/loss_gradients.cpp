@@ -32,9 +32,20 @@ void rows(std::int64_t begin, std::int64_t end, std::int64_t K, const double* y,
       }
       g[i] = gi;
       g_max[0] = std::max(g_max[0], std::fabs(gi));
-    } else if constexpr (kLoss == GradientLoss::binary_log_loss) {
-      const double p = 1.0 / (1.0 + std::exp(-raw[i]));
-      double gi = p - y[i], hi = p * (1.0 - p);
+    } else if constexpr (kLoss == GradientLoss::binary_log_loss ||
+                         kLoss == GradientLoss::half_poisson || kLoss == GradientLoss::half_gamma) {
+      double gi, hi;
+      if constexpr (kLoss == GradientLoss::binary_log_loss) {
+        const double p = 1.0 / (1.0 + std::exp(-raw[i]));
+        gi = p - y[i];
+        hi = p * (1.0 - p);
+      } else if constexpr (kLoss == GradientLoss::half_poisson) {
+        hi = std::exp(raw[i]);  // the mean e^raw
+        gi = hi - y[i];
+      } else {
+        hi = y[i] * std::exp(-raw[i]);  // y / mean
+        gi = 1.0 - hi;
+      }
       if constexpr (kWeighted) {
         gi *= w[i];
         hi *= w[i];
@@ -88,6 +99,10 @@ void loss_gradient_rows(GradientLoss loss, std::int64_t begin, std::int64_t end,
       return rows_of<GradientLoss::binary_log_loss>(begin, end, K, y, raw, w, g, h, g_max, h_max);
     case GradientLoss::softmax_log_loss:
       return rows_of<GradientLoss::softmax_log_loss>(begin, end, K, y, raw, w, g, h, g_max, h_max);
+    case GradientLoss::half_poisson:
+      return rows_of<GradientLoss::half_poisson>(begin, end, K, y, raw, w, g, h, g_max, h_max);
+    case GradientLoss::half_gamma:
+      return rows_of<GradientLoss::half_gamma>(begin, end, K, y, raw, w, g, h, g_max, h_max);
   }
 }
 

@@ -462,7 +462,7 @@ class CudaBackend final : public Backend {
                            const Tensor& weight, Tensor& grad, Tensor& hess, Tensor& ranges,
                            OpRecord& record) override {
     Call call(*this, record);
-    if (loss != GradientLoss::squared_error) {
+    if (is_class_loss(loss)) {
       // The class codes live on the device, out of Backend's host check: checked here on a
       // host copy (an O(n) transfer, recorded in this call's time), with the same message.
       std::vector<double> yv(static_cast<std::size_t>(y.numel()));

@@ -49,6 +49,14 @@ __global__ void loss_gradients_kernel(GradientLoss loss, i64 n, i64 K, const dou
       const double p = 1.0 / (1.0 + exp(-r[0]));
       gi[0] = p - y[i];
       hi[0] = p * (1.0 - p);
+    } else if (loss == GradientLoss::half_poisson) {
+      const double e = exp(r[0]);
+      gi[0] = e - y[i];
+      hi[0] = e;
+    } else if (loss == GradientLoss::half_gamma) {
+      const double e = __dmul_rn(y[i], exp(-r[0]));  // _rn: as the CPU's y·e^−raw, unfused
+      gi[0] = 1.0 - e;
+      hi[0] = e;
     } else {
       double mx = r[0];
       for (i64 k = 1; k < K; ++k) mx = fmax(mx, r[k]);

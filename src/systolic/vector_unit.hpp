@@ -92,9 +92,10 @@ constexpr std::int64_t kPartitionLaneCycles = 3;
 // (kSoftmaxLaneCycles' share for softmax, a sigmoid for binary), the subtract of the label,
 // p·(1 − p), the maxima; a weight's two multiplies.
 inline std::int64_t loss_gradient_lane_cycles(GradientLoss loss, bool weighted) {
-  const std::int64_t base = loss == GradientLoss::squared_error     ? 2
-                            : loss == GradientLoss::binary_log_loss ? 6 + 4
-                                                                    : kSoftmaxLaneCycles + 4;
+  // (Poisson and gamma: an exp, a multiply or a subtract, the maxima: as the binary loss.)
+  const std::int64_t base = loss == GradientLoss::squared_error      ? 2
+                            : loss == GradientLoss::softmax_log_loss ? kSoftmaxLaneCycles + 4
+                                                                     : 6 + 4;
   return 2 * (base + (weighted ? 2 : 0));
 }
 

@@ -391,3 +391,30 @@ def test_max_leaf_nodes_and_max_samples_equal_one_machine(dask_client, rng):
         md.RandomForestRegressor(warm_start=True).fit(_chunks(X), _chunks(y_reg))
     with pytest.raises(ValueError, match="`max_sample` cannot be set if `bootstrap=False`"):
         md.RandomForestRegressor(bootstrap=False, max_samples=10).fit(_chunks(X), _chunks(y_reg))
+
+
+def test_gradient_boosting_refuses_options_it_lacks(dask_client, rng):
+    """interaction_cst (the single machine's grower has it, the distributed one not),
+    class_weight, the log-link losses (poisson, gamma: the workers compute squared-error
+    gradients only), monotonic_cst and categorical features: each refused by name, before any
+    work; categorical_features naming no feature is accepted, as on one machine."""
+    X, y_class, y_reg = _grid_data(rng, 400)
+    Xd, yd = _chunks(X, 150), _chunks(y_class, 150)
+    cases = [
+        (md.GradientBoostingClassifier(interaction_cst="pairwise"), "interaction_cst is not"),
+        (md.GradientBoostingClassifier(class_weight="balanced"), "class_weight is not"),
+        (md.GradientBoostingClassifier(monotonic_cst=[1, 0]), "monotonic_cst is not"),
+        (md.GradientBoostingClassifier(categorical_features=[0]), "categorical splits"),
+        (md.GradientBoostingRegressor(loss="poisson"), "loss must be 'squared_error'"),
+    ]
+    for est, message in cases:
+        with pytest.raises(ValueError, match=message):
+            est.fit(Xd, yd)
+    with pytest.raises(ValueError, match="X_val / y_val / sample_weight_val are not supported"):
+        md.GradientBoostingClassifier(early_stopping=True).fit(Xd, yd, X_val=Xd, y_val=yd)
+    params = dict(max_iter=3, categorical_features=[False] * X.shape[1])
+    dist = md.GradientBoostingRegressor(**params).fit(Xd, _chunks(y_reg, 150))
+    one = mlcore.GradientBoostingRegressor(**params).fit(X, y_reg)
+    got = dist.predict(_chunks(X, 150)).compute()
+    np.testing.assert_allclose(got, one.predict(X), rtol=1e-5, atol=1e-5)
+    assert dist.is_categorical_ is None

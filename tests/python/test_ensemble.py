@@ -184,7 +184,7 @@ def test_bad_input():
     with pytest.raises(ValueError):
         mlcore.GradientBoostingClassifier(early_stopping="yes").fit(X, y)
     with pytest.raises(ValueError):
-        mlcore.GradientBoostingRegressor(scoring="r2").fit(X, y)
+        mlcore.GradientBoostingRegressor(scoring="f1").fit(X, y)
     with pytest.raises(ValueError):
         mlcore.RandomForestClassifier(n_estimators=0).fit(X, y)
     with pytest.raises(ValueError):
@@ -228,7 +228,7 @@ def test_boosting_verbose_prints_each_iteration_and_the_total(Model, capsys):
 @pytest.mark.parametrize(
     "Model", [mlcore.GradientBoostingClassifier, mlcore.GradientBoostingRegressor]
 )
-def test_boosting_scoring_none_stops_on_accuracy_or_r2(Model, weighted):
+def test_boosting_scoring_none_or_a_name_stops_on_that_score(Model, weighted):
     """scoring=None: early stopping watches scikit-learn's default score. Without a validation
     split the scores are the training data's: train_score_[i] is the accuracy (R²) of the model
     after i iterations, weighted as the fit, as staged_predict and scikit-learn's metrics say."""
@@ -258,8 +258,27 @@ def test_boosting_scoring_none_stops_on_accuracy_or_r2(Model, weighted):
     # It stops on that score: a tolerance no iteration can beat stops after n_iter_no_change.
     short = Model(max_iter=50, early_stopping=True, scoring=None, n_iter_no_change=3, tol=1e9)
     assert short.fit(X, y).n_iter_ == 3
-    with pytest.raises(ValueError, match="scoring"):
-        Model(scoring="accuracy").fit(X, y)
+    # By scikit-learn's scorer names: its default score's name gives the same scores, and the
+    # regressor's error scorers are minus the weighted mean squared / absolute error.
+    params = dict(max_iter=8, early_stopping=True, validation_fraction=None, n_iter_no_change=50)
+    same = Model(scoring="accuracy" if classifier else "r2", **params).fit(X, y, sample_weight=w)
+    by_none = Model(scoring=None, **params).fit(X, y, sample_weight=w)
+    np.testing.assert_array_equal(same.train_score_, by_none.train_score_)
+    if not classifier:
+        from sklearn.metrics import mean_absolute_error, mean_squared_error
+
+        for name, error in [
+            ("neg_mean_squared_error", mean_squared_error),
+            ("neg_mean_absolute_error", mean_absolute_error),
+        ]:
+            e = Model(scoring=name, **params).fit(X, y, sample_weight=w)
+            for i, pred in enumerate(e.staged_predict(X)):
+                want = -error(y, pred, sample_weight=None if w is None else w.astype(np.float32))
+                assert e.train_score_[i + 1] == pytest.approx(want, rel=1e-6)
+    # A scorer of the other kind of estimator, or one mlcore lacks, is refused by name.
+    for wrong in ["r2" if classifier else "accuracy", "f1", "neg_log_loss"]:
+        with pytest.raises(ValueError, match=f"scoring must be .* got '{wrong}'"):
+            Model(scoring=wrong).fit(X, y)
 
 
 FORESTS = [mlcore.RandomForestClassifier, mlcore.RandomForestRegressor]

@@ -345,10 +345,21 @@ def test_loss_gradients_match_numpy(backend, rng):
     """loss_gradients against numpy's float64 formulas (within a few ulps) for each loss,
     weighted and not, and the ranges as the columns' maxima; a bad class code is refused."""
     n = 211
-    for loss, K in (("squared_error", 1), ("binary_log_loss", 1), ("softmax_log_loss", 4)):
+    losses = (
+        ("squared_error", 1),
+        ("binary_log_loss", 1),
+        ("softmax_log_loss", 4),
+        ("half_poisson", 1),
+        ("half_gamma", 1),
+    )
+    for loss, K in losses:
         raw = rng.normal(scale=5, size=(n, K))
         if loss == "squared_error":
             y = rng.normal(size=n)
+        elif loss == "half_poisson":
+            y = rng.poisson(3.0, size=n).astype(np.float64)
+        elif loss == "half_gamma":
+            y = rng.gamma(2.0, 1.5, size=n)
         else:
             y = rng.integers(0, 2 if K == 1 else K, size=n).astype(np.float64)
         for w in (None, rng.uniform(0, 2, size=n)):
@@ -360,6 +371,11 @@ def test_loss_gradients_match_numpy(backend, rng):
             elif loss == "binary_log_loss":
                 p = 1 / (1 + np.exp(-raw))
                 g, h = p - y[:, None], p * (1 - p)
+            elif loss == "half_poisson":  # log link: mean e^raw
+                g, h = np.exp(raw) - y[:, None], np.exp(raw)
+            elif loss == "half_gamma":
+                h = y[:, None] * np.exp(-raw)
+                g = 1 - h
             else:
                 e = np.exp(raw - raw.max(axis=1, keepdims=True))
                 p = e / e.sum(axis=1, keepdims=True)

@@ -37,6 +37,7 @@ import numpy as np
 
 from .. import _core
 from .. import ensemble as _local
+from ..ensemble import _categorical_mask
 from .._validation import check_bool, check_int, check_max_samples, check_real, seed_of
 from . import _grower, _local as write
 from .tree import (
@@ -156,7 +157,17 @@ def boost_leaf_sums_task(rec, state, specs):
 class _DaskBoosting(TreeFitMixin):
     _classifier = False
 
-    def fit(self, X, y, sample_weight=None, bin_thresholds=None):
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        bin_thresholds=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
         """Boost up to max_iter iterations on a dask X (NaN = missing) and y, with early
         stopping as on one machine (on when early_stopping=True, or "auto" and more than
         10 000 samples): the validation split is the single machine's (``validation_split``),
@@ -172,6 +183,41 @@ class _DaskBoosting(TreeFitMixin):
             raise ValueError(
                 "mlcore.dask's boosting stops early on the loss, which it sums across the "
                 f"workers: scoring must be 'loss', got {self.scoring!r}"
+            )
+        # Options the distributed grower does not have (the single machine's boosting has
+        # interaction constraints; neither has categorical splits or monotonic constraints).
+        if X_val is not None or y_val is not None or sample_weight_val is not None:
+            raise ValueError(
+                "X_val / y_val / sample_weight_val are not supported by mlcore.dask's boosting "
+                "(its validation rows are a validation_fraction split of X); pass "
+                "validation_fraction instead"
+            )
+        if self.interaction_cst is not None:
+            raise ValueError(
+                "interaction_cst is not supported by mlcore.dask's boosting (its grower "
+                "examines every feature at every node); fit mlcore.GradientBoosting* on one "
+                f"machine, or pass interaction_cst=None, got {self.interaction_cst!r}"
+            )
+        if self.monotonic_cst is not None:
+            raise ValueError(
+                "monotonic_cst is not supported by mlcore's boosting; pass monotonic_cst=None, "
+                f"got {self.monotonic_cst!r}"
+            )
+        if not self._classifier and self.loss != "squared_error":
+            raise ValueError(
+                "mlcore.dask's GradientBoostingRegressor computes the squared error's "
+                f"gradients only: loss must be 'squared_error', got {self.loss!r}"
+            )
+        if getattr(self, "class_weight", None) is not None:
+            raise ValueError(
+                "class_weight is not supported by mlcore.dask's boosting; pass the weights as "
+                f"sample_weight, got class_weight={self.class_weight!r}"
+            )
+        self.is_categorical_ = _categorical_mask(X, self.categorical_features)
+        if self.is_categorical_ is not None:
+            raise ValueError(
+                "categorical_features: categorical splits are not supported by mlcore.dask's "
+                "boosting; encode the features as numbers and pass categorical_features=None"
             )
         lr = check_real("learning_rate", self.learning_rate, 0.0, low_open=True, allow_inf=True)
         verbose = check_int("verbose", self.verbose, 0)

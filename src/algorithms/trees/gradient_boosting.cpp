@@ -23,9 +23,22 @@ namespace {
 constexpr const char* kClassifier = "GradientBoostingClassifier";
 constexpr const char* kRegressor = "GradientBoostingRegressor";
 // 2: the fitted flag (version 1 files were always fitted); saving works before fit.
-constexpr std::uint32_t kModelVersion = 2;
+// 3: interaction_cst in the options (older files: none).
+constexpr std::uint32_t kModelVersion = 3;
 
-enum class Loss { squared_error, binary, multiclass };
+// poisson and gamma: scikit-learn's half Poisson / half gamma deviance with the log link (the
+// raw score is the log of the predicted mean).
+enum class Loss { squared_error, poisson, gamma, binary, multiclass };
+
+bool is_regression(Loss loss) {
+  return loss == Loss::squared_error || loss == Loss::poisson || loss == Loss::gamma;
+}
+bool has_log_link(Loss loss) { return loss == Loss::poisson || loss == Loss::gamma; }
+
+// The regressor's loss named by the options ("" is the default, squared error).
+Loss regression_loss(const std::string& name) {
+  return name == "poisson" ? Loss::poisson : name == "gamma" ? Loss::gamma : Loss::squared_error;
+}
 
 void check_boosting_options(const GradientBoostingOptions& o, const char* est) {
   MLCORE_CHECK(o.learning_rate > 0 && std::isfinite(o.learning_rate),
@@ -44,16 +57,53 @@ void check_boosting_options(const GradientBoostingOptions& o, const char* est) {
   MLCORE_CHECK(
       o.early_stopping == "auto" || o.early_stopping == "true" || o.early_stopping == "false",
       est << ": early_stopping must be 'auto', True or False, got '" << o.early_stopping << "'");
-  MLCORE_CHECK(o.scoring == "loss" || o.scoring == "default",
-               est << ": scoring must be 'loss' or None (the estimator's default score: accuracy "
-                      "or R²), got '"
-                   << o.scoring << "'");
+  // The scorers early stopping can watch (scikit-learn's names; "default" is its None).
+  const bool classifier = std::string(est) == kClassifier;
+  const bool named = classifier ? o.scoring == "accuracy"
+                                : (o.scoring == "r2" || o.scoring == "neg_mean_squared_error" ||
+                                   o.scoring == "neg_mean_absolute_error");
+  MLCORE_CHECK(o.scoring == "loss" || o.scoring == "default" || named,
+               est << ": scoring must be 'loss', None (the estimator's default score) or "
+                   << (classifier ? "'accuracy'"
+                                  : "'r2', 'neg_mean_squared_error' or 'neg_mean_absolute_error'")
+                   << " (the scorers mlcore implements), got '" << o.scoring << "'");
   MLCORE_CHECK(
       o.validation_fraction < 1 && std::isfinite(o.validation_fraction),
       est << ": validation_fraction must be in (0, 1) or None, got " << o.validation_fraction);
   MLCORE_CHECK(o.n_iter_no_change >= 1,
                est << ": n_iter_no_change must be an integer ≥ 1, got " << o.n_iter_no_change);
   MLCORE_CHECK(o.tol >= 0 && std::isfinite(o.tol), est << ": tol must be ≥ 0, got " << o.tol);
+  for (const auto& group : o.interaction_cst) {
+    for (const std::int64_t f : group) {
+      MLCORE_CHECK(f >= 0, est << ": interaction_cst holds feature index " << f << " < 0");
+    }
+  }
+}
+
+// The interaction constraint groups for d features: interaction_cst's, each index checked,
+// plus one group of the features no group names (scikit-learn's rule); empty without any.
+std::vector<std::vector<std::int32_t>> interaction_groups(const GradientBoostingOptions& o,
+                                                          std::int64_t d) {
+  std::vector<std::vector<std::int32_t>> groups;
+  if (o.interaction_cst.empty()) return groups;
+  std::vector<std::uint8_t> listed(static_cast<std::size_t>(d), 0);
+  for (const auto& group : o.interaction_cst) {
+    std::vector<std::int32_t> members;
+    for (const std::int64_t f : group) {
+      MLCORE_CHECK(f >= 0 && f < d, "interaction_cst: feature index "
+                                        << f << " is outside [0, n_features - 1] = [0, " << d - 1
+                                        << "]");
+      listed[f] = 1;
+      members.push_back(static_cast<std::int32_t>(f));
+    }
+    groups.push_back(std::move(members));
+  }
+  std::vector<std::int32_t> rest;
+  for (std::int64_t f = 0; f < d; ++f) {
+    if (!listed[f]) rest.push_back(static_cast<std::int32_t>(f));
+  }
+  if (!rest.empty()) groups.push_back(std::move(rest));
+  return groups;
 }
 
 // Rows `ids` of X (a host copy).
@@ -79,6 +129,10 @@ double mean_loss(Loss loss, const std::vector<double>& raw, const std::vector<do
     if (wi == 0) continue;
     if (loss == Loss::squared_error) {
       total += wi * 0.5 * (y[i] - r[0]) * (y[i] - r[0]);
+    } else if (loss == Loss::poisson) {
+      total += wi * (std::exp(r[0]) - y[i] * r[0]);  // scikit-learn's, without y's constant
+    } else if (loss == Loss::gamma) {
+      total += wi * (r[0] + y[i] * std::exp(-r[0]));
     } else if (loss == Loss::binary) {
       // log(1 + e^r) − y·r, without overflow.
       total += wi * ((r[0] > 0 ? r[0] + std::log1p(std::exp(-r[0])) : std::log1p(std::exp(r[0]))) -
@@ -97,20 +151,33 @@ double mean_loss(Loss loss, const std::vector<double>& raw, const std::vector<do
 // accuracy of the predicted classes (binary: class 1 where raw > 0, as predict's p > 0.5;
 // multiclass: the first largest raw score), or the weighted R² (1 where y is constant and
 // predicted exactly, 0 where constant and not, as r2_score's force_finite).
+// With scoring "neg_mean_squared_error" / "neg_mean_absolute_error", minus the weighted mean
+// squared / absolute error of the predictions instead (scikit-learn's scorers of those names).
 double default_score(Loss loss, const std::vector<double>& raw, const std::vector<double>& y, int K,
-                     const std::vector<double>& w) {
+                     const std::vector<double>& w, const std::string& scoring) {
   const std::size_t n = y.size();
   auto weight = [&](std::size_t i) { return w.empty() ? 1.0 : w[i]; };
   double total_w = 0;
   for (std::size_t i = 0; i < n; ++i) total_w += weight(i);
   if (total_w <= 0) return 0.0;
-  if (loss == Loss::squared_error) {
+  if (is_regression(loss) &&
+      (scoring == "neg_mean_squared_error" || scoring == "neg_mean_absolute_error")) {
+    const bool squared = scoring == "neg_mean_squared_error";
+    double total = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double error = y[i] - (has_log_link(loss) ? std::exp(raw[i]) : raw[i]);
+      total += weight(i) * (squared ? error * error : std::fabs(error));
+    }
+    return -total / total_w;
+  }
+  if (is_regression(loss)) {
     double mean = 0;
     for (std::size_t i = 0; i < n; ++i) mean += weight(i) * y[i];
     mean /= total_w;
     double residual = 0, spread = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      residual += weight(i) * (y[i] - raw[i]) * (y[i] - raw[i]);
+      const double predicted = has_log_link(loss) ? std::exp(raw[i]) : raw[i];
+      residual += weight(i) * (y[i] - predicted) * (y[i] - predicted);
       spread += weight(i) * (y[i] - mean) * (y[i] - mean);
     }
     if (spread == 0) return residual == 0 ? 1.0 : 0.0;
@@ -128,9 +195,18 @@ double default_score(Loss loss, const std::vector<double>& raw, const std::vecto
 
 // The backend's name for the loss.
 GradientLoss gradient_loss(Loss loss) {
-  return loss == Loss::squared_error ? GradientLoss::squared_error
-         : loss == Loss::binary      ? GradientLoss::binary_log_loss
-                                     : GradientLoss::softmax_log_loss;
+  switch (loss) {
+    case Loss::squared_error:
+      return GradientLoss::squared_error;
+    case Loss::poisson:
+      return GradientLoss::half_poisson;
+    case Loss::gamma:
+      return GradientLoss::half_gamma;
+    case Loss::binary:
+      return GradientLoss::binary_log_loss;
+    default:
+      return GradientLoss::softmax_log_loss;
+  }
 }
 
 // A host vector as an n × cols f64 tensor on the backend's device (itself on a CPU).
@@ -200,9 +276,9 @@ TrainValidation split_for_validation(const Tensor& X, const std::vector<double>&
   TrainValidation s;
   std::vector<std::int32_t> train_ids, val_ids;
   if (early && fraction > kNoValidationSplit) {
-    const int n_groups = loss == Loss::squared_error ? 1 : n_classes;
+    const int n_groups = is_regression(loss) ? 1 : n_classes;
     auto group_of = [&](std::int64_t i) {
-      return loss == Loss::squared_error ? 0 : static_cast<int>(y_all[i]);
+      return is_regression(loss) ? 0 : static_cast<int>(y_all[i]);
     };
     std::vector<std::int64_t> sizes(n_groups, 0);
     for (std::int64_t i = 0; i < n; ++i) ++sizes[group_of(i)];
@@ -235,6 +311,36 @@ TrainValidation split_for_validation(const Tensor& X, const std::vector<double>&
   return s;
 }
 
+// The training rows with the validation rows given to fit (targets already as the loss
+// reads them: y_val_codes), checked against the training data; nullopt-like empty when none.
+TrainValidation given_validation(const Tensor& X, const std::vector<double>& y,
+                                 const std::vector<double>& sw, const BoostingValidation& v,
+                                 std::vector<double> y_val_codes, const GradientBoostingOptions& o,
+                                 const char* est) {
+  detail::check_tree_samples(v.X, est);
+  detail::check_n_features(v.X, X.cols(), est);
+  MLCORE_CHECK(static_cast<std::int64_t>(y_val_codes.size()) == v.X.rows(),
+               est << ": y_val holds " << y_val_codes.size() << " values for " << v.X.rows()
+                   << " rows of X_val");
+  MLCORE_CHECK(o.early_stopping != "false",
+               est << ": X_val and y_val are passed to fit while at the same time early_stopping "
+                      "is False. When passing X_val and y_val to fit, early_stopping should be "
+                      "set to either 'auto' or True.");
+  TrainValidation s;
+  s.X = X;
+  s.y = y;
+  s.sw = sw;
+  s.X_val = v.X;
+  s.y_val = std::move(y_val_codes);
+  s.sw_val = boosting_weights(v.sample_weight, v.X.rows(), est);
+  // Weighted on one side only: the other side's rows weigh 1 (the loss sums read both).
+  if (s.sw.empty() != s.sw_val.empty()) {
+    if (s.sw.empty()) s.sw.assign(s.y.size(), 1.0);
+    if (s.sw_val.empty()) s.sw_val.assign(s.y_val.size(), 1.0);
+  }
+  return s;
+}
+
 // The best constant raw score (one per tree of an iteration): the weighted mean target, the
 // log-odds of the positive class, or the centred log-priors of the classes. Checks that the
 // training samples carry weight and every class.
@@ -246,10 +352,12 @@ std::vector<double> baseline_scores(Loss loss, const std::vector<double>& y,
   for (std::int64_t i = 0; i < n; ++i) total_weight += weight(i);
   MLCORE_CHECK(total_weight > 0, "sample_weight is 0 for every training sample");
   std::vector<double> baseline(K, 0.0);
-  if (loss == Loss::squared_error) {
+  if (is_regression(loss)) {
     double sum = 0;
     for (std::int64_t i = 0; i < n; ++i) sum += weight(i) * y[i];
     baseline[0] = sum / total_weight;
+    // The log link: the log of the mean, kept above 10 ulps of 0 (scikit-learn's clip).
+    if (has_log_link(loss)) baseline[0] = std::log(std::max(baseline[0], 10 * 2.220446e-16));
     return baseline;
   }
   std::vector<std::int64_t> counts(n_classes, 0);
@@ -363,9 +471,11 @@ void update_scores(const Tree& tree, const std::vector<std::int32_t>& leaf_of, i
 // sw_all: empty, or one weight ≥ 0 per sample (scikit-learn's sample_weight). Each iteration:
 // gradients at the current scores, then per class a tree grown on their histograms, its leaf
 // values, and the scores moved by it; early stopping watches the (validation) loss.
+// given: validation rows passed to fit (y as codes or targets), or nullptr.
 BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Loss loss,
                           int n_classes, const GradientBoostingOptions& o,
-                          const BackendPtr& backend, const std::vector<double>& sw_all) {
+                          const BackendPtr& backend, const std::vector<double>& sw_all,
+                          const TrainValidation* given = nullptr) {
   const std::int64_t d = X.cols();
   const int K = loss == Loss::multiclass ? n_classes : 1;
   BoostedTrees model;
@@ -375,8 +485,10 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
   std::mt19937_64 rng(o.random_state);
 
   const bool early = o.early_stopping == "true" || (o.early_stopping == "auto" && X.rows() > 10000);
-  TrainValidation s =
-      split_for_validation(X, y_all, sw_all, loss, n_classes, early, o.validation_fraction, rng);
+  TrainValidation s = given != nullptr && early
+                          ? *given
+                          : split_for_validation(X, y_all, sw_all, loss, n_classes, early,
+                                                 o.validation_fraction, rng);
   const bool split = !s.y_val.empty();
   const std::int64_t n_train = static_cast<std::int64_t>(s.y.size());
   model.baseline = baseline_scores(loss, s.y, s.sw, n_classes, K);
@@ -400,11 +512,14 @@ BoostedTrees fit_boosting(const Tensor& X, const std::vector<double>& y_all, Los
         std::any_of(codes, codes + n_train, [&](std::uint8_t c) { return c == missing_code; });
   }
   p.feature_has_missing = feature_has_missing.data();
+  const std::vector<std::vector<std::int32_t>> groups = interaction_groups(o, d);
+  if (!groups.empty()) p.interaction_groups = &groups;
 
   // Scores are "higher is better": −loss, or the default score (accuracy / R²).
   auto score = [&](const std::vector<double>& r, const std::vector<double>& y,
                    const std::vector<double>& w) {
-    return o.scoring == "loss" ? -mean_loss(loss, r, y, K, w) : default_score(loss, r, y, K, w);
+    return o.scoring == "loss" ? -mean_loss(loss, r, y, K, w)
+                               : default_score(loss, r, y, K, w, o.scoring);
   };
   auto record_scores = [&] {
     model.train_score.push_back(score(raw, s.y, s.sw));
@@ -445,6 +560,34 @@ void visit_options(Archive& a, GradientBoostingOptions& o) {
   a(o.loss, o.learning_rate, o.max_iter, o.max_leaf_nodes, o.max_depth, o.min_samples_leaf,
     o.l2_regularization, o.max_bins, o.early_stopping, o.scoring, o.validation_fraction,
     o.n_iter_no_change, o.tol, o.random_state);
+  if (a.version() < 3) {
+    o.interaction_cst.clear();
+    return;
+  }
+  // Flattened: the number of groups, then each group's size and members.
+  std::vector<std::int64_t> flat;
+  if (!a.loading()) {
+    flat.push_back(static_cast<std::int64_t>(o.interaction_cst.size()));
+    for (const auto& group : o.interaction_cst) {
+      flat.push_back(static_cast<std::int64_t>(group.size()));
+      flat.insert(flat.end(), group.begin(), group.end());
+    }
+  }
+  a(flat);
+  if (!a.loading()) return;
+  o.interaction_cst.clear();
+  std::size_t at = 1;
+  const std::int64_t n_groups = flat.empty() ? -1 : flat[0];
+  MLCORE_CHECK(n_groups >= 0, "model file: inconsistent interaction_cst");
+  for (std::int64_t grp = 0; grp < n_groups; ++grp) {
+    MLCORE_CHECK(at < flat.size() && flat[at] >= 0 &&
+                     static_cast<std::size_t>(flat[at]) <= flat.size() - at - 1,
+                 "model file: inconsistent interaction_cst");
+    const std::size_t size = static_cast<std::size_t>(flat[at]);
+    o.interaction_cst.emplace_back(flat.begin() + at + 1, flat.begin() + at + 1 + size);
+    at += size + 1;
+  }
+  MLCORE_CHECK(at == flat.size(), "model file: inconsistent interaction_cst");
 }
 
 void visit_model(Archive& a, BoostedTrees& m) {
@@ -528,16 +671,32 @@ GradientBoostingClassifier::GradientBoostingClassifier(Options options, BackendP
 }
 
 GradientBoostingClassifier& GradientBoostingClassifier::fit(const Tensor& X, const Tensor& y,
-                                                            const Tensor& sample_weight) {
+                                                            const Tensor& sample_weight,
+                                                            const BoostingValidation& validation) {
   ProfileScope scope = begin_call();
   detail::check_tree_samples(X, kClassifier);
   detail::check_targets(y, X.rows(), kClassifier);
   const detail::LabelEncoding enc = detail::encode_labels(y, kClassifier, 2);
   const int n_classes = static_cast<int>(enc.classes.size());
   std::vector<double> codes(enc.code.begin(), enc.code.end());
-  model_ =
-      fit_boosting(X, codes, n_classes == 2 ? Loss::binary : Loss::multiclass, n_classes, options_,
-                   backend(), boosting_weights(sample_weight, X.rows(), kClassifier));
+  const std::vector<double> sw = boosting_weights(sample_weight, X.rows(), kClassifier);
+  TrainValidation given;
+  if (validation.X.numel() > 0) {
+    // y_val's labels as the training labels' codes (enc.classes is sorted).
+    detail::check_targets(validation.y, validation.y.numel(), kClassifier, "y_val");
+    std::vector<double> val_codes;
+    for (std::int64_t i = 0; i < validation.y.numel(); ++i) {
+      const double label = validation.y.data<float>()[i];
+      const auto at = std::lower_bound(enc.classes.begin(), enc.classes.end(), label);
+      MLCORE_CHECK(
+          at != enc.classes.end() && *at == label,
+          kClassifier << ": y_val[" << i << "] = " << label << " is not one of the classes of y");
+      val_codes.push_back(static_cast<double>(at - enc.classes.begin()));
+    }
+    given = given_validation(X, codes, sw, validation, std::move(val_codes), options_, kClassifier);
+  }
+  model_ = fit_boosting(X, codes, n_classes == 2 ? Loss::binary : Loss::multiclass, n_classes,
+                        options_, backend(), sw, given.X_val.numel() > 0 ? &given : nullptr);
   classes_ = enc.classes;
   fitted_ = true;
   return *this;
@@ -632,19 +791,40 @@ void GradientBoostingClassifier::visit(Archive& a) {
 GradientBoostingRegressor::GradientBoostingRegressor(Options options, BackendPtr backend)
     : Estimator(kRegressor, kModelVersion, std::move(backend)), options_(std::move(options)) {
   if (options_.loss.empty()) options_.loss = kDefaultLoss;
-  MLCORE_CHECK(options_.loss == "squared_error",
-               kRegressor << ": loss must be 'squared_error', got '" << options_.loss << "'");
+  MLCORE_CHECK(
+      options_.loss == "squared_error" || options_.loss == "poisson" || options_.loss == "gamma",
+      kRegressor << ": loss must be 'squared_error', 'poisson' or 'gamma', got '" << options_.loss
+                 << "'");
   check_boosting_options(options_, kRegressor);
 }
 
 GradientBoostingRegressor& GradientBoostingRegressor::fit(const Tensor& X, const Tensor& y,
-                                                          const Tensor& sample_weight) {
+                                                          const Tensor& sample_weight,
+                                                          const BoostingValidation& validation) {
   ProfileScope scope = begin_call();
   detail::check_tree_samples(X, kRegressor);
   detail::check_targets(y, X.rows(), kRegressor);
   std::vector<double> targets(y.data<float>(), y.data<float>() + y.numel());
-  model_ = fit_boosting(X, targets, Loss::squared_error, 0, options_, backend(),
-                        boosting_weights(sample_weight, X.rows(), kRegressor));
+  const Loss loss = regression_loss(options_.loss);
+  // The targets a log link can fit (scikit-learn's rules and words).
+  if (loss == Loss::gamma) {
+    MLCORE_CHECK(std::all_of(targets.begin(), targets.end(), [](double v) { return v > 0; }),
+                 "loss='gamma' requires strictly positive y.");
+  } else if (loss == Loss::poisson) {
+    MLCORE_CHECK(std::all_of(targets.begin(), targets.end(), [](double v) { return v >= 0; }) &&
+                     std::accumulate(targets.begin(), targets.end(), 0.0) > 0,
+                 "loss='poisson' requires non-negative y and sum(y) > 0.");
+  }
+  const std::vector<double> sw = boosting_weights(sample_weight, X.rows(), kRegressor);
+  TrainValidation given;
+  if (validation.X.numel() > 0) {
+    detail::check_targets(validation.y, validation.y.numel(), kRegressor, "y_val");
+    std::vector<double> y_val(validation.y.data<float>(),
+                              validation.y.data<float>() + validation.y.numel());
+    given = given_validation(X, targets, sw, validation, std::move(y_val), options_, kRegressor);
+  }
+  model_ = fit_boosting(X, targets, loss, 0, options_, backend(), sw,
+                        given.X_val.numel() > 0 ? &given : nullptr);
   fitted_ = true;
   return *this;
 }
@@ -654,7 +834,10 @@ Tensor GradientBoostingRegressor::predict(const Tensor& X) const {
   require_fitted();
   detail::check_tree_samples(X, kRegressor);
   detail::check_n_features(X, model_.n_features, kRegressor);
-  return backend()->to_host(model_.raw_predict(*backend(), X, model_.n_iter));
+  Tensor raw = model_.raw_predict(*backend(), X, model_.n_iter);
+  // The log link's inverse on the backend: the predicted mean e^raw.
+  if (has_log_link(regression_loss(options_.loss))) backend()->map(MapFn::exp, raw, raw);
+  return backend()->to_host(raw);
 }
 
 void GradientBoostingRegressor::add_iteration(const Tensor& X, std::int64_t iteration,

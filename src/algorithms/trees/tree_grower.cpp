@@ -141,16 +141,52 @@ GrownTree grow_tree(const BinnedData& data, const HistogramBuilder& histograms,
   // Keeps a split only if it passes the gain rules (else the node stays a leaf).
   double root_weight = 0;
   auto accept = [&](SplitInfo s) { return accept_split(std::move(s), params, root_weight); };
+
+  // Interaction constraints: node k's compatible groups (node_groups[k]; the root's are all of
+  // them, a child's those of its parent's that hold the parent's split feature), and the
+  // features they allow, as a mask in the node's copy of the parameters.
+  const auto* groups = params.interaction_groups;
+  std::vector<std::vector<std::int32_t>> node_groups;
+  std::vector<std::uint8_t> allowed(groups != nullptr ? static_cast<std::size_t>(data.d) : 0);
+  auto node_params = [&](std::int32_t k) {
+    GrowerParams p = params;
+    if (groups == nullptr) return p;
+    std::fill(allowed.begin(), allowed.end(), 0);
+    for (const std::int32_t grp : node_groups[k]) {
+      for (const std::int32_t f : (*groups)[grp]) allowed[f] = 1;
+    }
+    p.allowed_features = allowed.data();
+    return p;
+  };
+  auto inherit_groups = [&](std::int32_t parent, std::int32_t child, std::int32_t feature) {
+    if (groups == nullptr) return;
+    if (node_groups.size() <= static_cast<std::size_t>(child)) node_groups.resize(child + 1);
+    node_groups[child].clear();
+    for (const std::int32_t grp : node_groups[parent]) {
+      const auto& members = (*groups)[grp];
+      if (std::find(members.begin(), members.end(), feature) != members.end()) {
+        node_groups[child].push_back(grp);
+      }
+    }
+  };
+  if (groups != nullptr) {
+    node_groups.resize(1);
+    for (std::size_t grp = 0; grp < groups->size(); ++grp) {
+      node_groups[0].push_back(static_cast<std::int32_t>(grp));
+    }
+  }
+
   // Best split of node k from its full histogram, or from its samples when it is small.
   auto best_split = [&](std::int32_t k, const Histogram& hist) {
+    const GrowerParams p = node_params(k);
     if (hist.empty()) {
       const std::int64_t begin = g.begin[k], end = g.end[k];
       sparse.build(data, histograms, g.order.data() + begin, end - begin);
-      SplitInfo s = find_best_split(sparse, g.stats[k], mapper, params, rng);
+      SplitInfo s = find_best_split(sparse, g.stats[k], mapper, p, rng);
       sparse.clear();
       return accept(std::move(s));
     }
-    return accept(find_best_split(hist, g.stats[k], mapper, params, rng));
+    return accept(find_best_split(hist, g.stats[k], mapper, p, rng));
   };
 
   // Full histograms come from, and go back to, the builder's pool (recycled between nodes and
@@ -220,6 +256,8 @@ GrownTree grow_tree(const BinnedData& data, const HistogramBuilder& histograms,
     const std::int32_t right = add_node(mid, end, depth, std::move(right_stats));
     tree.nodes[k].left = left;
     tree.nodes[k].right = right;
+    inherit_groups(k, left, split.feature);
+    inherit_groups(k, right, split.feature);
 
     const bool split_left = may_split(left), split_right = may_split(right);
     if (!split_left && !split_right) {

@@ -52,6 +52,13 @@ struct GrowerParams {
   // the caller); where NaN goes after a split of a node without one follows from it
   // (tree_split.cpp, nan_left_without_missing). nullptr: the trees' rule, the larger child.
   const std::uint8_t* feature_has_missing = nullptr;
+  // gradient: scikit-learn's interaction constraints (owned by the caller), groups of feature
+  // indices; every feature is in at least one group. A node may split only on the features of
+  // the groups that hold every feature split on above it (the root: all groups). nullptr: none.
+  const std::vector<std::vector<std::int32_t>>* interaction_groups = nullptr;
+  // Set by grow_tree per node from interaction_groups: nonzero for the features this node may
+  // split on. nullptr: every feature.
+  const std::uint8_t* allowed_features = nullptr;
   // 1 / value_scale and 1 / hessian_scale: set by find_best_split (a multiply, not a divide,
   // per candidate split).
   double inv_value_scale = 1, inv_hessian_scale = 1;

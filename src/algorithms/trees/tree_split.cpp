@@ -302,6 +302,7 @@ void scan_range(const View& view, const std::vector<double>& node_stats, const B
                 SplitInfo& best) {
   Scratch scratch(p.n_stats);
   for (std::int64_t f = f_begin; f < f_end; ++f) {
+    if (p.allowed_features != nullptr && !p.allowed_features[f]) continue;
     scan_one<C>(p, view, mapper, f, node_stats.data(), parent, scratch, best);
   }
 }
@@ -344,6 +345,7 @@ SplitInfo find_split(const View& view, const std::vector<double>& node_stats,
     std::uniform_int_distribution<std::int64_t> pick(i, d - 1);
     std::swap(features[i], features[pick(rng)]);
     const std::int32_t f = features[i];
+    if (p.allowed_features != nullptr && !p.allowed_features[f]) continue;
     if (constant_feature<C>(p, view, f, mapper.n_bins(f))) continue;
     ++examined;
     scan_one<C>(p, view, mapper, f, node_stats.data(), parent, scratch, best);

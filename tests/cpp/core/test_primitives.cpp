@@ -896,8 +896,9 @@ TEST_P(LossGradientsPrimitive, MatchesLongDoubleFormulasAndTheScalarBackendBitFo
   // and classes 3 and 5 for softmax; logits up to ±40 (p within 1e-17 of 0 or 1).
   const BackendPtr ref_backend = backend("scalar");
   for (const std::int64_t n : {1, 7, 13, 8209, 20011}) {
-    for (const GradientLoss loss : {GradientLoss::squared_error, GradientLoss::binary_log_loss,
-                                    GradientLoss::softmax_log_loss}) {
+    for (const GradientLoss loss :
+         {GradientLoss::squared_error, GradientLoss::binary_log_loss,
+          GradientLoss::softmax_log_loss, GradientLoss::half_poisson, GradientLoss::half_gamma}) {
       for (const std::int64_t K : {1, 3, 5}) {
         if (K > 1 && loss != GradientLoss::softmax_log_loss) continue;
         if (K == 1 && loss == GradientLoss::softmax_log_loss) continue;
@@ -906,8 +907,13 @@ TEST_P(LossGradientsPrimitive, MatchesLongDoubleFormulasAndTheScalarBackendBitFo
           Tensor y(n, 1, DType::f64);
           std::uniform_int_distribution<int> label(0, static_cast<int>(K == 1 ? 1 : K - 1));
           std::normal_distribution<double> target(0, 10);
+          std::poisson_distribution<int> count(3.0);
+          std::gamma_distribution<double> amount(2.0, 1.5);
           for (std::int64_t i = 0; i < n; ++i) {
-            y.data<double>()[i] = loss == GradientLoss::squared_error ? target(rng) : label(rng);
+            y.data<double>()[i] = loss == GradientLoss::squared_error  ? target(rng)
+                                  : loss == GradientLoss::half_poisson ? count(rng)
+                                  : loss == GradientLoss::half_gamma   ? amount(rng)
+                                                                       : label(rng);
           }
           const Tensor w = weighted ? random_f64(n, 1, 0, 3, rng) : Tensor();
           const bool unit = loss == GradientLoss::squared_error && !weighted;
@@ -947,6 +953,12 @@ TEST_P(LossGradientsPrimitive, MatchesLongDoubleFormulasAndTheScalarBackendBitFo
               if (loss == GradientLoss::squared_error) {
                 want_g = r[0] - yi;
                 want_h = 1;
+              } else if (loss == GradientLoss::half_poisson) {  // log link: mean e^raw
+                want_h = std::exp(static_cast<long double>(r[0]));
+                want_g = want_h - yi;
+              } else if (loss == GradientLoss::half_gamma) {
+                want_h = yi * std::exp(-static_cast<long double>(r[0]));
+                want_g = 1 - want_h;
               } else {
                 const long double p = loss == GradientLoss::binary_log_loss
                                           ? 1 / (1 + std::exp(-static_cast<long double>(r[0])))
@@ -957,7 +969,13 @@ TEST_P(LossGradientsPrimitive, MatchesLongDoubleFormulasAndTheScalarBackendBitFo
               want_g *= wi;
               want_h *= wi;
               const double got_g = g.data<double>()[i * K + k];
-              ASSERT_LE(std::fabs(got_g - static_cast<double>(want_g)), tol(want_g, wi))
+              // Poisson's e^raw − y and gamma's 1 − y·e^−raw subtract the hessian's value:
+              // a few of its ulps, absolute.
+              const bool log_link =
+                  loss == GradientLoss::half_poisson || loss == GradientLoss::half_gamma;
+              const double g_tol =
+                  tol(want_g, wi) + (log_link ? 1e-14 * std::fabs(static_cast<double>(want_h)) : 0);
+              ASSERT_LE(std::fabs(got_g - static_cast<double>(want_g)), g_tol)
                   << what << " g[" << i << ", " << k << "]";
               ASSERT_EQ(got_g, rg.data<double>()[i * K + k]) << what << " differs from scalar";
               g_max[k] = std::max(g_max[k], std::fabs(got_g));

@@ -8,13 +8,17 @@
 //        binary log-loss  p = σ(raw),  g = p − y,  h = p(1 − p)
 //        multiclass (one tree per class)  p = softmax(raw),  g_k = p_k − [y = k],  h_k = p_k(1 −
 //        p_k)
+//        poisson (log link: raw = log mean)  g = e^raw − y,  h = e^raw
+//        gamma (log link)  g = 1 − y·e^−raw,  h = y·e^−raw
+//      (the regressor's poisson and gamma predict e^raw; their baseline is log of the mean)
 //   2. per tree: statistics V = [q_g · 2^24 + 1, q_h] (n × 1 or 2 i64: the count packed under
 //      the quantized gradient, then the quantized hessian unless it is constant; exact integer
 //      sums, see PackedCodec in src/algorithms/trees/tree_histogram.hpp), and a tree grown
 //      best-first (the split with the largest gain G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ) first) up
-//      to max_leaf_nodes leaves. Every node histogram is one Backend::histogram call over the
-//      node's samples, and only the smaller child of a split is built: the larger one is parent −
-//      smaller (the histogram-subtraction trick).
+//      to max_leaf_nodes leaves (with interaction_cst, each node only on the features its
+//      branch's constraint groups allow). Every node histogram is one Backend::histogram call over
+//      the node's samples, and only the smaller child of a split is built: the larger one is parent
+//      − smaller (the histogram-subtraction trick).
 //   3. leaf value = −learning_rate · G / (H + λ) with G, H summed exactly over the leaf's samples,
 //      added to raw for those samples (the partition already says which leaf each sample is in).
 // Early stopping holds out validation_fraction of the data (stratified for the classifier) and
@@ -54,12 +58,26 @@ struct GradientBoostingOptions {
   int max_bins = 255;
   std::string early_stopping = "auto";  // "auto", "true" or "false"
   // What early stopping watches: "loss" (the mean loss), or "default": the estimator's default
-  // score, scikit-learn's scoring=None — accuracy for the classifier, R² for the regressor.
+  // score, scikit-learn's scoring=None — accuracy for the classifier, R² for the regressor —
+  // or by scikit-learn's scorer name: "accuracy" (classifier), "r2",
+  // "neg_mean_squared_error", "neg_mean_absolute_error" (regressor).
   std::string scoring = "loss";
   double validation_fraction = 0.1;  // kNoValidationSplit: score on the training data
   std::int64_t n_iter_no_change = 10;
   double tol = 1e-7;
   std::uint64_t random_state = 0;
+  // scikit-learn's interaction_cst as groups of feature indices (empty: no constraint). A
+  // branch splits only on the features of the groups that hold every feature split on above
+  // it; a feature in no group forms a group of its own with the others left out.
+  std::vector<std::vector<std::int64_t>> interaction_cst;
+};
+
+// Validation rows given to fit (scikit-learn's X_val, y_val, sample_weight_val): when early
+// stopping is on, it scores these instead of a validation_fraction split of the training rows,
+// all of which then train. X: m × d host f32; y: m labels (classifier: among the training
+// labels) or targets; sample_weight: empty or m weights ≥ 0. Empty X: none given.
+struct BoostingValidation {
+  Tensor X, y, sample_weight;
 };
 
 // A fitted boosting model: baseline + trees, n_iter × trees_per_iteration of them.
@@ -90,7 +108,8 @@ class GradientBoostingClassifier : public Estimator {
 
   // X: n × d host f32 (NaN = missing); y: n class labels (at least two classes).
   GradientBoostingClassifier& fit(const Tensor& X, const Tensor& y,
-                                  const Tensor& sample_weight = Tensor());
+                                  const Tensor& sample_weight = Tensor(),
+                                  const BoostingValidation& validation = {});
   Tensor predict(const Tensor& X) const;            // n × 1 labels
   Tensor predict_proba(const Tensor& X) const;      // n × n_classes
   Tensor decision_function(const Tensor& X) const;  // n × K raw scores (K = 1 when binary)
@@ -127,7 +146,8 @@ class GradientBoostingRegressor : public Estimator {
                                      BackendPtr backend = default_backend());
 
   GradientBoostingRegressor& fit(const Tensor& X, const Tensor& y,
-                                 const Tensor& sample_weight = Tensor());
+                                 const Tensor& sample_weight = Tensor(),
+                                 const BoostingValidation& validation = {});
   Tensor predict(const Tensor& X) const;  // n × 1
   void add_iteration(const Tensor& X, std::int64_t iteration, Tensor& raw) const;
   Tensor baseline_raw(std::int64_t n) const;

@@ -215,6 +215,95 @@ TEST_P(BoostingTest, SaveLoadRoundTrip) {
   EXPECT_EQ(mse(GradientBoostingRegressor::load(s2, b()).predict(r.X), gr.predict(r.X)), 0.0);
 }
 
+// Interaction constraints (scikit-learn's rule): below a split on feature f, a branch keeps
+// only the groups that hold f, so every path from the root uses features of one group at most
+// — groups {0, 1} and {1, 2} (feature 3 left out: its own group) never put 0 and 2, or 3 and
+// anything else, on one path. Without constraints the same data does combine them. The option
+// survives save / load; an index outside [0, d) is refused at fit.
+TEST_P(BoostingTest, InteractionConstraintsKeepEachPathInOneGroup) {
+  Problem p = wave(600, 4, 11);
+  for (std::int64_t i = 0; i < 600; ++i) {  // strong 0–2 and 1–3 interactions
+    const float* x = &p.X.at<float>(i, 0);
+    p.y.at<float>(i, 0) += 4.0f * x[0] * x[2] + 4.0f * x[1] * x[3];
+  }
+  GradientBoostingOptions o;
+  o.max_iter = 15;
+  o.max_leaf_nodes = 15;
+  o.min_samples_leaf = 5;
+  // The features each path uses, as bitmasks, collected over every root-to-leaf path.
+  auto path_sets = [](const BoostedTrees& m) {
+    std::vector<unsigned> sets;
+    for (const Tree& t : m.trees) {
+      std::vector<std::pair<std::int32_t, unsigned>> stack{{0, 0u}};
+      while (!stack.empty()) {
+        const auto [node, used] = stack.back();
+        stack.pop_back();
+        const TreeNode& nd = t.nodes[node];
+        if (nd.is_leaf()) {
+          sets.push_back(used);
+          continue;
+        }
+        stack.push_back({nd.left, used | (1u << nd.feature)});
+        stack.push_back({nd.right, used | (1u << nd.feature)});
+      }
+    }
+    return sets;
+  };
+  auto within_a_group = [](unsigned used) {
+    return (used & ~0b0011u) == 0 || (used & ~0b0110u) == 0 || (used & ~0b1000u) == 0;
+  };
+  GradientBoostingRegressor free(o, b());
+  free.fit(p.X, p.y);
+  bool crossed = false;
+  for (unsigned used : path_sets(free.model())) crossed = crossed || !within_a_group(used);
+  EXPECT_TRUE(crossed) << "the unconstrained trees never combine two groups: a weak test";
+
+  o.interaction_cst = {{0, 1}, {1, 2}};
+  GradientBoostingRegressor g(o, b());
+  g.fit(p.X, p.y);
+  for (unsigned used : path_sets(g.model())) EXPECT_TRUE(within_a_group(used)) << used;
+  std::stringstream s;
+  g.save(s);
+  const GradientBoostingRegressor h = GradientBoostingRegressor::load(s, b());
+  EXPECT_EQ(h.options().interaction_cst, o.interaction_cst);
+  EXPECT_EQ(mse(h.predict(p.X), g.predict(p.X)), 0.0);
+
+  o.interaction_cst = {{0, 4}};
+  GradientBoostingRegressor bad(o, b());
+  EXPECT_THROW(bad.fit(p.X, p.y), Error);
+  o.interaction_cst = {{-1}};
+  EXPECT_THROW(GradientBoostingRegressor(o, b()), Error);
+}
+
+// Validation rows given to fit: every training row trains (the baseline is the mean of all
+// of y), and early stopping scores the given rows: the last validation score is minus the half
+// squared error of predict on them. Without early stopping they are refused.
+TEST_P(BoostingTest, GivenValidationRowsAreWhatEarlyStoppingScores) {
+  const Problem train = wave(400, 3, 21), val = wave(131, 3, 22);
+  GradientBoostingOptions o;
+  o.max_iter = 12;
+  o.early_stopping = "true";
+  o.n_iter_no_change = 100;
+  GradientBoostingRegressor g(o, b());
+  g.fit(train.X, train.y, Tensor(), BoostingValidation{val.X, val.y, Tensor()});
+  ASSERT_EQ(g.model().validation_score.size(), 13u);
+  double mean = 0;
+  for (std::int64_t i = 0; i < 400; ++i) mean += train.y.data<float>()[i] / 400.0;
+  EXPECT_NEAR(g.model().baseline[0], mean, 1e-12);
+  const Tensor pred = g.predict(val.X);
+  double half_mse = 0;
+  for (std::int64_t i = 0; i < 131; ++i) {
+    const double e = double(val.y.data<float>()[i]) - pred.data<float>()[i];
+    half_mse += 0.5 * e * e / 131.0;
+  }
+  // predict is float32: its rounding (~6e-8 relative) moves the mean by ~1e-6 relative.
+  EXPECT_NEAR(g.model().validation_score.back(), -half_mse, 1e-5 * half_mse);
+  o.early_stopping = "false";
+  GradientBoostingRegressor off(o, b());
+  EXPECT_THROW(off.fit(train.X, train.y, Tensor(), BoostingValidation{val.X, val.y, Tensor()}),
+               Error);
+}
+
 TEST_P(BoostingTest, BadInputIsRefused) {
   GradientBoostingOptions o;
   o.learning_rate = 0;
@@ -226,7 +315,12 @@ TEST_P(BoostingTest, BadInputIsRefused) {
   o.loss = "squared_error";
   EXPECT_THROW(GradientBoostingClassifier(o, b()), Error);
   o = {};
-  o.scoring = "accuracy";
+  o.scoring = "r2";  // a regressor's scorer
+  EXPECT_THROW(GradientBoostingClassifier(o, b()), Error);
+  o.scoring = "accuracy";  // a classifier's
+  EXPECT_THROW(GradientBoostingRegressor(o, b()), Error);
+  EXPECT_NO_THROW(GradientBoostingClassifier(o, b()));
+  o.scoring = "f1";  // not implemented
   EXPECT_THROW(GradientBoostingClassifier(o, b()), Error);
   GradientBoostingClassifier g({}, b());
   const Problem p = slabs(50, 2, 2, 4);
