@@ -150,8 +150,8 @@ LbfgsResult minimize_owlqn(const Objective& fun, const Eigen::VectorXd& l1, Eige
       // No step along −◇F lowers F: ◇F is below the noise of the arithmetic (see lbfgs.hpp).
       res.converged = res.n_iter > 0;
       res.noise_floor = true;
-      res.message =
-          res.converged ? "converged to the precision of the arithmetic: no step along the "
+      res.message = res.converged
+                        ? "converged to the precision of the arithmetic: no step along the "
                           "negative pseudo-gradient decreases the objective (max |pseudo-gradient| "
                           "is at its noise floor, above tol)"
                         : "the line search found no decrease at the starting point";
