@@ -16,11 +16,14 @@ primitives:
   with Xᵀ on the backend; ``"sag"`` / ``"saga"`` run LSQR (see :class:`Ridge`).
   ``positive=True`` (both estimators) solves the same Gram system by projected coordinate
   descent on the host.
-* **LogisticRegression** minimises scikit-learn's objective (``C·Σ loss + ½‖w‖²``, intercept not
-  penalised, binary or multinomial) with an L-BFGS written for mlcore: the optimiser runs on the
-  host, every loss and gradient evaluation on the backend (``X·W`` and ``Xᵀ(P − Y)`` as GEMMs,
-  ``softmax_rows`` / ``sigmoid`` / ``log1pexp`` maps, reductions). ``tol`` is scikit-learn's:
-  stop when the largest gradient entry of the mean loss is at most ``tol``.
+* **LogisticRegression** minimises scikit-learn's objective (``C·Σ loss + r(w)``, r the L2, L1
+  or elastic-net penalty, intercept not penalised except for liblinear; binary or multinomial)
+  with an L-BFGS written for mlcore, or its orthant-wise variant OWL-QN when the penalty has an
+  L1 part: the optimiser runs on the host, every loss and gradient evaluation on the backend
+  (``X·W`` and ``Xᵀ(P − Y)`` as GEMMs, ``softmax_rows`` / ``sigmoid`` / ``log1pexp`` maps,
+  reductions). ``tol`` is scikit-learn's lbfgs one: stop when the largest (pseudo-)gradient
+  entry of the mean loss is at most ``tol``. scikit-learn's solver names are accepted with
+  its rules; the penalty chooses the optimiser.
 
 Precision: the backend computes in f32 (int8 MACs on ``"systolic"``). Least squares squares the
 condition number of X; see ``include/mlcore/algorithms/linear/linear_regression.hpp`` for what that
