@@ -648,6 +648,17 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         self.solver_ = "owlqn" if l1_ratio > 0 and np.isfinite(C) else "lbfgs"
         self.coef_ = model.coef.astype(dtype)
         self.intercept_ = model.intercept.astype(dtype).reshape(-1)
+        if len(classes) > 2 and self.solver_ == "lbfgs":
+            # The C++ fit removed the class mean (Σ_k coef_k = 0, the L2 optimum's own
+            # constraint) in double before rounding to float32; removing it again in coef_'s
+            # dtype makes the sums 0 to that dtype's rounding (scikit-learn's convention,
+            # tested to 1e-10 in float64), and the model keeps the same numbers.
+            self.coef_ -= self.coef_.mean(axis=0)
+            self.intercept_ -= self.intercept_.mean()
+            model.set_fitted_array("coef", np.ascontiguousarray(self.coef_, dtype=np.float32))
+            model.set_fitted_array(
+                "intercept", np.ascontiguousarray(self.intercept_.reshape(1, -1), np.float32)
+            )
         self.n_iter_ = np.array([model.n_iter], dtype=np.int32)
         if not model.converged:
             warnings.warn(

@@ -259,3 +259,19 @@ def test_sparsify_keeps_the_predictions():
     np.testing.assert_array_equal(m.decision_function(X), before)
     m.densify()
     assert isinstance(m.coef_, np.ndarray)
+
+
+@pytest.mark.parametrize("backend", F32_BACKENDS)
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_multinomial_l2_coefficients_sum_to_zero_over_classes(backend, fit_intercept):
+    # The L2 optimum has Σ_k coef_k = 0 (scikit-learn's identifiability convention); mlcore
+    # removes the class mean exactly, which changes neither the loss nor the predictions.
+    X, y = problem(3, seed=9, n=300, d=6)
+    m = mlcore.LogisticRegression(
+        C=10.0, fit_intercept=fit_intercept, tol=1e-7, backend=backend
+    ).fit(X, y)
+    np.testing.assert_allclose(m.coef_.sum(axis=0), 0.0, atol=1e-10)
+    assert abs(m.intercept_.sum()) <= 1e-10
+    ref = skl.LogisticRegression(C=10.0, fit_intercept=fit_intercept, tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(m.predict_proba(X), ref.predict_proba(X), atol=2e-3)
+    np.testing.assert_allclose(m.coef_, ref.coef_, atol=5e-3 * np.abs(ref.coef_).max())

@@ -335,17 +335,30 @@ void LogisticRegression::fit_with(const Products& products, std::int64_t n, std:
   }
 
   // ---- the fitted model: w = s ⊙ w″, and the intercept moved back to uncentred X: b = b″ − x̄·w --
+  Eigen::MatrixXd Wd(Kp, d);
+  Eigen::VectorXd bd(Kp);
+  for (std::int64_t k = 0; k < Kp; ++k) {
+    double bk = fit_b ? theta(n_w + k) : 0.0;
+    for (std::int64_t j = 0; j < d; ++j) {
+      Wd(k, j) = s_col[j] * theta(k * d + j);
+      if (!input.raw) bk -= double(input.shift.at<float>(0, j)) * Wd(k, j);
+    }
+    bd(k) = bk;
+  }
+  // Multinomial scores are defined up to a shift common to all classes (softmax ignores it).
+  // Without an L1 part the optimum has Σ_k W_k = 0 (removing the class mean of a column leaves
+  // the loss and lowers the L2 penalty), and the unpenalised intercepts are chosen the same way:
+  // the optimiser reaches it only to its tolerance, so the mean is removed exactly here.
+  if (!binary && l1_CS == 0.0) {
+    Wd.rowwise() -= Wd.colwise().mean();
+    if (!pen_b) bd.array() -= bd.mean();
+  }
   classes_ = enc.classes;
   coef_ = Tensor(Kp, d);
   intercept_ = Tensor(1, Kp);
   for (std::int64_t k = 0; k < Kp; ++k) {
-    double bk = fit_b ? theta(n_w + k) : 0.0;
-    for (std::int64_t j = 0; j < d; ++j) {
-      const double w = s_col[j] * theta(k * d + j);
-      coef_.at<float>(k, j) = static_cast<float>(w);
-      if (!input.raw) bk -= double(input.shift.at<float>(0, j)) * w;
-    }
-    intercept_.at<float>(0, k) = static_cast<float>(bk);
+    for (std::int64_t j = 0; j < d; ++j) coef_.at<float>(k, j) = static_cast<float>(Wd(k, j));
+    intercept_.at<float>(0, k) = static_cast<float>(bd(k));
   }
   raw_input_ = input.raw;
   input_shift_ = input.shift;
