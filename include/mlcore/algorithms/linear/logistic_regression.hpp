@@ -38,6 +38,9 @@
 // that weights the penalty pins at 0 are exactly 0 (as scikit-learn's saga and liblinear give).
 // The evaluations on the backend are the same. Its convergence test reads the pseudo-gradient.
 //
+// Multinomial fits without an L1 part return W and b with Σ_k W_k = 0 and Σ_k b_k = 0 exactly
+// (the class mean removed after the fit: the L2 optimum's own constraint, the loss unchanged).
+//
 // Convergence: max |∇F| ≤ tol (scikit-learn's test for lbfgs), or no relative decrease of F
 // within 64 machine epsilons, or the gradient's noise floor: on the int8 systolic backend the
 // gradient is only good to about 1%, far above tol, and once no step along −∇F lowers F the
