@@ -124,6 +124,8 @@ class MLCoreEstimatorMixin:
             if public is None:
                 continue
             held = getattr(model, name)
+            if hasattr(public, "toarray"):  # a scipy.sparse coef_ (sparsify())
+                public = public.toarray()
             edited = np.asarray(public, dtype=np.float32)
             if edited.size != held.size:
                 raise ValueError(

@@ -16,11 +16,14 @@ primitives:
   with Xᵀ on the backend; ``"sag"`` / ``"saga"`` run LSQR (see :class:`Ridge`).
   ``positive=True`` (both estimators) solves the same Gram system by projected coordinate
   descent on the host.
-* **LogisticRegression** minimises scikit-learn's objective (``C·Σ loss + ½‖w‖²``, intercept not
-  penalised, binary or multinomial) with an L-BFGS written for mlcore: the optimiser runs on the
-  host, every loss and gradient evaluation on the backend (``X·W`` and ``Xᵀ(P − Y)`` as GEMMs,
-  ``softmax_rows`` / ``sigmoid`` / ``log1pexp`` maps, reductions). ``tol`` is scikit-learn's:
-  stop when the largest gradient entry of the mean loss is at most ``tol``.
+* **LogisticRegression** minimises scikit-learn's objective (``C·Σ loss + r(w)``, r the L2, L1
+  or elastic-net penalty, intercept not penalised except for liblinear; binary or multinomial)
+  with an L-BFGS written for mlcore, or its orthant-wise variant OWL-QN when the penalty has an
+  L1 part: the optimiser runs on the host, every loss and gradient evaluation on the backend
+  (``X·W`` and ``Xᵀ(P − Y)`` as GEMMs, ``softmax_rows`` / ``sigmoid`` / ``log1pexp`` maps,
+  reductions). ``tol`` is scikit-learn's lbfgs one: stop when the largest (pseudo-)gradient
+  entry of the mean loss is at most ``tol``. scikit-learn's solver names are accepted with
+  its rules; the penalty chooses the optimiser.
 
 Precision: the backend computes in f32 (int8 MACs on ``"systolic"``). Least squares squares the
 condition number of X; see ``include/mlcore/algorithms/linear/linear_regression.hpp`` for what that
@@ -40,7 +43,8 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import validate_data
+from sklearn.utils import assert_all_finite
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _core
 from ._sparse import ACCEPT_SPARSE, as_core_X
@@ -340,42 +344,81 @@ class Ridge(_LeastSquares):
 
 _LOGISTIC_REGRESSION_DEFAULTS = _core.LogisticRegression.defaults
 
+# scikit-learn's solver names, and the optimiser mlcore runs for each. Every name solves the same
+# problem as scikit-learn's solver of that name (same objective, same minimiser); mlcore solves it
+# with L-BFGS when the penalty is smooth (L2 or none) and with OWL-QN when it has an L1 part.
+# "liblinear" is the one whose problem differs: its intercept is a penalised weight
+# (intercept_scaling), and mlcore penalises it the same way.
+_LOGISTIC_SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
+
+# The ConvergenceWarning of each scikit-learn solver name (scikit-learn's opening words, then
+# what mlcore's optimiser reported).
+_NOT_CONVERGED = {
+    "lbfgs": "lbfgs failed to converge after {n} iteration(s): {why}. Increase max_iter or "
+    "scale the data (e.g. with sklearn.preprocessing.StandardScaler).",
+    "newton-cg": "newton-cg failed to converge (mlcore ran {opt}: {why}). Increase the number "
+    "of iterations.",
+    "newton-cholesky": "Newton solver did not converge after {n} iterations (mlcore ran {opt}: "
+    "{why}).",
+    "sag": "The max_iter was reached which means the coef_ did not converge (mlcore ran {opt}: "
+    "{why})",
+    "saga": "The max_iter was reached which means the coef_ did not converge (mlcore ran {opt}: "
+    "{why})",
+    "liblinear": "Liblinear failed to converge, increase the number of iterations. (mlcore ran "
+    "{opt}: {why})",
+}
+
 
 class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
-    """L2-regularised logistic regression (binary or multinomial) by L-BFGS on an mlcore backend.
+    """Logistic regression (binary or multinomial) with an L2, L1 or elastic-net penalty, on an
+    mlcore backend.
 
-    The objective is scikit-learn's: ``C·Σᵢ sᵢ·loss(yᵢ, xᵢ·W + b) + ½‖W‖²`` (sᵢ: sample weight
-    times class weight; the intercept is not penalised), with the binomial loss for two classes
-    (``coef_`` of shape (1, n_features)) and the multinomial (softmax) loss otherwise
+    The objective is scikit-learn's: ``C·Σᵢ sᵢ·loss(yᵢ, xᵢ·W + b) + r(W)`` with
+    ``r(W) = l1_ratio·‖W‖₁ + (1 − l1_ratio)·½‖W‖²`` (sᵢ: sample weight times class weight; the
+    intercept is not penalised except with ``solver="liblinear"``), with the binomial loss for
+    two classes (``coef_`` of shape (1, n_features)) and the multinomial (softmax) loss otherwise
     (``coef_`` of shape (n_classes, n_features)).
+
+    mlcore minimises it with L-BFGS when the penalty is L2 or none, and with OWL-QN (L-BFGS with
+    orthant-wise steps, ``src/algorithms/common/owlqn.hpp``) when it has an L1 part: weights the
+    L1 term pins at 0 are exactly 0, as with scikit-learn's saga and liblinear. Every loss and
+    gradient evaluation runs on the backend (two GEMMs with X). ``solver_`` says which ran.
 
     Parameters
     ----------
-    penalty : {"deprecated", "l2", None}, default="deprecated"
-        As scikit-learn ≥ 1.8: leave it; ``None`` means no penalty (same as ``C=np.inf``).
-        "l1" and "elasticnet" are not supported.
+    penalty : {"deprecated", "l1", "l2", "elasticnet", None}, default="deprecated"
+        As scikit-learn ≥ 1.8: leave it and use ``l1_ratio`` and ``C``.
     C : float, default=1.0
         Inverse penalty strength, > 0; ``np.inf`` for no penalty.
-    l1_ratio : float, default=0.0
-        Only 0 (pure L2) is supported.
+    l1_ratio : float in [0, 1], default=0.0
+        Elastic-net mixing: 0 is the L2 penalty, 1 the L1 penalty.
     dual : bool, default=False
-        Only False is supported.
+        ``True`` only with ``solver="liblinear"`` and the L2 penalty, as scikit-learn; the dual
+        problem has the same solution, which mlcore computes in the primal.
     tol : float, default=1e-4
-        Stop when max |gradient of the mean loss| <= tol.
+        Stop when max |gradient of the mean loss| <= tol (for an L1 part: of its
+        pseudo-gradient).
     fit_intercept : bool, default=True
     intercept_scaling : float, default=1
-        Unused (a liblinear parameter), accepted for compatibility.
+        With ``solver="liblinear"``: the value of the constant feature whose (penalised) weight
+        is the intercept. Unused by the other solvers, as in scikit-learn.
     class_weight : None, "balanced" or dict, default=None
         Per-class weights multiplying each sample's loss (scikit-learn's semantics).
     random_state : None, int or RandomState
-        Unused (the solver is deterministic), accepted for compatibility.
-    solver : {"lbfgs"}, default="lbfgs"
+        Unused (the solvers are deterministic), accepted for compatibility.
+    solver : {"lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga"}, default="lbfgs"
+        scikit-learn's names, with its rules for which penalties each accepts: "lbfgs",
+        "newton-cg", "newton-cholesky" and "sag" take L2 or none (mlcore runs L-BFGS), "saga"
+        also L1 and elastic-net (OWL-QN for those), "liblinear" L1 or L2 on two classes with a
+        penalised intercept. They differ in mlcore only in the penalty they allow and, for
+        liblinear, the intercept: the optimiser is chosen by the penalty.
     max_iter : int, default=100
-        L-BFGS iterations.
+        Optimiser iterations.
     verbose, n_jobs :
-        Accepted for compatibility; unused.
+        Accepted for compatibility; unused (``n_jobs`` warns, as in scikit-learn ≥ 1.8).
     warm_start : bool, default=False
-        Only False is supported.
+        Start the next fit from the current ``coef_`` / ``intercept_`` (not with liblinear,
+        as in scikit-learn).
     backend : str, mlcore.Backend or None, default=None
 
     Attributes
@@ -384,7 +427,9 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
     intercept_ : ndarray of shape (1,) or (n_classes,)
     n_iter_ : ndarray of shape (1,)
-        L-BFGS iterations run.
+        Optimiser iterations run.
+    solver_ : {"lbfgs", "owlqn"}
+        The optimiser mlcore ran.
     n_features_in_ : int
     profile_ : mlcore.Profile
     """
@@ -398,11 +443,11 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         penalty="deprecated",
         *,
         C=_LOGISTIC_REGRESSION_DEFAULTS["C"],
-        l1_ratio=0.0,
+        l1_ratio=_LOGISTIC_REGRESSION_DEFAULTS["l1_ratio"],
         dual=False,
         tol=_LOGISTIC_REGRESSION_DEFAULTS["tol"],
         fit_intercept=_LOGISTIC_REGRESSION_DEFAULTS["fit_intercept"],
-        intercept_scaling=1,
+        intercept_scaling=_LOGISTIC_REGRESSION_DEFAULTS["intercept_scaling"],
         class_weight=None,
         random_state=None,
         solver="lbfgs",
@@ -428,51 +473,115 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.backend = backend
 
-    def _effective_C(self):
-        if self.penalty not in ("deprecated", "l2", None):
+    def _problem(self):
+        """(C, l1_ratio) of the problem to solve, with scikit-learn 1.9's rules, errors and
+        warnings for penalty / l1_ratio / C / solver / dual."""
+        if self.penalty not in ("deprecated", "l1", "l2", "elasticnet", None):
             raise ValueError(
-                "mlcore's LogisticRegression supports the L2 penalty only (penalty "
-                f"'l2' or None); got penalty={self.penalty!r}"
+                "penalty must be 'deprecated', 'l1', 'l2', 'elasticnet' or None, got "
+                f"{self.penalty!r}"
             )
-        if self.l1_ratio not in (None, 0, 0.0):
+        if not isinstance(self.solver, str) or self.solver not in _LOGISTIC_SOLVERS:
             raise ValueError(
-                "mlcore's LogisticRegression supports the L2 penalty only: l1_ratio "
-                f"must be 0, got {self.l1_ratio!r}"
+                f"solver must be one of {list(_LOGISTIC_SOLVERS)}, got {self.solver!r}"
             )
-        if check_bool("dual", self.dual):
-            raise ValueError(
-                "dual=True is a liblinear formulation; mlcore solves the primal (dual=False)"
-            )
-        if self.solver != "lbfgs":
-            raise ValueError(
-                f"mlcore's LogisticRegression has the 'lbfgs' solver only; got "
-                f"solver={self.solver!r}"
-            )
-        if check_bool("warm_start", self.warm_start):
-            raise ValueError("warm_start=True is not supported by mlcore's LogisticRegression")
+        l1_ratio = self.l1_ratio
+        if l1_ratio is not None:
+            l1_ratio = check_real("l1_ratio", l1_ratio, 0.0, 1.0)
         C = check_real("C", self.C, 0.0, low_open=True, allow_inf=True)
-        # scikit-learn's warnings about the parameter it deprecated (1.8) and what it ignores.
-        if self.penalty != "deprecated":
+        dual = check_bool("dual", self.dual)
+        if self.penalty == "deprecated":
+            if l1_ratio is None or l1_ratio == 0:
+                penalty = "l2"
+                if l1_ratio is None:
+                    warnings.warn(
+                        "'l1_ratio=None' was deprecated in version 1.8 and will trigger an "
+                        "error in 1.10. Use 0<=l1_ratio<=1 instead.",
+                        FutureWarning,
+                        stacklevel=3,
+                    )
+            elif l1_ratio == 1:
+                penalty = "l1"
+            else:
+                penalty = "elasticnet"
+            if C == np.inf:
+                penalty = None
+        else:
+            penalty = self.penalty
             warnings.warn(
                 "'penalty' was deprecated in version 1.8 and will be removed in 1.10. To avoid "
                 "this warning, leave 'penalty' set to its default value and use 'l1_ratio' or "
-                "'C' instead. Use l1_ratio=0 instead of penalty='l2', and C=np.inf instead of "
-                "penalty=None.",
+                "'C' instead. Use l1_ratio=0 instead of penalty='l2', l1_ratio=1 instead of "
+                "penalty='l1', l1_ratio set to a float between 0 and 1 instead of "
+                "penalty='elasticnet', and C=np.inf instead of penalty=None.",
                 FutureWarning,
                 stacklevel=3,
             )
-        if self.penalty is None and C != 1.0:
-            warnings.warn(
-                "Setting penalty=None will ignore the C and l1_ratio parameters", stacklevel=3
+        solver = self.solver
+        if solver not in ("liblinear", "saga") and penalty not in ("l2", None):
+            raise ValueError(
+                f"Solver {solver} supports only 'l2' or None penalties, got {penalty} penalty."
             )
-        return np.inf if self.penalty is None else C
+        if solver != "liblinear" and dual:
+            raise ValueError(f"Solver {solver} supports only dual=False, got dual={dual}")
+        if penalty == "elasticnet" and solver != "saga":
+            raise ValueError(
+                f"Only 'saga' solver supports elasticnet penalty, got solver={solver}."
+            )
+        if solver == "liblinear" and penalty is None:
+            raise ValueError(
+                "C=np.inf as well as penalty=None is not supported for the liblinear solver"
+            )
+        if solver == "liblinear" and penalty == "l1" and dual:
+            # liblinear has no dual formulation of the L1-penalised logistic loss.
+            raise ValueError(
+                "Unsupported set of arguments: The combination of penalty='l1' and "
+                "loss='logistic_regression' are not supported when dual=True, Parameters: "
+                "penalty='l1', loss='logistic_regression', dual=True"
+            )
+        if penalty != "elasticnet" and l1_ratio is not None and 0 < l1_ratio < 1:
+            warnings.warn(
+                f"l1_ratio parameter is only used when penalty is 'elasticnet'. Got "
+                f"(penalty={penalty})",
+                stacklevel=3,
+            )
+        if (self.penalty == "l2" and l1_ratio != 0) or (self.penalty == "l1" and l1_ratio != 1):
+            warnings.warn(
+                f"Inconsistent values: penalty={self.penalty} with l1_ratio={self.l1_ratio}. "
+                "penalty is deprecated. Please use l1_ratio only.",
+                stacklevel=3,
+            )
+        if penalty == "elasticnet" and l1_ratio is None:
+            raise ValueError("l1_ratio must be specified when penalty is elasticnet.")
+        if self.n_jobs is not None:
+            warnings.warn(
+                "'n_jobs' has no effect since 1.8 and will be removed in 1.10. You provided "
+                f"'n_jobs={self.n_jobs}', please leave it unspecified.",
+                FutureWarning,
+                stacklevel=3,
+            )
+        if self.penalty is None:
+            if C != 1.0:
+                warnings.warn(
+                    "Setting penalty=None will ignore the C and l1_ratio parameters", stacklevel=3
+                )
+            return np.inf, 0.0
+        # The penalty the (possibly deprecated) spelling asked for, as an l1_ratio.
+        return C, {"l1": 1.0, "elasticnet": l1_ratio, "l2": 0.0, None: 0.0}[penalty]
 
     def fit(self, X, y, sample_weight=None):
         """Fit on X (n_samples, n_features) and class labels y (n_samples,)."""
-        C = self._effective_C()
+        C, l1_ratio = self._problem()
         tol = check_real("tol", self.tol, 0.0)
         max_iter = check_int("max_iter", self.max_iter, 0)
         fit_intercept = check_bool("fit_intercept", self.fit_intercept)
+        warm_start = check_bool("warm_start", self.warm_start)
+        liblinear = self.solver == "liblinear"
+        intercept_scaling = 1.0
+        if liblinear:
+            intercept_scaling = check_real(
+                "intercept_scaling", self.intercept_scaling, 0.0, low_open=True
+            )
         dtype = float_dtype_of(X)  # coef_'s dtype: float32 for float32 X, as scikit-learn's
         X, y = validate_data(
             self,
@@ -482,8 +591,27 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
             dtype=np.float32,
             order="C",
             ensure_all_finite=False,
-        )  # NaN/inf: the C++ fit checks X
+            # scikit-learn's liblinear, sag and saga refuse int64 sparse indices; so do these
+            # names here, with its error.
+            accept_large_sparse=self.solver not in ("liblinear", "sag", "saga"),
+        )
         classes, codes = encode_classes(y)
+        if liblinear:
+            if len(classes) > 2:
+                raise ValueError(
+                    "The 'liblinear' solver does not support multiclass classification "
+                    "(n_classes >= 3). Either use another solver or wrap the estimator in a "
+                    "OneVsRestClassifier to keep applying a one-versus-rest scheme."
+                )
+            if X.shape[0] and X.max() > 1e30:
+                raise ValueError(
+                    "Using the 'liblinear' solver while X contains a maximum value > 1e30 "
+                    "results in a frozen fit. Please choose another solver or rescale the "
+                    "input X."
+                )
+        assert_all_finite(
+            X.data if hasattr(X, "data") and not isinstance(X, np.ndarray) else X, input_name="X"
+        )
         if len(classes) < 2:
             raise ValueError(
                 "This solver needs samples of at least 2 classes in the data, but "
@@ -498,28 +626,94 @@ class LogisticRegression(ClassifierMixin, MLCoreEstimatorMixin, BaseEstimator):
                 )
             cw = class_weights(self.class_weight, classes, y, codes, sw)
             weights = {float(code): float(w) for code, w in enumerate(cw)}
+        start = self._warm_start_arrays(X.shape[1], len(classes)) if warm_start else None
+        if liblinear:
+            start = None  # scikit-learn's liblinear starts from 0 whatever warm_start says
         self.classes_ = classes
-        self._model = _core.LogisticRegression(
+        model = _core.LogisticRegression(
             C=C,
             tol=tol,
             max_iter=max_iter,
             fit_intercept=fit_intercept,
             class_weight=weights,
+            l1_ratio=l1_ratio if np.isfinite(C) else 0.0,
+            penalize_intercept=liblinear,
+            intercept_scaling=intercept_scaling,
             backend=self._core_backend(),
         )
-        self._model.fit(as_core_X(X), codes, sample_weight=sw)
-        self.coef_ = self._model.coef.astype(dtype)
-        self.intercept_ = self._model.intercept.astype(dtype).reshape(-1)
-        self.n_iter_ = np.array([self._model.n_iter], dtype=np.int32)
-        if not self._model.converged:
+        if start is not None:
+            model.set_start(*start)
+        model.fit(as_core_X(X), codes, sample_weight=sw)
+        self._model = model
+        self.solver_ = "owlqn" if l1_ratio > 0 and np.isfinite(C) else "lbfgs"
+        self.coef_ = model.coef.astype(dtype)
+        self.intercept_ = model.intercept.astype(dtype).reshape(-1)
+        if len(classes) > 2 and self.solver_ == "lbfgs":
+            # The C++ fit removed the class mean (Σ_k coef_k = 0, the L2 optimum's own
+            # constraint) in double before rounding to float32; removing it again in coef_'s
+            # dtype makes the sums 0 to that dtype's rounding (scikit-learn's convention,
+            # tested to 1e-10 in float64), and the model keeps the same numbers.
+            self.coef_ -= self.coef_.mean(axis=0)
+            self.intercept_ -= self.intercept_.mean()
+            model.set_fitted_array("coef", np.ascontiguousarray(self.coef_, dtype=np.float32))
+            model.set_fitted_array(
+                "intercept", np.ascontiguousarray(self.intercept_.reshape(1, -1), np.float32)
+            )
+        self.n_iter_ = np.array([model.n_iter], dtype=np.int32)
+        if not model.converged:
             warnings.warn(
-                f"lbfgs failed to converge after {self._model.n_iter} iteration(s): "
-                f"{self._model.solver_message}. Increase max_iter or scale the data "
-                "(e.g. with sklearn.preprocessing.StandardScaler).",
+                _NOT_CONVERGED[self.solver].format(
+                    n=model.n_iter,
+                    why=model.solver_message,
+                    opt="OWL-QN" if self.solver_ == "owlqn" else "L-BFGS",
+                ),
                 ConvergenceWarning,
                 stacklevel=2,
             )
         return self
+
+    def _warm_start_arrays(self, n_features, n_classes):
+        """The current coef_ and intercept_ as the C++ model's start (float32, K' × d and
+        1 × K'), or None before the first fit; scikit-learn's error when their shape does not
+        fit the new data."""
+        coef = getattr(self, "coef_", None)
+        if coef is None:
+            return None
+        coef = np.asarray(coef.toarray() if hasattr(coef, "toarray") else coef, dtype=np.float32)
+        rows = 1 if n_classes == 2 else n_classes
+        if coef.shape != (rows, n_features):
+            raise ValueError(
+                f"Initialization coef is of shape {coef.shape}, expected shape {(rows, n_features)}"
+            )
+        intercept = np.zeros((1, rows), dtype=np.float32)
+        if check_bool("fit_intercept", self.fit_intercept):
+            intercept[0] = np.asarray(self.intercept_, dtype=np.float32).reshape(-1)
+        return np.ascontiguousarray(coef), intercept
+
+    def sparsify(self):
+        """Store coef_ as a scipy.sparse CSR matrix (useful after an L1 fit); predictions are
+        unchanged. Returns self."""
+        from scipy import sparse
+
+        check_is_fitted(self)
+        self.coef_ = sparse.csr_matrix(self.coef_)
+        return self
+
+    def densify(self):
+        """Store coef_ as a numpy array again (the inverse of sparsify). Returns self."""
+        check_is_fitted(self)
+        if hasattr(self.coef_, "toarray"):
+            self.coef_ = self.coef_.toarray()
+        return self
+
+    def _predict_proba_lr(self, X):
+        """One-vs-rest probabilities: each class's sigmoid(score), normalised per row (for two
+        classes [1 − σ(z), σ(z)]), as scikit-learn's linear classifiers compute them."""
+        scores = self.decision_function(X)
+        p = 1.0 / (1.0 + np.exp(-scores))
+        if p.ndim == 1:
+            return np.column_stack([1.0 - p, p])
+        return p / p.sum(axis=1, keepdims=True)
 
     def decision_function(self, X):
         """Scores X·coef_ᵀ + intercept_: (n_samples,) for two classes (the score of

@@ -81,14 +81,19 @@ void bind_linear(py::module_& m) {
                              &RidgeOptions::fit_intercept, "tol", &RidgeOptions::tol, "max_iter",
                              spelled(&RidgeOptions::max_iter, kSolverDefaultIter));
 
-  py::class_<LogisticRegression> logit(m, "LogisticRegression",
-                                       "L2 logistic regression by L-BFGS (use "
-                                       "mlcore.LogisticRegression)");
+  py::class_<LogisticRegression> logit(
+      m, "LogisticRegression",
+      "L2 / L1 / elastic-net logistic regression by L-BFGS or OWL-QN (use "
+      "mlcore.LogisticRegression)");
   logit
       .def(py::init([](double C, double tol, int max_iter, bool fit_intercept, bool balanced,
-                       const std::map<double, double>& class_weight, BackendPtr backend) {
+                       const std::map<double, double>& class_weight, double l1_ratio,
+                       bool penalize_intercept, double intercept_scaling, BackendPtr backend) {
              LogisticRegressionOptions o;
              o.C = C;
+             o.l1_ratio = l1_ratio;
+             o.penalize_intercept = penalize_intercept;
+             o.intercept_scaling = intercept_scaling;
              o.tol = tol;
              o.max_iter = max_iter;
              o.fit_intercept = fit_intercept;
@@ -99,7 +104,15 @@ void bind_linear(py::module_& m) {
            py::arg("C") = gd.C, py::arg("tol") = gd.tol, py::arg("max_iter") = gd.max_iter,
            py::arg("fit_intercept") = gd.fit_intercept,
            py::arg("class_weight_balanced") = gd.class_weight_balanced,
-           py::arg("class_weight") = gd.class_weight, py::arg("backend"))
+           py::arg("class_weight") = gd.class_weight, py::arg("l1_ratio") = gd.l1_ratio,
+           py::arg("penalize_intercept") = gd.penalize_intercept,
+           py::arg("intercept_scaling") = gd.intercept_scaling, py::arg("backend"))
+      .def(
+          "set_start",
+          [](LogisticRegression& m, const py::array& coef, const py::array& intercept) {
+            m.set_start(borrow_array(coef, "coef"), borrow_array(intercept, "intercept"));
+          },
+          py::arg("coef"), py::arg("intercept"))
       .def(
           "fit",
           [](LogisticRegression& m, const py::object& X, const py::array& y,
@@ -137,7 +150,8 @@ void bind_linear(py::module_& m) {
   bind_estimator<LogisticRegression>(logit);
   using G = LogisticRegressionOptions;
   set_defaults<G>(logit, "C", &G::C, "tol", &G::tol, "max_iter", &G::max_iter, "fit_intercept",
-                  &G::fit_intercept);
+                  &G::fit_intercept, "l1_ratio", &G::l1_ratio, "intercept_scaling",
+                  &G::intercept_scaling);
 }
 
 }  // namespace mlcore::python

@@ -75,6 +75,27 @@ def test_ridge_refuses_solvers_it_does_not_run(dask_client, rng, solver):
         md.Ridge(solver=solver).fit(_chunks(X, (100, 100)), da.from_array(X[:, 0], chunks=100))
 
 
+def test_logistic_refuses_the_options_it_does_not_fit(dask_client, rng):
+    # The distributed fit is L-BFGS on the L2 problem: an L1 part (OWL-QN), liblinear's
+    # penalised intercept and warm_start are refused by name, after scikit-learn's own rules.
+    X = _data(rng, n=200, d=4)
+    y = (X[:, 0] > 0).astype(int)
+    Xd, yd = _chunks(X, (100, 100)), da.from_array(y, chunks=100)
+    for kwargs, match in (
+        ({"solver": "saga", "l1_ratio": 1.0}, "l1_ratio"),
+        ({"solver": "saga", "l1_ratio": 0.5}, "l1_ratio"),
+        ({"solver": "liblinear"}, "liblinear"),
+        ({"warm_start": True}, "warm_start"),
+        ({"l1_ratio": 1.0}, "Solver lbfgs supports only 'l2' or None"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            md.LogisticRegression(**kwargs).fit(Xd, yd)
+    # The other solver names are the same L2 problem: they run, and agree with one machine.
+    dist = md.LogisticRegression(solver="newton-cg").fit(Xd, yd)
+    one = mlcore.LogisticRegression(solver="newton-cg").fit(X, y)
+    np.testing.assert_allclose(dist.coef_, one.coef_, rtol=1e-3, atol=1e-4)
+
+
 def test_least_squares_runs_on_the_systolic_backend(dask_client, rng):
     """Every worker runs the int8 systolic backend on its partition; the profile says so."""
     X = _data(rng)

@@ -75,7 +75,7 @@ def logistic_regression_bytes(
 ):
     """LogisticRegression::save (src/algorithms/linear/logistic_regression.cpp). class_weight: the
     {code: weight} map the C++ options hold (balanced weights already resolved)."""
-    w = ModelWriter("LogisticRegression", 1)
+    w = ModelWriter("LogisticRegression", 2)
     w.write_f64(float(C))
     w.write_f64(float(tol))
     w.write_i64(int(max_iter))
@@ -86,6 +86,9 @@ def logistic_regression_bytes(
         flat += [float(code), float(weight)]
     w.write_f64s(flat)
     w.write_i64(int(lbfgs_memory))
+    w.write_f64(0.0)  # l1_ratio: the distributed fit is L2 only
+    w.write_u8(0)  # penalize_intercept (liblinear's formulation): no
+    w.write_f64(1.0)  # intercept_scaling
     w.write_u8(1)  # fitted
     w.write_f64s([float(c) for c in classes])
     w.write_tensor(f32(coef))  # Kp × d

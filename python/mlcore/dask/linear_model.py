@@ -294,6 +294,26 @@ class LogisticRegression(DaskEstimatorMixin, _local.LogisticRegression):
     _local_class = _local.LogisticRegression
     __init__ = init_with_client(_local.LogisticRegression, parallel="data")
 
+    def _effective_C(self):
+        """C, after the single-machine estimator's checks of penalty / l1_ratio / solver; the
+        options this fit does not have (an L1 part, liblinear's penalised intercept, warm_start)
+        are refused by name."""
+        C, l1_ratio = self._problem()
+        if l1_ratio > 0 and np.isfinite(C):
+            raise ValueError(
+                "mlcore.dask's LogisticRegression solves the L2 (or unpenalised) problem with "
+                f"L-BFGS only; l1_ratio={self.l1_ratio} (an L1 part, solved by OWL-QN) is not "
+                "supported by it: use mlcore.LogisticRegression on data that fits in memory"
+            )
+        if self.solver == "liblinear":
+            raise ValueError(
+                "solver='liblinear' (a penalised intercept) is not supported by mlcore.dask's "
+                "LogisticRegression: use another solver name or mlcore.LogisticRegression"
+            )
+        if check_bool("warm_start", self.warm_start):
+            raise ValueError("warm_start=True is not supported by mlcore.dask's LogisticRegression")
+        return C
+
     def fit(self, X, y, sample_weight=None):
         """Fit on a dask X (n_samples, n_features) and labels y (n_samples,)."""
         if self.parallel not in ("data", "model"):

@@ -13,6 +13,7 @@
 #include "algorithms/common/columns.hpp"
 #include "algorithms/common/host_math.hpp"
 #include "algorithms/common/lbfgs.hpp"
+#include "algorithms/common/owlqn.hpp"
 #include "algorithms/common/sparse_input.hpp"
 #include "algorithms/common/validate.hpp"
 #include "mlcore/serialize.hpp"
@@ -73,13 +74,17 @@ Weights sample_times_class_weights(const LogisticRegressionOptions& o,
 }  // namespace
 
 LogisticRegression::LogisticRegression(Options options, BackendPtr backend)
-    : Estimator(kName, /*model_version=*/1, std::move(backend)), options_(std::move(options)) {
+    : Estimator(kName, /*model_version=*/2, std::move(backend)), options_(std::move(options)) {
   const Options& o = options_;
   MLCORE_CHECK(o.C > 0.0 && !std::isnan(o.C),
                kName << ": C must be > 0 (+infinity for no penalty), got " << o.C);
   MLCORE_CHECK(std::isfinite(o.tol) && o.tol >= 0.0, kName << ": tol must be >= 0, got " << o.tol);
   MLCORE_CHECK(o.max_iter >= 0, kName << ": max_iter must be >= 0, got " << o.max_iter);
   MLCORE_CHECK(o.lbfgs_memory >= 1, kName << ": lbfgs_memory must be >= 1, got " << o.lbfgs_memory);
+  MLCORE_CHECK(o.l1_ratio >= 0.0 && o.l1_ratio <= 1.0,
+               kName << ": l1_ratio must be in [0, 1], got " << o.l1_ratio);
+  MLCORE_CHECK(std::isfinite(o.intercept_scaling) && o.intercept_scaling > 0.0,
+               kName << ": intercept_scaling must be > 0, got " << o.intercept_scaling);
   MLCORE_CHECK(!(o.class_weight_balanced && !o.class_weight.empty()),
                kName << ": give class_weight either as 'balanced' or as a map, not both");
   for (const auto& [label, weight] : o.class_weight) {
@@ -151,8 +156,10 @@ LogisticRegression& LogisticRegression::fit(const Tensor& X, const Tensor& y,
   // X as it is, or centred and scaled per column (columns.hpp); the products are gemv / gemm.
   Tensor Xd = b.to_device(X);  // n × d
   const detail::ColumnStats stats = detail::column_stats(b, X, Xd, kName);
+  // A penalised intercept is not separable from the centring shift (b = b″ − x̄·w): then X is
+  // only scaled.
   const detail::InputTransform input =
-      detail::choose_input_transform(stats, options_.fit_intercept);
+      detail::choose_input_transform(stats, options_.fit_intercept && !options_.penalize_intercept);
   const Tensor Xc = detail::apply_input_transform(b, Xd, input);  // n × d
   const DenseProducts products{b, Xc};
   fit_with(products, X.rows(), X.cols(), y, sample_weight, input);
@@ -183,7 +190,13 @@ void LogisticRegression::fit_with(const Products& products, std::int64_t n, std:
   const Weights wt = sample_times_class_weights(options_, enc, sw);
   const bool fit_b = options_.fit_intercept;
   const double S = wt.sum;
-  const double inv_CS = std::isinf(options_.C) ? 0.0 : 1.0 / (options_.C * S);
+  // The penalty's two parts: (1 − ρ)/(CS) on ½‖W‖², ρ/(CS) on ‖W‖₁.
+  const double rho = options_.l1_ratio;
+  const double inv_CS = std::isinf(options_.C) ? 0.0 : (1.0 - rho) / (options_.C * S);
+  const double l1_CS = std::isinf(options_.C) ? 0.0 : rho / (options_.C * S);
+  // liblinear's penalised intercept b = c·w₀ (c = intercept_scaling): ½w₀² = ½b²/c², |w₀| = |b|/c.
+  const bool pen_b = fit_b && options_.penalize_intercept;
+  const double is = options_.intercept_scaling;
   Backend& b = *backend();
   // The optimiser's weights w″ relate to the model's by w_j = s_j·w″_j (s = the column scale).
   std::vector<double> s_col(d, 1.0);
@@ -275,12 +288,34 @@ void LogisticRegression::fit_with(const Products& products, std::int64_t n, std:
       penalty += s2 * theta(i) * theta(i);
       grad(i) = GWh.data<float>()[i] / S + s2 * theta(i) * inv_CS;
     }
-    for (std::int64_t k = 0; k < Kp && fit_b; ++k) grad(n_w + k) = gbh.at<float>(0, k) / S;
-    return loss / S + 0.5 * penalty * inv_CS;
+    double b_penalty = 0.0;
+    for (std::int64_t k = 0; k < Kp && fit_b; ++k) {
+      const double bk = theta(n_w + k);
+      grad(n_w + k) = gbh.at<float>(0, k) / S + (pen_b ? bk * inv_CS / (is * is) : 0.0);
+      if (pen_b) b_penalty += bk * bk / (is * is);
+    }
+    return loss / S + 0.5 * (penalty + b_penalty) * inv_CS;
   };
 
-  // ---- L-BFGS from θ = 0 -----------------------------------------------------------------------
+  // ---- L-BFGS (or OWL-QN) from θ = 0 or the warm start ------------------------------------------
   Eigen::VectorXd theta = Eigen::VectorXd::Zero(n_w + (fit_b ? Kp : 0));
+  if (!start_coef_.empty()) {
+    MLCORE_CHECK(start_coef_.rows() == Kp && start_coef_.cols() == d &&
+                     start_intercept_.rows() == 1 && start_intercept_.cols() == Kp,
+                 kName << ": the warm start's coef is " << start_coef_.rows() << " x "
+                       << start_coef_.cols() << " and intercept 1 x " << start_intercept_.cols()
+                       << "; this fit needs " << Kp << " x " << d << " and 1 x " << Kp);
+    // θ is in the optimiser's units: w″ = w / s, and b″ = b + x̄·w for centred X.
+    for (std::int64_t k = 0; k < Kp; ++k) {
+      double bk = start_intercept_.at<float>(0, k);
+      for (std::int64_t j = 0; j < d; ++j) {
+        const double w = start_coef_.at<float>(k, j);
+        theta(k * d + j) = w / s_col[j];
+        if (!input.raw) bk += double(input.shift.at<float>(0, j)) * w;
+      }
+      if (fit_b) theta(n_w + k) = bk;
+    }
+  }
   detail::LbfgsOptions lo;
   lo.max_iter = options_.max_iter;
   lo.gtol = options_.tol;
@@ -288,20 +323,42 @@ void LogisticRegression::fit_with(const Products& products, std::int64_t n, std:
   // Converge on the gradient with respect to the original weights: ∂F/∂w_j = (∂F/∂w″_j)/s_j.
   lo.gtol_scale = Eigen::VectorXd::Ones(theta.size());
   for (std::int64_t i = 0; i < n_w; ++i) lo.gtol_scale(i) = 1.0 / s_col[i % d];
-  const detail::LbfgsResult res = detail::minimize_lbfgs(objective, theta, lo);
+  detail::LbfgsResult res;
+  if (l1_CS > 0.0) {
+    // |w_j| = s_j·|w″_j|: the L1 weight of each optimiser coordinate.
+    Eigen::VectorXd l1 = Eigen::VectorXd::Zero(theta.size());
+    for (std::int64_t i = 0; i < n_w; ++i) l1(i) = l1_CS * s_col[i % d];
+    for (std::int64_t k = 0; k < Kp && pen_b; ++k) l1(n_w + k) = l1_CS / is;
+    res = detail::minimize_owlqn(objective, l1, theta, lo);
+  } else {
+    res = detail::minimize_lbfgs(objective, theta, lo);
+  }
 
   // ---- the fitted model: w = s ⊙ w″, and the intercept moved back to uncentred X: b = b″ − x̄·w --
+  Eigen::MatrixXd Wd(Kp, d);
+  Eigen::VectorXd bd(Kp);
+  for (std::int64_t k = 0; k < Kp; ++k) {
+    double bk = fit_b ? theta(n_w + k) : 0.0;
+    for (std::int64_t j = 0; j < d; ++j) {
+      Wd(k, j) = s_col[j] * theta(k * d + j);
+      if (!input.raw) bk -= double(input.shift.at<float>(0, j)) * Wd(k, j);
+    }
+    bd(k) = bk;
+  }
+  // Multinomial scores are defined up to a shift common to all classes (softmax ignores it).
+  // Without an L1 part the optimum has Σ_k W_k = 0 (removing the class mean of a column leaves
+  // the loss and lowers the L2 penalty), and the unpenalised intercepts are chosen the same way:
+  // the optimiser reaches it only to its tolerance, so the mean is removed exactly here.
+  if (!binary && l1_CS == 0.0) {
+    Wd.rowwise() -= Wd.colwise().mean();
+    if (!pen_b) bd.array() -= bd.mean();
+  }
   classes_ = enc.classes;
   coef_ = Tensor(Kp, d);
   intercept_ = Tensor(1, Kp);
   for (std::int64_t k = 0; k < Kp; ++k) {
-    double bk = fit_b ? theta(n_w + k) : 0.0;
-    for (std::int64_t j = 0; j < d; ++j) {
-      const double w = s_col[j] * theta(k * d + j);
-      coef_.at<float>(k, j) = static_cast<float>(w);
-      if (!input.raw) bk -= double(input.shift.at<float>(0, j)) * w;
-    }
-    intercept_.at<float>(0, k) = static_cast<float>(bk);
+    for (std::int64_t j = 0; j < d; ++j) coef_.at<float>(k, j) = static_cast<float>(Wd(k, j));
+    intercept_.at<float>(0, k) = static_cast<float>(bd(k));
   }
   raw_input_ = input.raw;
   input_shift_ = input.shift;
@@ -412,6 +469,13 @@ Tensor LogisticRegression::predict_log_proba(const CsrMatrix& X) const {
 Tensor LogisticRegression::predict(const Tensor& X) const { return predict_impl(X); }
 Tensor LogisticRegression::predict(const CsrMatrix& X) const { return predict_impl(X); }
 
+void LogisticRegression::set_start(const Tensor& coef, const Tensor& intercept) {
+  MLCORE_CHECK(coef.empty() == intercept.empty(),
+               kName << ": set_start takes both coef and intercept, or neither");
+  start_coef_ = coef.empty() ? Tensor() : coef.clone();
+  start_intercept_ = intercept.empty() ? Tensor() : intercept.clone();
+}
+
 const std::vector<double>& LogisticRegression::classes() const {
   require_fitted();
   return classes_;
@@ -454,6 +518,8 @@ void LogisticRegression::visit(Archive& a) {
     for (std::size_t i = 0; i < cw.size(); i += 2) options_.class_weight[cw[i]] = cw[i + 1];
   }
   a(options_.lbfgs_memory);
+  if (a.version() >= 2)
+    a(options_.l1_ratio, options_.penalize_intercept, options_.intercept_scaling);
   if (!a.fitted(fitted_)) return;
   a(classes_, coef_, intercept_);
   detail::visit_input_transform(a, raw_input_, input_shift_, input_scale_, coef_.cols());

@@ -1,9 +1,12 @@
-// LogisticRegression: binary (sigmoid) and multinomial (softmax) logistic regression with an L2
-// penalty, fitted by L-BFGS.
+// LogisticRegression: binary (sigmoid) and multinomial (softmax) logistic regression with an L2,
+// L1 or elastic-net penalty, fitted by L-BFGS (L2) or OWL-QN (any L1 part).
 //
-// The objective is scikit-learn's (lbfgs solver), divided by S = Σ sᵢ so that tol means the
-// same thing as there:
-//   F(W, b) = (1/S)·Σᵢ sᵢ·loss(yᵢ, xᵢW + b) + ‖W‖² / (2·C·S)         (b is not penalised)
+// The objective is scikit-learn's, divided by S = Σ sᵢ so that tol means the same thing as
+// there (ρ = l1_ratio):
+//   F(W, b) = (1/S)·Σᵢ sᵢ·loss(yᵢ, xᵢW + b) + [ρ·‖W‖₁ + (1 − ρ)·½‖W‖²] / (C·S)
+// (b is not penalised, unless penalize_intercept: then, as liblinear, b is the weight of an
+// extra constant feature of value intercept_scaling, b = intercept_scaling·w₀, and w₀ is
+// penalised like the other weights.)
 // with sᵢ = sample_weight[i] · class_weight[yᵢ], and
 //   binary (K' = 1 column):  loss = log(1 + e^z) − y·z              y ∈ {0, 1}
 //   multinomial (K' = K):   loss = −log softmax(z)_y
@@ -29,6 +32,14 @@
 // valley), Z = X·W no longer sums large terms that cancel, and on the int8 systolic backend
 // every feature gets the whole int8 range. The convergence test still reads the gradient with
 // respect to the original w.
+//
+// With an L1 part (ρ > 0) the optimiser is OWL-QN (src/algorithms/common/owlqn.hpp): L-BFGS on
+// the smooth part with the pseudo-gradient of the L1 term and steps kept inside one orthant, so
+// that weights the penalty pins at 0 are exactly 0 (as scikit-learn's saga and liblinear give).
+// The evaluations on the backend are the same. Its convergence test reads the pseudo-gradient.
+//
+// Multinomial fits without an L1 part return W and b with Σ_k W_k = 0 and Σ_k b_k = 0 exactly
+// (the class mean removed after the fit: the L2 optimum's own constraint, the loss unchanged).
 //
 // Convergence: max |∇F| ≤ tol (scikit-learn's test for lbfgs), or no relative decrease of F
 // within 64 machine epsilons, or the gradient's noise floor: on the int8 systolic backend the
@@ -66,6 +77,13 @@ struct LogisticRegressionOptions {
   bool class_weight_balanced = false;
   std::map<double, double> class_weight;
   int lbfgs_memory = 10;  // (s, y) pairs L-BFGS keeps (scipy's maxcor)
+  // Elastic-net mixing ρ in [0, 1]: 0 is the L2 penalty, 1 the L1 penalty (scikit-learn's
+  // l1_ratio). Any ρ > 0 with a finite C is solved by OWL-QN.
+  double l1_ratio = 0.0;
+  // liblinear's formulation: the intercept is the weight of a constant feature of value
+  // intercept_scaling (> 0) and is penalised with the other weights.
+  bool penalize_intercept = false;
+  double intercept_scaling = 1.0;
 };
 
 class LogisticRegression : public Estimator {
@@ -93,6 +111,11 @@ class LogisticRegression : public Estimator {
   Tensor predict_proba(const CsrMatrix& X) const;
   Tensor predict_log_proba(const CsrMatrix& X) const;
   Tensor predict(const CsrMatrix& X) const;
+
+  // The next fit starts from these weights instead of 0 (scikit-learn's warm_start): coef K' × d
+  // and intercept 1 × K' as coef() and intercept() give them (checked against the data at fit);
+  // empty tensors: start from 0 again.
+  void set_start(const Tensor& coef, const Tensor& intercept);
 
   const Options& options() const { return options_; }
   const std::vector<double>& classes() const;
@@ -140,7 +163,8 @@ class LogisticRegression : public Estimator {
   // How X is fed to the GEMMs (src/algorithms/common/columns.hpp): as it is, or shifted and scaled
   // per column like the training data.
   bool raw_input_ = true;
-  Tensor input_shift_, input_scale_;  // 1 × d each, when !raw_input_
+  Tensor input_shift_, input_scale_;     // 1 × d each, when !raw_input_
+  Tensor start_coef_, start_intercept_;  // set_start's weights (host), or empty
   int n_iter_ = 0;
   bool converged_ = false;
   std::string message_;

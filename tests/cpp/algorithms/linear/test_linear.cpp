@@ -1,11 +1,13 @@
 // LinearRegression, Ridge and LogisticRegression on hand-checkable data, on every backend; the
-// rank-deficient fallback, column scaling, L-BFGS on a known function, save/load and bad input.
+// rank-deficient fallback, column scaling, L-BFGS and OWL-QN on known functions, the L1 and
+// liblinear penalties, warm starts, save/load and bad input.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <sstream>
 
 #include "algorithms/common/lbfgs.hpp"
+#include "algorithms/common/owlqn.hpp"
 #include "mlcore/algorithms/linear/linear_regression.hpp"
 #include "mlcore/algorithms/linear/logistic_regression.hpp"
 #include "test_util.hpp"
@@ -216,6 +218,16 @@ TEST_P(LinearTest, SaveLoadRoundTrip) {
   const LogisticRegression lg2 = LogisticRegression::load(s3, b());
   EXPECT_EQ(lg2.classes(), lg.classes());
   EXPECT_EQ(lg2.n_iter(), lg.n_iter());
+  LogisticRegressionOptions lo;
+  lo.l1_ratio = 0.25;
+  lo.penalize_intercept = true;
+  lo.intercept_scaling = 3.0;
+  std::stringstream s3b;
+  LogisticRegression(lo, b()).save(s3b);
+  const LogisticRegression lg3 = LogisticRegression::load(s3b, b());
+  EXPECT_EQ(lg3.options().l1_ratio, 0.25);
+  EXPECT_TRUE(lg3.options().penalize_intercept);
+  EXPECT_EQ(lg3.options().intercept_scaling, 3.0);
   const Tensor pa = lg.predict_proba(X), pb = lg2.predict_proba(X);
   for (std::int64_t i = 0; i < pa.numel(); ++i) EXPECT_EQ(pa.data<float>()[i], pb.data<float>()[i]);
 
@@ -249,9 +261,82 @@ TEST_P(LinearTest, BadInput) {
   o.C = 1.0;
   o.max_iter = -1;
   EXPECT_THROW(LogisticRegression(o, b()), Error);
+  o.max_iter = 100;
+  o.l1_ratio = 1.5;
+  EXPECT_THROW(LogisticRegression(o, b()), Error);
+  o.l1_ratio = 0.0;
+  o.intercept_scaling = 0.0;
+  EXPECT_THROW(LogisticRegression(o, b()), Error);
   LogisticRegression lg({}, b());
   EXPECT_THROW(lg.fit(plane_X(), from_rows(6, 1, {1, 1, 1, 1, 1, 1})), Error);  // one class
   EXPECT_THROW(lg.predict(plane_X()), Error);                                   // not fitted
+}
+
+TEST_P(LinearTest, L1PenaltyGivesExactZerosForNoiseFeatures) {
+  // y depends on x₀ only; x₁, x₂ are independent noise. A strong L1 penalty (OWL-QN) gives them
+  // exactly 0 and keeps x₀; the L2 penalty leaves them small but non-zero.
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::uniform_real_distribution<float> ud(0.0f, 1.0f);
+  const int n = 400;
+  Tensor X(n, 3), y(n, 1);
+  for (int i = 0; i < n; ++i) {
+    // x₀ on another scale and offset: the fit takes the scaled-columns path.
+    for (int j = 0; j < 3; ++j) X.at<float>(i, j) = j == 0 ? 5.0f * nd(rng) + 3.0f : nd(rng);
+    const float z = 0.4f * (X.at<float>(i, 0) - 3.0f) + 0.5f;
+    y.at<float>(i, 0) = ud(rng) < 1.0f / (1.0f + std::exp(-z)) ? 1.0f : 0.0f;
+  }
+  LogisticRegressionOptions o;
+  o.C = 0.02;
+  o.l1_ratio = 1.0;
+  LogisticRegression l1(o, b());
+  l1.fit(X, y);
+  EXPECT_TRUE(l1.converged()) << l1.solver_message();
+  EXPECT_GT(l1.coef().at<float>(0, 0), 0.1f);
+  EXPECT_EQ(l1.coef().at<float>(0, 1), 0.0f);
+  EXPECT_EQ(l1.coef().at<float>(0, 2), 0.0f);
+  o.l1_ratio = 0.0;
+  LogisticRegression l2(o, b());
+  l2.fit(X, y);
+  EXPECT_NE(l2.coef().at<float>(0, 1), 0.0f);
+  // A warm start from the L1 optimum stops within a few iterations, at the same point.
+  o.l1_ratio = 1.0;
+  LogisticRegression warm(o, b());
+  warm.set_start(l1.coef(), l1.intercept());
+  warm.fit(X, y);
+  EXPECT_LE(warm.n_iter(), std::max(3, l1.n_iter() / 3));
+  EXPECT_NEAR(warm.coef().at<float>(0, 0), l1.coef().at<float>(0, 0), tol(1e-3));
+  EXPECT_EQ(warm.coef().at<float>(0, 1), 0.0f);
+  // The warm start must have this fit's shape.
+  LogisticRegression wrong(o, b());
+  wrong.set_start(Tensor(1, 2), Tensor(1, 1));
+  EXPECT_THROW(wrong.fit(X, y), Error);
+}
+
+TEST_P(LinearTest, LiblinearFormulationPenalisesTheIntercept) {
+  // Two classes split at x = 5: the unpenalised intercept is large (≈ −5·slope); liblinear's
+  // formulation (the intercept is the weight of a constant feature c) shrinks it, the more the
+  // smaller c is, and leaves it alone as c grows.
+  std::mt19937 rng(8);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  Tensor X(200, 1), y(200, 1);
+  for (int i = 0; i < 200; ++i) {
+    X.at<float>(i, 0) = 5.0f + 2.0f * nd(rng);
+    y.at<float>(i, 0) = X.at<float>(i, 0) + 0.5f * nd(rng) > 5.0f ? 1.0f : 0.0f;
+  }
+  auto intercept = [&](bool penalise, double scaling) {
+    LogisticRegressionOptions o;
+    o.C = 0.1;
+    o.penalize_intercept = penalise;
+    o.intercept_scaling = scaling;
+    LogisticRegression lr(o, b());
+    lr.fit(X, y);
+    return std::fabs(lr.intercept().at<float>(0, 0));
+  };
+  const double free_b = intercept(false, 1.0);
+  EXPECT_LT(intercept(true, 0.1), 0.5 * free_b);
+  EXPECT_LT(intercept(true, 1.0), free_b);
+  EXPECT_NEAR(intercept(true, 1000.0), free_b, 0.05 * free_b);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LinearTest, ::testing::ValuesIn(all_backends()),
@@ -324,6 +409,71 @@ TEST(Lbfgs, StopsAtMaxIterAndOnAFlatStart) {
   r = detail::minimize_lbfgs(quad, x, o);
   EXPECT_FALSE(r.converged);
   EXPECT_EQ(r.n_iter, 0);
+}
+
+TEST(OwlQn, SoftThresholdsASeparableQuadratic) {
+  // f = ½Σ aᵢ(xᵢ − cᵢ)², plus Σ λᵢ|xᵢ|: the minimiser is cᵢ shrunk towards 0 by λᵢ/aᵢ, and
+  // exactly 0 where |cᵢ| ≤ λᵢ/aᵢ. The coordinates are coupled only through the quasi-Newton
+  // steps.
+  Eigen::VectorXd a(6), c(6), l1(6);
+  a << 1, 2, 0.5, 4, 1, 3;
+  c << 3, -0.2, 1, -2, 0.5, 0;
+  l1 << 1, 1, 1, 0.5, 0, 2;
+  detail::Objective f = [&](const Eigen::VectorXd& v, Eigen::VectorXd& g) {
+    g = a.cwiseProduct(v - c);
+    return 0.5 * (a.cwiseProduct((v - c).cwiseAbs2())).sum();
+  };
+  Eigen::VectorXd x = Eigen::VectorXd::Constant(6, 0.3);
+  detail::LbfgsOptions o;
+  o.gtol = 1e-10;
+  o.max_iter = 200;
+  const detail::LbfgsResult r = detail::minimize_owlqn(f, l1, x, o);
+  EXPECT_TRUE(r.converged) << r.message;
+  for (int i = 0; i < 6; ++i) {
+    const double shrink = l1(i) / a(i);
+    const double expect = std::fabs(c(i)) <= shrink ? 0.0 : c(i) - std::copysign(shrink, c(i));
+    if (expect == 0.0) {
+      EXPECT_EQ(x(i), 0.0) << i;  // exactly
+    } else {
+      EXPECT_NEAR(x(i), expect, 1e-8) << i;
+    }
+  }
+}
+
+TEST(OwlQn, MeetsTheL1OptimalityConditionsOnACoupledProblem) {
+  // f = ½xᵀAx − bᵀx with A positive definite and dense: at the optimum, |∂ᵢf| ≤ λ where xᵢ = 0
+  // and ∂ᵢf = −λ·sign(xᵢ) elsewhere.
+  const int n = 8;
+  Eigen::MatrixXd M(n, n);
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) M(i, j) = std::sin(1.0 + i * 3.1 + j * 1.7);
+  const Eigen::MatrixXd A = M.transpose() * M + Eigen::MatrixXd::Identity(n, n);
+  Eigen::VectorXd bv(n);
+  for (int i = 0; i < n; ++i) bv(i) = std::cos(2.0 * i) * 3.0;
+  const Eigen::VectorXd l1 = Eigen::VectorXd::Constant(n, 1.5);
+  detail::Objective f = [&](const Eigen::VectorXd& v, Eigen::VectorXd& g) {
+    g = A * v - bv;
+    return 0.5 * v.dot(A * v) - bv.dot(v);
+  };
+  Eigen::VectorXd x = Eigen::VectorXd::Zero(n);
+  detail::LbfgsOptions o;
+  o.gtol = 1e-9;
+  o.max_iter = 500;
+  const detail::LbfgsResult r = detail::minimize_owlqn(f, l1, x, o);
+  EXPECT_TRUE(r.converged) << r.message;
+  const Eigen::VectorXd g = A * x - bv;
+  int zeros = 0;
+  for (int i = 0; i < n; ++i) {
+    if (x(i) == 0.0) {
+      ++zeros;
+      EXPECT_LE(std::fabs(g(i)), 1.5 + 1e-5) << i;
+    } else {
+      // (to 1e-5: the run may stop on ftol, F no longer moving in double, before gtol)
+      EXPECT_NEAR(g(i), -1.5 * (x(i) > 0 ? 1.0 : -1.0), 1e-5) << i;
+    }
+  }
+  EXPECT_GT(zeros, 0);  // the problem is built so that some coordinates are pinned at 0
+  EXPECT_LT(zeros, n);
 }
 
 }  // namespace
