@@ -23,6 +23,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from . import _core
 from ._estimator import MissingValuesTags, MLCoreEstimatorMixin
+from .tree import (
+    DecisionTreeClassifier,
+    DecisionTreeRegressor,
+    check_monotonic_cst,
+    min_samples_leaf_with_fraction,
+)
 from ._validation import (
     check_bool,
     check_int,
@@ -57,29 +63,46 @@ class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
         only the ones n_estimators adds (tree t is the same as in a forest grown at once)."""
         warm_start = check_bool("warm_start", self.warm_start)
         previous = getattr(self, "_model", None) if warm_start else None
-        X, y_codes, sw = tree_fit_data(self, X, y, self._classifier, sample_weight)
+        check_monotonic_cst(self.monotonic_cst)
+        if check_real("ccp_alpha", self.ccp_alpha, 0.0) != 0.0:
+            raise ValueError(
+                "ccp_alpha > 0 is not supported by mlcore's forests (each tree unpruned); "
+                "DecisionTreeClassifier / DecisionTreeRegressor take it"
+            )
+        X, y_codes, sw = tree_fit_data(
+            self, X, y, self._classifier, sample_weight, accept_sparse=True
+        )
         n = X.shape[0]
         bootstrap = bool(self.bootstrap)
+        draws = (
+            _core.forest_bootstrap_draws(type(self).__name__, self.max_samples, True, n)
+            if bootstrap
+            else n
+        )
         if self.oob_score and not bootstrap:
             raise ValueError("oob_score=True needs bootstrap=True (no sample is out of bag)")
         n_jobs = check_int("n_jobs", self.n_jobs, -1, allow_none=True)
         n_estimators = check_int("n_estimators", self.n_estimators, 1)
-        model = self._core_class(
-            n_estimators=n_estimators,
+        tree_options = dict(
             criterion=self.criterion,
             max_depth=check_int("max_depth", self.max_depth, 1, allow_none=True),
             min_samples_split=min_samples("min_samples_split", self.min_samples_split, n, 2),
-            min_samples_leaf=min_samples("min_samples_leaf", self.min_samples_leaf, n, 1),
+            # a bootstrap's total weight is Σ sample_weight · draws / n on average
+            min_samples_leaf=min_samples_leaf_with_fraction(self, n, sw, draws / n),
             max_features=check_max_features(self.max_features),
             min_impurity_decrease=check_real(
                 "min_impurity_decrease", self.min_impurity_decrease, 0.0, allow_inf=True
             ),
+            max_bins=check_int("max_bins", self.max_bins, 2),
+            max_leaf_nodes=check_int("max_leaf_nodes", self.max_leaf_nodes, 2, allow_none=True),
+        )
+        model = self._core_class(
+            n_estimators=n_estimators,
+            **tree_options,
             bootstrap=bootstrap,
             oob_score=bool(self.oob_score),
             n_jobs=-1 if n_jobs in (None, 0) else n_jobs,
             random_state=seed_of(self.random_state),
-            max_bins=check_int("max_bins", self.max_bins, 2),
-            max_leaf_nodes=check_int("max_leaf_nodes", self.max_leaf_nodes, 2, allow_none=True),
             max_samples=check_max_samples(self.max_samples),
             warm_start=warm_start,
             backend=self._core_backend(),
@@ -94,6 +117,8 @@ class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             model.warm_start_from(previous)  # the C++ fit refuses fewer trees than it holds
         model.fit(X, y_codes, sample_weight=sw)
         self._model = model
+        self._tree_options = tree_options
+        self.n_outputs_ = 1
         # scikit-learn's private attribute, read by its tests: the draws of each bootstrap
         self._n_samples_bootstrap = (
             _core.forest_bootstrap_draws(type(self).__name__, self.max_samples, True, n)
@@ -110,13 +135,86 @@ class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
         return self
 
     def apply(self, X):
-        """The leaf each sample ends in, in every tree: (n_samples, n_estimators)."""
-        X = tree_query_X(self, X)
-        return self._model_for_call().apply(X).astype(np.intp)
+        """The leaf each sample ends in, in every tree: (n_samples, n_estimators), ids in each
+        tree's ``tree_`` numbering (the walks on the backend)."""
+        X = tree_query_X(self, X, accept_sparse=True)
+        leaves = np.asarray(self._model_for_call().apply(X))
+        out = np.empty(leaves.shape, dtype=np.intp)
+        for t, est in enumerate(self.estimators_):
+            out[:, t] = est.tree_._new_id[leaves[:, t]]
+        return out
+
+    def decision_path(self, X):
+        """(indicator, n_nodes_ptr), scikit-learn's: the CSR indicator (n_samples, Σ nodes) of
+        the nodes each sample passes through in every tree, tree t's columns starting at
+        n_nodes_ptr[t]."""
+        import scipy.sparse as sp
+
+        leaves = self.apply(X)
+        paths = [
+            est.tree_.decision_path_from_leaves(leaves[:, t])
+            for t, est in enumerate(self.estimators_)
+        ]
+        n_nodes_ptr = np.cumsum([0] + [p.shape[1] for p in paths]).astype(np.intp)
+        return sp.hstack(paths).tocsr(), n_nodes_ptr
+
+    @property
+    def estimators_(self):
+        """The fitted trees, as mlcore DecisionTreeClassifier / DecisionTreeRegressor estimators
+        (each with ``tree_``, predict, apply) holding a copy of the forest's tree t."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "_model")
+        cache = self.__dict__.get("_estimators_cache")
+        if cache is not None and cache[0] is self._model:
+            return cache[1]
+        tree_class = DecisionTreeClassifier if self._classifier else DecisionTreeRegressor
+        opts = self._tree_options
+        trees = []
+        for t in range(int(self._model.n_estimators_)):
+            est = tree_class(
+                criterion=opts["criterion"],
+                max_depth=opts["max_depth"],
+                min_samples_split=opts["min_samples_split"],
+                min_samples_leaf=opts["min_samples_leaf"],
+                max_features=self.max_features,
+                min_impurity_decrease=opts["min_impurity_decrease"],
+                max_leaf_nodes=opts["max_leaf_nodes"],
+                max_bins=opts["max_bins"],
+                backend=self.backend,
+            )
+            core = tree_class._core_class(
+                **{k: v for k, v in opts.items()},
+                random_state=0,
+                backend=self._core_backend(),
+            )
+            core.set_from_forest(self._model, t)
+            est._model = core
+            est.n_features_in_ = self.n_features_in_
+            if hasattr(self, "feature_names_in_"):
+                est.feature_names_in_ = self.feature_names_in_
+            if self._classifier:
+                est.classes_ = self.classes_
+                est.n_classes_ = self.n_classes_
+            est._set_fitted_attributes(self.n_features_in_)
+            trees.append(est)
+        self.__dict__["_estimators_cache"] = (self._model, trees)
+        return trees
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_estimators_cache", None)  # rebuilt from the model on demand
+        return state
 
     def __len__(self):
         """The number of trees in the fitted forest."""
         return int(self._model_for_call().n_estimators_)
+
+    def __iter__(self):
+        return iter(self.estimators_)
+
+    def __getitem__(self, index):
+        return self.estimators_[index]
 
 
 _RANDOM_FOREST_CLASSIFIER_DEFAULTS = _core.RandomForestClassifier.defaults
@@ -160,6 +258,7 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
         max_depth=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["max_depth"],
         min_samples_split=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["min_samples_split"],
         min_samples_leaf=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["min_samples_leaf"],
+        min_weight_fraction_leaf=0.0,
         max_features=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["max_features"],
         min_impurity_decrease=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["min_impurity_decrease"],
         max_leaf_nodes=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["max_leaf_nodes"],
@@ -170,9 +269,14 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
         warm_start=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["warm_start"],
         class_weight=None,
         max_samples=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["max_samples"],
+        ccp_alpha=0.0,
+        monotonic_cst=None,
         max_bins=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["max_bins"],
         backend=None,
     ):
+        self.min_weight_fraction_leaf = min_weight_fraction_leaf
+        self.ccp_alpha = ccp_alpha
+        self.monotonic_cst = monotonic_cst
         self.class_weight = class_weight
         self.n_estimators = n_estimators
         self.criterion = criterion
@@ -193,7 +297,7 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
 
     def predict_proba(self, X):
         """The trees' mean class probabilities (n_samples, n_classes)."""
-        X = tree_query_X(self, X)
+        X = tree_query_X(self, X, accept_sparse=True)
         proba = self._model_for_call().predict_proba(X)
         return proba.astype(np.float64)
 
@@ -221,6 +325,7 @@ class RandomForestRegressor(RegressorMixin, _BaseForest):
         max_depth=_RANDOM_FOREST_REGRESSOR_DEFAULTS["max_depth"],
         min_samples_split=_RANDOM_FOREST_REGRESSOR_DEFAULTS["min_samples_split"],
         min_samples_leaf=_RANDOM_FOREST_REGRESSOR_DEFAULTS["min_samples_leaf"],
+        min_weight_fraction_leaf=0.0,
         max_features=_RANDOM_FOREST_REGRESSOR_DEFAULTS["max_features"],
         min_impurity_decrease=_RANDOM_FOREST_REGRESSOR_DEFAULTS["min_impurity_decrease"],
         max_leaf_nodes=_RANDOM_FOREST_REGRESSOR_DEFAULTS["max_leaf_nodes"],
@@ -230,9 +335,14 @@ class RandomForestRegressor(RegressorMixin, _BaseForest):
         random_state=None,
         warm_start=_RANDOM_FOREST_REGRESSOR_DEFAULTS["warm_start"],
         max_samples=_RANDOM_FOREST_REGRESSOR_DEFAULTS["max_samples"],
+        ccp_alpha=0.0,
+        monotonic_cst=None,
         max_bins=_RANDOM_FOREST_REGRESSOR_DEFAULTS["max_bins"],
         backend=None,
     ):
+        self.min_weight_fraction_leaf = min_weight_fraction_leaf
+        self.ccp_alpha = ccp_alpha
+        self.monotonic_cst = monotonic_cst
         self.n_estimators = n_estimators
         self.criterion = warn_criterion_alias(criterion)
         self.max_depth = max_depth
@@ -252,7 +362,7 @@ class RandomForestRegressor(RegressorMixin, _BaseForest):
 
     def predict(self, X):
         """The trees' mean prediction."""
-        X = tree_query_X(self, X)
+        X = tree_query_X(self, X, accept_sparse=True)
         pred = self._model_for_call().predict(X)
         return pred.reshape(-1).astype(np.float64)
 
