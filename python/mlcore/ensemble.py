@@ -27,6 +27,7 @@ from .tree import (
     DecisionTreeClassifier,
     DecisionTreeRegressor,
     check_monotonic_cst,
+    derived,
     min_samples_leaf_with_fraction,
 )
 from ._validation import (
@@ -55,6 +56,7 @@ __all__ = [
 
 class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
     _classifier = False
+    _accept_sparse = True  # made dense (tree_fit_data): scikit-learn's sparse tag
 
     def fit(self, X, y, sample_weight=None):
         """Grow n_estimators trees on bootstrap samples of (X, y); NaN in X means missing.
@@ -75,7 +77,9 @@ class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
         n = X.shape[0]
         bootstrap = bool(self.bootstrap)
         draws = (
-            _core.forest_bootstrap_draws(type(self).__name__, self.max_samples, True, n)
+            _core.forest_bootstrap_draws(
+                type(self).__name__, check_max_samples(self.max_samples), True, n
+            )
             if bootstrap
             else n
         )
@@ -165,9 +169,9 @@ class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self, "_model")
-        cache = self.__dict__.get("_estimators_cache")
-        if cache is not None and cache[0] is self._model:
-            return cache[1]
+        return derived(self, self._build_estimators)
+
+    def _build_estimators(self):
         tree_class = DecisionTreeClassifier if self._classifier else DecisionTreeRegressor
         opts = self._tree_options
         trees = []
@@ -198,13 +202,7 @@ class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
                 est.n_classes_ = self.n_classes_
             est._set_fitted_attributes(self.n_features_in_)
             trees.append(est)
-        self.__dict__["_estimators_cache"] = (self._model, trees)
         return trees
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_estimators_cache", None)  # rebuilt from the model on demand
-        return state
 
     def __len__(self):
         """The number of trees in the fitted forest."""

@@ -22,6 +22,7 @@ True
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -90,8 +91,24 @@ def resolved_max_features(max_features, n_features):
     return max(1, int(max_features * n_features))
 
 
+# Each fitted estimator's tree_ (and a forest's estimators_), built on first use from its C++
+# model and kept beside the estimator, not in its __dict__: derived state, so pickling, clone
+# and the estimator's state stay what fit made them. A cache entry is valid while it was built
+# from the estimator's current model.
+DERIVED = weakref.WeakKeyDictionary()
+
+
+def derived(est, build):
+    entry = DERIVED.get(est)
+    if entry is None or entry[0] is not est._model:
+        entry = (est._model, build())
+        DERIVED[est] = entry
+    return entry[1]
+
+
 class _BaseDecisionTree(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
     _classifier = False
+    _accept_sparse = True  # made dense (tree_fit_data): scikit-learn's sparse tag
 
     def fit(self, X, y, sample_weight=None, check_input=True):
         """Grow the tree on X (n_samples, n_features; dense with NaN meaning missing, or
@@ -124,7 +141,6 @@ class _BaseDecisionTree(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
         return self
 
     def _set_fitted_attributes(self, n_features):
-        self.__dict__.pop("_tree_view", None)
         self.n_outputs_ = 1
         self.max_features_ = resolved_max_features(self.max_features, n_features)
         self.feature_importances_ = np.asarray(self._model.feature_importances_, dtype=np.float64)
@@ -133,22 +149,16 @@ class _BaseDecisionTree(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
     def tree_(self):
         """The fitted tree in scikit-learn's form (mlcore/_tree_view.py), built once per fit."""
         check_is_fitted(self, "_model")
-        view = self.__dict__.get("_tree_view")
-        if view is None or view._model is not self._model:
-            view = TreeView(
+        return derived(
+            self,
+            lambda: TreeView(
                 self._model.tree_arrays(),
                 self._model,
                 self.n_features_in_,
                 getattr(self, "n_classes_", None),
                 depth_first=self.max_leaf_nodes is None,
-            )
-            self.__dict__["_tree_view"] = view
-        return view
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_tree_view", None)  # rebuilt from the model on demand
-        return state
+            ),
+        )
 
     def apply(self, X, check_input=True):
         """The id (in ``tree_``'s numbering) of the leaf each sample ends in."""
