@@ -129,7 +129,6 @@ class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             if bootstrap
             else None
         )
-        self.feature_importances_ = np.asarray(self._model.feature_importances_, dtype=np.float64)
         if self.oob_score:
             self.oob_score_ = float(self._model.oob_score_)
             if self._classifier:
@@ -147,6 +146,15 @@ class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
         for t, est in enumerate(self.estimators_):
             out[:, t] = est.tree_._new_id[leaves[:, t]]
         return out
+
+    @property
+    def feature_importances_(self):
+        """The trees' mean normalized importances (NotFittedError before fit, as
+        scikit-learn's)."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "_model")
+        return np.asarray(self._model.feature_importances_, dtype=np.float64)
 
     def decision_path(self, X):
         """(indicator, n_nodes_ptr), scikit-learn's: the CSR indicator (n_samples, Σ nodes) of

@@ -143,7 +143,13 @@ class _BaseDecisionTree(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
     def _set_fitted_attributes(self, n_features):
         self.n_outputs_ = 1
         self.max_features_ = resolved_max_features(self.max_features, n_features)
-        self.feature_importances_ = np.asarray(self._model.feature_importances_, dtype=np.float64)
+
+    @property
+    def feature_importances_(self):
+        """Normalized total impurity decrease per feature (NotFittedError before fit, as
+        scikit-learn's)."""
+        check_is_fitted(self, "_model")
+        return np.asarray(self._model.feature_importances_, dtype=np.float64)
 
     @property
     def tree_(self):

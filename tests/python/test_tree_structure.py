@@ -282,3 +282,24 @@ def test_tree_view_is_read_only_and_survives_pickling():
     again = pickle.loads(pickle.dumps(est))
     _assert_same_tree(again.tree_, est.tree_)
     np.testing.assert_array_equal(again.apply(X), est.apply(X))
+
+
+@pytest.mark.parametrize(
+    "Estimator",
+    [
+        mlcore.DecisionTreeClassifier,
+        mlcore.DecisionTreeRegressor,
+        mlcore.RandomForestClassifier,
+        mlcore.RandomForestRegressor,
+    ],
+)
+def test_unfitted_structure_raises_not_fitted(Estimator):
+    from sklearn.exceptions import NotFittedError
+
+    est = Estimator()
+    for name in (
+        "feature_importances_",
+        "tree_" if "Tree" in Estimator.__name__ else "estimators_",
+    ):
+        with pytest.raises(NotFittedError):
+            getattr(est, name)

@@ -682,7 +682,6 @@ class _DaskForest(TreeFitMixin):
             w.write_f64s(impurity)  # Tree::visit_impurity (model version 4)
         w.write_i64s(_core.forest_tree_seeds(seed, len(fitted)))  # visit_seeds
         self._finish_fit(fit, w.finish())
-        self.feature_importances_ = np.asarray(self._model.feature_importances_, np.float64)
         self.n_outputs_ = 1
         # estimators_ (the single machine's property) builds its trees with these options
         self._tree_options = dict(
