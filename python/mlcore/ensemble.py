@@ -54,6 +54,34 @@ __all__ = [
 # ---- random forests ------------------------------------------------------------------------
 
 
+# scikit-learn's words (its tests match them), then why.
+OOB_NEEDS_BOOTSTRAP = (
+    "Out of bag estimation only available if bootstrap=True (with bootstrap=False no sample "
+    "is out of bag)"
+)
+
+
+def set_oob_attributes(forest):
+    """oob_score_ and oob_decision_function_ / oob_prediction_ from the fitted model; with
+    scikit-learn's UserWarning when some training rows were in every tree's bootstrap (their
+    rows are NaN: no out-of-bag estimate)."""
+    model = forest._model
+    forest.oob_score_ = float(model.oob_score_)
+    if forest._classifier:
+        forest.oob_decision_function_ = model.oob_decision_function_.astype(np.float64)
+        rows = forest.oob_decision_function_
+    else:
+        forest.oob_prediction_ = model.oob_prediction_.astype(np.float64)
+        rows = forest.oob_prediction_
+    if np.isnan(rows).any():
+        warnings.warn(
+            "Some inputs do not have OOB scores. This probably means too few trees were used "
+            "to compute any reliable OOB estimates.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
     _classifier = False
     _accept_sparse = True  # made dense (tree_fit_data): scikit-learn's sparse tag
@@ -84,7 +112,7 @@ class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             else n
         )
         if self.oob_score and not bootstrap:
-            raise ValueError("oob_score=True needs bootstrap=True (no sample is out of bag)")
+            raise ValueError(OOB_NEEDS_BOOTSTRAP)
         n_jobs = check_int("n_jobs", self.n_jobs, -1, allow_none=True)
         n_estimators = check_int("n_estimators", self.n_estimators, 1)
         tree_options = dict(
@@ -130,11 +158,7 @@ class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             else None
         )
         if self.oob_score:
-            self.oob_score_ = float(self._model.oob_score_)
-            if self._classifier:
-                self.oob_decision_function_ = self._model.oob_decision_function_.astype(np.float64)
-            else:
-                self.oob_prediction_ = self._model.oob_prediction_.astype(np.float64)
+            set_oob_attributes(self)
         return self
 
     def apply(self, X):

@@ -166,7 +166,7 @@ def test_random_forests_out_of_bag_equal_one_machine(dask_client, rng):
     assert 0.3 < one.oob_score_ < 1
     np.testing.assert_allclose(dist.oob_prediction_, one.oob_prediction_, rtol=1e-6)
     np.testing.assert_allclose(dist.to_local().oob_prediction_, one.oob_prediction_, rtol=1e-6)
-    with pytest.raises(ValueError, match="oob_score=True needs bootstrap=True"):
+    with pytest.raises(ValueError, match="Out of bag estimation only available if bootstrap=True"):
         md.RandomForestRegressor(oob_score=True, bootstrap=False).fit(_chunks(X), _chunks(y_reg))
 
 

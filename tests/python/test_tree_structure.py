@@ -303,3 +303,23 @@ def test_unfitted_structure_raises_not_fitted(Estimator):
     ):
         with pytest.raises(NotFittedError):
             getattr(est, name)
+
+
+@pytest.mark.parametrize("Forest", [mlcore.RandomForestClassifier, mlcore.RandomForestRegressor])
+def test_out_of_bag_wording_and_warning_are_scikit_learns(Forest):
+    X, y = _data(4, 80, 3, Forest is mlcore.RandomForestClassifier)
+    with pytest.raises(ValueError, match="Out of bag estimation only available if bootstrap"):
+        Forest(oob_score=True, bootstrap=False).fit(X, y)
+    with pytest.warns(UserWarning, match="Some inputs do not have OOB scores"):
+        one = Forest(n_estimators=1, oob_score=True, random_state=0).fit(X, y)
+    rows = (
+        one.oob_decision_function_
+        if hasattr(one, "oob_decision_function_")
+        else one.oob_prediction_
+    )
+    assert np.isnan(rows).any()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # every row out of bag somewhere: no warning
+        Forest(n_estimators=40, oob_score=True, random_state=0).fit(X, y)

@@ -520,7 +520,7 @@ class _DaskForest(TreeFitMixin):
         bootstrap = bool(self.bootstrap)
         oob = bool(self.oob_score)
         if oob and not bootstrap:
-            raise ValueError("oob_score=True needs bootstrap=True (no sample is out of bag)")
+            raise ValueError(_local.OOB_NEEDS_BOOTSTRAP)
         if check_bool("warm_start", self.warm_start):
             raise ValueError(
                 f"{type(self).__name__}: warm_start=True is not supported by mlcore.dask's "
@@ -691,11 +691,7 @@ class _DaskForest(TreeFitMixin):
             max_leaf_nodes=None if opts["max_leaf_nodes"] == -1 else opts["max_leaf_nodes"],
         )
         if oob:
-            self.oob_score_ = float(self._model.oob_score_)
-            if self._classifier:
-                self.oob_decision_function_ = self._model.oob_decision_function_.astype(np.float64)
-            else:
-                self.oob_prediction_ = self._model.oob_prediction_.astype(np.float64)
+            _local.set_oob_attributes(self)
         return self
 
     def _out_of_bag(self, fit, state):
