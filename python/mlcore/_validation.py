@@ -8,6 +8,7 @@ import numbers
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -276,12 +277,31 @@ def class_weights(class_weight, classes, y, codes, sw):
 # ---- the tree family's data (NaN is a missing value there) --------------------------------------
 
 
-def tree_fit_data(est, X, y, classifier, sample_weight=None):
+def _tree_X(X, accept_sparse):
+    """A scipy.sparse X of a tree or forest densified (see tree_fit_data); others unchanged."""
+    if not (accept_sparse and sp.issparse(X)):
+        return X
+    X = X.tocsr()
+    if X.dtype.kind == "f" and np.isnan(X.data).any():
+        raise ValueError(
+            "Input X contains NaN: sparse X must not hold missing values (scikit-learn's rule "
+            "for trees); pass a dense array to have NaN as missing values"
+        )
+    return X.toarray()
+
+
+def tree_fit_data(est, X, y, classifier, sample_weight=None, accept_sparse=False):
     """X as C-contiguous float32 (NaN allowed, inf refused), y (class codes for a classifier,
     whose classes_ are set), and the sample weights as float32 or None: ``sample_weight``
     times the estimator's ``class_weight`` where it has one (scikit-learn's rule:
     compute_sample_weight(class_weight, y) · sample_weight). The C++ fit checks what its
-    statistics need (a tree's weights must be whole numbers)."""
+    statistics need (a tree's weights must be whole numbers).
+
+    ``accept_sparse`` (trees and forests): a scipy.sparse X (CSR, CSC or COO) is made dense,
+    n × d float32 (4·n·d bytes, freed after the fit), since the trees bin every feature into
+    dense n × d one-byte codes anyway; it is fitted exactly as its dense copy (implicit zeros
+    are the value 0)."""
+    X = _tree_X(X, accept_sparse)
     X, y = validate_data(
         est,
         X,
@@ -313,9 +333,11 @@ def tree_fit_data(est, X, y, classifier, sample_weight=None):
     return X, np.ascontiguousarray(y, dtype=np.float32), sw
 
 
-def tree_query_X(est, X):
-    """X for a tree model's predict / apply: fitted, float32, C order, NaN allowed."""
+def tree_query_X(est, X, accept_sparse=False):
+    """X for a tree model's predict / apply: fitted, float32, C order, NaN allowed; a sparse X
+    (accept_sparse) made dense as tree_fit_data does."""
     check_is_fitted(est, "_model")
+    X = _tree_X(X, accept_sparse)
     X = validate_data(
         est, X, dtype=np.float32, ensure_all_finite="allow-nan", order="C", reset=False
     )

@@ -26,6 +26,13 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d, vali
 
 from . import _core
 from ._estimator import MissingValuesTags, MLCoreEstimatorMixin
+from .tree import (
+    DecisionTreeClassifier,
+    DecisionTreeRegressor,
+    check_monotonic_cst,
+    derived,
+    min_samples_leaf_with_fraction,
+)
 from ._validation import (
     check_bool,
     float32_sample_weight,
@@ -51,8 +58,37 @@ __all__ = [
 # ---- random forests ------------------------------------------------------------------------
 
 
+# scikit-learn's words (its tests match them), then why.
+OOB_NEEDS_BOOTSTRAP = (
+    "Out of bag estimation only available if bootstrap=True (with bootstrap=False no sample "
+    "is out of bag)"
+)
+
+
+def set_oob_attributes(forest):
+    """oob_score_ and oob_decision_function_ / oob_prediction_ from the fitted model; with
+    scikit-learn's UserWarning when some training rows were in every tree's bootstrap (their
+    rows are NaN: no out-of-bag estimate)."""
+    model = forest._model
+    forest.oob_score_ = float(model.oob_score_)
+    if forest._classifier:
+        forest.oob_decision_function_ = model.oob_decision_function_.astype(np.float64)
+        rows = forest.oob_decision_function_
+    else:
+        forest.oob_prediction_ = model.oob_prediction_.astype(np.float64)
+        rows = forest.oob_prediction_
+    if np.isnan(rows).any():
+        warnings.warn(
+            "Some inputs do not have OOB scores. This probably means too few trees were used "
+            "to compute any reliable OOB estimates.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
     _classifier = False
+    _accept_sparse = True  # made dense (tree_fit_data): scikit-learn's sparse tag
 
     def fit(self, X, y, sample_weight=None):
         """Grow n_estimators trees on bootstrap samples of (X, y); NaN in X means missing.
@@ -61,29 +97,48 @@ class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
         only the ones n_estimators adds (tree t is the same as in a forest grown at once)."""
         warm_start = check_bool("warm_start", self.warm_start)
         previous = getattr(self, "_model", None) if warm_start else None
-        X, y_codes, sw = tree_fit_data(self, X, y, self._classifier, sample_weight)
+        check_monotonic_cst(self.monotonic_cst)
+        if check_real("ccp_alpha", self.ccp_alpha, 0.0) != 0.0:
+            raise ValueError(
+                "ccp_alpha > 0 is not supported by mlcore's forests (each tree unpruned); "
+                "DecisionTreeClassifier / DecisionTreeRegressor take it"
+            )
+        X, y_codes, sw = tree_fit_data(
+            self, X, y, self._classifier, sample_weight, accept_sparse=True
+        )
         n = X.shape[0]
         bootstrap = bool(self.bootstrap)
+        draws = (
+            _core.forest_bootstrap_draws(
+                type(self).__name__, check_max_samples(self.max_samples), True, n
+            )
+            if bootstrap
+            else n
+        )
         if self.oob_score and not bootstrap:
-            raise ValueError("oob_score=True needs bootstrap=True (no sample is out of bag)")
+            raise ValueError(OOB_NEEDS_BOOTSTRAP)
         n_jobs = check_int("n_jobs", self.n_jobs, -1, allow_none=True)
         n_estimators = check_int("n_estimators", self.n_estimators, 1)
-        model = self._core_class(
-            n_estimators=n_estimators,
+        tree_options = dict(
             criterion=self.criterion,
             max_depth=check_int("max_depth", self.max_depth, 1, allow_none=True),
             min_samples_split=min_samples("min_samples_split", self.min_samples_split, n, 2),
-            min_samples_leaf=min_samples("min_samples_leaf", self.min_samples_leaf, n, 1),
+            # a bootstrap's total weight is Σ sample_weight · draws / n on average
+            min_samples_leaf=min_samples_leaf_with_fraction(self, n, sw, draws / n),
             max_features=check_max_features(self.max_features),
             min_impurity_decrease=check_real(
                 "min_impurity_decrease", self.min_impurity_decrease, 0.0, allow_inf=True
             ),
+            max_bins=check_int("max_bins", self.max_bins, 2),
+            max_leaf_nodes=check_int("max_leaf_nodes", self.max_leaf_nodes, 2, allow_none=True),
+        )
+        model = self._core_class(
+            n_estimators=n_estimators,
+            **tree_options,
             bootstrap=bootstrap,
             oob_score=bool(self.oob_score),
             n_jobs=-1 if n_jobs in (None, 0) else n_jobs,
             random_state=seed_of(self.random_state),
-            max_bins=check_int("max_bins", self.max_bins, 2),
-            max_leaf_nodes=check_int("max_leaf_nodes", self.max_leaf_nodes, 2, allow_none=True),
             max_samples=check_max_samples(self.max_samples),
             warm_start=warm_start,
             backend=self._core_backend(),
@@ -98,29 +153,102 @@ class _BaseForest(MissingValuesTags, MLCoreEstimatorMixin, BaseEstimator):
             model.warm_start_from(previous)  # the C++ fit refuses fewer trees than it holds
         model.fit(X, y_codes, sample_weight=sw)
         self._model = model
+        self._tree_options = tree_options
+        self.n_outputs_ = 1
         # scikit-learn's private attribute, read by its tests: the draws of each bootstrap
         self._n_samples_bootstrap = (
             _core.forest_bootstrap_draws(type(self).__name__, self.max_samples, True, n)
             if bootstrap
             else None
         )
-        self.feature_importances_ = np.asarray(self._model.feature_importances_, dtype=np.float64)
         if self.oob_score:
-            self.oob_score_ = float(self._model.oob_score_)
-            if self._classifier:
-                self.oob_decision_function_ = self._model.oob_decision_function_.astype(np.float64)
-            else:
-                self.oob_prediction_ = self._model.oob_prediction_.astype(np.float64)
+            set_oob_attributes(self)
         return self
 
     def apply(self, X):
-        """The leaf each sample ends in, in every tree: (n_samples, n_estimators)."""
-        X = tree_query_X(self, X)
-        return self._model_for_call().apply(X).astype(np.intp)
+        """The leaf each sample ends in, in every tree: (n_samples, n_estimators), ids in each
+        tree's ``tree_`` numbering (the walks on the backend)."""
+        X = tree_query_X(self, X, accept_sparse=True)
+        leaves = np.asarray(self._model_for_call().apply(X))
+        out = np.empty(leaves.shape, dtype=np.intp)
+        for t, est in enumerate(self.estimators_):
+            out[:, t] = est.tree_._new_id[leaves[:, t]]
+        return out
+
+    @property
+    def feature_importances_(self):
+        """The trees' mean normalized importances (NotFittedError before fit, as
+        scikit-learn's)."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "_model")
+        return np.asarray(self._model.feature_importances_, dtype=np.float64)
+
+    def decision_path(self, X):
+        """(indicator, n_nodes_ptr), scikit-learn's: the CSR indicator (n_samples, Σ nodes) of
+        the nodes each sample passes through in every tree, tree t's columns starting at
+        n_nodes_ptr[t]."""
+        import scipy.sparse as sp
+
+        leaves = self.apply(X)
+        paths = [
+            est.tree_.decision_path_from_leaves(leaves[:, t])
+            for t, est in enumerate(self.estimators_)
+        ]
+        n_nodes_ptr = np.cumsum([0] + [p.shape[1] for p in paths]).astype(np.intp)
+        return sp.hstack(paths).tocsr(), n_nodes_ptr
+
+    @property
+    def estimators_(self):
+        """The fitted trees, as mlcore DecisionTreeClassifier / DecisionTreeRegressor estimators
+        (each with ``tree_``, predict, apply) holding a copy of the forest's tree t."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "_model")
+        return derived(self, self._build_estimators)
+
+    def _build_estimators(self):
+        tree_class = DecisionTreeClassifier if self._classifier else DecisionTreeRegressor
+        opts = self._tree_options
+        trees = []
+        for t in range(int(self._model.n_estimators_)):
+            est = tree_class(
+                criterion=opts["criterion"],
+                max_depth=opts["max_depth"],
+                min_samples_split=opts["min_samples_split"],
+                min_samples_leaf=opts["min_samples_leaf"],
+                max_features=self.max_features,
+                min_impurity_decrease=opts["min_impurity_decrease"],
+                max_leaf_nodes=opts["max_leaf_nodes"],
+                max_bins=opts["max_bins"],
+                backend=self.backend,
+            )
+            core = tree_class._core_class(
+                **{k: v for k, v in opts.items()},
+                random_state=0,
+                backend=self._core_backend(),
+            )
+            core.set_from_forest(self._model, t)
+            est._model = core
+            est.n_features_in_ = self.n_features_in_
+            if hasattr(self, "feature_names_in_"):
+                est.feature_names_in_ = self.feature_names_in_
+            if self._classifier:
+                est.classes_ = self.classes_
+                est.n_classes_ = self.n_classes_
+            est._set_fitted_attributes(self.n_features_in_)
+            trees.append(est)
+        return trees
 
     def __len__(self):
         """The number of trees in the fitted forest."""
         return int(self._model_for_call().n_estimators_)
+
+    def __iter__(self):
+        return iter(self.estimators_)
+
+    def __getitem__(self, index):
+        return self.estimators_[index]
 
 
 _RANDOM_FOREST_CLASSIFIER_DEFAULTS = _core.RandomForestClassifier.defaults
@@ -164,6 +292,7 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
         max_depth=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["max_depth"],
         min_samples_split=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["min_samples_split"],
         min_samples_leaf=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["min_samples_leaf"],
+        min_weight_fraction_leaf=0.0,
         max_features=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["max_features"],
         min_impurity_decrease=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["min_impurity_decrease"],
         max_leaf_nodes=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["max_leaf_nodes"],
@@ -174,9 +303,14 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
         warm_start=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["warm_start"],
         class_weight=None,
         max_samples=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["max_samples"],
+        ccp_alpha=0.0,
+        monotonic_cst=None,
         max_bins=_RANDOM_FOREST_CLASSIFIER_DEFAULTS["max_bins"],
         backend=None,
     ):
+        self.min_weight_fraction_leaf = min_weight_fraction_leaf
+        self.ccp_alpha = ccp_alpha
+        self.monotonic_cst = monotonic_cst
         self.class_weight = class_weight
         self.n_estimators = n_estimators
         self.criterion = criterion
@@ -197,7 +331,7 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
 
     def predict_proba(self, X):
         """The trees' mean class probabilities (n_samples, n_classes)."""
-        X = tree_query_X(self, X)
+        X = tree_query_X(self, X, accept_sparse=True)
         proba = self._model_for_call().predict_proba(X)
         return proba.astype(np.float64)
 
@@ -225,6 +359,7 @@ class RandomForestRegressor(RegressorMixin, _BaseForest):
         max_depth=_RANDOM_FOREST_REGRESSOR_DEFAULTS["max_depth"],
         min_samples_split=_RANDOM_FOREST_REGRESSOR_DEFAULTS["min_samples_split"],
         min_samples_leaf=_RANDOM_FOREST_REGRESSOR_DEFAULTS["min_samples_leaf"],
+        min_weight_fraction_leaf=0.0,
         max_features=_RANDOM_FOREST_REGRESSOR_DEFAULTS["max_features"],
         min_impurity_decrease=_RANDOM_FOREST_REGRESSOR_DEFAULTS["min_impurity_decrease"],
         max_leaf_nodes=_RANDOM_FOREST_REGRESSOR_DEFAULTS["max_leaf_nodes"],
@@ -234,9 +369,14 @@ class RandomForestRegressor(RegressorMixin, _BaseForest):
         random_state=None,
         warm_start=_RANDOM_FOREST_REGRESSOR_DEFAULTS["warm_start"],
         max_samples=_RANDOM_FOREST_REGRESSOR_DEFAULTS["max_samples"],
+        ccp_alpha=0.0,
+        monotonic_cst=None,
         max_bins=_RANDOM_FOREST_REGRESSOR_DEFAULTS["max_bins"],
         backend=None,
     ):
+        self.min_weight_fraction_leaf = min_weight_fraction_leaf
+        self.ccp_alpha = ccp_alpha
+        self.monotonic_cst = monotonic_cst
         self.n_estimators = n_estimators
         self.criterion = warn_criterion_alias(criterion)
         self.max_depth = max_depth
@@ -256,7 +396,7 @@ class RandomForestRegressor(RegressorMixin, _BaseForest):
 
     def predict(self, X):
         """The trees' mean prediction."""
-        X = tree_query_X(self, X)
+        X = tree_query_X(self, X, accept_sparse=True)
         pred = self._model_for_call().predict(X)
         return pred.reshape(-1).astype(np.float64)
 

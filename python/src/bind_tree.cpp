@@ -4,6 +4,7 @@
 // C++ calls.
 #include <pybind11/numpy.h>
 
+#include <limits>
 #include <type_traits>
 
 #include "bindings.hpp"
@@ -82,6 +83,46 @@ py::object to_python(const MaxSamples& m) {
 
 namespace {
 
+// A fitted tree's arrays as numpy arrays (python/mlcore/_tree_view.py turns them into
+// scikit-learn's tree_): one per node field, values n_nodes × n_outputs; impurity NaN when the
+// tree has none (an older model file).
+py::dict tree_arrays(const Tree& t) {
+  const py::ssize_t n = static_cast<py::ssize_t>(t.nodes.size());
+  py::array_t<std::int64_t> left(n), right(n), feature(n), n_samples(n), depth(n);
+  py::array_t<std::uint8_t> missing_left(n);
+  py::array_t<double> threshold(n), weighted(n), impurity(n), gain(n);
+  py::array_t<double> values({n, static_cast<py::ssize_t>(t.n_outputs)});
+  for (py::ssize_t k = 0; k < n; ++k) {
+    const TreeNode& node = t.nodes[k];
+    left.mutable_at(k) = node.left;
+    right.mutable_at(k) = node.right;
+    feature.mutable_at(k) = node.feature;
+    n_samples.mutable_at(k) = node.n_samples;
+    depth.mutable_at(k) = node.depth;
+    missing_left.mutable_at(k) = node.missing_left ? 1 : 0;
+    threshold.mutable_at(k) = node.threshold;
+    weighted.mutable_at(k) = node.weighted_n_samples;
+    impurity.mutable_at(k) = t.impurity.size() == t.nodes.size()
+                                 ? t.impurity[k]
+                                 : std::numeric_limits<double>::quiet_NaN();
+    gain.mutable_at(k) = node.gain;
+  }
+  std::copy(t.values.begin(), t.values.end(), values.mutable_data());
+  py::dict d;
+  d["left"] = left;
+  d["right"] = right;
+  d["feature"] = feature;
+  d["n_samples"] = n_samples;
+  d["depth"] = depth;
+  d["missing_left"] = missing_left;
+  d["threshold"] = threshold;
+  d["weighted_n_samples"] = weighted;
+  d["impurity"] = impurity;
+  d["gain"] = gain;
+  d["values"] = values;
+  return d;
+}
+
 // A query method of a fitted model on X: X borrowed, the C++ call without the GIL (and
 // interruptible), the result as a numpy array.
 template <class Model>
@@ -125,7 +166,7 @@ void set_tree_defaults(Class& c) {
                   "min_samples_split", &O::min_samples_split, "min_samples_leaf",
                   &O::min_samples_leaf, "max_features", &O::max_features, "min_impurity_decrease",
                   &O::min_impurity_decrease, "max_bins", &O::max_bins, "max_leaf_nodes",
-                  spelled(&O::max_leaf_nodes, kNoLimit));
+                  spelled(&O::max_leaf_nodes, kNoLimit), "ccp_alpha", &O::ccp_alpha);
 }
 template <class O, class Class>
 void set_forest_defaults(Class& c) {
@@ -145,15 +186,25 @@ void bind_single_tree(Class& c) {
                     const py::array& X) { return query(m, &Model::apply, X).attr("reshape")(-1); })
       .def("get_depth", &Model::get_depth)
       .def("get_n_leaves", &Model::get_n_leaves)
-      .def_property_readonly("node_count", [](const Model& m) { return m.tree().nodes.size(); });
+      .def_property_readonly("node_count", [](const Model& m) { return m.tree().nodes.size(); })
+      .def("tree_arrays", [](const Model& m) { return tree_arrays(m.tree()); })
+      .def("pruning_path", [](const Model& m) {
+        const PruningPath p = m.pruning_path();
+        return py::make_tuple(py::array_t<double>(p.ccp_alphas.size(), p.ccp_alphas.data()),
+                              py::array_t<double>(p.impurities.size(), p.impurities.data()));
+      });
 }
 
 // A forest's leaves (apply) and its warm start from an earlier fit.
 template <class Model, class Class>
 void bind_forest(Class& c) {
-  c.def("apply", [](const Model& m, const py::array& X) {
-     return query(m, &Model::apply, X);
-   }).def("warm_start_from", &Model::warm_start_from, py::arg("fitted"));
+  c.def("apply", [](const Model& m, const py::array& X) { return query(m, &Model::apply, X); })
+      .def("warm_start_from", &Model::warm_start_from, py::arg("fitted"))
+      .def("tree_arrays", [](const Model& m, std::int64_t t) {
+        MLCORE_CHECK(t >= 0 && t < static_cast<std::int64_t>(m.trees().size()),
+                     "tree index " << t << " out of range");
+        return tree_arrays(m.trees()[t]);
+      });
 }
 
 template <class Model, class Class>
@@ -166,8 +217,10 @@ template <class Options>
 Options tree_options(const std::string& criterion, const py::object& max_depth,
                      std::int64_t min_samples_split, std::int64_t min_samples_leaf,
                      const py::object& max_features, double min_impurity_decrease,
-                     std::uint64_t random_state, int max_bins, const py::object& max_leaf_nodes) {
+                     std::uint64_t random_state, int max_bins, const py::object& max_leaf_nodes,
+                     double ccp_alpha) {
   Options o;
+  o.ccp_alpha = ccp_alpha;
   o.criterion = criterion;
   o.max_leaf_nodes = from_python(max_leaf_nodes, kNoLimit);
   o.max_depth = from_python(max_depth, kNoLimit);
@@ -312,19 +365,27 @@ void bind_tree(py::module_& m) {
                       std::int64_t min_samples_split, std::int64_t min_samples_leaf,
                       const py::object& max_features, double min_impurity_decrease,
                       std::uint64_t random_state, int max_bins, const py::object& max_leaf_nodes,
-                      BackendPtr backend) {
+                      double ccp_alpha, BackendPtr backend) {
             return M(tree_options<M::Options>(criterion, max_depth, min_samples_split,
                                               min_samples_leaf, max_features, min_impurity_decrease,
-                                              random_state, max_bins, max_leaf_nodes),
+                                              random_state, max_bins, max_leaf_nodes, ccp_alpha),
                      std::move(backend));
           }),
           py::arg("criterion"), py::arg("max_depth"), py::arg("min_samples_split"),
           py::arg("min_samples_leaf"), py::arg("max_features"), py::arg("min_impurity_decrease"),
           py::arg("random_state"), py::arg("max_bins"), py::arg("max_leaf_nodes"),
-          py::arg("backend"));
+          py::arg("ccp_alpha") = 0.0, py::arg("backend"));
     bind_single_tree<M>(c);
     bind_predict_proba<M>(c);
     set_tree_defaults<M::Options>(c);
+    c.def(
+        "set_from_forest",
+        [](M& m, const RandomForestClassifier& forest, std::int64_t t) {
+          MLCORE_CHECK(t >= 0 && t < static_cast<std::int64_t>(forest.trees().size()),
+                       "tree index " << t << " out of range");
+          m.set_fitted(forest.trees()[t], forest.classes(), forest.n_features_in());
+        },
+        py::arg("forest"), py::arg("t"));
   }
   {
     using M = DecisionTreeRegressor;
@@ -333,18 +394,26 @@ void bind_tree(py::module_& m) {
                       std::int64_t min_samples_split, std::int64_t min_samples_leaf,
                       const py::object& max_features, double min_impurity_decrease,
                       std::uint64_t random_state, int max_bins, const py::object& max_leaf_nodes,
-                      BackendPtr backend) {
+                      double ccp_alpha, BackendPtr backend) {
             return M(tree_options<M::Options>(criterion, max_depth, min_samples_split,
                                               min_samples_leaf, max_features, min_impurity_decrease,
-                                              random_state, max_bins, max_leaf_nodes),
+                                              random_state, max_bins, max_leaf_nodes, ccp_alpha),
                      std::move(backend));
           }),
           py::arg("criterion"), py::arg("max_depth"), py::arg("min_samples_split"),
           py::arg("min_samples_leaf"), py::arg("max_features"), py::arg("min_impurity_decrease"),
           py::arg("random_state"), py::arg("max_bins"), py::arg("max_leaf_nodes"),
-          py::arg("backend"));
+          py::arg("ccp_alpha") = 0.0, py::arg("backend"));
     bind_single_tree<M>(c);
     set_tree_defaults<M::Options>(c);
+    c.def(
+        "set_from_forest",
+        [](M& m, const RandomForestRegressor& forest, std::int64_t t) {
+          MLCORE_CHECK(t >= 0 && t < static_cast<std::int64_t>(forest.trees().size()),
+                       "tree index " << t << " out of range");
+          m.set_fitted(forest.trees()[t], forest.n_features_in());
+        },
+        py::arg("forest"), py::arg("t"));
   }
 
   // ---- random forests ----

@@ -166,7 +166,7 @@ def test_random_forests_out_of_bag_equal_one_machine(dask_client, rng):
     assert 0.3 < one.oob_score_ < 1
     np.testing.assert_allclose(dist.oob_prediction_, one.oob_prediction_, rtol=1e-6)
     np.testing.assert_allclose(dist.to_local().oob_prediction_, one.oob_prediction_, rtol=1e-6)
-    with pytest.raises(ValueError, match="oob_score=True needs bootstrap=True"):
+    with pytest.raises(ValueError, match="Out of bag estimation only available if bootstrap=True"):
         md.RandomForestRegressor(oob_score=True, bootstrap=False).fit(_chunks(X), _chunks(y_reg))
 
 
@@ -418,3 +418,42 @@ def test_gradient_boosting_refuses_options_it_lacks(dask_client, rng):
     got = dist.predict(_chunks(X, 150)).compute()
     np.testing.assert_allclose(got, one.predict(X), rtol=1e-5, atol=1e-5)
     assert dist.is_categorical_ is None
+
+
+def test_tree_structure_pruning_and_estimators_equal_one_machine(dask_client, rng):
+    """tree_ (impurities included), the pruning path and a forest's estimators_ are the single
+    machine's; the options the distributed grower lacks are refused."""
+    X, y, y_reg = _data(rng, n=1201)
+    bins = md.single_machine_thresholds(X, 255, 0)
+    for Dist, One, target in (
+        (md.DecisionTreeClassifier, mlcore.DecisionTreeClassifier, y),
+        (md.DecisionTreeRegressor, mlcore.DecisionTreeRegressor, y_reg),
+    ):
+        dist = Dist(max_depth=6, random_state=0).fit(
+            _chunks(X), _chunks(target), bin_thresholds=bins
+        )
+        one = One(max_depth=6, random_state=0).fit(X, target)
+        for name in ("children_left", "feature", "threshold", "n_node_samples", "value"):
+            np.testing.assert_array_equal(getattr(dist.tree_, name), getattr(one.tree_, name))
+        np.testing.assert_allclose(dist.tree_.impurity, one.tree_.impurity, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(
+            dist._model.pruning_path()[0], one._model.pruning_path()[0], rtol=1e-6, atol=1e-12
+        )
+        assert dist.n_outputs_ == 1 and dist.max_features_ == X.shape[1]
+    dist = md.RandomForestClassifier(n_estimators=3, max_depth=4, random_state=0).fit(
+        _chunks(X), _chunks(y), bin_thresholds=bins
+    )
+    one = mlcore.RandomForestClassifier(n_estimators=3, max_depth=4, random_state=0).fit(X, y)
+    _same_model(dist, one)
+    for a, b in zip(dist.estimators_, one.estimators_):
+        np.testing.assert_array_equal(a.tree_.impurity, b.tree_.impurity)
+        np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    for Dist, option in (
+        (md.DecisionTreeClassifier, dict(min_weight_fraction_leaf=0.1)),
+        (md.DecisionTreeRegressor, dict(ccp_alpha=0.01)),
+        (md.DecisionTreeClassifier, dict(splitter="random")),
+        (md.RandomForestRegressor, dict(monotonic_cst=[1, 0, 0, 0, 0])),
+        (md.RandomForestClassifier, dict(min_weight_fraction_leaf=0.2)),
+    ):
+        with pytest.raises(ValueError, match=next(iter(option))):
+            Dist(**option).fit(_chunks(X), _chunks(y_reg if "Regressor" in Dist.__name__ else y))

@@ -168,12 +168,13 @@ EXPECTED_FAILED_CHECKS = {
 CONDITIONAL_FAILED_CHECKS = [
     ("DecisionTreeClassifier", lambda p: True, {"check_class_weight_classifiers": _CLASS_WEIGHT}),
     ("RandomForestClassifier", lambda p: True, {"check_class_weight_classifiers": _CLASS_WEIGHT}),
-    ("RandomForestClassifier", lambda p: p["bootstrap"], {_SW: _BOOTSTRAP}),
-    ("RandomForestRegressor", lambda p: p["bootstrap"], {_SW: _BOOTSTRAP}),
+    # sparse X is fitted as its dense copy: the same reasons on sparse data
+    ("RandomForestClassifier", lambda p: p["bootstrap"], {_SW: _BOOTSTRAP, _SW_SPARSE: _BOOTSTRAP}),
+    ("RandomForestRegressor", lambda p: p["bootstrap"], {_SW: _BOOTSTRAP, _SW_SPARSE: _BOOTSTRAP}),
     (
         "RandomForestRegressor",
         lambda p: not p["bootstrap"] and p["max_features"] not in (None, 1.0),
-        {_SW: _FEATURE_DRAWS},
+        {_SW: _FEATURE_DRAWS, _SW_SPARSE: _FEATURE_DRAWS},
     ),
     ("GradientBoostingClassifier", lambda p: p["early_stopping"] is True, {_SW: _EARLY_STOP}),
     ("GradientBoostingRegressor", lambda p: p["early_stopping"] is True, {_SW: _EARLY_STOP}),

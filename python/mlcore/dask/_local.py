@@ -9,6 +9,8 @@ compare every distributed fit with the single-machine fit, which covers each lay
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _core
@@ -111,6 +113,36 @@ def write_tree(w, nodes, values, n_outputs):
     w.write_f64s([float(v) for v in np.asarray(values, np.float64).reshape(-1)])
 
 
+def class_impurity(values, entropy):
+    """Tree::impurity of a classification tree from its class fractions (n_nodes × K), as
+    tree_impurity.cpp computes it: the same operations in the same order, so the same bits."""
+    out = []
+    for p in np.asarray(values, np.float64):
+        acc = 0.0 if entropy else 1.0
+        for v in p.tolist():
+            if entropy:
+                if v > 0:
+                    acc -= v * math.log2(v)
+            else:
+                acc -= v * v
+        out.append(max(acc, 0.0))
+    return out
+
+
+def regression_impurity(nodes, sw, s1, s2):
+    """Tree::impurity of a regression tree: the weighted variance of y per node from each
+    leaf's Σ w, Σ w·y, Σ w·y² (added per partition), inner nodes summing their children's. (The
+    single machine sums about the root's mean in sample order: equal to rounding.)"""
+    left, right = np.asarray(nodes["left"]), np.asarray(nodes["right"])
+    sw, s1, s2 = (np.array(a, np.float64) for a in (sw, s1, s2))
+    for k in range(len(left) - 1, -1, -1):  # children come after their parent
+        if left[k] >= 0:
+            for a in (sw, s1, s2):
+                a[k] = a[left[k]] + a[right[k]]
+    mean = s1 / sw
+    return np.maximum(s2 / sw - mean * mean, 0.0).tolist()
+
+
 def write_tree_options(
     w,
     *,
@@ -125,7 +157,7 @@ def write_tree_options(
     max_leaf_nodes,
 ):
     """The options of DecisionTree*::save (src/algorithms/trees/decision_tree.cpp), model
-    version 3 (kModelVersion there), and the fitted flag (1)."""
+    version 4 (kModelVersion there), and the fitted flag (1)."""
     w.write_string(criterion)
     w.write_i64(-1 if max_depth is None else int(max_depth))
     w.write_i64(int(min_samples_split))
@@ -137,4 +169,5 @@ def write_tree_options(
     w.write_i64(int(random_state))
     w.write_i64(int(max_bins))
     w.write_i64(int(max_leaf_nodes))  # -1: None
+    w.write_f64(0.0)  # ccp_alpha (version 4; mlcore.dask refuses others)
     w.write_u8(1)  # fitted

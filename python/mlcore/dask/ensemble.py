@@ -566,7 +566,7 @@ class _DaskForest(TreeFitMixin):
         bootstrap = bool(self.bootstrap)
         oob = bool(self.oob_score)
         if oob and not bootstrap:
-            raise ValueError("oob_score=True needs bootstrap=True (no sample is out of bag)")
+            raise ValueError(_local.OOB_NEEDS_BOOTSTRAP)
         if check_bool("warm_start", self.warm_start):
             raise ValueError(
                 f"{type(self).__name__}: warm_start=True is not supported by mlcore.dask's "
@@ -659,11 +659,15 @@ class _DaskForest(TreeFitMixin):
             for g, nodes in zip(growing, arrays):
                 if self._classifier:
                     values = tree_values_classifier(g, len(classes))
+                    impurity = write.class_impurity(values, criterion in ("entropy", "log_loss"))
                 else:
                     wy = sum(s[g.key][0] for s in leaf)
                     w = sum(s[g.key][1] for s in leaf)
                     values = tree_values_regressor(g, (wy, w), center, scales[g.key])
-                fitted.append((g, nodes, values))
+                    impurity = write.regression_impurity(
+                        nodes, w, wy, sum(s[g.key][2] for s in leaf)
+                    )
+                fitted.append((g, nodes, values, impurity))
             if oob:
                 k = len(classes) if self._classifier else 1
                 _, state = fit.round(
@@ -671,7 +675,7 @@ class _DaskForest(TreeFitMixin):
                     oob_votes_task,
                     {
                         g.key: np.asarray(v, np.float64).reshape(-1, k)
-                        for g, _, v in fitted[-len(keys) :]
+                        for g, _, v, _ in fitted[-len(keys) :]
                     },
                     parts=state,
                     keep=True,
@@ -682,13 +686,13 @@ class _DaskForest(TreeFitMixin):
             f.release()
         # forest_importances (random_forest.cpp): the mean of the trees' normalized importances
         importances = np.zeros(self.n_features_in_)
-        for g, _, _ in fitted:
+        for g, _, _, _ in fitted:
             total = 0.0
             for v in g.importances:
                 total += v
             if len(g.nodes) > 1 and total > 0:
                 importances += g.importances / total
-        w = write.ModelWriter(type(self).__name__, 3)  # random_forest.cpp's kModelVersion
+        w = write.ModelWriter(type(self).__name__, 4)  # random_forest.cpp's kModelVersion
         w.write_i64(n_estimators)  # visit_forest_options
         w.write_string(criterion)
         w.write_i64(-1 if opts["max_depth"] is None else opts["max_depth"])
@@ -719,17 +723,21 @@ class _DaskForest(TreeFitMixin):
         if oob:
             w.write_tensor(oob_rows)  # oob_decision_ / oob_prediction_
         w.write_i64(len(fitted))  # write_trees
-        for g, nodes, values in fitted:
+        for g, nodes, values, impurity in fitted:
             write.write_tree(w, nodes, values, len(classes) if self._classifier else 1)
+            w.write_f64s(impurity)  # Tree::visit_impurity (model version 4)
         w.write_i64s(_core.forest_tree_seeds(seed, len(fitted)))  # visit_seeds
         self._finish_fit(fit, w.finish())
-        self.feature_importances_ = np.asarray(self._model.feature_importances_, np.float64)
+        self.n_outputs_ = 1
+        # estimators_ (the single machine's property) builds its trees with these options
+        self._tree_options = dict(
+            opts,
+            criterion=criterion,
+            max_bins=max_bins,
+            max_leaf_nodes=None if opts["max_leaf_nodes"] == -1 else opts["max_leaf_nodes"],
+        )
         if oob:
-            self.oob_score_ = float(self._model.oob_score_)
-            if self._classifier:
-                self.oob_decision_function_ = self._model.oob_decision_function_.astype(np.float64)
-            else:
-                self.oob_prediction_ = self._model.oob_prediction_.astype(np.float64)
+            _local.set_oob_attributes(self)
         return self
 
     def _out_of_bag(self, fit, state):

@@ -178,10 +178,12 @@ def leaf_sums_task(rec, state, specs):
             state["oob_leaves"][key] = _grower.leaf_rows(state, key, leaf_of, "extra")
         rows, leaves = _grower.leaf_rows(state, key, leaf_of)
         w = tree_weights(state, key)
-        wy = w[rows] * state["t"][rows].astype(np.float64)
+        y = state["t"][rows].astype(np.float64)
+        wy = w[rows] * y
         out[key] = (
             np.bincount(leaves, weights=wy, minlength=n_nodes),
             np.bincount(leaves, weights=w[rows], minlength=n_nodes),
+            np.bincount(leaves, weights=wy * y, minlength=n_nodes),  # for the impurities
         )
     return _grower.without_trees(state, set(specs)), out
 
@@ -196,7 +198,20 @@ class TreeFitMixin(DaskEstimatorMixin):
 
     def _grower_options(self, n):
         """The tree-growing parameters shared by trees and forests, checked, for n samples; and
-        the criterion checked against the ones mlcore implements."""
+        the criterion checked against the ones mlcore implements. The options the distributed
+        grower lacks are refused unless at their defaults."""
+        name = type(self).__name__
+        if getattr(self, "splitter", "best") != "best":
+            raise ValueError(f"{name}: splitter must be 'best', got {self.splitter!r}")
+        if getattr(self, "monotonic_cst", None) is not None:
+            raise ValueError(f"{name}: monotonic_cst is not supported by mlcore.dask (None only)")
+        for option in ("min_weight_fraction_leaf", "ccp_alpha"):
+            if getattr(self, option, 0.0) != 0.0:
+                raise ValueError(
+                    f"{name}: {option} is not supported by mlcore.dask's trees and forests "
+                    f"(0.0 only), got {getattr(self, option)!r}; the single-machine "
+                    "mlcore estimators take it"
+                )
         criterion = self.criterion
         if self._classifier and criterion not in ("gini", "entropy", "log_loss"):
             raise ValueError(
@@ -408,6 +423,7 @@ class _DaskTree(TreeFitMixin):
         nodes = tree.finish()
         if self._classifier:
             values, n_outputs = tree_values_classifier(tree, K), K
+            impurity = write.class_impurity(values, criterion in ("entropy", "log_loss"))
         else:
             sums, state = fit.round(
                 "leaf sums",
@@ -419,8 +435,11 @@ class _DaskTree(TreeFitMixin):
             values = tree_values_regressor(
                 tree, (sum(s[0][0] for s in sums), sum(s[0][1] for s in sums)), center, scale
             )
+            impurity = write.regression_impurity(
+                nodes, *(sum(s[0][j] for s in sums) for j in (1, 0, 2))
+            )
             n_outputs = 1
-        w = write.ModelWriter(type(self).__name__, 3)  # decision_tree.cpp's kModelVersion
+        w = write.ModelWriter(type(self).__name__, 4)  # decision_tree.cpp's kModelVersion
         write.write_tree_options(
             w, criterion=criterion, max_bins=max_bins, random_state=seed, **opts
         )
@@ -429,10 +448,11 @@ class _DaskTree(TreeFitMixin):
         w.write_i64(self.n_features_in_)
         w.write_f64s(tree.importances.tolist())
         write.write_tree(w, nodes, values, n_outputs)
+        w.write_f64s(impurity)  # Tree::visit_impurity
         for f in state:
             f.release()
         self._finish_fit(fit, w.finish())
-        self.feature_importances_ = np.asarray(self._model.feature_importances_, np.float64)
+        self._set_fitted_attributes(self.n_features_in_)
         return self
 
     def apply(self, X):

@@ -1,6 +1,7 @@
 // DecisionTreeClassifier and DecisionTreeRegressor: one histogram tree each (see
 // include/mlcore/algorithms/trees/tree.hpp for the algorithm in terms of the primitives).
 #include <algorithm>
+#include <cmath>
 #include <istream>
 #include <numeric>
 #include <ostream>
@@ -9,6 +10,7 @@
 #include "algorithms/common/validate.hpp"
 #include "algorithms/trees/flat_tree.hpp"
 #include "algorithms/trees/tree_common.hpp"
+#include "algorithms/trees/tree_impurity.hpp"
 #include "mlcore/algorithms/trees/tree.hpp"
 #include "mlcore/serialize.hpp"
 
@@ -20,7 +22,8 @@ constexpr const char* kClassifier = "DecisionTreeClassifier";
 constexpr const char* kRegressor = "DecisionTreeRegressor";
 // 2: the fitted flag (version 1 files were always fitted); saving works before fit.
 // 3: max_leaf_nodes (older files: none).
-constexpr std::uint32_t kModelVersion = 3;
+// 4: ccp_alpha and each node's impurity (older files: 0, and no impurities).
+constexpr std::uint32_t kModelVersion = 4;
 
 detail::SplitCriterion classification_criterion(const std::string& name, const char* estimator) {
   if (name == "gini") return detail::SplitCriterion::gini;
@@ -34,6 +37,19 @@ void visit_max_leaf_nodes(Archive& a, std::int64_t& max_leaf_nodes) {
   if (a.version() >= 3) a(max_leaf_nodes);
 }
 
+void check_ccp_alpha(double ccp_alpha, const char* estimator) {
+  MLCORE_CHECK(ccp_alpha >= 0 && std::isfinite(ccp_alpha),
+               estimator << ": ccp_alpha must be a finite float >= 0, got " << ccp_alpha);
+}
+
+// The grown tree pruned with ccp_alpha (when > 0), and its unnormalized importances.
+void finish_tree(Tree& tree, std::vector<double>& importances, double ccp_alpha,
+                 std::int64_t n_features) {
+  if (ccp_alpha <= 0) return;
+  tree = prune_tree(tree, ccp_alpha);
+  importances = detail::tree_importances(tree, n_features);
+}
+
 }  // namespace
 
 // ---- DecisionTreeClassifier ---------------------------------------------------------------------
@@ -45,6 +61,7 @@ DecisionTreeClassifier::DecisionTreeClassifier(Options options, BackendPtr backe
                              options_.min_samples_leaf, options_.min_impurity_decrease,
                              options_.max_bins, options_.max_leaf_nodes);
   options_.max_features.validate(kClassifier);
+  check_ccp_alpha(options_.ccp_alpha, kClassifier);
 }
 
 DecisionTreeClassifier& DecisionTreeClassifier::fit(const Tensor& X, const Tensor& y,
@@ -86,9 +103,11 @@ DecisionTreeClassifier& DecisionTreeClassifier::fit(const Tensor& X, const Tenso
     const double w = tree_.nodes[k].weighted_n_samples;
     for (int c = 0; c < n_classes; ++c) tree_.values[k * n_classes + c] = g.stats[k][c] / w;
   }
+  detail::set_class_impurity(tree_, p.criterion == detail::SplitCriterion::entropy);
   classes_ = enc.classes;
   n_features_ = d;
   importances_ = std::move(g.importances);
+  finish_tree(tree_, importances_, options_.ccp_alpha, d);
   fitted_ = true;
   return *this;
 }
@@ -151,15 +170,36 @@ const Tree& DecisionTreeClassifier::tree() const {
   require_fitted();
   return tree_;
 }
+PruningPath DecisionTreeClassifier::pruning_path() const {
+  require_fitted();
+  return cost_complexity_pruning_path(tree_);
+}
+void DecisionTreeClassifier::set_fitted(Tree tree, std::vector<double> classes,
+                                        std::int64_t n_features) {
+  MLCORE_CHECK(tree.n_outputs == static_cast<int>(classes.size()) && n_features >= 1,
+               kClassifier << ": set_fitted: the tree has " << tree.n_outputs << " outputs for "
+                           << classes.size() << " classes");
+  importances_ = detail::tree_importances(tree, n_features);
+  tree_ = std::move(tree);
+  classes_ = std::move(classes);
+  n_features_ = n_features;
+  fitted_ = true;
+}
 
 void DecisionTreeClassifier::visit(Archive& a) {
   a(options_.criterion, options_.max_depth, options_.min_samples_split, options_.min_samples_leaf);
   options_.max_features.visit(a);
   a(options_.min_impurity_decrease, options_.random_state, options_.max_bins);
   visit_max_leaf_nodes(a, options_.max_leaf_nodes);
+  if (a.version() >= 4) a(options_.ccp_alpha);
   if (!a.fitted(fitted_, 2)) return;
   a(classes_, n_features_, importances_);
   tree_.visit(a);
+  if (a.version() >= 4) {
+    tree_.visit_impurity(a);
+  } else if (a.loading()) {
+    tree_.impurity.clear();
+  }
   if (a.loading()) {
     MLCORE_CHECK(tree_.n_outputs == static_cast<int>(classes_.size()) &&
                      static_cast<std::int64_t>(importances_.size()) == n_features_,
@@ -176,6 +216,7 @@ DecisionTreeRegressor::DecisionTreeRegressor(Options options, BackendPtr backend
                              options_.min_samples_leaf, options_.min_impurity_decrease,
                              options_.max_bins, options_.max_leaf_nodes);
   options_.max_features.validate(kRegressor);
+  check_ccp_alpha(options_.ccp_alpha, kRegressor);
 }
 
 DecisionTreeRegressor& DecisionTreeRegressor::fit(const Tensor& X, const Tensor& y,
@@ -237,8 +278,10 @@ DecisionTreeRegressor& DecisionTreeRegressor::fit(const Tensor& X, const Tensor&
       tree_.values[k] = center + g.stats[k][1] / (g.stats[k][0] * codec.scale);
     }
   }
+  detail::set_regression_impurity(tree_, g, yv, weights);
   n_features_ = d;
   importances_ = std::move(g.importances);
+  finish_tree(tree_, importances_, options_.ccp_alpha, d);
   fitted_ = true;
   return *this;
 }
@@ -279,15 +322,33 @@ const Tree& DecisionTreeRegressor::tree() const {
   require_fitted();
   return tree_;
 }
+PruningPath DecisionTreeRegressor::pruning_path() const {
+  require_fitted();
+  return cost_complexity_pruning_path(tree_);
+}
+void DecisionTreeRegressor::set_fitted(Tree tree, std::int64_t n_features) {
+  MLCORE_CHECK(tree.n_outputs == 1 && n_features >= 1,
+               kRegressor << ": set_fitted: the tree has " << tree.n_outputs << " outputs");
+  importances_ = detail::tree_importances(tree, n_features);
+  tree_ = std::move(tree);
+  n_features_ = n_features;
+  fitted_ = true;
+}
 
 void DecisionTreeRegressor::visit(Archive& a) {
   a(options_.criterion, options_.max_depth, options_.min_samples_split, options_.min_samples_leaf);
   options_.max_features.visit(a);
   a(options_.min_impurity_decrease, options_.random_state, options_.max_bins);
   visit_max_leaf_nodes(a, options_.max_leaf_nodes);
+  if (a.version() >= 4) a(options_.ccp_alpha);
   if (!a.fitted(fitted_, 2)) return;
   a(n_features_, importances_);
   tree_.visit(a);
+  if (a.version() >= 4) {
+    tree_.visit_impurity(a);
+  } else if (a.loading()) {
+    tree_.impurity.clear();
+  }
   if (a.loading()) {
     MLCORE_CHECK(
         tree_.n_outputs == 1 && static_cast<std::int64_t>(importances_.size()) == n_features_,

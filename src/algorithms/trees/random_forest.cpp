@@ -13,6 +13,7 @@
 #include "algorithms/common/validate.hpp"
 #include "algorithms/trees/flat_tree.hpp"
 #include "algorithms/trees/tree_common.hpp"
+#include "algorithms/trees/tree_impurity.hpp"
 #include "algorithms/trees/tree_parallel.hpp"
 #include "mlcore/algorithms/trees/forest.hpp"
 #include "mlcore/serialize.hpp"
@@ -25,7 +26,8 @@ constexpr const char* kClassifier = "RandomForestClassifier";
 constexpr const char* kRegressor = "RandomForestRegressor";
 // 2: the fitted flag (version 1 files were always fitted); saving works before fit.
 // 3: max_leaf_nodes, max_samples, warm_start (older files: None, None, False).
-constexpr std::uint32_t kModelVersion = 3;
+// 4: each node's impurity (older files: none).
+constexpr std::uint32_t kModelVersion = 4;
 
 template <class Options>
 void check_forest_options(const Options& o, const char* estimator) {
@@ -146,6 +148,11 @@ std::vector<Tree> grow_forest(const Tensor& X, const ForestTarget& target, const
       } else {
         tree.values[k] = target.center + g.stats[k][1] / (g.stats[k][0] * codec.scale);
       }
+    }
+    if (target.classification) {
+      detail::set_class_impurity(tree, criterion == detail::SplitCriterion::entropy);
+    } else {
+      detail::set_regression_impurity(tree, g, target.y, weights);
     }
   });
   return trees;
@@ -285,6 +292,7 @@ void visit_trees(Archive& a, std::vector<Tree>& trees, std::int64_t n_features, 
   }
   for (std::int64_t t = 0; t < count; ++t) {
     trees[t].visit(a);
+    if (a.version() >= 4) trees[t].visit_impurity(a);
     if (!a.loading()) continue;
     MLCORE_CHECK(trees[t].n_outputs == n_outputs, "model file: tree "
                                                       << t << " has " << trees[t].n_outputs

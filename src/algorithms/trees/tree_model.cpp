@@ -63,6 +63,14 @@ void Tree::visit(Archive& a) {
   }
 }
 
+void Tree::visit_impurity(Archive& a) {
+  a(impurity);
+  if (a.loading()) {
+    MLCORE_CHECK(impurity.size() == nodes.size(),
+                 "Tree: " << impurity.size() << " impurities for " << nodes.size() << " nodes");
+  }
+}
+
 void MaxFeatures::visit(Archive& a) {
   a.enumeration(kind, Kind::fraction);
   a(value);

@@ -64,6 +64,10 @@ class Tree {
   std::vector<TreeNode> nodes;
   std::vector<double> values;  // n_nodes × n_outputs
   int n_outputs = 1;
+  // Per node, the criterion's impurity of its training samples (scikit-learn's tree_.impurity:
+  // Gini, entropy in bits, or the weighted variance of y). Empty when unknown (model files
+  // written before trees kept it; boosting trees).
+  std::vector<double> impurity;
 
   // The leaf reached by one sample x (n_features floats; NaN follows missing_left).
   std::int32_t apply_one(const float* x) const {
@@ -83,6 +87,8 @@ class Tree {
   // The tree's fields in a model's visit (serialize.hpp): stored as one array per node field.
   // Loading checks that the node arrays agree and that every walk ends.
   void visit(Archive& a);
+  // `impurity`, saved by the models whose format has it (they call it after visit).
+  void visit_impurity(Archive& a);
 };
 
 // max_features of scikit-learn: None (all), "sqrt", "log2", an int (count) or a float (fraction).
@@ -110,6 +116,7 @@ struct DecisionTreeClassifierOptions {
   std::int64_t max_leaf_nodes = kNoLimit;  // ≥ 2: best-first growth up to this many leaves
   std::uint64_t random_state = 0;
   int max_bins = 255;
+  double ccp_alpha = 0.0;  // > 0: minimal cost-complexity pruning of the grown tree
 };
 
 struct DecisionTreeRegressorOptions {
@@ -122,7 +129,21 @@ struct DecisionTreeRegressorOptions {
   std::int64_t max_leaf_nodes = kNoLimit;
   std::uint64_t random_state = 0;
   int max_bins = 255;
+  double ccp_alpha = 0.0;
 };
+
+// Minimal cost-complexity pruning (Breiman et al., CART ch. 3): the weakest-link sequence of a
+// fitted tree whose nodes have their impurity. R(t) = w_t / w_root · impurity_t; a branch's
+// effective alpha is (R(t) − Σ_leaves R) / (leaves − 1); the branch of least alpha (the first
+// node on ties) is collapsed, again and again, until the root is a leaf.
+struct PruningPath {
+  std::vector<double> ccp_alphas;  // 0, then each collapse's effective alpha (non-decreasing)
+  std::vector<double> impurities;  // Σ_leaves R of the tree after each step
+};
+PruningPath cost_complexity_pruning_path(const Tree& tree);
+// The tree pruned with every collapse of effective alpha ≤ ccp_alpha: the kept nodes in their
+// order (children still after their parent), a collapsed node a leaf with its own value.
+Tree prune_tree(const Tree& tree, double ccp_alpha);
 
 class DecisionTreeClassifier : public Estimator {
  public:
@@ -145,6 +166,11 @@ class DecisionTreeClassifier : public Estimator {
   int get_depth() const;
   std::int64_t get_n_leaves() const;
   const Tree& tree() const;
+  // The pruning path of the fitted tree (cost_complexity_pruning_path).
+  PruningPath pruning_path() const;
+  // Makes this a fitted tree from a forest's tree (scikit-learn's estimators_): the tree, the
+  // classes and the number of features; the importances follow from the tree's gains.
+  void set_fitted(Tree tree, std::vector<double> classes, std::int64_t n_features);
 
   static DecisionTreeClassifier load(std::istream& in, BackendPtr backend = default_backend()) {
     return load_model<DecisionTreeClassifier>(in, std::move(backend));
@@ -177,6 +203,8 @@ class DecisionTreeRegressor : public Estimator {
   int get_depth() const;
   std::int64_t get_n_leaves() const;
   const Tree& tree() const;
+  PruningPath pruning_path() const;
+  void set_fitted(Tree tree, std::int64_t n_features);
 
   static DecisionTreeRegressor load(std::istream& in, BackendPtr backend = default_backend()) {
     return load_model<DecisionTreeRegressor>(in, std::move(backend));

@@ -554,6 +554,48 @@ TEST_P(TreeTest, BadInputIsRefused) {
   EXPECT_THROW(DecisionTreeRegressor(r, b()), Error);
 }
 
+// Impurities (scikit-learn's tree_.impurity) and minimal cost-complexity pruning, by hand:
+// y = {0, 0, 0, 10} splits once; the root's variance is (3·2.5² + 7.5²) / 4 = 18.75, its leaves'
+// 0, so the one collapse has effective alpha 18.75 / (2 − 1). Gini: {0, 0, 1, 1}, root 0.5.
+TEST_P(TreeTest, ImpuritiesAndCostComplexityPruning) {
+  const Tensor X = matrix({{0}, {1}, {2}, {3}});
+  DecisionTreeRegressor r({}, b());
+  r.fit(X, vec({0, 0, 0, 10}));
+  ASSERT_EQ(r.tree().nodes.size(), 3u);
+  EXPECT_NEAR(r.tree().impurity[0], 18.75, 1e-9);
+  EXPECT_EQ(r.tree().impurity[1], 0.0);
+  EXPECT_EQ(r.tree().impurity[2], 0.0);
+  const PruningPath path = r.pruning_path();
+  ASSERT_EQ(path.ccp_alphas.size(), 2u);
+  EXPECT_EQ(path.ccp_alphas[0], 0.0);
+  EXPECT_NEAR(path.ccp_alphas[1], 18.75, 1e-9);
+  EXPECT_NEAR(path.impurities[1], 18.75, 1e-9);
+  DecisionTreeRegressor::Options o;
+  o.ccp_alpha = 18.7;  // below the link's alpha: kept
+  DecisionTreeRegressor kept(o, b());
+  kept.fit(X, vec({0, 0, 0, 10}));
+  EXPECT_EQ(kept.get_n_leaves(), 2);
+  o.ccp_alpha = 18.75 + 1e-9;  // collapsed: one leaf predicting the mean
+  DecisionTreeRegressor pruned(o, b());
+  pruned.fit(X, vec({0, 0, 0, 10}));
+  EXPECT_EQ(pruned.get_n_leaves(), 1);
+  EXPECT_NEAR(pruned.predict(matrix({{3}})).at<float>(0, 0), 2.5f, 1e-4);
+  EXPECT_EQ(pruned.feature_importances().at<float>(0, 0), 0.0f);
+
+  DecisionTreeClassifier c({}, b());
+  c.fit(X, vec({0, 0, 1, 1}));
+  EXPECT_NEAR(c.tree().impurity[0], 0.5, 1e-12);
+  EXPECT_NEAR(c.pruning_path().ccp_alphas[1], 0.5, 1e-12);
+  // The impurities are saved (model version 4) and reloaded.
+  std::stringstream s;
+  r.save(s);
+  const DecisionTreeRegressor u = DecisionTreeRegressor::load(s, b());
+  EXPECT_EQ(u.tree().impurity, r.tree().impurity);
+  DecisionTreeRegressor::Options bad;
+  bad.ccp_alpha = -1;
+  EXPECT_THROW(DecisionTreeRegressor(bad, b()), Error);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, TreeTest, ::testing::ValuesIn(all_backends()),
                          backend_param_name);
 
